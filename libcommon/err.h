@@ -1,0 +1,45 @@
+/*
+ * err: the error codes every libcommon and pdsd function returns.
+ *
+ * Functions return 0 (PDS_OK) on success or a negative PDS_E* code.
+ * Decoders of untrusted bytes also take an optional `const char **why`
+ * that, on failure, is pointed at a static string naming the exact
+ * reason ("map keys not in canonical order"); static so that it is
+ * thread-safe and never needs freeing.  pds_strerror() turns a code
+ * into text; only user-facing layers (XRPC errors, pdsctl) do that.
+ */
+#ifndef PDS_ERR_H
+#define PDS_ERR_H
+
+#include <stddef.h>
+
+enum pds_err {
+	PDS_OK = 0,
+	PDS_ENOMEM = -1,	/* allocation failed */
+	PDS_EINVAL = -2,	/* malformed input or argument */
+	PDS_ETRUNC = -3,	/* input ended early */
+	PDS_ENONCANON = -4,	/* decodable but not the canonical form */
+	PDS_ETOOBIG = -5,	/* a size, count or depth limit was exceeded */
+	PDS_EUNSUPP = -6,	/* well-formed but not supported (e.g. CID codec) */
+	PDS_ENOTFOUND = -7,	/* a looked-up thing does not exist */
+	PDS_EEXIST = -8,	/* the thing already exists */
+	PDS_ECRYPTO = -9,	/* signature or key failure */
+	PDS_EEXPIRED = -10,	/* a token or time window has passed */
+	PDS_EIO = -11,		/* an I/O error; errno holds the cause */
+	PDS_EMISMATCH = -12,	/* a hash, CID or signature did not match */
+	PDS_EINTERNAL = -13,	/* a broken invariant */
+};
+
+/* Text for a PDS_E* code; never NULL. */
+const char *pds_strerror(int err);
+
+/* Set *why (when why is non-NULL) and return err; for one-line failures. */
+static inline int
+pds_fail(const char **why, int err, const char *reason)
+{
+	if (why != NULL)
+		*why = reason;
+	return err;
+}
+
+#endif

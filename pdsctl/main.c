@@ -1,0 +1,11 @@
+/*
+ * pdsctl: entry point.  (Being built: see the project's issues.)
+ */
+#include <stdio.h>
+
+int
+main(void)
+{
+	fprintf(stderr, "pdsctl: not implemented yet\n");
+	return 1;
+}

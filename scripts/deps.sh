@@ -1,0 +1,20 @@
+#!/bin/sh
+# Install the Debian packages pds needs to build and test, when missing.
+# Run as root (or with sudo available) on Debian 12.
+set -eu
+PKGS="build-essential pkg-config libmicrohttpd-dev libsqlite3-dev libsodium-dev
+libsecp256k1-dev libncurses-dev libjansson-dev libcurl4-openssl-dev
+libwslay-dev libssl-dev clang libclang-rt-14-dev mandoc tmux sqlite3 curl
+ca-certificates xz-utils"
+missing=""
+for p in $PKGS; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||
+		missing="$missing $p"
+done
+if [ -n "$missing" ]; then
+	SUDO=""
+	[ "$(id -u)" -eq 0 ] || SUDO=sudo
+	echo "installing:$missing"
+	$SUDO apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq $missing
+fi
