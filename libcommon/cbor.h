@@ -18,7 +18,11 @@
  *
  * Trees are allocated from an arena (struct dm_arena): every value decoded
  * or built with it is freed at once by dm_arena_free().  Strings and
- * byte strings inside a tree are not NUL-terminated unless stated.
+ * byte strings inside a tree are not NUL-terminated unless stated; those
+ * made by dm_decode() and the constructors do have a NUL after their
+ * length (text may still hold NULs of its own).  dm_encode() does not
+ * check text for valid UTF-8: trees from dm_decode() and dm_from_json()
+ * always hold valid UTF-8, and hand-built trees must too.
  */
 #ifndef PDS_CBOR_H
 #define PDS_CBOR_H
@@ -79,10 +83,12 @@ struct dm_value {
 		struct {
 			struct dm_value	**items;
 			size_t		  n;
+			size_t		  cap;	/* room for dm_array_push */
 		} arr;
 		struct {
 			struct dm_entry	*e;	/* canonical order after */
 			size_t		 n;	/* decode or dm_map_sort */
+			size_t		 cap;	/* room for dm_map_set */
 		} map;
 		struct cid	 link;
 	} u;
@@ -93,6 +99,13 @@ struct dm_arena;
 struct dm_arena	*dm_arena_new(void);
 void		 dm_arena_free(struct dm_arena *);
 void		*dm_arena_alloc(struct dm_arena *, size_t);	/* zeroed */
+/*
+ * Cap the bytes an arena may hold (default DM_ARENA_MAX_DEFAULT) so that a
+ * hostile block cannot make a decode use unbounded memory; allocations
+ * past it fail and dm_decode() returns PDS_ETOOBIG.
+ */
+#define DM_ARENA_MAX_DEFAULT	((size_t)256 << 20)
+void		 dm_arena_set_max(struct dm_arena *, size_t max);
 
 /* Constructors; they copy strings and bytes into the arena. */
 struct dm_value	*dm_null(struct dm_arena *);
@@ -103,7 +116,11 @@ struct dm_value	*dm_string(struct dm_arena *, const char *, size_t);
 struct dm_value	*dm_link(struct dm_arena *, const struct cid *);
 struct dm_value	*dm_array(struct dm_arena *, size_t cap);
 struct dm_value	*dm_map(struct dm_arena *, size_t cap);
-/* Append to an array or map made with room for `cap` items. */
+/*
+ * Append to an array or map made with room for `cap` items (PDS_ETOOBIG
+ * when full).  dm_map_set() does not copy the key: it must live as long
+ * as the map (a literal, or memory from the same arena).
+ */
 int		 dm_array_push(struct dm_value *arr, struct dm_value *v);
 int		 dm_map_set(struct dm_value *map, const char *key, size_t klen,
 		     struct dm_value *v);
@@ -122,6 +139,14 @@ int	dm_encode(struct buf *, const struct dm_value *);
  */
 int	dm_decode(struct dm_arena *a, const uint8_t *in, size_t len,
 	    struct dm_value **out, const char **why);
+
+/*
+ * Strictly decode one item at the start of `in` (more bytes may follow);
+ * *used gets the number of bytes it took.  For CAR headers and firehose
+ * frames (a header item followed by a body item).
+ */
+int	dm_decode_prefix(struct dm_arena *a, const uint8_t *in, size_t len,
+	    struct dm_value **out, size_t *used, const char **why);
 
 /* Deep equality (map order-insensitive). */
 bool	dm_equal(const struct dm_value *, const struct dm_value *);
