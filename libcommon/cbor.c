@@ -820,8 +820,10 @@ dec_link(struct dec *d, struct dm_value *v)
 		return pds_fail(d->why, PDS_EINVAL,
 		    "tag 42 payload does not start with 0x00");
 	if ((rc = cid_from_bytes(&v->u.link, d->p + 1, (size_t)len - 1,
-	    d->why)) != PDS_OK)
-		return rc < 0 ? rc : PDS_EINVAL;
+	    d->why)) != PDS_OK) {
+		/* The payload is complete, so a short CID is malformed. */
+		return rc < 0 && rc != PDS_ETRUNC ? rc : PDS_EINVAL;
+	}
 	v->type = DM_LINK;
 	d->p += len;
 	return PDS_OK;
