@@ -1,0 +1,321 @@
+// Helpers for the interop tests: paths, free ports, and starting a local
+// PLC directory and pdsd on loopback, each stopped by its PID.
+//
+//   import { startPlc, startPdsd } from './lib.mjs';
+//   const plc = await startPlc();           // { url, port, pid, stop }
+//   const pds = await startPdsd({ env: { PDS_DID_PLC_URL: plc.url } });
+//   ...                                      // { url, port, pid, dataDir, ... }
+//   await pds.stop(); await plc.stop();
+//
+// B (environment, default "build") names the build directory, relative to
+// the project root or absolute.  Children are killed if the test process
+// exits without stopping them.
+
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+import { Secp256k1Keypair } from '@atproto/crypto';
+
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)),
+    '..', '..');
+export const BUILD = path.resolve(ROOT, process.env.B || 'build');
+export const PDSD = path.join(BUILD, 'bin', 'pdsd');
+export const REPOTOOL = path.join(BUILD, 'tests', 'repotool');
+export const PLC_SERVER = path.join(ROOT, 'scripts', 'plc-server.mjs');
+
+// Every child still running when this process exits gets SIGKILL.
+const children = new Set();
+process.on('exit', () => {
+	for (const child of children) {
+		try {
+			process.kill(child.pid, 'SIGKILL');
+		} catch {
+			// already gone
+		}
+	}
+});
+
+export function isExecutable(file) {
+	try {
+		fs.accessSync(file, fs.constants.X_OK);
+		return fs.statSync(file).isFile();
+	} catch {
+		return false;
+	}
+}
+
+// A TCP port on 127.0.0.1 that was free a moment ago.
+export function freePort() {
+	return new Promise((resolve, reject) => {
+		const srv = net.createServer();
+		srv.unref();
+		srv.on('error', reject);
+		srv.listen(0, '127.0.0.1', () => {
+			const { port } = srv.address();
+			srv.close(() => resolve(port));
+		});
+	});
+}
+
+export function sleep(ms) {
+	return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+export function tmpDir(prefix = 'pds-interop-') {
+	return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+}
+
+// Send SIGTERM, wait up to graceMs for the exit, then SIGKILL.  Resolves
+// with { code, signal } of the exit.
+async function stopChild(child, graceMs = 5000) {
+	if (child.exitCode !== null || child.signalCode !== null) {
+		children.delete(child);
+		return { code: child.exitCode, signal: child.signalCode };
+	}
+	const exited = new Promise((resolve) => child.once('exit',
+	    (code, signal) => resolve({ code, signal })));
+	try {
+		process.kill(child.pid, 'SIGTERM');
+	} catch {
+		// already gone
+	}
+	let timer;
+	const late = new Promise((resolve) => {
+		timer = setTimeout(() => resolve(null), graceMs);
+	});
+	let res = await Promise.race([exited, late]);
+	clearTimeout(timer);
+	if (res === null) {
+		try {
+			process.kill(child.pid, 'SIGKILL');
+		} catch {
+			// already gone
+		}
+		res = await exited;
+	}
+	children.delete(child);
+	return res;
+}
+
+// Start scripts/plc-server.mjs (a real @did-plc/server, in memory) on a free
+// loopback port.  url is http://127.0.0.1:<port>; localhostUrl names the
+// same server as http://localhost:<port>.
+export async function startPlc({ timeoutMs = 20000 } = {}) {
+	const child = spawn(process.execPath, [PLC_SERVER, '0'], {
+		cwd: ROOT,
+		stdio: ['ignore', 'pipe', 'pipe'],
+	});
+	children.add(child);
+	let out = '';
+	let err = '';
+	child.stderr.setEncoding('utf8');
+	child.stderr.on('data', (d) => { err += d; });
+	child.stdout.setEncoding('utf8');
+	const url = await new Promise((resolve, reject) => {
+		const timer = setTimeout(() => reject(new Error(
+		    `PLC server did not start in ${timeoutMs} ms: ${err}`)),
+		    timeoutMs);
+		child.stdout.on('data', (d) => {
+			out += d;
+			const m = /PLC listening on (http:\/\/\S+)/.exec(out);
+			if (m) {
+				clearTimeout(timer);
+				resolve(m[1]);
+			}
+		});
+		child.once('exit', (code, signal) => {
+			clearTimeout(timer);
+			reject(new Error(`PLC server exited (${code ?? signal}): ` +
+			    err));
+		});
+	});
+	child.stdout.resume();
+	const port = Number(new URL(url).port);
+	return {
+		url,
+		localhostUrl: `http://localhost:${port}`,
+		port,
+		pid: child.pid,
+		stop: () => stopChild(child),
+	};
+}
+
+// A random secp256k1 private key as 64 hex digits.
+export async function randomK256Hex() {
+	const kp = await Secp256k1Keypair.create({ exportable: true });
+	return Buffer.from(await kp.export()).toString('hex');
+}
+
+function envFileText(env) {
+	let text = '';
+	for (const [k, v] of Object.entries(env)) {
+		if (v === undefined || v === null)
+			continue;
+		const s = String(v);
+		if (/[\n\r"]/.test(s))
+			throw new Error(`env value of ${k} cannot go in an env file`);
+		text += `${k}="${s}"\n`;
+	}
+	return text;
+}
+
+// Wait until GET url answers 200, the child exits, or the time runs out.
+async function waitHealthy(url, child, timeoutMs, logFile) {
+	const deadline = Date.now() + timeoutMs;
+	let last = '';
+	while (Date.now() < deadline) {
+		if (child.exitCode !== null || child.signalCode !== null) {
+			throw new Error(`pdsd exited (${child.exitCode ??
+			    child.signalCode}) before answering ${url}:\n` +
+			    readTail(logFile));
+		}
+		try {
+			const res = await fetch(url,
+			    { signal: AbortSignal.timeout(2000) });
+			await res.arrayBuffer();
+			if (res.status === 200)
+				return;
+			last = `status ${res.status}`;
+		} catch (e) {
+			last = e.cause?.code ?? e.message;
+		}
+		await sleep(50);
+	}
+	throw new Error(`pdsd did not answer ${url} in ${timeoutMs} ms ` +
+	    `(${last}):\n` + readTail(logFile));
+}
+
+export function readTail(file, max = 4000) {
+	try {
+		const s = fs.readFileSync(file, 'utf8');
+		return s.length > max ? '...' + s.slice(-max) : s;
+	} catch {
+		return '';
+	}
+}
+
+// Start $B/bin/pdsd on a free loopback port with a temporary data
+// directory and an env file for development (dev mode, handle domain .test,
+// no invites, random secrets).  env adds or overrides variables; a value of
+// null removes one.  Without PDS_DID_PLC_URL in env, a PLC directory is
+// started too and stopped with pdsd.  args are extra pdsd arguments.
+// Returns { url, port, pid, dataDir, dir, envFile, logFile, env,
+// adminPassword, plc, stop }; stop() kills pdsd by its PID, waits, and
+// removes the temporary directory unless PDS_INTEROP_KEEP is set.
+export async function startPdsd({ env = {}, args = [], timeoutMs = 20000 } =
+    {}) {
+	if (!isExecutable(PDSD))
+		throw new Error(`${PDSD} is missing: build it with make B=...`);
+	let plc = null;
+	if (env.PDS_DID_PLC_URL === undefined)
+		plc = await startPlc();
+	const dir = tmpDir();
+	const dataDir = path.join(dir, 'data');
+	fs.mkdirSync(dataDir, { mode: 0o700 });
+	const port = await freePort();
+	const settings = {
+		PDS_HOSTNAME: 'localhost',
+		PDS_PORT: port,
+		PDS_BIND_ADDRESS: '127.0.0.1',
+		PDS_DATA_DIRECTORY: dataDir,
+		PDS_DID_PLC_URL: plc ? plc.url : undefined,
+		PDS_DEV_MODE: 'true',
+		PDS_JWT_SECRET: randomBytes(32).toString('hex'),
+		PDS_ADMIN_PASSWORD: randomBytes(16).toString('hex'),
+		PDS_PLC_ROTATION_KEY_K256_PRIVATE_KEY_HEX: await randomK256Hex(),
+		PDS_SERVICE_HANDLE_DOMAINS: '.test',
+		PDS_INVITE_REQUIRED: 'false',
+		...env,
+	};
+	const envFile = path.join(dir, 'pds.env');
+	fs.writeFileSync(envFile, envFileText(settings), { mode: 0o600 });
+	const logFile = path.join(dir, 'pdsd.log');
+	const log = fs.openSync(logFile, 'a');
+	// The file alone configures pdsd: drop PDS_* from our environment.
+	const childEnv = {};
+	for (const [k, v] of Object.entries(process.env)) {
+		if (!k.startsWith('PDS_'))
+			childEnv[k] = v;
+	}
+	const child = spawn(PDSD, ['-c', envFile, ...args], {
+		cwd: dir,
+		env: childEnv,
+		stdio: ['ignore', log, log],
+	});
+	fs.closeSync(log);
+	children.add(child);
+	const url = `http://127.0.0.1:${port}`;
+	const stop = async () => {
+		const res = await stopChild(child);
+		if (plc)
+			await plc.stop();
+		if (!process.env.PDS_INTEROP_KEEP)
+			fs.rmSync(dir, { recursive: true, force: true });
+		return res;
+	};
+	try {
+		await waitHealthy(`${url}/xrpc/_health`, child, timeoutMs,
+		    logFile);
+	} catch (e) {
+		await stop();
+		throw e;
+	}
+	for (const k of Object.keys(settings)) {
+		if (settings[k] === undefined || settings[k] === null)
+			delete settings[k];
+	}
+	return {
+		url,
+		port,
+		pid: child.pid,
+		dataDir,
+		dir,
+		envFile,
+		logFile,
+		env: settings,
+		adminPassword: settings.PDS_ADMIN_PASSWORD,
+		plc,
+		stop,
+	};
+}
+
+// Run a program to completion: resolves { code, signal, stdout, stderr }
+// (stdout as a Buffer, stderr as a string); input goes to its stdin.
+export function runProgram(file, args, { input, timeoutMs = 60000 } = {}) {
+	return new Promise((resolve, reject) => {
+		const child = spawn(file, args, { cwd: ROOT,
+		    stdio: ['pipe', 'pipe', 'pipe'] });
+		children.add(child);
+		const out = [];
+		let err = '';
+		child.stdout.on('data', (d) => out.push(d));
+		child.stderr.setEncoding('utf8');
+		child.stderr.on('data', (d) => { err += d; });
+		const timer = setTimeout(() => {
+			child.kill('SIGKILL');
+			reject(new Error(`${file} ${args.join(' ')} took over ` +
+			    `${timeoutMs} ms`));
+		}, timeoutMs);
+		child.on('error', (e) => {
+			clearTimeout(timer);
+			children.delete(child);
+			reject(e);
+		});
+		child.on('close', (code, signal) => {
+			clearTimeout(timer);
+			children.delete(child);
+			resolve({ code, signal, stdout: Buffer.concat(out),
+			    stderr: err });
+		});
+		child.stdin.on('error', () => {});
+		if (input === undefined)
+			child.stdin.end();
+		else
+			child.stdin.end(input);
+	});
+}
