@@ -1,0 +1,61 @@
+/*
+ * mst_int: the MST's in-memory node structure, shared by mst.c (loading,
+ * mutation, serialization, listing) and mst_proof.c (proofs, diffs,
+ * inversion, streaming walks).  Not for use outside those two files.
+ */
+#ifndef PDS_MST_INT_H
+#define PDS_MST_INT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "buf.h"
+#include "cid.h"
+
+#define MST_NODE_MAX	((size_t)2 << 20)	/* bytes of one node block */
+
+struct mnode;
+
+struct ment {
+	uint8_t		*key;		/* full key, NUL after */
+	uint32_t	 klen;
+	struct mnode	*t;		/* subtree right of this entry */
+	struct cid	 val;
+};
+
+struct mnode {
+	struct mnode	*l;		/* subtree left of e[0] */
+	struct ment	*e;
+	uint32_t	 n, cap;
+	int16_t		 layer;
+	bool		 loaded;	/* entries present (else a stub) */
+	bool		 dirty;		/* cid out of date */
+	struct cid	 cid;
+};
+
+struct mst {
+	const struct blockstore	*src;
+	struct bs_mem	*writes;
+	struct mnode	*root;		/* always loaded */
+	struct buf	 enc;
+	const char	*why;
+};
+
+struct mst_enc_entry {
+	const uint8_t	*key;
+	size_t		 klen;
+	const struct cid *val;
+	const struct cid *right;	/* NULL: none */
+};
+
+int	 mst_node_encode(struct buf *, const struct cid *left, size_t n,
+	    const struct mst_enc_entry *);
+int	 mst_node_load(struct mst *, struct mnode *, bool root);
+void	 mst_node_free(struct mnode *);
+size_t	 mst_node_find(const struct mnode *, const uint8_t *key, size_t klen,
+	    bool *eq);
+struct mnode *mst_node_gap(const struct mnode *, size_t i);
+int	 mst_block_get(struct mst *, const struct cid *, const uint8_t **data,
+	    size_t *len);
+
+#endif
