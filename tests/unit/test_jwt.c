@@ -199,7 +199,7 @@ test_hs256(void)
 	struct buf	 b;
 	struct jwt	 j;
 	struct jwt_expect e;
-	json_t		*p;
+	json_t		*p, *arr;
 	uint8_t		 hdr[128];
 	long		 n;
 	char		*dot;
@@ -248,8 +248,10 @@ test_hs256(void)
 	e.flags = 0;
 	CHECK(jwt_check_claims(&j, &e, &why) == PDS_EINVAL, "typ required");
 	jwt_free(&j);
-	CHECK(jwt_sign_hs256(&b, "JWT", json_array(), secret, 5) == PDS_EINVAL,
+	arr = json_array();
+	CHECK(jwt_sign_hs256(&b, "JWT", arr, secret, 5) == PDS_EINVAL,
 	    "payload must be an object");
+	json_decref(arr);
 out:
 	json_decref(p);
 	buf_free(&b);
