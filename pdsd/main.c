@@ -1,11 +1,278 @@
 /*
- * pdsd: entry point.  (Being built: see the project's issues.)
+ * pdsd: the daemon's entry point and lifecycle.
+ *
+ *   options -> configuration -> logging -> data directory -> store
+ *   (migrations) -> routes and modules -> HTTP -> READY=1 -> wait for
+ *   SIGTERM/SIGINT -> stop accepting, finish in-flight requests ->
+ *   modules stop -> store closes -> exit 0.
+ *
+ * pdsd does not fork into the background: service managers (systemd,
+ * runit, containers) supervise it in the foreground.  With systemd
+ * Type=notify it reports readiness over NOTIFY_SOCKET itself.
  */
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+
+#include <argp.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "config.h"
+#include "err.h"
+#include "http.h"
+#include "log.h"
+#include "module.h"
+#include "routes.h"
+#include "store.h"
+#include "xrpc.h"
+
+#define SHUTDOWN_GRACE_MS	10000
+#define IDLE_TIMEOUT_S		120
+
+const char *argp_program_version = "pdsd " PDSD_VERSION;
+
+enum { OPT_CHECK = 256, OPT_JSON };
+
+static const struct argp_option options[] = {
+	{ "config", 'c', "FILE", 0,
+	    "Read settings from the env file FILE (KEY=VALUE lines)", 0 },
+	{ "check-config", OPT_CHECK, NULL, 0,
+	    "Validate the configuration, print it (secrets masked), exit", 0 },
+	{ "json", OPT_JSON, NULL, 0,
+	    "With --check-config: print the configuration as JSON", 0 },
+	{ "pidfile", 'p', "FILE", 0, "Write the process id to FILE", 0 },
+	{ "syslog", 's', NULL, 0, "Log to syslog instead of stderr", 0 },
+	{ "verbose", 'v', NULL, 0,
+	    "Log more (once: info, twice: debug); overrides PDS_LOG_LEVEL "
+	    "when higher", 0 },
+	{ 0 }
+};
+
+struct opts {
+	const char	*envfile;
+	const char	*pidfile;
+	int		 check;
+	int		 json;
+	int		 syslog;
+	int		 verbose;
+};
+
+static error_t
+parse_opt(int key, char *arg, struct argp_state *state)
+{
+	struct opts	*o = state->input;
+
+	switch (key) {
+	case 'c':	o->envfile = arg; break;
+	case 'p':	o->pidfile = arg; break;
+	case 's':	o->syslog = 1; break;
+	case 'v':	o->verbose++; break;
+	case OPT_CHECK:	o->check = 1; break;
+	case OPT_JSON:	o->json = 1; break;
+	case ARGP_KEY_ARG:
+		argp_usage(state);
+		break;
+	default:
+		return ARGP_ERR_UNKNOWN;
+	}
+	return 0;
+}
+
+static const struct argp argp = {
+	options, parse_opt, NULL,
+	"pdsd -- AT Protocol Personal Data Server daemon.\v"
+	"Settings come from PDS_* variables: the env file first, then the "
+	"process environment, which wins.  See pdsd(8).",
+	NULL, NULL, NULL
+};
+
+/* Tell systemd (or anything listening on NOTIFY_SOCKET) our state. */
+static void
+notify_manager(const char *state)
+{
+	const char		*path = getenv("NOTIFY_SOCKET");
+	struct sockaddr_un	 sun;
+	size_t			 len;
+	int			 fd;
+
+	if (path == NULL || (path[0] != '/' && path[0] != '@'))
+		return;
+	len = strlen(path);
+	if (len >= sizeof(sun.sun_path))
+		return;
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	memcpy(sun.sun_path, path, len);
+	if (sun.sun_path[0] == '@')
+		sun.sun_path[0] = '\0';		/* abstract namespace */
+	if ((fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0)) == -1) {
+		log_warn("NOTIFY_SOCKET");
+		return;
+	}
+	if (sendto(fd, state, strlen(state), MSG_NOSIGNAL,
+	    (struct sockaddr *)&sun,
+	    (socklen_t)(offsetof(struct sockaddr_un, sun_path) + len)) == -1)
+		log_warn("NOTIFY_SOCKET %s", path);
+	close(fd);
+}
+
+static int
+write_pidfile(const char *path)
+{
+	char	 buf[32];
+	int	 fd, n;
+
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd == -1) {
+		log_warn("pidfile %s", path);
+		return PDS_EIO;
+	}
+	n = snprintf(buf, sizeof(buf), "%ld\n", (long)getpid());
+	if (write(fd, buf, (size_t)n) != n) {
+		log_warn("pidfile %s", path);
+		close(fd);
+		return PDS_EIO;
+	}
+	close(fd);
+	return PDS_OK;
+}
+
+static int
+ensure_data_dir(const char *dir)
+{
+	struct stat	 st;
+
+	if (stat(dir, &st) == 0) {
+		if (!S_ISDIR(st.st_mode)) {
+			log_warnx("PDS_DATA_DIRECTORY %s: not a directory",
+			    dir);
+			return PDS_EINVAL;
+		}
+		return PDS_OK;
+	}
+	if (errno != ENOENT || mkdir(dir, 0700) == -1) {
+		log_warn("PDS_DATA_DIRECTORY %s", dir);
+		return PDS_EIO;
+	}
+	log_info("created data directory %s", dir);
+	return PDS_OK;
+}
+
+/* Block until SIGTERM or SIGINT; SIGHUP is logged and ignored. */
+static void
+wait_for_stop(const sigset_t *set)
+{
+	int	 sig;
+
+	for (;;) {
+		if (sigwait(set, &sig) != 0)
+			continue;
+		if (sig == SIGTERM || sig == SIGINT) {
+			log_info("received %s, shutting down",
+			    sig == SIGTERM ? "SIGTERM" : "SIGINT");
+			return;
+		}
+		log_info("received SIGHUP: configuration is read at start-up "
+		    "only; restart to apply changes");
+	}
+}
 
 int
-main(void)
+main(int argc, char *argv[])
 {
-	fprintf(stderr, "pdsd: not implemented yet\n");
-	return 1;
+	struct opts		 o;
+	struct config		*cfg;
+	struct http_config	 hc;
+	sigset_t		 set;
+	char			 err[512];
+	int			 verbosity, rc;
+
+	memset(&o, 0, sizeof(o));
+	if (argp_parse(&argp, argc, argv, 0, NULL, &o) != 0)
+		return 64;
+	log_init("pdsd", o.syslog, 1);
+	if (sodium_init() < 0)
+		fatalx("libsodium initialisation failed");
+
+	if (config_load(&cfg, o.envfile, NULL, err, sizeof(err)) != PDS_OK) {
+		if (o.check)
+			fprintf(stderr, "pdsd: configuration error: %s\n",
+			    err);
+		else
+			log_warnx("configuration error: %s", err);
+		return 1;
+	}
+	if (o.check) {
+		rc = config_print(cfg, o.json);
+		config_free(cfg);
+		return rc == PDS_OK ? 0 : 1;
+	}
+	verbosity = cfg->log_verbosity;
+	if (o.verbose > verbosity)
+		verbosity = o.verbose > 2 ? 2 : o.verbose;
+	log_setverbose(verbosity);
+
+	/* Signals are taken by sigwait in this thread only. */
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	if (ensure_data_dir(cfg->data_dir) != PDS_OK)
+		return 1;
+	if (o.pidfile != NULL && write_pidfile(o.pidfile) != PDS_OK)
+		return 1;
+	if ((rc = store_open(cfg->db_path)) != PDS_OK) {
+		log_warnx("cannot open the store %s: %s", cfg->db_path,
+		    pds_strerror(rc));
+		return 1;
+	}
+	log_info("store %s at schema version %d", cfg->db_path,
+	    store_schema_version());
+	xrpc_init(cfg);
+	if (routes_init(cfg) != PDS_OK || modules_init(cfg) != 0) {
+		store_close();
+		return 1;
+	}
+
+	memset(&hc, 0, sizeof(hc));
+	hc.bind_address = cfg->bind_address;
+	hc.port = (uint16_t)cfg->port;
+	hc.threads = (unsigned)cfg->threads;
+	hc.max_connections = (unsigned)cfg->max_connections;
+	hc.timeout_s = IDLE_TIMEOUT_S;
+	if (http_start(&hc, routes_dispatch) != PDS_OK) {
+		modules_fini();
+		store_close();
+		return 1;
+	}
+	log_info("pdsd %s listening on %s%s%s:%u with %u threads; public URL "
+	    "%s", PDSD_VERSION, strchr(cfg->bind_address, ':') ? "[" : "",
+	    cfg->bind_address, strchr(cfg->bind_address, ':') ? "]" : "",
+	    (unsigned)http_port(), hc.threads, cfg->public_url);
+	notify_manager("READY=1");
+
+	wait_for_stop(&set);
+
+	notify_manager("STOPPING=1");
+	http_stop(SHUTDOWN_GRACE_MS);
+	modules_fini();
+	store_close();
+	if (o.pidfile != NULL)
+		unlink(o.pidfile);
+	config_free(cfg);
+	log_info("stopped");
+	return 0;
 }

@@ -1,0 +1,739 @@
+/*
+ * http: libmicrohttpd glue.  See http.h for the contract.
+ *
+ * libmicrohttpd runs an internal pool of worker threads, each with its
+ * own epoll set and its own share of the connections; a request is
+ * handled start to finish on one worker, so nothing on the request path
+ * takes a global lock (the in-flight counter is one atomic).
+ */
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+
+#include <ctype.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <microhttpd.h>
+
+#include "buf.h"
+#include "err.h"
+#include "http.h"
+#include "log.h"
+
+enum reply_kind { R_NONE, R_BYTES, R_STATIC, R_STREAM };
+enum req_state { ST_READING, ST_REPLIED, ST_QUEUED };
+
+struct hdr {
+	char	*name;
+	char	*value;
+};
+
+struct stream {
+	http_stream_fn	 fn;
+	void		*arg;
+	void		(*free_fn)(void *);
+};
+
+struct http_req {
+	struct MHD_Connection	*conn;
+	enum http_method	 m;
+	const char		*method;
+	const char		*path;
+	struct timespec		 start;
+	struct http_target	 t;
+	enum req_state		 state;
+	struct buf		 body;
+
+	/* the reply */
+	unsigned		 status;
+	enum reply_kind		 kind;
+	char			 ctype[128];
+	void			*data;	/* R_BYTES: malloc'd, ours */
+	const void		*sdata;	/* R_STATIC */
+	size_t			 len;
+	struct stream		*stream;
+	struct hdr		 hdrs[HTTP_MAX_EXTRA_HEADERS];
+	size_t			 nhdrs;
+
+	char			 remote[INET6_ADDRSTRLEN];
+	char			 host[256];
+	bool			 have_host;
+	void			*ud;
+	void			(*ud_free)(void *);
+};
+
+static struct MHD_Daemon	*daemon_h;
+static http_dispatch_fn		 dispatch;
+static atomic_int		 inflight;
+static int			 quiesced_fd = -1;
+
+static const char cors_expose[] =
+    "dpop-nonce, www-authenticate, atproto-repo-rev, "
+    "atproto-content-labelers, ratelimit-limit, ratelimit-remaining, "
+    "ratelimit-reset, ratelimit-policy";
+
+static enum http_method
+method_of(const char *m)
+{
+	switch (m[0]) {
+	case 'G': return strcmp(m, "GET") == 0 ? HTTP_GET : HTTP_OTHER;
+	case 'H': return strcmp(m, "HEAD") == 0 ? HTTP_HEAD : HTTP_OTHER;
+	case 'P':
+		if (strcmp(m, "POST") == 0)
+			return HTTP_POST;
+		if (strcmp(m, "PUT") == 0)
+			return HTTP_PUT;
+		return strcmp(m, "PATCH") == 0 ? HTTP_PATCH : HTTP_OTHER;
+	case 'D': return strcmp(m, "DELETE") == 0 ? HTTP_DELETE : HTTP_OTHER;
+	case 'O': return strcmp(m, "OPTIONS") == 0 ? HTTP_OPTIONS : HTTP_OTHER;
+	}
+	return HTTP_OTHER;
+}
+
+/* ---- request accessors ---- */
+
+enum http_method
+http_req_method(const struct http_req *r)
+{
+	return r->m;
+}
+
+const char *
+http_req_method_str(const struct http_req *r)
+{
+	return r->method;
+}
+
+const char *
+http_req_path(const struct http_req *r)
+{
+	return r->path;
+}
+
+const char *
+http_req_header(const struct http_req *r, const char *name)
+{
+	return MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, name);
+}
+
+const char *
+http_req_query(const struct http_req *r, const char *key)
+{
+	const char *v;
+
+	v = MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, key);
+	if (v == NULL && MHD_lookup_connection_value_n(r->conn,
+	    MHD_GET_ARGUMENT_KIND, key, strlen(key), NULL, NULL) == MHD_YES)
+		return "";		/* "?key" without a value */
+	return v;
+}
+
+struct qall {
+	const char	 *key;
+	const char	**out;
+	size_t		  max, n;
+};
+
+static enum MHD_Result
+qall_iter(void *cls, enum MHD_ValueKind kind, const char *key,
+    const char *value)
+{
+	struct qall	*q = cls;
+
+	if (strcmp(key, q->key) == 0) {
+		if (q->n < q->max)
+			q->out[q->n] = value != NULL ? value : "";
+		q->n++;
+	}
+	return MHD_YES;
+}
+
+size_t
+http_req_query_all(const struct http_req *r, const char *key,
+    const char **out, size_t max)
+{
+	struct qall	 q = { key, out, max, 0 };
+
+	MHD_get_connection_values(r->conn, MHD_GET_ARGUMENT_KIND, qall_iter,
+	    &q);
+	return q.n;
+}
+
+const uint8_t *
+http_req_body(const struct http_req *r, size_t *lenp)
+{
+	*lenp = r->body.len;
+	return r->body.p != NULL ? r->body.p : (const uint8_t *)"";
+}
+
+const char *
+http_req_remote(struct http_req *r)
+{
+	const union MHD_ConnectionInfo *ci;
+	const struct sockaddr *sa;
+
+	if (r->remote[0] != '\0')
+		return r->remote;
+	ci = MHD_get_connection_info(r->conn,
+	    MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	if (ci == NULL || (sa = ci->client_addr) == NULL)
+		return strcpy(r->remote, "-"), r->remote;
+	if (sa->sa_family == AF_INET)
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)
+		    (const void *)sa)->sin_addr, r->remote, sizeof(r->remote));
+	else if (sa->sa_family == AF_INET6)
+		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)
+		    (const void *)sa)->sin6_addr, r->remote,
+		    sizeof(r->remote));
+	if (r->remote[0] == '\0')
+		memcpy(r->remote, "-", 2);
+	return r->remote;
+}
+
+const char *
+http_req_host(struct http_req *r)
+{
+	const char	*h, *end;
+	size_t		 n, i;
+
+	if (r->have_host)
+		return r->host[0] != '\0' ? r->host : NULL;
+	r->have_host = true;
+	if ((h = http_req_header(r, "Host")) == NULL)
+		return NULL;
+	if (h[0] == '[')			/* [v6]:port */
+		end = strchr(h, ']') ? strchr(h, ']') + 1 : h + strlen(h);
+	else if ((end = strchr(h, ':')) == NULL)
+		end = h + strlen(h);
+	n = (size_t)(end - h);
+	if (n == 0 || n >= sizeof(r->host))
+		return NULL;
+	for (i = 0; i < n; i++)
+		r->host[i] = (char)tolower((unsigned char)h[i]);
+	r->host[n] = '\0';
+	return r->host;
+}
+
+void *
+http_req_userdata(const struct http_req *r)
+{
+	return r->ud;
+}
+
+void
+http_req_set_userdata(struct http_req *r, void *ud, void (*free_fn)(void *))
+{
+	r->ud = ud;
+	r->ud_free = free_fn;
+}
+
+/* ---- reply ---- */
+
+static void
+reply_clear(struct http_req *r)
+{
+	free(r->data);
+	r->data = NULL;
+	r->sdata = NULL;
+	r->len = 0;
+	if (r->stream != NULL) {
+		if (r->stream->free_fn != NULL)
+			r->stream->free_fn(r->stream->arg);
+		free(r->stream);
+		r->stream = NULL;
+	}
+	r->kind = R_NONE;
+}
+
+static void
+set_ctype(struct http_req *r, const char *ct)
+{
+	size_t	 n = strlen(ct);
+
+	if (n >= sizeof(r->ctype) || strpbrk(ct, "\r\n") != NULL)
+		ct = "application/octet-stream", n = strlen(ct);
+	memcpy(r->ctype, ct, n + 1);
+}
+
+void
+http_reply_owned(struct http_req *r, unsigned status, const char *ct,
+    void *data, size_t len)
+{
+	reply_clear(r);
+	r->status = status;
+	r->kind = R_BYTES;
+	r->data = data;
+	r->len = len;
+	set_ctype(r, ct);
+}
+
+void
+http_reply_static(struct http_req *r, unsigned status, const char *ct,
+    const void *data, size_t len)
+{
+	reply_clear(r);
+	r->status = status;
+	r->kind = R_STATIC;
+	r->sdata = data;
+	r->len = len;
+	set_ctype(r, ct);
+}
+
+int
+http_reply_bytes(struct http_req *r, unsigned status, const char *ct,
+    const void *data, size_t len)
+{
+	void	*copy;
+
+	if ((copy = malloc(len ? len : 1)) == NULL) {
+		http_reply_error(r, 500, "InternalServerError",
+		    "Internal Server Error");
+		return PDS_ENOMEM;
+	}
+	if (len > 0)
+		memcpy(copy, data, len);
+	http_reply_owned(r, status, ct, copy, len);
+	return PDS_OK;
+}
+
+void
+http_reply_json(struct http_req *r, unsigned status, json_t *body)
+{
+	char	*s;
+
+	s = body != NULL ? json_dumps(body, JSON_COMPACT) : NULL;
+	json_decref(body);
+	if (s == NULL) {
+		static const char oom[] = "{\"error\":\"InternalServerError\","
+		    "\"message\":\"Internal Server Error\"}";
+		http_reply_static(r, 500, "application/json; charset=utf-8",
+		    oom, sizeof(oom) - 1);
+		return;
+	}
+	http_reply_owned(r, status, "application/json; charset=utf-8", s,
+	    strlen(s));
+}
+
+void
+http_reply_error(struct http_req *r, unsigned status, const char *name,
+    const char *msg)
+{
+	json_t	*o;
+
+	o = json_pack("{s:s,s:s}", "error", name, "message",
+	    msg != NULL ? msg : name);
+	http_reply_json(r, status, o);
+	r->status = status;
+}
+
+void
+http_reply_stream(struct http_req *r, unsigned status, const char *ct,
+    http_stream_fn fn, void *arg, void (*free_fn)(void *))
+{
+	struct stream	*s;
+
+	reply_clear(r);
+	if ((s = malloc(sizeof(*s))) == NULL) {
+		if (free_fn != NULL)
+			free_fn(arg);
+		http_reply_error(r, 500, "InternalServerError",
+		    "Internal Server Error");
+		return;
+	}
+	s->fn = fn;
+	s->arg = arg;
+	s->free_fn = free_fn;
+	r->stream = s;
+	r->status = status;
+	r->kind = R_STREAM;
+	set_ctype(r, ct);
+}
+
+int
+http_reply_header(struct http_req *r, const char *name, const char *value)
+{
+	struct hdr	*h;
+
+	if (r->nhdrs >= HTTP_MAX_EXTRA_HEADERS ||
+	    strpbrk(name, "\r\n:") != NULL || strpbrk(value, "\r\n") != NULL)
+		return PDS_EINVAL;
+	h = &r->hdrs[r->nhdrs];
+	if ((h->name = strdup(name)) == NULL ||
+	    (h->value = strdup(value)) == NULL) {
+		free(h->name);
+		h->name = NULL;
+		return PDS_ENOMEM;
+	}
+	r->nhdrs++;
+	return PDS_OK;
+}
+
+unsigned
+http_reply_status(const struct http_req *r)
+{
+	return r->status;
+}
+
+/* ---- libmicrohttpd callbacks ---- */
+
+static ssize_t
+stream_read(void *cls, uint64_t pos, char *buf, size_t max)
+{
+	struct stream	*s = cls;
+	ssize_t		 n;
+
+	n = s->fn(s->arg, pos, buf, max);
+	if (n == HTTP_STREAM_END)
+		return MHD_CONTENT_READER_END_OF_STREAM;
+	if (n < 0)
+		return MHD_CONTENT_READER_END_WITH_ERROR;
+	return n;
+}
+
+static void
+stream_free(void *cls)
+{
+	struct stream	*s = cls;
+
+	if (s->free_fn != NULL)
+		s->free_fn(s->arg);
+	free(s);
+}
+
+static void
+add_cors(struct MHD_Response *resp)
+{
+	MHD_add_response_header(resp, "Access-Control-Allow-Origin", "*");
+	MHD_add_response_header(resp, "Access-Control-Expose-Headers",
+	    cors_expose);
+}
+
+/* Turn r's reply into a libmicrohttpd response and queue it. */
+static enum MHD_Result
+queue_reply(struct http_req *r)
+{
+	struct MHD_Response	*resp;
+	enum MHD_Result		 ret;
+	size_t			 i;
+
+	if (r->kind == R_NONE || r->status < 100 || r->status > 599) {
+		log_warnx("http: %s %s: handler set no reply", r->method,
+		    r->path);
+		reply_clear(r);
+		http_reply_error(r, 500, "InternalServerError",
+		    "Internal Server Error");
+	}
+	switch (r->kind) {
+	case R_BYTES:
+		/* r->data stays ours until on_completed(), after the send */
+		resp = MHD_create_response_from_buffer(r->len, r->data,
+		    MHD_RESPMEM_PERSISTENT);
+		break;
+	case R_STATIC:
+		resp = MHD_create_response_from_buffer(r->len,
+		    (void *)(uintptr_t)r->sdata, MHD_RESPMEM_PERSISTENT);
+		break;
+	case R_STREAM:
+		resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN,
+		    32 * 1024, stream_read, r->stream, stream_free);
+		if (resp != NULL)
+			r->stream = NULL;	/* MHD owns it now */
+		break;
+	default:
+		resp = NULL;
+	}
+	if (resp == NULL)
+		return MHD_NO;
+	if (r->ctype[0] != '\0')
+		MHD_add_response_header(resp, "Content-Type", r->ctype);
+	add_cors(resp);
+	for (i = 0; i < r->nhdrs; i++)
+		MHD_add_response_header(resp, r->hdrs[i].name,
+		    r->hdrs[i].value);
+	ret = MHD_queue_response(r->conn, r->status, resp);
+	MHD_destroy_response(resp);
+	if (ret == MHD_YES)
+		r->state = ST_QUEUED;
+	return ret;
+}
+
+static bool
+token_list(const char *s)
+{
+	size_t	 n = 0;
+
+	for (; *s != '\0'; s++, n++)
+		if (n > 1024 || !(isalnum((unsigned char)*s) ||
+		    strchr("-_, ", *s) != NULL))
+			return false;
+	return true;
+}
+
+static enum MHD_Result
+preflight(struct http_req *r)
+{
+	struct MHD_Response	*resp;
+	const char		*h;
+	enum MHD_Result		 ret;
+
+	resp = MHD_create_response_from_buffer(0, (void *)"",
+	    MHD_RESPMEM_PERSISTENT);
+	if (resp == NULL)
+		return MHD_NO;
+	MHD_add_response_header(resp, "Access-Control-Allow-Origin", "*");
+	MHD_add_response_header(resp, "Access-Control-Allow-Methods",
+	    "GET,HEAD,PUT,PATCH,POST,DELETE");
+	h = http_req_header(r, "Access-Control-Request-Headers");
+	if (h != NULL && token_list(h))
+		MHD_add_response_header(resp, "Access-Control-Allow-Headers",
+		    h);
+	MHD_add_response_header(resp, "Access-Control-Max-Age", "86400");
+	MHD_add_response_header(resp, "Vary",
+	    "Access-Control-Request-Headers");
+	r->status = 204;
+	ret = MHD_queue_response(r->conn, 204, resp);
+	MHD_destroy_response(resp);
+	r->state = ST_QUEUED;
+	return ret;
+}
+
+static bool
+parse_content_length(const char *s, uint64_t *out)
+{
+	char		*end;
+	unsigned long long v;
+
+	if (s == NULL || !isdigit((unsigned char)*s))
+		return false;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno != 0 || *end != '\0')
+		return false;
+	*out = v;
+	return true;
+}
+
+static void
+too_large(struct http_req *r)
+{
+	char	 msg[96];
+
+	snprintf(msg, sizeof(msg), "request entity too large (limit %zu "
+	    "bytes)", r->t.body_max);
+	reply_clear(r);
+	http_reply_error(r, 413, "PayloadTooLarge", msg);
+	r->state = ST_REPLIED;
+}
+
+/* Stands for "answer the CORS preflight"; never called. */
+static void
+preflight_marker(struct http_req *r, const void *arg)
+{
+}
+
+static void
+not_found(struct http_req *r, const void *arg)
+{
+	http_reply_error(r, 404, "NotFound", "Not Found");
+}
+
+static enum MHD_Result
+on_request(void *cls, struct MHD_Connection *conn, const char *url,
+    const char *method, const char *version, const char *upload,
+    size_t *upload_size, void **ctx)
+{
+	struct http_req	*r = *ctx;
+	uint64_t	 cl;
+
+	if (r == NULL) {
+		if ((r = calloc(1, sizeof(*r))) == NULL)
+			return MHD_NO;
+		clock_gettime(CLOCK_MONOTONIC, &r->start);
+		r->conn = conn;
+		r->method = method;
+		r->m = method_of(method);
+		r->path = url;
+		*ctx = r;
+		atomic_fetch_add_explicit(&inflight, 1, memory_order_relaxed);
+		if (r->m == HTTP_OPTIONS)
+			r->t.fn = preflight_marker;
+		else
+			dispatch(r, &r->t);
+		if (r->t.fn == NULL)
+			r->t.fn = not_found;
+		buf_init(&r->body, r->t.body_max ? r->t.body_max : 1);
+		if (parse_content_length(http_req_header(r,
+		    "Content-Length"), &cl) && cl > r->t.body_max) {
+			too_large(r);
+			return queue_reply(r);
+		}
+		return MHD_YES;
+	}
+	if (*upload_size > 0) {
+		if (r->state == ST_READING && (r->t.body_max == 0 ||
+		    buf_append(&r->body, upload, *upload_size) != PDS_OK)) {
+			too_large(r);
+			buf_free(&r->body);
+			/* Older libmicrohttpd refuse a reply mid-body. */
+			(void)queue_reply(r);
+		}
+		*upload_size = 0;	/* consumed (or discarded) */
+		return MHD_YES;
+	}
+	if (r->state == ST_QUEUED)
+		return MHD_YES;
+	if (r->state == ST_READING && r->t.fn == preflight_marker)
+		return preflight(r);
+	if (r->state == ST_READING)
+		r->t.fn(r, r->t.arg);
+	return queue_reply(r);
+}
+
+static void
+log_request(struct http_req *r)
+{
+	struct timespec	 now;
+	char		 path[160];
+	double		 ms;
+	size_t		 i;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	ms = (double)(now.tv_sec - r->start.tv_sec) * 1e3 +
+	    (double)(now.tv_nsec - r->start.tv_nsec) / 1e6;
+	for (i = 0; r->path[i] != '\0' && i < sizeof(path) - 1; i++)
+		path[i] = (unsigned char)r->path[i] < 0x20 ||
+		    (unsigned char)r->path[i] >= 0x7f ? '?' : r->path[i];
+	path[i] = '\0';
+	log_info("%s %s %u %.1fms", r->method, path, r->status, ms);
+}
+
+static void
+on_completed(void *cls, struct MHD_Connection *conn, void **ctx,
+    enum MHD_RequestTerminationCode toe)
+{
+	struct http_req	*r = *ctx;
+	size_t		 i;
+
+	if (r == NULL)
+		return;
+	*ctx = NULL;
+	if (log_getverbose() >= 1)
+		log_request(r);
+	reply_clear(r);
+	for (i = 0; i < r->nhdrs; i++) {
+		free(r->hdrs[i].name);
+		free(r->hdrs[i].value);
+	}
+	if (r->ud_free != NULL)
+		r->ud_free(r->ud);
+	buf_free(&r->body);
+	free(r);
+	atomic_fetch_sub_explicit(&inflight, 1, memory_order_relaxed);
+}
+
+static void
+mhd_log(void *cls, const char *fmt, va_list ap)
+{
+	char	 msg[512];
+	size_t	 n;
+
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	n = strlen(msg);
+	while (n > 0 && (msg[n - 1] == '\n' || msg[n - 1] == '\r'))
+		msg[--n] = '\0';
+	log_debug("microhttpd: %s", msg);
+}
+
+int
+http_start(const struct http_config *hc, http_dispatch_fn fn)
+{
+	struct sockaddr_storage	 ss;
+	struct sockaddr_in	*sin = (struct sockaddr_in *)&ss;
+	struct sockaddr_in6	*sin6 = (struct sockaddr_in6 *)&ss;
+	unsigned		 flags;
+
+	memset(&ss, 0, sizeof(ss));
+	flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
+	    MHD_USE_ITC | MHD_USE_TURBO | MHD_USE_ERROR_LOG;
+	if (inet_pton(AF_INET, hc->bind_address, &sin->sin_addr) == 1) {
+		sin->sin_family = AF_INET;
+		sin->sin_port = htons(hc->port);
+	} else if (inet_pton(AF_INET6, hc->bind_address,
+	    &sin6->sin6_addr) == 1) {
+		sin6->sin6_family = AF_INET6;
+		sin6->sin6_port = htons(hc->port);
+		flags |= MHD_USE_IPv6;
+	} else {
+		log_warnx("http: bad bind address %s", hc->bind_address);
+		return PDS_EINVAL;
+	}
+	signal(SIGPIPE, SIG_IGN);
+	dispatch = fn;
+	daemon_h = MHD_start_daemon(flags, 0, NULL, NULL, on_request, NULL,
+	    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
+	    MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)hc->threads,
+	    MHD_OPTION_CONNECTION_LIMIT, (unsigned int)hc->max_connections,
+	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)hc->timeout_s,
+	    MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned int)1024,
+	    MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned int)1,
+	    MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
+	    MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
+	    MHD_OPTION_END);
+	if (daemon_h == NULL) {
+		log_warn("http: cannot listen on %s port %u",
+		    hc->bind_address, (unsigned)hc->port);
+		return PDS_EIO;
+	}
+	return PDS_OK;
+}
+
+uint16_t
+http_port(void)
+{
+	const union MHD_DaemonInfo *di;
+
+	if (daemon_h == NULL)
+		return 0;
+	di = MHD_get_daemon_info(daemon_h, MHD_DAEMON_INFO_BIND_PORT);
+	return di != NULL ? di->port : 0;
+}
+
+void
+http_quiesce(void)
+{
+	if (daemon_h != NULL && quiesced_fd == -1)
+		quiesced_fd = MHD_quiesce_daemon(daemon_h);
+}
+
+void
+http_stop(unsigned timeout_ms)
+{
+	struct timespec	 ts = { 0, 10 * 1000 * 1000 };
+	unsigned	 waited = 0;
+
+	if (daemon_h == NULL)
+		return;
+	http_quiesce();
+	while (atomic_load(&inflight) > 0 && waited < timeout_ms) {
+		nanosleep(&ts, NULL);
+		waited += 10;
+	}
+	if (atomic_load(&inflight) > 0)
+		log_warnx("http: stopping with %d requests in flight",
+		    atomic_load(&inflight));
+	MHD_stop_daemon(daemon_h);
+	daemon_h = NULL;
+	if (quiesced_fd != -1) {
+		close(quiesced_fd);
+		quiesced_fd = -1;
+	}
+}

@@ -1,0 +1,147 @@
+/*
+ * http: pdsd's HTTP server (libmicrohttpd, the only file that includes
+ * microhttpd.h) and the request/reply API handlers use.
+ *
+ * Flow of one request:
+ *   1. Headers are in: the dispatch function (given to http_start) looks
+ *      at method and path and picks a handler, its argument and the most
+ *      body bytes it accepts.  A Content-Length above that limit gets 413
+ *      at once, before any body byte is read; a chunked body is cut off
+ *      with 413 as soon as it passes the limit.
+ *   2. The body is in: the handler runs (on a worker thread) and sets a
+ *      reply with exactly one of the http_reply_* calls below; extra
+ *      headers may be added before or after.  A handler that sets no
+ *      reply produces a 500.
+ *   3. The reply is sent; one log line records method, path (never the
+ *      query string), status and duration.
+ *
+ * CORS: every reply carries Access-Control-Allow-Origin: * and
+ * Access-Control-Expose-Headers; OPTIONS on any path is a preflight
+ * answered here (204) without calling any handler.
+ *
+ * Everything in a struct http_req lives until the reply has been sent;
+ * strings returned by the accessors are borrowed from it.  A request is
+ * only ever touched by one thread at a time.
+ */
+#ifndef PDSD_HTTP_H
+#define PDSD_HTTP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include <jansson.h>
+
+enum http_method {
+	HTTP_OTHER, HTTP_GET, HTTP_HEAD, HTTP_POST, HTTP_PUT, HTTP_DELETE,
+	HTTP_OPTIONS, HTTP_PATCH,
+};
+
+struct http_req;
+
+typedef void	(*http_handler_fn)(struct http_req *, const void *arg);
+
+/* What the dispatch function chooses for a request (step 1). */
+struct http_target {
+	http_handler_fn	 fn;
+	const void	*arg;
+	size_t		 body_max;	/* 0: no body accepted */
+};
+
+/*
+ * Called once per request when its headers are complete; fills t.
+ * Must be fast and must not block: it runs before the body is read.
+ */
+typedef void	(*http_dispatch_fn)(struct http_req *, struct http_target *t);
+
+struct http_config {
+	const char	*bind_address;	/* IPv4 or IPv6 literal */
+	uint16_t	 port;
+	unsigned	 threads;	/* worker threads, each with its epoll */
+	unsigned	 max_connections;
+	unsigned	 timeout_s;	/* idle connection timeout */
+};
+
+int	http_start(const struct http_config *, http_dispatch_fn);
+/* Stop accepting connections; in-flight requests continue. */
+void	http_quiesce(void);
+/* Wait (up to timeout_ms) for in-flight requests, then stop. */
+void	http_stop(unsigned timeout_ms);
+/* The port actually bound (useful when 0 was asked for). */
+uint16_t http_port(void);
+
+/* ---- the request ---- */
+
+enum http_method http_req_method(const struct http_req *);
+const char	*http_req_method_str(const struct http_req *);
+/* The path, percent-decoded, without the query string. */
+const char	*http_req_path(const struct http_req *);
+/* A request header by case-insensitive name, or NULL. */
+const char	*http_req_header(const struct http_req *, const char *name);
+/* The first value of query parameter key (decoded), or NULL. */
+const char	*http_req_query(const struct http_req *, const char *key);
+/*
+ * Every value of a repeated query key, in order: up to max pointers into
+ * out; returns the number present (which may exceed max).
+ */
+size_t		 http_req_query_all(const struct http_req *, const char *key,
+		    const char **out, size_t max);
+/* The body (NUL-terminated for convenience, not counted in len). */
+const uint8_t	*http_req_body(const struct http_req *, size_t *lenp);
+/* The peer's address as text ("127.0.0.1", "::1"). */
+const char	*http_req_remote(struct http_req *);
+/* The Host header without port, lower-cased; NULL if absent. */
+const char	*http_req_host(struct http_req *);
+
+/* ---- the reply (exactly one of the first five per request) ---- */
+
+/* A JSON body; takes ownership of (steals the reference to) body. */
+void	http_reply_json(struct http_req *, unsigned status, json_t *body);
+/* Bytes copied into the reply. */
+int	http_reply_bytes(struct http_req *, unsigned status,
+	    const char *content_type, const void *data, size_t len);
+/* Bytes the caller guarantees outlive the server (static data). */
+void	http_reply_static(struct http_req *, unsigned status,
+	    const char *content_type, const void *data, size_t len);
+/* Bytes from malloc(3) that the reply now owns and frees. */
+void	http_reply_owned(struct http_req *, unsigned status,
+	    const char *content_type, void *data, size_t len);
+
+/*
+ * A streamed body.  fn is called from the worker thread with the byte
+ * position reached so far; it writes up to max bytes into buf and
+ * returns how many, HTTP_STREAM_END when done, or HTTP_STREAM_ERROR to
+ * abort the connection (the status line is already sent then).  It
+ * should block until it has data rather than return 0.  free_fn(arg)
+ * runs exactly once, when the reply is finished or abandoned.
+ */
+#define HTTP_STREAM_END		((ssize_t)-1)
+#define HTTP_STREAM_ERROR	((ssize_t)-2)
+typedef ssize_t	(*http_stream_fn)(void *arg, uint64_t pos, char *buf,
+		    size_t max);
+void	http_reply_stream(struct http_req *, unsigned status,
+	    const char *content_type, http_stream_fn fn, void *arg,
+	    void (*free_fn)(void *));
+
+/*
+ * An extra response header (copied).  Names and values with CR or LF
+ * are refused.  At most HTTP_MAX_EXTRA_HEADERS per reply.
+ */
+#define HTTP_MAX_EXTRA_HEADERS	16
+int	http_reply_header(struct http_req *, const char *name,
+	    const char *value);
+
+/* The status set so far (0 if none). */
+unsigned http_reply_status(const struct http_req *);
+
+/* An error body {"error": name, "message": msg} with that status. */
+void	http_reply_error(struct http_req *, unsigned status,
+	    const char *name, const char *msg);
+
+/* Per-request slot for the layer above (the XRPC router), or NULL. */
+void	*http_req_userdata(const struct http_req *);
+void	 http_req_set_userdata(struct http_req *, void *,
+	    void (*free_fn)(void *));
+
+#endif

@@ -1,0 +1,446 @@
+/*
+ * store: connections, the statement cache, transactions, migrations.
+ * See store.h and store_internal.h.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "err.h"
+#include "log.h"
+#include "store.h"
+#include "store_internal.h"
+
+#define BUSY_TIMEOUT_MS	10000
+#define STMT_CACHE_MIN	64
+
+struct stmt_slot {
+	const char	*sql;		/* the key: the literal's address */
+	sqlite3_stmt	*st;
+};
+
+struct conn {
+	sqlite3		*db;
+	struct stmt_slot *slots;
+	size_t		 nslots;	/* a power of two */
+	size_t		 nused;
+};
+
+static char		*store_path;
+static int		 store_version;
+static pthread_key_t	 conn_key;
+static pthread_once_t	 conn_once = PTHREAD_ONCE_INIT;
+static __thread struct conn *tl_conn;
+
+static void
+conn_free(struct conn *c)
+{
+	size_t	 i;
+
+	if (c == NULL)
+		return;
+	for (i = 0; i < c->nslots; i++)
+		if (c->slots[i].st != NULL)
+			sqlite3_finalize(c->slots[i].st);
+	free(c->slots);
+	if (c->db != NULL && sqlite3_close(c->db) != SQLITE_OK)
+		log_warnx("store: close: %s", sqlite3_errmsg(c->db));
+	free(c);
+}
+
+static void
+conn_destructor(void *p)
+{
+	conn_free(p);
+	tl_conn = NULL;
+}
+
+static void
+conn_key_init(void)
+{
+	if (pthread_key_create(&conn_key, conn_destructor) != 0)
+		fatalx("store: pthread_key_create");
+}
+
+int
+store_err(int rc, const char *what)
+{
+	switch (rc & 0xff) {
+	case SQLITE_OK:
+	case SQLITE_ROW:
+	case SQLITE_DONE:
+		return PDS_OK;
+	case SQLITE_CONSTRAINT:
+		return PDS_EEXIST;
+	case SQLITE_NOMEM:
+		return PDS_ENOMEM;
+	}
+	log_warnx("store: %s: %s (%d)", what, sqlite3_errstr(rc), rc);
+	return PDS_EIO;
+}
+
+static int
+conn_exec(sqlite3 *db, const char *sql)
+{
+	char	*msg = NULL;
+	int	 rc;
+
+	rc = sqlite3_exec(db, sql, NULL, NULL, &msg);
+	if (rc != SQLITE_OK) {
+		log_warnx("store: %s", msg != NULL ? msg : sqlite3_errstr(rc));
+		sqlite3_free(msg);
+		return (rc & 0xff) == SQLITE_CONSTRAINT ? PDS_EEXIST : PDS_EIO;
+	}
+	return PDS_OK;
+}
+
+/*
+ * The settings every connection gets.  synchronous=FULL: see store.h.
+ * mmap lets readers share the OS page cache instead of copying pages
+ * into each connection's own cache.
+ */
+static const char conn_pragmas[] =
+    "PRAGMA journal_mode=WAL;"
+    "PRAGMA synchronous=FULL;"
+    "PRAGMA foreign_keys=ON;"
+    "PRAGMA temp_store=MEMORY;"
+    "PRAGMA cache_size=-8192;"
+    "PRAGMA mmap_size=268435456;";
+
+static struct conn *
+conn_open(void)
+{
+	struct conn	*c;
+	int		 rc;
+
+	if (store_path == NULL) {
+		log_warnx("store: used before store_open");
+		return NULL;
+	}
+	if ((c = calloc(1, sizeof(*c))) == NULL)
+		return NULL;
+	rc = sqlite3_open_v2(store_path, &c->db, SQLITE_OPEN_READWRITE |
+	    SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
+	if (rc != SQLITE_OK) {
+		log_warnx("store: open %s: %s", store_path,
+		    c->db ? sqlite3_errmsg(c->db) : sqlite3_errstr(rc));
+		conn_free(c);
+		return NULL;
+	}
+	sqlite3_extended_result_codes(c->db, 1);
+	sqlite3_busy_timeout(c->db, BUSY_TIMEOUT_MS);
+	if (conn_exec(c->db, conn_pragmas) != PDS_OK) {
+		conn_free(c);
+		return NULL;
+	}
+	return c;
+}
+
+sqlite3 *
+store_db(void)
+{
+	if (tl_conn != NULL)
+		return tl_conn->db;
+	pthread_once(&conn_once, conn_key_init);
+	if ((tl_conn = conn_open()) == NULL)
+		return NULL;
+	pthread_setspecific(conn_key, tl_conn);
+	return tl_conn->db;
+}
+
+void
+store_thread_close(void)
+{
+	if (tl_conn == NULL)
+		return;
+	pthread_setspecific(conn_key, NULL);
+	conn_free(tl_conn);
+	tl_conn = NULL;
+}
+
+static size_t
+slot_hash(const char *sql, size_t mask)
+{
+	uintptr_t	 h = (uintptr_t)sql;
+
+	h ^= h >> 17;
+	h *= (uintptr_t)0x9e3779b97f4a7c15ULL;
+	return (size_t)(h >> 7) & mask;
+}
+
+static int
+cache_grow(struct conn *c)
+{
+	struct stmt_slot *old = c->slots, *ns;
+	size_t		 on = c->nslots, n, i, j;
+
+	n = on ? on * 2 : STMT_CACHE_MIN;
+	if ((ns = calloc(n, sizeof(*ns))) == NULL)
+		return PDS_ENOMEM;
+	for (i = 0; i < on; i++) {
+		if (old[i].sql == NULL)
+			continue;
+		for (j = slot_hash(old[i].sql, n - 1); ns[j].sql != NULL;
+		    j = (j + 1) & (n - 1))
+			;
+		ns[j] = old[i];
+	}
+	free(old);
+	c->slots = ns;
+	c->nslots = n;
+	return PDS_OK;
+}
+
+sqlite3_stmt *
+store_stmt(const char *sql)
+{
+	struct conn	*c;
+	sqlite3_stmt	*st;
+	size_t		 i;
+	int		 rc;
+
+	if (store_db() == NULL)
+		return NULL;
+	c = tl_conn;
+	if (c->nslots != 0) {
+		for (i = slot_hash(sql, c->nslots - 1); c->slots[i].sql != NULL;
+		    i = (i + 1) & (c->nslots - 1))
+			if (c->slots[i].sql == sql) {
+				st = c->slots[i].st;
+				sqlite3_reset(st);
+				sqlite3_clear_bindings(st);
+				return st;
+			}
+	}
+	if ((c->nused + 1) * 2 > c->nslots && cache_grow(c) != PDS_OK)
+		return NULL;
+	rc = sqlite3_prepare_v3(c->db, sql, -1, SQLITE_PREPARE_PERSISTENT,
+	    &st, NULL);
+	if (rc != SQLITE_OK) {
+		log_warnx("store: prepare: %s: %.80s", sqlite3_errmsg(c->db),
+		    sql);
+		return NULL;
+	}
+	for (i = slot_hash(sql, c->nslots - 1); c->slots[i].sql != NULL;
+	    i = (i + 1) & (c->nslots - 1))
+		;
+	c->slots[i].sql = sql;
+	c->slots[i].st = st;
+	c->nused++;
+	return st;
+}
+
+void
+store_stmt_done(sqlite3_stmt *st)
+{
+	if (st != NULL)
+		sqlite3_reset(st);
+}
+
+int
+store_exec(const char *sql)
+{
+	sqlite3	*db;
+
+	if ((db = store_db()) == NULL)
+		return PDS_EIO;
+	return conn_exec(db, sql);
+}
+
+int
+store_begin(void)
+{
+	sqlite3	*db;
+
+	if ((db = store_db()) == NULL)
+		return PDS_EIO;
+	if (!sqlite3_get_autocommit(db)) {
+		log_warnx("store: nested transaction");
+		return PDS_EINTERNAL;
+	}
+	return conn_exec(db, "BEGIN IMMEDIATE");
+}
+
+int
+store_commit(void)
+{
+	sqlite3	*db;
+	int	 rc;
+
+	if ((db = store_db()) == NULL)
+		return PDS_EIO;
+	if ((rc = conn_exec(db, "COMMIT")) != PDS_OK &&
+	    !sqlite3_get_autocommit(db))
+		(void)conn_exec(db, "ROLLBACK");
+	return rc;
+}
+
+void
+store_rollback(void)
+{
+	sqlite3	*db;
+
+	if ((db = store_db()) != NULL && !sqlite3_get_autocommit(db))
+		(void)conn_exec(db, "ROLLBACK");
+}
+
+static int
+read_version(int *v)
+{
+	sqlite3_stmt	*st;
+	int		 rc;
+
+	st = store_stmt("SELECT version FROM schema_version");
+	if (st == NULL)
+		return PDS_EIO;
+	rc = sqlite3_step(st);
+	*v = rc == SQLITE_ROW ? sqlite3_column_int(st, 0) : -1;
+	store_stmt_done(st);
+	return rc == SQLITE_ROW ? PDS_OK : PDS_EIO;
+}
+
+static int
+migrate(void)
+{
+	char	 sql[64];
+	int	 v, rc;
+	size_t	 i;
+
+	if ((rc = store_begin()) != PDS_OK)
+		return rc;
+	rc = store_exec("CREATE TABLE IF NOT EXISTS schema_version "
+	    "(version INTEGER NOT NULL);"
+	    "INSERT INTO schema_version (version) SELECT 0 "
+	    "WHERE NOT EXISTS (SELECT 1 FROM schema_version);");
+	if (rc == PDS_OK)
+		rc = read_version(&v);
+	if (rc == PDS_OK)
+		rc = store_commit();
+	else
+		store_rollback();
+	if (rc != PDS_OK)
+		return rc;
+	if (v < 0 || (size_t)v > store_nmigrations) {
+		log_warnx("store: database schema version %d is newer than "
+		    "this pdsd knows (%zu)", v, store_nmigrations);
+		return PDS_EUNSUPP;
+	}
+	for (i = (size_t)v; i < store_nmigrations; i++) {
+		snprintf(sql, sizeof(sql),
+		    "UPDATE schema_version SET version = %zu", i + 1);
+		if ((rc = store_begin()) != PDS_OK)
+			return rc;
+		if ((rc = store_exec(store_migrations[i])) != PDS_OK ||
+		    (rc = store_exec(sql)) != PDS_OK ||
+		    (rc = store_commit()) != PDS_OK) {
+			store_rollback();
+			log_warnx("store: migration %zu failed", i + 1);
+			return rc;
+		}
+		log_info("store: applied migration %zu", i + 1);
+	}
+	store_version = (int)store_nmigrations;
+	return PDS_OK;
+}
+
+int
+store_open(const char *path)
+{
+	int	 fd, rc;
+
+	free(store_path);
+	if ((store_path = strdup(path)) == NULL)
+		return PDS_ENOMEM;
+	/* Create it 0600 ourselves: it holds keys and password hashes. */
+	if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) == -1) {
+		log_warn("store: %s", path);
+		return PDS_EIO;
+	}
+	close(fd);
+	if (store_db() == NULL)
+		return PDS_EIO;
+	if ((rc = migrate()) != PDS_OK)
+		return rc;
+	return store_ping();
+}
+
+void
+store_close(void)
+{
+	store_thread_close();
+}
+
+int
+store_schema_version(void)
+{
+	return store_version;
+}
+
+int
+store_schema_latest(void)
+{
+	return (int)store_nmigrations;
+}
+
+int
+store_ping(void)
+{
+	sqlite3_stmt	*st;
+	int		 rc;
+
+	if ((st = store_stmt("SELECT 1")) == NULL)
+		return PDS_EIO;
+	rc = sqlite3_step(st);
+	store_stmt_done(st);
+	return rc == SQLITE_ROW ? PDS_OK : store_err(rc, "ping");
+}
+
+void
+store_timestamp(char out[STORE_TS_LEN])
+{
+	struct timespec	 ts;
+	struct tm	 tm;
+
+	size_t		 n;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	gmtime_r(&ts.tv_sec, &tm);
+	n = strftime(out, STORE_TS_LEN, "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(out + n, STORE_TS_LEN - n, ".%03dZ",
+	    (int)(ts.tv_nsec / 1000000) % 1000);
+}
+
+int
+store_handle_to_did(const char *handle, char *did, size_t didsz)
+{
+	sqlite3_stmt	*st;
+	const unsigned char *d;
+	int		 rc, ret;
+
+	st = store_stmt("SELECT did FROM accounts WHERE handle = ?1 "
+	    "AND status = 'active'");
+	if (st == NULL)
+		return PDS_EIO;
+	sqlite3_bind_text(st, 1, handle, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		d = sqlite3_column_text(st, 0);
+		if (d == NULL || strlen((const char *)d) >= didsz)
+			ret = PDS_ETOOBIG;
+		else {
+			memcpy(did, d, strlen((const char *)d) + 1);
+			ret = PDS_OK;
+		}
+	} else if (rc == SQLITE_DONE)
+		ret = PDS_ENOTFOUND;
+	else
+		ret = store_err(rc, "handle lookup");
+	store_stmt_done(st);
+	return ret;
+}

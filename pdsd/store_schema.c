@@ -1,0 +1,224 @@
+/*
+ * store_schema: the numbered migrations.  Migration N (1-based) is
+ * store_migrations[N - 1]; each runs in its own transaction at start-up
+ * and is never edited once released: a change is a new entry at the end.
+ *
+ * Conventions: STRICT tables; timestamps ISO 8601 text (see store.h);
+ * CIDs base32 text; booleans INTEGER 0/1; everything that belongs to an
+ * account references accounts(did) ON DELETE CASCADE, except the event
+ * log (the firehose keeps an account's #account "deleted" event) and
+ * invite codes (their history outlives accounts).
+ */
+#include <stddef.h>
+
+#include "store_internal.h"
+
+const char *const store_migrations[] = {
+/* 1: the initial schema for the whole PDS */
+"CREATE TABLE accounts ("
+"  did			TEXT PRIMARY KEY,"
+"  handle		TEXT COLLATE NOCASE UNIQUE,"	/* NULL: handle.invalid */
+"  email		TEXT COLLATE NOCASE UNIQUE,"
+"  password_hash	TEXT,"		/* crypto_pwhash_str (Argon2id) */
+	/*
+	 * The account's secp256k1 private key, 32 raw bytes
+	 * (signing_key_format 0).  The database file is mode 0600 and
+	 * holds password hashes too; a later format may seal the key with
+	 * a server secret without a schema change.
+	 */
+"  signing_key		BLOB NOT NULL,"
+"  signing_key_format	INTEGER NOT NULL DEFAULT 0,"
+"  created_at		TEXT NOT NULL,"
+"  status		TEXT NOT NULL DEFAULT 'active' CHECK (status IN"
+"			  ('active','deactivated','takendown','deleted')),"
+"  deactivated_at	TEXT,"
+"  delete_after		TEXT,"
+"  takedown_ref		TEXT,"
+"  email_confirmed_at	TEXT,"
+"  invites_disabled	INTEGER NOT NULL DEFAULT 0"
+") STRICT;"
+"CREATE INDEX accounts_created ON accounts (created_at, did);"
+
+"CREATE TABLE refresh_tokens ("
+"  id			TEXT PRIMARY KEY,"	/* the JWT's jti */
+"  did			TEXT NOT NULL REFERENCES accounts (did)"
+"			  ON DELETE CASCADE,"
+"  expires_at		TEXT NOT NULL,"
+"  app_password_name	TEXT,"
+"  next_id		TEXT"		/* set when rotated */
+") STRICT;"
+"CREATE INDEX refresh_tokens_did ON refresh_tokens (did);"
+
+"CREATE TABLE app_passwords ("
+"  did			TEXT NOT NULL REFERENCES accounts (did)"
+"			  ON DELETE CASCADE,"
+"  name			TEXT NOT NULL,"
+"  password_hash	TEXT NOT NULL,"
+"  privileged		INTEGER NOT NULL DEFAULT 0,"
+"  created_at		TEXT NOT NULL,"
+"  PRIMARY KEY (did, name)"
+") STRICT;"
+
+"CREATE TABLE invite_codes ("
+"  code			TEXT PRIMARY KEY,"
+"  available_uses	INTEGER NOT NULL,"
+"  disabled		INTEGER NOT NULL DEFAULT 0,"
+"  for_account		TEXT NOT NULL,"	/* a DID or "admin" */
+"  created_by		TEXT NOT NULL,"
+"  created_at		TEXT NOT NULL"
+") STRICT;"
+"CREATE INDEX invite_codes_for ON invite_codes (for_account);"
+"CREATE TABLE invite_code_uses ("
+"  code			TEXT NOT NULL REFERENCES invite_codes (code)"
+"			  ON DELETE CASCADE,"
+"  used_by		TEXT NOT NULL,"
+"  used_at		TEXT NOT NULL,"
+"  PRIMARY KEY (code, used_by)"
+") STRICT;"
+"CREATE INDEX invite_code_uses_by ON invite_code_uses (used_by);"
+
+"CREATE TABLE repo_root ("
+"  did			TEXT PRIMARY KEY REFERENCES accounts (did)"
+"			  ON DELETE CASCADE,"
+"  cid			TEXT NOT NULL,"		/* the head commit */
+"  rev			TEXT NOT NULL,"
+"  indexed_at		TEXT NOT NULL"
+") STRICT;"
+
+"CREATE TABLE repo_blocks ("
+"  did			TEXT NOT NULL REFERENCES accounts (did)"
+"			  ON DELETE CASCADE,"
+"  cid			TEXT NOT NULL,"
+"  rev			TEXT NOT NULL,"	/* the rev that first wrote it */
+"  size			INTEGER NOT NULL,"
+"  content		BLOB NOT NULL,"
+"  PRIMARY KEY (did, cid)"
+") STRICT;"
+"CREATE INDEX repo_blocks_rev ON repo_blocks (did, rev);"
+
+"CREATE TABLE records ("
+"  uri			TEXT PRIMARY KEY,"	/* at://did/collection/rkey */
+"  did			TEXT NOT NULL REFERENCES accounts (did)"
+"			  ON DELETE CASCADE,"
+"  collection		TEXT NOT NULL,"
+"  rkey			TEXT NOT NULL,"
+"  cid			TEXT NOT NULL,"
+"  rev			TEXT NOT NULL,"
+"  indexed_at		TEXT NOT NULL,"
+"  takedown_ref		TEXT,"
+"  UNIQUE (did, collection, rkey)"
+") STRICT;"
+"CREATE INDEX records_cid ON records (did, cid);"
+"CREATE INDEX records_rev ON records (did, rev);"
+
+"CREATE TABLE blobs ("
+"  did			TEXT NOT NULL REFERENCES accounts (did)"
+"			  ON DELETE CASCADE,"
+"  cid			TEXT NOT NULL,"
+"  mime_type		TEXT NOT NULL,"
+"  size			INTEGER NOT NULL,"
+"  temp_key		TEXT,"	/* set while uploaded but unreferenced */
+"  width		INTEGER,"
+"  height		INTEGER,"
+"  created_at		TEXT NOT NULL,"
+"  takedown_ref		TEXT,"
+"  PRIMARY KEY (did, cid)"
+") STRICT;"
+"CREATE INDEX blobs_temp ON blobs (temp_key) WHERE temp_key IS NOT NULL;"
+
+"CREATE TABLE record_blobs ("
+"  did			TEXT NOT NULL REFERENCES accounts (did)"
+"			  ON DELETE CASCADE,"
+"  blob_cid		TEXT NOT NULL,"
+"  record_uri		TEXT NOT NULL,"
+"  PRIMARY KEY (did, blob_cid, record_uri)"
+") STRICT;"
+"CREATE INDEX record_blobs_uri ON record_blobs (record_uri);"
+
+"CREATE TABLE backlinks ("
+"  did			TEXT NOT NULL REFERENCES accounts (did)"
+"			  ON DELETE CASCADE,"
+"  uri			TEXT NOT NULL,"
+"  path			TEXT NOT NULL,"
+"  link_to		TEXT NOT NULL,"
+"  PRIMARY KEY (uri, path)"
+") STRICT;"
+"CREATE INDEX backlinks_link ON backlinks (did, path, link_to);"
+
+	/* The firehose log; seq must stay AUTOINCREMENT (never reused). */
+"CREATE TABLE events ("
+"  seq			INTEGER PRIMARY KEY AUTOINCREMENT,"
+"  did			TEXT NOT NULL,"
+"  type			TEXT NOT NULL CHECK (type IN"
+"			  ('commit','sync','identity','account')),"
+"  event		BLOB NOT NULL,"		/* the DAG-CBOR body */
+"  invalidated		INTEGER NOT NULL DEFAULT 0,"
+"  sequenced_at		TEXT NOT NULL"
+") STRICT;"
+"CREATE INDEX events_did ON events (did);"
+"CREATE INDEX events_time ON events (sequenced_at);"
+
+"CREATE TABLE preferences ("
+"  id			INTEGER PRIMARY KEY,"
+"  did			TEXT NOT NULL REFERENCES accounts (did)"
+"			  ON DELETE CASCADE,"
+"  name			TEXT NOT NULL,"		/* the preference's $type */
+"  value_json		TEXT NOT NULL"
+") STRICT;"
+"CREATE INDEX preferences_did ON preferences (did);"
+
+"CREATE TABLE email_tokens ("
+"  purpose		TEXT NOT NULL CHECK (purpose IN ('confirm_email',"
+"			  'update_email','reset_password','delete_account',"
+"			  'plc_operation')),"
+"  did			TEXT NOT NULL REFERENCES accounts (did)"
+"			  ON DELETE CASCADE,"
+"  token		TEXT NOT NULL,"
+"  requested_at		TEXT NOT NULL,"
+"  PRIMARY KEY (purpose, did),"
+"  UNIQUE (purpose, token)"
+") STRICT;"
+
+	/* reserveSigningKey: keys made before their account exists */
+"CREATE TABLE reserved_keys ("
+"  key_did		TEXT PRIMARY KEY,"	/* did:key of the key */
+"  did			TEXT,"			/* the account, if named */
+"  private_key		BLOB NOT NULL,"
+"  created_at		TEXT NOT NULL"
+") STRICT;"
+"CREATE INDEX reserved_keys_did ON reserved_keys (did);"
+
+"CREATE TABLE audit_log ("
+"  id			INTEGER PRIMARY KEY,"
+"  at			TEXT NOT NULL,"
+"  actor		TEXT NOT NULL,"	/* "uid:1000(alice)", "xrpc:admin" */
+"  action		TEXT NOT NULL,"
+"  subject		TEXT,"
+"  reason		TEXT,"
+"  detail		TEXT"		/* JSON */
+") STRICT;"
+"CREATE INDEX audit_log_at ON audit_log (at);"
+
+"CREATE TABLE did_cache ("
+"  did			TEXT PRIMARY KEY,"
+"  doc			TEXT NOT NULL,"		/* the DID document JSON */
+"  updated_at		INTEGER NOT NULL"	/* unix milliseconds */
+") STRICT;"
+
+"CREATE TABLE login_attempts ("
+"  id			INTEGER PRIMARY KEY,"
+"  key			TEXT NOT NULL,"		/* identifier or address */
+"  at			INTEGER NOT NULL,"	/* unix milliseconds */
+"  success		INTEGER NOT NULL"
+") STRICT;"
+"CREATE INDEX login_attempts_key ON login_attempts (key, at);"
+
+	/* small server-wide values (e.g. crawler notification times) */
+"CREATE TABLE server_state ("
+"  key			TEXT PRIMARY KEY,"
+"  value			ANY"
+") STRICT;",
+};
+
+const size_t store_nmigrations =
+    sizeof(store_migrations) / sizeof(store_migrations[0]);

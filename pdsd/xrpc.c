@@ -1,0 +1,333 @@
+/*
+ * xrpc: the router and the error table.  See xrpc.h.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <jansson.h>
+#include <sodium.h>
+
+#include "config.h"
+#include "err.h"
+#include "log.h"
+#include "xrpc.h"
+
+void	xrpc_routes_index(void);	/* xrpc_routes.c */
+
+static const struct config *xcfg;
+
+/* ---- the error table ---- */
+
+struct err_row {
+	int		 code;
+	unsigned	 status;
+	const char	*name;
+};
+
+static const struct err_row err_table[] = {
+	{ XRPC_E_INVALID_REQUEST,	400, "InvalidRequest" },
+	{ XRPC_E_EXPIRED_TOKEN,		400, "ExpiredToken" },
+	{ XRPC_E_INVALID_TOKEN,		400, "InvalidToken" },
+	{ XRPC_E_AUTH_REQUIRED,		401, "AuthenticationRequired" },
+	{ XRPC_E_AUTH_MISSING,		401, "AuthMissing" },
+	{ XRPC_E_FORBIDDEN,		403, "Forbidden" },
+	{ XRPC_E_NOT_FOUND,		404, "NotFound" },
+	{ XRPC_E_NOT_SUPPORTED,		404, "XRPCNotSupported" },
+	{ XRPC_E_PAYLOAD_TOO_LARGE,	413, "PayloadTooLarge" },
+	{ XRPC_E_RATE_LIMITED,		429, "RateLimitExceeded" },
+	{ XRPC_E_INTERNAL,		500, "InternalServerError" },
+	{ XRPC_E_NOT_IMPLEMENTED,	501, "MethodNotImplemented" },
+	{ XRPC_E_UPSTREAM_FAILURE,	502, "UpstreamFailure" },
+	{ XRPC_E_NOT_ENOUGH_RESOURCES,	503, "NotEnoughResources" },
+	{ XRPC_E_UPSTREAM_TIMEOUT,	504, "UpstreamTimeout" },
+	{ XRPC_E_ACCOUNT_TAKEDOWN,	400, "AccountTakedown" },
+	{ XRPC_E_ACCOUNT_DEACTIVATED,	400, "AccountDeactivated" },
+	/* libcommon's codes, when a handler passes one straight up */
+	{ PDS_ENOMEM,			500, "InternalServerError" },
+	{ PDS_EINVAL,			400, "InvalidRequest" },
+	{ PDS_ETRUNC,			400, "InvalidRequest" },
+	{ PDS_ENONCANON,		400, "InvalidRequest" },
+	{ PDS_ETOOBIG,			400, "InvalidRequest" },
+	{ PDS_EUNSUPP,			400, "InvalidRequest" },
+	{ PDS_ENOTFOUND,		400, "InvalidRequest" },
+	{ PDS_EEXIST,			400, "InvalidRequest" },
+	{ PDS_ECRYPTO,			500, "InternalServerError" },
+	{ PDS_EEXPIRED,			400, "InvalidRequest" },
+	{ PDS_EIO,			500, "InternalServerError" },
+	{ PDS_EMISMATCH,		400, "InvalidRequest" },
+	{ PDS_EINTERNAL,		500, "InternalServerError" },
+};
+
+static const struct err_row err_internal =
+    { XRPC_E_INTERNAL, 500, "InternalServerError" };
+
+static const struct err_row *
+err_lookup(int code)
+{
+	size_t	 i;
+
+	for (i = 0; i < sizeof(err_table) / sizeof(err_table[0]); i++)
+		if (err_table[i].code == code)
+			return &err_table[i];
+	return &err_internal;		/* unknown codes are internal errors */
+}
+
+unsigned
+xrpc_err_status(int code)
+{
+	return err_lookup(code)->status;
+}
+
+const char *
+xrpc_err_name(int code)
+{
+	return err_lookup(code)->name;
+}
+
+void
+xrpc_reply_error(struct http_req *req, int code, const char *name,
+    const char *msg)
+{
+	const struct err_row *e = err_lookup(code);
+
+	if (e->status == 500)		/* never leak internals */
+		msg = "Internal Server Error";
+	else if (msg == NULL || *msg == '\0')
+		msg = code < 0 ? pds_strerror(code) : e->name;
+	if (e->status == 401)
+		(void)http_reply_header(req, "WWW-Authenticate", "Bearer");
+	http_reply_error(req, e->status, name != NULL ? name : e->name, msg);
+}
+
+int
+xrpc_fail(struct xrpc_ctx *ctx, int code, const char *name,
+    const char *fmt, ...)
+{
+	va_list	 ap;
+
+	ctx->err_name = name;
+	if (fmt != NULL) {
+		va_start(ap, fmt);
+		vsnprintf(ctx->err_msg, sizeof(ctx->err_msg), fmt, ap);
+		va_end(ap);
+	}
+	return code != 0 ? code : XRPC_E_INTERNAL;
+}
+
+void
+xrpc_reply_json(struct xrpc_ctx *ctx, json_t *body)
+{
+	http_reply_json(ctx->req, 200, body);
+}
+
+/* ---- admin Basic ---- */
+
+bool
+xrpc_admin_ok(const struct config *cfg, const char *authz)
+{
+	unsigned char	 got[32], want[32];
+	char		 dec[512];
+	size_t		 declen = 0;
+	crypto_generichash_state st;
+	bool		 ok;
+
+	if (authz == NULL || strncasecmp(authz, "Basic ", 6) != 0 ||
+	    cfg->admin_password == NULL)
+		return false;
+	if (sodium_base642bin((unsigned char *)dec, sizeof(dec) - 1,
+	    authz + 6, strlen(authz + 6), NULL, &declen, NULL,
+	    sodium_base64_VARIANT_ORIGINAL) != 0)
+		return false;
+	/*
+	 * Compare hashes so the comparison takes the same time whatever
+	 * the lengths and contents of the two strings.
+	 */
+	crypto_generichash(got, sizeof(got), (unsigned char *)dec, declen,
+	    NULL, 0);
+	crypto_generichash_init(&st, NULL, 0, sizeof(want));
+	crypto_generichash_update(&st, (const unsigned char *)"admin:", 6);
+	crypto_generichash_update(&st,
+	    (const unsigned char *)cfg->admin_password,
+	    strlen(cfg->admin_password));
+	crypto_generichash_final(&st, want, sizeof(want));
+	ok = sodium_memcmp(got, want, sizeof(got)) == 0;
+	sodium_memzero(dec, sizeof(dec));
+	sodium_memzero(&st, sizeof(st));
+	return ok;
+}
+
+static int
+check_auth(struct xrpc_ctx *ctx)
+{
+	const struct xrpc_route *rt = ctx->route;
+	const char	*authz;
+	bool		 basic, admin_ok;
+
+	if (rt->auth == XRPC_AUTH_NONE)
+		return 0;
+	authz = http_req_header(ctx->req, "Authorization");
+	if (authz == NULL || *authz == '\0') {
+		if (rt->auth_flags & XRPC_AF_OPTIONAL)
+			return 0;
+		return xrpc_fail(ctx, XRPC_E_AUTH_MISSING, NULL,
+		    "Authentication Required");
+	}
+	basic = strncasecmp(authz, "Basic ", 6) == 0;
+	admin_ok = rt->auth == XRPC_AUTH_ADMIN || rt->auth == XRPC_AUTH_MOD ||
+	    (rt->auth_flags & XRPC_AF_OR_ADMIN);
+	if (basic && admin_ok) {
+		if (!xrpc_admin_ok(ctx->cfg, authz))
+			return xrpc_fail(ctx, XRPC_E_AUTH_REQUIRED, NULL,
+			    "Invalid admin credentials");
+		ctx->auth.cred = XRPC_CRED_ADMIN;
+		return 0;
+	}
+	if (rt->auth == XRPC_AUTH_ADMIN)
+		return xrpc_fail(ctx, XRPC_E_AUTH_REQUIRED, NULL,
+		    "Unexpected authorization type");
+	if (xrpc_auth_verify == NULL)
+		return xrpc_fail(ctx, XRPC_E_NOT_IMPLEMENTED, NULL,
+		    "This authentication method is not implemented yet");
+	return xrpc_auth_verify(ctx);
+}
+
+/* "application/json" with optional parameters, case-insensitive. */
+static bool
+is_json_type(const char *ct)
+{
+	size_t	 n = strlen("application/json");
+
+	return ct != NULL && strncasecmp(ct, "application/json", n) == 0 &&
+	    (ct[n] == '\0' || ct[n] == ';' || ct[n] == ' ');
+}
+
+static int
+parse_input(struct xrpc_ctx *ctx)
+{
+	const char	*ct;
+	json_error_t	 jerr;
+
+	ct = http_req_header(ctx->req, "Content-Type");
+	switch (ctx->route->input) {
+	case XRPC_IN_NONE:
+		if (ctx->body_len > 0)
+			return xrpc_fail(ctx, XRPC_E_INVALID_REQUEST, NULL,
+			    "A request body was provided when none was "
+			    "expected");
+		return 0;
+	case XRPC_IN_BYTES:
+		return 0;
+	case XRPC_IN_JSON:
+		break;
+	}
+	if (ctx->body_len == 0 || ct == NULL)
+		return xrpc_fail(ctx, XRPC_E_INVALID_REQUEST, NULL,
+		    "Request encoding (Content-Type) required but not "
+		    "provided");
+	if (!is_json_type(ct))
+		return xrpc_fail(ctx, XRPC_E_INVALID_REQUEST, NULL,
+		    "Wrong request encoding (Content-Type): %.64s", ct);
+	ctx->input = json_loadb((const char *)ctx->body, ctx->body_len, 0,
+	    &jerr);
+	if (ctx->input == NULL)
+		return xrpc_fail(ctx, XRPC_E_INVALID_REQUEST, NULL,
+		    "Invalid JSON body: %s", jerr.text);
+	if (!json_is_object(ctx->input))
+		return xrpc_fail(ctx, XRPC_E_INVALID_REQUEST, NULL,
+		    "Input must be an object");
+	return 0;
+}
+
+static const char *
+method_name(enum http_method m)
+{
+	return m == HTTP_GET ? "GET" : "POST";
+}
+
+/* The http handler for every /xrpc/<nsid> request. */
+static void
+xrpc_handle(struct http_req *req, const void *arg)
+{
+	struct xrpc_ctx	 ctx;
+	const struct xrpc_route *rt = arg;
+	enum http_method m = http_req_method(req);
+	int		 rc;
+
+	memset(&ctx, 0, sizeof(ctx));
+	ctx.req = req;
+	ctx.route = rt;
+	ctx.cfg = xcfg;
+	ctx.nsid = http_req_path(req) + strlen("/xrpc/");
+	ctx.body = http_req_body(req, &ctx.body_len);
+
+	if (rt == NULL) {
+		rc = xrpc_fallback != NULL ? xrpc_fallback(&ctx) :
+		    xrpc_fail(&ctx, XRPC_E_NOT_IMPLEMENTED, NULL,
+		    "Method Not Implemented");
+	} else if (m != rt->method &&
+	    !(m == HTTP_HEAD && rt->method == HTTP_GET)) {
+		rc = xrpc_fail(&ctx, XRPC_E_INVALID_REQUEST, NULL,
+		    "Incorrect HTTP method (%s) expected %s",
+		    http_req_method_str(req), method_name(rt->method));
+	} else if ((rc = check_auth(&ctx)) != 0 ||
+	    (rc = parse_input(&ctx)) != 0) {
+		;
+	} else if (rt->handler == NULL) {
+		rc = xrpc_fail(&ctx, XRPC_E_NOT_IMPLEMENTED, NULL,
+		    "Method Not Implemented");
+	} else
+		rc = rt->handler(&ctx);
+
+	if (rc != 0) {
+		if (xrpc_err_status(rc) >= 500 &&
+		    xrpc_err_status(rc) != 501)
+			log_warnx("xrpc %s: %s%s%s", ctx.nsid,
+			    xrpc_err_name(rc), ctx.err_msg[0] ? ": " : "",
+			    ctx.err_msg);
+		xrpc_reply_error(req, rc, ctx.err_name,
+		    ctx.err_msg[0] ? ctx.err_msg : NULL);
+	}
+	json_decref(ctx.input);
+	if (ctx.auth.ext_free != NULL)
+		ctx.auth.ext_free(ctx.auth.ext);
+}
+
+static size_t
+body_limit(const struct xrpc_route *rt)
+{
+	if (rt->body_max == XRPC_BODY_BLOB)
+		return (size_t)xcfg->blob_upload_limit;
+	if (rt->body_max == XRPC_BODY_IMPORT)
+		return (size_t)xcfg->max_repo_import_size;
+	return rt->body_max;
+}
+
+void
+xrpc_dispatch(struct http_req *req, struct http_target *t)
+{
+	const char	*nsid = http_req_path(req) + strlen("/xrpc/");
+	const struct xrpc_route *rt;
+	enum http_method m = http_req_method(req);
+
+	rt = xrpc_route_find(nsid);
+	t->fn = xrpc_handle;
+	t->arg = rt;
+	if (rt == NULL)
+		t->body_max = xrpc_fallback != NULL ?
+		    (size_t)xcfg->blob_upload_limit : XRPC_BODY_JSON;
+	else if (m != rt->method && !(m == HTTP_HEAD &&
+	    rt->method == HTTP_GET))
+		t->body_max = XRPC_BODY_JSON;	/* read it, answer 400 */
+	else
+		t->body_max = body_limit(rt);
+}
+
+void
+xrpc_init(const struct config *cfg)
+{
+	xcfg = cfg;
+	xrpc_routes_index();
+}

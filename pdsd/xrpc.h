@@ -1,0 +1,225 @@
+/*
+ * xrpc: the router for /xrpc/<nsid>, the route table's types, the
+ * error table and the handler API.
+ *
+ * The route table (xrpc_methods.h) lists every XRPC method pdsd serves
+ * with its HTTP method, auth kind, input kind, body limit and rate
+ * class.  Before a handler runs the router has already:
+ *   - answered a wrong HTTP method with 400 InvalidRequest,
+ *   - enforced the body limit (413 PayloadTooLarge),
+ *   - parsed a JSON body (400 InvalidRequest when malformed or of the
+ *     wrong Content-Type) into ctx->input,
+ *   - checked credentials as the route's auth kind says (admin Basic
+ *     here, everything else through xrpc_auth_verify()).
+ * Handlers never re-check those.
+ *
+ * Adding a handler: implement the function the table names, e.g.
+ *
+ *	int api_server_create_session(struct xrpc_ctx *ctx)
+ *	{
+ *		const char *id = json_string_value(
+ *		    json_object_get(ctx->input, "identifier"));
+ *		if (id == NULL)
+ *			return xrpc_fail(ctx, XRPC_E_INVALID_REQUEST, NULL,
+ *			    "identifier is required");
+ *		...
+ *		xrpc_reply_json(ctx, json_pack("{s:s}", "did", did));
+ *		return 0;
+ *	}
+ *
+ * in any pdsd .c file; the table refers to it weakly, so until some
+ * file defines it the method answers 501 MethodNotImplemented.  A handler
+ * returns 0 after replying, or an error: an XRPC_E_* code, a (negative)
+ * PDS_E* code, or the result of xrpc_fail() for a lexicon-specific
+ * error name.  The router writes the error reply.
+ */
+#ifndef PDSD_XRPC_H
+#define PDSD_XRPC_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <jansson.h>
+
+#include "http.h"
+
+struct config;
+
+/* Error codes handlers return (positive; PDS_E* codes are negative). */
+enum xrpc_err {
+	XRPC_OK = 0,
+	XRPC_E_INVALID_REQUEST = 1,	/* 400 InvalidRequest */
+	XRPC_E_EXPIRED_TOKEN,		/* 400 ExpiredToken */
+	XRPC_E_INVALID_TOKEN,		/* 400 InvalidToken */
+	XRPC_E_AUTH_REQUIRED,		/* 401 AuthenticationRequired */
+	XRPC_E_AUTH_MISSING,		/* 401 AuthMissing */
+	XRPC_E_FORBIDDEN,		/* 403 Forbidden */
+	XRPC_E_NOT_FOUND,		/* 404 NotFound */
+	XRPC_E_NOT_SUPPORTED,		/* 404 XRPCNotSupported */
+	XRPC_E_PAYLOAD_TOO_LARGE,	/* 413 PayloadTooLarge */
+	XRPC_E_RATE_LIMITED,		/* 429 RateLimitExceeded */
+	XRPC_E_INTERNAL,		/* 500 InternalServerError */
+	XRPC_E_NOT_IMPLEMENTED,		/* 501 MethodNotImplemented */
+	XRPC_E_UPSTREAM_FAILURE,	/* 502 UpstreamFailure */
+	XRPC_E_NOT_ENOUGH_RESOURCES,	/* 503 NotEnoughResources */
+	XRPC_E_UPSTREAM_TIMEOUT,	/* 504 UpstreamTimeout */
+	XRPC_E_ACCOUNT_TAKEDOWN,	/* 400 AccountTakedown */
+	XRPC_E_ACCOUNT_DEACTIVATED,	/* 400 AccountDeactivated */
+	XRPC_E__MAX
+};
+
+/* Which credentials a route takes (the reference's auth legend). */
+enum xrpc_auth {
+	XRPC_AUTH_NONE,		/* none; an Authorization header is ignored */
+	XRPC_AUTH_ACCESS,	/* access token, any scope (app passwords) */
+	XRPC_AUTH_PRIVILEGED,	/* main password or privileged app password */
+	XRPC_AUTH_FULL,		/* main password only ("user-full") */
+	XRPC_AUTH_REFRESH,	/* refresh token */
+	XRPC_AUTH_ADMIN,	/* HTTP Basic admin:PDS_ADMIN_PASSWORD */
+	XRPC_AUTH_MOD,		/* admin, or a mod-service JWT */
+	XRPC_AUTH_SERVICE,	/* inter-service JWT signed by the user's DID */
+};
+
+/* Modifiers of the auth kind. */
+#define XRPC_AF_OPTIONAL	0x001	/* no credentials is fine ("opt") */
+#define XRPC_AF_OR_ADMIN	0x002	/* admin Basic also accepted */
+#define XRPC_AF_OR_SERVICE	0x004	/* a service JWT also accepted */
+#define XRPC_AF_OR_MOD_SERVICE	0x008	/* a mod-service JWT also accepted */
+#define XRPC_AF_TAKENDOWN	0x010	/* +td: takendown scope accepted */
+#define XRPC_AF_SIGNUP_QUEUED	0x020	/* +sq */
+#define XRPC_AF_NO_OAUTH	0x040	/* OAuth tokens refused (403) */
+#define XRPC_AF_CHECK_TAKEDOWN	0x080	/* refuse taken-down accounts */
+#define XRPC_AF_CHECK_DEACTIVATED 0x100	/* refuse deactivated accounts */
+#define XRPC_AF_ALLOW_EXPIRED	0x200	/* expired token accepted */
+
+enum xrpc_input {
+	XRPC_IN_NONE,		/* no body expected (400 if one is sent) */
+	XRPC_IN_JSON,		/* application/json, parsed into ctx->input */
+	XRPC_IN_BYTES,		/* any Content-Type, raw bytes */
+};
+
+/* Rate-limit classes (the reference's per-method limits, §1 and §3.7). */
+enum xrpc_rate {
+	XRPC_RATE_DEFAULT,	/* only the global per-IP bucket */
+	XRPC_RATE_EXEMPT,	/* not even that (getRepo has its own) */
+	XRPC_RATE_CREATE_ACCOUNT,
+	XRPC_RATE_CREATE_SESSION,
+	XRPC_RATE_EMAIL,
+	XRPC_RATE_PASSWORD_RESET_REQUEST,
+	XRPC_RATE_RESET_PASSWORD,
+	XRPC_RATE_DELETE_ACCOUNT,
+	XRPC_RATE_UPLOAD_BLOB,
+	XRPC_RATE_HANDLE,
+	XRPC_RATE_REPO_WRITE,
+	XRPC_RATE_GET_REPO,
+};
+
+/* Body limits (bytes); the two sentinels are resolved from the config. */
+#define XRPC_BODY_JSON		(150 * 1024)
+#define XRPC_BODY_JSON_WRITE	1000000
+#define XRPC_BODY_BLOB		((size_t)-1)	/* PDS_BLOB_UPLOAD_LIMIT */
+#define XRPC_BODY_IMPORT	((size_t)-2)	/* PDS_MAX_REPO_IMPORT_SIZE */
+
+struct xrpc_ctx;
+typedef int	(*xrpc_handler_fn)(struct xrpc_ctx *);
+
+struct xrpc_route {
+	const char	*nsid;
+	enum http_method method;	/* HTTP_GET query, HTTP_POST procedure */
+	enum xrpc_auth	 auth;
+	unsigned	 auth_flags;	/* XRPC_AF_* */
+	enum xrpc_input	 input;
+	size_t		 body_max;
+	enum xrpc_rate	 rate;
+	xrpc_handler_fn	 handler;	/* NULL: 501 MethodNotImplemented */
+};
+
+/* What the credentials turned out to be. */
+enum xrpc_cred {
+	XRPC_CRED_NONE,		/* anonymous */
+	XRPC_CRED_ACCESS,	/* legacy access JWT */
+	XRPC_CRED_REFRESH,	/* legacy refresh JWT */
+	XRPC_CRED_OAUTH,	/* DPoP-bound OAuth access token */
+	XRPC_CRED_ADMIN,	/* admin Basic */
+	XRPC_CRED_SERVICE,	/* inter-service JWT (iss in did) */
+	XRPC_CRED_MOD_SERVICE,	/* JWT from the configured mod service */
+};
+
+struct xrpc_auth_info {
+	enum xrpc_cred	 cred;
+	char		 did[2048];	/* sub, or iss for service JWTs */
+	char		 scope[64];	/* com.atproto.access, ... */
+	char		 token_id[128];	/* refresh jti */
+	char		 app_password[128];	/* name, for app passwords */
+	long long	 exp;		/* token expiry, unix seconds */
+	void		*ext;		/* verifier's own data */
+	void		(*ext_free)(void *);
+};
+
+struct xrpc_ctx {
+	struct http_req		*req;
+	const struct xrpc_route	*route;		/* NULL in xrpc_fallback */
+	const char		*nsid;
+	const struct config	*cfg;
+	json_t			*input;		/* XRPC_IN_JSON body, borrowed */
+	const uint8_t		*body;		/* raw body (any input kind) */
+	size_t			 body_len;
+	struct xrpc_auth_info	 auth;
+
+	/* set by xrpc_fail() */
+	const char		*err_name;
+	char			 err_msg[256];
+};
+
+/*
+ * Credential verifier for every kind except admin Basic, provided by
+ * the accounts module.  It reads the Authorization (and DPoP) headers,
+ * applies ctx->route's auth kind and flags, fills ctx->auth and returns
+ * 0, or returns an error (xrpc_fail() for names such as ExpiredToken).
+ * Called only when the route needs credentials or, for XRPC_AF_OPTIONAL,
+ * when an Authorization header is present.  Weak: while no file
+ * defines it, such routes answer 501.
+ */
+int	xrpc_auth_verify(struct xrpc_ctx *) __attribute__((weak));
+
+/*
+ * Called for an NSID missing from the table (the reference proxies those
+ * to the AppView); weak: while undefined, 501 MethodNotImplemented.
+ */
+int	xrpc_fallback(struct xrpc_ctx *) __attribute__((weak));
+
+/* Set up the router (the config must outlive it). */
+void	xrpc_init(const struct config *);
+
+/* The route for nsid, or NULL. */
+const struct xrpc_route *xrpc_route_find(const char *nsid);
+/* The whole table (for pdsctl, docs and tests). */
+const struct xrpc_route *xrpc_routes(size_t *n);
+
+/* http_target for /xrpc/<nsid> requests (used by the dispatcher). */
+void	xrpc_dispatch(struct http_req *, struct http_target *);
+
+/* ---- for handlers ---- */
+
+/* Reply 200 with JSON (steals the reference). */
+void	xrpc_reply_json(struct xrpc_ctx *, json_t *body);
+/*
+ * Set a lexicon-specific error name (static string, e.g.
+ * "RecordNotFound"; NULL keeps the code's default name) and a message;
+ * returns code for `return xrpc_fail(...)'.
+ */
+int	xrpc_fail(struct xrpc_ctx *, int code, const char *name,
+	    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+/* Write the error reply for code (used by the router and the routes). */
+void	xrpc_reply_error(struct http_req *, int code, const char *name,
+	    const char *msg);
+
+/* HTTP status and default name of an error code. */
+unsigned	 xrpc_err_status(int code);
+const char	*xrpc_err_name(int code);
+
+/* Constant-time check of an "Authorization: Basic" admin header. */
+bool	xrpc_admin_ok(const struct config *, const char *authorization);
+
+#endif

@@ -1,0 +1,204 @@
+/*
+ * xrpc_methods: THE route table, one line per XRPC method pdsd serves
+ * (the reference PDS's 67 com.atproto.* and 11 app.bsky.* methods).
+ * Included with X defined as
+ *
+ *	X(nsid, handler, http method, auth, auth flags, input,
+ *	  body limit, rate class)
+ *
+ * by xrpc_routes.c (the table) and api.h (the handler prototypes).
+ * Short names: G/P = HTTP_GET/HTTP_POST; auth, flags, input and rate
+ * drop their XRPC_AUTH_/XRPC_AF_/XRPC_IN_/XRPC_RATE_ prefixes (see the
+ * XM_* macros in xrpc_routes.c).  Auth per reference-pds §1:
+ * opt = ACCESS with OPTIONAL|OR_ADMIN.  No include guard on purpose.
+ */
+
+#define XM_OPT	XF(OPTIONAL) | XF(OR_ADMIN)
+#define JSONB	XRPC_BODY_JSON
+#define WRITEB	XRPC_BODY_JSON_WRITE
+
+/* com.atproto.server */
+X("com.atproto.server.describeServer", api_server_describe_server,
+    G, NONE, 0, NONE, 0, DEFAULT)
+X("com.atproto.server.createAccount", api_server_create_account,
+    P, SERVICE, XF(OPTIONAL), JSON, JSONB, CREATE_ACCOUNT)
+X("com.atproto.server.createSession", api_server_create_session,
+    P, NONE, 0, JSON, JSONB, CREATE_SESSION)
+X("com.atproto.server.refreshSession", api_server_refresh_session,
+    P, REFRESH, 0, NONE, JSONB, DEFAULT)
+X("com.atproto.server.deleteSession", api_server_delete_session,
+    P, REFRESH, XF(ALLOW_EXPIRED), NONE, JSONB, DEFAULT)
+X("com.atproto.server.getSession", api_server_get_session,
+    G, ACCESS, XF(SIGNUP_QUEUED), NONE, 0, DEFAULT)
+X("com.atproto.server.createAppPassword", api_server_create_app_password,
+    P, FULL, XF(NO_OAUTH) | XF(CHECK_TAKEDOWN), JSON, JSONB, DEFAULT)
+X("com.atproto.server.listAppPasswords", api_server_list_app_passwords,
+    G, ACCESS, XF(NO_OAUTH), NONE, 0, DEFAULT)
+X("com.atproto.server.revokeAppPassword", api_server_revoke_app_password,
+    P, ACCESS, XF(NO_OAUTH), JSON, JSONB, DEFAULT)
+X("com.atproto.server.createInviteCode", api_server_create_invite_code,
+    P, ADMIN, 0, JSON, JSONB, DEFAULT)
+X("com.atproto.server.createInviteCodes", api_server_create_invite_codes,
+    P, ADMIN, 0, JSON, JSONB, DEFAULT)
+X("com.atproto.server.getAccountInviteCodes",
+    api_server_get_account_invite_codes,
+    G, FULL, 0, NONE, 0, DEFAULT)
+X("com.atproto.server.requestEmailConfirmation",
+    api_server_request_email_confirmation,
+    P, ACCESS, XF(CHECK_TAKEDOWN), NONE, JSONB, EMAIL)
+X("com.atproto.server.confirmEmail", api_server_confirm_email,
+    P, ACCESS, XF(CHECK_TAKEDOWN), JSON, JSONB, DEFAULT)
+X("com.atproto.server.requestEmailUpdate", api_server_request_email_update,
+    P, FULL, XF(CHECK_TAKEDOWN), NONE, JSONB, EMAIL)
+X("com.atproto.server.updateEmail", api_server_update_email,
+    P, FULL, XF(CHECK_TAKEDOWN), JSON, JSONB, DEFAULT)
+X("com.atproto.server.requestPasswordReset",
+    api_server_request_password_reset,
+    P, NONE, 0, JSON, JSONB, PASSWORD_RESET_REQUEST)
+X("com.atproto.server.resetPassword", api_server_reset_password,
+    P, NONE, 0, JSON, JSONB, RESET_PASSWORD)
+X("com.atproto.server.requestAccountDelete",
+    api_server_request_account_delete,
+    P, FULL, XF(CHECK_TAKEDOWN), NONE, JSONB, EMAIL)
+X("com.atproto.server.deleteAccount", api_server_delete_account,
+    P, NONE, 0, JSON, JSONB, DELETE_ACCOUNT)
+X("com.atproto.server.getServiceAuth", api_server_get_service_auth,
+    G, ACCESS, XF(TAKENDOWN), NONE, 0, DEFAULT)
+X("com.atproto.server.checkAccountStatus", api_server_check_account_status,
+    G, ACCESS, 0, NONE, 0, DEFAULT)
+X("com.atproto.server.activateAccount", api_server_activate_account,
+    P, FULL, XF(NO_OAUTH), NONE, JSONB, DEFAULT)
+X("com.atproto.server.deactivateAccount", api_server_deactivate_account,
+    P, FULL, XF(TAKENDOWN) | XF(NO_OAUTH), JSON, JSONB, DEFAULT)
+X("com.atproto.server.reserveSigningKey", api_server_reserve_signing_key,
+    P, NONE, 0, JSON, JSONB, DEFAULT)
+
+/* com.atproto.repo */
+X("com.atproto.repo.createRecord", api_repo_create_record,
+    P, ACCESS, 0, JSON, WRITEB, REPO_WRITE)
+X("com.atproto.repo.putRecord", api_repo_put_record,
+    P, ACCESS, 0, JSON, WRITEB, REPO_WRITE)
+X("com.atproto.repo.deleteRecord", api_repo_delete_record,
+    P, ACCESS, 0, JSON, JSONB, REPO_WRITE)
+X("com.atproto.repo.applyWrites", api_repo_apply_writes,
+    P, ACCESS, 0, JSON, WRITEB, REPO_WRITE)
+X("com.atproto.repo.uploadBlob", api_repo_upload_blob,
+    P, ACCESS, XF(OR_SERVICE) | XF(CHECK_TAKEDOWN), BYTES, XRPC_BODY_BLOB,
+    UPLOAD_BLOB)
+X("com.atproto.repo.getRecord", api_repo_get_record,
+    G, NONE, 0, NONE, 0, DEFAULT)
+X("com.atproto.repo.listRecords", api_repo_list_records,
+    G, NONE, 0, NONE, 0, DEFAULT)
+X("com.atproto.repo.describeRepo", api_repo_describe_repo,
+    G, NONE, 0, NONE, 0, DEFAULT)
+X("com.atproto.repo.importRepo", api_repo_import_repo,
+    P, FULL, XF(CHECK_TAKEDOWN), BYTES, XRPC_BODY_IMPORT, DEFAULT)
+X("com.atproto.repo.listMissingBlobs", api_repo_list_missing_blobs,
+    G, ACCESS, 0, NONE, 0, DEFAULT)
+
+/* com.atproto.sync */
+X("com.atproto.sync.getRepo", api_sync_get_repo,
+    G, ACCESS, XM_OPT | XF(TAKENDOWN), NONE, 0, GET_REPO)
+X("com.atproto.sync.getBlocks", api_sync_get_blocks,
+    G, ACCESS, XM_OPT, NONE, 0, DEFAULT)
+X("com.atproto.sync.getRecord", api_sync_get_record,
+    G, ACCESS, XM_OPT, NONE, 0, DEFAULT)
+X("com.atproto.sync.getLatestCommit", api_sync_get_latest_commit,
+    G, ACCESS, XM_OPT, NONE, 0, DEFAULT)
+X("com.atproto.sync.getRepoStatus", api_sync_get_repo_status,
+    G, NONE, 0, NONE, 0, DEFAULT)
+X("com.atproto.sync.listBlobs", api_sync_list_blobs,
+    G, ACCESS, XM_OPT | XF(TAKENDOWN), NONE, 0, DEFAULT)
+X("com.atproto.sync.getBlob", api_sync_get_blob,
+    G, ACCESS, XM_OPT | XF(TAKENDOWN), NONE, 0, DEFAULT)
+X("com.atproto.sync.listRepos", api_sync_list_repos,
+    G, NONE, 0, NONE, 0, DEFAULT)
+X("com.atproto.sync.subscribeRepos", api_sync_subscribe_repos,
+    G, NONE, 0, NONE, 0, EXEMPT)
+X("com.atproto.sync.getCheckout", api_sync_get_checkout,
+    G, ACCESS, XM_OPT, NONE, 0, DEFAULT)
+X("com.atproto.sync.getHead", api_sync_get_head,
+    G, ACCESS, XM_OPT, NONE, 0, DEFAULT)
+
+/* com.atproto.identity */
+X("com.atproto.identity.resolveHandle", api_identity_resolve_handle,
+    G, NONE, 0, NONE, 0, DEFAULT)
+X("com.atproto.identity.updateHandle", api_identity_update_handle,
+    P, ACCESS, XF(CHECK_TAKEDOWN), JSON, JSONB, HANDLE)
+X("com.atproto.identity.getRecommendedDidCredentials",
+    api_identity_get_recommended_did_credentials,
+    G, ACCESS, 0, NONE, 0, DEFAULT)
+X("com.atproto.identity.requestPlcOperationSignature",
+    api_identity_request_plc_operation_signature,
+    P, FULL, XF(TAKENDOWN), NONE, JSONB, DEFAULT)
+X("com.atproto.identity.signPlcOperation", api_identity_sign_plc_operation,
+    P, FULL, XF(TAKENDOWN), JSON, JSONB, DEFAULT)
+X("com.atproto.identity.submitPlcOperation",
+    api_identity_submit_plc_operation,
+    P, ACCESS, 0, JSON, JSONB, DEFAULT)
+
+/* com.atproto.admin */
+X("com.atproto.admin.updateSubjectStatus", api_admin_update_subject_status,
+    P, MOD, 0, JSON, JSONB, DEFAULT)
+X("com.atproto.admin.getSubjectStatus", api_admin_get_subject_status,
+    G, MOD, 0, NONE, 0, DEFAULT)
+X("com.atproto.admin.getAccountInfo", api_admin_get_account_info,
+    G, MOD, 0, NONE, 0, DEFAULT)
+X("com.atproto.admin.getAccountInfos", api_admin_get_account_infos,
+    G, MOD, 0, NONE, 0, DEFAULT)
+X("com.atproto.admin.enableAccountInvites",
+    api_admin_enable_account_invites,
+    P, MOD, 0, JSON, JSONB, DEFAULT)
+X("com.atproto.admin.disableAccountInvites",
+    api_admin_disable_account_invites,
+    P, MOD, 0, JSON, JSONB, DEFAULT)
+X("com.atproto.admin.disableInviteCodes", api_admin_disable_invite_codes,
+    P, MOD, 0, JSON, JSONB, DEFAULT)
+X("com.atproto.admin.getInviteCodes", api_admin_get_invite_codes,
+    G, MOD, 0, NONE, 0, DEFAULT)
+X("com.atproto.admin.updateAccountHandle", api_admin_update_account_handle,
+    P, ADMIN, 0, JSON, JSONB, DEFAULT)
+X("com.atproto.admin.updateAccountEmail", api_admin_update_account_email,
+    P, ADMIN, 0, JSON, JSONB, DEFAULT)
+X("com.atproto.admin.updateAccountPassword",
+    api_admin_update_account_password,
+    P, ADMIN, 0, JSON, JSONB, DEFAULT)
+X("com.atproto.admin.sendEmail", api_admin_send_email,
+    P, MOD, 0, JSON, JSONB, DEFAULT)
+X("com.atproto.admin.deleteAccount", api_admin_delete_account,
+    P, ADMIN, 0, JSON, JSONB, DEFAULT)
+
+/* com.atproto.moderation and com.atproto.temp */
+X("com.atproto.moderation.createReport", api_moderation_create_report,
+    P, ACCESS, XF(TAKENDOWN), JSON, JSONB, DEFAULT)
+X("com.atproto.temp.checkSignupQueue", api_temp_check_signup_queue,
+    G, ACCESS, XF(SIGNUP_QUEUED) | XF(NO_OAUTH), NONE, 0, DEFAULT)
+
+/* app.bsky methods the PDS serves (locally or through the AppView) */
+X("app.bsky.actor.getPreferences", api_bsky_actor_get_preferences,
+    G, ACCESS, XF(TAKENDOWN) | XF(OR_MOD_SERVICE), NONE, 0, DEFAULT)
+X("app.bsky.actor.putPreferences", api_bsky_actor_put_preferences,
+    P, ACCESS, XF(CHECK_TAKEDOWN), JSON, JSONB, DEFAULT)
+X("app.bsky.actor.getProfile", api_bsky_actor_get_profile,
+    G, ACCESS, 0, NONE, 0, DEFAULT)
+X("app.bsky.actor.getProfiles", api_bsky_actor_get_profiles,
+    G, ACCESS, 0, NONE, 0, DEFAULT)
+X("app.bsky.feed.getTimeline", api_bsky_feed_get_timeline,
+    G, ACCESS, 0, NONE, 0, DEFAULT)
+X("app.bsky.feed.getAuthorFeed", api_bsky_feed_get_author_feed,
+    G, ACCESS, 0, NONE, 0, DEFAULT)
+X("app.bsky.feed.getActorLikes", api_bsky_feed_get_actor_likes,
+    G, ACCESS, 0, NONE, 0, DEFAULT)
+X("app.bsky.feed.getPostThread", api_bsky_feed_get_post_thread,
+    G, ACCESS, 0, NONE, 0, DEFAULT)
+X("app.bsky.feed.getFeed", api_bsky_feed_get_feed,
+    G, ACCESS, 0, NONE, 0, DEFAULT)
+X("app.bsky.notification.registerPush", api_bsky_notification_register_push,
+    P, ACCESS, XF(SIGNUP_QUEUED), JSON, JSONB, DEFAULT)
+X("app.bsky.notification.unregisterPush",
+    api_bsky_notification_unregister_push,
+    P, ACCESS, 0, JSON, JSONB, DEFAULT)
+
+#undef XM_OPT
+#undef JSONB
+#undef WRITEB

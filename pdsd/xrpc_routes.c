@@ -1,0 +1,86 @@
+/*
+ * xrpc_routes: the route table built from xrpc_methods.h, and lookup.
+ *
+ * Every handler is referenced weakly, so a method whose handler no file
+ * defines yet has a NULL handler and answers 501.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "xrpc.h"
+
+#define X(nsid, fn, m, auth, flags, in, max, rate) \
+	int fn(struct xrpc_ctx *) __attribute__((weak));
+#define XF(f)	0
+#include "xrpc_methods.h"
+#undef X
+#undef XF
+
+#define G	HTTP_GET
+#define P	HTTP_POST
+#define XF(f)	XRPC_AF_##f
+#define X(nsid, fn, m, auth, flags, in, max, rate)			\
+	{ nsid, m, XRPC_AUTH_##auth, flags, XRPC_IN_##in, max,		\
+	  XRPC_RATE_##rate, fn },
+
+static const struct xrpc_route routes[] = {
+#include "xrpc_methods.h"
+};
+
+#undef X
+#undef XF
+#undef G
+#undef P
+
+#define NROUTES	(sizeof(routes) / sizeof(routes[0]))
+
+static const struct xrpc_route *sorted[NROUTES];
+static int sorted_ready;
+
+static int
+cmp_route(const void *a, const void *b)
+{
+	const struct xrpc_route *const *ra = a, *const *rb = b;
+
+	return strcmp((*ra)->nsid, (*rb)->nsid);
+}
+
+static int
+cmp_key(const void *key, const void *b)
+{
+	const struct xrpc_route *const *rb = b;
+
+	return strcmp(key, (*rb)->nsid);
+}
+
+/* Called once from xrpc_init(), before any worker thread runs. */
+void	xrpc_routes_index(void);
+
+void
+xrpc_routes_index(void)
+{
+	size_t	 i;
+
+	for (i = 0; i < NROUTES; i++)
+		sorted[i] = &routes[i];
+	qsort(sorted, NROUTES, sizeof(sorted[0]), cmp_route);
+	sorted_ready = 1;
+}
+
+const struct xrpc_route *
+xrpc_route_find(const char *nsid)
+{
+	const struct xrpc_route *const *r;
+
+	if (!sorted_ready)
+		xrpc_routes_index();
+	r = bsearch(nsid, sorted, NROUTES, sizeof(sorted[0]), cmp_key);
+	return r != NULL ? *r : NULL;
+}
+
+const struct xrpc_route *
+xrpc_routes(size_t *n)
+{
+	*n = NROUTES;
+	return routes;
+}
