@@ -129,10 +129,15 @@ install: all
 deps:
 	scripts/deps.sh
 
+# Development server: pdsd on 127.0.0.1 with a local in-memory PLC directory.
+run: all
+	B=$(B) scripts/run-dev.sh
+
 clean:
 	rm -rf build build-san build-fuzz
 
-.PHONY: all tests check check-unit fuzz fuzz-run install deps clean
+.PHONY: all tests check check-unit fuzz fuzz-run install deps run clean
 .SECONDARY:
 
+-include tests/tools/tools.mk
 -include $(shell find $(B) -name '*.d' 2>/dev/null)
