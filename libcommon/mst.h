@@ -95,6 +95,11 @@ int	mst_delete(struct mst *, const uint8_t *key, size_t klen,
  * give the root CID.  Cheap when nothing changed.
  */
 int	mst_root(struct mst *, struct cid *out);
+/*
+ * Flush, then add to `out` the blocks of the write set that the source
+ * does not already hold: the MST part of a commit's new blocks.
+ */
+int	mst_new_blocks(struct mst *, struct bs_mem *out);
 /* New node blocks since the last mst_writes_clear() (owned by the tree). */
 struct bs_mem	*mst_writes(struct mst *);
 void	mst_writes_clear(struct mst *);

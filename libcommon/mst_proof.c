@@ -214,6 +214,36 @@ mst_verify(struct mst *t, const char **why)
 	return mst_walk_store(&view, &root, &cbs, why);
 }
 
+/* ---- new blocks ----------------------------------------------------- */
+
+struct newblk {
+	struct mst	*t;
+	struct bs_mem	*out;
+};
+
+static int
+newblk_cb(void *arg, const struct cid *c, const uint8_t *d, size_t len)
+{
+	struct newblk	*nb = arg;
+	const uint8_t	*od;
+	size_t		 olen;
+
+	if (nb->t->src != NULL && bs_get(nb->t->src, c, &od, &olen) == PDS_OK)
+		return 0;
+	return bs_mem_put(nb->out, c, d, len);
+}
+
+int
+mst_new_blocks(struct mst *t, struct bs_mem *out)
+{
+	struct newblk	 nb = { t, out };
+	int		 rc;
+
+	if ((rc = mst_root(t, NULL)) != PDS_OK)
+		return rc;
+	return bs_mem_foreach(t->writes, newblk_cb, &nb);
+}
+
 /* ---- proofs --------------------------------------------------------- */
 
 static int
