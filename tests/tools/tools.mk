@@ -1,0 +1,12 @@
+# tests/tools: helper programs the interop tests drive (include from the
+# Makefile after B, LIBCOMMON and the pkg-config helpers are defined).
+#
+#   $(B)/tests/repotool   build and import repository CARs
+
+TOOLS_BIN := $(B)/tests/repotool
+
+$(B)/tests/repotool: $(B)/tests/tools/repotool.o $(LIBCOMMON)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(call pkglibs,$(PDSD_PKGS)) $(WSLAY_LIBS) -lpthread
+
+tests: $(TOOLS_BIN)
