@@ -141,6 +141,7 @@ static void
 test_threads(void)
 {
 	pthread_t	 th[NTHREADS];
+	char		(*all)[TID_LEN + 1] = (char (*)[TID_LEN + 1])tids;
 	int		 i, j, bad = 0, dup = 0;
 
 	t_group("threads");
@@ -153,9 +154,9 @@ test_threads(void)
 			if (strcmp(tids[i][j], tids[i][j - 1]) <= 0)
 				bad++;
 	CHECK(bad == 0, "%d out of order within a thread", bad);
-	qsort(tids, NTHREADS * PER_THREAD, TID_LEN + 1, cmp_tid);
+	qsort(all, NTHREADS * PER_THREAD, TID_LEN + 1, cmp_tid);
 	for (i = 1; i < NTHREADS * PER_THREAD; i++)
-		if (strcmp(tids[0][i], tids[0][i - 1]) == 0)
+		if (strcmp(all[i], all[i - 1]) == 0)
 			dup++;
 	CHECK(dup == 0, "%d duplicates across threads", dup);
 	t_group_end();
