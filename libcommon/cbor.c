@@ -152,10 +152,10 @@ cbor_put_map(struct buf *b, size_t n)
 /* ---- arena --------------------------------------------------------- */
 
 /*
- * Chunks come from calloc and memory is never reused before
- * dm_arena_free(), so every allocation is already zero.  Chunks grow
- * geometrically; a request larger than a quarter of the next chunk gets a
- * chunk of its own so that the current chunk's tail is not wasted.
+ * A bump allocator over chunks that grow geometrically; a request larger
+ * than a quarter of the next chunk gets a chunk of its own so that the
+ * current chunk's tail is not wasted.  Only the bytes handed out are
+ * zeroed (not whole chunks), and string copies are not zeroed at all.
  */
 #define ARENA_FIRST	2048
 #define ARENA_CHUNK_MAX	((size_t)1 << 20)
@@ -182,8 +182,10 @@ dm_arena_new(void)
 {
 	struct dm_arena	*a;
 
-	if ((a = calloc(1, sizeof(*a))) == NULL)
+	if ((a = malloc(sizeof(*a))) == NULL)
 		return NULL;
+	a->chunks = NULL;
+	a->over = false;
 	a->cur = a->first;
 	a->end = a->first + sizeof(a->first);
 	a->next_size = 8192;
@@ -222,7 +224,7 @@ arena_chunk(struct dm_arena *a, size_t size)
 		return NULL;
 	}
 	if (size > SIZE_MAX - sizeof(*c) ||
-	    (c = calloc(1, sizeof(*c) + size)) == NULL)
+	    (c = malloc(sizeof(*c) + size)) == NULL)
 		return NULL;
 	c->next = a->chunks;
 	a->chunks = c;
@@ -230,9 +232,9 @@ arena_chunk(struct dm_arena *a, size_t size)
 	return c->data;
 }
 
-/* Allocate n zeroed bytes aligned to `align` (a power of two). */
+/* Allocate n bytes (not zeroed) aligned to `align` (a power of two). */
 static void *
-arena_get(struct dm_arena *a, size_t n, size_t align)
+arena_raw(struct dm_arena *a, size_t n, size_t align)
 {
 	uintptr_t	 p;
 	size_t		 pad, size;
@@ -260,6 +262,17 @@ arena_get(struct dm_arena *a, size_t n, size_t align)
 	return d;
 }
 
+/* Allocate n zeroed bytes. */
+static void *
+arena_get(struct dm_arena *a, size_t n, size_t align)
+{
+	void	*p;
+
+	if ((p = arena_raw(a, n, align)) != NULL && n > 0)
+		memset(p, 0, n);
+	return p;
+}
+
 void *
 dm_arena_alloc(struct dm_arena *a, size_t n)
 {
@@ -285,10 +298,11 @@ arena_dup(struct dm_arena *a, const void *p, size_t len)
 
 	if (len == 0)
 		return empty_string;
-	if (len == SIZE_MAX || (d = arena_get(a, len + 1, 1)) == NULL)
+	if (len == SIZE_MAX || (d = arena_raw(a, len + 1, 1)) == NULL)
 		return NULL;
 	memcpy(d, p, len);
-	return d;			/* d[len] is already 0 */
+	d[len] = '\0';
+	return d;
 }
 
 /* ---- constructors -------------------------------------------------- */
@@ -418,6 +432,7 @@ dm_map_set(struct dm_value *map, const char *key, size_t klen,
 	if (map->u.map.n >= map->u.map.cap)
 		return PDS_ETOOBIG;
 	e = &map->u.map.e[map->u.map.n++];
+	map->u.map.sorted = false;
 	e->key = key;
 	e->klen = klen;
 	e->val = v;
@@ -495,8 +510,10 @@ dm_map_sort(struct dm_value *map, const char **why)
 		return pds_fail(why, PDS_EINVAL, "not a map");
 	e = map->u.map.e;
 	n = map->u.map.n;
-	if (entries_canonical(e, n))
+	if (entries_canonical(e, n)) {
+		map->u.map.sorted = true;
 		return PDS_OK;
+	}
 	if (n > 16)
 		qsort(e, n, sizeof(*e), entry_qsort_cmp);
 	else {
@@ -510,6 +527,7 @@ dm_map_sort(struct dm_value *map, const char **why)
 	for (i = 1; i < n; i++)
 		if (entry_cmp(&e[i - 1], &e[i]) == 0)
 			return pds_fail(why, PDS_EINVAL, "duplicate map key");
+	map->u.map.sorted = true;
 	return PDS_OK;
 }
 
@@ -524,7 +542,7 @@ dm_map_get(const struct dm_value *map, const char *key)
 		return NULL;
 	klen = strlen(key);
 	e = map->u.map.e;
-	if (map->u.map.n > 8 && entries_canonical(e, map->u.map.n)) {
+	if (map->u.map.n > 8 && map->u.map.sorted) {
 		/* Decoded and sorted maps: binary search. */
 		lo = 0;
 		hi = map->u.map.n;
@@ -884,6 +902,7 @@ dec_map(struct dec *d, struct dm_value *v, uint64_t n, int depth)
 		return dec_nomem(d);
 	v->u.map.e = e;
 	v->u.map.cap = (size_t)n;
+	v->u.map.sorted = true;		/* checked entry by entry below */
 	for (i = 0; i < n; i++) {
 		if ((rc = dec_head(d, &major, &klen)) != PDS_OK)
 			return rc;

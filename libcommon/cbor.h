@@ -89,6 +89,7 @@ struct dm_value {
 			struct dm_entry	*e;	/* canonical order after */
 			size_t		 n;	/* decode or dm_map_sort */
 			size_t		 cap;	/* room for dm_map_set */
+			bool		 sorted; /* e[] known canonical */
 		} map;
 		struct cid	 link;
 	} u;
