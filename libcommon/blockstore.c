@@ -126,7 +126,23 @@ bs_mem_free(struct bs_mem *m)
 void
 bs_mem_clear(struct bs_mem *m)
 {
-	chunks_free(m);
+	struct chunk	*keep = NULL, *c, *n;
+
+	/* Keep one standard chunk: write sets are cleared per commit. */
+	for (c = m->chunks; c != NULL; c = n) {
+		n = c->next;
+		if (keep == NULL && c->size == CHUNK_SIZE)
+			keep = c;
+		else
+			free(c);
+	}
+	m->chunks = m->cur = keep;
+	m->alloc = 0;
+	if (keep != NULL) {
+		keep->next = NULL;
+		keep->used = 0;
+		m->alloc = sizeof(*keep) + keep->size;
+	}
 	m->nrecs = 0;
 	m->bytes = 0;
 	if (m->tab != NULL)

@@ -107,147 +107,222 @@ mst_key_check(const uint8_t *key, size_t len, const char **why)
 
 /* ---- node bytes ----------------------------------------------------- */
 
-static bool
-key_is(const struct dm_entry *e, char c)
+/*
+ * A direct reader for the one shape a node may have, as strict as
+ * dm_decode() (shortest-form heads, canonical key order, tag 42 with its
+ * 0x00 prefix, no trailing bytes) but without building a value tree.
+ */
+struct nrd {
+	const uint8_t	*p, *end;
+	const char	**why;
+};
+
+static int
+nrd_head(struct nrd *r, unsigned *major, uint64_t *arg)
 {
-	return e->klen == 1 && e->key[0] == c;
+	unsigned	 info, n, i;
+	uint64_t	 v = 0;
+
+	if (r->p >= r->end)
+		return pds_fail(r->why, PDS_ETRUNC, "MST node truncated");
+	*major = r->p[0] >> 5;
+	info = r->p[0] & 31;
+	r->p++;
+	if (info < 24) {
+		*arg = info;
+		return PDS_OK;
+	}
+	if (info > 27 || *major == CBOR_SIMPLE)
+		return pds_fail(r->why, PDS_EINVAL,
+		    "unexpected CBOR item in MST node");
+	n = 1u << (info - 24);
+	if ((size_t)(r->end - r->p) < n)
+		return pds_fail(r->why, PDS_ETRUNC, "MST node truncated");
+	for (i = 0; i < n; i++)
+		v = v << 8 | r->p[i];
+	r->p += n;
+	if ((info == 24 && v < 24) || (info == 25 && v <= 0xff) ||
+	    (info == 26 && v <= 0xffff) || (info == 27 && v <= 0xffffffffULL))
+		return pds_fail(r->why, PDS_ENONCANON,
+		    "integer or length not in shortest form");
+	*arg = v;
+	return PDS_OK;
+}
+
+/* The one-letter text key `c`. */
+static int
+nrd_key(struct nrd *r, char c, const char *what)
+{
+	if (r->end - r->p < 2 || r->p[0] != 0x61 || r->p[1] != (uint8_t)c)
+		return pds_fail(r->why, PDS_EINVAL, what);
+	r->p += 2;
+	return PDS_OK;
+}
+
+/* A tag-42 link, or (if null_ok) null: *is_null says which. */
+static int
+nrd_link(struct nrd *r, bool null_ok, struct cid *c, bool *is_null,
+    const char *what)
+{
+	unsigned	 major;
+	uint64_t	 len;
+	int		 rc;
+
+	*is_null = false;
+	if (r->p < r->end && r->p[0] == 0xf6 && null_ok) {
+		r->p++;
+		*is_null = true;
+		return PDS_OK;
+	}
+	if (r->end - r->p < 2 || r->p[0] != 0xd8 || r->p[1] != 0x2a)
+		return pds_fail(r->why, PDS_EINVAL, what);
+	r->p += 2;
+	if ((rc = nrd_head(r, &major, &len)) != PDS_OK)
+		return rc;
+	if (major != CBOR_BYTES)
+		return pds_fail(r->why, PDS_EINVAL,
+		    "tag 42 payload is not a byte string");
+	if (len > (uint64_t)(r->end - r->p))
+		return pds_fail(r->why, PDS_ETRUNC, "MST node truncated");
+	if (len == 0 || r->p[0] != 0x00)
+		return pds_fail(r->why, PDS_EINVAL,
+		    "tag 42 payload does not start with 0x00");
+	if ((rc = cid_from_bytes(c, r->p + 1, (size_t)len - 1, r->why)) !=
+	    PDS_OK)
+		return PDS_EINVAL;
+	r->p += len;
+	return PDS_OK;
 }
 
 static bool
-is_node_link(const struct dm_value *v)
+is_node_cid(const struct cid *c)
 {
-	return v->type == DM_LINK && cid_is_blessed(&v->u.link) &&
-	    cid_codec(&v->u.link) == CID_CODEC_DAGCBOR;
+	return cid_is_blessed(c) && cid_codec(c) == CID_CODEC_DAGCBOR;
 }
 
 int
 mst_node_parse(const uint8_t *data, size_t len, int layer,
     struct mst_node_info *info, mst_entry_cb cb, void *arg, const char **why)
 {
-	struct dm_arena	*a;
-	struct dm_value	*v, *ev, *lv;
+	struct nrd	 r = { data, data + len, why };
 	uint8_t		 key[MST_KEY_MAX];
 	size_t		 klen = 0, i;
-	int		 rc;
+	uint64_t	 n, v;
+	unsigned	 major;
+	struct cid	 val, t;
+	bool		 tnull, vnull, lnull;
+	int		 rc, d;
 
+	memset(info, 0, sizeof(*info));
 	if (len > MST_NODE_MAX)
 		return pds_fail(why, PDS_ETOOBIG, "MST node block too large");
-	if ((a = dm_arena_new()) == NULL)
-		return pds_fail(why, PDS_ENOMEM, "out of memory");
-	if ((rc = dm_decode(a, data, len, &v, why)) != PDS_OK)
-		goto out;
-	rc = PDS_EINVAL;
-	if (v->type != DM_MAP || v->u.map.n != 2 ||
-	    !key_is(&v->u.map.e[0], 'e') || !key_is(&v->u.map.e[1], 'l')) {
-		pds_fail(why, rc, "MST node is not a map of exactly e and l");
-		goto out;
+	if (len < 1 || data[0] != 0xa2) {
+		if (len >= 1 && (data[0] >> 5) == CBOR_MAP && data[0] != 0xa2)
+			return pds_fail(why, PDS_EINVAL,
+			    "MST node is not a map of exactly e and l");
+		return pds_fail(why, len ? PDS_EINVAL : PDS_ETRUNC,
+		    "MST node is not a map");
 	}
-	ev = v->u.map.e[0].val;
-	lv = v->u.map.e[1].val;
-	if (ev->type != DM_ARRAY) {
-		pds_fail(why, rc, "MST node e is not an array");
-		goto out;
-	}
-	if (lv->type != DM_NULL && !is_node_link(lv)) {
-		pds_fail(why, rc, "MST node l is not null or a dag-cbor link");
-		goto out;
-	}
-	if (ev->u.arr.n > MST_MAX_ENTRIES) {
-		rc = pds_fail(why, PDS_ETOOBIG, "too many entries in MST node");
-		goto out;
-	}
-	info->has_left = lv->type == DM_LINK;
-	if (info->has_left)
-		info->left = lv->u.link;
-	info->nentries = ev->u.arr.n;
-	for (i = 0; i < ev->u.arr.n; i++) {
-		struct dm_value	*en = ev->u.arr.items[i], *k, *p, *t, *val;
-		size_t		 plen;
-		int		 d;
+	r.p++;
+	if ((rc = nrd_key(&r, 'e', "MST node is not a map of exactly e and "
+	    "l")) != PDS_OK)
+		return rc;
+	if ((rc = nrd_head(&r, &major, &n)) != PDS_OK)
+		return rc;
+	if (major != CBOR_ARRAY)
+		return pds_fail(why, PDS_EINVAL, "MST node e is not an array");
+	if (n > MST_MAX_ENTRIES)
+		return pds_fail(why, PDS_ETOOBIG, "too many entries in MST node");
+	for (i = 0; i < n; i++) {
+		const uint8_t	*suffix;
+		size_t		 slen, plen;
 
-		if (en->type != DM_MAP || en->u.map.n != 4 ||
-		    !key_is(&en->u.map.e[0], 'k') ||
-		    !key_is(&en->u.map.e[1], 'p') ||
-		    !key_is(&en->u.map.e[2], 't') ||
-		    !key_is(&en->u.map.e[3], 'v')) {
-			pds_fail(why, rc,
+		if (r.p >= r.end || r.p[0] != 0xa4)
+			return pds_fail(why, r.p >= r.end ? PDS_ETRUNC :
+			    PDS_EINVAL,
 			    "MST entry is not a map of exactly k, p, t, v");
-			goto out;
-		}
-		k = en->u.map.e[0].val;
-		p = en->u.map.e[1].val;
-		t = en->u.map.e[2].val;
-		val = en->u.map.e[3].val;
-		if (k->type != DM_BYTES) {
-			pds_fail(why, rc, "MST entry k is not a byte string");
-			goto out;
-		}
-		if (p->type != DM_INT || p->u.i < 0) {
-			pds_fail(why, rc, "MST entry p is not an unsigned int");
-			goto out;
-		}
-		if (t->type != DM_NULL && !is_node_link(t)) {
-			pds_fail(why, rc,
-			    "MST entry t is not null or a dag-cbor link");
-			goto out;
-		}
-		if (val->type != DM_LINK) {
-			pds_fail(why, rc, "MST entry v is not a link");
-			goto out;
-		}
-		if ((uint64_t)p->u.i > klen) {
-			pds_fail(why, rc,
+		r.p++;
+		if ((rc = nrd_key(&r, 'k', "MST entry is not a map of exactly "
+		    "k, p, t, v")) != PDS_OK ||
+		    (rc = nrd_head(&r, &major, &v)) != PDS_OK)
+			return rc;
+		if (major != CBOR_BYTES)
+			return pds_fail(why, PDS_EINVAL,
+			    "MST entry k is not a byte string");
+		if (v > (uint64_t)(r.end - r.p))
+			return pds_fail(why, PDS_ETRUNC, "MST node truncated");
+		suffix = r.p;
+		slen = (size_t)v;
+		r.p += slen;
+		if ((rc = nrd_key(&r, 'p', "MST entry is not a map of exactly "
+		    "k, p, t, v")) != PDS_OK ||
+		    (rc = nrd_head(&r, &major, &v)) != PDS_OK)
+			return rc;
+		if (major != CBOR_UINT)
+			return pds_fail(why, PDS_EINVAL,
+			    "MST entry p is not an unsigned int");
+		if (v > klen)
+			return pds_fail(why, PDS_EINVAL,
 			    "MST prefix length longer than the previous key");
-			goto out;
-		}
-		plen = (size_t)p->u.i;
-		if (k->u.s.len > MST_KEY_MAX - plen) {
-			pds_fail(why, rc, "MST key too long");
-			goto out;
-		}
-		/* The new key shares p bytes with the previous one. */
-		if (i > 0 && mst_key_cmp(k->u.s.p, k->u.s.len, key + plen,
-		    klen - plen) <= 0) {
-			pds_fail(why, rc,
+		plen = (size_t)v;
+		if ((rc = nrd_key(&r, 't', "MST entry is not a map of exactly "
+		    "k, p, t, v")) != PDS_OK ||
+		    (rc = nrd_link(&r, true, &t, &tnull,
+		    "MST entry t is not null or a link")) != PDS_OK)
+			return rc;
+		if (!tnull && !is_node_cid(&t))
+			return pds_fail(why, PDS_EINVAL,
+			    "MST entry t is not a dag-cbor link");
+		if ((rc = nrd_key(&r, 'v', "MST entry is not a map of exactly "
+		    "k, p, t, v")) != PDS_OK ||
+		    (rc = nrd_link(&r, false, &val, &vnull,
+		    "MST entry v is not a link")) != PDS_OK)
+			return rc;
+		if (slen > MST_KEY_MAX - plen)
+			return pds_fail(why, PDS_EINVAL, "MST key too long");
+		/* The new key shares plen bytes with the previous one. */
+		if (i > 0 && mst_key_cmp(suffix, slen, key + plen,
+		    klen - plen) <= 0)
+			return pds_fail(why, PDS_EINVAL,
 			    "MST keys not in strictly ascending order");
-			goto out;
-		}
-		if (k->u.s.len > 0)
-			memcpy(key + plen, k->u.s.p, k->u.s.len);
-		klen = plen + k->u.s.len;
-		if (mst_key_check(key, klen, why) != PDS_OK)
-			goto out;
+		if (slen > 0)
+			memcpy(key + plen, suffix, slen);
+		klen = plen + slen;
+		if ((rc = mst_key_check(key, klen, why)) != PDS_OK)
+			return rc;
 		d = mst_key_depth(key, klen);
 		if (layer < 0)
 			layer = d;
-		if (d != layer) {
-			pds_fail(why, rc, "MST key depth does not match the "
-			    "node's layer");
-			goto out;
-		}
-		if (layer == 0 && t->type != DM_NULL) {
-			pds_fail(why, rc, "MST subtree below layer 0");
-			goto out;
-		}
-		if (cb != NULL && (rc = cb(arg, key, klen, &val->u.link,
-		    t->type == DM_LINK ? &t->u.link : NULL)) != PDS_OK) {
+		if (d != layer)
+			return pds_fail(why, PDS_EINVAL,
+			    "MST key depth does not match the node's layer");
+		if (layer == 0 && !tnull)
+			return pds_fail(why, PDS_EINVAL,
+			    "MST subtree below layer 0");
+		if (cb != NULL && (rc = cb(arg, key, klen, &val,
+		    tnull ? NULL : &t)) != PDS_OK) {
 			if (rc > 0)
 				rc = PDS_EINVAL;
-			pds_fail(why, rc, rc == PDS_ENOMEM ? "out of memory" :
-			    "MST entry refused");
-			goto out;
+			return pds_fail(why, rc, rc == PDS_ENOMEM ?
+			    "out of memory" : "MST entry refused");
 		}
-		rc = PDS_EINVAL;
 	}
-	if (layer == 0 && info->has_left) {
-		pds_fail(why, rc, "MST subtree below layer 0");
-		goto out;
-	}
+	if ((rc = nrd_key(&r, 'l', "MST node is not a map of exactly e and "
+	    "l")) != PDS_OK ||
+	    (rc = nrd_link(&r, true, &info->left, &lnull,
+	    "MST node l is not null or a link")) != PDS_OK)
+		return rc;
+	if (!lnull && !is_node_cid(&info->left))
+		return pds_fail(why, PDS_EINVAL,
+		    "MST node l is not a dag-cbor link");
+	if (r.p != r.end)
+		return pds_fail(why, PDS_EINVAL, "trailing bytes after MST node");
+	if (layer == 0 && !lnull)
+		return pds_fail(why, PDS_EINVAL, "MST subtree below layer 0");
+	info->has_left = !lnull;
+	info->nentries = (size_t)n;
 	info->layer = layer;
-	rc = PDS_OK;
-out:
-	dm_arena_free(a);
-	return rc;
+	return PDS_OK;
 }
 
 /* Encode a node from its entries; keys are compressed against each other. */
