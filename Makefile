@@ -83,12 +83,23 @@ $(B)/tests/test_%: $(B)/tests/unit/test_%.o $(LIBCOMMON)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(call pkglibs,$(PDSD_PKGS)) $(WSLAY_LIBS) -lpthread
 
+# Unit tests of pdsd's own modules (test_pdsd_*.c) and the integration
+# helper programs link the daemon's objects, less its main().
+PDSD_LIBOBJ := $(filter-out $(B)/pdsd/main.o,$(PDSD_OBJ))
+$(B)/tests/test_pdsd_%: $(B)/tests/unit/test_pdsd_%.o $(PDSD_LIBOBJ) $(LIBCOMMON)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(call pkglibs,$(PDSD_PKGS)) $(WSLAY_LIBS) -lpthread
+
+$(B)/tests/identity_plc: $(B)/tests/integration/identity_plc.o $(PDSD_LIBOBJ) $(LIBCOMMON)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(call pkglibs,$(PDSD_PKGS)) $(WSLAY_LIBS) -lpthread
+
 # Fuzz corpus replay: the harness with a plain main() over corpus files.
 $(B)/tests/replay_%: $(B)/tests/fuzz/%.o $(B)/tests/fuzz/replay.o $(LIBCOMMON)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(call pkglibs,$(PDSD_PKGS)) $(WSLAY_LIBS) -lpthread
 
-tests: $(UNIT_BIN) $(REPLAY_BIN)
+tests: $(UNIT_BIN) $(REPLAY_BIN) $(B)/tests/identity_plc
 
 check: all tests
 	@B=$(B) scripts/run-tests.sh
