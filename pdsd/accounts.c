@@ -1,0 +1,923 @@
+/*
+ * accounts: the account service.  See accounts.h.
+ */
+#include <ctype.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+#include <sodium.h>
+
+#include "accounts.h"
+#include "auth.h"
+#include "config.h"
+#include "diddoc.h"
+#include "err.h"
+#include "keys.h"
+#include "log.h"
+#include "module.h"
+#include "outbound.h"
+#include "plc.h"
+#include "plc_client.h"
+#include "repo_init.h"
+#include "resolver.h"
+#include "store.h"
+#include "store_account.h"
+#include "syntax.h"
+
+static const struct config *acfg;
+static struct pds_key	*rotation_key;
+static char		 rotation_didkey[KEY_DIDKEY_MAX];
+/* A hash that unknown identifiers are checked against (equal timing). */
+static char		 dummy_hash[crypto_pwhash_STRBYTES];
+
+static const char b32[] = "abcdefghijklmnopqrstuvwxyz234567";
+
+/*
+ * Labels that no member may register under our handle domains: names
+ * people would take for the service or its staff, and infrastructure
+ * names.  The operator (ACCOUNT_HANDLE_ADMIN) may still assign them.
+ */
+static const char *const reserved_labels[] = {
+	"abuse", "account", "accounts", "admin", "administrator", "api",
+	"app", "atproto", "auth", "billing", "blog", "bsky", "bluesky",
+	"cdn", "contact", "dev", "dns", "docs", "email", "ftp", "help",
+	"helpdesk", "host", "hostmaster", "imap", "info", "invite", "jobs",
+	"legal", "login", "mail", "moderation", "moderator", "mod", "news",
+	"noreply", "no-reply", "ns1", "ns2", "oauth", "official", "owner",
+	"pds", "plc", "pop", "postmaster", "press", "privacy", "relay",
+	"root", "security", "server", "signup", "smtp", "staff", "static",
+	"status", "support", "sysadmin", "system", "team", "terms", "tos",
+	"trust", "webmaster", "www",
+};
+
+static int
+fail(struct acct_err *err, int rc, const char *name, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static int
+fail(struct acct_err *err, int rc, const char *name, const char *fmt, ...)
+{
+	va_list	 ap;
+
+	if (err != NULL) {
+		err->name = name;
+		va_start(ap, fmt);
+		vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
+		va_end(ap);
+	}
+	return rc;
+}
+
+static int
+accounts_module_init(const struct config *cfg)
+{
+	struct outbound_config	 oc;
+	struct resolver_config	 rc;
+	int			 r;
+
+	if (rotation_key != NULL)
+		return PDS_OK;
+	acfg = cfg;
+	if ((r = key_from_private(&rotation_key, KEY_K256,
+	    cfg->plc_rotation_key)) != PDS_OK) {
+		log_warnx("accounts: PDS_PLC_ROTATION_KEY_K256_PRIVATE_KEY_HEX "
+		    "is not a usable secp256k1 key");
+		return r;
+	}
+	if (key_to_didkey(rotation_key, rotation_didkey,
+	    sizeof(rotation_didkey)) < 0)
+		return PDS_EINTERNAL;
+	if (crypto_pwhash_str_alg(dummy_hash, "not a password", 14,
+	    ACCOUNT_PWHASH_OPSLIMIT, ACCOUNT_PWHASH_MEMLIMIT,
+	    crypto_pwhash_ALG_ARGON2ID13) != 0)
+		return PDS_ENOMEM;
+	if ((r = auth_init(cfg)) != PDS_OK)
+		return r;
+
+	/* Both inits are idempotent: the identity module may run them too. */
+	memset(&oc, 0, sizeof(oc));
+	oc.user_agent = "pdsd/" PDSD_VERSION;
+	oc.allow_private = cfg->dev_mode || cfg->disable_ssrf_protection;
+	oc.max_response = (size_t)cfg->fetch_max_response_size;
+	if ((r = outbound_init(&oc)) != PDS_OK)
+		return r;
+	if (plc_client_url()[0] == '\0' &&
+	    (r = plc_client_init(cfg->did_plc_url, 0)) != PDS_OK) {
+		log_warnx("accounts: PDS_DID_PLC_URL %s unusable",
+		    cfg->did_plc_url);
+		return r;
+	}
+	memset(&rc, 0, sizeof(rc));
+	rc.timeout_ms = (long)cfg->id_resolver_timeout_ms;
+	rc.stale_ttl_ms = (long)cfg->did_cache_stale_ttl_ms;
+	rc.max_ttl_ms = (long)cfg->did_cache_max_ttl_ms;
+	rc.allow_test_tld = cfg->dev_mode;
+	return resolver_init(&rc);
+}
+
+static void
+accounts_module_fini(void)
+{
+	key_free(rotation_key);
+	rotation_key = NULL;
+}
+
+PDSD_MODULE(accounts, accounts_module_init, accounts_module_fini)
+
+int
+accounts_init(const struct config *cfg)
+{
+	return accounts_module_init(cfg);
+}
+
+const struct config *
+accounts_config(void)
+{
+	return acfg;
+}
+
+/* ---- handles, emails ---- */
+
+static bool
+label_reserved(const char *s, size_t n)
+{
+	size_t	 i;
+
+	for (i = 0; i < sizeof(reserved_labels) / sizeof(reserved_labels[0]);
+	    i++)
+		if (strlen(reserved_labels[i]) == n &&
+		    memcmp(reserved_labels[i], s, n) == 0)
+			return true;
+	return false;
+}
+
+int
+account_handle_check(const char *in, unsigned flags, char *out, size_t cap,
+    bool *is_service, struct acct_err *err)
+{
+	size_t	 len, dl, i, front = 0;
+	int	 n;
+	bool	 service = false;
+
+	*is_service = false;
+	n = handle_normalize(out, cap, in, strlen(in));
+	if (n < 0)
+		return fail(err, PDS_EINVAL, "InvalidHandle",
+		    "Input/handle must be a valid handle");
+	len = (size_t)n;
+	for (i = 0; i < acfg->handle_domains.n; i++) {
+		dl = strlen(acfg->handle_domains.v[i]);
+		if (len > dl && strcmp(out + len - dl,
+		    acfg->handle_domains.v[i]) == 0) {
+			service = true;
+			front = len - dl;
+			break;
+		}
+	}
+	if (!service) {
+		if (handle_is_reserved_tld(out, len, acfg->dev_mode))
+			return fail(err, PDS_EINVAL, "InvalidHandle",
+			    "Handle TLD is invalid or disallowed");
+		if (flags & ACCOUNT_HANDLE_SERVICE)
+			return fail(err, PDS_EINVAL, "UnsupportedDomain",
+			    "Not a supported handle domain");
+		return PDS_OK;
+	}
+	*is_service = true;
+	if (memchr(out, '.', front) != NULL)
+		return fail(err, PDS_EINVAL, "InvalidHandle",
+		    "Invalid characters in handle");
+	if (flags & ACCOUNT_HANDLE_ADMIN)
+		return PDS_OK;
+	if (front < ACCOUNT_HANDLE_LABEL_MIN)
+		return fail(err, PDS_EINVAL, "InvalidHandle",
+		    "Handle too short");
+	if (front > ACCOUNT_HANDLE_LABEL_MAX)
+		return fail(err, PDS_EINVAL, "InvalidHandle", "Handle too long");
+	if (label_reserved(out, front))
+		return fail(err, PDS_EINVAL, "HandleNotAvailable",
+		    "Reserved handle");
+	return PDS_OK;
+}
+
+int
+account_email_check(const char *in, char *out, size_t cap,
+    struct acct_err *err)
+{
+	size_t	 n = strlen(in), i, at = 0, nat = 0;
+	unsigned char c;
+
+	if (n < 3 || n > SA_EMAIL_MAX || n >= cap)
+		goto bad;
+	for (i = 0; i < n; i++) {
+		c = (unsigned char)in[i];
+		if (c <= ' ' || c >= 0x7f || strchr("\"(),:;<>[\\]", c))
+			goto bad;
+		if (c == '@') {
+			at = i;
+			nat++;
+		}
+		out[i] = (char)tolower(c);
+	}
+	out[n] = '\0';
+	/* local@domain.tld: a dotted domain, no empty labels */
+	if (nat != 1 || at == 0 || at > 64 || at + 1 >= n ||
+	    strchr(out + at + 1, '.') == NULL || out[at + 1] == '.' ||
+	    out[n - 1] == '.' || strstr(out + at, "..") != NULL)
+		goto bad;
+	for (i = at + 1; i < n; i++)
+		if (!isalnum((unsigned char)out[i]) && out[i] != '.' &&
+		    out[i] != '-')
+			goto bad;
+	return PDS_OK;
+bad:
+	return fail(err, PDS_EINVAL, "InvalidEmail",
+	    "This email address is not valid");
+}
+
+/* ---- passwords ---- */
+
+int
+account_password_hash(const char *pw, char *out, size_t cap)
+{
+	if (cap < crypto_pwhash_STRBYTES)
+		return PDS_ETOOBIG;
+	if (crypto_pwhash_str_alg(out, pw, strlen(pw),
+	    ACCOUNT_PWHASH_OPSLIMIT, ACCOUNT_PWHASH_MEMLIMIT,
+	    crypto_pwhash_ALG_ARGON2ID13) != 0)
+		return PDS_ENOMEM;
+	return PDS_OK;
+}
+
+/*
+ * App passwords carry 80 random bits, so a fast hash cannot be walked
+ * back; it also lets a login find the right one with a single lookup.
+ */
+static void
+app_password_digest(const char *did, const char *pw, char out[SA_HASH_MAX])
+{
+	crypto_generichash_state st;
+	unsigned char	 h[32];
+
+	crypto_generichash_init(&st, NULL, 0, sizeof(h));
+	crypto_generichash_update(&st,
+	    (const unsigned char *)"pdsd app password v1", 21);
+	crypto_generichash_update(&st, (const unsigned char *)did,
+	    strlen(did) + 1);
+	crypto_generichash_update(&st, (const unsigned char *)pw, strlen(pw));
+	crypto_generichash_final(&st, h, sizeof(h));
+	memcpy(out, "b2:", 3);
+	sodium_bin2hex(out + 3, SA_HASH_MAX - 3, h, sizeof(h));
+	sodium_memzero(&st, sizeof(st));
+}
+
+static bool
+app_password_shape(const char *pw)
+{
+	size_t	 i;
+
+	if (strlen(pw) != ACCOUNT_APP_PASSWORD_LEN)
+		return false;
+	for (i = 0; i < ACCOUNT_APP_PASSWORD_LEN; i++) {
+		if (i % 5 == 4) {
+			if (pw[i] != '-')
+				return false;
+		} else if (strchr(b32, pw[i]) == NULL || pw[i] == '\0')
+			return false;
+	}
+	return true;
+}
+
+int
+account_password_verify(const struct store_account *acct, const char *pw,
+    struct account_login *how)
+{
+	struct store_app_password ap;
+	char		 hash[SA_HASH_MAX];
+	size_t		 n = strlen(pw);
+	int		 rc;
+
+	memset(how, 0, sizeof(*how));
+	if (n > ACCOUNT_PASSWORD_CHECK_MAX)
+		return PDS_ECRYPTO;
+	if (acct == NULL) {
+		if (crypto_pwhash_str_verify(dummy_hash, pw, n) == 0)
+			log_warnx("accounts: the dummy hash matched");
+		return PDS_ECRYPTO;
+	}
+	if (app_password_shape(pw)) {
+		app_password_digest(acct->did, pw, hash);
+		rc = store_app_password_find(acct->did, hash, &ap);
+		if (rc == PDS_OK) {
+			how->app_password = true;
+			how->privileged = ap.privileged;
+			memcpy(how->app_password_name, ap.name,
+			    sizeof(ap.name));
+			return PDS_OK;
+		}
+		if (rc != PDS_ENOTFOUND)
+			return rc;
+	}
+	rc = store_account_password_hash(acct->did, hash, sizeof(hash));
+	if (rc != PDS_OK && rc != PDS_ENOTFOUND)
+		return rc;
+	if (rc != PDS_OK || hash[0] == '\0') {
+		if (crypto_pwhash_str_verify(dummy_hash, pw, n) == 0)
+			log_warnx("accounts: the dummy hash matched");
+		return PDS_ECRYPTO;
+	}
+	if (crypto_pwhash_str_verify(hash, pw, n) != 0)
+		return PDS_ECRYPTO;
+	return PDS_OK;
+}
+
+/* ---- accounts ---- */
+
+int
+account_get(const char *did, struct store_account *out)
+{
+	return store_account_get(SA_BY_DID, did, out);
+}
+
+int
+account_lookup(const char *id, struct store_account *out)
+{
+	char	 norm[SA_EMAIL_MAX + 1];
+	size_t	 n = strlen(id), i;
+	int	 len;
+
+	if (n == 0)
+		return PDS_ENOTFOUND;
+	if (strncmp(id, "did:", 4) == 0)
+		return store_account_get(SA_BY_DID, id, out);
+	if (strchr(id, '@') != NULL) {
+		if (n >= sizeof(norm))
+			return PDS_ENOTFOUND;
+		for (i = 0; i <= n; i++)
+			norm[i] = (char)tolower((unsigned char)id[i]);
+		return store_account_get(SA_BY_EMAIL, norm, out);
+	}
+	len = handle_normalize(norm, sizeof(norm), id, n);
+	if (len < 0)
+		return PDS_ENOTFOUND;
+	return store_account_get(SA_BY_HANDLE, norm, out);
+}
+
+void
+account_status(const struct store_account *a, bool *active,
+    const char **status)
+{
+	*active = strcmp(a->status, "active") == 0;
+	if (status != NULL)
+		*status = *active ? NULL : a->status;
+}
+
+static int
+check_invite(const char *code, struct acct_err *err)
+{
+	struct store_invite	 inv;
+	int			 rc;
+
+	if (code == NULL || *code == '\0')
+		return fail(err, PDS_EINVAL, "InvalidInviteCode",
+		    "No invite code provided");
+	if (strlen(code) > SA_CODE_MAX)
+		goto bad;
+	rc = store_invite_get(code, &inv);
+	if (rc == PDS_ENOTFOUND)
+		goto bad;
+	if (rc != PDS_OK)
+		return rc;
+	if (inv.disabled || inv.used >= inv.available)
+		goto bad;
+	return PDS_OK;
+bad:
+	return fail(err, PDS_EINVAL, "InvalidInviteCode",
+	    "Provided invite code not available");
+}
+
+/* The rotation keys of a new DID: recovery keys first, then ours. */
+static size_t
+rotation_keys(const char *keys[3], const char *user_key)
+{
+	size_t	 n = 0;
+
+	if (user_key != NULL)
+		keys[n++] = user_key;
+	if (acfg->recovery_did_key != NULL)
+		keys[n++] = acfg->recovery_did_key;
+	keys[n++] = rotation_didkey;
+	return n;
+}
+
+static int
+plc_fail(struct acct_err *err, int rc, const char *what, const char *msg)
+{
+	if (rc == PDS_EINVAL)
+		return fail(err, PDS_EINVAL, "InvalidRequest",
+		    "The PLC directory refused the %s: %s", what, msg);
+	err->upstream = true;
+	return fail(err, PDS_EIO, "UpstreamFailure",
+	    "The PLC directory could not be reached for the %s: %s", what,
+	    msg);
+}
+
+int
+account_create(const struct account_new *in, struct account_created *out,
+    struct acct_err *err)
+{
+	char		 handle[SA_HANDLE_MAX + 1], email[SA_EMAIL_MAX + 1];
+	char		 hash[SA_HASH_MAX], now[STORE_TS_LEN];
+	char		 sigkey[KEY_DIDKEY_MAX], plcerr[PLC_CLIENT_ERR_MAX];
+	char		 did[PLC_DID_BUF];
+	const char	*keys[3];
+	uint8_t		 priv[KEY_PRIV_LEN];
+	struct pds_key	*key = NULL;
+	struct plc_op	*op = NULL;
+	struct repo_init ri;
+	bool		 service, taken, need_invite;
+	int		 rc;
+
+	memset(out, 0, sizeof(*out));
+	memset(&ri, 0, sizeof(ri));
+	memset(err, 0, sizeof(*err));
+
+	/* Check everything before anything is made or sent. */
+	if (in->handle == NULL)
+		return fail(err, PDS_EINVAL, "InvalidHandle",
+		    "Handle is required");
+	if ((rc = account_handle_check(in->handle, ACCOUNT_HANDLE_SERVICE |
+	    (in->admin ? ACCOUNT_HANDLE_ADMIN : 0), handle, sizeof(handle),
+	    &service, err)) != PDS_OK)
+		return rc;
+	if (in->email == NULL || *in->email == '\0')
+		return fail(err, PDS_EINVAL, "InvalidRequest",
+		    "Email is required");
+	if ((rc = account_email_check(in->email, email, sizeof(email),
+	    err)) != PDS_OK)
+		return rc;
+	if (in->password == NULL || *in->password == '\0')
+		return fail(err, PDS_EINVAL, "InvalidPassword",
+		    "Password is required");
+	if (strlen(in->password) > ACCOUNT_PASSWORD_MAX)
+		return fail(err, PDS_EINVAL, "InvalidPassword",
+		    "Password too long");
+	need_invite = acfg->invite_required && !in->admin;
+	if (need_invite && (rc = check_invite(in->invite_code, err)) !=
+	    PDS_OK)
+		return rc;
+	if ((rc = store_account_handle_taken(handle, NULL, &taken)) != PDS_OK)
+		return rc;
+	if (taken)
+		return fail(err, PDS_EEXIST, "HandleNotAvailable",
+		    "Handle already taken: %s", handle);
+	if ((rc = store_account_email_taken(email, &taken)) != PDS_OK)
+		return rc;
+	if (taken)
+		return fail(err, PDS_EEXIST, "InvalidRequest",
+		    "Email already taken: %s", email);
+
+	if ((rc = account_password_hash(in->password, hash, sizeof(hash))) !=
+	    PDS_OK)
+		return rc;
+	if ((rc = key_generate(&key, KEY_K256)) != PDS_OK ||
+	    key_to_didkey(key, sigkey, sizeof(sigkey)) < 0 ||
+	    (rc = plc_op_build(&op, keys, rotation_keys(keys, in->recovery_key), sigkey,
+	    handle, acfg->public_url, NULL)) != PDS_OK ||
+	    (rc = plc_op_sign(op, rotation_key)) != PDS_OK ||
+	    (rc = plc_op_did(op, did)) != PDS_OK ||
+	    (rc = repo_init_build(&ri, did, key)) != PDS_OK ||
+	    (rc = key_export_private(key, priv)) != PDS_OK) {
+		if (rc == PDS_OK)
+			rc = PDS_EINTERNAL;
+		goto out;
+	}
+	if ((rc = plc_client_submit(did, op, plcerr, sizeof(plcerr))) !=
+	    PDS_OK) {
+		log_warnx("createAccount %s: PLC: %s", handle, plcerr);
+		rc = plc_fail(err, rc, "new DID", plcerr);
+		goto out;
+	}
+
+	store_timestamp(now);
+	if ((rc = store_begin()) != PDS_OK)
+		goto out;
+	if (need_invite && (rc = store_invite_use(in->invite_code, did,
+	    now)) != PDS_OK) {
+		if (rc == PDS_ENOTFOUND)
+			rc = fail(err, PDS_EINVAL, "InvalidInviteCode",
+			    "Provided invite code not available");
+		goto rollback;
+	}
+	rc = store_account_insert(did, handle, email, hash, priv, now);
+	if (rc == PDS_EEXIST) {
+		rc = fail(err, PDS_EEXIST, "HandleNotAvailable",
+		    "Handle or email already taken");
+		goto rollback;
+	}
+	if (rc != PDS_OK ||
+	    (rc = repo_init_store(&ri, did, now)) != PDS_OK ||
+	    (events_identity != NULL &&
+	    (rc = events_identity(did, handle)) != PDS_OK) ||
+	    (events_account != NULL &&
+	    (rc = events_account(did, true, NULL)) != PDS_OK))
+		goto rollback;
+	if ((rc = store_commit()) != PDS_OK)
+		goto out;
+
+	memcpy(out->did, did, sizeof(did));
+	memcpy(out->handle, handle, sizeof(handle));
+	snprintf(out->rev, sizeof(out->rev), "%s", ri.rev);
+	snprintf(out->commit, sizeof(out->commit), "%s", ri.commit_str);
+	if (diddoc_from_plc_op(op, did, &out->did_doc) != PDS_OK)
+		out->did_doc = NULL;
+	log_info("created account %s (%s)", did, handle);
+	goto out;
+rollback:
+	store_rollback();
+out:
+	sodium_memzero(priv, sizeof(priv));
+	sodium_memzero(hash, sizeof(hash));
+	repo_init_clear(&ri);
+	plc_op_free(op);
+	key_free(key);
+	return rc;
+}
+
+/* Sign and send a PLC update that names `handle' first in alsoKnownAs. */
+static int
+plc_update_handle(const char *did, const char *handle, struct acct_err *err)
+{
+	struct plc_op	*last = NULL, *next = NULL;
+	char		 plcerr[PLC_CLIENT_ERR_MAX], aka[PLC_AKA_MAX + 8];
+	char		*others[PLC_MAX_AKA];
+	size_t		 i, nothers = 0;
+	bool		 ours = false;
+	int		 rc;
+
+	if ((rc = plc_client_get_last_op(did, &last, plcerr,
+	    sizeof(plcerr))) != PDS_OK) {
+		rc = plc_fail(err, rc == PDS_EINVAL ? PDS_EIO : rc,
+		    "DID's latest operation", plcerr);
+		goto out;
+	}
+	if ((rc = plc_op_next(last, &next)) != PDS_OK) {
+		rc = fail(err, PDS_EINVAL, "InvalidRequest",
+		    "The DID cannot be updated (tombstoned?)");
+		goto out;
+	}
+	for (i = 0; i < next->n_rotation_keys; i++)
+		if (strcmp(next->rotation_keys[i], rotation_didkey) == 0)
+			ours = true;
+	if (!ours) {
+		rc = fail(err, PDS_EINVAL, "InvalidRequest",
+		    "This server's rotation key is not among the DID's "
+		    "rotation keys, so it cannot update the DID document");
+		goto out;
+	}
+	/* Keep the entries that are not handles, after the new handle. */
+	for (i = 0; i < next->n_aka; i++)
+		if (strncmp(next->aka[i], "at://", 5) != 0 &&
+		    nothers < PLC_MAX_AKA - 1)
+			others[nothers++] = strdup(next->aka[i]);
+	plc_op_clear_aka(next);
+	snprintf(aka, sizeof(aka), "at://%s", handle);
+	rc = plc_op_add_aka(next, aka);
+	for (i = 0; i < nothers; i++) {
+		if (rc == PDS_OK && others[i] != NULL)
+			rc = plc_op_add_aka(next, others[i]);
+		free(others[i]);
+	}
+	if (rc != PDS_OK || (rc = plc_op_sign(next, rotation_key)) != PDS_OK)
+		goto out;
+	if ((rc = plc_client_submit(did, next, plcerr, sizeof(plcerr))) !=
+	    PDS_OK) {
+		log_warnx("updateHandle %s: PLC: %s", did, plcerr);
+		rc = plc_fail(err, rc, "handle update", plcerr);
+	}
+out:
+	plc_op_free(last);
+	plc_op_free(next);
+	return rc;
+}
+
+int
+account_set_handle(const char *did, const char *in, unsigned flags,
+    struct acct_err *err)
+{
+	struct store_account a;
+	struct diddoc	 dd;
+	char		 handle[SA_HANDLE_MAX + 1], rdid[DID_MAX + 1];
+	bool		 service, taken;
+	int		 rc;
+
+	memset(err, 0, sizeof(*err));
+	if ((rc = account_get(did, &a)) == PDS_ENOTFOUND)
+		return fail(err, rc, "AccountNotFound", "Account not found");
+	if (rc != PDS_OK)
+		return rc;
+	if ((rc = account_handle_check(in, flags & ~ACCOUNT_HANDLE_SERVICE,
+	    handle, sizeof(handle), &service, err)) != PDS_OK)
+		return rc;
+	if (!service && !(flags & ACCOUNT_HANDLE_ADMIN)) {
+		rc = resolver_handle(handle, rdid, sizeof(rdid));
+		if (rc != PDS_OK || strcmp(rdid, did) != 0)
+			return fail(err, PDS_EINVAL, "InvalidRequest",
+			    "External handle did not resolve to DID");
+	}
+	if ((rc = store_account_handle_taken(handle, did, &taken)) != PDS_OK)
+		return rc;
+	if (taken)
+		return fail(err, PDS_EEXIST, "HandleNotAvailable",
+		    "Handle already taken: %s", handle);
+
+	if (strcmp(a.handle, handle) != 0) {
+		if (did_is_plc(did, strlen(did))) {
+			if ((rc = plc_update_handle(did, handle, err)) !=
+			    PDS_OK)
+				return rc;
+		} else {
+			/* did:web: the document is the owner's to change. */
+			memset(&dd, 0, sizeof(dd));
+			rc = resolver_refresh(did);
+			if (rc == PDS_OK)
+				rc = resolver_did_data(did, &dd);
+			taken = rc == PDS_OK && dd.handle != NULL &&
+			    strcmp(dd.handle, handle) == 0;
+			diddoc_clear(&dd);
+			if (!taken)
+				return fail(err, PDS_EINVAL, "InvalidRequest",
+				    "The DID document does not name this "
+				    "handle");
+		}
+	}
+	if ((rc = store_begin()) != PDS_OK)
+		return rc;
+	rc = store_account_set_handle(did, handle);
+	if (rc == PDS_EEXIST) {
+		store_rollback();
+		return fail(err, rc, "HandleNotAvailable",
+		    "Handle already taken: %s", handle);
+	}
+	if (rc == PDS_OK && events_identity != NULL)
+		rc = events_identity(did, handle);
+	if (rc != PDS_OK) {
+		store_rollback();
+		return rc;
+	}
+	if ((rc = store_commit()) != PDS_OK)
+		return rc;
+	resolver_forget(did);
+	log_info("account %s: handle %s -> %s", did,
+	    a.handle[0] ? a.handle : "handle.invalid", handle);
+	return PDS_OK;
+}
+
+int
+account_set_password(const char *did, const char *pw, struct acct_err *err)
+{
+	char	 hash[SA_HASH_MAX];
+	int	 rc;
+
+	memset(err, 0, sizeof(*err));
+	if (pw == NULL || *pw == '\0')
+		return fail(err, PDS_EINVAL, "InvalidPassword",
+		    "Password is required");
+	if (strlen(pw) > ACCOUNT_PASSWORD_MAX)
+		return fail(err, PDS_EINVAL, "InvalidPassword",
+		    "Password too long");
+	if ((rc = account_password_hash(pw, hash, sizeof(hash))) != PDS_OK)
+		return rc;
+	if ((rc = store_begin()) != PDS_OK)
+		return rc;
+	if ((rc = store_account_set_password(did, hash)) != PDS_OK ||
+	    (rc = store_refresh_revoke_all(did)) != PDS_OK) {
+		store_rollback();
+		sodium_memzero(hash, sizeof(hash));
+		return rc == PDS_ENOTFOUND ? fail(err, rc, "AccountNotFound",
+		    "Account not found") : rc;
+	}
+	sodium_memzero(hash, sizeof(hash));
+	return store_commit();
+}
+
+int
+account_set_status(const char *did, const char *status, const char *ref,
+    struct acct_err *err)
+{
+	char	 now[STORE_TS_LEN];
+	bool	 active;
+	int	 rc;
+
+	memset(err, 0, sizeof(*err));
+	active = strcmp(status, "active") == 0;
+	if (!active && strcmp(status, "deactivated") != 0 &&
+	    strcmp(status, "takendown") != 0)
+		return fail(err, PDS_EINVAL, "InvalidRequest",
+		    "Unknown account status");
+	store_timestamp(now);
+	if ((rc = store_begin()) != PDS_OK)
+		return rc;
+	rc = store_account_set_status(did, status,
+	    strcmp(status, "takendown") == 0 ? (ref ? ref : "takedown") : now);
+	if (rc == PDS_OK && strcmp(status, "takendown") == 0)
+		rc = store_refresh_revoke_all(did);
+	if (rc == PDS_OK && events_account != NULL)
+		rc = events_account(did, active, active ? NULL : status);
+	if (rc != PDS_OK) {
+		store_rollback();
+		return rc == PDS_ENOTFOUND ? fail(err, rc, "AccountNotFound",
+		    "Account not found") : rc;
+	}
+	return store_commit();
+}
+
+int
+account_did_credentials(const char *did, json_t **out)
+{
+	struct store_account a;
+	struct pds_key	*key = NULL;
+	uint8_t		 priv[KEY_PRIV_LEN];
+	char		 didkey[KEY_DIDKEY_MAX], aka[SA_HANDLE_MAX + 8];
+	const char	*keys[3];
+	json_t		*o, *rk, *ak;
+	size_t		 i, n;
+	int		 rc;
+
+	*out = NULL;
+	if ((rc = account_get(did, &a)) != PDS_OK)
+		return rc;
+	if ((rc = store_account_signing_key(did, priv)) != PDS_OK)
+		return rc;
+	rc = key_from_private(&key, KEY_K256, priv);
+	sodium_memzero(priv, sizeof(priv));
+	if (rc != PDS_OK)
+		return rc;
+	if (key_to_didkey(key, didkey, sizeof(didkey)) < 0) {
+		key_free(key);
+		return PDS_EINTERNAL;
+	}
+	key_free(key);
+	rk = json_array();
+	ak = json_array();
+	n = rotation_keys(keys, NULL);
+	for (i = 0; i < n; i++)
+		json_array_append_new(rk, json_string(keys[i]));
+	if (a.handle[0] != '\0') {
+		snprintf(aka, sizeof(aka), "at://%s", a.handle);
+		json_array_append_new(ak, json_string(aka));
+	}
+	o = json_pack("{s:o,s:o,s:{s:s},s:{s:{s:s,s:s}}}",
+	    "rotationKeys", rk, "alsoKnownAs", ak,
+	    "verificationMethods", "atproto", didkey,
+	    "services", "atproto_pds", "type", "AtprotoPersonalDataServer",
+	    "endpoint", acfg->public_url);
+	if (o == NULL)
+		return PDS_ENOMEM;
+	*out = o;
+	return PDS_OK;
+}
+
+int
+account_did_doc(const char *did, json_t **out)
+{
+	return resolver_did_doc(did, out);
+}
+
+/* ---- app passwords ---- */
+
+int
+account_app_password_create(const char *did, const char *name,
+    bool privileged, char *password, struct store_app_password *out,
+    struct acct_err *err)
+{
+	uint8_t	 r[16];
+	char	 hash[SA_HASH_MAX];
+	size_t	 i, j, n;
+	int	 rc;
+
+	memset(err, 0, sizeof(*err));
+	n = name != NULL ? strlen(name) : 0;
+	if (n == 0 || n > SA_NAME_MAX)
+		return fail(err, PDS_EINVAL, "InvalidRequest",
+		    "App password name must be 1 to %d characters",
+		    SA_NAME_MAX);
+	for (i = 0; i < n; i++)
+		if ((unsigned char)name[i] < ' ')
+			return fail(err, PDS_EINVAL, "InvalidRequest",
+			    "App password name has control characters");
+	if ((rc = store_app_password_count(did, &n)) != PDS_OK)
+		return rc;
+	if (n >= ACCOUNT_APP_PASSWORDS_MAX)
+		return fail(err, PDS_ETOOBIG, "InvalidRequest",
+		    "Too many app passwords (at most %d)",
+		    ACCOUNT_APP_PASSWORDS_MAX);
+	randombytes_buf(r, sizeof(r));
+	for (i = 0, j = 0; i < ACCOUNT_APP_PASSWORD_LEN; i++) {
+		if (i % 5 == 4)
+			password[i] = '-';
+		else
+			password[i] = b32[r[j++] & 31];
+	}
+	password[i] = '\0';
+	sodium_memzero(r, sizeof(r));
+	app_password_digest(did, password, hash);
+	memset(out, 0, sizeof(*out));
+	store_timestamp(out->created_at);
+	snprintf(out->name, sizeof(out->name), "%s", name);
+	out->privileged = privileged;
+	rc = store_app_password_insert(did, name, hash, privileged,
+	    out->created_at);
+	if (rc == PDS_EEXIST)
+		return fail(err, rc, "InvalidRequest",
+		    "An app password with this name already exists");
+	return rc;
+}
+
+int
+account_app_password_revoke(const char *did, const char *name)
+{
+	int	 rc;
+
+	if ((rc = store_begin()) != PDS_OK)
+		return rc;
+	if ((rc = store_app_password_delete(did, name)) != PDS_OK &&
+	    rc != PDS_ENOTFOUND) {
+		store_rollback();
+		return rc;
+	}
+	if ((rc = store_refresh_revoke_app_password(did, name)) != PDS_OK) {
+		store_rollback();
+		return rc;
+	}
+	return store_commit();
+}
+
+/* ---- invite codes ---- */
+
+int
+account_invite_create(int64_t uses, const char *for_account,
+    const char *created_by, char *code, size_t cap)
+{
+	char	 now[STORE_TS_LEN];
+	uint8_t	 r[10];
+	size_t	 i, n;
+	int	 tries, rc = PDS_EEXIST;
+
+	if (uses < 1 || uses > ACCOUNT_INVITE_MAX_USES)
+		return PDS_EINVAL;
+	store_timestamp(now);
+	for (tries = 0; tries < 4 && rc == PDS_EEXIST; tries++) {
+		n = strlen(acfg->hostname);
+		if (n + 13 >= cap)
+			return PDS_ETOOBIG;
+		for (i = 0; i < n; i++)
+			code[i] = acfg->hostname[i] == '.' ? '-' :
+			    acfg->hostname[i];
+		randombytes_buf(r, sizeof(r));
+		code[n++] = '-';
+		for (i = 0; i < 10; i++) {
+			if (i == 5)
+				code[n++] = '-';
+			code[n++] = b32[r[i] & 31];
+		}
+		code[n] = '\0';
+		rc = store_invite_insert(code, uses, for_account, created_by,
+		    now);
+	}
+	return rc;
+}
+
+static int
+add_use(void *arg, const struct store_invite_use *u)
+{
+	json_t	*uses = arg;
+
+	return json_array_append_new(uses, json_pack("{s:s,s:s}", "usedBy",
+	    u->used_by, "usedAt", u->used_at)) == 0 ? 0 : PDS_ENOMEM;
+}
+
+int
+account_invite_json(const struct store_invite *inv, json_t **out)
+{
+	json_t	*uses = json_array();
+	int	 rc;
+
+	*out = NULL;
+	if (uses == NULL)
+		return PDS_ENOMEM;
+	if ((rc = store_invite_list_uses(inv->code, add_use, uses)) !=
+	    PDS_OK) {
+		json_decref(uses);
+		return rc;
+	}
+	*out = json_pack("{s:s,s:I,s:b,s:s,s:s,s:s,s:o}", "code", inv->code,
+	    "available", (json_int_t)inv->available, "disabled",
+	    inv->disabled, "forAccount", inv->for_account, "createdBy",
+	    inv->created_by, "createdAt", inv->created_at, "uses", uses);
+	return *out != NULL ? PDS_OK : PDS_ENOMEM;
+}

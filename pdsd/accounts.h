@@ -1,0 +1,197 @@
+/*
+ * accounts: the account service.  Creating accounts (key, did:plc
+ * genesis, empty signed repo, rows), finding them by handle, email or
+ * DID, changing handle, password and status, app passwords and invite
+ * codes.
+ *
+ * Nothing here knows HTTP: the XRPC handlers (api_server.c,
+ * api_identity.c), the admin socket and the admin XRPC methods all call
+ * these same functions.  A refusal comes back as a PDS_E* code plus a
+ * struct acct_err naming the reason the way the reference PDS's XRPC
+ * errors do ("HandleNotAvailable", "InvalidInviteCode", ...) with a
+ * message for people; callers turn that into their own wire form.
+ *
+ *   PDS_EINVAL, PDS_EEXIST, PDS_ENOTFOUND, PDS_ETOOBIG: the caller's
+ *	input was refused (XRPC 400 with err->name)
+ *   PDS_ECRYPTO: wrong password (XRPC 401)
+ *   PDS_EIO with err->upstream: the PLC directory failed (XRPC 502)
+ *   anything else: an internal failure (XRPC 500)
+ *
+ * Thread-safe after accounts_init() (a module init, see module.h).
+ */
+#ifndef PDSD_ACCOUNTS_H
+#define PDSD_ACCOUNTS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <jansson.h>
+
+#include "store_account.h"
+
+struct config;
+
+/* Password rules (the reference's): new ones <= 256, checked <= 512. */
+#define ACCOUNT_PASSWORD_MAX		256
+#define ACCOUNT_PASSWORD_CHECK_MAX	512
+/*
+ * Argon2id cost: 19 MiB and 2 passes (OWASP's recommendation; more
+ * memory than the reference's scrypt N=16384 r=8 p=1 at 16 MiB).
+ * Measured on a 2-core VM: about 22 ms per hash or verify.
+ */
+#define ACCOUNT_PWHASH_OPSLIMIT		2
+#define ACCOUNT_PWHASH_MEMLIMIT		((size_t)19 << 20)
+/* App passwords: "xxxx-xxxx-xxxx-xxxx" of base32 (80 random bits). */
+#define ACCOUNT_APP_PASSWORD_LEN	19
+#define ACCOUNT_APP_PASSWORDS_MAX	50
+/* Service handles: the label under the handle domain. */
+#define ACCOUNT_HANDLE_LABEL_MIN	3
+#define ACCOUNT_HANDLE_LABEL_MAX	18
+
+struct acct_err {
+	const char	*name;		/* static: "InvalidHandle", ... */
+	char		 msg[256];
+	bool		 upstream;	/* the PLC directory failed */
+};
+
+int	accounts_init(const struct config *);
+const struct config *accounts_config(void);
+
+/* ---- handles, emails ---- */
+
+#define ACCOUNT_HANDLE_ADMIN	0x01	/* reserved words, any length */
+#define ACCOUNT_HANDLE_SERVICE	0x02	/* must be under our domains */
+
+/*
+ * Normalise (lower-case) and check a handle for this server into
+ * out[HANDLE_MAX + 1]: syntax, disallowed TLDs (.test allowed in dev
+ * mode), and for handles under PDS_SERVICE_HANDLE_DOMAINS a single
+ * label of 3-18 characters that is not a reserved word (unless
+ * ACCOUNT_HANDLE_ADMIN).  *is_service tells whether it is one of ours.
+ * Does not check whether the handle is taken.
+ */
+int	account_handle_check(const char *handle, unsigned flags, char *out,
+	    size_t cap, bool *is_service, struct acct_err *);
+/* Lower-case and check an email address into out. */
+int	account_email_check(const char *email, char *out, size_t cap,
+	    struct acct_err *);
+
+/* ---- accounts ---- */
+
+struct account_new {
+	const char	*handle;
+	const char	*email;
+	const char	*password;
+	const char	*invite_code;	/* NULL: none given */
+	const char	*recovery_key;	/* the user's did:key, or NULL */
+	bool		 admin;		/* no invite needed, any handle */
+};
+
+struct account_created {
+	char		 did[SA_DID_MAX + 1];
+	char		 handle[SA_HANDLE_MAX + 1];
+	json_t		*did_doc;	/* owned: json_decref() */
+	char		 rev[16];
+	char		 commit[128];
+};
+
+/*
+ * Create an account: check handle, email, password and invite code; make
+ * its k256 signing key; sign a did:plc genesis op with the server's
+ * rotation key (rotation keys: the user's recovery key, then
+ * PDS_RECOVERY_DID_KEY, when set, then the server's) and send it to the
+ * PLC directory; then in one transaction consume the invite, insert the
+ * account, its empty signed repo, and call the events hooks.
+ */
+int	account_create(const struct account_new *, struct account_created *,
+	    struct acct_err *);
+
+/* By DID, by handle, or (with '@') by email; for logins. */
+int	account_lookup(const char *identifier, struct store_account *out);
+int	account_get(const char *did, struct store_account *out);
+
+/*
+ * Whether a session or login of this account may proceed, as the
+ * "active"/"status" pair the API shows: *active false with *status
+ * "deactivated" or "takendown".  status may be NULL.
+ */
+void	account_status(const struct store_account *, bool *active,
+	    const char **status);
+
+/*
+ * Change the handle: check it (ACCOUNT_HANDLE_* flags; handles outside
+ * our domains must resolve to the DID), refuse a taken one, sign and
+ * submit a PLC update (did:plc) with the server's rotation key, store
+ * it and call events_identity().  The same handle again only
+ * re-announces it.
+ */
+int	account_set_handle(const char *did, const char *handle,
+	    unsigned flags, struct acct_err *);
+/* New password (hashes it) and revoke every session. */
+int	account_set_password(const char *did, const char *password,
+	    struct acct_err *);
+/*
+ * "active", "deactivated" (ref: the deleteAfter hint, may be NULL) or
+ * "takendown" (ref: the takedown reference); calls events_account().
+ */
+int	account_set_status(const char *did, const char *status,
+	    const char *ref, struct acct_err *);
+
+/* What getRecommendedDidCredentials answers. */
+int	account_did_credentials(const char *did, json_t **out);
+/* The account's DID document: the PLC directory's, else built locally. */
+int	account_did_doc(const char *did, json_t **out);
+
+/* ---- passwords ---- */
+
+/* Hash a password into out[SA_HASH_MAX]. */
+int	account_password_hash(const char *password, char *out, size_t cap);
+
+struct account_login {
+	bool	app_password;			/* logged in with one */
+	bool	privileged;
+	char	app_password_name[SA_NAME_MAX + 1];
+};
+
+/*
+ * Check a password for the account: its main password, or one of its app
+ * passwords.  PDS_OK (and *how), or PDS_ECRYPTO.  Takes the same time
+ * whether or not `acct' is NULL (an unknown identifier).
+ */
+int	account_password_verify(const struct store_account *acct,
+	    const char *password, struct account_login *how);
+
+/* ---- app passwords ---- */
+
+/*
+ * A new app password `name' (1-64 characters); its text (shown once)
+ * into password[ACCOUNT_APP_PASSWORD_LEN + 1].
+ */
+int	account_app_password_create(const char *did, const char *name,
+	    bool privileged, char *password, struct store_app_password *out,
+	    struct acct_err *);
+/* Remove it and revoke the sessions made with it. */
+int	account_app_password_revoke(const char *did, const char *name);
+
+/* ---- invite codes ---- */
+
+#define ACCOUNT_INVITE_MAX_USES	100000
+/* A new code for `for_account' (a DID or "admin") into code[SA_CODE_MAX+1]. */
+int	account_invite_create(int64_t uses, const char *for_account,
+	    const char *created_by, char *code, size_t cap);
+/* The inviteCode view (lexicon com.atproto.server.defs#inviteCode). */
+int	account_invite_json(const struct store_invite *, json_t **out);
+
+/* ---- hooks the firehose defines (weak: no-ops until then) ---- */
+
+/*
+ * Called inside the store transaction that made the change (so they may
+ * insert their event in it, and must not begin or commit one); a
+ * non-zero return rolls the change back.
+ */
+int	events_identity(const char *did, const char *handle)
+	    __attribute__((weak));
+int	events_account(const char *did, bool active, const char *status)
+	    __attribute__((weak));
+
+#endif

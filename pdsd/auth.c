@@ -1,0 +1,517 @@
+/*
+ * auth: session tokens, refresh rotation, login limits and the XRPC
+ * credential verifier.  See auth.h.
+ */
+#include <ctype.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include <jansson.h>
+#include <sodium.h>
+
+#include "accounts.h"
+#include "auth.h"
+#include "buf.h"
+#include "config.h"
+#include "err.h"
+#include "jwt.h"
+#include "log.h"
+#include "store.h"
+#include "store_account.h"
+#include "syntax.h"
+#include "xrpc.h"
+
+static const struct config *acfg;
+static unsigned char	 lim_key[crypto_shorthash_KEYBYTES];	/* login limits */
+
+int
+auth_init(const struct config *cfg)
+{
+	acfg = cfg;
+	crypto_shorthash_keygen(lim_key);
+	return PDS_OK;
+}
+
+/* A store timestamp for unix time t. */
+static void
+ts_at(time_t t, char out[STORE_TS_LEN])
+{
+	struct tm	 tm;
+	size_t		 n;
+
+	gmtime_r(&t, &tm);
+	n = strftime(out, STORE_TS_LEN, "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(out + n, STORE_TS_LEN - n, ".000Z");
+}
+
+static const uint8_t *
+secret(size_t *len)
+{
+	*len = strlen(acfg->jwt_secret);
+	return (const uint8_t *)acfg->jwt_secret;
+}
+
+/* A refresh token id: 32 random bytes, base64url. */
+static void
+new_jti(char out[SA_TOKEN_ID_MAX + 1])
+{
+	uint8_t	 r[32];
+
+	randombytes_buf(r, sizeof(r));
+	sodium_bin2base64(out, SA_TOKEN_ID_MAX + 1, r, sizeof(r),
+	    sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+}
+
+static char *
+mint(const char *typ, json_t *payload)
+{
+	struct buf	 b;
+	const uint8_t	*k;
+	size_t		 klen, n;
+	char		*s;
+
+	buf_init(&b, JWT_MAX_LEN);
+	k = secret(&klen);
+	if (payload == NULL || jwt_sign_hs256(&b, typ, payload, k, klen) !=
+	    PDS_OK) {
+		buf_free(&b);
+		return NULL;
+	}
+	s = (char *)buf_detach(&b, &n);
+	return s;
+}
+
+/* Sign the two tokens (the refresh one with id jti). */
+static int
+mint_pair(const char *did, const char *scope, const char *jti,
+    struct auth_session *out)
+{
+	json_t	*p;
+	time_t	 now = time(NULL);
+
+	memset(out, 0, sizeof(*out));
+	snprintf(out->scope, sizeof(out->scope), "%s", scope);
+	p = json_pack("{s:s,s:s,s:s,s:I,s:I}", "scope", scope,
+	    "aud", acfg->service_did, "sub", did, "iat", (json_int_t)now,
+	    "exp", (json_int_t)(now + AUTH_ACCESS_TTL_S));
+	out->access = mint("at+jwt", p);
+	json_decref(p);
+	p = json_pack("{s:s,s:s,s:s,s:s,s:I,s:I}", "scope",
+	    AUTH_SCOPE_REFRESH, "aud", acfg->service_did, "sub", did,
+	    "jti", jti, "iat", (json_int_t)now,
+	    "exp", (json_int_t)(now + AUTH_REFRESH_TTL_S));
+	out->refresh = mint("refresh+jwt", p);
+	json_decref(p);
+	if (out->access == NULL || out->refresh == NULL) {
+		auth_session_clear(out);
+		return PDS_ENOMEM;
+	}
+	return PDS_OK;
+}
+
+void
+auth_session_clear(struct auth_session *s)
+{
+	if (s->access != NULL) {
+		sodium_memzero(s->access, strlen(s->access));
+		free(s->access);
+	}
+	if (s->refresh != NULL) {
+		sodium_memzero(s->refresh, strlen(s->refresh));
+		free(s->refresh);
+	}
+	s->access = s->refresh = NULL;
+}
+
+int
+auth_session_create(const char *did, const char *scope,
+    const char *app_password_name, bool store_refresh,
+    struct auth_session *out)
+{
+	char	 jti[SA_TOKEN_ID_MAX + 1], exp[STORE_TS_LEN];
+	int	 rc;
+
+	new_jti(jti);
+	if ((rc = mint_pair(did, scope, jti, out)) != PDS_OK)
+		return rc;
+	if (!store_refresh)
+		return PDS_OK;
+	ts_at(time(NULL) + AUTH_REFRESH_TTL_S, exp);
+	if ((rc = store_refresh_insert(jti, did, exp, app_password_name)) !=
+	    PDS_OK)
+		auth_session_clear(out);
+	return rc;
+}
+
+int
+auth_session_refresh(const char *did, const char *jti,
+    struct auth_session *out)
+{
+	struct store_refresh	 r;
+	struct store_app_password ap;
+	char			 now[STORE_TS_LEN], grace[STORE_TS_LEN];
+	char			 next[SA_TOKEN_ID_MAX + 1], exp[STORE_TS_LEN];
+	const char		*scope = AUTH_SCOPE_ACCESS;
+	time_t			 t = time(NULL);
+	int			 rc;
+
+	memset(out, 0, sizeof(*out));
+	ts_at(t, now);
+	if ((rc = store_refresh_get(jti, &r)) == PDS_ENOTFOUND)
+		return PDS_EEXPIRED;
+	if (rc != PDS_OK)
+		return rc;
+	if (strcmp(r.did, did) != 0 || strcmp(r.expires_at, now) <= 0)
+		return PDS_EEXPIRED;
+	if (r.app_password_name[0] != '\0') {
+		rc = store_app_password_get(did, r.app_password_name, &ap);
+		if (rc == PDS_ENOTFOUND)
+			return PDS_EEXPIRED;
+		if (rc != PDS_OK)
+			return rc;
+		scope = ap.privileged ? AUTH_SCOPE_APP_PRIV :
+		    AUTH_SCOPE_APP_PASS;
+	}
+	/*
+	 * A token already rotated hands out the same next token again
+	 * (within its grace window), provided that one still exists: a
+	 * logout with the newer token ends the whole chain.
+	 */
+	if (r.next_id[0] != '\0') {
+		struct store_refresh nr;
+
+		if (store_refresh_get(r.next_id, &nr) != PDS_OK)
+			return PDS_EEXPIRED;
+		snprintf(next, sizeof(next), "%s", r.next_id);
+	} else
+		new_jti(next);
+	if ((rc = mint_pair(did, scope, next, out)) != PDS_OK)
+		return rc;
+
+	ts_at(t + AUTH_REFRESH_GRACE_S, grace);
+	ts_at(t + AUTH_REFRESH_TTL_S, exp);
+	if ((rc = store_begin()) != PDS_OK)
+		goto fail;
+	(void)store_refresh_prune(did, now);
+	rc = store_refresh_rotate(jti, next, grace);
+	if (rc == PDS_OK && r.next_id[0] == '\0')
+		rc = store_refresh_insert(next, did, exp,
+		    r.app_password_name);
+	if (rc == PDS_OK)
+		rc = store_commit();
+	else
+		store_rollback();
+	if (rc == PDS_EMISMATCH || rc == PDS_ENOTFOUND)
+		rc = PDS_EEXPIRED;	/* a concurrent rotation won */
+	if (rc != PDS_OK)
+		goto fail;
+	return PDS_OK;
+fail:
+	auth_session_clear(out);
+	return rc;
+}
+
+int
+auth_session_revoke(const char *jti)
+{
+	return store_refresh_revoke_chain(jti);
+}
+
+/* ---- login attempt limits ---- */
+
+#define LIM_SLOTS	4096	/* per table, a power of two */
+#define LIM_PROBE	8
+
+struct lim_bucket {
+	uint64_t	 key;		/* 0: free */
+	double		 tokens;
+	int64_t		 t_ms;
+};
+
+struct lim_table {
+	struct lim_bucket slot[LIM_SLOTS];
+	double		 cap;		/* burst */
+	double		 per_ms;	/* refill rate */
+};
+
+static pthread_mutex_t	 lim_mtx = PTHREAD_MUTEX_INITIALIZER;
+static struct lim_table	 lim_ident = { .cap = 10, .per_ms = 1.0 / 30000 };
+static struct lim_table	 lim_addr = { .cap = 50, .per_ms = 1.0 / 2000 };
+
+static int64_t
+mono_ms(void)
+{
+	struct timespec	 ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static uint64_t
+lim_hash(char kind, const char *s)
+{
+	unsigned char	 h[crypto_shorthash_BYTES];
+	char		 tmp[512];
+	size_t		 n, i;
+	uint64_t	 v = 0;
+
+	tmp[0] = kind;
+	for (n = 1, i = 0; s[i] != '\0' && n < sizeof(tmp); i++)
+		tmp[n++] = (char)tolower((unsigned char)s[i]);
+	crypto_shorthash(h, (const unsigned char *)tmp, n, lim_key);
+	for (i = 0; i < sizeof(h); i++)
+		v = v << 8 | h[i];
+	return v != 0 ? v : 1;
+}
+
+/* The bucket of key, refilled to now; a fresh or reused slot if absent. */
+static struct lim_bucket *
+lim_find(struct lim_table *t, uint64_t key, int64_t now)
+{
+	struct lim_bucket *b, *best = NULL;
+	double		 tok, best_tok = -1;
+	size_t		 i, at = (size_t)key & (LIM_SLOTS - 1);
+
+	for (i = 0; i < LIM_PROBE; i++) {
+		b = &t->slot[(at + i) & (LIM_SLOTS - 1)];
+		if (b->key == key) {
+			b->tokens += (double)(now - b->t_ms) * t->per_ms;
+			if (b->tokens > t->cap)
+				b->tokens = t->cap;
+			b->t_ms = now;
+			return b;
+		}
+		/* The emptiest-looking slot to reuse: free or refilled. */
+		tok = b->key == 0 ? t->cap * 2 :
+		    b->tokens + (double)(now - b->t_ms) * t->per_ms;
+		if (tok > best_tok) {
+			best_tok = tok;
+			best = b;
+		}
+	}
+	best->key = key;
+	best->tokens = t->cap;
+	best->t_ms = now;
+	return best;
+}
+
+int
+auth_login_take(const char *identifier, const char *addr)
+{
+	struct lim_bucket *bi, *ba;
+	int64_t		 now = mono_ms();
+	int		 rc = PDS_OK;
+
+	pthread_mutex_lock(&lim_mtx);
+	bi = lim_find(&lim_ident, lim_hash('i', identifier), now);
+	ba = lim_find(&lim_addr, lim_hash('a', addr), now);
+	if (bi->tokens < 1 || ba->tokens < 1)
+		rc = PDS_ETOOBIG;
+	else {
+		bi->tokens -= 1;
+		ba->tokens -= 1;
+	}
+	pthread_mutex_unlock(&lim_mtx);
+	return rc;
+}
+
+void
+auth_login_refund(const char *identifier, const char *addr)
+{
+	struct lim_bucket *bi, *ba;
+	int64_t		 now = mono_ms();
+
+	pthread_mutex_lock(&lim_mtx);
+	bi = lim_find(&lim_ident, lim_hash('i', identifier), now);
+	ba = lim_find(&lim_addr, lim_hash('a', addr), now);
+	if ((bi->tokens += 1) > lim_ident.cap)
+		bi->tokens = lim_ident.cap;
+	if ((ba->tokens += 1) > lim_addr.cap)
+		ba->tokens = lim_addr.cap;
+	pthread_mutex_unlock(&lim_mtx);
+}
+
+/* ---- the verifier ---- */
+
+static int
+bad_token(struct xrpc_ctx *ctx, int rc, const char *what)
+{
+	if (rc == PDS_EEXPIRED)
+		return xrpc_fail(ctx, XRPC_E_EXPIRED_TOKEN, NULL,
+		    "Token has expired");
+	return xrpc_fail(ctx, XRPC_E_INVALID_TOKEN, NULL, "%s", what);
+}
+
+static bool
+scope_allowed(const struct xrpc_route *rt, const char *scope)
+{
+	unsigned	 f = rt->auth_flags;
+
+	if (strcmp(scope, AUTH_SCOPE_ACCESS) == 0)
+		return true;
+	if (strcmp(scope, AUTH_SCOPE_APP_PRIV) == 0)
+		return rt->auth != XRPC_AUTH_FULL;
+	if (strcmp(scope, AUTH_SCOPE_APP_PASS) == 0)
+		return rt->auth == XRPC_AUTH_ACCESS;
+	if (strcmp(scope, AUTH_SCOPE_TAKENDOWN) == 0)
+		return (f & XRPC_AF_TAKENDOWN) != 0;
+	if (strcmp(scope, AUTH_SCOPE_SIGNUP_QUEUED) == 0)
+		return (f & XRPC_AF_SIGNUP_QUEUED) != 0;
+	return false;
+}
+
+/* The account checks every session credential gets. */
+static int
+check_account(struct xrpc_ctx *ctx)
+{
+	struct store_account a;
+	unsigned	 f = ctx->route->auth_flags;
+	int		 rc;
+
+	rc = store_account_get(SA_BY_DID, ctx->auth.did, &a);
+	if (rc == PDS_ENOTFOUND || (rc == PDS_OK &&
+	    strcmp(a.status, "deleted") == 0))
+		return xrpc_fail(ctx, XRPC_E_INVALID_TOKEN, NULL,
+		    "Token subject is not an account here");
+	if (rc != PDS_OK)
+		return XRPC_E_INTERNAL;
+	if ((f & XRPC_AF_CHECK_TAKEDOWN) && strcmp(a.status, "takendown") == 0)
+		return xrpc_fail(ctx, XRPC_E_ACCOUNT_TAKEDOWN, NULL,
+		    "Account has been taken down");
+	if ((f & XRPC_AF_CHECK_DEACTIVATED) &&
+	    strcmp(a.status, "deactivated") == 0)
+		return xrpc_fail(ctx, XRPC_E_ACCOUNT_DEACTIVATED, NULL,
+		    "Account is deactivated");
+	return 0;
+}
+
+static int
+copy_claim(struct xrpc_ctx *ctx, const struct jwt *j, const char *name,
+    char *out, size_t cap)
+{
+	const char	*s = jwt_claim_str(j, name);
+
+	if (s == NULL || *s == '\0' || strlen(s) >= cap)
+		return xrpc_fail(ctx, XRPC_E_INVALID_TOKEN, NULL,
+		    "Malformed token: bad %s", name);
+	memcpy(out, s, strlen(s) + 1);
+	return 0;
+}
+
+static int
+verify_session(struct xrpc_ctx *ctx, const struct jwt *j, bool refresh)
+{
+	const struct xrpc_route *rt = ctx->route;
+	struct jwt_expect e;
+	const uint8_t	*k;
+	const char	*why = "Token could not be verified";
+	size_t		 klen;
+	int64_t		 exp;
+	int		 rc;
+
+	k = secret(&klen);
+	if (jwt_verify_hs256(j, k, klen, &why) != PDS_OK)
+		return bad_token(ctx, PDS_ECRYPTO,
+		    "Token could not be verified");
+	memset(&e, 0, sizeof(e));
+	e.now = time(NULL);
+	e.typ = refresh ? "refresh+jwt" : "at+jwt";
+	e.aud = acfg->service_did;
+	e.flags = JWT_REFUSE_LXM | JWT_REFUSE_CNF;
+	rc = jwt_check_claims(j, &e, &why);
+	if (rc == PDS_EEXPIRED && (rt->auth_flags & XRPC_AF_ALLOW_EXPIRED))
+		rc = PDS_OK;	/* every other claim passed: exp is last */
+	if (rc == PDS_EINVAL && strcmp(why, "wrong typ") == 0)
+		return bad_token(ctx, rc, "Invalid token type");
+	if (rc != PDS_OK)
+		return bad_token(ctx, rc, why);
+
+	if ((rc = copy_claim(ctx, j, "sub", ctx->auth.did,
+	    sizeof(ctx->auth.did))) != 0 ||
+	    (rc = copy_claim(ctx, j, "scope", ctx->auth.scope,
+	    sizeof(ctx->auth.scope))) != 0)
+		return rc;
+	if (!syntax_is_did(ctx->auth.did, strlen(ctx->auth.did)))
+		return bad_token(ctx, PDS_EINVAL, "Malformed token: bad sub");
+	if (jwt_claim_int(j, "exp", &exp))
+		ctx->auth.exp = exp;
+	if (refresh) {
+		if (strcmp(ctx->auth.scope, AUTH_SCOPE_REFRESH) != 0)
+			return bad_token(ctx, PDS_EINVAL, "Bad token scope");
+		if ((rc = copy_claim(ctx, j, "jti", ctx->auth.token_id,
+		    sizeof(ctx->auth.token_id))) != 0)
+			return rc;
+		ctx->auth.cred = XRPC_CRED_REFRESH;
+	} else {
+		if (!scope_allowed(rt, ctx->auth.scope))
+			return bad_token(ctx, PDS_EINVAL, "Bad token scope");
+		ctx->auth.cred = XRPC_CRED_ACCESS;
+	}
+	return check_account(ctx);
+}
+
+int
+xrpc_auth_verify(struct xrpc_ctx *ctx)
+{
+	const struct xrpc_route *rt = ctx->route;
+	const char	*authz, *tok, *why = NULL;
+	struct jwt	 j;
+	bool		 hs;
+	int		 rc;
+
+	authz = http_req_header(ctx->req, "Authorization");
+	if (authz == NULL || *authz == '\0')
+		return xrpc_fail(ctx, XRPC_E_AUTH_MISSING, NULL,
+		    "Authentication Required");
+	if (strncasecmp(authz, "DPoP ", 5) == 0) {
+		if (auth_oauth_verify != NULL)
+			return auth_oauth_verify(ctx);
+		return xrpc_fail(ctx, XRPC_E_AUTH_REQUIRED, NULL,
+		    "OAuth (DPoP) tokens are not supported by this server yet");
+	}
+	if (strncasecmp(authz, "Bearer ", 7) != 0)
+		return xrpc_fail(ctx, XRPC_E_AUTH_REQUIRED, NULL,
+		    "Unexpected authorization type");
+	tok = authz + 7;
+	memset(&j, 0, sizeof(j));
+	if (jwt_decode(&j, tok, strlen(tok), &why) != PDS_OK)
+		return bad_token(ctx, PDS_EINVAL, "Malformed token");
+	hs = strcmp(j.alg, "HS256") == 0;
+
+	switch (rt->auth) {
+	case XRPC_AUTH_REFRESH:
+		rc = verify_session(ctx, &j, true);
+		break;
+	case XRPC_AUTH_ACCESS:
+	case XRPC_AUTH_PRIVILEGED:
+	case XRPC_AUTH_FULL:
+		if (!hs && (rt->auth_flags & (XRPC_AF_OR_SERVICE |
+		    XRPC_AF_OR_MOD_SERVICE)) && auth_service_verify != NULL) {
+			rc = auth_service_verify(ctx, &j);
+			break;
+		}
+		rc = verify_session(ctx, &j, false);
+		break;
+	case XRPC_AUTH_SERVICE:
+	case XRPC_AUTH_MOD:
+		if (auth_service_verify != NULL) {
+			rc = auth_service_verify(ctx, &j);
+			break;
+		}
+		rc = xrpc_fail(ctx, XRPC_E_AUTH_REQUIRED, NULL,
+		    "Service authentication is not supported by this "
+		    "server yet");
+		break;
+	default:
+		rc = xrpc_fail(ctx, XRPC_E_AUTH_REQUIRED, NULL,
+		    "Unexpected authorization type");
+		break;
+	}
+	jwt_free(&j);
+	return rc;
+}

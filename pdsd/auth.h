@@ -1,0 +1,100 @@
+/*
+ * auth: legacy session tokens (atproto-notes §10.1) and the XRPC
+ * credential verifier (xrpc_auth_verify, declared in xrpc.h).
+ *
+ * Access token: HS256 with PDS_JWT_SECRET, header typ "at+jwt", claims
+ * scope, aud (the service DID), sub (the account DID), iat, exp
+ * (120 minutes).  Refresh token: typ "refresh+jwt", scope
+ * com.atproto.refresh, a random jti that names its refresh_tokens row,
+ * 90 days.  Rotating a refresh token gives the next one and leaves the
+ * used one valid for a 2-hour grace window (a client that lost the reply
+ * can retry and gets the same next token).
+ *
+ * Verification order: scheme, syntax, signature, then claims; an expired
+ * token is 400 ExpiredToken, every other fault 400 InvalidToken.  Then the
+ * route's scope rules and the account checks its flags ask for.
+ *
+ * Service JWTs (ES256K, signed by an account's DID key) and OAuth DPoP
+ * tokens go to the weak hooks auth_service_verify() and
+ * auth_oauth_verify(); until a module defines them those credentials are
+ * refused with 401.
+ */
+#ifndef PDSD_AUTH_H
+#define PDSD_AUTH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "store_account.h"
+
+struct config;
+struct jwt;
+struct xrpc_ctx;
+
+#define AUTH_SCOPE_ACCESS	"com.atproto.access"
+#define AUTH_SCOPE_APP_PASS	"com.atproto.appPass"
+#define AUTH_SCOPE_APP_PRIV	"com.atproto.appPassPrivileged"
+#define AUTH_SCOPE_REFRESH	"com.atproto.refresh"
+#define AUTH_SCOPE_TAKENDOWN	"com.atproto.takendown"
+#define AUTH_SCOPE_SIGNUP_QUEUED "com.atproto.signupQueued"
+
+#define AUTH_ACCESS_TTL_S	(120 * 60)
+#define AUTH_REFRESH_TTL_S	(90 * 24 * 3600)
+#define AUTH_REFRESH_GRACE_S	(2 * 3600)
+
+struct auth_session {
+	char	*access;	/* malloc'd token text */
+	char	*refresh;
+	char	 scope[40];
+};
+
+/* Once, at start-up (accounts_init calls it). */
+int	auth_init(const struct config *);
+
+/*
+ * Mint an access and a refresh token for did with that access scope.
+ * app_password_name (may be NULL) is remembered with the refresh token;
+ * with store_refresh false the refresh token is not stored, so it can
+ * never be used (taken-down logins).
+ */
+int	auth_session_create(const char *did, const char *scope,
+	    const char *app_password_name, bool store_refresh,
+	    struct auth_session *out);
+/* Free the tokens (wiping them). */
+void	auth_session_clear(struct auth_session *);
+
+/*
+ * Rotate the refresh token `jti' of did: PDS_OK and a new pair (the
+ * access scope follows the app password the session was made with), or
+ * PDS_EEXPIRED if the token was revoked, rotated away past its grace
+ * window or expired, or PDS_ENOTFOUND if its app password is gone.
+ */
+int	auth_session_refresh(const char *did, const char *jti,
+	    struct auth_session *out);
+/* Revoke a refresh token and those rotated into it (logout). */
+int	auth_session_revoke(const char *jti);
+
+/*
+ * Login attempt limits against online guessing: a token bucket per
+ * identifier (10 failures, then one more per 30 s) and per client
+ * address (50 failures, then one per 2 s).  take() spends one token
+ * from both and returns PDS_OK, or PDS_ETOOBIG when either is empty
+ * (nothing spent); refund() gives them back after a successful login,
+ * so only failures count.
+ */
+int	auth_login_take(const char *identifier, const char *addr);
+void	auth_login_refund(const char *identifier, const char *addr);
+
+/*
+ * For the API files: turn an account service refusal (accounts.h) into
+ * the XRPC error; returns the code for `return'.
+ */
+struct acct_err;
+int	api_account_error(struct xrpc_ctx *, int rc, const struct acct_err *);
+
+/* Hooks for credentials this file does not handle (weak). */
+int	auth_service_verify(struct xrpc_ctx *, const struct jwt *)
+	    __attribute__((weak));
+int	auth_oauth_verify(struct xrpc_ctx *) __attribute__((weak));
+
+#endif
