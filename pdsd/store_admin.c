@@ -1,0 +1,672 @@
+/*
+ * store_admin: SQL for the admin service.  See store_admin.h.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "err.h"
+#include "log.h"
+#include "store_admin.h"
+#include "store_internal.h"
+
+/* Copy text column i into out[cap], truncating; "" for NULL. */
+static void
+col_copy(sqlite3_stmt *st, int i, char *out, size_t cap)
+{
+	const unsigned char *s = sqlite3_column_text(st, i);
+	size_t	 n;
+
+	if (s == NULL) {
+		out[0] = '\0';
+		return;
+	}
+	n = (size_t)sqlite3_column_bytes(st, i);
+	if (n >= cap)
+		n = cap - 1;
+	memcpy(out, s, n);
+	out[n] = '\0';
+}
+
+static void
+bind_opt(sqlite3_stmt *st, int i, const char *s)
+{
+	if (s == NULL)
+		sqlite3_bind_null(st, i);
+	else
+		sqlite3_bind_text(st, i, s, -1, SQLITE_STATIC);
+}
+
+static int
+step_done(sqlite3_stmt *st, const char *what)
+{
+	int	 rc = sqlite3_step(st);
+
+	store_stmt_done(st);
+	return rc == SQLITE_DONE ? PDS_OK : store_err(rc, what);
+}
+
+static int
+step_changed(sqlite3_stmt *st, const char *what)
+{
+	int	 rc = sqlite3_step(st), n;
+
+	n = sqlite3_changes(sqlite3_db_handle(st));
+	store_stmt_done(st);
+	if (rc != SQLITE_DONE)
+		return store_err(rc, what);
+	return n > 0 ? PDS_OK : PDS_ENOTFOUND;
+}
+
+/* ---- audit ---- */
+
+int
+store_audit_insert(const char *actor, const char *action,
+    const char *subject, const char *reason, const char *detail)
+{
+	sqlite3_stmt	*st;
+	char		 now[STORE_TS_LEN];
+
+	store_timestamp(now);
+	st = store_stmt("INSERT INTO audit_log (at, actor, action, subject, "
+	    "reason, detail) VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
+	if (st == NULL)
+		return PDS_EIO;
+	sqlite3_bind_text(st, 1, now, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, actor, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, action, -1, SQLITE_STATIC);
+	bind_opt(st, 4, subject);
+	bind_opt(st, 5, reason);
+	bind_opt(st, 6, detail);
+	return step_done(st, "audit insert");
+}
+
+int
+store_audit_list(const char *since, int64_t after_id, size_t limit,
+    int (*cb)(void *, const struct store_audit *), void *arg)
+{
+	struct store_audit	*a;
+	sqlite3_stmt		*st;
+	int			 rc, ret = PDS_OK;
+
+	if ((a = malloc(sizeof(*a))) == NULL)
+		return PDS_ENOMEM;
+	st = store_stmt("SELECT id, at, actor, action, subject, reason, "
+	    "detail FROM audit_log WHERE (?1 IS NULL OR at >= ?1) AND "
+	    "id > ?2 ORDER BY id LIMIT ?3");
+	if (st == NULL) {
+		free(a);
+		return PDS_EIO;
+	}
+	bind_opt(st, 1, since);
+	sqlite3_bind_int64(st, 2, after_id);
+	sqlite3_bind_int64(st, 3, (sqlite3_int64)limit);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		a->id = sqlite3_column_int64(st, 0);
+		col_copy(st, 1, a->at, sizeof(a->at));
+		col_copy(st, 2, a->actor, sizeof(a->actor));
+		col_copy(st, 3, a->action, sizeof(a->action));
+		col_copy(st, 4, a->subject, sizeof(a->subject));
+		col_copy(st, 5, a->reason, sizeof(a->reason));
+		col_copy(st, 6, a->detail, sizeof(a->detail));
+		if ((ret = cb(arg, a)) != 0)
+			break;
+	}
+	store_stmt_done(st);
+	free(a);
+	if (ret != 0)
+		return ret;
+	return rc == SQLITE_DONE ? PDS_OK : store_err(rc, "audit list");
+}
+
+/* ---- takedowns ---- */
+
+int
+store_record_takedown_set(const char *uri, const char *ref)
+{
+	sqlite3_stmt	*st;
+
+	st = store_stmt("UPDATE records SET takedown_ref = ?2 WHERE uri = ?1");
+	if (st == NULL)
+		return PDS_EIO;
+	sqlite3_bind_text(st, 1, uri, -1, SQLITE_STATIC);
+	bind_opt(st, 2, ref);
+	return step_changed(st, "record takedown");
+}
+
+int
+store_record_takedown_get(const char *uri, char *cid, size_t cidcap,
+    char *ref, size_t refcap)
+{
+	sqlite3_stmt	*st;
+	int		 rc;
+
+	st = store_stmt("SELECT cid, takedown_ref FROM records WHERE uri = ?1");
+	if (st == NULL)
+		return PDS_EIO;
+	sqlite3_bind_text(st, 1, uri, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		col_copy(st, 0, cid, cidcap);
+		col_copy(st, 1, ref, refcap);
+	}
+	store_stmt_done(st);
+	if (rc == SQLITE_DONE)
+		return PDS_ENOTFOUND;
+	return rc == SQLITE_ROW ? PDS_OK : store_err(rc, "record status");
+}
+
+int
+store_blob_takedown_set(const char *did, const char *cid, const char *ref)
+{
+	sqlite3_stmt	*st;
+
+	st = store_stmt("UPDATE blobs SET takedown_ref = ?3 "
+	    "WHERE did = ?1 AND cid = ?2");
+	if (st == NULL)
+		return PDS_EIO;
+	sqlite3_bind_text(st, 1, did, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, cid, -1, SQLITE_STATIC);
+	bind_opt(st, 3, ref);
+	return step_changed(st, "blob takedown");
+}
+
+int
+store_blob_takedown_get(const char *did, const char *cid, char *ref,
+    size_t refcap)
+{
+	sqlite3_stmt	*st;
+	int		 rc;
+
+	st = store_stmt("SELECT takedown_ref FROM blobs "
+	    "WHERE did = ?1 AND cid = ?2");
+	if (st == NULL)
+		return PDS_EIO;
+	sqlite3_bind_text(st, 1, did, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, cid, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		col_copy(st, 0, ref, refcap);
+	store_stmt_done(st);
+	if (rc == SQLITE_DONE)
+		return PDS_ENOTFOUND;
+	return rc == SQLITE_ROW ? PDS_OK : store_err(rc, "blob status");
+}
+
+/* ---- accounts ---- */
+
+#define ACCOUNT_COLS "did, handle, email, status, created_at, " \
+	"email_confirmed_at, deactivated_at, takedown_ref, invites_disabled"
+
+static void
+account_row(sqlite3_stmt *st, struct store_account *a)
+{
+	memset(a, 0, sizeof(*a));
+	col_copy(st, 0, a->did, sizeof(a->did));
+	col_copy(st, 1, a->handle, sizeof(a->handle));
+	col_copy(st, 2, a->email, sizeof(a->email));
+	col_copy(st, 3, a->status, sizeof(a->status));
+	col_copy(st, 4, a->created_at, sizeof(a->created_at));
+	col_copy(st, 5, a->email_confirmed_at, sizeof(a->email_confirmed_at));
+	col_copy(st, 6, a->deactivated_at, sizeof(a->deactivated_at));
+	col_copy(st, 7, a->takedown_ref, sizeof(a->takedown_ref));
+	a->invites_disabled = sqlite3_column_int(st, 8) != 0;
+}
+
+static int
+account_walk(sqlite3_stmt *st, int (*cb)(void *,
+    const struct store_account *), void *arg, const char *what)
+{
+	struct store_account	*a;
+	int			 rc, ret = 0;
+
+	if ((a = malloc(sizeof(*a))) == NULL) {
+		store_stmt_done(st);
+		return PDS_ENOMEM;
+	}
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		account_row(st, a);
+		if ((ret = cb(arg, a)) != 0)
+			break;
+	}
+	store_stmt_done(st);
+	free(a);
+	if (ret != 0)
+		return ret;
+	return rc == SQLITE_DONE ? PDS_OK : store_err(rc, what);
+}
+
+void
+store_admin_cursor(const struct store_account *a, char *out, size_t cap)
+{
+	snprintf(out, cap, "%s %s", a->created_at, a->did);
+}
+
+int
+store_admin_account_list(const char *status, const char *cursor,
+    size_t limit, int (*cb)(void *, const struct store_account *),
+    void *arg)
+{
+	sqlite3_stmt	*st;
+	char		 at[STORE_TS_LEN];
+	const char	*did = "", *sp;
+	size_t		 n;
+
+	at[0] = '\0';
+	if (cursor != NULL && *cursor != '\0') {
+		if ((sp = strchr(cursor, ' ')) == NULL ||
+		    (n = (size_t)(sp - cursor)) >= sizeof(at))
+			return PDS_EINVAL;
+		memcpy(at, cursor, n);
+		at[n] = '\0';
+		did = sp + 1;
+	}
+	st = store_stmt("SELECT " ACCOUNT_COLS " FROM accounts "
+	    "WHERE (?1 IS NULL OR status = ?1) AND "
+	    "(created_at > ?2 OR (created_at = ?2 AND did > ?3)) "
+	    "ORDER BY created_at, did LIMIT ?4");
+	if (st == NULL)
+		return PDS_EIO;
+	bind_opt(st, 1, status);
+	sqlite3_bind_text(st, 2, at, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 3, did, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 4, (sqlite3_int64)limit);
+	return account_walk(st, cb, arg, "account list");
+}
+
+int
+store_admin_account_search(const char *q, const char *cursor, size_t limit,
+    int (*cb)(void *, const struct store_account *), void *arg)
+{
+	sqlite3_stmt	*st;
+	char		*pat;
+	size_t		 i, n = strlen(q), k = 0;
+	int		 rc;
+
+	/* q with LIKE's metacharacters escaped, then a % */
+	if ((pat = malloc(2 * n + 2)) == NULL)
+		return PDS_ENOMEM;
+	for (i = 0; i < n; i++) {
+		if (q[i] == '%' || q[i] == '_' || q[i] == '\\')
+			pat[k++] = '\\';
+		pat[k++] = q[i];
+	}
+	pat[k++] = '%';
+	pat[k] = '\0';
+	st = store_stmt("SELECT " ACCOUNT_COLS " FROM accounts "
+	    "WHERE (handle LIKE ?1 ESCAPE '\\' OR email LIKE ?1 ESCAPE '\\' "
+	    "OR did = ?2) AND did > ?3 ORDER BY did LIMIT ?4");
+	if (st == NULL) {
+		free(pat);
+		return PDS_EIO;
+	}
+	sqlite3_bind_text(st, 1, pat, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, q, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, cursor != NULL ? cursor : "", -1,
+	    SQLITE_STATIC);
+	sqlite3_bind_int64(st, 4, (sqlite3_int64)limit);
+	rc = account_walk(st, cb, arg, "account search");
+	free(pat);
+	return rc;
+}
+
+int
+store_admin_invited_by(const char *did, char *code, size_t cap)
+{
+	sqlite3_stmt	*st;
+	int		 rc;
+
+	st = store_stmt("SELECT code FROM invite_code_uses WHERE used_by = ?1 "
+	    "ORDER BY used_at LIMIT 1");
+	if (st == NULL)
+		return PDS_EIO;
+	sqlite3_bind_text(st, 1, did, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		col_copy(st, 0, code, cap);
+	store_stmt_done(st);
+	if (rc == SQLITE_DONE)
+		return PDS_ENOTFOUND;
+	return rc == SQLITE_ROW ? PDS_OK : store_err(rc, "invited by");
+}
+
+/* ---- invites ---- */
+
+#define INVITE_COLS "c.code, c.available_uses, c.disabled, c.for_account, " \
+	"c.created_by, c.created_at, " \
+	"(SELECT count(*) FROM invite_code_uses u WHERE u.code = c.code) AS n"
+
+int
+store_admin_invite_list(enum store_invite_sort sort, const char *for_account,
+    bool include_disabled, size_t offset, size_t limit,
+    int (*cb)(void *, const struct store_invite *), void *arg)
+{
+	struct store_invite	*inv;
+	sqlite3_stmt		*st;
+	int			 rc, ret = 0;
+
+	if (sort == SI_SORT_USAGE)
+		st = store_stmt("SELECT " INVITE_COLS " FROM invite_codes c "
+		    "WHERE (?1 IS NULL OR c.for_account = ?1) AND "
+		    "(?2 OR c.disabled = 0) "
+		    "ORDER BY n DESC, c.created_at DESC, c.code "
+		    "LIMIT ?3 OFFSET ?4");
+	else
+		st = store_stmt("SELECT " INVITE_COLS " FROM invite_codes c "
+		    "WHERE (?1 IS NULL OR c.for_account = ?1) AND "
+		    "(?2 OR c.disabled = 0) "
+		    "ORDER BY c.created_at DESC, c.code LIMIT ?3 OFFSET ?4");
+	if (st == NULL)
+		return PDS_EIO;
+	if ((inv = malloc(sizeof(*inv))) == NULL) {
+		store_stmt_done(st);
+		return PDS_ENOMEM;
+	}
+	bind_opt(st, 1, for_account);
+	sqlite3_bind_int(st, 2, include_disabled ? 1 : 0);
+	sqlite3_bind_int64(st, 3, (sqlite3_int64)limit);
+	sqlite3_bind_int64(st, 4, (sqlite3_int64)offset);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		memset(inv, 0, sizeof(*inv));
+		col_copy(st, 0, inv->code, sizeof(inv->code));
+		inv->available = sqlite3_column_int64(st, 1);
+		inv->disabled = sqlite3_column_int(st, 2) != 0;
+		col_copy(st, 3, inv->for_account, sizeof(inv->for_account));
+		col_copy(st, 4, inv->created_by, sizeof(inv->created_by));
+		col_copy(st, 5, inv->created_at, sizeof(inv->created_at));
+		inv->used = sqlite3_column_int64(st, 6);
+		if ((ret = cb(arg, inv)) != 0)
+			break;
+	}
+	store_stmt_done(st);
+	free(inv);
+	if (ret != 0)
+		return ret;
+	return rc == SQLITE_DONE ? PDS_OK : store_err(rc, "invite list");
+}
+
+int
+store_admin_invite_disable(const char *code)
+{
+	sqlite3_stmt	*st;
+
+	st = store_stmt("UPDATE invite_codes SET disabled = 1 WHERE code = ?1");
+	if (st == NULL)
+		return PDS_EIO;
+	sqlite3_bind_text(st, 1, code, -1, SQLITE_STATIC);
+	return step_changed(st, "invite disable");
+}
+
+int
+store_admin_invite_disable_for(const char *did, int64_t *n)
+{
+	sqlite3_stmt	*st;
+	int		 rc;
+
+	st = store_stmt("UPDATE invite_codes SET disabled = 1 "
+	    "WHERE for_account = ?1 AND disabled = 0");
+	if (st == NULL)
+		return PDS_EIO;
+	sqlite3_bind_text(st, 1, did, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	*n = sqlite3_changes(sqlite3_db_handle(st));
+	store_stmt_done(st);
+	return rc == SQLITE_DONE ? PDS_OK : store_err(rc, "invite disable");
+}
+
+/* ---- counts ---- */
+
+static int
+count1(const char *sql, int64_t *out)
+{
+	sqlite3_stmt	*st;
+	int		 rc;
+
+	if ((st = store_stmt(sql)) == NULL)
+		return PDS_EIO;
+	rc = sqlite3_step(st);
+	*out = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+	store_stmt_done(st);
+	return rc == SQLITE_ROW ? PDS_OK : store_err(rc, "count");
+}
+
+int
+store_admin_counts(struct store_admin_counts *c)
+{
+	sqlite3_stmt	*st;
+	int		 rc;
+
+	memset(c, 0, sizeof(*c));
+	st = store_stmt("SELECT count(*), "
+	    "coalesce(sum(status = 'active'), 0), "
+	    "coalesce(sum(status = 'deactivated'), 0), "
+	    "coalesce(sum(status = 'takendown'), 0) FROM accounts");
+	if (st == NULL)
+		return PDS_EIO;
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		c->accounts = sqlite3_column_int64(st, 0);
+		c->active = sqlite3_column_int64(st, 1);
+		c->deactivated = sqlite3_column_int64(st, 2);
+		c->takendown = sqlite3_column_int64(st, 3);
+	}
+	store_stmt_done(st);
+	if (rc != SQLITE_ROW)
+		return store_err(rc, "count accounts");
+	st = store_stmt("SELECT count(*), coalesce(sum(size), 0) "
+	    "FROM repo_blocks");
+	if (st == NULL)
+		return PDS_EIO;
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		c->repo_blocks = sqlite3_column_int64(st, 0);
+		c->repo_bytes = sqlite3_column_int64(st, 1);
+	}
+	store_stmt_done(st);
+	if (rc != SQLITE_ROW)
+		return store_err(rc, "count blocks");
+	st = store_stmt("SELECT count(*), coalesce(sum(size), 0) FROM blobs");
+	if (st == NULL)
+		return PDS_EIO;
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		c->blobs = sqlite3_column_int64(st, 0);
+		c->blob_bytes = sqlite3_column_int64(st, 1);
+	}
+	store_stmt_done(st);
+	if (rc != SQLITE_ROW)
+		return store_err(rc, "count blobs");
+	if ((rc = count1("SELECT count(*) FROM records", &c->records)) !=
+	    PDS_OK ||
+	    (rc = count1("SELECT count(*) FROM events", &c->events)) !=
+	    PDS_OK ||
+	    (rc = count1("SELECT coalesce(max(seq), 0) FROM events",
+	    &c->last_seq)) != PDS_OK ||
+	    (rc = count1("SELECT count(*) FROM invite_codes c WHERE "
+	    "c.disabled = 0 AND c.available_uses > (SELECT count(*) FROM "
+	    "invite_code_uses u WHERE u.code = c.code)", &c->invites_open)) !=
+	    PDS_OK ||
+	    (rc = count1("SELECT count(*) FROM audit_log", &c->audit_rows)) !=
+	    PDS_OK)
+		return rc;
+	return PDS_OK;
+}
+
+/* ---- migrations ---- */
+
+int
+store_admin_migrations(int (*cb)(void *, const struct store_migration *),
+    void *arg)
+{
+	struct store_migration	*m;
+	sqlite3_stmt		*st;
+	int			 rc, ret = 0;
+
+	st = store_stmt("SELECT a.did, a.handle, a.created_at, "
+	    "a.deactivated_at, "
+	    "(SELECT count(*) FROM records r WHERE r.did = a.did), "
+	    "(SELECT count(*) FROM repo_blocks b WHERE b.did = a.did), "
+	    "(SELECT count(DISTINCT blob_cid) FROM record_blobs rb "
+	    "  WHERE rb.did = a.did), "
+	    "(SELECT count(DISTINCT rb.blob_cid) FROM record_blobs rb "
+	    "  JOIN blobs bl ON bl.did = rb.did AND bl.cid = rb.blob_cid "
+	    "  WHERE rb.did = a.did) "
+	    "FROM accounts a WHERE a.status = 'deactivated' "
+	    "ORDER BY a.deactivated_at, a.did");
+	if (st == NULL)
+		return PDS_EIO;
+	if ((m = malloc(sizeof(*m))) == NULL) {
+		store_stmt_done(st);
+		return PDS_ENOMEM;
+	}
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		memset(m, 0, sizeof(*m));
+		col_copy(st, 0, m->did, sizeof(m->did));
+		col_copy(st, 1, m->handle, sizeof(m->handle));
+		col_copy(st, 2, m->created_at, sizeof(m->created_at));
+		col_copy(st, 3, m->deactivated_at, sizeof(m->deactivated_at));
+		m->records = sqlite3_column_int64(st, 4);
+		m->repo_blocks = sqlite3_column_int64(st, 5);
+		m->blobs_expected = sqlite3_column_int64(st, 6);
+		m->blobs_imported = sqlite3_column_int64(st, 7);
+		if ((ret = cb(arg, m)) != 0)
+			break;
+	}
+	store_stmt_done(st);
+	free(m);
+	if (ret != 0)
+		return ret;
+	return rc == SQLITE_DONE ? PDS_OK : store_err(rc, "migrations");
+}
+
+int
+store_admin_event_count(const char *did, const char *type, int64_t *n)
+{
+	sqlite3_stmt	*st;
+	int		 rc;
+
+	st = store_stmt("SELECT count(*) FROM events WHERE did = ?1 AND "
+	    "type = ?2");
+	if (st == NULL)
+		return PDS_EIO;
+	sqlite3_bind_text(st, 1, did, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, type, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	*n = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+	store_stmt_done(st);
+	return rc == SQLITE_ROW ? PDS_OK : store_err(rc, "event count");
+}
+
+/* ---- online backup ---- */
+
+struct store_backup {
+	sqlite3		*src;
+	sqlite3		*dst;
+	sqlite3_backup	*bk;
+	char		*path;
+	bool		 in_txn;
+};
+
+int
+store_backup_start(const char *dest, struct store_backup **out)
+{
+	struct store_backup	*b;
+	int			 fd, rc;
+
+	*out = NULL;
+	if ((b = calloc(1, sizeof(*b))) == NULL)
+		return PDS_ENOMEM;
+	if ((b->path = strdup(dest)) == NULL) {
+		free(b);
+		return PDS_ENOMEM;
+	}
+	if ((b->src = store_db()) == NULL) {
+		rc = PDS_EIO;
+		goto fail_nofile;
+	}
+	/* Create it ourselves: never overwrite, and mode 0600. */
+	fd = open(dest, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd == -1) {
+		rc = errno == EEXIST ? PDS_EEXIST : PDS_EIO;
+		goto fail_nofile;
+	}
+	close(fd);
+	if (sqlite3_open_v2(dest, &b->dst, SQLITE_OPEN_READWRITE,
+	    NULL) != SQLITE_OK) {
+		log_warnx("backup: open %s: %s", dest,
+		    b->dst ? sqlite3_errmsg(b->dst) : "out of memory");
+		rc = PDS_EIO;
+		goto fail;
+	}
+	/*
+	 * Hold one read transaction on the source for the whole copy, so
+	 * that writers (WAL) never make the backup restart and the copy is
+	 * the snapshot this BEGIN sees.
+	 */
+	if (sqlite3_exec(b->src, "BEGIN; SELECT count(*) FROM sqlite_schema;",
+	    NULL, NULL, NULL) != SQLITE_OK) {
+		rc = store_err(sqlite3_errcode(b->src), "backup begin");
+		goto fail;
+	}
+	b->in_txn = true;
+	if ((b->bk = sqlite3_backup_init(b->dst, "main", b->src,
+	    "main")) == NULL) {
+		log_warnx("backup: %s", sqlite3_errmsg(b->dst));
+		rc = PDS_EIO;
+		goto fail;
+	}
+	*out = b;
+	return PDS_OK;
+fail:
+	(void)store_backup_finish(b, false);
+	return rc;
+fail_nofile:
+	free(b->path);
+	free(b);
+	return rc;
+}
+
+int
+store_backup_step(struct store_backup *b, int pages, int *remaining,
+    int *total, bool *done)
+{
+	int	 rc;
+
+	rc = sqlite3_backup_step(b->bk, pages);
+	*remaining = sqlite3_backup_remaining(b->bk);
+	*total = sqlite3_backup_pagecount(b->bk);
+	*done = rc == SQLITE_DONE;
+	if (rc == SQLITE_OK || rc == SQLITE_DONE)
+		return PDS_OK;
+	if (rc == SQLITE_BUSY || rc == SQLITE_LOCKED)
+		return PDS_OK;		/* try again on the next step */
+	log_warnx("backup %s: %s", b->path, sqlite3_errstr(rc));
+	return PDS_EIO;
+}
+
+int
+store_backup_finish(struct store_backup *b, bool ok)
+{
+	int	 rc = PDS_OK;
+
+	if (b == NULL)
+		return PDS_OK;
+	if (b->bk != NULL && sqlite3_backup_finish(b->bk) != SQLITE_OK) {
+		log_warnx("backup %s: %s", b->path, sqlite3_errmsg(b->dst));
+		rc = PDS_EIO;
+	}
+	if (b->in_txn)
+		(void)sqlite3_exec(b->src, "COMMIT", NULL, NULL, NULL);
+	if (b->dst != NULL && sqlite3_close(b->dst) != SQLITE_OK)
+		rc = PDS_EIO;
+	if (!ok || rc != PDS_OK)
+		(void)unlink(b->path);
+	if (!ok)
+		rc = PDS_OK;	/* an abort asked for is not an error */
+	free(b->path);
+	free(b);
+	return rc;
+}
