@@ -210,6 +210,9 @@ static const struct var vars[] = {
 	{ "PDS_PROXY_PREFER_COMPRESSED", V_IGNORED, 0, NULL, NOFIELD, 0, 0 },
 	/* pdsd's own */
 	{ "PDS_ADMIN_SOCKET", V_STR, 0, NULL, FLD(admin_socket), 0, 0 },
+	{ "PDS_ADMIN_SOCKET_GROUP", V_STR, 0, NULL, FLD(admin_socket_group),
+	    0, 0 },
+	{ "PDS_ADMIN_GROUP", V_STR, 0, NULL, FLD(admin_group), 0, 0 },
 	{ "PDS_THREADS", V_INT, 0, "0", FLD(threads), 0, 1024 },
 	{ "PDS_LOG_LEVEL", V_LOGLEVEL, 0, "info", FLD(log_verbosity), 0, 0 },
 	{ "PDS_MAX_CONNECTIONS", V_INT, 0, "4096", FLD(max_connections),

@@ -105,6 +105,8 @@ struct config {
 
 	/* pdsd's own */
 	char		*admin_socket;		/* PDS_ADMIN_SOCKET */
+	char		*admin_socket_group;	/* PDS_ADMIN_SOCKET_GROUP */
+	char		*admin_group;		/* PDS_ADMIN_GROUP */
 	int64_t		 threads;		/* PDS_THREADS, resolved (>0) */
 	int		 log_verbosity;		/* PDS_LOG_LEVEL: 0 warn..2 debug */
 	int64_t		 max_connections;	/* PDS_MAX_CONNECTIONS */
