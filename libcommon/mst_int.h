@@ -1,7 +1,8 @@
 /*
  * mst_int: the MST's in-memory node structure, shared by mst.c (loading,
- * mutation, serialization, listing) and mst_proof.c (proofs, diffs,
- * inversion, streaming walks).  Not for use outside those two files.
+ * mutation, serialization, listing), mst_node.c (keys, node bytes) and
+ * mst_proof.c (proofs, diffs, inversion, streaming walks).  Not for use
+ * outside those files.
  */
 #ifndef PDS_MST_INT_H
 #define PDS_MST_INT_H

@@ -658,8 +658,10 @@ diff_finish(struct dacc *a, struct mst_diff *d)
 	size_t	 i = 0, j = 0;
 	int	 rc = PDS_OK;
 
-	qsort(a->adds, a->nadds, sizeof(*a->adds), leaf_cmp);
-	qsort(a->dels, a->ndels, sizeof(*a->dels), leaf_cmp);
+	if (a->nadds > 0)
+		qsort(a->adds, a->nadds, sizeof(*a->adds), leaf_cmp);
+	if (a->ndels > 0)
+		qsort(a->dels, a->ndels, sizeof(*a->dels), leaf_cmp);
 	if ((d->ops = calloc(a->nadds + a->ndels + 1, sizeof(*d->ops))) ==
 	    NULL)
 		return PDS_ENOMEM;
@@ -680,8 +682,10 @@ diff_finish(struct dacc *a, struct mst_diff *d)
 	}
 	if (rc != PDS_OK)
 		return rc;
-	qsort(a->nadd, a->nnadd, sizeof(*a->nadd), cid_qcmp);
-	qsort(a->ndel, a->nndel, sizeof(*a->ndel), cid_qcmp);
+	if (a->nnadd > 0)
+		qsort(a->nadd, a->nnadd, sizeof(*a->nadd), cid_qcmp);
+	if (a->nndel > 0)
+		qsort(a->ndel, a->nndel, sizeof(*a->ndel), cid_qcmp);
 	if ((rc = cid_minus(a->nadd, a->nnadd, a->ndel, a->nndel,
 	    &d->new_nodes, &d->nnew)) != PDS_OK)
 		return rc;

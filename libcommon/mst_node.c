@@ -1,0 +1,351 @@
+/*
+ * mst_node: MST keys (depth, syntax, order) and node bytes: a strict
+ * direct reader for the one shape a node may have, and the canonical
+ * encoder (atproto-notes §4.1-4.3).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "buf.h"
+#include "cbor.h"
+#include "err.h"
+#include "mst.h"
+#include "mst_int.h"
+
+/* ---- keys ----------------------------------------------------------- */
+
+int
+mst_key_depth(const uint8_t *key, size_t len)
+{
+	uint8_t	 h[32];
+	int	 z = 0, i;
+
+	sha256(h, key, len);
+	for (i = 0; i < 32; i++) {
+		if (h[i] == 0) {
+			z += 8;
+			continue;
+		}
+		z += __builtin_clz((unsigned)h[i]) - 24;
+		break;
+	}
+	return z / 2;
+}
+
+size_t
+mst_common_prefix(const uint8_t *a, size_t alen, const uint8_t *b,
+    size_t blen)
+{
+	size_t	 n = alen < blen ? alen : blen, i;
+
+	for (i = 0; i < n && a[i] == b[i]; i++)
+		;
+	return i;
+}
+
+int
+mst_key_cmp(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen)
+{
+	size_t	 n = alen < blen ? alen : blen;
+	int	 r = n ? memcmp(a, b, n) : 0;
+
+	if (r != 0)
+		return r;
+	return alen < blen ? -1 : alen > blen;
+}
+
+static bool
+path_char(uint8_t c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	    (c >= '0' && c <= '9') || c == '_' || c == '~' || c == '-' ||
+	    c == ':' || c == '.';
+}
+
+int
+mst_key_check(const uint8_t *key, size_t len, const char **why)
+{
+	size_t	 i, slash = 0, nslash = 0;
+
+	if (len == 0)
+		return pds_fail(why, PDS_EINVAL, "empty MST key");
+	if (len > MST_KEY_MAX)
+		return pds_fail(why, PDS_EINVAL, "MST key too long");
+	for (i = 0; i < len; i++) {
+		if (key[i] == '/') {
+			slash = i;
+			nslash++;
+		} else if (!path_char(key[i]))
+			return pds_fail(why, PDS_EINVAL,
+			    "invalid character in MST key");
+	}
+	if (nslash != 1)
+		return pds_fail(why, PDS_EINVAL,
+		    "MST key must have exactly one '/'");
+	if (slash == 0 || slash == len - 1)
+		return pds_fail(why, PDS_EINVAL,
+		    "MST key has an empty collection or record key");
+	return PDS_OK;
+}
+
+/* ---- node bytes ----------------------------------------------------- */
+
+/*
+ * A direct reader for the one shape a node may have, as strict as
+ * dm_decode() (shortest-form heads, canonical key order, tag 42 with its
+ * 0x00 prefix, no trailing bytes) but without building a value tree.
+ */
+struct nrd {
+	const uint8_t	*p, *end;
+	const char	**why;
+};
+
+static int
+nrd_head(struct nrd *r, unsigned *major, uint64_t *arg)
+{
+	unsigned	 info, n, i;
+	uint64_t	 v = 0;
+
+	if (r->p >= r->end)
+		return pds_fail(r->why, PDS_ETRUNC, "MST node truncated");
+	*major = r->p[0] >> 5;
+	info = r->p[0] & 31;
+	r->p++;
+	if (info < 24) {
+		*arg = info;
+		return PDS_OK;
+	}
+	if (info > 27 || *major == CBOR_SIMPLE)
+		return pds_fail(r->why, PDS_EINVAL,
+		    "unexpected CBOR item in MST node");
+	n = 1u << (info - 24);
+	if ((size_t)(r->end - r->p) < n)
+		return pds_fail(r->why, PDS_ETRUNC, "MST node truncated");
+	for (i = 0; i < n; i++)
+		v = v << 8 | r->p[i];
+	r->p += n;
+	if ((info == 24 && v < 24) || (info == 25 && v <= 0xff) ||
+	    (info == 26 && v <= 0xffff) || (info == 27 && v <= 0xffffffffULL))
+		return pds_fail(r->why, PDS_ENONCANON,
+		    "integer or length not in shortest form");
+	*arg = v;
+	return PDS_OK;
+}
+
+/* The one-letter text key `c`. */
+static int
+nrd_key(struct nrd *r, char c, const char *what)
+{
+	if (r->end - r->p < 2 || r->p[0] != 0x61 || r->p[1] != (uint8_t)c)
+		return pds_fail(r->why, PDS_EINVAL, what);
+	r->p += 2;
+	return PDS_OK;
+}
+
+/* A tag-42 link, or (if null_ok) null: *is_null says which. */
+static int
+nrd_link(struct nrd *r, bool null_ok, struct cid *c, bool *is_null,
+    const char *what)
+{
+	unsigned	 major;
+	uint64_t	 len;
+	int		 rc;
+
+	*is_null = false;
+	if (r->p < r->end && r->p[0] == 0xf6 && null_ok) {
+		r->p++;
+		*is_null = true;
+		return PDS_OK;
+	}
+	if (r->end - r->p < 2 || r->p[0] != 0xd8 || r->p[1] != 0x2a)
+		return pds_fail(r->why, PDS_EINVAL, what);
+	r->p += 2;
+	if ((rc = nrd_head(r, &major, &len)) != PDS_OK)
+		return rc;
+	if (major != CBOR_BYTES)
+		return pds_fail(r->why, PDS_EINVAL,
+		    "tag 42 payload is not a byte string");
+	if (len > (uint64_t)(r->end - r->p))
+		return pds_fail(r->why, PDS_ETRUNC, "MST node truncated");
+	if (len == 0 || r->p[0] != 0x00)
+		return pds_fail(r->why, PDS_EINVAL,
+		    "tag 42 payload does not start with 0x00");
+	if ((rc = cid_from_bytes(c, r->p + 1, (size_t)len - 1, r->why)) !=
+	    PDS_OK)
+		return PDS_EINVAL;
+	r->p += len;
+	return PDS_OK;
+}
+
+static bool
+is_node_cid(const struct cid *c)
+{
+	return cid_is_blessed(c) && cid_codec(c) == CID_CODEC_DAGCBOR;
+}
+
+int
+mst_node_parse(const uint8_t *data, size_t len, int layer,
+    struct mst_node_info *info, mst_entry_cb cb, void *arg, const char **why)
+{
+	struct nrd	 r = { data, data + len, why };
+	uint8_t		 key[MST_KEY_MAX];
+	size_t		 klen = 0, i;
+	uint64_t	 n, v;
+	unsigned	 major;
+	struct cid	 val, t;
+	bool		 tnull, vnull, lnull;
+	int		 rc, d;
+
+	memset(info, 0, sizeof(*info));
+	if (len > MST_NODE_MAX)
+		return pds_fail(why, PDS_ETOOBIG, "MST node block too large");
+	if (len < 1 || data[0] != 0xa2) {
+		if (len >= 1 && (data[0] >> 5) == CBOR_MAP && data[0] != 0xa2)
+			return pds_fail(why, PDS_EINVAL,
+			    "MST node is not a map of exactly e and l");
+		return pds_fail(why, len ? PDS_EINVAL : PDS_ETRUNC,
+		    "MST node is not a map");
+	}
+	r.p++;
+	if ((rc = nrd_key(&r, 'e', "MST node is not a map of exactly e and "
+	    "l")) != PDS_OK)
+		return rc;
+	if ((rc = nrd_head(&r, &major, &n)) != PDS_OK)
+		return rc;
+	if (major != CBOR_ARRAY)
+		return pds_fail(why, PDS_EINVAL, "MST node e is not an array");
+	if (n > MST_MAX_ENTRIES)
+		return pds_fail(why, PDS_ETOOBIG, "too many entries in MST node");
+	for (i = 0; i < n; i++) {
+		const uint8_t	*suffix;
+		size_t		 slen, plen;
+
+		if (r.p >= r.end || r.p[0] != 0xa4)
+			return pds_fail(why, r.p >= r.end ? PDS_ETRUNC :
+			    PDS_EINVAL,
+			    "MST entry is not a map of exactly k, p, t, v");
+		r.p++;
+		if ((rc = nrd_key(&r, 'k', "MST entry is not a map of exactly "
+		    "k, p, t, v")) != PDS_OK ||
+		    (rc = nrd_head(&r, &major, &v)) != PDS_OK)
+			return rc;
+		if (major != CBOR_BYTES)
+			return pds_fail(why, PDS_EINVAL,
+			    "MST entry k is not a byte string");
+		if (v > (uint64_t)(r.end - r.p))
+			return pds_fail(why, PDS_ETRUNC, "MST node truncated");
+		suffix = r.p;
+		slen = (size_t)v;
+		r.p += slen;
+		if ((rc = nrd_key(&r, 'p', "MST entry is not a map of exactly "
+		    "k, p, t, v")) != PDS_OK ||
+		    (rc = nrd_head(&r, &major, &v)) != PDS_OK)
+			return rc;
+		if (major != CBOR_UINT)
+			return pds_fail(why, PDS_EINVAL,
+			    "MST entry p is not an unsigned int");
+		if (v > klen)
+			return pds_fail(why, PDS_EINVAL,
+			    "MST prefix length longer than the previous key");
+		plen = (size_t)v;
+		if ((rc = nrd_key(&r, 't', "MST entry is not a map of exactly "
+		    "k, p, t, v")) != PDS_OK ||
+		    (rc = nrd_link(&r, true, &t, &tnull,
+		    "MST entry t is not null or a link")) != PDS_OK)
+			return rc;
+		if (!tnull && !is_node_cid(&t))
+			return pds_fail(why, PDS_EINVAL,
+			    "MST entry t is not a dag-cbor link");
+		if ((rc = nrd_key(&r, 'v', "MST entry is not a map of exactly "
+		    "k, p, t, v")) != PDS_OK ||
+		    (rc = nrd_link(&r, false, &val, &vnull,
+		    "MST entry v is not a link")) != PDS_OK)
+			return rc;
+		if (slen > MST_KEY_MAX - plen)
+			return pds_fail(why, PDS_EINVAL, "MST key too long");
+		/* The new key shares plen bytes with the previous one. */
+		if (i > 0 && mst_key_cmp(suffix, slen, key + plen,
+		    klen - plen) <= 0)
+			return pds_fail(why, PDS_EINVAL,
+			    "MST keys not in strictly ascending order");
+		if (slen > 0)
+			memcpy(key + plen, suffix, slen);
+		klen = plen + slen;
+		if ((rc = mst_key_check(key, klen, why)) != PDS_OK)
+			return rc;
+		d = mst_key_depth(key, klen);
+		if (layer < 0)
+			layer = d;
+		if (d != layer)
+			return pds_fail(why, PDS_EINVAL,
+			    "MST key depth does not match the node's layer");
+		if (layer == 0 && !tnull)
+			return pds_fail(why, PDS_EINVAL,
+			    "MST subtree below layer 0");
+		if (cb != NULL && (rc = cb(arg, key, klen, &val,
+		    tnull ? NULL : &t)) != PDS_OK) {
+			if (rc > 0)
+				rc = PDS_EINVAL;
+			return pds_fail(why, rc, rc == PDS_ENOMEM ?
+			    "out of memory" : "MST entry refused");
+		}
+	}
+	if ((rc = nrd_key(&r, 'l', "MST node is not a map of exactly e and "
+	    "l")) != PDS_OK ||
+	    (rc = nrd_link(&r, true, &info->left, &lnull,
+	    "MST node l is not null or a link")) != PDS_OK)
+		return rc;
+	if (!lnull && !is_node_cid(&info->left))
+		return pds_fail(why, PDS_EINVAL,
+		    "MST node l is not a dag-cbor link");
+	if (r.p != r.end)
+		return pds_fail(why, PDS_EINVAL, "trailing bytes after MST node");
+	if (layer == 0 && !lnull)
+		return pds_fail(why, PDS_EINVAL, "MST subtree below layer 0");
+	info->has_left = !lnull;
+	info->nentries = (size_t)n;
+	info->layer = layer;
+	return PDS_OK;
+}
+
+/* Encode a node from its entries; keys are compressed against each other. */
+int
+mst_node_encode(struct buf *b, const struct cid *left, size_t n,
+    const struct mst_enc_entry *e)
+{
+	size_t	 i, p;
+	int	 rc = PDS_OK;
+
+	rc |= cbor_put_map(b, 2);
+	rc |= cbor_put_text(b, "e", 1);
+	rc |= cbor_put_array(b, n);
+	for (i = 0; i < n && rc == PDS_OK; i++) {
+		p = i == 0 ? 0 : mst_common_prefix(e[i - 1].key,
+		    e[i - 1].klen, e[i].key, e[i].klen);
+		rc |= cbor_put_map(b, 4);
+		rc |= cbor_put_text(b, "k", 1);
+		rc |= cbor_put_bytes(b, e[i].key + p, e[i].klen - p);
+		rc |= cbor_put_text(b, "p", 1);
+		rc |= cbor_put_int(b, (int64_t)p);
+		rc |= cbor_put_text(b, "t", 1);
+		rc |= e[i].right ? cbor_put_link(b, e[i].right) :
+		    cbor_put_null(b);
+		rc |= cbor_put_text(b, "v", 1);
+		rc |= cbor_put_link(b, e[i].val);
+	}
+	rc |= cbor_put_text(b, "l", 1);
+	rc |= left ? cbor_put_link(b, left) : cbor_put_null(b);
+	if (rc != PDS_OK)
+		return b->len > b->max / 2 ? PDS_ETOOBIG : PDS_ENOMEM;
+	return PDS_OK;
+}
+
+int
+mst_empty_root(struct cid *out)
+{
+	static const uint8_t empty[] = { 0xa2, 0x61, 0x65, 0x80, 0x61, 0x6c,
+	    0xf6 };
+
+	cid_compute(out, CID_CODEC_DAGCBOR, empty, sizeof(empty));
+	return PDS_OK;
+}
