@@ -10,6 +10,9 @@
  *   get: find the block with this CID.  On PDS_OK *data and *len point at
  *        its bytes, borrowed: valid until the store is changed or freed.
  *        PDS_ENOTFOUND when absent; any other code is a store failure.
+ *        The MST, commit and repo code never hold a borrowed pointer
+ *        across another call on the same store, so an implementation
+ *        (SQLite, say) may hand out one reused buffer.
  *   put: store a copy of the block; storing a CID already held is PDS_OK
  *        and keeps the first copy.  May be NULL for a read-only store
  *        (bs_put() then fails with PDS_EUNSUPP).
