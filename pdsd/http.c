@@ -12,6 +12,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -29,8 +30,8 @@
 #include "http.h"
 #include "log.h"
 
-enum reply_kind { R_NONE, R_BYTES, R_STATIC, R_STREAM };
-enum req_state { ST_READING, ST_REPLIED, ST_QUEUED };
+enum reply_kind { R_NONE, R_BYTES, R_STATIC, R_STREAM, R_UPGRADE };
+enum req_state { ST_READING, ST_REPLIED, ST_QUEUED, ST_UPGRADED };
 
 struct hdr {
 	char	*name;
@@ -41,6 +42,13 @@ struct stream {
 	http_stream_fn	 fn;
 	void		*arg;
 	void		(*free_fn)(void *);
+};
+
+struct upgrade {
+	http_upgrade_fn	 fn;
+	void		*arg;
+	void		(*free_fn)(void *);
+	bool		 fired;		/* fn ran: arg is fn's now */
 };
 
 struct http_req {
@@ -61,6 +69,7 @@ struct http_req {
 	const void		*sdata;	/* R_STATIC */
 	size_t			 len;
 	struct stream		*stream;
+	struct upgrade		*upgrade;	/* R_UPGRADE */
 	struct hdr		 hdrs[HTTP_MAX_EXTRA_HEADERS];
 	size_t			 nhdrs;
 
@@ -75,6 +84,7 @@ static struct MHD_Daemon	*daemon_h;
 static http_dispatch_fn		 dispatch;
 static atomic_int		 inflight;
 static int			 quiesced_fd = -1;
+static void			(*stop_hook)(void);
 
 static const char cors_expose[] =
     "dpop-nonce, www-authenticate, atproto-repo-rev, "
@@ -251,6 +261,12 @@ reply_clear(struct http_req *r)
 		free(r->stream);
 		r->stream = NULL;
 	}
+	if (r->upgrade != NULL) {
+		if (!r->upgrade->fired && r->upgrade->free_fn != NULL)
+			r->upgrade->free_fn(r->upgrade->arg);
+		free(r->upgrade);
+		r->upgrade = NULL;
+	}
 	r->kind = R_NONE;
 }
 
@@ -358,6 +374,42 @@ http_reply_stream(struct http_req *r, unsigned status, const char *ct,
 	set_ctype(r, ct);
 }
 
+void
+http_reply_upgrade(struct http_req *r, http_upgrade_fn fn, void *arg,
+    void (*free_fn)(void *))
+{
+	struct upgrade	*u;
+
+	reply_clear(r);
+	if ((u = calloc(1, sizeof(*u))) == NULL) {
+		if (free_fn != NULL)
+			free_fn(arg);
+		http_reply_error(r, 500, "InternalServerError",
+		    "Internal Server Error");
+		return;
+	}
+	u->fn = fn;
+	u->arg = arg;
+	u->free_fn = free_fn;
+	r->upgrade = u;
+	r->status = 101;
+	r->kind = R_UPGRADE;
+	r->ctype[0] = '\0';
+}
+
+void
+http_upgraded_close(struct http_upgraded *h)
+{
+	(void)MHD_upgrade_action((struct MHD_UpgradeResponseHandle *)
+	    (void *)h, MHD_UPGRADE_ACTION_CLOSE);
+}
+
+void
+http_set_stop_hook(void (*fn)(void))
+{
+	stop_hook = fn;
+}
+
 int
 http_reply_header(struct http_req *r, const char *name, const char *value)
 {
@@ -409,6 +461,28 @@ stream_free(void *cls)
 	free(s);
 }
 
+/*
+ * The 101 is out: hand the socket over.  The request stops counting as
+ * in flight (its socket may stay open for hours).
+ */
+static void
+on_upgraded(void *cls, struct MHD_Connection *conn, void *con_cls,
+    const char *extra, size_t extra_len, MHD_socket sock,
+    struct MHD_UpgradeResponseHandle *urh)
+{
+	struct http_req	*r = con_cls;
+	struct upgrade	*u = r->upgrade;
+	int		 fl;
+
+	if ((fl = fcntl(sock, F_GETFL)) != -1)
+		(void)fcntl(sock, F_SETFL, fl | O_NONBLOCK);
+	u->fired = true;
+	r->state = ST_UPGRADED;
+	atomic_fetch_sub_explicit(&inflight, 1, memory_order_relaxed);
+	u->fn(u->arg, sock, (const uint8_t *)extra, extra_len,
+	    (struct http_upgraded *)(void *)urh);
+}
+
 static void
 add_cors(struct MHD_Response *resp)
 {
@@ -447,6 +521,9 @@ queue_reply(struct http_req *r)
 		    32 * 1024, stream_read, r->stream, stream_free);
 		if (resp != NULL)
 			r->stream = NULL;	/* MHD owns it now */
+		break;
+	case R_UPGRADE:
+		resp = MHD_create_response_for_upgrade(on_upgraded, NULL);
 		break;
 	default:
 		resp = NULL;
@@ -636,8 +713,10 @@ on_completed(void *cls, struct MHD_Connection *conn, void **ctx,
 	if (r->ud_free != NULL)
 		r->ud_free(r->ud);
 	buf_free(&r->body);
+	if (r->state != ST_UPGRADED)
+		atomic_fetch_sub_explicit(&inflight, 1,
+		    memory_order_relaxed);
 	free(r);
-	atomic_fetch_sub_explicit(&inflight, 1, memory_order_relaxed);
 }
 
 static void
@@ -663,7 +742,8 @@ http_start(const struct http_config *hc, http_dispatch_fn fn)
 
 	memset(&ss, 0, sizeof(ss));
 	flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
-	    MHD_USE_ITC | MHD_USE_TURBO | MHD_USE_ERROR_LOG;
+	    MHD_USE_ITC | MHD_USE_TURBO | MHD_USE_ERROR_LOG |
+	    MHD_ALLOW_UPGRADE;
 	if (inet_pton(AF_INET, hc->bind_address, &sin->sin_addr) == 1) {
 		sin->sin_family = AF_INET;
 		sin->sin_port = htons(hc->port);
@@ -684,7 +764,6 @@ http_start(const struct http_config *hc, http_dispatch_fn fn)
 	    MHD_OPTION_CONNECTION_LIMIT, (unsigned int)hc->max_connections,
 	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)hc->timeout_s,
 	    MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned int)1024,
-	    MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned int)1,
 	    MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
 	    MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
 	    MHD_OPTION_END);
@@ -723,6 +802,8 @@ http_stop(unsigned timeout_ms)
 	if (daemon_h == NULL)
 		return;
 	http_quiesce();
+	if (stop_hook != NULL)
+		stop_hook();	/* upgraded connections end here */
 	while (atomic_load(&inflight) > 0 && waited < timeout_ms) {
 		nanosleep(&ts, NULL);
 		waited += 10;
