@@ -519,12 +519,13 @@ account_create(const struct account_new *in, struct account_created *out,
 		    "Handle or email already taken");
 		goto rollback;
 	}
+	/* The reference's order: #identity, #account, then the repo. */
 	if (rc != PDS_OK ||
-	    (rc = repo_init_store(&ri, did, now)) != PDS_OK ||
 	    (events_identity != NULL &&
 	    (rc = events_identity(did, handle)) != PDS_OK) ||
 	    (events_account != NULL &&
-	    (rc = events_account(did, true, NULL)) != PDS_OK))
+	    (rc = events_account(did, true, NULL)) != PDS_OK) ||
+	    (rc = repo_init_store(&ri, did, key, now)) != PDS_OK)
 		goto rollback;
 	if ((rc = store_commit()) != PDS_OK)
 		goto out;

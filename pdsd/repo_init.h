@@ -2,10 +2,11 @@
  * repo_init: the empty, signed repository every new account starts with
  * (an empty MST node and a version 3 commit over it, prev null).
  *
- * Minimal on purpose: the repository module takes this over (it owns
- * commits, the record index and the firehose slice).  Until then it
- * writes the two blocks and the repo_root row in the caller's
- * transaction.
+ * Minimal on purpose: the repository module owns commits, the record
+ * index and the firehose slice.  When repo_writer.c is linked in,
+ * repo_init_store() hands the job to repo_writer_create_repo() (which
+ * also sequences the genesis #commit and #sync); otherwise it writes the
+ * two blocks built here and the repo_root row itself.
  */
 #ifndef PDSD_REPO_INIT_H
 #define PDSD_REPO_INIT_H
@@ -30,9 +31,12 @@ struct repo_init {
 /* Build (no I/O) the empty repo of did, signed with key. */
 int	repo_init_build(struct repo_init *, const char *did,
 	    const struct pds_key *key);
-/* Store its blocks and the repo_root row; call inside store_begin(). */
-int	repo_init_store(const struct repo_init *, const char *did,
-	    const char *now);
+/*
+ * Store the repo (its blocks and the repo_root row); call inside
+ * store_begin().  ri's commit and rev are updated to what was stored.
+ */
+int	repo_init_store(struct repo_init *, const char *did,
+	    const struct pds_key *key, const char *now);
 void	repo_init_clear(struct repo_init *);
 
 #endif
