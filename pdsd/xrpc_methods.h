@@ -154,6 +154,8 @@ X("com.atproto.admin.disableAccountInvites",
     P, MOD, 0, JSON, JSONB, DEFAULT)
 X("com.atproto.admin.disableInviteCodes", api_admin_disable_invite_codes,
     P, MOD, 0, JSON, JSONB, DEFAULT)
+X("com.atproto.admin.searchAccounts", api_admin_search_accounts,
+    G, MOD, 0, NONE, 0, DEFAULT)
 X("com.atproto.admin.getInviteCodes", api_admin_get_invite_codes,
     G, MOD, 0, NONE, 0, DEFAULT)
 X("com.atproto.admin.updateAccountHandle", api_admin_update_account_handle,

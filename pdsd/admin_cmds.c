@@ -1,0 +1,666 @@
+/*
+ * admin_cmds: the admin socket's command table.  One row per command:
+ * its name, whether it changes things (then the socket loop has already
+ * checked the admin group and audits refusals) or streams, and a handler
+ * that reads its arguments and calls admin_service (or backup.c).  No
+ * handler implements an operation itself.
+ *
+ * Arguments are the request's "args" object; every handler names the
+ * keys it reads in the table's summary, which pdsctl's grammar mirrors.
+ */
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "admin_service.h"
+#include "admin_socket.h"
+#include "adminproto.h"
+#include "config.h"
+#include "err.h"
+#include "stats.h"
+#include "store.h"
+
+#define STATS_WATCH_MIN_MS	200
+#define STATS_WATCH_MAX_MS	3600000
+
+static int
+bad_arg(struct admin_call *call, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static int
+bad_arg(struct admin_call *call, const char *fmt, ...)
+{
+	va_list	 ap;
+
+	call->err.name = AP_E_INVALID_ARGUMENT;
+	va_start(ap, fmt);
+	vsnprintf(call->err.msg, sizeof(call->err.msg), fmt, ap);
+	va_end(ap);
+	return PDS_EINVAL;
+}
+
+/* A string argument: *out NULL when absent and not required. */
+static int
+arg_str(struct admin_call *call, const char *key, bool required,
+    const char **out)
+{
+	const json_t	*v = json_object_get(call->args, key);
+
+	*out = NULL;
+	if (v == NULL || json_is_null(v)) {
+		if (required)
+			return bad_arg(call, "argument %s is required", key);
+		return PDS_OK;
+	}
+	if (!json_is_string(v) ||
+	    strlen(json_string_value(v)) != json_string_length(v))
+		return bad_arg(call, "argument %s must be a string", key);
+	*out = json_string_value(v);
+	if (required && **out == '\0')
+		return bad_arg(call, "argument %s must not be empty", key);
+	return PDS_OK;
+}
+
+static int
+arg_int(struct admin_call *call, const char *key, int64_t def, int64_t min,
+    int64_t max, int64_t *out)
+{
+	const json_t	*v = json_object_get(call->args, key);
+	char		 what[96];
+
+	*out = def;
+	if (v == NULL || json_is_null(v))
+		return PDS_OK;
+	if (!json_is_integer(v) || json_integer_value(v) < min ||
+	    json_integer_value(v) > max) {
+		snprintf(what, sizeof(what), "%s (%lld to %lld)", key,
+		    (long long)min, (long long)max);
+		return bad_arg(call, "argument %s must be an integer", what);
+	}
+	*out = json_integer_value(v);
+	return PDS_OK;
+}
+
+static int
+arg_bool(struct admin_call *call, const char *key, bool *out)
+{
+	const json_t	*v = json_object_get(call->args, key);
+
+	*out = false;
+	if (v == NULL || json_is_null(v))
+		return PDS_OK;
+	if (!json_is_boolean(v))
+		return bad_arg(call, "argument %s must be true or false", key);
+	*out = json_is_true(v);
+	return PDS_OK;
+}
+
+static json_t *
+ok_obj(void)
+{
+	return json_object();
+}
+
+/* ---- server ---- */
+
+static int
+cmd_server_info(struct admin_call *call)
+{
+	const struct admin_cmd	*t;
+	json_t			*cmds, *e;
+	size_t			 i, n;
+
+	t = admin_cmd_table(&n);
+	if ((cmds = json_array()) == NULL)
+		return PDS_ENOMEM;
+	for (i = 0; i < n; i++) {
+		e = json_pack("{s:s,s:b,s:b,s:s}", "name", t[i].name,
+		    "mutating", (t[i].flags & ACMD_MUTATE) != 0, "stream",
+		    (t[i].flags & ACMD_STREAM) != 0, "summary", t[i].summary);
+		json_array_append_new(cmds, e);
+	}
+	call->result = json_pack("{s:s,s:i,s:s,s:s,s:b,s:o}", "version",
+	    PDSD_VERSION, "protocol", ADMINPROTO_VERSION, "socket",
+	    admin_socket_path() ? admin_socket_path() : "", "actor",
+	    call->actor->name, "canMutate", call->can_mutate, "commands",
+	    cmds);
+	return call->result != NULL ? PDS_OK : PDS_ENOMEM;
+}
+
+static int
+cmd_stats(struct admin_call *call)
+{
+	return admin_stats(&call->result, &call->err);
+}
+
+struct watch {
+	int64_t	 interval;
+	int64_t	 left;		/* events still to send; -1: unlimited */
+};
+
+static enum admin_stream_rc
+watch_tick(struct admin_call *call, void *state, int *next_ms)
+{
+	struct watch	*w = state;
+	json_t		*s;
+
+	if (admin_stats(&s, &call->err) != PDS_OK)
+		return ADMIN_STREAM_ERROR;
+	admin_stream_event(call, s);
+	json_decref(s);
+	if (w->left > 0 && --w->left == 0)
+		return ADMIN_STREAM_END;
+	*next_ms = (int)w->interval;
+	return ADMIN_STREAM_MORE;
+}
+
+static void
+watch_free(void *state)
+{
+	free(state);
+}
+
+static const struct admin_stream_ops watch_ops = { watch_tick, watch_free };
+
+static int
+cmd_stats_watch(struct admin_call *call)
+{
+	struct watch	*w;
+	int64_t		 iv, count;
+	int		 rc;
+
+	if ((rc = arg_int(call, "interval_ms", 1000, STATS_WATCH_MIN_MS,
+	    STATS_WATCH_MAX_MS, &iv)) != PDS_OK ||
+	    (rc = arg_int(call, "count", 0, 0, INT32_MAX, &count)) != PDS_OK)
+		return rc;
+	if ((w = calloc(1, sizeof(*w))) == NULL)
+		return PDS_ENOMEM;
+	w->interval = iv;
+	w->left = count > 0 ? count : -1;
+	call->stream = &watch_ops;
+	call->stream_state = w;
+	call->first_ms = 0;
+	return PDS_OK;
+}
+
+static int
+cmd_stream_cancel(struct admin_call *call)
+{
+	int64_t	 id;
+	int	 rc;
+
+	if ((rc = arg_int(call, "id", -1, 0, ADMINPROTO_ID_MAX - 1, &id)) !=
+	    PDS_OK)
+		return rc;
+	if (id < 0)
+		return bad_arg(call, "argument %s is required", "id");
+	call->cancel_id = id;
+	call->result = json_pack("{s:I,s:b}", "id", (json_int_t)id,
+	    "cancelled", 0);
+	return call->result != NULL ? PDS_OK : PDS_ENOMEM;
+}
+
+static int
+cmd_firehose_subscribers(struct admin_call *call)
+{
+	json_t	*subs = stats_subs_json();
+
+	if (subs == NULL)
+		return PDS_ENOMEM;
+	call->result = json_pack("{s:o}", "subscribers", subs);
+	return call->result != NULL ? PDS_OK : PDS_ENOMEM;
+}
+
+static int
+cmd_request_crawl(struct admin_call *call)
+{
+	const json_t	*relays = json_object_get(call->args, "relays");
+
+	if (relays != NULL && !json_is_array(relays))
+		return bad_arg(call, "argument %s must be an array", "relays");
+	return admin_request_crawl(call->actor, relays, &call->result,
+	    &call->err);
+}
+
+static int
+cmd_audit(struct admin_call *call)
+{
+	const char	*since;
+	int64_t		 after, limit;
+	int		 rc;
+
+	if ((rc = arg_str(call, "since", false, &since)) != PDS_OK ||
+	    (rc = arg_int(call, "after", 0, 0, INT64_MAX, &after)) != PDS_OK ||
+	    (rc = arg_int(call, "limit", 100, 1, ADMIN_LIST_MAX, &limit)) !=
+	    PDS_OK)
+		return rc;
+	return admin_audit_list(since, after, (size_t)limit, &call->result,
+	    &call->err);
+}
+
+static int
+cmd_migration_list(struct admin_call *call)
+{
+	return admin_migration_list(&call->result, &call->err);
+}
+
+/* ---- accounts ---- */
+
+static int
+cmd_account_list(struct admin_call *call)
+{
+	const char	*status, *cursor, *search;
+	int64_t		 limit;
+	int		 rc;
+
+	if ((rc = arg_str(call, "status", false, &status)) != PDS_OK ||
+	    (rc = arg_str(call, "cursor", false, &cursor)) != PDS_OK ||
+	    (rc = arg_str(call, "search", false, &search)) != PDS_OK ||
+	    (rc = arg_int(call, "limit", 100, 1, ADMIN_LIST_MAX, &limit)) !=
+	    PDS_OK)
+		return rc;
+	if (search != NULL)
+		return admin_account_search(search, cursor, (size_t)limit,
+		    &call->result, &call->err);
+	return admin_account_list(status, cursor, (size_t)limit,
+	    &call->result, &call->err);
+}
+
+static int
+cmd_account_show(struct admin_call *call)
+{
+	struct store_account	 a;
+	const char		*who;
+	int			 rc;
+
+	if ((rc = arg_str(call, "account", true, &who)) != PDS_OK ||
+	    (rc = admin_account_resolve(who, &a, &call->err)) != PDS_OK)
+		return rc;
+	if ((rc = admin_account_view(&a, true, &call->result)) != PDS_OK)
+		call->err.name = AP_E_INTERNAL;
+	return rc;
+}
+
+static int
+cmd_account_create(struct admin_call *call)
+{
+	const char	*handle, *email, *password, *reason;
+	int		 rc;
+
+	if ((rc = arg_str(call, "handle", true, &handle)) != PDS_OK ||
+	    (rc = arg_str(call, "email", false, &email)) != PDS_OK ||
+	    (rc = arg_str(call, "password", false, &password)) != PDS_OK ||
+	    (rc = arg_str(call, "reason", false, &reason)) != PDS_OK)
+		return rc;
+	return admin_account_create(call->actor, email, handle, password,
+	    reason, &call->result, &call->err);
+}
+
+/* account + reason, the shape of most account commands */
+static int
+account_reason(struct admin_call *call, bool need_reason, const char **who,
+    const char **reason)
+{
+	int	 rc;
+
+	if ((rc = arg_str(call, "account", true, who)) != PDS_OK ||
+	    (rc = arg_str(call, "reason", need_reason, reason)) != PDS_OK)
+		return rc;
+	return PDS_OK;
+}
+
+static int
+done(struct admin_call *call, int rc)
+{
+	if (rc == PDS_OK && call->result == NULL &&
+	    (call->result = ok_obj()) == NULL)
+		return PDS_ENOMEM;
+	return rc;
+}
+
+static int
+cmd_account_delete(struct admin_call *call)
+{
+	const char	*who, *reason;
+	int		 rc;
+
+	if ((rc = account_reason(call, true, &who, &reason)) != PDS_OK)
+		return rc;
+	return done(call, admin_account_delete(call->actor, who, reason,
+	    &call->err));
+}
+
+static int
+takedown_common(struct admin_call *call, bool applied)
+{
+	const char	*who, *reason, *ref;
+	int		 rc;
+
+	if ((rc = account_reason(call, applied, &who, &reason)) != PDS_OK ||
+	    (rc = arg_str(call, "ref", false, &ref)) != PDS_OK)
+		return rc;
+	if ((rc = admin_account_takedown(call->actor, who, applied, ref,
+	    reason, &call->err)) != PDS_OK)
+		return rc;
+	return admin_subject_status(who, NULL, NULL, &call->result,
+	    &call->err);
+}
+
+static int
+cmd_account_takedown(struct admin_call *call)
+{
+	return takedown_common(call, true);
+}
+
+static int
+cmd_account_untakedown(struct admin_call *call)
+{
+	return takedown_common(call, false);
+}
+
+static int
+deactivate_common(struct admin_call *call, bool deactivate)
+{
+	const char	*who, *reason;
+	int		 rc;
+
+	if ((rc = account_reason(call, false, &who, &reason)) != PDS_OK)
+		return rc;
+	return done(call, admin_account_deactivate(call->actor, who,
+	    deactivate, reason, &call->err));
+}
+
+static int
+cmd_account_deactivate(struct admin_call *call)
+{
+	return deactivate_common(call, true);
+}
+
+static int
+cmd_account_activate(struct admin_call *call)
+{
+	return deactivate_common(call, false);
+}
+
+static int
+cmd_account_reset_password(struct admin_call *call)
+{
+	const char	*who, *reason, *pw;
+	int		 rc;
+
+	if ((rc = account_reason(call, false, &who, &reason)) != PDS_OK ||
+	    (rc = arg_str(call, "password", false, &pw)) != PDS_OK)
+		return rc;
+	return admin_account_set_password(call->actor, who, pw, reason,
+	    &call->result, &call->err);
+}
+
+static int
+cmd_account_set_handle(struct admin_call *call)
+{
+	const char	*who, *reason, *handle;
+	int		 rc;
+
+	if ((rc = account_reason(call, false, &who, &reason)) != PDS_OK ||
+	    (rc = arg_str(call, "handle", true, &handle)) != PDS_OK)
+		return rc;
+	return done(call, admin_account_set_handle(call->actor, who, handle,
+	    reason, &call->err));
+}
+
+static int
+cmd_account_set_email(struct admin_call *call)
+{
+	const char	*who, *reason, *email;
+	int		 rc;
+
+	if ((rc = account_reason(call, false, &who, &reason)) != PDS_OK ||
+	    (rc = arg_str(call, "email", true, &email)) != PDS_OK)
+		return rc;
+	return done(call, admin_account_set_email(call->actor, who, email,
+	    reason, &call->err));
+}
+
+static int
+invites_common(struct admin_call *call, bool enabled)
+{
+	const char	*who, *reason;
+	int		 rc;
+
+	if ((rc = account_reason(call, false, &who, &reason)) != PDS_OK)
+		return rc;
+	return done(call, admin_account_invites_enable(call->actor, who,
+	    enabled, reason, &call->err));
+}
+
+static int
+cmd_account_enable_invites(struct admin_call *call)
+{
+	return invites_common(call, true);
+}
+
+static int
+cmd_account_disable_invites(struct admin_call *call)
+{
+	return invites_common(call, false);
+}
+
+/* ---- invites ---- */
+
+static int
+cmd_invite_create(struct admin_call *call)
+{
+	const char	*forwho, *reason;
+	int64_t		 uses, count;
+	int		 rc;
+
+	if ((rc = arg_int(call, "uses", 1, 1, 100000, &uses)) != PDS_OK ||
+	    (rc = arg_int(call, "count", 1, 1, ADMIN_INVITE_COUNT_MAX,
+	    &count)) != PDS_OK ||
+	    (rc = arg_str(call, "for", false, &forwho)) != PDS_OK ||
+	    (rc = arg_str(call, "reason", false, &reason)) != PDS_OK)
+		return rc;
+	return admin_invite_create(call->actor, uses, forwho, count, reason,
+	    &call->result, &call->err);
+}
+
+static int
+cmd_invite_list(struct admin_call *call)
+{
+	const char	*forwho, *sort, *cursor;
+	int64_t		 limit;
+	bool		 all;
+	int		 rc;
+
+	if ((rc = arg_str(call, "account", false, &forwho)) != PDS_OK ||
+	    (rc = arg_str(call, "sort", false, &sort)) != PDS_OK ||
+	    (rc = arg_str(call, "cursor", false, &cursor)) != PDS_OK ||
+	    (rc = arg_bool(call, "all", &all)) != PDS_OK ||
+	    (rc = arg_int(call, "limit", 100, 1, ADMIN_LIST_MAX, &limit)) !=
+	    PDS_OK)
+		return rc;
+	return admin_invite_list(sort, forwho, all, cursor, (size_t)limit,
+	    &call->result, &call->err);
+}
+
+static int
+cmd_invite_disable(struct admin_call *call)
+{
+	const json_t	*codes = json_object_get(call->args, "codes");
+	const json_t	*accounts = json_object_get(call->args, "accounts");
+	const char	*reason;
+	int		 rc;
+
+	if ((rc = arg_str(call, "reason", false, &reason)) != PDS_OK)
+		return rc;
+	return done(call, admin_invite_disable(call->actor, codes, accounts,
+	    reason, &call->err));
+}
+
+/* ---- records, blobs, subjects ---- */
+
+static int
+record_common(struct admin_call *call, bool applied)
+{
+	const char	*uri, *reason, *ref;
+	int		 rc;
+
+	if ((rc = arg_str(call, "uri", true, &uri)) != PDS_OK ||
+	    (rc = arg_str(call, "reason", applied, &reason)) != PDS_OK ||
+	    (rc = arg_str(call, "ref", false, &ref)) != PDS_OK)
+		return rc;
+	if ((rc = admin_record_takedown(call->actor, uri, applied, ref,
+	    reason, &call->err)) != PDS_OK)
+		return rc;
+	return admin_subject_status(NULL, uri, NULL, &call->result,
+	    &call->err);
+}
+
+static int
+cmd_record_takedown(struct admin_call *call)
+{
+	return record_common(call, true);
+}
+
+static int
+cmd_record_untakedown(struct admin_call *call)
+{
+	return record_common(call, false);
+}
+
+static int
+blob_common(struct admin_call *call, bool applied)
+{
+	const char	*did, *cid, *reason, *ref;
+	int		 rc;
+
+	if ((rc = arg_str(call, "did", true, &did)) != PDS_OK ||
+	    (rc = arg_str(call, "cid", true, &cid)) != PDS_OK ||
+	    (rc = arg_str(call, "reason", applied, &reason)) != PDS_OK ||
+	    (rc = arg_str(call, "ref", false, &ref)) != PDS_OK)
+		return rc;
+	if ((rc = admin_blob_takedown(call->actor, did, cid, applied, ref,
+	    reason, &call->err)) != PDS_OK)
+		return rc;
+	return admin_subject_status(did, NULL, cid, &call->result,
+	    &call->err);
+}
+
+static int
+cmd_blob_takedown(struct admin_call *call)
+{
+	return blob_common(call, true);
+}
+
+static int
+cmd_blob_untakedown(struct admin_call *call)
+{
+	return blob_common(call, false);
+}
+
+static int
+cmd_subject_status(struct admin_call *call)
+{
+	const char	*did, *uri, *cid;
+	int		 rc;
+
+	if ((rc = arg_str(call, "did", false, &did)) != PDS_OK ||
+	    (rc = arg_str(call, "uri", false, &uri)) != PDS_OK ||
+	    (rc = arg_str(call, "cid", false, &cid)) != PDS_OK)
+		return rc;
+	return admin_subject_status(did, uri, cid, &call->result, &call->err);
+}
+
+/* ---- the table ---- */
+
+#define M	ACMD_MUTATE
+#define S	ACMD_STREAM
+
+static const struct admin_cmd cmds[] = {
+	{ "server.info", 0, cmd_server_info,
+	    "version, protocol, your permissions and the command table" },
+	{ "stats", 0, cmd_stats,
+	    "counts and rates" },
+	{ "stats.watch", S, cmd_stats_watch,
+	    "stats every interval_ms (default 1000), count times or forever" },
+	{ "stream.cancel", 0, cmd_stream_cancel,
+	    "end this connection's stream: {id}" },
+	{ "firehose.subscribers", 0, cmd_firehose_subscribers,
+	    "the live firehose subscribers" },
+	{ "request-crawl", M, cmd_request_crawl,
+	    "ask relays to crawl this PDS: {relays?} (default PDS_CRAWLERS)" },
+	{ "audit", 0, cmd_audit,
+	    "audit log entries: {since?, after?, limit?}" },
+	{ "backup", M | S, admin_backup_start,
+	    "consistent copy of the database: {dest} (absolute path)" },
+	{ "migration.list", 0, cmd_migration_list,
+	    "deactivated accounts and their import progress" },
+	{ "account.list", 0, cmd_account_list,
+	    "accounts: {status?, search?, cursor?, limit?}" },
+	{ "account.show", 0, cmd_account_show,
+	    "one account: {account} (DID, handle or email)" },
+	{ "account.create", M, cmd_account_create,
+	    "{handle, email?, password?} (no password: one is generated)" },
+	{ "account.delete", M, cmd_account_delete,
+	    "delete for good: {account, reason}" },
+	{ "account.takedown", M, cmd_account_takedown,
+	    "{account, reason, ref?}" },
+	{ "account.untakedown", M, cmd_account_untakedown,
+	    "{account, reason?}" },
+	{ "account.deactivate", M, cmd_account_deactivate,
+	    "{account, reason?}" },
+	{ "account.activate", M, cmd_account_activate,
+	    "{account, reason?}" },
+	{ "account.reset-password", M, cmd_account_reset_password,
+	    "{account, password?} (no password: one is generated)" },
+	{ "account.set-handle", M, cmd_account_set_handle,
+	    "{account, handle}" },
+	{ "account.set-email", M, cmd_account_set_email,
+	    "{account, email}" },
+	{ "account.enable-invites", M, cmd_account_enable_invites,
+	    "{account}" },
+	{ "account.disable-invites", M, cmd_account_disable_invites,
+	    "{account}" },
+	{ "invite.create", M, cmd_invite_create,
+	    "{uses?, count?, for?}" },
+	{ "invite.list", 0, cmd_invite_list,
+	    "{account?, all?, sort?, cursor?, limit?}" },
+	{ "invite.disable", M, cmd_invite_disable,
+	    "{codes?, accounts?}" },
+	{ "record.takedown", M, cmd_record_takedown,
+	    "{uri, reason, ref?}" },
+	{ "record.untakedown", M, cmd_record_untakedown,
+	    "{uri, reason?}" },
+	{ "blob.takedown", M, cmd_blob_takedown,
+	    "{did, cid, reason, ref?}" },
+	{ "blob.untakedown", M, cmd_blob_untakedown,
+	    "{did, cid, reason?}" },
+	{ "subject.status", 0, cmd_subject_status,
+	    "takedown state: {did} | {uri} | {did, cid}" },
+};
+
+#undef M
+#undef S
+
+const struct admin_cmd *
+admin_cmd_table(size_t *n)
+{
+	*n = sizeof(cmds) / sizeof(cmds[0]);
+	return cmds;
+}
+
+const struct admin_cmd *
+admin_cmd_find(const char *name)
+{
+	size_t	 i;
+
+	for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
+		if (strcmp(cmds[i].name, name) == 0)
+			return &cmds[i];
+	return NULL;
+}

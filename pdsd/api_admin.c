@@ -1,0 +1,446 @@
+/*
+ * api_admin: the com.atproto.admin XRPC methods.  The router has checked
+ * the admin credentials (XRPC_AUTH_ADMIN / XRPC_AUTH_MOD routes); each
+ * handler parses its input, calls admin_service (the same functions the
+ * admin socket's commands call) as actor "xrpc-admin", and formats the
+ * lexicon's output.
+ */
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "admin_service.h"
+#include "adminproto.h"
+#include "api.h"
+#include "err.h"
+#include "xrpc.h"
+
+#define INFOS_MAX	100
+
+/* A service failure as an XRPC error. */
+static int
+svc_fail(struct xrpc_ctx *ctx, int rc, const struct admin_err *err)
+{
+	int	 code;
+
+	switch (rc) {
+	case PDS_EINVAL:
+	case PDS_ETOOBIG:
+	case PDS_EEXIST:
+	case PDS_ENOTFOUND:
+		code = XRPC_E_INVALID_REQUEST;
+		break;
+	case PDS_EIO:
+		code = err->name != NULL &&
+		    strcmp(err->name, AP_E_UPSTREAM_FAILURE) == 0 ?
+		    XRPC_E_UPSTREAM_FAILURE : XRPC_E_INTERNAL;
+		break;
+	default:
+		code = XRPC_E_INTERNAL;
+		break;
+	}
+	if (code == XRPC_E_INTERNAL)
+		return xrpc_fail(ctx, code, NULL, "Internal Server Error");
+	return xrpc_fail(ctx, code, err->xname, "%s", err->msg);
+}
+
+static const char *
+in_str(struct xrpc_ctx *ctx, const char *key)
+{
+	json_t	*v = json_object_get(ctx->input, key);
+
+	return json_is_string(v) ? json_string_value(v) : NULL;
+}
+
+static int
+need(struct xrpc_ctx *ctx, const char *v, const char *key)
+{
+	if (v == NULL || *v == '\0')
+		return xrpc_fail(ctx, XRPC_E_INVALID_REQUEST, NULL,
+		    "Input must have the property \"%s\"", key);
+	return 0;
+}
+
+static void
+reply_empty(struct xrpc_ctx *ctx)
+{
+	xrpc_reply_json(ctx, json_object());
+}
+
+/* ---- subject status ---- */
+
+int
+api_admin_update_subject_status(struct xrpc_ctx *ctx)
+{
+	struct admin_actor	 actor;
+	struct admin_err	 err;
+	json_t			*subj, *td, *de, *out;
+	const char		*type, *did, *uri, *cid, *ref = NULL;
+	bool			 applied, deactivate;
+	int			 rc = PDS_OK;
+
+	memset(&err, 0, sizeof(err));
+	admin_actor_xrpc(&actor);
+	subj = json_object_get(ctx->input, "subject");
+	td = json_object_get(ctx->input, "takedown");
+	de = json_object_get(ctx->input, "deactivated");
+	if (!json_is_object(subj))
+		return need(ctx, NULL, "subject");
+	type = json_string_value(json_object_get(subj, "$type"));
+	did = json_string_value(json_object_get(subj, "did"));
+	uri = json_string_value(json_object_get(subj, "uri"));
+	cid = json_string_value(json_object_get(subj, "cid"));
+	if (td != NULL && (!json_is_object(td) ||
+	    !json_is_boolean(json_object_get(td, "applied"))))
+		return xrpc_fail(ctx, XRPC_E_INVALID_REQUEST, NULL,
+		    "takedown must be {applied: boolean, ref?: string}");
+	if (de != NULL && (!json_is_object(de) ||
+	    !json_is_boolean(json_object_get(de, "applied"))))
+		return xrpc_fail(ctx, XRPC_E_INVALID_REQUEST, NULL,
+		    "deactivated must be {applied: boolean}");
+	if (td != NULL)
+		ref = json_string_value(json_object_get(td, "ref"));
+	applied = json_is_true(json_object_get(td, "applied"));
+	deactivate = json_is_true(json_object_get(de, "applied"));
+	if (type == NULL)
+		return xrpc_fail(ctx, XRPC_E_INVALID_REQUEST, NULL,
+		    "subject must have a $type");
+	if (strcmp(type, "com.atproto.admin.defs#repoRef") == 0) {
+		if (need(ctx, did, "subject.did"))
+			return XRPC_E_INVALID_REQUEST;
+		if (td != NULL && applied && de != NULL && !deactivate)
+			return xrpc_fail(ctx, XRPC_E_INVALID_REQUEST, NULL,
+			    "Cannot both take down and activate an account");
+		if (td != NULL)
+			rc = admin_account_takedown(&actor, did, applied, ref,
+			    NULL, &err);
+		if (rc == PDS_OK && de != NULL)
+			rc = admin_account_deactivate(&actor, did, deactivate,
+			    NULL, &err);
+	} else if (strcmp(type, "com.atproto.repo.strongRef") == 0) {
+		if (need(ctx, uri, "subject.uri"))
+			return XRPC_E_INVALID_REQUEST;
+		if (td != NULL)
+			rc = admin_record_takedown(&actor, uri, applied, ref,
+			    NULL, &err);
+	} else if (strcmp(type, "com.atproto.admin.defs#repoBlobRef") == 0) {
+		if (need(ctx, did, "subject.did") ||
+		    need(ctx, cid, "subject.cid"))
+			return XRPC_E_INVALID_REQUEST;
+		if (td != NULL)
+			rc = admin_blob_takedown(&actor, did, cid, applied,
+			    ref, NULL, &err);
+	} else
+		return xrpc_fail(ctx, XRPC_E_INVALID_REQUEST, NULL,
+		    "Invalid subject type: %s", type);
+	if (rc != PDS_OK)
+		return svc_fail(ctx, rc, &err);
+	out = json_pack("{s:O}", "subject", subj);
+	if (out != NULL && td != NULL)
+		json_object_set(out, "takedown", td);
+	xrpc_reply_json(ctx, out);
+	return 0;
+}
+
+int
+api_admin_get_subject_status(struct xrpc_ctx *ctx)
+{
+	struct admin_err	 err;
+	const char		*did, *uri, *blob;
+	json_t			*out;
+	int			 rc;
+
+	memset(&err, 0, sizeof(err));
+	did = http_req_query(ctx->req, "did");
+	uri = http_req_query(ctx->req, "uri");
+	blob = http_req_query(ctx->req, "blob");
+	if (blob != NULL && did == NULL)
+		return xrpc_fail(ctx, XRPC_E_INVALID_REQUEST, NULL,
+		    "Must provide a did to request blob state");
+	if (did == NULL && uri == NULL)
+		return xrpc_fail(ctx, XRPC_E_INVALID_REQUEST, NULL,
+		    "No provided subject");
+	rc = admin_subject_status(uri != NULL ? NULL : did, uri, blob, &out,
+	    &err);
+	if (rc != PDS_OK) {
+		if (rc == PDS_ENOTFOUND)
+			return xrpc_fail(ctx, XRPC_E_NOT_FOUND, "NotFound",
+			    "Subject not found");
+		return svc_fail(ctx, rc, &err);
+	}
+	xrpc_reply_json(ctx, out);
+	return 0;
+}
+
+/* ---- accounts ---- */
+
+int
+api_admin_get_account_info(struct xrpc_ctx *ctx)
+{
+	struct store_account	 a;
+	struct admin_err	 err;
+	const char		*did = http_req_query(ctx->req, "did");
+	json_t			*out;
+	int			 rc;
+
+	memset(&err, 0, sizeof(err));
+	if (did == NULL || strncmp(did, "did:", 4) != 0)
+		return xrpc_fail(ctx, XRPC_E_INVALID_REQUEST, NULL,
+		    "did must be a DID");
+	if ((rc = admin_account_resolve(did, &a, &err)) != PDS_OK) {
+		if (rc == PDS_ENOTFOUND)
+			return xrpc_fail(ctx, XRPC_E_INVALID_REQUEST,
+			    "NotFound", "Account not found");
+		return svc_fail(ctx, rc, &err);
+	}
+	if (admin_account_view(&a, true, &out) != PDS_OK)
+		return XRPC_E_INTERNAL;
+	xrpc_reply_json(ctx, out);
+	return 0;
+}
+
+int
+api_admin_get_account_infos(struct xrpc_ctx *ctx)
+{
+	struct store_account	 a;
+	struct admin_err	 err;
+	const char		*dids[INFOS_MAX];
+	json_t			*infos, *v;
+	size_t			 i, n;
+
+	n = http_req_query_all(ctx->req, "dids", dids, INFOS_MAX);
+	if (n == 0)
+		return xrpc_fail(ctx, XRPC_E_INVALID_REQUEST, NULL,
+		    "dids is required");
+	if (n > INFOS_MAX)
+		return xrpc_fail(ctx, XRPC_E_INVALID_REQUEST, NULL,
+		    "at most %d dids", INFOS_MAX);
+	if ((infos = json_array()) == NULL)
+		return XRPC_E_INTERNAL;
+	for (i = 0; i < n; i++) {
+		memset(&err, 0, sizeof(err));
+		if (strncmp(dids[i], "did:", 4) != 0 ||
+		    admin_account_resolve(dids[i], &a, &err) != PDS_OK)
+			continue;	/* unknown DIDs are left out */
+		if (admin_account_view(&a, true, &v) != PDS_OK) {
+			json_decref(infos);
+			return XRPC_E_INTERNAL;
+		}
+		json_array_append_new(infos, v);
+	}
+	xrpc_reply_json(ctx, json_pack("{s:o}", "infos", infos));
+	return 0;
+}
+
+static size_t
+query_limit(struct xrpc_ctx *ctx, size_t def, size_t max, bool *bad)
+{
+	const char	*s = http_req_query(ctx->req, "limit");
+	char		*end;
+	unsigned long	 n;
+
+	*bad = false;
+	if (s == NULL)
+		return def;
+	n = strtoul(s, &end, 10);
+	if (*s == '\0' || *end != '\0' || n < 1 || n > max) {
+		*bad = true;
+		return def;
+	}
+	return (size_t)n;
+}
+
+int
+api_admin_search_accounts(struct xrpc_ctx *ctx)
+{
+	struct admin_err	 err;
+	const char		*q = http_req_query(ctx->req, "email");
+	json_t			*out;
+	size_t			 limit;
+	bool			 bad;
+	int			 rc;
+
+	memset(&err, 0, sizeof(err));
+	limit = query_limit(ctx, 50, 100, &bad);
+	if (bad)
+		return xrpc_fail(ctx, XRPC_E_INVALID_REQUEST, NULL,
+		    "limit must be 1 to 100");
+	if (q == NULL || *q == '\0')
+		rc = admin_account_list(NULL, http_req_query(ctx->req,
+		    "cursor"), limit, &out, &err);
+	else
+		rc = admin_account_search(q, http_req_query(ctx->req,
+		    "cursor"), limit, &out, &err);
+	if (rc != PDS_OK)
+		return svc_fail(ctx, rc, &err);
+	xrpc_reply_json(ctx, out);
+	return 0;
+}
+
+/* ---- invites ---- */
+
+int
+api_admin_get_invite_codes(struct xrpc_ctx *ctx)
+{
+	struct admin_err	 err;
+	json_t			*out;
+	size_t			 limit;
+	bool			 bad;
+	int			 rc;
+
+	memset(&err, 0, sizeof(err));
+	limit = query_limit(ctx, 100, 500, &bad);
+	if (bad)
+		return xrpc_fail(ctx, XRPC_E_INVALID_REQUEST, NULL,
+		    "limit must be 1 to 500");
+	rc = admin_invite_list(http_req_query(ctx->req, "sort"), NULL, true,
+	    http_req_query(ctx->req, "cursor"), limit, &out, &err);
+	if (rc != PDS_OK)
+		return svc_fail(ctx, rc, &err);
+	xrpc_reply_json(ctx, out);
+	return 0;
+}
+
+int
+api_admin_disable_invite_codes(struct xrpc_ctx *ctx)
+{
+	struct admin_actor	 actor;
+	struct admin_err	 err;
+	json_t			*codes, *accounts;
+	int			 rc;
+
+	memset(&err, 0, sizeof(err));
+	admin_actor_xrpc(&actor);
+	codes = json_object_get(ctx->input, "codes");
+	accounts = json_object_get(ctx->input, "accounts");
+	if ((codes != NULL && !json_is_array(codes)) ||
+	    (accounts != NULL && !json_is_array(accounts)))
+		return xrpc_fail(ctx, XRPC_E_INVALID_REQUEST, NULL,
+		    "codes and accounts must be arrays");
+	if (json_array_size(codes) + json_array_size(accounts) == 0) {
+		reply_empty(ctx);	/* nothing to do, as in the reference */
+		return 0;
+	}
+	if ((rc = admin_invite_disable(&actor, codes, accounts,
+	    in_str(ctx, "note"), &err)) != PDS_OK)
+		return svc_fail(ctx, rc, &err);
+	reply_empty(ctx);
+	return 0;
+}
+
+static int
+account_invites(struct xrpc_ctx *ctx, bool enabled)
+{
+	struct admin_actor	 actor;
+	struct admin_err	 err;
+	const char		*acct = in_str(ctx, "account");
+	int			 rc;
+
+	memset(&err, 0, sizeof(err));
+	admin_actor_xrpc(&actor);
+	if (need(ctx, acct, "account"))
+		return XRPC_E_INVALID_REQUEST;
+	if ((rc = admin_account_invites_enable(&actor, acct, enabled,
+	    in_str(ctx, "note"), &err)) != PDS_OK)
+		return svc_fail(ctx, rc, &err);
+	reply_empty(ctx);
+	return 0;
+}
+
+int
+api_admin_enable_account_invites(struct xrpc_ctx *ctx)
+{
+	return account_invites(ctx, true);
+}
+
+int
+api_admin_disable_account_invites(struct xrpc_ctx *ctx)
+{
+	return account_invites(ctx, false);
+}
+
+/* ---- account changes ---- */
+
+int
+api_admin_update_account_handle(struct xrpc_ctx *ctx)
+{
+	struct admin_actor	 actor;
+	struct admin_err	 err;
+	const char		*did = in_str(ctx, "did");
+	const char		*handle = in_str(ctx, "handle");
+	int			 rc;
+
+	memset(&err, 0, sizeof(err));
+	admin_actor_xrpc(&actor);
+	if (need(ctx, did, "did") || need(ctx, handle, "handle"))
+		return XRPC_E_INVALID_REQUEST;
+	if ((rc = admin_account_set_handle(&actor, did, handle, NULL,
+	    &err)) != PDS_OK)
+		return svc_fail(ctx, rc, &err);
+	reply_empty(ctx);
+	return 0;
+}
+
+int
+api_admin_update_account_email(struct xrpc_ctx *ctx)
+{
+	struct admin_actor	 actor;
+	struct admin_err	 err;
+	const char		*acct = in_str(ctx, "account");
+	const char		*email = in_str(ctx, "email");
+	int			 rc;
+
+	memset(&err, 0, sizeof(err));
+	admin_actor_xrpc(&actor);
+	if (need(ctx, acct, "account") || need(ctx, email, "email"))
+		return XRPC_E_INVALID_REQUEST;
+	if ((rc = admin_account_set_email(&actor, acct, email, NULL,
+	    &err)) != PDS_OK)
+		return svc_fail(ctx, rc, &err);
+	reply_empty(ctx);
+	return 0;
+}
+
+int
+api_admin_update_account_password(struct xrpc_ctx *ctx)
+{
+	struct admin_actor	 actor;
+	struct admin_err	 err;
+	const char		*did = in_str(ctx, "did");
+	const char		*pw = in_str(ctx, "password");
+	json_t			*out = NULL;
+	int			 rc;
+
+	memset(&err, 0, sizeof(err));
+	admin_actor_xrpc(&actor);
+	if (need(ctx, did, "did") || need(ctx, pw, "password"))
+		return XRPC_E_INVALID_REQUEST;
+	rc = admin_account_set_password(&actor, did, pw, NULL, &out, &err);
+	json_decref(out);
+	if (rc != PDS_OK)
+		return svc_fail(ctx, rc, &err);
+	reply_empty(ctx);
+	return 0;
+}
+
+int
+api_admin_delete_account(struct xrpc_ctx *ctx)
+{
+	struct admin_actor	 actor;
+	struct admin_err	 err;
+	const char		*did = in_str(ctx, "did");
+	int			 rc;
+
+	memset(&err, 0, sizeof(err));
+	admin_actor_xrpc(&actor);
+	if (need(ctx, did, "did"))
+		return XRPC_E_INVALID_REQUEST;
+	if ((rc = admin_account_delete(&actor, did, NULL, &err)) != PDS_OK)
+		return svc_fail(ctx, rc, &err);
+	reply_empty(ctx);
+	return 0;
+}
