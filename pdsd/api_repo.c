@@ -1,0 +1,659 @@
+/*
+ * api_repo: the com.atproto.repo.* handlers for records and blobs
+ * (reference-pds §1.2).  Thin: parse, call repo_writer / blobs /
+ * store_repo, format.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <jansson.h>
+
+#include "accounts.h"
+#include "api.h"
+#include "blobs.h"
+#include "cbor.h"
+#include "dmjson.h"
+#include "err.h"
+#include "repo_writer.h"
+#include "store_repo.h"
+#include "syntax.h"
+
+#define LIST_LIMIT_DEFAULT	50
+#define LIST_LIMIT_MAX		100
+
+/* ---- shared with api_sync.c ---- */
+
+int	api_repo_err(struct xrpc_ctx *, int rc, const struct repo_err *);
+int	api_query_limit(struct xrpc_ctx *, size_t def, size_t max,
+	    size_t *out);
+json_t	*api_record_json(const uint8_t *data, size_t len);
+
+/* Map a repo_writer refusal onto an XRPC error. */
+int
+api_repo_err(struct xrpc_ctx *ctx, int rc, const struct repo_err *err)
+{
+	const char	*msg = err->msg[0] != '\0' ? err->msg : NULL;
+
+	if (err->name != NULL && strcmp(err->name, "AccountTakedown") == 0)
+		return xrpc_fail(ctx, XRPC_E_ACCOUNT_TAKEDOWN, NULL, "%s",
+		    msg != NULL ? msg : "Account has been taken down");
+	if (err->name != NULL && strcmp(err->name, "AccountDeactivated") == 0)
+		return xrpc_fail(ctx, XRPC_E_ACCOUNT_DEACTIVATED, NULL, "%s",
+		    msg != NULL ? msg : "Account is deactivated");
+	switch (rc) {
+	case PDS_EINVAL:
+	case PDS_ENOTFOUND:
+	case PDS_EEXIST:
+	case PDS_EMISMATCH:
+	case PDS_ETOOBIG:
+	case PDS_EUNSUPP:
+		return xrpc_fail(ctx, XRPC_E_INVALID_REQUEST, err->name,
+		    "%s", msg != NULL ? msg : pds_strerror(rc));
+	default:
+		return xrpc_fail(ctx, XRPC_E_INTERNAL, NULL, "%s",
+		    msg != NULL ? msg : pds_strerror(rc));
+	}
+}
+
+int
+api_query_limit(struct xrpc_ctx *ctx, size_t def, size_t max, size_t *out)
+{
+	const char	*s = http_req_query(ctx->req, "limit");
+	char		*end;
+	long long	 v;
+
+	*out = def;
+	if (s == NULL || *s == '\0')
+		return 0;
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (errno != 0 || *end != '\0' || end == s)
+		return xrpc_fail(ctx, XRPC_E_INVALID_REQUEST, NULL,
+		    "limit must be an integer");
+	if (v < 1 || (unsigned long long)v > max)
+		return xrpc_fail(ctx, XRPC_E_INVALID_REQUEST, NULL,
+		    "limit must be between 1 and %zu", max);
+	*out = (size_t)v;
+	return 0;
+}
+
+/* The JSON form of a stored record, or NULL. */
+json_t *
+api_record_json(const uint8_t *data, size_t len)
+{
+	struct dm_arena	*a;
+	struct dm_value	*v;
+	json_t		*j = NULL;
+
+	if ((a = dm_arena_new()) == NULL)
+		return NULL;
+	if (dm_decode(a, data, len, &v, NULL) == PDS_OK)
+		j = dm_to_json(v);
+	dm_arena_free(a);
+	return j;
+}
+
+/* ---- helpers ---- */
+
+static const char *
+jstr(const json_t *o, const char *key)
+{
+	return json_string_value(json_object_get(o, key));
+}
+
+static json_t *
+cid_json(const struct cid *c)
+{
+	char	 s[CID_STR_MAX];
+
+	if (cid_format(c, s, sizeof(s)) < 0)
+		return json_null();
+	return json_string(s);
+}
+
+/*
+ * The repo a write names must be the caller's own (by DID or handle).
+ * The account's state is checked by repo_write().
+ */
+static int
+write_repo(struct xrpc_ctx *ctx, const char *repo)
+{
+	struct store_repo_acct a;
+	int		 rc;
+
+	if (repo == NULL)
+		return xrpc_fail(ctx, XRPC_E_INVALID_REQUEST, NULL,
+		    "Input must have the property \"repo\"");
+	if (strcmp(repo, ctx->auth.did) == 0)
+		return 0;
+	if (strncmp(repo, "did:", 4) == 0)
+		return xrpc_fail(ctx, XRPC_E_AUTH_REQUIRED, NULL,
+		    "Not authorized to write to this repo");
+	rc = store_repo_acct_find(repo, &a);
+	if (rc == PDS_ENOTFOUND)
+		return xrpc_fail(ctx, XRPC_E_INVALID_REQUEST, NULL,
+		    "Could not find repo: %.256s", repo);
+	if (rc != PDS_OK)
+		return xrpc_fail(ctx, XRPC_E_INTERNAL, NULL, "account lookup");
+	if (strcmp(a.did, ctx->auth.did) != 0)
+		return xrpc_fail(ctx, XRPC_E_AUTH_REQUIRED, NULL,
+		    "Not authorized to write to this repo");
+	return 0;
+}
+
+static int
+opt_validate(struct xrpc_ctx *ctx, const json_t *in, enum repo_validate *v)
+{
+	const json_t	*j = json_object_get(in, "validate");
+
+	*v = REPO_VALIDATE_AUTO;
+	if (j == NULL || json_is_null(j))
+		return 0;
+	if (!json_is_boolean(j))
+		return xrpc_fail(ctx, XRPC_E_INVALID_REQUEST, NULL,
+		    "validate must be a boolean");
+	*v = json_is_true(j) ? REPO_VALIDATE_YES : REPO_VALIDATE_NO;
+	return 0;
+}
+
+/* An optional CID field; *has says whether it is there (and non-null). */
+static int
+opt_cid(struct xrpc_ctx *ctx, const json_t *in, const char *key,
+    struct cid *out, bool *has, bool *is_null)
+{
+	const json_t	*j = json_object_get(in, key);
+	const char	*s;
+
+	*has = false;
+	if (is_null != NULL)
+		*is_null = false;
+	if (j == NULL)
+		return 0;
+	if (json_is_null(j)) {
+		if (is_null != NULL)
+			*is_null = true;
+		return 0;
+	}
+	if ((s = json_string_value(j)) == NULL ||
+	    cid_parse(out, s, strlen(s), NULL) != PDS_OK)
+		return xrpc_fail(ctx, XRPC_E_INVALID_REQUEST, NULL,
+		    "%s must be a CID", key);
+	*has = true;
+	return 0;
+}
+
+static int
+copy_field(struct xrpc_ctx *ctx, const json_t *in, const char *key,
+    char *out, size_t cap, bool required)
+{
+	const char	*s = jstr(in, key);
+
+	out[0] = '\0';
+	if (s == NULL) {
+		if (json_object_get(in, key) != NULL &&
+		    !json_is_null(json_object_get(in, key)))
+			return xrpc_fail(ctx, XRPC_E_INVALID_REQUEST, NULL,
+			    "%s must be a string", key);
+		if (required)
+			return xrpc_fail(ctx, XRPC_E_INVALID_REQUEST, NULL,
+			    "Input must have the property \"%s\"", key);
+		return 0;
+	}
+	if (strlen(s) >= cap)
+		return xrpc_fail(ctx, XRPC_E_INVALID_REQUEST, NULL,
+		    "%s is too long", key);
+	memcpy(out, s, strlen(s) + 1);
+	return 0;
+}
+
+static json_t *
+commit_json(const struct repo_write_result *res)
+{
+	return json_pack("{s:o,s:s}", "cid", cid_json(&res->commit), "rev",
+	    res->rev);
+}
+
+static json_t *
+uri_json(const char *did, const struct repo_write_op *op)
+{
+	char	 uri[8 + DID_MAX + NSID_MAX + RKEY_MAX];
+
+	snprintf(uri, sizeof(uri), "at://%s/%s/%s", did, op->collection,
+	    op->rkey);
+	return json_string(uri);
+}
+
+/* ---- createRecord, putRecord, deleteRecord ---- */
+
+static int
+single_write(struct xrpc_ctx *ctx, enum repo_action action)
+{
+	struct repo_write_op op;
+	struct repo_write_result res;
+	struct repo_err	 err;
+	struct cid	 swap_commit;
+	bool		 has_swap_commit, swap_null;
+	json_t		*out;
+	const char	*did = ctx->auth.did;
+	int		 rc;
+
+	memset(&op, 0, sizeof(op));
+	op.action = action;
+	if ((rc = write_repo(ctx, jstr(ctx->input, "repo"))) != 0 ||
+	    (rc = copy_field(ctx, ctx->input, "collection", op.collection,
+	    sizeof(op.collection), true)) != 0 ||
+	    (rc = copy_field(ctx, ctx->input, "rkey", op.rkey,
+	    sizeof(op.rkey), action != REPO_CREATE)) != 0 ||
+	    (rc = opt_validate(ctx, ctx->input, &op.validate)) != 0 ||
+	    (rc = opt_cid(ctx, ctx->input, "swapCommit", &swap_commit,
+	    &has_swap_commit, NULL)) != 0)
+		return rc;
+	if (action != REPO_DELETE) {
+		op.value = json_object_get(ctx->input, "record");
+		if (op.value == NULL)
+			return xrpc_fail(ctx, XRPC_E_INVALID_REQUEST, NULL,
+			    "Input must have the property \"record\"");
+	}
+	if (action != REPO_CREATE) {
+		if ((rc = opt_cid(ctx, ctx->input, "swapRecord", &op.swap,
+		    &op.has_swap, &swap_null)) != 0)
+			return rc;
+		/* putRecord: an explicit null means "must not exist" */
+		if (swap_null && action == REPO_PUT) {
+			op.has_swap = true;
+			op.swap_null = true;
+		}
+	}
+	rc = repo_write(did, &op, 1, has_swap_commit ? &swap_commit : NULL,
+	    action == REPO_DELETE && !op.has_swap ?
+	    REPO_F_DELETE_ABSENT_OK : 0, &res, &err);
+	if (rc != PDS_OK)
+		return api_repo_err(ctx, rc, &err);
+	if (action == REPO_DELETE) {
+		out = res.committed ? json_pack("{s:o}", "commit",
+		    commit_json(&res)) : json_object();
+	} else {
+		out = json_pack("{s:o,s:o,s:o}", "uri", uri_json(did, &op),
+		    "cid", cid_json(&op.cid), "commit", commit_json(&res));
+		if (out != NULL && op.validation != NULL)
+			json_object_set_new(out, "validationStatus",
+			    json_string(op.validation));
+	}
+	if (out == NULL)
+		return XRPC_E_INTERNAL;
+	xrpc_reply_json(ctx, out);
+	return 0;
+}
+
+int
+api_repo_create_record(struct xrpc_ctx *ctx)
+{
+	return single_write(ctx, REPO_CREATE);
+}
+
+int
+api_repo_put_record(struct xrpc_ctx *ctx)
+{
+	return single_write(ctx, REPO_PUT);
+}
+
+int
+api_repo_delete_record(struct xrpc_ctx *ctx)
+{
+	return single_write(ctx, REPO_DELETE);
+}
+
+/* ---- applyWrites ---- */
+
+int
+api_repo_apply_writes(struct xrpc_ctx *ctx)
+{
+	struct repo_write_op *ops = NULL;
+	struct repo_write_result res;
+	struct repo_err	 err;
+	struct cid	 swap_commit;
+	enum repo_validate validate;
+	const json_t	*writes, *w;
+	const char	*type, *rt;
+	json_t		*results = NULL, *r, *out;
+	bool		 has_swap_commit;
+	size_t		 i, n;
+	int		 rc;
+
+	if ((rc = write_repo(ctx, jstr(ctx->input, "repo"))) != 0 ||
+	    (rc = opt_validate(ctx, ctx->input, &validate)) != 0 ||
+	    (rc = opt_cid(ctx, ctx->input, "swapCommit", &swap_commit,
+	    &has_swap_commit, NULL)) != 0)
+		return rc;
+	writes = json_object_get(ctx->input, "writes");
+	if (!json_is_array(writes))
+		return xrpc_fail(ctx, XRPC_E_INVALID_REQUEST, NULL,
+		    "Input must have the property \"writes\"");
+	n = json_array_size(writes);
+	if (n > REPO_WRITES_MAX)
+		return xrpc_fail(ctx, XRPC_E_INVALID_REQUEST, NULL,
+		    "Too many writes. Max: %d", REPO_WRITES_MAX);
+	if ((ops = calloc(n ? n : 1, sizeof(*ops))) == NULL)
+		return XRPC_E_INTERNAL;
+	for (i = 0; i < n; i++) {
+		w = json_array_get(writes, i);
+		type = jstr(w, "$type");
+		if (type == NULL) {
+			rc = xrpc_fail(ctx, XRPC_E_INVALID_REQUEST, NULL,
+			    "writes/%zu must have a $type", i);
+			goto out;
+		}
+		if (strcmp(type, "com.atproto.repo.applyWrites#create") == 0)
+			ops[i].action = REPO_CREATE;
+		else if (strcmp(type,
+		    "com.atproto.repo.applyWrites#update") == 0)
+			ops[i].action = REPO_UPDATE;
+		else if (strcmp(type,
+		    "com.atproto.repo.applyWrites#delete") == 0)
+			ops[i].action = REPO_DELETE;
+		else {
+			rc = xrpc_fail(ctx, XRPC_E_INVALID_REQUEST, NULL,
+			    "writes/%zu has an unknown $type", i);
+			goto out;
+		}
+		ops[i].validate = validate;
+		if ((rc = copy_field(ctx, w, "collection", ops[i].collection,
+		    sizeof(ops[i].collection), true)) != 0 ||
+		    (rc = copy_field(ctx, w, "rkey", ops[i].rkey,
+		    sizeof(ops[i].rkey), ops[i].action != REPO_CREATE)) != 0)
+			goto out;
+		if (ops[i].action != REPO_DELETE &&
+		    (ops[i].value = json_object_get(w, "value")) == NULL) {
+			rc = xrpc_fail(ctx, XRPC_E_INVALID_REQUEST, NULL,
+			    "writes/%zu must have a value", i);
+			goto out;
+		}
+	}
+	rc = repo_write(ctx->auth.did, ops, n,
+	    has_swap_commit ? &swap_commit : NULL, 0, &res, &err);
+	if (rc != PDS_OK) {
+		rc = api_repo_err(ctx, rc, &err);
+		goto out;
+	}
+	if ((results = json_array()) == NULL) {
+		rc = XRPC_E_INTERNAL;
+		goto out;
+	}
+	for (i = 0; i < n; i++) {
+		if (ops[i].done == REPO_DELETE) {
+			r = json_pack("{s:s}", "$type",
+			    "com.atproto.repo.applyWrites#deleteResult");
+		} else {
+			rt = ops[i].done == REPO_CREATE ?
+			    "com.atproto.repo.applyWrites#createResult" :
+			    "com.atproto.repo.applyWrites#updateResult";
+			r = json_pack("{s:s,s:o,s:o}", "$type", rt, "uri",
+			    uri_json(ctx->auth.did, &ops[i]), "cid",
+			    cid_json(&ops[i].cid));
+			if (r != NULL && ops[i].validation != NULL)
+				json_object_set_new(r, "validationStatus",
+				    json_string(ops[i].validation));
+		}
+		if (r == NULL || json_array_append_new(results, r) != 0) {
+			rc = XRPC_E_INTERNAL;
+			goto out;
+		}
+	}
+	out = json_pack("{s:o,s:O}", "commit", commit_json(&res), "results",
+	    results);
+	if (out == NULL) {
+		rc = XRPC_E_INTERNAL;
+		goto out;
+	}
+	xrpc_reply_json(ctx, out);
+	rc = 0;
+out:
+	json_decref(results);
+	free(ops);
+	return rc;
+}
+
+/* ---- uploadBlob ---- */
+
+int
+api_repo_upload_blob(struct xrpc_ctx *ctx)
+{
+	struct blob_info b;
+	struct repo_err	 err;
+	struct store_repo_acct a;
+	int		 rc;
+
+	if ((rc = store_repo_acct_find(ctx->auth.did, &a)) != PDS_OK)
+		return xrpc_fail(ctx, rc == PDS_ENOTFOUND ?
+		    XRPC_E_INVALID_REQUEST : XRPC_E_INTERNAL, NULL,
+		    "Could not find account");
+	if (strcmp(a.status, "takendown") == 0) {
+		err.name = "AccountTakedown";
+		err.msg[0] = '\0';
+		return api_repo_err(ctx, PDS_EUNSUPP, &err);
+	}
+	rc = blobs_upload(ctx->auth.did, ctx->body, ctx->body_len,
+	    http_req_header(ctx->req, "Content-Type"), &b);
+	if (rc != PDS_OK)
+		return xrpc_fail(ctx, XRPC_E_INTERNAL, NULL, "blob upload");
+	xrpc_reply_json(ctx, json_pack("{s:{s:s,s:{s:o},s:s,s:I}}", "blob",
+	    "$type", "blob", "ref", "$link", cid_json(&b.cid), "mimeType",
+	    b.mime, "size", (json_int_t)b.size));
+	return 0;
+}
+
+/* ---- reads ---- */
+
+/*
+ * The repo a read names (DID or handle), which must be active: taken-down
+ * and deactivated repos answer RepoTakendown / RepoDeactivated.
+ */
+static int
+read_repo(struct xrpc_ctx *ctx, const char *repo, struct store_repo_acct *a)
+{
+	int	 rc;
+
+	if (repo == NULL || *repo == '\0')
+		return xrpc_fail(ctx, XRPC_E_INVALID_REQUEST, NULL,
+		    "Params must have the property \"repo\"");
+	if (!syntax_is_atidentifier(repo, strlen(repo)))
+		return xrpc_fail(ctx, XRPC_E_INVALID_REQUEST, NULL,
+		    "repo must be a valid did or a handle");
+	rc = store_repo_acct_find(repo, a);
+	if (rc == PDS_ENOTFOUND || (rc == PDS_OK &&
+	    strcmp(a->status, "deleted") == 0))
+		return xrpc_fail(ctx, XRPC_E_INVALID_REQUEST, "RepoNotFound",
+		    "Could not find repo: %.256s", repo);
+	if (rc != PDS_OK)
+		return xrpc_fail(ctx, XRPC_E_INTERNAL, NULL, "account lookup");
+	if (strcmp(a->status, "takendown") == 0)
+		return xrpc_fail(ctx, XRPC_E_INVALID_REQUEST, "RepoTakendown",
+		    "Repo has been takendown: %s", a->did);
+	if (strcmp(a->status, "active") != 0)
+		return xrpc_fail(ctx, XRPC_E_INVALID_REQUEST,
+		    "RepoDeactivated", "Repo has been deactivated: %s",
+		    a->did);
+	return 0;
+}
+
+int
+api_repo_get_record(struct xrpc_ctx *ctx)
+{
+	struct store_repo_acct a;
+	struct cid	 cid, want;
+	struct buf	 b;
+	const char	*coll = http_req_query(ctx->req, "collection");
+	const char	*rkey = http_req_query(ctx->req, "rkey");
+	const char	*wcid = http_req_query(ctx->req, "cid");
+	char		 uri[8 + DID_MAX + NSID_MAX + RKEY_MAX];
+	json_t		*value;
+	int		 rc;
+
+	if ((rc = read_repo(ctx, http_req_query(ctx->req, "repo"), &a)) != 0)
+		return rc;
+	if (coll == NULL || !syntax_is_nsid(coll, strlen(coll)))
+		return xrpc_fail(ctx, XRPC_E_INVALID_REQUEST, NULL,
+		    "collection must be a valid NSID");
+	if (rkey == NULL || !syntax_is_rkey(rkey, strlen(rkey)))
+		return xrpc_fail(ctx, XRPC_E_INVALID_REQUEST, NULL,
+		    "rkey must be a valid record key");
+	if (wcid != NULL && *wcid != '\0' &&
+	    cid_parse(&want, wcid, strlen(wcid), NULL) != PDS_OK)
+		return xrpc_fail(ctx, XRPC_E_INVALID_REQUEST, NULL,
+		    "cid must be a CID");
+	snprintf(uri, sizeof(uri), "at://%s/%s/%s", a.did, coll, rkey);
+	buf_init(&b, (size_t)4 << 20);
+	rc = store_record_get(a.did, coll, rkey, false, &cid, &b);
+	if (rc == PDS_OK && wcid != NULL && *wcid != '\0' &&
+	    !cid_equal(&cid, &want))
+		rc = PDS_ENOTFOUND;
+	if (rc != PDS_OK) {
+		buf_free(&b);
+		if (rc == PDS_ENOTFOUND)
+			return xrpc_fail(ctx, XRPC_E_INVALID_REQUEST,
+			    "RecordNotFound", "Could not locate record: %s",
+			    uri);
+		return XRPC_E_INTERNAL;
+	}
+	value = api_record_json(b.p, b.len);
+	buf_free(&b);
+	if (value == NULL)
+		return XRPC_E_INTERNAL;
+	xrpc_reply_json(ctx, json_pack("{s:s,s:o,s:o}", "uri", uri, "cid",
+	    cid_json(&cid), "value", value));
+	return 0;
+}
+
+struct list_ctx {
+	const char	*did;
+	const char	*coll;
+	json_t		*records;
+	char		 last[RKEY_MAX + 1];
+	size_t		 n;
+};
+
+static int
+list_cb(void *arg, const struct store_record_listed *l)
+{
+	struct list_ctx	*lc = arg;
+	char		 uri[8 + DID_MAX + NSID_MAX + RKEY_MAX];
+	json_t		*v, *r;
+
+	if ((v = api_record_json(l->data, l->len)) == NULL)
+		return PDS_EINTERNAL;
+	snprintf(uri, sizeof(uri), "at://%s/%s/%s", lc->did, lc->coll,
+	    l->rkey);
+	r = json_pack("{s:s,s:s,s:o}", "uri", uri, "cid", l->cid, "value", v);
+	if (r == NULL || json_array_append_new(lc->records, r) != 0)
+		return PDS_ENOMEM;
+	snprintf(lc->last, sizeof(lc->last), "%s", l->rkey);
+	lc->n++;
+	return 0;
+}
+
+int
+api_repo_list_records(struct xrpc_ctx *ctx)
+{
+	struct store_repo_acct a;
+	struct list_ctx	 lc;
+	const char	*coll = http_req_query(ctx->req, "collection");
+	const char	*cursor = http_req_query(ctx->req, "cursor");
+	const char	*rev = http_req_query(ctx->req, "reverse");
+	json_t		*out;
+	size_t		 limit;
+	bool		 reverse = rev != NULL && strcmp(rev, "true") == 0;
+	int		 rc;
+
+	if ((rc = read_repo(ctx, http_req_query(ctx->req, "repo"), &a)) != 0 ||
+	    (rc = api_query_limit(ctx, LIST_LIMIT_DEFAULT, LIST_LIMIT_MAX,
+	    &limit)) != 0)
+		return rc;
+	if (coll == NULL || !syntax_is_nsid(coll, strlen(coll)))
+		return xrpc_fail(ctx, XRPC_E_INVALID_REQUEST, NULL,
+		    "collection must be a valid NSID");
+	if (rev != NULL && strcmp(rev, "true") != 0 &&
+	    strcmp(rev, "false") != 0)
+		return xrpc_fail(ctx, XRPC_E_INVALID_REQUEST, NULL,
+		    "reverse must be a boolean");
+	if (cursor != NULL && *cursor == '\0')
+		cursor = NULL;
+	memset(&lc, 0, sizeof(lc));
+	lc.did = a.did;
+	lc.coll = coll;
+	if ((lc.records = json_array()) == NULL)
+		return XRPC_E_INTERNAL;
+	rc = store_record_list(a.did, coll, cursor, reverse, limit, list_cb,
+	    &lc);
+	if (rc != PDS_OK) {
+		json_decref(lc.records);
+		return XRPC_E_INTERNAL;
+	}
+	out = json_pack("{s:o}", "records", lc.records);
+	if (out != NULL && lc.n == limit)
+		json_object_set_new(out, "cursor", json_string(lc.last));
+	if (out == NULL)
+		return XRPC_E_INTERNAL;
+	xrpc_reply_json(ctx, out);
+	return 0;
+}
+
+struct coll_ctx {
+	json_t	*arr;
+};
+
+static int
+coll_cb(void *arg, const char *c)
+{
+	struct coll_ctx	*cc = arg;
+
+	return json_array_append_new(cc->arr, json_string(c)) == 0 ? 0 :
+	    PDS_ENOMEM;
+}
+
+/* Whether the DID document's alsoKnownAs names at://handle. */
+static bool
+handle_in_doc(const json_t *doc, const char *handle)
+{
+	const json_t	*aka = json_object_get(doc, "alsoKnownAs"), *v;
+	const char	*s;
+	size_t		 i;
+
+	json_array_foreach(aka, i, v) {
+		if ((s = json_string_value(v)) != NULL &&
+		    strncmp(s, "at://", 5) == 0 && strcasecmp(s + 5, handle) == 0)
+			return true;
+	}
+	return false;
+}
+
+int
+api_repo_describe_repo(struct xrpc_ctx *ctx)
+{
+	struct store_repo_acct a;
+	struct coll_ctx	 cc;
+	json_t		*doc = NULL, *out;
+	bool		 correct;
+	int		 rc;
+
+	if ((rc = read_repo(ctx, http_req_query(ctx->req, "repo"), &a)) != 0)
+		return rc;
+	if ((cc.arr = json_array()) == NULL)
+		return XRPC_E_INTERNAL;
+	if (store_repo_collections(a.did, coll_cb, &cc) != PDS_OK) {
+		json_decref(cc.arr);
+		return XRPC_E_INTERNAL;
+	}
+	if (account_did_doc(a.did, &doc) != PDS_OK || doc == NULL)
+		doc = json_object();
+	correct = a.handle[0] != '\0' && handle_in_doc(doc, a.handle);
+	out = json_pack("{s:s,s:s,s:o,s:o,s:b}", "handle",
+	    a.handle[0] != '\0' ? a.handle : "handle.invalid", "did", a.did,
+	    "didDoc", doc, "collections", cc.arr, "handleIsCorrect", correct);
+	if (out == NULL)
+		return XRPC_E_INTERNAL;
+	xrpc_reply_json(ctx, out);
+	return 0;
+}

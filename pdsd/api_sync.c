@@ -1,0 +1,737 @@
+/*
+ * api_sync: the com.atproto.sync.* handlers that read repositories and
+ * blobs (reference-pds §1.3; subscribeRepos lives with the firehose).
+ *
+ * getRepo streams: a producer thread walks the repo inside one read
+ * snapshot of its own SQLite connection and pushes CAR bytes into a
+ * bounded ring; the HTTP worker pulls from it.  Memory stays at the
+ * ring plus one MST node per tree level, whatever the repo's size.
+ */
+#include <sys/types.h>
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "api.h"
+#include "blobs.h"
+#include "car.h"
+#include "err.h"
+#include "log.h"
+#include "repo.h"
+#include "store_repo.h"
+#include "syntax.h"
+
+#define RING_SIZE		((size_t)256 * 1024)
+#define BLOB_INMEM_MAX		((int64_t)16 << 20)
+#define LIST_DEFAULT		500
+#define LIST_MAX		1000
+#define GET_BLOCKS_MAX		10000
+#define CAR_MIME		"application/vnd.ipld.car"
+
+int	api_query_limit(struct xrpc_ctx *, size_t def, size_t max,
+	    size_t *out);
+
+/* ---- access ---- */
+
+/*
+ * The repo named by ?did=, readable by this caller: RepoNotFound,
+ * RepoTakendown and RepoDeactivated, except that the owner and an
+ * admin may read a taken-down or deactivated repo.
+ */
+static int
+sync_repo(struct xrpc_ctx *ctx, struct store_repo_acct *a)
+{
+	const char	*did = http_req_query(ctx->req, "did");
+	bool		 privileged;
+	int		 rc;
+
+	if (did == NULL || *did == '\0')
+		return xrpc_fail(ctx, XRPC_E_INVALID_REQUEST, NULL,
+		    "Params must have the property \"did\"");
+	if (!syntax_is_did(did, strlen(did)))
+		return xrpc_fail(ctx, XRPC_E_INVALID_REQUEST, NULL,
+		    "did must be a valid did");
+	rc = store_repo_acct_find(did, a);
+	if (rc == PDS_ENOTFOUND || (rc == PDS_OK &&
+	    strcmp(a->status, "deleted") == 0))
+		return xrpc_fail(ctx, XRPC_E_INVALID_REQUEST, "RepoNotFound",
+		    "Could not find repo for DID: %.256s", did);
+	if (rc != PDS_OK)
+		return XRPC_E_INTERNAL;
+	privileged = ctx->auth.cred == XRPC_CRED_ADMIN ||
+	    (ctx->auth.cred != XRPC_CRED_NONE &&
+	    strcmp(ctx->auth.did, a->did) == 0);
+	if (privileged || strcmp(a->status, "active") == 0)
+		return 0;
+	if (strcmp(a->status, "takendown") == 0)
+		return xrpc_fail(ctx, XRPC_E_INVALID_REQUEST, "RepoTakendown",
+		    "Repo has been takendown: %s", a->did);
+	return xrpc_fail(ctx, XRPC_E_INVALID_REQUEST, "RepoDeactivated",
+	    "Repo has been deactivated: %s", a->did);
+}
+
+static int
+head_of(struct xrpc_ctx *ctx, const char *did, struct cid *commit,
+    char rev[TID_LEN + 1])
+{
+	int	 rc = store_repo_root_get(did, commit, rev);
+
+	if (rc == PDS_ENOTFOUND)
+		return xrpc_fail(ctx, XRPC_E_INVALID_REQUEST, "RepoNotFound",
+		    "Could not find root for DID: %s", did);
+	return rc == PDS_OK ? 0 : XRPC_E_INTERNAL;
+}
+
+static json_t *
+cid_json(const struct cid *c)
+{
+	char	 s[CID_STR_MAX];
+
+	if (cid_format(c, s, sizeof(s)) < 0)
+		return json_null();
+	return json_string(s);
+}
+
+static int
+buf_write(void *arg, const uint8_t *p, size_t n)
+{
+	return buf_append(arg, p, n);
+}
+
+static void
+reply_car(struct xrpc_ctx *ctx, struct buf *b)
+{
+	size_t	 len;
+	uint8_t	*p = buf_detach(b, &len);
+
+	if (p == NULL) {
+		http_reply_bytes(ctx->req, 200, CAR_MIME, "", 0);
+		return;
+	}
+	http_reply_owned(ctx->req, 200, CAR_MIME, p, len);
+}
+
+/* ---- getRepo: the streaming producer ---- */
+
+struct pipe {
+	pthread_mutex_t	 mu;
+	pthread_cond_t	 cv;
+	uint8_t		*ring;
+	size_t		 head, len;	/* read position, bytes held */
+	bool		 done;		/* producer finished */
+	bool		 failed;	/* ... with an error */
+	bool		 abandoned;	/* the client went away */
+	int		 refs;
+	char		 did[DID_MAX + 1];
+	char		 since[TID_LEN + 1];	/* "" for the whole repo */
+};
+
+static void
+pipe_unref(struct pipe *p)
+{
+	bool	 last;
+
+	pthread_mutex_lock(&p->mu);
+	last = --p->refs == 0;
+	pthread_mutex_unlock(&p->mu);
+	if (!last)
+		return;
+	pthread_mutex_destroy(&p->mu);
+	pthread_cond_destroy(&p->cv);
+	free(p->ring);
+	free(p);
+}
+
+/* car_write_fn: blocks while the ring is full. */
+static int
+pipe_write(void *arg, const uint8_t *d, size_t n)
+{
+	struct pipe	*p = arg;
+	size_t		 tail, k;
+
+	pthread_mutex_lock(&p->mu);
+	while (n > 0) {
+		while (p->len == RING_SIZE && !p->abandoned)
+			pthread_cond_wait(&p->cv, &p->mu);
+		if (p->abandoned) {
+			pthread_mutex_unlock(&p->mu);
+			return PDS_EIO;
+		}
+		tail = (p->head + p->len) % RING_SIZE;
+		k = RING_SIZE - p->len;
+		if (k > RING_SIZE - tail)
+			k = RING_SIZE - tail;
+		if (k > n)
+			k = n;
+		memcpy(p->ring + tail, d, k);
+		p->len += k;
+		d += k;
+		n -= k;
+		pthread_cond_broadcast(&p->cv);
+	}
+	pthread_mutex_unlock(&p->mu);
+	return PDS_OK;
+}
+
+struct since_ctx {
+	struct pipe	*p;
+	const char	*skip;		/* the commit, already written */
+};
+
+static int
+since_block(void *arg, const char *cs, const uint8_t *d, size_t len)
+{
+	struct since_ctx *sc = arg;
+	struct cid	 c;
+
+	if (strcmp(cs, sc->skip) == 0)
+		return 0;
+	if (cid_parse(&c, cs, strlen(cs), NULL) != PDS_OK)
+		return PDS_EINVAL;
+	return car_emit_block(pipe_write, sc->p, &c, d, len);
+}
+
+static int
+produce(struct pipe *p)
+{
+	struct store_bs	 sbs;
+	struct blockstore bs;
+	struct since_ctx sc;
+	struct cid	 commit;
+	struct buf	 cb;
+	char		 rev[TID_LEN + 1], cs[CID_STR_MAX];
+	const char	*why = NULL;
+	int		 rc;
+
+	if ((rc = store_repo_read_begin()) != PDS_OK)
+		return rc;
+	store_bs_init(&sbs, p->did);
+	bs = store_bs_store(&sbs);
+	buf_init(&cb, (size_t)1 << 20);
+	if ((rc = store_repo_root_get(p->did, &commit, rev)) != PDS_OK)
+		goto out;
+	if (p->since[0] == '\0') {
+		rc = repo_export(&bs, &commit, pipe_write, p, &why);
+		if (rc != PDS_OK && !p->abandoned)
+			log_warnx("getRepo %s: %s", p->did,
+			    why != NULL ? why : pds_strerror(rc));
+		goto out;
+	}
+	/* since=: the commit, then every block written after that rev. */
+	if ((rc = store_block_get(p->did, &commit, &cb)) != PDS_OK ||
+	    (rc = car_emit_header(pipe_write, p, &commit, 1)) != PDS_OK ||
+	    (rc = car_emit_block(pipe_write, p, &commit, cb.p, cb.len)) !=
+	    PDS_OK)
+		goto out;
+	cid_format(&commit, cs, sizeof(cs));
+	sc.p = p;
+	sc.skip = cs;
+	rc = store_blocks_since(p->did, p->since, since_block, &sc);
+out:
+	buf_free(&cb);
+	store_bs_free(&sbs);
+	store_repo_read_end();
+	return rc;
+}
+
+static void *
+producer_main(void *arg)
+{
+	struct pipe	*p = arg;
+	int		 rc;
+
+	rc = produce(p);
+	store_thread_close();
+	pthread_mutex_lock(&p->mu);
+	p->done = true;
+	p->failed = rc != PDS_OK;
+	pthread_cond_broadcast(&p->cv);
+	pthread_mutex_unlock(&p->mu);
+	pipe_unref(p);
+	return NULL;
+}
+
+/* http_stream_fn: the worker's side. */
+static ssize_t
+pipe_read(void *arg, uint64_t pos, char *buf, size_t max)
+{
+	struct pipe	*p = arg;
+	size_t		 n, k;
+
+	(void)pos;
+	pthread_mutex_lock(&p->mu);
+	while (p->len == 0 && !p->done)
+		pthread_cond_wait(&p->cv, &p->mu);
+	if (p->len == 0) {
+		bool failed = p->failed;
+		pthread_mutex_unlock(&p->mu);
+		return failed ? HTTP_STREAM_ERROR : HTTP_STREAM_END;
+	}
+	n = p->len < max ? p->len : max;
+	k = RING_SIZE - p->head;
+	if (k > n)
+		k = n;
+	memcpy(buf, p->ring + p->head, k);
+	if (n > k)
+		memcpy(buf + k, p->ring, n - k);
+	p->head = (p->head + n) % RING_SIZE;
+	p->len -= n;
+	pthread_cond_broadcast(&p->cv);
+	pthread_mutex_unlock(&p->mu);
+	return (ssize_t)n;
+}
+
+static void
+pipe_abandon(void *arg)
+{
+	struct pipe	*p = arg;
+
+	pthread_mutex_lock(&p->mu);
+	p->abandoned = true;
+	pthread_cond_broadcast(&p->cv);
+	pthread_mutex_unlock(&p->mu);
+	pipe_unref(p);
+}
+
+static int
+stream_repo(struct xrpc_ctx *ctx, const char *did, const char *since)
+{
+	struct pipe	*p;
+	pthread_attr_t	 attr;
+	pthread_t	 t;
+
+	if ((p = calloc(1, sizeof(*p))) == NULL ||
+	    (p->ring = malloc(RING_SIZE)) == NULL) {
+		free(p);
+		return XRPC_E_INTERNAL;
+	}
+	pthread_mutex_init(&p->mu, NULL);
+	pthread_cond_init(&p->cv, NULL);
+	p->refs = 2;
+	snprintf(p->did, sizeof(p->did), "%s", did);
+	snprintf(p->since, sizeof(p->since), "%s", since != NULL ? since : "");
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	if (pthread_create(&t, &attr, producer_main, p) != 0) {
+		pthread_attr_destroy(&attr);
+		p->refs = 1;
+		pipe_unref(p);
+		return XRPC_E_INTERNAL;
+	}
+	pthread_attr_destroy(&attr);
+	http_reply_stream(ctx->req, 200, CAR_MIME, pipe_read, p,
+	    pipe_abandon);
+	return 0;
+}
+
+static int
+get_repo(struct xrpc_ctx *ctx, bool with_since)
+{
+	struct store_repo_acct a;
+	struct cid	 commit;
+	char		 rev[TID_LEN + 1];
+	const char	*since = with_since ?
+	    http_req_query(ctx->req, "since") : NULL;
+	int		 rc;
+
+	if ((rc = sync_repo(ctx, &a)) != 0 ||
+	    (rc = head_of(ctx, a.did, &commit, rev)) != 0)
+		return rc;
+	if (since != NULL && *since == '\0')
+		since = NULL;
+	if (since != NULL && !syntax_is_tid(since, strlen(since)))
+		return xrpc_fail(ctx, XRPC_E_INVALID_REQUEST, NULL,
+		    "since must be a TID");
+	return stream_repo(ctx, a.did, since);
+}
+
+int
+api_sync_get_repo(struct xrpc_ctx *ctx)
+{
+	return get_repo(ctx, true);
+}
+
+int
+api_sync_get_checkout(struct xrpc_ctx *ctx)
+{
+	return get_repo(ctx, false);
+}
+
+/* ---- getBlocks, getRecord ---- */
+
+int
+api_sync_get_blocks(struct xrpc_ctx *ctx)
+{
+	struct store_repo_acct a;
+	const char	**cs = NULL;
+	struct cid	 commit, c;
+	struct buf	 out, blk;
+	char		 rev[TID_LEN + 1];
+	size_t		 n, i;
+	int		 rc;
+
+	if ((rc = sync_repo(ctx, &a)) != 0 ||
+	    (rc = head_of(ctx, a.did, &commit, rev)) != 0)
+		return rc;
+	n = http_req_query_all(ctx->req, "cids", NULL, 0);
+	if (n > GET_BLOCKS_MAX)
+		return xrpc_fail(ctx, XRPC_E_INVALID_REQUEST, NULL,
+		    "Too many cids (max %d)", GET_BLOCKS_MAX);
+	if ((cs = calloc(n ? n : 1, sizeof(*cs))) == NULL)
+		return XRPC_E_INTERNAL;
+	(void)http_req_query_all(ctx->req, "cids", cs, n);
+	buf_init(&out, (size_t)256 << 20);
+	buf_init(&blk, (size_t)4 << 20);
+	rc = car_write_header(&out, &commit, 1);
+	for (i = 0; i < n && rc == PDS_OK; i++) {
+		if (cid_parse(&c, cs[i], strlen(cs[i]), NULL) != PDS_OK) {
+			rc = xrpc_fail(ctx, XRPC_E_INVALID_REQUEST, NULL,
+			    "Invalid cid: %.80s", cs[i]);
+			goto out;
+		}
+		rc = store_block_get(a.did, &c, &blk);
+		if (rc == PDS_ENOTFOUND) {
+			rc = xrpc_fail(ctx, XRPC_E_INVALID_REQUEST,
+			    "BlockNotFound", "Could not find cids: %.80s",
+			    cs[i]);
+			goto out;
+		}
+		if (rc == PDS_OK)
+			rc = car_write_block(&out, &c, blk.p, blk.len);
+	}
+	if (rc != PDS_OK) {
+		rc = XRPC_E_INTERNAL;
+		goto out;
+	}
+	reply_car(ctx, &out);
+out:
+	buf_free(&out);
+	buf_free(&blk);
+	free(cs);
+	return rc;
+}
+
+int
+api_sync_get_record(struct xrpc_ctx *ctx)
+{
+	struct store_repo_acct a;
+	struct store_bs	 sbs;
+	struct blockstore bs;
+	struct cid	 commit;
+	struct buf	 out;
+	const char	*coll = http_req_query(ctx->req, "collection");
+	const char	*rkey = http_req_query(ctx->req, "rkey");
+	const char	*why = NULL;
+	char		 key[NSID_MAX + 1 + RKEY_MAX + 1], rev[TID_LEN + 1];
+	bool		 found = false;
+	int		 rc, n;
+
+	if ((rc = sync_repo(ctx, &a)) != 0)
+		return rc;
+	if (coll == NULL || !syntax_is_nsid(coll, strlen(coll)))
+		return xrpc_fail(ctx, XRPC_E_INVALID_REQUEST, NULL,
+		    "collection must be a valid NSID");
+	if (rkey == NULL || !syntax_is_rkey(rkey, strlen(rkey)))
+		return xrpc_fail(ctx, XRPC_E_INVALID_REQUEST, NULL,
+		    "rkey must be a valid record key");
+	n = snprintf(key, sizeof(key), "%s/%s", coll, rkey);
+	if (n < 0 || (size_t)n >= sizeof(key))
+		return XRPC_E_INVALID_REQUEST;
+	if ((rc = store_repo_read_begin()) != PDS_OK)
+		return XRPC_E_INTERNAL;
+	if ((rc = head_of(ctx, a.did, &commit, rev)) != 0) {
+		store_repo_read_end();
+		return rc;
+	}
+	store_bs_init(&sbs, a.did);
+	bs = store_bs_store(&sbs);
+	buf_init(&out, (size_t)64 << 20);
+	rc = repo_export_record(&bs, &commit, (const uint8_t *)key,
+	    (size_t)n, buf_write, &out, &found, &why);
+	store_repo_read_end();
+	store_bs_free(&sbs);
+	if (rc != PDS_OK) {
+		log_warnx("sync.getRecord %s %s: %s", a.did, key,
+		    why != NULL ? why : pds_strerror(rc));
+		buf_free(&out);
+		return XRPC_E_INTERNAL;
+	}
+	reply_car(ctx, &out);
+	buf_free(&out);
+	return 0;
+}
+
+/* ---- heads and status ---- */
+
+int
+api_sync_get_latest_commit(struct xrpc_ctx *ctx)
+{
+	struct store_repo_acct a;
+	struct cid	 commit;
+	char		 rev[TID_LEN + 1];
+	int		 rc;
+
+	if ((rc = sync_repo(ctx, &a)) != 0 ||
+	    (rc = head_of(ctx, a.did, &commit, rev)) != 0)
+		return rc;
+	xrpc_reply_json(ctx, json_pack("{s:o,s:s}", "cid", cid_json(&commit),
+	    "rev", rev));
+	return 0;
+}
+
+int
+api_sync_get_head(struct xrpc_ctx *ctx)
+{
+	struct store_repo_acct a;
+	struct cid	 commit;
+	char		 rev[TID_LEN + 1];
+	int		 rc;
+
+	if ((rc = sync_repo(ctx, &a)) != 0)
+		return rc;
+	if ((rc = store_repo_root_get(a.did, &commit, rev)) == PDS_ENOTFOUND)
+		return xrpc_fail(ctx, XRPC_E_INVALID_REQUEST, "HeadNotFound",
+		    "Could not find root for DID: %s", a.did);
+	if (rc != PDS_OK)
+		return XRPC_E_INTERNAL;
+	xrpc_reply_json(ctx, json_pack("{s:o}", "root", cid_json(&commit)));
+	return 0;
+}
+
+int
+api_sync_get_repo_status(struct xrpc_ctx *ctx)
+{
+	struct store_repo_acct a;
+	struct cid	 commit;
+	const char	*did = http_req_query(ctx->req, "did");
+	char		 rev[TID_LEN + 1];
+	json_t		*out;
+	bool		 active;
+	int		 rc;
+
+	if (did == NULL || !syntax_is_did(did, strlen(did)))
+		return xrpc_fail(ctx, XRPC_E_INVALID_REQUEST, NULL,
+		    "did must be a valid did");
+	rc = store_repo_acct_find(did, &a);
+	if (rc == PDS_ENOTFOUND || (rc == PDS_OK &&
+	    strcmp(a.status, "deleted") == 0))
+		return xrpc_fail(ctx, XRPC_E_INVALID_REQUEST, "RepoNotFound",
+		    "Could not find repo for DID: %.256s", did);
+	if (rc != PDS_OK)
+		return XRPC_E_INTERNAL;
+	active = strcmp(a.status, "active") == 0;
+	out = json_pack("{s:s,s:b}", "did", a.did, "active", active);
+	if (out == NULL)
+		return XRPC_E_INTERNAL;
+	if (!active)
+		json_object_set_new(out, "status", json_string(a.status));
+	else if (store_repo_root_get(a.did, &commit, rev) == PDS_OK)
+		json_object_set_new(out, "rev", json_string(rev));
+	xrpc_reply_json(ctx, out);
+	return 0;
+}
+
+/* ---- listRepos, listBlobs ---- */
+
+static int
+repo_cb(void *arg, const struct store_repo_listed *l)
+{
+	json_t	*r;
+	bool	 active = strcmp(l->status, "active") == 0;
+
+	r = json_pack("{s:s,s:s,s:s,s:b}", "did", l->did, "head", l->head,
+	    "rev", l->rev, "active", active);
+	if (r != NULL && !active)
+		json_object_set_new(r, "status", json_string(l->status));
+	if (r == NULL || json_array_append_new(arg, r) != 0)
+		return PDS_ENOMEM;
+	return 0;
+}
+
+int
+api_sync_list_repos(struct xrpc_ctx *ctx)
+{
+	const char	*cursor = http_req_query(ctx->req, "cursor");
+	char		 next[STORE_TS_LEN + 2 + DID_MAX + 1];
+	json_t		*repos, *out;
+	size_t		 limit;
+	int		 rc;
+
+	if ((rc = api_query_limit(ctx, LIST_DEFAULT, LIST_MAX, &limit)) != 0)
+		return rc;
+	if ((repos = json_array()) == NULL)
+		return XRPC_E_INTERNAL;
+	if (cursor != NULL && *cursor == '\0')
+		cursor = NULL;
+	if (store_repo_list(cursor, limit, repo_cb, repos, next,
+	    sizeof(next)) != PDS_OK) {
+		json_decref(repos);
+		return XRPC_E_INTERNAL;
+	}
+	out = json_pack("{s:o}", "repos", repos);
+	if (out != NULL && next[0] != '\0')
+		json_object_set_new(out, "cursor", json_string(next));
+	if (out == NULL)
+		return XRPC_E_INTERNAL;
+	xrpc_reply_json(ctx, out);
+	return 0;
+}
+
+struct blob_list {
+	json_t	*cids;
+	char	 last[CID_STR_MAX];
+	size_t	 n;
+};
+
+static int
+blob_cb(void *arg, const char *cid)
+{
+	struct blob_list *bl = arg;
+
+	if (json_array_append_new(bl->cids, json_string(cid)) != 0)
+		return PDS_ENOMEM;
+	snprintf(bl->last, sizeof(bl->last), "%s", cid);
+	bl->n++;
+	return 0;
+}
+
+int
+api_sync_list_blobs(struct xrpc_ctx *ctx)
+{
+	struct store_repo_acct a;
+	struct blob_list bl;
+	const char	*since = http_req_query(ctx->req, "since");
+	const char	*cursor = http_req_query(ctx->req, "cursor");
+	json_t		*out;
+	size_t		 limit;
+	int		 rc;
+
+	if ((rc = sync_repo(ctx, &a)) != 0 ||
+	    (rc = api_query_limit(ctx, LIST_DEFAULT, LIST_MAX, &limit)) != 0)
+		return rc;
+	if (since != NULL && *since == '\0')
+		since = NULL;
+	if (since != NULL && !syntax_is_tid(since, strlen(since)))
+		return xrpc_fail(ctx, XRPC_E_INVALID_REQUEST, NULL,
+		    "since must be a TID");
+	if (cursor != NULL && *cursor == '\0')
+		cursor = NULL;
+	memset(&bl, 0, sizeof(bl));
+	if ((bl.cids = json_array()) == NULL)
+		return XRPC_E_INTERNAL;
+	if (store_blob_list(a.did, since, cursor, limit, blob_cb, &bl) !=
+	    PDS_OK) {
+		json_decref(bl.cids);
+		return XRPC_E_INTERNAL;
+	}
+	out = json_pack("{s:o}", "cids", bl.cids);
+	if (out != NULL && bl.n == limit)
+		json_object_set_new(out, "cursor", json_string(bl.last));
+	if (out == NULL)
+		return XRPC_E_INTERNAL;
+	xrpc_reply_json(ctx, out);
+	return 0;
+}
+
+/* ---- getBlob ---- */
+
+struct fd_stream {
+	int	 fd;
+};
+
+static ssize_t
+fd_read(void *arg, uint64_t pos, char *buf, size_t max)
+{
+	struct fd_stream *fs = arg;
+	ssize_t		 n;
+
+	do
+		n = pread(fs->fd, buf, max, (off_t)pos);
+	while (n == -1 && errno == EINTR);
+	if (n == 0)
+		return HTTP_STREAM_END;
+	return n < 0 ? HTTP_STREAM_ERROR : n;
+}
+
+static void
+fd_free(void *arg)
+{
+	struct fd_stream *fs = arg;
+
+	close(fs->fd);
+	free(fs);
+}
+
+int
+api_sync_get_blob(struct xrpc_ctx *ctx)
+{
+	struct store_repo_acct a;
+	struct store_blob b;
+	struct fd_stream *fs;
+	struct cid	 c;
+	const char	*cs = http_req_query(ctx->req, "cid");
+	char		 disp[CID_STR_MAX + 40];
+	uint8_t		*data;
+	int64_t		 size;
+	size_t		 off;
+	ssize_t		 n;
+	int		 fd, rc;
+
+	if ((rc = sync_repo(ctx, &a)) != 0)
+		return rc;
+	if (cs == NULL || cid_parse(&c, cs, strlen(cs), NULL) != PDS_OK)
+		return xrpc_fail(ctx, XRPC_E_INVALID_REQUEST, NULL,
+		    "cid must be a CID");
+	rc = store_blob_get(a.did, &c, &b);
+	if (rc == PDS_OK && (b.temp || b.takendown))
+		rc = PDS_ENOTFOUND;
+	if (rc == PDS_OK)
+		rc = blobs_open(a.did, &c, &fd, &size);
+	if (rc == PDS_ENOTFOUND)
+		return xrpc_fail(ctx, XRPC_E_INVALID_REQUEST, "BlobNotFound",
+		    "Blob not found");
+	if (rc != PDS_OK)
+		return XRPC_E_INTERNAL;
+	snprintf(disp, sizeof(disp), "attachment; filename=\"%s\"", cs);
+	(void)http_reply_header(ctx->req, "X-Content-Type-Options", "nosniff");
+	(void)http_reply_header(ctx->req, "Content-Security-Policy",
+	    "default-src 'none'; sandbox");
+	(void)http_reply_header(ctx->req, "Content-Disposition", disp);
+	if (size <= BLOB_INMEM_MAX) {
+		/* Small enough to send from memory, with Content-Length. */
+		if ((data = malloc(size > 0 ? (size_t)size : 1)) == NULL) {
+			close(fd);
+			return XRPC_E_INTERNAL;
+		}
+		for (off = 0; off < (size_t)size; off += (size_t)n) {
+			n = pread(fd, data + off, (size_t)size - off,
+			    (off_t)off);
+			if (n <= 0) {
+				if (n == -1 && errno == EINTR) {
+					n = 0;
+					continue;
+				}
+				free(data);
+				close(fd);
+				return XRPC_E_INTERNAL;
+			}
+		}
+		close(fd);
+		http_reply_owned(ctx->req, 200, b.mime_type, data,
+		    (size_t)size);
+		return 0;
+	}
+	if ((fs = malloc(sizeof(*fs))) == NULL) {
+		close(fd);
+		return XRPC_E_INTERNAL;
+	}
+	fs->fd = fd;
+	http_reply_stream(ctx->req, 200, b.mime_type, fd_read, fs, fd_free);
+	return 0;
+}

@@ -1,0 +1,452 @@
+/*
+ * blobs: blob files and their lifecycle.  See blobs.h.
+ */
+#include <sys/stat.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "blobs.h"
+#include "config.h"
+#include "err.h"
+#include "jobs.h"
+#include "log.h"
+#include "module.h"
+#include "store.h"
+#include "store_repo.h"
+#include "syntax.h"
+
+#define WRITE_CHUNK	((size_t)64 * 1024)
+#define SWEEP_BATCH	500
+
+static const struct config *bcfg;
+static int64_t	grace_s = BLOBS_GRACE_DEFAULT_S;
+/* Orders blob file changes against their rows (see blobs.h). */
+static pthread_mutex_t file_mu = PTHREAD_MUTEX_INITIALIZER;
+
+int64_t
+blobs_grace_seconds(void)
+{
+	return grace_s;
+}
+
+/* ---- sniffing ------------------------------------------------------- */
+
+static bool
+has(const uint8_t *d, size_t len, size_t off, const char *magic, size_t n)
+{
+	return len >= off + n && memcmp(d + off, magic, n) == 0;
+}
+
+const char *
+blobs_sniff(const uint8_t *d, size_t len)
+{
+	if (has(d, len, 0, "\xff\xd8\xff", 3))
+		return "image/jpeg";
+	if (has(d, len, 0, "\x89PNG\r\n\x1a\n", 8))
+		return "image/png";
+	if (has(d, len, 0, "GIF87a", 6) || has(d, len, 0, "GIF89a", 6))
+		return "image/gif";
+	if (has(d, len, 0, "RIFF", 4) && has(d, len, 8, "WEBP", 4))
+		return "image/webp";
+	if (has(d, len, 4, "ftyp", 4) && len >= 12) {
+		if (has(d, len, 8, "avif", 4) || has(d, len, 8, "avis", 4))
+			return "image/avif";
+		if (has(d, len, 8, "heic", 4) || has(d, len, 8, "heix", 4) ||
+		    has(d, len, 8, "mif1", 4) || has(d, len, 8, "msf1", 4))
+			return "image/heic";
+		if (has(d, len, 8, "qt  ", 4))
+			return "video/quicktime";
+		if (has(d, len, 8, "M4A ", 4))
+			return "audio/mp4";
+		return "video/mp4";
+	}
+	if (has(d, len, 0, "\x1a\x45\xdf\xa3", 4))
+		return "video/webm";
+	if (has(d, len, 0, "%PDF-", 5))
+		return "application/pdf";
+	if (has(d, len, 0, "ID3", 3) || has(d, len, 0, "\xff\xfb", 2))
+		return "audio/mpeg";
+	if (has(d, len, 0, "OggS", 4))
+		return "audio/ogg";
+	if (has(d, len, 0, "II*\0", 4) || has(d, len, 0, "MM\0*", 4))
+		return "image/tiff";
+	return NULL;
+}
+
+/* A Content-Type "type/subtype" without parameters, lower-cased. */
+static bool
+mime_from_header(const char *ct, char *out, size_t cap)
+{
+	size_t	 i, n = 0;
+	bool	 slash = false;
+
+	if (ct == NULL)
+		return false;
+	while (*ct == ' ')
+		ct++;
+	for (i = 0; ct[i] != '\0' && ct[i] != ';' && ct[i] != ' '; i++) {
+		char c = ct[i];
+		if (c == '/') {
+			if (slash || i == 0)
+				return false;
+			slash = true;
+		} else if (!((c >= 'a' && c <= 'z') || (c >= 'A' &&
+		    c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
+		    c == '+' || c == '-' || c == '_'))
+			return false;
+		if (n + 1 >= cap)
+			return false;
+		out[n++] = (c >= 'A' && c <= 'Z') ? (char)(c + 32) : c;
+	}
+	out[n] = '\0';
+	return slash && n > 0 && out[n - 1] != '/';
+}
+
+/* ---- paths ---------------------------------------------------------- */
+
+static bool
+did_ok(const char *did)
+{
+	return syntax_is_did(did, strlen(did)) && strchr(did, '/') == NULL;
+}
+
+static int
+blob_path(char *out, size_t cap, const char *did, const char *cid)
+{
+	int	 n;
+
+	if (!did_ok(did))
+		return PDS_EINVAL;
+	n = cid != NULL ? snprintf(out, cap, "%s/%s/%s", bcfg->blobstore_dir,
+	    did, cid) : snprintf(out, cap, "%s/%s", bcfg->blobstore_dir, did);
+	return n < 0 || (size_t)n >= cap ? PDS_ETOOBIG : PDS_OK;
+}
+
+static int
+mkdir_p(const char *path)
+{
+	char	 tmp[PATH_MAX];
+	char	*p;
+	size_t	 n = strlen(path);
+
+	if (n == 0 || n >= sizeof(tmp))
+		return PDS_EINVAL;
+	memcpy(tmp, path, n + 1);
+	for (p = tmp + 1; *p != '\0'; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(tmp, 0700) == -1 && errno != EEXIST)
+			return PDS_EIO;
+		*p = '/';
+	}
+	if (mkdir(tmp, 0700) == -1 && errno != EEXIST)
+		return PDS_EIO;
+	return PDS_OK;
+}
+
+/* ---- upload --------------------------------------------------------- */
+
+int
+blobs_upload(const char *did, const uint8_t *data, size_t len,
+    const char *content_type, struct blob_info *out)
+{
+	crypto_hash_sha256_state hs;
+	uint8_t		 digest[32], rnd[12];
+	char		 key[2 * sizeof(rnd) + 1], tmp[PATH_MAX];
+	char		 dir[PATH_MAX], final[PATH_MAX], cs[CID_STR_MAX];
+	char		 now[STORE_TS_LEN];
+	const char	*sniffed;
+	size_t		 off, n;
+	ssize_t		 w;
+	int		 fd, rc;
+
+	if (bcfg == NULL || !did_ok(did))
+		return PDS_EINVAL;
+	randombytes_buf(rnd, sizeof(rnd));
+	sodium_bin2hex(key, sizeof(key), rnd, sizeof(rnd));
+	if (snprintf(tmp, sizeof(tmp), "%s/%s", bcfg->blobstore_tmp_dir,
+	    key) >= (int)sizeof(tmp))
+		return PDS_ETOOBIG;
+	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd == -1) {
+		log_warn("blobs: %s", tmp);
+		return PDS_EIO;
+	}
+	/* Write and hash in the same pass. */
+	crypto_hash_sha256_init(&hs);
+	for (off = 0; off < len; off += (size_t)w) {
+		n = len - off < WRITE_CHUNK ? len - off : WRITE_CHUNK;
+		if ((w = write(fd, data + off, n)) <= 0) {
+			if (w == -1 && errno == EINTR) {
+				w = 0;
+				continue;
+			}
+			log_warn("blobs: write %s", tmp);
+			close(fd);
+			unlink(tmp);
+			return PDS_EIO;
+		}
+		crypto_hash_sha256_update(&hs, data + off, (size_t)w);
+	}
+	crypto_hash_sha256_final(&hs, digest);
+	if (fsync(fd) == -1 || close(fd) == -1) {
+		log_warn("blobs: sync %s", tmp);
+		unlink(tmp);
+		return PDS_EIO;
+	}
+	cid_from_digest(&out->cid, CID_CODEC_RAW, digest);
+	cid_format(&out->cid, cs, sizeof(cs));
+	out->size = (int64_t)len;
+	sniffed = blobs_sniff(data, len);
+	if (sniffed != NULL)
+		snprintf(out->mime, sizeof(out->mime), "%s", sniffed);
+	else if (!mime_from_header(content_type, out->mime,
+	    sizeof(out->mime)))
+		snprintf(out->mime, sizeof(out->mime),
+		    "application/octet-stream");
+
+	if ((rc = blob_path(dir, sizeof(dir), did, NULL)) != PDS_OK ||
+	    (rc = blob_path(final, sizeof(final), did, cs)) != PDS_OK) {
+		unlink(tmp);
+		return rc;
+	}
+	store_timestamp(now);
+	pthread_mutex_lock(&file_mu);
+	if ((rc = mkdir_p(dir)) != PDS_OK || rename(tmp, final) == -1) {
+		log_warn("blobs: store %s", final);
+		pthread_mutex_unlock(&file_mu);
+		unlink(tmp);
+		return rc != PDS_OK ? rc : PDS_EIO;
+	}
+	rc = store_blob_uploaded(did, &out->cid, out->mime, out->size, key,
+	    now);
+	pthread_mutex_unlock(&file_mu);
+	return rc;
+}
+
+int
+blobs_open(const char *did, const struct cid *cid, int *fdp, int64_t *size)
+{
+	struct stat	 sb;
+	char		 path[PATH_MAX], cs[CID_STR_MAX];
+	int		 fd, rc;
+
+	if (bcfg == NULL)
+		return PDS_EIO;
+	cid_format(cid, cs, sizeof(cs));
+	if ((rc = blob_path(path, sizeof(path), did, cs)) != PDS_OK)
+		return rc;
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		return errno == ENOENT ? PDS_ENOTFOUND : PDS_EIO;
+	if (fstat(fd, &sb) == -1) {
+		close(fd);
+		return PDS_EIO;
+	}
+	*fdp = fd;
+	*size = (int64_t)sb.st_size;
+	return PDS_OK;
+}
+
+/* ---- removal -------------------------------------------------------- */
+
+void
+blobs_forget_files(const char *did, const char *cids, size_t len)
+{
+	const char	*p, *end = cids + len;
+	char		 path[PATH_MAX];
+	bool		 exists;
+
+	if (bcfg == NULL)
+		return;
+	for (p = cids; p < end; p += strlen(p) + 1) {
+		if (blob_path(path, sizeof(path), did, p) != PDS_OK)
+			continue;
+		pthread_mutex_lock(&file_mu);
+		if (store_blob_exists(did, p, &exists) == PDS_OK && !exists &&
+		    unlink(path) == -1 && errno != ENOENT)
+			log_warn("blobs: unlink %s", path);
+		pthread_mutex_unlock(&file_mu);
+	}
+}
+
+int
+blobs_delete_account(const char *did)
+{
+	char		 dir[PATH_MAX], path[PATH_MAX];
+	DIR		*d;
+	struct dirent	*de;
+	int		 rc;
+
+	if (bcfg == NULL)
+		return PDS_EIO;
+	if ((rc = blob_path(dir, sizeof(dir), did, NULL)) != PDS_OK)
+		return rc;
+	pthread_mutex_lock(&file_mu);
+	if ((d = opendir(dir)) == NULL) {
+		pthread_mutex_unlock(&file_mu);
+		return errno == ENOENT ? PDS_OK : PDS_EIO;
+	}
+	while ((de = readdir(d)) != NULL) {
+		if (de->d_name[0] == '.')
+			continue;
+		if (snprintf(path, sizeof(path), "%s/%s", dir, de->d_name) <
+		    (int)sizeof(path))
+			(void)unlink(path);
+	}
+	closedir(d);
+	rc = rmdir(dir) == 0 || errno == ENOENT ? PDS_OK : PDS_EIO;
+	pthread_mutex_unlock(&file_mu);
+	return rc;
+}
+
+/* ---- the sweep job -------------------------------------------------- */
+
+struct victim {
+	char	did[DID_MAX + 1];
+	char	cid[CID_STR_MAX];
+};
+
+struct victims {
+	struct victim	*v;
+	size_t		 n;
+};
+
+static void
+victim_cb(void *arg, const char *did, const char *cid)
+{
+	struct victims	*vs = arg;
+
+	if (vs->n >= SWEEP_BATCH)
+		return;
+	snprintf(vs->v[vs->n].did, sizeof(vs->v[vs->n].did), "%s", did);
+	snprintf(vs->v[vs->n].cid, sizeof(vs->v[vs->n].cid), "%s", cid);
+	vs->n++;
+}
+
+static void
+timestamp_at(time_t t, char out[STORE_TS_LEN])
+{
+	struct tm	 tm;
+	size_t		 n;
+
+	gmtime_r(&t, &tm);
+	n = strftime(out, STORE_TS_LEN, "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(out + n, STORE_TS_LEN - n, ".000Z");
+}
+
+/* Upload temp files left behind by a crash. */
+static void
+sweep_tmp_dir(time_t before)
+{
+	char		 path[PATH_MAX];
+	struct stat	 sb;
+	struct dirent	*de;
+	DIR		*d;
+
+	if ((d = opendir(bcfg->blobstore_tmp_dir)) == NULL)
+		return;
+	while ((de = readdir(d)) != NULL) {
+		if (de->d_name[0] == '.')
+			continue;
+		if (snprintf(path, sizeof(path), "%s/%s",
+		    bcfg->blobstore_tmp_dir, de->d_name) >= (int)sizeof(path))
+			continue;
+		if (stat(path, &sb) == 0 && S_ISREG(sb.st_mode) &&
+		    sb.st_mtime < before)
+			(void)unlink(path);
+	}
+	closedir(d);
+}
+
+void
+blobs_sweep(void *arg)
+{
+	struct victims	 vs;
+	char		 before[STORE_TS_LEN], path[PATH_MAX];
+	time_t		 cutoff;
+	size_t		 i, swept = 0;
+	bool		 deleted;
+
+	(void)arg;
+	if (bcfg == NULL)
+		return;
+	cutoff = time(NULL) - (time_t)grace_s;
+	timestamp_at(cutoff, before);
+	if ((vs.v = calloc(SWEEP_BATCH, sizeof(*vs.v))) == NULL)
+		return;
+	do {
+		vs.n = 0;
+		if (store_blob_temp_list(before, SWEEP_BATCH, victim_cb,
+		    &vs) != PDS_OK)
+			break;
+		for (i = 0; i < vs.n; i++) {
+			pthread_mutex_lock(&file_mu);
+			if (store_blob_temp_delete(vs.v[i].did, vs.v[i].cid,
+			    before, &deleted) == PDS_OK && deleted) {
+				swept++;
+				if (blob_path(path, sizeof(path), vs.v[i].did,
+				    vs.v[i].cid) == PDS_OK &&
+				    unlink(path) == -1 && errno != ENOENT)
+					log_warn("blobs: unlink %s", path);
+			}
+			pthread_mutex_unlock(&file_mu);
+		}
+	} while (vs.n == SWEEP_BATCH);
+	free(vs.v);
+	sweep_tmp_dir(cutoff);
+	if (swept > 0)
+		log_info("blobs: swept %zu unreferenced uploads", swept);
+}
+
+/* ---- module --------------------------------------------------------- */
+
+static int
+blobs_init(const struct config *cfg)
+{
+	const char	*g = getenv("PDSD_BLOB_TEMP_GRACE_SECONDS");
+	char		*end;
+	long long	 v;
+	uint64_t	 every;
+
+	bcfg = cfg;
+	if (g != NULL && *g != '\0') {
+		errno = 0;
+		v = strtoll(g, &end, 10);
+		if (errno != 0 || *end != '\0' || v < 1 || v > 30LL * 86400) {
+			log_warnx("PDSD_BLOB_TEMP_GRACE_SECONDS: not a number "
+			    "of seconds from 1 to 2592000: %s", g);
+			return -1;
+		}
+		grace_s = v;
+		if (v < 3600)
+			log_warnx("blobs: temporary uploads are swept after "
+			    "only %llds (the spec asks for at least 1 h)", v);
+	}
+	if (mkdir_p(cfg->blobstore_dir) != PDS_OK ||
+	    mkdir_p(cfg->blobstore_tmp_dir) != PDS_OK) {
+		log_warn("blobs: cannot create %s", cfg->blobstore_dir);
+		return -1;
+	}
+	every = (uint64_t)grace_s * 1000 / 4;
+	if (every > 600000)
+		every = 600000;
+	if (every < 500)
+		every = 500;
+	return jobs_add("blob sweep", every, blobs_sweep, NULL) == PDS_OK ?
+	    0 : -1;
+}
+
+PDSD_MODULE(blobs, blobs_init, NULL);

@@ -1,0 +1,67 @@
+/*
+ * blobs: blob files on disk, content-addressed, and their lifecycle
+ * (atproto-notes §12).
+ *
+ * Layout (the reference's disk blob store, so an operator's
+ * PDS_BLOBSTORE_DISK_LOCATION keeps its meaning):
+ *   <PDS_BLOBSTORE_DISK_LOCATION>/<did>/<cid>	every stored blob
+ *   <PDS_BLOBSTORE_DISK_TMP_LOCATION>/<random>	an upload being written
+ * (defaults <data dir>/blocks and <data dir>/blocks/tempt).
+ *
+ * Lifecycle: an upload is written to a temporary file while it is
+ * hashed, synced, renamed to its final name and recorded in the blobs
+ * table as temporary.  A commit whose records reference it makes it
+ * permanent (repo_writer, in the commit's transaction); when no record
+ * references it any more its row goes in that transaction and its file
+ * right after.  Temporary blobs never referenced are swept by a job
+ * once older than the grace period (PDSD_BLOB_TEMP_GRACE_SECONDS in the
+ * environment, default 6 hours; the sweep runs every quarter of it, at
+ * most every 10 minutes).  One mutex orders file changes against the
+ * rows, so a re-upload racing a deletion never loses its file.
+ */
+#ifndef PDSD_BLOBS_H
+#define PDSD_BLOBS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cid.h"
+
+#define BLOB_MIME_MAX	128
+#define BLOBS_GRACE_DEFAULT_S	(6 * 3600)
+
+struct blob_info {
+	struct cid	 cid;
+	char		 mime[BLOB_MIME_MAX];
+	int64_t		 size;
+};
+
+/*
+ * Store an upload of did: the MIME type is sniffed from the first bytes
+ * (JPEG, PNG, GIF, WebP, AVIF/HEIC, MP4/QuickTime, WebM, PDF, MP3, Ogg,
+ * TIFF), else taken from content_type (may be NULL; parameters
+ * dropped), else application/octet-stream.
+ */
+int	blobs_upload(const char *did, const uint8_t *data, size_t len,
+	    const char *content_type, struct blob_info *out);
+
+/* The sniffed type of these bytes, or NULL. */
+const char *blobs_sniff(const uint8_t *data, size_t len);
+
+/* Open a stored blob for reading: *fd (close it) and *size. */
+int	blobs_open(const char *did, const struct cid *, int *fd,
+	    int64_t *size);
+
+/* Sweep temporary blobs older than the grace period now (the job). */
+void	blobs_sweep(void *arg);
+
+/* Remove the files of blobs whose rows are gone (NUL-separated CIDs). */
+void	blobs_forget_files(const char *did, const char *cids, size_t len);
+
+/* Remove every blob file of an account (after the account is deleted). */
+int	blobs_delete_account(const char *did);
+
+/* The grace period in seconds. */
+int64_t	blobs_grace_seconds(void);
+
+#endif

@@ -1,0 +1,243 @@
+/*
+ * store_repo: the SQL behind repositories: the block store over
+ * repo_blocks, the head (repo_root), the record index (records,
+ * record_blobs), blob metadata (blobs) and the event log rows a commit
+ * writes (events).  Only repo_writer.c, blobs.c, jobs.c and the
+ * api_repo.c / api_sync.c handlers call these.
+ *
+ * CIDs are stored as base32 text.  Functions marked "in a transaction"
+ * expect store_begin() on this thread; the rest run on their own.
+ * Strings come back in the caller's fixed buffers.
+ */
+#ifndef PDSD_STORE_REPO_H
+#define PDSD_STORE_REPO_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "blockstore.h"
+#include "buf.h"
+#include "cid.h"
+#include "store.h"
+#include "syntax.h"
+#include "tid.h"
+
+/* ---- the block store ------------------------------------------------ */
+
+/*
+ * A struct blockstore over one repo's rows of repo_blocks, read through
+ * the calling thread's connection.  get() copies the block into the
+ * instance's buffer: the pointer is valid until the next get() on the
+ * same instance.  One instance must not be used by two threads at once.
+ * put() is not supported (blocks are written by store_repo_apply()).
+ */
+struct store_bs {
+	char		 did[DID_MAX + 1];
+	struct buf	 tmp;
+};
+
+void	store_bs_init(struct store_bs *, const char *did);
+void	store_bs_free(struct store_bs *);
+struct blockstore store_bs_store(struct store_bs *);
+
+/*
+ * A read snapshot on this thread's connection (BEGIN DEFERRED ...
+ * COMMIT): everything read in between comes from one database state.
+ * Not for threads that also write.
+ */
+int	store_repo_read_begin(void);
+void	store_repo_read_end(void);
+
+/*
+ * A savepoint inside the current write transaction, so that one commit
+ * of a group can fail alone; end it with rollback true to undo it.
+ */
+int	store_repo_savepoint(void);
+void	store_repo_savepoint_end(bool rollback);
+
+/* One block's bytes into out (replacing its contents). */
+int	store_block_get(const char *did, const struct cid *, struct buf *out);
+
+/* ---- accounts as the repo layer sees them --------------------------- */
+
+struct store_repo_acct {
+	char	did[DID_MAX + 1];
+	char	handle[HANDLE_MAX + 1];		/* "" when none */
+	char	status[16];	/* active, deactivated, takendown, deleted */
+	char	created_at[STORE_TS_LEN];
+};
+
+/* By DID, or by handle (case-insensitively).  PDS_ENOTFOUND if none. */
+int	store_repo_acct_find(const char *did_or_handle,
+	    struct store_repo_acct *out);
+
+/* ---- the head ------------------------------------------------------- */
+
+/* The head commit and rev.  PDS_ENOTFOUND when the repo has none. */
+int	store_repo_root_get(const char *did, struct cid *commit,
+	    char rev[TID_LEN + 1]);
+
+/*
+ * Every hosted repo after `cursor' (NULL: from the start) in
+ * (created_at, did) order, at most limit; cb per repo.  The cursor is
+ * "<created_at>::<did>"; next_cursor (cap bytes) gets the last one
+ * seen, "" at the end.
+ */
+struct store_repo_listed {
+	const char	*did;
+	const char	*head;
+	const char	*rev;
+	const char	*status;
+	const char	*created_at;
+};
+int	store_repo_list(const char *cursor, size_t limit,
+	    int (*cb)(void *, const struct store_repo_listed *), void *arg,
+	    char *next_cursor, size_t cap);
+
+/* ---- the record index ----------------------------------------------- */
+
+/*
+ * A record's CID and bytes (out may be NULL).  Taken-down records are
+ * PDS_ENOTFOUND unless with_takendown.
+ */
+int	store_record_get(const char *did, const char *collection,
+	    const char *rkey, bool with_takendown, struct cid *cid,
+	    struct buf *out);
+
+struct store_record_listed {
+	const char	*rkey;
+	const char	*cid;
+	const uint8_t	*data;
+	size_t		 len;
+};
+/*
+ * Records of a collection, rkey descending (ascending if reverse),
+ * strictly after cursor (NULL: from the end), at most limit; taken-down
+ * ones skipped.  cb's non-zero return stops with it.
+ */
+int	store_record_list(const char *did, const char *collection,
+	    const char *cursor, bool reverse, size_t limit,
+	    int (*cb)(void *, const struct store_record_listed *), void *arg);
+
+/* The distinct collections of a repo, in order. */
+int	store_repo_collections(const char *did,
+	    int (*cb)(void *, const char *collection), void *arg);
+
+/* Number of indexed records of a repo. */
+int	store_record_count(const char *did, int64_t *n);
+
+/*
+ * getRepo?since=: every stored block of did whose rev is > since, rev
+ * then CID descending.  cb's non-zero return stops with it.
+ */
+int	store_blocks_since(const char *did, const char *since,
+	    int (*cb)(void *, const char *cid, const uint8_t *data,
+	    size_t len), void *arg);
+
+/* ---- blobs ---------------------------------------------------------- */
+
+struct store_blob {
+	char	 mime_type[256];
+	int64_t	 size;
+	bool	 temp;		/* uploaded, not yet referenced */
+	bool	 takendown;
+	char	 created_at[STORE_TS_LEN];
+};
+
+int	store_blob_get(const char *did, const struct cid *,
+	    struct store_blob *out);
+/*
+ * After an upload: insert the row as temporary (temp_key = key), or
+ * leave an existing row alone except for refreshing a temporary one's
+ * time, so a re-upload restarts its grace period.
+ */
+int	store_blob_uploaded(const char *did, const struct cid *,
+	    const char *mime_type, int64_t size, const char *key,
+	    const char *now);
+/*
+ * listBlobs: the blobs referenced by records (with since: by records
+ * written after that rev), CID ascending after cursor, at most limit.
+ */
+int	store_blob_list(const char *did, const char *since,
+	    const char *cursor, size_t limit,
+	    int (*cb)(void *, const char *cid), void *arg);
+/*
+ * Temporary blobs created before `before': cb gets (did, cid) for each,
+ * oldest first, at most limit.
+ */
+int	store_blob_temp_list(const char *before, size_t limit,
+	    void (*cb)(void *, const char *did, const char *cid), void *arg);
+/*
+ * Delete the row of a temporary blob created before `before' (checked
+ * again here); *deleted says whether there was one.
+ */
+int	store_blob_temp_delete(const char *did, const char *cid,
+	    const char *before, bool *deleted);
+/* Whether a row for (did, cid) exists (for the file sweeper). */
+int	store_blob_exists(const char *did, const char *cid, bool *exists);
+
+/* ---- applying a commit ---------------------------------------------- */
+
+/* One record change of a commit. */
+struct store_rec_op {
+	int		 action;	/* MST_CREATE, MST_UPDATE, MST_DELETE */
+	const char	*collection;
+	const char	*rkey;
+	struct cid	 cid;		/* create, update */
+	struct cid	 prev;		/* update, delete */
+	const struct cid *blobs;	/* blob refs of the new record */
+	size_t		 nblobs;
+};
+
+/*
+ * An event row: the DAG-CBOR body is head || "seq" seq || tail, where
+ * head holds the map head and the keys that sort before "seq" and tail
+ * the rest, so that the seq assigned in the transaction lands in its
+ * canonical place.
+ */
+struct store_event {
+	const char	*type;		/* "commit", "sync" */
+	const uint8_t	*head;
+	size_t		 head_len;
+	const uint8_t	*tail;
+	size_t		 tail_len;
+	int64_t		 seq;		/* out */
+};
+
+struct store_commit {
+	const char	*did;
+	bool		 has_prev;	/* the head it builds on */
+	struct cid	 prev_commit;
+	struct cid	 commit;
+	const char	*rev;
+	const char	*now;
+	const struct store_rec_op *ops;
+	size_t		 nops;
+	const struct bs_mem *blocks;	/* blocks to store */
+	const struct cid *removed;	/* blocks no longer in the repo */
+	size_t		 nremoved;
+	struct store_event *events;
+	size_t		 nevents;
+	/*
+	 * out: the blobs whose rows were deleted because no record refers
+	 * to them any more; the caller removes their files after commit.
+	 */
+	void		(*blob_gone)(void *, const char *did, const char *cid);
+	void		*blob_gone_arg;
+	/* out: why it was refused (static), for a PDS_EINVAL */
+	const char	*why;
+	const char	*err_name;
+};
+
+/*
+ * Apply a prepared commit (in a transaction): check that the head is
+ * still prev_commit (PDS_EMISMATCH otherwise), update the record index
+ * and blob references (every referenced blob must have a row:
+ * PDS_ENOTFOUND with err_name "BlobNotFound"), delete the removed
+ * blocks (record blocks only when no other record has the same CID),
+ * insert the new ones, move the head and append the events.
+ */
+int	store_repo_apply(struct store_commit *);
+
+#endif
