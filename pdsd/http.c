@@ -195,12 +195,11 @@ http_req_remote(struct http_req *r)
 		return r->remote;
 	ci = MHD_get_connection_info(r->conn,
 	    MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-	if (ci == NULL || (sa = ci->client_addr) == NULL)
-		return strcpy(r->remote, "-"), r->remote;
-	if (sa->sa_family == AF_INET)
+	sa = ci != NULL ? ci->client_addr : NULL;
+	if (sa != NULL && sa->sa_family == AF_INET)
 		inet_ntop(AF_INET, &((const struct sockaddr_in *)
 		    (const void *)sa)->sin_addr, r->remote, sizeof(r->remote));
-	else if (sa->sa_family == AF_INET6)
+	else if (sa != NULL && sa->sa_family == AF_INET6)
 		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)
 		    (const void *)sa)->sin6_addr, r->remote,
 		    sizeof(r->remote));
