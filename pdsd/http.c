@@ -178,6 +178,31 @@ http_req_query_all(const struct http_req *r, const char *key,
 	return q.n;
 }
 
+struct qeach {
+	void	(*fn)(void *, const char *, const char *);
+	void	 *arg;
+};
+
+static enum MHD_Result
+qeach_iter(void *cls, enum MHD_ValueKind kind, const char *key,
+    const char *value)
+{
+	struct qeach	*q = cls;
+
+	q->fn(q->arg, key, value != NULL ? value : "");
+	return MHD_YES;
+}
+
+void
+http_req_query_each(const struct http_req *r,
+    void (*fn)(void *, const char *, const char *), void *arg)
+{
+	struct qeach	 q = { fn, arg };
+
+	MHD_get_connection_values(r->conn, MHD_GET_ARGUMENT_KIND, qeach_iter,
+	    &q);
+}
+
 const uint8_t *
 http_req_body(const struct http_req *r, size_t *lenp)
 {

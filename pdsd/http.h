@@ -87,6 +87,14 @@ const char	*http_req_query(const struct http_req *, const char *key);
  */
 size_t		 http_req_query_all(const struct http_req *, const char *key,
 		    const char **out, size_t max);
+/*
+ * Every query parameter in the order sent (decoded; "" for "?key"):
+ * fn(arg, key, value) for each.  For handlers that pass a query on
+ * unchanged (the XRPC proxy).
+ */
+void		 http_req_query_each(const struct http_req *,
+		    void (*fn)(void *arg, const char *key, const char *value),
+		    void *arg);
 /* The body (NUL-terminated for convenience, not counted in len). */
 const uint8_t	*http_req_body(const struct http_req *, size_t *lenp);
 /* The peer's address as text ("127.0.0.1", "::1"). */
