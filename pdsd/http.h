@@ -133,6 +133,28 @@ void	http_reply_stream(struct http_req *, unsigned status,
 	    void (*free_fn)(void *));
 
 /*
+ * Switch protocols (the WebSocket handshake).  Instead of a reply, the
+ * handler adds the 101 reply's headers (Upgrade, Sec-WebSocket-Accept)
+ * with http_reply_header() and calls this.  Once "101 Switching
+ * Protocols" has gone out, fn(arg, fd, extra, extra_len, handle) runs on
+ * a server thread and must not block: fd is the connection's socket,
+ * now non-blocking, and extra holds bytes the client already sent after
+ * its request (to be treated as read from fd).  From then on the socket
+ * is the caller's; it ends it with exactly one http_upgraded_close()
+ * (never close(2)), at the latest from the hook set with
+ * http_set_stop_hook(), which http_stop() calls before it waits for
+ * requests to finish.  If the connection is lost before the switch,
+ * free_fn(arg) (may be NULL) runs instead of fn.
+ */
+struct http_upgraded;
+typedef void	(*http_upgrade_fn)(void *arg, int fd, const uint8_t *extra,
+		    size_t extra_len, struct http_upgraded *);
+void	http_reply_upgrade(struct http_req *, http_upgrade_fn fn, void *arg,
+	    void (*free_fn)(void *));
+void	http_upgraded_close(struct http_upgraded *);
+void	http_set_stop_hook(void (*fn)(void));
+
+/*
  * An extra response header (copied).  Names and values with CR or LF
  * are refused.  At most HTTP_MAX_EXTRA_HEADERS per reply.
  */

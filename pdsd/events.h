@@ -1,0 +1,100 @@
+/*
+ * events: the firehose's event log and its message encodings
+ * (atproto-notes §11, V11; reference-pds §6).
+ *
+ * Every change that relays must hear about (a commit, a handle or DID
+ * document change, an account status change, a #sync) appends one row
+ * to the events table IN THE SAME TRANSACTION as the change, so the log
+ * can never miss or invent one.  Each row gets a strictly increasing
+ * seq; its body is the message's DAG-CBOR with seq and time inside, so
+ * the firehose sends header || stored body without re-encoding.
+ *
+ * Rules for the *_tx functions and the hooks: call them between
+ * store_begin() and store_commit() on the same thread; a non-zero
+ * return means the caller must roll back.  They never begin or commit.
+ * The firehose notices committed rows by itself (it polls briefly after
+ * any append); events_notify() after store_commit() makes it instant.
+ *
+ * Event groups the reference emits (§11), and the calls that make them:
+ *   account creation:	events_identity(did, handle),
+ *			events_account(did, true, NULL), then the genesis
+ *			#commit and #sync (repo_writer_create_repo())
+ *   handle change:	events_identity(did, handle)
+ *   identity refresh:	events_identity(did, NULL)  (PLC op submitted)
+ *   activation:		events_account(did, true, NULL),
+ *			events_identity(did, handle), events_sync(did)
+ *   deactivation:	events_account(did, false, "deactivated")
+ *   takedown:		events_account(did, false, "takendown")
+ *   takedown reversed:	events_account(did, true, NULL) (or deactivated)
+ *   deletion:		events_account(did, false, "deleted"), which also
+ *			purges did's older rows
+ */
+#ifndef PDSD_EVENTS_H
+#define PDSD_EVENTS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "buf.h"
+#include "cid.h"
+
+#define EVENTS_SYNC_BLOCKS_MAX	10000	/* #sync blocks (lexicon) */
+
+/* ---- appending (inside an open store transaction) ------------------ */
+
+/*
+ * Append an event whose body is head || "seq" <seq> || tail: head holds
+ * the map head and the keys that sort before "seq", tail the rest (the
+ * same split store_repo.c's struct store_event uses).  type is the
+ * table's name for it: "commit", "sync", "identity" or "account".
+ * *seq (may be NULL) gets the seq.
+ */
+int	events_append_tx(const char *type, const char *did,
+	    const uint8_t *head, size_t head_len, const uint8_t *tail,
+	    size_t tail_len, int64_t *seq);
+
+/*
+ * #identity (handle NULL: without one) and #account (status NULL when
+ * active; "deleted" also purges the DID's older events).  Declared weak
+ * in accounts.h, which calls them.
+ */
+int	events_identity(const char *did, const char *handle);
+int	events_account(const char *did, bool active, const char *status);
+
+/* #sync for did's current head commit (read in the transaction). */
+int	events_sync(const char *did);
+
+/*
+ * After store_commit() of a transaction that appended events: wake the
+ * firehose now (otherwise it notices within a few milliseconds).
+ * Cheap; any thread.
+ */
+void	events_notify(void);
+
+
+/* ---- encodings (pure; unit-tested against V11) --------------------- */
+
+/*
+ * Bodies with their seq and time (an ISO timestamp with milliseconds,
+ * "2024-01-02T03:04:05.678Z"), appended to out.
+ */
+int	events_body_identity(struct buf *out, int64_t seq, const char *did,
+	    const char *handle, const char *time);
+int	events_body_account(struct buf *out, int64_t seq, const char *did,
+	    bool active, const char *status, const char *time);
+/* blocks: a CAR whose one root and one block is the signed commit. */
+int	events_body_sync(struct buf *out, int64_t seq, const char *did,
+	    const char *rev, const struct cid *commit,
+	    const uint8_t *commit_block, size_t commit_len, const char *time);
+
+/* The message header {"t": "#<type>", "op": 1}. */
+int	events_frame_header(struct buf *out, const char *type);
+/* An error frame: {"op": -1} || {"error": name, "message"?: message}. */
+int	events_frame_error(struct buf *out, const char *name,
+	    const char *message);
+/* An #info frame: header || {"name": name, "message"?: message}. */
+int	events_frame_info(struct buf *out, const char *name,
+	    const char *message);
+
+#endif

@@ -1,0 +1,83 @@
+/*
+ * store_events: the SQL behind the firehose's event log (the events
+ * table).  Only events.c and firehose.c call these.
+ *
+ * A row's `event' column holds the whole DAG-CBOR body of the message,
+ * `seq' included (and `time', which is its sequenced_at), so a frame is
+ * the header for its type followed by the stored bytes.  Seqs come from
+ * the same rule store_repo.c uses (one past the larger of sqlite_sequence
+ * and max(seq)), inside the write transaction, so they are strictly
+ * increasing in commit order and never reused.
+ */
+#ifndef PDSD_STORE_EVENTS_H
+#define PDSD_STORE_EVENTS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "buf.h"
+#include "store.h"
+
+/* The seq the next event will get (in a transaction). */
+int	store_events_next_seq(int64_t *seq);
+
+/* Insert a row (in a transaction). */
+int	store_events_insert(int64_t seq, const char *did, const char *type,
+	    const uint8_t *body, size_t len, const char *now);
+
+/* Delete did's events with seq < before (account deletion; in a tx). */
+int	store_events_purge_did(const char *did, int64_t before);
+
+/*
+ * did's head commit for a #sync: its CID text (cap bytes), rev
+ * (TID_LEN + 1 bytes) and block (replacing out's contents).
+ * PDS_ENOTFOUND when the repo has no head.
+ */
+int	store_events_head_commit(const char *did, char *cid, size_t cap,
+	    char *rev, size_t revcap, struct buf *out);
+
+/*
+ * The highest seq ever handed out (0 when none): what FutureCursor is
+ * judged against.  Runs on its own.
+ */
+int	store_events_head(int64_t *seq);
+
+struct store_event_row {
+	int64_t		 seq;
+	const char	*type;		/* "commit", "sync", ... */
+	const char	*did;
+	const uint8_t	*body;
+	size_t		 len;
+	const char	*time;		/* sequenced_at */
+};
+
+/*
+ * Rows with after < seq <= upto that are not invalidated, seq
+ * ascending, at most limit; cb per row (its pointers live for the
+ * call only).  cb's non-zero return stops the scan with that value.
+ * *n (may be NULL) gets the number of rows passed to cb.
+ */
+int	store_events_scan(int64_t after, int64_t upto, size_t limit,
+	    int (*cb)(void *, const struct store_event_row *), void *arg,
+	    size_t *n);
+
+/*
+ * The first kept row after `after': its seq and sequenced_at into
+ * time[STORE_TS_LEN].  PDS_ENOTFOUND when none.
+ */
+int	store_events_first_after(int64_t after, int64_t *seq,
+	    char time[STORE_TS_LEN]);
+
+/* The seq of the first row sequenced at or after `time'; ENOTFOUND. */
+int	store_events_first_since(const char *time, int64_t *seq);
+
+/*
+ * Delete at most limit of the oldest rows sequenced before `time' (its
+ * own transaction); *n gets how many, *last the highest seq deleted
+ * (unchanged when none).
+ */
+int	store_events_prune(const char *time, size_t limit, size_t *n,
+	    int64_t *last);
+
+#endif
