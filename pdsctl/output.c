@@ -1,0 +1,383 @@
+/*
+ * output: how pdsctl shows answers.  With --json every result (and every
+ * stream event) is printed as one line of JSON, exactly as pdsd sent it;
+ * otherwise the command's formatter below writes text for people.
+ */
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "pdsctl.h"
+
+bool	ctl_json;
+
+void
+out_json(const json_t *v)
+{
+	char	*s = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+
+	if (s != NULL)
+		printf("%s\n", s);
+	free(s);
+}
+
+static const char *
+str(const json_t *o, const char *key)
+{
+	const char	*s = json_string_value(json_object_get(o, key));
+
+	return s != NULL ? s : "";
+}
+
+static const char *
+str_or(const json_t *o, const char *key, const char *dflt)
+{
+	const char	*s = json_string_value(json_object_get(o, key));
+
+	return s != NULL && *s != '\0' ? s : dflt;
+}
+
+static long long
+num(const json_t *o, const char *key)
+{
+	return (long long)json_integer_value(json_object_get(o, key));
+}
+
+/* A byte count in the largest unit that keeps it >= 1. */
+static void
+human_bytes(char *out, size_t cap, long long n)
+{
+	static const char	*unit[] = { "B", "KiB", "MiB", "GiB", "TiB" };
+	double			 d = (double)n;
+	int			 u = 0;
+
+	while (d >= 1024 && u < 4) {
+		d /= 1024;
+		u++;
+	}
+	if (u == 0)
+		snprintf(out, cap, "%lld B", n);
+	else
+		snprintf(out, cap, "%.1f %s", d, unit[u]);
+}
+
+void
+print_generic(const struct ctl_cmd *c, const json_t *r)
+{
+	char	*s = json_dumps(r, JSON_INDENT(2) | JSON_ENCODE_ANY);
+
+	(void)c;
+	if (s != NULL)
+		printf("%s\n", s);
+	free(s);
+}
+
+void
+print_done(const struct ctl_cmd *c, const json_t *r)
+{
+	(void)r;
+	printf("ok: %s %s\n", c->words[0], c->words[1] ? c->words[1] : "");
+}
+
+void
+print_accounts(const struct ctl_cmd *c, const json_t *r)
+{
+	const json_t	*arr = json_object_get(r, "accounts"), *a;
+	size_t		 i;
+
+	(void)c;
+	if (json_array_size(arr) == 0) {
+		printf("no accounts\n");
+		return;
+	}
+	printf("%-30s %-11s %-32s %-24s %s\n", "HANDLE", "STATUS", "DID",
+	    "CREATED", "EMAIL");
+	json_array_foreach(arr, i, a)
+		printf("%-30s %-11s %-32s %-24s %s\n", str(a, "handle"),
+		    str(a, "status"), str(a, "did"), str(a, "indexedAt"),
+		    str_or(a, "email", "-"));
+	printf("(%zu account%s)\n", json_array_size(arr),
+	    json_array_size(arr) == 1 ? "" : "s");
+	if (json_object_get(r, "cursor") != NULL)
+		printf("more: --cursor '%s'\n", str(r, "cursor"));
+}
+
+static void
+kv(const char *k, const char *v)
+{
+	if (v != NULL && *v != '\0')
+		printf("%-18s %s\n", k, v);
+}
+
+void
+print_account(const struct ctl_cmd *c, const json_t *a)
+{
+	const json_t	*inv = json_object_get(a, "invites"), *e, *by;
+	size_t		 i;
+
+	(void)c;
+	kv("did:", str(a, "did"));
+	kv("handle:", str(a, "handle"));
+	kv("email:", str_or(a, "email", "-"));
+	kv("status:", str(a, "status"));
+	kv("created:", str(a, "indexedAt"));
+	kv("email confirmed:", str(a, "emailConfirmedAt"));
+	kv("deactivated:", str(a, "deactivatedAt"));
+	kv("takedown ref:", str(a, "takedownRef"));
+	kv("invites:", json_is_true(json_object_get(a, "invitesDisabled")) ?
+	    "disabled" : "enabled");
+	if ((by = json_object_get(a, "invitedBy")) != NULL)
+		kv("invited with:", str(by, "code"));
+	json_array_foreach(inv, i, e)
+		printf("%-18s %s (%lld of %lld used%s)\n", i == 0 ?
+		    "invite codes:" : "", str(e, "code"),
+		    (long long)json_array_size(json_object_get(e, "uses")),
+		    num(e, "available"), json_is_true(json_object_get(e,
+		    "disabled")) ? ", disabled" : "");
+}
+
+void
+print_created(const struct ctl_cmd *c, const json_t *r)
+{
+	(void)c;
+	kv("did:", str(r, "did"));
+	kv("handle:", str(r, "handle"));
+	if (json_object_get(r, "password") != NULL)
+		printf("%-18s %s\n%-18s %s\n", "password:", str(r, "password"),
+		    "", "(shown only now; give it to the member)");
+}
+
+void
+print_password(const struct ctl_cmd *c, const json_t *r)
+{
+	(void)c;
+	if (json_object_get(r, "password") != NULL)
+		printf("new password: %s\n", str(r, "password"));
+	else
+		printf("password changed; every session was ended\n");
+}
+
+void
+print_status(const struct ctl_cmd *c, const json_t *r)
+{
+	const json_t	*s = json_object_get(r, "subject");
+	const json_t	*td = json_object_get(r, "takedown");
+	const json_t	*de = json_object_get(r, "deactivated");
+	const char	*type = str(s, "$type");
+
+	(void)c;
+	if (strstr(type, "repoRef") != NULL)
+		printf("account %s", str(s, "did"));
+	else if (strstr(type, "strongRef") != NULL)
+		printf("record %s", str(s, "uri"));
+	else
+		printf("blob %s %s", str(s, "did"), str(s, "cid"));
+	if (json_is_true(json_object_get(td, "applied")))
+		printf(": taken down (ref %s)", str(td, "ref"));
+	else
+		printf(": not taken down");
+	if (de != NULL)
+		printf(", %s", json_is_true(json_object_get(de, "applied")) ?
+		    "deactivated" : "not deactivated");
+	printf("\n");
+}
+
+void
+print_codes(const struct ctl_cmd *c, const json_t *r)
+{
+	const json_t	*e;
+	size_t		 i;
+
+	(void)c;
+	json_array_foreach(json_object_get(r, "codes"), i, e)
+		printf("%s\n", json_string_value(e));
+}
+
+void
+print_invites(const struct ctl_cmd *c, const json_t *r)
+{
+	const json_t	*arr = json_object_get(r, "codes"), *e;
+	size_t		 i;
+
+	(void)c;
+	if (json_array_size(arr) == 0) {
+		printf("no invite codes\n");
+		return;
+	}
+	printf("%-36s %5s %5s %-8s %-32s %s\n", "CODE", "USED", "OF",
+	    "STATE", "FOR", "CREATED");
+	json_array_foreach(arr, i, e)
+		printf("%-36s %5zu %5lld %-8s %-32s %s\n", str(e, "code"),
+		    json_array_size(json_object_get(e, "uses")),
+		    num(e, "available"), json_is_true(json_object_get(e,
+		    "disabled")) ? "disabled" : "enabled", str(e, "forAccount"),
+		    str(e, "createdAt"));
+}
+
+void
+print_migrations(const struct ctl_cmd *c, const json_t *r)
+{
+	const json_t	*arr = json_object_get(r, "accounts"), *e;
+	size_t		 i;
+
+	(void)c;
+	if (json_array_size(arr) == 0) {
+		printf("no accounts in migration\n");
+		return;
+	}
+	printf("%-32s %-28s %-24s %8s %s\n", "DID", "HANDLE", "DEACTIVATED",
+	    "RECORDS", "BLOBS");
+	json_array_foreach(arr, i, e)
+		printf("%-32s %-28s %-24s %8lld %lld/%lld\n", str(e, "did"),
+		    str(e, "handle"), str(e, "deactivatedAt"),
+		    num(e, "records"), num(e, "blobsImported"),
+		    num(e, "blobsExpected"));
+}
+
+static double
+counter_rate(const json_t *r, const char *name)
+{
+	return json_number_value(json_object_get(json_object_get(
+	    json_object_get(r, "counters"), name), "rate"));
+}
+
+void
+print_stats(const struct ctl_cmd *c, const json_t *r)
+{
+	const json_t	*a = json_object_get(r, "accounts");
+	const json_t	*repo = json_object_get(r, "repo");
+	const json_t	*blobs = json_object_get(r, "blobs");
+	const json_t	*fh = json_object_get(r, "firehose");
+	const json_t	*ctr = json_object_get(r, "counters"), *v;
+	const char	*k;
+	char		 b1[32], b2[32];
+
+	(void)c;
+	human_bytes(b1, sizeof(b1), num(repo, "bytes"));
+	human_bytes(b2, sizeof(b2), num(blobs, "bytes"));
+	printf("pdsd %s at %s\n", str(r, "version"), str(r, "at"));
+	printf("accounts:     %lld (%lld active, %lld deactivated, "
+	    "%lld taken down)\n", num(a, "total"), num(a, "active"),
+	    num(a, "deactivated"), num(a, "takendown"));
+	printf("repositories: %s in %lld blocks, %lld records\n", b1,
+	    num(repo, "blocks"), num(repo, "records"));
+	printf("blobs:        %s in %lld blobs\n", b2, num(blobs, "count"));
+	printf("firehose:     %lld subscribers, %lld events (last seq %lld)"
+	    "\n", num(fh, "subscribers"), num(fh, "events"),
+	    num(fh, "lastSeq"));
+	printf("invite codes: %lld open\n", num(r, "invitesOpen"));
+	printf("audit log:    %lld entries\n", num(r, "auditEntries"));
+	if (json_object_size(ctr) > 0) {
+		printf("counters:\n");
+		json_object_foreach((json_t *)ctr, k, v) {
+			if (json_object_get(v, "rate") != NULL)
+				printf("  %-28s %12lld  %8.1f/s\n", k,
+				    num(v, "value"), json_number_value(
+				    json_object_get(v, "rate")));
+			else
+				printf("  %-28s %12lld\n", k, num(v, "value"));
+		}
+	}
+}
+
+void
+event_stats(const struct ctl_cmd *c, const json_t *r)
+{
+	(void)c;
+	printf("%s accounts=%lld repo=%lldB blobs=%lldB subscribers=%lld "
+	    "events=%lld http=%.1f/s firehose=%.1f/s admin=%.1f/s\n",
+	    str(r, "at"), num(json_object_get(r, "accounts"), "total"),
+	    num(json_object_get(r, "repo"), "bytes"),
+	    num(json_object_get(r, "blobs"), "bytes"),
+	    num(json_object_get(r, "firehose"), "subscribers"),
+	    num(json_object_get(r, "firehose"), "events"),
+	    counter_rate(r, "http.requests"),
+	    counter_rate(r, "firehose.events"),
+	    counter_rate(r, "admin.requests"));
+}
+
+void
+print_subscribers(const struct ctl_cmd *c, const json_t *r)
+{
+	const json_t	*arr = json_object_get(r, "subscribers"), *e;
+	size_t		 i;
+
+	(void)c;
+	if (json_array_size(arr) == 0) {
+		printf("no firehose subscribers\n");
+		return;
+	}
+	printf("%6s %-40s %10s %10s %10s %12s %10s\n", "ID", "REMOTE",
+	    "CURSOR", "SEQ", "EVENTS", "BYTES", "QUEUED");
+	json_array_foreach(arr, i, e)
+		printf("%6lld %-40s %10lld %10lld %10lld %12lld %10lld\n",
+		    num(e, "id"), str(e, "remote"), num(e, "cursor"),
+		    num(e, "seq"), num(e, "events"), num(e, "bytes"),
+		    num(e, "queued"));
+}
+
+void
+print_crawl(const struct ctl_cmd *c, const json_t *r)
+{
+	const json_t	*e;
+	size_t		 i;
+
+	(void)c;
+	json_array_foreach(json_object_get(r, "relays"), i, e) {
+		if (json_is_true(json_object_get(e, "ok")))
+			printf("%s: ok\n", str(e, "relay"));
+		else
+			printf("%s: failed: %s\n", str(e, "relay"),
+			    str(e, "error"));
+	}
+}
+
+void
+print_audit(const struct ctl_cmd *c, const json_t *r)
+{
+	const json_t	*arr = json_object_get(r, "entries"), *e;
+	size_t		 i;
+
+	(void)c;
+	if (json_array_size(arr) == 0) {
+		printf("no audit entries\n");
+		return;
+	}
+	printf("%-24s %-24s %-8s %-24s %-34s %s\n", "TIME", "ACTOR",
+	    "OUTCOME", "ACTION", "SUBJECT", "REASON");
+	json_array_foreach(arr, i, e)
+		printf("%-24s %-24s %-8s %-24s %-34s %s\n", str(e, "at"),
+		    str(e, "actor"), str_or(e, "outcome", "ok"),
+		    str(e, "action"), str_or(e, "subject", "-"),
+		    str_or(e, "reason", "-"));
+}
+
+void
+print_backup(const struct ctl_cmd *c, const json_t *r)
+{
+	char	 b[32];
+
+	(void)c;
+	if (isatty(STDERR_FILENO))
+		fprintf(stderr, "\n");
+	human_bytes(b, sizeof(b), num(r, "bytes"));
+	printf("backup written to %s (%s, %lld pages, %.1f s)\n",
+	    str(r, "dest"), b, num(r, "pages"),
+	    json_number_value(json_object_get(r, "seconds")));
+}
+
+void
+event_backup(const struct ctl_cmd *c, const json_t *e)
+{
+	bool	 tty = isatty(STDERR_FILENO);
+
+	(void)c;
+	fprintf(stderr, "%sbackup: %s %3lld%% (%lld/%lld pages)%s",
+	    tty ? "\r" : "", str(e, "phase"), num(e, "percent"),
+	    num(e, "pagesDone"), num(e, "pagesTotal"), tty ? "" : "\n");
+	fflush(stderr);
+}

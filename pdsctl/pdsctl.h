@@ -1,0 +1,139 @@
+/*
+ * pdsctl: what its files share.
+ *
+ *   main.c    options, choosing the socket, running a command, exit codes
+ *   parser.c  the command grammar (a table) and help
+ *   client.c  the admin socket client (adminproto.h)
+ *   output.c  human-readable output, one formatter per command
+ */
+#ifndef PDSCTL_H
+#define PDSCTL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "adminproto.h"
+
+/* Exit statuses (documented in pdsctl(8)). */
+#define EXIT_OK		0
+#define EXIT_FAIL	1	/* the daemon failed (internal, upstream, I/O) */
+#define EXIT_NOTFOUND	3	/* no such account, record, blob or code */
+#define EXIT_CONFLICT	4	/* taken, exists, or taken down */
+#define EXIT_USAGE	64	/* EX_USAGE: the command line was wrong */
+#define EXIT_DATAERR	65	/* EX_DATAERR: the daemon refused a value */
+#define EXIT_UNAVAIL	69	/* EX_UNAVAILABLE: pdsd unreachable or busy */
+#define EXIT_PROTOCOL	70	/* EX_SOFTWARE: a reply we cannot read */
+#define EXIT_NOPERM	77	/* EX_NOPERM: permission refused */
+
+/* ---- the grammar (parser.c) ---- */
+
+enum ctl_argkind {
+	CA_POS,		/* a required positional argument */
+	CA_POS_OPT,	/* an optional positional argument */
+	CA_POS_LIST,	/* the rest of the positional arguments (array) */
+	CA_STR,		/* --name VALUE */
+	CA_INT,		/* --name N */
+	CA_FLAG,	/* --name (true) */
+	CA_LIST,	/* --name VALUE, repeatable (array) */
+};
+
+struct ctl_arg {
+	const char		*name;	/* "ACCOUNT" or "--reason" */
+	const char		*key;	/* the request's args key; NULL: ours */
+	enum ctl_argkind	 kind;
+	bool			 required;
+	const char		*help;
+};
+
+#define CTL_CONFIRM	0x01	/* destructive: --yes or a terminal prompt */
+#define CTL_STREAM	0x02	/* a stream of events */
+#define CTL_PAGED	0x04	/* follow the cursor to the end */
+#define CTL_LOCAL	0x08	/* no daemon needed (help) */
+
+struct ctl_cmd;
+typedef void	(*ctl_print_fn)(const struct ctl_cmd *, const json_t *result);
+typedef void	(*ctl_event_fn)(const struct ctl_cmd *, const json_t *event);
+
+struct ctl_cmd {
+	const char		*words[3];	/* "account", "takedown" */
+	const char		*cmd;		/* "account.takedown" */
+	unsigned		 flags;
+	const struct ctl_arg	*args;		/* ends with a NULL name */
+	const char		*help;
+	ctl_print_fn		 print;
+	ctl_event_fn		 event;		/* for CTL_STREAM */
+	const char		*page_key;	/* CTL_PAGED: the array */
+};
+
+struct ctl_parsed {
+	const struct ctl_cmd	*cmd;
+	json_t			*args;		/* the request's args */
+	bool			 help;		/* `help ...' was asked */
+	const struct ctl_cmd	*help_cmd;	/* NULL: general help */
+	const char		*help_words[3];	/* a partial command */
+	int			 nhelp_words;
+};
+
+/*
+ * Parse argv (after the global options) into a command and its request
+ * arguments.  On a usage error prints what was wrong and what would
+ * have been valid, and returns EXIT_USAGE.
+ */
+int	ctl_parse(int argc, char **argv, struct ctl_parsed *);
+void	ctl_parsed_clear(struct ctl_parsed *);
+/* Print help: everything (cmd NULL), one command, or a word's commands. */
+void	ctl_help(FILE *, const struct ctl_parsed *);
+void	ctl_usage_line(FILE *, const struct ctl_cmd *);
+const struct ctl_cmd *ctl_table(size_t *n);
+
+/* ---- the client (client.c) ---- */
+
+struct ctl_conn {
+	int				 fd;
+	struct adminproto_reader	 in;
+	int64_t				 next_id;
+	const char			*path;
+};
+
+/* Connect; on failure prints why and returns an exit status. */
+int	ctl_connect(struct ctl_conn *, const char *path);
+void	ctl_close(struct ctl_conn *);
+/*
+ * Send one request and read until its final reply.  Events go to
+ * on_event (may be NULL).  On success *result holds the result (a new
+ * reference; for a stream, the end's result or NULL).  On an error
+ * reply, msg holds it and the exit status for it is returned.
+ */
+int	ctl_request(struct ctl_conn *, const char *cmd, const json_t *args,
+	    void (*on_event)(void *, const json_t *), void *arg,
+	    json_t **result, struct adminproto_msg *msg);
+/* The exit status for a daemon error name. */
+int	ctl_exit_for(const char *error);
+
+/* ---- output (output.c) ---- */
+
+extern bool	ctl_json;	/* --json */
+
+void	out_json(const json_t *);
+/* Human formatters named in the table. */
+void	print_generic(const struct ctl_cmd *, const json_t *);
+void	print_accounts(const struct ctl_cmd *, const json_t *);
+void	print_account(const struct ctl_cmd *, const json_t *);
+void	print_created(const struct ctl_cmd *, const json_t *);
+void	print_password(const struct ctl_cmd *, const json_t *);
+void	print_done(const struct ctl_cmd *, const json_t *);
+void	print_status(const struct ctl_cmd *, const json_t *);
+void	print_codes(const struct ctl_cmd *, const json_t *);
+void	print_invites(const struct ctl_cmd *, const json_t *);
+void	print_migrations(const struct ctl_cmd *, const json_t *);
+void	print_stats(const struct ctl_cmd *, const json_t *);
+void	print_subscribers(const struct ctl_cmd *, const json_t *);
+void	print_crawl(const struct ctl_cmd *, const json_t *);
+void	print_audit(const struct ctl_cmd *, const json_t *);
+void	print_backup(const struct ctl_cmd *, const json_t *);
+void	event_stats(const struct ctl_cmd *, const json_t *);
+void	event_backup(const struct ctl_cmd *, const json_t *);
+
+#endif
