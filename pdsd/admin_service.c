@@ -422,7 +422,7 @@ admin_account_create(const struct admin_actor *actor, const char *email,
 	memset(&c, 0, sizeof(c));
 	memset(&ae, 0, sizeof(ae));
 	if (handle == NULL || *handle == '\0')
-		return audited(actor, "account.create", NULL, reason,
+		return audited(actor, "account.create", handle, reason,
 		    fail(err, PDS_EINVAL, AP_E_INVALID_ARGUMENT, NULL,
 		    "a handle is required"), err, NULL);
 	if (password == NULL) {
@@ -440,7 +440,7 @@ admin_account_create(const struct admin_actor *actor, const char *email,
 		sodium_memzero(gen, sizeof(gen));
 		d = json_pack("{s:s}", "handle", handle);
 		rc = from_acct(err, rc, &ae);
-		audited(actor, "account.create", NULL, reason, rc, err, d);
+		audited(actor, "account.create", handle, reason, rc, err, d);
 		json_decref(d);
 		return rc;
 	}
