@@ -126,6 +126,36 @@ query_bool(struct xrpc_ctx *ctx, const char *key, bool dflt, bool *out)
 	return 0;
 }
 
+/*
+ * The client's address for the login limits.  Behind a reverse proxy on
+ * this host (the usual Caddy set-up) every peer is loopback: then the
+ * proxy's X-Forwarded-For names the client, its last entry being the
+ * one the proxy itself added.  From any other peer the header is not
+ * trusted.
+ */
+static const char *
+client_addr(struct xrpc_ctx *ctx)
+{
+	const char	*peer = http_req_remote(ctx->req), *xff, *p;
+	static __thread char last[64];
+	size_t		 n;
+
+	if (strcmp(peer, "127.0.0.1") != 0 && strcmp(peer, "::1") != 0)
+		return peer;
+	if ((xff = http_req_header(ctx->req, "X-Forwarded-For")) == NULL)
+		return peer;
+	p = strrchr(xff, ',');
+	p = p != NULL ? p + 1 : xff;
+	while (*p == ' ')
+		p++;
+	n = strcspn(p, " ");
+	if (n == 0 || n >= sizeof(last))
+		return peer;
+	memcpy(last, p, n);
+	last[n] = '\0';
+	return last;
+}
+
 static void
 reply_empty(struct xrpc_ctx *ctx)
 {
@@ -246,21 +276,21 @@ api_server_create_session(struct xrpc_ctx *ctx)
 	    (rc = req_str(ctx, "password", &pw)) != 0 ||
 	    (rc = opt_bool(ctx, "allowTakendown", false, &allow_td)) != 0)
 		return rc;
-	addr = http_req_remote(ctx->req);
-	if (auth_login_take(id, addr) != PDS_OK)
-		return xrpc_fail(ctx, XRPC_E_RATE_LIMITED, NULL,
-		    "Too many failed login attempts; try again later");
+	addr = client_addr(ctx);
 	rc = account_lookup(id, &a);
 	if (rc != PDS_OK && rc != PDS_ENOTFOUND)
 		return rc;
 	found = rc == PDS_OK && strcmp(a.status, "deleted") != 0;
+	if (auth_login_take(id, found ? a.did : NULL, addr) != PDS_OK)
+		return xrpc_fail(ctx, XRPC_E_RATE_LIMITED, NULL,
+		    "Too many failed login attempts; try again later");
 	rc = account_password_verify(found ? &a : NULL, pw, &how);
 	if (rc == PDS_ECRYPTO)
 		return xrpc_fail(ctx, XRPC_E_AUTH_REQUIRED, NULL,
 		    "Invalid identifier or password");
 	if (rc != PDS_OK)
 		return rc;
-	auth_login_refund(id, addr);
+	auth_login_refund(id, a.did, addr);
 
 	if (strcmp(a.status, "takendown") == 0) {
 		if (!allow_td)

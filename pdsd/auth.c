@@ -226,6 +226,7 @@ auth_session_revoke(const char *jti)
 
 #define LIM_SLOTS	4096	/* per table, a power of two */
 #define LIM_PROBE	8
+#define LIM_KEY_MAX	512
 
 struct lim_bucket {
 	uint64_t	 key;		/* 0: free */
@@ -240,7 +241,11 @@ struct lim_table {
 };
 
 static pthread_mutex_t	 lim_mtx = PTHREAD_MUTEX_INITIALIZER;
-static struct lim_table	 lim_ident = { .cap = 10, .per_ms = 1.0 / 30000 };
+/* per (account or identifier, address): the guessing limit */
+static struct lim_table	 lim_pair = { .cap = 10, .per_ms = 1.0 / 30000 };
+/* per account from anywhere: distributed guessing */
+static struct lim_table	 lim_acct = { .cap = 100, .per_ms = 1.0 / 60000 };
+/* per address: one client spraying many accounts */
 static struct lim_table	 lim_addr = { .cap = 50, .per_ms = 1.0 / 2000 };
 
 static int64_t
@@ -252,17 +257,21 @@ mono_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* Keyed hash of kind || lower(a) || NUL || b (b may be NULL). */
 static uint64_t
-lim_hash(char kind, const char *s)
+lim_hash(char kind, const char *a, const char *b)
 {
 	unsigned char	 h[crypto_shorthash_BYTES];
-	char		 tmp[512];
-	size_t		 n, i;
+	char		 tmp[LIM_KEY_MAX];
+	size_t		 n = 0, i;
 	uint64_t	 v = 0;
 
-	tmp[0] = kind;
-	for (n = 1, i = 0; s[i] != '\0' && n < sizeof(tmp); i++)
-		tmp[n++] = (char)tolower((unsigned char)s[i]);
+	tmp[n++] = kind;
+	for (i = 0; a[i] != '\0' && n < sizeof(tmp) - 1; i++)
+		tmp[n++] = (char)tolower((unsigned char)a[i]);
+	tmp[n++] = '\0';
+	for (i = 0; b != NULL && b[i] != '\0' && n < sizeof(tmp); i++)
+		tmp[n++] = b[i];
 	crypto_shorthash(h, (const unsigned char *)tmp, n, lim_key);
 	for (i = 0; i < sizeof(h); i++)
 		v = v << 8 | h[i];
@@ -286,7 +295,10 @@ lim_find(struct lim_table *t, uint64_t key, int64_t now)
 			b->t_ms = now;
 			return b;
 		}
-		/* The emptiest-looking slot to reuse: free or refilled. */
+		/*
+		 * The slot to reuse: a free one, else the one that has
+		 * refilled most (forgetting it costs the least).
+		 */
 		tok = b->key == 0 ? t->cap * 2 :
 		    b->tokens + (double)(now - b->t_ms) * t->per_ms;
 		if (tok > best_tok) {
@@ -300,39 +312,60 @@ lim_find(struct lim_table *t, uint64_t key, int64_t now)
 	return best;
 }
 
-int
-auth_login_take(const char *identifier, const char *addr)
+/* The buckets of one attempt; n of them. */
+static size_t
+lim_buckets(const char *identifier, const char *did, const char *addr,
+    struct lim_bucket *b[3], struct lim_table *t[3])
 {
-	struct lim_bucket *bi, *ba;
-	int64_t		 now = mono_ms();
+	int64_t	 now = mono_ms();
+	size_t	 n = 0;
+
+	if (did != NULL) {
+		t[n] = &lim_pair;
+		b[n++] = lim_find(&lim_pair, lim_hash('d', did, addr), now);
+		t[n] = &lim_acct;
+		b[n++] = lim_find(&lim_acct, lim_hash('D', did, NULL), now);
+	} else {
+		t[n] = &lim_pair;
+		b[n++] = lim_find(&lim_pair, lim_hash('i', identifier, addr),
+		    now);
+	}
+	t[n] = &lim_addr;
+	b[n++] = lim_find(&lim_addr, lim_hash('a', addr, NULL), now);
+	return n;
+}
+
+int
+auth_login_take(const char *identifier, const char *did, const char *addr)
+{
+	struct lim_bucket *b[3];
+	struct lim_table *t[3];
+	size_t		 i, n;
 	int		 rc = PDS_OK;
 
 	pthread_mutex_lock(&lim_mtx);
-	bi = lim_find(&lim_ident, lim_hash('i', identifier), now);
-	ba = lim_find(&lim_addr, lim_hash('a', addr), now);
-	if (bi->tokens < 1 || ba->tokens < 1)
-		rc = PDS_ETOOBIG;
-	else {
-		bi->tokens -= 1;
-		ba->tokens -= 1;
-	}
+	n = lim_buckets(identifier, did, addr, b, t);
+	for (i = 0; i < n; i++)
+		if (b[i]->tokens < 1)
+			rc = PDS_ETOOBIG;
+	for (i = 0; rc == PDS_OK && i < n; i++)
+		b[i]->tokens -= 1;
 	pthread_mutex_unlock(&lim_mtx);
 	return rc;
 }
 
 void
-auth_login_refund(const char *identifier, const char *addr)
+auth_login_refund(const char *identifier, const char *did, const char *addr)
 {
-	struct lim_bucket *bi, *ba;
-	int64_t		 now = mono_ms();
+	struct lim_bucket *b[3];
+	struct lim_table *t[3];
+	size_t		 i, n;
 
 	pthread_mutex_lock(&lim_mtx);
-	bi = lim_find(&lim_ident, lim_hash('i', identifier), now);
-	ba = lim_find(&lim_addr, lim_hash('a', addr), now);
-	if ((bi->tokens += 1) > lim_ident.cap)
-		bi->tokens = lim_ident.cap;
-	if ((ba->tokens += 1) > lim_addr.cap)
-		ba->tokens = lim_addr.cap;
+	n = lim_buckets(identifier, did, addr, b, t);
+	for (i = 0; i < n; i++)
+		if ((b[i]->tokens += 1) > t[i]->cap)
+			b[i]->tokens = t[i]->cap;
 	pthread_mutex_unlock(&lim_mtx);
 }
 

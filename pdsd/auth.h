@@ -75,15 +75,26 @@ int	auth_session_refresh(const char *did, const char *jti,
 int	auth_session_revoke(const char *jti);
 
 /*
- * Login attempt limits against online guessing: a token bucket per
- * identifier (10 failures, then one more per 30 s) and per client
- * address (50 failures, then one per 2 s).  take() spends one token
- * from both and returns PDS_OK, or PDS_ETOOBIG when either is empty
- * (nothing spent); refund() gives them back after a successful login,
- * so only failures count.
+ * Login attempt limits against online guessing, token buckets that only
+ * failed attempts drain:
+ *   - per account (did, when the identifier names one; else the
+ *     identifier as typed) and client address: 10, then one per 30 s,
+ *     so switching between handle, email and DID buys nothing;
+ *   - per account from any address: 100, then one per minute, against
+ *     guessing spread over many addresses;
+ *   - per client address: 50, then one per 2 s, against one client
+ *     trying many accounts.
+ * Keying the strict limit on the address as well means a stranger cannot
+ * lock a member out by failing on purpose, short of draining the loose
+ * per-account bucket.  take() spends one token from each bucket and
+ * returns PDS_OK, or PDS_ETOOBIG (nothing spent) when one is empty;
+ * refund() gives them back after a successful login.  The tables are
+ * fixed-size (4096 buckets each) and forget the fullest buckets first.
  */
-int	auth_login_take(const char *identifier, const char *addr);
-void	auth_login_refund(const char *identifier, const char *addr);
+int	auth_login_take(const char *identifier, const char *did,
+	    const char *addr);
+void	auth_login_refund(const char *identifier, const char *did,
+	    const char *addr);
 
 /*
  * For the API files: turn an account service refusal (accounts.h) into

@@ -376,8 +376,26 @@ post com.atproto.server.createSession \
     '{"identifier":"robert.test","password":"bobby password"}'
 check_err "... even with the right password" 429 RateLimitExceeded
 post com.atproto.server.createSession \
+    '{"identifier":"bobby@example.com","password":"bobby password"}'
+check_err "... and so is the same account by its email" 429 RateLimitExceeded
+post com.atproto.server.createSession \
+    "{\"identifier\":\"$BOB\",\"password\":\"bobby password\"}"
+check_err "... or by its DID" 429 RateLimitExceeded
+post com.atproto.server.createSession \
     '{"identifier":"alice.test","password":"correct horse battery"}'
-check_status "another identifier still logs in" 200
+check_status "another account still logs in" 200
+post com.atproto.server.createSession \
+    '{"identifier":"robert.test","password":"bobby password"}' \
+    -H 'X-Forwarded-For: 198.51.100.7, 203.0.113.9'
+check_status "the locked account still logs in from another client (behind a local proxy)" 200
+i=0
+while [ $i -lt 12 ]; do
+	post com.atproto.server.createSession \
+	    '{"identifier":"alice.test","password":"correct horse battery"}'
+	[ "$STATUS" = 200 ] || break
+	i=$((i + 1))
+done
+check "successful logins do not count against the limit" test $i -eq 12
 
 # ---- invites ----
 
