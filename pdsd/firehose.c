@@ -581,7 +581,7 @@ start_sub(struct newconn *nc)
 	if (store_events_first_after(nc->cursor, &first, t) == PDS_OK &&
 	    strcmp(t, cutoff) < 0) {
 		outdated = true;
-		if (store_events_first_since(cutoff, &since) == PDS_OK)
+		if (store_events_first_since(nc->cursor, cutoff, &since) == PDS_OK)
 			s->pos = since - 1;
 		else
 			s->pos = head_seq;

@@ -146,16 +146,17 @@ store_events_first_after(int64_t after, int64_t *seq, char time[STORE_TS_LEN])
 }
 
 int
-store_events_first_since(const char *time, int64_t *seq)
+store_events_first_since(int64_t after, const char *time, int64_t *seq)
 {
 	sqlite3_stmt	*st;
 	int		 rc, ret = PDS_ENOTFOUND;
 
 	st = store_stmt("SELECT min(seq) FROM events WHERE sequenced_at >= ?1 "
-	    "AND invalidated = 0");
+	    "AND seq > ?2 AND invalidated = 0");
 	if (st == NULL)
 		return PDS_EIO;
 	sqlite3_bind_text(st, 1, time, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, after);
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL) {
 		*seq = sqlite3_column_int64(st, 0);

@@ -69,8 +69,12 @@ int	store_events_scan(int64_t after, int64_t upto, size_t limit,
 int	store_events_first_after(int64_t after, int64_t *seq,
 	    char time[STORE_TS_LEN]);
 
-/* The seq of the first row sequenced at or after `time'; ENOTFOUND. */
-int	store_events_first_since(const char *time, int64_t *seq);
+/*
+ * The seq of the first row after `after' sequenced at or after `time';
+ * PDS_ENOTFOUND when none.
+ */
+int	store_events_first_since(int64_t after, const char *time,
+	    int64_t *seq);
 
 /*
  * Delete at most limit of the oldest rows sequenced before `time' (its
