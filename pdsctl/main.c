@@ -182,7 +182,14 @@ on_event(void *arg, const json_t *ev)
 {
 	struct ev_ctx	*e = arg;
 
-	if (ctl_json)
+	if (ctl_json && (e->cmd->flags & CTL_STREAM)) {
+		/* progress beside a result: a side channel */
+		char *s = json_dumps(ev, JSON_COMPACT | JSON_ENCODE_ANY);
+
+		if (s != NULL)
+			fprintf(stderr, "%s\n", s);
+		free(s);
+	} else if (ctl_json)
 		out_json(ev);
 	else if (e->cmd->event != NULL)
 		e->cmd->event(e->cmd, ev);

@@ -251,6 +251,16 @@ backup_tick(struct admin_call *call, void *state, int *next_ms)
 	done = total - j->remaining;
 	rc = j->rc;
 	pthread_mutex_unlock(&j->mu);
+	if (ph == PH_DONE && rc == PDS_OK && total > 0 &&
+	    j->reported != total) {
+		/* a small copy may finish between ticks: still say 100% */
+		j->reported = total;
+		ev = json_pack("{s:s,s:i,s:i,s:i}", "phase", "copy",
+		    "pagesDone", total, "pagesTotal", total, "percent", 100);
+		if (ev != NULL)
+			admin_stream_event(call, ev);
+		json_decref(ev);
+	}
 	if (ph == PH_DONE) {
 		if (rc != PDS_OK) {
 			call->err.name = j->err_name != NULL ? j->err_name :
