@@ -218,6 +218,22 @@ const char *const store_migrations[] = {
 "  key			TEXT PRIMARY KEY,"
 "  value			ANY"
 ") STRICT;",
+
+/* 2: account migrations in and out (pdsd/migration.c) */
+"CREATE TABLE account_migrations ("
+"  did			TEXT PRIMARY KEY REFERENCES accounts (did)"
+"			  ON DELETE CASCADE,"
+"  direction		TEXT NOT NULL CHECK (direction IN ('in','out')),"
+	/* in: created, imported, activated; out: signed, deactivated */
+"  state		TEXT NOT NULL,"
+"  started_at		TEXT NOT NULL,"
+"  updated_at		TEXT NOT NULL,"
+"  records_expected	INTEGER,"	/* records in the imported CAR */
+"  blocks_imported	INTEGER,"
+"  source_commit	TEXT,"		/* the imported head, as sent */
+"  source_rev		TEXT,"
+"  peer			TEXT"		/* the other PDS's endpoint */
+") STRICT;",
 };
 
 const size_t store_nmigrations =
