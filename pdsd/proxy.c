@@ -597,7 +597,9 @@ up_fill(struct upstream *u, size_t want)
 		if (up_step(u, u->deadline) != 0)
 			return -1;
 	}
-	if (u->done && (u->cc != CURLE_OK || u->too_big))
+	/* Bytes already here are good even if the rest failed. */
+	if (u->done && (u->cc != CURLE_OK || u->too_big) &&
+	    u->buf.len - u->off < want)
 		return -1;
 	return 0;
 }
@@ -658,15 +660,23 @@ proxy_forward(struct xrpc_ctx *ctx, const struct proxy_call *c)
 		up_free(u);
 		return rc;
 	}
-	/* A short answer goes out whole, with a Content-Length. */
-	if (up_fill(u, SMALL_REPLY) != 0 && u->total == 0) {
+	/*
+	 * A short answer goes out whole, with a Content-Length; one that
+	 * failed before anything was sent is a 502, not a cut-off body.
+	 */
+	if (up_fill(u, SMALL_REPLY) != 0 || (u->done && (u->cc != CURLE_OK ||
+	    u->too_big))) {
+		log_info("proxy: %s: %s", u->url, u->too_big ?
+		    "response too large" : u->timed_out ? "timeout" :
+		    curl_easy_strerror(u->cc));
+		rc = u->timed_out ? XRPC_E_UPSTREAM_TIMEOUT :
+		    XRPC_E_UPSTREAM_FAILURE;
 		up_free(u);
-		return xrpc_fail(ctx, XRPC_E_UPSTREAM_FAILURE, NULL,
-		    "Upstream response failed");
+		return xrpc_fail(ctx, rc, NULL, "Upstream response failed");
 	}
 	ct = u->ctype[0] != '\0' ? u->ctype : "application/octet-stream";
 	add_reply_headers(ctx, u->hdr, u->nhdr);
-	if (u->done && u->cc == CURLE_OK && !u->too_big) {
+	if (u->done) {
 		data = buf_detach(&u->buf, &len);
 		len -= u->off;
 		if (u->off > 0)
