@@ -157,7 +157,11 @@ ctl_request(struct ctl_conn *c, const char *cmd, const json_t *args,
 	}
 	rc = send_all(c->fd, b.p, b.len);
 	buf_free(&b);
-	if (rc == -1) {
+	/*
+	 * A send that fails may mean pdsd refused the connection and
+	 * closed it: its one-line reason is still there to read.
+	 */
+	if (rc == -1 && errno != EPIPE && errno != ECONNRESET) {
 		fprintf(stderr, "pdsctl: cannot send to pdsd: %s\n",
 		    strerror(errno));
 		return EXIT_UNAVAIL;

@@ -297,10 +297,10 @@ conn_accept(void)
 		can_read = can_mutate || gid_in(sock_gid, cr.gid, groups, ng);
 		if (!can_read) {
 			stats_add(c_refused, 1);
-			refuse_now(fd, AP_E_PERMISSION_DENIED,
-			    "not a member of the admin socket's group");
 			admin_audit(&actor, "connect", sock_path, NULL,
 			    "refused", AP_E_PERMISSION_DENIED, NULL);
+			refuse_now(fd, AP_E_PERMISSION_DENIED,
+			    "not a member of the admin socket's group");
 			close(fd);
 			continue;
 		}
