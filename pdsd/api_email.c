@@ -1,0 +1,310 @@
+/*
+ * api_email: the com.atproto.server methods behind the email tokens
+ * (email_tokens.h): requestEmailConfirmation / confirmEmail,
+ * requestEmailUpdate / updateEmail, requestPasswordReset /
+ * resetPassword, requestAccountDelete / deleteAccount.  The reference's
+ * errors: a bad token is 400 InvalidToken, an old one 400 ExpiredToken.
+ * requestPlcOperationSignature is in api_migration.c.
+ */
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <jansson.h>
+#include <sodium.h>
+
+#include "accounts.h"
+#include "api.h"
+#include "auth.h"
+#include "email_tokens.h"
+#include "err.h"
+#include "log.h"
+#include "migration.h"
+#include "store.h"
+#include "store_account.h"
+#include "store_migration.h"
+#include "xrpc.h"
+
+static int
+in_str(struct xrpc_ctx *ctx, const char *key, bool required,
+    const char **out)
+{
+	json_t	*v = json_object_get(ctx->input, key);
+
+	*out = NULL;
+	if (v == NULL || json_is_null(v)) {
+		if (required)
+			return xrpc_fail(ctx, XRPC_E_INVALID_REQUEST, NULL,
+			    "Input must have the property \"%s\"", key);
+		return 0;
+	}
+	if (!json_is_string(v) ||
+	    strlen(json_string_value(v)) != json_string_length(v))
+		return xrpc_fail(ctx, XRPC_E_INVALID_REQUEST, NULL,
+		    "Input/%s must be a string", key);
+	*out = json_string_value(v);
+	return 0;
+}
+
+static void
+reply_empty(struct xrpc_ctx *ctx)
+{
+	http_reply_static(ctx->req, 200, "", "", 0);
+}
+
+/* The caller's account (the router has authenticated it). */
+static int
+caller(struct xrpc_ctx *ctx, struct store_account *a)
+{
+	int	 rc = account_get(ctx->auth.did, a);
+
+	if (rc == PDS_ENOTFOUND)
+		return xrpc_fail(ctx, XRPC_E_INVALID_REQUEST,
+		    "AccountNotFound", "Account not found");
+	return rc;
+}
+
+int
+api_email_token_error(struct xrpc_ctx *ctx, int rc)
+{
+	if (rc == PDS_EEXPIRED)
+		return xrpc_fail(ctx, XRPC_E_EXPIRED_TOKEN, "ExpiredToken",
+		    "Token is expired");
+	if (rc == PDS_ENOTFOUND || rc == PDS_EINVAL)
+		return xrpc_fail(ctx, XRPC_E_INVALID_TOKEN, "InvalidToken",
+		    "Token is invalid");
+	return rc;
+}
+
+int
+api_email_send_error(struct xrpc_ctx *ctx, int rc)
+{
+	if (rc == PDS_EIO)
+		return xrpc_fail(ctx, XRPC_E_UPSTREAM_FAILURE, NULL,
+		    "The email could not be sent; please try again later");
+	if (rc == PDS_EINVAL)
+		return xrpc_fail(ctx, XRPC_E_INVALID_REQUEST, NULL,
+		    "The account's email address is not usable");
+	return rc;
+}
+
+/* ---- email confirmation ---- */
+
+int
+api_server_request_email_confirmation(struct xrpc_ctx *ctx)
+{
+	struct store_account	 a;
+	int			 rc;
+
+	if ((rc = caller(ctx, &a)) != PDS_OK)
+		return rc;
+	if (a.email[0] == '\0')
+		return xrpc_fail(ctx, XRPC_E_INVALID_REQUEST, NULL,
+		    "account does not have an email address");
+	if ((rc = email_token_request(&a, EMAIL_CONFIRM_EMAIL, a.email)) !=
+	    PDS_OK)
+		return api_email_send_error(ctx, rc);
+	reply_empty(ctx);
+	return 0;
+}
+
+int
+api_server_confirm_email(struct xrpc_ctx *ctx)
+{
+	struct store_account	 a;
+	const char		*email, *token;
+	char			 now[STORE_TS_LEN];
+	int			 rc;
+
+	if ((rc = in_str(ctx, "email", true, &email)) != 0 ||
+	    (rc = in_str(ctx, "token", true, &token)) != 0)
+		return rc;
+	if ((rc = caller(ctx, &a)) != PDS_OK)
+		return rc;
+	if (a.email[0] == '\0' || strcasecmp(a.email, email) != 0)
+		return xrpc_fail(ctx, XRPC_E_INVALID_REQUEST, "InvalidEmail",
+		    "invalid email");
+	if ((rc = email_token_check(a.did, EMAIL_CONFIRM_EMAIL, token)) !=
+	    PDS_OK)
+		return api_email_token_error(ctx, rc);
+	store_timestamp(now);
+	if ((rc = store_account_email_confirmed(a.did, now)) != PDS_OK)
+		return rc;
+	(void)email_token_consume(a.did, EMAIL_CONFIRM_EMAIL);
+	reply_empty(ctx);
+	return 0;
+}
+
+/* ---- email update ---- */
+
+int
+api_server_request_email_update(struct xrpc_ctx *ctx)
+{
+	struct store_account	 a;
+	bool			 required;
+	int			 rc;
+
+	if ((rc = caller(ctx, &a)) != PDS_OK)
+		return rc;
+	if (a.email[0] == '\0')
+		return xrpc_fail(ctx, XRPC_E_INVALID_REQUEST, NULL,
+		    "account does not have an email address");
+	required = a.email_confirmed_at[0] != '\0';
+	if (required && (rc = email_token_request(&a, EMAIL_UPDATE_EMAIL,
+	    a.email)) != PDS_OK)
+		return api_email_send_error(ctx, rc);
+	xrpc_reply_json(ctx, json_pack("{s:b}", "tokenRequired", required));
+	return 0;
+}
+
+int
+api_server_update_email(struct xrpc_ctx *ctx)
+{
+	struct store_account	 a;
+	struct acct_err		 err;
+	const char		*email, *token;
+	char			 norm[SA_EMAIL_MAX + 1];
+	bool			 taken;
+	int			 rc;
+
+	memset(&err, 0, sizeof(err));
+	if ((rc = in_str(ctx, "email", true, &email)) != 0 ||
+	    (rc = in_str(ctx, "token", false, &token)) != 0)
+		return rc;
+	if ((rc = caller(ctx, &a)) != PDS_OK)
+		return rc;
+	if ((rc = account_email_check(email, norm, sizeof(norm), &err)) !=
+	    PDS_OK)
+		return api_account_error(ctx, rc, &err);
+	if (a.email_confirmed_at[0] != '\0') {
+		if (token == NULL || *token == '\0')
+			return xrpc_fail(ctx, XRPC_E_INVALID_REQUEST,
+			    "TokenRequired", "confirmation token required");
+		if ((rc = email_token_check(a.did, EMAIL_UPDATE_EMAIL,
+		    token)) != PDS_OK)
+			return api_email_token_error(ctx, rc);
+	}
+	if (strcasecmp(a.email, norm) != 0) {
+		if ((rc = store_account_email_taken(norm, &taken)) != PDS_OK)
+			return rc;
+		if (taken)
+			return xrpc_fail(ctx, XRPC_E_INVALID_REQUEST, NULL,
+			    "This email address is already in use, please "
+			    "use a different one.");
+	}
+	rc = store_account_set_email(a.did, norm);
+	if (rc == PDS_EEXIST)
+		return xrpc_fail(ctx, XRPC_E_INVALID_REQUEST, NULL,
+		    "This email address is already in use, please use a "
+		    "different one.");
+	if (rc != PDS_OK)
+		return rc;
+	(void)email_token_consume(a.did, EMAIL_UPDATE_EMAIL);
+	log_info("account %s: email changed", a.did);
+	reply_empty(ctx);
+	return 0;
+}
+
+/* ---- password reset ---- */
+
+int
+api_server_request_password_reset(struct xrpc_ctx *ctx)
+{
+	struct store_account	 a;
+	const char		*email;
+	int			 rc;
+
+	if ((rc = in_str(ctx, "email", true, &email)) != 0)
+		return rc;
+	rc = store_account_get(SA_BY_EMAIL, email, &a);
+	if (rc == PDS_ENOTFOUND || (rc == PDS_OK &&
+	    strcmp(a.status, "deleted") == 0)) {
+		/* Do not tell strangers which addresses have accounts. */
+		reply_empty(ctx);
+		return 0;
+	}
+	if (rc != PDS_OK)
+		return rc;
+	if ((rc = email_token_request(&a, EMAIL_RESET_PASSWORD, a.email)) !=
+	    PDS_OK)
+		return api_email_send_error(ctx, rc);
+	reply_empty(ctx);
+	return 0;
+}
+
+int
+api_server_reset_password(struct xrpc_ctx *ctx)
+{
+	struct acct_err	 err;
+	const char	*token, *password;
+	char		 did[SA_DID_MAX + 1];
+	int		 rc;
+
+	memset(&err, 0, sizeof(err));
+	if ((rc = in_str(ctx, "token", true, &token)) != 0 ||
+	    (rc = in_str(ctx, "password", true, &password)) != 0)
+		return rc;
+	if ((rc = email_token_find(EMAIL_RESET_PASSWORD, token, did)) !=
+	    PDS_OK)
+		return api_email_token_error(ctx, rc);
+	/* Also ends every session (account_set_password). */
+	if ((rc = account_set_password(did, password, &err)) != PDS_OK)
+		return api_account_error(ctx, rc, &err);
+	(void)email_token_consume(did, EMAIL_RESET_PASSWORD);
+	log_info("account %s: password reset by email token", did);
+	reply_empty(ctx);
+	return 0;
+}
+
+/* ---- account deletion ---- */
+
+int
+api_server_request_account_delete(struct xrpc_ctx *ctx)
+{
+	struct store_account	 a;
+	int			 rc;
+
+	if ((rc = caller(ctx, &a)) != PDS_OK)
+		return rc;
+	if (a.email[0] == '\0')
+		return xrpc_fail(ctx, XRPC_E_INVALID_REQUEST, NULL,
+		    "account does not have an email address");
+	if ((rc = email_token_request(&a, EMAIL_DELETE_ACCOUNT, a.email)) !=
+	    PDS_OK)
+		return api_email_send_error(ctx, rc);
+	reply_empty(ctx);
+	return 0;
+}
+
+int
+api_server_delete_account(struct xrpc_ctx *ctx)
+{
+	struct store_account	 a;
+	struct account_login	 how;
+	const char		*did, *password, *token;
+	int			 rc;
+
+	if ((rc = in_str(ctx, "did", true, &did)) != 0 ||
+	    (rc = in_str(ctx, "password", true, &password)) != 0 ||
+	    (rc = in_str(ctx, "token", true, &token)) != 0)
+		return rc;
+	memset(&how, 0, sizeof(how));
+	rc = store_account_get(SA_BY_DID, did, &a);
+	if (rc != PDS_OK && rc != PDS_ENOTFOUND)
+		return rc;
+	/* Main password only; the same work whether or not did exists. */
+	if (account_password_verify(rc == PDS_OK ? &a : NULL, password,
+	    &how) != PDS_OK || rc != PDS_OK || how.app_password)
+		return xrpc_fail(ctx, XRPC_E_AUTH_REQUIRED, NULL,
+		    "Invalid did or password");
+	if ((rc = email_token_check(a.did, EMAIL_DELETE_ACCOUNT, token)) !=
+	    PDS_OK)
+		return api_email_token_error(ctx, rc);
+	if ((rc = migration_account_purge(a.did, true)) != PDS_OK)
+		return rc;
+	log_info("account %s (%s) deleted by its owner", a.did,
+	    a.handle[0] ? a.handle : "handle.invalid");
+	reply_empty(ctx);
+	return 0;
+}

@@ -1,0 +1,456 @@
+/*
+ * api_migration: the XRPC methods of account migration (reference-pds
+ * §7): createAccount's existing-DID branch, repo.importRepo,
+ * repo.listMissingBlobs, server.checkAccountStatus, activateAccount,
+ * deactivateAccount, and identity.requestPlcOperationSignature,
+ * signPlcOperation, submitPlcOperation.  Thin: the work is in
+ * migration.c.
+ */
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+#include <sodium.h>
+
+#include "accounts.h"
+#include "api.h"
+#include "auth.h"
+#include "config.h"
+#include "email_tokens.h"
+#include "err.h"
+#include "keys.h"
+#include "log.h"
+#include "migration.h"
+#include "repo_init.h"
+#include "resolver.h"
+#include "store.h"
+#include "store_account.h"
+#include "store_migration.h"
+#include "store_repo.h"
+#include "syntax.h"
+#include "xrpc.h"
+
+#define MISSING_BLOBS_DEFAULT	500
+#define MISSING_BLOBS_MAX	1000
+
+static int
+in_str(struct xrpc_ctx *ctx, const char *key, bool required,
+    const char **out)
+{
+	json_t	*v = json_object_get(ctx->input, key);
+
+	*out = NULL;
+	if (v == NULL || json_is_null(v)) {
+		if (required)
+			return xrpc_fail(ctx, XRPC_E_INVALID_REQUEST, NULL,
+			    "Input must have the property \"%s\"", key);
+		return 0;
+	}
+	if (!json_is_string(v) ||
+	    strlen(json_string_value(v)) != json_string_length(v))
+		return xrpc_fail(ctx, XRPC_E_INVALID_REQUEST, NULL,
+		    "Input/%s must be a string", key);
+	*out = json_string_value(v);
+	return 0;
+}
+
+static void
+reply_empty(struct xrpc_ctx *ctx)
+{
+	http_reply_static(ctx->req, 200, "", "", 0);
+}
+
+/* ---- createAccount with an existing DID ---- */
+
+/* The account's reply, as createAccount gives it. */
+static int
+reply_created(struct xrpc_ctx *ctx, const char *did, const char *handle)
+{
+	struct auth_session	 s;
+	json_t			*o;
+	int			 rc;
+
+	if ((rc = auth_session_create(did, AUTH_SCOPE_ACCESS, NULL, true,
+	    &s)) != PDS_OK)
+		return rc;
+	o = json_pack("{s:s,s:s,s:s,s:s}", "handle", handle, "did", did,
+	    "accessJwt", s.access, "refreshJwt", s.refresh);
+	auth_session_clear(&s);
+	if (o == NULL)
+		return PDS_ENOMEM;
+	xrpc_reply_json(ctx, o);
+	return 0;
+}
+
+int
+migration_create_account_existing_did(struct xrpc_ctx *ctx)
+{
+	const struct config	*cfg = ctx->cfg;
+	struct store_account	 old;
+	struct acct_err		 err;
+	struct repo_init	 ri;
+	struct pds_key		*key = NULL;
+	const char		*did, *handle_in, *email_in, *password, *invite;
+	char			 handle[SA_HANDLE_MAX + 1];
+	char			 email[SA_EMAIL_MAX + 1], hash[SA_HASH_MAX];
+	char			 rdid[DID_MAX + 1], now[STORE_TS_LEN];
+	char			 why[256], pds[512];
+	uint8_t			 priv[KEY_PRIV_LEN];
+	struct store_block	 blocks[2];
+	bool			 service, taken, valid, need_invite;
+	int			 rc;
+
+	memset(&err, 0, sizeof(err));
+	memset(&ri, 0, sizeof(ri));
+	if ((rc = in_str(ctx, "did", false, &did)) != 0 ||
+	    (rc = in_str(ctx, "handle", true, &handle_in)) != 0 ||
+	    (rc = in_str(ctx, "email", false, &email_in)) != 0 ||
+	    (rc = in_str(ctx, "password", false, &password)) != 0 ||
+	    (rc = in_str(ctx, "inviteCode", false, &invite)) != 0)
+		return rc;
+	if (did == NULL || ctx->auth.cred != XRPC_CRED_SERVICE ||
+	    strcmp(ctx->auth.did, did) != 0)
+		return xrpc_fail(ctx, XRPC_E_AUTH_REQUIRED, NULL,
+		    "Missing auth to create account with did: %s",
+		    did != NULL ? did : ctx->auth.did);
+	if (!did_is_plc(did, strlen(did)) && !did_is_web(did, strlen(did)))
+		return xrpc_fail(ctx, XRPC_E_INVALID_REQUEST, NULL,
+		    "Only did:plc and did:web accounts can be hosted here");
+
+	/* Checks first, as account_create() does. */
+	if ((rc = account_handle_check(handle_in, 0, handle, sizeof(handle),
+	    &service, &err)) != PDS_OK)
+		return api_account_error(ctx, rc, &err);
+	if (!service) {
+		rc = resolver_handle(handle, rdid, sizeof(rdid));
+		if (rc != PDS_OK || strcmp(rdid, did) != 0)
+			return xrpc_fail(ctx, XRPC_E_INVALID_REQUEST,
+			    "InvalidHandle", "External handle did not resolve "
+			    "to DID");
+	}
+	if (email_in == NULL || *email_in == '\0')
+		return xrpc_fail(ctx, XRPC_E_INVALID_REQUEST, NULL,
+		    "Email is required");
+	if ((rc = account_email_check(email_in, email, sizeof(email),
+	    &err)) != PDS_OK)
+		return api_account_error(ctx, rc, &err);
+	if (password == NULL || *password == '\0')
+		return xrpc_fail(ctx, XRPC_E_INVALID_REQUEST,
+		    "InvalidPassword", "Password is required");
+	if (strlen(password) > ACCOUNT_PASSWORD_MAX)
+		return xrpc_fail(ctx, XRPC_E_INVALID_REQUEST,
+		    "InvalidPassword", "Password too long");
+	need_invite = cfg->invite_required;
+	if (need_invite) {
+		struct store_invite inv;
+
+		if (invite == NULL || *invite == '\0')
+			return xrpc_fail(ctx, XRPC_E_INVALID_REQUEST,
+			    "InvalidInviteCode", "No invite code provided");
+		rc = store_invite_get(invite, &inv);
+		if (rc == PDS_ENOTFOUND || (rc == PDS_OK && (inv.disabled ||
+		    inv.used >= inv.available)))
+			return xrpc_fail(ctx, XRPC_E_INVALID_REQUEST,
+			    "InvalidInviteCode",
+			    "Provided invite code not available");
+		if (rc != PDS_OK)
+			return rc;
+	}
+
+	/*
+	 * An account of this DID here already: one that moved away (or a
+	 * migration in that never finished) is replaced; a live one is
+	 * not.
+	 */
+	rc = store_account_get(SA_BY_DID, did, &old);
+	if (rc != PDS_OK && rc != PDS_ENOTFOUND)
+		return rc;
+	if (rc == PDS_OK) {
+		if (strcmp(old.status, "takendown") == 0)
+			return xrpc_fail(ctx, XRPC_E_INVALID_REQUEST,
+			    "AccountTakedown", "Account has been taken down");
+		valid = false;
+		if (strcmp(old.status, "active") == 0 &&
+		    migration_did_check(did, &valid, why, sizeof(why), NULL,
+		    0) == PDS_OK && valid)
+			return xrpc_fail(ctx, XRPC_E_INVALID_REQUEST,
+			    "AlreadyExists", "Account already exists");
+		if (strcmp(old.status, "active") == 0)
+			return xrpc_fail(ctx, XRPC_E_INVALID_REQUEST,
+			    "AlreadyExists", "Account already exists and is "
+			    "active; deactivate it first");
+		log_info("createAccount %s: replacing the local copy left by "
+		    "an earlier migration", did);
+		if ((rc = migration_account_purge(did, false)) != PDS_OK)
+			return rc;
+	}
+	if ((rc = store_account_handle_taken(handle, NULL, &taken)) != PDS_OK)
+		return rc;
+	if (taken)
+		return xrpc_fail(ctx, XRPC_E_INVALID_REQUEST,
+		    "HandleNotAvailable", "Handle already taken: %s", handle);
+	if ((rc = store_account_email_taken(email, &taken)) != PDS_OK)
+		return rc;
+	if (taken)
+		return xrpc_fail(ctx, XRPC_E_INVALID_REQUEST, NULL,
+		    "Email already taken: %s", email);
+
+	if ((rc = account_password_hash(password, hash, sizeof(hash))) !=
+	    PDS_OK)
+		return rc;
+	if ((rc = key_generate(&key, KEY_K256)) != PDS_OK ||
+	    (rc = key_export_private(key, priv)) != PDS_OK ||
+	    (rc = repo_init_build(&ri, did, key)) != PDS_OK)
+		goto out;
+	pds[0] = '\0';
+	(void)resolver_pds_endpoint(did, pds, sizeof(pds));
+	store_timestamp(now);
+	if ((rc = store_begin()) != PDS_OK)
+		goto out;
+	if (need_invite && (rc = store_invite_use(invite, did, now)) !=
+	    PDS_OK) {
+		store_rollback();
+		if (rc == PDS_ENOTFOUND)
+			rc = xrpc_fail(ctx, XRPC_E_INVALID_REQUEST,
+			    "InvalidInviteCode",
+			    "Provided invite code not available");
+		goto out;
+	}
+	/* Deactivated from the start, and no events (the reference's). */
+	blocks[0].cid = ri.data_str;
+	blocks[0].data = ri.data_block;
+	blocks[0].len = ri.data_len;
+	blocks[1].cid = ri.commit_str;
+	blocks[1].data = ri.commit_block;
+	blocks[1].len = ri.commit_len;
+	rc = store_account_insert(did, handle, email, hash, priv, now);
+	if (rc == PDS_EEXIST) {
+		store_rollback();
+		rc = xrpc_fail(ctx, XRPC_E_INVALID_REQUEST,
+		    "HandleNotAvailable", "Handle or email already taken");
+		goto out;
+	}
+	if (rc != PDS_OK ||
+	    (rc = store_account_repo_init(did, blocks, 2, ri.commit_str,
+	    ri.rev, now)) != PDS_OK ||
+	    (rc = store_account_set_status(did, "deactivated", now)) !=
+	    PDS_OK ||
+	    (rc = store_mig_put(did, "in", "created", pds[0] ? pds : NULL,
+	    now)) != PDS_OK) {
+		store_rollback();
+		goto out;
+	}
+	if ((rc = store_commit()) != PDS_OK)
+		goto out;
+	log_info("createAccount %s (%s): migrating in from %s", did, handle,
+	    pds[0] ? pds : "an unknown server");
+	rc = reply_created(ctx, did, handle);
+out:
+	sodium_memzero(priv, sizeof(priv));
+	sodium_memzero(hash, sizeof(hash));
+	repo_init_clear(&ri);
+	key_free(key);
+	return rc;
+}
+
+/* ---- com.atproto.repo ---- */
+
+int
+api_repo_import_repo(struct xrpc_ctx *ctx)
+{
+	struct migration_import	 res;
+	struct acct_err		 err;
+	int			 rc;
+
+	if (!ctx->cfg->accepting_repo_imports)
+		return xrpc_fail(ctx, XRPC_E_INVALID_REQUEST, NULL,
+		    "Service is not accepting repo imports");
+	if (ctx->body == NULL || ctx->body_len == 0)
+		return xrpc_fail(ctx, XRPC_E_INVALID_REQUEST, NULL,
+		    "Request body must be a CAR file");
+	if ((rc = migration_import_repo(ctx->auth.did, ctx->body,
+	    ctx->body_len, &res, &err)) != PDS_OK)
+		return api_account_error(ctx, rc, &err);
+	reply_empty(ctx);
+	return 0;
+}
+
+struct missing {
+	json_t	*arr;
+	char	 last[SM_CID_MAX];
+};
+
+static int
+missing_one(void *arg, const char *cid, const char *uri)
+{
+	struct missing	*m = arg;
+
+	snprintf(m->last, sizeof(m->last), "%s", cid);
+	return json_array_append_new(m->arr, json_pack("{s:s,s:s}", "cid",
+	    cid, "recordUri", uri)) == 0 ? 0 : PDS_ENOMEM;
+}
+
+int
+api_repo_list_missing_blobs(struct xrpc_ctx *ctx)
+{
+	const char	*ls = http_req_query(ctx->req, "limit");
+	const char	*cursor = http_req_query(ctx->req, "cursor");
+	struct missing	 m;
+	char		*end;
+	long		 limit = MISSING_BLOBS_DEFAULT;
+	json_t		*o;
+	int		 rc;
+
+	if (ls != NULL) {
+		limit = strtol(ls, &end, 10);
+		if (*ls == '\0' || *end != '\0' || limit < 1 ||
+		    limit > MISSING_BLOBS_MAX)
+			return xrpc_fail(ctx, XRPC_E_INVALID_REQUEST, NULL,
+			    "limit must be an integer from 1 to %d",
+			    MISSING_BLOBS_MAX);
+	}
+	memset(&m, 0, sizeof(m));
+	if ((m.arr = json_array()) == NULL)
+		return PDS_ENOMEM;
+	if ((rc = store_missing_blobs(ctx->auth.did, cursor, (size_t)limit,
+	    missing_one, &m)) != PDS_OK) {
+		json_decref(m.arr);
+		return rc;
+	}
+	o = json_pack("{s:o}", "blobs", m.arr);
+	if (o != NULL && json_array_size(m.arr) == (size_t)limit)
+		json_object_set_new(o, "cursor", json_string(m.last));
+	xrpc_reply_json(ctx, o);
+	return 0;
+}
+
+/* ---- com.atproto.server ---- */
+
+int
+api_server_check_account_status(struct xrpc_ctx *ctx)
+{
+	struct store_account	 a;
+	struct store_repo_counts c;
+	struct cid		 head;
+	char			 rev[TID_LEN + 1], hs[CID_STR_MAX], why[256];
+	bool			 valid = false;
+	json_t			*o;
+	int			 rc;
+
+	if ((rc = account_get(ctx->auth.did, &a)) != PDS_OK)
+		return rc;
+	if ((rc = store_repo_counts(a.did, &c)) != PDS_OK)
+		return rc;
+	if ((rc = store_repo_root_get(a.did, &head, rev)) != PDS_OK ||
+	    cid_format(&head, hs, sizeof(hs)) < 0)
+		return rc != PDS_OK ? rc : PDS_EINTERNAL;
+	if (migration_did_check(a.did, &valid, why, sizeof(why), NULL, 0) !=
+	    PDS_OK)
+		valid = false;
+	o = json_pack("{s:b,s:b,s:s,s:s,s:I,s:I,s:I,s:I,s:I}",
+	    "activated", strcmp(a.status, "active") == 0,
+	    "validDid", valid,
+	    "repoCommit", hs, "repoRev", rev,
+	    "repoBlocks", (json_int_t)c.repo_blocks,
+	    "indexedRecords", (json_int_t)c.records,
+	    "privateStateValues", (json_int_t)0,
+	    "expectedBlobs", (json_int_t)c.blobs_expected,
+	    "importedBlobs", (json_int_t)c.blobs_imported);
+	if (o == NULL)
+		return PDS_ENOMEM;
+	xrpc_reply_json(ctx, o);
+	return 0;
+}
+
+int
+api_server_activate_account(struct xrpc_ctx *ctx)
+{
+	struct acct_err	 err;
+	int		 rc;
+
+	if ((rc = migration_activate(ctx->auth.did, &err)) != PDS_OK)
+		return api_account_error(ctx, rc, &err);
+	reply_empty(ctx);
+	return 0;
+}
+
+int
+api_server_deactivate_account(struct xrpc_ctx *ctx)
+{
+	struct acct_err	 err;
+	const char	*after;
+	int		 rc;
+
+	if (ctx->input != NULL &&
+	    (rc = in_str(ctx, "deleteAfter", false, &after)) != 0)
+		return rc;
+	if (ctx->input == NULL)
+		after = NULL;
+	if ((rc = migration_deactivate(ctx->auth.did, after, &err)) != PDS_OK)
+		return api_account_error(ctx, rc, &err);
+	reply_empty(ctx);
+	return 0;
+}
+
+/* ---- com.atproto.identity ---- */
+
+int
+api_identity_request_plc_operation_signature(struct xrpc_ctx *ctx)
+{
+	struct store_account	 a;
+	int			 rc;
+
+	if ((rc = account_get(ctx->auth.did, &a)) != PDS_OK)
+		return rc;
+	if (a.email[0] == '\0')
+		return xrpc_fail(ctx, XRPC_E_INVALID_REQUEST, NULL,
+		    "account does not have an email address");
+	if ((rc = email_token_request(&a, EMAIL_PLC_OPERATION, a.email)) !=
+	    PDS_OK)
+		return api_email_send_error(ctx, rc);
+	reply_empty(ctx);
+	return 0;
+}
+
+int
+api_identity_sign_plc_operation(struct xrpc_ctx *ctx)
+{
+	struct acct_err	 err;
+	const char	*token;
+	json_t		*op = NULL;
+	int		 rc;
+
+	memset(&err, 0, sizeof(err));
+	if ((rc = in_str(ctx, "token", false, &token)) != 0)
+		return rc;
+	if (token == NULL || *token == '\0')
+		return xrpc_fail(ctx, XRPC_E_INVALID_REQUEST, NULL,
+		    "email confirmation token required to sign PLC "
+		    "operations");
+	if ((rc = email_token_check(ctx->auth.did, EMAIL_PLC_OPERATION,
+	    token)) != PDS_OK)
+		return api_email_token_error(ctx, rc);
+	if ((rc = migration_sign_plc_op(ctx->auth.did, ctx->input, &op,
+	    &err)) != PDS_OK)
+		return api_account_error(ctx, rc, &err);
+	(void)email_token_consume(ctx->auth.did, EMAIL_PLC_OPERATION);
+	xrpc_reply_json(ctx, json_pack("{s:o}", "operation", op));
+	return 0;
+}
+
+int
+api_identity_submit_plc_operation(struct xrpc_ctx *ctx)
+{
+	struct acct_err	 err;
+	int		 rc;
+
+	memset(&err, 0, sizeof(err));
+	if ((rc = migration_submit_plc_op(ctx->auth.did,
+	    json_object_get(ctx->input, "operation"), &err)) != PDS_OK)
+		return api_account_error(ctx, rc, &err);
+	reply_empty(ctx);
+	return 0;
+}
