@@ -22,6 +22,7 @@
 #include "err.h"
 #include "keys.h"
 #include "log.h"
+#include "migration.h"
 #include "store_account.h"
 #include "syntax.h"
 #include "xrpc.h"
@@ -227,9 +228,7 @@ api_server_create_account(struct xrpc_ctx *ctx)
 	    (rc = opt_str(ctx, "did", &did)) != 0)
 		return rc;
 	if (did != NULL || ctx->auth.cred == XRPC_CRED_SERVICE)
-		return xrpc_fail(ctx, XRPC_E_INVALID_REQUEST, NULL,
-		    "Creating an account for an existing DID (migration) is "
-		    "not supported yet");
+		return migration_create_account_existing_did(ctx);
 	if (in.handle == NULL)
 		return xrpc_fail(ctx, XRPC_E_INVALID_REQUEST, NULL,
 		    "Input must have the property \"handle\"");
