@@ -148,19 +148,17 @@ auth_session_create(const char *did, const char *scope,
 	return rc;
 }
 
-int
-auth_session_refresh(const char *did, const char *jti,
-    struct auth_session *out)
+/* In a transaction: rotate jti; the scope and next id into the outputs. */
+static int
+refresh_rotate_tx(const char *did, const char *jti, time_t t,
+    const char **scope, char next[SA_TOKEN_ID_MAX + 1])
 {
-	struct store_refresh	 r;
+	struct store_refresh	 r, nr;
 	struct store_app_password ap;
 	char			 now[STORE_TS_LEN], grace[STORE_TS_LEN];
-	char			 next[SA_TOKEN_ID_MAX + 1], exp[STORE_TS_LEN];
-	const char		*scope = AUTH_SCOPE_ACCESS;
-	time_t			 t = time(NULL);
+	char			 exp[STORE_TS_LEN];
 	int			 rc;
 
-	memset(out, 0, sizeof(*out));
 	ts_at(t, now);
 	if ((rc = store_refresh_get(jti, &r)) == PDS_ENOTFOUND)
 		return PDS_EEXPIRED;
@@ -168,13 +166,14 @@ auth_session_refresh(const char *did, const char *jti,
 		return rc;
 	if (strcmp(r.did, did) != 0 || strcmp(r.expires_at, now) <= 0)
 		return PDS_EEXPIRED;
+	*scope = AUTH_SCOPE_ACCESS;
 	if (r.app_password_name[0] != '\0') {
 		rc = store_app_password_get(did, r.app_password_name, &ap);
 		if (rc == PDS_ENOTFOUND)
 			return PDS_EEXPIRED;
 		if (rc != PDS_OK)
 			return rc;
-		scope = ap.privileged ? AUTH_SCOPE_APP_PRIV :
+		*scope = ap.privileged ? AUTH_SCOPE_APP_PRIV :
 		    AUTH_SCOPE_APP_PASS;
 	}
 	/*
@@ -183,37 +182,45 @@ auth_session_refresh(const char *did, const char *jti,
 	 * logout with the newer token ends the whole chain.
 	 */
 	if (r.next_id[0] != '\0') {
-		struct store_refresh nr;
-
 		if (store_refresh_get(r.next_id, &nr) != PDS_OK)
 			return PDS_EEXPIRED;
-		snprintf(next, sizeof(next), "%s", r.next_id);
+		memcpy(next, r.next_id, sizeof(r.next_id));
 	} else
 		new_jti(next);
-	if ((rc = mint_pair(did, scope, next, out)) != PDS_OK)
-		return rc;
-
 	ts_at(t + AUTH_REFRESH_GRACE_S, grace);
 	ts_at(t + AUTH_REFRESH_TTL_S, exp);
-	if ((rc = store_begin()) != PDS_OK)
-		goto fail;
-	(void)store_refresh_prune(did, now);
-	rc = store_refresh_rotate(jti, next, grace);
-	if (rc == PDS_OK && r.next_id[0] == '\0')
-		rc = store_refresh_insert(next, did, exp,
-		    r.app_password_name);
-	if (rc == PDS_OK)
-		rc = store_commit();
-	else
-		store_rollback();
-	if (rc == PDS_EMISMATCH || rc == PDS_ENOTFOUND)
-		rc = PDS_EEXPIRED;	/* a concurrent rotation won */
-	if (rc != PDS_OK)
-		goto fail;
-	return PDS_OK;
-fail:
-	auth_session_clear(out);
+	if ((rc = store_refresh_prune(did, now)) != PDS_OK ||
+	    (rc = store_refresh_rotate(jti, next, grace)) != PDS_OK)
+		return rc;
+	if (r.next_id[0] == '\0')
+		rc = store_refresh_insert(next, did, exp, r.app_password_name);
 	return rc;
+}
+
+int
+auth_session_refresh(const char *did, const char *jti,
+    struct auth_session *out)
+{
+	char		 next[SA_TOKEN_ID_MAX + 1];
+	const char	*scope = NULL;
+	time_t		 t = time(NULL);
+	int		 rc;
+
+	memset(out, 0, sizeof(*out));
+	/*
+	 * Read and rotate inside one write transaction (BEGIN IMMEDIATE):
+	 * two refreshes of the same token are serialised, and the second
+	 * sees the first one's next token and hands out the same.
+	 */
+	if ((rc = store_begin()) != PDS_OK)
+		return rc;
+	if ((rc = refresh_rotate_tx(did, jti, t, &scope, next)) != PDS_OK) {
+		store_rollback();
+		return rc == PDS_EMISMATCH ? PDS_EEXPIRED : rc;
+	}
+	if ((rc = store_commit()) != PDS_OK)
+		return rc;
+	return mint_pair(did, scope, next, out);
 }
 
 int

@@ -27,7 +27,7 @@ NODE=$("$ROOT/scripts/node.sh")
 "$NODE" "$ROOT/scripts/plc-server.mjs" 0 >"$T_DIR/plc.log" 2>&1 &
 PLC_PID=$!
 i=0
-while ! grep -q "PLC listening" "$T_DIR/plc.log"; do
+while ! grep -q "PLC listening" "$T_DIR/plc.log" 2>/dev/null; do
 	i=$((i + 1))
 	if [ $i -gt 300 ] || ! kill -0 "$PLC_PID" 2>/dev/null; then
 		sed 's/^/#   /' "$T_DIR/plc.log"
@@ -276,6 +276,27 @@ post com.atproto.server.refreshSession '' -H "$(bearer "$REFRESH")"
 check_status "the used refresh token still works within the grace window" 200
 check "... and gives the same next token id" \
     test "$(claim "$R2" jti)" = "$(claim "$(jstr refreshJwt)" jti)"
+# two refreshes of one token at once: both succeed, with the same next token
+post com.atproto.server.createSession \
+    '{"identifier":"alice.test","password":"correct horse battery"}'
+R3=$(jstr refreshJwt)
+pids=
+for n in 1 2 3; do
+	curl -s -o "$T_DIR/par$n" -w '%{http_code}' -X POST \
+	    -H "$(bearer "$R3")" "$URL/xrpc/com.atproto.server.refreshSession" \
+	    >"$T_DIR/par$n.status" &
+	pids="$pids $!"
+done
+# shellcheck disable=SC2086
+wait $pids
+jtis=$(for n in 1 2 3; do
+	t=$(sed -n 's/.*"refreshJwt":"\([^"]*\)".*/\1/p' "$T_DIR/par$n")
+	claim "$t" jti </dev/null
+	echo
+done | sort -u | grep -c .)
+check "three concurrent refreshes of one token all succeed" \
+    test "$(cat "$T_DIR/par1.status" "$T_DIR/par2.status" "$T_DIR/par3.status")" = 200200200
+check "... and hand out one and the same next token" test "$jtis" -eq 1
 post com.atproto.server.deleteSession '' -H "$(bearer "$A2")"
 check_err "deleteSession with an access token is 400 InvalidToken" 400 InvalidToken
 post com.atproto.server.deleteSession '' -H "$(bearer "$R2")"
