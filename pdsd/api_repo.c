@@ -31,18 +31,20 @@ int	api_query_limit(struct xrpc_ctx *, size_t def, size_t max,
 	    size_t *out);
 json_t	*api_record_json(const uint8_t *data, size_t len);
 
-/* Map a repo_writer refusal onto an XRPC error. */
-int
-api_repo_err(struct xrpc_ctx *ctx, int rc, const struct repo_err *err)
+/* The XRPC error code and name for a repo_writer refusal. */
+static int
+err_code(int rc, const struct repo_err *err, const char **name)
 {
-	const char	*msg = err->msg[0] != '\0' ? err->msg : NULL;
-
-	if (err->name != NULL && strcmp(err->name, "AccountTakedown") == 0)
-		return xrpc_fail(ctx, XRPC_E_ACCOUNT_TAKEDOWN, NULL, "%s",
-		    msg != NULL ? msg : "Account has been taken down");
-	if (err->name != NULL && strcmp(err->name, "AccountDeactivated") == 0)
-		return xrpc_fail(ctx, XRPC_E_ACCOUNT_DEACTIVATED, NULL, "%s",
-		    msg != NULL ? msg : "Account is deactivated");
+	*name = err->name;
+	if (err->name != NULL && strcmp(err->name, "AccountTakedown") == 0) {
+		*name = NULL;
+		return XRPC_E_ACCOUNT_TAKEDOWN;
+	}
+	if (err->name != NULL &&
+	    strcmp(err->name, "AccountDeactivated") == 0) {
+		*name = NULL;
+		return XRPC_E_ACCOUNT_DEACTIVATED;
+	}
 	switch (rc) {
 	case PDS_EINVAL:
 	case PDS_ENOTFOUND:
@@ -50,12 +52,22 @@ api_repo_err(struct xrpc_ctx *ctx, int rc, const struct repo_err *err)
 	case PDS_EMISMATCH:
 	case PDS_ETOOBIG:
 	case PDS_EUNSUPP:
-		return xrpc_fail(ctx, XRPC_E_INVALID_REQUEST, err->name,
-		    "%s", msg != NULL ? msg : pds_strerror(rc));
+		return XRPC_E_INVALID_REQUEST;
 	default:
-		return xrpc_fail(ctx, XRPC_E_INTERNAL, NULL, "%s",
-		    msg != NULL ? msg : pds_strerror(rc));
+		*name = NULL;
+		return XRPC_E_INTERNAL;
 	}
+}
+
+/* Map a repo_writer refusal onto an XRPC error. */
+int
+api_repo_err(struct xrpc_ctx *ctx, int rc, const struct repo_err *err)
+{
+	const char	*name;
+	int		 code = err_code(rc, err, &name);
+
+	return xrpc_fail(ctx, code, name, "%s", err->msg[0] != '\0' ?
+	    err->msg : pds_strerror(rc));
 }
 
 int
@@ -226,66 +238,180 @@ uri_json(const char *did, const struct repo_write_op *op)
 	return json_string(uri);
 }
 
-/* ---- createRecord, putRecord, deleteRecord ---- */
+/* ---- writes: createRecord, putRecord, deleteRecord, applyWrites ---- */
 
-static int
-single_write(struct xrpc_ctx *ctx, enum repo_action action)
+/*
+ * A write in flight: the request is deferred (http_req_defer) while its
+ * commit waits for the writer thread's group transaction; write_done()
+ * then answers from that thread.
+ */
+struct wjob {
+	struct http_req	*req;
+	char		 did[DID_MAX + 1];
+	bool		 batch;		/* applyWrites */
+	size_t		 nops;
+	struct repo_write_op ops[];
+};
+
+static struct wjob *
+wjob_new(struct xrpc_ctx *ctx, size_t nops, bool batch)
 {
-	struct repo_write_op op;
-	struct repo_write_result res;
-	struct repo_err	 err;
-	struct cid	 swap_commit;
-	bool		 has_swap_commit, swap_null;
-	json_t		*out;
-	const char	*did = ctx->auth.did;
-	int		 rc;
+	struct wjob	*j;
 
-	memset(&op, 0, sizeof(op));
-	op.action = action;
-	if ((rc = write_repo(ctx, jstr(ctx->input, "repo"))) != 0 ||
-	    (rc = copy_field(ctx, ctx->input, "collection", op.collection,
-	    sizeof(op.collection), true)) != 0 ||
-	    (rc = copy_field(ctx, ctx->input, "rkey", op.rkey,
-	    sizeof(op.rkey), action != REPO_CREATE)) != 0 ||
-	    (rc = opt_validate(ctx, ctx->input, &op.validate)) != 0 ||
-	    (rc = opt_cid(ctx, ctx->input, "swapCommit", &swap_commit,
-	    &has_swap_commit, NULL)) != 0)
-		return rc;
-	if (action != REPO_DELETE) {
-		op.value = json_object_get(ctx->input, "record");
-		if (op.value == NULL)
-			return xrpc_fail(ctx, XRPC_E_INVALID_REQUEST, NULL,
-			    "Input must have the property \"record\"");
+	j = calloc(1, sizeof(*j) + (nops ? nops : 1) * sizeof(j->ops[0]));
+	if (j == NULL)
+		return NULL;
+	j->req = ctx->req;
+	snprintf(j->did, sizeof(j->did), "%s", ctx->auth.did);
+	j->batch = batch;
+	j->nops = nops;
+	return j;
+}
+
+static json_t *
+write_output(const struct wjob *j, const struct repo_write_result *res)
+{
+	const struct repo_write_op *op = &j->ops[0];
+	const char	*rt;
+	json_t		*out, *results, *r;
+	size_t		 i;
+
+	if (!j->batch && op->action == REPO_DELETE)
+		return res->committed ? json_pack("{s:o}", "commit",
+		    commit_json(res)) : json_object();
+	if (!j->batch) {
+		out = json_pack("{s:o,s:o,s:o}", "uri", uri_json(j->did, op),
+		    "cid", cid_json(&op->cid), "commit", commit_json(res));
+		if (out != NULL && op->validation != NULL)
+			json_object_set_new(out, "validationStatus",
+			    json_string(op->validation));
+		return out;
 	}
-	if (action != REPO_CREATE) {
-		if ((rc = opt_cid(ctx, ctx->input, "swapRecord", &op.swap,
-		    &op.has_swap, &swap_null)) != 0)
-			return rc;
-		/* putRecord: an explicit null means "must not exist" */
-		if (swap_null && action == REPO_PUT) {
-			op.has_swap = true;
-			op.swap_null = true;
+	if ((results = json_array()) == NULL)
+		return NULL;
+	for (i = 0; i < j->nops; i++) {
+		op = &j->ops[i];
+		if (op->done == REPO_DELETE) {
+			r = json_pack("{s:s}", "$type",
+			    "com.atproto.repo.applyWrites#deleteResult");
+		} else {
+			rt = op->done == REPO_CREATE ?
+			    "com.atproto.repo.applyWrites#createResult" :
+			    "com.atproto.repo.applyWrites#updateResult";
+			r = json_pack("{s:s,s:o,s:o}", "$type", rt, "uri",
+			    uri_json(j->did, op), "cid", cid_json(&op->cid));
+			if (r != NULL && op->validation != NULL)
+				json_object_set_new(r, "validationStatus",
+				    json_string(op->validation));
+		}
+		if (r == NULL || json_array_append_new(results, r) != 0) {
+			json_decref(results);
+			return NULL;
 		}
 	}
-	rc = repo_write(did, &op, 1, has_swap_commit ? &swap_commit : NULL,
-	    action == REPO_DELETE && !op.has_swap ?
-	    REPO_F_DELETE_ABSENT_OK : 0, &res, &err);
-	if (rc != PDS_OK)
+	if (!res->committed)
+		return json_pack("{s:o}", "results", results);
+	return json_pack("{s:o,s:o}", "commit", commit_json(res), "results",
+	    results);
+}
+
+/* From the writer thread: answer the deferred request. */
+static void
+write_done(void *arg, int rc, const struct repo_write_result *res,
+    const struct repo_err *err)
+{
+	struct wjob	*j = arg;
+	const char	*name;
+	json_t		*out;
+	int		 code;
+
+	if (rc != PDS_OK) {
+		code = err_code(rc, err, &name);
+		xrpc_reply_error(j->req, code, name, err->msg[0] != '\0' ?
+		    err->msg : NULL);
+	} else if ((out = write_output(j, res)) == NULL)
+		xrpc_reply_error(j->req, XRPC_E_INTERNAL, NULL, NULL);
+	else
+		http_reply_json(j->req, 200, out);
+	http_req_resume(j->req);
+	free(j);
+}
+
+/* Start the write; the reply comes from write_done() unless refused. */
+static int
+write_start(struct xrpc_ctx *ctx, struct wjob *j,
+    const struct cid *swap_commit, unsigned flags)
+{
+	struct repo_write_result res;
+	struct repo_err	 err;
+	json_t		*out;
+	int		 rc;
+
+	http_req_defer(ctx->req);
+	rc = repo_write_async(j->did, j->ops, j->nops, swap_commit, flags,
+	    &res, &err, write_done, j);
+	if (rc == REPO_QUEUED)
+		return 0;
+	http_req_resume(ctx->req);		/* answered right here */
+	if (rc != PDS_OK) {
+		free(j);
 		return api_repo_err(ctx, rc, &err);
-	if (action == REPO_DELETE) {
-		out = res.committed ? json_pack("{s:o}", "commit",
-		    commit_json(&res)) : json_object();
-	} else {
-		out = json_pack("{s:o,s:o,s:o}", "uri", uri_json(did, &op),
-		    "cid", cid_json(&op.cid), "commit", commit_json(&res));
-		if (out != NULL && op.validation != NULL)
-			json_object_set_new(out, "validationStatus",
-			    json_string(op.validation));
 	}
+	out = write_output(j, &res);
+	free(j);
 	if (out == NULL)
 		return XRPC_E_INTERNAL;
 	xrpc_reply_json(ctx, out);
 	return 0;
+}
+
+static int
+single_write(struct xrpc_ctx *ctx, enum repo_action action)
+{
+	struct repo_write_op *op;
+	struct wjob	*j;
+	struct cid	 swap_commit;
+	bool		 has_swap_commit, swap_null;
+	int		 rc;
+
+	if ((rc = write_repo(ctx, jstr(ctx->input, "repo"))) != 0)
+		return rc;
+	if ((j = wjob_new(ctx, 1, false)) == NULL)
+		return XRPC_E_INTERNAL;
+	op = &j->ops[0];
+	op->action = action;
+	if ((rc = copy_field(ctx, ctx->input, "collection", op->collection,
+	    sizeof(op->collection), true)) != 0 ||
+	    (rc = copy_field(ctx, ctx->input, "rkey", op->rkey,
+	    sizeof(op->rkey), action != REPO_CREATE)) != 0 ||
+	    (rc = opt_validate(ctx, ctx->input, &op->validate)) != 0 ||
+	    (rc = opt_cid(ctx, ctx->input, "swapCommit", &swap_commit,
+	    &has_swap_commit, NULL)) != 0)
+		goto fail;
+	if (action != REPO_DELETE) {
+		op->value = json_object_get(ctx->input, "record");
+		if (op->value == NULL) {
+			rc = xrpc_fail(ctx, XRPC_E_INVALID_REQUEST, NULL,
+			    "Input must have the property \"record\"");
+			goto fail;
+		}
+	}
+	if (action != REPO_CREATE) {
+		if ((rc = opt_cid(ctx, ctx->input, "swapRecord", &op->swap,
+		    &op->has_swap, &swap_null)) != 0)
+			goto fail;
+		/* putRecord: an explicit null means "must not exist" */
+		if (swap_null && action == REPO_PUT) {
+			op->has_swap = true;
+			op->swap_null = true;
+		}
+	}
+	return write_start(ctx, j, has_swap_commit ? &swap_commit : NULL,
+	    action == REPO_DELETE && !op->has_swap ?
+	    REPO_F_DELETE_ABSENT_OK : 0);
+fail:
+	free(j);
+	return rc;
 }
 
 int
@@ -306,19 +432,15 @@ api_repo_delete_record(struct xrpc_ctx *ctx)
 	return single_write(ctx, REPO_DELETE);
 }
 
-/* ---- applyWrites ---- */
-
 int
 api_repo_apply_writes(struct xrpc_ctx *ctx)
 {
-	struct repo_write_op *ops = NULL;
-	struct repo_write_result res;
-	struct repo_err	 err;
+	struct repo_write_op *op;
+	struct wjob	*j = NULL;
 	struct cid	 swap_commit;
 	enum repo_validate validate;
 	const json_t	*writes, *w;
-	const char	*type, *rt;
-	json_t		*results = NULL, *r, *out;
+	const char	*type;
 	bool		 has_swap_commit;
 	size_t		 i, n;
 	int		 rc;
@@ -336,83 +458,46 @@ api_repo_apply_writes(struct xrpc_ctx *ctx)
 	if (n > REPO_WRITES_MAX)
 		return xrpc_fail(ctx, XRPC_E_INVALID_REQUEST, NULL,
 		    "Too many writes. Max: %d", REPO_WRITES_MAX);
-	if ((ops = calloc(n ? n : 1, sizeof(*ops))) == NULL)
+	if ((j = wjob_new(ctx, n, true)) == NULL)
 		return XRPC_E_INTERNAL;
 	for (i = 0; i < n; i++) {
 		w = json_array_get(writes, i);
+		op = &j->ops[i];
 		type = jstr(w, "$type");
 		if (type == NULL) {
 			rc = xrpc_fail(ctx, XRPC_E_INVALID_REQUEST, NULL,
 			    "writes/%zu must have a $type", i);
-			goto out;
+			goto fail;
 		}
 		if (strcmp(type, "com.atproto.repo.applyWrites#create") == 0)
-			ops[i].action = REPO_CREATE;
+			op->action = REPO_CREATE;
 		else if (strcmp(type,
 		    "com.atproto.repo.applyWrites#update") == 0)
-			ops[i].action = REPO_UPDATE;
+			op->action = REPO_UPDATE;
 		else if (strcmp(type,
 		    "com.atproto.repo.applyWrites#delete") == 0)
-			ops[i].action = REPO_DELETE;
+			op->action = REPO_DELETE;
 		else {
 			rc = xrpc_fail(ctx, XRPC_E_INVALID_REQUEST, NULL,
 			    "writes/%zu has an unknown $type", i);
-			goto out;
+			goto fail;
 		}
-		ops[i].validate = validate;
-		if ((rc = copy_field(ctx, w, "collection", ops[i].collection,
-		    sizeof(ops[i].collection), true)) != 0 ||
-		    (rc = copy_field(ctx, w, "rkey", ops[i].rkey,
-		    sizeof(ops[i].rkey), ops[i].action != REPO_CREATE)) != 0)
-			goto out;
-		if (ops[i].action != REPO_DELETE &&
-		    (ops[i].value = json_object_get(w, "value")) == NULL) {
+		op->validate = validate;
+		if ((rc = copy_field(ctx, w, "collection", op->collection,
+		    sizeof(op->collection), true)) != 0 ||
+		    (rc = copy_field(ctx, w, "rkey", op->rkey,
+		    sizeof(op->rkey), op->action != REPO_CREATE)) != 0)
+			goto fail;
+		if (op->action != REPO_DELETE &&
+		    (op->value = json_object_get(w, "value")) == NULL) {
 			rc = xrpc_fail(ctx, XRPC_E_INVALID_REQUEST, NULL,
 			    "writes/%zu must have a value", i);
-			goto out;
+			goto fail;
 		}
 	}
-	rc = repo_write(ctx->auth.did, ops, n,
-	    has_swap_commit ? &swap_commit : NULL, 0, &res, &err);
-	if (rc != PDS_OK) {
-		rc = api_repo_err(ctx, rc, &err);
-		goto out;
-	}
-	if ((results = json_array()) == NULL) {
-		rc = XRPC_E_INTERNAL;
-		goto out;
-	}
-	for (i = 0; i < n; i++) {
-		if (ops[i].done == REPO_DELETE) {
-			r = json_pack("{s:s}", "$type",
-			    "com.atproto.repo.applyWrites#deleteResult");
-		} else {
-			rt = ops[i].done == REPO_CREATE ?
-			    "com.atproto.repo.applyWrites#createResult" :
-			    "com.atproto.repo.applyWrites#updateResult";
-			r = json_pack("{s:s,s:o,s:o}", "$type", rt, "uri",
-			    uri_json(ctx->auth.did, &ops[i]), "cid",
-			    cid_json(&ops[i].cid));
-			if (r != NULL && ops[i].validation != NULL)
-				json_object_set_new(r, "validationStatus",
-				    json_string(ops[i].validation));
-		}
-		if (r == NULL || json_array_append_new(results, r) != 0) {
-			rc = XRPC_E_INTERNAL;
-			goto out;
-		}
-	}
-	out = json_pack("{s:o,s:O}", "commit", commit_json(&res), "results",
-	    results);
-	if (out == NULL) {
-		rc = XRPC_E_INTERNAL;
-		goto out;
-	}
-	xrpc_reply_json(ctx, out);
-	rc = 0;
-out:
-	json_decref(results);
-	free(ops);
+	return write_start(ctx, j, has_swap_commit ? &swap_commit : NULL, 0);
+fail:
+	free(j);
 	return rc;
 }
 

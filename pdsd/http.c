@@ -13,6 +13,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -31,7 +32,10 @@
 #include "log.h"
 
 enum reply_kind { R_NONE, R_BYTES, R_STATIC, R_STREAM, R_UPGRADE };
-enum req_state { ST_READING, ST_REPLIED, ST_QUEUED, ST_UPGRADED };
+enum req_state { ST_READING, ST_REPLIED, ST_QUEUED, ST_UPGRADED,
+    ST_DEFERRED };
+/* http_req_defer(): none, deferred, suspended, or resumed early */
+enum defer_state { DF_NONE, DF_DEFERRED, DF_SUSPENDED, DF_READY };
 
 struct hdr {
 	char	*name;
@@ -59,6 +63,7 @@ struct http_req {
 	struct timespec		 start;
 	struct http_target	 t;
 	enum req_state		 state;
+	enum defer_state	 defer;		/* under defer_mu */
 	struct buf		 body;
 
 	/* the reply */
@@ -81,6 +86,7 @@ struct http_req {
 };
 
 static struct MHD_Daemon	*daemon_h;
+static pthread_mutex_t		 defer_mu = PTHREAD_MUTEX_INITIALIZER;
 static http_dispatch_fn		 dispatch;
 static atomic_int		 inflight;
 static int			 quiesced_fd = -1;
@@ -694,9 +700,45 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url,
 		return MHD_YES;
 	if (r->state == ST_READING && r->t.fn == preflight_marker)
 		return preflight(r);
+	if (r->state == ST_DEFERRED) {		/* called again on resume */
+		r->state = ST_REPLIED;
+		return queue_reply(r);
+	}
 	if (r->state == ST_READING)
 		r->t.fn(r, r->t.arg);
+	if (r->defer != DF_NONE) {
+		pthread_mutex_lock(&defer_mu);
+		if (r->defer == DF_DEFERRED) {
+			r->defer = DF_SUSPENDED;
+			r->state = ST_DEFERRED;
+			MHD_suspend_connection(conn);
+			pthread_mutex_unlock(&defer_mu);
+			return MHD_YES;
+		}
+		r->defer = DF_NONE;		/* resumed already */
+		pthread_mutex_unlock(&defer_mu);
+	}
 	return queue_reply(r);
+}
+
+void
+http_req_defer(struct http_req *r)
+{
+	pthread_mutex_lock(&defer_mu);
+	r->defer = DF_DEFERRED;
+	pthread_mutex_unlock(&defer_mu);
+}
+
+void
+http_req_resume(struct http_req *r)
+{
+	pthread_mutex_lock(&defer_mu);
+	if (r->defer == DF_SUSPENDED) {
+		r->defer = DF_NONE;
+		MHD_resume_connection(r->conn);
+	} else
+		r->defer = DF_READY;
+	pthread_mutex_unlock(&defer_mu);
 }
 
 static void
@@ -767,7 +809,7 @@ http_start(const struct http_config *hc, http_dispatch_fn fn)
 	memset(&ss, 0, sizeof(ss));
 	flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
 	    MHD_USE_ITC | MHD_USE_TURBO | MHD_USE_ERROR_LOG |
-	    MHD_ALLOW_UPGRADE;
+	    MHD_ALLOW_UPGRADE | MHD_ALLOW_SUSPEND_RESUME;
 	if (inet_pton(AF_INET, hc->bind_address, &sin->sin_addr) == 1) {
 		sin->sin_family = AF_INET;
 		sin->sin_port = htons(hc->port);

@@ -169,6 +169,21 @@ unsigned http_reply_status(const struct http_req *);
 void	http_reply_error(struct http_req *, unsigned status,
 	    const char *name, const char *msg);
 
+/*
+ * Deferred replies, for a handler that waits on something slow (a repo
+ * commit waits for its group's fsync).  The handler calls
+ * http_req_defer() and returns without a reply; its worker thread then
+ * serves other connections while this one is suspended.  Later, any
+ * thread sets the reply with the http_reply_* calls above and calls
+ * http_req_resume() exactly once; after that it must not touch the
+ * request.  The handler itself may call http_req_resume() before it
+ * returns (say, when the slow work failed to start): the reply it sets
+ * is then sent as usual.  Deferred requests count as in flight, so
+ * http_stop() waits for them.
+ */
+void	http_req_defer(struct http_req *);
+void	http_req_resume(struct http_req *);
+
 /* Per-request slot for the layer above (the XRPC router), or NULL. */
 void	*http_req_userdata(const struct http_req *);
 void	 http_req_set_userdata(struct http_req *, void *,

@@ -87,6 +87,7 @@ jobs_main(void *arg)
 	bool		 have;
 
 	(void)arg;
+	(void)pthread_setname_np(pthread_self(), "jobs");
 	pthread_mutex_lock(&jobs.mu);
 	while (!jobs.stopping) {
 		now = now_ms();

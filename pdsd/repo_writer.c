@@ -23,6 +23,7 @@
 #include "cbor.h"
 #include "commit.h"
 #include "err.h"
+#include "jobs.h"
 #include "keys.h"
 #include "log.h"
 #include "module.h"
@@ -35,9 +36,10 @@
 
 #define STATE_BUCKETS		1024
 #define GROUP_MAX		1000	/* commits per transaction */
-#define TREE_IDLE_BYTES		((size_t)1 << 20)
-#define TREE_MAX_BYTES		((size_t)32 << 20)
+#define TREE_IDLE_WRITES	1000	/* then reload the tree when idle */
+#define TREE_MAX_BYTES		((size_t)32 << 20)	/* pending blocks */
 #define SLICE_MAX		2000000	/* #commit blocks (notes §11) */
+#define CHECKPOINT_MS		1000	/* WAL checkpoint job */
 
 void	blobs_forget_files(const char *did, const char *cids, size_t len);
 /* events.c: wake the firehose after a commit (weak until it exists). */
@@ -56,9 +58,12 @@ struct rstate {
 	char		 rev[TID_LEN + 1];
 	struct pds_key	*key;
 	struct store_bs	 bs;
-	struct blockstore src;
+	struct blockstore db;		/* repo_blocks */
+	struct bs_mem	*pending;	/* blocks of commits not yet durable */
+	struct blockstore src;		/* pending, then db: the tree's source */
 	struct mst	*tree;
 	/* under wq.mu */
+	unsigned	 idle_writes;	/* commits since the tree was loaded */
 	unsigned	 inflight;	/* queued, not yet written */
 	bool		 stale;		/* a queued commit failed */
 };
@@ -67,6 +72,16 @@ static struct {
 	pthread_mutex_t	 mu;
 	struct rstate	*b[STATE_BUCKETS];
 } states = { PTHREAD_MUTEX_INITIALIZER, { NULL } };
+
+static int
+src_get(void *ctx, const struct cid *c, const uint8_t **data, size_t *len)
+{
+	struct rstate	*st = ctx;
+
+	if (bs_mem_get(st->pending, c, data, len) == PDS_OK)
+		return PDS_OK;
+	return bs_get(&st->db, c, data, len);
+}
 
 static struct rstate *
 state_get(const char *did)
@@ -83,10 +98,18 @@ state_get(const char *did)
 		if (strcmp(s->did, did) == 0)
 			break;
 	if (s == NULL && (s = calloc(1, sizeof(*s))) != NULL) {
+		if ((s->pending = bs_mem_new()) == NULL) {
+			free(s);
+			pthread_mutex_unlock(&states.mu);
+			return NULL;
+		}
 		snprintf(s->did, sizeof(s->did), "%s", did);
 		pthread_mutex_init(&s->lock, NULL);
 		store_bs_init(&s->bs, did);
-		s->src = store_bs_store(&s->bs);
+		s->db = store_bs_store(&s->bs);
+		s->src.get = src_get;
+		s->src.put = NULL;
+		s->src.ctx = s;
 		s->next = states.b[h];
 		states.b[h] = s;
 	}
@@ -101,7 +124,8 @@ struct witem {
 	struct rstate	*st;
 	struct store_commit sc;
 	struct store_rec_op *ops;
-	struct bs_mem	*blocks;
+	struct bs_mem	*blocks;		/* the #commit slice */
+	struct bs_mem	*store;		/* the new blocks to store */
 	struct cid	*removed;
 	struct cid	*blobcids;	/* every op's blob refs */
 	struct store_event ev;
@@ -112,6 +136,9 @@ struct witem {
 	int		 rc;
 	bool		 done;
 	pthread_cond_t	 cv;
+	repo_write_done_fn cb;		/* async: called, then item freed */
+	void		*cb_arg;
+	struct witem	*anext;		/* async completions of a group */
 };
 
 static struct {
@@ -132,6 +159,7 @@ item_free(struct witem *it)
 		return;
 	free(it->ops);
 	bs_mem_free(it->blocks);
+	bs_mem_free(it->store);
 	free(it->removed);
 	free(it->blobcids);
 	buf_free(&it->head);
@@ -150,10 +178,37 @@ gone_cb(void *arg, const char *did, const char *cid)
 	(void)buf_append(&it->gone, cid, strlen(cid) + 1);
 }
 
+static int	err_set(struct repo_err *, int, const char *, const char *,
+		    ...) __attribute__((format(printf, 4, 5)));
+
+/* What a written (or failed) item means to its caller. */
+static int
+item_result(const struct witem *it, struct repo_write_result *res,
+    struct repo_err *err)
+{
+	memset(res, 0, sizeof(*res));
+	err->name = NULL;
+	err->msg[0] = '\0';
+	if (it->rc == PDS_OK) {
+		res->committed = true;
+		res->commit = it->sc.commit;
+		memcpy(res->rev, it->rev, sizeof(res->rev));
+		res->seq = it->ev.seq;
+		return PDS_OK;
+	}
+	if (it->sc.err_name != NULL)
+		return err_set(err, it->rc, it->sc.err_name, "%s",
+		    it->sc.why != NULL ? it->sc.why : "refused");
+	if (it->rc == PDS_EMISMATCH)
+		return err_set(err, PDS_EIO, NULL, "%s", it->sc.why != NULL ?
+		    it->sc.why : "concurrent failure");
+	return err_set(err, it->rc, NULL, "%s", pds_strerror(it->rc));
+}
+
 static void
 group_write(struct witem *batch)
 {
-	struct witem	*it;
+	struct witem	*it, *async = NULL;
 	int64_t		 last_seq = 0;
 	size_t		 n = 0, ok = 0;
 	int		 rc;
@@ -202,16 +257,33 @@ group_write(struct witem *batch)
 	wq.stats.failed += n - ok;
 	if (n > wq.stats.max_group)
 		wq.stats.max_group = n;
-	/* Waiters need wq.mu to see done, so items live until unlock. */
+	/*
+	 * Waiters need wq.mu to see done, so their items live until the
+	 * unlock; the batch list must not be walked after it.
+	 */
 	for (it = batch; it != NULL; it = it->next) {
 		if (it->rc != PDS_OK)
 			it->st->stale = true;
 		if (--it->st->inflight == 0)
 			pthread_cond_broadcast(&wq.idle);
+		if (it->cb != NULL) {
+			it->anext = async;
+			async = it;
+			continue;
+		}
 		it->done = true;
 		pthread_cond_signal(&it->cv);
 	}
 	pthread_mutex_unlock(&wq.mu);
+	while (async != NULL) {
+		struct repo_write_result res;
+		struct repo_err err;
+		it = async;
+		async = it->anext;
+		rc = item_result(it, &res, &err);
+		it->cb(it->cb_arg, rc, &res, &err);
+		item_free(it);
+	}
 }
 
 static void *
@@ -221,6 +293,10 @@ writer_main(void *arg)
 	size_t		 n;
 
 	(void)arg;
+	(void)pthread_setname_np(pthread_self(), "repo-writer");
+	if (store_repo_writer_init() != PDS_OK)
+		log_warnx("repo writer: cannot move WAL checkpoints off "
+		    "the writer thread");
 	for (;;) {
 		pthread_mutex_lock(&wq.mu);
 		while (wq.first == NULL && !wq.stopping)
@@ -334,10 +410,20 @@ repo_writer_stats(struct repo_writer_stats *out)
 	pthread_mutex_unlock(&wq.mu);
 }
 
+static void
+checkpoint_job(void *arg)
+{
+	(void)arg;
+	(void)store_repo_checkpoint();
+}
+
 static int
 writer_init(const struct config *cfg)
 {
 	(void)cfg;
+	if (jobs_add("wal checkpoint", CHECKPOINT_MS, checkpoint_job, NULL) !=
+	    PDS_OK)
+		return -1;
 	return repo_writer_start() == PDS_OK ? 0 : -1;
 }
 
@@ -351,6 +437,13 @@ state_drop(struct rstate *st)
 	mst_free(st->tree);
 	st->tree = NULL;
 	st->loaded = false;
+}
+
+/* Nothing of st is queued: the database has every pending block. */
+static void
+state_settle(struct rstate *st)
+{
+	bs_mem_clear(st->pending);
 }
 
 static int
@@ -378,6 +471,7 @@ state_load(struct rstate *st)
 	int		 rc;
 
 	state_drop(st);
+	state_settle(st);
 	if ((rc = load_key(st)) != PDS_OK)
 		return rc;
 	if ((rc = store_repo_root_get(st->did, &st->head, st->rev)) != PDS_OK)
@@ -399,6 +493,7 @@ state_load(struct rstate *st)
 		return rc;
 	}
 	st->loaded = true;
+	st->idle_writes = 0;
 	return PDS_OK;
 }
 
@@ -414,11 +509,16 @@ state_ready(struct rstate *st)
 	if (st->stale)
 		stale = true;
 	pthread_mutex_unlock(&wq.mu);
-	bytes = st->tree != NULL ? bs_mem_bytes(mst_writes(st->tree)) : 0;
+	bytes = bs_mem_bytes(st->pending);
 	if (stale || !st->loaded || st->tree == NULL ||
-	    bytes > TREE_MAX_BYTES || (idle && bytes > TREE_IDLE_BYTES)) {
+	    bytes > TREE_MAX_BYTES) {
 		wait_idle(st, &stale);
 		return state_load(st);
+	}
+	if (idle) {
+		state_settle(st);
+		if (++st->idle_writes > TREE_IDLE_WRITES)
+			return state_load(st);
 	}
 	return PDS_OK;
 }
@@ -431,10 +531,6 @@ struct prep {
 	size_t		*klens;
 	size_t		*sidx;		/* effective op -> op index */
 };
-
-static int
-err_set(struct repo_err *err, int rc, const char *name, const char *fmt,
-    ...) __attribute__((format(printf, 4, 5)));
 
 static int
 err_set(struct repo_err *err, int rc, const char *name, const char *fmt, ...)
@@ -477,22 +573,6 @@ check_blobs(const char *did, const struct repo_record *r,
 			    (long long)r->blobs[i].size);
 	}
 	return PDS_OK;
-}
-
-/* Add the blocks of the tree's write set from index `from' on. */
-struct skip_ctx {
-	struct bs_mem	*out;
-	size_t		 i, from;
-};
-
-static int
-skip_put(void *arg, const struct cid *c, const uint8_t *d, size_t len)
-{
-	struct skip_ctx	*s = arg;
-
-	if (s->i++ < s->from)
-		return 0;
-	return bs_mem_put(s->out, c, d, len);
 }
 
 /* The first key under node `c' (from blocks in `m'), for GC checks. */
@@ -677,7 +757,8 @@ item_new(void)
 	buf_init(&it->tail, SLICE_MAX + (size_t)64 * 1024);
 	buf_init(&it->gone, (size_t)1 << 20);
 	pthread_cond_init(&it->cv, NULL);
-	if ((it->blocks = bs_mem_new()) == NULL) {
+	if ((it->blocks = bs_mem_new()) == NULL ||
+	    (it->store = bs_mem_new()) == NULL) {
 		item_free(it);
 		return NULL;
 	}
@@ -808,25 +889,28 @@ apply_ops(struct rstate *st, struct repo_write_op *ops, size_t nops,
 	return PDS_OK;
 }
 
-int
-repo_write(const char *did, struct repo_write_op *ops, size_t nops,
-    const struct cid *swap_commit, unsigned flags,
-    struct repo_write_result *res, struct repo_err *err)
+/*
+ * Steps 1 and 2: on PDS_OK, *itp is the queued item, or NULL when there
+ * was nothing to commit.  cb (NULL: the caller waits) goes with it.
+ */
+static int
+write_prepare(const char *did, struct repo_write_op *ops, size_t nops,
+    const struct cid *swap_commit, unsigned flags, repo_write_done_fn done,
+    void *cb_arg, struct witem **itp, struct repo_err *err)
 {
 	struct prep	 p;
 	struct rstate	*st = NULL;
 	struct witem	*it = NULL;
 	struct bs_mem	*oldp = NULL, *path = NULL;
-	struct skip_ctx	 sk;
 	struct gc_ctx	 gc;
 	struct buf	 cb;
 	struct cid	 root, commit, prev_data;
 	char		 prev_rev[TID_LEN + 1], rev[TID_LEN + 1];
-	size_t		 i, nsops = 0, nbefore;
+	size_t		 i, nsops = 0;
 	bool		 locked = false, broken = false;
 	int		 rc, n;
 
-	memset(res, 0, sizeof(*res));
+	*itp = NULL;
 	memset(&p, 0, sizeof(p));
 	err->name = NULL;
 	err->msg[0] = '\0';
@@ -898,7 +982,6 @@ repo_write(const char *did, struct repo_write_op *ops, size_t nops,
 		if ((rc = mst_proof_covering(st->tree,
 		    (const uint8_t *)p.keys[i], p.klens[i], oldp)) != PDS_OK)
 			goto broken;
-	nbefore = bs_mem_count(mst_writes(st->tree));
 	prev_data = st->data;
 	if ((rc = apply_ops(st, ops, nops, &p, it->ops, &nsops, flags,
 	    &broken, err)) != PDS_OK) {
@@ -933,12 +1016,11 @@ repo_write(const char *did, struct repo_write_op *ops, size_t nops,
 		goto broken;
 
 	/* The slice: commit, new nodes, covering proofs, record blocks. */
-	if ((rc = bs_mem_put(it->blocks, &commit, cb.p, cb.len)) != PDS_OK)
+	if ((rc = bs_mem_put(it->blocks, &commit, cb.p, cb.len)) != PDS_OK ||
+	    (rc = bs_mem_put(it->store, &commit, cb.p, cb.len)) != PDS_OK)
 		goto broken;
-	sk.out = it->blocks;
-	sk.i = 0;
-	sk.from = nbefore;
-	if ((rc = bs_mem_foreach(mst_writes(st->tree), skip_put, &sk)) != 0)
+	if ((rc = bs_mem_merge(it->blocks, mst_writes(st->tree))) != PDS_OK ||
+	    (rc = bs_mem_merge(it->store, mst_writes(st->tree))) != PDS_OK)
 		goto broken;
 	for (i = 0; i < nsops; i++) {
 		size_t oi = p.sidx[i];
@@ -949,6 +1031,8 @@ repo_write(const char *did, struct repo_write_op *ops, size_t nops,
 		if (it->ops[i].action == MST_DELETE)
 			continue;
 		if ((rc = bs_mem_put(it->blocks, &it->ops[i].cid,
+		    p.recs[oi].cbor.p, p.recs[oi].cbor.len)) != PDS_OK ||
+		    (rc = bs_mem_put(it->store, &it->ops[i].cid,
 		    p.recs[oi].cbor.p, p.recs[oi].cbor.len)) != PDS_OK)
 			goto broken;
 	}
@@ -991,7 +1075,7 @@ repo_write(const char *did, struct repo_write_op *ops, size_t nops,
 	it->sc.now = it->now;
 	it->sc.ops = it->ops;
 	it->sc.nops = nsops;
-	it->sc.blocks = it->blocks;
+	it->sc.blocks = it->store;
 	it->sc.removed = gc.removed;
 	it->sc.nremoved = gc.n;
 	it->ev.type = "commit";
@@ -1001,6 +1085,11 @@ repo_write(const char *did, struct repo_write_op *ops, size_t nops,
 	it->ev.tail_len = it->tail.len;
 	it->sc.events = &it->ev;
 	it->sc.nevents = 1;
+	it->cb = done;
+	it->cb_arg = cb_arg;
+	if ((rc = bs_mem_merge(st->pending, mst_writes(st->tree))) != PDS_OK)
+		goto broken;
+	mst_writes_clear(st->tree);
 	if ((rc = enqueue(it)) != PDS_OK)
 		goto broken;
 	st->head = commit;
@@ -1008,24 +1097,9 @@ repo_write(const char *did, struct repo_write_op *ops, size_t nops,
 	memcpy(st->rev, rev, sizeof(st->rev));
 	pthread_mutex_unlock(&st->lock);
 	locked = false;
-
-	/* 3. Wait for the transaction. */
-	rc = wait_done(it);
-	if (rc == PDS_OK) {
-		res->committed = true;
-		res->commit = commit;
-		memcpy(res->rev, rev, sizeof(res->rev));
-		res->seq = it->ev.seq;
-	} else if (it->sc.err_name != NULL) {
-		rc = err_set(err, rc, it->sc.err_name, "%s",
-		    it->sc.why != NULL ? it->sc.why : "refused");
-	} else if (rc == PDS_EMISMATCH) {
-		rc = err_set(err, PDS_EIO, NULL, "%s", it->sc.why != NULL ?
-		    it->sc.why : "concurrent failure");
-	}
-	/* the writer is done with it */
-	item_free(it);
+	*itp = it;
 	it = NULL;
+	rc = PDS_OK;
 	goto done;
 
 broken:
@@ -1048,6 +1122,40 @@ done:
 	bs_mem_free(path);
 	buf_free(&cb);
 	return rc;
+}
+
+int
+repo_write(const char *did, struct repo_write_op *ops, size_t nops,
+    const struct cid *swap_commit, unsigned flags,
+    struct repo_write_result *res, struct repo_err *err)
+{
+	struct witem	*it;
+	int		 rc;
+
+	memset(res, 0, sizeof(*res));
+	if ((rc = write_prepare(did, ops, nops, swap_commit, flags, NULL,
+	    NULL, &it, err)) != PDS_OK || it == NULL)
+		return rc;
+	(void)wait_done(it);
+	rc = item_result(it, res, err);
+	item_free(it);
+	return rc;
+}
+
+int
+repo_write_async(const char *did, struct repo_write_op *ops, size_t nops,
+    const struct cid *swap_commit, unsigned flags,
+    struct repo_write_result *res, struct repo_err *err,
+    repo_write_done_fn cb, void *arg)
+{
+	struct witem	*it;
+	int		 rc;
+
+	memset(res, 0, sizeof(*res));
+	if ((rc = write_prepare(did, ops, nops, swap_commit, flags, cb, arg,
+	    &it, err)) != PDS_OK)
+		return rc;
+	return it != NULL ? REPO_QUEUED : PDS_OK;
 }
 
 /* ---- a new repo ----------------------------------------------------- */
@@ -1178,6 +1286,7 @@ repo_writer_forget(const char *did)
 	pthread_mutex_lock(&st->lock);
 	wait_idle(st, &stale);
 	state_drop(st);
+	state_settle(st);
 	key_free(st->key);
 	st->key = NULL;
 	pthread_mutex_unlock(&st->lock);

@@ -113,6 +113,24 @@ int	repo_write(const char *did, struct repo_write_op *ops, size_t nops,
 	    struct repo_write_result *res, struct repo_err *err);
 
 /*
+ * The same without blocking the caller's thread (the XRPC handlers use
+ * it with http_req_defer()): REPO_QUEUED means the commit is queued and
+ * cb(arg, rc, res, err) will be called once, from the writer thread,
+ * after its transaction (rc as repo_write() would return; the op
+ * results were filled before queueing).  cb must be quick.  PDS_OK
+ * means there was nothing to commit (res->committed false) and a
+ * negative code a refusal; cb is not called then.  ops must stay valid
+ * until cb runs.
+ */
+#define REPO_QUEUED	1
+typedef void	(*repo_write_done_fn)(void *arg, int rc,
+		    const struct repo_write_result *, const struct repo_err *);
+int	repo_write_async(const char *did, struct repo_write_op *ops,
+	    size_t nops, const struct cid *swap_commit, unsigned flags,
+	    struct repo_write_result *res, struct repo_err *err,
+	    repo_write_done_fn cb, void *arg);
+
+/*
  * The empty repository of a new account, for account creation: an empty
  * MST and a commit signed with key (prev null), stored with its head, a
  * #commit event (since null, no prevData, its CAR slice holds the commit

@@ -119,18 +119,51 @@ store_block_get(const char *did, const struct cid *c, struct buf *out)
 	return ret;
 }
 
+static int
+exec_cached(const char *sql)
+{
+	sqlite3_stmt	*st;
+	int		 rc;
+
+	if ((st = store_stmt(sql)) == NULL)
+		return PDS_EIO;
+	rc = sqlite3_step(st);
+	store_stmt_done(st);
+	return store_err(rc, sql);
+}
+
 int
 store_repo_savepoint(void)
 {
-	return store_exec("SAVEPOINT c");
+	return exec_cached("SAVEPOINT c");
 }
 
 void
 store_repo_savepoint_end(bool rollback)
 {
 	if (rollback)
-		(void)store_exec("ROLLBACK TO c");
-	(void)store_exec("RELEASE c");
+		(void)exec_cached("ROLLBACK TO c");
+	(void)exec_cached("RELEASE c");
+}
+
+int
+store_repo_writer_init(void)
+{
+	/* Checkpoints run in the jobs thread (store_repo_checkpoint). */
+	return store_exec("PRAGMA wal_autocheckpoint=0");
+}
+
+int
+store_repo_checkpoint(void)
+{
+	sqlite3	*db = store_db();
+	int	 rc;
+
+	if (db == NULL)
+		return PDS_EIO;
+	rc = sqlite3_wal_checkpoint_v2(db, NULL, SQLITE_CHECKPOINT_PASSIVE,
+	    NULL, NULL);
+	return rc == SQLITE_BUSY ? PDS_OK : store_err(rc, "checkpoint");
 }
 
 int
