@@ -229,11 +229,12 @@ print_migrations(const struct ctl_cmd *c, const json_t *r)
 		printf("no accounts in migration\n");
 		return;
 	}
-	printf("%-32s %-28s %-24s %8s %s\n", "DID", "HANDLE", "DEACTIVATED",
-	    "RECORDS", "BLOBS");
+	printf("%-32s %-28s %-4s %-12s %-24s %8s %s\n", "DID", "HANDLE",
+	    "DIR", "STATE", "DEACTIVATED", "RECORDS", "BLOBS");
 	json_array_foreach(arr, i, e)
-		printf("%-32s %-28s %-24s %8lld %lld/%lld\n", str(e, "did"),
-		    str(e, "handle"), str(e, "deactivatedAt"),
+		printf("%-32s %-28s %-4s %-12s %-24s %8lld %lld/%lld\n",
+		    str(e, "did"), str(e, "handle"), str_or(e, "direction", "-"),
+		    str_or(e, "state", "-"), str_or(e, "deactivatedAt", "-"),
 		    num(e, "records"), num(e, "blobsImported"),
 		    num(e, "blobsExpected"));
 }

@@ -1103,6 +1103,12 @@ migration_row(void *arg, const struct store_migration *m)
 	    (json_int_t)m->blobs_imported);
 	if (e == NULL)
 		return PDS_ENOMEM;
+	if (m->direction[0])
+		json_object_set_new(e, "direction", json_string(m->direction));
+	if (m->state[0])
+		json_object_set_new(e, "state", json_string(m->state));
+	if (m->peer[0])
+		json_object_set_new(e, "peer", json_string(m->peer));
 	return json_array_append_new(arg, e) == 0 ? 0 : PDS_ENOMEM;
 }
 

@@ -513,9 +513,12 @@ store_admin_migrations(int (*cb)(void *, const struct store_migration *),
 	    "  WHERE rb.did = a.did), "
 	    "(SELECT count(DISTINCT rb.blob_cid) FROM record_blobs rb "
 	    "  JOIN blobs bl ON bl.did = rb.did AND bl.cid = rb.blob_cid "
-	    "  WHERE rb.did = a.did) "
-	    "FROM accounts a WHERE a.status = 'deactivated' "
-	    "ORDER BY a.deactivated_at, a.did");
+	    "  WHERE rb.did = a.did), "
+	    "m.direction, m.state, m.peer "
+	    "FROM accounts a LEFT JOIN account_migrations m ON m.did = a.did "
+	    "WHERE a.status = 'deactivated' OR "
+	    "(m.did IS NOT NULL AND m.state <> 'activated') "
+	    "ORDER BY coalesce(a.deactivated_at, m.started_at), a.did");
 	if (st == NULL)
 		return PDS_EIO;
 	if ((m = malloc(sizeof(*m))) == NULL) {
@@ -532,6 +535,9 @@ store_admin_migrations(int (*cb)(void *, const struct store_migration *),
 		m->repo_blocks = sqlite3_column_int64(st, 5);
 		m->blobs_expected = sqlite3_column_int64(st, 6);
 		m->blobs_imported = sqlite3_column_int64(st, 7);
+		col_copy(st, 8, m->direction, sizeof(m->direction));
+		col_copy(st, 9, m->state, sizeof(m->state));
+		col_copy(st, 10, m->peer, sizeof(m->peer));
 		if ((ret = cb(arg, m)) != 0)
 			break;
 	}

@@ -120,9 +120,15 @@ struct store_migration {
 	char	 deactivated_at[STORE_TS_LEN];
 	int64_t	 records, repo_blocks;
 	int64_t	 blobs_expected, blobs_imported;
+	char	 direction[4];		/* "in", "out", "" when unknown */
+	char	 state[32];		/* account_migrations.state, or "" */
+	char	 peer[512];		/* the other PDS, or "" */
 };
 
-/* Deactivated accounts (moving in or out), oldest first. */
+/*
+ * Accounts moving in or out: deactivated ones, and those with an
+ * account_migrations row not yet activated; oldest first.
+ */
 int	store_admin_migrations(int (*cb)(void *,
 	    const struct store_migration *), void *arg);
 
