@@ -762,6 +762,18 @@ static const struct xrpc_route proxy_route = {
 	.input = XRPC_IN_BYTES,
 };
 
+/* Whether a service is configured for nsid when no header names one. */
+static bool
+have_default(const struct config *cfg, const char *nsid)
+{
+	if (strncasecmp(nsid, "tools.ozone.", 12) == 0)
+		return cfg->mod_service_url != NULL;
+	if (strcasecmp(nsid, "com.atproto.moderation.createReport") == 0)
+		return cfg->report_service_url != NULL ||
+		    cfg->mod_service_url != NULL;
+	return cfg->appview_url != NULL;
+}
+
 int
 xrpc_fallback(struct xrpc_ctx *ctx)
 {
@@ -779,7 +791,10 @@ xrpc_fallback(struct xrpc_ctx *ctx)
 	if (proxy_method_protected(ctx->nsid))
 		return xrpc_fail(ctx, XRPC_E_INVALID_TOKEN, NULL,
 		    "Bad token method");
-	if (xrpc_auth_verify == NULL)
+	/* Nowhere to send it: the method is simply not implemented here. */
+	if (xrpc_auth_verify == NULL ||
+	    (http_req_header(ctx->req, "atproto-proxy") == NULL &&
+	    !have_default(ctx->cfg, ctx->nsid)))
 		return xrpc_fail(ctx, XRPC_E_NOT_IMPLEMENTED, NULL,
 		    "Method Not Implemented");
 	ctx->route = &proxy_route;

@@ -34,7 +34,10 @@
  * reference protects (InvalidToken "Bad token method", whatever the
  * case of the NSID), privileged methods (chat.bsky.*,
  * com.atproto.server.createAccount) for non-privileged app passwords,
- * and any call without credentials.
+ * and any call without credentials.  With no atproto-proxy header and
+ * no service configured for the method, the answer is 501
+ * MethodNotImplemented before credentials are looked at (the reference
+ * answers 401, then "No service configured").
  */
 #ifndef PDSD_PROXY_H
 #define PDSD_PROXY_H
