@@ -697,9 +697,11 @@ apply_fields(struct plc_op *op, const json_t *in, struct acct_err *err)
 		if (!json_is_object(v))
 			return fail(err, PDS_EINVAL, "InvalidRequest",
 			    "verificationMethods must be an object");
+		/* plc_op_set_vmethod() frees what a slot holds: clear it. */
 		for (i = 0; i < op->n_vms; i++) {
 			free(op->vms[i].id);
 			free(op->vms[i].key);
+			op->vms[i].id = op->vms[i].key = NULL;
 		}
 		op->n_vms = 0;
 		json_object_foreach((json_t *)v, k, e)
@@ -717,6 +719,8 @@ apply_fields(struct plc_op *op, const json_t *in, struct acct_err *err)
 			free(op->services[i].id);
 			free(op->services[i].type);
 			free(op->services[i].endpoint);
+			op->services[i].id = op->services[i].type =
+			    op->services[i].endpoint = NULL;
 		}
 		op->n_services = 0;
 		json_object_foreach((json_t *)v, k, e) {
