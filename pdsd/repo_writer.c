@@ -619,6 +619,7 @@ first_key_of(const struct bs_mem *m, const struct cid *c,
 
 struct gc_ctx {
 	struct mst	*tree;
+	struct cid	 root;		/* the new tree's */
 	const struct bs_mem *slice;
 	const struct bs_mem *old;
 	struct bs_mem	*path;
@@ -638,12 +639,17 @@ gc_candidate(void *arg, const struct cid *c, const uint8_t *d, size_t len)
 	struct first_key fk;
 	int		 rc;
 
-	(void)d;
-	(void)len;
 	if (bs_mem_has(g->slice, c))
 		return 0;
-	if (!first_key_of(g->old, c, &fk, 0))
+	if (!first_key_of(g->old, c, &fk, 0)) {
+		/* The empty tree's root is gone unless still the root. */
+		struct mst_node_info info;
+		if (mst_node_parse(d, len, -1, &info, NULL, NULL, NULL) ==
+		    PDS_OK && info.nentries == 0 && !info.has_left &&
+		    !cid_equal(c, &g->root) && g->n < g->cap)
+			g->removed[g->n++] = *c;
 		return 0;
+	}
 	bs_mem_clear(g->path);
 	if ((rc = mst_proof_path(g->tree, fk.key, fk.klen, g->path)) !=
 	    PDS_OK)
@@ -1039,6 +1045,7 @@ write_prepare(const char *did, struct repo_write_op *ops, size_t nops,
 
 	/* Blocks the commit removes: old nodes, the old commit. */
 	gc.tree = st->tree;
+	gc.root = root;
 	gc.slice = it->blocks;
 	gc.old = oldp;
 	gc.path = path;

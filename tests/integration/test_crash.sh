@@ -160,7 +160,20 @@ check "the record index equals the signed repo" \
     cmp -s "$T_DIR/indexed" "$T_DIR/in_repo"
 nblocks=$(sqlite3 "$DB" "SELECT count(*) FROM repo_blocks WHERE did = '$DID'")
 nrec=$(sqlite3 "$DB" "SELECT count(DISTINCT cid) FROM records WHERE did = '$DID'")
-echo "# repo_blocks rows: $nblocks, of which distinct record values: $nrec"
+cat >"$T_DIR/car.mjs" <<'EOF'
+// The number of distinct blocks in a CAR file.
+import fs from 'node:fs';
+import { pathToFileURL } from 'node:url';
+const { readCar } = await import(pathToFileURL(process.argv[2]).href);
+const { blocks } = await readCar(fs.readFileSync(process.argv[3]));
+console.log(blocks.size);
+EOF
+ncar=$("$NODE" "$T_DIR/car.mjs" \
+    "$ROOT/tests/interop/node_modules/@atproto/repo/dist/index.js" \
+    "$T_DIR/repo.car")
+echo "# repo_blocks rows: $nblocks (distinct record values $nrec); distinct blocks in getRepo: $ncar"
+check "no garbage blocks are kept ($nblocks rows, $ncar live)" \
+    test "$nblocks" -eq "$ncar"
 
 # ---- the event log ----
 sqlite3 "$DB" "SELECT seq || ' ' || hex(event) FROM events
