@@ -230,19 +230,19 @@ k_redraw(void)
 }
 
 static const struct tui_keydef global_keys[] = {
-	{ '1', "1", "Overview: uptime, counts, rates", false, k_s1 },
-	{ '2', "2", "Accounts: search, details, actions", false, k_s2 },
-	{ '3', "3", "Invites: codes, create, disable", false, k_s3 },
-	{ '4', "4", "Moderation: the audit log, takedowns", false, k_s4 },
-	{ '5', "5", "Migrations: inbound accounts", false, k_s5 },
-	{ '6', "6", "Firehose: subscribers and live tail", false, k_s6 },
-	{ '\t', "Tab", "next screen", false, k_next },
-	{ TUI_FN | KEY_BTAB, "S-Tab", "previous screen", false, k_prev },
-	{ 'r', "r", "reload this screen", false, k_refresh },
-	{ TUI_CTRL('l'), "^L", "redraw the terminal", false, k_redraw },
-	{ '?', "?", "this help (any key closes it)", false, k_help },
-	{ TUI_FN | KEY_F(1), "F1", "this help", false, k_help },
-	{ 'q', "q", "quit", false, k_quit },
+	{ '1', "1", NULL, "Overview: uptime, counts, rates", false, k_s1 },
+	{ '2', "2", NULL, "Accounts: search, details, actions", false, k_s2 },
+	{ '3', "3", NULL, "Invites: codes, create, disable", false, k_s3 },
+	{ '4', "4", NULL, "Moderation: the audit log, takedowns", false, k_s4 },
+	{ '5', "5", NULL, "Migrations: inbound accounts", false, k_s5 },
+	{ '6', "6", NULL, "Firehose: subscribers and live tail", false, k_s6 },
+	{ '\t', "Tab", NULL, "next screen", false, k_next },
+	{ TUI_FN | KEY_BTAB, "S-Tab", NULL, "previous screen", false, k_prev },
+	{ 'r', "r", NULL, "reload this screen", false, k_refresh },
+	{ TUI_CTRL('l'), "^L", NULL, "redraw the terminal", false, k_redraw },
+	{ '?', "?", NULL, "this help (any key closes it)", false, k_help },
+	{ TUI_FN | KEY_F(1), "F1", NULL, "this help", false, k_help },
+	{ 'q', "q", NULL, "quit", false, k_quit },
 };
 
 static enum tui_act
@@ -341,16 +341,13 @@ draw_bars(void)
 	x = 0;
 	move(LINES - 1, 0);
 	for (i = 0; i < s->nkeys && x < COLS; i++) {
-		if (s->keys[i].label == NULL)
+		if (s->keys[i].bar == NULL)
 			continue;
 		x += ui_text(LINES - 1, x, COLS - x, ui_attr(greyed(&s->keys[i]) ?
 		    C_DIM : C_KEY), s->keys[i].label, false);
-		snprintf(t, sizeof(t), ":%s ", s->keys[i].help);
-		/* the short form: up to the first comma or paren */
-		t[strcspn(t, ",(")] = '\0';
+		snprintf(t, sizeof(t), ":%s ", s->keys[i].bar);
 		x += ui_text(LINES - 1, x, COLS - x, ui_attr(greyed(&s->keys[i]) ?
 		    C_DIM : C_NORMAL), t, false);
-		x += ui_text(LINES - 1, x, COLS - x, A_NORMAL, " ", false);
 	}
 	if (x < COLS)
 		x += ui_text(LINES - 1, x, COLS - x, ui_attr(C_KEY),

@@ -17,8 +17,8 @@
 #define LIST_LIMIT	1000
 
 enum sort { SORT_HANDLE, SORT_CREATED, SORT_STATUS, SORT_N };
-static const char *const sort_name[] = { "handle", "newest", "status" };
-static const char *const filters[] = { NULL, "active", "deactivated",
+static const char *const sort_name[] = { "handle", "newest", NULL, "status" };
+static const char *const filters[] = { NULL, "active", NULL, "deactivated",
     "takendown" };
 
 static struct {
@@ -539,18 +539,18 @@ accounts_key(int key)
 }
 
 static const struct tui_keydef accounts_keys[] = {
-	{ '/', "/", "search", false, k_search },
-	{ 's', "s", "sort (handle, newest, status)", false, k_sort },
-	{ 'f', "f", "filter by status", false, k_filter },
-	{ '\r', "Enter", "details (Esc: back to the list)", false, k_open },
-	{ 't', "t", "take down, with a reason", true, k_takedown },
-	{ 'u', "u", "untakedown (restore)", true, k_untakedown },
-	{ 'd', "d", "deactivate", true, k_deactivate },
-	{ 'a', "a", "activate", true, k_activate },
-	{ 'p', "p", "reset password (a new one is generated)", true,
+	{ '/', "/", "search", "search", false, k_search },
+	{ 's', "s", "sort", "sort (handle, newest, status)", false, k_sort },
+	{ 'f', "f", "filter", "filter by status", false, k_filter },
+	{ '\r', "Enter", "open", "details (Esc: back to the list)", false, k_open },
+	{ 't', "t", "takedown", "take down, with a reason", true, k_takedown },
+	{ 'u', "u", "restore", "untakedown (restore)", true, k_untakedown },
+	{ 'd', "d", "deactivate", "deactivate", true, k_deactivate },
+	{ 'a', "a", "activate", "activate", true, k_activate },
+	{ 'p', "p", "password", "reset password (a new one is generated)", true,
 	    k_password },
-	{ 'i', "i", "disable invites", true, k_noinvites },
-	{ 'I', "I", "enable invites", true, k_invites },
+	{ 'i', "i", "no-invites", "disable invites", true, k_noinvites },
+	{ 'I', "I", "invites", "enable invites", true, k_invites },
 };
 
 const struct tui_screen scr_accounts = {

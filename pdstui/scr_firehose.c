@@ -195,8 +195,8 @@ k_clear(void)
 }
 
 static const struct tui_keydef fh_keys[] = {
-	{ 'p', "p", "pause or resume the tail", false, k_pause },
-	{ 'c', "c", "clear the tail", false, k_clear },
+	{ 'p', "p", "pause", "pause or resume the tail", false, k_pause },
+	{ 'c', "c", "clear", "clear the tail", false, k_clear },
 };
 
 const struct tui_screen scr_firehose = {

@@ -208,6 +208,35 @@ k_disable(void)
 }
 
 static enum tui_act
+k_uses(void)
+{
+	const json_t	*c = json_array_get(I.codes, (size_t)I.cur.sel), *u;
+	char		 t[4096], when[64];
+	size_t		 i, off;
+
+	if (c == NULL || I.cur.sel < 0)
+		return TUI_HANDLED;
+	off = (size_t)snprintf(t, sizeof(t), "for %s, created by %s\n"
+	    "%lld available, %s\n", js(c, "forAccount"), js(c, "createdBy"),
+	    (long long)ji(c, "available"), jb(c, "disabled") ? "disabled" :
+	    "enabled");
+	json_array_foreach(json_object_get(c, "uses"), i, u) {
+		if (off + 120 >= sizeof(t)) {
+			snprintf(t + off, sizeof(t) - off, "...");
+			break;
+		}
+		ui_time(when, sizeof(when), js(u, "usedAt"));
+		off += (size_t)snprintf(t + off, sizeof(t) - off,
+		    "used %s by %s\n", when, js(u, "usedBy"));
+	}
+	if (json_array_size(json_object_get(c, "uses")) == 0 &&
+	    off < sizeof(t))
+		snprintf(t + off, sizeof(t) - off, "not used yet");
+	ui_popup(js(c, "code"), t);
+	return TUI_REDRAW;
+}
+
+static enum tui_act
 k_all(void)
 {
 	I.all = !I.all;
@@ -230,10 +259,12 @@ invites_key(int key)
 }
 
 static const struct tui_keydef invites_keys[] = {
-	{ 'c', "c", "create codes (count, uses)", true, k_create },
-	{ 'x', "x", "disable the selected code", true, k_disable },
-	{ 'A', "A", "show disabled codes too, or not", false, k_all },
-	{ 's', "s", "sort by recent or usage", false, k_sort },
+	{ '\r', "Enter", "uses", "who used the code, and when", false,
+	    k_uses },
+	{ 'c', "c", "create", "create codes (count, uses)", true, k_create },
+	{ 'x', "x", "disable", "disable the selected code", true, k_disable },
+	{ 'A', "A", "all", "show disabled codes too, or not", false, k_all },
+	{ 's', "s", "sort", "sort by recent or usage", false, k_sort },
 };
 
 const struct tui_screen scr_invites = {

@@ -111,7 +111,7 @@ mig_key(int key)
 }
 
 static const struct tui_keydef mig_keys[] = {
-	{ 0, NULL, NULL, false, NULL },
+	{ 0, NULL, NULL, NULL, false, NULL },
 };
 
 const struct tui_screen scr_migrations = {

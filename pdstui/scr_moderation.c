@@ -40,7 +40,7 @@ static struct {
 static bool
 matches(const json_t *e)
 {
-	static const char *const keys[] = { "action", "actor", "subject",
+	static const char *const keys[] = { "action", "actor", NULL, "subject",
 	    "reason", "outcome", "at" };
 	size_t	 i;
 
@@ -344,12 +344,12 @@ mod_key(int key)
 }
 
 static const struct tui_keydef mod_keys[] = {
-	{ '/', "/", "filter", false, k_filter },
-	{ '\r', "Enter", "the whole entry", false, k_show },
-	{ 'T', "T", "take down a record (at-uri, reason)", true, k_rec },
-	{ 'R', "R", "restore a record", true, k_unrec },
-	{ 'B', "B", "take down a blob (DID, CID, reason)", true, k_blob },
-	{ 'b', "b", "restore a blob", true, k_unblob },
+	{ '/', "/", "filter", "filter", false, k_filter },
+	{ '\r', "Enter", "entry", "the whole entry", false, k_show },
+	{ 'T', "T", "record-takedown", "take down a record (at-uri, reason)", true, k_rec },
+	{ 'R', "R", "record-restore", "restore a record", true, k_unrec },
+	{ 'B', "B", "blob-takedown", "take down a blob (DID, CID, reason)", true, k_blob },
+	{ 'b', "b", "blob-restore", "restore a blob", true, k_unblob },
 };
 
 const struct tui_screen scr_moderation = {

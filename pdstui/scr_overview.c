@@ -42,7 +42,7 @@ uptime_s(int64_t *out)
 	/* field 22 is the start time; the name (2) may hold spaces */
 	if (p == NULL || (p = strrchr(line, ')')) == NULL)
 		return false;
-	for (field = 2; field < 21 && p != NULL; field++)
+	for (field = 2; field < 22 && p != NULL; field++)
 		p = strchr(p + 1, ' ');
 	if (p == NULL)
 		return false;
@@ -63,15 +63,14 @@ uptime_s(int64_t *out)
 }
 
 static void
-rate_row(int y, int cols, const char *label, enum tui_series s,
-    const char *unit)
+rate_row(int y, int cols, const char *label, enum tui_series s, int prec)
 {
 	double	 v;
 	int	 w = cols - 40;
 
 	ui_put(y, 2, 20, C_NORMAL, "%s", label);
 	if (ui_hist_last(&tui.hist[s], &v))
-		ui_put(y, 22, 14, C_NORMAL, "%10.1f%s", v, unit);
+		ui_put(y, 22, 14, C_NORMAL, "%10.*f", prec, v);
 	else
 		ui_put(y, 22, 14, C_DIM, "%10s", "n/a");
 	if (w > 8)
@@ -134,17 +133,17 @@ overview_draw(int top, int rows, int cols)
 		return;
 	ui_put(y++, 0, cols, C_HEAD, "%-36s%s", "Traffic",
 	    "last minutes (one column a sample)");
-	rate_row(y++, cols, "requests/s", SER_RPS, "");
+	rate_row(y++, cols, "requests/s", SER_RPS, 1);
 	/* the error rate as a share of requests when both are known */
 	if (ui_hist_last(&tui.hist[SER_RPS], &rq) &&
 	    ui_hist_last(&tui.hist[SER_ERR], &er) && rq > 0)
 		snprintf(t1, sizeof(t1), "errors/s (%.1f%%)", er / rq * 100);
 	else
 		snprintf(t1, sizeof(t1), "errors/s");
-	rate_row(y++, cols, t1, SER_ERR, "");
-	rate_row(y++, cols, "firehose events/s", SER_EVENTS, "");
-	rate_row(y++, cols, "subscribers", SER_SUBS, "");
-	rate_row(y++, cols, "admin requests/s", SER_ADMIN, "");
+	rate_row(y++, cols, t1, SER_ERR, 1);
+	rate_row(y++, cols, "firehose events/s", SER_EVENTS, 1);
+	rate_row(y++, cols, "subscribers", SER_SUBS, 0);
+	rate_row(y++, cols, "admin requests/s", SER_ADMIN, 1);
 
 	y++;
 	if (y >= top + rows)
@@ -165,7 +164,7 @@ overview_draw(int top, int rows, int cols)
 }
 
 static const struct tui_keydef overview_keys[] = {
-	{ 0, NULL, NULL, false, NULL },
+	{ 0, NULL, NULL, NULL, false, NULL },
 };
 
 const struct tui_screen scr_overview = {

@@ -55,6 +55,7 @@ enum tui_act {
 struct tui_keydef {
 	int		 key;
 	const char	*label;		/* "t", "Enter", "PgDn" */
+	const char	*bar;		/* its word in the key bar, or NULL */
 	const char	*help;		/* one line */
 	bool		 mutating;	/* greyed out and refused read-only */
 	enum tui_act	(*fn)(void);

@@ -174,9 +174,9 @@ fi
 see "Overview: storage" main "repos +[0-9.]+ (B|KiB|MiB)"
 see "Overview: firehose events per second" main "firehose events/s +[0-9]+\.[0-9]"
 see "Overview: seq head" main "seq head [0-9]+"
-see "Overview: uptime" main "uptime +[0-9]{2}:[0-9]{2}:[0-9]{2}"
+see "Overview: the daemon's uptime (it started under a minute ago)" main "uptime +00:00:[0-5][0-9]"
 sleep 2
-see "Overview: sparklines draw" main "subscribers +[0-9.]+ +[▁▂▃▄▅▆▇█]"
+see "Overview: sparklines draw" main "subscribers +[0-9]+ +[▁▂▃▄▅▆▇█]"
 record "Overview (1)" main
 
 keys main 2
@@ -274,6 +274,9 @@ fi
 keys main 3
 see "Invites: the codes" main "CODE +AVAIL +USED +STATE +FOR +CREATED"
 see "Invites: a code made by pdsctl" main "$CODE1 +3 +0 +enabled"
+keys main Enter
+see "Invites: Enter shows the code's uses" main "not used yet"
+keys main Escape
 keys main c
 see "Invites: c asks how many" main "How many codes"
 type_text main 2
@@ -366,7 +369,7 @@ if [ -n "$RO_USER" ]; then
 	tui_start ro 120 36 setpriv --reuid "$RO_USER" --regid "$G" --init-groups \
 	    "$T_DIR/bin/pdstui" --socket "$SOCK" --screen accounts --exit-after 60
 	see "read-only: the title says so" ro "unix:$RO_USER\([0-9]+\) \(read-only\)"
-	see "read-only: the action keys are still shown" ro "t:take down"
+	see "read-only: the action keys are still shown" ro "t:takedown u:restore"
 	keys ro t
 	see "read-only: an action is refused with a reason" ro "read-only: that needs the admin group"
 	keys ro '?'
@@ -377,6 +380,15 @@ if [ -n "$RO_USER" ]; then
 else
 	echo "# read-only cases skipped: need root, setpriv and useradd"
 fi
+
+# ---- nothing on stderr (sanitizer reports, leaks, warnings) ----
+tx kill-server 2>/dev/null
+sleep 0.5
+for _e in "$T_DIR"/*.err; do
+	[ -s "$_e" ] || continue
+	not_ok "pdstui wrote to stderr: ${_e##*/}" "$(head -c 600 "$_e")"
+done
+ok "pdstui sessions ended"
 
 # ---- the man page ----
 if command -v mandoc >/dev/null 2>&1; then
