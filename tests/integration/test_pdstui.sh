@@ -352,7 +352,7 @@ tui_start vt 100 30 TERM=vt100 "$PDSTUI" --socket "$SOCK" --exit-after 30
 see "monochrome: on a vt100" vt "seq head [0-9]+"
 tui_start iter 100 30 "$PDSTUI" --socket "$SOCK" --screen invites --max-iterations 5
 _i=0
-while [ $_i -lt 50 ] && [ ! -f "$T_DIR/iter.rc" ]; do sleep 0.1; _i=$((_i + 1)); done
+while [ $_i -lt 100 ] && [ ! -f "$T_DIR/iter.rc" ]; do sleep 0.1; _i=$((_i + 1)); done
 check "--max-iterations ends the UI by itself (status 0)" test "$(cat "$T_DIR/iter.rc" 2>/dev/null)" = 0
 tui_start exa 100 30 "$PDSTUI" --socket "$SOCK" --screen firehose --exit-after 2
 see "--screen starts on that screen" exa "Live tail"
