@@ -1,0 +1,203 @@
+/*
+ * test_pdsd_email: email tokens (shape, case-insensitive check, one use,
+ * expiry, one per account and purpose) over a store in a temporary
+ * directory, the token mail's text, and the SMTP message composition
+ * (headers, CRLF body, refused header injection).
+ */
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "err.h"
+#include "log.h"
+#include "../../pdsd/email_tokens.h"
+#include "../../pdsd/mailer.h"
+#include "../../pdsd/store.h"
+#include "../../pdsd/store_account.h"
+#include "t.h"
+
+#define DID	"did:plc:ewvi7nxzyoun6zhxrhs64oiz"
+#define HEAD	"From: PDS <noreply@pds.example>\r\nTo: a@b.example\r\n" \
+		"Subject: Hello\r\nDate: "
+
+static bool
+token_shape(const char *t)
+{
+	size_t	 i;
+
+	if (strlen(t) != EMAIL_TOKEN_LEN || t[5] != '-')
+		return false;
+	for (i = 0; i < EMAIL_TOKEN_LEN; i++)
+		if (i != 5 && !((t[i] >= 'A' && t[i] <= 'Z') ||
+		    (t[i] >= '2' && t[i] <= '7')))
+			return false;
+	return true;
+}
+
+static void
+test_generate(void)
+{
+	char	 a[EMAIL_TOKEN_LEN + 1], b[EMAIL_TOKEN_LEN + 1];
+	int	 i, ok = 1;
+
+	t_group("generate");
+	for (i = 0; i < 200; i++) {
+		email_token_generate(a);
+		ok &= token_shape(a);
+	}
+	CHECK(ok, "XXXXX-XXXXX of base32 upper case (%s)", a);
+	email_token_generate(b);
+	CHECK(strcmp(a, b) != 0, "two tokens differ");
+	CHECK(email_purpose_parse("plc_operation") == EMAIL_PLC_OPERATION,
+	    "purpose names");
+	CHECK(email_purpose_parse("nope") == -1, "unknown purpose");
+	t_group_end();
+}
+
+static void
+test_message(void)
+{
+	char	 subj[128], text[2048];
+
+	t_group("message");
+	CHECK(email_token_message(EMAIL_RESET_PASSWORD, "Coop PDS",
+	    "alice.test", "ABCDE-FGHIJ", subj, sizeof(subj), text,
+	    sizeof(text)) == PDS_OK, "message");
+	CHECK(strncmp(subj, "Coop PDS: ", 10) == 0, "subject: %s", subj);
+	CHECK(strstr(text, "ABCDE-FGHIJ") != NULL, "token in text");
+	CHECK(strstr(text, "alice.test") != NULL, "handle in text");
+	CHECK(strstr(text, "15 minutes") != NULL, "lifetime in text");
+	CHECK(email_token_message(EMAIL_RESET_PASSWORD, "Coop PDS",
+	    "alice.test", "ABCDE-FGHIJ", subj, sizeof(subj), text, 40) ==
+	    PDS_ETOOBIG, "short buffer refused");
+	t_group_end();
+}
+
+static void
+test_compose(void)
+{
+	struct buf	 b;
+	const char	*s;
+
+	t_group("compose");
+	buf_init(&b, 1 << 16);
+	CHECK(mailer_compose(&b, "PDS <noreply@pds.example>", "a@b.example",
+	    "Hello", "line one\nline two\n.dot line") == PDS_OK, "compose");
+	s = (const char *)b.p;
+	CHECK(strncmp(s, HEAD, strlen(HEAD)) == 0, "headers: %.80s", s);
+	CHECK(strstr(s, "@pds.example>\r\n") != NULL, "Message-ID domain");
+	CHECK(strstr(s, "Content-Type: text/plain; charset=utf-8\r\n") !=
+	    NULL, "content type");
+	CHECK(strstr(s, "\r\n\r\nline one\r\nline two\r\n.dot line\r\n") !=
+	    NULL, "CRLF body");
+	buf_reset(&b);
+	CHECK(mailer_compose(&b, "noreply@pds.example", "a@b.example\r\nBcc: "
+	    "x@y.example", "Hi", "x") == PDS_EINVAL, "header injection (to)");
+	CHECK(mailer_compose(&b, "noreply@pds.example", "a@b.example",
+	    "Hi\nBcc: x@y.example", "x") == PDS_EINVAL,
+	    "header injection (subject)");
+	CHECK(mailer_compose(&b, "no address", "a@b.example", "Hi", "x") ==
+	    PDS_EINVAL, "from without an address");
+	buf_free(&b);
+	t_group_end();
+}
+
+static void
+test_tokens(void)
+{
+	struct store_account	 a;
+	char			 tok[EMAIL_TOKEN_LEN + 1], tok2[EMAIL_TOKEN_LEN + 1];
+	char			 low[EMAIL_TOKEN_LEN + 1], exp[STORE_TS_LEN];
+	char			 did[SA_DID_MAX + 1], now[STORE_TS_LEN];
+	uint8_t			 key[32] = { 1 };
+	size_t			 i;
+
+	t_group("tokens");
+	store_timestamp(now);
+	CHECK(store_begin() == PDS_OK, "begin");
+	CHECK(store_account_insert(DID, "alice.test", "alice@example.com",
+	    "x", key, now) == PDS_OK, "account");
+	CHECK(store_commit() == PDS_OK, "commit");
+	CHECK(store_account_get(SA_BY_DID, DID, &a) == PDS_OK, "get");
+
+	/* No SMTP: the request succeeds and the token is stored. */
+	CHECK(email_token_request(&a, EMAIL_CONFIRM_EMAIL, a.email) == PDS_OK,
+	    "request");
+	CHECK(email_token_peek(DID, EMAIL_CONFIRM_EMAIL, tok, exp) == PDS_OK,
+	    "peek");
+	CHECK(token_shape(tok), "shape %s", tok);
+	CHECK(exp[0] != '\0' && strcmp(exp, now) > 0, "expiry %s", exp);
+	CHECK(email_token_check(DID, EMAIL_CONFIRM_EMAIL, "AAAAA-AAAAA") ==
+	    PDS_ENOTFOUND, "wrong token");
+	CHECK(email_token_check(DID, EMAIL_CONFIRM_EMAIL, "garbage") ==
+	    PDS_ENOTFOUND, "not a token");
+	CHECK(email_token_check(DID, EMAIL_UPDATE_EMAIL, tok) ==
+	    PDS_ENOTFOUND, "another purpose");
+	for (i = 0; i <= EMAIL_TOKEN_LEN; i++)
+		low[i] = (char)(tok[i] >= 'A' && tok[i] <= 'Z' ? tok[i] + 32 :
+		    tok[i]);
+	CHECK(email_token_check(DID, EMAIL_CONFIRM_EMAIL, low) == PDS_OK,
+	    "lower case");
+	CHECK(email_token_find(EMAIL_CONFIRM_EMAIL, tok, did) == PDS_OK &&
+	    strcmp(did, DID) == 0, "find by token");
+
+	/* Asking again replaces it. */
+	CHECK(email_token_request(&a, EMAIL_CONFIRM_EMAIL, a.email) == PDS_OK,
+	    "request again");
+	CHECK(email_token_peek(DID, EMAIL_CONFIRM_EMAIL, tok2, exp) == PDS_OK,
+	    "peek again");
+	if (strcmp(tok, tok2) != 0)
+		CHECK(email_token_check(DID, EMAIL_CONFIRM_EMAIL, tok) ==
+		    PDS_ENOTFOUND, "the old token is gone");
+	CHECK(email_token_consume(DID, EMAIL_CONFIRM_EMAIL) == PDS_OK,
+	    "consume");
+	CHECK(email_token_check(DID, EMAIL_CONFIRM_EMAIL, tok2) ==
+	    PDS_ENOTFOUND, "used once");
+
+	/* Expiry. */
+	setenv("PDSD_EMAIL_TOKEN_TTL_SECONDS", "1", 1);
+	CHECK(email_token_request(&a, EMAIL_RESET_PASSWORD, a.email) ==
+	    PDS_OK, "reset request");
+	CHECK(email_token_peek(DID, EMAIL_RESET_PASSWORD, tok, exp) == PDS_OK,
+	    "fresh");
+	sleep(2);
+	CHECK(email_token_check(DID, EMAIL_RESET_PASSWORD, tok) ==
+	    PDS_EEXPIRED, "expired");
+	CHECK(email_token_find(EMAIL_RESET_PASSWORD, tok, did) ==
+	    PDS_EEXPIRED, "expired by token");
+	CHECK(email_token_peek(DID, EMAIL_RESET_PASSWORD, tok, exp) ==
+	    PDS_EEXPIRED, "peek says expired");
+	CHECK(email_tokens_prune() == PDS_OK, "prune");
+	CHECK(email_token_peek(DID, EMAIL_RESET_PASSWORD, tok, exp) ==
+	    PDS_ENOTFOUND, "pruned");
+	unsetenv("PDSD_EMAIL_TOKEN_TTL_SECONDS");
+	t_group_end();
+}
+
+int
+main(void)
+{
+	char	 dir[] = "/tmp/pds-email-XXXXXX", path[256];
+
+	log_init("test_pdsd_email", 0, 0);
+	test_generate();
+	test_message();
+	test_compose();
+	if (mkdtemp(dir) == NULL) {
+		perror("mkdtemp");
+		return 1;
+	}
+	snprintf(path, sizeof(path), "%s/pds.sqlite", dir);
+	if (store_open(path) != PDS_OK) {
+		fprintf(stderr, "store_open failed\n");
+		return 1;
+	}
+	test_tokens();
+	store_close();
+	snprintf(path, sizeof(path), "rm -rf '%s'", dir);
+	if (system(path) != 0)
+		fprintf(stderr, "could not remove %s\n", dir);
+	return t_done("test_pdsd_email");
+}
