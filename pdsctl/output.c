@@ -117,6 +117,8 @@ void
 print_account(const struct ctl_cmd *c, const json_t *a)
 {
 	const json_t	*inv = json_object_get(a, "invites"), *e, *by;
+	const json_t	*repo, *blobs;
+	char		 b[32], line[128];
 	size_t		 i;
 
 	(void)c;
@@ -130,6 +132,18 @@ print_account(const struct ctl_cmd *c, const json_t *a)
 	kv("takedown ref:", str(a, "takedownRef"));
 	kv("invites:", json_is_true(json_object_get(a, "invitesDisabled")) ?
 	    "disabled" : "enabled");
+	if ((repo = json_object_get(a, "repo")) != NULL) {
+		human_bytes(b, sizeof(b), num(repo, "bytes"));
+		snprintf(line, sizeof(line), "%lld records, %lld blocks, %s",
+		    num(repo, "records"), num(repo, "blocks"), b);
+		kv("repo:", line);
+	}
+	if ((blobs = json_object_get(a, "blobs")) != NULL) {
+		human_bytes(b, sizeof(b), num(blobs, "bytes"));
+		snprintf(line, sizeof(line), "%lld (%s)", num(blobs, "count"),
+		    b);
+		kv("blobs:", line);
+	}
 	if ((by = json_object_get(a, "invitedBy")) != NULL)
 		kv("invited with:", str(by, "code"));
 	json_array_foreach(inv, i, e)
@@ -246,6 +260,22 @@ counter_rate(const json_t *r, const char *name)
 	    json_object_get(r, "counters"), name), "rate"));
 }
 
+/* Seconds as "3d 4h 5m 6s", leaving out the leading zero units. */
+static void
+duration(char *out, size_t cap, long long s)
+{
+	long long	 d = s / 86400, h = s % 86400 / 3600, m = s % 3600 / 60;
+
+	if (d > 0)
+		snprintf(out, cap, "%lldd %lldh %lldm %llds", d, h, m, s % 60);
+	else if (h > 0)
+		snprintf(out, cap, "%lldh %lldm %llds", h, m, s % 60);
+	else if (m > 0)
+		snprintf(out, cap, "%lldm %llds", m, s % 60);
+	else
+		snprintf(out, cap, "%llds", s);
+}
+
 void
 print_stats(const struct ctl_cmd *c, const json_t *r)
 {
@@ -255,12 +285,24 @@ print_stats(const struct ctl_cmd *c, const json_t *r)
 	const json_t	*fh = json_object_get(r, "firehose");
 	const json_t	*ctr = json_object_get(r, "counters"), *v;
 	const char	*k;
-	char		 b1[32], b2[32];
+	char		 b1[32], b2[32], up[48];
 
 	(void)c;
 	human_bytes(b1, sizeof(b1), num(repo, "bytes"));
 	human_bytes(b2, sizeof(b2), num(blobs, "bytes"));
 	printf("pdsd %s at %s\n", str(r, "version"), str(r, "at"));
+	if (json_is_integer(json_object_get(r, "uptime"))) {
+		duration(up, sizeof(up), num(r, "uptime"));
+		printf("uptime:       %s\n", up);
+	}
+	if (json_object_get(r, "lastCrawl") != NULL)
+		printf("last crawl:   %s\n", str_or(r, "lastCrawl", "never"));
+	if (json_object_get(ctr, "http.requests") != NULL)
+		printf("http:         %lld requests (%.1f/s), %lld errors "
+		    "(%.1f/s)\n", num(json_object_get(ctr, "http.requests"),
+		    "value"), counter_rate(r, "http.requests"),
+		    num(json_object_get(ctr, "http.errors"), "value"),
+		    counter_rate(r, "http.errors"));
 	printf("accounts:     %lld (%lld active, %lld deactivated, "
 	    "%lld taken down)\n", num(a, "total"), num(a, "active"),
 	    num(a, "deactivated"), num(a, "takendown"));
@@ -290,13 +332,15 @@ event_stats(const struct ctl_cmd *c, const json_t *r)
 {
 	(void)c;
 	printf("%s accounts=%lld repo=%lldB blobs=%lldB subscribers=%lld "
-	    "events=%lld http=%.1f/s firehose=%.1f/s admin=%.1f/s\n",
+	    "events=%lld http=%.1f/s errors=%.1f/s firehose=%.1f/s "
+	    "admin=%.1f/s\n",
 	    str(r, "at"), num(json_object_get(r, "accounts"), "total"),
 	    num(json_object_get(r, "repo"), "bytes"),
 	    num(json_object_get(r, "blobs"), "bytes"),
 	    num(json_object_get(r, "firehose"), "subscribers"),
 	    num(json_object_get(r, "firehose"), "events"),
 	    counter_rate(r, "http.requests"),
+	    counter_rate(r, "http.errors"),
 	    counter_rate(r, "firehose.events"),
 	    counter_rate(r, "admin.requests"));
 }
@@ -381,4 +425,37 @@ event_backup(const struct ctl_cmd *c, const json_t *e)
 	    tty ? "\r" : "", str(e, "phase"), num(e, "percent"),
 	    num(e, "pagesDone"), num(e, "pagesTotal"), tty ? "" : "\n");
 	fflush(stderr);
+}
+
+/* One firehose event: seq, time, type, DID, then what it says. */
+void
+event_tail(const struct ctl_cmd *c, const json_t *e)
+{
+	const json_t	*ops = json_object_get(e, "ops"), *op, *v;
+	const char	*type = str(e, "type");
+	size_t		 i;
+
+	(void)c;
+	printf("%-8lld %-24s %-8s %s", num(e, "seq"), str(e, "time"), type,
+	    str(e, "did"));
+	if (strcmp(type, "identity") == 0)
+		printf(" handle=%s", str_or(e, "handle", "-"));
+	else if (strcmp(type, "account") == 0) {
+		v = json_object_get(e, "active");
+		printf(" %s", json_is_true(v) ? "active" : "inactive");
+		if (json_object_get(e, "status") != NULL)
+			printf(" status=%s", str(e, "status"));
+	} else if (strcmp(type, "sync") == 0)
+		printf(" rev=%s", str(e, "rev"));
+	else if (strcmp(type, "commit") == 0) {
+		printf(" rev=%s", str(e, "rev"));
+		json_array_foreach(ops, i, op)
+			printf("%s %s %s", i == 0 ? "" : ",",
+			    str(op, "action"), str(op, "path"));
+		if (json_object_get(e, "opsTotal") != NULL)
+			printf(" (%lld ops in all)", num(e, "opsTotal"));
+		if (json_is_true(json_object_get(e, "tooBig")))
+			printf(" (tooBig)");
+	}
+	printf("\n");
 }

@@ -172,6 +172,14 @@ static const struct ctl_arg a_stats[] = {
 	{ NULL, NULL, 0, 0, NULL }
 };
 
+static const struct ctl_arg a_firehose_tail[] = {
+	{ "--count", "count", CA_INT, false,
+	    "stop after this many events (default: follow until interrupted)" },
+	{ "--after", "after", CA_INT, false,
+	    "start with the events after this seq (default: new ones only)" },
+	{ NULL, NULL, 0, 0, NULL }
+};
+
 static const struct ctl_arg a_request_crawl[] = {
 	{ "RELAY", "relays", CA_POS_LIST, false,
 	    "relay URLs (default: PDS_CRAWLERS)" },
@@ -271,6 +279,9 @@ static const struct ctl_cmd table[] = {
 	    print_stats, event_stats, NULL },
 	{ { "firehose", "subscribers" }, "firehose.subscribers", 0, a_none,
 	    "the live firehose subscribers", print_subscribers, NULL, NULL },
+	{ { "firehose", "tail" }, "firehose.tail", 0, a_firehose_tail,
+	    "follow the firehose: one line per new event",
+	    NULL, event_tail, NULL },
 	{ { "request-crawl" }, "request-crawl", 0, a_request_crawl,
 	    "ask relays to crawl this PDS", print_crawl, NULL, NULL },
 	{ { "audit" }, "audit", 0, a_audit,

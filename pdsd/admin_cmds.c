@@ -22,11 +22,17 @@
 #include "adminproto.h"
 #include "config.h"
 #include "err.h"
+#include "events.h"
+#include "firehose.h"
 #include "stats.h"
 #include "store.h"
 
 #define STATS_WATCH_MIN_MS	200
 #define STATS_WATCH_MAX_MS	3600000
+#define TAIL_POLL_MS		200	/* between looks at the log */
+#define TAIL_SCAN_MS		1000	/* look even if the firehose says no */
+#define TAIL_BATCH		100	/* events per tick */
+#define TAIL_OUT_MAX		(1 << 20)	/* queued bytes: too slow */
 
 static int
 bad_arg(struct admin_call *call, const char *fmt, ...)
@@ -216,6 +222,109 @@ cmd_firehose_subscribers(struct admin_call *call)
 	return call->result != NULL ? PDS_OK : PDS_ENOMEM;
 }
 
+/*
+ * firehose.tail: new events from the log, read on the admin thread, so
+ * the firehose's fan-out is untouched.  The firehose's head (an atomic)
+ * says when there is something to read; a client whose unread output
+ * passes TAIL_OUT_MAX is dropped from the stream (ConsumerTooSlow).
+ */
+struct tail {
+	int64_t	 last;		/* the last seq sent */
+	int64_t	 left;		/* events still to send; -1: unlimited */
+	int	 idle_ms;	/* since the last scan */
+};
+
+struct tail_emit {
+	struct admin_call	*call;
+	struct tail		*t;
+};
+
+static int
+tail_emit(void *arg, json_t *ev)
+{
+	struct tail_emit	*e = arg;
+
+	if (admin_stream_event(e->call, ev) != PDS_OK)
+		return PDS_ETOOBIG;
+	if (e->t->left > 0 && --e->t->left == 0)
+		return 1;	/* done */
+	if (admin_stream_pending(e->call) > TAIL_OUT_MAX)
+		return 1;	/* let it drain until the next tick */
+	return 0;
+}
+
+static enum admin_stream_rc
+tail_tick(struct admin_call *call, void *state, int *next_ms)
+{
+	struct tail		*t = state;
+	struct tail_emit	 e;
+	struct firehose_stats	 fs;
+	size_t			 n = 0;
+	int			 rc;
+
+	if (admin_stream_pending(call) > TAIL_OUT_MAX) {
+		call->err.name = AP_E_TOO_SLOW;
+		snprintf(call->err.msg, sizeof(call->err.msg), "the tail fell "
+		    "%zu bytes behind; dropped from the stream",
+		    admin_stream_pending(call));
+		return ADMIN_STREAM_ERROR;
+	}
+	firehose_stats(&fs);
+	if (fs.head_seq > 0 && fs.head_seq <= t->last &&
+	    t->idle_ms < TAIL_SCAN_MS) {
+		t->idle_ms += TAIL_POLL_MS;
+		*next_ms = TAIL_POLL_MS;
+		return ADMIN_STREAM_MORE;
+	}
+	t->idle_ms = 0;
+	e.call = call;
+	e.t = t;
+	rc = events_tail(t->last, TAIL_BATCH, tail_emit, &e, &t->last, &n);
+	if (rc != PDS_OK && rc != 1) {
+		call->err.name = AP_E_INTERNAL;
+		snprintf(call->err.msg, sizeof(call->err.msg), "reading the "
+		    "event log: %s", pds_strerror(rc));
+		return ADMIN_STREAM_ERROR;
+	}
+	/* no result at the end: the events are the output */
+	if (t->left == 0)
+		return ADMIN_STREAM_END;
+	*next_ms = n == TAIL_BATCH || rc == 1 ? 0 : TAIL_POLL_MS;
+	return ADMIN_STREAM_MORE;
+}
+
+static const struct admin_stream_ops tail_ops = { tail_tick, watch_free };
+
+static int
+cmd_firehose_tail(struct admin_call *call)
+{
+	struct tail	*t;
+	int64_t		 after, count, head;
+	int		 rc;
+
+	if ((rc = arg_int(call, "after", -1, 0, INT64_MAX, &after)) !=
+	    PDS_OK ||
+	    (rc = arg_int(call, "count", 0, 0, INT32_MAX, &count)) != PDS_OK)
+		return rc;
+	if (after < 0) {
+		if ((rc = events_head(&head)) != PDS_OK) {
+			call->err.name = AP_E_INTERNAL;
+			snprintf(call->err.msg, sizeof(call->err.msg),
+			    "reading the event log: %s", pds_strerror(rc));
+			return rc;
+		}
+		after = head;
+	}
+	if ((t = calloc(1, sizeof(*t))) == NULL)
+		return PDS_ENOMEM;
+	t->last = after;
+	t->left = count > 0 ? count : -1;
+	call->stream = &tail_ops;
+	call->stream_state = t;
+	call->first_ms = 0;
+	return PDS_OK;
+}
+
 static int
 cmd_request_crawl(struct admin_call *call)
 {
@@ -281,9 +390,11 @@ cmd_account_show(struct admin_call *call)
 	if ((rc = arg_str(call, "account", true, &who)) != PDS_OK ||
 	    (rc = admin_account_resolve(who, &a, &call->err)) != PDS_OK)
 		return rc;
-	if ((rc = admin_account_view(&a, true, &call->result)) != PDS_OK)
+	if ((rc = admin_account_view(&a, true, &call->result)) != PDS_OK) {
 		call->err.name = AP_E_INTERNAL;
-	return rc;
+		return rc;
+	}
+	return admin_account_usage(a.did, call->result, &call->err);
 }
 
 static int
@@ -592,6 +703,9 @@ static const struct admin_cmd cmds[] = {
 	    "end this connection's stream: {id}" },
 	{ "firehose.subscribers", 0, cmd_firehose_subscribers,
 	    "the live firehose subscribers" },
+	{ "firehose.tail", S, cmd_firehose_tail,
+	    "new firehose events {seq, time, type, did, ops}: {after?, "
+	    "count?} (default: from now on, forever)" },
 	{ "request-crawl", M, cmd_request_crawl,
 	    "ask relays to crawl this PDS: {relays?} (default PDS_CRAWLERS)" },
 	{ "audit", 0, cmd_audit,
@@ -603,7 +717,8 @@ static const struct admin_cmd cmds[] = {
 	{ "account.list", 0, cmd_account_list,
 	    "accounts: {status?, search?, cursor?, limit?}" },
 	{ "account.show", 0, cmd_account_show,
-	    "one account: {account} (DID, handle or email)" },
+	    "one account with its repo and blob totals: {account} (DID, "
+	    "handle or email)" },
 	{ "account.create", M, cmd_account_create,
 	    "{handle, email?, password?} (no password: one is generated)" },
 	{ "account.delete", M, cmd_account_delete,

@@ -209,6 +209,14 @@ admin_stream_event(struct admin_call *call, const json_t *ev)
 	return rc;
 }
 
+size_t
+admin_stream_pending(const struct admin_call *call)
+{
+	const struct conn	*c = call->conn;
+
+	return c != NULL ? conn_pending(c) : 0;
+}
+
 /* ---- connections ---- */
 
 static void

@@ -20,7 +20,9 @@
  * output buffer per connection, at most ADMIN_CONN_MAX connections
  * (ADMIN_CONN_PER_UID per user).  Commands run on that thread, one at a
  * time; a stream (stats.watch, backup) is ticked by the loop between
- * requests.
+ * requests.  firehose.tail reads the event log on that thread too (it
+ * never waits on the firehose's), and a client that stops reading it is
+ * dropped from the stream with ConsumerTooSlow.
  *
  * This header is also the interface between the loop and the command
  * table (admin_cmds.c).
@@ -29,6 +31,7 @@
 #define PDSD_ADMIN_SOCKET_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -83,6 +86,12 @@ struct admin_call {
 
 /* Send one event of the call's stream (borrowed). */
 int	admin_stream_event(struct admin_call *, const json_t *event);
+/*
+ * Bytes queued for the call's connection and not yet taken by the peer:
+ * a stream that must not fall behind (firehose.tail) drops a client
+ * that lets this grow.
+ */
+size_t	admin_stream_pending(const struct admin_call *);
 
 /* Command flags. */
 #define ACMD_MUTATE	0x01	/* needs the admin group */

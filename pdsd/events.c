@@ -10,8 +10,11 @@
  *   error	error message
  *   header	t op
  */
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+
+#include <jansson.h>
 
 #include "car.h"
 #include "cbor.h"
@@ -326,4 +329,162 @@ void
 events_notify(void)
 {
 	firehose_wake();
+}
+
+/* ---- summaries for the admin tail -------------------------------- */
+
+#define SUMMARY_OPS_MAX	200	/* ops listed per commit */
+
+/* A text value as a JSON string; NULL when v is not text. */
+static json_t *
+dm_text_json(const struct dm_value *v)
+{
+	if (v == NULL || v->type != DM_STRING)
+		return NULL;
+	return json_stringn((const char *)v->u.s.p, v->u.s.len);
+}
+
+static void
+set_text(json_t *o, const char *key, const struct dm_value *map,
+    const char *dmkey)
+{
+	json_t	*s = dm_text_json(dm_map_get(map, dmkey));
+
+	if (s != NULL)
+		json_object_set_new(o, key, s);
+}
+
+static void
+set_link(json_t *o, const char *key, const struct dm_value *v)
+{
+	char	 cid[CID_STR_MAX];
+
+	if (v != NULL && v->type == DM_LINK &&
+	    cid_format(&v->u.link, cid, sizeof(cid)) > 0)
+		json_object_set_new(o, key, json_string(cid));
+}
+
+/* A commit's ops as [{action, path, cid?}], at most SUMMARY_OPS_MAX. */
+static json_t *
+summary_ops(const struct dm_value *body, json_t *o)
+{
+	const struct dm_value	*ops = dm_map_get(body, "ops"), *op;
+	json_t			*arr, *e;
+	size_t			 i;
+
+	if ((arr = json_array()) == NULL)
+		return NULL;
+	if (ops == NULL || ops->type != DM_ARRAY)
+		return arr;
+	for (i = 0; i < ops->u.arr.n && i < SUMMARY_OPS_MAX; i++) {
+		op = ops->u.arr.items[i];
+		if ((e = json_object()) == NULL)
+			break;
+		set_text(e, "action", op, "action");
+		set_text(e, "path", op, "path");
+		set_link(e, "cid", dm_map_get(op, "cid"));
+		json_array_append_new(arr, e);
+	}
+	if (ops->u.arr.n > SUMMARY_OPS_MAX)
+		json_object_set_new(o, "opsTotal",
+		    json_integer((json_int_t)ops->u.arr.n));
+	return arr;
+}
+
+int
+events_summary(const struct store_event_row *row, json_t **out)
+{
+	struct dm_arena		*a;
+	struct dm_value		*body = NULL, *v;
+	const char		*why = NULL;
+	json_t			*o, *ops;
+
+	*out = NULL;
+	o = json_pack("{s:I,s:s,s:s,s:s}", "seq", (json_int_t)row->seq,
+	    "time", row->time, "type", row->type, "did", row->did);
+	if (o == NULL)
+		return PDS_ENOMEM;
+	if ((a = dm_arena_new()) == NULL) {
+		json_decref(o);
+		return PDS_ENOMEM;
+	}
+	if (dm_decode(a, row->body, row->len, &body, &why) != PDS_OK ||
+	    body == NULL || body->type != DM_MAP) {
+		/* the row is still news: say what we know */
+		json_object_set_new(o, "ops", json_array());
+		json_object_set_new(o, "undecodable", json_true());
+		dm_arena_free(a);
+		*out = o;
+		return PDS_OK;
+	}
+	if (strcmp(row->type, "commit") == 0) {
+		set_text(o, "rev", body, "rev");
+		set_link(o, "commit", dm_map_get(body, "commit"));
+		if ((v = dm_map_get(body, "tooBig")) != NULL &&
+		    v->type == DM_BOOL && v->u.b)
+			json_object_set_new(o, "tooBig", json_true());
+		ops = summary_ops(body, o);
+	} else {
+		ops = json_array();
+		if (strcmp(row->type, "identity") == 0)
+			set_text(o, "handle", body, "handle");
+		else if (strcmp(row->type, "account") == 0) {
+			v = dm_map_get(body, "active");
+			if (v != NULL && v->type == DM_BOOL)
+				json_object_set_new(o, "active",
+				    json_boolean(v->u.b));
+			set_text(o, "status", body, "status");
+		} else if (strcmp(row->type, "sync") == 0)
+			set_text(o, "rev", body, "rev");
+	}
+	dm_arena_free(a);
+	if (ops == NULL) {
+		json_decref(o);
+		return PDS_ENOMEM;
+	}
+	json_object_set_new(o, "ops", ops);
+	*out = o;
+	return PDS_OK;
+}
+
+struct tail_ctx {
+	int	(*cb)(void *, json_t *);
+	void	*arg;
+	int64_t	 last;
+};
+
+static int
+tail_row(void *arg, const struct store_event_row *row)
+{
+	struct tail_ctx	*t = arg;
+	json_t		*ev;
+	int		 rc;
+
+	if ((rc = events_summary(row, &ev)) != PDS_OK)
+		return rc;
+	t->last = row->seq;
+	rc = t->cb(t->arg, ev);
+	json_decref(ev);
+	return rc;
+}
+
+int
+events_tail(int64_t after, size_t limit, int (*cb)(void *, json_t *),
+    void *arg, int64_t *last, size_t *n)
+{
+	struct tail_ctx	 t;
+	int		 rc;
+
+	t.cb = cb;
+	t.arg = arg;
+	t.last = after;
+	rc = store_events_scan(after, INT64_MAX, limit, tail_row, &t, n);
+	*last = t.last;
+	return rc;
+}
+
+int
+events_head(int64_t *seq)
+{
+	return store_events_head(seq);
 }

@@ -36,6 +36,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <jansson.h>
+
 #include "buf.h"
 #include "cid.h"
 
@@ -71,6 +73,34 @@ int	events_sync(const char *did);
  * Cheap; any thread.
  */
 void	events_notify(void);
+
+
+/* ---- reading the log back (the admin socket's firehose.tail) ------ */
+
+struct store_event_row;
+
+/*
+ * A row as JSON for people: {"seq", "time", "type", "did", "ops":
+ * [{"action", "path", "cid"?}]} plus, by type, "rev", "commit",
+ * "tooBig" (#commit), "handle" (#identity), "active", "status"
+ * (#account) or "rev" (#sync).  ops is empty except for commits (at
+ * most 200 listed, then "opsTotal" has the count); a body that does not
+ * decode gives "undecodable": true.  New reference in *out.
+ */
+int	events_summary(const struct store_event_row *, json_t **out);
+
+/*
+ * Summaries of the kept rows with seq > after, oldest first, at most
+ * limit, handed to cb (borrowed; cb's non-zero return stops the scan
+ * with it).  *last gets the seq of the last row handed over (after when
+ * none), *n (may be NULL) how many.  Reads on the calling thread's
+ * store connection; it never touches the firehose thread.
+ */
+int	events_tail(int64_t after, size_t limit, int (*cb)(void *, json_t *),
+	    void *arg, int64_t *last, size_t *n);
+
+/* The highest seq handed out so far (0 when none). */
+int	events_head(int64_t *seq);
 
 
 /* ---- encodings (pure; unit-tested against V11) --------------------- */
