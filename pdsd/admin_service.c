@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <jansson.h>
 #include <sodium.h>
@@ -22,6 +23,7 @@
 #include "admin_service.h"
 #include "adminproto.h"
 #include "config.h"
+#include "crawlers.h"
 #include "err.h"
 #include "log.h"
 #include "outbound.h"
@@ -281,6 +283,24 @@ admin_account_view(const struct store_account *a, bool full, json_t **out)
 		json_object_set_new(o, "invites", invites);
 	}
 	*out = o;
+	return PDS_OK;
+}
+
+int
+admin_account_usage(const char *did, json_t *view, struct admin_err *err)
+{
+	struct store_account_usage u;
+	int			 rc;
+
+	if ((rc = store_admin_account_usage(did, &u)) != PDS_OK)
+		return fail_internal(err, rc);
+	if (json_object_set_new(view, "repo", json_pack("{s:I,s:I,s:I}",
+	    "records", (json_int_t)u.records, "blocks",
+	    (json_int_t)u.repo_blocks, "bytes", (json_int_t)u.repo_bytes)) !=
+	    0 || json_object_set_new(view, "blobs", json_pack("{s:I,s:I}",
+	    "count", (json_int_t)u.blobs, "bytes", (json_int_t)u.blob_bytes))
+	    != 0)
+		return fail_internal(err, PDS_ENOMEM);
 	return PDS_OK;
 }
 
@@ -1056,12 +1076,26 @@ admin_invite_disable(const struct admin_actor *actor, const json_t *codes,
 
 /* ---- server ---- */
 
+/* Unix milliseconds as "2025-01-02T03:04:05.678Z". */
+static void
+ms_to_iso(int64_t ms, char out[STORE_TS_LEN])
+{
+	struct tm	 tm;
+	time_t		 t = (time_t)(ms / 1000);
+	size_t		 n;
+
+	gmtime_r(&t, &tm);
+	n = strftime(out, STORE_TS_LEN, "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(out + n, STORE_TS_LEN - n, ".%03dZ", (int)(ms % 1000));
+}
+
 int
 admin_stats(json_t **out, struct admin_err *err)
 {
 	struct store_admin_counts c;
+	struct crawlers_stats	 cs;
 	json_t			*counters;
-	char			 now[STORE_TS_LEN];
+	char			 now[STORE_TS_LEN], crawl[STORE_TS_LEN];
 	int			 rc;
 
 	*out = NULL;
@@ -1070,9 +1104,14 @@ admin_stats(json_t **out, struct admin_err *err)
 	if ((counters = stats_counters_json()) == NULL)
 		return fail_internal(err, PDS_ENOMEM);
 	store_timestamp(now);
-	*out = json_pack("{s:s,s:s,s:{s:I,s:I,s:I,s:I},s:{s:I,s:I,s:I},"
-	    "s:{s:I,s:I},s:{s:I,s:I,s:I},s:I,s:I,s:o}",
+	crawlers_stats(&cs);
+	if (cs.last_ok_ms > 0)
+		ms_to_iso(cs.last_ok_ms, crawl);
+	*out = json_pack("{s:s,s:s,s:I,s:s?,s:{s:I,s:I,s:I,s:I},"
+	    "s:{s:I,s:I,s:I},s:{s:I,s:I},s:{s:I,s:I,s:I},s:I,s:I,s:o}",
 	    "at", now, "version", PDSD_VERSION,
+	    "uptime", (json_int_t)stats_uptime_s(),
+	    "lastCrawl", cs.last_ok_ms > 0 ? crawl : NULL,
 	    "accounts", "total", (json_int_t)c.accounts, "active",
 	    (json_int_t)c.active, "deactivated", (json_int_t)c.deactivated,
 	    "takendown", (json_int_t)c.takendown,
@@ -1184,6 +1223,8 @@ admin_request_crawl(const struct admin_actor *actor, const json_t *relays,
 		}
 		if (rc != PDS_OK)
 			failed++;
+		else
+			crawlers_note_ok();
 		e = json_pack("{s:s,s:b,s:I}", "relay", relay, "ok",
 		    rc == PDS_OK, "status", (json_int_t)status);
 		if (e != NULL && rc != PDS_OK)

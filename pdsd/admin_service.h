@@ -72,6 +72,12 @@ int	admin_account_resolve(const char *who, struct store_account *out,
 /* The admin accountView (with invites and invitedBy when `full'). */
 int	admin_account_view(const struct store_account *, bool full,
 	    json_t **out);
+/*
+ * Add what the account holds to a view: "repo": {records, blocks,
+ * bytes} and "blobs": {count, bytes} (account.show).
+ */
+int	admin_account_usage(const char *did, json_t *view,
+	    struct admin_err *);
 /* {"accounts":[accountView...], "cursor"?}; status NULL: any. */
 int	admin_account_list(const char *status, const char *cursor,
 	    size_t limit, json_t **out, struct admin_err *);

@@ -57,11 +57,12 @@ crawl_one(const char *relay, const json_t *body)
 	    &resp, err, sizeof(err));
 	json_decref(resp);
 	pthread_mutex_lock(&mu);
-	if (rc == PDS_OK && status >= 200 && status <= 299)
-		st.sent++;
-	else
-		st.failed++;
 	st.last_ms = now_ms();
+	if (rc == PDS_OK && status >= 200 && status <= 299) {
+		st.sent++;
+		st.last_ok_ms = st.last_ms;
+	} else
+		st.failed++;
 	pthread_mutex_unlock(&mu);
 	if (rc != PDS_OK)
 		log_warnx("requestCrawl %s: %s", relay, err[0] ? err :
@@ -148,6 +149,15 @@ crawlers_notify(void)
 		pending = true;
 		pthread_cond_signal(&cv);
 	}
+	pthread_mutex_unlock(&mu);
+}
+
+void
+crawlers_note_ok(void)
+{
+	pthread_mutex_lock(&mu);
+	st.sent++;
+	st.last_ok_ms = st.last_ms = now_ms();
 	pthread_mutex_unlock(&mu);
 }
 

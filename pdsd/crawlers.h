@@ -27,7 +27,13 @@ struct crawlers_stats {
 	uint64_t	 sent;		/* requests answered 2xx */
 	uint64_t	 failed;
 	int64_t		 last_ms;	/* unix ms of the last attempt, 0 */
+	int64_t		 last_ok_ms;	/* of the last 2xx answer, 0: none */
 };
 void	crawlers_stats(struct crawlers_stats *);
+/*
+ * A requestCrawl made elsewhere (pdsctl request-crawl) was accepted:
+ * count it and move last_ok_ms.  Any thread.
+ */
+void	crawlers_note_ok(void);
 
 #endif

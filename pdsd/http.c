@@ -30,6 +30,7 @@
 #include "err.h"
 #include "http.h"
 #include "log.h"
+#include "stats.h"
 
 enum reply_kind { R_NONE, R_BYTES, R_STATIC, R_STREAM, R_UPGRADE };
 enum req_state { ST_READING, ST_REPLIED, ST_QUEUED, ST_UPGRADED,
@@ -91,6 +92,8 @@ static http_dispatch_fn		 dispatch;
 static atomic_int		 inflight;
 static int			 quiesced_fd = -1;
 static void			(*stop_hook)(void);
+/* every finished request, and those answered 5xx (one atomic add each) */
+static struct stats_counter	*c_requests, *c_errors;
 
 static const char cors_expose[] =
     "dpop-nonce, www-authenticate, atproto-repo-rev, "
@@ -769,6 +772,9 @@ on_completed(void *cls, struct MHD_Connection *conn, void **ctx,
 	if (r == NULL)
 		return;
 	*ctx = NULL;
+	stats_add(c_requests, 1);
+	if (r->status >= 500)
+		stats_add(c_errors, 1);
 	if (log_getverbose() >= 1)
 		log_request(r);
 	reply_clear(r);
@@ -824,6 +830,8 @@ http_start(const struct http_config *hc, http_dispatch_fn fn)
 	}
 	signal(SIGPIPE, SIG_IGN);
 	dispatch = fn;
+	c_requests = stats_counter("http.requests", STATS_RATE);
+	c_errors = stats_counter("http.errors", STATS_RATE);
 	daemon_h = MHD_start_daemon(flags, 0, NULL, NULL, on_request, NULL,
 	    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
 	    MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)hc->threads,

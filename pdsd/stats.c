@@ -34,6 +34,8 @@ static _Atomic size_t		 ncounters;
 static pthread_mutex_t		 reg_mu = PTHREAD_MUTEX_INITIALIZER;
 static double			 last_sample;	/* sampler only */
 
+static _Atomic int64_t		 started_ms;	/* monotonic; 0: not yet */
+
 static pthread_t		 sampler;
 static bool			 sampler_running;
 static bool			 sampler_stop;
@@ -180,6 +182,16 @@ stats_counters_json(void)
 	return o;
 }
 
+int64_t
+stats_uptime_s(void)
+{
+	int64_t	 t0 = atomic_load(&started_ms);
+
+	if (t0 == 0)
+		return 0;
+	return ((int64_t)(now_mono() * 1000) - t0) / 1000;
+}
+
 /* ---- the sampler thread ---- */
 
 static void *
@@ -207,6 +219,7 @@ static int
 stats_init(const struct config *cfg)
 {
 	(void)cfg;
+	atomic_store(&started_ms, (int64_t)(now_mono() * 1000));
 	sampler_stop = false;
 	if (pthread_create(&sampler, NULL, sampler_main, NULL) != 0) {
 		log_warnx("stats: cannot start the sampler thread");

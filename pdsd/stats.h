@@ -62,6 +62,9 @@ json_t	*stats_counters_json(void);
 /* Take one sample now (the sampler thread does this every second). */
 void	stats_sample(void);
 
+/* Whole seconds since the stats module started (0 before). */
+int64_t	stats_uptime_s(void);
+
 /* ---- firehose subscribers ---- */
 
 struct stats_sub {

@@ -495,6 +495,44 @@ store_admin_counts(struct store_admin_counts *c)
 	return PDS_OK;
 }
 
+/* Two integers from a query with ?1 bound to did. */
+static int
+count2_did(const char *sql, const char *did, int64_t *a, int64_t *b)
+{
+	sqlite3_stmt	*st;
+	int		 rc;
+
+	if ((st = store_stmt(sql)) == NULL)
+		return PDS_EIO;
+	sqlite3_bind_text(st, 1, did, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		*a = sqlite3_column_int64(st, 0);
+		if (b != NULL)
+			*b = sqlite3_column_int64(st, 1);
+	}
+	store_stmt_done(st);
+	return rc == SQLITE_ROW ? PDS_OK : store_err(rc, "account usage");
+}
+
+int
+store_admin_account_usage(const char *did, struct store_account_usage *u)
+{
+	int	 rc;
+
+	memset(u, 0, sizeof(*u));
+	/* each walks an index or primary key that starts with did */
+	if ((rc = count2_did("SELECT count(*) FROM records WHERE did = ?1",
+	    did, &u->records, NULL)) != PDS_OK ||
+	    (rc = count2_did("SELECT count(*), coalesce(sum(size), 0) FROM "
+	    "repo_blocks WHERE did = ?1", did, &u->repo_blocks,
+	    &u->repo_bytes)) != PDS_OK ||
+	    (rc = count2_did("SELECT count(*), coalesce(sum(size), 0) FROM "
+	    "blobs WHERE did = ?1", did, &u->blobs, &u->blob_bytes)) != PDS_OK)
+		return rc;
+	return PDS_OK;
+}
+
 /* ---- migrations ---- */
 
 int

@@ -111,6 +111,15 @@ struct store_admin_counts {
 
 int	store_admin_counts(struct store_admin_counts *);
 
+/* What one account holds: its repo's records and blocks, its blobs. */
+struct store_account_usage {
+	int64_t	 records, repo_blocks, repo_bytes;
+	int64_t	 blobs, blob_bytes;
+};
+
+int	store_admin_account_usage(const char *did,
+	    struct store_account_usage *);
+
 /* ---- migration ---- */
 
 struct store_migration {

@@ -155,7 +155,10 @@ overview_draw(int top, int rows, int cols)
 	    "firehose.too_slow"), "value"));
 	if (y >= top + rows)
 		return;
-	if (json_object_get(s, "lastCrawl") != NULL) {
+	if (json_is_null(json_object_get(s, "lastCrawl")))
+		ui_put(y++, 2, cols - 2, C_DIM, "last relay crawl  %s",
+		    "never (since pdsd started)");
+	else if (json_object_get(s, "lastCrawl") != NULL) {
 		ui_time(t1, sizeof(t1), js(s, "lastCrawl"));
 		ui_put(y++, 2, cols - 2, C_NORMAL, "last relay crawl  %s", t1);
 	} else

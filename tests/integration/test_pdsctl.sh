@@ -160,6 +160,19 @@ expect "-c ENVFILE finds PDS_ADMIN_SOCKET" 0 "^accounts:"
 # ---- stats, firehose, migration, audit ----
 ctl stats; expect "stats (human)" 0 "^accounts: +0 "
 ctl stats --json; expect_json "stats --json" '$.accounts.total' 0
+check "stats --json: uptime in whole seconds" \
+    test "$(sqlite3 :memory: "SELECT json_type(readfile('$OUT'), '\$.uptime')")" = integer
+check "stats --json: http.requests counted (pds_start's health checks)" \
+    test "$(jget '$.counters."http.requests".value')" -gt 0
+check "stats --json: http.requests has a rate" \
+    test "$(sqlite3 :memory: "SELECT json_type(readfile('$OUT'), '\$.counters.\"http.requests\".rate')")" = real
+check "stats --json: http.errors (5xx) is there, none yet" \
+    test "$(jget '$.counters."http.errors".value')" = 0
+check "stats --json: no relay crawl yet (lastCrawl null)" \
+    test "$(sqlite3 :memory: "SELECT json_type(readfile('$OUT'), '\$.lastCrawl')")" = null
+ctl stats; expect "stats (human) shows the uptime" 0 "^uptime: +[0-9]+s$"
+expect "stats (human) shows http requests and errors" 0 "^http: +[0-9]+ requests \([0-9.]+/s\), 0 errors"
+expect "stats (human) says no crawl yet" 0 "^last crawl: +never"
 ctl --json stats --watch --count 2 --interval 1
 head -n 1 "$OUT" >"$T_DIR/first"
 if [ "$RC" = 0 ] && [ "$(wc -l <"$OUT")" -eq 2 ] && jvalid "$T_DIR/first"; then
@@ -175,6 +188,8 @@ if [ "$RC" = 0 ] && [ "$(sqlite3 :memory: "SELECT json_type(readfile('$OUT'), '\
 else
 	not_ok "firehose subscribers --json has the array" "$(cat "$OUT")"
 fi
+ctl firehose tail --count 0 --after -1; expect_err "firehose tail --after -1 is refused (65)" 65 "InvalidArgument"
+ctl help firehose tail; expect "help firehose tail" 0 "--count N"
 ctl migration list; expect "migration list (human)" 0 "no accounts in migration"
 ctl migration list --json; expect_json "migration list --json" '$.accounts[0]' ""
 
@@ -208,6 +223,10 @@ if [ -n "$RELAY_URL" ]; then
 	check "the relay got requestCrawl with our hostname" grep -q \
 	    'POST /xrpc/com.atproto.sync.requestCrawl {"hostname":"pds.example.com"}' "$T_DIR/relay.log"
 	ctl request-crawl "$RELAY_URL" --json; expect_json "request-crawl RELAY --json" '$.relays[0].ok' 1
+	ctl stats --json
+	check "stats --json: lastCrawl is the time of that requestCrawl" \
+	    sh -c 'case $1 in 20[0-9][0-9]-[01][0-9]-[0-3][0-9]T*Z) exit 0;; esac; exit 1' _ "$(jget '$.lastCrawl')"
+	ctl stats; expect "stats (human) shows the last crawl" 0 "^last crawl: +20[0-9-]+T[0-9:.]+Z"
 else
 	echo "# no relay stub: request-crawl success cases skipped"
 fi
@@ -255,6 +274,8 @@ EOF
 	    grep -q '"error":"LineTooLong"' "$OUT"
 	check "the connection still works after all that" \
 	    grep -q '^{"id":7,"ok":true,"result":{"version"' "$OUT"
+	check "server.info advertises firehose.tail as a stream" \
+	    grep -q '{"name":"firehose.tail","mutating":false,"stream":true' "$OUT"
 	check "an unknown key is refused" grep -q '^{"id":8,"ok":false,"error":"InvalidRequest"' "$OUT"
 	check "pdsd is still healthy" curl -sf -o /dev/null "$URL/xrpc/_health"
 else
@@ -267,9 +288,56 @@ if [ -z "$PLC_URL" ]; then
 	exit $?
 fi
 A=alice.pds.example.com
+ctl stats --json
+SEQ0=$(jget '$.firehose.lastSeq')
 ctl account create "$A" --email alice@example.com --reason "new member"
 expect "account create (human) shows a generated password" 0 "^password: +[a-z2-7]{24}"
 ADID=$(sed -n 's/^did: *//p' "$OUT")
+
+# ---- firehose tail: the account's creation, read back from the log ----
+ctl --json firehose tail --after "$SEQ0" --count 4
+if [ "$RC" = 0 ] && [ "$(wc -l <"$OUT")" -eq 4 ]; then
+	ok "firehose tail --after --count 4 --json: four lines"
+else
+	not_ok "firehose tail --after --count 4 --json: four lines" "rc $RC: $(head -c 600 "$OUT") $(cat "$ERR")"
+fi
+sed -n 1p "$OUT" >"$T_DIR/ev1"
+sed -n 3p "$OUT" >"$T_DIR/ev3"
+check "firehose tail: the first event is #identity of the new account with its handle" \
+    test "$(jget '$.seq' "$T_DIR/ev1") $(jget '$.type' "$T_DIR/ev1") $(jget '$.did' "$T_DIR/ev1") $(jget '$.handle' "$T_DIR/ev1")" = \
+    "$((SEQ0 + 1)) identity $ADID $A"
+check "firehose tail: events carry time and ops" \
+    sh -c '[ "$(sqlite3 :memory: "SELECT json_type(readfile('"'"'$1'"'"'), '"'"'\$.ops'"'"')")" = array ] && grep -q "\"time\":\"20" "$1"' _ "$T_DIR/ev1"
+check "firehose tail: then the genesis #commit (a rev, a commit CID)" \
+    sh -c 'grep -q "\"type\":\"commit\"" "$1" && grep -q "\"commit\":\"bafyrei" "$1" && grep -q "\"rev\":\"" "$1"' _ "$T_DIR/ev3"
+ctl firehose tail --after "$SEQ0" --count 4
+expect "firehose tail (human): one line per event" 0 "^$((SEQ0 + 1)) +20[0-9-]+T[0-9:.]+Z +identity +$ADID handle=$A$"
+expect "firehose tail (human): the #account event" 0 "^$((SEQ0 + 2)) .* account +$ADID active$"
+# live: started before the write, it sees the new event
+"$PDSCTL" --socket "$SOCK" --json firehose tail --count 1 >"$T_DIR/live.out" 2>"$T_DIR/live.err" </dev/null &
+LIVE_PID=$!
+sleep 1
+ctl account set-handle "$A" alice1.pds.example.com
+_i=0
+while [ $_i -lt 100 ] && kill -0 "$LIVE_PID" 2>/dev/null; do sleep 0.1; _i=$((_i + 1)); done
+if kill -0 "$LIVE_PID" 2>/dev/null; then
+	kill "$LIVE_PID"; wait "$LIVE_PID" 2>/dev/null
+	not_ok "firehose tail (live) shows the handle change" "still waiting: $(cat "$T_DIR/live.out" "$T_DIR/live.err")"
+else
+	wait "$LIVE_PID"
+	check "firehose tail (live) shows the handle change" \
+	    test "$?:$(jget '$.type' "$T_DIR/live.out"):$(jget '$.handle' "$T_DIR/live.out")" = "0:identity:alice1.pds.example.com"
+fi
+ctl account set-handle alice1.pds.example.com "$A"
+ctl account show "$A" --json
+expect_json "account show: repo.records (a new repo has none)" '$.repo.records' 0
+check "account show: repo.blocks and repo.bytes (the genesis commit, at least)" \
+    sh -c '[ "$1" -ge 1 ] && [ "$2" -gt 0 ]' _ "$(jget '$.repo.blocks')" "$(jget '$.repo.bytes')"
+check "account show: repo.blocks and bytes agree with repo_blocks" \
+    test "$(jget '$.repo.blocks') $(jget '$.repo.bytes')" = "$(sql "SELECT count(*) || ' ' || sum(size) FROM repo_blocks WHERE did = '$ADID'")"
+expect_json "account show: blobs.count" '$.blobs.count' 0
+ctl account show "$A"; expect "account show (human): repo line" 0 "^repo: +0 records, [0-9]+ blocks, [0-9.]+ (B|KiB)"
+expect "account show (human): blobs line" 0 "^blobs: +0 \(0 B\)"
 check "account create printed a did:plc" sh -c 'case $1 in did:plc:*) exit 0;; esac; exit 1' _ "$ADID"
 ctl_in "bob-password-1" account create bob.pds.example.com --email bob@example.com --password-stdin --json
 expect_json "account create --password-stdin --json" '$.handle' bob.pds.example.com
@@ -345,11 +413,23 @@ post() {
 get_record() {
 	req GET "/xrpc/com.atproto.repo.getRecord?repo=$ADID&collection=app.bsky.feed.post&rkey=$1"
 }
+"$PDSCTL" --socket "$SOCK" --json firehose tail --count 1 >"$T_DIR/live.out" 2>"$T_DIR/live.err" </dev/null &
+LIVE_PID=$!
+sleep 1
 post "one"
 if [ "$STATUS" = 200 ]; then
 	URI1=$URI RKEY1=$RKEY
+	_i=0
+	while [ $_i -lt 100 ] && kill -0 "$LIVE_PID" 2>/dev/null; do sleep 0.1; _i=$((_i + 1)); done
+	kill "$LIVE_PID" 2>/dev/null
+	wait "$LIVE_PID" 2>/dev/null
+	check "firehose tail (live): the post's #commit with its create op" \
+	    test "$(jget '$.type' "$T_DIR/live.out") $(jget '$.did' "$T_DIR/live.out") $(jget '$.ops[0].action' "$T_DIR/live.out") $(jget '$.ops[0].path' "$T_DIR/live.out")" = \
+	    "commit $ADID create app.bsky.feed.post/$RKEY1"
 	post "two"
 	RKEY2=$RKEY
+	ctl account show "$A" --json
+	expect_json "account show: repo.records counts the two posts" '$.repo.records' 2
 	ctl takedown record "$URI1" --reason "abuse"; expect "takedown record (human)" 0 "^record $URI1: taken down"
 	get_record "$RKEY1"
 	check "a taken-down record is not served" test "$STATUS" != 200
@@ -385,6 +465,10 @@ if [ "$STATUS" = 200 ]; then
 	B2=$BCID
 	post "pic two" "{\"\$type\":\"app.bsky.embed.images\",\"images\":[{\"alt\":\"\",\"image\":$BLOB}]}"
 	get_blob "$B1"; BEFORE=$STATUS
+	ctl account show "$A" --json
+	expect_json "account show: blobs.count counts the two uploads" '$.blobs.count' 2
+	expect_json "account show: blobs.bytes is their size" '$.blobs.bytes' \
+	    $(( $(printf 'GIF89a\001\000\001\000\000\000\000;1' | wc -c) * 2 ))
 	ctl takedown blob "$ADID" "$B1" --reason "abuse"; expect "takedown blob (human)" 0 "^blob $ADID $B1: taken down"
 	get_blob "$B1"
 	check "a taken-down blob is not served" test "$STATUS" != 200
