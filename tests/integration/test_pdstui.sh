@@ -175,6 +175,9 @@ see "Overview: storage" main "repos +[0-9.]+ (B|KiB|MiB)"
 see "Overview: firehose events per second" main "firehose events/s +[0-9]+\.[0-9]"
 see "Overview: seq head" main "seq head [0-9]+"
 see "Overview: the daemon's uptime (it started under a minute ago)" main "uptime +00:00:[0-5][0-9]"
+see "Overview: HTTP requests per second (stats counts them)" main "requests/s +[0-9]+\.[0-9]"
+see "Overview: errors per second" main "errors/s[ (0-9.%)]* +[0-9]+\.[0-9]"
+see "Overview: no relay crawl yet" main "last relay crawl +never"
 sleep 2
 see "Overview: sparklines draw" main "subscribers +[0-9]+ +[▁▂▃▄▅▆▇█]"
 record "Overview (1)" main
@@ -198,6 +201,8 @@ if [ -n "$ADID" ]; then
 	see "Accounts: Enter shows the details" main "DID +$ADID"
 	see "Accounts: ... email" main "email +alice@example.com \(not confirmed\)"
 	see "Accounts: ... invites" main "invites +enabled, 0 codes"
+	see "Accounts: ... the repo's size and records" main "repo +[0-9.]+ (B|KiB), 0 records"
+	see "Accounts: ... the blobs" main "blobs +0, 0 B"
 	keys main t
 	see "Accounts: t asks for a reason" main "Reason to take down @alice.pds.example.com:"
 	keys main Enter
@@ -288,6 +293,7 @@ keys main y
 see "Invites: the new codes pop up" main "New invite codes"
 keys main Escape
 see "Invites: four codes now" main "^4 codes"
+not_see "Invites: Escape closed the popup" main "New invite codes"
 record "Invites (3)" main
 keys main x
 see "Invites: x asks to confirm" main "Disable the invite code"
@@ -299,6 +305,17 @@ see "Invites: A shows disabled codes too" main "disabled"
 keys main 6
 see "Firehose: the subscriber list" main "ID +REMOTE +CURSOR +SEQ +LAG"
 see "Firehose: the live tail section" main "Live tail"
+see "Firehose: the tail is running" main "waiting for events"
+if [ -n "$PLC_URL" ]; then
+	ctl account create carol.pds.example.com --email carol@example.com
+	CDID=$(sed -n 's/^did: *//p' "$OUT")
+	see "Firehose: the tail shows the new account's #identity" main "^[0-9]+ +identity +$CDID"
+	see "Firehose: ... and its genesis #commit" main "^[0-9]+ +commit +$CDID"
+	keys main p
+	see "Firehose: p pauses the tail" main "Live tail \(paused: p resumes\)"
+	keys main p
+	not_see "Firehose: p again resumes it" main "paused: p resumes"
+fi
 record "Firehose (6)" main
 
 keys main '?'
