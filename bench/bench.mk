@@ -1,0 +1,30 @@
+# Benchmark programs and the side-by-side run against the reference PDS.
+# Included from the Makefile; not part of "make check".
+#
+#   make bench-progs          build $(B)/bench/micro and $(B)/bench/fhsub
+#   make bench                bench/run.sh (pdsd and the reference, ~15 min)
+#   make bench-quick          bench/run.sh --quick (~3 min)
+#   make bench-micro          the commit cost floor on one core
+
+BENCH_PROGS := $(B)/bench/micro $(B)/bench/fhsub
+
+$(B)/bench/micro: $(B)/bench/micro.o $(LIBCOMMON)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(call pkglibs,$(PDSD_PKGS)) $(WSLAY_LIBS) -lpthread
+
+$(B)/bench/fhsub: $(B)/bench/fhsub.o
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(call pkglibs,libcurl jansson) -lpthread
+
+bench-progs: $(BENCH_PROGS)
+
+bench-micro: $(B)/bench/micro
+	$(B)/bench/micro -d $(B)/bench
+
+bench: $(PROGS) $(BENCH_PROGS)
+	B=$(B) bench/run.sh
+
+bench-quick: $(PROGS) $(BENCH_PROGS)
+	B=$(B) bench/run.sh --quick
+
+.PHONY: bench bench-quick bench-progs bench-micro
