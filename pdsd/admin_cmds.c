@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <jansson.h>
 
@@ -32,7 +33,9 @@
 #define TAIL_POLL_MS		200	/* between looks at the log */
 #define TAIL_SCAN_MS		1000	/* look even if the firehose says no */
 #define TAIL_BATCH		100	/* events per tick */
-#define TAIL_OUT_MAX		(1 << 20)	/* queued bytes: too slow */
+#define TAIL_OUT_MAX		(1 << 20)	/* queued bytes: behind */
+#define TAIL_GRACE_MS		1000	/* behind this long: too slow */
+#define TAIL_WAIT_MS		20	/* while behind */
 
 static int
 bad_arg(struct admin_call *call, const char *fmt, ...)
@@ -225,14 +228,25 @@ cmd_firehose_subscribers(struct admin_call *call)
 /*
  * firehose.tail: new events from the log, read on the admin thread, so
  * the firehose's fan-out is untouched.  The firehose's head (an atomic)
- * says when there is something to read; a client whose unread output
- * passes TAIL_OUT_MAX is dropped from the stream (ConsumerTooSlow).
+ * says when there is something to read.  No more is read while the
+ * client has more than TAIL_OUT_MAX bytes unread; one that stays behind
+ * for TAIL_GRACE_MS is dropped from the stream (ConsumerTooSlow).
  */
 struct tail {
 	int64_t	 last;		/* the last seq sent */
 	int64_t	 left;		/* events still to send; -1: unlimited */
+	int64_t	 behind_ms;	/* since when it is behind; 0: it is not */
 	int	 idle_ms;	/* since the last scan */
 };
+
+static int64_t
+mono_ms(void)
+{
+	struct timespec	 ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
 
 struct tail_emit {
 	struct admin_call	*call;
@@ -263,12 +277,19 @@ tail_tick(struct admin_call *call, void *state, int *next_ms)
 	int			 rc;
 
 	if (admin_stream_pending(call) > TAIL_OUT_MAX) {
+		if (t->behind_ms == 0)
+			t->behind_ms = mono_ms();
+		if (mono_ms() - t->behind_ms < TAIL_GRACE_MS) {
+			*next_ms = TAIL_WAIT_MS;
+			return ADMIN_STREAM_MORE;
+		}
 		call->err.name = AP_E_TOO_SLOW;
-		snprintf(call->err.msg, sizeof(call->err.msg), "the tail fell "
-		    "%zu bytes behind; dropped from the stream",
-		    admin_stream_pending(call));
+		snprintf(call->err.msg, sizeof(call->err.msg), "%zu bytes of "
+		    "the tail unread for %d ms; dropped from the stream",
+		    admin_stream_pending(call), TAIL_GRACE_MS);
 		return ADMIN_STREAM_ERROR;
 	}
+	t->behind_ms = 0;
 	firehose_stats(&fs);
 	if (fs.head_seq > 0 && fs.head_seq <= t->last &&
 	    t->idle_ms < TAIL_SCAN_MS) {

@@ -484,6 +484,69 @@ fi
 ctl takedown blob "$ADID" bafkreihdwdcefgh4dqkjv67uzcmw7ojee6xedzdetojuzjevtenxquvyku --reason x
 expect_err "takedown of an unknown blob is exit 3" 3 "NoSuchBlob"
 
+# ---- firehose tail: a reader that stops reading is dropped ----
+# Two tails from the start of the log: one reads as it goes, one reads
+# nothing while 16 applyWrites of 200 long-keyed records (~1.5 MiB of
+# summaries) go in.  The first gets every commit; the second is dropped
+# with ConsumerTooSlow and pdsd carries on.
+if [ -n "$NODE" ] && [ -n "$TOKEN" ]; then
+	cat >"$T_DIR/slow.mjs" <<'EOF2'
+import net from 'node:net';
+const [sock, url, token, did] = process.argv.slice(2);
+// never hang the suite: the tails stream until closed
+setTimeout(() => { console.log('timed out'); process.exit(2); }, 60000).unref();
+function tail(paused) {
+	const c = net.createConnection(sock);
+	const st = { buf: '', events: 0, commits: 0, error: null, c };
+	c.on('data', (d) => {
+		st.buf += d;
+		let i;
+		while ((i = st.buf.indexOf('\n')) >= 0) {
+			const m = JSON.parse(st.buf.slice(0, i));
+			st.buf = st.buf.slice(i + 1);
+			if (m.event) {
+				st.events++;
+				if (m.event.type === 'commit' && m.event.ops.length === 200)
+					st.commits++;
+			} else if (m.ok === false) st.error = m.error;
+		}
+	});
+	c.on('connect', () => {
+		c.write(JSON.stringify({ v: 1, id: 1, cmd: 'firehose.tail', args: { after: 0 } }) + '\n');
+		if (paused) c.pause();
+	});
+	return st;
+}
+const fast = tail(false), slow = tail(true);
+const pad = 'k'.repeat(400);
+for (let n = 0; n < 16; n++) {
+	const writes = [];
+	for (let i = 0; i < 200; i++)
+		writes.push({ $type: 'com.atproto.repo.applyWrites#create', collection: 'com.example.fill',
+		    rkey: `${pad}-${n}-${i}`, value: { $type: 'com.example.fill', n, i } });
+	const r = await fetch(`${url}/xrpc/com.atproto.repo.applyWrites`, { method: 'POST',
+	    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+	    body: JSON.stringify({ repo: did, writes }) });
+	if (r.status !== 200) { console.log(`applyWrites ${r.status} ${await r.text()}`); process.exit(1); }
+}
+await new Promise((r) => setTimeout(r, 3000));
+slow.c.resume();
+for (let i = 0; i < 100 && (fast.commits < 16 || slow.error === null); i++)
+	await new Promise((r) => setTimeout(r, 100));
+console.log(`fast commits=${fast.commits} error=${fast.error}`);
+console.log(`slow events=${slow.events} error=${slow.error}`);
+fast.c.destroy();
+slow.c.destroy();
+process.exit(0);
+EOF2
+	"$NODE" "$T_DIR/slow.mjs" "$SOCK" "$URL" "$TOKEN" "$ADID" >"$OUT" 2>"$ERR"
+	check "firehose tail: a reader that keeps up gets all 16 big commits" grep -q "^fast commits=16 error=null$" "$OUT"
+	check "firehose tail: one that stops reading is dropped with ConsumerTooSlow" grep -q "^slow events=[0-9]* error=ConsumerTooSlow$" "$OUT"
+	check "... and pdsd is fine" curl -sf -o /dev/null "$URL/xrpc/_health"
+	[ -s "$ERR" ] && echo "# slow.mjs: $(head -c 300 "$ERR")"
+	grep -q "^fast" "$OUT" || echo "# slow.mjs: $(head -c 300 "$OUT")"
+fi
+
 # ---- the admin XRPC methods (same service, actor xrpc-admin) ----
 AUTH="admin:$ADMIN_PASSWORD"
 req GET "/xrpc/com.atproto.admin.getAccountInfo?did=$BDID" -u "$AUTH"
