@@ -158,8 +158,12 @@ check_status "a wrong Content-Type answers 400" 400
 req POST /xrpc/com.atproto.server.createSession \
     -H 'Content-Type: application/json' \
     --data-binary '{"identifier":"a","password":"b"}'
-check_status "a well-formed createSession reaches its (stub) handler: 501" \
-    501
+check_status "a well-formed createSession with unknown credentials: 401" 401
+check "... a JSON AuthenticationRequired error" \
+    sh -c 'grep -qi "^content-type: application/json" "$1" &&
+        jq -e ".error == \"AuthenticationRequired\" and
+            (.message | type == \"string\")" "$2" >/dev/null' \
+    _ "$T_DIR/headers" "$T_DIR/body"
 
 req OPTIONS /xrpc/com.atproto.server.createSession \
     -H 'Origin: https://app.example' \
