@@ -42,7 +42,7 @@ function usage(msg) {
     [--targets pdsd,ref] [--pdsd-url URL] [--ref-url URL] [--reps N]
     [--duration S] [--conns 8,32] [--fh-subs 1,100,500,1000]
     [--fh-rates 20,100] [--fh-duration S] [--records N] [--posts N]
-    [--cold-reps N] [--logs on|off] [--out DIR] [--no-save]
+    [--cold-reps N] [--logs on|off] [--pin] [--out DIR] [--no-save]
 scenarios: ${ALL_SCENARIOS.join(' ')}`);
 	process.exit(2);
 }
@@ -63,7 +63,7 @@ function parseArgs(argv) {
 		quick: false, only: null, skip: [], targets: ['pdsd', 'ref'],
 		urls: {}, reps: null, duration: null, conns: [8, 32],
 		fhSubs: null, fhRates: null, fhDuration: null, records: 5000,
-		posts: null, coldReps: null, logs: 'off',
+		posts: null, coldReps: null, logs: 'off', pin: false,
 		out: path.join(HERE, 'results'), save: true,
 	};
 	for (let i = 0; i < argv.length; i++) {
@@ -91,6 +91,7 @@ function parseArgs(argv) {
 		case '--posts': o.posts = listArg(val(), true)[0]; break;
 		case '--cold-reps': o.coldReps = listArg(val(), true)[0]; break;
 		case '--logs': o.logs = val(); break;
+		case '--pin': o.pin = true; break;
 		case '--out': o.out = path.resolve(val()); break;
 		case '--no-save': o.save = false; break;
 		case '-h': case '--help': usage(); break;
@@ -118,6 +119,17 @@ function parseArgs(argv) {
 }
 
 const opt = parseArgs(process.argv.slice(2));
+
+// --pin: servers on the last CPU, load generators on the others (one
+// core each for the server, as the reference's distribution recommends).
+const NCPU = os.cpus().length;
+const SERVER_CPUS = String(NCPU - 1);
+const CLIENT_CPUS = NCPU > 2 ? `0-${NCPU - 2}` : '0';
+function pinned(file, args, cpus) {
+	if (!opt.pin || NCPU < 2)
+		return [file, args];
+	return ['taskset', ['-c', cpus, file, ...args]];
+}
 const T0 = Date.now();
 
 function want(s) {
@@ -326,8 +338,9 @@ async function startServer(kind, reuse = null) {
 		fs.writeFileSync(envFile, envFileText(settings),
 		    { mode: 0o600 });
 		t0 = performance.now();
-		child = spawn(PDSD, ['-c', envFile], { cwd: dir,
-		    env: cleanEnv(), stdio: ['ignore', log, log] });
+		const [f, a] = pinned(PDSD, ['-c', envFile], SERVER_CPUS);
+		child = spawn(f, a, { cwd: dir, env: cleanEnv(),
+		    stdio: ['ignore', log, log] });
 	} else {
 		Object.assign(settings, {
 			// The reference refuses IP-literal URLs for what it
@@ -343,7 +356,8 @@ async function startServer(kind, reuse = null) {
 			env.LOG_DESTINATION = path.join(dir, 'pino.log');
 		}
 		t0 = performance.now();
-		child = spawn(process.execPath, [REF], { cwd: dir, env,
+		const [f, a] = pinned(process.execPath, [REF], SERVER_CPUS);
+		child = spawn(f, a, { cwd: dir, env,
 		    stdio: ['ignore', log, log] });
 	}
 	fs.closeSync(log);
@@ -517,7 +531,7 @@ async function populate(url, acct, n) {
 
 const results = {
 	started: new Date().toISOString(),
-	options: opt,
+	options: { ...opt, out: path.relative(ROOT, opt.out) },
 	env: {},
 	targets: {},
 	samples: [],	// { scenario, target, conns?, ..., value fields }
@@ -690,7 +704,12 @@ async function setupTarget(t) {
 		t.populateSecs = (performance.now() - t0) / 1000;
 	} catch (e) {
 		t.populateError = e.message;
+		return;
 	}
+	const r = await xrpc(t.url, 'com.atproto.sync.getRepo',
+	    { params: { did: t.reader.did } });
+	if (r.status === 200)
+		sample('repo', t.name, { car_bytes: r.bytes });
 }
 
 function httpLines(t, s) {
@@ -761,8 +780,10 @@ async function probe(t, line) {
 
 async function runWrk(t, file, conns, secs) {
 	const threads = Math.min(2, conns);
-	const r = await run('wrk', [`-t${threads}`, `-c${conns}`, `-d${secs}s`,
-		'--timeout', '10s', '-s', WRK_LUA, t.url],
+	const [f, a] = pinned('wrk', [`-t${threads}`, `-c${conns}`,
+		`-d${secs}s`, '--timeout', '10s', '-s', WRK_LUA, t.url],
+	    CLIENT_CPUS);
+	const r = await run(f, a,
 	    { env: { ...process.env, BENCH_REQUESTS: file },
 		timeoutMs: (secs + 60) * 1000 });
 	const m = /^BENCHJSON (.*)$/m.exec(r.stdout);
@@ -864,10 +885,11 @@ async function scenarioFirehose(targets, tmp) {
 			for (const { t, file } of order(ready, round++)) {
 				if (results.na[`firehose/${t.name}`])
 					continue;
-				const r = await run(FHSUB, ['-u', t.url, '-n',
+				const [f, a] = pinned(FHSUB, ['-u', t.url, '-n',
 					String(subs), '-r', String(rate), '-d',
 					String(opt.fhDuration), '-w', '8', '-t',
-					file], { timeoutMs: 180000 });
+					file], CLIENT_CPUS);
+				const r = await run(f, a, { timeoutMs: 180000 });
 				let j;
 				try {
 					j = JSON.parse(r.stdout);
@@ -947,6 +969,11 @@ function rows() {
 	for (const s of HTTP_SCENARIOS) {
 		for (const c of opt.conns) {
 			const f = (x) => x.conns === c;
+			if (s === 'getRepo' && c === opt.conns[0]) {
+				row(`getRepo: CAR size of ${opt.records} records`,
+				    'KB', 'lower', pick('repo', all,
+					(x) => x.car_bytes / 1000));
+			}
 			if (s === 'getRepo') {
 				row(`${s} (${opt.records} records) c=${c}`, 'MB/s',
 				    'higher', pick(s, f, (x) => x.mb_per_s));
@@ -1050,6 +1077,10 @@ function report() {
 		    `${fmt(median(loads))}, max ${fmt(Math.max(...loads))} on ` +
 		    `${e.cores} cores (other processes share them; compare ` +
 		    `ratios, not absolute figures, when it is high)\n`;
+	}
+	if (opt.pin) {
+		md += `- pinned: servers on CPU ${SERVER_CPUS}, wrk and fhsub ` +
+		    `on CPU ${CLIENT_CPUS}\n`;
 	}
 	md += `- both on 127.0.0.1 with fresh data directories in ${e.tmpdir}, ` +
 	    `one local PLC directory, request logs ${opt.logs}; load ` +

@@ -116,6 +116,7 @@ static struct write	*writes;
 static long		 nwrites;
 static atomic_long	 next_write;
 static int64_t		 t_start;
+static int64_t		 t_cutoff;	/* no new writes after this */
 static bool		 use_rkey;	/* responses lack commit.rev */
 static atomic_int	 saw_rev, saw_norev;
 
@@ -323,6 +324,9 @@ writer_main(void *arg)
 	while ((k = atomic_fetch_add(&next_write, 1)) < nwrites) {
 		struct write *w = &writes[k];
 
+		/* A server that cannot keep up gets twice the time, no more. */
+		if (now_ns() > t_cutoff)
+			continue;
 		sleep_until(w->due);
 		wall = time(NULL);
 		gmtime_r(&wall, &tm);
@@ -706,7 +710,7 @@ main(int argc, char *argv[])
 	int ch, ep, i, connected = 0, disconnects = 0;
 	int64_t t0, deadline, last_event, t_end_writes;
 	uint64_t seen, frames = 0, errframes = 0;
-	long acked = 0, failed = 0, w;
+	long acked = 0, failed = 0, unsent = 0, w;
 	int64_t *lat, *ack_lat, *lag, last_ack = 0;
 	size_t nlat = 0, nack = 0, early = 0, a;
 	struct keyidx *ki;
@@ -810,6 +814,7 @@ main(int argc, char *argv[])
 	if (writes == NULL)
 		die("out of memory");
 	t_start = now_ns() + 50000000;
+	t_cutoff = t_start + (int64_t)(2 * opt.duration * 1e9) + 1000000000;
 	for (w = 0; w < nwrites; w++)
 		writes[w].due = t_start + (int64_t)((double)w * 1e9 /
 		    opt.rate);
@@ -871,6 +876,12 @@ main(int argc, char *argv[])
 
 		if (x->sent != 0)
 			lag[w] = x->sent - x->due;
+		else
+			lag[w] = now_ns() - x->due;	/* never sent */
+		if (x->sent == 0) {
+			unsent++;
+			continue;
+		}
 		if (x->acked == 0) {
 			failed++;
 			continue;
@@ -883,7 +894,8 @@ main(int argc, char *argv[])
 		acked++;
 	}
 	qsort(ki, (size_t)acked, sizeof(*ki), cmp_keyidx);
-	qsort(arrivals, narrivals, sizeof(*arrivals), cmp_arrival);
+	if (narrivals > 0)
+		qsort(arrivals, narrivals, sizeof(*arrivals), cmp_arrival);
 	lat = calloc(narrivals + 1, sizeof(*lat));
 	if (lat == NULL)
 		die("out of memory");
@@ -924,7 +936,8 @@ main(int argc, char *argv[])
 		    "\"connect_ms\":%.1f,"
 		    "\"rate_target\":%.1f,\"duration_s\":%.1f,\"writers\":%d,"
 		    "\"writes_scheduled\":%ld,\"writes_acked\":%ld,"
-		    "\"writes_failed\":%ld,\"rate_achieved\":%.2f,"
+		    "\"writes_failed\":%ld,\"writes_unsent\":%ld,"
+		    "\"rate_achieved\":%.2f,"
 		    "\"rate_holds\":%s,"
 		    "\"ack_ms\":{\"p50\":%.2f,\"p99\":%.2f,\"max\":%.2f},"
 		    "\"lag_ms\":{\"p50\":%.2f,\"p99\":%.2f,\"max\":%.2f},"
@@ -938,7 +951,7 @@ main(int argc, char *argv[])
 		    opt.subs, connected,
 		    (double)(t_start - t0 - 50000000) / 1e6,
 		    opt.rate, opt.duration, opt.writers,
-		    nwrites, acked, failed, achieved, holds ? "true" : "false",
+		    nwrites, acked, failed, unsent, achieved, holds ? "true" : "false",
 		    pct_ms(ack_lat, nack, 50), pct_ms(ack_lat, nack, 99),
 		    pct_ms(ack_lat, nack, 100),
 		    pct_ms(lag, (size_t)nwrites, 50),
@@ -950,6 +963,23 @@ main(int argc, char *argv[])
 		    pct_ms(lat, nlat, 50), pct_ms(lat, nlat, 90),
 		    pct_ms(lat, nlat, 99), pct_ms(lat, nlat, 100));
 	}
+	for (i = 0; i < opt.subs; i++) {
+		free(subs[i].buf);
+		free(subs[i].msg);
+	}
+	for (i = 0; i < ntokens; i++) {
+		free(tokens[i].did);
+		free(tokens[i].jwt);
+	}
+	free(subs);
+	free(writes);
+	free(arrivals);
+	free(ki);
+	free(ack_lat);
+	free(lag);
+	free(got);
+	free(lat);
+	close(ep);
 	freeaddrinfo(ai);
 	curl_global_cleanup();
 	return 0;
