@@ -34,6 +34,8 @@ case " $* " in
 	;;
 esac
 node=$("$root/scripts/node.sh")
-# Enough descriptors for 1,000 subscribers on both ends.
+# Enough descriptors for 1,000 subscribers on both ends (dash and bash
+# have ulimit -n).
+# shellcheck disable=SC3045
 ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)" 2>/dev/null || :
 exec "$node" "$here/bench.mjs" "$@"
