@@ -151,4 +151,5 @@ clean:
 .SECONDARY:
 
 -include tests/tools/tools.mk
+-include bench/bench.mk
 -include $(shell find $(B) -name '*.d' 2>/dev/null)
