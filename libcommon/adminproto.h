@@ -61,6 +61,7 @@
 #define AP_E_NO_SUCH_RECORD	"NoSuchRecord"
 #define AP_E_NO_SUCH_BLOB	"NoSuchBlob"
 #define AP_E_NO_SUCH_INVITE	"NoSuchInvite"
+#define AP_E_NO_SUCH_TOKEN	"NoSuchToken"	/* none live of that purpose */
 #define AP_E_ALREADY_EXISTS	"AlreadyExists"	/* handle/email taken */
 #define AP_E_ACCOUNT_TAKENDOWN	"AccountTakendown"	/* can't activate */
 #define AP_E_NOT_AVAILABLE	"NotAvailable"	/* feature not built in */

@@ -25,6 +25,7 @@
 #include "err.h"
 #include "events.h"
 #include "firehose.h"
+#include "migration.h"
 #include "stats.h"
 #include "store.h"
 
@@ -371,12 +372,6 @@ cmd_audit(struct admin_call *call)
 		return rc;
 	return admin_audit_list(since, after, (size_t)limit, &call->result,
 	    &call->err);
-}
-
-static int
-cmd_migration_list(struct admin_call *call)
-{
-	return admin_migration_list(&call->result, &call->err);
 }
 
 /* ---- accounts ---- */
@@ -733,8 +728,16 @@ static const struct admin_cmd cmds[] = {
 	    "audit log entries: {since?, after?, limit?}" },
 	{ "backup", M | S, admin_backup_start,
 	    "consistent copy of the database: {dest} (absolute path)" },
-	{ "migration.list", 0, cmd_migration_list,
-	    "deactivated accounts and their import progress" },
+	/*
+	 * migration.list is the older name of migration.status: both
+	 * answered "which accounts are moving and how far are they", so
+	 * one handler serves both.
+	 */
+	{ "migration.status", 0, migration_cmd_status, "{}" },
+	{ "migration.list", 0, migration_cmd_status,
+	    "{} (the older name of migration.status)" },
+	{ "migration.purge", M, migration_cmd_purge,
+	    "{account | all:true, reason?}" },
 	{ "account.list", 0, cmd_account_list,
 	    "accounts: {status?, search?, cursor?, limit?}" },
 	{ "account.show", 0, cmd_account_show,
@@ -762,6 +765,8 @@ static const struct admin_cmd cmds[] = {
 	    "{account}" },
 	{ "account.disable-invites", M, cmd_account_disable_invites,
 	    "{account}" },
+	{ "account.token", M, migration_cmd_account_token,
+	    "{account, purpose, reason?}" },
 	{ "invite.create", M, cmd_invite_create,
 	    "{uses?, count?, for?}" },
 	{ "invite.list", 0, cmd_invite_list,

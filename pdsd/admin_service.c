@@ -1128,46 +1128,6 @@ admin_stats(json_t **out, struct admin_err *err)
 	return *out != NULL ? PDS_OK : fail_internal(err, PDS_ENOMEM);
 }
 
-static int
-migration_row(void *arg, const struct store_migration *m)
-{
-	json_t	*e;
-
-	e = json_pack("{s:s,s:s,s:s,s:s,s:I,s:I,s:I,s:I}", "did", m->did,
-	    "handle", m->handle[0] ? m->handle : "handle.invalid",
-	    "createdAt", m->created_at, "deactivatedAt", m->deactivated_at,
-	    "records", (json_int_t)m->records, "repoBlocks",
-	    (json_int_t)m->repo_blocks, "blobsExpected",
-	    (json_int_t)m->blobs_expected, "blobsImported",
-	    (json_int_t)m->blobs_imported);
-	if (e == NULL)
-		return PDS_ENOMEM;
-	if (m->direction[0])
-		json_object_set_new(e, "direction", json_string(m->direction));
-	if (m->state[0])
-		json_object_set_new(e, "state", json_string(m->state));
-	if (m->peer[0])
-		json_object_set_new(e, "peer", json_string(m->peer));
-	return json_array_append_new(arg, e) == 0 ? 0 : PDS_ENOMEM;
-}
-
-int
-admin_migration_list(json_t **out, struct admin_err *err)
-{
-	json_t	*arr;
-	int	 rc;
-
-	*out = NULL;
-	if ((arr = json_array()) == NULL)
-		return fail_internal(err, PDS_ENOMEM);
-	if ((rc = store_admin_migrations(migration_row, arr)) != PDS_OK) {
-		json_decref(arr);
-		return fail_internal(err, rc);
-	}
-	*out = json_pack("{s:o}", "accounts", arr);
-	return *out != NULL ? PDS_OK : fail_internal(err, PDS_ENOMEM);
-}
-
 int
 admin_request_crawl(const struct admin_actor *actor, const json_t *relays,
     json_t **out, struct admin_err *err)

@@ -149,8 +149,6 @@ int	admin_invite_disable(const struct admin_actor *, const json_t *codes,
 
 /* Counts from the store and every registered counter. */
 int	admin_stats(json_t **out, struct admin_err *);
-/* Deactivated accounts with their import progress. */
-int	admin_migration_list(json_t **out, struct admin_err *);
 /* POST requestCrawl to each relay (NULL/empty: PDS_CRAWLERS). */
 int	admin_request_crawl(const struct admin_actor *, const json_t *relays,
 	    json_t **out, struct admin_err *);

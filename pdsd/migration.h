@@ -119,7 +119,12 @@ int	migration_account_purge(const char *did, bool announce);
 /*
  * {"inbound": [...], "outbound": [...]}: accounts being moved here with
  * records and blobs imported versus expected, and accounts that left
- * (state "moved" once the DID document names another server).
+ * (state "moved" once the DID document names another server).  Every
+ * entry has did, handle, status, startedAt, updatedAt, didPointsHere,
+ * records, repoBlocks, blobs (present) and blobsExpected (referenced).
+ * Serves both migration.status and its older name migration.list.  It
+ * fetches each account's DID document, so callers should not poll it
+ * fast.
  */
 int	migration_status_json(json_t **out);
 

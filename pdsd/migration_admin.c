@@ -40,10 +40,14 @@ status_row(void *arg, const struct store_mig *m)
 
 	checked = migration_did_check(m->did, &valid, why, sizeof(why), pds,
 	    sizeof(pds)) == PDS_OK;
-	e = json_pack("{s:s,s:s,s:s,s:s,s:s,s:b}", "did", m->did,
-	    "handle", m->handle[0] ? m->handle : "handle.invalid",
+	/* What the account holds here: import progress, or what is left. */
+	e = json_pack("{s:s,s:s,s:s,s:s,s:s,s:b,s:I,s:I,s:I,s:I}", "did",
+	    m->did, "handle", m->handle[0] ? m->handle : "handle.invalid",
 	    "status", m->status, "startedAt", m->started_at,
-	    "updatedAt", m->updated_at, "didPointsHere", checked && valid);
+	    "updatedAt", m->updated_at, "didPointsHere", checked && valid,
+	    "records", (json_int_t)m->records, "repoBlocks",
+	    (json_int_t)m->repo_blocks, "blobs", (json_int_t)m->blobs_imported,
+	    "blobsExpected", (json_int_t)m->blobs_expected);
 	if (e == NULL)
 		return PDS_ENOMEM;
 	if (checked && pds[0] != '\0')
@@ -55,16 +59,9 @@ status_row(void *arg, const struct store_mig *m)
 	    m->records_expected >= 0)) {
 		json_object_set_new(e, "state", json_string(m->state[0] ?
 		    m->state : "created"));
-		json_object_set_new(e, "records", json_integer(m->records));
 		if (m->records_expected >= 0)
 			json_object_set_new(e, "recordsExpected",
 			    json_integer(m->records_expected));
-		json_object_set_new(e, "repoBlocks",
-		    json_integer(m->repo_blocks));
-		json_object_set_new(e, "blobs",
-		    json_integer(m->blobs_imported));
-		json_object_set_new(e, "blobsExpected",
-		    json_integer(m->blobs_expected));
 		if (m->peer[0])
 			json_object_set_new(e, "from", json_string(m->peer));
 		if (m->source_rev[0])
@@ -305,13 +302,13 @@ migration_cmd_account_token(struct admin_call *call)
 		    "NoSuchToken", d);
 		json_decref(d);
 		call->err.name = rc == PDS_EEXPIRED || rc == PDS_ENOTFOUND ?
-		    AP_E_INVALID_ARGUMENT : AP_E_INTERNAL;
+		    AP_E_NO_SUCH_TOKEN : AP_E_INTERNAL;
 		snprintf(call->err.msg, sizeof(call->err.msg), "%s",
 		    rc == PDS_EEXPIRED ? "the token has expired; the member "
 		    "must ask for a new one" : rc == PDS_ENOTFOUND ?
 		    "no token of that purpose was requested" :
 		    pds_strerror(rc));
-		return rc == PDS_EEXPIRED ? PDS_EINVAL : rc;
+		return rc == PDS_EEXPIRED ? PDS_ENOTFOUND : rc;
 	}
 	/* The audit row names the purpose, never the token. */
 	admin_audit(call->actor, "account.token", a.did, reason, "ok", NULL,

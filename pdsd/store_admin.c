@@ -533,59 +533,6 @@ store_admin_account_usage(const char *did, struct store_account_usage *u)
 	return PDS_OK;
 }
 
-/* ---- migrations ---- */
-
-int
-store_admin_migrations(int (*cb)(void *, const struct store_migration *),
-    void *arg)
-{
-	struct store_migration	*m;
-	sqlite3_stmt		*st;
-	int			 rc, ret = 0;
-
-	st = store_stmt("SELECT a.did, a.handle, a.created_at, "
-	    "a.deactivated_at, "
-	    "(SELECT count(*) FROM records r WHERE r.did = a.did), "
-	    "(SELECT count(*) FROM repo_blocks b WHERE b.did = a.did), "
-	    "(SELECT count(DISTINCT blob_cid) FROM record_blobs rb "
-	    "  WHERE rb.did = a.did), "
-	    "(SELECT count(DISTINCT rb.blob_cid) FROM record_blobs rb "
-	    "  JOIN blobs bl ON bl.did = rb.did AND bl.cid = rb.blob_cid "
-	    "  WHERE rb.did = a.did), "
-	    "m.direction, m.state, m.peer "
-	    "FROM accounts a LEFT JOIN account_migrations m ON m.did = a.did "
-	    "WHERE a.status = 'deactivated' OR "
-	    "(m.did IS NOT NULL AND m.state <> 'activated') "
-	    "ORDER BY coalesce(a.deactivated_at, m.started_at), a.did");
-	if (st == NULL)
-		return PDS_EIO;
-	if ((m = malloc(sizeof(*m))) == NULL) {
-		store_stmt_done(st);
-		return PDS_ENOMEM;
-	}
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		memset(m, 0, sizeof(*m));
-		col_copy(st, 0, m->did, sizeof(m->did));
-		col_copy(st, 1, m->handle, sizeof(m->handle));
-		col_copy(st, 2, m->created_at, sizeof(m->created_at));
-		col_copy(st, 3, m->deactivated_at, sizeof(m->deactivated_at));
-		m->records = sqlite3_column_int64(st, 4);
-		m->repo_blocks = sqlite3_column_int64(st, 5);
-		m->blobs_expected = sqlite3_column_int64(st, 6);
-		m->blobs_imported = sqlite3_column_int64(st, 7);
-		col_copy(st, 8, m->direction, sizeof(m->direction));
-		col_copy(st, 9, m->state, sizeof(m->state));
-		col_copy(st, 10, m->peer, sizeof(m->peer));
-		if ((ret = cb(arg, m)) != 0)
-			break;
-	}
-	store_stmt_done(st);
-	free(m);
-	if (ret != 0)
-		return ret;
-	return rc == SQLITE_DONE ? PDS_OK : store_err(rc, "migrations");
-}
-
 int
 store_admin_event_count(const char *did, const char *type, int64_t *n)
 {

@@ -120,27 +120,6 @@ struct store_account_usage {
 int	store_admin_account_usage(const char *did,
 	    struct store_account_usage *);
 
-/* ---- migration ---- */
-
-struct store_migration {
-	char	 did[SA_DID_MAX + 1];
-	char	 handle[SA_HANDLE_MAX + 1];
-	char	 created_at[STORE_TS_LEN];
-	char	 deactivated_at[STORE_TS_LEN];
-	int64_t	 records, repo_blocks;
-	int64_t	 blobs_expected, blobs_imported;
-	char	 direction[4];		/* "in", "out", "" when unknown */
-	char	 state[32];		/* account_migrations.state, or "" */
-	char	 peer[512];		/* the other PDS, or "" */
-};
-
-/*
- * Accounts moving in or out: deactivated ones, and those with an
- * account_migrations row not yet activated; oldest first.
- */
-int	store_admin_migrations(int (*cb)(void *,
-	    const struct store_migration *), void *arg);
-
 /* ---- online backup ---- */
 
 struct store_backup;

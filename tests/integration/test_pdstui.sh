@@ -262,8 +262,8 @@ if [ -n "$ADID" ]; then
 	keys main d y
 	see "Accounts: d deactivates" main "deactivate: done for @bob.pds.example.com"
 	keys main 5
-	see "Migrations: the deactivated account shows" main "1 inbound account still deactivated"
-	see "Migrations: ... with its import state" main "bob.pds.example.com .* [0-9]+/[0-9]+ +\[[#.]+\]"
+	see "Migrations: the deactivated account shows" main "0 moving in, 1 moving out or deactivated"
+	see "Migrations: ... with its state, blobs and where its DID points" main "bob.pds.example.com +out +deactivated .* [0-9]+/[0-9]+ +here"
 	record "Migrations (5)" main
 	keys main 2 a y
 	see "Accounts: a activates" main "activate: done for @bob.pds.example.com"

@@ -164,6 +164,8 @@ test_replies(void)
 
 	CHECK(adminproto_error_class(AP_E_NO_SUCH_ACCOUNT) ==
 	    AP_CLASS_NOTFOUND, "NoSuchAccount is not-found");
+	CHECK(adminproto_error_class("NoSuchToken") == AP_CLASS_NOTFOUND,
+	    "NoSuchToken is not-found (pdsctl account token: exit 3)");
 	CHECK(adminproto_error_class(AP_E_PERMISSION_DENIED) ==
 	    AP_CLASS_NOPERM, "PermissionDenied is no-perm");
 	CHECK(adminproto_error_class("SomethingNew") == AP_CLASS_OTHER,
