@@ -120,7 +120,8 @@ confirm(const struct ctl_parsed *p)
 	who = json_string_value(json_object_get(p->args, "account"));
 	fprintf(stderr, "%s %s %s: this cannot be undone.  Type yes to go "
 	    "on: ", p->cmd->words[0], p->cmd->words[1],
-	    who != NULL ? who : "");
+	    who != NULL ? who : json_is_true(json_object_get(p->args,
+	    "all")) ? "--all" : "");
 	fflush(stderr);
 	if (fgets(ans, sizeof(ans), stdin) == NULL)
 		return false;

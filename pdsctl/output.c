@@ -235,22 +235,70 @@ print_invites(const struct ctl_cmd *c, const json_t *r)
 void
 print_migrations(const struct ctl_cmd *c, const json_t *r)
 {
-	const json_t	*arr = json_object_get(r, "accounts"), *e;
+	const json_t	*in = json_object_get(r, "inbound");
+	const json_t	*out = json_object_get(r, "outbound"), *e;
+	char		 recs[48], blobs[48];
+	size_t		 i;
+
+	(void)c;
+	if (json_array_size(in) == 0 && json_array_size(out) == 0) {
+		printf("no accounts in migration\n");
+		return;
+	}
+	if (json_array_size(in) > 0) {
+		printf("moving here:\n%-32s %-28s %-10s %-12s %-9s %s\n",
+		    "DID", "HANDLE", "STATE", "RECORDS", "BLOBS", "FROM");
+		json_array_foreach(in, i, e) {
+			if (json_is_integer(json_object_get(e,
+			    "recordsExpected")))
+				snprintf(recs, sizeof(recs), "%lld/%lld",
+				    num(e, "records"),
+				    num(e, "recordsExpected"));
+			else
+				snprintf(recs, sizeof(recs), "%lld",
+				    num(e, "records"));
+			snprintf(blobs, sizeof(blobs), "%lld/%lld",
+			    num(e, "blobs"), num(e, "blobsExpected"));
+			printf("%-32s %-28s %-10s %-12s %-9s %s\n",
+			    str(e, "did"), str(e, "handle"), str(e, "state"),
+			    recs, blobs, str_or(e, "from", "-"));
+		}
+	}
+	if (json_array_size(out) > 0) {
+		printf("%smoving away:\n%-32s %-28s %-11s %s\n",
+		    json_array_size(in) > 0 ? "\n" : "", "DID", "HANDLE",
+		    "STATE", "DID DOCUMENT NAMES");
+		json_array_foreach(out, i, e)
+			printf("%-32s %-28s %-11s %s\n", str(e, "did"),
+			    str(e, "handle"), str(e, "state"),
+			    json_object_get(e, "didError") != NULL ?
+			    str(e, "didError") : str_or(e, "didPds", "-"));
+	}
+}
+
+void
+print_purged(const struct ctl_cmd *c, const json_t *r)
+{
+	const json_t	*arr = json_object_get(r, "purged"), *e;
 	size_t		 i;
 
 	(void)c;
 	if (json_array_size(arr) == 0) {
-		printf("no accounts in migration\n");
+		printf("nothing to purge: no account has moved away\n");
 		return;
 	}
-	printf("%-32s %-28s %-4s %-12s %-24s %8s %s\n", "DID", "HANDLE",
-	    "DIR", "STATE", "DEACTIVATED", "RECORDS", "BLOBS");
 	json_array_foreach(arr, i, e)
-		printf("%-32s %-28s %-4s %-12s %-24s %8lld %lld/%lld\n",
-		    str(e, "did"), str(e, "handle"), str_or(e, "direction", "-"),
-		    str_or(e, "state", "-"), str_or(e, "deactivatedAt", "-"),
-		    num(e, "records"), num(e, "blobsImported"),
-		    num(e, "blobsExpected"));
+		printf("purged %s\n", json_string_value(e));
+}
+
+void
+print_token(const struct ctl_cmd *c, const json_t *r)
+{
+	(void)c;
+	kv("did:", str(r, "did"));
+	kv("purpose:", str(r, "purpose"));
+	kv("token:", str(r, "token"));
+	kv("expires:", str(r, "expiresAt"));
 }
 
 static double

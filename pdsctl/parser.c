@@ -199,6 +199,24 @@ static const struct ctl_arg a_backup[] = {
 	{ NULL, NULL, 0, 0, NULL }
 };
 
+static const struct ctl_arg a_migration_purge[] = {
+	{ "ACCOUNT", "account", CA_POS_OPT, false,
+	    "the account that moved away (DID, handle or email)" },
+	{ "--all", "all", CA_FLAG, false,
+	    "every account whose DID now names another server" },
+	{ "--reason", "reason", CA_STR, false, "why, for the audit log" },
+	{ NULL, NULL, 0, 0, NULL }
+};
+
+static const struct ctl_arg a_account_token[] = {
+	{ "ACCOUNT", "account", CA_POS, true, "a DID, handle or email" },
+	{ "PURPOSE", "purpose", CA_POS, true,
+	    "confirm_email, update_email, reset_password, delete_account "
+	    "or plc_operation" },
+	{ "--reason", "reason", CA_STR, false, "why, for the audit log" },
+	{ NULL, NULL, 0, 0, NULL }
+};
+
 static const struct ctl_arg a_help[] = {
 	{ "COMMAND", NULL, CA_POS_LIST, false, "a command or its first word" },
 	{ NULL, NULL, 0, 0, NULL }
@@ -245,6 +263,9 @@ static const struct ctl_cmd table[] = {
 	{ { "account", "disable-invites" }, "account.disable-invites", 0,
 	    a_account_reason, "stop an account from making invite codes",
 	    print_done, NULL, NULL },
+	{ { "account", "token" }, "account.token", 0, a_account_token,
+	    "show the email token a member asked for (no mail needed)",
+	    print_token, NULL, NULL },
 	{ { "invite", "create" }, "invite.create", 0, a_invite_create,
 	    "make invite codes and print them, one per line",
 	    print_codes, NULL, NULL },
@@ -271,9 +292,15 @@ static const struct ctl_cmd table[] = {
 	    NULL, NULL },
 	{ { "untakedown", "blob" }, "blob.untakedown", 0, a_blob_untakedown,
 	    "reverse a blob takedown", print_status, NULL, NULL },
-	{ { "migration", "list" }, "migration.list", 0, a_none,
-	    "deactivated accounts (moving in or out) and their progress",
-	    print_migrations, NULL, NULL },
+	{ { "migration", "status" }, "migration.status", 0, a_none,
+	    "accounts moving in (import progress) and out (where their DID "
+	    "points)", print_migrations, NULL, NULL },
+	{ { "migration", "list" }, "migration.status", 0, a_none,
+	    "the same as migration status", print_migrations, NULL, NULL },
+	{ { "migration", "purge" }, "migration.purge",
+	    CTL_CONFIRM | CTL_EITHER, a_migration_purge,
+	    "delete the local copy of accounts that moved to another server",
+	    print_purged, NULL, NULL },
 	{ { "stats" }, "stats", 0, a_stats,
 	    "accounts, storage, requests, firehose (--watch to follow)",
 	    print_stats, event_stats, NULL },
@@ -392,13 +419,17 @@ ctl_usage_line(FILE *f, const struct ctl_cmd *c)
 			fprintf(f, " %s", a->name);
 			break;
 		case CA_POS_OPT:
-			fprintf(f, " [%s]", a->name);
+			if (c->flags & CTL_EITHER)
+				fprintf(f, " %s |", a->name);
+			else
+				fprintf(f, " [%s]", a->name);
 			break;
 		case CA_POS_LIST:
 			fprintf(f, " [%s ...]", a->name);
 			break;
 		case CA_FLAG:
-			fprintf(f, " [%s]", a->name);
+			fprintf(f, (c->flags & CTL_EITHER) ? " %s" : " [%s]",
+			    a->name);
 			break;
 		case CA_STR:
 		case CA_INT:
@@ -634,6 +665,20 @@ parse_args(const struct ctl_cmd *c, int argc, char **argv, json_t *args)
 		arg_put(args, pos, arg);
 		if (pos->kind != CA_POS_LIST)
 			pos++;
+	}
+	if (c->flags & CTL_EITHER) {
+		const struct ctl_arg	*one = NULL, *other = NULL;
+
+		for (a = c->args; a->name != NULL; a++)
+			if (a->kind == CA_POS_OPT)
+				one = a;
+			else if (a->kind == CA_FLAG)
+				other = a;
+		if (one != NULL && other != NULL &&
+		    (json_object_get(args, one->key) == NULL) ==
+		    (json_object_get(args, other->key) == NULL))
+			return usage_err(c, "give either %s or %s", one->name,
+			    other->name);
 	}
 	for (a = c->args; a->name != NULL; a++) {
 		if (!a->required)

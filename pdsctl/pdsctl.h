@@ -51,6 +51,8 @@ struct ctl_arg {
 #define CTL_STREAM	0x02	/* a stream of events */
 #define CTL_PAGED	0x04	/* follow the cursor to the end */
 #define CTL_LOCAL	0x08	/* no daemon needed (help) */
+#define CTL_EITHER	0x10	/* exactly one of its optional positional
+				   argument and its flag */
 
 struct ctl_cmd;
 typedef void	(*ctl_print_fn)(const struct ctl_cmd *, const json_t *result);
@@ -128,6 +130,8 @@ void	print_status(const struct ctl_cmd *, const json_t *);
 void	print_codes(const struct ctl_cmd *, const json_t *);
 void	print_invites(const struct ctl_cmd *, const json_t *);
 void	print_migrations(const struct ctl_cmd *, const json_t *);
+void	print_purged(const struct ctl_cmd *, const json_t *);
+void	print_token(const struct ctl_cmd *, const json_t *);
 void	print_stats(const struct ctl_cmd *, const json_t *);
 void	print_subscribers(const struct ctl_cmd *, const json_t *);
 void	print_crawl(const struct ctl_cmd *, const json_t *);

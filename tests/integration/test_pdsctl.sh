@@ -190,8 +190,21 @@ else
 fi
 ctl firehose tail --count 0 --after -1; expect_err "firehose tail --after -1 is refused (65)" 65 "InvalidArgument"
 ctl help firehose tail; expect "help firehose tail" 0 "--count N"
-ctl migration list; expect "migration list (human)" 0 "no accounts in migration"
-ctl migration list --json; expect_json "migration list --json" '$.accounts[0]' ""
+ctl migration status; expect "migration status (human)" 0 "no accounts in migration"
+ctl migration status --json; expect_json "migration status --json: nothing inbound" '$.inbound' "[]"
+expect_json "migration status --json: nothing outbound" '$.outbound' "[]"
+ctl migration list --json; expect_json "migration list is migration status" '$.outbound' "[]"
+ctl migration purge; expect_err "migration purge with neither ACCOUNT nor --all is exit 64" 64 "give either ACCOUNT or --all"
+ctl migration purge did:plc:aaaaaaaaaaaaaaaaaaaaaaaa --all --yes
+expect_err "migration purge with both ACCOUNT and --all is exit 64" 64 "give either ACCOUNT or --all"
+ctl migration purge --all; expect_err "migration purge without --yes and no terminal is exit 64" 64 "needs --yes"
+ctl migration purge --all --yes; expect "migration purge --all with nothing moved" 0 "^nothing to purge"
+ctl migration purge did:plc:aaaaaaaaaaaaaaaaaaaaaaaa --yes
+expect_err "migration purge of an unknown account is exit 3" 3 "NoSuchAccount"
+ctl account token did:plc:aaaaaaaaaaaaaaaaaaaaaaaa plc_operation
+expect_err "account token of an unknown account is exit 3" 3 "NoSuchAccount"
+ctl account token did:plc:aaaaaaaaaaaaaaaaaaaaaaaa
+expect_err "account token without a purpose is exit 64" 64 "missing argument PURPOSE"
 
 # ---- invites ----
 ctl invite create --count 2 --uses 3; expect "invite create prints codes" 0 "^pds-example-com-"
@@ -605,6 +618,72 @@ req POST /xrpc/com.atproto.admin.deleteAccount -u "$AUTH" -H 'Content-Type: appl
 check_status "admin.deleteAccount" 200
 ctl account show "$BDID"; expect_err "... bob is gone" 3 "NoSuchAccount"
 check "... audited as xrpc-admin" audit_has account.delete ok xrpc-admin
+
+# ---- email tokens without SMTP, and purging an account that moved ----
+# carol asks for a PLC operation token; with no SMTP the operator reads it
+# with `account token', carol signs an operation naming another server
+# and it goes to the PLC directory; once she is deactivated here the
+# operator may purge the local copy.
+C=carol.pds.example.com
+ctl_in carol-password-1 account create "$C" --email carol@example.com --password-stdin
+expect "account create carol" 0 "^did: "
+CDID=$(sed -n 's/^did: *//p' "$OUT")
+login "$C" carol-password-1; check_status "carol logs in" 200
+CTOKEN=$(jget '$.accessJwt' "$T_DIR/body")
+ctl account token "$C" plc_operation
+expect_err "account token before any request is exit 3" 3 "NoSuchToken"
+req POST /xrpc/com.atproto.identity.requestPlcOperationSignature \
+    -H "Authorization: Bearer $CTOKEN"
+check_status "requestPlcOperationSignature without SMTP" 200
+ctl account token "$C" plc_operation
+expect "account token (human)" 0 "^token: +[A-Z2-7]{5}-[A-Z2-7]{5}$"
+PTOK=$(sed -n 's/^token: *//p' "$OUT")
+expect "... with its expiry" 0 "^expires: +20[0-9]{2}-"
+check "... the token pdsd logged for lack of SMTP" \
+    log_has "plc_operation token for $CDID ($C): $PTOK;"
+ctl account token "$CDID" plc_operation --json
+expect_json "account token --json" '$.token' "$PTOK"
+expect_json "account token --json names the purpose" '$.purpose' plc_operation
+ctl account token "$C" reset_password
+expect_err "account token of a purpose never requested is exit 3" 3 "NoSuchToken"
+ctl account token "$C" launch_codes
+expect_err "account token with an unknown purpose is exit 65" 65 "InvalidArgument"
+check "account token is audited" audit_has account.token ok
+check_sql "... and the audit log never holds the token" \
+    "SELECT count(*) FROM audit_log WHERE instr(coalesce(detail, '') || coalesce(reason, ''), '$PTOK') > 0" 0
+req POST /xrpc/com.atproto.identity.signPlcOperation \
+    -H "Authorization: Bearer $CTOKEN" -H 'Content-Type: application/json' \
+    --data "{\"token\":\"$PTOK\",\"services\":{\"atproto_pds\":{\"type\":\"AtprotoPersonalDataServer\",\"endpoint\":\"https://elsewhere.example.net\"}}}"
+check_status "signPlcOperation with the operator's token" 200
+sqlite3 :memory: "SELECT json_extract(readfile('$T_DIR/body'), '\$.operation');" >"$T_DIR/op.json"
+PLCST=$(curl -s -o "$T_DIR/plc.body" -w '%{http_code}' -X POST \
+    -H 'Content-Type: application/json' --data-binary @"$T_DIR/op.json" "$PLC_URL/$CDID")
+check "the PLC directory takes the operation moving carol away" test "$PLCST" = 200
+ctl migration purge "$C" --yes
+expect_err "migration purge of an active account is exit 65" 65 "has not moved"
+check "... the refusal is audited" audit_has migration.purge refused
+ctl account deactivate "$C" --reason "moved to elsewhere.example.net"
+expect "carol deactivated" 0 "^ok"
+ctl migration status
+expect "migration status shows carol moved, with her new server" 0 \
+    "^$CDID +$C +moved +https://elsewhere.example.net$"
+ctl migration status --json
+check "migration status --json: carol is outbound, state moved, completed" \
+    test "$(sqlite3 :memory: "SELECT json_extract(value, '\$.state') || ',' || json_extract(value, '\$.completed') FROM json_each(readfile('$OUT'), '\$.outbound') WHERE json_extract(value, '\$.did') = '$CDID'")" = "moved,1"
+ctl stats --json; SEQ1=$(jget '$.firehose.lastSeq')
+ctl migration purge "$C" --reason "moved away"
+expect_err "migration purge without --yes and no terminal is exit 64" 64 "needs --yes"
+ctl migration purge "$C" --reason "moved away" --yes
+expect "migration purge ACCOUNT (human)" 0 "^purged $CDID$"
+ctl account show "$CDID"; expect_err "... carol's local copy is gone" 3 "NoSuchAccount"
+check_sql "... her repository blocks are gone" \
+    "SELECT count(*) FROM repo_blocks WHERE did = '$CDID'" 0
+check_sql "... and the purge announced nothing on the firehose" \
+    "SELECT count(*) FROM events WHERE did = '$CDID' AND seq > $SEQ1" 0
+check "... audited with its reason" \
+    test "$(sql "SELECT count(*) FROM audit_log WHERE action = 'migration.purge' AND subject = '$CDID' AND reason = 'moved away' AND json_extract(detail, '\$.outcome') = 'ok'")" = 1
+ctl migration purge --all --yes --json
+expect_json "migration purge --all --json: nothing left to purge" '$.purged' "[]"
 
 # ---- deletion over the socket ----
 ctl account delete "$A" --reason "left"
