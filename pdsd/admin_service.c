@@ -26,6 +26,7 @@
 #include "crawlers.h"
 #include "err.h"
 #include "log.h"
+#include "migration.h"
 #include "outbound.h"
 #include "stats.h"
 #include "store.h"
@@ -485,27 +486,18 @@ admin_account_delete(const struct admin_actor *actor, const char *who,
 	if ((rc = admin_account_resolve(who, &a, err)) != PDS_OK)
 		return audited(actor, "account.delete", who, reason, rc, err,
 		    NULL);
-	if ((rc = store_begin()) != PDS_OK)
-		return audited(actor, "account.delete", a.did, reason,
-		    fail_internal(err, rc), err, NULL);
-	rc = store_account_delete(a.did);
-	if (rc == PDS_OK && events_account != NULL)
-		rc = events_account(a.did, false, "deleted");
-	if (rc != PDS_OK) {
-		store_rollback();
+	/*
+	 * The deletion every path shares: rows and #account "deleted" in
+	 * one transaction, then the repo writer's cache, the resolver's
+	 * and the blob files.
+	 */
+	if ((rc = migration_account_purge(a.did, true)) != PDS_OK) {
 		rc = rc == PDS_ENOTFOUND ? fail(err, rc, AP_E_NO_SUCH_ACCOUNT,
 		    "AccountNotFound", "no such account: %s", who) :
 		    fail_internal(err, rc);
 		return audited(actor, "account.delete", a.did, reason, rc,
 		    err, NULL);
 	}
-	if ((rc = store_commit()) != PDS_OK)
-		return audited(actor, "account.delete", a.did, reason,
-		    fail_internal(err, rc), err, NULL);
-	if (blobs_account_deleted != NULL &&
-	    blobs_account_deleted(a.did) != PDS_OK)
-		log_warnx("account %s deleted, but its blob files were not "
-		    "all removed", a.did);
 	return audited(actor, "account.delete", a.did, reason, PDS_OK, NULL,
 	    NULL);
 }

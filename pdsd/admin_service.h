@@ -153,9 +153,4 @@ int	admin_stats(json_t **out, struct admin_err *);
 int	admin_request_crawl(const struct admin_actor *, const json_t *relays,
 	    json_t **out, struct admin_err *);
 
-/* ---- hooks other modules define (weak) ---- */
-
-/* Remove a deleted account's blob files (the blob store). */
-int	blobs_account_deleted(const char *did) __attribute__((weak));
-
 #endif

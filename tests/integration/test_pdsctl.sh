@@ -689,8 +689,19 @@ expect_json "migration purge --all --json: nothing left to purge" '$.purged' "[]
 ctl account delete "$A" --reason "left"
 expect_err "account delete without --yes and no terminal is exit 64" 64 "needs --yes"
 ctl account delete "$A"; expect_err "account delete needs --reason" 64 "missing option --reason"
+if [ -n "${B1:-}" ]; then
+	check "before the deletion, alice's two blob files are on disk" \
+	    test -f "$T_DIR/data/blocks/$ADID/$B1" -a -f "$T_DIR/data/blocks/$ADID/$B2"
+fi
 ctl account delete "$A" --reason "left the cooperative" --yes; expect "account delete --yes" 0 "^ok"
 ctl account show "$ADID"; expect_err "... the account is gone" 3 "NoSuchAccount"
+if [ -n "${B1:-}" ]; then
+	check "... and so are its blob files, directory and all" \
+	    test ! -e "$T_DIR/data/blocks/$ADID"
+	check "... while the blob store itself remains" test -d "$T_DIR/data/blocks"
+fi
+check_sql "... its repository blocks are gone" \
+    "SELECT count(*) FROM repo_blocks WHERE did = '$ADID'" 0
 check_sql "the deletion wrote an #account deleted event" \
     "SELECT count(*) > 0 FROM events WHERE did = '$ADID' AND type = 'account' AND instr(event, 'deleted') > 0" 1
 ctl audit --json --limit 1000
