@@ -416,25 +416,14 @@ blobs_sweep(void *arg)
 static int
 blobs_init(const struct config *cfg)
 {
-	const char	*g = getenv("PDSD_BLOB_TEMP_GRACE_SECONDS");
-	char		*end;
-	long long	 v;
 	uint64_t	 every;
 
 	bcfg = cfg;
-	if (g != NULL && *g != '\0') {
-		errno = 0;
-		v = strtoll(g, &end, 10);
-		if (errno != 0 || *end != '\0' || v < 1 || v > 30LL * 86400) {
-			log_warnx("PDSD_BLOB_TEMP_GRACE_SECONDS: not a number "
-			    "of seconds from 1 to 2592000: %s", g);
-			return -1;
-		}
-		grace_s = v;
-		if (v < 3600)
-			log_warnx("blobs: temporary uploads are swept after "
-			    "only %llds (the spec asks for at least 1 h)", v);
-	}
+	grace_s = cfg->blob_temp_grace_s;	/* config.c checked the range */
+	if (grace_s < 3600)
+		log_warnx("blobs: temporary uploads are swept after only "
+		    "%llds (the spec asks for at least 1 h)",
+		    (long long)grace_s);
 	if (mkdir_p(cfg->blobstore_dir) != PDS_OK ||
 	    mkdir_p(cfg->blobstore_tmp_dir) != PDS_OK) {
 		log_warn("blobs: cannot create %s", cfg->blobstore_dir);

@@ -14,9 +14,9 @@
  * permanent (repo_writer, in the commit's transaction); when no record
  * references it any more its row goes in that transaction and its file
  * right after.  Temporary blobs never referenced are swept by a job
- * once older than the grace period (PDSD_BLOB_TEMP_GRACE_SECONDS in the
- * environment, default 6 hours; the sweep runs every quarter of it, at
- * most every 10 minutes).  One mutex orders file changes against the
+ * once older than the grace period (PDS_BLOB_TEMP_GRACE_SECONDS,
+ * default 6 hours; the sweep runs every quarter of it, at most every 10
+ * minutes).  One mutex orders file changes against the
  * rows, so a re-upload racing a deletion never loses its file.
  */
 #ifndef PDSD_BLOBS_H

@@ -106,6 +106,9 @@ static const struct var vars[] = {
 	    FLD(max_repo_import_size), 1, (int64_t)1 << 40 },
 	{ "PDS_ACCEPTING_REPO_IMPORTS", V_BOOL, 0, "true",
 	    FLD(accepting_repo_imports), 0, 0 },
+	/* pdsd's own: how long an unreferenced upload is kept */
+	{ "PDS_BLOB_TEMP_GRACE_SECONDS", V_INT, 0, "21600",
+	    FLD(blob_temp_grace_s), 1, 30 * 86400 },
 	/* identity and handles */
 	{ "PDS_DID_PLC_URL", V_URL, 0, "https://plc.directory",
 	    FLD(did_plc_url), 0, 0 },
@@ -153,6 +156,9 @@ static const struct var vars[] = {
 	    0, 0 },
 	{ "PDS_EMAIL_DISABLE_CONFIRMATION_LINK", V_BOOL, 0, "false",
 	    FLD(email_disable_confirmation_link), 0, 0 },
+	/* pdsd's own: how long an email token is valid */
+	{ "PDS_EMAIL_TOKEN_TTL_SECONDS", V_INT, 0, "900",
+	    FLD(email_token_ttl_s), 1, 7 * 86400 },
 	{ "PDS_MODERATION_EMAIL_SMTP_URL", V_SMTP, F_SECRET, NULL,
 	    FLD(moderation_email_smtp_url), 0, 0 },
 	{ "PDS_MODERATION_EMAIL_ADDRESS", V_STR, 0, NULL,

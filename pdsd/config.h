@@ -57,6 +57,7 @@ struct config {
 	int64_t		 blob_upload_limit;	/* PDS_BLOB_UPLOAD_LIMIT */
 	int64_t		 max_repo_import_size;	/* PDS_MAX_REPO_IMPORT_SIZE */
 	bool		 accepting_repo_imports;
+	int64_t		 blob_temp_grace_s;	/* PDS_BLOB_TEMP_GRACE_SECONDS */
 
 	/* identity */
 	char		*did_plc_url;		/* PDS_DID_PLC_URL */
@@ -80,6 +81,7 @@ struct config {
 	char		*email_smtp_url;	/* secret (may hold a password) */
 	char		*email_from_address;
 	bool		 email_disable_confirmation_link;
+	int64_t		 email_token_ttl_s;	/* PDS_EMAIL_TOKEN_TTL_SECONDS */
 	char		*moderation_email_smtp_url;	/* secret */
 	char		*moderation_email_address;
 	char		*contact_email_address;

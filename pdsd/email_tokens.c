@@ -19,8 +19,15 @@
 #include "email_tokens.h"
 #include "err.h"
 #include "log.h"
+#include "jobs.h"
 #include "mailer.h"
+#include "module.h"
 #include "store_migration.h"
+
+#define PRUNE_EVERY_MS	(10 * 60 * 1000)
+
+/* PDS_EMAIL_TOKEN_TTL_SECONDS, once email_tokens_init() ran. */
+static long	ttl_s = EMAIL_TOKEN_TTL_S;
 
 static const char *const purpose_names[] = {
 	[EMAIL_CONFIRM_EMAIL] = "confirm_email",
@@ -53,17 +60,7 @@ email_purpose_parse(const char *name)
 long
 email_token_ttl(void)
 {
-	const char	*s = getenv("PDSD_EMAIL_TOKEN_TTL_SECONDS");
-	char		*end;
-	long		 v;
-
-	if (s == NULL || *s == '\0')
-		return EMAIL_TOKEN_TTL_S;
-	errno = 0;
-	v = strtol(s, &end, 10);
-	if (errno != 0 || *end != '\0' || v < 1 || v > 7 * 24 * 3600)
-		return EMAIL_TOKEN_TTL_S;
-	return v;
+	return ttl_s;
 }
 
 void
@@ -321,10 +318,30 @@ email_token_peek(const char *did, enum email_purpose p,
 }
 
 int
-email_tokens_prune(void)
+email_tokens_prune(long keep_s)
 {
 	char	 cutoff[STORE_TS_LEN];
 
-	email_ts_offset(cutoff, -email_token_ttl());
+	email_ts_offset(cutoff, -email_token_ttl() - keep_s);
 	return store_email_token_prune(cutoff, NULL);
 }
+
+/* ---- module ---- */
+
+static void
+prune_job(void *arg)
+{
+	(void)arg;
+	if (email_tokens_prune(EMAIL_TOKEN_KEEP_EXPIRED_S) != PDS_OK)
+		log_warnx("email tokens: could not drop the expired ones");
+}
+
+int
+email_tokens_init(const struct config *cfg)
+{
+	ttl_s = (long)cfg->email_token_ttl_s;
+	return jobs_add("email token pruning", PRUNE_EVERY_MS, prune_job,
+	    NULL) == PDS_OK ? 0 : -1;
+}
+
+PDSD_MODULE(email_tokens, email_tokens_init, NULL);

@@ -6,8 +6,8 @@
  * A token is 10 random base32 characters, upper case, shown as
  * "XXXXX-XXXXX"; input is compared case-insensitively.  One token per
  * account and purpose: asking again replaces the old one.  A token is
- * valid for EMAIL_TOKEN_TTL_S seconds (PDSD_EMAIL_TOKEN_TTL_SECONDS in
- * the environment overrides it, for tests) and is removed when used.
+ * valid for PDS_EMAIL_TOKEN_TTL_SECONDS (default EMAIL_TOKEN_TTL_S) and
+ * is removed when used; a job drops those long expired.
  *
  * Without SMTP (mailer.h) the token is written to the log at warning
  * level, and an operator can read it with email_token_peek() (the admin
@@ -75,8 +75,22 @@ int	email_token_consume(const char *did, enum email_purpose);
 int	email_token_peek(const char *did, enum email_purpose,
 	    char token[EMAIL_TOKEN_LEN + 1], char expires_at[STORE_TS_LEN]);
 
-/* Drop expired tokens (the jobs thread may call it). */
-int	email_tokens_prune(void);
+/*
+ * Drop the tokens that expired more than keep_s seconds ago (0: every
+ * expired one).  The periodic job keeps them EMAIL_TOKEN_KEEP_EXPIRED_S
+ * so that a member who types an old token is told it expired
+ * (ExpiredToken) rather than that it is wrong (InvalidToken).
+ */
+#define EMAIL_TOKEN_KEEP_EXPIRED_S	(24 * 3600)
+int	email_tokens_prune(long keep_s);
+
+struct config;
+/*
+ * Take the token lifetime from cfg and add the job that prunes tokens
+ * a day past their expiry (every 10 minutes).  The module's init; tests
+ * call it with their own config.
+ */
+int	email_tokens_init(const struct config *);
 
 /* A store timestamp `delta_s' seconds from now (may be negative). */
 void	email_ts_offset(char out[STORE_TS_LEN], long delta_s);

@@ -26,6 +26,12 @@ check "--check-config derives the service DID from the hostname" \
 check "--check-config shows the public URL (dev mode: http with port)" \
     sh -c 'printf "%s\n" "$1" | grep -qF "public URL: http://pds.example.com:$2"' \
     _ "$out" "$PORT"
+check "--check-config shows the email token lifetime (default 900 s)" \
+    sh -c 'printf "%s\n" "$1" | grep -qx "PDS_EMAIL_TOKEN_TTL_SECONDS=900"' \
+    _ "$out"
+check "--check-config shows the blob grace period (default 6 h)" \
+    sh -c 'printf "%s\n" "$1" | grep -qx "PDS_BLOB_TEMP_GRACE_SECONDS=21600"' \
+    _ "$out"
 out=$("$PDSD" -c "$T_DIR/pds.env" --check-config --json 2>&1)
 check "--check-config --json is JSON with masked secrets" \
     sh -c 'printf "%s" "$1" | grep -q "\"PDS_JWT_SECRET\": {" &&
@@ -64,6 +70,10 @@ cfg_err "half an email configuration is refused" PDS_EMAIL_FROM_ADDRESS \
     "PDS_EMAIL_SMTP_URL=smtp://mail.example.com"
 cfg_err "unsupported S3 storage is refused" PDS_BLOBSTORE_S3_BUCKET \
     "PDS_BLOBSTORE_S3_BUCKET=b"
+cfg_err "an email token lifetime of 0 s is refused" \
+    PDS_EMAIL_TOKEN_TTL_SECONDS "PDS_EMAIL_TOKEN_TTL_SECONDS=0"
+cfg_err "a malformed blob grace period is refused" \
+    PDS_BLOB_TEMP_GRACE_SECONDS "PDS_BLOB_TEMP_GRACE_SECONDS=6h"
 cfg_err "a handle domain without a leading dot is refused" \
     PDS_SERVICE_HANDLE_DOMAINS "PDS_SERVICE_HANDLE_DOMAINS=example.com"
 grep -v '^PDS_JWT_SECRET' "$T_DIR/pds.env" >"$T_DIR/nojwt.env"

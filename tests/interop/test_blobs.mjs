@@ -3,7 +3,7 @@
 // by sync.getBlob with the protective headers; a blob no record
 // references any more is deleted (row and file); uploads never
 // referenced are swept after the grace period (set to 2 s here with
-// PDSD_BLOB_TEMP_GRACE_SECONDS).  Then moderation: taken-down records and
+// PDS_BLOB_TEMP_GRACE_SECONDS).  Then moderation: taken-down records and
 // blobs are invisible, and taken-down or deactivated repos are refused
 // to everyone but their owner and an admin, and cannot be written.
 
@@ -86,9 +86,8 @@ function adminAuth() {
 
 describe('blob lifecycle', { skip }, () => {
 	before(async () => {
-		process.env.PDSD_BLOB_TEMP_GRACE_SECONDS = String(GRACE_S);
-		pds = await startPdsd();
-		delete process.env.PDSD_BLOB_TEMP_GRACE_SECONDS;
+		pds = await startPdsd({ env: {
+		    PDS_BLOB_TEMP_GRACE_SECONDS: String(GRACE_S) } });
 		alice = new AtpAgent({ service: pds.url });
 		await alice.createAccount({ handle: 'alice.test',
 		    email: 'alice@example.com', password: 'alice-password-1' });

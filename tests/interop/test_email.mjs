@@ -304,15 +304,11 @@ describe('expired tokens', () => {
 	let short;
 
 	before(async () => {
-		process.env.PDSD_EMAIL_TOKEN_TTL_SECONDS = '1';
-		try {
-			short = await startPdsd({ env: {
-			    PDS_DID_PLC_URL: plc.url,
-			    PDS_EMAIL_SMTP_URL: smtp.url,
-			    PDS_EMAIL_FROM_ADDRESS: 'noreply@pds.example' } });
-		} finally {
-			delete process.env.PDSD_EMAIL_TOKEN_TTL_SECONDS;
-		}
+		short = await startPdsd({ env: {
+		    PDS_DID_PLC_URL: plc.url,
+		    PDS_EMAIL_SMTP_URL: smtp.url,
+		    PDS_EMAIL_FROM_ADDRESS: 'noreply@pds.example',
+		    PDS_EMAIL_TOKEN_TTL_SECONDS: '1' } });
 	});
 	after(async () => { await short?.stop(); });
 

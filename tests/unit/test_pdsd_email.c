@@ -2,7 +2,9 @@
  * test_pdsd_email: email tokens (shape, case-insensitive check, one use,
  * expiry, one per account and purpose) over a store in a temporary
  * directory, the token mail's text, and the SMTP message composition
- * (headers, CRLF body, refused header injection).
+ * (headers, CRLF body, refused header injection).  The token lifetime
+ * comes from PDS_EMAIL_TOKEN_TTL_SECONDS through struct config, and the
+ * module's periodic job prunes expired tokens.
  */
 #include <stdbool.h>
 #include <stdint.h>
@@ -12,10 +14,13 @@
 #include "buf.h"
 #include "err.h"
 #include "log.h"
+#include "../../pdsd/config.h"
 #include "../../pdsd/email_tokens.h"
+#include "../../pdsd/jobs.h"
 #include "../../pdsd/mailer.h"
 #include "../../pdsd/store.h"
 #include "../../pdsd/store_account.h"
+#include "../../pdsd/store_migration.h"
 #include "t.h"
 
 #define DID	"did:plc:ewvi7nxzyoun6zhxrhs64oiz"
@@ -112,6 +117,8 @@ test_tokens(void)
 	char			 low[EMAIL_TOKEN_LEN + 1], exp[STORE_TS_LEN];
 	char			 did[SA_DID_MAX + 1], now[STORE_TS_LEN];
 	uint8_t			 key[32] = { 1 };
+	struct config		*cfg = NULL;
+	char			*envp[5], err[256], old[STORE_TS_LEN];
 	size_t			 i;
 
 	t_group("tokens");
@@ -156,8 +163,22 @@ test_tokens(void)
 	CHECK(email_token_check(DID, EMAIL_CONFIRM_EMAIL, tok2) ==
 	    PDS_ENOTFOUND, "used once");
 
-	/* Expiry. */
-	setenv("PDSD_EMAIL_TOKEN_TTL_SECONDS", "1", 1);
+	/* Expiry: a 1-second lifetime from the configuration. */
+	CHECK(email_token_ttl() == 15 * 60, "default lifetime 15 minutes");
+	envp[0] = "PDS_JWT_SECRET=unit-test-secret";
+	envp[1] = "PDS_ADMIN_PASSWORD=unit-test-admin";
+	envp[2] = "PDS_PLC_ROTATION_KEY_K256_PRIVATE_KEY_HEX="
+	    "4f1b2c3d4e5f60718293a4b5c6d7e8f90112233445566778899aabbccddeeff0";
+	envp[3] = "PDS_EMAIL_TOKEN_TTL_SECONDS=1";
+	envp[4] = NULL;
+	CHECK(config_load(&cfg, NULL, envp, err, sizeof(err)) == PDS_OK,
+	    "config: %s", err);
+	if (cfg == NULL) {
+		t_group_end();
+		return;
+	}
+	CHECK(email_tokens_init(cfg) == 0, "module init (adds the prune job)");
+	CHECK(email_token_ttl() == 1, "PDS_EMAIL_TOKEN_TTL_SECONDS=1 is used");
 	CHECK(email_token_request(&a, EMAIL_RESET_PASSWORD, a.email) ==
 	    PDS_OK, "reset request");
 	CHECK(email_token_peek(DID, EMAIL_RESET_PASSWORD, tok, exp) == PDS_OK,
@@ -169,10 +190,30 @@ test_tokens(void)
 	    PDS_EEXPIRED, "expired by token");
 	CHECK(email_token_peek(DID, EMAIL_RESET_PASSWORD, tok, exp) ==
 	    PDS_EEXPIRED, "peek says expired");
-	CHECK(email_tokens_prune() == PDS_OK, "prune");
+	CHECK(email_tokens_prune(0) == PDS_OK, "prune");
 	CHECK(email_token_peek(DID, EMAIL_RESET_PASSWORD, tok, exp) ==
 	    PDS_ENOTFOUND, "pruned");
-	unsetenv("PDSD_EMAIL_TOKEN_TTL_SECONDS");
+
+	/*
+	 * The periodic job drops tokens a day past their expiry, and keeps
+	 * the newly expired ones (ExpiredToken, not InvalidToken).
+	 */
+	CHECK(email_token_request(&a, EMAIL_DELETE_ACCOUNT, a.email) ==
+	    PDS_OK, "delete request");
+	email_ts_offset(old, -(EMAIL_TOKEN_KEEP_EXPIRED_S + 60));
+	CHECK(store_email_token_put("update_email", DID, "AAAAA-BBBBB", old) ==
+	    PDS_OK, "a token made over a day ago");
+	sleep(2);
+	CHECK(email_token_peek(DID, EMAIL_DELETE_ACCOUNT, tok, exp) ==
+	    PDS_EEXPIRED, "expired, still stored");
+	CHECK(email_token_peek(DID, EMAIL_UPDATE_EMAIL, tok, exp) ==
+	    PDS_EEXPIRED, "the old one too");
+	jobs_run_all();
+	CHECK(email_token_peek(DID, EMAIL_UPDATE_EMAIL, tok, exp) ==
+	    PDS_ENOTFOUND, "the prune job dropped the day-old token");
+	CHECK(email_token_peek(DID, EMAIL_DELETE_ACCOUNT, tok, exp) ==
+	    PDS_EEXPIRED, "... and kept the one expired a second ago");
+	config_free(cfg);
 	t_group_end();
 }
 
