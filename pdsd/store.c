@@ -85,6 +85,61 @@ store_err(int rc, const char *what)
 	return PDS_EIO;
 }
 
+int
+store_col_text(sqlite3_stmt *st, int i, char *out, size_t cap)
+{
+	const unsigned char	*s = sqlite3_column_text(st, i);
+	size_t			 n;
+
+	if (cap > 0)
+		out[0] = '\0';
+	if (s == NULL)
+		return PDS_OK;
+	n = (size_t)sqlite3_column_bytes(st, i);
+	if (n >= cap)
+		return PDS_ETOOBIG;
+	memcpy(out, s, n);
+	out[n] = '\0';
+	return PDS_OK;
+}
+
+void
+store_bind_text_or_null(sqlite3_stmt *st, int i, const char *s)
+{
+	if (s == NULL)
+		sqlite3_bind_null(st, i);
+	else
+		sqlite3_bind_text(st, i, s, -1, SQLITE_STATIC);
+}
+
+void
+store_bind_nonempty_or_null(sqlite3_stmt *st, int i, const char *s)
+{
+	store_bind_text_or_null(st, i, s != NULL && *s != '\0' ? s : NULL);
+}
+
+int
+store_step_done(sqlite3_stmt *st, const char *what, int *changes)
+{
+	int	 rc = sqlite3_step(st);
+
+	if (changes != NULL)
+		*changes = rc == SQLITE_DONE ?
+		    sqlite3_changes(sqlite3_db_handle(st)) : 0;
+	store_stmt_done(st);
+	return store_err(rc, what);
+}
+
+int
+store_step_changed(sqlite3_stmt *st, const char *what)
+{
+	int	 n, rc;
+
+	if ((rc = store_step_done(st, what, &n)) != PDS_OK)
+		return rc;
+	return n > 0 ? PDS_OK : PDS_ENOTFOUND;
+}
+
 static int
 conn_exec(sqlite3 *db, const char *sql)
 {

@@ -10,60 +10,6 @@
 #include "store_account.h"
 #include "store_internal.h"
 
-/* Copy text column i into out[cap] ("" for NULL). */
-static int
-col_text(sqlite3_stmt *st, int i, char *out, size_t cap)
-{
-	const unsigned char *s = sqlite3_column_text(st, i);
-	size_t	 n;
-
-	if (s == NULL) {
-		out[0] = '\0';
-		return PDS_OK;
-	}
-	n = (size_t)sqlite3_column_bytes(st, i);
-	if (n >= cap) {
-		out[0] = '\0';
-		return PDS_ETOOBIG;
-	}
-	memcpy(out, s, n);
-	out[n] = '\0';
-	return PDS_OK;
-}
-
-/* Bind text, or NULL for a NULL or empty string. */
-static void
-bind_opt(sqlite3_stmt *st, int i, const char *s)
-{
-	if (s == NULL || *s == '\0')
-		sqlite3_bind_null(st, i);
-	else
-		sqlite3_bind_text(st, i, s, -1, SQLITE_STATIC);
-}
-
-/* Step a statement that returns no rows; done. */
-static int
-step_done(sqlite3_stmt *st, const char *what)
-{
-	int	 rc = sqlite3_step(st);
-
-	store_stmt_done(st);
-	return rc == SQLITE_DONE ? PDS_OK : store_err(rc, what);
-}
-
-/* Step an UPDATE/DELETE; PDS_ENOTFOUND when it changed no row. */
-static int
-step_changed(sqlite3_stmt *st, const char *what)
-{
-	int	 rc = sqlite3_step(st), n;
-
-	n = sqlite3_changes(sqlite3_db_handle(st));
-	store_stmt_done(st);
-	if (rc != SQLITE_DONE)
-		return store_err(rc, what);
-	return n > 0 ? PDS_OK : PDS_ENOTFOUND;
-}
-
 /* ---- accounts ---- */
 
 int
@@ -78,12 +24,12 @@ store_account_insert(const char *did, const char *handle, const char *email,
 	if (st == NULL)
 		return PDS_EIO;
 	sqlite3_bind_text(st, 1, did, -1, SQLITE_STATIC);
-	bind_opt(st, 2, handle);
-	bind_opt(st, 3, email);
-	bind_opt(st, 4, password_hash);
+	store_bind_nonempty_or_null(st, 2, handle);
+	store_bind_nonempty_or_null(st, 3, email);
+	store_bind_nonempty_or_null(st, 4, password_hash);
 	sqlite3_bind_blob(st, 5, key, 32, SQLITE_STATIC);
 	sqlite3_bind_text(st, 6, created_at, -1, SQLITE_STATIC);
-	return step_done(st, "account insert");
+	return store_step_done(st, "account insert", NULL);
 }
 
 #define ACCOUNT_COLS "did, handle, email, status, created_at, " \
@@ -95,16 +41,18 @@ account_row(sqlite3_stmt *st, struct store_account *a)
 	int	 rc = PDS_OK;
 
 	memset(a, 0, sizeof(*a));
-	if (col_text(st, 0, a->did, sizeof(a->did)) != PDS_OK ||
-	    col_text(st, 1, a->handle, sizeof(a->handle)) != PDS_OK ||
-	    col_text(st, 2, a->email, sizeof(a->email)) != PDS_OK ||
-	    col_text(st, 3, a->status, sizeof(a->status)) != PDS_OK ||
-	    col_text(st, 4, a->created_at, sizeof(a->created_at)) != PDS_OK ||
-	    col_text(st, 5, a->email_confirmed_at,
+	if (store_col_text(st, 0, a->did, sizeof(a->did)) != PDS_OK ||
+	    store_col_text(st, 1, a->handle, sizeof(a->handle)) != PDS_OK ||
+	    store_col_text(st, 2, a->email, sizeof(a->email)) != PDS_OK ||
+	    store_col_text(st, 3, a->status, sizeof(a->status)) != PDS_OK ||
+	    store_col_text(st, 4, a->created_at,
+	    sizeof(a->created_at)) != PDS_OK ||
+	    store_col_text(st, 5, a->email_confirmed_at,
 	    sizeof(a->email_confirmed_at)) != PDS_OK ||
-	    col_text(st, 6, a->deactivated_at,
+	    store_col_text(st, 6, a->deactivated_at,
 	    sizeof(a->deactivated_at)) != PDS_OK ||
-	    col_text(st, 7, a->takedown_ref, sizeof(a->takedown_ref)) != PDS_OK)
+	    store_col_text(st, 7, a->takedown_ref,
+	    sizeof(a->takedown_ref)) != PDS_OK)
 		rc = PDS_ETOOBIG;
 	a->invites_disabled = sqlite3_column_int(st, 8) != 0;
 	return rc;
@@ -159,7 +107,7 @@ store_account_handle_taken(const char *handle, const char *except_did,
 	if (st == NULL)
 		return PDS_EIO;
 	sqlite3_bind_text(st, 1, handle, -1, SQLITE_STATIC);
-	bind_opt(st, 2, except_did);
+	store_bind_nonempty_or_null(st, 2, except_did);
 	rc = sqlite3_step(st);
 	store_stmt_done(st);
 	*taken = rc == SQLITE_ROW;
@@ -196,7 +144,7 @@ store_account_password_hash(const char *did, char *out, size_t cap)
 	sqlite3_bind_text(st, 1, did, -1, SQLITE_STATIC);
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW)
-		ret = col_text(st, 0, out, cap);
+		ret = store_col_text(st, 0, out, cap);
 	else if (rc == SQLITE_DONE)
 		ret = PDS_ENOTFOUND;
 	else
@@ -242,8 +190,8 @@ store_account_set_handle(const char *did, const char *handle)
 	if (st == NULL)
 		return PDS_EIO;
 	sqlite3_bind_text(st, 1, did, -1, SQLITE_STATIC);
-	bind_opt(st, 2, handle);
-	return step_changed(st, "set handle");
+	store_bind_nonempty_or_null(st, 2, handle);
+	return store_step_changed(st, "set handle");
 }
 
 int
@@ -256,8 +204,8 @@ store_account_set_email(const char *did, const char *email)
 	if (st == NULL)
 		return PDS_EIO;
 	sqlite3_bind_text(st, 1, did, -1, SQLITE_STATIC);
-	bind_opt(st, 2, email);
-	return step_changed(st, "set email");
+	store_bind_nonempty_or_null(st, 2, email);
+	return store_step_changed(st, "set email");
 }
 
 int
@@ -271,7 +219,7 @@ store_account_set_password(const char *did, const char *hash)
 		return PDS_EIO;
 	sqlite3_bind_text(st, 1, did, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, hash, -1, SQLITE_STATIC);
-	return step_changed(st, "set password");
+	return store_step_changed(st, "set password");
 }
 
 int
@@ -298,7 +246,7 @@ store_account_set_status(const char *did, const char *status,
 	if (strcmp(status, "active") != 0)
 		sqlite3_bind_text(st, 2, at_or_ref != NULL ? at_or_ref : "",
 		    -1, SQLITE_STATIC);
-	return step_changed(st, "set status");
+	return store_step_changed(st, "set status");
 }
 
 int
@@ -312,7 +260,7 @@ store_account_set_invites_disabled(const char *did, bool disabled)
 		return PDS_EIO;
 	sqlite3_bind_text(st, 1, did, -1, SQLITE_STATIC);
 	sqlite3_bind_int(st, 2, disabled ? 1 : 0);
-	return step_changed(st, "set invites");
+	return store_step_changed(st, "set invites");
 }
 
 int
@@ -324,7 +272,7 @@ store_account_delete(const char *did)
 	if (st == NULL)
 		return PDS_EIO;
 	sqlite3_bind_text(st, 1, did, -1, SQLITE_STATIC);
-	return step_changed(st, "account delete");
+	return store_step_changed(st, "account delete");
 }
 
 int
@@ -347,7 +295,7 @@ store_account_repo_init(const char *did, const struct store_block *blocks,
 		sqlite3_bind_int64(st, 4, (sqlite3_int64)blocks[i].len);
 		sqlite3_bind_blob(st, 5, blocks[i].data, (int)blocks[i].len,
 		    SQLITE_STATIC);
-		if ((rc = step_done(st, "repo block")) != PDS_OK)
+		if ((rc = store_step_done(st, "repo block", NULL)) != PDS_OK)
 			return rc;
 	}
 	st = store_stmt("INSERT INTO repo_root (did, cid, rev, indexed_at) "
@@ -358,7 +306,7 @@ store_account_repo_init(const char *did, const struct store_block *blocks,
 	sqlite3_bind_text(st, 2, root_cid, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 3, rev, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 4, now, -1, SQLITE_STATIC);
-	return step_done(st, "repo root");
+	return store_step_done(st, "repo root", NULL);
 }
 
 /* ---- refresh tokens ---- */
@@ -376,8 +324,8 @@ store_refresh_insert(const char *id, const char *did, const char *expires_at,
 	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, did, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 3, expires_at, -1, SQLITE_STATIC);
-	bind_opt(st, 4, app_password_name);
-	return step_done(st, "refresh insert");
+	store_bind_nonempty_or_null(st, 4, app_password_name);
+	return store_step_done(st, "refresh insert", NULL);
 }
 
 int
@@ -393,13 +341,14 @@ store_refresh_get(const char *id, struct store_refresh *out)
 	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW) {
-		if (col_text(st, 0, out->id, sizeof(out->id)) != PDS_OK ||
-		    col_text(st, 1, out->did, sizeof(out->did)) != PDS_OK ||
-		    col_text(st, 2, out->expires_at,
+		if (store_col_text(st, 0, out->id, sizeof(out->id)) != PDS_OK ||
+		    store_col_text(st, 1, out->did,
+		    sizeof(out->did)) != PDS_OK ||
+		    store_col_text(st, 2, out->expires_at,
 		    sizeof(out->expires_at)) != PDS_OK ||
-		    col_text(st, 3, out->app_password_name,
+		    store_col_text(st, 3, out->app_password_name,
 		    sizeof(out->app_password_name)) != PDS_OK ||
-		    col_text(st, 4, out->next_id, sizeof(out->next_id)) !=
+		    store_col_text(st, 4, out->next_id, sizeof(out->next_id)) !=
 		    PDS_OK)
 			ret = PDS_ETOOBIG;
 	} else if (rc == SQLITE_DONE)
@@ -425,7 +374,7 @@ store_refresh_rotate(const char *id, const char *next_id,
 	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, next_id, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 3, expires_at, -1, SQLITE_STATIC);
-	rc = step_changed(st, "refresh rotate");
+	rc = store_step_changed(st, "refresh rotate");
 	return rc == PDS_ENOTFOUND ? PDS_EMISMATCH : rc;
 }
 
@@ -441,7 +390,7 @@ store_refresh_revoke_chain(const char *id)
 	if (st == NULL)
 		return PDS_EIO;
 	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-	return step_done(st, "refresh revoke");
+	return store_step_done(st, "refresh revoke", NULL);
 }
 
 int
@@ -455,7 +404,7 @@ store_refresh_revoke_app_password(const char *did, const char *name)
 		return PDS_EIO;
 	sqlite3_bind_text(st, 1, did, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
-	return step_done(st, "refresh revoke app password");
+	return store_step_done(st, "refresh revoke app password", NULL);
 }
 
 int
@@ -467,7 +416,7 @@ store_refresh_revoke_all(const char *did)
 	if (st == NULL)
 		return PDS_EIO;
 	sqlite3_bind_text(st, 1, did, -1, SQLITE_STATIC);
-	return step_done(st, "refresh revoke all");
+	return store_step_done(st, "refresh revoke all", NULL);
 }
 
 int
@@ -481,7 +430,7 @@ store_refresh_prune(const char *did, const char *now)
 		return PDS_EIO;
 	sqlite3_bind_text(st, 1, did, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, now, -1, SQLITE_STATIC);
-	return step_done(st, "refresh prune");
+	return store_step_done(st, "refresh prune", NULL);
 }
 
 /* ---- app passwords ---- */
@@ -501,15 +450,15 @@ store_app_password_insert(const char *did, const char *name,
 	sqlite3_bind_text(st, 3, hash, -1, SQLITE_STATIC);
 	sqlite3_bind_int(st, 4, privileged ? 1 : 0);
 	sqlite3_bind_text(st, 5, created_at, -1, SQLITE_STATIC);
-	return step_done(st, "app password insert");
+	return store_step_done(st, "app password insert", NULL);
 }
 
 static int
 app_password_row(sqlite3_stmt *st, struct store_app_password *out)
 {
 	memset(out, 0, sizeof(*out));
-	if (col_text(st, 0, out->name, sizeof(out->name)) != PDS_OK ||
-	    col_text(st, 1, out->created_at, sizeof(out->created_at)) !=
+	if (store_col_text(st, 0, out->name, sizeof(out->name)) != PDS_OK ||
+	    store_col_text(st, 1, out->created_at, sizeof(out->created_at)) !=
 	    PDS_OK)
 		return PDS_ETOOBIG;
 	out->privileged = sqlite3_column_int(st, 2) != 0;
@@ -613,7 +562,7 @@ store_app_password_delete(const char *did, const char *name)
 		return PDS_EIO;
 	sqlite3_bind_text(st, 1, did, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
-	return step_changed(st, "app password delete");
+	return store_step_changed(st, "app password delete");
 }
 
 /* ---- invite codes ---- */
@@ -633,7 +582,7 @@ store_invite_insert(const char *code, int64_t uses, const char *for_account,
 	sqlite3_bind_text(st, 3, for_account, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 4, created_by, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 5, created_at, -1, SQLITE_STATIC);
-	return step_done(st, "invite insert");
+	return store_step_done(st, "invite insert", NULL);
 }
 
 #define INVITE_COLS "c.code, c.available_uses, c.disabled, c.for_account, " \
@@ -647,12 +596,13 @@ invite_row(sqlite3_stmt *st, struct store_invite *out)
 	out->available = sqlite3_column_int64(st, 1);
 	out->disabled = sqlite3_column_int(st, 2) != 0;
 	out->used = sqlite3_column_int64(st, 6);
-	if (col_text(st, 0, out->code, sizeof(out->code)) != PDS_OK ||
-	    col_text(st, 3, out->for_account, sizeof(out->for_account)) !=
+	if (store_col_text(st, 0, out->code, sizeof(out->code)) != PDS_OK ||
+	    store_col_text(st, 3, out->for_account, sizeof(out->for_account)) !=
 	    PDS_OK ||
-	    col_text(st, 4, out->created_by, sizeof(out->created_by)) !=
+	    store_col_text(st, 4, out->created_by, sizeof(out->created_by)) !=
 	    PDS_OK ||
-	    col_text(st, 5, out->created_at, sizeof(out->created_at)) != PDS_OK)
+	    store_col_text(st, 5, out->created_at,
+	    sizeof(out->created_at)) != PDS_OK)
 		return PDS_ETOOBIG;
 	return PDS_OK;
 }
@@ -698,7 +648,7 @@ store_invite_use(const char *code, const char *did, const char *now)
 	sqlite3_bind_text(st, 1, code, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, did, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 3, now, -1, SQLITE_STATIC);
-	return step_changed(st, "invite use");
+	return store_step_changed(st, "invite use");
 }
 
 int
@@ -739,8 +689,10 @@ store_invite_list_uses(const char *code,
 		return PDS_EIO;
 	sqlite3_bind_text(st, 1, code, -1, SQLITE_STATIC);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if (col_text(st, 0, u.used_by, sizeof(u.used_by)) != PDS_OK ||
-		    col_text(st, 1, u.used_at, sizeof(u.used_at)) != PDS_OK) {
+		if (store_col_text(st, 0, u.used_by,
+		    sizeof(u.used_by)) != PDS_OK ||
+		    store_col_text(st, 1, u.used_at,
+		    sizeof(u.used_at)) != PDS_OK) {
 			ret = PDS_ETOOBIG;
 			break;
 		}

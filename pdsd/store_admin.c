@@ -33,36 +33,6 @@ col_copy(sqlite3_stmt *st, int i, char *out, size_t cap)
 	out[n] = '\0';
 }
 
-static void
-bind_opt(sqlite3_stmt *st, int i, const char *s)
-{
-	if (s == NULL)
-		sqlite3_bind_null(st, i);
-	else
-		sqlite3_bind_text(st, i, s, -1, SQLITE_STATIC);
-}
-
-static int
-step_done(sqlite3_stmt *st, const char *what)
-{
-	int	 rc = sqlite3_step(st);
-
-	store_stmt_done(st);
-	return rc == SQLITE_DONE ? PDS_OK : store_err(rc, what);
-}
-
-static int
-step_changed(sqlite3_stmt *st, const char *what)
-{
-	int	 rc = sqlite3_step(st), n;
-
-	n = sqlite3_changes(sqlite3_db_handle(st));
-	store_stmt_done(st);
-	if (rc != SQLITE_DONE)
-		return store_err(rc, what);
-	return n > 0 ? PDS_OK : PDS_ENOTFOUND;
-}
-
 /* ---- audit ---- */
 
 int
@@ -80,10 +50,10 @@ store_audit_insert(const char *actor, const char *action,
 	sqlite3_bind_text(st, 1, now, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, actor, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 3, action, -1, SQLITE_STATIC);
-	bind_opt(st, 4, subject);
-	bind_opt(st, 5, reason);
-	bind_opt(st, 6, detail);
-	return step_done(st, "audit insert");
+	store_bind_text_or_null(st, 4, subject);
+	store_bind_text_or_null(st, 5, reason);
+	store_bind_text_or_null(st, 6, detail);
+	return store_step_done(st, "audit insert", NULL);
 }
 
 int
@@ -103,7 +73,7 @@ store_audit_list(const char *since, int64_t after_id, size_t limit,
 		free(a);
 		return PDS_EIO;
 	}
-	bind_opt(st, 1, since);
+	store_bind_text_or_null(st, 1, since);
 	sqlite3_bind_int64(st, 2, after_id);
 	sqlite3_bind_int64(st, 3, (sqlite3_int64)limit);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -135,8 +105,8 @@ store_record_takedown_set(const char *uri, const char *ref)
 	if (st == NULL)
 		return PDS_EIO;
 	sqlite3_bind_text(st, 1, uri, -1, SQLITE_STATIC);
-	bind_opt(st, 2, ref);
-	return step_changed(st, "record takedown");
+	store_bind_text_or_null(st, 2, ref);
+	return store_step_changed(st, "record takedown");
 }
 
 int
@@ -172,8 +142,8 @@ store_blob_takedown_set(const char *did, const char *cid, const char *ref)
 		return PDS_EIO;
 	sqlite3_bind_text(st, 1, did, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, cid, -1, SQLITE_STATIC);
-	bind_opt(st, 3, ref);
-	return step_changed(st, "blob takedown");
+	store_bind_text_or_null(st, 3, ref);
+	return store_step_changed(st, "blob takedown");
 }
 
 int
@@ -272,7 +242,7 @@ store_admin_account_list(const char *status, const char *cursor,
 	    "ORDER BY created_at, did LIMIT ?4");
 	if (st == NULL)
 		return PDS_EIO;
-	bind_opt(st, 1, status);
+	store_bind_text_or_null(st, 1, status);
 	sqlite3_bind_text(st, 2, at, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_text(st, 3, did, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 4, (sqlite3_int64)limit);
@@ -367,7 +337,7 @@ store_admin_invite_list(enum store_invite_sort sort, const char *for_account,
 		store_stmt_done(st);
 		return PDS_ENOMEM;
 	}
-	bind_opt(st, 1, for_account);
+	store_bind_text_or_null(st, 1, for_account);
 	sqlite3_bind_int(st, 2, include_disabled ? 1 : 0);
 	sqlite3_bind_int64(st, 3, (sqlite3_int64)limit);
 	sqlite3_bind_int64(st, 4, (sqlite3_int64)offset);
@@ -399,7 +369,7 @@ store_admin_invite_disable(const char *code)
 	if (st == NULL)
 		return PDS_EIO;
 	sqlite3_bind_text(st, 1, code, -1, SQLITE_STATIC);
-	return step_changed(st, "invite disable");
+	return store_step_changed(st, "invite disable");
 }
 
 int

@@ -7,15 +7,6 @@
 #include "store_events.h"
 #include "store_internal.h"
 
-static int
-step_done(sqlite3_stmt *st, const char *what)
-{
-	int	 rc = sqlite3_step(st);
-
-	store_stmt_done(st);
-	return store_err(rc, what);
-}
-
 int
 store_events_next_seq(int64_t *seq)
 {
@@ -61,7 +52,7 @@ store_events_insert(int64_t seq, const char *did, const char *type,
 	sqlite3_bind_text(st, 3, type, -1, SQLITE_STATIC);
 	sqlite3_bind_blob(st, 4, body, (int)len, SQLITE_STATIC);
 	sqlite3_bind_text(st, 5, now, -1, SQLITE_STATIC);
-	return step_done(st, "event insert");
+	return store_step_done(st, "event insert", NULL);
 }
 
 int
@@ -74,7 +65,7 @@ store_events_purge_did(const char *did, int64_t before)
 		return PDS_EIO;
 	sqlite3_bind_text(st, 1, did, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 2, before);
-	return step_done(st, "event purge");
+	return store_step_done(st, "event purge", NULL);
 }
 
 int

@@ -21,6 +21,8 @@
 #ifndef PDSD_STORE_INTERNAL_H
 #define PDSD_STORE_INTERNAL_H
 
+#include <stddef.h>
+
 #include <sqlite3.h>
 
 /* This thread's connection, opened on first use; NULL on failure. */
@@ -36,6 +38,28 @@ void		 store_stmt_done(sqlite3_stmt *);
  * violation -> PDS_EEXIST, anything else -> PDS_EIO.
  */
 int		 store_err(int sqlite_rc, const char *what);
+
+/*
+ * Small helpers every store_*.c file uses.
+ *
+ * store_col_text: copy text column i into out[cap]; "" for NULL, and
+ * PDS_ETOOBIG (out "") when it does not fit.
+ * store_bind_text_or_null: bind s, or NULL when s is NULL.
+ * store_bind_nonempty_or_null: bind s, or NULL when s is NULL or "".
+ * store_step_done: step a statement that returns no rows and finish it
+ * (store_stmt_done); *changes (may be NULL) gets the rows it changed.
+ * store_step_changed: the same for an UPDATE or DELETE that must touch
+ * a row: PDS_ENOTFOUND when it changed none.
+ */
+int		 store_col_text(sqlite3_stmt *, int i, char *out,
+		    size_t cap);
+void		 store_bind_text_or_null(sqlite3_stmt *, int i,
+		    const char *s);
+void		 store_bind_nonempty_or_null(sqlite3_stmt *, int i,
+		    const char *s);
+int		 store_step_done(sqlite3_stmt *, const char *what,
+		    int *changes);
+int		 store_step_changed(sqlite3_stmt *, const char *what);
 
 /* Execute SQL without results (may hold several statements). */
 int		 store_exec(const char *sql);

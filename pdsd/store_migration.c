@@ -12,51 +12,12 @@
 #include "store_internal.h"
 #include "store_migration.h"
 
-/* Copy a text column into out[cap] ("" for NULL); PDS_ETOOBIG if long. */
-static int
-col_copy(sqlite3_stmt *st, int i, char *out, size_t cap)
-{
-	const unsigned char	*s = sqlite3_column_text(st, i);
-	int			 n = sqlite3_column_bytes(st, i);
-
-	out[0] = '\0';
-	if (s == NULL)
-		return PDS_OK;
-	if ((size_t)n >= cap)
-		return PDS_ETOOBIG;
-	memcpy(out, s, (size_t)n);
-	out[n] = '\0';
-	return PDS_OK;
-}
-
 static int64_t
 col_int_or(sqlite3_stmt *st, int i, int64_t dflt)
 {
 	if (sqlite3_column_type(st, i) == SQLITE_NULL)
 		return dflt;
 	return sqlite3_column_int64(st, i);
-}
-
-/* Step a statement that returns no rows, and finish it. */
-static int
-step_done(sqlite3_stmt *st, const char *what, int *changes)
-{
-	int	 rc;
-
-	rc = sqlite3_step(st);
-	if (changes != NULL)
-		*changes = rc == SQLITE_DONE ? sqlite3_changes(store_db()) : 0;
-	store_stmt_done(st);
-	return store_err(rc, what);
-}
-
-static void
-bind_opt(sqlite3_stmt *st, int i, const char *s)
-{
-	if (s == NULL)
-		sqlite3_bind_null(st, i);
-	else
-		sqlite3_bind_text(st, i, s, -1, SQLITE_STATIC);
 }
 
 /* ---- email tokens ---- */
@@ -76,7 +37,7 @@ store_email_token_put(const char *purpose, const char *did,
 	sqlite3_bind_text(st, 2, did, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 3, token, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 4, now, -1, SQLITE_STATIC);
-	return step_done(st, "email token put", NULL);
+	return store_step_done(st, "email token put", NULL);
 }
 
 int
@@ -94,8 +55,9 @@ store_email_token_get(const char *purpose, const char *did,
 	sqlite3_bind_text(st, 2, did, -1, SQLITE_STATIC);
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW) {
-		if ((ret = col_copy(st, 0, token, SM_TOKEN_MAX)) == PDS_OK)
-			ret = col_copy(st, 1, requested_at, STORE_TS_LEN);
+		if ((ret = store_col_text(st, 0, token,
+		    SM_TOKEN_MAX)) == PDS_OK)
+			ret = store_col_text(st, 1, requested_at, STORE_TS_LEN);
 	} else if (rc == SQLITE_DONE)
 		ret = PDS_ENOTFOUND;
 	else
@@ -119,8 +81,9 @@ store_email_token_find(const char *purpose, const char *token,
 	sqlite3_bind_text(st, 2, token, -1, SQLITE_STATIC);
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW) {
-		if ((ret = col_copy(st, 0, did, SA_DID_MAX + 1)) == PDS_OK)
-			ret = col_copy(st, 1, requested_at, STORE_TS_LEN);
+		if ((ret = store_col_text(st, 0, did,
+		    SA_DID_MAX + 1)) == PDS_OK)
+			ret = store_col_text(st, 1, requested_at, STORE_TS_LEN);
 	} else if (rc == SQLITE_DONE)
 		ret = PDS_ENOTFOUND;
 	else
@@ -140,7 +103,7 @@ store_email_token_delete(const char *purpose, const char *did)
 		return PDS_EIO;
 	sqlite3_bind_text(st, 1, purpose, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, did, -1, SQLITE_STATIC);
-	return step_done(st, "email token delete", NULL);
+	return store_step_done(st, "email token delete", NULL);
 }
 
 int
@@ -153,7 +116,7 @@ store_email_token_prune(const char *before, int64_t *n)
 	if (st == NULL)
 		return PDS_EIO;
 	sqlite3_bind_text(st, 1, before, -1, SQLITE_STATIC);
-	rc = step_done(st, "email token prune", &changes);
+	rc = store_step_done(st, "email token prune", &changes);
 	if (n != NULL)
 		*n = changes;
 	return rc;
@@ -170,8 +133,8 @@ store_account_email_confirmed(const char *did, const char *at)
 	if (st == NULL)
 		return PDS_EIO;
 	sqlite3_bind_text(st, 1, did, -1, SQLITE_STATIC);
-	bind_opt(st, 2, at);
-	rc = step_done(st, "email confirmed", &changes);
+	store_bind_text_or_null(st, 2, at);
+	rc = store_step_done(st, "email confirmed", &changes);
 	if (rc == PDS_OK && changes == 0)
 		rc = PDS_ENOTFOUND;
 	return rc;
@@ -190,8 +153,8 @@ store_account_mark_deactivated(const char *did, const char *at,
 		return PDS_EIO;
 	sqlite3_bind_text(st, 1, did, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, at, -1, SQLITE_STATIC);
-	bind_opt(st, 3, delete_after);
-	rc = step_done(st, "mark deactivated", &changes);
+	store_bind_text_or_null(st, 3, delete_after);
+	rc = store_step_done(st, "mark deactivated", &changes);
 	if (rc == PDS_OK && changes == 0)
 		rc = PDS_ENOTFOUND;
 	return rc;
@@ -223,8 +186,8 @@ store_mig_put(const char *did, const char *direction, const char *state,
 	sqlite3_bind_text(st, 2, direction, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 3, state, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 4, now, -1, SQLITE_STATIC);
-	bind_opt(st, 5, peer);
-	return step_done(st, "migration put", NULL);
+	store_bind_text_or_null(st, 5, peer);
+	return store_step_done(st, "migration put", NULL);
 }
 
 /*
@@ -249,17 +212,21 @@ static int
 mig_row(sqlite3_stmt *st, struct store_mig *m)
 {
 	memset(m, 0, sizeof(*m));
-	if (col_copy(st, 0, m->did, sizeof(m->did)) != PDS_OK ||
-	    col_copy(st, 1, m->handle, sizeof(m->handle)) != PDS_OK ||
-	    col_copy(st, 2, m->status, sizeof(m->status)) != PDS_OK ||
-	    col_copy(st, 3, m->direction, sizeof(m->direction)) != PDS_OK ||
-	    col_copy(st, 4, m->state, sizeof(m->state)) != PDS_OK ||
-	    col_copy(st, 5, m->started_at, sizeof(m->started_at)) != PDS_OK ||
-	    col_copy(st, 6, m->updated_at, sizeof(m->updated_at)) != PDS_OK ||
-	    col_copy(st, 9, m->source_commit, sizeof(m->source_commit)) !=
+	if (store_col_text(st, 0, m->did, sizeof(m->did)) != PDS_OK ||
+	    store_col_text(st, 1, m->handle, sizeof(m->handle)) != PDS_OK ||
+	    store_col_text(st, 2, m->status, sizeof(m->status)) != PDS_OK ||
+	    store_col_text(st, 3, m->direction,
+	    sizeof(m->direction)) != PDS_OK ||
+	    store_col_text(st, 4, m->state, sizeof(m->state)) != PDS_OK ||
+	    store_col_text(st, 5, m->started_at,
+	    sizeof(m->started_at)) != PDS_OK ||
+	    store_col_text(st, 6, m->updated_at,
+	    sizeof(m->updated_at)) != PDS_OK ||
+	    store_col_text(st, 9, m->source_commit, sizeof(m->source_commit)) !=
 	    PDS_OK ||
-	    col_copy(st, 10, m->source_rev, sizeof(m->source_rev)) != PDS_OK ||
-	    col_copy(st, 11, m->peer, sizeof(m->peer)) != PDS_OK)
+	    store_col_text(st, 10, m->source_rev,
+	    sizeof(m->source_rev)) != PDS_OK ||
+	    store_col_text(st, 11, m->peer, sizeof(m->peer)) != PDS_OK)
 		return PDS_ETOOBIG;
 	m->records_expected = col_int_or(st, 7, -1);
 	m->blocks_imported = col_int_or(st, 8, -1);
@@ -308,10 +275,10 @@ store_mig_set_import(const char *did, int64_t records, int64_t blocks,
 	sqlite3_bind_text(st, 1, did, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 2, records);
 	sqlite3_bind_int64(st, 3, blocks);
-	bind_opt(st, 4, source_commit);
-	bind_opt(st, 5, source_rev);
+	store_bind_text_or_null(st, 4, source_commit);
+	store_bind_text_or_null(st, 5, source_rev);
 	sqlite3_bind_text(st, 6, now, -1, SQLITE_STATIC);
-	return step_done(st, "migration import", NULL);
+	return store_step_done(st, "migration import", NULL);
 }
 
 int
@@ -323,7 +290,7 @@ store_mig_delete(const char *did)
 	if (st == NULL)
 		return PDS_EIO;
 	sqlite3_bind_text(st, 1, did, -1, SQLITE_STATIC);
-	return step_done(st, "migration delete", NULL);
+	return store_step_done(st, "migration delete", NULL);
 }
 
 int
@@ -433,7 +400,7 @@ store_import_clear(const char *did)
 		if ((st = store_stmt(sql[i])) == NULL)
 			return PDS_EIO;
 		sqlite3_bind_text(st, 1, did, -1, SQLITE_STATIC);
-		if ((rc = step_done(st, "import clear", NULL)) != PDS_OK)
+		if ((rc = store_step_done(st, "import clear", NULL)) != PDS_OK)
 			return rc;
 	}
 	return PDS_OK;
@@ -454,7 +421,7 @@ store_import_block(const char *did, const char *cid, const char *rev,
 	sqlite3_bind_text(st, 3, rev, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 4, (int64_t)len);
 	sqlite3_bind_blob(st, 5, data, (int)len, SQLITE_STATIC);
-	return step_done(st, "import block", NULL);
+	return store_step_done(st, "import block", NULL);
 }
 
 int
@@ -480,7 +447,7 @@ store_import_record(const char *did, const char *collection,
 	sqlite3_bind_text(st, 5, cid, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 6, rev, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 7, now, -1, SQLITE_STATIC);
-	rc = step_done(st, "import record", NULL);
+	rc = store_step_done(st, "import record", NULL);
 	free(uri);
 	return rc;
 }
@@ -498,7 +465,7 @@ store_import_record_blob(const char *did, const char *blob_cid,
 	sqlite3_bind_text(st, 1, did, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, blob_cid, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 3, record_uri, -1, SQLITE_STATIC);
-	return step_done(st, "import record blob", NULL);
+	return store_step_done(st, "import record blob", NULL);
 }
 
 int
@@ -516,7 +483,7 @@ store_import_set_root(const char *did, const char *cid, const char *rev,
 	sqlite3_bind_text(st, 2, cid, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 3, rev, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 4, now, -1, SQLITE_STATIC);
-	return step_done(st, "import root", NULL);
+	return store_step_done(st, "import root", NULL);
 }
 
 int
@@ -530,5 +497,5 @@ store_import_keep_blobs(const char *did)
 	if (st == NULL)
 		return PDS_EIO;
 	sqlite3_bind_text(st, 1, did, -1, SQLITE_STATIC);
-	return step_done(st, "import keep blobs", NULL);
+	return store_step_done(st, "import keep blobs", NULL);
 }

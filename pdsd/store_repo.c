@@ -14,26 +14,6 @@
 
 #define URI_BUF	(5 + DID_MAX + 1 + NSID_MAX + 1 + RKEY_MAX + 1)
 
-/* Copy a text column into out[cap]; PDS_ETOOBIG if it does not fit. */
-static int
-col_text(sqlite3_stmt *st, int i, char *out, size_t cap)
-{
-	const unsigned char *s = sqlite3_column_text(st, i);
-	size_t		 n;
-
-	if (s == NULL) {
-		if (cap > 0)
-			out[0] = '\0';
-		return PDS_OK;
-	}
-	n = (size_t)sqlite3_column_bytes(st, i);
-	if (n >= cap)
-		return PDS_ETOOBIG;
-	memcpy(out, s, n);
-	out[n] = '\0';
-	return PDS_OK;
-}
-
 static int
 col_cid(sqlite3_stmt *st, int i, struct cid *out)
 {
@@ -200,13 +180,15 @@ store_repo_acct_find(const char *id, struct store_repo_acct *out)
 	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW) {
-		ret = col_text(st, 0, out->did, sizeof(out->did));
+		ret = store_col_text(st, 0, out->did, sizeof(out->did));
 		if (ret == PDS_OK)
-			ret = col_text(st, 1, out->handle, sizeof(out->handle));
+			ret = store_col_text(st, 1, out->handle,
+			    sizeof(out->handle));
 		if (ret == PDS_OK)
-			ret = col_text(st, 2, out->status, sizeof(out->status));
+			ret = store_col_text(st, 2, out->status,
+			    sizeof(out->status));
 		if (ret == PDS_OK)
-			ret = col_text(st, 3, out->created_at,
+			ret = store_col_text(st, 3, out->created_at,
 			    sizeof(out->created_at));
 	} else if (rc == SQLITE_DONE)
 		ret = PDS_ENOTFOUND;
@@ -233,7 +215,7 @@ store_repo_root_get(const char *did, struct cid *commit,
 	if (rc == SQLITE_ROW) {
 		ret = col_cid(st, 0, commit);
 		if (ret == PDS_OK)
-			ret = col_text(st, 1, rev, TID_LEN + 1);
+			ret = store_col_text(st, 1, rev, TID_LEN + 1);
 	} else if (rc == SQLITE_DONE)
 		ret = PDS_ENOTFOUND;
 	else
@@ -467,12 +449,13 @@ store_blob_get(const char *did, const struct cid *c, struct store_blob *out)
 	}
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW) {
-		ret = col_text(st, 0, out->mime_type, sizeof(out->mime_type));
+		ret = store_col_text(st, 0, out->mime_type,
+		    sizeof(out->mime_type));
 		out->size = sqlite3_column_int64(st, 1);
 		out->temp = sqlite3_column_int(st, 2) != 0;
 		out->takendown = sqlite3_column_int(st, 3) != 0;
 		if (ret == PDS_OK)
-			ret = col_text(st, 4, out->created_at,
+			ret = store_col_text(st, 4, out->created_at,
 			    sizeof(out->created_at));
 	} else if (rc == SQLITE_DONE)
 		ret = PDS_ENOTFOUND;
@@ -614,18 +597,6 @@ store_blob_exists(const char *did, const char *cid, bool *exists)
 
 /* ---- applying a commit ---------------------------------------------- */
 
-/* Run a statement that returns no rows; *changes gets its count. */
-static int
-step_done(sqlite3_stmt *st, const char *what, int *changes)
-{
-	int	 rc = sqlite3_step(st);
-
-	if (changes != NULL)
-		*changes = rc == SQLITE_DONE ? sqlite3_changes(store_db()) : 0;
-	store_stmt_done(st);
-	return store_err(rc, what);
-}
-
 static int
 check_head(const struct store_commit *c)
 {
@@ -694,7 +665,8 @@ apply_op(struct store_commit *c, const struct store_rec_op *op,
 		if (st == NULL)
 			return PDS_EIO;
 		sqlite3_bind_text(st, 1, uri, -1, SQLITE_STATIC);
-		if ((rc = step_done(st, "record blobs delete", NULL)) != PDS_OK)
+		if ((rc = store_step_done(st, "record blobs delete",
+		    NULL)) != PDS_OK)
 			return rc;
 	}
 	if (op->action == MST_DELETE) {
@@ -702,7 +674,7 @@ apply_op(struct store_commit *c, const struct store_rec_op *op,
 		if (st == NULL)
 			return PDS_EIO;
 		sqlite3_bind_text(st, 1, uri, -1, SQLITE_STATIC);
-		return step_done(st, "record delete", NULL);
+		return store_step_done(st, "record delete", NULL);
 	}
 	st = store_stmt("INSERT INTO records (uri, did, collection, rkey, cid, "
 	    "rev, indexed_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) "
@@ -720,7 +692,7 @@ apply_op(struct store_commit *c, const struct store_rec_op *op,
 	}
 	sqlite3_bind_text(st, 6, c->rev, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 7, c->now, -1, SQLITE_STATIC);
-	if ((rc = step_done(st, "record upsert", NULL)) != PDS_OK)
+	if ((rc = store_step_done(st, "record upsert", NULL)) != PDS_OK)
 		return rc;
 	for (i = 0; i < op->nblobs; i++) {
 		/* The blob becomes permanent, or the commit fails. */
@@ -733,7 +705,7 @@ apply_op(struct store_commit *c, const struct store_rec_op *op,
 			store_stmt_done(st);
 			return rc;
 		}
-		if ((rc = step_done(st, "blob keep", &n)) != PDS_OK)
+		if ((rc = store_step_done(st, "blob keep", &n)) != PDS_OK)
 			return rc;
 		if (n == 0) {
 			c->why = "Could not find blob";
@@ -750,7 +722,7 @@ apply_op(struct store_commit *c, const struct store_rec_op *op,
 			return rc;
 		}
 		sqlite3_bind_text(st, 3, uri, -1, SQLITE_STATIC);
-		if ((rc = step_done(st, "record blob", NULL)) != PDS_OK)
+		if ((rc = store_step_done(st, "record blob", NULL)) != PDS_OK)
 			return rc;
 	}
 	return PDS_OK;
@@ -776,7 +748,7 @@ collect_blobs(struct store_commit *c, const struct buf *gone)
 			return PDS_EIO;
 		sqlite3_bind_text(st, 1, c->did, -1, SQLITE_STATIC);
 		sqlite3_bind_text(st, 2, p, -1, SQLITE_STATIC);
-		if ((rc = step_done(st, "blob gc", &n)) != PDS_OK)
+		if ((rc = store_step_done(st, "blob gc", &n)) != PDS_OK)
 			return rc;
 		if (n > 0 && c->blob_gone != NULL)
 			c->blob_gone(c->blob_gone_arg, c->did, p);
@@ -801,7 +773,7 @@ remove_blocks(const struct store_commit *c)
 			store_stmt_done(st);
 			return rc;
 		}
-		if ((rc = step_done(st, "block delete", NULL)) != PDS_OK)
+		if ((rc = store_step_done(st, "block delete", NULL)) != PDS_OK)
 			return rc;
 	}
 	/* Old record values, unless another record has the same bytes. */
@@ -818,7 +790,8 @@ remove_blocks(const struct store_commit *c)
 			store_stmt_done(st);
 			return rc;
 		}
-		if ((rc = step_done(st, "record block delete", NULL)) != PDS_OK)
+		if ((rc = store_step_done(st, "record block delete",
+		    NULL)) != PDS_OK)
 			return rc;
 	}
 	return PDS_OK;
@@ -845,7 +818,7 @@ insert_block(void *arg, const struct cid *cid, const uint8_t *data,
 	sqlite3_bind_int64(st, 4, (sqlite3_int64)len);
 	sqlite3_bind_blob(st, 5, len ? (const void *)data : (const void *)"",
 	    (int)len, SQLITE_STATIC);
-	return step_done(st, "block insert", NULL);
+	return store_step_done(st, "block insert", NULL);
 }
 
 static int
@@ -866,7 +839,7 @@ set_head(const struct store_commit *c)
 	}
 	sqlite3_bind_text(st, 3, c->rev, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 4, c->now, -1, SQLITE_STATIC);
-	return step_done(st, "head update", NULL);
+	return store_step_done(st, "head update", NULL);
 }
 
 /* The seq AUTOINCREMENT would give the next row. */
@@ -911,7 +884,7 @@ insert_event(const struct store_commit *c, struct store_event *ev,
 	sqlite3_bind_text(st, 3, ev->type, -1, SQLITE_STATIC);
 	sqlite3_bind_blob(st, 4, body->p, (int)body->len, SQLITE_STATIC);
 	sqlite3_bind_text(st, 5, c->now, -1, SQLITE_STATIC);
-	return step_done(st, "event insert", NULL);
+	return store_step_done(st, "event insert", NULL);
 }
 
 int
