@@ -54,12 +54,9 @@ static const char *const reserved_labels[] = {
 	"trust", "webmaster", "www",
 };
 
-static int
-fail(struct acct_err *err, int rc, const char *name, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
-static int
-fail(struct acct_err *err, int rc, const char *name, const char *fmt, ...)
+int
+account_fail(struct acct_err *err, int rc, const char *name, const char *fmt,
+    ...)
 {
 	va_list	 ap;
 
@@ -166,7 +163,7 @@ account_handle_check(const char *in, unsigned flags, char *out, size_t cap,
 	*is_service = false;
 	n = handle_normalize(out, cap, in, strlen(in));
 	if (n < 0)
-		return fail(err, PDS_EINVAL, "InvalidHandle",
+		return account_fail(err, PDS_EINVAL, "InvalidHandle",
 		    "Input/handle must be a valid handle");
 	len = (size_t)n;
 	for (i = 0; i < acfg->handle_domains.n; i++) {
@@ -180,26 +177,28 @@ account_handle_check(const char *in, unsigned flags, char *out, size_t cap,
 	}
 	if (!service) {
 		if (handle_is_reserved_tld(out, len, acfg->dev_mode))
-			return fail(err, PDS_EINVAL, "InvalidHandle",
+			return account_fail(err, PDS_EINVAL, "InvalidHandle",
 			    "Handle TLD is invalid or disallowed");
 		if (flags & ACCOUNT_HANDLE_SERVICE)
-			return fail(err, PDS_EINVAL, "UnsupportedDomain",
+			return account_fail(err, PDS_EINVAL,
+			    "UnsupportedDomain",
 			    "Not a supported handle domain");
 		return PDS_OK;
 	}
 	*is_service = true;
 	if (memchr(out, '.', front) != NULL)
-		return fail(err, PDS_EINVAL, "InvalidHandle",
+		return account_fail(err, PDS_EINVAL, "InvalidHandle",
 		    "Invalid characters in handle");
 	if (flags & ACCOUNT_HANDLE_ADMIN)
 		return PDS_OK;
 	if (front < ACCOUNT_HANDLE_LABEL_MIN)
-		return fail(err, PDS_EINVAL, "InvalidHandle",
+		return account_fail(err, PDS_EINVAL, "InvalidHandle",
 		    "Handle too short");
 	if (front > ACCOUNT_HANDLE_LABEL_MAX)
-		return fail(err, PDS_EINVAL, "InvalidHandle", "Handle too long");
+		return account_fail(err, PDS_EINVAL, "InvalidHandle",
+		    "Handle too long");
 	if (label_reserved(out, front))
-		return fail(err, PDS_EINVAL, "HandleNotAvailable",
+		return account_fail(err, PDS_EINVAL, "HandleNotAvailable",
 		    "Reserved handle");
 	return PDS_OK;
 }
@@ -235,7 +234,7 @@ account_email_check(const char *in, char *out, size_t cap,
 			goto bad;
 	return PDS_OK;
 bad:
-	return fail(err, PDS_EINVAL, "InvalidEmail",
+	return account_fail(err, PDS_EINVAL, "InvalidEmail",
 	    "This email address is not valid");
 }
 
@@ -383,7 +382,7 @@ check_invite(const char *code, struct acct_err *err)
 	int			 rc;
 
 	if (code == NULL || *code == '\0')
-		return fail(err, PDS_EINVAL, "InvalidInviteCode",
+		return account_fail(err, PDS_EINVAL, "InvalidInviteCode",
 		    "No invite code provided");
 	if (strlen(code) > SA_CODE_MAX)
 		goto bad;
@@ -396,7 +395,7 @@ check_invite(const char *code, struct acct_err *err)
 		goto bad;
 	return PDS_OK;
 bad:
-	return fail(err, PDS_EINVAL, "InvalidInviteCode",
+	return account_fail(err, PDS_EINVAL, "InvalidInviteCode",
 	    "Provided invite code not available");
 }
 
@@ -418,10 +417,10 @@ static int
 plc_fail(struct acct_err *err, int rc, const char *what, const char *msg)
 {
 	if (rc == PDS_EINVAL)
-		return fail(err, PDS_EINVAL, "InvalidRequest",
+		return account_fail(err, PDS_EINVAL, "InvalidRequest",
 		    "The PLC directory refused the %s: %s", what, msg);
 	err->upstream = true;
-	return fail(err, PDS_EIO, "UpstreamFailure",
+	return account_fail(err, PDS_EIO, "UpstreamFailure",
 	    "The PLC directory could not be reached for the %s: %s", what,
 	    msg);
 }
@@ -448,23 +447,23 @@ account_create(const struct account_new *in, struct account_created *out,
 
 	/* Check everything before anything is made or sent. */
 	if (in->handle == NULL)
-		return fail(err, PDS_EINVAL, "InvalidHandle",
+		return account_fail(err, PDS_EINVAL, "InvalidHandle",
 		    "Handle is required");
 	if ((rc = account_handle_check(in->handle, ACCOUNT_HANDLE_SERVICE |
 	    (in->admin ? ACCOUNT_HANDLE_ADMIN : 0), handle, sizeof(handle),
 	    &service, err)) != PDS_OK)
 		return rc;
 	if (in->email == NULL || *in->email == '\0')
-		return fail(err, PDS_EINVAL, "InvalidRequest",
+		return account_fail(err, PDS_EINVAL, "InvalidRequest",
 		    "Email is required");
 	if ((rc = account_email_check(in->email, email, sizeof(email),
 	    err)) != PDS_OK)
 		return rc;
 	if (in->password == NULL || *in->password == '\0')
-		return fail(err, PDS_EINVAL, "InvalidPassword",
+		return account_fail(err, PDS_EINVAL, "InvalidPassword",
 		    "Password is required");
 	if (strlen(in->password) > ACCOUNT_PASSWORD_MAX)
-		return fail(err, PDS_EINVAL, "InvalidPassword",
+		return account_fail(err, PDS_EINVAL, "InvalidPassword",
 		    "Password too long");
 	need_invite = acfg->invite_required && !in->admin;
 	if (need_invite && (rc = check_invite(in->invite_code, err)) !=
@@ -473,12 +472,12 @@ account_create(const struct account_new *in, struct account_created *out,
 	if ((rc = store_account_handle_taken(handle, NULL, &taken)) != PDS_OK)
 		return rc;
 	if (taken)
-		return fail(err, PDS_EEXIST, "HandleNotAvailable",
+		return account_fail(err, PDS_EEXIST, "HandleNotAvailable",
 		    "Handle already taken: %s", handle);
 	if ((rc = store_account_email_taken(email, &taken)) != PDS_OK)
 		return rc;
 	if (taken)
-		return fail(err, PDS_EEXIST, "InvalidRequest",
+		return account_fail(err, PDS_EEXIST, "InvalidRequest",
 		    "Email already taken: %s", email);
 
 	if ((rc = account_password_hash(in->password, hash, sizeof(hash))) !=
@@ -509,13 +508,13 @@ account_create(const struct account_new *in, struct account_created *out,
 	if (need_invite && (rc = store_invite_use(in->invite_code, did,
 	    now)) != PDS_OK) {
 		if (rc == PDS_ENOTFOUND)
-			rc = fail(err, PDS_EINVAL, "InvalidInviteCode",
+			rc = account_fail(err, PDS_EINVAL, "InvalidInviteCode",
 			    "Provided invite code not available");
 		goto rollback;
 	}
 	rc = store_account_insert(did, handle, email, hash, priv, now);
 	if (rc == PDS_EEXIST) {
-		rc = fail(err, PDS_EEXIST, "HandleNotAvailable",
+		rc = account_fail(err, PDS_EEXIST, "HandleNotAvailable",
 		    "Handle or email already taken");
 		goto rollback;
 	}
@@ -567,7 +566,7 @@ plc_update_handle(const char *did, const char *handle, struct acct_err *err)
 		goto out;
 	}
 	if ((rc = plc_op_next(last, &next)) != PDS_OK) {
-		rc = fail(err, PDS_EINVAL, "InvalidRequest",
+		rc = account_fail(err, PDS_EINVAL, "InvalidRequest",
 		    "The DID cannot be updated (tombstoned?)");
 		goto out;
 	}
@@ -575,7 +574,7 @@ plc_update_handle(const char *did, const char *handle, struct acct_err *err)
 		if (strcmp(next->rotation_keys[i], rotation_didkey) == 0)
 			ours = true;
 	if (!ours) {
-		rc = fail(err, PDS_EINVAL, "InvalidRequest",
+		rc = account_fail(err, PDS_EINVAL, "InvalidRequest",
 		    "This server's rotation key is not among the DID's "
 		    "rotation keys, so it cannot update the DID document");
 		goto out;
@@ -618,7 +617,8 @@ account_set_handle(const char *did, const char *in, unsigned flags,
 
 	memset(err, 0, sizeof(*err));
 	if ((rc = account_get(did, &a)) == PDS_ENOTFOUND)
-		return fail(err, rc, "AccountNotFound", "Account not found");
+		return account_fail(err, rc, "AccountNotFound",
+		    "Account not found");
 	if (rc != PDS_OK)
 		return rc;
 	if ((rc = account_handle_check(in, flags & ~ACCOUNT_HANDLE_SERVICE,
@@ -627,13 +627,13 @@ account_set_handle(const char *did, const char *in, unsigned flags,
 	if (!service && !(flags & ACCOUNT_HANDLE_ADMIN)) {
 		rc = resolver_handle(handle, rdid, sizeof(rdid));
 		if (rc != PDS_OK || strcmp(rdid, did) != 0)
-			return fail(err, PDS_EINVAL, "InvalidRequest",
+			return account_fail(err, PDS_EINVAL, "InvalidRequest",
 			    "External handle did not resolve to DID");
 	}
 	if ((rc = store_account_handle_taken(handle, did, &taken)) != PDS_OK)
 		return rc;
 	if (taken)
-		return fail(err, PDS_EEXIST, "HandleNotAvailable",
+		return account_fail(err, PDS_EEXIST, "HandleNotAvailable",
 		    "Handle already taken: %s", handle);
 
 	if (strcmp(a.handle, handle) != 0) {
@@ -651,7 +651,8 @@ account_set_handle(const char *did, const char *in, unsigned flags,
 			    strcmp(dd.handle, handle) == 0;
 			diddoc_clear(&dd);
 			if (!taken)
-				return fail(err, PDS_EINVAL, "InvalidRequest",
+				return account_fail(err, PDS_EINVAL,
+				    "InvalidRequest",
 				    "The DID document does not name this "
 				    "handle");
 		}
@@ -661,7 +662,7 @@ account_set_handle(const char *did, const char *in, unsigned flags,
 	rc = store_account_set_handle(did, handle);
 	if (rc == PDS_EEXIST) {
 		store_rollback();
-		return fail(err, rc, "HandleNotAvailable",
+		return account_fail(err, rc, "HandleNotAvailable",
 		    "Handle already taken: %s", handle);
 	}
 	if (rc == PDS_OK && events_identity != NULL)
@@ -686,10 +687,10 @@ account_set_password(const char *did, const char *pw, struct acct_err *err)
 
 	memset(err, 0, sizeof(*err));
 	if (pw == NULL || *pw == '\0')
-		return fail(err, PDS_EINVAL, "InvalidPassword",
+		return account_fail(err, PDS_EINVAL, "InvalidPassword",
 		    "Password is required");
 	if (strlen(pw) > ACCOUNT_PASSWORD_MAX)
-		return fail(err, PDS_EINVAL, "InvalidPassword",
+		return account_fail(err, PDS_EINVAL, "InvalidPassword",
 		    "Password too long");
 	if ((rc = account_password_hash(pw, hash, sizeof(hash))) != PDS_OK)
 		return rc;
@@ -699,7 +700,8 @@ account_set_password(const char *did, const char *pw, struct acct_err *err)
 	    (rc = store_refresh_revoke_all(did)) != PDS_OK) {
 		store_rollback();
 		sodium_memzero(hash, sizeof(hash));
-		return rc == PDS_ENOTFOUND ? fail(err, rc, "AccountNotFound",
+		return rc == PDS_ENOTFOUND ? account_fail(err, rc,
+		    "AccountNotFound",
 		    "Account not found") : rc;
 	}
 	sodium_memzero(hash, sizeof(hash));
@@ -718,7 +720,7 @@ account_set_status(const char *did, const char *status, const char *ref,
 	active = strcmp(status, "active") == 0;
 	if (!active && strcmp(status, "deactivated") != 0 &&
 	    strcmp(status, "takendown") != 0)
-		return fail(err, PDS_EINVAL, "InvalidRequest",
+		return account_fail(err, PDS_EINVAL, "InvalidRequest",
 		    "Unknown account status");
 	store_timestamp(now);
 	if ((rc = store_begin()) != PDS_OK)
@@ -731,7 +733,8 @@ account_set_status(const char *did, const char *status, const char *ref,
 		rc = events_account(did, active, active ? NULL : status);
 	if (rc != PDS_OK) {
 		store_rollback();
-		return rc == PDS_ENOTFOUND ? fail(err, rc, "AccountNotFound",
+		return rc == PDS_ENOTFOUND ? account_fail(err, rc,
+		    "AccountNotFound",
 		    "Account not found") : rc;
 	}
 	return store_commit();
@@ -804,17 +807,17 @@ account_app_password_create(const char *did, const char *name,
 	memset(err, 0, sizeof(*err));
 	n = name != NULL ? strlen(name) : 0;
 	if (n == 0 || n > SA_NAME_MAX)
-		return fail(err, PDS_EINVAL, "InvalidRequest",
+		return account_fail(err, PDS_EINVAL, "InvalidRequest",
 		    "App password name must be 1 to %d characters",
 		    SA_NAME_MAX);
 	for (i = 0; i < n; i++)
 		if ((unsigned char)name[i] < ' ')
-			return fail(err, PDS_EINVAL, "InvalidRequest",
+			return account_fail(err, PDS_EINVAL, "InvalidRequest",
 			    "App password name has control characters");
 	if ((rc = store_app_password_count(did, &n)) != PDS_OK)
 		return rc;
 	if (n >= ACCOUNT_APP_PASSWORDS_MAX)
-		return fail(err, PDS_ETOOBIG, "InvalidRequest",
+		return account_fail(err, PDS_ETOOBIG, "InvalidRequest",
 		    "Too many app passwords (at most %d)",
 		    ACCOUNT_APP_PASSWORDS_MAX);
 	randombytes_buf(r, sizeof(r));
@@ -834,7 +837,7 @@ account_app_password_create(const char *did, const char *name,
 	rc = store_app_password_insert(did, name, hash, privileged,
 	    out->created_at);
 	if (rc == PDS_EEXIST)
-		return fail(err, rc, "InvalidRequest",
+		return account_fail(err, rc, "InvalidRequest",
 		    "An app password with this name already exists");
 	return rc;
 }

@@ -54,6 +54,13 @@ struct acct_err {
 	bool		 upstream;	/* the PLC directory failed */
 };
 
+/*
+ * Fill err (may be NULL) with an error name (static) and a message;
+ * returns rc, for `return account_fail(err, PDS_EINVAL, ...)'.
+ */
+int	account_fail(struct acct_err *err, int rc, const char *name,
+	    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
 int	accounts_init(const struct config *);
 const struct config *accounts_config(void);
 

@@ -26,33 +26,6 @@
 #include "store_migration.h"
 #include "xrpc.h"
 
-static int
-in_str(struct xrpc_ctx *ctx, const char *key, bool required,
-    const char **out)
-{
-	json_t	*v = json_object_get(ctx->input, key);
-
-	*out = NULL;
-	if (v == NULL || json_is_null(v)) {
-		if (required)
-			return xrpc_fail(ctx, XRPC_E_INVALID_REQUEST, NULL,
-			    "Input must have the property \"%s\"", key);
-		return 0;
-	}
-	if (!json_is_string(v) ||
-	    strlen(json_string_value(v)) != json_string_length(v))
-		return xrpc_fail(ctx, XRPC_E_INVALID_REQUEST, NULL,
-		    "Input/%s must be a string", key);
-	*out = json_string_value(v);
-	return 0;
-}
-
-static void
-reply_empty(struct xrpc_ctx *ctx)
-{
-	http_reply_static(ctx->req, 200, "", "", 0);
-}
-
 /* The caller's account (the router has authenticated it). */
 static int
 caller(struct xrpc_ctx *ctx, struct store_account *a)
@@ -105,7 +78,7 @@ api_server_request_email_confirmation(struct xrpc_ctx *ctx)
 	if ((rc = email_token_request(&a, EMAIL_CONFIRM_EMAIL, a.email)) !=
 	    PDS_OK)
 		return api_email_send_error(ctx, rc);
-	reply_empty(ctx);
+	xrpc_reply_empty(ctx);
 	return 0;
 }
 
@@ -117,8 +90,8 @@ api_server_confirm_email(struct xrpc_ctx *ctx)
 	char			 now[STORE_TS_LEN];
 	int			 rc;
 
-	if ((rc = in_str(ctx, "email", true, &email)) != 0 ||
-	    (rc = in_str(ctx, "token", true, &token)) != 0)
+	if ((rc = xrpc_input_str(ctx, "email", true, &email)) != 0 ||
+	    (rc = xrpc_input_str(ctx, "token", true, &token)) != 0)
 		return rc;
 	if ((rc = caller(ctx, &a)) != PDS_OK)
 		return rc;
@@ -132,7 +105,7 @@ api_server_confirm_email(struct xrpc_ctx *ctx)
 	if ((rc = store_account_email_confirmed(a.did, now)) != PDS_OK)
 		return rc;
 	(void)email_token_consume(a.did, EMAIL_CONFIRM_EMAIL);
-	reply_empty(ctx);
+	xrpc_reply_empty(ctx);
 	return 0;
 }
 
@@ -169,8 +142,8 @@ api_server_update_email(struct xrpc_ctx *ctx)
 	int			 rc;
 
 	memset(&err, 0, sizeof(err));
-	if ((rc = in_str(ctx, "email", true, &email)) != 0 ||
-	    (rc = in_str(ctx, "token", false, &token)) != 0)
+	if ((rc = xrpc_input_str(ctx, "email", true, &email)) != 0 ||
+	    (rc = xrpc_input_str(ctx, "token", false, &token)) != 0)
 		return rc;
 	if ((rc = caller(ctx, &a)) != PDS_OK)
 		return rc;
@@ -202,7 +175,7 @@ api_server_update_email(struct xrpc_ctx *ctx)
 		return rc;
 	(void)email_token_consume(a.did, EMAIL_UPDATE_EMAIL);
 	log_info("account %s: email changed", a.did);
-	reply_empty(ctx);
+	xrpc_reply_empty(ctx);
 	return 0;
 }
 
@@ -215,13 +188,13 @@ api_server_request_password_reset(struct xrpc_ctx *ctx)
 	const char		*email;
 	int			 rc;
 
-	if ((rc = in_str(ctx, "email", true, &email)) != 0)
+	if ((rc = xrpc_input_str(ctx, "email", true, &email)) != 0)
 		return rc;
 	rc = store_account_get(SA_BY_EMAIL, email, &a);
 	if (rc == PDS_ENOTFOUND || (rc == PDS_OK &&
 	    strcmp(a.status, "deleted") == 0)) {
 		/* Do not tell strangers which addresses have accounts. */
-		reply_empty(ctx);
+		xrpc_reply_empty(ctx);
 		return 0;
 	}
 	if (rc != PDS_OK)
@@ -229,7 +202,7 @@ api_server_request_password_reset(struct xrpc_ctx *ctx)
 	if ((rc = email_token_request(&a, EMAIL_RESET_PASSWORD, a.email)) !=
 	    PDS_OK)
 		return api_email_send_error(ctx, rc);
-	reply_empty(ctx);
+	xrpc_reply_empty(ctx);
 	return 0;
 }
 
@@ -242,8 +215,8 @@ api_server_reset_password(struct xrpc_ctx *ctx)
 	int		 rc;
 
 	memset(&err, 0, sizeof(err));
-	if ((rc = in_str(ctx, "token", true, &token)) != 0 ||
-	    (rc = in_str(ctx, "password", true, &password)) != 0)
+	if ((rc = xrpc_input_str(ctx, "token", true, &token)) != 0 ||
+	    (rc = xrpc_input_str(ctx, "password", true, &password)) != 0)
 		return rc;
 	if ((rc = email_token_find(EMAIL_RESET_PASSWORD, token, did)) !=
 	    PDS_OK)
@@ -253,7 +226,7 @@ api_server_reset_password(struct xrpc_ctx *ctx)
 		return api_account_error(ctx, rc, &err);
 	(void)email_token_consume(did, EMAIL_RESET_PASSWORD);
 	log_info("account %s: password reset by email token", did);
-	reply_empty(ctx);
+	xrpc_reply_empty(ctx);
 	return 0;
 }
 
@@ -273,7 +246,7 @@ api_server_request_account_delete(struct xrpc_ctx *ctx)
 	if ((rc = email_token_request(&a, EMAIL_DELETE_ACCOUNT, a.email)) !=
 	    PDS_OK)
 		return api_email_send_error(ctx, rc);
-	reply_empty(ctx);
+	xrpc_reply_empty(ctx);
 	return 0;
 }
 
@@ -285,9 +258,9 @@ api_server_delete_account(struct xrpc_ctx *ctx)
 	const char		*did, *password, *token;
 	int			 rc;
 
-	if ((rc = in_str(ctx, "did", true, &did)) != 0 ||
-	    (rc = in_str(ctx, "password", true, &password)) != 0 ||
-	    (rc = in_str(ctx, "token", true, &token)) != 0)
+	if ((rc = xrpc_input_str(ctx, "did", true, &did)) != 0 ||
+	    (rc = xrpc_input_str(ctx, "password", true, &password)) != 0 ||
+	    (rc = xrpc_input_str(ctx, "token", true, &token)) != 0)
 		return rc;
 	memset(&how, 0, sizeof(how));
 	rc = store_account_get(SA_BY_DID, did, &a);
@@ -305,6 +278,6 @@ api_server_delete_account(struct xrpc_ctx *ctx)
 		return rc;
 	log_info("account %s (%s) deleted by its owner", a.did,
 	    a.handle[0] ? a.handle : "handle.invalid");
-	reply_empty(ctx);
+	xrpc_reply_empty(ctx);
 	return 0;
 }

@@ -36,33 +36,6 @@
 #define MISSING_BLOBS_DEFAULT	500
 #define MISSING_BLOBS_MAX	1000
 
-static int
-in_str(struct xrpc_ctx *ctx, const char *key, bool required,
-    const char **out)
-{
-	json_t	*v = json_object_get(ctx->input, key);
-
-	*out = NULL;
-	if (v == NULL || json_is_null(v)) {
-		if (required)
-			return xrpc_fail(ctx, XRPC_E_INVALID_REQUEST, NULL,
-			    "Input must have the property \"%s\"", key);
-		return 0;
-	}
-	if (!json_is_string(v) ||
-	    strlen(json_string_value(v)) != json_string_length(v))
-		return xrpc_fail(ctx, XRPC_E_INVALID_REQUEST, NULL,
-		    "Input/%s must be a string", key);
-	*out = json_string_value(v);
-	return 0;
-}
-
-static void
-reply_empty(struct xrpc_ctx *ctx)
-{
-	http_reply_static(ctx->req, 200, "", "", 0);
-}
-
 /* ---- createAccount with an existing DID ---- */
 
 /* The account's reply, as createAccount gives it. */
@@ -105,11 +78,11 @@ migration_create_account_existing_did(struct xrpc_ctx *ctx)
 
 	memset(&err, 0, sizeof(err));
 	memset(&ri, 0, sizeof(ri));
-	if ((rc = in_str(ctx, "did", false, &did)) != 0 ||
-	    (rc = in_str(ctx, "handle", true, &handle_in)) != 0 ||
-	    (rc = in_str(ctx, "email", false, &email_in)) != 0 ||
-	    (rc = in_str(ctx, "password", false, &password)) != 0 ||
-	    (rc = in_str(ctx, "inviteCode", false, &invite)) != 0)
+	if ((rc = xrpc_input_str(ctx, "did", false, &did)) != 0 ||
+	    (rc = xrpc_input_str(ctx, "handle", true, &handle_in)) != 0 ||
+	    (rc = xrpc_input_str(ctx, "email", false, &email_in)) != 0 ||
+	    (rc = xrpc_input_str(ctx, "password", false, &password)) != 0 ||
+	    (rc = xrpc_input_str(ctx, "inviteCode", false, &invite)) != 0)
 		return rc;
 	if (did == NULL || ctx->auth.cred != XRPC_CRED_SERVICE ||
 	    strcmp(ctx->auth.did, did) != 0)
@@ -274,7 +247,7 @@ api_repo_import_repo(struct xrpc_ctx *ctx)
 	if ((rc = migration_import_repo(ctx->auth.did, ctx->body,
 	    ctx->body_len, &res, &err)) != PDS_OK)
 		return api_account_error(ctx, rc, &err);
-	reply_empty(ctx);
+	xrpc_reply_empty(ctx);
 	return 0;
 }
 
@@ -373,7 +346,7 @@ api_server_activate_account(struct xrpc_ctx *ctx)
 
 	if ((rc = migration_activate(ctx->auth.did, &err)) != PDS_OK)
 		return api_account_error(ctx, rc, &err);
-	reply_empty(ctx);
+	xrpc_reply_empty(ctx);
 	return 0;
 }
 
@@ -385,13 +358,13 @@ api_server_deactivate_account(struct xrpc_ctx *ctx)
 	int		 rc;
 
 	if (ctx->input != NULL &&
-	    (rc = in_str(ctx, "deleteAfter", false, &after)) != 0)
+	    (rc = xrpc_input_str(ctx, "deleteAfter", false, &after)) != 0)
 		return rc;
 	if (ctx->input == NULL)
 		after = NULL;
 	if ((rc = migration_deactivate(ctx->auth.did, after, &err)) != PDS_OK)
 		return api_account_error(ctx, rc, &err);
-	reply_empty(ctx);
+	xrpc_reply_empty(ctx);
 	return 0;
 }
 
@@ -411,7 +384,7 @@ api_identity_request_plc_operation_signature(struct xrpc_ctx *ctx)
 	if ((rc = email_token_request(&a, EMAIL_PLC_OPERATION, a.email)) !=
 	    PDS_OK)
 		return api_email_send_error(ctx, rc);
-	reply_empty(ctx);
+	xrpc_reply_empty(ctx);
 	return 0;
 }
 
@@ -424,7 +397,7 @@ api_identity_sign_plc_operation(struct xrpc_ctx *ctx)
 	int		 rc;
 
 	memset(&err, 0, sizeof(err));
-	if ((rc = in_str(ctx, "token", false, &token)) != 0)
+	if ((rc = xrpc_input_str(ctx, "token", false, &token)) != 0)
 		return rc;
 	if (token == NULL || *token == '\0')
 		return xrpc_fail(ctx, XRPC_E_INVALID_REQUEST, NULL,
@@ -451,6 +424,6 @@ api_identity_submit_plc_operation(struct xrpc_ctx *ctx)
 	if ((rc = migration_submit_plc_op(ctx->auth.did,
 	    json_object_get(ctx->input, "operation"), &err)) != PDS_OK)
 		return api_account_error(ctx, rc, &err);
-	reply_empty(ctx);
+	xrpc_reply_empty(ctx);
 	return 0;
 }

@@ -157,12 +157,6 @@ client_addr(struct xrpc_ctx *ctx)
 	return last;
 }
 
-static void
-reply_empty(struct xrpc_ctx *ctx)
-{
-	http_reply_static(ctx->req, 200, "", "", 0);
-}
-
 /*
  * The session view createSession, refreshSession and getSession share
  * (tokens when s is non-NULL).
@@ -344,7 +338,7 @@ api_server_delete_session(struct xrpc_ctx *ctx)
 
 	if ((rc = auth_session_revoke(ctx->auth.token_id)) != PDS_OK)
 		return rc;
-	reply_empty(ctx);
+	xrpc_reply_empty(ctx);
 	return 0;
 }
 
@@ -423,7 +417,7 @@ api_server_revoke_app_password(struct xrpc_ctx *ctx)
 		return rc;
 	if ((rc = account_app_password_revoke(ctx->auth.did, name)) != PDS_OK)
 		return rc;
-	reply_empty(ctx);
+	xrpc_reply_empty(ctx);
 	return 0;
 }
 

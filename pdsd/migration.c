@@ -43,24 +43,6 @@ static struct pds_key	*rotation_key;
 static char		 rotation_didkey[KEY_DIDKEY_MAX];
 
 static int
-fail(struct acct_err *err, int rc, const char *name, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
-static int
-fail(struct acct_err *err, int rc, const char *name, const char *fmt, ...)
-{
-	va_list	 ap;
-
-	if (err != NULL) {
-		err->name = name;
-		va_start(ap, fmt);
-		vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
-		va_end(ap);
-	}
-	return rc;
-}
-
-static int
 migration_init(const struct config *cfg)
 {
 	int	 rc;
@@ -376,13 +358,13 @@ read_car(const char *did, const uint8_t *car, size_t len, struct imp *im,
 		if (attempt == 1 && resolver_refresh(did) != PDS_OK)
 			break;
 		if ((rc = resolver_did_key(did, &pub)) != PDS_OK)
-			return fail(err, PDS_EINVAL, "InvalidRequest",
+			return account_fail(err, PDS_EINVAL, "InvalidRequest",
 			    "The DID's signing key could not be resolved: %s",
 			    pds_strerror(rc));
 		if ((rc = car_reader_open_mem(&cr, car, len, NULL, &why)) !=
 		    PDS_OK) {
 			key_free(pub);
-			return fail(err, PDS_EINVAL, "InvalidRequest",
+			return account_fail(err, PDS_EINVAL, "InvalidRequest",
 			    "Invalid CAR file: %s", why ? why : "unreadable");
 		}
 		imp_free(im);
@@ -398,13 +380,13 @@ read_car(const char *did, const uint8_t *car, size_t len, struct imp *im,
 		info->blocks_kept = NULL;
 	}
 	if (rc == PDS_ECRYPTO)
-		return fail(err, PDS_EINVAL, "InvalidRequest",
+		return account_fail(err, PDS_EINVAL, "InvalidRequest",
 		    "The repo's commit is not signed by the DID's current "
 		    "signing key");
 	if (rc == PDS_ENOMEM)
 		return rc;
 	if (rc != PDS_OK)
-		return fail(err, PDS_EINVAL, "InvalidRequest",
+		return account_fail(err, PDS_EINVAL, "InvalidRequest",
 		    "Invalid repo: %s", im->why ? im->why : why ? why :
 		    pds_strerror(rc));
 	return PDS_OK;
@@ -436,12 +418,12 @@ migration_import_repo(const char *did, const uint8_t *car, size_t len,
 	memset(err, 0, sizeof(*err));
 	buf_init(&cb, 64 * 1024);
 	if (!mcfg->accepting_repo_imports)
-		return fail(err, PDS_EINVAL, "InvalidRequest",
+		return account_fail(err, PDS_EINVAL, "InvalidRequest",
 		    "Service is not accepting repo imports");
 	if ((rc = account_get(did, &a)) != PDS_OK)
 		return rc;
 	if (strcmp(a.status, "takendown") == 0)
-		return fail(err, PDS_EINVAL, "AccountTakedown",
+		return account_fail(err, PDS_EINVAL, "AccountTakedown",
 		    "Account has been taken down");
 	active = strcmp(a.status, "active") == 0;
 
@@ -555,17 +537,18 @@ migration_activate(const char *did, struct acct_err *err)
 	if ((rc = account_get(did, &a)) != PDS_OK)
 		return rc;
 	if (strcmp(a.status, "takendown") == 0)
-		return fail(err, PDS_EINVAL, "AccountTakedown",
+		return account_fail(err, PDS_EINVAL, "AccountTakedown",
 		    "Account has been taken down");
 	rc = migration_did_check(did, &valid, why, sizeof(why), NULL, 0);
 	if (rc != PDS_OK) {
 		err->upstream = rc == PDS_EIO;
-		return fail(err, rc == PDS_EIO ? PDS_EIO : PDS_EINVAL,
+		return account_fail(err, rc == PDS_EIO ? PDS_EIO : PDS_EINVAL,
 		    "InvalidRequest", "Could not check the DID document: %s",
 		    why[0] ? why : pds_strerror(rc));
 	}
 	if (!valid)
-		return fail(err, PDS_EINVAL, "InvalidRequest", "%s", why);
+		return account_fail(err, PDS_EINVAL, "InvalidRequest", "%s",
+		    why);
 	store_timestamp(now);
 	repo_writer_forget(did);
 	if ((rc = store_begin()) != PDS_OK)
@@ -609,7 +592,7 @@ migration_deactivate(const char *did, const char *delete_after,
 		return rc;
 	if (delete_after != NULL && !syntax_is_datetime(delete_after,
 	    strlen(delete_after)))
-		return fail(err, PDS_EINVAL, "InvalidRequest",
+		return account_fail(err, PDS_EINVAL, "InvalidRequest",
 		    "deleteAfter must be a datetime");
 	pds[0] = '\0';
 	(void)migration_did_check(did, &valid, why, sizeof(why), pds,
@@ -652,11 +635,11 @@ json_strings(const json_t *arr, const char *what, struct acct_err *err)
 	json_t	*v;
 
 	if (!json_is_array(arr))
-		return fail(err, PDS_EINVAL, "InvalidRequest",
+		return account_fail(err, PDS_EINVAL, "InvalidRequest",
 		    "%s must be an array of strings", what);
 	json_array_foreach(arr, i, v)
 		if (!json_is_string(v))
-			return fail(err, PDS_EINVAL, "InvalidRequest",
+			return account_fail(err, PDS_EINVAL, "InvalidRequest",
 			    "%s must be an array of strings", what);
 	return PDS_OK;
 }
@@ -677,7 +660,8 @@ apply_fields(struct plc_op *op, const json_t *in, struct acct_err *err)
 		json_array_foreach(v, i, e)
 			if ((rc = plc_op_add_rotation_key(op,
 			    json_string_value(e))) != PDS_OK)
-				return fail(err, PDS_EINVAL, "InvalidRequest",
+				return account_fail(err, PDS_EINVAL,
+				    "InvalidRequest",
 				    "bad rotation key: %s",
 				    json_string_value(e));
 	}
@@ -689,13 +673,14 @@ apply_fields(struct plc_op *op, const json_t *in, struct acct_err *err)
 		json_array_foreach(v, i, e)
 			if ((rc = plc_op_add_aka(op, json_string_value(e))) !=
 			    PDS_OK)
-				return fail(err, PDS_EINVAL, "InvalidRequest",
+				return account_fail(err, PDS_EINVAL,
+				    "InvalidRequest",
 				    "bad alsoKnownAs entry");
 	}
 	if ((v = json_object_get(in, "verificationMethods")) != NULL &&
 	    !json_is_null(v)) {
 		if (!json_is_object(v))
-			return fail(err, PDS_EINVAL, "InvalidRequest",
+			return account_fail(err, PDS_EINVAL, "InvalidRequest",
 			    "verificationMethods must be an object");
 		/* plc_op_set_vmethod() frees what a slot holds: clear it. */
 		for (i = 0; i < op->n_vms; i++) {
@@ -707,13 +692,14 @@ apply_fields(struct plc_op *op, const json_t *in, struct acct_err *err)
 		json_object_foreach((json_t *)v, k, e)
 			if (!json_is_string(e) || plc_op_set_vmethod(op, k,
 			    json_string_value(e)) != PDS_OK)
-				return fail(err, PDS_EINVAL, "InvalidRequest",
+				return account_fail(err, PDS_EINVAL,
+				    "InvalidRequest",
 				    "bad verification method %s", k);
 	}
 	if ((v = json_object_get(in, "services")) != NULL &&
 	    !json_is_null(v)) {
 		if (!json_is_object(v))
-			return fail(err, PDS_EINVAL, "InvalidRequest",
+			return account_fail(err, PDS_EINVAL, "InvalidRequest",
 			    "services must be an object");
 		for (i = 0; i < op->n_services; i++) {
 			free(op->services[i].id);
@@ -731,7 +717,8 @@ apply_fields(struct plc_op *op, const json_t *in, struct acct_err *err)
 
 			if (t == NULL || u == NULL || plc_op_set_service(op, k,
 			    t, u) != PDS_OK)
-				return fail(err, PDS_EINVAL, "InvalidRequest",
+				return account_fail(err, PDS_EINVAL,
+				    "InvalidRequest",
 				    "bad service %s", k);
 		}
 	}
@@ -742,10 +729,10 @@ static int
 plc_fail(struct acct_err *err, int rc, const char *what, const char *msg)
 {
 	if (rc == PDS_EINVAL || rc == PDS_ENOTFOUND)
-		return fail(err, PDS_EINVAL, "InvalidRequest",
+		return account_fail(err, PDS_EINVAL, "InvalidRequest",
 		    "The PLC directory refused the %s: %s", what, msg);
 	err->upstream = true;
-	return fail(err, PDS_EIO, "UpstreamFailure",
+	return account_fail(err, PDS_EIO, "UpstreamFailure",
 	    "The PLC directory could not be reached for the %s: %s", what,
 	    msg);
 }
@@ -764,7 +751,7 @@ migration_sign_plc_op(const char *did, const json_t *in, json_t **opj,
 	*opj = NULL;
 	memset(err, 0, sizeof(*err));
 	if (!did_is_plc(did, strlen(did)))
-		return fail(err, PDS_EINVAL, "InvalidRequest",
+		return account_fail(err, PDS_EINVAL, "InvalidRequest",
 		    "Only did:plc identities have PLC operations");
 	if ((rc = plc_client_get_last_op(did, &last, plcerr,
 	    sizeof(plcerr))) != PDS_OK) {
@@ -773,7 +760,7 @@ migration_sign_plc_op(const char *did, const json_t *in, json_t **opj,
 		goto out;
 	}
 	if ((rc = plc_op_next(last, &next)) != PDS_OK) {
-		rc = fail(err, PDS_EINVAL, "InvalidRequest",
+		rc = account_fail(err, PDS_EINVAL, "InvalidRequest",
 		    "The DID cannot be updated (tombstoned?)");
 		goto out;
 	}
@@ -781,7 +768,7 @@ migration_sign_plc_op(const char *did, const json_t *in, json_t **opj,
 		if (strcmp(next->rotation_keys[i], rotation_didkey) == 0)
 			ours = true;
 	if (!ours) {
-		rc = fail(err, PDS_EINVAL, "InvalidRequest",
+		rc = account_fail(err, PDS_EINVAL, "InvalidRequest",
 		    "This server's rotation key is not among the DID's "
 		    "rotation keys, so it cannot sign for it");
 		goto out;
@@ -820,18 +807,18 @@ migration_submit_plc_op(const char *did, const json_t *opj,
 
 	memset(err, 0, sizeof(*err));
 	if (!did_is_plc(did, strlen(did)))
-		return fail(err, PDS_EINVAL, "InvalidRequest",
+		return account_fail(err, PDS_EINVAL, "InvalidRequest",
 		    "Only did:plc identities have PLC operations");
 	if ((rc = account_get(did, &a)) != PDS_OK)
 		return rc;
 	if (!json_is_object(opj))
-		return fail(err, PDS_EINVAL, "InvalidRequest",
+		return account_fail(err, PDS_EINVAL, "InvalidRequest",
 		    "Input must have the property \"operation\"");
 	if ((rc = plc_op_from_json(opj, &op, &why)) != PDS_OK)
-		return fail(err, PDS_EINVAL, "InvalidRequest",
+		return account_fail(err, PDS_EINVAL, "InvalidRequest",
 		    "Invalid PLC operation: %s", why ? why : "unreadable");
 	if (op->type != PLC_OP_OPERATION || op->sig == NULL) {
-		rc = fail(err, PDS_EINVAL, "InvalidRequest",
+		rc = account_fail(err, PDS_EINVAL, "InvalidRequest",
 		    "The operation must be a signed plc_operation");
 		goto out;
 	}
@@ -839,14 +826,14 @@ migration_submit_plc_op(const char *did, const json_t *opj,
 		if (strcmp(op->rotation_keys[i], rotation_didkey) == 0)
 			ours = true;
 	if (!ours) {
-		rc = fail(err, PDS_EINVAL, "InvalidRequest",
+		rc = account_fail(err, PDS_EINVAL, "InvalidRequest",
 		    "Rotation keys do not include server's rotation key");
 		goto out;
 	}
 	svc = plc_op_service(op, "atproto_pds");
 	if (svc == NULL || strcmp(svc->type, "AtprotoPersonalDataServer") !=
 	    0 || !same_url(svc->endpoint, mcfg->public_url)) {
-		rc = fail(err, PDS_EINVAL, "InvalidRequest",
+		rc = account_fail(err, PDS_EINVAL, "InvalidRequest",
 		    "Incorrect endpoint on atproto_pds service");
 		goto out;
 	}
@@ -854,7 +841,7 @@ migration_submit_plc_op(const char *did, const json_t *opj,
 		goto out;
 	sk = plc_op_vmethod(op, "atproto");
 	if (sk == NULL || strcmp(sk, mine) != 0) {
-		rc = fail(err, PDS_EINVAL, "InvalidRequest",
+		rc = account_fail(err, PDS_EINVAL, "InvalidRequest",
 		    "Incorrect signing key");
 		goto out;
 	}
@@ -864,12 +851,12 @@ migration_submit_plc_op(const char *did, const json_t *opj,
 		if (strcasecmp(op->aka[i], aka) == 0)
 			handle_ok = true;
 	if (!handle_ok) {
-		rc = fail(err, PDS_EINVAL, "InvalidRequest",
+		rc = account_fail(err, PDS_EINVAL, "InvalidRequest",
 		    "Incorrect handle in alsoKnownAs");
 		goto out;
 	}
 	if ((rc = plc_op_check_submit(op, &why)) != PDS_OK) {
-		rc = fail(err, PDS_EINVAL, "InvalidRequest",
+		rc = account_fail(err, PDS_EINVAL, "InvalidRequest",
 		    "Invalid PLC operation: %s", why ? why : "refused");
 		goto out;
 	}

@@ -123,6 +123,33 @@ xrpc_reply_json(struct xrpc_ctx *ctx, json_t *body)
 	http_reply_json(ctx->req, 200, body);
 }
 
+void
+xrpc_reply_empty(struct xrpc_ctx *ctx)
+{
+	http_reply_static(ctx->req, 200, "", "", 0);
+}
+
+int
+xrpc_input_str(struct xrpc_ctx *ctx, const char *key, bool required,
+    const char **out)
+{
+	json_t	*v = json_object_get(ctx->input, key);
+
+	*out = NULL;
+	if (v == NULL || json_is_null(v)) {
+		if (required)
+			return xrpc_fail(ctx, XRPC_E_INVALID_REQUEST, NULL,
+			    "Input must have the property \"%s\"", key);
+		return 0;
+	}
+	if (!json_is_string(v) ||
+	    strlen(json_string_value(v)) != json_string_length(v))
+		return xrpc_fail(ctx, XRPC_E_INVALID_REQUEST, NULL,
+		    "Input/%s must be a string", key);
+	*out = json_string_value(v);
+	return 0;
+}
+
 /* ---- admin Basic ---- */
 
 bool

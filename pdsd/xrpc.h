@@ -203,6 +203,15 @@ void	xrpc_dispatch(struct http_req *, struct http_target *);
 
 /* Reply 200 with JSON (steals the reference). */
 void	xrpc_reply_json(struct xrpc_ctx *, json_t *body);
+/* Reply 200 with an empty body (procedures with no output). */
+void	xrpc_reply_empty(struct xrpc_ctx *);
+/*
+ * A string property of the JSON input: 0 with *out (NULL when absent or
+ * null and not required), or an InvalidRequest for a missing required
+ * one, another JSON type or an embedded NUL.
+ */
+int	xrpc_input_str(struct xrpc_ctx *, const char *key, bool required,
+	    const char **out);
 /*
  * Set a lexicon-specific error name (static string, e.g.
  * "RecordNotFound"; NULL keeps the code's default name) and a message;
