@@ -1,6 +1,7 @@
 /*
  * adminproto: the admin socket's line protocol.  See adminproto.h.
  */
+#include <limits.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -531,4 +532,69 @@ size_t
 adminproto_reader_pending(const struct adminproto_reader *r)
 {
 	return r->discarding ? 0 : r->len - r->consumed;
+}
+
+/* ---- finding the socket ---- */
+
+bool
+adminproto_envfile_get(const char *path, const char *key, char *out,
+    size_t cap)
+{
+	FILE	*f;
+	char	 line[4096], *k, *v;
+	size_t	 klen = strlen(key), n;
+	bool	 found = false;
+
+	if ((f = fopen(path, "r")) == NULL)
+		return false;
+	while (fgets(line, sizeof(line), f) != NULL) {
+		line[strcspn(line, "\r\n")] = '\0';
+		k = line + strspn(line, " \t");
+		if (strncmp(k, "export ", 7) == 0)
+			k += 7;
+		if (strncmp(k, key, klen) != 0 || k[klen] != '=')
+			continue;
+		v = k + klen + 1;
+		n = strlen(v);
+		if (n >= 2 && (v[0] == '"' || v[0] == '\'') &&
+		    v[n - 1] == v[0]) {
+			v++;
+			n -= 2;
+		}
+		v[n] = '\0';
+		if (n > 0 && n < cap) {
+			memcpy(out, v, n + 1);
+			found = true;	/* later lines win, as in pdsd */
+		}
+	}
+	fclose(f);
+	return found;
+}
+
+const char *
+adminproto_socket_path(const char *opt, const char *envfile, char *buf,
+    size_t cap)
+{
+	char		 dir[PATH_MAX];
+	const char	*s;
+
+	if (opt != NULL)
+		return opt;
+	if ((s = getenv("PDSCTL_SOCKET")) != NULL && *s != '\0')
+		return s;
+	if (envfile != NULL) {
+		if (adminproto_envfile_get(envfile, "PDS_ADMIN_SOCKET", buf,
+		    cap))
+			return buf;
+		if (adminproto_envfile_get(envfile, "PDS_DATA_DIRECTORY", dir,
+		    sizeof(dir)) && (size_t)snprintf(buf, cap, "%s/pdsd.sock",
+		    dir) < cap)
+			return buf;
+	}
+	if ((s = getenv("PDS_ADMIN_SOCKET")) != NULL && *s != '\0')
+		return s;
+	if ((s = getenv("PDS_DATA_DIRECTORY")) != NULL && *s != '\0' &&
+	    (size_t)snprintf(buf, cap, "%s/pdsd.sock", s) < cap)
+		return buf;
+	return ADMINPROTO_DEFAULT_SOCKET;
 }

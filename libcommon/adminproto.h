@@ -83,6 +83,27 @@ enum adminproto_errclass {
 
 enum adminproto_errclass adminproto_error_class(const char *name);
 
+/* ---- finding the socket (the clients' side) ---- */
+
+#define ADMINPROTO_DEFAULT_SOCKET	"/pds/pdsd.sock"
+
+/*
+ * The admin socket pdsctl and pdstui use, in this order: opt (a
+ * --socket flag; may be NULL), $PDSCTL_SOCKET, the env file's
+ * PDS_ADMIN_SOCKET or PDS_DATA_DIRECTORY/pdsd.sock (envfile may be
+ * NULL), the same two from the environment, ADMINPROTO_DEFAULT_SOCKET.
+ * The result is opt, a getenv() string, a constant or buf[cap].
+ */
+const char *adminproto_socket_path(const char *opt, const char *envfile,
+	    char *buf, size_t cap);
+/*
+ * The last non-empty KEY=VALUE of key in an env file (leading blanks,
+ * "export " and matching quotes allowed) into out[cap]; false when
+ * there is none (or it does not fit, or the file cannot be read).
+ */
+bool	adminproto_envfile_get(const char *path, const char *key, char *out,
+	    size_t cap);
+
 /* ---- requests (the daemon's side) ---- */
 
 struct adminproto_req {

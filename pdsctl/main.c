@@ -23,7 +23,6 @@
 #include "pdsctl.h"
 
 #define PDSCTL_VERSION		"0.1.0"
-#define DEFAULT_SOCKET		"/pds/pdsd.sock"
 #define PAGE_LIMIT		500
 
 bool	ctl_opt_yes(void);
@@ -37,69 +36,6 @@ usage_short(void)
 {
 	fprintf(stderr, "usage: pdsctl [-c ENVFILE] [--socket PATH] [--json] "
 	    "COMMAND [ARGS]\n       pdsctl help [COMMAND]\n");
-}
-
-/* A value from an env file (KEY=VALUE, quotes, "export "); NULL if none. */
-static bool
-envfile_get(const char *path, const char *key, char *out, size_t cap)
-{
-	FILE	*f;
-	char	 line[4096], *k, *v, *e;
-	size_t	 klen = strlen(key), n;
-	bool	 found = false;
-
-	if ((f = fopen(path, "r")) == NULL)
-		return false;
-	while (fgets(line, sizeof(line), f) != NULL) {
-		line[strcspn(line, "\r\n")] = '\0';
-		k = line + strspn(line, " \t");
-		if (strncmp(k, "export ", 7) == 0)
-			k += 7;
-		if (strncmp(k, key, klen) != 0 || k[klen] != '=')
-			continue;
-		v = k + klen + 1;
-		n = strlen(v);
-		if (n >= 2 && (v[0] == '"' || v[0] == '\'') && v[n - 1] == v[0]) {
-			v++;
-			n -= 2;
-		}
-		e = v + n;
-		*e = '\0';
-		if (n > 0 && n < cap) {
-			memcpy(out, v, n + 1);
-			found = true;	/* later lines win, as in pdsd */
-		}
-	}
-	fclose(f);
-	return found;
-}
-
-static const char *
-socket_path(const char *opt, const char *envfile)
-{
-	char		 dir[PATH_MAX];
-	const char	*s;
-
-	if (opt != NULL)
-		return opt;
-	if ((s = getenv("PDSCTL_SOCKET")) != NULL && *s != '\0')
-		return s;
-	if (envfile != NULL) {
-		if (envfile_get(envfile, "PDS_ADMIN_SOCKET", path_buf,
-		    sizeof(path_buf)))
-			return path_buf;
-		if (envfile_get(envfile, "PDS_DATA_DIRECTORY", dir,
-		    sizeof(dir)) && (size_t)snprintf(path_buf,
-		    sizeof(path_buf), "%s/pdsd.sock", dir) < sizeof(path_buf))
-			return path_buf;
-	}
-	if ((s = getenv("PDS_ADMIN_SOCKET")) != NULL && *s != '\0')
-		return s;
-	if ((s = getenv("PDS_DATA_DIRECTORY")) != NULL && *s != '\0' &&
-	    (size_t)snprintf(path_buf, sizeof(path_buf), "%s/pdsd.sock", s) <
-	    sizeof(path_buf))
-		return path_buf;
-	return DEFAULT_SOCKET;
 }
 
 /* Ask on the terminal; true only for "yes". */
@@ -376,8 +312,8 @@ main(int argc, char *argv[])
 		ctl_parsed_clear(&p);
 		return EXIT_USAGE;
 	}
-	if ((rc = ctl_connect(&c, socket_path(sock_opt, envfile))) !=
-	    EXIT_OK) {
+	if ((rc = ctl_connect(&c, adminproto_socket_path(sock_opt, envfile,
+	    path_buf, sizeof(path_buf)))) != EXIT_OK) {
 		ctl_parsed_clear(&p);
 		return rc;
 	}

@@ -30,7 +30,6 @@
 #include "adminproto.h"
 #include "tui.h"
 
-#define DEFAULT_SOCKET	"/pds/pdsd.sock"
 #define TICK_MS		1000
 
 struct tui tui;
@@ -429,66 +428,6 @@ usage(FILE *f)
 	    "[--max-iterations N]\n");
 }
 
-/* KEY=VALUE from an env file, quotes removed; later lines win. */
-static bool
-envfile_get(const char *file, const char *key, char *out, size_t len)
-{
-	char	 line[PATH_MAX + 128], *v, *e;
-	size_t	 klen = strlen(key), n;
-	bool	 found = false;
-	FILE	*f;
-
-	if ((f = fopen(file, "r")) == NULL)
-		return false;
-	while (fgets(line, sizeof(line), f) != NULL) {
-		line[strcspn(line, "\r\n")] = '\0';
-		if (strncmp(line, key, klen) != 0 || line[klen] != '=')
-			continue;
-		v = line + klen + 1;
-		n = strlen(v);
-		if (n >= 2 && (v[0] == '"' || v[0] == '\'') &&
-		    v[n - 1] == v[0]) {
-			v[n - 1] = '\0';
-			v++;
-		}
-		if ((e = strchr(v, '\0')) != NULL && (size_t)(e - v) < len) {
-			memcpy(out, v, (size_t)(e - v) + 1);
-			found = true;
-		}
-	}
-	fclose(f);
-	return found;
-}
-
-/* The same order as pdsctl: flag, PDSCTL_SOCKET, env file, environment. */
-static const char *
-socket_path(const char *opt, const char *envfile)
-{
-	char		 dir[PATH_MAX];
-	const char	*s;
-
-	if (opt != NULL)
-		return opt;
-	if ((s = getenv("PDSCTL_SOCKET")) != NULL && *s != '\0')
-		return s;
-	if (envfile != NULL) {
-		if (envfile_get(envfile, "PDS_ADMIN_SOCKET", path_buf,
-		    sizeof(path_buf)))
-			return path_buf;
-		if (envfile_get(envfile, "PDS_DATA_DIRECTORY", dir,
-		    sizeof(dir)) && (size_t)snprintf(path_buf,
-		    sizeof(path_buf), "%s/pdsd.sock", dir) < sizeof(path_buf))
-			return path_buf;
-	}
-	if ((s = getenv("PDS_ADMIN_SOCKET")) != NULL && *s != '\0')
-		return s;
-	if ((s = getenv("PDS_DATA_DIRECTORY")) != NULL && *s != '\0' &&
-	    (size_t)snprintf(path_buf, sizeof(path_buf), "%s/pdsd.sock", s) <
-	    sizeof(path_buf))
-		return path_buf;
-	return DEFAULT_SOCKET;
-}
-
 static bool
 parse_num(const char *s, long min, long max, long *out)
 {
@@ -600,7 +539,8 @@ main(int argc, char **argv)
 	}
 	if (getenv("NO_COLOR") != NULL && *getenv("NO_COLOR") != '\0')
 		color = false;
-	tui.socket_path = socket_path(sock_opt, envfile);
+	tui.socket_path = adminproto_socket_path(sock_opt, envfile, path_buf,
+	    sizeof(path_buf));
 	if (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO)) {
 		fprintf(stderr, "pdstui: needs a terminal (see pdsctl for "
 		    "scripts)\n");

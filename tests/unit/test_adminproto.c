@@ -3,7 +3,9 @@
  * the capped line reader) against the framing DESIGN.md specifies.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <jansson.h>
 
@@ -217,11 +219,64 @@ test_reader(void)
 	t_group_end();
 }
 
+/* Where pdsctl and pdstui look for the socket, in order. */
+static void
+test_socket_path(void)
+{
+	char		 envf[] = "/tmp/adminproto-env-XXXXXX", buf[256];
+	const char	*p;
+	FILE		*f;
+	int		 fd;
+
+	t_group("socket path");
+	unsetenv("PDSCTL_SOCKET");
+	unsetenv("PDS_ADMIN_SOCKET");
+	unsetenv("PDS_DATA_DIRECTORY");
+	if ((fd = mkstemp(envf)) == -1 || (f = fdopen(fd, "w")) == NULL) {
+		CHECK(0, "temporary env file");
+		t_group_end();
+		return;
+	}
+	fprintf(f, "# a comment\nPDS_DATA_DIRECTORY=/srv/pds\n"
+	    "  export PDS_ADMIN_SOCKET='/run/a.sock'\n"
+	    "PDS_ADMIN_SOCKET=\"/run/b.sock\"\nPDS_ADMIN_SOCKET=\n");
+	fclose(f);
+	CHECK(strcmp(adminproto_socket_path(NULL, NULL, buf, sizeof(buf)),
+	    "/pds/pdsd.sock") == 0, "the default");
+	setenv("PDS_DATA_DIRECTORY", "/var/pds", 1);
+	CHECK(strcmp(adminproto_socket_path(NULL, NULL, buf, sizeof(buf)),
+	    "/var/pds/pdsd.sock") == 0, "PDS_DATA_DIRECTORY/pdsd.sock");
+	setenv("PDS_ADMIN_SOCKET", "/env.sock", 1);
+	CHECK(strcmp(adminproto_socket_path(NULL, NULL, buf, sizeof(buf)),
+	    "/env.sock") == 0, "PDS_ADMIN_SOCKET beats the data directory");
+	p = adminproto_socket_path(NULL, envf, buf, sizeof(buf));
+	CHECK(strcmp(p, "/run/b.sock") == 0,
+	    "the env file beats the environment; the last non-empty line "
+	    "wins, quotes removed: %s", p);
+	CHECK(adminproto_envfile_get(envf, "PDS_DATA_DIRECTORY", buf,
+	    sizeof(buf)) && strcmp(buf, "/srv/pds") == 0, "envfile_get");
+	CHECK(!adminproto_envfile_get(envf, "PDS_HOSTNAME", buf, sizeof(buf)),
+	    "a missing key");
+	CHECK(!adminproto_envfile_get(envf, "PDS_DATA_DIRECTORY", buf, 5),
+	    "a value that does not fit");
+	setenv("PDSCTL_SOCKET", "/ctl.sock", 1);
+	CHECK(strcmp(adminproto_socket_path(NULL, envf, buf, sizeof(buf)),
+	    "/ctl.sock") == 0, "PDSCTL_SOCKET beats the env file");
+	CHECK(strcmp(adminproto_socket_path("/flag.sock", envf, buf,
+	    sizeof(buf)), "/flag.sock") == 0, "--socket beats everything");
+	unsetenv("PDSCTL_SOCKET");
+	unsetenv("PDS_ADMIN_SOCKET");
+	unsetenv("PDS_DATA_DIRECTORY");
+	unlink(envf);
+	t_group_end();
+}
+
 int
 main(void)
 {
 	test_requests();
 	test_replies();
 	test_reader();
+	test_socket_path();
 	return t_done("test_adminproto");
 }
