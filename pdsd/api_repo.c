@@ -17,6 +17,8 @@
 #include "cbor.h"
 #include "dmjson.h"
 #include "err.h"
+#include "http.h"
+#include "jsonw.h"
 #include "repo_writer.h"
 #include "store_repo.h"
 #include "syntax.h"
@@ -564,17 +566,58 @@ read_repo(struct xrpc_ctx *ctx, const char *repo, struct store_repo_acct *a)
 	return 0;
 }
 
+/*
+ * {"uri":...,"cid":...,"value":<the record as JSON> (no closing brace),
+ * written straight from the stored DAG-CBOR: no json_t tree, no second
+ * UTF-8 scan.  The bytes are those json_dumps() gave for the same tree.
+ */
+static int
+record_json_write(struct buf *out, const char *uri, const char *cid,
+    const uint8_t *data, size_t len)
+{
+	struct dm_arena	*a;
+	struct dm_value	*v;
+	int		 rc;
+
+	if ((a = dm_arena_new()) == NULL)
+		return PDS_ENOMEM;
+	if ((rc = dm_decode(a, data, len, &v, NULL)) == PDS_OK &&
+	    (rc = buf_append(out, "{\"uri\":", 7)) == PDS_OK &&
+	    (rc = jsonw_cstr(out, uri)) == PDS_OK &&
+	    (rc = buf_append(out, ",\"cid\":", 7)) == PDS_OK &&
+	    (rc = jsonw_cstr(out, cid)) == PDS_OK &&
+	    (rc = buf_append(out, ",\"value\":", 9)) == PDS_OK)
+		rc = jsonw_dm(out, v);
+	dm_arena_free(a);
+	return rc;
+}
+
+/* Reply 200 with the JSON text in b (which is emptied). */
+static void
+reply_buf(struct xrpc_ctx *ctx, struct buf *b)
+{
+	size_t	 len;
+	uint8_t	*p = buf_detach(b, &len);
+
+	if (p == NULL) {
+		xrpc_reply_json(ctx, NULL);
+		return;
+	}
+	http_reply_owned(ctx->req, 200, "application/json; charset=utf-8",
+	    p, len);
+}
+
 int
 api_repo_get_record(struct xrpc_ctx *ctx)
 {
 	struct store_repo_acct a;
 	struct cid	 cid, want;
-	struct buf	 b;
+	struct buf	 b, out;
 	const char	*coll = http_req_query(ctx->req, "collection");
 	const char	*rkey = http_req_query(ctx->req, "rkey");
 	const char	*wcid = http_req_query(ctx->req, "cid");
 	char		 uri[8 + DID_MAX + NSID_MAX + RKEY_MAX];
-	json_t		*value;
+	char		 cs[CID_STR_MAX];
 	int		 rc;
 
 	if ((rc = read_repo(ctx, http_req_query(ctx->req, "repo"), &a)) != 0)
@@ -603,19 +646,25 @@ api_repo_get_record(struct xrpc_ctx *ctx)
 			    uri);
 		return XRPC_E_INTERNAL;
 	}
-	value = api_record_json(b.p, b.len);
-	buf_free(&b);
-	if (value == NULL)
+	if (cid_format(&cid, cs, sizeof(cs)) < 0) {
+		buf_free(&b);
 		return XRPC_E_INTERNAL;
-	xrpc_reply_json(ctx, json_pack("{s:s,s:o,s:o}", "uri", uri, "cid",
-	    cid_json(&cid), "value", value));
+	}
+	buf_init(&out, BUF_MAX_DEFAULT);
+	rc = record_json_write(&out, uri, cs, b.p, b.len);
+	buf_free(&b);
+	if (rc != PDS_OK || (rc = buf_putc(&out, '}')) != PDS_OK) {
+		buf_free(&out);
+		return XRPC_E_INTERNAL;
+	}
+	reply_buf(ctx, &out);
 	return 0;
 }
 
 struct list_ctx {
 	const char	*did;
 	const char	*coll;
-	json_t		*records;
+	struct buf	 out;
 	char		 last[RKEY_MAX + 1];
 	size_t		 n;
 };
@@ -625,15 +674,15 @@ list_cb(void *arg, const struct store_record_listed *l)
 {
 	struct list_ctx	*lc = arg;
 	char		 uri[8 + DID_MAX + NSID_MAX + RKEY_MAX];
-	json_t		*v, *r;
+	int		 rc;
 
-	if ((v = api_record_json(l->data, l->len)) == NULL)
-		return PDS_EINTERNAL;
 	snprintf(uri, sizeof(uri), "at://%s/%s/%s", lc->did, lc->coll,
 	    l->rkey);
-	r = json_pack("{s:s,s:s,s:o}", "uri", uri, "cid", l->cid, "value", v);
-	if (r == NULL || json_array_append_new(lc->records, r) != 0)
-		return PDS_ENOMEM;
+	if ((lc->n > 0 && (rc = buf_putc(&lc->out, ',')) != PDS_OK) ||
+	    (rc = record_json_write(&lc->out, uri, l->cid, l->data,
+	    l->len)) != PDS_OK ||
+	    (rc = buf_putc(&lc->out, '}')) != PDS_OK)
+		return rc == PDS_EINVAL ? PDS_EINTERNAL : rc;
 	snprintf(lc->last, sizeof(lc->last), "%s", l->rkey);
 	lc->n++;
 	return 0;
@@ -647,7 +696,6 @@ api_repo_list_records(struct xrpc_ctx *ctx)
 	const char	*coll = http_req_query(ctx->req, "collection");
 	const char	*cursor = http_req_query(ctx->req, "cursor");
 	const char	*rev = http_req_query(ctx->req, "reverse");
-	json_t		*out;
 	size_t		 limit;
 	bool		 reverse = rev != NULL && strcmp(rev, "true") == 0;
 	int		 rc;
@@ -668,20 +716,27 @@ api_repo_list_records(struct xrpc_ctx *ctx)
 	memset(&lc, 0, sizeof(lc));
 	lc.did = a.did;
 	lc.coll = coll;
-	if ((lc.records = json_array()) == NULL)
-		return XRPC_E_INTERNAL;
-	rc = store_record_list(a.did, coll, cursor, reverse, limit, list_cb,
-	    &lc);
-	if (rc != PDS_OK) {
-		json_decref(lc.records);
+	/* {"records":[...],"cursor":"..."}, written as the rows come. */
+	buf_init(&lc.out, BUF_MAX_DEFAULT);
+	if (buf_reserve(&lc.out, 512 * (limit + 1)) != PDS_OK ||
+	    buf_append(&lc.out, "{\"records\":[", 12) != PDS_OK) {
+		buf_free(&lc.out);
 		return XRPC_E_INTERNAL;
 	}
-	out = json_pack("{s:o}", "records", lc.records);
-	if (out != NULL && lc.n == limit)
-		json_object_set_new(out, "cursor", json_string(lc.last));
-	if (out == NULL)
+	rc = store_record_list(a.did, coll, cursor, reverse, limit, list_cb,
+	    &lc);
+	if (rc == PDS_OK)
+		rc = buf_putc(&lc.out, ']');
+	if (rc == PDS_OK && lc.n == limit &&
+	    (rc = buf_append(&lc.out, ",\"cursor\":", 10)) == PDS_OK)
+		rc = jsonw_cstr(&lc.out, lc.last);
+	if (rc == PDS_OK)
+		rc = buf_putc(&lc.out, '}');
+	if (rc != PDS_OK) {
+		buf_free(&lc.out);
 		return XRPC_E_INTERNAL;
-	xrpc_reply_json(ctx, out);
+	}
+	reply_buf(ctx, &lc.out);
 	return 0;
 }
 
