@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <jansson.h>
@@ -28,6 +29,7 @@
 #include "syntax.h"
 
 #define RING_SIZE		((size_t)256 * 1024)
+#define STAGE_SIZE		((size_t)32 * 1024)
 #define BLOB_INMEM_MAX		((int64_t)16 << 20)
 #define LIST_DEFAULT		500
 #define LIST_MAX		1000
@@ -130,7 +132,31 @@ struct pipe {
 	int		 refs;
 	char		 did[DID_MAX + 1];
 	char		 since[TID_LEN + 1];	/* "" for the whole repo */
+	/*
+	 * The producer's own staging area: CAR pieces (varints, CIDs,
+	 * blocks of a few hundred bytes) gather here and go into the ring
+	 * 32 KiB at a time, so the lock and the wake-up are paid per
+	 * chunk rather than per piece.
+	 */
+	uint8_t		 stage[STAGE_SIZE];
+	size_t		 slen;
+	struct pipe	*next;		/* in the producers' queue */
 };
+
+/*
+ * Producer threads outlive their request: an idle one takes the next
+ * getRepo, so its SQLite connection, prepared statements and page cache
+ * stay warm, and a thread is created only when none is idle.  There is no
+ * cap (a queued job could wait on a reader that is itself stuck behind
+ * it); a thread idle for PRODUCER_IDLE_S exits and closes its connection.
+ */
+#define PRODUCER_IDLE_S		5
+
+static pthread_mutex_t	 prod_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t	 prod_cv = PTHREAD_COND_INITIALIZER;
+static struct pipe	*prod_head, **prod_tail = &prod_head;
+static unsigned		 prod_idle;	/* threads waiting for a job */
+static unsigned		 prod_queued;	/* jobs not yet taken */
 
 static void
 pipe_unref(struct pipe *p)
@@ -179,6 +205,41 @@ pipe_write(void *arg, const uint8_t *d, size_t n)
 	return PDS_OK;
 }
 
+/* car_write_fn: stage small pieces; the ring sees whole chunks. */
+static int
+pipe_put(void *arg, const uint8_t *d, size_t n)
+{
+	struct pipe	*p = arg;
+	int		 rc;
+
+	if (p->slen + n <= STAGE_SIZE) {
+		memcpy(p->stage + p->slen, d, n);
+		p->slen += n;
+		return PDS_OK;
+	}
+	if (p->slen > 0) {
+		if ((rc = pipe_write(p, p->stage, p->slen)) != PDS_OK)
+			return rc;
+		p->slen = 0;
+	}
+	if (n >= STAGE_SIZE)
+		return pipe_write(p, d, n);
+	memcpy(p->stage, d, n);
+	p->slen = n;
+	return PDS_OK;
+}
+
+static int
+pipe_flush(struct pipe *p)
+{
+	int	 rc = PDS_OK;
+
+	if (p->slen > 0)
+		rc = pipe_write(p, p->stage, p->slen);
+	p->slen = 0;
+	return rc;
+}
+
 struct since_ctx {
 	struct pipe	*p;
 	const char	*skip;		/* the commit, already written */
@@ -194,7 +255,7 @@ since_block(void *arg, const char *cs, const uint8_t *d, size_t len)
 		return 0;
 	if (cid_parse(&c, cs, strlen(cs), NULL) != PDS_OK)
 		return PDS_EINVAL;
-	return car_emit_block(pipe_write, sc->p, &c, d, len);
+	return car_emit_block(pipe_put, sc->p, &c, d, len);
 }
 
 static int
@@ -217,7 +278,9 @@ produce(struct pipe *p)
 	if ((rc = store_repo_root_get(p->did, &commit, rev)) != PDS_OK)
 		goto out;
 	if (p->since[0] == '\0') {
-		rc = repo_export(&bs, &commit, pipe_write, p, &why);
+		rc = repo_export(&bs, &commit, pipe_put, p, &why);
+		if (rc == PDS_OK)
+			rc = pipe_flush(p);
 		if (rc != PDS_OK && !p->abandoned)
 			log_warnx("getRepo %s: %s", p->did,
 			    why != NULL ? why : pds_strerror(rc));
@@ -225,14 +288,16 @@ produce(struct pipe *p)
 	}
 	/* since=: the commit, then every block written after that rev. */
 	if ((rc = store_block_get(p->did, &commit, &cb)) != PDS_OK ||
-	    (rc = car_emit_header(pipe_write, p, &commit, 1)) != PDS_OK ||
-	    (rc = car_emit_block(pipe_write, p, &commit, cb.p, cb.len)) !=
+	    (rc = car_emit_header(pipe_put, p, &commit, 1)) != PDS_OK ||
+	    (rc = car_emit_block(pipe_put, p, &commit, cb.p, cb.len)) !=
 	    PDS_OK)
 		goto out;
 	cid_format(&commit, cs, sizeof(cs));
 	sc.p = p;
 	sc.skip = cs;
 	rc = store_blocks_since(p->did, p->since, since_block, &sc);
+	if (rc == PDS_OK)
+		rc = pipe_flush(p);
 out:
 	buf_free(&cb);
 	store_bs_free(&sbs);
@@ -240,21 +305,88 @@ out:
 	return rc;
 }
 
-static void *
-producer_main(void *arg)
+static void
+produce_one(struct pipe *p)
 {
-	struct pipe	*p = arg;
-	int		 rc;
+	int	 rc;
 
 	rc = produce(p);
-	store_thread_close();
 	pthread_mutex_lock(&p->mu);
 	p->done = true;
 	p->failed = rc != PDS_OK;
 	pthread_cond_broadcast(&p->cv);
 	pthread_mutex_unlock(&p->mu);
 	pipe_unref(p);
+}
+
+static void *
+producer_main(void *arg)
+{
+	struct pipe	*p;
+	struct timespec	 ts;
+
+	(void)arg;
+	(void)pthread_setname_np(pthread_self(), "getRepo");
+	pthread_mutex_lock(&prod_mu);
+	for (;;) {
+		if (prod_head == NULL) {
+			clock_gettime(CLOCK_REALTIME, &ts);
+			ts.tv_sec += PRODUCER_IDLE_S;
+			prod_idle++;
+			while (prod_head == NULL && pthread_cond_timedwait(
+			    &prod_cv, &prod_mu, &ts) == 0)
+				;
+			prod_idle--;
+			if (prod_head == NULL)
+				break;
+		}
+		p = prod_head;
+		if ((prod_head = p->next) == NULL)
+			prod_tail = &prod_head;
+		prod_queued--;
+		pthread_mutex_unlock(&prod_mu);
+		produce_one(p);
+		pthread_mutex_lock(&prod_mu);
+	}
+	pthread_mutex_unlock(&prod_mu);
+	store_thread_close();
 	return NULL;
+}
+
+/* Queue p for an idle producer, or start one.  PDS_OK or PDS_ENOMEM. */
+static int
+producer_submit(struct pipe *p)
+{
+	pthread_attr_t	 attr;
+	pthread_t	 t;
+	int		 rc = PDS_OK;
+
+	pthread_mutex_lock(&prod_mu);
+	p->next = NULL;
+	*prod_tail = p;
+	prod_tail = &p->next;
+	prod_queued++;
+	if (prod_queued <= prod_idle) {
+		pthread_cond_signal(&prod_cv);
+		pthread_mutex_unlock(&prod_mu);
+		return PDS_OK;
+	}
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	if (pthread_create(&t, &attr, producer_main, NULL) != 0) {
+		/* Unqueue p: it is the last job, nobody took it yet. */
+		struct pipe **pp;
+
+		for (pp = &prod_head; *pp != p; pp = &(*pp)->next)
+			;
+		*pp = NULL;
+		prod_tail = pp;
+		prod_queued--;
+		rc = PDS_ENOMEM;
+	}
+	pthread_attr_destroy(&attr);
+	pthread_mutex_unlock(&prod_mu);
+	return rc;
 }
 
 /* http_stream_fn: the worker's side. */
@@ -303,9 +435,6 @@ static int
 stream_repo(struct xrpc_ctx *ctx, const char *did, const char *since)
 {
 	struct pipe	*p;
-	pthread_attr_t	 attr;
-	pthread_t	 t;
-
 	if ((p = calloc(1, sizeof(*p))) == NULL ||
 	    (p->ring = malloc(RING_SIZE)) == NULL) {
 		free(p);
@@ -316,15 +445,11 @@ stream_repo(struct xrpc_ctx *ctx, const char *did, const char *since)
 	p->refs = 2;
 	snprintf(p->did, sizeof(p->did), "%s", did);
 	snprintf(p->since, sizeof(p->since), "%s", since != NULL ? since : "");
-	pthread_attr_init(&attr);
-	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-	if (pthread_create(&t, &attr, producer_main, p) != 0) {
-		pthread_attr_destroy(&attr);
+	if (producer_submit(p) != PDS_OK) {
 		p->refs = 1;
 		pipe_unref(p);
 		return XRPC_E_INTERNAL;
 	}
-	pthread_attr_destroy(&attr);
 	http_reply_stream(ctx->req, 200, CAR_MIME, pipe_read, p,
 	    pipe_abandon);
 	return 0;
