@@ -22,6 +22,7 @@
 #include "outbound.h"
 #include "plc.h"
 #include "plc_client.h"
+#include "pwhash.h"
 #include "repo_init.h"
 #include "resolver.h"
 #include "store.h"
@@ -31,8 +32,6 @@
 static const struct config *acfg;
 static struct pds_key	*rotation_key;
 static char		 rotation_didkey[KEY_DIDKEY_MAX];
-/* A hash that unknown identifiers are checked against (equal timing). */
-static char		 dummy_hash[crypto_pwhash_STRBYTES];
 
 static const char b32[] = "abcdefghijklmnopqrstuvwxyz234567";
 
@@ -88,10 +87,6 @@ accounts_module_init(const struct config *cfg)
 	if (key_to_didkey(rotation_key, rotation_didkey,
 	    sizeof(rotation_didkey)) < 0)
 		return PDS_EINTERNAL;
-	if (crypto_pwhash_str_alg(dummy_hash, "not a password", 14,
-	    ACCOUNT_PWHASH_OPSLIMIT, ACCOUNT_PWHASH_MEMLIMIT,
-	    crypto_pwhash_ALG_ARGON2ID13) != 0)
-		return PDS_ENOMEM;
 	if ((r = auth_init(cfg)) != PDS_OK)
 		return r;
 
@@ -245,11 +240,7 @@ account_password_hash(const char *pw, char *out, size_t cap)
 {
 	if (cap < crypto_pwhash_STRBYTES)
 		return PDS_ETOOBIG;
-	if (crypto_pwhash_str_alg(out, pw, strlen(pw),
-	    ACCOUNT_PWHASH_OPSLIMIT, ACCOUNT_PWHASH_MEMLIMIT,
-	    crypto_pwhash_ALG_ARGON2ID13) != 0)
-		return PDS_ENOMEM;
-	return PDS_OK;
+	return pwhash_str(out, pw, strlen(pw));
 }
 
 /*
@@ -304,8 +295,7 @@ account_password_verify(const struct store_account *acct, const char *pw,
 	if (n > ACCOUNT_PASSWORD_CHECK_MAX)
 		return PDS_ECRYPTO;
 	if (acct == NULL) {
-		if (crypto_pwhash_str_verify(dummy_hash, pw, n) == 0)
-			log_warnx("accounts: the dummy hash matched");
+		pwhash_verify_dummy(pw, n);
 		return PDS_ECRYPTO;
 	}
 	if (app_password_shape(pw)) {
@@ -325,13 +315,10 @@ account_password_verify(const struct store_account *acct, const char *pw,
 	if (rc != PDS_OK && rc != PDS_ENOTFOUND)
 		return rc;
 	if (rc != PDS_OK || hash[0] == '\0') {
-		if (crypto_pwhash_str_verify(dummy_hash, pw, n) == 0)
-			log_warnx("accounts: the dummy hash matched");
+		pwhash_verify_dummy(pw, n);
 		return PDS_ECRYPTO;
 	}
-	if (crypto_pwhash_str_verify(hash, pw, n) != 0)
-		return PDS_ECRYPTO;
-	return PDS_OK;
+	return pwhash_verify(hash, pw, n);
 }
 
 /* ---- accounts ---- */
