@@ -37,6 +37,14 @@ static struct {
 } ob;
 
 static pthread_once_t	key_once = PTHREAD_ONCE_INIT;
+/*
+ * libcurl (and with it OpenSSL: its configuration, providers and error
+ * tables, some 2 MB of resident pages) starts at the first outbound
+ * request rather than at start-up, so an idle daemon does not carry it
+ * and start-up does not wait for it.
+ */
+static pthread_mutex_t	curl_mu = PTHREAD_MUTEX_INITIALIZER;
+static bool		curl_up;
 static pthread_key_t	curl_key;
 
 /* Per-request state shared with the callbacks. */
@@ -159,6 +167,19 @@ make_key(void)
 		fatalx("outbound: pthread_key_create");
 }
 
+static bool
+curl_start(void)
+{
+	bool	 up;
+
+	pthread_mutex_lock(&curl_mu);
+	if (!curl_up)
+		curl_up = curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK;
+	up = curl_up;
+	pthread_mutex_unlock(&curl_mu);
+	return up;
+}
+
 static CURL *
 thread_handle(void)
 {
@@ -169,7 +190,7 @@ thread_handle(void)
 		curl_easy_reset(h);
 		return h;
 	}
-	if ((h = curl_easy_init()) == NULL)
+	if (!curl_start() || (h = curl_easy_init()) == NULL)
 		return NULL;
 	if (pthread_setspecific(curl_key, h) != 0) {
 		curl_easy_cleanup(h);
@@ -185,8 +206,6 @@ outbound_init(const struct outbound_config *c)
 
 	if (ob.ready)
 		return PDS_OK;
-	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
-		return PDS_EINTERNAL;
 	snprintf(ob.user_agent, sizeof(ob.user_agent), "%s",
 	    c->user_agent != NULL ? c->user_agent : "pdsd");
 	ob.allow_private = c->allow_private;
@@ -220,7 +239,11 @@ outbound_shutdown(void)
 	for (i = 0; i < ob.nallow; i++)
 		free(ob.allow_hosts[i]);
 	ob.nallow = 0;
-	curl_global_cleanup();
+	pthread_mutex_lock(&curl_mu);
+	if (curl_up)
+		curl_global_cleanup();
+	curl_up = false;
+	pthread_mutex_unlock(&curl_mu);
 	ob.ready = false;
 }
 
