@@ -17,6 +17,7 @@
 #include <argp.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stddef.h>
@@ -168,6 +169,28 @@ ensure_data_dir(const char *dir)
 	return PDS_OK;
 }
 
+/*
+ * glibc's allocator, set for a long-running server on few cores:
+ * - at most one arena per core (the default is eight per core, and every
+ *   arena keeps the memory freed into it);
+ * - blocks of 256 KiB and more always come from mmap and go back to the
+ *   system when freed.  Left alone, the threshold rises to the largest
+ *   block freed so far (up to 32 MiB), after which big buffers (getRepo
+ *   rings, CAR imports, large responses) stay in the heap for good.
+ */
+static void
+malloc_setup(void)
+{
+	long	 ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+
+	if (ncpu < 2)
+		ncpu = 2;
+	if (ncpu > 16)
+		ncpu = 16;
+	(void)mallopt(M_ARENA_MAX, (int)ncpu);
+	(void)mallopt(M_MMAP_THRESHOLD, 256 * 1024);
+}
+
 /* Block until SIGTERM or SIGINT; SIGHUP is logged and ignored. */
 static void
 wait_for_stop(const sigset_t *set)
@@ -201,6 +224,7 @@ main(int argc, char *argv[])
 	if (argp_parse(&argp, argc, argv, 0, NULL, &o) != 0)
 		return 64;
 	log_init("pdsd", o.syslog, 1);
+	malloc_setup();
 	if (sodium_init() < 0)
 		fatalx("libsodium initialisation failed");
 

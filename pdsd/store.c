@@ -425,9 +425,18 @@ store_open(const char *path)
 	return store_ping();
 }
 
+/*
+ * A clean stop folds the WAL back into the database and truncates it,
+ * so a stopped server's directory holds no WAL bytes even when another
+ * thread's connection is still open (the last close would otherwise
+ * delete it, and only then).
+ */
 void
 store_close(void)
 {
+	if (tl_conn != NULL)
+		(void)sqlite3_wal_checkpoint_v2(tl_conn->db, NULL,
+		    SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
 	store_thread_close();
 }
 
