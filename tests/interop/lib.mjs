@@ -207,8 +207,8 @@ export function readTail(file, max = 4000) {
 // Returns { url, port, pid, dataDir, dir, envFile, logFile, env,
 // adminPassword, plc, stop }; stop() kills pdsd by its PID, waits, and
 // removes the temporary directory unless PDS_INTEROP_KEEP is set.
-export async function startPdsd({ env = {}, args = [], timeoutMs = 20000 } =
-    {}) {
+export async function startPdsd({ env = {}, args = [], timeoutMs = 20000,
+    procEnv = {} } = {}) {
 	if (!isExecutable(PDSD))
 		throw new Error(`${PDSD} is missing: build it with make B=...`);
 	let plc = null;
@@ -242,6 +242,8 @@ export async function startPdsd({ env = {}, args = [], timeoutMs = 20000 } =
 		if (!k.startsWith('PDS_'))
 			childEnv[k] = v;
 	}
+	// Process settings that are not configuration (sanitizer options).
+	Object.assign(childEnv, procEnv);
 	const child = spawn(PDSD, ['-c', envFile, ...args], {
 		cwd: dir,
 		env: childEnv,
