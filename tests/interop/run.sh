@@ -19,6 +19,13 @@ if ! "$here/setup.sh"; then
 	echo "interop: 0 passed, 1 failed"
 	exit 1
 fi
+# The reference PDS (@atproto/pds, under bench/) is the other side of
+# the migration tests; the first install compiles better-sqlite3 (a few
+# minutes).  Without it those tests report themselves skipped.
+if ! "$root/bench/setup.sh" >&2; then
+	echo "interop: the reference PDS could not be installed;" \
+	    "test_migration_ref.mjs will be skipped"
+fi
 node=$("$root/scripts/node.sh")
 
 if [ $# -gt 0 ]; then
