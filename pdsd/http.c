@@ -32,7 +32,7 @@
 #include "log.h"
 #include "stats.h"
 
-enum reply_kind { R_NONE, R_BYTES, R_STATIC, R_STREAM, R_UPGRADE };
+enum reply_kind { R_NONE, R_BYTES, R_STATIC, R_STREAM, R_UPGRADE, R_FD };
 enum req_state { ST_READING, ST_REPLIED, ST_QUEUED, ST_UPGRADED,
     ST_DEFERRED };
 /* http_req_defer(): none, deferred, suspended, or resumed early */
@@ -66,6 +66,10 @@ struct http_req {
 	enum req_state		 state;
 	enum defer_state	 defer;		/* under defer_mu */
 	struct buf		 body;
+	http_body_fn		 sink_fn;	/* or NULL: collect in body */
+	void			*sink_arg;
+	void			(*sink_free)(void *);
+	uint64_t		 body_seen;	/* bytes given to sink_fn */
 
 	/* the reply */
 	unsigned		 status;
@@ -76,6 +80,8 @@ struct http_req {
 	size_t			 len;
 	struct stream		*stream;
 	struct upgrade		*upgrade;	/* R_UPGRADE */
+	int			 fd;		/* R_FD: ours until queued */
+	uint64_t		 fd_size;
 	struct hdr		 hdrs[HTTP_MAX_EXTRA_HEADERS];
 	size_t			 nhdrs;
 
@@ -219,6 +225,35 @@ http_req_body(const struct http_req *r, size_t *lenp)
 	return r->body.p != NULL ? r->body.p : (const uint8_t *)"";
 }
 
+void
+http_req_body_sink(struct http_req *r, http_body_fn fn, void *arg,
+    void (*free_fn)(void *))
+{
+	r->sink_fn = fn;
+	r->sink_arg = arg;
+	r->sink_free = free_fn;
+}
+
+void *
+http_req_sink_arg(const struct http_req *r)
+{
+	return r->sink_fn != NULL ? r->sink_arg : NULL;
+}
+
+/* Release the body sink now (the body was refused, or the request ends). */
+static void
+sink_end(struct http_req *r)
+{
+	void	(*free_fn)(void *) = r->sink_free;
+	void	 *arg = r->sink_arg;
+
+	r->sink_fn = NULL;
+	r->sink_arg = NULL;
+	r->sink_free = NULL;
+	if (free_fn != NULL)
+		free_fn(arg);
+}
+
 const char *
 http_req_remote(struct http_req *r)
 {
@@ -299,6 +334,10 @@ reply_clear(struct http_req *r)
 			r->upgrade->free_fn(r->upgrade->arg);
 		free(r->upgrade);
 		r->upgrade = NULL;
+	}
+	if (r->kind == R_FD && r->fd != -1) {
+		close(r->fd);
+		r->fd = -1;
 	}
 	r->kind = R_NONE;
 }
@@ -404,6 +443,18 @@ http_reply_stream(struct http_req *r, unsigned status, const char *ct,
 	r->stream = s;
 	r->status = status;
 	r->kind = R_STREAM;
+	set_ctype(r, ct);
+}
+
+void
+http_reply_fd(struct http_req *r, unsigned status, const char *ct, int fd,
+    uint64_t size)
+{
+	reply_clear(r);
+	r->status = status;
+	r->kind = R_FD;
+	r->fd = fd;
+	r->fd_size = size;
 	set_ctype(r, ct);
 }
 
@@ -558,6 +609,11 @@ queue_reply(struct http_req *r)
 	case R_UPGRADE:
 		resp = MHD_create_response_for_upgrade(on_upgraded, NULL);
 		break;
+	case R_FD:
+		resp = MHD_create_response_from_fd64(r->fd_size, r->fd);
+		if (resp != NULL)
+			r->fd = -1;		/* MHD closes it */
+		break;
 	default:
 		resp = NULL;
 	}
@@ -642,6 +698,33 @@ too_large(struct http_req *r)
 	reply_clear(r);
 	http_reply_error(r, 413, "PayloadTooLarge", msg);
 	r->state = ST_REPLIED;
+	sink_end(r);		/* a streamed body's partial output goes now */
+}
+
+/* One piece of the body: collect it, or give it to the sink. */
+static void
+body_piece(struct http_req *r, const char *data, size_t n)
+{
+	if (r->t.body_max == 0 || n > r->t.body_max - r->body_seen) {
+		too_large(r);
+		buf_free(&r->body);
+		return;
+	}
+	if (r->sink_fn == NULL) {
+		if (buf_append(&r->body, data, n) != PDS_OK) {
+			too_large(r);
+			buf_free(&r->body);
+		}
+		return;
+	}
+	r->body_seen += n;
+	if (r->sink_fn(r->sink_arg, (const uint8_t *)data, n) != 0) {
+		if (r->kind == R_NONE)
+			http_reply_error(r, 500, "InternalServerError",
+			    "Internal Server Error");
+		r->state = ST_REPLIED;
+		sink_end(r);
+	}
 }
 
 /* Stands for "answer the CORS preflight"; never called. */
@@ -668,6 +751,7 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url,
 		if ((r = calloc(1, sizeof(*r))) == NULL)
 			return MHD_NO;
 		clock_gettime(CLOCK_MONOTONIC, &r->start);
+		r->fd = -1;
 		r->conn = conn;
 		r->method = method;
 		r->m = method_of(method);
@@ -681,6 +765,11 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url,
 		if (r->t.fn == NULL)
 			r->t.fn = not_found;
 		buf_init(&r->body, r->t.body_max ? r->t.body_max : 1);
+		if (r->kind != R_NONE) {	/* dispatch answered already */
+			r->state = ST_REPLIED;
+			sink_end(r);
+			return queue_reply(r);
+		}
 		if (parse_content_length(http_req_header(r,
 		    "Content-Length"), &cl) && cl > r->t.body_max) {
 			too_large(r);
@@ -689,12 +778,11 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url,
 		return MHD_YES;
 	}
 	if (*upload_size > 0) {
-		if (r->state == ST_READING && (r->t.body_max == 0 ||
-		    buf_append(&r->body, upload, *upload_size) != PDS_OK)) {
-			too_large(r);
-			buf_free(&r->body);
+		if (r->state == ST_READING) {
+			body_piece(r, upload, *upload_size);
 			/* Older libmicrohttpd refuse a reply mid-body. */
-			(void)queue_reply(r);
+			if (r->state == ST_REPLIED)
+				(void)queue_reply(r);
 		}
 		*upload_size = 0;	/* consumed (or discarded) */
 		return MHD_YES;
@@ -784,6 +872,7 @@ on_completed(void *cls, struct MHD_Connection *conn, void **ctx,
 	}
 	if (r->ud_free != NULL)
 		r->ud_free(r->ud);
+	sink_end(r);
 	buf_free(&r->body);
 	if (r->state != ST_UPGRADED)
 		atomic_fetch_sub_explicit(&inflight, 1,

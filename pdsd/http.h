@@ -52,6 +52,8 @@ struct http_target {
 /*
  * Called once per request when its headers are complete; fills t.
  * Must be fast and must not block: it runs before the body is read.
+ * It may also set a reply (an auth failure, say): that reply is then
+ * sent at once, no body byte is read and t.fn is not called.
  */
 typedef void	(*http_dispatch_fn)(struct http_req *, struct http_target *t);
 
@@ -97,12 +99,28 @@ void		 http_req_query_each(const struct http_req *,
 		    void *arg);
 /* The body (NUL-terminated for convenience, not counted in len). */
 const uint8_t	*http_req_body(const struct http_req *, size_t *lenp);
+/*
+ * Stream the body instead of collecting it (call from the dispatch
+ * function): each piece goes to fn(arg, data, len) as it arrives, and
+ * http_req_body() stays empty.  t.body_max still applies, counted over
+ * the pieces: 413 as soon as it is passed, with or without a
+ * Content-Length.  fn returns 0 to go on; anything else stops reading
+ * and sends the reply fn set (500 if none).  free_fn(arg) (may be
+ * NULL) runs exactly once: right away when the body is refused (413,
+ * or fn failed), else after the handler, when the request ends or the
+ * client goes away.  The handler finds arg with http_req_sink_arg().
+ */
+typedef int	(*http_body_fn)(void *arg, const uint8_t *data, size_t len);
+void		 http_req_body_sink(struct http_req *, http_body_fn fn,
+		    void *arg, void (*free_fn)(void *));
+/* The body sink's arg, or NULL (none, or freed already). */
+void		*http_req_sink_arg(const struct http_req *);
 /* The peer's address as text ("127.0.0.1", "::1"). */
 const char	*http_req_remote(struct http_req *);
 /* The Host header without port, lower-cased; NULL if absent. */
 const char	*http_req_host(struct http_req *);
 
-/* ---- the reply (exactly one of the first five per request) ---- */
+/* ---- the reply (exactly one of the first six per request) ---- */
 
 /* A JSON body; takes ownership of (steals the reference to) body. */
 void	http_reply_json(struct http_req *, unsigned status, json_t *body);
@@ -131,6 +149,13 @@ typedef ssize_t	(*http_stream_fn)(void *arg, uint64_t pos, char *buf,
 void	http_reply_stream(struct http_req *, unsigned status,
 	    const char *content_type, http_stream_fn fn, void *arg,
 	    void (*free_fn)(void *));
+
+/*
+ * An open file's bytes [0, size) with Content-Length: size; the reply
+ * owns fd and closes it (also when it is never sent).
+ */
+void	http_reply_fd(struct http_req *, unsigned status,
+	    const char *content_type, int fd, uint64_t size);
 
 /*
  * Switch protocols (the WebSocket handshake).  Instead of a reply, the
