@@ -522,8 +522,12 @@ api_repo_upload_blob(struct xrpc_ctx *ctx)
 		err.msg[0] = '\0';
 		return api_repo_err(ctx, PDS_EUNSUPP, &err);
 	}
-	rc = blobs_upload(ctx->auth.did, ctx->body, ctx->body_len,
-	    http_req_header(ctx->req, "Content-Type"), &b);
+	if (ctx->upload != NULL)	/* the body was streamed into it */
+		rc = blobs_upload_finish(ctx->upload, ctx->auth.did,
+		    http_req_header(ctx->req, "Content-Type"), &b);
+	else
+		rc = blobs_upload(ctx->auth.did, ctx->body, ctx->body_len,
+		    http_req_header(ctx->req, "Content-Type"), &b);
 	if (rc != PDS_OK)
 		return xrpc_fail(ctx, XRPC_E_INTERNAL, NULL, "blob upload");
 	xrpc_reply_json(ctx, json_pack("{s:{s:s,s:{s:o},s:s,s:I}}", "blob",

@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -159,58 +160,105 @@ mkdir_p(const char *path)
 
 /* ---- upload --------------------------------------------------------- */
 
-int
-blobs_upload(const char *did, const uint8_t *data, size_t len,
-    const char *content_type, struct blob_info *out)
-{
-	crypto_hash_sha256_state hs;
-	uint8_t		 digest[32], rnd[12];
-	char		 key[2 * sizeof(rnd) + 1], tmp[PATH_MAX];
-	char		 dir[PATH_MAX], final[PATH_MAX], cs[CID_STR_MAX];
-	char		 now[STORE_TS_LEN];
-	const char	*sniffed;
-	size_t		 off, n;
-	ssize_t		 w;
-	int		 fd, rc;
+#define SNIFF_HEAD	32	/* blobs_sniff() looks at no more than this */
 
-	if (bcfg == NULL || !did_ok(did))
+struct blob_upload {
+	crypto_hash_sha256_state hs;
+	char		 key[2 * 12 + 1];	/* the temp file's name */
+	char		 tmp[PATH_MAX];
+	uint8_t		 head[SNIFF_HEAD];	/* the first bytes, to sniff */
+	size_t		 headlen;
+	uint64_t	 size;
+	int		 fd;		/* -1 once closed */
+	bool		 failed;
+	bool		 stored;	/* renamed away: nothing to remove */
+};
+
+int
+blobs_upload_begin(struct blob_upload **up)
+{
+	struct blob_upload *u;
+	uint8_t		 rnd[12];
+
+	*up = NULL;
+	if (bcfg == NULL)
 		return PDS_EINVAL;
+	if ((u = calloc(1, sizeof(*u))) == NULL)
+		return PDS_ENOMEM;
+	u->fd = -1;
 	randombytes_buf(rnd, sizeof(rnd));
-	sodium_bin2hex(key, sizeof(key), rnd, sizeof(rnd));
-	if (snprintf(tmp, sizeof(tmp), "%s/%s", bcfg->blobstore_tmp_dir,
-	    key) >= (int)sizeof(tmp))
+	sodium_bin2hex(u->key, sizeof(u->key), rnd, sizeof(rnd));
+	if (snprintf(u->tmp, sizeof(u->tmp), "%s/%s", bcfg->blobstore_tmp_dir,
+	    u->key) >= (int)sizeof(u->tmp)) {
+		free(u);
 		return PDS_ETOOBIG;
-	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-	if (fd == -1) {
-		log_warn("blobs: %s", tmp);
+	}
+	u->fd = open(u->tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (u->fd == -1) {
+		log_warn("blobs: %s", u->tmp);
+		free(u);
 		return PDS_EIO;
 	}
-	/* Write and hash in the same pass. */
-	crypto_hash_sha256_init(&hs);
+	crypto_hash_sha256_init(&u->hs);
+	*up = u;
+	return PDS_OK;
+}
+
+/* Write and hash in the same pass. */
+int
+blobs_upload_write(struct blob_upload *u, const uint8_t *data, size_t len)
+{
+	size_t	 off, n;
+	ssize_t	 w;
+
+	if (u->failed || u->fd == -1)
+		return PDS_EIO;
+	if (u->headlen < sizeof(u->head)) {
+		n = sizeof(u->head) - u->headlen;
+		n = n < len ? n : len;
+		memcpy(u->head + u->headlen, data, n);
+		u->headlen += n;
+	}
 	for (off = 0; off < len; off += (size_t)w) {
 		n = len - off < WRITE_CHUNK ? len - off : WRITE_CHUNK;
-		if ((w = write(fd, data + off, n)) <= 0) {
+		if ((w = write(u->fd, data + off, n)) <= 0) {
 			if (w == -1 && errno == EINTR) {
 				w = 0;
 				continue;
 			}
-			log_warn("blobs: write %s", tmp);
-			close(fd);
-			unlink(tmp);
+			log_warn("blobs: write %s", u->tmp);
+			u->failed = true;
 			return PDS_EIO;
 		}
-		crypto_hash_sha256_update(&hs, data + off, (size_t)w);
+		crypto_hash_sha256_update(&u->hs, data + off, (size_t)w);
 	}
-	crypto_hash_sha256_final(&hs, digest);
+	u->size += len;
+	return PDS_OK;
+}
+
+int
+blobs_upload_finish(struct blob_upload *u, const char *did,
+    const char *content_type, struct blob_info *out)
+{
+	uint8_t		 digest[32];
+	char		 dir[PATH_MAX], final[PATH_MAX], cs[CID_STR_MAX];
+	char		 now[STORE_TS_LEN];
+	const char	*sniffed;
+	int		 fd, rc;
+
+	if (u->failed || u->fd == -1 || !did_ok(did))
+		return u->failed || u->fd == -1 ? PDS_EIO : PDS_EINVAL;
+	crypto_hash_sha256_final(&u->hs, digest);
+	fd = u->fd;
+	u->fd = -1;
 	if (fsync(fd) == -1 || close(fd) == -1) {
-		log_warn("blobs: sync %s", tmp);
-		unlink(tmp);
+		log_warn("blobs: sync %s", u->tmp);
 		return PDS_EIO;
 	}
 	cid_from_digest(&out->cid, CID_CODEC_RAW, digest);
 	cid_format(&out->cid, cs, sizeof(cs));
-	out->size = (int64_t)len;
-	sniffed = blobs_sniff(data, len);
+	out->size = (int64_t)u->size;
+	sniffed = blobs_sniff(u->head, u->headlen);
 	if (sniffed != NULL)
 		snprintf(out->mime, sizeof(out->mime), "%s", sniffed);
 	else if (!mime_from_header(content_type, out->mime,
@@ -219,21 +267,48 @@ blobs_upload(const char *did, const uint8_t *data, size_t len,
 		    "application/octet-stream");
 
 	if ((rc = blob_path(dir, sizeof(dir), did, NULL)) != PDS_OK ||
-	    (rc = blob_path(final, sizeof(final), did, cs)) != PDS_OK) {
-		unlink(tmp);
+	    (rc = blob_path(final, sizeof(final), did, cs)) != PDS_OK)
 		return rc;
-	}
 	store_timestamp(now);
 	pthread_mutex_lock(&file_mu);
-	if ((rc = mkdir_p(dir)) != PDS_OK || rename(tmp, final) == -1) {
+	if ((rc = mkdir_p(dir)) != PDS_OK || rename(u->tmp, final) == -1) {
 		log_warn("blobs: store %s", final);
 		pthread_mutex_unlock(&file_mu);
-		unlink(tmp);
 		return rc != PDS_OK ? rc : PDS_EIO;
 	}
-	rc = store_blob_uploaded(did, &out->cid, out->mime, out->size, key,
+	u->stored = true;
+	rc = store_blob_uploaded(did, &out->cid, out->mime, out->size, u->key,
 	    now);
 	pthread_mutex_unlock(&file_mu);
+	return rc;
+}
+
+void
+blobs_upload_free(struct blob_upload *u)
+{
+	if (u == NULL)
+		return;
+	if (u->fd != -1)
+		close(u->fd);
+	if (!u->stored && unlink(u->tmp) == -1 && errno != ENOENT)
+		log_warn("blobs: unlink %s", u->tmp);
+	free(u);
+}
+
+int
+blobs_upload(const char *did, const uint8_t *data, size_t len,
+    const char *content_type, struct blob_info *out)
+{
+	struct blob_upload *u;
+	int		 rc;
+
+	if (bcfg == NULL || !did_ok(did))
+		return PDS_EINVAL;
+	if ((rc = blobs_upload_begin(&u)) != PDS_OK)
+		return rc;
+	if ((rc = blobs_upload_write(u, data, len)) == PDS_OK)
+		rc = blobs_upload_finish(u, did, content_type, out);
+	blobs_upload_free(u);
 	return rc;
 }
 

@@ -45,6 +45,20 @@ struct blob_info {
 int	blobs_upload(const char *did, const uint8_t *data, size_t len,
 	    const char *content_type, struct blob_info *out);
 
+/*
+ * The same, streamed: begin opens a temporary file, each write appends
+ * to it and updates the hash, finish stores the blob (as
+ * blobs_upload), and free removes the temporary file unless finish
+ * stored it.  Call free exactly once, whatever happened.
+ */
+struct blob_upload;
+int	blobs_upload_begin(struct blob_upload **);
+int	blobs_upload_write(struct blob_upload *, const uint8_t *data,
+	    size_t len);
+int	blobs_upload_finish(struct blob_upload *, const char *did,
+	    const char *content_type, struct blob_info *out);
+void	blobs_upload_free(struct blob_upload *);
+
 /* The sniffed type of these bytes, or NULL. */
 const char *blobs_sniff(const uint8_t *data, size_t len);
 

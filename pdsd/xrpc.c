@@ -10,6 +10,7 @@
 #include <jansson.h>
 #include <sodium.h>
 
+#include "blobs.h"
 #include "config.h"
 #include "err.h"
 #include "log.h"
@@ -274,6 +275,39 @@ method_name(enum http_method m)
 	return m == HTTP_GET ? "GET" : "POST";
 }
 
+/* Credentials checked before the body (streamed routes). */
+struct pre_auth {
+	struct xrpc_auth_info	 auth;
+};
+
+static void
+pre_auth_free(void *arg)
+{
+	struct pre_auth	*pa = arg;
+
+	if (pa->auth.ext_free != NULL)
+		pa->auth.ext_free(pa->auth.ext);
+	sodium_memzero(pa, sizeof(*pa));
+	free(pa);
+}
+
+static bool
+route_streams(const struct xrpc_route *rt)
+{
+	return rt->input == XRPC_IN_BYTES && rt->body_max == XRPC_BODY_BLOB &&
+	    rt->handler != NULL;
+}
+
+static void
+reply_fail(struct xrpc_ctx *ctx, int rc)
+{
+	if (xrpc_err_status(rc) >= 500 && xrpc_err_status(rc) != 501)
+		log_warnx("xrpc %s: %s%s%s", ctx->nsid, xrpc_err_name(rc),
+		    ctx->err_msg[0] ? ": " : "", ctx->err_msg);
+	xrpc_reply_error(ctx->req, rc, ctx->err_name,
+	    ctx->err_msg[0] ? ctx->err_msg : NULL);
+}
+
 /* The http handler for every /xrpc/<nsid> request. */
 static void
 xrpc_handle(struct http_req *req, const void *arg)
@@ -281,6 +315,7 @@ xrpc_handle(struct http_req *req, const void *arg)
 	struct xrpc_ctx	 ctx;
 	const struct xrpc_route *rt = arg;
 	enum http_method m = http_req_method(req);
+	struct pre_auth	*pa = http_req_userdata(req);
 	int		 rc;
 
 	memset(&ctx, 0, sizeof(ctx));
@@ -289,6 +324,20 @@ xrpc_handle(struct http_req *req, const void *arg)
 	ctx.cfg = xcfg;
 	ctx.nsid = http_req_path(req) + strlen("/xrpc/");
 	ctx.body = http_req_body(req, &ctx.body_len);
+	if (rt != NULL && route_streams(rt) && pa != NULL) {
+		/* checked in xrpc_dispatch(); pa keeps owning ext */
+		ctx.auth = pa->auth;
+		ctx.auth.ext_free = NULL;
+		ctx.upload = http_req_sink_arg(req);
+		if (ctx.upload == NULL)
+			rc = XRPC_E_INTERNAL;
+		else
+			rc = rt->handler(&ctx);
+		if (rc != 0)
+			reply_fail(&ctx, rc);
+		sodium_memzero(&ctx.auth, sizeof(ctx.auth));
+		return;
+	}
 
 	if (rt == NULL) {
 		rc = xrpc_fallback != NULL ? xrpc_fallback(&ctx) :
@@ -308,15 +357,8 @@ xrpc_handle(struct http_req *req, const void *arg)
 	} else
 		rc = rt->handler(&ctx);
 
-	if (rc != 0) {
-		if (xrpc_err_status(rc) >= 500 &&
-		    xrpc_err_status(rc) != 501)
-			log_warnx("xrpc %s: %s%s%s", ctx.nsid,
-			    xrpc_err_name(rc), ctx.err_msg[0] ? ": " : "",
-			    ctx.err_msg);
-		xrpc_reply_error(req, rc, ctx.err_name,
-		    ctx.err_msg[0] ? ctx.err_msg : NULL);
-	}
+	if (rc != 0)
+		reply_fail(&ctx, rc);
 	json_decref(ctx.input);
 	if (ctx.auth.ext_free != NULL)
 		ctx.auth.ext_free(ctx.auth.ext);
@@ -330,6 +372,57 @@ body_limit(const struct xrpc_route *rt)
 	if (rt->body_max == XRPC_BODY_IMPORT)
 		return (size_t)xcfg->max_repo_import_size;
 	return rt->body_max;
+}
+
+static int
+sink_write(void *arg, const uint8_t *data, size_t len)
+{
+	return blobs_upload_write(arg, data, len) == PDS_OK ? 0 : -1;
+}
+
+static void
+sink_free(void *arg)
+{
+	blobs_upload_free(arg);
+}
+
+/*
+ * A streamed route: check the credentials now, from the headers, and
+ * refuse before the body is read; else stream the body into a blob
+ * upload.
+ */
+static void
+stream_start(struct http_req *req, const struct xrpc_route *rt)
+{
+	struct xrpc_ctx	 ctx;
+	struct pre_auth	*pa = NULL;
+	struct blob_upload *u;
+	int		 rc;
+
+	memset(&ctx, 0, sizeof(ctx));
+	ctx.req = req;
+	ctx.route = rt;
+	ctx.cfg = xcfg;
+	ctx.nsid = http_req_path(req) + strlen("/xrpc/");
+	ctx.body = http_req_body(req, &ctx.body_len);
+	if ((rc = check_auth(&ctx)) == 0 &&
+	    (pa = calloc(1, sizeof(*pa))) == NULL)
+		rc = XRPC_E_INTERNAL;
+	if (rc != 0) {
+		reply_fail(&ctx, rc);
+		if (ctx.auth.ext_free != NULL)
+			ctx.auth.ext_free(ctx.auth.ext);
+		sodium_memzero(&ctx.auth, sizeof(ctx.auth));
+		return;
+	}
+	pa->auth = ctx.auth;
+	sodium_memzero(&ctx.auth, sizeof(ctx.auth));
+	http_req_set_userdata(req, pa, pre_auth_free);
+	if (blobs_upload_begin(&u) != PDS_OK) {
+		reply_fail(&ctx, XRPC_E_INTERNAL);
+		return;
+	}
+	http_req_body_sink(req, sink_write, u, sink_free);
 }
 
 void
@@ -348,8 +441,11 @@ xrpc_dispatch(struct http_req *req, struct http_target *t)
 	else if (m != rt->method && !(m == HTTP_HEAD &&
 	    rt->method == HTTP_GET))
 		t->body_max = XRPC_BODY_JSON;	/* read it, answer 400 */
-	else
+	else {
 		t->body_max = body_limit(rt);
+		if (route_streams(rt))
+			stream_start(req, rt);
+	}
 }
 
 void

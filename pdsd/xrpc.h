@@ -121,6 +121,7 @@ enum xrpc_rate {
 #define XRPC_BODY_IMPORT	((size_t)-2)	/* PDS_MAX_REPO_IMPORT_SIZE */
 
 struct xrpc_ctx;
+struct blob_upload;
 typedef int	(*xrpc_handler_fn)(struct xrpc_ctx *);
 
 struct xrpc_route {
@@ -164,6 +165,13 @@ struct xrpc_ctx {
 	json_t			*input;		/* XRPC_IN_JSON body, borrowed */
 	const uint8_t		*body;		/* raw body (any input kind) */
 	size_t			 body_len;
+	/*
+	 * Routes taking XRPC_IN_BYTES up to XRPC_BODY_BLOB have their body
+	 * streamed into a blob upload instead (body_len is 0); the router
+	 * checks their credentials from the headers, before any body byte
+	 * is read.  The upload is freed after the handler.
+	 */
+	struct blob_upload	*upload;
 	struct xrpc_auth_info	 auth;
 
 	/* set by xrpc_fail() */
