@@ -400,16 +400,68 @@ rotation_keys(const char *keys[3], const char *user_key)
 	return n;
 }
 
-static int
-plc_fail(struct acct_err *err, int rc, const char *what, const char *msg)
+const struct pds_key *
+account_rotation_key(void)
 {
-	if (rc == PDS_EINVAL)
+	return rotation_key;
+}
+
+const char *
+account_rotation_didkey(void)
+{
+	return rotation_didkey;
+}
+
+int
+account_plc_fail(struct acct_err *err, int rc, const char *what,
+    const char *msg)
+{
+	if (rc == PDS_EINVAL || rc == PDS_ENOTFOUND)
 		return account_fail(err, PDS_EINVAL, "InvalidRequest",
 		    "The PLC directory refused the %s: %s", what, msg);
 	err->upstream = true;
 	return account_fail(err, PDS_EIO, "UpstreamFailure",
 	    "The PLC directory could not be reached for the %s: %s", what,
 	    msg);
+}
+
+int
+account_plc_next_op(const char *did, struct plc_op **nextp,
+    struct acct_err *err)
+{
+	struct plc_op	*last = NULL, *next = NULL;
+	char		 plcerr[PLC_CLIENT_ERR_MAX];
+	bool		 ours = false;
+	size_t		 i;
+	int		 rc;
+
+	*nextp = NULL;
+	if ((rc = plc_client_get_last_op(did, &last, plcerr,
+	    sizeof(plcerr))) != PDS_OK) {
+		rc = account_plc_fail(err, rc == PDS_EINVAL ? PDS_EIO : rc,
+		    "DID's latest operation", plcerr);
+		goto out;
+	}
+	if ((rc = plc_op_next(last, &next)) != PDS_OK) {
+		rc = account_fail(err, PDS_EINVAL, "InvalidRequest",
+		    "The DID cannot be updated (tombstoned?)");
+		goto out;
+	}
+	for (i = 0; i < next->n_rotation_keys; i++)
+		if (strcmp(next->rotation_keys[i], rotation_didkey) == 0)
+			ours = true;
+	if (!ours) {
+		rc = account_fail(err, PDS_EINVAL, "InvalidRequest",
+		    "This server's rotation key is not among the DID's "
+		    "rotation keys, so it cannot sign operations for it");
+		goto out;
+	}
+	*nextp = next;
+	next = NULL;
+out:
+	plc_op_free(last);
+	plc_op_free(next);
+	return rc;
 }
 
 int
@@ -485,7 +537,7 @@ account_create(const struct account_new *in, struct account_created *out,
 	if ((rc = plc_client_submit(did, op, plcerr, sizeof(plcerr))) !=
 	    PDS_OK) {
 		log_warnx("createAccount %s: PLC: %s", handle, plcerr);
-		rc = plc_fail(err, rc, "new DID", plcerr);
+		rc = account_plc_fail(err, rc, "new DID", plcerr);
 		goto out;
 	}
 
@@ -539,33 +591,14 @@ out:
 static int
 plc_update_handle(const char *did, const char *handle, struct acct_err *err)
 {
-	struct plc_op	*last = NULL, *next = NULL;
+	struct plc_op	*next = NULL;
 	char		 plcerr[PLC_CLIENT_ERR_MAX], aka[PLC_AKA_MAX + 8];
 	char		*others[PLC_MAX_AKA];
 	size_t		 i, nothers = 0;
-	bool		 ours = false;
 	int		 rc;
 
-	if ((rc = plc_client_get_last_op(did, &last, plcerr,
-	    sizeof(plcerr))) != PDS_OK) {
-		rc = plc_fail(err, rc == PDS_EINVAL ? PDS_EIO : rc,
-		    "DID's latest operation", plcerr);
-		goto out;
-	}
-	if ((rc = plc_op_next(last, &next)) != PDS_OK) {
-		rc = account_fail(err, PDS_EINVAL, "InvalidRequest",
-		    "The DID cannot be updated (tombstoned?)");
-		goto out;
-	}
-	for (i = 0; i < next->n_rotation_keys; i++)
-		if (strcmp(next->rotation_keys[i], rotation_didkey) == 0)
-			ours = true;
-	if (!ours) {
-		rc = account_fail(err, PDS_EINVAL, "InvalidRequest",
-		    "This server's rotation key is not among the DID's "
-		    "rotation keys, so it cannot update the DID document");
-		goto out;
-	}
+	if ((rc = account_plc_next_op(did, &next, err)) != PDS_OK)
+		return rc;
 	/* Keep the entries that are not handles, after the new handle. */
 	for (i = 0; i < next->n_aka; i++)
 		if (strncmp(next->aka[i], "at://", 5) != 0 &&
@@ -584,10 +617,9 @@ plc_update_handle(const char *did, const char *handle, struct acct_err *err)
 	if ((rc = plc_client_submit(did, next, plcerr, sizeof(plcerr))) !=
 	    PDS_OK) {
 		log_warnx("updateHandle %s: PLC: %s", did, plcerr);
-		rc = plc_fail(err, rc, "handle update", plcerr);
+		rc = account_plc_fail(err, rc, "handle update", plcerr);
 	}
 out:
-	plc_op_free(last);
 	plc_op_free(next);
 	return rc;
 }

@@ -61,6 +61,21 @@ struct acct_err {
 int	account_fail(struct acct_err *err, int rc, const char *name,
 	    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
+/* This server's PLC rotation key and its did:key (set at start-up). */
+const struct pds_key *account_rotation_key(void);
+const char	*account_rotation_didkey(void);
+/* Fill err for a PLC directory failure rc while doing `what'; returns rc. */
+int	account_plc_fail(struct acct_err *err, int rc, const char *what,
+	    const char *msg);
+/*
+ * Fetch the DID's latest PLC operation and start the next one on top of
+ * it in *next (free with plc_op_free); refused (InvalidRequest) when this
+ * server's rotation key is not among the DID's rotation keys.
+ */
+struct plc_op;
+int	account_plc_next_op(const char *did, struct plc_op **next,
+	    struct acct_err *err);
+
 int	accounts_init(const struct config *);
 const struct config *accounts_config(void);
 

@@ -39,40 +39,15 @@
 #include "tid.h"
 
 static const struct config *mcfg;
-static struct pds_key	*rotation_key;
-static char		 rotation_didkey[KEY_DIDKEY_MAX];
 
 static int
 migration_init(const struct config *cfg)
 {
-	int	 rc;
-
 	mcfg = cfg;
-	if (rotation_key != NULL)
-		return PDS_OK;
-	if ((rc = key_from_private(&rotation_key, KEY_K256,
-	    cfg->plc_rotation_key)) != PDS_OK)
-		return rc;
-	if (key_to_didkey(rotation_key, rotation_didkey,
-	    sizeof(rotation_didkey)) < 0)
-		return PDS_EINTERNAL;
 	return PDS_OK;
 }
 
-static void
-migration_fini(void)
-{
-	key_free(rotation_key);
-	rotation_key = NULL;
-}
-
-PDSD_MODULE(migration, migration_init, migration_fini)
-
-const char *
-migration_rotation_didkey(void)
-{
-	return rotation_didkey;
-}
+PDSD_MODULE(migration, migration_init, NULL)
 
 /* Compare two service URLs, ignoring one trailing slash. */
 static bool
@@ -149,7 +124,7 @@ migration_did_check(const char *did, bool *valid, char *why, size_t cap,
 		rk = json_object_get(data, "rotationKeys");
 		json_array_foreach(rk, i, v)
 			if (json_is_string(v) && strcmp(json_string_value(v),
-			    rotation_didkey) == 0)
+			    account_rotation_didkey()) == 0)
 				ours = true;
 		ep = json_string_value(json_object_get(json_object_get(
 		    json_object_get(data, "services"), "atproto_pds"),
@@ -725,27 +700,13 @@ apply_fields(struct plc_op *op, const json_t *in, struct acct_err *err)
 	return PDS_OK;
 }
 
-static int
-plc_fail(struct acct_err *err, int rc, const char *what, const char *msg)
-{
-	if (rc == PDS_EINVAL || rc == PDS_ENOTFOUND)
-		return account_fail(err, PDS_EINVAL, "InvalidRequest",
-		    "The PLC directory refused the %s: %s", what, msg);
-	err->upstream = true;
-	return account_fail(err, PDS_EIO, "UpstreamFailure",
-	    "The PLC directory could not be reached for the %s: %s", what,
-	    msg);
-}
-
 int
 migration_sign_plc_op(const char *did, const json_t *in, json_t **opj,
     struct acct_err *err)
 {
-	struct plc_op		*last = NULL, *next = NULL;
+	struct plc_op		*next = NULL;
 	const struct plc_service *svc;
-	char			 plcerr[PLC_CLIENT_ERR_MAX], now[STORE_TS_LEN];
-	bool			 ours = false;
-	size_t			 i;
+	char			 now[STORE_TS_LEN];
 	int			 rc;
 
 	*opj = NULL;
@@ -753,29 +714,11 @@ migration_sign_plc_op(const char *did, const json_t *in, json_t **opj,
 	if (!did_is_plc(did, strlen(did)))
 		return account_fail(err, PDS_EINVAL, "InvalidRequest",
 		    "Only did:plc identities have PLC operations");
-	if ((rc = plc_client_get_last_op(did, &last, plcerr,
-	    sizeof(plcerr))) != PDS_OK) {
-		rc = plc_fail(err, rc == PDS_EINVAL ? PDS_EIO : rc,
-		    "DID's latest operation", plcerr);
+	if ((rc = account_plc_next_op(did, &next, err)) != PDS_OK)
 		goto out;
-	}
-	if ((rc = plc_op_next(last, &next)) != PDS_OK) {
-		rc = account_fail(err, PDS_EINVAL, "InvalidRequest",
-		    "The DID cannot be updated (tombstoned?)");
-		goto out;
-	}
-	for (i = 0; i < next->n_rotation_keys; i++)
-		if (strcmp(next->rotation_keys[i], rotation_didkey) == 0)
-			ours = true;
-	if (!ours) {
-		rc = account_fail(err, PDS_EINVAL, "InvalidRequest",
-		    "This server's rotation key is not among the DID's "
-		    "rotation keys, so it cannot sign for it");
-		goto out;
-	}
 	if ((rc = apply_fields(next, in, err)) != PDS_OK)
 		goto out;
-	if ((rc = plc_op_sign(next, rotation_key)) != PDS_OK ||
+	if ((rc = plc_op_sign(next, account_rotation_key())) != PDS_OK ||
 	    (rc = plc_op_to_json(next, opj)) != PDS_OK)
 		goto out;
 	/* An op that points elsewhere starts an outbound migration. */
@@ -786,7 +729,6 @@ migration_sign_plc_op(const char *did, const json_t *in, json_t **opj,
 	}
 	log_info("signPlcOperation %s: signed an update", did);
 out:
-	plc_op_free(last);
 	plc_op_free(next);
 	return rc;
 }
@@ -823,7 +765,8 @@ migration_submit_plc_op(const char *did, const json_t *opj,
 		goto out;
 	}
 	for (i = 0; i < op->n_rotation_keys; i++)
-		if (strcmp(op->rotation_keys[i], rotation_didkey) == 0)
+		if (strcmp(op->rotation_keys[i],
+		    account_rotation_didkey()) == 0)
 			ours = true;
 	if (!ours) {
 		rc = account_fail(err, PDS_EINVAL, "InvalidRequest",
@@ -863,7 +806,7 @@ migration_submit_plc_op(const char *did, const json_t *opj,
 	if ((rc = plc_client_submit(did, op, plcerr, sizeof(plcerr))) !=
 	    PDS_OK) {
 		log_warnx("submitPlcOperation %s: PLC: %s", did, plcerr);
-		rc = plc_fail(err, rc, "operation", plcerr);
+		rc = account_plc_fail(err, rc, "operation", plcerr);
 		goto out;
 	}
 	if ((rc = store_begin()) != PDS_OK)

@@ -53,9 +53,6 @@ int	api_email_send_error(struct xrpc_ctx *, int rc);
 
 /* ---- the service ---- */
 
-/* This server's PLC rotation key as a did:key (after the module init). */
-const char *migration_rotation_didkey(void);
-
 /*
  * Whether the DID document of did (fetched fresh) points here: the
  * atproto_pds endpoint is PDS_PUBLIC_URL, the #atproto key is the
