@@ -66,9 +66,11 @@ $(LIBCOMMON): $(COMMON_OBJ)
 	@rm -f $@
 	$(AR) rcs $@ $^
 
+# pdsd loads libcurl at its first use (pdsd/curl_lazy.c), so it is not
+# linked against it (-ldl: dlopen before glibc 2.34).
 $(B)/bin/pdsd: $(PDSD_OBJ) $(LIBCOMMON)
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -o $@ $^ $(call pkglibs,$(PDSD_PKGS)) $(WSLAY_LIBS) $(ARGP_LIBS) -lpthread
+	$(CC) $(LDFLAGS) -o $@ $^ $(call pkglibs,$(filter-out libcurl,$(PDSD_PKGS))) $(WSLAY_LIBS) $(ARGP_LIBS) -ldl -lpthread
 
 $(B)/bin/pdsctl: $(PDSCTL_OBJ) $(LIBCOMMON)
 	@mkdir -p $(dir $@)
