@@ -24,6 +24,7 @@
 #include "car.h"
 #include "err.h"
 #include "log.h"
+#include "module.h"
 #include "repo.h"
 #include "store_repo.h"
 #include "syntax.h"
@@ -157,6 +158,9 @@ static pthread_cond_t	 prod_cv = PTHREAD_COND_INITIALIZER;
 static struct pipe	*prod_head, **prod_tail = &prod_head;
 static unsigned		 prod_idle;	/* threads waiting for a job */
 static unsigned		 prod_queued;	/* jobs not yet taken */
+static unsigned		 prod_threads;	/* running producers */
+static bool		 prod_stop;	/* the daemon is stopping */
+static pthread_cond_t	 prod_gone = PTHREAD_COND_INITIALIZER;
 
 static void
 pipe_unref(struct pipe *p)
@@ -333,8 +337,8 @@ producer_main(void *arg)
 			clock_gettime(CLOCK_REALTIME, &ts);
 			ts.tv_sec += PRODUCER_IDLE_S;
 			prod_idle++;
-			while (prod_head == NULL && pthread_cond_timedwait(
-			    &prod_cv, &prod_mu, &ts) == 0)
+			while (prod_head == NULL && !prod_stop &&
+			    pthread_cond_timedwait(&prod_cv, &prod_mu, &ts) == 0)
 				;
 			prod_idle--;
 			if (prod_head == NULL)
@@ -350,8 +354,45 @@ producer_main(void *arg)
 	}
 	pthread_mutex_unlock(&prod_mu);
 	store_thread_close();
+	pthread_mutex_lock(&prod_mu);
+	prod_threads--;
+	pthread_cond_broadcast(&prod_gone);
+	pthread_mutex_unlock(&prod_mu);
 	return NULL;
 }
+
+/*
+ * At a stop (after the HTTP server, so every pipe is abandoned), idle
+ * producers exit and close their SQLite connections, so the last close
+ * removes the WAL and shared-memory files.  Waits at most 2 s.
+ */
+static void
+producers_stop(void)
+{
+	struct timespec	 ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_sec += 2;
+	pthread_mutex_lock(&prod_mu);
+	prod_stop = true;
+	pthread_cond_broadcast(&prod_cv);
+	while (prod_threads > 0 &&
+	    pthread_cond_timedwait(&prod_gone, &prod_mu, &ts) == 0)
+		;
+	pthread_mutex_unlock(&prod_mu);
+}
+
+static int
+producers_init(const struct config *cfg)
+{
+	(void)cfg;
+	pthread_mutex_lock(&prod_mu);
+	prod_stop = false;
+	pthread_mutex_unlock(&prod_mu);
+	return 0;
+}
+
+PDSD_MODULE(get_repo, producers_init, producers_stop)
 
 /* Queue p for an idle producer, or start one.  PDS_OK or PDS_ENOMEM. */
 static int
@@ -373,7 +414,9 @@ producer_submit(struct pipe *p)
 	}
 	pthread_attr_init(&attr);
 	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-	if (pthread_create(&t, &attr, producer_main, NULL) != 0) {
+	if (pthread_create(&t, &attr, producer_main, NULL) == 0)
+		prod_threads++;
+	else {
 		/* Unqueue p: it is the last job, nobody took it yet. */
 		struct pipe **pp;
 
