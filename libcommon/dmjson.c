@@ -471,3 +471,13 @@ dm_to_json(const struct dm_value *v)
 {
 	return to_json(v);
 }
+
+json_t *
+dm_cid_json(const struct cid *c)
+{
+	char	 s[CID_STR_MAX];
+
+	if (cid_format(c, s, sizeof(s)) < 0)
+		return json_null();
+	return json_string(s);
+}

@@ -57,4 +57,7 @@ int	dm_validate_record(const struct dm_value *, const char **why);
 /* Is this map a (current-form) blob reference, i.e. "$type" is "blob"? */
 bool	dm_is_blob(const struct dm_value *);
 
+/* A CID as a plain JSON string ("bafy..."), as the XRPC APIs show CIDs. */
+json_t	*dm_cid_json(const struct cid *);
+
 #endif

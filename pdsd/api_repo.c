@@ -118,16 +118,6 @@ jstr(const json_t *o, const char *key)
 	return json_string_value(json_object_get(o, key));
 }
 
-static json_t *
-cid_json(const struct cid *c)
-{
-	char	 s[CID_STR_MAX];
-
-	if (cid_format(c, s, sizeof(s)) < 0)
-		return json_null();
-	return json_string(s);
-}
-
 /*
  * The repo a write names must be the caller's own (by DID or handle).
  * The account's state is checked by repo_write().
@@ -226,7 +216,7 @@ copy_field(struct xrpc_ctx *ctx, const json_t *in, const char *key,
 static json_t *
 commit_json(const struct repo_write_result *res)
 {
-	return json_pack("{s:o,s:s}", "cid", cid_json(&res->commit), "rev",
+	return json_pack("{s:o,s:s}", "cid", dm_cid_json(&res->commit), "rev",
 	    res->rev);
 }
 
@@ -283,7 +273,7 @@ write_output(const struct wjob *j, const struct repo_write_result *res)
 		    commit_json(res)) : json_object();
 	if (!j->batch) {
 		out = json_pack("{s:o,s:o,s:o}", "uri", uri_json(j->did, op),
-		    "cid", cid_json(&op->cid), "commit", commit_json(res));
+		    "cid", dm_cid_json(&op->cid), "commit", commit_json(res));
 		if (out != NULL && op->validation != NULL)
 			json_object_set_new(out, "validationStatus",
 			    json_string(op->validation));
@@ -301,7 +291,7 @@ write_output(const struct wjob *j, const struct repo_write_result *res)
 			    "com.atproto.repo.applyWrites#createResult" :
 			    "com.atproto.repo.applyWrites#updateResult";
 			r = json_pack("{s:s,s:o,s:o}", "$type", rt, "uri",
-			    uri_json(j->did, op), "cid", cid_json(&op->cid));
+			    uri_json(j->did, op), "cid", dm_cid_json(&op->cid));
 			if (r != NULL && op->validation != NULL)
 				json_object_set_new(r, "validationStatus",
 				    json_string(op->validation));
@@ -531,7 +521,7 @@ api_repo_upload_blob(struct xrpc_ctx *ctx)
 	if (rc != PDS_OK)
 		return xrpc_fail(ctx, XRPC_E_INTERNAL, NULL, "blob upload");
 	xrpc_reply_json(ctx, json_pack("{s:{s:s,s:{s:o},s:s,s:I}}", "blob",
-	    "$type", "blob", "ref", "$link", cid_json(&b.cid), "mimeType",
+	    "$type", "blob", "ref", "$link", dm_cid_json(&b.cid), "mimeType",
 	    b.mime, "size", (json_int_t)b.size));
 	return 0;
 }

@@ -22,6 +22,7 @@
 #include "api.h"
 #include "blobs.h"
 #include "car.h"
+#include "dmjson.h"
 #include "err.h"
 #include "log.h"
 #include "module.h"
@@ -89,16 +90,6 @@ head_of(struct xrpc_ctx *ctx, const char *did, struct cid *commit,
 		return xrpc_fail(ctx, XRPC_E_INVALID_REQUEST, "RepoNotFound",
 		    "Could not find root for DID: %s", did);
 	return rc == PDS_OK ? 0 : XRPC_E_INTERNAL;
-}
-
-static json_t *
-cid_json(const struct cid *c)
-{
-	char	 s[CID_STR_MAX];
-
-	if (cid_format(c, s, sizeof(s)) < 0)
-		return json_null();
-	return json_string(s);
 }
 
 static int
@@ -648,7 +639,7 @@ api_sync_get_latest_commit(struct xrpc_ctx *ctx)
 	if ((rc = sync_repo(ctx, &a)) != 0 ||
 	    (rc = head_of(ctx, a.did, &commit, rev)) != 0)
 		return rc;
-	xrpc_reply_json(ctx, json_pack("{s:o,s:s}", "cid", cid_json(&commit),
+	xrpc_reply_json(ctx, json_pack("{s:o,s:s}", "cid", dm_cid_json(&commit),
 	    "rev", rev));
 	return 0;
 }
@@ -668,7 +659,7 @@ api_sync_get_head(struct xrpc_ctx *ctx)
 		    "Could not find root for DID: %s", a.did);
 	if (rc != PDS_OK)
 		return XRPC_E_INTERNAL;
-	xrpc_reply_json(ctx, json_pack("{s:o}", "root", cid_json(&commit)));
+	xrpc_reply_json(ctx, json_pack("{s:o}", "root", dm_cid_json(&commit)));
 	return 0;
 }
 
