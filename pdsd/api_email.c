@@ -39,6 +39,23 @@ caller(struct xrpc_ctx *ctx, struct store_account *a)
 }
 
 int
+api_email_request_token(struct xrpc_ctx *ctx, enum email_purpose purpose)
+{
+	struct store_account	 a;
+	int			 rc;
+
+	if ((rc = caller(ctx, &a)) != PDS_OK)
+		return rc;
+	if (a.email[0] == '\0')
+		return xrpc_fail(ctx, XRPC_E_INVALID_REQUEST, NULL,
+		    "account does not have an email address");
+	if ((rc = email_token_request(&a, purpose, a.email)) != PDS_OK)
+		return api_email_send_error(ctx, rc);
+	xrpc_reply_empty(ctx);
+	return 0;
+}
+
+int
 api_email_token_error(struct xrpc_ctx *ctx, int rc)
 {
 	if (rc == PDS_EEXPIRED)
@@ -67,19 +84,7 @@ api_email_send_error(struct xrpc_ctx *ctx, int rc)
 int
 api_server_request_email_confirmation(struct xrpc_ctx *ctx)
 {
-	struct store_account	 a;
-	int			 rc;
-
-	if ((rc = caller(ctx, &a)) != PDS_OK)
-		return rc;
-	if (a.email[0] == '\0')
-		return xrpc_fail(ctx, XRPC_E_INVALID_REQUEST, NULL,
-		    "account does not have an email address");
-	if ((rc = email_token_request(&a, EMAIL_CONFIRM_EMAIL, a.email)) !=
-	    PDS_OK)
-		return api_email_send_error(ctx, rc);
-	xrpc_reply_empty(ctx);
-	return 0;
+	return api_email_request_token(ctx, EMAIL_CONFIRM_EMAIL);
 }
 
 int
@@ -235,19 +240,7 @@ api_server_reset_password(struct xrpc_ctx *ctx)
 int
 api_server_request_account_delete(struct xrpc_ctx *ctx)
 {
-	struct store_account	 a;
-	int			 rc;
-
-	if ((rc = caller(ctx, &a)) != PDS_OK)
-		return rc;
-	if (a.email[0] == '\0')
-		return xrpc_fail(ctx, XRPC_E_INVALID_REQUEST, NULL,
-		    "account does not have an email address");
-	if ((rc = email_token_request(&a, EMAIL_DELETE_ACCOUNT, a.email)) !=
-	    PDS_OK)
-		return api_email_send_error(ctx, rc);
-	xrpc_reply_empty(ctx);
-	return 0;
+	return api_email_request_token(ctx, EMAIL_DELETE_ACCOUNT);
 }
 
 int

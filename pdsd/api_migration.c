@@ -373,19 +373,7 @@ api_server_deactivate_account(struct xrpc_ctx *ctx)
 int
 api_identity_request_plc_operation_signature(struct xrpc_ctx *ctx)
 {
-	struct store_account	 a;
-	int			 rc;
-
-	if ((rc = account_get(ctx->auth.did, &a)) != PDS_OK)
-		return rc;
-	if (a.email[0] == '\0')
-		return xrpc_fail(ctx, XRPC_E_INVALID_REQUEST, NULL,
-		    "account does not have an email address");
-	if ((rc = email_token_request(&a, EMAIL_PLC_OPERATION, a.email)) !=
-	    PDS_OK)
-		return api_email_send_error(ctx, rc);
-	xrpc_reply_empty(ctx);
-	return 0;
+	return api_email_request_token(ctx, EMAIL_PLC_OPERATION);
 }
 
 int

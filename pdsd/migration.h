@@ -33,6 +33,7 @@
 #include <jansson.h>
 
 #include "accounts.h"
+#include "email_tokens.h"
 
 struct admin_call;
 struct xrpc_ctx;
@@ -50,6 +51,11 @@ int	migration_create_account_existing_did(struct xrpc_ctx *);
 int	api_email_token_error(struct xrpc_ctx *, int rc);
 /* A failed email send (502) or an unusable address (400). */
 int	api_email_send_error(struct xrpc_ctx *, int rc);
+/*
+ * The request* methods: mail the caller a token for `purpose' at the
+ * account's address (400 when it has none) and answer 200 empty.
+ */
+int	api_email_request_token(struct xrpc_ctx *, enum email_purpose);
 
 /* ---- the service ---- */
 
