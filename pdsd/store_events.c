@@ -1,11 +1,172 @@
 /*
  * store_events: the event log's SQL.  See store_events.h.
+ *
+ * Bodies are stored as they are (encoding 0) or as a zlib stream of
+ * them (encoding 1, RFC 1950) when that is smaller: a #commit's CAR
+ * names each CID twice (as a link and as a block's key), so a typical
+ * one shrinks to about two thirds and two rows fit in a 4 KB page
+ * where one did.  Readers inflate into a buffer bounded by
+ * STORE_EVENT_BODY_MAX and hand callbacks the original bytes.
  */
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include <zlib.h>
+
 #include "err.h"
+#include "log.h"
 #include "store_events.h"
 #include "store_internal.h"
+
+/* Smaller bodies (#identity, #account) gain too little to compress. */
+#define COMPRESS_MIN	256
+/* zlib's fastest level: deeper ones save about 1% more here. */
+#define COMPRESS_LEVEL	1
+
+/*
+ * Each writing thread keeps one deflate stream (some 270 KB of zlib
+ * state) and resets it per body: setting one up costs more than
+ * compressing a #commit.  Freed when the thread exits.
+ */
+static pthread_key_t	 zs_key;
+static pthread_once_t	 zs_once = PTHREAD_ONCE_INIT;
+static int		 zs_key_ok;
+static __thread z_stream *tl_zs;
+
+static void
+zs_destructor(void *p)
+{
+	z_stream	*zs = p;
+
+	if (zs != NULL) {
+		deflateEnd(zs);
+		free(zs);
+	}
+	tl_zs = NULL;
+}
+
+static void
+zs_key_init(void)
+{
+	zs_key_ok = pthread_key_create(&zs_key, zs_destructor) == 0;
+}
+
+/* This thread's deflate stream, reset; NULL when it cannot be had. */
+static z_stream *
+zs_get(void)
+{
+	z_stream	*zs;
+
+	if (tl_zs != NULL)
+		return deflateReset(tl_zs) == Z_OK ? tl_zs : NULL;
+	(void)pthread_once(&zs_once, zs_key_init);
+	if (!zs_key_ok || (zs = calloc(1, sizeof(*zs))) == NULL)
+		return NULL;
+	if (deflateInit2(zs, COMPRESS_LEVEL, Z_DEFLATED, 15, 8,
+	    Z_DEFAULT_STRATEGY) != Z_OK) {
+		free(zs);
+		return NULL;
+	}
+	if (pthread_setspecific(zs_key, zs) != 0) {
+		deflateEnd(zs);
+		free(zs);
+		return NULL;
+	}
+	tl_zs = zs;
+	return zs;
+}
+
+/*
+ * Compress body into a new buffer *out (the caller frees) when that is
+ * smaller; *out NULL means store it as it is (small, incompressible,
+ * or no memory: compression is only an optimisation).
+ */
+static void
+body_deflate(const uint8_t *body, size_t len, uint8_t **out, size_t *outlen)
+{
+	z_stream	*zs;
+	uint8_t		*p;
+	int		 zrc;
+
+	*out = NULL;
+	*outlen = 0;
+	if (len < COMPRESS_MIN || len > STORE_EVENT_BODY_MAX ||
+	    (zs = zs_get()) == NULL || (p = malloc(len)) == NULL)
+		return;
+	zs->next_in = (Bytef *)(uintptr_t)body;
+	zs->avail_in = (uInt)len;
+	zs->next_out = p;
+	zs->avail_out = (uInt)(len - 1);	/* it must save a byte */
+	zrc = deflate(zs, Z_FINISH);
+	if (zrc != Z_STREAM_END) {
+		free(p);
+		return;
+	}
+	*out = p;
+	*outlen = (size_t)zs->total_out;
+}
+
+int
+store_events_body_inflate(const uint8_t *in, size_t len, struct buf *out)
+{
+	z_stream	 zs;
+	size_t		 room;
+	int		 zrc, rc = PDS_OK;
+
+	buf_reset(out);
+	if (len == 0 || len > STORE_EVENT_BODY_MAX)
+		return PDS_EINVAL;
+	memset(&zs, 0, sizeof(zs));
+	if (inflateInit(&zs) != Z_OK)
+		return PDS_ENOMEM;
+	zs.next_in = (Bytef *)(uintptr_t)in;
+	zs.avail_in = (uInt)len;
+	do {
+		if (out->len >= STORE_EVENT_BODY_MAX) {
+			rc = PDS_ETOOBIG;
+			break;
+		}
+		/* four times the input left, at least 4 KB, or double */
+		room = (size_t)zs.avail_in * 4;
+		if (room < out->len)
+			room = out->len;
+		if (room < 4096)
+			room = 4096;
+		if (room > STORE_EVENT_BODY_MAX - out->len)
+			room = STORE_EVENT_BODY_MAX - out->len;
+		if ((rc = buf_reserve(out, room)) != PDS_OK)
+			break;
+		zs.next_out = out->p + out->len;
+		zs.avail_out = (uInt)room;
+		zrc = inflate(&zs, Z_FINISH);
+		out->len += room - zs.avail_out;
+		if (zrc == Z_STREAM_END)
+			break;
+		if (zrc == Z_MEM_ERROR) {
+			rc = PDS_ENOMEM;
+			break;
+		}
+		/* Z_BUF_ERROR with input left: out of room, go round */
+		if (zrc != Z_OK && !(zrc == Z_BUF_ERROR && zs.avail_out == 0)) {
+			rc = PDS_EINVAL;
+			break;
+		}
+		if (zs.avail_in == 0 && zs.avail_out != 0) {
+			rc = PDS_ETRUNC;	/* the stream stops short */
+			break;
+		}
+	} while (rc == PDS_OK);
+	if (rc == PDS_OK && zs.avail_in != 0)
+		rc = PDS_EINVAL;		/* bytes after the stream */
+	inflateEnd(&zs);
+	if (rc == PDS_OK)
+		out->p[out->len] = '\0';
+	else
+		buf_reset(out);
+	return rc;
+}
 
 int
 store_events_next_seq(int64_t *seq)
@@ -40,19 +201,30 @@ store_events_insert(int64_t seq, const char *did, const char *type,
     const uint8_t *body, size_t len, const char *now)
 {
 	sqlite3_stmt	*st;
+	uint8_t		*z;
+	size_t		 zlen;
+	int		 rc;
 
-	if (len > INT32_MAX)
+	if (len > STORE_EVENT_BODY_MAX)
 		return PDS_ETOOBIG;
 	st = store_stmt("INSERT INTO events (seq, did, type, event, "
-	    "sequenced_at) VALUES (?1, ?2, ?3, ?4, ?5)");
+	    "sequenced_at, encoding) VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
 	if (st == NULL)
 		return PDS_EIO;
+	body_deflate(body, len, &z, &zlen);
 	sqlite3_bind_int64(st, 1, seq);
 	sqlite3_bind_text(st, 2, did, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 3, type, -1, SQLITE_STATIC);
-	sqlite3_bind_blob(st, 4, body, (int)len, SQLITE_STATIC);
+	if (z != NULL)
+		sqlite3_bind_blob(st, 4, z, (int)zlen, SQLITE_STATIC);
+	else
+		sqlite3_bind_blob(st, 4, body, (int)len, SQLITE_STATIC);
 	sqlite3_bind_text(st, 5, now, -1, SQLITE_STATIC);
-	return store_step_done(st, "event insert", NULL);
+	sqlite3_bind_int(st, 6, z != NULL ? STORE_EVENT_ZLIB :
+	    STORE_EVENT_RAW);
+	rc = store_step_done(st, "event insert", NULL);
+	free(z);
+	return rc;
 }
 
 int
@@ -73,20 +245,22 @@ store_events_scan(int64_t after, int64_t upto, size_t limit,
     int (*cb)(void *, const struct store_event_row *), void *arg, size_t *n)
 {
 	struct store_event_row	 row;
+	struct buf		 plain;
 	sqlite3_stmt		*st;
 	size_t			 got = 0;
-	int			 rc, ret = PDS_OK;
+	int			 enc, rc, ret = PDS_OK;
 
 	if (n != NULL)
 		*n = 0;
-	st = store_stmt("SELECT seq, type, did, event, sequenced_at FROM "
-	    "events WHERE seq > ?1 AND seq <= ?2 AND invalidated = 0 "
-	    "ORDER BY seq LIMIT ?3");
+	st = store_stmt("SELECT seq, type, did, event, sequenced_at, "
+	    "encoding FROM events WHERE seq > ?1 AND seq <= ?2 AND "
+	    "invalidated = 0 ORDER BY seq LIMIT ?3");
 	if (st == NULL)
 		return PDS_EIO;
 	sqlite3_bind_int64(st, 1, after);
 	sqlite3_bind_int64(st, 2, upto);
 	sqlite3_bind_int64(st, 3, (sqlite3_int64)limit);
+	buf_init(&plain, STORE_EVENT_BODY_MAX);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		memset(&row, 0, sizeof(row));
 		row.seq = sqlite3_column_int64(st, 0);
@@ -95,9 +269,27 @@ store_events_scan(int64_t after, int64_t upto, size_t limit,
 		row.body = sqlite3_column_blob(st, 3);
 		row.len = (size_t)sqlite3_column_bytes(st, 3);
 		row.time = (const char *)sqlite3_column_text(st, 4);
+		enc = sqlite3_column_int(st, 5);
 		if (row.type == NULL || row.did == NULL || row.time == NULL ||
 		    row.body == NULL)
 			continue;
+		if (enc == STORE_EVENT_ZLIB) {
+			/* none of the row reaches cb unless it inflates */
+			if ((ret = store_events_body_inflate(row.body, row.len,
+			    &plain)) != PDS_OK) {
+				log_warnx("store: event %" PRId64 ": its "
+				    "compressed body does not inflate (%s)",
+				    row.seq, pds_strerror(ret));
+				break;
+			}
+			row.body = plain.p;
+			row.len = plain.len;
+		} else if (enc != STORE_EVENT_RAW) {
+			log_warnx("store: event %" PRId64 ": unknown body "
+			    "encoding %d", row.seq, enc);
+			ret = PDS_EUNSUPP;
+			break;
+		}
 		got++;
 		if ((ret = cb(arg, &row)) != 0)
 			break;
@@ -105,6 +297,7 @@ store_events_scan(int64_t after, int64_t upto, size_t limit,
 	if (ret == 0 && rc != SQLITE_DONE)
 		ret = store_err(rc, "event scan");
 	store_stmt_done(st);
+	buf_free(&plain);
 	if (n != NULL)
 		*n = got;
 	return ret;

@@ -8,6 +8,11 @@
  * the same rule store_repo.c uses (one past the larger of sqlite_sequence
  * and max(seq)), inside the write transaction, so they are strictly
  * increasing in commit order and never reused.
+ *
+ * The `encoding' column says how `event' holds the body: as it is
+ * (STORE_EVENT_RAW; every row written before migration 3) or as a zlib
+ * stream of it (STORE_EVENT_ZLIB; chosen by store_events_insert() when
+ * smaller).  Readers here always hand out the original bytes.
  */
 #ifndef PDSD_STORE_EVENTS_H
 #define PDSD_STORE_EVENTS_H
@@ -19,10 +24,24 @@
 #include "buf.h"
 #include "store.h"
 
+/* How a row's `event' column holds the body. */
+#define STORE_EVENT_RAW		0	/* the DAG-CBOR body itself */
+#define STORE_EVENT_ZLIB	1	/* a zlib (RFC 1950) stream of it */
+
+/*
+ * The largest body written or read back: the events writers' own cap
+ * (events.c, store_repo.c), so nothing stored inflates past a frame the
+ * firehose would send.
+ */
+#define STORE_EVENT_BODY_MAX	((size_t)8 << 20)
+
 /* The seq the next event will get (in a transaction). */
 int	store_events_next_seq(int64_t *seq);
 
-/* Insert a row (in a transaction). */
+/*
+ * Insert a row (in a transaction); the body is stored compressed when
+ * that is smaller.  PDS_ETOOBIG past STORE_EVENT_BODY_MAX.
+ */
 int	store_events_insert(int64_t seq, const char *did, const char *type,
 	    const uint8_t *body, size_t len, const char *now);
 
@@ -55,12 +74,24 @@ struct store_event_row {
 /*
  * Rows with after < seq <= upto that are not invalidated, seq
  * ascending, at most limit; cb per row (its pointers live for the
- * call only).  cb's non-zero return stops the scan with that value.
+ * call only; body is the original DAG-CBOR, inflated when stored
+ * compressed).  cb's non-zero return stops the scan with that value.
+ * A compressed body that does not inflate, or an unknown encoding,
+ * stops it before that row reaches cb, with the error (logged).
  * *n (may be NULL) gets the number of rows passed to cb.
  */
 int	store_events_scan(int64_t after, int64_t upto, size_t limit,
 	    int (*cb)(void *, const struct store_event_row *), void *arg,
 	    size_t *n);
+
+/*
+ * Inflate a STORE_EVENT_ZLIB column into out (replacing its contents),
+ * at most STORE_EVENT_BODY_MAX bytes (and out's own maximum).
+ * PDS_EINVAL for a corrupt stream or bytes after it, PDS_ETOOBIG when
+ * it would inflate past the limit; out is then empty.
+ */
+int	store_events_body_inflate(const uint8_t *in, size_t len,
+	    struct buf *out);
 
 /*
  * The first kept row after `after': its seq and sequenced_at into

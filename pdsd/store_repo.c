@@ -9,6 +9,7 @@
 #include "err.h"
 #include "log.h"
 #include "mst.h"
+#include "store_events.h"
 #include "store_internal.h"
 #include "store_repo.h"
 
@@ -864,7 +865,6 @@ static int
 insert_event(const struct store_commit *c, struct store_event *ev,
     struct buf *body)
 {
-	sqlite3_stmt	*st;
 	int		 rc;
 
 	if ((rc = next_seq(&ev->seq)) != PDS_OK)
@@ -875,16 +875,9 @@ insert_event(const struct store_commit *c, struct store_event *ev,
 	    (rc = cbor_put_int(body, ev->seq)) != PDS_OK ||
 	    (rc = buf_append(body, ev->tail, ev->tail_len)) != PDS_OK)
 		return rc;
-	st = store_stmt("INSERT INTO events (seq, did, type, event, "
-	    "sequenced_at) VALUES (?1, ?2, ?3, ?4, ?5)");
-	if (st == NULL)
-		return PDS_EIO;
-	sqlite3_bind_int64(st, 1, ev->seq);
-	sqlite3_bind_text(st, 2, c->did, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 3, ev->type, -1, SQLITE_STATIC);
-	sqlite3_bind_blob(st, 4, body->p, (int)body->len, SQLITE_STATIC);
-	sqlite3_bind_text(st, 5, c->now, -1, SQLITE_STATIC);
-	return store_step_done(st, "event insert", NULL);
+	/* store_events_insert() chooses how the body is stored */
+	return store_events_insert(ev->seq, c->did, ev->type, body->p,
+	    body->len, c->now);
 }
 
 int
@@ -901,7 +894,7 @@ store_repo_apply(struct store_commit *c)
 		return rc;
 	}
 	buf_init(&gone, (size_t)16 << 20);
-	buf_init(&body, (size_t)8 << 20);
+	buf_init(&body, STORE_EVENT_BODY_MAX);
 	for (i = 0; i < c->nops && rc == PDS_OK; i++)
 		rc = apply_op(c, &c->ops[i], &gone);
 	if (rc == PDS_OK)

@@ -234,6 +234,10 @@ const char *const store_migrations[] = {
 "  source_rev		TEXT,"
 "  peer			TEXT"		/* the other PDS's endpoint */
 ") STRICT;",
+
+/* 3: event bodies may be stored compressed (pdsd/store_events.c) */
+"ALTER TABLE events ADD COLUMN encoding INTEGER NOT NULL DEFAULT 0;",
+	/* 0: `event' is the DAG-CBOR body; 1: a zlib stream of it */
 };
 
 const size_t store_nmigrations =

@@ -180,20 +180,23 @@ check "no garbage blocks are kept ($nblocks rows, $ncar live)" \
     test "$nblocks" -eq "$ncar"
 
 # ---- the event log ----
-sqlite3 "$DB" "SELECT seq || ' ' || hex(event) FROM events
+sqlite3 "$DB" "SELECT seq || ' ' || hex(event) || ' ' || encoding FROM events
     WHERE did = '$DID' AND type = 'commit' ORDER BY seq" >"$T_DIR/events"
 head=$(sqlite3 "$DB" "SELECT cid || ' ' || rev FROM repo_root WHERE did = '$DID'")
 cat >"$T_DIR/chain.cjs" <<'EOF'
 // Check the #commit rows of one repo form one chain to the head.
 const fs = require('fs');
+const zlib = require('zlib');
 const cbor = require(process.argv[2]);
 const [headCid, headRev] = process.argv[4].split(' ');
 const rows = fs.readFileSync(process.argv[3], 'utf8').trim().split('\n');
 let prevRev = null, n = 0, problems = [];
 const seen = new Set();
 for (const line of rows) {
-	const [seq, hex] = line.split(' ');
-	const b = cbor.decode(Buffer.from(hex, 'hex'));
+	// encoding 1: the body is stored as a zlib stream
+	const [seq, hex, enc] = line.split(' ');
+	const raw = Buffer.from(hex, 'hex');
+	const b = cbor.decode(enc === '1' ? zlib.inflateSync(raw) : raw);
 	if (b.seq !== Number(seq)) problems.push(`seq ${seq}: body seq ${b.seq}`);
 	if (b.since !== prevRev) problems.push(`seq ${seq}: since ${b.since}, previous rev ${prevRev}`);
 	if (prevRev !== null && !(b.rev > prevRev)) problems.push(`seq ${seq}: rev not increasing`);
