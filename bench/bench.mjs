@@ -42,7 +42,7 @@ function usage(msg) {
     [--targets pdsd,ref] [--pdsd-url URL] [--ref-url URL] [--reps N]
     [--duration S] [--conns 8,32] [--fh-subs 1,100,500,1000]
     [--fh-rates 20,100] [--fh-duration S] [--records N] [--posts N]
-    [--cold-reps N] [--logs on|off] [--pin] [--out DIR] [--no-save]
+    [--cold-reps N] [--logs on|off] [--pin] [--out DIR] [--no-save] [--keep]
 scenarios: ${ALL_SCENARIOS.join(' ')}`);
 	process.exit(2);
 }
@@ -64,7 +64,7 @@ function parseArgs(argv) {
 		urls: {}, reps: null, duration: null, conns: [8, 32],
 		fhSubs: null, fhRates: null, fhDuration: null, records: 5000,
 		posts: null, coldReps: null, logs: 'off', pin: false,
-		out: path.join(HERE, 'results'), save: true,
+		out: path.join(HERE, 'results'), save: true, keep: false,
 	};
 	for (let i = 0; i < argv.length; i++) {
 		const a = argv[i];
@@ -94,6 +94,7 @@ function parseArgs(argv) {
 		case '--pin': o.pin = true; break;
 		case '--out': o.out = path.resolve(val()); break;
 		case '--no-save': o.save = false; break;
+		case '--keep': o.keep = true; break;
 		case '-h': case '--help': usage(); break;
 		default: usage(`unknown option ${a}`);
 		}
@@ -382,8 +383,10 @@ async function startServer(kind, reuse = null) {
 				await exited;
 			}
 		}
-		if (remove)
+		if (remove && !opt.keep)
 			fs.rmSync(dir, { recursive: true, force: true });
+		else if (remove)
+			say(`kept ${dir}`);
 	};
 	try {
 		srv.coldMs = await waitHealthy(url, child, t0, 60000, logFile);
