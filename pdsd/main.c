@@ -177,6 +177,8 @@ ensure_data_dir(const char *dir)
  *   system when freed.  Left alone, the threshold rises to the largest
  *   block freed so far (up to 32 MiB), after which big buffers (getRepo
  *   rings, CAR imports, large responses) stay in the heap for good.
+ * What smaller blocks leave free inside the arenas goes back when the
+ * server goes quiet: the jobs thread calls malloc_trim (jobs.c).
  */
 static void
 malloc_setup(void)
