@@ -13,7 +13,14 @@
 #include "blockstore.h"
 #include "err.h"
 
-#define CHUNK_SIZE	((size_t)1 << 20)
+/*
+ * Chunks start small and double up to CHUNK_MAX: most stores hold one
+ * commit's few kilobytes, and a chunk above the allocator's mmap
+ * threshold would cost an mmap and an munmap (a TLB flush on every core)
+ * per commit.
+ */
+#define CHUNK_MIN	((size_t)16 << 10)
+#define CHUNK_MAX	((size_t)1 << 20)
 #define BIG_BLOCK	((size_t)64 << 10)	/* own chunk above this */
 #define REC_HDR		5
 
@@ -37,6 +44,7 @@ struct bs_mem {
 	size_t		 tabsize;	/* power of two */
 	size_t		 bytes;		/* block data held */
 	size_t		 alloc;		/* chunk memory */
+	size_t		 next_chunk;	/* size of the next standard chunk */
 };
 
 int
@@ -124,14 +132,26 @@ bs_mem_free(struct bs_mem *m)
 }
 
 void
+bs_mem_release(struct bs_mem *m)
+{
+	chunks_free(m);
+	free(m->recs);
+	free(m->tab);
+	memset(m, 0, sizeof(*m));
+}
+
+void
 bs_mem_clear(struct bs_mem *m)
 {
 	struct chunk	*keep = NULL, *c, *n;
 
-	/* Keep one standard chunk: write sets are cleared per commit. */
+	/*
+	 * Keep the newest (largest) standard chunk: write sets are cleared
+	 * per commit.
+	 */
 	for (c = m->chunks; c != NULL; c = n) {
 		n = c->next;
-		if (keep == NULL && c->size == CHUNK_SIZE)
+		if (c == m->cur)
 			keep = c;
 		else
 			free(c);
@@ -213,9 +233,17 @@ rec_alloc(struct bs_mem *m, size_t need)
 		m->cur->used += need;
 		return p;
 	}
-	size = need > BIG_BLOCK ? need : CHUNK_SIZE;
+	if (need > BIG_BLOCK)
+		size = need;
+	else {
+		size = m->next_chunk != 0 ? m->next_chunk : CHUNK_MIN;
+		while (size < need)
+			size *= 2;
+	}
 	if ((c = malloc(sizeof(*c) + size)) == NULL)
 		return NULL;
+	if (need <= BIG_BLOCK)
+		m->next_chunk = size < CHUNK_MAX ? size * 2 : size;
 	c->size = size;
 	c->used = need;
 	c->next = m->chunks;

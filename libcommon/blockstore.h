@@ -60,6 +60,8 @@ struct bs_mem	*bs_mem_new(void);
 void		 bs_mem_free(struct bs_mem *);		/* NULL-safe */
 /* Drop every block, keep the table's memory for reuse. */
 void		 bs_mem_clear(struct bs_mem *);
+/* Drop every block and give all the memory back (an empty store). */
+void		 bs_mem_release(struct bs_mem *);
 int		 bs_mem_put(struct bs_mem *, const struct cid *,
 		    const uint8_t *data, size_t len);
 /* Like the interface's get: PDS_OK with borrowed bytes, or PDS_ENOTFOUND. */
