@@ -25,6 +25,9 @@
 
 #include <sqlite3.h>
 
+/* How long a connection waits for a lock before SQLITE_BUSY. */
+#define STORE_BUSY_TIMEOUT_MS	10000
+
 /* This thread's connection, opened on first use; NULL on failure. */
 sqlite3		*store_db(void);
 
