@@ -35,6 +35,7 @@
 #include "http.h"
 #include "log.h"
 #include "module.h"
+#include "repo_writer.h"
 #include "jobs.h"
 #include "stats.h"
 #include "store.h"
@@ -410,13 +411,33 @@ load_new(void)
 {
 	struct load_ctx	 lc;
 	uint64_t	 total = 0;
+	int64_t		 top, upto = repo_writer_durable_seq();
 	int		 rc;
 
+	if (subs == NULL) {
+		/*
+		 * Nobody to send to: move the head on without reading (and
+		 * inflating) the bodies.  A subscriber that comes later with
+		 * a cursor replays them from the log.
+		 */
+		if ((rc = store_events_head(&top)) != PDS_OK) {
+			log_warnx("firehose: reading the event log: %s",
+			    pds_strerror(rc));
+			return;
+		}
+		if (top > upto)
+			top = upto;
+		if (top > head_seq) {
+			total = (uint64_t)(top - head_seq);
+			head_seq = top;
+		}
+		goto out;
+	}
 	do {
 		memset(&lc, 0, sizeof(lc));
 		lc.last = head_seq;
-		rc = store_events_scan(head_seq, INT64_MAX, LOAD_BATCH,
-		    fanout_row, &lc, NULL);
+		rc = store_events_scan(head_seq, upto, LOAD_BATCH, fanout_row,
+		    &lc, NULL);
 		/* rows handed to subscribers count even if the scan failed */
 		head_seq = lc.last;
 		total += lc.n;
@@ -424,6 +445,7 @@ load_new(void)
 	if (rc != PDS_OK)
 		log_warnx("firehose: reading the event log: %s",
 		    pds_strerror(rc));
+out:
 	if (total > 0) {
 		atomic_fetch_add(&n_events, total);
 		stats_add(c_events, total);

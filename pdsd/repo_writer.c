@@ -32,12 +32,17 @@
 #include "repo_writer.h"
 #include "store.h"
 #include "store_account.h"
+#include "stats.h"
 #include "store_repo.h"
+#include "store_wal.h"
 
 #define STATE_BUCKETS		1024
 #define GROUP_MAX		1000	/* commits per transaction */
 #define TREE_IDLE_WRITES	1000	/* then reload the tree when idle */
 #define TREE_MAX_BYTES		((size_t)32 << 20)	/* pending blocks */
+#define KEEP_BYTES		((size_t)64 << 10)	/* kept once durable */
+#define IDLE_SWEEP_MS		60000	/* the sweep job's period */
+#define IDLE_FORGET_MS		300000	/* a repo idle this long is dropped */
 #define SLICE_MAX		2000000	/* #commit blocks (notes §11) */
 #define CHECKPOINT_MS		1000	/* WAL checkpoint job */
 
@@ -53,13 +58,22 @@ struct rstate {
 	pthread_mutex_t	 lock;		/* held while preparing */
 	/* under lock */
 	bool		 loaded;
+	uint64_t	 used_ms;	/* last prepared a commit (monotonic) */
 	struct cid	 head;		/* latest commit (maybe not durable) */
 	struct cid	 data;		/* its MST root */
 	char		 rev[TID_LEN + 1];
 	struct pds_key	*key;
 	struct store_bs	 bs;
 	struct blockstore db;		/* repo_blocks */
-	struct bs_mem	*pending;	/* blocks of commits not yet durable */
+	/*
+	 * Blocks of commits not yet durable, and blocks already read or
+	 * written that are kept (up to KEEP_BYTES once nothing is queued):
+	 * each commit needs the blocks of the nodes on its keys' paths for
+	 * the #commit proof, mostly the ones the previous commit wrote, and
+	 * would otherwise read them back from the database.  Blocks are
+	 * immutable, so a kept block is never wrong.
+	 */
+	struct bs_mem	*pending;
 	struct blockstore src;		/* pending, then db: the tree's source */
 	struct mst	*tree;
 	/* under wq.mu */
@@ -78,9 +92,15 @@ src_get(void *ctx, const struct cid *c, const uint8_t **data, size_t *len)
 {
 	struct rstate	*st = ctx;
 
+	int		 rc;
+
 	if (bs_mem_get(st->pending, c, data, len) == PDS_OK)
 		return PDS_OK;
-	return bs_get(&st->db, c, data, len);
+	if ((rc = bs_get(&st->db, c, data, len)) != PDS_OK)
+		return rc;
+	if (bs_mem_put(st->pending, c, *data, *len) == PDS_OK)
+		(void)bs_mem_get(st->pending, c, data, len);
+	return PDS_OK;
 }
 
 static struct rstate *
@@ -139,18 +159,32 @@ struct witem {
 	repo_write_done_fn cb;		/* async: called, then item freed */
 	void		*cb_arg;
 	struct witem	*anext;		/* async completions of a group */
+	/* on a committed group's first item, while it waits for the sync */
+	struct witem	*gnext;		/* the next group waiting */
+	int64_t		 gmin;		/* the group's lowest event seq */
+	size_t		 gn;		/* items in the group */
 };
 
 static struct {
 	pthread_mutex_t	 mu;
 	pthread_cond_t	 cv;		/* work queued, or stop */
 	pthread_cond_t	 idle;		/* some repo's inflight reached 0 */
+	pthread_cond_t	 scv;		/* a group committed, or stop */
 	struct witem	*first, *last;
-	bool		 running, stopping;
-	pthread_t	 thread;
+	/* committed groups waiting for store_wal_sync(), oldest first */
+	struct witem	*sfirst, *slast;
+	int64_t		 committing;	/* lowest seq of the group in COMMIT */
+	bool		 running, stopping, sstopping;
+	pthread_t	 thread, sthread;
 	struct repo_writer_stats stats;
 } wq = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER,
-    PTHREAD_COND_INITIALIZER, NULL, NULL, false, false, 0, { 0, 0, 0, 0 } };
+    PTHREAD_COND_INITIALIZER, PTHREAD_COND_INITIALIZER, NULL, NULL, NULL,
+    NULL, 0, false, false, false, 0, 0, { 0, 0, 0, 0 } };
+
+static bool	sweep_added;
+
+/* pdsctl stats: commits per transaction is commits / transactions. */
+static struct stats_counter *c_txns, *c_commits, *c_failed, *c_syncs;
 
 static void
 item_free(struct witem *it)
@@ -205,39 +239,18 @@ item_result(const struct witem *it, struct repo_write_result *res,
 	return err_set(err, it->rc, NULL, "%s", pds_strerror(it->rc));
 }
 
+/*
+ * A group is done (durable, or failed): forget the files of blobs it
+ * deleted, wake the firehose, answer the requests.
+ */
 static void
-group_write(struct witem *batch)
+group_finish(struct witem *batch, size_t n)
 {
 	struct witem	*it, *async = NULL;
 	int64_t		 last_seq = 0;
-	size_t		 n = 0, ok = 0;
+	size_t		 ok = 0;
 	int		 rc;
 
-	rc = store_begin();
-	for (it = batch; it != NULL; it = it->next) {
-		n++;
-		if (rc != PDS_OK) {
-			it->rc = rc;
-			continue;
-		}
-		it->sc.blob_gone = gone_cb;
-		it->sc.blob_gone_arg = it;
-		if ((it->rc = store_repo_savepoint()) != PDS_OK)
-			continue;
-		it->rc = store_repo_apply(&it->sc);
-		if (it->rc != PDS_OK)
-			buf_reset(&it->gone);
-		store_repo_savepoint_end(it->rc != PDS_OK);
-	}
-	if (rc == PDS_OK && (rc = store_commit()) != PDS_OK) {
-		log_warnx("repo writer: commit of %zu repo commits failed: %s",
-		    n, pds_strerror(rc));
-		for (it = batch; it != NULL; it = it->next)
-			if (it->rc == PDS_OK) {
-				it->rc = rc;
-				it->sc.why = NULL;
-			}
-	}
 	for (it = batch; it != NULL; it = it->next) {
 		if (it->rc != PDS_OK)
 			continue;
@@ -250,6 +263,9 @@ group_write(struct witem *batch)
 	}
 	if (last_seq > 0 && events_notify != NULL)
 		events_notify();
+	stats_add(c_txns, 1);
+	stats_add(c_commits, ok);
+	stats_add(c_failed, n - ok);
 
 	pthread_mutex_lock(&wq.mu);
 	wq.stats.transactions++;
@@ -286,6 +302,136 @@ group_write(struct witem *batch)
 	}
 }
 
+/*
+ * Write a group in one transaction.  The COMMIT does not wait for the
+ * disk (store_wal.h): a committed group joins the sync queue, and the
+ * syncer thread finishes it once store_wal_sync() has made it durable,
+ * while this thread goes on with the next group.
+ */
+static void
+group_write(struct witem *batch)
+{
+	struct witem	*it;
+	int64_t		 gmin = 0;
+	size_t		 n = 0, ok = 0;
+	int		 rc;
+
+	rc = store_begin();
+	for (it = batch; it != NULL; it = it->next) {
+		n++;
+		if (rc != PDS_OK) {
+			it->rc = rc;
+			continue;
+		}
+		it->sc.blob_gone = gone_cb;
+		it->sc.blob_gone_arg = it;
+		if ((it->rc = store_repo_savepoint()) != PDS_OK)
+			continue;
+		it->rc = store_repo_apply(&it->sc);
+		if (it->rc != PDS_OK)
+			buf_reset(&it->gone);
+		store_repo_savepoint_end(it->rc != PDS_OK);
+		if (it->rc == PDS_OK) {
+			ok++;
+			if (it->ev.seq > 0 && (gmin == 0 || it->ev.seq < gmin))
+				gmin = it->ev.seq;
+		}
+	}
+	if (rc != PDS_OK || ok == 0) {
+		if (rc == PDS_OK)
+			(void)store_commit();	/* nothing in it */
+		group_finish(batch, n);
+		return;
+	}
+	/* Until the sync, the firehose stops short of gmin. */
+	pthread_mutex_lock(&wq.mu);
+	wq.committing = gmin;
+	pthread_mutex_unlock(&wq.mu);
+	if ((rc = store_commit()) != PDS_OK) {
+		log_warnx("repo writer: commit of %zu repo commits failed: %s",
+		    n, pds_strerror(rc));
+		for (it = batch; it != NULL; it = it->next)
+			if (it->rc == PDS_OK) {
+				it->rc = rc;
+				it->sc.why = NULL;
+			}
+		pthread_mutex_lock(&wq.mu);
+		wq.committing = 0;
+		pthread_mutex_unlock(&wq.mu);
+		group_finish(batch, n);
+		return;
+	}
+	pthread_mutex_lock(&wq.mu);
+	batch->gnext = NULL;
+	batch->gmin = gmin;
+	batch->gn = n;
+	if (wq.slast != NULL)
+		wq.slast->gnext = batch;
+	else
+		wq.sfirst = batch;
+	wq.slast = batch;
+	wq.committing = 0;
+	pthread_cond_signal(&wq.scv);
+	pthread_mutex_unlock(&wq.mu);
+}
+
+/*
+ * The syncer: one store_wal_sync() makes every group committed before
+ * it durable.  A failed sync leaves the database in a state nobody can
+ * vouch for (the kernel may have dropped the pages it could not write),
+ * so pdsd stops at once rather than acknowledge or retry; at the next
+ * start SQLite recovers the log from what reached the disk.
+ */
+static void *
+syncer_main(void *arg)
+{
+	struct witem	*upto, *g, *next;
+	int		 rc;
+
+	(void)arg;
+	(void)pthread_setname_np(pthread_self(), "repo-sync");
+	for (;;) {
+		pthread_mutex_lock(&wq.mu);
+		while (wq.sfirst == NULL && !wq.sstopping)
+			pthread_cond_wait(&wq.scv, &wq.mu);
+		if (wq.sfirst == NULL) {
+			pthread_mutex_unlock(&wq.mu);
+			break;
+		}
+		upto = wq.slast;
+		pthread_mutex_unlock(&wq.mu);
+
+		if ((rc = store_wal_sync()) != PDS_OK)
+			fatalx("repo writer: cannot make commits durable: %s",
+			    pds_strerror(rc));
+		stats_add(c_syncs, 1);
+
+		pthread_mutex_lock(&wq.mu);
+		g = wq.sfirst;
+		wq.sfirst = upto->gnext;
+		if (wq.sfirst == NULL)
+			wq.slast = NULL;
+		upto->gnext = NULL;
+		pthread_mutex_unlock(&wq.mu);
+		for (; g != NULL; g = next) {
+			next = g->gnext;
+			group_finish(g, g->gn);
+		}
+	}
+	return NULL;
+}
+
+int64_t
+repo_writer_durable_seq(void)
+{
+	int64_t	 v;
+
+	pthread_mutex_lock(&wq.mu);
+	v = wq.sfirst != NULL ? wq.sfirst->gmin : wq.committing;
+	pthread_mutex_unlock(&wq.mu);
+	return v > 0 ? v - 1 : INT64_MAX;
+}
+
 static void *
 writer_main(void *arg)
 {
@@ -294,9 +440,8 @@ writer_main(void *arg)
 
 	(void)arg;
 	(void)pthread_setname_np(pthread_self(), "repo-writer");
-	if (store_repo_writer_init() != PDS_OK)
-		log_warnx("repo writer: cannot move WAL checkpoints off "
-		    "the writer thread");
+	if (store_wal_writer_init() != PDS_OK)
+		log_warnx("repo writer: commits wait for the disk one by one");
 	for (;;) {
 		pthread_mutex_lock(&wq.mu);
 		while (wq.first == NULL && !wq.stopping)
@@ -316,6 +461,12 @@ writer_main(void *arg)
 		pthread_mutex_unlock(&wq.mu);
 		group_write(batch);
 	}
+	pthread_mutex_lock(&wq.mu);
+	wq.sstopping = true;
+	pthread_cond_signal(&wq.scv);
+	pthread_mutex_unlock(&wq.mu);
+	pthread_join(wq.sthread, NULL);
+	store_wal_close();
 	store_thread_close();
 	return NULL;
 }
@@ -375,8 +526,17 @@ repo_writer_start(void)
 		return PDS_OK;
 	}
 	wq.stopping = false;
-	if (pthread_create(&wq.thread, NULL, writer_main, NULL) != 0) {
+	wq.sstopping = false;
+	if (pthread_create(&wq.sthread, NULL, syncer_main, NULL) != 0) {
 		pthread_mutex_unlock(&wq.mu);
+		log_warn("repo writer: pthread_create");
+		return PDS_EIO;
+	}
+	if (pthread_create(&wq.thread, NULL, writer_main, NULL) != 0) {
+		wq.sstopping = true;
+		pthread_cond_signal(&wq.scv);
+		pthread_mutex_unlock(&wq.mu);
+		pthread_join(wq.sthread, NULL);
 		log_warn("repo writer: pthread_create");
 		return PDS_EIO;
 	}
@@ -410,20 +570,80 @@ repo_writer_stats(struct repo_writer_stats *out)
 	pthread_mutex_unlock(&wq.mu);
 }
 
+static uint64_t
+mono_ms(void)
+{
+	struct timespec	 ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static void	state_drop(struct rstate *);
+
+void
+repo_writer_sweep(uint64_t idle_ms)
+{
+	struct rstate	*st;
+	uint64_t	 now = mono_ms();
+	size_t		 i;
+	bool		 idle;
+
+	pthread_mutex_lock(&states.mu);
+	for (i = 0; i < STATE_BUCKETS; i++) {
+		for (st = states.b[i]; st != NULL; st = st->next) {
+			if (st->key == NULL && st->tree == NULL)
+				continue;
+			if (pthread_mutex_trylock(&st->lock) != 0)
+				continue;
+			pthread_mutex_lock(&wq.mu);
+			idle = st->inflight == 0;
+			pthread_mutex_unlock(&wq.mu);
+			if (idle && now - st->used_ms >= idle_ms) {
+				state_drop(st);
+				bs_mem_release(st->pending);
+				store_bs_free(&st->bs);
+				store_bs_init(&st->bs, st->did);
+				key_free(st->key);
+				st->key = NULL;
+			}
+			pthread_mutex_unlock(&st->lock);
+		}
+	}
+	pthread_mutex_unlock(&states.mu);
+}
+
+static void
+sweep_job(void *arg)
+{
+	(void)arg;
+	repo_writer_sweep(IDLE_FORGET_MS);
+}
+
 static void
 checkpoint_job(void *arg)
 {
 	(void)arg;
-	(void)store_repo_checkpoint();
+	(void)store_wal_checkpoint();
 }
 
 static int
 writer_init(const struct config *cfg)
 {
 	(void)cfg;
+	c_txns = stats_counter("repo.transactions", STATS_RATE);
+	c_commits = stats_counter("repo.commits", STATS_RATE);
+	c_failed = stats_counter("repo.failed", STATS_RATE);
+	c_syncs = stats_counter("repo.syncs", STATS_RATE);
 	if (jobs_add("wal checkpoint", CHECKPOINT_MS, checkpoint_job, NULL) !=
 	    PDS_OK)
 		return -1;
+	if (!sweep_added) {
+		if (jobs_add("repo state sweep", IDLE_SWEEP_MS, sweep_job,
+		    NULL) != PDS_OK)
+			return -1;
+		sweep_added = true;
+	}
 	return repo_writer_start() == PDS_OK ? 0 : -1;
 }
 
@@ -439,11 +659,15 @@ state_drop(struct rstate *st)
 	st->loaded = false;
 }
 
-/* Nothing of st is queued: the database has every pending block. */
+/*
+ * Nothing of st is queued: the database has every pending block, and
+ * they are only a cache from now on; keep them unless they grew.
+ */
 static void
 state_settle(struct rstate *st)
 {
-	bs_mem_clear(st->pending);
+	if (bs_mem_bytes(st->pending) > KEEP_BYTES)
+		bs_mem_clear(st->pending);
 }
 
 static int
@@ -471,7 +695,7 @@ state_load(struct rstate *st)
 	int		 rc;
 
 	state_drop(st);
-	state_settle(st);
+	bs_mem_clear(st->pending);
 	if ((rc = load_key(st)) != PDS_OK)
 		return rc;
 	if ((rc = store_repo_root_get(st->did, &st->head, st->rev)) != PDS_OK)
@@ -972,6 +1196,7 @@ write_prepare(const char *did, struct repo_write_op *ops, size_t nops,
 	/* 2. Under the repo's lock. */
 	pthread_mutex_lock(&st->lock);
 	locked = true;
+	st->used_ms = mono_ms();
 	if ((rc = state_ready(st)) != PDS_OK) {
 		state_drop(st);
 		if (rc == PDS_ENOTFOUND)
@@ -1293,7 +1518,7 @@ repo_writer_forget(const char *did)
 	pthread_mutex_lock(&st->lock);
 	wait_idle(st, &stale);
 	state_drop(st);
-	state_settle(st);
+	bs_mem_clear(st->pending);
 	key_free(st->key);
 	st->key = NULL;
 	pthread_mutex_unlock(&st->lock);

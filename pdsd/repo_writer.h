@@ -13,13 +13,17 @@
  *      atproto-notes §4.6, ops, prevData) is built.  The prepared commit
  *      joins the writer queue and the repo's in-memory head moves on, so
  *      the next write to the same repo can be prepared at once.
- *   3. The writer thread takes everything queued, writes it in ONE
+ *   3. The writer thread takes everything queued and writes it in ONE
  *      SQLite transaction (blocks, record index, blob references, head,
- *      event rows; each commit in its own savepoint) and wakes the
- *      waiting requests.  Many commits share one fsync ("group commit"),
- *      which is what lifts writes above the disk's fsync rate.
+ *      event rows; each commit in its own savepoint).  Many commits
+ *      share one fsync ("group commit"), which is what lifts writes
+ *      above the disk's fsync rate.
+ *   4. The syncer thread makes the committed transactions durable (one
+ *      fdatasync for all those committed so far, see store_wal.h) while
+ *      the writer goes on with the next one, then wakes the waiting
+ *      requests and the firehose.
  *
- * A request is answered only after its transaction committed, so an
+ * A request is answered only after its transaction is on the disk, so an
  * acknowledged write is durable.  If a commit fails in step 3, the
  * commits queued after it on the same repo fail too (each checks that
  * the stored head is the one it was built on), and the repo's cached
@@ -157,5 +161,21 @@ struct repo_writer_stats {
 	uint64_t	 max_group;	/* most commits in one transaction */
 };
 void	repo_writer_stats(struct repo_writer_stats *);
+
+/*
+ * The highest event seq the firehose may send: every event up to it is
+ * durable.  INT64_MAX when no commit is waiting for the disk.
+ */
+int64_t	repo_writer_durable_seq(void);
+
+/*
+ * Give back the memory of repos that have not prepared a commit for
+ * idle_ms and have nothing queued: their tree, kept blocks and signing
+ * key (the next write loads them again).  A job runs it every minute
+ * with five minutes; a server with many accounts would otherwise keep
+ * the state of every account that ever wrote.  Repos whose lock is busy
+ * are skipped.
+ */
+void	repo_writer_sweep(uint64_t idle_ms);
 
 #endif

@@ -128,26 +128,6 @@ store_repo_savepoint_end(bool rollback)
 }
 
 int
-store_repo_writer_init(void)
-{
-	/* Checkpoints run in the jobs thread (store_repo_checkpoint). */
-	return store_exec("PRAGMA wal_autocheckpoint=0");
-}
-
-int
-store_repo_checkpoint(void)
-{
-	sqlite3	*db = store_db();
-	int	 rc;
-
-	if (db == NULL)
-		return PDS_EIO;
-	rc = sqlite3_wal_checkpoint_v2(db, NULL, SQLITE_CHECKPOINT_PASSIVE,
-	    NULL, NULL);
-	return rc == SQLITE_BUSY ? PDS_OK : store_err(rc, "checkpoint");
-}
-
-int
 store_repo_read_begin(void)
 {
 	return store_exec("BEGIN DEFERRED");

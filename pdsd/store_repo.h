@@ -56,13 +56,6 @@ void	store_repo_read_end(void);
 int	store_repo_savepoint(void);
 void	store_repo_savepoint_end(bool rollback);
 
-/*
- * The repo writer's connection does not checkpoint the WAL after its
- * commits; a job calls store_repo_checkpoint() (PASSIVE) instead, so
- * that the copy back into the database runs beside the writer.
- */
-int	store_repo_writer_init(void);
-int	store_repo_checkpoint(void);
 
 /* One block's bytes into out (replacing its contents). */
 int	store_block_get(const char *did, const struct cid *, struct buf *out);
