@@ -30,7 +30,7 @@ ARGP_LIBS := $(shell echo 'int argp_parse(); int main(void){return argp_parse();
 	$(CC) -x c - -o /dev/null 2>/dev/null || echo -largp)
 
 COMMON_PKGS := libsodium libsecp256k1 jansson libcrypto
-PDSD_PKGS   := $(COMMON_PKGS) libmicrohttpd sqlite3 zlib libcurl
+PDSD_PKGS   := $(COMMON_PKGS) libmicrohttpd sqlite3 zlib libdeflate libcurl
 # Debian's libwslay-dev ships no pkg-config file.
 WSLAY_LIBS  := -lwslay
 TUI_PKGS    := $(COMMON_PKGS) ncursesw

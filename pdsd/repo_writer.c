@@ -33,6 +33,7 @@
 #include "store.h"
 #include "store_account.h"
 #include "stats.h"
+#include "store_events.h"
 #include "store_repo.h"
 #include "store_wal.h"
 
@@ -150,6 +151,7 @@ struct witem {
 	struct cid	*blobcids;	/* every op's blob refs */
 	struct store_event ev;
 	struct buf	 head, tail;
+	struct buf	 packed;		/* head and tail, compressed */
 	char		 rev[TID_LEN + 1];
 	char		 now[STORE_TS_LEN];
 	struct buf	 gone;		/* cid\0cid\0... of deleted blobs */
@@ -198,6 +200,7 @@ item_free(struct witem *it)
 	free(it->blobcids);
 	buf_free(&it->head);
 	buf_free(&it->tail);
+	buf_free(&it->packed);
 	buf_free(&it->gone);
 	pthread_cond_destroy(&it->cv);
 	free(it);
@@ -985,6 +988,7 @@ item_new(void)
 		return NULL;
 	buf_init(&it->head, (size_t)1 << 20);
 	buf_init(&it->tail, SLICE_MAX + (size_t)64 * 1024);
+	buf_init(&it->packed, STORE_EVENT_BODY_MAX);
 	buf_init(&it->gone, (size_t)1 << 20);
 	pthread_cond_init(&it->cv, NULL);
 	if ((it->blocks = bs_mem_new()) == NULL ||
@@ -1315,6 +1319,14 @@ write_prepare(const char *did, struct repo_write_op *ops, size_t nops,
 	it->ev.head_len = it->head.len;
 	it->ev.tail = it->tail.p;
 	it->ev.tail_len = it->tail.len;
+	/* Compressed here, so that the writer thread does not. */
+	if ((rc = store_events_pack(it->head.p, it->head.len, it->tail.p,
+	    it->tail.len, &it->packed)) != PDS_OK)
+		goto broken;
+	if (it->packed.len > 0) {
+		it->ev.packed = it->packed.p;
+		it->ev.packed_len = it->packed.len;
+	}
 	it->sc.events = &it->ev;
 	it->sc.nevents = 1;
 	it->cb = done;

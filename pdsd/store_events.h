@@ -10,9 +10,14 @@
  * increasing in commit order and never reused.
  *
  * The `encoding' column says how `event' holds the body: as it is
- * (STORE_EVENT_RAW; every row written before migration 3) or as a zlib
+ * (STORE_EVENT_RAW; every row written before migration 3), as a zlib
  * stream of it (STORE_EVENT_ZLIB; chosen by store_events_insert() when
- * smaller).  Readers here always hand out the original bytes.
+ * smaller), or as a zlib stream of the body without its "seq" entry
+ * (STORE_EVENT_ZLIB_SEQ, from store_events_pack()), which the row's seq
+ * puts back: the repo writer's #commit bodies, compressed on the
+ * request's thread before their seq is known, so that the one writer
+ * thread does not spend its time compressing.  Readers here always hand
+ * out the original bytes.
  */
 #ifndef PDSD_STORE_EVENTS_H
 #define PDSD_STORE_EVENTS_H
@@ -27,6 +32,8 @@
 /* How a row's `event' column holds the body. */
 #define STORE_EVENT_RAW		0	/* the DAG-CBOR body itself */
 #define STORE_EVENT_ZLIB	1	/* a zlib (RFC 1950) stream of it */
+/* zlib of: head length (u32, big-endian), head, tail; see store_events_pack */
+#define STORE_EVENT_ZLIB_SEQ	2
 
 /*
  * The largest body written or read back: the events writers' own cap
@@ -44,6 +51,21 @@ int	store_events_next_seq(int64_t *seq);
  */
 int	store_events_insert(int64_t seq, const char *did, const char *type,
 	    const uint8_t *body, size_t len, const char *now);
+
+/*
+ * A body made of head, a "seq" entry and tail (see events.c) in the
+ * STORE_EVENT_ZLIB_SEQ form, into out (replacing its contents), for
+ * store_events_insert_packed() once the seq is known.  Any thread, no
+ * transaction.  PDS_OK with out empty when packing would not save
+ * bytes (then store the body with store_events_insert()).
+ */
+int	store_events_pack(const uint8_t *head, size_t hlen,
+	    const uint8_t *tail, size_t tlen, struct buf *out);
+
+/* Insert a row whose body store_events_pack() packed (in a transaction). */
+int	store_events_insert_packed(int64_t seq, const char *did,
+	    const char *type, const uint8_t *packed, size_t len,
+	    const char *now);
 
 /* Delete did's events with seq < before (account deletion; in a tx). */
 int	store_events_purge_did(const char *did, int64_t before);

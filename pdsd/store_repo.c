@@ -849,6 +849,9 @@ insert_event(const struct store_commit *c, struct store_event *ev,
 
 	if ((rc = next_seq(&ev->seq)) != PDS_OK)
 		return rc;
+	if (ev->packed != NULL)
+		return store_events_insert_packed(ev->seq, c->did, ev->type,
+		    ev->packed, ev->packed_len, c->now);
 	buf_reset(body);
 	if ((rc = buf_append(body, ev->head, ev->head_len)) != PDS_OK ||
 	    (rc = cbor_put_text(body, "seq", 3)) != PDS_OK ||

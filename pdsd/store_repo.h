@@ -203,6 +203,9 @@ struct store_event {
 	size_t		 head_len;
 	const uint8_t	*tail;
 	size_t		 tail_len;
+	/* head and tail from store_events_pack(), or NULL */
+	const uint8_t	*packed;
+	size_t		 packed_len;
 	int64_t		 seq;		/* out */
 };
 

@@ -237,7 +237,11 @@ const char *const store_migrations[] = {
 
 /* 3: event bodies may be stored compressed (pdsd/store_events.c) */
 "ALTER TABLE events ADD COLUMN encoding INTEGER NOT NULL DEFAULT 0;",
-	/* 0: `event' is the DAG-CBOR body; 1: a zlib stream of it */
+	/*
+	 * 0: `event' is the DAG-CBOR body; 1: a zlib stream of it; 2: a
+	 * zlib stream of the body without its seq entry, which the row's
+	 * seq restores (store_events.h)
+	 */
 };
 
 const size_t store_nmigrations =

@@ -192,11 +192,27 @@ const [headCid, headRev] = process.argv[4].split(' ');
 const rows = fs.readFileSync(process.argv[3], 'utf8').trim().split('\n');
 let prevRev = null, n = 0, problems = [];
 const seen = new Set();
+// A CBOR unsigned integer, shortest form.
+function uint(n) {
+	if (n < 24) return Buffer.from([n]);
+	if (n < 0x100) return Buffer.from([0x18, n]);
+	if (n < 0x10000) return Buffer.from([0x19, n >> 8, n & 0xff]);
+	const x = Buffer.alloc(5); x[0] = 0x1a; x.writeUInt32BE(n, 1); return x;
+}
+// encoding 1: the body as a zlib stream; 2: a zlib stream of the head
+// length (u32), the part before "seq" and the part after it
+function body(enc, raw, seq) {
+	if (enc === '1') return zlib.inflateSync(raw);
+	if (enc !== '2') return raw;
+	const p = zlib.inflateSync(raw);
+	const h = p.readUInt32BE(0);
+	return Buffer.concat([p.subarray(4, 4 + h), Buffer.from('63736571', 'hex'),
+		uint(seq), p.subarray(4 + h)]);
+}
 for (const line of rows) {
-	// encoding 1: the body is stored as a zlib stream
 	const [seq, hex, enc] = line.split(' ');
 	const raw = Buffer.from(hex, 'hex');
-	const b = cbor.decode(enc === '1' ? zlib.inflateSync(raw) : raw);
+	const b = cbor.decode(body(enc, raw, Number(seq)));
 	if (b.seq !== Number(seq)) problems.push(`seq ${seq}: body seq ${b.seq}`);
 	if (b.since !== prevRev) problems.push(`seq ${seq}: since ${b.since}, previous rev ${prevRev}`);
 	if (prevRev !== null && !(b.rev > prevRev)) problems.push(`seq ${seq}: rev not increasing`);

@@ -5,8 +5,9 @@
  * before migration 3) read back too; a compressed row that does not
  * inflate, inflates past STORE_EVENT_BODY_MAX or has an unknown
  * encoding stops the scan with an error before it reaches the callback;
- * and a database at schema version 2 with rows in it upgrades and keeps
- * them.
+ * a body packed without its seq (store_events_pack) comes back with the
+ * row's seq in place; and a database at schema version 2 with rows in
+ * it upgrades and keeps them.
  *
  * The test opens its own SQLite connection beside the store's to look
  * at and plant rows, and includes store_internal.h for the migration
@@ -462,6 +463,84 @@ test_upgrade(const char *path)
 	t_group_end();
 }
 
+/*
+ * The repo writer's form: head and tail packed before the seq is known,
+ * the "seq" entry put back from the row.  The expected body is spelled
+ * out by hand: text "seq" (63 73 65 71), then the seq as a CBOR
+ * unsigned (1a + 4 bytes for 100000).
+ */
+static void
+test_packed(const char *path)
+{
+	static const uint8_t seq_entry[] = { 0x63, 's', 'e', 'q', 0x1a, 0x00,
+	    0x01, 0x86, 0xa0 };
+	static uint8_t	 head[700], tail[1900], body[sizeof(head) +
+			    sizeof(seq_entry) + sizeof(tail)];
+	struct seen	 s;
+	struct buf	 out;
+	sqlite3		*db;
+	uint8_t		*bad;
+	size_t		 n = 0;
+
+	t_group("packed without the seq");
+	commit_like(head, sizeof(head), 7);
+	commit_like(tail, sizeof(tail), 8);
+	memcpy(body, head, sizeof(head));
+	memcpy(body + sizeof(head), seq_entry, sizeof(seq_entry));
+	memcpy(body + sizeof(head) + sizeof(seq_entry), tail, sizeof(tail));
+	buf_init(&out, STORE_EVENT_BODY_MAX);
+
+	CHECK(store_events_pack(head, sizeof(head), tail, sizeof(tail),
+	    &out) == PDS_OK && out.len > 0 && out.len < sizeof(body) * 3 / 4,
+	    "packed smaller (%zu of %zu)", out.len, sizeof(body));
+	CHECK(store_begin() == PDS_OK && store_events_insert_packed(100000,
+	    did, "commit", out.p, out.len, ts) == PDS_OK &&
+	    store_commit() == PDS_OK, "insert packed at seq 100000");
+	db = side_open(path);
+	CHECK(db != NULL && sql_int(db, "SELECT encoding FROM events WHERE "
+	    "seq = 100000") == STORE_EVENT_ZLIB_SEQ, "stored as encoding 2");
+	CHECK(scan(99999, &s, &n) == PDS_OK && n == 1 &&
+	    same(&s, 0, body, sizeof(body)) && s.seq[0] == 100000,
+	    "read back as head, seq 100000, tail");
+	seen_free(&s);
+
+	/* the same stream under another seq reads back with that seq */
+	CHECK(plant(db, 100001, "commit", out.p, out.len,
+	    STORE_EVENT_ZLIB_SEQ) == PDS_OK, "plant it again at 100001");
+	body[sizeof(head) + 8] = 0xa1;
+	CHECK(scan(100000, &s, &n) == PDS_OK && n == 1 &&
+	    same(&s, 0, body, sizeof(body)), "read back with seq 100001");
+	seen_free(&s);
+
+	/* nothing gained: out stays empty */
+	random_bytes(noise, sizeof(noise), 9);
+	CHECK(store_events_pack(noise, 600, noise + 600, 600, &out) ==
+	    PDS_OK && out.len == 0, "incompressible: not packed");
+	CHECK(store_events_pack(head, 10, tail, 10, &out) == PDS_OK &&
+	    out.len == 0, "small: not packed");
+
+	/* a head length past the end is refused, and nothing is handed on */
+	head[0] = 0x7f;
+	if ((bad = malloc(4 + sizeof(tail))) != NULL) {
+		uLongf	 cap = compressBound(4 + sizeof(tail));
+		uint8_t	*z = malloc(cap);
+
+		memcpy(bad, "\x00\x00\x10\x00", 4);	/* 4096 > what follows */
+		memcpy(bad + 4, tail, sizeof(tail));
+		CHECK(z != NULL && compress2(z, &cap, bad, 4 + sizeof(tail),
+		    6) == Z_OK && plant(db, 100002, "commit", z, cap,
+		    STORE_EVENT_ZLIB_SEQ) == PDS_OK, "plant a bad head length");
+		CHECK(scan(100001, &s, &n) != PDS_OK && s.n == 0,
+		    "bad head length refused");
+		seen_free(&s);
+		free(z);
+		free(bad);
+	}
+	sqlite3_close(db);
+	buf_free(&out);
+	t_group_end();
+}
+
 int
 main(void)
 {
@@ -481,6 +560,7 @@ main(void)
 	}
 	test_round_trip(p1);
 	test_refused(p1);
+	test_packed(p1);
 	store_close();
 	test_upgrade(p2);
 	store_close();
