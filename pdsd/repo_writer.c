@@ -92,7 +92,6 @@ static int
 src_get(void *ctx, const struct cid *c, const uint8_t **data, size_t *len)
 {
 	struct rstate	*st = ctx;
-
 	int		 rc;
 
 	if (bs_mem_get(st->pending, c, data, len) == PDS_OK)
@@ -183,7 +182,7 @@ static struct {
     PTHREAD_COND_INITIALIZER, PTHREAD_COND_INITIALIZER, NULL, NULL, NULL,
     NULL, 0, false, false, false, 0, 0, { 0, 0, 0, 0 } };
 
-static bool	sweep_added;
+static bool	jobs_added;
 
 /* pdsctl stats: commits per transaction is commits / transactions. */
 static struct stats_counter *c_txns, *c_commits, *c_failed, *c_syncs;
@@ -588,21 +587,22 @@ void
 repo_writer_sweep(uint64_t idle_ms)
 {
 	struct rstate	*st;
-	uint64_t	 now = mono_ms();
+	uint64_t	 now;
 	size_t		 i;
 	bool		 idle;
 
 	pthread_mutex_lock(&states.mu);
 	for (i = 0; i < STATE_BUCKETS; i++) {
 		for (st = states.b[i]; st != NULL; st = st->next) {
-			if (st->key == NULL && st->tree == NULL)
-				continue;
 			if (pthread_mutex_trylock(&st->lock) != 0)
 				continue;
+			/* read under the lock: a write may have just used it */
+			now = mono_ms();
 			pthread_mutex_lock(&wq.mu);
 			idle = st->inflight == 0;
 			pthread_mutex_unlock(&wq.mu);
-			if (idle && now - st->used_ms >= idle_ms) {
+			if ((st->key != NULL || st->tree != NULL) && idle &&
+			    now >= st->used_ms && now - st->used_ms >= idle_ms) {
 				state_drop(st);
 				bs_mem_release(st->pending);
 				store_bs_free(&st->bs);
@@ -638,14 +638,14 @@ writer_init(const struct config *cfg)
 	c_commits = stats_counter("repo.commits", STATS_RATE);
 	c_failed = stats_counter("repo.failed", STATS_RATE);
 	c_syncs = stats_counter("repo.syncs", STATS_RATE);
-	if (jobs_add("wal checkpoint", CHECKPOINT_MS, checkpoint_job, NULL) !=
-	    PDS_OK)
-		return -1;
-	if (!sweep_added) {
-		if (jobs_add("repo state sweep", IDLE_SWEEP_MS, sweep_job,
+	/* once per process: the jobs outlive a stop and a new start */
+	if (!jobs_added) {
+		if (jobs_add("wal checkpoint", CHECKPOINT_MS, checkpoint_job,
+		    NULL) != PDS_OK ||
+		    jobs_add("repo state sweep", IDLE_SWEEP_MS, sweep_job,
 		    NULL) != PDS_OK)
 			return -1;
-		sweep_added = true;
+		jobs_added = true;
 	}
 	return repo_writer_start() == PDS_OK ? 0 : -1;
 }
