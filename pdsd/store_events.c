@@ -180,33 +180,44 @@ store_events_head(int64_t *seq)
 	return rc;
 }
 
+/* One row, its column `event' as given (in a transaction). */
+static int
+insert_row(int64_t seq, const char *did, const char *type,
+    const uint8_t *ev, size_t len, int encoding, const char *now)
+{
+	sqlite3_stmt	*st;
+
+	st = store_stmt("INSERT INTO events (seq, did, type, event, "
+	    "sequenced_at, encoding) VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
+	if (st == NULL)
+		return PDS_EIO;
+	sqlite3_bind_int64(st, 1, seq);
+	sqlite3_bind_text(st, 2, did, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, type, -1, SQLITE_STATIC);
+	sqlite3_bind_blob(st, 4, len ? (const void *)ev : (const void *)"",
+	    (int)len, SQLITE_STATIC);
+	sqlite3_bind_text(st, 5, now, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 6, encoding);
+	return store_step_done(st, "event insert", NULL);
+}
+
 int
 store_events_insert(int64_t seq, const char *did, const char *type,
     const uint8_t *body, size_t len, const char *now)
 {
-	sqlite3_stmt	*st;
 	struct buf	 z;
 	int		 rc;
 
 	if (len > STORE_EVENT_BODY_MAX)
 		return PDS_ETOOBIG;
-	st = store_stmt("INSERT INTO events (seq, did, type, event, "
-	    "sequenced_at, encoding) VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
-	if (st == NULL)
-		return PDS_EIO;
 	buf_init(&z, STORE_EVENT_BODY_MAX);
 	body_deflate(body, len, &z);
-	sqlite3_bind_int64(st, 1, seq);
-	sqlite3_bind_text(st, 2, did, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 3, type, -1, SQLITE_STATIC);
 	if (z.len > 0)
-		sqlite3_bind_blob(st, 4, z.p, (int)z.len, SQLITE_STATIC);
+		rc = insert_row(seq, did, type, z.p, z.len, STORE_EVENT_ZLIB,
+		    now);
 	else
-		sqlite3_bind_blob(st, 4, body, (int)len, SQLITE_STATIC);
-	sqlite3_bind_text(st, 5, now, -1, SQLITE_STATIC);
-	sqlite3_bind_int(st, 6, z.len > 0 ? STORE_EVENT_ZLIB :
-	    STORE_EVENT_RAW);
-	rc = store_step_done(st, "event insert", NULL);
+		rc = insert_row(seq, did, type, body, len, STORE_EVENT_RAW,
+		    now);
 	buf_free(&z);
 	return rc;
 }
@@ -244,21 +255,10 @@ int
 store_events_insert_packed(int64_t seq, const char *did, const char *type,
     const uint8_t *packed, size_t len, const char *now)
 {
-	sqlite3_stmt	*st;
-
 	if (len == 0 || len > STORE_EVENT_BODY_MAX)
 		return PDS_EINVAL;
-	st = store_stmt("INSERT INTO events (seq, did, type, event, "
-	    "sequenced_at, encoding) VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
-	if (st == NULL)
-		return PDS_EIO;
-	sqlite3_bind_int64(st, 1, seq);
-	sqlite3_bind_text(st, 2, did, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 3, type, -1, SQLITE_STATIC);
-	sqlite3_bind_blob(st, 4, packed, (int)len, SQLITE_STATIC);
-	sqlite3_bind_text(st, 5, now, -1, SQLITE_STATIC);
-	sqlite3_bind_int(st, 6, STORE_EVENT_ZLIB_SEQ);
-	return store_step_done(st, "event insert", NULL);
+	return insert_row(seq, did, type, packed, len, STORE_EVENT_ZLIB_SEQ,
+	    now);
 }
 
 /*
@@ -339,32 +339,24 @@ store_events_scan(int64_t after, int64_t upto, size_t limit,
 		if (row.type == NULL || row.did == NULL || row.time == NULL ||
 		    row.body == NULL)
 			continue;
-		if (enc == STORE_EVENT_ZLIB) {
-			/* none of the row reaches cb unless it inflates */
-			if ((ret = store_events_body_inflate(row.body, row.len,
-			    &plain)) != PDS_OK) {
-				log_warnx("store: event %" PRId64 ": its "
-				    "compressed body does not inflate (%s)",
-				    row.seq, pds_strerror(ret));
+		/* none of the row reaches cb unless it decodes */
+		if (enc != STORE_EVENT_RAW) {
+			if (enc == STORE_EVENT_ZLIB)
+				ret = store_events_body_inflate(row.body,
+				    row.len, &plain);
+			else if (enc == STORE_EVENT_ZLIB_SEQ)
+				ret = unpack_seq(row.body, row.len, row.seq,
+				    &tmp, &plain);
+			else
+				ret = PDS_EUNSUPP;
+			if (ret != PDS_OK) {
+				log_warnx("store: event %" PRId64 ": its body "
+				    "(encoding %d) does not decode (%s)",
+				    row.seq, enc, pds_strerror(ret));
 				break;
 			}
 			row.body = plain.p;
 			row.len = plain.len;
-		} else if (enc == STORE_EVENT_ZLIB_SEQ) {
-			if ((ret = unpack_seq(row.body, row.len, row.seq, &tmp,
-			    &plain)) != PDS_OK) {
-				log_warnx("store: event %" PRId64 ": its "
-				    "packed body does not unpack (%s)",
-				    row.seq, pds_strerror(ret));
-				break;
-			}
-			row.body = plain.p;
-			row.len = plain.len;
-		} else if (enc != STORE_EVENT_RAW) {
-			log_warnx("store: event %" PRId64 ": unknown body "
-			    "encoding %d", row.seq, enc);
-			ret = PDS_EUNSUPP;
-			break;
 		}
 		got++;
 		if ((ret = cb(arg, &row)) != 0)
