@@ -10,7 +10,10 @@
  * loss or kernel crash may roll back; FULL syncs the WAL on every commit,
  * so a write the client saw acknowledged (and a commit relays saw on the
  * firehose) is never lost.  That costs one fsync per write transaction,
- * which is why a repo commit and its event go in one transaction.
+ * which is why a repo commit and its event go in one transaction.  The
+ * repo writer's own connection is the exception: it commits with NORMAL
+ * and syncs the log itself, beside its next transaction, before it
+ * acknowledges anything (store_wal.h), which keeps the same guarantee.
  *
  * Threads: every thread gets its own connection, opened on first use and
  * closed when the thread exits (or by store_thread_close()).  Nothing is
