@@ -2,9 +2,9 @@
  * api_migration: the XRPC methods of account migration (reference-pds
  * §7): createAccount's existing-DID branch, repo.importRepo,
  * repo.listMissingBlobs, server.checkAccountStatus, activateAccount,
- * deactivateAccount, and identity.requestPlcOperationSignature,
- * signPlcOperation, submitPlcOperation.  Thin: the work is in
- * migration.c.
+ * deactivateAccount, server.reserveSigningKey, and
+ * identity.requestPlcOperationSignature, signPlcOperation,
+ * submitPlcOperation.  Thin: the work is in migration.c.
  */
 #include <stdbool.h>
 #include <stdint.h>
@@ -28,6 +28,7 @@
 #include "resolver.h"
 #include "store.h"
 #include "store_account.h"
+#include "store_keys.h"
 #include "store_migration.h"
 #include "store_repo.h"
 #include "syntax.h"
@@ -70,7 +71,7 @@ migration_create_account_existing_did(struct xrpc_ctx *ctx)
 	char			 handle[SA_HANDLE_MAX + 1];
 	char			 email[SA_EMAIL_MAX + 1], hash[SA_HASH_MAX];
 	char			 rdid[DID_MAX + 1], now[STORE_TS_LEN];
-	char			 why[256], pds[512];
+	char			 why[256], pds[512], keydid[KEY_DIDKEY_MAX];
 	uint8_t			 priv[KEY_PRIV_LEN];
 	struct store_block	 blocks[2];
 	bool			 service, taken, valid, need_invite;
@@ -174,10 +175,19 @@ migration_create_account_existing_did(struct xrpc_ctx *ctx)
 	if ((rc = account_password_hash(password, hash, sizeof(hash))) !=
 	    PDS_OK)
 		return rc;
-	if ((rc = key_generate(&key, KEY_K256)) != PDS_OK ||
+	/* The key reserved for this DID (reserveSigningKey), or a new one. */
+	if ((rc = store_keys_get(did, priv)) == PDS_OK)
+		rc = key_from_private(&key, KEY_K256, priv);
+	else if (rc == PDS_ENOTFOUND)
+		rc = key_generate(&key, KEY_K256);
+	if (rc != PDS_OK ||
 	    (rc = key_export_private(key, priv)) != PDS_OK ||
-	    (rc = repo_init_build(&ri, did, key)) != PDS_OK)
+	    key_to_didkey(key, keydid, sizeof(keydid)) < 0 ||
+	    (rc = repo_init_build(&ri, did, key)) != PDS_OK) {
+		if (rc == PDS_OK)
+			rc = PDS_EINTERNAL;
 		goto out;
+	}
 	pds[0] = '\0';
 	(void)resolver_pds_endpoint(did, pds, sizeof(pds));
 	store_timestamp(now);
@@ -212,7 +222,8 @@ migration_create_account_existing_did(struct xrpc_ctx *ctx)
 	    (rc = store_account_set_status(did, "deactivated", now)) !=
 	    PDS_OK ||
 	    (rc = store_mig_put(did, "in", "created", pds[0] ? pds : NULL,
-	    now)) != PDS_OK) {
+	    now)) != PDS_OK ||
+	    (rc = store_keys_clear(keydid, did)) != PDS_OK) {
 		store_rollback();
 		goto out;
 	}
@@ -227,6 +238,55 @@ out:
 	repo_init_clear(&ri);
 	key_free(key);
 	return rc;
+}
+
+/*
+ * com.atproto.server.reserveSigningKey: a new secp256k1 key, kept so
+ * that createAccount for `did' (when given) uses it, and a PLC operation
+ * can name it before the account exists.  The same DID gets the same
+ * key until its account is created or the reservation expires
+ * (store_keys.h).  The reference keeps such keys but, outside an
+ * entryway, creates a new one at createAccount anyway.
+ */
+int
+api_server_reserve_signing_key(struct xrpc_ctx *ctx)
+{
+	struct pds_key	*key = NULL;
+	const char	*did = NULL;
+	char		 keydid[KEY_DIDKEY_MAX], now[STORE_TS_LEN];
+	uint8_t		 priv[KEY_PRIV_LEN];
+	int		 rc;
+
+	if (ctx->input != NULL &&
+	    (rc = xrpc_input_str(ctx, "did", false, &did)) != 0)
+		return rc;
+	if (did != NULL && !syntax_is_did(did, strlen(did)))
+		return xrpc_fail(ctx, XRPC_E_INVALID_REQUEST, NULL,
+		    "Invalid DID: %.64s", did);
+	if (did != NULL && (rc = store_keys_get(did, priv)) != PDS_ENOTFOUND) {
+		if (rc == PDS_OK)
+			rc = key_from_private(&key, KEY_K256, priv);
+		if (rc == PDS_OK && key_to_didkey(key, keydid,
+		    sizeof(keydid)) < 0)
+			rc = PDS_EINTERNAL;
+		goto out;
+	}
+	if ((rc = key_generate(&key, KEY_K256)) != PDS_OK ||
+	    (rc = key_export_private(key, priv)) != PDS_OK)
+		goto out;
+	if (key_to_didkey(key, keydid, sizeof(keydid)) < 0) {
+		rc = PDS_EINTERNAL;
+		goto out;
+	}
+	store_timestamp(now);
+	rc = store_keys_put(keydid, did, priv, now);
+out:
+	sodium_memzero(priv, sizeof(priv));
+	key_free(key);
+	if (rc != PDS_OK)
+		return rc;
+	xrpc_reply_json(ctx, json_pack("{s:s}", "signingKey", keydid));
+	return 0;
 }
 
 /* ---- com.atproto.repo ---- */

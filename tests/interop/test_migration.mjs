@@ -136,6 +136,16 @@ async function allRecords(agent, did) {
 async function migrate(did, handle, email, from, fromAgent, to) {
 	const toAgent = new AtpAgent({ service: to.url });
 	const desc = await toAgent.com.atproto.server.describeServer();
+	// A key reserved for the DID: the same one twice, a secp256k1
+	// did:key, and the one the new account gets (checked below).
+	const reserved = await toAgent.com.atproto.server.reserveSigningKey({
+	    did });
+	assert.match(reserved.data.signingKey, /^did:key:zQ3s/);
+	const again = await toAgent.com.atproto.server.reserveSigningKey({
+	    did });
+	assert.equal(again.data.signingKey, reserved.data.signingKey);
+	const other = await toAgent.com.atproto.server.reserveSigningKey({});
+	assert.notEqual(other.data.signingKey, reserved.data.signingKey);
 	const sa = await fromAgent.com.atproto.server.getServiceAuth({
 	    aud: desc.data.did, lxm: 'com.atproto.server.createAccount' });
 	await toAgent.com.atproto.server.createAccount({ did, handle, email,
@@ -167,6 +177,12 @@ async function migrate(did, handle, email, from, fromAgent, to) {
 
 	const rec = await toAgent.com.atproto.identity
 	    .getRecommendedDidCredentials();
+	assert.equal(rec.data.verificationMethods.atproto,
+	    reserved.data.signingKey);
+	// Used up: the next reservation for the DID is a new key.
+	const after = await toAgent.com.atproto.server.reserveSigningKey({
+	    did });
+	assert.notEqual(after.data.signingKey, reserved.data.signingKey);
 	await fromAgent.com.atproto.identity.requestPlcOperationSignature();
 	const token = tokenFromLog(from, 'plc_operation', did);
 	const signed = await fromAgent.com.atproto.identity.signPlcOperation({
