@@ -21,6 +21,7 @@
 #include "admin_service.h"
 #include "admin_socket.h"
 #include "adminproto.h"
+#include "clock.h"
 #include "config.h"
 #include "err.h"
 #include "events.h"
@@ -240,15 +241,6 @@ struct tail {
 	int	 idle_ms;	/* since the last scan */
 };
 
-static int64_t
-mono_ms(void)
-{
-	struct timespec	 ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 struct tail_emit {
 	struct admin_call	*call;
 	struct tail		*t;
@@ -279,8 +271,8 @@ tail_tick(struct admin_call *call, void *state, int *next_ms)
 
 	if (admin_stream_pending(call) > TAIL_OUT_MAX) {
 		if (t->behind_ms == 0)
-			t->behind_ms = mono_ms();
-		if (mono_ms() - t->behind_ms < TAIL_GRACE_MS) {
+			t->behind_ms = clock_mono_ms();
+		if (clock_mono_ms() - t->behind_ms < TAIL_GRACE_MS) {
 			*next_ms = TAIL_WAIT_MS;
 			return ADMIN_STREAM_MORE;
 		}

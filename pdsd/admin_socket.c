@@ -27,6 +27,7 @@
 #include "admin_socket.h"
 #include "adminproto.h"
 #include "buf.h"
+#include "clock.h"
 #include "config.h"
 #include "err.h"
 #include "log.h"
@@ -72,15 +73,6 @@ const char *
 admin_socket_path(void)
 {
 	return sock_path;
-}
-
-static int64_t
-now_ms(void)
-{
-	struct timespec	 ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 /* ---- peers ---- */
@@ -420,7 +412,7 @@ handle_request(struct conn *c, const char *line, size_t len)
 		c->stream_id = req.id;
 		c->sops = call.stream;
 		c->sstate = call.stream_state;
-		c->due_ms = now_ms() + call.first_ms;
+		c->due_ms = clock_mono_ms() + call.first_ms;
 	} else {
 		if (call.cancel_id >= 0 && c->streaming &&
 		    c->stream_id == call.cancel_id) {
@@ -454,7 +446,7 @@ stream_tick(struct conn *c)
 	src = c->sops->tick(&call, c->sstate, &next);
 	switch (src) {
 	case ADMIN_STREAM_MORE:
-		c->due_ms = now_ms() + (next < 0 ? 0 : next);
+		c->due_ms = clock_mono_ms() + (next < 0 ? 0 : next);
 		break;
 	case ADMIN_STREAM_END:
 		conn_put_rc(c, adminproto_put_end(&c->out, c->stream_id,
@@ -556,7 +548,7 @@ loop_main(void *arg)
 		pfd[n].events = total < ADMIN_CONN_MAX ? POLLIN : 0;
 		map[n++] = NULL;
 		timeout = 1000;
-		t = now_ms();
+		t = clock_mono_ms();
 		for (i = 0; i < ADMIN_CONN_MAX; i++) {
 			if ((c = conns[i]) == NULL)
 				continue;
@@ -607,7 +599,7 @@ loop_main(void *arg)
 			if (conn_lines(c))
 				more = true;
 		}
-		t = now_ms();
+		t = clock_mono_ms();
 		for (i = 0; i < ADMIN_CONN_MAX; i++) {
 			if ((c = conns[i]) == NULL)
 				continue;

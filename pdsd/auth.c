@@ -17,6 +17,7 @@
 #include "accounts.h"
 #include "auth.h"
 #include "buf.h"
+#include "clock.h"
 #include "config.h"
 #include "err.h"
 #include "jwt.h"
@@ -255,15 +256,6 @@ static struct lim_table	 lim_acct = { .cap = 100, .per_ms = 1.0 / 60000 };
 /* per address: one client spraying many accounts */
 static struct lim_table	 lim_addr = { .cap = 50, .per_ms = 1.0 / 2000 };
 
-static int64_t
-mono_ms(void)
-{
-	struct timespec	 ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Keyed hash of kind || lower(a) || NUL || b (b may be NULL). */
 static uint64_t
 lim_hash(char kind, const char *a, const char *b)
@@ -324,7 +316,7 @@ static size_t
 lim_buckets(const char *identifier, const char *did, const char *addr,
     struct lim_bucket *b[3], struct lim_table *t[3])
 {
-	int64_t	 now = mono_ms();
+	int64_t	 now = clock_mono_ms();
 	size_t	 n = 0;
 
 	if (did != NULL) {

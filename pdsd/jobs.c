@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <time.h>
 
+#include "clock.h"
 #include "err.h"
 #include "jobs.h"
 #include "log.h"
@@ -74,15 +75,6 @@ static struct {
 } jobs = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, { { 0 } },
     0, false, false, 0 };
 
-static uint64_t
-now_ms(void)
-{
-	struct timespec	 ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 int
 jobs_add(const char *name, uint64_t interval_ms, job_fn fn, void *arg)
 {
@@ -96,7 +88,7 @@ jobs_add(const char *name, uint64_t interval_ms, job_fn fn, void *arg)
 		interval_ms = 1;
 	jobs.j[jobs.n].name = name;
 	jobs.j[jobs.n].interval_ms = interval_ms;
-	jobs.j[jobs.n].due_ms = now_ms() + interval_ms;
+	jobs.j[jobs.n].due_ms = (uint64_t)clock_mono_ms() + interval_ms;
 	jobs.j[jobs.n].fn = fn;
 	jobs.j[jobs.n].arg = arg;
 	jobs.n++;
@@ -133,7 +125,7 @@ jobs_main(void *arg)
 	(void)pthread_setname_np(pthread_self(), "jobs");
 	pthread_mutex_lock(&jobs.mu);
 	while (!jobs.stopping) {
-		now = now_ms();
+		now = (uint64_t)clock_mono_ms();
 		have = false;
 		next = now + 60000;
 		for (i = 0; i < jobs.n; i++) {

@@ -18,6 +18,7 @@
 #include "api.h"
 #include "auth.h"
 #include "buf.h"
+#include "clock.h"
 #include "config.h"
 #include "diddoc.h"
 #include "err.h"
@@ -217,15 +218,6 @@ struct upstream {
 	int64_t		 hdr_deadline, deadline;	/* monotonic ms */
 };
 
-static int64_t
-mono_ms(void)
-{
-	struct timespec	 ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static void
 up_free(void *arg)
 {
@@ -373,7 +365,7 @@ up_step(struct upstream *u, int64_t deadline)
 		u->done = true;
 		return 0;
 	}
-	now = mono_ms();
+	now = clock_mono_ms();
 	if (now >= deadline) {
 		u->timed_out = true;
 		return -1;
@@ -521,7 +513,7 @@ up_start(struct xrpc_ctx *ctx, const struct proxy_call *c, bool buffer_all,
 	    cfg->proxy_headers_timeout_ms : HDR_TIMEOUT_MS;
 	body_ms = cfg->proxy_body_timeout_ms > 0 ?
 	    cfg->proxy_body_timeout_ms : BODY_TIMEOUT_MS;
-	u->hdr_deadline = mono_ms() + hdr_ms;
+	u->hdr_deadline = clock_mono_ms() + hdr_ms;
 	u->deadline = u->hdr_deadline + body_ms;
 
 	if ((u->easy = curl_easy_init()) == NULL ||

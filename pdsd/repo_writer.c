@@ -21,6 +21,7 @@
 #include "buf.h"
 #include "car.h"
 #include "cbor.h"
+#include "clock.h"
 #include "commit.h"
 #include "err.h"
 #include "jobs.h"
@@ -572,15 +573,6 @@ repo_writer_stats(struct repo_writer_stats *out)
 	pthread_mutex_unlock(&wq.mu);
 }
 
-static uint64_t
-mono_ms(void)
-{
-	struct timespec	 ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 static void	state_drop(struct rstate *);
 
 void
@@ -597,7 +589,7 @@ repo_writer_sweep(uint64_t idle_ms)
 			if (pthread_mutex_trylock(&st->lock) != 0)
 				continue;
 			/* read under the lock: a write may have just used it */
-			now = mono_ms();
+			now = (uint64_t)clock_mono_ms();
 			pthread_mutex_lock(&wq.mu);
 			idle = st->inflight == 0;
 			pthread_mutex_unlock(&wq.mu);
@@ -1200,7 +1192,7 @@ write_prepare(const char *did, struct repo_write_op *ops, size_t nops,
 	/* 2. Under the repo's lock. */
 	pthread_mutex_lock(&st->lock);
 	locked = true;
-	st->used_ms = mono_ms();
+	st->used_ms = (uint64_t)clock_mono_ms();
 	if ((rc = state_ready(st)) != PDS_OK) {
 		state_drop(st);
 		if (rc == PDS_ENOTFOUND)

@@ -16,6 +16,7 @@
 
 #include <jansson.h>
 
+#include "clock.h"
 #include "diddoc.h"
 #include "err.h"
 #include "keys.h"
@@ -54,15 +55,6 @@ static struct {
 	bool			 ready;
 	struct resolver_stats	 st;
 } rs = { .mtx = PTHREAD_MUTEX_INITIALIZER };
-
-static int64_t
-now_ms(void)
-{
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static uint32_t
 fnv1a(const char *s)
@@ -185,7 +177,7 @@ cache_put(const char *did, json_t *doc)
 	if ((e = cache_find(did, h)) != NULL) {
 		json_decref(e->doc);
 		e->doc = json_incref(doc);
-		e->fetched = now_ms();
+		e->fetched = clock_mono_ms();
 		lru_unlink(e);
 		lru_push_front(e);
 		return;
@@ -199,7 +191,7 @@ cache_put(const char *did, json_t *doc)
 		return;
 	}
 	e->doc = json_incref(doc);
-	e->fetched = now_ms();
+	e->fetched = clock_mono_ms();
 	e->hash = h;
 	e->hnext = rs.buckets[h & (rs.nbuckets - 1)];
 	rs.buckets[h & (rs.nbuckets - 1)] = e;
@@ -307,7 +299,7 @@ resolve(const char *did, bool force, json_t **out)
 	h = fnv1a(did);
 	pthread_mutex_lock(&rs.mtx);
 	if ((e = cache_find(did, h)) != NULL) {
-		age = now_ms() - e->fetched;
+		age = clock_mono_ms() - e->fetched;
 		if (!force && age < rs.stale_ms) {
 			*out = json_incref(e->doc);
 			lru_unlink(e);
