@@ -465,11 +465,16 @@ struct leafref {
 	const struct cid *val;
 };
 
+/* One side of a diff: the leaves and the node CIDs only it has. */
+struct dside {
+	struct leafref	*leaves;
+	size_t		 nleaves, capleaves;
+	struct cid	*nodes;
+	size_t		 nnodes, capnodes;
+};
+
 struct dacc {
-	struct leafref	*adds, *dels;
-	size_t		 nadds, ndels, capadds, capdels;
-	struct cid	*nadd, *ndel;
-	size_t		 nnadd, nndel, capnadd, capndel;
+	struct dside	 add, del;	/* right (new) side, left (old) side */
 };
 
 static int
@@ -505,38 +510,20 @@ push_cid(struct cid **a, size_t *n, size_t *cap, const struct cid *c)
 	return PDS_OK;
 }
 
-/* Record the right walker's current item as new, then move past it. */
+/* Record a walker's current item on its side, then move past it. */
 static int
-take_right(struct walker *w, struct dacc *a)
+take(struct walker *w, struct dside *d)
 {
 	int	 rc;
 
 	if (w_leaf(w)) {
-		if ((rc = push_leaf(&a->adds, &a->nadds, &a->capadds,
+		if ((rc = push_leaf(&d->leaves, &d->nleaves, &d->capleaves,
 		    w_ent(w))) != PDS_OK)
 			return rc;
 		w_over(w);
 		return PDS_OK;
 	}
-	if ((rc = push_cid(&a->nadd, &a->nnadd, &a->capnadd,
-	    &slot_tree(&w->st[w->sp])->cid)) != PDS_OK)
-		return rc;
-	return w_into(w);
-}
-
-static int
-take_left(struct walker *w, struct dacc *a)
-{
-	int	 rc;
-
-	if (w_leaf(w)) {
-		if ((rc = push_leaf(&a->dels, &a->ndels, &a->capdels,
-		    w_ent(w))) != PDS_OK)
-			return rc;
-		w_over(w);
-		return PDS_OK;
-	}
-	if ((rc = push_cid(&a->ndel, &a->nndel, &a->capndel,
+	if ((rc = push_cid(&d->nodes, &d->nnodes, &d->capnodes,
 	    &slot_tree(&w->st[w->sp])->cid)) != PDS_OK)
 		return rc;
 	return w_into(w);
@@ -556,6 +543,16 @@ cid_qcmp(const void *a, const void *b)
 	return cid_cmp(a, b);
 }
 
+/* Sort a side's leaves by key and its node CIDs, for the merges. */
+static void
+side_sort(struct dside *s)
+{
+	if (s->nleaves > 0)
+		qsort(s->leaves, s->nleaves, sizeof(*s->leaves), leaf_cmp);
+	if (s->nnodes > 0)
+		qsort(s->nodes, s->nnodes, sizeof(*s->nodes), cid_qcmp);
+}
+
 static int
 diff_walk(struct walker *l, struct walker *r, struct dacc *a)
 {
@@ -563,33 +560,33 @@ diff_walk(struct walker *l, struct walker *r, struct dacc *a)
 
 	while (rc == PDS_OK && (l->sp >= 0 || r->sp >= 0)) {
 		if (l->sp < 0) {
-			rc = take_right(r, a);
+			rc = take(r, &a->add);
 			continue;
 		}
 		if (r->sp < 0) {
-			rc = take_left(l, a);
+			rc = take(l, &a->del);
 			continue;
 		}
 		if (w_leaf(l) && w_leaf(r)) {
 			struct ment *x = w_ent(l), *y = w_ent(r);
 			c = mst_key_cmp(x->key, x->klen, y->key, y->klen);
 			if (c < 0)
-				rc = take_left(l, a);
+				rc = take(l, &a->del);
 			else if (c > 0)
-				rc = take_right(r, a);
+				rc = take(r, &a->add);
 			else if (cid_equal(&x->val, &y->val)) {
 				w_over(l);
 				w_over(r);
-			} else if ((rc = take_left(l, a)) == PDS_OK)
-				rc = take_right(r, a);
+			} else if ((rc = take(l, &a->del)) == PDS_OK)
+				rc = take(r, &a->add);
 			continue;
 		}
 		if (w_layer(l) > w_layer(r)) {
-			rc = w_leaf(l) ? take_right(r, a) : take_left(l, a);
+			rc = w_leaf(l) ? take(r, &a->add) : take(l, &a->del);
 			continue;
 		}
 		if (w_layer(r) > w_layer(l)) {
-			rc = w_leaf(r) ? take_left(l, a) : take_right(r, a);
+			rc = w_leaf(r) ? take(l, &a->del) : take(r, &a->add);
 			continue;
 		}
 		if (!w_leaf(l) && !w_leaf(r)) {
@@ -597,11 +594,11 @@ diff_walk(struct walker *l, struct walker *r, struct dacc *a)
 			    &slot_tree(&r->st[r->sp])->cid)) {
 				w_over(l);
 				w_over(r);
-			} else if ((rc = take_left(l, a)) == PDS_OK)
-				rc = take_right(r, a);
+			} else if ((rc = take(l, &a->del)) == PDS_OK)
+				rc = take(r, &a->add);
 			continue;
 		}
-		rc = w_leaf(l) ? take_right(r, a) : take_left(l, a);
+		rc = w_leaf(l) ? take(r, &a->add) : take(l, &a->del);
 	}
 	return rc;
 }
@@ -655,41 +652,36 @@ cid_minus(const struct cid *a, size_t na, const struct cid *b, size_t nb,
 static int
 diff_finish(struct dacc *a, struct mst_diff *d)
 {
+	const struct dside *ad = &a->add, *dl = &a->del;
 	size_t	 i = 0, j = 0;
 	int	 rc = PDS_OK;
 
-	if (a->nadds > 0)
-		qsort(a->adds, a->nadds, sizeof(*a->adds), leaf_cmp);
-	if (a->ndels > 0)
-		qsort(a->dels, a->ndels, sizeof(*a->dels), leaf_cmp);
-	if ((d->ops = calloc(a->nadds + a->ndels + 1, sizeof(*d->ops))) ==
-	    NULL)
+	side_sort(&a->add);
+	side_sort(&a->del);
+	if ((d->ops = calloc(ad->nleaves + dl->nleaves + 1,
+	    sizeof(*d->ops))) == NULL)
 		return PDS_ENOMEM;
-	while (rc == PDS_OK && (i < a->ndels || j < a->nadds)) {
-		int c = i == a->ndels ? 1 : j == a->nadds ? -1 :
-		    leaf_cmp(&a->dels[i], &a->adds[j]);
+	while (rc == PDS_OK && (i < dl->nleaves || j < ad->nleaves)) {
+		int c = i == dl->nleaves ? 1 : j == ad->nleaves ? -1 :
+		    leaf_cmp(&dl->leaves[i], &ad->leaves[j]);
 		if (c < 0)
-			rc = op_new(d, MST_DELETE, &a->dels[i++], NULL);
+			rc = op_new(d, MST_DELETE, &dl->leaves[i++], NULL);
 		else if (c > 0)
-			rc = op_new(d, MST_CREATE, NULL, &a->adds[j++]);
+			rc = op_new(d, MST_CREATE, NULL, &ad->leaves[j++]);
 		else {
-			if (!cid_equal(a->dels[i].val, a->adds[j].val))
-				rc = op_new(d, MST_UPDATE, &a->dels[i],
-				    &a->adds[j]);
+			if (!cid_equal(dl->leaves[i].val, ad->leaves[j].val))
+				rc = op_new(d, MST_UPDATE, &dl->leaves[i],
+				    &ad->leaves[j]);
 			i++;
 			j++;
 		}
 	}
 	if (rc != PDS_OK)
 		return rc;
-	if (a->nnadd > 0)
-		qsort(a->nadd, a->nnadd, sizeof(*a->nadd), cid_qcmp);
-	if (a->nndel > 0)
-		qsort(a->ndel, a->nndel, sizeof(*a->ndel), cid_qcmp);
-	if ((rc = cid_minus(a->nadd, a->nnadd, a->ndel, a->nndel,
+	if ((rc = cid_minus(ad->nodes, ad->nnodes, dl->nodes, dl->nnodes,
 	    &d->new_nodes, &d->nnew)) != PDS_OK)
 		return rc;
-	return cid_minus(a->ndel, a->nndel, a->nadd, a->nnadd,
+	return cid_minus(dl->nodes, dl->nnodes, ad->nodes, ad->nnodes,
 	    &d->removed_nodes, &d->nremoved);
 }
 
@@ -725,9 +717,10 @@ mst_diff(struct mst *old, struct mst *new, struct mst_diff *out)
 	if ((wl = calloc(1, sizeof(*wl))) == NULL ||
 	    (wr = calloc(1, sizeof(*wr))) == NULL)
 		goto done;
-	if ((old != NULL &&
-	    push_cid(&a.ndel, &a.nndel, &a.capndel, &ro) != PDS_OK) ||
-	    push_cid(&a.nadd, &a.nnadd, &a.capnadd, &rn) != PDS_OK)
+	if ((old != NULL && push_cid(&a.del.nodes, &a.del.nnodes,
+	    &a.del.capnodes, &ro) != PDS_OK) ||
+	    push_cid(&a.add.nodes, &a.add.nnodes, &a.add.capnodes, &rn) !=
+	    PDS_OK)
 		goto done;
 	walker_start(wl, old);
 	walker_start(wr, new);
@@ -736,10 +729,10 @@ mst_diff(struct mst *old, struct mst *new, struct mst_diff *out)
 done:
 	free(wl);
 	free(wr);
-	free(a.adds);
-	free(a.dels);
-	free(a.nadd);
-	free(a.ndel);
+	free(a.add.leaves);
+	free(a.del.leaves);
+	free(a.add.nodes);
+	free(a.del.nodes);
 	if (rc != PDS_OK)
 		mst_diff_free(out);
 	return rc;
