@@ -342,19 +342,17 @@ store_record_list(const char *did, const char *collection,
 	return ret;
 }
 
-int
-store_repo_collections(const char *did, int (*cb)(void *, const char *),
-    void *arg)
+/*
+ * Step st, a query of one text column, calling cb per non-NULL value;
+ * cb's non-zero return stops the walk with that value.  Finishes st.
+ */
+static int
+walk_text(sqlite3_stmt *st, int (*cb)(void *, const char *), void *arg,
+    const char *what)
 {
-	sqlite3_stmt	*st;
 	const char	*c;
 	int		 rc, ret = PDS_OK;
 
-	st = store_stmt("SELECT DISTINCT collection FROM records "
-	    "WHERE did = ?1 ORDER BY collection");
-	if (st == NULL)
-		return PDS_EIO;
-	sqlite3_bind_text(st, 1, did, -1, SQLITE_STATIC);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		if ((c = (const char *)sqlite3_column_text(st, 0)) == NULL)
 			continue;
@@ -362,9 +360,23 @@ store_repo_collections(const char *did, int (*cb)(void *, const char *),
 			break;
 	}
 	if (ret == PDS_OK && rc != SQLITE_ROW && rc != SQLITE_DONE)
-		ret = store_err(rc, "collections");
+		ret = store_err(rc, what);
 	store_stmt_done(st);
 	return ret;
+}
+
+int
+store_repo_collections(const char *did, int (*cb)(void *, const char *),
+    void *arg)
+{
+	sqlite3_stmt	*st;
+
+	st = store_stmt("SELECT DISTINCT collection FROM records "
+	    "WHERE did = ?1 ORDER BY collection");
+	if (st == NULL)
+		return PDS_EIO;
+	sqlite3_bind_text(st, 1, did, -1, SQLITE_STATIC);
+	return walk_text(st, cb, arg, "collections");
 }
 
 int
@@ -479,8 +491,6 @@ store_blob_list(const char *did, const char *since, const char *cursor,
     size_t limit, int (*cb)(void *, const char *), void *arg)
 {
 	sqlite3_stmt	*st;
-	const char	*c;
-	int		 rc, ret = PDS_OK;
 
 	if (since != NULL)
 		st = store_stmt("SELECT DISTINCT rb.blob_cid FROM record_blobs "
@@ -499,16 +509,7 @@ store_blob_list(const char *did, const char *since, const char *cursor,
 	sqlite3_bind_text(st, 3, cursor != NULL ? cursor : "", -1,
 	    SQLITE_STATIC);
 	sqlite3_bind_int64(st, 4, (sqlite3_int64)limit);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if ((c = (const char *)sqlite3_column_text(st, 0)) == NULL)
-			continue;
-		if ((ret = cb(arg, c)) != 0)
-			break;
-	}
-	if (ret == PDS_OK && rc != SQLITE_ROW && rc != SQLITE_DONE)
-		ret = store_err(rc, "blob list");
-	store_stmt_done(st);
-	return ret;
+	return walk_text(st, cb, arg, "blob list");
 }
 
 int
