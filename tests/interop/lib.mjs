@@ -1,5 +1,6 @@
 // Helpers for the interop tests: paths, free ports, and starting a local
-// PLC directory and pdsd on loopback, each stopped by its PID.
+// PLC directory and pdsd on loopback, each stopped by its PID; also an
+// SMTP sink, waiting for a condition, and listing a repo's records.
 //
 //   import { startPlc, startPdsd } from './lib.mjs';
 //   const plc = await startPlc();           // { url, port, pid, stop }
@@ -320,4 +321,117 @@ export function runProgram(file, args, { input, timeoutMs = 60000 } = {}) {
 		else
 			child.stdin.end(input);
 	});
+}
+
+export function connects(host, port) {
+	return new Promise((resolve) => {
+		const s = net.connect({ host, port });
+		s.on('connect', () => { s.destroy(); resolve(true); });
+		s.on('error', () => resolve(false));
+	});
+}
+
+export async function waitFor(cond, ms = 10000, what = 'condition') {
+	const end = Date.now() + ms;
+	while (Date.now() < end) {
+		if (await cond())
+			return;
+		await sleep(25);
+	}
+	throw new Error(`timed out waiting for ${what}`);
+}
+
+// A minimal SMTP server: accepts every message and keeps it.
+export async function startSmtpSink() {
+	const mails = [];
+	const waiters = [];
+	const server = net.createServer((sock) => {
+		let buf = '';
+		let inData = false;
+		let mail = null;
+		sock.setEncoding('utf8');
+		sock.write('220 sink ESMTP\r\n');
+		sock.on('data', (d) => {
+			buf += d;
+			for (;;) {
+				if (inData) {
+					const end = buf.indexOf('\r\n.\r\n');
+					if (end < 0)
+						return;
+					mail.data = buf.slice(0, end)
+					    .replace(/^\.\./gm, '.');
+					buf = buf.slice(end + 5);
+					inData = false;
+					mails.push(mail);
+					for (const w of waiters.splice(0))
+						w();
+					sock.write('250 OK queued\r\n');
+					continue;
+				}
+				const nl = buf.indexOf('\r\n');
+				if (nl < 0)
+					return;
+				const line = buf.slice(0, nl);
+				buf = buf.slice(nl + 2);
+				const cmd = line.slice(0, 4).toUpperCase();
+				if (cmd === 'EHLO' || cmd === 'HELO')
+					sock.write('250-sink\r\n250 8BITMIME\r\n');
+				else if (cmd === 'MAIL') {
+					mail = { from: line.slice(10), to: [] };
+					sock.write('250 OK\r\n');
+				} else if (cmd === 'RCPT') {
+					mail.to.push(line.slice(8));
+					sock.write('250 OK\r\n');
+				} else if (cmd === 'DATA') {
+					inData = true;
+					sock.write('354 go ahead\r\n');
+				} else if (cmd === 'QUIT') {
+					sock.end('221 bye\r\n');
+				} else
+					sock.write('250 OK\r\n');
+			}
+		});
+		sock.on('error', () => {});
+	});
+	await new Promise((r) => server.listen(0, '127.0.0.1', r));
+	return {
+		url: `smtp://127.0.0.1:${server.address().port}`,
+		port: server.address().port,
+		mails,
+		// The next mail to `to' after index `from'.
+		async next(to, from, timeoutMs = 10000) {
+			const deadline = Date.now() + timeoutMs;
+			for (;;) {
+				const m = mails.slice(from).find((x) =>
+				    x.to.some((t) => t.includes(to)));
+				if (m)
+					return m;
+				if (Date.now() > deadline)
+					throw new Error(`no mail to ${to}`);
+				await new Promise((r) => {
+					waiters.push(r);
+					setTimeout(r, 200);
+				});
+			}
+		},
+		stop: () => new Promise((r) => server.close(() => r())),
+	};
+}
+
+// Every record of a repo as "collection/rkey" -> cid.
+export async function allRecords(agent, did) {
+	const out = new Map();
+	const d = await agent.com.atproto.repo.describeRepo({ repo: did });
+	for (const collection of d.data.collections) {
+		let cursor;
+		do {
+			const r = await agent.com.atproto.repo.listRecords({
+			    repo: did, collection, limit: 100, cursor });
+			for (const rec of r.data.records)
+				out.set(rec.uri.split('/').slice(3).join('/'),
+				    rec.cid);
+			cursor = r.data.cursor;
+		} while (cursor);
+	}
+	return out;
 }

@@ -5,91 +5,14 @@
 // (the token goes to the log) and a half-configured SMTP refused at start.
 
 import assert from 'node:assert/strict';
-import net from 'node:net';
 import { after, before, describe, test } from 'node:test';
 
 import { AtpAgent } from '@atproto/api';
 
-import { readTail, sleep, startPdsd, startPlc } from './lib.mjs';
+import { readTail, sleep, startPdsd, startPlc, startSmtpSink } from './lib.mjs';
 
 const PASSWORD = 'correct horse battery staple';
 const TOKEN_RE = /\b([A-Z2-7]{5}-[A-Z2-7]{5})\b/;
-
-// A minimal SMTP server: accepts every message and keeps it.
-async function startSmtpSink() {
-	const mails = [];
-	const waiters = [];
-	const server = net.createServer((sock) => {
-		let buf = '';
-		let inData = false;
-		let mail = null;
-		sock.setEncoding('utf8');
-		sock.write('220 sink ESMTP\r\n');
-		sock.on('data', (d) => {
-			buf += d;
-			for (;;) {
-				if (inData) {
-					const end = buf.indexOf('\r\n.\r\n');
-					if (end < 0)
-						return;
-					mail.data = buf.slice(0, end)
-					    .replace(/^\.\./gm, '.');
-					buf = buf.slice(end + 5);
-					inData = false;
-					mails.push(mail);
-					for (const w of waiters.splice(0))
-						w();
-					sock.write('250 OK queued\r\n');
-					continue;
-				}
-				const nl = buf.indexOf('\r\n');
-				if (nl < 0)
-					return;
-				const line = buf.slice(0, nl);
-				buf = buf.slice(nl + 2);
-				const cmd = line.slice(0, 4).toUpperCase();
-				if (cmd === 'EHLO' || cmd === 'HELO')
-					sock.write('250-sink\r\n250 8BITMIME\r\n');
-				else if (cmd === 'MAIL') {
-					mail = { from: line.slice(10), to: [] };
-					sock.write('250 OK\r\n');
-				} else if (cmd === 'RCPT') {
-					mail.to.push(line.slice(8));
-					sock.write('250 OK\r\n');
-				} else if (cmd === 'DATA') {
-					inData = true;
-					sock.write('354 go ahead\r\n');
-				} else if (cmd === 'QUIT') {
-					sock.end('221 bye\r\n');
-				} else
-					sock.write('250 OK\r\n');
-			}
-		});
-		sock.on('error', () => {});
-	});
-	await new Promise((r) => server.listen(0, '127.0.0.1', r));
-	return {
-		url: `smtp://127.0.0.1:${server.address().port}`,
-		mails,
-		// The next mail to `to' after index `from'.
-		async next(to, from, timeoutMs = 10000) {
-			const deadline = Date.now() + timeoutMs;
-			for (;;) {
-				const m = mails.slice(from).find((x) =>
-				    x.to.some((t) => t.includes(to)));
-				if (m)
-					return m;
-				if (Date.now() > deadline)
-					throw new Error(`no mail to ${to}`);
-				await new Promise((r) => {
-					waiters.push(r);
-					setTimeout(r, 200);
-				});
-			}
-		},
-		stop: () => new Promise((r) => server.close(() => r())),
-	};
-}
 
 function tokenOf(mail) {
 	const body = mail.data.split('\r\n\r\n').slice(1).join('\r\n\r\n');

@@ -22,7 +22,7 @@ import { MST, MemoryBlockstore, readCarWithRoot } from '@atproto/repo';
 import { Firehose } from '@atproto/sync';
 import WebSocket from 'ws';
 
-import { PDSD, isExecutable, sleep, startPdsd } from './lib.mjs';
+import { isExecutable, PDSD, sleep, startPdsd, waitFor } from './lib.mjs';
 
 const skip = isExecutable(PDSD) ? false : `${PDSD} is not built yet`;
 const SUB = '/xrpc/com.atproto.sync.subscribeRepos';
@@ -87,16 +87,6 @@ function rawSubscriber(query) {
 		closed = { code, reason: reason.toString() };
 	});
 	return { ws, frames, opened, closed: () => closed };
-}
-
-async function waitFor(cond, ms = 10000, what = 'condition') {
-	const end = Date.now() + ms;
-	while (Date.now() < end) {
-		if (await cond())
-			return;
-		await sleep(20);
-	}
-	throw new Error(`timed out waiting for ${what}`);
 }
 
 function adminHeaders() {

@@ -20,7 +20,7 @@ import { decodeAll } from '@atproto/lex-cbor';
 import { readCarWithRoot, verifyRepo } from '@atproto/repo';
 import WebSocket from 'ws';
 
-import { sleep, startPdsd, startPlc } from './lib.mjs';
+import { allRecords, startPdsd, startPlc, waitFor } from './lib.mjs';
 
 const PASSWORD = 'migrate me please';
 const PNG = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADU' +
@@ -102,34 +102,6 @@ function subscribe(pds) {
 		ws.once('error', reject);
 	});
 	return { ws, frames, opened };
-}
-
-async function waitFor(cond, ms = 10000, what = 'condition') {
-	const end = Date.now() + ms;
-	while (Date.now() < end) {
-		if (await cond())
-			return;
-		await sleep(25);
-	}
-	throw new Error(`timed out waiting for ${what}`);
-}
-
-// Every record of a repo as "collection/rkey" -> cid.
-async function allRecords(agent, did) {
-	const out = new Map();
-	const d = await agent.com.atproto.repo.describeRepo({ repo: did });
-	for (const collection of d.data.collections) {
-		let cursor;
-		do {
-			const r = await agent.com.atproto.repo.listRecords({
-			    repo: did, collection, limit: 100, cursor });
-			for (const rec of r.data.records)
-				out.set(rec.uri.split('/').slice(3).join('/'),
-				    rec.cid);
-			cursor = r.data.cursor;
-		} while (cursor);
-	}
-	return out;
 }
 
 // The documented migration steps, from `from' to `to'.

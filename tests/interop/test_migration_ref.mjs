@@ -8,7 +8,6 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
@@ -19,8 +18,8 @@ import { decodeAll } from '@atproto/lex-cbor';
 import { readCarWithRoot, verifyRepo } from '@atproto/repo';
 import WebSocket from 'ws';
 
-import { ROOT, freePort, randomK256Hex, readTail, sleep, startPdsd, startPlc,
-    tmpDir } from './lib.mjs';
+import { allRecords, freePort, randomK256Hex, readTail, ROOT, sleep,
+    startPdsd, startPlc, startSmtpSink, tmpDir } from './lib.mjs';
 
 const REF = path.join(ROOT, 'bench', 'ref-pds.mjs');
 const REF_PKG = path.join(ROOT, 'bench', 'node_modules', '@atproto', 'pds',
@@ -36,77 +35,12 @@ const PNG = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADU' +
     'lEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==', 'base64');
 const PNG2 = Buffer.concat([PNG, Buffer.from('a second image')]);
 
-// A minimal SMTP server keeping every message.
-async function startSmtpSink() {
-	const mails = [];
-	const server = net.createServer((sock) => {
-		let buf = '';
-		let inData = false;
-		let mail = null;
-		sock.setEncoding('utf8');
-		sock.write('220 sink ESMTP\r\n');
-		sock.on('data', (d) => {
-			buf += d;
-			for (;;) {
-				if (inData) {
-					const end = buf.indexOf('\r\n.\r\n');
-					if (end < 0)
-						return;
-					mail.data = buf.slice(0, end);
-					buf = buf.slice(end + 5);
-					inData = false;
-					mails.push(mail);
-					sock.write('250 OK\r\n');
-					continue;
-				}
-				const nl = buf.indexOf('\r\n');
-				if (nl < 0)
-					return;
-				const line = buf.slice(0, nl);
-				buf = buf.slice(nl + 2);
-				const cmd = line.slice(0, 4).toUpperCase();
-				if (cmd === 'EHLO' || cmd === 'HELO')
-					sock.write('250-sink\r\n250 8BITMIME\r\n');
-				else if (cmd === 'MAIL') {
-					mail = { to: [] };
-					sock.write('250 OK\r\n');
-				} else if (cmd === 'RCPT') {
-					mail.to.push(line.slice(8));
-					sock.write('250 OK\r\n');
-				} else if (cmd === 'DATA') {
-					inData = true;
-					sock.write('354 go ahead\r\n');
-				} else if (cmd === 'QUIT')
-					sock.end('221 bye\r\n');
-				else
-					sock.write('250 OK\r\n');
-			}
-		});
-		sock.on('error', () => {});
-	});
-	await new Promise((r) => server.listen(0, '127.0.0.1', r));
-	return {
-		port: server.address().port,
-		mails,
-		// The token of the newest mail to `to' after index `from'.
-		async token(to, from, timeoutMs = 15000) {
-			const deadline = Date.now() + timeoutMs;
-			while (Date.now() < deadline) {
-				const m = mails.slice(from).reverse().find((x) =>
-				    x.to.some((t) => t.includes(to)));
-				if (m) {
-					const text = m.data.replace(/=\r\n/g, '');
-					const t = /\b([A-Z2-7]{5}-[A-Z2-7]{5})\b/
-					    .exec(text);
-					assert.ok(t, `a token in ${m.data}`);
-					return t[1];
-				}
-				await sleep(50);
-			}
-			throw new Error(`no mail to ${to}`);
-		},
-		stop: () => new Promise((r) => server.close(() => r())),
-	};
+// The PLC operation token in a mail (quoted-printable soft breaks undone).
+function plcToken(mail) {
+	const text = mail.data.replace(/=\r\n/g, '');
+	const t = /\b([A-Z2-7]{5}-[A-Z2-7]{5})\b/.exec(text);
+	assert.ok(t, `a token in ${mail.data}`);
+	return t[1];
 }
 
 // The reference PDS through bench/ref-pds.mjs.
@@ -187,23 +121,6 @@ async function startRef(plc, smtp) {
 	    stop };
 }
 
-async function allRecords(agent, did) {
-	const out = new Map();
-	const d = await agent.com.atproto.repo.describeRepo({ repo: did });
-	for (const collection of d.data.collections) {
-		let cursor;
-		do {
-			const r = await agent.com.atproto.repo.listRecords({
-			    repo: did, collection, limit: 100, cursor });
-			for (const rec of r.data.records)
-				out.set(rec.uri.split('/').slice(3).join('/'),
-				    rec.cid);
-			cursor = r.data.cursor;
-		} while (cursor);
-	}
-	return out;
-}
-
 let plc, smtp, ref, pds;
 
 before(async () => {
@@ -277,7 +194,7 @@ async function migrate(did, handle, email, fromAgent, to) {
 	    .getRecommendedDidCredentials();
 	const mark = smtp.mails.length;
 	await fromAgent.com.atproto.identity.requestPlcOperationSignature();
-	const token = await smtp.token(email, mark);
+	const token = plcToken(await smtp.next(email, mark, 15000));
 	const signed = await fromAgent.com.atproto.identity.signPlcOperation({
 	    token, ...rec.data });
 	await toAgent.com.atproto.identity.submitPlcOperation({

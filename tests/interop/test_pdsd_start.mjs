@@ -5,13 +5,12 @@
 
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import { after, before, test } from 'node:test';
 
 import { AtpAgent } from '@atproto/api';
 
-import { PDSD, isExecutable, startPdsd } from './lib.mjs';
+import { connects, isExecutable, PDSD, startPdsd } from './lib.mjs';
 
 const skip = isExecutable(PDSD) ? false : `${PDSD} is not built yet`;
 
@@ -24,14 +23,6 @@ after(async () => {
 	if (pds)
 		await pds.stop();
 });
-
-function connects(host, port) {
-	return new Promise((resolve) => {
-		const s = net.connect({ host, port });
-		s.on('connect', () => { s.destroy(); resolve(true); });
-		s.on('error', () => resolve(false));
-	});
-}
 
 test('health, and bound to loopback only', { skip }, async () => {
 	const res = await fetch(`${pds.url}/xrpc/_health`);

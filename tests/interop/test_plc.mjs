@@ -4,13 +4,12 @@
 // operation log, refuses a badly signed update, and stops on SIGTERM.
 
 import assert from 'node:assert/strict';
-import net from 'node:net';
 import { after, before, test } from 'node:test';
 
 import { Secp256k1Keypair } from '@atproto/crypto';
 import * as plcLib from '@did-plc/lib';
 
-import { startPlc } from './lib.mjs';
+import { connects, startPlc } from './lib.mjs';
 
 let plc;
 before(async () => {
@@ -20,14 +19,6 @@ after(async () => {
 	if (plc)
 		await plc.stop();
 });
-
-function connects(host, port) {
-	return new Promise((resolve) => {
-		const s = net.connect({ host, port });
-		s.on('connect', () => { s.destroy(); resolve(true); });
-		s.on('error', () => resolve(false));
-	});
-}
 
 test('listens on 127.0.0.1 and not on other addresses', async () => {
 	assert.match(plc.url, /^http:\/\/127\.0\.0\.1:[0-9]+$/);
