@@ -60,13 +60,8 @@ parts_free(struct parts *p)
 static int
 parts_join(const struct parts *p, int64_t seq, struct buf *out)
 {
-	int	 rc;
-
-	if ((rc = buf_append(out, p->head.p, p->head.len)) != PDS_OK ||
-	    (rc = cbor_put_text(out, "seq", 3)) != PDS_OK ||
-	    (rc = cbor_put_int(out, seq)) != PDS_OK)
-		return rc;
-	return buf_append(out, p->tail.p, p->tail.len);
+	return store_events_join(p->head.p, p->head.len, seq, p->tail.p,
+	    p->tail.len, out);
 }
 
 static int
@@ -233,10 +228,8 @@ events_append_tx(const char *type, const char *did, const uint8_t *head,
 	if ((rc = store_events_next_seq(&seq)) != PDS_OK)
 		return rc;
 	buf_init(&body, BODY_MAX);
-	if ((rc = buf_append(&body, head, head_len)) == PDS_OK &&
-	    (rc = cbor_put_text(&body, "seq", 3)) == PDS_OK &&
-	    (rc = cbor_put_int(&body, seq)) == PDS_OK &&
-	    (rc = buf_append(&body, tail, tail_len)) == PDS_OK) {
+	if ((rc = store_events_join(head, head_len, seq, tail, tail_len,
+	    &body)) == PDS_OK) {
 		store_timestamp(now);
 		rc = store_events_insert(seq, did, type, body.p, body.len,
 		    now);

@@ -153,12 +153,24 @@ store_events_body_inflate(const uint8_t *in, size_t len, struct buf *out)
 }
 
 int
+store_events_join(const uint8_t *head, size_t hlen, int64_t seq,
+    const uint8_t *tail, size_t tlen, struct buf *out)
+{
+	int	 rc;
+
+	if ((rc = buf_append(out, head, hlen)) != PDS_OK ||
+	    (rc = cbor_put_text(out, "seq", 3)) != PDS_OK ||
+	    (rc = cbor_put_int(out, seq)) != PDS_OK)
+		return rc;
+	return buf_append(out, tail, tlen);
+}
+
+int
 store_events_next_seq(int64_t *seq)
 {
 	sqlite3_stmt	*st;
 	int		 rc;
 
-	/* The same rule as store_repo.c's, so both writers agree. */
 	st = store_stmt("SELECT max(coalesce((SELECT seq FROM sqlite_sequence "
 	    "WHERE name = 'events'), 0), coalesce((SELECT max(seq) FROM "
 	    "events), 0)) + 1");
@@ -281,11 +293,8 @@ unpack_seq(const uint8_t *in, size_t len, int64_t seq, struct buf *tmp,
 	    (size_t)tmp->p[2] << 8 | tmp->p[3];
 	if (hlen > tmp->len - 4)
 		return PDS_EINVAL;
-	if ((rc = buf_append(out, tmp->p + 4, hlen)) != PDS_OK ||
-	    (rc = cbor_put_text(out, "seq", 3)) != PDS_OK ||
-	    (rc = cbor_put_int(out, seq)) != PDS_OK ||
-	    (rc = buf_append(out, tmp->p + 4 + hlen, tmp->len - 4 - hlen)) !=
-	    PDS_OK) {
+	if ((rc = store_events_join(tmp->p + 4, hlen, seq, tmp->p + 4 + hlen,
+	    tmp->len - 4 - hlen, out)) != PDS_OK) {
 		buf_reset(out);
 		return rc;
 	}

@@ -1,13 +1,14 @@
 /*
  * store_events: the SQL behind the firehose's event log (the events
- * table).  Only events.c and firehose.c call these.
+ * table).  events.c, firehose.c and store_repo.c (the repo writer's
+ * #commit rows) call these.
  *
  * A row's `event' column holds the whole DAG-CBOR body of the message,
  * `seq' included (and `time', which is its sequenced_at), so a frame is
  * the header for its type followed by the stored bytes.  Seqs come from
- * the same rule store_repo.c uses (one past the larger of sqlite_sequence
- * and max(seq)), inside the write transaction, so they are strictly
- * increasing in commit order and never reused.
+ * store_events_next_seq() (one past the larger of sqlite_sequence and
+ * max(seq)), which every writer calls inside its write transaction, so
+ * they are strictly increasing in commit order and never reused.
  *
  * The `encoding' column says how `event' holds the body: as it is
  * (STORE_EVENT_RAW; every row written before migration 3), as a zlib
@@ -41,6 +42,13 @@
  * firehose would send.
  */
 #define STORE_EVENT_BODY_MAX	((size_t)8 << 20)
+
+/*
+ * A body from its parts around the seq (events.c builds them): head,
+ * the "seq" entry, tail, appended to out.
+ */
+int	store_events_join(const uint8_t *head, size_t hlen, int64_t seq,
+	    const uint8_t *tail, size_t tlen, struct buf *out);
 
 /* The seq the next event will get (in a transaction). */
 int	store_events_next_seq(int64_t *seq);

@@ -5,7 +5,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cbor.h"
 #include "err.h"
 #include "log.h"
 #include "mst.h"
@@ -824,40 +823,20 @@ set_head(const struct store_commit *c)
 	return store_step_done(st, "head update", NULL);
 }
 
-/* The seq AUTOINCREMENT would give the next row. */
-static int
-next_seq(int64_t *seq)
-{
-	sqlite3_stmt	*st;
-	int		 rc;
-
-	st = store_stmt("SELECT max(coalesce((SELECT seq FROM sqlite_sequence "
-	    "WHERE name = 'events'), 0), coalesce((SELECT max(seq) FROM "
-	    "events), 0)) + 1");
-	if (st == NULL)
-		return PDS_EIO;
-	rc = sqlite3_step(st);
-	*seq = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
-	store_stmt_done(st);
-	return rc == SQLITE_ROW ? PDS_OK : store_err(rc, "next seq");
-}
-
 static int
 insert_event(const struct store_commit *c, struct store_event *ev,
     struct buf *body)
 {
 	int		 rc;
 
-	if ((rc = next_seq(&ev->seq)) != PDS_OK)
+	if ((rc = store_events_next_seq(&ev->seq)) != PDS_OK)
 		return rc;
 	if (ev->packed != NULL)
 		return store_events_insert_packed(ev->seq, c->did, ev->type,
 		    ev->packed, ev->packed_len, c->now);
 	buf_reset(body);
-	if ((rc = buf_append(body, ev->head, ev->head_len)) != PDS_OK ||
-	    (rc = cbor_put_text(body, "seq", 3)) != PDS_OK ||
-	    (rc = cbor_put_int(body, ev->seq)) != PDS_OK ||
-	    (rc = buf_append(body, ev->tail, ev->tail_len)) != PDS_OK)
+	if ((rc = store_events_join(ev->head, ev->head_len, ev->seq, ev->tail,
+	    ev->tail_len, body)) != PDS_OK)
 		return rc;
 	/* store_events_insert() chooses how the body is stored */
 	return store_events_insert(ev->seq, c->did, ev->type, body->p,
