@@ -762,8 +762,14 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url,
 			r->t.fn = preflight_marker;
 		else
 			dispatch(r, &r->t);
-		if (r->t.fn == NULL)
+		/*
+		 * No handler: 404 at once, before any body byte is read, so
+		 * an unknown path never reads as "limit 0 bytes" (413).
+		 */
+		if (r->t.fn == NULL && r->kind == R_NONE) {
 			r->t.fn = not_found;
+			not_found(r, NULL);
+		}
 		buf_init(&r->body, r->t.body_max ? r->t.body_max : 1);
 		if (r->kind != R_NONE) {	/* dispatch answered already */
 			r->state = ST_REPLIED;
