@@ -496,6 +496,11 @@ test_bodies(void)
 	    0 && r.status == 400 && strstr(err_msg(&r), "must be a string") !=
 	    NULL, "a number for a string: %s", r.body);
 	resp_free(&r);
+	CHECK(post_json(&r, p, "", "{\"identifier\":\"alice\\u0000.test\","
+	    "\"password\":\"x\"}") == 0 && r.status == 400 &&
+	    strcmp(err_name(&r), "InvalidRequest") == 0,
+	    "an embedded NUL refused: %s", r.body);
+	resp_free(&r);
 	t_group_end();
 
 	t_group("body limits");
