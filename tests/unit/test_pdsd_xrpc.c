@@ -1,0 +1,639 @@
+/*
+ * test_pdsd_xrpc: the XRPC router.  The route and error tables are
+ * checked directly; routing itself (unknown NSIDs, wrong HTTP method,
+ * the auth kinds and flags the table gives, body limits including the
+ * two resolved from the config, JSON body errors) through the real http
+ * server on 127.0.0.1, over a store in a temporary directory.
+ */
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include <jansson.h>
+#include <sodium.h>
+
+#include "../../pdsd/accounts.h"
+#include "../../pdsd/config.h"
+#include "../../pdsd/http.h"
+#include "../../pdsd/store.h"
+#include "../../pdsd/store_account.h"
+#include "../../pdsd/xrpc.h"
+#include "err.h"
+#include "log.h"
+
+#include "t.h"
+
+#define ALICE	"did:plc:xrpcalice0000000000000000"
+#define ADMIN_B64 "YWRtaW46dW5pdC10ZXN0LWFkbWlu"	/* admin:unit-test-admin */
+
+static char	 tmpdir[] = "/tmp/test_pdsd_xrpc.XXXXXX";
+static struct config *cfg;
+static uint16_t	 port;
+
+/* What the last dispatch chose (set on a server thread). */
+static volatile size_t	 last_body_max;
+static const void *volatile last_route;
+
+static void
+dispatch(struct http_req *req, struct http_target *t)
+{
+	if (strncmp(http_req_path(req), "/xrpc/", 6) != 0)
+		return;
+	xrpc_dispatch(req, t);
+	last_body_max = t->body_max;
+	last_route = t->arg;
+}
+
+struct resp {
+	unsigned	 status;
+	char		*raw;		/* the whole reply */
+	const char	*body;
+	json_t		*json;		/* body, if JSON */
+};
+
+static void
+resp_free(struct resp *r)
+{
+	free(r->raw);
+	json_decref(r->json);
+	memset(r, 0, sizeof(*r));
+}
+
+/*
+ * Send method path with extra header lines (each ending "\r\n") and
+ * body (may be NULL); a Content-Length of cl is sent when cl >= 0 (the
+ * body may be shorter: only len bytes go).  Reads the reply to EOF.
+ */
+static int
+request(struct resp *r, const char *method, const char *path,
+    const char *headers, long cl, const char *body, size_t len)
+{
+	struct sockaddr_in sin;
+	char		 head[2048];
+	size_t		 cap = 65536, n = 0;
+	ssize_t		 k;
+	int		 fd, hn;
+
+	memset(r, 0, sizeof(*r));
+	if ((fd = socket(AF_INET, SOCK_STREAM, 0)) == -1)
+		return -1;
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_port = htons(port);
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (connect(fd, (struct sockaddr *)&sin, sizeof(sin)) == -1) {
+		close(fd);
+		return -1;
+	}
+	hn = snprintf(head, sizeof(head), "%s %s HTTP/1.1\r\nHost: 127.0.0.1"
+	    "\r\nConnection: close\r\n%s", method, path, headers);
+	if (cl >= 0)
+		hn += snprintf(head + hn, sizeof(head) - (size_t)hn,
+		    "Content-Length: %ld\r\n", cl);
+	hn += snprintf(head + hn, sizeof(head) - (size_t)hn, "\r\n");
+	(void)send(fd, head, (size_t)hn, MSG_NOSIGNAL);
+	if (body != NULL && len > 0)
+		(void)send(fd, body, len, MSG_NOSIGNAL);
+	r->raw = malloc(cap);
+	for (;;) {
+		if (cap - n < 4096 && (r->raw = realloc(r->raw,
+		    cap *= 2)) == NULL)
+			break;
+		if ((k = recv(fd, r->raw + n, cap - n - 1, 0)) <= 0)
+			break;
+		n += (size_t)k;
+	}
+	close(fd);
+	if (r->raw == NULL)
+		return -1;
+	r->raw[n] = '\0';
+	if (sscanf(r->raw, "HTTP/1.%*c %u", &r->status) != 1)
+		return -1;
+	r->body = strstr(r->raw, "\r\n\r\n");
+	r->body = r->body != NULL ? r->body + 4 : "";
+	r->json = json_loads(r->body, 0, NULL);
+	return 0;
+}
+
+static int
+get(struct resp *r, const char *path, const char *headers)
+{
+	return request(r, "GET", path, headers, -1, NULL, 0);
+}
+
+static int
+post_json(struct resp *r, const char *path, const char *headers,
+    const char *body)
+{
+	char	 h[1024];
+
+	snprintf(h, sizeof(h), "Content-Type: application/json\r\n%s",
+	    headers);
+	return request(r, "POST", path, h, (long)strlen(body), body,
+	    strlen(body));
+}
+
+static const char *
+err_name(const struct resp *r)
+{
+	const char *s = json_string_value(json_object_get(r->json, "error"));
+
+	return s != NULL ? s : "";
+}
+
+static const char *
+err_msg(const struct resp *r)
+{
+	const char *s = json_string_value(json_object_get(r->json,
+	    "message"));
+
+	return s != NULL ? s : "";
+}
+
+/* A reply header's value (case-insensitive name), or NULL. */
+static const char *
+header(const struct resp *r, const char *name)
+{
+	static char	 v[256];
+	const char	*p = r->raw, *e;
+	size_t		 nl = strlen(name), n;
+
+	while ((p = strstr(p, "\r\n")) != NULL && p + 2 < r->body) {
+		p += 2;
+		if (strncasecmp(p, name, nl) == 0 && p[nl] == ':') {
+			for (p += nl + 1; *p == ' '; p++)
+				;
+			e = strstr(p, "\r\n");
+			n = (size_t)(e - p) < sizeof(v) ? (size_t)(e - p) :
+			    sizeof(v) - 1;
+			memcpy(v, p, n);
+			v[n] = '\0';
+			return v;
+		}
+	}
+	return NULL;
+}
+
+static void
+test_route_table(void)
+{
+	const struct xrpc_route *rs, *r;
+	size_t		 n, i;
+	bool		 found = true, shape = true, bodies = true;
+
+	t_group("route table");
+	rs = xrpc_routes(&n);
+	CHECK(n > 50, "%zu routes", n);
+	for (i = 0; i < n; i++) {
+		if (xrpc_route_find(rs[i].nsid) != &rs[i])
+			found = false;
+		if (rs[i].method != HTTP_GET && rs[i].method != HTTP_POST)
+			shape = false;
+		/* a query takes no body; a procedure's input has a limit */
+		if (rs[i].method == HTTP_GET && (rs[i].input != XRPC_IN_NONE ||
+		    rs[i].body_max != 0))
+			bodies = false;
+		if (rs[i].input != XRPC_IN_NONE && rs[i].body_max == 0)
+			bodies = false;
+	}
+	CHECK(found, "every route found by its NSID, and only once");
+	CHECK(shape, "every route is GET or POST");
+	CHECK(bodies, "body limits fit the input kinds");
+	r = xrpc_route_find("com.atproto.server.createSession");
+	CHECK(r != NULL && r->method == HTTP_POST && r->auth ==
+	    XRPC_AUTH_NONE && r->input == XRPC_IN_JSON &&
+	    r->body_max == XRPC_BODY_JSON && r->rate ==
+	    XRPC_RATE_CREATE_SESSION, "createSession row");
+	r = xrpc_route_find("com.atproto.repo.uploadBlob");
+	CHECK(r != NULL && r->input == XRPC_IN_BYTES &&
+	    r->body_max == XRPC_BODY_BLOB && (r->auth_flags &
+	    XRPC_AF_CHECK_TAKEDOWN), "uploadBlob row");
+	r = xrpc_route_find("com.atproto.sync.getRepo");
+	CHECK(r != NULL && r->auth == XRPC_AUTH_ACCESS &&
+	    (r->auth_flags & XRPC_AF_OPTIONAL) &&
+	    (r->auth_flags & XRPC_AF_OR_ADMIN), "getRepo: optional auth");
+	CHECK(xrpc_route_find("com.atproto.server.createsession") == NULL,
+	    "lookup is case-sensitive");
+	CHECK(xrpc_route_find("com.atproto.server.createSessio") == NULL &&
+	    xrpc_route_find("com.atproto.server.createSessionX") == NULL,
+	    "no prefix matches");
+	CHECK(xrpc_route_find("") == NULL, "empty");
+	CHECK(xrpc_route_find("app.bsky.feed.getFeedSkeleton") == NULL,
+	    "a method only the AppView serves");
+	t_group_end();
+}
+
+static void
+test_error_table(void)
+{
+	static const struct { int code; unsigned status; const char *name; }
+	    want[] = {
+		{ XRPC_E_INVALID_REQUEST, 400, "InvalidRequest" },
+		{ XRPC_E_EXPIRED_TOKEN, 400, "ExpiredToken" },
+		{ XRPC_E_INVALID_TOKEN, 400, "InvalidToken" },
+		{ XRPC_E_AUTH_REQUIRED, 401, "AuthenticationRequired" },
+		{ XRPC_E_AUTH_MISSING, 401, "AuthMissing" },
+		{ XRPC_E_FORBIDDEN, 403, "Forbidden" },
+		{ XRPC_E_NOT_FOUND, 404, "NotFound" },
+		{ XRPC_E_NOT_SUPPORTED, 404, "XRPCNotSupported" },
+		{ XRPC_E_PAYLOAD_TOO_LARGE, 413, "PayloadTooLarge" },
+		{ XRPC_E_RATE_LIMITED, 429, "RateLimitExceeded" },
+		{ XRPC_E_INTERNAL, 500, "InternalServerError" },
+		{ XRPC_E_NOT_IMPLEMENTED, 501, "MethodNotImplemented" },
+		{ XRPC_E_UPSTREAM_FAILURE, 502, "UpstreamFailure" },
+		{ XRPC_E_NOT_ENOUGH_RESOURCES, 503, "NotEnoughResources" },
+		{ XRPC_E_UPSTREAM_TIMEOUT, 504, "UpstreamTimeout" },
+		{ XRPC_E_ACCOUNT_TAKEDOWN, 400, "AccountTakedown" },
+		{ XRPC_E_ACCOUNT_DEACTIVATED, 400, "AccountDeactivated" },
+		{ PDS_EINVAL, 400, "InvalidRequest" },
+		{ PDS_ENOTFOUND, 400, "InvalidRequest" },
+		{ PDS_EEXPIRED, 400, "InvalidRequest" },
+		{ PDS_ENOMEM, 500, "InternalServerError" },
+		{ PDS_EIO, 500, "InternalServerError" },
+		{ PDS_ECRYPTO, 500, "InternalServerError" },
+		{ 9999, 500, "InternalServerError" },
+		{ -9999, 500, "InternalServerError" },
+	};
+	size_t	 i;
+	int	 c;
+	bool	 all = true;
+
+	t_group("error table");
+	for (i = 0; i < sizeof(want) / sizeof(want[0]); i++)
+		CHECK(xrpc_err_status(want[i].code) == want[i].status &&
+		    strcmp(xrpc_err_name(want[i].code), want[i].name) == 0,
+		    "code %d: %u %s", want[i].code,
+		    xrpc_err_status(want[i].code), xrpc_err_name(want[i].code));
+	for (c = 1; c < XRPC_E__MAX; c++)
+		if (xrpc_err_status(c) < 400 || xrpc_err_status(c) > 599 ||
+		    (c != XRPC_E_INTERNAL && xrpc_err_status(c) == 500))
+			all = false;
+	CHECK(all, "every XRPC code has its own row");
+	t_group_end();
+}
+
+static void
+test_admin_basic(void)
+{
+	char	 b[128];
+
+	t_group("admin basic");
+	CHECK(xrpc_admin_ok(cfg, "Basic " ADMIN_B64), "right password");
+	CHECK(xrpc_admin_ok(cfg, "basic " ADMIN_B64), "scheme in any case");
+	/* admin:unit-test-admiN */
+	CHECK(!xrpc_admin_ok(cfg, "Basic YWRtaW46dW5pdC10ZXN0LWFkbWlO"),
+	    "wrong password");
+	/* root:unit-test-admin */
+	CHECK(!xrpc_admin_ok(cfg, "Basic cm9vdDp1bml0LXRlc3QtYWRtaW4="),
+	    "wrong user");
+	/* admin:unit-test-admin2 */
+	CHECK(!xrpc_admin_ok(cfg, "Basic YWRtaW46dW5pdC10ZXN0LWFkbWluMg=="),
+	    "a longer password");
+	CHECK(!xrpc_admin_ok(cfg, "Basic !!!"), "not base64");
+	CHECK(!xrpc_admin_ok(cfg, "Bearer " ADMIN_B64), "not Basic");
+	CHECK(!xrpc_admin_ok(cfg, NULL), "no header");
+	memset(b, 'Q', sizeof(b));
+	memcpy(b, "Basic ", 6);
+	b[sizeof(b) - 1] = '\0';
+	CHECK(!xrpc_admin_ok(cfg, b), "long junk");
+	t_group_end();
+}
+
+static void
+test_methods(void)
+{
+	struct resp	 r;
+
+	t_group("routing");
+	CHECK(get(&r, "/xrpc/com.atproto.identity.resolveHandle?handle="
+	    "alice.test", "") == 0 && r.status == 200, "a query: %u %s",
+	    r.status, r.body);
+	CHECK(strcmp(json_string_value(json_object_get(r.json, "did")),
+	    ALICE) == 0, "the handler answered");
+	CHECK(last_route == xrpc_route_find(
+	    "com.atproto.identity.resolveHandle") && last_body_max == 0,
+	    "dispatched to its route, no body accepted");
+	resp_free(&r);
+	CHECK(request(&r, "HEAD", "/xrpc/com.atproto.identity.resolveHandle"
+	    "?handle=alice.test", "", -1, NULL, 0) == 0 && r.status == 200,
+	    "HEAD on a query: %u", r.status);
+	resp_free(&r);
+
+	CHECK(request(&r, "POST", "/xrpc/com.atproto.identity.resolveHandle"
+	    "?handle=alice.test", "", 0, NULL, 0) == 0 && r.status == 400 &&
+	    strcmp(err_name(&r), "InvalidRequest") == 0 &&
+	    strcmp(err_msg(&r), "Incorrect HTTP method (POST) expected GET")
+	    == 0, "POST on a query: %u %s", r.status, r.body);
+	resp_free(&r);
+	CHECK(get(&r, "/xrpc/com.atproto.server.createSession", "") == 0 &&
+	    r.status == 400 && strcmp(err_msg(&r),
+	    "Incorrect HTTP method (GET) expected POST") == 0,
+	    "GET on a procedure: %u %s", r.status, r.body);
+	CHECK(last_body_max == XRPC_BODY_JSON, "its body read, then 400");
+	resp_free(&r);
+	CHECK(request(&r, "PUT", "/xrpc/com.atproto.server.createSession", "",
+	    2, "{}", 2) == 0 && r.status == 400 && strstr(err_msg(&r),
+	    "(PUT)") != NULL, "PUT: %u %s", r.status, r.body);
+	resp_free(&r);
+
+	/* Not in the table: the fallback, with nowhere to proxy to. */
+	CHECK(get(&r, "/xrpc/com.example.unknown.method", "") == 0 &&
+	    r.status == 501 && strcmp(err_name(&r), "MethodNotImplemented")
+	    == 0, "unknown NSID: %u %s", r.status, r.body);
+	CHECK(last_route == NULL && last_body_max ==
+	    (size_t)cfg->blob_upload_limit, "fallback body limit %zu",
+	    (size_t)last_body_max);
+	resp_free(&r);
+	CHECK(get(&r, "/xrpc/not-an-nsid", "") == 0 && r.status == 400 &&
+	    strcmp(err_name(&r), "InvalidRequest") == 0,
+	    "not an NSID: %u %s", r.status, r.body);
+	resp_free(&r);
+	CHECK(get(&r, "/xrpc/com.atproto.server.getSessionX", "") == 0 &&
+	    r.status == 501, "near miss is unknown: %u", r.status);
+	resp_free(&r);
+	t_group_end();
+}
+
+static void
+test_auth_kinds(void)
+{
+	struct resp	 r;
+	const char	*p;
+
+	t_group("auth kinds");
+	/* NONE ignores an Authorization header. */
+	CHECK(post_json(&r, "/xrpc/com.atproto.server.createSession",
+	    "Authorization: Bearer junk\r\n", "{\"identifier\":\"alice.test\","
+	    "\"password\":\"correct horse\"}") == 0 && r.status == 200 &&
+	    json_is_string(json_object_get(r.json, "accessJwt")),
+	    "none: header ignored: %u %s", r.status, r.body);
+	resp_free(&r);
+
+	/* ACCESS: required. */
+	p = "/xrpc/com.atproto.server.getSession";
+	CHECK(get(&r, p, "") == 0 && r.status == 401 &&
+	    strcmp(err_name(&r), "AuthMissing") == 0,
+	    "access: none given: %u %s", r.status, r.body);
+	CHECK(header(&r, "WWW-Authenticate") != NULL &&
+	    strcmp(header(&r, "WWW-Authenticate"), "Bearer") == 0,
+	    "401 carries WWW-Authenticate");
+	resp_free(&r);
+	CHECK(get(&r, p, "Authorization: \r\n") == 0 && r.status == 401 &&
+	    strcmp(err_name(&r), "AuthMissing") == 0, "an empty header");
+	resp_free(&r);
+	CHECK(get(&r, p, "Authorization: Basic " ADMIN_B64 "\r\n") == 0 &&
+	    r.status == 401 && strcmp(err_name(&r),
+	    "AuthenticationRequired") == 0,
+	    "access: admin Basic not accepted: %u %s", r.status, r.body);
+	resp_free(&r);
+	CHECK(get(&r, p, "Authorization: Bearer nonsense\r\n") == 0 &&
+	    r.status == 400 && strcmp(err_name(&r), "InvalidToken") == 0,
+	    "access: a malformed token: %u %s", r.status, r.body);
+	resp_free(&r);
+
+	/* ADMIN: Basic only. */
+	p = "/xrpc/com.atproto.server.createInviteCode";
+	CHECK(post_json(&r, p, "", "{\"useCount\":1}") == 0 &&
+	    r.status == 401 && strcmp(err_name(&r), "AuthMissing") == 0,
+	    "admin: none given: %u %s", r.status, r.body);
+	resp_free(&r);
+	CHECK(post_json(&r, p, "Authorization: Basic "
+	    "YWRtaW46d3Jvbmc=\r\n", "{\"useCount\":1}") == 0 &&
+	    r.status == 401 && strcmp(err_msg(&r),
+	    "Invalid admin credentials") == 0, "admin: wrong password: %s",
+	    r.body);
+	resp_free(&r);
+	CHECK(post_json(&r, p, "Authorization: Bearer x.y.z\r\n",
+	    "{\"useCount\":1}") == 0 && r.status == 401 && strcmp(err_msg(&r),
+	    "Unexpected authorization type") == 0, "admin: a Bearer token: %s",
+	    r.body);
+	resp_free(&r);
+	CHECK(post_json(&r, p, "Authorization: Basic " ADMIN_B64 "\r\n",
+	    "{\"useCount\":1}") == 0 && r.status == 200 &&
+	    json_is_string(json_object_get(r.json, "code")),
+	    "admin: accepted: %u %s", r.status, r.body);
+	resp_free(&r);
+
+	/* MOD: admin Basic accepted. */
+	CHECK(get(&r, "/xrpc/com.atproto.admin.getAccountInfo?did=" ALICE,
+	    "Authorization: Basic " ADMIN_B64 "\r\n") == 0 &&
+	    r.status == 200 && strcmp(json_string_value(json_object_get(
+	    r.json, "did")), ALICE) == 0, "mod: admin: %u %s", r.status,
+	    r.body);
+	resp_free(&r);
+	CHECK(get(&r, "/xrpc/com.atproto.admin.getAccountInfo?did=" ALICE,
+	    "") == 0 && r.status == 401, "mod: none given: %u", r.status);
+	resp_free(&r);
+
+	/* Optional, or admin: anonymous passes, bad credentials do not. */
+	p = "/xrpc/com.atproto.sync.getLatestCommit?did=did:plc:nobody";
+	CHECK(get(&r, p, "") == 0 && r.status != 401 &&
+	    strcmp(err_name(&r), "InvalidToken") != 0,
+	    "optional: anonymous reaches the handler: %u %s", r.status,
+	    r.body);
+	resp_free(&r);
+	CHECK(get(&r, p, "Authorization: Basic YWRtaW46d3Jvbmc=\r\n") == 0 &&
+	    r.status == 401 && strcmp(err_msg(&r),
+	    "Invalid admin credentials") == 0,
+	    "optional: a wrong admin password: %u %s", r.status, r.body);
+	resp_free(&r);
+	CHECK(get(&r, p, "Authorization: Bearer junk\r\n") == 0 &&
+	    r.status == 400 && strcmp(err_name(&r), "InvalidToken") == 0,
+	    "optional: a bad token: %u %s", r.status, r.body);
+	resp_free(&r);
+	t_group_end();
+}
+
+static void
+test_bodies(void)
+{
+	struct resp	 r;
+	char		*big;
+	const char	*p = "/xrpc/com.atproto.server.createSession";
+	size_t		 n = XRPC_BODY_JSON;
+
+	t_group("JSON bodies");
+	CHECK(request(&r, "POST", p, "", 2, "{}", 2) == 0 && r.status == 400 &&
+	    strstr(err_msg(&r), "Content-Type") != NULL &&
+	    strstr(err_msg(&r), "required") != NULL,
+	    "no Content-Type: %u %s", r.status, r.body);
+	resp_free(&r);
+	CHECK(request(&r, "POST", p, "Content-Type: application/json\r\n", 0,
+	    NULL, 0) == 0 && r.status == 400 && strstr(err_msg(&r),
+	    "required but not provided") != NULL, "no body: %s", r.body);
+	resp_free(&r);
+	CHECK(request(&r, "POST", p, "Content-Type: text/plain\r\n", 2, "{}",
+	    2) == 0 && r.status == 400 && strstr(err_msg(&r),
+	    "Wrong request encoding") != NULL, "text/plain: %s", r.body);
+	resp_free(&r);
+	CHECK(request(&r, "POST", p, "Content-Type: application/jsonx\r\n",
+	    2, "{}", 2) == 0 && r.status == 400 && strstr(err_msg(&r),
+	    "Wrong request encoding") != NULL, "application/jsonx: %s",
+	    r.body);
+	resp_free(&r);
+	CHECK(post_json(&r, p, "", "{\"identifier\":") == 0 &&
+	    r.status == 400 && strstr(err_msg(&r), "Invalid JSON body") !=
+	    NULL, "truncated JSON: %s", r.body);
+	resp_free(&r);
+	CHECK(post_json(&r, p, "", "[1,2]") == 0 && r.status == 400 &&
+	    strcmp(err_msg(&r), "Input must be an object") == 0,
+	    "an array: %s", r.body);
+	resp_free(&r);
+	CHECK(request(&r, "POST", p, "Content-Type: Application/JSON; "
+	    "charset=utf-8\r\n", 2, "{}", 2) == 0 && r.status == 400 &&
+	    strstr(err_msg(&r), "\"identifier\"") != NULL,
+	    "JSON with parameters reaches the handler: %s", r.body);
+	resp_free(&r);
+	CHECK(post_json(&r, p, "", "{\"identifier\":5,\"password\":\"x\"}") ==
+	    0 && r.status == 400 && strstr(err_msg(&r), "must be a string") !=
+	    NULL, "a number for a string: %s", r.body);
+	resp_free(&r);
+	CHECK(post_json(&r, p, "", "{\"identifier\":\"alice\\u0000.test\","
+	    "\"password\":\"x\"}") == 0 && r.status == 400 &&
+	    strcmp(err_name(&r), "InvalidRequest") == 0,
+	    "an embedded NUL refused: %s", r.body);
+	resp_free(&r);
+	t_group_end();
+
+	t_group("body limits");
+	/* Refused on the Content-Length alone, before any body byte. */
+	CHECK(request(&r, "POST", p, "Content-Type: application/json\r\n",
+	    (long)n + 1, NULL, 0) == 0 && r.status == 413 &&
+	    strcmp(err_name(&r), "PayloadTooLarge") == 0,
+	    "createSession: one byte over: %u %s", r.status, r.body);
+	resp_free(&r);
+	/* Exactly the limit: read and parsed. */
+	if ((big = malloc(n)) != NULL) {
+		memset(big, ' ', n);
+		memcpy(big, "{}", 2);
+		CHECK(request(&r, "POST", p, "Content-Type: application/json"
+		    "\r\n", (long)n, big, n) == 0 && r.status == 400 &&
+		    strstr(err_msg(&r), "\"identifier\"") != NULL,
+		    "createSession: at the limit: %u %s", r.status, r.body);
+		resp_free(&r);
+		free(big);
+	}
+	/* XRPC_BODY_IMPORT: PDS_MAX_REPO_IMPORT_SIZE (3000 here). */
+	p = "/xrpc/com.atproto.repo.importRepo";
+	CHECK(request(&r, "POST", p, "Content-Type: application/vnd.ipld.car"
+	    "\r\n", 3001, NULL, 0) == 0 && r.status == 413,
+	    "importRepo: 3001 bytes: %u %s", r.status, r.body);
+	CHECK(last_body_max == 3000, "importRepo limit %zu",
+	    (size_t)last_body_max);
+	resp_free(&r);
+	if ((big = calloc(1, 3000)) != NULL) {
+		CHECK(request(&r, "POST", p, "", 3000, big, 3000) == 0 &&
+		    r.status == 401, "importRepo: 3000 bytes read: %u %s",
+		    r.status, r.body);
+		resp_free(&r);
+		free(big);
+	}
+	/* XRPC_BODY_BLOB: PDS_BLOB_UPLOAD_LIMIT (1000 here). */
+	p = "/xrpc/com.atproto.repo.uploadBlob";
+	CHECK(request(&r, "POST", p, "", 1000, NULL, 0) == 0 &&
+	    r.status == 401, "uploadBlob: credentials first: %u %s",
+	    r.status, r.body);
+	CHECK(last_body_max == 1000, "uploadBlob limit %zu",
+	    (size_t)last_body_max);
+	resp_free(&r);
+	CHECK(get(&r, "/xrpc/com.atproto.server.getSession", "") == 0 &&
+	    last_body_max == 0, "a query accepts no body");
+	resp_free(&r);
+	CHECK(request(&r, "GET", "/xrpc/com.atproto.identity.resolveHandle"
+	    "?handle=alice.test", "", 5, "hello", 5) == 0 && r.status == 413,
+	    "a query with a body: %u", r.status);
+	resp_free(&r);
+	CHECK(request(&r, "POST", "/xrpc/com.atproto.repo.createRecord", "",
+	    XRPC_BODY_JSON_WRITE + 1, NULL, 0) == 0 && r.status == 413 &&
+	    last_body_max == XRPC_BODY_JSON_WRITE,
+	    "createRecord: 1 MB limit: %u", r.status);
+	resp_free(&r);
+	t_group_end();
+}
+
+static void
+make_account(const char *did, const char *handle, const char *pw)
+{
+	char	 hash[SA_HASH_MAX], now[STORE_TS_LEN], email[64];
+	uint8_t	 key[32];
+
+	randombytes_buf(key, sizeof(key));
+	store_timestamp(now);
+	snprintf(email, sizeof(email), "%s@example.com", handle);
+	CHECK(account_password_hash(pw, hash, sizeof(hash)) == PDS_OK,
+	    "hash");
+	CHECK(store_begin() == PDS_OK, "begin");
+	CHECK(store_account_insert(did, handle, email, hash, key, now) ==
+	    PDS_OK, "insert %s", did);
+	CHECK(store_commit() == PDS_OK, "commit");
+}
+
+int
+main(void)
+{
+	struct http_config hc;
+	char		 err[256], path[160], dd[160];
+	char		*envp[10];
+	int		 rc;
+
+	log_init("test_pdsd_xrpc", 0, 0);
+	if (sodium_init() < 0 || mkdtemp(tmpdir) == NULL)
+		return 1;
+	snprintf(dd, sizeof(dd), "PDS_DATA_DIRECTORY=%s", tmpdir);
+	envp[0] = "PDS_HOSTNAME=localhost";
+	envp[1] = "PDS_JWT_SECRET=unit-test-secret";
+	envp[2] = "PDS_ADMIN_PASSWORD=unit-test-admin";
+	envp[3] = "PDS_PLC_ROTATION_KEY_K256_PRIVATE_KEY_HEX="
+	    "4f1b2c3d4e5f60718293a4b5c6d7e8f90112233445566778899aabbccddeeff0";
+	envp[4] = "PDS_BLOB_UPLOAD_LIMIT=1000";
+	envp[5] = "PDS_MAX_REPO_IMPORT_SIZE=3000";
+	envp[6] = "PDS_DID_PLC_URL=http://127.0.0.1:9";
+	envp[7] = dd;
+	envp[8] = NULL;
+	rc = config_load(&cfg, NULL, envp, err, sizeof(err));
+	CHECK(rc == PDS_OK, "config: %s", err);
+	if (rc != PDS_OK)
+		return t_done("test_pdsd_xrpc");
+	snprintf(path, sizeof(path), "%s/pds.sqlite", tmpdir);
+	CHECK(store_open(path) == PDS_OK, "store");
+	CHECK(accounts_init(cfg) == PDS_OK, "accounts_init");
+	xrpc_init(cfg);
+	make_account(ALICE, "alice.test", "correct horse");
+
+	test_route_table();
+	test_error_table();
+	test_admin_basic();
+
+	memset(&hc, 0, sizeof(hc));
+	hc.bind_address = "127.0.0.1";
+	hc.port = 0;
+	hc.threads = 2;
+	hc.max_connections = 32;
+	hc.timeout_s = 10;
+	rc = http_start(&hc, dispatch);
+	CHECK(rc == PDS_OK && (port = http_port()) != 0, "http_start");
+	if (rc == PDS_OK) {
+		test_methods();
+		test_auth_kinds();
+		test_bodies();
+		http_stop(2000);
+	}
+
+	store_close();
+	config_free(cfg);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/pds.sqlite-wal", tmpdir);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/pds.sqlite-shm", tmpdir);
+	unlink(path);
+	rmdir(tmpdir);
+	return t_done("test_pdsd_xrpc");
+}
