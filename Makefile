@@ -3,6 +3,7 @@
 #   make                      build pdsd, pdsctl, pdstui
 #   make check                unit tests, corpus replay, integration, interop
 #   make SANITIZE=address,undefined check
+#   make CC=clang B=build-clang WERROR=1 CFLAGS='-O0 -g'
 #   make fuzz                 libFuzzer harnesses (clang)
 #   make fuzz-run FUZZ_SECONDS=600
 #   make install PREFIX=/usr/local DESTDIR=
@@ -15,13 +16,22 @@ CC	?= cc
 PKG_CONFIG ?= pkg-config
 B	:= build
 
+# CFLAGS, CPPFLAGS and LDFLAGS are the user's (make CFLAGS='-O0 -g'):
+# the project's own flags are PDS_CFLAGS and PDS_LDFLAGS, and each
+# object adds the compile flags of the libraries its program links.
+# WERROR=1 turns warnings into errors (CI).
 WARN	:= -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
 	   -Wpointer-arith -Wformat=2 -Wno-unused-parameter
+ifeq ($(WERROR),1)
+WARN	+= -Werror
+endif
 CFLAGS	?= -O2 -g
-CFLAGS	+= -std=c11 -D_GNU_SOURCE $(WARN) -Ilibcommon -MMD -MP
+PDS_CFLAGS  := -std=c11 -D_GNU_SOURCE $(WARN) -Ilibcommon -MMD -MP
+PDS_LDFLAGS :=
 ifneq ($(SANITIZE),)
-CFLAGS	+= -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=all
-LDFLAGS	+= -fsanitize=$(SANITIZE)
+PDS_CFLAGS  += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer \
+	       -fno-sanitize-recover=all
+PDS_LDFLAGS += -fsanitize=$(SANITIZE)
 B	:= build-san
 endif
 
@@ -38,7 +48,42 @@ TUI_PKGS    := $(COMMON_PKGS) ncursesw
 pkgcflags = $(shell $(PKG_CONFIG) --cflags $(1))
 pkglibs   = $(shell $(PKG_CONFIG) --libs $(1))
 
-CFLAGS += $(call pkgcflags,$(PDSD_PKGS) ncursesw)
+# Stop at once when a library is missing, naming it, rather than at
+# its first #include.  Not for the goals that need none.
+ifneq ($(if $(MAKECMDGOALS),$(filter-out deps clean,$(MAKECMDGOALS)),all),)
+ifeq ($(shell command -v $(PKG_CONFIG)),)
+$(error $(PKG_CONFIG) not found: run scripts/deps.sh)
+endif
+MISSING_PKGS := $(shell for p in $(sort $(PDSD_PKGS) $(TUI_PKGS)); do \
+	$(PKG_CONFIG) --exists $$p || echo $$p; done)
+ifneq ($(MISSING_PKGS),)
+$(error missing libraries (unknown to pkg-config): $(MISSING_PKGS): run scripts/deps.sh)
+endif
+ifneq ($(shell printf '\043include <wslay/wslay.h>\n' | \
+	$(CC) -E -x c - >/dev/null 2>&1 || echo no),)
+$(error missing library: wslay (wslay/wslay.h): run scripts/deps.sh)
+endif
+endif
+
+# Each object gets its own program's library flags: libcommon and
+# pdsctl the common ones, pdsd its own, pdstui ncursesw's, and the
+# tests, tools and benchmarks (which link pdsd's libraries) pdsd's.
+COMMON_CFLAGS = $(call pkgcflags,$(COMMON_PKGS))
+PDSD_CFLAGS   = $(call pkgcflags,$(PDSD_PKGS))
+TUI_CFLAGS    = $(call pkgcflags,$(TUI_PKGS))
+PKG_CFLAGS    = $(PDSD_CFLAGS)
+$(B)/libcommon/%.o $(B)/pdsctl/%.o: PKG_CFLAGS = $(COMMON_CFLAGS)
+$(B)/pdstui/%.o: PKG_CFLAGS = $(TUI_CFLAGS)
+
+# What each program links after its objects.  libcommon needs -lm.
+# pdsd loads libcurl at its first use (pdsd/curl_lazy.c), so it is not
+# linked against it (-ldl: dlopen before glibc 2.34).
+COMMON_LIBS = $(call pkglibs,$(COMMON_PKGS)) $(ARGP_LIBS) -lm -lpthread
+PDSD_LIBS   = $(call pkglibs,$(filter-out libcurl,$(PDSD_PKGS))) \
+	      $(WSLAY_LIBS) $(ARGP_LIBS) -ldl -lm -lpthread
+TUI_LIBS    = $(call pkglibs,$(TUI_PKGS)) $(ARGP_LIBS) -lm -lpthread
+# The tests, tools and benchmarks: all of pdsd's libraries.
+TEST_LIBS   = $(call pkglibs,$(PDSD_PKGS)) $(WSLAY_LIBS) -lm -lpthread
 
 COMMON_SRC := $(wildcard libcommon/*.c)
 COMMON_OBJ := $(COMMON_SRC:%.c=$(B)/%.o)
@@ -60,46 +105,44 @@ all: $(PROGS)
 
 $(B)/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -c $< -o $@
+	$(CC) $(PDS_CFLAGS) $(PKG_CFLAGS) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
 
 $(LIBCOMMON): $(COMMON_OBJ)
 	@rm -f $@
 	$(AR) rcs $@ $^
 
-# pdsd loads libcurl at its first use (pdsd/curl_lazy.c), so it is not
-# linked against it (-ldl: dlopen before glibc 2.34).
 $(B)/bin/pdsd: $(PDSD_OBJ) $(LIBCOMMON)
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -o $@ $^ $(call pkglibs,$(filter-out libcurl,$(PDSD_PKGS))) $(WSLAY_LIBS) $(ARGP_LIBS) -ldl -lpthread
+	$(CC) $(PDS_LDFLAGS) $(LDFLAGS) -o $@ $^ $(PDSD_LIBS)
 
 $(B)/bin/pdsctl: $(PDSCTL_OBJ) $(LIBCOMMON)
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -o $@ $^ $(call pkglibs,$(COMMON_PKGS)) $(ARGP_LIBS) -lpthread
+	$(CC) $(PDS_LDFLAGS) $(LDFLAGS) -o $@ $^ $(COMMON_LIBS)
 
 $(B)/bin/pdstui: $(PDSTUI_OBJ) $(LIBCOMMON)
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -o $@ $^ $(call pkglibs,$(TUI_PKGS)) $(ARGP_LIBS) -lpthread
+	$(CC) $(PDS_LDFLAGS) $(LDFLAGS) -o $@ $^ $(TUI_LIBS)
 
 # Every unit test links libcommon and all libraries pdsd uses.
 $(B)/tests/test_%: $(B)/tests/unit/test_%.o $(LIBCOMMON)
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -o $@ $^ $(call pkglibs,$(PDSD_PKGS)) $(WSLAY_LIBS) -lpthread
+	$(CC) $(PDS_LDFLAGS) $(LDFLAGS) -o $@ $^ $(TEST_LIBS)
 
 # Unit tests of pdsd's own modules (test_pdsd_*.c) and the integration
 # helper programs link the daemon's objects, less its main().
 PDSD_LIBOBJ := $(filter-out $(B)/pdsd/main.o,$(PDSD_OBJ))
 $(B)/tests/test_pdsd_%: $(B)/tests/unit/test_pdsd_%.o $(PDSD_LIBOBJ) $(LIBCOMMON)
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -o $@ $^ $(call pkglibs,$(PDSD_PKGS)) $(WSLAY_LIBS) -lpthread
+	$(CC) $(PDS_LDFLAGS) $(LDFLAGS) -o $@ $^ $(TEST_LIBS)
 
 $(B)/tests/identity_plc: $(B)/tests/integration/identity_plc.o $(PDSD_LIBOBJ) $(LIBCOMMON)
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -o $@ $^ $(call pkglibs,$(PDSD_PKGS)) $(WSLAY_LIBS) -lpthread
+	$(CC) $(PDS_LDFLAGS) $(LDFLAGS) -o $@ $^ $(TEST_LIBS)
 
 # Fuzz corpus replay: the harness with a plain main() over corpus files.
 $(B)/tests/replay_%: $(B)/tests/fuzz/%.o $(B)/tests/fuzz/replay.o $(LIBCOMMON)
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -o $@ $^ $(call pkglibs,$(PDSD_PKGS)) $(WSLAY_LIBS) -lpthread
+	$(CC) $(PDS_LDFLAGS) $(LDFLAGS) -o $@ $^ $(TEST_LIBS)
 
 tests: $(UNIT_BIN) $(REPLAY_BIN) $(B)/tests/identity_plc
 
@@ -118,7 +161,7 @@ FUZZ_SECONDS ?= 60
 
 build-fuzz/%: tests/fuzz/%.c $(COMMON_SRC)
 	@mkdir -p build-fuzz
-	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $< $(COMMON_SRC) $(call pkglibs,$(PDSD_PKGS)) $(WSLAY_LIBS) -lpthread
+	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $< $(COMMON_SRC) $(TEST_LIBS)
 
 fuzz: $(FUZZ_BIN)
 
@@ -147,7 +190,7 @@ run: all
 	B=$(B) scripts/run-dev.sh
 
 clean:
-	rm -rf build build-san build-fuzz
+	rm -rf build build-san build-fuzz build-clang build-O0
 
 .PHONY: all tests check check-unit fuzz fuzz-run install deps run clean
 .SECONDARY:

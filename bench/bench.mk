@@ -10,11 +10,11 @@ BENCH_PROGS := $(B)/bench/micro $(B)/bench/fhsub
 
 $(B)/bench/micro: $(B)/bench/micro.o $(LIBCOMMON)
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -o $@ $^ $(call pkglibs,$(PDSD_PKGS)) $(WSLAY_LIBS) -lpthread
+	$(CC) $(PDS_LDFLAGS) $(LDFLAGS) -o $@ $^ $(TEST_LIBS)
 
 $(B)/bench/fhsub: $(B)/bench/fhsub.o
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -o $@ $^ $(call pkglibs,libcurl jansson) -lpthread
+	$(CC) $(PDS_LDFLAGS) $(LDFLAGS) -o $@ $^ $(call pkglibs,libcurl jansson) -lpthread
 
 bench-progs: $(BENCH_PROGS)
 

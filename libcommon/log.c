@@ -35,6 +35,9 @@ log_getverbose(void)
 	return log_verbose;
 }
 
+static void	vlog(int, const char *, int, const char *, va_list)
+		    __attribute__((format(printf, 4, 0)));
+
 static void
 vlog(int pri, const char *lvl, int with_errno, const char *fmt, va_list ap)
 {

@@ -25,10 +25,6 @@
 #define PDSCTL_VERSION		"0.1.0"
 #define PAGE_LIMIT		500
 
-bool	ctl_opt_yes(void);
-bool	ctl_opt_password_stdin(void);
-bool	ctl_opt_watch(void);
-
 static char	 path_buf[PATH_MAX];
 
 static void
@@ -91,9 +87,30 @@ read_password(json_t *args)
 	return EXIT_OK;
 }
 
+/* stats: --watch asks for stats.watch, in milliseconds. */
+int
+prepare_stats(const struct ctl_cmd *c, json_t *args, const char **cmd)
+{
+	json_t	*iv;
+
+	if (!ctl_opt_watch()) {
+		if (json_object_size(args) > 0) {
+			fprintf(stderr, "pdsctl: --interval and --count need "
+			    "--watch\n");
+			return EXIT_USAGE;
+		}
+		return EXIT_OK;
+	}
+	*cmd = "stats.watch";
+	if ((iv = json_object_get(args, "interval_ms")) != NULL)
+		json_object_set_new(args, "interval_ms", json_integer(
+		    json_integer_value(iv) * 1000));
+	return EXIT_OK;
+}
+
 /* backup DEST: make it absolute (the daemon has another cwd). */
-static int
-absolute_dest(json_t *args)
+int
+prepare_backup(const struct ctl_cmd *c, json_t *args, const char **cmd)
 {
 	const char	*d = json_string_value(json_object_get(args, "dest"));
 	char		 cwd[PATH_MAX], abs[PATH_MAX];
@@ -210,7 +227,7 @@ main(int argc, char *argv[])
 	struct adminproto_msg	 m;
 	struct ev_ctx		 ev;
 	const char		*sock_opt = NULL, *envfile = NULL, *cmd;
-	json_t			*result = NULL, *iv;
+	json_t			*result = NULL;
 	int			 i, rc;
 
 	if (sodium_init() < 0)
@@ -286,25 +303,13 @@ main(int argc, char *argv[])
 		return EXIT_OK;
 	}
 	cmd = p.cmd->cmd;
-	if (strcmp(cmd, "stats") == 0 && ctl_opt_watch()) {
-		cmd = "stats.watch";
-		if ((iv = json_object_get(p.args, "interval_ms")) != NULL)
-			json_object_set_new(p.args, "interval_ms", json_integer(
-			    json_integer_value(iv) * 1000));
-	} else if (strcmp(cmd, "stats") == 0 &&
-	    json_object_size(p.args) > 0) {
-		fprintf(stderr, "pdsctl: --interval and --count need "
-		    "--watch\n");
-		ctl_parsed_clear(&p);
-		return EXIT_USAGE;
-	}
 	if (ctl_opt_password_stdin() && (rc = read_password(p.args)) !=
 	    EXIT_OK) {
 		ctl_parsed_clear(&p);
 		return rc;
 	}
-	if (strcmp(cmd, "backup") == 0 && (rc = absolute_dest(p.args)) !=
-	    EXIT_OK) {
+	if (p.cmd->prepare != NULL && (rc = p.cmd->prepare(p.cmd, p.args,
+	    &cmd)) != EXIT_OK) {
 		ctl_parsed_clear(&p);
 		return rc;
 	}

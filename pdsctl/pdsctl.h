@@ -1,7 +1,8 @@
 /*
  * pdsctl: what its files share.
  *
- *   main.c    options, choosing the socket, running a command, exit codes
+ *   main.c    options, choosing the socket, running a command, exit codes,
+ *             the commands' prepare hooks
  *   parser.c  the command grammar (a table) and help
  *   client.c  the admin socket client (adminproto.h)
  *   output.c  human-readable output, one formatter per command
@@ -57,6 +58,13 @@ struct ctl_arg {
 struct ctl_cmd;
 typedef void	(*ctl_print_fn)(const struct ctl_cmd *, const json_t *result);
 typedef void	(*ctl_event_fn)(const struct ctl_cmd *, const json_t *event);
+/*
+ * Before the request: check or complete its args, and change the name
+ * sent (*cmd) if need be.  Returns EXIT_OK, or prints why not and
+ * returns the exit status.
+ */
+typedef int	(*ctl_prepare_fn)(const struct ctl_cmd *, json_t *args,
+		    const char **cmd);
 
 struct ctl_cmd {
 	const char		*words[3];	/* "account", "takedown" */
@@ -67,6 +75,7 @@ struct ctl_cmd {
 	ctl_print_fn		 print;
 	ctl_event_fn		 event;		/* for CTL_STREAM */
 	const char		*page_key;	/* CTL_PAGED: the array */
+	ctl_prepare_fn		 prepare;	/* NULL: args as parsed */
 };
 
 struct ctl_parsed {
@@ -89,6 +98,16 @@ void	ctl_parsed_clear(struct ctl_parsed *);
 void	ctl_help(FILE *, const struct ctl_parsed *);
 void	ctl_usage_line(FILE *, const struct ctl_cmd *);
 const struct ctl_cmd *ctl_table(size_t *n);
+/* The flags ctl_parse handles itself: --yes, --password-stdin, --watch. */
+bool	ctl_opt_yes(void);
+bool	ctl_opt_password_stdin(void);
+bool	ctl_opt_watch(void);
+
+/* ---- preparing a request (main.c) ---- */
+
+/* Hooks named in the table. */
+int	prepare_stats(const struct ctl_cmd *, json_t *, const char **);
+int	prepare_backup(const struct ctl_cmd *, json_t *, const char **);
 
 /* ---- the client (client.c) ---- */
 

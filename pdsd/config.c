@@ -252,6 +252,9 @@ var_index(const char *name, size_t namelen)
 	return -1;
 }
 
+static int	fail(char *, size_t, const char *, ...)
+		    __attribute__((format(printf, 3, 4)));
+
 static int
 fail(char *err, size_t errlen, const char *fmt, ...)
 {
@@ -286,6 +289,9 @@ set_raw(struct config *cfg, size_t i, const char *v, size_t n,
 	cfg->src[i] = src;
 	return PDS_OK;
 }
+
+static int	set_rawf(struct config *, size_t, const char *, ...)
+		    __attribute__((format(printf, 3, 4)));
 
 static int
 set_rawf(struct config *cfg, size_t i, const char *fmt, ...)

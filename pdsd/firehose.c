@@ -714,7 +714,8 @@ fh_main(void *arg)
 {
 	struct epoll_event evs[64];
 	struct sub	*s, *next;
-	int64_t		 now, pend;
+	int64_t		 now;
+	long long	 pend;		/* pending_seq's type */
 	int		 n, i, timeout;
 	bool		 look;
 

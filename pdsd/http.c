@@ -886,6 +886,9 @@ on_completed(void *cls, struct MHD_Connection *conn, void **ctx,
 	free(r);
 }
 
+static void	mhd_log(void *, const char *, va_list)
+		    __attribute__((format(printf, 2, 0)));
+
 static void
 mhd_log(void *cls, const char *fmt, va_list ap)
 {

@@ -709,8 +709,8 @@ proxy_fetch(struct xrpc_ctx *ctx, const struct proxy_call *c,
 	r->nhdrs = u->nhdr;
 	for (size_t i = 0; i < r->nhdrs; i++)
 		if (strcmp(r->hdrs[i].name, "atproto-repo-rev") == 0)
-			snprintf(r->repo_rev, sizeof(r->repo_rev), "%s",
-			    r->hdrs[i].value);
+			snprintf(r->repo_rev, sizeof(r->repo_rev), "%.*s",
+			    (int)sizeof(r->repo_rev) - 1, r->hdrs[i].value);
 	up_free(u);
 	return 0;
 }

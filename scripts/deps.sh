@@ -1,6 +1,7 @@
 #!/bin/sh
 # Install the Debian packages pds needs to build and test, when missing.
-# Run as root (or with sudo available) on Debian 12.
+# Run as root (or with sudo available) on Debian 12.  clang builds the
+# fuzz harnesses (libclang-rt: libFuzzer) and is CI's second compiler.
 set -eu
 PKGS="build-essential pkg-config libmicrohttpd-dev libsqlite3-dev libsodium-dev
 libsecp256k1-dev libncurses-dev libjansson-dev libcurl4-openssl-dev
@@ -15,6 +16,9 @@ if [ -n "$missing" ]; then
 	SUDO=""
 	[ "$(id -u)" -eq 0 ] || SUDO=sudo
 	echo "installing:$missing"
-	$SUDO apt-get update -qq
-	DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq $missing
+	# wait for another apt or dpkg to finish rather than fail
+	lock="-o DPkg::Lock::Timeout=300"
+	$SUDO apt-get $lock update -qq
+	$SUDO env DEBIAN_FRONTEND=noninteractive apt-get $lock install -y \
+	    -qq $missing
 fi

@@ -7,6 +7,6 @@ TOOLS_BIN := $(B)/tests/repotool
 
 $(B)/tests/repotool: $(B)/tests/tools/repotool.o $(LIBCOMMON)
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -o $@ $^ $(call pkglibs,$(PDSD_PKGS)) $(WSLAY_LIBS) -lpthread
+	$(CC) $(PDS_LDFLAGS) $(LDFLAGS) -o $@ $^ $(TEST_LIBS)
 
 tests: $(TOOLS_BIN)

@@ -507,7 +507,7 @@ load_examples(void)
 	while (nexample < 200 && fgets(line, sizeof(line), f) != NULL) {
 		line[strcspn(line, "\r\n")] = '\0';
 		if (line[0] != '\0' && strlen(line) < 64)
-			snprintf(example[nexample++], 64, "%s", line);
+			snprintf(example[nexample++], 64, "%.63s", line);
 	}
 	fclose(f);
 }
