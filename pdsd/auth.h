@@ -96,13 +96,6 @@ int	auth_login_take(const char *identifier, const char *did,
 void	auth_login_refund(const char *identifier, const char *did,
 	    const char *addr);
 
-/*
- * For the API files: turn an account service refusal (accounts.h) into
- * the XRPC error; returns the code for `return'.
- */
-struct acct_err;
-int	api_account_error(struct xrpc_ctx *, int rc, const struct acct_err *);
-
 /* Hooks for credentials this file does not handle (weak). */
 int	auth_service_verify(struct xrpc_ctx *, const struct jwt *)
 	    __attribute__((weak));

@@ -33,7 +33,6 @@
 #include <jansson.h>
 
 #include "accounts.h"
-#include "email_tokens.h"
 
 struct admin_call;
 struct xrpc_ctx;
@@ -46,16 +45,6 @@ struct xrpc_ctx;
  * when the input names a DID or the caller used a service JWT.
  */
 int	migration_create_account_existing_did(struct xrpc_ctx *);
-
-/* Token errors as the reference names them (InvalidToken, ExpiredToken). */
-int	api_email_token_error(struct xrpc_ctx *, int rc);
-/* A failed email send (502) or an unusable address (400). */
-int	api_email_send_error(struct xrpc_ctx *, int rc);
-/*
- * The request* methods: mail the caller a token for `purpose' at the
- * account's address (400 when it has none) and answer 200 empty.
- */
-int	api_email_request_token(struct xrpc_ctx *, enum email_purpose);
 
 /* ---- the service ---- */
 
