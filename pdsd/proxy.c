@@ -784,9 +784,8 @@ xrpc_fallback(struct xrpc_ctx *ctx)
 		return xrpc_fail(ctx, XRPC_E_INVALID_TOKEN, NULL,
 		    "Bad token method");
 	/* Nowhere to send it: the method is simply not implemented here. */
-	if (xrpc_auth_verify == NULL ||
-	    (http_req_header(ctx->req, "atproto-proxy") == NULL &&
-	    !have_default(ctx->cfg, ctx->nsid)))
+	if (http_req_header(ctx->req, "atproto-proxy") == NULL &&
+	    !have_default(ctx->cfg, ctx->nsid))
 		return xrpc_fail(ctx, XRPC_E_NOT_IMPLEMENTED, NULL,
 		    "Method Not Implemented");
 	ctx->route = &proxy_route;

@@ -1,20 +1,14 @@
 /*
  * xrpc_routes: the route table built from xrpc_methods.h, and lookup.
  *
- * Every handler is referenced weakly, so a method whose handler no file
- * defines yet has a NULL handler and answers 501.
+ * Every handler is an ordinary reference (prototypes in api.h), so a
+ * method whose handler no file defines fails the link.
  */
 #include <stdlib.h>
 #include <string.h>
 
+#include "api.h"
 #include "xrpc.h"
-
-#define X(nsid, fn, m, auth, flags, in, max, rate) \
-	int fn(struct xrpc_ctx *) __attribute__((weak));
-#define XF(f)	0
-#include "xrpc_methods.h"
-#undef X
-#undef XF
 
 #define G	HTTP_GET
 #define P	HTTP_POST
