@@ -27,6 +27,7 @@
 #include "api.h"
 #include "buf.h"
 #include "cbor.h"
+#include "clock.h"
 #include "config.h"
 #include "crawlers.h"
 #include "err.h"
@@ -118,8 +119,9 @@ static atomic_llong	 a_head;
 static struct stats_counter *c_events, *c_frames, *c_bytes, *c_slow;
 static struct stats_counter *c_subs, *c_head;
 
+/* Wall-clock milliseconds, for the backfill window's timestamps only. */
 static int64_t
-now_ms(void)
+wall_ms(void)
 {
 	struct timespec	 ts;
 
@@ -312,7 +314,7 @@ sub_close(struct sub *s, uint16_t code, const char *name, const char *msg)
 	(void)sub_push_new(s, frame_new(cf + 2, cl - 2, NULL, 0, 0, false,
 	    WS_OP_CLOSE));
 	s->state = SUB_CLOSING;
-	s->deadline_ms = now_ms() + FIREHOSE_CLOSE_GRACE_MS;
+	s->deadline_ms = clock_mono_ms() + FIREHOSE_CLOSE_GRACE_MS;
 }
 
 /*
@@ -508,7 +510,7 @@ firehose_prune(size_t *np)
 	int64_t	 last = 0;
 	int	 rc;
 
-	ms_to_ts(now_ms() - opts.backfill_ms, cutoff);
+	ms_to_ts(wall_ms() - opts.backfill_ms, cutoff);
 	/* small batches, each its own short transaction */
 	do {
 		n = 0;
@@ -599,7 +601,7 @@ start_sub(struct newconn *nc)
 	}
 	s->state = SUB_REPLAY;
 	s->pos = nc->cursor;
-	ms_to_ts(now_ms() - opts.backfill_ms, cutoff);
+	ms_to_ts(wall_ms() - opts.backfill_ms, cutoff);
 	if (store_events_first_after(nc->cursor, &first, t) == PDS_OK &&
 	    strcmp(t, cutoff) < 0) {
 		outdated = true;
@@ -752,7 +754,7 @@ fh_main(void *arg)
 		}
 		if (atomic_load(&stopping))
 			break;
-		now = now_ms();
+		now = clock_mono_ms();
 		pend = atomic_load(&pending_seq);
 		if (pend > head_seq) {
 			if (pending_since_ms == 0)

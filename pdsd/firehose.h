@@ -11,7 +11,7 @@
  * seq above the last one it saw, encodes each as one WebSocket frame
  * (frame header || message header || stored body) ONCE, and queues the
  * same refcounted frame on every live subscriber.  It looks when woken
- * (events_committed()/firehose_wake() after a commit), every few
+ * (events_notify()/firehose_wake() after a commit), every few
  * milliseconds while an append it was told about (firehose_pending())
  * has not shown up yet, and once a second regardless.
  *
