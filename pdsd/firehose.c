@@ -24,7 +24,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "api.h"
 #include "buf.h"
 #include "cbor.h"
 #include "clock.h"
@@ -42,7 +41,6 @@
 #include "store.h"
 #include "store_events.h"
 #include "ws.h"
-#include "xrpc.h"
 
 #define LOAD_BATCH	1000	/* log rows read per query */
 #define REPLAY_PAGE	200	/* rows per replay step */
@@ -911,7 +909,7 @@ firehose_stop(void)
 	efd = epfd = -1;
 }
 
-/* ---- the XRPC handler ---- */
+/* ---- taking subscribers over from the HTTP layer ---- */
 
 static void
 on_upgraded(void *arg, int fd, const uint8_t *extra, size_t extra_len,
@@ -942,48 +940,23 @@ on_upgraded(void *arg, int fd, const uint8_t *extra, size_t extra_len,
 	firehose_wake();
 }
 
-static bool
-parse_cursor(const char *s, int64_t *out)
+bool
+firehose_running(void)
 {
-	char		*end;
-	long long	 v;
-
-	if (s == NULL || *s < '0' || *s > '9')
-		return false;
-	errno = 0;
-	v = strtoll(s, &end, 10);
-	if (errno != 0 || *end != '\0' || v < 0 || v > DM_INT_MAX)
-		return false;
-	*out = v;
-	return true;
+	return running;
 }
 
 int
-api_sync_subscribe_repos(struct xrpc_ctx *ctx)
+firehose_subscribe(struct http_req *req, const int64_t *cursor)
 {
-	struct http_req	*req = ctx->req;
 	struct newconn	*nc;
-	const char	*why = NULL, *c;
 	char		 accept[WS_ACCEPT_LEN + 1];
 
-	if (!running)
-		return xrpc_fail(ctx, XRPC_E_NOT_ENOUGH_RESOURCES, NULL,
-		    "The firehose is not running");
-	if (!ws_handshake_check(http_req_header(req, "Upgrade"),
-	    http_req_header(req, "Connection"),
-	    http_req_header(req, "Sec-WebSocket-Version"),
-	    http_req_header(req, "Sec-WebSocket-Key"), &why))
-		return xrpc_fail(ctx, XRPC_E_INVALID_REQUEST, NULL,
-		    "subscribeRepos is a WebSocket endpoint: %s", why);
 	if ((nc = calloc(1, sizeof(*nc))) == NULL)
 		return PDS_ENOMEM;
 	nc->fd = -1;
-	if ((c = http_req_query(req, "cursor")) != NULL) {
-		if (!parse_cursor(c, &nc->cursor)) {
-			free(nc);
-			return xrpc_fail(ctx, XRPC_E_INVALID_REQUEST, NULL,
-			    "cursor must be a non-negative integer");
-		}
+	if (cursor != NULL) {
+		nc->cursor = *cursor;
 		nc->has_cursor = true;
 	}
 	snprintf(nc->remote, sizeof(nc->remote), "%s", http_req_remote(req));
@@ -995,7 +968,7 @@ api_sync_subscribe_repos(struct xrpc_ctx *ctx)
 		return PDS_ENOMEM;
 	}
 	http_reply_upgrade(req, on_upgraded, nc, free);
-	return 0;
+	return PDS_OK;
 }
 
 /* ---- the module ---- */
