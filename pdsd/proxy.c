@@ -15,7 +15,6 @@
 #include <curl/curl.h>
 #include <jansson.h>
 
-#include "api.h"
 #include "auth.h"
 #include "buf.h"
 #include "clock.h"
@@ -743,20 +742,10 @@ proxy_resp_free(struct proxy_resp *r)
 	buf_free(&r->body);
 }
 
-/* ---- the catch-all -------------------------------------------------- */
+/* ---- defaults ------------------------------------------------------ */
 
-/* How the fallback checks credentials: an access token of any scope. */
-static const struct xrpc_route proxy_route = {
-	.nsid = NULL,
-	.method = HTTP_GET,
-	.auth = XRPC_AUTH_ACCESS,
-	.auth_flags = 0,
-	.input = XRPC_IN_BYTES,
-};
-
-/* Whether a service is configured for nsid when no header names one. */
-static bool
-have_default(const struct config *cfg, const char *nsid)
+bool
+proxy_has_default(const struct config *cfg, const char *nsid)
 {
 	if (strncasecmp(nsid, "tools.ozone.", 12) == 0)
 		return cfg->mod_service_url != NULL;
@@ -764,41 +753,4 @@ have_default(const struct config *cfg, const char *nsid)
 		return cfg->report_service_url != NULL ||
 		    cfg->mod_service_url != NULL;
 	return cfg->appview_url != NULL;
-}
-
-int
-xrpc_fallback(struct xrpc_ctx *ctx)
-{
-	struct proxy_target t;
-	struct proxy_call c;
-	enum http_method m = http_req_method(ctx->req);
-	int		 rc;
-
-	if (m != HTTP_GET && m != HTTP_HEAD && m != HTTP_POST)
-		return xrpc_fail(ctx, XRPC_E_INVALID_REQUEST, NULL,
-		    "XRPC requests only supports GET and POST");
-	if (!syntax_is_nsid(ctx->nsid, strlen(ctx->nsid)))
-		return xrpc_fail(ctx, XRPC_E_INVALID_REQUEST, NULL,
-		    "invalid xrpc path");
-	if (proxy_method_protected(ctx->nsid))
-		return xrpc_fail(ctx, XRPC_E_INVALID_TOKEN, NULL,
-		    "Bad token method");
-	/* Nowhere to send it: the method is simply not implemented here. */
-	if (http_req_header(ctx->req, "atproto-proxy") == NULL &&
-	    !have_default(ctx->cfg, ctx->nsid))
-		return xrpc_fail(ctx, XRPC_E_NOT_IMPLEMENTED, NULL,
-		    "Method Not Implemented");
-	ctx->route = &proxy_route;
-	rc = xrpc_auth_verify(ctx);
-	ctx->route = NULL;
-	if (rc != 0)
-		return rc;
-	if (proxy_method_privileged(ctx->nsid) && !proxy_cred_privileged(ctx))
-		return xrpc_fail(ctx, XRPC_E_INVALID_TOKEN, NULL,
-		    "Bad token method");
-	if ((rc = proxy_target_select(ctx, ctx->nsid, &t)) != 0)
-		return rc;
-	memset(&c, 0, sizeof(c));
-	c.target = &t;
-	return proxy_forward(ctx, &c);
 }
