@@ -35,16 +35,6 @@
 #include "accounts.h"
 
 struct admin_call;
-struct xrpc_ctx;
-
-/* ---- for the XRPC handlers ---- */
-
-/*
- * The migration branch of com.atproto.server.createAccount (input with
- * "did"): the whole handler, replying itself.  api_server.c calls it
- * when the input names a DID or the caller used a service JWT.
- */
-int	migration_create_account_existing_did(struct xrpc_ctx *);
 
 /* ---- the service ---- */
 
