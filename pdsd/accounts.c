@@ -16,6 +16,7 @@
 #include "config.h"
 #include "diddoc.h"
 #include "err.h"
+#include "events.h"
 #include "keys.h"
 #include "log.h"
 #include "module.h"
@@ -559,10 +560,8 @@ account_create(const struct account_new *in, struct account_created *out,
 	}
 	/* The reference's order: #identity, #account, then the repo. */
 	if (rc != PDS_OK ||
-	    (events_identity != NULL &&
-	    (rc = events_identity(did, handle)) != PDS_OK) ||
-	    (events_account != NULL &&
-	    (rc = events_account(did, true, NULL)) != PDS_OK) ||
+	    (rc = events_identity(did, handle)) != PDS_OK ||
+	    (rc = events_account(did, true, NULL)) != PDS_OK ||
 	    (rc = repo_init_store(&ri, did, key, now)) != PDS_OK)
 		goto rollback;
 	if ((rc = store_commit()) != PDS_OK)
@@ -684,7 +683,7 @@ account_set_handle(const char *did, const char *in, unsigned flags,
 		return account_fail(err, rc, "HandleNotAvailable",
 		    "Handle already taken: %s", handle);
 	}
-	if (rc == PDS_OK && events_identity != NULL)
+	if (rc == PDS_OK)
 		rc = events_identity(did, handle);
 	if (rc != PDS_OK) {
 		store_rollback();
@@ -748,7 +747,7 @@ account_set_status(const char *did, const char *status, const char *ref,
 	    strcmp(status, "takendown") == 0 ? (ref ? ref : "takedown") : now);
 	if (rc == PDS_OK && strcmp(status, "takendown") == 0)
 		rc = store_refresh_revoke_all(did);
-	if (rc == PDS_OK && events_account != NULL)
+	if (rc == PDS_OK)
 		rc = events_account(did, active, active ? NULL : status);
 	if (rc != PDS_OK) {
 		store_rollback();

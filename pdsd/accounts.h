@@ -204,16 +204,4 @@ int	account_invite_create(int64_t uses, const char *for_account,
 /* The inviteCode view (lexicon com.atproto.server.defs#inviteCode). */
 int	account_invite_json(const struct store_invite *, json_t **out);
 
-/* ---- hooks the firehose defines (weak: no-ops until then) ---- */
-
-/*
- * Called inside the store transaction that made the change (so they may
- * insert their event in it, and must not begin or commit one); a
- * non-zero return rolls the change back.
- */
-int	events_identity(const char *did, const char *handle)
-	    __attribute__((weak));
-int	events_account(const char *did, bool active, const char *status)
-	    __attribute__((weak));
-
 #endif

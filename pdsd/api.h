@@ -1,12 +1,16 @@
 /*
  * api: the prototype of every XRPC handler named in xrpc_methods.h.
  * A module implements the ones it owns (include this header so the
- * compiler checks the signature); the rest answer 501 until then.
+ * compiler checks the signature); every one must be defined somewhere
+ * in pdsd, or the link fails.
  */
 #ifndef PDSD_API_H
 #define PDSD_API_H
 
+#include "email_tokens.h"
 #include "xrpc.h"
+
+struct acct_err;
 
 #define XF(f)	0
 #define X(nsid, fn, m, auth, flags, in, max, rate) \
@@ -14,5 +18,32 @@
 #include "xrpc_methods.h"
 #undef X
 #undef XF
+
+/* ---- shared by the API files ---- */
+
+/*
+ * Turn an account service refusal (accounts.h) into the XRPC error;
+ * returns the code for `return' (api_server.c).
+ */
+int	api_account_error(struct xrpc_ctx *, int rc, const struct acct_err *);
+
+/* Token errors as the reference names them (InvalidToken, ExpiredToken). */
+int	api_email_token_error(struct xrpc_ctx *, int rc);
+/* A failed email send (502) or an unusable address (400). */
+int	api_email_send_error(struct xrpc_ctx *, int rc);
+/*
+ * The request* methods: mail the caller a token for `purpose' at the
+ * account's address (400 when it has none) and answer 200 empty
+ * (api_email.c).
+ */
+int	api_email_request_token(struct xrpc_ctx *, enum email_purpose);
+
+/*
+ * The migration branch of com.atproto.server.createAccount (input with
+ * "did"): the whole handler, replying itself (api_migration.c).
+ * api_server.c calls it when the input names a DID or the caller used a
+ * service JWT.
+ */
+int	migration_create_account_existing_did(struct xrpc_ctx *);
 
 #endif

@@ -17,9 +17,13 @@
 #include "adminproto.h"
 #include "api.h"
 #include "err.h"
+#include "log.h"
+#include "mailer.h"
+#include "store_account.h"
 #include "xrpc.h"
 
 #define INFOS_MAX	100
+#define SEND_EMAIL_SUBJECT	"Message via your PDS"
 
 /* A service failure as an XRPC error. */
 static int
@@ -442,5 +446,50 @@ api_admin_delete_account(struct xrpc_ctx *ctx)
 	if ((rc = admin_account_delete(&actor, did, NULL, &err)) != PDS_OK)
 		return svc_fail(ctx, rc, &err);
 	reply_empty(ctx);
+	return 0;
+}
+
+/* ---- messages to members ---- */
+
+int
+api_admin_send_email(struct xrpc_ctx *ctx)
+{
+	struct store_account	 a;
+	const char		*did = in_str(ctx, "recipientDid");
+	const char		*content = in_str(ctx, "content");
+	const char		*sender = in_str(ctx, "senderDid");
+	const char		*subject = in_str(ctx, "subject");
+	int			 rc;
+
+	if (need(ctx, did, "recipientDid") || need(ctx, content, "content") ||
+	    need(ctx, sender, "senderDid"))
+		return XRPC_E_INVALID_REQUEST;
+	if (subject == NULL)
+		subject = SEND_EMAIL_SUBJECT;
+	if (strpbrk(subject, "\r\n") != NULL)
+		return xrpc_fail(ctx, XRPC_E_INVALID_REQUEST, NULL,
+		    "subject must be one line");
+	memset(&a, 0, sizeof(a));
+	rc = store_account_get(SA_BY_DID, did, &a);
+	if (rc == PDS_ENOTFOUND)
+		return xrpc_fail(ctx, XRPC_E_INVALID_REQUEST, NULL,
+		    "Recipient not found");
+	if (rc != PDS_OK)
+		return rc;
+	if (a.email[0] == '\0')
+		return xrpc_fail(ctx, XRPC_E_INVALID_REQUEST, NULL,
+		    "account does not have an email address");
+	rc = mailer_send_moderation(a.email, subject, content);
+	if (rc == PDS_EUNSUPP) {
+		/* No SMTP at all: say so rather than pretend. */
+		log_warnx("admin.sendEmail to %s from %s: no SMTP configured",
+		    did, sender);
+		xrpc_reply_json(ctx, json_pack("{s:b}", "sent", 0));
+		return 0;
+	}
+	if (rc != PDS_OK)
+		return api_email_send_error(ctx, rc);
+	log_info("admin.sendEmail to %s from %s", did, sender);
+	xrpc_reply_json(ctx, json_pack("{s:b}", "sent", 1));
 	return 0;
 }

@@ -11,6 +11,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,11 +25,14 @@
 #include "car.h"
 #include "dmjson.h"
 #include "err.h"
+#include "firehose.h"
+#include "http.h"
 #include "log.h"
 #include "module.h"
 #include "repo.h"
 #include "store_repo.h"
 #include "syntax.h"
+#include "ws.h"
 
 #define RING_SIZE		((size_t)256 * 1024)
 #define STAGE_SIZE		((size_t)32 * 1024)
@@ -861,4 +865,45 @@ api_sync_get_blob(struct xrpc_ctx *ctx)
 	/* Larger: straight from the file, still with Content-Length. */
 	http_reply_fd(ctx->req, 200, b.mime_type, fd, (uint64_t)size);
 	return 0;
+}
+
+/* ---- the firehose (its transport is firehose.c) ---- */
+
+static bool
+parse_cursor(const char *s, int64_t *out)
+{
+	char		*end;
+	long long	 v;
+
+	if (s == NULL || *s < '0' || *s > '9')
+		return false;
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (errno != 0 || *end != '\0' || v < 0 || v > DM_INT_MAX)
+		return false;
+	*out = v;
+	return true;
+}
+
+int
+api_sync_subscribe_repos(struct xrpc_ctx *ctx)
+{
+	struct http_req	*req = ctx->req;
+	const char	*why = NULL, *c;
+	int64_t		 cursor;
+
+	if (!firehose_running())
+		return xrpc_fail(ctx, XRPC_E_NOT_ENOUGH_RESOURCES, NULL,
+		    "The firehose is not running");
+	if (!ws_handshake_check(http_req_header(req, "Upgrade"),
+	    http_req_header(req, "Connection"),
+	    http_req_header(req, "Sec-WebSocket-Version"),
+	    http_req_header(req, "Sec-WebSocket-Key"), &why))
+		return xrpc_fail(ctx, XRPC_E_INVALID_REQUEST, NULL,
+		    "subscribeRepos is a WebSocket endpoint: %s", why);
+	if ((c = http_req_query(req, "cursor")) != NULL &&
+	    !parse_cursor(c, &cursor))
+		return xrpc_fail(ctx, XRPC_E_INVALID_REQUEST, NULL,
+		    "cursor must be a non-negative integer");
+	return firehose_subscribe(req, c != NULL ? &cursor : NULL);
 }

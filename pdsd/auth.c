@@ -22,6 +22,8 @@
 #include "err.h"
 #include "jwt.h"
 #include "log.h"
+#include "oauth_resource.h"
+#include "service_auth.h"
 #include "store.h"
 #include "store_account.h"
 #include "syntax.h"
@@ -500,12 +502,8 @@ xrpc_auth_verify(struct xrpc_ctx *ctx)
 	if (authz == NULL || *authz == '\0')
 		return xrpc_fail(ctx, XRPC_E_AUTH_MISSING, NULL,
 		    "Authentication Required");
-	if (strncasecmp(authz, "DPoP ", 5) == 0) {
-		if (auth_oauth_verify != NULL)
-			return auth_oauth_verify(ctx);
-		return xrpc_fail(ctx, XRPC_E_AUTH_REQUIRED, NULL,
-		    "OAuth (DPoP) tokens are not supported by this server yet");
-	}
+	if (strncasecmp(authz, "DPoP ", 5) == 0)
+		return auth_oauth_verify(ctx);
 	if (strncasecmp(authz, "Bearer ", 7) != 0)
 		return xrpc_fail(ctx, XRPC_E_AUTH_REQUIRED, NULL,
 		    "Unexpected authorization type");
@@ -523,7 +521,7 @@ xrpc_auth_verify(struct xrpc_ctx *ctx)
 	case XRPC_AUTH_PRIVILEGED:
 	case XRPC_AUTH_FULL:
 		if (!hs && (rt->auth_flags & (XRPC_AF_OR_SERVICE |
-		    XRPC_AF_OR_MOD_SERVICE)) && auth_service_verify != NULL) {
+		    XRPC_AF_OR_MOD_SERVICE))) {
 			rc = auth_service_verify(ctx, &j);
 			break;
 		}
@@ -531,13 +529,7 @@ xrpc_auth_verify(struct xrpc_ctx *ctx)
 		break;
 	case XRPC_AUTH_SERVICE:
 	case XRPC_AUTH_MOD:
-		if (auth_service_verify != NULL) {
-			rc = auth_service_verify(ctx, &j);
-			break;
-		}
-		rc = xrpc_fail(ctx, XRPC_E_AUTH_REQUIRED, NULL,
-		    "Service authentication is not supported by this "
-		    "server yet");
+		rc = auth_service_verify(ctx, &j);
 		break;
 	default:
 		rc = xrpc_fail(ctx, XRPC_E_AUTH_REQUIRED, NULL,

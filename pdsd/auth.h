@@ -14,10 +14,9 @@
  * token is 400 ExpiredToken, every other fault 400 InvalidToken.  Then the
  * route's scope rules and the account checks its flags ask for.
  *
- * Service JWTs (ES256K, signed by an account's DID key) and OAuth DPoP
- * tokens go to the weak hooks auth_service_verify() and
- * auth_oauth_verify(); until a module defines them those credentials are
- * refused with 401.
+ * Service JWTs (ES256K, signed by an account's DID key) go to
+ * auth_service_verify() (service_auth.h), OAuth DPoP tokens to
+ * auth_oauth_verify() (oauth_resource.h).
  */
 #ifndef PDSD_AUTH_H
 #define PDSD_AUTH_H
@@ -28,8 +27,6 @@
 #include "store_account.h"
 
 struct config;
-struct jwt;
-struct xrpc_ctx;
 
 #define AUTH_SCOPE_ACCESS	"com.atproto.access"
 #define AUTH_SCOPE_APP_PASS	"com.atproto.appPass"
@@ -95,17 +92,5 @@ int	auth_login_take(const char *identifier, const char *did,
 	    const char *addr);
 void	auth_login_refund(const char *identifier, const char *did,
 	    const char *addr);
-
-/*
- * For the API files: turn an account service refusal (accounts.h) into
- * the XRPC error; returns the code for `return'.
- */
-struct acct_err;
-int	api_account_error(struct xrpc_ctx *, int rc, const struct acct_err *);
-
-/* Hooks for credentials this file does not handle (weak). */
-int	auth_service_verify(struct xrpc_ctx *, const struct jwt *)
-	    __attribute__((weak));
-int	auth_oauth_verify(struct xrpc_ctx *) __attribute__((weak));
 
 #endif

@@ -58,8 +58,8 @@ int	events_append_tx(const char *type, const char *did,
 
 /*
  * #identity (handle NULL: without one) and #account (status NULL when
- * active; "deleted" also purges the DID's older events).  Declared weak
- * in accounts.h, which calls them.
+ * active; "deleted" also purges the DID's older events).  accounts.c
+ * and migration.c call them.
  */
 int	events_identity(const char *did, const char *handle);
 int	events_account(const char *did, bool active, const char *status);

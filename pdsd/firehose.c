@@ -24,9 +24,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "api.h"
 #include "buf.h"
 #include "cbor.h"
+#include "clock.h"
 #include "config.h"
 #include "crawlers.h"
 #include "err.h"
@@ -41,7 +41,6 @@
 #include "store.h"
 #include "store_events.h"
 #include "ws.h"
-#include "xrpc.h"
 
 #define LOAD_BATCH	1000	/* log rows read per query */
 #define REPLAY_PAGE	200	/* rows per replay step */
@@ -118,8 +117,9 @@ static atomic_llong	 a_head;
 static struct stats_counter *c_events, *c_frames, *c_bytes, *c_slow;
 static struct stats_counter *c_subs, *c_head;
 
+/* Wall-clock milliseconds, for the backfill window's timestamps only. */
 static int64_t
-now_ms(void)
+wall_ms(void)
 {
 	struct timespec	 ts;
 
@@ -312,7 +312,7 @@ sub_close(struct sub *s, uint16_t code, const char *name, const char *msg)
 	(void)sub_push_new(s, frame_new(cf + 2, cl - 2, NULL, 0, 0, false,
 	    WS_OP_CLOSE));
 	s->state = SUB_CLOSING;
-	s->deadline_ms = now_ms() + FIREHOSE_CLOSE_GRACE_MS;
+	s->deadline_ms = clock_mono_ms() + FIREHOSE_CLOSE_GRACE_MS;
 }
 
 /*
@@ -508,7 +508,7 @@ firehose_prune(size_t *np)
 	int64_t	 last = 0;
 	int	 rc;
 
-	ms_to_ts(now_ms() - opts.backfill_ms, cutoff);
+	ms_to_ts(wall_ms() - opts.backfill_ms, cutoff);
 	/* small batches, each its own short transaction */
 	do {
 		n = 0;
@@ -599,7 +599,7 @@ start_sub(struct newconn *nc)
 	}
 	s->state = SUB_REPLAY;
 	s->pos = nc->cursor;
-	ms_to_ts(now_ms() - opts.backfill_ms, cutoff);
+	ms_to_ts(wall_ms() - opts.backfill_ms, cutoff);
 	if (store_events_first_after(nc->cursor, &first, t) == PDS_OK &&
 	    strcmp(t, cutoff) < 0) {
 		outdated = true;
@@ -753,7 +753,7 @@ fh_main(void *arg)
 		}
 		if (atomic_load(&stopping))
 			break;
-		now = now_ms();
+		now = clock_mono_ms();
 		pend = atomic_load(&pending_seq);
 		if (pend > head_seq) {
 			if (pending_since_ms == 0)
@@ -910,7 +910,7 @@ firehose_stop(void)
 	efd = epfd = -1;
 }
 
-/* ---- the XRPC handler ---- */
+/* ---- taking subscribers over from the HTTP layer ---- */
 
 static void
 on_upgraded(void *arg, int fd, const uint8_t *extra, size_t extra_len,
@@ -941,48 +941,23 @@ on_upgraded(void *arg, int fd, const uint8_t *extra, size_t extra_len,
 	firehose_wake();
 }
 
-static bool
-parse_cursor(const char *s, int64_t *out)
+bool
+firehose_running(void)
 {
-	char		*end;
-	long long	 v;
-
-	if (s == NULL || *s < '0' || *s > '9')
-		return false;
-	errno = 0;
-	v = strtoll(s, &end, 10);
-	if (errno != 0 || *end != '\0' || v < 0 || v > DM_INT_MAX)
-		return false;
-	*out = v;
-	return true;
+	return running;
 }
 
 int
-api_sync_subscribe_repos(struct xrpc_ctx *ctx)
+firehose_subscribe(struct http_req *req, const int64_t *cursor)
 {
-	struct http_req	*req = ctx->req;
 	struct newconn	*nc;
-	const char	*why = NULL, *c;
 	char		 accept[WS_ACCEPT_LEN + 1];
 
-	if (!running)
-		return xrpc_fail(ctx, XRPC_E_NOT_ENOUGH_RESOURCES, NULL,
-		    "The firehose is not running");
-	if (!ws_handshake_check(http_req_header(req, "Upgrade"),
-	    http_req_header(req, "Connection"),
-	    http_req_header(req, "Sec-WebSocket-Version"),
-	    http_req_header(req, "Sec-WebSocket-Key"), &why))
-		return xrpc_fail(ctx, XRPC_E_INVALID_REQUEST, NULL,
-		    "subscribeRepos is a WebSocket endpoint: %s", why);
 	if ((nc = calloc(1, sizeof(*nc))) == NULL)
 		return PDS_ENOMEM;
 	nc->fd = -1;
-	if ((c = http_req_query(req, "cursor")) != NULL) {
-		if (!parse_cursor(c, &nc->cursor)) {
-			free(nc);
-			return xrpc_fail(ctx, XRPC_E_INVALID_REQUEST, NULL,
-			    "cursor must be a non-negative integer");
-		}
+	if (cursor != NULL) {
+		nc->cursor = *cursor;
 		nc->has_cursor = true;
 	}
 	snprintf(nc->remote, sizeof(nc->remote), "%s", http_req_remote(req));
@@ -994,7 +969,7 @@ api_sync_subscribe_repos(struct xrpc_ctx *ctx)
 		return PDS_ENOMEM;
 	}
 	http_reply_upgrade(req, on_upgraded, nc, free);
-	return 0;
+	return PDS_OK;
 }
 
 /* ---- the module ---- */

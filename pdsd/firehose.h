@@ -1,17 +1,17 @@
 /*
- * firehose: com.atproto.sync.subscribeRepos (atproto-notes §11,
- * reference-pds §6).
+ * firehose: the transport of com.atproto.sync.subscribeRepos
+ * (atproto-notes §11, reference-pds §6).
  *
- * The XRPC handler checks the WebSocket handshake and the cursor and
- * asks the HTTP layer to switch protocols; the upgraded socket goes to
- * ONE firehose thread that serves every subscriber with epoll and
- * non-blocking writes.
+ * The XRPC handler (api_sync.c) checks the WebSocket handshake and the
+ * cursor and calls firehose_subscribe(), which asks the HTTP layer to
+ * switch protocols; the upgraded socket goes to ONE firehose thread that
+ * serves every subscriber with epoll and non-blocking writes.
  *
  * Events come from the event log (events.h): the thread reads rows with
  * seq above the last one it saw, encodes each as one WebSocket frame
  * (frame header || message header || stored body) ONCE, and queues the
  * same refcounted frame on every live subscriber.  It looks when woken
- * (events_committed()/firehose_wake() after a commit), every few
+ * (events_notify()/firehose_wake() after a commit), every few
  * milliseconds while an append it was told about (firehose_pending())
  * has not shown up yet, and once a second regardless.
  *
@@ -32,8 +32,11 @@
 #ifndef PDSD_FIREHOSE_H
 #define PDSD_FIREHOSE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+struct http_req;
 
 #define FIREHOSE_CLOSE_GRACE_MS	5000
 #define FIREHOSE_PRUNE_BATCH	5000
@@ -48,6 +51,15 @@ struct firehose_opts {
 int	firehose_start(const struct firehose_opts *);
 /* Close every subscriber (1001) and stop the thread; idempotent. */
 void	firehose_stop(void);
+
+/* Whether the thread runs (subscribeRepos answers 503 when not). */
+bool	firehose_running(void);
+/*
+ * From the subscribeRepos handler, after it checked the handshake: reply
+ * 101 to req and hand the socket to the firehose thread, replaying from
+ * *cursor first (cursor NULL: live events only).  PDS_ENOMEM.
+ */
+int	firehose_subscribe(struct http_req *, const int64_t *cursor);
 
 /* Any thread: an event with this seq was appended in an open tx. */
 void	firehose_pending(int64_t seq);

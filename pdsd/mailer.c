@@ -29,7 +29,9 @@ mailer_init(const struct config *cfg)
 	if (cfg->email_smtp_url == NULL)
 		log_info("mailer: no PDS_EMAIL_SMTP_URL; email tokens go to "
 		    "the log and to `pdsctl account token'");
-	else if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+	if ((cfg->email_smtp_url != NULL ||
+	    cfg->moderation_email_smtp_url != NULL) &&
+	    curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
 		log_warnx("mailer: libcurl failed to initialise");
 		return PDS_EINTERNAL;
 	}
@@ -141,8 +143,10 @@ read_cb(char *dst, size_t size, size_t n, void *arg)
 	return room;
 }
 
-int
-mailer_send(const char *to, const char *subject, const char *text)
+/* One message to `to' through the SMTP server at url, from `from'. */
+static int
+send_via(const char *url, const char *from, const char *to,
+    const char *subject, const char *text)
 {
 	struct buf		 msg;
 	struct upload		 up;
@@ -154,14 +158,12 @@ mailer_send(const char *to, const char *subject, const char *text)
 	long			 code = 0;
 	int			 rc;
 
-	if (!mailer_enabled())
-		return PDS_EUNSUPP;
 	if (has_crlf(to) || bare_address(to, toaddr, sizeof(toaddr)) !=
-	    PDS_OK || bare_address(mcfg->email_from_address, fromaddr,
-	    sizeof(fromaddr)) != PDS_OK)
+	    PDS_OK || bare_address(from, fromaddr, sizeof(fromaddr)) !=
+	    PDS_OK)
 		return PDS_EINVAL;
 	buf_init(&msg, MAIL_MAX);
-	if ((rc = mailer_compose(&msg, NULL, to, subject, text)) != PDS_OK) {
+	if ((rc = mailer_compose(&msg, from, to, subject, text)) != PDS_OK) {
 		buf_free(&msg);
 		return rc;
 	}
@@ -176,7 +178,7 @@ mailer_send(const char *to, const char *subject, const char *text)
 	up.len = msg.len;
 	up.off = 0;
 	errbuf[0] = '\0';
-	curl_easy_setopt(c, CURLOPT_URL, mcfg->email_smtp_url);
+	curl_easy_setopt(c, CURLOPT_URL, url);
 	curl_easy_setopt(c, CURLOPT_MAIL_FROM, fromaddr);
 	curl_easy_setopt(c, CURLOPT_MAIL_RCPT, rcpt);
 	curl_easy_setopt(c, CURLOPT_READFUNCTION, read_cb);
@@ -203,4 +205,24 @@ mailer_send(const char *to, const char *subject, const char *text)
 	sodium_memzero(msg.p, msg.len);
 	buf_free(&msg);
 	return rc;
+}
+
+int
+mailer_send(const char *to, const char *subject, const char *text)
+{
+	if (!mailer_enabled())
+		return PDS_EUNSUPP;
+	return send_via(mcfg->email_smtp_url, mcfg->email_from_address, to,
+	    subject, text);
+}
+
+int
+mailer_send_moderation(const char *to, const char *subject,
+    const char *text)
+{
+	if (mcfg != NULL && mcfg->moderation_email_smtp_url != NULL &&
+	    mcfg->moderation_email_address != NULL)
+		return send_via(mcfg->moderation_email_smtp_url,
+		    mcfg->moderation_email_address, to, subject, text);
+	return mailer_send(to, subject, text);
 }

@@ -1,11 +1,15 @@
 /*
  * mailer: plain-text mail to members over SMTP (libcurl), for the email
- * token flows (email_tokens.h).
+ * token flows (email_tokens.h) and for moderators' messages
+ * (com.atproto.admin.sendEmail).
  *
  * Configured by PDS_EMAIL_SMTP_URL (smtp:// or smtps://, optionally
  * with user:password@, which libcurl uses for AUTH) and
  * PDS_EMAIL_FROM_ADDRESS; config.c already refuses one without the
- * other.  smtp:// upgrades with STARTTLS when the server offers it.
+ * other.  Moderators' messages go through PDS_MODERATION_EMAIL_SMTP_URL
+ * from PDS_MODERATION_EMAIL_ADDRESS when both are set, else through the
+ * same server as the rest.  smtp:// upgrades with STARTTLS when the
+ * server offers it.
  *
  * Without SMTP nothing is sent: mailer_send() returns PDS_EUNSUPP and
  * the caller decides what to do (email_tokens.c logs the token at
@@ -36,6 +40,9 @@ bool	mailer_enabled(void);
  * CRLF here).
  */
 int	mailer_send(const char *to, const char *subject, const char *text);
+/* The same for a moderator's message (PDS_EUNSUPP with no SMTP at all). */
+int	mailer_send_moderation(const char *to, const char *subject,
+	    const char *text);
 
 /*
  * The message as it goes on the wire (headers and CRLF body), appended

@@ -40,6 +40,29 @@
 #define SHUTDOWN_GRACE_MS	10000
 #define IDLE_TIMEOUT_S		120
 
+/*
+ * The modules, in start-up order; they stop in the reverse order.  A
+ * module comes after every module it uses: jobs before anything that
+ * adds jobs, the mailer before the email tokens, the repo writer
+ * before the firehose that serves its events, and the admin socket,
+ * which reaches into all of them, last.
+ */
+static const struct pdsd_module *const modules[] = {
+	&pdsd_module_stats,		/* counters' sampler */
+	&pdsd_module_jobs,		/* the jobs thread */
+	&pdsd_module_mailer,
+	&pdsd_module_email_tokens,	/* adds a job */
+	&pdsd_module_blobs,		/* adds a job */
+	&pdsd_module_accounts,
+	&pdsd_module_migration,
+	&pdsd_module_repo_writer,	/* adds jobs */
+	&pdsd_module_firehose,		/* adds a job, starts crawlers */
+	&pdsd_module_get_repo,
+	&pdsd_module_backup,
+	&pdsd_module_describe_server,
+	&pdsd_module_admin_socket,
+};
+
 const char *argp_program_version = "pdsd " PDSD_VERSION;
 
 enum { OPT_CHECK = 256, OPT_JSON };
@@ -268,7 +291,8 @@ main(int argc, char *argv[])
 	log_info("store %s at schema version %d", cfg->db_path,
 	    store_schema_version());
 	xrpc_init(cfg);
-	if (routes_init(cfg) != PDS_OK || modules_init(cfg) != 0) {
+	if (routes_init(cfg) != PDS_OK || modules_init(modules,
+	    sizeof(modules) / sizeof(modules[0]), cfg) != 0) {
 		store_close();
 		return 1;
 	}

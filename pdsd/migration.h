@@ -33,29 +33,8 @@
 #include <jansson.h>
 
 #include "accounts.h"
-#include "email_tokens.h"
 
 struct admin_call;
-struct xrpc_ctx;
-
-/* ---- for the XRPC handlers ---- */
-
-/*
- * The migration branch of com.atproto.server.createAccount (input with
- * "did"): the whole handler, replying itself.  api_server.c calls it
- * when the input names a DID or the caller used a service JWT.
- */
-int	migration_create_account_existing_did(struct xrpc_ctx *);
-
-/* Token errors as the reference names them (InvalidToken, ExpiredToken). */
-int	api_email_token_error(struct xrpc_ctx *, int rc);
-/* A failed email send (502) or an unusable address (400). */
-int	api_email_send_error(struct xrpc_ctx *, int rc);
-/*
- * The request* methods: mail the caller a token for `purpose' at the
- * account's address (400 when it has none) and answer 200 empty.
- */
-int	api_email_request_token(struct xrpc_ctx *, enum email_purpose);
 
 /* ---- the service ---- */
 

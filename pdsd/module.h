@@ -1,6 +1,6 @@
 /*
  * module: how a pdsd service (sequencer, firehose, jobs, admin socket,
- * ...) joins the daemon's lifecycle without editing main.c.
+ * ...) joins the daemon's lifecycle.
  *
  * In the module's own file:
  *
@@ -8,38 +8,55 @@
  *	static void seq_fini(void) { ... }
  *	PDSD_MODULE(sequencer, seq_init, seq_fini);
  *
+ * which defines pdsd_module_sequencer; declare it below and put it in
+ * the start-up list in main.c, at the place its dependencies ask for.
  * init runs in the main thread after the store is open and migrated and
  * before the HTTP server starts (a good time to call routes_add() or to
  * start the module's own threads); a non-zero return aborts start-up.
  * fini runs after the HTTP server has stopped, before the store closes,
- * in the reverse order of the inits.  Modules must not depend on each
- * other's init order (it is the link order).
+ * in the reverse order of the list.  Tests that link pdsd's objects
+ * start the modules they need by calling their init and fini.
  */
 #ifndef PDSD_MODULE_H
 #define PDSD_MODULE_H
 
+#include <stddef.h>
+
 struct config;
 
 struct pdsd_module {
-	const char		*name;
-	int			(*init)(const struct config *);
-	void			(*fini)(void);
-	struct pdsd_module	*next;
-	int			 started;
+	const char	*name;
+	int		(*init)(const struct config *);	/* may be NULL */
+	void		(*fini)(void);			/* may be NULL */
 };
 
-void	module_register(struct pdsd_module *);
-/* Run every init; on a failure, fini the started ones and return it. */
-int	modules_init(const struct config *);
-void	modules_fini(void);
-
 #define PDSD_MODULE(id, initfn, finifn)					\
-	static struct pdsd_module pdsd_module_##id =			\
-	    { #id, initfn, finifn, 0, 0 };				\
-	__attribute__((constructor)) static void			\
-	pdsd_module_reg_##id(void)					\
-	{								\
-		module_register(&pdsd_module_##id);			\
-	}
+	const struct pdsd_module pdsd_module_##id =			\
+	    { #id, initfn, finifn };
+
+/* Every module pdsd has (main.c lists them in start-up order). */
+extern const struct pdsd_module pdsd_module_accounts;
+extern const struct pdsd_module pdsd_module_admin_socket;
+extern const struct pdsd_module pdsd_module_backup;
+extern const struct pdsd_module pdsd_module_blobs;
+extern const struct pdsd_module pdsd_module_describe_server;
+extern const struct pdsd_module pdsd_module_email_tokens;
+extern const struct pdsd_module pdsd_module_firehose;
+extern const struct pdsd_module pdsd_module_get_repo;
+extern const struct pdsd_module pdsd_module_jobs;
+extern const struct pdsd_module pdsd_module_mailer;
+extern const struct pdsd_module pdsd_module_migration;
+extern const struct pdsd_module pdsd_module_repo_writer;
+extern const struct pdsd_module pdsd_module_stats;
+
+/*
+ * Run the inits of list[0..n-1] in order; on a failure, fini the
+ * started ones in reverse and return it.  The list must outlive
+ * modules_fini().
+ */
+int	modules_init(const struct pdsd_module *const *list, size_t n,
+	    const struct config *);
+/* Fini the started modules, last started first; idempotent. */
+void	modules_fini(void);
 
 #endif

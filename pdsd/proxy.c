@@ -15,7 +15,6 @@
 #include <curl/curl.h>
 #include <jansson.h>
 
-#include "api.h"
 #include "auth.h"
 #include "buf.h"
 #include "clock.h"
@@ -408,10 +407,147 @@ add_header(struct upstream *u, const char *name, const char *value)
 	return 0;
 }
 
+/* u->url: the target's endpoint, the method and the query. */
+static int
+up_url(struct xrpc_ctx *ctx, const struct proxy_call *c,
+    const char *nsid, struct upstream *u)
+{
+	struct buf	 b;
+	size_t		 n;
+
+	buf_init(&b, 64 * 1024);
+	(void)buf_printf(&b, "%s/xrpc/%s", c->target->url, nsid);
+	if (c->query != NULL) {
+		if (*c->query != '\0')
+			(void)buf_printf(&b, "?%s", c->query);
+	} else {
+		struct buf	 q;
+
+		buf_init(&q, 60 * 1024);
+		http_req_query_each(ctx->req, query_add, &q);
+		if (q.len > 0)
+			(void)buf_printf(&b, "?%.*s", (int)q.len,
+			    (const char *)q.p);
+		buf_free(&q);
+	}
+	if (buf_putc(&b, '\0') != PDS_OK) {
+		buf_free(&b);
+		return xrpc_fail(ctx, XRPC_E_INVALID_REQUEST, NULL,
+		    "Request URL too long");
+	}
+	u->url = (char *)buf_detach(&b, &n);
+	return 0;
+}
+
+/* u->auth and u->hdrs: the service JWT and the headers passed on. */
+static int
+up_headers(struct xrpc_ctx *ctx, const char *aud, const char *lxm,
+    bool post, struct upstream *u)
+{
+	struct buf	 tok;
+	size_t		 n;
+	int		 rc;
+
+	buf_init(&tok, JWT_MAX_LEN + 64);
+	(void)buf_puts(&tok, "Authorization: Bearer ");
+	rc = service_jwt_mint(ctx->auth.did, aud, lxm, 0, &tok);
+	if (rc != PDS_OK || buf_putc(&tok, '\0') != PDS_OK) {
+		buf_free(&tok);
+		log_warnx("proxy: cannot sign a service token for %s: %s",
+		    ctx->auth.did, pds_strerror(rc));
+		return XRPC_E_INTERNAL;
+	}
+	u->auth = (char *)buf_detach(&tok, &n);
+
+	if ((u->hdrs = curl_slist_append(NULL, u->auth)) == NULL)
+		return XRPC_E_INTERNAL;
+	if (!u->buffer_all && add_header(u, "Accept-Encoding",
+	    http_req_header(ctx->req, "Accept-Encoding") != NULL ?
+	    http_req_header(ctx->req, "Accept-Encoding") : "identity") != 0)
+		return XRPC_E_INTERNAL;
+	if (add_header(u, "Accept-Language",
+	    http_req_header(ctx->req, "Accept-Language")) != 0 ||
+	    add_header(u, "atproto-accept-labelers",
+	    http_req_header(ctx->req, "atproto-accept-labelers")) != 0 ||
+	    add_header(u, "X-Bsky-Topics",
+	    http_req_header(ctx->req, "X-Bsky-Topics")) != 0 ||
+	    add_header(u, "Expect", "") != 0)
+		return XRPC_E_INTERNAL;
+	if (post && (add_header(u, "Content-Type",
+	    http_req_header(ctx->req, "Content-Type")) != 0 ||
+	    add_header(u, "Content-Encoding",
+	    http_req_header(ctx->req, "Content-Encoding")) != 0))
+		return XRPC_E_INTERNAL;
+	return 0;
+}
+
 #define UP_SET(o, v) do {						\
 	if (curl_easy_setopt(u->easy, o, v) != CURLE_OK)		\
-		goto internal;						\
+		return -1;						\
 } while (0)
+
+/* The curl handles for u, added to its multi handle; -1 on failure. */
+static int
+up_curl(struct xrpc_ctx *ctx, bool post, int64_t hdr_ms, int64_t body_ms,
+    struct upstream *u)
+{
+	if ((u->easy = curl_easy_init()) == NULL ||
+	    (u->multi = curl_multi_init()) == NULL)
+		return -1;
+	UP_SET(CURLOPT_URL, u->url);
+	UP_SET(CURLOPT_NOSIGNAL, 1L);
+	UP_SET(CURLOPT_PROTOCOLS_STR, "http,https");
+	UP_SET(CURLOPT_PROXY, "");
+	UP_SET(CURLOPT_USERAGENT, "pdsd/" PDSD_VERSION);
+	UP_SET(CURLOPT_CONNECTTIMEOUT_MS, (long)hdr_ms);
+	UP_SET(CURLOPT_TIMEOUT_MS, (long)(hdr_ms + body_ms));
+	UP_SET(CURLOPT_FOLLOWLOCATION, 0L);
+	UP_SET(CURLOPT_HTTPHEADER, u->hdrs);
+	UP_SET(CURLOPT_WRITEFUNCTION, up_write);
+	UP_SET(CURLOPT_WRITEDATA, u);
+	UP_SET(CURLOPT_HEADERFUNCTION, up_header);
+	UP_SET(CURLOPT_HEADERDATA, u);
+	UP_SET(CURLOPT_OPENSOCKETFUNCTION, up_open_socket);
+	UP_SET(CURLOPT_OPENSOCKETDATA, u);
+	if (u->buffer_all)
+		UP_SET(CURLOPT_ACCEPT_ENCODING, "");	/* curl decodes */
+	else
+		UP_SET(CURLOPT_HTTP_CONTENT_DECODING, 0L);
+	if (post) {
+		UP_SET(CURLOPT_POST, 1L);
+		UP_SET(CURLOPT_POSTFIELDS, ctx->body_len > 0 ?
+		    (const char *)ctx->body : "");
+		UP_SET(CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)ctx->body_len);
+	}
+	if (curl_multi_add_handle(u->multi, u->easy) != CURLM_OK)
+		return -1;
+	return 0;
+}
+
+#undef UP_SET
+
+/* Wait for the response head: 0, or the XRPC error for its absence. */
+static int
+up_wait_head(struct xrpc_ctx *ctx, const struct proxy_target *t,
+    struct upstream *u)
+{
+	while (!u->headers_done && !u->done)
+		if (up_step(u, u->hdr_deadline) != 0)
+			break;
+	if (u->headers_done)
+		return 0;
+	if (u->refused > 0) {
+		log_info("proxy: %s: refused non-public address", t->url);
+		return xrpc_fail(ctx, XRPC_E_INVALID_REQUEST, NULL,
+		    "proxy target resolves to a non-public address");
+	}
+	if (u->timed_out || u->cc == CURLE_OPERATION_TIMEDOUT)
+		return xrpc_fail(ctx, XRPC_E_UPSTREAM_TIMEOUT, NULL,
+		    "Upstream service did not answer in time");
+	log_info("proxy: %s: %s", t->url, curl_easy_strerror(u->cc));
+	return xrpc_fail(ctx, XRPC_E_UPSTREAM_FAILURE, NULL,
+	    "Upstream service unreachable");
+}
 
 /*
  * Start the exchange and wait for the response head.  On success *up
@@ -428,13 +564,11 @@ up_start(struct xrpc_ctx *ctx, const struct proxy_call *c, bool buffer_all,
 	const char	*lxm = c->lxm != NULL ? c->lxm : nsid;
 	const char	*aud = c->aud != NULL ? c->aud : t->did;
 	struct upstream	*u;
-	struct buf	 b, tok;
 	enum http_method m = http_req_method(ctx->req);
 	bool		 post = !c->get && m == HTTP_POST;
 	bool		 open_net;
 	int64_t		 hdr_ms, body_ms;
 	int		 rc;
-	size_t		 n;
 
 	*up = NULL;
 	open_net = cfg->dev_mode || cfg->disable_ssrf_protection;
@@ -452,126 +586,24 @@ up_start(struct xrpc_ctx *ctx, const struct proxy_call *c, bool buffer_all,
 	    CURL_MAX_WRITE_SIZE * 4);
 	u->check_addr = !t->trusted && !open_net;
 
-	/* The URL: endpoint, method, query. */
-	buf_init(&b, 64 * 1024);
-	(void)buf_printf(&b, "%s/xrpc/%s", t->url, nsid);
-	if (c->query != NULL) {
-		if (*c->query != '\0')
-			(void)buf_printf(&b, "?%s", c->query);
-	} else {
-		struct buf	 q;
-
-		buf_init(&q, 60 * 1024);
-		http_req_query_each(ctx->req, query_add, &q);
-		if (q.len > 0)
-			(void)buf_printf(&b, "?%.*s", (int)q.len,
-			    (const char *)q.p);
-		buf_free(&q);
-	}
-	if (buf_putc(&b, '\0') != PDS_OK) {
-		buf_free(&b);
-		rc = xrpc_fail(ctx, XRPC_E_INVALID_REQUEST, NULL,
-		    "Request URL too long");
-		goto fail;
-	}
-	u->url = (char *)buf_detach(&b, &n);
-
-	/* The service JWT. */
-	buf_init(&tok, JWT_MAX_LEN + 64);
-	(void)buf_puts(&tok, "Authorization: Bearer ");
-	rc = service_jwt_mint(ctx->auth.did, aud, lxm, 0, &tok);
-	if (rc != PDS_OK || buf_putc(&tok, '\0') != PDS_OK) {
-		buf_free(&tok);
-		log_warnx("proxy: cannot sign a service token for %s: %s",
-		    ctx->auth.did, pds_strerror(rc));
-		rc = XRPC_E_INTERNAL;
-		goto fail;
-	}
-	u->auth = (char *)buf_detach(&tok, &n);
-
-	if ((u->hdrs = curl_slist_append(NULL, u->auth)) == NULL)
-		goto internal;
-	if (!buffer_all && add_header(u, "Accept-Encoding",
-	    http_req_header(ctx->req, "Accept-Encoding") != NULL ?
-	    http_req_header(ctx->req, "Accept-Encoding") : "identity") != 0)
-		goto internal;
-	if (add_header(u, "Accept-Language",
-	    http_req_header(ctx->req, "Accept-Language")) != 0 ||
-	    add_header(u, "atproto-accept-labelers",
-	    http_req_header(ctx->req, "atproto-accept-labelers")) != 0 ||
-	    add_header(u, "X-Bsky-Topics",
-	    http_req_header(ctx->req, "X-Bsky-Topics")) != 0 ||
-	    add_header(u, "Expect", "") != 0)
-		goto internal;
-	if (post && (add_header(u, "Content-Type",
-	    http_req_header(ctx->req, "Content-Type")) != 0 ||
-	    add_header(u, "Content-Encoding",
-	    http_req_header(ctx->req, "Content-Encoding")) != 0))
-		goto internal;
-
 	hdr_ms = cfg->proxy_headers_timeout_ms > 0 ?
 	    cfg->proxy_headers_timeout_ms : HDR_TIMEOUT_MS;
 	body_ms = cfg->proxy_body_timeout_ms > 0 ?
 	    cfg->proxy_body_timeout_ms : BODY_TIMEOUT_MS;
+	if ((rc = up_url(ctx, c, nsid, u)) != 0 ||
+	    (rc = up_headers(ctx, aud, lxm, post, u)) != 0)
+		goto fail;
 	u->hdr_deadline = clock_mono_ms() + hdr_ms;
 	u->deadline = u->hdr_deadline + body_ms;
-
-	if ((u->easy = curl_easy_init()) == NULL ||
-	    (u->multi = curl_multi_init()) == NULL)
-		goto internal;
-	UP_SET(CURLOPT_URL, u->url);
-	UP_SET(CURLOPT_NOSIGNAL, 1L);
-	UP_SET(CURLOPT_PROTOCOLS_STR, "http,https");
-	UP_SET(CURLOPT_PROXY, "");
-	UP_SET(CURLOPT_USERAGENT, "pdsd/" PDSD_VERSION);
-	UP_SET(CURLOPT_CONNECTTIMEOUT_MS, (long)hdr_ms);
-	UP_SET(CURLOPT_TIMEOUT_MS, (long)(hdr_ms + body_ms));
-	UP_SET(CURLOPT_FOLLOWLOCATION, 0L);
-	UP_SET(CURLOPT_HTTPHEADER, u->hdrs);
-	UP_SET(CURLOPT_WRITEFUNCTION, up_write);
-	UP_SET(CURLOPT_WRITEDATA, u);
-	UP_SET(CURLOPT_HEADERFUNCTION, up_header);
-	UP_SET(CURLOPT_HEADERDATA, u);
-	UP_SET(CURLOPT_OPENSOCKETFUNCTION, up_open_socket);
-	UP_SET(CURLOPT_OPENSOCKETDATA, u);
-	if (buffer_all)
-		UP_SET(CURLOPT_ACCEPT_ENCODING, "");	/* curl decodes */
-	else
-		UP_SET(CURLOPT_HTTP_CONTENT_DECODING, 0L);
-	if (post) {
-		UP_SET(CURLOPT_POST, 1L);
-		UP_SET(CURLOPT_POSTFIELDS, ctx->body_len > 0 ?
-		    (const char *)ctx->body : "");
-		UP_SET(CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)ctx->body_len);
-	}
-	if (curl_multi_add_handle(u->multi, u->easy) != CURLM_OK)
-		goto internal;
-
-	while (!u->headers_done && !u->done)
-		if (up_step(u, u->hdr_deadline) != 0)
-			break;
-	if (!u->headers_done) {
-		if (u->refused > 0) {
-			log_info("proxy: %s: refused non-public address",
-			    t->url);
-			rc = xrpc_fail(ctx, XRPC_E_INVALID_REQUEST, NULL,
-			    "proxy target resolves to a non-public address");
-		} else if (u->timed_out || u->cc == CURLE_OPERATION_TIMEDOUT) {
-			rc = xrpc_fail(ctx, XRPC_E_UPSTREAM_TIMEOUT, NULL,
-			    "Upstream service did not answer in time");
-		} else {
-			log_info("proxy: %s: %s", t->url,
-			    curl_easy_strerror(u->cc));
-			rc = xrpc_fail(ctx, XRPC_E_UPSTREAM_FAILURE, NULL,
-			    "Upstream service unreachable");
-		}
+	if (up_curl(ctx, post, hdr_ms, body_ms, u) != 0) {
+		rc = XRPC_E_INTERNAL;
 		goto fail;
 	}
+	if ((rc = up_wait_head(ctx, t, u)) != 0)
+		goto fail;
 	curl_easy_getinfo(u->easy, CURLINFO_RESPONSE_CODE, &u->status);
 	*up = u;
 	return 0;
-internal:
-	rc = XRPC_E_INTERNAL;
 fail:
 	up_free(u);
 	return rc;
@@ -743,20 +775,10 @@ proxy_resp_free(struct proxy_resp *r)
 	buf_free(&r->body);
 }
 
-/* ---- the catch-all -------------------------------------------------- */
+/* ---- defaults ------------------------------------------------------ */
 
-/* How the fallback checks credentials: an access token of any scope. */
-static const struct xrpc_route proxy_route = {
-	.nsid = NULL,
-	.method = HTTP_GET,
-	.auth = XRPC_AUTH_ACCESS,
-	.auth_flags = 0,
-	.input = XRPC_IN_BYTES,
-};
-
-/* Whether a service is configured for nsid when no header names one. */
-static bool
-have_default(const struct config *cfg, const char *nsid)
+bool
+proxy_has_default(const struct config *cfg, const char *nsid)
 {
 	if (strncasecmp(nsid, "tools.ozone.", 12) == 0)
 		return cfg->mod_service_url != NULL;
@@ -764,42 +786,4 @@ have_default(const struct config *cfg, const char *nsid)
 		return cfg->report_service_url != NULL ||
 		    cfg->mod_service_url != NULL;
 	return cfg->appview_url != NULL;
-}
-
-int
-xrpc_fallback(struct xrpc_ctx *ctx)
-{
-	struct proxy_target t;
-	struct proxy_call c;
-	enum http_method m = http_req_method(ctx->req);
-	int		 rc;
-
-	if (m != HTTP_GET && m != HTTP_HEAD && m != HTTP_POST)
-		return xrpc_fail(ctx, XRPC_E_INVALID_REQUEST, NULL,
-		    "XRPC requests only supports GET and POST");
-	if (!syntax_is_nsid(ctx->nsid, strlen(ctx->nsid)))
-		return xrpc_fail(ctx, XRPC_E_INVALID_REQUEST, NULL,
-		    "invalid xrpc path");
-	if (proxy_method_protected(ctx->nsid))
-		return xrpc_fail(ctx, XRPC_E_INVALID_TOKEN, NULL,
-		    "Bad token method");
-	/* Nowhere to send it: the method is simply not implemented here. */
-	if (xrpc_auth_verify == NULL ||
-	    (http_req_header(ctx->req, "atproto-proxy") == NULL &&
-	    !have_default(ctx->cfg, ctx->nsid)))
-		return xrpc_fail(ctx, XRPC_E_NOT_IMPLEMENTED, NULL,
-		    "Method Not Implemented");
-	ctx->route = &proxy_route;
-	rc = xrpc_auth_verify(ctx);
-	ctx->route = NULL;
-	if (rc != 0)
-		return rc;
-	if (proxy_method_privileged(ctx->nsid) && !proxy_cred_privileged(ctx))
-		return xrpc_fail(ctx, XRPC_E_INVALID_TOKEN, NULL,
-		    "Bad token method");
-	if ((rc = proxy_target_select(ctx, ctx->nsid, &t)) != 0)
-		return rc;
-	memset(&c, 0, sizeof(c));
-	c.target = &t;
-	return proxy_forward(ctx, &c);
 }

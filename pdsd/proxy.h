@@ -37,7 +37,9 @@
  * and any call without credentials.  With no atproto-proxy header and
  * no service configured for the method, the answer is 501
  * MethodNotImplemented before credentials are looked at (the reference
- * answers 401, then "No service configured").
+ * answers 401, then "No service configured").  The catch-all handler
+ * for methods missing from the route table, xrpc_fallback(), is in
+ * api_proxy.c.
  */
 #ifndef PDSD_PROXY_H
 #define PDSD_PROXY_H
@@ -50,6 +52,7 @@
 #include "buf.h"
 #include "syntax.h"
 
+struct config;
 struct xrpc_ctx;
 
 #define PROXY_URL_MAX		512
@@ -72,6 +75,8 @@ int	proxy_target_select(struct xrpc_ctx *, const char *nsid,
 	    struct proxy_target *);
 /* Whether an atproto-proxy header names anything but the AppView. */
 bool	proxy_header_names_other(const struct xrpc_ctx *);
+/* Whether a service is configured for nsid when no header names one. */
+bool	proxy_has_default(const struct config *, const char *nsid);
 
 /* The reference's lists (NSIDs compared case-insensitively). */
 bool	proxy_method_protected(const char *nsid);

@@ -13,7 +13,6 @@
 #include <jansson.h>
 
 #include "accounts.h"
-#include "api.h"
 #include "cbor.h"
 #include "config.h"
 #include "dmjson.h"
@@ -482,10 +481,7 @@ lag_ms(const char *ts)
 	return ms < 0 ? 0 : ms;
 }
 
-/* ---- the handlers --------------------------------------------------- */
-
-enum raw_kind { RAW_PROFILE, RAW_PROFILES, RAW_TIMELINE, RAW_AUTHOR,
-    RAW_THREAD };
+/* ---- proxying and patching ------------------------------------------ */
 
 static int
 munge(enum raw_kind k, struct xrpc_ctx *ctx, json_t *v,
@@ -507,8 +503,8 @@ munge(enum raw_kind k, struct xrpc_ctx *ctx, json_t *v,
 	return -1;
 }
 
-static int
-raw_handle(struct xrpc_ctx *ctx, enum raw_kind k)
+int
+raw_proxy(struct xrpc_ctx *ctx, enum raw_kind k)
 {
 	struct proxy_target t;
 	struct proxy_call c;
@@ -553,34 +549,4 @@ as_is:
 	rc = proxy_reply(ctx, &r, v);
 	proxy_resp_free(&r);
 	return rc;
-}
-
-int
-api_bsky_actor_get_profile(struct xrpc_ctx *ctx)
-{
-	return raw_handle(ctx, RAW_PROFILE);
-}
-
-int
-api_bsky_actor_get_profiles(struct xrpc_ctx *ctx)
-{
-	return raw_handle(ctx, RAW_PROFILES);
-}
-
-int
-api_bsky_feed_get_timeline(struct xrpc_ctx *ctx)
-{
-	return raw_handle(ctx, RAW_TIMELINE);
-}
-
-int
-api_bsky_feed_get_author_feed(struct xrpc_ctx *ctx)
-{
-	return raw_handle(ctx, RAW_AUTHOR);
-}
-
-int
-api_bsky_feed_get_post_thread(struct xrpc_ctx *ctx)
-{
-	return raw_handle(ctx, RAW_THREAD);
 }

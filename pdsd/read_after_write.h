@@ -5,7 +5,8 @@
  * (reference-pds §2.3).
  *
  * getProfile, getProfiles, getTimeline, getAuthorFeed and getPostThread
- * go to the AppView (read_after_write.c implements their handlers).
+ * go to the AppView through raw_proxy() (their handlers are in
+ * api_appview.c).
  * When the answer is a 200 JSON body with an atproto-repo-rev header,
  * the caller's app.bsky.actor.profile and app.bsky.feed.post records
  * with a later rev are loaded and patched in:
@@ -31,6 +32,25 @@
 #include <stddef.h>
 
 #include <jansson.h>
+
+struct xrpc_ctx;
+
+/* Which view a method answers with, so which patches apply. */
+enum raw_kind {
+	RAW_PROFILE,		/* app.bsky.actor.getProfile */
+	RAW_PROFILES,		/* app.bsky.actor.getProfiles */
+	RAW_TIMELINE,		/* app.bsky.feed.getTimeline */
+	RAW_AUTHOR,		/* app.bsky.feed.getAuthorFeed */
+	RAW_THREAD,		/* app.bsky.feed.getPostThread */
+};
+
+/*
+ * The whole handler of such a method: proxy ctx's request to the
+ * AppView (or where atproto-proxy says, then unpatched) and reply with
+ * its answer, patched as above for view kind k.  0 after replying, or
+ * an XRPC error.
+ */
+int	raw_proxy(struct xrpc_ctx *, enum raw_kind k);
 
 struct raw_post {
 	const char	*uri;

@@ -11,19 +11,7 @@
 #include "err.h"
 #include "mst.h"
 #include "repo_init.h"
-#include "store_account.h"
-
-/*
- * The repository writer, when this tree has it: referenced weakly, so a
- * build without repo_writer.c still links and uses the fallback below.
- */
-#if defined(__has_include)
-#if __has_include("repo_writer.h")
 #include "repo_writer.h"
-#pragma weak repo_writer_create_repo
-#define HAVE_REPO_WRITER 1
-#endif
-#endif
 
 struct first_block {
 	struct repo_init *ri;
@@ -90,29 +78,14 @@ int
 repo_init_store(struct repo_init *ri, const char *did,
     const struct pds_key *key, const char *now)
 {
-	struct store_block blocks[2];
+	int	 rc;
 
-#ifdef HAVE_REPO_WRITER
-	if (repo_writer_create_repo != NULL) {
-		int	 rc;
-
-		rc = repo_writer_create_repo(did, key, &ri->commit_cid,
-		    ri->rev);
-		if (rc == PDS_OK && cid_format(&ri->commit_cid,
-		    ri->commit_str, sizeof(ri->commit_str)) < 0)
-			rc = PDS_EINTERNAL;
-		return rc;
-	}
-#endif
-
-	blocks[0].cid = ri->data_str;
-	blocks[0].data = ri->data_block;
-	blocks[0].len = ri->data_len;
-	blocks[1].cid = ri->commit_str;
-	blocks[1].data = ri->commit_block;
-	blocks[1].len = ri->commit_len;
-	return store_account_repo_init(did, blocks, 2, ri->commit_str,
-	    ri->rev, now);
+	(void)now;	/* the writer stamps the repo itself */
+	rc = repo_writer_create_repo(did, key, &ri->commit_cid, ri->rev);
+	if (rc == PDS_OK && cid_format(&ri->commit_cid, ri->commit_str,
+	    sizeof(ri->commit_str)) < 0)
+		rc = PDS_EINTERNAL;
+	return rc;
 }
 
 void

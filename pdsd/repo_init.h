@@ -3,10 +3,9 @@
  * (an empty MST node and a version 3 commit over it, prev null).
  *
  * Minimal on purpose: the repository module owns commits, the record
- * index and the firehose slice.  When repo_writer.c is linked in,
- * repo_init_store() hands the job to repo_writer_create_repo() (which
- * also sequences the genesis #commit and #sync); otherwise it writes the
- * two blocks built here and the repo_root row itself.
+ * index and the firehose slice: repo_init_store() hands the job to
+ * repo_writer_create_repo(), which also sequences the genesis #commit
+ * and #sync.
  */
 #ifndef PDSD_REPO_INIT_H
 #define PDSD_REPO_INIT_H

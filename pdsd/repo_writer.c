@@ -24,6 +24,7 @@
 #include "clock.h"
 #include "commit.h"
 #include "err.h"
+#include "events.h"
 #include "jobs.h"
 #include "keys.h"
 #include "log.h"
@@ -49,8 +50,6 @@
 #define CHECKPOINT_MS		1000	/* WAL checkpoint job */
 
 void	blobs_forget_files(const char *did, const char *cids, size_t len);
-/* events.c: wake the firehose after a commit (weak until it exists). */
-void	events_notify(void) __attribute__((weak));
 
 /* ---- per-repo state ------------------------------------------------- */
 
@@ -264,7 +263,7 @@ group_finish(struct witem *batch, size_t n)
 			blobs_forget_files(it->sc.did, (const char *)it->gone.p,
 			    it->gone.len);
 	}
-	if (last_seq > 0 && events_notify != NULL)
+	if (last_seq > 0)
 		events_notify();
 	stats_add(c_txns, 1);
 	stats_add(c_commits, ok);

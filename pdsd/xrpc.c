@@ -216,9 +216,6 @@ check_auth(struct xrpc_ctx *ctx)
 	if (rt->auth == XRPC_AUTH_ADMIN)
 		return xrpc_fail(ctx, XRPC_E_AUTH_REQUIRED, NULL,
 		    "Unexpected authorization type");
-	if (xrpc_auth_verify == NULL)
-		return xrpc_fail(ctx, XRPC_E_NOT_IMPLEMENTED, NULL,
-		    "This authentication method is not implemented yet");
 	return xrpc_auth_verify(ctx);
 }
 
@@ -294,8 +291,7 @@ pre_auth_free(void *arg)
 static bool
 route_streams(const struct xrpc_route *rt)
 {
-	return rt->input == XRPC_IN_BYTES && rt->body_max == XRPC_BODY_BLOB &&
-	    rt->handler != NULL;
+	return rt->input == XRPC_IN_BYTES && rt->body_max == XRPC_BODY_BLOB;
 }
 
 static void
@@ -340,9 +336,7 @@ xrpc_handle(struct http_req *req, const void *arg)
 	}
 
 	if (rt == NULL) {
-		rc = xrpc_fallback != NULL ? xrpc_fallback(&ctx) :
-		    xrpc_fail(&ctx, XRPC_E_NOT_IMPLEMENTED, NULL,
-		    "Method Not Implemented");
+		rc = xrpc_fallback(&ctx);
 	} else if (m != rt->method &&
 	    !(m == HTTP_HEAD && rt->method == HTTP_GET)) {
 		rc = xrpc_fail(&ctx, XRPC_E_INVALID_REQUEST, NULL,
@@ -351,9 +345,6 @@ xrpc_handle(struct http_req *req, const void *arg)
 	} else if ((rc = check_auth(&ctx)) != 0 ||
 	    (rc = parse_input(&ctx)) != 0) {
 		;
-	} else if (rt->handler == NULL) {
-		rc = xrpc_fail(&ctx, XRPC_E_NOT_IMPLEMENTED, NULL,
-		    "Method Not Implemented");
 	} else
 		rc = rt->handler(&ctx);
 
@@ -436,8 +427,7 @@ xrpc_dispatch(struct http_req *req, struct http_target *t)
 	t->fn = xrpc_handle;
 	t->arg = rt;
 	if (rt == NULL)
-		t->body_max = xrpc_fallback != NULL ?
-		    (size_t)xcfg->blob_upload_limit : XRPC_BODY_JSON;
+		t->body_max = (size_t)xcfg->blob_upload_limit;
 	else if (m != rt->method && !(m == HTTP_HEAD &&
 	    rt->method == HTTP_GET))
 		t->body_max = XRPC_BODY_JSON;	/* read it, answer 400 */

@@ -27,8 +27,8 @@
  *		return 0;
  *	}
  *
- * in any pdsd .c file; the table refers to it weakly, so until some
- * file defines it the method answers 501 MethodNotImplemented.  A handler
+ * in any pdsd .c file, with its prototype from api.h; the table refers
+ * to it by name, so a handler no file defines fails the link.  A handler
  * returns 0 after replying, or an error: an XRPC_E_* code, a (negative)
  * PDS_E* code, or the result of xrpc_fail() for a lexicon-specific
  * error name.  The router writes the error reply.
@@ -132,7 +132,7 @@ struct xrpc_route {
 	enum xrpc_input	 input;
 	size_t		 body_max;
 	enum xrpc_rate	 rate;
-	xrpc_handler_fn	 handler;	/* NULL: 501 MethodNotImplemented */
+	xrpc_handler_fn	 handler;
 };
 
 /* What the credentials turned out to be. */
@@ -185,16 +185,15 @@ struct xrpc_ctx {
  * applies ctx->route's auth kind and flags, fills ctx->auth and returns
  * 0, or returns an error (xrpc_fail() for names such as ExpiredToken).
  * Called only when the route needs credentials or, for XRPC_AF_OPTIONAL,
- * when an Authorization header is present.  Weak: while no file
- * defines it, such routes answer 501.
+ * when an Authorization header is present.  Defined in auth.c.
  */
-int	xrpc_auth_verify(struct xrpc_ctx *) __attribute__((weak));
+int	xrpc_auth_verify(struct xrpc_ctx *);
 
 /*
  * Called for an NSID missing from the table (the reference proxies those
- * to the AppView); weak: while undefined, 501 MethodNotImplemented.
+ * to the AppView).  Defined with the other proxy handlers.
  */
-int	xrpc_fallback(struct xrpc_ctx *) __attribute__((weak));
+int	xrpc_fallback(struct xrpc_ctx *);
 
 /* Set up the router (the config must outlive it). */
 void	xrpc_init(const struct config *);

@@ -1,20 +1,15 @@
 /*
  * xrpc_routes: the route table built from xrpc_methods.h, and lookup.
  *
- * Every handler is referenced weakly, so a method whose handler no file
- * defines yet has a NULL handler and answers 501.
+ * Every handler is an ordinary reference (prototypes in api.h), so a
+ * method whose handler no file defines fails the link.
  */
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "api.h"
 #include "xrpc.h"
-
-#define X(nsid, fn, m, auth, flags, in, max, rate) \
-	int fn(struct xrpc_ctx *) __attribute__((weak));
-#define XF(f)	0
-#include "xrpc_methods.h"
-#undef X
-#undef XF
 
 #define G	HTTP_GET
 #define P	HTTP_POST
@@ -35,7 +30,7 @@ static const struct xrpc_route routes[] = {
 #define NROUTES	(sizeof(routes) / sizeof(routes[0]))
 
 static const struct xrpc_route *sorted[NROUTES];
-static int sorted_ready;
+static pthread_once_t sorted_once = PTHREAD_ONCE_INIT;
 
 static int
 cmp_route(const void *a, const void *b)
@@ -53,18 +48,27 @@ cmp_key(const void *key, const void *b)
 	return strcmp(key, (*rb)->nsid);
 }
 
-/* Called once from xrpc_init(), before any worker thread runs. */
-void	xrpc_routes_index(void);
-
-void
-xrpc_routes_index(void)
+static void
+index_build(void)
 {
 	size_t	 i;
 
 	for (i = 0; i < NROUTES; i++)
 		sorted[i] = &routes[i];
 	qsort(sorted, NROUTES, sizeof(sorted[0]), cmp_route);
-	sorted_ready = 1;
+}
+
+/*
+ * Called from xrpc_init(); xrpc_route_find() calls it too, for callers
+ * (tools, tests) that never run xrpc_init().  Any thread, any number of
+ * times: the index is built exactly once.
+ */
+void	xrpc_routes_index(void);
+
+void
+xrpc_routes_index(void)
+{
+	pthread_once(&sorted_once, index_build);
 }
 
 const struct xrpc_route *
@@ -72,8 +76,7 @@ xrpc_route_find(const char *nsid)
 {
 	const struct xrpc_route *const *r;
 
-	if (!sorted_ready)
-		xrpc_routes_index();
+	xrpc_routes_index();
 	r = bsearch(nsid, sorted, NROUTES, sizeof(sorted[0]), cmp_key);
 	return r != NULL ? *r : NULL;
 }

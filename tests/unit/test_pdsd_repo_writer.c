@@ -94,26 +94,6 @@ struct worker {
 	int		 order_bad;
 };
 
-/* ---- finding the modules the daemon starts ------------------------- */
-
-/*
- * The writer's init (it registers the repo.* counters and its jobs) is
- * static to its file; the module list is reached through a module of
- * our own, registered last, whose next is every module pdsd has.
- */
-static struct pdsd_module probe = { "test-probe", NULL, NULL, NULL, 0 };
-
-static struct pdsd_module *
-module_find(const char *name)
-{
-	struct pdsd_module *m;
-
-	for (m = probe.next; m != NULL; m = m->next)
-		if (strcmp(m->name, name) == 0)
-			return m;
-	return NULL;
-}
-
 /* ---- helpers -------------------------------------------------------- */
 
 static int
@@ -848,7 +828,8 @@ test_chains(struct evlog *log)
 int
 main(void)
 {
-	struct pdsd_module *writer, *jobs;
+	const struct pdsd_module *writer = &pdsd_module_repo_writer;
+	const struct pdsd_module *jobs = &pdsd_module_jobs;
 	struct repo_writer_stats s0;
 	struct evlog	 log;
 	uint64_t	 commits0, txns0, syncs0, failed0;
@@ -874,13 +855,7 @@ main(void)
 	if ((log.v = calloc(log.cap, sizeof(*log.v))) == NULL)
 		return 1;
 
-	module_register(&probe);
-	writer = module_find("repo_writer");
-	jobs = module_find("jobs");
-	CHECK(writer != NULL && jobs != NULL, "the modules are linked in");
-	if (writer == NULL || jobs == NULL)
-		return t_done("test_pdsd_repo_writer");
-	/* Neither reads its configuration. */
+	/* As the daemon starts them; neither reads its configuration. */
 	CHECK(jobs->init(NULL) == 0, "jobs start");
 	CHECK(writer->init(NULL) == 0, "the repo writer starts");
 
