@@ -711,8 +711,8 @@ oc_loopback(struct oauth_client *c, const char *s, size_t n, const char **why)
 	c->app_type = OAUTH_APP_NATIVE;
 	c->auth_method = OAUTH_AUTH_NONE;
 	c->refresh = true;
-	for (q = u.query, end = q + u.qlen; q != NULL && q < end;
-	    q = amp + 1) {
+	q = u.query != NULL ? u.query : s + n;
+	for (end = q + u.qlen; q < end; q = amp + 1) {
 		if ((amp = memchr(q, '&', (size_t)(end - q))) == NULL)
 			amp = end;
 		if (amp == q)
