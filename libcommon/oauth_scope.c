@@ -509,7 +509,8 @@ sc_parse_token(struct scope_set *s, struct scope_perm *m, const char *p,
 		}
 	}
 	if (!sc_split(s, &t, p, len))
-		return pds_fail(why, PDS_EINVAL, "scope: bad percent-encoding");
+		return pds_fail(why, PDS_EINVAL,
+		    "scope: bad percent-encoding or too long");
 	if (sc_eq(t.res, t.reslen, "repo")) {
 		m->kind = SCOPE_REPO;
 		return sc_parse_repo(&t, m, why);
