@@ -119,15 +119,18 @@ static bool
 oc_port_ok(const struct oc_url *u)
 {
 	size_t	 i;
+	long	 v = 0;
 
 	if (u->port == NULL)
 		return true;
 	if (u->portlen == 0 || u->portlen > 5 || u->port[0] == '0')
 		return false;
-	for (i = 0; i < u->portlen; i++)
+	for (i = 0; i < u->portlen; i++) {
 		if (!oc_digit(u->port[i]))
 			return false;
-	return true;
+		v = v * 10 + (u->port[i] - '0');
+	}
+	return v <= 65535;
 }
 
 /* Dotted-quad digits, or a bracketed IPv6 literal. */

@@ -109,6 +109,7 @@ test_client_id(void)
 		"https://app.example.com:443/c.json",
 		"https://app.example.com:/c.json",
 		"https://app.example.com:0/c.json",
+		"https://app.example.com:65536/c.json",
 		"https://app.example.com/c.json?",
 		"https://app.example.com/c json",
 		"app.example.com/c.json",
@@ -405,6 +406,10 @@ test_redirect(void)
 	    "fragment");
 	CHECK(oauth_client_redirect(&c, "http://127.0.0.1:/cb") == NULL,
 	    "empty port");
+	CHECK(oauth_client_redirect(&c, "http://127.0.0.1:65536/cb") == NULL,
+	    "port out of range");
+	CHECK(oauth_client_redirect(&c, "http://127.0.0.1:65535/cb") != NULL,
+	    "highest port");
 	CHECK(oauth_client_redirect(&c, NULL) == NULL, "three registered");
 	oauth_client_clear(&c);
 	json_decref(doc);
