@@ -42,6 +42,10 @@
 #include "cid.h"
 
 #define EVENTS_SYNC_BLOCKS_MAX	10000	/* #sync blocks (lexicon) */
+#define EVENTS_COMMIT_BLOCKS_MAX 2000000	/* #commit blocks (notes §11) */
+
+struct bs_mem;
+struct store_rec_op;
 
 /* ---- appending (inside an open store transaction) ------------------ */
 
@@ -55,6 +59,26 @@
 int	events_append_tx(const char *type, const char *did,
 	    const uint8_t *head, size_t head_len, const uint8_t *tail,
 	    size_t tail_len, int64_t *seq);
+
+/*
+ * The one way into the log: insert a body that is head || "seq" <seq>
+ * || tail (as above), or packed, when not NULL, the same parts from
+ * store_events_pack(), with sequenced_at now, and tell the firehose
+ * (firehose_pending()).  *seq (may be NULL) gets the seq.  The bodies
+ * are built by the functions of this file; the repo writer builds its
+ * parts on the request's thread and inserts them on its own.
+ */
+struct events_body {
+	const char	*type;		/* "commit", "sync", ... */
+	const uint8_t	*head;
+	size_t		 head_len;
+	const uint8_t	*tail;
+	size_t		 tail_len;
+	const uint8_t	*packed;	/* or NULL */
+	size_t		 packed_len;
+};
+int	events_insert_tx(const char *did, const struct events_body *,
+	    const char *now, int64_t *seq);
 
 /*
  * #identity (handle NULL: without one) and #account (status NULL when
@@ -104,6 +128,24 @@ int	events_head(int64_t *seq);
 
 
 /* ---- encodings (pure; unit-tested against V11) --------------------- */
+
+/*
+ * The parts of a #commit body around its seq, appended to head and
+ * tail: ops (each op's path is collection/rkey), rev, repo did, time,
+ * blobs [], since (NULL: null, the first commit), blocks (a CAR rooted
+ * at commit holding the slice's blocks, at most
+ * EVENTS_COMMIT_BLOCKS_MAX bytes), commit, rebase and tooBig false, and
+ * prevData unless NULL.
+ */
+int	events_commit_parts(struct buf *head, struct buf *tail,
+	    const char *did, const struct cid *commit, const char *rev,
+	    const char *since, const struct cid *prev_data,
+	    const struct store_rec_op *ops, size_t nops,
+	    const struct bs_mem *slice, const char *time);
+/* The parts of a #sync body (see events_body_sync()). */
+int	events_sync_parts(struct buf *head, struct buf *tail,
+	    const char *did, const char *rev, const struct cid *commit,
+	    const uint8_t *commit_block, size_t commit_len, const char *time);
 
 /*
  * Bodies with their seq and time (an ISO timestamp with milliseconds,

@@ -19,11 +19,10 @@
 
 #include "blockstore.h"
 #include "buf.h"
-#include "car.h"
-#include "cbor.h"
 #include "clock.h"
 #include "commit.h"
 #include "err.h"
+#include "events.h"
 #include "jobs.h"
 #include "keys.h"
 #include "log.h"
@@ -45,7 +44,6 @@
 #define KEEP_BYTES		((size_t)64 << 10)	/* kept once durable */
 #define IDLE_SWEEP_MS		60000	/* the sweep job's period */
 #define IDLE_FORGET_MS		300000	/* a repo idle this long is dropped */
-#define SLICE_MAX		2000000	/* #commit blocks (notes §11) */
 #define CHECKPOINT_MS		1000	/* WAL checkpoint job */
 
 void	blobs_forget_files(const char *did, const char *cids, size_t len);
@@ -149,7 +147,8 @@ struct witem {
 	struct bs_mem	*store;		/* the new blocks to store */
 	struct cid	*removed;
 	struct cid	*blobcids;	/* every op's blob refs */
-	struct store_event ev;
+	struct events_body ev;		/* the #commit */
+	int64_t		 seq;		/* its seq, once written */
 	struct buf	 head, tail;
 	struct buf	 packed;		/* head and tail, compressed */
 	char		 rev[TID_LEN + 1];
@@ -230,7 +229,7 @@ item_result(const struct witem *it, struct repo_write_result *res,
 		res->committed = true;
 		res->commit = it->sc.commit;
 		memcpy(res->rev, it->rev, sizeof(res->rev));
-		res->seq = it->ev.seq;
+		res->seq = it->seq;
 		return PDS_OK;
 	}
 	if (it->sc.err_name != NULL)
@@ -258,8 +257,8 @@ group_finish(struct witem *batch, size_t n)
 		if (it->rc != PDS_OK)
 			continue;
 		ok++;
-		if (it->ev.seq > last_seq)
-			last_seq = it->ev.seq;
+		if (it->seq > last_seq)
+			last_seq = it->seq;
 		if (it->gone.len > 0)
 			blobs_forget_files(it->sc.did, (const char *)it->gone.p,
 			    it->gone.len);
@@ -330,14 +329,16 @@ group_write(struct witem *batch)
 		it->sc.blob_gone_arg = it;
 		if ((it->rc = store_repo_savepoint()) != PDS_OK)
 			continue;
-		it->rc = store_repo_apply(&it->sc);
+		if ((it->rc = store_repo_apply(&it->sc)) == PDS_OK)
+			it->rc = events_insert_tx(it->sc.did, &it->ev, it->now,
+			    &it->seq);
 		if (it->rc != PDS_OK)
 			buf_reset(&it->gone);
 		store_repo_savepoint_end(it->rc != PDS_OK);
 		if (it->rc == PDS_OK) {
 			ok++;
-			if (it->ev.seq > 0 && (gmin == 0 || it->ev.seq < gmin))
-				gmin = it->ev.seq;
+			if (it->seq > 0 && (gmin == 0 || it->seq < gmin))
+				gmin = it->seq;
 		}
 	}
 	if (rc != PDS_OK || ok == 0) {
@@ -881,96 +882,6 @@ gc_candidate(void *arg, const struct cid *c, const uint8_t *d, size_t len)
 	return 0;
 }
 
-/* One #commit op map: {cid, path, prev?, action} in canonical order. */
-static int
-put_op(struct buf *b, const struct store_rec_op *op, const char *key,
-    size_t klen)
-{
-	int	 rc = 0;
-
-	rc |= cbor_put_map(b, op->action == MST_CREATE ? 3 : 4);
-	rc |= cbor_put_text(b, "cid", 3);
-	if (op->action == MST_DELETE)
-		rc |= cbor_put_null(b);
-	else
-		rc |= cbor_put_link(b, &op->cid);
-	rc |= cbor_put_text(b, "path", 4);
-	rc |= cbor_put_text(b, key, klen);
-	if (op->action != MST_CREATE) {
-		rc |= cbor_put_text(b, "prev", 4);
-		rc |= cbor_put_link(b, &op->prev);
-	}
-	rc |= cbor_put_text(b, "action", 6);
-	rc |= cbor_put_str(b, op->action == MST_CREATE ? "create" :
-	    op->action == MST_UPDATE ? "update" : "delete");
-	return rc != 0 ? PDS_ENOMEM : PDS_OK;
-}
-
-static int
-car_block(void *arg, const struct cid *c, const uint8_t *d, size_t len)
-{
-	return car_write_block(arg, c, d, len);
-}
-
-/*
- * The #commit body around its seq (store_event): keys in canonical
- * order ops, rev, [seq], repo, time, blobs, since, blocks, commit,
- * rebase, tooBig, prevData.
- */
-static int
-build_commit_event(struct buf *head, struct buf *tail, const char *did,
-    const struct cid *commit, const char *rev, const char *since,
-    const struct cid *prev_data, const struct store_rec_op *ops,
-    size_t nops, const char (*keys)[NSID_MAX + 1 + RKEY_MAX + 1],
-    const size_t *klens, const struct bs_mem *slice, const char *now)
-{
-	struct buf	 car;
-	size_t		 i;
-	int		 rc = 0;
-
-	rc |= cbor_put_map(head, prev_data != NULL ? 12 : 11);
-	rc |= cbor_put_text(head, "ops", 3);
-	rc |= cbor_put_array(head, nops);
-	for (i = 0; i < nops && rc == 0; i++)
-		rc |= put_op(head, &ops[i], keys[i], klens[i]);
-	rc |= cbor_put_text(head, "rev", 3);
-	rc |= cbor_put_str(head, rev);
-	if (rc != 0)
-		return PDS_ENOMEM;
-
-	buf_init(&car, SLICE_MAX + 4096);
-	if ((rc = car_write_header(&car, commit, 1)) != PDS_OK ||
-	    (rc = bs_mem_foreach(slice, car_block, &car)) != PDS_OK) {
-		buf_free(&car);
-		return rc;
-	}
-	rc |= cbor_put_text(tail, "repo", 4);
-	rc |= cbor_put_str(tail, did);
-	rc |= cbor_put_text(tail, "time", 4);
-	rc |= cbor_put_str(tail, now);
-	rc |= cbor_put_text(tail, "blobs", 5);
-	rc |= cbor_put_array(tail, 0);
-	rc |= cbor_put_text(tail, "since", 5);
-	if (since != NULL)
-		rc |= cbor_put_str(tail, since);
-	else
-		rc |= cbor_put_null(tail);
-	rc |= cbor_put_text(tail, "blocks", 6);
-	rc |= cbor_put_bytes(tail, car.p, car.len);
-	rc |= cbor_put_text(tail, "commit", 6);
-	rc |= cbor_put_link(tail, commit);
-	rc |= cbor_put_text(tail, "rebase", 6);
-	rc |= cbor_put_bool(tail, false);
-	rc |= cbor_put_text(tail, "tooBig", 6);
-	rc |= cbor_put_bool(tail, false);
-	if (prev_data != NULL) {
-		rc |= cbor_put_text(tail, "prevData", 8);
-		rc |= cbor_put_link(tail, prev_data);
-	}
-	buf_free(&car);
-	return rc != 0 ? PDS_ENOMEM : PDS_OK;
-}
-
 static struct witem *
 item_new(void)
 {
@@ -979,7 +890,7 @@ item_new(void)
 	if ((it = calloc(1, sizeof(*it))) == NULL)
 		return NULL;
 	buf_init(&it->head, (size_t)1 << 20);
-	buf_init(&it->tail, SLICE_MAX + (size_t)64 * 1024);
+	buf_init(&it->tail, EVENTS_COMMIT_BLOCKS_MAX + (size_t)64 * 1024);
 	buf_init(&it->packed, STORE_EVENT_BODY_MAX);
 	buf_init(&it->gone, (size_t)1 << 20);
 	pthread_cond_init(&it->cv, NULL);
@@ -1284,10 +1195,9 @@ write_prepare(const char *did, struct repo_write_op *ops, size_t nops,
 	/* The event and the item. */
 	store_timestamp(it->now);
 	memcpy(it->rev, rev, sizeof(it->rev));
-	if ((rc = build_commit_event(&it->head, &it->tail, did, &commit, rev,
-	    prev_rev, &prev_data, it->ops, nsops,
-	    (const char (*)[NSID_MAX + 1 + RKEY_MAX + 1])p.keys, p.klens,
-	    it->blocks, it->now)) != PDS_OK) {
+	if ((rc = events_commit_parts(&it->head, &it->tail, did, &commit, rev,
+	    prev_rev, &prev_data, it->ops, nsops, it->blocks, it->now)) !=
+	    PDS_OK) {
 		if (rc == PDS_ETOOBIG) {
 			rc = err_set(err, PDS_EINVAL, "InvalidRequest",
 			    "Commit is too big");
@@ -1319,8 +1229,6 @@ write_prepare(const char *did, struct repo_write_op *ops, size_t nops,
 		it->ev.packed = it->packed.p;
 		it->ev.packed_len = it->packed.len;
 	}
-	it->sc.events = &it->ev;
-	it->sc.nevents = 1;
 	it->cb = done;
 	it->cb_arg = cb_arg;
 	if ((rc = bs_mem_merge(st->pending, mst_writes(st->tree))) != PDS_OK)
@@ -1415,10 +1323,10 @@ repo_writer_create_repo(const char *did, const struct pds_key *key,
     struct cid *commit_out, char rev_out[TID_LEN + 1])
 {
 	struct mst	*t = NULL;
-	struct bs_mem	*blocks = NULL, *commit_only = NULL;
+	struct bs_mem	*blocks = NULL;
 	struct store_commit sc;
-	struct store_event ev[2];
-	struct buf	 cb, h1, t1, h2, t2, car;
+	struct events_body ev;
+	struct buf	 cb, h1, t1, h2, t2;
 	struct only_block ob;
 	struct cid	 root, commit;
 	char		 rev[TID_LEN + 1], now[STORE_TS_LEN];
@@ -1429,9 +1337,7 @@ repo_writer_create_repo(const char *did, const struct pds_key *key,
 	buf_init(&t1, 65536);
 	buf_init(&h2, 4096);
 	buf_init(&t2, 65536);
-	buf_init(&car, 65536);
 	if ((blocks = bs_mem_new()) == NULL ||
-	    (commit_only = bs_mem_new()) == NULL ||
 	    (rc = mst_new_empty(NULL, &t)) != PDS_OK ||
 	    (rc = mst_root(t, &root)) != PDS_OK) {
 		rc = rc != PDS_OK ? rc : PDS_ENOMEM;
@@ -1439,8 +1345,7 @@ repo_writer_create_repo(const char *did, const struct pds_key *key,
 	}
 	tid_next(rev);
 	if ((rc = commit_make(did, rev, &root, key, &cb, &commit)) != PDS_OK ||
-	    (rc = bs_mem_put(blocks, &commit, cb.p, cb.len)) != PDS_OK ||
-	    (rc = bs_mem_put(commit_only, &commit, cb.p, cb.len)) != PDS_OK)
+	    (rc = bs_mem_put(blocks, &commit, cb.p, cb.len)) != PDS_OK)
 		goto out;
 	ob.out = blocks;
 	ob.n = 0;
@@ -1451,38 +1356,12 @@ repo_writer_create_repo(const char *did, const struct pds_key *key,
 		goto out;
 	}
 	store_timestamp(now);
-	/* #commit: no ops, since null, no prevData. */
-	if ((rc = build_commit_event(&h1, &t1, did, &commit, rev, NULL, NULL,
-	    NULL, 0, NULL, NULL, blocks, now)) != PDS_OK)
+	/* #commit: no ops, since null, no prevData; #sync: the commit. */
+	if ((rc = events_commit_parts(&h1, &t1, did, &commit, rev, NULL, NULL,
+	    NULL, 0, blocks, now)) != PDS_OK ||
+	    (rc = events_sync_parts(&h2, &t2, did, rev, &commit, cb.p, cb.len,
+	    now)) != PDS_OK)
 		goto out;
-	/* #sync: did, rev, [seq], time, blocks (the commit alone). */
-	if ((rc = car_write_header(&car, &commit, 1)) != PDS_OK ||
-	    (rc = car_write_block(&car, &commit, cb.p, cb.len)) != PDS_OK)
-		goto out;
-	rc |= cbor_put_map(&h2, 5);
-	rc |= cbor_put_text(&h2, "did", 3);
-	rc |= cbor_put_str(&h2, did);
-	rc |= cbor_put_text(&h2, "rev", 3);
-	rc |= cbor_put_str(&h2, rev);
-	rc |= cbor_put_text(&t2, "time", 4);
-	rc |= cbor_put_str(&t2, now);
-	rc |= cbor_put_text(&t2, "blocks", 6);
-	rc |= cbor_put_bytes(&t2, car.p, car.len);
-	if (rc != 0) {
-		rc = PDS_ENOMEM;
-		goto out;
-	}
-	memset(ev, 0, sizeof(ev));
-	ev[0].type = "commit";
-	ev[0].head = h1.p;
-	ev[0].head_len = h1.len;
-	ev[0].tail = t1.p;
-	ev[0].tail_len = t1.len;
-	ev[1].type = "sync";
-	ev[1].head = h2.p;
-	ev[1].head_len = h2.len;
-	ev[1].tail = t2.p;
-	ev[1].tail_len = t2.len;
 	memset(&sc, 0, sizeof(sc));
 	sc.did = did;
 	sc.has_prev = false;
@@ -1490,9 +1369,22 @@ repo_writer_create_repo(const char *did, const struct pds_key *key,
 	sc.rev = rev;
 	sc.now = now;
 	sc.blocks = blocks;
-	sc.events = ev;
-	sc.nevents = 2;
 	if ((rc = store_repo_apply(&sc)) != PDS_OK)
+		goto out;
+	memset(&ev, 0, sizeof(ev));
+	ev.type = "commit";
+	ev.head = h1.p;
+	ev.head_len = h1.len;
+	ev.tail = t1.p;
+	ev.tail_len = t1.len;
+	if ((rc = events_insert_tx(did, &ev, now, NULL)) != PDS_OK)
+		goto out;
+	ev.type = "sync";
+	ev.head = h2.p;
+	ev.head_len = h2.len;
+	ev.tail = t2.p;
+	ev.tail_len = t2.len;
+	if ((rc = events_insert_tx(did, &ev, now, NULL)) != PDS_OK)
 		goto out;
 	if (commit_out != NULL)
 		*commit_out = commit;
@@ -1501,13 +1393,11 @@ repo_writer_create_repo(const char *did, const struct pds_key *key,
 out:
 	mst_free(t);
 	bs_mem_free(blocks);
-	bs_mem_free(commit_only);
 	buf_free(&cb);
 	buf_free(&h1);
 	buf_free(&t1);
 	buf_free(&h2);
 	buf_free(&t2);
-	buf_free(&car);
 	return rc;
 }
 
