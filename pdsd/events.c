@@ -350,10 +350,13 @@ events_insert_tx(const char *did, const struct events_body *ev,
 	if (rc != PDS_OK)
 		return rc;
 	/*
-	 * Only a hint: the firehose looks more often until it has seen
-	 * seq, but never reads past repo_writer_durable_seq().
+	 * Wake the firehose and have it look every few milliseconds until
+	 * it has seen seq: the row shows once committed, and no earlier
+	 * than repo_writer_durable_seq() lets it.  Only a hint; it reads
+	 * nothing that is not committed and durable.
 	 */
 	firehose_pending(seq);
+	firehose_wake();
 	if (seqp != NULL)
 		*seqp = seq;
 	return PDS_OK;

@@ -12,8 +12,9 @@
  * Rules for the *_tx functions and the hooks: call them between
  * store_begin() and store_commit() on the same thread; a non-zero
  * return means the caller must roll back.  They never begin or commit.
- * The firehose notices committed rows by itself (it polls briefly after
- * any append); events_notify() after store_commit() makes it instant.
+ * The firehose notices committed rows by itself (every append wakes it
+ * and it polls every few milliseconds until it has seen the row);
+ * events_notify() after store_commit() makes it instant.
  *
  * Event groups the reference emits (§11), and the calls that make them:
  *   account creation:	events_identity(did, handle),
@@ -63,8 +64,8 @@ int	events_append_tx(const char *type, const char *did,
 /*
  * The one way into the log: insert a body that is head || "seq" <seq>
  * || tail (as above), or packed, when not NULL, the same parts from
- * store_events_pack(), with sequenced_at now, and tell the firehose
- * (firehose_pending()).  *seq (may be NULL) gets the seq.  The bodies
+ * store_events_pack(), with sequenced_at now, and wake the firehose
+ * (firehose_pending() and firehose_wake()).  *seq (may be NULL) gets the seq.  The bodies
  * are built by the functions of this file; the repo writer builds its
  * parts on the request's thread and inserts them on its own.
  */
