@@ -52,10 +52,10 @@ struct store_rec_op;
 
 /*
  * Append an event whose body is head || "seq" <seq> || tail: head holds
- * the map head and the keys that sort before "seq", tail the rest (the
- * same split store_repo.c's struct store_event uses).  type is the
- * table's name for it: "commit", "sync", "identity" or "account".
- * *seq (may be NULL) gets the seq.
+ * the map head and the keys that sort before "seq", tail the rest.
+ * type is the table's name for it: "commit", "sync", "identity" or
+ * "account".  *seq (may be NULL) gets the seq.  events_insert_tx() with
+ * sequenced_at now; a failure is logged.
  */
 int	events_append_tx(const char *type, const char *did,
 	    const uint8_t *head, size_t head_len, const uint8_t *tail,
@@ -65,9 +65,10 @@ int	events_append_tx(const char *type, const char *did,
  * The one way into the log: insert a body that is head || "seq" <seq>
  * || tail (as above), or packed, when not NULL, the same parts from
  * store_events_pack(), with sequenced_at now, and wake the firehose
- * (firehose_pending() and firehose_wake()).  *seq (may be NULL) gets the seq.  The bodies
- * are built by the functions of this file; the repo writer builds its
- * parts on the request's thread and inserts them on its own.
+ * (firehose_pending() and firehose_wake()).  *seq (may be NULL) gets
+ * the seq.  The bodies are built by the functions of this file; the
+ * repo writer builds its parts on the request's thread and inserts
+ * them on its writer thread.
  */
 struct events_body {
 	const char	*type;		/* "commit", "sync", ... */
