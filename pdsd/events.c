@@ -2,7 +2,12 @@
  * events: appending to the event log, and the message encodings.  See
  * events.h.
  *
+ * Every event body is built here, and every row goes into the log
+ * through events_insert_tx(), which tells the firehose about it.
+ *
  * Map keys are written in canonical order (length, then bytes):
+ *   #commit	ops rev seq repo time blobs since blocks commit rebase
+ *		tooBig prevData
  *   #identity	did seq time handle
  *   #account	did seq time active status
  *   #sync	did rev seq time blocks
@@ -16,14 +21,17 @@
 
 #include <jansson.h>
 
+#include "blockstore.h"
 #include "car.h"
 #include "cbor.h"
 #include "err.h"
 #include "events.h"
 #include "firehose.h"
 #include "log.h"
+#include "mst.h"
 #include "store.h"
 #include "store_events.h"
+#include "store_repo.h"
 #include "tid.h"
 
 #define BODY_MAX	((size_t)8 << 20)
@@ -103,6 +111,107 @@ sync_parts(struct parts *p, const char *did, const char *rev,
     const struct cid *commit, const uint8_t *block, size_t len,
     const char *time)
 {
+	return events_sync_parts(&p->head, &p->tail, did, rev, commit, block,
+	    len, time);
+}
+
+/* One #commit op map: {cid, path, prev?, action} in canonical order. */
+static int
+put_op(struct buf *b, const struct store_rec_op *op)
+{
+	char	 path[NSID_MAX + 1 + RKEY_MAX + 1];
+	int	 n, rc = 0;
+
+	n = snprintf(path, sizeof(path), "%s/%s", op->collection, op->rkey);
+	if (n < 0 || (size_t)n >= sizeof(path))
+		return PDS_EINVAL;
+	rc |= cbor_put_map(b, op->action == MST_CREATE ? 3 : 4);
+	rc |= cbor_put_text(b, "cid", 3);
+	if (op->action == MST_DELETE)
+		rc |= cbor_put_null(b);
+	else
+		rc |= cbor_put_link(b, &op->cid);
+	rc |= cbor_put_text(b, "path", 4);
+	rc |= cbor_put_text(b, path, (size_t)n);
+	if (op->action != MST_CREATE) {
+		rc |= cbor_put_text(b, "prev", 4);
+		rc |= cbor_put_link(b, &op->prev);
+	}
+	rc |= cbor_put_text(b, "action", 6);
+	rc |= cbor_put_str(b, op->action == MST_CREATE ? "create" :
+	    op->action == MST_UPDATE ? "update" : "delete");
+	return rc != 0 ? PDS_ENOMEM : PDS_OK;
+}
+
+static int
+car_block(void *arg, const struct cid *c, const uint8_t *d, size_t len)
+{
+	return car_write_block(arg, c, d, len);
+}
+
+/* ---- the parts of the repo writer's bodies ---- */
+
+int
+events_commit_parts(struct buf *head, struct buf *tail, const char *did,
+    const struct cid *commit, const char *rev, const char *since,
+    const struct cid *prev_data, const struct store_rec_op *ops,
+    size_t nops, const struct bs_mem *slice, const char *time)
+{
+	struct buf	 car;
+	size_t		 i;
+	int		 rc = 0;
+
+	rc |= cbor_put_map(head, prev_data != NULL ? 12 : 11);
+	rc |= cbor_put_text(head, "ops", 3);
+	rc |= cbor_put_array(head, nops);
+	if (rc != 0)
+		return PDS_ENOMEM;
+	for (i = 0; i < nops; i++)
+		if ((rc = put_op(head, &ops[i])) != PDS_OK)
+			return rc;
+	rc |= cbor_put_text(head, "rev", 3);
+	rc |= cbor_put_str(head, rev);
+	if (rc != 0)
+		return PDS_ENOMEM;
+
+	buf_init(&car, EVENTS_COMMIT_BLOCKS_MAX + 4096);
+	if ((rc = car_write_header(&car, commit, 1)) != PDS_OK ||
+	    (rc = bs_mem_foreach(slice, car_block, &car)) != PDS_OK) {
+		buf_free(&car);
+		return rc;
+	}
+	rc |= cbor_put_text(tail, "repo", 4);
+	rc |= cbor_put_str(tail, did);
+	rc |= cbor_put_text(tail, "time", 4);
+	rc |= cbor_put_str(tail, time);
+	rc |= cbor_put_text(tail, "blobs", 5);
+	rc |= cbor_put_array(tail, 0);
+	rc |= cbor_put_text(tail, "since", 5);
+	if (since != NULL)
+		rc |= cbor_put_str(tail, since);
+	else
+		rc |= cbor_put_null(tail);
+	rc |= cbor_put_text(tail, "blocks", 6);
+	rc |= cbor_put_bytes(tail, car.p, car.len);
+	rc |= cbor_put_text(tail, "commit", 6);
+	rc |= cbor_put_link(tail, commit);
+	rc |= cbor_put_text(tail, "rebase", 6);
+	rc |= cbor_put_bool(tail, false);
+	rc |= cbor_put_text(tail, "tooBig", 6);
+	rc |= cbor_put_bool(tail, false);
+	if (prev_data != NULL) {
+		rc |= cbor_put_text(tail, "prevData", 8);
+		rc |= cbor_put_link(tail, prev_data);
+	}
+	buf_free(&car);
+	return rc != 0 ? PDS_ENOMEM : PDS_OK;
+}
+
+int
+events_sync_parts(struct buf *head, struct buf *tail, const char *did,
+    const char *rev, const struct cid *commit, const uint8_t *block,
+    size_t len, const char *time)
+{
 	struct buf	 car;
 	int		 rc;
 
@@ -110,13 +219,13 @@ sync_parts(struct parts *p, const char *did, const char *rev,
 	if ((rc = car_write_header(&car, commit, 1)) != PDS_OK ||
 	    (rc = car_write_block(&car, commit, block, len)) != PDS_OK)
 		goto out;
-	if ((rc = cbor_put_map(&p->head, 5)) != PDS_OK ||
-	    (rc = put_kv_str(&p->head, "did", did)) != PDS_OK ||
-	    (rc = put_kv_str(&p->head, "rev", rev)) != PDS_OK ||
-	    (rc = put_kv_str(&p->tail, "time", time)) != PDS_OK ||
-	    (rc = cbor_put_str(&p->tail, "blocks")) != PDS_OK)
+	if ((rc = cbor_put_map(head, 5)) != PDS_OK ||
+	    (rc = put_kv_str(head, "did", did)) != PDS_OK ||
+	    (rc = put_kv_str(head, "rev", rev)) != PDS_OK ||
+	    (rc = put_kv_str(tail, "time", time)) != PDS_OK ||
+	    (rc = cbor_put_str(tail, "blocks")) != PDS_OK)
 		goto out;
-	rc = cbor_put_bytes(&p->tail, car.p, car.len);
+	rc = cbor_put_bytes(tail, car.p, car.len);
 out:
 	buf_free(&car);
 	return rc;
@@ -217,32 +326,60 @@ events_frame_info(struct buf *out, const char *name, const char *message)
 /* ---- appending ---- */
 
 int
-events_append_tx(const char *type, const char *did, const uint8_t *head,
-    size_t head_len, const uint8_t *tail, size_t tail_len, int64_t *seqp)
+events_insert_tx(const char *did, const struct events_body *ev,
+    const char *now, int64_t *seqp)
 {
 	struct buf	 body;
-	char		 now[STORE_TS_LEN];
 	int64_t		 seq;
 	int		 rc;
 
 	if ((rc = store_events_next_seq(&seq)) != PDS_OK)
 		return rc;
-	buf_init(&body, BODY_MAX);
-	if ((rc = store_events_join(head, head_len, seq, tail, tail_len,
-	    &body)) == PDS_OK) {
-		store_timestamp(now);
-		rc = store_events_insert(seq, did, type, body.p, body.len,
-		    now);
+	if (ev->packed != NULL)
+		rc = store_events_insert_packed(seq, did, ev->type, ev->packed,
+		    ev->packed_len, now);
+	else {
+		buf_init(&body, BODY_MAX);
+		/* store_events_insert() chooses how the body is stored */
+		if ((rc = store_events_join(ev->head, ev->head_len, seq,
+		    ev->tail, ev->tail_len, &body)) == PDS_OK)
+			rc = store_events_insert(seq, did, ev->type, body.p,
+			    body.len, now);
+		buf_free(&body);
 	}
-	buf_free(&body);
-	if (rc != PDS_OK) {
-		log_warnx("event %s for %s: %s", type, did, pds_strerror(rc));
+	if (rc != PDS_OK)
 		return rc;
-	}
+	/*
+	 * Wake the firehose and have it look every few milliseconds until
+	 * it has seen seq: the row shows once committed, and no earlier
+	 * than repo_writer_durable_seq() lets it.  Only a hint; it reads
+	 * nothing that is not committed and durable.
+	 */
 	firehose_pending(seq);
+	firehose_wake();
 	if (seqp != NULL)
 		*seqp = seq;
 	return PDS_OK;
+}
+
+int
+events_append_tx(const char *type, const char *did, const uint8_t *head,
+    size_t head_len, const uint8_t *tail, size_t tail_len, int64_t *seqp)
+{
+	struct events_body ev;
+	char		 now[STORE_TS_LEN];
+	int		 rc;
+
+	memset(&ev, 0, sizeof(ev));
+	ev.type = type;
+	ev.head = head;
+	ev.head_len = head_len;
+	ev.tail = tail;
+	ev.tail_len = tail_len;
+	store_timestamp(now);
+	if ((rc = events_insert_tx(did, &ev, now, seqp)) != PDS_OK)
+		log_warnx("event %s for %s: %s", type, did, pds_strerror(rc));
+	return rc;
 }
 
 static int

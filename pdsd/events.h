@@ -12,8 +12,9 @@
  * Rules for the *_tx functions and the hooks: call them between
  * store_begin() and store_commit() on the same thread; a non-zero
  * return means the caller must roll back.  They never begin or commit.
- * The firehose notices committed rows by itself (it polls briefly after
- * any append); events_notify() after store_commit() makes it instant.
+ * The firehose notices committed rows by itself (every append wakes it
+ * and it polls every few milliseconds until it has seen the row);
+ * events_notify() after store_commit() makes it instant.
  *
  * Event groups the reference emits (§11), and the calls that make them:
  *   account creation:	events_identity(did, handle),
@@ -42,19 +43,44 @@
 #include "cid.h"
 
 #define EVENTS_SYNC_BLOCKS_MAX	10000	/* #sync blocks (lexicon) */
+#define EVENTS_COMMIT_BLOCKS_MAX 2000000	/* #commit blocks (notes §11) */
+
+struct bs_mem;
+struct store_rec_op;
 
 /* ---- appending (inside an open store transaction) ------------------ */
 
 /*
  * Append an event whose body is head || "seq" <seq> || tail: head holds
- * the map head and the keys that sort before "seq", tail the rest (the
- * same split store_repo.c's struct store_event uses).  type is the
- * table's name for it: "commit", "sync", "identity" or "account".
- * *seq (may be NULL) gets the seq.
+ * the map head and the keys that sort before "seq", tail the rest.
+ * type is the table's name for it: "commit", "sync", "identity" or
+ * "account".  *seq (may be NULL) gets the seq.  events_insert_tx() with
+ * sequenced_at now; a failure is logged.
  */
 int	events_append_tx(const char *type, const char *did,
 	    const uint8_t *head, size_t head_len, const uint8_t *tail,
 	    size_t tail_len, int64_t *seq);
+
+/*
+ * The one way into the log: insert a body that is head || "seq" <seq>
+ * || tail (as above), or packed, when not NULL, the same parts from
+ * store_events_pack(), with sequenced_at now, and wake the firehose
+ * (firehose_pending() and firehose_wake()).  *seq (may be NULL) gets
+ * the seq.  The bodies are built by the functions of this file; the
+ * repo writer builds its parts on the request's thread and inserts
+ * them on its writer thread.
+ */
+struct events_body {
+	const char	*type;		/* "commit", "sync", ... */
+	const uint8_t	*head;
+	size_t		 head_len;
+	const uint8_t	*tail;
+	size_t		 tail_len;
+	const uint8_t	*packed;	/* or NULL */
+	size_t		 packed_len;
+};
+int	events_insert_tx(const char *did, const struct events_body *,
+	    const char *now, int64_t *seq);
 
 /*
  * #identity (handle NULL: without one) and #account (status NULL when
@@ -104,6 +130,24 @@ int	events_head(int64_t *seq);
 
 
 /* ---- encodings (pure; unit-tested against V11) --------------------- */
+
+/*
+ * The parts of a #commit body around its seq, appended to head and
+ * tail: ops (each op's path is collection/rkey), rev, repo did, time,
+ * blobs [], since (NULL: null, the first commit), blocks (a CAR rooted
+ * at commit holding the slice's blocks, at most
+ * EVENTS_COMMIT_BLOCKS_MAX bytes), commit, rebase and tooBig false, and
+ * prevData unless NULL.
+ */
+int	events_commit_parts(struct buf *head, struct buf *tail,
+	    const char *did, const struct cid *commit, const char *rev,
+	    const char *since, const struct cid *prev_data,
+	    const struct store_rec_op *ops, size_t nops,
+	    const struct bs_mem *slice, const char *time);
+/* The parts of a #sync body (see events_body_sync()). */
+int	events_sync_parts(struct buf *head, struct buf *tail,
+	    const char *did, const char *rev, const struct cid *commit,
+	    const uint8_t *commit_block, size_t commit_len, const char *time);
 
 /*
  * Bodies with their seq and time (an ISO timestamp with milliseconds,

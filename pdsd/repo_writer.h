@@ -2,17 +2,18 @@
  * repo_writer: every change to a repository goes through here.
  *
  * A write (createRecord, putRecord, deleteRecord, applyWrites) runs in
- * three steps:
+ * four steps:
  *
  *   1. On the request's thread, without any lock: each record is checked
  *      (collection and rkey syntax, $type, the data model, the small
  *      lexicon table in repo_validate.c) and encoded as DAG-CBOR; the
  *      blobs it references must exist with the same MIME type and size.
  *   2. Under the repo's lock: the MST is updated, a new commit is signed
- *      with a new rev, and the firehose #commit body (the CAR slice of
- *      atproto-notes §4.6, ops, prevData) is built.  The prepared commit
- *      joins the writer queue and the repo's in-memory head moves on, so
- *      the next write to the same repo can be prepared at once.
+ *      with a new rev, and the parts of the firehose #commit body (the
+ *      CAR slice of atproto-notes §4.6, ops, prevData; events.c encodes
+ *      them) are built.  The prepared commit joins the writer queue
+ *      and the repo's in-memory head moves on, so the next write to the
+ *      same repo can be prepared at once.
  *   3. The writer thread takes everything queued and writes it in ONE
  *      SQLite transaction (blocks, record index, blob references, head,
  *      event rows; each commit in its own savepoint).  Many commits
@@ -28,6 +29,11 @@
  * commits queued after it on the same repo fail too (each checks that
  * the stored head is the one it was built on), and the repo's cached
  * state is reloaded from the database once its queue is empty.
+ *
+ * Lock order: the table of repo states (states.mu), then one repo's
+ * lock (st->lock), then the writer queue's (wq.mu); no thread holds two
+ * repo locks, and callbacks (repo_write_async's cb) run with none held.
+ * Builds without NDEBUG assert it on every acquire.
  *
  * Thread-safe after repo_writer_start() (a module init).
  */

@@ -1,7 +1,7 @@
 /*
  * store_events: the SQL behind the firehose's event log (the events
- * table).  events.c, firehose.c and store_repo.c (the repo writer's
- * #commit rows) call these.
+ * table).  events.c (every insert, events_insert_tx()) and firehose.c
+ * call these.
  *
  * A row's `event' column holds the whole DAG-CBOR body of the message,
  * `seq' included (and `time', which is its sequenced_at), so a frame is
@@ -37,8 +37,8 @@
 #define STORE_EVENT_ZLIB_SEQ	2
 
 /*
- * The largest body written or read back: the events writers' own cap
- * (events.c, store_repo.c), so nothing stored inflates past a frame the
+ * The largest body written or read back: the events writer's own cap
+ * (events.c), so nothing stored inflates past a frame the
  * firehose would send.
  */
 #define STORE_EVENT_BODY_MAX	((size_t)8 << 20)

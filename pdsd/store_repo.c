@@ -8,7 +8,6 @@
 #include "err.h"
 #include "log.h"
 #include "mst.h"
-#include "store_events.h"
 #include "store_internal.h"
 #include "store_repo.h"
 
@@ -823,30 +822,10 @@ set_head(const struct store_commit *c)
 	return store_step_done(st, "head update", NULL);
 }
 
-static int
-insert_event(const struct store_commit *c, struct store_event *ev,
-    struct buf *body)
-{
-	int		 rc;
-
-	if ((rc = store_events_next_seq(&ev->seq)) != PDS_OK)
-		return rc;
-	if (ev->packed != NULL)
-		return store_events_insert_packed(ev->seq, c->did, ev->type,
-		    ev->packed, ev->packed_len, c->now);
-	buf_reset(body);
-	if ((rc = store_events_join(ev->head, ev->head_len, ev->seq, ev->tail,
-	    ev->tail_len, body)) != PDS_OK)
-		return rc;
-	/* store_events_insert() chooses how the body is stored */
-	return store_events_insert(ev->seq, c->did, ev->type, body->p,
-	    body->len, c->now);
-}
-
 int
 store_repo_apply(struct store_commit *c)
 {
-	struct buf	 gone, body;
+	struct buf	 gone;
 	size_t		 i;
 	int		 rc;
 
@@ -857,7 +836,6 @@ store_repo_apply(struct store_commit *c)
 		return rc;
 	}
 	buf_init(&gone, (size_t)16 << 20);
-	buf_init(&body, STORE_EVENT_BODY_MAX);
 	for (i = 0; i < c->nops && rc == PDS_OK; i++)
 		rc = apply_op(c, &c->ops[i], &gone);
 	if (rc == PDS_OK)
@@ -868,9 +846,6 @@ store_repo_apply(struct store_commit *c)
 		rc = bs_mem_foreach(c->blocks, insert_block, c);
 	if (rc == PDS_OK)
 		rc = set_head(c);
-	for (i = 0; i < c->nevents && rc == PDS_OK; i++)
-		rc = insert_event(c, &c->events[i], &body);
 	buf_free(&gone);
-	buf_free(&body);
 	return rc;
 }

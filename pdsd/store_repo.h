@@ -1,8 +1,8 @@
 /*
  * store_repo: the SQL behind repositories: the block store over
  * repo_blocks, the head (repo_root), the record index (records,
- * record_blobs), blob metadata (blobs) and the event log rows a commit
- * writes (events).  Only repo_writer.c, blobs.c, jobs.c and the
+ * record_blobs) and blob metadata (blobs); a commit's event log rows
+ * are events.c's.  Only repo_writer.c, blobs.c, jobs.c and the
  * api_repo.c / api_sync.c handlers call these.
  *
  * CIDs are stored as base32 text.  Functions marked "in a transaction"
@@ -191,24 +191,6 @@ struct store_rec_op {
 	size_t		 nblobs;
 };
 
-/*
- * An event row: the DAG-CBOR body is head || "seq" seq || tail, where
- * head holds the map head and the keys that sort before "seq" and tail
- * the rest, so that the seq assigned in the transaction lands in its
- * canonical place.
- */
-struct store_event {
-	const char	*type;		/* "commit", "sync" */
-	const uint8_t	*head;
-	size_t		 head_len;
-	const uint8_t	*tail;
-	size_t		 tail_len;
-	/* head and tail from store_events_pack(), or NULL */
-	const uint8_t	*packed;
-	size_t		 packed_len;
-	int64_t		 seq;		/* out */
-};
-
 struct store_commit {
 	const char	*did;
 	bool		 has_prev;	/* the head it builds on */
@@ -221,8 +203,6 @@ struct store_commit {
 	const struct bs_mem *blocks;	/* new blocks to store */
 	const struct cid *removed;	/* blocks no longer in the repo */
 	size_t		 nremoved;
-	struct store_event *events;
-	size_t		 nevents;
 	/*
 	 * out: the blobs whose rows were deleted because no record refers
 	 * to them any more; the caller removes their files after commit.
@@ -240,7 +220,8 @@ struct store_commit {
  * and blob references (every referenced blob must have a row:
  * PDS_ENOTFOUND with err_name "BlobNotFound"), delete the removed
  * blocks (record blocks only when no other record has the same CID),
- * insert the new ones, move the head and append the events.
+ * insert the new ones and move the head.  The caller appends the
+ * commit's events (events_insert_tx()) in the same transaction.
  */
 int	store_repo_apply(struct store_commit *);
 
