@@ -25,6 +25,12 @@
 #define AUTOSUBMIT_SHA256 "eJLZMFFt0HkskAy/Tk8gdxdQQHkbb6BUYoRYmuN1ISQ="
 
 /*
+ * A client's name is its own claim and may be any length: show at most
+ * this many bytes of it (cut on a character boundary), then an ellipsis.
+ */
+#define CLIENT_NAME_MAX	64
+
+/*
  * One stylesheet for every page.  Sizes in rem so the browser's text size
  * applies; 16 px inputs so phones do not zoom on focus; 48 px tap
  * targets; long unbroken strings (DIDs, hostile names) wrap.
@@ -48,6 +54,8 @@ static const char stylesheet[] =
 "font-size:.9375rem;font-weight:600}\n"
 ".card{background:var(--card);border:1px solid var(--line);"
 "border-radius:14px;padding:1.25rem;margin:0 0 1rem}\n"
+".card>:last-child{margin-bottom:0}\n"
+"@media (min-width:40rem){main{padding-top:3rem}.card{padding:1.75rem}}\n"
 "h1{font-size:1.375rem;line-height:1.3;margin:0 0 1rem}\n"
 "h2{font-size:1rem;margin:1.25rem 0 .5rem}\n"
 "p{margin:0 0 1rem}\n"
@@ -293,6 +301,23 @@ html_text_n(struct html *h, const char *s, size_t n)
 		h->rc = escape_n(h->b, s, n);
 }
 
+/* s escaped, cut to at most max bytes plus an ellipsis if longer. */
+static void
+html_text_cut(struct html *h, const char *s, size_t max)
+{
+	size_t	 n = strlen(s);
+
+	if (n <= max) {
+		html_text_n(h, s, n);
+		return;
+	}
+	n = max;
+	while (n > 0 && ((unsigned char)s[n] & 0xc0) == 0x80)
+		n--;				/* not inside a character */
+	html_text_n(h, s, n);
+	html_raw(h, "\xe2\x80\xa6");			/* ellipsis */
+}
+
 /* ` name="value"`, the value escaped; nothing when value is NULL. */
 static void
 html_attr(struct html *h, const char *name, const char *value)
@@ -371,7 +396,7 @@ html_client(struct html *h, const struct oauth_page_client *c)
 	html_raw(h, "<div>");
 	if (c->name != NULL && c->name[0] != '\0') {
 		html_raw(h, "<span class=\"name\"><bdi>");
-		html_text(h, c->name);
+		html_text_cut(h, c->name, CLIENT_NAME_MAX);
 		html_raw(h, "</bdi></span><span class=\"host\">");
 	} else
 		html_raw(h, "<span class=\"name\">");
@@ -388,7 +413,7 @@ html_client_short(struct html *h, const char *client_id, const char *name)
 
 	html_raw(h, "<bdi>");
 	if (name != NULL && name[0] != '\0')
-		html_text(h, name);
+		html_text_cut(h, name, CLIENT_NAME_MAX);
 	else {
 		host = url_host(client_id, &hlen);
 		html_text_n(h, host, hlen);

@@ -13,10 +13,10 @@
  * Everything a client controls (client_id, name, logo, links, state,
  * login_hint) is treated as hostile: text and attribute values are
  * escaped (& < > " '), invalid UTF-8 and control characters become
- * U+FFFD, client names are bidi-isolated, and a URL goes into an href or
- * src only if it is an absolute http(s) URL (https for logos); otherwise
- * it is left out.  Paths and tokens the server supplies are escaped the
- * same way.
+ * U+FFFD, client names are bidi-isolated and cut to 64 bytes, and a URL
+ * goes into an href or src only if it is an absolute http(s) URL (https
+ * for logos); otherwise it is left out.  Paths and tokens the server
+ * supplies are escaped the same way.
  *
  * All struct fields are borrowed; NULL means "not given" unless a field
  * is marked required.  A renderer appends to the buf and returns PDS_OK,

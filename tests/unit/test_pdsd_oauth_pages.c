@@ -507,7 +507,7 @@ test_consent(void)
 	struct buf	 b;
 	struct tok	 t = { 0 };
 	char		 hid[1024];
-	const char	*h, *allow, *deny, *form_end;
+	const char	*h, *allow, *deny, *form_end, *x;
 	int		 in_form = 0, buttons = 0;
 
 	t_group("consent");
@@ -582,6 +582,21 @@ test_consent(void)
 	    "no empty link row");
 	CHECK(count((char *)b.p, "<bdi>" EVIL_ESC "</bdi>") == 2,
 	    "name escaped in the client block and the heading");
+
+	/* A long name is cut, on a character boundary. */
+	buf_reset(&b);
+	pg.client = good_client;
+	pg.client.name = "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9"
+	    "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9"
+	    "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9"
+	    "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9"
+	    "x\xc3\xa9\xc3\xa9 and much more after it";
+	CHECK(oauth_page_render_consent(&b, &pg) == PDS_OK, "render long");
+	x = strstr((char *)b.p, "<span class=\"name\"><bdi>");
+	CHECK(x != NULL && strncmp(x + 24, pg.client.name, 63) == 0 &&
+	    strncmp(x + 24 + 63, "\xe2\x80\xa6</bdi>", 9) == 0,
+	    "name cut to 63 bytes and an ellipsis");
+	CHECK(strstr((char *)b.p, "much more") == NULL, "rest dropped");
 
 	/* A client without a name is named by its host. */
 	buf_reset(&b);
