@@ -142,7 +142,7 @@ char_len_plain(const uint8_t *p, size_t n)
 	if (c >= 0xc2 && c <= 0xdf) {
 		len = 2;
 		if (c == 0xc2)
-			lo = 0xa0;		/* U+0080..U+009F: C1 controls */
+			lo = 0xa0;		/* U+0080..U+009F, C1 */
 	} else if (c >= 0xe0 && c <= 0xef) {
 		len = 3;
 		if (c == 0xe0)
@@ -635,7 +635,8 @@ oauth_page_render_account(struct buf *b, const struct oauth_account_page *pg)
 
 	if (pg->server_name == NULL || pg->handle == NULL || pg->did == NULL ||
 	    pg->csrf_token == NULL || pg->revoke_action == NULL ||
-	    pg->signout_action == NULL || (pg->ngrants > 0 && pg->grants == NULL))
+	    pg->signout_action == NULL ||
+	    (pg->ngrants > 0 && pg->grants == NULL))
 		return PDS_EINVAL;
 	for (i = 0; i < pg->ngrants; i++) {
 		g = &pg->grants[i];
