@@ -512,7 +512,6 @@ apply_op(struct store_commit *c, const struct store_rec_op *op,
 			return rc;
 		if (n == 0) {
 			c->why = "Could not find blob";
-			c->err_name = "BlobNotFound";
 			return PDS_ENOTFOUND;
 		}
 		if ((rc = store_run("INSERT OR IGNORE INTO record_blobs (did, "
@@ -623,7 +622,6 @@ store_repo_apply(struct store_commit *c)
 	int		 rc;
 
 	c->why = NULL;
-	c->err_name = NULL;
 	if ((rc = check_head(c)) != PDS_OK) {
 		c->why = "the repo moved on (a concurrent write failed)";
 		return rc;
