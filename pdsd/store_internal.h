@@ -2,14 +2,13 @@
  * store_internal: what pdsd/store*.c files share.  Only those files may
  * include this header (it brings in sqlite3.h).
  *
- * A store_*.c file gets statements from the per-thread cache:
+ * A store_*.c file gets statements from the per-thread cache, through
+ * the helpers below (store_row(), store_run(), ...) or directly:
  *
  *	sqlite3_stmt *st = store_stmt("SELECT did FROM accounts WHERE ...");
  *	if (st == NULL)
  *		return PDS_EIO;
- *	sqlite3_bind_text(st, 1, handle, -1, SQLITE_STATIC);
- *	rc = sqlite3_step(st);
- *	...
+ *	...bind, step, read...
  *	store_stmt_done(st);
  *
  * The SQL must be a string literal (or otherwise live for the whole
@@ -208,12 +207,6 @@ int		 store_col_text(sqlite3_stmt *, int i, char *out,
 int		 store_col_blob(sqlite3_stmt *, int i, void *out, size_t cap,
 		    size_t *len);
 int		 store_col_buf(sqlite3_stmt *, int i, struct buf *out);
-
-/* Bind s, or NULL when s is NULL (or, _nonempty_, ""). */
-void		 store_bind_text_or_null(sqlite3_stmt *, int i,
-		    const char *s);
-void		 store_bind_nonempty_or_null(sqlite3_stmt *, int i,
-		    const char *s);
 
 /* Execute SQL without results (may hold several statements). */
 int		 store_exec(const char *sql);

@@ -231,18 +231,3 @@ store_col_buf(sqlite3_stmt *st, int i, struct buf *out)
 	buf_reset(out);
 	return buf_append(out, p, (size_t)sqlite3_column_bytes(st, i));
 }
-
-void
-store_bind_text_or_null(sqlite3_stmt *st, int i, const char *s)
-{
-	if (s == NULL)
-		sqlite3_bind_null(st, i);
-	else
-		sqlite3_bind_text(st, i, s, -1, SQLITE_STATIC);
-}
-
-void
-store_bind_nonempty_or_null(sqlite3_stmt *st, int i, const char *s)
-{
-	store_bind_text_or_null(st, i, s != NULL && *s != '\0' ? s : NULL);
-}
