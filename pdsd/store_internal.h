@@ -112,7 +112,7 @@ struct store_arg {
 #define SB_TEXT(x)	{ .type = SB_T_TEXT, .s = (x) }
 #define SB_TEXTN(x)	{ .type = SB_T_TEXTN, .s = (x) }
 #define SB_NONEMPTY(x)	{ .type = SB_T_NONEMPTY, .s = (x) }
-#define SB_INT(x)	{ .type = SB_T_INT, .i = (int64_t)(x) }
+#define SB_INT(x)	{ .type = SB_T_INT, .i = (x) }
 #define SB_BLOB(x, n)	{ .type = SB_T_BLOB, .p = (x), .len = (n) }
 #define SB_CID(x)	{ .type = SB_T_CID, .cid = (x) }
 #define SB_NULL		{ .type = SB_T_NULL }

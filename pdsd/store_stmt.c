@@ -11,11 +11,10 @@
 #include "err.h"
 #include "store_internal.h"
 
+/* Bind one parameter that is not a CID; an SQLite result code. */
 static int
 bind_one(sqlite3_stmt *st, int i, const struct store_arg *a)
 {
-	char	 s[CID_STR_MAX];
-
 	switch (a->type) {
 	case SB_T_TEXT:
 		return sqlite3_bind_text(st, i, a->s, -1, SQLITE_STATIC);
@@ -30,11 +29,6 @@ bind_one(sqlite3_stmt *st, int i, const struct store_arg *a)
 	case SB_T_BLOB:
 		return sqlite3_bind_blob64(st, i, a->p, a->len,
 		    SQLITE_STATIC);
-	case SB_T_CID:
-		if (cid_format(a->cid, s, sizeof(s)) < 0)
-			return -1;
-		return sqlite3_bind_text(st, i, s, -1, SQLITE_TRANSIENT);
-	case SB_T_NULL:
 	default:
 		return sqlite3_bind_null(st, i);
 	}
@@ -43,11 +37,17 @@ bind_one(sqlite3_stmt *st, int i, const struct store_arg *a)
 int
 store_bind(sqlite3_stmt *st, const struct store_arg *args)
 {
+	char	 s[CID_STR_MAX];
 	int	 i, rc;
 
 	for (i = 0; args != NULL && args[i].type != SB_T_END; i++) {
-		if ((rc = bind_one(st, i + 1, &args[i])) == -1)
-			return PDS_EINVAL;
+		if (args[i].type == SB_T_CID) {
+			if (cid_format(args[i].cid, s, sizeof(s)) < 0)
+				return PDS_EINVAL;
+			rc = sqlite3_bind_text(st, i + 1, s, -1,
+			    SQLITE_TRANSIENT);
+		} else
+			rc = bind_one(st, i + 1, &args[i]);
 		if (rc != SQLITE_OK)
 			return store_err(rc, "bind");
 	}
