@@ -39,7 +39,8 @@ void		 store_stmt_done(sqlite3_stmt *);
 /*
  * Turn an SQLite result code into a PDS_E* code, logging unexpected
  * ones with `what': SQLITE_OK/ROW/DONE -> PDS_OK, a constraint
- * violation -> PDS_EEXIST, anything else -> PDS_EIO.
+ * violation -> PDS_EEXIST, out of memory -> PDS_ENOMEM, anything else
+ * -> PDS_EIO.
  */
 int		 store_err(int sqlite_rc, const char *what);
 
