@@ -119,9 +119,10 @@ witem_result(const struct witem *it, struct repo_write_result *res,
 		res->seq = it->seq;
 		return PDS_OK;
 	}
-	if (it->sc.err_name != NULL)
-		return repo_err_set(err, it->rc, it->sc.err_name, "%s",
-		    it->sc.why != NULL ? it->sc.why : "refused");
+	/* store_repo_apply: a blob the records refer to has no row */
+	if (it->rc == PDS_ENOTFOUND)
+		return repo_err_set(err, it->rc, "BlobNotFound", "%s",
+		    it->sc.why != NULL ? it->sc.why : "Could not find blob");
 	if (it->rc == PDS_EMISMATCH)
 		return repo_err_set(err, PDS_EIO, NULL, "%s",
 		    it->sc.why != NULL ? it->sc.why : "concurrent failure");

@@ -84,61 +84,6 @@ store_err(int rc, const char *what)
 	return PDS_EIO;
 }
 
-int
-store_col_text(sqlite3_stmt *st, int i, char *out, size_t cap)
-{
-	const unsigned char	*s = sqlite3_column_text(st, i);
-	size_t			 n;
-
-	if (cap > 0)
-		out[0] = '\0';
-	if (s == NULL)
-		return PDS_OK;
-	n = (size_t)sqlite3_column_bytes(st, i);
-	if (n >= cap)
-		return PDS_ETOOBIG;
-	memcpy(out, s, n);
-	out[n] = '\0';
-	return PDS_OK;
-}
-
-void
-store_bind_text_or_null(sqlite3_stmt *st, int i, const char *s)
-{
-	if (s == NULL)
-		sqlite3_bind_null(st, i);
-	else
-		sqlite3_bind_text(st, i, s, -1, SQLITE_STATIC);
-}
-
-void
-store_bind_nonempty_or_null(sqlite3_stmt *st, int i, const char *s)
-{
-	store_bind_text_or_null(st, i, s != NULL && *s != '\0' ? s : NULL);
-}
-
-int
-store_step_done(sqlite3_stmt *st, const char *what, int *changes)
-{
-	int	 rc = sqlite3_step(st);
-
-	if (changes != NULL)
-		*changes = rc == SQLITE_DONE ?
-		    sqlite3_changes(sqlite3_db_handle(st)) : 0;
-	store_stmt_done(st);
-	return store_err(rc, what);
-}
-
-int
-store_step_changed(sqlite3_stmt *st, const char *what)
-{
-	int	 n, rc;
-
-	if ((rc = store_step_done(st, what, &n)) != PDS_OK)
-		return rc;
-	return n > 0 ? PDS_OK : PDS_ENOTFOUND;
-}
-
 static int
 conn_exec(sqlite3 *db, const char *sql)
 {
@@ -361,15 +306,14 @@ static int
 read_version(int *v)
 {
 	sqlite3_stmt	*st;
-	int		 rc;
 
-	st = store_stmt("SELECT version FROM schema_version");
-	if (st == NULL)
+	*v = -1;
+	if (store_row(&st, "SELECT version FROM schema_version", NULL,
+	    "schema version") != PDS_OK)
 		return PDS_EIO;
-	rc = sqlite3_step(st);
-	*v = rc == SQLITE_ROW ? sqlite3_column_int(st, 0) : -1;
+	*v = sqlite3_column_int(st, 0);
 	store_stmt_done(st);
-	return rc == SQLITE_ROW ? PDS_OK : PDS_EIO;
+	return PDS_OK;
 }
 
 static int
@@ -484,11 +428,9 @@ store_ping(void)
 	sqlite3_stmt	*st;
 	int		 rc;
 
-	if ((st = store_stmt("SELECT 1")) == NULL)
-		return PDS_EIO;
-	rc = sqlite3_step(st);
-	store_stmt_done(st);
-	return rc == SQLITE_ROW ? PDS_OK : store_err(rc, "ping");
+	if ((rc = store_row(&st, "SELECT 1", NULL, "ping")) == PDS_OK)
+		store_stmt_done(st);
+	return rc == PDS_ENOTFOUND ? PDS_OK : rc;
 }
 
 void
@@ -510,27 +452,17 @@ int
 store_handle_to_did(const char *handle, char *did, size_t didsz)
 {
 	sqlite3_stmt	*st;
-	const unsigned char *d;
-	int		 rc, ret;
+	int		 rc;
 
-	st = store_stmt("SELECT did FROM accounts WHERE handle = ?1 "
-	    "AND status = 'active'");
-	if (st == NULL)
-		return PDS_EIO;
-	sqlite3_bind_text(st, 1, handle, -1, SQLITE_STATIC);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		d = sqlite3_column_text(st, 0);
-		if (d == NULL || strlen((const char *)d) >= didsz)
-			ret = PDS_ETOOBIG;
-		else {
-			memcpy(did, d, strlen((const char *)d) + 1);
-			ret = PDS_OK;
-		}
-	} else if (rc == SQLITE_DONE)
-		ret = PDS_ENOTFOUND;
+	if ((rc = store_row(&st, "SELECT did FROM accounts WHERE handle = ?1 "
+	    "AND status = 'active'", STORE_ARGS(SB_TEXT(handle)),
+	    "handle lookup")) != PDS_OK)
+		return rc;
+	/* a NULL did is as wrong as one too long */
+	if (sqlite3_column_type(st, 0) == SQLITE_NULL)
+		rc = PDS_ETOOBIG;
 	else
-		ret = store_err(rc, "handle lookup");
+		rc = store_col_text(st, 0, did, didsz);
 	store_stmt_done(st);
-	return ret;
+	return rc;
 }

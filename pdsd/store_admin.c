@@ -39,21 +39,14 @@ int
 store_audit_insert(const char *actor, const char *action,
     const char *subject, const char *reason, const char *detail)
 {
-	sqlite3_stmt	*st;
-	char		 now[STORE_TS_LEN];
+	char	 now[STORE_TS_LEN];
 
 	store_timestamp(now);
-	st = store_stmt("INSERT INTO audit_log (at, actor, action, subject, "
-	    "reason, detail) VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
-	if (st == NULL)
-		return PDS_EIO;
-	sqlite3_bind_text(st, 1, now, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, actor, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 3, action, -1, SQLITE_STATIC);
-	store_bind_text_or_null(st, 4, subject);
-	store_bind_text_or_null(st, 5, reason);
-	store_bind_text_or_null(st, 6, detail);
-	return store_step_done(st, "audit insert", NULL);
+	return store_run("INSERT INTO audit_log (at, actor, action, subject, "
+	    "reason, detail) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+	    STORE_ARGS(SB_TEXT(now), SB_TEXT(actor), SB_TEXT(action),
+	    SB_TEXTN(subject), SB_TEXTN(reason), SB_TEXTN(detail)),
+	    "audit insert", NULL);
 }
 
 int
@@ -62,21 +55,18 @@ store_audit_list(const char *since, int64_t after_id, size_t limit,
 {
 	struct store_audit	*a;
 	sqlite3_stmt		*st;
-	int			 rc, ret = PDS_OK;
+	int			 rc;
 
 	if ((a = malloc(sizeof(*a))) == NULL)
 		return PDS_ENOMEM;
-	st = store_stmt("SELECT id, at, actor, action, subject, reason, "
-	    "detail FROM audit_log WHERE (?1 IS NULL OR at >= ?1) AND "
-	    "id > ?2 ORDER BY id LIMIT ?3");
-	if (st == NULL) {
+	if ((rc = store_prep(&st, "SELECT id, at, actor, action, subject, "
+	    "reason, detail FROM audit_log WHERE (?1 IS NULL OR at >= ?1) AND "
+	    "id > ?2 ORDER BY id LIMIT ?3", STORE_ARGS(SB_TEXTN(since),
+	    SB_INT(after_id), SB_INT(limit)))) != PDS_OK) {
 		free(a);
-		return PDS_EIO;
+		return rc;
 	}
-	store_bind_text_or_null(st, 1, since);
-	sqlite3_bind_int64(st, 2, after_id);
-	sqlite3_bind_int64(st, 3, (sqlite3_int64)limit);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	while (store_next(st, &rc, "audit list")) {
 		a->id = sqlite3_column_int64(st, 0);
 		col_copy(st, 1, a->at, sizeof(a->at));
 		col_copy(st, 2, a->actor, sizeof(a->actor));
@@ -84,14 +74,12 @@ store_audit_list(const char *since, int64_t after_id, size_t limit,
 		col_copy(st, 4, a->subject, sizeof(a->subject));
 		col_copy(st, 5, a->reason, sizeof(a->reason));
 		col_copy(st, 6, a->detail, sizeof(a->detail));
-		if ((ret = cb(arg, a)) != 0)
+		if ((rc = cb(arg, a)) != 0)
 			break;
 	}
 	store_stmt_done(st);
 	free(a);
-	if (ret != 0)
-		return ret;
-	return rc == SQLITE_DONE ? PDS_OK : store_err(rc, "audit list");
+	return rc;
 }
 
 /* ---- takedowns ---- */
@@ -99,14 +87,9 @@ store_audit_list(const char *since, int64_t after_id, size_t limit,
 int
 store_record_takedown_set(const char *uri, const char *ref)
 {
-	sqlite3_stmt	*st;
-
-	st = store_stmt("UPDATE records SET takedown_ref = ?2 WHERE uri = ?1");
-	if (st == NULL)
-		return PDS_EIO;
-	sqlite3_bind_text(st, 1, uri, -1, SQLITE_STATIC);
-	store_bind_text_or_null(st, 2, ref);
-	return store_step_changed(st, "record takedown");
+	return store_run_changed("UPDATE records SET takedown_ref = ?2 "
+	    "WHERE uri = ?1", STORE_ARGS(SB_TEXT(uri), SB_TEXTN(ref)),
+	    "record takedown");
 }
 
 int
@@ -116,34 +99,22 @@ store_record_takedown_get(const char *uri, char *cid, size_t cidcap,
 	sqlite3_stmt	*st;
 	int		 rc;
 
-	st = store_stmt("SELECT cid, takedown_ref FROM records WHERE uri = ?1");
-	if (st == NULL)
-		return PDS_EIO;
-	sqlite3_bind_text(st, 1, uri, -1, SQLITE_STATIC);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		col_copy(st, 0, cid, cidcap);
-		col_copy(st, 1, ref, refcap);
-	}
+	if ((rc = store_row(&st, "SELECT cid, takedown_ref FROM records "
+	    "WHERE uri = ?1", STORE_ARGS(SB_TEXT(uri)),
+	    "record status")) != PDS_OK)
+		return rc;
+	col_copy(st, 0, cid, cidcap);
+	col_copy(st, 1, ref, refcap);
 	store_stmt_done(st);
-	if (rc == SQLITE_DONE)
-		return PDS_ENOTFOUND;
-	return rc == SQLITE_ROW ? PDS_OK : store_err(rc, "record status");
+	return PDS_OK;
 }
 
 int
 store_blob_takedown_set(const char *did, const char *cid, const char *ref)
 {
-	sqlite3_stmt	*st;
-
-	st = store_stmt("UPDATE blobs SET takedown_ref = ?3 "
-	    "WHERE did = ?1 AND cid = ?2");
-	if (st == NULL)
-		return PDS_EIO;
-	sqlite3_bind_text(st, 1, did, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, cid, -1, SQLITE_STATIC);
-	store_bind_text_or_null(st, 3, ref);
-	return store_step_changed(st, "blob takedown");
+	return store_run_changed("UPDATE blobs SET takedown_ref = ?3 "
+	    "WHERE did = ?1 AND cid = ?2", STORE_ARGS(SB_TEXT(did),
+	    SB_TEXT(cid), SB_TEXTN(ref)), "blob takedown");
 }
 
 int
@@ -153,19 +124,13 @@ store_blob_takedown_get(const char *did, const char *cid, char *ref,
 	sqlite3_stmt	*st;
 	int		 rc;
 
-	st = store_stmt("SELECT takedown_ref FROM blobs "
-	    "WHERE did = ?1 AND cid = ?2");
-	if (st == NULL)
-		return PDS_EIO;
-	sqlite3_bind_text(st, 1, did, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, cid, -1, SQLITE_STATIC);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
-		col_copy(st, 0, ref, refcap);
+	if ((rc = store_row(&st, "SELECT takedown_ref FROM blobs "
+	    "WHERE did = ?1 AND cid = ?2", STORE_ARGS(SB_TEXT(did),
+	    SB_TEXT(cid)), "blob status")) != PDS_OK)
+		return rc;
+	col_copy(st, 0, ref, refcap);
 	store_stmt_done(st);
-	if (rc == SQLITE_DONE)
-		return PDS_ENOTFOUND;
-	return rc == SQLITE_ROW ? PDS_OK : store_err(rc, "blob status");
+	return PDS_OK;
 }
 
 /* ---- accounts ---- */
@@ -193,22 +158,20 @@ account_walk(sqlite3_stmt *st, int (*cb)(void *,
     const struct store_account *), void *arg, const char *what)
 {
 	struct store_account	*a;
-	int			 rc, ret = 0;
+	int			 rc = PDS_OK;
 
 	if ((a = malloc(sizeof(*a))) == NULL) {
 		store_stmt_done(st);
 		return PDS_ENOMEM;
 	}
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	while (store_next(st, &rc, what)) {
 		account_row(st, a);
-		if ((ret = cb(arg, a)) != 0)
+		if ((rc = cb(arg, a)) != 0)
 			break;
 	}
 	store_stmt_done(st);
 	free(a);
-	if (ret != 0)
-		return ret;
-	return rc == SQLITE_DONE ? PDS_OK : store_err(rc, what);
+	return rc;
 }
 
 void
@@ -226,6 +189,7 @@ store_admin_account_list(const char *status, const char *cursor,
 	char		 at[STORE_TS_LEN];
 	const char	*did = "", *sp;
 	size_t		 n;
+	int		 rc;
 
 	at[0] = '\0';
 	if (cursor != NULL && *cursor != '\0') {
@@ -236,16 +200,12 @@ store_admin_account_list(const char *status, const char *cursor,
 		at[n] = '\0';
 		did = sp + 1;
 	}
-	st = store_stmt("SELECT " ACCOUNT_COLS " FROM accounts "
+	if ((rc = store_prep(&st, "SELECT " ACCOUNT_COLS " FROM accounts "
 	    "WHERE (?1 IS NULL OR status = ?1) AND "
 	    "(created_at > ?2 OR (created_at = ?2 AND did > ?3)) "
-	    "ORDER BY created_at, did LIMIT ?4");
-	if (st == NULL)
-		return PDS_EIO;
-	store_bind_text_or_null(st, 1, status);
-	sqlite3_bind_text(st, 2, at, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(st, 3, did, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 4, (sqlite3_int64)limit);
+	    "ORDER BY created_at, did LIMIT ?4", STORE_ARGS(SB_TEXTN(status),
+	    SB_TEXT(at), SB_TEXT(did), SB_INT(limit)))) != PDS_OK)
+		return rc;
 	return account_walk(st, cb, arg, "account list");
 }
 
@@ -268,19 +228,13 @@ store_admin_account_search(const char *q, const char *cursor, size_t limit,
 	}
 	pat[k++] = '%';
 	pat[k] = '\0';
-	st = store_stmt("SELECT " ACCOUNT_COLS " FROM accounts "
+	rc = store_prep(&st, "SELECT " ACCOUNT_COLS " FROM accounts "
 	    "WHERE (handle LIKE ?1 ESCAPE '\\' OR email LIKE ?1 ESCAPE '\\' "
-	    "OR did = ?2) AND did > ?3 ORDER BY did LIMIT ?4");
-	if (st == NULL) {
-		free(pat);
-		return PDS_EIO;
-	}
-	sqlite3_bind_text(st, 1, pat, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, q, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 3, cursor != NULL ? cursor : "", -1,
-	    SQLITE_STATIC);
-	sqlite3_bind_int64(st, 4, (sqlite3_int64)limit);
-	rc = account_walk(st, cb, arg, "account search");
+	    "OR did = ?2) AND did > ?3 ORDER BY did LIMIT ?4",
+	    STORE_ARGS(SB_TEXT(pat), SB_TEXT(q),
+	    SB_TEXT(cursor != NULL ? cursor : ""), SB_INT(limit)));
+	if (rc == PDS_OK)
+		rc = account_walk(st, cb, arg, "account search");
 	free(pat);
 	return rc;
 }
@@ -291,18 +245,13 @@ store_admin_invited_by(const char *did, char *code, size_t cap)
 	sqlite3_stmt	*st;
 	int		 rc;
 
-	st = store_stmt("SELECT code FROM invite_code_uses WHERE used_by = ?1 "
-	    "ORDER BY used_at LIMIT 1");
-	if (st == NULL)
-		return PDS_EIO;
-	sqlite3_bind_text(st, 1, did, -1, SQLITE_STATIC);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
-		col_copy(st, 0, code, cap);
+	if ((rc = store_row(&st, "SELECT code FROM invite_code_uses "
+	    "WHERE used_by = ?1 ORDER BY used_at LIMIT 1",
+	    STORE_ARGS(SB_TEXT(did)), "invited by")) != PDS_OK)
+		return rc;
+	col_copy(st, 0, code, cap);
 	store_stmt_done(st);
-	if (rc == SQLITE_DONE)
-		return PDS_ENOTFOUND;
-	return rc == SQLITE_ROW ? PDS_OK : store_err(rc, "invited by");
+	return PDS_OK;
 }
 
 /* ---- invites ---- */
@@ -318,30 +267,29 @@ store_admin_invite_list(enum store_invite_sort sort, const char *for_account,
 {
 	struct store_invite	*inv;
 	sqlite3_stmt		*st;
-	int			 rc, ret = 0;
+	const char		*sql;
+	int			 rc;
 
 	if (sort == SI_SORT_USAGE)
-		st = store_stmt("SELECT " INVITE_COLS " FROM invite_codes c "
+		sql = "SELECT " INVITE_COLS " FROM invite_codes c "
 		    "WHERE (?1 IS NULL OR c.for_account = ?1) AND "
 		    "(?2 OR c.disabled = 0) "
 		    "ORDER BY n DESC, c.created_at DESC, c.code "
-		    "LIMIT ?3 OFFSET ?4");
+		    "LIMIT ?3 OFFSET ?4";
 	else
-		st = store_stmt("SELECT " INVITE_COLS " FROM invite_codes c "
+		sql = "SELECT " INVITE_COLS " FROM invite_codes c "
 		    "WHERE (?1 IS NULL OR c.for_account = ?1) AND "
 		    "(?2 OR c.disabled = 0) "
-		    "ORDER BY c.created_at DESC, c.code LIMIT ?3 OFFSET ?4");
-	if (st == NULL)
-		return PDS_EIO;
-	if ((inv = malloc(sizeof(*inv))) == NULL) {
-		store_stmt_done(st);
+		    "ORDER BY c.created_at DESC, c.code LIMIT ?3 OFFSET ?4";
+	if ((inv = malloc(sizeof(*inv))) == NULL)
 		return PDS_ENOMEM;
+	if ((rc = store_prep(&st, sql, STORE_ARGS(SB_TEXTN(for_account),
+	    SB_INT(include_disabled ? 1 : 0), SB_INT(limit),
+	    SB_INT(offset)))) != PDS_OK) {
+		free(inv);
+		return rc;
 	}
-	store_bind_text_or_null(st, 1, for_account);
-	sqlite3_bind_int(st, 2, include_disabled ? 1 : 0);
-	sqlite3_bind_int64(st, 3, (sqlite3_int64)limit);
-	sqlite3_bind_int64(st, 4, (sqlite3_int64)offset);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	while (store_next(st, &rc, "invite list")) {
 		memset(inv, 0, sizeof(*inv));
 		col_copy(st, 0, inv->code, sizeof(inv->code));
 		inv->available = sqlite3_column_int64(st, 1);
@@ -350,43 +298,31 @@ store_admin_invite_list(enum store_invite_sort sort, const char *for_account,
 		col_copy(st, 4, inv->created_by, sizeof(inv->created_by));
 		col_copy(st, 5, inv->created_at, sizeof(inv->created_at));
 		inv->used = sqlite3_column_int64(st, 6);
-		if ((ret = cb(arg, inv)) != 0)
+		if ((rc = cb(arg, inv)) != 0)
 			break;
 	}
 	store_stmt_done(st);
 	free(inv);
-	if (ret != 0)
-		return ret;
-	return rc == SQLITE_DONE ? PDS_OK : store_err(rc, "invite list");
+	return rc;
 }
 
 int
 store_admin_invite_disable(const char *code)
 {
-	sqlite3_stmt	*st;
-
-	st = store_stmt("UPDATE invite_codes SET disabled = 1 WHERE code = ?1");
-	if (st == NULL)
-		return PDS_EIO;
-	sqlite3_bind_text(st, 1, code, -1, SQLITE_STATIC);
-	return store_step_changed(st, "invite disable");
+	return store_run_changed("UPDATE invite_codes SET disabled = 1 "
+	    "WHERE code = ?1", STORE_ARGS(SB_TEXT(code)), "invite disable");
 }
 
 int
 store_admin_invite_disable_for(const char *did, int64_t *n)
 {
-	sqlite3_stmt	*st;
-	int		 rc;
+	int	 rc, changes;
 
-	st = store_stmt("UPDATE invite_codes SET disabled = 1 "
-	    "WHERE for_account = ?1 AND disabled = 0");
-	if (st == NULL)
-		return PDS_EIO;
-	sqlite3_bind_text(st, 1, did, -1, SQLITE_STATIC);
-	rc = sqlite3_step(st);
-	*n = sqlite3_changes(sqlite3_db_handle(st));
-	store_stmt_done(st);
-	return rc == SQLITE_DONE ? PDS_OK : store_err(rc, "invite disable");
+	rc = store_run("UPDATE invite_codes SET disabled = 1 "
+	    "WHERE for_account = ?1 AND disabled = 0",
+	    STORE_ARGS(SB_TEXT(did)), "invite disable", &changes);
+	*n = changes;
+	return rc;
 }
 
 /* ---- counts ---- */
@@ -394,61 +330,36 @@ store_admin_invite_disable_for(const char *did, int64_t *n)
 static int
 count1(const char *sql, int64_t *out)
 {
-	sqlite3_stmt	*st;
-	int		 rc;
-
-	if ((st = store_stmt(sql)) == NULL)
-		return PDS_EIO;
-	rc = sqlite3_step(st);
-	*out = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
-	store_stmt_done(st);
-	return rc == SQLITE_ROW ? PDS_OK : store_err(rc, "count");
+	return store_ints(sql, NULL, "count", out, 1);
 }
 
 int
 store_admin_counts(struct store_admin_counts *c)
 {
-	sqlite3_stmt	*st;
-	int		 rc;
+	int64_t	 v[4];
+	int	 rc;
 
 	memset(c, 0, sizeof(*c));
-	st = store_stmt("SELECT count(*), "
+	if ((rc = store_ints("SELECT count(*), "
 	    "coalesce(sum(status = 'active'), 0), "
 	    "coalesce(sum(status = 'deactivated'), 0), "
-	    "coalesce(sum(status = 'takendown'), 0) FROM accounts");
-	if (st == NULL)
-		return PDS_EIO;
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		c->accounts = sqlite3_column_int64(st, 0);
-		c->active = sqlite3_column_int64(st, 1);
-		c->deactivated = sqlite3_column_int64(st, 2);
-		c->takendown = sqlite3_column_int64(st, 3);
-	}
-	store_stmt_done(st);
-	if (rc != SQLITE_ROW)
-		return store_err(rc, "count accounts");
-	st = store_stmt("SELECT count(*), coalesce(sum(size), 0) "
-	    "FROM repo_blocks");
-	if (st == NULL)
-		return PDS_EIO;
-	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		c->repo_blocks = sqlite3_column_int64(st, 0);
-		c->repo_bytes = sqlite3_column_int64(st, 1);
-	}
-	store_stmt_done(st);
-	if (rc != SQLITE_ROW)
-		return store_err(rc, "count blocks");
-	st = store_stmt("SELECT count(*), coalesce(sum(size), 0) FROM blobs");
-	if (st == NULL)
-		return PDS_EIO;
-	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		c->blobs = sqlite3_column_int64(st, 0);
-		c->blob_bytes = sqlite3_column_int64(st, 1);
-	}
-	store_stmt_done(st);
-	if (rc != SQLITE_ROW)
-		return store_err(rc, "count blobs");
+	    "coalesce(sum(status = 'takendown'), 0) FROM accounts", NULL,
+	    "count accounts", v, 4)) != PDS_OK)
+		return rc;
+	c->accounts = v[0];
+	c->active = v[1];
+	c->deactivated = v[2];
+	c->takendown = v[3];
+	if ((rc = store_ints("SELECT count(*), coalesce(sum(size), 0) "
+	    "FROM repo_blocks", NULL, "count blocks", v, 2)) != PDS_OK)
+		return rc;
+	c->repo_blocks = v[0];
+	c->repo_bytes = v[1];
+	if ((rc = store_ints("SELECT count(*), coalesce(sum(size), 0) "
+	    "FROM blobs", NULL, "count blobs", v, 2)) != PDS_OK)
+		return rc;
+	c->blobs = v[0];
+	c->blob_bytes = v[1];
 	if ((rc = count1("SELECT count(*) FROM records", &c->records)) !=
 	    PDS_OK ||
 	    (rc = count1("SELECT count(*) FROM events", &c->events)) !=
@@ -465,24 +376,20 @@ store_admin_counts(struct store_admin_counts *c)
 	return PDS_OK;
 }
 
-/* Two integers from a query with ?1 bound to did. */
 static int
 count2_did(const char *sql, const char *did, int64_t *a, int64_t *b)
 {
-	sqlite3_stmt	*st;
-	int		 rc;
+	int64_t	 v[2];
+	int	 rc;
 
-	if ((st = store_stmt(sql)) == NULL)
-		return PDS_EIO;
-	sqlite3_bind_text(st, 1, did, -1, SQLITE_STATIC);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		*a = sqlite3_column_int64(st, 0);
+	rc = store_ints(sql, STORE_ARGS(SB_TEXT(did)), "account usage", v,
+	    b != NULL ? 2 : 1);
+	if (rc == PDS_OK) {
+		*a = v[0];
 		if (b != NULL)
-			*b = sqlite3_column_int64(st, 1);
+			*b = v[1];
 	}
-	store_stmt_done(st);
-	return rc == SQLITE_ROW ? PDS_OK : store_err(rc, "account usage");
+	return rc;
 }
 
 int
@@ -506,19 +413,9 @@ store_admin_account_usage(const char *did, struct store_account_usage *u)
 int
 store_admin_event_count(const char *did, const char *type, int64_t *n)
 {
-	sqlite3_stmt	*st;
-	int		 rc;
-
-	st = store_stmt("SELECT count(*) FROM events WHERE did = ?1 AND "
-	    "type = ?2");
-	if (st == NULL)
-		return PDS_EIO;
-	sqlite3_bind_text(st, 1, did, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, type, -1, SQLITE_STATIC);
-	rc = sqlite3_step(st);
-	*n = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
-	store_stmt_done(st);
-	return rc == SQLITE_ROW ? PDS_OK : store_err(rc, "event count");
+	return store_ints("SELECT count(*) FROM events WHERE did = ?1 AND "
+	    "type = ?2", STORE_ARGS(SB_TEXT(did), SB_TEXT(type)),
+	    "event count", n, 1);
 }
 
 /* ---- online backup ---- */

@@ -26,97 +26,64 @@ int
 store_email_token_put(const char *purpose, const char *did,
     const char *token, const char *now)
 {
-	sqlite3_stmt	*st;
-
-	st = store_stmt("INSERT INTO email_tokens (purpose, did, token, "
+	return store_run("INSERT INTO email_tokens (purpose, did, token, "
 	    "requested_at) VALUES (?1, ?2, ?3, ?4) ON CONFLICT (purpose, did) "
-	    "DO UPDATE SET token = ?3, requested_at = ?4");
-	if (st == NULL)
-		return PDS_EIO;
-	sqlite3_bind_text(st, 1, purpose, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, did, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 3, token, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 4, now, -1, SQLITE_STATIC);
-	return store_step_done(st, "email token put", NULL);
+	    "DO UPDATE SET token = ?3, requested_at = ?4",
+	    STORE_ARGS(SB_TEXT(purpose), SB_TEXT(did), SB_TEXT(token),
+	    SB_TEXT(now)), "email token put", NULL);
+}
+
+/* Two text columns of the row a query finds, into a[acap] and b[bcap]. */
+static int
+text2(const char *sql, const struct store_arg *args, char *a, size_t acap,
+    char *b, size_t bcap, const char *what)
+{
+	sqlite3_stmt	*st;
+	int		 rc;
+
+	if ((rc = store_row(&st, sql, args, what)) != PDS_OK)
+		return rc;
+	if ((rc = store_col_text(st, 0, a, acap)) == PDS_OK)
+		rc = store_col_text(st, 1, b, bcap);
+	store_stmt_done(st);
+	return rc;
 }
 
 int
 store_email_token_get(const char *purpose, const char *did,
     char token[SM_TOKEN_MAX], char requested_at[STORE_TS_LEN])
 {
-	sqlite3_stmt	*st;
-	int		 rc, ret;
-
-	st = store_stmt("SELECT token, requested_at FROM email_tokens "
-	    "WHERE purpose = ?1 AND did = ?2");
-	if (st == NULL)
-		return PDS_EIO;
-	sqlite3_bind_text(st, 1, purpose, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, did, -1, SQLITE_STATIC);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		if ((ret = store_col_text(st, 0, token,
-		    SM_TOKEN_MAX)) == PDS_OK)
-			ret = store_col_text(st, 1, requested_at, STORE_TS_LEN);
-	} else if (rc == SQLITE_DONE)
-		ret = PDS_ENOTFOUND;
-	else
-		ret = store_err(rc, "email token get");
-	store_stmt_done(st);
-	return ret;
+	return text2("SELECT token, requested_at FROM email_tokens "
+	    "WHERE purpose = ?1 AND did = ?2", STORE_ARGS(SB_TEXT(purpose),
+	    SB_TEXT(did)), token, SM_TOKEN_MAX, requested_at, STORE_TS_LEN,
+	    "email token get");
 }
 
 int
 store_email_token_find(const char *purpose, const char *token,
     char did[SA_DID_MAX + 1], char requested_at[STORE_TS_LEN])
 {
-	sqlite3_stmt	*st;
-	int		 rc, ret;
-
-	st = store_stmt("SELECT did, requested_at FROM email_tokens "
-	    "WHERE purpose = ?1 AND token = ?2");
-	if (st == NULL)
-		return PDS_EIO;
-	sqlite3_bind_text(st, 1, purpose, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, token, -1, SQLITE_STATIC);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		if ((ret = store_col_text(st, 0, did,
-		    SA_DID_MAX + 1)) == PDS_OK)
-			ret = store_col_text(st, 1, requested_at, STORE_TS_LEN);
-	} else if (rc == SQLITE_DONE)
-		ret = PDS_ENOTFOUND;
-	else
-		ret = store_err(rc, "email token find");
-	store_stmt_done(st);
-	return ret;
+	return text2("SELECT did, requested_at FROM email_tokens "
+	    "WHERE purpose = ?1 AND token = ?2", STORE_ARGS(SB_TEXT(purpose),
+	    SB_TEXT(token)), did, SA_DID_MAX + 1, requested_at, STORE_TS_LEN,
+	    "email token find");
 }
 
 int
 store_email_token_delete(const char *purpose, const char *did)
 {
-	sqlite3_stmt	*st;
-
-	st = store_stmt("DELETE FROM email_tokens WHERE purpose = ?1 AND "
-	    "did = ?2");
-	if (st == NULL)
-		return PDS_EIO;
-	sqlite3_bind_text(st, 1, purpose, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, did, -1, SQLITE_STATIC);
-	return store_step_done(st, "email token delete", NULL);
+	return store_run("DELETE FROM email_tokens WHERE purpose = ?1 AND "
+	    "did = ?2", STORE_ARGS(SB_TEXT(purpose), SB_TEXT(did)),
+	    "email token delete", NULL);
 }
 
 int
 store_email_token_prune(const char *before, int64_t *n)
 {
-	sqlite3_stmt	*st;
-	int		 rc, changes;
+	int	 rc, changes;
 
-	st = store_stmt("DELETE FROM email_tokens WHERE requested_at < ?1");
-	if (st == NULL)
-		return PDS_EIO;
-	sqlite3_bind_text(st, 1, before, -1, SQLITE_STATIC);
-	rc = store_step_done(st, "email token prune", &changes);
+	rc = store_run("DELETE FROM email_tokens WHERE requested_at < ?1",
+	    STORE_ARGS(SB_TEXT(before)), "email token prune", &changes);
 	if (n != NULL)
 		*n = changes;
 	return rc;
@@ -125,39 +92,18 @@ store_email_token_prune(const char *before, int64_t *n)
 int
 store_account_email_confirmed(const char *did, const char *at)
 {
-	sqlite3_stmt	*st;
-	int		 rc, changes;
-
-	st = store_stmt("UPDATE accounts SET email_confirmed_at = ?2 "
-	    "WHERE did = ?1");
-	if (st == NULL)
-		return PDS_EIO;
-	sqlite3_bind_text(st, 1, did, -1, SQLITE_STATIC);
-	store_bind_text_or_null(st, 2, at);
-	rc = store_step_done(st, "email confirmed", &changes);
-	if (rc == PDS_OK && changes == 0)
-		rc = PDS_ENOTFOUND;
-	return rc;
+	return store_run_changed("UPDATE accounts SET email_confirmed_at = ?2 "
+	    "WHERE did = ?1", STORE_ARGS(SB_TEXT(did), SB_TEXTN(at)),
+	    "email confirmed");
 }
 
 int
 store_account_mark_deactivated(const char *did, const char *at,
     const char *delete_after)
 {
-	sqlite3_stmt	*st;
-	int		 rc, changes;
-
-	st = store_stmt("UPDATE accounts SET deactivated_at = ?2, "
-	    "delete_after = ?3 WHERE did = ?1");
-	if (st == NULL)
-		return PDS_EIO;
-	sqlite3_bind_text(st, 1, did, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, at, -1, SQLITE_STATIC);
-	store_bind_text_or_null(st, 3, delete_after);
-	rc = store_step_done(st, "mark deactivated", &changes);
-	if (rc == PDS_OK && changes == 0)
-		rc = PDS_ENOTFOUND;
-	return rc;
+	return store_run_changed("UPDATE accounts SET deactivated_at = ?2, "
+	    "delete_after = ?3 WHERE did = ?1", STORE_ARGS(SB_TEXT(did),
+	    SB_TEXT(at), SB_TEXTN(delete_after)), "mark deactivated");
 }
 
 /* ---- migrations ---- */
@@ -166,9 +112,7 @@ int
 store_mig_put(const char *did, const char *direction, const char *state,
     const char *peer, const char *now)
 {
-	sqlite3_stmt	*st;
-
-	st = store_stmt("INSERT INTO account_migrations (did, direction, "
+	return store_run("INSERT INTO account_migrations (did, direction, "
 	    "state, started_at, updated_at, peer) "
 	    "VALUES (?1, ?2, ?3, ?4, ?4, ?5) ON CONFLICT (did) DO UPDATE SET "
 	    "started_at = CASE WHEN direction = ?2 THEN started_at ELSE ?4 END,"
@@ -179,15 +123,9 @@ store_mig_put(const char *did, const char *direction, const char *state,
 	    "source_commit = CASE WHEN direction = ?2 THEN source_commit END,"
 	    "source_rev = CASE WHEN direction = ?2 THEN source_rev END,"
 	    "peer = coalesce(?5, CASE WHEN direction = ?2 THEN peer END),"
-	    "direction = ?2, state = ?3, updated_at = ?4");
-	if (st == NULL)
-		return PDS_EIO;
-	sqlite3_bind_text(st, 1, did, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, direction, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 3, state, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 4, now, -1, SQLITE_STATIC);
-	store_bind_text_or_null(st, 5, peer);
-	return store_step_done(st, "migration put", NULL);
+	    "direction = ?2, state = ?3, updated_at = ?4",
+	    STORE_ARGS(SB_TEXT(did), SB_TEXT(direction), SB_TEXT(state),
+	    SB_TEXT(now), SB_TEXTN(peer)), "migration put", NULL);
 }
 
 /*
@@ -241,56 +179,35 @@ int
 store_mig_get(const char *did, struct store_mig *out)
 {
 	sqlite3_stmt	*st;
-	int		 rc, ret;
+	int		 rc;
 
-	st = store_stmt("SELECT " MIG_COLUMNS "FROM accounts a "
+	if ((rc = store_row(&st, "SELECT " MIG_COLUMNS "FROM accounts a "
 	    "LEFT JOIN account_migrations m ON m.did = a.did "
-	    "WHERE a.did = ?1");
-	if (st == NULL)
-		return PDS_EIO;
-	sqlite3_bind_text(st, 1, did, -1, SQLITE_STATIC);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
-		ret = mig_row(st, out);
-	else if (rc == SQLITE_DONE)
-		ret = PDS_ENOTFOUND;
-	else
-		ret = store_err(rc, "migration get");
+	    "WHERE a.did = ?1", STORE_ARGS(SB_TEXT(did)),
+	    "migration get")) != PDS_OK)
+		return rc;
+	rc = mig_row(st, out);
 	store_stmt_done(st);
-	return ret;
+	return rc;
 }
 
 int
 store_mig_set_import(const char *did, int64_t records, int64_t blocks,
     const char *source_commit, const char *source_rev, const char *now)
 {
-	sqlite3_stmt	*st;
-
-	st = store_stmt("UPDATE account_migrations SET records_expected = ?2,"
+	return store_run("UPDATE account_migrations SET records_expected = ?2,"
 	    " blocks_imported = ?3, source_commit = ?4, source_rev = ?5, "
 	    "state = CASE WHEN direction = 'in' THEN 'imported' ELSE state END,"
-	    " updated_at = ?6 WHERE did = ?1");
-	if (st == NULL)
-		return PDS_EIO;
-	sqlite3_bind_text(st, 1, did, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, records);
-	sqlite3_bind_int64(st, 3, blocks);
-	store_bind_text_or_null(st, 4, source_commit);
-	store_bind_text_or_null(st, 5, source_rev);
-	sqlite3_bind_text(st, 6, now, -1, SQLITE_STATIC);
-	return store_step_done(st, "migration import", NULL);
+	    " updated_at = ?6 WHERE did = ?1", STORE_ARGS(SB_TEXT(did),
+	    SB_INT(records), SB_INT(blocks), SB_TEXTN(source_commit),
+	    SB_TEXTN(source_rev), SB_TEXT(now)), "migration import", NULL);
 }
 
 int
 store_mig_delete(const char *did)
 {
-	sqlite3_stmt	*st;
-
-	st = store_stmt("DELETE FROM account_migrations WHERE did = ?1");
-	if (st == NULL)
-		return PDS_EIO;
-	sqlite3_bind_text(st, 1, did, -1, SQLITE_STATIC);
-	return store_step_done(st, "migration delete", NULL);
+	return store_run("DELETE FROM account_migrations WHERE did = ?1",
+	    STORE_ARGS(SB_TEXT(did)), "migration delete", NULL);
 }
 
 int
@@ -298,58 +215,48 @@ store_mig_list(int (*cb)(void *, const struct store_mig *), void *arg)
 {
 	struct store_mig	*m;
 	sqlite3_stmt		*st;
-	int			 rc, ret = PDS_OK;
+	int			 rc;
 
-	st = store_stmt("SELECT " MIG_COLUMNS "FROM accounts a "
+	if ((m = malloc(sizeof(*m))) == NULL)
+		return PDS_ENOMEM;
+	if ((rc = store_prep(&st, "SELECT " MIG_COLUMNS "FROM accounts a "
 	    "LEFT JOIN account_migrations m ON m.did = a.did "
 	    "WHERE m.did IS NOT NULL OR a.status = 'deactivated' "
-	    "ORDER BY 6, a.did");
-	if (st == NULL)
-		return PDS_EIO;
-	if ((m = malloc(sizeof(*m))) == NULL) {
-		store_stmt_done(st);
-		return PDS_ENOMEM;
+	    "ORDER BY 6, a.did", NULL)) != PDS_OK) {
+		free(m);
+		return rc;
 	}
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if ((ret = mig_row(st, m)) != PDS_OK ||
-		    (ret = cb(arg, m)) != 0)
+	while (store_next(st, &rc, "migration list"))
+		if ((rc = mig_row(st, m)) != PDS_OK ||
+		    (rc = cb(arg, m)) != 0)
 			break;
-	}
 	store_stmt_done(st);
 	free(m);
-	if (ret != PDS_OK)
-		return ret;
-	return rc == SQLITE_DONE ? PDS_OK : store_err(rc, "migration list");
+	return rc;
 }
 
 int
 store_repo_counts(const char *did, struct store_repo_counts *out)
 {
-	sqlite3_stmt	*st;
-	int		 rc, ret = PDS_OK;
+	int64_t	 v[4];
+	int	 rc;
 
 	memset(out, 0, sizeof(*out));
-	st = store_stmt("SELECT "
+	if ((rc = store_ints("SELECT "
 	    "(SELECT count(*) FROM repo_blocks WHERE did = ?1), "
 	    "(SELECT count(*) FROM records WHERE did = ?1), "
 	    "(SELECT count(DISTINCT blob_cid) FROM record_blobs "
 	    "  WHERE did = ?1), "
 	    "(SELECT count(DISTINCT rb.blob_cid) FROM record_blobs rb "
 	    "  JOIN blobs bl ON bl.did = rb.did AND bl.cid = rb.blob_cid "
-	    "  WHERE rb.did = ?1)");
-	if (st == NULL)
-		return PDS_EIO;
-	sqlite3_bind_text(st, 1, did, -1, SQLITE_STATIC);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		out->repo_blocks = sqlite3_column_int64(st, 0);
-		out->records = sqlite3_column_int64(st, 1);
-		out->blobs_expected = sqlite3_column_int64(st, 2);
-		out->blobs_imported = sqlite3_column_int64(st, 3);
-	} else
-		ret = store_err(rc, "repo counts");
-	store_stmt_done(st);
-	return ret;
+	    "  WHERE rb.did = ?1)", STORE_ARGS(SB_TEXT(did)), "repo counts",
+	    v, 4)) != PDS_OK)
+		return rc;
+	out->repo_blocks = v[0];
+	out->records = v[1];
+	out->blobs_expected = v[2];
+	out->blobs_imported = v[3];
+	return PDS_OK;
 }
 
 int
@@ -357,28 +264,22 @@ store_missing_blobs(const char *did, const char *cursor, size_t limit,
     int (*cb)(void *, const char *, const char *), void *arg)
 {
 	sqlite3_stmt	*st;
-	int		 rc, ret = PDS_OK;
+	int		 rc;
 
-	st = store_stmt("SELECT rb.blob_cid, min(rb.record_uri) "
+	if ((rc = store_prep(&st, "SELECT rb.blob_cid, min(rb.record_uri) "
 	    "FROM record_blobs rb WHERE rb.did = ?1 AND rb.blob_cid > ?2 "
 	    "AND NOT EXISTS (SELECT 1 FROM blobs bl WHERE bl.did = rb.did "
 	    "  AND bl.cid = rb.blob_cid) "
-	    "GROUP BY rb.blob_cid ORDER BY rb.blob_cid LIMIT ?3");
-	if (st == NULL)
-		return PDS_EIO;
-	sqlite3_bind_text(st, 1, did, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, cursor != NULL ? cursor : "", -1,
-	    SQLITE_STATIC);
-	sqlite3_bind_int64(st, 3, (int64_t)limit);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if ((ret = cb(arg, (const char *)sqlite3_column_text(st, 0),
+	    "GROUP BY rb.blob_cid ORDER BY rb.blob_cid LIMIT ?3",
+	    STORE_ARGS(SB_TEXT(did), SB_TEXT(cursor != NULL ? cursor : ""),
+	    SB_INT(limit)))) != PDS_OK)
+		return rc;
+	while (store_next(st, &rc, "missing blobs"))
+		if ((rc = cb(arg, (const char *)sqlite3_column_text(st, 0),
 		    (const char *)sqlite3_column_text(st, 1))) != 0)
 			break;
-	}
 	store_stmt_done(st);
-	if (ret != PDS_OK)
-		return ret;
-	return rc == SQLITE_DONE ? PDS_OK : store_err(rc, "missing blobs");
+	return rc;
 }
 
 /* ---- importRepo ---- */
@@ -392,17 +293,13 @@ store_import_clear(const char *did)
 		"DELETE FROM record_blobs WHERE did = ?1",
 		"DELETE FROM backlinks WHERE did = ?1",
 	};
-	sqlite3_stmt	*st;
 	size_t		 i;
 	int		 rc;
 
-	for (i = 0; i < sizeof(sql) / sizeof(sql[0]); i++) {
-		if ((st = store_stmt(sql[i])) == NULL)
-			return PDS_EIO;
-		sqlite3_bind_text(st, 1, did, -1, SQLITE_STATIC);
-		if ((rc = store_step_done(st, "import clear", NULL)) != PDS_OK)
+	for (i = 0; i < sizeof(sql) / sizeof(sql[0]); i++)
+		if ((rc = store_run(sql[i], STORE_ARGS(SB_TEXT(did)),
+		    "import clear", NULL)) != PDS_OK)
 			return rc;
-	}
 	return PDS_OK;
 }
 
@@ -410,44 +307,26 @@ int
 store_import_block(const char *did, const char *cid, const char *rev,
     const uint8_t *data, size_t len)
 {
-	sqlite3_stmt	*st;
-
-	st = store_stmt("INSERT OR IGNORE INTO repo_blocks (did, cid, rev, "
-	    "size, content) VALUES (?1, ?2, ?3, ?4, ?5)");
-	if (st == NULL)
-		return PDS_EIO;
-	sqlite3_bind_text(st, 1, did, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, cid, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 3, rev, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 4, (int64_t)len);
-	sqlite3_bind_blob(st, 5, data, (int)len, SQLITE_STATIC);
-	return store_step_done(st, "import block", NULL);
+	return store_run("INSERT OR IGNORE INTO repo_blocks (did, cid, rev, "
+	    "size, content) VALUES (?1, ?2, ?3, ?4, ?5)",
+	    STORE_ARGS(SB_TEXT(did), SB_TEXT(cid), SB_TEXT(rev), SB_INT(len),
+	    SB_BLOB(data, len)), "import block", NULL);
 }
 
 int
 store_import_record(const char *did, const char *collection,
     const char *rkey, const char *cid, const char *rev, const char *now)
 {
-	sqlite3_stmt	*st;
 	char		*uri;
 	int		 rc;
 
 	if (asprintf(&uri, "at://%s/%s/%s", did, collection, rkey) < 0)
 		return PDS_ENOMEM;
-	st = store_stmt("INSERT INTO records (uri, did, collection, rkey, "
-	    "cid, rev, indexed_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
-	if (st == NULL) {
-		free(uri);
-		return PDS_EIO;
-	}
-	sqlite3_bind_text(st, 1, uri, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, did, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 3, collection, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 4, rkey, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 5, cid, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 6, rev, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 7, now, -1, SQLITE_STATIC);
-	rc = store_step_done(st, "import record", NULL);
+	rc = store_run("INSERT INTO records (uri, did, collection, rkey, "
+	    "cid, rev, indexed_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+	    STORE_ARGS(SB_TEXT(uri), SB_TEXT(did), SB_TEXT(collection),
+	    SB_TEXT(rkey), SB_TEXT(cid), SB_TEXT(rev), SB_TEXT(now)),
+	    "import record", NULL);
 	free(uri);
 	return rc;
 }
@@ -456,46 +335,27 @@ int
 store_import_record_blob(const char *did, const char *blob_cid,
     const char *record_uri)
 {
-	sqlite3_stmt	*st;
-
-	st = store_stmt("INSERT OR IGNORE INTO record_blobs (did, blob_cid, "
-	    "record_uri) VALUES (?1, ?2, ?3)");
-	if (st == NULL)
-		return PDS_EIO;
-	sqlite3_bind_text(st, 1, did, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, blob_cid, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 3, record_uri, -1, SQLITE_STATIC);
-	return store_step_done(st, "import record blob", NULL);
+	return store_run("INSERT OR IGNORE INTO record_blobs (did, blob_cid, "
+	    "record_uri) VALUES (?1, ?2, ?3)", STORE_ARGS(SB_TEXT(did),
+	    SB_TEXT(blob_cid), SB_TEXT(record_uri)), "import record blob",
+	    NULL);
 }
 
 int
 store_import_set_root(const char *did, const char *cid, const char *rev,
     const char *now)
 {
-	sqlite3_stmt	*st;
-
-	st = store_stmt("INSERT INTO repo_root (did, cid, rev, indexed_at) "
+	return store_run("INSERT INTO repo_root (did, cid, rev, indexed_at) "
 	    "VALUES (?1, ?2, ?3, ?4) ON CONFLICT (did) DO UPDATE SET "
-	    "cid = ?2, rev = ?3, indexed_at = ?4");
-	if (st == NULL)
-		return PDS_EIO;
-	sqlite3_bind_text(st, 1, did, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, cid, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 3, rev, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 4, now, -1, SQLITE_STATIC);
-	return store_step_done(st, "import root", NULL);
+	    "cid = ?2, rev = ?3, indexed_at = ?4", STORE_ARGS(SB_TEXT(did),
+	    SB_TEXT(cid), SB_TEXT(rev), SB_TEXT(now)), "import root", NULL);
 }
 
 int
 store_import_keep_blobs(const char *did)
 {
-	sqlite3_stmt	*st;
-
-	st = store_stmt("UPDATE blobs SET temp_key = NULL WHERE did = ?1 AND "
+	return store_run("UPDATE blobs SET temp_key = NULL WHERE did = ?1 AND "
 	    "temp_key IS NOT NULL AND EXISTS (SELECT 1 FROM record_blobs rb "
-	    "WHERE rb.did = ?1 AND rb.blob_cid = blobs.cid)");
-	if (st == NULL)
-		return PDS_EIO;
-	sqlite3_bind_text(st, 1, did, -1, SQLITE_STATIC);
-	return store_step_done(st, "import keep blobs", NULL);
+	    "WHERE rb.did = ?1 AND rb.blob_cid = blobs.cid)",
+	    STORE_ARGS(SB_TEXT(did)), "import keep blobs", NULL);
 }

@@ -209,16 +209,15 @@ struct store_commit {
 	 */
 	void		(*blob_gone)(void *, const char *did, const char *cid);
 	void		*blob_gone_arg;
-	/* out: why it was refused (static), for a PDS_EINVAL */
+	/* out: why it was refused (static text), when it was */
 	const char	*why;
-	const char	*err_name;
 };
 
 /*
  * Apply a prepared commit (in a transaction): check that the head is
  * still prev_commit (PDS_EMISMATCH otherwise), update the record index
  * and blob references (every referenced blob must have a row:
- * PDS_ENOTFOUND with err_name "BlobNotFound"), delete the removed
+ * PDS_ENOTFOUND, and nothing else returns it), delete the removed
  * blocks (record blocks only when no other record has the same CID),
  * insert the new ones and move the head.  The caller appends the
  * commit's events (events_insert_tx()) in the same transaction.

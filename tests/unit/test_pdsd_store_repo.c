@@ -1,0 +1,305 @@
+/*
+ * test_pdsd_store_repo: the repository SQL (pdsd/store_repo.c), driven
+ * through store_repo_apply() as the repo writer drives it.  A commit's
+ * blocks, records, blob references and head read back; a commit that
+ * does not build on the head is PDS_EMISMATCH; one that refers to a
+ * blob without a row is PDS_ENOTFOUND (with a reason, and no XRPC
+ * name) and, in its savepoint, leaves nothing behind; an uploaded blob
+ * is temporary until a record refers to it and its row goes when the
+ * last record does; listings page and skip taken-down records.
+ */
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "blockstore.h"
+#include "buf.h"
+#include "cid.h"
+#include "err.h"
+#include "log.h"
+#include "mst.h"
+#include "../../pdsd/store.h"
+#include "../../pdsd/store_account.h"
+#include "../../pdsd/store_admin.h"
+#include "../../pdsd/store_repo.h"
+#include "t.h"
+
+static const char did[] = "did:plc:aaaaaaaaaaaaaaaaaaaaaaaa";
+static const char ts[] = "2024-01-02T03:04:05.678Z";
+static const char coll[] = "app.bsky.feed.post";
+
+struct seen {
+	int	 n;
+	char	 s[512];
+};
+
+static int
+text_cb(void *arg, const char *c)
+{
+	struct seen	*g = arg;
+	size_t		 len = strlen(g->s);
+
+	g->n++;
+	snprintf(g->s + len, sizeof(g->s) - len, "%s;", c);
+	return 0;
+}
+
+static int
+rec_cb(void *arg, const struct store_record_listed *l)
+{
+	return text_cb(arg, l->rkey);
+}
+
+static int
+repo_cb(void *arg, const struct store_repo_listed *l)
+{
+	return text_cb(arg, l->rev);
+}
+
+static void
+gone_cb(void *arg, const char *d, const char *cid)
+{
+	text_cb(arg, cid);
+}
+
+static void
+temp_cb(void *arg, const char *d, const char *cid)
+{
+	text_cb(arg, cid);
+}
+
+static int
+blocks_cb(void *arg, const char *cid, const uint8_t *data, size_t len)
+{
+	return text_cb(arg, cid);
+}
+
+/* A commit of one op on top of *head; the head moves on success. */
+static int
+apply(struct cid *head, bool has_head, const char *rev,
+    const struct store_rec_op *op, const uint8_t *rec, size_t len,
+    struct seen *gone)
+{
+	struct store_commit c;
+	struct bs_mem	*bs;
+	struct cid	 next;
+	int		 rc;
+
+	if ((bs = bs_mem_new()) == NULL)
+		return PDS_ENOMEM;
+	cid_compute(&next, CID_CODEC_DAGCBOR, rev, strlen(rev));
+	if (rec != NULL)
+		bs_mem_put(bs, &op->cid, rec, len);
+	bs_mem_put(bs, &next, (const uint8_t *)rev, strlen(rev));
+	memset(&c, 0, sizeof(c));
+	c.did = did;
+	c.has_prev = has_head;
+	c.prev_commit = *head;
+	c.commit = next;
+	c.rev = rev;
+	c.now = ts;
+	c.ops = op;
+	c.nops = 1;
+	c.blocks = bs;
+	c.blob_gone = gone_cb;
+	c.blob_gone_arg = gone;
+	if ((rc = store_begin()) != PDS_OK) {
+		bs_mem_free(bs);
+		return rc;
+	}
+	if ((rc = store_repo_savepoint()) == PDS_OK) {
+		rc = store_repo_apply(&c);
+		store_repo_savepoint_end(rc != PDS_OK);
+	}
+	if (rc == PDS_ENOTFOUND && (c.why == NULL ||
+	    strcmp(c.why, "Could not find blob") != 0))
+		rc = PDS_EINTERNAL;
+	if (store_commit() != PDS_OK)
+		rc = PDS_EIO;
+	if (rc == PDS_OK)
+		*head = next;
+	bs_mem_free(bs);
+	return rc;
+}
+
+static void
+test_commits(void)
+{
+	static const uint8_t rec1[] = { 0xa1, 0x61, 0x61, 0x01 };
+	static const uint8_t rec2[] = { 0xa1, 0x61, 0x61, 0x02 };
+	struct store_rec_op op;
+	struct store_repo_acct acct;
+	struct store_blob b;
+	struct seen	 g, gone;
+	struct cid	 head, blob, nope, got, rc1;
+	struct buf	 out;
+	char		 rev[TID_LEN + 1], bs[CID_STR_MAX], next[128];
+	int64_t		 n = -1;
+	bool		 yes;
+	int		 rc;
+
+	t_group("commits");
+	memset(&head, 0, sizeof(head));
+	memset(&gone, 0, sizeof(gone));
+	buf_init(&out, 1 << 20);
+	cid_compute(&blob, CID_CODEC_RAW, "blob", 4);
+	cid_compute(&nope, CID_CODEC_RAW, "nope", 4);
+	cid_format(&blob, bs, sizeof(bs));
+	CHECK(store_blob_uploaded(did, &blob, "image/png", 4, "tmp1", ts) ==
+	    PDS_OK, "upload");
+	CHECK(store_blob_get(did, &blob, &b) == PDS_OK && b.temp &&
+	    b.size == 4 && strcmp(b.mime_type, "image/png") == 0,
+	    "uploaded blob is temporary");
+	CHECK(store_blob_get(did, &nope, &b) == PDS_ENOTFOUND,
+	    "unknown blob");
+
+	memset(&op, 0, sizeof(op));
+	op.action = MST_CREATE;
+	op.collection = coll;
+	op.rkey = "p1";
+	cid_compute(&op.cid, CID_CODEC_DAGCBOR, rec1, sizeof(rec1));
+	rc1 = op.cid;
+	op.blobs = &nope;
+	op.nblobs = 1;
+	rc = apply(&head, false, "rev1", &op, rec1, sizeof(rec1), &gone);
+	CHECK(rc == PDS_ENOTFOUND, "a blob without a row: %s",
+	    pds_strerror(rc));
+	CHECK(store_record_get(did, coll, "p1", true, &got, NULL) ==
+	    PDS_ENOTFOUND && store_repo_root_get(did, &got, rev) ==
+	    PDS_ENOTFOUND, "the failed commit left nothing");
+
+	op.blobs = &blob;
+	rc = apply(&head, false, "rev1", &op, rec1, sizeof(rec1), &gone);
+	CHECK(rc == PDS_OK, "create p1: %s", pds_strerror(rc));
+	CHECK(store_blob_get(did, &blob, &b) == PDS_OK && !b.temp,
+	    "the blob is kept");
+	CHECK(store_repo_root_get(did, &got, rev) == PDS_OK &&
+	    cid_equal(&got, &head) && strcmp(rev, "rev1") == 0, "head");
+	CHECK(store_record_get(did, coll, "p1", false, &got, &out) ==
+	    PDS_OK && cid_equal(&got, &rc1) && out.len == sizeof(rec1) &&
+	    memcmp(out.p, rec1, sizeof(rec1)) == 0, "record p1");
+	CHECK(store_block_get(did, &rc1, &out) == PDS_OK &&
+	    out.len == sizeof(rec1), "its block");
+	rc = apply(&head, false, "rev2", &op, rec1, sizeof(rec1), &gone);
+	CHECK(rc == PDS_EMISMATCH, "not on the head: %s", pds_strerror(rc));
+
+	op.rkey = "p2";
+	op.blobs = NULL;
+	op.nblobs = 0;
+	cid_compute(&op.cid, CID_CODEC_DAGCBOR, rec2, sizeof(rec2));
+	rc = apply(&head, true, "rev2", &op, rec2, sizeof(rec2), &gone);
+	CHECK(rc == PDS_OK, "create p2: %s", pds_strerror(rc));
+
+	memset(&g, 0, sizeof(g));
+	CHECK(store_record_list(did, coll, NULL, false, 10, rec_cb, &g) ==
+	    PDS_OK && strcmp(g.s, "p2;p1;") == 0, "list: %s", g.s);
+	memset(&g, 0, sizeof(g));
+	CHECK(store_record_list(did, coll, "p1", true, 10, rec_cb, &g) ==
+	    PDS_OK && strcmp(g.s, "p2;") == 0, "after p1: %s", g.s);
+	memset(&g, 0, sizeof(g));
+	CHECK(store_repo_collections(did, text_cb, &g) == PDS_OK &&
+	    strcmp(g.s, "app.bsky.feed.post;") == 0, "collections: %s",
+	    g.s);
+	CHECK(store_record_count(did, &n) == PDS_OK && n == 2, "count");
+	memset(&g, 0, sizeof(g));
+	CHECK(store_blocks_since(did, "rev1", blocks_cb, &g) == PDS_OK &&
+	    g.n == 2, "blocks since rev1: %d", g.n);
+	memset(&g, 0, sizeof(g));
+	CHECK(store_blob_list(did, NULL, NULL, 10, text_cb, &g) == PDS_OK &&
+	    g.n == 1 && strncmp(g.s, bs, strlen(bs)) == 0, "blobs: %s", g.s);
+	memset(&g, 0, sizeof(g));
+	CHECK(store_blob_list(did, "rev1", NULL, 10, text_cb, &g) == PDS_OK &&
+	    g.n == 0, "blobs since rev1: %s", g.s);
+	CHECK(store_repo_acct_find("A.test", &acct) == PDS_OK &&
+	    strcmp(acct.did, did) == 0 && strcmp(acct.status, "active") == 0,
+	    "account by handle");
+	CHECK(store_repo_acct_find("did:plc:nobody", &acct) == PDS_ENOTFOUND,
+	    "no account");
+	memset(&g, 0, sizeof(g));
+	CHECK(store_repo_list(NULL, 10, repo_cb, &g, next, sizeof(next)) ==
+	    PDS_OK && strcmp(g.s, "rev2;") == 0 && next[0] == '\0',
+	    "repos: %s next '%s'", g.s, next);
+
+	/* a takedown hides p1 from reads and lists */
+	snprintf(next, sizeof(next), "at://%s/%s/p1", did, coll);
+	CHECK(store_record_takedown_set(next, "t") == PDS_OK &&
+	    store_record_get(did, coll, "p1", false, &got, NULL) ==
+	    PDS_ENOTFOUND && store_record_get(did, coll, "p1", true, &got,
+	    NULL) == PDS_OK, "taken down");
+	memset(&g, 0, sizeof(g));
+	CHECK(store_record_list(did, coll, NULL, false, 10, rec_cb, &g) ==
+	    PDS_OK && strcmp(g.s, "p2;") == 0, "list skips it: %s", g.s);
+
+	/* deleting p1 drops the last reference to the blob */
+	op.action = MST_DELETE;
+	op.rkey = "p1";
+	op.prev = rc1;
+	rc = apply(&head, true, "rev3", &op, NULL, 0, &gone);
+	CHECK(rc == PDS_OK && gone.n == 1 &&
+	    strncmp(gone.s, bs, strlen(bs)) == 0, "delete p1: %s, gone %s",
+	    pds_strerror(rc), gone.s);
+	CHECK(store_blob_exists(did, bs, &yes) == PDS_OK && !yes,
+	    "the blob row went");
+	CHECK(store_block_get(did, &rc1, &out) == PDS_ENOTFOUND,
+	    "and the record's block");
+	buf_free(&out);
+	t_group_end();
+}
+
+static void
+test_temp_blobs(void)
+{
+	struct seen	 g;
+	struct cid	 c;
+	char		 cs[CID_STR_MAX];
+	bool		 deleted = true, yes;
+
+	t_group("temporary blobs");
+	cid_compute(&c, CID_CODEC_RAW, "temp", 4);
+	cid_format(&c, cs, sizeof(cs));
+	CHECK(store_blob_uploaded(did, &c, "text/plain", 4, "k", ts) ==
+	    PDS_OK, "upload");
+	CHECK(store_blob_uploaded(did, &c, "text/plain", 4, "k", ts) ==
+	    PDS_OK, "upload again");
+	memset(&g, 0, sizeof(g));
+	CHECK(store_blob_temp_list("2024-01-01T00:00:00.000Z", 10, temp_cb,
+	    &g) == PDS_OK && g.n == 0, "none older than its upload");
+	CHECK(store_blob_temp_list("2030-01-01T00:00:00.000Z", 10, temp_cb,
+	    &g) == PDS_OK && g.n == 1, "one before 2030");
+	CHECK(store_blob_temp_delete(did, cs, "2024-01-01T00:00:00.000Z",
+	    &deleted) == PDS_OK && !deleted, "too young to delete");
+	CHECK(store_blob_temp_delete(did, cs, "2030-01-01T00:00:00.000Z",
+	    &deleted) == PDS_OK && deleted, "deleted");
+	CHECK(store_blob_exists(did, cs, &yes) == PDS_OK && !yes, "gone");
+	t_group_end();
+}
+
+int
+main(void)
+{
+	static const uint8_t key[32];
+	char	 dir[] = "/tmp/test_store_repo.XXXXXX";
+	char	 path[128], cmd[160];
+
+	log_init("test_pdsd_store_repo", 0, 0);
+	if (mkdtemp(dir) == NULL) {
+		perror("mkdtemp");
+		return 1;
+	}
+	snprintf(path, sizeof(path), "%s/pds.sqlite", dir);
+	if (store_open(path) != PDS_OK ||
+	    store_account_insert(did, "a.test", NULL, NULL, key, ts) !=
+	    PDS_OK) {
+		fprintf(stderr, "store set-up failed\n");
+		return 1;
+	}
+	test_commits();
+	test_temp_blobs();
+	store_close();
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	if (system(cmd) != 0)
+		fprintf(stderr, "could not remove %s\n", dir);
+	return t_done("test_pdsd_store_repo");
+}
