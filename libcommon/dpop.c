@@ -21,6 +21,8 @@
 
 #define DPOP_ATH_LEN	43	/* base64url of a SHA-256 digest */
 #define DPOP_PORT_MAX	65535
+/* The encoder wants room for padding it does not write. */
+#define DPOP_NONCE_ENC_SIZE (B64_ENC_LEN(DPOP_NONCE_MAC_LEN) + 1)
 
 /* The group orders, big-endian. */
 static const uint8_t dpop_p256_n[32] = {
@@ -81,8 +83,8 @@ dpop_lower(char c)
 long
 dpop_htu_normalize(char *out, size_t cap, const char *url, size_t len)
 {
-	const char	*p = url, *end = url + len, *auth, *aend, *host, *hend;
-	const char	*port = NULL, *path, *pend, *q;
+	const char	*p = url, *end = url + len, *auth, *aend;
+	const char	*host, *hend, *port = NULL, *path, *pend, *q;
 	unsigned long	 pnum = 0;
 	size_t		 o = 0, i;
 	bool		 https;
@@ -165,7 +167,7 @@ dpop_htu_normalize(char *out, size_t cap, const char *url, size_t len)
 
 /* ---- proofs -------------------------------------------------------- */
 
-/* The header checks; on success *key is the proof's key and jkt its thumbprint. */
+/* The header checks; on success *key is the proof's key, jkt its thumbprint. */
 static int
 dpop_check_header(const struct jwt *j, struct pds_key **key,
     char jkt[JWK_THUMB_SIZE], const char **why)
@@ -354,7 +356,7 @@ dpop_nonce_make(char out[DPOP_NONCE_SIZE],
 {
 	crypto_auth_hmacsha256_state	 st;
 	uint8_t				 msg[8], mac[32];
-	char				 enc[B64_ENC_LEN(DPOP_NONCE_MAC_LEN) + 1];
+	char				 enc[DPOP_NONCE_ENC_SIZE];
 	int				 i;
 
 	for (i = 7; i >= 0; i--) {

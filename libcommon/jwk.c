@@ -38,7 +38,7 @@ jwk_thumb_raw(char out[JWK_THUMB_SIZE], enum key_type t,
 	char	 xs[B64_ENC_LEN(JWK_COORD_LEN) + 1];
 	char	 ys[B64_ENC_LEN(JWK_COORD_LEN) + 1];
 	char	 canon[JWK_CANON_MAX];
-	char	 enc[B64_ENC_LEN(32) + 1];	/* the encoder's worst case */
+	char	 enc[B64_ENC_LEN(32) + 1];	/* with the encoder's slack */
 	uint8_t	 digest[32];
 	int	 n;
 

@@ -48,7 +48,7 @@ int
 pkce_challenge_s256(char out[PKCE_CHALLENGE_SIZE], const char *verifier,
     size_t len)
 {
-	char	 enc[B64_ENC_LEN(32) + 1];	/* the encoder's worst case */
+	char	 enc[B64_ENC_LEN(32) + 1];	/* with the encoder's slack */
 	uint8_t	 digest[32];
 
 	if (!pkce_verifier_valid(verifier, len))

@@ -108,7 +108,8 @@ op_sign(const json_t *req)
 	struct pds_key	*k = NULL;
 	json_t		*jwk = NULL;
 	uint8_t		 sig[KEY_SIG_LEN];
-	char		 jkt[JWK_THUMB_SIZE], s64[B64_ENC_LEN(KEY_SIG_LEN) + 1];
+	char		 jkt[JWK_THUMB_SIZE];
+	char		 s64[B64_ENC_LEN(KEY_SIG_LEN) + 1];
 	const char	*msg = str(req, "msg");
 	int		 rc;
 

@@ -63,8 +63,8 @@ main(void)
 	CHECK(pkce_verifier_valid(v, 128), "128");
 	CHECK(!pkce_verifier_valid(v, 129), "129");
 	CHECK(!pkce_verifier_valid(v, 42), "42");
-	CHECK(pkce_verifier_valid("-._~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz",
-	    66), "every unreserved character");
+	CHECK(pkce_verifier_valid("-._~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	    "abcdefghijklmnopqrstuvwxyz", 66), "every unreserved character");
 	CHECK(pkce_challenge_s256(ch, v, 128) == PDS_OK &&
 	    pkce_verify_s256(v, 128, ch, strlen(ch), &why) == PDS_OK,
 	    "128-character round trip");
