@@ -322,24 +322,25 @@ dpop_verify(struct dpop_proof *out, const char *proof, size_t len,
 	struct dpop_proof	 p;
 	struct jwt		 j;
 	struct pds_key		*key = NULL;
+	const char		*w = NULL;
 	int			 rc;
 
 	memset(&p, 0, sizeof(p));
 	if (len > DPOP_MAX_LEN)
 		return pds_fail(why, PDS_ETOOBIG, "DPoP proof too long");
-	if ((rc = jwt_decode(&j, proof, len, why)) != PDS_OK)
-		return rc;
-	if ((rc = dpop_check_header(&j, &key, p.jkt, why)) != PDS_OK)
-		goto out;
-	if ((rc = dpop_check_signature(&j, key, why)) != PDS_OK)
-		goto out;
-	if ((rc = dpop_check_claims(&p, &j, e, why)) != PDS_OK)
-		goto out;
-	*out = p;
-out:
+	if ((rc = jwt_decode(&j, proof, len, &w)) != PDS_OK)
+		goto fail;
+	if ((rc = dpop_check_header(&j, &key, p.jkt, &w)) == PDS_OK &&
+	    (rc = dpop_check_signature(&j, key, &w)) == PDS_OK &&
+	    (rc = dpop_check_claims(&p, &j, e, &w)) == PDS_OK)
+		*out = p;
 	key_free(key);
 	jwt_free(&j);
-	return rc;
+	if (rc == PDS_OK)
+		return PDS_OK;
+fail:
+	/* Allocation failures come back without a reason of their own. */
+	return pds_fail(why, rc, w != NULL ? w : pds_strerror(rc));
 }
 
 /* ---- nonces -------------------------------------------------------- */

@@ -117,9 +117,10 @@ jwk_parse_public(struct pds_key **out, char jkt[JWK_THUMB_SIZE],
 	    why, "jwk has no y", "jwk y is not 32 bytes of base64url")) !=
 	    PDS_OK)
 		return rc;
-	if ((rc = key_from_public(out, t, full, sizeof(full))) != PDS_OK)
-		return pds_fail(why, rc == PDS_ENOMEM ? rc : PDS_EINVAL,
-		    "jwk point is not on the curve");
+	if ((rc = key_from_public(out, t, full, sizeof(full))) == PDS_ENOMEM)
+		return pds_fail(why, rc, "out of memory");
+	if (rc != PDS_OK)
+		return pds_fail(why, PDS_EINVAL, "jwk point is not on the curve");
 	if (jkt != NULL && (rc = jwk_thumb_raw(jkt, t, full + 1,
 	    full + 1 + JWK_COORD_LEN)) != PDS_OK) {
 		key_free(*out);
