@@ -2,11 +2,16 @@
 # Makefile after B, LIBCOMMON and the pkg-config helpers are defined).
 #
 #   $(B)/tests/repotool   build and import repository CARs
+#   $(B)/tests/dpoptool   DPoP proofs, JWKs and PKCE, one JSON line each
 
-TOOLS_BIN := $(B)/tests/repotool
+TOOLS_BIN := $(B)/tests/repotool $(B)/tests/dpoptool
 
 $(B)/tests/repotool: $(B)/tests/tools/repotool.o $(LIBCOMMON)
 	@mkdir -p $(dir $@)
 	$(CC) $(PDS_LDFLAGS) $(LDFLAGS) -o $@ $^ $(TEST_LIBS)
+
+$(B)/tests/dpoptool: $(B)/tests/tools/dpoptool.o $(LIBCOMMON)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(call pkglibs,$(COMMON_PKGS)) -lpthread
 
 tests: $(TOOLS_BIN)
