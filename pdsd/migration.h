@@ -3,9 +3,9 @@
  * (reference-pds §7), and the account deletion they share.
  *
  * In:  createAccount with an existing DID and a service JWT from it
- *	(migration_create_account_existing_did) makes a DEACTIVATED
- *	account with a fresh signing key and an empty repo, and no
- *	events; importRepo (migration_import_repo) checks the CAR
+ *	(account_create() with in->did, accounts.h) makes a DEACTIVATED
+ *	account with the DID's reserved (or a fresh) signing key and an
+ *	empty repo, and no events; importRepo (migration_import_repo) checks the CAR
  *	(structure, canonical encoding, the commit's signature against
  *	the DID's current key), stores its blocks, indexes its records
  *	and blob references, and signs a new commit over the same tree
