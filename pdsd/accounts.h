@@ -112,7 +112,7 @@ struct account_new {
 	const char	*password;
 	const char	*invite_code;	/* NULL: none given */
 	const char	*recovery_key;	/* the user's did:key, or NULL */
-	const char	*did;		/* an existing DID (migration in), or NULL */
+	const char	*did;		/* existing DID (migrating in), NULL */
 	bool		 admin;		/* no invite needed, any handle */
 };
 

@@ -293,7 +293,7 @@ account_create(const struct account_new *in, struct account_created *out,
 		    (rc = repo_init_store(&ri, did, key, now)) != PDS_OK)
 			goto rollback;
 	} else {
-		/* Deactivated from the start, and no events (the reference's). */
+		/* Deactivated from the start, no events (the reference's). */
 		if ((rc = create_store_repo_quiet(&ri, did, now)) != PDS_OK ||
 		    (rc = store_account_set_status(did, "deactivated",
 		    now)) != PDS_OK ||

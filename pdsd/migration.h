@@ -5,14 +5,15 @@
  * In:  createAccount with an existing DID and a service JWT from it
  *	(account_create() with in->did, accounts.h) makes a DEACTIVATED
  *	account with the DID's reserved (or a fresh) signing key and an
- *	empty repo, and no events; importRepo (migration_import_repo) checks the CAR
- *	(structure, canonical encoding, the commit's signature against
- *	the DID's current key), stores its blocks, indexes its records
- *	and blob references, and signs a new commit over the same tree
- *	with the local key; uploadBlob fills in the blobs; the PLC
- *	operation is checked and submitted (migration_submit_plc_op);
- *	activateAccount (migration_activate) checks that the DID
- *	document points here and emits #account, #identity and #sync.
+ *	empty repo, and no events; importRepo (migration_import_repo)
+ *	checks the CAR (structure, canonical encoding, the commit's
+ *	signature against the DID's current key), stores its blocks,
+ *	indexes its records and blob references, and signs a new commit
+ *	over the same tree with the local key; uploadBlob fills in the
+ *	blobs; the PLC operation is checked and submitted
+ *	(migration_submit_plc_op); activateAccount (migration_activate)
+ *	checks that the DID document points here and emits #account,
+ *	#identity and #sync.
  * Out: signPlcOperation (migration_sign_plc_op) signs an update with
  *	the server's rotation key after the email token;
  *	deactivateAccount (migration_deactivate).  Once the DID
