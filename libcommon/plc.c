@@ -234,24 +234,39 @@ op_unsign(struct plc_op *op)
 	op->sig = NULL;
 }
 
-int
-plc_op_add_rotation_key(struct plc_op *op, const char *didkey)
+/* Append s to one of op's string lists (v, *n, at most max). */
+static int
+op_list_add(struct plc_op *op, char **v, size_t *n, size_t max,
+    const char *s)
 {
 	int	 rc;
 
-	if (op->type != PLC_OP_OPERATION || !plc_is_rotation_didkey(didkey, NULL))
-		return PDS_EINVAL;
-	if ((rc = plc_strv_add(op->rotation_keys, &op->n_rotation_keys,
-	    PLC_MAX_ROTATION_KEYS, didkey)) == PDS_OK)
+	if ((rc = plc_strv_add(v, n, max, s)) == PDS_OK)
 		op_unsign(op);
 	return rc;
+}
+
+static void
+op_list_clear(struct plc_op *op, char **v, size_t *n)
+{
+	strv_clear(v, n);
+	op_unsign(op);
+}
+
+int
+plc_op_add_rotation_key(struct plc_op *op, const char *didkey)
+{
+	if (op->type != PLC_OP_OPERATION ||
+	    !plc_is_rotation_didkey(didkey, NULL))
+		return PDS_EINVAL;
+	return op_list_add(op, op->rotation_keys, &op->n_rotation_keys,
+	    PLC_MAX_ROTATION_KEYS, didkey);
 }
 
 void
 plc_op_clear_rotation_keys(struct plc_op *op)
 {
-	strv_clear(op->rotation_keys, &op->n_rotation_keys);
-	op_unsign(op);
+	op_list_clear(op, op->rotation_keys, &op->n_rotation_keys);
 }
 
 int
@@ -286,23 +301,19 @@ int
 plc_op_add_aka(struct plc_op *op, const char *uri)
 {
 	size_t	i;
-	int	rc;
 
 	if (op->type != PLC_OP_OPERATION || strlen(uri) > PLC_AKA_MAX)
 		return PDS_EINVAL;
 	for (i = 0; i < op->n_aka; i++)
 		if (strcmp(op->aka[i], uri) == 0)
 			return PDS_EEXIST;
-	if ((rc = plc_strv_add(op->aka, &op->n_aka, PLC_MAX_AKA, uri)) == PDS_OK)
-		op_unsign(op);
-	return rc;
+	return op_list_add(op, op->aka, &op->n_aka, PLC_MAX_AKA, uri);
 }
 
 void
 plc_op_clear_aka(struct plc_op *op)
 {
-	strv_clear(op->aka, &op->n_aka);
-	op_unsign(op);
+	op_list_clear(op, op->aka, &op->n_aka);
 }
 
 int

@@ -4,6 +4,7 @@
  * outside), the checks before one is sent (plc_op_check_submit), and
  * the DID data view (plc_op_data_json).  See plc.h.
  */
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -160,18 +161,37 @@ key_allowed(const char *k, const char *const *allowed)
 	return false;
 }
 
+/*
+ * j's member `key' into *out: an array (with `object', an object) of at
+ * most max entries; else refused with the reason not_kind or too_many.
+ */
+static int
+get_member(const json_t *j, const char *key, bool object, size_t max,
+    const char *not_kind, const char *too_many, json_t **out,
+    const char **why)
+{
+	json_t	*v = json_object_get(j, key);
+
+	*out = v;
+	if (object ? !json_is_object(v) : !json_is_array(v))
+		return pds_fail(why, PDS_EINVAL, not_kind);
+	if ((object ? json_object_size(v) : json_array_size(v)) > max)
+		return pds_fail(why, PDS_ETOOBIG, too_many);
+	return PDS_OK;
+}
+
 static int
 parse_operation(const json_t *j, struct plc_op *op, const char **why)
 {
 	json_t		*v, *e;
 	const char	*k, *s, *t, *ep;
 	size_t		 i, x;
+	int		 rc;
 
-	v = json_object_get(j, "rotationKeys");
-	if (!json_is_array(v))
-		return pds_fail(why, PDS_EINVAL, "rotationKeys is not an array");
-	if (json_array_size(v) > PLC_MAX_ROTATION_KEYS)
-		return pds_fail(why, PDS_ETOOBIG, "too many rotationKeys");
+	if ((rc = get_member(j, "rotationKeys", false, PLC_MAX_ROTATION_KEYS,
+	    "rotationKeys is not an array", "too many rotationKeys", &v,
+	    why)) != PDS_OK)
+		return rc;
 	json_array_foreach(v, i, e) {
 		if ((s = jstr(e, PLC_DIDKEY_MAX)) == NULL)
 			return pds_fail(why, PDS_EINVAL,
@@ -183,18 +203,16 @@ parse_operation(const json_t *j, struct plc_op *op, const char **why)
 			return PDS_ENOMEM;
 	}
 
-	v = json_object_get(j, "verificationMethods");
-	if (!json_is_object(v))
-		return pds_fail(why, PDS_EINVAL,
-		    "verificationMethods is not an object");
-	if (json_object_size(v) > PLC_MAX_VMS)
-		return pds_fail(why, PDS_ETOOBIG,
-		    "too many verificationMethods");
+	if ((rc = get_member(j, "verificationMethods", true, PLC_MAX_VMS,
+	    "verificationMethods is not an object",
+	    "too many verificationMethods", &v, why)) != PDS_OK)
+		return rc;
 	json_object_foreach(v, k, e) {
 		if (!plc_is_id(k, PLC_TYPE_MAX))
 			return pds_fail(why, PDS_EINVAL,
 			    "bad verification method id");
-		if ((s = jstr(e, PLC_DIDKEY_MAX)) == NULL || !plc_is_vm_didkey(s))
+		if ((s = jstr(e, PLC_DIDKEY_MAX)) == NULL ||
+		    !plc_is_vm_didkey(s))
 			return pds_fail(why, PDS_EINVAL,
 			    "verification method is not a did:key");
 		x = op->n_vms;
@@ -205,11 +223,10 @@ parse_operation(const json_t *j, struct plc_op *op, const char **why)
 			return PDS_ENOMEM;
 	}
 
-	v = json_object_get(j, "alsoKnownAs");
-	if (!json_is_array(v))
-		return pds_fail(why, PDS_EINVAL, "alsoKnownAs is not an array");
-	if (json_array_size(v) > PLC_MAX_AKA)
-		return pds_fail(why, PDS_ETOOBIG, "too many alsoKnownAs");
+	if ((rc = get_member(j, "alsoKnownAs", false, PLC_MAX_AKA,
+	    "alsoKnownAs is not an array", "too many alsoKnownAs", &v,
+	    why)) != PDS_OK)
+		return rc;
 	json_array_foreach(v, i, e) {
 		if ((s = jstr(e, PLC_AKA_MAX)) == NULL)
 			return pds_fail(why, PDS_EINVAL,
@@ -223,11 +240,10 @@ parse_operation(const json_t *j, struct plc_op *op, const char **why)
 			return PDS_ENOMEM;
 	}
 
-	v = json_object_get(j, "services");
-	if (!json_is_object(v))
-		return pds_fail(why, PDS_EINVAL, "services is not an object");
-	if (json_object_size(v) > PLC_MAX_SERVICES)
-		return pds_fail(why, PDS_ETOOBIG, "too many services");
+	if ((rc = get_member(j, "services", true, PLC_MAX_SERVICES,
+	    "services is not an object", "too many services", &v, why)) !=
+	    PDS_OK)
+		return rc;
 	json_object_foreach(v, k, e) {
 		static const char *const svc_keys[] = { "type", "endpoint",
 		    NULL };
@@ -252,7 +268,8 @@ parse_operation(const json_t *j, struct plc_op *op, const char **why)
 		op->services[x].id = strdup(k);
 		op->services[x].type = strdup(t);
 		op->services[x].endpoint = strdup(ep);
-		if (op->services[x].id == NULL || op->services[x].type == NULL ||
+		if (op->services[x].id == NULL ||
+		    op->services[x].type == NULL ||
 		    op->services[x].endpoint == NULL)
 			return PDS_ENOMEM;
 	}
@@ -270,7 +287,8 @@ parse_create(const json_t *j, struct plc_op *op, const char **why)
 	svc = jstr(json_object_get(j, "service"), PLC_ENDPOINT_MAX);
 	if (sk == NULL || rk == NULL || h == NULL || svc == NULL)
 		return pds_fail(why, PDS_EINVAL, "create op lacks a field");
-	if (!plc_is_rotation_didkey(sk, why) || !plc_is_rotation_didkey(rk, why))
+	if (!plc_is_rotation_didkey(sk, why) ||
+	    !plc_is_rotation_didkey(rk, why))
 		return PDS_EINVAL;
 	op->signing_key = strdup(sk);
 	op->recovery_key = strdup(rk);
