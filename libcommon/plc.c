@@ -64,6 +64,23 @@ strv_clear(char **v, size_t *n)
 	*n = 0;
 }
 
+/*
+ * Copy the n strings of src into v and set *vn to n; false when a copy
+ * failed (its slot is NULL, the list still freeable).
+ */
+static bool
+strv_copy(char **v, size_t *vn, char *const *src, size_t n)
+{
+	size_t	i;
+	bool	ok = true;
+
+	for (i = 0; i < n; i++)
+		if ((v[i] = strdup(src[i])) == NULL)
+			ok = false;
+	*vn = n;
+	return ok;
+}
+
 /* A new string: prefix then s (at most cap bytes), or NULL. */
 static char *
 str_prefixed(const char *prefix, const char *s, size_t cap)
@@ -184,22 +201,17 @@ plc_op_dup(const struct plc_op *src)
 
 	if ((op = plc_op_new(src->type)) == NULL)
 		return NULL;
-	for (i = 0; i < src->n_rotation_keys; i++) {
-		op->rotation_keys[i] = dupstr(src->rotation_keys[i]);
-		ok = ok && op->rotation_keys[i] != NULL;
-	}
-	op->n_rotation_keys = src->n_rotation_keys;
+	if (!strv_copy(op->rotation_keys, &op->n_rotation_keys,
+	    src->rotation_keys, src->n_rotation_keys))
+		ok = false;
 	for (i = 0; i < src->n_vms; i++) {
 		op->vms[i].id = dupstr(src->vms[i].id);
 		op->vms[i].key = dupstr(src->vms[i].key);
 		ok = ok && op->vms[i].id != NULL && op->vms[i].key != NULL;
 	}
 	op->n_vms = src->n_vms;
-	for (i = 0; i < src->n_aka; i++) {
-		op->aka[i] = dupstr(src->aka[i]);
-		ok = ok && op->aka[i] != NULL;
-	}
-	op->n_aka = src->n_aka;
+	if (!strv_copy(op->aka, &op->n_aka, src->aka, src->n_aka))
+		ok = false;
 	for (i = 0; i < src->n_services; i++) {
 		op->services[i].id = dupstr(src->services[i].id);
 		op->services[i].type = dupstr(src->services[i].type);
