@@ -293,9 +293,8 @@ proof_key(struct mst *t, struct mnode *n, const uint8_t *key, size_t klen,
 	bool		 eq;
 	int		 rc;
 
-	if ((rc = load(t, n)) != PDS_OK)
+	if ((rc = mst_node_seek(t, n, key, klen, &i, &eq)) != PDS_OK)
 		return rc;
-	i = mst_node_find(n, key, klen, &eq);
 	if (!eq) {
 		if ((g = mst_node_gap(n, i)) == NULL)
 			return PDS_OK;
@@ -311,12 +310,13 @@ proof_left(struct mst *t, struct mnode *n, const uint8_t *key, size_t klen,
     struct bs_mem *out)
 {
 	struct mnode	*g;
+	size_t		 i;
 	bool		 eq;
 	int		 rc;
 
-	if ((rc = load(t, n)) != PDS_OK)
+	if ((rc = mst_node_seek(t, n, key, klen, &i, &eq)) != PDS_OK)
 		return rc;
-	g = mst_node_gap(n, mst_node_find(n, key, klen, &eq));
+	g = mst_node_gap(n, i);
 	if (g != NULL && (rc = proof_left(t, g, key, klen, out)) != PDS_OK)
 		return rc;
 	return proof_add(t, n, out);
@@ -335,9 +335,8 @@ proof_right(struct mst *t, struct mnode *n, const uint8_t *key, size_t klen,
 	bool		 eq;
 	int		 rc;
 
-	if ((rc = load(t, n)) != PDS_OK)
+	if ((rc = mst_node_seek(t, n, key, klen, &i, &eq)) != PDS_OK)
 		return rc;
-	i = mst_node_find(n, key, klen, &eq);
 	g = eq ? n->e[i].t : mst_node_gap(n, i);
 	if (g != NULL && (rc = proof_right(t, g, key, klen, out)) != PDS_OK)
 		return rc;
