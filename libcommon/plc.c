@@ -525,6 +525,27 @@ sort_idx(size_t *idx, const char *const *keys, size_t n)
 		}
 }
 
+/* A map entry whose key and value are both text. */
+static int
+put_str_pair(struct buf *b, const char *key, const char *value)
+{
+	TRY(cbor_put_str(b, key));
+	return cbor_put_str(b, value);
+}
+
+/* A map entry whose value is an array of n strings. */
+static int
+put_str_array(struct buf *b, const char *key, char *const *v, size_t n)
+{
+	size_t	i;
+
+	TRY(cbor_put_str(b, key));
+	TRY(cbor_put_array(b, n));
+	for (i = 0; i < n; i++)
+		TRY(cbor_put_str(b, v[i]));
+	return PDS_OK;
+}
+
 static int
 put_opt_str(struct buf *b, const char *s)
 {
@@ -548,31 +569,20 @@ encode_operation(const struct plc_op *op, struct buf *b)
 		const struct plc_service *s = &op->services[idx[i]];
 		TRY(cbor_put_str(b, s->id));
 		TRY(cbor_put_map(b, 2));
-		TRY(cbor_put_str(b, "type"));
-		TRY(cbor_put_str(b, s->type));
-		TRY(cbor_put_str(b, "endpoint"));
-		TRY(cbor_put_str(b, s->endpoint));
+		TRY(put_str_pair(b, "type", s->type));
+		TRY(put_str_pair(b, "endpoint", s->endpoint));
 	}
-	/* alsoKnownAs */
-	TRY(cbor_put_str(b, "alsoKnownAs"));
-	TRY(cbor_put_array(b, op->n_aka));
-	for (i = 0; i < op->n_aka; i++)
-		TRY(cbor_put_str(b, op->aka[i]));
-	/* rotationKeys */
-	TRY(cbor_put_str(b, "rotationKeys"));
-	TRY(cbor_put_array(b, op->n_rotation_keys));
-	for (i = 0; i < op->n_rotation_keys; i++)
-		TRY(cbor_put_str(b, op->rotation_keys[i]));
+	TRY(put_str_array(b, "alsoKnownAs", op->aka, op->n_aka));
+	TRY(put_str_array(b, "rotationKeys", op->rotation_keys,
+	    op->n_rotation_keys));
 	/* verificationMethods */
 	TRY(cbor_put_str(b, "verificationMethods"));
 	for (i = 0; i < op->n_vms; i++)
 		keys[i] = op->vms[i].id;
 	sort_idx(idx, keys, op->n_vms);
 	TRY(cbor_put_map(b, op->n_vms));
-	for (i = 0; i < op->n_vms; i++) {
-		TRY(cbor_put_str(b, op->vms[idx[i]].id));
-		TRY(cbor_put_str(b, op->vms[idx[i]].key));
-	}
+	for (i = 0; i < op->n_vms; i++)
+		TRY(put_str_pair(b, op->vms[idx[i]].id, op->vms[idx[i]].key));
 	return PDS_OK;
 }
 
@@ -603,10 +613,8 @@ plc_op_encode(const struct plc_op *op, bool with_sig, struct buf *b)
 	}
 	/* Order: sig, prev, type, then the type's own fields. */
 	TRY(cbor_put_map(b, nfields + (with_sig ? 1 : 0)));
-	if (with_sig) {
-		TRY(cbor_put_str(b, "sig"));
-		TRY(cbor_put_str(b, op->sig));
-	}
+	if (with_sig)
+		TRY(put_str_pair(b, "sig", op->sig));
 	TRY(cbor_put_str(b, "prev"));
 	TRY(put_opt_str(b, op->prev));
 	TRY(cbor_put_str(b, "type"));
@@ -618,14 +626,10 @@ plc_op_encode(const struct plc_op *op, bool with_sig, struct buf *b)
 		return cbor_put_str(b, "plc_tombstone");
 	default:
 		TRY(cbor_put_str(b, "create"));
-		TRY(cbor_put_str(b, "handle"));
-		TRY(cbor_put_str(b, op->handle));
-		TRY(cbor_put_str(b, "service"));
-		TRY(cbor_put_str(b, op->service));
-		TRY(cbor_put_str(b, "signingKey"));
-		TRY(cbor_put_str(b, op->signing_key));
-		TRY(cbor_put_str(b, "recoveryKey"));
-		return cbor_put_str(b, op->recovery_key);
+		TRY(put_str_pair(b, "handle", op->handle));
+		TRY(put_str_pair(b, "service", op->service));
+		TRY(put_str_pair(b, "signingKey", op->signing_key));
+		return put_str_pair(b, "recoveryKey", op->recovery_key);
 	}
 }
 
