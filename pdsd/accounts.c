@@ -612,11 +612,37 @@ account_set_status(const char *did, const char *status, const char *ref,
 }
 
 int
+account_signing_key(const char *did, struct pds_key **out)
+{
+	uint8_t	 priv[KEY_PRIV_LEN];
+	int	 rc;
+
+	*out = NULL;
+	if ((rc = store_account_signing_key(did, priv)) != PDS_OK)
+		return rc;
+	rc = key_from_private(out, KEY_K256, priv);
+	sodium_memzero(priv, sizeof(priv));
+	return rc;
+}
+
+int
+account_signing_didkey(const char *did, char *out, size_t cap)
+{
+	struct pds_key	*key;
+	int		 rc;
+
+	if ((rc = account_signing_key(did, &key)) != PDS_OK)
+		return rc;
+	if (key_to_didkey(key, out, cap) < 0)
+		rc = PDS_EINTERNAL;
+	key_free(key);
+	return rc;
+}
+
+int
 account_did_credentials(const char *did, json_t **out)
 {
 	struct store_account a;
-	struct pds_key	*key = NULL;
-	uint8_t		 priv[KEY_PRIV_LEN];
 	char		 didkey[KEY_DIDKEY_MAX], aka[SA_HANDLE_MAX + 8];
 	const char	*keys[3];
 	json_t		*o, *rk, *ak;
@@ -626,17 +652,9 @@ account_did_credentials(const char *did, json_t **out)
 	*out = NULL;
 	if ((rc = account_get(did, &a)) != PDS_OK)
 		return rc;
-	if ((rc = store_account_signing_key(did, priv)) != PDS_OK)
+	if ((rc = account_signing_didkey(did, didkey, sizeof(didkey))) !=
+	    PDS_OK)
 		return rc;
-	rc = key_from_private(&key, KEY_K256, priv);
-	sodium_memzero(priv, sizeof(priv));
-	if (rc != PDS_OK)
-		return rc;
-	if (key_to_didkey(key, didkey, sizeof(didkey)) < 0) {
-		key_free(key);
-		return PDS_EINTERNAL;
-	}
-	key_free(key);
 	rk = json_array();
 	ak = json_array();
 	n = account_rotation_keys(keys, NULL);

@@ -30,6 +30,7 @@
 #include "store_account.h"
 
 struct config;
+struct pds_key;
 
 /* Password rules (the reference's): new ones <= 256, checked <= 512. */
 #define ACCOUNT_PASSWORD_MAX		256
@@ -180,6 +181,10 @@ int	account_set_password(const char *did, const char *password,
 int	account_set_status(const char *did, const char *status,
 	    const char *ref, struct acct_err *);
 
+/* The account's k256 signing key pair (key_free() it). */
+int	account_signing_key(const char *did, struct pds_key **out);
+/* The same as a did:key, into out[cap] (KEY_DIDKEY_MAX will do). */
+int	account_signing_didkey(const char *did, char *out, size_t cap);
 /* What getRecommendedDidCredentials answers. */
 int	account_did_credentials(const char *did, json_t **out);
 /* The account's DID document: the PLC directory's, else built locally. */
