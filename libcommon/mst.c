@@ -288,6 +288,18 @@ mst_writes_clear(struct mst *t)
 	bs_mem_clear(t->writes);
 }
 
+int
+mst_node_seek(struct mst *t, struct mnode *n, const uint8_t *key,
+    size_t klen, size_t *i, bool *eq)
+{
+	int	 rc;
+
+	if ((rc = mst_node_load(t, n, n == t->root)) != PDS_OK)
+		return rc;
+	*i = mst_node_find(n, key, klen, eq);
+	return PDS_OK;
+}
+
 /* First index whose key is >= key; *eq says whether it is equal. */
 size_t
 mst_node_find(const struct mnode *n, const uint8_t *key, size_t klen,
@@ -335,9 +347,8 @@ mst_get(struct mst *t, const uint8_t *key, size_t klen, struct cid *out)
 	int		 rc;
 
 	for (;;) {
-		if ((rc = mst_node_load(t, n, n == t->root)) != PDS_OK)
+		if ((rc = mst_node_seek(t, n, key, klen, &i, &eq)) != PDS_OK)
 			return rc;
-		i = mst_node_find(n, key, klen, &eq);
 		if (eq) {
 			if (out != NULL)
 				*out = n->e[i].val;
@@ -517,9 +528,8 @@ node_update(struct mst *t, struct mnode *n, const uint8_t *key, size_t klen,
 	bool	 eq;
 	int	 rc;
 
-	if ((rc = mst_node_load(t, n, n == t->root)) != PDS_OK)
+	if ((rc = mst_node_seek(t, n, key, klen, &i, &eq)) != PDS_OK)
 		return rc;
-	i = mst_node_find(n, key, klen, &eq);
 	if (eq) {
 		if (prev != NULL)
 			*prev = n->e[i].val;
@@ -601,9 +611,8 @@ node_delete(struct mst *t, struct mnode *n, const uint8_t *key, size_t klen,
 	bool		 eq;
 	int		 rc;
 
-	if ((rc = mst_node_load(t, n, n == t->root)) != PDS_OK)
+	if ((rc = mst_node_seek(t, n, key, klen, &i, &eq)) != PDS_OK)
 		return rc;
-	i = mst_node_find(n, key, klen, &eq);
 	if (eq) {
 		if ((rc = merge(t, mst_node_gap(n, i), n->e[i].t, &m)) !=
 		    PDS_OK)

@@ -55,6 +55,12 @@ int	 mst_node_load(struct mst *, struct mnode *, bool root);
 void	 mst_node_free(struct mnode *);
 size_t	 mst_node_find(const struct mnode *, const uint8_t *key, size_t klen,
 	    bool *eq);
+/*
+ * Load n (as the root when it is t's) and find key in it: *i is its
+ * index or where it would go, *eq whether it is there.
+ */
+int	 mst_node_seek(struct mst *, struct mnode *, const uint8_t *key,
+	    size_t klen, size_t *i, bool *eq);
 struct mnode *mst_node_gap(const struct mnode *, size_t i);
 int	 mst_block_get(struct mst *, const struct cid *, const uint8_t **data,
 	    size_t *len);

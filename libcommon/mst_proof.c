@@ -283,63 +283,44 @@ proof_path(struct mst *t, struct mnode *n, const uint8_t *key, size_t klen,
 	}
 }
 
-/* The reference's proofForKey: stops above a gap with no subtree. */
-static int
-proof_key(struct mst *t, struct mnode *n, const uint8_t *key, size_t klen,
-    struct bs_mem *out)
-{
-	struct mnode	*g;
-	size_t		 i;
-	bool		 eq;
-	int		 rc;
-
-	if ((rc = load(t, n)) != PDS_OK)
-		return rc;
-	i = mst_node_find(n, key, klen, &eq);
-	if (!eq) {
-		if ((g = mst_node_gap(n, i)) == NULL)
-			return PDS_OK;
-		if ((rc = proof_key(t, g, key, klen, out)) != PDS_OK)
-			return rc;
-	}
-	return proof_add(t, n, out);
-}
-
-/* proofForLeftSib: down the subtree just left of the key's position. */
-static int
-proof_left(struct mst *t, struct mnode *n, const uint8_t *key, size_t klen,
-    struct bs_mem *out)
-{
-	struct mnode	*g;
-	bool		 eq;
-	int		 rc;
-
-	if ((rc = load(t, n)) != PDS_OK)
-		return rc;
-	g = mst_node_gap(n, mst_node_find(n, key, klen, &eq));
-	if (g != NULL && (rc = proof_left(t, g, key, klen, out)) != PDS_OK)
-		return rc;
-	return proof_add(t, n, out);
-}
-
 /*
- * proofForRightSib: past the key if it is here, else into the gap that
- * would hold it.
+ * The reference's covering proof, one side at a time, down from n:
+ *   PROOF_KEY (proofForKey): towards the key; stops above a gap with
+ *	no subtree;
+ *   PROOF_LEFT (proofForLeftSib): down the subtree just left of the
+ *	key's position;
+ *   PROOF_RIGHT (proofForRightSib): past the key if it is here, else
+ *	into the gap that would hold it.
  */
+enum proof_side { PROOF_KEY, PROOF_LEFT, PROOF_RIGHT };
+
 static int
-proof_right(struct mst *t, struct mnode *n, const uint8_t *key, size_t klen,
-    struct bs_mem *out)
+proof_side(struct mst *t, struct mnode *n, const uint8_t *key, size_t klen,
+    enum proof_side side, struct bs_mem *out)
 {
 	struct mnode	*g;
 	size_t		 i;
 	bool		 eq;
 	int		 rc;
 
-	if ((rc = load(t, n)) != PDS_OK)
+	if ((rc = mst_node_seek(t, n, key, klen, &i, &eq)) != PDS_OK)
 		return rc;
-	i = mst_node_find(n, key, klen, &eq);
-	g = eq ? n->e[i].t : mst_node_gap(n, i);
-	if (g != NULL && (rc = proof_right(t, g, key, klen, out)) != PDS_OK)
+	switch (side) {
+	case PROOF_KEY:
+		if (eq)
+			g = NULL;
+		else if ((g = mst_node_gap(n, i)) == NULL)
+			return PDS_OK;
+		break;
+	case PROOF_LEFT:
+		g = mst_node_gap(n, i);
+		break;
+	default:
+		g = eq ? n->e[i].t : mst_node_gap(n, i);
+		break;
+	}
+	if (g != NULL && (rc = proof_side(t, g, key, klen, side, out)) !=
+	    PDS_OK)
 		return rc;
 	return proof_add(t, n, out);
 }
@@ -363,9 +344,12 @@ mst_proof_covering(struct mst *t, const uint8_t *key, size_t klen,
 
 	if ((rc = mst_root(t, NULL)) != PDS_OK)
 		return rc;
-	if ((rc = proof_key(t, t->root, key, klen, out)) != PDS_OK ||
-	    (rc = proof_left(t, t->root, key, klen, out)) != PDS_OK ||
-	    (rc = proof_right(t, t->root, key, klen, out)) != PDS_OK)
+	if ((rc = proof_side(t, t->root, key, klen, PROOF_KEY, out)) !=
+	    PDS_OK ||
+	    (rc = proof_side(t, t->root, key, klen, PROOF_LEFT, out)) !=
+	    PDS_OK ||
+	    (rc = proof_side(t, t->root, key, klen, PROOF_RIGHT, out)) !=
+	    PDS_OK)
 		return rc;
 	/* The root is always part of it, even for an empty tree. */
 	return proof_add(t, t->root, out);

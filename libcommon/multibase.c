@@ -33,31 +33,35 @@ b32_encode(char *out, size_t cap, const uint8_t *in, size_t len)
 	return (long)o;
 }
 
+/* The value of symbol c in alpha, or -1. */
 static int
-b32_val(char c)
+sym_val(const char *alpha, char c)
 {
-	if (c >= 'a' && c <= 'z')
-		return c - 'a';
-	if (c >= '2' && c <= '7')
-		return c - '2' + 26;
-	return -1;
+	const char	*p;
+
+	if (c == '\0' || (p = strchr(alpha, c)) == NULL)
+		return -1;
+	return (int)(p - alpha);
 }
 
-long
-b32_decode(uint8_t *out, size_t cap, const char *in, size_t len)
+/*
+ * Pack len symbols of `width' bits each (their values in alpha) into
+ * whole bytes; the bits left over at the end must be zero.
+ */
+static long
+unpack_bits(const char *alpha, unsigned width, uint8_t *out, size_t cap,
+    const char *in, size_t len)
 {
 	size_t		 o = 0, i;
-	unsigned	 acc = 0, bits = 0;
+	uint32_t	 acc = 0;
+	unsigned	 bits = 0;
 	int		 v;
 
-	/* Lengths 1, 3 and 6 mod 8 cannot come from whole bytes. */
-	if (len % 8 == 1 || len % 8 == 3 || len % 8 == 6)
-		return PDS_EINVAL;
 	for (i = 0; i < len; i++) {
-		if ((v = b32_val(in[i])) < 0)
+		if ((v = sym_val(alpha, in[i])) < 0)
 			return PDS_EINVAL;
-		acc = (acc << 5) | (unsigned)v;
-		bits += 5;
+		acc = (acc << width) | (uint32_t)v;
+		bits += width;
 		if (bits >= 8) {
 			if (o >= cap)
 				return PDS_ETOOBIG;
@@ -69,6 +73,15 @@ b32_decode(uint8_t *out, size_t cap, const char *in, size_t len)
 	if (bits > 0 && (acc & ((1u << bits) - 1)) != 0)
 		return PDS_ENONCANON;
 	return (long)o;
+}
+
+long
+b32_decode(uint8_t *out, size_t cap, const char *in, size_t len)
+{
+	/* Lengths 1, 3 and 6 mod 8 cannot come from whole bytes. */
+	if (len % 8 == 1 || len % 8 == 3 || len % 8 == 6)
+		return PDS_EINVAL;
+	return unpack_bits(b32_alpha, 5, out, cap, in, len);
 }
 
 long
@@ -114,7 +127,7 @@ b58_decode(uint8_t *out, size_t cap, const char *in, size_t len)
 	uint8_t		 tmp[256];
 	size_t		 zeros = 0, size, i, j, o;
 	unsigned	 carry;
-	const char	*p;
+	int		 v;
 
 	while (zeros < len && in[zeros] == '1')
 		zeros++;
@@ -123,9 +136,9 @@ b58_decode(uint8_t *out, size_t cap, const char *in, size_t len)
 		return PDS_ETOOBIG;
 	memset(tmp, 0, size);
 	for (i = zeros; i < len; i++) {
-		if (in[i] == '\0' || (p = strchr(b58_alpha, in[i])) == NULL)
+		if ((v = sym_val(b58_alpha, in[i])) < 0)
 			return PDS_EINVAL;
-		carry = (unsigned)(p - b58_alpha);
+		carry = (unsigned)v;
 		for (j = size; j-- > 0;) {
 			carry += 58u * tmp[j];
 			tmp[j] = (uint8_t)(carry & 0xff);
@@ -179,10 +192,7 @@ static long
 b64_dec(const char *alpha, int pad_ok, uint8_t *out, size_t cap,
     const char *in, size_t len)
 {
-	size_t		 i, o = 0, pad = 0;
-	uint32_t	 acc = 0;
-	unsigned	 bits = 0;
-	const char	*p;
+	size_t		 pad = 0;
 
 	if (pad_ok) {
 		while (len > 0 && in[len - 1] == '=' && pad < 2) {
@@ -194,22 +204,7 @@ b64_dec(const char *alpha, int pad_ok, uint8_t *out, size_t cap,
 	}
 	if (len % 4 == 1)
 		return PDS_EINVAL;
-	for (i = 0; i < len; i++) {
-		if (in[i] == '\0' || (p = strchr(alpha, in[i])) == NULL)
-			return PDS_EINVAL;
-		acc = (acc << 6) | (uint32_t)(p - alpha);
-		bits += 6;
-		if (bits >= 8) {
-			if (o >= cap)
-				return PDS_ETOOBIG;
-			out[o++] = (uint8_t)(acc >> (bits - 8));
-			bits -= 8;
-		}
-		acc &= 0xff;
-	}
-	if (bits > 0 && (acc & ((1u << bits) - 1)) != 0)
-		return PDS_ENONCANON;
-	return (long)o;
+	return unpack_bits(alpha, 6, out, cap, in, len);
 }
 
 long

@@ -1,11 +1,11 @@
 /*
- * plc: did:plc operations: build, sign, encode, parse, verify.
+ * plc: did:plc operations: their life cycle, setters, the canonical
+ * DAG-CBOR encoding, signatures, CIDs and DIDs, and lookups.  The JSON
+ * forms and the checks on operations from outside are in plc_json.c.
  * See plc.h and atproto-notes §8.1.
  */
 #include <stdlib.h>
 #include <string.h>
-
-#include <jansson.h>
 
 #include "buf.h"
 #include "cbor.h"
@@ -14,6 +14,7 @@
 #include "keys.h"
 #include "multibase.h"
 #include "plc.h"
+#include "plc_int.h"
 
 #define TRY(x) do { int rc_ = (x); if (rc_ != PDS_OK) return rc_; } while (0)
 
@@ -40,6 +41,60 @@ set_str(char **slot, const char *s)
 	return PDS_OK;
 }
 
+/* Append a copy of s to the list v of *n strings (at most max). */
+int
+plc_strv_add(char **v, size_t *n, size_t max, const char *s)
+{
+	if (*n >= max)
+		return PDS_ETOOBIG;
+	if ((v[*n] = strdup(s)) == NULL)
+		return PDS_ENOMEM;
+	(*n)++;
+	return PDS_OK;
+}
+
+/* Free the *n strings of v and empty the list. */
+static void
+strv_clear(char **v, size_t *n)
+{
+	size_t	i;
+
+	for (i = 0; i < *n; i++)
+		free(v[i]);
+	*n = 0;
+}
+
+/*
+ * Copy the n strings of src into v and set *vn to n; false when a copy
+ * failed (its slot is NULL, the list still freeable).
+ */
+static bool
+strv_copy(char **v, size_t *vn, char *const *src, size_t n)
+{
+	size_t	i;
+	bool	ok = true;
+
+	for (i = 0; i < n; i++)
+		if ((v[i] = strdup(src[i])) == NULL)
+			ok = false;
+	*vn = n;
+	return ok;
+}
+
+/* A new string: prefix then s (at most cap bytes), or NULL. */
+static char *
+str_prefixed(const char *prefix, const char *s, size_t cap)
+{
+	struct buf	b;
+
+	buf_init(&b, cap);
+	if (buf_printf(&b, "%s%s", prefix, s) != PDS_OK) {
+		buf_free(&b);
+		return NULL;
+	}
+	return (char *)buf_detach(&b, NULL);
+}
+
 static bool
 has_prefix(const char *s, const char *p)
 {
@@ -47,8 +102,8 @@ has_prefix(const char *s, const char *p)
 }
 
 /* A did:key of a k256 or p256 key (rotation keys must be one). */
-static bool
-is_rotation_didkey(const char *s, const char **why)
+bool
+plc_is_rotation_didkey(const char *s, const char **why)
 {
 	struct pds_key	*k = NULL;
 	size_t		 n = strlen(s);
@@ -63,24 +118,24 @@ is_rotation_didkey(const char *s, const char **why)
 	return true;
 }
 
-static bool
-is_vm_didkey(const char *s)
+bool
+plc_is_vm_didkey(const char *s)
 {
 	size_t	n = strlen(s);
 
 	return n > 8 && n <= PLC_DIDKEY_MAX && has_prefix(s, "did:key:");
 }
 
-static bool
-is_id(const char *s, size_t max)
+bool
+plc_is_id(const char *s, size_t max)
 {
 	size_t	n = strlen(s);
 
 	return n > 0 && n <= max && strchr(s, '#') == NULL;
 }
 
-static bool
-is_cid_str(const char *s)
+bool
+plc_is_cid_str(const char *s)
 {
 	struct cid	c;
 
@@ -108,14 +163,12 @@ op_clear_fields(struct plc_op *op)
 {
 	size_t	i;
 
-	for (i = 0; i < op->n_rotation_keys; i++)
-		free(op->rotation_keys[i]);
+	strv_clear(op->rotation_keys, &op->n_rotation_keys);
 	for (i = 0; i < op->n_vms; i++) {
 		free(op->vms[i].id);
 		free(op->vms[i].key);
 	}
-	for (i = 0; i < op->n_aka; i++)
-		free(op->aka[i]);
+	strv_clear(op->aka, &op->n_aka);
 	for (i = 0; i < op->n_services; i++) {
 		free(op->services[i].id);
 		free(op->services[i].type);
@@ -148,22 +201,17 @@ plc_op_dup(const struct plc_op *src)
 
 	if ((op = plc_op_new(src->type)) == NULL)
 		return NULL;
-	for (i = 0; i < src->n_rotation_keys; i++) {
-		op->rotation_keys[i] = dupstr(src->rotation_keys[i]);
-		ok = ok && op->rotation_keys[i] != NULL;
-	}
-	op->n_rotation_keys = src->n_rotation_keys;
+	if (!strv_copy(op->rotation_keys, &op->n_rotation_keys,
+	    src->rotation_keys, src->n_rotation_keys))
+		ok = false;
 	for (i = 0; i < src->n_vms; i++) {
 		op->vms[i].id = dupstr(src->vms[i].id);
 		op->vms[i].key = dupstr(src->vms[i].key);
 		ok = ok && op->vms[i].id != NULL && op->vms[i].key != NULL;
 	}
 	op->n_vms = src->n_vms;
-	for (i = 0; i < src->n_aka; i++) {
-		op->aka[i] = dupstr(src->aka[i]);
-		ok = ok && op->aka[i] != NULL;
-	}
-	op->n_aka = src->n_aka;
+	if (!strv_copy(op->aka, &op->n_aka, src->aka, src->n_aka))
+		ok = false;
 	for (i = 0; i < src->n_services; i++) {
 		op->services[i].id = dupstr(src->services[i].id);
 		op->services[i].type = dupstr(src->services[i].type);
@@ -198,29 +246,39 @@ op_unsign(struct plc_op *op)
 	op->sig = NULL;
 }
 
+/* Append s to one of op's string lists (v, *n, at most max). */
+static int
+op_list_add(struct plc_op *op, char **v, size_t *n, size_t max,
+    const char *s)
+{
+	int	 rc;
+
+	if ((rc = plc_strv_add(v, n, max, s)) == PDS_OK)
+		op_unsign(op);
+	return rc;
+}
+
+static void
+op_list_clear(struct plc_op *op, char **v, size_t *n)
+{
+	strv_clear(v, n);
+	op_unsign(op);
+}
+
 int
 plc_op_add_rotation_key(struct plc_op *op, const char *didkey)
 {
-	if (op->type != PLC_OP_OPERATION || !is_rotation_didkey(didkey, NULL))
+	if (op->type != PLC_OP_OPERATION ||
+	    !plc_is_rotation_didkey(didkey, NULL))
 		return PDS_EINVAL;
-	if (op->n_rotation_keys >= PLC_MAX_ROTATION_KEYS)
-		return PDS_ETOOBIG;
-	if ((op->rotation_keys[op->n_rotation_keys] = strdup(didkey)) == NULL)
-		return PDS_ENOMEM;
-	op->n_rotation_keys++;
-	op_unsign(op);
-	return PDS_OK;
+	return op_list_add(op, op->rotation_keys, &op->n_rotation_keys,
+	    PLC_MAX_ROTATION_KEYS, didkey);
 }
 
 void
 plc_op_clear_rotation_keys(struct plc_op *op)
 {
-	size_t	i;
-
-	for (i = 0; i < op->n_rotation_keys; i++)
-		free(op->rotation_keys[i]);
-	op->n_rotation_keys = 0;
-	op_unsign(op);
+	op_list_clear(op, op->rotation_keys, &op->n_rotation_keys);
 }
 
 int
@@ -228,8 +286,8 @@ plc_op_set_vmethod(struct plc_op *op, const char *id, const char *didkey)
 {
 	size_t	i;
 
-	if (op->type != PLC_OP_OPERATION || !is_id(id, PLC_TYPE_MAX) ||
-	    !is_vm_didkey(didkey))
+	if (op->type != PLC_OP_OPERATION || !plc_is_id(id, PLC_TYPE_MAX) ||
+	    !plc_is_vm_didkey(didkey))
 		return PDS_EINVAL;
 	for (i = 0; i < op->n_vms; i++)
 		if (strcmp(op->vms[i].id, id) == 0) {
@@ -261,24 +319,13 @@ plc_op_add_aka(struct plc_op *op, const char *uri)
 	for (i = 0; i < op->n_aka; i++)
 		if (strcmp(op->aka[i], uri) == 0)
 			return PDS_EEXIST;
-	if (op->n_aka >= PLC_MAX_AKA)
-		return PDS_ETOOBIG;
-	if ((op->aka[op->n_aka] = strdup(uri)) == NULL)
-		return PDS_ENOMEM;
-	op->n_aka++;
-	op_unsign(op);
-	return PDS_OK;
+	return op_list_add(op, op->aka, &op->n_aka, PLC_MAX_AKA, uri);
 }
 
 void
 plc_op_clear_aka(struct plc_op *op)
 {
-	size_t	i;
-
-	for (i = 0; i < op->n_aka; i++)
-		free(op->aka[i]);
-	op->n_aka = 0;
-	op_unsign(op);
+	op_list_clear(op, op->aka, &op->n_aka);
 }
 
 int
@@ -289,7 +336,7 @@ plc_op_set_service(struct plc_op *op, const char *id, const char *type,
 	char			*t, *e;
 	size_t			 i;
 
-	if (op->type != PLC_OP_OPERATION || !is_id(id, PLC_ID_MAX) ||
+	if (op->type != PLC_OP_OPERATION || !plc_is_id(id, PLC_ID_MAX) ||
 	    strlen(type) > PLC_TYPE_MAX || strlen(endpoint) > PLC_ENDPOINT_MAX)
 		return PDS_EINVAL;
 	for (i = 0; i < op->n_services; i++)
@@ -319,7 +366,7 @@ plc_op_set_service(struct plc_op *op, const char *id, const char *type,
 int
 plc_op_set_prev(struct plc_op *op, const char *cid)
 {
-	if (cid != NULL && !is_cid_str(cid))
+	if (cid != NULL && !plc_is_cid_str(cid))
 		return PDS_EINVAL;
 	op_unsign(op);
 	return set_str(&op->prev, cid);
@@ -365,35 +412,21 @@ plc_op_build(struct plc_op **out, const char *const *rotation_keys,
 static char *
 ensure_atproto_prefix(const char *s)
 {
-	struct buf	b;
-
 	if (has_prefix(s, "at://"))
 		return strdup(s);
 	if (has_prefix(s, "http://"))
 		s += 7;
 	else if (has_prefix(s, "https://"))
 		s += 8;
-	buf_init(&b, PLC_AKA_MAX + 64);
-	if (buf_printf(&b, "at://%s", s) != PDS_OK) {
-		buf_free(&b);
-		return NULL;
-	}
-	return (char *)buf_detach(&b, NULL);
+	return str_prefixed("at://", s, PLC_AKA_MAX + 64);
 }
 
 static char *
 ensure_http_prefix(const char *s)
 {
-	struct buf	b;
-
 	if (has_prefix(s, "http://") || has_prefix(s, "https://"))
 		return strdup(s);
-	buf_init(&b, PLC_ENDPOINT_MAX + 64);
-	if (buf_printf(&b, "https://%s", s) != PDS_OK) {
-		buf_free(&b);
-		return NULL;
-	}
-	return (char *)buf_detach(&b, NULL);
+	return str_prefixed("https://", s, PLC_ENDPOINT_MAX + 64);
 }
 
 int
@@ -492,6 +525,27 @@ sort_idx(size_t *idx, const char *const *keys, size_t n)
 		}
 }
 
+/* A map entry whose key and value are both text. */
+static int
+put_str_pair(struct buf *b, const char *key, const char *value)
+{
+	TRY(cbor_put_str(b, key));
+	return cbor_put_str(b, value);
+}
+
+/* A map entry whose value is an array of n strings. */
+static int
+put_str_array(struct buf *b, const char *key, char *const *v, size_t n)
+{
+	size_t	i;
+
+	TRY(cbor_put_str(b, key));
+	TRY(cbor_put_array(b, n));
+	for (i = 0; i < n; i++)
+		TRY(cbor_put_str(b, v[i]));
+	return PDS_OK;
+}
+
 static int
 put_opt_str(struct buf *b, const char *s)
 {
@@ -515,31 +569,20 @@ encode_operation(const struct plc_op *op, struct buf *b)
 		const struct plc_service *s = &op->services[idx[i]];
 		TRY(cbor_put_str(b, s->id));
 		TRY(cbor_put_map(b, 2));
-		TRY(cbor_put_str(b, "type"));
-		TRY(cbor_put_str(b, s->type));
-		TRY(cbor_put_str(b, "endpoint"));
-		TRY(cbor_put_str(b, s->endpoint));
+		TRY(put_str_pair(b, "type", s->type));
+		TRY(put_str_pair(b, "endpoint", s->endpoint));
 	}
-	/* alsoKnownAs */
-	TRY(cbor_put_str(b, "alsoKnownAs"));
-	TRY(cbor_put_array(b, op->n_aka));
-	for (i = 0; i < op->n_aka; i++)
-		TRY(cbor_put_str(b, op->aka[i]));
-	/* rotationKeys */
-	TRY(cbor_put_str(b, "rotationKeys"));
-	TRY(cbor_put_array(b, op->n_rotation_keys));
-	for (i = 0; i < op->n_rotation_keys; i++)
-		TRY(cbor_put_str(b, op->rotation_keys[i]));
+	TRY(put_str_array(b, "alsoKnownAs", op->aka, op->n_aka));
+	TRY(put_str_array(b, "rotationKeys", op->rotation_keys,
+	    op->n_rotation_keys));
 	/* verificationMethods */
 	TRY(cbor_put_str(b, "verificationMethods"));
 	for (i = 0; i < op->n_vms; i++)
 		keys[i] = op->vms[i].id;
 	sort_idx(idx, keys, op->n_vms);
 	TRY(cbor_put_map(b, op->n_vms));
-	for (i = 0; i < op->n_vms; i++) {
-		TRY(cbor_put_str(b, op->vms[idx[i]].id));
-		TRY(cbor_put_str(b, op->vms[idx[i]].key));
-	}
+	for (i = 0; i < op->n_vms; i++)
+		TRY(put_str_pair(b, op->vms[idx[i]].id, op->vms[idx[i]].key));
 	return PDS_OK;
 }
 
@@ -570,10 +613,8 @@ plc_op_encode(const struct plc_op *op, bool with_sig, struct buf *b)
 	}
 	/* Order: sig, prev, type, then the type's own fields. */
 	TRY(cbor_put_map(b, nfields + (with_sig ? 1 : 0)));
-	if (with_sig) {
-		TRY(cbor_put_str(b, "sig"));
-		TRY(cbor_put_str(b, op->sig));
-	}
+	if (with_sig)
+		TRY(put_str_pair(b, "sig", op->sig));
 	TRY(cbor_put_str(b, "prev"));
 	TRY(put_opt_str(b, op->prev));
 	TRY(cbor_put_str(b, "type"));
@@ -585,14 +626,10 @@ plc_op_encode(const struct plc_op *op, bool with_sig, struct buf *b)
 		return cbor_put_str(b, "plc_tombstone");
 	default:
 		TRY(cbor_put_str(b, "create"));
-		TRY(cbor_put_str(b, "handle"));
-		TRY(cbor_put_str(b, op->handle));
-		TRY(cbor_put_str(b, "service"));
-		TRY(cbor_put_str(b, op->service));
-		TRY(cbor_put_str(b, "signingKey"));
-		TRY(cbor_put_str(b, op->signing_key));
-		TRY(cbor_put_str(b, "recoveryKey"));
-		return cbor_put_str(b, op->recovery_key);
+		TRY(put_str_pair(b, "handle", op->handle));
+		TRY(put_str_pair(b, "service", op->service));
+		TRY(put_str_pair(b, "signingKey", op->signing_key));
+		return put_str_pair(b, "recoveryKey", op->recovery_key);
 	}
 }
 
@@ -712,413 +749,6 @@ plc_op_did(const struct plc_op *op, char out[PLC_DID_BUF])
 	return PDS_OK;
 }
 
-/* ---- JSON ----------------------------------------------------------- */
-
-static int
-obj_set(json_t *o, const char *k, json_t *v)
-{
-	return json_object_set_new(o, k, v) == 0 ? PDS_OK : PDS_ENOMEM;
-}
-
-static json_t *
-jstr_or_null(const char *s)
-{
-	return s == NULL ? json_null() : json_string(s);
-}
-
-static json_t *
-json_str_array(char *const *v, size_t n)
-{
-	json_t	*a;
-	size_t	 i;
-
-	if ((a = json_array()) == NULL)
-		return NULL;
-	for (i = 0; i < n; i++)
-		if (json_array_append_new(a, json_string(v[i])) != 0) {
-			json_decref(a);
-			return NULL;
-		}
-	return a;
-}
-
-static json_t *
-json_vms(const struct plc_op *op)
-{
-	json_t	*o;
-	size_t	 i;
-
-	if ((o = json_object()) == NULL)
-		return NULL;
-	for (i = 0; i < op->n_vms; i++)
-		if (json_object_set_new(o, op->vms[i].id,
-		    json_string(op->vms[i].key)) != 0) {
-			json_decref(o);
-			return NULL;
-		}
-	return o;
-}
-
-static json_t *
-json_services(const struct plc_op *op)
-{
-	json_t	*o, *s;
-	size_t	 i;
-
-	if ((o = json_object()) == NULL)
-		return NULL;
-	for (i = 0; i < op->n_services; i++) {
-		s = json_pack("{s:s, s:s}", "type", op->services[i].type,
-		    "endpoint", op->services[i].endpoint);
-		if (json_object_set_new(o, op->services[i].id, s) != 0) {
-			json_decref(o);
-			return NULL;
-		}
-	}
-	return o;
-}
-
-int
-plc_op_to_json(const struct plc_op *op, json_t **out)
-{
-	json_t	*o;
-	int	 rc = PDS_OK;
-
-	*out = NULL;
-	if ((o = json_object()) == NULL)
-		return PDS_ENOMEM;
-	switch (op->type) {
-	case PLC_OP_OPERATION:
-		rc = obj_set(o, "type", json_string("plc_operation"));
-		if (rc == PDS_OK)
-			rc = obj_set(o, "rotationKeys", json_str_array(
-			    op->rotation_keys, op->n_rotation_keys));
-		if (rc == PDS_OK)
-			rc = obj_set(o, "verificationMethods", json_vms(op));
-		if (rc == PDS_OK)
-			rc = obj_set(o, "alsoKnownAs",
-			    json_str_array(op->aka, op->n_aka));
-		if (rc == PDS_OK)
-			rc = obj_set(o, "services", json_services(op));
-		break;
-	case PLC_OP_TOMBSTONE:
-		rc = obj_set(o, "type", json_string("plc_tombstone"));
-		break;
-	case PLC_OP_CREATE:
-		rc = obj_set(o, "type", json_string("create"));
-		if (rc == PDS_OK)
-			rc = obj_set(o, "signingKey",
-			    jstr_or_null(op->signing_key));
-		if (rc == PDS_OK)
-			rc = obj_set(o, "recoveryKey",
-			    jstr_or_null(op->recovery_key));
-		if (rc == PDS_OK)
-			rc = obj_set(o, "handle", jstr_or_null(op->handle));
-		if (rc == PDS_OK)
-			rc = obj_set(o, "service", jstr_or_null(op->service));
-		break;
-	default:
-		rc = PDS_EINVAL;
-	}
-	if (rc == PDS_OK)
-		rc = obj_set(o, "prev", jstr_or_null(op->prev));
-	if (rc == PDS_OK && op->sig != NULL)
-		rc = obj_set(o, "sig", json_string(op->sig));
-	if (rc != PDS_OK) {
-		json_decref(o);
-		return rc;
-	}
-	*out = o;
-	return PDS_OK;
-}
-
-/* A JSON string without NULs of at most max bytes, or NULL. */
-static const char *
-jstr(const json_t *v, size_t max)
-{
-	const char	*s;
-
-	if (!json_is_string(v))
-		return NULL;
-	s = json_string_value(v);
-	if (strlen(s) != json_string_length(v) || strlen(s) > max)
-		return NULL;
-	return s;
-}
-
-static bool
-key_allowed(const char *k, const char *const *allowed)
-{
-	for (; *allowed != NULL; allowed++)
-		if (strcmp(k, *allowed) == 0)
-			return true;
-	return false;
-}
-
-static int
-parse_operation(const json_t *j, struct plc_op *op, const char **why)
-{
-	json_t		*v, *e;
-	const char	*k, *s, *t, *ep;
-	size_t		 i, x;
-
-	v = json_object_get(j, "rotationKeys");
-	if (!json_is_array(v))
-		return pds_fail(why, PDS_EINVAL, "rotationKeys is not an array");
-	if (json_array_size(v) > PLC_MAX_ROTATION_KEYS)
-		return pds_fail(why, PDS_ETOOBIG, "too many rotationKeys");
-	json_array_foreach(v, i, e) {
-		if ((s = jstr(e, PLC_DIDKEY_MAX)) == NULL)
-			return pds_fail(why, PDS_EINVAL,
-			    "rotation key is not a string");
-		if (!is_rotation_didkey(s, why))
-			return PDS_EINVAL;
-		if ((op->rotation_keys[i] = strdup(s)) == NULL)
-			return PDS_ENOMEM;
-		op->n_rotation_keys++;
-	}
-
-	v = json_object_get(j, "verificationMethods");
-	if (!json_is_object(v))
-		return pds_fail(why, PDS_EINVAL,
-		    "verificationMethods is not an object");
-	if (json_object_size(v) > PLC_MAX_VMS)
-		return pds_fail(why, PDS_ETOOBIG,
-		    "too many verificationMethods");
-	json_object_foreach(v, k, e) {
-		if (!is_id(k, PLC_TYPE_MAX))
-			return pds_fail(why, PDS_EINVAL,
-			    "bad verification method id");
-		if ((s = jstr(e, PLC_DIDKEY_MAX)) == NULL || !is_vm_didkey(s))
-			return pds_fail(why, PDS_EINVAL,
-			    "verification method is not a did:key");
-		x = op->n_vms;
-		op->vms[x].id = strdup(k);
-		op->vms[x].key = strdup(s);
-		op->n_vms++;
-		if (op->vms[x].id == NULL || op->vms[x].key == NULL)
-			return PDS_ENOMEM;
-	}
-
-	v = json_object_get(j, "alsoKnownAs");
-	if (!json_is_array(v))
-		return pds_fail(why, PDS_EINVAL, "alsoKnownAs is not an array");
-	if (json_array_size(v) > PLC_MAX_AKA)
-		return pds_fail(why, PDS_ETOOBIG, "too many alsoKnownAs");
-	json_array_foreach(v, i, e) {
-		if ((s = jstr(e, PLC_AKA_MAX)) == NULL)
-			return pds_fail(why, PDS_EINVAL,
-			    "bad alsoKnownAs entry");
-		for (x = 0; x < op->n_aka; x++)
-			if (strcmp(op->aka[x], s) == 0)
-				return pds_fail(why, PDS_EINVAL,
-				    "duplicate alsoKnownAs entry");
-		if ((op->aka[i] = strdup(s)) == NULL)
-			return PDS_ENOMEM;
-		op->n_aka++;
-	}
-
-	v = json_object_get(j, "services");
-	if (!json_is_object(v))
-		return pds_fail(why, PDS_EINVAL, "services is not an object");
-	if (json_object_size(v) > PLC_MAX_SERVICES)
-		return pds_fail(why, PDS_ETOOBIG, "too many services");
-	json_object_foreach(v, k, e) {
-		static const char *const svc_keys[] = { "type", "endpoint",
-		    NULL };
-		const char	*sk;
-		json_t		*sv;
-
-		if (!is_id(k, PLC_ID_MAX))
-			return pds_fail(why, PDS_EINVAL, "bad service id");
-		if (!json_is_object(e))
-			return pds_fail(why, PDS_EINVAL,
-			    "service is not an object");
-		json_object_foreach(e, sk, sv)
-			if (!key_allowed(sk, svc_keys))
-				return pds_fail(why, PDS_EINVAL,
-				    "unknown key in service");
-		t = jstr(json_object_get(e, "type"), PLC_TYPE_MAX);
-		ep = jstr(json_object_get(e, "endpoint"), PLC_ENDPOINT_MAX);
-		if (t == NULL || ep == NULL)
-			return pds_fail(why, PDS_EINVAL,
-			    "bad service type or endpoint");
-		x = op->n_services++;
-		op->services[x].id = strdup(k);
-		op->services[x].type = strdup(t);
-		op->services[x].endpoint = strdup(ep);
-		if (op->services[x].id == NULL || op->services[x].type == NULL ||
-		    op->services[x].endpoint == NULL)
-			return PDS_ENOMEM;
-	}
-	return PDS_OK;
-}
-
-static int
-parse_create(const json_t *j, struct plc_op *op, const char **why)
-{
-	const char	*sk, *rk, *h, *svc;
-
-	sk = jstr(json_object_get(j, "signingKey"), PLC_DIDKEY_MAX);
-	rk = jstr(json_object_get(j, "recoveryKey"), PLC_DIDKEY_MAX);
-	h = jstr(json_object_get(j, "handle"), PLC_AKA_MAX);
-	svc = jstr(json_object_get(j, "service"), PLC_ENDPOINT_MAX);
-	if (sk == NULL || rk == NULL || h == NULL || svc == NULL)
-		return pds_fail(why, PDS_EINVAL, "create op lacks a field");
-	if (!is_rotation_didkey(sk, why) || !is_rotation_didkey(rk, why))
-		return PDS_EINVAL;
-	op->signing_key = strdup(sk);
-	op->recovery_key = strdup(rk);
-	op->handle = strdup(h);
-	op->service = strdup(svc);
-	if (op->signing_key == NULL || op->recovery_key == NULL ||
-	    op->handle == NULL || op->service == NULL)
-		return PDS_ENOMEM;
-	return PDS_OK;
-}
-
-static int
-op_from_json(const json_t *j, struct plc_op *op, const char **why)
-{
-	static const char *const op_keys[] = { "type", "rotationKeys",
-	    "verificationMethods", "alsoKnownAs", "services", "prev", "sig",
-	    NULL };
-	static const char *const tomb_keys[] = { "type", "prev", "sig", NULL };
-	static const char *const create_keys[] = { "type", "signingKey",
-	    "recoveryKey", "handle", "service", "prev", "sig", NULL };
-	const char *const *allowed;
-	const json_t	*v;
-	const char	*k, *s;
-	json_t		*e;
-	uint8_t		 sig[PLC_SIG_LEN + 3];
-	struct buf	 b;
-	int		 rc;
-
-	switch (op->type) {
-	case PLC_OP_OPERATION:
-		allowed = op_keys;
-		break;
-	case PLC_OP_TOMBSTONE:
-		allowed = tomb_keys;
-		break;
-	default:
-		allowed = create_keys;
-	}
-	json_object_foreach((json_t *)j, k, e)
-		if (!key_allowed(k, allowed))
-			return pds_fail(why, PDS_EINVAL,
-			    "unknown field in operation");
-
-	/* prev: required, null or a CID string */
-	if ((v = json_object_get(j, "prev")) == NULL)
-		return pds_fail(why, PDS_EINVAL, "prev is missing");
-	if (json_is_null(v)) {
-		if (op->type == PLC_OP_TOMBSTONE)
-			return pds_fail(why, PDS_EINVAL,
-			    "tombstone without prev");
-	} else {
-		if ((s = jstr(v, CID_STR_MAX)) == NULL || !is_cid_str(s))
-			return pds_fail(why, PDS_EINVAL,
-			    "prev is not a CID string");
-		if (op->type == PLC_OP_CREATE)
-			return pds_fail(why, PDS_EINVAL,
-			    "create op with a prev");
-		if ((op->prev = strdup(s)) == NULL)
-			return PDS_ENOMEM;
-	}
-
-	/* sig: 64 bytes of unpadded base64url */
-	if ((s = jstr(json_object_get(j, "sig"), PLC_SIG_B64_LEN)) == NULL ||
-	    b64url_decode(sig, sizeof(sig), s, strlen(s)) != PLC_SIG_LEN)
-		return pds_fail(why, PDS_EINVAL, "sig is not 64 bytes of "
-		    "unpadded base64url");
-	if ((op->sig = strdup(s)) == NULL)
-		return PDS_ENOMEM;
-
-	if (op->type == PLC_OP_OPERATION)
-		rc = parse_operation(j, op, why);
-	else if (op->type == PLC_OP_CREATE)
-		rc = parse_create(j, op, why);
-	else
-		rc = PDS_OK;
-	if (rc != PDS_OK)
-		return rc;
-
-	buf_init(&b, PLC_OP_MAX_BYTES);
-	rc = plc_op_encode(op, true, &b);
-	buf_free(&b);
-	if (rc == PDS_ETOOBIG)
-		return pds_fail(why, rc, "operation too large");
-	if (rc != PDS_OK)
-		return pds_fail(why, rc, "operation cannot be encoded");
-	return PDS_OK;
-}
-
-int
-plc_op_from_json(const json_t *j, struct plc_op **out, const char **why)
-{
-	struct plc_op	*op;
-	const char	*type;
-	enum plc_op_type t;
-	int		 rc;
-
-	*out = NULL;
-	if (!json_is_object(j))
-		return pds_fail(why, PDS_EINVAL, "operation is not an object");
-	if ((type = jstr(json_object_get(j, "type"), 32)) == NULL)
-		return pds_fail(why, PDS_EINVAL, "operation has no type");
-	if (strcmp(type, "plc_operation") == 0)
-		t = PLC_OP_OPERATION;
-	else if (strcmp(type, "plc_tombstone") == 0)
-		t = PLC_OP_TOMBSTONE;
-	else if (strcmp(type, "create") == 0)
-		t = PLC_OP_CREATE;
-	else
-		return pds_fail(why, PDS_EINVAL, "unknown operation type");
-	if ((op = plc_op_new(t)) == NULL)
-		return PDS_ENOMEM;
-	if ((rc = op_from_json(j, op, why)) != PDS_OK) {
-		plc_op_free(op);
-		return rc;
-	}
-	*out = op;
-	return PDS_OK;
-}
-
-int
-plc_op_check_submit(const struct plc_op *op, const char **why)
-{
-	struct buf	b;
-	size_t		i, j;
-	int		rc;
-
-	if (op->type != PLC_OP_OPERATION && op->type != PLC_OP_TOMBSTONE)
-		return pds_fail(why, PDS_EINVAL,
-		    "only plc_operation and plc_tombstone can be sent");
-	if (op->sig == NULL)
-		return pds_fail(why, PDS_EINVAL, "operation is not signed");
-	if (op->type == PLC_OP_OPERATION) {
-		if (op->n_rotation_keys < 1 ||
-		    op->n_rotation_keys > PLC_SPEC_MAX_ROTATION_KEYS)
-			return pds_fail(why, PDS_EINVAL,
-			    "an operation needs 1 to 5 rotation keys");
-		for (i = 0; i < op->n_rotation_keys; i++)
-			for (j = i + 1; j < op->n_rotation_keys; j++)
-				if (strcmp(op->rotation_keys[i],
-				    op->rotation_keys[j]) == 0)
-					return pds_fail(why, PDS_EINVAL,
-					    "duplicate rotation key");
-	}
-	buf_init(&b, PLC_OP_SUBMIT_MAX_BYTES);
-	rc = plc_op_encode(op, true, &b);
-	buf_free(&b);
-	if (rc == PDS_ETOOBIG)
-		return pds_fail(why, rc, "operation too large");
-	if (rc != PDS_OK)
-		return pds_fail(why, rc, "operation cannot be encoded");
-	return PDS_OK;
-}
-
 /* ---- lookups -------------------------------------------------------- */
 
 const char *
@@ -1152,34 +782,4 @@ plc_op_handle(const struct plc_op *op)
 		if (has_prefix(op->aka[i], "at://"))
 			return op->aka[i] + 5;
 	return NULL;
-}
-
-int
-plc_op_data_json(const struct plc_op *op, const char *did, json_t **out)
-{
-	json_t	*o;
-	int	 rc;
-
-	*out = NULL;
-	if (op->type != PLC_OP_OPERATION)
-		return PDS_EINVAL;
-	if ((o = json_object()) == NULL)
-		return PDS_ENOMEM;
-	rc = obj_set(o, "did", json_string(did));
-	if (rc == PDS_OK)
-		rc = obj_set(o, "verificationMethods", json_vms(op));
-	if (rc == PDS_OK)
-		rc = obj_set(o, "rotationKeys",
-		    json_str_array(op->rotation_keys, op->n_rotation_keys));
-	if (rc == PDS_OK)
-		rc = obj_set(o, "alsoKnownAs",
-		    json_str_array(op->aka, op->n_aka));
-	if (rc == PDS_OK)
-		rc = obj_set(o, "services", json_services(op));
-	if (rc != PDS_OK) {
-		json_decref(o);
-		return rc;
-	}
-	*out = o;
-	return PDS_OK;
 }

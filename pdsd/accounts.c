@@ -24,7 +24,6 @@
 #include "plc.h"
 #include "plc_client.h"
 #include "pwhash.h"
-#include "repo_init.h"
 #include "resolver.h"
 #include "store.h"
 #include "store_account.h"
@@ -363,33 +362,8 @@ account_status(const struct store_account *a, bool *active,
 		*status = *active ? NULL : a->status;
 }
 
-static int
-check_invite(const char *code, struct acct_err *err)
-{
-	struct store_invite	 inv;
-	int			 rc;
-
-	if (code == NULL || *code == '\0')
-		return account_fail(err, PDS_EINVAL, "InvalidInviteCode",
-		    "No invite code provided");
-	if (strlen(code) > SA_CODE_MAX)
-		goto bad;
-	rc = store_invite_get(code, &inv);
-	if (rc == PDS_ENOTFOUND)
-		goto bad;
-	if (rc != PDS_OK)
-		return rc;
-	if (inv.disabled || inv.used >= inv.available)
-		goto bad;
-	return PDS_OK;
-bad:
-	return account_fail(err, PDS_EINVAL, "InvalidInviteCode",
-	    "Provided invite code not available");
-}
-
-/* The rotation keys of a new DID: recovery keys first, then ours. */
-static size_t
-rotation_keys(const char *keys[3], const char *user_key)
+size_t
+account_rotation_keys(const char *keys[3], const char *user_key)
 {
 	size_t	 n = 0;
 
@@ -462,127 +436,6 @@ account_plc_next_op(const char *did, struct plc_op **nextp,
 out:
 	plc_op_free(last);
 	plc_op_free(next);
-	return rc;
-}
-
-int
-account_create(const struct account_new *in, struct account_created *out,
-    struct acct_err *err)
-{
-	char		 handle[SA_HANDLE_MAX + 1], email[SA_EMAIL_MAX + 1];
-	char		 hash[SA_HASH_MAX], now[STORE_TS_LEN];
-	char		 sigkey[KEY_DIDKEY_MAX], plcerr[PLC_CLIENT_ERR_MAX];
-	char		 did[PLC_DID_BUF];
-	const char	*keys[3];
-	uint8_t		 priv[KEY_PRIV_LEN];
-	struct pds_key	*key = NULL;
-	struct plc_op	*op = NULL;
-	struct repo_init ri;
-	bool		 service, taken, need_invite;
-	int		 rc;
-
-	memset(out, 0, sizeof(*out));
-	memset(&ri, 0, sizeof(ri));
-	memset(err, 0, sizeof(*err));
-
-	/* Check everything before anything is made or sent. */
-	if (in->handle == NULL)
-		return account_fail(err, PDS_EINVAL, "InvalidHandle",
-		    "Handle is required");
-	if ((rc = account_handle_check(in->handle, ACCOUNT_HANDLE_SERVICE |
-	    (in->admin ? ACCOUNT_HANDLE_ADMIN : 0), handle, sizeof(handle),
-	    &service, err)) != PDS_OK)
-		return rc;
-	if (in->email == NULL || *in->email == '\0')
-		return account_fail(err, PDS_EINVAL, "InvalidRequest",
-		    "Email is required");
-	if ((rc = account_email_check(in->email, email, sizeof(email),
-	    err)) != PDS_OK)
-		return rc;
-	if (in->password == NULL || *in->password == '\0')
-		return account_fail(err, PDS_EINVAL, "InvalidPassword",
-		    "Password is required");
-	if (strlen(in->password) > ACCOUNT_PASSWORD_MAX)
-		return account_fail(err, PDS_EINVAL, "InvalidPassword",
-		    "Password too long");
-	need_invite = acfg->invite_required && !in->admin;
-	if (need_invite && (rc = check_invite(in->invite_code, err)) !=
-	    PDS_OK)
-		return rc;
-	if ((rc = store_account_handle_taken(handle, NULL, &taken)) != PDS_OK)
-		return rc;
-	if (taken)
-		return account_fail(err, PDS_EEXIST, "HandleNotAvailable",
-		    "Handle already taken: %s", handle);
-	if ((rc = store_account_email_taken(email, &taken)) != PDS_OK)
-		return rc;
-	if (taken)
-		return account_fail(err, PDS_EEXIST, "InvalidRequest",
-		    "Email already taken: %s", email);
-
-	if ((rc = account_password_hash(in->password, hash, sizeof(hash))) !=
-	    PDS_OK)
-		return rc;
-	if ((rc = key_generate(&key, KEY_K256)) != PDS_OK ||
-	    key_to_didkey(key, sigkey, sizeof(sigkey)) < 0 ||
-	    (rc = plc_op_build(&op, keys, rotation_keys(keys, in->recovery_key), sigkey,
-	    handle, acfg->public_url, NULL)) != PDS_OK ||
-	    (rc = plc_op_sign(op, rotation_key)) != PDS_OK ||
-	    (rc = plc_op_did(op, did)) != PDS_OK ||
-	    (rc = repo_init_build(&ri, did, key)) != PDS_OK ||
-	    (rc = key_export_private(key, priv)) != PDS_OK) {
-		if (rc == PDS_OK)
-			rc = PDS_EINTERNAL;
-		goto out;
-	}
-	if ((rc = plc_client_submit(did, op, plcerr, sizeof(plcerr))) !=
-	    PDS_OK) {
-		log_warnx("createAccount %s: PLC: %s", handle, plcerr);
-		rc = account_plc_fail(err, rc, "new DID", plcerr);
-		goto out;
-	}
-
-	store_timestamp(now);
-	if ((rc = store_begin()) != PDS_OK)
-		goto out;
-	if (need_invite && (rc = store_invite_use(in->invite_code, did,
-	    now)) != PDS_OK) {
-		if (rc == PDS_ENOTFOUND)
-			rc = account_fail(err, PDS_EINVAL, "InvalidInviteCode",
-			    "Provided invite code not available");
-		goto rollback;
-	}
-	rc = store_account_insert(did, handle, email, hash, priv, now);
-	if (rc == PDS_EEXIST) {
-		rc = account_fail(err, PDS_EEXIST, "HandleNotAvailable",
-		    "Handle or email already taken");
-		goto rollback;
-	}
-	/* The reference's order: #identity, #account, then the repo. */
-	if (rc != PDS_OK ||
-	    (rc = events_identity(did, handle)) != PDS_OK ||
-	    (rc = events_account(did, true, NULL)) != PDS_OK ||
-	    (rc = repo_init_store(&ri, did, key, now)) != PDS_OK)
-		goto rollback;
-	if ((rc = store_commit()) != PDS_OK)
-		goto out;
-
-	memcpy(out->did, did, sizeof(did));
-	memcpy(out->handle, handle, sizeof(handle));
-	snprintf(out->rev, sizeof(out->rev), "%s", ri.rev);
-	snprintf(out->commit, sizeof(out->commit), "%s", ri.commit_str);
-	if (diddoc_from_plc_op(op, did, &out->did_doc) != PDS_OK)
-		out->did_doc = NULL;
-	log_info("created account %s (%s)", did, handle);
-	goto out;
-rollback:
-	store_rollback();
-out:
-	sodium_memzero(priv, sizeof(priv));
-	sodium_memzero(hash, sizeof(hash));
-	repo_init_clear(&ri);
-	plc_op_free(op);
-	key_free(key);
 	return rc;
 }
 
@@ -759,11 +612,37 @@ account_set_status(const char *did, const char *status, const char *ref,
 }
 
 int
+account_signing_key(const char *did, struct pds_key **out)
+{
+	uint8_t	 priv[KEY_PRIV_LEN];
+	int	 rc;
+
+	*out = NULL;
+	if ((rc = store_account_signing_key(did, priv)) != PDS_OK)
+		return rc;
+	rc = key_from_private(out, KEY_K256, priv);
+	sodium_memzero(priv, sizeof(priv));
+	return rc;
+}
+
+int
+account_signing_didkey(const char *did, char *out, size_t cap)
+{
+	struct pds_key	*key;
+	int		 rc;
+
+	if ((rc = account_signing_key(did, &key)) != PDS_OK)
+		return rc;
+	if (key_to_didkey(key, out, cap) < 0)
+		rc = PDS_EINTERNAL;
+	key_free(key);
+	return rc;
+}
+
+int
 account_did_credentials(const char *did, json_t **out)
 {
 	struct store_account a;
-	struct pds_key	*key = NULL;
-	uint8_t		 priv[KEY_PRIV_LEN];
 	char		 didkey[KEY_DIDKEY_MAX], aka[SA_HANDLE_MAX + 8];
 	const char	*keys[3];
 	json_t		*o, *rk, *ak;
@@ -773,20 +652,12 @@ account_did_credentials(const char *did, json_t **out)
 	*out = NULL;
 	if ((rc = account_get(did, &a)) != PDS_OK)
 		return rc;
-	if ((rc = store_account_signing_key(did, priv)) != PDS_OK)
+	if ((rc = account_signing_didkey(did, didkey, sizeof(didkey))) !=
+	    PDS_OK)
 		return rc;
-	rc = key_from_private(&key, KEY_K256, priv);
-	sodium_memzero(priv, sizeof(priv));
-	if (rc != PDS_OK)
-		return rc;
-	if (key_to_didkey(key, didkey, sizeof(didkey)) < 0) {
-		key_free(key);
-		return PDS_EINTERNAL;
-	}
-	key_free(key);
 	rk = json_array();
 	ak = json_array();
-	n = rotation_keys(keys, NULL);
+	n = account_rotation_keys(keys, NULL);
 	for (i = 0; i < n; i++)
 		json_array_append_new(rk, json_string(keys[i]));
 	if (a.handle[0] != '\0') {

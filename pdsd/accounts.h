@@ -30,6 +30,7 @@
 #include "store_account.h"
 
 struct config;
+struct pds_key;
 
 /* Password rules (the reference's): new ones <= 256, checked <= 512. */
 #define ACCOUNT_PASSWORD_MAX		256
@@ -64,6 +65,12 @@ int	account_fail(struct acct_err *err, int rc, const char *name,
 /* This server's PLC rotation key and its did:key (set at start-up). */
 const struct pds_key *account_rotation_key(void);
 const char	*account_rotation_didkey(void);
+/*
+ * The rotation keys of a new DID into keys[3]: the user's recovery key
+ * (may be NULL), then PDS_RECOVERY_DID_KEY when set, then ours; returns
+ * how many.
+ */
+size_t	account_rotation_keys(const char *keys[3], const char *user_key);
 /* Fill err for a PLC directory failure rc while doing `what'; returns rc. */
 int	account_plc_fail(struct acct_err *err, int rc, const char *what,
 	    const char *msg);
@@ -106,6 +113,7 @@ struct account_new {
 	const char	*password;
 	const char	*invite_code;	/* NULL: none given */
 	const char	*recovery_key;	/* the user's did:key, or NULL */
+	const char	*did;		/* existing DID (migrating in), NULL */
 	bool		 admin;		/* no invite needed, any handle */
 };
 
@@ -118,12 +126,26 @@ struct account_created {
 };
 
 /*
- * Create an account: check handle, email, password and invite code; make
- * its k256 signing key; sign a did:plc genesis op with the server's
- * rotation key (rotation keys: the user's recovery key, then
- * PDS_RECOVERY_DID_KEY, when set, then the server's) and send it to the
- * PLC directory; then in one transaction consume the invite, insert the
- * account, its empty signed repo, and call the events hooks.
+ * Create an account (accounts_create.c): check handle, email, password
+ * and invite code, then in one transaction consume the invite and
+ * insert the account and its empty signed repo.
+ *
+ * A new DID (in->did NULL): the handle must be under our domains; make
+ * a k256 signing key, sign a did:plc genesis op with the server's
+ * rotation key (account_rotation_keys()) and send it to the PLC
+ * directory; the account starts active and the events hooks are called
+ * (out->did_doc is set).
+ *
+ * An existing DID (migration in; did:plc or did:web only, the caller
+ * has checked that the request comes from it): a handle outside our
+ * domains must resolve to the DID; a local copy the DID left behind
+ * (moved away, or a migration in that never finished) is purged first,
+ * but a live or taken-down account is refused (AlreadyExists,
+ * AccountTakedown); nothing is sent to the PLC directory; the signing
+ * key is the one reserveSigningKey reserved for the DID (else a new
+ * one) and the reservation is dropped in the same transaction; the
+ * account starts deactivated, with an inbound migration row and no
+ * events (out->did_doc is NULL).
  */
 int	account_create(const struct account_new *, struct account_created *,
 	    struct acct_err *);
@@ -159,6 +181,10 @@ int	account_set_password(const char *did, const char *password,
 int	account_set_status(const char *did, const char *status,
 	    const char *ref, struct acct_err *);
 
+/* The account's k256 signing key pair (key_free() it). */
+int	account_signing_key(const char *did, struct pds_key **out);
+/* The same as a did:key, into out[cap] (KEY_DIDKEY_MAX will do). */
+int	account_signing_didkey(const char *did, char *out, size_t cap);
 /* What getRecommendedDidCredentials answers. */
 int	account_did_credentials(const char *did, json_t **out);
 /* The account's DID document: the PLC directory's, else built locally. */

@@ -38,12 +38,4 @@ int	api_email_send_error(struct xrpc_ctx *, int rc);
  */
 int	api_email_request_token(struct xrpc_ctx *, enum email_purpose);
 
-/*
- * The migration branch of com.atproto.server.createAccount (input with
- * "did"): the whole handler, replying itself (api_migration.c).
- * api_server.c calls it when the input names a DID or the caller used a
- * service JWT.
- */
-int	migration_create_account_existing_did(struct xrpc_ctx *);
-
 #endif

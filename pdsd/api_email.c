@@ -38,17 +38,28 @@ caller(struct xrpc_ctx *ctx, struct store_account *a)
 	return rc;
 }
 
+/* The caller's account, which must have an email address. */
+static int
+caller_with_email(struct xrpc_ctx *ctx, struct store_account *a)
+{
+	int	 rc;
+
+	if ((rc = caller(ctx, a)) != PDS_OK)
+		return rc;
+	if (a->email[0] == '\0')
+		return xrpc_fail(ctx, XRPC_E_INVALID_REQUEST, NULL,
+		    "account does not have an email address");
+	return PDS_OK;
+}
+
 int
 api_email_request_token(struct xrpc_ctx *ctx, enum email_purpose purpose)
 {
 	struct store_account	 a;
 	int			 rc;
 
-	if ((rc = caller(ctx, &a)) != PDS_OK)
+	if ((rc = caller_with_email(ctx, &a)) != PDS_OK)
 		return rc;
-	if (a.email[0] == '\0')
-		return xrpc_fail(ctx, XRPC_E_INVALID_REQUEST, NULL,
-		    "account does not have an email address");
 	if ((rc = email_token_request(&a, purpose, a.email)) != PDS_OK)
 		return api_email_send_error(ctx, rc);
 	xrpc_reply_empty(ctx);
@@ -123,11 +134,8 @@ api_server_request_email_update(struct xrpc_ctx *ctx)
 	bool			 required;
 	int			 rc;
 
-	if ((rc = caller(ctx, &a)) != PDS_OK)
+	if ((rc = caller_with_email(ctx, &a)) != PDS_OK)
 		return rc;
-	if (a.email[0] == '\0')
-		return xrpc_fail(ctx, XRPC_E_INVALID_REQUEST, NULL,
-		    "account does not have an email address");
 	required = a.email_confirmed_at[0] != '\0';
 	if (required && (rc = email_token_request(&a, EMAIL_UPDATE_EMAIL,
 	    a.email)) != PDS_OK)

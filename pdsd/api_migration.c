@@ -1,6 +1,6 @@
 /*
  * api_migration: the XRPC methods of account migration (reference-pds
- * §7): createAccount's existing-DID branch, repo.importRepo,
+ * §7): repo.importRepo,
  * repo.listMissingBlobs, server.checkAccountStatus, activateAccount,
  * deactivateAccount, server.reserveSigningKey, and
  * identity.requestPlcOperationSignature, signPlcOperation,
@@ -17,15 +17,12 @@
 
 #include "accounts.h"
 #include "api.h"
-#include "auth.h"
 #include "config.h"
 #include "email_tokens.h"
 #include "err.h"
 #include "keys.h"
 #include "log.h"
 #include "migration.h"
-#include "repo_init.h"
-#include "resolver.h"
 #include "store.h"
 #include "store_account.h"
 #include "store_keys.h"
@@ -36,209 +33,6 @@
 
 #define MISSING_BLOBS_DEFAULT	500
 #define MISSING_BLOBS_MAX	1000
-
-/* ---- createAccount with an existing DID ---- */
-
-/* The account's reply, as createAccount gives it. */
-static int
-reply_created(struct xrpc_ctx *ctx, const char *did, const char *handle)
-{
-	struct auth_session	 s;
-	json_t			*o;
-	int			 rc;
-
-	if ((rc = auth_session_create(did, AUTH_SCOPE_ACCESS, NULL, true,
-	    &s)) != PDS_OK)
-		return rc;
-	o = json_pack("{s:s,s:s,s:s,s:s}", "handle", handle, "did", did,
-	    "accessJwt", s.access, "refreshJwt", s.refresh);
-	auth_session_clear(&s);
-	if (o == NULL)
-		return PDS_ENOMEM;
-	xrpc_reply_json(ctx, o);
-	return 0;
-}
-
-int
-migration_create_account_existing_did(struct xrpc_ctx *ctx)
-{
-	const struct config	*cfg = ctx->cfg;
-	struct store_account	 old;
-	struct acct_err		 err;
-	struct repo_init	 ri;
-	struct pds_key		*key = NULL;
-	const char		*did, *handle_in, *email_in, *password, *invite;
-	char			 handle[SA_HANDLE_MAX + 1];
-	char			 email[SA_EMAIL_MAX + 1], hash[SA_HASH_MAX];
-	char			 rdid[DID_MAX + 1], now[STORE_TS_LEN];
-	char			 why[256], pds[512], keydid[KEY_DIDKEY_MAX];
-	uint8_t			 priv[KEY_PRIV_LEN];
-	struct store_block	 blocks[2];
-	bool			 service, taken, valid, need_invite;
-	int			 rc;
-
-	memset(&err, 0, sizeof(err));
-	memset(&ri, 0, sizeof(ri));
-	if ((rc = xrpc_input_str(ctx, "did", false, &did)) != 0 ||
-	    (rc = xrpc_input_str(ctx, "handle", true, &handle_in)) != 0 ||
-	    (rc = xrpc_input_str(ctx, "email", false, &email_in)) != 0 ||
-	    (rc = xrpc_input_str(ctx, "password", false, &password)) != 0 ||
-	    (rc = xrpc_input_str(ctx, "inviteCode", false, &invite)) != 0)
-		return rc;
-	if (did == NULL || ctx->auth.cred != XRPC_CRED_SERVICE ||
-	    strcmp(ctx->auth.did, did) != 0)
-		return xrpc_fail(ctx, XRPC_E_AUTH_REQUIRED, NULL,
-		    "Missing auth to create account with did: %s",
-		    did != NULL ? did : ctx->auth.did);
-	if (!did_is_plc(did, strlen(did)) && !did_is_web(did, strlen(did)))
-		return xrpc_fail(ctx, XRPC_E_INVALID_REQUEST, NULL,
-		    "Only did:plc and did:web accounts can be hosted here");
-
-	/* Checks first, as account_create() does. */
-	if ((rc = account_handle_check(handle_in, 0, handle, sizeof(handle),
-	    &service, &err)) != PDS_OK)
-		return api_account_error(ctx, rc, &err);
-	if (!service) {
-		rc = resolver_handle(handle, rdid, sizeof(rdid));
-		if (rc != PDS_OK || strcmp(rdid, did) != 0)
-			return xrpc_fail(ctx, XRPC_E_INVALID_REQUEST,
-			    "InvalidHandle", "External handle did not resolve "
-			    "to DID");
-	}
-	if (email_in == NULL || *email_in == '\0')
-		return xrpc_fail(ctx, XRPC_E_INVALID_REQUEST, NULL,
-		    "Email is required");
-	if ((rc = account_email_check(email_in, email, sizeof(email),
-	    &err)) != PDS_OK)
-		return api_account_error(ctx, rc, &err);
-	if (password == NULL || *password == '\0')
-		return xrpc_fail(ctx, XRPC_E_INVALID_REQUEST,
-		    "InvalidPassword", "Password is required");
-	if (strlen(password) > ACCOUNT_PASSWORD_MAX)
-		return xrpc_fail(ctx, XRPC_E_INVALID_REQUEST,
-		    "InvalidPassword", "Password too long");
-	need_invite = cfg->invite_required;
-	if (need_invite) {
-		struct store_invite inv;
-
-		if (invite == NULL || *invite == '\0')
-			return xrpc_fail(ctx, XRPC_E_INVALID_REQUEST,
-			    "InvalidInviteCode", "No invite code provided");
-		rc = store_invite_get(invite, &inv);
-		if (rc == PDS_ENOTFOUND || (rc == PDS_OK && (inv.disabled ||
-		    inv.used >= inv.available)))
-			return xrpc_fail(ctx, XRPC_E_INVALID_REQUEST,
-			    "InvalidInviteCode",
-			    "Provided invite code not available");
-		if (rc != PDS_OK)
-			return rc;
-	}
-
-	/*
-	 * An account of this DID here already: one that moved away (or a
-	 * migration in that never finished) is replaced; a live one is
-	 * not.
-	 */
-	rc = store_account_get(SA_BY_DID, did, &old);
-	if (rc != PDS_OK && rc != PDS_ENOTFOUND)
-		return rc;
-	if (rc == PDS_OK) {
-		if (strcmp(old.status, "takendown") == 0)
-			return xrpc_fail(ctx, XRPC_E_INVALID_REQUEST,
-			    "AccountTakedown", "Account has been taken down");
-		valid = false;
-		if (strcmp(old.status, "active") == 0 &&
-		    migration_did_check(did, &valid, why, sizeof(why), NULL,
-		    0) == PDS_OK && valid)
-			return xrpc_fail(ctx, XRPC_E_INVALID_REQUEST,
-			    "AlreadyExists", "Account already exists");
-		if (strcmp(old.status, "active") == 0)
-			return xrpc_fail(ctx, XRPC_E_INVALID_REQUEST,
-			    "AlreadyExists", "Account already exists and is "
-			    "active; deactivate it first");
-		log_info("createAccount %s: replacing the local copy left by "
-		    "an earlier migration", did);
-		if ((rc = migration_account_purge(did, false)) != PDS_OK)
-			return rc;
-	}
-	if ((rc = store_account_handle_taken(handle, NULL, &taken)) != PDS_OK)
-		return rc;
-	if (taken)
-		return xrpc_fail(ctx, XRPC_E_INVALID_REQUEST,
-		    "HandleNotAvailable", "Handle already taken: %s", handle);
-	if ((rc = store_account_email_taken(email, &taken)) != PDS_OK)
-		return rc;
-	if (taken)
-		return xrpc_fail(ctx, XRPC_E_INVALID_REQUEST, NULL,
-		    "Email already taken: %s", email);
-
-	if ((rc = account_password_hash(password, hash, sizeof(hash))) !=
-	    PDS_OK)
-		return rc;
-	/* The key reserved for this DID (reserveSigningKey), or a new one. */
-	if ((rc = store_keys_get(did, priv)) == PDS_OK)
-		rc = key_from_private(&key, KEY_K256, priv);
-	else if (rc == PDS_ENOTFOUND)
-		rc = key_generate(&key, KEY_K256);
-	if (rc != PDS_OK ||
-	    (rc = key_export_private(key, priv)) != PDS_OK ||
-	    key_to_didkey(key, keydid, sizeof(keydid)) < 0 ||
-	    (rc = repo_init_build(&ri, did, key)) != PDS_OK) {
-		if (rc == PDS_OK)
-			rc = PDS_EINTERNAL;
-		goto out;
-	}
-	pds[0] = '\0';
-	(void)resolver_pds_endpoint(did, pds, sizeof(pds));
-	store_timestamp(now);
-	if ((rc = store_begin()) != PDS_OK)
-		goto out;
-	if (need_invite && (rc = store_invite_use(invite, did, now)) !=
-	    PDS_OK) {
-		store_rollback();
-		if (rc == PDS_ENOTFOUND)
-			rc = xrpc_fail(ctx, XRPC_E_INVALID_REQUEST,
-			    "InvalidInviteCode",
-			    "Provided invite code not available");
-		goto out;
-	}
-	/* Deactivated from the start, and no events (the reference's). */
-	blocks[0].cid = ri.data_str;
-	blocks[0].data = ri.data_block;
-	blocks[0].len = ri.data_len;
-	blocks[1].cid = ri.commit_str;
-	blocks[1].data = ri.commit_block;
-	blocks[1].len = ri.commit_len;
-	rc = store_account_insert(did, handle, email, hash, priv, now);
-	if (rc == PDS_EEXIST) {
-		store_rollback();
-		rc = xrpc_fail(ctx, XRPC_E_INVALID_REQUEST,
-		    "HandleNotAvailable", "Handle or email already taken");
-		goto out;
-	}
-	if (rc != PDS_OK ||
-	    (rc = store_account_repo_init(did, blocks, 2, ri.commit_str,
-	    ri.rev, now)) != PDS_OK ||
-	    (rc = store_account_set_status(did, "deactivated", now)) !=
-	    PDS_OK ||
-	    (rc = store_mig_put(did, "in", "created", pds[0] ? pds : NULL,
-	    now)) != PDS_OK ||
-	    (rc = store_keys_clear(keydid, did)) != PDS_OK) {
-		store_rollback();
-		goto out;
-	}
-	if ((rc = store_commit()) != PDS_OK)
-		goto out;
-	log_info("createAccount %s (%s): migrating in from %s", did, handle,
-	    pds[0] ? pds : "an unknown server");
-	rc = reply_created(ctx, did, handle);
-out:
-	sodium_memzero(priv, sizeof(priv));
-	sodium_memzero(hash, sizeof(hash));
-	repo_init_clear(&ri);
-	key_free(key);
-	return rc;
-}
 
 /*
  * com.atproto.server.reserveSigningKey: a new secp256k1 key, kept so

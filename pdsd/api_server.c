@@ -22,7 +22,6 @@
 #include "err.h"
 #include "keys.h"
 #include "log.h"
-#include "migration.h"
 #include "store_account.h"
 #include "syntax.h"
 #include "xrpc.h"
@@ -209,7 +208,7 @@ api_server_create_account(struct xrpc_ctx *ctx)
 	struct acct_err		 err;
 	struct auth_session	 s;
 	struct pds_key		*k = NULL;
-	const char		*did, *why;
+	const char		*why;
 	json_t			*o;
 	int			 rc;
 
@@ -219,14 +218,20 @@ api_server_create_account(struct xrpc_ctx *ctx)
 	    (rc = opt_str(ctx, "password", &in.password)) != 0 ||
 	    (rc = opt_str(ctx, "inviteCode", &in.invite_code)) != 0 ||
 	    (rc = opt_str(ctx, "recoveryKey", &in.recovery_key)) != 0 ||
-	    (rc = opt_str(ctx, "did", &did)) != 0)
+	    (rc = opt_str(ctx, "did", &in.did)) != 0)
 		return rc;
-	if (did != NULL || ctx->auth.cred == XRPC_CRED_SERVICE)
-		return migration_create_account_existing_did(ctx);
 	if (in.handle == NULL)
 		return xrpc_fail(ctx, XRPC_E_INVALID_REQUEST, NULL,
 		    "Input must have the property \"handle\"");
-	if (in.recovery_key != NULL) {
+	/* An existing DID (migration in): only with a service JWT from it. */
+	if (in.did != NULL || ctx->auth.cred == XRPC_CRED_SERVICE) {
+		if (in.did == NULL || ctx->auth.cred != XRPC_CRED_SERVICE ||
+		    strcmp(ctx->auth.did, in.did) != 0)
+			return xrpc_fail(ctx, XRPC_E_AUTH_REQUIRED, NULL,
+			    "Missing auth to create account with did: %s",
+			    in.did != NULL ? in.did : ctx->auth.did);
+		in.recovery_key = NULL;
+	} else if (in.recovery_key != NULL) {
 		rc = key_from_didkey(&k, in.recovery_key,
 		    strlen(in.recovery_key), &why);
 		key_free(k);

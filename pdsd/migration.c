@@ -9,7 +9,6 @@
 #include <string.h>
 
 #include <jansson.h>
-#include <sodium.h>
 
 #include "accounts.h"
 #include "blobs.h"
@@ -62,40 +61,6 @@ same_url(const char *a, const char *b)
 	return na == nb && strncasecmp(a, b, na) == 0;
 }
 
-/* The account's signing key as a did:key. */
-static int
-account_didkey(const char *did, char out[KEY_DIDKEY_MAX])
-{
-	uint8_t		 priv[KEY_PRIV_LEN];
-	struct pds_key	*k = NULL;
-	int		 rc;
-
-	if ((rc = store_account_signing_key(did, priv)) != PDS_OK)
-		return rc;
-	rc = key_from_private(&k, KEY_K256, priv);
-	sodium_memzero(priv, sizeof(priv));
-	if (rc != PDS_OK)
-		return rc;
-	if (key_to_didkey(k, out, KEY_DIDKEY_MAX) < 0)
-		rc = PDS_EINTERNAL;
-	key_free(k);
-	return rc;
-}
-
-/* The account's signing key pair (key_free() it). */
-static int
-account_key(const char *did, struct pds_key **out)
-{
-	uint8_t	 priv[KEY_PRIV_LEN];
-	int	 rc;
-
-	if ((rc = store_account_signing_key(did, priv)) != PDS_OK)
-		return rc;
-	rc = key_from_private(out, KEY_K256, priv);
-	sodium_memzero(priv, sizeof(priv));
-	return rc;
-}
-
 int
 migration_did_check(const char *did, bool *valid, char *why, size_t cap,
     char *pds, size_t pds_cap)
@@ -113,7 +78,7 @@ migration_did_check(const char *did, bool *valid, char *why, size_t cap,
 	if (pds != NULL && pds_cap > 0)
 		pds[0] = '\0';
 	memset(&dd, 0, sizeof(dd));
-	if ((rc = account_didkey(did, mine)) != PDS_OK)
+	if ((rc = account_signing_didkey(did, mine, sizeof(mine))) != PDS_OK)
 		return rc;
 	if (did_is_plc(did, strlen(did))) {
 		if ((rc = plc_client_get_data(did, &data, err,
@@ -404,7 +369,7 @@ migration_import_repo(const char *did, const uint8_t *car, size_t len,
 
 	if ((rc = read_car(did, car, len, &im, &info, err)) != PDS_OK)
 		goto out;
-	if ((rc = account_key(did, &key)) != PDS_OK)
+	if ((rc = account_signing_key(did, &key)) != PDS_OK)
 		goto out;
 
 	/* A rev past both the source's and ours. */
@@ -780,7 +745,7 @@ migration_submit_plc_op(const char *did, const json_t *opj,
 		    "Incorrect endpoint on atproto_pds service");
 		goto out;
 	}
-	if ((rc = account_didkey(did, mine)) != PDS_OK)
+	if ((rc = account_signing_didkey(did, mine, sizeof(mine))) != PDS_OK)
 		goto out;
 	sk = plc_op_vmethod(op, "atproto");
 	if (sk == NULL || strcmp(sk, mine) != 0) {

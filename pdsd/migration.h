@@ -3,16 +3,17 @@
  * (reference-pds §7), and the account deletion they share.
  *
  * In:  createAccount with an existing DID and a service JWT from it
- *	(migration_create_account_existing_did) makes a DEACTIVATED
- *	account with a fresh signing key and an empty repo, and no
- *	events; importRepo (migration_import_repo) checks the CAR
- *	(structure, canonical encoding, the commit's signature against
- *	the DID's current key), stores its blocks, indexes its records
- *	and blob references, and signs a new commit over the same tree
- *	with the local key; uploadBlob fills in the blobs; the PLC
- *	operation is checked and submitted (migration_submit_plc_op);
- *	activateAccount (migration_activate) checks that the DID
- *	document points here and emits #account, #identity and #sync.
+ *	(account_create() with in->did, accounts.h) makes a DEACTIVATED
+ *	account with the DID's reserved (or a fresh) signing key and an
+ *	empty repo, and no events; importRepo (migration_import_repo)
+ *	checks the CAR (structure, canonical encoding, the commit's
+ *	signature against the DID's current key), stores its blocks,
+ *	indexes its records and blob references, and signs a new commit
+ *	over the same tree with the local key; uploadBlob fills in the
+ *	blobs; the PLC operation is checked and submitted
+ *	(migration_submit_plc_op); activateAccount (migration_activate)
+ *	checks that the DID document points here and emits #account,
+ *	#identity and #sync.
  * Out: signPlcOperation (migration_sign_plc_op) signs an update with
  *	the server's rotation key after the email token;
  *	deactivateAccount (migration_deactivate).  Once the DID

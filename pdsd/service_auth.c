@@ -11,6 +11,7 @@
 #include <jansson.h>
 #include <sodium.h>
 
+#include "accounts.h"
 #include "config.h"
 #include "err.h"
 #include "jwt.h"
@@ -23,21 +24,6 @@
 #include "xrpc.h"
 
 #define CLOCK_SKEW_S	5
-
-/* The account's signing key (key_free() it). */
-static int
-account_key(const char *did, struct pds_key **out)
-{
-	uint8_t	 priv[32];
-	int	 rc;
-
-	*out = NULL;
-	if ((rc = store_account_signing_key(did, priv)) != PDS_OK)
-		return rc;
-	rc = key_from_private(out, KEY_K256, priv);
-	sodium_memzero(priv, sizeof(priv));
-	return rc;
-}
 
 int
 service_jwt_mint(const char *iss, const char *aud, const char *lxm,
@@ -52,7 +38,7 @@ service_jwt_mint(const char *iss, const char *aud, const char *lxm,
 
 	if (iss == NULL || aud == NULL)
 		return PDS_EINVAL;
-	if ((rc = account_key(iss, &key)) != PDS_OK)
+	if ((rc = account_signing_key(iss, &key)) != PDS_OK)
 		return rc;
 	randombytes_buf(r, sizeof(r));
 	sodium_bin2hex(jti, sizeof(jti), r, sizeof(r));

@@ -3,9 +3,10 @@
  * directory, in process over a store in a temporary directory: handle
  * and email rules, password and app-password checks, refresh-token
  * rotation with its grace window and chain revocation, atomic invite
- * use, and the login limits.  (Account creation itself, which needs a
- * PLC directory, is covered by tests/integration/test_accounts.sh and
- * tests/interop/test_accounts.mjs.)
+ * use, the login limits, and creation with an existing DID (a
+ * migration in, which sends nothing to the PLC directory).  (Creation
+ * with a new DID, which needs a PLC directory, is covered by
+ * tests/integration/test_accounts.sh and tests/interop/test_accounts.mjs.)
  */
 #include <stdbool.h>
 #include <stdint.h>
@@ -20,9 +21,11 @@
 #include "../../pdsd/auth.h"
 #include "../../pdsd/config.h"
 #include "err.h"
+#include "keys.h"
 #include "log.h"
 #include "../../pdsd/store.h"
 #include "../../pdsd/store_account.h"
+#include "../../pdsd/store_keys.h"
 #include "syntax.h"
 
 #include "t.h"
@@ -306,6 +309,101 @@ test_limits(void)
 	t_group_end();
 }
 
+static char	 create_invite[SA_CODE_MAX + 1];
+
+/* The name of account_create()'s refusal of an existing-DID input. */
+static const char *
+create_err(const char *did, const char *handle, const char *email)
+{
+	static struct acct_err	 e;
+	struct account_new	 in;
+	struct account_created	 out;
+
+	memset(&in, 0, sizeof(in));
+	in.did = did;
+	in.handle = handle;
+	in.email = email;
+	in.password = "hunter22";
+	in.invite_code = create_invite;
+	if (account_create(&in, &out, &e) == PDS_OK) {
+		json_decref(out.did_doc);
+		return "";
+	}
+	return e.name != NULL ? e.name : "?";
+}
+
+static void
+test_create_existing_did(void)
+{
+	const char		*did = "did:web:localhost%3A1";
+	struct account_new	 in;
+	struct account_created	 out;
+	struct acct_err		 e;
+	struct store_account	 a;
+	struct pds_key		*key = NULL;
+	uint8_t			 priv[KEY_PRIV_LEN], got[KEY_PRIV_LEN];
+	char			 keydid[KEY_DIDKEY_MAX], now[STORE_TS_LEN];
+
+	t_group("create with an existing DID");
+	CHECK(account_invite_create(10, "admin", "admin", create_invite,
+	    sizeof(create_invite)) == PDS_OK, "an invite code");
+	CHECK(key_generate(&key, KEY_K256) == PDS_OK &&
+	    key_export_private(key, priv) == PDS_OK &&
+	    key_to_didkey(key, keydid, sizeof(keydid)) > 0, "a key");
+	key_free(key);
+	store_timestamp(now);
+	CHECK(store_keys_put(keydid, did, priv, now) == PDS_OK,
+	    "reserve it for the DID");
+	CHECK(strcmp(create_err("did:key:zQ3shabc", "mover.test",
+	    "mover@example.com"), "InvalidRequest") == 0,
+	    "only did:plc and did:web");
+	memset(&in, 0, sizeof(in));
+	in.did = did;
+	in.handle = "mover.test";
+	in.email = "Mover@Example.com";
+	in.password = "hunter22";
+	in.invite_code = create_invite;
+	CHECK(account_create(&in, &out, &e) == PDS_OK, "created: %s",
+	    e.msg);
+	CHECK(strcmp(out.did, did) == 0 && strcmp(out.handle,
+	    "mover.test") == 0 && out.did_doc == NULL && out.rev[0] != '\0',
+	    "the DID kept, no DID document");
+	json_decref(out.did_doc);
+	CHECK(account_get(did, &a) == PDS_OK &&
+	    strcmp(a.status, "deactivated") == 0 &&
+	    strcmp(a.email, "mover@example.com") == 0,
+	    "deactivated from the start");
+	CHECK(store_account_signing_key(did, got) == PDS_OK &&
+	    memcmp(got, priv, sizeof(priv)) == 0, "the reserved key is used");
+	CHECK(store_keys_get(did, got) == PDS_ENOTFOUND &&
+	    store_keys_get(keydid, got) == PDS_ENOTFOUND,
+	    "and its reservation dropped");
+	CHECK(strcmp(create_err("did:web:example.com", "mover.test",
+	    "other@example.com"), "HandleNotAvailable") == 0, "handle taken");
+	CHECK(store_begin() == PDS_OK && store_account_set_status(did,
+	    "active", now) == PDS_OK && store_commit() == PDS_OK, "activate");
+	CHECK(strcmp(create_err(did, "mover2.test", "m2@example.com"),
+	    "AlreadyExists") == 0, "a live account is not replaced");
+	CHECK(store_begin() == PDS_OK && store_account_set_status(did,
+	    "takendown", "t1") == PDS_OK && store_commit() == PDS_OK,
+	    "take down");
+	CHECK(strcmp(create_err(did, "mover2.test", "m2@example.com"),
+	    "AccountTakedown") == 0, "nor a taken-down one");
+	CHECK(store_begin() == PDS_OK && store_account_set_status(did,
+	    "deactivated", now) == PDS_OK && store_commit() == PDS_OK,
+	    "deactivate");
+	/* A DID uses a code once (invite_code_uses' key): a new one. */
+	CHECK(account_invite_create(1, "admin", "admin", create_invite,
+	    sizeof(create_invite)) == PDS_OK, "another invite code");
+	CHECK(strcmp(create_err(did, "mover.test", "mover@example.com"),
+	    "") == 0, "a copy left behind is replaced, handle and all");
+	CHECK(account_get(did, &a) == PDS_OK &&
+	    strcmp(a.status, "deactivated") == 0, "by a new one");
+	sodium_memzero(priv, sizeof(priv));
+	sodium_memzero(got, sizeof(got));
+	t_group_end();
+}
+
 int
 main(void)
 {
@@ -341,6 +439,7 @@ main(void)
 	test_refresh();
 	test_invites();
 	test_limits();
+	test_create_existing_did();
 
 	store_close();
 	config_free(cfg);

@@ -1,0 +1,28 @@
+/*
+ * admin_service_int: the helpers shared by admin_service.c and
+ * admin_accounts.c.  Not for use outside those files.
+ */
+#ifndef PDSD_ADMIN_SERVICE_INT_H
+#define PDSD_ADMIN_SERVICE_INT_H
+
+#include <stddef.h>
+
+#include <jansson.h>
+
+struct admin_actor;
+struct admin_err;
+
+/* Fill err (may be NULL): name (AP_E_*), xname and a message; returns code. */
+int	admin_fail(struct admin_err *err, int code, const char *name,
+	    const char *xname, const char *fmt, ...)
+	    __attribute__((format(printf, 5, 6)));
+/* An unexpected failure (store, memory); PDS_OK counts as EINTERNAL. */
+int	admin_fail_internal(struct admin_err *err, int code);
+/* Audit the attempt ("ok" or "failed" with err->name) and pass rc through. */
+int	admin_audited(const struct admin_actor *actor, const char *action,
+	    const char *subject, const char *reason, int rc,
+	    const struct admin_err *err, const json_t *detail);
+/* A list page size: 0 means 100, at most ADMIN_LIST_MAX. */
+size_t	admin_page_limit(size_t limit);
+
+#endif
