@@ -10,6 +10,37 @@
 #include "store_account.h"
 #include "store_internal.h"
 
+/* ---- account status ---- */
+
+static const char *const acct_status_names[] = {
+	[ACCT_ACTIVE] = "active",
+	[ACCT_DEACTIVATED] = "deactivated",
+	[ACCT_TAKENDOWN] = "takendown",
+	[ACCT_DELETED] = "deleted",
+};
+#define NSTATUS	(sizeof(acct_status_names) / sizeof(acct_status_names[0]))
+
+const char *
+acct_status_name(enum acct_status s)
+{
+	if ((size_t)s >= NSTATUS)
+		return "unknown";
+	return acct_status_names[s];
+}
+
+int
+acct_status_parse(const char *name, enum acct_status *out)
+{
+	size_t	 i;
+
+	for (i = 0; i < NSTATUS; i++)
+		if (strcmp(acct_status_names[i], name) == 0) {
+			*out = (enum acct_status)i;
+			return PDS_OK;
+		}
+	return PDS_EINVAL;
+}
+
 /* ---- accounts ---- */
 
 int

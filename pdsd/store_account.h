@@ -29,6 +29,23 @@
 #define SA_CODE_MAX	128	/* invite codes */
 #define SA_TOKEN_ID_MAX	64	/* refresh token jti */
 
+/*
+ * An account's status.  acct_status_name() gives the one spelling every
+ * wire uses: the accounts.status column, the #account event's status,
+ * the XRPC replies and the admin socket.
+ */
+enum acct_status {
+	ACCT_ACTIVE,
+	ACCT_DEACTIVATED,
+	ACCT_TAKENDOWN,
+	ACCT_DELETED,
+};
+
+/* "active", "deactivated", "takendown", "deleted". */
+const char	*acct_status_name(enum acct_status);
+/* The status a name spells; PDS_EINVAL for any other string. */
+int		 acct_status_parse(const char *name, enum acct_status *out);
+
 struct store_account {
 	char	did[SA_DID_MAX + 1];
 	char	handle[SA_HANDLE_MAX + 1];	/* "" when NULL */

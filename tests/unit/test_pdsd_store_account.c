@@ -5,7 +5,8 @@
  * the same DID or handle is PDS_EEXIST; changing a missing account is
  * PDS_ENOTFOUND; a refresh token rotates once, to one successor; an
  * invite code with one use refuses a second; a text that does not fit
- * the caller's buffer is PDS_ETOOBIG.
+ * the caller's buffer is PDS_ETOOBIG.  Every account status names
+ * itself and parses back; any other name is refused.
  */
 #include <stdbool.h>
 #include <stdint.h>
@@ -46,6 +47,40 @@ invite_cb(void *arg, const struct store_invite *inv)
 {
 	(*(int *)arg)++;
 	return 0;
+}
+
+static void
+test_status(void)
+{
+	static const struct {
+		enum acct_status	 s;
+		const char		*name;
+	} v[] = {
+		{ ACCT_ACTIVE, "active" },
+		{ ACCT_DEACTIVATED, "deactivated" },
+		{ ACCT_TAKENDOWN, "takendown" },
+		{ ACCT_DELETED, "deleted" },
+	};
+	static const char *const bad[] = {
+		"", "Active", "takedown", "suspended", "active ", "bogus",
+	};
+	enum acct_status s;
+	size_t		 i;
+
+	t_group("status");
+	for (i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+		CHECK(strcmp(acct_status_name(v[i].s), v[i].name) == 0,
+		    "name of %d: %s", (int)v[i].s, acct_status_name(v[i].s));
+		s = v[i].s == ACCT_ACTIVE ? ACCT_DELETED : ACCT_ACTIVE;
+		CHECK(acct_status_parse(v[i].name, &s) == PDS_OK &&
+		    s == v[i].s, "round trip of %s", v[i].name);
+	}
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		s = ACCT_TAKENDOWN;
+		CHECK(acct_status_parse(bad[i], &s) == PDS_EINVAL &&
+		    s == ACCT_TAKENDOWN, "refused: \"%s\"", bad[i]);
+	}
+	t_group_end();
 }
 
 static void
@@ -245,6 +280,7 @@ main(void)
 		fprintf(stderr, "store_open failed\n");
 		return 1;
 	}
+	test_status();
 	test_accounts();
 	test_refresh();
 	test_app_passwords();
