@@ -161,10 +161,10 @@ purge_one(struct admin_call *call, const struct store_account *a,
 	rc = migration_did_check(a->did, &valid, why, sizeof(why), pds,
 	    sizeof(pds));
 	if (rc != PDS_OK || valid || pds[0] == '\0' ||
-	    strcmp(a->status, "active") == 0) {
+	    a->status == ACCT_ACTIVE) {
 		d = json_pack("{s:s}", "why", rc != PDS_OK ? why : valid ?
 		    "the DID document still points here" :
-		    strcmp(a->status, "active") == 0 ?
+		    a->status == ACCT_ACTIVE ?
 		    "the account is active" : "the DID names no server");
 		admin_audit(call->actor, "migration.purge", a->did, reason,
 		    "refused", AP_E_INVALID_ARGUMENT, d);

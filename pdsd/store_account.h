@@ -50,7 +50,7 @@ struct store_account {
 	char	did[SA_DID_MAX + 1];
 	char	handle[SA_HANDLE_MAX + 1];	/* "" when NULL */
 	char	email[SA_EMAIL_MAX + 1];	/* "" when NULL */
-	char	status[SA_STATUS_MAX];		/* active, deactivated, ... */
+	enum acct_status status;
 	char	created_at[STORE_TS_LEN];
 	char	email_confirmed_at[STORE_TS_LEN];	/* "" when NULL */
 	char	deactivated_at[STORE_TS_LEN];		/* "" when NULL */
@@ -87,11 +87,12 @@ int	store_account_set_handle(const char *did, const char *handle);
 int	store_account_set_email(const char *did, const char *email);
 int	store_account_set_password(const char *did, const char *hash);
 /*
- * Set the status ("active", "deactivated", "takendown") with its
- * timestamp or reference: deactivated_at for deactivated, takedown_ref
- * for takendown; moving to active clears both.
+ * Set the status (ACCT_ACTIVE, ACCT_DEACTIVATED, ACCT_TAKENDOWN; any
+ * other is PDS_EINVAL) with its timestamp or reference: deactivated_at
+ * for deactivated, takedown_ref for takendown; moving to active clears
+ * both.
  */
-int	store_account_set_status(const char *did, const char *status,
+int	store_account_set_status(const char *did, enum acct_status,
 	    const char *at_or_ref);
 int	store_account_set_invites_disabled(const char *did, bool disabled);
 /* Delete the account row (cascades to everything it owns). */

@@ -106,7 +106,7 @@ test_accounts(void)
 	rc = store_account_get(SA_BY_HANDLE, "Alice.TEST", &a);
 	CHECK(rc == PDS_OK && strcmp(a.did, did1) == 0 &&
 	    strcmp(a.handle, "alice.test") == 0 &&
-	    strcmp(a.status, "active") == 0 && strcmp(a.created_at, ts) == 0,
+	    a.status == ACCT_ACTIVE && strcmp(a.created_at, ts) == 0,
 	    "by handle: %s %s", pds_strerror(rc), a.did);
 	rc = store_account_get(SA_BY_EMAIL, "alice@example.com", &a);
 	CHECK(rc == PDS_OK && strcmp(a.did, did1) == 0, "by email: %s",
@@ -145,16 +145,16 @@ test_accounts(void)
 	CHECK(store_account_set_password(did1, "$new") == PDS_OK &&
 	    store_account_password_hash(did1, h, sizeof(h)) == PDS_OK &&
 	    strcmp(h, "$new") == 0, "set password");
-	CHECK(store_account_set_status(did1, "takendown", "ref-1") ==
+	CHECK(store_account_set_status(did1, ACCT_TAKENDOWN, "ref-1") ==
 	    PDS_OK && store_account_get(SA_BY_DID, did1, &a) == PDS_OK &&
-	    strcmp(a.status, "takendown") == 0 &&
+	    a.status == ACCT_TAKENDOWN &&
 	    strcmp(a.takedown_ref, "ref-1") == 0, "takedown");
-	CHECK(store_account_set_status(did1, "active", NULL) == PDS_OK &&
+	CHECK(store_account_set_status(did1, ACCT_ACTIVE, NULL) == PDS_OK &&
 	    store_account_get(SA_BY_DID, did1, &a) == PDS_OK &&
-	    strcmp(a.status, "active") == 0 && a.takedown_ref[0] == '\0',
+	    a.status == ACCT_ACTIVE && a.takedown_ref[0] == '\0',
 	    "reactivate clears the reference");
-	CHECK(store_account_set_status(did1, "bogus", NULL) == PDS_EINVAL,
-	    "unknown status");
+	CHECK(store_account_set_status(did1, ACCT_DELETED, NULL) ==
+	    PDS_EINVAL, "deleted is not a status to set");
 	CHECK(store_account_set_invites_disabled(did1, true) == PDS_OK &&
 	    store_account_get(SA_BY_DID, did1, &a) == PDS_OK &&
 	    a.invites_disabled, "invites disabled");
