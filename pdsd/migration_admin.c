@@ -43,7 +43,7 @@ status_row(void *arg, const struct store_mig *m)
 	/* What the account holds here: import progress, or what is left. */
 	e = json_pack("{s:s,s:s,s:s,s:s,s:s,s:b,s:I,s:I,s:I,s:I}", "did",
 	    m->did, "handle", m->handle[0] ? m->handle : "handle.invalid",
-	    "status", m->status, "startedAt", m->started_at,
+	    "status", acct_status_name(m->status), "startedAt", m->started_at,
 	    "updatedAt", m->updated_at, "didPointsHere", checked && valid,
 	    "records", (json_int_t)m->records, "repoBlocks",
 	    (json_int_t)m->repo_blocks, "blobs", (json_int_t)m->blobs_imported,
@@ -198,8 +198,7 @@ collect_out(void *arg, const struct store_mig *m)
 {
 	struct purge_all	*pa = arg;
 
-	if (strcmp(m->status, "active") == 0 ||
-	    strcmp(m->direction, "in") == 0)
+	if (m->status == ACCT_ACTIVE || strcmp(m->direction, "in") == 0)
 		return 0;
 	return json_array_append_new(pa->dids, json_string(m->did)) == 0 ?
 	    0 : PDS_ENOMEM;

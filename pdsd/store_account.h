@@ -22,7 +22,6 @@
 #define SA_DID_MAX	2048
 #define SA_HANDLE_MAX	253
 #define SA_EMAIL_MAX	254
-#define SA_STATUS_MAX	16
 #define SA_REF_MAX	256
 #define SA_HASH_MAX	192	/* crypto_pwhash_STRBYTES is 128 */
 #define SA_NAME_MAX	64	/* app password names */
