@@ -584,12 +584,11 @@ account_set_status(const char *did, enum acct_status status,
     const char *ref, struct acct_err *err)
 {
 	char	 now[STORE_TS_LEN];
-	bool	 active;
 	int	 rc;
 
 	memset(err, 0, sizeof(*err));
-	active = status == ACCT_ACTIVE;
-	if (!active && status != ACCT_DEACTIVATED && status != ACCT_TAKENDOWN)
+	if (status != ACCT_ACTIVE && status != ACCT_DEACTIVATED &&
+	    status != ACCT_TAKENDOWN)
 		return account_fail(err, PDS_EINVAL, "InvalidRequest",
 		    "Unknown account status");
 	store_timestamp(now);
@@ -600,8 +599,7 @@ account_set_status(const char *did, enum acct_status status,
 	if (rc == PDS_OK && status == ACCT_TAKENDOWN)
 		rc = store_refresh_revoke_all(did);
 	if (rc == PDS_OK)
-		rc = events_account(did, active,
-		    active ? NULL : acct_status_name(status));
+		rc = events_account(did, status);
 	if (rc != PDS_OK) {
 		store_rollback();
 		return rc == PDS_ENOTFOUND ? account_fail(err, rc,

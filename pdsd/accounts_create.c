@@ -289,7 +289,7 @@ account_create(const struct account_new *in, struct account_created *out,
 	if (op != NULL) {
 		/* The reference's order: #identity, #account, then the repo. */
 		if ((rc = events_identity(did, handle)) != PDS_OK ||
-		    (rc = events_account(did, true, NULL)) != PDS_OK ||
+		    (rc = events_account(did, ACCT_ACTIVE)) != PDS_OK ||
 		    (rc = repo_init_store(&ri, did, key, now)) != PDS_OK)
 			goto rollback;
 	} else {

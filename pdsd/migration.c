@@ -494,7 +494,7 @@ migration_activate(const char *did, struct acct_err *err)
 	if ((rc = store_begin()) != PDS_OK)
 		return rc;
 	if ((rc = store_account_set_status(did, ACCT_ACTIVE, NULL)) != PDS_OK ||
-	    (rc = events_account(did, true, NULL)) != PDS_OK ||
+	    (rc = events_account(did, ACCT_ACTIVE)) != PDS_OK ||
 	    (rc = events_identity(did, a.handle[0] ? a.handle : NULL)) !=
 	    PDS_OK ||
 	    (rc = events_sync(did)) != PDS_OK ||
@@ -549,7 +549,7 @@ migration_deactivate(const char *did, const char *delete_after,
 			rc = store_account_mark_deactivated(did, now,
 			    delete_after);
 		if (rc == PDS_OK && a.status != ACCT_DEACTIVATED)
-			rc = events_account(did, false, "deactivated");
+			rc = events_account(did, ACCT_DEACTIVATED);
 	}
 	if (rc == PDS_OK)
 		rc = store_mig_put(did, "out", valid ? "deactivated" : "moved",
@@ -802,7 +802,7 @@ migration_account_purge(const char *did, bool announce)
 		return rc;
 	rc = store_account_delete(did);
 	if (rc == PDS_OK && announce)
-		rc = events_account(did, false, "deleted");
+		rc = events_account(did, ACCT_DELETED);
 	if (rc != PDS_OK) {
 		store_rollback();
 		return rc;
