@@ -15,6 +15,7 @@
 
 #include "buf.h"
 #include "err.h"
+#include "multibase.h"
 #include "oauth_scope.h"
 #include "syntax.h"
 
@@ -58,18 +59,6 @@ scope_set_reset(struct scope_set *s)
 	s->used = 0;
 }
 
-static int
-hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /*
  * Decode s[0..len) into the arena; `form` turns '+' into a space.  A bad
  * escape, a decoded NUL or a byte outside printable ASCII fails.
@@ -79,19 +68,15 @@ sc_decode(struct scope_set *s, const char *p, size_t len, bool form)
 {
 	char	*out = s->arena + s->used;
 	size_t	 i, o = 0;
-	int	 h, l, c;
+	int	 c;
 
 	if (s->used + len + 1 > sizeof(s->arena))
 		return NULL;
 	for (i = 0; i < len; i++) {
 		c = (unsigned char)p[i];
 		if (c == '%') {
-			if (i + 2 >= len)
+			if (i + 2 >= len || (c = hex_pair(p + i + 1)) < 0)
 				return NULL;
-			if ((h = hexval(p[i + 1])) < 0 ||
-			    (l = hexval(p[i + 2])) < 0)
-				return NULL;
-			c = h << 4 | l;
 			i += 2;
 		} else if (c == '+' && form)
 			c = ' ';
