@@ -483,6 +483,19 @@ sc_parse_token(struct scope_set *s, struct scope_perm *m, const char *p,
 		{ "transition:chat.bsky", SCOPE_TRANSITION_CHAT },
 		{ "transition:email", SCOPE_TRANSITION_EMAIL },
 	};
+	static const struct {
+		const char	*name;
+		enum scope_kind	 kind;
+		int		(*parse)(const struct sc_tok *,
+				    struct scope_perm *, const char **);
+	} resources[] = {
+		{ "repo", SCOPE_REPO, sc_parse_repo },
+		{ "rpc", SCOPE_RPC, sc_parse_rpc },
+		{ "blob", SCOPE_BLOB, sc_parse_blob },
+		{ "account", SCOPE_ACCOUNT, sc_parse_account },
+		{ "identity", SCOPE_IDENTITY, sc_parse_identity },
+		{ "include", SCOPE_INCLUDE, sc_parse_include },
+	};
 	struct sc_tok	 t;
 	size_t		 i;
 
@@ -496,29 +509,11 @@ sc_parse_token(struct scope_set *s, struct scope_perm *m, const char *p,
 	if (!sc_split(s, &t, p, len))
 		return pds_fail(why, PDS_EINVAL,
 		    "scope: bad percent-encoding or too long");
-	if (sc_eq(t.res, t.reslen, "repo")) {
-		m->kind = SCOPE_REPO;
-		return sc_parse_repo(&t, m, why);
-	}
-	if (sc_eq(t.res, t.reslen, "rpc")) {
-		m->kind = SCOPE_RPC;
-		return sc_parse_rpc(&t, m, why);
-	}
-	if (sc_eq(t.res, t.reslen, "blob")) {
-		m->kind = SCOPE_BLOB;
-		return sc_parse_blob(&t, m, why);
-	}
-	if (sc_eq(t.res, t.reslen, "account")) {
-		m->kind = SCOPE_ACCOUNT;
-		return sc_parse_account(&t, m, why);
-	}
-	if (sc_eq(t.res, t.reslen, "identity")) {
-		m->kind = SCOPE_IDENTITY;
-		return sc_parse_identity(&t, m, why);
-	}
-	if (sc_eq(t.res, t.reslen, "include")) {
-		m->kind = SCOPE_INCLUDE;
-		return sc_parse_include(&t, m, why);
+	for (i = 0; i < sizeof(resources) / sizeof(resources[0]); i++) {
+		if (sc_eq(t.res, t.reslen, resources[i].name)) {
+			m->kind = resources[i].kind;
+			return resources[i].parse(&t, m, why);
+		}
 	}
 	return pds_fail(why, PDS_EINVAL, "scope: unknown scope");
 }
