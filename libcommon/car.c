@@ -431,25 +431,40 @@ car_emit_header(car_write_fn fn, void *arg, const struct cid *roots,
 	return emit_header(fn, arg, NULL, roots, n);
 }
 
+/*
+ * A block's section head, its length as a varint then its CID, into hd;
+ * the head's size, or 0 if c or len is out of range.
+ */
+static size_t
+block_head(uint8_t hd[VARINT_MAX + CID_MAX_LEN], const struct cid *c,
+    size_t len)
+{
+	size_t	 vn;
+
+	if (c->len == 0 || c->len > CID_MAX_LEN ||
+	    len > ((uint64_t)1 << 62) - c->len)
+		return 0;
+	vn = varint_encode(hd, (uint64_t)c->len + len);
+	memcpy(hd + vn, c->b, c->len);
+	return vn + c->len;
+}
+
 int
 car_write_block(struct buf *b, const struct cid *c, const uint8_t *data,
     size_t len)
 {
-	uint8_t	 vb[VARINT_MAX];
-	size_t	 vn;
+	uint8_t	 hd[VARINT_MAX + CID_MAX_LEN];
+	size_t	 hn;
 	int	 rc;
 
-	if (c->len == 0 || c->len > CID_MAX_LEN ||
-	    len > ((uint64_t)1 << 62) - c->len)
+	if ((hn = block_head(hd, c, len)) == 0)
 		return PDS_EINVAL;
-	vn = varint_encode(vb, (uint64_t)c->len + len);
-	if (len > SIZE_MAX - vn - c->len)
+	if (len > SIZE_MAX - hn)
 		return PDS_ETOOBIG;
 	/* Reserve first so that a failure leaves b as it was. */
-	if ((rc = buf_reserve(b, vn + c->len + len)) != PDS_OK)
+	if ((rc = buf_reserve(b, hn + len)) != PDS_OK)
 		return rc;
-	buf_append(b, vb, vn);
-	buf_append(b, c->b, c->len);
+	buf_append(b, hd, hn);
 	buf_append(b, data, len);
 	return PDS_OK;
 }
@@ -459,15 +474,12 @@ car_emit_block(car_write_fn fn, void *arg, const struct cid *c,
     const uint8_t *data, size_t len)
 {
 	uint8_t	 hd[VARINT_MAX + CID_MAX_LEN];
-	size_t	 vn;
+	size_t	 hn;
 	int	 rc;
 
-	if (c->len == 0 || c->len > CID_MAX_LEN ||
-	    len > ((uint64_t)1 << 62) - c->len)
+	if ((hn = block_head(hd, c, len)) == 0)
 		return PDS_EINVAL;
-	vn = varint_encode(hd, (uint64_t)c->len + len);
-	memcpy(hd + vn, c->b, c->len);
-	if ((rc = fn(arg, hd, vn + c->len)) != PDS_OK)
+	if ((rc = fn(arg, hd, hn)) != PDS_OK)
 		return rc;
 	return len > 0 ? fn(arg, data, len) : PDS_OK;
 }

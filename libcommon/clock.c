@@ -1,6 +1,7 @@
 /*
- * clock: the monotonic clock.  See clock.h.
+ * clock: the monotonic and wall clocks.  See clock.h.
  */
+#include <stdio.h>
 #include <time.h>
 
 #include "clock.h"
@@ -12,4 +13,25 @@ clock_mono_ms(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int64_t
+clock_wall_ms(void)
+{
+	struct timespec	 ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void
+clock_ms_to_iso(int64_t ms, char out[CLOCK_ISO_LEN])
+{
+	struct tm	 tm;
+	time_t		 t = (time_t)(ms / 1000);
+	size_t		 n;
+
+	gmtime_r(&t, &tm);
+	n = strftime(out, CLOCK_ISO_LEN, "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(out + n, CLOCK_ISO_LEN - n, ".%03dZ", (int)(ms % 1000));
 }

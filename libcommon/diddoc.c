@@ -183,34 +183,53 @@ diddoc_check_endpoint(const char *url, char *out, size_t cap,
 	return PDS_OK;
 }
 
+/*
+ * The entry of doc's array `member` whose id is ref (with or without
+ * the DID before its '#'); PDS_ENOTFOUND and `missing` if none is.
+ */
+static int
+find_entry(const json_t *doc, const char *did, const char *member,
+    const char *ref, const char *missing, json_t **out, const char **why)
+{
+	json_t		*arr, *e;
+	const char	*frag, *id;
+	size_t		 i;
+
+	if (check_doc(doc, did, why) != PDS_OK)
+		return PDS_EINVAL;
+	if (opt_array(doc, member, &arr, why) != PDS_OK)
+		return PDS_EINVAL;
+	frag = bare_fragment(ref, did);
+	json_array_foreach(arr, i, e) {
+		if ((id = jstr(json_object_get(e, "id"))) != NULL &&
+		    id_matches(id, did, frag)) {
+			*out = e;
+			return PDS_OK;
+		}
+	}
+	return pds_fail(why, PDS_ENOTFOUND, missing);
+}
+
 int
 diddoc_get_service(const json_t *doc, const char *did,
     const char *service_id, const char *type, char *out, size_t cap,
     const char **why)
 {
-	json_t		*arr, *e;
-	const char	*frag, *id, *t, *ep;
-	size_t		 i;
+	json_t		*e;
+	const char	*t, *ep;
+	int		 rc;
 
-	if (check_doc(doc, did, why) != PDS_OK)
-		return PDS_EINVAL;
-	if (opt_array(doc, "service", &arr, why) != PDS_OK)
-		return PDS_EINVAL;
-	frag = bare_fragment(service_id, did);
-	json_array_foreach(arr, i, e) {
-		if ((id = jstr(json_object_get(e, "id"))) == NULL ||
-		    !id_matches(id, did, frag))
-			continue;
-		t = jstr(json_object_get(e, "type"));
-		if (type != NULL && (t == NULL || strcmp(t, type) != 0))
-			return pds_fail(why, PDS_ENOTFOUND,
-			    "service is of another type");
-		if ((ep = jstr(json_object_get(e, "serviceEndpoint"))) == NULL)
-			return pds_fail(why, PDS_EINVAL,
-			    "service endpoint is not a string");
-		return diddoc_check_endpoint(ep, out, cap, why);
-	}
-	return pds_fail(why, PDS_ENOTFOUND, "no such service");
+	if ((rc = find_entry(doc, did, "service", service_id,
+	    "no such service", &e, why)) != PDS_OK)
+		return rc;
+	t = jstr(json_object_get(e, "type"));
+	if (type != NULL && (t == NULL || strcmp(t, type) != 0))
+		return pds_fail(why, PDS_ENOTFOUND,
+		    "service is of another type");
+	if ((ep = jstr(json_object_get(e, "serviceEndpoint"))) == NULL)
+		return pds_fail(why, PDS_EINVAL,
+		    "service endpoint is not a string");
+	return diddoc_check_endpoint(ep, out, cap, why);
 }
 
 /* ---- keys ----------------------------------------------------------- */
@@ -219,28 +238,20 @@ int
 diddoc_get_key(const json_t *doc, const char *did, const char *key_id,
     struct pds_key **out, const char **why)
 {
-	json_t		*arr, *e;
-	const char	*frag, *id, *t, *mb;
-	size_t		 i;
+	json_t		*e;
+	const char	*t, *mb;
+	int		 rc;
 
 	*out = NULL;
-	if (check_doc(doc, did, why) != PDS_OK)
-		return PDS_EINVAL;
-	if (opt_array(doc, "verificationMethod", &arr, why) != PDS_OK)
-		return PDS_EINVAL;
-	frag = bare_fragment(key_id, did);
-	json_array_foreach(arr, i, e) {
-		if ((id = jstr(json_object_get(e, "id"))) == NULL ||
-		    !id_matches(id, did, frag))
-			continue;
-		t = jstr(json_object_get(e, "type"));
-		mb = jstr(json_object_get(e, "publicKeyMultibase"));
-		if (t == NULL || mb == NULL)
-			return pds_fail(why, PDS_EUNSUPP, "verification method "
-			    "has no type or publicKeyMultibase");
-		return key_from_legacy_multibase(out, t, mb, strlen(mb), why);
-	}
-	return pds_fail(why, PDS_ENOTFOUND, "no such verification method");
+	if ((rc = find_entry(doc, did, "verificationMethod", key_id,
+	    "no such verification method", &e, why)) != PDS_OK)
+		return rc;
+	t = jstr(json_object_get(e, "type"));
+	mb = jstr(json_object_get(e, "publicKeyMultibase"));
+	if (t == NULL || mb == NULL)
+		return pds_fail(why, PDS_EUNSUPP, "verification method "
+		    "has no type or publicKeyMultibase");
+	return key_from_legacy_multibase(out, t, mb, strlen(mb), why);
 }
 
 int

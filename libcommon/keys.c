@@ -46,11 +46,18 @@ static secp256k1_context *k1ctx;
 static EC_GROUP		*p256;
 static BIGNUM		*p256_n, *p256_half;
 
+/* The group orders, big-endian. */
 static const uint8_t p256_order[32] = {
 	0xff, 0xff, 0xff, 0xff, 0x00, 0x00, 0x00, 0x00,
 	0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
 	0xbc, 0xe6, 0xfa, 0xad, 0xa7, 0x17, 0x9e, 0x84,
 	0xf3, 0xb9, 0xca, 0xc2, 0xfc, 0x63, 0x25, 0x51,
+};
+static const uint8_t k256_order[32] = {
+	0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+	0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xfe,
+	0xba, 0xae, 0xdc, 0xe6, 0xaf, 0x48, 0xa0, 0x3b,
+	0xbf, 0xd2, 0x5e, 0x8c, 0xd0, 0x36, 0x41, 0x41,
 };
 
 static void
@@ -371,20 +378,53 @@ key_free(struct pds_key *k)
 	free(k);
 }
 
+/* The libraries set up, and type one of ours. */
+static int
+key_ready(enum key_type type)
+{
+	int	 rc;
+
+	if ((rc = key_init()) != PDS_OK)
+		return rc;
+	if (type != KEY_K256 && type != KEY_P256)
+		return PDS_EINVAL;
+	return PDS_OK;
+}
+
+/*
+ * Completes k once its public point is known (k->k1pub for K256; for
+ * P256, k->pub and full) and hands it to *out, or frees it.
+ */
+static int
+key_finish(struct pds_key **out, struct pds_key *k,
+    const uint8_t full[KEY_PUB_FULL_LEN])
+{
+	size_t	 n = KEY_PUB_LEN;
+
+	if (k->type == KEY_K256) {
+		if (!secp256k1_ec_pubkey_serialize(k1ctx, k->pub, &n,
+		    &k->k1pub, SECP256K1_EC_COMPRESSED) || n != KEY_PUB_LEN)
+			goto fail;
+	} else if ((k->evp = p256_evp_public(full)) == NULL)
+		goto fail;
+	*out = k;
+	return PDS_OK;
+fail:
+	key_free(k);
+	return PDS_ECRYPTO;
+}
+
 int
 key_from_private(struct pds_key **out, enum key_type type,
     const uint8_t priv[KEY_PRIV_LEN])
 {
 	struct pds_key	*k;
 	uint8_t		 full[KEY_PUB_FULL_LEN];
-	size_t		 n = KEY_PUB_LEN;
 	int		 rc;
 
 	*out = NULL;
-	if ((rc = key_init()) != PDS_OK)
+	if ((rc = key_ready(type)) != PDS_OK)
 		return rc;
-	if (type != KEY_K256 && type != KEY_P256)
-		return PDS_EINVAL;
 	if ((k = key_alloc(type)) == NULL)
 		return PDS_ENOMEM;
 	memcpy(k->priv, priv, KEY_PRIV_LEN);
@@ -394,24 +434,14 @@ key_from_private(struct pds_key **out, enum key_type type,
 		if (!secp256k1_ec_seckey_verify(k1ctx, priv) ||
 		    !secp256k1_ec_pubkey_create(k1ctx, &k->k1pub, priv))
 			goto fail;
-		if (!secp256k1_ec_pubkey_serialize(k1ctx, k->pub, &n,
-		    &k->k1pub, SECP256K1_EC_COMPRESSED) || n != KEY_PUB_LEN) {
-			rc = PDS_ECRYPTO;
-			goto fail;
-		}
 	} else {
 		if (sodium_is_zero(priv, KEY_PRIV_LEN) ||
 		    memcmp(priv, p256_order, KEY_PRIV_LEN) >= 0)
 			goto fail;
 		if ((rc = p256_public_of(priv, k->pub, full)) != PDS_OK)
 			goto fail;
-		if ((k->evp = p256_evp_public(full)) == NULL) {
-			rc = PDS_ECRYPTO;
-			goto fail;
-		}
 	}
-	*out = k;
-	return PDS_OK;
+	return key_finish(out, k, full);
 fail:
 	key_free(k);
 	return rc;
@@ -465,14 +495,11 @@ key_from_public(struct pds_key **out, enum key_type type, const uint8_t *pub,
 {
 	struct pds_key	*k;
 	uint8_t		 full[KEY_PUB_FULL_LEN];
-	size_t		 n = KEY_PUB_LEN;
 	int		 rc;
 
 	*out = NULL;
-	if ((rc = key_init()) != PDS_OK)
+	if ((rc = key_ready(type)) != PDS_OK)
 		return rc;
-	if (type != KEY_K256 && type != KEY_P256)
-		return PDS_EINVAL;
 	/* Only the two standard forms: no hybrid (06/07) encodings. */
 	if (!(len == KEY_PUB_LEN && (pub[0] == 0x02 || pub[0] == 0x03)) &&
 	    !(len == KEY_PUB_FULL_LEN && pub[0] == 0x04))
@@ -483,27 +510,23 @@ key_from_public(struct pds_key **out, enum key_type type, const uint8_t *pub,
 	if (type == KEY_K256) {
 		if (!secp256k1_ec_pubkey_parse(k1ctx, &k->k1pub, pub, len))
 			goto fail;
-		if (!secp256k1_ec_pubkey_serialize(k1ctx, k->pub, &n,
-		    &k->k1pub, SECP256K1_EC_COMPRESSED) || n != KEY_PUB_LEN) {
-			rc = PDS_ECRYPTO;
-			goto fail;
-		}
 	} else {
 		if ((rc = p256_parse_public(pub, len, k->pub, full)) != PDS_OK)
 			goto fail;
-		if ((k->evp = p256_evp_public(full)) == NULL) {
-			rc = PDS_ECRYPTO;
-			goto fail;
-		}
 	}
-	*out = k;
-	return PDS_OK;
+	return key_finish(out, k, full);
 fail:
 	key_free(k);
 	return rc;
 }
 
 /* ---- accessors ----------------------------------------------------- */
+
+const uint8_t *
+key_curve_order(enum key_type t)
+{
+	return t == KEY_K256 ? k256_order : p256_order;
+}
 
 enum key_type
 key_type(const struct pds_key *k)

@@ -73,6 +73,8 @@ bool	 key_has_private(const struct pds_key *);
 const char *key_jwt_alg(const struct pds_key *);
 /* Same curve and same public point. */
 bool	 key_equal(const struct pds_key *, const struct pds_key *);
+/* The order n of the curve of type t: 32 bytes, big-endian. */
+const uint8_t *key_curve_order(enum key_type t);
 
 /* The private key bytes; PDS_EINVAL for a public-only key.  Wipe after use. */
 int	 key_export_private(const struct pds_key *, uint8_t out[KEY_PRIV_LEN]);

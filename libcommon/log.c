@@ -86,24 +86,16 @@ LOGFN(log_warnx, LOG_WARNING, "warn", 0, 0)
 LOGFN(log_info, LOG_INFO, "info", 1, 0)
 LOGFN(log_debug, LOG_DEBUG, "debug", 2, 0)
 
-void
-fatal(const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vlog(LOG_CRIT, "fatal", 1, fmt, ap);
-	va_end(ap);
-	exit(1);
+#define FATALFN(name, err)					\
+void								\
+name(const char *fmt, ...)					\
+{								\
+	va_list ap;						\
+	va_start(ap, fmt);					\
+	vlog(LOG_CRIT, "fatal", err, fmt, ap);			\
+	va_end(ap);						\
+	exit(1);						\
 }
 
-void
-fatalx(const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vlog(LOG_CRIT, "fatal", 0, fmt, ap);
-	va_end(ap);
-	exit(1);
-}
+FATALFN(fatal, 1)
+FATALFN(fatalx, 0)

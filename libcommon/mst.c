@@ -836,33 +836,28 @@ mst_list(struct mst *t, const uint8_t *prefix, size_t plen,
 		if (endlen > 0)
 			end[endlen - 1]++;
 	}
-	if (!descending) {
-		c.lo = plen ? prefix : NULL;
+	if (plen > 0) {
+		c.lo = prefix;
 		c.lolen = plen;
+	}
+	if (endlen > 0) {
+		c.hi = end;
+		c.hilen = endlen;
+	}
+	/* The cursor narrows the bound the listing starts from. */
+	if (!descending) {
 		if (cursor != NULL && (c.lo == NULL ||
 		    mst_key_cmp(cursor, clen, c.lo, c.lolen) >= 0)) {
 			c.lo = cursor;
 			c.lolen = clen;
 			c.lo_excl = true;
 		}
-		if (endlen > 0) {
-			c.hi = end;
-			c.hilen = endlen;
-		}
 		rc = list_asc(t, t->root, &c);
 	} else {
-		if (endlen > 0) {
-			c.hi = end;
-			c.hilen = endlen;
-		}
 		if (cursor != NULL && (c.hi == NULL ||
 		    mst_key_cmp(cursor, clen, c.hi, c.hilen) < 0)) {
 			c.hi = cursor;
 			c.hilen = clen;
-		}
-		if (plen > 0) {
-			c.lo = prefix;
-			c.lolen = plen;
 		}
 		rc = list_desc(t, t->root, &c);
 	}

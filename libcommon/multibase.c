@@ -263,3 +263,26 @@ varint_decode(const uint8_t *in, size_t len, uint64_t *v)
 	}
 	return PDS_ETOOBIG;
 }
+
+static int
+hexval(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+int
+hex_pair(const char *p)
+{
+	int	 h, l;
+
+	if ((h = hexval((unsigned char)p[0])) < 0 ||
+	    (l = hexval((unsigned char)p[1])) < 0)
+		return -1;
+	return h << 4 | l;
+}

@@ -1,6 +1,6 @@
 /*
- * multibase: the text encodings atproto uses for binary values, and
- * unsigned LEB128 varints.
+ * multibase: the text encodings atproto uses for binary values,
+ * unsigned LEB128 varints, and the hex pair of a percent escape.
  *
  * base32 is RFC 4648 lower case without padding (CIDs, did:plc); base58btc
  * is Bitcoin's alphabet with leading zero bytes as '1' (did:key,
@@ -37,5 +37,8 @@ long	b64url_decode(uint8_t *out, size_t cap, const char *in, size_t len);
 size_t	varint_encode(uint8_t out[VARINT_MAX], uint64_t v);
 /* Returns bytes read (> 0), or PDS_ETRUNC / PDS_ENONCANON / PDS_ETOOBIG. */
 int	varint_decode(const uint8_t *in, size_t len, uint64_t *v);
+
+/* The byte two hex digits (either case) at p stand for, or -1. */
+int	hex_pair(const char *p);
 
 #endif

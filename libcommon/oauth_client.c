@@ -15,6 +15,7 @@
 #include <jansson.h>
 
 #include "err.h"
+#include "multibase.h"
 #include "oauth_client.h"
 #include "syntax.h"
 
@@ -646,25 +647,13 @@ oauth_client_from_json(struct oauth_client *c, const char *id,
 	return rc;
 }
 
-static int
-oc_hexval(int c)
-{
-	if (oc_digit(c))
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Form-decode p[0..n) into a new string; NULL on a bad escape or NUL. */
 static char *
 oc_form_decode(const char *p, size_t n)
 {
 	char	*out;
 	size_t	 i, o = 0;
-	int	 h, l, c;
+	int	 c;
 
 	if ((out = malloc(n + 1)) == NULL)
 		return NULL;
@@ -673,12 +662,10 @@ oc_form_decode(const char *p, size_t n)
 		if (c == '+')
 			c = ' ';
 		else if (c == '%') {
-			if (i + 2 >= n || (h = oc_hexval(p[i + 1])) < 0 ||
-			    (l = oc_hexval(p[i + 2])) < 0) {
+			if (i + 2 >= n || (c = hex_pair(p + i + 1)) < 0) {
 				free(out);
 				return NULL;
 			}
-			c = h << 4 | l;
 			i += 2;
 		}
 		if (c == 0) {

@@ -15,6 +15,7 @@
 
 #include "buf.h"
 #include "err.h"
+#include "multibase.h"
 #include "oauth_scope.h"
 #include "syntax.h"
 
@@ -58,18 +59,6 @@ scope_set_reset(struct scope_set *s)
 	s->used = 0;
 }
 
-static int
-hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /*
  * Decode s[0..len) into the arena; `form` turns '+' into a space.  A bad
  * escape, a decoded NUL or a byte outside printable ASCII fails.
@@ -79,19 +68,15 @@ sc_decode(struct scope_set *s, const char *p, size_t len, bool form)
 {
 	char	*out = s->arena + s->used;
 	size_t	 i, o = 0;
-	int	 h, l, c;
+	int	 c;
 
 	if (s->used + len + 1 > sizeof(s->arena))
 		return NULL;
 	for (i = 0; i < len; i++) {
 		c = (unsigned char)p[i];
 		if (c == '%') {
-			if (i + 2 >= len)
+			if (i + 2 >= len || (c = hex_pair(p + i + 1)) < 0)
 				return NULL;
-			if ((h = hexval(p[i + 1])) < 0 ||
-			    (l = hexval(p[i + 2])) < 0)
-				return NULL;
-			c = h << 4 | l;
 			i += 2;
 		} else if (c == '+' && form)
 			c = ' ';
@@ -498,6 +483,19 @@ sc_parse_token(struct scope_set *s, struct scope_perm *m, const char *p,
 		{ "transition:chat.bsky", SCOPE_TRANSITION_CHAT },
 		{ "transition:email", SCOPE_TRANSITION_EMAIL },
 	};
+	static const struct {
+		const char	*name;
+		enum scope_kind	 kind;
+		int		(*parse)(const struct sc_tok *,
+				    struct scope_perm *, const char **);
+	} resources[] = {
+		{ "repo", SCOPE_REPO, sc_parse_repo },
+		{ "rpc", SCOPE_RPC, sc_parse_rpc },
+		{ "blob", SCOPE_BLOB, sc_parse_blob },
+		{ "account", SCOPE_ACCOUNT, sc_parse_account },
+		{ "identity", SCOPE_IDENTITY, sc_parse_identity },
+		{ "include", SCOPE_INCLUDE, sc_parse_include },
+	};
 	struct sc_tok	 t;
 	size_t		 i;
 
@@ -511,29 +509,11 @@ sc_parse_token(struct scope_set *s, struct scope_perm *m, const char *p,
 	if (!sc_split(s, &t, p, len))
 		return pds_fail(why, PDS_EINVAL,
 		    "scope: bad percent-encoding or too long");
-	if (sc_eq(t.res, t.reslen, "repo")) {
-		m->kind = SCOPE_REPO;
-		return sc_parse_repo(&t, m, why);
-	}
-	if (sc_eq(t.res, t.reslen, "rpc")) {
-		m->kind = SCOPE_RPC;
-		return sc_parse_rpc(&t, m, why);
-	}
-	if (sc_eq(t.res, t.reslen, "blob")) {
-		m->kind = SCOPE_BLOB;
-		return sc_parse_blob(&t, m, why);
-	}
-	if (sc_eq(t.res, t.reslen, "account")) {
-		m->kind = SCOPE_ACCOUNT;
-		return sc_parse_account(&t, m, why);
-	}
-	if (sc_eq(t.res, t.reslen, "identity")) {
-		m->kind = SCOPE_IDENTITY;
-		return sc_parse_identity(&t, m, why);
-	}
-	if (sc_eq(t.res, t.reslen, "include")) {
-		m->kind = SCOPE_INCLUDE;
-		return sc_parse_include(&t, m, why);
+	for (i = 0; i < sizeof(resources) / sizeof(resources[0]); i++) {
+		if (sc_eq(t.res, t.reslen, resources[i].name)) {
+			m->kind = resources[i].kind;
+			return resources[i].parse(&t, m, why);
+		}
 	}
 	return pds_fail(why, PDS_EINVAL, "scope: unknown scope");
 }

@@ -20,6 +20,7 @@
 #include "admin_service.h"
 #include "admin_service_int.h"
 #include "adminproto.h"
+#include "clock.h"
 #include "config.h"
 #include "crawlers.h"
 #include "err.h"
@@ -355,19 +356,6 @@ admin_subject_status(const char *did, const char *uri, const char *cid,
 
 /* ---- server ---- */
 
-/* Unix milliseconds as "2025-01-02T03:04:05.678Z". */
-static void
-ms_to_iso(int64_t ms, char out[STORE_TS_LEN])
-{
-	struct tm	 tm;
-	time_t		 t = (time_t)(ms / 1000);
-	size_t		 n;
-
-	gmtime_r(&t, &tm);
-	n = strftime(out, STORE_TS_LEN, "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(out + n, STORE_TS_LEN - n, ".%03dZ", (int)(ms % 1000));
-}
-
 int
 admin_stats(json_t **out, struct admin_err *err)
 {
@@ -385,7 +373,7 @@ admin_stats(json_t **out, struct admin_err *err)
 	store_timestamp(now);
 	crawlers_stats(&cs);
 	if (cs.last_ok_ms > 0)
-		ms_to_iso(cs.last_ok_ms, crawl);
+		clock_ms_to_iso(cs.last_ok_ms, crawl);
 	*out = json_pack("{s:s,s:s,s:I,s:s?,s:{s:I,s:I,s:I,s:I},"
 	    "s:{s:I,s:I,s:I},s:{s:I,s:I},s:{s:I,s:I,s:I},s:I,s:I,s:o}",
 	    "at", now, "version", PDSD_VERSION,

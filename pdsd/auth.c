@@ -44,12 +44,7 @@ auth_init(const struct config *cfg)
 static void
 ts_at(time_t t, char out[STORE_TS_LEN])
 {
-	struct tm	 tm;
-	size_t		 n;
-
-	gmtime_r(&t, &tm);
-	n = strftime(out, STORE_TS_LEN, "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(out + n, STORE_TS_LEN - n, ".000Z");
+	clock_ms_to_iso((int64_t)t * 1000, out);
 }
 
 static const uint8_t *

@@ -19,6 +19,7 @@
 #include <sodium.h>
 
 #include "blobs.h"
+#include "clock.h"
 #include "config.h"
 #include "err.h"
 #include "jobs.h"
@@ -411,17 +412,6 @@ victim_cb(void *arg, const char *did, const char *cid)
 	vs->n++;
 }
 
-static void
-timestamp_at(time_t t, char out[STORE_TS_LEN])
-{
-	struct tm	 tm;
-	size_t		 n;
-
-	gmtime_r(&t, &tm);
-	n = strftime(out, STORE_TS_LEN, "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(out + n, STORE_TS_LEN - n, ".000Z");
-}
-
 /* Upload temp files left behind by a crash. */
 static void
 sweep_tmp_dir(time_t before)
@@ -459,7 +449,7 @@ blobs_sweep(void *arg)
 	if (bcfg == NULL)
 		return;
 	cutoff = time(NULL) - (time_t)grace_s;
-	timestamp_at(cutoff, before);
+	clock_ms_to_iso((int64_t)cutoff * 1000, before);
 	if ((vs.v = calloc(SWEEP_BATCH, sizeof(*vs.v))) == NULL)
 		return;
 	do {

@@ -117,28 +117,6 @@ static atomic_llong	 a_head;
 static struct stats_counter *c_events, *c_frames, *c_bytes, *c_slow;
 static struct stats_counter *c_subs, *c_head;
 
-/* Wall-clock milliseconds, for the backfill window's timestamps only. */
-static int64_t
-wall_ms(void)
-{
-	struct timespec	 ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static void
-ms_to_ts(int64_t ms, char out[STORE_TS_LEN])
-{
-	struct tm	 tm;
-	time_t		 t = (time_t)(ms / 1000);
-	size_t		 n;
-
-	gmtime_r(&t, &tm);
-	n = strftime(out, STORE_TS_LEN, "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(out + n, STORE_TS_LEN - n, ".%03dZ", (int)(ms % 1000));
-}
-
 /* ---- frames ---- */
 
 /* A binary frame of payload = a || b (b may be NULL). */
@@ -508,7 +486,7 @@ firehose_prune(size_t *np)
 	int64_t	 last = 0;
 	int	 rc;
 
-	ms_to_ts(wall_ms() - opts.backfill_ms, cutoff);
+	clock_ms_to_iso(clock_wall_ms() - opts.backfill_ms, cutoff);
 	/* small batches, each its own short transaction */
 	do {
 		n = 0;
@@ -599,7 +577,7 @@ start_sub(struct newconn *nc)
 	}
 	s->state = SUB_REPLAY;
 	s->pos = nc->cursor;
-	ms_to_ts(wall_ms() - opts.backfill_ms, cutoff);
+	clock_ms_to_iso(clock_wall_ms() - opts.backfill_ms, cutoff);
 	if (store_events_first_after(nc->cursor, &first, t) == PDS_OK &&
 	    strcmp(t, cutoff) < 0) {
 		outdated = true;

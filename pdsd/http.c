@@ -352,16 +352,34 @@ set_ctype(struct http_req *r, const char *ct)
 	memcpy(r->ctype, ct, n + 1);
 }
 
+/* After reply_clear() and the body's fields: what the reply is. */
+static void
+reply_set(struct http_req *r, unsigned status, enum reply_kind kind,
+    const char *ct)
+{
+	r->status = status;
+	r->kind = kind;
+	set_ctype(r, ct);
+}
+
+/* Out of memory: release what the caller handed over, and reply 500. */
+static void
+reply_oom(struct http_req *r, void (*free_fn)(void *), void *arg)
+{
+	if (free_fn != NULL)
+		free_fn(arg);
+	http_reply_error(r, 500, "InternalServerError",
+	    "Internal Server Error");
+}
+
 void
 http_reply_owned(struct http_req *r, unsigned status, const char *ct,
     void *data, size_t len)
 {
 	reply_clear(r);
-	r->status = status;
-	r->kind = R_BYTES;
 	r->data = data;
 	r->len = len;
-	set_ctype(r, ct);
+	reply_set(r, status, R_BYTES, ct);
 }
 
 void
@@ -369,11 +387,9 @@ http_reply_static(struct http_req *r, unsigned status, const char *ct,
     const void *data, size_t len)
 {
 	reply_clear(r);
-	r->status = status;
-	r->kind = R_STATIC;
 	r->sdata = data;
 	r->len = len;
-	set_ctype(r, ct);
+	reply_set(r, status, R_STATIC, ct);
 }
 
 int
@@ -383,8 +399,7 @@ http_reply_bytes(struct http_req *r, unsigned status, const char *ct,
 	void	*copy;
 
 	if ((copy = malloc(len ? len : 1)) == NULL) {
-		http_reply_error(r, 500, "InternalServerError",
-		    "Internal Server Error");
+		reply_oom(r, NULL, NULL);
 		return PDS_ENOMEM;
 	}
 	if (len > 0)
@@ -431,19 +446,14 @@ http_reply_stream(struct http_req *r, unsigned status, const char *ct,
 
 	reply_clear(r);
 	if ((s = malloc(sizeof(*s))) == NULL) {
-		if (free_fn != NULL)
-			free_fn(arg);
-		http_reply_error(r, 500, "InternalServerError",
-		    "Internal Server Error");
+		reply_oom(r, free_fn, arg);
 		return;
 	}
 	s->fn = fn;
 	s->arg = arg;
 	s->free_fn = free_fn;
 	r->stream = s;
-	r->status = status;
-	r->kind = R_STREAM;
-	set_ctype(r, ct);
+	reply_set(r, status, R_STREAM, ct);
 }
 
 void
@@ -451,11 +461,9 @@ http_reply_fd(struct http_req *r, unsigned status, const char *ct, int fd,
     uint64_t size)
 {
 	reply_clear(r);
-	r->status = status;
-	r->kind = R_FD;
 	r->fd = fd;
 	r->fd_size = size;
-	set_ctype(r, ct);
+	reply_set(r, status, R_FD, ct);
 }
 
 void
@@ -466,10 +474,7 @@ http_reply_upgrade(struct http_req *r, http_upgrade_fn fn, void *arg,
 
 	reply_clear(r);
 	if ((u = calloc(1, sizeof(*u))) == NULL) {
-		if (free_fn != NULL)
-			free_fn(arg);
-		http_reply_error(r, 500, "InternalServerError",
-		    "Internal Server Error");
+		reply_oom(r, free_fn, arg);
 		return;
 	}
 	u->fn = fn;

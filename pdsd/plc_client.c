@@ -128,38 +128,35 @@ plc_client_submit(const char *did, const struct plc_op *op, char *err,
 	return rc;
 }
 
-int
-plc_client_get_doc(const char *did, json_t **doc, char *err, size_t errlen)
+/* GET path under did from the directory; the reply must be an object. */
+static int
+get_object(const char *did, const char *path, const char *what,
+    json_t **out, char *err, size_t errlen)
 {
 	int	rc;
 
-	if ((rc = plc_call(did, "", NULL, doc, err, errlen)) != PDS_OK)
+	if ((rc = plc_call(did, path, NULL, out, err, errlen)) != PDS_OK)
 		return rc;
-	if (!json_is_object(*doc)) {
-		seterr(err, errlen, "PLC directory %s: document is not an "
-		    "object", plc_url);
-		json_decref(*doc);
-		*doc = NULL;
+	if (!json_is_object(*out)) {
+		seterr(err, errlen, "PLC directory %s: %s is not an object",
+		    plc_url, what);
+		json_decref(*out);
+		*out = NULL;
 		return PDS_EINVAL;
 	}
 	return PDS_OK;
 }
 
 int
+plc_client_get_doc(const char *did, json_t **doc, char *err, size_t errlen)
+{
+	return get_object(did, "", "document", doc, err, errlen);
+}
+
+int
 plc_client_get_data(const char *did, json_t **data, char *err, size_t errlen)
 {
-	int	rc;
-
-	if ((rc = plc_call(did, "/data", NULL, data, err, errlen)) != PDS_OK)
-		return rc;
-	if (!json_is_object(*data)) {
-		seterr(err, errlen, "PLC directory %s: data is not an object",
-		    plc_url);
-		json_decref(*data);
-		*data = NULL;
-		return PDS_EINVAL;
-	}
-	return PDS_OK;
+	return get_object(did, "/data", "data", data, err, errlen);
 }
 
 int

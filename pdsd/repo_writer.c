@@ -113,6 +113,22 @@ take_block(void *arg, const struct cid *c, const uint8_t *d, size_t len)
 	return bs_mem_put(ob->out, c, d, len);
 }
 
+/* The event of this type whose body is head || seq || tail. */
+static int
+insert_event(const char *did, const char *type, const struct buf *head,
+    const struct buf *tail, const char *now)
+{
+	struct events_body ev;
+
+	memset(&ev, 0, sizeof(ev));
+	ev.type = type;
+	ev.head = head->p;
+	ev.head_len = head->len;
+	ev.tail = tail->p;
+	ev.tail_len = tail->len;
+	return events_insert_tx(did, &ev, now, NULL);
+}
+
 int
 repo_writer_create_repo(const char *did, const struct pds_key *key,
     struct cid *commit_out, char rev_out[TID_LEN + 1])
@@ -120,7 +136,6 @@ repo_writer_create_repo(const char *did, const struct pds_key *key,
 	struct mst	*t = NULL;
 	struct bs_mem	*blocks = NULL;
 	struct store_commit sc;
-	struct events_body ev;
 	struct buf	 cb, h1, t1, h2, t2;
 	struct only_block ob;
 	struct cid	 root, commit;
@@ -166,20 +181,8 @@ repo_writer_create_repo(const char *did, const struct pds_key *key,
 	sc.blocks = blocks;
 	if ((rc = store_repo_apply(&sc)) != PDS_OK)
 		goto out;
-	memset(&ev, 0, sizeof(ev));
-	ev.type = "commit";
-	ev.head = h1.p;
-	ev.head_len = h1.len;
-	ev.tail = t1.p;
-	ev.tail_len = t1.len;
-	if ((rc = events_insert_tx(did, &ev, now, NULL)) != PDS_OK)
-		goto out;
-	ev.type = "sync";
-	ev.head = h2.p;
-	ev.head_len = h2.len;
-	ev.tail = t2.p;
-	ev.tail_len = t2.len;
-	if ((rc = events_insert_tx(did, &ev, now, NULL)) != PDS_OK)
+	if ((rc = insert_event(did, "commit", &h1, &t1, now)) != PDS_OK ||
+	    (rc = insert_event(did, "sync", &h2, &t2, now)) != PDS_OK)
 		goto out;
 	if (commit_out != NULL)
 		*commit_out = commit;

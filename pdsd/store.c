@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "err.h"
 #include "log.h"
 #include "store.h"
@@ -436,16 +437,7 @@ store_ping(void)
 void
 store_timestamp(char out[STORE_TS_LEN])
 {
-	struct timespec	 ts;
-	struct tm	 tm;
-
-	size_t		 n;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	gmtime_r(&ts.tv_sec, &tm);
-	n = strftime(out, STORE_TS_LEN, "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(out + n, STORE_TS_LEN - n, ".%03dZ",
-	    (int)(ts.tv_nsec / 1000000) % 1000);
+	clock_ms_to_iso(clock_wall_ms(), out);
 }
 
 int

@@ -35,7 +35,9 @@
 
 #include <stddef.h>
 
-#define STORE_TS_LEN	32	/* room for a timestamp and its NUL */
+#include "clock.h"
+
+#define STORE_TS_LEN	CLOCK_ISO_LEN	/* room for a timestamp and its NUL */
 
 /*
  * Open (creating if needed, mode 0600) the database at path, set it to

@@ -10,16 +10,25 @@
  * Short names: G/P = HTTP_GET/HTTP_POST; auth, flags, input and rate
  * drop their XRPC_AUTH_/XRPC_AF_/XRPC_IN_/XRPC_RATE_ prefixes (see the
  * XM_* macros in xrpc_routes.c).  Auth per reference-pds §1:
- * opt = ACCESS with OPTIONAL|OR_ADMIN.  No include guard on purpose.
+ * opt = ACCESS with OPTIONAL|OR_ADMIN.  The most common rows have a
+ * macro of their own (GET_ACCESS(nsid, handler), ...), which stands for
+ * the same X row.  No include guard on purpose.
  */
 
 #define XM_OPT	XF(OPTIONAL) | XF(OR_ADMIN)
 #define JSONB	XRPC_BODY_JSON
 #define WRITEB	XRPC_BODY_JSON_WRITE
 
+/* The row shapes most methods share. */
+#define GET_PUBLIC(n, fn)	X(n, fn, G, NONE, 0, NONE, 0, DEFAULT)
+#define GET_ACCESS(n, fn)	X(n, fn, G, ACCESS, 0, NONE, 0, DEFAULT)
+#define GET_OPT(n, fn)		X(n, fn, G, ACCESS, XM_OPT, NONE, 0, DEFAULT)
+#define GET_MOD(n, fn)		X(n, fn, G, MOD, 0, NONE, 0, DEFAULT)
+#define POST_MOD(n, fn)		X(n, fn, P, MOD, 0, JSON, JSONB, DEFAULT)
+#define POST_ADMIN(n, fn)	X(n, fn, P, ADMIN, 0, JSON, JSONB, DEFAULT)
+
 /* com.atproto.server */
-X("com.atproto.server.describeServer", api_server_describe_server,
-    G, NONE, 0, NONE, 0, DEFAULT)
+GET_PUBLIC("com.atproto.server.describeServer", api_server_describe_server)
 X("com.atproto.server.createAccount", api_server_create_account,
     P, SERVICE, XF(OPTIONAL), JSON, JSONB, CREATE_ACCOUNT)
 X("com.atproto.server.createSession", api_server_create_session,
@@ -36,10 +45,9 @@ X("com.atproto.server.listAppPasswords", api_server_list_app_passwords,
     G, ACCESS, XF(NO_OAUTH), NONE, 0, DEFAULT)
 X("com.atproto.server.revokeAppPassword", api_server_revoke_app_password,
     P, ACCESS, XF(NO_OAUTH), JSON, JSONB, DEFAULT)
-X("com.atproto.server.createInviteCode", api_server_create_invite_code,
-    P, ADMIN, 0, JSON, JSONB, DEFAULT)
-X("com.atproto.server.createInviteCodes", api_server_create_invite_codes,
-    P, ADMIN, 0, JSON, JSONB, DEFAULT)
+POST_ADMIN("com.atproto.server.createInviteCode", api_server_create_invite_code)
+POST_ADMIN("com.atproto.server.createInviteCodes",
+    api_server_create_invite_codes)
 X("com.atproto.server.getAccountInviteCodes",
     api_server_get_account_invite_codes,
     G, FULL, 0, NONE, 0, DEFAULT)
@@ -64,8 +72,8 @@ X("com.atproto.server.deleteAccount", api_server_delete_account,
     P, NONE, 0, JSON, JSONB, DELETE_ACCOUNT)
 X("com.atproto.server.getServiceAuth", api_server_get_service_auth,
     G, ACCESS, XF(TAKENDOWN), NONE, 0, DEFAULT)
-X("com.atproto.server.checkAccountStatus", api_server_check_account_status,
-    G, ACCESS, 0, NONE, 0, DEFAULT)
+GET_ACCESS("com.atproto.server.checkAccountStatus",
+    api_server_check_account_status)
 X("com.atproto.server.activateAccount", api_server_activate_account,
     P, FULL, XF(NO_OAUTH), NONE, JSONB, DEFAULT)
 X("com.atproto.server.deactivateAccount", api_server_deactivate_account,
@@ -85,49 +93,36 @@ X("com.atproto.repo.applyWrites", api_repo_apply_writes,
 X("com.atproto.repo.uploadBlob", api_repo_upload_blob,
     P, ACCESS, XF(OR_SERVICE) | XF(CHECK_TAKEDOWN), BYTES, XRPC_BODY_BLOB,
     UPLOAD_BLOB)
-X("com.atproto.repo.getRecord", api_repo_get_record,
-    G, NONE, 0, NONE, 0, DEFAULT)
-X("com.atproto.repo.listRecords", api_repo_list_records,
-    G, NONE, 0, NONE, 0, DEFAULT)
-X("com.atproto.repo.describeRepo", api_repo_describe_repo,
-    G, NONE, 0, NONE, 0, DEFAULT)
+GET_PUBLIC("com.atproto.repo.getRecord", api_repo_get_record)
+GET_PUBLIC("com.atproto.repo.listRecords", api_repo_list_records)
+GET_PUBLIC("com.atproto.repo.describeRepo", api_repo_describe_repo)
 X("com.atproto.repo.importRepo", api_repo_import_repo,
     P, FULL, XF(CHECK_TAKEDOWN), BYTES, XRPC_BODY_IMPORT, DEFAULT)
-X("com.atproto.repo.listMissingBlobs", api_repo_list_missing_blobs,
-    G, ACCESS, 0, NONE, 0, DEFAULT)
+GET_ACCESS("com.atproto.repo.listMissingBlobs", api_repo_list_missing_blobs)
 
 /* com.atproto.sync */
 X("com.atproto.sync.getRepo", api_sync_get_repo,
     G, ACCESS, XM_OPT | XF(TAKENDOWN), NONE, 0, GET_REPO)
-X("com.atproto.sync.getBlocks", api_sync_get_blocks,
-    G, ACCESS, XM_OPT, NONE, 0, DEFAULT)
-X("com.atproto.sync.getRecord", api_sync_get_record,
-    G, ACCESS, XM_OPT, NONE, 0, DEFAULT)
-X("com.atproto.sync.getLatestCommit", api_sync_get_latest_commit,
-    G, ACCESS, XM_OPT, NONE, 0, DEFAULT)
-X("com.atproto.sync.getRepoStatus", api_sync_get_repo_status,
-    G, NONE, 0, NONE, 0, DEFAULT)
+GET_OPT("com.atproto.sync.getBlocks", api_sync_get_blocks)
+GET_OPT("com.atproto.sync.getRecord", api_sync_get_record)
+GET_OPT("com.atproto.sync.getLatestCommit", api_sync_get_latest_commit)
+GET_PUBLIC("com.atproto.sync.getRepoStatus", api_sync_get_repo_status)
 X("com.atproto.sync.listBlobs", api_sync_list_blobs,
     G, ACCESS, XM_OPT | XF(TAKENDOWN), NONE, 0, DEFAULT)
 X("com.atproto.sync.getBlob", api_sync_get_blob,
     G, ACCESS, XM_OPT | XF(TAKENDOWN), NONE, 0, DEFAULT)
-X("com.atproto.sync.listRepos", api_sync_list_repos,
-    G, NONE, 0, NONE, 0, DEFAULT)
+GET_PUBLIC("com.atproto.sync.listRepos", api_sync_list_repos)
 X("com.atproto.sync.subscribeRepos", api_sync_subscribe_repos,
     G, NONE, 0, NONE, 0, EXEMPT)
-X("com.atproto.sync.getCheckout", api_sync_get_checkout,
-    G, ACCESS, XM_OPT, NONE, 0, DEFAULT)
-X("com.atproto.sync.getHead", api_sync_get_head,
-    G, ACCESS, XM_OPT, NONE, 0, DEFAULT)
+GET_OPT("com.atproto.sync.getCheckout", api_sync_get_checkout)
+GET_OPT("com.atproto.sync.getHead", api_sync_get_head)
 
 /* com.atproto.identity */
-X("com.atproto.identity.resolveHandle", api_identity_resolve_handle,
-    G, NONE, 0, NONE, 0, DEFAULT)
+GET_PUBLIC("com.atproto.identity.resolveHandle", api_identity_resolve_handle)
 X("com.atproto.identity.updateHandle", api_identity_update_handle,
     P, ACCESS, XF(CHECK_TAKEDOWN), JSON, JSONB, HANDLE)
-X("com.atproto.identity.getRecommendedDidCredentials",
-    api_identity_get_recommended_did_credentials,
-    G, ACCESS, 0, NONE, 0, DEFAULT)
+GET_ACCESS("com.atproto.identity.getRecommendedDidCredentials",
+    api_identity_get_recommended_did_credentials)
 X("com.atproto.identity.requestPlcOperationSignature",
     api_identity_request_plc_operation_signature,
     P, FULL, XF(TAKENDOWN), NONE, JSONB, DEFAULT)
@@ -138,37 +133,26 @@ X("com.atproto.identity.submitPlcOperation",
     P, ACCESS, 0, JSON, JSONB, DEFAULT)
 
 /* com.atproto.admin */
-X("com.atproto.admin.updateSubjectStatus", api_admin_update_subject_status,
-    P, MOD, 0, JSON, JSONB, DEFAULT)
-X("com.atproto.admin.getSubjectStatus", api_admin_get_subject_status,
-    G, MOD, 0, NONE, 0, DEFAULT)
-X("com.atproto.admin.getAccountInfo", api_admin_get_account_info,
-    G, MOD, 0, NONE, 0, DEFAULT)
-X("com.atproto.admin.getAccountInfos", api_admin_get_account_infos,
-    G, MOD, 0, NONE, 0, DEFAULT)
-X("com.atproto.admin.enableAccountInvites",
-    api_admin_enable_account_invites,
-    P, MOD, 0, JSON, JSONB, DEFAULT)
-X("com.atproto.admin.disableAccountInvites",
-    api_admin_disable_account_invites,
-    P, MOD, 0, JSON, JSONB, DEFAULT)
-X("com.atproto.admin.disableInviteCodes", api_admin_disable_invite_codes,
-    P, MOD, 0, JSON, JSONB, DEFAULT)
-X("com.atproto.admin.searchAccounts", api_admin_search_accounts,
-    G, MOD, 0, NONE, 0, DEFAULT)
-X("com.atproto.admin.getInviteCodes", api_admin_get_invite_codes,
-    G, MOD, 0, NONE, 0, DEFAULT)
-X("com.atproto.admin.updateAccountHandle", api_admin_update_account_handle,
-    P, ADMIN, 0, JSON, JSONB, DEFAULT)
-X("com.atproto.admin.updateAccountEmail", api_admin_update_account_email,
-    P, ADMIN, 0, JSON, JSONB, DEFAULT)
-X("com.atproto.admin.updateAccountPassword",
-    api_admin_update_account_password,
-    P, ADMIN, 0, JSON, JSONB, DEFAULT)
-X("com.atproto.admin.sendEmail", api_admin_send_email,
-    P, MOD, 0, JSON, JSONB, DEFAULT)
-X("com.atproto.admin.deleteAccount", api_admin_delete_account,
-    P, ADMIN, 0, JSON, JSONB, DEFAULT)
+POST_MOD("com.atproto.admin.updateSubjectStatus",
+    api_admin_update_subject_status)
+GET_MOD("com.atproto.admin.getSubjectStatus", api_admin_get_subject_status)
+GET_MOD("com.atproto.admin.getAccountInfo", api_admin_get_account_info)
+GET_MOD("com.atproto.admin.getAccountInfos", api_admin_get_account_infos)
+POST_MOD("com.atproto.admin.enableAccountInvites",
+    api_admin_enable_account_invites)
+POST_MOD("com.atproto.admin.disableAccountInvites",
+    api_admin_disable_account_invites)
+POST_MOD("com.atproto.admin.disableInviteCodes", api_admin_disable_invite_codes)
+GET_MOD("com.atproto.admin.searchAccounts", api_admin_search_accounts)
+GET_MOD("com.atproto.admin.getInviteCodes", api_admin_get_invite_codes)
+POST_ADMIN("com.atproto.admin.updateAccountHandle",
+    api_admin_update_account_handle)
+POST_ADMIN("com.atproto.admin.updateAccountEmail",
+    api_admin_update_account_email)
+POST_ADMIN("com.atproto.admin.updateAccountPassword",
+    api_admin_update_account_password)
+POST_MOD("com.atproto.admin.sendEmail", api_admin_send_email)
+POST_ADMIN("com.atproto.admin.deleteAccount", api_admin_delete_account)
 
 /* com.atproto.moderation and com.atproto.temp */
 X("com.atproto.moderation.createReport", api_moderation_create_report,
@@ -181,26 +165,25 @@ X("app.bsky.actor.getPreferences", api_bsky_actor_get_preferences,
     G, ACCESS, XF(TAKENDOWN) | XF(OR_MOD_SERVICE), NONE, 0, DEFAULT)
 X("app.bsky.actor.putPreferences", api_bsky_actor_put_preferences,
     P, ACCESS, XF(CHECK_TAKEDOWN), JSON, JSONB, DEFAULT)
-X("app.bsky.actor.getProfile", api_bsky_actor_get_profile,
-    G, ACCESS, 0, NONE, 0, DEFAULT)
-X("app.bsky.actor.getProfiles", api_bsky_actor_get_profiles,
-    G, ACCESS, 0, NONE, 0, DEFAULT)
-X("app.bsky.feed.getTimeline", api_bsky_feed_get_timeline,
-    G, ACCESS, 0, NONE, 0, DEFAULT)
-X("app.bsky.feed.getAuthorFeed", api_bsky_feed_get_author_feed,
-    G, ACCESS, 0, NONE, 0, DEFAULT)
-X("app.bsky.feed.getActorLikes", api_bsky_feed_get_actor_likes,
-    G, ACCESS, 0, NONE, 0, DEFAULT)
-X("app.bsky.feed.getPostThread", api_bsky_feed_get_post_thread,
-    G, ACCESS, 0, NONE, 0, DEFAULT)
-X("app.bsky.feed.getFeed", api_bsky_feed_get_feed,
-    G, ACCESS, 0, NONE, 0, DEFAULT)
+GET_ACCESS("app.bsky.actor.getProfile", api_bsky_actor_get_profile)
+GET_ACCESS("app.bsky.actor.getProfiles", api_bsky_actor_get_profiles)
+GET_ACCESS("app.bsky.feed.getTimeline", api_bsky_feed_get_timeline)
+GET_ACCESS("app.bsky.feed.getAuthorFeed", api_bsky_feed_get_author_feed)
+GET_ACCESS("app.bsky.feed.getActorLikes", api_bsky_feed_get_actor_likes)
+GET_ACCESS("app.bsky.feed.getPostThread", api_bsky_feed_get_post_thread)
+GET_ACCESS("app.bsky.feed.getFeed", api_bsky_feed_get_feed)
 X("app.bsky.notification.registerPush", api_bsky_notification_register_push,
     P, ACCESS, XF(SIGNUP_QUEUED), JSON, JSONB, DEFAULT)
 X("app.bsky.notification.unregisterPush",
     api_bsky_notification_unregister_push,
     P, ACCESS, 0, JSON, JSONB, DEFAULT)
 
+#undef GET_PUBLIC
+#undef GET_ACCESS
+#undef GET_OPT
+#undef GET_MOD
+#undef POST_MOD
+#undef POST_ADMIN
 #undef XM_OPT
 #undef JSONB
 #undef WRITEB
