@@ -1158,15 +1158,19 @@ oauth_init(const struct config *cfg)
 	issuer[len] = '\0';
 	service_did = cfg->service_did;
 	jwt_secret = cfg->jwt_secret;
+	/*
+	 * 64 hex digits are the secret itself (the reference's form); any
+	 * other text is hashed into one, so that it still survives restarts.
+	 */
 	if (cfg->dpop_secret == NULL)
 		randombytes_buf(nonce_secret, sizeof(nonce_secret));
 	else if (strlen(cfg->dpop_secret) != 2 * sizeof(nonce_secret) ||
 	    sodium_hex2bin(nonce_secret, sizeof(nonce_secret),
 	    cfg->dpop_secret, strlen(cfg->dpop_secret), NULL, &n, NULL) != 0 ||
-	    n != sizeof(nonce_secret)) {
-		log_warnx("oauth: PDS_DPOP_SECRET must be 64 hex digits");
-		return PDS_EINVAL;
-	}
+	    n != sizeof(nonce_secret))
+		crypto_hash_sha256(nonce_secret,
+		    (const unsigned char *)cfg->dpop_secret,
+		    strlen(cfg->dpop_secret));
 	if ((rc = routes_add("/.well-known/oauth-protected-resource", false,
 	    serve_protected_resource, NULL, 0)) != PDS_OK ||
 	    (rc = routes_add("/.well-known/oauth-authorization-server", false,
