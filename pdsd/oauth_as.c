@@ -1,8 +1,9 @@
 /*
- * oauth_as: the OAuth authorization server's module, its discovery
- * documents, pushed authorization requests, revocation, and the
- * approve/reject calls of the authorization page.  The token endpoint
- * is in oauth_token.c.  See oauth_as.h.
+ * oauth_as: the OAuth authorization server's module, what its endpoints
+ * share (parameters, client authentication, DPoP, replies), the
+ * discovery documents and revocation.  PAR is in oauth_par.c, the token
+ * endpoint in oauth_token.c, the authorization page's side in
+ * oauth_consent.c.  See oauth_as.h.
  */
 #include <ctype.h>
 #include <stdbool.h>
@@ -16,7 +17,6 @@
 #include <jansson.h>
 #include <sodium.h>
 
-#include "buf.h"
 #include "config.h"
 #include "dpop.h"
 #include "err.h"
@@ -28,14 +28,8 @@
 #include "oauth_as_int.h"
 #include "oauth_client.h"
 #include "oauth_clients.h"
-#include "oauth_scope.h"
-#include "pkce.h"
 #include "routes.h"
 #include "store_oauth.h"
-#include "syntax.h"
-
-#define ID_HEX_SHORT	16	/* random bytes of req-, tok-, dev-, ses- */
-#define ID_HEX_LONG	32	/* random bytes of cod-, ref- */
 
 static char		 issuer[AS_ISSUER_MAX];
 static const char	*service_did = "";
@@ -74,7 +68,7 @@ as_jwt_secret(size_t *len)
 void
 as_random_id(const char *prefix, size_t n, char *out, size_t cap)
 {
-	uint8_t	 r[ID_HEX_LONG];
+	uint8_t	 r[AS_ID_LONG];
 	size_t	 pl = strlen(prefix);
 
 	if (n > sizeof(r) || cap < pl + 2 * n + 1) {
@@ -191,7 +185,8 @@ params_form(json_t *params, const char *p, size_t len, const char **why)
 			continue;
 		}
 		if (++n > AS_PARAMS_MAX)
-			return pds_fail(why, PDS_ETOOBIG, "Too many parameters");
+			return pds_fail(why, PDS_ETOOBIG,
+			    "Too many parameters");
 		eq = memchr(p, '=', (size_t)(e - p));
 		k = form_decode(p, (size_t)((eq != NULL ? eq : e) - p));
 		v = eq != NULL ? form_decode(eq + 1, (size_t)(e - eq - 1)) :
@@ -220,12 +215,13 @@ params_form(json_t *params, const char *p, size_t len, const char **why)
 	return PDS_OK;
 }
 
-/* Parse a JSON body (an object of strings) into params. */
+/* Parse a JSON body (an object of strings or integers) into params. */
 static int
 params_json(json_t *params, const char *p, size_t len, const char **why)
 {
 	json_t		*doc, *v;
 	const char	*k;
+	char		 num[32];
 
 	if ((doc = json_loadb(p, len, JSON_REJECT_DUPLICATES, NULL)) == NULL ||
 	    !json_is_object(doc)) {
@@ -239,6 +235,12 @@ params_json(json_t *params, const char *p, size_t len, const char **why)
 	json_object_foreach(doc, k, v) {
 		if (json_is_null(v))
 			continue;
+		if (json_is_integer(v)) {	/* max_age, say */
+			snprintf(num, sizeof(num), "%" JSON_INTEGER_FORMAT,
+			    json_integer_value(v));
+			json_object_set_new(params, k, json_string(num));
+			continue;
+		}
 		if (!json_is_string(v)) {
 			json_decref(doc);
 			return pds_fail(why, PDS_EINVAL,
@@ -606,278 +608,6 @@ serve_jwks(struct http_req *req, const void *arg)
 	http_reply_json(req, 200, json_pack("{s:[]}", "keys"));
 }
 
-/* ---- PAR ---- */
-
-/* Whether the space-separated list has tok. */
-static bool
-list_has(const char *list, const char *tok)
-{
-	size_t	 n = strlen(tok);
-	const char *p = list;
-
-	while ((p = strstr(p, tok)) != NULL) {
-		if ((p == list || p[-1] == ' ') && (p[n] == ' ' ||
-		    p[n] == '\0'))
-			return true;
-		p += n;
-	}
-	return false;
-}
-
-/*
- * Normalise scope into out (NUL-terminated): invalid tokens dropped,
- * duplicates merged.  Each kept token must be in `allowed' (a normalised
- * list; NULL: any).  An OAuth error name and description on failure.
- */
-static int
-scope_normalise(const char *scope, const char *allowed, struct buf *out,
-    const char **err, const char **why)
-{
-	struct scope_set *s;
-	struct buf	 one;
-	size_t		 i;
-	int		 rc;
-
-	*err = "invalid_scope";
-	if (list_has(scope, "openid"))
-		return pds_fail(why, PDS_EINVAL,
-		    "OpenID Connect is not supported");
-	if ((s = scope_set_new()) == NULL)
-		return pds_fail(why, PDS_ENOMEM, "Out of memory");
-	rc = scope_set_parse(s, scope, strlen(scope), why);
-	if (rc == PDS_EUNSUPP) {
-		scope_set_free(s);
-		return pds_fail(why, rc, "Could not resolve Lexicon for NSID");
-	}
-	if (rc != PDS_OK) {
-		scope_set_free(s);
-		*err = "invalid_request";
-		return pds_fail(why, rc, "Invalid scope");
-	}
-	buf_init(&one, SCOPE_STR_MAX + 1);
-	for (i = 0; allowed != NULL && i < s->n && rc == PDS_OK; i++) {
-		buf_reset(&one);
-		if ((rc = scope_perm_format(&s->p[i], &one)) != PDS_OK ||
-		    (rc = buf_putc(&one, '\0')) != PDS_OK)
-			break;
-		if (!list_has(allowed, (const char *)one.p))
-			rc = pds_fail(why, PDS_EINVAL,
-			    "A requested scope is not declared in the "
-			    "client metadata");
-	}
-	buf_free(&one);
-	if (rc == PDS_OK && !scope_set_has(s, SCOPE_ATPROTO))
-		rc = pds_fail(why, PDS_EINVAL,
-		    "The \"atproto\" scope is required");
-	if (rc == PDS_OK && ((rc = scope_set_format(s, out)) != PDS_OK ||
-	    (rc = buf_putc(out, '\0')) != PDS_OK))
-		*why = "Out of memory";
-	scope_set_free(s);
-	return rc;
-}
-
-/* The client's own scope, normalised, into out. */
-static int
-client_scope(const struct oauth_client *c, struct buf *out)
-{
-	const char	*err, *why;
-
-	return scope_normalise(c->scope != NULL ? c->scope : "atproto", NULL,
-	    out, &err, &why);
-}
-
-/*
- * Check the authorization parameters of a PAR and build the stored
- * parameters into *stored.  On failure: the OAuth error, its status and
- * description.
- */
-static int
-par_params(struct as_ctx *x, json_t **stored, const char **err,
-    unsigned *status, const char **why)
-{
-	static const char *const refused[] = { "nonce", "claims",
-	    "id_token_hint", "authorization_details", "request",
-	    "request_uri" };
-	static const char *const copied[] = { "state", "ui_locales",
-	    "display", "code_challenge", "code_challenge_method" };
-	const char	*rt, *ru, *redirect, *scope, *cc, *ccm, *mode, *prompt;
-	const char	*hint, *jkt, *allowed;
-	struct buf	 cs, ns;
-	char		 lower[256];
-	json_t		*o;
-	size_t		 i;
-	int		 rc;
-
-	*err = "invalid_request";
-	*status = 400;
-	*stored = NULL;
-	for (i = 0; i < sizeof(refused) / sizeof(refused[0]); i++)
-		if (as_param(x, refused[i]) != NULL)
-			return pds_fail(why, PDS_EINVAL, strcmp(refused[i],
-			    "nonce") == 0 ? "Unsupported \"nonce\" parameter" :
-			    "Unsupported parameter");
-	jkt = as_param(x, "dpop_jkt");
-	if (jkt != NULL && x->has_proof && strcmp(jkt, x->jkt) != 0) {
-		*err = "invalid_token";
-		*status = 401;
-		return pds_fail(why, PDS_EINVAL, "Invalid DPoP key binding");
-	}
-	if (jkt == NULL && x->has_proof)
-		jkt = x->jkt;
-	if (jkt != NULL && strlen(jkt) != JWK_THUMB_LEN)
-		return pds_fail(why, PDS_EINVAL, "Invalid dpop_jkt");
-
-	ru = as_param(x, "redirect_uri");
-	if ((redirect = oauth_client_redirect(&x->client, ru)) == NULL)
-		return pds_fail(why, PDS_EINVAL, ru == NULL ?
-		    "redirect_uri is required" : "Invalid redirect_uri");
-
-	if ((scope = as_param(x, "scope")) == NULL)
-		scope = "";
-	buf_init(&cs, SCOPE_STR_MAX + 1);
-	buf_init(&ns, SCOPE_STR_MAX + 1);
-	if ((rc = client_scope(&x->client, &cs)) != PDS_OK) {
-		buf_free(&cs);
-		buf_free(&ns);
-		*err = "invalid_client_metadata";
-		return pds_fail(why, rc, "Invalid client scope");
-	}
-	allowed = (const char *)cs.p;
-	rc = scope_normalise(scope, allowed, &ns, err, why);
-	buf_free(&cs);
-	if (rc != PDS_OK) {
-		buf_free(&ns);
-		return rc;
-	}
-	*err = "invalid_request";
-
-	cc = as_param(x, "code_challenge");
-	ccm = as_param(x, "code_challenge_method");
-	rc = PDS_EINVAL;
-	if (cc == NULL)
-		*why = "Use of PKCE is required";
-	else if (ccm == NULL || strcmp(ccm, "S256") != 0)
-		*why = "atproto requires use of \"S256\" "
-		    "code_challenge_method";
-	else if (!pkce_challenge_valid(cc, strlen(cc)))
-		*why = "Invalid code_challenge";
-	else if ((rt = as_param(x, "response_type")) == NULL)
-		*why = "Missing response_type";
-	else if (strcmp(rt, "code") != 0) {
-		*err = "unsupported_response_type";
-		*why = "Unsupported response_type";
-	} else
-		rc = PDS_OK;
-	if (rc != PDS_OK) {
-		buf_free(&ns);
-		return rc;
-	}
-
-	mode = as_param(x, "response_mode");
-	if (mode != NULL && strcmp(mode, "query") != 0 &&
-	    strcmp(mode, "fragment") != 0 && strcmp(mode, "form_post") != 0) {
-		buf_free(&ns);
-		return pds_fail(why, PDS_EINVAL, "Invalid response_mode");
-	}
-	prompt = as_param(x, "prompt");
-	if (prompt != NULL && strcmp(prompt, "none") != 0 &&
-	    strcmp(prompt, "login") != 0 && strcmp(prompt, "consent") != 0 &&
-	    strcmp(prompt, "select_account") != 0 &&
-	    strcmp(prompt, "create") != 0) {
-		buf_free(&ns);
-		return pds_fail(why, PDS_EINVAL, "Invalid prompt");
-	}
-	/* Public clients (there is no trusted list) always ask consent. */
-	if (!x->confidential) {
-		if (prompt != NULL && strcmp(prompt, "none") == 0) {
-			buf_free(&ns);
-			return pds_fail(why, PDS_EINVAL, "Public clients are "
-			    "not allowed to use silent-sign-on");
-		}
-		if (prompt == NULL || strcmp(prompt, "create") != 0)
-			prompt = "consent";
-	}
-	hint = as_param(x, "login_hint");
-	if (hint != NULL) {
-		for (i = 0; hint[i] != '\0' && i < sizeof(lower) - 1; i++)
-			lower[i] = (char)tolower((unsigned char)hint[i]);
-		lower[i] = '\0';
-		if (hint[i] != '\0' || (!syntax_is_handle(lower, i) &&
-		    !syntax_is_did(hint, strlen(hint)))) {
-			buf_free(&ns);
-			return pds_fail(why, PDS_EINVAL, "Invalid login_hint");
-		}
-		hint = syntax_is_did(hint, strlen(hint)) ? hint : lower;
-	}
-
-	o = json_object();
-	json_object_set_new(o, "client_id", json_string(x->client.client_id));
-	json_object_set_new(o, "response_type", json_string("code"));
-	json_object_set_new(o, "redirect_uri", json_string(redirect));
-	json_object_set_new(o, "redirect_uri_sent", json_boolean(ru != NULL));
-	json_object_set_new(o, "scope", json_string((const char *)ns.p));
-	buf_free(&ns);
-	for (i = 0; i < sizeof(copied) / sizeof(copied[0]); i++)
-		if (as_param(x, copied[i]) != NULL)
-			json_object_set_new(o, copied[i],
-			    json_string(as_param(x, copied[i])));
-	json_object_set_new(o, "response_mode", json_string(mode != NULL ?
-	    mode : "query"));
-	if (prompt != NULL)
-		json_object_set_new(o, "prompt", json_string(prompt));
-	if (hint != NULL)
-		json_object_set_new(o, "login_hint", json_string(hint));
-	if (jkt != NULL)
-		json_object_set_new(o, "dpop_jkt", json_string(jkt));
-	*stored = o;
-	return PDS_OK;
-}
-
-static void
-serve_par(struct http_req *req, const void *arg)
-{
-	struct as_ctx	 x;
-	struct store_oauth_request r;
-	json_t		*stored = NULL;
-	const char	*err, *why = NULL;
-	char		 id[64], uri[128];
-	unsigned	 status;
-	int		 rc;
-
-	(void)arg;
-	if (!as_ctx_begin(&x, req, "/oauth/par"))
-		goto out;
-	/* The client first, then the proof, then the client's assertion. */
-	if (!as_ctx_client_load(&x) || !as_ctx_dpop(&x, false) ||
-	    !as_ctx_client_auth(&x))
-		goto out;
-	if (par_params(&x, &stored, &err, &status, &why) != PDS_OK) {
-		as_fail(&x, status, err, why);
-		goto out;
-	}
-	memset(&r, 0, sizeof(r));
-	as_random_id("req-", ID_HEX_SHORT, id, sizeof(id));
-	r.id = id;
-	r.client_id = x.client.client_id;
-	r.client_auth = as_client_auth_json(&x);
-	r.params = json_dumps(stored, JSON_COMPACT);
-	r.expires_at = (int64_t)x.now + OAUTH_PAR_TTL;
-	rc = r.client_auth != NULL && r.params != NULL ?
-	    store_oauth_request_create(&r) : PDS_ENOMEM;
-	free(r.client_auth);
-	free(r.params);
-	if (rc != PDS_OK) {
-		as_fail(&x, 500, "server_error", "Could not store the request");
-		goto out;
-	}
-	snprintf(uri, sizeof(uri), OAUTH_REQUEST_URI_PREFIX "%s", id);
-	as_reply(&x, 201, json_pack("{s:s, s:i}", "request_uri", uri,
-	    "expires_in", OAUTH_PAR_TTL));
-out:
-	json_decref(stored);
-	as_ctx_end(&x);
-}
-
 /* ---- revocation ---- */
 
 /* The family a token of any kind names, into *f. */
@@ -935,202 +665,6 @@ out:
 	as_ctx_end(&x);
 }
 
-/* ---- the authorization page's side ---- */
-
-void
-oauth_as_redirect_clear(struct oauth_as_redirect *r)
-{
-	if (r == NULL)
-		return;
-	free(r->redirect_uri);
-	free(r->response_mode);
-	free(r->code);
-	free(r->error);
-	free(r->error_description);
-	free(r->state);
-	free(r->iss);
-	memset(r, 0, sizeof(*r));
-}
-
-int
-oauth_as_request_id(const char *uri, char *id, size_t cap)
-{
-	size_t	 pl = strlen(OAUTH_REQUEST_URI_PREFIX), i;
-
-	if (uri == NULL || strncmp(uri, OAUTH_REQUEST_URI_PREFIX, pl) != 0)
-		return PDS_EINVAL;
-	uri += pl;
-	if (strlen(uri) != 4 + 2 * ID_HEX_SHORT ||
-	    strncmp(uri, "req-", 4) != 0 || cap <= strlen(uri))
-		return PDS_EINVAL;
-	for (i = 4; uri[i] != '\0'; i++)
-		if (!isxdigit((unsigned char)uri[i]) ||
-		    isupper((unsigned char)uri[i]))
-			return PDS_EINVAL;
-	memcpy(id, uri, strlen(uri) + 1);
-	return PDS_OK;
-}
-
-/* The pending request of uri for client_id, with its parameters. */
-static int
-page_request(const char *uri, const char *client_id,
-    struct store_oauth_request *r, json_t **params, const char **why)
-{
-	char	 id[64];
-	int	 rc;
-
-	*params = NULL;
-	if (oauth_as_request_id(uri, id, sizeof(id)) != PDS_OK)
-		return pds_fail(why, PDS_ENOTFOUND, "Invalid request_uri");
-	if ((rc = store_oauth_request_get(id, r)) != PDS_OK)
-		return pds_fail(why, rc, rc == PDS_ENOTFOUND ?
-		    "Unknown request_uri" : "Could not read the request");
-	rc = PDS_ENOTFOUND;
-	if (strcmp(r->client_id, client_id) != 0)
-		*why = "This request is for another client";
-	else if (r->expires_at < (int64_t)time(NULL))
-		*why = "This request has expired";
-	else if (r->code != NULL)
-		*why = "This request was already authorized";
-	else if ((*params = json_loads(r->params, 0, NULL)) == NULL)
-		*why = "The request's parameters are unreadable";
-	else
-		rc = PDS_OK;
-	if (rc != PDS_OK)
-		store_oauth_request_clear(r);
-	return rc;
-}
-
-static char *
-dup_or_null(const char *s)
-{
-	return s != NULL ? strdup(s) : NULL;
-}
-
-/* Fill out's redirect_uri, mode, state and iss from params. */
-static int
-redirect_fill(struct oauth_as_redirect *out, const json_t *params)
-{
-	const char *mode = json_string_value(json_object_get(params,
-	    "response_mode"));
-
-	memset(out, 0, sizeof(*out));
-	out->redirect_uri = dup_or_null(json_string_value(
-	    json_object_get(params, "redirect_uri")));
-	out->response_mode = strdup(mode != NULL ? mode : "query");
-	out->state = dup_or_null(json_string_value(json_object_get(params,
-	    "state")));
-	out->iss = strdup(issuer);
-	if (out->redirect_uri == NULL || out->response_mode == NULL ||
-	    out->iss == NULL || (out->state == NULL &&
-	    json_object_get(params, "state") != NULL)) {
-		oauth_as_redirect_clear(out);
-		return PDS_ENOMEM;
-	}
-	return PDS_OK;
-}
-
-/* The union of did's earlier consent to client_id and scope, into b. */
-static int
-consent_union(const char *did, const char *client_id, const char *scope,
-    struct buf *b)
-{
-	const char	*err, *why;
-	char		*old = NULL, *all;
-	int		 rc;
-
-	if (store_oauth_client_authorized(did, client_id, &old, NULL, NULL) !=
-	    PDS_OK || old == NULL)
-		return scope_normalise(scope, NULL, b, &err, &why);
-	if (asprintf(&all, "%s %s", old, scope) == -1) {
-		free(old);
-		return PDS_ENOMEM;
-	}
-	rc = scope_normalise(all, NULL, b, &err, &why);
-	free(all);
-	free(old);
-	return rc;
-}
-
-int
-oauth_as_approve(const char *uri, const char *client_id, const char *did,
-    const char *scope, struct oauth_as_redirect *out, const char **why)
-{
-	struct store_oauth_request r;
-	struct buf	 granted, consent;
-	json_t		*params;
-	const char	*requested, *err;
-	char		*pj = NULL, code[80];
-	int64_t		 now = (int64_t)time(NULL);
-	int		 rc;
-
-	memset(out, 0, sizeof(*out));
-	if ((rc = page_request(uri, client_id, &r, &params, why)) != PDS_OK)
-		return rc;
-	buf_init(&granted, SCOPE_STR_MAX + 1);
-	buf_init(&consent, 2 * SCOPE_STR_MAX + 2);
-	requested = json_string_value(json_object_get(params, "scope"));
-	if (requested == NULL)
-		requested = "atproto";
-	if ((rc = scope_normalise(scope != NULL ? scope : requested,
-	    requested, &granted, &err, why)) != PDS_OK)
-		goto out;
-	json_object_set_new(params, "scope",
-	    json_string((const char *)granted.p));
-	rc = PDS_ENOMEM;
-	*why = "Could not record the consent";
-	if ((pj = json_dumps(params, JSON_COMPACT)) == NULL ||
-	    store_oauth_request_update(r.id, pj, NULL, 0) != PDS_OK ||
-	    store_oauth_request_set_did(r.id, did) != PDS_OK ||
-	    consent_union(did, client_id, (const char *)granted.p,
-	    &consent) != PDS_OK ||
-	    store_oauth_client_authorize(did, client_id,
-	    (const char *)consent.p, now) != PDS_OK)
-		goto out;
-	as_random_id("cod-", ID_HEX_LONG, code, sizeof(code));
-	if ((rc = store_oauth_request_set_code(r.id, code,
-	    now + OAUTH_CODE_TTL)) != PDS_OK) {
-		*why = "This request was already authorized";
-		goto out;
-	}
-	if ((rc = redirect_fill(out, params)) == PDS_OK &&
-	    (out->code = strdup(code)) == NULL) {
-		oauth_as_redirect_clear(out);
-		rc = PDS_ENOMEM;
-	}
-out:
-	free(pj);
-	buf_free(&granted);
-	buf_free(&consent);
-	json_decref(params);
-	store_oauth_request_clear(&r);
-	return rc;
-}
-
-int
-oauth_as_reject(const char *uri, const char *client_id,
-    struct oauth_as_redirect *out, const char **why)
-{
-	struct store_oauth_request r;
-	json_t	*params;
-	int	 rc;
-
-	memset(out, 0, sizeof(*out));
-	if ((rc = page_request(uri, client_id, &r, &params, why)) != PDS_OK)
-		return rc;
-	(void)store_oauth_request_delete(r.id);
-	if ((rc = redirect_fill(out, params)) == PDS_OK &&
-	    ((out->error = strdup("access_denied")) == NULL ||
-	    (out->error_description = strdup("The user rejected the request"))
-	    == NULL)) {
-		oauth_as_redirect_clear(out);
-		rc = PDS_ENOMEM;
-	}
-	json_decref(params);
-	store_oauth_request_clear(&r);
-	return rc;
-}
-
 /* ---- the module ---- */
 
 static void
@@ -1177,7 +711,7 @@ oauth_init(const struct config *cfg)
 	    serve_as_metadata, NULL, 0)) != PDS_OK ||
 	    (rc = routes_add("/oauth/jwks", false, serve_jwks, NULL, 0)) !=
 	    PDS_OK ||
-	    (rc = routes_add("/oauth/par", false, serve_par, NULL,
+	    (rc = routes_add("/oauth/par", false, as_par, NULL,
 	    AS_BODY_MAX)) != PDS_OK ||
 	    (rc = routes_add("/oauth/token", false, as_token, NULL,
 	    AS_BODY_MAX)) != PDS_OK ||

@@ -1,7 +1,8 @@
 /*
- * oauth_as_int: what oauth_as.c (module, discovery, PAR, revocation,
- * the page's approve and reject) and oauth_token.c (the token endpoint)
- * share.  Only those two files include it.
+ * oauth_as_int: what the authorization server's files share: oauth_as.c
+ * (module, discovery, revocation), oauth_par.c (PAR), oauth_token.c
+ * (the token endpoint) and oauth_consent.c (the page's approve and
+ * reject).  Only they include it.
  *
  * A handler works on one struct as_ctx: as_ctx_begin() checks the
  * method and reads the parameters; as_ctx_client_load() and
@@ -30,6 +31,8 @@
 #define AS_PARAMS_MAX		64		/* parameters in one body */
 #define AS_ISSUER_MAX		1024		/* the public URL */
 #define AS_URL_MAX		2048
+#define AS_ID_SHORT		16	/* random bytes of req-, tok- */
+#define AS_ID_LONG		32	/* random bytes of cod-, ref- */
 
 struct as_ctx {
 	struct http_req		*req;
@@ -103,7 +106,18 @@ bool	as_client_auth_same(const struct as_ctx *x, const char *stored);
 /* Whether the stored client auth is confidential. */
 bool	as_client_auth_confidential(const char *stored);
 
-/* The token endpoint (oauth_token.c). */
+/*
+ * Normalise scope into out (NUL-terminated): invalid tokens dropped,
+ * duplicates merged, "openid" and unresolvable include: refused, atproto
+ * required.  Each kept token must be in `allowed' (a normalised list;
+ * NULL: any).  On failure the OAuth error name and its description.
+ */
+struct buf;
+int	as_scope_normalise(const char *scope, const char *allowed,
+	    struct buf *out, const char **err, const char **why);
+
+/* The endpoints (oauth_par.c, oauth_token.c). */
+void	as_par(struct http_req *, const void *);
 void	as_token(struct http_req *, const void *);
 
 #endif

@@ -42,7 +42,8 @@ void	store_oauth_request_clear(struct store_oauth_request *);
 int	store_oauth_request_create(const struct store_oauth_request *r);
 
 /* The request id, into *out.  PDS_ENOTFOUND when there is none. */
-int	store_oauth_request_get(const char *id, struct store_oauth_request *out);
+int	store_oauth_request_get(const char *id,
+	    struct store_oauth_request *out);
 
 /*
  * Replace the parameters (when params is not NULL) and the device (when
@@ -191,8 +192,8 @@ int	store_oauth_client_forget(const char *did, const char *client_id);
 
 /* Namespaces of the replay table. */
 #define STORE_OAUTH_NS_DPOP		"dpop"		/* DPoP proof jti */
-#define STORE_OAUTH_NS_ASSERTION	"assertion"	/* client assertion jti */
-#define STORE_OAUTH_NS_CHALLENGE	"challenge"	/* PKCE code_challenge */
+#define STORE_OAUTH_NS_ASSERTION	"assertion"	/* assertion jti */
+#define STORE_OAUTH_NS_CHALLENGE	"challenge"	/* code_challenge */
 
 /*
  * Remember key in namespace ns until expires_at: PDS_OK the first time,

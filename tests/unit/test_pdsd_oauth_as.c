@@ -44,6 +44,7 @@
 #include "../../pdsd/http.h"
 #include "../../pdsd/module.h"
 #include "../../pdsd/oauth_as.h"
+#include "../../pdsd/oauth_clients.h"
 #include "../../pdsd/routes.h"
 #include "../../pdsd/store.h"
 #include "../../pdsd/store_account.h"
@@ -53,8 +54,9 @@
 
 #define ALICE		"did:plc:aliceaaaaaaaaaaaaaaaaaaa"
 #define ISSUER		"http://localhost:2583"
-#define CLIENT		"http://localhost?scope=atproto%20transition%3Ageneric" \
-			"&redirect_uri=http%3A%2F%2F127.0.0.1%2Fcallback"
+#define CLIENT		"http://localhost?scope=atproto%20transition" \
+			"%3Ageneric&redirect_uri=http%3A%2F%2F127.0.0.1" \
+			"%2Fcallback"
 #define REDIRECT	"http://127.0.0.1/callback"
 #define SECRET		"unit-test-secret"
 
@@ -65,6 +67,7 @@ static struct pds_key	*k1, *k2;
 static char		 nonce[64];	/* the last DPoP-Nonce seen */
 static unsigned		 jti_n;
 static char		 verifier[64];	/* of the last PAR made */
+static char		 last_at[4096];	/* the last session's access token */
 
 struct resp {
 	unsigned	 status;
@@ -113,7 +116,8 @@ request(struct resp *r, const char *method, const char *path,
 	struct sockaddr_in sin;
 	char		 head[8192];
 	const char	*h;
-	size_t		 cap = 65536, n = 0, len = body != NULL ? strlen(body) : 0;
+	size_t		 cap = 65536, n = 0;
+	size_t		 len = body != NULL ? strlen(body) : 0;
 	ssize_t		 k;
 	int		 fd, hn;
 
@@ -443,9 +447,10 @@ test_par(void)
 	CHECK(request(&r, "POST", "/oauth/par", "Content-Type: "
 	    "application/json\r\n", "{\"client_id\":\"http://localhost\","
 	    "\"response_type\":\"code\",\"scope\":\"atproto\","
-	    "\"code_challenge\":\"E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM\","
+	    "\"code_challenge\":"
+	    "\"E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM\","
 	    "\"code_challenge_method\":\"S256\","
-	    "\"redirect_uri\":\"http://127.0.0.1/\"}") == 0 &&
+	    "\"redirect_uri\":\"http://127.0.0.1/\",\"max_age\":3600}") == 0 &&
 	    r.status == 201, "JSON body: %u %s", r.status, r.body);
 	resp_free(&r);
 	CHECK(request(&r, "POST", "/oauth/par", "Content-Type: text/plain\r\n",
@@ -524,7 +529,8 @@ refresh_form(struct buf *f, const char *refresh)
 
 /* The jti of an access token, after checking its signature and claims. */
 static bool
-token_ok(const char *at, const struct pds_key *k, char *jti, size_t cap)
+token_ok_for(const char *at, const struct pds_key *k, const char *client,
+    char *jti, size_t cap)
 {
 	struct jwt	 t;
 	char		 jkt[JWK_THUMB_SIZE];
@@ -542,7 +548,7 @@ token_ok(const char *at, const struct pds_key *k, char *jti, size_t cap)
 	    strcmp(jwt_claim_str(&t, "sub"), ALICE) == 0 &&
 	    strcmp(jwt_claim_str(&t, "aud"), "did:web:localhost") == 0 &&
 	    strcmp(jwt_claim_str(&t, "iss"), ISSUER) == 0 &&
-	    strcmp(jwt_claim_str(&t, "client_id"), CLIENT) == 0 &&
+	    strcmp(jwt_claim_str(&t, "client_id"), client) == 0 &&
 	    cj != NULL && strcmp(cj, jkt) == 0 &&
 	    jwt_claim_int(&t, "exp", &exp) && jwt_claim_int(&t, "iat", &iat) &&
 	    exp - iat <= OAUTH_ACCESS_TTL && exp > iat &&
@@ -551,6 +557,12 @@ token_ok(const char *at, const struct pds_key *k, char *jti, size_t cap)
 	    jwt_claim_str(&t, "jti") : "");
 	jwt_free(&t);
 	return ok;
+}
+
+static bool
+token_ok(const char *at, const struct pds_key *k, char *jti, size_t cap)
+{
+	return token_ok_for(at, k, CLIENT, jti, cap);
 }
 
 static bool
@@ -615,7 +627,8 @@ test_code(void)
 	resp_free(&r);
 
 	CHECK(authorize(k1, code, sizeof(code)), "second PAR and consent");
-	code_form(&f, code, "x-wrong-verifier-x-wrong-verifier-x-wrong-verifier");
+	code_form(&f, code,
+	    "x-wrong-verifier-x-wrong-verifier-x-wrong-verifier");
 	CHECK(post_form(&r, "/oauth/token", &f, k1, true) == 0 &&
 	    r.status == 400 && strcmp(jstr(&r, "error_description"),
 	    "Invalid code_verifier") == 0, "wrong verifier: %s", r.body);
@@ -655,6 +668,7 @@ session(const struct pds_key *k, char *refresh, char *jti)
 	ok = ok && post_form(&r, "/oauth/token", &f, k, true) == 0 &&
 	    r.status == 200;
 	snprintf(refresh, 80, "%s", jstr(&r, "refresh_token"));
+	snprintf(last_at, sizeof(last_at), "%s", jstr(&r, "access_token"));
 	ok = ok && token_ok(jstr(&r, "access_token"), k, jti, 64);
 	resp_free(&r);
 	buf_free(&f);
@@ -703,6 +717,149 @@ test_refresh(void)
 	t_group_end();
 }
 
+#define CONF		"https://app.pds-unit.org/client-metadata.json"
+#define CONF_REDIRECT	"https://app.pds-unit.org/callback"
+
+/* A client assertion for CONF signed by k as kid. */
+static void
+form_assertion(struct buf *f, const struct pds_key *k, const char *kid)
+{
+	struct buf	 a;
+	char		 jti[32];
+	time_t		 now = time(NULL);
+
+	buf_init(&a, 16384);
+	snprintf(jti, sizeof(jti), "cjti-%u", ++jti_n);
+	t_jws(&a, k, json_pack("{s:s, s:s}", "alg", "ES256", "kid", kid),
+	    json_pack("{s:s, s:s, s:s, s:I, s:I, s:s}", "iss", CONF, "sub",
+	    CONF, "aud", ISSUER, "iat", (json_int_t)now, "exp",
+	    (json_int_t)now + 60, "jti", jti));
+	form_add(f, "client_assertion_type",
+	    "urn:ietf:params:oauth:client-assertion-type:jwt-bearer");
+	form_add(f, "client_assertion", (const char *)a.p);
+	buf_free(&a);
+}
+
+static void
+conf_par_form(struct buf *f)
+{
+	char	 cc[PKCE_CHALLENGE_SIZE];
+
+	new_verifier();
+	pkce_challenge_s256(cc, verifier, strlen(verifier));
+	buf_reset(f);
+	form_add(f, "client_id", CONF);
+	form_add(f, "response_type", "code");
+	form_add(f, "redirect_uri", CONF_REDIRECT);
+	form_add(f, "scope", "atproto");
+	form_add(f, "code_challenge", cc);
+	form_add(f, "code_challenge_method", "S256");
+}
+
+/*
+ * A confidential (private_key_jwt) client: its metadata is seeded into
+ * the cache, as no https server can run here.  ck1 and ck2 are both in
+ * its key set.
+ */
+static void
+test_confidential(void)
+{
+	struct oauth_as_redirect out;
+	struct store_oauth_family fam;
+	struct pds_key	*ck1, *ck2;
+	struct resp	 r;
+	struct buf	 f, g;
+	json_t		*doc, *j1, *j2;
+	const char	*why = NULL;
+	char		 uri[128], jti[64], ref[80];
+
+	t_group("confidential client");
+	buf_init(&f, 32768);
+	buf_init(&g, 32768);
+	key_generate(&ck1, KEY_P256);
+	key_generate(&ck2, KEY_P256);
+	jwk_export_public(&j1, ck1);
+	jwk_export_public(&j2, ck2);
+	json_object_set_new(j1, "kid", json_string("ck1"));
+	json_object_set_new(j2, "kid", json_string("ck2"));
+	doc = json_pack("{s:s, s:s, s:[s,s], s:[s], s:[s], s:b, s:s, s:s, "
+	    "s:{s:[o,o]}}", "client_id", CONF, "scope", "atproto",
+	    "grant_types", "authorization_code", "refresh_token",
+	    "response_types", "code", "redirect_uris", CONF_REDIRECT,
+	    "dpop_bound_access_tokens", 1,
+	    "token_endpoint_auth_method", "private_key_jwt",
+	    "token_endpoint_auth_signing_alg", "ES256",
+	    "jwks", "keys", j1, j2);
+	CHECK(oauth_clients_seed(CONF, doc) == PDS_OK, "seed metadata");
+	json_decref(doc);
+
+	conf_par_form(&f);
+	CHECK(post_form(&r, "/oauth/par", &f, k1, true) == 0 &&
+	    r.status == 400 && strcmp(jstr(&r, "error"), "invalid_client") ==
+	    0, "PAR without an assertion: %s", r.body);
+	resp_free(&r);
+	form_assertion(&f, ck1, "ck1");
+	CHECK(post_form(&r, "/oauth/par", &f, k1, true) == 0 &&
+	    r.status == 201, "PAR with an assertion: %u %s", r.status, r.body);
+	snprintf(uri, sizeof(uri), "%s", jstr(&r, "request_uri"));
+	resp_free(&r);
+	CHECK(post_form(&r, "/oauth/par", &f, k1, true) == 0 &&
+	    r.status == 400 && strcmp(jstr(&r, "error"), "invalid_client") ==
+	    0 && strstr(jstr(&r, "error_description"), "replayed") != NULL,
+	    "the same assertion again: %s", r.body);
+	resp_free(&r);
+
+	CHECK(oauth_as_approve(uri, CONF, ALICE, NULL, &out, &why) == PDS_OK,
+	    "consent: %s", why != NULL ? why : "");
+	buf_reset(&g);
+	form_add(&g, "grant_type", "authorization_code");
+	form_add(&g, "client_id", CONF);
+	form_add(&g, "code", out.code != NULL ? out.code : "");
+	form_add(&g, "redirect_uri", CONF_REDIRECT);
+	form_add(&g, "code_verifier", verifier);
+	oauth_as_redirect_clear(&out);
+	buf_reset(&f);
+	buf_append(&f, g.p, g.len);
+	form_assertion(&f, ck1, "ck1");
+	CHECK(post_form(&r, "/oauth/token", &f, ck1, true) == 0 &&
+	    r.status == 400 && strcmp(jstr(&r, "error"), "invalid_client") ==
+	    0, "DPoP key = assertion key refused: %s", r.body);
+	resp_free(&r);
+	buf_reset(&f);
+	buf_append(&f, g.p, g.len);
+	form_assertion(&f, ck1, "ck1");
+	CHECK(post_form(&r, "/oauth/token", &f, k1, true) == 0 &&
+	    r.status == 200, "token: %u %s", r.status, r.body);
+	snprintf(ref, sizeof(ref), "%s", jstr(&r, "refresh_token"));
+	CHECK(token_ok_for(jstr(&r, "access_token"), k1, CONF, jti,
+	    sizeof(jti)), "access token");
+	resp_free(&r);
+	CHECK(store_oauth_family_by_token(jti, &fam) == PDS_OK &&
+	    fam.session_expires_at - fam.created_at == OAUTH_CONF_REFRESH &&
+	    strstr(fam.client_auth, "\"kid\":\"ck1\"") != NULL,
+	    "confidential lifetimes, key bound");
+	store_oauth_family_clear(&fam);
+
+	buf_reset(&f);
+	form_add(&f, "grant_type", "refresh_token");
+	form_add(&f, "client_id", CONF);
+	form_add(&f, "refresh_token", ref);
+	form_assertion(&f, ck2, "ck2");
+	CHECK(post_form(&r, "/oauth/token", &f, k1, true) == 0 &&
+	    r.status == 400 && strstr(jstr(&r, "error_description"),
+	    "different key") != NULL, "refresh with another client key: %s",
+	    r.body);
+	resp_free(&r);
+	CHECK(!family_alive(jti), "which ended the session");
+
+	oauth_clients_flush();
+	key_free(ck1);
+	key_free(ck2);
+	buf_free(&f);
+	buf_free(&g);
+	t_group_end();
+}
+
 static void
 test_revoke(void)
 {
@@ -732,6 +889,15 @@ test_revoke(void)
 	CHECK(!family_alive(jti), "revoked");
 	CHECK(post_form(&r, "/oauth/revoke", &f, k1, true) == 0 &&
 	    r.status == 200, "unknown token: still 200");
+	resp_free(&r);
+
+	CHECK(session(k1, ref, jti), "another session");
+	buf_reset(&f);
+	form_add(&f, "client_id", CLIENT);
+	form_add(&f, "token", last_at);
+	CHECK(post_form(&r, "/oauth/revoke", &f, k1, true) == 0 &&
+	    r.status == 200 && !family_alive(jti),
+	    "revoke by access token: %s", r.body);
 	resp_free(&r);
 
 	/* the same proof twice */
@@ -823,6 +989,7 @@ main(void)
 		test_code();
 		test_refresh();
 		test_revoke();
+		test_confidential();
 		http_stop(2000);
 	}
 	pdsd_module_oauth.fini();
