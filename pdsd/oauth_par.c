@@ -92,14 +92,27 @@ as_scope_normalise(const char *scope, const char *allowed, struct buf *out,
 	return rc;
 }
 
-/* The client's own scope, normalised, into out. */
+/*
+ * The client's own scope, normalised, into out.  Its include: tokens
+ * are kept (the set is filled even when parse says PDS_EUNSUPP): only a
+ * request naming one is refused.
+ */
 static int
 client_scope(const struct oauth_client *c, struct buf *out)
 {
-	const char	*err, *why;
+	struct scope_set *s;
+	const char	*scope = c->scope != NULL ? c->scope : "atproto";
+	int		 rc;
 
-	return as_scope_normalise(c->scope != NULL ? c->scope : "atproto", NULL,
-	    out, &err, &why);
+	if ((s = scope_set_new()) == NULL)
+		return PDS_ENOMEM;
+	rc = scope_set_parse(s, scope, strlen(scope), NULL);
+	if (rc == PDS_OK || rc == PDS_EUNSUPP)
+		rc = scope_set_format(s, out);
+	if (rc == PDS_OK)
+		rc = buf_putc(out, '\0');
+	scope_set_free(s);
+	return rc;
 }
 
 /*
