@@ -242,6 +242,98 @@ const char *const store_migrations[] = {
 	 * zlib stream of the body without its seq entry, which the row's
 	 * seq restores (store_events.h)
 	 */
+
+/* 4: the OAuth authorization server's state (pdsd/store_oauth.c) */
+	/* times here are unix seconds */
+"CREATE TABLE oauth_devices ("
+"  id			TEXT PRIMARY KEY,"	/* dev-<32 hex> */
+"  session_id		TEXT NOT NULL,"		/* ses-<32 hex> */
+"  user_agent		TEXT,"
+"  ip			TEXT,"
+"  last_seen		INTEGER NOT NULL"
+") STRICT;"
+"CREATE INDEX oauth_devices_last_seen ON oauth_devices (last_seen);"
+
+	/* pushed authorization requests, until their code is exchanged */
+"CREATE TABLE oauth_requests ("
+"  id			TEXT PRIMARY KEY,"	/* req-<32 hex> */
+"  client_id		TEXT NOT NULL,"
+"  client_auth		TEXT NOT NULL,"		/* JSON */
+"  params		TEXT NOT NULL,"		/* JSON */
+"  device_id		TEXT REFERENCES oauth_devices (id)"
+"			  ON DELETE SET NULL,"
+"  did			TEXT REFERENCES accounts (did)"
+"			  ON DELETE CASCADE,"	/* set at sign-in */
+"  code			TEXT UNIQUE,"		/* cod-<64 hex> */
+"  expires_at		INTEGER NOT NULL"
+") STRICT;"
+"CREATE INDEX oauth_requests_expires ON oauth_requests (expires_at);"
+
+	/* the accounts signed in on a device */
+"CREATE TABLE oauth_account_devices ("
+"  device_id		TEXT NOT NULL REFERENCES oauth_devices (id)"
+"			  ON DELETE CASCADE,"
+"  did			TEXT NOT NULL REFERENCES accounts (did)"
+"			  ON DELETE CASCADE,"
+"  created_at		INTEGER NOT NULL,"
+"  updated_at		INTEGER NOT NULL,"	/* last authentication */
+"  PRIMARY KEY (device_id, did)"
+") STRICT;"
+"CREATE INDEX oauth_account_devices_did ON oauth_account_devices (did);"
+
+	/* the scopes an account granted a client, so consent is asked once */
+"CREATE TABLE oauth_authorized_clients ("
+"  did			TEXT NOT NULL REFERENCES accounts (did)"
+"			  ON DELETE CASCADE,"
+"  client_id		TEXT NOT NULL,"
+"  scope		TEXT NOT NULL,"
+"  created_at		INTEGER NOT NULL,"
+"  updated_at		INTEGER NOT NULL,"
+"  PRIMARY KEY (did, client_id)"
+") STRICT;"
+
+	/* one row per grant: its current access and refresh tokens */
+"CREATE TABLE oauth_families ("
+"  id			INTEGER PRIMARY KEY,"
+"  token_id		TEXT NOT NULL UNIQUE,"	/* tok-<32 hex> */
+"  did			TEXT NOT NULL REFERENCES accounts (did)"
+"			  ON DELETE CASCADE,"
+"  client_id		TEXT NOT NULL,"
+"  client_auth		TEXT NOT NULL,"		/* JSON */
+"  device_id		TEXT REFERENCES oauth_devices (id)"
+"			  ON DELETE SET NULL,"
+"  params		TEXT NOT NULL,"		/* JSON */
+"  code			TEXT UNIQUE,"		/* the code it came from */
+"  refresh_token	TEXT UNIQUE,"		/* ref-<64 hex> */
+"  scope		TEXT NOT NULL,"
+"  dpop_jkt		TEXT,"
+"  created_at		INTEGER NOT NULL,"	/* the session's start */
+"  updated_at		INTEGER NOT NULL,"	/* the last refresh */
+"  expires_at		INTEGER NOT NULL,"	/* the access token's */
+"  session_expires_at	INTEGER NOT NULL"	/* no refresh after */
+") STRICT;"
+"CREATE INDEX oauth_families_did ON oauth_families (did);"
+"CREATE INDEX oauth_families_client ON oauth_families (client_id);"
+"CREATE INDEX oauth_families_session_expires ON oauth_families"
+"  (session_expires_at);"
+
+	/* rotated-out refresh tokens: presenting one again ends the family */
+"CREATE TABLE oauth_used_refresh_tokens ("
+"  refresh_token	TEXT PRIMARY KEY,"
+"  family_id		INTEGER NOT NULL REFERENCES oauth_families (id)"
+"			  ON DELETE CASCADE"
+") STRICT;"
+"CREATE INDEX oauth_used_refresh_tokens_family ON"
+"  oauth_used_refresh_tokens (family_id);"
+
+	/* DPoP and client assertion jti, PKCE challenges: seen once */
+"CREATE TABLE oauth_replay ("
+"  namespace		TEXT NOT NULL,"
+"  key			TEXT NOT NULL,"
+"  expires_at		INTEGER NOT NULL,"
+"  PRIMARY KEY (namespace, key)"
+") STRICT, WITHOUT ROWID;"
+"CREATE INDEX oauth_replay_expires ON oauth_replay (expires_at);",
 };
 
 const size_t store_nmigrations =

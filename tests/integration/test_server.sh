@@ -130,7 +130,7 @@ STATUS=$(curl -s -I -o /dev/null -w '%{http_code}' "$URL/")
 check_status "HEAD / answers 200" 200
 req GET /no/such/path
 check_status "an unknown path answers 404" 404
-req POST /oauth/par -H 'Content-Type: application/x-www-form-urlencoded' \
+req POST /oauth/nowhere -H 'Content-Type: application/x-www-form-urlencoded' \
     --data-binary 'client_id=x&scope=atproto'
 check_status "an unknown path with a body answers 404, not 413" 404
 check "... NotFound" body_has '"error":"NotFound"'
