@@ -357,9 +357,9 @@ void
 account_status(const struct store_account *a, bool *active,
     const char **status)
 {
-	*active = strcmp(a->status, "active") == 0;
+	*active = a->status == ACCT_ACTIVE;
 	if (status != NULL)
-		*status = *active ? NULL : a->status;
+		*status = *active ? NULL : acct_status_name(a->status);
 }
 
 size_t
@@ -580,28 +580,26 @@ account_set_password(const char *did, const char *pw, struct acct_err *err)
 }
 
 int
-account_set_status(const char *did, const char *status, const char *ref,
-    struct acct_err *err)
+account_set_status(const char *did, enum acct_status status,
+    const char *ref, struct acct_err *err)
 {
 	char	 now[STORE_TS_LEN];
-	bool	 active;
 	int	 rc;
 
 	memset(err, 0, sizeof(*err));
-	active = strcmp(status, "active") == 0;
-	if (!active && strcmp(status, "deactivated") != 0 &&
-	    strcmp(status, "takendown") != 0)
+	if (status != ACCT_ACTIVE && status != ACCT_DEACTIVATED &&
+	    status != ACCT_TAKENDOWN)
 		return account_fail(err, PDS_EINVAL, "InvalidRequest",
 		    "Unknown account status");
 	store_timestamp(now);
 	if ((rc = store_begin()) != PDS_OK)
 		return rc;
 	rc = store_account_set_status(did, status,
-	    strcmp(status, "takendown") == 0 ? (ref ? ref : "takedown") : now);
-	if (rc == PDS_OK && strcmp(status, "takendown") == 0)
+	    status == ACCT_TAKENDOWN ? (ref ? ref : "takedown") : now);
+	if (rc == PDS_OK && status == ACCT_TAKENDOWN)
 		rc = store_refresh_revoke_all(did);
 	if (rc == PDS_OK)
-		rc = events_account(did, active, active ? NULL : status);
+		rc = events_account(did, status);
 	if (rc != PDS_OK) {
 		store_rollback();
 		return rc == PDS_ENOTFOUND ? account_fail(err, rc,

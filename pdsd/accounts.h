@@ -175,10 +175,11 @@ int	account_set_handle(const char *did, const char *handle,
 int	account_set_password(const char *did, const char *password,
 	    struct acct_err *);
 /*
- * "active", "deactivated" (ref: the deleteAfter hint, may be NULL) or
- * "takendown" (ref: the takedown reference); calls events_account().
+ * ACCT_ACTIVE, ACCT_DEACTIVATED (ref: the deleteAfter hint, may be
+ * NULL) or ACCT_TAKENDOWN (ref: the takedown reference); calls
+ * events_account().
  */
-int	account_set_status(const char *did, const char *status,
+int	account_set_status(const char *did, enum acct_status,
 	    const char *ref, struct acct_err *);
 
 /* The account's k256 signing key pair (key_free() it). */

@@ -122,10 +122,10 @@ create_replace_stale(const char *did, struct acct_err *err)
 		return PDS_OK;
 	if (rc != PDS_OK)
 		return rc;
-	if (strcmp(old.status, "takendown") == 0)
+	if (old.status == ACCT_TAKENDOWN)
 		return account_fail(err, PDS_EINVAL, "AccountTakedown",
 		    "Account has been taken down");
-	if (strcmp(old.status, "active") == 0) {
+	if (old.status == ACCT_ACTIVE) {
 		if (migration_did_check(did, &valid, why, sizeof(why), NULL,
 		    0) == PDS_OK && valid)
 			return account_fail(err, PDS_EEXIST, "AlreadyExists",
@@ -289,14 +289,14 @@ account_create(const struct account_new *in, struct account_created *out,
 	if (op != NULL) {
 		/* The reference's order: #identity, #account, then the repo. */
 		if ((rc = events_identity(did, handle)) != PDS_OK ||
-		    (rc = events_account(did, true, NULL)) != PDS_OK ||
+		    (rc = events_account(did, ACCT_ACTIVE)) != PDS_OK ||
 		    (rc = repo_init_store(&ri, did, key, now)) != PDS_OK)
 			goto rollback;
 	} else {
 		/* Deactivated from the start, no events (the reference's). */
 		if ((rc = create_store_repo_quiet(&ri, did, now)) != PDS_OK ||
-		    (rc = store_account_set_status(did, "deactivated",
-		    now)) != PDS_OK ||
+		    (rc = store_account_set_status(did,
+		    ACCT_DEACTIVATED, now)) != PDS_OK ||
 		    (rc = store_mig_put(did, "in", "created",
 		    pds[0] != '\0' ? pds : NULL, now)) != PDS_OK ||
 		    (rc = store_keys_clear(keydid, did)) != PDS_OK)

@@ -95,7 +95,7 @@ admin_account_view(const struct store_account *a, bool full, json_t **out)
 	o = json_pack("{s:s,s:s,s:s,s:b,s:s}", "did", a->did, "handle",
 	    a->handle[0] ? a->handle : "handle.invalid", "indexedAt",
 	    a->created_at, "invitesDisabled", a->invites_disabled,
-	    "status", a->status);
+	    "status", acct_status_name(a->status));
 	if (o == NULL)
 		return PDS_ENOMEM;
 	if (a->email[0])
@@ -192,13 +192,13 @@ admin_account_list(const char *status, const char *cursor, size_t limit,
     json_t **out, struct admin_err *err)
 {
 	struct account_walk	*w;
+	enum acct_status	 st;
 	int			 rc;
 
 	*out = NULL;
 	limit = admin_page_limit(limit);
-	if (status != NULL && strcmp(status, "active") != 0 &&
-	    strcmp(status, "deactivated") != 0 &&
-	    strcmp(status, "takendown") != 0)
+	if (status != NULL && (acct_status_parse(status, &st) != PDS_OK ||
+	    st == ACCT_DELETED))
 		return admin_fail(err, PDS_EINVAL, AP_E_INVALID_ARGUMENT, NULL,
 		    "status must be active, deactivated or takendown");
 	if ((w = calloc(1, sizeof(*w))) == NULL ||
@@ -206,7 +206,8 @@ admin_account_list(const char *status, const char *cursor, size_t limit,
 		free(w);
 		return admin_fail_internal(err, PDS_ENOMEM);
 	}
-	rc = store_admin_account_list(status, cursor, limit, account_add, w);
+	rc = store_admin_account_list(status != NULL ? &st : NULL, cursor,
+	    limit, account_add, w);
 	if (rc == PDS_EINVAL)
 		rc = admin_fail(err, rc, AP_E_INVALID_ARGUMENT, NULL,
 		    "malformed cursor");
@@ -348,7 +349,7 @@ admin_account_takedown(const struct admin_actor *actor, const char *who,
 	struct store_account	 a;
 	struct acct_err		 ae;
 	char			 now[STORE_TS_LEN];
-	const char		*to;
+	enum acct_status	 to;
 	json_t			*d = NULL;
 	int			 rc;
 
@@ -364,17 +365,17 @@ admin_account_takedown(const struct admin_actor *actor, const char *who,
 			store_timestamp(now);
 			ref = now;
 		}
-		rc = account_set_status(a.did, "takendown", ref, &ae);
+		rc = account_set_status(a.did, ACCT_TAKENDOWN, ref, &ae);
 		d = json_pack("{s:s}", "ref", ref);
-	} else if (strcmp(a.status, "takendown") != 0) {
+	} else if (a.status != ACCT_TAKENDOWN) {
 		/* nothing to undo; say so but succeed (idempotent) */
 		d = json_pack("{s:b}", "unchanged", 1);
 		rc = PDS_OK;
 	} else {
 		/* a deactivation from before the takedown comes back */
-		to = a.deactivated_at[0] ? "deactivated" : "active";
+		to = a.deactivated_at[0] ? ACCT_DEACTIVATED : ACCT_ACTIVE;
 		rc = account_set_status(a.did, to, NULL, &ae);
-		d = json_pack("{s:s}", "status", to);
+		d = json_pack("{s:s}", "status", acct_status_name(to));
 	}
 	if (rc != PDS_OK)
 		rc = from_acct(err, rc, &ae);
@@ -396,14 +397,14 @@ admin_account_deactivate(const struct admin_actor *actor, const char *who,
 	memset(&ae, 0, sizeof(ae));
 	if ((rc = admin_account_resolve(who, &a, err)) != PDS_OK)
 		return admin_audited(actor, action, who, reason, rc, err, NULL);
-	if (strcmp(a.status, "takendown") == 0)
+	if (a.status == ACCT_TAKENDOWN)
 		return admin_audited(actor, action, a.did, reason,
 		    admin_fail(err, PDS_EINVAL, AP_E_ACCOUNT_TAKENDOWN,
 		    "AccountTakedown",
 		    "%s is taken down; reverse the takedown first", a.did), err,
 		    NULL);
-	rc = account_set_status(a.did, deactivate ? "deactivated" : "active",
-	    NULL, &ae);
+	rc = account_set_status(a.did, deactivate ? ACCT_DEACTIVATED :
+	    ACCT_ACTIVE, NULL, &ae);
 	if (rc != PDS_OK)
 		rc = from_acct(err, rc, &ae);
 	return admin_audited(actor, action, a.did, reason, rc, err, NULL);

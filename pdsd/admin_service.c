@@ -344,8 +344,8 @@ admin_subject_status(const char *did, const char *uri, const char *cid,
 		}
 		*out = json_pack("{s:{s:s,s:s},s:o,s:{s:b}}", "subject",
 		    "$type", "com.atproto.admin.defs#repoRef", "did", a.did,
-		    "takedown", takedown_json(strcmp(a.status, "takendown") ==
-		    0 ? (a.takedown_ref[0] ? a.takedown_ref : "takedown") : ""),
+		    "takedown", takedown_json(a.status == ACCT_TAKENDOWN ?
+		    (a.takedown_ref[0] ? a.takedown_ref : "takedown") : ""),
 		    "deactivated", "applied", a.deactivated_at[0] != '\0');
 	} else
 		return admin_fail(err, PDS_EINVAL, AP_E_INVALID_ARGUMENT, NULL,

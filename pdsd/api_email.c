@@ -205,7 +205,7 @@ api_server_request_password_reset(struct xrpc_ctx *ctx)
 		return rc;
 	rc = store_account_get(SA_BY_EMAIL, email, &a);
 	if (rc == PDS_ENOTFOUND || (rc == PDS_OK &&
-	    strcmp(a.status, "deleted") == 0)) {
+	    a.status == ACCT_DELETED)) {
 		/* Do not tell strangers which addresses have accounts. */
 		xrpc_reply_empty(ctx);
 		return 0;

@@ -178,7 +178,7 @@ api_server_check_account_status(struct xrpc_ctx *ctx)
 	    PDS_OK)
 		valid = false;
 	o = json_pack("{s:b,s:b,s:s,s:s,s:I,s:I,s:I,s:I,s:I}",
-	    "activated", strcmp(a.status, "active") == 0,
+	    "activated", a.status == ACCT_ACTIVE,
 	    "validDid", valid,
 	    "repoCommit", hs, "repoRev", rev,
 	    "repoBlocks", (json_int_t)c.repo_blocks,

@@ -507,7 +507,7 @@ api_repo_upload_blob(struct xrpc_ctx *ctx)
 		return xrpc_fail(ctx, rc == PDS_ENOTFOUND ?
 		    XRPC_E_INVALID_REQUEST : XRPC_E_INTERNAL, NULL,
 		    "Could not find account");
-	if (strcmp(a.status, "takendown") == 0) {
+	if (a.status == ACCT_TAKENDOWN) {
 		err.name = "AccountTakedown";
 		err.msg[0] = '\0';
 		return api_repo_err(ctx, PDS_EUNSUPP, &err);
@@ -545,15 +545,15 @@ read_repo(struct xrpc_ctx *ctx, const char *repo, struct store_repo_acct *a)
 		    "repo must be a valid did or a handle");
 	rc = store_repo_acct_find(repo, a);
 	if (rc == PDS_ENOTFOUND || (rc == PDS_OK &&
-	    strcmp(a->status, "deleted") == 0))
+	    a->status == ACCT_DELETED))
 		return xrpc_fail(ctx, XRPC_E_INVALID_REQUEST, "RepoNotFound",
 		    "Could not find repo: %.256s", repo);
 	if (rc != PDS_OK)
 		return xrpc_fail(ctx, XRPC_E_INTERNAL, NULL, "account lookup");
-	if (strcmp(a->status, "takendown") == 0)
+	if (a->status == ACCT_TAKENDOWN)
 		return xrpc_fail(ctx, XRPC_E_INVALID_REQUEST, "RepoTakendown",
 		    "Repo has been takendown: %s", a->did);
-	if (strcmp(a->status, "active") != 0)
+	if (a->status != ACCT_ACTIVE)
 		return xrpc_fail(ctx, XRPC_E_INVALID_REQUEST,
 		    "RepoDeactivated", "Repo has been deactivated: %s",
 		    a->did);

@@ -278,7 +278,7 @@ api_server_create_session(struct xrpc_ctx *ctx)
 	rc = account_lookup(id, &a);
 	if (rc != PDS_OK && rc != PDS_ENOTFOUND)
 		return rc;
-	found = rc == PDS_OK && strcmp(a.status, "deleted") != 0;
+	found = rc == PDS_OK && a.status != ACCT_DELETED;
 	if (auth_login_take(id, found ? a.did : NULL, addr) != PDS_OK)
 		return xrpc_fail(ctx, XRPC_E_RATE_LIMITED, NULL,
 		    "Too many failed login attempts; try again later");
@@ -290,7 +290,7 @@ api_server_create_session(struct xrpc_ctx *ctx)
 		return rc;
 	auth_login_refund(id, a.did, addr);
 
-	if (strcmp(a.status, "takendown") == 0) {
+	if (a.status == ACCT_TAKENDOWN) {
 		if (!allow_td)
 			return xrpc_fail(ctx, XRPC_E_AUTH_REQUIRED,
 			    "AccountTakedown", "Account has been taken down");
@@ -322,7 +322,7 @@ api_server_refresh_session(struct xrpc_ctx *ctx)
 		    "Token subject is not an account here");
 	if (rc != PDS_OK)
 		return rc;
-	if (strcmp(a.status, "takendown") == 0)
+	if (a.status == ACCT_TAKENDOWN)
 		return xrpc_fail(ctx, XRPC_E_ACCOUNT_TAKEDOWN, NULL,
 		    "Account has been taken down");
 	rc = auth_session_refresh(a.did, ctx->auth.token_id, &s);

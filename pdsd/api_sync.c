@@ -67,7 +67,7 @@ sync_repo(struct xrpc_ctx *ctx, struct store_repo_acct *a)
 		    "did must be a valid did");
 	rc = store_repo_acct_find(did, a);
 	if (rc == PDS_ENOTFOUND || (rc == PDS_OK &&
-	    strcmp(a->status, "deleted") == 0))
+	    a->status == ACCT_DELETED))
 		return xrpc_fail(ctx, XRPC_E_INVALID_REQUEST, "RepoNotFound",
 		    "Could not find repo for DID: %.256s", did);
 	if (rc != PDS_OK)
@@ -75,9 +75,9 @@ sync_repo(struct xrpc_ctx *ctx, struct store_repo_acct *a)
 	privileged = ctx->auth.cred == XRPC_CRED_ADMIN ||
 	    (ctx->auth.cred != XRPC_CRED_NONE &&
 	    strcmp(ctx->auth.did, a->did) == 0);
-	if (privileged || strcmp(a->status, "active") == 0)
+	if (privileged || a->status == ACCT_ACTIVE)
 		return 0;
-	if (strcmp(a->status, "takendown") == 0)
+	if (a->status == ACCT_TAKENDOWN)
 		return xrpc_fail(ctx, XRPC_E_INVALID_REQUEST, "RepoTakendown",
 		    "Repo has been takendown: %s", a->did);
 	return xrpc_fail(ctx, XRPC_E_INVALID_REQUEST, "RepoDeactivated",
@@ -683,17 +683,18 @@ api_sync_get_repo_status(struct xrpc_ctx *ctx)
 		    "did must be a valid did");
 	rc = store_repo_acct_find(did, &a);
 	if (rc == PDS_ENOTFOUND || (rc == PDS_OK &&
-	    strcmp(a.status, "deleted") == 0))
+	    a.status == ACCT_DELETED))
 		return xrpc_fail(ctx, XRPC_E_INVALID_REQUEST, "RepoNotFound",
 		    "Could not find repo for DID: %.256s", did);
 	if (rc != PDS_OK)
 		return XRPC_E_INTERNAL;
-	active = strcmp(a.status, "active") == 0;
+	active = a.status == ACCT_ACTIVE;
 	out = json_pack("{s:s,s:b}", "did", a.did, "active", active);
 	if (out == NULL)
 		return XRPC_E_INTERNAL;
 	if (!active)
-		json_object_set_new(out, "status", json_string(a.status));
+		json_object_set_new(out, "status",
+		    json_string(acct_status_name(a.status)));
 	else if (store_repo_root_get(a.did, &commit, rev) == PDS_OK)
 		json_object_set_new(out, "rev", json_string(rev));
 	xrpc_reply_json(ctx, out);
@@ -706,12 +707,13 @@ static int
 repo_cb(void *arg, const struct store_repo_listed *l)
 {
 	json_t	*r;
-	bool	 active = strcmp(l->status, "active") == 0;
+	bool	 active = l->status == ACCT_ACTIVE;
 
 	r = json_pack("{s:s,s:s,s:s,s:b}", "did", l->did, "head", l->head,
 	    "rev", l->rev, "active", active);
 	if (r != NULL && !active)
-		json_object_set_new(r, "status", json_string(l->status));
+		json_object_set_new(r, "status",
+		    json_string(acct_status_name(l->status)));
 	if (r == NULL || json_array_append_new(arg, r) != 0)
 		return PDS_ENOMEM;
 	return 0;

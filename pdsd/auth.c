@@ -409,16 +409,16 @@ check_account(struct xrpc_ctx *ctx)
 
 	rc = store_account_get(SA_BY_DID, ctx->auth.did, &a);
 	if (rc == PDS_ENOTFOUND || (rc == PDS_OK &&
-	    strcmp(a.status, "deleted") == 0))
+	    a.status == ACCT_DELETED))
 		return xrpc_fail(ctx, XRPC_E_INVALID_TOKEN, NULL,
 		    "Token subject is not an account here");
 	if (rc != PDS_OK)
 		return XRPC_E_INTERNAL;
-	if ((f & XRPC_AF_CHECK_TAKEDOWN) && strcmp(a.status, "takendown") == 0)
+	if ((f & XRPC_AF_CHECK_TAKEDOWN) && a.status == ACCT_TAKENDOWN)
 		return xrpc_fail(ctx, XRPC_E_ACCOUNT_TAKEDOWN, NULL,
 		    "Account has been taken down");
 	if ((f & XRPC_AF_CHECK_DEACTIVATED) &&
-	    strcmp(a.status, "deactivated") == 0)
+	    a.status == ACCT_DEACTIVATED)
 		return xrpc_fail(ctx, XRPC_E_ACCOUNT_DEACTIVATED, NULL,
 		    "Account is deactivated");
 	return 0;

@@ -406,22 +406,22 @@ events_identity(const char *did, const char *handle)
 }
 
 int
-events_account(const char *did, bool active, const char *status)
+events_account(const char *did, enum acct_status status)
 {
 	struct parts	 p;
 	char		 now[STORE_TS_LEN];
 	int64_t		 seq;
+	bool		 active = status == ACCT_ACTIVE;
 	int		 rc;
 
-	if (!active && status == NULL)
-		return PDS_EINVAL;
 	store_timestamp(now);
 	parts_init(&p);
-	if ((rc = account_parts(&p, did, active, status, now)) == PDS_OK)
+	if ((rc = account_parts(&p, did, active, acct_status_name(status),
+	    now)) == PDS_OK)
 		rc = append_parts("account", did, &p, &seq);
 	parts_free(&p);
 	/* A deleted account's history goes (the reference's purge). */
-	if (rc == PDS_OK && !active && strcmp(status, "deleted") == 0)
+	if (rc == PDS_OK && status == ACCT_DELETED)
 		rc = store_events_purge_did(did, seq);
 	return rc;
 }

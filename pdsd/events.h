@@ -18,16 +18,16 @@
  *
  * Event groups the reference emits (§11), and the calls that make them:
  *   account creation:	events_identity(did, handle),
- *			events_account(did, true, NULL), then the genesis
+ *			events_account(did, ACCT_ACTIVE), then the genesis
  *			#commit and #sync (repo_writer_create_repo())
  *   handle change:	events_identity(did, handle)
  *   identity refresh:	events_identity(did, NULL)  (PLC op submitted)
- *   activation:		events_account(did, true, NULL),
+ *   activation:		events_account(did, ACCT_ACTIVE),
  *			events_identity(did, handle), events_sync(did)
- *   deactivation:	events_account(did, false, "deactivated")
- *   takedown:		events_account(did, false, "takendown")
- *   takedown reversed:	events_account(did, true, NULL) (or deactivated)
- *   deletion:		events_account(did, false, "deleted"), which also
+ *   deactivation:	events_account(did, ACCT_DEACTIVATED)
+ *   takedown:		events_account(did, ACCT_TAKENDOWN)
+ *   takedown reversed:	events_account(did, ACCT_ACTIVE) (or deactivated)
+ *   deletion:		events_account(did, ACCT_DELETED), which also
  *			purges did's older rows
  */
 #ifndef PDSD_EVENTS_H
@@ -41,6 +41,7 @@
 
 #include "buf.h"
 #include "cid.h"
+#include "store_account.h"
 
 #define EVENTS_SYNC_BLOCKS_MAX	10000	/* #sync blocks (lexicon) */
 #define EVENTS_COMMIT_BLOCKS_MAX 2000000	/* #commit blocks (notes §11) */
@@ -83,12 +84,13 @@ int	events_insert_tx(const char *did, const struct events_body *,
 	    const char *now, int64_t *seq);
 
 /*
- * #identity (handle NULL: without one) and #account (status NULL when
- * active; "deleted" also purges the DID's older events).  accounts.c
- * and migration.c call them.
+ * #identity (handle NULL: without one) and #account (active when the
+ * status is ACCT_ACTIVE, else inactive with the status's name;
+ * ACCT_DELETED also purges the DID's older events).  accounts.c and
+ * migration.c call them.
  */
 int	events_identity(const char *did, const char *handle);
-int	events_account(const char *did, bool active, const char *status);
+int	events_account(const char *did, enum acct_status);
 
 /* #sync for did's current head commit (read in the transaction). */
 int	events_sync(const char *did);

@@ -362,10 +362,10 @@ migration_import_repo(const char *did, const uint8_t *car, size_t len,
 		    "Service is not accepting repo imports");
 	if ((rc = account_get(did, &a)) != PDS_OK)
 		return rc;
-	if (strcmp(a.status, "takendown") == 0)
+	if (a.status == ACCT_TAKENDOWN)
 		return account_fail(err, PDS_EINVAL, "AccountTakedown",
 		    "Account has been taken down");
-	active = strcmp(a.status, "active") == 0;
+	active = a.status == ACCT_ACTIVE;
 
 	if ((rc = read_car(did, car, len, &im, &info, err)) != PDS_OK)
 		goto out;
@@ -476,7 +476,7 @@ migration_activate(const char *did, struct acct_err *err)
 	memset(err, 0, sizeof(*err));
 	if ((rc = account_get(did, &a)) != PDS_OK)
 		return rc;
-	if (strcmp(a.status, "takendown") == 0)
+	if (a.status == ACCT_TAKENDOWN)
 		return account_fail(err, PDS_EINVAL, "AccountTakedown",
 		    "Account has been taken down");
 	rc = migration_did_check(did, &valid, why, sizeof(why), NULL, 0);
@@ -493,8 +493,8 @@ migration_activate(const char *did, struct acct_err *err)
 	repo_writer_forget(did);
 	if ((rc = store_begin()) != PDS_OK)
 		return rc;
-	if ((rc = store_account_set_status(did, "active", NULL)) != PDS_OK ||
-	    (rc = events_account(did, true, NULL)) != PDS_OK ||
+	if ((rc = store_account_set_status(did, ACCT_ACTIVE, NULL)) != PDS_OK ||
+	    (rc = events_account(did, ACCT_ACTIVE)) != PDS_OK ||
 	    (rc = events_identity(did, a.handle[0] ? a.handle : NULL)) !=
 	    PDS_OK ||
 	    (rc = events_sync(did)) != PDS_OK ||
@@ -540,16 +540,16 @@ migration_deactivate(const char *did, const char *delete_after,
 	store_timestamp(now);
 	if ((rc = store_begin()) != PDS_OK)
 		return rc;
-	if (strcmp(a.status, "takendown") == 0) {
+	if (a.status == ACCT_TAKENDOWN) {
 		/* Takedown outranks: remember the deactivation only. */
 		rc = store_account_mark_deactivated(did, now, delete_after);
 	} else {
-		if ((rc = store_account_set_status(did, "deactivated",
+		if ((rc = store_account_set_status(did, ACCT_DEACTIVATED,
 		    now)) == PDS_OK)
 			rc = store_account_mark_deactivated(did, now,
 			    delete_after);
-		if (rc == PDS_OK && strcmp(a.status, "deactivated") != 0)
-			rc = events_account(did, false, "deactivated");
+		if (rc == PDS_OK && a.status != ACCT_DEACTIVATED)
+			rc = events_account(did, ACCT_DEACTIVATED);
 	}
 	if (rc == PDS_OK)
 		rc = store_mig_put(did, "out", valid ? "deactivated" : "moved",
@@ -802,7 +802,7 @@ migration_account_purge(const char *did, bool announce)
 		return rc;
 	rc = store_account_delete(did);
 	if (rc == PDS_OK && announce)
-		rc = events_account(did, false, "deleted");
+		rc = events_account(did, ACCT_DELETED);
 	if (rc != PDS_OK) {
 		store_rollback();
 		return rc;

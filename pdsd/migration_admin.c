@@ -43,7 +43,7 @@ status_row(void *arg, const struct store_mig *m)
 	/* What the account holds here: import progress, or what is left. */
 	e = json_pack("{s:s,s:s,s:s,s:s,s:s,s:b,s:I,s:I,s:I,s:I}", "did",
 	    m->did, "handle", m->handle[0] ? m->handle : "handle.invalid",
-	    "status", m->status, "startedAt", m->started_at,
+	    "status", acct_status_name(m->status), "startedAt", m->started_at,
 	    "updatedAt", m->updated_at, "didPointsHere", checked && valid,
 	    "records", (json_int_t)m->records, "repoBlocks",
 	    (json_int_t)m->repo_blocks, "blobs", (json_int_t)m->blobs_imported,
@@ -161,10 +161,10 @@ purge_one(struct admin_call *call, const struct store_account *a,
 	rc = migration_did_check(a->did, &valid, why, sizeof(why), pds,
 	    sizeof(pds));
 	if (rc != PDS_OK || valid || pds[0] == '\0' ||
-	    strcmp(a->status, "active") == 0) {
+	    a->status == ACCT_ACTIVE) {
 		d = json_pack("{s:s}", "why", rc != PDS_OK ? why : valid ?
 		    "the DID document still points here" :
-		    strcmp(a->status, "active") == 0 ?
+		    a->status == ACCT_ACTIVE ?
 		    "the account is active" : "the DID names no server");
 		admin_audit(call->actor, "migration.purge", a->did, reason,
 		    "refused", AP_E_INVALID_ARGUMENT, d);
@@ -198,8 +198,7 @@ collect_out(void *arg, const struct store_mig *m)
 {
 	struct purge_all	*pa = arg;
 
-	if (strcmp(m->status, "active") == 0 ||
-	    strcmp(m->direction, "in") == 0)
+	if (m->status == ACCT_ACTIVE || strcmp(m->direction, "in") == 0)
 		return 0;
 	return json_array_append_new(pa->dids, json_string(m->did)) == 0 ?
 	    0 : PDS_ENOMEM;

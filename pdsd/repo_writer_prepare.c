@@ -192,10 +192,10 @@ account_check(const char *did, struct repo_err *err)
 		    "Could not find repo: %s", did);
 	if (rc != PDS_OK)
 		return rc;
-	if (strcmp(a.status, "takendown") == 0)
+	if (a.status == ACCT_TAKENDOWN)
 		return repo_err_set(err, PDS_EUNSUPP, "AccountTakedown",
 		    "Account has been taken down");
-	if (strcmp(a.status, "active") != 0)
+	if (a.status != ACCT_ACTIVE)
 		return repo_err_set(err, PDS_EUNSUPP, "AccountDeactivated",
 		    "Account is deactivated");
 	return PDS_OK;

@@ -205,11 +205,11 @@ auth_service_verify(struct xrpc_ctx *ctx, const struct jwt *j)
 	    XRPC_AF_CHECK_DEACTIVATED)) &&
 	    store_account_get(SA_BY_DID, ctx->auth.did, &a) == PDS_OK) {
 		if ((rt->auth_flags & XRPC_AF_CHECK_TAKEDOWN) &&
-		    strcmp(a.status, "takendown") == 0)
+		    a.status == ACCT_TAKENDOWN)
 			return xrpc_fail(ctx, XRPC_E_ACCOUNT_TAKEDOWN, NULL,
 			    "Account has been taken down");
 		if ((rt->auth_flags & XRPC_AF_CHECK_DEACTIVATED) &&
-		    strcmp(a.status, "deactivated") == 0)
+		    a.status == ACCT_DEACTIVATED)
 			return xrpc_fail(ctx, XRPC_E_ACCOUNT_DEACTIVATED,
 			    NULL, "Account is deactivated");
 	}

@@ -10,6 +10,48 @@
 #include "store_account.h"
 #include "store_internal.h"
 
+/* ---- account status ---- */
+
+static const char *const acct_status_names[] = {
+	[ACCT_ACTIVE] = "active",
+	[ACCT_DEACTIVATED] = "deactivated",
+	[ACCT_TAKENDOWN] = "takendown",
+	[ACCT_DELETED] = "deleted",
+};
+#define NSTATUS	(sizeof(acct_status_names) / sizeof(acct_status_names[0]))
+
+const char *
+acct_status_name(enum acct_status s)
+{
+	if ((size_t)s >= NSTATUS)
+		return "unknown";
+	return acct_status_names[s];
+}
+
+int
+acct_status_parse(const char *name, enum acct_status *out)
+{
+	size_t	 i;
+
+	for (i = 0; i < NSTATUS; i++)
+		if (strcmp(acct_status_names[i], name) == 0) {
+			*out = (enum acct_status)i;
+			return PDS_OK;
+		}
+	return PDS_EINVAL;
+}
+
+int
+store_col_status(sqlite3_stmt *st, int i, enum acct_status *out)
+{
+	char	 name[16];
+
+	if (store_col_text(st, i, name, sizeof(name)) != PDS_OK ||
+	    acct_status_parse(name, out) != PDS_OK)
+		return PDS_EINTERNAL;
+	return PDS_OK;
+}
+
 /* ---- accounts ---- */
 
 int
@@ -36,7 +78,6 @@ account_row(sqlite3_stmt *st, struct store_account *a)
 	if (store_col_text(st, 0, a->did, sizeof(a->did)) != PDS_OK ||
 	    store_col_text(st, 1, a->handle, sizeof(a->handle)) != PDS_OK ||
 	    store_col_text(st, 2, a->email, sizeof(a->email)) != PDS_OK ||
-	    store_col_text(st, 3, a->status, sizeof(a->status)) != PDS_OK ||
 	    store_col_text(st, 4, a->created_at,
 	    sizeof(a->created_at)) != PDS_OK ||
 	    store_col_text(st, 5, a->email_confirmed_at,
@@ -46,6 +87,8 @@ account_row(sqlite3_stmt *st, struct store_account *a)
 	    store_col_text(st, 7, a->takedown_ref,
 	    sizeof(a->takedown_ref)) != PDS_OK)
 		rc = PDS_ETOOBIG;
+	else
+		rc = store_col_status(st, 3, &a->status);
 	a->invites_disabled = sqlite3_column_int(st, 8) != 0;
 	return rc;
 }
@@ -153,26 +196,30 @@ store_account_set_password(const char *did, const char *hash)
 }
 
 int
-store_account_set_status(const char *did, const char *status,
+store_account_set_status(const char *did, enum acct_status status,
     const char *at_or_ref)
 {
-	const char	*sql;
+	const char	*sql = NULL;
 
-	if (strcmp(status, "active") == 0)
-		sql = "UPDATE accounts SET status = 'active', "
-		    "deactivated_at = NULL, delete_after = NULL, "
-		    "takedown_ref = NULL WHERE did = ?1";
-	else if (strcmp(status, "deactivated") == 0)
+	switch (status) {
+	case ACCT_ACTIVE:
+		return store_run_changed("UPDATE accounts SET "
+		    "status = 'active', deactivated_at = NULL, "
+		    "delete_after = NULL, takedown_ref = NULL WHERE did = ?1",
+		    STORE_ARGS(SB_TEXT(did)), "set status");
+	case ACCT_DEACTIVATED:
 		sql = "UPDATE accounts SET status = 'deactivated', "
 		    "deactivated_at = ?2 WHERE did = ?1";
-	else if (strcmp(status, "takendown") == 0)
+		break;
+	case ACCT_TAKENDOWN:
 		sql = "UPDATE accounts SET status = 'takendown', "
 		    "takedown_ref = ?2 WHERE did = ?1";
-	else
+		break;
+	case ACCT_DELETED:	/* deleting the row is the only deletion */
+		break;
+	}
+	if (sql == NULL)
 		return PDS_EINVAL;
-	if (strcmp(status, "active") == 0)
-		return store_run_changed(sql, STORE_ARGS(SB_TEXT(did)),
-		    "set status");
 	return store_run_changed(sql, STORE_ARGS(SB_TEXT(did),
 	    SB_TEXT(at_or_ref != NULL ? at_or_ref : "")), "set status");
 }

@@ -22,18 +22,34 @@
 #define SA_DID_MAX	2048
 #define SA_HANDLE_MAX	253
 #define SA_EMAIL_MAX	254
-#define SA_STATUS_MAX	16
 #define SA_REF_MAX	256
 #define SA_HASH_MAX	192	/* crypto_pwhash_STRBYTES is 128 */
 #define SA_NAME_MAX	64	/* app password names */
 #define SA_CODE_MAX	128	/* invite codes */
 #define SA_TOKEN_ID_MAX	64	/* refresh token jti */
 
+/*
+ * An account's status.  acct_status_name() gives the one spelling every
+ * wire uses: the accounts.status column, the #account event's status,
+ * the XRPC replies and the admin socket.
+ */
+enum acct_status {
+	ACCT_ACTIVE,
+	ACCT_DEACTIVATED,
+	ACCT_TAKENDOWN,
+	ACCT_DELETED,
+};
+
+/* "active", "deactivated", "takendown", "deleted". */
+const char	*acct_status_name(enum acct_status);
+/* The status a name spells; PDS_EINVAL for any other string. */
+int		 acct_status_parse(const char *name, enum acct_status *out);
+
 struct store_account {
 	char	did[SA_DID_MAX + 1];
 	char	handle[SA_HANDLE_MAX + 1];	/* "" when NULL */
 	char	email[SA_EMAIL_MAX + 1];	/* "" when NULL */
-	char	status[SA_STATUS_MAX];		/* active, deactivated, ... */
+	enum acct_status status;
 	char	created_at[STORE_TS_LEN];
 	char	email_confirmed_at[STORE_TS_LEN];	/* "" when NULL */
 	char	deactivated_at[STORE_TS_LEN];		/* "" when NULL */
@@ -70,11 +86,12 @@ int	store_account_set_handle(const char *did, const char *handle);
 int	store_account_set_email(const char *did, const char *email);
 int	store_account_set_password(const char *did, const char *hash);
 /*
- * Set the status ("active", "deactivated", "takendown") with its
- * timestamp or reference: deactivated_at for deactivated, takedown_ref
- * for takendown; moving to active clears both.
+ * Set the status (ACCT_ACTIVE, ACCT_DEACTIVATED, ACCT_TAKENDOWN; any
+ * other is PDS_EINVAL) with its timestamp or reference: deactivated_at
+ * for deactivated, takedown_ref for takendown; moving to active clears
+ * both.
  */
-int	store_account_set_status(const char *did, const char *status,
+int	store_account_set_status(const char *did, enum acct_status,
 	    const char *at_or_ref);
 int	store_account_set_invites_disabled(const char *did, bool disabled);
 /* Delete the account row (cascades to everything it owns). */

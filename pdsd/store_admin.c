@@ -138,19 +138,19 @@ store_blob_takedown_get(const char *did, const char *cid, char *ref,
 #define ACCOUNT_COLS "did, handle, email, status, created_at, " \
 	"email_confirmed_at, deactivated_at, takedown_ref, invites_disabled"
 
-static void
+static int
 account_row(sqlite3_stmt *st, struct store_account *a)
 {
 	memset(a, 0, sizeof(*a));
 	col_copy(st, 0, a->did, sizeof(a->did));
 	col_copy(st, 1, a->handle, sizeof(a->handle));
 	col_copy(st, 2, a->email, sizeof(a->email));
-	col_copy(st, 3, a->status, sizeof(a->status));
 	col_copy(st, 4, a->created_at, sizeof(a->created_at));
 	col_copy(st, 5, a->email_confirmed_at, sizeof(a->email_confirmed_at));
 	col_copy(st, 6, a->deactivated_at, sizeof(a->deactivated_at));
 	col_copy(st, 7, a->takedown_ref, sizeof(a->takedown_ref));
 	a->invites_disabled = sqlite3_column_int(st, 8) != 0;
+	return store_col_status(st, 3, &a->status);
 }
 
 static int
@@ -165,8 +165,8 @@ account_walk(sqlite3_stmt *st, int (*cb)(void *,
 		return PDS_ENOMEM;
 	}
 	while (store_next(st, &rc, what)) {
-		account_row(st, a);
-		if ((rc = cb(arg, a)) != 0)
+		if ((rc = account_row(st, a)) != PDS_OK ||
+		    (rc = cb(arg, a)) != 0)
 			break;
 	}
 	store_stmt_done(st);
@@ -181,13 +181,13 @@ store_admin_cursor(const struct store_account *a, char *out, size_t cap)
 }
 
 int
-store_admin_account_list(const char *status, const char *cursor,
-    size_t limit, int (*cb)(void *, const struct store_account *),
-    void *arg)
+store_admin_account_list(const enum acct_status *status,
+    const char *cursor, size_t limit,
+    int (*cb)(void *, const struct store_account *), void *arg)
 {
 	sqlite3_stmt	*st;
 	char		 at[STORE_TS_LEN];
-	const char	*did = "", *sp;
+	const char	*did = "", *sp, *name = NULL;
 	size_t		 n;
 	int		 rc;
 
@@ -200,10 +200,12 @@ store_admin_account_list(const char *status, const char *cursor,
 		at[n] = '\0';
 		did = sp + 1;
 	}
+	if (status != NULL)
+		name = acct_status_name(*status);
 	if ((rc = store_prep(&st, "SELECT " ACCOUNT_COLS " FROM accounts "
 	    "WHERE (?1 IS NULL OR status = ?1) AND "
 	    "(created_at > ?2 OR (created_at = ?2 AND did > ?3)) "
-	    "ORDER BY created_at, did LIMIT ?4", STORE_ARGS(SB_TEXTN(status),
+	    "ORDER BY created_at, did LIMIT ?4", STORE_ARGS(SB_TEXTN(name),
 	    SB_TEXT(at), SB_TEXT(did), SB_INT(limit)))) != PDS_OK)
 		return rc;
 	return account_walk(st, cb, arg, "account list");

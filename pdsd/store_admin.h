@@ -66,9 +66,9 @@ int	store_blob_takedown_get(const char *did, const char *cid, char *ref,
  * the value a previous walk's last row gives by store_admin_cursor()),
  * with status `status' (NULL: any), at most limit.
  */
-int	store_admin_account_list(const char *status, const char *cursor,
-	    size_t limit, int (*cb)(void *, const struct store_account *),
-	    void *arg);
+int	store_admin_account_list(const enum acct_status *status,
+	    const char *cursor, size_t limit,
+	    int (*cb)(void *, const struct store_account *), void *arg);
 /* "<created_at> <did>": where the next page starts. */
 void	store_admin_cursor(const struct store_account *, char *out,
 	    size_t cap);

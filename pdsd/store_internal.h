@@ -26,6 +26,8 @@
 
 #include <sqlite3.h>
 
+#include "store_account.h"
+
 /* How long a connection waits for a lock before SQLITE_BUSY. */
 #define STORE_BUSY_TIMEOUT_MS	10000
 
@@ -208,6 +210,12 @@ int		 store_col_text(sqlite3_stmt *, int i, char *out,
 int		 store_col_blob(sqlite3_stmt *, int i, void *out, size_t cap,
 		    size_t *len);
 int		 store_col_buf(sqlite3_stmt *, int i, struct buf *out);
+/*
+ * store_col_status: text column i (accounts.status) as an account
+ * status; PDS_EINTERNAL for a value the schema does not allow.
+ * Defined in store_account.c.
+ */
+int		 store_col_status(sqlite3_stmt *, int i, enum acct_status *);
 
 /* Execute SQL without results (may hold several statements). */
 int		 store_exec(const char *sql);

@@ -152,7 +152,6 @@ mig_row(sqlite3_stmt *st, struct store_mig *m)
 	memset(m, 0, sizeof(*m));
 	if (store_col_text(st, 0, m->did, sizeof(m->did)) != PDS_OK ||
 	    store_col_text(st, 1, m->handle, sizeof(m->handle)) != PDS_OK ||
-	    store_col_text(st, 2, m->status, sizeof(m->status)) != PDS_OK ||
 	    store_col_text(st, 3, m->direction,
 	    sizeof(m->direction)) != PDS_OK ||
 	    store_col_text(st, 4, m->state, sizeof(m->state)) != PDS_OK ||
@@ -172,7 +171,7 @@ mig_row(sqlite3_stmt *st, struct store_mig *m)
 	m->repo_blocks = sqlite3_column_int64(st, 13);
 	m->blobs_expected = sqlite3_column_int64(st, 14);
 	m->blobs_imported = sqlite3_column_int64(st, 15);
-	return PDS_OK;
+	return store_col_status(st, 2, &m->status);
 }
 
 int

@@ -49,7 +49,7 @@ int	store_account_email_confirmed(const char *did, const char *at);
 struct store_mig {
 	char	 did[SA_DID_MAX + 1];
 	char	 handle[SA_HANDLE_MAX + 1];	/* "" when none */
-	char	 status[SA_STATUS_MAX];		/* the account's */
+	enum acct_status status;		/* the account's */
 	char	 direction[4];			/* "in", "out" */
 	char	 state[16];
 	char	 started_at[STORE_TS_LEN];

@@ -131,8 +131,7 @@ store_repo_acct_find(const char *id, struct store_repo_acct *out)
 	    PDS_OK &&
 	    (rc = store_col_text(st, 1, out->handle,
 	    sizeof(out->handle))) == PDS_OK &&
-	    (rc = store_col_text(st, 2, out->status,
-	    sizeof(out->status))) == PDS_OK)
+	    (rc = store_col_status(st, 2, &out->status)) == PDS_OK)
 		rc = store_col_text(st, 3, out->created_at,
 		    sizeof(out->created_at));
 	store_stmt_done(st);
@@ -188,10 +187,10 @@ store_repo_list(const char *cursor, size_t limit,
 		l.did = (const char *)sqlite3_column_text(st, 0);
 		l.head = (const char *)sqlite3_column_text(st, 1);
 		l.rev = (const char *)sqlite3_column_text(st, 2);
-		l.status = (const char *)sqlite3_column_text(st, 3);
 		l.created_at = (const char *)sqlite3_column_text(st, 4);
 		if (l.did == NULL || l.head == NULL || l.rev == NULL ||
-		    l.status == NULL || l.created_at == NULL)
+		    store_col_status(st, 3, &l.status) != PDS_OK ||
+		    l.created_at == NULL)
 			continue;
 		n++;
 		if ((rc = cb(arg, &l)) != 0)

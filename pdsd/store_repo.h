@@ -20,6 +20,7 @@
 #include "buf.h"
 #include "cid.h"
 #include "store.h"
+#include "store_account.h"
 #include "syntax.h"
 #include "tid.h"
 
@@ -65,7 +66,7 @@ int	store_block_get(const char *did, const struct cid *, struct buf *out);
 struct store_repo_acct {
 	char	did[DID_MAX + 1];
 	char	handle[HANDLE_MAX + 1];		/* "" when none */
-	char	status[16];	/* active, deactivated, takendown, deleted */
+	enum acct_status status;
 	char	created_at[STORE_TS_LEN];
 };
 
@@ -89,7 +90,7 @@ struct store_repo_listed {
 	const char	*did;
 	const char	*head;
 	const char	*rev;
-	const char	*status;
+	enum acct_status status;
 	const char	*created_at;
 };
 int	store_repo_list(const char *cursor, size_t limit,

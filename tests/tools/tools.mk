@@ -12,6 +12,6 @@ $(B)/tests/repotool: $(B)/tests/tools/repotool.o $(LIBCOMMON)
 
 $(B)/tests/dpoptool: $(B)/tests/tools/dpoptool.o $(LIBCOMMON)
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -o $@ $^ $(call pkglibs,$(COMMON_PKGS)) -lpthread
+	$(CC) $(PDS_LDFLAGS) $(LDFLAGS) -o $@ $^ $(TEST_LIBS)
 
 tests: $(TOOLS_BIN)

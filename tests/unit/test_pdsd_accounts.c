@@ -370,7 +370,7 @@ test_create_existing_did(void)
 	    "the DID kept, no DID document");
 	json_decref(out.did_doc);
 	CHECK(account_get(did, &a) == PDS_OK &&
-	    strcmp(a.status, "deactivated") == 0 &&
+	    a.status == ACCT_DEACTIVATED &&
 	    strcmp(a.email, "mover@example.com") == 0,
 	    "deactivated from the start");
 	CHECK(store_account_signing_key(did, got) == PDS_OK &&
@@ -381,16 +381,17 @@ test_create_existing_did(void)
 	CHECK(strcmp(create_err("did:web:example.com", "mover.test",
 	    "other@example.com"), "HandleNotAvailable") == 0, "handle taken");
 	CHECK(store_begin() == PDS_OK && store_account_set_status(did,
-	    "active", now) == PDS_OK && store_commit() == PDS_OK, "activate");
+	    ACCT_ACTIVE, now) == PDS_OK && store_commit() == PDS_OK,
+	    "activate");
 	CHECK(strcmp(create_err(did, "mover2.test", "m2@example.com"),
 	    "AlreadyExists") == 0, "a live account is not replaced");
 	CHECK(store_begin() == PDS_OK && store_account_set_status(did,
-	    "takendown", "t1") == PDS_OK && store_commit() == PDS_OK,
+	    ACCT_TAKENDOWN, "t1") == PDS_OK && store_commit() == PDS_OK,
 	    "take down");
 	CHECK(strcmp(create_err(did, "mover2.test", "m2@example.com"),
 	    "AccountTakedown") == 0, "nor a taken-down one");
 	CHECK(store_begin() == PDS_OK && store_account_set_status(did,
-	    "deactivated", now) == PDS_OK && store_commit() == PDS_OK,
+	    ACCT_DEACTIVATED, now) == PDS_OK && store_commit() == PDS_OK,
 	    "deactivate");
 	/* A DID uses a code once (invite_code_uses' key): a new one. */
 	CHECK(account_invite_create(1, "admin", "admin", create_invite,
@@ -398,7 +399,7 @@ test_create_existing_did(void)
 	CHECK(strcmp(create_err(did, "mover.test", "mover@example.com"),
 	    "") == 0, "a copy left behind is replaced, handle and all");
 	CHECK(account_get(did, &a) == PDS_OK &&
-	    strcmp(a.status, "deactivated") == 0, "by a new one");
+	    a.status == ACCT_DEACTIVATED, "by a new one");
 	sodium_memzero(priv, sizeof(priv));
 	sodium_memzero(got, sizeof(got));
 	t_group_end();

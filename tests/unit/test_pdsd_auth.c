@@ -478,7 +478,7 @@ test_account_flags(void)
 	char	*t;
 
 	t_group("account flags");
-	CHECK(store_account_set_status(BOB, "takendown", "ref-1") == PDS_OK,
+	CHECK(store_account_set_status(BOB, ACCT_TAKENDOWN, "ref-1") == PDS_OK,
 	    "take down");
 	t = mint_access(BOB, AUTH_SCOPE_ACCESS, 60);
 	CHECK(strcmp(outcome("POST", CONFIRM_EMAIL, t, "{}"),
@@ -491,7 +491,7 @@ test_account_flags(void)
 	    "InvalidRequest") == 0, "an active account passes the check");
 	free(t);
 
-	CHECK(store_account_set_status(CAROL, "deactivated",
+	CHECK(store_account_set_status(CAROL, ACCT_DEACTIVATED,
 	    "2024-01-01T00:00:00.000Z") == PDS_OK, "deactivate");
 	t = mint_access(CAROL, AUTH_SCOPE_ACCESS, 60);
 	/* No route of the table asks for the deactivated check. */

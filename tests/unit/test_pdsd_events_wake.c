@@ -136,7 +136,7 @@ append(enum kind k, const char *did)
 		rc = events_identity(did, "wake.test");
 		break;
 	case K_ACCOUNT:
-		rc = events_account(did, true, NULL);
+		rc = events_account(did, ACCT_ACTIVE);
 		break;
 	default:
 		rc = events_sync(did);

@@ -421,8 +421,8 @@ test_live(uint16_t port)
 
 	t_group("firehose in process");
 	CHECK(append_identity("did:plc:aaaa", "a.test") == PDS_OK, "append");
-	CHECK(store_begin() == PDS_OK && events_account("did:plc:aaaa", false,
-	    "deactivated") == PDS_OK && store_commit() == PDS_OK,
+	CHECK(store_begin() == PDS_OK && events_account("did:plc:aaaa",
+	    ACCT_DEACTIVATED) == PDS_OK && store_commit() == PDS_OK,
 	    "append without notify (the pending path)");
 	CHECK(store_events_head(&head) == PDS_OK && head >= 2, "head %lld",
 	    (long long)head);
@@ -600,8 +600,8 @@ test_outdated_and_prune(uint16_t port)
 
 	/* deletion purges the DID's older rows */
 	CHECK(append_identity("did:plc:gone", "g.test") == PDS_OK, "gone 1");
-	CHECK(store_begin() == PDS_OK && events_account("did:plc:gone", false,
-	    "deleted") == PDS_OK && store_commit() == PDS_OK, "deleted");
+	CHECK(store_begin() == PDS_OK && events_account("did:plc:gone",
+	    ACCT_DELETED) == PDS_OK && store_commit() == PDS_OK, "deleted");
 	store_events_head(&head);
 	CHECK(store_events_first_after(head - 2, &first, ts) == PDS_OK &&
 	    first == head, "only the #account deleted is left (%lld, %lld)",

@@ -5,7 +5,8 @@
  * the same DID or handle is PDS_EEXIST; changing a missing account is
  * PDS_ENOTFOUND; a refresh token rotates once, to one successor; an
  * invite code with one use refuses a second; a text that does not fit
- * the caller's buffer is PDS_ETOOBIG.
+ * the caller's buffer is PDS_ETOOBIG.  Every account status names
+ * itself and parses back; any other name is refused.
  */
 #include <stdbool.h>
 #include <stdint.h>
@@ -49,6 +50,40 @@ invite_cb(void *arg, const struct store_invite *inv)
 }
 
 static void
+test_status(void)
+{
+	static const struct {
+		enum acct_status	 s;
+		const char		*name;
+	} v[] = {
+		{ ACCT_ACTIVE, "active" },
+		{ ACCT_DEACTIVATED, "deactivated" },
+		{ ACCT_TAKENDOWN, "takendown" },
+		{ ACCT_DELETED, "deleted" },
+	};
+	static const char *const bad[] = {
+		"", "Active", "takedown", "suspended", "active ", "bogus",
+	};
+	enum acct_status s;
+	size_t		 i;
+
+	t_group("status");
+	for (i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+		CHECK(strcmp(acct_status_name(v[i].s), v[i].name) == 0,
+		    "name of %d: %s", (int)v[i].s, acct_status_name(v[i].s));
+		s = v[i].s == ACCT_ACTIVE ? ACCT_DELETED : ACCT_ACTIVE;
+		CHECK(acct_status_parse(v[i].name, &s) == PDS_OK &&
+		    s == v[i].s, "round trip of %s", v[i].name);
+	}
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		s = ACCT_TAKENDOWN;
+		CHECK(acct_status_parse(bad[i], &s) == PDS_EINVAL &&
+		    s == ACCT_TAKENDOWN, "refused: \"%s\"", bad[i]);
+	}
+	t_group_end();
+}
+
+static void
 test_accounts(void)
 {
 	struct store_account a;
@@ -71,7 +106,7 @@ test_accounts(void)
 	rc = store_account_get(SA_BY_HANDLE, "Alice.TEST", &a);
 	CHECK(rc == PDS_OK && strcmp(a.did, did1) == 0 &&
 	    strcmp(a.handle, "alice.test") == 0 &&
-	    strcmp(a.status, "active") == 0 && strcmp(a.created_at, ts) == 0,
+	    a.status == ACCT_ACTIVE && strcmp(a.created_at, ts) == 0,
 	    "by handle: %s %s", pds_strerror(rc), a.did);
 	rc = store_account_get(SA_BY_EMAIL, "alice@example.com", &a);
 	CHECK(rc == PDS_OK && strcmp(a.did, did1) == 0, "by email: %s",
@@ -110,16 +145,16 @@ test_accounts(void)
 	CHECK(store_account_set_password(did1, "$new") == PDS_OK &&
 	    store_account_password_hash(did1, h, sizeof(h)) == PDS_OK &&
 	    strcmp(h, "$new") == 0, "set password");
-	CHECK(store_account_set_status(did1, "takendown", "ref-1") ==
+	CHECK(store_account_set_status(did1, ACCT_TAKENDOWN, "ref-1") ==
 	    PDS_OK && store_account_get(SA_BY_DID, did1, &a) == PDS_OK &&
-	    strcmp(a.status, "takendown") == 0 &&
+	    a.status == ACCT_TAKENDOWN &&
 	    strcmp(a.takedown_ref, "ref-1") == 0, "takedown");
-	CHECK(store_account_set_status(did1, "active", NULL) == PDS_OK &&
+	CHECK(store_account_set_status(did1, ACCT_ACTIVE, NULL) == PDS_OK &&
 	    store_account_get(SA_BY_DID, did1, &a) == PDS_OK &&
-	    strcmp(a.status, "active") == 0 && a.takedown_ref[0] == '\0',
+	    a.status == ACCT_ACTIVE && a.takedown_ref[0] == '\0',
 	    "reactivate clears the reference");
-	CHECK(store_account_set_status(did1, "bogus", NULL) == PDS_EINVAL,
-	    "unknown status");
+	CHECK(store_account_set_status(did1, ACCT_DELETED, NULL) ==
+	    PDS_EINVAL, "deleted is not a status to set");
 	CHECK(store_account_set_invites_disabled(did1, true) == PDS_OK &&
 	    store_account_get(SA_BY_DID, did1, &a) == PDS_OK &&
 	    a.invites_disabled, "invites disabled");
@@ -245,6 +280,7 @@ main(void)
 		fprintf(stderr, "store_open failed\n");
 		return 1;
 	}
+	test_status();
 	test_accounts();
 	test_refresh();
 	test_app_passwords();

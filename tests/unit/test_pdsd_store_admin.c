@@ -124,6 +124,7 @@ static void
 test_accounts(void)
 {
 	struct seen	 g;
+	enum acct_status td = ACCT_TAKENDOWN;
 	char		 cur[128], code[8];
 
 	t_group("accounts");
@@ -138,7 +139,7 @@ test_accounts(void)
 	CHECK(store_admin_account_list(NULL, "no-space", 2, account_cb, &g) ==
 	    PDS_EINVAL, "a bad cursor");
 	memset(&g, 0, sizeof(g));
-	CHECK(store_admin_account_list("takendown", NULL, 10, account_cb,
+	CHECK(store_admin_account_list(&td, NULL, 10, account_cb,
 	    &g) == PDS_OK && strcmp(g.s, "bxx.test;") == 0, "by status: %s",
 	    g.s);
 	memset(&g, 0, sizeof(g));
@@ -232,7 +233,7 @@ main(void)
 	    PDS_OK ||
 	    store_account_insert(did3, "bxx.test", NULL, NULL, key, ts2) !=
 	    PDS_OK ||
-	    store_account_set_status(did3, "takendown", "r") != PDS_OK ||
+	    store_account_set_status(did3, ACCT_TAKENDOWN, "r") != PDS_OK ||
 	    store_invite_insert("code-none", 1, did1, "admin", ts1) !=
 	    PDS_OK ||
 	    store_invite_insert("code-two", 2, did1, "admin", ts2) !=

@@ -83,10 +83,10 @@ main(void)
 	    strcmp(d, did) == 0, "case-insensitive");
 	CHECK(store_handle_to_did("kept.test", small, sizeof(small)) ==
 	    PDS_ETOOBIG, "a buffer too small");
-	CHECK(store_account_set_status(did, "deactivated", ts) == PDS_OK &&
+	CHECK(store_account_set_status(did, ACCT_DEACTIVATED, ts) == PDS_OK &&
 	    store_handle_to_did("kept.test", d, sizeof(d)) == PDS_ENOTFOUND,
 	    "only active accounts");
-	CHECK(store_account_set_status(did, "active", NULL) == PDS_OK,
+	CHECK(store_account_set_status(did, ACCT_ACTIVE, NULL) == PDS_OK,
 	    "reactivate");
 	t_group_end();
 

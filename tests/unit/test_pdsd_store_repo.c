@@ -213,7 +213,7 @@ test_commits(void)
 	CHECK(store_blob_list(did, "rev1", NULL, 10, text_cb, &g) == PDS_OK &&
 	    g.n == 0, "blobs since rev1: %s", g.s);
 	CHECK(store_repo_acct_find("A.test", &acct) == PDS_OK &&
-	    strcmp(acct.did, did) == 0 && strcmp(acct.status, "active") == 0,
+	    strcmp(acct.did, did) == 0 && acct.status == ACCT_ACTIVE,
 	    "account by handle");
 	CHECK(store_repo_acct_find("did:plc:nobody", &acct) == PDS_ENOTFOUND,
 	    "no account");
