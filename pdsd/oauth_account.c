@@ -312,6 +312,8 @@ serve_signin(struct http_req *req, const void *arg)
 struct find_family {
 	int64_t	 id;
 	bool	 found;
+	char	*client_id;	/* the family's, once found */
+	size_t	 others;	/* other families of that client */
 };
 
 static int
@@ -322,7 +324,19 @@ find_cb(void *arg, const struct store_oauth_family *f)
 	if (f->id != ff->id)
 		return 0;
 	ff->found = true;
+	if ((ff->client_id = strdup(f->client_id)) == NULL)
+		return PDS_ENOMEM;
 	return 1;
+}
+
+static int
+count_cb(void *arg, const struct store_oauth_family *f)
+{
+	struct find_family	*ff = arg;
+
+	if (f->id != ff->id && strcmp(f->client_id, ff->client_id) == 0)
+		ff->others++;
+	return 0;
 }
 
 static void
@@ -352,20 +366,29 @@ serve_revoke(struct http_req *req, const void *arg)
 	}
 	/* Only a grant of the signed-in account may go. */
 	rc = store_oauth_family_list_did(did, find_cb, &ff);
-	if (rc < 0) {
-		oauth_authz_reply_error(req, 500, "Server error", NULL);
-		return;
-	}
+	if (rc < 0)
+		goto fail;
 	if (!ff.found) {
 		back_to_account(req, NULL);
 		return;
 	}
 	rc = store_oauth_family_delete(ff.id);
-	if (rc != PDS_OK && rc != PDS_ENOTFOUND) {
-		oauth_authz_reply_error(req, 500, "Server error", NULL);
-		return;
-	}
+	if (rc != PDS_OK && rc != PDS_ENOTFOUND)
+		goto fail;
+	/*
+	 * With its last grant gone, the app must ask again: forget the
+	 * consent too, or a silent sign-in would bring the access back.
+	 */
+	if ((rc = store_oauth_family_list_did(did, count_cb, &ff)) < 0 ||
+	    (ff.others == 0 && (rc = store_oauth_client_forget(did,
+	    ff.client_id)) < 0 && rc != PDS_ENOTFOUND))
+		goto fail;
+	free(ff.client_id);
 	back_to_account(req, "revoked");
+	return;
+fail:
+	free(ff.client_id);
+	oauth_authz_reply_error(req, 500, "Server error", NULL);
 }
 
 static void

@@ -9,7 +9,9 @@
  *	POST /account/sign-in	(csrf_token, identifier, password): sign
  *				in on this browser, then back to /account
  *	POST /account/revoke	(csrf_token, grant_id): end that grant (its
- *				token family) at once
+ *				token family) at once; with the app's last
+ *				grant gone, forget the consent too, so that
+ *				the app must ask again
  *	POST /account/sign-out	(csrf_token): forget the account on this
  *				browser
  *

@@ -280,6 +280,8 @@ check_status "Revoke answers 303" 303
 check "... back to /account" test "$(location)" = "/account?notice=revoked"
 check "... and the grant is gone" \
     test "$(sql "SELECT count(*) FROM oauth_families WHERE id = $GRANT")" = 0
+check "... with the app's consent, its last grant gone" \
+    test "$(sql "SELECT count(*) FROM oauth_authorized_clients WHERE did = '$ALICE'")" = 0
 req POST /account/sign-out -b "$J1" -c "$J1" --data-urlencode grant_id=1
 check_status "a sign-out without the CSRF token is refused" 403
 form "$J1" /account/sign-out
