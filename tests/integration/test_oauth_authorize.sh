@@ -112,6 +112,9 @@ post com.atproto.server.createAccount \
     '{"handle":"bob.test","email":"bob@example.com","password":"bob-pw-1"}'
 check_status "bob's account is created" 200
 BOB=$(jstr did)
+post com.atproto.server.createAccount \
+    '{"handle":"carol.test","email":"carol@example.com","password":"carol-pw-1"}'
+check_status "carol's account is created" 200
 req POST /xrpc/com.atproto.admin.updateSubjectStatus -u "admin:$ADMIN_PASSWORD" \
     -H 'Content-Type: application/json' \
     --data "{\"subject\":{\"\$type\":\"com.atproto.admin.defs#repoRef\",\"did\":\"$BOB\"},\"takedown\":{\"applied\":true,\"ref\":\"t-1\"}}"
@@ -123,10 +126,11 @@ check "pdsd stops" pds_stop
 CLIENT='http://localhost?redirect_uri=http%3A%2F%2F127.0.0.1%2Fcb&scope=atproto%20transition%3Ageneric'
 CLIENT_ENC=$(urlenc "$CLIENT")
 SCOPE='atproto transition:generic'
-# params STATE MODE [PROMPT]: the stored parameters of a request.
+# params STATE MODE [PROMPT [LOGIN_HINT]]: a request's stored parameters.
 params() {
-	printf '{"client_id":"%s","response_type":"code","redirect_uri":"http://127.0.0.1/cb","scope":"%s","state":"%s","code_challenge":"E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM","code_challenge_method":"S256","response_mode":"%s"%s}' \
-	    "$CLIENT" "$SCOPE" "$1" "$2" "${3:+,\"prompt\":\"$3\"}"
+	printf '{"client_id":"%s","response_type":"code","redirect_uri":"http://127.0.0.1/cb","scope":"%s","state":"%s","code_challenge":"E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM","code_challenge_method":"S256","response_mode":"%s"%s%s}' \
+	    "$CLIENT" "$SCOPE" "$1" "$2" "${3:+,\"prompt\":\"$3\"}" \
+	    "${4:+,\"login_hint\":\"$4\"}"
 }
 newreq() { "$OAUTHREQ" request "$DB" "$CLIENT" "$(params "$@")"; }
 R1=$(newreq st-1 query consent)
@@ -135,6 +139,12 @@ R3=$(newreq st-3 query consent)
 R4=$(newreq st-4 query)
 R5=$(newreq st-5 query none)
 R6=$(newreq st-6 form_post)
+R7=$(newreq st-7 query consent alice.test)
+R8=$(newreq st-8 query login)
+R9=$(newreq st-9 query none)
+SCOPE='atproto transition:chat.bsky'
+R10=$(newreq st-10 query none)
+SCOPE='atproto transition:generic'
 check "oauthreq stores pushed requests" test -n "$R1" -a -n "$R6"
 GRANT=$("$OAUTHREQ" family "$DB" "$ALICE" "$CLIENT" "$SCOPE")
 check "oauthreq stores a grant" test -n "$GRANT"
@@ -267,6 +277,40 @@ esac
 req GET "/oauth/authorize?client_id=$CLIENT_ENC&redirect_uri=http%3A%2F%2F127.0.0.1%2Fcb"
 check_status "an authorization without request_uri is refused" 400
 check "... with an HTML page" header_has '^content-type: text/html'
+
+page "$J1" "$R9"
+check_status "prompt=none, signed in and authorized: code at once" 303
+case $(location) in
+*"state=st-9&"*"&code=cod-"*) ok "... with the code" ;;
+*) not_ok "... with the code" "$(location)" ;;
+esac
+page "$J1" "$R10"
+check_status "prompt=none with a scope not yet granted answers the client" 303
+case $(location) in
+*"error=consent_required"*) ok "... consent_required" ;;
+*) not_ok "... consent_required" "$(location)" ;;
+esac
+page "$J1" "$R8"
+check_status "prompt=login on a remembered browser" 200
+check "... asks for the password" body_has 'name="password"'
+form "$J1" /oauth/authorize/sign-in "request_uri=$R8" identifier=alice.test password=alice-pw-1
+check_status "... then, consent being on file, the code" 303
+case $(location) in
+*"state=st-8&"*"&code=cod-"*) ok "... in the redirect" ;;
+*) not_ok "... in the redirect" "$(location)" ;;
+esac
+
+page "$J2" "$R7"
+check_status "a login_hint request shows the sign-in form" 200
+check "... with the identifier locked" sh -c 'grep -q "value=\"alice.test\" readonly" "$1"' _ "$T_DIR/body"
+form "$J2" /oauth/authorize/sign-in "request_uri=$R7" identifier=carol.test password=carol-pw-1
+check_status "another account than the hinted one is refused" 403
+check "... with the reason" body_has 'The app asked for another account'
+form "$J2" /oauth/authorize/sign-in "request_uri=$R7" identifier=alice.test password=alice-pw-1
+check "... the hinted account gets consent" body_has 'value="allow"'
+form "$J2" /oauth/authorize/switch "request_uri=$R7"
+check_status "\"Not you?\" answers the sign-in form" 200
+check "... with the password field" body_has 'name="password"'
 
 # ---- the account page ----
 
