@@ -78,10 +78,7 @@ grant_perms(struct grant *g, const char *scope)
 			continue;
 		}
 		g->perms[g->nperms].text = (const char *)g->texts[g->nperms].p;
-		g->perms[g->nperms].warn = set->p[i].kind ==
-		    SCOPE_TRANSITION_GENERIC || set->p[i].kind == SCOPE_ACCOUNT ||
-		    (set->p[i].kind == SCOPE_IDENTITY &&
-		    set->p[i].attr == SCOPE_IDENTITY_ANY);
+		g->perms[g->nperms].warn = oauth_authz_perm_warn(&set->p[i]);
 		g->nperms++;
 	}
 	scope_set_free(set);
@@ -225,7 +222,7 @@ back_to_account(struct http_req *req, const char *notice)
 
 	snprintf(loc, sizeof(loc), "%s%s%s", OAUTH_ACCOUNT_PATH,
 	    notice != NULL ? "?notice=" : "", notice != NULL ? notice : "");
-	http_reply_header(req, "Cache-Control", "no-store");
+	oauth_authz_page_headers(req);
 	http_reply_header(req, "Location", loc);
 	http_reply_static(req, 303, "text/plain; charset=utf-8", "", 0);
 }

@@ -42,6 +42,10 @@
  * to the client per response_mode; others get an HTML error page.
  * Every page carries Cache-Control: no-store, the pages' CSP,
  * X-Frame-Options: DENY and Referrer-Policy: no-referrer.
+ *
+ * oauth_authorize.c has the pages and oauth_authorize_finish();
+ * oauth_web.c the helpers below that the account page (oauth_account.h)
+ * shares.
  */
 #ifndef PDSD_OAUTH_AUTHORIZE_H
 #define PDSD_OAUTH_AUTHORIZE_H
@@ -54,6 +58,7 @@
 
 #include "buf.h"
 #include "http.h"
+#include "oauth_scope.h"
 #include "store_account.h"
 #include "store_oauth.h"
 
@@ -76,6 +81,7 @@
 #define OAUTH_AUTHZ_ID_MAX	72		/* room for any of them */
 
 #define OAUTH_AUTHZ_FORM_MAX	(16 * 1024)	/* a POSTed form */
+#define OAUTH_AUTHZ_FRESH_MAX	16		/* remembered accounts used */
 #define OAUTH_AUTHZ_FIELD_MAX	1024		/* one form field */
 
 /* ---- pure helpers (no HTTP, no storage) ---- */
@@ -153,7 +159,18 @@ int	oauth_authz_redirect_build(struct buf *b, const char *redirect_uri,
 	    enum oauth_authz_mode mode, const struct oauth_authz_result *res,
 	    const char *server_name);
 
-/* ---- the browser (used by the account pages too) ---- */
+/* ---- settings, the browser, replies (the account page's too) ---- */
+
+struct config;
+
+/*
+ * Take the issuer, the server's name and the cookies' Secure flag from
+ * cfg (which must outlive the server): the module's init calls it.
+ */
+void	oauth_authz_configure(const struct config *cfg);
+
+/* Whether a permission is broad enough for a strong warning. */
+bool	oauth_authz_perm_warn(const struct scope_perm *);
 
 struct oauth_authz_browser {
 	char	device_id[OAUTH_AUTHZ_ID_MAX];
@@ -196,6 +213,11 @@ const char *oauth_authz_server_name(void);
 /* The issuer: the public URL with no trailing slash. */
 const char *oauth_authz_issuer(void);
 
+/*
+ * Cache-Control: no-store, Pragma: no-cache, X-Frame-Options: DENY,
+ * Referrer-Policy: no-referrer, X-Content-Type-Options: nosniff.
+ */
+void	oauth_authz_page_headers(struct http_req *);
 /*
  * Reply with the HTML page in b (consumed): status, the page headers,
  * and a CSP whose form-action allows redirect_uris[0..n).
