@@ -205,6 +205,8 @@ oauth_authz_form(const uint8_t *body, size_t len, const char *key,
 			if (rc != PDS_OK)
 				return rc;
 		}
+		if (amp == end)
+			break;
 		p = amp + 1;
 	}
 	return found ? PDS_OK : PDS_ENOTFOUND;
