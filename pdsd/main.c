@@ -55,6 +55,8 @@ static const struct pdsd_module *const modules[] = {
 	&pdsd_module_blobs,		/* adds a job */
 	&pdsd_module_accounts,
 	&pdsd_module_oauth,		/* after accounts: outbound */
+	&pdsd_module_oauth_authorize,	/* after accounts: sign-in pages */
+	&pdsd_module_oauth_account,	/* uses oauth_authorize's browser */
 	&pdsd_module_migration,
 	&pdsd_module_repo_writer,	/* adds jobs */
 	&pdsd_module_firehose,		/* adds a job, starts crawlers */

@@ -3,14 +3,19 @@
 #
 #   $(B)/tests/repotool   build and import repository CARs
 #   $(B)/tests/dpoptool   DPoP proofs, JWKs and PKCE, one JSON line each
+#   $(B)/tests/oauthreq   OAuth requests and grants in a stopped pdsd's store
 
-TOOLS_BIN := $(B)/tests/repotool $(B)/tests/dpoptool
+TOOLS_BIN := $(B)/tests/repotool $(B)/tests/dpoptool $(B)/tests/oauthreq
 
 $(B)/tests/repotool: $(B)/tests/tools/repotool.o $(LIBCOMMON)
 	@mkdir -p $(dir $@)
 	$(CC) $(PDS_LDFLAGS) $(LDFLAGS) -o $@ $^ $(TEST_LIBS)
 
 $(B)/tests/dpoptool: $(B)/tests/tools/dpoptool.o $(LIBCOMMON)
+	@mkdir -p $(dir $@)
+	$(CC) $(PDS_LDFLAGS) $(LDFLAGS) -o $@ $^ $(TEST_LIBS)
+
+$(B)/tests/oauthreq: $(B)/tests/tools/oauthreq.o $(PDSD_LIBOBJ) $(LIBCOMMON)
 	@mkdir -p $(dir $@)
 	$(CC) $(PDS_LDFLAGS) $(LDFLAGS) -o $@ $^ $(TEST_LIBS)
 

@@ -1,0 +1,435 @@
+/*
+ * oauth_account: the member's page of authorized apps.  See
+ * oauth_account.h.
+ */
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <sodium.h>
+
+#include "accounts.h"
+#include "buf.h"
+#include "err.h"
+#include "http.h"
+#include "module.h"
+#include "oauth_account.h"
+#include "oauth_authorize.h"
+#include "oauth_pages.h"
+#include "oauth_scope.h"
+#include "routes.h"
+#include "store_account.h"
+#include "store_oauth.h"
+
+#define PAGE_MAX	(512 * 1024)
+#define DATE_MAX	32
+#define PERMS_MAX	16		/* permissions shown per grant */
+
+/* One grant as the page needs it; strings owned. */
+struct grant {
+	char			 id[24];
+	char			*client_id;
+	char			 created[DATE_MAX];
+	char			 used[DATE_MAX];
+	struct oauth_page_perm	 perms[PERMS_MAX];
+	struct buf		 texts[PERMS_MAX];
+	size_t			 nperms;
+};
+
+struct grants {
+	struct grant	*v;
+	size_t		 n;
+	int		 rc;
+};
+
+static void
+fmt_date(int64_t t, char *out, size_t cap)
+{
+	time_t		 tt = (time_t)t;
+	struct tm	 tm;
+
+	if (gmtime_r(&tt, &tm) == NULL ||
+	    strftime(out, cap, "%e %B %Y", &tm) == 0)
+		snprintf(out, cap, "?");
+	else if (out[0] == ' ')
+		memmove(out, out + 1, strlen(out));
+}
+
+/* The permissions of scope in words into g. */
+static void
+grant_perms(struct grant *g, const char *scope)
+{
+	struct scope_set	*set;
+	size_t			 i;
+	int			 rc;
+
+	if (scope == NULL || (set = scope_set_new()) == NULL)
+		return;
+	rc = scope_set_parse(set, scope, strlen(scope), NULL);
+	for (i = 0; (rc == PDS_OK || rc == PDS_EUNSUPP) && i < set->n &&
+	    g->nperms < PERMS_MAX; i++) {
+		buf_init(&g->texts[g->nperms], 1024);
+		if (scope_perm_describe(&set->p[i], &g->texts[g->nperms]) !=
+		    PDS_OK || g->texts[g->nperms].p == NULL) {
+			buf_free(&g->texts[g->nperms]);
+			continue;
+		}
+		g->perms[g->nperms].text = (const char *)g->texts[g->nperms].p;
+		g->perms[g->nperms].warn = oauth_authz_perm_warn(&set->p[i]);
+		g->nperms++;
+	}
+	scope_set_free(set);
+}
+
+static int
+grant_cb(void *arg, const struct store_oauth_family *f)
+{
+	struct grants	*gs = arg;
+	struct grant	*g;
+
+	if (gs->n == OAUTH_ACCOUNT_GRANTS_MAX)
+		return 1;
+	g = &gs->v[gs->n];
+	memset(g, 0, sizeof(*g));
+	if ((g->client_id = strdup(f->client_id)) == NULL) {
+		gs->rc = PDS_ENOMEM;
+		return 1;
+	}
+	snprintf(g->id, sizeof(g->id), "%lld", (long long)f->id);
+	fmt_date(f->created_at, g->created, sizeof(g->created));
+	fmt_date(f->updated_at, g->used, sizeof(g->used));
+	grant_perms(g, f->scope);
+	gs->n++;
+	return 0;
+}
+
+static void
+grants_free(struct grants *gs)
+{
+	size_t	 i, j;
+
+	for (i = 0; i < gs->n; i++) {
+		free(gs->v[i].client_id);
+		for (j = 0; j < gs->v[i].nperms; j++)
+			buf_free(&gs->v[i].texts[j]);
+	}
+	free(gs->v);
+	memset(gs, 0, sizeof(*gs));
+}
+
+/* The account signed in on this browser, into did; false if none. */
+static bool
+signed_in(const struct oauth_authz_browser *br, char *did)
+{
+	char	 dids[1][SA_DID_MAX + 1];
+
+	if (oauth_authz_fresh_accounts(br->device_id, (int64_t)time(NULL),
+	    dids, 1) <= 0)
+		return false;
+	memcpy(did, dids[0], strlen(dids[0]) + 1);
+	return true;
+}
+
+static void
+signin_page(struct http_req *req, const struct oauth_authz_browser *br,
+    unsigned status, const char *error, const char *identifier)
+{
+	struct oauth_signin_page	 pg;
+	struct buf			 b;
+
+	memset(&pg, 0, sizeof(pg));
+	pg.server_name = oauth_authz_server_name();
+	pg.client.client_id = oauth_authz_issuer();
+	pg.client.name = "your account";
+	pg.action = OAUTH_ACCOUNT_SIGNIN_PATH;
+	pg.csrf_token = br->csrf;
+	pg.request_uri = "";
+	pg.identifier = identifier;
+	pg.remember = true;
+	pg.error = error;
+	buf_init(&b, PAGE_MAX);
+	if (oauth_page_render_signin(&b, &pg) != PDS_OK) {
+		buf_free(&b);
+		oauth_authz_reply_error(req, 500, "Server error", NULL);
+		return;
+	}
+	oauth_authz_reply_html(req, status, &b, NULL, 0);
+}
+
+static void
+account_page(struct http_req *req, const struct oauth_authz_browser *br,
+    const char *did)
+{
+	struct oauth_account_page	 pg;
+	struct oauth_page_grant		*pgs = NULL;
+	struct store_account		 acct;
+	struct grants			 gs;
+	struct buf			 b;
+	const char			*notice;
+	size_t				 i;
+	int				 rc;
+
+	memset(&gs, 0, sizeof(gs));
+	buf_init(&b, PAGE_MAX);
+	if (account_get(did, &acct) != PDS_OK ||
+	    (gs.v = calloc(OAUTH_ACCOUNT_GRANTS_MAX, sizeof(*gs.v))) == NULL)
+		goto fail;
+	rc = store_oauth_family_list_did(did, grant_cb, &gs);
+	if (rc < 0 || gs.rc != PDS_OK ||
+	    (pgs = calloc(gs.n + 1, sizeof(*pgs))) == NULL)
+		goto fail;
+	for (i = 0; i < gs.n; i++) {
+		pgs[i].grant_id = gs.v[i].id;
+		pgs[i].client_id = gs.v[i].client_id;
+		pgs[i].perms = gs.v[i].perms;
+		pgs[i].nperms = gs.v[i].nperms;
+		pgs[i].created = gs.v[i].created;
+		pgs[i].last_used = gs.v[i].used;
+	}
+	notice = http_req_query(req, "notice");
+	memset(&pg, 0, sizeof(pg));
+	pg.server_name = oauth_authz_server_name();
+	pg.handle = acct.handle;
+	pg.did = acct.did;
+	pg.csrf_token = br->csrf;
+	pg.revoke_action = OAUTH_ACCOUNT_REVOKE_PATH;
+	pg.signout_action = OAUTH_ACCOUNT_SIGNOUT_PATH;
+	if (notice != NULL && strcmp(notice, "revoked") == 0)
+		pg.notice = "Access revoked.";
+	pg.grants = pgs;
+	pg.ngrants = gs.n;
+	if (oauth_page_render_account(&b, &pg) != PDS_OK)
+		goto fail;
+	oauth_authz_reply_html(req, 200, &b, NULL, 0);
+	goto out;
+fail:
+	buf_free(&b);
+	oauth_authz_reply_error(req, 500, "Server error",
+	    "Please try again later.");
+out:
+	free(pgs);
+	grants_free(&gs);
+}
+
+/* 303 to /account (with ?notice= when not NULL). */
+static void
+back_to_account(struct http_req *req, const char *notice)
+{
+	char	 loc[64];
+
+	snprintf(loc, sizeof(loc), "%s%s%s", OAUTH_ACCOUNT_PATH,
+	    notice != NULL ? "?notice=" : "", notice != NULL ? notice : "");
+	oauth_authz_page_headers(req);
+	http_reply_header(req, "Location", loc);
+	http_reply_static(req, 303, "text/plain; charset=utf-8", "", 0);
+}
+
+/*
+ * The start of every handler: the method, the browser, and for a POST
+ * its CSRF token.  false when a reply is set.
+ */
+static bool
+account_begin(struct http_req *req, struct oauth_authz_browser *br,
+    bool post)
+{
+	enum http_method	 m = http_req_method(req);
+	const uint8_t		*body;
+	size_t			 len;
+
+	if (post ? m != HTTP_POST : (m != HTTP_GET && m != HTTP_HEAD)) {
+		http_reply_header(req, "Allow", post ? "POST" : "GET");
+		oauth_authz_reply_error(req, 405, "Method not allowed", NULL);
+		return false;
+	}
+	if (oauth_authz_browser_begin(req, br) != PDS_OK) {
+		oauth_authz_reply_error(req, 500, "Server error",
+		    "Please try again later.");
+		return false;
+	}
+	body = http_req_body(req, &len);
+	if (post && !oauth_authz_browser_csrf(br, body, len)) {
+		oauth_authz_reply_error(req, 403, "This form has expired",
+		    "Go back, reload the page and try again.");
+		return false;
+	}
+	return true;
+}
+
+static void
+serve_account(struct http_req *req, const void *arg)
+{
+	struct oauth_authz_browser	 br;
+	char				 did[SA_DID_MAX + 1];
+
+	(void)arg;
+	if (!account_begin(req, &br, false))
+		return;
+	if (signed_in(&br, did))
+		account_page(req, &br, did);
+	else
+		signin_page(req, &br, 200, NULL, NULL);
+}
+
+static void
+serve_signin(struct http_req *req, const void *arg)
+{
+	struct oauth_authz_browser	 br;
+	struct store_account		 acct;
+	const uint8_t			*body;
+	size_t				 len;
+	const char			*why = NULL;
+	char				 ident[OAUTH_AUTHZ_FIELD_MAX];
+	char				 pw[ACCOUNT_PASSWORD_CHECK_MAX + 2];
+	int				 rc;
+
+	(void)arg;
+	if (!account_begin(req, &br, true))
+		return;
+	body = http_req_body(req, &len);
+	if (oauth_authz_form(body, len, "identifier", ident, sizeof(ident)) !=
+	    PDS_OK)
+		ident[0] = '\0';
+	if (oauth_authz_form(body, len, "password", pw, sizeof(pw)) != PDS_OK)
+		pw[0] = '\0';
+	rc = oauth_authz_sign_in(ident, pw, &acct, &why);
+	sodium_memzero(pw, sizeof(pw));
+	if (rc == PDS_ECRYPTO || rc == PDS_EINVAL)
+		signin_page(req, &br, rc == PDS_ECRYPTO ? 401 : 403, why, ident);
+	else if (rc != PDS_OK || store_oauth_account_device_put(br.device_id,
+	    acct.did, (int64_t)time(NULL)) != PDS_OK)
+		oauth_authz_reply_error(req, 500, "Server error",
+		    "Please try again later.");
+	else
+		back_to_account(req, NULL);
+}
+
+struct find_family {
+	int64_t	 id;
+	bool	 found;
+	char	*client_id;	/* the family's, once found */
+	size_t	 others;	/* other families of that client */
+};
+
+static int
+find_cb(void *arg, const struct store_oauth_family *f)
+{
+	struct find_family	*ff = arg;
+
+	if (f->id != ff->id)
+		return 0;
+	ff->found = true;
+	if ((ff->client_id = strdup(f->client_id)) == NULL)
+		return PDS_ENOMEM;
+	return 1;
+}
+
+static int
+count_cb(void *arg, const struct store_oauth_family *f)
+{
+	struct find_family	*ff = arg;
+
+	if (f->id != ff->id && strcmp(f->client_id, ff->client_id) == 0)
+		ff->others++;
+	return 0;
+}
+
+static void
+serve_revoke(struct http_req *req, const void *arg)
+{
+	struct oauth_authz_browser	 br;
+	struct find_family		 ff;
+	const uint8_t			*body;
+	size_t				 len;
+	char				 did[SA_DID_MAX + 1], gid[24], *end;
+	int				 rc;
+
+	(void)arg;
+	if (!account_begin(req, &br, true))
+		return;
+	if (!signed_in(&br, did)) {
+		signin_page(req, &br, 401, "Sign in first", NULL);
+		return;
+	}
+	body = http_req_body(req, &len);
+	memset(&ff, 0, sizeof(ff));
+	if (oauth_authz_form(body, len, "grant_id", gid, sizeof(gid)) !=
+	    PDS_OK || gid[0] < '0' || gid[0] > '9' ||
+	    (ff.id = strtoll(gid, &end, 10)) <= 0 || *end != '\0') {
+		oauth_authz_reply_error(req, 400, "Invalid form", NULL);
+		return;
+	}
+	/* Only a grant of the signed-in account may go. */
+	rc = store_oauth_family_list_did(did, find_cb, &ff);
+	if (rc < 0)
+		goto fail;
+	if (!ff.found) {
+		back_to_account(req, NULL);
+		return;
+	}
+	rc = store_oauth_family_delete(ff.id);
+	if (rc != PDS_OK && rc != PDS_ENOTFOUND)
+		goto fail;
+	/*
+	 * With its last grant gone, the app must ask again: forget the
+	 * consent too, or a silent sign-in would bring the access back.
+	 */
+	if ((rc = store_oauth_family_list_did(did, count_cb, &ff)) < 0 ||
+	    (ff.others == 0 && (rc = store_oauth_client_forget(did,
+	    ff.client_id)) < 0 && rc != PDS_ENOTFOUND))
+		goto fail;
+	free(ff.client_id);
+	back_to_account(req, "revoked");
+	return;
+fail:
+	free(ff.client_id);
+	oauth_authz_reply_error(req, 500, "Server error", NULL);
+}
+
+static void
+serve_signout(struct http_req *req, const void *arg)
+{
+	struct oauth_authz_browser	 br;
+	char				 did[SA_DID_MAX + 1];
+
+	(void)arg;
+	if (!account_begin(req, &br, true))
+		return;
+	if (signed_in(&br, did) && store_oauth_account_device_delete(
+	    br.device_id, did) < 0) {
+		oauth_authz_reply_error(req, 500, "Server error", NULL);
+		return;
+	}
+	back_to_account(req, NULL);
+}
+
+static int
+oauth_account_init(const struct config *cfg)
+{
+	static const struct {
+		const char	*path;
+		http_handler_fn	 fn;
+		size_t		 body_max;
+	} r[] = {
+		{ OAUTH_ACCOUNT_PATH, serve_account, 0 },
+		{ OAUTH_ACCOUNT_SIGNIN_PATH, serve_signin,
+		    OAUTH_AUTHZ_FORM_MAX },
+		{ OAUTH_ACCOUNT_REVOKE_PATH, serve_revoke,
+		    OAUTH_AUTHZ_FORM_MAX },
+		{ OAUTH_ACCOUNT_SIGNOUT_PATH, serve_signout,
+		    OAUTH_AUTHZ_FORM_MAX },
+	};
+	size_t	 i;
+	int	 rc;
+
+	(void)cfg;
+	for (i = 0; i < sizeof(r) / sizeof(r[0]); i++)
+		if ((rc = routes_add(r[i].path, false, r[i].fn, NULL,
+		    r[i].body_max)) != PDS_OK)
+			return rc;
+	return 0;
+}
+
+PDSD_MODULE(oauth_account, oauth_account_init, NULL);

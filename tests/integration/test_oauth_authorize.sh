@@ -1,0 +1,342 @@
+#!/bin/sh
+# test_oauth_authorize: the OAuth authorization pages against a real
+# pdsd and a real PLC directory, driven like a browser without
+# JavaScript: curl with one cookie jar per browser.  The pushed requests
+# (and one grant, as the token endpoint would make it) are put into the
+# database by tests/tools/oauthreq while pdsd is stopped.
+T_NAME=test_oauth_authorize
+. "$(dirname "$0")/lib.sh"
+
+ROOT=$(pwd)
+OAUTHREQ=$ROOT/$B/tests/oauthreq
+PLC_PID=
+plc_stop() {
+	if [ -n "$PLC_PID" ]; then
+		kill "$PLC_PID" 2>/dev/null
+		wait "$PLC_PID" 2>/dev/null
+		PLC_PID=
+	fi
+}
+trap 'plc_stop; t_cleanup' EXIT
+
+if [ ! -x "$OAUTHREQ" ]; then
+	not_ok "$OAUTHREQ is built (make tests)"
+	t_done
+	exit 1
+fi
+if ! "$ROOT/tests/interop/setup.sh" >"$T_DIR/setup.log" 2>&1; then
+	sed 's/^/#   /' "$T_DIR/setup.log" | tail -n 20
+	not_ok "Node 22 and the PLC directory's packages install"
+	t_done
+	exit 1
+fi
+NODE=$("$ROOT/scripts/node.sh")
+"$NODE" "$ROOT/scripts/plc-server.mjs" 0 >"$T_DIR/plc.log" 2>&1 &
+PLC_PID=$!
+i=0
+while ! grep -q "PLC listening" "$T_DIR/plc.log" 2>/dev/null; do
+	i=$((i + 1))
+	if [ $i -gt 300 ] || ! kill -0 "$PLC_PID" 2>/dev/null; then
+		sed 's/^/#   /' "$T_DIR/plc.log"
+		not_ok "the PLC directory starts"
+		t_done
+		exit 1
+	fi
+	sleep 0.1
+done
+PLC_URL=$(sed -n 's/.*PLC listening on \(http:[^ ]*\).*/\1/p' "$T_DIR/plc.log")
+
+pds_env "PDS_DID_PLC_URL=$PLC_URL" "PDS_SERVICE_HANDLE_DOMAINS=.test" \
+    "PDS_INVITE_REQUIRED=false"
+if ! pds_start; then
+	not_ok "pdsd starts"
+	t_done
+	exit 1
+fi
+ISS=http://pds.example.com:$PORT
+DB=$T_DIR/data/pds.sqlite
+
+# ---- helpers ----
+
+jstr() {
+	sed -n "s/.*\"$1\":\"\([^\"]*\)\".*/\1/p" "$T_DIR/body" | head -n 1
+}
+post() {
+	_n=$1 _j=$2
+	shift 2
+	req POST "/xrpc/$_n" -H 'Content-Type: application/json' \
+	    --data-binary "$_j" "$@"
+}
+urlenc() {
+	"$NODE" -e 'process.stdout.write(encodeURIComponent(process.argv[1]))' "$1"
+}
+# The Location header of the last reply.
+location() {
+	tr -d '\r' <"$T_DIR/headers" | sed -n 's/^[Ll]ocation: //p'
+}
+# The csrf-token cookie of jar $1.
+jar_csrf() {
+	awk '$6 == "csrf-token" { print $7 }' "$1" | tail -n 1
+}
+# page JAR URI: GET the authorization page of request URI.
+page() {
+	req GET "/oauth/authorize?client_id=$CLIENT_ENC&request_uri=$(urlenc "$2")" \
+	    -b "$1" -c "$1"
+}
+# form JAR PATH field=value...: POST a form with the jar's CSRF token.
+form() {
+	_jar=$1 _path=$2
+	shift 2
+	_n=$#
+	for _f in "$@"; do
+		set -- "$@" --data-urlencode "$_f"
+	done
+	shift "$_n"
+	req POST "$_path" -b "$_jar" -c "$_jar" \
+	    --data-urlencode "csrf_token=$(jar_csrf "$_jar")" "$@"
+}
+sql() { sqlite3 "$DB" "$1"; }
+
+# ---- accounts ----
+
+post com.atproto.server.createAccount \
+    '{"handle":"alice.test","email":"alice@example.com","password":"alice-pw-1"}'
+check_status "alice's account is created" 200
+ALICE=$(jstr did)
+ACCESS=$(jstr accessJwt)
+post com.atproto.server.createAppPassword '{"name":"phone"}' \
+    -H "Authorization: Bearer $ACCESS"
+check_status "alice gets an app password" 200
+APPPW=$(jstr password)
+post com.atproto.server.createAccount \
+    '{"handle":"bob.test","email":"bob@example.com","password":"bob-pw-1"}'
+check_status "bob's account is created" 200
+BOB=$(jstr did)
+post com.atproto.server.createAccount \
+    '{"handle":"carol.test","email":"carol@example.com","password":"carol-pw-1"}'
+check_status "carol's account is created" 200
+req POST /xrpc/com.atproto.admin.updateSubjectStatus -u "admin:$ADMIN_PASSWORD" \
+    -H 'Content-Type: application/json' \
+    --data "{\"subject\":{\"\$type\":\"com.atproto.admin.defs#repoRef\",\"did\":\"$BOB\"},\"takedown\":{\"applied\":true,\"ref\":\"t-1\"}}"
+check_status "bob is taken down" 200
+
+# ---- pushed requests, written while pdsd is stopped ----
+
+check "pdsd stops" pds_stop
+CLIENT='http://localhost?redirect_uri=http%3A%2F%2F127.0.0.1%2Fcb&scope=atproto%20transition%3Ageneric'
+CLIENT_ENC=$(urlenc "$CLIENT")
+SCOPE='atproto transition:generic'
+# params STATE MODE [PROMPT [LOGIN_HINT]]: a request's stored parameters.
+params() {
+	printf '{"client_id":"%s","response_type":"code","redirect_uri":"http://127.0.0.1/cb","scope":"%s","state":"%s","code_challenge":"E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM","code_challenge_method":"S256","response_mode":"%s"%s%s}' \
+	    "$CLIENT" "$SCOPE" "$1" "$2" "${3:+,\"prompt\":\"$3\"}" \
+	    "${4:+,\"login_hint\":\"$4\"}"
+}
+newreq() { "$OAUTHREQ" request "$DB" "$CLIENT" "$(params "$@")"; }
+R1=$(newreq st-1 query consent)
+R2=$(newreq "st 2&x=<y>" query consent)
+R3=$(newreq st-3 query consent)
+R4=$(newreq st-4 query)
+R5=$(newreq st-5 query none)
+R6=$(newreq st-6 form_post)
+R7=$(newreq st-7 query consent alice.test)
+R8=$(newreq st-8 query login)
+R9=$(newreq st-9 query none)
+SCOPE='atproto transition:chat.bsky'
+R10=$(newreq st-10 query none)
+SCOPE='atproto transition:generic'
+check "oauthreq stores pushed requests" test -n "$R1" -a -n "$R6"
+GRANT=$("$OAUTHREQ" family "$DB" "$ALICE" "$CLIENT" "$SCOPE")
+check "oauthreq stores a grant" test -n "$GRANT"
+if ! pds_start; then
+	not_ok "pdsd starts again"
+	t_done
+	exit 1
+fi
+
+J1=$T_DIR/jar1 J2=$T_DIR/jar2 J3=$T_DIR/jar3
+
+# ---- the first authorization: sign-in, consent, code ----
+
+page "$J1" "$R1"
+check_status "the authorization page answers 200" 200
+check "... as HTML" header_has '^content-type: text/html; charset=utf-8'
+check "... with no-store" header_has '^cache-control: no-store'
+check "... with a CSP" header_has "^content-security-policy: .*frame-ancestors 'none'"
+check "... not in frames" header_has '^x-frame-options: DENY'
+check "... with no referrer" header_has '^referrer-policy: no-referrer'
+check "... with the device cookies (HttpOnly, SameSite=Lax, 10 years)" \
+    header_has '^set-cookie: dev-id=dev-[0-9a-f]\{32\}; Path=/; Max-Age=315360000; SameSite=Lax; HttpOnly$'
+check "... and ses-id" header_has '^set-cookie: ses-id=ses-[0-9a-f]\{32\};'
+check "... not Secure over http" sh -c '! tr -d "\r" <"$1" | grep -qi "^set-cookie:.*Secure"' _ "$T_DIR/headers"
+check "... the sign-in form" body_has 'name="password"'
+CSRF=$(jar_csrf "$J1")
+check "... whose CSRF field matches the csrf-token cookie" body_has "name=\"csrf_token\" value=\"$CSRF\""
+check "the device is recorded" test "$(sql "SELECT count(*) FROM oauth_devices")" = 1
+
+form "$J1" /oauth/authorize/sign-in "request_uri=$R1" identifier=alice.test "password=wrong pw"
+check_status "a wrong password is refused" 401
+check "... the form again, with the error" body_has 'Wrong identifier or password'
+check "... and the identifier kept" body_has 'value="alice.test"'
+
+req POST /oauth/authorize/sign-in -b "$J1" --data-urlencode "request_uri=$R1" \
+    --data-urlencode identifier=alice.test --data-urlencode password=alice-pw-1
+check_status "a sign-in without the CSRF token is refused" 403
+req POST /oauth/authorize/sign-in -b "$J1" --data-urlencode "request_uri=$R1" \
+    --data-urlencode csrf_token=0123456789abcdef01234567 \
+    --data-urlencode identifier=alice.test --data-urlencode password=alice-pw-1
+check_status "a sign-in with a wrong CSRF token is refused" 403
+
+form "$J1" /oauth/authorize/sign-in "request_uri=$R1" identifier=alice.test \
+    password=alice-pw-1 remember=1
+check_status "the right password shows the consent page" 200
+check "... with Allow" body_has 'value="allow"'
+check "... the account" body_has "$ALICE"
+check "... and transition:generic as a warning" body_has 'class="warn'
+check "the browser remembers alice" \
+    test "$(sql "SELECT count(*) FROM oauth_account_devices WHERE did = '$ALICE'")" = 1
+
+form "$J1" /oauth/authorize/consent "request_uri=$R1" decision=allow
+check_status "Allow answers 303" 303
+LOC=$(location)
+case $LOC in
+"http://127.0.0.1/cb?state=st-1&iss=$(urlenc "$ISS")&code=cod-"*) ok "... to the redirect_uri with state, iss and code" ;;
+*) not_ok "... to the redirect_uri with state, iss and code" "$LOC" ;;
+esac
+CODE=${LOC##*code=}
+check "... a code of 68 characters" test ${#CODE} = 68
+check "... stored on the request with the account" \
+    test "$(sql "SELECT did FROM oauth_requests WHERE code = '$CODE'")" = "$ALICE"
+check "the consent is stored" \
+    test "$(sql "SELECT count(*) FROM oauth_authorized_clients WHERE did = '$ALICE'")" = 1
+form "$J1" /oauth/authorize/consent "request_uri=$R1" decision=allow
+check "a second Allow is refused (the code is single use)" \
+    sh -c '[ "$1" = 303 ] && case "$2" in *error=access_denied*) true ;; *) false ;; esac' _ "$STATUS" "$(location)"
+check "... and the request is gone" \
+    test "$(sql "SELECT count(*) FROM oauth_requests WHERE code = '$CODE'")" = 0
+
+# ---- the same browser again: no password; Deny ----
+
+page "$J1" "$R2"
+check_status "a remembered browser goes straight to consent" 200
+check "... no password asked" sh -c '! grep -q "name=\"password\"" "$1"' _ "$T_DIR/body"
+check "... the consent form" body_has 'value="deny"'
+form "$J1" /oauth/authorize/consent "request_uri=$R2" decision=deny
+check_status "Deny answers 303" 303
+case $(location) in
+"http://127.0.0.1/cb?state=st%202%26x%3D%3Cy%3E&iss=$(urlenc "$ISS")&error=access_denied&error_description=The%20user%20rejected%20the%20request") ok "... with access_denied, the encoded state and iss" ;;
+*) not_ok "... with access_denied, the encoded state and iss" "$(location)" ;;
+esac
+page "$J1" "$R2"
+check_status "a denied request is gone" 400
+check "... an HTML error page" header_has '^content-type: text/html'
+
+# ---- refusals at sign-in ----
+
+page "$J2" "$R3"
+check_status "another browser gets the sign-in form" 200
+check "... (it remembers nobody)" body_has 'name="password"'
+form "$J2" /oauth/authorize/sign-in "request_uri=$R3" identifier=alice.test "password=$APPPW"
+check_status "an app password is refused" 403
+check "... with the reason" body_has 'App passwords cannot be used to sign in to apps'
+form "$J2" /oauth/authorize/sign-in "request_uri=$R3" identifier=bob.test password=bob-pw-1
+check_status "a taken-down account is refused" 403
+check "... with the reason" body_has 'taken down'
+form "$J2" /oauth/authorize/sign-in "request_uri=$R3" identifier=alice@example.com password=alice-pw-1
+check_status "signing in by email works" 200
+check "... and shows the consent page" body_has 'value="allow"'
+check "... without remembering the browser" \
+    test "$(sql "SELECT count(*) FROM oauth_account_devices")" = 1
+
+# ---- prompts and modes ----
+
+page "$J1" "$R4"
+check_status "no prompt, signed in and already authorized: code at once" 303
+case $(location) in
+"http://127.0.0.1/cb?state=st-4&iss="*"&code=cod-"*) ok "... with state, iss and code" ;;
+*) not_ok "... with state, iss and code" "$(location)" ;;
+esac
+page "$J3" "$R5"
+check_status "prompt=none on a new browser answers the client" 303
+case $(location) in
+*"state=st-5&"*"error=login_required"*) ok "... login_required" ;;
+*) not_ok "... login_required" "$(location)" ;;
+esac
+page "$J1" "$R6"
+check_status "response_mode=form_post answers a page" 200
+check "... that posts to the redirect_uri" body_has 'action="http://127.0.0.1/cb"'
+check "... the code" body_has 'name="code" value="cod-'
+check "... state and iss" sh -c 'grep -q "name=\"state\" value=\"st-6\"" "$1" && grep -qF "value=\"$2\"" "$1"' _ "$T_DIR/body" "$ISS"
+check "... with a CSP allowing that form" header_has '^content-security-policy: .*form-action.*http://127.0.0.1'
+page "$J3" "$R3"
+check_status "a request taken by another browser is refused" 303
+case $(location) in
+*error=access_denied*) ok "... access_denied to the client" ;;
+*) not_ok "... access_denied to the client" "$(location)" ;;
+esac
+req GET "/oauth/authorize?client_id=$CLIENT_ENC&redirect_uri=http%3A%2F%2F127.0.0.1%2Fcb"
+check_status "an authorization without request_uri is refused" 400
+check "... with an HTML page" header_has '^content-type: text/html'
+
+page "$J1" "$R9"
+check_status "prompt=none, signed in and authorized: code at once" 303
+case $(location) in
+*"state=st-9&"*"&code=cod-"*) ok "... with the code" ;;
+*) not_ok "... with the code" "$(location)" ;;
+esac
+page "$J1" "$R10"
+check_status "prompt=none with a scope not yet granted answers the client" 303
+case $(location) in
+*"error=consent_required"*) ok "... consent_required" ;;
+*) not_ok "... consent_required" "$(location)" ;;
+esac
+page "$J1" "$R8"
+check_status "prompt=login on a remembered browser" 200
+check "... asks for the password" body_has 'name="password"'
+form "$J1" /oauth/authorize/sign-in "request_uri=$R8" identifier=alice.test password=alice-pw-1
+check_status "... then, consent being on file, the code" 303
+case $(location) in
+*"state=st-8&"*"&code=cod-"*) ok "... in the redirect" ;;
+*) not_ok "... in the redirect" "$(location)" ;;
+esac
+
+page "$J2" "$R7"
+check_status "a login_hint request shows the sign-in form" 200
+check "... with the identifier locked" sh -c 'grep -q "value=\"alice.test\" readonly" "$1"' _ "$T_DIR/body"
+form "$J2" /oauth/authorize/sign-in "request_uri=$R7" identifier=carol.test password=carol-pw-1
+check_status "another account than the hinted one is refused" 403
+check "... with the reason" body_has 'The app asked for another account'
+form "$J2" /oauth/authorize/sign-in "request_uri=$R7" identifier=alice.test password=alice-pw-1
+check "... the hinted account gets consent" body_has 'value="allow"'
+form "$J2" /oauth/authorize/switch "request_uri=$R7"
+check_status "\"Not you?\" answers the sign-in form" 200
+check "... with the password field" body_has 'name="password"'
+
+# ---- the account page ----
+
+req GET /account -b "$J1" -c "$J1"
+check_status "/account answers 200" 200
+check "... lists alice's grant" body_has "name=\"grant_id\" value=\"$GRANT\""
+check "... with its permissions in words" body_has 'class="warn'
+check "... and a CSP" header_has '^content-security-policy:'
+form "$J1" /account/revoke "grant_id=$GRANT"
+check_status "Revoke answers 303" 303
+check "... back to /account" test "$(location)" = "/account?notice=revoked"
+check "... and the grant is gone" \
+    test "$(sql "SELECT count(*) FROM oauth_families WHERE id = $GRANT")" = 0
+check "... with the app's consent, its last grant gone" \
+    test "$(sql "SELECT count(*) FROM oauth_authorized_clients WHERE did = '$ALICE'")" = 0
+req POST /account/sign-out -b "$J1" -c "$J1" --data-urlencode grant_id=1
+check_status "a sign-out without the CSRF token is refused" 403
+form "$J1" /account/sign-out
+check_status "sign-out answers 303" 303
+req GET /account -b "$J1" -c "$J1"
+check "after sign-out /account asks to sign in" body_has 'name="password"'
+check "... the browser forgot alice" \
+    test "$(sql "SELECT count(*) FROM oauth_account_devices")" = 0
+form "$J3" /account/sign-in identifier=alice.test password=alice-pw-1
+check_status "signing in on /account answers 303" 303
+req GET /account -b "$J3" -c "$J3"
+check "... then the apps page" body_has 'action="/account/sign-out"'
+
+t_done
