@@ -26,6 +26,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <jansson.h>
+
+#include "store_oauth.h"
+
 #define OAUTH_REQUEST_URI_PREFIX "urn:ietf:params:oauth:request_uri:"
 
 /* Lifetimes, seconds. */
@@ -63,19 +67,32 @@ struct oauth_as_redirect {
 void	oauth_as_redirect_clear(struct oauth_as_redirect *);
 
 /*
- * The request id ("req-...") of a request_uri, into id[cap].
- * PDS_EINVAL when request_uri does not have the
- * OAUTH_REQUEST_URI_PREFIX "req-<32 hex>" form.
+ * The decision on pushed request r, whose stored parameters are params;
+ * the caller has checked that r is pending (not expired, no code yet).
+ *
+ * oauth_as_grant: did signed in and consented.  Record the consent (the
+ * requested scope, or `scope' when not NULL, which must be a subset of
+ * it and keep atproto; added to what did granted the client before),
+ * write the granted scope into params and the request row, bind the
+ * request to did, issue a code valid for OAUTH_CODE_TTL (single use) and
+ * fill *out.  PDS_EINVAL for a bad scope, PDS_ENOTFOUND when the request
+ * got a code meanwhile; *why says which.
+ *
+ * oauth_as_deny: delete the request and fill *out with error (e.g.
+ * access_denied, login_required) and error_description (or NULL).
  */
-int	oauth_as_request_id(const char *request_uri, char *id, size_t cap);
+int	oauth_as_grant(const struct store_oauth_request *r, json_t *params,
+	    const char *did, const char *scope, struct oauth_as_redirect *out,
+	    const char **why);
+int	oauth_as_deny(const struct store_oauth_request *r, const json_t *params,
+	    const char *error, const char *error_description,
+	    struct oauth_as_redirect *out);
 
 /*
- * Finish request_uri for client_id after did signed in and consented:
- * record the consent (the requested scope, or `scope' when not NULL,
- * which must be a subset of it and keep atproto), issue a code valid for
- * OAUTH_CODE_TTL, and fill *out.  PDS_ENOTFOUND when the request does
- * not exist, is expired, belongs to another client or already has a
- * code; PDS_EINVAL for a bad scope; *why says which.
+ * oauth_as_grant() for request_uri, loaded and checked first: the
+ * decision without a browser.  PDS_ENOTFOUND when the request does not
+ * exist, is expired, belongs to another client or already has a code;
+ * PDS_EINVAL for a bad scope; *why says which.
  */
 int	oauth_as_approve(const char *request_uri, const char *client_id,
 	    const char *did, const char *scope, struct oauth_as_redirect *out,

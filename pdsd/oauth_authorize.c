@@ -17,6 +17,7 @@
 #include "err.h"
 #include "http.h"
 #include "module.h"
+#include "oauth_as.h"
 #include "oauth_authorize.h"
 #include "oauth_client.h"
 #include "oauth_clients.h"
@@ -63,49 +64,6 @@ scope_covers(const char *have, const char *want)
 	return true;
 }
 
-/* have's tokens then want's new ones into b. */
-static int
-scope_union(const char *have, const char *want, struct buf *b)
-{
-	const char	*lists[2] = { have, want }, *p;
-	size_t		 i, m;
-	int		 rc;
-
-	for (i = 0; i < 2; i++) {
-		for (p = lists[i]; p != NULL && *p != '\0'; p += m) {
-			p += strspn(p, " ");
-			if ((m = strcspn(p, " ")) == 0 || (b->len > 0 &&
-			    scope_has_token((const char *)b->p, p, m)))
-				continue;
-			if ((b->len > 0 && (rc = buf_putc(b, ' ')) != PDS_OK) ||
-			    (rc = buf_append(b, p, m)) != PDS_OK)
-				return rc;
-		}
-	}
-	return buf_puts(b, "");
-}
-
-/* Add scope to what did granted client_id. */
-static int
-grant_add(const char *did, const char *client_id, const char *scope,
-    int64_t now)
-{
-	struct buf	 b;
-	char		*old = NULL;
-	int		 rc;
-
-	rc = store_oauth_client_authorized(did, client_id, &old, NULL, NULL);
-	if (rc != PDS_OK && rc != PDS_ENOTFOUND)
-		return rc;
-	buf_init(&b, 2 * SCOPE_STR_MAX + 2);
-	if ((rc = scope_union(old, scope, &b)) == PDS_OK)
-		rc = store_oauth_client_authorize(did, client_id,
-		    (const char *)b.p, now);
-	buf_free(&b);
-	free(old);
-	return rc;
-}
-
 /* Whether did already granted client_id every token of scope. */
 static bool
 grant_covers(const char *did, const char *client_id, const char *scope)
@@ -131,50 +89,39 @@ pstr(const json_t *params, const char *key)
 
 int
 oauth_authorize_finish(struct http_req *req,
-    const struct store_oauth_request *r, const json_t *params,
+    const struct store_oauth_request *r, json_t *params,
     const char *did, const char *error, const char *error_description)
 {
+	struct oauth_as_redirect	 out;
 	struct oauth_authz_result	 res;
 	enum oauth_authz_mode		 mode;
 	struct buf			 b;
-	const char			*uri, *scope;
-	char				 code[OAUTH_AUTHZ_ID_MAX];
-	int64_t				 now = (int64_t)time(NULL);
+	const char			*uri, *why;
 	uint8_t				*p;
 	size_t				 len;
 	int				 rc;
 
-	uri = pstr(params, "redirect_uri");
-	if (uri == NULL || oauth_authz_mode_parse(pstr(params,
-	    "response_mode"), &mode) != PDS_OK ||
-	    (error == NULL && did == NULL))
+	if (pstr(params, "redirect_uri") == NULL ||
+	    oauth_authz_mode_parse(pstr(params, "response_mode"), &mode) !=
+	    PDS_OK || (error == NULL && did == NULL))
 		return PDS_EINVAL;
+	if (error == NULL)
+		rc = oauth_as_grant(r, params, did, NULL, &out, &why);
+	else
+		rc = oauth_as_deny(r, params, error, error_description, &out);
+	if (rc != PDS_OK)
+		return rc;
 	memset(&res, 0, sizeof(res));
-	res.state = pstr(params, "state");
-	res.iss = oauth_authz_issuer();
-	if (error == NULL) {
-		if ((rc = oauth_authz_random_id("cod-", OAUTH_AUTHZ_CODE_HEX,
-		    code, sizeof(code))) != PDS_OK)
-			return rc;
-		res.code = code;
-	} else {
-		res.error = error;
-		res.error_description = error_description;
-	}
+	res.code = out.code;
+	res.error = out.error;
+	res.error_description = out.error_description;
+	res.state = out.state;
+	res.iss = out.iss;
+	uri = out.redirect_uri;
 	buf_init(&b, PAGE_MAX);
 	if ((rc = oauth_authz_redirect_build(&b, uri, mode, &res,
 	    oauth_authz_server_name())) != PDS_OK)
 		goto out;
-	if (error == NULL) {
-		if ((scope = pstr(params, "scope")) == NULL)
-			scope = "atproto";
-		if ((rc = grant_add(did, r->client_id, scope, now)) != PDS_OK ||
-		    (rc = store_oauth_request_set_did(r->id, did)) != PDS_OK ||
-		    (rc = store_oauth_request_set_code(r->id, code,
-		    now + OAUTH_AUTHZ_CODE_TTL)) != PDS_OK)
-			goto out;
-	} else
-		(void)store_oauth_request_delete(r->id);
 	if (mode == OAUTH_AUTHZ_FORM_POST) {
 		oauth_authz_reply_html(req, 200, &b, &uri, 1);
 		rc = PDS_OK;
@@ -190,7 +137,9 @@ out:
 		sodium_memzero(p, len);
 		free(p);
 	}
-	sodium_memzero(code, sizeof(code));
+	if (out.code != NULL)
+		sodium_memzero(out.code, strlen(out.code));
+	oauth_as_redirect_clear(&out);
 	return rc;
 }
 

@@ -70,7 +70,6 @@
 
 /* Lifetimes, seconds. */
 #define OAUTH_AUTHZ_INACTIVITY	300		/* a visit extends a request */
-#define OAUTH_AUTHZ_CODE_TTL	300		/* a code, single use */
 #define OAUTH_AUTHZ_LOGIN_MAX_AGE (7 * 86400)	/* a remembered sign-in */
 #define OAUTH_AUTHZ_COOKIE_AGE	(10 * 365 * 86400)
 
@@ -232,18 +231,15 @@ void	oauth_authz_reply_error(struct http_req *, unsigned status,
 
 /*
  * Finish request r, whose stored parameters are params, and answer the
- * browser.  Without error: record that did granted the client the
- * requested scope (added to what it granted before), issue a code
- * (cod-<64 hex>, OAUTH_AUTHZ_CODE_TTL seconds, single use) on the
- * request row with the did, and send the browser to the client with
- * code, state and iss.  With error (access_denied, login_required,
- * ...): delete the request and send error, error_description, state
- * and iss.  Per the request's response_mode: a 303 to the URL
- * (query, fragment) or the form_post page.  On PDS_OK the reply is set;
- * otherwise nothing was sent and the caller answers.
+ * browser.  The decision is oauth_as_grant() (with did, no error) or
+ * oauth_as_deny() (with error: access_denied, login_required, ...);
+ * this sends its outcome to the client per the request's
+ * response_mode: a 303 to the URL (query, fragment) or the form_post
+ * page.  On PDS_OK the reply is set; otherwise nothing was sent and the
+ * caller answers.
  */
 int	oauth_authorize_finish(struct http_req *,
-	    const struct store_oauth_request *r, const json_t *params,
+	    const struct store_oauth_request *r, json_t *params,
 	    const char *did, const char *error, const char *error_description);
 
 #endif

@@ -1,9 +1,9 @@
 /*
- * oauth_consent: the authorization page's side of the authorization
- * server: finishing a pushed request after sign-in and consent, or
- * refusing it.  See oauth_as.h.
+ * oauth_consent: the one place a pushed request is decided, after
+ * sign-in and consent or on a refusal: the consent row, the code and
+ * what goes back to the client.  The authorization pages
+ * (oauth_authorize.c) and the unit tests both call it.  See oauth_as.h.
  */
-#include <ctype.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -12,11 +12,13 @@
 #include <time.h>
 
 #include <jansson.h>
+#include <sodium.h>
 
 #include "buf.h"
 #include "err.h"
 #include "oauth_as.h"
 #include "oauth_as_int.h"
+#include "oauth_authorize.h"
 #include "oauth_scope.h"
 #include "store_oauth.h"
 
@@ -35,35 +37,16 @@ oauth_as_redirect_clear(struct oauth_as_redirect *r)
 	memset(r, 0, sizeof(*r));
 }
 
-int
-oauth_as_request_id(const char *uri, char *id, size_t cap)
-{
-	size_t	 pl = strlen(OAUTH_REQUEST_URI_PREFIX), i;
-
-	if (uri == NULL || strncmp(uri, OAUTH_REQUEST_URI_PREFIX, pl) != 0)
-		return PDS_EINVAL;
-	uri += pl;
-	if (strlen(uri) != 4 + 2 * AS_ID_SHORT ||
-	    strncmp(uri, "req-", 4) != 0 || cap <= strlen(uri))
-		return PDS_EINVAL;
-	for (i = 4; uri[i] != '\0'; i++)
-		if (!isxdigit((unsigned char)uri[i]) ||
-		    isupper((unsigned char)uri[i]))
-			return PDS_EINVAL;
-	memcpy(id, uri, strlen(uri) + 1);
-	return PDS_OK;
-}
-
 /* The pending request of uri for client_id, with its parameters. */
 static int
 page_request(const char *uri, const char *client_id,
     struct store_oauth_request *r, json_t **params, const char **why)
 {
-	char	 id[64];
+	char	 id[OAUTH_AUTHZ_ID_MAX];
 	int	 rc;
 
 	*params = NULL;
-	if (oauth_as_request_id(uri, id, sizeof(id)) != PDS_OK)
+	if (oauth_authz_request_id(uri, id, sizeof(id)) != PDS_OK)
 		return pds_fail(why, PDS_ENOTFOUND, "Invalid request_uri");
 	if ((rc = store_oauth_request_get(id, r)) != PDS_OK)
 		return pds_fail(why, rc, rc == PDS_ENOTFOUND ?
@@ -136,20 +119,17 @@ consent_union(const char *did, const char *client_id, const char *scope,
 }
 
 int
-oauth_as_approve(const char *uri, const char *client_id, const char *did,
-    const char *scope, struct oauth_as_redirect *out, const char **why)
+oauth_as_grant(const struct store_oauth_request *r, json_t *params,
+    const char *did, const char *scope, struct oauth_as_redirect *out,
+    const char **why)
 {
-	struct store_oauth_request r;
 	struct buf	 granted, consent;
-	json_t		*params;
 	const char	*requested, *err;
 	char		*pj = NULL, code[80];
 	int64_t		 now = (int64_t)time(NULL);
 	int		 rc;
 
 	memset(out, 0, sizeof(*out));
-	if ((rc = page_request(uri, client_id, &r, &params, why)) != PDS_OK)
-		return rc;
 	buf_init(&granted, SCOPE_STR_MAX + 1);
 	buf_init(&consent, 2 * SCOPE_STR_MAX + 2);
 	requested = json_string_value(json_object_get(params, "scope"));
@@ -163,15 +143,15 @@ oauth_as_approve(const char *uri, const char *client_id, const char *did,
 	rc = PDS_ENOMEM;
 	*why = "Could not record the consent";
 	if ((pj = json_dumps(params, JSON_COMPACT)) == NULL ||
-	    store_oauth_request_update(r.id, pj, NULL, 0) != PDS_OK ||
-	    store_oauth_request_set_did(r.id, did) != PDS_OK ||
-	    consent_union(did, client_id, (const char *)granted.p,
+	    store_oauth_request_update(r->id, pj, NULL, 0) != PDS_OK ||
+	    store_oauth_request_set_did(r->id, did) != PDS_OK ||
+	    consent_union(did, r->client_id, (const char *)granted.p,
 	    &consent) != PDS_OK ||
-	    store_oauth_client_authorize(did, client_id,
+	    store_oauth_client_authorize(did, r->client_id,
 	    (const char *)consent.p, now) != PDS_OK)
 		goto out;
 	as_random_id("cod-", AS_ID_LONG, code, sizeof(code));
-	if ((rc = store_oauth_request_set_code(r.id, code,
+	if ((rc = store_oauth_request_set_code(r->id, code,
 	    now + OAUTH_CODE_TTL)) != PDS_OK) {
 		*why = "This request was already authorized";
 		goto out;
@@ -182,9 +162,44 @@ oauth_as_approve(const char *uri, const char *client_id, const char *did,
 		rc = PDS_ENOMEM;
 	}
 out:
+	sodium_memzero(code, sizeof(code));
 	free(pj);
 	buf_free(&granted);
 	buf_free(&consent);
+	return rc;
+}
+
+int
+oauth_as_deny(const struct store_oauth_request *r, const json_t *params,
+    const char *error, const char *error_description,
+    struct oauth_as_redirect *out)
+{
+	int	 rc;
+
+	memset(out, 0, sizeof(*out));
+	(void)store_oauth_request_delete(r->id);
+	if ((rc = redirect_fill(out, params)) == PDS_OK &&
+	    ((out->error = strdup(error)) == NULL ||
+	    (error_description != NULL && (out->error_description =
+	    strdup(error_description)) == NULL))) {
+		oauth_as_redirect_clear(out);
+		rc = PDS_ENOMEM;
+	}
+	return rc;
+}
+
+int
+oauth_as_approve(const char *uri, const char *client_id, const char *did,
+    const char *scope, struct oauth_as_redirect *out, const char **why)
+{
+	struct store_oauth_request r;
+	json_t	*params;
+	int	 rc;
+
+	memset(out, 0, sizeof(*out));
+	if ((rc = page_request(uri, client_id, &r, &params, why)) != PDS_OK)
+		return rc;
+	rc = oauth_as_grant(&r, params, did, scope, out, why);
 	json_decref(params);
 	store_oauth_request_clear(&r);
 	return rc;
@@ -201,14 +216,8 @@ oauth_as_reject(const char *uri, const char *client_id,
 	memset(out, 0, sizeof(*out));
 	if ((rc = page_request(uri, client_id, &r, &params, why)) != PDS_OK)
 		return rc;
-	(void)store_oauth_request_delete(r.id);
-	if ((rc = redirect_fill(out, params)) == PDS_OK &&
-	    ((out->error = strdup("access_denied")) == NULL ||
-	    (out->error_description = strdup("The user rejected the request"))
-	    == NULL)) {
-		oauth_as_redirect_clear(out);
-		rc = PDS_ENOMEM;
-	}
+	rc = oauth_as_deny(&r, params, "access_denied",
+	    "The user rejected the request", out);
 	json_decref(params);
 	store_oauth_request_clear(&r);
 	return rc;

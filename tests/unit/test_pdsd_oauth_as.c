@@ -3,10 +3,11 @@
  * pdsd/oauth_token.c) through pdsd's real HTTP server and routes, with a
  * loopback client as a real client would send it.
  *
- * The sign-in and consent pages do not exist yet.  Where a user would
- * sign in and press Allow, the test calls oauth_as_approve() (or
- * oauth_as_reject()) directly, which is what those pages will call; the
- * store then holds the request exactly as after a consent.
+ * Where a user would sign in and press Allow (or Deny), the test calls
+ * oauth_as_approve() (or oauth_as_reject()) directly: they load the
+ * request and make the same decision the pages make through
+ * oauth_as_grant() (oauth_as_deny()), so the store then holds the
+ * request exactly as after a consent on the pages.
  *
  * Covered: both discovery documents and the key set; PAR (201, its
  * headers, the DPoP nonce flow, and its validation errors); the
