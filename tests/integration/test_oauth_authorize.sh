@@ -1,9 +1,12 @@
 #!/bin/sh
 # test_oauth_authorize: the OAuth authorization pages against a real
 # pdsd and a real PLC directory, driven like a browser without
-# JavaScript: curl with one cookie jar per browser.  The pushed requests
-# (and one grant, as the token endpoint would make it) are put into the
-# database by tests/tools/oauthreq while pdsd is stopped.
+# JavaScript: curl with one cookie jar per browser.  Pushed requests with
+# prompt=consent come from the real POST /oauth/par (a loopback client,
+# no DPoP proof).  The others, with no prompt, none or login, are ones a
+# public client cannot push (the server turns its every prompt into
+# consent), so tests/tools/oauthreq puts them, and one grant as the token
+# endpoint would make it, into the database while pdsd is stopped.
 T_NAME=test_oauth_authorize
 . "$(dirname "$0")/lib.sh"
 
@@ -120,32 +123,47 @@ req POST /xrpc/com.atproto.admin.updateSubjectStatus -u "admin:$ADMIN_PASSWORD" 
     --data "{\"subject\":{\"\$type\":\"com.atproto.admin.defs#repoRef\",\"did\":\"$BOB\"},\"takedown\":{\"applied\":true,\"ref\":\"t-1\"}}"
 check_status "bob is taken down" 200
 
-# ---- pushed requests, written while pdsd is stopped ----
+# ---- pushed requests: POST /oauth/par, then oauthreq ----
 
-check "pdsd stops" pds_stop
 CLIENT='http://localhost?redirect_uri=http%3A%2F%2F127.0.0.1%2Fcb&scope=atproto%20transition%3Ageneric'
 CLIENT_ENC=$(urlenc "$CLIENT")
 SCOPE='atproto transition:generic'
-# params STATE MODE [PROMPT [LOGIN_HINT]]: a request's stored parameters.
+CHALLENGE=E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM
+# par STATE [LOGIN_HINT]: push a prompt=consent request; its request_uri.
+par() {
+	req POST /oauth/par --data-urlencode "client_id=$CLIENT" \
+	    --data-urlencode response_type=code \
+	    --data-urlencode redirect_uri=http://127.0.0.1/cb \
+	    --data-urlencode "scope=$SCOPE" --data-urlencode "state=$1" \
+	    --data-urlencode "code_challenge=$CHALLENGE" \
+	    --data-urlencode code_challenge_method=S256 \
+	    --data-urlencode prompt=consent \
+	    ${2:+--data-urlencode "login_hint=$2"}
+	[ "$STATUS" = 201 ] && jstr request_uri
+}
+R1=$(par st-1)
+R2=$(par "st 2&x=<y>")
+R3=$(par st-3)
+R7=$(par st-7 alice.test)
+check "POST /oauth/par stores pushed requests" \
+    test -n "$R1" -a -n "$R2" -a -n "$R3" -a -n "$R7"
+
+check "pdsd stops" pds_stop
+# params STATE MODE [PROMPT]: a request's stored parameters.
 params() {
-	printf '{"client_id":"%s","response_type":"code","redirect_uri":"http://127.0.0.1/cb","scope":"%s","state":"%s","code_challenge":"E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM","code_challenge_method":"S256","response_mode":"%s"%s%s}' \
-	    "$CLIENT" "$SCOPE" "$1" "$2" "${3:+,\"prompt\":\"$3\"}" \
-	    "${4:+,\"login_hint\":\"$4\"}"
+	printf '{"client_id":"%s","response_type":"code","redirect_uri":"http://127.0.0.1/cb","scope":"%s","state":"%s","code_challenge":"%s","code_challenge_method":"S256","response_mode":"%s"%s}' \
+	    "$CLIENT" "$SCOPE" "$1" "$CHALLENGE" "$2" "${3:+,\"prompt\":\"$3\"}"
 }
 newreq() { "$OAUTHREQ" request "$DB" "$CLIENT" "$(params "$@")"; }
-R1=$(newreq st-1 query consent)
-R2=$(newreq "st 2&x=<y>" query consent)
-R3=$(newreq st-3 query consent)
 R4=$(newreq st-4 query)
 R5=$(newreq st-5 query none)
 R6=$(newreq st-6 form_post)
-R7=$(newreq st-7 query consent alice.test)
 R8=$(newreq st-8 query login)
 R9=$(newreq st-9 query none)
 SCOPE='atproto transition:chat.bsky'
 R10=$(newreq st-10 query none)
 SCOPE='atproto transition:generic'
-check "oauthreq stores pushed requests" test -n "$R1" -a -n "$R6"
+check "oauthreq stores pushed requests" test -n "$R4" -a -n "$R10"
 GRANT=$("$OAUTHREQ" family "$DB" "$ALICE" "$CLIENT" "$SCOPE")
 check "oauthreq stores a grant" test -n "$GRANT"
 if ! pds_start; then
