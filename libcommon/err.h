@@ -7,6 +7,8 @@
  * reason ("map keys not in canonical order"); static so that it is
  * thread-safe and never needs freeing.  pds_strerror() turns a code
  * into text; only user-facing layers (XRPC errors, pdsctl) do that.
+ * pdsd's XRPC layer maps every code to an HTTP status and error name
+ * from one table (pdsd/xrpc.c).
  */
 #ifndef PDS_ERR_H
 #define PDS_ERR_H
@@ -28,6 +30,23 @@ enum pds_err {
 	PDS_EIO = -11,		/* an I/O error; errno holds the cause */
 	PDS_EMISMATCH = -12,	/* a hash, CID or signature did not match */
 	PDS_EINTERNAL = -13,	/* a broken invariant */
+	/* request-level outcomes (pdsd answers them with their own status) */
+	PDS_EAUTHREQ = -14,	/* authentication required or refused */
+	PDS_EAUTHMISSING = -15,	/* no credentials were sent */
+	PDS_EBADTOKEN = -16,	/* a token is malformed or not valid here */
+	PDS_ETOKENEXPIRED = -17,	/* a token has expired */
+	PDS_EFORBIDDEN = -18,	/* credentials valid but not allowed */
+	PDS_ENOSUCH = -19,	/* no such resource (HTTP 404) */
+	PDS_ENOMETHOD = -20,	/* no such XRPC method is served here */
+	PDS_EPAYLOAD = -21,	/* a request body over its limit */
+	PDS_ERATELIMIT = -22,	/* a rate limit was exceeded */
+	PDS_ENOTIMPL = -23,	/* a method this server does not implement */
+	PDS_EUPSTREAM = -24,	/* an upstream service failed */
+	PDS_EBUSY = -25,	/* not enough resources to serve now */
+	PDS_EUPTIMEOUT = -26,	/* an upstream service timed out */
+	PDS_ETAKENDOWN = -27,	/* the account is taken down */
+	PDS_EDEACTIVATED = -28,	/* the account is deactivated */
+	PDS_E__MIN = -28	/* the lowest code (for tables and tests) */
 };
 
 /* Text for a PDS_E* code; never NULL. */

@@ -55,7 +55,7 @@ api_server_reserve_signing_key(struct xrpc_ctx *ctx)
 	    (rc = xrpc_input_str(ctx, "did", false, &did)) != 0)
 		return rc;
 	if (did != NULL && !syntax_is_did(did, strlen(did)))
-		return xrpc_fail(ctx, XRPC_E_INVALID_REQUEST, NULL,
+		return xrpc_fail(ctx, PDS_EINVAL, NULL,
 		    "Invalid DID: %.64s", did);
 	if (did != NULL && (rc = store_keys_get(did, priv)) != PDS_ENOTFOUND) {
 		if (rc == PDS_OK)
@@ -93,10 +93,10 @@ api_repo_import_repo(struct xrpc_ctx *ctx)
 	int			 rc;
 
 	if (!ctx->cfg->accepting_repo_imports)
-		return xrpc_fail(ctx, XRPC_E_INVALID_REQUEST, NULL,
+		return xrpc_fail(ctx, PDS_EINVAL, NULL,
 		    "Service is not accepting repo imports");
 	if (ctx->body == NULL || ctx->body_len == 0)
-		return xrpc_fail(ctx, XRPC_E_INVALID_REQUEST, NULL,
+		return xrpc_fail(ctx, PDS_EINVAL, NULL,
 		    "Request body must be a CAR file");
 	if ((rc = migration_import_repo(ctx->auth.did, ctx->body,
 	    ctx->body_len, &res, &err)) != PDS_OK)
@@ -135,7 +135,7 @@ api_repo_list_missing_blobs(struct xrpc_ctx *ctx)
 		limit = strtol(ls, &end, 10);
 		if (*ls == '\0' || *end != '\0' || limit < 1 ||
 		    limit > MISSING_BLOBS_MAX)
-			return xrpc_fail(ctx, XRPC_E_INVALID_REQUEST, NULL,
+			return xrpc_fail(ctx, PDS_EINVAL, NULL,
 			    "limit must be an integer from 1 to %d",
 			    MISSING_BLOBS_MAX);
 	}
@@ -242,7 +242,7 @@ api_identity_sign_plc_operation(struct xrpc_ctx *ctx)
 	if ((rc = xrpc_input_str(ctx, "token", false, &token)) != 0)
 		return rc;
 	if (token == NULL || *token == '\0')
-		return xrpc_fail(ctx, XRPC_E_INVALID_REQUEST, NULL,
+		return xrpc_fail(ctx, PDS_EINVAL, NULL,
 		    "email confirmation token required to sign PLC "
 		    "operations");
 	if ((rc = email_token_check(ctx->auth.did, EMAIL_PLC_OPERATION,

@@ -40,12 +40,12 @@ err_code(int rc, const struct repo_err *err, const char **name)
 	*name = err->name;
 	if (err->name != NULL && strcmp(err->name, "AccountTakedown") == 0) {
 		*name = NULL;
-		return XRPC_E_ACCOUNT_TAKEDOWN;
+		return PDS_ETAKENDOWN;
 	}
 	if (err->name != NULL &&
 	    strcmp(err->name, "AccountDeactivated") == 0) {
 		*name = NULL;
-		return XRPC_E_ACCOUNT_DEACTIVATED;
+		return PDS_EDEACTIVATED;
 	}
 	switch (rc) {
 	case PDS_EINVAL:
@@ -54,10 +54,10 @@ err_code(int rc, const struct repo_err *err, const char **name)
 	case PDS_EMISMATCH:
 	case PDS_ETOOBIG:
 	case PDS_EUNSUPP:
-		return XRPC_E_INVALID_REQUEST;
+		return PDS_EINVAL;
 	default:
 		*name = NULL;
-		return XRPC_E_INTERNAL;
+		return PDS_EINTERNAL;
 	}
 }
 
@@ -85,10 +85,10 @@ api_query_limit(struct xrpc_ctx *ctx, size_t def, size_t max, size_t *out)
 	errno = 0;
 	v = strtoll(s, &end, 10);
 	if (errno != 0 || *end != '\0' || end == s)
-		return xrpc_fail(ctx, XRPC_E_INVALID_REQUEST, NULL,
+		return xrpc_fail(ctx, PDS_EINVAL, NULL,
 		    "limit must be an integer");
 	if (v < 1 || (unsigned long long)v > max)
-		return xrpc_fail(ctx, XRPC_E_INVALID_REQUEST, NULL,
+		return xrpc_fail(ctx, PDS_EINVAL, NULL,
 		    "limit must be between 1 and %zu", max);
 	*out = (size_t)v;
 	return 0;
@@ -129,21 +129,21 @@ write_repo(struct xrpc_ctx *ctx, const char *repo)
 	int		 rc;
 
 	if (repo == NULL)
-		return xrpc_fail(ctx, XRPC_E_INVALID_REQUEST, NULL,
+		return xrpc_fail(ctx, PDS_EINVAL, NULL,
 		    "Input must have the property \"repo\"");
 	if (strcmp(repo, ctx->auth.did) == 0)
 		return 0;
 	if (strncmp(repo, "did:", 4) == 0)
-		return xrpc_fail(ctx, XRPC_E_AUTH_REQUIRED, NULL,
+		return xrpc_fail(ctx, PDS_EAUTHREQ, NULL,
 		    "Not authorized to write to this repo");
 	rc = store_repo_acct_find(repo, &a);
 	if (rc == PDS_ENOTFOUND)
-		return xrpc_fail(ctx, XRPC_E_INVALID_REQUEST, NULL,
+		return xrpc_fail(ctx, PDS_EINVAL, NULL,
 		    "Could not find repo: %.256s", repo);
 	if (rc != PDS_OK)
-		return xrpc_fail(ctx, XRPC_E_INTERNAL, NULL, "account lookup");
+		return xrpc_fail(ctx, PDS_EINTERNAL, NULL, "account lookup");
 	if (strcmp(a.did, ctx->auth.did) != 0)
-		return xrpc_fail(ctx, XRPC_E_AUTH_REQUIRED, NULL,
+		return xrpc_fail(ctx, PDS_EAUTHREQ, NULL,
 		    "Not authorized to write to this repo");
 	return 0;
 }
@@ -157,7 +157,7 @@ opt_validate(struct xrpc_ctx *ctx, const json_t *in, enum repo_validate *v)
 	if (j == NULL || json_is_null(j))
 		return 0;
 	if (!json_is_boolean(j))
-		return xrpc_fail(ctx, XRPC_E_INVALID_REQUEST, NULL,
+		return xrpc_fail(ctx, PDS_EINVAL, NULL,
 		    "validate must be a boolean");
 	*v = json_is_true(j) ? REPO_VALIDATE_YES : REPO_VALIDATE_NO;
 	return 0;
@@ -183,7 +183,7 @@ opt_cid(struct xrpc_ctx *ctx, const json_t *in, const char *key,
 	}
 	if ((s = json_string_value(j)) == NULL ||
 	    cid_parse(out, s, strlen(s), NULL) != PDS_OK)
-		return xrpc_fail(ctx, XRPC_E_INVALID_REQUEST, NULL,
+		return xrpc_fail(ctx, PDS_EINVAL, NULL,
 		    "%s must be a CID", key);
 	*has = true;
 	return 0;
@@ -199,15 +199,15 @@ copy_field(struct xrpc_ctx *ctx, const json_t *in, const char *key,
 	if (s == NULL) {
 		if (json_object_get(in, key) != NULL &&
 		    !json_is_null(json_object_get(in, key)))
-			return xrpc_fail(ctx, XRPC_E_INVALID_REQUEST, NULL,
+			return xrpc_fail(ctx, PDS_EINVAL, NULL,
 			    "%s must be a string", key);
 		if (required)
-			return xrpc_fail(ctx, XRPC_E_INVALID_REQUEST, NULL,
+			return xrpc_fail(ctx, PDS_EINVAL, NULL,
 			    "Input must have the property \"%s\"", key);
 		return 0;
 	}
 	if (strlen(s) >= cap)
-		return xrpc_fail(ctx, XRPC_E_INVALID_REQUEST, NULL,
+		return xrpc_fail(ctx, PDS_EINVAL, NULL,
 		    "%s is too long", key);
 	memcpy(out, s, strlen(s) + 1);
 	return 0;
@@ -319,10 +319,11 @@ write_done(void *arg, int rc, const struct repo_write_result *res,
 
 	if (rc != PDS_OK) {
 		code = err_code(rc, err, &name);
+		/* a refusal without a message answers with its name */
 		xrpc_reply_error(j->req, code, name, err->msg[0] != '\0' ?
-		    err->msg : NULL);
+		    err->msg : code == PDS_EINVAL ? "InvalidRequest" : NULL);
 	} else if ((out = write_output(j, res)) == NULL)
-		xrpc_reply_error(j->req, XRPC_E_INTERNAL, NULL, NULL);
+		xrpc_reply_error(j->req, PDS_EINTERNAL, NULL, NULL);
 	else
 		http_reply_json(j->req, 200, out);
 	http_req_resume(j->req);
@@ -352,7 +353,7 @@ write_start(struct xrpc_ctx *ctx, struct wjob *j,
 	out = write_output(j, &res);
 	free(j);
 	if (out == NULL)
-		return XRPC_E_INTERNAL;
+		return PDS_EINTERNAL;
 	xrpc_reply_json(ctx, out);
 	return 0;
 }
@@ -369,7 +370,7 @@ single_write(struct xrpc_ctx *ctx, enum repo_action action)
 	if ((rc = write_repo(ctx, jstr(ctx->input, "repo"))) != 0)
 		return rc;
 	if ((j = wjob_new(ctx, 1, false)) == NULL)
-		return XRPC_E_INTERNAL;
+		return PDS_EINTERNAL;
 	op = &j->ops[0];
 	op->action = action;
 	if ((rc = copy_field(ctx, ctx->input, "collection", op->collection,
@@ -383,7 +384,7 @@ single_write(struct xrpc_ctx *ctx, enum repo_action action)
 	if (action != REPO_DELETE) {
 		op->value = json_object_get(ctx->input, "record");
 		if (op->value == NULL) {
-			rc = xrpc_fail(ctx, XRPC_E_INVALID_REQUEST, NULL,
+			rc = xrpc_fail(ctx, PDS_EINVAL, NULL,
 			    "Input must have the property \"record\"");
 			goto fail;
 		}
@@ -444,20 +445,20 @@ api_repo_apply_writes(struct xrpc_ctx *ctx)
 		return rc;
 	writes = json_object_get(ctx->input, "writes");
 	if (!json_is_array(writes))
-		return xrpc_fail(ctx, XRPC_E_INVALID_REQUEST, NULL,
+		return xrpc_fail(ctx, PDS_EINVAL, NULL,
 		    "Input must have the property \"writes\"");
 	n = json_array_size(writes);
 	if (n > REPO_WRITES_MAX)
-		return xrpc_fail(ctx, XRPC_E_INVALID_REQUEST, NULL,
+		return xrpc_fail(ctx, PDS_EINVAL, NULL,
 		    "Too many writes. Max: %d", REPO_WRITES_MAX);
 	if ((j = wjob_new(ctx, n, true)) == NULL)
-		return XRPC_E_INTERNAL;
+		return PDS_EINTERNAL;
 	for (i = 0; i < n; i++) {
 		w = json_array_get(writes, i);
 		op = &j->ops[i];
 		type = jstr(w, "$type");
 		if (type == NULL) {
-			rc = xrpc_fail(ctx, XRPC_E_INVALID_REQUEST, NULL,
+			rc = xrpc_fail(ctx, PDS_EINVAL, NULL,
 			    "writes/%zu must have a $type", i);
 			goto fail;
 		}
@@ -470,7 +471,7 @@ api_repo_apply_writes(struct xrpc_ctx *ctx)
 		    "com.atproto.repo.applyWrites#delete") == 0)
 			op->action = REPO_DELETE;
 		else {
-			rc = xrpc_fail(ctx, XRPC_E_INVALID_REQUEST, NULL,
+			rc = xrpc_fail(ctx, PDS_EINVAL, NULL,
 			    "writes/%zu has an unknown $type", i);
 			goto fail;
 		}
@@ -482,7 +483,7 @@ api_repo_apply_writes(struct xrpc_ctx *ctx)
 			goto fail;
 		if (op->action != REPO_DELETE &&
 		    (op->value = json_object_get(w, "value")) == NULL) {
-			rc = xrpc_fail(ctx, XRPC_E_INVALID_REQUEST, NULL,
+			rc = xrpc_fail(ctx, PDS_EINVAL, NULL,
 			    "writes/%zu must have a value", i);
 			goto fail;
 		}
@@ -505,7 +506,7 @@ api_repo_upload_blob(struct xrpc_ctx *ctx)
 
 	if ((rc = store_repo_acct_find(ctx->auth.did, &a)) != PDS_OK)
 		return xrpc_fail(ctx, rc == PDS_ENOTFOUND ?
-		    XRPC_E_INVALID_REQUEST : XRPC_E_INTERNAL, NULL,
+		    PDS_EINVAL : PDS_EINTERNAL, NULL,
 		    "Could not find account");
 	if (strcmp(a.status, "takendown") == 0) {
 		err.name = "AccountTakedown";
@@ -519,7 +520,7 @@ api_repo_upload_blob(struct xrpc_ctx *ctx)
 		rc = blobs_upload(ctx->auth.did, ctx->body, ctx->body_len,
 		    http_req_header(ctx->req, "Content-Type"), &b);
 	if (rc != PDS_OK)
-		return xrpc_fail(ctx, XRPC_E_INTERNAL, NULL, "blob upload");
+		return xrpc_fail(ctx, PDS_EINTERNAL, NULL, "blob upload");
 	xrpc_reply_json(ctx, json_pack("{s:{s:s,s:{s:o},s:s,s:I}}", "blob",
 	    "$type", "blob", "ref", "$link", dm_cid_json(&b.cid), "mimeType",
 	    b.mime, "size", (json_int_t)b.size));
@@ -538,23 +539,23 @@ read_repo(struct xrpc_ctx *ctx, const char *repo, struct store_repo_acct *a)
 	int	 rc;
 
 	if (repo == NULL || *repo == '\0')
-		return xrpc_fail(ctx, XRPC_E_INVALID_REQUEST, NULL,
+		return xrpc_fail(ctx, PDS_EINVAL, NULL,
 		    "Params must have the property \"repo\"");
 	if (!syntax_is_atidentifier(repo, strlen(repo)))
-		return xrpc_fail(ctx, XRPC_E_INVALID_REQUEST, NULL,
+		return xrpc_fail(ctx, PDS_EINVAL, NULL,
 		    "repo must be a valid did or a handle");
 	rc = store_repo_acct_find(repo, a);
 	if (rc == PDS_ENOTFOUND || (rc == PDS_OK &&
 	    strcmp(a->status, "deleted") == 0))
-		return xrpc_fail(ctx, XRPC_E_INVALID_REQUEST, "RepoNotFound",
+		return xrpc_fail(ctx, PDS_EINVAL, "RepoNotFound",
 		    "Could not find repo: %.256s", repo);
 	if (rc != PDS_OK)
-		return xrpc_fail(ctx, XRPC_E_INTERNAL, NULL, "account lookup");
+		return xrpc_fail(ctx, PDS_EINTERNAL, NULL, "account lookup");
 	if (strcmp(a->status, "takendown") == 0)
-		return xrpc_fail(ctx, XRPC_E_INVALID_REQUEST, "RepoTakendown",
+		return xrpc_fail(ctx, PDS_EINVAL, "RepoTakendown",
 		    "Repo has been takendown: %s", a->did);
 	if (strcmp(a->status, "active") != 0)
-		return xrpc_fail(ctx, XRPC_E_INVALID_REQUEST,
+		return xrpc_fail(ctx, PDS_EINVAL,
 		    "RepoDeactivated", "Repo has been deactivated: %s",
 		    a->did);
 	return 0;
@@ -617,14 +618,14 @@ api_repo_get_record(struct xrpc_ctx *ctx)
 	if ((rc = read_repo(ctx, http_req_query(ctx->req, "repo"), &a)) != 0)
 		return rc;
 	if (coll == NULL || !syntax_is_nsid(coll, strlen(coll)))
-		return xrpc_fail(ctx, XRPC_E_INVALID_REQUEST, NULL,
+		return xrpc_fail(ctx, PDS_EINVAL, NULL,
 		    "collection must be a valid NSID");
 	if (rkey == NULL || !syntax_is_rkey(rkey, strlen(rkey)))
-		return xrpc_fail(ctx, XRPC_E_INVALID_REQUEST, NULL,
+		return xrpc_fail(ctx, PDS_EINVAL, NULL,
 		    "rkey must be a valid record key");
 	if (wcid != NULL && *wcid != '\0' &&
 	    cid_parse(&want, wcid, strlen(wcid), NULL) != PDS_OK)
-		return xrpc_fail(ctx, XRPC_E_INVALID_REQUEST, NULL,
+		return xrpc_fail(ctx, PDS_EINVAL, NULL,
 		    "cid must be a CID");
 	snprintf(uri, sizeof(uri), "at://%s/%s/%s", a.did, coll, rkey);
 	buf_init(&b, (size_t)4 << 20);
@@ -635,21 +636,21 @@ api_repo_get_record(struct xrpc_ctx *ctx)
 	if (rc != PDS_OK) {
 		buf_free(&b);
 		if (rc == PDS_ENOTFOUND)
-			return xrpc_fail(ctx, XRPC_E_INVALID_REQUEST,
+			return xrpc_fail(ctx, PDS_EINVAL,
 			    "RecordNotFound", "Could not locate record: %s",
 			    uri);
-		return XRPC_E_INTERNAL;
+		return PDS_EINTERNAL;
 	}
 	if (cid_format(&cid, cs, sizeof(cs)) < 0) {
 		buf_free(&b);
-		return XRPC_E_INTERNAL;
+		return PDS_EINTERNAL;
 	}
 	buf_init(&out, BUF_MAX_DEFAULT);
 	rc = record_json_write(&out, uri, cs, b.p, b.len);
 	buf_free(&b);
 	if (rc != PDS_OK || (rc = buf_putc(&out, '}')) != PDS_OK) {
 		buf_free(&out);
-		return XRPC_E_INTERNAL;
+		return PDS_EINTERNAL;
 	}
 	reply_buf(ctx, &out);
 	return 0;
@@ -699,11 +700,11 @@ api_repo_list_records(struct xrpc_ctx *ctx)
 	    &limit)) != 0)
 		return rc;
 	if (coll == NULL || !syntax_is_nsid(coll, strlen(coll)))
-		return xrpc_fail(ctx, XRPC_E_INVALID_REQUEST, NULL,
+		return xrpc_fail(ctx, PDS_EINVAL, NULL,
 		    "collection must be a valid NSID");
 	if (rev != NULL && strcmp(rev, "true") != 0 &&
 	    strcmp(rev, "false") != 0)
-		return xrpc_fail(ctx, XRPC_E_INVALID_REQUEST, NULL,
+		return xrpc_fail(ctx, PDS_EINVAL, NULL,
 		    "reverse must be a boolean");
 	if (cursor != NULL && *cursor == '\0')
 		cursor = NULL;
@@ -715,7 +716,7 @@ api_repo_list_records(struct xrpc_ctx *ctx)
 	if (buf_reserve(&lc.out, 512 * (limit + 1)) != PDS_OK ||
 	    buf_append(&lc.out, "{\"records\":[", 12) != PDS_OK) {
 		buf_free(&lc.out);
-		return XRPC_E_INTERNAL;
+		return PDS_EINTERNAL;
 	}
 	rc = store_record_list(a.did, coll, cursor, reverse, limit, list_cb,
 	    &lc);
@@ -728,7 +729,7 @@ api_repo_list_records(struct xrpc_ctx *ctx)
 		rc = buf_putc(&lc.out, '}');
 	if (rc != PDS_OK) {
 		buf_free(&lc.out);
-		return XRPC_E_INTERNAL;
+		return PDS_EINTERNAL;
 	}
 	reply_buf(ctx, &lc.out);
 	return 0;
@@ -775,10 +776,10 @@ api_repo_describe_repo(struct xrpc_ctx *ctx)
 	if ((rc = read_repo(ctx, http_req_query(ctx->req, "repo"), &a)) != 0)
 		return rc;
 	if ((cc.arr = json_array()) == NULL)
-		return XRPC_E_INTERNAL;
+		return PDS_EINTERNAL;
 	if (store_repo_collections(a.did, coll_cb, &cc) != PDS_OK) {
 		json_decref(cc.arr);
-		return XRPC_E_INTERNAL;
+		return PDS_EINTERNAL;
 	}
 	if (account_did_doc(a.did, &doc) != PDS_OK || doc == NULL)
 		doc = json_object();
@@ -787,7 +788,7 @@ api_repo_describe_repo(struct xrpc_ctx *ctx)
 	    a.handle[0] != '\0' ? a.handle : "handle.invalid", "did", a.did,
 	    "didDoc", doc, "collections", cc.arr, "handleIsCorrect", correct);
 	if (out == NULL)
-		return XRPC_E_INTERNAL;
+		return PDS_EINTERNAL;
 	xrpc_reply_json(ctx, out);
 	return 0;
 }
