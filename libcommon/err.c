@@ -1,3 +1,6 @@
+#include <stdarg.h>
+#include <stdio.h>
+
 #include "err.h"
 
 const char *
@@ -35,4 +38,33 @@ pds_strerror(int err)
 	case PDS_EDEACTIVATED:	return "account deactivated";
 	}
 	return "unknown error";
+}
+
+int
+pds_error_set(struct pds_error *e, int code, const char *name,
+    const char *fmt, ...)
+{
+	va_list	 ap;
+
+	if (e == NULL)
+		return code;
+	e->code = code;
+	e->name = name;
+	e->msg[0] = '\0';
+	if (fmt != NULL) {
+		va_start(ap, fmt);
+		vsnprintf(e->msg, sizeof(e->msg), fmt, ap);
+		va_end(ap);
+	}
+	return code;
+}
+
+void
+pds_error_clear(struct pds_error *e)
+{
+	if (e == NULL)
+		return;
+	e->code = PDS_OK;
+	e->name = NULL;
+	e->msg[0] = '\0';
 }

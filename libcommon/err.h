@@ -52,6 +52,27 @@ enum pds_err {
 /* Text for a PDS_E* code; never NULL. */
 const char *pds_strerror(int err);
 
+/*
+ * Why an operation failed, for the layers that answer a client: the
+ * code (it decides the HTTP status), an optional lexicon-specific name
+ * and a message.  An empty msg and a NULL name mean the code's defaults.
+ */
+struct pds_error {
+	int		 code;
+	const char	*name;		/* static, e.g. "RecordNotFound" */
+	char		 msg[256];
+};
+
+/*
+ * Fill e (NULL is fine: nothing is kept) with code, name (static or NULL)
+ * and the formatted message (fmt NULL: none); returns code, for
+ * `return pds_error_set(...)'.
+ */
+int	pds_error_set(struct pds_error *e, int code, const char *name,
+	    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+/* Reset e to "no error" (NULL-safe). */
+void	pds_error_clear(struct pds_error *e);
+
 /* Set *why (when why is non-NULL) and return err; for one-line failures. */
 static inline int
 pds_fail(const char **why, int err, const char *reason)

@@ -28,49 +28,9 @@
 
 /* ---- shared with api_sync.c ---- */
 
-int	api_repo_err(struct xrpc_ctx *, int rc, const struct repo_err *);
 int	api_query_limit(struct xrpc_ctx *, size_t def, size_t max,
 	    size_t *out);
 json_t	*api_record_json(const uint8_t *data, size_t len);
-
-/* The XRPC error code and name for a repo_writer refusal. */
-static int
-err_code(int rc, const struct repo_err *err, const char **name)
-{
-	*name = err->name;
-	if (err->name != NULL && strcmp(err->name, "AccountTakedown") == 0) {
-		*name = NULL;
-		return PDS_ETAKENDOWN;
-	}
-	if (err->name != NULL &&
-	    strcmp(err->name, "AccountDeactivated") == 0) {
-		*name = NULL;
-		return PDS_EDEACTIVATED;
-	}
-	switch (rc) {
-	case PDS_EINVAL:
-	case PDS_ENOTFOUND:
-	case PDS_EEXIST:
-	case PDS_EMISMATCH:
-	case PDS_ETOOBIG:
-	case PDS_EUNSUPP:
-		return PDS_EINVAL;
-	default:
-		*name = NULL;
-		return PDS_EINTERNAL;
-	}
-}
-
-/* Map a repo_writer refusal onto an XRPC error. */
-int
-api_repo_err(struct xrpc_ctx *ctx, int rc, const struct repo_err *err)
-{
-	const char	*name;
-	int		 code = err_code(rc, err, &name);
-
-	return xrpc_fail(ctx, code, name, "%s", err->msg[0] != '\0' ?
-	    err->msg : pds_strerror(rc));
-}
 
 int
 api_query_limit(struct xrpc_ctx *ctx, size_t def, size_t max, size_t *out)
@@ -310,19 +270,14 @@ write_output(const struct wjob *j, const struct repo_write_result *res)
 /* From the writer thread: answer the deferred request. */
 static void
 write_done(void *arg, int rc, const struct repo_write_result *res,
-    const struct repo_err *err)
+    const struct pds_error *err)
 {
 	struct wjob	*j = arg;
-	const char	*name;
 	json_t		*out;
-	int		 code;
 
-	if (rc != PDS_OK) {
-		code = err_code(rc, err, &name);
-		/* a refusal without a message answers with its name */
-		xrpc_reply_error(j->req, code, name, err->msg[0] != '\0' ?
-		    err->msg : code == PDS_EINVAL ? "InvalidRequest" : NULL);
-	} else if ((out = write_output(j, res)) == NULL)
+	if (rc != PDS_OK)
+		xrpc_reply_pds_error(j->req, err);
+	else if ((out = write_output(j, res)) == NULL)
 		xrpc_reply_error(j->req, PDS_EINTERNAL, NULL, NULL);
 	else
 		http_reply_json(j->req, 200, out);
@@ -336,7 +291,7 @@ write_start(struct xrpc_ctx *ctx, struct wjob *j,
     const struct cid *swap_commit, unsigned flags)
 {
 	struct repo_write_result res;
-	struct repo_err	 err;
+	struct pds_error	 err;
 	json_t		*out;
 	int		 rc;
 
@@ -348,7 +303,7 @@ write_start(struct xrpc_ctx *ctx, struct wjob *j,
 	http_req_resume(ctx->req);		/* answered right here */
 	if (rc != PDS_OK) {
 		free(j);
-		return api_repo_err(ctx, rc, &err);
+		return xrpc_fail_error(ctx, &err);
 	}
 	out = write_output(j, &res);
 	free(j);
@@ -500,7 +455,6 @@ int
 api_repo_upload_blob(struct xrpc_ctx *ctx)
 {
 	struct blob_info b;
-	struct repo_err	 err;
 	struct store_repo_acct a;
 	int		 rc;
 
@@ -508,11 +462,9 @@ api_repo_upload_blob(struct xrpc_ctx *ctx)
 		return xrpc_fail(ctx, rc == PDS_ENOTFOUND ?
 		    PDS_EINVAL : PDS_EINTERNAL, NULL,
 		    "Could not find account");
-	if (strcmp(a.status, "takendown") == 0) {
-		err.name = "AccountTakedown";
-		err.msg[0] = '\0';
-		return api_repo_err(ctx, PDS_EUNSUPP, &err);
-	}
+	if (strcmp(a.status, "takendown") == 0)	/* the message it had */
+		return xrpc_fail(ctx, PDS_ETAKENDOWN, NULL, "%s",
+		    pds_strerror(PDS_EUNSUPP));
 	if (ctx->upload != NULL)	/* the body was streamed into it */
 		rc = blobs_upload_finish(ctx->upload, ctx->auth.did,
 		    http_req_header(ctx->req, "Content-Type"), &b);

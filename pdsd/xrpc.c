@@ -116,19 +116,34 @@ xrpc_reply_error(struct http_req *req, int code, const char *name,
 	http_reply_error(req, e->status, name != NULL ? name : e->name, msg);
 }
 
+void
+xrpc_reply_pds_error(struct http_req *req, const struct pds_error *e)
+{
+	xrpc_reply_error(req, e->code, e->name, e->msg);
+}
+
 int
 xrpc_fail(struct xrpc_ctx *ctx, int code, const char *name,
     const char *fmt, ...)
 {
 	va_list	 ap;
 
-	ctx->err_name = name;
+	ctx->err.name = name;
 	if (fmt != NULL) {
 		va_start(ap, fmt);
-		vsnprintf(ctx->err_msg, sizeof(ctx->err_msg), fmt, ap);
+		vsnprintf(ctx->err.msg, sizeof(ctx->err.msg), fmt, ap);
 		va_end(ap);
 	}
 	return code != 0 ? code : PDS_EINTERNAL;
+}
+
+int
+xrpc_fail_error(struct xrpc_ctx *ctx, const struct pds_error *e)
+{
+	ctx->err = *e;
+	if (ctx->err.code == PDS_OK)
+		ctx->err.code = PDS_EINTERNAL;
+	return ctx->err.code;
 }
 
 void
@@ -310,11 +325,11 @@ route_streams(const struct xrpc_route *rt)
 static void
 reply_fail(struct xrpc_ctx *ctx, int rc)
 {
+	ctx->err.code = rc;
 	if (xrpc_err_status(rc) >= 500 && xrpc_err_status(rc) != 501)
 		log_warnx("xrpc %s: %s%s%s", ctx->nsid, xrpc_err_name(rc),
-		    ctx->err_msg[0] ? ": " : "", ctx->err_msg);
-	xrpc_reply_error(ctx->req, rc, ctx->err_name,
-	    ctx->err_msg[0] ? ctx->err_msg : NULL);
+		    ctx->err.msg[0] ? ": " : "", ctx->err.msg);
+	xrpc_reply_pds_error(ctx->req, &ctx->err);
 }
 
 /* The http handler for every /xrpc/<nsid> request. */

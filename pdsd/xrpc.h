@@ -41,6 +41,7 @@
 
 #include <jansson.h>
 
+#include "err.h"
 #include "http.h"
 
 struct config;
@@ -151,9 +152,8 @@ struct xrpc_ctx {
 	struct blob_upload	*upload;
 	struct xrpc_auth_info	 auth;
 
-	/* set by xrpc_fail() */
-	const char		*err_name;
-	char			 err_msg[256];
+	/* the name and message of the error, set by xrpc_fail() */
+	struct pds_error	 err;
 };
 
 /*
@@ -204,7 +204,15 @@ int	xrpc_input_str(struct xrpc_ctx *, const char *key, bool required,
 int	xrpc_fail(struct xrpc_ctx *, int code, const char *name,
 	    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
-/* Write the error reply for code (used by the router and the routes). */
+/* Take e as the request's error, like xrpc_fail(); returns e->code. */
+int	xrpc_fail_error(struct xrpc_ctx *, const struct pds_error *e);
+
+/*
+ * Write the error reply for e: the status from e->code, e->name or the
+ * code's default name, e->msg or the code's default message.
+ */
+void	xrpc_reply_pds_error(struct http_req *, const struct pds_error *e);
+/* The same for code, name (NULL: default) and msg (NULL: default). */
 void	xrpc_reply_error(struct http_req *, int code, const char *name,
 	    const char *msg);
 
