@@ -43,6 +43,9 @@ svc_fail(struct xrpc_ctx *ctx, int rc, const struct admin_err *err)
 		    strcmp(err->name, AP_E_UPSTREAM_FAILURE) == 0 ?
 		    PDS_EUPSTREAM : PDS_EINTERNAL;
 		break;
+	case PDS_EUPSTREAM:
+		code = PDS_EUPSTREAM;
+		break;
 	default:
 		code = PDS_EINTERNAL;
 		break;

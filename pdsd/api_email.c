@@ -148,7 +148,7 @@ int
 api_server_update_email(struct xrpc_ctx *ctx)
 {
 	struct store_account	 a;
-	struct acct_err		 err;
+	struct pds_error	 err;
 	const char		*email, *token;
 	char			 norm[SA_EMAIL_MAX + 1];
 	bool			 taken;
@@ -162,7 +162,7 @@ api_server_update_email(struct xrpc_ctx *ctx)
 		return rc;
 	if ((rc = account_email_check(email, norm, sizeof(norm), &err)) !=
 	    PDS_OK)
-		return api_account_error(ctx, rc, &err);
+		return xrpc_fail_error(ctx, account_error_settle(&err, rc));
 	if (a.email_confirmed_at[0] != '\0') {
 		if (token == NULL || *token == '\0')
 			return xrpc_fail(ctx, PDS_EINVAL,
@@ -222,10 +222,10 @@ api_server_request_password_reset(struct xrpc_ctx *ctx)
 int
 api_server_reset_password(struct xrpc_ctx *ctx)
 {
-	struct acct_err	 err;
-	const char	*token, *password;
-	char		 did[SA_DID_MAX + 1];
-	int		 rc;
+	struct pds_error	 err;
+	const char		*token, *password;
+	char			 did[SA_DID_MAX + 1];
+	int			 rc;
 
 	memset(&err, 0, sizeof(err));
 	if ((rc = xrpc_input_str(ctx, "token", true, &token)) != 0 ||
@@ -236,7 +236,7 @@ api_server_reset_password(struct xrpc_ctx *ctx)
 		return api_email_token_error(ctx, rc);
 	/* Also ends every session (account_set_password). */
 	if ((rc = account_set_password(did, password, &err)) != PDS_OK)
-		return api_account_error(ctx, rc, &err);
+		return xrpc_fail_error(ctx, account_error_settle(&err, rc));
 	(void)email_token_consume(did, EMAIL_RESET_PASSWORD);
 	log_info("account %s: password reset by email token", did);
 	xrpc_reply_empty(ctx);

@@ -56,9 +56,9 @@ api_identity_resolve_handle(struct xrpc_ctx *ctx)
 int
 api_identity_update_handle(struct xrpc_ctx *ctx)
 {
-	struct acct_err	 err;
-	json_t		*v = json_object_get(ctx->input, "handle");
-	int		 rc;
+	struct pds_error	 err;
+	json_t			*v = json_object_get(ctx->input, "handle");
+	int			 rc;
 
 	if (!json_is_string(v))
 		return xrpc_fail(ctx, PDS_EINVAL, NULL,
@@ -68,7 +68,7 @@ api_identity_update_handle(struct xrpc_ctx *ctx)
 		    "Input/handle must be a valid handle");
 	if ((rc = account_set_handle(ctx->auth.did, json_string_value(v), 0,
 	    &err)) != PDS_OK)
-		return api_account_error(ctx, rc, &err);
+		return xrpc_fail_error(ctx, account_error_settle(&err, rc));
 	http_reply_static(ctx->req, 200, "", "", 0);
 	return 0;
 }

@@ -292,8 +292,8 @@ write_start(struct xrpc_ctx *ctx, struct wjob *j,
 {
 	struct repo_write_result res;
 	struct pds_error	 err;
-	json_t		*out;
-	int		 rc;
+	json_t			*out;
+	int			 rc;
 
 	http_req_defer(ctx->req);
 	rc = repo_write_async(j->did, j->ops, j->nops, swap_commit, flags,

@@ -29,35 +29,6 @@
 #define INVITE_CODES_MAX	1000	/* per createInviteCodes account */
 #define INVITE_ACCOUNTS_MAX	100
 
-int
-api_account_error(struct xrpc_ctx *ctx, int rc, const struct acct_err *e)
-{
-	int	 code;
-
-	switch (rc) {
-	case PDS_EINVAL:
-	case PDS_EEXIST:
-	case PDS_ENOTFOUND:
-	case PDS_ETOOBIG:
-	case PDS_EMISMATCH:
-		code = PDS_EINVAL;
-		break;
-	case PDS_ECRYPTO:
-		code = PDS_EAUTHREQ;
-		break;
-	case PDS_EIO:
-		code = e->upstream ? PDS_EUPSTREAM : PDS_EINTERNAL;
-		break;
-	default:
-		code = PDS_EINTERNAL;
-		break;
-	}
-	if (e->name == NULL || code == PDS_EINTERNAL)
-		return xrpc_fail(ctx, code, NULL, "%s", pds_strerror(rc));
-	return xrpc_fail(ctx, code, code == PDS_EUPSTREAM ? NULL :
-	    e->name, "%s", e->msg);
-}
-
 /*
  * An optional string property: PDS_OK with *out (NULL when absent), or
  * an InvalidRequest for another JSON type.
@@ -205,7 +176,7 @@ api_server_create_account(struct xrpc_ctx *ctx)
 {
 	struct account_new	 in;
 	struct account_created	 out;
-	struct acct_err		 err;
+	struct pds_error	 err;
 	struct auth_session	 s;
 	struct pds_key		*k = NULL;
 	const char		*why;
@@ -240,7 +211,7 @@ api_server_create_account(struct xrpc_ctx *ctx)
 			    "recoveryKey must be a did:key (k256 or p256)");
 	}
 	if ((rc = account_create(&in, &out, &err)) != PDS_OK)
-		return api_account_error(ctx, rc, &err);
+		return xrpc_fail_error(ctx, account_error_settle(&err, rc));
 	if ((rc = auth_session_create(out.did, AUTH_SCOPE_ACCESS, NULL, true,
 	    &s)) != PDS_OK) {
 		json_decref(out.did_doc);
@@ -367,19 +338,19 @@ api_server_get_session(struct xrpc_ctx *ctx)
 int
 api_server_create_app_password(struct xrpc_ctx *ctx)
 {
-	struct store_app_password ap;
-	struct acct_err		 err;
-	char			 pw[ACCOUNT_APP_PASSWORD_LEN + 1];
-	const char		*name;
-	bool			 priv;
-	int			 rc;
+	struct store_app_password	 ap;
+	struct pds_error		 err;
+	char				 pw[ACCOUNT_APP_PASSWORD_LEN + 1];
+	const char			*name;
+	bool				 priv;
+	int				 rc;
 
 	if ((rc = req_str(ctx, "name", &name)) != 0 ||
 	    (rc = opt_bool(ctx, "privileged", false, &priv)) != 0)
 		return rc;
 	if ((rc = account_app_password_create(ctx->auth.did, name, priv, pw,
 	    &ap, &err)) != PDS_OK)
-		return api_account_error(ctx, rc, &err);
+		return xrpc_fail_error(ctx, account_error_settle(&err, rc));
 	xrpc_reply_json(ctx, json_pack("{s:s,s:s,s:s,s:b}", "name", ap.name,
 	    "password", pw, "createdAt", ap.created_at, "privileged",
 	    ap.privileged));

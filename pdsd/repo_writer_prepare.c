@@ -7,7 +7,6 @@
  * queue item, and the repo's head moves on.
  */
 #include <pthread.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
