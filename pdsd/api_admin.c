@@ -25,36 +25,6 @@
 #define INFOS_MAX	100
 #define SEND_EMAIL_SUBJECT	"Message via your PDS"
 
-/* A service failure as an XRPC error. */
-static int
-svc_fail(struct xrpc_ctx *ctx, int rc, const struct admin_err *err)
-{
-	int	 code;
-
-	switch (rc) {
-	case PDS_EINVAL:
-	case PDS_ETOOBIG:
-	case PDS_EEXIST:
-	case PDS_ENOTFOUND:
-		code = PDS_EINVAL;
-		break;
-	case PDS_EIO:
-		code = err->name != NULL &&
-		    strcmp(err->name, AP_E_UPSTREAM_FAILURE) == 0 ?
-		    PDS_EUPSTREAM : PDS_EINTERNAL;
-		break;
-	case PDS_EUPSTREAM:
-		code = PDS_EUPSTREAM;
-		break;
-	default:
-		code = PDS_EINTERNAL;
-		break;
-	}
-	if (code == PDS_EINTERNAL)
-		return xrpc_fail(ctx, code, NULL, "Internal Server Error");
-	return xrpc_fail(ctx, code, err->xname, "%s", err->msg);
-}
-
 static const char *
 in_str(struct xrpc_ctx *ctx, const char *key)
 {
@@ -145,7 +115,7 @@ api_admin_update_subject_status(struct xrpc_ctx *ctx)
 		return xrpc_fail(ctx, PDS_EINVAL, NULL,
 		    "Invalid subject type: %s", type);
 	if (rc != PDS_OK)
-		return svc_fail(ctx, rc, &err);
+		return xrpc_fail_error(ctx, admin_error_settle(&err, rc));
 	out = json_pack("{s:O}", "subject", subj);
 	if (out != NULL && td != NULL)
 		json_object_set(out, "takedown", td);
@@ -177,7 +147,7 @@ api_admin_get_subject_status(struct xrpc_ctx *ctx)
 		if (rc == PDS_ENOTFOUND)
 			return xrpc_fail(ctx, PDS_ENOSUCH, "NotFound",
 			    "Subject not found");
-		return svc_fail(ctx, rc, &err);
+		return xrpc_fail_error(ctx, admin_error_settle(&err, rc));
 	}
 	xrpc_reply_json(ctx, out);
 	return 0;
@@ -202,7 +172,7 @@ api_admin_get_account_info(struct xrpc_ctx *ctx)
 		if (rc == PDS_ENOTFOUND)
 			return xrpc_fail(ctx, PDS_EINVAL,
 			    "NotFound", "Account not found");
-		return svc_fail(ctx, rc, &err);
+		return xrpc_fail_error(ctx, admin_error_settle(&err, rc));
 	}
 	if (admin_account_view(&a, true, &out) != PDS_OK)
 		return PDS_EINTERNAL;
@@ -283,7 +253,7 @@ api_admin_search_accounts(struct xrpc_ctx *ctx)
 		rc = admin_account_search(q, http_req_query(ctx->req,
 		    "cursor"), limit, &out, &err);
 	if (rc != PDS_OK)
-		return svc_fail(ctx, rc, &err);
+		return xrpc_fail_error(ctx, admin_error_settle(&err, rc));
 	xrpc_reply_json(ctx, out);
 	return 0;
 }
@@ -307,7 +277,7 @@ api_admin_get_invite_codes(struct xrpc_ctx *ctx)
 	rc = admin_invite_list(http_req_query(ctx->req, "sort"), NULL, true,
 	    http_req_query(ctx->req, "cursor"), limit, &out, &err);
 	if (rc != PDS_OK)
-		return svc_fail(ctx, rc, &err);
+		return xrpc_fail_error(ctx, admin_error_settle(&err, rc));
 	xrpc_reply_json(ctx, out);
 	return 0;
 }
@@ -334,7 +304,7 @@ api_admin_disable_invite_codes(struct xrpc_ctx *ctx)
 	}
 	if ((rc = admin_invite_disable(&actor, codes, accounts,
 	    in_str(ctx, "note"), &err)) != PDS_OK)
-		return svc_fail(ctx, rc, &err);
+		return xrpc_fail_error(ctx, admin_error_settle(&err, rc));
 	reply_empty(ctx);
 	return 0;
 }
@@ -353,7 +323,7 @@ account_invites(struct xrpc_ctx *ctx, bool enabled)
 		return PDS_EINVAL;
 	if ((rc = admin_account_invites_enable(&actor, acct, enabled,
 	    in_str(ctx, "note"), &err)) != PDS_OK)
-		return svc_fail(ctx, rc, &err);
+		return xrpc_fail_error(ctx, admin_error_settle(&err, rc));
 	reply_empty(ctx);
 	return 0;
 }
@@ -387,7 +357,7 @@ api_admin_update_account_handle(struct xrpc_ctx *ctx)
 		return PDS_EINVAL;
 	if ((rc = admin_account_set_handle(&actor, did, handle, NULL,
 	    &err)) != PDS_OK)
-		return svc_fail(ctx, rc, &err);
+		return xrpc_fail_error(ctx, admin_error_settle(&err, rc));
 	reply_empty(ctx);
 	return 0;
 }
@@ -407,7 +377,7 @@ api_admin_update_account_email(struct xrpc_ctx *ctx)
 		return PDS_EINVAL;
 	if ((rc = admin_account_set_email(&actor, acct, email, NULL,
 	    &err)) != PDS_OK)
-		return svc_fail(ctx, rc, &err);
+		return xrpc_fail_error(ctx, admin_error_settle(&err, rc));
 	reply_empty(ctx);
 	return 0;
 }
@@ -429,7 +399,7 @@ api_admin_update_account_password(struct xrpc_ctx *ctx)
 	rc = admin_account_set_password(&actor, did, pw, NULL, &out, &err);
 	json_decref(out);
 	if (rc != PDS_OK)
-		return svc_fail(ctx, rc, &err);
+		return xrpc_fail_error(ctx, admin_error_settle(&err, rc));
 	reply_empty(ctx);
 	return 0;
 }
@@ -447,7 +417,7 @@ api_admin_delete_account(struct xrpc_ctx *ctx)
 	if (need(ctx, did, "did"))
 		return PDS_EINVAL;
 	if ((rc = admin_account_delete(&actor, did, NULL, &err)) != PDS_OK)
-		return svc_fail(ctx, rc, &err);
+		return xrpc_fail_error(ctx, admin_error_settle(&err, rc));
 	reply_empty(ctx);
 	return 0;
 }
