@@ -99,7 +99,9 @@ struct repo_write_result {
  *   PDS_ENOTFOUND 400 (RecordNotFound, BlobNotFound, RepoNotFound)
  *   PDS_EEXIST	  400 (the record exists)
  *   PDS_EMISMATCH 400 InvalidSwap
- *   PDS_EUNSUPP	  400 (AccountTakedown, AccountDeactivated)
+ *   PDS_EUNSUPP	  400 (a record the server cannot take)
+ *   PDS_ETAKENDOWN 400 AccountTakedown, PDS_EDEACTIVATED 400
+ *		  AccountDeactivated (the account may not write)
  *   PDS_EINTERNAL 500 (any failure not caused by the request)
  */
 struct pds_error;

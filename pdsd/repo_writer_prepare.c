@@ -201,10 +201,10 @@ account_check(const char *did, struct pds_error *err)
 	if (rc != PDS_OK)
 		return rc;
 	if (strcmp(a.status, "takendown") == 0)
-		return pds_error_set(err, PDS_EUNSUPP, "AccountTakedown",
+		return pds_error_set(err, PDS_ETAKENDOWN, NULL,
 		    "Account has been taken down");
 	if (strcmp(a.status, "active") != 0)
-		return pds_error_set(err, PDS_EUNSUPP, "AccountDeactivated",
+		return pds_error_set(err, PDS_EDEACTIVATED, NULL,
 		    "Account is deactivated");
 	return PDS_OK;
 }
