@@ -157,6 +157,6 @@ int	repo_writer_prepare(const char *did, struct repo_write_op *ops,
  * did not explain is kept when it is the request's fault and becomes
  * PDS_EINTERNAL otherwise.  Returns rc.
  */
-int	repo_err_settle(struct pds_error *err, int rc);
+int	repo_error_settle(struct pds_error *err, int rc);
 
 #endif

@@ -50,7 +50,7 @@ struct prep {
 };
 
 int
-repo_err_settle(struct pds_error *err, int rc)
+repo_error_settle(struct pds_error *err, int rc)
 {
 	if (rc == PDS_OK || err->code == rc)
 		return rc;
@@ -572,7 +572,7 @@ repo_writer_prepare(const char *did, struct repo_write_op *ops,
 		return pds_error_set(err, PDS_EINVAL, "InvalidRequest",
 		    "Too many writes. Max: %d", REPO_WRITES_MAX);
 	if ((rc = account_check(did, err)) != PDS_OK)
-		return repo_err_settle(err, rc);
+		return repo_error_settle(err, rc);
 	prep_init(&p, did, ops, nops, flags);
 	if ((rc = prep_records(&p, err)) != PDS_OK)
 		goto out;
@@ -610,5 +610,5 @@ out:
 	if (p.locked)
 		rw_unlock(&p.st->lock, RW_LOCK_REPO);
 	prep_clear(&p);
-	return repo_err_settle(err, rc);
+	return repo_error_settle(err, rc);
 }

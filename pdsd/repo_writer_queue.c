@@ -125,7 +125,7 @@ witem_result(const struct witem *it, struct repo_write_result *res,
 	if (it->rc == PDS_EMISMATCH)
 		return pds_error_set(err, PDS_EIO, NULL, "%s",
 		    it->sc.why != NULL ? it->sc.why : "concurrent failure");
-	return repo_err_settle(err, it->rc);
+	return repo_error_settle(err, it->rc);
 }
 
 /*
