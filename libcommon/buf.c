@@ -13,6 +13,7 @@ buf_init(struct buf *b, size_t max)
 	b->len = 0;
 	b->cap = 0;
 	b->max = max ? max : BUF_MAX_DEFAULT;
+	b->err = PDS_OK;
 }
 
 void
@@ -21,12 +22,14 @@ buf_free(struct buf *b)
 	free(b->p);
 	b->p = NULL;
 	b->len = b->cap = 0;
+	b->err = PDS_OK;
 }
 
 void
 buf_reset(struct buf *b)
 {
 	b->len = 0;
+	b->err = PDS_OK;
 	if (b->p != NULL)
 		b->p[0] = '\0';
 }
@@ -111,5 +114,6 @@ buf_detach(struct buf *b, size_t *lenp)
 		*lenp = b->len;
 	b->p = NULL;
 	b->len = b->cap = 0;
+	b->err = PDS_OK;
 	return p;
 }

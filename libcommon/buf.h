@@ -7,7 +7,9 @@
  * followed by one NUL byte (not counted in len) once anything has been
  * appended, so text can be handed to C string functions.  A buf owns its
  * memory; buf_free() releases it and leaves an empty buffer that may be
- * reused.  buf_detach() hands the memory to the caller.
+ * reused.  buf_detach() hands the memory to the caller.  err belongs to
+ * the CBOR writer (cbor.h); buf_init(), buf_free(), buf_reset() and
+ * buf_detach() clear it and no buf_* function reads it.
  */
 #ifndef PDS_BUF_H
 #define PDS_BUF_H
@@ -20,6 +22,7 @@ struct buf {
 	size_t	 len;
 	size_t	 cap;
 	size_t	 max;	/* the most len may ever become */
+	int	 err;	/* the first failed cbor_put_* on it (cbor.h) */
 };
 
 #define BUF_MAX_DEFAULT ((size_t)64 << 20)

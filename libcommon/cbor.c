@@ -54,12 +54,33 @@ head_encode(uint8_t out[9], unsigned major, uint64_t arg)
 	return 9;
 }
 
+/*
+ * The writer's errors are sticky: the first one is kept in b->err, and
+ * every cbor_put_* after it does nothing and returns it.
+ */
+static int
+put_end(struct buf *b, int rc)
+{
+	if (rc != PDS_OK && b->err == PDS_OK)
+		b->err = rc;
+	return rc;
+}
+
+int
+cbor_put_error(const struct buf *b)
+{
+	return b->err;
+}
+
 int
 cbor_put_head(struct buf *b, enum cbor_major major, uint64_t arg)
 {
 	uint8_t	 h[9];
 
-	return buf_append(b, h, head_encode(h, (unsigned)major & 7, arg));
+	if (b->err != PDS_OK)
+		return b->err;
+	return put_end(b, buf_append(b, h, head_encode(h,
+	    (unsigned)major & 7, arg)));
 }
 
 int
@@ -79,9 +100,11 @@ put_string(struct buf *b, unsigned major, const void *p, size_t len)
 	size_t	 hl;
 	int	 rc;
 
+	if (b->err != PDS_OK)
+		return b->err;
 	hl = head_encode(h, major, len);
 	if ((rc = buf_reserve(b, hl + len)) != PDS_OK)
-		return rc;
+		return put_end(b, rc);
 	memcpy(b->p + b->len, h, hl);
 	if (len > 0)
 		memcpy(b->p + b->len + hl, p, len);
@@ -111,13 +134,17 @@ cbor_put_str(struct buf *b, const char *s)
 int
 cbor_put_bool(struct buf *b, bool v)
 {
-	return buf_putc(b, v ? 0xf5 : 0xf4);
+	if (b->err != PDS_OK)
+		return b->err;
+	return put_end(b, buf_putc(b, v ? 0xf5 : 0xf4));
 }
 
 int
 cbor_put_null(struct buf *b)
 {
-	return buf_putc(b, 0xf6);
+	if (b->err != PDS_OK)
+		return b->err;
+	return put_end(b, buf_putc(b, 0xf6));
 }
 
 int
@@ -126,15 +153,17 @@ cbor_put_link(struct buf *b, const struct cid *c)
 	uint8_t	 t[2 + 2 + 1 + CID_MAX_LEN];
 	size_t	 n = 0;
 
+	if (b->err != PDS_OK)
+		return b->err;
 	if (c->len == 0 || c->len > CID_MAX_LEN)
-		return PDS_EINVAL;
+		return put_end(b, PDS_EINVAL);
 	t[n++] = 0xd8;				/* tag(42) */
 	t[n++] = 42;
 	n += head_encode(t + n, CBOR_BYTES, (uint64_t)c->len + 1);
 	t[n++] = 0x00;				/* multibase identity prefix */
 	memcpy(t + n, c->b, c->len);
 	n += c->len;
-	return buf_append(b, t, n);
+	return put_end(b, buf_append(b, t, n));
 }
 
 int

@@ -55,6 +55,13 @@ int	cbor_put_null(struct buf *);
 int	cbor_put_link(struct buf *, const struct cid *);	/* tag 42 */
 int	cbor_put_array(struct buf *, size_t n);
 int	cbor_put_map(struct buf *, size_t n);
+/*
+ * The writer's first error on b (PDS_OK if none) since buf_init() or
+ * buf_reset(): errors are sticky, every cbor_put_* after one does
+ * nothing and returns it, so a run of puts may be checked once at the
+ * end.
+ */
+int	cbor_put_error(const struct buf *);
 
 /* ---- value tree ---------------------------------------------------- */
 

@@ -37,26 +37,28 @@ static int
 encode(const struct commit *c, struct buf *b, bool with_sig)
 {
 	size_t	 n = 4 + (c->has_rev ? 1 : 0) + (with_sig ? 1 : 0);
-	int	 rc = PDS_OK;
 
-	rc |= cbor_put_map(b, n);
-	rc |= cbor_put_text(b, "did", 3);
-	rc |= cbor_put_str(b, c->did);
+	cbor_put_map(b, n);
+	cbor_put_text(b, "did", 3);
+	cbor_put_str(b, c->did);
 	if (c->has_rev) {
-		rc |= cbor_put_text(b, "rev", 3);
-		rc |= cbor_put_str(b, c->rev);
+		cbor_put_text(b, "rev", 3);
+		cbor_put_str(b, c->rev);
 	}
 	if (with_sig) {
-		rc |= cbor_put_text(b, "sig", 3);
-		rc |= cbor_put_bytes(b, c->sig, c->siglen);
+		cbor_put_text(b, "sig", 3);
+		cbor_put_bytes(b, c->sig, c->siglen);
 	}
-	rc |= cbor_put_text(b, "data", 4);
-	rc |= cbor_put_link(b, &c->data);
-	rc |= cbor_put_text(b, "prev", 4);
-	rc |= c->has_prev ? cbor_put_link(b, &c->prev) : cbor_put_null(b);
-	rc |= cbor_put_text(b, "version", 7);
-	rc |= cbor_put_int(b, c->version);
-	return rc == PDS_OK ? PDS_OK : PDS_ENOMEM;
+	cbor_put_text(b, "data", 4);
+	cbor_put_link(b, &c->data);
+	cbor_put_text(b, "prev", 4);
+	if (c->has_prev)
+		cbor_put_link(b, &c->prev);
+	else
+		cbor_put_null(b);
+	cbor_put_text(b, "version", 7);
+	cbor_put_int(b, c->version);
+	return cbor_put_error(b);
 }
 
 int

@@ -1,3 +1,6 @@
+#include <stdarg.h>
+#include <stdio.h>
+
 #include "err.h"
 
 const char *
@@ -18,6 +21,50 @@ pds_strerror(int err)
 	case PDS_EIO:		return "I/O error";
 	case PDS_EMISMATCH:	return "hash or signature mismatch";
 	case PDS_EINTERNAL:	return "internal error";
+	case PDS_EAUTHREQ:	return "authentication required";
+	case PDS_EAUTHMISSING:	return "authentication missing";
+	case PDS_EBADTOKEN:	return "invalid token";
+	case PDS_ETOKENEXPIRED:	return "token expired";
+	case PDS_EFORBIDDEN:	return "forbidden";
+	case PDS_ENOSUCH:	return "no such resource";
+	case PDS_ENOMETHOD:	return "method not supported";
+	case PDS_EPAYLOAD:	return "payload too large";
+	case PDS_ERATELIMIT:	return "rate limit exceeded";
+	case PDS_ENOTIMPL:	return "not implemented";
+	case PDS_EUPSTREAM:	return "upstream failure";
+	case PDS_EBUSY:		return "not enough resources";
+	case PDS_EUPTIMEOUT:	return "upstream timeout";
+	case PDS_ETAKENDOWN:	return "account taken down";
+	case PDS_EDEACTIVATED:	return "account deactivated";
 	}
 	return "unknown error";
+}
+
+int
+pds_error_set(struct pds_error *e, int code, const char *name,
+    const char *fmt, ...)
+{
+	va_list	 ap;
+
+	if (e == NULL)
+		return code;
+	e->code = code;
+	e->name = name;
+	e->msg[0] = '\0';
+	if (fmt != NULL) {
+		va_start(ap, fmt);
+		vsnprintf(e->msg, sizeof(e->msg), fmt, ap);
+		va_end(ap);
+	}
+	return code;
+}
+
+void
+pds_error_clear(struct pds_error *e)
+{
+	if (e == NULL)
+		return;
+	e->code = PDS_OK;
+	e->name = NULL;
+	e->msg[0] = '\0';
 }

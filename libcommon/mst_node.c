@@ -314,30 +314,32 @@ mst_node_encode(struct buf *b, const struct cid *left, size_t n,
     const struct mst_enc_entry *e)
 {
 	size_t	 i, p;
-	int	 rc = PDS_OK;
 
-	rc |= cbor_put_map(b, 2);
-	rc |= cbor_put_text(b, "e", 1);
-	rc |= cbor_put_array(b, n);
-	for (i = 0; i < n && rc == PDS_OK; i++) {
+	cbor_put_map(b, 2);
+	cbor_put_text(b, "e", 1);
+	cbor_put_array(b, n);
+	for (i = 0; i < n && cbor_put_error(b) == PDS_OK; i++) {
 		p = i == 0 ? 0 : mst_common_prefix(e[i - 1].key,
 		    e[i - 1].klen, e[i].key, e[i].klen);
-		rc |= cbor_put_map(b, 4);
-		rc |= cbor_put_text(b, "k", 1);
-		rc |= cbor_put_bytes(b, e[i].key + p, e[i].klen - p);
-		rc |= cbor_put_text(b, "p", 1);
-		rc |= cbor_put_int(b, (int64_t)p);
-		rc |= cbor_put_text(b, "t", 1);
-		rc |= e[i].right ? cbor_put_link(b, e[i].right) :
-		    cbor_put_null(b);
-		rc |= cbor_put_text(b, "v", 1);
-		rc |= cbor_put_link(b, e[i].val);
+		cbor_put_map(b, 4);
+		cbor_put_text(b, "k", 1);
+		cbor_put_bytes(b, e[i].key + p, e[i].klen - p);
+		cbor_put_text(b, "p", 1);
+		cbor_put_int(b, (int64_t)p);
+		cbor_put_text(b, "t", 1);
+		if (e[i].right != NULL)
+			cbor_put_link(b, e[i].right);
+		else
+			cbor_put_null(b);
+		cbor_put_text(b, "v", 1);
+		cbor_put_link(b, e[i].val);
 	}
-	rc |= cbor_put_text(b, "l", 1);
-	rc |= left ? cbor_put_link(b, left) : cbor_put_null(b);
-	if (rc != PDS_OK)
-		return b->len > b->max / 2 ? PDS_ETOOBIG : PDS_ENOMEM;
-	return PDS_OK;
+	cbor_put_text(b, "l", 1);
+	if (left != NULL)
+		cbor_put_link(b, left);
+	else
+		cbor_put_null(b);
+	return cbor_put_error(b);
 }
 
 int

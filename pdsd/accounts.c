@@ -2,7 +2,6 @@
  * accounts: the account service.  See accounts.h.
  */
 #include <ctype.h>
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -53,19 +52,28 @@ static const char *const reserved_labels[] = {
 	"trust", "webmaster", "www",
 };
 
-int
-account_fail(struct acct_err *err, int rc, const char *name, const char *fmt,
-    ...)
+const struct pds_error *
+account_error_settle(struct pds_error *err, int rc)
 {
-	va_list	 ap;
-
-	if (err != NULL) {
-		err->name = name;
-		va_start(ap, fmt);
-		vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
-		va_end(ap);
+	if (err->code == rc && rc != PDS_OK)
+		return err;
+	switch (rc) {
+	case PDS_EINVAL:
+	case PDS_EEXIST:
+	case PDS_ENOTFOUND:
+	case PDS_ETOOBIG:
+	case PDS_EMISMATCH:
+		(void)pds_error_set(err, rc, NULL, NULL);
+		break;
+	case PDS_ECRYPTO:
+		(void)pds_error_set(err, PDS_EAUTHREQ, NULL, "%s",
+		    pds_strerror(rc));
+		break;
+	default:
+		(void)pds_error_set(err, PDS_EINTERNAL, NULL, NULL);
+		break;
 	}
-	return rc;
+	return err;
 }
 
 static int
@@ -149,7 +157,7 @@ label_reserved(const char *s, size_t n)
 
 int
 account_handle_check(const char *in, unsigned flags, char *out, size_t cap,
-    bool *is_service, struct acct_err *err)
+    bool *is_service, struct pds_error *err)
 {
 	size_t	 len, dl, i, front = 0;
 	int	 n;
@@ -158,7 +166,7 @@ account_handle_check(const char *in, unsigned flags, char *out, size_t cap,
 	*is_service = false;
 	n = handle_normalize(out, cap, in, strlen(in));
 	if (n < 0)
-		return account_fail(err, PDS_EINVAL, "InvalidHandle",
+		return pds_error_set(err, PDS_EINVAL, "InvalidHandle",
 		    "Input/handle must be a valid handle");
 	len = (size_t)n;
 	for (i = 0; i < acfg->handle_domains.n; i++) {
@@ -172,35 +180,35 @@ account_handle_check(const char *in, unsigned flags, char *out, size_t cap,
 	}
 	if (!service) {
 		if (handle_is_reserved_tld(out, len, acfg->dev_mode))
-			return account_fail(err, PDS_EINVAL, "InvalidHandle",
+			return pds_error_set(err, PDS_EINVAL, "InvalidHandle",
 			    "Handle TLD is invalid or disallowed");
 		if (flags & ACCOUNT_HANDLE_SERVICE)
-			return account_fail(err, PDS_EINVAL,
+			return pds_error_set(err, PDS_EINVAL,
 			    "UnsupportedDomain",
 			    "Not a supported handle domain");
 		return PDS_OK;
 	}
 	*is_service = true;
 	if (memchr(out, '.', front) != NULL)
-		return account_fail(err, PDS_EINVAL, "InvalidHandle",
+		return pds_error_set(err, PDS_EINVAL, "InvalidHandle",
 		    "Invalid characters in handle");
 	if (flags & ACCOUNT_HANDLE_ADMIN)
 		return PDS_OK;
 	if (front < ACCOUNT_HANDLE_LABEL_MIN)
-		return account_fail(err, PDS_EINVAL, "InvalidHandle",
+		return pds_error_set(err, PDS_EINVAL, "InvalidHandle",
 		    "Handle too short");
 	if (front > ACCOUNT_HANDLE_LABEL_MAX)
-		return account_fail(err, PDS_EINVAL, "InvalidHandle",
+		return pds_error_set(err, PDS_EINVAL, "InvalidHandle",
 		    "Handle too long");
 	if (label_reserved(out, front))
-		return account_fail(err, PDS_EINVAL, "HandleNotAvailable",
+		return pds_error_set(err, PDS_EINVAL, "HandleNotAvailable",
 		    "Reserved handle");
 	return PDS_OK;
 }
 
 int
 account_email_check(const char *in, char *out, size_t cap,
-    struct acct_err *err)
+    struct pds_error *err)
 {
 	size_t	 n = strlen(in), i, at = 0, nat = 0;
 	unsigned char c;
@@ -229,7 +237,7 @@ account_email_check(const char *in, char *out, size_t cap,
 			goto bad;
 	return PDS_OK;
 bad:
-	return account_fail(err, PDS_EINVAL, "InvalidEmail",
+	return pds_error_set(err, PDS_EINVAL, "InvalidEmail",
 	    "This email address is not valid");
 }
 
@@ -388,21 +396,20 @@ account_rotation_didkey(void)
 }
 
 int
-account_plc_fail(struct acct_err *err, int rc, const char *what,
+account_plc_fail(struct pds_error *err, int rc, const char *what,
     const char *msg)
 {
 	if (rc == PDS_EINVAL || rc == PDS_ENOTFOUND)
-		return account_fail(err, PDS_EINVAL, "InvalidRequest",
+		return pds_error_set(err, PDS_EINVAL, "InvalidRequest",
 		    "The PLC directory refused the %s: %s", what, msg);
-	err->upstream = true;
-	return account_fail(err, PDS_EIO, "UpstreamFailure",
+	return pds_error_set(err, PDS_EUPSTREAM, NULL,
 	    "The PLC directory could not be reached for the %s: %s", what,
 	    msg);
 }
 
 int
 account_plc_next_op(const char *did, struct plc_op **nextp,
-    struct acct_err *err)
+    struct pds_error *err)
 {
 	struct plc_op	*last = NULL, *next = NULL;
 	char		 plcerr[PLC_CLIENT_ERR_MAX];
@@ -418,7 +425,7 @@ account_plc_next_op(const char *did, struct plc_op **nextp,
 		goto out;
 	}
 	if ((rc = plc_op_next(last, &next)) != PDS_OK) {
-		rc = account_fail(err, PDS_EINVAL, "InvalidRequest",
+		rc = pds_error_set(err, PDS_EINVAL, "InvalidRequest",
 		    "The DID cannot be updated (tombstoned?)");
 		goto out;
 	}
@@ -426,7 +433,7 @@ account_plc_next_op(const char *did, struct plc_op **nextp,
 		if (strcmp(next->rotation_keys[i], rotation_didkey) == 0)
 			ours = true;
 	if (!ours) {
-		rc = account_fail(err, PDS_EINVAL, "InvalidRequest",
+		rc = pds_error_set(err, PDS_EINVAL, "InvalidRequest",
 		    "This server's rotation key is not among the DID's "
 		    "rotation keys, so it cannot sign operations for it");
 		goto out;
@@ -441,7 +448,7 @@ out:
 
 /* Sign and send a PLC update that names `handle' first in alsoKnownAs. */
 static int
-plc_update_handle(const char *did, const char *handle, struct acct_err *err)
+plc_update_handle(const char *did, const char *handle, struct pds_error *err)
 {
 	struct plc_op	*next = NULL;
 	char		 plcerr[PLC_CLIENT_ERR_MAX], aka[PLC_AKA_MAX + 8];
@@ -478,7 +485,7 @@ out:
 
 int
 account_set_handle(const char *did, const char *in, unsigned flags,
-    struct acct_err *err)
+    struct pds_error *err)
 {
 	struct store_account a;
 	struct diddoc	 dd;
@@ -488,7 +495,7 @@ account_set_handle(const char *did, const char *in, unsigned flags,
 
 	memset(err, 0, sizeof(*err));
 	if ((rc = account_get(did, &a)) == PDS_ENOTFOUND)
-		return account_fail(err, rc, "AccountNotFound",
+		return pds_error_set(err, rc, "AccountNotFound",
 		    "Account not found");
 	if (rc != PDS_OK)
 		return rc;
@@ -498,13 +505,13 @@ account_set_handle(const char *did, const char *in, unsigned flags,
 	if (!service && !(flags & ACCOUNT_HANDLE_ADMIN)) {
 		rc = resolver_handle(handle, rdid, sizeof(rdid));
 		if (rc != PDS_OK || strcmp(rdid, did) != 0)
-			return account_fail(err, PDS_EINVAL, "InvalidRequest",
+			return pds_error_set(err, PDS_EINVAL, "InvalidRequest",
 			    "External handle did not resolve to DID");
 	}
 	if ((rc = store_account_handle_taken(handle, did, &taken)) != PDS_OK)
 		return rc;
 	if (taken)
-		return account_fail(err, PDS_EEXIST, "HandleNotAvailable",
+		return pds_error_set(err, PDS_EEXIST, "HandleNotAvailable",
 		    "Handle already taken: %s", handle);
 
 	if (strcmp(a.handle, handle) != 0) {
@@ -522,7 +529,7 @@ account_set_handle(const char *did, const char *in, unsigned flags,
 			    strcmp(dd.handle, handle) == 0;
 			diddoc_clear(&dd);
 			if (!taken)
-				return account_fail(err, PDS_EINVAL,
+				return pds_error_set(err, PDS_EINVAL,
 				    "InvalidRequest",
 				    "The DID document does not name this "
 				    "handle");
@@ -533,7 +540,7 @@ account_set_handle(const char *did, const char *in, unsigned flags,
 	rc = store_account_set_handle(did, handle);
 	if (rc == PDS_EEXIST) {
 		store_rollback();
-		return account_fail(err, rc, "HandleNotAvailable",
+		return pds_error_set(err, rc, "HandleNotAvailable",
 		    "Handle already taken: %s", handle);
 	}
 	if (rc == PDS_OK)
@@ -551,17 +558,17 @@ account_set_handle(const char *did, const char *in, unsigned flags,
 }
 
 int
-account_set_password(const char *did, const char *pw, struct acct_err *err)
+account_set_password(const char *did, const char *pw, struct pds_error *err)
 {
 	char	 hash[SA_HASH_MAX];
 	int	 rc;
 
 	memset(err, 0, sizeof(*err));
 	if (pw == NULL || *pw == '\0')
-		return account_fail(err, PDS_EINVAL, "InvalidPassword",
+		return pds_error_set(err, PDS_EINVAL, "InvalidPassword",
 		    "Password is required");
 	if (strlen(pw) > ACCOUNT_PASSWORD_MAX)
-		return account_fail(err, PDS_EINVAL, "InvalidPassword",
+		return pds_error_set(err, PDS_EINVAL, "InvalidPassword",
 		    "Password too long");
 	if ((rc = account_password_hash(pw, hash, sizeof(hash))) != PDS_OK)
 		return rc;
@@ -571,7 +578,7 @@ account_set_password(const char *did, const char *pw, struct acct_err *err)
 	    (rc = store_refresh_revoke_all(did)) != PDS_OK) {
 		store_rollback();
 		sodium_memzero(hash, sizeof(hash));
-		return rc == PDS_ENOTFOUND ? account_fail(err, rc,
+		return rc == PDS_ENOTFOUND ? pds_error_set(err, rc,
 		    "AccountNotFound",
 		    "Account not found") : rc;
 	}
@@ -581,7 +588,7 @@ account_set_password(const char *did, const char *pw, struct acct_err *err)
 
 int
 account_set_status(const char *did, enum acct_status status,
-    const char *ref, struct acct_err *err)
+    const char *ref, struct pds_error *err)
 {
 	char	 now[STORE_TS_LEN];
 	int	 rc;
@@ -589,7 +596,7 @@ account_set_status(const char *did, enum acct_status status,
 	memset(err, 0, sizeof(*err));
 	if (status != ACCT_ACTIVE && status != ACCT_DEACTIVATED &&
 	    status != ACCT_TAKENDOWN)
-		return account_fail(err, PDS_EINVAL, "InvalidRequest",
+		return pds_error_set(err, PDS_EINVAL, "InvalidRequest",
 		    "Unknown account status");
 	store_timestamp(now);
 	if ((rc = store_begin()) != PDS_OK)
@@ -602,7 +609,7 @@ account_set_status(const char *did, enum acct_status status,
 		rc = events_account(did, status);
 	if (rc != PDS_OK) {
 		store_rollback();
-		return rc == PDS_ENOTFOUND ? account_fail(err, rc,
+		return rc == PDS_ENOTFOUND ? pds_error_set(err, rc,
 		    "AccountNotFound",
 		    "Account not found") : rc;
 	}
@@ -684,7 +691,7 @@ account_did_doc(const char *did, json_t **out)
 int
 account_app_password_create(const char *did, const char *name,
     bool privileged, char *password, struct store_app_password *out,
-    struct acct_err *err)
+    struct pds_error *err)
 {
 	uint8_t	 r[16];
 	char	 hash[SA_HASH_MAX];
@@ -694,17 +701,17 @@ account_app_password_create(const char *did, const char *name,
 	memset(err, 0, sizeof(*err));
 	n = name != NULL ? strlen(name) : 0;
 	if (n == 0 || n > SA_NAME_MAX)
-		return account_fail(err, PDS_EINVAL, "InvalidRequest",
+		return pds_error_set(err, PDS_EINVAL, "InvalidRequest",
 		    "App password name must be 1 to %d characters",
 		    SA_NAME_MAX);
 	for (i = 0; i < n; i++)
 		if ((unsigned char)name[i] < ' ')
-			return account_fail(err, PDS_EINVAL, "InvalidRequest",
+			return pds_error_set(err, PDS_EINVAL, "InvalidRequest",
 			    "App password name has control characters");
 	if ((rc = store_app_password_count(did, &n)) != PDS_OK)
 		return rc;
 	if (n >= ACCOUNT_APP_PASSWORDS_MAX)
-		return account_fail(err, PDS_ETOOBIG, "InvalidRequest",
+		return pds_error_set(err, PDS_ETOOBIG, "InvalidRequest",
 		    "Too many app passwords (at most %d)",
 		    ACCOUNT_APP_PASSWORDS_MAX);
 	randombytes_buf(r, sizeof(r));
@@ -724,7 +731,7 @@ account_app_password_create(const char *did, const char *name,
 	rc = store_app_password_insert(did, name, hash, privileged,
 	    out->created_at);
 	if (rc == PDS_EEXIST)
-		return account_fail(err, rc, "InvalidRequest",
+		return pds_error_set(err, rc, "InvalidRequest",
 		    "An app password with this name already exists");
 	return rc;
 }

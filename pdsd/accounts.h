@@ -7,14 +7,15 @@
  * Nothing here knows HTTP: the XRPC handlers (api_server.c,
  * api_identity.c), the admin socket and the admin XRPC methods all call
  * these same functions.  A refusal comes back as a PDS_E* code plus a
- * struct acct_err naming the reason the way the reference PDS's XRPC
+ * struct pds_error naming the reason the way the reference PDS's XRPC
  * errors do ("HandleNotAvailable", "InvalidInviteCode", ...) with a
- * message for people; callers turn that into their own wire form.
+ * message for people; account_error_settle() makes it complete for the
+ * front ends, which turn it into their own wire form.
  *
  *   PDS_EINVAL, PDS_EEXIST, PDS_ENOTFOUND, PDS_ETOOBIG: the caller's
  *	input was refused (XRPC 400 with err->name)
  *   PDS_ECRYPTO: wrong password (XRPC 401)
- *   PDS_EIO with err->upstream: the PLC directory failed (XRPC 502)
+ *   PDS_EUPSTREAM: the PLC directory failed (XRPC 502)
  *   anything else: an internal failure (XRPC 500)
  *
  * Thread-safe after accounts_init() (a module init, see module.h).
@@ -49,18 +50,15 @@ struct pds_key;
 #define ACCOUNT_HANDLE_LABEL_MIN	3
 #define ACCOUNT_HANDLE_LABEL_MAX	18
 
-struct acct_err {
-	const char	*name;		/* static: "InvalidHandle", ... */
-	char		 msg[256];
-	bool		 upstream;	/* the PLC directory failed */
-};
+struct pds_error;
 
 /*
- * Fill err (may be NULL) with an error name (static) and a message;
- * returns rc, for `return account_fail(err, PDS_EINVAL, ...)'.
+ * Complete err for the refusal rc of an account function: a refusal
+ * the function named stays; for a bare code, the caller's faults keep
+ * their code, a wrong password (PDS_ECRYPTO) becomes PDS_EAUTHREQ and
+ * anything else PDS_EINTERNAL.  Returns err.
  */
-int	account_fail(struct acct_err *err, int rc, const char *name,
-	    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+const struct pds_error *account_error_settle(struct pds_error *err, int rc);
 
 /* This server's PLC rotation key and its did:key (set at start-up). */
 const struct pds_key *account_rotation_key(void);
@@ -72,7 +70,7 @@ const char	*account_rotation_didkey(void);
  */
 size_t	account_rotation_keys(const char *keys[3], const char *user_key);
 /* Fill err for a PLC directory failure rc while doing `what'; returns rc. */
-int	account_plc_fail(struct acct_err *err, int rc, const char *what,
+int	account_plc_fail(struct pds_error *err, int rc, const char *what,
 	    const char *msg);
 /*
  * Fetch the DID's latest PLC operation and start the next one on top of
@@ -81,7 +79,7 @@ int	account_plc_fail(struct acct_err *err, int rc, const char *what,
  */
 struct plc_op;
 int	account_plc_next_op(const char *did, struct plc_op **next,
-	    struct acct_err *err);
+	    struct pds_error *err);
 
 int	accounts_init(const struct config *);
 const struct config *accounts_config(void);
@@ -100,10 +98,10 @@ const struct config *accounts_config(void);
  * Does not check whether the handle is taken.
  */
 int	account_handle_check(const char *handle, unsigned flags, char *out,
-	    size_t cap, bool *is_service, struct acct_err *);
+	    size_t cap, bool *is_service, struct pds_error *);
 /* Lower-case and check an email address into out. */
 int	account_email_check(const char *email, char *out, size_t cap,
-	    struct acct_err *);
+	    struct pds_error *);
 
 /* ---- accounts ---- */
 
@@ -148,7 +146,7 @@ struct account_created {
  * events (out->did_doc is NULL).
  */
 int	account_create(const struct account_new *, struct account_created *,
-	    struct acct_err *);
+	    struct pds_error *);
 
 /* By DID, by handle, or (with '@') by email; for logins. */
 int	account_lookup(const char *identifier, struct store_account *out);
@@ -170,17 +168,17 @@ void	account_status(const struct store_account *, bool *active,
  * re-announces it.
  */
 int	account_set_handle(const char *did, const char *handle,
-	    unsigned flags, struct acct_err *);
+	    unsigned flags, struct pds_error *);
 /* New password (hashes it) and revoke every session. */
 int	account_set_password(const char *did, const char *password,
-	    struct acct_err *);
+	    struct pds_error *);
 /*
  * ACCT_ACTIVE, ACCT_DEACTIVATED (ref: the deleteAfter hint, may be
  * NULL) or ACCT_TAKENDOWN (ref: the takedown reference); calls
  * events_account().
  */
 int	account_set_status(const char *did, enum acct_status,
-	    const char *ref, struct acct_err *);
+	    const char *ref, struct pds_error *);
 
 /* The account's k256 signing key pair (key_free() it). */
 int	account_signing_key(const char *did, struct pds_key **out);
@@ -218,7 +216,7 @@ int	account_password_verify(const struct store_account *acct,
  */
 int	account_app_password_create(const char *did, const char *name,
 	    bool privileged, char *password, struct store_app_password *out,
-	    struct acct_err *);
+	    struct pds_error *);
 /* Remove it and revoke the sessions made with it. */
 int	account_app_password_revoke(const char *did, const char *name);
 

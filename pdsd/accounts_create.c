@@ -31,13 +31,13 @@
 #include "syntax.h"
 
 static int
-check_invite(const char *code, struct acct_err *err)
+check_invite(const char *code, struct pds_error *err)
 {
 	struct store_invite	 inv;
 	int			 rc;
 
 	if (code == NULL || *code == '\0')
-		return account_fail(err, PDS_EINVAL, "InvalidInviteCode",
+		return pds_error_set(err, PDS_EINVAL, "InvalidInviteCode",
 		    "No invite code provided");
 	if (strlen(code) > SA_CODE_MAX)
 		goto bad;
@@ -50,7 +50,7 @@ check_invite(const char *code, struct acct_err *err)
 		goto bad;
 	return PDS_OK;
 bad:
-	return account_fail(err, PDS_EINVAL, "InvalidInviteCode",
+	return pds_error_set(err, PDS_EINVAL, "InvalidInviteCode",
 	    "Provided invite code not available");
 }
 
@@ -61,7 +61,7 @@ bad:
  */
 static int
 create_check(const struct account_new *in, char *handle, char *email,
-    bool *need_invite, struct acct_err *err)
+    bool *need_invite, struct pds_error *err)
 {
 	const struct config	*cfg = accounts_config();
 	char			 rdid[DID_MAX + 1];
@@ -70,7 +70,7 @@ create_check(const struct account_new *in, char *handle, char *email,
 	int			 rc;
 
 	if (in->handle == NULL)
-		return account_fail(err, PDS_EINVAL, "InvalidHandle",
+		return pds_error_set(err, PDS_EINVAL, "InvalidHandle",
 		    "Handle is required");
 	if (in->did == NULL)
 		flags |= ACCOUNT_HANDLE_SERVICE;
@@ -82,20 +82,20 @@ create_check(const struct account_new *in, char *handle, char *email,
 	if (in->did != NULL && !service) {
 		rc = resolver_handle(handle, rdid, sizeof(rdid));
 		if (rc != PDS_OK || strcmp(rdid, in->did) != 0)
-			return account_fail(err, PDS_EINVAL, "InvalidHandle",
+			return pds_error_set(err, PDS_EINVAL, "InvalidHandle",
 			    "External handle did not resolve to DID");
 	}
 	if (in->email == NULL || *in->email == '\0')
-		return account_fail(err, PDS_EINVAL, "InvalidRequest",
+		return pds_error_set(err, PDS_EINVAL, "InvalidRequest",
 		    "Email is required");
 	if ((rc = account_email_check(in->email, email, SA_EMAIL_MAX + 1,
 	    err)) != PDS_OK)
 		return rc;
 	if (in->password == NULL || *in->password == '\0')
-		return account_fail(err, PDS_EINVAL, "InvalidPassword",
+		return pds_error_set(err, PDS_EINVAL, "InvalidPassword",
 		    "Password is required");
 	if (strlen(in->password) > ACCOUNT_PASSWORD_MAX)
-		return account_fail(err, PDS_EINVAL, "InvalidPassword",
+		return pds_error_set(err, PDS_EINVAL, "InvalidPassword",
 		    "Password too long");
 	*need_invite = cfg->invite_required && !in->admin;
 	if (*need_invite && (rc = check_invite(in->invite_code, err)) !=
@@ -110,7 +110,7 @@ create_check(const struct account_new *in, char *handle, char *email,
  * is refused.
  */
 static int
-create_replace_stale(const char *did, struct acct_err *err)
+create_replace_stale(const char *did, struct pds_error *err)
 {
 	struct store_account	 old;
 	char			 why[256];
@@ -123,14 +123,14 @@ create_replace_stale(const char *did, struct acct_err *err)
 	if (rc != PDS_OK)
 		return rc;
 	if (old.status == ACCT_TAKENDOWN)
-		return account_fail(err, PDS_EINVAL, "AccountTakedown",
+		return pds_error_set(err, PDS_EINVAL, "AccountTakedown",
 		    "Account has been taken down");
 	if (old.status == ACCT_ACTIVE) {
 		if (migration_did_check(did, &valid, why, sizeof(why), NULL,
 		    0) == PDS_OK && valid)
-			return account_fail(err, PDS_EEXIST, "AlreadyExists",
+			return pds_error_set(err, PDS_EEXIST, "AlreadyExists",
 			    "Account already exists");
-		return account_fail(err, PDS_EEXIST, "AlreadyExists",
+		return pds_error_set(err, PDS_EEXIST, "AlreadyExists",
 		    "Account already exists and is active; deactivate it "
 		    "first");
 	}
@@ -201,7 +201,7 @@ create_store_repo_quiet(const struct repo_init *ri, const char *did,
 
 int
 account_create(const struct account_new *in, struct account_created *out,
-    struct acct_err *err)
+    struct pds_error *err)
 {
 	char		 handle[SA_HANDLE_MAX + 1], email[SA_EMAIL_MAX + 1];
 	char		 hash[SA_HASH_MAX], now[STORE_TS_LEN];
@@ -225,7 +225,7 @@ account_create(const struct account_new *in, struct account_created *out,
 	/* Check everything before anything is made or sent. */
 	if (did != NULL && !did_is_plc(did, strlen(did)) &&
 	    !did_is_web(did, strlen(did)))
-		return account_fail(err, PDS_EINVAL, "InvalidRequest",
+		return pds_error_set(err, PDS_EINVAL, "InvalidRequest",
 		    "Only did:plc and did:web accounts can be hosted here");
 	if ((rc = create_check(in, handle, email, &need_invite, err)) !=
 	    PDS_OK)
@@ -235,12 +235,12 @@ account_create(const struct account_new *in, struct account_created *out,
 	if ((rc = store_account_handle_taken(handle, NULL, &taken)) != PDS_OK)
 		return rc;
 	if (taken)
-		return account_fail(err, PDS_EEXIST, "HandleNotAvailable",
+		return pds_error_set(err, PDS_EEXIST, "HandleNotAvailable",
 		    "Handle already taken: %s", handle);
 	if ((rc = store_account_email_taken(email, &taken)) != PDS_OK)
 		return rc;
 	if (taken)
-		return account_fail(err, PDS_EEXIST, "InvalidRequest",
+		return pds_error_set(err, PDS_EEXIST, "InvalidRequest",
 		    "Email already taken: %s", email);
 
 	if ((rc = account_password_hash(in->password, hash, sizeof(hash))) !=
@@ -274,13 +274,13 @@ account_create(const struct account_new *in, struct account_created *out,
 	if (need_invite && (rc = store_invite_use(in->invite_code, did,
 	    now)) != PDS_OK) {
 		if (rc == PDS_ENOTFOUND)
-			rc = account_fail(err, PDS_EINVAL, "InvalidInviteCode",
+			rc = pds_error_set(err, PDS_EINVAL, "InvalidInviteCode",
 			    "Provided invite code not available");
 		goto rollback;
 	}
 	rc = store_account_insert(did, handle, email, hash, priv, now);
 	if (rc == PDS_EEXIST) {
-		rc = account_fail(err, PDS_EEXIST, "HandleNotAvailable",
+		rc = pds_error_set(err, PDS_EEXIST, "HandleNotAvailable",
 		    "Handle or email already taken");
 		goto rollback;
 	}

@@ -29,7 +29,7 @@
 
 /* A refusal from the accounts service, in our terms. */
 static int
-from_acct(struct admin_err *err, int rc, const struct acct_err *ae)
+from_acct(struct admin_err *err, int rc, const struct pds_error *ae)
 {
 	const char	*name;
 
@@ -39,9 +39,7 @@ from_acct(struct admin_err *err, int rc, const struct acct_err *ae)
 	case PDS_EINVAL:
 	case PDS_ETOOBIG:
 	case PDS_ECRYPTO:	name = AP_E_INVALID_ARGUMENT; break;
-	case PDS_EIO:
-		name = ae->upstream ? AP_E_UPSTREAM_FAILURE : AP_E_INTERNAL;
-		break;
+	case PDS_EUPSTREAM:	name = AP_E_UPSTREAM_FAILURE; break;
 	default:		name = AP_E_INTERNAL; break;
 	}
 	if (ae->name == NULL && ae->msg[0] == '\0')
@@ -271,7 +269,7 @@ admin_account_create(const struct admin_actor *actor, const char *email,
 {
 	struct account_new	 in;
 	struct account_created	 c;
-	struct acct_err		 ae;
+	struct pds_error	 ae;
 	char			 gen[ADMIN_PASSWORD_GEN_LEN + 1];
 	json_t			*d;
 	int			 rc;
@@ -347,7 +345,7 @@ admin_account_takedown(const struct admin_actor *actor, const char *who,
 	const char		*action = applied ? "account.takedown" :
 				    "account.untakedown";
 	struct store_account	 a;
-	struct acct_err		 ae;
+	struct pds_error	 ae;
 	char			 now[STORE_TS_LEN];
 	enum acct_status	 to;
 	json_t			*d = NULL;
@@ -391,7 +389,7 @@ admin_account_deactivate(const struct admin_actor *actor, const char *who,
 	const char		*action = deactivate ? "account.deactivate" :
 				    "account.activate";
 	struct store_account	 a;
-	struct acct_err		 ae;
+	struct pds_error	 ae;
 	int			 rc;
 
 	memset(&ae, 0, sizeof(ae));
@@ -415,7 +413,7 @@ admin_account_set_handle(const struct admin_actor *actor, const char *who,
     const char *handle, const char *reason, struct admin_err *err)
 {
 	struct store_account	 a;
-	struct acct_err		 ae;
+	struct pds_error	 ae;
 	json_t			*d;
 	int			 rc;
 
@@ -441,7 +439,7 @@ admin_account_set_email(const struct admin_actor *actor, const char *who,
     const char *email, const char *reason, struct admin_err *err)
 {
 	struct store_account	 a;
-	struct acct_err		 ae;
+	struct pds_error	 ae;
 	char			 norm[SA_EMAIL_MAX + 1];
 	bool			 taken = false;
 	int			 rc;
@@ -484,7 +482,7 @@ admin_account_set_password(const struct admin_actor *actor, const char *who,
     struct admin_err *err)
 {
 	struct store_account	 a;
-	struct acct_err		 ae;
+	struct pds_error	 ae;
 	char			 gen[ADMIN_PASSWORD_GEN_LEN + 1];
 	int			 rc;
 

@@ -50,7 +50,7 @@ bad_arg(struct admin_call *call, const char *fmt, ...)
 
 	call->err.name = AP_E_INVALID_ARGUMENT;
 	va_start(ap, fmt);
-	vsnprintf(call->err.msg, sizeof(call->err.msg), fmt, ap);
+	vsnprintf(call->err.e.msg, sizeof(call->err.e.msg), fmt, ap);
 	va_end(ap);
 	return PDS_EINVAL;
 }
@@ -277,8 +277,9 @@ tail_tick(struct admin_call *call, void *state, int *next_ms)
 			return ADMIN_STREAM_MORE;
 		}
 		call->err.name = AP_E_TOO_SLOW;
-		snprintf(call->err.msg, sizeof(call->err.msg), "%zu bytes of "
-		    "the tail unread for %d ms; dropped from the stream",
+		snprintf(call->err.e.msg, sizeof(call->err.e.msg),
+		    "%zu bytes of the tail unread for %d ms; dropped from the "
+		    "stream",
 		    admin_stream_pending(call), TAIL_GRACE_MS);
 		return ADMIN_STREAM_ERROR;
 	}
@@ -296,7 +297,7 @@ tail_tick(struct admin_call *call, void *state, int *next_ms)
 	rc = events_tail(t->last, TAIL_BATCH, tail_emit, &e, &t->last, &n);
 	if (rc != PDS_OK && rc != 1) {
 		call->err.name = AP_E_INTERNAL;
-		snprintf(call->err.msg, sizeof(call->err.msg), "reading the "
+		snprintf(call->err.e.msg, sizeof(call->err.e.msg), "reading the "
 		    "event log: %s", pds_strerror(rc));
 		return ADMIN_STREAM_ERROR;
 	}
@@ -323,7 +324,7 @@ cmd_firehose_tail(struct admin_call *call)
 	if (after < 0) {
 		if ((rc = events_head(&head)) != PDS_OK) {
 			call->err.name = AP_E_INTERNAL;
-			snprintf(call->err.msg, sizeof(call->err.msg),
+			snprintf(call->err.e.msg, sizeof(call->err.e.msg),
 			    "reading the event log: %s", pds_strerror(rc));
 			return rc;
 		}

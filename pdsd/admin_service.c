@@ -58,14 +58,37 @@ admin_fail(struct admin_err *err, int code, const char *name, const char *xname,
 {
 	va_list	 ap;
 
-	if (err != NULL) {
-		err->name = name;
-		err->xname = xname;
+	if (err == NULL)
+		return code;
+	switch (code) {
+	case PDS_EINVAL:
+	case PDS_ETOOBIG:
+	case PDS_EEXIST:
+	case PDS_ENOTFOUND:
+	case PDS_EUPSTREAM:
+		err->e.code = code;
+		break;
+	default:
+		err->e.code = PDS_EINTERNAL;
+		break;
+	}
+	err->e.name = xname;
+	err->e.msg[0] = '\0';
+	if (fmt != NULL) {
 		va_start(ap, fmt);
-		vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
+		vsnprintf(err->e.msg, sizeof(err->e.msg), fmt, ap);
 		va_end(ap);
 	}
+	err->name = name;
 	return code;
+}
+
+const struct pds_error *
+admin_error_settle(struct admin_err *err, int rc)
+{
+	if (err->e.code == PDS_OK)
+		(void)admin_fail(err, rc, err->name, NULL, NULL);
+	return &err->e;
 }
 
 int
@@ -340,7 +363,7 @@ admin_subject_status(const char *did, const char *uri, const char *cid,
 	} else if (did != NULL && *did != '\0') {
 		if ((rc = admin_account_resolve(did, &a, err)) != PDS_OK) {
 			if (err != NULL && rc == PDS_ENOTFOUND)
-				err->xname = "NotFound";
+				err->e.name = "NotFound";
 			return rc;
 		}
 		*out = json_pack("{s:{s:s,s:s},s:o,s:{s:b}}", "subject",
@@ -467,7 +490,7 @@ admin_request_crawl(const struct admin_actor *actor, const json_t *relays,
 	if (*out == NULL)
 		return admin_fail_internal(err, PDS_ENOMEM);
 	if (failed == (int)n) {
-		rc = admin_fail(err, PDS_EIO, AP_E_UPSTREAM_FAILURE, NULL,
+		rc = admin_fail(err, PDS_EUPSTREAM, AP_E_UPSTREAM_FAILURE, NULL,
 		    "no relay accepted the request");
 		json_decref(*out);
 		*out = NULL;

@@ -9,9 +9,10 @@
  * the audit log themselves: one row per attempt, with the outcome
  * ("ok", "failed" or "refused") in its detail.
  *
- * Errors: a PDS_E* code, plus err->name (an AP_E_* name from
- * adminproto.h, for the admin socket), err->xname (the XRPC error name
- * to use, or NULL for the code's default) and err->msg for people.
+ * Errors: a PDS_E* code, plus a struct admin_err: the error the XRPC
+ * front end answers with (err->e: its code, the XRPC error name or NULL
+ * for the code's default, the message for people) and the AP_E_* name
+ * from adminproto.h the admin socket answers with (err->name).
  * Results are JSON values (new references) in the shapes the admin
  * lexicons use where there is one (accountView, inviteCode, subject
  * status), so both front ends show the same thing.
@@ -26,6 +27,7 @@
 
 #include <jansson.h>
 
+#include "err.h"
 #include "store_account.h"
 
 struct config;
@@ -39,11 +41,18 @@ struct admin_actor {
 	char	 name[ADMIN_ACTOR_MAX];	/* "unix:alice(1000)", "xrpc-admin" */
 };
 
+/*
+ * The admin protocol's name is kept explicitly: the code does not
+ * decide it (PDS_ENOTFOUND is NoSuchAccount, NoSuchRecord, NoSuchBlob,
+ * ... there).
+ */
 struct admin_err {
+	struct pds_error e;		/* XRPC code, name and message */
 	const char	*name;		/* AP_E_*, static */
-	const char	*xname;		/* XRPC error name or NULL, static */
-	char		 msg[256];
 };
+
+/* err->e for the refusal rc, filled from rc when nothing was named. */
+const struct pds_error *admin_error_settle(struct admin_err *err, int rc);
 
 void	admin_actor_unix(struct admin_actor *, uid_t, const char *user);
 void	admin_actor_xrpc(struct admin_actor *);

@@ -12,7 +12,12 @@
 struct admin_actor;
 struct admin_err;
 
-/* Fill err (may be NULL): name (AP_E_*), xname and a message; returns code. */
+/*
+ * Fill err (may be NULL): name (AP_E_*), xname and a message (fmt may be
+ * NULL); returns code.  The XRPC code is code for the caller's faults
+ * (PDS_EINVAL, PDS_ETOOBIG, PDS_EEXIST, PDS_ENOTFOUND) and PDS_EUPSTREAM,
+ * and PDS_EINTERNAL for anything else.
+ */
 int	admin_fail(struct admin_err *err, int code, const char *name,
 	    const char *xname, const char *fmt, ...)
 	    __attribute__((format(printf, 5, 6)));

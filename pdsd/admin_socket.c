@@ -190,6 +190,14 @@ reply_error(struct conn *c, int64_t id, const char *name, const char *msg)
 	conn_put_rc(c, adminproto_put_error(&c->out, id, name, msg));
 }
 
+/* The error reply for a call refused with rc: err's name and message. */
+static void
+reply_refusal(struct conn *c, int64_t id, int rc, const struct admin_err *err)
+{
+	reply_error(c, id, err->name != NULL ? err->name : AP_E_INTERNAL,
+	    err->e.msg[0] != '\0' ? err->e.msg : pds_strerror(rc));
+}
+
 int
 admin_stream_event(struct admin_call *call, const json_t *ev)
 {
@@ -404,9 +412,7 @@ handle_request(struct conn *c, const char *line, size_t len)
 	call.cancel_id = -1;
 	rc = cmd->fn(&call);
 	if (rc != PDS_OK) {
-		reply_error(c, req.id, call.err.name != NULL ? call.err.name :
-		    AP_E_INTERNAL, call.err.msg[0] ? call.err.msg :
-		    pds_strerror(rc));
+		reply_refusal(c, req.id, rc, &call.err);
 	} else if (call.stream != NULL) {
 		c->streaming = true;
 		c->stream_id = req.id;
@@ -454,8 +460,7 @@ stream_tick(struct conn *c)
 		stream_stop(c);
 		break;
 	case ADMIN_STREAM_ERROR:
-		reply_error(c, c->stream_id, call.err.name != NULL ?
-		    call.err.name : AP_E_INTERNAL, call.err.msg);
+		reply_refusal(c, c->stream_id, PDS_EINTERNAL, &call.err);
 		stream_stop(c);
 		break;
 	}

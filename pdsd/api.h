@@ -10,8 +10,6 @@
 #include "email_tokens.h"
 #include "xrpc.h"
 
-struct acct_err;
-
 #define XF(f)	0
 #define X(nsid, fn, m, auth, flags, in, max, rate) \
 	int fn(struct xrpc_ctx *);
@@ -20,12 +18,6 @@ struct acct_err;
 #undef XF
 
 /* ---- shared by the API files ---- */
-
-/*
- * Turn an account service refusal (accounts.h) into the XRPC error;
- * returns the code for `return' (api_server.c).
- */
-int	api_account_error(struct xrpc_ctx *, int rc, const struct acct_err *);
 
 /* Token errors as the reference names them (InvalidToken, ExpiredToken). */
 int	api_email_token_error(struct xrpc_ctx *, int rc);

@@ -25,33 +25,6 @@
 #define INFOS_MAX	100
 #define SEND_EMAIL_SUBJECT	"Message via your PDS"
 
-/* A service failure as an XRPC error. */
-static int
-svc_fail(struct xrpc_ctx *ctx, int rc, const struct admin_err *err)
-{
-	int	 code;
-
-	switch (rc) {
-	case PDS_EINVAL:
-	case PDS_ETOOBIG:
-	case PDS_EEXIST:
-	case PDS_ENOTFOUND:
-		code = XRPC_E_INVALID_REQUEST;
-		break;
-	case PDS_EIO:
-		code = err->name != NULL &&
-		    strcmp(err->name, AP_E_UPSTREAM_FAILURE) == 0 ?
-		    XRPC_E_UPSTREAM_FAILURE : XRPC_E_INTERNAL;
-		break;
-	default:
-		code = XRPC_E_INTERNAL;
-		break;
-	}
-	if (code == XRPC_E_INTERNAL)
-		return xrpc_fail(ctx, code, NULL, "Internal Server Error");
-	return xrpc_fail(ctx, code, err->xname, "%s", err->msg);
-}
-
 static const char *
 in_str(struct xrpc_ctx *ctx, const char *key)
 {
@@ -64,7 +37,7 @@ static int
 need(struct xrpc_ctx *ctx, const char *v, const char *key)
 {
 	if (v == NULL || *v == '\0')
-		return xrpc_fail(ctx, XRPC_E_INVALID_REQUEST, NULL,
+		return xrpc_fail(ctx, PDS_EINVAL, NULL,
 		    "Input must have the property \"%s\"", key);
 	return 0;
 }
@@ -100,24 +73,24 @@ api_admin_update_subject_status(struct xrpc_ctx *ctx)
 	cid = json_string_value(json_object_get(subj, "cid"));
 	if (td != NULL && (!json_is_object(td) ||
 	    !json_is_boolean(json_object_get(td, "applied"))))
-		return xrpc_fail(ctx, XRPC_E_INVALID_REQUEST, NULL,
+		return xrpc_fail(ctx, PDS_EINVAL, NULL,
 		    "takedown must be {applied: boolean, ref?: string}");
 	if (de != NULL && (!json_is_object(de) ||
 	    !json_is_boolean(json_object_get(de, "applied"))))
-		return xrpc_fail(ctx, XRPC_E_INVALID_REQUEST, NULL,
+		return xrpc_fail(ctx, PDS_EINVAL, NULL,
 		    "deactivated must be {applied: boolean}");
 	if (td != NULL)
 		ref = json_string_value(json_object_get(td, "ref"));
 	applied = json_is_true(json_object_get(td, "applied"));
 	deactivate = json_is_true(json_object_get(de, "applied"));
 	if (type == NULL)
-		return xrpc_fail(ctx, XRPC_E_INVALID_REQUEST, NULL,
+		return xrpc_fail(ctx, PDS_EINVAL, NULL,
 		    "subject must have a $type");
 	if (strcmp(type, "com.atproto.admin.defs#repoRef") == 0) {
 		if (need(ctx, did, "subject.did"))
-			return XRPC_E_INVALID_REQUEST;
+			return PDS_EINVAL;
 		if (td != NULL && applied && de != NULL && !deactivate)
-			return xrpc_fail(ctx, XRPC_E_INVALID_REQUEST, NULL,
+			return xrpc_fail(ctx, PDS_EINVAL, NULL,
 			    "Cannot both take down and activate an account");
 		if (td != NULL)
 			rc = admin_account_takedown(&actor, did, applied, ref,
@@ -127,22 +100,22 @@ api_admin_update_subject_status(struct xrpc_ctx *ctx)
 			    NULL, &err);
 	} else if (strcmp(type, "com.atproto.repo.strongRef") == 0) {
 		if (need(ctx, uri, "subject.uri"))
-			return XRPC_E_INVALID_REQUEST;
+			return PDS_EINVAL;
 		if (td != NULL)
 			rc = admin_record_takedown(&actor, uri, applied, ref,
 			    NULL, &err);
 	} else if (strcmp(type, "com.atproto.admin.defs#repoBlobRef") == 0) {
 		if (need(ctx, did, "subject.did") ||
 		    need(ctx, cid, "subject.cid"))
-			return XRPC_E_INVALID_REQUEST;
+			return PDS_EINVAL;
 		if (td != NULL)
 			rc = admin_blob_takedown(&actor, did, cid, applied,
 			    ref, NULL, &err);
 	} else
-		return xrpc_fail(ctx, XRPC_E_INVALID_REQUEST, NULL,
+		return xrpc_fail(ctx, PDS_EINVAL, NULL,
 		    "Invalid subject type: %s", type);
 	if (rc != PDS_OK)
-		return svc_fail(ctx, rc, &err);
+		return xrpc_fail_error(ctx, admin_error_settle(&err, rc));
 	out = json_pack("{s:O}", "subject", subj);
 	if (out != NULL && td != NULL)
 		json_object_set(out, "takedown", td);
@@ -163,18 +136,18 @@ api_admin_get_subject_status(struct xrpc_ctx *ctx)
 	uri = http_req_query(ctx->req, "uri");
 	blob = http_req_query(ctx->req, "blob");
 	if (blob != NULL && did == NULL)
-		return xrpc_fail(ctx, XRPC_E_INVALID_REQUEST, NULL,
+		return xrpc_fail(ctx, PDS_EINVAL, NULL,
 		    "Must provide a did to request blob state");
 	if (did == NULL && uri == NULL)
-		return xrpc_fail(ctx, XRPC_E_INVALID_REQUEST, NULL,
+		return xrpc_fail(ctx, PDS_EINVAL, NULL,
 		    "No provided subject");
 	rc = admin_subject_status(uri != NULL ? NULL : did, uri, blob, &out,
 	    &err);
 	if (rc != PDS_OK) {
 		if (rc == PDS_ENOTFOUND)
-			return xrpc_fail(ctx, XRPC_E_NOT_FOUND, "NotFound",
+			return xrpc_fail(ctx, PDS_ENOSUCH, "NotFound",
 			    "Subject not found");
-		return svc_fail(ctx, rc, &err);
+		return xrpc_fail_error(ctx, admin_error_settle(&err, rc));
 	}
 	xrpc_reply_json(ctx, out);
 	return 0;
@@ -193,16 +166,16 @@ api_admin_get_account_info(struct xrpc_ctx *ctx)
 
 	memset(&err, 0, sizeof(err));
 	if (did == NULL || strncmp(did, "did:", 4) != 0)
-		return xrpc_fail(ctx, XRPC_E_INVALID_REQUEST, NULL,
+		return xrpc_fail(ctx, PDS_EINVAL, NULL,
 		    "did must be a DID");
 	if ((rc = admin_account_resolve(did, &a, &err)) != PDS_OK) {
 		if (rc == PDS_ENOTFOUND)
-			return xrpc_fail(ctx, XRPC_E_INVALID_REQUEST,
+			return xrpc_fail(ctx, PDS_EINVAL,
 			    "NotFound", "Account not found");
-		return svc_fail(ctx, rc, &err);
+		return xrpc_fail_error(ctx, admin_error_settle(&err, rc));
 	}
 	if (admin_account_view(&a, true, &out) != PDS_OK)
-		return XRPC_E_INTERNAL;
+		return PDS_EINTERNAL;
 	xrpc_reply_json(ctx, out);
 	return 0;
 }
@@ -218,13 +191,13 @@ api_admin_get_account_infos(struct xrpc_ctx *ctx)
 
 	n = http_req_query_all(ctx->req, "dids", dids, INFOS_MAX);
 	if (n == 0)
-		return xrpc_fail(ctx, XRPC_E_INVALID_REQUEST, NULL,
+		return xrpc_fail(ctx, PDS_EINVAL, NULL,
 		    "dids is required");
 	if (n > INFOS_MAX)
-		return xrpc_fail(ctx, XRPC_E_INVALID_REQUEST, NULL,
+		return xrpc_fail(ctx, PDS_EINVAL, NULL,
 		    "at most %d dids", INFOS_MAX);
 	if ((infos = json_array()) == NULL)
-		return XRPC_E_INTERNAL;
+		return PDS_EINTERNAL;
 	for (i = 0; i < n; i++) {
 		memset(&err, 0, sizeof(err));
 		if (strncmp(dids[i], "did:", 4) != 0 ||
@@ -232,7 +205,7 @@ api_admin_get_account_infos(struct xrpc_ctx *ctx)
 			continue;	/* unknown DIDs are left out */
 		if (admin_account_view(&a, true, &v) != PDS_OK) {
 			json_decref(infos);
-			return XRPC_E_INTERNAL;
+			return PDS_EINTERNAL;
 		}
 		json_array_append_new(infos, v);
 	}
@@ -271,7 +244,7 @@ api_admin_search_accounts(struct xrpc_ctx *ctx)
 	memset(&err, 0, sizeof(err));
 	limit = query_limit(ctx, 50, 100, &bad);
 	if (bad)
-		return xrpc_fail(ctx, XRPC_E_INVALID_REQUEST, NULL,
+		return xrpc_fail(ctx, PDS_EINVAL, NULL,
 		    "limit must be 1 to 100");
 	if (q == NULL || *q == '\0')
 		rc = admin_account_list(NULL, http_req_query(ctx->req,
@@ -280,7 +253,7 @@ api_admin_search_accounts(struct xrpc_ctx *ctx)
 		rc = admin_account_search(q, http_req_query(ctx->req,
 		    "cursor"), limit, &out, &err);
 	if (rc != PDS_OK)
-		return svc_fail(ctx, rc, &err);
+		return xrpc_fail_error(ctx, admin_error_settle(&err, rc));
 	xrpc_reply_json(ctx, out);
 	return 0;
 }
@@ -299,12 +272,12 @@ api_admin_get_invite_codes(struct xrpc_ctx *ctx)
 	memset(&err, 0, sizeof(err));
 	limit = query_limit(ctx, 100, 500, &bad);
 	if (bad)
-		return xrpc_fail(ctx, XRPC_E_INVALID_REQUEST, NULL,
+		return xrpc_fail(ctx, PDS_EINVAL, NULL,
 		    "limit must be 1 to 500");
 	rc = admin_invite_list(http_req_query(ctx->req, "sort"), NULL, true,
 	    http_req_query(ctx->req, "cursor"), limit, &out, &err);
 	if (rc != PDS_OK)
-		return svc_fail(ctx, rc, &err);
+		return xrpc_fail_error(ctx, admin_error_settle(&err, rc));
 	xrpc_reply_json(ctx, out);
 	return 0;
 }
@@ -323,7 +296,7 @@ api_admin_disable_invite_codes(struct xrpc_ctx *ctx)
 	accounts = json_object_get(ctx->input, "accounts");
 	if ((codes != NULL && !json_is_array(codes)) ||
 	    (accounts != NULL && !json_is_array(accounts)))
-		return xrpc_fail(ctx, XRPC_E_INVALID_REQUEST, NULL,
+		return xrpc_fail(ctx, PDS_EINVAL, NULL,
 		    "codes and accounts must be arrays");
 	if (json_array_size(codes) + json_array_size(accounts) == 0) {
 		reply_empty(ctx);	/* nothing to do, as in the reference */
@@ -331,7 +304,7 @@ api_admin_disable_invite_codes(struct xrpc_ctx *ctx)
 	}
 	if ((rc = admin_invite_disable(&actor, codes, accounts,
 	    in_str(ctx, "note"), &err)) != PDS_OK)
-		return svc_fail(ctx, rc, &err);
+		return xrpc_fail_error(ctx, admin_error_settle(&err, rc));
 	reply_empty(ctx);
 	return 0;
 }
@@ -347,10 +320,10 @@ account_invites(struct xrpc_ctx *ctx, bool enabled)
 	memset(&err, 0, sizeof(err));
 	admin_actor_xrpc(&actor);
 	if (need(ctx, acct, "account"))
-		return XRPC_E_INVALID_REQUEST;
+		return PDS_EINVAL;
 	if ((rc = admin_account_invites_enable(&actor, acct, enabled,
 	    in_str(ctx, "note"), &err)) != PDS_OK)
-		return svc_fail(ctx, rc, &err);
+		return xrpc_fail_error(ctx, admin_error_settle(&err, rc));
 	reply_empty(ctx);
 	return 0;
 }
@@ -381,10 +354,10 @@ api_admin_update_account_handle(struct xrpc_ctx *ctx)
 	memset(&err, 0, sizeof(err));
 	admin_actor_xrpc(&actor);
 	if (need(ctx, did, "did") || need(ctx, handle, "handle"))
-		return XRPC_E_INVALID_REQUEST;
+		return PDS_EINVAL;
 	if ((rc = admin_account_set_handle(&actor, did, handle, NULL,
 	    &err)) != PDS_OK)
-		return svc_fail(ctx, rc, &err);
+		return xrpc_fail_error(ctx, admin_error_settle(&err, rc));
 	reply_empty(ctx);
 	return 0;
 }
@@ -401,10 +374,10 @@ api_admin_update_account_email(struct xrpc_ctx *ctx)
 	memset(&err, 0, sizeof(err));
 	admin_actor_xrpc(&actor);
 	if (need(ctx, acct, "account") || need(ctx, email, "email"))
-		return XRPC_E_INVALID_REQUEST;
+		return PDS_EINVAL;
 	if ((rc = admin_account_set_email(&actor, acct, email, NULL,
 	    &err)) != PDS_OK)
-		return svc_fail(ctx, rc, &err);
+		return xrpc_fail_error(ctx, admin_error_settle(&err, rc));
 	reply_empty(ctx);
 	return 0;
 }
@@ -422,11 +395,11 @@ api_admin_update_account_password(struct xrpc_ctx *ctx)
 	memset(&err, 0, sizeof(err));
 	admin_actor_xrpc(&actor);
 	if (need(ctx, did, "did") || need(ctx, pw, "password"))
-		return XRPC_E_INVALID_REQUEST;
+		return PDS_EINVAL;
 	rc = admin_account_set_password(&actor, did, pw, NULL, &out, &err);
 	json_decref(out);
 	if (rc != PDS_OK)
-		return svc_fail(ctx, rc, &err);
+		return xrpc_fail_error(ctx, admin_error_settle(&err, rc));
 	reply_empty(ctx);
 	return 0;
 }
@@ -442,9 +415,9 @@ api_admin_delete_account(struct xrpc_ctx *ctx)
 	memset(&err, 0, sizeof(err));
 	admin_actor_xrpc(&actor);
 	if (need(ctx, did, "did"))
-		return XRPC_E_INVALID_REQUEST;
+		return PDS_EINVAL;
 	if ((rc = admin_account_delete(&actor, did, NULL, &err)) != PDS_OK)
-		return svc_fail(ctx, rc, &err);
+		return xrpc_fail_error(ctx, admin_error_settle(&err, rc));
 	reply_empty(ctx);
 	return 0;
 }
@@ -463,21 +436,21 @@ api_admin_send_email(struct xrpc_ctx *ctx)
 
 	if (need(ctx, did, "recipientDid") || need(ctx, content, "content") ||
 	    need(ctx, sender, "senderDid"))
-		return XRPC_E_INVALID_REQUEST;
+		return PDS_EINVAL;
 	if (subject == NULL)
 		subject = SEND_EMAIL_SUBJECT;
 	if (strpbrk(subject, "\r\n") != NULL)
-		return xrpc_fail(ctx, XRPC_E_INVALID_REQUEST, NULL,
+		return xrpc_fail(ctx, PDS_EINVAL, NULL,
 		    "subject must be one line");
 	memset(&a, 0, sizeof(a));
 	rc = store_account_get(SA_BY_DID, did, &a);
 	if (rc == PDS_ENOTFOUND)
-		return xrpc_fail(ctx, XRPC_E_INVALID_REQUEST, NULL,
+		return xrpc_fail(ctx, PDS_EINVAL, NULL,
 		    "Recipient not found");
 	if (rc != PDS_OK)
 		return rc;
 	if (a.email[0] == '\0')
-		return xrpc_fail(ctx, XRPC_E_INVALID_REQUEST, NULL,
+		return xrpc_fail(ctx, PDS_EINVAL, NULL,
 		    "account does not have an email address");
 	rc = mailer_send_moderation(a.email, subject, content);
 	if (rc == PDS_EUNSUPP) {

@@ -75,7 +75,7 @@ int
 api_server_describe_server(struct xrpc_ctx *ctx)
 {
 	if (describe_json == NULL)
-		return XRPC_E_INTERNAL;
+		return PDS_EINTERNAL;
 	http_reply_static(ctx->req, 200, "application/json; charset=utf-8",
 	    describe_json, describe_len);
 	return 0;

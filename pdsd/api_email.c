@@ -33,7 +33,7 @@ caller(struct xrpc_ctx *ctx, struct store_account *a)
 	int	 rc = account_get(ctx->auth.did, a);
 
 	if (rc == PDS_ENOTFOUND)
-		return xrpc_fail(ctx, XRPC_E_INVALID_REQUEST,
+		return xrpc_fail(ctx, PDS_EINVAL,
 		    "AccountNotFound", "Account not found");
 	return rc;
 }
@@ -47,7 +47,7 @@ caller_with_email(struct xrpc_ctx *ctx, struct store_account *a)
 	if ((rc = caller(ctx, a)) != PDS_OK)
 		return rc;
 	if (a->email[0] == '\0')
-		return xrpc_fail(ctx, XRPC_E_INVALID_REQUEST, NULL,
+		return xrpc_fail(ctx, PDS_EINVAL, NULL,
 		    "account does not have an email address");
 	return PDS_OK;
 }
@@ -70,10 +70,10 @@ int
 api_email_token_error(struct xrpc_ctx *ctx, int rc)
 {
 	if (rc == PDS_EEXPIRED)
-		return xrpc_fail(ctx, XRPC_E_EXPIRED_TOKEN, "ExpiredToken",
+		return xrpc_fail(ctx, PDS_ETOKENEXPIRED, "ExpiredToken",
 		    "Token is expired");
 	if (rc == PDS_ENOTFOUND || rc == PDS_EINVAL)
-		return xrpc_fail(ctx, XRPC_E_INVALID_TOKEN, "InvalidToken",
+		return xrpc_fail(ctx, PDS_EBADTOKEN, "InvalidToken",
 		    "Token is invalid");
 	return rc;
 }
@@ -82,10 +82,10 @@ int
 api_email_send_error(struct xrpc_ctx *ctx, int rc)
 {
 	if (rc == PDS_EIO)
-		return xrpc_fail(ctx, XRPC_E_UPSTREAM_FAILURE, NULL,
+		return xrpc_fail(ctx, PDS_EUPSTREAM, NULL,
 		    "The email could not be sent; please try again later");
 	if (rc == PDS_EINVAL)
-		return xrpc_fail(ctx, XRPC_E_INVALID_REQUEST, NULL,
+		return xrpc_fail(ctx, PDS_EINVAL, NULL,
 		    "The account's email address is not usable");
 	return rc;
 }
@@ -112,7 +112,7 @@ api_server_confirm_email(struct xrpc_ctx *ctx)
 	if ((rc = caller(ctx, &a)) != PDS_OK)
 		return rc;
 	if (a.email[0] == '\0' || strcasecmp(a.email, email) != 0)
-		return xrpc_fail(ctx, XRPC_E_INVALID_REQUEST, "InvalidEmail",
+		return xrpc_fail(ctx, PDS_EINVAL, "InvalidEmail",
 		    "invalid email");
 	if ((rc = email_token_check(a.did, EMAIL_CONFIRM_EMAIL, token)) !=
 	    PDS_OK)
@@ -148,7 +148,7 @@ int
 api_server_update_email(struct xrpc_ctx *ctx)
 {
 	struct store_account	 a;
-	struct acct_err		 err;
+	struct pds_error	 err;
 	const char		*email, *token;
 	char			 norm[SA_EMAIL_MAX + 1];
 	bool			 taken;
@@ -162,10 +162,10 @@ api_server_update_email(struct xrpc_ctx *ctx)
 		return rc;
 	if ((rc = account_email_check(email, norm, sizeof(norm), &err)) !=
 	    PDS_OK)
-		return api_account_error(ctx, rc, &err);
+		return xrpc_fail_error(ctx, account_error_settle(&err, rc));
 	if (a.email_confirmed_at[0] != '\0') {
 		if (token == NULL || *token == '\0')
-			return xrpc_fail(ctx, XRPC_E_INVALID_REQUEST,
+			return xrpc_fail(ctx, PDS_EINVAL,
 			    "TokenRequired", "confirmation token required");
 		if ((rc = email_token_check(a.did, EMAIL_UPDATE_EMAIL,
 		    token)) != PDS_OK)
@@ -175,13 +175,13 @@ api_server_update_email(struct xrpc_ctx *ctx)
 		if ((rc = store_account_email_taken(norm, &taken)) != PDS_OK)
 			return rc;
 		if (taken)
-			return xrpc_fail(ctx, XRPC_E_INVALID_REQUEST, NULL,
+			return xrpc_fail(ctx, PDS_EINVAL, NULL,
 			    "This email address is already in use, please "
 			    "use a different one.");
 	}
 	rc = store_account_set_email(a.did, norm);
 	if (rc == PDS_EEXIST)
-		return xrpc_fail(ctx, XRPC_E_INVALID_REQUEST, NULL,
+		return xrpc_fail(ctx, PDS_EINVAL, NULL,
 		    "This email address is already in use, please use a "
 		    "different one.");
 	if (rc != PDS_OK)
@@ -222,10 +222,10 @@ api_server_request_password_reset(struct xrpc_ctx *ctx)
 int
 api_server_reset_password(struct xrpc_ctx *ctx)
 {
-	struct acct_err	 err;
-	const char	*token, *password;
-	char		 did[SA_DID_MAX + 1];
-	int		 rc;
+	struct pds_error	 err;
+	const char		*token, *password;
+	char			 did[SA_DID_MAX + 1];
+	int			 rc;
 
 	memset(&err, 0, sizeof(err));
 	if ((rc = xrpc_input_str(ctx, "token", true, &token)) != 0 ||
@@ -236,7 +236,7 @@ api_server_reset_password(struct xrpc_ctx *ctx)
 		return api_email_token_error(ctx, rc);
 	/* Also ends every session (account_set_password). */
 	if ((rc = account_set_password(did, password, &err)) != PDS_OK)
-		return api_account_error(ctx, rc, &err);
+		return xrpc_fail_error(ctx, account_error_settle(&err, rc));
 	(void)email_token_consume(did, EMAIL_RESET_PASSWORD);
 	log_info("account %s: password reset by email token", did);
 	xrpc_reply_empty(ctx);
@@ -270,7 +270,7 @@ api_server_delete_account(struct xrpc_ctx *ctx)
 	/* Main password only; the same work whether or not did exists. */
 	if (account_password_verify(rc == PDS_OK ? &a : NULL, password,
 	    &how) != PDS_OK || rc != PDS_OK || how.app_password)
-		return xrpc_fail(ctx, XRPC_E_AUTH_REQUIRED, NULL,
+		return xrpc_fail(ctx, PDS_EAUTHREQ, NULL,
 		    "Invalid did or password");
 	if ((rc = email_token_check(a.did, EMAIL_DELETE_ACCOUNT, token)) !=
 	    PDS_OK)

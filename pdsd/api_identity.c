@@ -31,21 +31,21 @@ api_identity_resolve_handle(struct xrpc_ctx *ctx)
 	int		 n, rc;
 
 	if (in == NULL)
-		return xrpc_fail(ctx, XRPC_E_INVALID_REQUEST, NULL,
+		return xrpc_fail(ctx, PDS_EINVAL, NULL,
 		    "Params must have the property \"handle\"");
 	n = handle_normalize(handle, sizeof(handle), in, strlen(in));
 	if (n < 0)
-		return xrpc_fail(ctx, XRPC_E_INVALID_REQUEST, NULL,
+		return xrpc_fail(ctx, PDS_EINVAL, NULL,
 		    "handle must be a valid handle");
 	rc = store_handle_to_did(handle, did, sizeof(did));
 	if (rc == PDS_ENOTFOUND && !config_is_service_handle(ctx->cfg, handle))
 		rc = resolver_handle(handle, did, sizeof(did));
 	if (rc == PDS_ENOTFOUND || rc == PDS_EINVAL || rc == PDS_EUNSUPP ||
 	    rc == PDS_EMISMATCH)
-		return xrpc_fail(ctx, XRPC_E_INVALID_REQUEST, "HandleNotFound",
+		return xrpc_fail(ctx, PDS_EINVAL, "HandleNotFound",
 		    "Unable to resolve handle");
 	if (rc == PDS_EIO)
-		return xrpc_fail(ctx, XRPC_E_INVALID_REQUEST, "HandleNotFound",
+		return xrpc_fail(ctx, PDS_EINVAL, "HandleNotFound",
 		    "Unable to resolve handle (lookup failed)");
 	if (rc != PDS_OK)
 		return rc;
@@ -56,19 +56,19 @@ api_identity_resolve_handle(struct xrpc_ctx *ctx)
 int
 api_identity_update_handle(struct xrpc_ctx *ctx)
 {
-	struct acct_err	 err;
-	json_t		*v = json_object_get(ctx->input, "handle");
-	int		 rc;
+	struct pds_error	 err;
+	json_t			*v = json_object_get(ctx->input, "handle");
+	int			 rc;
 
 	if (!json_is_string(v))
-		return xrpc_fail(ctx, XRPC_E_INVALID_REQUEST, NULL,
+		return xrpc_fail(ctx, PDS_EINVAL, NULL,
 		    "Input must have the property \"handle\"");
 	if (strlen(json_string_value(v)) != json_string_length(v))
-		return xrpc_fail(ctx, XRPC_E_INVALID_REQUEST, "InvalidHandle",
+		return xrpc_fail(ctx, PDS_EINVAL, "InvalidHandle",
 		    "Input/handle must be a valid handle");
 	if ((rc = account_set_handle(ctx->auth.did, json_string_value(v), 0,
 	    &err)) != PDS_OK)
-		return api_account_error(ctx, rc, &err);
+		return xrpc_fail_error(ctx, account_error_settle(&err, rc));
 	http_reply_static(ctx->req, 200, "", "", 0);
 	return 0;
 }

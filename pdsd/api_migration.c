@@ -55,7 +55,7 @@ api_server_reserve_signing_key(struct xrpc_ctx *ctx)
 	    (rc = xrpc_input_str(ctx, "did", false, &did)) != 0)
 		return rc;
 	if (did != NULL && !syntax_is_did(did, strlen(did)))
-		return xrpc_fail(ctx, XRPC_E_INVALID_REQUEST, NULL,
+		return xrpc_fail(ctx, PDS_EINVAL, NULL,
 		    "Invalid DID: %.64s", did);
 	if (did != NULL && (rc = store_keys_get(did, priv)) != PDS_ENOTFOUND) {
 		if (rc == PDS_OK)
@@ -89,18 +89,18 @@ int
 api_repo_import_repo(struct xrpc_ctx *ctx)
 {
 	struct migration_import	 res;
-	struct acct_err		 err;
+	struct pds_error	 err;
 	int			 rc;
 
 	if (!ctx->cfg->accepting_repo_imports)
-		return xrpc_fail(ctx, XRPC_E_INVALID_REQUEST, NULL,
+		return xrpc_fail(ctx, PDS_EINVAL, NULL,
 		    "Service is not accepting repo imports");
 	if (ctx->body == NULL || ctx->body_len == 0)
-		return xrpc_fail(ctx, XRPC_E_INVALID_REQUEST, NULL,
+		return xrpc_fail(ctx, PDS_EINVAL, NULL,
 		    "Request body must be a CAR file");
 	if ((rc = migration_import_repo(ctx->auth.did, ctx->body,
 	    ctx->body_len, &res, &err)) != PDS_OK)
-		return api_account_error(ctx, rc, &err);
+		return xrpc_fail_error(ctx, account_error_settle(&err, rc));
 	xrpc_reply_empty(ctx);
 	return 0;
 }
@@ -135,7 +135,7 @@ api_repo_list_missing_blobs(struct xrpc_ctx *ctx)
 		limit = strtol(ls, &end, 10);
 		if (*ls == '\0' || *end != '\0' || limit < 1 ||
 		    limit > MISSING_BLOBS_MAX)
-			return xrpc_fail(ctx, XRPC_E_INVALID_REQUEST, NULL,
+			return xrpc_fail(ctx, PDS_EINVAL, NULL,
 			    "limit must be an integer from 1 to %d",
 			    MISSING_BLOBS_MAX);
 	}
@@ -195,11 +195,11 @@ api_server_check_account_status(struct xrpc_ctx *ctx)
 int
 api_server_activate_account(struct xrpc_ctx *ctx)
 {
-	struct acct_err	 err;
-	int		 rc;
+	struct pds_error	 err;
+	int			 rc;
 
 	if ((rc = migration_activate(ctx->auth.did, &err)) != PDS_OK)
-		return api_account_error(ctx, rc, &err);
+		return xrpc_fail_error(ctx, account_error_settle(&err, rc));
 	xrpc_reply_empty(ctx);
 	return 0;
 }
@@ -207,9 +207,9 @@ api_server_activate_account(struct xrpc_ctx *ctx)
 int
 api_server_deactivate_account(struct xrpc_ctx *ctx)
 {
-	struct acct_err	 err;
-	const char	*after;
-	int		 rc;
+	struct pds_error	 err;
+	const char		*after;
+	int			 rc;
 
 	if (ctx->input != NULL &&
 	    (rc = xrpc_input_str(ctx, "deleteAfter", false, &after)) != 0)
@@ -217,7 +217,7 @@ api_server_deactivate_account(struct xrpc_ctx *ctx)
 	if (ctx->input == NULL)
 		after = NULL;
 	if ((rc = migration_deactivate(ctx->auth.did, after, &err)) != PDS_OK)
-		return api_account_error(ctx, rc, &err);
+		return xrpc_fail_error(ctx, account_error_settle(&err, rc));
 	xrpc_reply_empty(ctx);
 	return 0;
 }
@@ -233,16 +233,16 @@ api_identity_request_plc_operation_signature(struct xrpc_ctx *ctx)
 int
 api_identity_sign_plc_operation(struct xrpc_ctx *ctx)
 {
-	struct acct_err	 err;
-	const char	*token;
-	json_t		*op = NULL;
-	int		 rc;
+	struct pds_error	 err;
+	const char		*token;
+	json_t			*op = NULL;
+	int			 rc;
 
 	memset(&err, 0, sizeof(err));
 	if ((rc = xrpc_input_str(ctx, "token", false, &token)) != 0)
 		return rc;
 	if (token == NULL || *token == '\0')
-		return xrpc_fail(ctx, XRPC_E_INVALID_REQUEST, NULL,
+		return xrpc_fail(ctx, PDS_EINVAL, NULL,
 		    "email confirmation token required to sign PLC "
 		    "operations");
 	if ((rc = email_token_check(ctx->auth.did, EMAIL_PLC_OPERATION,
@@ -250,7 +250,7 @@ api_identity_sign_plc_operation(struct xrpc_ctx *ctx)
 		return api_email_token_error(ctx, rc);
 	if ((rc = migration_sign_plc_op(ctx->auth.did, ctx->input, &op,
 	    &err)) != PDS_OK)
-		return api_account_error(ctx, rc, &err);
+		return xrpc_fail_error(ctx, account_error_settle(&err, rc));
 	(void)email_token_consume(ctx->auth.did, EMAIL_PLC_OPERATION);
 	xrpc_reply_json(ctx, json_pack("{s:o}", "operation", op));
 	return 0;
@@ -259,13 +259,13 @@ api_identity_sign_plc_operation(struct xrpc_ctx *ctx)
 int
 api_identity_submit_plc_operation(struct xrpc_ctx *ctx)
 {
-	struct acct_err	 err;
-	int		 rc;
+	struct pds_error	 err;
+	int			 rc;
 
 	memset(&err, 0, sizeof(err));
 	if ((rc = migration_submit_plc_op(ctx->auth.did,
 	    json_object_get(ctx->input, "operation"), &err)) != PDS_OK)
-		return api_account_error(ctx, rc, &err);
+		return xrpc_fail_error(ctx, account_error_settle(&err, rc));
 	xrpc_reply_empty(ctx);
 	return 0;
 }

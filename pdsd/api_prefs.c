@@ -101,11 +101,11 @@ api_bsky_actor_get_preferences(struct xrpc_ctx *ctx)
 	    proxy_header_names_other(ctx))
 		return to_other_service(ctx);
 	if ((g.list = json_array()) == NULL)
-		return XRPC_E_INTERNAL;
+		return PDS_EINTERNAL;
 	g.full = full_access(ctx);
 	if ((rc = store_prefs_list(ctx->auth.did, get_one, &g)) != PDS_OK) {
 		json_decref(g.list);
-		return rc == PDS_ENOMEM ? XRPC_E_INTERNAL : rc;
+		return rc == PDS_ENOMEM ? PDS_EINTERNAL : rc;
 	}
 	xrpc_reply_json(ctx, json_pack("{s:o}", "preferences", g.list));
 	return 0;
@@ -139,34 +139,34 @@ api_bsky_actor_put_preferences(struct xrpc_ctx *ctx)
 		return to_other_service(ctx);
 	list = json_object_get(ctx->input, "preferences");
 	if (!json_is_array(list))
-		return xrpc_fail(ctx, XRPC_E_INVALID_REQUEST, NULL,
+		return xrpc_fail(ctx, PDS_EINVAL, NULL,
 		    "Input must have the property \"preferences\"");
 	if (json_array_size(list) > PREFS_MAX)
-		return xrpc_fail(ctx, XRPC_E_INVALID_REQUEST, NULL,
+		return xrpc_fail(ctx, PDS_EINVAL, NULL,
 		    "Too many preferences");
 	s.full = full_access(ctx);
 	json_array_foreach(list, i, p) {
 		type = json_string_value(json_object_get(p, "$type"));
 		if (!json_is_object(p) || type == NULL)
-			return xrpc_fail(ctx, XRPC_E_INVALID_REQUEST, NULL,
+			return xrpc_fail(ctx, PDS_EINVAL, NULL,
 			    "Preference is missing a $type");
 		if (!in_namespace(type))
-			return xrpc_fail(ctx, XRPC_E_INVALID_REQUEST, NULL,
+			return xrpc_fail(ctx, PDS_EINVAL, NULL,
 			    "Some preferences are not in the %s namespace",
 			    PREF_NS);
 		if (!pref_allowed(type, s.full))
-			return xrpc_fail(ctx, XRPC_E_INVALID_REQUEST, NULL,
+			return xrpc_fail(ctx, PDS_EINVAL, NULL,
 			    "Do not have authorization to set preferences.");
 	}
 	if ((v = calloc(json_array_size(list) + 1, sizeof(*v))) == NULL)
-		return XRPC_E_INTERNAL;
+		return PDS_EINTERNAL;
 	json_array_foreach(list, i, p) {
 		type = json_string_value(json_object_get(p, "$type"));
 		if (strcmp(type, PREF_DECLARED_AGE) == 0)
 			continue;	/* read-only */
 		v[n].name = type;
 		if ((v[n].value_json = json_dumps(p, JSON_COMPACT)) == NULL) {
-			rc = XRPC_E_INTERNAL;
+			rc = PDS_EINTERNAL;
 			goto out;
 		}
 		n++;
@@ -175,7 +175,7 @@ api_bsky_actor_put_preferences(struct xrpc_ctx *ctx)
 	    PDS_OK) {
 		log_warnx("prefs: %s: cannot store: %s", ctx->auth.did,
 		    pds_strerror(rc));
-		rc = XRPC_E_INTERNAL;
+		rc = PDS_EINTERNAL;
 		goto out;
 	}
 	http_reply_static(ctx->req, 200, "", "", 0);

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "api.h"
+#include "err.h"
 #include "http.h"
 #include "proxy.h"
 #include "syntax.h"
@@ -30,18 +31,18 @@ xrpc_fallback(struct xrpc_ctx *ctx)
 	int		 rc;
 
 	if (m != HTTP_GET && m != HTTP_HEAD && m != HTTP_POST)
-		return xrpc_fail(ctx, XRPC_E_INVALID_REQUEST, NULL,
+		return xrpc_fail(ctx, PDS_EINVAL, NULL,
 		    "XRPC requests only supports GET and POST");
 	if (!syntax_is_nsid(ctx->nsid, strlen(ctx->nsid)))
-		return xrpc_fail(ctx, XRPC_E_INVALID_REQUEST, NULL,
+		return xrpc_fail(ctx, PDS_EINVAL, NULL,
 		    "invalid xrpc path");
 	if (proxy_method_protected(ctx->nsid))
-		return xrpc_fail(ctx, XRPC_E_INVALID_TOKEN, NULL,
+		return xrpc_fail(ctx, PDS_EBADTOKEN, NULL,
 		    "Bad token method");
 	/* Nowhere to send it: the method is simply not implemented here. */
 	if (http_req_header(ctx->req, "atproto-proxy") == NULL &&
 	    !proxy_has_default(ctx->cfg, ctx->nsid))
-		return xrpc_fail(ctx, XRPC_E_NOT_IMPLEMENTED, NULL,
+		return xrpc_fail(ctx, PDS_ENOTIMPL, NULL,
 		    "Method Not Implemented");
 	ctx->route = &proxy_route;
 	rc = xrpc_auth_verify(ctx);
@@ -49,7 +50,7 @@ xrpc_fallback(struct xrpc_ctx *ctx)
 	if (rc != 0)
 		return rc;
 	if (proxy_method_privileged(ctx->nsid) && !proxy_cred_privileged(ctx))
-		return xrpc_fail(ctx, XRPC_E_INVALID_TOKEN, NULL,
+		return xrpc_fail(ctx, PDS_EBADTOKEN, NULL,
 		    "Bad token method");
 	if ((rc = proxy_target_select(ctx, ctx->nsid, &t)) != 0)
 		return rc;

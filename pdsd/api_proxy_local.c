@@ -61,41 +61,41 @@ api_server_get_service_auth(struct xrpc_ctx *ctx)
 	int		 rc;
 
 	if (aud == NULL || !syntax_is_did(aud, strlen(aud)))
-		return xrpc_fail(ctx, XRPC_E_INVALID_REQUEST, NULL,
+		return xrpc_fail(ctx, PDS_EINVAL, NULL,
 		    "Error: Params must have the property \"aud\" (a DID)");
 	if (lxm != NULL && !syntax_is_nsid(lxm, strlen(lxm)))
-		return xrpc_fail(ctx, XRPC_E_INVALID_REQUEST, NULL,
+		return xrpc_fail(ctx, PDS_EINVAL, NULL,
 		    "lxm must be an NSID");
 	if (exps != NULL && !parse_i64(exps, &exp))
-		return xrpc_fail(ctx, XRPC_E_INVALID_REQUEST, NULL,
+		return xrpc_fail(ctx, PDS_EINVAL, NULL,
 		    "exp must be an integer");
 	/* A taken-down account may only move away. */
 	if (strcmp(ctx->auth.scope, AUTH_SCOPE_TAKENDOWN) == 0 &&
 	    (lxm == NULL || strcmp(lxm, NSID_CREATE_ACCOUNT) != 0))
-		return xrpc_fail(ctx, XRPC_E_INVALID_TOKEN, NULL,
+		return xrpc_fail(ctx, PDS_EBADTOKEN, NULL,
 		    "Bad token scope");
 	if (exps != NULL) {
 		diff = exp - (int64_t)now;
 		if (diff < 0)
-			return xrpc_fail(ctx, XRPC_E_INVALID_REQUEST,
+			return xrpc_fail(ctx, PDS_EINVAL,
 			    "BadExpiration", "expiration is in past");
 		if (diff > SERVICE_JWT_MAX_TTL_S)
-			return xrpc_fail(ctx, XRPC_E_INVALID_REQUEST,
+			return xrpc_fail(ctx, PDS_EINVAL,
 			    "BadExpiration", "cannot request a token with an "
 			    "expiration more than an hour in the future");
 		if (lxm == NULL && diff > SERVICE_JWT_TTL_S)
-			return xrpc_fail(ctx, XRPC_E_INVALID_REQUEST,
+			return xrpc_fail(ctx, PDS_EINVAL,
 			    "BadExpiration", "cannot request a method-less "
 			    "token with an expiration more than a minute in "
 			    "the future");
 	}
 	if (lxm != NULL && proxy_method_protected(lxm))
-		return xrpc_fail(ctx, XRPC_E_INVALID_REQUEST, NULL,
+		return xrpc_fail(ctx, PDS_EINVAL, NULL,
 		    "cannot request a service auth token for the following "
 		    "protected method: %.200s", lxm);
 	if (lxm != NULL && proxy_method_privileged(lxm) &&
 	    !proxy_cred_privileged(ctx))
-		return xrpc_fail(ctx, XRPC_E_INVALID_REQUEST, NULL,
+		return xrpc_fail(ctx, PDS_EINVAL, NULL,
 		    "insufficient access to request a service auth token for "
 		    "the following method: %.200s", lxm);
 	buf_init(&tok, 16384);
@@ -104,7 +104,7 @@ api_server_get_service_auth(struct xrpc_ctx *ctx)
 		buf_free(&tok);
 		log_warnx("getServiceAuth: %s: %s", ctx->auth.did,
 		    pds_strerror(rc));
-		return XRPC_E_INTERNAL;
+		return PDS_EINTERNAL;
 	}
 	s = (char *)buf_detach(&tok, &n);
 	xrpc_reply_json(ctx, json_pack("{s:s}", "token", s));
@@ -153,7 +153,7 @@ push(struct xrpc_ctx *ctx)
 	int		 rc;
 
 	if (sdid == NULL || !syntax_is_did(sdid, strlen(sdid)))
-		return xrpc_fail(ctx, XRPC_E_INVALID_REQUEST, NULL,
+		return xrpc_fail(ctx, PDS_EINVAL, NULL,
 		    "serviceDid must be a DID");
 	if ((rc = proxy_target_select(ctx, ctx->nsid, &t)) != 0)
 		return rc;
@@ -163,7 +163,7 @@ push(struct xrpc_ctx *ctx)
 		snprintf(t.service, sizeof(t.service), "bsky_notif");
 		if (resolver_service_endpoint(sdid, "bsky_notif", NULL, t.url,
 		    sizeof(t.url)) != PDS_OK)
-			return xrpc_fail(ctx, XRPC_E_INVALID_REQUEST, NULL,
+			return xrpc_fail(ctx, PDS_EINVAL, NULL,
 			    "Invalid serviceDid.");
 	}
 	memset(&c, 0, sizeof(c));
@@ -201,16 +201,16 @@ api_bsky_feed_get_feed(struct xrpc_ctx *ctx)
 	int		 rc;
 
 	if (feed == NULL || !syntax_is_aturi(feed, strlen(feed)))
-		return xrpc_fail(ctx, XRPC_E_INVALID_REQUEST, NULL,
+		return xrpc_fail(ctx, PDS_EINVAL, NULL,
 		    "Error: Params must have the property \"feed\"");
 	if ((rc = proxy_target_select(ctx, ctx->nsid, &t)) != 0)
 		return rc;
 	if ((esc = curl_easy_escape(NULL, feed, 0)) == NULL)
-		return XRPC_E_INTERNAL;
+		return PDS_EINTERNAL;
 	rc = snprintf(q, sizeof(q), "feed=%s", esc);
 	curl_free(esc);
 	if (rc < 0 || (size_t)rc >= sizeof(q))
-		return xrpc_fail(ctx, XRPC_E_INVALID_REQUEST, NULL,
+		return xrpc_fail(ctx, PDS_EINVAL, NULL,
 		    "feed is too long");
 	memset(&c, 0, sizeof(c));
 	c.target = &t;
@@ -232,7 +232,7 @@ api_bsky_feed_get_feed(struct xrpc_ctx *ctx)
 	    "did"));
 	if (gen == NULL || !syntax_is_did(gen, strlen(gen))) {
 		json_decref(j);
-		return xrpc_fail(ctx, XRPC_E_UPSTREAM_FAILURE, NULL,
+		return xrpc_fail(ctx, PDS_EUPSTREAM, NULL,
 		    "The AppView gave no feed generator DID");
 	}
 	snprintf(gdid, sizeof(gdid), "%s", gen);

@@ -28,49 +28,9 @@
 
 /* ---- shared with api_sync.c ---- */
 
-int	api_repo_err(struct xrpc_ctx *, int rc, const struct repo_err *);
 int	api_query_limit(struct xrpc_ctx *, size_t def, size_t max,
 	    size_t *out);
 json_t	*api_record_json(const uint8_t *data, size_t len);
-
-/* The XRPC error code and name for a repo_writer refusal. */
-static int
-err_code(int rc, const struct repo_err *err, const char **name)
-{
-	*name = err->name;
-	if (err->name != NULL && strcmp(err->name, "AccountTakedown") == 0) {
-		*name = NULL;
-		return XRPC_E_ACCOUNT_TAKEDOWN;
-	}
-	if (err->name != NULL &&
-	    strcmp(err->name, "AccountDeactivated") == 0) {
-		*name = NULL;
-		return XRPC_E_ACCOUNT_DEACTIVATED;
-	}
-	switch (rc) {
-	case PDS_EINVAL:
-	case PDS_ENOTFOUND:
-	case PDS_EEXIST:
-	case PDS_EMISMATCH:
-	case PDS_ETOOBIG:
-	case PDS_EUNSUPP:
-		return XRPC_E_INVALID_REQUEST;
-	default:
-		*name = NULL;
-		return XRPC_E_INTERNAL;
-	}
-}
-
-/* Map a repo_writer refusal onto an XRPC error. */
-int
-api_repo_err(struct xrpc_ctx *ctx, int rc, const struct repo_err *err)
-{
-	const char	*name;
-	int		 code = err_code(rc, err, &name);
-
-	return xrpc_fail(ctx, code, name, "%s", err->msg[0] != '\0' ?
-	    err->msg : pds_strerror(rc));
-}
 
 int
 api_query_limit(struct xrpc_ctx *ctx, size_t def, size_t max, size_t *out)
@@ -85,10 +45,10 @@ api_query_limit(struct xrpc_ctx *ctx, size_t def, size_t max, size_t *out)
 	errno = 0;
 	v = strtoll(s, &end, 10);
 	if (errno != 0 || *end != '\0' || end == s)
-		return xrpc_fail(ctx, XRPC_E_INVALID_REQUEST, NULL,
+		return xrpc_fail(ctx, PDS_EINVAL, NULL,
 		    "limit must be an integer");
 	if (v < 1 || (unsigned long long)v > max)
-		return xrpc_fail(ctx, XRPC_E_INVALID_REQUEST, NULL,
+		return xrpc_fail(ctx, PDS_EINVAL, NULL,
 		    "limit must be between 1 and %zu", max);
 	*out = (size_t)v;
 	return 0;
@@ -129,21 +89,21 @@ write_repo(struct xrpc_ctx *ctx, const char *repo)
 	int		 rc;
 
 	if (repo == NULL)
-		return xrpc_fail(ctx, XRPC_E_INVALID_REQUEST, NULL,
+		return xrpc_fail(ctx, PDS_EINVAL, NULL,
 		    "Input must have the property \"repo\"");
 	if (strcmp(repo, ctx->auth.did) == 0)
 		return 0;
 	if (strncmp(repo, "did:", 4) == 0)
-		return xrpc_fail(ctx, XRPC_E_AUTH_REQUIRED, NULL,
+		return xrpc_fail(ctx, PDS_EAUTHREQ, NULL,
 		    "Not authorized to write to this repo");
 	rc = store_repo_acct_find(repo, &a);
 	if (rc == PDS_ENOTFOUND)
-		return xrpc_fail(ctx, XRPC_E_INVALID_REQUEST, NULL,
+		return xrpc_fail(ctx, PDS_EINVAL, NULL,
 		    "Could not find repo: %.256s", repo);
 	if (rc != PDS_OK)
-		return xrpc_fail(ctx, XRPC_E_INTERNAL, NULL, "account lookup");
+		return xrpc_fail(ctx, PDS_EINTERNAL, NULL, "account lookup");
 	if (strcmp(a.did, ctx->auth.did) != 0)
-		return xrpc_fail(ctx, XRPC_E_AUTH_REQUIRED, NULL,
+		return xrpc_fail(ctx, PDS_EAUTHREQ, NULL,
 		    "Not authorized to write to this repo");
 	return 0;
 }
@@ -157,7 +117,7 @@ opt_validate(struct xrpc_ctx *ctx, const json_t *in, enum repo_validate *v)
 	if (j == NULL || json_is_null(j))
 		return 0;
 	if (!json_is_boolean(j))
-		return xrpc_fail(ctx, XRPC_E_INVALID_REQUEST, NULL,
+		return xrpc_fail(ctx, PDS_EINVAL, NULL,
 		    "validate must be a boolean");
 	*v = json_is_true(j) ? REPO_VALIDATE_YES : REPO_VALIDATE_NO;
 	return 0;
@@ -183,7 +143,7 @@ opt_cid(struct xrpc_ctx *ctx, const json_t *in, const char *key,
 	}
 	if ((s = json_string_value(j)) == NULL ||
 	    cid_parse(out, s, strlen(s), NULL) != PDS_OK)
-		return xrpc_fail(ctx, XRPC_E_INVALID_REQUEST, NULL,
+		return xrpc_fail(ctx, PDS_EINVAL, NULL,
 		    "%s must be a CID", key);
 	*has = true;
 	return 0;
@@ -199,15 +159,15 @@ copy_field(struct xrpc_ctx *ctx, const json_t *in, const char *key,
 	if (s == NULL) {
 		if (json_object_get(in, key) != NULL &&
 		    !json_is_null(json_object_get(in, key)))
-			return xrpc_fail(ctx, XRPC_E_INVALID_REQUEST, NULL,
+			return xrpc_fail(ctx, PDS_EINVAL, NULL,
 			    "%s must be a string", key);
 		if (required)
-			return xrpc_fail(ctx, XRPC_E_INVALID_REQUEST, NULL,
+			return xrpc_fail(ctx, PDS_EINVAL, NULL,
 			    "Input must have the property \"%s\"", key);
 		return 0;
 	}
 	if (strlen(s) >= cap)
-		return xrpc_fail(ctx, XRPC_E_INVALID_REQUEST, NULL,
+		return xrpc_fail(ctx, PDS_EINVAL, NULL,
 		    "%s is too long", key);
 	memcpy(out, s, strlen(s) + 1);
 	return 0;
@@ -310,19 +270,15 @@ write_output(const struct wjob *j, const struct repo_write_result *res)
 /* From the writer thread: answer the deferred request. */
 static void
 write_done(void *arg, int rc, const struct repo_write_result *res,
-    const struct repo_err *err)
+    const struct pds_error *err)
 {
 	struct wjob	*j = arg;
-	const char	*name;
 	json_t		*out;
-	int		 code;
 
-	if (rc != PDS_OK) {
-		code = err_code(rc, err, &name);
-		xrpc_reply_error(j->req, code, name, err->msg[0] != '\0' ?
-		    err->msg : NULL);
-	} else if ((out = write_output(j, res)) == NULL)
-		xrpc_reply_error(j->req, XRPC_E_INTERNAL, NULL, NULL);
+	if (rc != PDS_OK)
+		xrpc_reply_pds_error(j->req, err);
+	else if ((out = write_output(j, res)) == NULL)
+		xrpc_reply_error(j->req, PDS_EINTERNAL, NULL, NULL);
 	else
 		http_reply_json(j->req, 200, out);
 	http_req_resume(j->req);
@@ -335,9 +291,9 @@ write_start(struct xrpc_ctx *ctx, struct wjob *j,
     const struct cid *swap_commit, unsigned flags)
 {
 	struct repo_write_result res;
-	struct repo_err	 err;
-	json_t		*out;
-	int		 rc;
+	struct pds_error	 err;
+	json_t			*out;
+	int			 rc;
 
 	http_req_defer(ctx->req);
 	rc = repo_write_async(j->did, j->ops, j->nops, swap_commit, flags,
@@ -347,12 +303,12 @@ write_start(struct xrpc_ctx *ctx, struct wjob *j,
 	http_req_resume(ctx->req);		/* answered right here */
 	if (rc != PDS_OK) {
 		free(j);
-		return api_repo_err(ctx, rc, &err);
+		return xrpc_fail_error(ctx, &err);
 	}
 	out = write_output(j, &res);
 	free(j);
 	if (out == NULL)
-		return XRPC_E_INTERNAL;
+		return PDS_EINTERNAL;
 	xrpc_reply_json(ctx, out);
 	return 0;
 }
@@ -369,7 +325,7 @@ single_write(struct xrpc_ctx *ctx, enum repo_action action)
 	if ((rc = write_repo(ctx, jstr(ctx->input, "repo"))) != 0)
 		return rc;
 	if ((j = wjob_new(ctx, 1, false)) == NULL)
-		return XRPC_E_INTERNAL;
+		return PDS_EINTERNAL;
 	op = &j->ops[0];
 	op->action = action;
 	if ((rc = copy_field(ctx, ctx->input, "collection", op->collection,
@@ -383,7 +339,7 @@ single_write(struct xrpc_ctx *ctx, enum repo_action action)
 	if (action != REPO_DELETE) {
 		op->value = json_object_get(ctx->input, "record");
 		if (op->value == NULL) {
-			rc = xrpc_fail(ctx, XRPC_E_INVALID_REQUEST, NULL,
+			rc = xrpc_fail(ctx, PDS_EINVAL, NULL,
 			    "Input must have the property \"record\"");
 			goto fail;
 		}
@@ -444,20 +400,20 @@ api_repo_apply_writes(struct xrpc_ctx *ctx)
 		return rc;
 	writes = json_object_get(ctx->input, "writes");
 	if (!json_is_array(writes))
-		return xrpc_fail(ctx, XRPC_E_INVALID_REQUEST, NULL,
+		return xrpc_fail(ctx, PDS_EINVAL, NULL,
 		    "Input must have the property \"writes\"");
 	n = json_array_size(writes);
 	if (n > REPO_WRITES_MAX)
-		return xrpc_fail(ctx, XRPC_E_INVALID_REQUEST, NULL,
+		return xrpc_fail(ctx, PDS_EINVAL, NULL,
 		    "Too many writes. Max: %d", REPO_WRITES_MAX);
 	if ((j = wjob_new(ctx, n, true)) == NULL)
-		return XRPC_E_INTERNAL;
+		return PDS_EINTERNAL;
 	for (i = 0; i < n; i++) {
 		w = json_array_get(writes, i);
 		op = &j->ops[i];
 		type = jstr(w, "$type");
 		if (type == NULL) {
-			rc = xrpc_fail(ctx, XRPC_E_INVALID_REQUEST, NULL,
+			rc = xrpc_fail(ctx, PDS_EINVAL, NULL,
 			    "writes/%zu must have a $type", i);
 			goto fail;
 		}
@@ -470,7 +426,7 @@ api_repo_apply_writes(struct xrpc_ctx *ctx)
 		    "com.atproto.repo.applyWrites#delete") == 0)
 			op->action = REPO_DELETE;
 		else {
-			rc = xrpc_fail(ctx, XRPC_E_INVALID_REQUEST, NULL,
+			rc = xrpc_fail(ctx, PDS_EINVAL, NULL,
 			    "writes/%zu has an unknown $type", i);
 			goto fail;
 		}
@@ -482,7 +438,7 @@ api_repo_apply_writes(struct xrpc_ctx *ctx)
 			goto fail;
 		if (op->action != REPO_DELETE &&
 		    (op->value = json_object_get(w, "value")) == NULL) {
-			rc = xrpc_fail(ctx, XRPC_E_INVALID_REQUEST, NULL,
+			rc = xrpc_fail(ctx, PDS_EINVAL, NULL,
 			    "writes/%zu must have a value", i);
 			goto fail;
 		}
@@ -499,19 +455,16 @@ int
 api_repo_upload_blob(struct xrpc_ctx *ctx)
 {
 	struct blob_info b;
-	struct repo_err	 err;
 	struct store_repo_acct a;
 	int		 rc;
 
 	if ((rc = store_repo_acct_find(ctx->auth.did, &a)) != PDS_OK)
 		return xrpc_fail(ctx, rc == PDS_ENOTFOUND ?
-		    XRPC_E_INVALID_REQUEST : XRPC_E_INTERNAL, NULL,
+		    PDS_EINVAL : PDS_EINTERNAL, NULL,
 		    "Could not find account");
-	if (a.status == ACCT_TAKENDOWN) {
-		err.name = "AccountTakedown";
-		err.msg[0] = '\0';
-		return api_repo_err(ctx, PDS_EUNSUPP, &err);
-	}
+	if (a.status == ACCT_TAKENDOWN)	/* the message it had */
+		return xrpc_fail(ctx, PDS_ETAKENDOWN, NULL, "%s",
+		    pds_strerror(PDS_EUNSUPP));
 	if (ctx->upload != NULL)	/* the body was streamed into it */
 		rc = blobs_upload_finish(ctx->upload, ctx->auth.did,
 		    http_req_header(ctx->req, "Content-Type"), &b);
@@ -519,7 +472,7 @@ api_repo_upload_blob(struct xrpc_ctx *ctx)
 		rc = blobs_upload(ctx->auth.did, ctx->body, ctx->body_len,
 		    http_req_header(ctx->req, "Content-Type"), &b);
 	if (rc != PDS_OK)
-		return xrpc_fail(ctx, XRPC_E_INTERNAL, NULL, "blob upload");
+		return xrpc_fail(ctx, PDS_EINTERNAL, NULL, "blob upload");
 	xrpc_reply_json(ctx, json_pack("{s:{s:s,s:{s:o},s:s,s:I}}", "blob",
 	    "$type", "blob", "ref", "$link", dm_cid_json(&b.cid), "mimeType",
 	    b.mime, "size", (json_int_t)b.size));
@@ -538,23 +491,23 @@ read_repo(struct xrpc_ctx *ctx, const char *repo, struct store_repo_acct *a)
 	int	 rc;
 
 	if (repo == NULL || *repo == '\0')
-		return xrpc_fail(ctx, XRPC_E_INVALID_REQUEST, NULL,
+		return xrpc_fail(ctx, PDS_EINVAL, NULL,
 		    "Params must have the property \"repo\"");
 	if (!syntax_is_atidentifier(repo, strlen(repo)))
-		return xrpc_fail(ctx, XRPC_E_INVALID_REQUEST, NULL,
+		return xrpc_fail(ctx, PDS_EINVAL, NULL,
 		    "repo must be a valid did or a handle");
 	rc = store_repo_acct_find(repo, a);
 	if (rc == PDS_ENOTFOUND || (rc == PDS_OK &&
 	    a->status == ACCT_DELETED))
-		return xrpc_fail(ctx, XRPC_E_INVALID_REQUEST, "RepoNotFound",
+		return xrpc_fail(ctx, PDS_EINVAL, "RepoNotFound",
 		    "Could not find repo: %.256s", repo);
 	if (rc != PDS_OK)
-		return xrpc_fail(ctx, XRPC_E_INTERNAL, NULL, "account lookup");
+		return xrpc_fail(ctx, PDS_EINTERNAL, NULL, "account lookup");
 	if (a->status == ACCT_TAKENDOWN)
-		return xrpc_fail(ctx, XRPC_E_INVALID_REQUEST, "RepoTakendown",
+		return xrpc_fail(ctx, PDS_EINVAL, "RepoTakendown",
 		    "Repo has been takendown: %s", a->did);
 	if (a->status != ACCT_ACTIVE)
-		return xrpc_fail(ctx, XRPC_E_INVALID_REQUEST,
+		return xrpc_fail(ctx, PDS_EINVAL,
 		    "RepoDeactivated", "Repo has been deactivated: %s",
 		    a->did);
 	return 0;
@@ -617,14 +570,14 @@ api_repo_get_record(struct xrpc_ctx *ctx)
 	if ((rc = read_repo(ctx, http_req_query(ctx->req, "repo"), &a)) != 0)
 		return rc;
 	if (coll == NULL || !syntax_is_nsid(coll, strlen(coll)))
-		return xrpc_fail(ctx, XRPC_E_INVALID_REQUEST, NULL,
+		return xrpc_fail(ctx, PDS_EINVAL, NULL,
 		    "collection must be a valid NSID");
 	if (rkey == NULL || !syntax_is_rkey(rkey, strlen(rkey)))
-		return xrpc_fail(ctx, XRPC_E_INVALID_REQUEST, NULL,
+		return xrpc_fail(ctx, PDS_EINVAL, NULL,
 		    "rkey must be a valid record key");
 	if (wcid != NULL && *wcid != '\0' &&
 	    cid_parse(&want, wcid, strlen(wcid), NULL) != PDS_OK)
-		return xrpc_fail(ctx, XRPC_E_INVALID_REQUEST, NULL,
+		return xrpc_fail(ctx, PDS_EINVAL, NULL,
 		    "cid must be a CID");
 	snprintf(uri, sizeof(uri), "at://%s/%s/%s", a.did, coll, rkey);
 	buf_init(&b, (size_t)4 << 20);
@@ -635,21 +588,21 @@ api_repo_get_record(struct xrpc_ctx *ctx)
 	if (rc != PDS_OK) {
 		buf_free(&b);
 		if (rc == PDS_ENOTFOUND)
-			return xrpc_fail(ctx, XRPC_E_INVALID_REQUEST,
+			return xrpc_fail(ctx, PDS_EINVAL,
 			    "RecordNotFound", "Could not locate record: %s",
 			    uri);
-		return XRPC_E_INTERNAL;
+		return PDS_EINTERNAL;
 	}
 	if (cid_format(&cid, cs, sizeof(cs)) < 0) {
 		buf_free(&b);
-		return XRPC_E_INTERNAL;
+		return PDS_EINTERNAL;
 	}
 	buf_init(&out, BUF_MAX_DEFAULT);
 	rc = record_json_write(&out, uri, cs, b.p, b.len);
 	buf_free(&b);
 	if (rc != PDS_OK || (rc = buf_putc(&out, '}')) != PDS_OK) {
 		buf_free(&out);
-		return XRPC_E_INTERNAL;
+		return PDS_EINTERNAL;
 	}
 	reply_buf(ctx, &out);
 	return 0;
@@ -699,11 +652,11 @@ api_repo_list_records(struct xrpc_ctx *ctx)
 	    &limit)) != 0)
 		return rc;
 	if (coll == NULL || !syntax_is_nsid(coll, strlen(coll)))
-		return xrpc_fail(ctx, XRPC_E_INVALID_REQUEST, NULL,
+		return xrpc_fail(ctx, PDS_EINVAL, NULL,
 		    "collection must be a valid NSID");
 	if (rev != NULL && strcmp(rev, "true") != 0 &&
 	    strcmp(rev, "false") != 0)
-		return xrpc_fail(ctx, XRPC_E_INVALID_REQUEST, NULL,
+		return xrpc_fail(ctx, PDS_EINVAL, NULL,
 		    "reverse must be a boolean");
 	if (cursor != NULL && *cursor == '\0')
 		cursor = NULL;
@@ -715,7 +668,7 @@ api_repo_list_records(struct xrpc_ctx *ctx)
 	if (buf_reserve(&lc.out, 512 * (limit + 1)) != PDS_OK ||
 	    buf_append(&lc.out, "{\"records\":[", 12) != PDS_OK) {
 		buf_free(&lc.out);
-		return XRPC_E_INTERNAL;
+		return PDS_EINTERNAL;
 	}
 	rc = store_record_list(a.did, coll, cursor, reverse, limit, list_cb,
 	    &lc);
@@ -728,7 +681,7 @@ api_repo_list_records(struct xrpc_ctx *ctx)
 		rc = buf_putc(&lc.out, '}');
 	if (rc != PDS_OK) {
 		buf_free(&lc.out);
-		return XRPC_E_INTERNAL;
+		return PDS_EINTERNAL;
 	}
 	reply_buf(ctx, &lc.out);
 	return 0;
@@ -775,10 +728,10 @@ api_repo_describe_repo(struct xrpc_ctx *ctx)
 	if ((rc = read_repo(ctx, http_req_query(ctx->req, "repo"), &a)) != 0)
 		return rc;
 	if ((cc.arr = json_array()) == NULL)
-		return XRPC_E_INTERNAL;
+		return PDS_EINTERNAL;
 	if (store_repo_collections(a.did, coll_cb, &cc) != PDS_OK) {
 		json_decref(cc.arr);
-		return XRPC_E_INTERNAL;
+		return PDS_EINTERNAL;
 	}
 	if (account_did_doc(a.did, &doc) != PDS_OK || doc == NULL)
 		doc = json_object();
@@ -787,7 +740,7 @@ api_repo_describe_repo(struct xrpc_ctx *ctx)
 	    a.handle[0] != '\0' ? a.handle : "handle.invalid", "did", a.did,
 	    "didDoc", doc, "collections", cc.arr, "handleIsCorrect", correct);
 	if (out == NULL)
-		return XRPC_E_INTERNAL;
+		return PDS_EINTERNAL;
 	xrpc_reply_json(ctx, out);
 	return 0;
 }

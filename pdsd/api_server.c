@@ -29,35 +29,6 @@
 #define INVITE_CODES_MAX	1000	/* per createInviteCodes account */
 #define INVITE_ACCOUNTS_MAX	100
 
-int
-api_account_error(struct xrpc_ctx *ctx, int rc, const struct acct_err *e)
-{
-	int	 code;
-
-	switch (rc) {
-	case PDS_EINVAL:
-	case PDS_EEXIST:
-	case PDS_ENOTFOUND:
-	case PDS_ETOOBIG:
-	case PDS_EMISMATCH:
-		code = XRPC_E_INVALID_REQUEST;
-		break;
-	case PDS_ECRYPTO:
-		code = XRPC_E_AUTH_REQUIRED;
-		break;
-	case PDS_EIO:
-		code = e->upstream ? XRPC_E_UPSTREAM_FAILURE : XRPC_E_INTERNAL;
-		break;
-	default:
-		code = XRPC_E_INTERNAL;
-		break;
-	}
-	if (e->name == NULL || code == XRPC_E_INTERNAL)
-		return xrpc_fail(ctx, code, NULL, "%s", pds_strerror(rc));
-	return xrpc_fail(ctx, code, code == XRPC_E_UPSTREAM_FAILURE ? NULL :
-	    e->name, "%s", e->msg);
-}
-
 /*
  * An optional string property: PDS_OK with *out (NULL when absent), or
  * an InvalidRequest for another JSON type.
@@ -71,11 +42,11 @@ opt_str(struct xrpc_ctx *ctx, const char *key, const char **out)
 	if (v == NULL || json_is_null(v))
 		return 0;
 	if (!json_is_string(v))
-		return xrpc_fail(ctx, XRPC_E_INVALID_REQUEST, NULL,
+		return xrpc_fail(ctx, PDS_EINVAL, NULL,
 		    "Input/%s must be a string", key);
 	*out = json_string_value(v);
 	if (strlen(*out) != json_string_length(v))
-		return xrpc_fail(ctx, XRPC_E_INVALID_REQUEST, NULL,
+		return xrpc_fail(ctx, PDS_EINVAL, NULL,
 		    "Input/%s must not contain NUL", key);
 	return 0;
 }
@@ -88,7 +59,7 @@ req_str(struct xrpc_ctx *ctx, const char *key, const char **out)
 	if ((rc = opt_str(ctx, key, out)) != 0)
 		return rc;
 	if (*out == NULL)
-		return xrpc_fail(ctx, XRPC_E_INVALID_REQUEST, NULL,
+		return xrpc_fail(ctx, PDS_EINVAL, NULL,
 		    "Input must have the property \"%s\"", key);
 	return 0;
 }
@@ -102,7 +73,7 @@ opt_bool(struct xrpc_ctx *ctx, const char *key, bool dflt, bool *out)
 	if (v == NULL || json_is_null(v))
 		return 0;
 	if (!json_is_boolean(v))
-		return xrpc_fail(ctx, XRPC_E_INVALID_REQUEST, NULL,
+		return xrpc_fail(ctx, PDS_EINVAL, NULL,
 		    "Input/%s must be a boolean", key);
 	*out = json_is_true(v);
 	return 0;
@@ -121,7 +92,7 @@ query_bool(struct xrpc_ctx *ctx, const char *key, bool dflt, bool *out)
 	else if (strcmp(v, "false") == 0)
 		*out = false;
 	else
-		return xrpc_fail(ctx, XRPC_E_INVALID_REQUEST, NULL,
+		return xrpc_fail(ctx, PDS_EINVAL, NULL,
 		    "Parameter %s must be true or false", key);
 	return 0;
 }
@@ -205,7 +176,7 @@ api_server_create_account(struct xrpc_ctx *ctx)
 {
 	struct account_new	 in;
 	struct account_created	 out;
-	struct acct_err		 err;
+	struct pds_error	 err;
 	struct auth_session	 s;
 	struct pds_key		*k = NULL;
 	const char		*why;
@@ -221,13 +192,13 @@ api_server_create_account(struct xrpc_ctx *ctx)
 	    (rc = opt_str(ctx, "did", &in.did)) != 0)
 		return rc;
 	if (in.handle == NULL)
-		return xrpc_fail(ctx, XRPC_E_INVALID_REQUEST, NULL,
+		return xrpc_fail(ctx, PDS_EINVAL, NULL,
 		    "Input must have the property \"handle\"");
 	/* An existing DID (migration in): only with a service JWT from it. */
 	if (in.did != NULL || ctx->auth.cred == XRPC_CRED_SERVICE) {
 		if (in.did == NULL || ctx->auth.cred != XRPC_CRED_SERVICE ||
 		    strcmp(ctx->auth.did, in.did) != 0)
-			return xrpc_fail(ctx, XRPC_E_AUTH_REQUIRED, NULL,
+			return xrpc_fail(ctx, PDS_EAUTHREQ, NULL,
 			    "Missing auth to create account with did: %s",
 			    in.did != NULL ? in.did : ctx->auth.did);
 		in.recovery_key = NULL;
@@ -236,11 +207,11 @@ api_server_create_account(struct xrpc_ctx *ctx)
 		    strlen(in.recovery_key), &why);
 		key_free(k);
 		if (rc != PDS_OK)
-			return xrpc_fail(ctx, XRPC_E_INVALID_REQUEST, NULL,
+			return xrpc_fail(ctx, PDS_EINVAL, NULL,
 			    "recoveryKey must be a did:key (k256 or p256)");
 	}
 	if ((rc = account_create(&in, &out, &err)) != PDS_OK)
-		return api_account_error(ctx, rc, &err);
+		return xrpc_fail_error(ctx, account_error_settle(&err, rc));
 	if ((rc = auth_session_create(out.did, AUTH_SCOPE_ACCESS, NULL, true,
 	    &s)) != PDS_OK) {
 		json_decref(out.did_doc);
@@ -280,11 +251,11 @@ api_server_create_session(struct xrpc_ctx *ctx)
 		return rc;
 	found = rc == PDS_OK && a.status != ACCT_DELETED;
 	if (auth_login_take(id, found ? a.did : NULL, addr) != PDS_OK)
-		return xrpc_fail(ctx, XRPC_E_RATE_LIMITED, NULL,
+		return xrpc_fail(ctx, PDS_ERATELIMIT, NULL,
 		    "Too many failed login attempts; try again later");
 	rc = account_password_verify(found ? &a : NULL, pw, &how);
 	if (rc == PDS_ECRYPTO)
-		return xrpc_fail(ctx, XRPC_E_AUTH_REQUIRED, NULL,
+		return xrpc_fail(ctx, PDS_EAUTHREQ, NULL,
 		    "Invalid identifier or password");
 	if (rc != PDS_OK)
 		return rc;
@@ -292,7 +263,7 @@ api_server_create_session(struct xrpc_ctx *ctx)
 
 	if (a.status == ACCT_TAKENDOWN) {
 		if (!allow_td)
-			return xrpc_fail(ctx, XRPC_E_AUTH_REQUIRED,
+			return xrpc_fail(ctx, PDS_EAUTHREQ,
 			    "AccountTakedown", "Account has been taken down");
 		scope = AUTH_SCOPE_TAKENDOWN;
 	} else if (how.app_password)
@@ -318,16 +289,16 @@ api_server_refresh_session(struct xrpc_ctx *ctx)
 	int			 rc;
 
 	if ((rc = account_get(ctx->auth.did, &a)) == PDS_ENOTFOUND)
-		return xrpc_fail(ctx, XRPC_E_INVALID_TOKEN, NULL,
+		return xrpc_fail(ctx, PDS_EBADTOKEN, NULL,
 		    "Token subject is not an account here");
 	if (rc != PDS_OK)
 		return rc;
 	if (a.status == ACCT_TAKENDOWN)
-		return xrpc_fail(ctx, XRPC_E_ACCOUNT_TAKEDOWN, NULL,
+		return xrpc_fail(ctx, PDS_ETAKENDOWN, NULL,
 		    "Account has been taken down");
 	rc = auth_session_refresh(a.did, ctx->auth.token_id, &s);
 	if (rc == PDS_EEXPIRED || rc == PDS_ENOTFOUND)
-		return xrpc_fail(ctx, XRPC_E_EXPIRED_TOKEN, NULL,
+		return xrpc_fail(ctx, PDS_ETOKENEXPIRED, NULL,
 		    "Token has been revoked");
 	if (rc != PDS_OK)
 		return rc;
@@ -354,7 +325,7 @@ api_server_get_session(struct xrpc_ctx *ctx)
 	int			 rc;
 
 	if ((rc = account_get(ctx->auth.did, &a)) == PDS_ENOTFOUND)
-		return xrpc_fail(ctx, XRPC_E_INVALID_TOKEN, NULL,
+		return xrpc_fail(ctx, PDS_EBADTOKEN, NULL,
 		    "Token subject is not an account here");
 	if (rc != PDS_OK)
 		return rc;
@@ -367,19 +338,19 @@ api_server_get_session(struct xrpc_ctx *ctx)
 int
 api_server_create_app_password(struct xrpc_ctx *ctx)
 {
-	struct store_app_password ap;
-	struct acct_err		 err;
-	char			 pw[ACCOUNT_APP_PASSWORD_LEN + 1];
-	const char		*name;
-	bool			 priv;
-	int			 rc;
+	struct store_app_password	 ap;
+	struct pds_error		 err;
+	char				 pw[ACCOUNT_APP_PASSWORD_LEN + 1];
+	const char			*name;
+	bool				 priv;
+	int				 rc;
 
 	if ((rc = req_str(ctx, "name", &name)) != 0 ||
 	    (rc = opt_bool(ctx, "privileged", false, &priv)) != 0)
 		return rc;
 	if ((rc = account_app_password_create(ctx->auth.did, name, priv, pw,
 	    &ap, &err)) != PDS_OK)
-		return api_account_error(ctx, rc, &err);
+		return xrpc_fail_error(ctx, account_error_settle(&err, rc));
 	xrpc_reply_json(ctx, json_pack("{s:s,s:s,s:s,s:b}", "name", ap.name,
 	    "password", pw, "createdAt", ap.created_at, "privileged",
 	    ap.privileged));
@@ -435,7 +406,7 @@ use_count(struct xrpc_ctx *ctx, int64_t *out)
 
 	if (!json_is_integer(v) || json_integer_value(v) < 1 ||
 	    json_integer_value(v) > ACCOUNT_INVITE_MAX_USES)
-		return xrpc_fail(ctx, XRPC_E_INVALID_REQUEST, NULL,
+		return xrpc_fail(ctx, PDS_EINVAL, NULL,
 		    "Input/useCount must be an integer from 1 to %d",
 		    ACCOUNT_INVITE_MAX_USES);
 	*out = json_integer_value(v);
@@ -446,7 +417,7 @@ static int
 check_for_account(struct xrpc_ctx *ctx, const char *acct)
 {
 	if (strcmp(acct, "admin") != 0 && !syntax_is_did(acct, strlen(acct)))
-		return xrpc_fail(ctx, XRPC_E_INVALID_REQUEST, NULL,
+		return xrpc_fail(ctx, PDS_EINVAL, NULL,
 		    "forAccount must be a DID");
 	return 0;
 }
@@ -488,7 +459,7 @@ api_server_create_invite_codes(struct xrpc_ctx *ctx)
 	if ((v = json_object_get(ctx->input, "codeCount")) != NULL) {
 		if (!json_is_integer(v) || json_integer_value(v) < 1 ||
 		    json_integer_value(v) > INVITE_CODES_MAX)
-			return xrpc_fail(ctx, XRPC_E_INVALID_REQUEST, NULL,
+			return xrpc_fail(ctx, PDS_EINVAL, NULL,
 			    "Input/codeCount must be an integer from 1 to %d",
 			    INVITE_CODES_MAX);
 		count = json_integer_value(v);
@@ -496,7 +467,7 @@ api_server_create_invite_codes(struct xrpc_ctx *ctx)
 	accts = json_object_get(ctx->input, "forAccounts");
 	if (accts != NULL && (!json_is_array(accts) ||
 	    json_array_size(accts) > INVITE_ACCOUNTS_MAX))
-		return xrpc_fail(ctx, XRPC_E_INVALID_REQUEST, NULL,
+		return xrpc_fail(ctx, PDS_EINVAL, NULL,
 		    "Input/forAccounts must be an array of at most %d DIDs",
 		    INVITE_ACCOUNTS_MAX);
 	n = accts != NULL && json_array_size(accts) > 0 ?
@@ -506,7 +477,7 @@ api_server_create_invite_codes(struct xrpc_ctx *ctx)
 		if (!json_is_string(v) ||
 		    (rc = check_for_account(ctx, json_string_value(v))) != 0)
 			return json_is_string(v) ? rc : xrpc_fail(ctx,
-			    XRPC_E_INVALID_REQUEST, NULL,
+			    PDS_EINVAL, NULL,
 			    "Input/forAccounts must hold strings");
 	}
 	if ((out = json_array()) == NULL)

@@ -60,27 +60,27 @@ sync_repo(struct xrpc_ctx *ctx, struct store_repo_acct *a)
 	int		 rc;
 
 	if (did == NULL || *did == '\0')
-		return xrpc_fail(ctx, XRPC_E_INVALID_REQUEST, NULL,
+		return xrpc_fail(ctx, PDS_EINVAL, NULL,
 		    "Params must have the property \"did\"");
 	if (!syntax_is_did(did, strlen(did)))
-		return xrpc_fail(ctx, XRPC_E_INVALID_REQUEST, NULL,
+		return xrpc_fail(ctx, PDS_EINVAL, NULL,
 		    "did must be a valid did");
 	rc = store_repo_acct_find(did, a);
 	if (rc == PDS_ENOTFOUND || (rc == PDS_OK &&
 	    a->status == ACCT_DELETED))
-		return xrpc_fail(ctx, XRPC_E_INVALID_REQUEST, "RepoNotFound",
+		return xrpc_fail(ctx, PDS_EINVAL, "RepoNotFound",
 		    "Could not find repo for DID: %.256s", did);
 	if (rc != PDS_OK)
-		return XRPC_E_INTERNAL;
+		return PDS_EINTERNAL;
 	privileged = ctx->auth.cred == XRPC_CRED_ADMIN ||
 	    (ctx->auth.cred != XRPC_CRED_NONE &&
 	    strcmp(ctx->auth.did, a->did) == 0);
 	if (privileged || a->status == ACCT_ACTIVE)
 		return 0;
 	if (a->status == ACCT_TAKENDOWN)
-		return xrpc_fail(ctx, XRPC_E_INVALID_REQUEST, "RepoTakendown",
+		return xrpc_fail(ctx, PDS_EINVAL, "RepoTakendown",
 		    "Repo has been takendown: %s", a->did);
-	return xrpc_fail(ctx, XRPC_E_INVALID_REQUEST, "RepoDeactivated",
+	return xrpc_fail(ctx, PDS_EINVAL, "RepoDeactivated",
 	    "Repo has been deactivated: %s", a->did);
 }
 
@@ -91,9 +91,9 @@ head_of(struct xrpc_ctx *ctx, const char *did, struct cid *commit,
 	int	 rc = store_repo_root_get(did, commit, rev);
 
 	if (rc == PDS_ENOTFOUND)
-		return xrpc_fail(ctx, XRPC_E_INVALID_REQUEST, "RepoNotFound",
+		return xrpc_fail(ctx, PDS_EINVAL, "RepoNotFound",
 		    "Could not find root for DID: %s", did);
-	return rc == PDS_OK ? 0 : XRPC_E_INTERNAL;
+	return rc == PDS_OK ? 0 : PDS_EINTERNAL;
 }
 
 static int
@@ -476,7 +476,7 @@ stream_repo(struct xrpc_ctx *ctx, const char *did, const char *since)
 	if ((p = calloc(1, sizeof(*p))) == NULL ||
 	    (p->ring = malloc(RING_SIZE)) == NULL) {
 		free(p);
-		return XRPC_E_INTERNAL;
+		return PDS_EINTERNAL;
 	}
 	pthread_mutex_init(&p->mu, NULL);
 	pthread_cond_init(&p->cv, NULL);
@@ -486,7 +486,7 @@ stream_repo(struct xrpc_ctx *ctx, const char *did, const char *since)
 	if (producer_submit(p) != PDS_OK) {
 		p->refs = 1;
 		pipe_unref(p);
-		return XRPC_E_INTERNAL;
+		return PDS_EINTERNAL;
 	}
 	http_reply_stream(ctx->req, 200, CAR_MIME, pipe_read, p,
 	    pipe_abandon);
@@ -509,7 +509,7 @@ get_repo(struct xrpc_ctx *ctx, bool with_since)
 	if (since != NULL && *since == '\0')
 		since = NULL;
 	if (since != NULL && !syntax_is_tid(since, strlen(since)))
-		return xrpc_fail(ctx, XRPC_E_INVALID_REQUEST, NULL,
+		return xrpc_fail(ctx, PDS_EINVAL, NULL,
 		    "since must be a TID");
 	return stream_repo(ctx, a.did, since);
 }
@@ -544,23 +544,23 @@ api_sync_get_blocks(struct xrpc_ctx *ctx)
 		return rc;
 	n = http_req_query_all(ctx->req, "cids", NULL, 0);
 	if (n > GET_BLOCKS_MAX)
-		return xrpc_fail(ctx, XRPC_E_INVALID_REQUEST, NULL,
+		return xrpc_fail(ctx, PDS_EINVAL, NULL,
 		    "Too many cids (max %d)", GET_BLOCKS_MAX);
 	if ((cs = calloc(n ? n : 1, sizeof(*cs))) == NULL)
-		return XRPC_E_INTERNAL;
+		return PDS_EINTERNAL;
 	(void)http_req_query_all(ctx->req, "cids", cs, n);
 	buf_init(&out, (size_t)256 << 20);
 	buf_init(&blk, (size_t)4 << 20);
 	rc = car_write_header(&out, &commit, 1);
 	for (i = 0; i < n && rc == PDS_OK; i++) {
 		if (cid_parse(&c, cs[i], strlen(cs[i]), NULL) != PDS_OK) {
-			rc = xrpc_fail(ctx, XRPC_E_INVALID_REQUEST, NULL,
+			rc = xrpc_fail(ctx, PDS_EINVAL, NULL,
 			    "Invalid cid: %.80s", cs[i]);
 			goto out;
 		}
 		rc = store_block_get(a.did, &c, &blk);
 		if (rc == PDS_ENOTFOUND) {
-			rc = xrpc_fail(ctx, XRPC_E_INVALID_REQUEST,
+			rc = xrpc_fail(ctx, PDS_EINVAL,
 			    "BlockNotFound", "Could not find cids: %.80s",
 			    cs[i]);
 			goto out;
@@ -569,7 +569,7 @@ api_sync_get_blocks(struct xrpc_ctx *ctx)
 			rc = car_write_block(&out, &c, blk.p, blk.len);
 	}
 	if (rc != PDS_OK) {
-		rc = XRPC_E_INTERNAL;
+		rc = PDS_EINTERNAL;
 		goto out;
 	}
 	reply_car(ctx, &out);
@@ -598,16 +598,16 @@ api_sync_get_record(struct xrpc_ctx *ctx)
 	if ((rc = sync_repo(ctx, &a)) != 0)
 		return rc;
 	if (coll == NULL || !syntax_is_nsid(coll, strlen(coll)))
-		return xrpc_fail(ctx, XRPC_E_INVALID_REQUEST, NULL,
+		return xrpc_fail(ctx, PDS_EINVAL, NULL,
 		    "collection must be a valid NSID");
 	if (rkey == NULL || !syntax_is_rkey(rkey, strlen(rkey)))
-		return xrpc_fail(ctx, XRPC_E_INVALID_REQUEST, NULL,
+		return xrpc_fail(ctx, PDS_EINVAL, NULL,
 		    "rkey must be a valid record key");
 	n = snprintf(key, sizeof(key), "%s/%s", coll, rkey);
 	if (n < 0 || (size_t)n >= sizeof(key))
-		return XRPC_E_INVALID_REQUEST;
+		return xrpc_fail(ctx, PDS_EINVAL, NULL, "InvalidRequest");
 	if ((rc = store_repo_read_begin()) != PDS_OK)
-		return XRPC_E_INTERNAL;
+		return PDS_EINTERNAL;
 	if ((rc = head_of(ctx, a.did, &commit, rev)) != 0) {
 		store_repo_read_end();
 		return rc;
@@ -623,7 +623,7 @@ api_sync_get_record(struct xrpc_ctx *ctx)
 		log_warnx("sync.getRecord %s %s: %s", a.did, key,
 		    why != NULL ? why : pds_strerror(rc));
 		buf_free(&out);
-		return XRPC_E_INTERNAL;
+		return PDS_EINTERNAL;
 	}
 	reply_car(ctx, &out);
 	buf_free(&out);
@@ -659,10 +659,10 @@ api_sync_get_head(struct xrpc_ctx *ctx)
 	if ((rc = sync_repo(ctx, &a)) != 0)
 		return rc;
 	if ((rc = store_repo_root_get(a.did, &commit, rev)) == PDS_ENOTFOUND)
-		return xrpc_fail(ctx, XRPC_E_INVALID_REQUEST, "HeadNotFound",
+		return xrpc_fail(ctx, PDS_EINVAL, "HeadNotFound",
 		    "Could not find root for DID: %s", a.did);
 	if (rc != PDS_OK)
-		return XRPC_E_INTERNAL;
+		return PDS_EINTERNAL;
 	xrpc_reply_json(ctx, json_pack("{s:o}", "root", dm_cid_json(&commit)));
 	return 0;
 }
@@ -679,19 +679,19 @@ api_sync_get_repo_status(struct xrpc_ctx *ctx)
 	int		 rc;
 
 	if (did == NULL || !syntax_is_did(did, strlen(did)))
-		return xrpc_fail(ctx, XRPC_E_INVALID_REQUEST, NULL,
+		return xrpc_fail(ctx, PDS_EINVAL, NULL,
 		    "did must be a valid did");
 	rc = store_repo_acct_find(did, &a);
 	if (rc == PDS_ENOTFOUND || (rc == PDS_OK &&
 	    a.status == ACCT_DELETED))
-		return xrpc_fail(ctx, XRPC_E_INVALID_REQUEST, "RepoNotFound",
+		return xrpc_fail(ctx, PDS_EINVAL, "RepoNotFound",
 		    "Could not find repo for DID: %.256s", did);
 	if (rc != PDS_OK)
-		return XRPC_E_INTERNAL;
+		return PDS_EINTERNAL;
 	active = a.status == ACCT_ACTIVE;
 	out = json_pack("{s:s,s:b}", "did", a.did, "active", active);
 	if (out == NULL)
-		return XRPC_E_INTERNAL;
+		return PDS_EINTERNAL;
 	if (!active)
 		json_object_set_new(out, "status",
 		    json_string(acct_status_name(a.status)));
@@ -731,19 +731,19 @@ api_sync_list_repos(struct xrpc_ctx *ctx)
 	if ((rc = api_query_limit(ctx, LIST_DEFAULT, LIST_MAX, &limit)) != 0)
 		return rc;
 	if ((repos = json_array()) == NULL)
-		return XRPC_E_INTERNAL;
+		return PDS_EINTERNAL;
 	if (cursor != NULL && *cursor == '\0')
 		cursor = NULL;
 	if (store_repo_list(cursor, limit, repo_cb, repos, next,
 	    sizeof(next)) != PDS_OK) {
 		json_decref(repos);
-		return XRPC_E_INTERNAL;
+		return PDS_EINTERNAL;
 	}
 	out = json_pack("{s:o}", "repos", repos);
 	if (out != NULL && next[0] != '\0')
 		json_object_set_new(out, "cursor", json_string(next));
 	if (out == NULL)
-		return XRPC_E_INTERNAL;
+		return PDS_EINTERNAL;
 	xrpc_reply_json(ctx, out);
 	return 0;
 }
@@ -783,23 +783,23 @@ api_sync_list_blobs(struct xrpc_ctx *ctx)
 	if (since != NULL && *since == '\0')
 		since = NULL;
 	if (since != NULL && !syntax_is_tid(since, strlen(since)))
-		return xrpc_fail(ctx, XRPC_E_INVALID_REQUEST, NULL,
+		return xrpc_fail(ctx, PDS_EINVAL, NULL,
 		    "since must be a TID");
 	if (cursor != NULL && *cursor == '\0')
 		cursor = NULL;
 	memset(&bl, 0, sizeof(bl));
 	if ((bl.cids = json_array()) == NULL)
-		return XRPC_E_INTERNAL;
+		return PDS_EINTERNAL;
 	if (store_blob_list(a.did, since, cursor, limit, blob_cb, &bl) !=
 	    PDS_OK) {
 		json_decref(bl.cids);
-		return XRPC_E_INTERNAL;
+		return PDS_EINTERNAL;
 	}
 	out = json_pack("{s:o}", "cids", bl.cids);
 	if (out != NULL && bl.n == limit)
 		json_object_set_new(out, "cursor", json_string(bl.last));
 	if (out == NULL)
-		return XRPC_E_INTERNAL;
+		return PDS_EINTERNAL;
 	xrpc_reply_json(ctx, out);
 	return 0;
 }
@@ -823,7 +823,7 @@ api_sync_get_blob(struct xrpc_ctx *ctx)
 	if ((rc = sync_repo(ctx, &a)) != 0)
 		return rc;
 	if (cs == NULL || cid_parse(&c, cs, strlen(cs), NULL) != PDS_OK)
-		return xrpc_fail(ctx, XRPC_E_INVALID_REQUEST, NULL,
+		return xrpc_fail(ctx, PDS_EINVAL, NULL,
 		    "cid must be a CID");
 	rc = store_blob_get(a.did, &c, &b);
 	if (rc == PDS_OK && (b.temp || b.takendown))
@@ -831,10 +831,10 @@ api_sync_get_blob(struct xrpc_ctx *ctx)
 	if (rc == PDS_OK)
 		rc = blobs_open(a.did, &c, &fd, &size);
 	if (rc == PDS_ENOTFOUND)
-		return xrpc_fail(ctx, XRPC_E_INVALID_REQUEST, "BlobNotFound",
+		return xrpc_fail(ctx, PDS_EINVAL, "BlobNotFound",
 		    "Blob not found");
 	if (rc != PDS_OK)
-		return XRPC_E_INTERNAL;
+		return PDS_EINTERNAL;
 	snprintf(disp, sizeof(disp), "attachment; filename=\"%s\"", cs);
 	(void)http_reply_header(ctx->req, "X-Content-Type-Options", "nosniff");
 	(void)http_reply_header(ctx->req, "Content-Security-Policy",
@@ -844,7 +844,7 @@ api_sync_get_blob(struct xrpc_ctx *ctx)
 		/* Small enough to send from memory, with Content-Length. */
 		if ((data = malloc(size > 0 ? (size_t)size : 1)) == NULL) {
 			close(fd);
-			return XRPC_E_INTERNAL;
+			return PDS_EINTERNAL;
 		}
 		for (off = 0; off < (size_t)size; off += (size_t)n) {
 			n = pread(fd, data + off, (size_t)size - off,
@@ -856,7 +856,7 @@ api_sync_get_blob(struct xrpc_ctx *ctx)
 				}
 				free(data);
 				close(fd);
-				return XRPC_E_INTERNAL;
+				return PDS_EINTERNAL;
 			}
 		}
 		close(fd);
@@ -895,17 +895,17 @@ api_sync_subscribe_repos(struct xrpc_ctx *ctx)
 	int64_t		 cursor;
 
 	if (!firehose_running())
-		return xrpc_fail(ctx, XRPC_E_NOT_ENOUGH_RESOURCES, NULL,
+		return xrpc_fail(ctx, PDS_EBUSY, NULL,
 		    "The firehose is not running");
 	if (!ws_handshake_check(http_req_header(req, "Upgrade"),
 	    http_req_header(req, "Connection"),
 	    http_req_header(req, "Sec-WebSocket-Version"),
 	    http_req_header(req, "Sec-WebSocket-Key"), &why))
-		return xrpc_fail(ctx, XRPC_E_INVALID_REQUEST, NULL,
+		return xrpc_fail(ctx, PDS_EINVAL, NULL,
 		    "subscribeRepos is a WebSocket endpoint: %s", why);
 	if ((c = http_req_query(req, "cursor")) != NULL &&
 	    !parse_cursor(c, &cursor))
-		return xrpc_fail(ctx, XRPC_E_INVALID_REQUEST, NULL,
+		return xrpc_fail(ctx, PDS_EINVAL, NULL,
 		    "cursor must be a non-negative integer");
 	return firehose_subscribe(req, c != NULL ? &cursor : NULL);
 }

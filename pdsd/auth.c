@@ -371,9 +371,9 @@ static int
 bad_token(struct xrpc_ctx *ctx, int rc, const char *what)
 {
 	if (rc == PDS_EEXPIRED)
-		return xrpc_fail(ctx, XRPC_E_EXPIRED_TOKEN, NULL,
+		return xrpc_fail(ctx, PDS_ETOKENEXPIRED, NULL,
 		    "Token has expired");
-	return xrpc_fail(ctx, XRPC_E_INVALID_TOKEN, NULL, "%s", what);
+	return xrpc_fail(ctx, PDS_EBADTOKEN, NULL, "%s", what);
 }
 
 static bool
@@ -405,16 +405,16 @@ check_account(struct xrpc_ctx *ctx)
 	rc = store_account_get(SA_BY_DID, ctx->auth.did, &a);
 	if (rc == PDS_ENOTFOUND || (rc == PDS_OK &&
 	    a.status == ACCT_DELETED))
-		return xrpc_fail(ctx, XRPC_E_INVALID_TOKEN, NULL,
+		return xrpc_fail(ctx, PDS_EBADTOKEN, NULL,
 		    "Token subject is not an account here");
 	if (rc != PDS_OK)
-		return XRPC_E_INTERNAL;
+		return PDS_EINTERNAL;
 	if ((f & XRPC_AF_CHECK_TAKEDOWN) && a.status == ACCT_TAKENDOWN)
-		return xrpc_fail(ctx, XRPC_E_ACCOUNT_TAKEDOWN, NULL,
+		return xrpc_fail(ctx, PDS_ETAKENDOWN, NULL,
 		    "Account has been taken down");
 	if ((f & XRPC_AF_CHECK_DEACTIVATED) &&
 	    a.status == ACCT_DEACTIVATED)
-		return xrpc_fail(ctx, XRPC_E_ACCOUNT_DEACTIVATED, NULL,
+		return xrpc_fail(ctx, PDS_EDEACTIVATED, NULL,
 		    "Account is deactivated");
 	return 0;
 }
@@ -426,7 +426,7 @@ copy_claim(struct xrpc_ctx *ctx, const struct jwt *j, const char *name,
 	const char	*s = jwt_claim_str(j, name);
 
 	if (s == NULL || *s == '\0' || strlen(s) >= cap)
-		return xrpc_fail(ctx, XRPC_E_INVALID_TOKEN, NULL,
+		return xrpc_fail(ctx, PDS_EBADTOKEN, NULL,
 		    "Malformed token: bad %s", name);
 	memcpy(out, s, strlen(s) + 1);
 	return 0;
@@ -495,12 +495,12 @@ xrpc_auth_verify(struct xrpc_ctx *ctx)
 
 	authz = http_req_header(ctx->req, "Authorization");
 	if (authz == NULL || *authz == '\0')
-		return xrpc_fail(ctx, XRPC_E_AUTH_MISSING, NULL,
+		return xrpc_fail(ctx, PDS_EAUTHMISSING, NULL,
 		    "Authentication Required");
 	if (strncasecmp(authz, "DPoP ", 5) == 0)
 		return auth_oauth_verify(ctx);
 	if (strncasecmp(authz, "Bearer ", 7) != 0)
-		return xrpc_fail(ctx, XRPC_E_AUTH_REQUIRED, NULL,
+		return xrpc_fail(ctx, PDS_EAUTHREQ, NULL,
 		    "Unexpected authorization type");
 	tok = authz + 7;
 	memset(&j, 0, sizeof(j));
@@ -527,7 +527,7 @@ xrpc_auth_verify(struct xrpc_ctx *ctx)
 		rc = auth_service_verify(ctx, &j);
 		break;
 	default:
-		rc = xrpc_fail(ctx, XRPC_E_AUTH_REQUIRED, NULL,
+		rc = xrpc_fail(ctx, PDS_EAUTHREQ, NULL,
 		    "Unexpected authorization type");
 		break;
 	}

@@ -265,7 +265,7 @@ backup_tick(struct admin_call *call, void *state, int *next_ms)
 		if (rc != PDS_OK) {
 			call->err.name = j->err_name != NULL ? j->err_name :
 			    AP_E_IO_ERROR;
-			snprintf(call->err.msg, sizeof(call->err.msg), "%s",
+			snprintf(call->err.e.msg, sizeof(call->err.e.msg), "%s",
 			    j->msg);
 			return ADMIN_STREAM_ERROR;
 		}
@@ -309,7 +309,7 @@ refuse(struct admin_call *call, int rc, const char *name, const char *msg,
     const char *dest)
 {
 	call->err.name = name;
-	snprintf(call->err.msg, sizeof(call->err.msg), "%s", msg);
+	snprintf(call->err.e.msg, sizeof(call->err.e.msg), "%s", msg);
 	admin_audit(call->actor, "backup", dest, NULL, "failed", name, NULL);
 	return rc;
 }

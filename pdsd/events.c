@@ -120,27 +120,27 @@ static int
 put_op(struct buf *b, const struct store_rec_op *op)
 {
 	char	 path[NSID_MAX + 1 + RKEY_MAX + 1];
-	int	 n, rc = 0;
+	int	 n;
 
 	n = snprintf(path, sizeof(path), "%s/%s", op->collection, op->rkey);
 	if (n < 0 || (size_t)n >= sizeof(path))
 		return PDS_EINVAL;
-	rc |= cbor_put_map(b, op->action == MST_CREATE ? 3 : 4);
-	rc |= cbor_put_text(b, "cid", 3);
+	cbor_put_map(b, op->action == MST_CREATE ? 3 : 4);
+	cbor_put_text(b, "cid", 3);
 	if (op->action == MST_DELETE)
-		rc |= cbor_put_null(b);
+		cbor_put_null(b);
 	else
-		rc |= cbor_put_link(b, &op->cid);
-	rc |= cbor_put_text(b, "path", 4);
-	rc |= cbor_put_text(b, path, (size_t)n);
+		cbor_put_link(b, &op->cid);
+	cbor_put_text(b, "path", 4);
+	cbor_put_text(b, path, (size_t)n);
 	if (op->action != MST_CREATE) {
-		rc |= cbor_put_text(b, "prev", 4);
-		rc |= cbor_put_link(b, &op->prev);
+		cbor_put_text(b, "prev", 4);
+		cbor_put_link(b, &op->prev);
 	}
-	rc |= cbor_put_text(b, "action", 6);
-	rc |= cbor_put_str(b, op->action == MST_CREATE ? "create" :
+	cbor_put_text(b, "action", 6);
+	cbor_put_str(b, op->action == MST_CREATE ? "create" :
 	    op->action == MST_UPDATE ? "update" : "delete");
-	return rc != 0 ? PDS_ENOMEM : PDS_OK;
+	return cbor_put_error(b);
 }
 
 static int
@@ -159,20 +159,20 @@ events_commit_parts(struct buf *head, struct buf *tail, const char *did,
 {
 	struct buf	 car;
 	size_t		 i;
-	int		 rc = 0;
+	int		 rc;
 
-	rc |= cbor_put_map(head, prev_data != NULL ? 12 : 11);
-	rc |= cbor_put_text(head, "ops", 3);
-	rc |= cbor_put_array(head, nops);
-	if (rc != 0)
-		return PDS_ENOMEM;
+	cbor_put_map(head, prev_data != NULL ? 12 : 11);
+	cbor_put_text(head, "ops", 3);
+	cbor_put_array(head, nops);
+	if ((rc = cbor_put_error(head)) != PDS_OK)
+		return rc;
 	for (i = 0; i < nops; i++)
 		if ((rc = put_op(head, &ops[i])) != PDS_OK)
 			return rc;
-	rc |= cbor_put_text(head, "rev", 3);
-	rc |= cbor_put_str(head, rev);
-	if (rc != 0)
-		return PDS_ENOMEM;
+	cbor_put_text(head, "rev", 3);
+	cbor_put_str(head, rev);
+	if ((rc = cbor_put_error(head)) != PDS_OK)
+		return rc;
 
 	buf_init(&car, EVENTS_COMMIT_BLOCKS_MAX + 4096);
 	if ((rc = car_write_header(&car, commit, 1)) != PDS_OK ||
@@ -180,31 +180,31 @@ events_commit_parts(struct buf *head, struct buf *tail, const char *did,
 		buf_free(&car);
 		return rc;
 	}
-	rc |= cbor_put_text(tail, "repo", 4);
-	rc |= cbor_put_str(tail, did);
-	rc |= cbor_put_text(tail, "time", 4);
-	rc |= cbor_put_str(tail, time);
-	rc |= cbor_put_text(tail, "blobs", 5);
-	rc |= cbor_put_array(tail, 0);
-	rc |= cbor_put_text(tail, "since", 5);
+	cbor_put_text(tail, "repo", 4);
+	cbor_put_str(tail, did);
+	cbor_put_text(tail, "time", 4);
+	cbor_put_str(tail, time);
+	cbor_put_text(tail, "blobs", 5);
+	cbor_put_array(tail, 0);
+	cbor_put_text(tail, "since", 5);
 	if (since != NULL)
-		rc |= cbor_put_str(tail, since);
+		cbor_put_str(tail, since);
 	else
-		rc |= cbor_put_null(tail);
-	rc |= cbor_put_text(tail, "blocks", 6);
-	rc |= cbor_put_bytes(tail, car.p, car.len);
-	rc |= cbor_put_text(tail, "commit", 6);
-	rc |= cbor_put_link(tail, commit);
-	rc |= cbor_put_text(tail, "rebase", 6);
-	rc |= cbor_put_bool(tail, false);
-	rc |= cbor_put_text(tail, "tooBig", 6);
-	rc |= cbor_put_bool(tail, false);
+		cbor_put_null(tail);
+	cbor_put_text(tail, "blocks", 6);
+	cbor_put_bytes(tail, car.p, car.len);
+	cbor_put_text(tail, "commit", 6);
+	cbor_put_link(tail, commit);
+	cbor_put_text(tail, "rebase", 6);
+	cbor_put_bool(tail, false);
+	cbor_put_text(tail, "tooBig", 6);
+	cbor_put_bool(tail, false);
 	if (prev_data != NULL) {
-		rc |= cbor_put_text(tail, "prevData", 8);
-		rc |= cbor_put_link(tail, prev_data);
+		cbor_put_text(tail, "prevData", 8);
+		cbor_put_link(tail, prev_data);
 	}
 	buf_free(&car);
-	return rc != 0 ? PDS_ENOMEM : PDS_OK;
+	return cbor_put_error(tail);
 }
 
 int

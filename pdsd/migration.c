@@ -287,7 +287,7 @@ put_block(void *arg, const struct cid *c, const uint8_t *data, size_t len)
 /* Read and check the CAR; with the DID's key, refreshed once on failure. */
 static int
 read_car(const char *did, const uint8_t *car, size_t len, struct imp *im,
-    struct repo_import *info, struct acct_err *err)
+    struct repo_import *info, struct pds_error *err)
 {
 	struct car_reader	 cr;
 	struct pds_key		*pub = NULL;
@@ -298,13 +298,13 @@ read_car(const char *did, const uint8_t *car, size_t len, struct imp *im,
 		if (attempt == 1 && resolver_refresh(did) != PDS_OK)
 			break;
 		if ((rc = resolver_did_key(did, &pub)) != PDS_OK)
-			return account_fail(err, PDS_EINVAL, "InvalidRequest",
+			return pds_error_set(err, PDS_EINVAL, "InvalidRequest",
 			    "The DID's signing key could not be resolved: %s",
 			    pds_strerror(rc));
 		if ((rc = car_reader_open_mem(&cr, car, len, NULL, &why)) !=
 		    PDS_OK) {
 			key_free(pub);
-			return account_fail(err, PDS_EINVAL, "InvalidRequest",
+			return pds_error_set(err, PDS_EINVAL, "InvalidRequest",
 			    "Invalid CAR file: %s", why ? why : "unreadable");
 		}
 		imp_free(im);
@@ -320,13 +320,13 @@ read_car(const char *did, const uint8_t *car, size_t len, struct imp *im,
 		info->blocks_kept = NULL;
 	}
 	if (rc == PDS_ECRYPTO)
-		return account_fail(err, PDS_EINVAL, "InvalidRequest",
+		return pds_error_set(err, PDS_EINVAL, "InvalidRequest",
 		    "The repo's commit is not signed by the DID's current "
 		    "signing key");
 	if (rc == PDS_ENOMEM)
 		return rc;
 	if (rc != PDS_OK)
-		return account_fail(err, PDS_EINVAL, "InvalidRequest",
+		return pds_error_set(err, PDS_EINVAL, "InvalidRequest",
 		    "Invalid repo: %s", im->why ? im->why : why ? why :
 		    pds_strerror(rc));
 	return PDS_OK;
@@ -334,7 +334,7 @@ read_car(const char *did, const uint8_t *car, size_t len, struct imp *im,
 
 int
 migration_import_repo(const char *did, const uint8_t *car, size_t len,
-    struct migration_import *out, struct acct_err *err)
+    struct migration_import *out, struct pds_error *err)
 {
 	struct store_account	 a;
 	struct repo_import	 info;
@@ -358,12 +358,12 @@ migration_import_repo(const char *did, const uint8_t *car, size_t len,
 	memset(err, 0, sizeof(*err));
 	buf_init(&cb, 64 * 1024);
 	if (!mcfg->accepting_repo_imports)
-		return account_fail(err, PDS_EINVAL, "InvalidRequest",
+		return pds_error_set(err, PDS_EINVAL, "InvalidRequest",
 		    "Service is not accepting repo imports");
 	if ((rc = account_get(did, &a)) != PDS_OK)
 		return rc;
 	if (a.status == ACCT_TAKENDOWN)
-		return account_fail(err, PDS_EINVAL, "AccountTakedown",
+		return pds_error_set(err, PDS_EINVAL, "AccountTakedown",
 		    "Account has been taken down");
 	active = a.status == ACCT_ACTIVE;
 
@@ -465,7 +465,7 @@ out:
 /* ---- activation ---- */
 
 int
-migration_activate(const char *did, struct acct_err *err)
+migration_activate(const char *did, struct pds_error *err)
 {
 	struct store_account	 a;
 	struct store_mig	 m;
@@ -477,17 +477,17 @@ migration_activate(const char *did, struct acct_err *err)
 	if ((rc = account_get(did, &a)) != PDS_OK)
 		return rc;
 	if (a.status == ACCT_TAKENDOWN)
-		return account_fail(err, PDS_EINVAL, "AccountTakedown",
+		return pds_error_set(err, PDS_EINVAL, "AccountTakedown",
 		    "Account has been taken down");
 	rc = migration_did_check(did, &valid, why, sizeof(why), NULL, 0);
 	if (rc != PDS_OK) {
-		err->upstream = rc == PDS_EIO;
-		return account_fail(err, rc == PDS_EIO ? PDS_EIO : PDS_EINVAL,
-		    "InvalidRequest", "Could not check the DID document: %s",
+		return pds_error_set(err, rc == PDS_EIO ? PDS_EUPSTREAM :
+		    PDS_EINVAL, rc == PDS_EIO ? NULL : "InvalidRequest",
+		    "Could not check the DID document: %s",
 		    why[0] ? why : pds_strerror(rc));
 	}
 	if (!valid)
-		return account_fail(err, PDS_EINVAL, "InvalidRequest", "%s",
+		return pds_error_set(err, PDS_EINVAL, "InvalidRequest", "%s",
 		    why);
 	store_timestamp(now);
 	repo_writer_forget(did);
@@ -520,7 +520,7 @@ rollback:
 
 int
 migration_deactivate(const char *did, const char *delete_after,
-    struct acct_err *err)
+    struct pds_error *err)
 {
 	struct store_account	 a;
 	char			 why[256], pds[512], now[STORE_TS_LEN];
@@ -532,7 +532,7 @@ migration_deactivate(const char *did, const char *delete_after,
 		return rc;
 	if (delete_after != NULL && !syntax_is_datetime(delete_after,
 	    strlen(delete_after)))
-		return account_fail(err, PDS_EINVAL, "InvalidRequest",
+		return pds_error_set(err, PDS_EINVAL, "InvalidRequest",
 		    "deleteAfter must be a datetime");
 	pds[0] = '\0';
 	(void)migration_did_check(did, &valid, why, sizeof(why), pds,
@@ -569,23 +569,23 @@ migration_deactivate(const char *did, const char *delete_after,
 /* ---- PLC operations ---- */
 
 static int
-json_strings(const json_t *arr, const char *what, struct acct_err *err)
+json_strings(const json_t *arr, const char *what, struct pds_error *err)
 {
 	size_t	 i;
 	json_t	*v;
 
 	if (!json_is_array(arr))
-		return account_fail(err, PDS_EINVAL, "InvalidRequest",
+		return pds_error_set(err, PDS_EINVAL, "InvalidRequest",
 		    "%s must be an array of strings", what);
 	json_array_foreach(arr, i, v)
 		if (!json_is_string(v))
-			return account_fail(err, PDS_EINVAL, "InvalidRequest",
+			return pds_error_set(err, PDS_EINVAL, "InvalidRequest",
 			    "%s must be an array of strings", what);
 	return PDS_OK;
 }
 
 static int
-apply_fields(struct plc_op *op, const json_t *in, struct acct_err *err)
+apply_fields(struct plc_op *op, const json_t *in, struct pds_error *err)
 {
 	const json_t	*v, *e;
 	const char	*k;
@@ -600,7 +600,7 @@ apply_fields(struct plc_op *op, const json_t *in, struct acct_err *err)
 		json_array_foreach(v, i, e)
 			if ((rc = plc_op_add_rotation_key(op,
 			    json_string_value(e))) != PDS_OK)
-				return account_fail(err, PDS_EINVAL,
+				return pds_error_set(err, PDS_EINVAL,
 				    "InvalidRequest",
 				    "bad rotation key: %s",
 				    json_string_value(e));
@@ -613,14 +613,14 @@ apply_fields(struct plc_op *op, const json_t *in, struct acct_err *err)
 		json_array_foreach(v, i, e)
 			if ((rc = plc_op_add_aka(op, json_string_value(e))) !=
 			    PDS_OK)
-				return account_fail(err, PDS_EINVAL,
+				return pds_error_set(err, PDS_EINVAL,
 				    "InvalidRequest",
 				    "bad alsoKnownAs entry");
 	}
 	if ((v = json_object_get(in, "verificationMethods")) != NULL &&
 	    !json_is_null(v)) {
 		if (!json_is_object(v))
-			return account_fail(err, PDS_EINVAL, "InvalidRequest",
+			return pds_error_set(err, PDS_EINVAL, "InvalidRequest",
 			    "verificationMethods must be an object");
 		/* plc_op_set_vmethod() frees what a slot holds: clear it. */
 		for (i = 0; i < op->n_vms; i++) {
@@ -632,14 +632,14 @@ apply_fields(struct plc_op *op, const json_t *in, struct acct_err *err)
 		json_object_foreach((json_t *)v, k, e)
 			if (!json_is_string(e) || plc_op_set_vmethod(op, k,
 			    json_string_value(e)) != PDS_OK)
-				return account_fail(err, PDS_EINVAL,
+				return pds_error_set(err, PDS_EINVAL,
 				    "InvalidRequest",
 				    "bad verification method %s", k);
 	}
 	if ((v = json_object_get(in, "services")) != NULL &&
 	    !json_is_null(v)) {
 		if (!json_is_object(v))
-			return account_fail(err, PDS_EINVAL, "InvalidRequest",
+			return pds_error_set(err, PDS_EINVAL, "InvalidRequest",
 			    "services must be an object");
 		for (i = 0; i < op->n_services; i++) {
 			free(op->services[i].id);
@@ -657,7 +657,7 @@ apply_fields(struct plc_op *op, const json_t *in, struct acct_err *err)
 
 			if (t == NULL || u == NULL || plc_op_set_service(op, k,
 			    t, u) != PDS_OK)
-				return account_fail(err, PDS_EINVAL,
+				return pds_error_set(err, PDS_EINVAL,
 				    "InvalidRequest",
 				    "bad service %s", k);
 		}
@@ -667,7 +667,7 @@ apply_fields(struct plc_op *op, const json_t *in, struct acct_err *err)
 
 int
 migration_sign_plc_op(const char *did, const json_t *in, json_t **opj,
-    struct acct_err *err)
+    struct pds_error *err)
 {
 	struct plc_op		*next = NULL;
 	const struct plc_service *svc;
@@ -677,7 +677,7 @@ migration_sign_plc_op(const char *did, const json_t *in, json_t **opj,
 	*opj = NULL;
 	memset(err, 0, sizeof(*err));
 	if (!did_is_plc(did, strlen(did)))
-		return account_fail(err, PDS_EINVAL, "InvalidRequest",
+		return pds_error_set(err, PDS_EINVAL, "InvalidRequest",
 		    "Only did:plc identities have PLC operations");
 	if ((rc = account_plc_next_op(did, &next, err)) != PDS_OK)
 		goto out;
@@ -700,7 +700,7 @@ out:
 
 int
 migration_submit_plc_op(const char *did, const json_t *opj,
-    struct acct_err *err)
+    struct pds_error *err)
 {
 	struct store_account	 a;
 	struct plc_op		*op = NULL;
@@ -714,18 +714,18 @@ migration_submit_plc_op(const char *did, const json_t *opj,
 
 	memset(err, 0, sizeof(*err));
 	if (!did_is_plc(did, strlen(did)))
-		return account_fail(err, PDS_EINVAL, "InvalidRequest",
+		return pds_error_set(err, PDS_EINVAL, "InvalidRequest",
 		    "Only did:plc identities have PLC operations");
 	if ((rc = account_get(did, &a)) != PDS_OK)
 		return rc;
 	if (!json_is_object(opj))
-		return account_fail(err, PDS_EINVAL, "InvalidRequest",
+		return pds_error_set(err, PDS_EINVAL, "InvalidRequest",
 		    "Input must have the property \"operation\"");
 	if ((rc = plc_op_from_json(opj, &op, &why)) != PDS_OK)
-		return account_fail(err, PDS_EINVAL, "InvalidRequest",
+		return pds_error_set(err, PDS_EINVAL, "InvalidRequest",
 		    "Invalid PLC operation: %s", why ? why : "unreadable");
 	if (op->type != PLC_OP_OPERATION || op->sig == NULL) {
-		rc = account_fail(err, PDS_EINVAL, "InvalidRequest",
+		rc = pds_error_set(err, PDS_EINVAL, "InvalidRequest",
 		    "The operation must be a signed plc_operation");
 		goto out;
 	}
@@ -734,14 +734,14 @@ migration_submit_plc_op(const char *did, const json_t *opj,
 		    account_rotation_didkey()) == 0)
 			ours = true;
 	if (!ours) {
-		rc = account_fail(err, PDS_EINVAL, "InvalidRequest",
+		rc = pds_error_set(err, PDS_EINVAL, "InvalidRequest",
 		    "Rotation keys do not include server's rotation key");
 		goto out;
 	}
 	svc = plc_op_service(op, "atproto_pds");
 	if (svc == NULL || strcmp(svc->type, "AtprotoPersonalDataServer") !=
 	    0 || !same_url(svc->endpoint, mcfg->public_url)) {
-		rc = account_fail(err, PDS_EINVAL, "InvalidRequest",
+		rc = pds_error_set(err, PDS_EINVAL, "InvalidRequest",
 		    "Incorrect endpoint on atproto_pds service");
 		goto out;
 	}
@@ -749,7 +749,7 @@ migration_submit_plc_op(const char *did, const json_t *opj,
 		goto out;
 	sk = plc_op_vmethod(op, "atproto");
 	if (sk == NULL || strcmp(sk, mine) != 0) {
-		rc = account_fail(err, PDS_EINVAL, "InvalidRequest",
+		rc = pds_error_set(err, PDS_EINVAL, "InvalidRequest",
 		    "Incorrect signing key");
 		goto out;
 	}
@@ -759,12 +759,12 @@ migration_submit_plc_op(const char *did, const json_t *opj,
 		if (strcasecmp(op->aka[i], aka) == 0)
 			handle_ok = true;
 	if (!handle_ok) {
-		rc = account_fail(err, PDS_EINVAL, "InvalidRequest",
+		rc = pds_error_set(err, PDS_EINVAL, "InvalidRequest",
 		    "Incorrect handle in alsoKnownAs");
 		goto out;
 	}
 	if ((rc = plc_op_check_submit(op, &why)) != PDS_OK) {
-		rc = account_fail(err, PDS_EINVAL, "InvalidRequest",
+		rc = pds_error_set(err, PDS_EINVAL, "InvalidRequest",
 		    "Invalid PLC operation: %s", why ? why : "refused");
 		goto out;
 	}

@@ -21,8 +21,8 @@
  *	out; the operator may purge it (migration_purge_moved).
  *
  * Progress is kept in the account_migrations table (store_migration.h).
- * Refusals are PDS_E* codes with a struct acct_err naming the XRPC
- * error (api_account_error() turns them into replies).
+ * Refusals are PDS_E* codes with a struct pds_error naming the XRPC
+ * error (account_error_settle() completes them for the front ends).
  */
 #ifndef PDSD_MIGRATION_H
 #define PDSD_MIGRATION_H
@@ -66,13 +66,13 @@ struct migration_import {
  * active account also gets a #sync event for the new head.
  */
 int	migration_import_repo(const char *did, const uint8_t *car,
-	    size_t len, struct migration_import *out, struct acct_err *);
+	    size_t len, struct migration_import *out, struct pds_error *);
 
 /* activateAccount (checks the DID document first). */
-int	migration_activate(const char *did, struct acct_err *);
+int	migration_activate(const char *did, struct pds_error *);
 /* deactivateAccount; delete_after: the owner's hint, or NULL. */
 int	migration_deactivate(const char *did, const char *delete_after,
-	    struct acct_err *);
+	    struct pds_error *);
 
 /*
  * signPlcOperation: an update on top of the DID's latest operation with
@@ -81,14 +81,14 @@ int	migration_deactivate(const char *did, const char *delete_after,
  * caller has checked the email token.  *op: the operation's JSON.
  */
 int	migration_sign_plc_op(const char *did, const json_t *in,
-	    json_t **op, struct acct_err *);
+	    json_t **op, struct pds_error *);
 /*
  * submitPlcOperation: check that the op keeps our rotation key, our
  * endpoint, the account's signing key and its handle, send it to the
  * PLC directory and sequence #identity.
  */
 int	migration_submit_plc_op(const char *did, const json_t *op,
-	    struct acct_err *);
+	    struct pds_error *);
 
 /*
  * Delete an account and everything it owns here (rows, repo, blob

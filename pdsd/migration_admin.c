@@ -114,14 +114,14 @@ arg_str(struct admin_call *call, const char *key, bool required,
 		if (!required)
 			return PDS_OK;
 		call->err.name = AP_E_INVALID_ARGUMENT;
-		snprintf(call->err.msg, sizeof(call->err.msg),
+		snprintf(call->err.e.msg, sizeof(call->err.e.msg),
 		    "argument %s is required", key);
 		return PDS_EINVAL;
 	}
 	if (!json_is_string(v) || json_string_length(v) == 0 ||
 	    strlen(json_string_value(v)) != json_string_length(v)) {
 		call->err.name = AP_E_INVALID_ARGUMENT;
-		snprintf(call->err.msg, sizeof(call->err.msg),
+		snprintf(call->err.e.msg, sizeof(call->err.e.msg),
 		    "argument %s must be a non-empty string", key);
 		return PDS_EINVAL;
 	}
@@ -133,7 +133,7 @@ static int
 internal(struct admin_call *call, int rc)
 {
 	call->err.name = AP_E_INTERNAL;
-	snprintf(call->err.msg, sizeof(call->err.msg), "%s",
+	snprintf(call->err.e.msg, sizeof(call->err.e.msg), "%s",
 	    pds_strerror(rc));
 	return rc;
 }
@@ -221,7 +221,7 @@ migration_cmd_purge(struct admin_call *call)
 	all = json_object_get(call->args, "all");
 	if ((who == NULL) == !json_is_true(all)) {
 		call->err.name = AP_E_INVALID_ARGUMENT;
-		snprintf(call->err.msg, sizeof(call->err.msg),
+		snprintf(call->err.e.msg, sizeof(call->err.e.msg),
 		    "give either account or all: true");
 		return PDS_EINVAL;
 	}
@@ -240,7 +240,8 @@ migration_cmd_purge(struct admin_call *call)
 			json_decref(pa.done);
 			if (rc == PDS_EINVAL) {
 				call->err.name = AP_E_INVALID_ARGUMENT;
-				snprintf(call->err.msg, sizeof(call->err.msg),
+				snprintf(call->err.e.msg,
+				    sizeof(call->err.e.msg),
 				    "%s has not moved to another server", who);
 				return rc;
 			}
@@ -286,7 +287,7 @@ migration_cmd_account_token(struct admin_call *call)
 		return rc;
 	if ((p = email_purpose_parse(purpose)) < 0) {
 		call->err.name = AP_E_INVALID_ARGUMENT;
-		snprintf(call->err.msg, sizeof(call->err.msg),
+		snprintf(call->err.e.msg, sizeof(call->err.e.msg),
 		    "purpose must be confirm_email, update_email, "
 		    "reset_password, delete_account or plc_operation");
 		return PDS_EINVAL;
@@ -302,7 +303,7 @@ migration_cmd_account_token(struct admin_call *call)
 		json_decref(d);
 		call->err.name = rc == PDS_EEXPIRED || rc == PDS_ENOTFOUND ?
 		    AP_E_NO_SUCH_TOKEN : AP_E_INTERNAL;
-		snprintf(call->err.msg, sizeof(call->err.msg), "%s",
+		snprintf(call->err.e.msg, sizeof(call->err.e.msg), "%s",
 		    rc == PDS_EEXPIRED ? "the token has expired; the member "
 		    "must ask for a new one" : rc == PDS_ENOTFOUND ?
 		    "no token of that purpose was requested" :

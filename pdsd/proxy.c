@@ -157,7 +157,7 @@ proxy_target_select(struct xrpc_ctx *ctx, const char *nsid,
 		    strchr(hash + 1, '#') != NULL || strpbrk(h, " \t") != NULL ||
 		    diddoc_split_service_ref(h, t->did, sizeof(t->did), frag,
 		    sizeof(frag)) != PDS_OK)
-			return xrpc_fail(ctx, XRPC_E_INVALID_REQUEST, NULL,
+			return xrpc_fail(ctx, PDS_EINVAL, NULL,
 			    "invalid 'atproto-proxy' header");
 		if (configured_ref(cfg, t->did, frag, t))
 			return 0;
@@ -167,7 +167,7 @@ proxy_target_select(struct xrpc_ctx *ctx, const char *nsid,
 		if (rc != PDS_OK) {
 			log_info("proxy: %s: no usable #%s endpoint: %s",
 			    t->did, frag, pds_strerror(rc));
-			return xrpc_fail(ctx, XRPC_E_INVALID_REQUEST, NULL,
+			return xrpc_fail(ctx, PDS_EINVAL, NULL,
 			    "could not resolve proxy did service url");
 		}
 		return 0;
@@ -186,7 +186,7 @@ proxy_target_select(struct xrpc_ctx *ctx, const char *nsid,
 	} else if (set_configured(t, cfg->appview_did, cfg->appview_url,
 	    "bsky_appview"))
 		return 0;
-	return xrpc_fail(ctx, XRPC_E_INVALID_REQUEST, NULL,
+	return xrpc_fail(ctx, PDS_EINVAL, NULL,
 	    "No service configured for %.200s", nsid);
 }
 
@@ -432,7 +432,7 @@ up_url(struct xrpc_ctx *ctx, const struct proxy_call *c,
 	}
 	if (buf_putc(&b, '\0') != PDS_OK) {
 		buf_free(&b);
-		return xrpc_fail(ctx, XRPC_E_INVALID_REQUEST, NULL,
+		return xrpc_fail(ctx, PDS_EINVAL, NULL,
 		    "Request URL too long");
 	}
 	u->url = (char *)buf_detach(&b, &n);
@@ -455,16 +455,16 @@ up_headers(struct xrpc_ctx *ctx, const char *aud, const char *lxm,
 		buf_free(&tok);
 		log_warnx("proxy: cannot sign a service token for %s: %s",
 		    ctx->auth.did, pds_strerror(rc));
-		return XRPC_E_INTERNAL;
+		return PDS_EINTERNAL;
 	}
 	u->auth = (char *)buf_detach(&tok, &n);
 
 	if ((u->hdrs = curl_slist_append(NULL, u->auth)) == NULL)
-		return XRPC_E_INTERNAL;
+		return PDS_EINTERNAL;
 	if (!u->buffer_all && add_header(u, "Accept-Encoding",
 	    http_req_header(ctx->req, "Accept-Encoding") != NULL ?
 	    http_req_header(ctx->req, "Accept-Encoding") : "identity") != 0)
-		return XRPC_E_INTERNAL;
+		return PDS_EINTERNAL;
 	if (add_header(u, "Accept-Language",
 	    http_req_header(ctx->req, "Accept-Language")) != 0 ||
 	    add_header(u, "atproto-accept-labelers",
@@ -472,12 +472,12 @@ up_headers(struct xrpc_ctx *ctx, const char *aud, const char *lxm,
 	    add_header(u, "X-Bsky-Topics",
 	    http_req_header(ctx->req, "X-Bsky-Topics")) != 0 ||
 	    add_header(u, "Expect", "") != 0)
-		return XRPC_E_INTERNAL;
+		return PDS_EINTERNAL;
 	if (post && (add_header(u, "Content-Type",
 	    http_req_header(ctx->req, "Content-Type")) != 0 ||
 	    add_header(u, "Content-Encoding",
 	    http_req_header(ctx->req, "Content-Encoding")) != 0))
-		return XRPC_E_INTERNAL;
+		return PDS_EINTERNAL;
 	return 0;
 }
 
@@ -538,14 +538,14 @@ up_wait_head(struct xrpc_ctx *ctx, const struct proxy_target *t,
 		return 0;
 	if (u->refused > 0) {
 		log_info("proxy: %s: refused non-public address", t->url);
-		return xrpc_fail(ctx, XRPC_E_INVALID_REQUEST, NULL,
+		return xrpc_fail(ctx, PDS_EINVAL, NULL,
 		    "proxy target resolves to a non-public address");
 	}
 	if (u->timed_out || u->cc == CURLE_OPERATION_TIMEDOUT)
-		return xrpc_fail(ctx, XRPC_E_UPSTREAM_TIMEOUT, NULL,
+		return xrpc_fail(ctx, PDS_EUPTIMEOUT, NULL,
 		    "Upstream service did not answer in time");
 	log_info("proxy: %s: %s", t->url, curl_easy_strerror(u->cc));
-	return xrpc_fail(ctx, XRPC_E_UPSTREAM_FAILURE, NULL,
+	return xrpc_fail(ctx, PDS_EUPSTREAM, NULL,
 	    "Upstream service unreachable");
 }
 
@@ -574,10 +574,10 @@ up_start(struct xrpc_ctx *ctx, const struct proxy_call *c, bool buffer_all,
 	open_net = cfg->dev_mode || cfg->disable_ssrf_protection;
 	if (!t->trusted && !open_net && strncasecmp(t->url, "https://", 8) !=
 	    0)
-		return xrpc_fail(ctx, XRPC_E_INVALID_REQUEST, NULL,
+		return xrpc_fail(ctx, PDS_EINVAL, NULL,
 		    "proxy target must use https");
 	if ((u = calloc(1, sizeof(*u))) == NULL)
-		return XRPC_E_INTERNAL;
+		return PDS_EINTERNAL;
 	u->buffer_all = buffer_all;
 	u->keep_encoding = !buffer_all;
 	u->max_total = cfg->proxy_max_response_size > 0 ?
@@ -596,7 +596,7 @@ up_start(struct xrpc_ctx *ctx, const struct proxy_call *c, bool buffer_all,
 	u->hdr_deadline = clock_mono_ms() + hdr_ms;
 	u->deadline = u->hdr_deadline + body_ms;
 	if (up_curl(ctx, post, hdr_ms, body_ms, u) != 0) {
-		rc = XRPC_E_INTERNAL;
+		rc = PDS_EINTERNAL;
 		goto fail;
 	}
 	if ((rc = up_wait_head(ctx, t, u)) != 0)
@@ -654,7 +654,7 @@ static int
 upstream_5xx(struct xrpc_ctx *ctx, long status)
 {
 	log_info("proxy: %s: upstream answered %ld", ctx->nsid, status);
-	return xrpc_fail(ctx, XRPC_E_UPSTREAM_FAILURE, NULL,
+	return xrpc_fail(ctx, PDS_EUPSTREAM, NULL,
 	    "Upstream service failed (HTTP %ld)", status);
 }
 
@@ -693,8 +693,8 @@ proxy_forward(struct xrpc_ctx *ctx, const struct proxy_call *c)
 		log_info("proxy: %s: %s", u->url, u->too_big ?
 		    "response too large" : u->timed_out ? "timeout" :
 		    curl_easy_strerror(u->cc));
-		rc = u->timed_out ? XRPC_E_UPSTREAM_TIMEOUT :
-		    XRPC_E_UPSTREAM_FAILURE;
+		rc = u->timed_out ? PDS_EUPTIMEOUT :
+		    PDS_EUPSTREAM;
 		up_free(u);
 		return xrpc_fail(ctx, rc, NULL, "Upstream response failed");
 	}
@@ -727,7 +727,7 @@ proxy_fetch(struct xrpc_ctx *ctx, const struct proxy_call *c,
 		return rc;
 	r->status = u->status;
 	if (up_fill(u, (size_t)-1) != 0) {
-		rc = xrpc_fail(ctx, XRPC_E_UPSTREAM_FAILURE, NULL,
+		rc = xrpc_fail(ctx, PDS_EUPSTREAM, NULL,
 		    u->too_big ? "Upstream response too large" :
 		    "Upstream response failed");
 		up_free(u);

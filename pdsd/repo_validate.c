@@ -113,14 +113,15 @@ repo_lexicon_known(const char *collection)
 /* ---- helpers -------------------------------------------------------- */
 
 static int
-fail(struct repo_err *err, const char *name, const char *fmt, ...)
+fail(struct pds_error *err, const char *name, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
 static int
-fail(struct repo_err *err, const char *name, const char *fmt, ...)
+fail(struct pds_error *err, const char *name, const char *fmt, ...)
 {
 	va_list	 ap;
 
+	err->code = PDS_EINVAL;
 	err->name = name;
 	va_start(ap, fmt);
 	vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
@@ -176,7 +177,7 @@ mime_accepted(const char *accept, const char *mime)
 
 static int
 check_field(const char *nsid, const struct field *f,
-    const struct dm_value *v, struct repo_err *err)
+    const struct dm_value *v, struct pds_error *err)
 {
 	const char	*bad = NULL;
 	const struct dm_value *m;
@@ -254,7 +255,7 @@ check_field(const char *nsid, const struct field *f,
 
 /* Images embedded in a post: at most 1,000,000 bytes each. */
 static int
-check_post_blobs(const struct repo_record *r, struct repo_err *err)
+check_post_blobs(const struct repo_record *r, struct pds_error *err)
 {
 	size_t	 i;
 
@@ -270,7 +271,7 @@ check_post_blobs(const struct repo_record *r, struct repo_err *err)
 
 static int
 check_lexicon(const struct lexicon *lx, const char *rkey,
-    const struct repo_record *r, struct repo_err *err)
+    const struct repo_record *r, struct pds_error *err)
 {
 	const struct field *f;
 	const struct dm_value *v;
@@ -305,7 +306,7 @@ check_lexicon(const struct lexicon *lx, const char *rkey,
 
 static int
 blob_add(struct repo_record *r, const struct dm_value *v,
-    struct repo_err *err)
+    struct pds_error *err)
 {
 	const struct dm_value *ref = dm_map_get(v, "ref");
 	const struct dm_value *mime = dm_map_get(v, "mimeType");
@@ -345,7 +346,7 @@ blob_add(struct repo_record *r, const struct dm_value *v,
 
 static int
 blob_walk(struct repo_record *r, const struct dm_value *v, int depth,
-    struct repo_err *err)
+    struct pds_error *err)
 {
 	size_t	 i;
 	int	 rc;
@@ -396,7 +397,7 @@ add_type(struct repo_record *r, const char *collection)
 int
 repo_record_prepare(const char *collection, const char *rkey,
     const json_t *value, enum repo_validate validate, struct repo_record *r,
-    struct repo_err *err)
+    struct pds_error *err)
 {
 	const struct lexicon *lx;
 	const struct dm_value *type;

@@ -51,7 +51,7 @@ struct repo_record {
  */
 int	repo_record_prepare(const char *collection, const char *rkey,
 	    const json_t *value, enum repo_validate, struct repo_record *r,
-	    struct repo_err *err);
+	    struct pds_error *err);
 void	repo_record_clear(struct repo_record *);
 
 /* Whether `collection' is a lexicon in the table (for tests). */

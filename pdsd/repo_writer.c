@@ -66,7 +66,7 @@ PDSD_MODULE(repo_writer, writer_init, repo_writer_stop);
 int
 repo_write(const char *did, struct repo_write_op *ops, size_t nops,
     const struct cid *swap_commit, unsigned flags,
-    struct repo_write_result *res, struct repo_err *err)
+    struct repo_write_result *res, struct pds_error *err)
 {
 	struct witem	*it;
 	int		 rc;
@@ -84,7 +84,7 @@ repo_write(const char *did, struct repo_write_op *ops, size_t nops,
 int
 repo_write_async(const char *did, struct repo_write_op *ops, size_t nops,
     const struct cid *swap_commit, unsigned flags,
-    struct repo_write_result *res, struct repo_err *err,
+    struct repo_write_result *res, struct pds_error *err,
     repo_write_done_fn cb, void *arg)
 {
 	struct witem	*it;

@@ -93,19 +93,18 @@ struct repo_write_result {
 };
 
 /*
- * Why a write was refused: a PDS_E* code is returned and this says the
- * XRPC error name (static; NULL: the code's default) and a message.
+ * Why a write was refused: on failure err holds the answer for the
+ * client (code, name, message); the returned code may be more precise.
  *   PDS_EINVAL	  400 (InvalidRequest, InvalidSwap, InvalidMimeType, ...)
  *   PDS_ENOTFOUND 400 (RecordNotFound, BlobNotFound, RepoNotFound)
  *   PDS_EEXIST	  400 (the record exists)
  *   PDS_EMISMATCH 400 InvalidSwap
- *   PDS_EUNSUPP	  400 (AccountTakedown, AccountDeactivated)
- *   others	  500
+ *   PDS_EUNSUPP	  400 (a record the server cannot take)
+ *   PDS_ETAKENDOWN 400 AccountTakedown, PDS_EDEACTIVATED 400
+ *		  AccountDeactivated (the account may not write)
+ *   PDS_EINTERNAL 500 (any failure not caused by the request)
  */
-struct repo_err {
-	const char	*name;
-	char		 msg[256];
-};
+struct pds_error;
 
 int	repo_writer_start(void);
 void	repo_writer_stop(void);
@@ -120,7 +119,7 @@ void	repo_writer_stop(void);
 #define REPO_F_DELETE_ABSENT_OK	0x01
 int	repo_write(const char *did, struct repo_write_op *ops, size_t nops,
 	    const struct cid *swap_commit, unsigned flags,
-	    struct repo_write_result *res, struct repo_err *err);
+	    struct repo_write_result *res, struct pds_error *err);
 
 /*
  * The same without blocking the caller's thread (the XRPC handlers use
@@ -134,10 +133,10 @@ int	repo_write(const char *did, struct repo_write_op *ops, size_t nops,
  */
 #define REPO_QUEUED	1
 typedef void	(*repo_write_done_fn)(void *arg, int rc,
-		    const struct repo_write_result *, const struct repo_err *);
+		    const struct repo_write_result *, const struct pds_error *);
 int	repo_write_async(const char *did, struct repo_write_op *ops,
 	    size_t nops, const struct cid *swap_commit, unsigned flags,
-	    struct repo_write_result *res, struct repo_err *err,
+	    struct repo_write_result *res, struct pds_error *err,
 	    repo_write_done_fn cb, void *arg);
 
 /*

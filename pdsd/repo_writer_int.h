@@ -130,7 +130,7 @@ struct witem	*witem_new(void);
 void		 witem_free(struct witem *);
 /* What a written (or failed) item means to its caller. */
 int		 witem_result(const struct witem *, struct repo_write_result *,
-		    struct repo_err *);
+		    struct pds_error *);
 
 /* Queue an item (its repo's lock held); PDS_EIO once stopping. */
 int		 wq_enqueue(struct witem *);
@@ -150,10 +150,13 @@ void		 wq_repo_status(struct rstate *, bool *idle, bool *stale);
 int	repo_writer_prepare(const char *did, struct repo_write_op *ops,
 	    size_t nops, const struct cid *swap_commit, unsigned flags,
 	    repo_write_done_fn done, void *cb_arg, struct witem **itp,
-	    struct repo_err *err);
+	    struct pds_error *err);
 
-/* Fill err (name static or NULL, the message formatted); returns rc. */
-int	repo_err_set(struct repo_err *, int rc, const char *name,
-	    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+/*
+ * Make err describe the failure rc for the client: a code the steps
+ * did not explain is kept when it is the request's fault and becomes
+ * PDS_EINTERNAL otherwise.  Returns rc.
+ */
+int	repo_error_settle(struct pds_error *err, int rc);
 
 #endif

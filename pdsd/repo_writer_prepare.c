@@ -7,7 +7,6 @@
  * queue item, and the repo's head moves on.
  */
 #include <pthread.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -51,21 +50,30 @@ struct prep {
 };
 
 int
-repo_err_set(struct repo_err *err, int rc, const char *name,
-    const char *fmt, ...)
+repo_error_settle(struct pds_error *err, int rc)
 {
-	va_list	 ap;
-
-	err->name = name;
-	va_start(ap, fmt);
-	vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
-	va_end(ap);
+	if (rc == PDS_OK || err->code == rc)
+		return rc;
+	switch (rc) {
+	case PDS_EINVAL:
+	case PDS_ENOTFOUND:
+	case PDS_EEXIST:
+	case PDS_EMISMATCH:
+	case PDS_ETOOBIG:
+	case PDS_EUNSUPP:
+		(void)pds_error_set(err, rc, NULL, NULL);
+		break;
+	default:
+		(void)pds_error_set(err, PDS_EINTERNAL, NULL, "%s",
+		    pds_strerror(rc));
+		break;
+	}
 	return rc;
 }
 
 static int
 check_blobs(const char *did, const struct repo_record *r,
-    struct repo_err *err)
+    struct pds_error *err)
 {
 	struct store_blob b;
 	char		 cs[CID_STR_MAX];
@@ -76,17 +84,17 @@ check_blobs(const char *did, const struct repo_record *r,
 		cid_format(&r->blobs[i].cid, cs, sizeof(cs));
 		rc = store_blob_get(did, &r->blobs[i].cid, &b);
 		if (rc == PDS_ENOTFOUND)
-			return repo_err_set(err, PDS_ENOTFOUND, "BlobNotFound",
+			return pds_error_set(err, PDS_ENOTFOUND, "BlobNotFound",
 			    "Could not find blob: %s", cs);
 		if (rc != PDS_OK)
 			return rc;
 		if (strcmp(b.mime_type, r->blobs[i].mime) != 0)
-			return repo_err_set(err, PDS_EINVAL, "InvalidMimeType",
+			return pds_error_set(err, PDS_EINVAL, "InvalidMimeType",
 			    "Referenced Mimetype does not match stored blob. "
 			    "Expected: %.64s, Got: %.64s", b.mime_type,
 			    r->blobs[i].mime);
 		if (b.size != r->blobs[i].size)
-			return repo_err_set(err, PDS_EINVAL, "InvalidSize",
+			return pds_error_set(err, PDS_EINVAL, "InvalidSize",
 			    "Referenced size does not match stored blob. "
 			    "Expected: %lld, Got: %lld", (long long)b.size,
 			    (long long)r->blobs[i].size);
@@ -182,21 +190,21 @@ gc_candidate(void *arg, const struct cid *c, const uint8_t *d, size_t len)
 }
 
 static int
-account_check(const char *did, struct repo_err *err)
+account_check(const char *did, struct pds_error *err)
 {
 	struct store_repo_acct a;
 	int		 rc;
 
 	if ((rc = store_repo_acct_find(did, &a)) == PDS_ENOTFOUND)
-		return repo_err_set(err, PDS_ENOTFOUND, "RepoNotFound",
+		return pds_error_set(err, PDS_ENOTFOUND, "RepoNotFound",
 		    "Could not find repo: %s", did);
 	if (rc != PDS_OK)
 		return rc;
 	if (a.status == ACCT_TAKENDOWN)
-		return repo_err_set(err, PDS_EUNSUPP, "AccountTakedown",
+		return pds_error_set(err, PDS_ETAKENDOWN, NULL,
 		    "Account has been taken down");
 	if (a.status != ACCT_ACTIVE)
-		return repo_err_set(err, PDS_EUNSUPP, "AccountDeactivated",
+		return pds_error_set(err, PDS_EDEACTIVATED, NULL,
 		    "Account is deactivated");
 	return PDS_OK;
 }
@@ -208,7 +216,7 @@ account_check(const char *did, struct repo_err *err)
 static int
 apply_ops(struct rstate *st, struct repo_write_op *ops, size_t nops,
     struct prep *p, struct store_rec_op *sops, size_t *nsops,
-    unsigned flags, bool *broken, struct repo_err *err)
+    unsigned flags, bool *broken, struct pds_error *err)
 {
 	struct cid	 cur, prev;
 	bool		 found;
@@ -226,19 +234,19 @@ apply_ops(struct rstate *st, struct repo_write_op *ops, size_t nops,
 		found = rc == PDS_OK;
 		if (ops[i].has_swap && (ops[i].swap_null ? found :
 		    (!found || !cid_equal(&cur, &ops[i].swap))))
-			return repo_err_set(err, PDS_EMISMATCH, "InvalidSwap",
+			return pds_error_set(err, PDS_EMISMATCH, "InvalidSwap",
 			    "Record was at %s", found ? "another CID" :
 			    "no CID (absent)");
 		if (ops[i].action == REPO_CREATE && found)
-			return repo_err_set(err, PDS_EEXIST, "InvalidRequest",
+			return pds_error_set(err, PDS_EEXIST, "InvalidRequest",
 			    "Record already exists: %s", p->keys[i]);
 		if (ops[i].action == REPO_UPDATE && !found)
-			return repo_err_set(err, PDS_ENOTFOUND,
+			return pds_error_set(err, PDS_ENOTFOUND,
 			    "InvalidRequest", "Could not find record: %s",
 			    p->keys[i]);
 		if (ops[i].action == REPO_DELETE && !found &&
 		    !(flags & REPO_F_DELETE_ABSENT_OK))
-			return repo_err_set(err, PDS_ENOTFOUND,
+			return pds_error_set(err, PDS_ENOTFOUND,
 			    "InvalidRequest", "Could not find record: %s",
 			    p->keys[i]);
 	}
@@ -272,7 +280,7 @@ apply_ops(struct rstate *st, struct repo_write_op *ops, size_t nops,
 		if (rc != PDS_OK) {
 			*broken = i > 0 || rc == PDS_ENOMEM;
 			if (rc == PDS_EEXIST || rc == PDS_ENOTFOUND)
-				return repo_err_set(err, rc, "InvalidRequest",
+				return pds_error_set(err, rc, "InvalidRequest",
 				    "Conflicting writes to %s", p->keys[i]);
 			return rc;
 		}
@@ -338,7 +346,7 @@ prep_clear(struct prep *p)
 
 /* Step 1, outside any lock: each op's key, record and blobs. */
 static int
-prep_records(struct prep *p, struct repo_err *err)
+prep_records(struct prep *p, struct pds_error *err)
 {
 	struct repo_write_op *op;
 	size_t		 i, n = p->nops ? p->nops : 1;
@@ -356,10 +364,10 @@ prep_records(struct prep *p, struct repo_err *err)
 		if (op->action == REPO_CREATE && op->rkey[0] == '\0')
 			tid_next(op->rkey);
 		if (!syntax_is_nsid(op->collection, strlen(op->collection)))
-			return repo_err_set(err, PDS_EINVAL, "InvalidRequest",
+			return pds_error_set(err, PDS_EINVAL, "InvalidRequest",
 			    "Invalid collection: %.64s", op->collection);
 		if (!syntax_is_rkey(op->rkey, strlen(op->rkey)))
-			return repo_err_set(err, PDS_EINVAL, "InvalidRequest",
+			return pds_error_set(err, PDS_EINVAL, "InvalidRequest",
 			    "Invalid record key: %.64s", op->rkey);
 		len = snprintf(p->keys[i], sizeof(p->keys[i]), "%s/%s",
 		    op->collection, op->rkey);
@@ -387,7 +395,7 @@ prep_records(struct prep *p, struct repo_err *err)
  */
 static int
 prep_tree(struct prep *p, const struct cid *swap_commit,
-    struct repo_err *err)
+    struct pds_error *err)
 {
 	struct rstate	*st = p->st;
 	size_t		 i;
@@ -397,12 +405,12 @@ prep_tree(struct prep *p, const struct cid *swap_commit,
 	if ((rc = rstate_ready(st)) != PDS_OK) {
 		p->broken = true;
 		if (rc == PDS_ENOTFOUND)
-			rc = repo_err_set(err, PDS_ENOTFOUND, "RepoNotFound",
+			rc = pds_error_set(err, PDS_ENOTFOUND, "RepoNotFound",
 			    "Could not find repo: %s", p->did);
 		return rc;
 	}
 	if (swap_commit != NULL && !cid_equal(swap_commit, &st->head))
-		return repo_err_set(err, PDS_EMISMATCH, "InvalidSwap",
+		return pds_error_set(err, PDS_EMISMATCH, "InvalidSwap",
 		    "Commit was at a different CID");
 	for (i = 0; i < p->nops; i++)
 		if ((rc = mst_proof_covering(st->tree,
@@ -503,7 +511,7 @@ prep_removed(struct prep *p)
  */
 static int
 prep_item(struct prep *p, repo_write_done_fn done, void *cb_arg,
-    struct repo_err *err)
+    struct pds_error *err)
 {
 	struct rstate	*st = p->st;
 	struct witem	*it = p->it;
@@ -515,7 +523,7 @@ prep_item(struct prep *p, repo_write_done_fn done, void *cb_arg,
 	    &p->commit, p->rev, p->prev_rev, &p->prev_data, it->ops,
 	    p->nsops, it->blocks, it->now)) != PDS_OK) {
 		if (rc == PDS_ETOOBIG)
-			rc = repo_err_set(err, PDS_EINVAL, "InvalidRequest",
+			rc = pds_error_set(err, PDS_EINVAL, "InvalidRequest",
 			    "Commit is too big");
 		return rc;
 	}
@@ -552,20 +560,19 @@ int
 repo_writer_prepare(const char *did, struct repo_write_op *ops,
     size_t nops, const struct cid *swap_commit, unsigned flags,
     repo_write_done_fn done, void *cb_arg, struct witem **itp,
-    struct repo_err *err)
+    struct pds_error *err)
 {
 	struct prep	 p;
 	struct rstate	*st;
 	int		 rc;
 
 	*itp = NULL;
-	err->name = NULL;
-	err->msg[0] = '\0';
+	pds_error_clear(err);
 	if (nops > REPO_WRITES_MAX)
-		return repo_err_set(err, PDS_EINVAL, "InvalidRequest",
+		return pds_error_set(err, PDS_EINVAL, "InvalidRequest",
 		    "Too many writes. Max: %d", REPO_WRITES_MAX);
 	if ((rc = account_check(did, err)) != PDS_OK)
-		return rc;
+		return repo_error_settle(err, rc);
 	prep_init(&p, did, ops, nops, flags);
 	if ((rc = prep_records(&p, err)) != PDS_OK)
 		goto out;
@@ -603,5 +610,5 @@ out:
 	if (p.locked)
 		rw_unlock(&p.st->lock, RW_LOCK_REPO);
 	prep_clear(&p);
-	return rc;
+	return repo_error_settle(err, rc);
 }

@@ -107,11 +107,10 @@ gone_cb(void *arg, const char *did, const char *cid)
 
 int
 witem_result(const struct witem *it, struct repo_write_result *res,
-    struct repo_err *err)
+    struct pds_error *err)
 {
 	memset(res, 0, sizeof(*res));
-	err->name = NULL;
-	err->msg[0] = '\0';
+	pds_error_clear(err);
 	if (it->rc == PDS_OK) {
 		res->committed = true;
 		res->commit = it->sc.commit;
@@ -121,12 +120,12 @@ witem_result(const struct witem *it, struct repo_write_result *res,
 	}
 	/* store_repo_apply: a blob the records refer to has no row */
 	if (it->rc == PDS_ENOTFOUND)
-		return repo_err_set(err, it->rc, "BlobNotFound", "%s",
+		return pds_error_set(err, it->rc, "BlobNotFound", "%s",
 		    it->sc.why != NULL ? it->sc.why : "Could not find blob");
 	if (it->rc == PDS_EMISMATCH)
-		return repo_err_set(err, PDS_EIO, NULL, "%s",
+		return pds_error_set(err, PDS_EIO, NULL, "%s",
 		    it->sc.why != NULL ? it->sc.why : "concurrent failure");
-	return repo_err_set(err, it->rc, NULL, "%s", pds_strerror(it->rc));
+	return repo_error_settle(err, it->rc);
 }
 
 /*
@@ -183,7 +182,7 @@ group_finish(struct witem *batch, size_t n)
 	rw_unlock(&wq.mu, RW_LOCK_QUEUE);
 	while (async != NULL) {
 		struct repo_write_result res;
-		struct repo_err err;
+		struct pds_error err;
 		it = async;
 		async = it->anext;
 		rc = witem_result(it, &res, &err);

@@ -106,7 +106,7 @@ serve_tls_check(struct http_req *req, const void *arg)
 	int		 rc;
 
 	if (d == NULL || (n = strlen(d)) == 0 || n >= sizeof(dom)) {
-		xrpc_reply_error(req, XRPC_E_INVALID_REQUEST, NULL,
+		xrpc_reply_error(req, PDS_EINVAL, NULL,
 		    "bad or missing domain query parameter");
 		return;
 	}
@@ -117,16 +117,16 @@ serve_tls_check(struct http_req *req, const void *arg)
 		return;
 	}
 	if (!config_is_service_handle(rcfg, dom)) {
-		xrpc_reply_error(req, XRPC_E_INVALID_REQUEST, NULL,
+		xrpc_reply_error(req, PDS_EINVAL, NULL,
 		    "handles are not provided on this domain");
 		return;
 	}
 	rc = store_handle_to_did(dom, did, sizeof(did));
 	if (rc == PDS_ENOTFOUND)
-		xrpc_reply_error(req, XRPC_E_NOT_FOUND, NULL,
+		xrpc_reply_error(req, PDS_ENOSUCH, NULL,
 		    "handle not found for this domain");
 	else if (rc != PDS_OK)
-		xrpc_reply_error(req, XRPC_E_INTERNAL, NULL, NULL);
+		xrpc_reply_error(req, PDS_EINTERNAL, NULL, NULL);
 	else
 		http_reply_json(req, 200, json_pack("{s:b}", "success", 1));
 }

@@ -86,9 +86,9 @@ static int
 bad(struct xrpc_ctx *ctx, int rc, const char *what)
 {
 	if (rc == PDS_EEXPIRED)
-		return xrpc_fail(ctx, XRPC_E_EXPIRED_TOKEN, NULL,
+		return xrpc_fail(ctx, PDS_ETOKENEXPIRED, NULL,
 		    "Token has expired");
-	return xrpc_fail(ctx, XRPC_E_INVALID_TOKEN, NULL, "%s", what);
+	return xrpc_fail(ctx, PDS_EBADTOKEN, NULL, "%s", what);
 }
 
 int
@@ -144,7 +144,7 @@ service_auth_check(struct xrpc_ctx *ctx, const struct jwt *j,
 	key = NULL;
 	if (rc != PDS_OK && rc != PDS_ENOTFOUND && rc != PDS_EUNSUPP &&
 	    rc != PDS_EINVAL)
-		return xrpc_fail(ctx, XRPC_E_UPSTREAM_FAILURE, NULL,
+		return xrpc_fail(ctx, PDS_EUPSTREAM, NULL,
 		    "Could not resolve the token issuer's DID");
 	rc = issuer_key(did, label, true, &key);
 	if (rc == PDS_OK && jwt_verify_es(j, key, &why) == PDS_OK)
@@ -187,7 +187,7 @@ auth_service_verify(struct xrpc_ctx *ctx, const struct jwt *j)
 	int		 rc;
 
 	if (rt == NULL)
-		return xrpc_fail(ctx, XRPC_E_AUTH_REQUIRED, NULL,
+		return xrpc_fail(ctx, PDS_EAUTHREQ, NULL,
 		    "Unexpected authorization type");
 	mod_ok = rt->auth == XRPC_AUTH_MOD ||
 	    (rt->auth_flags & XRPC_AF_OR_MOD_SERVICE);
@@ -196,7 +196,7 @@ auth_service_verify(struct xrpc_ctx *ctx, const struct jwt *j)
 	if (mod_ok && from_mod_service(ctx->cfg, j))
 		return service_auth_check(ctx, j, rt->nsid, true);
 	if (!user_ok)
-		return xrpc_fail(ctx, XRPC_E_INVALID_TOKEN, NULL,
+		return xrpc_fail(ctx, PDS_EBADTOKEN, NULL,
 		    "Service tokens are not accepted for this method");
 	if ((rc = service_auth_check(ctx, j, rt->nsid, false)) != 0)
 		return rc;
@@ -206,11 +206,11 @@ auth_service_verify(struct xrpc_ctx *ctx, const struct jwt *j)
 	    store_account_get(SA_BY_DID, ctx->auth.did, &a) == PDS_OK) {
 		if ((rt->auth_flags & XRPC_AF_CHECK_TAKEDOWN) &&
 		    a.status == ACCT_TAKENDOWN)
-			return xrpc_fail(ctx, XRPC_E_ACCOUNT_TAKEDOWN, NULL,
+			return xrpc_fail(ctx, PDS_ETAKENDOWN, NULL,
 			    "Account has been taken down");
 		if ((rt->auth_flags & XRPC_AF_CHECK_DEACTIVATED) &&
 		    a.status == ACCT_DEACTIVATED)
-			return xrpc_fail(ctx, XRPC_E_ACCOUNT_DEACTIVATED,
+			return xrpc_fail(ctx, PDS_EDEACTIVATED,
 			    NULL, "Account is deactivated");
 	}
 	return 0;
@@ -226,15 +226,15 @@ auth_verify_service_jwt(struct xrpc_ctx *ctx, const char *lxm)
 
 	authz = http_req_header(ctx->req, "Authorization");
 	if (authz == NULL || *authz == '\0')
-		return xrpc_fail(ctx, XRPC_E_AUTH_MISSING, NULL,
+		return xrpc_fail(ctx, PDS_EAUTHMISSING, NULL,
 		    "Authentication Required");
 	if (strncasecmp(authz, "Bearer ", 7) != 0)
-		return xrpc_fail(ctx, XRPC_E_AUTH_REQUIRED, NULL,
+		return xrpc_fail(ctx, PDS_EAUTHREQ, NULL,
 		    "Unexpected authorization type");
 	tok = authz + 7;
 	memset(&j, 0, sizeof(j));
 	if (jwt_decode(&j, tok, strlen(tok), &why) != PDS_OK)
-		return xrpc_fail(ctx, XRPC_E_INVALID_TOKEN, NULL,
+		return xrpc_fail(ctx, PDS_EBADTOKEN, NULL,
 		    "Malformed token");
 	mod = from_mod_service(ctx->cfg, &j);
 	rc = service_auth_check(ctx, &j, lxm, mod);

@@ -22,48 +22,53 @@ static const struct config *xcfg;
 
 /* ---- the error table ---- */
 
+/*
+ * Every PDS_E* code with its HTTP status, default error name and the
+ * message a reply without one carries (NULL: pds_strerror()'s text).
+ * A 500 never carries a message of its own; see xrpc_reply_error().
+ */
 struct err_row {
 	int		 code;
 	unsigned	 status;
 	const char	*name;
+	const char	*msg;
 };
 
 static const struct err_row err_table[] = {
-	{ XRPC_E_INVALID_REQUEST,	400, "InvalidRequest" },
-	{ XRPC_E_EXPIRED_TOKEN,		400, "ExpiredToken" },
-	{ XRPC_E_INVALID_TOKEN,		400, "InvalidToken" },
-	{ XRPC_E_AUTH_REQUIRED,		401, "AuthenticationRequired" },
-	{ XRPC_E_AUTH_MISSING,		401, "AuthMissing" },
-	{ XRPC_E_FORBIDDEN,		403, "Forbidden" },
-	{ XRPC_E_NOT_FOUND,		404, "NotFound" },
-	{ XRPC_E_NOT_SUPPORTED,		404, "XRPCNotSupported" },
-	{ XRPC_E_PAYLOAD_TOO_LARGE,	413, "PayloadTooLarge" },
-	{ XRPC_E_RATE_LIMITED,		429, "RateLimitExceeded" },
-	{ XRPC_E_INTERNAL,		500, "InternalServerError" },
-	{ XRPC_E_NOT_IMPLEMENTED,	501, "MethodNotImplemented" },
-	{ XRPC_E_UPSTREAM_FAILURE,	502, "UpstreamFailure" },
-	{ XRPC_E_NOT_ENOUGH_RESOURCES,	503, "NotEnoughResources" },
-	{ XRPC_E_UPSTREAM_TIMEOUT,	504, "UpstreamTimeout" },
-	{ XRPC_E_ACCOUNT_TAKEDOWN,	400, "AccountTakedown" },
-	{ XRPC_E_ACCOUNT_DEACTIVATED,	400, "AccountDeactivated" },
-	/* libcommon's codes, when a handler passes one straight up */
-	{ PDS_ENOMEM,			500, "InternalServerError" },
-	{ PDS_EINVAL,			400, "InvalidRequest" },
-	{ PDS_ETRUNC,			400, "InvalidRequest" },
-	{ PDS_ENONCANON,		400, "InvalidRequest" },
-	{ PDS_ETOOBIG,			400, "InvalidRequest" },
-	{ PDS_EUNSUPP,			400, "InvalidRequest" },
-	{ PDS_ENOTFOUND,		400, "InvalidRequest" },
-	{ PDS_EEXIST,			400, "InvalidRequest" },
-	{ PDS_ECRYPTO,			500, "InternalServerError" },
-	{ PDS_EEXPIRED,			400, "InvalidRequest" },
-	{ PDS_EIO,			500, "InternalServerError" },
-	{ PDS_EMISMATCH,		400, "InvalidRequest" },
-	{ PDS_EINTERNAL,		500, "InternalServerError" },
+	{ PDS_ENOMEM,		500, "InternalServerError", NULL },
+	{ PDS_EINVAL,		400, "InvalidRequest", NULL },
+	{ PDS_ETRUNC,		400, "InvalidRequest", NULL },
+	{ PDS_ENONCANON,	400, "InvalidRequest", NULL },
+	{ PDS_ETOOBIG,		400, "InvalidRequest", NULL },
+	{ PDS_EUNSUPP,		400, "InvalidRequest", NULL },
+	{ PDS_ENOTFOUND,	400, "InvalidRequest", NULL },
+	{ PDS_EEXIST,		400, "InvalidRequest", NULL },
+	{ PDS_ECRYPTO,		500, "InternalServerError", NULL },
+	{ PDS_EEXPIRED,		400, "InvalidRequest", NULL },
+	{ PDS_EIO,		500, "InternalServerError", NULL },
+	{ PDS_EMISMATCH,	400, "InvalidRequest", NULL },
+	{ PDS_EINTERNAL,	500, "InternalServerError", NULL },
+	{ PDS_EAUTHREQ,		401, "AuthenticationRequired",
+	    "AuthenticationRequired" },
+	{ PDS_EAUTHMISSING,	401, "AuthMissing", "AuthMissing" },
+	{ PDS_EBADTOKEN,	400, "InvalidToken", "InvalidToken" },
+	{ PDS_ETOKENEXPIRED,	400, "ExpiredToken", "ExpiredToken" },
+	{ PDS_EFORBIDDEN,	403, "Forbidden", "Forbidden" },
+	{ PDS_ENOSUCH,		404, "NotFound", "NotFound" },
+	{ PDS_ENOMETHOD,	404, "XRPCNotSupported", "XRPCNotSupported" },
+	{ PDS_EPAYLOAD,		413, "PayloadTooLarge", "PayloadTooLarge" },
+	{ PDS_ERATELIMIT,	429, "RateLimitExceeded", "RateLimitExceeded" },
+	{ PDS_ENOTIMPL,		501, "MethodNotImplemented",
+	    "MethodNotImplemented" },
+	{ PDS_EUPSTREAM,	502, "UpstreamFailure", "UpstreamFailure" },
+	{ PDS_EBUSY,		503, "NotEnoughResources", "NotEnoughResources" },
+	{ PDS_EUPTIMEOUT,	504, "UpstreamTimeout", "UpstreamTimeout" },
+	{ PDS_ETAKENDOWN,	400, "AccountTakedown", "AccountTakedown" },
+	{ PDS_EDEACTIVATED,	400, "AccountDeactivated", "AccountDeactivated" },
 };
 
 static const struct err_row err_internal =
-    { XRPC_E_INTERNAL, 500, "InternalServerError" };
+    { PDS_EINTERNAL, 500, "InternalServerError", NULL };
 
 static const struct err_row *
 err_lookup(int code)
@@ -88,19 +93,33 @@ xrpc_err_name(int code)
 	return err_lookup(code)->name;
 }
 
+const char *
+xrpc_err_message(int code)
+{
+	const struct err_row *e = err_lookup(code);
+
+	if (e->status == 500)
+		return "Internal Server Error";
+	return e->msg != NULL ? e->msg : pds_strerror(e->code);
+}
+
 void
 xrpc_reply_error(struct http_req *req, int code, const char *name,
     const char *msg)
 {
 	const struct err_row *e = err_lookup(code);
 
-	if (e->status == 500)		/* never leak internals */
-		msg = "Internal Server Error";
-	else if (msg == NULL || *msg == '\0')
-		msg = code < 0 ? pds_strerror(code) : e->name;
+	if (e->status == 500 || msg == NULL || *msg == '\0')
+		msg = xrpc_err_message(code);	/* 500s never leak internals */
 	if (e->status == 401)
 		(void)http_reply_header(req, "WWW-Authenticate", "Bearer");
 	http_reply_error(req, e->status, name != NULL ? name : e->name, msg);
+}
+
+void
+xrpc_reply_pds_error(struct http_req *req, const struct pds_error *e)
+{
+	xrpc_reply_error(req, e->code, e->name, e->msg);
 }
 
 int
@@ -109,13 +128,22 @@ xrpc_fail(struct xrpc_ctx *ctx, int code, const char *name,
 {
 	va_list	 ap;
 
-	ctx->err_name = name;
+	ctx->err.name = name;
 	if (fmt != NULL) {
 		va_start(ap, fmt);
-		vsnprintf(ctx->err_msg, sizeof(ctx->err_msg), fmt, ap);
+		vsnprintf(ctx->err.msg, sizeof(ctx->err.msg), fmt, ap);
 		va_end(ap);
 	}
-	return code != 0 ? code : XRPC_E_INTERNAL;
+	return code != 0 ? code : PDS_EINTERNAL;
+}
+
+int
+xrpc_fail_error(struct xrpc_ctx *ctx, const struct pds_error *e)
+{
+	ctx->err = *e;
+	if (ctx->err.code == PDS_OK)
+		ctx->err.code = PDS_EINTERNAL;
+	return ctx->err.code;
 }
 
 void
@@ -139,13 +167,13 @@ xrpc_input_str(struct xrpc_ctx *ctx, const char *key, bool required,
 	*out = NULL;
 	if (v == NULL || json_is_null(v)) {
 		if (required)
-			return xrpc_fail(ctx, XRPC_E_INVALID_REQUEST, NULL,
+			return xrpc_fail(ctx, PDS_EINVAL, NULL,
 			    "Input must have the property \"%s\"", key);
 		return 0;
 	}
 	if (!json_is_string(v) ||
 	    strlen(json_string_value(v)) != json_string_length(v))
-		return xrpc_fail(ctx, XRPC_E_INVALID_REQUEST, NULL,
+		return xrpc_fail(ctx, PDS_EINVAL, NULL,
 		    "Input/%s must be a string", key);
 	*out = json_string_value(v);
 	return 0;
@@ -200,7 +228,7 @@ check_auth(struct xrpc_ctx *ctx)
 	if (authz == NULL || *authz == '\0') {
 		if (rt->auth_flags & XRPC_AF_OPTIONAL)
 			return 0;
-		return xrpc_fail(ctx, XRPC_E_AUTH_MISSING, NULL,
+		return xrpc_fail(ctx, PDS_EAUTHMISSING, NULL,
 		    "Authentication Required");
 	}
 	basic = strncasecmp(authz, "Basic ", 6) == 0;
@@ -208,13 +236,13 @@ check_auth(struct xrpc_ctx *ctx)
 	    (rt->auth_flags & XRPC_AF_OR_ADMIN);
 	if (basic && admin_ok) {
 		if (!xrpc_admin_ok(ctx->cfg, authz))
-			return xrpc_fail(ctx, XRPC_E_AUTH_REQUIRED, NULL,
+			return xrpc_fail(ctx, PDS_EAUTHREQ, NULL,
 			    "Invalid admin credentials");
 		ctx->auth.cred = XRPC_CRED_ADMIN;
 		return 0;
 	}
 	if (rt->auth == XRPC_AUTH_ADMIN)
-		return xrpc_fail(ctx, XRPC_E_AUTH_REQUIRED, NULL,
+		return xrpc_fail(ctx, PDS_EAUTHREQ, NULL,
 		    "Unexpected authorization type");
 	return xrpc_auth_verify(ctx);
 }
@@ -239,7 +267,7 @@ parse_input(struct xrpc_ctx *ctx)
 	switch (ctx->route->input) {
 	case XRPC_IN_NONE:
 		if (ctx->body_len > 0)
-			return xrpc_fail(ctx, XRPC_E_INVALID_REQUEST, NULL,
+			return xrpc_fail(ctx, PDS_EINVAL, NULL,
 			    "A request body was provided when none was "
 			    "expected");
 		return 0;
@@ -249,19 +277,19 @@ parse_input(struct xrpc_ctx *ctx)
 		break;
 	}
 	if (ctx->body_len == 0 || ct == NULL)
-		return xrpc_fail(ctx, XRPC_E_INVALID_REQUEST, NULL,
+		return xrpc_fail(ctx, PDS_EINVAL, NULL,
 		    "Request encoding (Content-Type) required but not "
 		    "provided");
 	if (!is_json_type(ct))
-		return xrpc_fail(ctx, XRPC_E_INVALID_REQUEST, NULL,
+		return xrpc_fail(ctx, PDS_EINVAL, NULL,
 		    "Wrong request encoding (Content-Type): %.64s", ct);
 	ctx->input = json_loadb((const char *)ctx->body, ctx->body_len, 0,
 	    &jerr);
 	if (ctx->input == NULL)
-		return xrpc_fail(ctx, XRPC_E_INVALID_REQUEST, NULL,
+		return xrpc_fail(ctx, PDS_EINVAL, NULL,
 		    "Invalid JSON body: %s", jerr.text);
 	if (!json_is_object(ctx->input))
-		return xrpc_fail(ctx, XRPC_E_INVALID_REQUEST, NULL,
+		return xrpc_fail(ctx, PDS_EINVAL, NULL,
 		    "Input must be an object");
 	return 0;
 }
@@ -297,11 +325,11 @@ route_streams(const struct xrpc_route *rt)
 static void
 reply_fail(struct xrpc_ctx *ctx, int rc)
 {
+	ctx->err.code = rc;
 	if (xrpc_err_status(rc) >= 500 && xrpc_err_status(rc) != 501)
 		log_warnx("xrpc %s: %s%s%s", ctx->nsid, xrpc_err_name(rc),
-		    ctx->err_msg[0] ? ": " : "", ctx->err_msg);
-	xrpc_reply_error(ctx->req, rc, ctx->err_name,
-	    ctx->err_msg[0] ? ctx->err_msg : NULL);
+		    ctx->err.msg[0] ? ": " : "", ctx->err.msg);
+	xrpc_reply_pds_error(ctx->req, &ctx->err);
 }
 
 /* The http handler for every /xrpc/<nsid> request. */
@@ -326,7 +354,7 @@ xrpc_handle(struct http_req *req, const void *arg)
 		ctx.auth.ext_free = NULL;
 		ctx.upload = http_req_sink_arg(req);
 		if (ctx.upload == NULL)
-			rc = XRPC_E_INTERNAL;
+			rc = PDS_EINTERNAL;
 		else
 			rc = rt->handler(&ctx);
 		if (rc != 0)
@@ -339,7 +367,7 @@ xrpc_handle(struct http_req *req, const void *arg)
 		rc = xrpc_fallback(&ctx);
 	} else if (m != rt->method &&
 	    !(m == HTTP_HEAD && rt->method == HTTP_GET)) {
-		rc = xrpc_fail(&ctx, XRPC_E_INVALID_REQUEST, NULL,
+		rc = xrpc_fail(&ctx, PDS_EINVAL, NULL,
 		    "Incorrect HTTP method (%s) expected %s",
 		    http_req_method_str(req), method_name(rt->method));
 	} else if ((rc = check_auth(&ctx)) != 0 ||
@@ -398,7 +426,7 @@ stream_start(struct http_req *req, const struct xrpc_route *rt)
 	ctx.body = http_req_body(req, &ctx.body_len);
 	if ((rc = check_auth(&ctx)) == 0 &&
 	    (pa = calloc(1, sizeof(*pa))) == NULL)
-		rc = XRPC_E_INTERNAL;
+		rc = PDS_EINTERNAL;
 	if (rc != 0) {
 		reply_fail(&ctx, rc);
 		if (ctx.auth.ext_free != NULL)
@@ -410,7 +438,7 @@ stream_start(struct http_req *req, const struct xrpc_route *rt)
 	sodium_memzero(&ctx.auth, sizeof(ctx.auth));
 	http_req_set_userdata(req, pa, pre_auth_free);
 	if (blobs_upload_begin(&u) != PDS_OK) {
-		reply_fail(&ctx, XRPC_E_INTERNAL);
+		reply_fail(&ctx, PDS_EINTERNAL);
 		return;
 	}
 	http_req_body_sink(req, sink_write, u, sink_free);

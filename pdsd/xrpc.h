@@ -20,7 +20,7 @@
  *		const char *id = json_string_value(
  *		    json_object_get(ctx->input, "identifier"));
  *		if (id == NULL)
- *			return xrpc_fail(ctx, XRPC_E_INVALID_REQUEST, NULL,
+ *			return xrpc_fail(ctx, PDS_EINVAL, NULL,
  *			    "identifier is required");
  *		...
  *		xrpc_reply_json(ctx, json_pack("{s:s}", "did", did));
@@ -29,9 +29,9 @@
  *
  * in any pdsd .c file, with its prototype from api.h; the table refers
  * to it by name, so a handler no file defines fails the link.  A handler
- * returns 0 after replying, or an error: an XRPC_E_* code, a (negative)
- * PDS_E* code, or the result of xrpc_fail() for a lexicon-specific
- * error name.  The router writes the error reply.
+ * returns 0 after replying, or a (negative) PDS_E* code, possibly the
+ * result of xrpc_fail() for a lexicon-specific error name or a message.
+ * The router writes the error reply.
  */
 #ifndef PDSD_XRPC_H
 #define PDSD_XRPC_H
@@ -41,32 +41,10 @@
 
 #include <jansson.h>
 
+#include "err.h"
 #include "http.h"
 
 struct config;
-
-/* Error codes handlers return (positive; PDS_E* codes are negative). */
-enum xrpc_err {
-	XRPC_OK = 0,
-	XRPC_E_INVALID_REQUEST = 1,	/* 400 InvalidRequest */
-	XRPC_E_EXPIRED_TOKEN,		/* 400 ExpiredToken */
-	XRPC_E_INVALID_TOKEN,		/* 400 InvalidToken */
-	XRPC_E_AUTH_REQUIRED,		/* 401 AuthenticationRequired */
-	XRPC_E_AUTH_MISSING,		/* 401 AuthMissing */
-	XRPC_E_FORBIDDEN,		/* 403 Forbidden */
-	XRPC_E_NOT_FOUND,		/* 404 NotFound */
-	XRPC_E_NOT_SUPPORTED,		/* 404 XRPCNotSupported */
-	XRPC_E_PAYLOAD_TOO_LARGE,	/* 413 PayloadTooLarge */
-	XRPC_E_RATE_LIMITED,		/* 429 RateLimitExceeded */
-	XRPC_E_INTERNAL,		/* 500 InternalServerError */
-	XRPC_E_NOT_IMPLEMENTED,		/* 501 MethodNotImplemented */
-	XRPC_E_UPSTREAM_FAILURE,	/* 502 UpstreamFailure */
-	XRPC_E_NOT_ENOUGH_RESOURCES,	/* 503 NotEnoughResources */
-	XRPC_E_UPSTREAM_TIMEOUT,	/* 504 UpstreamTimeout */
-	XRPC_E_ACCOUNT_TAKEDOWN,	/* 400 AccountTakedown */
-	XRPC_E_ACCOUNT_DEACTIVATED,	/* 400 AccountDeactivated */
-	XRPC_E__MAX
-};
 
 /* Which credentials a route takes (the reference's auth legend). */
 enum xrpc_auth {
@@ -174,9 +152,8 @@ struct xrpc_ctx {
 	struct blob_upload	*upload;
 	struct xrpc_auth_info	 auth;
 
-	/* set by xrpc_fail() */
-	const char		*err_name;
-	char			 err_msg[256];
+	/* the name and message of the error, set by xrpc_fail() */
+	struct pds_error	 err;
 };
 
 /*
@@ -227,13 +204,25 @@ int	xrpc_input_str(struct xrpc_ctx *, const char *key, bool required,
 int	xrpc_fail(struct xrpc_ctx *, int code, const char *name,
 	    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
-/* Write the error reply for code (used by the router and the routes). */
+/* Take e as the request's error, like xrpc_fail(); returns e->code. */
+int	xrpc_fail_error(struct xrpc_ctx *, const struct pds_error *e);
+
+/*
+ * Write the error reply for e: the status from e->code, e->name or the
+ * code's default name, e->msg or the code's default message.
+ */
+void	xrpc_reply_pds_error(struct http_req *, const struct pds_error *e);
+/* The same for code, name (NULL: default) and msg (NULL: default). */
 void	xrpc_reply_error(struct http_req *, int code, const char *name,
 	    const char *msg);
 
-/* HTTP status and default name of an error code. */
+/*
+ * HTTP status, default name and default message of a PDS_E* code (an
+ * unknown code is an internal error).
+ */
 unsigned	 xrpc_err_status(int code);
 const char	*xrpc_err_name(int code);
+const char	*xrpc_err_message(int code);
 
 /* Constant-time check of an "Authorization: Basic" admin header. */
 bool	xrpc_admin_ok(const struct config *, const char *authorization);

@@ -551,6 +551,40 @@ test_equal(void)
 	t_group_end();
 }
 
+/* The writer's errors are exact and sticky. */
+static void
+test_writer_errors(void)
+{
+	struct buf	 b;
+	struct cid	 bad;
+	size_t		 len;
+
+	t_group("writer errors");
+	buf_init(&b, 8);
+	CHECK(cbor_put_map(&b, 1) == PDS_OK && cbor_put_error(&b) == PDS_OK,
+	    "fits");
+	CHECK(cbor_put_str(&b, "much too long") == PDS_ETOOBIG,
+	    "over the limit: PDS_ETOOBIG");
+	len = b.len;
+	CHECK(cbor_put_null(&b) == PDS_ETOOBIG && cbor_put_int(&b, 1) ==
+	    PDS_ETOOBIG && cbor_put_bool(&b, true) == PDS_ETOOBIG,
+	    "later puts return the first error");
+	CHECK(b.len == len, "and write nothing (%zu)", b.len);
+	CHECK(cbor_put_error(&b) == PDS_ETOOBIG, "kept");
+	buf_reset(&b);
+	CHECK(cbor_put_error(&b) == PDS_OK && cbor_put_null(&b) == PDS_OK,
+	    "buf_reset clears it");
+
+	memset(&bad, 0, sizeof(bad));
+	CHECK(cbor_put_link(&b, &bad) == PDS_EINVAL, "an empty CID");
+	CHECK(cbor_put_str(&b, "x") == PDS_EINVAL &&
+	    cbor_put_error(&b) == PDS_EINVAL,
+	    "not turned into another code by later puts");
+	buf_free(&b);
+	CHECK(cbor_put_error(&b) == PDS_OK, "buf_free clears it");
+	t_group_end();
+}
+
 int
 main(void)
 {
@@ -562,5 +596,6 @@ main(void)
 	test_depth();
 	test_arena();
 	test_equal();
+	test_writer_errors();
 	return t_done("test_cbor");
 }

@@ -61,6 +61,12 @@ test_v9(void)
 	CHECK(strcmp(hex, "b66af5b7049269d0b21700bfa7abdfc972f6d738c555f5b33538bb975ffa0651") == 0,
 	    "sha256 %s", hex);
 	CHECK(commit_encode(&c, &b, NULL) == PDS_EINVAL, "unsigned refused");
+	buf_free(&b);
+	buf_init(&b, 16);
+	CHECK(commit_encode_unsigned(&c, &b) == PDS_ETOOBIG,
+	    "over the buffer's limit: PDS_ETOOBIG, not another code");
+	buf_free(&b);
+	buf_init(&b, 0);
 	CHECK(commit_sign(&c, k) == PDS_OK && c.siglen == 64, "sign");
 	t_unhex(raw, sizeof(raw), sig_hex);
 	CHECK(memcmp(c.sig, raw, 64) == 0, "signature bytes");

@@ -35,7 +35,7 @@ static char	 tmpdir[] = "/tmp/test_pdsd_accounts.XXXXXX";
 static bool
 handle_ok(const char *in, unsigned flags, const char *want, bool service)
 {
-	struct acct_err	 e;
+	struct pds_error	 e;
 	char		 out[HANDLE_MAX + 1];
 	bool		 s;
 
@@ -48,7 +48,7 @@ handle_ok(const char *in, unsigned flags, const char *want, bool service)
 static const char *
 handle_err(const char *in, unsigned flags)
 {
-	static struct acct_err e;
+	static struct pds_error e;
 	char		 out[HANDLE_MAX + 1];
 	bool		 s;
 
@@ -98,7 +98,7 @@ test_handles(void)
 static bool
 email_ok(const char *in, const char *want)
 {
-	struct acct_err	 e;
+	struct pds_error	 e;
 	char		 out[SA_EMAIL_MAX + 1];
 
 	return account_email_check(in, out, sizeof(out), &e) == PDS_OK &&
@@ -147,7 +147,7 @@ test_passwords(void)
 	struct store_account	 a;
 	struct account_login	 how;
 	struct store_app_password ap;
-	struct acct_err		 e;
+	struct pds_error	 e;
 	char			 pw[ACCOUNT_APP_PASSWORD_LEN + 1];
 	char			 hash[SA_HASH_MAX];
 	const char		*did = "did:plc:aaaaaaaaaaaaaaaaaaaaaaaa";
@@ -315,7 +315,7 @@ static char	 create_invite[SA_CODE_MAX + 1];
 static const char *
 create_err(const char *did, const char *handle, const char *email)
 {
-	static struct acct_err	 e;
+	static struct pds_error	 e;
 	struct account_new	 in;
 	struct account_created	 out;
 
@@ -338,7 +338,7 @@ test_create_existing_did(void)
 	const char		*did = "did:web:localhost%3A1";
 	struct account_new	 in;
 	struct account_created	 out;
-	struct acct_err		 e;
+	struct pds_error	 e;
 	struct store_account	 a;
 	struct pds_key		*key = NULL;
 	uint8_t			 priv[KEY_PRIV_LEN], got[KEY_PRIV_LEN];

@@ -522,7 +522,7 @@ test_refresh(void)
 {
 	struct auth_session s;
 	struct store_app_password ap;
-	struct acct_err	 e;
+	struct pds_error	 e;
 	struct resp	 r;
 	char		 pw[ACCOUNT_APP_PASSWORD_LEN + 1], typ[32];
 	char		 next[128], *t;

@@ -110,7 +110,7 @@ append(enum kind k, const char *did)
 {
 	struct repo_write_op	 op;
 	struct repo_write_result res;
-	struct repo_err		 err;
+	struct pds_error	 err;
 	json_t			*v;
 	int			 rc;
 

@@ -192,7 +192,7 @@ write_one(int a, const char *text, struct wres *w)
 {
 	struct repo_write_op	 op;
 	struct repo_write_result res;
-	struct repo_err		 err;
+	struct pds_error	 err;
 	json_t			*v;
 
 	memset(w, 0, sizeof(*w));

@@ -234,49 +234,79 @@ test_route_table(void)
 static void
 test_error_table(void)
 {
-	static const struct { int code; unsigned status; const char *name; }
-	    want[] = {
-		{ XRPC_E_INVALID_REQUEST, 400, "InvalidRequest" },
-		{ XRPC_E_EXPIRED_TOKEN, 400, "ExpiredToken" },
-		{ XRPC_E_INVALID_TOKEN, 400, "InvalidToken" },
-		{ XRPC_E_AUTH_REQUIRED, 401, "AuthenticationRequired" },
-		{ XRPC_E_AUTH_MISSING, 401, "AuthMissing" },
-		{ XRPC_E_FORBIDDEN, 403, "Forbidden" },
-		{ XRPC_E_NOT_FOUND, 404, "NotFound" },
-		{ XRPC_E_NOT_SUPPORTED, 404, "XRPCNotSupported" },
-		{ XRPC_E_PAYLOAD_TOO_LARGE, 413, "PayloadTooLarge" },
-		{ XRPC_E_RATE_LIMITED, 429, "RateLimitExceeded" },
-		{ XRPC_E_INTERNAL, 500, "InternalServerError" },
-		{ XRPC_E_NOT_IMPLEMENTED, 501, "MethodNotImplemented" },
-		{ XRPC_E_UPSTREAM_FAILURE, 502, "UpstreamFailure" },
-		{ XRPC_E_NOT_ENOUGH_RESOURCES, 503, "NotEnoughResources" },
-		{ XRPC_E_UPSTREAM_TIMEOUT, 504, "UpstreamTimeout" },
-		{ XRPC_E_ACCOUNT_TAKEDOWN, 400, "AccountTakedown" },
-		{ XRPC_E_ACCOUNT_DEACTIVATED, 400, "AccountDeactivated" },
-		{ PDS_EINVAL, 400, "InvalidRequest" },
-		{ PDS_ENOTFOUND, 400, "InvalidRequest" },
-		{ PDS_EEXPIRED, 400, "InvalidRequest" },
-		{ PDS_ENOMEM, 500, "InternalServerError" },
-		{ PDS_EIO, 500, "InternalServerError" },
-		{ PDS_ECRYPTO, 500, "InternalServerError" },
-		{ 9999, 500, "InternalServerError" },
-		{ -9999, 500, "InternalServerError" },
+	static const struct {
+		int		 code;
+		unsigned	 status;
+		const char	*name;
+		const char	*msg;	/* default message */
+	} want[] = {
+		{ PDS_ENOMEM, 500, "InternalServerError",
+		    "Internal Server Error" },
+		{ PDS_EINVAL, 400, "InvalidRequest", "invalid input" },
+		{ PDS_ETRUNC, 400, "InvalidRequest", "input truncated" },
+		{ PDS_ENONCANON, 400, "InvalidRequest",
+		    "not in canonical form" },
+		{ PDS_ETOOBIG, 400, "InvalidRequest", "limit exceeded" },
+		{ PDS_EUNSUPP, 400, "InvalidRequest", "not supported" },
+		{ PDS_ENOTFOUND, 400, "InvalidRequest", "not found" },
+		{ PDS_EEXIST, 400, "InvalidRequest", "already exists" },
+		{ PDS_ECRYPTO, 500, "InternalServerError",
+		    "Internal Server Error" },
+		{ PDS_EEXPIRED, 400, "InvalidRequest", "expired" },
+		{ PDS_EIO, 500, "InternalServerError", "Internal Server Error" },
+		{ PDS_EMISMATCH, 400, "InvalidRequest",
+		    "hash or signature mismatch" },
+		{ PDS_EINTERNAL, 500, "InternalServerError",
+		    "Internal Server Error" },
+		{ PDS_EAUTHREQ, 401, "AuthenticationRequired",
+		    "AuthenticationRequired" },
+		{ PDS_EAUTHMISSING, 401, "AuthMissing", "AuthMissing" },
+		{ PDS_EBADTOKEN, 400, "InvalidToken", "InvalidToken" },
+		{ PDS_ETOKENEXPIRED, 400, "ExpiredToken", "ExpiredToken" },
+		{ PDS_EFORBIDDEN, 403, "Forbidden", "Forbidden" },
+		{ PDS_ENOSUCH, 404, "NotFound", "NotFound" },
+		{ PDS_ENOMETHOD, 404, "XRPCNotSupported", "XRPCNotSupported" },
+		{ PDS_EPAYLOAD, 413, "PayloadTooLarge", "PayloadTooLarge" },
+		{ PDS_ERATELIMIT, 429, "RateLimitExceeded",
+		    "RateLimitExceeded" },
+		{ PDS_ENOTIMPL, 501, "MethodNotImplemented",
+		    "MethodNotImplemented" },
+		{ PDS_EUPSTREAM, 502, "UpstreamFailure", "UpstreamFailure" },
+		{ PDS_EBUSY, 503, "NotEnoughResources", "NotEnoughResources" },
+		{ PDS_EUPTIMEOUT, 504, "UpstreamTimeout", "UpstreamTimeout" },
+		{ PDS_ETAKENDOWN, 400, "AccountTakedown", "AccountTakedown" },
+		{ PDS_EDEACTIVATED, 400, "AccountDeactivated",
+		    "AccountDeactivated" },
+		{ 9999, 500, "InternalServerError", "Internal Server Error" },
+		{ -9999, 500, "InternalServerError", "Internal Server Error" },
 	};
 	size_t	 i;
 	int	 c;
-	bool	 all = true;
+	bool	 all = true, seen;
 
 	t_group("error table");
 	for (i = 0; i < sizeof(want) / sizeof(want[0]); i++)
 		CHECK(xrpc_err_status(want[i].code) == want[i].status &&
-		    strcmp(xrpc_err_name(want[i].code), want[i].name) == 0,
-		    "code %d: %u %s", want[i].code,
-		    xrpc_err_status(want[i].code), xrpc_err_name(want[i].code));
-	for (c = 1; c < XRPC_E__MAX; c++)
-		if (xrpc_err_status(c) < 400 || xrpc_err_status(c) > 599 ||
-		    (c != XRPC_E_INTERNAL && xrpc_err_status(c) == 500))
+		    strcmp(xrpc_err_name(want[i].code), want[i].name) == 0 &&
+		    strcmp(xrpc_err_message(want[i].code), want[i].msg) == 0,
+		    "code %d: %u %s \"%s\"", want[i].code,
+		    xrpc_err_status(want[i].code), xrpc_err_name(want[i].code),
+		    xrpc_err_message(want[i].code));
+	/* every code is listed above, and only the internal ones are 500 */
+	for (c = -1; c >= PDS_E__MIN; c--) {
+		seen = false;
+		for (i = 0; i < sizeof(want) / sizeof(want[0]); i++)
+			if (want[i].code == c)
+				seen = true;
+		if (!seen || strcmp(pds_strerror(c), "unknown error") == 0)
 			all = false;
-	CHECK(all, "every XRPC code has its own row");
+		if (xrpc_err_status(c) == 500 && c != PDS_ENOMEM &&
+		    c != PDS_ECRYPTO && c != PDS_EIO && c != PDS_EINTERNAL)
+			all = false;
+	}
+	CHECK(all, "every code has its own row and text");
+	CHECK(strcmp(pds_strerror(PDS_E__MIN - 1), "unknown error") == 0,
+	    "PDS_E__MIN is the last code");
 	t_group_end();
 }
 
