@@ -194,7 +194,7 @@ static void
 test_walk_ints(void)
 {
 	sqlite3_stmt	*st;
-	int64_t		 v[3], sum = 0;
+	int64_t		 v[3], sum = 0, total;
 	int		 rc, rows = 0;
 
 	t_group("walk and ints");
@@ -202,6 +202,7 @@ test_walk_ints(void)
 	    v, 3);
 	CHECK(rc == PDS_OK && v[0] == 4 && v[2] == 7, "ints: %s %lld %lld",
 	    pds_strerror(rc), (long long)v[0], (long long)v[2]);
+	total = v[1];
 	v[0] = 9;
 	rc = store_ints("SELECT v FROM t WHERE k = 'nope'", NULL, "test ints",
 	    v, 1);
@@ -214,7 +215,8 @@ test_walk_ints(void)
 		sum += sqlite3_column_int64(st, 0);
 	}
 	store_stmt_done(st);
-	CHECK(rc == PDS_OK && rows == 4, "walked %d rows: %s", rows,
+	CHECK(rc == PDS_OK && rows == 4 && sum == total,
+	    "walked %d rows summing to %lld: %s", rows, (long long)sum,
 	    pds_strerror(rc));
 
 	rows = 0;
