@@ -273,6 +273,10 @@ expect_err "account sessions of an unknown account is exit 3" 3 "NoSuchAccount"
 
 # ---- usage ----
 
+"$PDSCTL" help >"$OUT" 2>&1
+check "pdsctl help lists account sessions" grep -q "^  pdsctl account sessions ACCOUNT$" "$OUT"
+check "... and account revoke-session" grep -q "^  pdsctl account revoke-session ACCOUNT .*--reason VALUE$" "$OUT"
+
 ctl account revoke-session alice.test --reason x
 expect_err "revoke-session without a kind is exit 64" 64 "give one of --session, --app-password, --oauth and --all"
 ctl account revoke-session alice.test --session a --oauth 1 --reason x
