@@ -122,10 +122,14 @@ int	admin_account_invites_enable(const struct admin_actor *,
 
 /* ---- sessions ---- */
 
-/* The kinds of credential account.revoke-session ends. */
-#define ADMIN_SESSION_PASSWORD		"session"	/* a refresh token */
-#define ADMIN_SESSION_APP_PASSWORD	"app-password"	/* by its name */
-#define ADMIN_SESSION_OAUTH		"oauth"		/* a grant's id */
+/*
+ * The kinds of credential account.revoke-session ends, and what names
+ * one: a session by its refresh token's id, an app password by its
+ * name, an OAuth grant by its id.
+ */
+#define ADMIN_SESSION_PASSWORD		"session"
+#define ADMIN_SESSION_APP_PASSWORD	"app-password"
+#define ADMIN_SESSION_OAUTH		"oauth"
 
 /*
  * How the account is signed in: {did, handle, "sessions": [{id,

@@ -47,7 +47,7 @@ static struct {
 /* The sessions list's sections, in order: kind, key, its word. */
 static const struct {
 	const char	*kind;		/* account.revoke-session's */
-	const char	*key;		/* the array in account.sessions */
+	const char	*key;		/* its array in the reply */
 	const char	*word;
 } sections[] = {
 	{ "session", "sessions", "session" },
