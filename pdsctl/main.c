@@ -127,6 +127,45 @@ prepare_backup(const struct ctl_cmd *c, json_t *args, const char **cmd)
 	return EXIT_OK;
 }
 
+/*
+ * account revoke-session: exactly one of --session, --app-password,
+ * --oauth and --all, sent as {kind, id} or {all}.
+ */
+int
+prepare_revoke_session(const struct ctl_cmd *c, json_t *args,
+    const char **cmd)
+{
+	static const struct {
+		const char	*key;
+		const char	*kind;
+	} opt[] = {
+		{ "session", "session" },
+		{ "app_password", "app-password" },
+		{ "oauth", "oauth" },
+	};
+	json_t	*v;
+	size_t	 i;
+	int	 n = json_is_true(json_object_get(args, "all")) ? 1 : 0;
+
+	for (i = 0; i < sizeof(opt) / sizeof(opt[0]); i++)
+		if (json_object_get(args, opt[i].key) != NULL)
+			n++;
+	if (n != 1) {
+		fprintf(stderr, "pdsctl: give one of --session, "
+		    "--app-password, --oauth and --all\nusage: ");
+		ctl_usage_line(stderr, c);
+		return EXIT_USAGE;
+	}
+	for (i = 0; i < sizeof(opt) / sizeof(opt[0]); i++) {
+		if ((v = json_object_get(args, opt[i].key)) == NULL)
+			continue;
+		json_object_set(args, "id", v);
+		json_object_del(args, opt[i].key);
+		json_object_set_new(args, "kind", json_string(opt[i].kind));
+	}
+	return EXIT_OK;
+}
+
 struct ev_ctx {
 	const struct ctl_cmd	*cmd;
 };

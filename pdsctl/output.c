@@ -301,6 +301,60 @@ print_token(const struct ctl_cmd *c, const json_t *r)
 	kv("expires:", str(r, "expiresAt"));
 }
 
+void
+print_sessions(const struct ctl_cmd *c, const json_t *r)
+{
+	const json_t	*s = json_object_get(r, "sessions");
+	const json_t	*ap = json_object_get(r, "appPasswords");
+	const json_t	*g = json_object_get(r, "oauthGrants"), *e, *d;
+	size_t		 i;
+
+	(void)c;
+	printf("%s (%s)\n", str(r, "handle"), str(r, "did"));
+	printf("\npassword sessions: %zu\n", json_array_size(s));
+	if (json_array_size(s) > 0)
+		printf("  %-44s %-24s %-24s %s\n", "ID", "ISSUED", "EXPIRES",
+		    "APP PASSWORD");
+	json_array_foreach(s, i, e)
+		printf("  %-44s %-24s %-24s %s\n", str(e, "id"),
+		    str_or(e, "issuedAt", "-"), str(e, "expiresAt"),
+		    str_or(e, "appPassword", "-"));
+	printf("\napp passwords: %zu\n", json_array_size(ap));
+	if (json_array_size(ap) > 0)
+		printf("  %-32s %-10s %s\n", "NAME", "PRIVILEGED", "CREATED");
+	json_array_foreach(ap, i, e)
+		printf("  %-32s %-10s %s\n", str(e, "name"),
+		    json_is_true(json_object_get(e, "privileged")) ? "yes" :
+		    "no", str(e, "createdAt"));
+	printf("\nOAuth grants: %zu\n", json_array_size(g));
+	if (json_array_size(g) > 0)
+		printf("  %-6s %-24s %-24s %-24s %s\n", "ID", "CREATED",
+		    "LAST REFRESHED", "SCOPE", "CLIENT");
+	json_array_foreach(g, i, e) {
+		printf("  %-6s %-24s %-24s %-24s %s\n", str(e, "id"),
+		    str(e, "createdAt"), str(e, "updatedAt"), str(e, "scope"),
+		    str(e, "clientId"));
+		if ((d = json_object_get(e, "device")) != NULL)
+			printf("  %-6s device %s%s%s%s%s\n", "", str(d, "id"),
+			    json_object_get(d, "ip") ? ", " : "",
+			    str(d, "ip"), json_object_get(d, "userAgent") ?
+			    ", " : "", str(d, "userAgent"));
+	}
+}
+
+void
+print_revoked(const struct ctl_cmd *c, const json_t *r)
+{
+	const json_t	*n = json_object_get(r, "revoked");
+
+	(void)c;
+	printf("ended for %s: %lld session%s, %lld app password%s, "
+	    "%lld OAuth grant%s\n", str(r, "did"), num(n, "sessions"),
+	    num(n, "sessions") == 1 ? "" : "s", num(n, "appPasswords"),
+	    num(n, "appPasswords") == 1 ? "" : "s", num(n, "oauthGrants"),
+	    num(n, "oauthGrants") == 1 ? "" : "s");
+}
+
 static double
 counter_rate(const json_t *r, const char *name)
 {

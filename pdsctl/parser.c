@@ -208,6 +208,20 @@ static const struct ctl_arg a_migration_purge[] = {
 	{ NULL, NULL, 0, 0, NULL }
 };
 
+static const struct ctl_arg a_revoke_session[] = {
+	{ "ACCOUNT", "account", CA_POS, true, "a DID, handle or email" },
+	{ "--session", "session", CA_STR, false,
+	    "a password session, by the ID account sessions shows" },
+	{ "--app-password", "app_password", CA_STR, false,
+	    "an app password, by its name (its sessions end too)" },
+	{ "--oauth", "oauth", CA_STR, false,
+	    "an OAuth grant, by its ID (the app must ask again)" },
+	{ "--all", "all", CA_FLAG, false,
+	    "every session, app password and OAuth grant of the account" },
+	{ "--reason", "reason", CA_STR, true, "why, for the audit log" },
+	{ NULL, NULL, 0, 0, NULL }
+};
+
 static const struct ctl_arg a_account_token[] = {
 	{ "ACCOUNT", "account", CA_POS, true, "a DID, handle or email" },
 	{ "PURPOSE", "purpose", CA_POS, true,
@@ -263,6 +277,13 @@ static const struct ctl_cmd table[] = {
 	{ { "account", "disable-invites" }, "account.disable-invites", 0,
 	    a_account_reason, "stop an account from making invite codes",
 	    print_done, NULL, NULL, NULL },
+	{ { "account", "sessions" }, "account.sessions", 0, a_account,
+	    "how an account is signed in: password sessions, app passwords "
+	    "and OAuth grants", print_sessions, NULL, NULL, NULL },
+	{ { "account", "revoke-session" }, "account.revoke-session", 0,
+	    a_revoke_session, "end one session, app password or OAuth grant "
+	    "of an account (one of --session, --app-password, --oauth, "
+	    "--all)", print_revoked, NULL, NULL, prepare_revoke_session },
 	{ { "account", "token" }, "account.token", 0, a_account_token,
 	    "show the email token a member asked for (no mail needed)",
 	    print_token, NULL, NULL, NULL },

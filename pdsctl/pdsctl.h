@@ -108,6 +108,8 @@ bool	ctl_opt_watch(void);
 /* Hooks named in the table. */
 int	prepare_stats(const struct ctl_cmd *, json_t *, const char **);
 int	prepare_backup(const struct ctl_cmd *, json_t *, const char **);
+int	prepare_revoke_session(const struct ctl_cmd *, json_t *,
+	    const char **);
 
 /* ---- the client (client.c) ---- */
 
@@ -151,6 +153,8 @@ void	print_invites(const struct ctl_cmd *, const json_t *);
 void	print_migrations(const struct ctl_cmd *, const json_t *);
 void	print_purged(const struct ctl_cmd *, const json_t *);
 void	print_token(const struct ctl_cmd *, const json_t *);
+void	print_sessions(const struct ctl_cmd *, const json_t *);
+void	print_revoked(const struct ctl_cmd *, const json_t *);
 void	print_stats(const struct ctl_cmd *, const json_t *);
 void	print_subscribers(const struct ctl_cmd *, const json_t *);
 void	print_crawl(const struct ctl_cmd *, const json_t *);

@@ -570,6 +570,33 @@ cmd_account_disable_invites(struct admin_call *call)
 	return invites_common(call, false);
 }
 
+static int
+cmd_account_sessions(struct admin_call *call)
+{
+	const char	*who;
+	int		 rc;
+
+	if ((rc = arg_str(call, "account", true, &who)) != PDS_OK)
+		return rc;
+	return admin_account_sessions(who, &call->result, &call->err);
+}
+
+static int
+cmd_account_revoke_session(struct admin_call *call)
+{
+	const char	*who, *reason, *kind, *id;
+	bool		 all;
+	int		 rc;
+
+	if ((rc = account_reason(call, true, &who, &reason)) != PDS_OK ||
+	    (rc = arg_str(call, "kind", false, &kind)) != PDS_OK ||
+	    (rc = arg_str(call, "id", false, &id)) != PDS_OK ||
+	    (rc = arg_bool(call, "all", &all)) != PDS_OK)
+		return rc;
+	return admin_account_revoke_session(call->actor, who, kind, id, all,
+	    reason, &call->result, &call->err);
+}
+
 /* ---- invites ---- */
 
 static int
@@ -758,6 +785,12 @@ static const struct admin_cmd cmds[] = {
 	    "{account}" },
 	{ "account.disable-invites", M, cmd_account_disable_invites,
 	    "{account}" },
+	{ "account.sessions", 0, cmd_account_sessions,
+	    "how an account is signed in: {account} (password sessions, "
+	    "app passwords, OAuth grants)" },
+	{ "account.revoke-session", M, cmd_account_revoke_session,
+	    "{account, kind (session, app-password or oauth), id, reason} | "
+	    "{account, all:true, reason}" },
 	{ "account.token", M, migration_cmd_account_token,
 	    "{account, purpose, reason?}" },
 	{ "invite.create", M, cmd_invite_create,

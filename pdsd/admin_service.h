@@ -120,6 +120,39 @@ int	admin_account_invites_enable(const struct admin_actor *,
 	    const char *who, bool enabled, const char *reason,
 	    struct admin_err *);
 
+/* ---- sessions ---- */
+
+/*
+ * The kinds of credential account.revoke-session ends, and what names
+ * one: a session by its refresh token's id, an app password by its
+ * name, an OAuth grant by its id.
+ */
+#define ADMIN_SESSION_PASSWORD		"session"
+#define ADMIN_SESSION_APP_PASSWORD	"app-password"
+#define ADMIN_SESSION_OAUTH		"oauth"
+
+/*
+ * How the account is signed in: {did, handle, "sessions": [{id,
+ * issuedAt, expiresAt, appPassword?}], "appPasswords": [{name,
+ * privileged, createdAt}], "oauthGrants": [{id, clientId, scope,
+ * createdAt, updatedAt, expiresAt, device?: {id, userAgent?, ip?,
+ * lastSeen}}]}.  A session's issuedAt is when its current refresh
+ * token was made (the sign-in or the last refresh).
+ */
+int	admin_account_sessions(const char *who, json_t **out,
+	    struct admin_err *);
+/*
+ * End one credential of the account (kind ADMIN_SESSION_*, id: the
+ * session's id, the app password's name or the grant's id), or all of
+ * them (all: every session, app password, OAuth grant, consent and
+ * browser sign-in).  Ending an OAuth grant forgets the client's consent
+ * when it was its last grant.  Unknown or another account's: NoSuchToken.
+ * {did, "revoked": {sessions, appPasswords, oauthGrants}}.
+ */
+int	admin_account_revoke_session(const struct admin_actor *,
+	    const char *who, const char *kind, const char *id, bool all,
+	    const char *reason, json_t **out, struct admin_err *);
+
 /* ---- records and blobs ---- */
 
 int	admin_record_takedown(const struct admin_actor *, const char *uri,

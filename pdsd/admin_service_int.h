@@ -1,6 +1,7 @@
 /*
- * admin_service_int: the helpers shared by admin_service.c and
- * admin_accounts.c.  Not for use outside those files.
+ * admin_service_int: the helpers shared by admin_service.c,
+ * admin_accounts.c and admin_sessions.c.  Not for use outside those
+ * files.
  */
 #ifndef PDSD_ADMIN_SERVICE_INT_H
 #define PDSD_ADMIN_SERVICE_INT_H

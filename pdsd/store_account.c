@@ -333,6 +333,37 @@ store_refresh_revoke_all(const char *did)
 }
 
 int
+store_refresh_list(const char *did,
+    int (*cb)(void *, const struct store_refresh *), void *arg)
+{
+	struct store_refresh	 r;
+	sqlite3_stmt		*st;
+	int			 rc;
+
+	if ((rc = store_prep(&st, "SELECT id, did, expires_at, "
+	    "app_password_name FROM refresh_tokens WHERE did = ?1 "
+	    "AND next_id IS NULL ORDER BY expires_at, id",
+	    STORE_ARGS(SB_TEXT(did)))) != PDS_OK)
+		return rc;
+	while (store_next(st, &rc, "refresh list")) {
+		memset(&r, 0, sizeof(r));
+		if (store_col_text(st, 0, r.id, sizeof(r.id)) != PDS_OK ||
+		    store_col_text(st, 1, r.did, sizeof(r.did)) != PDS_OK ||
+		    store_col_text(st, 2, r.expires_at,
+		    sizeof(r.expires_at)) != PDS_OK ||
+		    store_col_text(st, 3, r.app_password_name,
+		    sizeof(r.app_password_name)) != PDS_OK) {
+			rc = PDS_ETOOBIG;
+			break;
+		}
+		if ((rc = cb(arg, &r)) != 0)
+			break;
+	}
+	store_stmt_done(st);
+	return rc;
+}
+
+int
 store_refresh_prune(const char *did, const char *now)
 {
 	return store_run("DELETE FROM refresh_tokens WHERE did = ?1 "
@@ -435,6 +466,13 @@ store_app_password_delete(const char *did, const char *name)
 	return store_run_changed("DELETE FROM app_passwords WHERE did = ?1 "
 	    "AND name = ?2", STORE_ARGS(SB_TEXT(did), SB_TEXT(name)),
 	    "app password delete");
+}
+
+int
+store_app_password_delete_all(const char *did)
+{
+	return store_run("DELETE FROM app_passwords WHERE did = ?1",
+	    STORE_ARGS(SB_TEXT(did)), "app password delete all", NULL);
 }
 
 /* ---- invite codes ---- */

@@ -134,6 +134,12 @@ int	store_refresh_rotate(const char *id, const char *next_id,
 int	store_refresh_revoke_chain(const char *id);
 int	store_refresh_revoke_app_password(const char *did, const char *name);
 int	store_refresh_revoke_all(const char *did);
+/*
+ * Calls cb per live session of did: its current refresh token (not
+ * rotated), soonest expiry first; non-zero stops with it.
+ */
+int	store_refresh_list(const char *did,
+	    int (*cb)(void *, const struct store_refresh *), void *arg);
 /* Drop the account's tokens that expired before `now'. */
 int	store_refresh_prune(const char *did, const char *now);
 
@@ -159,6 +165,8 @@ int	store_app_password_list(const char *did,
 	    int (*cb)(void *, const struct store_app_password *), void *arg);
 /* PDS_ENOTFOUND if there was none of that name. */
 int	store_app_password_delete(const char *did, const char *name);
+/* Delete every app password of did. */
+int	store_app_password_delete_all(const char *did);
 
 /* ---- invite codes ---- */
 

@@ -313,6 +313,13 @@ store_oauth_family_delete(int64_t id)
 	    STORE_ARGS(SB_INT(id)), "oauth family delete");
 }
 
+int
+store_oauth_family_delete_did(const char *did, int *n)
+{
+	return store_run("DELETE FROM oauth_families WHERE did = ?1",
+	    STORE_ARGS(SB_TEXT(did)), "oauth family delete did", n);
+}
+
 static int
 family_walk(const char *sql, const char *key,
     int (*cb)(void *, const struct store_oauth_family *), void *arg)
@@ -470,6 +477,13 @@ store_oauth_account_device_delete(const char *device_id, const char *did)
 	    SB_TEXT(did)), "oauth account device delete");
 }
 
+int
+store_oauth_account_device_delete_did(const char *did)
+{
+	return store_run("DELETE FROM oauth_account_devices WHERE did = ?1",
+	    STORE_ARGS(SB_TEXT(did)), "oauth account device delete did", NULL);
+}
+
 /* ---- authorized clients ---- */
 
 int
@@ -515,6 +529,13 @@ store_oauth_client_forget(const char *did, const char *client_id)
 	return store_run_changed("DELETE FROM oauth_authorized_clients "
 	    "WHERE did = ?1 AND client_id = ?2", STORE_ARGS(SB_TEXT(did),
 	    SB_TEXT(client_id)), "oauth client forget");
+}
+
+int
+store_oauth_client_forget_did(const char *did)
+{
+	return store_run("DELETE FROM oauth_authorized_clients WHERE did = ?1",
+	    STORE_ARGS(SB_TEXT(did)), "oauth client forget did", NULL);
 }
 
 /* ---- replay and purge ---- */

@@ -130,6 +130,8 @@ int	store_oauth_family_rotate(int64_t id, const char *old_refresh,
 
 /* Delete family id and its used refresh tokens.  PDS_ENOTFOUND: none. */
 int	store_oauth_family_delete(int64_t id);
+/* Delete every family of did; *n (may be NULL) gets how many. */
+int	store_oauth_family_delete_did(const char *did, int *n);
 
 /*
  * Walk the families of an account, or of a client, newest first; cb's
@@ -174,6 +176,8 @@ int	store_oauth_account_device_list(const char *device_id,
 	    int64_t updated_at), void *arg);
 int	store_oauth_account_device_delete(const char *device_id,
 	    const char *did);
+/* Forget every device did signed in on (each must sign in again). */
+int	store_oauth_account_device_delete_did(const char *did);
 
 /* ---- clients an account has authorized ---- */
 
@@ -187,6 +191,8 @@ int	store_oauth_client_authorize(const char *did, const char *client_id,
 int	store_oauth_client_authorized(const char *did, const char *client_id,
 	    char **scope, int64_t *created_at, int64_t *updated_at);
 int	store_oauth_client_forget(const char *did, const char *client_id);
+/* Forget every client did authorized (each must ask again). */
+int	store_oauth_client_forget_did(const char *did);
 
 /* ---- replay protection and expiry ---- */
 

@@ -1,8 +1,10 @@
 /*
  * Accounts: a searchable, sortable list (account.list), one account's
- * details (account.show) and the actions on it.  Every action asks for
- * confirmation; takedown and untakedown first ask for a reason.  The
- * action keys stay on screen, greyed, when the user may only read.
+ * details (account.show), how it is signed in (account.sessions: its
+ * password sessions, app passwords and OAuth grants, a list of its own)
+ * and the actions on it.  Every action asks for confirmation; takedown,
+ * untakedown and ending a session first ask for a reason.  The action
+ * keys stay on screen, greyed, when the user may only read.
  */
 #include <ctype.h>
 #include <stdio.h>
@@ -36,7 +38,24 @@ static struct {
 	json_t		*shown;		/* account.show result */
 	char		 shown_did[256];
 	int		 dscroll;
+	/* how it is signed in (within the details) */
+	bool		 sess;		/* the sessions list is up */
+	json_t		*sessions;	/* account.sessions result */
+	struct ui_list	 scur;
 } A;
+
+/* The sessions list's sections, in order: kind, key, its word. */
+static const struct {
+	const char	*kind;		/* account.revoke-session's */
+	const char	*key;		/* its array in the reply */
+	const char	*word;
+} sections[] = {
+	{ "session", "sessions", "session" },
+	{ "app-password", "appPasswords", "app password" },
+	{ "oauth", "oauthGrants", "OAuth grant" },
+};
+#define NSECTIONS	(sizeof(sections) / sizeof(sections[0]))
+#define ID_COLS		22	/* the sessions list's id column */
 
 /* The action being prompted for / confirmed. */
 static struct {
@@ -45,6 +64,11 @@ static struct {
 	char		 did[256];
 	char		 handle[256];
 	char		 reason[TUI_TEXT_MAX];
+	/* account.revoke-session: the kind and id, or all */
+	const char	*kind;
+	char		 id[256];
+	bool		 all;
+	char		 verb_buf[300];
 } act;
 
 static void	load(void);
@@ -155,12 +179,57 @@ on_show(void *arg, const struct adminproto_msg *m)
 }
 
 static void
+on_sessions(void *arg, const struct adminproto_msg *m)
+{
+	tui.dirty = true;
+	if (m->kind != AP_MSG_OK) {
+		ui_msg_reply("account sessions", m);
+		return;
+	}
+	json_decref(A.sessions);
+	A.sessions = json_incref(m->result);
+}
+
+static void
 load_detail(void)
 {
 	if (A.shown_did[0] == '\0')
 		return;
 	tconn_request(tui.conn, "account.show", json_pack("{s:s}",
 	    "account", A.shown_did), on_show, NULL);
+	if (tui_has_cmd("account.sessions"))
+		tconn_request(tui.conn, "account.sessions", json_pack("{s:s}",
+		    "account", A.shown_did), on_sessions, NULL);
+}
+
+/* Row i of the sessions list: its section, and the entry. */
+static const json_t *
+sess_row(int i, size_t *section)
+{
+	const json_t	*arr;
+	size_t		 k, n;
+
+	for (k = 0; k < NSECTIONS && i >= 0; k++) {
+		arr = json_object_get(A.sessions, sections[k].key);
+		n = json_array_size(arr);
+		if ((size_t)i < n) {
+			*section = k;
+			return json_array_get(arr, (size_t)i);
+		}
+		i -= (int)n;
+	}
+	return NULL;
+}
+
+static int
+sess_count(void)
+{
+	size_t	 k, n = 0;
+
+	for (k = 0; k < NSECTIONS; k++)
+		n += json_array_size(json_object_get(A.sessions,
+		    sections[k].key));
+	return (int)n;
 }
 
 static void
@@ -293,6 +362,19 @@ draw_detail(int top, int rows, int cols)
 	if ((e = json_object_get(a, "invitedBy")) != NULL)
 		ui_put(y++, 2, cols - 2, C_NORMAL, "invited by %s (from %s)",
 		    js(e, "code"), js(e, "forAccount"));
+	if (A.sessions != NULL && strcmp(js(A.sessions, "did"),
+	    js(a, "did")) == 0)
+		ui_put(y++, 2, cols - 2, C_NORMAL, "signed in  %zu password "
+		    "session%s, %zu app password%s, %zu OAuth grant%s "
+		    "(S: see and end them)",
+		    json_array_size(json_object_get(A.sessions, "sessions")),
+		    json_array_size(json_object_get(A.sessions, "sessions")) ==
+		    1 ? "" : "s", json_array_size(json_object_get(A.sessions,
+		    "appPasswords")), json_array_size(json_object_get(
+		    A.sessions, "appPasswords")) == 1 ? "" : "s",
+		    json_array_size(json_object_get(A.sessions,
+		    "oauthGrants")), json_array_size(json_object_get(
+		    A.sessions, "oauthGrants")) == 1 ? "" : "s");
 	y++;
 	if (y >= end || json_array_size(inv) == 0)
 		return;
@@ -309,10 +391,94 @@ draw_detail(int top, int rows, int cols)
 	}
 }
 
+/* One row of the sessions list: kind, id, created, expires, detail. */
+static void
+sess_line(int y, int cols, bool sel, size_t section, const json_t *e)
+{
+	const char	*kind = sections[section].word;
+	const char	*id = js(e, section == 1 ? "name" : "id");
+	char		 c[64], x[64], u[64], d[TUI_TEXT_MAX], idb[32];
+
+	switch (section) {
+	case 0:
+		ui_time(c, sizeof(c), js(e, "issuedAt"));
+		ui_time(x, sizeof(x), js(e, "expiresAt"));
+		if (json_object_get(e, "appPassword") != NULL)
+			snprintf(d, sizeof(d), "with app password %s",
+			    js(e, "appPassword"));
+		else
+			snprintf(d, sizeof(d), "with the password");
+		break;
+	case 1:
+		ui_time(c, sizeof(c), js(e, "createdAt"));
+		snprintf(x, sizeof(x), "never");
+		snprintf(d, sizeof(d), "%s", jb(e, "privileged") ?
+		    "privileged" : "");
+		break;
+	default:
+		ui_time(c, sizeof(c), js(e, "createdAt"));
+		ui_time(x, sizeof(x), js(e, "expiresAt"));
+		ui_time(u, sizeof(u), js(e, "updatedAt"));
+		snprintf(d, sizeof(d), "%s  %s  (refreshed %s)",
+		    js(e, "clientId"), js(e, "scope"), u);
+		break;
+	}
+	/* a session's id is long: its start tells them apart */
+	if (strlen(id) > ID_COLS)
+		snprintf(idb, sizeof(idb), "%.*s..", ID_COLS - 2, id);
+	else
+		snprintf(idb, sizeof(idb), "%s", id);
+	ui_put(y, 0, cols, sel ? C_SEL : C_NORMAL, "  %-13s %-*s %-19s %-19s "
+	    "%s", kind, ID_COLS, idb, c, x, d);
+}
+
+static void
+draw_sessions(int top, int rows, int cols)
+{
+	const json_t	*e;
+	size_t		 section;
+	int		 i, n, y = top;
+
+	if (A.sessions == NULL || strcmp(js(A.sessions, "did"),
+	    A.shown_did) != 0) {
+		ui_put(y, 2, cols - 2, C_DIM, "%s", "loading...");
+		return;
+	}
+	n = sess_count();
+	ui_put(y++, 0, cols, C_HEAD, "@%s: how it is signed in",
+	    js(A.sessions, "handle"));
+	ui_put(y++, 2, cols - 2, C_NORMAL, "%zu password session%s, %zu app "
+	    "password%s, %zu OAuth grant%s  (x: end the selected one, "
+	    "X: all; Esc: back)",
+	    json_array_size(json_object_get(A.sessions, "sessions")),
+	    json_array_size(json_object_get(A.sessions, "sessions")) == 1 ?
+	    "" : "s", json_array_size(json_object_get(A.sessions,
+	    "appPasswords")), json_array_size(json_object_get(A.sessions,
+	    "appPasswords")) == 1 ? "" : "s",
+	    json_array_size(json_object_get(A.sessions, "oauthGrants")),
+	    json_array_size(json_object_get(A.sessions, "oauthGrants")) == 1 ?
+	    "" : "s");
+	y++;
+	ui_put(y++, 0, cols, C_HEAD, "  %-13s %-*s %-19s %-19s %s", "KIND",
+	    ID_COLS, "ID OR NAME", "CREATED", "EXPIRES", "DETAIL");
+	rows -= y - top;
+	ui_list_fix(&A.scur, n, rows);
+	if (n == 0) {
+		ui_put(y, 2, cols - 2, C_DIM, "%s", "not signed in anywhere");
+		return;
+	}
+	for (i = 0; i < rows && A.scur.top + i < n; i++)
+		if ((e = sess_row(A.scur.top + i, &section)) != NULL)
+			sess_line(y + i, cols, A.scur.top + i == A.scur.sel,
+			    section, e);
+}
+
 static void
 accounts_draw(int top, int rows, int cols)
 {
-	if (A.detail)
+	if (A.detail && A.sess)
+		draw_sessions(top, rows, cols);
+	else if (A.detail)
 		draw_detail(top, rows, cols);
 	else
 		draw_list(top, rows, cols);
@@ -337,7 +503,18 @@ on_action(void *arg, const struct adminproto_msg *m)
 		    act.handle, js(m->result, "password"));
 		ui_popup("Password reset", t);
 	}
-	ui_msg(false, "%s: done for @%s", act.verb, act.handle);
+	if (act.kind != NULL || act.all) {
+		const json_t *r = json_object_get(m->result, "revoked");
+
+		ui_msg(false, "ended for @%s: %lld session%s, %lld app "
+		    "password%s, %lld OAuth grant%s", act.handle,
+		    (long long)ji(r, "sessions"), ji(r, "sessions") == 1 ?
+		    "" : "s", (long long)ji(r, "appPasswords"),
+		    ji(r, "appPasswords") == 1 ? "" : "s",
+		    (long long)ji(r, "oauthGrants"), ji(r, "oauthGrants") ==
+		    1 ? "" : "s");
+	} else
+		ui_msg(false, "%s: done for @%s", act.verb, act.handle);
 	load();
 	if (A.detail)
 		load_detail();
@@ -355,6 +532,11 @@ confirmed(bool yes, void *arg)
 	args = json_pack("{s:s}", "account", act.did);
 	if (act.reason[0])
 		json_object_set_new(args, "reason", json_string(act.reason));
+	if (act.kind != NULL) {
+		json_object_set_new(args, "kind", json_string(act.kind));
+		json_object_set_new(args, "id", json_string(act.id));
+	} else if (act.all)
+		json_object_set_new(args, "all", json_true());
 	if (tconn_request(tui.conn, act.cmd, args, on_action, NULL) == -1)
 		ui_msg(true, "%s: not connected to pdsd", act.verb);
 }
@@ -401,6 +583,8 @@ start(const char *cmd, const char *verb, int reason)
 	act.cmd = cmd;
 	act.verb = verb;
 	act.reason[0] = '\0';
+	act.kind = NULL;
+	act.all = false;
 	snprintf(act.did, sizeof(act.did), "%s", js(a, "did"));
 	snprintf(act.handle, sizeof(act.handle), "%s", js(a, "handle"));
 	if (reason == 0) {
@@ -455,6 +639,86 @@ k_invites(void)
 	return start("account.enable-invites", "enable invites for", 0);
 }
 
+/* The sessions list of the selected account (from the list too). */
+static enum tui_act
+k_sessions(void)
+{
+	const json_t	*a = selected();
+
+	if (a == NULL) {
+		ui_msg(true, "no account selected");
+		return TUI_REDRAW;
+	}
+	if (!tui_has_cmd("account.sessions")) {
+		ui_msg(true, "this pdsd cannot list sessions");
+		return TUI_REDRAW;
+	}
+	if (!A.detail || strcmp(A.shown_did, js(a, "did")) != 0) {
+		snprintf(A.shown_did, sizeof(A.shown_did), "%s", js(a, "did"));
+		json_decref(A.shown);
+		A.shown = NULL;
+		A.detail = true;
+		A.dscroll = 0;
+	}
+	json_decref(A.sessions);
+	A.sessions = NULL;
+	A.sess = true;
+	A.scur.sel = 0;
+	A.scur.top = 0;
+	load_detail();
+	return TUI_REDRAW;
+}
+
+/* End the selected session, app password or grant, or all of them. */
+static enum tui_act
+revoke(bool all)
+{
+	const json_t	*e = NULL;
+	size_t		 section = 0;
+	enum tui_act	 r;
+
+	if (!A.detail || !A.sess || A.sessions == NULL) {
+		ui_msg(true, "S first: the account's sessions");
+		return TUI_REDRAW;
+	}
+	if (!all && (e = sess_row(A.scur.sel, &section)) == NULL) {
+		ui_msg(true, "nothing selected");
+		return TUI_REDRAW;
+	}
+	/* short enough for the dialogs: a session by its id's start */
+	if (all)
+		snprintf(act.verb_buf, sizeof(act.verb_buf), "end every "
+		    "session and grant of");
+	else if (section == 0)
+		snprintf(act.verb_buf, sizeof(act.verb_buf), "end session "
+		    "%.6s.. of", js(e, "id"));
+	else
+		snprintf(act.verb_buf, sizeof(act.verb_buf), "end %s %s of",
+		    sections[section].word, js(e, section == 1 ? "name" :
+		    "id"));
+	r = start("account.revoke-session", act.verb_buf, 2);
+	if (all)
+		act.all = true;
+	else {
+		act.kind = sections[section].kind;
+		snprintf(act.id, sizeof(act.id), "%s", js(e, section == 1 ?
+		    "name" : "id"));
+	}
+	return r;
+}
+
+static enum tui_act
+k_revoke(void)
+{
+	return revoke(false);
+}
+
+static enum tui_act
+k_revoke_all(void)
+{
+	return revoke(true);
+}
+
 static void
 got_search(const char *text, void *arg)
 {
@@ -503,6 +767,7 @@ k_open(void)
 	json_decref(A.shown);
 	A.shown = NULL;
 	A.detail = true;
+	A.sess = false;
 	A.dscroll = 0;
 	load_detail();
 	return TUI_REDRAW;
@@ -511,6 +776,18 @@ k_open(void)
 static enum tui_act
 accounts_key(int key)
 {
+	if (A.detail && A.sess) {
+		switch (key) {
+		case 27:
+		case 'h':
+		case TUI_FN | KEY_LEFT:
+		case TUI_FN | KEY_BACKSPACE:
+		case 127:
+			A.sess = false;
+			return TUI_REDRAW;
+		}
+		return ui_list_key(&A.scur, key);
+	}
 	if (A.detail) {
 		switch (key) {
 		case 27:
@@ -543,6 +820,8 @@ static const struct tui_keydef accounts_keys[] = {
 	{ 's', "s", "sort", "sort (handle, newest, status)", false, k_sort },
 	{ 'f', "f", "filter", "filter by status", false, k_filter },
 	{ '\r', "Enter", "open", "details (Esc: back to the list)", false, k_open },
+	{ 'S', "S", "sessions", "password sessions, app passwords and OAuth "
+	    "grants (Esc: back)", false, k_sessions },
 	{ 't', "t", "takedown", "take down, with a reason", true, k_takedown },
 	{ 'u', "u", "restore", "untakedown (restore)", true, k_untakedown },
 	{ 'd', "d", "deactivate", "deactivate", true, k_deactivate },
@@ -551,6 +830,10 @@ static const struct tui_keydef accounts_keys[] = {
 	    k_password },
 	{ 'i', "i", "no-invites", "disable invites", true, k_noinvites },
 	{ 'I', "I", "invites", "enable invites", true, k_invites },
+	{ 'x', "x", "end", "in sessions: end the selected one, with a reason",
+	    true, k_revoke },
+	{ 'X', "X", NULL, "in sessions: end them all, with a reason", true,
+	    k_revoke_all },
 };
 
 const struct tui_screen scr_accounts = {

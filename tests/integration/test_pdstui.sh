@@ -4,8 +4,10 @@
 # reason seen in the audit screen and in pdsctl's output, invites,
 # deactivation seen on the Migrations screen, the help screen, resizing
 # (and "terminal too small"), a daemon restart (disconnected, then
-# reconnected), monochrome, read-only mode (as root: a user in the
-# socket group only), and the command line.
+# reconnected), an account's sessions, app passwords and OAuth grant
+# (the grant put in by tests/tools/oauthreq while pdsd is stopped) and
+# ending them, monochrome, read-only mode (as root: a user in the socket
+# group only), and the command line.
 #
 # Accounts need a PLC directory (Node 22, tests/interop/setup.sh); without
 # one those cases are skipped with a note.  With PDSTUI_SCREENS=FILE the
@@ -15,6 +17,7 @@ T_NAME=test_pdstui
 
 PDSCTL=${PDSCTL:-$B/bin/pdsctl}
 PDSTUI=${PDSTUI:-$B/bin/pdstui}
+OAUTHREQ=${OAUTHREQ:-$B/tests/oauthreq}
 case $PDSCTL in /*) ;; *) PDSCTL=$(pwd)/$PDSCTL ;; esac
 case $PDSTUI in /*) ;; *) PDSTUI=$(pwd)/$PDSTUI ;; esac
 SOCK=$T_DIR/pdsd.sock
@@ -157,6 +160,7 @@ ADID=
 if [ -n "$PLC_URL" ]; then
 	ctl account create alice.pds.example.com --email alice@example.com
 	ADID=$(sed -n 's/^did: *//p' "$OUT")
+	APW=$(sed -n 's/^password: *//p' "$OUT")
 	ctl account create bob.pds.example.com --email bob@example.com
 	check "two accounts made with pdsctl" test -n "$ADID" -a "$RC" = 0
 fi
@@ -347,11 +351,79 @@ see "resize: larger" main "1 Overview"
 pds_stop
 see "restart: disconnected" main "disconnected"
 see "restart: the status line says it is reconnecting" main "reconnecting; the data shown is stale"
+GRANT=
+if [ -n "$ADID" ] && [ -x "$OAUTHREQ" ]; then
+	GRANT=$("$OAUTHREQ" family "$T_DIR/data/pds.sqlite" "$ADID" \
+	    http://localhost "atproto transition:generic")
+	check "an OAuth grant of alice's put in while pdsd is stopped" test -n "$GRANT"
+fi
 pds_start || { t_done; exit 1; }
 see "restart: reconnected" main " connected *$" 15
 see "restart: numbers again" main "seq head [0-9]+"
 keys main 4
 see "restart: the audit log reloads" main "TIME +ACTOR"
+
+# ---- an account's sessions ----
+# xpost METHOD JSON [curl args]: an XRPC POST; the reply in $OUT
+xpost() {
+	_m=$1 _j=$2
+	shift 2
+	curl -s -o "$OUT" -X POST -H 'Content-Type: application/json' \
+	    --data-binary "$_j" "$@" "$URL/xrpc/$_m"
+}
+if [ -n "$GRANT" ] && [ -n "$APW" ]; then
+	tx resize-window -t main -x 120 -y 36
+	xpost com.atproto.server.createSession \
+	    "{\"identifier\":\"alice.pds.example.com\",\"password\":\"$APW\"}"
+	AACC=$(sed -n 's/.*"accessJwt":"\([^"]*\)".*/\1/p' "$OUT")
+	xpost com.atproto.server.createAppPassword '{"name":"phone"}' \
+	    -H "Authorization: Bearer $AACC"
+	APP=$(sed -n 's/.*"password":"\([^"]*\)".*/\1/p' "$OUT")
+	xpost com.atproto.server.createSession \
+	    "{\"identifier\":\"alice.pds.example.com\",\"password\":\"$APP\"}"
+	check "alice signs in with her password and with an app password" \
+	    grep -q '"refreshJwt"' "$OUT"
+	keys main 2 /
+	keys main C-u
+	type_text main alice
+	keys main Enter
+	see "Sessions: alice found" main "1 account +search: alice"
+	keys main Enter
+	see "Sessions: the details count them" main "signed in +2 password sessions, 1 app password, 1 OAuth grant"
+	keys main S
+	see "Sessions: S lists how alice is signed in" main "@alice.pds.example.com: how it is signed in"
+	see "Sessions: ... the password session" main "session +[A-Za-z0-9_-]{20}\.\. .*with the password"
+	see "Sessions: ... the app password's session" main "with app password phone"
+	see "Sessions: ... the app password" main "app password +phone +[0-9-]+ [0-9:]+ +never"
+	see "Sessions: ... the OAuth grant" main "OAuth grant +$GRANT +.* http://localhost +atproto transition"
+	record "Accounts: sessions (2, S)" main
+	keys main x
+	see "Sessions: x asks for a reason" main "Reason to end session [A-Za-z0-9_-]{6}\.\. of @alice.pds.example.com:"
+	keys main Enter
+	see "Sessions: ... which is required" main "a reason is required"
+	keys main x
+	type_text main "lost laptop"
+	keys main Enter
+	see "Sessions: ... then to confirm" main "End session [A-Za-z0-9_-]{6}\.\. of @alice.pds.example.com\? Reason: lost laptop"
+	keys main y
+	see "Sessions: y ends it" main "ended for @alice.pds.example.com: 1 session, 0 app passwords, 0 OAuth grants"
+	see "Sessions: ... and the list reloads" main "1 password session, 1 app password, 1 OAuth grant"
+	ctl audit
+	check "pdsctl audit: the session ended, with its reason" grep -qE "ok +account.revoke-session +$ADID +lost laptop" "$OUT"
+	keys main G x
+	see "Sessions: G x picks the OAuth grant" main "Reason to end OAuth grant $GRANT of @alice.pds.example.com:"
+	type_text main "app misbehaves"
+	keys main Enter y
+	see "Sessions: ... and ends it" main "ended for @alice.pds.example.com: 0 sessions, 0 app passwords, 1 OAuth grant"
+	ctl account sessions "$ADID" --json
+	check "pdsctl: alice has no grant left" grep -q '"oauthGrants": *\[\]' "$OUT"
+	keys main X
+	see "Sessions: X asks to end them all" main "Reason to end every session and grant of @alice.pds.example.com:"
+	keys main Escape
+	see "Sessions: Esc cancels" main "cancelled"
+	keys main Escape
+	see "Sessions: Esc goes back to the details" main "signed in +1 password session, 1 app password, 0 OAuth grants"
+fi
 keys main q
 sleep 0.5
 check "q quits with status 0" test "$(cat "$T_DIR/main.rc" 2>/dev/null)" = 0
@@ -389,6 +461,11 @@ if [ -n "$RO_USER" ]; then
 	see "read-only: the action keys are still shown" ro "t:takedown u:restore"
 	keys ro t
 	see "read-only: an action is refused with a reason" ro "read-only: that needs the admin group"
+	keys ro Escape
+	keys ro S
+	see "read-only: S lists an account's sessions" ro "how it is signed in"
+	keys ro x
+	see "read-only: x is refused" ro "read-only: that needs the admin group"
 	keys ro '?'
 	see "read-only: help marks the actions" ro "take down, with a reason +\(read-only\)"
 	tx capture-pane -e -p -t ro >"$T_DIR/ro.esc"

@@ -3,7 +3,8 @@
  * invite codes as pdsd/store_account.c stores them.  Rows round-trip;
  * handles and emails match case-insensitively; a second account with
  * the same DID or handle is PDS_EEXIST; changing a missing account is
- * PDS_ENOTFOUND; a refresh token rotates once, to one successor; an
+ * PDS_ENOTFOUND; a refresh token rotates once, to one successor, and
+ * only the unrotated ones are listed as sessions; an
  * invite code with one use refuses a second; a text that does not fit
  * the caller's buffer is PDS_ETOOBIG.  Every account status names
  * itself and parses back; any other name is refused.
@@ -32,6 +33,16 @@ count_cb(void *arg, const struct store_app_password *ap)
 
 	(*n)++;
 	return strcmp(ap->name, "stop") == 0 ? 7 : 0;
+}
+
+static int
+refresh_cb(void *arg, const struct store_refresh *r)
+{
+	char	*ids = arg;
+	size_t	 n = strlen(ids);
+
+	snprintf(ids + n, 64 - n, "%s%s", n ? "," : "", r->id);
+	return 0;
 }
 
 static int
@@ -165,6 +176,7 @@ static void
 test_refresh(void)
 {
 	struct store_refresh r;
+	char		 ids[64];
 	int		 rc;
 
 	t_group("refresh tokens");
@@ -186,6 +198,11 @@ test_refresh(void)
 	    "rotated: %s %s", r.next_id, r.expires_at);
 	CHECK(store_refresh_insert("t2", did1, "2030-01-01T00:00:00.000Z",
 	    NULL) == PDS_OK, "insert the successor");
+	ids[0] = '\0';
+	CHECK(store_refresh_insert("t5", did2, "2030-01-01T00:00:00.000Z",
+	    NULL) == PDS_OK && store_refresh_list(did1, refresh_cb, ids) ==
+	    PDS_OK && strcmp(ids, "t2") == 0,
+	    "list: the current token of the account only: %s", ids);
 	CHECK(store_refresh_revoke_chain("t2") == PDS_OK &&
 	    store_refresh_get("t1", &r) == PDS_ENOTFOUND &&
 	    store_refresh_get("t2", &r) == PDS_ENOTFOUND, "revoke the chain");
@@ -222,6 +239,11 @@ test_app_passwords(void)
 	CHECK(store_app_password_delete(did1, "one") == PDS_OK &&
 	    store_app_password_delete(did1, "one") == PDS_ENOTFOUND,
 	    "delete once");
+	CHECK(store_app_password_insert(did2, "keep", "h4", false, ts) ==
+	    PDS_OK && store_app_password_delete_all(did1) == PDS_OK &&
+	    store_app_password_count(did1, &n) == PDS_OK && n == 0 &&
+	    store_app_password_count(did2, &n) == PDS_OK && n == 1,
+	    "delete all: that account's only");
 	t_group_end();
 }
 

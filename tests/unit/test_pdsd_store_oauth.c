@@ -6,7 +6,9 @@
  * refresh token into the used ones, is found again by a used one, and
  * goes with its used tokens; devices, account links and authorized
  * clients upsert; the replay table refuses a key twice; purge removes
- * only what expired; deleting an account takes its rows with it.
+ * only what expired; an account's grants, sign-ins and consents go at
+ * once (a takedown) and only its own; deleting an account takes its
+ * rows with it.
  */
 #include <stdbool.h>
 #include <stdint.h>
@@ -309,6 +311,42 @@ test_replay_purge(void)
 }
 
 static void
+test_account_revoke(void)
+{
+	struct store_oauth_family f;
+	char	*scope;
+	int	 n = 0, k = 0;
+
+	t_group("an account's grants at once");
+	family_fill(&f, "tok-d2", NULL, "ref-d2");
+	f.did = (char *)did2;
+	CHECK(store_oauth_family_create(&f) == PDS_OK &&
+	    store_oauth_account_device_put("dev-1", did2, 500) == PDS_OK &&
+	    store_oauth_client_authorize(did2, client, "atproto", 500) ==
+	    PDS_OK, "a grant, a sign-in and a consent of another account");
+	CHECK(store_oauth_family_list_did(did, count_cb, &k) == PDS_OK &&
+	    k > 0, "the account has grants: %d", k);
+	CHECK(store_oauth_family_delete_did(did, &n) == PDS_OK && n == k,
+	    "delete them: %d of %d", n, k);
+	n = 0;
+	CHECK(store_oauth_family_list_did(did, count_cb, &n) == PDS_OK &&
+	    n == 0, "none left");
+	CHECK(store_oauth_account_device_delete_did(did) == PDS_OK &&
+	    store_oauth_account_device_get("dev-1", did, NULL, NULL) ==
+	    PDS_ENOTFOUND, "sign-ins forgotten");
+	CHECK(store_oauth_client_forget_did(did) == PDS_OK &&
+	    store_oauth_client_authorized(did, client, &scope, NULL, NULL) ==
+	    PDS_ENOTFOUND, "consents forgotten");
+	n = 0;
+	CHECK(store_oauth_family_list_did(did2, count_cb, &n) == PDS_OK &&
+	    n == 1 && store_oauth_account_device_get("dev-1", did2, NULL,
+	    NULL) == PDS_OK && store_oauth_client_authorized(did2, client,
+	    &scope, NULL, NULL) == PDS_OK, "the other account's kept");
+	free(scope);
+	t_group_end();
+}
+
+static void
 test_account_delete(void)
 {
 	struct store_oauth_family f;
@@ -359,6 +397,7 @@ main(void)
 	test_families();
 	test_devices();
 	test_replay_purge();
+	test_account_revoke();
 	test_account_delete();
 
 	store_close();
