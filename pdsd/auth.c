@@ -394,9 +394,8 @@ scope_allowed(const struct xrpc_route *rt, const char *scope)
 	return false;
 }
 
-/* The account checks every session credential gets. */
-static int
-check_account(struct xrpc_ctx *ctx)
+int
+auth_check_account(struct xrpc_ctx *ctx)
 {
 	struct store_account a;
 	unsigned	 f = ctx->route->auth_flags;
@@ -481,7 +480,7 @@ verify_session(struct xrpc_ctx *ctx, const struct jwt *j, bool refresh)
 			return bad_token(ctx, PDS_EINVAL, "Bad token scope");
 		ctx->auth.cred = XRPC_CRED_ACCESS;
 	}
-	return check_account(ctx);
+	return auth_check_account(ctx);
 }
 
 int
@@ -507,6 +506,11 @@ xrpc_auth_verify(struct xrpc_ctx *ctx)
 	if (jwt_decode(&j, tok, strlen(tok), &why) != PDS_OK)
 		return bad_token(ctx, PDS_EINVAL, "Malformed token");
 	hs = strcmp(j.alg, "HS256") == 0;
+	/* A DPoP-bound (OAuth) token is only good with its proof. */
+	if (json_object_get(j.payload, "cnf") != NULL) {
+		jwt_free(&j);
+		return bad_token(ctx, PDS_EINVAL, "Malformed token");
+	}
 
 	switch (rt->auth) {
 	case XRPC_AUTH_REFRESH:
