@@ -408,7 +408,13 @@ auth_check_account(struct xrpc_ctx *ctx)
 		    "Token subject is not an account here");
 	if (rc != PDS_OK)
 		return PDS_EINTERNAL;
-	if ((f & XRPC_AF_CHECK_TAKEDOWN) && a.status == ACCT_TAKENDOWN)
+	/*
+	 * A taken-down account's legacy login only gets the takendown
+	 * scope, which the routes without XRPC_AF_TAKENDOWN refuse; its
+	 * OAuth sessions are held to the same.
+	 */
+	if (a.status == ACCT_TAKENDOWN && ((f & XRPC_AF_CHECK_TAKEDOWN) ||
+	    (ctx->auth.cred == XRPC_CRED_OAUTH && !(f & XRPC_AF_TAKENDOWN))))
 		return xrpc_fail(ctx, PDS_ETAKENDOWN, NULL,
 		    "Account has been taken down");
 	if ((f & XRPC_AF_CHECK_DEACTIVATED) &&

@@ -76,7 +76,9 @@ int	auth_session_revoke(const char *jti);
  * The account checks every session credential gets, for ctx->auth.did
  * and ctx->route's flags: InvalidToken when the account is gone, then
  * AccountTakedown and AccountDeactivated as XRPC_AF_CHECK_TAKEDOWN and
- * XRPC_AF_CHECK_DEACTIVATED ask.  0 or the error (xrpc_fail()).
+ * XRPC_AF_CHECK_DEACTIVATED ask (for an OAuth credential, a taken-down
+ * account only passes on XRPC_AF_TAKENDOWN routes).  0 or the error
+ * (xrpc_fail()).
  */
 struct xrpc_ctx;
 int	auth_check_account(struct xrpc_ctx *);

@@ -11,7 +11,8 @@
  * Covered: a good proof; the refusals of a missing proof, a wrong htu,
  * a wrong htm, a replayed jti, a missing or wrong ath, another key, a
  * made-up nonce (use_dpop_nonce with DPoP-Nonce and WWW-Authenticate),
- * a stale iat, the token sent as Bearer, a rotated family's old token;
+ * a stale iat, the token sent as Bearer, a rotated family's old token,
+ * a taken-down account;
  * scopes: a post-only scope creates a post but not a like and cannot
  * delete, getSession shows the email only with transition:email, app
  * passwords are refused, service tokens follow rpc: scopes; and every
@@ -518,6 +519,18 @@ test_token_faults(const struct family *g)
 	    "challenge");
 	resp_free(&r);
 	CHECK(store_oauth_family_delete(f.id) == PDS_OK, "revoke");
+
+	CHECK(store_account_set_status(ALICE, ACCT_TAKENDOWN, "ref-1") ==
+	    PDS_OK, "take down");
+	CHECK(call(&r, "GET", SESSION, g->at, NULL, NULL) == 0 &&
+	    is_error(&r, 400, "AccountTakedown"), "taken down: %u %s",
+	    r.status, r.body);
+	resp_free(&r);
+	CHECK(store_account_set_status(ALICE, ACCT_ACTIVE, NULL) == PDS_OK,
+	    "restore");
+	CHECK(call(&r, "GET", SESSION, g->at, NULL, NULL) == 0 &&
+	    r.status == 200, "restored: %u %s", r.status, r.body);
+	resp_free(&r);
 	t_group_end();
 }
 
