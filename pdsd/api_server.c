@@ -22,6 +22,7 @@
 #include "err.h"
 #include "keys.h"
 #include "log.h"
+#include "oauth_resource.h"
 #include "store_account.h"
 #include "syntax.h"
 #include "xrpc.h"
@@ -162,11 +163,22 @@ session_json(const struct store_account *a, const struct auth_session *s,
 	return o;
 }
 
+/*
+ * Reply with the session view; an OAuth scope without account:email or
+ * transition:email does not see the email fields.
+ */
 static void
 reply_session(struct xrpc_ctx *ctx, const struct store_account *a,
     const struct auth_session *s)
 {
-	xrpc_reply_json(ctx, session_json(a, s, ctx->cfg->did_doc_with_session));
+	json_t	*o = session_json(a, s, ctx->cfg->did_doc_with_session);
+
+	if (o != NULL && !oauth_resource_email_readable(ctx)) {
+		json_object_del(o, "email");
+		json_object_del(o, "emailConfirmed");
+		json_object_del(o, "emailAuthFactor");
+	}
+	xrpc_reply_json(ctx, o);
 }
 
 /* ---- createAccount ---- */

@@ -394,9 +394,8 @@ scope_allowed(const struct xrpc_route *rt, const char *scope)
 	return false;
 }
 
-/* The account checks every session credential gets. */
-static int
-check_account(struct xrpc_ctx *ctx)
+int
+auth_check_account(struct xrpc_ctx *ctx)
 {
 	struct store_account a;
 	unsigned	 f = ctx->route->auth_flags;
@@ -409,7 +408,13 @@ check_account(struct xrpc_ctx *ctx)
 		    "Token subject is not an account here");
 	if (rc != PDS_OK)
 		return PDS_EINTERNAL;
-	if ((f & XRPC_AF_CHECK_TAKEDOWN) && a.status == ACCT_TAKENDOWN)
+	/*
+	 * A taken-down account's legacy login only gets the takendown
+	 * scope, which the routes without XRPC_AF_TAKENDOWN refuse; its
+	 * OAuth sessions are held to the same.
+	 */
+	if (a.status == ACCT_TAKENDOWN && ((f & XRPC_AF_CHECK_TAKEDOWN) ||
+	    (ctx->auth.cred == XRPC_CRED_OAUTH && !(f & XRPC_AF_TAKENDOWN))))
 		return xrpc_fail(ctx, PDS_ETAKENDOWN, NULL,
 		    "Account has been taken down");
 	if ((f & XRPC_AF_CHECK_DEACTIVATED) &&
@@ -481,7 +486,7 @@ verify_session(struct xrpc_ctx *ctx, const struct jwt *j, bool refresh)
 			return bad_token(ctx, PDS_EINVAL, "Bad token scope");
 		ctx->auth.cred = XRPC_CRED_ACCESS;
 	}
-	return check_account(ctx);
+	return auth_check_account(ctx);
 }
 
 int
@@ -507,6 +512,11 @@ xrpc_auth_verify(struct xrpc_ctx *ctx)
 	if (jwt_decode(&j, tok, strlen(tok), &why) != PDS_OK)
 		return bad_token(ctx, PDS_EINVAL, "Malformed token");
 	hs = strcmp(j.alg, "HS256") == 0;
+	/* A DPoP-bound (OAuth) token is only good with its proof. */
+	if (json_object_get(j.payload, "cnf") != NULL) {
+		jwt_free(&j);
+		return bad_token(ctx, PDS_EINVAL, "Malformed token");
+	}
 
 	switch (rt->auth) {
 	case XRPC_AUTH_REFRESH:

@@ -11,7 +11,8 @@
  * can retry and gets the same next token).
  *
  * Verification order: scheme, syntax, signature, then claims; an expired
- * token is 400 ExpiredToken, every other fault 400 InvalidToken.  Then the
+ * token is 400 ExpiredToken, every other fault 400 InvalidToken (a
+ * DPoP-bound token under Bearer is "Malformed token").  Then the
  * route's scope rules and the account checks its flags ask for.
  *
  * Service JWTs (ES256K, signed by an account's DID key) go to
@@ -70,6 +71,17 @@ int	auth_session_refresh(const char *did, const char *jti,
 	    struct auth_session *out);
 /* Revoke a refresh token and those rotated into it (logout). */
 int	auth_session_revoke(const char *jti);
+
+/*
+ * The account checks every session credential gets, for ctx->auth.did
+ * and ctx->route's flags: InvalidToken when the account is gone, then
+ * AccountTakedown and AccountDeactivated as XRPC_AF_CHECK_TAKEDOWN and
+ * XRPC_AF_CHECK_DEACTIVATED ask (for an OAuth credential, a taken-down
+ * account only passes on XRPC_AF_TAKENDOWN routes).  0 or the error
+ * (xrpc_fail()).
+ */
+struct xrpc_ctx;
+int	auth_check_account(struct xrpc_ctx *);
 
 /*
  * Login attempt limits against online guessing, token buckets that only

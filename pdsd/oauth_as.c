@@ -46,6 +46,12 @@ oauth_as_issuer(void)
 	return issuer;
 }
 
+const uint8_t *
+oauth_as_dpop_secret(void)
+{
+	return nonce_secret;
+}
+
 const char *
 as_issuer(void)
 {

@@ -46,6 +46,12 @@
 
 /* The issuer, e.g. "https://pds.example.com"; "" before the init. */
 const char *oauth_as_issuer(void);
+/*
+ * The DPoP nonce secret (DPOP_NONCE_SECRET_LEN bytes), so that the
+ * resource server (oauth_resource.c) hands out and accepts the same
+ * nonces as the authorization server: one origin, one nonce.
+ */
+const uint8_t *oauth_as_dpop_secret(void);
 
 /*
  * Where the authorization page sends the browser when a request is

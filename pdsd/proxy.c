@@ -23,6 +23,7 @@
 #include "err.h"
 #include "jwt.h"
 #include "log.h"
+#include "oauth_resource.h"
 #include "outbound.h"
 #include "proxy.h"
 #include "resolver.h"
@@ -80,6 +81,9 @@ proxy_method_privileged(const char *nsid)
 bool
 proxy_cred_privileged(const struct xrpc_ctx *ctx)
 {
+	/* an OAuth scope says itself what it may call (rpc:, chat.bsky) */
+	if (ctx->auth.cred == XRPC_CRED_OAUTH)
+		return true;
 	if (ctx->auth.cred != XRPC_CRED_ACCESS)
 		return false;
 	return strcmp(ctx->auth.scope, AUTH_SCOPE_ACCESS) == 0 ||
@@ -567,10 +571,20 @@ up_start(struct xrpc_ctx *ctx, const struct proxy_call *c, bool buffer_all,
 	enum http_method m = http_req_method(ctx->req);
 	bool		 post = !c->get && m == HTTP_POST;
 	bool		 open_net;
+	char		 ref[DID_MAX + PROXY_SERVICE_MAX + 2];
 	int64_t		 hdr_ms, body_ms;
 	int		 rc;
 
 	*up = NULL;
+	/* an OAuth scope must name the call: rpc:<lxm>?aud=<did#service> */
+	if (c->aud != NULL)
+		rc = oauth_resource_check_rpc(ctx, lxm, aud);
+	else {
+		snprintf(ref, sizeof(ref), "%s#%s", t->did, t->service);
+		rc = oauth_resource_check_rpc(ctx, lxm, ref);
+	}
+	if (rc != 0)
+		return rc;
 	open_net = cfg->dev_mode || cfg->disable_ssrf_protection;
 	if (!t->trusted && !open_net && strncasecmp(t->url, "https://", 8) !=
 	    0)

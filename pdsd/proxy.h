@@ -34,7 +34,9 @@
  * reference protects (InvalidToken "Bad token method", whatever the
  * case of the NSID), privileged methods (chat.bsky.*,
  * com.atproto.server.createAccount) for non-privileged app passwords,
- * and any call without credentials.  With no atproto-proxy header and
+ * and any call without credentials.  An OAuth credential instead needs
+ * rpc:<lxm>?aud=<did>#<service id> (or the call's own aud) in its
+ * scope, for every call made (oauth_resource.h).  With no atproto-proxy header and
  * no service configured for the method, the answer is 501
  * MethodNotImplemented before credentials are looked at (the reference
  * answers 401, then "No service configured").  The catch-all handler

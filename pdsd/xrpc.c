@@ -14,6 +14,7 @@
 #include "config.h"
 #include "err.h"
 #include "log.h"
+#include "oauth_resource.h"
 #include "xrpc.h"
 
 void	xrpc_routes_index(void);	/* xrpc_routes.c */
@@ -103,6 +104,36 @@ xrpc_err_message(int code)
 	return e->msg != NULL ? e->msg : pds_strerror(e->code);
 }
 
+/*
+ * The challenge of a 401: DPoP for the OAuth errors (oauth_resource.c),
+ * with the message unless it holds a '"', which cannot be quoted; else
+ * Bearer.
+ */
+static void
+www_authenticate(struct http_req *req, const char *name, const char *msg)
+{
+	static const char *const dpop_errors[] = { "use_dpop_nonce",
+	    "invalid_dpop_proof", "invalid_token" };
+	char	 h[512];
+	size_t	 i;
+
+	for (i = 0; name != NULL && i < sizeof(dpop_errors) /
+	    sizeof(dpop_errors[0]); i++) {
+		if (strcmp(name, dpop_errors[i]) != 0)
+			continue;
+		if (strchr(msg, '"') == NULL && strlen(msg) < 300)
+			snprintf(h, sizeof(h), "DPoP algs=\"ES256 ES256K\", "
+			    "error=\"%s\", error_description=\"%s\"", name,
+			    msg);
+		else
+			snprintf(h, sizeof(h), "DPoP algs=\"ES256 ES256K\", "
+			    "error=\"%s\"", name);
+		(void)http_reply_header(req, "WWW-Authenticate", h);
+		return;
+	}
+	(void)http_reply_header(req, "WWW-Authenticate", "Bearer");
+}
+
 void
 xrpc_reply_error(struct http_req *req, int code, const char *name,
     const char *msg)
@@ -112,7 +143,7 @@ xrpc_reply_error(struct http_req *req, int code, const char *name,
 	if (e->status == 500 || msg == NULL || *msg == '\0')
 		msg = xrpc_err_message(code);	/* 500s never leak internals */
 	if (e->status == 401)
-		(void)http_reply_header(req, "WWW-Authenticate", "Bearer");
+		www_authenticate(req, name, msg);
 	http_reply_error(req, e->status, name != NULL ? name : e->name, msg);
 }
 
@@ -371,7 +402,8 @@ xrpc_handle(struct http_req *req, const void *arg)
 		    "Incorrect HTTP method (%s) expected %s",
 		    http_req_method_str(req), method_name(rt->method));
 	} else if ((rc = check_auth(&ctx)) != 0 ||
-	    (rc = parse_input(&ctx)) != 0) {
+	    (rc = parse_input(&ctx)) != 0 ||
+	    (rc = oauth_resource_authorize(&ctx)) != 0) {
 		;
 	} else
 		rc = rt->handler(&ctx);
@@ -425,6 +457,7 @@ stream_start(struct http_req *req, const struct xrpc_route *rt)
 	ctx.nsid = http_req_path(req) + strlen("/xrpc/");
 	ctx.body = http_req_body(req, &ctx.body_len);
 	if ((rc = check_auth(&ctx)) == 0 &&
+	    (rc = oauth_resource_authorize(&ctx)) == 0 &&
 	    (pa = calloc(1, sizeof(*pa))) == NULL)
 		rc = PDS_EINTERNAL;
 	if (rc != 0) {

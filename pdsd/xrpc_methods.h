@@ -75,9 +75,9 @@ X("com.atproto.server.getServiceAuth", api_server_get_service_auth,
 GET_ACCESS("com.atproto.server.checkAccountStatus",
     api_server_check_account_status)
 X("com.atproto.server.activateAccount", api_server_activate_account,
-    P, FULL, XF(NO_OAUTH), NONE, JSONB, DEFAULT)
+    P, FULL, 0, NONE, JSONB, DEFAULT)
 X("com.atproto.server.deactivateAccount", api_server_deactivate_account,
-    P, FULL, XF(TAKENDOWN) | XF(NO_OAUTH), JSON, JSONB, DEFAULT)
+    P, FULL, XF(TAKENDOWN), JSON, JSONB, DEFAULT)
 X("com.atproto.server.reserveSigningKey", api_server_reserve_signing_key,
     P, NONE, 0, JSON, JSONB, DEFAULT)
 

@@ -15,9 +15,9 @@
 // pdsd does not fetch metadata documents over http, not even in
 // development mode.
 //
-// Calls to /xrpc/ through the DPoP session need the resource server.
-// Until it exists pdsd refuses every DPoP token, and with RESOURCE_SERVER
-// false these steps check that refusal instead of the calls' results.
+// Calls to /xrpc/ through the DPoP session (createRecord, getSession,
+// uploadBlob) go to pdsd's resource server; with RESOURCE_SERVER false
+// these steps would check a refusal instead of the calls' results.
 
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
@@ -36,9 +36,8 @@ import {
 	oauthClient,
 } from './oauth.mjs';
 
-// Awaiting the resource server: set to true when pdsd accepts DPoP-bound
-// access tokens at /xrpc/.
-const RESOURCE_SERVER = false;
+// Whether pdsd accepts DPoP-bound access tokens at /xrpc/.
+const RESOURCE_SERVER = true;
 
 const skip = isExecutable(PDSD) ? false : `${PDSD} is not built yet`;
 
@@ -107,7 +106,6 @@ describe('the official OAuth client, loopback', { skip }, () => {
 		assert.ok(stored.tokenSet.refresh_token.startsWith('ref-'));
 	});
 
-	// Awaiting the resource server: RESOURCE_SERVER at the top.
 	test('XRPC calls through the DPoP session', async () => {
 		const agent = new Agent(session);
 		const created = await xrpcError(agent.com.atproto.repo
