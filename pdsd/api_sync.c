@@ -47,6 +47,19 @@ int	api_query_limit(struct xrpc_ctx *, size_t def, size_t max,
 
 /* ---- access ---- */
 
+/* did's repo, or RepoNotFound when it has none or it is deleted. */
+static int
+find_repo(struct xrpc_ctx *ctx, const char *did, struct store_repo_acct *a)
+{
+	int	 rc = store_repo_acct_find(did, a);
+
+	if (rc == PDS_ENOTFOUND || (rc == PDS_OK &&
+	    a->status == ACCT_DELETED))
+		return xrpc_fail(ctx, PDS_EINVAL, "RepoNotFound",
+		    "Could not find repo for DID: %.256s", did);
+	return rc == PDS_OK ? 0 : PDS_EINTERNAL;
+}
+
 /*
  * The repo named by ?did=, readable by this caller: RepoNotFound,
  * RepoTakendown and RepoDeactivated, except that the owner and an
@@ -65,13 +78,8 @@ sync_repo(struct xrpc_ctx *ctx, struct store_repo_acct *a)
 	if (!syntax_is_did(did, strlen(did)))
 		return xrpc_fail(ctx, PDS_EINVAL, NULL,
 		    "did must be a valid did");
-	rc = store_repo_acct_find(did, a);
-	if (rc == PDS_ENOTFOUND || (rc == PDS_OK &&
-	    a->status == ACCT_DELETED))
-		return xrpc_fail(ctx, PDS_EINVAL, "RepoNotFound",
-		    "Could not find repo for DID: %.256s", did);
-	if (rc != PDS_OK)
-		return PDS_EINTERNAL;
+	if ((rc = find_repo(ctx, did, a)) != 0)
+		return rc;
 	privileged = ctx->auth.cred == XRPC_CRED_ADMIN ||
 	    (ctx->auth.cred != XRPC_CRED_NONE &&
 	    strcmp(ctx->auth.did, a->did) == 0);
@@ -681,13 +689,8 @@ api_sync_get_repo_status(struct xrpc_ctx *ctx)
 	if (did == NULL || !syntax_is_did(did, strlen(did)))
 		return xrpc_fail(ctx, PDS_EINVAL, NULL,
 		    "did must be a valid did");
-	rc = store_repo_acct_find(did, &a);
-	if (rc == PDS_ENOTFOUND || (rc == PDS_OK &&
-	    a.status == ACCT_DELETED))
-		return xrpc_fail(ctx, PDS_EINVAL, "RepoNotFound",
-		    "Could not find repo for DID: %.256s", did);
-	if (rc != PDS_OK)
-		return PDS_EINTERNAL;
+	if ((rc = find_repo(ctx, did, &a)) != 0)
+		return rc;
 	active = a.status == ACCT_ACTIVE;
 	out = json_pack("{s:s,s:b}", "did", a.did, "active", active);
 	if (out == NULL)
