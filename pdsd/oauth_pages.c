@@ -340,6 +340,22 @@ html_hidden(struct html *h, const char *name, const char *value)
 	html_raw(h, ">\n");
 }
 
+/*
+ * The opening of a POST form to action, with the page's CSRF token and,
+ * when not NULL, the authorization request it belongs to.
+ */
+static void
+html_form(struct html *h, const char *action, const char *csrf_token,
+    const char *request_uri)
+{
+	html_raw(h, "<form method=\"post\"");
+	html_attr(h, "action", action);
+	html_raw(h, ">\n");
+	html_hidden(h, "csrf_token", csrf_token);
+	if (request_uri != NULL)
+		html_hidden(h, "request_uri", request_uri);
+}
+
 /* <a href> opening in a new tab, only for an http(s) URL. */
 static void
 html_link(struct html *h, const char *url, const char *label)
@@ -479,11 +495,7 @@ oauth_page_render_signin(struct buf *b, const struct oauth_signin_page *pg)
 		html_text(&h, pg->error);
 		html_raw(&h, "</p>\n");
 	}
-	html_raw(&h, "<form method=\"post\"");
-	html_attr(&h, "action", pg->action);
-	html_raw(&h, ">\n");
-	html_hidden(&h, "csrf_token", pg->csrf_token);
-	html_hidden(&h, "request_uri", pg->request_uri);
+	html_form(&h, pg->action, pg->csrf_token, pg->request_uri);
 	html_raw(&h, "<label for=\"identifier\">Handle or email</label>\n"
 	    "<input id=\"identifier\" name=\"identifier\" type=\"text\" "
 	    "autocomplete=\"username\" autocapitalize=\"none\" "
@@ -545,22 +557,15 @@ oauth_page_render_consent(struct buf *b, const struct oauth_consent_page *pg)
 	html_client_short(&h, c->client_id, c->name);
 	html_raw(&h, " will be able to:</h2>\n");
 	html_perms(&h, pg->perms, pg->nperms);
-	html_raw(&h, "<form method=\"post\"");
-	html_attr(&h, "action", pg->action);
-	html_raw(&h, ">\n");
-	html_hidden(&h, "csrf_token", pg->csrf_token);
-	html_hidden(&h, "request_uri", pg->request_uri);
+	html_form(&h, pg->action, pg->csrf_token, pg->request_uri);
 	html_raw(&h, "<div class=\"buttons\">"
 	    "<button type=\"submit\" name=\"decision\" value=\"deny\" "
 	    "class=\"secondary\">Deny</button>"
 	    "<button type=\"submit\" name=\"decision\" value=\"allow\">"
 	    "Allow</button></div>\n</form>\n");
 	if (pg->switch_action != NULL) {
-		html_raw(&h, "<form method=\"post\"");
-		html_attr(&h, "action", pg->switch_action);
-		html_raw(&h, ">\n");
-		html_hidden(&h, "csrf_token", pg->csrf_token);
-		html_hidden(&h, "request_uri", pg->request_uri);
+		html_form(&h, pg->switch_action, pg->csrf_token,
+		    pg->request_uri);
 		html_raw(&h, "<button type=\"submit\" class=\"link\">Not you? "
 		    "Use another account</button>\n</form>\n");
 	}
@@ -677,10 +682,8 @@ oauth_page_render_account(struct buf *b, const struct oauth_account_page *pg)
 		html_text(&h, g->created != NULL ? g->created : "(unknown)");
 		html_raw(&h, " \xc2\xb7 last used ");
 		html_text(&h, g->last_used != NULL ? g->last_used : "never");
-		html_raw(&h, "</p>\n<form method=\"post\"");
-		html_attr(&h, "action", pg->revoke_action);
-		html_raw(&h, ">\n");
-		html_hidden(&h, "csrf_token", pg->csrf_token);
+		html_raw(&h, "</p>\n");
+		html_form(&h, pg->revoke_action, pg->csrf_token, NULL);
 		html_hidden(&h, "grant_id", g->grant_id);
 		html_raw(&h, "<button type=\"submit\" class=\"danger\">Revoke "
 		    "access<span class=\"visually-hidden\"> for ");
@@ -689,10 +692,8 @@ oauth_page_render_account(struct buf *b, const struct oauth_account_page *pg)
 	}
 	if (pg->ngrants > 0)
 		html_raw(&h, "</ul>\n");
-	html_raw(&h, "</div>\n<form method=\"post\"");
-	html_attr(&h, "action", pg->signout_action);
-	html_raw(&h, ">\n");
-	html_hidden(&h, "csrf_token", pg->csrf_token);
+	html_raw(&h, "</div>\n");
+	html_form(&h, pg->signout_action, pg->csrf_token, NULL);
 	html_raw(&h, "<button type=\"submit\" class=\"secondary\">Sign out"
 	    "</button>\n</form>\n");
 	html_page_close(&h);
