@@ -342,44 +342,41 @@ api_admin_disable_account_invites(struct xrpc_ctx *ctx)
 
 /* ---- account changes ---- */
 
-int
-api_admin_update_account_handle(struct xrpc_ctx *ctx)
+/*
+ * updateAccountHandle and updateAccountEmail: the account named by the
+ * input's who_key gets the input's key through set.
+ */
+static int
+account_set(struct xrpc_ctx *ctx, const char *who_key, const char *key,
+    int (*set)(const struct admin_actor *, const char *, const char *,
+    const char *, struct admin_err *))
 {
 	struct admin_actor	 actor;
 	struct admin_err	 err;
-	const char		*did = in_str(ctx, "did");
-	const char		*handle = in_str(ctx, "handle");
+	const char		*who = in_str(ctx, who_key);
+	const char		*value = in_str(ctx, key);
 	int			 rc;
 
 	memset(&err, 0, sizeof(err));
 	admin_actor_xrpc(&actor);
-	if (need(ctx, did, "did") || need(ctx, handle, "handle"))
+	if (need(ctx, who, who_key) || need(ctx, value, key))
 		return PDS_EINVAL;
-	if ((rc = admin_account_set_handle(&actor, did, handle, NULL,
-	    &err)) != PDS_OK)
+	if ((rc = set(&actor, who, value, NULL, &err)) != PDS_OK)
 		return xrpc_fail_error(ctx, admin_error_settle(&err, rc));
 	reply_empty(ctx);
 	return 0;
 }
 
 int
+api_admin_update_account_handle(struct xrpc_ctx *ctx)
+{
+	return account_set(ctx, "did", "handle", admin_account_set_handle);
+}
+
+int
 api_admin_update_account_email(struct xrpc_ctx *ctx)
 {
-	struct admin_actor	 actor;
-	struct admin_err	 err;
-	const char		*acct = in_str(ctx, "account");
-	const char		*email = in_str(ctx, "email");
-	int			 rc;
-
-	memset(&err, 0, sizeof(err));
-	admin_actor_xrpc(&actor);
-	if (need(ctx, acct, "account") || need(ctx, email, "email"))
-		return PDS_EINVAL;
-	if ((rc = admin_account_set_email(&actor, acct, email, NULL,
-	    &err)) != PDS_OK)
-		return xrpc_fail_error(ctx, admin_error_settle(&err, rc));
-	reply_empty(ctx);
-	return 0;
+	return account_set(ctx, "account", "email", admin_account_set_email);
 }
 
 int
