@@ -213,22 +213,23 @@ api_admin_get_account_infos(struct xrpc_ctx *ctx)
 	return 0;
 }
 
-static size_t
-query_limit(struct xrpc_ctx *ctx, size_t def, size_t max, bool *bad)
+/* ?limit= into *out (def when absent), refused unless 1 to max. */
+static int
+query_limit(struct xrpc_ctx *ctx, size_t def, size_t max, size_t *out)
 {
 	const char	*s = http_req_query(ctx->req, "limit");
 	char		*end;
 	unsigned long	 n;
 
-	*bad = false;
+	*out = def;
 	if (s == NULL)
-		return def;
+		return 0;
 	n = strtoul(s, &end, 10);
-	if (*s == '\0' || *end != '\0' || n < 1 || n > max) {
-		*bad = true;
-		return def;
-	}
-	return (size_t)n;
+	if (*s == '\0' || *end != '\0' || n < 1 || n > max)
+		return xrpc_fail(ctx, PDS_EINVAL, NULL,
+		    "limit must be 1 to %zu", max);
+	*out = (size_t)n;
+	return 0;
 }
 
 int
@@ -238,14 +239,11 @@ api_admin_search_accounts(struct xrpc_ctx *ctx)
 	const char		*q = http_req_query(ctx->req, "email");
 	json_t			*out;
 	size_t			 limit;
-	bool			 bad;
 	int			 rc;
 
 	memset(&err, 0, sizeof(err));
-	limit = query_limit(ctx, 50, 100, &bad);
-	if (bad)
-		return xrpc_fail(ctx, PDS_EINVAL, NULL,
-		    "limit must be 1 to 100");
+	if ((rc = query_limit(ctx, 50, 100, &limit)) != 0)
+		return rc;
 	if (q == NULL || *q == '\0')
 		rc = admin_account_list(NULL, http_req_query(ctx->req,
 		    "cursor"), limit, &out, &err);
@@ -266,14 +264,11 @@ api_admin_get_invite_codes(struct xrpc_ctx *ctx)
 	struct admin_err	 err;
 	json_t			*out;
 	size_t			 limit;
-	bool			 bad;
 	int			 rc;
 
 	memset(&err, 0, sizeof(err));
-	limit = query_limit(ctx, 100, 500, &bad);
-	if (bad)
-		return xrpc_fail(ctx, PDS_EINVAL, NULL,
-		    "limit must be 1 to 500");
+	if ((rc = query_limit(ctx, 100, 500, &limit)) != 0)
+		return rc;
 	rc = admin_invite_list(http_req_query(ctx->req, "sort"), NULL, true,
 	    http_req_query(ctx->req, "cursor"), limit, &out, &err);
 	if (rc != PDS_OK)
