@@ -161,19 +161,10 @@ plc_op_new(enum plc_op_type type)
 static void
 op_clear_fields(struct plc_op *op)
 {
-	size_t	i;
-
 	strv_clear(op->rotation_keys, &op->n_rotation_keys);
-	for (i = 0; i < op->n_vms; i++) {
-		free(op->vms[i].id);
-		free(op->vms[i].key);
-	}
+	plc_op_clear_vmethods(op);
 	strv_clear(op->aka, &op->n_aka);
-	for (i = 0; i < op->n_services; i++) {
-		free(op->services[i].id);
-		free(op->services[i].type);
-		free(op->services[i].endpoint);
-	}
+	plc_op_clear_services(op);
 	free(op->signing_key);
 	free(op->recovery_key);
 	free(op->handle);
@@ -309,6 +300,20 @@ plc_op_set_vmethod(struct plc_op *op, const char *id, const char *didkey)
 	return PDS_OK;
 }
 
+void
+plc_op_clear_vmethods(struct plc_op *op)
+{
+	size_t	i;
+
+	for (i = 0; i < op->n_vms; i++) {
+		free(op->vms[i].id);
+		free(op->vms[i].key);
+		op->vms[i].id = op->vms[i].key = NULL;
+	}
+	op->n_vms = 0;
+	op_unsign(op);
+}
+
 int
 plc_op_add_aka(struct plc_op *op, const char *uri)
 {
@@ -361,6 +366,22 @@ plc_op_set_service(struct plc_op *op, const char *id, const char *type,
 		op->n_services++;
 	op_unsign(op);
 	return PDS_OK;
+}
+
+void
+plc_op_clear_services(struct plc_op *op)
+{
+	size_t	i;
+
+	for (i = 0; i < op->n_services; i++) {
+		free(op->services[i].id);
+		free(op->services[i].type);
+		free(op->services[i].endpoint);
+		op->services[i].id = op->services[i].type =
+		    op->services[i].endpoint = NULL;
+	}
+	op->n_services = 0;
+	op_unsign(op);
 }
 
 int

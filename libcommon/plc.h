@@ -102,10 +102,12 @@ struct plc_op	*plc_op_dup(const struct plc_op *);
 int	plc_op_add_rotation_key(struct plc_op *, const char *didkey);
 void	plc_op_clear_rotation_keys(struct plc_op *);
 int	plc_op_set_vmethod(struct plc_op *, const char *id, const char *didkey);
+void	plc_op_clear_vmethods(struct plc_op *);
 int	plc_op_add_aka(struct plc_op *, const char *uri);
 void	plc_op_clear_aka(struct plc_op *);
 int	plc_op_set_service(struct plc_op *, const char *id, const char *type,
 	    const char *endpoint);
+void	plc_op_clear_services(struct plc_op *);
 int	plc_op_set_prev(struct plc_op *, const char *cid_or_null);
 
 /*

@@ -29,5 +29,10 @@ int	api_email_send_error(struct xrpc_ctx *, int rc);
  * (api_email.c).
  */
 int	api_email_request_token(struct xrpc_ctx *, enum email_purpose);
+/*
+ * Forward the call to the default (or atproto-proxy) target with service
+ * auth, as any method the PDS does not serve itself (api_proxy_local.c).
+ */
+int	api_proxy_forward(struct xrpc_ctx *);
 
 #endif

@@ -213,22 +213,23 @@ api_admin_get_account_infos(struct xrpc_ctx *ctx)
 	return 0;
 }
 
-static size_t
-query_limit(struct xrpc_ctx *ctx, size_t def, size_t max, bool *bad)
+/* ?limit= into *out (def when absent), refused unless 1 to max. */
+static int
+query_limit(struct xrpc_ctx *ctx, size_t def, size_t max, size_t *out)
 {
 	const char	*s = http_req_query(ctx->req, "limit");
 	char		*end;
 	unsigned long	 n;
 
-	*bad = false;
+	*out = def;
 	if (s == NULL)
-		return def;
+		return 0;
 	n = strtoul(s, &end, 10);
-	if (*s == '\0' || *end != '\0' || n < 1 || n > max) {
-		*bad = true;
-		return def;
-	}
-	return (size_t)n;
+	if (*s == '\0' || *end != '\0' || n < 1 || n > max)
+		return xrpc_fail(ctx, PDS_EINVAL, NULL,
+		    "limit must be 1 to %zu", max);
+	*out = (size_t)n;
+	return 0;
 }
 
 int
@@ -238,14 +239,11 @@ api_admin_search_accounts(struct xrpc_ctx *ctx)
 	const char		*q = http_req_query(ctx->req, "email");
 	json_t			*out;
 	size_t			 limit;
-	bool			 bad;
 	int			 rc;
 
 	memset(&err, 0, sizeof(err));
-	limit = query_limit(ctx, 50, 100, &bad);
-	if (bad)
-		return xrpc_fail(ctx, PDS_EINVAL, NULL,
-		    "limit must be 1 to 100");
+	if ((rc = query_limit(ctx, 50, 100, &limit)) != 0)
+		return rc;
 	if (q == NULL || *q == '\0')
 		rc = admin_account_list(NULL, http_req_query(ctx->req,
 		    "cursor"), limit, &out, &err);
@@ -266,14 +264,11 @@ api_admin_get_invite_codes(struct xrpc_ctx *ctx)
 	struct admin_err	 err;
 	json_t			*out;
 	size_t			 limit;
-	bool			 bad;
 	int			 rc;
 
 	memset(&err, 0, sizeof(err));
-	limit = query_limit(ctx, 100, 500, &bad);
-	if (bad)
-		return xrpc_fail(ctx, PDS_EINVAL, NULL,
-		    "limit must be 1 to 500");
+	if ((rc = query_limit(ctx, 100, 500, &limit)) != 0)
+		return rc;
 	rc = admin_invite_list(http_req_query(ctx->req, "sort"), NULL, true,
 	    http_req_query(ctx->req, "cursor"), limit, &out, &err);
 	if (rc != PDS_OK)
@@ -342,44 +337,41 @@ api_admin_disable_account_invites(struct xrpc_ctx *ctx)
 
 /* ---- account changes ---- */
 
-int
-api_admin_update_account_handle(struct xrpc_ctx *ctx)
+/*
+ * updateAccountHandle and updateAccountEmail: the account named by the
+ * input's who_key gets the input's key through set.
+ */
+static int
+account_set(struct xrpc_ctx *ctx, const char *who_key, const char *key,
+    int (*set)(const struct admin_actor *, const char *, const char *,
+    const char *, struct admin_err *))
 {
 	struct admin_actor	 actor;
 	struct admin_err	 err;
-	const char		*did = in_str(ctx, "did");
-	const char		*handle = in_str(ctx, "handle");
+	const char		*who = in_str(ctx, who_key);
+	const char		*value = in_str(ctx, key);
 	int			 rc;
 
 	memset(&err, 0, sizeof(err));
 	admin_actor_xrpc(&actor);
-	if (need(ctx, did, "did") || need(ctx, handle, "handle"))
+	if (need(ctx, who, who_key) || need(ctx, value, key))
 		return PDS_EINVAL;
-	if ((rc = admin_account_set_handle(&actor, did, handle, NULL,
-	    &err)) != PDS_OK)
+	if ((rc = set(&actor, who, value, NULL, &err)) != PDS_OK)
 		return xrpc_fail_error(ctx, admin_error_settle(&err, rc));
 	reply_empty(ctx);
 	return 0;
 }
 
 int
+api_admin_update_account_handle(struct xrpc_ctx *ctx)
+{
+	return account_set(ctx, "did", "handle", admin_account_set_handle);
+}
+
+int
 api_admin_update_account_email(struct xrpc_ctx *ctx)
 {
-	struct admin_actor	 actor;
-	struct admin_err	 err;
-	const char		*acct = in_str(ctx, "account");
-	const char		*email = in_str(ctx, "email");
-	int			 rc;
-
-	memset(&err, 0, sizeof(err));
-	admin_actor_xrpc(&actor);
-	if (need(ctx, acct, "account") || need(ctx, email, "email"))
-		return PDS_EINVAL;
-	if ((rc = admin_account_set_email(&actor, acct, email, NULL,
-	    &err)) != PDS_OK)
-		return xrpc_fail_error(ctx, admin_error_settle(&err, rc));
-	reply_empty(ctx);
-	return 0;
+	return account_set(ctx, "account", "email", admin_account_set_email);
 }
 
 int

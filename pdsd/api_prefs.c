@@ -55,20 +55,6 @@ pref_allowed(const char *type, bool full)
 	return full || strcmp(type, PREF_PERSONAL) != 0;
 }
 
-static int
-to_other_service(struct xrpc_ctx *ctx)
-{
-	struct proxy_target t;
-	struct proxy_call c;
-	int		 rc;
-
-	if ((rc = proxy_target_select(ctx, ctx->nsid, &t)) != 0)
-		return rc;
-	memset(&c, 0, sizeof(c));
-	c.target = &t;
-	return proxy_forward(ctx, &c);
-}
-
 struct get_state {
 	json_t	*list;
 	bool	 full;
@@ -99,7 +85,7 @@ api_bsky_actor_get_preferences(struct xrpc_ctx *ctx)
 
 	if (ctx->auth.cred == XRPC_CRED_ACCESS &&
 	    proxy_header_names_other(ctx))
-		return to_other_service(ctx);
+		return api_proxy_forward(ctx);
 	if ((g.list = json_array()) == NULL)
 		return PDS_EINTERNAL;
 	g.full = full_access(ctx);
@@ -136,7 +122,7 @@ api_bsky_actor_put_preferences(struct xrpc_ctx *ctx)
 
 	if (ctx->auth.cred == XRPC_CRED_ACCESS &&
 	    proxy_header_names_other(ctx))
-		return to_other_service(ctx);
+		return api_proxy_forward(ctx);
 	list = json_object_get(ctx->input, "preferences");
 	if (!json_is_array(list))
 		return xrpc_fail(ctx, PDS_EINVAL, NULL,

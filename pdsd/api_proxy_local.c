@@ -112,9 +112,8 @@ api_server_get_service_auth(struct xrpc_ctx *ctx)
 	return 0;
 }
 
-/* Forward to the default (or atproto-proxy) target with service auth. */
-static int
-forward_plain(struct xrpc_ctx *ctx)
+int
+api_proxy_forward(struct xrpc_ctx *ctx)
 {
 	struct proxy_target t;
 	struct proxy_call c;
@@ -130,13 +129,13 @@ forward_plain(struct xrpc_ctx *ctx)
 int
 api_moderation_create_report(struct xrpc_ctx *ctx)
 {
-	return forward_plain(ctx);
+	return api_proxy_forward(ctx);
 }
 
 int
 api_bsky_feed_get_actor_likes(struct xrpc_ctx *ctx)
 {
-	return forward_plain(ctx);
+	return api_proxy_forward(ctx);
 }
 
 /*

@@ -47,6 +47,19 @@ int	api_query_limit(struct xrpc_ctx *, size_t def, size_t max,
 
 /* ---- access ---- */
 
+/* did's repo, or RepoNotFound when it has none or it is deleted. */
+static int
+find_repo(struct xrpc_ctx *ctx, const char *did, struct store_repo_acct *a)
+{
+	int	 rc = store_repo_acct_find(did, a);
+
+	if (rc == PDS_ENOTFOUND || (rc == PDS_OK &&
+	    a->status == ACCT_DELETED))
+		return xrpc_fail(ctx, PDS_EINVAL, "RepoNotFound",
+		    "Could not find repo for DID: %.256s", did);
+	return rc == PDS_OK ? 0 : PDS_EINTERNAL;
+}
+
 /*
  * The repo named by ?did=, readable by this caller: RepoNotFound,
  * RepoTakendown and RepoDeactivated, except that the owner and an
@@ -65,13 +78,8 @@ sync_repo(struct xrpc_ctx *ctx, struct store_repo_acct *a)
 	if (!syntax_is_did(did, strlen(did)))
 		return xrpc_fail(ctx, PDS_EINVAL, NULL,
 		    "did must be a valid did");
-	rc = store_repo_acct_find(did, a);
-	if (rc == PDS_ENOTFOUND || (rc == PDS_OK &&
-	    a->status == ACCT_DELETED))
-		return xrpc_fail(ctx, PDS_EINVAL, "RepoNotFound",
-		    "Could not find repo for DID: %.256s", did);
-	if (rc != PDS_OK)
-		return PDS_EINTERNAL;
+	if ((rc = find_repo(ctx, did, a)) != 0)
+		return rc;
 	privileged = ctx->auth.cred == XRPC_CRED_ADMIN ||
 	    (ctx->auth.cred != XRPC_CRED_NONE &&
 	    strcmp(ctx->auth.did, a->did) == 0);
@@ -84,16 +92,24 @@ sync_repo(struct xrpc_ctx *ctx, struct store_repo_acct *a)
 	    "Repo has been deactivated: %s", a->did);
 }
 
+/* did's head commit, or `missing' (an error name) when it has none. */
 static int
-head_of(struct xrpc_ctx *ctx, const char *did, struct cid *commit,
-    char rev[TID_LEN + 1])
+root_of(struct xrpc_ctx *ctx, const char *did, struct cid *commit,
+    char rev[TID_LEN + 1], const char *missing)
 {
 	int	 rc = store_repo_root_get(did, commit, rev);
 
 	if (rc == PDS_ENOTFOUND)
-		return xrpc_fail(ctx, PDS_EINVAL, "RepoNotFound",
+		return xrpc_fail(ctx, PDS_EINVAL, missing,
 		    "Could not find root for DID: %s", did);
 	return rc == PDS_OK ? 0 : PDS_EINTERNAL;
+}
+
+static int
+head_of(struct xrpc_ctx *ctx, const char *did, struct cid *commit,
+    char rev[TID_LEN + 1])
+{
+	return root_of(ctx, did, commit, rev, "RepoNotFound");
 }
 
 static int
@@ -632,8 +648,12 @@ api_sync_get_record(struct xrpc_ctx *ctx)
 
 /* ---- heads and status ---- */
 
-int
-api_sync_get_latest_commit(struct xrpc_ctx *ctx)
+/*
+ * getLatestCommit, or as_head its deprecated forerunner getHead: the
+ * same head, with HeadNotFound and only the root in the reply.
+ */
+static int
+latest_commit(struct xrpc_ctx *ctx, bool as_head)
 {
 	struct store_repo_acct a;
 	struct cid	 commit;
@@ -641,30 +661,28 @@ api_sync_get_latest_commit(struct xrpc_ctx *ctx)
 	int		 rc;
 
 	if ((rc = sync_repo(ctx, &a)) != 0 ||
-	    (rc = head_of(ctx, a.did, &commit, rev)) != 0)
+	    (rc = root_of(ctx, a.did, &commit, rev,
+	    as_head ? "HeadNotFound" : "RepoNotFound")) != 0)
 		return rc;
-	xrpc_reply_json(ctx, json_pack("{s:o,s:s}", "cid", dm_cid_json(&commit),
-	    "rev", rev));
+	if (as_head)
+		xrpc_reply_json(ctx, json_pack("{s:o}", "root",
+		    dm_cid_json(&commit)));
+	else
+		xrpc_reply_json(ctx, json_pack("{s:o,s:s}", "cid",
+		    dm_cid_json(&commit), "rev", rev));
 	return 0;
+}
+
+int
+api_sync_get_latest_commit(struct xrpc_ctx *ctx)
+{
+	return latest_commit(ctx, false);
 }
 
 int
 api_sync_get_head(struct xrpc_ctx *ctx)
 {
-	struct store_repo_acct a;
-	struct cid	 commit;
-	char		 rev[TID_LEN + 1];
-	int		 rc;
-
-	if ((rc = sync_repo(ctx, &a)) != 0)
-		return rc;
-	if ((rc = store_repo_root_get(a.did, &commit, rev)) == PDS_ENOTFOUND)
-		return xrpc_fail(ctx, PDS_EINVAL, "HeadNotFound",
-		    "Could not find root for DID: %s", a.did);
-	if (rc != PDS_OK)
-		return PDS_EINTERNAL;
-	xrpc_reply_json(ctx, json_pack("{s:o}", "root", dm_cid_json(&commit)));
-	return 0;
+	return latest_commit(ctx, true);
 }
 
 int
@@ -681,13 +699,8 @@ api_sync_get_repo_status(struct xrpc_ctx *ctx)
 	if (did == NULL || !syntax_is_did(did, strlen(did)))
 		return xrpc_fail(ctx, PDS_EINVAL, NULL,
 		    "did must be a valid did");
-	rc = store_repo_acct_find(did, &a);
-	if (rc == PDS_ENOTFOUND || (rc == PDS_OK &&
-	    a.status == ACCT_DELETED))
-		return xrpc_fail(ctx, PDS_EINVAL, "RepoNotFound",
-		    "Could not find repo for DID: %.256s", did);
-	if (rc != PDS_OK)
-		return PDS_EINTERNAL;
+	if ((rc = find_repo(ctx, did, &a)) != 0)
+		return rc;
 	active = a.status == ACCT_ACTIVE;
 	out = json_pack("{s:s,s:b}", "did", a.did, "active", active);
 	if (out == NULL)

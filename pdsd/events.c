@@ -293,16 +293,15 @@ events_frame_header(struct buf *out, const char *type)
 	return cbor_put_int(out, 1);
 }
 
-int
-events_frame_error(struct buf *out, const char *name, const char *message)
+/* The body of an error or info frame: { key: name, "message"?: message }. */
+static int
+put_named(struct buf *out, const char *key, const char *name,
+    const char *message)
 {
 	int	 rc;
 
-	if ((rc = cbor_put_map(out, 1)) != PDS_OK ||
-	    (rc = cbor_put_str(out, "op")) != PDS_OK ||
-	    (rc = cbor_put_int(out, -1)) != PDS_OK ||
-	    (rc = cbor_put_map(out, message != NULL ? 2 : 1)) != PDS_OK ||
-	    (rc = put_kv_str(out, "error", name)) != PDS_OK)
+	if ((rc = cbor_put_map(out, message != NULL ? 2 : 1)) != PDS_OK ||
+	    (rc = put_kv_str(out, key, name)) != PDS_OK)
 		return rc;
 	if (message != NULL)
 		rc = put_kv_str(out, "message", message);
@@ -310,17 +309,25 @@ events_frame_error(struct buf *out, const char *name, const char *message)
 }
 
 int
+events_frame_error(struct buf *out, const char *name, const char *message)
+{
+	int	 rc;
+
+	if ((rc = cbor_put_map(out, 1)) != PDS_OK ||
+	    (rc = cbor_put_str(out, "op")) != PDS_OK ||
+	    (rc = cbor_put_int(out, -1)) != PDS_OK)
+		return rc;
+	return put_named(out, "error", name, message);
+}
+
+int
 events_frame_info(struct buf *out, const char *name, const char *message)
 {
 	int	 rc;
 
-	if ((rc = events_frame_header(out, "info")) != PDS_OK ||
-	    (rc = cbor_put_map(out, message != NULL ? 2 : 1)) != PDS_OK ||
-	    (rc = put_kv_str(out, "name", name)) != PDS_OK)
+	if ((rc = events_frame_header(out, "info")) != PDS_OK)
 		return rc;
-	if (message != NULL)
-		rc = put_kv_str(out, "message", message);
-	return rc;
+	return put_named(out, "name", name, message);
 }
 
 /* ---- appending ---- */
@@ -363,12 +370,11 @@ events_insert_tx(const char *did, const struct events_body *ev,
 }
 
 int
-events_append_tx(const char *type, const char *did, const uint8_t *head,
-    size_t head_len, const uint8_t *tail, size_t tail_len, int64_t *seqp)
+events_append_at_tx(const char *type, const char *did, const uint8_t *head,
+    size_t head_len, const uint8_t *tail, size_t tail_len, const char *now,
+    int64_t *seqp)
 {
 	struct events_body ev;
-	char		 now[STORE_TS_LEN];
-	int		 rc;
 
 	memset(&ev, 0, sizeof(ev));
 	ev.type = type;
@@ -376,8 +382,19 @@ events_append_tx(const char *type, const char *did, const uint8_t *head,
 	ev.head_len = head_len;
 	ev.tail = tail;
 	ev.tail_len = tail_len;
+	return events_insert_tx(did, &ev, now, seqp);
+}
+
+int
+events_append_tx(const char *type, const char *did, const uint8_t *head,
+    size_t head_len, const uint8_t *tail, size_t tail_len, int64_t *seqp)
+{
+	char	 now[STORE_TS_LEN];
+	int	 rc;
+
 	store_timestamp(now);
-	if ((rc = events_insert_tx(did, &ev, now, seqp)) != PDS_OK)
+	if ((rc = events_append_at_tx(type, did, head, head_len, tail,
+	    tail_len, now, seqp)) != PDS_OK)
 		log_warnx("event %s for %s: %s", type, did, pds_strerror(rc));
 	return rc;
 }

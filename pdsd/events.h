@@ -61,6 +61,10 @@ struct store_rec_op;
 int	events_append_tx(const char *type, const char *did,
 	    const uint8_t *head, size_t head_len, const uint8_t *tail,
 	    size_t tail_len, int64_t *seq);
+/* events_append_tx() with sequenced_at `now', and nothing logged. */
+int	events_append_at_tx(const char *type, const char *did,
+	    const uint8_t *head, size_t head_len, const uint8_t *tail,
+	    size_t tail_len, const char *now, int64_t *seq);
 
 /*
  * The one way into the log: insert a body that is head || "seq" <seq>

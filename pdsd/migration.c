@@ -622,13 +622,7 @@ apply_fields(struct plc_op *op, const json_t *in, struct pds_error *err)
 		if (!json_is_object(v))
 			return pds_error_set(err, PDS_EINVAL, "InvalidRequest",
 			    "verificationMethods must be an object");
-		/* plc_op_set_vmethod() frees what a slot holds: clear it. */
-		for (i = 0; i < op->n_vms; i++) {
-			free(op->vms[i].id);
-			free(op->vms[i].key);
-			op->vms[i].id = op->vms[i].key = NULL;
-		}
-		op->n_vms = 0;
+		plc_op_clear_vmethods(op);
 		json_object_foreach((json_t *)v, k, e)
 			if (!json_is_string(e) || plc_op_set_vmethod(op, k,
 			    json_string_value(e)) != PDS_OK)
@@ -641,14 +635,7 @@ apply_fields(struct plc_op *op, const json_t *in, struct pds_error *err)
 		if (!json_is_object(v))
 			return pds_error_set(err, PDS_EINVAL, "InvalidRequest",
 			    "services must be an object");
-		for (i = 0; i < op->n_services; i++) {
-			free(op->services[i].id);
-			free(op->services[i].type);
-			free(op->services[i].endpoint);
-			op->services[i].id = op->services[i].type =
-			    op->services[i].endpoint = NULL;
-		}
-		op->n_services = 0;
+		plc_op_clear_services(op);
 		json_object_foreach((json_t *)v, k, e) {
 			const char *t = json_string_value(json_object_get(e,
 			    "type"));

@@ -188,8 +188,9 @@ oauth_as_deny(const struct store_oauth_request *r, const json_t *params,
 	return rc;
 }
 
-int
-oauth_as_approve(const char *uri, const char *client_id, const char *did,
+/* The user's decision on uri: grant did scope when allow, else refuse. */
+static int
+decide(const char *uri, const char *client_id, bool allow, const char *did,
     const char *scope, struct oauth_as_redirect *out, const char **why)
 {
 	struct store_oauth_request r;
@@ -199,26 +200,26 @@ oauth_as_approve(const char *uri, const char *client_id, const char *did,
 	memset(out, 0, sizeof(*out));
 	if ((rc = page_request(uri, client_id, &r, &params, why)) != PDS_OK)
 		return rc;
-	rc = oauth_as_grant(&r, params, did, scope, out, why);
+	if (allow)
+		rc = oauth_as_grant(&r, params, did, scope, out, why);
+	else
+		rc = oauth_as_deny(&r, params, "access_denied",
+		    "The user rejected the request", out);
 	json_decref(params);
 	store_oauth_request_clear(&r);
 	return rc;
 }
 
 int
+oauth_as_approve(const char *uri, const char *client_id, const char *did,
+    const char *scope, struct oauth_as_redirect *out, const char **why)
+{
+	return decide(uri, client_id, true, did, scope, out, why);
+}
+
+int
 oauth_as_reject(const char *uri, const char *client_id,
     struct oauth_as_redirect *out, const char **why)
 {
-	struct store_oauth_request r;
-	json_t	*params;
-	int	 rc;
-
-	memset(out, 0, sizeof(*out));
-	if ((rc = page_request(uri, client_id, &r, &params, why)) != PDS_OK)
-		return rc;
-	rc = oauth_as_deny(&r, params, "access_denied",
-	    "The user rejected the request", out);
-	json_decref(params);
-	store_oauth_request_clear(&r);
-	return rc;
+	return decide(uri, client_id, false, NULL, NULL, out, why);
 }

@@ -340,6 +340,45 @@ html_hidden(struct html *h, const char *name, const char *value)
 	html_raw(h, ">\n");
 }
 
+/* A paragraph, opened by open, of text when text is not NULL. */
+static void
+html_para(struct html *h, const char *open, const char *text)
+{
+	if (text == NULL)
+		return;
+	html_raw(h, open);
+	html_text(h, text);
+	html_raw(h, "</p>\n");
+}
+
+/* Who is signed in: the handle and, under it, the DID. */
+static void
+html_account(struct html *h, const char *handle, const char *did)
+{
+	html_raw(h, "<p class=\"account\"><span class=\"muted\">Signed in "
+	    "as</span><strong>@");
+	html_text(h, handle);
+	html_raw(h, "</strong><span class=\"did\">");
+	html_text(h, did);
+	html_raw(h, "</span></p>\n");
+}
+
+/*
+ * The opening of a POST form to action, with the page's CSRF token and,
+ * when not NULL, the authorization request it belongs to.
+ */
+static void
+html_form(struct html *h, const char *action, const char *csrf_token,
+    const char *request_uri)
+{
+	html_raw(h, "<form method=\"post\"");
+	html_attr(h, "action", action);
+	html_raw(h, ">\n");
+	html_hidden(h, "csrf_token", csrf_token);
+	if (request_uri != NULL)
+		html_hidden(h, "request_uri", request_uri);
+}
+
 /* <a href> opening in a new tab, only for an http(s) URL. */
 static void
 html_link(struct html *h, const char *url, const char *label)
@@ -474,16 +513,8 @@ oauth_page_render_signin(struct buf *b, const struct oauth_signin_page *pg)
 	html_raw(&h, "<div class=\"card\">\n<h1>Sign in</h1>\n"
 	    "<p class=\"muted\">to continue to</p>\n");
 	html_client(&h, &pg->client);
-	if (pg->error != NULL) {
-		html_raw(&h, "<p class=\"error\" role=\"alert\">");
-		html_text(&h, pg->error);
-		html_raw(&h, "</p>\n");
-	}
-	html_raw(&h, "<form method=\"post\"");
-	html_attr(&h, "action", pg->action);
-	html_raw(&h, ">\n");
-	html_hidden(&h, "csrf_token", pg->csrf_token);
-	html_hidden(&h, "request_uri", pg->request_uri);
+	html_para(&h, "<p class=\"error\" role=\"alert\">", pg->error);
+	html_form(&h, pg->action, pg->csrf_token, pg->request_uri);
 	html_raw(&h, "<label for=\"identifier\">Handle or email</label>\n"
 	    "<input id=\"identifier\" name=\"identifier\" type=\"text\" "
 	    "autocomplete=\"username\" autocapitalize=\"none\" "
@@ -536,31 +567,20 @@ oauth_page_render_consent(struct buf *b, const struct oauth_consent_page *pg)
 		html_link(&h, c->policy_uri, "Privacy policy");
 		html_raw(&h, "</p>\n");
 	}
-	html_raw(&h, "<p class=\"account\"><span class=\"muted\">Signed in "
-	    "as</span><strong>@");
-	html_text(&h, pg->handle);
-	html_raw(&h, "</strong><span class=\"did\">");
-	html_text(&h, pg->did);
-	html_raw(&h, "</span></p>\n<h2>");
+	html_account(&h, pg->handle, pg->did);
+	html_raw(&h, "<h2>");
 	html_client_short(&h, c->client_id, c->name);
 	html_raw(&h, " will be able to:</h2>\n");
 	html_perms(&h, pg->perms, pg->nperms);
-	html_raw(&h, "<form method=\"post\"");
-	html_attr(&h, "action", pg->action);
-	html_raw(&h, ">\n");
-	html_hidden(&h, "csrf_token", pg->csrf_token);
-	html_hidden(&h, "request_uri", pg->request_uri);
+	html_form(&h, pg->action, pg->csrf_token, pg->request_uri);
 	html_raw(&h, "<div class=\"buttons\">"
 	    "<button type=\"submit\" name=\"decision\" value=\"deny\" "
 	    "class=\"secondary\">Deny</button>"
 	    "<button type=\"submit\" name=\"decision\" value=\"allow\">"
 	    "Allow</button></div>\n</form>\n");
 	if (pg->switch_action != NULL) {
-		html_raw(&h, "<form method=\"post\"");
-		html_attr(&h, "action", pg->switch_action);
-		html_raw(&h, ">\n");
-		html_hidden(&h, "csrf_token", pg->csrf_token);
-		html_hidden(&h, "request_uri", pg->request_uri);
+		html_form(&h, pg->switch_action, pg->csrf_token,
+		    pg->request_uri);
 		html_raw(&h, "<button type=\"submit\" class=\"link\">Not you? "
 		    "Use another account</button>\n</form>\n");
 	}
@@ -581,11 +601,7 @@ oauth_page_render_error(struct buf *b, const struct oauth_error_page *pg)
 	html_raw(&h, "<div class=\"card\">\n<h1>");
 	html_text(&h, pg->title);
 	html_raw(&h, "</h1>\n");
-	if (pg->message != NULL) {
-		html_raw(&h, "<p>");
-		html_text(&h, pg->message);
-		html_raw(&h, "</p>\n");
-	}
+	html_para(&h, "<p>", pg->message);
 	html_raw(&h, "<p class=\"muted\">You can close this page and start "
 	    "again from the app.</p>\n</div>\n");
 	html_page_close(&h);
@@ -646,18 +662,9 @@ oauth_page_render_account(struct buf *b, const struct oauth_account_page *pg)
 	}
 	html_begin(&h, b);
 	html_page_open(&h, "Connected apps", pg->server_name);
-	html_raw(&h, "<div class=\"card\">\n<h1>Connected apps</h1>\n"
-	    "<p class=\"account\"><span class=\"muted\">Signed in as</span>"
-	    "<strong>@");
-	html_text(&h, pg->handle);
-	html_raw(&h, "</strong><span class=\"did\">");
-	html_text(&h, pg->did);
-	html_raw(&h, "</span></p>\n");
-	if (pg->notice != NULL) {
-		html_raw(&h, "<p class=\"notice\" role=\"status\">");
-		html_text(&h, pg->notice);
-		html_raw(&h, "</p>\n");
-	}
+	html_raw(&h, "<div class=\"card\">\n<h1>Connected apps</h1>\n");
+	html_account(&h, pg->handle, pg->did);
+	html_para(&h, "<p class=\"notice\" role=\"status\">", pg->notice);
 	if (pg->ngrants == 0)
 		html_raw(&h, "<p class=\"empty\">No apps have access to your "
 		    "account.</p>\n");
@@ -677,10 +684,8 @@ oauth_page_render_account(struct buf *b, const struct oauth_account_page *pg)
 		html_text(&h, g->created != NULL ? g->created : "(unknown)");
 		html_raw(&h, " \xc2\xb7 last used ");
 		html_text(&h, g->last_used != NULL ? g->last_used : "never");
-		html_raw(&h, "</p>\n<form method=\"post\"");
-		html_attr(&h, "action", pg->revoke_action);
-		html_raw(&h, ">\n");
-		html_hidden(&h, "csrf_token", pg->csrf_token);
+		html_raw(&h, "</p>\n");
+		html_form(&h, pg->revoke_action, pg->csrf_token, NULL);
 		html_hidden(&h, "grant_id", g->grant_id);
 		html_raw(&h, "<button type=\"submit\" class=\"danger\">Revoke "
 		    "access<span class=\"visually-hidden\"> for ");
@@ -689,10 +694,8 @@ oauth_page_render_account(struct buf *b, const struct oauth_account_page *pg)
 	}
 	if (pg->ngrants > 0)
 		html_raw(&h, "</ul>\n");
-	html_raw(&h, "</div>\n<form method=\"post\"");
-	html_attr(&h, "action", pg->signout_action);
-	html_raw(&h, ">\n");
-	html_hidden(&h, "csrf_token", pg->csrf_token);
+	html_raw(&h, "</div>\n");
+	html_form(&h, pg->signout_action, pg->csrf_token, NULL);
 	html_raw(&h, "<button type=\"submit\" class=\"secondary\">Sign out"
 	    "</button>\n</form>\n");
 	html_page_close(&h);

@@ -113,22 +113,6 @@ take_block(void *arg, const struct cid *c, const uint8_t *d, size_t len)
 	return bs_mem_put(ob->out, c, d, len);
 }
 
-/* The event of this type whose body is head || seq || tail. */
-static int
-insert_event(const char *did, const char *type, const struct buf *head,
-    const struct buf *tail, const char *now)
-{
-	struct events_body ev;
-
-	memset(&ev, 0, sizeof(ev));
-	ev.type = type;
-	ev.head = head->p;
-	ev.head_len = head->len;
-	ev.tail = tail->p;
-	ev.tail_len = tail->len;
-	return events_insert_tx(did, &ev, now, NULL);
-}
-
 int
 repo_writer_create_repo(const char *did, const struct pds_key *key,
     struct cid *commit_out, char rev_out[TID_LEN + 1])
@@ -181,8 +165,10 @@ repo_writer_create_repo(const char *did, const struct pds_key *key,
 	sc.blocks = blocks;
 	if ((rc = store_repo_apply(&sc)) != PDS_OK)
 		goto out;
-	if ((rc = insert_event(did, "commit", &h1, &t1, now)) != PDS_OK ||
-	    (rc = insert_event(did, "sync", &h2, &t2, now)) != PDS_OK)
+	if ((rc = events_append_at_tx("commit", did, h1.p, h1.len, t1.p,
+	    t1.len, now, NULL)) != PDS_OK ||
+	    (rc = events_append_at_tx("sync", did, h2.p, h2.len, t2.p,
+	    t2.len, now, NULL)) != PDS_OK)
 		goto out;
 	if (commit_out != NULL)
 		*commit_out = commit;
