@@ -95,7 +95,7 @@ make_keys(struct kv *kv, size_t n, struct bs_mem *records)
 		if (records != NULL)
 			bs_mem_put(records, &kv[i].val, b.p, b.len);
 	}
-	buf_free(&b);
+	buf_clear(&b);
 }
 
 static double
@@ -254,8 +254,8 @@ main(int argc, char **argv)
 		    (double)info.mem_bytes / 1e6, rss_kb() / 1024,
 		    before / 1024);
 	}
-	buf_free(&car);
-	buf_free(&cb);
+	buf_clear(&car);
+	buf_clear(&cb);
 	key_free(k);
 	bs_mem_free(store);
 	free(kv);

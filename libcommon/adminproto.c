@@ -462,7 +462,7 @@ adminproto_reader_init(struct adminproto_reader *r, size_t max_line)
 }
 
 void
-adminproto_reader_free(struct adminproto_reader *r)
+adminproto_reader_clear(struct adminproto_reader *r)
 {
 	free(r->p);
 	memset(r, 0, sizeof(*r));

@@ -181,7 +181,7 @@ enum adminproto_read {
 };
 
 int	adminproto_reader_init(struct adminproto_reader *, size_t max_line);
-void	adminproto_reader_free(struct adminproto_reader *);
+void	adminproto_reader_clear(struct adminproto_reader *);
 /* Where up to *avail bytes may be written; *avail 0: call next() first. */
 char	*adminproto_reader_space(struct adminproto_reader *, size_t *avail);
 void	adminproto_reader_commit(struct adminproto_reader *, size_t n);

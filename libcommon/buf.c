@@ -17,7 +17,7 @@ buf_init(struct buf *b, size_t max)
 }
 
 void
-buf_free(struct buf *b)
+buf_clear(struct buf *b)
 {
 	free(b->p);
 	b->p = NULL;

@@ -6,9 +6,9 @@
  * allocation fails with PDS_ENOMEM the same way.  The contents are always
  * followed by one NUL byte (not counted in len) once anything has been
  * appended, so text can be handed to C string functions.  A buf owns its
- * memory; buf_free() releases it and leaves an empty buffer that may be
+ * memory; buf_clear() releases it and leaves an empty buffer that may be
  * reused.  buf_detach() hands the memory to the caller.  err belongs to
- * the CBOR writer (cbor.h); buf_init(), buf_free(), buf_reset() and
+ * the CBOR writer (cbor.h); buf_init(), buf_clear(), buf_reset() and
  * buf_detach() clear it and no buf_* function reads it.
  */
 #ifndef PDS_BUF_H
@@ -28,7 +28,7 @@ struct buf {
 #define BUF_MAX_DEFAULT ((size_t)64 << 20)
 
 void	 buf_init(struct buf *, size_t max);
-void	 buf_free(struct buf *);
+void	 buf_clear(struct buf *);
 void	 buf_reset(struct buf *);		/* len = 0, keeps memory */
 int	 buf_reserve(struct buf *, size_t extra);
 int	 buf_append(struct buf *, const void *, size_t);

@@ -414,7 +414,7 @@ emit_header(car_write_fn fn, void *arg, struct buf *dst,
 	} else if ((rc = fn(arg, vb, vn)) == PDS_OK)
 		rc = fn(arg, h.p, h.len);
 out:
-	buf_free(&h);
+	buf_clear(&h);
 	return rc;
 }
 

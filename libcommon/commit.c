@@ -77,7 +77,7 @@ commit_sign(struct commit *c, const struct pds_key *k)
 	if ((rc = encode(c, &b, false)) == PDS_OK &&
 	    (rc = key_sign(k, b.p, b.len, c->sig)) == PDS_OK)
 		c->siglen = KEY_SIG_LEN;
-	buf_free(&b);
+	buf_clear(&b);
 	return rc;
 }
 
@@ -109,7 +109,7 @@ commit_verify(const struct commit *c, const struct pds_key *k)
 	if ((rc = encode(c, &b, false)) == PDS_OK)
 		rc = key_verify(k, b.p, b.len, c->sig, c->siglen) == PDS_OK ?
 		    PDS_OK : PDS_ECRYPTO;
-	buf_free(&b);
+	buf_clear(&b);
 	return rc;
 }
 

@@ -321,7 +321,7 @@ dpop_verify(struct dpop_proof *out, const char *proof, size_t len,
 	    (rc = dpop_check_claims(&p, &j, e, &w)) == PDS_OK)
 		*out = p;
 	key_free(key);
-	jwt_free(&j);
+	jwt_clear(&j);
 	if (rc == PDS_OK)
 		return PDS_OK;
 fail:

@@ -144,7 +144,7 @@ jwt_sign_es(struct buf *out, const char *typ, const json_t *payload,
 /* ---- reading tokens ------------------------------------------------ */
 
 void
-jwt_free(struct jwt *j)
+jwt_clear(struct jwt *j)
 {
 	if (j == NULL)
 		return;
@@ -256,7 +256,7 @@ jwt_decode(struct jwt *j, const char *tok, size_t len, const char **why)
 	return PDS_OK;
 fail:
 	free(tmp);
-	jwt_free(j);
+	jwt_clear(j);
 	return rc;
 }
 

@@ -57,12 +57,12 @@ int	 jwt_sign_es(struct buf *out, const char *typ, const json_t *payload,
 
 /*
  * Decode without verifying.  On success the caller owns *out and frees
- * it with jwt_free(); on failure there is nothing to free.
+ * it with jwt_clear(); on failure there is nothing to free.
  */
 int	 jwt_decode(struct jwt *out, const char *token, size_t len,
 	    const char **why);
 /* Free what jwt_decode() filled in; safe on a zeroed struct. */
-void	 jwt_free(struct jwt *);
+void	 jwt_clear(struct jwt *);
 
 /*
  * PDS_OK when the signature is right for this key and the token's alg is

@@ -266,7 +266,7 @@ mst_free(struct mst *t)
 		return;
 	mst_node_free(t->root);
 	bs_mem_free(t->writes);
-	buf_free(&t->enc);
+	buf_clear(&t->enc);
 	free(t);
 }
 

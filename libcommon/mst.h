@@ -200,10 +200,10 @@ struct mst_diff {
 
 /*
  * Compare two trees (old may be NULL: the empty tree), skipping equal
- * subtrees.  Both trees are flushed first.  Free with mst_diff_free().
+ * subtrees.  Both trees are flushed first.  Free with mst_diff_clear().
  */
 int	mst_diff(struct mst *old, struct mst *new, struct mst_diff *out);
-void	mst_diff_free(struct mst_diff *);
+void	mst_diff_clear(struct mst_diff *);
 
 struct mst_op {
 	enum mst_action	 action;

@@ -194,7 +194,7 @@ mst_walk_store(const struct blockstore *bs, const struct cid *root,
 		free(w->lv[i].e);
 		free(w->lv[i].keys);
 	}
-	buf_free(&w->enc);
+	buf_clear(&w->enc);
 	free(w);
 	return rc;
 }
@@ -718,12 +718,12 @@ done:
 	free(a.add.nodes);
 	free(a.del.nodes);
 	if (rc != PDS_OK)
-		mst_diff_free(out);
+		mst_diff_clear(out);
 	return rc;
 }
 
 void
-mst_diff_free(struct mst_diff *d)
+mst_diff_clear(struct mst_diff *d)
 {
 	size_t	 i;
 

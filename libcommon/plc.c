@@ -89,7 +89,7 @@ str_prefixed(const char *prefix, const char *s, size_t cap)
 
 	buf_init(&b, cap);
 	if (buf_printf(&b, "%s%s", prefix, s) != PDS_OK) {
-		buf_free(&b);
+		buf_clear(&b);
 		return NULL;
 	}
 	return (char *)buf_detach(&b, NULL);
@@ -420,7 +420,7 @@ plc_op_build(struct plc_op **out, const char *const *rotation_keys,
 		    pds_endpoint);
 	if (rc == PDS_OK)
 		rc = plc_op_set_prev(op, prev);
-	buf_free(&aka);
+	buf_clear(&aka);
 	if (rc != PDS_OK) {
 		plc_op_free(op);
 		return rc;
@@ -668,7 +668,7 @@ plc_op_sign(struct plc_op *op, const struct pds_key *key)
 	buf_init(&b, PLC_OP_MAX_BYTES);
 	if ((rc = plc_op_encode(op, false, &b)) == PDS_OK)
 		rc = key_sign(key, b.p, b.len, sig);
-	buf_free(&b);
+	buf_clear(&b);
 	if (rc != PDS_OK)
 		return rc;
 	if (b64url_encode(s, sizeof(s), sig, sizeof(sig)) != PLC_SIG_B64_LEN)
@@ -695,7 +695,7 @@ plc_op_verify(const struct plc_op *op, const char *const *didkeys, size_t n,
 		    "of base64url");
 	buf_init(&b, PLC_OP_MAX_BYTES);
 	if ((rc = plc_op_encode(op, false, &b)) != PDS_OK) {
-		buf_free(&b);
+		buf_clear(&b);
 		return pds_fail(why, rc, "operation cannot be encoded");
 	}
 	rc = PDS_ECRYPTO;
@@ -711,7 +711,7 @@ plc_op_verify(const struct plc_op *op, const char *const *didkeys, size_t n,
 		}
 		key_free(k);
 	}
-	buf_free(&b);
+	buf_clear(&b);
 	if (rc != PDS_OK)
 		return pds_fail(why, rc, "invalid signature");
 	return PDS_OK;
@@ -734,7 +734,7 @@ plc_op_cid(const struct plc_op *op, struct cid *out)
 
 	if ((rc = encode_signed(op, &b)) == PDS_OK)
 		cid_compute(out, CID_CODEC_DAGCBOR, b.p, b.len);
-	buf_free(&b);
+	buf_clear(&b);
 	return rc;
 }
 
@@ -759,7 +759,7 @@ plc_op_did(const struct plc_op *op, char out[PLC_DID_BUF])
 		return PDS_EINVAL;
 	if ((rc = encode_signed(op, &b)) == PDS_OK)
 		sha256(h, b.p, b.len);
-	buf_free(&b);
+	buf_clear(&b);
 	if (rc != PDS_OK)
 		return rc;
 	if (b32_encode(s, sizeof(s), h, sizeof(h)) < 24)

@@ -309,7 +309,7 @@ check_encoding(const struct plc_op *op, size_t max, const char **why)
 
 	buf_init(&b, max);
 	rc = plc_op_encode(op, true, &b);
-	buf_free(&b);
+	buf_clear(&b);
 	if (rc == PDS_ETOOBIG)
 		return pds_fail(why, rc, "operation too large");
 	if (rc != PDS_OK)

@@ -85,7 +85,7 @@ ctl_close(struct ctl_conn *c)
 	if (c->fd != -1)
 		close(c->fd);
 	c->fd = -1;
-	adminproto_reader_free(&c->in);
+	adminproto_reader_clear(&c->in);
 }
 
 static int
@@ -151,12 +151,12 @@ ctl_request(struct ctl_conn *c, const char *cmd, const json_t *args,
 	memset(msg, 0, sizeof(*msg));
 	buf_init(&b, ADMINPROTO_REQ_MAX + 1);
 	if (adminproto_put_request(&b, id, cmd, args) != PDS_OK) {
-		buf_free(&b);
+		buf_clear(&b);
 		fprintf(stderr, "pdsctl: request too large\n");
 		return EXIT_USAGE;
 	}
 	rc = send_all(c->fd, b.p, b.len);
-	buf_free(&b);
+	buf_clear(&b);
 	/*
 	 * A send that fails may mean pdsd refused the connection and
 	 * closed it: its one-line reason is still there to read.

@@ -236,8 +236,8 @@ conn_free(struct conn *c)
 {
 	stream_stop(c);
 	close(c->fd);
-	adminproto_reader_free(&c->in);
-	buf_free(&c->out);
+	adminproto_reader_clear(&c->in);
+	buf_clear(&c->out);
 	free(c);
 }
 
@@ -265,7 +265,7 @@ refuse_now(int fd, const char *name, const char *msg)
 	buf_init(&b, 4096);
 	if (adminproto_put_error(&b, -1, name, msg) == PDS_OK)
 		(void)send(fd, b.p, b.len, MSG_NOSIGNAL | MSG_DONTWAIT);
-	buf_free(&b);
+	buf_clear(&b);
 }
 
 static void

@@ -101,7 +101,7 @@ api_server_get_service_auth(struct xrpc_ctx *ctx)
 	buf_init(&tok, 16384);
 	if ((rc = service_jwt_mint(ctx->auth.did, aud, lxm, (time_t)exp,
 	    &tok)) != PDS_OK || buf_putc(&tok, '\0') != PDS_OK) {
-		buf_free(&tok);
+		buf_clear(&tok);
 		log_warnx("getServiceAuth: %s: %s", ctx->auth.did,
 		    pds_strerror(rc));
 		return PDS_EINTERNAL;
@@ -217,16 +217,16 @@ api_bsky_feed_get_feed(struct xrpc_ctx *ctx)
 	c.query = q;
 	c.get = true;
 	if ((rc = proxy_fetch(ctx, &c, &r)) != 0) {
-		proxy_resp_free(&r);
+		proxy_resp_clear(&r);
 		return rc;
 	}
 	if (r.status != 200) {
 		rc = proxy_reply(ctx, &r, NULL);
-		proxy_resp_free(&r);
+		proxy_resp_clear(&r);
 		return rc;
 	}
 	j = json_loadb((const char *)r.body.p, r.body.len, 0, NULL);
-	proxy_resp_free(&r);
+	proxy_resp_clear(&r);
 	gen = json_string_value(json_object_get(json_object_get(j, "view"),
 	    "did"));
 	if (gen == NULL || !syntax_is_did(gen, strlen(gen))) {

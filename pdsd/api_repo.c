@@ -586,7 +586,7 @@ api_repo_get_record(struct xrpc_ctx *ctx)
 	    !cid_equal(&cid, &want))
 		rc = PDS_ENOTFOUND;
 	if (rc != PDS_OK) {
-		buf_free(&b);
+		buf_clear(&b);
 		if (rc == PDS_ENOTFOUND)
 			return xrpc_fail(ctx, PDS_EINVAL,
 			    "RecordNotFound", "Could not locate record: %s",
@@ -594,14 +594,14 @@ api_repo_get_record(struct xrpc_ctx *ctx)
 		return PDS_EINTERNAL;
 	}
 	if (cid_format(&cid, cs, sizeof(cs)) < 0) {
-		buf_free(&b);
+		buf_clear(&b);
 		return PDS_EINTERNAL;
 	}
 	buf_init(&out, BUF_MAX_DEFAULT);
 	rc = record_json_write(&out, uri, cs, b.p, b.len);
-	buf_free(&b);
+	buf_clear(&b);
 	if (rc != PDS_OK || (rc = buf_putc(&out, '}')) != PDS_OK) {
-		buf_free(&out);
+		buf_clear(&out);
 		return PDS_EINTERNAL;
 	}
 	reply_buf(ctx, &out);
@@ -667,7 +667,7 @@ api_repo_list_records(struct xrpc_ctx *ctx)
 	buf_init(&lc.out, BUF_MAX_DEFAULT);
 	if (buf_reserve(&lc.out, 512 * (limit + 1)) != PDS_OK ||
 	    buf_append(&lc.out, "{\"records\":[", 12) != PDS_OK) {
-		buf_free(&lc.out);
+		buf_clear(&lc.out);
 		return PDS_EINTERNAL;
 	}
 	rc = store_record_list(a.did, coll, cursor, reverse, limit, list_cb,
@@ -680,7 +680,7 @@ api_repo_list_records(struct xrpc_ctx *ctx)
 	if (rc == PDS_OK)
 		rc = buf_putc(&lc.out, '}');
 	if (rc != PDS_OK) {
-		buf_free(&lc.out);
+		buf_clear(&lc.out);
 		return PDS_EINTERNAL;
 	}
 	reply_buf(ctx, &lc.out);

@@ -314,8 +314,8 @@ produce(struct pipe *p)
 	if (rc == PDS_OK)
 		rc = pipe_flush(p);
 out:
-	buf_free(&cb);
-	store_bs_free(&sbs);
+	buf_clear(&cb);
+	store_bs_clear(&sbs);
 	store_repo_read_end();
 	return rc;
 }
@@ -590,8 +590,8 @@ api_sync_get_blocks(struct xrpc_ctx *ctx)
 	}
 	reply_car(ctx, &out);
 out:
-	buf_free(&out);
-	buf_free(&blk);
+	buf_clear(&out);
+	buf_clear(&blk);
 	free(cs);
 	return rc;
 }
@@ -634,15 +634,15 @@ api_sync_get_record(struct xrpc_ctx *ctx)
 	rc = repo_export_record(&bs, &commit, (const uint8_t *)key,
 	    (size_t)n, buf_write, &out, &found, &why);
 	store_repo_read_end();
-	store_bs_free(&sbs);
+	store_bs_clear(&sbs);
 	if (rc != PDS_OK) {
 		log_warnx("sync.getRecord %s %s: %s", a.did, key,
 		    why != NULL ? why : pds_strerror(rc));
-		buf_free(&out);
+		buf_clear(&out);
 		return PDS_EINTERNAL;
 	}
 	reply_car(ctx, &out);
-	buf_free(&out);
+	buf_clear(&out);
 	return 0;
 }
 

@@ -77,7 +77,7 @@ mint(const char *typ, json_t *payload)
 	k = secret(&klen);
 	if (payload == NULL || jwt_sign_hs256(&b, typ, payload, k, klen) !=
 	    PDS_OK) {
-		buf_free(&b);
+		buf_clear(&b);
 		return NULL;
 	}
 	s = (char *)buf_detach(&b, &n);
@@ -514,7 +514,7 @@ xrpc_auth_verify(struct xrpc_ctx *ctx)
 	hs = strcmp(j.alg, "HS256") == 0;
 	/* A DPoP-bound (OAuth) token is only good with its proof. */
 	if (json_object_get(j.payload, "cnf") != NULL) {
-		jwt_free(&j);
+		jwt_clear(&j);
 		return bad_token(ctx, PDS_EINVAL, "Malformed token");
 	}
 
@@ -541,6 +541,6 @@ xrpc_auth_verify(struct xrpc_ctx *ctx)
 		    "Unexpected authorization type");
 		break;
 	}
-	jwt_free(&j);
+	jwt_clear(&j);
 	return rc;
 }

@@ -535,7 +535,7 @@ parse_bool(const char *s, bool *out)
 }
 
 static void
-list_free(struct cfg_list *l)
+list_clear(struct cfg_list *l)
 {
 	size_t	 i;
 
@@ -853,7 +853,7 @@ config_free(struct config *cfg)
 		switch (vars[i].type) {
 		case V_DOMAINS:
 		case V_URLS:
-			list_free((struct cfg_list *)((char *)cfg +
+			list_clear((struct cfg_list *)((char *)cfg +
 			    vars[i].off));
 			break;
 		case V_INT:

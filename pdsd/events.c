@@ -59,10 +59,10 @@ parts_init(struct parts *p)
 }
 
 static void
-parts_free(struct parts *p)
+parts_clear(struct parts *p)
 {
-	buf_free(&p->head);
-	buf_free(&p->tail);
+	buf_clear(&p->head);
+	buf_clear(&p->tail);
 }
 
 static int
@@ -177,7 +177,7 @@ events_commit_parts(struct buf *head, struct buf *tail, const char *did,
 	buf_init(&car, EVENTS_COMMIT_BLOCKS_MAX + 4096);
 	if ((rc = car_write_header(&car, commit, 1)) != PDS_OK ||
 	    (rc = bs_mem_foreach(slice, car_block, &car)) != PDS_OK) {
-		buf_free(&car);
+		buf_clear(&car);
 		return rc;
 	}
 	cbor_put_text(tail, "repo", 4);
@@ -203,7 +203,7 @@ events_commit_parts(struct buf *head, struct buf *tail, const char *did,
 		cbor_put_text(tail, "prevData", 8);
 		cbor_put_link(tail, prev_data);
 	}
-	buf_free(&car);
+	buf_clear(&car);
 	return cbor_put_error(tail);
 }
 
@@ -227,7 +227,7 @@ events_sync_parts(struct buf *head, struct buf *tail, const char *did,
 		goto out;
 	rc = cbor_put_bytes(tail, car.p, car.len);
 out:
-	buf_free(&car);
+	buf_clear(&car);
 	return rc;
 }
 
@@ -243,7 +243,7 @@ events_body_identity(struct buf *out, int64_t seq, const char *did,
 	parts_init(&p);
 	if ((rc = identity_parts(&p, did, handle, time)) == PDS_OK)
 		rc = parts_join(&p, seq, out);
-	parts_free(&p);
+	parts_clear(&p);
 	return rc;
 }
 
@@ -257,7 +257,7 @@ events_body_account(struct buf *out, int64_t seq, const char *did,
 	parts_init(&p);
 	if ((rc = account_parts(&p, did, active, status, time)) == PDS_OK)
 		rc = parts_join(&p, seq, out);
-	parts_free(&p);
+	parts_clear(&p);
 	return rc;
 }
 
@@ -273,7 +273,7 @@ events_body_sync(struct buf *out, int64_t seq, const char *did,
 	if ((rc = sync_parts(&p, did, rev, commit, block, len, time)) ==
 	    PDS_OK)
 		rc = parts_join(&p, seq, out);
-	parts_free(&p);
+	parts_clear(&p);
 	return rc;
 }
 
@@ -352,7 +352,7 @@ events_insert_tx(const char *did, const struct events_body *ev,
 		    ev->tail, ev->tail_len, &body)) == PDS_OK)
 			rc = store_events_insert(seq, did, ev->type, body.p,
 			    body.len, now);
-		buf_free(&body);
+		buf_clear(&body);
 	}
 	if (rc != PDS_OK)
 		return rc;
@@ -418,7 +418,7 @@ events_identity(const char *did, const char *handle)
 	parts_init(&p);
 	if ((rc = identity_parts(&p, did, handle, now)) == PDS_OK)
 		rc = append_parts("identity", did, &p, NULL);
-	parts_free(&p);
+	parts_clear(&p);
 	return rc;
 }
 
@@ -436,7 +436,7 @@ events_account(const char *did, enum acct_status status)
 	if ((rc = account_parts(&p, did, active, acct_status_name(status),
 	    now)) == PDS_OK)
 		rc = append_parts("account", did, &p, &seq);
-	parts_free(&p);
+	parts_clear(&p);
 	/* A deleted account's history goes (the reference's purge). */
 	if (rc == PDS_OK && status == ACCT_DELETED)
 		rc = store_events_purge_did(did, seq);
@@ -459,7 +459,7 @@ events_sync(const char *did)
 	if (rc == PDS_OK)
 		rc = cid_parse(&commit, cid, strlen(cid), NULL);
 	if (rc != PDS_OK) {
-		buf_free(&block);
+		buf_clear(&block);
 		return rc;
 	}
 	store_timestamp(now);
@@ -467,8 +467,8 @@ events_sync(const char *did)
 	if ((rc = sync_parts(&p, did, rev, &commit, block.p, block.len,
 	    now)) == PDS_OK)
 		rc = append_parts("sync", did, &p, NULL);
-	parts_free(&p);
-	buf_free(&block);
+	parts_clear(&p);
+	buf_clear(&block);
 	return rc;
 }
 

@@ -155,7 +155,7 @@ frame_event(const char *type, int64_t seq, const uint8_t *body, size_t len)
 	if (events_frame_header(&h, type) == PDS_OK)
 		f = frame_new(h.p, h.len, body, len, seq, true,
 		    WS_OP_BINARY);
-	buf_free(&h);
+	buf_clear(&h);
 	return f;
 }
 
@@ -283,7 +283,7 @@ sub_close(struct sub *s, uint16_t code, const char *name, const char *msg)
 		if (events_frame_error(&b, name, msg) == PDS_OK)
 			(void)sub_push_new(s, frame_new(b.p, b.len, NULL, 0,
 			    0, false, WS_OP_BINARY));
-		buf_free(&b);
+		buf_clear(&b);
 	}
 	cl = ws_close_frame(cf, code, name);
 	/* the close frame's own bytes include its header already */
@@ -594,7 +594,7 @@ start_sub(struct newconn *nc)
 		    == PDS_OK)
 			(void)sub_push_new(s, frame_new(b.p, b.len, NULL, 0, 0,
 			    false, WS_OP_BINARY));
-		buf_free(&b);
+		buf_clear(&b);
 	}
 }
 

@@ -712,13 +712,13 @@ body_piece(struct http_req *r, const char *data, size_t n)
 {
 	if (r->t.body_max == 0 || n > r->t.body_max - r->body_seen) {
 		too_large(r);
-		buf_free(&r->body);
+		buf_clear(&r->body);
 		return;
 	}
 	if (r->sink_fn == NULL) {
 		if (buf_append(&r->body, data, n) != PDS_OK) {
 			too_large(r);
-			buf_free(&r->body);
+			buf_clear(&r->body);
 		}
 		return;
 	}
@@ -884,7 +884,7 @@ on_completed(void *cls, struct MHD_Connection *conn, void **ctx,
 	if (r->ud_free != NULL)
 		r->ud_free(r->ud);
 	sink_end(r);
-	buf_free(&r->body);
+	buf_clear(&r->body);
 	if (r->state != ST_UPGRADED)
 		atomic_fetch_sub_explicit(&inflight, 1,
 		    memory_order_relaxed);

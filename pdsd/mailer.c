@@ -164,14 +164,14 @@ send_via(const char *url, const char *from, const char *to,
 		return PDS_EINVAL;
 	buf_init(&msg, MAIL_MAX);
 	if ((rc = mailer_compose(&msg, from, to, subject, text)) != PDS_OK) {
-		buf_free(&msg);
+		buf_clear(&msg);
 		return rc;
 	}
 	if ((c = curl_easy_init()) == NULL ||
 	    (rcpt = curl_slist_append(NULL, toaddr)) == NULL) {
 		if (c != NULL)
 			curl_easy_cleanup(c);
-		buf_free(&msg);
+		buf_clear(&msg);
 		return PDS_ENOMEM;
 	}
 	up.p = msg.p;
@@ -203,7 +203,7 @@ send_via(const char *url, const char *from, const char *to,
 	curl_slist_free_all(rcpt);
 	curl_easy_cleanup(c);
 	sodium_memzero(msg.p, msg.len);
-	buf_free(&msg);
+	buf_clear(&msg);
 	return rc;
 }
 

@@ -250,7 +250,7 @@ imp_record(void *arg, const uint8_t *key, size_t klen, const struct cid *c,
 }
 
 static void
-imp_free(struct imp *im)
+imp_clear(struct imp *im)
 {
 	size_t	 i;
 
@@ -307,7 +307,7 @@ read_car(const char *did, const uint8_t *car, size_t len, struct imp *im,
 			return pds_error_set(err, PDS_EINVAL, "InvalidRequest",
 			    "Invalid CAR file: %s", why ? why : "unreadable");
 		}
-		imp_free(im);
+		imp_clear(im);
 		memset(info, 0, sizeof(*info));
 		rc = repo_import(&cr, pub, did, REPO_IMPORT_CHECK_RECORDS |
 		    REPO_IMPORT_KEEP_BLOCKS, imp_record, im, info, &why);
@@ -456,9 +456,9 @@ out:
 		repo_writer_forget(did);
 	}
 	key_free(key);
-	buf_free(&cb);
+	buf_clear(&cb);
 	bs_mem_free(info.blocks_kept);
-	imp_free(&im);
+	imp_clear(&im);
 	return rc;
 }
 

@@ -74,7 +74,7 @@ grant_perms(struct grant *g, const char *scope)
 		buf_init(&g->texts[g->nperms], 1024);
 		if (scope_perm_describe(&set->p[i], &g->texts[g->nperms]) !=
 		    PDS_OK || g->texts[g->nperms].p == NULL) {
-			buf_free(&g->texts[g->nperms]);
+			buf_clear(&g->texts[g->nperms]);
 			continue;
 		}
 		g->perms[g->nperms].text = (const char *)g->texts[g->nperms].p;
@@ -107,14 +107,14 @@ grant_cb(void *arg, const struct store_oauth_family *f)
 }
 
 static void
-grants_free(struct grants *gs)
+grants_clear(struct grants *gs)
 {
 	size_t	 i, j;
 
 	for (i = 0; i < gs->n; i++) {
 		free(gs->v[i].client_id);
 		for (j = 0; j < gs->v[i].nperms; j++)
-			buf_free(&gs->v[i].texts[j]);
+			buf_clear(&gs->v[i].texts[j]);
 	}
 	free(gs->v);
 	memset(gs, 0, sizeof(*gs));
@@ -152,7 +152,7 @@ signin_page(struct http_req *req, const struct oauth_authz_browser *br,
 	pg.error = error;
 	buf_init(&b, PAGE_MAX);
 	if (oauth_page_render_signin(&b, &pg) != PDS_OK) {
-		buf_free(&b);
+		buf_clear(&b);
 		oauth_authz_reply_error(req, 500, "Server error", NULL);
 		return;
 	}
@@ -206,12 +206,12 @@ account_page(struct http_req *req, const struct oauth_authz_browser *br,
 	oauth_authz_reply_html(req, 200, &b, NULL, 0);
 	goto out;
 fail:
-	buf_free(&b);
+	buf_clear(&b);
 	oauth_authz_reply_error(req, 500, "Server error",
 	    "Please try again later.");
 out:
 	free(pgs);
-	grants_free(&gs);
+	grants_clear(&gs);
 }
 
 /* 303 to /account (with ?notice= when not NULL). */

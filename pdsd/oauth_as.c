@@ -640,7 +640,7 @@ revoke_find(const char *token, struct store_oauth_family *f)
 	if (jwt_verify_hs256(&t, secret, slen, NULL) == PDS_OK &&
 	    (jti = jwt_claim_str(&t, "jti")) != NULL)
 		rc = store_oauth_family_by_token(jti, f);
-	jwt_free(&t);
+	jwt_clear(&t);
 	return rc;
 }
 

@@ -278,7 +278,7 @@ authz_signin_page(struct authz *a, unsigned status, const char *error,
 	pg.error = error;
 	buf_init(&b, PAGE_MAX);
 	if (oauth_page_render_signin(&b, &pg) != PDS_OK) {
-		buf_free(&b);
+		buf_clear(&b);
 		oauth_authz_reply_error(a->req, 500, "Server error", NULL);
 		return;
 	}
@@ -336,12 +336,12 @@ authz_consent_page(struct authz *a, const char *did)
 	oauth_authz_reply_html(a->req, 200, &b, &a->redirect, 1);
 	goto out;
 fail:
-	buf_free(&b);
+	buf_clear(&b);
 	oauth_authz_reply_error(a->req, 500, "Server error", NULL);
 out:
 	if (texts != NULL)
 		for (i = 0; i < set->n; i++)
-			buf_free(&texts[i]);
+			buf_clear(&texts[i]);
 	free(texts);
 	free(perms);
 	scope_set_free(set);

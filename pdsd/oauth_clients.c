@@ -174,7 +174,7 @@ fetch_json(const char *url, json_t **doc, const char **why)
 	if (rc != PDS_OK)
 		log_debug("oauth: fetch %s: %s%s%s", url, *why,
 		    resp.err[0] != '\0' ? ": " : "", resp.err);
-	outbound_resp_free(&resp);
+	outbound_resp_clear(&resp);
 	return rc;
 }
 
@@ -397,6 +397,6 @@ oauth_clients_verify_assertion(const struct oauth_client *c,
 out:
 	key_free(key);
 	json_decref(keys);
-	jwt_free(&t);
+	jwt_clear(&t);
 	return rc;
 }

@@ -164,8 +164,8 @@ oauth_as_grant(const struct store_oauth_request *r, json_t *params,
 out:
 	sodium_memzero(code, sizeof(code));
 	free(pj);
-	buf_free(&granted);
-	buf_free(&consent);
+	buf_clear(&granted);
+	buf_clear(&consent);
 	return rc;
 }
 

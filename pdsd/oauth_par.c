@@ -81,7 +81,7 @@ as_scope_normalise(const char *scope, const char *allowed, struct buf *out,
 			    "A requested scope is not declared in the "
 			    "client metadata");
 	}
-	buf_free(&one);
+	buf_clear(&one);
 	if (rc == PDS_OK && !scope_set_has(s, SCOPE_ATPROTO))
 		rc = pds_fail(why, PDS_EINVAL,
 		    "The \"atproto\" scope is required");
@@ -166,16 +166,16 @@ par_params(struct as_ctx *x, json_t **stored, const char **err,
 	buf_init(&cs, SCOPE_STR_MAX + 1);
 	buf_init(&ns, SCOPE_STR_MAX + 1);
 	if ((rc = client_scope(&x->client, &cs)) != PDS_OK) {
-		buf_free(&cs);
-		buf_free(&ns);
+		buf_clear(&cs);
+		buf_clear(&ns);
 		*err = "invalid_client_metadata";
 		return pds_fail(why, rc, "Invalid client scope");
 	}
 	allowed = (const char *)cs.p;
 	rc = as_scope_normalise(scope, allowed, &ns, err, why);
-	buf_free(&cs);
+	buf_clear(&cs);
 	if (rc != PDS_OK) {
-		buf_free(&ns);
+		buf_clear(&ns);
 		return rc;
 	}
 	*err = "invalid_request";
@@ -198,14 +198,14 @@ par_params(struct as_ctx *x, json_t **stored, const char **err,
 	} else
 		rc = PDS_OK;
 	if (rc != PDS_OK) {
-		buf_free(&ns);
+		buf_clear(&ns);
 		return rc;
 	}
 
 	mode = as_param(x, "response_mode");
 	if (mode != NULL && strcmp(mode, "query") != 0 &&
 	    strcmp(mode, "fragment") != 0 && strcmp(mode, "form_post") != 0) {
-		buf_free(&ns);
+		buf_clear(&ns);
 		return pds_fail(why, PDS_EINVAL, "Invalid response_mode");
 	}
 	prompt = as_param(x, "prompt");
@@ -213,13 +213,13 @@ par_params(struct as_ctx *x, json_t **stored, const char **err,
 	    strcmp(prompt, "login") != 0 && strcmp(prompt, "consent") != 0 &&
 	    strcmp(prompt, "select_account") != 0 &&
 	    strcmp(prompt, "create") != 0) {
-		buf_free(&ns);
+		buf_clear(&ns);
 		return pds_fail(why, PDS_EINVAL, "Invalid prompt");
 	}
 	/* Public clients (there is no trusted list) always ask consent. */
 	if (!x->confidential) {
 		if (prompt != NULL && strcmp(prompt, "none") == 0) {
-			buf_free(&ns);
+			buf_clear(&ns);
 			return pds_fail(why, PDS_EINVAL, "Public clients are "
 			    "not allowed to use silent-sign-on");
 		}
@@ -233,7 +233,7 @@ par_params(struct as_ctx *x, json_t **stored, const char **err,
 		lower[i] = '\0';
 		if (hint[i] != '\0' || (!syntax_is_handle(lower, i) &&
 		    !syntax_is_did(hint, strlen(hint)))) {
-			buf_free(&ns);
+			buf_clear(&ns);
 			return pds_fail(why, PDS_EINVAL, "Invalid login_hint");
 		}
 		hint = syntax_is_did(hint, strlen(hint)) ? hint : lower;
@@ -245,7 +245,7 @@ par_params(struct as_ctx *x, json_t **stored, const char **err,
 	json_object_set_new(o, "redirect_uri", json_string(redirect));
 	json_object_set_new(o, "redirect_uri_sent", json_boolean(ru != NULL));
 	json_object_set_new(o, "scope", json_string((const char *)ns.p));
-	buf_free(&ns);
+	buf_clear(&ns);
 	for (i = 0; i < sizeof(copied) / sizeof(copied[0]); i++)
 		if (as_param(x, copied[i]) != NULL)
 			json_object_set_new(o, copied[i],

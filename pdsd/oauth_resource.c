@@ -274,7 +274,7 @@ auth_oauth_verify(struct xrpc_ctx *ctx)
 		return rs_fail(ctx, "invalid_token", "Malformed token");
 	memset(&f, 0, sizeof(f));
 	rc = check_token(ctx, &j, now, jkt, &f);
-	jwt_free(&j);
+	jwt_clear(&j);
 	if (rc != 0) {
 		store_oauth_family_clear(&f);
 		return rc;

@@ -75,14 +75,14 @@ token_reply(struct as_ctx *x, const struct store_oauth_family *f)
 	    slen) : PDS_ENOMEM;
 	json_decref(claims);
 	if (rc != PDS_OK || (rc = buf_putc(&at, '\0')) != PDS_OK) {
-		buf_free(&at);
+		buf_clear(&at);
 		as_fail(x, 500, "server_error", "Could not sign the token");
 		return;
 	}
 	body = json_pack("{s:s, s:s}", "access_token", (const char *)at.p,
 	    "token_type", "DPoP");
 	sodium_memzero(at.p, at.len);
-	buf_free(&at);
+	buf_clear(&at);
 	if (f->refresh_token != NULL)
 		json_object_set_new(body, "refresh_token",
 		    json_string(f->refresh_token));

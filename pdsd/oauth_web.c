@@ -371,15 +371,15 @@ oauth_authz_reply_html(struct http_req *req, unsigned status,
 
 	buf_init(&csp, CSP_MAX);
 	if (oauth_page_csp(&csp, redirect_uris, n) != PDS_OK) {
-		buf_free(&csp);
-		buf_free(b);
+		buf_clear(&csp);
+		buf_clear(b);
 		http_reply_error(req, 500, "InternalServerError",
 		    "Internal Server Error");
 		return;
 	}
 	oauth_authz_page_headers(req);
 	http_reply_header(req, "Content-Security-Policy", (char *)csp.p);
-	buf_free(&csp);
+	buf_clear(&csp);
 	p = buf_detach(b, &len);
 	if (p == NULL) {
 		http_reply_error(req, 500, "InternalServerError",
@@ -402,7 +402,7 @@ oauth_authz_reply_error(struct http_req *req, unsigned status,
 	pg.message = message;
 	buf_init(&b, PAGE_MAX);
 	if (oauth_page_render_error(&b, &pg) != PDS_OK) {
-		buf_free(&b);
+		buf_clear(&b);
 		http_reply_error(req, 500, "InternalServerError",
 		    "Internal Server Error");
 		return;
@@ -422,7 +422,7 @@ set_cookie(struct http_req *req, const char *name, const char *value,
 	if (oauth_authz_cookie_format(&b, name, value, OAUTH_AUTHZ_COOKIE_AGE,
 	    http_only, secure_cookies) == PDS_OK)
 		http_reply_header(req, "Set-Cookie", (char *)b.p);
-	buf_free(&b);
+	buf_clear(&b);
 }
 
 int

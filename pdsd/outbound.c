@@ -299,9 +299,9 @@ host_allowed(const char *host)
 }
 
 void
-outbound_resp_free(struct outbound_resp *r)
+outbound_resp_clear(struct outbound_resp *r)
 {
-	buf_free(&r->body);
+	buf_clear(&r->body);
 }
 
 #define SETOPT(h, o, v) do {						\
@@ -474,6 +474,6 @@ outbound_json(const char *url, const json_t *body, int flags,
 		    &jerr);
 	if (rc != PDS_OK && err != NULL)
 		snprintf(err, errlen, "%s", resp.err);
-	outbound_resp_free(&resp);
+	outbound_resp_clear(&resp);
 	return rc;
 }

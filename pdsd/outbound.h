@@ -78,10 +78,10 @@ void	outbound_shutdown(void);
  * (whatever its status), PDS_ETOOBIG if the body passed the cap,
  * PDS_EIO for network failures and timeouts, PDS_EINVAL for a bad URL,
  * PDS_EMISMATCH when the address policy refused every address.
- * resp->err says why in words.  Free resp with outbound_resp_free().
+ * resp->err says why in words.  Free resp with outbound_resp_clear().
  */
 int	outbound_do(const struct outbound_req *, struct outbound_resp *);
-void	outbound_resp_free(struct outbound_resp *);
+void	outbound_resp_clear(struct outbound_resp *);
 
 /*
  * GET (body NULL) or POST a JSON body, and read a JSON reply.  *json

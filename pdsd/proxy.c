@@ -240,7 +240,7 @@ up_free(void *arg)
 		explicit_bzero(u->auth, strlen(u->auth));
 		free(u->auth);
 	}
-	buf_free(&u->buf);
+	buf_clear(&u->buf);
 	free(u);
 }
 
@@ -432,10 +432,10 @@ up_url(struct xrpc_ctx *ctx, const struct proxy_call *c,
 		if (q.len > 0)
 			(void)buf_printf(&b, "?%.*s", (int)q.len,
 			    (const char *)q.p);
-		buf_free(&q);
+		buf_clear(&q);
 	}
 	if (buf_putc(&b, '\0') != PDS_OK) {
-		buf_free(&b);
+		buf_clear(&b);
 		return xrpc_fail(ctx, PDS_EINVAL, NULL,
 		    "Request URL too long");
 	}
@@ -456,7 +456,7 @@ up_headers(struct xrpc_ctx *ctx, const char *aud, const char *lxm,
 	(void)buf_puts(&tok, "Authorization: Bearer ");
 	rc = service_jwt_mint(ctx->auth.did, aud, lxm, 0, &tok);
 	if (rc != PDS_OK || buf_putc(&tok, '\0') != PDS_OK) {
-		buf_free(&tok);
+		buf_clear(&tok);
 		log_warnx("proxy: cannot sign a service token for %s: %s",
 		    ctx->auth.did, pds_strerror(rc));
 		return PDS_EINTERNAL;
@@ -747,7 +747,7 @@ proxy_fetch(struct xrpc_ctx *ctx, const struct proxy_call *c,
 		up_free(u);
 		return rc;
 	}
-	buf_free(&r->body);
+	buf_clear(&r->body);
 	r->body = u->buf;
 	buf_init(&u->buf, 1);
 	snprintf(r->content_type, sizeof(r->content_type), "%s", u->ctype);
@@ -784,9 +784,9 @@ proxy_reply(struct xrpc_ctx *ctx, struct proxy_resp *r, json_t *json)
 }
 
 void
-proxy_resp_free(struct proxy_resp *r)
+proxy_resp_clear(struct proxy_resp *r)
 {
-	buf_free(&r->body);
+	buf_clear(&r->body);
 }
 
 /* ---- defaults ------------------------------------------------------ */

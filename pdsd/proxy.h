@@ -118,7 +118,7 @@ struct proxy_resp {
 
 /*
  * Make the call and read the whole response into r (free it with
- * proxy_resp_free(), also on failure).  0 when a response arrived
+ * proxy_resp_clear(), also on failure).  0 when a response arrived
  * (any status), else an XRPC error code.
  */
 int	proxy_fetch(struct xrpc_ctx *, const struct proxy_call *,
@@ -129,6 +129,6 @@ int	proxy_fetch(struct xrpc_ctx *, const struct proxy_call *,
  * XRPC error code.
  */
 int	proxy_reply(struct xrpc_ctx *, struct proxy_resp *r, json_t *json);
-void	proxy_resp_free(struct proxy_resp *);
+void	proxy_resp_clear(struct proxy_resp *);
 
 #endif

@@ -402,7 +402,7 @@ load_cb(void *arg, const struct store_raw_record *r)
 }
 
 static void
-loaded_free(struct loaded *ld)
+loaded_clear(struct loaded *ld)
 {
 	size_t	 i;
 
@@ -522,18 +522,18 @@ raw_proxy(struct xrpc_ctx *ctx, enum raw_kind k)
 	if (proxy_header_names_other(ctx))
 		return proxy_forward(ctx, &c);
 	if ((rc = proxy_fetch(ctx, &c, &r)) != 0) {
-		proxy_resp_free(&r);
+		proxy_resp_clear(&r);
 		return rc;
 	}
 	if (r.status != 200 || r.repo_rev[0] == '\0' ||
 	    !syntax_is_tid(r.repo_rev, strlen(r.repo_rev)))
 		goto as_is;
 	if (load_local(ctx, r.repo_rev, &ld) != PDS_OK) {
-		loaded_free(&ld);
+		loaded_clear(&ld);
 		goto as_is;
 	}
 	if (ld.l.profile == NULL && ld.l.nposts == 0) {
-		loaded_free(&ld);
+		loaded_clear(&ld);
 		goto as_is;
 	}
 	v = json_loadb((const char *)r.body.p, r.body.len, 0, NULL);
@@ -544,9 +544,9 @@ raw_proxy(struct xrpc_ctx *ctx, enum raw_kind k)
 		snprintf(lag, sizeof(lag), "%lld", ms);
 		(void)http_reply_header(ctx->req, "Atproto-Upstream-Lag", lag);
 	}
-	loaded_free(&ld);
+	loaded_clear(&ld);
 as_is:
 	rc = proxy_reply(ctx, &r, v);
-	proxy_resp_free(&r);
+	proxy_resp_clear(&r);
 	return rc;
 }

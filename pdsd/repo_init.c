@@ -69,7 +69,7 @@ repo_init_build(struct repo_init *ri, const char *did,
 	if (ri->commit_block == NULL)
 		rc = PDS_ENOMEM;
 out:
-	buf_free(&b);
+	buf_clear(&b);
 	mst_free(t);
 	return rc;
 }

@@ -470,7 +470,7 @@ void
 repo_record_clear(struct repo_record *r)
 {
 	dm_arena_free(r->arena);
-	buf_free(&r->cbor);
+	buf_clear(&r->cbor);
 	free(r->blobs);
 	memset(r, 0, sizeof(*r));
 }

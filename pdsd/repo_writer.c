@@ -177,11 +177,11 @@ repo_writer_create_repo(const char *did, const struct pds_key *key,
 out:
 	mst_free(t);
 	bs_mem_free(blocks);
-	buf_free(&cb);
-	buf_free(&h1);
-	buf_free(&t1);
-	buf_free(&h2);
-	buf_free(&t2);
+	buf_clear(&cb);
+	buf_clear(&h1);
+	buf_clear(&t1);
+	buf_clear(&h2);
+	buf_clear(&t2);
 	return rc;
 }
 

@@ -341,7 +341,7 @@ prep_clear(struct prep *p)
 	witem_free(p->it);
 	bs_mem_free(p->oldp);
 	bs_mem_free(p->path);
-	buf_free(&p->cb);
+	buf_clear(&p->cb);
 }
 
 /* Step 1, outside any lock: each op's key, record and blobs. */

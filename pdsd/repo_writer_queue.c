@@ -88,10 +88,10 @@ witem_free(struct witem *it)
 	bs_mem_free(it->store);
 	free(it->removed);
 	free(it->blobcids);
-	buf_free(&it->head);
-	buf_free(&it->tail);
-	buf_free(&it->packed);
-	buf_free(&it->gone);
+	buf_clear(&it->head);
+	buf_clear(&it->tail);
+	buf_clear(&it->packed);
+	buf_clear(&it->gone);
 	pthread_cond_destroy(&it->cv);
 	free(it);
 }

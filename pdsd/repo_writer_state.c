@@ -149,7 +149,7 @@ repo_writer_sweep(uint64_t idle_ms)
 			    now >= st->used_ms && now - st->used_ms >= idle_ms) {
 				rstate_drop(st);
 				bs_mem_release(st->pending);
-				store_bs_free(&st->bs);
+				store_bs_clear(&st->bs);
 				store_bs_init(&st->bs, st->did);
 				key_free(st->key);
 				st->key = NULL;
@@ -215,7 +215,7 @@ rstate_load(struct rstate *st)
 	rc = store_block_get(st->did, &st->head, &b);
 	if (rc == PDS_OK)
 		rc = commit_decode(&c, b.p, b.len, &why);
-	buf_free(&b);
+	buf_clear(&b);
 	if (rc != PDS_OK) {
 		log_warnx("repo %s: head commit unreadable: %s", st->did,
 		    why != NULL ? why : pds_strerror(rc));

@@ -235,7 +235,7 @@ fetch_web(const char *did, json_t **out)
 	rc = outbound_do(&req, &resp);
 	if (rc != PDS_OK) {
 		log_info("resolver: %s: %s", url, resp.err);
-		outbound_resp_free(&resp);
+		outbound_resp_clear(&resp);
 		return rc == PDS_ETOOBIG ? PDS_EINVAL : PDS_EIO;
 	}
 	if (resp.status == 404 || resp.status == 410)
@@ -248,7 +248,7 @@ fetch_web(const char *did, json_t **out)
 		log_info("resolver: %s: not JSON: %s", url, jerr.text);
 		rc = PDS_EINVAL;
 	}
-	outbound_resp_free(&resp);
+	outbound_resp_clear(&resp);
 	return rc;
 }
 
@@ -570,7 +570,7 @@ resolver_handle_https(const char *handle, char *out, size_t cap)
 	else if (diddoc_parse_atproto_did((const char *)resp.body.p,
 	    resp.body.len, out, cap) != PDS_OK)
 		rc = PDS_ENOTFOUND;
-	outbound_resp_free(&resp);
+	outbound_resp_clear(&resp);
 	return rc;
 }
 

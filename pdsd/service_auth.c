@@ -238,6 +238,6 @@ auth_verify_service_jwt(struct xrpc_ctx *ctx, const char *lxm)
 		    "Malformed token");
 	mod = from_mod_service(ctx->cfg, &j);
 	rc = service_auth_check(ctx, &j, lxm, mod);
-	jwt_free(&j);
+	jwt_clear(&j);
 	return rc;
 }

@@ -230,7 +230,7 @@ store_events_insert(int64_t seq, const char *did, const char *type,
 	else
 		rc = insert_row(seq, did, type, body, len, STORE_EVENT_RAW,
 		    now);
-	buf_free(&z);
+	buf_clear(&z);
 	return rc;
 }
 
@@ -256,7 +256,7 @@ store_events_pack(const uint8_t *head, size_t hlen, const uint8_t *tail,
 	    (rc = buf_append(&in, head, hlen)) == PDS_OK &&
 	    (rc = buf_append(&in, tail, tlen)) == PDS_OK)
 		body_deflate(in.p, in.len, out);
-	buf_free(&in);
+	buf_clear(&in);
 	/* smaller than the stored body would be without packing */
 	if (out->len >= hlen + tlen)
 		buf_reset(out);
@@ -374,8 +374,8 @@ store_events_scan(int64_t after, int64_t upto, size_t limit,
 	if (ret == 0 && rc != SQLITE_DONE)
 		ret = store_err(rc, "event scan");
 	store_stmt_done(st);
-	buf_free(&plain);
-	buf_free(&tmp);
+	buf_clear(&plain);
+	buf_clear(&tmp);
 	if (n != NULL)
 		*n = got;
 	return ret;

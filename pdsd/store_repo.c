@@ -46,9 +46,9 @@ store_bs_init(struct store_bs *bs, const char *did)
 }
 
 void
-store_bs_free(struct store_bs *bs)
+store_bs_clear(struct store_bs *bs)
 {
-	buf_free(&bs->tmp);
+	buf_clear(&bs->tmp);
 }
 
 struct blockstore
@@ -615,6 +615,6 @@ store_repo_apply(struct store_commit *c)
 		rc = bs_mem_foreach(c->blocks, insert_block, c);
 	if (rc == PDS_OK)
 		rc = set_head(c);
-	buf_free(&gone);
+	buf_clear(&gone);
 	return rc;
 }

@@ -39,7 +39,7 @@ struct store_bs {
 };
 
 void	store_bs_init(struct store_bs *, const char *did);
-void	store_bs_free(struct store_bs *);
+void	store_bs_clear(struct store_bs *);
 struct blockstore store_bs_store(struct store_bs *);
 
 /*

@@ -107,7 +107,7 @@ drop(struct tconn *c, const char *why)
 	c->fd = -1;
 	buf_reset(&c->out);
 	c->out_off = 0;
-	adminproto_reader_free(&c->in);
+	adminproto_reader_clear(&c->in);
 	(void)adminproto_reader_init(&c->in, TUI_READ_MAX);
 	c->peer_pid = 0;
 	snprintf(c->state, sizeof(c->state), "disconnected: %s", why);
@@ -124,8 +124,8 @@ tconn_free(struct tconn *c)
 		return;
 	if (c->fd != -1)
 		close(c->fd);
-	adminproto_reader_free(&c->in);
-	buf_free(&c->out);
+	adminproto_reader_clear(&c->in);
+	buf_clear(&c->out);
 	free(c);
 }
 

@@ -39,7 +39,7 @@ check_request(const char *line, size_t len)
 		if (adminproto_put_error(&b, req.id, name, why) != PDS_OK)
 			abort();
 		adminproto_req_clear(&req);
-		buf_free(&b);
+		buf_clear(&b);
 		return;
 	}
 	if (req.args == NULL || !json_is_object(req.args) || req.id < 0)
@@ -57,7 +57,7 @@ check_request(const char *line, size_t len)
 		abort();
 	adminproto_req_clear(&again);
 	adminproto_req_clear(&req);
-	buf_free(&b);
+	buf_clear(&b);
 }
 
 static void
@@ -97,7 +97,7 @@ check_reply(const char *line, size_t len)
 		abort();
 	adminproto_msg_clear(&again);
 	adminproto_msg_clear(&m);
-	buf_free(&b);
+	buf_clear(&b);
 }
 
 /* Feed the input through a small reader in odd-sized pieces. */
@@ -133,7 +133,7 @@ check_reader(const uint8_t *data, size_t size)
 		if (adminproto_reader_pending(&r) > 65)
 			abort();
 	}
-	adminproto_reader_free(&r);
+	adminproto_reader_clear(&r);
 }
 
 int

@@ -67,7 +67,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	if (!dm_equal(v, w) || !dm_equal(w, v))
 		abort();
-	buf_free(&b);
+	buf_clear(&b);
 
 	/* Valid data-model trees come back from JSON unchanged. */
 	if ((j = dm_to_json(v)) != NULL) {

@@ -93,8 +93,8 @@ check_op(const json_t *j)
 		json_decref(doc);
 	}
 	plc_op_free(n);
-	buf_free(&b1);
-	buf_free(&b2);
+	buf_clear(&b1);
+	buf_clear(&b2);
 	json_decref(j2);
 	plc_op_free(op2);
 	plc_op_free(op);

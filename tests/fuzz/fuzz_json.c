@@ -44,8 +44,8 @@ check(struct dm_arena *a, const struct dm_value *v, int record)
 	if (dm_from_json(a, j, &w, &why) != PDS_OK || !dm_equal(v, w))
 		abort();
 	json_decref(j);
-	buf_free(&b);
-	buf_free(&b2);
+	buf_clear(&b);
+	buf_clear(&b2);
 }
 
 int

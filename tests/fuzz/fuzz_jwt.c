@@ -49,6 +49,6 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	(void)jwt_check_claims(&j, &e, &why);
 	(void)jwt_claim_str(&j, "iss");
 	(void)jwt_claim_int(&j, "iat", &n);
-	jwt_free(&j);
+	jwt_clear(&j);
 	return 0;
 }

@@ -77,7 +77,7 @@ one_node(const uint8_t *data, size_t len)
 	}
 	if (mst_root(t, &root) == PDS_OK && mst_new_empty(NULL, &e) ==
 	    PDS_OK && mst_diff(e, t, &d) == PDS_OK)
-		mst_diff_free(&d);
+		mst_diff_clear(&d);
 	mst_free(e);
 	mst_free(t);
 	bs_mem_free(m);

@@ -61,7 +61,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	(void)scope_allows_account(s, SCOPE_ATTR_REPO, SCOPE_ACCOUNT_MANAGE);
 	(void)scope_allows_identity(s, SCOPE_IDENTITY_HANDLE);
 	(void)scope_allows_identity(s, SCOPE_IDENTITY_ANY);
-	buf_free(&a);
-	buf_free(&b);
+	buf_clear(&a);
+	buf_clear(&b);
 	return 0;
 }

@@ -127,7 +127,7 @@ make_record(struct bs_mem *m, uint64_t n, uint64_t micros, struct cid *out)
 		cid_compute(out, CID_CODEC_DAGCBOR, b.p, b.len);
 		rc = bs_mem_put(m, out, b.p, b.len);
 	}
-	buf_free(&b);
+	buf_clear(&b);
 	return rc;
 }
 
@@ -240,7 +240,7 @@ cmd_build(int argc, char **argv)
 	fprintf(stderr, "{\"commit\":\"%s\",\"root\":\"%s\",\"rev\":\"%s\","
 	    "\"records\":%llu}\n", cidstr(&commit), cidstr(&root), rev,
 	    (unsigned long long)live);
-	buf_free(&cb);
+	buf_clear(&cb);
 	mst_free(t);
 	bs_mem_free(m);
 	key_free(k);

@@ -154,7 +154,7 @@ test_replies(void)
 	    "put request");
 	CHECK(strcmp((char *)b.p, "{\"v\":1,\"id\":4,\"cmd\":\"account.show\","
 	    "\"args\":{\"n\":3}}\n") == 0, "request line %s", b.p);
-	buf_free(&b);
+	buf_clear(&b);
 	json_decref(res);
 
 	CHECK(adminproto_msg_parse("{\"id\":1,\"ok\":true,\"end\":true}", 30,
@@ -215,7 +215,7 @@ test_reader(void)
 	feed(&r, "12345678\n");
 	CHECK(adminproto_reader_next(&r, &line, &len) == AP_READ_LINE &&
 	    len == 8, "a line of exactly the cap passes");
-	adminproto_reader_free(&r);
+	adminproto_reader_clear(&r);
 	t_group_end();
 }
 

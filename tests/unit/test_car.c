@@ -108,14 +108,14 @@ test_v10_write(void)
 		memcpy(car, b.p, b.len);
 		carlen = b.len;
 	}
-	buf_free(&b);
+	buf_clear(&b);
 
 	/* A too-small buffer fails and is left as it was. */
 	buf_init(&b, 100);
 	CHECK(car_write_header(&b, &blocks[0].cid, 1) == PDS_OK, "small hdr");
 	CHECK(car_write_block(&b, &blocks[0].cid, blocks[0].data,
 	    blocks[0].len) == PDS_ETOOBIG && b.len == 59, "over max");
-	buf_free(&b);
+	buf_clear(&b);
 	t_group_end();
 }
 
@@ -224,7 +224,7 @@ test_streaming_io(void)
 		    blocks[i].data, blocks[i].len) == PDS_OK, "block %d", i);
 	CHECK(b.len == carlen && memcmp(b.p, car, carlen) == 0,
 	    "emit matches write");
-	buf_free(&b);
+	buf_clear(&b);
 
 	f = tmpfile();
 	CHECK(f != NULL, "tmpfile");
@@ -496,7 +496,7 @@ test_headers(void)
 		CHECK(car_next(&r, &c, &d, &len, &why) == 0, "no blocks");
 		car_reader_close(&r);
 	}
-	buf_free(&b);
+	buf_clear(&b);
 
 	CHECK(car_reader_open_mem(&r, NULL, 0, NULL, &why) == PDS_ETRUNC, "empty");
 	CHECK(open_hex("00", &r, &why) == PDS_EINVAL, "zero header length");

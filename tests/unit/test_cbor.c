@@ -48,7 +48,7 @@ round_trip(const char *hex, const char **why)
 	in = unhex(hex, &len);
 	rc = dm_decode(a, in, len, &v, why);
 	ok = rc == PDS_OK && dm_encode(&b, v) == PDS_OK && same_hex(&b, hex);
-	buf_free(&b);
+	buf_clear(&b);
 	dm_arena_free(a);
 	return ok;
 }
@@ -120,7 +120,7 @@ test_ints(void)
 	CHECK(cbor_put_int(&b, INT64_MIN) == PDS_OK &&
 	    same_hex(&b, "3b7fffffffffffffff"), "put int64 min");
 	dm_arena_free(a);
-	buf_free(&b);
+	buf_clear(&b);
 	t_group_end();
 }
 
@@ -181,10 +181,10 @@ test_key_order(void)
 	CHECK(dm_map_sort(m2, &why) == PDS_EINVAL, "sort dup");
 
 	/* A bounded buffer that is too small is left as it was. */
-	buf_free(&b);
+	buf_clear(&b);
 	buf_init(&b, 4);
 	CHECK(dm_encode(&b, m) == PDS_ETOOBIG && b.len == 0, "buf max");
-	buf_free(&b);
+	buf_clear(&b);
 	dm_arena_free(a);
 	t_group_end();
 }
@@ -221,7 +221,7 @@ test_big_map(void)
 	/* Canonical order: k0..k9 first (3 bytes), then k10.. (4 bytes). */
 	CHECK(v->u.map.e[9].klen == 2 && memcmp(v->u.map.e[9].key, "k9", 2)
 	    == 0 && memcmp(v->u.map.e[10].key, "k10", 3) == 0, "order");
-	buf_free(&b);
+	buf_clear(&b);
 	dm_arena_free(a);
 	t_group_end();
 }
@@ -338,7 +338,7 @@ test_vectors(void)
 	    "61676575437572736f7220696e20746865206675747572652e", &why),
 	    "error body: %s", why);
 
-	buf_free(&b);
+	buf_clear(&b);
 	dm_arena_free(a);
 	t_group_end();
 }
@@ -485,7 +485,7 @@ test_depth(void)
 	dm_array_push(v, inner);
 	buf_reset(&b);
 	CHECK(dm_encode(&b, v) == PDS_ETOOBIG, "encode too deep");
-	buf_free(&b);
+	buf_clear(&b);
 	dm_arena_free(a);
 	t_group_end();
 }
@@ -524,7 +524,7 @@ test_arena(void)
 	    "arena cap: %s", why);
 	dm_arena_free(a);
 	dm_arena_free(NULL);
-	buf_free(&b);
+	buf_clear(&b);
 	t_group_end();
 }
 
@@ -580,8 +580,8 @@ test_writer_errors(void)
 	CHECK(cbor_put_str(&b, "x") == PDS_EINVAL &&
 	    cbor_put_error(&b) == PDS_EINVAL,
 	    "not turned into another code by later puts");
-	buf_free(&b);
-	CHECK(cbor_put_error(&b) == PDS_OK, "buf_free clears it");
+	buf_clear(&b);
+	CHECK(cbor_put_error(&b) == PDS_OK, "buf_clear clears it");
 	t_group_end();
 }
 

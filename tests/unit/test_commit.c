@@ -61,11 +61,11 @@ test_v9(void)
 	CHECK(strcmp(hex, "b66af5b7049269d0b21700bfa7abdfc972f6d738c555f5b33538bb975ffa0651") == 0,
 	    "sha256 %s", hex);
 	CHECK(commit_encode(&c, &b, NULL) == PDS_EINVAL, "unsigned refused");
-	buf_free(&b);
+	buf_clear(&b);
 	buf_init(&b, 16);
 	CHECK(commit_encode_unsigned(&c, &b) == PDS_ETOOBIG,
 	    "over the buffer's limit: PDS_ETOOBIG, not another code");
-	buf_free(&b);
+	buf_clear(&b);
 	buf_init(&b, 0);
 	CHECK(commit_sign(&c, k) == PDS_OK && c.siglen == 64, "sign");
 	t_unhex(raw, sizeof(raw), sig_hex);
@@ -116,7 +116,7 @@ test_v9(void)
 	    "empty-tree commit CID %s", s);
 	CHECK(commit_verify(&d, pub) == PDS_OK, "empty-tree verify");
 
-	buf_free(&b);
+	buf_clear(&b);
 	key_free(k);
 	key_free(pub);
 	key_free(other);
@@ -170,7 +170,7 @@ test_decode_refusals(void)
 	/* Bad rev and bad did on init. */
 	CHECK(commit_init(&c, DID, "notatid", &data) == PDS_EINVAL, "bad rev");
 	CHECK(commit_init(&c, "plc:abc", REV, &data) == PDS_EINVAL, "bad did");
-	buf_free(&b);
+	buf_clear(&b);
 	t_group_end();
 }
 

@@ -46,7 +46,7 @@ json_round_trip(struct dm_arena *a, const json_t *j, const char **why)
 		ok = 1;
 		json_decref(back);
 	}
-	buf_free(&b);
+	buf_clear(&b);
 	return ok;
 }
 
@@ -105,7 +105,7 @@ test_fixtures(void)
 		json_decref(back);
 		dm_arena_free(a);
 	}
-	buf_free(&b);
+	buf_clear(&b);
 	json_decref(root);
 	t_group_end();
 }

@@ -210,7 +210,7 @@ test_good(const struct pds_key *k, const struct pds_key *k1)
 	CHECK(ver(mk(&b, k, hdr_std("ES256"), c, 0), &e, &why) == PDS_OK,
 	    "ath: %s", why);
 	t_group_end();
-	buf_free(&b);
+	buf_clear(&b);
 }
 
 /* A refusal as expected: the code and, when want is non-NULL, the reason. */
@@ -408,7 +408,7 @@ test_refusals(const struct pds_key *k, const struct pds_key *k1)
 	REFUSE("", &e, PDS_EINVAL, NULL, "empty");
 	REFUSE("a.b", &e, PDS_EINVAL, NULL, "two parts");
 	t_group_end();
-	buf_free(&b);
+	buf_clear(&b);
 }
 
 static int

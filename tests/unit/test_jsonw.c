@@ -41,7 +41,7 @@ same_as_jansson(const struct dm_value *v, const char *what)
 		    s ? s : "(null)", (int)b.len, b.p ? (char *)b.p : "");
 	free(s);
 	json_decref(j);
-	buf_free(&b);
+	buf_clear(&b);
 	return ok;
 }
 
@@ -73,7 +73,7 @@ fixtures(const char *path, const char *key)
 			CHECK(dm_encode(&enc, v) == PDS_OK &&
 			    dm_decode(a, enc.p, enc.len, &w, NULL) == PDS_OK &&
 			    same_as_jansson(w, name), "%s decoded", name);
-			buf_free(&enc);
+			buf_clear(&enc);
 		}
 		dm_arena_free(a);
 	}
@@ -91,7 +91,7 @@ literal(const struct dm_value *v, const char *want, const char *what)
 	    memcmp(b.p, want, b.len) == 0, "%s: got %.*s want %s", what,
 	    (int)b.len, b.p ? (char *)b.p : "", want);
 	CHECK(same_as_jansson(v, what), "%s", what);
-	buf_free(&b);
+	buf_clear(&b);
 }
 
 static void
@@ -154,11 +154,11 @@ limits(void)
 	buf_init(&b, 4);
 	CHECK(jsonw_dm(&b, dm_string(a, "abcdef", 6)) == PDS_ETOOBIG,
 	    "a string past the buffer's maximum");
-	buf_free(&b);
+	buf_clear(&b);
 	buf_init(&b, 16);
 	CHECK(jsonw_cstr(&b, "0123456789abcd") == PDS_OK && b.len == 16,
 	    "exactly at the maximum");
-	buf_free(&b);
+	buf_clear(&b);
 	dm_arena_free(a);
 	t_group_end();
 }

@@ -53,7 +53,7 @@ dec(const char *tok, size_t len, const char **why)
 
 	rc = jwt_decode(&j, tok, len, why);
 	if (rc == PDS_OK)
-		jwt_free(&j);
+		jwt_clear(&j);
 	return rc;
 }
 
@@ -142,10 +142,10 @@ test_v14(void)
 	CHECK(jwt_check_claims(&j, &e, &why) == PDS_OK, "lxm not asked");
 	e.flags |= JWT_REFUSE_LXM;
 	CHECK(jwt_check_claims(&j, &e, &why) == PDS_EINVAL, "lxm refused");
-	jwt_free(&j);
-	jwt_free(&j);		/* idempotent on the zeroed struct */
+	jwt_clear(&j);
+	jwt_clear(&j);		/* idempotent on the zeroed struct */
 out:
-	buf_free(&b);
+	buf_clear(&b);
 	key_free(k);
 	key_free(pub);
 	key_free(other);
@@ -188,7 +188,7 @@ test_rfc7515(void)
 	CHECK(jwt_check_claims(&j, &e, &why) == PDS_OK, "%s", why);
 	e.now = 1300819380;
 	CHECK(jwt_check_claims(&j, &e, &why) == PDS_EEXPIRED, "expired");
-	jwt_free(&j);
+	jwt_clear(&j);
 	t_group_end();
 }
 
@@ -236,7 +236,7 @@ test_hs256(void)
 	e.typ = NULL;
 	e.flags = JWT_REFUSE_SESSION_TYP;
 	CHECK(jwt_check_claims(&j, &e, &why) == PDS_EINVAL, "session typ as service");
-	jwt_free(&j);
+	jwt_clear(&j);
 
 	/* No typ at all. */
 	buf_reset(&b);
@@ -247,14 +247,14 @@ test_hs256(void)
 	e.typ = "at+jwt";
 	e.flags = 0;
 	CHECK(jwt_check_claims(&j, &e, &why) == PDS_EINVAL, "typ required");
-	jwt_free(&j);
+	jwt_clear(&j);
 	arr = json_array();
 	CHECK(jwt_sign_hs256(&b, "JWT", arr, secret, 5) == PDS_EINVAL,
 	    "payload must be an object");
 	json_decref(arr);
 out:
 	json_decref(p);
-	buf_free(&b);
+	buf_clear(&b);
 	t_group_end();
 }
 
@@ -286,7 +286,7 @@ test_refusals(void)
 	CHECK(jwt_decode(&j, (char *)b.p, b.len, &why) == PDS_OK, "%s", why);
 	if (j.header != NULL) {
 		CHECK(jwt_verify_es(&j, pub, &why) == PDS_ECRYPTO, "tampered payload");
-		jwt_free(&j);
+		jwt_clear(&j);
 	}
 	/* Tampered signature: one character in its middle. */
 	memcpy(t, v14, len + 1);
@@ -294,7 +294,7 @@ test_refusals(void)
 	CHECK(jwt_decode(&j, t, len, &why) == PDS_OK, "%s", why);
 	if (j.header != NULL) {
 		CHECK(jwt_verify_es(&j, pub, &why) == PDS_ECRYPTO, "tampered signature");
-		jwt_free(&j);
+		jwt_clear(&j);
 	}
 	/* alg none, with and without a signature part. */
 	mk(&b, "{\"alg\":\"none\"}", pl, "");
@@ -312,7 +312,7 @@ test_refusals(void)
 	CHECK(jwt_decode(&j, (char *)b.p, b.len, &why) == PDS_OK, "%s", why);
 	if (j.header != NULL) {
 		CHECK(jwt_verify_es(&j, pub, &why) == PDS_ECRYPTO, "ES256 vs k256");
-		jwt_free(&j);
+		jwt_clear(&j);
 	}
 	mk(&b, "{\"typ\":\"JWT\",\"alg\":\"HS256\"}", pl, sig86);
 	CHECK(jwt_decode(&j, (char *)b.p, b.len, &why) == PDS_OK, "%s", why);
@@ -320,7 +320,7 @@ test_refusals(void)
 		CHECK(jwt_verify_es(&j, pub, &why) == PDS_ECRYPTO, "HS256 vs k256");
 		CHECK(jwt_verify_hs256(&j, (const uint8_t *)"k", 1, &why) ==
 		    PDS_ECRYPTO, "HS256 with a 64-byte signature");
-		jwt_free(&j);
+		jwt_clear(&j);
 	}
 	/* A DER-encoded (70-72 byte) signature part. */
 	mk(&b, hdr, pl, "MEUCIQDaRU0rZ6g6ZI7tW1Cy5vjSAWvbBX4pB2W6HHoQcXqxAAIgVYnE9LtVGm4k"
@@ -329,7 +329,7 @@ test_refusals(void)
 	if (j.header != NULL) {
 		CHECK(j.siglen > 64 && jwt_verify_es(&j, pub, &why) == PDS_ECRYPTO,
 		    "DER signature");
-		jwt_free(&j);
+		jwt_clear(&j);
 	}
 
 	/* Padding and alphabet. */
@@ -388,12 +388,12 @@ test_refusals(void)
 	mk(&b, hdr, "{\"iat\":1704067200}", sig86);
 	if (jwt_decode(&j, (char *)b.p, b.len, &why) == PDS_OK) {
 		CHECK(jwt_check_claims(&j, &e, &why) == PDS_EINVAL, "no exp");
-		jwt_free(&j);
+		jwt_clear(&j);
 	}
 	mk(&b, hdr, "{\"exp\":\"1704067260\"}", sig86);
 	if (jwt_decode(&j, (char *)b.p, b.len, &why) == PDS_OK) {
 		CHECK(jwt_check_claims(&j, &e, &why) == PDS_EINVAL, "exp string");
-		jwt_free(&j);
+		jwt_clear(&j);
 	}
 	mk(&b, hdr, "{\"exp\":1704067360.5,\"nbf\":1704067300}", sig86);
 	if (jwt_decode(&j, (char *)b.p, b.len, &why) == PDS_OK) {
@@ -403,7 +403,7 @@ test_refusals(void)
 		e.now = 1704067360;
 		CHECK(jwt_check_claims(&j, &e, &why) == PDS_EEXPIRED, "real exp truncated");
 		e.now = 1704067200;
-		jwt_free(&j);
+		jwt_clear(&j);
 	}
 	mk(&b, hdr, "{\"exp\":1704067260,\"cnf\":{\"jkt\":\"x\"}}", sig86);
 	if (jwt_decode(&j, (char *)b.p, b.len, &why) == PDS_OK) {
@@ -416,10 +416,10 @@ test_refusals(void)
 		e.aud = NULL;
 		e.lxm = "com.atproto.x";
 		CHECK(jwt_check_claims(&j, &e, &why) == PDS_EINVAL, "missing lxm");
-		jwt_free(&j);
+		jwt_clear(&j);
 	}
 	key_free(pub);
-	buf_free(&b);
+	buf_clear(&b);
 	t_group_end();
 }
 

@@ -457,7 +457,7 @@ pure_build(const struct pkey *k, size_t n, int layer, struct cid *out)
 	else
 		cbor_put_null(&b);
 	cid_compute(out, CID_CODEC_DAGCBOR, b.p, b.len);
-	buf_free(&b);
+	buf_clear(&b);
 }
 
 static void
@@ -723,7 +723,7 @@ diff_matches(struct mst *old, struct mst *new, struct pkey *ok, size_t nold,
 	}
 	bs_mem_free(on);
 	bs_mem_free(nn);
-	mst_diff_free(&d);
+	mst_diff_clear(&d);
 	return good;
 }
 
@@ -887,7 +887,7 @@ mk_node(struct bs_mem *m, const struct cid *l, const struct nent *e, size_t n,
 		cbor_put_null(&b);
 	cid_compute(out, CID_CODEC_DAGCBOR, b.p, b.len);
 	bs_mem_put(m, out, b.p, b.len);
-	buf_free(&b);
+	buf_clear(&b);
 }
 
 static void

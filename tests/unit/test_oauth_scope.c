@@ -28,7 +28,7 @@ one(const char *tok, char *out, size_t cap)
 	buf_init(&b, 1 << 16);
 	if (scope_perm_format(&S->p[0], &b) == PDS_OK && b.len < cap)
 		memcpy(out, b.p, b.len + 1);
-	buf_free(&b);
+	buf_clear(&b);
 	return rc;
 }
 
@@ -237,7 +237,7 @@ test_set(void)
 	while (b.len + 20 < SCOPE_STR_MAX)
 		(void)buf_puts(&b, "blob:image/png ");
 	CHECK(parse((char *)b.p) && S->n == 1, "repeats");
-	buf_free(&b);
+	buf_clear(&b);
 	t_group_end();
 }
 
@@ -381,7 +381,7 @@ test_describe(void)
 		    strcmp((char *)b.p, cases[i].want) == 0, "%s: %s",
 		    cases[i].in, b.len ? (char *)b.p : "");
 	}
-	buf_free(&b);
+	buf_clear(&b);
 	t_group_end();
 }
 

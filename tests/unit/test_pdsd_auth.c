@@ -183,7 +183,7 @@ mint(const char *typ, json_t *payload, const char *key)
 	if (payload != NULL && jwt_sign_hs256(&b, typ, payload,
 	    (const uint8_t *)key, strlen(key)) == PDS_OK)
 		s = (char *)buf_detach(&b, &n);
-	buf_free(&b);
+	buf_clear(&b);
 	json_decref(payload);
 	return s;
 }
@@ -212,7 +212,7 @@ claims_of(const char *tok, char *typ, size_t typlen)
 		p = json_incref(j.payload);
 		snprintf(typ, typlen, "%s", j.typ != NULL ? j.typ : "");
 	}
-	jwt_free(&j);
+	jwt_clear(&j);
 	return p;
 }
 
@@ -313,7 +313,7 @@ test_tokens(void)
 	    jwt_verify_hs256(&j, (const uint8_t *)SECRET, strlen(SECRET),
 	    &why) == PDS_OK && jwt_verify_hs256(&j, (const uint8_t *)"other",
 	    5, &why) != PDS_OK, "HS256 with PDS_JWT_SECRET");
-	jwt_free(&j);
+	jwt_clear(&j);
 	CHECK(auth_session_create(ALICE, AUTH_SCOPE_ACCESS, NULL, true, &s2) ==
 	    PDS_OK, "again");
 	json_decref(a);

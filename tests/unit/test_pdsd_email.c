@@ -105,7 +105,7 @@ test_compose(void)
 	    "header injection (subject)");
 	CHECK(mailer_compose(&b, "no address", "a@b.example", "Hi", "x") ==
 	    PDS_EINVAL, "from without an address");
-	buf_free(&b);
+	buf_clear(&b);
 	t_group_end();
 }
 

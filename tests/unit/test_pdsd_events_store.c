@@ -338,11 +338,11 @@ test_refused(const char *path)
 		    PDS_EINVAL, "bytes after the stream");
 		free(tail);
 	}
-	buf_free(&out);
+	buf_clear(&out);
 	buf_init(&out, 1000);
 	CHECK(store_events_body_inflate(z, zlen, &out) == PDS_ETOOBIG &&
 	    out.len == 0, "past the buffer's own maximum");
-	buf_free(&out);
+	buf_clear(&out);
 
 	/* a stream that inflates past the frame limit */
 	bomb_len = STORE_EVENT_BODY_MAX + 4096;
@@ -353,7 +353,7 @@ test_refused(const char *path)
 	buf_init(&out, STORE_EVENT_BODY_MAX);
 	CHECK(bomb != NULL && store_events_body_inflate(bomb, bomb_zlen,
 	    &out) == PDS_ETOOBIG && out.len == 0, "refused past the limit");
-	buf_free(&out);
+	buf_clear(&out);
 
 	/* through the scan: rows before a bad one are handed out, not it */
 	CHECK(plant(db, 7, "commit", z, zlen, STORE_EVENT_ZLIB) == PDS_OK,
@@ -537,7 +537,7 @@ test_packed(const char *path)
 		free(bad);
 	}
 	sqlite3_close(db);
-	buf_free(&out);
+	buf_clear(&out);
 	t_group_end();
 }
 

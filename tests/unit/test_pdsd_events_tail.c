@@ -99,7 +99,7 @@ test_simple(void)
 	    json_integer_value(json_object_get(o, "seq")) == 10,
 	    "undecodable body");
 	json_decref(o);
-	buf_free(&b);
+	buf_clear(&b);
 	t_group_end();
 }
 
@@ -166,7 +166,7 @@ test_commit(void)
 	    json_object_get(json_array_get(jops, 1), "cid") == NULL,
 	    "a delete has no cid");
 	json_decref(o);
-	buf_free(&b);
+	buf_clear(&b);
 	dm_arena_free(a);
 	t_group_end();
 }

@@ -229,8 +229,8 @@ post_form(struct resp *r, const char *path, const struct buf *form,
 	((struct buf *)form)->len--;
 	rc = request(r, "POST", path, (const char *)h.p,
 	    (const char *)form->p);
-	buf_free(&p);
-	buf_free(&h);
+	buf_clear(&p);
+	buf_clear(&h);
 	return rc;
 }
 
@@ -349,8 +349,8 @@ par_with(struct resp *r, const char *key, const char *value)
 	if (value != NULL)
 		form_add(&g, key, value);
 	post_form(r, "/oauth/par", &g, NULL, false);
-	buf_free(&f);
-	buf_free(&g);
+	buf_clear(&f);
+	buf_clear(&g);
 }
 
 static void
@@ -458,7 +458,7 @@ test_par(void)
 	    "x") == 0 && r.status == 400 && strcmp(jstr(&r, "error"),
 	    "invalid_request") == 0, "bad Content-Type: %s", r.body);
 	resp_free(&r);
-	buf_free(&f);
+	buf_clear(&f);
 	t_group_end();
 }
 
@@ -486,7 +486,7 @@ authorize_as(const struct pds_key *k, char *code, size_t cap, bool fresh)
 		resp_free(&r);
 		post_form(&r, "/oauth/par", &f, k, true);
 	}
-	buf_free(&f);
+	buf_clear(&f);
 	snprintf(uri, sizeof(uri), "%s", jstr(&r, "request_uri"));
 	resp_free(&r);
 	rc = oauth_as_approve(uri, CLIENT, ALICE, NULL, &out, &why);
@@ -556,7 +556,7 @@ token_ok_for(const char *at, const struct pds_key *k, const char *client,
 	    jwt_claim_str(&t, "scope") == NULL;
 	snprintf(jti, cap, "%s", jwt_claim_str(&t, "jti") != NULL ?
 	    jwt_claim_str(&t, "jti") : "");
-	jwt_free(&t);
+	jwt_clear(&t);
 	return ok;
 }
 
@@ -650,7 +650,7 @@ test_code(void)
 	    "Grant type \"client_credentials\" is not supported by the "
 	    "server") == 0, "unsupported grant: %s", r.body);
 	resp_free(&r);
-	buf_free(&f);
+	buf_clear(&f);
 	t_group_end();
 }
 
@@ -672,7 +672,7 @@ session(const struct pds_key *k, char *refresh, char *jti)
 	snprintf(last_at, sizeof(last_at), "%s", jstr(&r, "access_token"));
 	ok = ok && token_ok(jstr(&r, "access_token"), k, jti, 64);
 	resp_free(&r);
-	buf_free(&f);
+	buf_clear(&f);
 	return ok;
 }
 
@@ -714,7 +714,7 @@ test_refresh(void)
 	    0, "another DPoP key: %s", r.body);
 	resp_free(&r);
 	CHECK(!family_alive(jti), "which ended the session");
-	buf_free(&f);
+	buf_clear(&f);
 	t_group_end();
 }
 
@@ -738,7 +738,7 @@ form_assertion(struct buf *f, const struct pds_key *k, const char *kid)
 	form_add(f, "client_assertion_type",
 	    "urn:ietf:params:oauth:client-assertion-type:jwt-bearer");
 	form_add(f, "client_assertion", (const char *)a.p);
-	buf_free(&a);
+	buf_clear(&a);
 }
 
 static void
@@ -856,8 +856,8 @@ test_confidential(void)
 	oauth_clients_flush();
 	key_free(ck1);
 	key_free(ck2);
-	buf_free(&f);
-	buf_free(&g);
+	buf_clear(&f);
+	buf_clear(&g);
 	t_group_end();
 }
 
@@ -916,8 +916,8 @@ test_revoke(void)
 	    strcmp(jstr(&r, "error_description"), "DPoP proof replayed") == 0,
 	    "replayed proof: %s", r.body);
 	resp_free(&r);
-	buf_free(&p);
-	buf_free(&h);
+	buf_clear(&p);
+	buf_clear(&h);
 
 	par_form(&f);
 	post_form(&r, "/oauth/par", &f, NULL, false);
@@ -931,7 +931,7 @@ test_revoke(void)
 	oauth_as_redirect_clear(&out);
 	CHECK(oauth_as_approve(uri, CLIENT, ALICE, NULL, &out, &why) ==
 	    PDS_ENOTFOUND, "a rejected request is gone");
-	buf_free(&f);
+	buf_clear(&f);
 	t_group_end();
 }
 

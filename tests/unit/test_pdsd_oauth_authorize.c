@@ -51,7 +51,7 @@ test_cookies(void)
 	    false) == PDS_OK && strstr((char *)b.p, "HttpOnly") == NULL &&
 	    strstr((char *)b.p, "Secure") == NULL &&
 	    strstr((char *)b.p, "SameSite=Lax") != NULL, "plain cookie");
-	buf_free(&b);
+	buf_clear(&b);
 	t_group_end();
 }
 
@@ -223,7 +223,7 @@ test_redirect(void)
 	CHECK(oauth_authz_redirect_build(&b, "javascript:alert(1)",
 	    OAUTH_AUTHZ_FORM_POST, &ok, "pds.example.com") != PDS_OK,
 	    "form_post to a non-http URI refused");
-	buf_free(&b);
+	buf_clear(&b);
 
 	CHECK(oauth_authz_mode_parse(NULL, &m) == PDS_OK &&
 	    m == OAUTH_AUTHZ_QUERY, "default mode is query");

@@ -221,7 +221,7 @@ test_assertion(void)
 	CHECK(verify(&c, "not.a.jwt", now, &k, &why) == PDS_EINVAL,
 	    "garbage");
 	oauth_client_clear(&c);
-	buf_free(&b);
+	buf_clear(&b);
 	t_group_end();
 }
 

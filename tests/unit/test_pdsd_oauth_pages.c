@@ -290,7 +290,7 @@ esc(const char *s)
 {
 	static struct buf	 b;
 
-	buf_free(&b);
+	buf_clear(&b);
 	buf_init(&b, 0);
 	if (oauth_page_escape(&b, s) != PDS_OK || b.p == NULL)
 		return "";
@@ -479,7 +479,7 @@ test_signin(void)
 	pg.csrf_token = NULL;
 	CHECK(oauth_page_render_signin(&b, &pg) == PDS_EINVAL, "no CSRF");
 	CHECK(b.len == 0, "nothing written");
-	buf_free(&b);
+	buf_clear(&b);
 	t_group_end();
 }
 
@@ -610,7 +610,7 @@ test_consent(void)
 	pg.perms = NULL;
 	CHECK(oauth_page_render_consent(&b, &pg) == PDS_EINVAL,
 	    "perms NULL with a count");
-	buf_free(&b);
+	buf_clear(&b);
 	t_group_end();
 }
 
@@ -641,7 +641,7 @@ test_error_page(void)
 	CHECK(oauth_page_render_error(&b, &pg) == PDS_OK, "render hostile");
 	check_page("error hostile", &b, 0);
 	CHECK(count((char *)b.p, EVIL_ESC) == 5, "escaped everywhere");
-	buf_free(&b);
+	buf_clear(&b);
 	t_group_end();
 }
 
@@ -712,8 +712,8 @@ test_form_post(void)
 	CHECK(oauth_page_render_form_post(&b, &pg) == PDS_EINVAL,
 	    "NULL value refused");
 	CHECK(b.len == 0, "nothing written");
-	buf_free(&b);
-	buf_free(&csp);
+	buf_clear(&b);
+	buf_clear(&csp);
 	t_group_end();
 }
 
@@ -793,7 +793,7 @@ test_account(void)
 	CHECK(strstr((char *)b.p, "class=\"grants\"") == NULL, "no list");
 	CHECK(strstr((char *)b.p, ">Sign out</button>") != NULL,
 	    "sign-out button");
-	buf_free(&b);
+	buf_clear(&b);
 	t_group_end();
 }
 
@@ -833,7 +833,7 @@ test_csp(void)
 	    "bad sources dropped");
 	CHECK(count(s, ";") == 6 && strchr(s, '\n') == NULL &&
 	    strchr(s, ',') == NULL, "no directive added");
-	buf_free(&b);
+	buf_clear(&b);
 	t_group_end();
 }
 
@@ -853,7 +853,7 @@ test_limits(void)
 	CHECK(oauth_page_render_error(&b, &pg) == PDS_ETOOBIG, "too big");
 	CHECK(b.len == 4 && strcmp((char *)b.p, "keep") == 0,
 	    "buffer restored");
-	buf_free(&b);
+	buf_clear(&b);
 	t_group_end();
 }
 

@@ -254,7 +254,7 @@ send_with(struct resp *r, const char *method, const char *path,
 		buf_puts(&h, "Content-Type: application/json\r\n");
 	buf_putc(&h, '\0');
 	rc = request(r, method, path, (const char *)h.p, body);
-	buf_free(&h);
+	buf_clear(&h);
 	return rc;
 }
 
@@ -271,7 +271,7 @@ call(struct resp *r, const char *method, const char *path, const char *at,
 	buf_init(&p, 16384);
 	rc = send_with(r, method, path, "DPoP", at, proof(&p, method, path, at,
 	    o != NULL ? o : &none), body);
-	buf_free(&p);
+	buf_clear(&p);
 	return rc;
 }
 
@@ -331,7 +331,7 @@ family_make(struct family *fm, const char *scope, const struct pds_key *k)
 	if (ok)
 		memcpy(fm->at, b.p, b.len);
 	json_decref(claims);
-	buf_free(&b);
+	buf_clear(&b);
 	return ok;
 }
 
@@ -474,7 +474,7 @@ test_proof_faults(const struct family *g)
 	    strcmp(jstr(&r, "message"), "DPoP proof replayed") == 0,
 	    "replayed jti: %s", r.body);
 	resp_free(&r);
-	buf_free(&p);
+	buf_clear(&p);
 	t_group_end();
 }
 
@@ -497,7 +497,7 @@ test_token_faults(const struct family *g)
 	    strncmp(jstr(&r, "message"), "Malformed token", 15) == 0,
 	    "as Bearer: %u %s", r.status, r.body);
 	resp_free(&r);
-	buf_free(&p);
+	buf_clear(&p);
 
 	CHECK(call(&r, "GET", SESSION, "not.a.token", NULL, NULL) == 0 &&
 	    is_error(&r, 401, "invalid_token"), "garbage token: %u %s",

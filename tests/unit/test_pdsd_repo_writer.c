@@ -182,7 +182,7 @@ signed_by(int a, const struct cid *c, const struct pds_key *key)
 	    commit_decode(&cm, b.p, b.len, &why) == PDS_OK &&
 	    strcmp(cm.did, dids[a]) == 0 &&
 	    commit_verify(&cm, key) == PDS_OK;
-	buf_free(&b);
+	buf_clear(&b);
 	return ok;
 }
 

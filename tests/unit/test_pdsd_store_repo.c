@@ -244,7 +244,7 @@ test_commits(void)
 	    "the blob row went");
 	CHECK(store_block_get(did, &rc1, &out) == PDS_ENOTFOUND,
 	    "and the record's block");
-	buf_free(&out);
+	buf_clear(&out);
 	t_group_end();
 }
 

@@ -150,11 +150,11 @@ test_bounds(void)
 	buf_init(&b, 5);
 	CHECK(store_col_buf(st, 2, &b) == PDS_ETOOBIG,
 	    "6 bytes do not fit a 5-byte buf");
-	buf_free(&b);
+	buf_clear(&b);
 	buf_init(&b, 6);
 	CHECK(store_col_buf(st, 2, &b) == PDS_OK && b.len == 6 &&
 	    memcmp(b.p, "abcdef", 6) == 0, "6 bytes fit a 6-byte buf");
-	buf_free(&b);
+	buf_clear(&b);
 	store_stmt_done(st);
 	t_group_end();
 }

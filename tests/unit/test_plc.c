@@ -166,7 +166,7 @@ test_v13(void)
 	CHECK(plc_op_service(op, "atproto_pds") != NULL && strcmp(
 	    plc_op_service(op, "atproto_pds")->endpoint,
 	    "https://pds.example.com") == 0, "service");
-	buf_free(&b);
+	buf_clear(&b);
 	plc_op_free(op);
 	t_group_end();
 }
@@ -229,8 +229,8 @@ test_json_roundtrip(void)
 	free(text);
 	json_decref(j);
 	json_decref(j2);
-	buf_free(&b1);
-	buf_free(&b2);
+	buf_clear(&b1);
+	buf_clear(&b2);
 	plc_op_free(op);
 	t_group_end();
 }
@@ -451,7 +451,7 @@ test_tombstone_and_update(void)
 		CHECK(plc_op_check_submit(x, &why) == PDS_OK, "3 keys: %s", why);
 		plc_op_free(x);
 	}
-	buf_free(&b);
+	buf_clear(&b);
 	plc_op_free(up);
 	plc_op_free(tomb);
 	plc_op_free(g);
@@ -515,7 +515,7 @@ test_legacy_create(void)
 	    "normalise prefixes");
 	CHECK(parse_text("{\"type\":\"create\",\"signingKey\":\"x\",\"prev\":null}",
 	    &why) != PDS_OK, "incomplete create");
-	buf_free(&b);
+	buf_clear(&b);
 	plc_op_free(c);
 	t_group_end();
 }

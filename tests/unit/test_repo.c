@@ -88,8 +88,8 @@ test_v10(struct pds_key *k)
 	CHECK(car.p[off] == 0x73 && memcmp(car.p + off + 1, rec.b, 36) == 0 &&
 	    memcmp(car.p + off + 37, v5, 79) == 0 && off + 37 + 79 == 532,
 	    "record last");
-	buf_free(&b);
-	buf_free(&car);
+	buf_clear(&b);
+	buf_clear(&car);
 	mst_free(t);
 	bs_mem_free(m);
 	t_group_end();
@@ -134,7 +134,7 @@ make_record(struct bs_mem *m, int i, struct cid *out)
 	cbor_put_str(&b, "2024-01-01T00:00:00.000Z");
 	cid_compute(out, CID_CODEC_DAGCBOR, b.p, b.len);
 	bs_mem_put(m, out, b.p, b.len);
-	buf_free(&b);
+	buf_clear(&b);
 }
 
 static void
@@ -254,8 +254,8 @@ test_round_trip(struct pds_key *k)
 		    &info, &why);
 		car_reader_close(&r);
 		CHECK(rc == PDS_EMISMATCH, "round %d bad did: %d", round, rc);
-		buf_free(&b);
-		buf_free(&car);
+		buf_clear(&b);
+		buf_clear(&car);
 		mst_free(t);
 		bs_mem_free(m);
 	}
@@ -374,8 +374,8 @@ test_refusals(struct pds_key *k)
 	bs_mem_foreach(order, drop_cb, &dr);
 	rc = import_buf(&car, k, &info, &why);
 	CHECK(rc != PDS_OK, "root is a node: %d %s", rc, why);
-	buf_free(&b);
-	buf_free(&car);
+	buf_clear(&b);
+	buf_clear(&car);
 	mst_free(t);
 	bs_mem_free(m);
 	bs_mem_free(order);
@@ -466,8 +466,8 @@ test_record_proofs(struct pds_key *k)
 		bs_mem_free(got);
 	}
 	CHECK(bad == 0, "%d record proofs wrong", bad);
-	buf_free(&b);
-	buf_free(&car);
+	buf_clear(&b);
+	buf_clear(&car);
 	mst_free(t);
 	bs_mem_free(m);
 	t_group_end();
@@ -577,7 +577,7 @@ test_commit_slice(struct pds_key *k)
 			root = newroot;
 			mst_free(nt);
 			bs_mem_free(slice);
-			buf_free(&cb);
+			buf_clear(&cb);
 		}
 	}
 	CHECK(rounds == 30 && bad == 0, "%d of %d slices wrong", bad, rounds);
