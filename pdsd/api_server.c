@@ -99,36 +99,6 @@ query_bool(struct xrpc_ctx *ctx, const char *key, bool dflt, bool *out)
 }
 
 /*
- * The client's address for the login limits.  Behind a reverse proxy on
- * this host (the usual Caddy set-up) every peer is loopback: then the
- * proxy's X-Forwarded-For names the client, its last entry being the
- * one the proxy itself added.  From any other peer the header is not
- * trusted.
- */
-static const char *
-client_addr(struct xrpc_ctx *ctx)
-{
-	const char	*peer = http_req_remote(ctx->req), *xff, *p;
-	static __thread char last[64];
-	size_t		 n;
-
-	if (strcmp(peer, "127.0.0.1") != 0 && strcmp(peer, "::1") != 0)
-		return peer;
-	if ((xff = http_req_header(ctx->req, "X-Forwarded-For")) == NULL)
-		return peer;
-	p = strrchr(xff, ',');
-	p = p != NULL ? p + 1 : xff;
-	while (*p == ' ')
-		p++;
-	n = strcspn(p, " ");
-	if (n == 0 || n >= sizeof(last))
-		return peer;
-	memcpy(last, p, n);
-	last[n] = '\0';
-	return last;
-}
-
-/*
  * The session view createSession, refreshSession and getSession share
  * (tokens when s is non-NULL).
  */
@@ -257,7 +227,7 @@ api_server_create_session(struct xrpc_ctx *ctx)
 	    (rc = req_str(ctx, "password", &pw)) != 0 ||
 	    (rc = opt_bool(ctx, "allowTakendown", false, &allow_td)) != 0)
 		return rc;
-	addr = client_addr(ctx);
+	addr = http_req_client(ctx->req);
 	rc = account_lookup(id, &a);
 	if (rc != PDS_OK && rc != PDS_ENOTFOUND)
 		return rc;

@@ -86,6 +86,7 @@ struct http_req {
 	size_t			 nhdrs;
 
 	char			 remote[INET6_ADDRSTRLEN];
+	char			 client[64];	/* http_req_client() */
 	char			 host[256];
 	bool			 have_host;
 	void			*ud;
@@ -275,6 +276,30 @@ http_req_remote(struct http_req *r)
 	if (r->remote[0] == '\0')
 		memcpy(r->remote, "-", 2);
 	return r->remote;
+}
+
+const char *
+http_req_client(struct http_req *r)
+{
+	const char	*peer = http_req_remote(r), *xff, *p;
+	size_t		 n;
+
+	if (r->client[0] != '\0')
+		return r->client;
+	if (strcmp(peer, "127.0.0.1") != 0 && strcmp(peer, "::1") != 0)
+		return peer;
+	if ((xff = http_req_header(r, "X-Forwarded-For")) == NULL)
+		return peer;
+	p = strrchr(xff, ',');
+	p = p != NULL ? p + 1 : xff;
+	while (*p == ' ')
+		p++;
+	n = strcspn(p, " ");
+	if (n == 0 || n >= sizeof(r->client))
+		return peer;
+	memcpy(r->client, p, n);
+	r->client[n] = '\0';
+	return r->client;
 }
 
 const char *

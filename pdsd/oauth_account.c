@@ -294,10 +294,10 @@ serve_signin(struct http_req *req, const void *arg)
 		ident[0] = '\0';
 	if (oauth_authz_form(body, len, "password", pw, sizeof(pw)) != PDS_OK)
 		pw[0] = '\0';
-	rc = oauth_authz_sign_in(ident, pw, &acct, &why);
+	rc = oauth_authz_sign_in(ident, pw, http_req_client(req), &acct, &why);
 	sodium_memzero(pw, sizeof(pw));
-	if (rc == PDS_ECRYPTO || rc == PDS_EINVAL)
-		signin_page(req, &br, rc == PDS_ECRYPTO ? 401 : 403, why, ident);
+	if (rc == PDS_ECRYPTO || rc == PDS_EINVAL || rc == PDS_ERATELIMIT)
+		signin_page(req, &br, oauth_authz_signin_status(rc), why, ident);
 	else if (rc != PDS_OK || store_oauth_account_device_put(br.device_id,
 	    acct.did, (int64_t)time(NULL)) != PDS_OK)
 		oauth_authz_reply_error(req, 500, "Server error",

@@ -533,11 +533,11 @@ serve_signin(struct http_req *req, const void *arg)
 		pw[0] = '\0';
 	remember = oauth_authz_form(body, len, "remember", rem, sizeof(rem)) ==
 	    PDS_OK && strcmp(rem, "1") == 0;
-	rc = oauth_authz_sign_in(ident, pw, &acct, &why);
+	rc = oauth_authz_sign_in(ident, pw, http_req_client(req), &acct, &why);
 	sodium_memzero(pw, sizeof(pw));
-	if (rc == PDS_ECRYPTO || rc == PDS_EINVAL) {
-		authz_signin_page(&a, rc == PDS_ECRYPTO ? 401 : 403, why,
-		    ident, remember);
+	if (rc == PDS_ECRYPTO || rc == PDS_EINVAL || rc == PDS_ERATELIMIT) {
+		authz_signin_page(&a, oauth_authz_signin_status(rc), why, ident,
+		    remember);
 		goto out;
 	}
 	if (rc != PDS_OK) {

@@ -28,9 +28,9 @@
  * the client.  Consent is skipped when the account already granted the
  * client every requested scope and prompt is not consent.
  *
- * Failed sign-ins are not counted here: the login limiter, when it
- * comes to these pages, goes in oauth_authz_sign_in(), the one place
- * every password of the pages is checked.
+ * Sign-ins spend the same login-limit buckets as createSession
+ * (auth.h), in oauth_authz_sign_in(), the one place every password of
+ * the pages is checked; past the limit the form comes back with 429.
  *
  * A browser is a device row with two cookies, dev-id=dev-<32 hex> and
  * ses-id=ses-<32 hex> (HttpOnly, SameSite=Lax, Max-Age 10 years, Secure
@@ -202,10 +202,14 @@ int	oauth_authz_fresh_accounts(const char *device_id, int64_t now,
  * Check a password sign-in: the account by handle, email or DID, its
  * main password (app passwords are refused), and that it is active.
  * PDS_OK fills *out; PDS_ECRYPTO for a wrong identifier or password;
- * PDS_EINVAL for a refusal, with *why in words for the page.
+ * PDS_EINVAL for a refusal; PDS_ERATELIMIT when the login limits
+ * (auth.h, shared with createSession; addr is http_req_client()) are
+ * spent; each with *why in words for the page.
  */
 int	oauth_authz_sign_in(const char *identifier, const char *password,
-	    struct store_account *out, const char **why);
+	    const char *addr, struct store_account *out, const char **why);
+/* The status a refused sign-in's form comes back with: 401, 403, 429. */
+unsigned oauth_authz_signin_status(int rc);
 
 /* The server's name as the pages show it. */
 const char *oauth_authz_server_name(void);

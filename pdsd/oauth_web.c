@@ -15,6 +15,7 @@
 #include <sodium.h>
 
 #include "accounts.h"
+#include "auth.h"
 #include "buf.h"
 #include "config.h"
 #include "err.h"
@@ -541,7 +542,7 @@ oauth_authz_fresh_accounts(const char *device_id, int64_t now,
 
 int
 oauth_authz_sign_in(const char *identifier, const char *password,
-    struct store_account *out, const char **why)
+    const char *addr, struct store_account *out, const char **why)
 {
 	struct store_account	 a;
 	struct account_login	 how;
@@ -556,11 +557,16 @@ oauth_authz_sign_in(const char *identifier, const char *password,
 	if (rc != PDS_OK && rc != PDS_ENOTFOUND)
 		return pds_fail(why, rc, "Could not check the password");
 	found = rc == PDS_OK && a.status != ACCT_DELETED;
+	/* the same buckets as createSession: a guess here costs the same */
+	if (auth_login_take(identifier, found ? a.did : NULL, addr) != PDS_OK)
+		return pds_fail(why, PDS_ERATELIMIT,
+		    "Too many failed sign-in attempts: try again later");
 	rc = account_password_verify(found ? &a : NULL, password, &how);
 	if (rc == PDS_ECRYPTO || (rc == PDS_OK && !found))
 		return pds_fail(why, PDS_ECRYPTO, "Wrong identifier or password");
 	if (rc != PDS_OK)
 		return pds_fail(why, rc, "Could not check the password");
+	auth_login_refund(identifier, a.did, addr);
 	if (how.app_password)
 		return pds_fail(why, PDS_EINVAL,
 		    "App passwords cannot be used to sign in to apps");
@@ -572,4 +578,12 @@ oauth_authz_sign_in(const char *identifier, const char *password,
 		    "reactivate it before signing in to apps");
 	*out = a;
 	return PDS_OK;
+}
+
+unsigned
+oauth_authz_signin_status(int rc)
+{
+	if (rc == PDS_ECRYPTO)
+		return 401;
+	return rc == PDS_ERATELIMIT ? 429 : 403;
 }

@@ -357,4 +357,23 @@ check_status "signing in on /account answers 303" 303
 req GET /account -b "$J3" -c "$J3"
 check "... then the apps page" body_has 'action="/account/sign-out"'
 
+# ---- the login limit (the buckets createSession spends too) ----
+
+form "$J1" /account/sign-out
+i=0
+while [ $i -lt 10 ]; do
+	form "$J1" /account/sign-in identifier=ghost.test "password=guess $i"
+	i=$((i + 1))
+done
+check_status "ten wrong passwords for one name each get 401" 401
+form "$J1" /account/sign-in identifier=ghost.test "password=guess 10"
+check_status "the eleventh from the same client gets 429" 429
+check "... the form again, saying why" body_has 'Too many failed sign-in attempts'
+req POST /xrpc/com.atproto.server.createSession \
+    -H 'Content-Type: application/json' \
+    --data-binary '{"identifier":"ghost.test","password":"guess 11"}'
+check_status "createSession for that name is limited too (one set of buckets)" 429
+form "$J1" /account/sign-in identifier=alice.test password=alice-pw-1
+check_status "another name from the same client still signs in" 303
+
 t_done
