@@ -245,6 +245,15 @@ check_status "an app gets an OAuth grant through PAR, sign-in, consent and the t
 OAUTH_REFRESH=$(jstr refresh_token)
 check "... with a refresh token" test -n "$OAUTH_REFRESH"
 
+# ---- a restart keeps every grant ----
+
+pds_stop
+pds_start
+token "$K1" grant_type=refresh_token "refresh_token=$OAUTH_REFRESH"
+check_status "after a restart the grant still refreshes" 200
+OAUTH_REFRESH=$(jstr refresh_token)
+check "... rotating its refresh token" test -n "$OAUTH_REFRESH"
+
 # ---- account sessions ----
 
 ctl account sessions alice.test
