@@ -34,6 +34,7 @@ struct cache_entry {
 
 static pthread_mutex_t		 cache_mtx = PTHREAD_MUTEX_INITIALIZER;
 static struct cache_entry	 cache[OAUTH_CLIENTS_CACHE];
+static bool			 dev_mode;	/* set before serving */
 
 static void
 entry_clear(struct cache_entry *e)
@@ -196,6 +197,12 @@ doc_get(const char *url, json_t **doc, const char **why)
 	return rc;
 }
 
+void
+oauth_clients_set_dev(bool on)
+{
+	dev_mode = on;
+}
+
 int
 oauth_clients_load(struct oauth_client *c, const char *client_id,
     const char **why)
@@ -205,6 +212,14 @@ oauth_clients_load(struct oauth_client *c, const char *client_id,
 	int	 rc;
 
 	memset(c, 0, sizeof(*c));
+	/* Before the loopback test: http://localhost:port/path is both. */
+	if (dev_mode && oauth_client_id_is_dev(client_id, len)) {
+		if ((rc = doc_get(client_id, &doc, why)) != PDS_OK)
+			return rc;
+		rc = oauth_client_dev_from_json(c, client_id, doc, why);
+		json_decref(doc);
+		return rc;
+	}
 	if (oauth_client_id_is_loopback(client_id, len))
 		return oauth_client_loopback(c, client_id, len, why);
 	if ((rc = oauth_client_id_check(client_id, len, why)) != PDS_OK)
