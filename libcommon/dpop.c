@@ -32,7 +32,7 @@
  * so a high s in 0 < s < n is replaced by n - s.  Anything else is left
  * for the verifier to refuse.
  */
-static void
+void
 dpop_sig_low_s(uint8_t sig[KEY_SIG_LEN], enum key_type t)
 {
 	const uint8_t	*n = key_curve_order(t);

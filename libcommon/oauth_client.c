@@ -207,6 +207,23 @@ oauth_client_id_is_loopback(const char *s, size_t n)
 	    s[pl] == '#';
 }
 
+bool
+oauth_client_id_is_dev(const char *s, size_t n)
+{
+	struct oc_url	 u;
+
+	if (!oc_url_split(&u, s, n) || !u.auth || u.user || u.frag ||
+	    !oc_eq(u.scheme, u.slen, "http") || !oc_port_ok(&u))
+		return false;
+	if (!oc_eq(u.host, u.hlen, "127.0.0.1") &&
+	    !oc_eq(u.host, u.hlen, "localhost"))
+		return false;
+	if (u.plen == 0 || oc_eq(u.path, u.plen, "/") ||
+	    u.path[u.plen - 1] == '/' || !oc_path_canonical(u.path, u.plen))
+		return false;
+	return u.query == NULL || u.qlen > 0;
+}
+
 int
 oauth_client_id_check(const char *s, size_t n, const char **why)
 {
@@ -289,11 +306,12 @@ oc_reversed(const char *dst, size_t dn, const char *host, size_t hn)
 
 /*
  * One redirect URI of a client; host/hlen is the discoverable client_id's
- * host (NULL for a loopback client).
+ * host (NULL for a loopback client).  dev: a development client, whose
+ * loopback redirect URIs are allowed whatever its application type.
  */
 static int
 oc_redirect_check(const char *r, enum oauth_app_type app, const char *host,
-    size_t hlen, const char **why)
+    size_t hlen, bool dev, const char **why)
 {
 	struct oc_url	 u;
 
@@ -315,7 +333,7 @@ oc_redirect_check(const char *r, enum oauth_app_type app, const char *host,
 		if (!u.auth || !oc_host_is_loopback_ip(u.host, u.hlen))
 			return pds_fail(why, PDS_EINVAL,
 			    "redirect_uris: http only for 127.0.0.1 or [::1]");
-		if (app != OAUTH_APP_NATIVE)
+		if (app != OAUTH_APP_NATIVE && !dev)
 			return pds_fail(why, PDS_EINVAL,
 			    "redirect_uris: loopback only for native clients");
 		return PDS_OK;
@@ -463,7 +481,7 @@ oc_client_uri_ok(const char *cu, const char *id)
 
 static int
 oc_from_json(struct oauth_client *c, const char *id, const json_t *doc,
-    const char **why)
+    bool dev, const char **why)
 {
 	static const char *const refused[] = {
 		"default_max_age", "userinfo_signed_response_alg",
@@ -603,7 +621,7 @@ oc_from_json(struct oauth_client *c, const char *id, const json_t *doc,
 			return pds_fail(why, PDS_EINVAL,
 			    "redirect_uris: entry is not a string");
 		if ((rc = oc_redirect_check(json_string_value(e), c->app_type,
-		    u.host, u.hlen, why)) != PDS_OK)
+		    u.host, u.hlen, dev, why)) != PDS_OK)
 			return rc;
 		if ((c->redirect_uris[c->nredirect] =
 		    strdup(json_string_value(e))) == NULL)
@@ -642,7 +660,22 @@ oauth_client_from_json(struct oauth_client *c, const char *id,
 	memset(c, 0, sizeof(*c));
 	if ((rc = oauth_client_id_check(id, strlen(id), why)) != PDS_OK)
 		return rc;
-	if ((rc = oc_from_json(c, id, doc, why)) != PDS_OK)
+	if ((rc = oc_from_json(c, id, doc, false, why)) != PDS_OK)
+		oauth_client_clear(c);
+	return rc;
+}
+
+int
+oauth_client_dev_from_json(struct oauth_client *c, const char *id,
+    const json_t *doc, const char **why)
+{
+	int	 rc;
+
+	memset(c, 0, sizeof(*c));
+	if (!oauth_client_id_is_dev(id, strlen(id)))
+		return pds_fail(why, PDS_EINVAL,
+		    "client_id: not a development client_id");
+	if ((rc = oc_from_json(c, id, doc, true, why)) != PDS_OK)
 		oauth_client_clear(c);
 	return rc;
 }
@@ -731,7 +764,7 @@ oc_loopback(struct oauth_client *c, const char *s, size_t n, const char **why)
 			}
 			c->redirect_uris[c->nredirect++] = val;
 			if ((rc = oc_redirect_check(val, OAUTH_APP_NATIVE,
-			    NULL, 0, why)) != PDS_OK)
+			    NULL, 0, false, why)) != PDS_OK)
 				return rc;
 			if (strncmp(val, "http:", 5) != 0)
 				return pds_fail(why, PDS_EINVAL, "client_id: "

@@ -6,6 +6,8 @@
  * (the caller does the SSRF-hardened fetch).  A loopback development
  * client's client_id is "http://localhost[/][?query]" and its metadata
  * is implied by the query (scope, redirect_uri); no document is fetched.
+ * A development client_id (oauth_client_id_is_dev) is a discoverable
+ * client served over http on this machine.
  *
  * Every refusal returns PDS_EINVAL (PDS_ETOOBIG past a bound, PDS_EUNSUPP
  * for a well-formed but unsupported choice) with *why naming the field;
@@ -59,6 +61,14 @@ void	 oauth_client_clear(struct oauth_client *);
 bool	 oauth_client_id_is_loopback(const char *, size_t);
 /* Syntax of a discoverable (https) client_id. */
 int	 oauth_client_id_check(const char *, size_t, const char **why);
+/*
+ * Is this string a development client_id, http://127.0.0.1[:port]/path
+ * or http://localhost[:port]/path: a metadata document served on this
+ * machine, for an authorization server in development mode only?  The
+ * path (a document, as for a discoverable client) tells it apart from a
+ * loopback client_id.
+ */
+bool	 oauth_client_id_is_dev(const char *, size_t);
 
 /*
  * Validate metadata `doc` fetched from `client_id` into c (cleared
@@ -67,6 +77,12 @@ int	 oauth_client_id_check(const char *, size_t, const char **why);
  */
 int	 oauth_client_from_json(struct oauth_client *, const char *client_id,
 	    const json_t *doc, const char **why);
+/*
+ * The same for a development client_id; its redirect_uris may be
+ * http://127.0.0.1 or http://[::1] whatever its application_type.
+ */
+int	 oauth_client_dev_from_json(struct oauth_client *,
+	    const char *client_id, const json_t *doc, const char **why);
 /* The implied metadata of a loopback client_id. */
 int	 oauth_client_loopback(struct oauth_client *, const char *, size_t,
 	    const char **why);

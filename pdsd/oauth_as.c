@@ -698,6 +698,7 @@ oauth_init(const struct config *cfg)
 	issuer[len] = '\0';
 	service_did = cfg->service_did;
 	jwt_secret = cfg->jwt_secret;
+	oauth_clients_set_dev(cfg->dev_mode);
 	/*
 	 * 64 hex digits are the secret itself (the reference's form); any
 	 * other text is hashed into one, so that it still survives restarts.

@@ -13,6 +13,11 @@
  * OAUTH_CLIENTS_NEG_TTL, so that a dead client cannot make every request
  * wait for a timeout.  Thread-safe.
  *
+ * In development mode a development client_id (http://127.0.0.1:port/path
+ * or http://localhost:port/path, see oauth_client_id_is_dev) is loaded
+ * like a discoverable one, over plain http; outside it such a client_id
+ * is refused.
+ *
  * Every refusal returns a PDS_E* code with *why naming the reason in
  * words fit for an error_description (static strings).
  */
@@ -41,6 +46,9 @@
 #define OAUTH_ASSERTION_MAX_LIFE 3600	/* seconds an exp may lie ahead */
 #define OAUTH_ASSERTION_SKEW	10	/* seconds of clock leeway */
 #define OAUTH_KID_MAX		256
+
+/* Development mode on or off (off until called); before serving. */
+void	oauth_clients_set_dev(bool on);
 
 /*
  * Load the metadata of client_id into c (cleared first, left cleared on

@@ -10,6 +10,10 @@
 //   const url = await c.client.authorize('alice.test');
 //   const params = await approveInForms(url, 'alice.test', password);
 //   const { session } = await c.client.callback(params);
+//
+// confidentialClient(pds, plc) is the same client as a confidential one
+// (private_key_jwt) whose metadata document a loopback http server
+// serves, as pdsd accepts in development mode.
 
 import {
 	createHash,
@@ -20,7 +24,7 @@ import {
 } from 'node:crypto';
 import http from 'node:http';
 
-import { NodeOAuthClient } from '@atproto/oauth-client-node';
+import { JoseKey, NodeOAuthClient } from '@atproto/oauth-client-node';
 import { buildAtprotoLoopbackClientMetadata } from '@atproto/oauth-types';
 
 export const SCOPE = 'atproto transition:generic';
@@ -59,6 +63,77 @@ export function oauthClient(pds, plc, { redirectUri = REDIRECT_URI } = {}) {
 		requestLock: async (_name, fn) => await fn(),
 	});
 	return { client, sessions, states };
+}
+
+// The body of a fetch request as text (a Request, or url and init).
+async function bodyText(input, init) {
+	if (input instanceof Request)
+		return await input.clone().text();
+	const b = init?.body;
+	return b === undefined || b === null ? '' : String(b);
+}
+
+// The official client as a confidential web client of pds: an ES256
+// key (kid "k1") in its keyset, and its metadata document served by a
+// loopback http server at clientId, which pdsd fetches (development
+// mode only).  tokenBodies holds the form of every token request the
+// client sent, client assertion included.  stop() closes the server.
+export async function confidentialClient(pds, plc) {
+	const key = await JoseKey.generate(['ES256'], 'k1');
+	const server = http.createServer((req, res) => {
+		if (req.url !== '/client-metadata.json') {
+			res.writeHead(404).end();
+			return;
+		}
+		res.writeHead(200, { 'content-type': 'application/json' });
+		res.end(JSON.stringify(metadata));
+	});
+	await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+	const origin = `http://127.0.0.1:${server.address().port}`;
+	const clientId = `${origin}/client-metadata.json`;
+	const redirectUri = `${origin}/callback`;
+	const metadata = {
+		client_id: clientId,
+		client_name: 'Confidential test client',
+		application_type: 'web',
+		redirect_uris: [redirectUri],
+		grant_types: ['authorization_code', 'refresh_token'],
+		response_types: ['code'],
+		scope: SCOPE,
+		token_endpoint_auth_method: 'private_key_jwt',
+		token_endpoint_auth_signing_alg: 'ES256',
+		jwks: { keys: [key.publicJwk] },
+		dpop_bound_access_tokens: true,
+	};
+	const tokenBodies = [];
+	const recording = async (input, init) => {
+		const url = input instanceof Request ? input.url : String(input);
+		if (url.endsWith('/oauth/token'))
+			tokenBodies.push(new URLSearchParams(
+			    await bodyText(input, init)));
+		return fetch(input, init);
+	};
+	const sessions = memoryStore();
+	const states = memoryStore();
+	// The client accepts only https discoverable client_ids: build it
+	// with one, then give it the loopback URL (every request reads
+	// client_id from this one metadata object).
+	const client = new NodeOAuthClient({
+		clientMetadata: { ...metadata,
+		    client_id: 'https://client.example.com/client-metadata.json' },
+		keyset: [key],
+		allowHttp: true,
+		fetch: recording,
+		plcDirectoryUrl: plc.url,
+		handleResolver: pds.url,
+		stateStore: states,
+		sessionStore: sessions,
+		requestLock: async (_name, fn) => await fn(),
+	});
+	client.clientMetadata.client_id = clientId;
+	const stop = () => new Promise((resolve) => server.close(resolve));
+	return { client, sessions, states, clientId, redirectUri, key,
+	    tokenBodies, stop };
 }
 
 // ---- a browser without JavaScript: node:http and a cookie jar ----

@@ -10,31 +10,43 @@
 // ends the family) and a refresh signed with another key (which ends the
 // session).
 //
-// A confidential (private_key_jwt) client is covered by the unit test
-// test_pdsd_oauth_as.c instead: its client_id must be an https URL, and
-// pdsd does not fetch metadata documents over http, not even in
-// development mode.
+// Then the official client as a confidential (private_key_jwt) client,
+// its metadata document served by a loopback http server: pdsd runs in
+// development mode, where such a client_id is allowed.  The same steps,
+// plus its grant's longer lifetime (read with pdsctl) and a client
+// assertion replayed at the token endpoint, refused.
 //
 // Calls to /xrpc/ through the DPoP session (createRecord, getSession,
 // uploadBlob) go to pdsd's resource server; with RESOURCE_SERVER false
 // these steps would check a refusal instead of the calls' results.
 
 import assert from 'node:assert/strict';
+import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
 import { Agent, AtpAgent } from '@atproto/api';
 
-import { PDSD, isExecutable, startPdsd, startPlc } from './lib.mjs';
+import {
+	BUILD,
+	PDSD,
+	isExecutable,
+	runProgram,
+	startPdsd,
+	startPlc,
+} from './lib.mjs';
 import {
 	HandClient,
 	REDIRECT_URI,
 	SCOPE,
 	approveInForms,
+	confidentialClient,
 	dpopKey,
 	dpopKeyOf,
 	dpopProof,
 	oauthClient,
 } from './oauth.mjs';
+
+const PDSCTL = path.join(BUILD, 'bin', 'pdsctl');
 
 // Whether pdsd accepts DPoP-bound access tokens at /xrpc/.
 const RESOURCE_SERVER = true;
@@ -270,5 +282,107 @@ describe('the token endpoint refuses', { skip }, () => {
 		const r = await hc.refresh(t1.refresh_token, key);
 		assert.equal(r.status, 400, JSON.stringify(r.body));
 		assert.equal(r.body.error, 'invalid_grant');
+	});
+});
+
+describe('the official OAuth client, confidential', {
+    skip: skip || (isExecutable(PDSCTL) ? false :
+    `${PDSCTL} is not built yet`) }, () => {
+	const DAY = 24 * 3600 * 1000;
+	let c, session;
+
+	after(async () => {
+		if (c)
+			await c.stop();
+	});
+
+	// alice's OAuth grant to this client, as pdsctl shows it.
+	async function grant() {
+		const r = await runProgram(PDSCTL, ['--socket',
+		    path.join(pds.dataDir, 'pdsd.sock'), '--json', 'account',
+		    'sessions', alice.handle]);
+		assert.equal(r.code, 0, r.stderr);
+		const g = JSON.parse(r.stdout.toString()).oauthGrants
+		    .filter((x) => x.clientId === c.clientId);
+		assert.equal(g.length, 1, r.stdout.toString());
+		return g[0];
+	}
+
+	test('authorize, sign in, consent, callback', async () => {
+		c = await confidentialClient(pds, plc);
+		const url = new URL(await c.client.authorize(alice.handle,
+		    { scope: SCOPE, state: 'app-state-2' }));
+		assert.equal(url.searchParams.get('client_id'), c.clientId);
+		const params = await approveInForms(url.href, alice.handle,
+		    alice.password);
+		const res = await c.client.callback(params,
+		    { redirect_uri: c.redirectUri });
+		session = res.session;
+		assert.equal(res.state, 'app-state-2');
+		assert.equal(session.did, alice.did);
+		const stored = c.sessions.map.get(alice.did);
+		assert.equal(stored.authMethod.method, 'private_key_jwt');
+		assert.equal(stored.authMethod.kid, 'k1');
+		const code = c.tokenBodies.at(-1);
+		assert.equal(code.get('grant_type'), 'authorization_code');
+		assert.equal(code.get('client_id'), c.clientId);
+		assert.ok(code.get('client_assertion'), 'a client assertion');
+	});
+
+	test('XRPC calls through the DPoP session', async () => {
+		const agent = new Agent(session);
+		const created = await agent.com.atproto.repo.createRecord({
+		    repo: alice.did, collection: 'app.bsky.feed.post', record: {
+			$type: 'app.bsky.feed.post', text: 'posted confidentially',
+			createdAt: new Date().toISOString() } });
+		assert.ok(created.data.uri.startsWith(`at://${alice.did}/`));
+		const s = await agent.com.atproto.server.getSession();
+		assert.equal(s.data.did, alice.did);
+	});
+
+	test('the session lives longer than a public one', async () => {
+		// 2 weeks for a public client; 3 months without a refresh
+		// (and 2 years at most) for a confidential one.
+		const g = await grant();
+		const left = Date.parse(g.expiresAt) - Date.now();
+		assert.ok(left > 80 * DAY, `expires ${g.expiresAt}`);
+	});
+
+	test('a forced refresh rotates the tokens', async () => {
+		const before = c.sessions.map.get(alice.did).tokenSet;
+		const info = await session.getTokenInfo(true);
+		assert.equal(info.sub, alice.did);
+		const now = c.sessions.map.get(alice.did).tokenSet;
+		assert.notEqual(now.refresh_token, before.refresh_token);
+		assert.notEqual(now.access_token, before.access_token);
+		assert.equal(c.tokenBodies.at(-1).get('grant_type'),
+		    'refresh_token');
+	});
+
+	test('a replayed client assertion is refused', async () => {
+		// The refresh just made, sent again as it was (same assertion,
+		// same jti) with a fresh DPoP proof.
+		const form = Object.fromEntries(c.tokenBodies.at(-1));
+		const hc = await HandClient.open(pds, c.clientId);
+		const key = dpopKeyOf(c.sessions.map.get(alice.did).dpopJwk);
+		const r = await hc.token(form, key);
+		assert.equal(r.status, 400, JSON.stringify(r.body));
+		assert.equal(r.body.error, 'invalid_client');
+		assert.match(r.body.error_description, /replay/i);
+		// ... refused before the grant: the session still refreshes.
+		const info = await session.getTokenInfo(true);
+		assert.equal(info.sub, alice.did);
+	});
+
+	test('signOut revokes: the refresh token is dead', async () => {
+		const stored = structuredClone(c.sessions.map.get(alice.did));
+		await session.signOut();
+		assert.equal(c.sessions.map.get(alice.did), undefined);
+		const url = `${pds.url}/xrpc/com.atproto.server.getSession`;
+		const key = dpopKeyOf(stored.dpopJwk);
+		const x = await fetch(url, { headers: {
+		    authorization: `DPoP ${stored.tokenSet.access_token}`,
+		    dpop: dpopProof(key, 'GET', url) } });
+		assert.equal(x.status, 401);
 	});
 });

@@ -1,8 +1,10 @@
 /*
  * Unit tests: OAuth client_id syntax, client metadata validation,
- * loopback clients and redirect URI matching (brief §1.2).
+ * development and loopback clients and redirect URI matching (brief
+ * §1.2).
  */
 #include <stdbool.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <jansson.h>
@@ -304,6 +306,92 @@ test_metadata(void)
 	t_group_end();
 }
 
+/* Development client_ids: syntax, and the loopback redirects they get. */
+static void
+test_dev(void)
+{
+	static const char *const good[] = {
+		"http://127.0.0.1:8080/client-metadata.json",
+		"http://localhost:8080/client-metadata.json",
+		"http://127.0.0.1/oauth/client.json",
+		"http://localhost:3000/c.json?v=1",
+	};
+	static const char *const bad[] = {
+		"http://localhost",
+		"http://localhost/",
+		"http://localhost:8080/",
+		"http://localhost?scope=atproto",
+		"http://127.0.0.1:8080",
+		"http://127.0.0.1:8080/dir/",
+		"http://[::1]:8080/c.json",
+		"http://10.0.0.1:8080/c.json",
+		"http://app.example.com/c.json",
+		"https://127.0.0.1:8080/c.json",
+		"http://u@127.0.0.1:8080/c.json",
+		"http://127.0.0.1:8080/c.json#f",
+		"http://127.0.0.1:0/c.json",
+		"http://127.0.0.1:8080/a/../c.json",
+		"http://127.0.0.1:8080/c.json?",
+	};
+	static const char doc_fmt[] =
+	    "{\"client_id\":\"%s\","
+	    "\"redirect_uris\":[\"http://127.0.0.1:8080/callback\"],"
+	    "\"scope\":\"atproto\","
+	    "\"grant_types\":[\"authorization_code\",\"refresh_token\"],"
+	    "\"response_types\":[\"code\"],"
+	    "\"token_endpoint_auth_method\":\"private_key_jwt\","
+	    "\"token_endpoint_auth_signing_alg\":\"ES256\","
+	    "\"jwks\":{\"keys\":[{\"kty\":\"EC\",\"crv\":\"P-256\","
+	    "\"kid\":\"k1\",\"x\":\"AA\",\"y\":\"AA\"}]},"
+	    "\"dpop_bound_access_tokens\":true}";
+	struct oauth_client	 c;
+	json_t			*doc;
+	const char		*why, *dev = good[0];
+	char			 text[1024];
+	size_t			 i;
+
+	t_group("development client_id");
+	for (i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		CHECK(oauth_client_id_is_dev(good[i], strlen(good[i])),
+		    "%s refused", good[i]);
+		why = NULL;
+		CHECK(oauth_client_id_check(good[i], strlen(good[i]), &why) ==
+		    PDS_EINVAL, "%s: a discoverable client_id", good[i]);
+	}
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		CHECK(!oauth_client_id_is_dev(bad[i], strlen(bad[i])),
+		    "%s accepted", bad[i]);
+
+	snprintf(text, sizeof(text), doc_fmt, dev);
+	doc = json_loads(text, 0, NULL);
+	why = NULL;
+	CHECK(oauth_client_dev_from_json(&c, dev, doc, &why) == PDS_OK &&
+	    c.app_type == OAUTH_APP_WEB && !c.loopback &&
+	    c.auth_method == OAUTH_AUTH_PRIVATE_KEY_JWT && c.nredirect == 1,
+	    "a confidential web client with a loopback redirect: %s",
+	    why != NULL ? why : "");
+	oauth_client_clear(&c);
+	CHECK(oauth_client_from_json(&c, dev, doc, &why) == PDS_EINVAL,
+	    "the same as a discoverable client refused");
+	CHECK(oauth_client_dev_from_json(&c, ID, doc, &why) == PDS_EINVAL,
+	    "an https client_id is not a development one");
+	CHECK(oauth_client_dev_from_json(&c,
+	    "http://localhost:8080/client-metadata.json", doc, &why) ==
+	    PDS_EINVAL && strncmp(why, "client_id", 9) == 0,
+	    "the document's client_id must equal the URL");
+	json_object_set_new(doc, "redirect_uris",
+	    json_pack("[s]", "http://192.168.1.2/callback"));
+	CHECK(oauth_client_dev_from_json(&c, dev, doc, &why) == PDS_EINVAL,
+	    "http redirect off loopback refused");
+	json_object_set_new(doc, "redirect_uris",
+	    json_pack("[s]", "http://127.0.0.1:8080/callback"));
+	json_object_set_new(doc, "application_type", json_string("native"));
+	CHECK(oauth_client_dev_from_json(&c, dev, doc, &why) == PDS_EINVAL,
+	    "native and private_key_jwt still refused");
+	json_decref(doc);
+	t_group_end();
+}
+
 static void
 test_loopback(void)
 {
@@ -421,6 +509,7 @@ main(void)
 {
 	test_client_id();
 	test_metadata();
+	test_dev();
 	test_loopback();
 	test_redirect();
 	return t_done("test_oauth_client");

@@ -3,10 +3,12 @@
  * assertions (pdsd/oauth_clients.c).  A loopback client needs no
  * document; a discoverable client's document comes from the cache
  * (seeded here, as no https server can run in a unit test) and is
- * validated; a bad client_id is refused before any fetch.  An assertion
- * signed by a key of the client's jwks passes once (its jti is then
- * refused), and every claim is checked on its own: kid, signature,
- * iss, sub, aud, exp, iat, assertion type.
+ * validated; a bad client_id is refused before any fetch.  A
+ * development client_id (http on loopback) loads only in development
+ * mode.  An assertion signed by a key of the client's jwks passes once
+ * (its jti is then refused), in either S form, and every claim is
+ * checked on its own: kid, signature, iss, sub, aud, exp, iat,
+ * assertion type.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -113,6 +115,69 @@ test_load(void)
 	t_group_end();
 }
 
+/*
+ * A development client_id: refused outside development mode, before any
+ * fetch; in it, loaded from its document (seeded here) with the usual
+ * checks, and a loopback client_id still a loopback client.
+ */
+static void
+test_dev(void)
+{
+	static const char *const ids[] = {
+		"http://127.0.0.1:8080/client-metadata.json",
+		"http://localhost:8080/client-metadata.json",
+	};
+	struct oauth_client c;
+	const char	*why;
+	json_t		*d;
+	size_t		 i;
+	int		 rc;
+
+	t_group("development client_id");
+	for (i = 0; i < sizeof(ids) / sizeof(ids[0]); i++) {
+		d = client_doc("private_key_jwt");
+		json_object_set_new(d, "client_id", json_string(ids[i]));
+		json_object_set_new(d, "redirect_uris",
+		    json_pack("[s]", "http://127.0.0.1:8080/callback"));
+		oauth_clients_seed(ids[i], d);
+		json_decref(d);
+
+		oauth_clients_set_dev(false);
+		why = NULL;
+		CHECK(oauth_clients_load(&c, ids[i], &why) == PDS_EINVAL &&
+		    why != NULL && strncmp(why, "client_id", 9) == 0,
+		    "%s refused outside dev mode: %s", ids[i],
+		    why != NULL ? why : "");
+
+		oauth_clients_set_dev(true);
+		why = NULL;
+		rc = oauth_clients_load(&c, ids[i], &why);
+		CHECK(rc == PDS_OK && !c.loopback &&
+		    c.auth_method == OAUTH_AUTH_PRIVATE_KEY_JWT &&
+		    c.jwks != NULL && strcmp(c.client_id, ids[i]) == 0,
+		    "%s loaded in dev mode: %s", ids[i],
+		    why != NULL ? why : "");
+		oauth_client_clear(&c);
+	}
+
+	d = client_doc("none");
+	json_object_set_new(d, "client_id", json_string(ids[1]));
+	oauth_clients_seed(ids[0], d);
+	json_decref(d);
+	CHECK(oauth_clients_load(&c, ids[0], &why) == PDS_EINVAL,
+	    "dev mode: a document naming another client_id refused");
+	CHECK(oauth_clients_load(&c, "http://127.0.0.1:8080/", &why) ==
+	    PDS_EINVAL, "dev mode: a client_id without a document path");
+	CHECK(oauth_clients_load(&c, "http://[::1]:8080/c.json", &why) ==
+	    PDS_EINVAL, "dev mode: only 127.0.0.1 and localhost");
+	rc = oauth_clients_load(&c, "http://localhost", &why);
+	CHECK(rc == PDS_OK && c.loopback, "dev mode: loopback client");
+	oauth_client_clear(&c);
+	oauth_clients_set_dev(false);
+	oauth_clients_flush();
+	t_group_end();
+}
+
 static json_t *
 claims(const char *iss, const char *sub, const char *aud, time_t exp,
     time_t iat, const char *jti)
@@ -128,6 +193,35 @@ hdr(const char *kid)
 	return kid != NULL ? json_pack("{s:s, s:s, s:s}", "typ", "JWT",
 	    "alg", "ES256", "kid", kid) : json_pack("{s:s, s:s}", "typ",
 	    "JWT", "alg", "ES256");
+}
+
+/*
+ * Rewrite the compact JWS in b with s replaced by n - s: the same
+ * signature in its high-S form, as a JOSE signer gives half the time.
+ */
+static const char *
+high_s(struct buf *b)
+{
+	const uint8_t	*n = key_curve_order(KEY_P256);
+	uint8_t		 sig[KEY_SIG_LEN];
+	char		*dot = strrchr((char *)b->p, '.');
+	size_t		 len;
+	unsigned int	 d, borrow = 0;
+	int		 i;
+
+	if (sodium_base642bin(sig, sizeof(sig), dot + 1, strlen(dot + 1),
+	    NULL, &len, NULL, sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0 ||
+	    len != sizeof(sig))
+		return "";
+	for (i = 31; i >= 0; i--) {
+		d = (unsigned int)n[i] - sig[32 + i] - borrow;
+		sig[32 + i] = (uint8_t)d;
+		borrow = (d >> 8) & 1;
+	}
+	b->len = (size_t)(dot + 1 - (char *)b->p);
+	t_b64url(b, sig, sizeof(sig));
+	buf_putc(b, '\0');
+	return (const char *)b->p;
 }
 
 static int
@@ -176,6 +270,11 @@ test_assertion(void)
 	    "good assertion: %s", why != NULL ? why : "");
 	rc = verify(&c, a, now, &k, &why);
 	CHECK(rc == PDS_EEXIST, "same jti again: %s", why);
+	(void)t_jws(&b, ckey, hdr("k1"), claims(CLIENT, CLIENT, ISSUER,
+	    now + 60, now, "jti-high-s"));
+	a = high_s(&b);
+	CHECK(verify(&c, a, now, &k, &why) == PDS_OK,
+	    "high-S signature: %s", why != NULL ? why : "");
 
 	a = t_jws(&b, ckey, hdr("k1"), claims(CLIENT, CLIENT,
 	    ISSUER "/oauth/token", now + 60, now, "jti-2"));
@@ -249,6 +348,7 @@ main(void)
 	jwks = json_pack("{s:[o]}", "keys", jwk);
 
 	test_load();
+	test_dev();
 	test_assertion();
 
 	json_decref(jwks);
