@@ -13,8 +13,11 @@
 #define XF(f)	0
 #define X(nsid, fn, m, auth, flags, in, max, rate) \
 	int fn(struct xrpc_ctx *);
+#define XA(nsid, fn, arg, m, auth, flags, in, max, rate) \
+	int fn(struct xrpc_ctx *);
 #include "xrpc_methods.h"
 #undef X
+#undef XA
 #undef XF
 
 /* ---- shared by the API files ---- */
@@ -23,12 +26,6 @@
 int	api_email_token_error(struct xrpc_ctx *, int rc);
 /* A failed email send (502) or an unusable address (400). */
 int	api_email_send_error(struct xrpc_ctx *, int rc);
-/*
- * The request* methods: mail the caller a token for `purpose' at the
- * account's address (400 when it has none) and answer 200 empty
- * (api_email.c).
- */
-int	api_email_request_token(struct xrpc_ctx *, enum email_purpose);
 /*
  * Forward the call to the default (or atproto-proxy) target with service
  * auth, as any method the PDS does not serve itself (api_proxy_local.c).

@@ -313,9 +313,11 @@ write_start(struct xrpc_ctx *ctx, struct wjob *j,
 	return 0;
 }
 
-static int
-single_write(struct xrpc_ctx *ctx, enum repo_action action)
+/* createRecord, putRecord and deleteRecord: the route says which. */
+int
+api_repo_write_record(struct xrpc_ctx *ctx)
 {
+	enum repo_action action = ctx->route->arg;
 	struct repo_write_op *op;
 	struct wjob	*j;
 	struct cid	 swap_commit;
@@ -360,24 +362,6 @@ single_write(struct xrpc_ctx *ctx, enum repo_action action)
 fail:
 	free(j);
 	return rc;
-}
-
-int
-api_repo_create_record(struct xrpc_ctx *ctx)
-{
-	return single_write(ctx, REPO_CREATE);
-}
-
-int
-api_repo_put_record(struct xrpc_ctx *ctx)
-{
-	return single_write(ctx, REPO_PUT);
-}
-
-int
-api_repo_delete_record(struct xrpc_ctx *ctx)
-{
-	return single_write(ctx, REPO_DELETE);
 }
 
 int
