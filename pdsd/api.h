@@ -28,7 +28,8 @@ int	api_email_token_error(struct xrpc_ctx *, int rc);
 int	api_email_send_error(struct xrpc_ctx *, int rc);
 /*
  * Forward the call to the default (or atproto-proxy) target with service
- * auth, as any method the PDS does not serve itself (api_proxy_local.c).
+ * auth, as any method the PDS does not serve itself (api_proxy_local.c);
+ * the whole handler of createReport and getActorLikes.
  */
 int	api_proxy_forward(struct xrpc_ctx *);
 

@@ -161,7 +161,7 @@ POST_MOD("com.atproto.admin.sendEmail", api_admin_send_email)
 POST_ADMIN("com.atproto.admin.deleteAccount", api_admin_delete_account)
 
 /* com.atproto.moderation and com.atproto.temp */
-X("com.atproto.moderation.createReport", api_moderation_create_report,
+X("com.atproto.moderation.createReport", api_proxy_forward,
     P, ACCESS, XF(TAKENDOWN), JSON, JSONB, DEFAULT)
 X("com.atproto.temp.checkSignupQueue", api_temp_check_signup_queue,
     G, ACCESS, XF(SIGNUP_QUEUED) | XF(NO_OAUTH), NONE, 0, DEFAULT)
@@ -179,14 +179,13 @@ XA("app.bsky.feed.getTimeline", api_bsky_read_after_write, RAW_TIMELINE,
     G, ACCESS, 0, NONE, 0, DEFAULT)
 XA("app.bsky.feed.getAuthorFeed", api_bsky_read_after_write, RAW_AUTHOR,
     G, ACCESS, 0, NONE, 0, DEFAULT)
-GET_ACCESS("app.bsky.feed.getActorLikes", api_bsky_feed_get_actor_likes)
+GET_ACCESS("app.bsky.feed.getActorLikes", api_proxy_forward)
 XA("app.bsky.feed.getPostThread", api_bsky_read_after_write, RAW_THREAD,
     G, ACCESS, 0, NONE, 0, DEFAULT)
 GET_ACCESS("app.bsky.feed.getFeed", api_bsky_feed_get_feed)
-X("app.bsky.notification.registerPush", api_bsky_notification_register_push,
+X("app.bsky.notification.registerPush", api_bsky_notification_push,
     P, ACCESS, XF(SIGNUP_QUEUED), JSON, JSONB, DEFAULT)
-X("app.bsky.notification.unregisterPush",
-    api_bsky_notification_unregister_push,
+X("app.bsky.notification.unregisterPush", api_bsky_notification_push,
     P, ACCESS, 0, JSON, JSONB, DEFAULT)
 
 #undef GET_PUBLIC
