@@ -22,6 +22,13 @@
 
 /* ---- shared by the API files ---- */
 
+/*
+ * ?limit= into *out (def when absent or empty), refused unless an
+ * integer from 1 to max (api_repo.c).
+ */
+int	api_query_limit(struct xrpc_ctx *, size_t def, size_t max,
+	    size_t *out);
+
 /* Token errors as the reference names them (InvalidToken, ExpiredToken). */
 int	api_email_token_error(struct xrpc_ctx *, int rc);
 /* A failed email send (502) or an unusable address (400). */

@@ -42,9 +42,6 @@
 #define GET_BLOCKS_MAX		10000
 #define CAR_MIME		"application/vnd.ipld.car"
 
-int	api_query_limit(struct xrpc_ctx *, size_t def, size_t max,
-	    size_t *out);
-
 /* ---- access ---- */
 
 /* did's repo, or RepoNotFound when it has none or it is deleted. */
