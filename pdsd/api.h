@@ -13,25 +13,30 @@
 #define XF(f)	0
 #define X(nsid, fn, m, auth, flags, in, max, rate) \
 	int fn(struct xrpc_ctx *);
+#define XA(nsid, fn, arg, m, auth, flags, in, max, rate) \
+	int fn(struct xrpc_ctx *);
 #include "xrpc_methods.h"
 #undef X
+#undef XA
 #undef XF
 
 /* ---- shared by the API files ---- */
+
+/*
+ * ?limit= into *out (def when absent or empty), refused unless an
+ * integer from 1 to max (api_repo.c).
+ */
+int	api_query_limit(struct xrpc_ctx *, size_t def, size_t max,
+	    size_t *out);
 
 /* Token errors as the reference names them (InvalidToken, ExpiredToken). */
 int	api_email_token_error(struct xrpc_ctx *, int rc);
 /* A failed email send (502) or an unusable address (400). */
 int	api_email_send_error(struct xrpc_ctx *, int rc);
 /*
- * The request* methods: mail the caller a token for `purpose' at the
- * account's address (400 when it has none) and answer 200 empty
- * (api_email.c).
- */
-int	api_email_request_token(struct xrpc_ctx *, enum email_purpose);
-/*
  * Forward the call to the default (or atproto-proxy) target with service
- * auth, as any method the PDS does not serve itself (api_proxy_local.c).
+ * auth, as any method the PDS does not serve itself (api_proxy_local.c);
+ * the whole handler of createReport and getActorLikes.
  */
 int	api_proxy_forward(struct xrpc_ctx *);
 

@@ -304,12 +304,14 @@ api_admin_disable_invite_codes(struct xrpc_ctx *ctx)
 	return 0;
 }
 
-static int
-account_invites(struct xrpc_ctx *ctx, bool enabled)
+/* enableAccountInvites, or disableAccountInvites: the route says which. */
+int
+api_admin_account_invites(struct xrpc_ctx *ctx)
 {
 	struct admin_actor	 actor;
 	struct admin_err	 err;
 	const char		*acct = in_str(ctx, "account");
+	bool			 enabled = ctx->route->arg;
 	int			 rc;
 
 	memset(&err, 0, sizeof(err));
@@ -323,17 +325,6 @@ account_invites(struct xrpc_ctx *ctx, bool enabled)
 	return 0;
 }
 
-int
-api_admin_enable_account_invites(struct xrpc_ctx *ctx)
-{
-	return account_invites(ctx, true);
-}
-
-int
-api_admin_disable_account_invites(struct xrpc_ctx *ctx)
-{
-	return account_invites(ctx, false);
-}
 
 /* ---- account changes ---- */
 

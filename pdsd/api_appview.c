@@ -6,32 +6,9 @@
 #include "read_after_write.h"
 #include "xrpc.h"
 
+/* getProfile, getProfiles, ...: the route names the view (enum raw_kind). */
 int
-api_bsky_actor_get_profile(struct xrpc_ctx *ctx)
+api_bsky_read_after_write(struct xrpc_ctx *ctx)
 {
-	return raw_proxy(ctx, RAW_PROFILE);
-}
-
-int
-api_bsky_actor_get_profiles(struct xrpc_ctx *ctx)
-{
-	return raw_proxy(ctx, RAW_PROFILES);
-}
-
-int
-api_bsky_feed_get_timeline(struct xrpc_ctx *ctx)
-{
-	return raw_proxy(ctx, RAW_TIMELINE);
-}
-
-int
-api_bsky_feed_get_author_feed(struct xrpc_ctx *ctx)
-{
-	return raw_proxy(ctx, RAW_AUTHOR);
-}
-
-int
-api_bsky_feed_get_post_thread(struct xrpc_ctx *ctx)
-{
-	return raw_proxy(ctx, RAW_THREAD);
+	return raw_proxy(ctx, ctx->route->arg);
 }

@@ -52,10 +52,17 @@ caller_with_email(struct xrpc_ctx *ctx, struct store_account *a)
 	return PDS_OK;
 }
 
+/*
+ * The request* methods (requestEmailConfirmation, requestAccountDelete,
+ * requestPlcOperationSignature): mail the caller a token for the
+ * route's purpose at the account's address (400 when it has none) and
+ * answer 200 empty.
+ */
 int
-api_email_request_token(struct xrpc_ctx *ctx, enum email_purpose purpose)
+api_email_request_token(struct xrpc_ctx *ctx)
 {
 	struct store_account	 a;
+	enum email_purpose	 purpose = ctx->route->arg;
 	int			 rc;
 
 	if ((rc = caller_with_email(ctx, &a)) != PDS_OK)
@@ -91,12 +98,6 @@ api_email_send_error(struct xrpc_ctx *ctx, int rc)
 }
 
 /* ---- email confirmation ---- */
-
-int
-api_server_request_email_confirmation(struct xrpc_ctx *ctx)
-{
-	return api_email_request_token(ctx, EMAIL_CONFIRM_EMAIL);
-}
 
 int
 api_server_confirm_email(struct xrpc_ctx *ctx)
@@ -244,12 +245,6 @@ api_server_reset_password(struct xrpc_ctx *ctx)
 }
 
 /* ---- account deletion ---- */
-
-int
-api_server_request_account_delete(struct xrpc_ctx *ctx)
-{
-	return api_email_request_token(ctx, EMAIL_DELETE_ACCOUNT);
-}
 
 int
 api_server_delete_account(struct xrpc_ctx *ctx)

@@ -225,12 +225,6 @@ api_server_deactivate_account(struct xrpc_ctx *ctx)
 /* ---- com.atproto.identity ---- */
 
 int
-api_identity_request_plc_operation_signature(struct xrpc_ctx *ctx)
-{
-	return api_email_request_token(ctx, EMAIL_PLC_OPERATION);
-}
-
-int
 api_identity_sign_plc_operation(struct xrpc_ctx *ctx)
 {
 	struct pds_error	 err;

@@ -126,24 +126,12 @@ api_proxy_forward(struct xrpc_ctx *ctx)
 	return proxy_forward(ctx, &c);
 }
 
-int
-api_moderation_create_report(struct xrpc_ctx *ctx)
-{
-	return api_proxy_forward(ctx);
-}
-
-int
-api_bsky_feed_get_actor_likes(struct xrpc_ctx *ctx)
-{
-	return api_proxy_forward(ctx);
-}
-
 /*
- * Push registration: to serviceDid's #bsky_notif endpoint, or the
- * configured AppView when serviceDid is the AppView's.
+ * registerPush and unregisterPush: to serviceDid's #bsky_notif
+ * endpoint, or the configured AppView when serviceDid is the AppView's.
  */
-static int
-push(struct xrpc_ctx *ctx)
+int
+api_bsky_notification_push(struct xrpc_ctx *ctx)
 {
 	const char	*sdid = json_string_value(json_object_get(ctx->input,
 	    "serviceDid"));
@@ -168,18 +156,6 @@ push(struct xrpc_ctx *ctx)
 	memset(&c, 0, sizeof(c));
 	c.target = &t;
 	return proxy_forward(ctx, &c);
-}
-
-int
-api_bsky_notification_register_push(struct xrpc_ctx *ctx)
-{
-	return push(ctx);
-}
-
-int
-api_bsky_notification_unregister_push(struct xrpc_ctx *ctx)
-{
-	return push(ctx);
 }
 
 /*

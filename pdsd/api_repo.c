@@ -28,10 +28,6 @@
 
 /* ---- shared with api_sync.c ---- */
 
-int	api_query_limit(struct xrpc_ctx *, size_t def, size_t max,
-	    size_t *out);
-json_t	*api_record_json(const uint8_t *data, size_t len);
-
 int
 api_query_limit(struct xrpc_ctx *ctx, size_t def, size_t max, size_t *out)
 {
@@ -52,22 +48,6 @@ api_query_limit(struct xrpc_ctx *ctx, size_t def, size_t max, size_t *out)
 		    "limit must be between 1 and %zu", max);
 	*out = (size_t)v;
 	return 0;
-}
-
-/* The JSON form of a stored record, or NULL. */
-json_t *
-api_record_json(const uint8_t *data, size_t len)
-{
-	struct dm_arena	*a;
-	struct dm_value	*v;
-	json_t		*j = NULL;
-
-	if ((a = dm_arena_new()) == NULL)
-		return NULL;
-	if (dm_decode(a, data, len, &v, NULL) == PDS_OK)
-		j = dm_to_json(v);
-	dm_arena_free(a);
-	return j;
 }
 
 /* ---- helpers ---- */
@@ -313,9 +293,11 @@ write_start(struct xrpc_ctx *ctx, struct wjob *j,
 	return 0;
 }
 
-static int
-single_write(struct xrpc_ctx *ctx, enum repo_action action)
+/* createRecord, putRecord and deleteRecord: the route says which. */
+int
+api_repo_write_record(struct xrpc_ctx *ctx)
 {
+	enum repo_action action = ctx->route->arg;
 	struct repo_write_op *op;
 	struct wjob	*j;
 	struct cid	 swap_commit;
@@ -360,24 +342,6 @@ single_write(struct xrpc_ctx *ctx, enum repo_action action)
 fail:
 	free(j);
 	return rc;
-}
-
-int
-api_repo_create_record(struct xrpc_ctx *ctx)
-{
-	return single_write(ctx, REPO_CREATE);
-}
-
-int
-api_repo_put_record(struct xrpc_ctx *ctx)
-{
-	return single_write(ctx, REPO_PUT);
-}
-
-int
-api_repo_delete_record(struct xrpc_ctx *ctx)
-{
-	return single_write(ctx, REPO_DELETE);
 }
 
 int

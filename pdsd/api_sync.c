@@ -42,9 +42,6 @@
 #define GET_BLOCKS_MAX		10000
 #define CAR_MIME		"application/vnd.ipld.car"
 
-int	api_query_limit(struct xrpc_ctx *, size_t def, size_t max,
-	    size_t *out);
-
 /* ---- access ---- */
 
 /* did's repo, or RepoNotFound when it has none or it is deleted. */
@@ -509,13 +506,17 @@ stream_repo(struct xrpc_ctx *ctx, const char *did, const char *since)
 	return 0;
 }
 
-static int
-get_repo(struct xrpc_ctx *ctx, bool with_since)
+/*
+ * getRepo, or without `since' (the route's argument is false) its
+ * deprecated forerunner getCheckout: the whole repo as a CAR.
+ */
+int
+api_sync_get_repo(struct xrpc_ctx *ctx)
 {
 	struct store_repo_acct a;
 	struct cid	 commit;
 	char		 rev[TID_LEN + 1];
-	const char	*since = with_since ?
+	const char	*since = ctx->route->arg ?
 	    http_req_query(ctx->req, "since") : NULL;
 	int		 rc;
 
@@ -528,18 +529,6 @@ get_repo(struct xrpc_ctx *ctx, bool with_since)
 		return xrpc_fail(ctx, PDS_EINVAL, NULL,
 		    "since must be a TID");
 	return stream_repo(ctx, a.did, since);
-}
-
-int
-api_sync_get_repo(struct xrpc_ctx *ctx)
-{
-	return get_repo(ctx, true);
-}
-
-int
-api_sync_get_checkout(struct xrpc_ctx *ctx)
-{
-	return get_repo(ctx, false);
 }
 
 /* ---- getBlocks, getRecord ---- */
@@ -649,15 +638,17 @@ api_sync_get_record(struct xrpc_ctx *ctx)
 /* ---- heads and status ---- */
 
 /*
- * getLatestCommit, or as_head its deprecated forerunner getHead: the
- * same head, with HeadNotFound and only the root in the reply.
+ * getLatestCommit, or as_head (the route's argument) its deprecated
+ * forerunner getHead: the same head, with HeadNotFound and only the
+ * root in the reply.
  */
-static int
-latest_commit(struct xrpc_ctx *ctx, bool as_head)
+int
+api_sync_get_latest_commit(struct xrpc_ctx *ctx)
 {
 	struct store_repo_acct a;
 	struct cid	 commit;
 	char		 rev[TID_LEN + 1];
+	bool		 as_head = ctx->route->arg;
 	int		 rc;
 
 	if ((rc = sync_repo(ctx, &a)) != 0 ||
@@ -671,18 +662,6 @@ latest_commit(struct xrpc_ctx *ctx, bool as_head)
 		xrpc_reply_json(ctx, json_pack("{s:o,s:s}", "cid",
 		    dm_cid_json(&commit), "rev", rev));
 	return 0;
-}
-
-int
-api_sync_get_latest_commit(struct xrpc_ctx *ctx)
-{
-	return latest_commit(ctx, false);
-}
-
-int
-api_sync_get_head(struct xrpc_ctx *ctx)
-{
-	return latest_commit(ctx, true);
 }
 
 int

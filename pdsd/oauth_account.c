@@ -141,12 +141,12 @@ signin_page(struct http_req *req, const struct oauth_authz_browser *br,
 	struct buf			 b;
 
 	memset(&pg, 0, sizeof(pg));
-	pg.server_name = oauth_authz_server_name();
-	pg.client.client_id = oauth_authz_issuer();
-	pg.client.name = "your account";
-	pg.action = OAUTH_ACCOUNT_SIGNIN_PATH;
-	pg.csrf_token = br->csrf;
-	pg.request_uri = "";
+	pg.req.server_name = oauth_authz_server_name();
+	pg.req.client.client_id = oauth_authz_issuer();
+	pg.req.client.name = "your account";
+	pg.req.action = OAUTH_ACCOUNT_SIGNIN_PATH;
+	pg.req.csrf_token = br->csrf;
+	pg.req.request_uri = "";
 	pg.identifier = identifier;
 	pg.remember = true;
 	pg.error = error;

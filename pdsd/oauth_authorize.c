@@ -246,16 +246,22 @@ authz_load(struct authz *a, const char *uri, const char *client_id,
 	return true;
 }
 
+/* The request a's page answers, its form posting to action. */
 static void
-page_client(const struct authz *a, struct oauth_page_client *c)
+page_request(const struct authz *a, struct oauth_page_request *r,
+    const char *action)
 {
-	memset(c, 0, sizeof(*c));
-	c->client_id = a->client.client_id;
-	c->name = a->client.client_name;
-	c->logo_uri = a->client.logo_uri;
-	c->client_uri = a->client.client_uri;
-	c->tos_uri = a->client.tos_uri;
-	c->policy_uri = a->client.policy_uri;
+	memset(r, 0, sizeof(*r));
+	r->server_name = oauth_authz_server_name();
+	r->client.client_id = a->client.client_id;
+	r->client.name = a->client.client_name;
+	r->client.logo_uri = a->client.logo_uri;
+	r->client.client_uri = a->client.client_uri;
+	r->client.tos_uri = a->client.tos_uri;
+	r->client.policy_uri = a->client.policy_uri;
+	r->action = action;
+	r->csrf_token = a->br.csrf;
+	r->request_uri = a->uri;
 }
 
 static void
@@ -267,11 +273,7 @@ authz_signin_page(struct authz *a, unsigned status, const char *error,
 	const char			*hint = pstr(a->params, "login_hint");
 
 	memset(&pg, 0, sizeof(pg));
-	pg.server_name = oauth_authz_server_name();
-	page_client(a, &pg.client);
-	pg.action = OAUTH_AUTHZ_SIGNIN_PATH;
-	pg.csrf_token = a->br.csrf;
-	pg.request_uri = a->uri;
+	page_request(a, &pg.req, OAUTH_AUTHZ_SIGNIN_PATH);
 	pg.identifier = hint != NULL ? hint : identifier;
 	pg.identifier_locked = hint != NULL;
 	pg.remember = remember;
@@ -321,11 +323,7 @@ authz_consent_page(struct authz *a, const char *did)
 		n++;
 	}
 	memset(&pg, 0, sizeof(pg));
-	pg.server_name = oauth_authz_server_name();
-	page_client(a, &pg.client);
-	pg.action = OAUTH_AUTHZ_CONSENT_PATH;
-	pg.csrf_token = a->br.csrf;
-	pg.request_uri = a->uri;
+	page_request(a, &pg.req, OAUTH_AUTHZ_CONSENT_PATH);
 	pg.handle = acct.handle;
 	pg.did = acct.did;
 	pg.perms = perms;

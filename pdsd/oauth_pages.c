@@ -499,22 +499,30 @@ perms_ok(const struct oauth_page_perm *perms, size_t n)
 	return true;
 }
 
+/* Whether r has every field it requires. */
+static bool
+request_ok(const struct oauth_page_request *r)
+{
+	return r->server_name != NULL && r->client.client_id != NULL &&
+	    r->action != NULL && r->csrf_token != NULL &&
+	    r->request_uri != NULL;
+}
+
 int
 oauth_page_render_signin(struct buf *b, const struct oauth_signin_page *pg)
 {
-	struct html	 h;
+	const struct oauth_page_request	*r = &pg->req;
+	struct html			 h;
 
-	if (pg->server_name == NULL || pg->client.client_id == NULL ||
-	    pg->action == NULL || pg->csrf_token == NULL ||
-	    pg->request_uri == NULL)
+	if (!request_ok(r))
 		return PDS_EINVAL;
 	html_begin(&h, b);
-	html_page_open(&h, "Sign in", pg->server_name);
+	html_page_open(&h, "Sign in", r->server_name);
 	html_raw(&h, "<div class=\"card\">\n<h1>Sign in</h1>\n"
 	    "<p class=\"muted\">to continue to</p>\n");
-	html_client(&h, &pg->client);
+	html_client(&h, &r->client);
 	html_para(&h, "<p class=\"error\" role=\"alert\">", pg->error);
-	html_form(&h, pg->action, pg->csrf_token, pg->request_uri);
+	html_form(&h, r->action, r->csrf_token, r->request_uri);
 	html_raw(&h, "<label for=\"identifier\">Handle or email</label>\n"
 	    "<input id=\"identifier\" name=\"identifier\" type=\"text\" "
 	    "autocomplete=\"username\" autocapitalize=\"none\" "
@@ -545,16 +553,15 @@ oauth_page_render_signin(struct buf *b, const struct oauth_signin_page *pg)
 int
 oauth_page_render_consent(struct buf *b, const struct oauth_consent_page *pg)
 {
-	const struct oauth_page_client	*c = &pg->client;
+	const struct oauth_page_request	*r = &pg->req;
+	const struct oauth_page_client	*c = &r->client;
 	struct html			 h;
 
-	if (pg->server_name == NULL || c->client_id == NULL ||
-	    pg->action == NULL || pg->csrf_token == NULL ||
-	    pg->request_uri == NULL || pg->handle == NULL || pg->did == NULL ||
+	if (!request_ok(r) || pg->handle == NULL || pg->did == NULL ||
 	    !perms_ok(pg->perms, pg->nperms))
 		return PDS_EINVAL;
 	html_begin(&h, b);
-	html_page_open(&h, "Allow access", pg->server_name);
+	html_page_open(&h, "Allow access", r->server_name);
 	html_raw(&h, "<div class=\"card\">\n<h1>Allow access to your "
 	    "account?</h1>\n");
 	html_client(&h, c);
@@ -572,15 +579,15 @@ oauth_page_render_consent(struct buf *b, const struct oauth_consent_page *pg)
 	html_client_short(&h, c->client_id, c->name);
 	html_raw(&h, " will be able to:</h2>\n");
 	html_perms(&h, pg->perms, pg->nperms);
-	html_form(&h, pg->action, pg->csrf_token, pg->request_uri);
+	html_form(&h, r->action, r->csrf_token, r->request_uri);
 	html_raw(&h, "<div class=\"buttons\">"
 	    "<button type=\"submit\" name=\"decision\" value=\"deny\" "
 	    "class=\"secondary\">Deny</button>"
 	    "<button type=\"submit\" name=\"decision\" value=\"allow\">"
 	    "Allow</button></div>\n</form>\n");
 	if (pg->switch_action != NULL) {
-		html_form(&h, pg->switch_action, pg->csrf_token,
-		    pg->request_uri);
+		html_form(&h, pg->switch_action, r->csrf_token,
+		    r->request_uri);
 		html_raw(&h, "<button type=\"submit\" class=\"link\">Not you? "
 		    "Use another account</button>\n</form>\n");
 	}

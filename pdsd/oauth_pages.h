@@ -61,12 +61,17 @@ struct oauth_page_perm {
 	bool		 warn;		/* broad access: shown as a warning */
 };
 
-struct oauth_signin_page {
+/* What the sign-in and consent pages share: the request they answer. */
+struct oauth_page_request {
 	const char	*server_name;	/* required: "social.coop" */
 	struct oauth_page_client client;
 	const char	*action;	/* required: the form's POST path */
 	const char	*csrf_token;	/* required */
 	const char	*request_uri;	/* required */
+};
+
+struct oauth_signin_page {
+	struct oauth_page_request req;
 	const char	*identifier;	/* prefilled (login_hint), or NULL */
 	bool		 identifier_locked; /* readonly: only it may sign in */
 	bool		 remember;	/* "Remember this device" ticked */
@@ -74,11 +79,7 @@ struct oauth_signin_page {
 };
 
 struct oauth_consent_page {
-	const char	*server_name;	/* required */
-	struct oauth_page_client client;
-	const char	*action;	/* required: the Allow/Deny POST path */
-	const char	*csrf_token;	/* required */
-	const char	*request_uri;	/* required */
+	struct oauth_page_request req;	/* action: the Allow/Deny POST path */
 	const char	*handle;	/* required: the signed-in account */
 	const char	*did;		/* required */
 	const struct oauth_page_perm *perms;	/* none: identity only */

@@ -5,7 +5,7 @@
  * (reference-pds §2.3).
  *
  * getProfile, getProfiles, getTimeline, getAuthorFeed and getPostThread
- * go to the AppView through raw_proxy() (their handlers are in
+ * go to the AppView through raw_proxy() (their one handler is in
  * api_appview.c).
  * When the answer is a 200 JSON body with an atproto-repo-rev header,
  * the caller's app.bsky.actor.profile and app.bsky.feed.post records

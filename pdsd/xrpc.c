@@ -363,6 +363,19 @@ reply_fail(struct xrpc_ctx *ctx, int rc)
 	xrpc_reply_pds_error(ctx->req, &ctx->err);
 }
 
+/* A fresh context for req, whose route is rt (NULL: not in the table). */
+static void
+ctx_init(struct xrpc_ctx *ctx, struct http_req *req,
+    const struct xrpc_route *rt)
+{
+	memset(ctx, 0, sizeof(*ctx));
+	ctx->req = req;
+	ctx->route = rt;
+	ctx->cfg = xcfg;
+	ctx->nsid = http_req_path(req) + strlen("/xrpc/");
+	ctx->body = http_req_body(req, &ctx->body_len);
+}
+
 /* The http handler for every /xrpc/<nsid> request. */
 static void
 xrpc_handle(struct http_req *req, const void *arg)
@@ -373,12 +386,7 @@ xrpc_handle(struct http_req *req, const void *arg)
 	struct pre_auth	*pa = http_req_userdata(req);
 	int		 rc;
 
-	memset(&ctx, 0, sizeof(ctx));
-	ctx.req = req;
-	ctx.route = rt;
-	ctx.cfg = xcfg;
-	ctx.nsid = http_req_path(req) + strlen("/xrpc/");
-	ctx.body = http_req_body(req, &ctx.body_len);
+	ctx_init(&ctx, req, rt);
 	if (rt != NULL && route_streams(rt) && pa != NULL) {
 		/* checked in xrpc_dispatch(); pa keeps owning ext */
 		ctx.auth = pa->auth;
@@ -450,12 +458,7 @@ stream_start(struct http_req *req, const struct xrpc_route *rt)
 	struct blob_upload *u;
 	int		 rc;
 
-	memset(&ctx, 0, sizeof(ctx));
-	ctx.req = req;
-	ctx.route = rt;
-	ctx.cfg = xcfg;
-	ctx.nsid = http_req_path(req) + strlen("/xrpc/");
-	ctx.body = http_req_body(req, &ctx.body_len);
+	ctx_init(&ctx, req, rt);
 	if ((rc = check_auth(&ctx)) == 0 &&
 	    (rc = oauth_resource_authorize(&ctx)) == 0 &&
 	    (pa = calloc(1, sizeof(*pa))) == NULL)

@@ -28,7 +28,10 @@
  *	}
  *
  * in any pdsd .c file, with its prototype from api.h; the table refers
- * to it by name, so a handler no file defines fails the link.  A handler
+ * to it by name, so a handler no file defines fails the link.  One
+ * handler may serve several methods that differ in one choice (which
+ * write, which view): their rows give it an argument of its own, which
+ * it reads from ctx->route->arg (0 in rows that give none).  A handler
  * returns 0 after replying, or a (negative) PDS_E* code, possibly the
  * result of xrpc_fail() for a lexicon-specific error name or a message.
  * The router writes the error reply.
@@ -111,6 +114,7 @@ struct xrpc_route {
 	size_t		 body_max;
 	enum xrpc_rate	 rate;
 	xrpc_handler_fn	 handler;
+	int		 arg;		/* for a handler of several methods */
 };
 
 /* What the credentials turned out to be. */

@@ -6,7 +6,12 @@
  *	X(nsid, handler, http method, auth, auth flags, input,
  *	  body limit, rate class)
  *
- * by xrpc_routes.c (the table) and api.h (the handler prototypes).
+ * and XA defined as the same row with the handler's argument after it
+ *
+ *	XA(nsid, handler, arg, http method, ...)
+ *
+ * (X's rows give 0), by xrpc_routes.c (the table) and api.h (the
+ * handler prototypes).
  * Short names: G/P = HTTP_GET/HTTP_POST; auth, flags, input and rate
  * drop their XRPC_AUTH_/XRPC_AF_/XRPC_IN_/XRPC_RATE_ prefixes (see the
  * XM_* macros in xrpc_routes.c).  Auth per reference-pds §1:
@@ -51,9 +56,8 @@ POST_ADMIN("com.atproto.server.createInviteCodes",
 X("com.atproto.server.getAccountInviteCodes",
     api_server_get_account_invite_codes,
     G, FULL, 0, NONE, 0, DEFAULT)
-X("com.atproto.server.requestEmailConfirmation",
-    api_server_request_email_confirmation,
-    P, ACCESS, XF(CHECK_TAKEDOWN), NONE, JSONB, EMAIL)
+XA("com.atproto.server.requestEmailConfirmation", api_email_request_token,
+    EMAIL_CONFIRM_EMAIL, P, ACCESS, XF(CHECK_TAKEDOWN), NONE, JSONB, EMAIL)
 X("com.atproto.server.confirmEmail", api_server_confirm_email,
     P, ACCESS, XF(CHECK_TAKEDOWN), JSON, JSONB, DEFAULT)
 X("com.atproto.server.requestEmailUpdate", api_server_request_email_update,
@@ -65,9 +69,8 @@ X("com.atproto.server.requestPasswordReset",
     P, NONE, 0, JSON, JSONB, PASSWORD_RESET_REQUEST)
 X("com.atproto.server.resetPassword", api_server_reset_password,
     P, NONE, 0, JSON, JSONB, RESET_PASSWORD)
-X("com.atproto.server.requestAccountDelete",
-    api_server_request_account_delete,
-    P, FULL, XF(CHECK_TAKEDOWN), NONE, JSONB, EMAIL)
+XA("com.atproto.server.requestAccountDelete", api_email_request_token,
+    EMAIL_DELETE_ACCOUNT, P, FULL, XF(CHECK_TAKEDOWN), NONE, JSONB, EMAIL)
 X("com.atproto.server.deleteAccount", api_server_delete_account,
     P, NONE, 0, JSON, JSONB, DELETE_ACCOUNT)
 X("com.atproto.server.getServiceAuth", api_server_get_service_auth,
@@ -82,11 +85,11 @@ X("com.atproto.server.reserveSigningKey", api_server_reserve_signing_key,
     P, NONE, 0, JSON, JSONB, DEFAULT)
 
 /* com.atproto.repo */
-X("com.atproto.repo.createRecord", api_repo_create_record,
+XA("com.atproto.repo.createRecord", api_repo_write_record, REPO_CREATE,
     P, ACCESS, 0, JSON, WRITEB, REPO_WRITE)
-X("com.atproto.repo.putRecord", api_repo_put_record,
+XA("com.atproto.repo.putRecord", api_repo_write_record, REPO_PUT,
     P, ACCESS, 0, JSON, WRITEB, REPO_WRITE)
-X("com.atproto.repo.deleteRecord", api_repo_delete_record,
+XA("com.atproto.repo.deleteRecord", api_repo_write_record, REPO_DELETE,
     P, ACCESS, 0, JSON, JSONB, REPO_WRITE)
 X("com.atproto.repo.applyWrites", api_repo_apply_writes,
     P, ACCESS, 0, JSON, WRITEB, REPO_WRITE)
@@ -101,11 +104,12 @@ X("com.atproto.repo.importRepo", api_repo_import_repo,
 GET_ACCESS("com.atproto.repo.listMissingBlobs", api_repo_list_missing_blobs)
 
 /* com.atproto.sync */
-X("com.atproto.sync.getRepo", api_sync_get_repo,
+XA("com.atproto.sync.getRepo", api_sync_get_repo, true,
     G, ACCESS, XM_OPT | XF(TAKENDOWN), NONE, 0, GET_REPO)
 GET_OPT("com.atproto.sync.getBlocks", api_sync_get_blocks)
 GET_OPT("com.atproto.sync.getRecord", api_sync_get_record)
-GET_OPT("com.atproto.sync.getLatestCommit", api_sync_get_latest_commit)
+XA("com.atproto.sync.getLatestCommit", api_sync_get_latest_commit, false,
+    G, ACCESS, XM_OPT, NONE, 0, DEFAULT)
 GET_PUBLIC("com.atproto.sync.getRepoStatus", api_sync_get_repo_status)
 X("com.atproto.sync.listBlobs", api_sync_list_blobs,
     G, ACCESS, XM_OPT | XF(TAKENDOWN), NONE, 0, DEFAULT)
@@ -114,8 +118,10 @@ X("com.atproto.sync.getBlob", api_sync_get_blob,
 GET_PUBLIC("com.atproto.sync.listRepos", api_sync_list_repos)
 X("com.atproto.sync.subscribeRepos", api_sync_subscribe_repos,
     G, NONE, 0, NONE, 0, EXEMPT)
-GET_OPT("com.atproto.sync.getCheckout", api_sync_get_checkout)
-GET_OPT("com.atproto.sync.getHead", api_sync_get_head)
+XA("com.atproto.sync.getCheckout", api_sync_get_repo, false,
+    G, ACCESS, XM_OPT, NONE, 0, DEFAULT)
+XA("com.atproto.sync.getHead", api_sync_get_latest_commit, true,
+    G, ACCESS, XM_OPT, NONE, 0, DEFAULT)
 
 /* com.atproto.identity */
 GET_PUBLIC("com.atproto.identity.resolveHandle", api_identity_resolve_handle)
@@ -123,8 +129,8 @@ X("com.atproto.identity.updateHandle", api_identity_update_handle,
     P, ACCESS, XF(CHECK_TAKEDOWN), JSON, JSONB, HANDLE)
 GET_ACCESS("com.atproto.identity.getRecommendedDidCredentials",
     api_identity_get_recommended_did_credentials)
-X("com.atproto.identity.requestPlcOperationSignature",
-    api_identity_request_plc_operation_signature,
+XA("com.atproto.identity.requestPlcOperationSignature",
+    api_email_request_token, EMAIL_PLC_OPERATION,
     P, FULL, XF(TAKENDOWN), NONE, JSONB, DEFAULT)
 X("com.atproto.identity.signPlcOperation", api_identity_sign_plc_operation,
     P, FULL, XF(TAKENDOWN), JSON, JSONB, DEFAULT)
@@ -138,10 +144,10 @@ POST_MOD("com.atproto.admin.updateSubjectStatus",
 GET_MOD("com.atproto.admin.getSubjectStatus", api_admin_get_subject_status)
 GET_MOD("com.atproto.admin.getAccountInfo", api_admin_get_account_info)
 GET_MOD("com.atproto.admin.getAccountInfos", api_admin_get_account_infos)
-POST_MOD("com.atproto.admin.enableAccountInvites",
-    api_admin_enable_account_invites)
-POST_MOD("com.atproto.admin.disableAccountInvites",
-    api_admin_disable_account_invites)
+XA("com.atproto.admin.enableAccountInvites", api_admin_account_invites,
+    true, P, MOD, 0, JSON, JSONB, DEFAULT)
+XA("com.atproto.admin.disableAccountInvites", api_admin_account_invites,
+    false, P, MOD, 0, JSON, JSONB, DEFAULT)
 POST_MOD("com.atproto.admin.disableInviteCodes", api_admin_disable_invite_codes)
 GET_MOD("com.atproto.admin.searchAccounts", api_admin_search_accounts)
 GET_MOD("com.atproto.admin.getInviteCodes", api_admin_get_invite_codes)
@@ -155,7 +161,7 @@ POST_MOD("com.atproto.admin.sendEmail", api_admin_send_email)
 POST_ADMIN("com.atproto.admin.deleteAccount", api_admin_delete_account)
 
 /* com.atproto.moderation and com.atproto.temp */
-X("com.atproto.moderation.createReport", api_moderation_create_report,
+X("com.atproto.moderation.createReport", api_proxy_forward,
     P, ACCESS, XF(TAKENDOWN), JSON, JSONB, DEFAULT)
 X("com.atproto.temp.checkSignupQueue", api_temp_check_signup_queue,
     G, ACCESS, XF(SIGNUP_QUEUED) | XF(NO_OAUTH), NONE, 0, DEFAULT)
@@ -165,17 +171,21 @@ X("app.bsky.actor.getPreferences", api_bsky_actor_get_preferences,
     G, ACCESS, XF(TAKENDOWN) | XF(OR_MOD_SERVICE), NONE, 0, DEFAULT)
 X("app.bsky.actor.putPreferences", api_bsky_actor_put_preferences,
     P, ACCESS, XF(CHECK_TAKEDOWN), JSON, JSONB, DEFAULT)
-GET_ACCESS("app.bsky.actor.getProfile", api_bsky_actor_get_profile)
-GET_ACCESS("app.bsky.actor.getProfiles", api_bsky_actor_get_profiles)
-GET_ACCESS("app.bsky.feed.getTimeline", api_bsky_feed_get_timeline)
-GET_ACCESS("app.bsky.feed.getAuthorFeed", api_bsky_feed_get_author_feed)
-GET_ACCESS("app.bsky.feed.getActorLikes", api_bsky_feed_get_actor_likes)
-GET_ACCESS("app.bsky.feed.getPostThread", api_bsky_feed_get_post_thread)
+XA("app.bsky.actor.getProfile", api_bsky_read_after_write, RAW_PROFILE,
+    G, ACCESS, 0, NONE, 0, DEFAULT)
+XA("app.bsky.actor.getProfiles", api_bsky_read_after_write, RAW_PROFILES,
+    G, ACCESS, 0, NONE, 0, DEFAULT)
+XA("app.bsky.feed.getTimeline", api_bsky_read_after_write, RAW_TIMELINE,
+    G, ACCESS, 0, NONE, 0, DEFAULT)
+XA("app.bsky.feed.getAuthorFeed", api_bsky_read_after_write, RAW_AUTHOR,
+    G, ACCESS, 0, NONE, 0, DEFAULT)
+GET_ACCESS("app.bsky.feed.getActorLikes", api_proxy_forward)
+XA("app.bsky.feed.getPostThread", api_bsky_read_after_write, RAW_THREAD,
+    G, ACCESS, 0, NONE, 0, DEFAULT)
 GET_ACCESS("app.bsky.feed.getFeed", api_bsky_feed_get_feed)
-X("app.bsky.notification.registerPush", api_bsky_notification_register_push,
+X("app.bsky.notification.registerPush", api_bsky_notification_push,
     P, ACCESS, XF(SIGNUP_QUEUED), JSON, JSONB, DEFAULT)
-X("app.bsky.notification.unregisterPush",
-    api_bsky_notification_unregister_push,
+X("app.bsky.notification.unregisterPush", api_bsky_notification_push,
     P, ACCESS, 0, JSON, JSONB, DEFAULT)
 
 #undef GET_PUBLIC

@@ -9,20 +9,25 @@
 #include <string.h>
 
 #include "api.h"
+#include "read_after_write.h"
+#include "repo_writer.h"
 #include "xrpc.h"
 
 #define G	HTTP_GET
 #define P	HTTP_POST
 #define XF(f)	XRPC_AF_##f
-#define X(nsid, fn, m, auth, flags, in, max, rate)			\
+#define XA(nsid, fn, arg, m, auth, flags, in, max, rate)		\
 	{ nsid, m, XRPC_AUTH_##auth, flags, XRPC_IN_##in, max,		\
-	  XRPC_RATE_##rate, fn },
+	  XRPC_RATE_##rate, fn, arg },
+#define X(nsid, fn, m, auth, flags, in, max, rate)			\
+	XA(nsid, fn, 0, m, auth, flags, in, max, rate)
 
 static const struct xrpc_route routes[] = {
 #include "xrpc_methods.h"
 };
 
 #undef X
+#undef XA
 #undef XF
 #undef G
 #undef P

@@ -385,11 +385,13 @@ static void
 test_signin(void)
 {
 	struct oauth_signin_page	 pg = {
-		.server_name = "social.coop",
-		.client = good_client,
-		.action = "/oauth/authorize/sign-in",
-		.csrf_token = CSRF,
-		.request_uri = REQURI,
+		.req = {
+			.server_name = "social.coop",
+			.client = good_client,
+			.action = "/oauth/authorize/sign-in",
+			.csrf_token = CSRF,
+			.request_uri = REQURI,
+		},
 		.remember = true,
 		.error = "Wrong identifier or password",
 	};
@@ -432,7 +434,7 @@ test_signin(void)
 	pg.identifier_locked = true;
 	pg.remember = false;
 	pg.error = NULL;
-	pg.client.logo_uri = "http://app.example.com/logo.png";
+	pg.req.client.logo_uri = "http://app.example.com/logo.png";
 	CHECK(oauth_page_render_signin(&b, &pg) == PDS_OK, "render locked");
 	check_page("sign-in locked", &b, 0);
 	CHECK(find_tag(&b, "input", "name", "identifier", &t) &&
@@ -455,10 +457,10 @@ test_signin(void)
 
 	/* Everything the client controls is hostile. */
 	buf_reset(&b);
-	pg.client = evil_client;
+	pg.req.client = evil_client;
 	pg.identifier = EVIL;
 	pg.identifier_locked = true;
-	pg.request_uri = EVIL;
+	pg.req.request_uri = EVIL;
 	pg.error = EVIL;
 	CHECK(oauth_page_render_signin(&b, &pg) == PDS_OK, "render hostile");
 	check_page("sign-in hostile", &b, 0);
@@ -476,7 +478,7 @@ test_signin(void)
 
 	/* Required fields. */
 	buf_reset(&b);
-	pg.csrf_token = NULL;
+	pg.req.csrf_token = NULL;
 	CHECK(oauth_page_render_signin(&b, &pg) == PDS_EINVAL, "no CSRF");
 	CHECK(b.len == 0, "nothing written");
 	buf_clear(&b);
@@ -493,11 +495,13 @@ test_consent(void)
 		{ "Change your handle", NULL, true },
 	};
 	struct oauth_consent_page	 pg = {
-		.server_name = "social.coop",
-		.client = good_client,
-		.action = "/oauth/authorize/consent",
-		.csrf_token = CSRF,
-		.request_uri = REQURI,
+		.req = {
+			.server_name = "social.coop",
+			.client = good_client,
+			.action = "/oauth/authorize/consent",
+			.csrf_token = CSRF,
+			.request_uri = REQURI,
+		},
 		.handle = "alice.social.coop",
 		.did = DID,
 		.perms = perms,
@@ -572,7 +576,7 @@ test_consent(void)
 
 	/* Hostile client. */
 	buf_reset(&b);
-	pg.client = evil_client;
+	pg.req.client = evil_client;
 	pg.nperms = 4;
 	CHECK(oauth_page_render_consent(&b, &pg) == PDS_OK, "render hostile");
 	check_page("consent hostile", &b, 0);
@@ -585,23 +589,23 @@ test_consent(void)
 
 	/* A long name is cut, on a character boundary. */
 	buf_reset(&b);
-	pg.client = good_client;
-	pg.client.name = "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9"
+	pg.req.client = good_client;
+	pg.req.client.name = "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9"
 	    "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9"
 	    "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9"
 	    "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9"
 	    "x\xc3\xa9\xc3\xa9 and much more after it";
 	CHECK(oauth_page_render_consent(&b, &pg) == PDS_OK, "render long");
 	x = strstr((char *)b.p, "<span class=\"name\"><bdi>");
-	CHECK(x != NULL && strncmp(x + 24, pg.client.name, 63) == 0 &&
+	CHECK(x != NULL && strncmp(x + 24, pg.req.client.name, 63) == 0 &&
 	    strncmp(x + 24 + 63, "\xe2\x80\xa6</bdi>", 9) == 0,
 	    "name cut to 63 bytes and an ellipsis");
 	CHECK(strstr((char *)b.p, "much more") == NULL, "rest dropped");
 
 	/* A client without a name is named by its host. */
 	buf_reset(&b);
-	pg.client = good_client;
-	pg.client.name = NULL;
+	pg.req.client = good_client;
+	pg.req.client.name = NULL;
 	CHECK(oauth_page_render_consent(&b, &pg) == PDS_OK, "render unnamed");
 	CHECK(strstr((char *)b.p, "<bdi>app.example.com</bdi> will be able "
 	    "to:") != NULL, "heading with the host");
