@@ -309,10 +309,11 @@ authz_consent_page(struct authz *a, const char *did)
 	    (texts = calloc(set->n + 1, sizeof(*texts))) == NULL)
 		goto fail;
 	for (i = 0; i < set->n; i++) {
-		buf_init(&texts[i], 1024);
+		/* A permission that cannot be shown is not granted unseen. */
+		buf_init(&texts[i], SCOPE_DESCRIBE_MAX);
 		if (scope_perm_describe(&set->p[i], &texts[i]) != PDS_OK ||
 		    texts[i].p == NULL)
-			continue;
+			goto fail;
 		perms[n].text = (const char *)texts[i].p;
 		perms[n].warn = oauth_authz_perm_warn(&set->p[i]);
 		if (perms[n].warn)
