@@ -538,7 +538,7 @@ static void
 test_scopes(const struct family *g)
 {
 	struct resp	 r;
-	struct family	 post, mail, svc;
+	struct family	 post, mail, svc, acct;
 	char		 body[512];
 	const char	*uri, *rkey;
 
@@ -616,10 +616,34 @@ test_scopes(const struct family *g)
 	    g->at, NULL, NULL) == 0 && is_error(&r, 403, "Forbidden"),
 	    "requestAccountDelete: %u %s", r.status, r.body);
 	resp_free(&r);
+
+	/*
+	 * No OAuth token may change the account's email (the app would set
+	 * its own address, then reset the password) or its status, whatever
+	 * its scope.
+	 */
+	CHECK(family_make(&acct, "atproto account:email?action=manage "
+	    "account:status?action=manage", k1), "account family");
+	CHECK(call(&r, "POST", "/xrpc/com.atproto.server.updateEmail",
+	    acct.at, NULL, "{\"email\":\"mallory@example.com\"}") == 0 &&
+	    is_error(&r, 403, "Forbidden"), "updateEmail: %u %s", r.status,
+	    r.body);
+	resp_free(&r);
+	CHECK(call(&r, "GET", SESSION, mail.at, NULL, NULL) == 0 &&
+	    r.status == 200 && strcmp(jstr(&r, "email"), EMAIL) == 0,
+	    "... the email is unchanged: %s", r.body);
+	resp_free(&r);
+	CHECK(call(&r, "POST", "/xrpc/com.atproto.server.requestEmailUpdate",
+	    acct.at, NULL, NULL) == 0 && is_error(&r, 403, "Forbidden"),
+	    "requestEmailUpdate: %u %s", r.status, r.body);
+	resp_free(&r);
 	CHECK(call(&r, "POST", "/xrpc/com.atproto.server.deactivateAccount",
-	    g->at, NULL, "{}") == 0 && is_error(&r, 403, "ScopeMissingError") &&
-	    strstr(jstr(&r, "message"), "account:status?action=manage") !=
-	    NULL, "deactivateAccount: %u %s", r.status, r.body);
+	    acct.at, NULL, "{}") == 0 && is_error(&r, 403, "Forbidden"),
+	    "deactivateAccount: %u %s", r.status, r.body);
+	resp_free(&r);
+	CHECK(call(&r, "POST", "/xrpc/com.atproto.server.activateAccount",
+	    acct.at, NULL, NULL) == 0 && is_error(&r, 403, "Forbidden"),
+	    "activateAccount: %u %s", r.status, r.body);
 	resp_free(&r);
 
 	CHECK(family_make(&svc, "atproto rpc:app.bsky.feed.getFeedSkeleton"
