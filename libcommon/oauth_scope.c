@@ -359,9 +359,11 @@ sc_blob_reduce(struct scope_perm *m)
 
 	for (i = 0; i < m->nval; i++) {
 		tl = strcspn(m->val[i], "/");
+		/* val[j] + tl only once val[j] is known to be that long */
 		for (j = 0; j < m->nval; j++)
-			if (j != i && strcmp(m->val[j] + tl, "/*") == 0 &&
+			if (j != i &&
 			    strncmp(m->val[j], m->val[i], tl + 1) == 0 &&
+			    strcmp(m->val[j] + tl, "/*") == 0 &&
 			    strcmp(m->val[i] + tl, "/*") != 0)
 				break;
 		if (j == m->nval)
