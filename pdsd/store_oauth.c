@@ -132,6 +132,13 @@ store_oauth_request_delete(const char *id)
 }
 
 int
+store_oauth_request_delete_did(const char *did)
+{
+	return store_run("DELETE FROM oauth_requests WHERE did = ?1",
+	    STORE_ARGS(SB_TEXT(did)), "oauth request delete did", NULL);
+}
+
+int
 store_oauth_request_consume(const char *code, struct store_oauth_request *out)
 {
 	sqlite3_stmt	*st;

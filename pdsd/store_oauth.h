@@ -67,6 +67,8 @@ int	store_oauth_request_set_code(const char *id, const char *code,
 
 /* Delete request id.  PDS_ENOTFOUND when there was none. */
 int	store_oauth_request_delete(const char *id);
+/* Delete every request signed in as did (codes not yet exchanged). */
+int	store_oauth_request_delete_did(const char *did);
 
 /*
  * Atomically delete the request holding code and return it in *out:

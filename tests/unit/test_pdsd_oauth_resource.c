@@ -539,7 +539,7 @@ test_scopes(const struct family *g)
 {
 	struct resp	 r;
 	struct family	 post, mail, svc, acct;
-	char		 body[512];
+	char		 body[512], now[STORE_TS_LEN];
 	const char	*uri, *rkey;
 
 	t_group("scopes");
@@ -667,6 +667,17 @@ test_scopes(const struct family *g)
 	    is_error(&r, 403, "ScopeMissingError") && strstr(jstr(&r,
 	    "message"), "rpc:*?aud=") != NULL, "no lxm: %s", r.body);
 	resp_free(&r);
+	/* A taken-down account's OAuth session may only move away. */
+	store_timestamp(now);
+	CHECK(store_account_set_status(ALICE, ACCT_TAKENDOWN, "t-1") ==
+	    PDS_OK, "taken down in the store alone");
+	CHECK(call(&r, "GET", "/xrpc/com.atproto.server.getServiceAuth"
+	    "?aud=did:web:feed.example&lxm=app.bsky.feed.getFeedSkeleton",
+	    svc.at, NULL, NULL) == 0 && is_error(&r, 400, "InvalidToken"),
+	    "no service token once taken down: %u %s", r.status, r.body);
+	resp_free(&r);
+	CHECK(store_account_set_status(ALICE, ACCT_ACTIVE, now) == PDS_OK,
+	    "reversal");
 	t_group_end();
 }
 
