@@ -987,6 +987,43 @@ test_status(void)
 	t_group_end();
 }
 
+/* A new password ends the apps' sessions and the browsers' sign-ins. */
+static void
+test_password(void)
+{
+	struct store_oauth_device d;
+	struct pds_error err;
+	struct resp	 r;
+	struct buf	 f;
+	char		 ref[80], jti[64];
+	int64_t		 c, u;
+
+	t_group("password change");
+	buf_init(&f, 16384);
+	memset(&d, 0, sizeof(d));
+	d.id = "dev-0123456789abcdef0123456789abcdef";
+	d.session_id = "ses-0123456789abcdef0123456789abcdef";
+	d.user_agent = "test";
+	d.ip = "127.0.0.1";
+	d.last_seen = time(NULL);
+	CHECK(store_oauth_device_put(&d) == PDS_OK &&
+	    store_oauth_account_device_put(d.id, ALICE, time(NULL)) == PDS_OK,
+	    "a browser remembers alice");
+	CHECK(session(k1, ref, jti), "session");
+	CHECK(account_set_password(ALICE, "a-new-password-1", &err) ==
+	    PDS_OK, "new password");
+	CHECK(!family_alive(jti), "the session is gone");
+	refresh_form(&f, ref);
+	CHECK(post_form(&r, "/oauth/token", &f, k1, true) == 0 &&
+	    r.status == 400 && strcmp(jstr(&r, "error"), "invalid_grant") ==
+	    0, "its refresh token is refused: %u %s", r.status, r.body);
+	resp_free(&r);
+	CHECK(store_oauth_account_device_get(d.id, ALICE, &c, &u) ==
+	    PDS_ENOTFOUND, "the browser forgot alice");
+	buf_clear(&f);
+	t_group_end();
+}
+
 int
 main(void)
 {
@@ -1044,6 +1081,7 @@ main(void)
 		test_revoke();
 		test_confidential();
 		test_status();
+		test_password();
 		http_stop(2000);
 	}
 	pdsd_module_oauth.fini();
