@@ -284,10 +284,13 @@ serve_account(struct http_req *req, const void *arg)
 	(void)arg;
 	if (!account_begin(req, &br, false))
 		return;
-	if (signed_in(&br, did))
-		account_page(req, &br, did);
-	else
+	if (!signed_in(&br, did))
 		signin_page(req, &br, 200, NULL, NULL);
+	else if (oauth_authz_browser_save(req, &br) != PDS_OK)
+		oauth_authz_reply_error(req, 500, "Server error",
+		    "Please try again later.");
+	else
+		account_page(req, &br, did);
 }
 
 static void
@@ -315,8 +318,9 @@ serve_signin(struct http_req *req, const void *arg)
 	sodium_memzero(pw, sizeof(pw));
 	if (rc == PDS_ECRYPTO || rc == PDS_EINVAL || rc == PDS_ERATELIMIT)
 		signin_page(req, &br, oauth_authz_signin_status(rc), why, ident);
-	else if (rc != PDS_OK || store_oauth_account_device_put(br.device_id,
-	    acct.did, (int64_t)time(NULL)) != PDS_OK)
+	else if (rc != PDS_OK || oauth_authz_browser_save(req, &br) != PDS_OK ||
+	    store_oauth_account_device_put(br.device_id, acct.did,
+	    (int64_t)time(NULL)) != PDS_OK)
 		oauth_authz_reply_error(req, 500, "Server error",
 		    "Please try again later.");
 	else

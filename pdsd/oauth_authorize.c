@@ -232,7 +232,8 @@ authz_load(struct authz *a, const char *uri, const char *client_id,
 		    "This request was started in another browser");
 		return false;
 	}
-	if (store_oauth_request_update(a->r.id, NULL, a->br.device_id,
+	if (oauth_authz_browser_save(a->req, &a->br) != PDS_OK ||
+	    store_oauth_request_update(a->r.id, NULL, a->br.device_id,
 	    a->now + OAUTH_AUTHZ_INACTIVITY) != PDS_OK) {
 		oauth_authz_reply_error(a->req, 500, "Server error",
 		    "Please try again later.");

@@ -210,13 +210,18 @@ int	store_oauth_client_forget_did(const char *did);
 int	store_oauth_replay_check_and_add(const char *ns, const char *key,
 	    int64_t expires_at);
 
-/* Devices not seen for this long go with the purge. */
-#define STORE_OAUTH_DEVICE_TTL	(365 * 24 * 3600)
+/*
+ * Devices not seen for this long go with the purge; those no account is
+ * signed in on (a sign-in begun and never finished) much sooner.
+ */
+#define STORE_OAUTH_DEVICE_TTL		(365 * 24 * 3600)
+#define STORE_OAUTH_DEVICE_BARE_TTL	(24 * 3600)
 
 /*
  * Delete what expired before now: requests, families past their session
- * expiry (with their used refresh tokens), replay entries, and devices
- * unseen for STORE_OAUTH_DEVICE_TTL.  *n (may be NULL) gets the rows
+ * expiry (with their used refresh tokens), replay entries, devices
+ * unseen for STORE_OAUTH_DEVICE_TTL and devices with no account unseen
+ * for STORE_OAUTH_DEVICE_BARE_TTL.  *n (may be NULL) gets the rows
  * deleted.
  */
 int	store_oauth_purge(int64_t now, int *n);

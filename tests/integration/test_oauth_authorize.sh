@@ -186,6 +186,22 @@ fi
 
 J1=$T_DIR/jar1 J2=$T_DIR/jar2 J3=$T_DIR/jar3
 
+# ---- browsers without cookies leave nothing behind ----
+
+i=0
+while [ $i -lt 50 ]; do
+	req GET "/oauth/authorize?client_id=$CLIENT_ENC&request_uri=urn:ietf:params:oauth:request_uri:req-$i"
+	i=$((i + 1))
+done
+check_status "a bogus request_uri is refused" 400
+J4=$T_DIR/jar4
+req GET /account -b "$J4" -c "$J4"
+check_status "/account without cookies answers the sign-in form" 200
+form "$J4" /account/sign-in identifier=alice.test "password=wrong pw"
+check_status "... and a wrong password there 401" 401
+check "none of them stored a device" \
+    test "$(sql "SELECT count(*) FROM oauth_devices")" = 0
+
 # ---- the first authorization: sign-in, consent, code ----
 
 page "$J1" "$R1"
