@@ -367,7 +367,7 @@ oauth_clients_verify_assertion(const struct oauth_client *c,
 	if ((rc = client_keys(c, &keys, why)) != PDS_OK ||
 	    (rc = key_by_kid(keys, kid, t.alg, &key, jkt, why)) != PDS_OK)
 		goto out;
-	if (jwt_verify_es(&t, key, why) != PDS_OK) {
+	if (jwt_verify_es_jose(&t, key, why) != PDS_OK) {
 		rc = pds_fail(why, PDS_ECRYPTO,
 		    "Invalid client assertion signature");
 		goto out;
