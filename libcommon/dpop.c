@@ -24,40 +24,6 @@
 /* The encoder wants room for padding it does not write. */
 #define DPOP_NONCE_ENC_SIZE (B64_ENC_LEN(DPOP_NONCE_MAC_LEN) + 1)
 
-/* ---- signatures ---------------------------------------------------- */
-
-/*
- * keys.c accepts only low-S signatures (the atproto rule); a JOSE signer
- * may give either.  (r, s) and (r, n - s) are both valid or both not,
- * so a high s in 0 < s < n is replaced by n - s.  Anything else is left
- * for the verifier to refuse.
- */
-void
-dpop_sig_low_s(uint8_t sig[KEY_SIG_LEN], enum key_type t)
-{
-	const uint8_t	*n = key_curve_order(t);
-	uint8_t		 half[32], *s = sig + 32;
-	unsigned int	 carry = 0, borrow = 0, d;
-	int		 i, cmp_half = 0, cmp_n = 0;
-
-	/* half = n >> 1 */
-	for (i = 0; i < 32; i++) {
-		half[i] = (uint8_t)((n[i] >> 1) | (carry << 7));
-		carry = n[i] & 1;
-	}
-	for (i = 0; i < 32 && cmp_half == 0; i++)
-		cmp_half = (s[i] > half[i]) - (s[i] < half[i]);
-	for (i = 0; i < 32 && cmp_n == 0; i++)
-		cmp_n = (s[i] > n[i]) - (s[i] < n[i]);
-	if (cmp_half <= 0 || cmp_n >= 0)
-		return;
-	for (i = 31; i >= 0; i--) {
-		d = (unsigned int)n[i] - s[i] - borrow;
-		s[i] = (uint8_t)d;
-		borrow = (d >> 8) & 1;
-	}
-}
-
 /* ---- htu ----------------------------------------------------------- */
 
 static char
@@ -172,15 +138,11 @@ static int
 dpop_check_signature(const struct jwt *j, const struct pds_key *key,
     const char **why)
 {
-	struct jwt	 low = *j;
-
 	if (strcmp(j->alg, key_jwt_alg(key)) != 0)
 		return pds_fail(why, PDS_ECRYPTO, "alg does not match the jwk");
 	if (j->siglen != KEY_SIG_LEN)
 		return pds_fail(why, PDS_ECRYPTO, "bad signature length");
-	/* A shallow copy: only sig is changed, nothing is freed. */
-	dpop_sig_low_s(low.sig, key_type(key));
-	return jwt_verify_es(&low, key, why);
+	return jwt_verify_es_jose(j, key, why);
 }
 
 /* Copy a bounded string claim; absent is PDS_ENOTFOUND. */

@@ -88,13 +88,6 @@ int	 dpop_verify(struct dpop_proof *out, const char *proof, size_t len,
 long	 dpop_htu_normalize(char *out, size_t cap, const char *url,
 	    size_t len);
 
-/*
- * Make an ES256 or ES256K signature (r || s) low-S in place: keys.c
- * verifies only low-S signatures and a JOSE signer gives either.  Used
- * for DPoP proofs and for client assertions.
- */
-void	 dpop_sig_low_s(uint8_t sig[KEY_SIG_LEN], enum key_type);
-
 /* The nonce counter for a time: floor(now / DPOP_NONCE_STEP). */
 uint64_t dpop_nonce_counter(time_t now);
 /* The nonce of one counter value. */

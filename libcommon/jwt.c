@@ -297,6 +297,18 @@ jwt_verify_es(const struct jwt *j, const struct pds_key *pub,
 	return PDS_OK;
 }
 
+int
+jwt_verify_es_jose(const struct jwt *j, const struct pds_key *pub,
+    const char **why)
+{
+	struct jwt	 low = *j;
+
+	/* A shallow copy: only sig is changed, nothing is freed. */
+	if (low.siglen == KEY_SIG_LEN)
+		key_sig_low_s(low.sig, key_type(pub));
+	return jwt_verify_es(&low, pub, why);
+}
+
 /* ---- claims -------------------------------------------------------- */
 
 /* A NumericDate: an integer, or a finite real truncated toward zero. */

@@ -73,6 +73,12 @@ int	 jwt_verify_hs256(const struct jwt *, const uint8_t *secret,
 	    size_t secretlen, const char **why);
 int	 jwt_verify_es(const struct jwt *, const struct pds_key *pub,
 	    const char **why);
+/*
+ * jwt_verify_es() for a token from a JOSE signer (DPoP proofs, client
+ * assertions), which need not give a low-S signature: either S passes.
+ */
+int	 jwt_verify_es_jose(const struct jwt *, const struct pds_key *pub,
+	    const char **why);
 
 /* jwt_expect.flags */
 #define JWT_REFUSE_LXM		0x01	/* lxm unset: refuse a token with lxm */

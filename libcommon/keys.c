@@ -528,6 +528,37 @@ key_curve_order(enum key_type t)
 	return t == KEY_K256 ? k256_order : p256_order;
 }
 
+/*
+ * (r, s) and (r, n - s) are both valid or both not, so a high s in
+ * 0 < s < n is replaced by n - s.  Anything else is left for the
+ * verifier to refuse.
+ */
+void
+key_sig_low_s(uint8_t sig[KEY_SIG_LEN], enum key_type t)
+{
+	const uint8_t	*n = key_curve_order(t);
+	uint8_t		 half[32], *s = sig + 32;
+	unsigned int	 carry = 0, borrow = 0, d;
+	int		 i, cmp_half = 0, cmp_n = 0;
+
+	/* half = n >> 1 */
+	for (i = 0; i < 32; i++) {
+		half[i] = (uint8_t)((n[i] >> 1) | (carry << 7));
+		carry = n[i] & 1;
+	}
+	for (i = 0; i < 32 && cmp_half == 0; i++)
+		cmp_half = (s[i] > half[i]) - (s[i] < half[i]);
+	for (i = 0; i < 32 && cmp_n == 0; i++)
+		cmp_n = (s[i] > n[i]) - (s[i] < n[i]);
+	if (cmp_half <= 0 || cmp_n >= 0)
+		return;
+	for (i = 31; i >= 0; i--) {
+		d = (unsigned int)n[i] - s[i] - borrow;
+		s[i] = (uint8_t)d;
+		borrow = (d >> 8) & 1;
+	}
+}
+
 enum key_type
 key_type(const struct pds_key *k)
 {

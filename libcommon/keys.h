@@ -75,6 +75,11 @@ const char *key_jwt_alg(const struct pds_key *);
 bool	 key_equal(const struct pds_key *, const struct pds_key *);
 /* The order n of the curve of type t: 32 bytes, big-endian. */
 const uint8_t *key_curve_order(enum key_type t);
+/*
+ * Make a compact signature (r || s) low-S in place: key_verify() accepts
+ * only low-S signatures (the atproto rule), a JOSE signer may give either.
+ */
+void	 key_sig_low_s(uint8_t sig[KEY_SIG_LEN], enum key_type t);
 
 /* The private key bytes; PDS_EINVAL for a public-only key.  Wipe after use. */
 int	 key_export_private(const struct pds_key *, uint8_t out[KEY_PRIV_LEN]);

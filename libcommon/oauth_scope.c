@@ -359,9 +359,11 @@ sc_blob_reduce(struct scope_perm *m)
 
 	for (i = 0; i < m->nval; i++) {
 		tl = strcspn(m->val[i], "/");
+		/* val[j] + tl only once val[j] is known to be that long */
 		for (j = 0; j < m->nval; j++)
-			if (j != i && strcmp(m->val[j] + tl, "/*") == 0 &&
+			if (j != i &&
 			    strncmp(m->val[j], m->val[i], tl + 1) == 0 &&
+			    strcmp(m->val[j] + tl, "/*") == 0 &&
 			    strcmp(m->val[i] + tl, "/*") != 0)
 				break;
 		if (j == m->nval)
@@ -934,10 +936,41 @@ sc_describe_verbs(struct buf *b, unsigned bits)
 	return PDS_OK;
 }
 
+/*
+ * The values of m, comma-separated, as many as fit in SCOPE_DESCRIBE_LIST
+ * bytes, then " and N more <noun>" for the rest: a long list is cut
+ * short but never dropped.  "*" reads as star.
+ */
+static int
+sc_describe_list(struct buf *b, const struct scope_perm *m, const char *star,
+    const char *noun)
+{
+	const char	*v;
+	size_t		 i, len = 0, shown = 0, more = 0;
+	int		 rc;
+
+	for (i = 0; i < m->nval; i++) {
+		v = strcmp(m->val[i], "*") == 0 || strcmp(m->val[i], "*/*") == 0 ?
+		    star : m->val[i];
+		if (len + 2 + strlen(v) > SCOPE_DESCRIBE_LIST) {
+			more++;
+			continue;
+		}
+		if ((rc = buf_printf(b, "%s%s", shown ? ", " : "", v)) !=
+		    PDS_OK)
+			return rc;
+		len += 2 + strlen(v);
+		shown++;
+	}
+	if (more == 0)
+		return PDS_OK;
+	return buf_printf(b, "%s%zu %s%s", shown ? " and " : "", more,
+	    shown ? "more " : "", noun);
+}
+
 int
 scope_perm_describe(const struct scope_perm *m, struct buf *b)
 {
-	size_t	 i;
 	int	 rc;
 
 	switch (m->kind) {
@@ -959,32 +992,22 @@ scope_perm_describe(const struct scope_perm *m, struct buf *b)
 		if (m->nval == 1)
 			return buf_printf(b, " %s (%s)", sc_noun(m->val[0]),
 			    m->val[0]);
-		if ((rc = buf_puts(b, " records (")) != PDS_OK)
+		if ((rc = buf_puts(b, " records (")) != PDS_OK ||
+		    (rc = sc_describe_list(b, m, "*", "collections")) != PDS_OK)
 			return rc;
-		for (i = 0; i < m->nval; i++)
-			if ((rc = buf_printf(b, "%s%s", i ? ", " : "",
-			    m->val[i])) != PDS_OK)
-				return rc;
 		return buf_putc(b, ')');
 	case SCOPE_RPC:
-		if ((rc = buf_puts(b, "Call ")) != PDS_OK)
+		if ((rc = buf_puts(b, "Call ")) != PDS_OK ||
+		    (rc = sc_describe_list(b, m, "any method", "methods")) !=
+		    PDS_OK)
 			return rc;
-		for (i = 0; i < m->nval; i++)
-			if ((rc = buf_printf(b, "%s%s", i ? ", " : "",
-			    strcmp(m->val[i], "*") == 0 ? "any method" :
-			    m->val[i])) != PDS_OK)
-				return rc;
 		if (strcmp(m->aud, "*") == 0)
 			return buf_puts(b, " on any service");
 		return buf_printf(b, " on %s", m->aud);
 	case SCOPE_BLOB:
-		if ((rc = buf_puts(b, "Upload files (")) != PDS_OK)
+		if ((rc = buf_puts(b, "Upload files (")) != PDS_OK ||
+		    (rc = sc_describe_list(b, m, "any type", "types")) != PDS_OK)
 			return rc;
-		for (i = 0; i < m->nval; i++)
-			if ((rc = buf_printf(b, "%s%s", i ? ", " : "",
-			    strcmp(m->val[i], "*/*") == 0 ? "any type" :
-			    m->val[i])) != PDS_OK)
-				return rc;
 		return buf_putc(b, ')');
 	case SCOPE_ACCOUNT:
 		return buf_printf(b, "%s your account %s",

@@ -108,7 +108,14 @@ int	 scope_set_add(struct scope_set *, const char *, size_t,
 /* Normalised text of one permission, or of the set (space-separated). */
 int	 scope_perm_format(const struct scope_perm *, struct buf *);
 int	 scope_set_format(const struct scope_set *, struct buf *);
-/* Plain English for a consent screen: "Create posts (app.bsky.feed.post)". */
+/*
+ * Plain English for a consent screen: "Create posts (app.bsky.feed.post)".
+ * A list of collections, methods or types longer than SCOPE_DESCRIBE_LIST
+ * bytes is cut short with "and N more collections"; the whole text then
+ * fits in SCOPE_DESCRIBE_MAX bytes unless an rpc aud is very long.
+ */
+#define SCOPE_DESCRIBE_LIST	400
+#define SCOPE_DESCRIBE_MAX	1024
 int	 scope_perm_describe(const struct scope_perm *, struct buf *);
 
 bool	 scope_set_has(const struct scope_set *, enum scope_kind);

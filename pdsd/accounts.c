@@ -575,8 +575,15 @@ account_set_password(const char *did, const char *pw, struct pds_error *err)
 		return rc;
 	if ((rc = store_begin()) != PDS_OK)
 		return rc;
+	/*
+	 * A new password ends every session the old one opened: legacy
+	 * ones, the apps' OAuth grants and the browsers that remember the
+	 * account (which would otherwise approve new apps unasked).
+	 */
 	if ((rc = store_account_set_password(did, hash)) != PDS_OK ||
-	    (rc = store_refresh_revoke_all(did)) != PDS_OK) {
+	    (rc = store_refresh_revoke_all(did)) != PDS_OK ||
+	    (rc = store_oauth_family_delete_did(did, NULL)) != PDS_OK ||
+	    (rc = store_oauth_account_device_delete_did(did)) != PDS_OK) {
 		store_rollback();
 		sodium_memzero(hash, sizeof(hash));
 		return rc == PDS_ENOTFOUND ? pds_error_set(err, rc,
@@ -605,13 +612,15 @@ account_set_status(const char *did, enum acct_status status,
 	rc = store_account_set_status(did, status,
 	    status == ACCT_TAKENDOWN ? (ref ? ref : "takedown") : now);
 	/*
-	 * A takedown ends every way in: password sessions, OAuth grants,
-	 * and the browsers' sign-ins and consents, so that a reversal
-	 * does not quietly bring an app's access back.
+	 * A takedown ends every way in: password sessions, OAuth grants
+	 * and the codes not yet exchanged for one, and the browsers'
+	 * sign-ins and consents, so that a reversal does not quietly bring
+	 * an app's access back.
 	 */
 	if (rc == PDS_OK && status == ACCT_TAKENDOWN &&
 	    (rc = store_refresh_revoke_all(did)) == PDS_OK &&
 	    (rc = store_oauth_family_delete_did(did, NULL)) == PDS_OK &&
+	    (rc = store_oauth_request_delete_did(did)) == PDS_OK &&
 	    (rc = store_oauth_account_device_delete_did(did)) == PDS_OK)
 		rc = store_oauth_client_forget_did(did);
 	if (rc == PDS_OK)

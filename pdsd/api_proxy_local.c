@@ -16,6 +16,7 @@
 #include <curl/curl.h>
 #include <jansson.h>
 
+#include "accounts.h"
 #include "api.h"
 #include "auth.h"
 #include "buf.h"
@@ -53,6 +54,7 @@ api_server_get_service_auth(struct xrpc_ctx *ctx)
 	const char	*aud = http_req_query(ctx->req, "aud");
 	const char	*lxm = http_req_query(ctx->req, "lxm");
 	const char	*exps = http_req_query(ctx->req, "exp");
+	struct store_account acct;
 	struct buf	 tok;
 	int64_t		 exp = 0, diff;
 	time_t		 now = time(NULL);
@@ -69,8 +71,13 @@ api_server_get_service_auth(struct xrpc_ctx *ctx)
 	if (exps != NULL && !parse_i64(exps, &exp))
 		return xrpc_fail(ctx, PDS_EINVAL, NULL,
 		    "exp must be an integer");
-	/* A taken-down account may only move away. */
-	if (strcmp(ctx->auth.scope, AUTH_SCOPE_TAKENDOWN) == 0 &&
+	/*
+	 * A taken-down account may only move away, whatever credential it
+	 * holds (an OAuth session has no takendown scope).
+	 */
+	if ((strcmp(ctx->auth.scope, AUTH_SCOPE_TAKENDOWN) == 0 ||
+	    (account_get(ctx->auth.did, &acct) == PDS_OK &&
+	    acct.status == ACCT_TAKENDOWN)) &&
 	    (lxm == NULL || strcmp(lxm, NSID_CREATE_ACCOUNT) != 0))
 		return xrpc_fail(ctx, PDS_EBADTOKEN, NULL,
 		    "Bad token scope");

@@ -34,8 +34,8 @@ struct grant {
 	char			*client_id;
 	char			 created[DATE_MAX];
 	char			 used[DATE_MAX];
-	struct oauth_page_perm	 perms[PERMS_MAX];
-	struct buf		 texts[PERMS_MAX];
+	struct oauth_page_perm	 perms[PERMS_MAX + 1];	/* + "and N more" */
+	struct buf		 texts[PERMS_MAX + 1];
 	size_t			 nperms;
 };
 
@@ -71,15 +71,32 @@ grant_perms(struct grant *g, const char *scope)
 	rc = scope_set_parse(set, scope, strlen(scope), NULL);
 	for (i = 0; (rc == PDS_OK || rc == PDS_EUNSUPP) && i < set->n &&
 	    g->nperms < PERMS_MAX; i++) {
-		buf_init(&g->texts[g->nperms], 1024);
+		buf_init(&g->texts[g->nperms], SCOPE_DESCRIBE_MAX);
 		if (scope_perm_describe(&set->p[i], &g->texts[g->nperms]) !=
 		    PDS_OK || g->texts[g->nperms].p == NULL) {
+			/* Shown as unknown, never hidden. */
 			buf_clear(&g->texts[g->nperms]);
+			g->perms[g->nperms].text =
+			    "A permission too long to show";
+			g->perms[g->nperms].warn = true;
+			g->nperms++;
 			continue;
 		}
 		g->perms[g->nperms].text = (const char *)g->texts[g->nperms].p;
 		g->perms[g->nperms].warn = oauth_authz_perm_warn(&set->p[i]);
 		g->nperms++;
+	}
+	/* Past PERMS_MAX the rest are counted, never dropped unsaid. */
+	if ((rc == PDS_OK || rc == PDS_EUNSUPP) && i < set->n) {
+		buf_init(&g->texts[g->nperms], 64);
+		if (buf_printf(&g->texts[g->nperms], "And %zu more permissions",
+		    set->n - i) == PDS_OK) {
+			g->perms[g->nperms].text =
+			    (const char *)g->texts[g->nperms].p;
+			g->perms[g->nperms].warn = true;
+			g->nperms++;
+		} else
+			buf_clear(&g->texts[g->nperms]);
 	}
 	scope_set_free(set);
 }
@@ -267,10 +284,13 @@ serve_account(struct http_req *req, const void *arg)
 	(void)arg;
 	if (!account_begin(req, &br, false))
 		return;
-	if (signed_in(&br, did))
-		account_page(req, &br, did);
-	else
+	if (!signed_in(&br, did))
 		signin_page(req, &br, 200, NULL, NULL);
+	else if (oauth_authz_browser_save(req, &br) != PDS_OK)
+		oauth_authz_reply_error(req, 500, "Server error",
+		    "Please try again later.");
+	else
+		account_page(req, &br, did);
 }
 
 static void
@@ -298,8 +318,9 @@ serve_signin(struct http_req *req, const void *arg)
 	sodium_memzero(pw, sizeof(pw));
 	if (rc == PDS_ECRYPTO || rc == PDS_EINVAL || rc == PDS_ERATELIMIT)
 		signin_page(req, &br, oauth_authz_signin_status(rc), why, ident);
-	else if (rc != PDS_OK || store_oauth_account_device_put(br.device_id,
-	    acct.did, (int64_t)time(NULL)) != PDS_OK)
+	else if (rc != PDS_OK || oauth_authz_browser_save(req, &br) != PDS_OK ||
+	    store_oauth_account_device_put(br.device_id, acct.did,
+	    (int64_t)time(NULL)) != PDS_OK)
 		oauth_authz_reply_error(req, 500, "Server error",
 		    "Please try again later.");
 	else

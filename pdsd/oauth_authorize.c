@@ -232,7 +232,8 @@ authz_load(struct authz *a, const char *uri, const char *client_id,
 		    "This request was started in another browser");
 		return false;
 	}
-	if (store_oauth_request_update(a->r.id, NULL, a->br.device_id,
+	if (oauth_authz_browser_save(a->req, &a->br) != PDS_OK ||
+	    store_oauth_request_update(a->r.id, NULL, a->br.device_id,
 	    a->now + OAUTH_AUTHZ_INACTIVITY) != PDS_OK) {
 		oauth_authz_reply_error(a->req, 500, "Server error",
 		    "Please try again later.");
@@ -311,10 +312,11 @@ authz_consent_page(struct authz *a, const char *did)
 	    (texts = calloc(set->n + 1, sizeof(*texts))) == NULL)
 		goto fail;
 	for (i = 0; i < set->n; i++) {
-		buf_init(&texts[i], 1024);
+		/* A permission that cannot be shown is not granted unseen. */
+		buf_init(&texts[i], SCOPE_DESCRIBE_MAX);
 		if (scope_perm_describe(&set->p[i], &texts[i]) != PDS_OK ||
 		    texts[i].p == NULL)
-			continue;
+			goto fail;
 		perms[n].text = (const char *)texts[i].p;
 		perms[n].warn = oauth_authz_perm_warn(&set->p[i]);
 		if (perms[n].warn)

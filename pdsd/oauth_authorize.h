@@ -179,11 +179,18 @@ struct oauth_authz_browser {
 
 /*
  * Find this browser's device from its cookies, or make a new one (and
- * the Set-Cookie headers for it), give it a CSRF token if it has none,
- * and record its user agent, address and time.
+ * the Set-Cookie headers for it), and give it a CSRF token if it has
+ * none.  Nothing is stored: see oauth_authz_browser_save().
  */
 int	oauth_authz_browser_begin(struct http_req *,
 	    struct oauth_authz_browser *);
+/*
+ * Store the device with its user agent, address and time: only once the
+ * browser has a valid request or has signed in, so that requests from
+ * anyone else leave no row behind.
+ */
+int	oauth_authz_browser_save(struct http_req *,
+	    const struct oauth_authz_browser *);
 
 /* Whether the POSTed form carries this browser's CSRF token. */
 bool	oauth_authz_browser_csrf(const struct oauth_authz_browser *,

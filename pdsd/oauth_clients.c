@@ -353,7 +353,7 @@ oauth_clients_verify_assertion(const struct oauth_client *c,
     size_t naud, time_t now, struct oauth_client_key *out,
     const char **why)
 {
-	struct jwt	 t, low;
+	struct jwt	 t;
 	struct pds_key	*key = NULL;
 	json_t		*keys = NULL;
 	const char	*kid, *jti;
@@ -383,10 +383,7 @@ oauth_clients_verify_assertion(const struct oauth_client *c,
 	if ((rc = client_keys(c, &keys, why)) != PDS_OK ||
 	    (rc = key_by_kid(keys, kid, t.alg, &key, jkt, why)) != PDS_OK)
 		goto out;
-	/* A shallow copy of t: only sig is changed, nothing is freed. */
-	low = t;
-	dpop_sig_low_s(low.sig, key_type(key));
-	if (jwt_verify_es(&low, key, why) != PDS_OK) {
+	if (jwt_verify_es_jose(&t, key, why) != PDS_OK) {
 		rc = pds_fail(why, PDS_ECRYPTO,
 		    "Invalid client assertion signature");
 		goto out;

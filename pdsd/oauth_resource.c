@@ -35,7 +35,6 @@ enum rs_need {
 	RS_BLOB,		/* blob:<the upload's Content-Type> */
 	RS_EMAIL,		/* account:email?action=manage */
 	RS_ACCOUNT_REPO,	/* account:repo?action=manage */
-	RS_STATUS,		/* account:status?action=manage */
 	RS_HANDLE,		/* identity:handle */
 	RS_IDENTITY,		/* identity:* (PLC operations) */
 	RS_RPC_APPVIEW,		/* rpc:<nsid>?aud=<AppView>#bsky_appview */
@@ -65,10 +64,14 @@ static const struct rs_rule rules[] = {
 	{ "com.atproto.server.requestAccountDelete",	RS_REFUSED },
 	{ "com.atproto.server.requestEmailConfirmation", RS_EMAIL },
 	{ "com.atproto.server.confirmEmail",		RS_EMAIL },
-	{ "com.atproto.server.requestEmailUpdate",	RS_EMAIL },
-	{ "com.atproto.server.updateEmail",		RS_EMAIL },
-	{ "com.atproto.server.activateAccount",		RS_STATUS },
-	{ "com.atproto.server.deactivateAccount",	RS_STATUS },
+	/*
+	 * A new email (and then a password reset to it) would hand the app
+	 * the account; status changes are the account holder's alone.
+	 */
+	{ "com.atproto.server.requestEmailUpdate",	RS_REFUSED },
+	{ "com.atproto.server.updateEmail",		RS_REFUSED },
+	{ "com.atproto.server.activateAccount",		RS_REFUSED },
+	{ "com.atproto.server.deactivateAccount",	RS_REFUSED },
 	{ "com.atproto.repo.createRecord",		RS_REPO },
 	{ "com.atproto.repo.putRecord",			RS_REPO },
 	{ "com.atproto.repo.deleteRecord",		RS_REPO },
@@ -458,8 +461,6 @@ oauth_resource_authorize(struct xrpc_ctx *ctx)
 		return authorize_account(ctx, SCOPE_ATTR_EMAIL, "email");
 	case RS_ACCOUNT_REPO:
 		return authorize_account(ctx, SCOPE_ATTR_REPO, "repo");
-	case RS_STATUS:
-		return authorize_account(ctx, SCOPE_ATTR_STATUS, "status");
 	case RS_HANDLE:
 		return authorize_identity(ctx, SCOPE_IDENTITY_HANDLE);
 	case RS_IDENTITY:

@@ -19,6 +19,7 @@
 #include <jansson.h>
 #include <sodium.h>
 
+#include "accounts.h"
 #include "buf.h"
 #include "err.h"
 #include "jwt.h"
@@ -158,6 +159,15 @@ code_check(struct as_ctx *x, const struct store_oauth_request *r,
 	return NULL;
 }
 
+/* Whether did may get OAuth tokens: only an active account may. */
+static bool
+account_ok(const char *did)
+{
+	struct store_account a;
+
+	return account_get(did, &a) == PDS_OK && a.status == ACCT_ACTIVE;
+}
+
 static void
 grant_code(struct as_ctx *x)
 {
@@ -192,6 +202,10 @@ grant_code(struct as_ctx *x)
 	if ((why = code_check(x, &r, params, &err)) != NULL) {
 		as_fail(x, strcmp(err, "server_error") == 0 ? 500 : 400, err,
 		    why);
+		goto out;
+	}
+	if (!account_ok(r.did)) {
+		as_fail(x, 400, "invalid_grant", "Account is not active");
 		goto out;
 	}
 	memset(&f, 0, sizeof(f));
@@ -270,8 +284,9 @@ grant_refresh(struct as_ctx *x)
 	conf = as_client_auth_confidential(f.client_auth) || x->confidential;
 	if (used)
 		why = "Refresh token replayed";
-	else
-		why = refresh_check(x, &f, conf);
+	else if ((why = refresh_check(x, &f, conf)) == NULL &&
+	    !account_ok(f.did))
+		why = "Account is not active";
 	if (why != NULL) {
 		/* Whatever went wrong, the session ends here. */
 		(void)store_oauth_family_delete(f.id);

@@ -432,8 +432,6 @@ oauth_authz_browser_begin(struct http_req *req,
 {
 	struct store_oauth_device	 d;
 	const char			*ck = http_req_header(req, "Cookie");
-	const char			*ua = http_req_header(req, "User-Agent");
-	char				 uab[UA_MAX + 1];
 	bool				 known = false;
 	int				 rc;
 
@@ -467,12 +465,24 @@ oauth_authz_browser_begin(struct http_req *req,
 			return rc;
 		set_cookie(req, "csrf-token", br->csrf, false);
 	}
+	return PDS_OK;
+}
+
+int
+oauth_authz_browser_save(struct http_req *req,
+    const struct oauth_authz_browser *br)
+{
+	struct store_oauth_device	 d;
+	const char			*ua = http_req_header(req, "User-Agent");
+	char				 uab[UA_MAX + 1];
+
+	memset(&d, 0, sizeof(d));
 	if (ua != NULL) {
 		snprintf(uab, sizeof(uab), "%s", ua);
 		ua = uab;
 	}
-	d.id = br->device_id;
-	d.session_id = br->session_id;
+	d.id = (char *)br->device_id;
+	d.session_id = (char *)br->session_id;
 	d.user_agent = (char *)ua;
 	d.ip = (char *)http_req_remote(req);
 	d.last_seen = (int64_t)time(NULL);

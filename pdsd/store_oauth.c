@@ -132,6 +132,13 @@ store_oauth_request_delete(const char *id)
 }
 
 int
+store_oauth_request_delete_did(const char *did)
+{
+	return store_run("DELETE FROM oauth_requests WHERE did = ?1",
+	    STORE_ARGS(SB_TEXT(did)), "oauth request delete did", NULL);
+}
+
+int
 store_oauth_request_consume(const char *code, struct store_oauth_request *out)
 {
 	sqlite3_stmt	*st;
@@ -558,7 +565,7 @@ store_oauth_replay_check_and_add(const char *ns, const char *key,
 int
 store_oauth_purge(int64_t now, int *np)
 {
-	int	 n[4], i, rc;
+	int	 n[5], i, rc;
 
 	if (np != NULL)
 		*np = 0;
@@ -573,14 +580,18 @@ store_oauth_purge(int64_t now, int *np)
 	    STORE_ARGS(SB_INT(now)), "oauth purge", &n[2])) != PDS_OK ||
 	    (rc = store_run("DELETE FROM oauth_devices WHERE last_seen < ?1",
 	    STORE_ARGS(SB_INT(now - STORE_OAUTH_DEVICE_TTL)), "oauth purge",
-	    &n[3])) != PDS_OK) {
+	    &n[3])) != PDS_OK ||
+	    (rc = store_run("DELETE FROM oauth_devices WHERE last_seen < ?1 "
+	    "AND id NOT IN (SELECT device_id FROM oauth_account_devices)",
+	    STORE_ARGS(SB_INT(now - STORE_OAUTH_DEVICE_BARE_TTL)),
+	    "oauth purge", &n[4])) != PDS_OK) {
 		store_rollback();
 		return rc;
 	}
 	if ((rc = store_commit()) != PDS_OK)
 		return rc;
 	if (np != NULL)
-		for (i = 0; i < 4; i++)
+		for (i = 0; i < 5; i++)
 			*np += n[i];
 	return PDS_OK;
 }

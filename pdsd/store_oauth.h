@@ -67,6 +67,8 @@ int	store_oauth_request_set_code(const char *id, const char *code,
 
 /* Delete request id.  PDS_ENOTFOUND when there was none. */
 int	store_oauth_request_delete(const char *id);
+/* Delete every request signed in as did (codes not yet exchanged). */
+int	store_oauth_request_delete_did(const char *did);
 
 /*
  * Atomically delete the request holding code and return it in *out:
@@ -208,13 +210,18 @@ int	store_oauth_client_forget_did(const char *did);
 int	store_oauth_replay_check_and_add(const char *ns, const char *key,
 	    int64_t expires_at);
 
-/* Devices not seen for this long go with the purge. */
-#define STORE_OAUTH_DEVICE_TTL	(365 * 24 * 3600)
+/*
+ * Devices not seen for this long go with the purge; those no account is
+ * signed in on (a sign-in begun and never finished) much sooner.
+ */
+#define STORE_OAUTH_DEVICE_TTL		(365 * 24 * 3600)
+#define STORE_OAUTH_DEVICE_BARE_TTL	(24 * 3600)
 
 /*
  * Delete what expired before now: requests, families past their session
- * expiry (with their used refresh tokens), replay entries, and devices
- * unseen for STORE_OAUTH_DEVICE_TTL.  *n (may be NULL) gets the rows
+ * expiry (with their used refresh tokens), replay entries, devices
+ * unseen for STORE_OAUTH_DEVICE_TTL and devices with no account unseen
+ * for STORE_OAUTH_DEVICE_BARE_TTL.  *n (may be NULL) gets the rows
  * deleted.
  */
 int	store_oauth_purge(int64_t now, int *n);

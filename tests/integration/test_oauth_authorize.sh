@@ -162,10 +162,22 @@ R8=$(newreq st-8 query login)
 R9=$(newreq st-9 query none)
 SCOPE='atproto transition:chat.bsky'
 R10=$(newreq st-10 query none)
+# A write permission padded with long collection names, which the consent
+# page must still show.
+SEG=$(printf '%060d' 0 | tr 0 a)
+PAD=com.$SEG.$SEG.$SEG.$SEG
+SCOPE="atproto repo?collection=app.bsky.graph.follow&collection=$PAD.one&collection=$PAD.two&collection=$PAD.three&collection=$PAD.four"
+R11=$(newreq st-11 query)
 SCOPE='atproto transition:generic'
-check "oauthreq stores pushed requests" test -n "$R4" -a -n "$R10"
+check "oauthreq stores pushed requests" test -n "$R4" -a -n "$R10" -a -n "$R11"
 GRANT=$("$OAUTHREQ" family "$DB" "$ALICE" "$CLIENT" "$SCOPE")
 check "oauthreq stores a grant" test -n "$GRANT"
+# A grant of more permissions than the account page lists one by one.
+MANY=atproto
+i=1
+while [ $i -le 17 ]; do MANY="$MANY repo:com.example.c$i"; i=$((i + 1)); done
+GRANT2=$("$OAUTHREQ" family "$DB" "$ALICE" 'http://localhost' "$MANY")
+check "... and one of 18 permissions" test -n "$GRANT2"
 if ! pds_start; then
 	not_ok "pdsd starts again"
 	t_done
@@ -173,6 +185,22 @@ if ! pds_start; then
 fi
 
 J1=$T_DIR/jar1 J2=$T_DIR/jar2 J3=$T_DIR/jar3
+
+# ---- browsers without cookies leave nothing behind ----
+
+i=0
+while [ $i -lt 50 ]; do
+	req GET "/oauth/authorize?client_id=$CLIENT_ENC&request_uri=urn:ietf:params:oauth:request_uri:req-$i"
+	i=$((i + 1))
+done
+check_status "a bogus request_uri is refused" 400
+J4=$T_DIR/jar4
+req GET /account -b "$J4" -c "$J4"
+check_status "/account without cookies answers the sign-in form" 200
+form "$J4" /account/sign-in identifier=alice.test "password=wrong pw"
+check_status "... and a wrong password there 401" 401
+check "none of them stored a device" \
+    test "$(sql "SELECT count(*) FROM oauth_devices")" = 0
 
 # ---- the first authorization: sign-in, consent, code ----
 
@@ -248,6 +276,11 @@ esac
 page "$J1" "$R2"
 check_status "a denied request is gone" 400
 check "... an HTML error page" header_has '^content-type: text/html'
+page "$J1" "$R11"
+check_status "a request with a padded permission gets the consent page" 200
+check "... which names the permission" \
+    body_has 'Create, update and delete records (app.bsky.graph.follow'
+check "... and counts the collections it leaves out" body_has 'more collections'
 
 # ---- refusals at sign-in ----
 
@@ -336,6 +369,7 @@ req GET /account -b "$J1" -c "$J1"
 check_status "/account answers 200" 200
 check "... lists alice's grant" body_has "name=\"grant_id\" value=\"$GRANT\""
 check "... with its permissions in words" body_has 'class="warn'
+check "... and counts those past the first 16" body_has 'And 2 more permissions'
 check "... and a CSP" header_has '^content-security-policy:'
 form "$J1" /account/revoke "grant_id=$GRANT"
 check_status "Revoke answers 303" 303

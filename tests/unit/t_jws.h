@@ -27,12 +27,18 @@ t_b64url(struct buf *b, const void *p, size_t n)
 /*
  * Replace b's contents with header.claims.signature signed by k (ES256
  * or ES256K by its curve), NUL-terminated; hdr and claims are stolen.
+ * With high_s, the signature's s is replaced by n - s, the other valid
+ * form that a JOSE signer may give.
  */
 static inline const char *
-t_jws(struct buf *b, const struct pds_key *k, json_t *hdr, json_t *claims)
+t_jws_s(struct buf *b, const struct pds_key *k, json_t *hdr, json_t *claims,
+    int high_s)
 {
-	uint8_t	 sig[KEY_SIG_LEN];
-	char	*hs, *ps;
+	const uint8_t	*n = key_curve_order(key_type(k));
+	uint8_t		 sig[KEY_SIG_LEN];
+	unsigned int	 d, borrow = 0;
+	char		*hs, *ps;
+	int		 i;
 
 	buf_reset(b);
 	hs = json_dumps(hdr, JSON_COMPACT);
@@ -41,6 +47,11 @@ t_jws(struct buf *b, const struct pds_key *k, json_t *hdr, json_t *claims)
 	buf_putc(b, '.');
 	t_b64url(b, ps, strlen(ps));
 	key_sign(k, b->p, b->len, sig);
+	for (i = 31; high_s && i >= 0; i--) {
+		d = (unsigned int)n[i] - sig[32 + i] - borrow;
+		sig[32 + i] = (uint8_t)d;
+		borrow = (d >> 8) & 1;
+	}
 	buf_putc(b, '.');
 	t_b64url(b, sig, sizeof(sig));
 	buf_putc(b, '\0');
@@ -49,6 +60,12 @@ t_jws(struct buf *b, const struct pds_key *k, json_t *hdr, json_t *claims)
 	json_decref(hdr);
 	json_decref(claims);
 	return (const char *)b->p;
+}
+
+static inline const char *
+t_jws(struct buf *b, const struct pds_key *k, json_t *hdr, json_t *claims)
+{
+	return t_jws_s(b, k, hdr, claims, 0);
 }
 
 #endif

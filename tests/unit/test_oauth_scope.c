@@ -237,6 +237,14 @@ test_set(void)
 	while (b.len + 20 < SCOPE_STR_MAX)
 		(void)buf_puts(&b, "blob:image/png ");
 	CHECK(parse((char *)b.p) && S->n == 1, "repeats");
+	/* a MIME type longer than another value's whole text */
+	buf_reset(&b);
+	(void)buf_puts(&b, "atproto blob?accept=");
+	for (i = 0; i < 8000; i++)
+		(void)buf_putc(&b, 'a');
+	(void)buf_puts(&b, "/b&accept=c/d");
+	CHECK(parse((char *)b.p) && S->n == 2 && S->p[1].nval == 2,
+	    "long MIME type beside a short one");
 	buf_clear(&b);
 	t_group_end();
 }

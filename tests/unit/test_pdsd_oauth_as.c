@@ -935,6 +935,95 @@ test_revoke(void)
 	t_group_end();
 }
 
+/* A taken-down or deactivated account gets no new OAuth tokens. */
+static void
+test_status(void)
+{
+	struct pds_error err;
+	struct resp	 r;
+	struct buf	 f;
+	char		 code[80], ref[80], jti[64], now[STORE_TS_LEN];
+
+	t_group("account status");
+	buf_init(&f, 16384);
+	store_timestamp(now);
+
+	/* A code issued before the takedown dies with it. */
+	CHECK(authorize(k1, code, sizeof(code)), "PAR and consent");
+	CHECK(account_set_status(ALICE, ACCT_TAKENDOWN, "t-1", &err) ==
+	    PDS_OK, "takedown");
+	code_form(&f, code, verifier);
+	CHECK(post_form(&r, "/oauth/token", &f, k1, true) == 0 &&
+	    r.status == 400 && strcmp(jstr(&r, "error_description"),
+	    "Invalid code") == 0, "the takedown removed the pending code: "
+	    "%u %s", r.status, r.body);
+	resp_free(&r);
+	CHECK(store_account_set_status(ALICE, ACCT_ACTIVE, now) == PDS_OK,
+	    "reversal");
+
+	/* The grants themselves look at the account. */
+	CHECK(authorize(k1, code, sizeof(code)), "PAR and consent again");
+	CHECK(store_account_set_status(ALICE, ACCT_TAKENDOWN, "t-2") ==
+	    PDS_OK, "taken down in the store alone");
+	code_form(&f, code, verifier);
+	CHECK(post_form(&r, "/oauth/token", &f, k1, true) == 0 &&
+	    r.status == 400 && strcmp(jstr(&r, "error"), "invalid_grant") ==
+	    0, "code grant for a taken-down account: %u %s", r.status,
+	    r.body);
+	resp_free(&r);
+	CHECK(store_account_set_status(ALICE, ACCT_ACTIVE, now) == PDS_OK,
+	    "reversal");
+	CHECK(session(k1, ref, jti), "session");
+	CHECK(store_account_set_status(ALICE, ACCT_DEACTIVATED, now) ==
+	    PDS_OK, "deactivated in the store alone");
+	refresh_form(&f, ref);
+	CHECK(post_form(&r, "/oauth/token", &f, k1, true) == 0 &&
+	    r.status == 400 && strcmp(jstr(&r, "error"), "invalid_grant") ==
+	    0, "refresh for a deactivated account: %u %s", r.status, r.body);
+	resp_free(&r);
+	CHECK(store_account_set_status(ALICE, ACCT_ACTIVE, now) == PDS_OK,
+	    "reactivated");
+	buf_clear(&f);
+	t_group_end();
+}
+
+/* A new password ends the apps' sessions and the browsers' sign-ins. */
+static void
+test_password(void)
+{
+	struct store_oauth_device d;
+	struct pds_error err;
+	struct resp	 r;
+	struct buf	 f;
+	char		 ref[80], jti[64];
+	int64_t		 c, u;
+
+	t_group("password change");
+	buf_init(&f, 16384);
+	memset(&d, 0, sizeof(d));
+	d.id = "dev-0123456789abcdef0123456789abcdef";
+	d.session_id = "ses-0123456789abcdef0123456789abcdef";
+	d.user_agent = "test";
+	d.ip = "127.0.0.1";
+	d.last_seen = time(NULL);
+	CHECK(store_oauth_device_put(&d) == PDS_OK &&
+	    store_oauth_account_device_put(d.id, ALICE, time(NULL)) == PDS_OK,
+	    "a browser remembers alice");
+	CHECK(session(k1, ref, jti), "session");
+	CHECK(account_set_password(ALICE, "a-new-password-1", &err) ==
+	    PDS_OK, "new password");
+	CHECK(!family_alive(jti), "the session is gone");
+	refresh_form(&f, ref);
+	CHECK(post_form(&r, "/oauth/token", &f, k1, true) == 0 &&
+	    r.status == 400 && strcmp(jstr(&r, "error"), "invalid_grant") ==
+	    0, "its refresh token is refused: %u %s", r.status, r.body);
+	resp_free(&r);
+	CHECK(store_oauth_account_device_get(d.id, ALICE, &c, &u) ==
+	    PDS_ENOTFOUND, "the browser forgot alice");
+	buf_clear(&f);
+	t_group_end();
+}
+
 int
 main(void)
 {
@@ -991,6 +1080,8 @@ main(void)
 		test_refresh();
 		test_revoke();
 		test_confidential();
+		test_status();
+		test_password();
 		http_stop(2000);
 	}
 	pdsd_module_oauth.fini();

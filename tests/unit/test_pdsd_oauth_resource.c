@@ -538,8 +538,8 @@ static void
 test_scopes(const struct family *g)
 {
 	struct resp	 r;
-	struct family	 post, mail, svc;
-	char		 body[512];
+	struct family	 post, mail, svc, acct;
+	char		 body[512], now[STORE_TS_LEN];
 	const char	*uri, *rkey;
 
 	t_group("scopes");
@@ -616,10 +616,34 @@ test_scopes(const struct family *g)
 	    g->at, NULL, NULL) == 0 && is_error(&r, 403, "Forbidden"),
 	    "requestAccountDelete: %u %s", r.status, r.body);
 	resp_free(&r);
+
+	/*
+	 * No OAuth token may change the account's email (the app would set
+	 * its own address, then reset the password) or its status, whatever
+	 * its scope.
+	 */
+	CHECK(family_make(&acct, "atproto account:email?action=manage "
+	    "account:status?action=manage", k1), "account family");
+	CHECK(call(&r, "POST", "/xrpc/com.atproto.server.updateEmail",
+	    acct.at, NULL, "{\"email\":\"mallory@example.com\"}") == 0 &&
+	    is_error(&r, 403, "Forbidden"), "updateEmail: %u %s", r.status,
+	    r.body);
+	resp_free(&r);
+	CHECK(call(&r, "GET", SESSION, mail.at, NULL, NULL) == 0 &&
+	    r.status == 200 && strcmp(jstr(&r, "email"), EMAIL) == 0,
+	    "... the email is unchanged: %s", r.body);
+	resp_free(&r);
+	CHECK(call(&r, "POST", "/xrpc/com.atproto.server.requestEmailUpdate",
+	    acct.at, NULL, NULL) == 0 && is_error(&r, 403, "Forbidden"),
+	    "requestEmailUpdate: %u %s", r.status, r.body);
+	resp_free(&r);
 	CHECK(call(&r, "POST", "/xrpc/com.atproto.server.deactivateAccount",
-	    g->at, NULL, "{}") == 0 && is_error(&r, 403, "ScopeMissingError") &&
-	    strstr(jstr(&r, "message"), "account:status?action=manage") !=
-	    NULL, "deactivateAccount: %u %s", r.status, r.body);
+	    acct.at, NULL, "{}") == 0 && is_error(&r, 403, "Forbidden"),
+	    "deactivateAccount: %u %s", r.status, r.body);
+	resp_free(&r);
+	CHECK(call(&r, "POST", "/xrpc/com.atproto.server.activateAccount",
+	    acct.at, NULL, NULL) == 0 && is_error(&r, 403, "Forbidden"),
+	    "activateAccount: %u %s", r.status, r.body);
 	resp_free(&r);
 
 	CHECK(family_make(&svc, "atproto rpc:app.bsky.feed.getFeedSkeleton"
@@ -643,6 +667,17 @@ test_scopes(const struct family *g)
 	    is_error(&r, 403, "ScopeMissingError") && strstr(jstr(&r,
 	    "message"), "rpc:*?aud=") != NULL, "no lxm: %s", r.body);
 	resp_free(&r);
+	/* A taken-down account's OAuth session may only move away. */
+	store_timestamp(now);
+	CHECK(store_account_set_status(ALICE, ACCT_TAKENDOWN, "t-1") ==
+	    PDS_OK, "taken down in the store alone");
+	CHECK(call(&r, "GET", "/xrpc/com.atproto.server.getServiceAuth"
+	    "?aud=did:web:feed.example&lxm=app.bsky.feed.getFeedSkeleton",
+	    svc.at, NULL, NULL) == 0 && is_error(&r, 400, "InvalidToken"),
+	    "no service token once taken down: %u %s", r.status, r.body);
+	resp_free(&r);
+	CHECK(store_account_set_status(ALICE, ACCT_ACTIVE, now) == PDS_OK,
+	    "reversal");
 	t_group_end();
 }
 

@@ -290,11 +290,23 @@ test_replay_purge(void)
 	d.session_id = (char *)"ses-old";
 	d.last_seen = 1000 - STORE_OAUTH_DEVICE_TTL - 1;
 	CHECK(store_oauth_device_put(&d) == PDS_OK, "old device");
+	d.id = (char *)"dev-bare";
+	d.last_seen = 1000 - STORE_OAUTH_DEVICE_BARE_TTL - 1;
+	CHECK(store_oauth_device_put(&d) == PDS_OK, "a day-old bare device");
+	d.id = (char *)"dev-kept";
+	CHECK(store_oauth_device_put(&d) == PDS_OK &&
+	    store_oauth_account_device_put("dev-kept", did, 1) == PDS_OK,
+	    "a day-old device someone signed in on");
 
 	rc = store_oauth_purge(1000, &n);
-	/* req-old, tok-old, two j1, dev-old */
-	CHECK(rc == PDS_OK && n == 5, "purge: %s, %d rows", pds_strerror(rc),
+	/* req-old, tok-old, two j1, dev-old, dev-bare */
+	CHECK(rc == PDS_OK && n == 6, "purge: %s, %d rows", pds_strerror(rc),
 	    n);
+	CHECK(store_oauth_device_get("dev-bare", &d) == PDS_ENOTFOUND,
+	    "bare device purged");
+	CHECK(store_oauth_device_get("dev-kept", &d) == PDS_OK,
+	    "device with an account kept");
+	store_oauth_device_clear(&d);
 	CHECK(store_oauth_request_get("req-old", &got) == PDS_ENOTFOUND,
 	    "expired request purged");
 	CHECK(store_oauth_request_get("req-new", &got) == PDS_OK,
