@@ -593,7 +593,7 @@ async function scenarioMicro() {
 		markNa('micro', 'pdsd', `${MICRO} missing`);
 		return;
 	}
-	say('micro: signature, SHA-256, SQLite commit transaction');
+	say('micro: signature, SHA-256, SQLite commit transaction, DPoP proof');
 	const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pds-bench-micro-'));
 	try {
 		const r = await run(MICRO, ['-j', '-d', dir, '-t',
@@ -1298,6 +1298,10 @@ function table() {
 		    `${fmt(m.commits_per_s_grouped)} |\n` +
 		    `| commits/s, signing and hashing only | ` +
 		    `${fmt(m.commits_per_s_cpu_only)} |\n`;
+		if (m.dpop_verify_us !== undefined) {
+			md += `| one DPoP proof checked (dpop_verify: ES256, ` +
+			    `claims, ath) | ${fmt(m.dpop_verify_us)} µs |\n`;
+		}
 	}
 	const nas = Object.entries(results.na);
 	if (nas.length) {
