@@ -33,8 +33,11 @@ const HTTP_SCENARIOS = ['describeServer', 'getRecord', 'listRecords',
 	'getLatestCommit', 'getRepo', 'createSession', 'createRecord'];
 // The OAuth scenario signs in through each server's authorization pages
 // (the reference's are a JavaScript application, driven through its JSON
-// API), so it runs only when asked for: --only oauth.
-const OAUTH_SCENARIOS = ['oauthCreateRecord', 'oauthGetRecord'];
+// API), so it runs only when asked for: --only oauth.  getRecord is a
+// public method on both servers, which read neither the token nor the
+// proof there; getSession is the read on which both check them.
+const OAUTH_SCENARIOS = ['oauthCreateRecord', 'oauthGetRecord',
+	'oauthGetSession'];
 const ALL_SCENARIOS = ['micro', 'cold', 'disk', 'memory', ...HTTP_SCENARIOS,
 	'firehose', 'oauth'];
 const OPT_IN = ['oauth'];
@@ -1032,6 +1035,10 @@ function oauthLines(t, s) {
 		    JSON.stringify({ repo: a.did, collection: COLL,
 			record: postRecord(0) }))];
 	}
+	if (s === 'oauthGetSession') {
+		return [sess(o.reader),
+		    'R\t0\tGET\t/xrpc/com.atproto.server.getSession\t-'];
+	}
 	const p = s === 'oauthCeiling' ? () => '/xrpc/_health' : (k) =>
 	    `/xrpc/com.atproto.repo.getRecord?repo=${enc(rd.did)}` +
 	    `&collection=${COLL}&rkey=${k}`;
@@ -1218,7 +1225,8 @@ function rows() {
 	}
 	const oauthLabel = {
 		oauthCreateRecord: 'OAuth (DPoP) createRecord',
-		oauthGetRecord: 'OAuth (DPoP) getRecord',
+		oauthGetRecord: 'OAuth (DPoP) getRecord (public: token unread)',
+		oauthGetSession: 'OAuth (DPoP) getSession (token checked)',
 		oauthCeiling: 'DPoP load generator ceiling (pdsd _health)',
 	};
 	for (const s of [...OAUTH_SCENARIOS, 'oauthCeiling']) {
