@@ -24,14 +24,23 @@ const BUILD = path.resolve(ROOT, process.env.B || 'build');
 const PDSD = path.join(BUILD, 'bin', 'pdsd');
 const FHSUB = path.join(BUILD, 'bench', 'fhsub');
 const MICRO = path.join(BUILD, 'bench', 'micro');
+const DPOPLOAD = path.join(BUILD, 'bench', 'dpopload');
 const REF = path.join(HERE, 'ref-pds.mjs');
 const WRK_LUA = path.join(HERE, 'wrk.lua');
 const COLL = 'app.bsky.feed.post';
 
 const HTTP_SCENARIOS = ['describeServer', 'getRecord', 'listRecords',
 	'getLatestCommit', 'getRepo', 'createSession', 'createRecord'];
+// The OAuth scenario signs in through each server's authorization pages
+// (the reference's are a JavaScript application, driven through its JSON
+// API), so it runs only when asked for: --only oauth.  getRecord is a
+// public method on both servers, which read neither the token nor the
+// proof there; getSession is the read on which both check them.
+const OAUTH_SCENARIOS = ['oauthCreateRecord', 'oauthGetRecord',
+	'oauthGetSession'];
 const ALL_SCENARIOS = ['micro', 'cold', 'disk', 'memory', ...HTTP_SCENARIOS,
-	'firehose'];
+	'firehose', 'oauth'];
+const OPT_IN = ['oauth'];
 
 // ---- options -------------------------------------------------------
 
@@ -134,7 +143,7 @@ function pinned(file, args, cpus) {
 const T0 = Date.now();
 
 function want(s) {
-	return (opt.only === null || opt.only.includes(s)) &&
+	return (opt.only === null ? !OPT_IN.includes(s) : opt.only.includes(s)) &&
 	    !opt.skip.includes(s);
 }
 
@@ -587,7 +596,7 @@ async function scenarioMicro() {
 		markNa('micro', 'pdsd', `${MICRO} missing`);
 		return;
 	}
-	say('micro: signature, SHA-256, SQLite commit transaction');
+	say('micro: signature, SHA-256, SQLite commit transaction, DPoP proof');
 	const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pds-bench-micro-'));
 	try {
 		const r = await run(MICRO, ['-j', '-d', dir, '-t',
@@ -919,6 +928,231 @@ async function scenarioFirehose(targets, tmp) {
 	}
 }
 
+// ---- OAuth: DPoP-bound requests ------------------------------------
+
+// The reference's authorization page is a JavaScript application; do what
+// its script does, through its JSON API: sign in, then consent.  Node's
+// fetch would rewrite Sec-Fetch-Mode, so the calls go through the
+// FormBrowser of tests/interop/oauth.mjs (node:http, cookies by hand: the
+// reference marks its CSRF cookie Secure even over http).
+async function approveInRefApi(oa, authorizeUrl, identifier, password) {
+	const br = new oa.FormBrowser();
+	const page = await br.get(authorizeUrl);
+	if (page.status !== 200)
+		throw new Error(`authorize page: HTTP ${page.status}`);
+	const origin = new URL(authorizeUrl).origin;
+	const api = async (endpoint, body) => {
+		const json = JSON.stringify(body);
+		const r = await br.request(`${origin}/@atproto/oauth-provider/` +
+		    `~api/${endpoint}`, {
+			method: 'POST',
+			headers: {
+				'content-type': 'application/json',
+				'content-length': Buffer.byteLength(json),
+				origin,
+				referer: authorizeUrl,
+				'sec-fetch-mode': 'same-origin',
+				'sec-fetch-site': 'same-origin',
+				'sec-fetch-dest': 'empty',
+				'x-csrf-token': br.cookies.get('csrf-token') ?? '',
+			},
+			body: json,
+		});
+		if (r.status !== 200)
+			throw new Error(`~api/${endpoint}: HTTP ${r.status} ` +
+			    r.body.slice(0, 200));
+		return JSON.parse(r.body);
+	};
+	const who = await api('sign-in', { locale: 'en', username: identifier,
+		password, remember: true });
+	const { url } = await api('consent', { did: who.account.did });
+	const q = new URL(url).searchParams;
+	const out = new URLSearchParams();
+	for (const k of ['code', 'state', 'iss', 'error', 'error_description']) {
+		if (q.has(k))
+			out.set(k, q.get(k));
+	}
+	return out;
+}
+
+// An OAuth session for each of the target's accounts, through the
+// official client (a loopback client, scope "atproto transition:generic"):
+// t.oauth = { origin, reader, writers }, each { token, jwk } where jwk is
+// the session's private DPoP key, or t.oauthError.
+async function oauthSetup(t) {
+	let oa;
+	try {
+		oa = await import('../tests/interop/oauth.mjs');
+	} catch (e) {
+		t.oauthError = `the official OAuth client: ${e.message}`;
+		return;
+	}
+	if (plc === null) {
+		t.oauthError = 'needs the local PLC directory (no --*-url)';
+		return;
+	}
+	const c = oa.oauthClient({ url: t.url }, plc);
+	const one = async (a) => {
+		const url = await c.client.authorize(a.handle,
+		    { scope: oa.SCOPE });
+		const params = t.name === 'pdsd' ?
+		    await oa.approveInForms(url.href ?? String(url), a.handle,
+			a.password) :
+		    await approveInRefApi(oa, String(url), a.handle,
+			a.password);
+		const { session } = await c.client.callback(params,
+		    { redirect_uri: oa.REDIRECT_URI });
+		const stored = c.sessions.map.get(session.did);
+		const ts = stored.tokenSet;
+		if (ts.token_type !== 'DPoP')
+			throw new Error(`token_type ${ts.token_type}`);
+		return { token: ts.access_token, jwk: stored.dpopJwk,
+			aud: ts.aud };
+	};
+	try {
+		const t0 = performance.now();
+		const reader = await one(t.reader);
+		const writers = [];
+		for (const w of t.writers)
+			writers.push(await one(w));
+		t.oauth = { origin: new URL(reader.aud).origin, reader,
+			writers, secs: (performance.now() - t0) / 1000 };
+	} catch (e) {
+		t.oauthError = `OAuth sign-in: ${e.message}`.slice(0, 300);
+	}
+}
+
+// The request file of bench/dpopload.c for scenario s: a session line
+// (access token, DPoP key) per account, then the requests.
+function oauthLines(t, s) {
+	const o = t.oauth;
+	const rd = t.reader;
+	const enc = encodeURIComponent;
+	const sess = (x) => `S\t${x.token}\t${x.jwk.crv}\t${x.jwk.d}`;
+	if (s === 'oauthCreateRecord') {
+		return [...o.writers.map(sess), ...t.writers.map((a, i) =>
+		    `R\t${i}\tPOST\t/xrpc/com.atproto.repo.createRecord\t` +
+		    JSON.stringify({ repo: a.did, collection: COLL,
+			record: postRecord(0) }))];
+	}
+	if (s === 'oauthGetSession') {
+		return [sess(o.reader),
+		    'R\t0\tGET\t/xrpc/com.atproto.server.getSession\t-'];
+	}
+	const p = s === 'oauthCeiling' ? () => '/xrpc/_health' : (k) =>
+	    `/xrpc/com.atproto.repo.getRecord?repo=${enc(rd.did)}` +
+	    `&collection=${COLL}&rkey=${k}`;
+	return [sess(o.reader), ...shuffle(rd.rkeys ?? [], 7)
+	    .map((k) => `R\t0\tGET\t${p(k)}\t-`)];
+}
+
+// One run of bench/dpopload.c; the fields of runWrk's result.
+async function runDpop(t, s, conns, secs, tmp) {
+	// Proofs signed before the clock starts: enough for 1.5 times the
+	// best rate seen so far, so that signing stays out of the figure.
+	const best = t.oauthBest?.[s] ?? 0;
+	const nsess = s === 'oauthCreateRecord' ? t.writers.length : 1;
+	const proofs = best === 0 ? 0 :
+	    Math.ceil(Math.max(500, best * secs * 1.5 / nsess));
+	const file = path.join(tmp, `${t.name}-${s}.txt`);
+	fs.writeFileSync(file, oauthLines(t, s).join('\n') + '\n');
+	const [f, a] = pinned(DPOPLOAD, ['-u', t.url, '-o', t.oauth.origin,
+		'-c', String(conns), '-d', String(secs), '-t', '2', '-n',
+		String(proofs), '-f', file], CLIENT_CPUS);
+	const r = await run(f, a, { timeoutMs: (secs + 300) * 1000 });
+	const m = /^BENCHJSON (.*)$/m.exec(r.stdout);
+	if (!m)
+		throw new Error(`dpopload: ${r.stderr || r.stdout}`.slice(0, 300));
+	const j = JSON.parse(m[1]);
+	const d = j.duration_us / 1e6;
+	const e = j.errors;
+	const bad = e.status + e.timeout + e.connect + e.read + e.write;
+	const res = {
+		conns, secs: d, requests: j.requests, errors: e,
+		statuses: j.statuses,
+		rps: Math.max(0, j.requests - e.status - e.timeout) / d,
+		p50_ms: j.latency_us.p50 / 1000,
+		p90_ms: j.latency_us.p90 / 1000,
+		p99_ms: j.latency_us.p99 / 1000,
+		max_ms: j.latency_us.max / 1000,
+		error_share: j.requests ? bad / j.requests : 1,
+		proofs_presigned: proofs * nsess, signed_live: j.signed_live,
+		presign_ms: j.presign_ms, nonce_changes: j.nonce_changes,
+	};
+	t.oauthBest ??= {};
+	t.oauthBest[s] = Math.max(best, res.rps);
+	return res;
+}
+
+async function scenarioOauth(targets, tmp) {
+	const ready = [];
+	for (const t of targets) {
+		if (t.setupError || t.populateError) {
+			markNa('oauth', t.name, t.setupError ?? t.populateError);
+			continue;
+		}
+		say(`oauth: ${t.name}: sessions for ${1 + t.writers.length} ` +
+		    'accounts through the official client');
+		await oauthSetup(t);
+		if (t.oauthError) {
+			markNa('oauth', t.name, t.oauthError);
+			continue;
+		}
+		say(`  ${t.name}: ${(t.oauth.secs).toFixed(1)} s`);
+		ready.push(t);
+	}
+	if (ready.length === 0)
+		return;
+	if (!isExecutable(DPOPLOAD)) {
+		for (const t of ready)
+			markNa('oauth', t.name, `${DPOPLOAD} missing`);
+		return;
+	}
+	// The generator's own ceiling: the same DPoP requests to pdsd's
+	// health check, which reads neither the token nor the proof.
+	const scen = [...OAUTH_SCENARIOS];
+	const pdsd = ready.find((t) => t.name === 'pdsd');
+	say(`oauth: ${scen.join(', ')}: ${opt.conns.join(', ')} ` +
+	    `connections, ${opt.reps} x ${opt.duration} s each on ` +
+	    `${ready.map((t) => t.name).join(', ')}; the generator's ceiling ` +
+	    `on ${pdsd ? 'pdsd /xrpc/_health' : 'nothing (no pdsd)'}`);
+	for (const s of scen) {
+		for (const t of ready) {
+			try {
+				await runDpop(t, s, opt.conns[0], 1, tmp);
+			} catch (e) {
+				markNa(s, t.name, e.message);
+			}
+		}
+	}
+	if (pdsd)
+		await runDpop(pdsd, 'oauthCeiling', opt.conns[0], 1, tmp);
+	let round = 0;
+	for (const conns of opt.conns) {
+		for (let r = 0; r < opt.reps; r++, round++) {
+			for (const s of scen) {
+				for (const t of order(ready, round)) {
+					if (results.na[`${s}/${t.name}`])
+						continue;
+					const res = await runDpop(t, s, conns,
+					    opt.duration, tmp);
+					sample(s, t.name, res);
+					if (res.error_share > 0.01) {
+						say(`  ${t.name} ${s} c=${conns}: ` +
+						    `${(res.error_share * 100)
+							.toFixed(1)}% errors ` +
+						    JSON.stringify(res.statuses));
+					}
+				}
+			}
+			if (pdsd) {
+				sample('oauthCeiling', 'pdsd', await runDpop(pdsd,
+				    'oauthCeiling', conns, opt.duration, tmp));
+			}
+		}
+	}
+}
+
 // ---- the table ---------------------------------------------------
 
 function fmt(v, digits = null) {
@@ -989,6 +1223,23 @@ function rows() {
 			    pick(s, f, (x) => x.p99_ms));
 		}
 	}
+	const oauthLabel = {
+		oauthCreateRecord: 'OAuth (DPoP) createRecord',
+		oauthGetRecord: 'OAuth (DPoP) getRecord (public: token unread)',
+		oauthGetSession: 'OAuth (DPoP) getSession (token checked)',
+		oauthCeiling: 'DPoP load generator ceiling (pdsd _health)',
+	};
+	for (const s of [...OAUTH_SCENARIOS, 'oauthCeiling']) {
+		for (const c of opt.conns) {
+			const f = (x) => x.conns === c;
+			row(`${oauthLabel[s]} c=${c}`, 'req/s', 'higher',
+			    pick(s, f, (x) => x.rps));
+			row(`${oauthLabel[s]} c=${c} p50`, 'ms', 'lower',
+			    pick(s, f, (x) => x.p50_ms));
+			row(`${oauthLabel[s]} c=${c} p99`, 'ms', 'lower',
+			    pick(s, f, (x) => x.p99_ms));
+		}
+	}
 	for (const subs of opt.fhSubs) {
 		for (const rate of opt.fhRates) {
 			const f = (x) => x.subscribers === subs &&
@@ -1055,6 +1306,10 @@ function table() {
 		    `${fmt(m.commits_per_s_grouped)} |\n` +
 		    `| commits/s, signing and hashing only | ` +
 		    `${fmt(m.commits_per_s_cpu_only)} |\n`;
+		if (m.dpop_verify_us !== undefined) {
+			md += `| one DPoP proof checked (dpop_verify: ES256, ` +
+			    `claims, ath) | ${fmt(m.dpop_verify_us)} µs |\n`;
+		}
 	}
 	const nas = Object.entries(results.na);
 	if (nas.length) {
@@ -1151,7 +1406,8 @@ async function main() {
 			}
 			targets.push(t);
 		}
-		const loadWanted = HTTP_SCENARIOS.some(want) || want('firehose');
+		const loadWanted = HTTP_SCENARIOS.some(want) ||
+		    want('firehose') || want('oauth');
 		const sampler = [];
 		if (want('memory')) {
 			await sleep(2000);
@@ -1192,6 +1448,8 @@ async function main() {
 		}
 		if (want('firehose'))
 			await scenarioFirehose(targets, tmp);
+		if (want('oauth'))
+			await scenarioOauth(targets, tmp);
 		if (want('memory')) {
 			await sleep(2000);
 			for (const iv of sampler)

@@ -1,12 +1,12 @@
 # Benchmark programs and the side-by-side run against the reference PDS.
 # Included from the Makefile; not part of "make check".
 #
-#   make bench-progs          build $(B)/bench/micro and $(B)/bench/fhsub
+#   make bench-progs          build $(B)/bench/micro, fhsub and dpopload
 #   make bench                bench/run.sh (pdsd and the reference, ~15 min)
 #   make bench-quick          bench/run.sh --quick (~3 min)
 #   make bench-micro          the commit cost floor on one core
 
-BENCH_PROGS := $(B)/bench/micro $(B)/bench/fhsub
+BENCH_PROGS := $(B)/bench/micro $(B)/bench/fhsub $(B)/bench/dpopload
 
 $(B)/bench/micro: $(B)/bench/micro.o $(LIBCOMMON)
 	@mkdir -p $(dir $@)
@@ -15,6 +15,10 @@ $(B)/bench/micro: $(B)/bench/micro.o $(LIBCOMMON)
 $(B)/bench/fhsub: $(B)/bench/fhsub.o
 	@mkdir -p $(dir $@)
 	$(CC) $(PDS_LDFLAGS) $(LDFLAGS) -o $@ $^ $(call pkglibs,libcurl jansson) -lpthread
+
+$(B)/bench/dpopload: $(B)/bench/dpopload.o $(LIBCOMMON)
+	@mkdir -p $(dir $@)
+	$(CC) $(PDS_LDFLAGS) $(LDFLAGS) -o $@ $^ $(TEST_LIBS) -lpthread
 
 bench-progs: $(BENCH_PROGS)
 

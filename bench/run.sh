@@ -29,6 +29,7 @@ case " $* " in
 	fi
 	# shellcheck disable=SC2086
 	make -s $mk B="$B" "$B/bin/pdsd" "$B/bench/fhsub" "$B/bench/micro" \
+	    "$B/bench/dpopload" \
 	    >&2
 	"$here/setup.sh"
 	;;
