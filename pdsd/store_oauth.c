@@ -563,6 +563,40 @@ store_oauth_replay_check_and_add(const char *ns, const char *key,
 }
 
 int
+store_oauth_replay_put(const char *ns, const char *key, int64_t expires_at)
+{
+	return store_run("INSERT INTO oauth_replay (namespace, key, expires_at) "
+	    "VALUES (?1, ?2, ?3) ON CONFLICT (namespace, key) DO UPDATE SET "
+	    "expires_at = max(expires_at, excluded.expires_at)", STORE_ARGS(
+	    SB_TEXT(ns), SB_TEXT(key), SB_INT(expires_at)),
+	    "oauth replay put", NULL);
+}
+
+int
+store_oauth_replay_scan(int64_t now,
+    int (*cb)(void *, const char *, const char *, int64_t), void *arg)
+{
+	sqlite3_stmt	*st;
+	const char	*ns, *key;
+	int		 rc;
+
+	if ((rc = store_prep(&st, "SELECT namespace, key, expires_at "
+	    "FROM oauth_replay WHERE expires_at >= ?1 "
+	    "ORDER BY expires_at DESC", STORE_ARGS(SB_INT(now)))) != PDS_OK)
+		return rc;
+	while (store_next(st, &rc, "oauth replay scan")) {
+		ns = (const char *)sqlite3_column_text(st, 0);
+		key = (const char *)sqlite3_column_text(st, 1);
+		if (ns == NULL || key == NULL)
+			continue;
+		if ((rc = cb(arg, ns, key, sqlite3_column_int64(st, 2))) != 0)
+			break;
+	}
+	store_stmt_done(st);
+	return rc;
+}
+
+int
 store_oauth_purge(int64_t now, int *np)
 {
 	int	 n[5], i, rc;

@@ -206,9 +206,28 @@ int	store_oauth_client_forget_did(const char *did);
 /*
  * Remember key in namespace ns until expires_at: PDS_OK the first time,
  * PDS_EEXIST when it was already there (a replay), until it is purged.
+ * The request paths go through oauth_replay.h, which calls this only
+ * when its memory cannot decide alone.
  */
 int	store_oauth_replay_check_and_add(const char *ns, const char *key,
 	    int64_t expires_at);
+
+/*
+ * Record key in namespace ns until expires_at, or until the later of
+ * that and its present expiry when it is there already (the batched
+ * writes of oauth_replay.c; the caller holds the transaction).
+ */
+int	store_oauth_replay_put(const char *ns, const char *key,
+	    int64_t expires_at);
+
+/*
+ * Walk the entries that expire at now or later, latest first; cb's
+ * non-zero return stops the walk and is returned.  The strings are
+ * valid only during the call.
+ */
+int	store_oauth_replay_scan(int64_t now,
+	    int (*cb)(void *, const char *ns, const char *key,
+	    int64_t expires_at), void *arg);
 
 /*
  * Devices not seen for this long go with the purge; those no account is
