@@ -28,6 +28,7 @@
 #include "oauth_as_int.h"
 #include "oauth_client.h"
 #include "oauth_clients.h"
+#include "oauth_replay.h"
 #include "routes.h"
 #include "store_oauth.h"
 
@@ -468,7 +469,7 @@ as_ctx_dpop(struct as_ctx *x, bool required)
 		as_fail(x, 400, "use_dpop_nonce", "DPoP \"nonce\" mismatch");
 		return false;
 	}
-	rc = store_oauth_replay_check_and_add(STORE_OAUTH_NS_DPOP, p.jti,
+	rc = oauth_replay_check_and_add(STORE_OAUTH_NS_DPOP, p.jti,
 	    (int64_t)x->now + OAUTH_DPOP_JTI_TTL);
 	if (rc == PDS_EEXIST) {
 		as_fail(x, 401, "invalid_dpop_proof", "DPoP proof replayed");
@@ -723,7 +724,8 @@ oauth_init(const struct config *cfg)
 	    (rc = routes_add("/oauth/token", false, as_token, NULL,
 	    AS_BODY_MAX)) != PDS_OK ||
 	    (rc = routes_add("/oauth/revoke", false, serve_revoke, NULL,
-	    AS_BODY_MAX)) != PDS_OK)
+	    AS_BODY_MAX)) != PDS_OK ||
+	    (rc = oauth_replay_start()) != PDS_OK)
 		return rc;
 	return jobs_add("oauth purge", OAUTH_PURGE_INTERVAL_MS, purge_job,
 	    NULL);
@@ -732,6 +734,7 @@ oauth_init(const struct config *cfg)
 static void
 oauth_fini(void)
 {
+	oauth_replay_stop();
 	sodium_memzero(nonce_secret, sizeof(nonce_secret));
 	oauth_clients_flush();
 }

@@ -21,6 +21,7 @@
 #include "log.h"
 #include "oauth_client.h"
 #include "oauth_clients.h"
+#include "oauth_replay.h"
 #include "outbound.h"
 #include "store_oauth.h"
 
@@ -397,7 +398,7 @@ oauth_clients_verify_assertion(const struct oauth_client *c,
 		goto out;
 	}
 	snprintf(rkey, sizeof(rkey), "%s %s", c->client_id, jti);
-	rc = store_oauth_replay_check_and_add(STORE_OAUTH_NS_ASSERTION, rkey,
+	rc = oauth_replay_check_and_add(STORE_OAUTH_NS_ASSERTION, rkey,
 	    exp + OAUTH_ASSERTION_SKEW);
 	if (rc == PDS_EEXIST) {
 		rc = pds_fail(why, PDS_EEXIST, "Client assertion replayed");

@@ -20,6 +20,7 @@
 #include "http.h"
 #include "jwt.h"
 #include "oauth_as.h"
+#include "oauth_replay.h"
 #include "oauth_resource.h"
 #include "oauth_scope.h"
 #include "store_oauth.h"
@@ -181,7 +182,7 @@ check_proof(struct xrpc_ctx *ctx, const char *tok, time_t now,
 	if (dpop_nonce_check(oauth_as_dpop_secret(), p.nonce,
 	    strlen(p.nonce), now) != PDS_OK)
 		return rs_fail(ctx, "use_dpop_nonce", "DPoP \"nonce\" mismatch");
-	rc = store_oauth_replay_check_and_add(STORE_OAUTH_NS_DPOP, p.jti,
+	rc = oauth_replay_check_and_add(STORE_OAUTH_NS_DPOP, p.jti,
 	    (int64_t)now + OAUTH_DPOP_JTI_TTL);
 	if (rc == PDS_EEXIST)
 		return rs_fail(ctx, "invalid_dpop_proof",

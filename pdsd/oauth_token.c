@@ -27,6 +27,7 @@
 #include "oauth_as.h"
 #include "oauth_as_int.h"
 #include "oauth_client.h"
+#include "oauth_replay.h"
 #include "pkce.h"
 #include "store_oauth.h"
 
@@ -148,7 +149,7 @@ code_check(struct as_ctx *x, const struct store_oauth_request *r,
 	if (challenge == NULL || pkce_verify_s256(verifier, strlen(verifier),
 	    challenge, strlen(challenge), &why) != PDS_OK)
 		return "Invalid code_verifier";
-	rc = store_oauth_replay_check_and_add(STORE_OAUTH_NS_CHALLENGE,
+	rc = oauth_replay_check_and_add(STORE_OAUTH_NS_CHALLENGE,
 	    challenge, (int64_t)x->now + OAUTH_CHALLENGE_TTL);
 	if (rc == PDS_EEXIST)
 		return "Code challenge already used";
