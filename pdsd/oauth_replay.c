@@ -3,7 +3,6 @@
  * replay table.  See oauth_replay.h.
  */
 #include <pthread.h>
-#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -24,6 +23,11 @@
 struct bucket {
 	uint64_t	 tag[OAUTH_REPLAY_WAYS];
 	uint32_t	 exp[OAUTH_REPLAY_WAYS];	/* 0: never used */
+	/*
+	 * Until then the table holds keys of this bucket that memory may
+	 * not: every key of the bucket that memory misses asks the table.
+	 */
+	uint32_t	 spill;
 };
 
 struct queued {
@@ -37,12 +41,6 @@ struct oauth_replay {
 	struct bucket	*b;
 	size_t		 nb;
 	pthread_mutex_t	 mu[STRIPES];
-	/*
-	 * Keys in the table that memory may not hold: until then, every
-	 * key memory does not hold asks the table.  Written and read
-	 * under the lock of the bucket in question.
-	 */
-	_Atomic int64_t	 spill_until;
 	/*
 	 * The queue, a ring: q[tail..head) wait for the flush, which
 	 * reads them without qmu (only head moves meanwhile) and then
@@ -124,15 +122,12 @@ put(struct bucket *b, uint64_t tag, int64_t expires_at, int64_t now)
 	return true;
 }
 
+/* The table holds a key of b that memory does not, until expires_at. */
 static void
-spill(struct oauth_replay *r, int64_t expires_at)
+spill(struct bucket *b, int64_t expires_at)
 {
-	int64_t	 cur;
-
-	cur = atomic_load(&r->spill_until);
-	while (cur < expires_at &&
-	    !atomic_compare_exchange_weak(&r->spill_until, &cur, expires_at))
-		;
+	if (b->spill < exp32(expires_at))
+		b->spill = exp32(expires_at);
 }
 
 /* Queue a key for the flush: false when it is full or key too long. */
@@ -185,7 +180,6 @@ oauth_replay_new(size_t slots, size_t queue)
 		pthread_mutex_init(&r->mu[i], NULL);
 	pthread_mutex_init(&r->qmu, NULL);
 	pthread_mutex_init(&r->flushmu, NULL);
-	atomic_init(&r->spill_until, 0);
 	return r;
 }
 
@@ -225,7 +219,7 @@ oauth_replay_add(struct oauth_replay *r, const char *ns, const char *key,
 		return PDS_EEXIST;
 	}
 	/* The usual case: memory alone decides, the flush writes it. */
-	if (atomic_load(&r->spill_until) < now &&
+	if ((int64_t)b->spill < now &&
 	    (slot = free_slot(b, now)) != -1 &&
 	    enqueue(r, ns, key, expires_at)) {
 		b->tag[slot] = tag;
@@ -238,7 +232,8 @@ oauth_replay_add(struct oauth_replay *r, const char *ns, const char *key,
 	/*
 	 * The table decides.  Then memory learns the key, unless another
 	 * thread accepted it from memory meanwhile (that one won); when
-	 * its bucket is full, every miss asks the table until it expires.
+	 * its bucket is full, every miss of that bucket asks the table
+	 * until it expires.
 	 */
 	if ((rc = store_oauth_replay_check_and_add(ns, key, expires_at)) !=
 	    PDS_OK)
@@ -247,7 +242,7 @@ oauth_replay_add(struct oauth_replay *r, const char *ns, const char *key,
 	if (holds(b, tag, now))
 		rc = PDS_EEXIST;
 	else if (!put(b, tag, expires_at, now))
-		spill(r, expires_at);
+		spill(b, expires_at);
 	pthread_mutex_unlock(mu);
 	return rc;
 }
@@ -312,7 +307,7 @@ load_row(void *arg, const char *ns, const char *key, int64_t expires_at)
 		if (put(b, tag, expires_at, l->now))
 			l->n++;
 		else
-			spill(l->r, expires_at);
+			spill(b, expires_at);
 	}
 	pthread_mutex_unlock(mu);
 	return 0;

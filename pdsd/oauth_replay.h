@@ -21,8 +21,10 @@
  * slot, the queue is full, or the key is longer than the queue holds,
  * the table itself decides, synchronously, as store_oauth_replay_
  * check_and_add() does.  A key the table holds and memory does not
- * (its bucket was full) makes every key missed by memory ask the table
- * until that key expires, so answers stay exact, only slower.
+ * (its bucket was full) makes every key of that bucket missed by
+ * memory ask the table until that key expires, so answers stay exact,
+ * only slower for that bucket's keys: one full bucket does not send
+ * every other key to the table.
  */
 #ifndef PDSD_OAUTH_REPLAY_H
 #define PDSD_OAUTH_REPLAY_H
@@ -31,14 +33,16 @@
 #include <stdint.h>
 
 /*
- * The daemon's cache: 2^19 slots of 12 bytes (6 MiB, touched as it
- * fills), enough for the OAUTH_DPOP_JTI_TTL (198 s) of proofs at 2,600
- * requests a second before buckets spill to the table; a queue of 8,192
- * keys of up to 64 bytes (0.7 MiB) between two flushes.
+ * The daemon's cache: 2^19 slots of 12 bytes (6.5 MiB with the
+ * buckets' spill marks, touched as it fills), enough for the
+ * OAUTH_DPOP_JTI_TTL (198 s) of proofs at 2,600 requests a second
+ * before buckets spill to the table; a queue of 32,768 keys of up to 64
+ * bytes (3 MiB, touched as it fills) between two flushes, so that up to
+ * that many keys a second are written behind.
  */
 #define OAUTH_REPLAY_WAYS	8
 #define OAUTH_REPLAY_SLOTS	(1u << 19)
-#define OAUTH_REPLAY_QUEUE	8192
+#define OAUTH_REPLAY_QUEUE	32768
 #define OAUTH_REPLAY_KEY_MAX	64	/* longer keys skip the queue */
 #define OAUTH_REPLAY_NS_MAX	15	/* longer namespaces too */
 #define OAUTH_REPLAY_FLUSH_MS	1000

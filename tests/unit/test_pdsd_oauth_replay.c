@@ -120,6 +120,37 @@ test_reuse_and_full(void)
 	oauth_replay_free(r);
 }
 
+/*
+ * A full bucket sends only its own keys to the table: with 8 buckets,
+ * 200 keys fill all 64 slots from memory and the table gets the other
+ * 136.  Were one spilled bucket to send every miss to the table, far
+ * fewer would come from memory.  Every key is refused after.
+ */
+static void
+test_spill_per_bucket(void)
+{
+	struct oauth_replay *r;
+	char	 k[32];
+	int	 i, ok, again;
+
+	t_group("a full bucket spills alone");
+	empty_table();
+	r = oauth_replay_new(8 * OAUTH_REPLAY_WAYS, 4096);
+	for (i = ok = 0; i < 200; i++) {
+		snprintf(k, sizeof(k), "s%d", i);
+		ok += oauth_replay_add(r, "dpop", k, NOW + 100, NOW) == PDS_OK;
+	}
+	CHECK(ok == 200 && rows() == 200 - 8 * OAUTH_REPLAY_WAYS,
+	    "memory holds every slot, the table the rest (%d rows)", rows());
+	for (i = again = 0; i < 200; i++) {
+		snprintf(k, sizeof(k), "s%d", i);
+		again += oauth_replay_add(r, "dpop", k, NOW + 100, NOW + 1) ==
+		    PDS_EEXIST;
+	}
+	CHECK(again == 200, "every key refused after (%d)", again);
+	oauth_replay_free(r);
+}
+
 static void
 test_queue_limits(void)
 {
@@ -269,6 +300,7 @@ main(void)
 	}
 	test_basic();
 	test_reuse_and_full();
+	test_spill_per_bucket();
 	test_queue_limits();
 	test_persist();
 	test_race();
