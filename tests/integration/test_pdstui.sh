@@ -137,15 +137,17 @@ fi
 RO_USER=
 if [ "$(id -u)" -eq 0 ] && command -v setpriv >/dev/null 2>&1 &&
     command -v useradd >/dev/null 2>&1; then
-	G=pdstui_tgrp
+	# Names of this run's own, so that two runs at once (make check
+	# and the sanitizer suite) never delete each other's group.
+	G=pdstui_g$$ U=pdstui_r$$
 	if ! getent group $G >/dev/null 2>&1; then
 		groupadd $G && RO_MADE_GROUP=$G
 	fi
-	if ! getent passwd pdstui_tro >/dev/null 2>&1; then
-		useradd -M -N -d /nonexistent -s /usr/sbin/nologin -g $G pdstui_tro &&
-		    RO_MADE_USER=pdstui_tro
+	if ! getent passwd $U >/dev/null 2>&1; then
+		useradd -M -N -d /nonexistent -s /usr/sbin/nologin -g $G $U &&
+		    RO_MADE_USER=$U
 	fi
-	getent passwd pdstui_tro >/dev/null 2>&1 && RO_USER=pdstui_tro
+	getent passwd $U >/dev/null 2>&1 && RO_USER=$U
 fi
 
 pds_env "PDS_ADMIN_SOCKET=$SOCK" ${PLC_URL:+"PDS_DID_PLC_URL=$PLC_URL"} \

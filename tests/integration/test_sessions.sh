@@ -59,17 +59,19 @@ done
 PLC_URL=$(sed -n 's/.*PLC listening on \(http:[^ ]*\).*/\1/p' "$T_DIR/plc.log")
 
 # A socket reader who may not act, when we can make one (root).
-RO_USER= G=pdss_tgrp
+# The names are this run's own, so that two runs at once never delete
+# each other's group.
+RO_USER= G=pdss_g$$ U=pdss_r$$
 if [ "$(id -u)" -eq 0 ] && command -v setpriv >/dev/null 2>&1 &&
     command -v useradd >/dev/null 2>&1; then
 	if ! getent group $G >/dev/null 2>&1; then
 		groupadd $G && RO_MADE_GROUP=$G
 	fi
-	if ! getent passwd pdss_tro >/dev/null 2>&1; then
-		useradd -M -N -d /nonexistent -s /usr/sbin/nologin -g $G pdss_tro &&
-		    RO_MADE_USER=pdss_tro
+	if ! getent passwd $U >/dev/null 2>&1; then
+		useradd -M -N -d /nonexistent -s /usr/sbin/nologin -g $G $U &&
+		    RO_MADE_USER=$U
 	fi
-	getent passwd pdss_tro >/dev/null 2>&1 && RO_USER=pdss_tro
+	getent passwd $U >/dev/null 2>&1 && RO_USER=$U
 fi
 
 pds_env "PDS_ADMIN_SOCKET=$SOCK" "PDS_DID_PLC_URL=$PLC_URL" \
