@@ -36,6 +36,7 @@
 #include "log.h"
 
 #include "t.h"
+#include "t_http.h"
 
 #define ALICE	"did:plc:authalice0000000000000000"
 #define BOB	"did:plc:authbob000000000000000000"
@@ -54,79 +55,15 @@ dispatch(struct http_req *req, struct http_target *t)
 		xrpc_dispatch(req, t);
 }
 
-struct resp {
-	unsigned	 status;
-	char		*raw;		/* the whole reply */
-	const char	*body;
-	json_t		*json;		/* body, if JSON */
-};
-
-static void
-resp_free(struct resp *r)
-{
-	free(r->raw);
-	json_decref(r->json);
-	memset(r, 0, sizeof(*r));
-}
-
-/*
- * Send method path with extra header lines (each ending "\r\n") and
- * body (may be NULL); a Content-Length of cl is sent when cl >= 0 (the
- * body may be shorter: only len bytes go).  Reads the reply to EOF.
- */
 static int
-request(struct resp *r, const char *method, const char *path,
+request(struct t_resp *r, const char *method, const char *path,
     const char *headers, long cl, const char *body, size_t len)
 {
-	struct sockaddr_in sin;
-	char		 head[JWT_MAX_LEN + 512];
-	size_t		 cap = 65536, n = 0;
-	ssize_t		 k;
-	int		 fd, hn;
-
-	memset(r, 0, sizeof(*r));
-	if ((fd = socket(AF_INET, SOCK_STREAM, 0)) == -1)
-		return -1;
-	memset(&sin, 0, sizeof(sin));
-	sin.sin_family = AF_INET;
-	sin.sin_port = htons(port);
-	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if (connect(fd, (struct sockaddr *)&sin, sizeof(sin)) == -1) {
-		close(fd);
-		return -1;
-	}
-	hn = snprintf(head, sizeof(head), "%s %s HTTP/1.1\r\nHost: 127.0.0.1"
-	    "\r\nConnection: close\r\n%s", method, path, headers);
-	if (cl >= 0)
-		hn += snprintf(head + hn, sizeof(head) - (size_t)hn,
-		    "Content-Length: %ld\r\n", cl);
-	hn += snprintf(head + hn, sizeof(head) - (size_t)hn, "\r\n");
-	(void)send(fd, head, (size_t)hn, MSG_NOSIGNAL);
-	if (body != NULL && len > 0)
-		(void)send(fd, body, len, MSG_NOSIGNAL);
-	r->raw = malloc(cap);
-	for (;;) {
-		if (cap - n < 4096 && (r->raw = realloc(r->raw,
-		    cap *= 2)) == NULL)
-			break;
-		if ((k = recv(fd, r->raw + n, cap - n - 1, 0)) <= 0)
-			break;
-		n += (size_t)k;
-	}
-	close(fd);
-	if (r->raw == NULL)
-		return -1;
-	r->raw[n] = '\0';
-	if (sscanf(r->raw, "HTTP/1.%*c %u", &r->status) != 1)
-		return -1;
-	r->body = strstr(r->raw, "\r\n\r\n");
-	r->body = r->body != NULL ? r->body + 4 : "";
-	r->json = json_loads(r->body, 0, NULL);
-	return 0;
+	return t_request(r, port, method, path, headers, cl, body, len);
 }
 
 static int
-post_json(struct resp *r, const char *path, const char *headers,
+post_json(struct t_resp *r, const char *path, const char *headers,
     const char *body)
 {
 	char	 h[JWT_MAX_LEN + 256];
@@ -138,7 +75,7 @@ post_json(struct resp *r, const char *path, const char *headers,
 }
 
 static const char *
-err_name(const struct resp *r)
+err_name(const struct t_resp *r)
 {
 	const char *s = json_string_value(json_object_get(r->json, "error"));
 
@@ -146,7 +83,7 @@ err_name(const struct resp *r)
 }
 
 static const char *
-err_msg(const struct resp *r)
+err_msg(const struct t_resp *r)
 {
 	const char *s = json_string_value(json_object_get(r->json,
 	    "message"));
@@ -218,7 +155,7 @@ claims_of(const char *tok, char *typ, size_t typlen)
 
 /* method path with "Authorization: Bearer tok"; body JSON if non-NULL. */
 static int
-call(struct resp *r, const char *method, const char *path, const char *tok,
+call(struct t_resp *r, const char *method, const char *path, const char *tok,
     const char *body)
 {
 	char	 h[JWT_MAX_LEN + 64];
@@ -245,7 +182,7 @@ outcome(const char *method, const char *path, const char *tok,
     const char *body)
 {
 	static char	 name[64];
-	struct resp	 r;
+	struct t_resp	 r;
 
 	if (call(&r, method, path, tok, body) != 0)
 		return "(no reply)";
@@ -253,7 +190,7 @@ outcome(const char *method, const char *path, const char *tok,
 		name[0] = '\0';
 	else
 		snprintf(name, sizeof(name), "%s", err_name(&r));
-	resp_free(&r);
+	t_resp_free(&r);
 	return name;
 }
 
@@ -333,7 +270,7 @@ static void
 test_verify(void)
 {
 	struct auth_session s;
-	struct resp	 r;
+	struct t_resp	 r;
 	char		*t, *p;
 	time_t		 now = time(NULL);
 
@@ -347,19 +284,19 @@ test_verify(void)
 	    r.status == 200 && strcmp(json_string_value(json_object_get(
 	    r.json, "did")), ALICE) == 0, "an access token: %u %s", r.status,
 	    r.body);
-	resp_free(&r);
+	t_resp_free(&r);
 	CHECK(call(&r, "GET", GET_SESSION, s.refresh, NULL) == 0 &&
 	    r.status == 400 && strcmp(err_name(&r), "InvalidToken") == 0 &&
 	    strcmp(err_msg(&r), "Invalid token type") == 0,
 	    "a refresh token for access: %s", r.body);
-	resp_free(&r);
+	t_resp_free(&r);
 	CHECK(strcmp(outcome("POST", REFRESH, s.access, NULL),
 	    "InvalidToken") == 0, "an access token for refresh");
 
 	t = mint_access(ALICE, AUTH_SCOPE_ACCESS, -10);
 	CHECK(call(&r, "GET", GET_SESSION, t, NULL) == 0 && r.status == 400 &&
 	    strcmp(err_name(&r), "ExpiredToken") == 0, "expired: %s", r.body);
-	resp_free(&r);
+	t_resp_free(&r);
 	free(t);
 	t = mint_access(ALICE, AUTH_SCOPE_ACCESS, 60);
 	CHECK(strcmp(outcome("GET", GET_SESSION, t, NULL), "") == 0,
@@ -395,7 +332,7 @@ test_verify(void)
 	    (json_int_t)now + 60), SECRET);
 	CHECK(call(&r, "GET", GET_SESSION, t, NULL) == 0 && r.status == 400 &&
 	    strstr(err_msg(&r), "sub") != NULL, "no sub: %s", r.body);
-	resp_free(&r);
+	t_resp_free(&r);
 	free(t);
 	t = mint_access("alice.test", AUTH_SCOPE_ACCESS, 60);
 	CHECK(strcmp(outcome("GET", GET_SESSION, t, NULL), "InvalidToken") ==
@@ -406,18 +343,18 @@ test_verify(void)
 	CHECK(call(&r, "GET", GET_SESSION, t, NULL) == 0 && r.status == 400 &&
 	    strcmp(err_name(&r), "InvalidToken") == 0 && strstr(err_msg(&r),
 	    "not an account") != NULL, "an unknown account: %s", r.body);
-	resp_free(&r);
+	t_resp_free(&r);
 	free(t);
 	CHECK(strcmp(outcome("GET", GET_SESSION, "a.b", NULL),
 	    "InvalidToken") == 0, "two parts");
 	CHECK(call(&r, "GET", GET_SESSION, "", NULL) == 0 &&
 	    (r.status == 400 || r.status == 401), "an empty token: %s",
 	    r.body);
-	resp_free(&r);
+	t_resp_free(&r);
 	CHECK(request(&r, "GET", GET_SESSION, "Authorization: Token abc\r\n",
 	    -1, NULL, 0) == 0 && r.status == 401 && strcmp(err_name(&r),
 	    "AuthenticationRequired") == 0, "an unknown scheme: %s", r.body);
-	resp_free(&r);
+	t_resp_free(&r);
 	auth_session_clear(&s);
 	t_group_end();
 }
@@ -523,7 +460,7 @@ test_refresh(void)
 	struct auth_session s;
 	struct store_app_password ap;
 	struct pds_error	 e;
-	struct resp	 r;
+	struct t_resp	 r;
 	char		 pw[ACCOUNT_APP_PASSWORD_LEN + 1], typ[32];
 	char		 next[128], *t;
 	json_t		*c;
@@ -539,11 +476,11 @@ test_refresh(void)
 	    "Content-Type: application/json\r\n", 2, "{}", 2) == 0 &&
 	    r.status == 400 && strcmp(err_name(&r), "InvalidToken") == 0,
 	    "credentials before the body");
-	resp_free(&r);
+	t_resp_free(&r);
 	CHECK(call(&r, "POST", REFRESH, s.refresh, "{}") == 0 &&
 	    r.status == 400 && strstr(err_msg(&r), "body was provided") !=
 	    NULL, "a body where none is expected: %s", r.body);
-	resp_free(&r);
+	t_resp_free(&r);
 	CHECK(call(&r, "POST", REFRESH, s.refresh, NULL) == 0 &&
 	    r.status == 200, "rotate: %u %s", r.status, r.body);
 	snprintf(next, sizeof(next), "%s", jti_of(json_string_value(
@@ -553,12 +490,12 @@ test_refresh(void)
 	CHECK(strcmp(outcome("GET", GET_SESSION, json_string_value(
 	    json_object_get(r.json, "accessJwt")), NULL), "") == 0,
 	    "the new access token works");
-	resp_free(&r);
+	t_resp_free(&r);
 	CHECK(call(&r, "POST", REFRESH, s.refresh, NULL) == 0 &&
 	    r.status == 200 && strcmp(jti_of(json_string_value(
 	    json_object_get(r.json, "refreshJwt"))), next) == 0,
 	    "a retry in the grace window gets the same next token");
-	resp_free(&r);
+	t_resp_free(&r);
 	auth_session_clear(&s);
 
 	/* Never stored: refused as revoked. */
@@ -582,7 +519,7 @@ test_refresh(void)
 	CHECK(c != NULL && strcmp(json_string_value(json_object_get(c,
 	    "scope")), AUTH_SCOPE_APP_PASS) == 0, "still appPass");
 	json_decref(c);
-	resp_free(&r);
+	t_resp_free(&r);
 	CHECK(account_app_password_revoke(ALICE, "phone") == PDS_OK,
 	    "revoke the app password");
 	CHECK(strcmp(outcome("POST", REFRESH, s.refresh, NULL),

@@ -51,6 +51,7 @@
 #include "../../pdsd/store_account.h"
 #include "../../pdsd/store_oauth.h"
 #include "t.h"
+#include "t_http.h"
 #include "t_jws.h"
 
 #define ALICE		"did:plc:aliceaaaaaaaaaaaaaaaaaaa"
@@ -70,100 +71,24 @@ static unsigned		 jti_n;
 static char		 verifier[64];	/* of the last PAR made */
 static char		 last_at[4096];	/* the last session's access token */
 
-struct resp {
-	unsigned	 status;
-	char		*raw;
-	const char	*body;
-	json_t		*json;
-};
-
-static void
-resp_free(struct resp *r)
-{
-	free(r->raw);
-	json_decref(r->json);
-	memset(r, 0, sizeof(*r));
-}
-
-/* A reply header's value (case-insensitive name), or NULL. */
-static const char *
-header(const struct resp *r, const char *name)
-{
-	static char	 v[512];
-	const char	*p = r->raw, *e;
-	size_t		 nl = strlen(name), n;
-
-	while ((p = strstr(p, "\r\n")) != NULL && p + 2 < r->body) {
-		p += 2;
-		if (strncasecmp(p, name, nl) == 0 && p[nl] == ':') {
-			for (p += nl + 1; *p == ' '; p++)
-				;
-			e = strstr(p, "\r\n");
-			n = (size_t)(e - p) < sizeof(v) ? (size_t)(e - p) :
-			    sizeof(v) - 1;
-			memcpy(v, p, n);
-			v[n] = '\0';
-			return v;
-		}
-	}
-	return NULL;
-}
-
 /* Send one request and read the whole reply; remembers DPoP-Nonce. */
 static int
-request(struct resp *r, const char *method, const char *path,
+request(struct t_resp *r, const char *method, const char *path,
     const char *headers, const char *body)
 {
-	struct sockaddr_in sin;
-	char		 head[8192];
 	const char	*h;
-	size_t		 cap = 65536, n = 0;
 	size_t		 len = body != NULL ? strlen(body) : 0;
-	ssize_t		 k;
-	int		 fd, hn;
 
-	memset(r, 0, sizeof(*r));
-	if ((fd = socket(AF_INET, SOCK_STREAM, 0)) == -1)
+	if (t_request(r, port, method, path, headers, (long)len, body,
+	    len) == -1)
 		return -1;
-	memset(&sin, 0, sizeof(sin));
-	sin.sin_family = AF_INET;
-	sin.sin_port = htons(port);
-	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if (connect(fd, (struct sockaddr *)&sin, sizeof(sin)) == -1) {
-		close(fd);
-		return -1;
-	}
-	hn = snprintf(head, sizeof(head), "%s %s HTTP/1.1\r\nHost: 127.0.0.1"
-	    "\r\nConnection: close\r\n%sContent-Length: %zu\r\n\r\n", method,
-	    path, headers != NULL ? headers : "", len);
-	(void)send(fd, head, (size_t)hn, MSG_NOSIGNAL);
-	if (len > 0)
-		(void)send(fd, body, len, MSG_NOSIGNAL);
-	r->raw = malloc(cap);
-	for (;;) {
-		if (cap - n < 4096 && (r->raw = realloc(r->raw,
-		    cap *= 2)) == NULL)
-			break;
-		if ((k = recv(fd, r->raw + n, cap - n - 1, 0)) <= 0)
-			break;
-		n += (size_t)k;
-	}
-	close(fd);
-	if (r->raw == NULL)
-		return -1;
-	r->raw[n] = '\0';
-	if (sscanf(r->raw, "HTTP/1.%*c %u", &r->status) != 1)
-		return -1;
-	r->body = strstr(r->raw, "\r\n\r\n");
-	r->body = r->body != NULL ? r->body + 4 : "";
-	r->json = json_loads(r->body, 0, NULL);
-	if ((h = header(r, "DPoP-Nonce")) != NULL)
+	if ((h = t_header(r, "DPoP-Nonce")) != NULL)
 		snprintf(nonce, sizeof(nonce), "%s", h);
 	return 0;
 }
 
 static const char *
-jstr(const struct resp *r, const char *key)
+jstr(const struct t_resp *r, const char *key)
 {
 	const char *s = json_string_value(json_object_get(r->json, key));
 
@@ -213,7 +138,7 @@ proof(struct buf *b, const struct pds_key *k, const char *path, bool with)
  * (none when k is NULL) carrying the last nonce when `with'.
  */
 static int
-post_form(struct resp *r, const char *path, const struct buf *form,
+post_form(struct t_resp *r, const char *path, const struct buf *form,
     const struct pds_key *k, bool with)
 {
 	struct buf	 p, h;
@@ -264,7 +189,7 @@ par_form(struct buf *f)
 static void
 test_metadata(void)
 {
-	struct resp	 r;
+	struct t_resp	 r;
 	json_t		*o, *a;
 
 	t_group("discovery");
@@ -275,10 +200,10 @@ test_metadata(void)
 	a = json_object_get(r.json, "authorization_servers");
 	CHECK(json_array_size(a) == 1 && strcmp(json_string_value(
 	    json_array_get(a, 0)), ISSUER) == 0, "one authorization server");
-	CHECK(header(&r, "Access-Control-Allow-Origin") != NULL &&
-	    strcmp(header(&r, "Access-Control-Allow-Origin"), "*") == 0,
+	CHECK(t_header(&r, "Access-Control-Allow-Origin") != NULL &&
+	    strcmp(t_header(&r, "Access-Control-Allow-Origin"), "*") == 0,
 	    "CORS");
-	resp_free(&r);
+	t_resp_free(&r);
 
 	CHECK(request(&r, "GET", "/.well-known/oauth-authorization-server",
 	    NULL, NULL) == 0 && r.status == 200, "AS metadata: %u", r.status);
@@ -309,24 +234,24 @@ test_metadata(void)
 	    json_array_get(a, 0)), ISSUER) == 0, "protected_resources");
 	CHECK(json_object_size(o) == 28, "every field: %zu",
 	    json_object_size(o));
-	CHECK(header(&r, "Cache-Control") != NULL &&
-	    strcmp(header(&r, "Cache-Control"), "max-age=300") == 0,
+	CHECK(t_header(&r, "Cache-Control") != NULL &&
+	    strcmp(t_header(&r, "Cache-Control"), "max-age=300") == 0,
 	    "Cache-Control");
-	resp_free(&r);
+	t_resp_free(&r);
 
 	CHECK(request(&r, "GET", "/oauth/jwks", NULL, NULL) == 0 &&
 	    r.status == 200 && strcmp(r.body, "{\"keys\":[]}") == 0,
 	    "jwks: %s", r.body);
-	resp_free(&r);
+	t_resp_free(&r);
 	CHECK(request(&r, "GET", "/oauth/par", NULL, NULL) == 0 &&
 	    r.status == 405, "GET /oauth/par: %u", r.status);
-	resp_free(&r);
+	t_resp_free(&r);
 	t_group_end();
 }
 
 /* PAR with one field changed (value NULL: left out); the reply. */
 static void
-par_with(struct resp *r, const char *key, const char *value)
+par_with(struct t_resp *r, const char *key, const char *value)
 {
 	struct buf	 f, g;
 	const char	*p, *e;
@@ -356,7 +281,7 @@ par_with(struct resp *r, const char *key, const char *value)
 static void
 test_par(void)
 {
-	struct resp	 r;
+	struct t_resp	 r;
 	struct buf	 f;
 	char		 jkt[JWK_THUMB_SIZE];
 
@@ -371,79 +296,79 @@ test_par(void)
 	    strlen(OAUTH_REQUEST_URI_PREFIX) + 36 &&
 	    json_integer_value(json_object_get(r.json, "expires_in")) == 300,
 	    "request_uri and expires_in");
-	CHECK(header(&r, "DPoP-Nonce") != NULL &&
-	    header(&r, "Cache-Control") != NULL &&
-	    strcmp(header(&r, "Cache-Control"), "no-store") == 0 &&
-	    header(&r, "Pragma") != NULL, "no-store, no-cache, nonce");
-	resp_free(&r);
+	CHECK(t_header(&r, "DPoP-Nonce") != NULL &&
+	    t_header(&r, "Cache-Control") != NULL &&
+	    strcmp(t_header(&r, "Cache-Control"), "no-store") == 0 &&
+	    t_header(&r, "Pragma") != NULL, "no-store, no-cache, nonce");
+	t_resp_free(&r);
 
 	CHECK(post_form(&r, "/oauth/par", &f, k1, false) == 0 &&
 	    r.status == 400 && strcmp(jstr(&r, "error"), "use_dpop_nonce") ==
-	    0 && header(&r, "DPoP-Nonce") != NULL,
+	    0 && t_header(&r, "DPoP-Nonce") != NULL,
 	    "proof without nonce: %u %s", r.status, r.body);
-	resp_free(&r);
+	t_resp_free(&r);
 	CHECK(post_form(&r, "/oauth/par", &f, k1, true) == 0 &&
 	    r.status == 201, "proof with the nonce: %u %s", r.status, r.body);
-	resp_free(&r);
+	t_resp_free(&r);
 	snprintf(nonce, sizeof(nonce), "AAAAAAAAAAAAAAAAAAAAAA");
 	CHECK(post_form(&r, "/oauth/par", &f, k1, true) == 0 &&
 	    r.status == 400 && strcmp(jstr(&r, "error"), "use_dpop_nonce") ==
 	    0, "stale nonce: %s", r.body);
-	resp_free(&r);
+	t_resp_free(&r);
 
 	jwk_thumbprint(k2, jkt);
 	form_add(&f, "dpop_jkt", jkt);
 	CHECK(post_form(&r, "/oauth/par", &f, k1, true) == 0 &&
 	    r.status == 401 && strcmp(jstr(&r, "error"), "invalid_token") ==
 	    0, "dpop_jkt of another key: %u %s", r.status, r.body);
-	resp_free(&r);
+	t_resp_free(&r);
 
 	par_with(&r, "code_challenge", NULL);
 	CHECK(r.status == 400 && strcmp(jstr(&r, "error"),
 	    "invalid_request") == 0 && strcmp(jstr(&r, "error_description"),
 	    "Use of PKCE is required") == 0, "no PKCE: %s", r.body);
-	resp_free(&r);
+	t_resp_free(&r);
 	par_with(&r, "code_challenge_method", "plain");
 	CHECK(r.status == 400 && strcmp(jstr(&r, "error"),
 	    "invalid_request") == 0, "plain PKCE: %s", r.body);
-	resp_free(&r);
+	t_resp_free(&r);
 	par_with(&r, "scope", "transition:generic");
 	CHECK(r.status == 400 && strcmp(jstr(&r, "error"), "invalid_scope") ==
 	    0, "no atproto: %s", r.body);
-	resp_free(&r);
+	t_resp_free(&r);
 	par_with(&r, "scope", "atproto transition:email");
 	CHECK(r.status == 400 && strcmp(jstr(&r, "error"), "invalid_scope") ==
 	    0, "undeclared scope: %s", r.body);
-	resp_free(&r);
+	t_resp_free(&r);
 	par_with(&r, "scope", "atproto foo:bar");
 	CHECK(r.status == 201, "an invalid scope token is dropped: %s",
 	    r.body);
-	resp_free(&r);
+	t_resp_free(&r);
 	par_with(&r, "response_type", "token");
 	CHECK(r.status == 400 && strcmp(jstr(&r, "error"),
 	    "unsupported_response_type") == 0, "response_type: %s", r.body);
-	resp_free(&r);
+	t_resp_free(&r);
 	par_with(&r, "redirect_uri", "http://127.0.0.1/elsewhere");
 	CHECK(r.status == 400 && strcmp(jstr(&r, "error"),
 	    "invalid_request") == 0, "unregistered redirect_uri: %s", r.body);
-	resp_free(&r);
+	t_resp_free(&r);
 	par_with(&r, "client_id", "http://localhost:8080/");
 	CHECK(r.status == 400 && strcmp(jstr(&r, "error"),
 	    "invalid_client_metadata") == 0, "bad client_id: %s", r.body);
-	resp_free(&r);
+	t_resp_free(&r);
 	par_with(&r, "nonce", "n");
 	CHECK(r.status == 400 && strcmp(jstr(&r, "error"),
 	    "invalid_request") == 0, "OIDC nonce: %s", r.body);
-	resp_free(&r);
+	t_resp_free(&r);
 	par_with(&r, "prompt", "none");
 	CHECK(r.status == 400 && strstr(jstr(&r, "error_description"),
 	    "silent-sign-on") != NULL, "public client prompt=none: %s",
 	    r.body);
-	resp_free(&r);
+	t_resp_free(&r);
 	par_with(&r, "login_hint", "not a handle");
 	CHECK(r.status == 400 && strcmp(jstr(&r, "error"),
 	    "invalid_request") == 0, "bad login_hint: %s", r.body);
-	resp_free(&r);
+	t_resp_free(&r);
 
 	CHECK(request(&r, "POST", "/oauth/par", "Content-Type: "
 	    "application/json\r\n", "{\"client_id\":\"http://localhost\","
@@ -453,11 +378,11 @@ test_par(void)
 	    "\"code_challenge_method\":\"S256\","
 	    "\"redirect_uri\":\"http://127.0.0.1/\",\"max_age\":3600}") == 0 &&
 	    r.status == 201, "JSON body: %u %s", r.status, r.body);
-	resp_free(&r);
+	t_resp_free(&r);
 	CHECK(request(&r, "POST", "/oauth/par", "Content-Type: text/plain\r\n",
 	    "x") == 0 && r.status == 400 && strcmp(jstr(&r, "error"),
 	    "invalid_request") == 0, "bad Content-Type: %s", r.body);
-	resp_free(&r);
+	t_resp_free(&r);
 	buf_clear(&f);
 	t_group_end();
 }
@@ -470,7 +395,7 @@ static bool
 authorize_as(const struct pds_key *k, char *code, size_t cap, bool fresh)
 {
 	struct oauth_as_redirect out;
-	struct resp	 r;
+	struct t_resp	 r;
 	struct buf	 f;
 	const char	*why = NULL;
 	char		 uri[128];
@@ -483,12 +408,12 @@ authorize_as(const struct pds_key *k, char *code, size_t cap, bool fresh)
 	post_form(&r, "/oauth/par", &f, k, true);
 	if (r.status == 400 && strcmp(jstr(&r, "error"), "use_dpop_nonce") ==
 	    0) {
-		resp_free(&r);
+		t_resp_free(&r);
 		post_form(&r, "/oauth/par", &f, k, true);
 	}
 	buf_clear(&f);
 	snprintf(uri, sizeof(uri), "%s", jstr(&r, "request_uri"));
-	resp_free(&r);
+	t_resp_free(&r);
 	rc = oauth_as_approve(uri, CLIENT, ALICE, NULL, &out, &why);
 	if (rc != PDS_OK) {
 		fprintf(stderr, "approve: %s\n", why != NULL ? why : "");
@@ -580,7 +505,7 @@ family_alive(const char *token_id)
 static void
 test_code(void)
 {
-	struct resp	 r;
+	struct t_resp	 r;
 	struct buf	 f;
 	char		 code[80], jti[64];
 
@@ -590,10 +515,10 @@ test_code(void)
 	code_form(&f, code, verifier);
 	CHECK(post_form(&r, "/oauth/token", &f, NULL, false) == 0 &&
 	    r.status == 401 && strcmp(jstr(&r, "error"),
-	    "invalid_dpop_proof") == 0 && header(&r, "WWW-Authenticate") !=
-	    NULL && strncmp(header(&r, "WWW-Authenticate"), "DPoP ", 5) == 0,
+	    "invalid_dpop_proof") == 0 && t_header(&r, "WWW-Authenticate") !=
+	    NULL && strncmp(t_header(&r, "WWW-Authenticate"), "DPoP ", 5) == 0,
 	    "no proof: %u %s", r.status, r.body);
-	resp_free(&r);
+	t_resp_free(&r);
 	CHECK(post_form(&r, "/oauth/token", &f, k1, true) == 0 &&
 	    r.status == 200, "token: %u %s", r.status, r.body);
 	CHECK(strcmp(jstr(&r, "token_type"), "DPoP") == 0 &&
@@ -606,16 +531,16 @@ test_code(void)
 	    OAUTH_ACCESS_TTL, "token response: %s", r.body);
 	CHECK(token_ok(jstr(&r, "access_token"), k1, jti, sizeof(jti)) &&
 	    family_alive(jti), "access token claims, session stored");
-	CHECK(header(&r, "Cache-Control") != NULL &&
-	    strcmp(header(&r, "Cache-Control"), "no-store") == 0,
+	CHECK(t_header(&r, "Cache-Control") != NULL &&
+	    strcmp(t_header(&r, "Cache-Control"), "no-store") == 0,
 	    "no-store");
-	resp_free(&r);
+	t_resp_free(&r);
 
 	CHECK(post_form(&r, "/oauth/token", &f, k1, true) == 0 &&
 	    r.status == 400 && strcmp(jstr(&r, "error"), "invalid_grant") ==
 	    0 && strcmp(jstr(&r, "error_description"), "Invalid code") == 0,
 	    "code used twice: %s", r.body);
-	resp_free(&r);
+	t_resp_free(&r);
 	CHECK(!family_alive(jti), "the replayed code ended its session");
 
 	CHECK(authorize_as(k1, code, sizeof(code), false),
@@ -625,7 +550,7 @@ test_code(void)
 	    r.status == 400 && strcmp(jstr(&r, "error_description"),
 	    "Code challenge already used") == 0, "challenge reuse: %s",
 	    r.body);
-	resp_free(&r);
+	t_resp_free(&r);
 
 	CHECK(authorize(k1, code, sizeof(code)), "second PAR and consent");
 	code_form(&f, code,
@@ -633,14 +558,14 @@ test_code(void)
 	CHECK(post_form(&r, "/oauth/token", &f, k1, true) == 0 &&
 	    r.status == 400 && strcmp(jstr(&r, "error_description"),
 	    "Invalid code_verifier") == 0, "wrong verifier: %s", r.body);
-	resp_free(&r);
+	t_resp_free(&r);
 
 	CHECK(authorize(k1, code, sizeof(code)), "third PAR and consent");
 	code_form(&f, code, verifier);
 	CHECK(post_form(&r, "/oauth/token", &f, k2, true) == 0 &&
 	    r.status == 400 && strcmp(jstr(&r, "error"), "invalid_grant") ==
 	    0, "proof by another key than PAR's: %s", r.body);
-	resp_free(&r);
+	t_resp_free(&r);
 
 	buf_reset(&f);
 	form_add(&f, "grant_type", "client_credentials");
@@ -649,7 +574,7 @@ test_code(void)
 	    r.status == 400 && strcmp(jstr(&r, "error_description"),
 	    "Grant type \"client_credentials\" is not supported by the "
 	    "server") == 0, "unsupported grant: %s", r.body);
-	resp_free(&r);
+	t_resp_free(&r);
 	buf_clear(&f);
 	t_group_end();
 }
@@ -658,7 +583,7 @@ test_code(void)
 static bool
 session(const struct pds_key *k, char *refresh, char *jti)
 {
-	struct resp	 r;
+	struct t_resp	 r;
 	struct buf	 f;
 	char		 code[80];
 	bool		 ok;
@@ -671,7 +596,7 @@ session(const struct pds_key *k, char *refresh, char *jti)
 	snprintf(refresh, 80, "%s", jstr(&r, "refresh_token"));
 	snprintf(last_at, sizeof(last_at), "%s", jstr(&r, "access_token"));
 	ok = ok && token_ok(jstr(&r, "access_token"), k, jti, 64);
-	resp_free(&r);
+	t_resp_free(&r);
 	buf_clear(&f);
 	return ok;
 }
@@ -679,7 +604,7 @@ session(const struct pds_key *k, char *refresh, char *jti)
 static void
 test_refresh(void)
 {
-	struct resp	 r;
+	struct t_resp	 r;
 	struct buf	 f;
 	char		 ref[80], ref2[80], jti[64], jti2[64];
 
@@ -693,26 +618,26 @@ test_refresh(void)
 	CHECK(strncmp(ref2, "ref-", 4) == 0 && strcmp(ref2, ref) != 0 &&
 	    token_ok(jstr(&r, "access_token"), k1, jti2, sizeof(jti2)) &&
 	    strcmp(jti, jti2) != 0, "rotated: %s", r.body);
-	resp_free(&r);
+	t_resp_free(&r);
 	CHECK(!family_alive(jti) && family_alive(jti2),
 	    "the old access token died at once");
 	CHECK(post_form(&r, "/oauth/token", &f, k1, true) == 0 &&
 	    r.status == 400 && strcmp(jstr(&r, "error_description"),
 	    "Refresh token replayed") == 0, "replay: %s", r.body);
-	resp_free(&r);
+	t_resp_free(&r);
 	CHECK(!family_alive(jti2), "the replay ended the session");
 	refresh_form(&f, ref2);
 	CHECK(post_form(&r, "/oauth/token", &f, k1, true) == 0 &&
 	    r.status == 400 && strcmp(jstr(&r, "error"), "invalid_grant") ==
 	    0, "the new refresh token died too: %s", r.body);
-	resp_free(&r);
+	t_resp_free(&r);
 
 	CHECK(session(k1, ref, jti), "another session");
 	refresh_form(&f, ref);
 	CHECK(post_form(&r, "/oauth/token", &f, k2, true) == 0 &&
 	    r.status == 400 && strcmp(jstr(&r, "error"), "invalid_grant") ==
 	    0, "another DPoP key: %s", r.body);
-	resp_free(&r);
+	t_resp_free(&r);
 	CHECK(!family_alive(jti), "which ended the session");
 	buf_clear(&f);
 	t_group_end();
@@ -768,7 +693,7 @@ test_confidential(void)
 	struct oauth_as_redirect out;
 	struct store_oauth_family fam;
 	struct pds_key	*ck1, *ck2;
-	struct resp	 r;
+	struct t_resp	 r;
 	struct buf	 f, g;
 	json_t		*doc, *j1, *j2;
 	const char	*why = NULL;
@@ -798,17 +723,17 @@ test_confidential(void)
 	CHECK(post_form(&r, "/oauth/par", &f, k1, true) == 0 &&
 	    r.status == 400 && strcmp(jstr(&r, "error"), "invalid_client") ==
 	    0, "PAR without an assertion: %s", r.body);
-	resp_free(&r);
+	t_resp_free(&r);
 	form_assertion(&f, ck1, "ck1");
 	CHECK(post_form(&r, "/oauth/par", &f, k1, true) == 0 &&
 	    r.status == 201, "PAR with an assertion: %u %s", r.status, r.body);
 	snprintf(uri, sizeof(uri), "%s", jstr(&r, "request_uri"));
-	resp_free(&r);
+	t_resp_free(&r);
 	CHECK(post_form(&r, "/oauth/par", &f, k1, true) == 0 &&
 	    r.status == 400 && strcmp(jstr(&r, "error"), "invalid_client") ==
 	    0 && strstr(jstr(&r, "error_description"), "replayed") != NULL,
 	    "the same assertion again: %s", r.body);
-	resp_free(&r);
+	t_resp_free(&r);
 
 	CHECK(oauth_as_approve(uri, CONF, ALICE, NULL, &out, &why) == PDS_OK,
 	    "consent: %s", why != NULL ? why : "");
@@ -825,7 +750,7 @@ test_confidential(void)
 	CHECK(post_form(&r, "/oauth/token", &f, ck1, true) == 0 &&
 	    r.status == 400 && strcmp(jstr(&r, "error"), "invalid_client") ==
 	    0, "DPoP key = assertion key refused: %s", r.body);
-	resp_free(&r);
+	t_resp_free(&r);
 	buf_reset(&f);
 	buf_append(&f, g.p, g.len);
 	form_assertion(&f, ck1, "ck1");
@@ -834,7 +759,7 @@ test_confidential(void)
 	snprintf(ref, sizeof(ref), "%s", jstr(&r, "refresh_token"));
 	CHECK(token_ok_for(jstr(&r, "access_token"), k1, CONF, jti,
 	    sizeof(jti)), "access token");
-	resp_free(&r);
+	t_resp_free(&r);
 	CHECK(store_oauth_family_by_token(jti, &fam) == PDS_OK &&
 	    fam.session_expires_at - fam.created_at == OAUTH_CONF_REFRESH &&
 	    strstr(fam.client_auth, "\"kid\":\"ck1\"") != NULL,
@@ -850,7 +775,7 @@ test_confidential(void)
 	    r.status == 400 && strstr(jstr(&r, "error_description"),
 	    "different key") != NULL, "refresh with another client key: %s",
 	    r.body);
-	resp_free(&r);
+	t_resp_free(&r);
 	CHECK(!family_alive(jti), "which ended the session");
 
 	oauth_clients_flush();
@@ -865,7 +790,7 @@ static void
 test_revoke(void)
 {
 	struct oauth_as_redirect out;
-	struct resp	 r;
+	struct t_resp	 r;
 	struct buf	 f, p, h;
 	const char	*why = NULL;
 	char		 ref[80], jti[64], uri[128];
@@ -878,19 +803,19 @@ test_revoke(void)
 	form_add(&f, "token", ref);
 	CHECK(post_form(&r, "/oauth/revoke", &f, NULL, false) == 0 &&
 	    r.status == 401, "revoke needs a proof: %u", r.status);
-	resp_free(&r);
+	t_resp_free(&r);
 	CHECK(post_form(&r, "/oauth/revoke", &f, k2, true) == 0 &&
 	    r.status == 200 && strcmp(r.body, "{}") == 0 && family_alive(jti),
 	    "another key cannot revoke: %s", r.body);
-	resp_free(&r);
+	t_resp_free(&r);
 	CHECK(post_form(&r, "/oauth/revoke", &f, k1, true) == 0 &&
 	    r.status == 200 && strcmp(r.body, "{}") == 0 &&
-	    header(&r, "DPoP-Nonce") != NULL, "revoke: %s", r.body);
-	resp_free(&r);
+	    t_header(&r, "DPoP-Nonce") != NULL, "revoke: %s", r.body);
+	t_resp_free(&r);
 	CHECK(!family_alive(jti), "revoked");
 	CHECK(post_form(&r, "/oauth/revoke", &f, k1, true) == 0 &&
 	    r.status == 200, "unknown token: still 200");
-	resp_free(&r);
+	t_resp_free(&r);
 
 	CHECK(session(k1, ref, jti), "another session");
 	buf_reset(&f);
@@ -899,7 +824,7 @@ test_revoke(void)
 	CHECK(post_form(&r, "/oauth/revoke", &f, k1, true) == 0 &&
 	    r.status == 200 && !family_alive(jti),
 	    "revoke by access token: %s", r.body);
-	resp_free(&r);
+	t_resp_free(&r);
 
 	/* the same proof twice */
 	buf_init(&p, 16384);
@@ -910,19 +835,19 @@ test_revoke(void)
 	buf_putc(&f, '\0');
 	CHECK(request(&r, "POST", "/oauth/revoke", (const char *)h.p,
 	    (const char *)f.p) == 0 && r.status == 200, "first use of a proof");
-	resp_free(&r);
+	t_resp_free(&r);
 	CHECK(request(&r, "POST", "/oauth/revoke", (const char *)h.p,
 	    (const char *)f.p) == 0 && r.status == 401 &&
 	    strcmp(jstr(&r, "error_description"), "DPoP proof replayed") == 0,
 	    "replayed proof: %s", r.body);
-	resp_free(&r);
+	t_resp_free(&r);
 	buf_clear(&p);
 	buf_clear(&h);
 
 	par_form(&f);
 	post_form(&r, "/oauth/par", &f, NULL, false);
 	snprintf(uri, sizeof(uri), "%s", jstr(&r, "request_uri"));
-	resp_free(&r);
+	t_resp_free(&r);
 	CHECK(oauth_as_reject(uri, "http://localhost", &out, &why) ==
 	    PDS_ENOTFOUND, "reject for another client refused");
 	CHECK(oauth_as_reject(uri, CLIENT, &out, &why) == PDS_OK &&
@@ -940,7 +865,7 @@ static void
 test_status(void)
 {
 	struct pds_error err;
-	struct resp	 r;
+	struct t_resp	 r;
 	struct buf	 f;
 	char		 code[80], ref[80], jti[64], now[STORE_TS_LEN];
 
@@ -957,7 +882,7 @@ test_status(void)
 	    r.status == 400 && strcmp(jstr(&r, "error_description"),
 	    "Invalid code") == 0, "the takedown removed the pending code: "
 	    "%u %s", r.status, r.body);
-	resp_free(&r);
+	t_resp_free(&r);
 	CHECK(store_account_set_status(ALICE, ACCT_ACTIVE, now) == PDS_OK,
 	    "reversal");
 
@@ -970,7 +895,7 @@ test_status(void)
 	    r.status == 400 && strcmp(jstr(&r, "error"), "invalid_grant") ==
 	    0, "code grant for a taken-down account: %u %s", r.status,
 	    r.body);
-	resp_free(&r);
+	t_resp_free(&r);
 	CHECK(store_account_set_status(ALICE, ACCT_ACTIVE, now) == PDS_OK,
 	    "reversal");
 	CHECK(session(k1, ref, jti), "session");
@@ -980,7 +905,7 @@ test_status(void)
 	CHECK(post_form(&r, "/oauth/token", &f, k1, true) == 0 &&
 	    r.status == 400 && strcmp(jstr(&r, "error"), "invalid_grant") ==
 	    0, "refresh for a deactivated account: %u %s", r.status, r.body);
-	resp_free(&r);
+	t_resp_free(&r);
 	CHECK(store_account_set_status(ALICE, ACCT_ACTIVE, now) == PDS_OK,
 	    "reactivated");
 	buf_clear(&f);
@@ -993,7 +918,7 @@ test_password(void)
 {
 	struct store_oauth_device d;
 	struct pds_error err;
-	struct resp	 r;
+	struct t_resp	 r;
 	struct buf	 f;
 	char		 ref[80], jti[64];
 	int64_t		 c, u;
@@ -1017,7 +942,7 @@ test_password(void)
 	CHECK(post_form(&r, "/oauth/token", &f, k1, true) == 0 &&
 	    r.status == 400 && strcmp(jstr(&r, "error"), "invalid_grant") ==
 	    0, "its refresh token is refused: %u %s", r.status, r.body);
-	resp_free(&r);
+	t_resp_free(&r);
 	CHECK(store_oauth_account_device_get(d.id, ALICE, &c, &u) ==
 	    PDS_ENOTFOUND, "the browser forgot alice");
 	buf_clear(&f);

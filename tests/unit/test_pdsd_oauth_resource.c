@@ -55,6 +55,7 @@
 #include "../../pdsd/store_oauth.h"
 #include "../../pdsd/xrpc.h"
 #include "t.h"
+#include "t_http.h"
 #include "t_jws.h"
 
 #define ALICE		"did:plc:aliceaaaaaaaaaaaaaaaaaaa"
@@ -74,109 +75,36 @@ static struct pds_key	*k1, *k2;
 static char		 nonce[64];	/* the last DPoP-Nonce seen */
 static unsigned		 jti_n;
 
-struct resp {
-	unsigned	 status;
-	char		*raw;
-	const char	*body;
-	json_t		*json;
-};
-
-static void
-resp_free(struct resp *r)
-{
-	free(r->raw);
-	json_decref(r->json);
-	memset(r, 0, sizeof(*r));
-}
-
-/* A reply header's value (case-insensitive name), or NULL. */
-static const char *
-header(const struct resp *r, const char *name)
-{
-	static char	 v[512];
-	const char	*p = r->raw, *e;
-	size_t		 nl = strlen(name), n;
-
-	while ((p = strstr(p, "\r\n")) != NULL && p + 2 < r->body) {
-		p += 2;
-		if (strncasecmp(p, name, nl) == 0 && p[nl] == ':') {
-			for (p += nl + 1; *p == ' '; p++)
-				;
-			e = strstr(p, "\r\n");
-			n = (size_t)(e - p) < sizeof(v) ? (size_t)(e - p) :
-			    sizeof(v) - 1;
-			memcpy(v, p, n);
-			v[n] = '\0';
-			return v;
-		}
-	}
-	return NULL;
-}
-
-static bool
-header_is(const struct resp *r, const char *name, const char *want)
-{
-	const char	*v = header(r, name);
-
-	return v != NULL && strcmp(v, want) == 0;
-}
-
-/* Send one request and read the whole reply; remembers DPoP-Nonce. */
+/*
+ * Send one request and read the whole reply; remembers DPoP-Nonce.  The
+ * Host sent is 127.0.0.1, not the public URL: htu must not be built
+ * from it.
+ */
 static int
-request(struct resp *r, const char *method, const char *path,
+request(struct t_resp *r, const char *method, const char *path,
     const char *headers, const char *body)
 {
-	struct sockaddr_in sin;
-	char		 head[16384];
 	const char	*h;
-	size_t		 cap = 65536, n = 0;
 	size_t		 len = body != NULL ? strlen(body) : 0;
-	ssize_t		 k;
-	int		 fd, hn;
 
-	memset(r, 0, sizeof(*r));
-	if ((fd = socket(AF_INET, SOCK_STREAM, 0)) == -1)
+	if (t_request(r, port, method, path, headers, (long)len, body,
+	    len) == -1)
 		return -1;
-	memset(&sin, 0, sizeof(sin));
-	sin.sin_family = AF_INET;
-	sin.sin_port = htons(port);
-	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if (connect(fd, (struct sockaddr *)&sin, sizeof(sin)) == -1) {
-		close(fd);
-		return -1;
-	}
-	/* Host is not the public URL: htu must not be built from it */
-	hn = snprintf(head, sizeof(head), "%s %s HTTP/1.1\r\nHost: 127.0.0.1"
-	    "\r\nConnection: close\r\n%sContent-Length: %zu\r\n\r\n", method,
-	    path, headers != NULL ? headers : "", len);
-	(void)send(fd, head, (size_t)hn, MSG_NOSIGNAL);
-	if (len > 0)
-		(void)send(fd, body, len, MSG_NOSIGNAL);
-	r->raw = malloc(cap);
-	for (;;) {
-		if (cap - n < 4096 && (r->raw = realloc(r->raw,
-		    cap *= 2)) == NULL)
-			break;
-		if ((k = recv(fd, r->raw + n, cap - n - 1, 0)) <= 0)
-			break;
-		n += (size_t)k;
-	}
-	close(fd);
-	if (r->raw == NULL)
-		return -1;
-	r->raw[n] = '\0';
-	if (sscanf(r->raw, "HTTP/1.%*c %u", &r->status) != 1)
-		return -1;
-	r->body = strstr(r->raw, "\r\n\r\n");
-	r->body = r->body != NULL ? r->body + 4 : "";
-	r->json = json_loads(r->body, 0, NULL);
-	if ((h = header(r, "DPoP-Nonce")) != NULL)
+	if ((h = t_header(r, "DPoP-Nonce")) != NULL)
 		snprintf(nonce, sizeof(nonce), "%s", h);
 	return 0;
 }
 
+static bool
+header_is(const struct t_resp *r, const char *name, const char *want)
+{
+	const char	*v = t_header(r, name);
+
+	return v != NULL && strcmp(v, want) == 0;
+}
+
 static const char *
-jstr(const struct resp *r, const char *key)
+jstr(const struct t_resp *r, const char *key)
 {
 	const char *s = json_string_value(json_object_get(r->json, key));
 
@@ -184,7 +112,7 @@ jstr(const struct resp *r, const char *key)
 }
 
 static bool
-is_error(const struct resp *r, unsigned status, const char *error)
+is_error(const struct t_resp *r, unsigned status, const char *error)
 {
 	return r->status == status && strcmp(jstr(r, "error"), error) == 0;
 }
@@ -240,7 +168,7 @@ proof(struct buf *b, const char *method, const char *path, const char *at,
  * a JSON body when body is not NULL.
  */
 static int
-send_with(struct resp *r, const char *method, const char *path,
+send_with(struct t_resp *r, const char *method, const char *path,
     const char *scheme, const char *at, const char *p, const char *body)
 {
 	struct buf	 h;
@@ -260,7 +188,7 @@ send_with(struct resp *r, const char *method, const char *path,
 
 /* A call with a fresh proof as o says. */
 static int
-call(struct resp *r, const char *method, const char *path, const char *at,
+call(struct t_resp *r, const char *method, const char *path, const char *at,
     const struct pf *o, const char *body)
 {
 	struct pf	 none;
@@ -351,7 +279,7 @@ static const char like_body[] =
 static void
 test_nonce_and_success(const struct family *g)
 {
-	struct resp	 r;
+	struct t_resp	 r;
 	struct pf	 o;
 	const char	*w;
 
@@ -361,47 +289,47 @@ test_nonce_and_success(const struct family *g)
 	CHECK(call(&r, "GET", SESSION, g->at, &o, NULL) == 0 &&
 	    is_error(&r, 401, "use_dpop_nonce"), "no nonce: %u %s", r.status,
 	    r.body);
-	w = header(&r, "WWW-Authenticate");
+	w = t_header(&r, "WWW-Authenticate");
 	CHECK(w != NULL && strncmp(w, "DPoP ", 5) == 0 &&
 	    strstr(w, "error=\"use_dpop_nonce\"") != NULL &&
 	    strstr(w, "algs=\"ES256 ES256K\"") != NULL, "challenge: %s",
 	    w != NULL ? w : "(none)");
-	CHECK(header(&r, "DPoP-Nonce") != NULL &&
-	    strlen(header(&r, "DPoP-Nonce")) == DPOP_NONCE_LEN, "DPoP-Nonce");
+	CHECK(t_header(&r, "DPoP-Nonce") != NULL &&
+	    strlen(t_header(&r, "DPoP-Nonce")) == DPOP_NONCE_LEN, "DPoP-Nonce");
 	CHECK(json_object_get(r.json, "message") != NULL, "XRPC shape");
-	resp_free(&r);
+	t_resp_free(&r);
 
 	memset(&o, 0, sizeof(o));
 	o.nonce = "AAAAAAAAAAAAAAAAAAAAAA";
 	CHECK(call(&r, "GET", SESSION, g->at, &o, NULL) == 0 &&
 	    is_error(&r, 401, "use_dpop_nonce") &&
-	    header(&r, "DPoP-Nonce") != NULL, "made-up nonce: %u %s",
+	    t_header(&r, "DPoP-Nonce") != NULL, "made-up nonce: %u %s",
 	    r.status, r.body);
-	resp_free(&r);
+	t_resp_free(&r);
 
 	CHECK(call(&r, "GET", SESSION, g->at, NULL, NULL) == 0 &&
 	    r.status == 200 && strcmp(jstr(&r, "did"), ALICE) == 0,
 	    "getSession: %u %s", r.status, r.body);
-	CHECK(header(&r, "DPoP-Nonce") != NULL &&
+	CHECK(t_header(&r, "DPoP-Nonce") != NULL &&
 	    header_is(&r, "Cache-Control", "private") &&
 	    header_is(&r, "Vary", "Authorization"), "success headers");
-	w = header(&r, "Access-Control-Expose-Headers");
+	w = t_header(&r, "Access-Control-Expose-Headers");
 	CHECK(w != NULL && strstr(w, "dpop-nonce") != NULL &&
 	    strstr(w, "www-authenticate") != NULL, "exposed headers");
-	resp_free(&r);
+	t_resp_free(&r);
 
 	CHECK(call(&r, "POST", CREATE, g->at, NULL, post_body) == 0 &&
 	    r.status == 200 && strncmp(jstr(&r, "uri"), "at://" ALICE
 	    "/app.bsky.feed.post/", 5 + strlen(ALICE) + 20) == 0,
 	    "createRecord: %u %s", r.status, r.body);
-	resp_free(&r);
+	t_resp_free(&r);
 	t_group_end();
 }
 
 static void
 test_proof_faults(const struct family *g)
 {
-	struct resp	 r;
+	struct t_resp	 r;
 	struct pf	 o;
 	struct buf	 p;
 	const char	*w;
@@ -409,58 +337,58 @@ test_proof_faults(const struct family *g)
 	t_group("proof faults");
 	CHECK(send_with(&r, "GET", SESSION, "DPoP", g->at, NULL, NULL) == 0 &&
 	    is_error(&r, 401, "invalid_dpop_proof") &&
-	    header(&r, "DPoP-Nonce") != NULL, "no proof: %u %s", r.status,
+	    t_header(&r, "DPoP-Nonce") != NULL, "no proof: %u %s", r.status,
 	    r.body);
-	w = header(&r, "WWW-Authenticate");
+	w = t_header(&r, "WWW-Authenticate");
 	CHECK(w != NULL && strstr(w, "error=\"invalid_dpop_proof\"") != NULL,
 	    "challenge: %s", w != NULL ? w : "(none)");
-	resp_free(&r);
+	t_resp_free(&r);
 
 	memset(&o, 0, sizeof(o));
 	o.htu = "http://127.0.0.1" SESSION;
 	CHECK(call(&r, "GET", SESSION, g->at, &o, NULL) == 0 &&
 	    is_error(&r, 401, "invalid_dpop_proof"), "htu of Host: %s",
 	    r.body);
-	resp_free(&r);
+	t_resp_free(&r);
 	o.htu = ISSUER "/xrpc/com.atproto.server.checkAccountStatus";
 	CHECK(call(&r, "GET", SESSION, g->at, &o, NULL) == 0 &&
 	    is_error(&r, 401, "invalid_dpop_proof"), "another path: %s",
 	    r.body);
-	resp_free(&r);
+	t_resp_free(&r);
 
 	memset(&o, 0, sizeof(o));
 	o.htm = "POST";
 	CHECK(call(&r, "GET", SESSION, g->at, &o, NULL) == 0 &&
 	    is_error(&r, 401, "invalid_dpop_proof"), "wrong htm: %s", r.body);
-	resp_free(&r);
+	t_resp_free(&r);
 
 	memset(&o, 0, sizeof(o));
 	o.no_ath = true;
 	CHECK(call(&r, "GET", SESSION, g->at, &o, NULL) == 0 &&
 	    is_error(&r, 401, "invalid_dpop_proof"), "no ath: %s", r.body);
-	resp_free(&r);
+	t_resp_free(&r);
 	o.no_ath = false;
 	o.ath_of = "another token";
 	CHECK(call(&r, "GET", SESSION, g->at, &o, NULL) == 0 &&
 	    is_error(&r, 401, "invalid_dpop_proof"), "wrong ath: %s", r.body);
-	resp_free(&r);
+	t_resp_free(&r);
 
 	memset(&o, 0, sizeof(o));
 	o.iat_off = -300;
 	CHECK(call(&r, "GET", SESSION, g->at, &o, NULL) == 0 &&
 	    is_error(&r, 401, "invalid_dpop_proof"), "stale iat: %s", r.body);
-	resp_free(&r);
+	t_resp_free(&r);
 	o.iat_off = -150;
 	CHECK(call(&r, "GET", SESSION, g->at, &o, NULL) == 0 &&
 	    r.status == 200, "iat 150 s ago: %u %s", r.status, r.body);
-	resp_free(&r);
+	t_resp_free(&r);
 
 	memset(&o, 0, sizeof(o));
 	o.key = k2;
 	CHECK(call(&r, "GET", SESSION, g->at, &o, NULL) == 0 &&
 	    is_error(&r, 401, "invalid_token") && strcmp(jstr(&r, "message"),
 	    "Invalid DPoP key binding") == 0, "another key: %s", r.body);
-	resp_free(&r);
+	t_resp_free(&r);
 
 	/* the same proof twice */
 	memset(&o, 0, sizeof(o));
@@ -468,12 +396,12 @@ test_proof_faults(const struct family *g)
 	proof(&p, "GET", SESSION, g->at, &o);
 	CHECK(send_with(&r, "GET", SESSION, "DPoP", g->at, (const char *)p.p,
 	    NULL) == 0 && r.status == 200, "first use: %u", r.status);
-	resp_free(&r);
+	t_resp_free(&r);
 	CHECK(send_with(&r, "GET", SESSION, "DPoP", g->at, (const char *)p.p,
 	    NULL) == 0 && is_error(&r, 401, "invalid_dpop_proof") &&
 	    strcmp(jstr(&r, "message"), "DPoP proof replayed") == 0,
 	    "replayed jti: %s", r.body);
-	resp_free(&r);
+	t_resp_free(&r);
 	buf_clear(&p);
 	t_group_end();
 }
@@ -481,7 +409,7 @@ test_proof_faults(const struct family *g)
 static void
 test_token_faults(const struct family *g)
 {
-	struct resp	 r;
+	struct t_resp	 r;
 	struct family	 f;
 	struct buf	 p;
 	struct pf	 o;
@@ -496,28 +424,28 @@ test_token_faults(const struct family *g)
 	    (const char *)p.p, NULL) == 0 && is_error(&r, 400, "InvalidToken") &&
 	    strncmp(jstr(&r, "message"), "Malformed token", 15) == 0,
 	    "as Bearer: %u %s", r.status, r.body);
-	resp_free(&r);
+	t_resp_free(&r);
 	buf_clear(&p);
 
 	CHECK(call(&r, "GET", SESSION, "not.a.token", NULL, NULL) == 0 &&
 	    is_error(&r, 401, "invalid_token"), "garbage token: %u %s",
 	    r.status, r.body);
-	resp_free(&r);
+	t_resp_free(&r);
 
 	CHECK(family_make(&f, "atproto transition:generic", k1), "family");
 	CHECK(call(&r, "GET", SESSION, f.at, NULL, NULL) == 0 &&
 	    r.status == 200, "before the refresh: %u", r.status);
-	resp_free(&r);
+	t_resp_free(&r);
 	CHECK(store_oauth_family_rotate(f.id, f.refresh, "tok-rotated0000000"
 	    "00000000000000", "ref-rotated", now, now + 900, now + 86400) ==
 	    PDS_OK, "rotate");
 	CHECK(call(&r, "GET", SESSION, f.at, NULL, NULL) == 0 &&
 	    is_error(&r, 401, "invalid_token"), "rotated away: %u %s",
 	    r.status, r.body);
-	CHECK(header(&r, "WWW-Authenticate") != NULL && strstr(header(&r,
+	CHECK(t_header(&r, "WWW-Authenticate") != NULL && strstr(t_header(&r,
 	    "WWW-Authenticate"), "error=\"invalid_token\"") != NULL,
 	    "challenge");
-	resp_free(&r);
+	t_resp_free(&r);
 	CHECK(store_oauth_family_delete(f.id) == PDS_OK, "revoke");
 
 	CHECK(store_account_set_status(ALICE, ACCT_TAKENDOWN, "ref-1") ==
@@ -525,19 +453,19 @@ test_token_faults(const struct family *g)
 	CHECK(call(&r, "GET", SESSION, g->at, NULL, NULL) == 0 &&
 	    is_error(&r, 400, "AccountTakedown"), "taken down: %u %s",
 	    r.status, r.body);
-	resp_free(&r);
+	t_resp_free(&r);
 	CHECK(store_account_set_status(ALICE, ACCT_ACTIVE, NULL) == PDS_OK,
 	    "restore");
 	CHECK(call(&r, "GET", SESSION, g->at, NULL, NULL) == 0 &&
 	    r.status == 200, "restored: %u %s", r.status, r.body);
-	resp_free(&r);
+	t_resp_free(&r);
 	t_group_end();
 }
 
 static void
 test_scopes(const struct family *g)
 {
-	struct resp	 r;
+	struct t_resp	 r;
 	struct family	 post, mail, svc, acct;
 	char		 body[512], now[STORE_TS_LEN];
 	const char	*uri, *rkey;
@@ -551,71 +479,71 @@ test_scopes(const struct family *g)
 	rkey = strrchr(uri, '/') != NULL ? strrchr(uri, '/') + 1 : "x";
 	snprintf(body, sizeof(body), "{\"repo\":\"" ALICE "\",\"collection\":"
 	    "\"app.bsky.feed.post\",\"rkey\":\"%s\"}", rkey);
-	resp_free(&r);
+	t_resp_free(&r);
 	CHECK(call(&r, "POST", CREATE, post.at, NULL, like_body) == 0 &&
 	    is_error(&r, 403, "ScopeMissingError") && strcmp(jstr(&r,
 	    "message"), "Missing required scope "
 	    "\"repo:app.bsky.feed.like?action=create\"") == 0,
 	    "no like: %u %s", r.status, r.body);
-	CHECK(header(&r, "WWW-Authenticate") == NULL, "403: no challenge");
-	resp_free(&r);
+	CHECK(t_header(&r, "WWW-Authenticate") == NULL, "403: no challenge");
+	t_resp_free(&r);
 	CHECK(call(&r, "POST", DELETE, post.at, NULL, body) == 0 &&
 	    is_error(&r, 403, "ScopeMissingError") && strcmp(jstr(&r,
 	    "message"), "Missing required scope "
 	    "\"repo:app.bsky.feed.post?action=delete\"") == 0,
 	    "no delete: %u %s", r.status, r.body);
-	resp_free(&r);
+	t_resp_free(&r);
 	CHECK(call(&r, "POST", "/xrpc/com.atproto.repo.applyWrites", post.at,
 	    NULL, "{\"repo\":\"" ALICE "\",\"writes\":[{\"$type\":"
 	    "\"com.atproto.repo.applyWrites#delete\",\"collection\":"
 	    "\"app.bsky.feed.post\",\"rkey\":\"abc\"}]}") == 0 &&
 	    is_error(&r, 403, "ScopeMissingError"), "no delete in applyWrites: "
 	    "%u %s", r.status, r.body);
-	resp_free(&r);
+	t_resp_free(&r);
 	CHECK(call(&r, "POST", "/xrpc/com.atproto.repo.putRecord", post.at,
 	    NULL, "{\"repo\":\"" ALICE "\",\"collection\":\"app.bsky.feed.post\""
 	    ",\"rkey\":\"abc\",\"record\":{}}") == 0 &&
 	    is_error(&r, 403, "ScopeMissingError") && strstr(jstr(&r,
 	    "message"), "action=update") != NULL, "putRecord needs update: %s",
 	    r.body);
-	resp_free(&r);
+	t_resp_free(&r);
 	CHECK(call(&r, "POST", "/xrpc/com.atproto.identity.updateHandle",
 	    post.at, NULL, "{\"handle\":\"bob.test\"}") == 0 &&
 	    is_error(&r, 403, "ScopeMissingError") && strstr(jstr(&r,
 	    "message"), "identity:handle") != NULL, "updateHandle: %s",
 	    r.body);
-	resp_free(&r);
+	t_resp_free(&r);
 	CHECK(call(&r, "POST", DELETE, g->at, NULL, body) == 0 &&
 	    r.status == 200, "transition:generic deletes it: %u %s", r.status,
 	    r.body);
-	resp_free(&r);
+	t_resp_free(&r);
 
 	CHECK(call(&r, "GET", SESSION, g->at, NULL, NULL) == 0 &&
 	    r.status == 200 && json_object_get(r.json, "email") == NULL &&
 	    json_object_get(r.json, "emailConfirmed") == NULL,
 	    "no email without transition:email: %s", r.body);
-	resp_free(&r);
+	t_resp_free(&r);
 	CHECK(family_make(&mail, "atproto transition:email", k1),
 	    "email family");
 	CHECK(call(&r, "GET", SESSION, mail.at, NULL, NULL) == 0 &&
 	    r.status == 200 && strcmp(jstr(&r, "email"), EMAIL) == 0 &&
 	    json_object_get(r.json, "emailConfirmed") != NULL,
 	    "email with transition:email: %s", r.body);
-	resp_free(&r);
+	t_resp_free(&r);
 
 	CHECK(call(&r, "POST", "/xrpc/com.atproto.server.createAppPassword",
 	    g->at, NULL, "{\"name\":\"x\"}") == 0 &&
 	    is_error(&r, 403, "Forbidden"), "createAppPassword: %u %s",
 	    r.status, r.body);
-	resp_free(&r);
+	t_resp_free(&r);
 	CHECK(call(&r, "GET", "/xrpc/com.atproto.server.listAppPasswords",
 	    g->at, NULL, NULL) == 0 && is_error(&r, 403, "Forbidden"),
 	    "listAppPasswords: %u %s", r.status, r.body);
-	resp_free(&r);
+	t_resp_free(&r);
 	CHECK(call(&r, "POST", "/xrpc/com.atproto.server.requestAccountDelete",
 	    g->at, NULL, NULL) == 0 && is_error(&r, 403, "Forbidden"),
 	    "requestAccountDelete: %u %s", r.status, r.body);
-	resp_free(&r);
+	t_resp_free(&r);
 
 	/*
 	 * No OAuth token may change the account's email (the app would set
@@ -628,23 +556,23 @@ test_scopes(const struct family *g)
 	    acct.at, NULL, "{\"email\":\"mallory@example.com\"}") == 0 &&
 	    is_error(&r, 403, "Forbidden"), "updateEmail: %u %s", r.status,
 	    r.body);
-	resp_free(&r);
+	t_resp_free(&r);
 	CHECK(call(&r, "GET", SESSION, mail.at, NULL, NULL) == 0 &&
 	    r.status == 200 && strcmp(jstr(&r, "email"), EMAIL) == 0,
 	    "... the email is unchanged: %s", r.body);
-	resp_free(&r);
+	t_resp_free(&r);
 	CHECK(call(&r, "POST", "/xrpc/com.atproto.server.requestEmailUpdate",
 	    acct.at, NULL, NULL) == 0 && is_error(&r, 403, "Forbidden"),
 	    "requestEmailUpdate: %u %s", r.status, r.body);
-	resp_free(&r);
+	t_resp_free(&r);
 	CHECK(call(&r, "POST", "/xrpc/com.atproto.server.deactivateAccount",
 	    acct.at, NULL, "{}") == 0 && is_error(&r, 403, "Forbidden"),
 	    "deactivateAccount: %u %s", r.status, r.body);
-	resp_free(&r);
+	t_resp_free(&r);
 	CHECK(call(&r, "POST", "/xrpc/com.atproto.server.activateAccount",
 	    acct.at, NULL, NULL) == 0 && is_error(&r, 403, "Forbidden"),
 	    "activateAccount: %u %s", r.status, r.body);
-	resp_free(&r);
+	t_resp_free(&r);
 
 	CHECK(family_make(&svc, "atproto rpc:app.bsky.feed.getFeedSkeleton"
 	    "?aud=*", k1), "rpc family");
@@ -653,7 +581,7 @@ test_scopes(const struct family *g)
 	    svc.at, NULL, NULL) == 0 && r.status == 200 &&
 	    strlen(jstr(&r, "token")) > 0,
 	    "service token its scope allows: %u %s", r.status, r.body);
-	resp_free(&r);
+	t_resp_free(&r);
 	CHECK(call(&r, "GET", "/xrpc/com.atproto.server.getServiceAuth"
 	    "?aud=did:web:feed.example&lxm=app.bsky.feed.getTimeline",
 	    svc.at, NULL, NULL) == 0 && is_error(&r, 403,
@@ -661,12 +589,12 @@ test_scopes(const struct family *g)
 	    "Missing required scope \"rpc:app.bsky.feed.getTimeline"
 	    "?aud=did:web:feed.example\"") == 0,
 	    "another lxm: %u %s", r.status, r.body);
-	resp_free(&r);
+	t_resp_free(&r);
 	CHECK(call(&r, "GET", "/xrpc/com.atproto.server.getServiceAuth"
 	    "?aud=did:web:feed.example", svc.at, NULL, NULL) == 0 &&
 	    is_error(&r, 403, "ScopeMissingError") && strstr(jstr(&r,
 	    "message"), "rpc:*?aud=") != NULL, "no lxm: %s", r.body);
-	resp_free(&r);
+	t_resp_free(&r);
 	/* A taken-down account's OAuth session may only move away. */
 	store_timestamp(now);
 	CHECK(store_account_set_status(ALICE, ACCT_TAKENDOWN, "t-1") ==
@@ -675,7 +603,7 @@ test_scopes(const struct family *g)
 	    "?aud=did:web:feed.example&lxm=app.bsky.feed.getFeedSkeleton",
 	    svc.at, NULL, NULL) == 0 && is_error(&r, 400, "InvalidToken"),
 	    "no service token once taken down: %u %s", r.status, r.body);
-	resp_free(&r);
+	t_resp_free(&r);
 	CHECK(store_account_set_status(ALICE, ACCT_ACTIVE, now) == PDS_OK,
 	    "reversal");
 	t_group_end();

@@ -30,6 +30,7 @@
 #include "log.h"
 
 #include "t.h"
+#include "t_http.h"
 
 #define ALICE	"did:plc:xrpcalice0000000000000000"
 #define ADMIN_B64 "YWRtaW46dW5pdC10ZXN0LWFkbWlu"	/* admin:unit-test-admin */
@@ -52,85 +53,21 @@ dispatch(struct http_req *req, struct http_target *t)
 	last_route = t->arg;
 }
 
-struct resp {
-	unsigned	 status;
-	char		*raw;		/* the whole reply */
-	const char	*body;
-	json_t		*json;		/* body, if JSON */
-};
-
-static void
-resp_free(struct resp *r)
-{
-	free(r->raw);
-	json_decref(r->json);
-	memset(r, 0, sizeof(*r));
-}
-
-/*
- * Send method path with extra header lines (each ending "\r\n") and
- * body (may be NULL); a Content-Length of cl is sent when cl >= 0 (the
- * body may be shorter: only len bytes go).  Reads the reply to EOF.
- */
 static int
-request(struct resp *r, const char *method, const char *path,
+request(struct t_resp *r, const char *method, const char *path,
     const char *headers, long cl, const char *body, size_t len)
 {
-	struct sockaddr_in sin;
-	char		 head[2048];
-	size_t		 cap = 65536, n = 0;
-	ssize_t		 k;
-	int		 fd, hn;
-
-	memset(r, 0, sizeof(*r));
-	if ((fd = socket(AF_INET, SOCK_STREAM, 0)) == -1)
-		return -1;
-	memset(&sin, 0, sizeof(sin));
-	sin.sin_family = AF_INET;
-	sin.sin_port = htons(port);
-	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if (connect(fd, (struct sockaddr *)&sin, sizeof(sin)) == -1) {
-		close(fd);
-		return -1;
-	}
-	hn = snprintf(head, sizeof(head), "%s %s HTTP/1.1\r\nHost: 127.0.0.1"
-	    "\r\nConnection: close\r\n%s", method, path, headers);
-	if (cl >= 0)
-		hn += snprintf(head + hn, sizeof(head) - (size_t)hn,
-		    "Content-Length: %ld\r\n", cl);
-	hn += snprintf(head + hn, sizeof(head) - (size_t)hn, "\r\n");
-	(void)send(fd, head, (size_t)hn, MSG_NOSIGNAL);
-	if (body != NULL && len > 0)
-		(void)send(fd, body, len, MSG_NOSIGNAL);
-	r->raw = malloc(cap);
-	for (;;) {
-		if (cap - n < 4096 && (r->raw = realloc(r->raw,
-		    cap *= 2)) == NULL)
-			break;
-		if ((k = recv(fd, r->raw + n, cap - n - 1, 0)) <= 0)
-			break;
-		n += (size_t)k;
-	}
-	close(fd);
-	if (r->raw == NULL)
-		return -1;
-	r->raw[n] = '\0';
-	if (sscanf(r->raw, "HTTP/1.%*c %u", &r->status) != 1)
-		return -1;
-	r->body = strstr(r->raw, "\r\n\r\n");
-	r->body = r->body != NULL ? r->body + 4 : "";
-	r->json = json_loads(r->body, 0, NULL);
-	return 0;
+	return t_request(r, port, method, path, headers, cl, body, len);
 }
 
 static int
-get(struct resp *r, const char *path, const char *headers)
+get(struct t_resp *r, const char *path, const char *headers)
 {
 	return request(r, "GET", path, headers, -1, NULL, 0);
 }
 
 static int
-post_json(struct resp *r, const char *path, const char *headers,
+post_json(struct t_resp *r, const char *path, const char *headers,
     const char *body)
 {
 	char	 h[1024];
@@ -142,7 +79,7 @@ post_json(struct resp *r, const char *path, const char *headers,
 }
 
 static const char *
-err_name(const struct resp *r)
+err_name(const struct t_resp *r)
 {
 	const char *s = json_string_value(json_object_get(r->json, "error"));
 
@@ -150,36 +87,12 @@ err_name(const struct resp *r)
 }
 
 static const char *
-err_msg(const struct resp *r)
+err_msg(const struct t_resp *r)
 {
 	const char *s = json_string_value(json_object_get(r->json,
 	    "message"));
 
 	return s != NULL ? s : "";
-}
-
-/* A reply header's value (case-insensitive name), or NULL. */
-static const char *
-header(const struct resp *r, const char *name)
-{
-	static char	 v[256];
-	const char	*p = r->raw, *e;
-	size_t		 nl = strlen(name), n;
-
-	while ((p = strstr(p, "\r\n")) != NULL && p + 2 < r->body) {
-		p += 2;
-		if (strncasecmp(p, name, nl) == 0 && p[nl] == ':') {
-			for (p += nl + 1; *p == ' '; p++)
-				;
-			e = strstr(p, "\r\n");
-			n = (size_t)(e - p) < sizeof(v) ? (size_t)(e - p) :
-			    sizeof(v) - 1;
-			memcpy(v, p, n);
-			v[n] = '\0';
-			return v;
-		}
-	}
-	return NULL;
 }
 
 static void
@@ -340,7 +253,7 @@ test_admin_basic(void)
 static void
 test_methods(void)
 {
-	struct resp	 r;
+	struct t_resp	 r;
 
 	t_group("routing");
 	CHECK(get(&r, "/xrpc/com.atproto.identity.resolveHandle?handle="
@@ -351,28 +264,28 @@ test_methods(void)
 	CHECK(last_route == xrpc_route_find(
 	    "com.atproto.identity.resolveHandle") && last_body_max == 0,
 	    "dispatched to its route, no body accepted");
-	resp_free(&r);
+	t_resp_free(&r);
 	CHECK(request(&r, "HEAD", "/xrpc/com.atproto.identity.resolveHandle"
 	    "?handle=alice.test", "", -1, NULL, 0) == 0 && r.status == 200,
 	    "HEAD on a query: %u", r.status);
-	resp_free(&r);
+	t_resp_free(&r);
 
 	CHECK(request(&r, "POST", "/xrpc/com.atproto.identity.resolveHandle"
 	    "?handle=alice.test", "", 0, NULL, 0) == 0 && r.status == 400 &&
 	    strcmp(err_name(&r), "InvalidRequest") == 0 &&
 	    strcmp(err_msg(&r), "Incorrect HTTP method (POST) expected GET")
 	    == 0, "POST on a query: %u %s", r.status, r.body);
-	resp_free(&r);
+	t_resp_free(&r);
 	CHECK(get(&r, "/xrpc/com.atproto.server.createSession", "") == 0 &&
 	    r.status == 400 && strcmp(err_msg(&r),
 	    "Incorrect HTTP method (GET) expected POST") == 0,
 	    "GET on a procedure: %u %s", r.status, r.body);
 	CHECK(last_body_max == XRPC_BODY_JSON, "its body read, then 400");
-	resp_free(&r);
+	t_resp_free(&r);
 	CHECK(request(&r, "PUT", "/xrpc/com.atproto.server.createSession", "",
 	    2, "{}", 2) == 0 && r.status == 400 && strstr(err_msg(&r),
 	    "(PUT)") != NULL, "PUT: %u %s", r.status, r.body);
-	resp_free(&r);
+	t_resp_free(&r);
 
 	/* Not in the table: the fallback, with nowhere to proxy to. */
 	CHECK(get(&r, "/xrpc/com.example.unknown.method", "") == 0 &&
@@ -381,21 +294,21 @@ test_methods(void)
 	CHECK(last_route == NULL && last_body_max ==
 	    (size_t)cfg->blob_upload_limit, "fallback body limit %zu",
 	    (size_t)last_body_max);
-	resp_free(&r);
+	t_resp_free(&r);
 	CHECK(get(&r, "/xrpc/not-an-nsid", "") == 0 && r.status == 400 &&
 	    strcmp(err_name(&r), "InvalidRequest") == 0,
 	    "not an NSID: %u %s", r.status, r.body);
-	resp_free(&r);
+	t_resp_free(&r);
 	CHECK(get(&r, "/xrpc/com.atproto.server.getSessionX", "") == 0 &&
 	    r.status == 501, "near miss is unknown: %u", r.status);
-	resp_free(&r);
+	t_resp_free(&r);
 	t_group_end();
 }
 
 static void
 test_auth_kinds(void)
 {
-	struct resp	 r;
+	struct t_resp	 r;
 	const char	*p;
 
 	t_group("auth kinds");
@@ -405,52 +318,52 @@ test_auth_kinds(void)
 	    "\"password\":\"correct horse\"}") == 0 && r.status == 200 &&
 	    json_is_string(json_object_get(r.json, "accessJwt")),
 	    "none: header ignored: %u %s", r.status, r.body);
-	resp_free(&r);
+	t_resp_free(&r);
 
 	/* ACCESS: required. */
 	p = "/xrpc/com.atproto.server.getSession";
 	CHECK(get(&r, p, "") == 0 && r.status == 401 &&
 	    strcmp(err_name(&r), "AuthMissing") == 0,
 	    "access: none given: %u %s", r.status, r.body);
-	CHECK(header(&r, "WWW-Authenticate") != NULL &&
-	    strcmp(header(&r, "WWW-Authenticate"), "Bearer") == 0,
+	CHECK(t_header(&r, "WWW-Authenticate") != NULL &&
+	    strcmp(t_header(&r, "WWW-Authenticate"), "Bearer") == 0,
 	    "401 carries WWW-Authenticate");
-	resp_free(&r);
+	t_resp_free(&r);
 	CHECK(get(&r, p, "Authorization: \r\n") == 0 && r.status == 401 &&
 	    strcmp(err_name(&r), "AuthMissing") == 0, "an empty header");
-	resp_free(&r);
+	t_resp_free(&r);
 	CHECK(get(&r, p, "Authorization: Basic " ADMIN_B64 "\r\n") == 0 &&
 	    r.status == 401 && strcmp(err_name(&r),
 	    "AuthenticationRequired") == 0,
 	    "access: admin Basic not accepted: %u %s", r.status, r.body);
-	resp_free(&r);
+	t_resp_free(&r);
 	CHECK(get(&r, p, "Authorization: Bearer nonsense\r\n") == 0 &&
 	    r.status == 400 && strcmp(err_name(&r), "InvalidToken") == 0,
 	    "access: a malformed token: %u %s", r.status, r.body);
-	resp_free(&r);
+	t_resp_free(&r);
 
 	/* ADMIN: Basic only. */
 	p = "/xrpc/com.atproto.server.createInviteCode";
 	CHECK(post_json(&r, p, "", "{\"useCount\":1}") == 0 &&
 	    r.status == 401 && strcmp(err_name(&r), "AuthMissing") == 0,
 	    "admin: none given: %u %s", r.status, r.body);
-	resp_free(&r);
+	t_resp_free(&r);
 	CHECK(post_json(&r, p, "Authorization: Basic "
 	    "YWRtaW46d3Jvbmc=\r\n", "{\"useCount\":1}") == 0 &&
 	    r.status == 401 && strcmp(err_msg(&r),
 	    "Invalid admin credentials") == 0, "admin: wrong password: %s",
 	    r.body);
-	resp_free(&r);
+	t_resp_free(&r);
 	CHECK(post_json(&r, p, "Authorization: Bearer x.y.z\r\n",
 	    "{\"useCount\":1}") == 0 && r.status == 401 && strcmp(err_msg(&r),
 	    "Unexpected authorization type") == 0, "admin: a Bearer token: %s",
 	    r.body);
-	resp_free(&r);
+	t_resp_free(&r);
 	CHECK(post_json(&r, p, "Authorization: Basic " ADMIN_B64 "\r\n",
 	    "{\"useCount\":1}") == 0 && r.status == 200 &&
 	    json_is_string(json_object_get(r.json, "code")),
 	    "admin: accepted: %u %s", r.status, r.body);
-	resp_free(&r);
+	t_resp_free(&r);
 
 	/* MOD: admin Basic accepted. */
 	CHECK(get(&r, "/xrpc/com.atproto.admin.getAccountInfo?did=" ALICE,
@@ -458,10 +371,10 @@ test_auth_kinds(void)
 	    r.status == 200 && strcmp(json_string_value(json_object_get(
 	    r.json, "did")), ALICE) == 0, "mod: admin: %u %s", r.status,
 	    r.body);
-	resp_free(&r);
+	t_resp_free(&r);
 	CHECK(get(&r, "/xrpc/com.atproto.admin.getAccountInfo?did=" ALICE,
 	    "") == 0 && r.status == 401, "mod: none given: %u", r.status);
-	resp_free(&r);
+	t_resp_free(&r);
 
 	/* Optional, or admin: anonymous passes, bad credentials do not. */
 	p = "/xrpc/com.atproto.sync.getLatestCommit?did=did:plc:nobody";
@@ -469,23 +382,23 @@ test_auth_kinds(void)
 	    strcmp(err_name(&r), "InvalidToken") != 0,
 	    "optional: anonymous reaches the handler: %u %s", r.status,
 	    r.body);
-	resp_free(&r);
+	t_resp_free(&r);
 	CHECK(get(&r, p, "Authorization: Basic YWRtaW46d3Jvbmc=\r\n") == 0 &&
 	    r.status == 401 && strcmp(err_msg(&r),
 	    "Invalid admin credentials") == 0,
 	    "optional: a wrong admin password: %u %s", r.status, r.body);
-	resp_free(&r);
+	t_resp_free(&r);
 	CHECK(get(&r, p, "Authorization: Bearer junk\r\n") == 0 &&
 	    r.status == 400 && strcmp(err_name(&r), "InvalidToken") == 0,
 	    "optional: a bad token: %u %s", r.status, r.body);
-	resp_free(&r);
+	t_resp_free(&r);
 	t_group_end();
 }
 
 static void
 test_bodies(void)
 {
-	struct resp	 r;
+	struct t_resp	 r;
 	char		*big;
 	const char	*p = "/xrpc/com.atproto.server.createSession";
 	size_t		 n = XRPC_BODY_JSON;
@@ -495,42 +408,42 @@ test_bodies(void)
 	    strstr(err_msg(&r), "Content-Type") != NULL &&
 	    strstr(err_msg(&r), "required") != NULL,
 	    "no Content-Type: %u %s", r.status, r.body);
-	resp_free(&r);
+	t_resp_free(&r);
 	CHECK(request(&r, "POST", p, "Content-Type: application/json\r\n", 0,
 	    NULL, 0) == 0 && r.status == 400 && strstr(err_msg(&r),
 	    "required but not provided") != NULL, "no body: %s", r.body);
-	resp_free(&r);
+	t_resp_free(&r);
 	CHECK(request(&r, "POST", p, "Content-Type: text/plain\r\n", 2, "{}",
 	    2) == 0 && r.status == 400 && strstr(err_msg(&r),
 	    "Wrong request encoding") != NULL, "text/plain: %s", r.body);
-	resp_free(&r);
+	t_resp_free(&r);
 	CHECK(request(&r, "POST", p, "Content-Type: application/jsonx\r\n",
 	    2, "{}", 2) == 0 && r.status == 400 && strstr(err_msg(&r),
 	    "Wrong request encoding") != NULL, "application/jsonx: %s",
 	    r.body);
-	resp_free(&r);
+	t_resp_free(&r);
 	CHECK(post_json(&r, p, "", "{\"identifier\":") == 0 &&
 	    r.status == 400 && strstr(err_msg(&r), "Invalid JSON body") !=
 	    NULL, "truncated JSON: %s", r.body);
-	resp_free(&r);
+	t_resp_free(&r);
 	CHECK(post_json(&r, p, "", "[1,2]") == 0 && r.status == 400 &&
 	    strcmp(err_msg(&r), "Input must be an object") == 0,
 	    "an array: %s", r.body);
-	resp_free(&r);
+	t_resp_free(&r);
 	CHECK(request(&r, "POST", p, "Content-Type: Application/JSON; "
 	    "charset=utf-8\r\n", 2, "{}", 2) == 0 && r.status == 400 &&
 	    strstr(err_msg(&r), "\"identifier\"") != NULL,
 	    "JSON with parameters reaches the handler: %s", r.body);
-	resp_free(&r);
+	t_resp_free(&r);
 	CHECK(post_json(&r, p, "", "{\"identifier\":5,\"password\":\"x\"}") ==
 	    0 && r.status == 400 && strstr(err_msg(&r), "must be a string") !=
 	    NULL, "a number for a string: %s", r.body);
-	resp_free(&r);
+	t_resp_free(&r);
 	CHECK(post_json(&r, p, "", "{\"identifier\":\"alice\\u0000.test\","
 	    "\"password\":\"x\"}") == 0 && r.status == 400 &&
 	    strcmp(err_name(&r), "InvalidRequest") == 0,
 	    "an embedded NUL refused: %s", r.body);
-	resp_free(&r);
+	t_resp_free(&r);
 	t_group_end();
 
 	t_group("body limits");
@@ -539,7 +452,7 @@ test_bodies(void)
 	    (long)n + 1, NULL, 0) == 0 && r.status == 413 &&
 	    strcmp(err_name(&r), "PayloadTooLarge") == 0,
 	    "createSession: one byte over: %u %s", r.status, r.body);
-	resp_free(&r);
+	t_resp_free(&r);
 	/* Exactly the limit: read and parsed. */
 	if ((big = malloc(n)) != NULL) {
 		memset(big, ' ', n);
@@ -548,7 +461,7 @@ test_bodies(void)
 		    "\r\n", (long)n, big, n) == 0 && r.status == 400 &&
 		    strstr(err_msg(&r), "\"identifier\"") != NULL,
 		    "createSession: at the limit: %u %s", r.status, r.body);
-		resp_free(&r);
+		t_resp_free(&r);
 		free(big);
 	}
 	/* XRPC_BODY_IMPORT: PDS_MAX_REPO_IMPORT_SIZE (3000 here). */
@@ -558,12 +471,12 @@ test_bodies(void)
 	    "importRepo: 3001 bytes: %u %s", r.status, r.body);
 	CHECK(last_body_max == 3000, "importRepo limit %zu",
 	    (size_t)last_body_max);
-	resp_free(&r);
+	t_resp_free(&r);
 	if ((big = calloc(1, 3000)) != NULL) {
 		CHECK(request(&r, "POST", p, "", 3000, big, 3000) == 0 &&
 		    r.status == 401, "importRepo: 3000 bytes read: %u %s",
 		    r.status, r.body);
-		resp_free(&r);
+		t_resp_free(&r);
 		free(big);
 	}
 	/* XRPC_BODY_BLOB: PDS_BLOB_UPLOAD_LIMIT (1000 here). */
@@ -573,19 +486,19 @@ test_bodies(void)
 	    r.status, r.body);
 	CHECK(last_body_max == 1000, "uploadBlob limit %zu",
 	    (size_t)last_body_max);
-	resp_free(&r);
+	t_resp_free(&r);
 	CHECK(get(&r, "/xrpc/com.atproto.server.getSession", "") == 0 &&
 	    last_body_max == 0, "a query accepts no body");
-	resp_free(&r);
+	t_resp_free(&r);
 	CHECK(request(&r, "GET", "/xrpc/com.atproto.identity.resolveHandle"
 	    "?handle=alice.test", "", 5, "hello", 5) == 0 && r.status == 413,
 	    "a query with a body: %u", r.status);
-	resp_free(&r);
+	t_resp_free(&r);
 	CHECK(request(&r, "POST", "/xrpc/com.atproto.repo.createRecord", "",
 	    XRPC_BODY_JSON_WRITE + 1, NULL, 0) == 0 && r.status == 413 &&
 	    last_body_max == XRPC_BODY_JSON_WRITE,
 	    "createRecord: 1 MB limit: %u", r.status);
-	resp_free(&r);
+	t_resp_free(&r);
 	t_group_end();
 }
 
