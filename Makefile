@@ -196,5 +196,6 @@ clean:
 .SECONDARY:
 
 -include tests/tools/tools.mk
+-include tests/stress/stress.mk
 -include bench/bench.mk
 -include $(shell find $(B) -name '*.d' 2>/dev/null)

@@ -1,7 +1,8 @@
 #!/bin/sh
 # Run the test suite and print one closing line "N passed, N failed".
-# Usage: scripts/run-tests.sh [unit|replay|integration|interop]...
-# With no argument, runs every part.  B names the build directory.
+# Usage: scripts/run-tests.sh [unit|replay|integration|interop|stress]...
+# With no argument, runs every part but stress (`make stress` runs it).
+# B names the build directory.
 set -u
 cd "$(dirname "$0")/.."
 B=${B:-build}
@@ -43,6 +44,11 @@ for part in $parts; do
 		done ;;
 	integration)
 		for t in tests/integration/test_*.sh; do
+			[ -f "$t" ] || continue
+			tally "$t" env B="$B" sh "$t"
+		done ;;
+	stress)
+		for t in tests/stress/stress_*.sh; do
 			[ -f "$t" ] || continue
 			tally "$t" env B="$B" sh "$t"
 		done ;;
