@@ -3,7 +3,7 @@
 #
 #   rss_kb PID          resident memory now, in KiB
 #   peak_rss_kb PID     the highest resident memory so far (VmHWM), KiB
-#   probe PATH SECONDS [INTERVAL_MS]
+#   probe PATH SECONDS [INTERVAL_MS]   (PROBE_SRC=127.0.0.2: from there)
 #                       latency of GET PATH on pdsd meanwhile: one JSON
 #                       line (n, ok, failed, p50_ms, p99_ms, max_ms)
 #   json_num JSON KEY   one number from such a line

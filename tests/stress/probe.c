@@ -10,6 +10,10 @@
  * 5000 ms in the percentiles.  Only a 200 counts as ok.
  *
  * usage: probe PORT PATH SECONDS [INTERVAL_MS]
+ *
+ * With PROBE_SRC set (say 127.0.0.2), connections come from that
+ * loopback address, so a test can load pdsd from 127.0.0.1 and still
+ * see how another client fares.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -40,6 +44,7 @@ one(unsigned port, const char *path)
 {
 	struct sockaddr_in sa = { .sin_family = AF_INET };
 	char req[512], resp[256];
+	const char *src = getenv("PROBE_SRC");
 	double t0 = now_ms();
 	size_t got = 0;
 	int fd, n, one = 1;
@@ -49,6 +54,15 @@ one(unsigned port, const char *path)
 	if ((fd = socket(AF_INET, SOCK_STREAM, 0)) < 0)
 		return -1;
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	if (src != NULL && *src != '\0') {
+		struct sockaddr_in from = { .sin_family = AF_INET };
+
+		if (inet_pton(AF_INET, src, &from.sin_addr) != 1 ||
+		    bind(fd, (struct sockaddr *)&from, sizeof(from)) < 0) {
+			close(fd);
+			return -1;
+		}
+	}
 	n = snprintf(req, sizeof(req), "GET %s HTTP/1.1\r\nHost: 127.0.0.1"
 	    "\r\nConnection: close\r\n\r\n", path);
 	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
