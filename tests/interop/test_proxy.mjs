@@ -16,6 +16,7 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import http from 'node:http';
+import net from 'node:net';
 import { after, before, describe, test } from 'node:test';
 
 import { AtpAgent } from '@atproto/api';
@@ -327,6 +328,43 @@ describe('the catch-all proxy', () => {
 		assert.equal(got.headers['accept-encoding'], 'gzip');
 		await verifyServiceJwt(got.headers.authorization, { iss: aliceDid,
 		    aud: appview.did, lxm: 'app.bsky.actor.searchActors' });
+	});
+
+	test('a control character in a passed-on header refuses the call',
+	    async () => {
+		// fetch() will not send a bare CR, so the request is written
+		// by hand.
+		const raw = (name, value) => new Promise((resolve, reject) => {
+			const u = new URL(pds.url);
+			const c = net.createConnection(Number(u.port), u.hostname);
+			let got = '';
+			c.on('data', (d) => { got += d; });
+			c.on('end', () => resolve(got));
+			c.on('error', reject);
+			c.write('GET /xrpc/app.bsky.actor.searchActors?q=cr ' +
+			    `HTTP/1.1\r\nHost: ${u.host}\r\nAuthorization: ` +
+			    `Bearer ${alice.session.accessJwt}\r\n` +
+			    `${name}: ${value}\r\nConnection: close\r\n\r\n`);
+		});
+		const n = appview.requests.length;
+		for (const [name, value] of [
+		    ['Accept-Language', 'en\rX-CR-Injected: 1'],
+		    ['X-Bsky-Topics', 'a\x01b'],
+		    ['atproto-accept-labelers', 'did:plc:x\x7f']]) {
+			const res = await raw(name, value);
+			const status = Number(res.split(' ')[1]);
+			assert.equal(status, 400, `${name}: ${res}`);
+			const body = JSON.parse(res.slice(res.indexOf('\r\n\r\n') +
+			    4));
+			assert.equal(body.error, 'InvalidRequest');
+			assert.match(body.message, /control character/);
+		}
+		assert.equal(appview.requests.length, n, 'nothing went upstream');
+		// A tab is fine, as HTTP allows it.
+		const ok = await raw('Accept-Language', 'en,\tfr');
+		assert.equal(Number(ok.split(' ')[1]), 200, ok);
+		assert.equal(appview.last('app.bsky.actor.searchActors')
+		    .headers['accept-language'], 'en,\tfr');
 	});
 
 	test('a POST body and its content type pass through', async () => {
