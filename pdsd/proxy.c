@@ -15,6 +15,7 @@
 #include <curl/curl.h>
 #include <jansson.h>
 
+#include "accounts.h"
 #include "auth.h"
 #include "buf.h"
 #include "clock.h"
@@ -472,6 +473,24 @@ check_fwd_headers(struct xrpc_ctx *ctx)
 	return 0;
 }
 
+/*
+ * No service token is signed for a taken-down account, whatever token
+ * it still holds (one issued before the takedown has the full access
+ * scope).  401 AccountTakedown, as the reference's takedown check.
+ */
+static int
+refuse_takendown(struct xrpc_ctx *ctx)
+{
+	struct store_account a;
+
+	if (ctx->auth.did[0] == '\0' ||
+	    account_get(ctx->auth.did, &a) != PDS_OK ||
+	    a.status != ACCT_TAKENDOWN)
+		return 0;
+	return xrpc_fail(ctx, PDS_EAUTHREQ, "AccountTakedown",
+	    "Account has been taken down");
+}
+
 /* u->auth and u->hdrs: the service JWT and the headers passed on. */
 static int
 up_headers(struct xrpc_ctx *ctx, const char *aud, const char *lxm,
@@ -605,7 +624,8 @@ up_start(struct xrpc_ctx *ctx, const struct proxy_call *c, bool buffer_all,
 	int		 rc;
 
 	*up = NULL;
-	if ((rc = check_fwd_headers(ctx)) != 0)
+	if ((rc = check_fwd_headers(ctx)) != 0 ||
+	    (rc = refuse_takendown(ctx)) != 0)
 		return rc;
 	/* an OAuth scope must name the call: rpc:<lxm>?aud=<did#service> */
 	if (c->aud != NULL)
