@@ -195,6 +195,13 @@ auth_service_verify(struct xrpc_ctx *ctx, const struct jwt *j)
 	    (rt->auth_flags & XRPC_AF_OR_SERVICE);
 	if (mod_ok && from_mod_service(ctx->cfg, j))
 		return service_auth_check(ctx, j, rt->nsid, true);
+	/* An admin method: say what it wants, and what it got instead. */
+	if (rt->auth == XRPC_AUTH_MOD)
+		return xrpc_fail(ctx, PDS_EAUTHREQ, NULL, "An admin credential "
+		    "is required (the admin password, or a token of the "
+		    "moderation service); %s was given",
+		    strcmp(j->alg, "HS256") == 0 ? "a member's access token" :
+		    "a service token of another issuer");
 	if (!user_ok)
 		return xrpc_fail(ctx, PDS_EBADTOKEN, NULL,
 		    "Service tokens are not accepted for this method");

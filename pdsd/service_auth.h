@@ -19,7 +19,9 @@
  * carries the fragment "#atproto_labeler".  When the signature fails
  * with the cached document the document is fetched again once (the key
  * may have been rotated).  Mod-service tokens must come from
- * PDS_MOD_SERVICE_DID.
+ * PDS_MOD_SERVICE_DID.  Any other token on an admin-or-mod-service route
+ * (a member's access token, another issuer's service JWT) is 401
+ * AuthenticationRequired, naming what was wanted and what was given.
  */
 #ifndef PDSD_SERVICE_AUTH_H
 #define PDSD_SERVICE_AUTH_H
