@@ -692,6 +692,62 @@ describe('inbound service auth', () => {
 		assert.match(r.json.message, /signature/);
 	});
 
+	test('a service JWT is accepted once', async () => {
+		const now = Math.floor(Date.now() / 1000);
+		const res = await alice.com.atproto.server.getServiceAuth({
+		    aud: 'did:web:localhost', lxm: 'com.atproto.repo.uploadBlob',
+		    exp: now + 1800 });
+		const tok = res.data.token;
+		let r = await upload(tok);
+		assert.equal(r.status, 200, 'half an hour is not too long: ' +
+		    r.body.toString());
+		for (let i = 0; i < 2; i++) {
+			r = await upload(tok);
+			assert.equal(r.status, 400, r.body.toString());
+			assert.equal(r.json.error, 'InvalidToken');
+			assert.match(r.json.message, /used already/);
+		}
+	});
+
+	test('a service JWT living longer than an hour is refused',
+	    async () => {
+		// An identity of our own, so that we can sign what we like.
+		const key = await Secp256k1Keypair.create();
+		const did = await new PlcClient(plc.url).createDid({
+		    signingKey: key.did(), handle: 'mover.test',
+		    pds: 'https://elsewhere.example',
+		    rotationKeys: [key.did()], signer: key });
+		const sign = async (payload) => {
+			const b64 = (o) => Buffer.from(JSON.stringify(o))
+			    .toString('base64url');
+			const hp = `${b64({ typ: 'JWT', alg: 'ES256K' })}.` +
+			    b64(payload);
+			const sig = await key.sign(Buffer.from(hp));
+			return `${hp}.${Buffer.from(sig).toString('base64url')}`;
+		};
+		const now = Math.floor(Date.now() / 1000);
+		const claims = { iat: now, iss: did, aud: 'did:web:localhost',
+		    lxm: 'com.atproto.server.createAccount' };
+		const create = (tok, n) => xrpc('POST',
+		    'com.atproto.server.createAccount', { auth: false,
+		    headers: { authorization: `Bearer ${tok}` },
+		    body: { did, handle: `mover${n}.test`, password: PASSWORD,
+		    email: `mover${n}@example.com` } });
+		for (const [n, exp] of [[1, now + 10 * 365 * 86400],
+		    [2, now + 3700]]) {
+			const tok = await sign({ ...claims, exp,
+			    jti: `long-${n}` });
+			const r = await create(tok, n);
+			assert.equal(r.status, 400, r.body.toString());
+			assert.equal(r.json.error, 'InvalidToken');
+			assert.match(r.json.message, /longer than an hour/);
+		}
+		const nojti = await create(await sign({ ...claims,
+		    exp: now + 60 }), 3);
+		assert.equal(nojti.status, 400, nojti.body.toString());
+		assert.match(nojti.json.message, /no jti/);
+	});
+
 	test('a service JWT is no session token', async () => {
 		const tok = await token('com.atproto.server.checkAccountStatus');
 		const r = await xrpc('GET', 'com.atproto.server.checkAccountStatus', {
