@@ -55,6 +55,71 @@ bad_arg(struct admin_call *call, const char *fmt, ...)
 	return PDS_EINVAL;
 }
 
+/*
+ * Invite codes shown to a read-only caller (the socket group without
+ * the admin group) keep their host part and two of their ten random
+ * characters, enough to tell codes apart in a list, not to use one:
+ * "pds-example-com-ab***-*****".  Masked in every answer that carries
+ * codes (invite.list, account.show, audit): any string under a "code"
+ * key, and the strings of a "codes" array.
+ */
+#define INVITE_RANDOM_TAIL	11	/* "-xxxxx-xxxxx" less the dash */
+
+static json_t *
+masked_code(const char *code)
+{
+	char	 m[256];
+	size_t	 n = strlen(code), keep, i;
+
+	if (n >= sizeof(m))
+		n = sizeof(m) - 1;
+	keep = n > INVITE_RANDOM_TAIL ? n - INVITE_RANDOM_TAIL + 2 : 2;
+	for (i = 0; i < n; i++)
+		m[i] = i < keep || code[i] == '-' ? code[i] : '*';
+	m[n] = '\0';
+	return json_string(m);
+}
+
+static void
+mask_invite_codes(json_t *v)
+{
+	const char	*k;
+	json_t		*e;
+	size_t		 i;
+
+	if (json_is_array(v)) {
+		json_array_foreach(v, i, e)
+			mask_invite_codes(e);
+		return;
+	}
+	if (!json_is_object(v))
+		return;
+	json_object_foreach(v, k, e) {
+		if (strcmp(k, "code") == 0 && json_is_string(e))
+			json_object_set_new(v, k,
+			    masked_code(json_string_value(e)));
+		else if (strcmp(k, "codes") == 0 && json_is_array(e)) {
+			for (i = 0; i < json_array_size(e); i++)
+				if (json_is_string(json_array_get(e, i)))
+					json_array_set_new(e, i, masked_code(
+					    json_string_value(
+					    json_array_get(e, i))));
+				else
+					mask_invite_codes(json_array_get(e, i));
+		} else
+			mask_invite_codes(e);
+	}
+}
+
+/* A read command's answer for its caller: rc, with codes masked. */
+static int
+for_caller(struct admin_call *call, int rc)
+{
+	if (rc == PDS_OK && !call->can_mutate && call->result != NULL)
+		mask_invite_codes(call->result);
+	return rc;
+}
+
 /* A string argument: *out NULL when absent and not required. */
 static int
 arg_str(struct admin_call *call, const char *key, bool required,
@@ -363,8 +428,8 @@ cmd_audit(struct admin_call *call)
 	    (rc = arg_int(call, "limit", 100, 1, ADMIN_LIST_MAX, &limit)) !=
 	    PDS_OK)
 		return rc;
-	return admin_audit_list(since, after, (size_t)limit, &call->result,
-	    &call->err);
+	return for_caller(call, admin_audit_list(since, after, (size_t)limit,
+	    &call->result, &call->err));
 }
 
 /* ---- accounts ---- */
@@ -403,7 +468,8 @@ cmd_account_show(struct admin_call *call)
 		call->err.name = AP_E_INTERNAL;
 		return rc;
 	}
-	return admin_account_usage(a.did, call->result, &call->err);
+	return for_caller(call, admin_account_usage(a.did, call->result,
+	    &call->err));
 }
 
 static int
@@ -631,8 +697,8 @@ cmd_invite_list(struct admin_call *call)
 	    (rc = arg_int(call, "limit", 100, 1, ADMIN_LIST_MAX, &limit)) !=
 	    PDS_OK)
 		return rc;
-	return admin_invite_list(sort, forwho, all, cursor, (size_t)limit,
-	    &call->result, &call->err);
+	return for_caller(call, admin_invite_list(sort, forwho, all, cursor,
+	    (size_t)limit, &call->result, &call->err));
 }
 
 static int

@@ -73,7 +73,9 @@ api_server_reserve_signing_key(struct xrpc_ctx *ctx)
 		goto out;
 	}
 	store_timestamp(now);
-	rc = store_keys_put(keydid, did, priv, now);
+	if ((rc = store_keys_put(keydid, did, priv, now)) == PDS_EBUSY)
+		rc = xrpc_fail(ctx, PDS_EBUSY, NULL, "Too many signing keys "
+		    "are reserved; try again later");
 out:
 	sodium_memzero(priv, sizeof(priv));
 	key_free(key);

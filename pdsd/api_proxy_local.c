@@ -73,14 +73,19 @@ api_server_get_service_auth(struct xrpc_ctx *ctx)
 		    "exp must be an integer");
 	/*
 	 * A taken-down account may only move away, whatever credential it
-	 * holds (an OAuth session has no takendown scope).
+	 * holds: the takendown scope gets the reference's InvalidToken;
+	 * any other token (an OAuth session, or an access token issued
+	 * before the takedown) the reference's takedown check, 401.
 	 */
-	if ((strcmp(ctx->auth.scope, AUTH_SCOPE_TAKENDOWN) == 0 ||
-	    (account_get(ctx->auth.did, &acct) == PDS_OK &&
-	    acct.status == ACCT_TAKENDOWN)) &&
-	    (lxm == NULL || strcmp(lxm, NSID_CREATE_ACCOUNT) != 0))
-		return xrpc_fail(ctx, PDS_EBADTOKEN, NULL,
-		    "Bad token scope");
+	if (lxm == NULL || strcmp(lxm, NSID_CREATE_ACCOUNT) != 0) {
+		if (strcmp(ctx->auth.scope, AUTH_SCOPE_TAKENDOWN) == 0)
+			return xrpc_fail(ctx, PDS_EBADTOKEN, NULL,
+			    "Bad token scope");
+		if (account_get(ctx->auth.did, &acct) == PDS_OK &&
+		    acct.status == ACCT_TAKENDOWN)
+			return xrpc_fail(ctx, PDS_EAUTHREQ, "AccountTakedown",
+			    "Account has been taken down");
+	}
 	if (exps != NULL) {
 		diff = exp - (int64_t)now;
 		if (diff < 0)

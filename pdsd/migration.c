@@ -21,6 +21,7 @@
 #include "dmjson.h"
 #include "err.h"
 #include "events.h"
+#include "jobs.h"
 #include "keys.h"
 #include "log.h"
 #include "migration.h"
@@ -32,6 +33,7 @@
 #include "resolver.h"
 #include "store.h"
 #include "store_account.h"
+#include "store_keys.h"
 #include "store_migration.h"
 #include "store_repo.h"
 #include "syntax.h"
@@ -39,11 +41,27 @@
 
 static const struct config *mcfg;
 
+/* Reserved signing keys expire here, not on the request's path. */
+static void
+prune_reserved_keys(void *arg)
+{
+	char	 now[STORE_TS_LEN];
+	int	 n = 0, rc;
+
+	(void)arg;
+	store_timestamp(now);
+	if ((rc = store_keys_prune(now, &n)) != PDS_OK)
+		log_warnx("reserved keys: prune: %s", pds_strerror(rc));
+	else if (n > 0)
+		log_debug("reserved keys: %d expired", n);
+}
+
 static int
 migration_init(const struct config *cfg)
 {
 	mcfg = cfg;
-	return PDS_OK;
+	return jobs_add("reserved key pruning", STORE_KEYS_PRUNE_MS,
+	    prune_reserved_keys, NULL) == PDS_OK ? PDS_OK : -1;
 }
 
 PDSD_MODULE(migration, migration_init, NULL)

@@ -15,6 +15,7 @@
 #include <curl/curl.h>
 #include <jansson.h>
 
+#include "accounts.h"
 #include "auth.h"
 #include "buf.h"
 #include "clock.h"
@@ -443,6 +444,53 @@ up_url(struct xrpc_ctx *ctx, const struct proxy_call *c,
 	return 0;
 }
 
+/*
+ * The client's headers passed on upstream.  A value with a control
+ * character (C0 but HTAB, or DEL) refuses the whole request: a bare CR
+ * or LF would let the client write headers of its own into our request,
+ * next to the service token we sign.
+ */
+static const char *const fwd_headers[] = {
+	"Accept-Encoding", "Accept-Language", "atproto-accept-labelers",
+	"X-Bsky-Topics", "Content-Type", "Content-Encoding",
+};
+
+static int
+check_fwd_headers(struct xrpc_ctx *ctx)
+{
+	const unsigned char *v;
+	size_t		 i;
+
+	for (i = 0; i < sizeof(fwd_headers) / sizeof(fwd_headers[0]); i++) {
+		v = (const unsigned char *)http_req_header(ctx->req,
+		    fwd_headers[i]);
+		for (; v != NULL && *v != '\0'; v++)
+			if ((*v < 0x20 && *v != '\t') || *v == 0x7f)
+				return xrpc_fail(ctx, PDS_EINVAL, NULL,
+				    "control character in the %s header",
+				    fwd_headers[i]);
+	}
+	return 0;
+}
+
+/*
+ * No service token is signed for a taken-down account, whatever token
+ * it still holds (one issued before the takedown has the full access
+ * scope).  401 AccountTakedown, as the reference's takedown check.
+ */
+static int
+refuse_takendown(struct xrpc_ctx *ctx)
+{
+	struct store_account a;
+
+	if (ctx->auth.did[0] == '\0' ||
+	    account_get(ctx->auth.did, &a) != PDS_OK ||
+	    a.status != ACCT_TAKENDOWN)
+		return 0;
+	return xrpc_fail(ctx, PDS_EAUTHREQ, "AccountTakedown",
+	    "Account has been taken down");
+}
+
 /* u->auth and u->hdrs: the service JWT and the headers passed on. */
 static int
 up_headers(struct xrpc_ctx *ctx, const char *aud, const char *lxm,
@@ -576,6 +624,9 @@ up_start(struct xrpc_ctx *ctx, const struct proxy_call *c, bool buffer_all,
 	int		 rc;
 
 	*up = NULL;
+	if ((rc = check_fwd_headers(ctx)) != 0 ||
+	    (rc = refuse_takendown(ctx)) != 0)
+		return rc;
 	/* an OAuth scope must name the call: rpc:<lxm>?aud=<did#service> */
 	if (c->aud != NULL)
 		rc = oauth_resource_check_rpc(ctx, lxm, aud);

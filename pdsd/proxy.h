@@ -32,7 +32,11 @@
  *
  * Refused before anything is sent: the account-management methods the
  * reference protects (InvalidToken "Bad token method", whatever the
- * case of the NSID), privileged methods (chat.bsky.*,
+ * case of the NSID), a passed-on header whose value holds a control
+ * character (C0 but HTAB, or DEL: 400 InvalidRequest, rather than
+ * dropping it, so that a client never has a request split or silently
+ * changed), a taken-down account whatever token it holds (401
+ * AccountTakedown), privileged methods (chat.bsky.*,
  * com.atproto.server.createAccount) for non-privileged app passwords,
  * and any call without credentials.  An OAuth credential instead needs
  * rpc:<lxm>?aud=<did>#<service id> (or the call's own aud) in its

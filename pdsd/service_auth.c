@@ -17,6 +17,7 @@
 #include "jwt.h"
 #include "keys.h"
 #include "log.h"
+#include "oauth_replay.h"
 #include "resolver.h"
 #include "service_auth.h"
 #include "store_account.h"
@@ -24,6 +25,7 @@
 #include "xrpc.h"
 
 #define CLOCK_SKEW_S	5
+#define REPLAY_NS	"service-jwt"	/* in the replay table */
 
 int
 service_jwt_mint(const char *iss, const char *aud, const char *lxm,
@@ -91,6 +93,43 @@ bad(struct xrpc_ctx *ctx, int rc, const char *what)
 	return xrpc_fail(ctx, PDS_EBADTOKEN, NULL, "%s", what);
 }
 
+/*
+ * A verified token's lifetime and first use: exp at most
+ * SERVICE_JWT_MAX_TTL_S after iat (and after now), the longest
+ * getServiceAuth mints, and each (iss, jti) accepted once while the
+ * token lives.  The replay key is a hash of both, so one issuer cannot
+ * spend another's jti and keys stay short enough to be written behind.
+ */
+static int
+fresh_token(struct xrpc_ctx *ctx, const struct jwt *j, const char *iss)
+{
+	crypto_generichash_state st;
+	const char	*jti;
+	int64_t		 exp, iat, now = (int64_t)time(NULL);
+	uint8_t		 h[16];
+	char		 key[2 * sizeof(h) + 1];
+	int		 rc;
+
+	if (!jwt_claim_int(j, "exp", &exp))
+		return bad(ctx, PDS_EINVAL, "Malformed token: no exp");
+	if (exp - now > SERVICE_JWT_MAX_TTL_S + CLOCK_SKEW_S ||
+	    (jwt_claim_int(j, "iat", &iat) &&
+	    exp - iat > SERVICE_JWT_MAX_TTL_S + CLOCK_SKEW_S))
+		return bad(ctx, PDS_EINVAL,
+		    "Token lifetime is longer than an hour");
+	if ((jti = jwt_claim_str(j, "jti")) == NULL || *jti == '\0')
+		return bad(ctx, PDS_EINVAL, "Malformed token: no jti");
+	crypto_generichash_init(&st, NULL, 0, sizeof(h));
+	crypto_generichash_update(&st, (const uint8_t *)iss, strlen(iss) + 1);
+	crypto_generichash_update(&st, (const uint8_t *)jti, strlen(jti));
+	crypto_generichash_final(&st, h, sizeof(h));
+	sodium_bin2hex(key, sizeof(key), h, sizeof(h));
+	rc = oauth_replay_check_and_add(REPLAY_NS, key, exp + CLOCK_SKEW_S);
+	if (rc == PDS_EEXIST)
+		return bad(ctx, PDS_EINVAL, "Token has been used already");
+	return rc == PDS_OK ? 0 : PDS_EINTERNAL;
+}
+
 int
 service_auth_check(struct xrpc_ctx *ctx, const struct jwt *j,
     const char *lxm, bool mod_service)
@@ -155,6 +194,8 @@ service_auth_check(struct xrpc_ctx *ctx, const struct jwt *j,
 	    "jwt signature does not match jwt issuer");
 ok:
 	key_free(key);
+	if ((rc = fresh_token(ctx, j, iss)) != 0)
+		return rc;
 	memcpy(ctx->auth.did, did, n + 1);
 	ctx->auth.scope[0] = '\0';
 	ctx->auth.cred = mod_service ? XRPC_CRED_MOD_SERVICE :
@@ -195,6 +236,13 @@ auth_service_verify(struct xrpc_ctx *ctx, const struct jwt *j)
 	    (rt->auth_flags & XRPC_AF_OR_SERVICE);
 	if (mod_ok && from_mod_service(ctx->cfg, j))
 		return service_auth_check(ctx, j, rt->nsid, true);
+	/* An admin method: say what it wants, and what it got instead. */
+	if (rt->auth == XRPC_AUTH_MOD)
+		return xrpc_fail(ctx, PDS_EAUTHREQ, NULL, "An admin credential "
+		    "is required (the admin password, or a token of the "
+		    "moderation service); %s was given",
+		    strcmp(j->alg, "HS256") == 0 ? "a member's access token" :
+		    "a service token of another issuer");
 	if (!user_ok)
 		return xrpc_fail(ctx, PDS_EBADTOKEN, NULL,
 		    "Service tokens are not accepted for this method");

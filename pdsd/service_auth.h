@@ -19,7 +19,14 @@
  * carries the fragment "#atproto_labeler".  When the signature fails
  * with the cached document the document is fetched again once (the key
  * may have been rotated).  Mod-service tokens must come from
- * PDS_MOD_SERVICE_DID.
+ * PDS_MOD_SERVICE_DID.  A token must also live at most
+ * SERVICE_JWT_MAX_TTL_S (exp - iat, and exp - now; the reference's
+ * verifier has no bound, but getServiceAuth mints none longer) and
+ * carry a jti, which is accepted once: the (iss, jti) pair stays in the
+ * replay cache of oauth_replay.h until the token expires, so a token
+ * seen on the wire cannot be spent again, even after a restart.  Any other token on an admin-or-mod-service route
+ * (a member's access token, another issuer's service JWT) is 401
+ * AuthenticationRequired, naming what was wanted and what was given.
  */
 #ifndef PDSD_SERVICE_AUTH_H
 #define PDSD_SERVICE_AUTH_H

@@ -334,6 +334,9 @@ const char *const store_migrations[] = {
 "  PRIMARY KEY (namespace, key)"
 ") STRICT, WITHOUT ROWID;"
 "CREATE INDEX oauth_replay_expires ON oauth_replay (expires_at);",
+
+/* 5: reserved keys are pruned and capped by age (pdsd/store_keys.c) */
+"CREATE INDEX reserved_keys_created ON reserved_keys (created_at);",
 };
 
 const size_t store_nmigrations =

@@ -273,8 +273,9 @@ check_auth(struct xrpc_ctx *ctx)
 		return 0;
 	}
 	if (rt->auth == XRPC_AUTH_ADMIN)
-		return xrpc_fail(ctx, PDS_EAUTHREQ, NULL,
-		    "Unexpected authorization type");
+		return xrpc_fail(ctx, PDS_EAUTHREQ, NULL, "An admin credential "
+		    "is required (the admin password, HTTP Basic); %s was given",
+		    basic ? "another Basic credential" : "a Bearer token");
 	return xrpc_auth_verify(ctx);
 }
 

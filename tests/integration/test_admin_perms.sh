@@ -135,6 +135,18 @@ as pdst_admin invite create --count 2
 expect_rc "an admin-group member may create invites" 0
 check "... audited as that user" audited invite.create ok pdst_admin
 check "... two codes" test "$(wc -l <"$OUT")" -eq 2
+cp "$OUT" "$T_DIR/codes"
+as pdst_admin invite list --json
+expect_rc "an admin may list invites" 0
+check "... and sees the whole codes" grep -qF -f "$T_DIR/codes" "$OUT"
+for cmd in "invite list" audit; do
+	as pdst_read $cmd --json
+	expect_rc "a read-only member may run $cmd" 0
+	check "... but sees no whole invite code" sh -c '! grep -qF -f "$1" "$2"' _ "$T_DIR/codes" "$OUT"
+done
+as pdst_read invite list --json
+check "... a masked one instead (host part and two characters)" \
+    grep -qE '"[a-z0-9-]+-[a-z2-7]{2}\*{3}-\*{5}"' "$OUT"
 mkdir -m 0700 "$T_DIR/abk" && chown pdst_admin "$T_DIR/abk"
 as pdst_admin backup "$T_DIR/abk/db.sqlite"
 expect_rc "an admin may back up into a directory they own" 0

@@ -16,6 +16,7 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import http from 'node:http';
+import net from 'node:net';
 import { after, before, describe, test } from 'node:test';
 
 import { AtpAgent } from '@atproto/api';
@@ -327,6 +328,43 @@ describe('the catch-all proxy', () => {
 		assert.equal(got.headers['accept-encoding'], 'gzip');
 		await verifyServiceJwt(got.headers.authorization, { iss: aliceDid,
 		    aud: appview.did, lxm: 'app.bsky.actor.searchActors' });
+	});
+
+	test('a control character in a passed-on header refuses the call',
+	    async () => {
+		// fetch() will not send a bare CR, so the request is written
+		// by hand.
+		const raw = (name, value) => new Promise((resolve, reject) => {
+			const u = new URL(pds.url);
+			const c = net.createConnection(Number(u.port), u.hostname);
+			let got = '';
+			c.on('data', (d) => { got += d; });
+			c.on('end', () => resolve(got));
+			c.on('error', reject);
+			c.write('GET /xrpc/app.bsky.actor.searchActors?q=cr ' +
+			    `HTTP/1.1\r\nHost: ${u.host}\r\nAuthorization: ` +
+			    `Bearer ${alice.session.accessJwt}\r\n` +
+			    `${name}: ${value}\r\nConnection: close\r\n\r\n`);
+		});
+		const n = appview.requests.length;
+		for (const [name, value] of [
+		    ['Accept-Language', 'en\rX-CR-Injected: 1'],
+		    ['X-Bsky-Topics', 'a\x01b'],
+		    ['atproto-accept-labelers', 'did:plc:x\x7f']]) {
+			const res = await raw(name, value);
+			const status = Number(res.split(' ')[1]);
+			assert.equal(status, 400, `${name}: ${res}`);
+			const body = JSON.parse(res.slice(res.indexOf('\r\n\r\n') +
+			    4));
+			assert.equal(body.error, 'InvalidRequest');
+			assert.match(body.message, /control character/);
+		}
+		assert.equal(appview.requests.length, n, 'nothing went upstream');
+		// A tab is fine, as HTTP allows it.
+		const ok = await raw('Accept-Language', 'en,\tfr');
+		assert.equal(Number(ok.split(' ')[1]), 200, ok);
+		assert.equal(appview.last('app.bsky.actor.searchActors')
+		    .headers['accept-language'], 'en,\tfr');
 	});
 
 	test('a POST body and its content type pass through', async () => {
@@ -652,6 +690,62 @@ describe('inbound service auth', () => {
 		assert.equal(r.status, 400);
 		assert.equal(r.json.error, 'InvalidToken');
 		assert.match(r.json.message, /signature/);
+	});
+
+	test('a service JWT is accepted once', async () => {
+		const now = Math.floor(Date.now() / 1000);
+		const res = await alice.com.atproto.server.getServiceAuth({
+		    aud: 'did:web:localhost', lxm: 'com.atproto.repo.uploadBlob',
+		    exp: now + 1800 });
+		const tok = res.data.token;
+		let r = await upload(tok);
+		assert.equal(r.status, 200, 'half an hour is not too long: ' +
+		    r.body.toString());
+		for (let i = 0; i < 2; i++) {
+			r = await upload(tok);
+			assert.equal(r.status, 400, r.body.toString());
+			assert.equal(r.json.error, 'InvalidToken');
+			assert.match(r.json.message, /used already/);
+		}
+	});
+
+	test('a service JWT living longer than an hour is refused',
+	    async () => {
+		// An identity of our own, so that we can sign what we like.
+		const key = await Secp256k1Keypair.create();
+		const did = await new PlcClient(plc.url).createDid({
+		    signingKey: key.did(), handle: 'mover.test',
+		    pds: 'https://elsewhere.example',
+		    rotationKeys: [key.did()], signer: key });
+		const sign = async (payload) => {
+			const b64 = (o) => Buffer.from(JSON.stringify(o))
+			    .toString('base64url');
+			const hp = `${b64({ typ: 'JWT', alg: 'ES256K' })}.` +
+			    b64(payload);
+			const sig = await key.sign(Buffer.from(hp));
+			return `${hp}.${Buffer.from(sig).toString('base64url')}`;
+		};
+		const now = Math.floor(Date.now() / 1000);
+		const claims = { iat: now, iss: did, aud: 'did:web:localhost',
+		    lxm: 'com.atproto.server.createAccount' };
+		const create = (tok, n) => xrpc('POST',
+		    'com.atproto.server.createAccount', { auth: false,
+		    headers: { authorization: `Bearer ${tok}` },
+		    body: { did, handle: `mover${n}.test`, password: PASSWORD,
+		    email: `mover${n}@example.com` } });
+		for (const [n, exp] of [[1, now + 10 * 365 * 86400],
+		    [2, now + 3700]]) {
+			const tok = await sign({ ...claims, exp,
+			    jti: `long-${n}` });
+			const r = await create(tok, n);
+			assert.equal(r.status, 400, r.body.toString());
+			assert.equal(r.json.error, 'InvalidToken');
+			assert.match(r.json.message, /longer than an hour/);
+		}
+		const nojti = await create(await sign({ ...claims,
+		    exp: now + 60 }), 3);
+		assert.equal(nojti.status, 400, nojti.body.toString());
+		assert.match(nojti.json.message, /no jti/);
 	});
 
 	test('a service JWT is no session token', async () => {

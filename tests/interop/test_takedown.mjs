@@ -6,6 +6,7 @@
 // brings everything back.
 
 import assert from 'node:assert/strict';
+import http from 'node:http';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 
@@ -19,7 +20,7 @@ const PDSCTL = path.join(BUILD, 'bin', 'pdsctl');
 const skip = isExecutable(PDSD) && isExecutable(PDSCTL) ? false :
     `${PDSD} or ${PDSCTL} is not built yet`;
 
-let pds, sock, alice, bob;
+let pds, sock, alice, bob, appview;
 
 async function pdsctl(...args) {
 	const r = await runProgram(PDSCTL, ['--socket', sock, ...args]);
@@ -46,7 +47,20 @@ async function account(handle) {
 before(async () => {
 	if (skip)
 		return;
-	pds = await startPdsd();
+	// A stand-in AppView that counts what reaches it.
+	appview = { hits: 0 };
+	appview.server = http.createServer((req, res) => {
+		appview.hits++;
+		res.writeHead(200, { 'content-type': 'application/json' });
+		res.end(JSON.stringify({ actors: [] }));
+	});
+	await new Promise((resolve) => appview.server.listen(0, '127.0.0.1',
+	    resolve));
+	const port = appview.server.address().port;
+	pds = await startPdsd({ env: {
+		PDS_BSKY_APP_VIEW_URL: `http://127.0.0.1:${port}`,
+		PDS_BSKY_APP_VIEW_DID: `did:web:localhost%3A${port}`,
+	} });
 	sock = path.join(pds.dataDir, 'pdsd.sock');
 	alice = await account('alice.test');
 	bob = await account('bob.test');
@@ -54,6 +68,10 @@ before(async () => {
 after(async () => {
 	if (pds)
 		await pds.stop();
+	if (appview) {
+		appview.server.closeAllConnections();
+		await new Promise((resolve) => appview.server.close(resolve));
+	}
 });
 
 async function accountEvents(did) {
@@ -138,6 +156,48 @@ test('account takedown: no login, no sync reads, #account event',
 	    { did: alice.did });
 	assert.equal(again.data.active, true);
 	assert.equal((await accountEvents(alice.did)).at(-1)[0].active, true);
+});
+
+test('a token from before the takedown mints no service token and ' +
+    'reaches no upstream', { skip }, async () => {
+	const carol = await account('carol.test');
+	const a = carol.agent;
+	await a.app.bsky.actor.searchActors({ q: 'x' });
+	const before = appview.hits;
+	assert.ok(before > 0, 'the proxy reaches the stand-in AppView');
+	const r = await pdsctl('account', 'takedown', carol.handle, '--reason',
+	    'interop test');
+	assert.equal(r.code, 0, r.err);
+
+	const refused = async (promise, what) => {
+		try {
+			await promise;
+		} catch (e) {
+			assert.equal(e.error, 'AccountTakedown', what);
+			assert.equal(e.status, 401, what);
+			return;
+		}
+		assert.fail(`${what}: not refused`);
+	};
+	await refused(a.com.atproto.server.getServiceAuth({
+	    aud: 'did:web:example.com', lxm: 'app.bsky.feed.getTimeline' }),
+	    'getServiceAuth with an lxm');
+	await refused(a.com.atproto.server.getServiceAuth({
+	    aud: 'did:web:example.com' }), 'getServiceAuth without one');
+	await refused(a.app.bsky.actor.searchActors({ q: 'x' }),
+	    'the catch-all proxy');
+	await refused(a.app.bsky.feed.getActorLikes({ actor: carol.did }),
+	    'a forwarding method');
+	assert.equal(appview.hits, before, 'nothing reached the AppView');
+	// Moving away stays possible, as in the reference.
+	const mv = await a.com.atproto.server.getServiceAuth({
+	    aud: 'did:web:example.com', lxm: 'com.atproto.server.createAccount' });
+	assert.ok(mv.data.token);
+
+	const u = await pdsctl('account', 'untakedown', carol.did);
+	assert.equal(u.code, 0, u.err);
+	await a.app.bsky.actor.searchActors({ q: 'x' });
+	assert.equal(appview.hits, before + 1, 'restored');
 });
 
 test('record takedown hides exactly that record', { skip }, async () => {

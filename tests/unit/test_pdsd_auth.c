@@ -292,6 +292,21 @@ test_verify(void)
 	t_resp_free(&r);
 	CHECK(strcmp(outcome("POST", REFRESH, s.access, NULL),
 	    "InvalidToken") == 0, "an access token for refresh");
+	/* Admin methods: 401, saying an admin credential is wanted. */
+	CHECK(call(&r, "GET", "/xrpc/com.atproto.admin.getAccountInfo?did="
+	    ALICE, s.access, NULL) == 0 && r.status == 401 &&
+	    strcmp(err_name(&r), "AuthenticationRequired") == 0 &&
+	    strstr(err_msg(&r), "admin credential is required") != NULL &&
+	    strstr(err_msg(&r), "a member's access token was given") != NULL,
+	    "a member's token for a moderation method: %u %s", r.status,
+	    r.body);
+	t_resp_free(&r);
+	CHECK(call(&r, "POST", "/xrpc/com.atproto.admin.deleteAccount",
+	    s.access, "{\"did\":\"" ALICE "\"}") == 0 && r.status == 401 &&
+	    strcmp(err_name(&r), "AuthenticationRequired") == 0 &&
+	    strstr(err_msg(&r), "admin credential is required") != NULL,
+	    "a member's token for an admin method: %u %s", r.status, r.body);
+	t_resp_free(&r);
 
 	t = mint_access(ALICE, AUTH_SCOPE_ACCESS, -10);
 	CHECK(call(&r, "GET", GET_SESSION, t, NULL) == 0 && r.status == 400 &&

@@ -601,7 +601,7 @@ test_scopes(const struct family *g)
 	    PDS_OK, "taken down in the store alone");
 	CHECK(call(&r, "GET", "/xrpc/com.atproto.server.getServiceAuth"
 	    "?aud=did:web:feed.example&lxm=app.bsky.feed.getFeedSkeleton",
-	    svc.at, NULL, NULL) == 0 && is_error(&r, 400, "InvalidToken"),
+	    svc.at, NULL, NULL) == 0 && is_error(&r, 401, "AccountTakedown"),
 	    "no service token once taken down: %u %s", r.status, r.body);
 	t_resp_free(&r);
 	CHECK(store_account_set_status(ALICE, ACCT_ACTIVE, now) == PDS_OK,

@@ -356,8 +356,9 @@ test_auth_kinds(void)
 	t_resp_free(&r);
 	CHECK(post_json(&r, p, "Authorization: Bearer x.y.z\r\n",
 	    "{\"useCount\":1}") == 0 && r.status == 401 && strcmp(err_msg(&r),
-	    "Unexpected authorization type") == 0, "admin: a Bearer token: %s",
-	    r.body);
+	    "An admin credential is required (the admin password, HTTP "
+	    "Basic); a Bearer token was given") == 0,
+	    "admin: a Bearer token: %s", r.body);
 	t_resp_free(&r);
 	CHECK(post_json(&r, p, "Authorization: Basic " ADMIN_B64 "\r\n",
 	    "{\"useCount\":1}") == 0 && r.status == 200 &&
