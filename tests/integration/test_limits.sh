@@ -1,9 +1,10 @@
 #!/bin/sh
 # test_limits: what pdsd refuses from the request head alone, before it
-# reads (or holds) a body, and that its refusals reach the client: the
-# server-wide cap on bodies held in memory, 413 delivered to a client
-# that writes its whole body first (with a Content-Length and chunked),
-# and the deadline for a request head.  Raw requests go through
+# reads (or holds) a body, and that its refusals reach the client:
+# credentials checked at headers time, unknown methods, the server-wide
+# cap on bodies held in memory, 413 delivered to a client that writes
+# its whole body first (with a Content-Length and chunked), and the
+# deadline for a request head.  Raw requests go through
 # $B/tests/stress/rawreq (see its header).
 T_NAME=test_limits
 . "$(dirname "$0")/lib.sh"
@@ -19,7 +20,43 @@ pds_env PDS_HTTP_HEADERS_TIMEOUT=1500 PDS_MAX_BUFFERED_BODY_BYTES=1048576
 pds_start || { t_done; exit 1; }
 
 JSON='Content-Type: application/json'
+CREATE=/xrpc/com.atproto.repo.createRecord
 SESSION=/xrpc/com.atproto.server.createSession	# no credentials, 150 KiB
+
+# 1. Credentials from the head: a 900 kB body (within createRecord's
+# limit) announced, 16 bytes sent; the answer may not wait for the rest.
+r=$(raw POST $CREATE -H "$JSON" -l 900000 -b 16 -w 3000)
+check "no credentials: 401 before the body is read ($r)" \
+    test "$(field "$r" status)" = 401
+check "... at once" lt "$(field "$r" ms)" 1500
+check "... AuthMissing" test "$(field "$r" error)" = AuthMissing
+r=$(raw POST $CREATE -H "$JSON" -H "Authorization: Bearer not.a.jwt" \
+    -l 900000 -b 16 -w 3000)
+check "a malformed token: refused before the body ($r)" \
+    test "$(field "$r" status)" = 400 -a "$(field "$r" error)" = InvalidToken
+# an HS256 session token signed with another secret
+BADSIG=eyJ0eXAiOiJhdCtqd3QiLCJhbGciOiJIUzI1NiJ9.eyJzY29wZSI6ImNvbS5hdHByb3RvLmFjY2VzcyIsInN1YiI6ImRpZDpwbGM6YWJjIiwiYXVkIjoiZGlkOndlYjpwZHMuZXhhbXBsZS5jb20iLCJleHAiOjQxMDI0NDQ4MDB9.ZmFrZXNpZ25hdHVyZWZha2VzaWduYXR1cmVmYWtlc2lnbmE
+r=$(raw POST $CREATE -H "$JSON" -H "Authorization: Bearer $BADSIG" \
+    -l 900000 -b 16 -w 3000)
+check "a token with a bad signature: refused before the body ($r)" \
+    test "$(field "$r" status)" = 400 -a "$(field "$r" error)" = InvalidToken
+r=$(raw POST /xrpc/com.atproto.admin.updateSubjectStatus -H "$JSON" \
+    -H "Authorization: Basic YWRtaW46d3Jvbmc=" -l 100000 -b 16 -w 3000)
+check "a wrong admin password: refused before the body ($r)" \
+    test "$(field "$r" status)" = 401
+req POST $CREATE -H "$JSON" --data '{"repo":"x"}'
+check_status "a small body without credentials: 401" 401
+
+# 2. An unknown method: answered from the head, not read as a blob.
+r=$(raw POST /xrpc/com.example.nothing.here -H "$JSON" -l 5000000 -b 16 \
+    -w 3000)
+check "unknown method with a body: MethodNotImplemented at once ($r)" \
+    test "$(field "$r" status)" = 501 -a \
+    "$(field "$r" error)" = MethodNotImplemented
+check "... before the body" lt "$(field "$r" ms)" 1500
+r=$(raw GET /xrpc/com.atproto.repo.createRecord -w 3000)
+check "wrong HTTP method: 400 from the head ($r)" \
+    test "$(field "$r" status)" = 400
 
 # 3. 413 reaches a client that writes its whole body before reading.
 r=$(raw POST $SESSION -H "$JSON" -l 5000000 -b 5000000 -w 10000)
