@@ -437,8 +437,10 @@ copy_claim(struct xrpc_ctx *ctx, const struct jwt *j, const char *name,
 	return 0;
 }
 
+/* A session JWT's signature and claims; no account lookup. */
 static int
-verify_session(struct xrpc_ctx *ctx, const struct jwt *j, bool refresh)
+verify_session_token(struct xrpc_ctx *ctx, const struct jwt *j,
+    bool refresh)
 {
 	const struct xrpc_route *rt = ctx->route;
 	struct jwt_expect e;
@@ -486,6 +488,16 @@ verify_session(struct xrpc_ctx *ctx, const struct jwt *j, bool refresh)
 			return bad_token(ctx, PDS_EINVAL, "Bad token scope");
 		ctx->auth.cred = XRPC_CRED_ACCESS;
 	}
+	return 0;
+}
+
+static int
+verify_session(struct xrpc_ctx *ctx, const struct jwt *j, bool refresh)
+{
+	int	 rc;
+
+	if ((rc = verify_session_token(ctx, j, refresh)) != 0)
+		return rc;
 	return auth_check_account(ctx);
 }
 
@@ -542,5 +554,64 @@ xrpc_auth_verify(struct xrpc_ctx *ctx)
 		break;
 	}
 	jwt_clear(&j);
+	return rc;
+}
+
+/*
+ * The part of xrpc_auth_verify() that needs neither the database nor
+ * the network, for the router to run before a body is read: the same
+ * answers for a missing, malformed, badly signed or expired session
+ * token.  Service JWTs (their key comes from the issuer's DID document)
+ * and DPoP-bound tokens (their proof is single-use) only have to be
+ * there; xrpc_auth_verify() checks them after the body.
+ */
+int
+xrpc_auth_precheck(struct xrpc_ctx *ctx)
+{
+	const struct xrpc_route *rt = ctx->route;
+	const char	*authz, *tok, *why = NULL;
+	struct jwt	 j;
+	int		 rc = 0;
+
+	authz = http_req_header(ctx->req, "Authorization");
+	if (authz == NULL || *authz == '\0')
+		return xrpc_fail(ctx, PDS_EAUTHMISSING, NULL,
+		    "Authentication Required");
+	if (strncasecmp(authz, "DPoP ", 5) == 0)
+		return 0;
+	if (strncasecmp(authz, "Bearer ", 7) != 0)
+		return xrpc_fail(ctx, PDS_EAUTHREQ, NULL,
+		    "Unexpected authorization type");
+	tok = authz + 7;
+	memset(&j, 0, sizeof(j));
+	if (jwt_decode(&j, tok, strlen(tok), &why) != PDS_OK)
+		return bad_token(ctx, PDS_EINVAL, "Malformed token");
+	if (json_object_get(j.payload, "cnf") != NULL) {
+		jwt_clear(&j);
+		return bad_token(ctx, PDS_EINVAL, "Malformed token");
+	}
+	switch (rt->auth) {
+	case XRPC_AUTH_REFRESH:
+		rc = verify_session_token(ctx, &j, true);
+		break;
+	case XRPC_AUTH_ACCESS:
+	case XRPC_AUTH_PRIVILEGED:
+	case XRPC_AUTH_FULL:
+		if (strcmp(j.alg, "HS256") != 0 && (rt->auth_flags &
+		    (XRPC_AF_OR_SERVICE | XRPC_AF_OR_MOD_SERVICE)))
+			break;		/* a service JWT: later */
+		rc = verify_session_token(ctx, &j, false);
+		break;
+	case XRPC_AUTH_SERVICE:
+	case XRPC_AUTH_MOD:
+		break;			/* a service JWT: later */
+	default:
+		rc = xrpc_fail(ctx, PDS_EAUTHREQ, NULL,
+		    "Unexpected authorization type");
+		break;
+	}
+	jwt_clear(&j);
+	/* the handler phase verifies again and fills ctx->auth for real */
+	memset(&ctx->auth, 0, sizeof(ctx->auth));
 	return rc;
 }

@@ -223,6 +223,12 @@ static const struct var vars[] = {
 	{ "PDS_LOG_LEVEL", V_LOGLEVEL, 0, "info", FLD(log_verbosity), 0, 0 },
 	{ "PDS_MAX_CONNECTIONS", V_INT, 0, "4096", FLD(max_connections),
 	    16, 1000000 },
+	{ "PDS_MAX_CONNECTIONS_PER_IP", V_INT, 0, "256",
+	    FLD(max_connections_per_ip), 1, 1000000 },
+	{ "PDS_HTTP_HEADERS_TIMEOUT", V_INT, 0, "10000",
+	    FLD(headers_timeout_ms), 100, 3600000 },
+	{ "PDS_MAX_BUFFERED_BODY_BYTES", V_INT, 0, "67108864",
+	    FLD(max_buffered_body), (int64_t)1 << 20, (int64_t)1 << 40 },
 };
 
 #define NVARS	(sizeof(vars) / sizeof(vars[0]))

@@ -112,6 +112,9 @@ struct config {
 	int64_t		 threads;		/* PDS_THREADS, resolved (>0) */
 	int		 log_verbosity;		/* PDS_LOG_LEVEL: 0 warn..2 debug */
 	int64_t		 max_connections;	/* PDS_MAX_CONNECTIONS */
+	int64_t		 max_connections_per_ip; /* PDS_MAX_CONNECTIONS_PER_IP */
+	int64_t		 headers_timeout_ms;	/* PDS_HTTP_HEADERS_TIMEOUT */
+	int64_t		 max_buffered_body;	/* PDS_MAX_BUFFERED_BODY_BYTES */
 
 	/* every known variable's effective value, in table order */
 	char		**val;

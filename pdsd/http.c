@@ -4,7 +4,32 @@
  * libmicrohttpd runs an internal pool of worker threads, each with its
  * own epoll set and its own share of the connections; a request is
  * handled start to finish on one worker, so nothing on the request path
- * takes a global lock (the in-flight counter is one atomic).
+ * takes a global lock (the in-flight counter and the count of body bytes
+ * held in memory are atomics).
+ *
+ * Early answers and unread bodies: libmicrohttpd takes a reply only
+ * when the headers are in or the whole body is; one queued at headers
+ * time makes it stop reading and close after sending, and closing a
+ * socket with unread bytes sends a reset, which a client still writing
+ * its body sees as EPIPE before it ever reads the answer.  So when an
+ * answer chosen before the body (413, 503, a 401 from the dispatch
+ * function) leaves a body unread, the connection's slot is marked to
+ * linger: when libmicrohttpd lets the connection go (after sending the
+ * answer; it takes the socket out of its epoll set itself), the
+ * housekeeping thread keeps a duplicate of the socket, shuts down its
+ * sending side (FIN after the answer) and reads and drops what the
+ * client still sends, up to DRAIN_413 or DRAIN_OTHER bytes and for at
+ * most DRAIN_MS, then closes it.  At most LINGER_MAX sockets linger;
+ * past that they are closed at once.  A body found too big only midway
+ * (chunked) cannot be answered before its end with this libmicrohttpd:
+ * it is read and dropped, within the same bounds, and answered after.
+ *
+ * The head deadline: libmicrohttpd's timeout is an idle timeout, which
+ * a client sending one header byte every few seconds never reaches.
+ * Each connection has a slot (MHD_OPTION_NOTIFY_CONNECTION) with its
+ * socket and the time by which its request head must be complete; a
+ * reaper thread shuts down the sockets past their deadline, which
+ * libmicrohttpd then sees as a closed connection.
  */
 #include <sys/socket.h>
 #include <netinet/in.h>
@@ -13,6 +38,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -31,6 +57,13 @@
 #include "http.h"
 #include "log.h"
 #include "stats.h"
+
+/* the most body bytes read and dropped to deliver an early answer */
+#define DRAIN_413	((uint64_t)128 << 20)	/* a 413: the client means it */
+#define DRAIN_OTHER	((uint64_t)1 << 20)	/* 401, 503: it may not */
+#define DRAIN_MS	5000
+#define LINGER_MAX	1024
+#define REAP_MS		250		/* how often deadlines are checked */
 
 enum reply_kind { R_NONE, R_BYTES, R_STATIC, R_STREAM, R_UPGRADE, R_FD };
 enum req_state { ST_READING, ST_REPLIED, ST_QUEUED, ST_UPGRADED,
@@ -70,6 +103,9 @@ struct http_req {
 	void			*sink_arg;
 	void			(*sink_free)(void *);
 	uint64_t		 body_seen;	/* bytes given to sink_fn */
+	uint64_t		 held;		/* of body_held, ours */
+	uint64_t		 drain_left;	/* body bytes still droppable */
+	int64_t			 drain_until;	/* ms, monotonic */
 
 	/* the reply */
 	unsigned		 status;
@@ -101,6 +137,36 @@ static int			 quiesced_fd = -1;
 static void			(*stop_hook)(void);
 /* every finished request, and those answered 5xx (one atomic add each) */
 static struct stats_counter	*c_requests, *c_errors;
+/* body bytes collected in memory by all requests, and the cap (0: none) */
+static atomic_uint_fast64_t	 body_held;
+static uint64_t			 body_cap;
+
+/* A connection's head deadline and linger (see the top of the file). */
+struct conn_slot {
+	int			 fd;
+	bool			 busy;		/* in a request: no deadline */
+	bool			 reaped;
+	int64_t			 deadline;	/* ms, monotonic */
+	uint64_t		 linger;	/* bytes to drop after close */
+	struct conn_slot	*prev, *next;
+};
+
+/* A socket libmicrohttpd is done with, read and dropped for a while. */
+struct lingerer {
+	int			 fd;
+	uint64_t		 left;
+	int64_t			 until;		/* ms, monotonic */
+};
+
+static struct lingerer		 lingers[LINGER_MAX];	/* under slots_mu */
+static size_t			 nlingers;
+static int			 wake_fd[2] = { -1, -1 };
+
+static pthread_mutex_t		 slots_mu = PTHREAD_MUTEX_INITIALIZER;
+static struct conn_slot		*slots;
+static pthread_t		 reaper;
+static bool			 reaper_on, reaper_stop;
+static unsigned			 head_ms, idle_s;
 
 static const char cors_expose[] =
     "dpop-nonce, www-authenticate, atproto-repo-rev, "
@@ -123,6 +189,15 @@ method_of(const char *m)
 	case 'O': return strcmp(m, "OPTIONS") == 0 ? HTTP_OPTIONS : HTTP_OTHER;
 	}
 	return HTTP_OTHER;
+}
+
+static int64_t
+now_ms(void)
+{
+	struct timespec	 ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 /* ---- request accessors ---- */
@@ -718,6 +793,47 @@ parse_content_length(const char *s, uint64_t *out)
 	return true;
 }
 
+/* Take n more bytes of the server-wide body allowance, if there is room. */
+static bool
+body_hold(struct http_req *r, uint64_t n)
+{
+	uint_fast64_t	 cur;
+
+	if (body_cap == 0)
+		return true;
+	cur = atomic_load_explicit(&body_held, memory_order_relaxed);
+	do {
+		if (n > body_cap || cur > body_cap - n)
+			return false;
+	} while (!atomic_compare_exchange_weak_explicit(&body_held, &cur,
+	    cur + n, memory_order_relaxed, memory_order_relaxed));
+	r->held += n;
+	return true;
+}
+
+/* Drop the collected body and give its allowance back. */
+static void
+body_release(struct http_req *r)
+{
+	buf_clear(&r->body);
+	if (r->held > 0)
+		atomic_fetch_sub_explicit(&body_held, r->held,
+		    memory_order_relaxed);
+	r->held = 0;
+}
+
+/* Too many bodies in memory already: 503, the body is not read. */
+static void
+too_busy(struct http_req *r)
+{
+	reply_clear(r);
+	http_reply_error(r, 503, "NotEnoughResources",
+	    "too many request bodies in progress; try again later");
+	r->state = ST_REPLIED;
+	body_release(r);
+	sink_end(r);
+}
+
 static void
 too_large(struct http_req *r)
 {
@@ -737,13 +853,18 @@ body_piece(struct http_req *r, const char *data, size_t n)
 {
 	if (r->t.body_max == 0 || n > r->t.body_max - r->body_seen) {
 		too_large(r);
-		buf_clear(&r->body);
+		body_release(r);
 		return;
 	}
 	if (r->sink_fn == NULL) {
+		if (r->body.len + n > r->held &&
+		    !body_hold(r, r->body.len + n - r->held)) {
+			too_busy(r);
+			return;
+		}
 		if (buf_append(&r->body, data, n) != PDS_OK) {
 			too_large(r);
-			buf_clear(&r->body);
+			body_release(r);
 		}
 		return;
 	}
@@ -769,13 +890,198 @@ not_found(struct http_req *r, const void *arg)
 	http_reply_error(r, 404, "NotFound", "Not Found");
 }
 
+/* Wake the housekeeping thread. */
+static void
+wake(void)
+{
+	if (write(wake_fd[1], "", 1) == -1 && errno != EAGAIN)
+		log_warn("http: waking the housekeeping thread");
+}
+
+/* The connection's slot, or NULL. */
+static struct conn_slot *
+slot_of(struct MHD_Connection *conn)
+{
+	const union MHD_ConnectionInfo *ci;
+
+	ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+	return ci != NULL ? ci->socket_context : NULL;
+}
+
+/*
+ * A request head is in (busy), or a request is over: the next head must
+ * come within the idle timeout plus the head deadline.
+ */
+static void
+slot_busy(struct MHD_Connection *conn, bool busy)
+{
+	struct conn_slot *sl;
+
+	if ((sl = slot_of(conn)) == NULL)
+		return;
+	pthread_mutex_lock(&slots_mu);
+	sl->busy = busy;
+	if (!busy && head_ms > 0)
+		sl->deadline = now_ms() + (int64_t)idle_s * 1000 + head_ms;
+	pthread_mutex_unlock(&slots_mu);
+}
+
+static void
+on_connection(void *cls, struct MHD_Connection *conn, void **sctx,
+    enum MHD_ConnectionNotificationCode code)
+{
+	const union MHD_ConnectionInfo *ci;
+	struct conn_slot *sl;
+	int		 fd;
+
+	if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+		if ((ci = MHD_get_connection_info(conn,
+		    MHD_CONNECTION_INFO_CONNECTION_FD)) == NULL ||
+		    (sl = calloc(1, sizeof(*sl))) == NULL)
+			return;
+		sl->fd = ci->connect_fd;
+		sl->deadline = head_ms > 0 ? now_ms() + head_ms : INT64_MAX;
+		pthread_mutex_lock(&slots_mu);
+		if ((sl->next = slots) != NULL)
+			slots->prev = sl;
+		slots = sl;
+		pthread_mutex_unlock(&slots_mu);
+		*sctx = sl;
+		return;
+	}
+	if ((sl = *sctx) == NULL)
+		return;
+	/* before libmicrohttpd closes the socket: the reaper lets go */
+	pthread_mutex_lock(&slots_mu);
+	if (sl->prev != NULL)
+		sl->prev->next = sl->next;
+	else
+		slots = sl->next;
+	if (sl->next != NULL)
+		sl->next->prev = sl->prev;
+	if (sl->linger > 0 && nlingers < LINGER_MAX &&
+	    (fd = fcntl(sl->fd, F_DUPFD_CLOEXEC, 0)) != -1) {
+		(void)fcntl(fd, F_SETFL, O_NONBLOCK);
+		(void)shutdown(fd, SHUT_WR);
+		lingers[nlingers].fd = fd;
+		lingers[nlingers].left = sl->linger;
+		lingers[nlingers].until = now_ms() + DRAIN_MS;
+		nlingers++;
+		wake();
+	}
+	pthread_mutex_unlock(&slots_mu);
+	free(sl);
+	*sctx = NULL;
+}
+
+/* Read and drop what lingering sockets have; close the finished ones. */
+static void
+linger_run(const struct pollfd *pf, size_t n, int64_t now)
+{
+	static char	 sink[65536];
+	struct lingerer	*l;
+	ssize_t		 k;
+	size_t		 i, j;
+
+	for (i = 0; i < n; i++) {
+		for (j = 0; j < nlingers && lingers[j].fd != pf[i].fd; j++)
+			;
+		if (j == nlingers || pf[i].revents == 0)
+			continue;
+		l = &lingers[j];
+		while (l->left > 0 && (k = recv(l->fd, sink, sizeof(sink),
+		    0)) > 0)
+			l->left = (uint64_t)k >= l->left ? 0 :
+			    l->left - (uint64_t)k;
+		if (l->left == 0 || k == 0 || (errno != EAGAIN &&
+		    errno != EWOULDBLOCK && errno != EINTR))
+			l->until = 0;		/* done */
+	}
+	for (j = 0; j < nlingers; ) {
+		if (now < lingers[j].until) {
+			j++;
+			continue;
+		}
+		close(lingers[j].fd);
+		lingers[j] = lingers[--nlingers];
+	}
+}
+
+/*
+ * The housekeeping thread: lingering sockets, and the sockets whose
+ * request head is late, which it shuts down.
+ */
+static void *
+reaper_main(void *arg)
+{
+	static struct pollfd pf[LINGER_MAX + 1];
+	struct conn_slot *sl;
+	char		 junk[64];
+	size_t		 n, i;
+	int64_t		 now;
+
+	pthread_mutex_lock(&slots_mu);
+	while (!reaper_stop) {
+		pf[0].fd = wake_fd[0];
+		pf[0].events = POLLIN;
+		for (n = 0; n < nlingers; n++) {
+			pf[n + 1].fd = lingers[n].fd;
+			pf[n + 1].events = POLLIN;
+			pf[n + 1].revents = 0;
+		}
+		pthread_mutex_unlock(&slots_mu);
+		(void)poll(pf, n + 1, REAP_MS);
+		if (pf[0].revents != 0)
+			while (read(wake_fd[0], junk, sizeof(junk)) > 0)
+				;
+		pthread_mutex_lock(&slots_mu);
+		now = now_ms();
+		linger_run(pf + 1, n, now);
+		for (sl = slots; sl != NULL; sl = sl->next)
+			if (!sl->busy && !sl->reaped && now > sl->deadline) {
+				(void)shutdown(sl->fd, SHUT_RDWR);
+				sl->reaped = true;
+				log_debug("http: request head too slow; "
+				    "connection closed");
+			}
+	}
+	for (i = 0; i < nlingers; i++)
+		close(lingers[i].fd);
+	nlingers = 0;
+	pthread_mutex_unlock(&slots_mu);
+	return NULL;
+}
+
+/*
+ * An answer was chosen before the body: send it now, and if a body is
+ * coming, have the connection linger when it closes (see the top of
+ * the file).
+ */
+static enum MHD_Result
+early_answer(struct http_req *r, bool have_cl, uint64_t cl)
+{
+	const char	*te = http_req_header(r, "Transfer-Encoding");
+	bool		 chunked = te != NULL && strcasestr(te, "chunked");
+	struct conn_slot *sl;
+
+	if ((chunked || (have_cl && cl > 0)) &&
+	    http_req_header(r, "Expect") == NULL &&
+	    (sl = slot_of(r->conn)) != NULL) {
+		pthread_mutex_lock(&slots_mu);
+		sl->linger = r->status == 413 ? DRAIN_413 : DRAIN_OTHER;
+		pthread_mutex_unlock(&slots_mu);
+	}
+	return queue_reply(r);
+}
+
 static enum MHD_Result
 on_request(void *cls, struct MHD_Connection *conn, const char *url,
     const char *method, const char *version, const char *upload,
     size_t *upload_size, void **ctx)
 {
 	struct http_req	*r = *ctx;
-	uint64_t	 cl;
+	uint64_t	 cl = 0;
+	bool		 have_cl;
 
 	if (r == NULL) {
 		if ((r = calloc(1, sizeof(*r))) == NULL)
@@ -788,6 +1094,7 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url,
 		r->path = url;
 		*ctx = r;
 		atomic_fetch_add_explicit(&inflight, 1, memory_order_relaxed);
+		slot_busy(conn, true);
 		if (r->m == HTTP_OPTIONS)
 			r->t.fn = preflight_marker;
 		else
@@ -801,24 +1108,36 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url,
 			not_found(r, NULL);
 		}
 		buf_init(&r->body, r->t.body_max ? r->t.body_max : 1);
+		have_cl = parse_content_length(http_req_header(r,
+		    "Content-Length"), &cl);
 		if (r->kind != R_NONE) {	/* dispatch answered already */
 			r->state = ST_REPLIED;
 			sink_end(r);
-			return queue_reply(r);
-		}
-		if (parse_content_length(http_req_header(r,
-		    "Content-Length"), &cl) && cl > r->t.body_max) {
+		} else if (have_cl && cl > r->t.body_max)
 			too_large(r);
-			return queue_reply(r);
-		}
+		else if (have_cl && cl > 0 && r->sink_fn == NULL &&
+		    !body_hold(r, cl))
+			too_busy(r);
+		if (r->state == ST_REPLIED)
+			return early_answer(r, have_cl, cl);
 		return MHD_YES;
 	}
 	if (*upload_size > 0) {
 		if (r->state == ST_READING) {
 			body_piece(r, upload, *upload_size);
-			/* Older libmicrohttpd refuse a reply mid-body. */
-			if (r->state == ST_REPLIED)
+			if (r->state == ST_REPLIED) {
+				r->drain_left = r->status == 413 ?
+				    DRAIN_413 : DRAIN_OTHER;
+				r->drain_until = now_ms() + DRAIN_MS;
+				/* Older libmicrohttpd refuse this mid-body. */
 				(void)queue_reply(r);
+			}
+		} else if (r->state == ST_REPLIED) {
+			/* dropping the body of an early answer */
+			if (*upload_size > r->drain_left ||
+			    now_ms() > r->drain_until)
+				return MHD_NO;
+			r->drain_left -= *upload_size;
 		}
 		*upload_size = 0;	/* consumed (or discarded) */
 		return MHD_YES;
@@ -909,10 +1228,12 @@ on_completed(void *cls, struct MHD_Connection *conn, void **ctx,
 	if (r->ud_free != NULL)
 		r->ud_free(r->ud);
 	sink_end(r);
-	buf_clear(&r->body);
-	if (r->state != ST_UPGRADED)
+	body_release(r);
+	if (r->state != ST_UPGRADED) {
 		atomic_fetch_sub_explicit(&inflight, 1,
 		    memory_order_relaxed);
+		slot_busy(conn, false);
+	}
 	free(r);
 }
 
@@ -932,13 +1253,29 @@ mhd_log(void *cls, const char *fmt, va_list ap)
 	log_debug("microhttpd: %s", msg);
 }
 
+static void
+reaper_end(void)
+{
+	if (!reaper_on)
+		return;
+	pthread_mutex_lock(&slots_mu);
+	reaper_stop = true;
+	wake();
+	pthread_mutex_unlock(&slots_mu);
+	pthread_join(reaper, NULL);
+	reaper_on = false;
+	close(wake_fd[0]);
+	close(wake_fd[1]);
+	wake_fd[0] = wake_fd[1] = -1;
+}
+
 int
 http_start(const struct http_config *hc, http_dispatch_fn fn)
 {
 	struct sockaddr_storage	 ss;
 	struct sockaddr_in	*sin = (struct sockaddr_in *)&ss;
 	struct sockaddr_in6	*sin6 = (struct sockaddr_in6 *)&ss;
-	unsigned		 flags;
+	unsigned		 flags, per_ip;
 
 	memset(&ss, 0, sizeof(ss));
 	flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
@@ -958,12 +1295,37 @@ http_start(const struct http_config *hc, http_dispatch_fn fn)
 	}
 	signal(SIGPIPE, SIG_IGN);
 	dispatch = fn;
+	body_cap = hc->max_body_buffered;
+	head_ms = hc->headers_timeout_ms;
+	idle_s = hc->timeout_s;
+	/*
+	 * One address never gets more than three quarters of the slots:
+	 * the rest stay for everyone else (and their _health checks).
+	 */
+	per_ip = hc->max_per_ip;
+	if (per_ip > hc->max_connections - hc->max_connections / 4)
+		per_ip = hc->max_connections - hc->max_connections / 4;
+	if (pipe2(wake_fd, O_CLOEXEC | O_NONBLOCK) == -1) {
+		log_warn("http: pipe");
+		return PDS_EIO;
+	}
+	reaper_stop = false;
+	if (pthread_create(&reaper, NULL, reaper_main, NULL) != 0) {
+		log_warnx("http: cannot start the housekeeping thread");
+		close(wake_fd[0]);
+		close(wake_fd[1]);
+		wake_fd[0] = wake_fd[1] = -1;
+		return PDS_EIO;
+	}
+	reaper_on = true;
 	c_requests = stats_counter("http.requests", STATS_RATE);
 	c_errors = stats_counter("http.errors", STATS_RATE);
 	daemon_h = MHD_start_daemon(flags, 0, NULL, NULL, on_request, NULL,
 	    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
 	    MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)hc->threads,
 	    MHD_OPTION_CONNECTION_LIMIT, (unsigned int)hc->max_connections,
+	    MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned int)per_ip,
+	    MHD_OPTION_NOTIFY_CONNECTION, on_connection, NULL,
 	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)hc->timeout_s,
 	    MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned int)1024,
 	    MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
@@ -972,6 +1334,7 @@ http_start(const struct http_config *hc, http_dispatch_fn fn)
 	if (daemon_h == NULL) {
 		log_warn("http: cannot listen on %s port %u",
 		    hc->bind_address, (unsigned)hc->port);
+		reaper_end();
 		return PDS_EIO;
 	}
 	return PDS_OK;
@@ -1015,6 +1378,7 @@ http_stop(unsigned timeout_ms)
 		    atomic_load(&inflight));
 	MHD_stop_daemon(daemon_h);
 	daemon_h = NULL;
+	reaper_end();
 	if (quiesced_fd != -1) {
 		close(quiesced_fd);
 		quiesced_fd = -1;

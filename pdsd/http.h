@@ -6,14 +6,29 @@
  *   1. Headers are in: the dispatch function (given to http_start) looks
  *      at method and path and picks a handler, its argument and the most
  *      body bytes it accepts.  A Content-Length above that limit gets 413
- *      at once, before any body byte is read; a chunked body is cut off
- *      with 413 as soon as it passes the limit.
+ *      before any body byte is kept; a chunked body is cut off with 413
+ *      as soon as it passes the limit.  Bodies collected in memory also
+ *      count against one server-wide cap (max_body_buffered): past it,
+ *      503.  An answer chosen before the body is read (413, 503, or
+ *      the dispatch function's own, such as a 401) is sent at once when
+ *      no body follows, when the client waits for "100 Continue", or
+ *      when the body is too big to be worth reading; otherwise the body
+ *      is read and thrown away (bounded in bytes and time) and the
+ *      answer sent after it, so that a client that writes its whole
+ *      body before reading sees the answer instead of a reset.
  *   2. The body is in: the handler runs (on a worker thread) and sets a
  *      reply with exactly one of the http_reply_* calls below; extra
  *      headers may be added before or after.  A handler that sets no
  *      reply produces a 500.
  *   3. The reply is sent; one log line records method, path (never the
  *      query string), status and duration.
+ *
+ * Connections: at most max_per_ip from one address (so one address can
+ * never take every slot; see http_start()), and a request head must be
+ * complete within headers_timeout_ms of the accept (or of the end of
+ * the previous request on the connection, plus the idle timeout), or
+ * the connection is closed: a client dribbling header bytes keeps
+ * resetting the idle timeout but not this deadline.
  *
  * CORS: every reply carries Access-Control-Allow-Origin: * and
  * Access-Control-Expose-Headers; OPTIONS on any path is a preflight
@@ -63,6 +78,9 @@ struct http_config {
 	unsigned	 threads;	/* worker threads, each with its epoll */
 	unsigned	 max_connections;
 	unsigned	 timeout_s;	/* idle connection timeout */
+	unsigned	 max_per_ip;	/* connections from one address */
+	unsigned	 headers_timeout_ms;	/* accept to complete head */
+	uint64_t	 max_body_buffered;	/* bodies in memory, in all */
 };
 
 int	http_start(const struct http_config *, http_dispatch_fn);

@@ -306,6 +306,9 @@ main(int argc, char *argv[])
 	hc.threads = (unsigned)cfg->threads;
 	hc.max_connections = (unsigned)cfg->max_connections;
 	hc.timeout_s = IDLE_TIMEOUT_S;
+	hc.max_per_ip = (unsigned)cfg->max_connections_per_ip;
+	hc.headers_timeout_ms = (unsigned)cfg->headers_timeout_ms;
+	hc.max_body_buffered = (uint64_t)cfg->max_buffered_body;
 	if (http_start(&hc, routes_dispatch) != PDS_OK) {
 		modules_fini();
 		store_close();

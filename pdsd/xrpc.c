@@ -1,11 +1,28 @@
 /*
  * xrpc: the router and the error table.  See xrpc.h.
+ *
+ * xrpc_dispatch() runs when a request's headers are in, before any body
+ * byte is read, and refuses there whatever it can judge from the
+ * headers, so that no body is ever held for a request that will be
+ * refused: a wrong HTTP method, an unknown method with nowhere to
+ * proxy it, and credentials that are missing, malformed, badly signed
+ * or expired (xrpc_auth_precheck(); service JWTs and DPoP proofs wait
+ * for the handler phase).  Bodies too big to hold in memory are
+ * streamed: blob uploads into the blob store, importRepo into an
+ * unlinked temporary file in the data directory, which the handler
+ * then sees mapped read-only as ctx->body.
  */
+#include <sys/mman.h>
+
+#include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include <jansson.h>
 #include <sodium.h>
@@ -15,6 +32,8 @@
 #include "err.h"
 #include "log.h"
 #include "oauth_resource.h"
+#include "proxy.h"
+#include "syntax.h"
 #include "xrpc.h"
 
 void	xrpc_routes_index(void);	/* xrpc_routes.c */
@@ -246,8 +265,12 @@ xrpc_admin_ok(const struct config *cfg, const char *authz)
 	return ok;
 }
 
+/*
+ * The route's credentials, checked by verify for everything but admin
+ * Basic: xrpc_auth_verify(), or xrpc_auth_precheck() before the body.
+ */
 static int
-check_auth(struct xrpc_ctx *ctx)
+check_auth_with(struct xrpc_ctx *ctx, int (*verify)(struct xrpc_ctx *))
 {
 	const struct xrpc_route *rt = ctx->route;
 	const char	*authz;
@@ -276,7 +299,13 @@ check_auth(struct xrpc_ctx *ctx)
 		return xrpc_fail(ctx, PDS_EAUTHREQ, NULL, "An admin credential "
 		    "is required (the admin password, HTTP Basic); %s was given",
 		    basic ? "another Basic credential" : "a Bearer token");
-	return xrpc_auth_verify(ctx);
+	return verify(ctx);
+}
+
+static int
+check_auth(struct xrpc_ctx *ctx)
+{
+	return check_auth_with(ctx, xrpc_auth_verify);
 }
 
 /* "application/json" with optional parameters, case-insensitive. */
@@ -351,7 +380,67 @@ pre_auth_free(void *arg)
 static bool
 route_streams(const struct xrpc_route *rt)
 {
-	return rt->input == XRPC_IN_BYTES && rt->body_max == XRPC_BODY_BLOB;
+	return rt->input == XRPC_IN_BYTES && (rt->body_max == XRPC_BODY_BLOB ||
+	    rt->body_max == XRPC_BODY_IMPORT);
+}
+
+/* A body streamed to an unlinked temporary file (importRepo). */
+struct body_file {
+	int		 fd;
+	uint64_t	 size;
+};
+
+static int
+body_file_begin(struct body_file **out)
+{
+	struct body_file *bf;
+	char		*path;
+
+	if ((bf = calloc(1, sizeof(*bf))) == NULL)
+		return PDS_ENOMEM;
+	if (asprintf(&path, "%s/.body-XXXXXX", xcfg->data_dir) == -1) {
+		free(bf);
+		return PDS_ENOMEM;
+	}
+	if ((bf->fd = mkostemp(path, O_CLOEXEC)) == -1) {
+		log_warn("xrpc: %s", path);
+		free(path);
+		free(bf);
+		return PDS_EIO;
+	}
+	(void)unlink(path);	/* gone with the descriptor, even on a crash */
+	free(path);
+	*out = bf;
+	return PDS_OK;
+}
+
+static int
+body_file_write(void *arg, const uint8_t *data, size_t len)
+{
+	struct body_file *bf = arg;
+	ssize_t		 n;
+
+	while (len > 0) {
+		if ((n = write(bf->fd, data, len)) == -1) {
+			if (errno == EINTR)
+				continue;
+			log_warn("xrpc: request body file");
+			return -1;
+		}
+		data += n;
+		len -= (size_t)n;
+		bf->size += (uint64_t)n;
+	}
+	return 0;
+}
+
+static void
+body_file_free(void *arg)
+{
+	struct body_file *bf = arg;
+
+	close(bf->fd);
+	free(bf);
 }
 
 static void
@@ -377,6 +466,37 @@ ctx_init(struct xrpc_ctx *ctx, struct http_req *req,
 	ctx->body = http_req_body(req, &ctx->body_len);
 }
 
+/*
+ * A body streamed to a file: the handler sees it as ctx->body, mapped
+ * read-only, so its pages are the file's and the kernel may drop them.
+ */
+static int
+handle_body_file(struct xrpc_ctx *ctx)
+{
+	struct body_file *bf = http_req_sink_arg(ctx->req);
+	void		*p = NULL;
+	int		 rc;
+
+	if (bf == NULL || bf->size > SIZE_MAX)
+		return PDS_EINTERNAL;
+	if (bf->size > 0) {
+		p = mmap(NULL, (size_t)bf->size, PROT_READ, MAP_PRIVATE,
+		    bf->fd, 0);
+		if (p == MAP_FAILED) {
+			log_warn("xrpc: mapping a request body");
+			return PDS_EIO;
+		}
+	}
+	ctx->body = p;
+	ctx->body_len = (size_t)bf->size;
+	rc = ctx->route->handler(ctx);
+	if (p != NULL)
+		munmap(p, (size_t)bf->size);
+	ctx->body = NULL;
+	ctx->body_len = 0;
+	return rc;
+}
+
 /* The http handler for every /xrpc/<nsid> request. */
 static void
 xrpc_handle(struct http_req *req, const void *arg)
@@ -392,8 +512,9 @@ xrpc_handle(struct http_req *req, const void *arg)
 		/* checked in xrpc_dispatch(); pa keeps owning ext */
 		ctx.auth = pa->auth;
 		ctx.auth.ext_free = NULL;
-		ctx.upload = http_req_sink_arg(req);
-		if (ctx.upload == NULL)
+		if (rt->body_max == XRPC_BODY_IMPORT)
+			rc = handle_body_file(&ctx);
+		else if ((ctx.upload = http_req_sink_arg(req)) == NULL)
 			rc = PDS_EINTERNAL;
 		else
 			rc = rt->handler(&ctx);
@@ -449,7 +570,7 @@ sink_free(void *arg)
 /*
  * A streamed route: check the credentials now, from the headers, and
  * refuse before the body is read; else stream the body into a blob
- * upload.
+ * upload, or (importRepo) a temporary file.
  */
 static void
 stream_start(struct http_req *req, const struct xrpc_route *rt)
@@ -457,6 +578,7 @@ stream_start(struct http_req *req, const struct xrpc_route *rt)
 	struct xrpc_ctx	 ctx;
 	struct pre_auth	*pa = NULL;
 	struct blob_upload *u;
+	struct body_file *bf;
 	int		 rc;
 
 	ctx_init(&ctx, req, rt);
@@ -474,11 +596,64 @@ stream_start(struct http_req *req, const struct xrpc_route *rt)
 	pa->auth = ctx.auth;
 	sodium_memzero(&ctx.auth, sizeof(ctx.auth));
 	http_req_set_userdata(req, pa, pre_auth_free);
+	if (rt->body_max == XRPC_BODY_IMPORT) {
+		if (body_file_begin(&bf) != PDS_OK) {
+			reply_fail(&ctx, PDS_EINTERNAL);
+			return;
+		}
+		http_req_body_sink(req, body_file_write, bf, body_file_free);
+		return;
+	}
 	if (blobs_upload_begin(&u) != PDS_OK) {
 		reply_fail(&ctx, PDS_EINTERNAL);
 		return;
 	}
 	http_req_body_sink(req, sink_write, u, sink_free);
+}
+
+/*
+ * Any other route that takes credentials: refuse now what the headers
+ * already show to be refused (the full check runs again after the
+ * body, in xrpc_handle()).
+ */
+static void
+precheck(struct http_req *req, const struct xrpc_route *rt)
+{
+	struct xrpc_ctx	 ctx;
+	int		 rc;
+
+	if (rt->auth == XRPC_AUTH_NONE)
+		return;
+	ctx_init(&ctx, req, rt);
+	if ((rc = check_auth_with(&ctx, xrpc_auth_precheck)) != 0)
+		reply_fail(&ctx, rc);
+	if (ctx.auth.ext_free != NULL)
+		ctx.auth.ext_free(ctx.auth.ext);
+	sodium_memzero(&ctx.auth, sizeof(ctx.auth));
+}
+
+/* How xrpc_fallback() checks the credentials of what it forwards. */
+static const struct xrpc_route proxy_precheck_route = {
+	.nsid = NULL,
+	.method = HTTP_GET,
+	.auth = XRPC_AUTH_ACCESS,
+	.input = XRPC_IN_BYTES,
+};
+
+/*
+ * Whether xrpc_fallback() would forward this request, rather than
+ * refuse it without looking at credentials or body.
+ */
+static bool
+fallback_forwards(struct http_req *req, const char *nsid)
+{
+	enum http_method m = http_req_method(req);
+
+	return (m == HTTP_GET || m == HTTP_HEAD || m == HTTP_POST) &&
+	    syntax_is_nsid(nsid, strlen(nsid)) &&
+	    !proxy_method_protected(nsid) &&
+	    (http_req_header(req, "atproto-proxy") != NULL ||
+	    proxy_has_default(xcfg, nsid));
 }
 
 void
@@ -491,15 +666,23 @@ xrpc_dispatch(struct http_req *req, struct http_target *t)
 	rt = xrpc_route_find(nsid);
 	t->fn = xrpc_handle;
 	t->arg = rt;
-	if (rt == NULL)
+	t->body_max = 0;
+	if (rt == NULL) {
+		if (!fallback_forwards(req, nsid)) {
+			xrpc_handle(req, NULL);	/* 501 or 400, no body read */
+			return;
+		}
 		t->body_max = (size_t)xcfg->blob_upload_limit;
-	else if (m != rt->method && !(m == HTTP_HEAD &&
+		precheck(req, &proxy_precheck_route);
+	} else if (m != rt->method && !(m == HTTP_HEAD &&
 	    rt->method == HTTP_GET))
-		t->body_max = XRPC_BODY_JSON;	/* read it, answer 400 */
+		xrpc_handle(req, rt);		/* 400, no body read */
 	else {
 		t->body_max = body_limit(rt);
 		if (route_streams(rt))
 			stream_start(req, rt);
+		else
+			precheck(req, rt);
 	}
 }
 

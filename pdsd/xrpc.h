@@ -169,6 +169,12 @@ struct xrpc_ctx {
  * when an Authorization header is present.  Defined in auth.c.
  */
 int	xrpc_auth_verify(struct xrpc_ctx *);
+/*
+ * Only the checks of xrpc_auth_verify() that need no database or
+ * network (the token's presence, form, signature and expiry), for the
+ * router to refuse before a body is read.  Defined in auth.c.
+ */
+int	xrpc_auth_precheck(struct xrpc_ctx *);
 
 /*
  * Called for an NSID missing from the table (the reference proxies those

@@ -249,6 +249,12 @@ test_malformed(void)
 	    "PDS_BLOB_UPLOAD_LIMIT"), "overflow");
 	CHECK(refused("PDS_MAX_CONNECTIONS=15", "PDS_MAX_CONNECTIONS"),
 	    "below the minimum");
+	CHECK(refused("PDS_HTTP_HEADERS_TIMEOUT=99",
+	    "PDS_HTTP_HEADERS_TIMEOUT"), "head deadline under 100 ms");
+	CHECK(refused("PDS_MAX_BUFFERED_BODY_BYTES=1000",
+	    "PDS_MAX_BUFFERED_BODY_BYTES"), "body cap under 1 MiB");
+	CHECK(refused("PDS_MAX_CONNECTIONS_PER_IP=0",
+	    "PDS_MAX_CONNECTIONS_PER_IP"), "no connections per address");
 	CHECK(refused("PDS_DEV_MODE=yes", "PDS_DEV_MODE"), "bool: %s", err);
 	CHECK(strstr(err, "true or false") != NULL && strstr(err, "yes"),
 	    "hint and value: %s", err);
