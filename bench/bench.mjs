@@ -343,6 +343,9 @@ async function startServer(kind, reuse = null) {
 			PDS_BIND_ADDRESS: '127.0.0.1',
 			PDS_DID_PLC_URL: plc.url,
 			PDS_LOG_LEVEL: opt.logs === 'on' ? 'info' : 'warn',
+			// fhsub's subscribers all come from one address
+			PDS_FIREHOSE_MAX_SUBSCRIBERS: '20000',
+			PDS_FIREHOSE_MAX_SUBSCRIBERS_PER_IP: '20000',
 		});
 		const envFile = path.join(dir, 'pds.env');
 		fs.writeFileSync(envFile, envFileText(settings),

@@ -50,7 +50,10 @@ function frameRev(buf) {
 	return i < 0 ? null : buf.toString('latin1', i + 5, i + 18);
 }
 
-const pds = await startPdsd({ env: { PDS_LOG_LEVEL: 'warn' } });
+// every subscriber comes from 127.0.0.1: lift pdsd's caps on them
+const pds = await startPdsd({ env: { PDS_LOG_LEVEL: 'warn',
+	PDS_FIREHOSE_MAX_SUBSCRIBERS: '100000',
+	PDS_FIREHOSE_MAX_SUBSCRIBERS_PER_IP: '100000' } });
 try {
 	const acct = await (await fetch(`${pds.url}/xrpc/com.atproto.server.` +
 	    'createAccount', { method: 'POST', headers: { 'content-type':

@@ -883,6 +883,7 @@ int
 api_sync_subscribe_repos(struct xrpc_ctx *ctx)
 {
 	struct http_req	*req = ctx->req;
+	struct pds_error e;
 	const char	*why = NULL, *c;
 	int64_t		 cursor;
 
@@ -899,5 +900,8 @@ api_sync_subscribe_repos(struct xrpc_ctx *ctx)
 	    !parse_cursor(c, &cursor))
 		return xrpc_fail(ctx, PDS_EINVAL, NULL,
 		    "cursor must be a non-negative integer");
-	return firehose_subscribe(req, c != NULL ? &cursor : NULL);
+	pds_error_clear(&e);
+	if (firehose_subscribe(req, c != NULL ? &cursor : NULL, &e) != PDS_OK)
+		return xrpc_fail_error(ctx, &e);
+	return 0;
 }

@@ -187,6 +187,13 @@ static const struct var vars[] = {
 	/* firehose */
 	{ "PDS_MAX_SUBSCRIPTION_BUFFER", V_INT, 0, "500",
 	    FLD(max_subscription_buffer), 1, 1000000 },
+	/* pdsd's own: the firehose's memory and subscriber caps */
+	{ "PDS_FIREHOSE_MAX_SUBSCRIBER_BYTES", V_INT, 0, "4194304",
+	    FLD(firehose_max_subscriber_bytes), 65536, (int64_t)1 << 30 },
+	{ "PDS_FIREHOSE_MAX_SUBSCRIBERS", V_INT, 0, "512",
+	    FLD(firehose_max_subscribers), 1, 100000 },
+	{ "PDS_FIREHOSE_MAX_SUBSCRIBERS_PER_IP", V_INT, 0, "16",
+	    FLD(firehose_max_subscribers_per_ip), 1, 100000 },
 	{ "PDS_REPO_BACKFILL_LIMIT_MS", V_INT, 0, DAY_MS,
 	    FLD(repo_backfill_limit_ms), 0, I64MAX },
 	/* rate limits */

@@ -92,6 +92,9 @@ struct config {
 
 	/* firehose */
 	int64_t		 max_subscription_buffer;
+	int64_t		 firehose_max_subscriber_bytes;
+	int64_t		 firehose_max_subscribers;
+	int64_t		 firehose_max_subscribers_per_ip;
 	int64_t		 repo_backfill_limit_ms;
 
 	/* rate limits and proxy */

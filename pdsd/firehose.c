@@ -2,10 +2,14 @@
  * firehose: subscribeRepos over WebSocket, served by one epoll thread.
  * See firehose.h.
  *
- * Everything about subscribers (their queues, sockets, state) is touched
- * by the firehose thread only, so none of it is locked; other threads
- * talk to it through the inbox (new connections, under inbox_mu), two
- * atomics and an eventfd.
+ * Everything about subscribers (their queues, sockets, state) and the
+ * frame cache is touched by the firehose thread only, so none of it is
+ * locked; other threads talk to it through the inbox (new connections,
+ * under inbox_mu), two atomics and an eventfd.  The admission counts
+ * (subscribers in all and per client address) are under adm_mu: the
+ * HTTP threads take a slot before the 101, and whoever ends the
+ * connection (the firehose thread, or the HTTP layer when it is lost
+ * before the switch) gives it back.
  */
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
@@ -15,6 +19,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -49,11 +54,14 @@
 #define FAST_POLL_FOR_MS 2000
 #define IDLE_POLL_MS	1000
 #define REMOTE_MAX	64
+#define STARVED_POLL_MS	10	/* a replay waiting for the budget */
 
 struct frame {
 	uint32_t	 refs;
 	bool		 data;		/* an event (counts against the cap) */
+	bool		 cached;	/* in the cache (data frames) */
 	int64_t		 seq;
+	int64_t		 prev;		/* no row in (prev, seq) */
 	size_t		 len;
 	uint8_t		 b[];
 };
@@ -68,15 +76,19 @@ struct sub {
 	int64_t			 pos;		/* highest seq queued */
 	struct frame		**q;		/* ring */
 	size_t			 qcap, qhead, qlen, ndata;
+	size_t			 qbytes;	/* bytes of the frames queued */
 	size_t			 off;		/* sent of q[qhead] */
+	int64_t			 since_ms;	/* last byte out, or queued */
 	bool			 pollout;
 	bool			 shut;		/* SHUT_WR done */
+	bool			 starved;	/* replay waits for the budget */
 	int64_t			 deadline_ms;	/* SUB_CLOSING */
 	int64_t			 cursor;	/* asked for, -1: none */
 	int64_t			 sent_seq;
 	uint64_t		 events, bytes;
 	uint64_t		 stats_id;
 	char			 remote[REMOTE_MAX];
+	char			 client[REMOTE_MAX];	/* its admission slot */
 	struct sub		*prev, *next;
 };
 
@@ -89,7 +101,14 @@ struct newconn {
 	bool			 has_cursor;
 	int64_t			 cursor;
 	char			 remote[REMOTE_MAX];
+	char			 client[REMOTE_MAX];	/* its admission slot */
 	struct newconn		*next;
+};
+
+/* Subscribers (and connections on their way) per client address. */
+struct adm_slot {
+	char			 client[REMOTE_MAX];
+	size_t			 n;
 };
 
 static struct firehose_opts opts;
@@ -103,8 +122,15 @@ static pthread_mutex_t	 inbox_mu = PTHREAD_MUTEX_INITIALIZER;
 static struct newconn	*inbox;
 static bool		 inbox_closed;
 
+static pthread_mutex_t	 adm_mu = PTHREAD_MUTEX_INITIALIZER;
+static struct adm_slot	*adm;
+static size_t		 adm_n, adm_cap, adm_total;
+
 /* thread state */
 static struct sub	*subs;
+static struct frame	**cache;	/* data frames alive, by seq */
+static size_t		 cache_n, cache_cap;
+static size_t		 budget;	/* bytes of frames a replay may add to */
 static int64_t		 head_seq;	/* last seq fanned out */
 static atomic_llong	 prune_floor;	/* highest seq pruned */
 static int64_t		 pending_since_ms;
@@ -112,10 +138,12 @@ static int64_t		 next_stats_ms;
 
 /* counters (read by firehose_stats() from any thread) */
 static atomic_ullong	 n_subs, n_events, n_frames, n_bytes, n_slow;
-static atomic_ullong	 n_pruned, n_frames_live, n_bytes_live;
+static atomic_ullong	 n_pruned, n_frames_live, n_bytes_live, n_refused;
 static atomic_llong	 a_head;
 static struct stats_counter *c_events, *c_frames, *c_bytes, *c_slow;
-static struct stats_counter *c_subs, *c_head;
+static struct stats_counter *c_subs, *c_head, *c_refused;
+
+static void	adm_release(const char *);
 
 /* ---- frames ---- */
 
@@ -133,7 +161,9 @@ frame_new(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen,
 		return NULL;
 	f->refs = 1;
 	f->data = data;
+	f->cached = false;
 	f->seq = seq;
+	f->prev = seq;
 	f->len = whl + alen + blen;
 	memcpy(f->b, wh, whl);
 	if (alen > 0)
@@ -159,11 +189,97 @@ frame_event(const char *type, int64_t seq, const uint8_t *body, size_t len)
 	return f;
 }
 
+/* The index of the first cached frame with a seq >= seq. */
+static size_t
+cache_lower(int64_t seq)
+{
+	size_t	 lo = 0, hi = cache_n, mid;
+
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if (cache[mid]->seq < seq)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/* The cached frame that comes right after position pos in the log. */
+static struct frame *
+cache_next(int64_t pos)
+{
+	size_t	 i = cache_lower(pos + 1);
+
+	return i < cache_n && cache[i]->prev <= pos ? cache[i] : NULL;
+}
+
+/* Failing to cache costs sharing, never correctness. */
+static void
+cache_add(struct frame *f)
+{
+	struct frame	**nc;
+	size_t		 i, ncap;
+
+	if (cache_n == cache_cap) {
+		ncap = cache_cap > 0 ? cache_cap * 2 : 256;
+		if ((nc = reallocarray(cache, ncap, sizeof(*nc))) == NULL)
+			return;
+		cache = nc;
+		cache_cap = ncap;
+	}
+	i = cache_lower(f->seq);
+	memmove(cache + i + 1, cache + i, (cache_n - i) * sizeof(*cache));
+	cache[i] = f;
+	cache_n++;
+	f->cached = true;
+}
+
+static void
+cache_del(struct frame *f)
+{
+	size_t	 i = cache_lower(f->seq);
+
+	if (i < cache_n && cache[i] == f) {
+		memmove(cache + i, cache + i + 1,
+		    (cache_n - i - 1) * sizeof(*cache));
+		cache_n--;
+	}
+}
+
+/*
+ * The frame of a row read from the log right after position prev, with
+ * a reference for the caller: the cached one if the row's frame is
+ * alive, else a new one, cached.
+ */
+static struct frame *
+frame_row(const struct store_event_row *row, int64_t prev)
+{
+	struct frame	*f;
+	size_t		 i = cache_lower(row->seq);
+
+	if (i < cache_n && cache[i]->seq == row->seq) {
+		f = cache[i];
+		if (prev < f->prev)
+			f->prev = prev;
+		f->refs++;
+		return f;
+	}
+	if ((f = frame_event(row->type, row->seq, row->body, row->len)) ==
+	    NULL)
+		return NULL;
+	f->prev = prev;
+	cache_add(f);
+	return f;
+}
+
 static void
 frame_unref(struct frame *f)
 {
 	if (f == NULL || --f->refs > 0)
 		return;
+	if (f->cached)
+		cache_del(f);
 	atomic_fetch_sub(&n_frames_live, 1);
 	atomic_fetch_sub(&n_bytes_live, f->len);
 	free(f);
@@ -191,8 +307,11 @@ sub_push(struct sub *s, struct frame *f)
 {
 	if (s->qlen == s->qcap)
 		return PDS_ETOOBIG;
+	if (s->qlen == 0)
+		s->since_ms = clock_mono_ms();
 	s->q[(s->qhead + s->qlen) % s->qcap] = f;
 	s->qlen++;
+	s->qbytes += f->len;
 	f->refs++;
 	if (f->data) {
 		s->ndata++;
@@ -209,6 +328,7 @@ sub_pop(struct sub *s)
 	s->q[s->qhead] = NULL;
 	s->qhead = (s->qhead + 1) % s->qcap;
 	s->qlen--;
+	s->qbytes -= f->len;
 	s->off = 0;
 	if (f->data) {
 		s->ndata--;
@@ -223,6 +343,16 @@ sub_pop(struct sub *s)
 static void
 sub_destroy(struct sub *s)
 {
+	struct linger	 lg = { 1, 0 };
+
+	/*
+	 * Bytes still queued: the peer is gone or not reading.  Reset
+	 * rather than close, or the kernel would keep what sits in the
+	 * socket's buffer, trying to deliver it, long after.
+	 */
+	if (s->qlen > 0)
+		(void)setsockopt(s->fd, SOL_SOCKET, SO_LINGER, &lg,
+		    sizeof(lg));
 	while (s->qlen > 0) {
 		frame_unref(s->q[s->qhead]);
 		s->qhead = (s->qhead + 1) % s->qcap;
@@ -238,6 +368,7 @@ sub_destroy(struct sub *s)
 	stats_sub_remove(s->stats_id);
 	ws_in_free(s->in);
 	http_upgraded_close(s->uh);
+	adm_release(s->client);
 	free(s->q);
 	free(s);
 	atomic_fetch_sub(&n_subs, 1);
@@ -274,6 +405,7 @@ sub_close(struct sub *s, uint16_t code, const char *name, const char *msg)
 
 		if (s->q[i]->data)
 			s->ndata--;
+		s->qbytes -= s->q[i]->len;
 		frame_unref(s->q[i]);
 		s->q[i] = NULL;
 		s->qlen--;
@@ -321,6 +453,8 @@ sub_flush(struct sub *s)
 			return PDS_EIO;
 		}
 		s->bytes += (uint64_t)n;
+		if (n > 0)
+			s->since_ms = clock_mono_ms();
 		atomic_fetch_add(&n_bytes, (uint64_t)n);
 		stats_add(c_bytes, (uint64_t)n);
 		left = (size_t)n;
@@ -345,6 +479,32 @@ sub_flush(struct sub *s)
 	return PDS_OK;
 }
 
+/* Drop s: ConsumerTooSlow (why says which cap) and close. */
+static void
+sub_too_slow(struct sub *s, const char *why, int64_t seq)
+{
+	atomic_fetch_add(&n_slow, 1);
+	stats_add(c_slow, 1);
+	log_info("firehose: %s too slow at seq %" PRId64 " (%s), dropped",
+	    s->remote, seq, why);
+	sub_close(s, WS_CLOSE_POLICY, "ConsumerTooSlow",
+	    "Stream consumer too slow");
+}
+
+/* Whether a replay may queue another frame on s. */
+static bool
+sub_room(const struct sub *s)
+{
+	return s->ndata < opts.max_buffer && s->qbytes < opts.max_bytes;
+}
+
+/* Whether a replay may build new frames (cached ones cost nothing). */
+static bool
+budget_left(void)
+{
+	return atomic_load(&n_bytes_live) < budget;
+}
+
 /* ---- the log ---- */
 
 struct load_ctx {
@@ -359,22 +519,21 @@ fanout_row(void *arg, const struct store_event_row *row)
 	struct frame	*f;
 	struct sub	*s, *next;
 
+	if ((f = frame_row(row, lc->last)) == NULL)
+		return PDS_ENOMEM;
 	lc->last = row->seq;
 	lc->n++;
-	if ((f = frame_event(row->type, row->seq, row->body, row->len)) ==
-	    NULL)
-		return PDS_ENOMEM;
 	for (s = subs; s != NULL; s = next) {
 		next = s->next;
 		if (s->state != SUB_LIVE)
 			continue;
 		if (s->ndata >= opts.max_buffer) {
-			atomic_fetch_add(&n_slow, 1);
-			stats_add(c_slow, 1);
-			log_info("firehose: %s too slow at seq %" PRId64
-			    ", dropped", s->remote, row->seq);
-			sub_close(s, WS_CLOSE_POLICY, "ConsumerTooSlow",
-			    "Stream consumer too slow");
+			sub_too_slow(s, "frame cap", row->seq);
+			continue;
+		}
+		/* past the cap by one frame at most, however big */
+		if (s->qbytes >= opts.max_bytes) {
+			sub_too_slow(s, "byte cap", row->seq);
 			continue;
 		}
 		(void)sub_push(s, f);
@@ -433,48 +592,82 @@ out:
 	}
 }
 
+struct replay_ctx {
+	struct sub	*s;
+	int64_t		 prev;		/* the row before (or the start) */
+	bool		 stopped;	/* by us, not for want of rows */
+};
+
 static int
 replay_row(void *arg, const struct store_event_row *row)
 {
-	struct sub	*s = arg;
+	struct replay_ctx *rc = arg;
 	struct frame	*f;
-	int		 rc;
+	int		 r;
 
-	if ((f = frame_event(row->type, row->seq, row->body, row->len)) ==
-	    NULL)
+	if ((f = frame_row(row, rc->prev)) == NULL)
 		return PDS_ENOMEM;
-	rc = sub_push(s, f);
+	rc->prev = row->seq;
+	r = sub_push(rc->s, f);
 	frame_unref(f);
-	return rc;
+	if (r != PDS_OK)
+		return r;
+	/* full, over budget, or the rest is cached: stop reading */
+	if (!sub_room(rc->s) || !budget_left() || cache_next(row->seq) !=
+	    NULL) {
+		rc->stopped = true;
+		return 1;
+	}
+	return 0;
 }
 
-/* One page of a replaying subscriber's history, if it has room. */
+/*
+ * Fill a replaying subscriber's queue, once it is down to half its caps:
+ * frames other subscribers hold already come from the cache; the rest
+ * is read from the log a page at a time, while the budget allows.
+ */
 static void
 replay_step(struct sub *s)
 {
-	size_t	 room, n;
-	int	 rc;
+	struct replay_ctx rc;
+	struct frame	*f;
+	size_t		 n;
+	int		 r;
 
-	if (s->ndata > opts.max_buffer / 2)
+	s->starved = false;
+	if (s->ndata > opts.max_buffer / 2 || s->qbytes > opts.max_bytes / 2)
 		return;
-	room = opts.max_buffer - s->ndata;
-	if (room > REPLAY_PAGE)
-		room = REPLAY_PAGE;
-	if (s->pos >= head_seq) {
-		s->state = SUB_LIVE;
-		return;
-	}
-	rc = store_events_scan(s->pos, head_seq, room, replay_row, s, &n);
-	if (rc != PDS_OK) {
-		log_warnx("firehose: replay for %s: %s", s->remote,
-		    pds_strerror(rc));
-		sub_close(s, WS_CLOSE_GOING_AWAY, NULL, NULL);
-		return;
-	}
-	if (n < room) {
-		/* nothing else up to head_seq: from now on, live */
-		s->pos = head_seq;
-		s->state = SUB_LIVE;
+	while (sub_room(s)) {
+		if (s->pos >= head_seq) {
+			s->state = SUB_LIVE;
+			return;
+		}
+		if ((f = cache_next(s->pos)) != NULL) {
+			if (sub_push(s, f) != PDS_OK)
+				return;
+			continue;
+		}
+		if (!budget_left()) {
+			s->starved = true;
+			return;
+		}
+		memset(&rc, 0, sizeof(rc));
+		rc.s = s;
+		rc.prev = s->pos;
+		r = store_events_scan(s->pos, head_seq, REPLAY_PAGE,
+		    replay_row, &rc, &n);
+		if (r < 0) {
+			log_warnx("firehose: replay for %s: %s", s->remote,
+			    pds_strerror(r));
+			sub_close(s, WS_CLOSE_GOING_AWAY, NULL, NULL);
+			return;
+		}
+		if (!rc.stopped && n < REPLAY_PAGE) {
+			/* nothing else up to head_seq: from now on, live */
+			s->pos = head_seq;
+			s->state = SUB_LIVE;
+			return;
+		}
 	}
 }
 
@@ -515,8 +708,106 @@ prune_job(void *arg)
 	(void)firehose_prune(NULL);
 }
 
+/* ---- admission ---- */
+
+/*
+ * Take a slot for client: PDS_ERATELIMIT past its own cap, PDS_EBUSY
+ * past the total (e says which).  Any thread.
+ */
+static int
+adm_take(const char *client, struct pds_error *e)
+{
+	struct adm_slot	*a = NULL, *na;
+	size_t		 i, ncap;
+	int		 rc = PDS_OK;
+
+	pthread_mutex_lock(&adm_mu);
+	for (i = 0; i < adm_n; i++)
+		if (strcmp(adm[i].client, client) == 0) {
+			a = &adm[i];
+			break;
+		}
+	if (a != NULL && a->n >= opts.max_subs_ip) {
+		rc = pds_error_set(e, PDS_ERATELIMIT, NULL, "%zu firehose "
+		    "subscriptions from this address already; no more",
+		    a->n);
+		goto out;
+	}
+	if (adm_total >= opts.max_subs) {
+		rc = pds_error_set(e, PDS_EBUSY, NULL, "The firehose has "
+		    "its %zu subscribers; try again later", adm_total);
+		goto out;
+	}
+	if (a == NULL) {
+		if (adm_n == adm_cap) {
+			ncap = adm_cap > 0 ? adm_cap * 2 : 16;
+			if ((na = reallocarray(adm, ncap, sizeof(*na))) ==
+			    NULL) {
+				rc = pds_error_set(e, PDS_ENOMEM, NULL, NULL);
+				goto out;
+			}
+			adm = na;
+			adm_cap = ncap;
+		}
+		a = &adm[adm_n++];
+		snprintf(a->client, sizeof(a->client), "%s", client);
+		a->n = 0;
+	}
+	a->n++;
+	adm_total++;
+out:
+	pthread_mutex_unlock(&adm_mu);
+	return rc;
+}
+
+/* Give back client's slot ("": none taken).  Any thread. */
+static void
+adm_release(const char *client)
+{
+	size_t	 i;
+
+	if (client[0] == '\0')
+		return;
+	pthread_mutex_lock(&adm_mu);
+	for (i = 0; i < adm_n; i++) {
+		if (strcmp(adm[i].client, client) != 0)
+			continue;
+		if (--adm[i].n == 0)
+			adm[i] = adm[--adm_n];
+		adm_total--;
+		break;
+	}
+	pthread_mutex_unlock(&adm_mu);
+}
+
+static void
+newconn_free(void *arg)
+{
+	struct newconn	*nc = arg;
+
+	if (nc == NULL)
+		return;
+	adm_release(nc->client);
+	free(nc->extra);
+	free(nc);
+}
+
 /* ---- new subscribers ---- */
 
+/* Whether the peer closed (or reset) the connection already. */
+static bool
+conn_gone(int fd)
+{
+	struct pollfd	 p;
+
+	memset(&p, 0, sizeof(p));
+	p.fd = fd;
+	p.events = POLLIN | POLLRDHUP;
+	return poll(&p, 1, 0) == 1 &&
+	    (p.revents & (POLLRDHUP | POLLHUP | POLLERR | POLLNVAL)) != 0;
+}
+
+/* Make nc a subscriber; nc's admission slot goes to it.  nc stays. */
 static void
 start_sub(struct newconn *nc)
 {
@@ -527,6 +818,13 @@ start_sub(struct newconn *nc)
 	int64_t		 first, since;
 	bool		 outdated = false;
 
+	/* no work at all for a client that left while it waited */
+	if (conn_gone(nc->fd)) {
+		log_info("firehose: %s went away before it was served",
+		    nc->remote);
+		http_upgraded_close(nc->uh);
+		return;
+	}
 	if ((s = calloc(1, sizeof(*s))) == NULL ||
 	    (s->q = calloc(opts.max_buffer + 8, sizeof(*s->q))) == NULL ||
 	    (s->in = ws_in_new(nc->fd, nc->extra, nc->extra_len)) == NULL) {
@@ -543,6 +841,7 @@ start_sub(struct newconn *nc)
 	s->cursor = nc->has_cursor ? nc->cursor : -1;
 	s->sent_seq = -1;
 	memcpy(s->remote, nc->remote, sizeof(s->remote));
+	memcpy(s->client, nc->client, sizeof(s->client));
 	memset(&ev, 0, sizeof(ev));
 	ev.events = EPOLLIN | EPOLLRDHUP;
 	ev.data.ptr = s;
@@ -554,6 +853,7 @@ start_sub(struct newconn *nc)
 		http_upgraded_close(nc->uh);
 		return;
 	}
+	nc->client[0] = '\0';		/* the slot is s's now */
 	s->next = subs;
 	if (subs != NULL)
 		subs->prev = s;
@@ -622,8 +922,7 @@ take_inbox(void)
 	for (; nc != NULL; nc = next) {
 		next = nc->next;
 		start_sub(nc);
-		free(nc->extra);
-		free(nc);
+		newconn_free(nc);
 	}
 }
 
@@ -660,7 +959,7 @@ sweep_stats(void)
 
 	for (s = subs; s != NULL; s = s->next)
 		stats_sub_update(s->stats_id, s->sent_seq, s->events,
-		    s->bytes, (uint64_t)s->ndata);
+		    s->bytes, (uint64_t)s->qbytes);
 }
 
 static void
@@ -709,9 +1008,14 @@ fh_main(void *arg)
 			if (s->state == SUB_CLOSING && timeout > 100)
 				timeout = 100;
 			/* a replay with room goes on at once */
-			if (s->state == SUB_REPLAY && !s->pollout &&
-			    s->ndata <= opts.max_buffer / 2)
+			if (s->state != SUB_REPLAY || s->pollout ||
+			    s->ndata > opts.max_buffer / 2 ||
+			    s->qbytes > opts.max_bytes / 2)
+				continue;
+			if (!s->starved)
 				timeout = 0;
+			else if (timeout > STARVED_POLL_MS)
+				timeout = STARVED_POLL_MS;
 		}
 		n = epoll_wait(epfd, evs, 64, timeout);
 		look = n == 0;		/* the fallback poll */
@@ -751,6 +1055,10 @@ fh_main(void *arg)
 		take_inbox();
 		for (s = subs; s != NULL; s = next) {
 			next = s->next;
+			/* a replay its socket stopped taking: as too slow */
+			if (s->state == SUB_REPLAY && s->qlen > 0 &&
+			    now - s->since_ms > opts.stall_ms)
+				sub_too_slow(s, "replay stalled", s->sent_seq);
 			if (s->state == SUB_REPLAY)
 				replay_step(s);
 			if (s->qlen > 0 && !s->pollout &&
@@ -768,6 +1076,9 @@ fh_main(void *arg)
 		}
 	}
 	close_all();
+	free(cache);
+	cache = NULL;
+	cache_n = cache_cap = 0;
 	store_thread_close();
 	return NULL;
 }
@@ -803,6 +1114,7 @@ firehose_stats(struct firehose_stats *st)
 	st->frames_sent = atomic_load(&n_frames);
 	st->bytes_sent = atomic_load(&n_bytes);
 	st->too_slow = atomic_load(&n_slow);
+	st->refused = atomic_load(&n_refused);
 	st->pruned = atomic_load(&n_pruned);
 	st->frames_live = atomic_load(&n_frames_live);
 	st->bytes_live = atomic_load(&n_bytes_live);
@@ -818,6 +1130,15 @@ firehose_start(const struct firehose_opts *o)
 	opts = *o;
 	if (opts.max_buffer == 0)
 		opts.max_buffer = 500;
+	if (opts.max_bytes == 0)
+		opts.max_bytes = (size_t)4 << 20;
+	if (opts.max_subs == 0)
+		opts.max_subs = 512;
+	if (opts.max_subs_ip == 0)
+		opts.max_subs_ip = 16;
+	if (opts.stall_ms <= 0)
+		opts.stall_ms = FIREHOSE_STALL_MS;
+	budget = opts.max_bytes * FIREHOSE_BUDGET_CAPS;
 	if (opts.backfill_ms <= 0)
 		opts.backfill_ms = 24LL * 3600 * 1000;
 	if (opts.prune_every_ms <= 0) {
@@ -831,6 +1152,7 @@ firehose_start(const struct firehose_opts *o)
 	c_frames = stats_counter("firehose.frames", STATS_RATE);
 	c_bytes = stats_counter("firehose.bytes", STATS_RATE);
 	c_slow = stats_counter("firehose.too_slow", STATS_RATE);
+	c_refused = stats_counter("firehose.refused", STATS_RATE);
 	c_subs = stats_counter("firehose.subscribers", STATS_GAUGE);
 	c_head = stats_counter("firehose.head_seq", STATS_GAUGE);
 	if ((efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) == -1 ||
@@ -880,8 +1202,7 @@ firehose_stop(void)
 	for (; nc != NULL; nc = next) {
 		next = nc->next;
 		http_upgraded_close(nc->uh);
-		free(nc->extra);
-		free(nc);
+		newconn_free(nc);
 	}
 	close(efd);
 	close(epfd);
@@ -912,8 +1233,7 @@ on_upgraded(void *arg, int fd, const uint8_t *extra, size_t extra_len,
 	pthread_mutex_unlock(&inbox_mu);
 	if (closed) {
 		http_upgraded_close(uh);
-		free(nc->extra);
-		free(nc);
+		newconn_free(nc);
 		return;
 	}
 	firehose_wake();
@@ -926,27 +1246,43 @@ firehose_running(void)
 }
 
 int
-firehose_subscribe(struct http_req *req, const int64_t *cursor)
+firehose_subscribe(struct http_req *req, const int64_t *cursor,
+    struct pds_error *e)
 {
 	struct newconn	*nc;
 	char		 accept[WS_ACCEPT_LEN + 1];
+	const char	*client = http_req_client(req);
+	int		 rc;
 
 	if ((nc = calloc(1, sizeof(*nc))) == NULL)
-		return PDS_ENOMEM;
+		return pds_error_set(e, PDS_ENOMEM, NULL, NULL);
 	nc->fd = -1;
 	if (cursor != NULL) {
 		nc->cursor = *cursor;
 		nc->has_cursor = true;
 	}
 	snprintf(nc->remote, sizeof(nc->remote), "%s", http_req_remote(req));
+	if ((rc = adm_take(client != NULL ? client : nc->remote, e)) !=
+	    PDS_OK) {
+		free(nc);
+		if (rc != PDS_ENOMEM) {
+			atomic_fetch_add(&n_refused, 1);
+			stats_add(c_refused, 1);
+			log_info("firehose: %s refused: %s", client != NULL ?
+			    client : "?", e != NULL ? e->msg : "");
+		}
+		return rc;
+	}
+	snprintf(nc->client, sizeof(nc->client), "%s", client != NULL ?
+	    client : nc->remote);
 	if (ws_accept_key(http_req_header(req, "Sec-WebSocket-Key"),
 	    accept) != PDS_OK ||
 	    http_reply_header(req, "Upgrade", "websocket") != PDS_OK ||
 	    http_reply_header(req, "Sec-WebSocket-Accept", accept) != PDS_OK) {
-		free(nc);
-		return PDS_ENOMEM;
+		newconn_free(nc);
+		return pds_error_set(e, PDS_ENOMEM, NULL, NULL);
 	}
-	http_reply_upgrade(req, on_upgraded, nc, free);
+	http_reply_upgrade(req, on_upgraded, nc, newconn_free);
 	return PDS_OK;
 }
 
@@ -961,6 +1297,9 @@ fh_init(const struct config *cfg)
 	memset(&o, 0, sizeof(o));
 	o.max_buffer = cfg->max_subscription_buffer > 0 ?
 	    (size_t)cfg->max_subscription_buffer : 500;
+	o.max_bytes = (size_t)cfg->firehose_max_subscriber_bytes;
+	o.max_subs = (size_t)cfg->firehose_max_subscribers;
+	o.max_subs_ip = (size_t)cfg->firehose_max_subscribers_per_ip;
 	o.backfill_ms = cfg->repo_backfill_limit_ms;
 	if ((rc = firehose_start(&o)) != PDS_OK)
 		return rc;
