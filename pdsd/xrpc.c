@@ -15,6 +15,7 @@
 #include "err.h"
 #include "log.h"
 #include "oauth_resource.h"
+#include "ratelimit.h"
 #include "xrpc.h"
 
 void	xrpc_routes_index(void);	/* xrpc_routes.c */
@@ -252,6 +253,7 @@ check_auth(struct xrpc_ctx *ctx)
 	const struct xrpc_route *rt = ctx->route;
 	const char	*authz;
 	bool		 basic, admin_ok;
+	int		 rc;
 
 	if (rt->auth == XRPC_AUTH_NONE)
 		return 0;
@@ -266,9 +268,14 @@ check_auth(struct xrpc_ctx *ctx)
 	admin_ok = rt->auth == XRPC_AUTH_ADMIN || rt->auth == XRPC_AUTH_MOD ||
 	    (rt->auth_flags & XRPC_AF_OR_ADMIN);
 	if (basic && admin_ok) {
-		if (!xrpc_admin_ok(ctx->cfg, authz))
+		/* wrong admin passwords are limited per client */
+		if ((rc = ratelimit_admin_check(ctx)) != 0)
+			return rc;
+		if (!xrpc_admin_ok(ctx->cfg, authz)) {
+			ratelimit_admin_failed(ctx);
 			return xrpc_fail(ctx, PDS_EAUTHREQ, NULL,
 			    "Invalid admin credentials");
+		}
 		ctx->auth.cred = XRPC_CRED_ADMIN;
 		return 0;
 	}
@@ -403,7 +410,8 @@ xrpc_handle(struct http_req *req, const void *arg)
 	}
 
 	if (rt == NULL) {
-		rc = xrpc_fallback(&ctx);
+		if ((rc = ratelimit_xrpc(&ctx)) == 0)
+			rc = xrpc_fallback(&ctx);
 	} else if (m != rt->method &&
 	    !(m == HTTP_HEAD && rt->method == HTTP_GET)) {
 		rc = xrpc_fail(&ctx, PDS_EINVAL, NULL,
@@ -411,7 +419,8 @@ xrpc_handle(struct http_req *req, const void *arg)
 		    http_req_method_str(req), method_name(rt->method));
 	} else if ((rc = check_auth(&ctx)) != 0 ||
 	    (rc = parse_input(&ctx)) != 0 ||
-	    (rc = oauth_resource_authorize(&ctx)) != 0) {
+	    (rc = oauth_resource_authorize(&ctx)) != 0 ||
+	    (rc = ratelimit_xrpc(&ctx)) != 0) {
 		;
 	} else
 		rc = rt->handler(&ctx);
@@ -461,6 +470,7 @@ stream_start(struct http_req *req, const struct xrpc_route *rt)
 	ctx_init(&ctx, req, rt);
 	if ((rc = check_auth(&ctx)) == 0 &&
 	    (rc = oauth_resource_authorize(&ctx)) == 0 &&
+	    (rc = ratelimit_xrpc(&ctx)) == 0 &&
 	    (pa = calloc(1, sizeof(*pa))) == NULL)
 		rc = PDS_EINTERNAL;
 	if (rc != 0) {
