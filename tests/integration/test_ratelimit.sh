@@ -3,9 +3,11 @@
 # real PLC directory: password-reset mails, wrong admin passwords,
 # createSession per identifier, repo write points (with small budgets
 # from PDS_RATE_LIMIT_BUDGETS), the ratelimit-* headers, the bypass key
-# and bypass addresses, and the counters in `pdsctl stats --json'.
-# Connections from 127.0.0.2 and 127.0.0.3 stand for another client
-# and a bypass address.
+# and bypass addresses, the counters in `pdsctl stats --json', and the
+# login limiter under guessing from many addresses (a correct password
+# still logs in) with X-Forwarded-For believed only from
+# PDS_TRUSTED_PROXIES.  Connections from 127.0.0.2 and 127.0.0.3 stand
+# for a reverse proxy and a bypass address.
 T_NAME=test_ratelimit
 . "$(dirname "$0")/lib.sh"
 
@@ -224,6 +226,50 @@ post com.atproto.repo.applyWrites "{\"repo\":\"$B_DID\",\"writes\":[$ws10]}" \
 check_status "applyWrites of 10 creates (30) passes" 200
 check "... and leaves 0" test "$(hdr ratelimit-remaining)" = 0
 
+# ---- the login limiter under guessing from many addresses ----
+
+# bob is guessed at through the trusted proxy from 110 client addresses:
+# more than the per-account bucket (100) holds.
+n401=0 other=0 i=0
+while [ $i -lt 110 ]; do
+	login bob.test "guess $i" --interface 127.0.0.2 \
+	    -H "X-Forwarded-For: 198.18.$((i / 200)).$((i % 200 + 1))"
+	case $STATUS in 401) n401=$((n401 + 1)) ;; *) other=$((other + 1)) ;; esac
+	i=$((i + 1))
+done
+check "110 guesses from 110 addresses each get 401 ($n401, $other other)" \
+    test $n401 -eq 110
+login bob.test 'bob pw' --interface 127.0.0.2 \
+    -H "X-Forwarded-For: 203.0.113.50"
+check_status "bob's right password still logs in" 200
+login bob.test 'guess x' --interface 127.0.0.2 \
+    -H "X-Forwarded-For: 198.18.9.9"
+check_status "a new guesser is heard once" 401
+login bob.test 'guess y' --interface 127.0.0.2 \
+    -H "X-Forwarded-For: 198.18.9.9"
+check_429 "... then slowed down while the account is under attack"
+# one guesser behind the proxy spends its own budget, not bob's
+i=0
+while [ $i -lt 10 ]; do
+	login alice.test "guess $i" --interface 127.0.0.2 \
+	    -H "X-Forwarded-For: 198.51.100.66"
+	i=$((i + 1))
+done
+login alice.test 'alice pw' --interface 127.0.0.2 \
+    -H "X-Forwarded-For: 198.51.100.66"
+check_429 "a guesser behind the proxy is stopped"
+login alice.test 'alice pw' --interface 127.0.0.2 \
+    -H "X-Forwarded-For: 198.51.100.67"
+check_status "the member behind the same proxy still logs in" 200
+# from a peer that is not a trusted proxy the header means nothing
+i=0
+while [ $i -lt 10 ]; do
+	login ghost.test "guess $i" -H "X-Forwarded-For: 198.19.0.$i"
+	i=$((i + 1))
+done
+login ghost.test "guess 10" -H "X-Forwarded-For: 198.19.0.10"
+check_429 "X-Forwarded-For from an untrusted peer is ignored"
+
 # ---- counters ----
 
 "$PDSCTL" --socket "$SOCK" stats --json >"$T_DIR/stats.json" 2>"$T_DIR/err"
@@ -234,6 +280,8 @@ check "pdsctl stats --json counts limited requests ($(cval ratelimit.limited))" 
     test "$(cval ratelimit.limited)" -ge 20
 check "... refused admin passwords ($(cval ratelimit.admin_limited))" \
     test "$(cval ratelimit.admin_limited)" -eq 2
+check "... refused logins ($(cval ratelimit.login_limited))" \
+    test "$(cval ratelimit.login_limited)" -ge 1
 check "... and bypasses ($(cval ratelimit.bypassed))" \
     test "$(cval ratelimit.bypassed)" -ge 3
 
