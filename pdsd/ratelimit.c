@@ -285,8 +285,10 @@ rl_budgets_set(const char *spec)
 			return PDS_EINVAL;
 		sl = end + 1;
 		w = strtoull(sl, &end, 10);
+		/* at most one point a microsecond: the cells count in µs */
 		if ((*end != '\0' && *end != ',' && *end != ' ') || p == 0 ||
-		    p > 100000000 || w == 0 || w > 366 * DAY_S)
+		    p > 100000000 || w == 0 || w > 366 * DAY_S ||
+		    p > w * 1000000)
 			return PDS_EINVAL;
 		nb[i].points = (uint32_t)p;
 		nb[i].window_s = (int64_t)w;

@@ -145,6 +145,8 @@ test_budgets(void)
 	CHECK(rl_budgets_set("handle=1") == PDS_EINVAL, "no window");
 	CHECK(rl_budgets_set("handle=x/1") == PDS_EINVAL, "not a number");
 	CHECK(rl_budgets_set("handle=1/1x") == PDS_EINVAL, "trailing junk");
+	CHECK(rl_budgets_set("handle=2000000/1") == PDS_EINVAL,
+	    "more than a point a microsecond");
 	CHECK(rl_budget(RL_HANDLE_5M)->points == 10,
 	    "a refused list changes nothing");
 	CHECK(rl_budget(RL_ADMIN_FAIL)->points == 10 &&
