@@ -5,8 +5,10 @@
 #   make bench                bench/run.sh (pdsd and the reference, ~15 min)
 #   make bench-quick          bench/run.sh --quick (~3 min)
 #   make bench-micro          the commit cost floor on one core
+#   make bench-ratelimit      what the rate limiter costs per request
 
-BENCH_PROGS := $(B)/bench/micro $(B)/bench/fhsub $(B)/bench/dpopload
+BENCH_PROGS := $(B)/bench/micro $(B)/bench/fhsub $(B)/bench/dpopload \
+	       $(B)/bench/rlbench
 
 $(B)/bench/micro: $(B)/bench/micro.o $(LIBCOMMON)
 	@mkdir -p $(dir $@)
@@ -20,7 +22,15 @@ $(B)/bench/dpopload: $(B)/bench/dpopload.o $(LIBCOMMON)
 	@mkdir -p $(dir $@)
 	$(CC) $(PDS_LDFLAGS) $(LDFLAGS) -o $@ $^ $(TEST_LIBS) -lpthread
 
+# The limiter alone, linked with the daemon's objects like the unit tests.
+$(B)/bench/rlbench: $(B)/bench/rlbench.o $(PDSD_LIBOBJ) $(LIBCOMMON)
+	@mkdir -p $(dir $@)
+	$(CC) $(PDS_LDFLAGS) $(LDFLAGS) -o $@ $^ $(TEST_LIBS)
+
 bench-progs: $(BENCH_PROGS)
+
+bench-ratelimit: $(B)/bench/rlbench
+	$(B)/bench/rlbench
 
 bench-micro: $(B)/bench/micro
 	$(B)/bench/micro -d $(B)/bench
@@ -31,4 +41,4 @@ bench: $(PROGS) $(BENCH_PROGS)
 bench-quick: $(PROGS) $(BENCH_PROGS)
 	B=$(B) bench/run.sh --quick
 
-.PHONY: bench bench-quick bench-progs bench-micro
+.PHONY: bench bench-quick bench-progs bench-micro bench-ratelimit

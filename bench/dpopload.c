@@ -26,7 +26,8 @@
  *   BENCHJSON {"requests":...,"errors":{...},"latency_us":{...},...}
  *
  * goes to stdout, in the shape of bench/wrk.lua's; errors.status counts
- * answers that were not 2xx.  Plain http on loopback only.
+ * answers that were not 2xx.  Plain http on loopback only.  Requests carry
+ * x-ratelimit-bypass: $BENCH_RATELIMIT_BYPASS when that is set.
  */
 #include <sys/epoll.h>
 #include <sys/socket.h>
@@ -108,6 +109,7 @@ static struct req	*reqv;
 static int		 nreq;
 static struct sockaddr_in addr;
 static char		 host[256], origin[256];
+static char		 bypass_hdr[256];	/* "x-ratelimit-bypass: k\r\n" */
 static double		 deadline;
 
 static pthread_mutex_t	 nonce_mu = PTHREAD_MUTEX_INITIALIZER;
@@ -230,21 +232,21 @@ build(struct conn *c, const struct req *r)
 {
 	char pb[PROOF_MAX];
 	const char *proof = next_proof(pb, &sessv[c->sess], r);
-	size_t need = strlen(r->path) + strlen(host) +
+	size_t need = strlen(r->path) + strlen(host) + strlen(bypass_hdr) +
 	    strlen(sessv[c->sess].token) + strlen(proof) + r->bodylen + 256;
 	int n;
 
 	grow(&c->out, &c->outcap, need);
 	if (r->body == NULL)
 		n = snprintf(c->out, c->outcap, "%s %s HTTP/1.1\r\nHost: %s\r\n"
-		    "Authorization: DPoP %s\r\nDPoP: %s\r\n\r\n", r->method,
-		    r->path, host, sessv[c->sess].token, proof);
+		    "%sAuthorization: DPoP %s\r\nDPoP: %s\r\n\r\n", r->method,
+		    r->path, host, bypass_hdr, sessv[c->sess].token, proof);
 	else
 		n = snprintf(c->out, c->outcap, "%s %s HTTP/1.1\r\nHost: %s\r\n"
-		    "Authorization: DPoP %s\r\nDPoP: %s\r\n"
+		    "%sAuthorization: DPoP %s\r\nDPoP: %s\r\n"
 		    "Content-Type: application/json\r\nContent-Length: %zu\r\n"
-		    "\r\n%s", r->method, r->path, host, sessv[c->sess].token,
-		    proof, r->bodylen, r->body);
+		    "\r\n%s", r->method, r->path, host, bypass_hdr,
+		    sessv[c->sess].token, proof, r->bodylen, r->body);
 	if (n < 0 || (size_t)n >= c->outcap)
 		die("request", "too long");
 	c->outlen = (size_t)n;
@@ -715,6 +717,11 @@ main(int argc, char *argv[])
 		die(url, "plain http only");
 	snprintf(host, sizeof(host), "%s", origin + 7);
 	host[strcspn(host, "/")] = '\0';
+	if (getenv("BENCH_RATELIMIT_BYPASS") != NULL &&
+	    strlen(getenv("BENCH_RATELIMIT_BYPASS")) < 200)
+		snprintf(bypass_hdr, sizeof(bypass_hdr),
+		    "x-ratelimit-bypass: %s\r\n",
+		    getenv("BENCH_RATELIMIT_BYPASS"));
 	origin[7 + strlen(host)] = '\0';
 	snprintf(hostpart, sizeof(hostpart), "%s", url + 7);
 	hostpart[strcspn(hostpart, "/")] = '\0';

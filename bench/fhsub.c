@@ -23,6 +23,8 @@
  *
  * tokens.txt holds one "did accessJwt" line per writer account; writer i
  * uses line i modulo the count.  The URL must be plain http (loopback).
+ * The writes carry x-ratelimit-bypass: $BENCH_RATELIMIT_BYPASS when that
+ * is set (bench.mjs runs the servers with their rate limits on).
  */
 #include <sys/epoll.h>
 #include <sys/resource.h>
@@ -296,7 +298,8 @@ writer_main(void *arg)
 	int id = (int)(intptr_t)arg;
 	const struct token *tok = &tokens[id % ntokens];
 	struct curl_slist *hdrs = NULL;
-	char url[600], auth[4096], body[1024], ts[64];
+	char url[600], auth[4096], body[1024], ts[64], bph[256];
+	const char *bypass;
 	struct resp *r;
 	CURL *c;
 	long k, status;
@@ -313,6 +316,11 @@ writer_main(void *arg)
 	hdrs = curl_slist_append(hdrs, "Content-Type: application/json");
 	hdrs = curl_slist_append(hdrs, auth);
 	hdrs = curl_slist_append(hdrs, "Expect:");
+	if ((bypass = getenv("BENCH_RATELIMIT_BYPASS")) != NULL &&
+	    *bypass != '\0') {
+		snprintf(bph, sizeof(bph), "x-ratelimit-bypass: %s", bypass);
+		hdrs = curl_slist_append(hdrs, bph);
+	}
 	curl_easy_setopt(c, CURLOPT_URL, url);
 	curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
 	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, resp_write);

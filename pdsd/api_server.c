@@ -23,6 +23,7 @@
 #include "keys.h"
 #include "log.h"
 #include "oauth_resource.h"
+#include "ratelimit.h"
 #include "store_account.h"
 #include "syntax.h"
 #include "xrpc.h"
@@ -220,7 +221,7 @@ api_server_create_session(struct xrpc_ctx *ctx)
 	struct account_login	 how;
 	struct auth_session	 s;
 	const char		*id, *pw, *addr, *scope;
-	bool			 allow_td, found;
+	bool			 allow_td, found, limit;
 	int			 rc;
 
 	if ((rc = req_str(ctx, "identifier", &id)) != 0 ||
@@ -228,11 +229,13 @@ api_server_create_session(struct xrpc_ctx *ctx)
 	    (rc = opt_bool(ctx, "allowTakendown", false, &allow_td)) != 0)
 		return rc;
 	addr = http_req_client(ctx->req);
+	limit = !ratelimit_bypass(ctx->req);
 	rc = account_lookup(id, &a);
 	if (rc != PDS_OK && rc != PDS_ENOTFOUND)
 		return rc;
 	found = rc == PDS_OK && a.status != ACCT_DELETED;
-	if (auth_login_take(id, found ? a.did : NULL, addr) != PDS_OK)
+	if (limit && auth_login_take(id, found ? a.did : NULL, addr) !=
+	    PDS_OK)
 		return xrpc_fail(ctx, PDS_ERATELIMIT, NULL,
 		    "Too many failed login attempts; try again later");
 	rc = account_password_verify(found ? &a : NULL, pw, &how);
@@ -241,7 +244,8 @@ api_server_create_session(struct xrpc_ctx *ctx)
 		    "Invalid identifier or password");
 	if (rc != PDS_OK)
 		return rc;
-	auth_login_refund(id, a.did, addr);
+	if (limit)
+		auth_login_refund(id, a.did, addr);
 
 	if (a.status == ACCT_TAKENDOWN) {
 		if (!allow_td)

@@ -23,6 +23,7 @@
 #include "jwt.h"
 #include "log.h"
 #include "oauth_resource.h"
+#include "ratelimit.h"
 #include "service_auth.h"
 #include "store.h"
 #include "store_account.h"
@@ -341,12 +342,35 @@ auth_login_take(const char *identifier, const char *did, const char *addr)
 
 	pthread_mutex_lock(&lim_mtx);
 	n = lim_buckets(identifier, did, addr, b, t);
+	/*
+	 * Only this client's own buckets can refuse before the password
+	 * is checked: the per-account one (b[1] when did is set) is drained
+	 * by everyone, and refusing on it would let strangers lock the
+	 * member out.
+	 */
 	for (i = 0; i < n; i++)
-		if (b[i]->tokens < 1)
+		if (t[i] != &lim_acct && b[i]->tokens < 1)
 			rc = PDS_ETOOBIG;
-	for (i = 0; rc == PDS_OK && i < n; i++)
-		b[i]->tokens -= 1;
+	for (i = 0; rc == PDS_OK && i < n; i++) {
+		if (t[i] != &lim_acct) {
+			b[i]->tokens -= 1;
+			continue;
+		}
+		/*
+		 * An empty account bucket means guessing from many places:
+		 * then each client gets one try per refill of its own
+		 * bucket (30 s) until the account's refills.  The account's
+		 * bucket may owe one token, so that a refund never lifts
+		 * it out of that state.
+		 */
+		if (b[i]->tokens < 1)
+			b[0]->tokens = 0;
+		if ((b[i]->tokens -= 1) < -1)
+			b[i]->tokens = -1;
+	}
 	pthread_mutex_unlock(&lim_mtx);
+	if (rc != PDS_OK)
+		ratelimit_count_login();
 	return rc;
 }
 
@@ -359,9 +383,14 @@ auth_login_refund(const char *identifier, const char *did, const char *addr)
 
 	pthread_mutex_lock(&lim_mtx);
 	n = lim_buckets(identifier, did, addr, b, t);
-	for (i = 0; i < n; i++)
-		if ((b[i]->tokens += 1) > t[i]->cap)
+	for (i = 0; i < n; i++) {
+		if (t[i] == &lim_addr)
+			continue;	/* a client's logins all count */
+		if (t[i] == &lim_pair)
+			b[i]->tokens = t[i]->cap;	/* it knows the password */
+		else if ((b[i]->tokens += 1) > t[i]->cap)
 			b[i]->tokens = t[i]->cap;
+	}
 	pthread_mutex_unlock(&lim_mtx);
 }
 

@@ -84,21 +84,26 @@ struct xrpc_ctx;
 int	auth_check_account(struct xrpc_ctx *);
 
 /*
- * Login attempt limits against online guessing, token buckets that only
- * failed attempts drain:
+ * Login attempt limits against online guessing, token buckets:
  *   - per account (did, when the identifier names one; else the
- *     identifier as typed) and client address: 10, then one per 30 s,
- *     so switching between handle, email and DID buys nothing;
- *   - per account from any address: 100, then one per minute, against
- *     guessing spread over many addresses;
- *   - per client address: 50, then one per 2 s, against one client
- *     trying many accounts.
- * Keying the strict limit on the address as well means a stranger cannot
- * lock a member out by failing on purpose, short of draining the loose
- * per-account bucket.  take() spends one token from each bucket and
- * returns PDS_OK, or PDS_ETOOBIG (nothing spent) when one is empty;
- * refund() gives them back after a successful login.  The tables are
+ *     identifier as typed) and client address: 10 failures, then one
+ *     per 30 s, so switching between handle, email and DID buys nothing;
+ *   - per account from any address: 100 failures, then one per minute,
+ *     against guessing spread over many addresses;
+ *   - per client address: 50 attempts, failed or not, then one per 2 s,
+ *     against one client trying many accounts (or logging in in a loop).
+ * The client address is http_req_client(): X-Forwarded-For counts only
+ * from PDS_TRUSTED_PROXIES.  take() spends one token from each bucket
+ * and returns PDS_OK, or PDS_ETOOBIG (nothing spent) when this client's
+ * own buckets (the first and the third) are empty.  An empty
+ * per-account bucket never refuses, so strangers failing on purpose
+ * cannot lock a member out: the password is checked, and each client
+ * is slowed to one try per 30 s on that account (its first bucket is
+ * emptied) until the account's bucket refills.  refund(), after a
+ * successful login, fills the first bucket and gives the account's
+ * token back; the per-address token stays spent.  The tables are
  * fixed-size (4096 buckets each) and forget the fullest buckets first.
+ * The bypass of ratelimit.h skips them (the caller does not call).
  */
 int	auth_login_take(const char *identifier, const char *did,
 	    const char *addr);

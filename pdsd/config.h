@@ -101,6 +101,8 @@ struct config {
 	bool		 rate_limits_enabled;
 	char		*rate_limit_bypass_key;	/* secret */
 	char		*rate_limit_bypass_ips;
+	char		*rate_limit_budgets;	/* PDS_RATE_LIMIT_BUDGETS */
+	char		*trusted_proxies;	/* PDS_TRUSTED_PROXIES */
 	bool		 disable_ssrf_protection;
 	int64_t		 fetch_max_response_size;
 	int64_t		 proxy_headers_timeout_ms;

@@ -56,6 +56,7 @@
 #include "err.h"
 #include "http.h"
 #include "log.h"
+#include "ratelimit.h"
 #include "stats.h"
 
 /* the most body bytes read and dropped to deliver an early answer */
@@ -356,24 +357,48 @@ http_req_remote(struct http_req *r)
 const char *
 http_req_client(struct http_req *r)
 {
-	const char	*peer = http_req_remote(r), *xff, *p;
+	const char	*peer = http_req_remote(r), *xff, *end, *p;
+	char		 a[sizeof(r->client)];
+	uint8_t		 bin[16];
 	size_t		 n;
 
 	if (r->client[0] != '\0')
 		return r->client;
-	if (strcmp(peer, "127.0.0.1") != 0 && strcmp(peer, "::1") != 0)
+	if (!ratelimit_proxy_trusted(peer) ||
+	    (xff = http_req_header(r, "X-Forwarded-For")) == NULL)
 		return peer;
-	if ((xff = http_req_header(r, "X-Forwarded-For")) == NULL)
-		return peer;
-	p = strrchr(xff, ',');
-	p = p != NULL ? p + 1 : xff;
-	while (*p == ' ')
-		p++;
-	n = strcspn(p, " ");
-	if (n == 0 || n >= sizeof(r->client))
-		return peer;
-	memcpy(r->client, p, n);
-	r->client[n] = '\0';
+	/*
+	 * Walk the list from its end (the entry the proxy itself added)
+	 * past the trusted proxies; the first other address is the client.
+	 * Anything that is not an address stops the walk.
+	 */
+	memcpy(r->client, peer, strlen(peer) + 1);
+	end = xff + strlen(xff);
+	while (end > xff) {
+		p = end;
+		while (p > xff && p[-1] != ',')
+			p--;
+		while (p < end && (*p == ' ' || *p == '\t'))
+			p++;
+		n = (size_t)(end - p);
+		while (n > 0 && (p[n - 1] == ' ' || p[n - 1] == '\t'))
+			n--;
+		if (n == 0 || n >= sizeof(a))
+			break;
+		memcpy(a, p, n);
+		a[n] = '\0';
+		if (inet_pton(AF_INET, a, bin) != 1 &&
+		    inet_pton(AF_INET6, a, bin) != 1)
+			break;
+		memcpy(r->client, a, n + 1);
+		if (!ratelimit_proxy_trusted(a))
+			break;
+		end = p;
+		while (end > xff && end[-1] != ',')
+			end--;
+		if (end > xff)
+			end--;		/* the comma */
+	}
 	return r->client;
 }
 

@@ -136,11 +136,12 @@ void		*http_req_sink_arg(const struct http_req *);
 /* The peer's address as text ("127.0.0.1", "::1"). */
 const char	*http_req_remote(struct http_req *);
 /*
- * The client's address, for per-client limits.  Behind a reverse proxy
- * on this host (the usual Caddy set-up) every peer is loopback: then the
- * last entry of X-Forwarded-For, the one the proxy itself added, names
- * the client.  From any other peer the header is not trusted and this
- * is http_req_remote().
+ * The client's address, for per-client limits.  From a trusted reverse
+ * proxy (PDS_TRUSTED_PROXIES, loopback by default: the usual Caddy
+ * set-up) X-Forwarded-For names the client: its entries are read from
+ * the end (the one the proxy itself added) past those of other trusted
+ * proxies.  From any other peer the header is ignored and this is
+ * http_req_remote().
  */
 const char	*http_req_client(struct http_req *);
 /* The Host header without port, lower-cased; NULL if absent. */

@@ -49,6 +49,7 @@
  */
 static const struct pdsd_module *const modules[] = {
 	&pdsd_module_stats,		/* counters' sampler */
+	&pdsd_module_ratelimit,		/* registers counters */
 	&pdsd_module_jobs,		/* the jobs thread */
 	&pdsd_module_mailer,
 	&pdsd_module_email_tokens,	/* adds a job */

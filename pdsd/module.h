@@ -49,6 +49,7 @@ extern const struct pdsd_module pdsd_module_migration;
 extern const struct pdsd_module pdsd_module_oauth;
 extern const struct pdsd_module pdsd_module_oauth_account;
 extern const struct pdsd_module pdsd_module_oauth_authorize;
+extern const struct pdsd_module pdsd_module_ratelimit;
 extern const struct pdsd_module pdsd_module_repo_writer;
 extern const struct pdsd_module pdsd_module_stats;
 

@@ -33,6 +33,7 @@
 #include "log.h"
 #include "oauth_resource.h"
 #include "proxy.h"
+#include "ratelimit.h"
 #include "syntax.h"
 #include "xrpc.h"
 
@@ -275,6 +276,7 @@ check_auth_with(struct xrpc_ctx *ctx, int (*verify)(struct xrpc_ctx *))
 	const struct xrpc_route *rt = ctx->route;
 	const char	*authz;
 	bool		 basic, admin_ok;
+	int		 rc;
 
 	if (rt->auth == XRPC_AUTH_NONE)
 		return 0;
@@ -289,9 +291,14 @@ check_auth_with(struct xrpc_ctx *ctx, int (*verify)(struct xrpc_ctx *))
 	admin_ok = rt->auth == XRPC_AUTH_ADMIN || rt->auth == XRPC_AUTH_MOD ||
 	    (rt->auth_flags & XRPC_AF_OR_ADMIN);
 	if (basic && admin_ok) {
-		if (!xrpc_admin_ok(ctx->cfg, authz))
+		/* wrong admin passwords are limited per client */
+		if ((rc = ratelimit_admin_check(ctx)) != 0)
+			return rc;
+		if (!xrpc_admin_ok(ctx->cfg, authz)) {
+			ratelimit_admin_failed(ctx);
 			return xrpc_fail(ctx, PDS_EAUTHREQ, NULL,
 			    "Invalid admin credentials");
+		}
 		ctx->auth.cred = XRPC_CRED_ADMIN;
 		return 0;
 	}
@@ -525,7 +532,8 @@ xrpc_handle(struct http_req *req, const void *arg)
 	}
 
 	if (rt == NULL) {
-		rc = xrpc_fallback(&ctx);
+		if ((rc = ratelimit_xrpc(&ctx)) == 0)
+			rc = xrpc_fallback(&ctx);
 	} else if (m != rt->method &&
 	    !(m == HTTP_HEAD && rt->method == HTTP_GET)) {
 		rc = xrpc_fail(&ctx, PDS_EINVAL, NULL,
@@ -533,7 +541,8 @@ xrpc_handle(struct http_req *req, const void *arg)
 		    http_req_method_str(req), method_name(rt->method));
 	} else if ((rc = check_auth(&ctx)) != 0 ||
 	    (rc = parse_input(&ctx)) != 0 ||
-	    (rc = oauth_resource_authorize(&ctx)) != 0) {
+	    (rc = oauth_resource_authorize(&ctx)) != 0 ||
+	    (rc = ratelimit_xrpc(&ctx)) != 0) {
 		;
 	} else
 		rc = rt->handler(&ctx);
@@ -584,6 +593,7 @@ stream_start(struct http_req *req, const struct xrpc_route *rt)
 	ctx_init(&ctx, req, rt);
 	if ((rc = check_auth(&ctx)) == 0 &&
 	    (rc = oauth_resource_authorize(&ctx)) == 0 &&
+	    (rc = ratelimit_xrpc(&ctx)) == 0 &&
 	    (pa = calloc(1, sizeof(*pa))) == NULL)
 		rc = PDS_EINTERNAL;
 	if (rc != 0) {

@@ -10,7 +10,8 @@
  *   - parsed a JSON body (400 InvalidRequest when malformed or of the
  *     wrong Content-Type) into ctx->input,
  *   - checked credentials as the route's auth kind says (admin Basic
- *     here, everything else through xrpc_auth_verify()).
+ *     here, everything else through xrpc_auth_verify()),
+ *   - spent the route's rate budgets (ratelimit.c; 429 RateLimitExceeded).
  * Handlers never re-check those.
  *
  * Adding a handler: implement the function the table names, e.g.
@@ -93,6 +94,7 @@ enum xrpc_rate {
 	XRPC_RATE_HANDLE,
 	XRPC_RATE_REPO_WRITE,
 	XRPC_RATE_GET_REPO,
+	XRPC_RATE_RESERVE_KEY,	/* reserveSigningKey (pdsd's own budget) */
 };
 
 /* Body limits (bytes); the two sentinels are resolved from the config. */

@@ -82,7 +82,7 @@ X("com.atproto.server.activateAccount", api_server_activate_account,
 X("com.atproto.server.deactivateAccount", api_server_deactivate_account,
     P, FULL, XF(TAKENDOWN), JSON, JSONB, DEFAULT)
 X("com.atproto.server.reserveSigningKey", api_server_reserve_signing_key,
-    P, NONE, 0, JSON, JSONB, DEFAULT)
+    P, NONE, 0, JSON, JSONB, RESERVE_KEY)
 
 /* com.atproto.repo */
 XA("com.atproto.repo.createRecord", api_repo_write_record, REPO_CREATE,

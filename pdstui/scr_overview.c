@@ -77,6 +77,13 @@ rate_row(int y, int cols, const char *label, enum tui_series s, int prec)
 		ui_spark(y, 38, w, &tui.hist[s]);
 }
 
+/* The value of counter name in c (0 when absent). */
+static long long
+ctr(const json_t *c, const char *name)
+{
+	return (long long)ji(json_object_get(c, name), "value");
+}
+
 static void
 overview_draw(int top, int rows, int cols)
 {
@@ -144,6 +151,13 @@ overview_draw(int top, int rows, int cols)
 	rate_row(y++, cols, "firehose events/s", SER_EVENTS, 1);
 	rate_row(y++, cols, "subscribers", SER_SUBS, 0);
 	rate_row(y++, cols, "admin requests/s", SER_ADMIN, 1);
+	if (y < top + rows)
+		ui_put(y++, 2, cols - 2, C_NORMAL, "rate limited  %lld "
+		    "requests, %lld admin passwords, %lld logins; bypassed "
+		    "%lld", ctr(c, "ratelimit.limited"),
+		    ctr(c, "ratelimit.admin_limited"),
+		    ctr(c, "ratelimit.login_limited"),
+		    ctr(c, "ratelimit.bypassed"));
 
 	y++;
 	if (y >= top + rows)

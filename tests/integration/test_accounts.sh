@@ -409,14 +409,19 @@ post com.atproto.server.createSession \
     '{"identifier":"robert.test","password":"bobby password"}' \
     -H 'X-Forwarded-For: 198.51.100.7, 203.0.113.9'
 check_status "the locked account still logs in from another client (behind a local proxy)" 200
+# from a client address of its own, past the local proxy
 i=0
-while [ $i -lt 12 ]; do
+while [ $i -lt 70 ]; do
 	post com.atproto.server.createSession \
-	    '{"identifier":"alice.test","password":"correct horse battery"}'
+	    '{"identifier":"alice.test","password":"correct horse battery"}' \
+	    -H 'X-Forwarded-For: 198.51.100.99'
 	[ "$STATUS" = 200 ] || break
 	i=$((i + 1))
 done
-check "successful logins do not count against the limit" test $i -eq 12
+check "successful logins do not count against the per-account limits ($i)" \
+    test $i -ge 12
+check "... but do against the address's 50, then one per 2 s ($i, $STATUS)" \
+    test $i -ge 50 -a $i -lt 60 -a "$STATUS" = 429
 
 # ---- invites ----
 

@@ -184,6 +184,7 @@ see "Overview: the daemon's uptime (it started under a minute ago)" main "uptime
 see "Overview: HTTP requests per second (stats counts them)" main "requests/s +[0-9]+\.[0-9]"
 see "Overview: errors per second" main "errors/s[ (0-9.%)]* +[0-9]+\.[0-9]"
 see "Overview: no relay crawl yet" main "last relay crawl +never"
+see "Overview: rate-limit counters" main "rate limited +[0-9]+ requests, [0-9]+ admin passwords, [0-9]+ logins; bypassed [0-9]+"
 sleep 2
 see "Overview: sparklines draw" main "subscribers +[0-9]+ +[▁▂▃▄▅▆▇█]"
 record "Overview (1)" main

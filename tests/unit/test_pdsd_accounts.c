@@ -306,6 +306,39 @@ test_limits(void)
 	auth_login_refund("x.test", NULL, "192.0.2.3");
 	CHECK(auth_login_take("x.test", NULL, "192.0.2.3") == PDS_OK,
 	    "a refund never overfills");
+
+	/* issue 16, finding 6: guessing from many addresses */
+	did = "did:plc:eeeeeeeeeeeeeeeeeeeeeeee";
+	for (i = 0, ok = 0; i < 110; i++) {
+		char	 a[32];
+
+		snprintf(a, sizeof(a), "198.18.0.%d", i);
+		ok += auth_login_take("erin.test", did, a) == PDS_OK;
+	}
+	CHECK(ok == 110, "an empty account bucket refuses no address "
+	    "outright (%d of 110)", ok);
+	CHECK(auth_login_take("erin.test", did, "203.0.113.5") == PDS_OK,
+	    "the member's own try is heard (and checked)");
+	auth_login_refund("erin.test", did, "203.0.113.5");
+	CHECK(auth_login_take("erin.test", did, "203.0.113.5") == PDS_OK,
+	    "after a success the member's address may try again");
+	CHECK(auth_login_take("erin.test", did, "198.18.0.200") == PDS_OK,
+	    "a new guesser is heard once");
+	CHECK(auth_login_take("erin.test", did, "198.18.0.200") ==
+	    PDS_ETOOBIG, "... then slowed down while the account is guessed "
+	    "at");
+	CHECK(auth_login_take("erin.test", did, "198.18.0.105") ==
+	    PDS_ETOOBIG, "... as are the guessers heard since it emptied");
+
+	/* finding 5: successful logins count against the address */
+	for (i = 0, ok = 0; i < 60; i++) {
+		if (auth_login_take("fay.test", NULL, "192.0.2.50") != PDS_OK)
+			break;
+		auth_login_refund("fay.test", NULL, "192.0.2.50");
+		ok++;
+	}
+	CHECK(ok == 50, "50 successful logins from one address, then it "
+	    "waits (%d)", ok);
 	t_group_end();
 }
 
