@@ -119,8 +119,9 @@ conn_exec(sqlite3 *db, const char *sql)
  * at 2 MiB createRecord ran within a few per cent of it.
  *
  * journal_size_limit: when the log starts over after a checkpoint, the
- * first COMMIT trims the file to 4 MiB, so a log that grew in a burst
- * does not keep its largest size on disk (store_wal.c bounds it).
+ * first COMMIT trims the file to 16 MiB, so a log that grew in a burst
+ * does not keep its largest size on disk (the repo writer's connection
+ * sets its own: store_wal.c).
  */
 static const char conn_pragmas[] =
     "PRAGMA journal_mode=WAL;"
@@ -129,7 +130,7 @@ static const char conn_pragmas[] =
     "PRAGMA temp_store=MEMORY;"
     "PRAGMA cache_size=-2048;"
     "PRAGMA mmap_size=0;"
-    "PRAGMA journal_size_limit=4194304;";
+    "PRAGMA journal_size_limit=16777216;";
 
 static struct conn *
 conn_open(void)

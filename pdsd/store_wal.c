@@ -12,7 +12,7 @@
  *     holds the write lock most of the time), so alone it lets the log
  *     grow without end: 1.4 GB after 36,000 commits;
  *   - past the bound, the writer thread itself, between two groups
- *     (holding no lock), runs a TRUNCATE checkpoint and waits for it to
+ *     (holding no lock), runs a RESTART checkpoint and waits for it to
  *     win, up to BOUND_WAIT_MS: no new frames arrive meanwhile, so it
  *     only waits for the readers already on the log to finish, and new
  *     readers read the database file.  Requests queue up for that
@@ -23,10 +23,13 @@
  *     makes the attempt fail; the writer goes on and tries again
  *     BOUND_RETRY_MS later, so such a reader costs writes at most a
  *     fifth of their time, and the log grows only while it lasts;
- *   - when quiet (no new frames for a checkpoint period), the jobs
- *     thread truncates the log to nothing, and journal_size_limit
- *     (store.c) trims the file after every restart, so the space comes
- *     back without a stop.
+ *   - after every restart the writer's first COMMIT trims the file to
+ *     a quarter of the bound (journal_size_limit), and when quiet (no
+ *     new frames for a checkpoint period) the jobs thread truncates it
+ *     to nothing, so the space comes back without a stop.  Not lower
+ *     under load: a log file overwritten in place syncs without its
+ *     size, one that grows again after each truncation makes every
+ *     fdatasync write the inode too.
  *
  * Durability is unchanged.  A checkpoint first syncs the log (with
  * synchronous=NORMAL too), copies it into the database, syncs that,
@@ -57,9 +60,9 @@
 #define RESTART_DIVISOR		4
 /* How long the jobs thread's restart may wait (and hold the writer). */
 #define RESTART_WAIT_MS		20
-/* How long the writer waits for its TRUNCATE past the bound. */
+/* How long the writer waits for its RESTART past the bound. */
 #define BOUND_WAIT_MS		200
-/* After a lost TRUNCATE, the writer tries again this much later. */
+/* After a lost RESTART, the writer tries again this much later. */
 #define BOUND_RETRY_MS		1000
 /* The bound when nothing set it: PDS_SQLITE_WAL_MAX_MB's default. */
 #define WAL_MAX_DEFAULT		((int64_t)64 << 20)
@@ -68,13 +71,13 @@ static int		 wal_fd = -1;
 /*
  * One checkpoint at a time from pdsd's two checkpointing threads: SQLite
  * answers SQLITE_BUSY at once, without waiting, to a checkpoint that
- * finds another one running, so without it the writer's TRUNCATE lost
+ * finds another one running, so without it the writer's RESTART lost
  * to the jobs thread's PASSIVE one whenever they met, and the larger
  * the log the longer that one took: 360 MB in 20 s of createRecord.
  */
 static pthread_mutex_t	 ckpt_mu = PTHREAD_MUTEX_INITIALIZER;
 static _Atomic int64_t	 wal_max = WAL_MAX_DEFAULT;
-/* The writer's own: when its last TRUNCATE lost. */
+/* The writer's own: when its last RESTART lost. */
 static int64_t		 bound_lost_ms;
 /* The jobs thread's own: the log's length at its last run. */
 static int		 last_nlog = -1;
@@ -99,6 +102,7 @@ store_wal_writer_init(void)
 {
 	sqlite3		*db;
 	const char	*path;
+	char		 pragma[128];
 	int		 rc;
 
 	if ((db = store_db()) == NULL)
@@ -119,8 +123,10 @@ store_wal_writer_init(void)
 		log_warn("store: %s", path);
 		return PDS_EIO;
 	}
-	if ((rc = sqlite3_exec(db, "PRAGMA synchronous=NORMAL", NULL, NULL,
-	    NULL)) != SQLITE_OK) {
+	(void)snprintf(pragma, sizeof(pragma), "PRAGMA synchronous=NORMAL;"
+	    "PRAGMA journal_size_limit=%lld",
+	    (long long)(wal_max / RESTART_DIVISOR));
+	if ((rc = sqlite3_exec(db, pragma, NULL, NULL, NULL)) != SQLITE_OK) {
 		(void)close(wal_fd);
 		wal_fd = -1;
 		return store_err(rc, "writer connection");
@@ -203,7 +209,7 @@ store_wal_bound(void)
 	pthread_mutex_lock(&ckpt_mu);
 	for (;;) {
 		left = BOUND_WAIT_MS - (now_ms() - t);
-		rc = checkpoint(db, SQLITE_CHECKPOINT_TRUNCATE,
+		rc = checkpoint(db, SQLITE_CHECKPOINT_RESTART,
 		    left > 1 ? (int)left : 1, NULL, NULL);
 		if ((rc & 0xff) != SQLITE_BUSY || now_ms() - t >=
 		    BOUND_WAIT_MS)

@@ -26,8 +26,8 @@
 
 /*
  * On the writer's thread, before its first transaction: no automatic
- * checkpoints, synchronous=NORMAL, and the log file opened for
- * store_wal_sync().  On failure the connection keeps synchronous=FULL
+ * checkpoints, synchronous=NORMAL, the file trimmed to a quarter of the
+ * bound after a restart, and the log file opened for store_wal_sync().  On failure the connection keeps synchronous=FULL
  * (each COMMIT waits for the disk) and store_wal_sync() does nothing.
  */
 int	store_wal_writer_init(void);
@@ -41,7 +41,7 @@ int64_t	store_wal_max(void);
 
 /*
  * On the writer's thread, between two transactions: once the log file
- * is past its bound, run a TRUNCATE checkpoint and wait (briefly) for
+ * is past its bound, run a RESTART checkpoint and wait (briefly) for
  * it to win over the readers still on the log.  Always PDS_OK unless
  * the checkpoint fails for another reason than a busy reader.
  */
