@@ -42,7 +42,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <limits.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdint.h>
@@ -81,8 +80,6 @@ static _Atomic int64_t	 wal_max = WAL_MAX_DEFAULT;
 static int64_t		 bound_lost_ms;
 /* The jobs thread's own: the log's length at its last run. */
 static int		 last_nlog = -1;
-/* The log file's name, for the jobs thread (set once, never freed). */
-static char		 wal_path[PATH_MAX];
 
 void
 store_wal_set_max(int64_t bytes)
@@ -117,8 +114,6 @@ store_wal_writer_init(void)
 		log_warnx("store: no log file name");
 		return PDS_EIO;
 	}
-	if (wal_path[0] == '\0')
-		(void)snprintf(wal_path, sizeof(wal_path), "%s", path);
 	if ((wal_fd = open(path, O_RDWR | O_CLOEXEC)) == -1) {
 		log_warn("store: %s", path);
 		return PDS_EIO;
@@ -247,6 +242,7 @@ checkpoint_locked(void)
 {
 	struct stat	 st;
 	sqlite3		*db;
+	const char	*path;
 	int		 rc, nlog = 0, ndone = 0, prev = last_nlog;
 	int64_t		 restart;
 
@@ -263,8 +259,9 @@ checkpoint_locked(void)
 	 * Quiet: nothing was added since the last run and all of it is in
 	 * the database.  Give the file's space back.
 	 */
-	if (nlog == ndone && nlog == prev && wal_path[0] != '\0' &&
-	    stat(wal_path, &st) == 0 && st.st_size > 0) {
+	if (nlog == ndone && nlog == prev &&
+	    (path = sqlite3_filename_wal(sqlite3_db_filename(db, "main"))) !=
+	    NULL && stat(path, &st) == 0 && st.st_size > 0) {
 		rc = checkpoint(db, SQLITE_CHECKPOINT_TRUNCATE,
 		    RESTART_WAIT_MS, &nlog, &ndone);
 		if (rc == SQLITE_OK)
