@@ -18,11 +18,15 @@
  *     readers read the database file.  Requests queue up for that
  *     time (and for the rest of a periodic checkpoint already under
  *     way, whose length the bound also limits) and go out in the
- *     next, larger group.  A reader that holds
- *     its snapshot longer than that (a getRepo stream to a slow client)
- *     makes the attempt fail; the writer goes on and tries again
- *     BOUND_RETRY_MS later, so such a reader costs writes at most a
- *     fifth of their time, and the log grows only while it lasts;
+ *     next, larger group.  A reader that holds its snapshot longer
+ *     than that (a getRepo stream to a slow client) makes the attempt
+ *     fail; the writer goes on and tries again BOUND_RETRY_MS later,
+ *     so such a reader costs writes at most a fifth of their time.
+ *     Past half as much again (BOUND_HARD), the writer tries before
+ *     every group: writes slow down to one group per BOUND_WAIT_MS
+ *     (a group takes every commit queued meanwhile, up to 1,000)
+ *     rather than let the log grow at their pace while the reader
+ *     lasts;
  *   - after every restart the writer's first COMMIT trims the file to
  *     a quarter of the bound (journal_size_limit), and when quiet (no
  *     new frames for a checkpoint period) the jobs thread truncates it
@@ -60,7 +64,11 @@
 /* How long the jobs thread's restart may wait (and hold the writer). */
 #define RESTART_WAIT_MS		20
 /* How long the writer waits for its RESTART past the bound. */
-#define BOUND_WAIT_MS		200
+#define BOUND_WAIT_MS		250
+/* Each try's own wait: SQLite's busy handler sleeps longer and longer. */
+#define BOUND_TRY_MS		10
+/* Past the bound times this (in halves), no pause between attempts. */
+#define BOUND_HARD_HALVES	3
 /* After a lost RESTART, the writer tries again this much later. */
 #define BOUND_RETRY_MS		1000
 /* The bound when nothing set it: PDS_SQLITE_WAL_MAX_MB's default. */
@@ -192,20 +200,25 @@ store_wal_bound(void)
 	    st.st_size <= wal_max)
 		return PDS_OK;
 	t = now_ms();
-	if (bound_lost_ms != 0 && t - bound_lost_ms < BOUND_RETRY_MS)
+	if (bound_lost_ms != 0 && t - bound_lost_ms < BOUND_RETRY_MS &&
+	    st.st_size <= wal_max / 2 * BOUND_HARD_HALVES)
 		return PDS_OK;
 	if ((db = store_db()) == NULL)
 		return PDS_EIO;
 	/*
-	 * Another connection's checkpoint (SQLite's automatic one, after a
-	 * COMMIT on a request's thread) also makes it fail at once: try
-	 * again until the time is up.
+	 * Short tries until the time is up: SQLite's busy handler sleeps
+	 * up to 100 ms at a time and so misses the moments when no reader
+	 * is left on the log, and another connection's checkpoint
+	 * (SQLite's automatic one, after a COMMIT on a request's thread)
+	 * makes a try fail at once.  Only the first try copies the log.
 	 */
 	pthread_mutex_lock(&ckpt_mu);
+	t = now_ms();
 	for (;;) {
 		left = BOUND_WAIT_MS - (now_ms() - t);
 		rc = checkpoint(db, SQLITE_CHECKPOINT_RESTART,
-		    left > 1 ? (int)left : 1, NULL, NULL);
+		    left < 1 ? 1 : left > BOUND_TRY_MS ? BOUND_TRY_MS :
+		    (int)left, NULL, NULL);
 		if ((rc & 0xff) != SQLITE_BUSY || now_ms() - t >=
 		    BOUND_WAIT_MS)
 			break;

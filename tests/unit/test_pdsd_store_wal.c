@@ -13,9 +13,11 @@
  * file's size all along.
  *
  *   1. Every write succeeds, the log did reach its bound (the load was
- *	enough to test it), and its largest size stays under twice the
- *	bound.  Without the writer's own checkpoint it grows with every
- *	commit: the jobs thread's short RESTART loses to the readers.
+ *	enough to test it), and its largest size stays under three times
+ *	the bound (the writer stops pausing between its tries at one and
+ *	a half, and a group may come on top).  Without the writer's own
+ *	checkpoint it grows with every commit, to some 275 MB here: the
+ *	jobs thread's short RESTART loses to the readers.
  *   2. With the readers still going but no more writes, the log file
  *	is truncated to nothing within a few checkpoint periods.
  */
@@ -231,8 +233,8 @@ test_bounded(void)
 	CHECK(wal_max_seen >= WAL_BOUND, "the log reached its bound "
 	    "(%lld bytes at most, after %d writes)",
 	    (long long)wal_max_seen, nwrites);
-	CHECK(wal_max_seen < 2 * WAL_BOUND, "the log stayed under twice "
-	    "its bound of %lld bytes: at most %lld, after %d writes",
+	CHECK(wal_max_seen < 3 * WAL_BOUND, "the log stayed under three "
+	    "times its bound of %lld bytes: at most %lld, after %d writes",
 	    (long long)WAL_BOUND, (long long)wal_max_seen, nwrites);
 	printf("  %d writes in %d ms, log at most %lld bytes\n", nwrites,
 	    WRITE_MS, (long long)wal_max_seen);
