@@ -45,8 +45,8 @@ const HTTP_SCENARIOS = ['describeServer', 'getRecord', 'listRecords',
 // proof there; getSession is the read on which both check them.
 const OAUTH_SCENARIOS = ['oauthCreateRecord', 'oauthGetRecord',
 	'oauthGetSession'];
-const ALL_SCENARIOS = ['micro', 'cold', 'disk', 'memory', ...HTTP_SCENARIOS,
-	'firehose', 'oauth'];
+const ALL_SCENARIOS = ['micro', 'cold', 'disk', 'diskload', 'memory',
+	...HTTP_SCENARIOS, 'firehose', 'oauth'];
 const OPT_IN = ['oauth'];
 
 // ---- options -------------------------------------------------------
@@ -58,7 +58,8 @@ function usage(msg) {
     [--targets pdsd,ref] [--pdsd-url URL] [--ref-url URL] [--reps N]
     [--duration S] [--conns 8,32] [--fh-subs 1,100,500,1000]
     [--fh-rates 20,100] [--fh-duration S] [--records N] [--posts N]
-    [--cold-reps N] [--logs on|off] [--pin] [--out DIR] [--no-save] [--keep]
+    [--cold-reps N] [--load-duration S] [--idle S] [--logs on|off] [--pin]
+    [--out DIR] [--no-save] [--keep]
 scenarios: ${ALL_SCENARIOS.join(' ')}`);
 	process.exit(2);
 }
@@ -79,7 +80,8 @@ function parseArgs(argv) {
 		quick: false, only: null, skip: [], targets: ['pdsd', 'ref'],
 		urls: {}, reps: null, duration: null, conns: [8, 32],
 		fhSubs: null, fhRates: null, fhDuration: null, records: 5000,
-		posts: null, coldReps: null, logs: 'off', pin: false,
+		posts: null, coldReps: null, loadDuration: null, idle: 30,
+		logs: 'off', pin: false,
 		out: path.join(HERE, 'results'), save: true, keep: false,
 	};
 	for (let i = 0; i < argv.length; i++) {
@@ -106,6 +108,9 @@ function parseArgs(argv) {
 		case '--records': o.records = listArg(val(), true)[0]; break;
 		case '--posts': o.posts = listArg(val(), true)[0]; break;
 		case '--cold-reps': o.coldReps = listArg(val(), true)[0]; break;
+		case '--load-duration': o.loadDuration = listArg(val(), true)[0];
+			break;
+		case '--idle': o.idle = listArg(val(), true)[0]; break;
 		case '--logs': o.logs = val(); break;
 		case '--pin': o.pin = true; break;
 		case '--out': o.out = path.resolve(val()); break;
@@ -132,6 +137,7 @@ function parseArgs(argv) {
 	o.fhDuration ??= o.quick ? 3 : 8;
 	o.coldReps ??= o.quick ? 2 : 5;
 	o.posts ??= o.quick ? 500 : 1000;
+	o.loadDuration ??= o.quick ? 5 : 20;
 	return o;
 }
 
@@ -297,6 +303,27 @@ function diskUsage(dir) {
 	};
 	walk(dir);
 	return { alloc, apparent };
+}
+
+// Bytes in the write-ahead logs under a directory (every *-wal file:
+// pdsd has one, the reference one per SQLite database).
+function walBytes(dir) {
+	let n = 0;
+	const walk = (d) => {
+		for (const e of fs.readdirSync(d, { withFileTypes: true })) {
+			const p = path.join(d, e.name);
+			try {
+				if (e.isDirectory())
+					walk(p);
+				else if (e.name.endsWith('-wal'))
+					n += fs.lstatSync(p).size;
+			} catch {
+				// gone meanwhile (a checkpoint may remove it)
+			}
+		}
+	};
+	walk(dir);
+	return n;
 }
 
 // ---- servers -------------------------------------------------------
@@ -690,6 +717,109 @@ async function scenarioDisk(kinds) {
 			});
 		} catch (e) {
 			markNa('disk', k, e.message.split('\n')[0]);
+		} finally {
+			if (srv) {
+				await srv.stop();
+				live.delete(srv);
+			}
+		}
+	}
+}
+
+// Sustained writes: createRecord from DISKLOAD_CONNS concurrent clients
+// over DISKLOAD_ACCTS accounts for opt.loadDuration seconds, then
+// opt.idle seconds with nothing, on a fresh server that keeps running.
+// The data directory (WAL files included) is measured before, at the
+// end of the load and after the idle time; the WAL files are sampled
+// every DISKLOAD_SAMPLE_MS meanwhile.
+const DISKLOAD_CONNS = 32;
+const DISKLOAD_ACCTS = 20;
+const DISKLOAD_SAMPLE_MS = 100;
+
+async function scenarioDiskLoad(kinds) {
+	say(`diskload: createRecord at c=${DISKLOAD_CONNS} for ` +
+	    `${opt.loadDuration} s over ${DISKLOAD_ACCTS} accounts, then ` +
+	    `${opt.idle} s idle`);
+	for (const k of kinds) {
+		let srv;
+		try {
+			srv = await startServer(k);
+			live.add(srv);
+			const dom = await handleDomain(srv.url);
+			const accts = [];
+			for (let i = 0; i < DISKLOAD_ACCTS; i++) {
+				const a = await createAccount(srv.url, dom,
+				    `dl${i}`);
+				if (a.error)
+					throw new Error(`createAccount: ${a.error}`);
+				accts.push(a);
+			}
+			const before = diskUsage(srv.dataDir);
+			let walMax = walBytes(srv.dataDir);
+			const timer = setInterval(() => {
+				walMax = Math.max(walMax, walBytes(srv.dataDir));
+			}, DISKLOAD_SAMPLE_MS);
+			let ok = 0;
+			let failed = 0;
+			let fail = null;
+			const t0 = performance.now();
+			const end = t0 + opt.loadDuration * 1000;
+			const worker = async (w) => {
+				for (let i = 0; performance.now() < end; i++) {
+					const a = accts[(w + i) % accts.length];
+					const r = await xrpc(srv.url,
+					    'com.atproto.repo.createRecord', {
+						token: a.token, body: {
+							repo: a.did, collection: COLL,
+							record: postRecord(i) } });
+					if (r.status === 200) {
+						ok++;
+					} else {
+						failed++;
+						fail ??= why(r);
+					}
+				}
+			};
+			await Promise.all(Array.from({ length: DISKLOAD_CONNS },
+			    (_, w) => worker(w)));
+			const secs = (performance.now() - t0) / 1000;
+			clearInterval(timer);
+			const walEnd = walBytes(srv.dataDir);
+			walMax = Math.max(walMax, walEnd);
+			const loaded = diskUsage(srv.dataDir);
+			if (ok === 0)
+				throw new Error(`createRecord: ${fail}`);
+			await sleep(opt.idle * 1000);
+			const walIdle = walBytes(srv.dataDir);
+			const idle = diskUsage(srv.dataDir);
+			const f = 1000 / ok;
+			sample('diskload', k, {
+				writes: ok, failed, first_failure: fail, secs,
+				writes_per_s: ok / secs,
+				dir_load_per_1000: (loaded.apparent -
+				    before.apparent) * f,
+				dir_idle_per_1000: (idle.apparent -
+				    before.apparent) * f,
+				alloc_idle_per_1000: (idle.alloc -
+				    before.alloc) * f,
+				wal_max: walMax, wal_end: walEnd,
+				wal_idle: walIdle,
+				wal_max_per_1000: walMax * f,
+				wal_end_per_1000: walEnd * f,
+				wal_idle_per_1000: walIdle * f,
+				before, loaded, idle,
+			});
+			say(`  ${k}: ${ok} writes (${failed} failed) in ` +
+			    `${secs.toFixed(1)} s; data dir +` +
+			    `${((loaded.apparent - before.apparent) / 1e6)
+			    .toFixed(1)} MB, WAL max ${(walMax / 1e6)
+			    .toFixed(1)} MB, end ${(walEnd / 1e6).toFixed(1)} ` +
+			    `MB; after ${opt.idle} s idle: data dir +` +
+			    `${((idle.apparent - before.apparent) / 1e6)
+			    .toFixed(1)} MB, WAL ${(walIdle / 1e6)
+			    .toFixed(1)} MB`);
+		} catch (e) {
+			markNa('diskload', k, e.message.split('\n')[0]);
 		} finally {
 			if (srv) {
 				await srv.stop();
@@ -1209,6 +1339,23 @@ function rows() {
 	    pick('disk', all, (x) => x.alloc_per_1000 / 1000));
 	row(`disk per 1,000 posts (apparent)`, 'KB', 'lower',
 	    pick('disk', all, (x) => x.apparent_per_1000 / 1000));
+	const dl = `at c=${DISKLOAD_CONNS}`;
+	row(`disk ${dl}: writes in ${opt.loadDuration} s`, 'writes',
+	    'higher', pick('diskload', all, (x) => x.writes));
+	row(`disk ${dl}: data dir per 1,000 writes, end of load`, 'KB',
+	    'lower', pick('diskload', all, (x) => x.dir_load_per_1000 / 1000));
+	row(`disk ${dl}: data dir per 1,000 writes, after ${opt.idle} s ` +
+	    'idle', 'KB', 'lower',
+	    pick('diskload', all, (x) => x.dir_idle_per_1000 / 1000));
+	row(`disk ${dl}: WAL max per 1,000 writes`, 'KB', 'lower',
+	    pick('diskload', all, (x) => x.wal_max_per_1000 / 1000));
+	row(`disk ${dl}: WAL per 1,000 writes, end of load`, 'KB', 'lower',
+	    pick('diskload', all, (x) => x.wal_end_per_1000 / 1000));
+	row(`disk ${dl}: WAL per 1,000 writes, after ${opt.idle} s idle`,
+	    'KB', 'lower',
+	    pick('diskload', all, (x) => x.wal_idle_per_1000 / 1000));
+	row(`disk ${dl}: WAL max`, 'MB', 'lower',
+	    pick('diskload', all, (x) => x.wal_max / 1e6));
 	row('RSS idle (fresh, no accounts)', 'MB', 'lower',
 	    pick('memory', all, (x) => x.idle / 1e6));
 	row('RSS after load', 'MB', 'lower',
@@ -1366,7 +1513,12 @@ function report() {
 	    `HTTP acknowledgement, over every (subscriber, write) pair ` +
 	    `(0 when the frame came first)\n`;
 	md += `- disk: data directory growth over ${opt.posts} posts ` +
-	    `(scaled to 1,000), measured after clean stops\n\n`;
+	    `(scaled to 1,000), measured after clean stops\n`;
+	md += `- disk at c=${DISKLOAD_CONNS}: createRecord for ` +
+	    `${opt.loadDuration} s over ${DISKLOAD_ACCTS} accounts on a ` +
+	    `running server, then ${opt.idle} s idle; apparent sizes, WAL ` +
+	    `files (every *-wal) included and sampled every ` +
+	    `${DISKLOAD_SAMPLE_MS} ms\n\n`;
 	md += table();
 	return md;
 }
@@ -1399,6 +1551,8 @@ async function main() {
 			await scenarioCold(kinds);
 		if (want('disk') && kinds.length)
 			await scenarioDisk(kinds);
+		if (want('diskload') && kinds.length)
+			await scenarioDiskLoad(kinds);
 
 		// The long-running servers for the load scenarios.
 		const targets = [];

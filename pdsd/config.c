@@ -83,6 +83,9 @@ static const struct var vars[] = {
 	{ "PDS_ACTOR_STORE_CACHE_SIZE", V_IGNORED, 0, NULL, NOFIELD, 0, 0 },
 	{ "PDS_SQLITE_DISABLE_WAL_AUTO_CHECKPOINT", V_IGNORED, 0, NULL,
 	    NOFIELD, 0, 0 },
+	/* pdsd's own: the write-ahead log's bound (store_wal.h) */
+	{ "PDS_SQLITE_WAL_MAX_MB", V_INT, 0, "64", FLD(wal_max_mb), 1,
+	    1048576 },
 	/* blobs */
 	{ "PDS_BLOBSTORE_DISK_LOCATION", V_STR, 0, NULL, FLD(blobstore_dir),
 	    0, 0 },

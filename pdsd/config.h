@@ -44,6 +44,7 @@ struct config {
 	bool		 dev_mode;		/* PDS_DEV_MODE */
 	char		*public_url;		/* derived, no trailing slash */
 	char		*db_path;		/* derived: <data>/pds.sqlite */
+	int64_t		 wal_max_mb;		/* PDS_SQLITE_WAL_MAX_MB */
 
 	/* secrets: never logged, wiped by config_free() */
 	char		*jwt_secret;		/* PDS_JWT_SECRET */

@@ -11,6 +11,7 @@
 #include "blockstore.h"
 #include "buf.h"
 #include "commit.h"
+#include "config.h"
 #include "err.h"
 #include "events.h"
 #include "jobs.h"
@@ -47,7 +48,8 @@ checkpoint_job(void *arg)
 static int
 writer_init(const struct config *cfg)
 {
-	(void)cfg;
+	if (cfg != NULL)
+		store_wal_set_max(cfg->wal_max_mb << 20);
 	wq_stats_init();
 	/* once per process: the jobs outlive a stop and a new start */
 	if (!jobs_added) {

@@ -334,6 +334,8 @@ writer_main(void *arg)
 	if (store_wal_writer_init() != PDS_OK)
 		log_warnx("repo writer: commits wait for the disk one by one");
 	for (;;) {
+		/* The log past its bound: checkpoint (store_wal.c). */
+		(void)store_wal_bound();
 		rw_lock(&wq.mu, RW_LOCK_QUEUE);
 		while (wq.first == NULL && !wq.stopping)
 			pthread_cond_wait(&wq.cv, &wq.mu);

@@ -117,6 +117,11 @@ conn_exec(sqlite3 *db, const char *sql)
  * The page cache is per connection, so per thread: 2 MiB each.  At 8 MiB
  * the writer's cache alone kept 8.8 MB resident after a benchmark load;
  * at 2 MiB createRecord ran within a few per cent of it.
+ *
+ * journal_size_limit: when the log starts over after a checkpoint, the
+ * first COMMIT trims the file to 16 MiB, so a log that grew in a burst
+ * does not keep its largest size on disk (the repo writer's connection
+ * sets its own: store_wal.c).
  */
 static const char conn_pragmas[] =
     "PRAGMA journal_mode=WAL;"
@@ -124,7 +129,8 @@ static const char conn_pragmas[] =
     "PRAGMA foreign_keys=ON;"
     "PRAGMA temp_store=MEMORY;"
     "PRAGMA cache_size=-2048;"
-    "PRAGMA mmap_size=0;";
+    "PRAGMA mmap_size=0;"
+    "PRAGMA journal_size_limit=16777216;";
 
 static struct conn *
 conn_open(void)

@@ -1,10 +1,57 @@
 /*
  * store_wal: the repo writer's side of the write-ahead log.  See
  * store_wal.h.
+ *
+ * The log's size is bounded three ways:
+ *
+ *   - the jobs thread's checkpoint (every second) copies the log into
+ *     the database, and past a quarter of the bound asks for a short
+ *     RESTART so that the next COMMIT starts at the beginning of the
+ *     file.  Under steady writes and reads that RESTART keeps losing
+ *     (to a reader still on the log, or to the writer itself, which
+ *     holds the write lock most of the time), so alone it lets the log
+ *     grow without end: 1.4 GB after 36,000 commits;
+ *   - past the bound, the writer thread itself, between two groups
+ *     (holding no lock), runs a RESTART checkpoint and waits for it to
+ *     win, up to BOUND_WAIT_MS: no new frames arrive meanwhile, so it
+ *     only waits for the readers already on the log to finish, and new
+ *     readers read the database file.  Requests queue up for that
+ *     time (and for the rest of a periodic checkpoint already under
+ *     way, whose length the bound also limits) and go out in the
+ *     next, larger group.  A reader that holds its snapshot longer
+ *     than that (a getRepo stream to a slow client) makes the attempt
+ *     fail; the writer goes on and tries again BOUND_RETRY_MS later,
+ *     so such a reader costs writes at most a fifth of their time.
+ *     Past half as much again (BOUND_HARD), the writer tries before
+ *     every group: writes slow down to one group per BOUND_WAIT_MS
+ *     (a group takes every commit queued meanwhile, up to 1,000)
+ *     rather than let the log grow at their pace while the reader
+ *     lasts;
+ *   - after every restart the writer's first COMMIT trims the file to
+ *     a quarter of the bound (journal_size_limit), and when quiet (no
+ *     new frames for a checkpoint period) the jobs thread truncates it
+ *     to nothing, so the space comes back without a stop.  Not lower
+ *     under load: a log file overwritten in place syncs without its
+ *     size, one that grows again after each truncation makes every
+ *     fdatasync write the inode too.
+ *
+ * Durability is unchanged.  A checkpoint first syncs the log (with
+ * synchronous=NORMAL too), copies it into the database, syncs that,
+ * and only then may the log start over: a group that was committed
+ * but not yet synced by the syncer is on disk in the database before
+ * its frames can be overwritten, and the syncer's fdatasync of the log
+ * (the same file, truncated or not) covers the frames after it.
  */
+#include <sys/stat.h>
+
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "err.h"
@@ -12,18 +59,55 @@
 #include "store_internal.h"
 #include "store_wal.h"
 
-/* Frames in the log (4 KB pages) past which a checkpoint restarts it. */
-#define RESTART_FRAMES		4096
-/* How long the restart may wait for readers (and hold up the writer). */
+/* A checkpoint run that finds this much of the log asks for a RESTART. */
+#define RESTART_DIVISOR		4
+/* How long the jobs thread's restart may wait (and hold the writer). */
 #define RESTART_WAIT_MS		20
+/* How long the writer waits for its RESTART past the bound. */
+#define BOUND_WAIT_MS		250
+/* Each try's own wait: SQLite's busy handler sleeps longer and longer. */
+#define BOUND_TRY_MS		10
+/* Past the bound times this (in halves), no pause between attempts. */
+#define BOUND_HARD_HALVES	3
+/* After a lost RESTART, the writer tries again this much later. */
+#define BOUND_RETRY_MS		1000
+/* The bound when nothing set it: PDS_SQLITE_WAL_MAX_MB's default. */
+#define WAL_MAX_DEFAULT		((int64_t)64 << 20)
 
-static int	wal_fd = -1;
+static int		 wal_fd = -1;
+/*
+ * One checkpoint at a time from pdsd's two checkpointing threads: SQLite
+ * answers SQLITE_BUSY at once, without waiting, to a checkpoint that
+ * finds another one running, so without it the writer's RESTART lost
+ * to the jobs thread's PASSIVE one whenever they met, and the larger
+ * the log the longer that one took: 360 MB in 20 s of createRecord.
+ */
+static pthread_mutex_t	 ckpt_mu = PTHREAD_MUTEX_INITIALIZER;
+static _Atomic int64_t	 wal_max = WAL_MAX_DEFAULT;
+/* The writer's own: when its last RESTART lost. */
+static int64_t		 bound_lost_ms;
+/* The jobs thread's own: the log's length at its last run. */
+static int		 last_nlog = -1;
+
+void
+store_wal_set_max(int64_t bytes)
+{
+	if (bytes > 0)
+		wal_max = bytes;
+}
+
+int64_t
+store_wal_max(void)
+{
+	return wal_max;
+}
 
 int
 store_wal_writer_init(void)
 {
 	sqlite3		*db;
 	const char	*path;
+	char		 pragma[128];
 	int		 rc;
 
 	if ((db = store_db()) == NULL)
@@ -42,8 +126,10 @@ store_wal_writer_init(void)
 		log_warn("store: %s", path);
 		return PDS_EIO;
 	}
-	if ((rc = sqlite3_exec(db, "PRAGMA synchronous=NORMAL", NULL, NULL,
-	    NULL)) != SQLITE_OK) {
+	(void)snprintf(pragma, sizeof(pragma), "PRAGMA synchronous=NORMAL;"
+	    "PRAGMA journal_size_limit=%lld",
+	    (long long)(wal_max / RESTART_DIVISOR));
+	if ((rc = sqlite3_exec(db, pragma, NULL, NULL, NULL)) != SQLITE_OK) {
 		(void)close(wal_fd);
 		wal_fd = -1;
 		return store_err(rc, "writer connection");
@@ -73,11 +159,105 @@ store_wal_close(void)
 	wal_fd = -1;
 }
 
+static void
+sleep_ms(int ms)
+{
+	struct timespec	 ts = { ms / 1000, (long)(ms % 1000) * 1000000 };
+
+	(void)nanosleep(&ts, NULL);
+}
+
+static int64_t
+now_ms(void)
+{
+	struct timespec	 ts;
+
+	(void)clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* A checkpoint of `mode' on this thread's connection, waiting wait_ms. */
+static int
+checkpoint(sqlite3 *db, int mode, int wait_ms, int *nlog, int *ndone)
+{
+	int	 rc;
+
+	sqlite3_busy_timeout(db, wait_ms);
+	rc = sqlite3_wal_checkpoint_v2(db, NULL, mode, nlog, ndone);
+	sqlite3_busy_timeout(db, STORE_BUSY_TIMEOUT_MS);
+	return rc;
+}
+
+int
+store_wal_bound(void)
+{
+	struct stat	 st;
+	sqlite3		*db;
+	int64_t		 t, left;
+	int		 rc;
+
+	if (wal_fd == -1 || fstat(wal_fd, &st) == -1 ||
+	    st.st_size <= wal_max)
+		return PDS_OK;
+	t = now_ms();
+	if (bound_lost_ms != 0 && t - bound_lost_ms < BOUND_RETRY_MS &&
+	    st.st_size <= wal_max / 2 * BOUND_HARD_HALVES)
+		return PDS_OK;
+	if ((db = store_db()) == NULL)
+		return PDS_EIO;
+	/*
+	 * Short tries until the time is up: SQLite's busy handler sleeps
+	 * up to 100 ms at a time and so misses the moments when no reader
+	 * is left on the log, and another connection's checkpoint
+	 * (SQLite's automatic one, after a COMMIT on a request's thread)
+	 * makes a try fail at once.  Only the first try copies the log.
+	 */
+	pthread_mutex_lock(&ckpt_mu);
+	t = now_ms();
+	for (;;) {
+		left = BOUND_WAIT_MS - (now_ms() - t);
+		rc = checkpoint(db, SQLITE_CHECKPOINT_RESTART,
+		    left < 1 ? 1 : left > BOUND_TRY_MS ? BOUND_TRY_MS :
+		    (int)left, NULL, NULL);
+		if ((rc & 0xff) != SQLITE_BUSY || now_ms() - t >=
+		    BOUND_WAIT_MS)
+			break;
+		sleep_ms(2);
+	}
+	pthread_mutex_unlock(&ckpt_mu);
+	if ((rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_LOCKED) {
+		if (bound_lost_ms == 0)
+			log_warnx("store: the log (%lld bytes) is past its "
+			    "bound and a reader holds it (%s)",
+			    (long long)st.st_size, sqlite3_errstr(rc));
+		bound_lost_ms = t;
+		return PDS_OK;
+	}
+	bound_lost_ms = 0;
+	return store_err(rc, "checkpoint");
+}
+
+static int	checkpoint_locked(void);
+
 int
 store_wal_checkpoint(void)
 {
-	sqlite3	*db;
-	int	 rc, nlog = 0, ndone = 0;
+	int	 rc;
+
+	pthread_mutex_lock(&ckpt_mu);
+	rc = checkpoint_locked();
+	pthread_mutex_unlock(&ckpt_mu);
+	return rc;
+}
+
+static int
+checkpoint_locked(void)
+{
+	struct stat	 st;
+	sqlite3		*db;
+	const char	*path;
+	int		 rc, nlog = 0, ndone = 0, prev = last_nlog;
+	int64_t		 restart;
 
 	if ((db = store_db()) == NULL)
 		return PDS_EIO;
@@ -87,20 +267,36 @@ store_wal_checkpoint(void)
 		return PDS_OK;
 	if (rc != SQLITE_OK)
 		return store_err(rc, "checkpoint");
-	if (nlog < RESTART_FRAMES)
+	last_nlog = nlog;
+	/*
+	 * Quiet: nothing was added since the last run and all of it is in
+	 * the database.  Give the file's space back.
+	 */
+	if (nlog == ndone && nlog == prev &&
+	    (path = sqlite3_filename_wal(sqlite3_db_filename(db, "main"))) !=
+	    NULL && stat(path, &st) == 0 && st.st_size > 0) {
+		rc = checkpoint(db, SQLITE_CHECKPOINT_TRUNCATE,
+		    RESTART_WAIT_MS, &nlog, &ndone);
+		if (rc == SQLITE_OK)
+			last_nlog = 0;
+		return (rc & 0xff) == SQLITE_BUSY ? PDS_OK :
+		    store_err(rc, "checkpoint");
+	}
+	/* 4 KB pages: a frame is a page and a 24-byte header. */
+	restart = wal_max / RESTART_DIVISOR / 4096;
+	if (nlog < restart)
 		return PDS_OK;
 	/*
 	 * The writer starts the log over only when no reader still reads
 	 * from it, which busy readers can prevent for ever.  RESTART waits
 	 * (briefly: it holds the writer back meanwhile) until they have
 	 * moved on to the database file, so that the next COMMIT starts at
-	 * the beginning of the log.  If they do not, the next run retries.
+	 * the beginning of the log.  If they do not, the next run retries,
+	 * and past the bound the writer itself does (store_wal_bound()).
 	 */
-	sqlite3_busy_timeout(db, RESTART_WAIT_MS);
-	rc = sqlite3_wal_checkpoint_v2(db, NULL, SQLITE_CHECKPOINT_RESTART,
-	    NULL, NULL);
-	sqlite3_busy_timeout(db, STORE_BUSY_TIMEOUT_MS);
-	if (rc == SQLITE_BUSY)
+	rc = checkpoint(db, SQLITE_CHECKPOINT_RESTART, RESTART_WAIT_MS, NULL,
+	    NULL);
+	if ((rc & 0xff) == SQLITE_BUSY)
 		return PDS_OK;
 	return store_err(rc, "checkpoint");
 }

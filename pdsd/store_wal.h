@@ -16,18 +16,36 @@
  * Every other connection keeps synchronous=FULL.
  *
  * Checkpoints run from a job, not after the writer's commits: see
- * store_wal_checkpoint().
+ * store_wal_checkpoint(); only past its bound does the writer run one
+ * (store_wal_bound()).  How the log's size stays bounded: store_wal.c.
  */
 #ifndef PDSD_STORE_WAL_H
 #define PDSD_STORE_WAL_H
 
+#include <stdint.h>
+
 /*
  * On the writer's thread, before its first transaction: no automatic
- * checkpoints, synchronous=NORMAL, and the log file opened for
- * store_wal_sync().  On failure the connection keeps synchronous=FULL
+ * checkpoints, synchronous=NORMAL, the file trimmed to a quarter of the
+ * bound after a restart, and the log file opened for store_wal_sync().  On failure the connection keeps synchronous=FULL
  * (each COMMIT waits for the disk) and store_wal_sync() does nothing.
  */
 int	store_wal_writer_init(void);
+
+/*
+ * The log file's bound in bytes (PDS_SQLITE_WAL_MAX_MB; default 64 MiB).
+ * Set before the writer starts.
+ */
+void	store_wal_set_max(int64_t bytes);
+int64_t	store_wal_max(void);
+
+/*
+ * On the writer's thread, between two transactions: once the log file
+ * is past its bound, run a RESTART checkpoint and wait (briefly) for
+ * it to win over the readers still on the log.  Always PDS_OK unless
+ * the checkpoint fails for another reason than a busy reader.
+ */
+int	store_wal_bound(void);
 
 /* Make every COMMIT that has returned durable (any thread). */
 int	store_wal_sync(void);
@@ -40,7 +58,9 @@ void	store_wal_close(void);
  * writer), and once the log has grown past a few megabytes, make the
  * writer start it over from the beginning (a short RESTART checkpoint).
  * Without that, a steady stream of readers can keep the log from ever
- * being reused, and it grows without end.  For the jobs thread.
+ * being reused, and it grows without end.  When nothing was written
+ * since the last run, truncate the file to nothing.  For the jobs
+ * thread.
  */
 int	store_wal_checkpoint(void);
 
