@@ -382,6 +382,9 @@ async function startServer(kind, reuse = null) {
 			// fhsub's subscribers all come from one address
 			PDS_FIREHOSE_MAX_SUBSCRIBERS: '20000',
 			PDS_FIREHOSE_MAX_SUBSCRIBERS_PER_IP: '20000',
+			// and so do its connections
+			PDS_MAX_CONNECTIONS: '30000',
+			PDS_MAX_CONNECTIONS_PER_IP: '20000',
 		});
 		const envFile = path.join(dir, 'pds.env');
 		fs.writeFileSync(envFile, envFileText(settings),

@@ -53,7 +53,8 @@ function frameRev(buf) {
 // every subscriber comes from 127.0.0.1: lift pdsd's caps on them
 const pds = await startPdsd({ env: { PDS_LOG_LEVEL: 'warn',
 	PDS_FIREHOSE_MAX_SUBSCRIBERS: '100000',
-	PDS_FIREHOSE_MAX_SUBSCRIBERS_PER_IP: '100000' } });
+	PDS_FIREHOSE_MAX_SUBSCRIBERS_PER_IP: '100000',
+	PDS_MAX_CONNECTIONS: '150000', PDS_MAX_CONNECTIONS_PER_IP: '100000' } });
 try {
 	const acct = await (await fetch(`${pds.url}/xrpc/com.atproto.server.` +
 	    'createAccount', { method: 'POST', headers: { 'content-type':

@@ -64,7 +64,8 @@ pds_env "PDS_DID_PLC_URL=$PLC" "PDS_SERVICE_HANDLE_DOMAINS=.test" \
     "PDS_INVITE_REQUIRED=false" "PDS_HOSTNAME=localhost" \
     "PDS_ADMIN_SOCKET=$SOCK" \
     "PDS_FIREHOSE_MAX_SUBSCRIBERS=1000" \
-    "PDS_FIREHOSE_MAX_SUBSCRIBERS_PER_IP=1000"
+    "PDS_FIREHOSE_MAX_SUBSCRIBERS_PER_IP=1000" \
+    "PDS_MAX_CONNECTIONS_PER_IP=1000"
 pds_start || { t_done; exit 1; }
 
 req POST /xrpc/com.atproto.server.createAccount \
