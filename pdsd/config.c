@@ -118,6 +118,8 @@ static const struct var vars[] = {
 	    0, I64MAX },
 	{ "PDS_ID_RESOLVER_TIMEOUT", V_INT, 0, "3000",
 	    FLD(id_resolver_timeout_ms), 1, 600000 },
+	{ "PDS_ID_RESOLVER_FAILURE_TTL", V_INT, 0, "30000",
+	    FLD(id_resolver_failure_ttl_ms), 0, 3600000 },
 	{ "PDS_RECOVERY_DID_KEY", V_DID, 0, NULL, FLD(recovery_did_key), 0, 0 },
 	{ "PDS_SERVICE_HANDLE_DOMAINS", V_DOMAINS, 0, NULL,
 	    FLD(handle_domains), 0, 0 },
@@ -223,6 +225,17 @@ static const struct var vars[] = {
 	{ "PDS_LOG_LEVEL", V_LOGLEVEL, 0, "info", FLD(log_verbosity), 0, 0 },
 	{ "PDS_MAX_CONNECTIONS", V_INT, 0, "4096", FLD(max_connections),
 	    16, 1000000 },
+	/* pdsd's own: the pools that keep slow work off the workers */
+	{ "PDS_OFFLOAD_NET_THREADS", V_INT, 0, "16",
+	    FLD(offload_net_threads), 1, 256 },
+	{ "PDS_OFFLOAD_NET_QUEUE", V_INT, 0, "256", FLD(offload_net_queue),
+	    1, 65536 },
+	{ "PDS_OFFLOAD_CPU_THREADS", V_INT, 0, "0", FLD(offload_cpu_threads),
+	    0, 256 },
+	{ "PDS_OFFLOAD_CPU_QUEUE", V_INT, 0, "64", FLD(offload_cpu_queue),
+	    1, 65536 },
+	{ "PDS_OFFLOAD_CLIENT_MAX", V_INT, 0, "16", FLD(offload_client_max),
+	    1, 65536 },
 };
 
 #define NVARS	(sizeof(vars) / sizeof(vars[0]))

@@ -50,6 +50,7 @@
 static const struct pdsd_module *const modules[] = {
 	&pdsd_module_stats,		/* counters' sampler */
 	&pdsd_module_jobs,		/* the jobs thread */
+	&pdsd_module_offload,		/* the net and cpu pools */
 	&pdsd_module_mailer,
 	&pdsd_module_email_tokens,	/* adds a job */
 	&pdsd_module_blobs,		/* adds a job */
