@@ -15,6 +15,7 @@
 #include "err.h"
 #include "log.h"
 #include "oauth_resource.h"
+#include "offload.h"
 #include "xrpc.h"
 
 void	xrpc_routes_index(void);	/* xrpc_routes.c */
@@ -376,6 +377,78 @@ ctx_init(struct xrpc_ctx *ctx, struct http_req *req,
 	ctx->body = http_req_body(req, &ctx->body_len);
 }
 
+/* What follows the credential check (any thread). */
+static int
+xrpc_run(struct xrpc_ctx *ctx, bool authed)
+{
+	int	 rc;
+
+	if ((!authed && (rc = check_auth(ctx)) != 0) ||
+	    (rc = parse_input(ctx)) != 0 ||
+	    (rc = oauth_resource_authorize(ctx)) != 0)
+		return rc;
+	return ctx->route->handler(ctx);
+}
+
+/* Reply with rc unless 0, and free what ctx holds. */
+static void
+xrpc_end(struct xrpc_ctx *ctx, int rc)
+{
+	if (rc != 0)
+		reply_fail(ctx, rc);
+	json_decref(ctx->input);
+	ctx->input = NULL;
+	if (ctx->auth.ext_free != NULL)
+		ctx->auth.ext_free(ctx->auth.ext);
+	sodium_memzero(&ctx->auth, sizeof(ctx->auth));
+}
+
+/* A request finished on a pool (offload.h). */
+struct xrpc_job {
+	struct xrpc_ctx	 ctx;
+	bool		 authed;
+};
+
+static void
+xrpc_job_run(void *arg)
+{
+	struct xrpc_job	*j = arg;
+	struct http_req	*req = j->ctx.req;
+
+	if (j->ctx.route == NULL)
+		xrpc_end(&j->ctx, xrpc_fallback(&j->ctx));
+	else
+		xrpc_end(&j->ctx, xrpc_run(&j->ctx, j->authed));
+	free(j);
+	http_req_resume(req);
+}
+
+/* Defer the request and finish it on pool p; ctx is taken over. */
+static void
+xrpc_offload(struct xrpc_ctx *ctx, enum offload_pool p, bool authed)
+{
+	struct xrpc_job	*j;
+	unsigned	 retry = 0;
+	int		 rc;
+
+	if ((j = malloc(sizeof(*j))) == NULL) {
+		xrpc_end(ctx, PDS_ENOMEM);
+		return;
+	}
+	j->ctx = *ctx;
+	j->authed = authed;
+	http_req_defer(ctx->req);
+	rc = offload_submit(p, http_req_client(ctx->req), xrpc_job_run, j,
+	    &retry);
+	if (rc != PDS_OK) {
+		free(j);
+		offload_reply_refused(ctx->req, rc, retry);
+		xrpc_end(ctx, 0);
+		http_req_resume(ctx->req);
+	}
+	sodium_memzero(&ctx->auth, sizeof(ctx->auth));
+}
+
 /* The http handler for every /xrpc/<nsid> request. */
 static void
 xrpc_handle(struct http_req *req, const void *arg)
@@ -402,25 +475,42 @@ xrpc_handle(struct http_req *req, const void *arg)
 		return;
 	}
 
-	if (rt == NULL) {
-		rc = xrpc_fallback(&ctx);
-	} else if (m != rt->method &&
-	    !(m == HTTP_HEAD && rt->method == HTTP_GET)) {
-		rc = xrpc_fail(&ctx, PDS_EINVAL, NULL,
+	if (rt == NULL) {		/* the proxy's */
+		xrpc_offload(&ctx, OFFLOAD_NET, false);
+		return;
+	}
+	if (m != rt->method && !(m == HTTP_HEAD && rt->method == HTTP_GET)) {
+		xrpc_end(&ctx, xrpc_fail(&ctx, PDS_EINVAL, NULL,
 		    "Incorrect HTTP method (%s) expected %s",
-		    http_req_method_str(req), method_name(rt->method));
-	} else if ((rc = check_auth(&ctx)) != 0 ||
-	    (rc = parse_input(&ctx)) != 0 ||
-	    (rc = oauth_resource_authorize(&ctx)) != 0) {
-		;
-	} else
-		rc = rt->handler(&ctx);
-
-	if (rc != 0)
-		reply_fail(&ctx, rc);
-	json_decref(ctx.input);
-	if (ctx.auth.ext_free != NULL)
-		ctx.auth.ext_free(ctx.auth.ext);
+		    http_req_method_str(req), method_name(rt->method)));
+		return;
+	}
+	/* The credentials here, unless they need the network. */
+	offload_guard_begin(OFFLOAD_GUARD_RETRY);
+	rc = check_auth(&ctx);
+	if (offload_guard_end()) {
+		if (ctx.auth.ext_free != NULL)
+			ctx.auth.ext_free(ctx.auth.ext);
+		memset(&ctx.auth, 0, sizeof(ctx.auth));
+		memset(&ctx.err, 0, sizeof(ctx.err));
+		xrpc_offload(&ctx, OFFLOAD_NET, false);
+		return;
+	}
+	if (rc != 0) {
+		xrpc_end(&ctx, rc);
+		return;
+	}
+	if (rt->auth_flags & (XRPC_AF_NET | XRPC_AF_CPU)) {
+		xrpc_offload(&ctx, rt->auth_flags & XRPC_AF_CPU ?
+		    OFFLOAD_CPU : OFFLOAD_NET, true);
+		return;
+	}
+	offload_guard_begin(OFFLOAD_GUARD_DEGRADE);
+	rc = xrpc_run(&ctx, true);
+	if (offload_guard_end())
+		log_info("xrpc %s: a network call was refused on an HTTP "
+		    "worker", ctx.nsid);
+	xrpc_end(&ctx, rc);
 }
 
 static size_t
@@ -459,12 +549,23 @@ stream_start(struct http_req *req, const struct xrpc_route *rt)
 	int		 rc;
 
 	ctx_init(&ctx, req, rt);
-	if ((rc = check_auth(&ctx)) == 0 &&
-	    (rc = oauth_resource_authorize(&ctx)) == 0 &&
+	/*
+	 * This runs before the body and cannot be deferred: credentials
+	 * that need a DID document not at hand get 503 while the resolver
+	 * fetches it behind.
+	 */
+	offload_guard_begin(OFFLOAD_GUARD_DEGRADE);
+	rc = check_auth(&ctx);
+	if (offload_guard_end())
+		rc = xrpc_fail(&ctx, PDS_EBUSY, NULL, "The token issuer's DID "
+		    "document is being fetched; try again");
+	if (rc == 0 && (rc = oauth_resource_authorize(&ctx)) == 0 &&
 	    (pa = calloc(1, sizeof(*pa))) == NULL)
 		rc = PDS_EINTERNAL;
 	if (rc != 0) {
 		reply_fail(&ctx, rc);
+		if (rc == PDS_EBUSY)
+			(void)http_reply_header(req, "Retry-After", "1");
 		if (ctx.auth.ext_free != NULL)
 			ctx.auth.ext_free(ctx.auth.ext);
 		sodium_memzero(&ctx.auth, sizeof(ctx.auth));
