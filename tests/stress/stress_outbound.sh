@@ -1,0 +1,145 @@
+#!/bin/sh
+# stress_outbound: outbound calls never hold pdsd's HTTP workers
+# (issue 16, finding 2).  A service JWT whose issuer is a did:web on a
+# host that accepts connections and never answers makes pdsd wait the
+# resolver's whole timeout; so does a handle that does not resolve.
+# With 200 such requests and then 16 resolveHandle calls in flight at
+# once (from 66 loopback clients), /xrpc/_health, asked from yet
+# another address, must still answer within 50 ms at the 99th
+# percentile; every hung service-JWT request must get a clear error
+# within the timeout (the handles, queued behind them on the net pool,
+# within twice that), and a second batch must fail at once from the
+# resolver's failure cache.  Last, a did:web document that is served
+# lets its token through.
+T_NAME=stress_outbound
+. "$(dirname "$0")/../integration/lib.sh"
+. "$(dirname "$0")/lib.sh"
+
+HANG_PID=
+DOC_PID=
+out_cleanup() {
+	[ -n "$HANG_PID" ] && kill "$HANG_PID" 2>/dev/null
+	[ -n "$DOC_PID" ] && kill "$DOC_PID" 2>/dev/null
+	t_cleanup
+}
+trap out_cleanup EXIT
+
+TIMEOUT_MS=3000		# PDS_ID_RESOLVER_TIMEOUT
+AUD=did:web:pds.example.com
+LXM=com.atproto.server.createAccount
+KEY=8a4b2c0d1e2f30415263748596a7b8c9dae0f1021324354657687980a1b2c3d4
+
+# hostport FILE: wait for a listener's port line
+hostport() {
+	_i=0
+	while [ ! -s "$1" ] && [ $_i -lt 50 ]; do
+		sleep 0.1
+		_i=$((_i + 1))
+	done
+	head -n 1 "$1"
+}
+
+"$STRESS_BIN/hang" >"$T_DIR/hang.port" &
+HANG_PID=$!
+HPORT=$(hostport "$T_DIR/hang.port")
+ISS="did:web:localhost%3A$HPORT"
+"$STRESS_BIN/svcjwt" "$ISS" $AUD $LXM $KEY 200 | tail -n +2 \
+    >"$T_DIR/tokens"
+i=0
+: >"$T_DIR/paths"
+while [ $i -lt 16 ]; do
+	echo "/xrpc/com.atproto.identity.resolveHandle?handle=h$i.hung.test" \
+	    >>"$T_DIR/paths"
+	i=$((i + 1))
+done
+
+pds_env "PDS_ID_RESOLVER_TIMEOUT=$TIMEOUT_MS"
+if ! pds_start; then
+	not_ok "pdsd starts"
+	t_done
+	exit 1
+fi
+
+# flood_batch NAME: 200 service-JWT requests at once and 16 resolveHandle
+# calls right after, with the probe running meanwhile.
+flood_batch() {
+	PROBE_SRC=127.0.0.2 probe /xrpc/_health 5 20 >"$T_DIR/$1.probe" &
+	_pp=$!
+	"$STRESS_BIN/flood" -s 10:50 -a "$T_DIR/tokens" -b '{}' \
+	    -t $((TIMEOUT_MS * 3)) "$PORT" 200 POST "/xrpc/$LXM" \
+	    >"$T_DIR/$1.jwt" &
+	_fp=$!
+	sleep 0.3
+	"$STRESS_BIN/flood" -s 60:16 -f "$T_DIR/paths" \
+	    -t $((TIMEOUT_MS * 3)) "$PORT" 16 GET /ignored \
+	    >"$T_DIR/$1.handles"
+	wait $_fp
+	wait $_pp
+	echo "# $1: _health $(cat "$T_DIR/$1.probe")"
+	echo "# $1: service JWTs $(cat "$T_DIR/$1.jwt")"
+	echo "# $1: resolveHandle $(cat "$T_DIR/$1.handles")"
+}
+
+# field FILE KEY: a number from a JSON line (0 when absent)
+field() {
+	_v=$(json_num "$(cat "$1")" "$2")
+	echo "${_v:-0}"
+}
+lt() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a < b) }'; }
+within() {		# FILE MS: every request answered, in under MS
+	[ "$(field "$1" unanswered)" = 0 ] && lt "$(field "$1" max_ms)" "$2"
+}
+only_status() {		# FILE CODE: every answer had that status
+	[ "$(field "$1" answered)" = "$(field "$1" n)" ] &&
+	    grep -q "\"status\":{\"$2\":$(field "$1" n)}" "$1"
+}
+
+flood_batch first
+check "first batch: /xrpc/_health p99 < 50 ms" \
+    lt "$(field "$T_DIR/first.probe" p99_ms)" 50
+check "first batch: no /xrpc/_health probe failed" \
+    [ "$(field "$T_DIR/first.probe" failed)" = 0 ]
+check "first batch: every hung service-JWT request answered" \
+    [ "$(field "$T_DIR/first.jwt" unanswered)" = 0 ]
+check "first batch: each one 502 UpstreamFailure" \
+    only_status "$T_DIR/first.jwt" 502
+check "first batch: within the resolver's timeout (+1 s)" \
+    within "$T_DIR/first.jwt" $((TIMEOUT_MS + 1000))
+check "first batch: every resolveHandle answered (400)" \
+    only_status "$T_DIR/first.handles" 400
+check "first batch: resolveHandle within twice the timeout (+1 s)" \
+    within "$T_DIR/first.handles" $((TIMEOUT_MS * 2 + 1000))
+check "pdsd says why" log_has "localhost:$HPORT"
+
+flood_batch second
+check "second batch: /xrpc/_health p99 < 50 ms" \
+    lt "$(field "$T_DIR/second.probe" p99_ms)" 50
+check "second batch: every service-JWT request 502 again" \
+    only_status "$T_DIR/second.jwt" 502
+check "second batch: from the failure cache (all within 1 s)" \
+    within "$T_DIR/second.jwt" 1000
+check "second batch: resolveHandle from the failure cache (within 1 s)" \
+    within "$T_DIR/second.handles" 1000
+
+# The success path: a did:web document that is served.  The token
+# passes; createAccount then refuses the empty body (400, not 502).
+"$STRESS_BIN/hang" "$T_DIR/doc.json" >"$T_DIR/doc.port" &
+DOC_PID=$!
+DPORT=$(hostport "$T_DIR/doc.port")
+DISS="did:web:localhost%3A$DPORT"
+"$STRESS_BIN/svcjwt" "$DISS" $AUD $LXM $KEY 1 >"$T_DIR/ok"
+MK=$(head -n 1 "$T_DIR/ok")
+cat >"$T_DIR/doc.json" <<EOF
+{"@context":["https://www.w3.org/ns/did/v1"],"id":"$DISS",
+ "verificationMethod":[{"id":"$DISS#atproto","type":"Multikey",
+  "controller":"$DISS","publicKeyMultibase":"$MK"}]}
+EOF
+req POST "/xrpc/$LXM" --max-time 10 \
+    -H "Authorization: Bearer $(tail -n 1 "$T_DIR/ok")" \
+    -H "Content-Type: application/json" --data '{}'
+echo "# served document: $STATUS $(head -c 200 "$T_DIR/body")"
+check "a served did:web document: the token passes (400, not 502)" \
+    [ "$STATUS" = 400 ]
+
+pds_stop
+t_done
