@@ -86,5 +86,5 @@ check "some logins succeed" [ "${OK:-0}" -gt 0 ]
 check "every 503 carries Retry-After" \
     [ "$(field "$T_DIR/logins" refused_without_retry_after)" = 0 ]
 
-pds_stop
+check "pdsd stops cleanly" pds_stop
 t_done

@@ -141,5 +141,5 @@ echo "# served document: $STATUS $(head -c 200 "$T_DIR/body")"
 check "a served did:web document: the token passes (400, not 502)" \
     [ "$STATUS" = 400 ]
 
-pds_stop
+check "pdsd stops cleanly" pds_stop
 t_done
