@@ -9,16 +9,19 @@
 # percentile; every hung service-JWT request must get a clear error
 # within the timeout (the handles, queued behind them on the net pool,
 # within twice that), and a second batch must fail at once from the
-# resolver's failure cache.  Last, a did:web document that is served
+# resolver's failure cache.  One client alone is held to its cap (429
+# with Retry-After past it).  Last, a did:web document that is served
 # lets its token through.
 T_NAME=stress_outbound
 . "$(dirname "$0")/../integration/lib.sh"
 . "$(dirname "$0")/lib.sh"
 
 HANG_PID=
+HANG2_PID=
 DOC_PID=
 out_cleanup() {
 	[ -n "$HANG_PID" ] && kill "$HANG_PID" 2>/dev/null
+	[ -n "$HANG2_PID" ] && kill "$HANG2_PID" 2>/dev/null
 	[ -n "$DOC_PID" ] && kill "$DOC_PID" 2>/dev/null
 	t_cleanup
 }
@@ -120,6 +123,30 @@ check "second batch: from the failure cache (all within 1 s)" \
     within "$T_DIR/second.jwt" 1000
 check "second batch: resolveHandle from the failure cache (within 1 s)" \
     within "$T_DIR/second.handles" 1000
+
+# One client past its cap (PDS_OFFLOAD_CLIENT_MAX, 16): 40 requests for
+# an issuer on another hung host, all from one address.  16 wait for
+# the resolver and get 502; the rest are refused at once with 429 and
+# Retry-After; _health, from another address, does not notice.
+"$STRESS_BIN/hang" >"$T_DIR/hang2.port" &
+HANG2_PID=$!
+H2=$(hostport "$T_DIR/hang2.port")
+"$STRESS_BIN/svcjwt" "did:web:localhost%3A$H2" $AUD $LXM $KEY 40 |
+    tail -n +2 >"$T_DIR/tokens2"
+PROBE_SRC=127.0.0.2 probe /xrpc/_health 4 20 >"$T_DIR/one.probe" &
+PP=$!
+"$STRESS_BIN/flood" -s 200:1 -a "$T_DIR/tokens2" -b '{}' \
+    -t $((TIMEOUT_MS * 3)) "$PORT" 40 POST "/xrpc/$LXM" >"$T_DIR/one.jwt"
+wait $PP
+kill "$HANG2_PID" 2>/dev/null
+echo "# one client: _health $(cat "$T_DIR/one.probe")"
+echo "# one client: $(cat "$T_DIR/one.jwt")"
+check "one client: 16 resolutions (502), the rest refused with 429" \
+    grep -q '"status":{"429":24,"502":16}' "$T_DIR/one.jwt"
+check "one client: every 429 carries Retry-After" \
+    [ "$(field "$T_DIR/one.jwt" refused_without_retry_after)" = 0 ]
+check "one client: /xrpc/_health p99 < 50 ms" \
+    lt "$(field "$T_DIR/one.probe" p99_ms)" 50
 
 # The success path: a did:web document that is served.  The token
 # passes; createAccount then refuses the empty body (400, not 502).
