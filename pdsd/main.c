@@ -33,6 +33,7 @@
 #include "http.h"
 #include "log.h"
 #include "module.h"
+#include "offload.h"
 #include "routes.h"
 #include "store.h"
 #include "xrpc.h"
@@ -321,6 +322,7 @@ main(int argc, char *argv[])
 	wait_for_stop(&set);
 
 	notify_manager("STOPPING=1");
+	offload_quiesce();		/* queued slow requests: 503 */
 	http_stop(SHUTDOWN_GRACE_MS);
 	modules_fini();
 	store_close();

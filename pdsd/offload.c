@@ -13,6 +13,7 @@
 #include <sys/syscall.h>
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -72,6 +73,7 @@ static struct pool pools[OFFLOAD_NPOOLS] = {
 	    .idle = PTHREAD_COND_INITIALIZER },
 };
 static bool	running;
+static atomic_bool quiescing;
 
 /* ---- the guard ---- */
 
@@ -356,6 +358,18 @@ offload_stop(void)
 }
 
 void
+offload_quiesce(void)
+{
+	atomic_store(&quiescing, true);
+}
+
+bool
+offload_quiescing(void)
+{
+	return atomic_load(&quiescing);
+}
+
+void
 offload_get_stats(enum offload_pool which, struct offload_stats *st)
 {
 	struct pool	*p = &pools[which];
@@ -385,7 +399,10 @@ http_job_run(void *arg)
 {
 	struct http_job	*hj = arg;
 
-	hj->fn(hj->req, hj->arg);
+	if (offload_quiescing())
+		offload_reply_refused(hj->req, PDS_EBUSY, 1);
+	else
+		hj->fn(hj->req, hj->arg);
 	http_req_resume(hj->req);
 	free(hj);
 }

@@ -70,6 +70,13 @@ struct offload_config {
 int	offload_start(const struct offload_config *);
 /* Wait for the queued and running jobs, then join the threads. */
 void	offload_stop(void);
+/*
+ * Shutting down: requests still queued are answered 503 with
+ * Retry-After instead of being served, so that the HTTP server's grace
+ * period is spent only on those already running.
+ */
+void	offload_quiesce(void);
+bool	offload_quiescing(void);
 
 /*
  * Run fn(arg) on pool p, counted against client (NULL: not counted

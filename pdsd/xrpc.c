@@ -415,7 +415,10 @@ xrpc_job_run(void *arg)
 	struct xrpc_job	*j = arg;
 	struct http_req	*req = j->ctx.req;
 
-	if (j->ctx.route == NULL)
+	if (offload_quiescing()) {		/* shutting down */
+		offload_reply_refused(req, PDS_EBUSY, 1);
+		xrpc_end(&j->ctx, 0);
+	} else if (j->ctx.route == NULL)
 		xrpc_end(&j->ctx, xrpc_fallback(&j->ctx));
 	else
 		xrpc_end(&j->ctx, xrpc_run(&j->ctx, j->authed));

@@ -6,13 +6,16 @@
  *   - with FILE answers every request with FILE's bytes as JSON (a
  *     did:web document), read anew for each request (so a test may
  *     write it once it knows the port).
- * It runs until killed.
+ * It runs until killed.  With -n N it listens on N ports (one a line)
+ * and never answers on any: N hosts that hang.
  *
- * usage: hang [FILE]
+ * usage: hang [FILE] | hang -n N
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -55,12 +58,64 @@ answer(int fd, const char *file)
 	close(fd);
 }
 
+static void *
+hold(void *arg)
+{
+	int	s = (int)(intptr_t)arg;
+
+	while (accept(s, NULL, NULL) >= 0)
+		;	/* each connection held open, never read */
+	return NULL;
+}
+
+/* One more listener on 127.0.0.1; its port, or 0. */
+static unsigned
+listener(int *sp)
+{
+	struct sockaddr_in	 sa = { .sin_family = AF_INET };
+	socklen_t		 sl = sizeof(sa);
+	int			 s, one = 1;
+
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if ((s = socket(AF_INET, SOCK_STREAM, 0)) < 0 ||
+	    setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) != 0 ||
+	    bind(s, (struct sockaddr *)&sa, sizeof(sa)) != 0 ||
+	    listen(s, 1024) != 0 ||
+	    getsockname(s, (struct sockaddr *)&sa, &sl) != 0)
+		return 0;
+	*sp = s;
+	return ntohs(sa.sin_port);
+}
+
+static int
+many(int n)
+{
+	pthread_t	 t;
+	unsigned	 port;
+	int		 i, s;
+
+	for (i = 0; i < n; i++) {
+		if ((port = listener(&s)) == 0 || pthread_create(&t, NULL,
+		    hold, (void *)(intptr_t)s) != 0) {
+			perror("hang: listen");
+			return 1;
+		}
+		printf("%u\n", port);
+	}
+	fflush(stdout);
+	for (;;)
+		pause();
+}
+
 int
 main(int argc, char **argv)
 {
 	struct sockaddr_in	 sa = { .sin_family = AF_INET };
 	socklen_t		 sl = sizeof(sa);
 	int			 s, fd, nkept = 0, one = 1;
+
+	if (argc == 3 && strcmp(argv[1], "-n") == 0)
+		return many(atoi(argv[2]));
 	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	if ((s = socket(AF_INET, SOCK_STREAM, 0)) < 0 ||
 	    setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) != 0 ||

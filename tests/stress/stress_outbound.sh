@@ -10,18 +10,20 @@
 # within the timeout (the handles, queued behind them on the net pool,
 # within twice that), and a second batch must fail at once from the
 # resolver's failure cache.  One client alone is held to its cap (429
-# with Retry-After past it).  Last, a did:web document that is served
-# lets its token through.
+# with Retry-After past it).  A did:web document that is served lets its
+# token through.  Last, pdsd stops promptly with slow requests queued.
 T_NAME=stress_outbound
 . "$(dirname "$0")/../integration/lib.sh"
 . "$(dirname "$0")/lib.sh"
 
 HANG_PID=
 HANG2_PID=
+HANG3_PID=
 DOC_PID=
 out_cleanup() {
 	[ -n "$HANG_PID" ] && kill "$HANG_PID" 2>/dev/null
 	[ -n "$HANG2_PID" ] && kill "$HANG2_PID" 2>/dev/null
+	[ -n "$HANG3_PID" ] && kill "$HANG3_PID" 2>/dev/null
 	[ -n "$DOC_PID" ] && kill "$DOC_PID" 2>/dev/null
 	t_cleanup
 }
@@ -168,5 +170,43 @@ echo "# served document: $STATUS $(head -c 200 "$T_DIR/body")"
 check "a served did:web document: the token passes (400, not 502)" \
     [ "$STATUS" = 400 ]
 
-check "pdsd stops cleanly" pds_stop
+# Shutdown with slow requests queued: 64 requests, each for an issuer on
+# a hung host of its own (so the failure cache cannot help), from 64
+# clients: 16 run (the resolver's timeout), 48 wait.  On SIGTERM the
+# waiting ones get 503 with Retry-After instead of each being served in
+# turn (4 rounds, past pdsd's 10 s grace), so pdsd stops within about
+# one timeout, having answered every request.
+"$STRESS_BIN/hang" -n 64 >"$T_DIR/many.ports" &
+HANG3_PID=$!
+i=0
+while [ "$(cat "$T_DIR/many.ports" 2>/dev/null | wc -l)" -lt 64 ] &&
+    [ $i -lt 50 ]; do
+	sleep 0.1
+	i=$((i + 1))
+done
+: >"$T_DIR/tokens3"
+while read -r p; do
+	"$STRESS_BIN/svcjwt" "did:web:localhost%3A$p" $AUD $LXM $KEY 1 |
+	    tail -n 1 >>"$T_DIR/tokens3"
+done <"$T_DIR/many.ports"
+"$STRESS_BIN/flood" -s 100:64 -a "$T_DIR/tokens3" -b '{}' -t 20000 \
+    "$PORT" 64 POST "/xrpc/$LXM" >"$T_DIR/last.jwt" &
+FP=$!
+sleep 0.5
+T0=$(date +%s%N)
+pds_stop
+RC=$?
+MS=$(( ($(date +%s%N) - T0) / 1000000 ))
+wait $FP
+kill "$HANG3_PID" 2>/dev/null
+echo "# shutdown: $MS ms, status $RC; $(cat "$T_DIR/last.jwt")"
+B502=$(sed -nE 's/.*"502":([0-9]+).*/\1/p' "$T_DIR/last.jwt")
+B503=$(sed -nE 's/.*"503":([0-9]+).*/\1/p' "$T_DIR/last.jwt")
+check "shutdown with slow requests queued: pdsd exits 0" [ "$RC" = 0 ]
+check "shutdown: within 2 timeouts, not the whole queue" \
+    [ "$MS" -lt $((TIMEOUT_MS * 2)) ]
+check "shutdown: every request answered, 502 or 503" \
+    [ "$(( ${B502:-0} + ${B503:-0} ))" = 64 ]
+check "shutdown: every 503 carries Retry-After" \
+    [ "$(field "$T_DIR/last.jwt" refused_without_retry_after)" = 0 ]
 t_done
