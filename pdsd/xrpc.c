@@ -332,9 +332,14 @@ method_name(enum http_method m)
 	return m == HTTP_GET ? "GET" : "POST";
 }
 
-/* Credentials checked before the body (streamed routes). */
+/*
+ * Credentials checked before the body (streamed routes); pending when
+ * that needed the network, and so is left to the net pool once the
+ * body is in.
+ */
 struct pre_auth {
 	struct xrpc_auth_info	 auth;
+	bool			 pending;
 };
 
 static void
@@ -463,6 +468,14 @@ xrpc_handle(struct http_req *req, const void *arg)
 	int		 rc;
 
 	ctx_init(&ctx, req, rt);
+	if (rt != NULL && route_streams(rt) && pa != NULL && pa->pending) {
+		ctx.upload = http_req_sink_arg(req);
+		if (ctx.upload == NULL)
+			xrpc_end(&ctx, PDS_EINTERNAL);
+		else
+			xrpc_offload(&ctx, OFFLOAD_NET, false);
+		return;
+	}
 	if (rt != NULL && route_streams(rt) && pa != NULL) {
 		/* checked in xrpc_dispatch(); pa keeps owning ext */
 		ctx.auth = pa->auth;
@@ -553,22 +566,28 @@ stream_start(struct http_req *req, const struct xrpc_route *rt)
 
 	ctx_init(&ctx, req, rt);
 	/*
-	 * This runs before the body and cannot be deferred: credentials
-	 * that need a DID document not at hand get 503 while the resolver
-	 * fetches it behind.
+	 * Credentials that need the network (a DID document not at hand)
+	 * cannot be checked here, before the body, on the worker: they
+	 * are checked on the net pool once the body is in.
 	 */
-	offload_guard_begin(OFFLOAD_GUARD_DEGRADE);
+	offload_guard_begin(OFFLOAD_GUARD_RETRY);
 	rc = check_auth(&ctx);
-	if (offload_guard_end())
-		rc = xrpc_fail(&ctx, PDS_EBUSY, NULL, "The token issuer's DID "
-		    "document is being fetched; try again");
-	if (rc == 0 && (rc = oauth_resource_authorize(&ctx)) == 0 &&
+	if (offload_guard_end()) {
+		if (ctx.auth.ext_free != NULL)
+			ctx.auth.ext_free(ctx.auth.ext);
+		memset(&ctx.auth, 0, sizeof(ctx.auth));
+		memset(&ctx.err, 0, sizeof(ctx.err));
+		if ((pa = calloc(1, sizeof(*pa))) == NULL)
+			rc = PDS_EINTERNAL;
+		else {
+			pa->pending = true;
+			rc = 0;
+		}
+	} else if (rc == 0 && (rc = oauth_resource_authorize(&ctx)) == 0 &&
 	    (pa = calloc(1, sizeof(*pa))) == NULL)
 		rc = PDS_EINTERNAL;
 	if (rc != 0) {
 		reply_fail(&ctx, rc);
-		if (rc == PDS_EBUSY)
-			(void)http_reply_header(req, "Retry-After", "1");
 		if (ctx.auth.ext_free != NULL)
 			ctx.auth.ext_free(ctx.auth.ext);
 		sodium_memzero(&ctx.auth, sizeof(ctx.auth));
