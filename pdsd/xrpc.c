@@ -523,8 +523,8 @@ xrpc_handle(struct http_req *req, const void *arg)
 	}
 	offload_guard_begin(OFFLOAD_GUARD_DEGRADE);
 	rc = xrpc_run(&ctx, true);
-	if (offload_guard_end())
-		log_info("xrpc %s: a network call was refused on an HTTP "
+	if (offload_guard_end())	/* the route wants XRPC_AF_NET */
+		log_warnx("xrpc %s: a network call was refused on an HTTP "
 		    "worker", ctx.nsid);
 	xrpc_end(&ctx, rc);
 }

@@ -82,7 +82,7 @@ X("com.atproto.server.checkAccountStatus", api_server_check_account_status,
 X("com.atproto.server.activateAccount", api_server_activate_account,
     P, FULL, XF(NET), NONE, JSONB, DEFAULT)
 X("com.atproto.server.deactivateAccount", api_server_deactivate_account,
-    P, FULL, XF(TAKENDOWN), JSON, JSONB, DEFAULT)
+    P, FULL, XF(TAKENDOWN) | XF(NET), JSON, JSONB, DEFAULT)
 X("com.atproto.server.reserveSigningKey", api_server_reserve_signing_key,
     P, NONE, 0, JSON, JSONB, DEFAULT)
 
