@@ -116,6 +116,7 @@ accounts_module_init(const struct config *cfg)
 	rc.timeout_ms = (long)cfg->id_resolver_timeout_ms;
 	rc.stale_ttl_ms = (long)cfg->did_cache_stale_ttl_ms;
 	rc.max_ttl_ms = (long)cfg->did_cache_max_ttl_ms;
+	rc.failure_ttl_ms = (long)cfg->id_resolver_failure_ttl_ms;
 	rc.allow_test_tld = cfg->dev_mode;
 	return resolver_init(&rc);
 }

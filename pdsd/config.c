@@ -121,6 +121,8 @@ static const struct var vars[] = {
 	    0, I64MAX },
 	{ "PDS_ID_RESOLVER_TIMEOUT", V_INT, 0, "3000",
 	    FLD(id_resolver_timeout_ms), 1, 600000 },
+	{ "PDS_ID_RESOLVER_FAILURE_TTL", V_INT, 0, "30000",
+	    FLD(id_resolver_failure_ttl_ms), 0, 3600000 },
 	{ "PDS_RECOVERY_DID_KEY", V_DID, 0, NULL, FLD(recovery_did_key), 0, 0 },
 	{ "PDS_SERVICE_HANDLE_DOMAINS", V_DOMAINS, 0, NULL,
 	    FLD(handle_domains), 0, 0 },
@@ -243,6 +245,17 @@ static const struct var vars[] = {
 	    FLD(headers_timeout_ms), 100, 3600000 },
 	{ "PDS_MAX_BUFFERED_BODY_BYTES", V_INT, 0, "67108864",
 	    FLD(max_buffered_body), (int64_t)1 << 20, (int64_t)1 << 40 },
+	/* pdsd's own: the pools that keep slow work off the workers */
+	{ "PDS_OFFLOAD_NET_THREADS", V_INT, 0, "16",
+	    FLD(offload_net_threads), 1, 256 },
+	{ "PDS_OFFLOAD_NET_QUEUE", V_INT, 0, "256", FLD(offload_net_queue),
+	    1, 65536 },
+	{ "PDS_OFFLOAD_CPU_THREADS", V_INT, 0, "0", FLD(offload_cpu_threads),
+	    0, 256 },
+	{ "PDS_OFFLOAD_CPU_QUEUE", V_INT, 0, "64", FLD(offload_cpu_queue),
+	    1, 65536 },
+	{ "PDS_OFFLOAD_CLIENT_MAX", V_INT, 0, "16", FLD(offload_client_max),
+	    1, 65536 },
 };
 
 #define NVARS	(sizeof(vars) / sizeof(vars[0]))

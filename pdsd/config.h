@@ -67,6 +67,7 @@ struct config {
 	int64_t		 did_cache_stale_ttl_ms;
 	int64_t		 did_cache_max_ttl_ms;
 	int64_t		 id_resolver_timeout_ms;
+	int64_t		 id_resolver_failure_ttl_ms;	/* 0: not cached */
 	bool		 did_doc_with_session;	/* ENABLE_DID_DOC_WITH_SESSION */
 
 	/* upstream services (NULL when unset) */
@@ -116,6 +117,10 @@ struct config {
 	char		*admin_socket_group;	/* PDS_ADMIN_SOCKET_GROUP */
 	char		*admin_group;		/* PDS_ADMIN_GROUP */
 	int64_t		 threads;		/* PDS_THREADS, resolved (>0) */
+	/* PDS_OFFLOAD_*; cpu threads 0: one per core */
+	int64_t		 offload_net_threads, offload_net_queue;
+	int64_t		 offload_cpu_threads, offload_cpu_queue;
+	int64_t		 offload_client_max;
 	int		 log_verbosity;		/* PDS_LOG_LEVEL: 0 warn..2 debug */
 	int64_t		 max_connections;	/* PDS_MAX_CONNECTIONS */
 	int64_t		 max_connections_per_ip; /* PDS_MAX_CONNECTIONS_PER_IP */

@@ -17,6 +17,7 @@
 #include "log.h"
 #include "mailer.h"
 #include "module.h"
+#include "offload.h"
 
 #define MAIL_MAX	(64 * 1024)
 
@@ -162,6 +163,11 @@ send_via(const char *url, const char *from, const char *to,
 	    PDS_OK || bare_address(from, fromaddr, sizeof(fromaddr)) !=
 	    PDS_OK)
 		return PDS_EINVAL;
+	if (offload_would_block()) {	/* an HTTP worker (offload.h) */
+		log_warnx("mailer: \"%s\" not sent: on an HTTP worker",
+		    subject);
+		return PDS_EIO;
+	}
 	buf_init(&msg, MAIL_MAX);
 	if ((rc = mailer_compose(&msg, from, to, subject, text)) != PDS_OK) {
 		buf_clear(&msg);

@@ -33,6 +33,7 @@
 #include "http.h"
 #include "log.h"
 #include "module.h"
+#include "offload.h"
 #include "routes.h"
 #include "store.h"
 #include "xrpc.h"
@@ -51,6 +52,7 @@ static const struct pdsd_module *const modules[] = {
 	&pdsd_module_stats,		/* counters' sampler */
 	&pdsd_module_ratelimit,		/* registers counters */
 	&pdsd_module_jobs,		/* the jobs thread */
+	&pdsd_module_offload,		/* the net and cpu pools */
 	&pdsd_module_mailer,
 	&pdsd_module_email_tokens,	/* adds a job */
 	&pdsd_module_blobs,		/* adds a job */
@@ -324,6 +326,7 @@ main(int argc, char *argv[])
 	wait_for_stop(&set);
 
 	notify_manager("STOPPING=1");
+	offload_quiesce();		/* queued slow requests: 503 */
 	http_stop(SHUTDOWN_GRACE_MS);
 	modules_fini();
 	store_close();

@@ -47,6 +47,7 @@ extern const struct pdsd_module pdsd_module_jobs;
 extern const struct pdsd_module pdsd_module_mailer;
 extern const struct pdsd_module pdsd_module_migration;
 extern const struct pdsd_module pdsd_module_oauth;
+extern const struct pdsd_module pdsd_module_offload;
 extern const struct pdsd_module pdsd_module_oauth_account;
 extern const struct pdsd_module pdsd_module_oauth_authorize;
 extern const struct pdsd_module pdsd_module_ratelimit;

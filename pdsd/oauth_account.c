@@ -20,6 +20,7 @@
 #include "oauth_authorize.h"
 #include "oauth_pages.h"
 #include "oauth_scope.h"
+#include "offload.h"
 #include "routes.h"
 #include "store_account.h"
 #include "store_oauth.h"
@@ -429,17 +430,21 @@ serve_signout(struct http_req *req, const void *arg)
 static int
 oauth_account_init(const struct config *cfg)
 {
+	/* The sign-in checks a password: on the cpu pool (offload.h). */
+	static const struct offload_route signin =
+	    { OFFLOAD_CPU, serve_signin, NULL };
 	static const struct {
 		const char	*path;
 		http_handler_fn	 fn;
+		const void	*arg;
 		size_t		 body_max;
 	} r[] = {
-		{ OAUTH_ACCOUNT_PATH, serve_account, 0 },
-		{ OAUTH_ACCOUNT_SIGNIN_PATH, serve_signin,
+		{ OAUTH_ACCOUNT_PATH, serve_account, NULL, 0 },
+		{ OAUTH_ACCOUNT_SIGNIN_PATH, offload_route_handler, &signin,
 		    OAUTH_AUTHZ_FORM_MAX },
-		{ OAUTH_ACCOUNT_REVOKE_PATH, serve_revoke,
+		{ OAUTH_ACCOUNT_REVOKE_PATH, serve_revoke, NULL,
 		    OAUTH_AUTHZ_FORM_MAX },
-		{ OAUTH_ACCOUNT_SIGNOUT_PATH, serve_signout,
+		{ OAUTH_ACCOUNT_SIGNOUT_PATH, serve_signout, NULL,
 		    OAUTH_AUTHZ_FORM_MAX },
 	};
 	size_t	 i;
@@ -447,7 +452,7 @@ oauth_account_init(const struct config *cfg)
 
 	(void)cfg;
 	for (i = 0; i < sizeof(r) / sizeof(r[0]); i++)
-		if ((rc = routes_add(r[i].path, false, r[i].fn, NULL,
+		if ((rc = routes_add(r[i].path, false, r[i].fn, r[i].arg,
 		    r[i].body_max)) != PDS_OK)
 			return rc;
 	return 0;

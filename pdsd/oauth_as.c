@@ -29,6 +29,7 @@
 #include "oauth_client.h"
 #include "oauth_clients.h"
 #include "oauth_replay.h"
+#include "offload.h"
 #include "routes.h"
 #include "store_oauth.h"
 
@@ -684,6 +685,17 @@ purge_job(void *arg)
 		log_debug("oauth: purged %d expired rows", n);
 }
 
+/*
+ * PAR, the token endpoint and revocation load the client's metadata,
+ * which may mean fetching it: on the net pool (offload.h).
+ */
+static const struct offload_route par_route =
+    { OFFLOAD_NET, as_par, NULL };
+static const struct offload_route token_route =
+    { OFFLOAD_NET, as_token, NULL };
+static const struct offload_route revoke_route =
+    { OFFLOAD_NET, serve_revoke, NULL };
+
 static int
 oauth_init(const struct config *cfg)
 {
@@ -719,12 +731,12 @@ oauth_init(const struct config *cfg)
 	    serve_as_metadata, NULL, 0)) != PDS_OK ||
 	    (rc = routes_add("/oauth/jwks", false, serve_jwks, NULL, 0)) !=
 	    PDS_OK ||
-	    (rc = routes_add("/oauth/par", false, as_par, NULL,
-	    AS_BODY_MAX)) != PDS_OK ||
-	    (rc = routes_add("/oauth/token", false, as_token, NULL,
-	    AS_BODY_MAX)) != PDS_OK ||
-	    (rc = routes_add("/oauth/revoke", false, serve_revoke, NULL,
-	    AS_BODY_MAX)) != PDS_OK ||
+	    (rc = routes_add("/oauth/par", false, offload_route_handler,
+	    &par_route, AS_BODY_MAX)) != PDS_OK ||
+	    (rc = routes_add("/oauth/token", false, offload_route_handler,
+	    &token_route, AS_BODY_MAX)) != PDS_OK ||
+	    (rc = routes_add("/oauth/revoke", false, offload_route_handler,
+	    &revoke_route, AS_BODY_MAX)) != PDS_OK ||
 	    (rc = oauth_replay_start()) != PDS_OK)
 		return rc;
 	return jobs_add("oauth purge", OAUTH_PURGE_INTERVAL_MS, purge_job,

@@ -23,6 +23,7 @@
 #include "oauth_clients.h"
 #include "oauth_pages.h"
 #include "oauth_scope.h"
+#include "offload.h"
 #include "routes.h"
 #include "store_account.h"
 #include "store_oauth.h"
@@ -624,24 +625,31 @@ serve_switch(struct http_req *req, const void *arg)
 static int
 oauth_authorize_init(const struct config *cfg)
 {
+	/*
+	 * Every page loads the client's metadata, which may mean fetching
+	 * it (net pool); the sign-in checks a password (cpu pool).
+	 */
 	static const struct {
-		const char	*path;
-		http_handler_fn	 fn;
-		size_t		 body_max;
+		const char		*path;
+		struct offload_route	 o;
+		size_t			 body_max;
 	} r[] = {
-		{ OAUTH_AUTHZ_PATH, serve_authorize, 0 },
-		{ OAUTH_AUTHZ_SIGNIN_PATH, serve_signin, OAUTH_AUTHZ_FORM_MAX },
-		{ OAUTH_AUTHZ_CONSENT_PATH, serve_consent,
+		{ OAUTH_AUTHZ_PATH, { OFFLOAD_NET, serve_authorize, NULL }, 0 },
+		{ OAUTH_AUTHZ_SIGNIN_PATH, { OFFLOAD_CPU, serve_signin, NULL },
 		    OAUTH_AUTHZ_FORM_MAX },
-		{ OAUTH_AUTHZ_SWITCH_PATH, serve_switch, OAUTH_AUTHZ_FORM_MAX },
+		{ OAUTH_AUTHZ_CONSENT_PATH,
+		    { OFFLOAD_NET, serve_consent, NULL },
+		    OAUTH_AUTHZ_FORM_MAX },
+		{ OAUTH_AUTHZ_SWITCH_PATH, { OFFLOAD_NET, serve_switch, NULL },
+		    OAUTH_AUTHZ_FORM_MAX },
 	};
 	size_t	 i;
 	int	 rc;
 
 	oauth_authz_configure(cfg);
 	for (i = 0; i < sizeof(r) / sizeof(r[0]); i++)
-		if ((rc = routes_add(r[i].path, false, r[i].fn, NULL,
-		    r[i].body_max)) != PDS_OK)
+		if ((rc = routes_add(r[i].path, false, offload_route_handler,
+		    &r[i].o, r[i].body_max)) != PDS_OK)
 			return rc;
 	return 0;
 }

@@ -21,6 +21,7 @@
 #include "buf.h"
 #include "err.h"
 #include "log.h"
+#include "offload.h"
 #include "outbound.h"
 
 #define ALLOW_HOSTS_MAX	32
@@ -333,6 +334,11 @@ outbound_do(const struct outbound_req *req, struct outbound_resp *resp)
 	if (!ob.ready) {
 		snprintf(resp->err, sizeof(resp->err), "outbound not set up");
 		return PDS_EINTERNAL;
+	}
+	if (offload_would_block()) {	/* an HTTP worker (offload.h) */
+		snprintf(resp->err, sizeof(resp->err),
+		    "no network calls on an HTTP worker");
+		return PDS_EIO;
 	}
 	if (req->url == NULL || !url_host(req->url, host, sizeof(host)) ||
 	    (strncasecmp(req->url, "https://", 8) != 0 &&

@@ -1,5 +1,11 @@
 /*
  * resolver: DID documents (cached) and handles.  See resolver.h.
+ *
+ * The failure cache is a fixed table of FAIL_SLOTS slots, each naming
+ * its key by a 128-bit hash ("d" + DID, "h" + handle): a new failure
+ * takes its key's slot whoever held it, so the table stays bounded
+ * whatever an attacker asks for; a key pushed out is merely fetched
+ * again.
  */
 #include <sys/types.h>
 #include <netinet/in.h>
@@ -16,11 +22,14 @@
 
 #include <jansson.h>
 
+#include <sodium.h>
+
 #include "clock.h"
 #include "diddoc.h"
 #include "err.h"
 #include "keys.h"
 #include "log.h"
+#include "offload.h"
 #include "outbound.h"
 #include "plc_client.h"
 #include "resolver.h"
@@ -34,11 +43,19 @@
 #define DNS_ANSWER_MAX	16384
 #define TXT_RECORDS_MAX	32
 #define TXT_RECORD_MAX	4096
+#define FAIL_SLOTS	1024
+
+struct fail_slot {
+	uint8_t		 key[16];
+	int		 rc;
+	int64_t		 until;		/* monotonic ms; 0: empty */
+};
 
 struct entry {
 	char		*did;
 	json_t		*doc;
 	int64_t		 fetched;	/* monotonic ms */
+	int64_t		 refresh_at;	/* a refresh behind was asked, ms */
 	uint32_t	 hash;
 	struct entry	*hnext;		/* bucket chain */
 	struct entry	*prev, *next;	/* LRU list, most recent first */
@@ -50,7 +67,8 @@ static struct {
 	size_t			 nbuckets;	/* power of two */
 	struct entry		*head, *tail;
 	size_t			 n, max;
-	long			 timeout_ms, stale_ms, max_ms;
+	long			 timeout_ms, stale_ms, max_ms, fail_ms;
+	struct fail_slot	 fails[FAIL_SLOTS];
 	bool			 allow_test;
 	bool			 ready;
 	struct resolver_stats	 st;
@@ -80,6 +98,8 @@ resolver_init(const struct resolver_config *c)
 		rs.max_ms = rs.stale_ms;
 	rs.max = c->max_entries > 0 ? c->max_entries : DEF_ENTRIES;
 	rs.allow_test = c->allow_test_tld;
+	rs.fail_ms = c->failure_ttl_ms > 0 ? c->failure_ttl_ms : 0;
+	memset(rs.fails, 0, sizeof(rs.fails));
 	while (nb < rs.max && nb < ((size_t)1 << 24))
 		nb <<= 1;
 	if ((rs.buckets = calloc(nb, sizeof(*rs.buckets))) == NULL)
@@ -199,6 +219,68 @@ cache_put(const char *did, json_t *doc)
 	rs.n++;
 }
 
+/* ---- the failure cache (callers hold rs.mtx) -------------------------- */
+
+static struct fail_slot *
+fail_slot(char kind, const char *name, uint8_t key[16])
+{
+	crypto_generichash_state st;
+	uint32_t	 i;
+
+	crypto_generichash_init(&st, NULL, 0, 16);
+	crypto_generichash_update(&st, (const unsigned char *)&kind, 1);
+	crypto_generichash_update(&st, (const unsigned char *)name,
+	    strlen(name));
+	crypto_generichash_final(&st, key, 16);
+	memcpy(&i, key, sizeof(i));
+	return &rs.fails[i % FAIL_SLOTS];
+}
+
+/* The cached failure of name, or PDS_OK. */
+static int
+fail_get(char kind, const char *name)
+{
+	struct fail_slot *f;
+	uint8_t		 key[16];
+
+	if (rs.fail_ms == 0)
+		return PDS_OK;
+	f = fail_slot(kind, name, key);
+	if (f->until == 0 || memcmp(f->key, key, 16) != 0)
+		return PDS_OK;
+	if (clock_mono_ms() >= f->until) {
+		f->until = 0;
+		return PDS_OK;
+	}
+	rs.st.failures_served++;
+	return f->rc;
+}
+
+static void
+fail_put(char kind, const char *name, int rc)
+{
+	struct fail_slot *f;
+	uint8_t		 key[16];
+
+	if (rs.fail_ms == 0)
+		return;
+	f = fail_slot(kind, name, key);
+	memcpy(f->key, key, 16);
+	f->rc = rc;
+	f->until = clock_mono_ms() + rs.fail_ms;
+}
+
+static void
+fail_drop(char kind, const char *name)
+{
+	struct fail_slot *f;
+	uint8_t		 key[16];
+
+	f = fail_slot(kind, name, key);
+	if (memcmp(f->key, key, 16) == 0)
+		f->until = 0;
+}
+
 /* ---- fetching ------------------------------------------------------- */
 
 static int
@@ -282,6 +364,26 @@ fetch_doc(const char *did, json_t **out)
 	return PDS_OK;
 }
 
+static void
+refresh_job(void *arg)
+{
+	char	*did = arg;
+
+	(void)resolver_refresh(did);
+	free(did);
+}
+
+/* Fetch did on the net pool, behind the request that asked. */
+static void
+refresh_behind(const char *did)
+{
+	char	*d;
+
+	if ((d = strdup(did)) != NULL &&
+	    offload_submit(OFFLOAD_NET, NULL, refresh_job, d, NULL) != PDS_OK)
+		free(d);
+}
+
 static int
 resolve(const char *did, bool force, json_t **out)
 {
@@ -310,6 +412,36 @@ resolve(const char *did, bool force, json_t **out)
 		}
 		if (age < rs.max_ms)
 			stale = json_incref(e->doc);
+		/* An HTTP worker: the stale document, refreshed behind. */
+		if (!force && stale != NULL &&
+		    offload_guard() != OFFLOAD_GUARD_NONE) {
+			rs.st.stale_served++;
+			*out = stale;
+			if (clock_mono_ms() - e->refresh_at > rs.timeout_ms) {
+				e->refresh_at = clock_mono_ms();
+				pthread_mutex_unlock(&rs.mtx);
+				refresh_behind(did);
+			} else
+				pthread_mutex_unlock(&rs.mtx);
+			return PDS_OK;
+		}
+	}
+	if (!force && (rc = fail_get('d', did)) != PDS_OK) {
+		if (rc == PDS_EIO && stale != NULL) {	/* as after a fetch */
+			rs.st.stale_served++;
+			*out = stale;
+			rc = PDS_OK;
+		} else
+			json_decref(stale);
+		pthread_mutex_unlock(&rs.mtx);
+		return rc;
+	}
+	if (offload_would_block()) {	/* an HTTP worker: no network */
+		pthread_mutex_unlock(&rs.mtx);
+		json_decref(stale);
+		if (offload_guard() == OFFLOAD_GUARD_DEGRADE)
+			refresh_behind(did);
+		return PDS_EIO;
 	}
 	rs.st.misses++;
 	pthread_mutex_unlock(&rs.mtx);
@@ -319,9 +451,16 @@ resolve(const char *did, bool force, json_t **out)
 	pthread_mutex_lock(&rs.mtx);
 	if (rc == PDS_OK) {
 		cache_put(did, doc);
+		fail_drop('d', did);
 		*out = doc;
 	} else {
 		rs.st.fetch_errors++;
+		/*
+		 * Remember the slow kind of failure (the network), and any
+		 * failure of a did:web, whose host anyone may run.
+		 */
+		if (rc == PDS_EIO || !did_is_plc(did, strlen(did)))
+			fail_put('d', did, rc);
 		if (rc == PDS_EIO && stale != NULL) {
 			rs.st.stale_served++;
 			*out = stale;
@@ -363,6 +502,7 @@ resolver_forget(const char *did)
 	pthread_mutex_lock(&rs.mtx);
 	if ((e = cache_find(did, fnv1a(did))) != NULL)
 		cache_remove(e);
+	fail_drop('d', did);
 	pthread_mutex_unlock(&rs.mtx);
 }
 
@@ -545,8 +685,9 @@ out:
 	return rc;
 }
 
-int
-resolver_handle_https(const char *handle, char *out, size_t cap)
+/* The HTTPS method with a timeout of its own. */
+static int
+handle_https(const char *handle, char *out, size_t cap, long timeout_ms)
 {
 	struct outbound_req	 req;
 	struct outbound_resp	 resp;
@@ -558,7 +699,7 @@ resolver_handle_https(const char *handle, char *out, size_t cap)
 	snprintf(url, sizeof(url), "https://%s/.well-known/atproto-did", h);
 	memset(&req, 0, sizeof(req));
 	req.url = url;
-	req.timeout_ms = rs.timeout_ms;
+	req.timeout_ms = timeout_ms;
 	req.max_response = ATPROTO_DID_MAX;
 	req.max_redirects = 3;
 	rc = outbound_do(&req, &resp);
@@ -575,19 +716,41 @@ resolver_handle_https(const char *handle, char *out, size_t cap)
 }
 
 int
+resolver_handle_https(const char *handle, char *out, size_t cap)
+{
+	return handle_https(handle, out, cap, rs.timeout_ms);
+}
+
+int
 resolver_handle(const char *handle, char *out, size_t cap)
 {
-	char	h[HANDLE_MAX + 1];
-	int	rc, rc2;
+	char	 h[HANDLE_MAX + 1];
+	int64_t	 left, t0;
+	int	 rc, rc2;
 
 	if ((rc = norm_handle(handle, h, sizeof(h))) != PDS_OK)
 		return rc;
+	pthread_mutex_lock(&rs.mtx);
+	rc = fail_get('h', h);
+	pthread_mutex_unlock(&rs.mtx);
+	if (rc != PDS_OK)
+		return rc;
+	if (offload_would_block())	/* an HTTP worker: no network */
+		return PDS_EIO;
+	t0 = clock_mono_ms();
 	if ((rc = resolver_handle_dns(h, out, cap)) == PDS_OK)
 		return PDS_OK;
-	if ((rc2 = resolver_handle_https(h, out, cap)) == PDS_OK)
+	/* Both methods together within about the one timeout. */
+	left = rs.timeout_ms - (clock_mono_ms() - t0);
+	if ((rc2 = handle_https(h, out, cap, left > 500 ? (long)left :
+	    500)) == PDS_OK)
 		return PDS_OK;
 	/* Report a network failure only if neither method had an answer. */
-	return rc == PDS_EIO && rc2 == PDS_EIO ? PDS_EIO : PDS_ENOTFOUND;
+	rc = rc == PDS_EIO && rc2 == PDS_EIO ? PDS_EIO : PDS_ENOTFOUND;
+	pthread_mutex_lock(&rs.mtx);
+	fail_put('h', h, rc);
+	pthread_mutex_unlock(&rs.mtx);
+	return rc;
 }
 
 int

@@ -13,7 +13,15 @@
  * old document is still served until max_ttl.  resolver_refresh() fetches
  * unconditionally: call it when a signature made with a cached key fails
  * (the key may have been rotated), and after this server changes a DID.
- * Negative answers are not cached.
+ * Failures are cached for failure_ttl (PDS_ID_RESOLVER_FAILURE_TTL) in
+ * a bounded table: a handle that did not resolve, a did:web whose
+ * document could not be had, a did:plc the network failed on; within
+ * that time asking again returns the same error at once, so a host
+ * that never answers costs one timeout per TTL, not one per request.
+ * resolver_refresh() skips that cache, resolver_forget() and a success
+ * clear it.  On a thread inside offload_guard_begin() (an HTTP worker)
+ * nothing goes to the network: what the caches cannot answer fails
+ * with PDS_EIO and offload_would_block() notes it.
  *
  * did:web documents and handle checks go through the outbound address
  * policy (no loopback or private addresses outside dev mode) and never
@@ -43,6 +51,7 @@ struct resolver_config {
 	long	stale_ttl_ms;	/* PDS_DID_CACHE_STALE_TTL; 0: 1 h */
 	long	max_ttl_ms;	/* PDS_DID_CACHE_MAX_TTL; 0: 1 day */
 	size_t	max_entries;	/* 0: 10000 */
+	long	failure_ttl_ms;	/* PDS_ID_RESOLVER_FAILURE_TTL; 0: off */
 	bool	allow_test_tld;	/* dev mode: resolve handles under .test */
 };
 
@@ -90,6 +99,7 @@ int	resolver_verify_handle(const char *handle, const char *did);
 struct resolver_stats {
 	size_t		entries;
 	unsigned long	hits, misses, stale_served, fetch_errors;
+	unsigned long	failures_served;	/* from the failure cache */
 };
 void	resolver_get_stats(struct resolver_stats *);
 

@@ -32,6 +32,7 @@
 #include "err.h"
 #include "log.h"
 #include "oauth_resource.h"
+#include "offload.h"
 #include "proxy.h"
 #include "ratelimit.h"
 #include "syntax.h"
@@ -368,9 +369,14 @@ method_name(enum http_method m)
 	return m == HTTP_GET ? "GET" : "POST";
 }
 
-/* Credentials checked before the body (streamed routes). */
+/*
+ * Credentials checked before the body (streamed routes); pending when
+ * that needed the network, and so is left to the net pool once the
+ * body is in.
+ */
 struct pre_auth {
 	struct xrpc_auth_info	 auth;
+	bool			 pending;
 };
 
 static void
@@ -504,6 +510,102 @@ handle_body_file(struct xrpc_ctx *ctx)
 	return rc;
 }
 
+/*
+ * The handler of a streamed route: the blob upload or (importRepo) the
+ * body file is the request's sink.
+ */
+static int
+xrpc_run_streamed(struct xrpc_ctx *ctx)
+{
+	if (ctx->route->body_max == XRPC_BODY_IMPORT)
+		return handle_body_file(ctx);
+	if ((ctx->upload = http_req_sink_arg(ctx->req)) == NULL)
+		return PDS_EINTERNAL;
+	return ctx->route->handler(ctx);
+}
+
+/*
+ * What follows the credential check (any thread).  A streamed route
+ * has had its input, scope and budget checked before its body, unless
+ * its credentials had to wait for the network (then !authed).
+ */
+static int
+xrpc_run(struct xrpc_ctx *ctx, bool authed)
+{
+	bool	 streamed = route_streams(ctx->route);
+	int	 rc;
+
+	if ((!authed && (rc = check_auth(ctx)) != 0) ||
+	    (!streamed && (rc = parse_input(ctx)) != 0) ||
+	    ((!streamed || !authed) &&
+	    ((rc = oauth_resource_authorize(ctx)) != 0 ||
+	    (rc = ratelimit_xrpc(ctx)) != 0)))
+		return rc;
+	return streamed ? xrpc_run_streamed(ctx) : ctx->route->handler(ctx);
+}
+
+/* Reply with rc unless 0, and free what ctx holds. */
+static void
+xrpc_end(struct xrpc_ctx *ctx, int rc)
+{
+	if (rc != 0)
+		reply_fail(ctx, rc);
+	json_decref(ctx->input);
+	ctx->input = NULL;
+	if (ctx->auth.ext_free != NULL)
+		ctx->auth.ext_free(ctx->auth.ext);
+	sodium_memzero(&ctx->auth, sizeof(ctx->auth));
+}
+
+/* A request finished on a pool (offload.h). */
+struct xrpc_job {
+	struct xrpc_ctx	 ctx;
+	bool		 authed;
+};
+
+static void
+xrpc_job_run(void *arg)
+{
+	struct xrpc_job	*j = arg;
+	struct http_req	*req = j->ctx.req;
+
+	if (offload_quiescing()) {		/* shutting down */
+		offload_reply_refused(req, PDS_EBUSY, 1);
+		xrpc_end(&j->ctx, 0);
+	} else if (j->ctx.route == NULL)
+		xrpc_end(&j->ctx, xrpc_fallback(&j->ctx));
+	else
+		xrpc_end(&j->ctx, xrpc_run(&j->ctx, j->authed));
+	free(j);
+	http_req_resume(req);
+}
+
+/* Defer the request and finish it on pool p; ctx is taken over. */
+static void
+xrpc_offload(struct xrpc_ctx *ctx, enum offload_pool p, bool authed)
+{
+	struct xrpc_job	*j;
+	unsigned	 retry = 0;
+	int		 rc;
+
+	if ((j = malloc(sizeof(*j))) == NULL) {
+		xrpc_end(ctx, PDS_ENOMEM);
+		return;
+	}
+	j->ctx = *ctx;
+	j->authed = authed;
+	http_req_defer(ctx->req);
+	rc = offload_submit(p, http_req_client(ctx->req), xrpc_job_run, j,
+	    &retry);
+	if (rc != PDS_OK) {
+		free(j);
+		offload_reply_refused(ctx->req, rc, retry);
+		xrpc_end(ctx, 0);
+		http_req_resume(ctx->req);
+	}
+	sodium_memzero(&ctx->auth, sizeof(ctx->auth));
+}
+
 /* The http handler for every /xrpc/<nsid> request. */
 static void
 xrpc_handle(struct http_req *req, const void *arg)
@@ -515,43 +617,61 @@ xrpc_handle(struct http_req *req, const void *arg)
 	int		 rc;
 
 	ctx_init(&ctx, req, rt);
+	if (rt != NULL && route_streams(rt) && pa != NULL && pa->pending) {
+		xrpc_offload(&ctx, OFFLOAD_NET, false);
+		return;
+	}
 	if (rt != NULL && route_streams(rt) && pa != NULL) {
 		/* checked in xrpc_dispatch(); pa keeps owning ext */
 		ctx.auth = pa->auth;
 		ctx.auth.ext_free = NULL;
-		if (rt->body_max == XRPC_BODY_IMPORT)
-			rc = handle_body_file(&ctx);
-		else if ((ctx.upload = http_req_sink_arg(req)) == NULL)
-			rc = PDS_EINTERNAL;
+		if (rt->auth_flags & (XRPC_AF_NET | XRPC_AF_CPU))
+			xrpc_offload(&ctx, rt->auth_flags & XRPC_AF_CPU ?
+			    OFFLOAD_CPU : OFFLOAD_NET, true);
 		else
-			rc = rt->handler(&ctx);
-		if (rc != 0)
-			reply_fail(&ctx, rc);
-		sodium_memzero(&ctx.auth, sizeof(ctx.auth));
+			xrpc_end(&ctx, xrpc_run(&ctx, true));
 		return;
 	}
 
-	if (rt == NULL) {
-		if ((rc = ratelimit_xrpc(&ctx)) == 0)
-			rc = xrpc_fallback(&ctx);
-	} else if (m != rt->method &&
-	    !(m == HTTP_HEAD && rt->method == HTTP_GET)) {
-		rc = xrpc_fail(&ctx, PDS_EINVAL, NULL,
+	if (rt == NULL) {		/* the proxy's */
+		if ((rc = ratelimit_xrpc(&ctx)) != 0)
+			xrpc_end(&ctx, rc);
+		else
+			xrpc_offload(&ctx, OFFLOAD_NET, false);
+		return;
+	}
+	if (m != rt->method && !(m == HTTP_HEAD && rt->method == HTTP_GET)) {
+		xrpc_end(&ctx, xrpc_fail(&ctx, PDS_EINVAL, NULL,
 		    "Incorrect HTTP method (%s) expected %s",
-		    http_req_method_str(req), method_name(rt->method));
-	} else if ((rc = check_auth(&ctx)) != 0 ||
-	    (rc = parse_input(&ctx)) != 0 ||
-	    (rc = oauth_resource_authorize(&ctx)) != 0 ||
-	    (rc = ratelimit_xrpc(&ctx)) != 0) {
-		;
-	} else
-		rc = rt->handler(&ctx);
-
-	if (rc != 0)
-		reply_fail(&ctx, rc);
-	json_decref(ctx.input);
-	if (ctx.auth.ext_free != NULL)
-		ctx.auth.ext_free(ctx.auth.ext);
+		    http_req_method_str(req), method_name(rt->method)));
+		return;
+	}
+	/* The credentials here, unless they need the network. */
+	offload_guard_begin(OFFLOAD_GUARD_RETRY);
+	rc = check_auth(&ctx);
+	if (offload_guard_end()) {
+		if (ctx.auth.ext_free != NULL)
+			ctx.auth.ext_free(ctx.auth.ext);
+		memset(&ctx.auth, 0, sizeof(ctx.auth));
+		memset(&ctx.err, 0, sizeof(ctx.err));
+		xrpc_offload(&ctx, OFFLOAD_NET, false);
+		return;
+	}
+	if (rc != 0) {
+		xrpc_end(&ctx, rc);
+		return;
+	}
+	if (rt->auth_flags & (XRPC_AF_NET | XRPC_AF_CPU)) {
+		xrpc_offload(&ctx, rt->auth_flags & XRPC_AF_CPU ?
+		    OFFLOAD_CPU : OFFLOAD_NET, true);
+		return;
+	}
+	offload_guard_begin(OFFLOAD_GUARD_DEGRADE);
+	rc = xrpc_run(&ctx, true);
+	if (offload_guard_end())	/* the route wants XRPC_AF_NET */
+		log_warnx("xrpc %s: a network call was refused on an HTTP "
+		    "worker", ctx.nsid);
+	xrpc_end(&ctx, rc);
 }
 
 static size_t
@@ -591,8 +711,25 @@ stream_start(struct http_req *req, const struct xrpc_route *rt)
 	int		 rc;
 
 	ctx_init(&ctx, req, rt);
-	if ((rc = check_auth(&ctx)) == 0 &&
-	    (rc = oauth_resource_authorize(&ctx)) == 0 &&
+	/*
+	 * Credentials that need the network (a DID document not at hand)
+	 * cannot be checked here, before the body, on the worker: they
+	 * are checked on the net pool once the body is in.
+	 */
+	offload_guard_begin(OFFLOAD_GUARD_RETRY);
+	rc = check_auth(&ctx);
+	if (offload_guard_end()) {
+		if (ctx.auth.ext_free != NULL)
+			ctx.auth.ext_free(ctx.auth.ext);
+		memset(&ctx.auth, 0, sizeof(ctx.auth));
+		memset(&ctx.err, 0, sizeof(ctx.err));
+		if ((pa = calloc(1, sizeof(*pa))) == NULL)
+			rc = PDS_EINTERNAL;
+		else {
+			pa->pending = true;
+			rc = 0;
+		}
+	} else if (rc == 0 && (rc = oauth_resource_authorize(&ctx)) == 0 &&
 	    (rc = ratelimit_xrpc(&ctx)) == 0 &&
 	    (pa = calloc(1, sizeof(*pa))) == NULL)
 		rc = PDS_EINTERNAL;

@@ -73,6 +73,17 @@ enum xrpc_auth {
 #define XRPC_AF_CHECK_TAKEDOWN	0x080	/* refuse taken-down accounts */
 #define XRPC_AF_CHECK_DEACTIVATED 0x100	/* refuse deactivated accounts */
 #define XRPC_AF_ALLOW_EXPIRED	0x200	/* expired token accepted */
+/*
+ * Where the handler runs (offload.h): on the net pool for methods that
+ * call other servers, on the cpu pool for those that hash passwords;
+ * without either, on the HTTP worker, where it must not block (no
+ * network call: see offload.h's guard).  Such handlers must not defer
+ * their reply themselves.  The credentials are checked on the worker
+ * first, and on the net pool only when they need a DID document the
+ * resolver does not have (a service JWT's issuer).
+ */
+#define XRPC_AF_NET		0x400
+#define XRPC_AF_CPU		0x800
 
 enum xrpc_input {
 	XRPC_IN_NONE,		/* no body expected (400 if one is sent) */

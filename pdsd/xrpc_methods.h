@@ -35,9 +35,9 @@
 /* com.atproto.server */
 GET_PUBLIC("com.atproto.server.describeServer", api_server_describe_server)
 X("com.atproto.server.createAccount", api_server_create_account,
-    P, SERVICE, XF(OPTIONAL), JSON, JSONB, CREATE_ACCOUNT)
+    P, SERVICE, XF(OPTIONAL) | XF(CPU), JSON, JSONB, CREATE_ACCOUNT)
 X("com.atproto.server.createSession", api_server_create_session,
-    P, NONE, 0, JSON, JSONB, CREATE_SESSION)
+    P, NONE, XF(CPU), JSON, JSONB, CREATE_SESSION)
 X("com.atproto.server.refreshSession", api_server_refresh_session,
     P, REFRESH, 0, NONE, JSONB, DEFAULT)
 X("com.atproto.server.deleteSession", api_server_delete_session,
@@ -57,30 +57,32 @@ X("com.atproto.server.getAccountInviteCodes",
     api_server_get_account_invite_codes,
     G, FULL, 0, NONE, 0, DEFAULT)
 XA("com.atproto.server.requestEmailConfirmation", api_email_request_token,
-    EMAIL_CONFIRM_EMAIL, P, ACCESS, XF(CHECK_TAKEDOWN), NONE, JSONB, EMAIL)
+    EMAIL_CONFIRM_EMAIL, P, ACCESS, XF(CHECK_TAKEDOWN) | XF(NET), NONE,
+    JSONB, EMAIL)
 X("com.atproto.server.confirmEmail", api_server_confirm_email,
     P, ACCESS, XF(CHECK_TAKEDOWN), JSON, JSONB, DEFAULT)
 X("com.atproto.server.requestEmailUpdate", api_server_request_email_update,
-    P, FULL, XF(CHECK_TAKEDOWN), NONE, JSONB, EMAIL)
+    P, FULL, XF(CHECK_TAKEDOWN) | XF(NET), NONE, JSONB, EMAIL)
 X("com.atproto.server.updateEmail", api_server_update_email,
     P, FULL, XF(CHECK_TAKEDOWN), JSON, JSONB, DEFAULT)
 X("com.atproto.server.requestPasswordReset",
     api_server_request_password_reset,
-    P, NONE, 0, JSON, JSONB, PASSWORD_RESET_REQUEST)
+    P, NONE, XF(NET), JSON, JSONB, PASSWORD_RESET_REQUEST)
 X("com.atproto.server.resetPassword", api_server_reset_password,
-    P, NONE, 0, JSON, JSONB, RESET_PASSWORD)
+    P, NONE, XF(CPU), JSON, JSONB, RESET_PASSWORD)
 XA("com.atproto.server.requestAccountDelete", api_email_request_token,
-    EMAIL_DELETE_ACCOUNT, P, FULL, XF(CHECK_TAKEDOWN), NONE, JSONB, EMAIL)
+    EMAIL_DELETE_ACCOUNT, P, FULL, XF(CHECK_TAKEDOWN) | XF(NET), NONE,
+    JSONB, EMAIL)
 X("com.atproto.server.deleteAccount", api_server_delete_account,
-    P, NONE, 0, JSON, JSONB, DELETE_ACCOUNT)
+    P, NONE, XF(CPU), JSON, JSONB, DELETE_ACCOUNT)
 X("com.atproto.server.getServiceAuth", api_server_get_service_auth,
     G, ACCESS, XF(TAKENDOWN), NONE, 0, DEFAULT)
-GET_ACCESS("com.atproto.server.checkAccountStatus",
-    api_server_check_account_status)
+X("com.atproto.server.checkAccountStatus", api_server_check_account_status,
+    G, ACCESS, XF(NET), NONE, 0, DEFAULT)
 X("com.atproto.server.activateAccount", api_server_activate_account,
-    P, FULL, 0, NONE, JSONB, DEFAULT)
+    P, FULL, XF(NET), NONE, JSONB, DEFAULT)
 X("com.atproto.server.deactivateAccount", api_server_deactivate_account,
-    P, FULL, XF(TAKENDOWN), JSON, JSONB, DEFAULT)
+    P, FULL, XF(TAKENDOWN) | XF(NET), JSON, JSONB, DEFAULT)
 X("com.atproto.server.reserveSigningKey", api_server_reserve_signing_key,
     P, NONE, 0, JSON, JSONB, RESERVE_KEY)
 
@@ -98,9 +100,10 @@ X("com.atproto.repo.uploadBlob", api_repo_upload_blob,
     UPLOAD_BLOB)
 GET_PUBLIC("com.atproto.repo.getRecord", api_repo_get_record)
 GET_PUBLIC("com.atproto.repo.listRecords", api_repo_list_records)
-GET_PUBLIC("com.atproto.repo.describeRepo", api_repo_describe_repo)
+X("com.atproto.repo.describeRepo", api_repo_describe_repo,
+    G, NONE, XF(NET), NONE, 0, DEFAULT)
 X("com.atproto.repo.importRepo", api_repo_import_repo,
-    P, FULL, XF(CHECK_TAKEDOWN), BYTES, XRPC_BODY_IMPORT, DEFAULT)
+    P, FULL, XF(CHECK_TAKEDOWN) | XF(NET), BYTES, XRPC_BODY_IMPORT, DEFAULT)
 GET_ACCESS("com.atproto.repo.listMissingBlobs", api_repo_list_missing_blobs)
 
 /* com.atproto.sync */
@@ -124,19 +127,20 @@ XA("com.atproto.sync.getHead", api_sync_get_latest_commit, true,
     G, ACCESS, XM_OPT, NONE, 0, DEFAULT)
 
 /* com.atproto.identity */
-GET_PUBLIC("com.atproto.identity.resolveHandle", api_identity_resolve_handle)
+X("com.atproto.identity.resolveHandle", api_identity_resolve_handle,
+    G, NONE, XF(NET), NONE, 0, DEFAULT)
 X("com.atproto.identity.updateHandle", api_identity_update_handle,
-    P, ACCESS, XF(CHECK_TAKEDOWN), JSON, JSONB, HANDLE)
+    P, ACCESS, XF(CHECK_TAKEDOWN) | XF(NET), JSON, JSONB, HANDLE)
 GET_ACCESS("com.atproto.identity.getRecommendedDidCredentials",
     api_identity_get_recommended_did_credentials)
 XA("com.atproto.identity.requestPlcOperationSignature",
     api_email_request_token, EMAIL_PLC_OPERATION,
-    P, FULL, XF(TAKENDOWN), NONE, JSONB, DEFAULT)
+    P, FULL, XF(TAKENDOWN) | XF(NET), NONE, JSONB, DEFAULT)
 X("com.atproto.identity.signPlcOperation", api_identity_sign_plc_operation,
-    P, FULL, XF(TAKENDOWN), JSON, JSONB, DEFAULT)
+    P, FULL, XF(TAKENDOWN) | XF(NET), JSON, JSONB, DEFAULT)
 X("com.atproto.identity.submitPlcOperation",
     api_identity_submit_plc_operation,
-    P, ACCESS, 0, JSON, JSONB, DEFAULT)
+    P, ACCESS, XF(NET), JSON, JSONB, DEFAULT)
 
 /* com.atproto.admin */
 POST_MOD("com.atproto.admin.updateSubjectStatus",
@@ -151,42 +155,47 @@ XA("com.atproto.admin.disableAccountInvites", api_admin_account_invites,
 POST_MOD("com.atproto.admin.disableInviteCodes", api_admin_disable_invite_codes)
 GET_MOD("com.atproto.admin.searchAccounts", api_admin_search_accounts)
 GET_MOD("com.atproto.admin.getInviteCodes", api_admin_get_invite_codes)
-POST_ADMIN("com.atproto.admin.updateAccountHandle",
-    api_admin_update_account_handle)
+X("com.atproto.admin.updateAccountHandle", api_admin_update_account_handle,
+    P, ADMIN, XF(NET), JSON, JSONB, DEFAULT)
 POST_ADMIN("com.atproto.admin.updateAccountEmail",
     api_admin_update_account_email)
-POST_ADMIN("com.atproto.admin.updateAccountPassword",
-    api_admin_update_account_password)
-POST_MOD("com.atproto.admin.sendEmail", api_admin_send_email)
+X("com.atproto.admin.updateAccountPassword",
+    api_admin_update_account_password, P, ADMIN, XF(CPU), JSON, JSONB,
+    DEFAULT)
+X("com.atproto.admin.sendEmail", api_admin_send_email,
+    P, MOD, XF(NET), JSON, JSONB, DEFAULT)
 POST_ADMIN("com.atproto.admin.deleteAccount", api_admin_delete_account)
 
 /* com.atproto.moderation and com.atproto.temp */
 X("com.atproto.moderation.createReport", api_proxy_forward,
-    P, ACCESS, XF(TAKENDOWN), JSON, JSONB, DEFAULT)
+    P, ACCESS, XF(TAKENDOWN) | XF(NET), JSON, JSONB, DEFAULT)
 X("com.atproto.temp.checkSignupQueue", api_temp_check_signup_queue,
     G, ACCESS, XF(SIGNUP_QUEUED) | XF(NO_OAUTH), NONE, 0, DEFAULT)
 
 /* app.bsky methods the PDS serves (locally or through the AppView) */
 X("app.bsky.actor.getPreferences", api_bsky_actor_get_preferences,
-    G, ACCESS, XF(TAKENDOWN) | XF(OR_MOD_SERVICE), NONE, 0, DEFAULT)
+    G, ACCESS, XF(TAKENDOWN) | XF(OR_MOD_SERVICE) | XF(NET), NONE, 0,
+    DEFAULT)
 X("app.bsky.actor.putPreferences", api_bsky_actor_put_preferences,
-    P, ACCESS, XF(CHECK_TAKEDOWN), JSON, JSONB, DEFAULT)
+    P, ACCESS, XF(CHECK_TAKEDOWN) | XF(NET), JSON, JSONB, DEFAULT)
 XA("app.bsky.actor.getProfile", api_bsky_read_after_write, RAW_PROFILE,
-    G, ACCESS, 0, NONE, 0, DEFAULT)
+    G, ACCESS, XF(NET), NONE, 0, DEFAULT)
 XA("app.bsky.actor.getProfiles", api_bsky_read_after_write, RAW_PROFILES,
-    G, ACCESS, 0, NONE, 0, DEFAULT)
+    G, ACCESS, XF(NET), NONE, 0, DEFAULT)
 XA("app.bsky.feed.getTimeline", api_bsky_read_after_write, RAW_TIMELINE,
-    G, ACCESS, 0, NONE, 0, DEFAULT)
+    G, ACCESS, XF(NET), NONE, 0, DEFAULT)
 XA("app.bsky.feed.getAuthorFeed", api_bsky_read_after_write, RAW_AUTHOR,
-    G, ACCESS, 0, NONE, 0, DEFAULT)
-GET_ACCESS("app.bsky.feed.getActorLikes", api_proxy_forward)
+    G, ACCESS, XF(NET), NONE, 0, DEFAULT)
+X("app.bsky.feed.getActorLikes", api_proxy_forward,
+    G, ACCESS, XF(NET), NONE, 0, DEFAULT)
 XA("app.bsky.feed.getPostThread", api_bsky_read_after_write, RAW_THREAD,
-    G, ACCESS, 0, NONE, 0, DEFAULT)
-GET_ACCESS("app.bsky.feed.getFeed", api_bsky_feed_get_feed)
+    G, ACCESS, XF(NET), NONE, 0, DEFAULT)
+X("app.bsky.feed.getFeed", api_bsky_feed_get_feed,
+    G, ACCESS, XF(NET), NONE, 0, DEFAULT)
 X("app.bsky.notification.registerPush", api_bsky_notification_push,
-    P, ACCESS, XF(SIGNUP_QUEUED), JSON, JSONB, DEFAULT)
+    P, ACCESS, XF(SIGNUP_QUEUED) | XF(NET), JSON, JSONB, DEFAULT)
 X("app.bsky.notification.unregisterPush", api_bsky_notification_push,
-    P, ACCESS, 0, JSON, JSONB, DEFAULT)
+    P, ACCESS, XF(NET), JSON, JSONB, DEFAULT)
 
 #undef GET_PUBLIC
 #undef GET_ACCESS
