@@ -816,7 +816,10 @@ xrpc_dispatch(struct http_req *req, struct http_target *t)
 	t->body_max = 0;
 	if (rt == NULL) {
 		if (!fallback_forwards(req, nsid)) {
-			xrpc_handle(req, NULL);	/* 501 or 400, no body read */
+			struct xrpc_ctx	 ctx;	/* 501 or 400, no body read */
+
+			ctx_init(&ctx, req, NULL);
+			xrpc_end(&ctx, xrpc_fallback(&ctx));
 			return;
 		}
 		t->body_max = (size_t)xcfg->blob_upload_limit;
