@@ -26,6 +26,7 @@
 #include "log.h"
 #include "module.h"
 #include "offload.h"
+#include "ratelimit.h"
 #include "stats.h"
 #include "xrpc.h"
 
@@ -424,6 +425,12 @@ offload_reply_refused(struct http_req *req, int code, unsigned retry_s)
 	(void)http_reply_header(req, "Retry-After", v);
 }
 
+const char *
+offload_client(struct http_req *req)
+{
+	return ratelimit_bypass(req) ? NULL : http_req_client(req);
+}
+
 int
 offload_http(struct http_req *req, enum offload_pool p, http_handler_fn fn,
     const void *arg)
@@ -440,7 +447,7 @@ offload_http(struct http_req *req, enum offload_pool p, http_handler_fn fn,
 	hj->fn = fn;
 	hj->arg = arg;
 	http_req_defer(req);
-	rc = offload_submit(p, http_req_client(req), http_job_run, hj,
+	rc = offload_submit(p, offload_client(req), http_job_run, hj,
 	    &retry);
 	if (rc != PDS_OK) {
 		free(hj);

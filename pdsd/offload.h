@@ -89,6 +89,13 @@ int	offload_submit(enum offload_pool p, const char *client,
 	    void (*fn)(void *), void *arg, unsigned *retry_s);
 
 /*
+ * The key req's jobs are counted under: its client's address, or NULL
+ * (not counted) when it carries the rate-limit bypass (ratelimit.h), as
+ * a trusted load generator or service does.
+ */
+const char *offload_client(struct http_req *);
+
+/*
  * Serve req with fn(req, arg) on pool p: defer req, run fn there and
  * resume req after it.  fn sets the reply like any handler, but must
  * not defer it again.  A refusal is answered at once (503 or 429 as

@@ -595,7 +595,7 @@ xrpc_offload(struct xrpc_ctx *ctx, enum offload_pool p, bool authed)
 	j->ctx = *ctx;
 	j->authed = authed;
 	http_req_defer(ctx->req);
-	rc = offload_submit(p, http_req_client(ctx->req), xrpc_job_run, j,
+	rc = offload_submit(p, offload_client(ctx->req), xrpc_job_run, j,
 	    &retry);
 	if (rc != PDS_OK) {
 		free(j);
