@@ -30,6 +30,17 @@
  * socket and the time by which its request head must be complete; a
  * reaper thread shuts down the sockets past their deadline, which
  * libmicrohttpd then sees as a closed connection.
+ *
+ * Connections per address: counted here (an accept policy and the same
+ * connection notifications) rather than by libmicrohttpd's own limit,
+ * so that a trusted reverse proxy (PDS_TRUSTED_PROXIES), whose
+ * connections carry every client's requests, is not held to the limit
+ * meant for one client; in front of pdsd it guards against slow heads
+ * itself.  IPv6 addresses count by their /64, the block one subscriber
+ * usually holds.  The counts live in an open-addressed table of
+ * IPC_PROBE-slot windows under slots_mu, with a hash seeded at start;
+ * an address whose window is full is not counted (it is still held to
+ * the total connection cap).
  */
 #include <sys/socket.h>
 #include <netinet/in.h>
@@ -47,6 +58,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/random.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -149,6 +161,8 @@ struct conn_slot {
 	bool			 reaped;
 	int64_t			 deadline;	/* ms, monotonic */
 	uint64_t		 linger;	/* bytes to drop after close */
+	bool			 counted;	/* in ipc[] under key */
+	uint8_t			 key[16];
 	struct conn_slot	*prev, *next;
 };
 
@@ -168,6 +182,109 @@ static struct conn_slot		*slots;
 static pthread_t		 reaper;
 static bool			 reaper_on, reaper_stop;
 static unsigned			 head_ms, idle_s;
+
+/* Connections per address (see the top of the file). */
+#define IPC_PROBE	32
+#define IPC_MIN		1024
+#define IPC_MAX		65536
+
+struct ip_count {
+	uint8_t		 addr[16];	/* IPv4 as ::ffff:a.b.c.d */
+	unsigned	 n;		/* 0: free */
+};
+
+static struct ip_count		*ipc;		/* under slots_mu */
+static size_t			 ipc_mask;
+static uint64_t			 ipc_seed;
+static unsigned			 per_ip_max;
+static struct stats_counter	*c_per_ip;
+
+/*
+ * The key sa counts under, or false when sa is no IP address or is a
+ * trusted proxy (not counted).
+ */
+static bool
+ip_key(const struct sockaddr *sa, uint8_t key[16])
+{
+	char	 text[INET6_ADDRSTRLEN];
+
+	memset(key, 0, 16);
+	if (sa == NULL)
+		return false;
+	if (sa->sa_family == AF_INET) {
+		const struct sockaddr_in *in = (const void *)sa;
+
+		if (inet_ntop(AF_INET, &in->sin_addr, text,
+		    sizeof(text)) == NULL)
+			return false;
+		key[10] = key[11] = 0xff;
+		memcpy(key + 12, &in->sin_addr, 4);
+	} else if (sa->sa_family == AF_INET6) {
+		const struct sockaddr_in6 *in6 = (const void *)sa;
+
+		if (inet_ntop(AF_INET6, &in6->sin6_addr, text,
+		    sizeof(text)) == NULL)
+			return false;
+		memcpy(key, &in6->sin6_addr, 16);
+		if (!IN6_IS_ADDR_V4MAPPED(&in6->sin6_addr))
+			memset(key + 8, 0, 8);	/* the /64 */
+	} else
+		return false;
+	return !ratelimit_proxy_trusted(text);
+}
+
+/* The entry of key (created empty if absent and create), or NULL. */
+static struct ip_count *
+ipc_find(const uint8_t key[16], bool create)
+{
+	struct ip_count	*e, *free_e = NULL;
+	uint64_t	 h = ipc_seed;
+	size_t		 i;
+
+	for (i = 0; i < 16; i++)		/* FNV-1a, seeded */
+		h = (h ^ key[i]) * 0x100000001b3ULL;
+	for (i = 0; i < IPC_PROBE; i++) {
+		e = &ipc[(h + i) & ipc_mask];
+		if (e->n > 0 && memcmp(e->addr, key, 16) == 0)
+			return e;
+		if (e->n == 0 && free_e == NULL)
+			free_e = e;
+	}
+	if (!create || free_e == NULL)
+		return NULL;
+	memcpy(free_e->addr, key, 16);
+	return free_e;
+}
+
+/* libmicrohttpd's accept policy: refuse an address at its limit. */
+static enum MHD_Result
+on_accept(void *cls, const struct sockaddr *sa, socklen_t len)
+{
+	struct ip_count	*e;
+	uint8_t		 key[16];
+	bool		 full;
+
+	(void)cls;
+	(void)len;
+	if (ipc == NULL || !ip_key(sa, key))
+		return MHD_YES;
+	pthread_mutex_lock(&slots_mu);
+	full = (e = ipc_find(key, false)) != NULL && e->n >= per_ip_max;
+	pthread_mutex_unlock(&slots_mu);
+	if (full) {
+		stats_add(c_per_ip, 1);
+		return MHD_NO;
+	}
+	return MHD_YES;
+}
+
+/* Once libmicrohttpd has stopped (or never started). */
+static void
+ipc_end(void)
+{
+	free(ipc);
+	ipc = NULL;
+}
 
 static const char cors_expose[] =
     "dpop-nonce, www-authenticate, atproto-repo-rev, "
@@ -966,7 +1083,19 @@ on_connection(void *cls, struct MHD_Connection *conn, void **sctx,
 			return;
 		sl->fd = ci->connect_fd;
 		sl->deadline = head_ms > 0 ? now_ms() + head_ms : INT64_MAX;
+		ci = MHD_get_connection_info(conn,
+		    MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+		sl->counted = ipc != NULL && ci != NULL &&
+		    ip_key(ci->client_addr, sl->key);
 		pthread_mutex_lock(&slots_mu);
+		if (sl->counted) {
+			struct ip_count	*e = ipc_find(sl->key, true);
+
+			if (e != NULL)
+				e->n++;
+			else
+				sl->counted = false;
+		}
 		if ((sl->next = slots) != NULL)
 			slots->prev = sl;
 		slots = sl;
@@ -978,6 +1107,12 @@ on_connection(void *cls, struct MHD_Connection *conn, void **sctx,
 		return;
 	/* before libmicrohttpd closes the socket: the reaper lets go */
 	pthread_mutex_lock(&slots_mu);
+	if (sl->counted) {
+		struct ip_count	*e = ipc_find(sl->key, false);
+
+		if (e != NULL && e->n > 0)
+			e->n--;
+	}
 	if (sl->prev != NULL)
 		sl->prev->next = sl->next;
 	else
@@ -1330,8 +1465,20 @@ http_start(const struct http_config *hc, http_dispatch_fn fn)
 	per_ip = hc->max_per_ip;
 	if (per_ip > hc->max_connections - hc->max_connections / 4)
 		per_ip = hc->max_connections - hc->max_connections / 4;
+	per_ip_max = per_ip;
+	for (ipc_mask = IPC_MIN; ipc_mask < IPC_MAX &&
+	    ipc_mask < 2 * (size_t)hc->max_connections; ipc_mask *= 2)
+		;
+	if ((ipc = calloc(ipc_mask, sizeof(*ipc))) == NULL)
+		return PDS_ENOMEM;
+	ipc_mask--;
+	if (getrandom(&ipc_seed, sizeof(ipc_seed), 0) != sizeof(ipc_seed))
+		ipc_seed = (uint64_t)now_ms() * 0x9e3779b97f4a7c15ULL;
+	ipc_seed ^= 0xcbf29ce484222325ULL;
+	c_per_ip = stats_counter("http.refused_per_ip", STATS_RATE);
 	if (pipe2(wake_fd, O_CLOEXEC | O_NONBLOCK) == -1) {
 		log_warn("http: pipe");
+		ipc_end();
 		return PDS_EIO;
 	}
 	reaper_stop = false;
@@ -1340,16 +1487,17 @@ http_start(const struct http_config *hc, http_dispatch_fn fn)
 		close(wake_fd[0]);
 		close(wake_fd[1]);
 		wake_fd[0] = wake_fd[1] = -1;
+		ipc_end();
 		return PDS_EIO;
 	}
 	reaper_on = true;
 	c_requests = stats_counter("http.requests", STATS_RATE);
 	c_errors = stats_counter("http.errors", STATS_RATE);
-	daemon_h = MHD_start_daemon(flags, 0, NULL, NULL, on_request, NULL,
+	daemon_h = MHD_start_daemon(flags, 0, on_accept, NULL, on_request,
+	    NULL,
 	    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
 	    MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)hc->threads,
 	    MHD_OPTION_CONNECTION_LIMIT, (unsigned int)hc->max_connections,
-	    MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned int)per_ip,
 	    MHD_OPTION_NOTIFY_CONNECTION, on_connection, NULL,
 	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)hc->timeout_s,
 	    MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned int)1024,
@@ -1360,6 +1508,7 @@ http_start(const struct http_config *hc, http_dispatch_fn fn)
 		log_warn("http: cannot listen on %s port %u",
 		    hc->bind_address, (unsigned)hc->port);
 		reaper_end();
+		ipc_end();
 		return PDS_EIO;
 	}
 	return PDS_OK;
@@ -1404,6 +1553,7 @@ http_stop(unsigned timeout_ms)
 	MHD_stop_daemon(daemon_h);
 	daemon_h = NULL;
 	reaper_end();
+	ipc_end();
 	if (quiesced_fd != -1) {
 		close(quiesced_fd);
 		quiesced_fd = -1;

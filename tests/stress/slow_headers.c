@@ -6,6 +6,9 @@
  *
  * usage: slow_headers PORT CONNS SECONDS [INTERVAL_MS]
  *
+ * With SLOW_SRC set (say 127.0.0.9), the connections come from that
+ * loopback address.
+ *
  * Prints one line of JSON:
  *
  *	{"conns":N,"opened":N,"closed_by_server":N,"open_at_end":N}
@@ -50,8 +53,21 @@ static void
 conn_open(struct conn *c)
 {
 	c->pos = 0;
+	const char *src = getenv("SLOW_SRC");
+
 	if ((c->fd = socket(AF_INET, SOCK_STREAM, 0)) == -1)
 		return;
+	if (src != NULL && *src != '\0') {
+		struct sockaddr_in from = { .sin_family = AF_INET };
+
+		if (inet_pton(AF_INET, src, &from.sin_addr) != 1 ||
+		    bind(c->fd, (struct sockaddr *)&from,
+		    sizeof(from)) == -1) {
+			close(c->fd);
+			c->fd = -1;
+			return;
+		}
+	}
 	if (connect(c->fd, (struct sockaddr *)&srv, sizeof(srv)) == -1) {
 		close(c->fd);
 		c->fd = -1;
