@@ -326,7 +326,15 @@ main(int argc, char *argv[])
 	wait_for_stop(&set);
 
 	notify_manager("STOPPING=1");
+	/*
+	 * The pools before the HTTP server: a request still running on
+	 * one holds a suspended connection, which libmicrohttpd must see
+	 * resumed before it stops.  Their own outbound timeouts bound the
+	 * wait; queued ones are answered 503 at once.
+	 */
+	http_quiesce();			/* no new connections */
 	offload_quiesce();		/* queued slow requests: 503 */
+	offload_stop();
 	http_stop(SHUTDOWN_GRACE_MS);
 	modules_fini();
 	store_close();
