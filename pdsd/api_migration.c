@@ -188,10 +188,7 @@ api_server_check_account_status(struct xrpc_ctx *ctx)
 	    "privateStateValues", (json_int_t)0,
 	    "expectedBlobs", (json_int_t)c.blobs_expected,
 	    "importedBlobs", (json_int_t)c.blobs_imported);
-	if (o == NULL)
-		return PDS_ENOMEM;
-	xrpc_reply_json(ctx, o);
-	return 0;
+	return xrpc_reply_json_or(ctx, o, PDS_ENOMEM);
 }
 
 int
