@@ -838,3 +838,14 @@ account_invite_json(const struct store_invite *inv, json_t **out)
 	    inv->created_by, "createdAt", inv->created_at, "uses", uses);
 	return *out != NULL ? PDS_OK : PDS_ENOMEM;
 }
+
+int
+account_invite_add(void *arr, const struct store_invite *inv)
+{
+	json_t	*v;
+	int	 rc;
+
+	if ((rc = account_invite_json(inv, &v)) != PDS_OK)
+		return rc;
+	return json_array_append_new(arr, v) == 0 ? 0 : PDS_ENOMEM;
+}

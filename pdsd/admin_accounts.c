@@ -70,17 +70,6 @@ admin_account_resolve(const char *who, struct store_account *out,
 	return PDS_OK;
 }
 
-static int
-invite_add(void *arg, const struct store_invite *inv)
-{
-	json_t	*v;
-	int	 rc;
-
-	if ((rc = account_invite_json(inv, &v)) != PDS_OK)
-		return rc;
-	return json_array_append_new(arg, v) == 0 ? 0 : PDS_ENOMEM;
-}
-
 int
 admin_account_view(const struct store_account *a, bool full, json_t **out)
 {
@@ -116,7 +105,7 @@ admin_account_view(const struct store_account *a, bool full, json_t **out)
 			json_decref(o);
 			return PDS_ENOMEM;
 		}
-		if ((rc = store_invite_list_for(a->did, invite_add,
+		if ((rc = store_invite_list_for(a->did, account_invite_add,
 		    invites)) != PDS_OK) {
 			json_decref(invites);
 			json_decref(o);
@@ -590,13 +579,9 @@ static int
 invite_row(void *arg, const struct store_invite *inv)
 {
 	struct invite_walk	*w = arg;
-	json_t			*v;
-	int			 rc;
 
-	if ((rc = account_invite_json(inv, &v)) != PDS_OK)
-		return rc;
 	w->n++;
-	return json_array_append_new(w->arr, v) == 0 ? 0 : PDS_ENOMEM;
+	return account_invite_add(w->arr, inv);
 }
 
 int
