@@ -53,6 +53,7 @@
 #include <microhttpd.h>
 
 #include "buf.h"
+#include "clock.h"
 #include "err.h"
 #include "http.h"
 #include "log.h"
@@ -190,15 +191,6 @@ method_of(const char *m)
 	case 'O': return strcmp(m, "OPTIONS") == 0 ? HTTP_OPTIONS : HTTP_OTHER;
 	}
 	return HTTP_OTHER;
-}
-
-static int64_t
-now_ms(void)
-{
-	struct timespec	 ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 /* ---- request accessors ---- */
@@ -947,7 +939,7 @@ slot_busy(struct MHD_Connection *conn, bool busy)
 	pthread_mutex_lock(&slots_mu);
 	sl->busy = busy;
 	if (!busy && head_ms > 0)
-		sl->deadline = now_ms() + (int64_t)idle_s * 1000 + head_ms;
+		sl->deadline = clock_mono_ms() + (int64_t)idle_s * 1000 + head_ms;
 	pthread_mutex_unlock(&slots_mu);
 }
 
@@ -965,7 +957,7 @@ on_connection(void *cls, struct MHD_Connection *conn, void **sctx,
 		    (sl = calloc(1, sizeof(*sl))) == NULL)
 			return;
 		sl->fd = ci->connect_fd;
-		sl->deadline = head_ms > 0 ? now_ms() + head_ms : INT64_MAX;
+		sl->deadline = head_ms > 0 ? clock_mono_ms() + head_ms : INT64_MAX;
 		pthread_mutex_lock(&slots_mu);
 		if ((sl->next = slots) != NULL)
 			slots->prev = sl;
@@ -990,7 +982,7 @@ on_connection(void *cls, struct MHD_Connection *conn, void **sctx,
 		(void)shutdown(fd, SHUT_WR);
 		lingers[nlingers].fd = fd;
 		lingers[nlingers].left = sl->linger;
-		lingers[nlingers].until = now_ms() + DRAIN_MS;
+		lingers[nlingers].until = clock_mono_ms() + DRAIN_MS;
 		nlingers++;
 		wake();
 	}
@@ -1060,7 +1052,7 @@ reaper_main(void *arg)
 			while (read(wake_fd[0], junk, sizeof(junk)) > 0)
 				;
 		pthread_mutex_lock(&slots_mu);
-		now = now_ms();
+		now = clock_mono_ms();
 		linger_run(pf + 1, n, now);
 		for (sl = slots; sl != NULL; sl = sl->next)
 			if (!sl->busy && !sl->reaped && now > sl->deadline) {
@@ -1153,14 +1145,14 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url,
 			if (r->state == ST_REPLIED) {
 				r->drain_left = r->status == 413 ?
 				    DRAIN_413 : DRAIN_OTHER;
-				r->drain_until = now_ms() + DRAIN_MS;
+				r->drain_until = clock_mono_ms() + DRAIN_MS;
 				/* Older libmicrohttpd refuse this mid-body. */
 				(void)queue_reply(r);
 			}
 		} else if (r->state == ST_REPLIED) {
 			/* dropping the body of an early answer */
 			if (*upload_size > r->drain_left ||
-			    now_ms() > r->drain_until)
+			    clock_mono_ms() > r->drain_until)
 				return MHD_NO;
 			r->drain_left -= *upload_size;
 		}
