@@ -349,15 +349,10 @@ admin_account_takedown(const struct admin_actor *actor, const char *who,
 	memset(&ae, 0, sizeof(ae));
 	if ((rc = admin_account_resolve(who, &a, err)) != PDS_OK)
 		return admin_audited(actor, action, who, reason, rc, err, NULL);
-	if (ref != NULL && strlen(ref) >= SA_REF_MAX)
-		return admin_audited(actor, action, a.did, reason,
-		    admin_fail(err, PDS_EINVAL, AP_E_INVALID_ARGUMENT, NULL,
-		    "takedown reference too long"), err, NULL);
+	if ((rc = admin_takedown_ref(applied, &ref, now, err)) != PDS_OK)
+		return admin_audited(actor, action, a.did, reason, rc, err,
+		    NULL);
 	if (applied) {
-		if (ref == NULL || *ref == '\0') {
-			store_timestamp(now);
-			ref = now;
-		}
 		rc = account_set_status(a.did, ACCT_TAKENDOWN, ref, &ae);
 		d = json_pack("{s:s}", "ref", ref);
 	} else if (a.status != ACCT_TAKENDOWN) {
