@@ -58,6 +58,22 @@ find_repo(struct xrpc_ctx *ctx, const char *did, struct store_repo_acct *a)
 }
 
 /*
+ * ?since= into *since: a TID, or NULL when absent or empty; an
+ * InvalidRequest otherwise.
+ */
+static int
+query_since(struct xrpc_ctx *ctx, const char **since)
+{
+	*since = http_req_query(ctx->req, "since");
+	if (*since != NULL && **since == '\0')
+		*since = NULL;
+	if (*since != NULL && !syntax_is_tid(*since, strlen(*since)))
+		return xrpc_fail(ctx, PDS_EINVAL, NULL,
+		    "since must be a TID");
+	return 0;
+}
+
+/*
  * The repo named by ?did=, readable by this caller: RepoNotFound,
  * RepoTakendown and RepoDeactivated, except that the owner and an
  * admin may read a taken-down or deactivated repo.
@@ -516,18 +532,13 @@ api_sync_get_repo(struct xrpc_ctx *ctx)
 	struct store_repo_acct a;
 	struct cid	 commit;
 	char		 rev[TID_LEN + 1];
-	const char	*since = ctx->route->arg ?
-	    http_req_query(ctx->req, "since") : NULL;
+	const char	*since = NULL;
 	int		 rc;
 
 	if ((rc = sync_repo(ctx, &a)) != 0 ||
-	    (rc = head_of(ctx, a.did, &commit, rev)) != 0)
+	    (rc = head_of(ctx, a.did, &commit, rev)) != 0 ||
+	    (ctx->route->arg && (rc = query_since(ctx, &since)) != 0))
 		return rc;
-	if (since != NULL && *since == '\0')
-		since = NULL;
-	if (since != NULL && !syntax_is_tid(since, strlen(since)))
-		return xrpc_fail(ctx, PDS_EINVAL, NULL,
-		    "since must be a TID");
 	return stream_repo(ctx, a.did, since);
 }
 
@@ -759,21 +770,15 @@ api_sync_list_blobs(struct xrpc_ctx *ctx)
 {
 	struct store_repo_acct a;
 	struct blob_list bl;
-	const char	*since = http_req_query(ctx->req, "since");
-	const char	*cursor;
+	const char	*since, *cursor;
 	json_t		*out;
 	size_t		 limit;
 	int		 rc;
 
 	if ((rc = sync_repo(ctx, &a)) != 0 ||
 	    (rc = api_query_page(ctx, LIST_DEFAULT, LIST_MAX, &limit,
-	    &cursor)) != 0)
+	    &cursor)) != 0 || (rc = query_since(ctx, &since)) != 0)
 		return rc;
-	if (since != NULL && *since == '\0')
-		since = NULL;
-	if (since != NULL && !syntax_is_tid(since, strlen(since)))
-		return xrpc_fail(ctx, PDS_EINVAL, NULL,
-		    "since must be a TID");
 	memset(&bl, 0, sizeof(bl));
 	if ((bl.cids = json_array()) == NULL)
 		return PDS_EINTERNAL;
