@@ -547,11 +547,7 @@ account_set_handle(const char *did, const char *in, unsigned flags,
 	}
 	if (rc == PDS_OK)
 		rc = events_identity(did, handle);
-	if (rc != PDS_OK) {
-		store_rollback();
-		return rc;
-	}
-	if ((rc = store_commit()) != PDS_OK)
+	if ((rc = store_end(rc)) != PDS_OK)
 		return rc;
 	resolver_forget(did);
 	log_info("account %s: handle %s -> %s", did,

@@ -706,10 +706,7 @@ admin_invite_disable(const struct admin_actor *actor, const json_t *codes,
 					break;
 				total += n;
 			}
-		if (rc == PDS_OK)
-			rc = store_commit();
-		else
-			store_rollback();
+		rc = store_end(rc);
 		if (rc != PDS_OK)
 			rc = admin_fail_internal(err, rc);
 	}
