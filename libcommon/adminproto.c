@@ -321,8 +321,12 @@ adminproto_msg_parse(const char *line, size_t len, struct adminproto_msg *msg,
 
 /* ---- encoders ---- */
 
+/*
+ * Append the message o as one line (o is taken); failed: setting one
+ * of its members failed, so nothing is appended.
+ */
 static int
-put_obj(struct buf *b, json_t *o)
+put_obj(struct buf *b, json_t *o, bool failed)
 {
 	char	*s;
 	size_t	 n;
@@ -330,6 +334,10 @@ put_obj(struct buf *b, json_t *o)
 
 	if (o == NULL)
 		return PDS_ENOMEM;
+	if (failed) {
+		json_decref(o);
+		return PDS_ENOMEM;
+	}
 	s = json_dumps(o, JSON_COMPACT | JSON_ENCODE_ANY);
 	json_decref(o);
 	if (s == NULL)
@@ -375,14 +383,11 @@ adminproto_put_request(struct buf *b, int64_t id, const char *cmd,
 
 	if ((o = json_object()) == NULL)
 		return PDS_ENOMEM;
-	if (json_object_set_new(o, "v", json_integer(ADMINPROTO_VERSION)) ||
+	return put_obj(b, o, json_object_set_new(o, "v",
+	    json_integer(ADMINPROTO_VERSION)) ||
 	    json_object_set_new(o, "id", json_integer((json_int_t)id)) ||
 	    json_object_set_new(o, "cmd", json_string(cmd)) ||
-	    (args != NULL && set_borrowed(o, "args", args))) {
-		json_decref(o);
-		return PDS_ENOMEM;
-	}
-	return put_obj(b, o);
+	    (args != NULL && set_borrowed(o, "args", args)));
 }
 
 int
@@ -392,12 +397,8 @@ adminproto_put_ok(struct buf *b, int64_t id, const json_t *result)
 
 	if ((o = obj_with_id(id)) == NULL)
 		return PDS_ENOMEM;
-	if (json_object_set_new(o, "ok", json_true()) ||
-	    set_borrowed(o, "result", result)) {
-		json_decref(o);
-		return PDS_ENOMEM;
-	}
-	return put_obj(b, o);
+	return put_obj(b, o, json_object_set_new(o, "ok", json_true()) ||
+	    set_borrowed(o, "result", result));
 }
 
 int
@@ -408,14 +409,10 @@ adminproto_put_error(struct buf *b, int64_t id, const char *error,
 
 	if ((o = obj_with_id(id)) == NULL)
 		return PDS_ENOMEM;
-	if (json_object_set_new(o, "ok", json_false()) ||
+	return put_obj(b, o, json_object_set_new(o, "ok", json_false()) ||
 	    json_object_set_new(o, "error", json_string(error)) ||
 	    json_object_set_new(o, "message", json_string(
-	    message != NULL ? message : ""))) {
-		json_decref(o);
-		return PDS_ENOMEM;
-	}
-	return put_obj(b, o);
+	    message != NULL ? message : "")));
 }
 
 int
@@ -425,11 +422,7 @@ adminproto_put_event(struct buf *b, int64_t id, const json_t *event)
 
 	if ((o = obj_with_id(id)) == NULL)
 		return PDS_ENOMEM;
-	if (set_borrowed(o, "event", event)) {
-		json_decref(o);
-		return PDS_ENOMEM;
-	}
-	return put_obj(b, o);
+	return put_obj(b, o, set_borrowed(o, "event", event));
 }
 
 int
@@ -439,12 +432,8 @@ adminproto_put_end(struct buf *b, int64_t id, const json_t *result)
 
 	if ((o = obj_with_id(id)) == NULL)
 		return PDS_ENOMEM;
-	if (json_object_set_new(o, "end", json_true()) ||
-	    (result != NULL && set_borrowed(o, "result", result))) {
-		json_decref(o);
-		return PDS_ENOMEM;
-	}
-	return put_obj(b, o);
+	return put_obj(b, o, json_object_set_new(o, "end", json_true()) ||
+	    (result != NULL && set_borrowed(o, "result", result)));
 }
 
 /* ---- the line reader ---- */

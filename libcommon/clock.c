@@ -6,22 +6,35 @@
 
 #include "clock.h"
 
+/* Milliseconds of the clock id. */
+static int64_t
+ms_of(clockid_t id)
+{
+	struct timespec	 ts;
+
+	clock_gettime(id, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 int64_t
 clock_mono_ms(void)
+{
+	return ms_of(CLOCK_MONOTONIC);
+}
+
+double
+clock_mono_s(void)
 {
 	struct timespec	 ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
 int64_t
 clock_wall_ms(void)
 {
-	struct timespec	 ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	return ms_of(CLOCK_REALTIME);
 }
 
 void

@@ -12,6 +12,8 @@
 
 /* Milliseconds of CLOCK_MONOTONIC: only differences mean anything. */
 int64_t	clock_mono_ms(void);
+/* Seconds of CLOCK_MONOTONIC, with their fraction, for rates. */
+double	clock_mono_s(void);
 
 /* Milliseconds since the epoch of CLOCK_REALTIME: may step backwards. */
 int64_t	clock_wall_ms(void);

@@ -177,6 +177,28 @@ nrd_link(struct nrd *r, bool null_ok, struct cid *c, bool *is_null,
 	return PDS_OK;
 }
 
+/*
+ * The one-letter text key `c` (else what: the shape expected) and the
+ * head of its value, which must be of type major (else bad_type).
+ */
+static int
+nrd_field(struct nrd *r, char c, const char *what, unsigned major,
+    const char *bad_type, uint64_t *arg)
+{
+	unsigned	 m;
+	int		 rc;
+
+	if ((rc = nrd_key(r, c, what)) != PDS_OK ||
+	    (rc = nrd_head(r, &m, arg)) != PDS_OK)
+		return rc;
+	if (m != major)
+		return pds_fail(r->why, PDS_EINVAL, bad_type);
+	return PDS_OK;
+}
+
+#define NODE_SHAPE	"MST node is not a map of exactly e and l"
+#define ENTRY_SHAPE	"MST entry is not a map of exactly k, p, t, v"
+
 static bool
 is_node_cid(const struct cid *c)
 {
@@ -191,7 +213,6 @@ mst_node_parse(const uint8_t *data, size_t len, int layer,
 	uint8_t		 key[MST_KEY_MAX];
 	size_t		 klen = 0, i;
 	uint64_t	 n, v;
-	unsigned	 major;
 	struct cid	 val, t;
 	bool		 tnull, vnull, lnull;
 	int		 rc, d;
@@ -201,19 +222,14 @@ mst_node_parse(const uint8_t *data, size_t len, int layer,
 		return pds_fail(why, PDS_ETOOBIG, "MST node block too large");
 	if (len < 1 || data[0] != 0xa2) {
 		if (len >= 1 && (data[0] >> 5) == CBOR_MAP && data[0] != 0xa2)
-			return pds_fail(why, PDS_EINVAL,
-			    "MST node is not a map of exactly e and l");
+			return pds_fail(why, PDS_EINVAL, NODE_SHAPE);
 		return pds_fail(why, len ? PDS_EINVAL : PDS_ETRUNC,
 		    "MST node is not a map");
 	}
 	r.p++;
-	if ((rc = nrd_key(&r, 'e', "MST node is not a map of exactly e and "
-	    "l")) != PDS_OK)
+	if ((rc = nrd_field(&r, 'e', NODE_SHAPE, CBOR_ARRAY,
+	    "MST node e is not an array", &n)) != PDS_OK)
 		return rc;
-	if ((rc = nrd_head(&r, &major, &n)) != PDS_OK)
-		return rc;
-	if (major != CBOR_ARRAY)
-		return pds_fail(why, PDS_EINVAL, "MST node e is not an array");
 	if (n > MST_MAX_ENTRIES)
 		return pds_fail(why, PDS_ETOOBIG, "too many entries in MST node");
 	for (i = 0; i < n; i++) {
@@ -222,42 +238,31 @@ mst_node_parse(const uint8_t *data, size_t len, int layer,
 
 		if (r.p >= r.end || r.p[0] != 0xa4)
 			return pds_fail(why, r.p >= r.end ? PDS_ETRUNC :
-			    PDS_EINVAL,
-			    "MST entry is not a map of exactly k, p, t, v");
+			    PDS_EINVAL, ENTRY_SHAPE);
 		r.p++;
-		if ((rc = nrd_key(&r, 'k', "MST entry is not a map of exactly "
-		    "k, p, t, v")) != PDS_OK ||
-		    (rc = nrd_head(&r, &major, &v)) != PDS_OK)
+		if ((rc = nrd_field(&r, 'k', ENTRY_SHAPE, CBOR_BYTES,
+		    "MST entry k is not a byte string", &v)) != PDS_OK)
 			return rc;
-		if (major != CBOR_BYTES)
-			return pds_fail(why, PDS_EINVAL,
-			    "MST entry k is not a byte string");
 		if (v > (uint64_t)(r.end - r.p))
 			return pds_fail(why, PDS_ETRUNC, "MST node truncated");
 		suffix = r.p;
 		slen = (size_t)v;
 		r.p += slen;
-		if ((rc = nrd_key(&r, 'p', "MST entry is not a map of exactly "
-		    "k, p, t, v")) != PDS_OK ||
-		    (rc = nrd_head(&r, &major, &v)) != PDS_OK)
+		if ((rc = nrd_field(&r, 'p', ENTRY_SHAPE, CBOR_UINT,
+		    "MST entry p is not an unsigned int", &v)) != PDS_OK)
 			return rc;
-		if (major != CBOR_UINT)
-			return pds_fail(why, PDS_EINVAL,
-			    "MST entry p is not an unsigned int");
 		if (v > klen)
 			return pds_fail(why, PDS_EINVAL,
 			    "MST prefix length longer than the previous key");
 		plen = (size_t)v;
-		if ((rc = nrd_key(&r, 't', "MST entry is not a map of exactly "
-		    "k, p, t, v")) != PDS_OK ||
+		if ((rc = nrd_key(&r, 't', ENTRY_SHAPE)) != PDS_OK ||
 		    (rc = nrd_link(&r, true, &t, &tnull,
 		    "MST entry t is not null or a link")) != PDS_OK)
 			return rc;
 		if (!tnull && !is_node_cid(&t))
 			return pds_fail(why, PDS_EINVAL,
 			    "MST entry t is not a dag-cbor link");
-		if ((rc = nrd_key(&r, 'v', "MST entry is not a map of exactly "
-		    "k, p, t, v")) != PDS_OK ||
+		if ((rc = nrd_key(&r, 'v', ENTRY_SHAPE)) != PDS_OK ||
 		    (rc = nrd_link(&r, false, &val, &vnull,
 		    "MST entry v is not a link")) != PDS_OK)
 			return rc;
@@ -290,8 +295,7 @@ mst_node_parse(const uint8_t *data, size_t len, int layer,
 			    "out of memory" : "MST entry refused");
 		}
 	}
-	if ((rc = nrd_key(&r, 'l', "MST node is not a map of exactly e and "
-	    "l")) != PDS_OK ||
+	if ((rc = nrd_key(&r, 'l', NODE_SHAPE)) != PDS_OK ||
 	    (rc = nrd_link(&r, true, &info->left, &lnull,
 	    "MST node l is not null or a link")) != PDS_OK)
 		return rc;

@@ -272,6 +272,14 @@ plc_op_clear_rotation_keys(struct plc_op *op)
 	op_list_clear(op, op->rotation_keys, &op->n_rotation_keys);
 }
 
+static void
+vmethod_clear(struct plc_vmethod *v)
+{
+	free(v->id);
+	free(v->key);
+	v->id = v->key = NULL;
+}
+
 int
 plc_op_set_vmethod(struct plc_op *op, const char *id, const char *didkey)
 {
@@ -290,9 +298,7 @@ plc_op_set_vmethod(struct plc_op *op, const char *id, const char *didkey)
 	op->vms[i].id = strdup(id);
 	op->vms[i].key = strdup(didkey);
 	if (op->vms[i].id == NULL || op->vms[i].key == NULL) {
-		free(op->vms[i].id);
-		free(op->vms[i].key);
-		op->vms[i].id = op->vms[i].key = NULL;
+		vmethod_clear(&op->vms[i]);
 		return PDS_ENOMEM;
 	}
 	op->n_vms++;
@@ -305,11 +311,8 @@ plc_op_clear_vmethods(struct plc_op *op)
 {
 	size_t	i;
 
-	for (i = 0; i < op->n_vms; i++) {
-		free(op->vms[i].id);
-		free(op->vms[i].key);
-		op->vms[i].id = op->vms[i].key = NULL;
-	}
+	for (i = 0; i < op->n_vms; i++)
+		vmethod_clear(&op->vms[i]);
 	op->n_vms = 0;
 	op_unsign(op);
 }

@@ -547,11 +547,7 @@ account_set_handle(const char *did, const char *in, unsigned flags,
 	}
 	if (rc == PDS_OK)
 		rc = events_identity(did, handle);
-	if (rc != PDS_OK) {
-		store_rollback();
-		return rc;
-	}
-	if ((rc = store_commit()) != PDS_OK)
+	if ((rc = store_end(rc)) != PDS_OK)
 		return rc;
 	resolver_forget(did);
 	log_info("account %s: handle %s -> %s", did,
@@ -837,4 +833,15 @@ account_invite_json(const struct store_invite *inv, json_t **out)
 	    inv->disabled, "forAccount", inv->for_account, "createdBy",
 	    inv->created_by, "createdAt", inv->created_at, "uses", uses);
 	return *out != NULL ? PDS_OK : PDS_ENOMEM;
+}
+
+int
+account_invite_add(void *arr, const struct store_invite *inv)
+{
+	json_t	*v;
+	int	 rc;
+
+	if ((rc = account_invite_json(inv, &v)) != PDS_OK)
+		return rc;
+	return json_array_append_new(arr, v) == 0 ? 0 : PDS_ENOMEM;
 }

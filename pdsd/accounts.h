@@ -228,5 +228,10 @@ int	account_invite_create(int64_t uses, const char *for_account,
 	    const char *created_by, char *code, size_t cap);
 /* The inviteCode view (lexicon com.atproto.server.defs#inviteCode). */
 int	account_invite_json(const struct store_invite *, json_t **out);
+/*
+ * Append that view of inv to the JSON array arr; a store_invite_list_*
+ * callback on its own.
+ */
+int	account_invite_add(void *arr, const struct store_invite *inv);
 
 #endif

@@ -70,17 +70,6 @@ admin_account_resolve(const char *who, struct store_account *out,
 	return PDS_OK;
 }
 
-static int
-invite_add(void *arg, const struct store_invite *inv)
-{
-	json_t	*v;
-	int	 rc;
-
-	if ((rc = account_invite_json(inv, &v)) != PDS_OK)
-		return rc;
-	return json_array_append_new(arg, v) == 0 ? 0 : PDS_ENOMEM;
-}
-
 int
 admin_account_view(const struct store_account *a, bool full, json_t **out)
 {
@@ -116,7 +105,7 @@ admin_account_view(const struct store_account *a, bool full, json_t **out)
 			json_decref(o);
 			return PDS_ENOMEM;
 		}
-		if ((rc = store_invite_list_for(a->did, invite_add,
+		if ((rc = store_invite_list_for(a->did, account_invite_add,
 		    invites)) != PDS_OK) {
 			json_decref(invites);
 			json_decref(o);
@@ -166,23 +155,45 @@ account_add(void *arg, const struct store_account *a)
 	return json_array_append_new(w->arr, v) == 0 ? 0 : PDS_ENOMEM;
 }
 
+/* A walk for one page of accounts; NULL (err set) when out of memory. */
+static struct account_walk *
+account_walk_new(struct admin_err *err)
+{
+	struct account_walk	*w;
+
+	if ((w = calloc(1, sizeof(*w))) == NULL ||
+	    (w->arr = json_array()) == NULL) {
+		free(w);
+		(void)admin_fail_internal(err, PDS_ENOMEM);
+		return NULL;
+	}
+	return w;
+}
+
+/*
+ * End the walk w: with rc PDS_OK (the store's walk went well), its
+ * page {accounts, cursor?} into *out; w is freed either way.
+ */
 static int
-account_page(json_t **out, struct account_walk *w, size_t limit,
+account_page(json_t **out, struct account_walk *w, int rc, size_t limit,
     bool by_did, struct admin_err *err)
 {
 	char	 cur[SA_DID_MAX + STORE_TS_LEN + 2];
 
-	*out = json_pack("{s:o}", "accounts", w->arr);
-	if (*out == NULL)
-		return admin_fail_internal(err, PDS_ENOMEM);
-	if (w->n == limit) {
+	if (rc == PDS_OK && (*out = json_pack("{s:o}", "accounts",
+	    w->arr)) == NULL)
+		rc = admin_fail_internal(err, PDS_ENOMEM);
+	if (rc == PDS_OK && w->n == limit) {
 		if (by_did)
 			snprintf(cur, sizeof(cur), "%s", w->last.did);
 		else
 			store_admin_cursor(&w->last, cur, sizeof(cur));
 		json_object_set_new(*out, "cursor", json_string(cur));
 	}
-	return PDS_OK;
+	if (rc != PDS_OK)
+		json_decref(w->arr);
+	free(w);
+	return rc;
 }
 
 int
@@ -199,11 +210,8 @@ admin_account_list(const char *status, const char *cursor, size_t limit,
 	    st == ACCT_DELETED))
 		return admin_fail(err, PDS_EINVAL, AP_E_INVALID_ARGUMENT, NULL,
 		    "status must be active, deactivated or takendown");
-	if ((w = calloc(1, sizeof(*w))) == NULL ||
-	    (w->arr = json_array()) == NULL) {
-		free(w);
-		return admin_fail_internal(err, PDS_ENOMEM);
-	}
+	if ((w = account_walk_new(err)) == NULL)
+		return PDS_ENOMEM;
 	rc = store_admin_account_list(status != NULL ? &st : NULL, cursor,
 	    limit, account_add, w);
 	if (rc == PDS_EINVAL)
@@ -211,12 +219,7 @@ admin_account_list(const char *status, const char *cursor, size_t limit,
 		    "malformed cursor");
 	else if (rc != PDS_OK)
 		rc = admin_fail_internal(err, rc);
-	else
-		rc = account_page(out, w, limit, false, err);
-	if (rc != PDS_OK)
-		json_decref(w->arr);
-	free(w);
-	return rc;
+	return account_page(out, w, rc, limit, false, err);
 }
 
 int
@@ -231,20 +234,12 @@ admin_account_search(const char *q, const char *cursor, size_t limit,
 	if (q == NULL || *q == '\0' || strlen(q) > SA_DID_MAX)
 		return admin_fail(err, PDS_EINVAL, AP_E_INVALID_ARGUMENT, NULL,
 		    "a search term is required");
-	if ((w = calloc(1, sizeof(*w))) == NULL ||
-	    (w->arr = json_array()) == NULL) {
-		free(w);
-		return admin_fail_internal(err, PDS_ENOMEM);
-	}
+	if ((w = account_walk_new(err)) == NULL)
+		return PDS_ENOMEM;
 	rc = store_admin_account_search(q, cursor, limit, account_add, w);
 	if (rc != PDS_OK)
 		rc = admin_fail_internal(err, rc);
-	else
-		rc = account_page(out, w, limit, true, err);
-	if (rc != PDS_OK)
-		json_decref(w->arr);
-	free(w);
-	return rc;
+	return account_page(out, w, rc, limit, true, err);
 }
 
 /* A random password of ADMIN_PASSWORD_GEN_LEN characters (~120 bits). */
@@ -354,15 +349,10 @@ admin_account_takedown(const struct admin_actor *actor, const char *who,
 	memset(&ae, 0, sizeof(ae));
 	if ((rc = admin_account_resolve(who, &a, err)) != PDS_OK)
 		return admin_audited(actor, action, who, reason, rc, err, NULL);
-	if (ref != NULL && strlen(ref) >= SA_REF_MAX)
-		return admin_audited(actor, action, a.did, reason,
-		    admin_fail(err, PDS_EINVAL, AP_E_INVALID_ARGUMENT, NULL,
-		    "takedown reference too long"), err, NULL);
+	if ((rc = admin_takedown_ref(applied, &ref, now, err)) != PDS_OK)
+		return admin_audited(actor, action, a.did, reason, rc, err,
+		    NULL);
 	if (applied) {
-		if (ref == NULL || *ref == '\0') {
-			store_timestamp(now);
-			ref = now;
-		}
 		rc = account_set_status(a.did, ACCT_TAKENDOWN, ref, &ae);
 		d = json_pack("{s:s}", "ref", ref);
 	} else if (a.status != ACCT_TAKENDOWN) {
@@ -590,13 +580,9 @@ static int
 invite_row(void *arg, const struct store_invite *inv)
 {
 	struct invite_walk	*w = arg;
-	json_t			*v;
-	int			 rc;
 
-	if ((rc = account_invite_json(inv, &v)) != PDS_OK)
-		return rc;
 	w->n++;
-	return json_array_append_new(w->arr, v) == 0 ? 0 : PDS_ENOMEM;
+	return account_invite_add(w->arr, inv);
 }
 
 int
@@ -720,10 +706,7 @@ admin_invite_disable(const struct admin_actor *actor, const json_t *codes,
 					break;
 				total += n;
 			}
-		if (rc == PDS_OK)
-			rc = store_commit();
-		else
-			store_rollback();
+		rc = store_end(rc);
 		if (rc != PDS_OK)
 			rc = admin_fail_internal(err, rc);
 	}

@@ -522,9 +522,10 @@ cmd_account_delete(struct admin_call *call)
 }
 
 static int
-takedown_common(struct admin_call *call, bool applied)
+cmd_account_takedown(struct admin_call *call)
 {
 	const char	*who, *reason, *ref;
+	bool		 applied = !call->undo;
 	int		 rc;
 
 	if ((rc = account_reason(call, applied, &who, &reason)) != PDS_OK ||
@@ -538,39 +539,16 @@ takedown_common(struct admin_call *call, bool applied)
 }
 
 static int
-cmd_account_takedown(struct admin_call *call)
-{
-	return takedown_common(call, true);
-}
-
-static int
-cmd_account_untakedown(struct admin_call *call)
-{
-	return takedown_common(call, false);
-}
-
-static int
-deactivate_common(struct admin_call *call, bool deactivate)
+cmd_account_deactivate(struct admin_call *call)
 {
 	const char	*who, *reason;
+	bool		 deactivate = !call->undo;
 	int		 rc;
 
 	if ((rc = account_reason(call, false, &who, &reason)) != PDS_OK)
 		return rc;
 	return done(call, admin_account_deactivate(call->actor, who,
 	    deactivate, reason, &call->err));
-}
-
-static int
-cmd_account_deactivate(struct admin_call *call)
-{
-	return deactivate_common(call, true);
-}
-
-static int
-cmd_account_activate(struct admin_call *call)
-{
-	return deactivate_common(call, false);
 }
 
 static int
@@ -613,27 +591,16 @@ cmd_account_set_email(struct admin_call *call)
 }
 
 static int
-invites_common(struct admin_call *call, bool enabled)
+cmd_account_enable_invites(struct admin_call *call)
 {
 	const char	*who, *reason;
+	bool		 enabled = !call->undo;
 	int		 rc;
 
 	if ((rc = account_reason(call, false, &who, &reason)) != PDS_OK)
 		return rc;
 	return done(call, admin_account_invites_enable(call->actor, who,
 	    enabled, reason, &call->err));
-}
-
-static int
-cmd_account_enable_invites(struct admin_call *call)
-{
-	return invites_common(call, true);
-}
-
-static int
-cmd_account_disable_invites(struct admin_call *call)
-{
-	return invites_common(call, false);
 }
 
 static int
@@ -718,9 +685,10 @@ cmd_invite_disable(struct admin_call *call)
 /* ---- records, blobs, subjects ---- */
 
 static int
-record_common(struct admin_call *call, bool applied)
+cmd_record_takedown(struct admin_call *call)
 {
 	const char	*uri, *reason, *ref;
+	bool		 applied = !call->undo;
 	int		 rc;
 
 	if ((rc = arg_str(call, "uri", true, &uri)) != PDS_OK ||
@@ -735,21 +703,10 @@ record_common(struct admin_call *call, bool applied)
 }
 
 static int
-cmd_record_takedown(struct admin_call *call)
-{
-	return record_common(call, true);
-}
-
-static int
-cmd_record_untakedown(struct admin_call *call)
-{
-	return record_common(call, false);
-}
-
-static int
-blob_common(struct admin_call *call, bool applied)
+cmd_blob_takedown(struct admin_call *call)
 {
 	const char	*did, *cid, *reason, *ref;
+	bool		 applied = !call->undo;
 	int		 rc;
 
 	if ((rc = arg_str(call, "did", true, &did)) != PDS_OK ||
@@ -762,18 +719,6 @@ blob_common(struct admin_call *call, bool applied)
 		return rc;
 	return admin_subject_status(did, NULL, cid, &call->result,
 	    &call->err);
-}
-
-static int
-cmd_blob_takedown(struct admin_call *call)
-{
-	return blob_common(call, true);
-}
-
-static int
-cmd_blob_untakedown(struct admin_call *call)
-{
-	return blob_common(call, false);
 }
 
 static int
@@ -793,6 +738,7 @@ cmd_subject_status(struct admin_call *call)
 
 #define M	ACMD_MUTATE
 #define S	ACMD_STREAM
+#define U	ACMD_UNDO
 
 static const struct admin_cmd cmds[] = {
 	{ "server.info", 0, cmd_server_info,
@@ -835,11 +781,11 @@ static const struct admin_cmd cmds[] = {
 	    "delete for good: {account, reason}" },
 	{ "account.takedown", M, cmd_account_takedown,
 	    "{account, reason, ref?}" },
-	{ "account.untakedown", M, cmd_account_untakedown,
+	{ "account.untakedown", M | U, cmd_account_takedown,
 	    "{account, reason?}" },
 	{ "account.deactivate", M, cmd_account_deactivate,
 	    "{account, reason?}" },
-	{ "account.activate", M, cmd_account_activate,
+	{ "account.activate", M | U, cmd_account_deactivate,
 	    "{account, reason?}" },
 	{ "account.reset-password", M, cmd_account_reset_password,
 	    "{account, password?} (no password: one is generated)" },
@@ -849,7 +795,7 @@ static const struct admin_cmd cmds[] = {
 	    "{account, email}" },
 	{ "account.enable-invites", M, cmd_account_enable_invites,
 	    "{account}" },
-	{ "account.disable-invites", M, cmd_account_disable_invites,
+	{ "account.disable-invites", M | U, cmd_account_enable_invites,
 	    "{account}" },
 	{ "account.sessions", 0, cmd_account_sessions,
 	    "how an account is signed in: {account} (password sessions, "
@@ -867,11 +813,11 @@ static const struct admin_cmd cmds[] = {
 	    "{codes?, accounts?}" },
 	{ "record.takedown", M, cmd_record_takedown,
 	    "{uri, reason, ref?}" },
-	{ "record.untakedown", M, cmd_record_untakedown,
+	{ "record.untakedown", M | U, cmd_record_takedown,
 	    "{uri, reason?}" },
 	{ "blob.takedown", M, cmd_blob_takedown,
 	    "{did, cid, reason, ref?}" },
-	{ "blob.untakedown", M, cmd_blob_untakedown,
+	{ "blob.untakedown", M | U, cmd_blob_takedown,
 	    "{did, cid, reason?}" },
 	{ "subject.status", 0, cmd_subject_status,
 	    "takedown state: {did} | {uri} | {did, cid}" },
@@ -879,6 +825,7 @@ static const struct admin_cmd cmds[] = {
 
 #undef M
 #undef S
+#undef U
 
 const struct admin_cmd *
 admin_cmd_table(size_t *n)

@@ -249,6 +249,20 @@ record_uri(const char *in, char *out, size_t cap, struct admin_err *err)
 	return PDS_OK;
 }
 
+int
+admin_takedown_ref(bool applied, const char **ref, char *now,
+    struct admin_err *err)
+{
+	if (applied && (*ref == NULL || **ref == '\0')) {
+		store_timestamp(now);
+		*ref = now;
+	}
+	if (*ref != NULL && strlen(*ref) >= SA_REF_MAX)
+		return admin_fail(err, PDS_EINVAL, AP_E_INVALID_ARGUMENT, NULL,
+		    "takedown reference too long");
+	return PDS_OK;
+}
+
 #define ADM_URI_MAX	(SA_DID_MAX + 512)
 
 int
@@ -262,14 +276,8 @@ admin_record_takedown(const struct admin_actor *actor, const char *uri,
 
 	if ((rc = record_uri(uri, u, sizeof(u), err)) != PDS_OK)
 		return admin_audited(actor, action, uri, reason, rc, err, NULL);
-	if (applied && (ref == NULL || *ref == '\0')) {
-		store_timestamp(now);
-		ref = now;
-	}
-	if (ref != NULL && strlen(ref) >= SA_REF_MAX)
-		return admin_audited(actor, action, u, reason, admin_fail(err,
-		    PDS_EINVAL, AP_E_INVALID_ARGUMENT, NULL,
-		    "takedown reference too long"), err, NULL);
+	if ((rc = admin_takedown_ref(applied, &ref, now, err)) != PDS_OK)
+		return admin_audited(actor, action, u, reason, rc, err, NULL);
 	rc = store_record_takedown_set(u, applied ? ref : NULL);
 	if (rc == PDS_ENOTFOUND)
 		rc = admin_fail(err, rc, AP_E_NO_SUCH_RECORD, "RecordNotFound",
@@ -300,14 +308,9 @@ admin_blob_takedown(const struct admin_actor *actor, const char *did,
 		return admin_audited(actor, action, subj, reason, rc, err,
 		    NULL);
 	snprintf(subj, sizeof(subj), "%s/%s", a.did, cid);
-	if (applied && (ref == NULL || *ref == '\0')) {
-		store_timestamp(now);
-		ref = now;
-	}
-	if (ref != NULL && strlen(ref) >= SA_REF_MAX)
-		return admin_audited(actor, action, subj, reason,
-		    admin_fail(err, PDS_EINVAL, AP_E_INVALID_ARGUMENT, NULL,
-		    "takedown reference too long"), err, NULL);
+	if ((rc = admin_takedown_ref(applied, &ref, now, err)) != PDS_OK)
+		return admin_audited(actor, action, subj, reason, rc, err,
+		    NULL);
 	rc = store_blob_takedown_set(a.did, cid, applied ? ref : NULL);
 	if (rc == PDS_ENOTFOUND)
 		rc = admin_fail(err, rc, AP_E_NO_SUCH_BLOB, "BlobNotFound",

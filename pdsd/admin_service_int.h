@@ -6,6 +6,7 @@
 #ifndef PDSD_ADMIN_SERVICE_INT_H
 #define PDSD_ADMIN_SERVICE_INT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include <jansson.h>
@@ -30,5 +31,12 @@ int	admin_audited(const struct admin_actor *actor, const char *action,
 	    const struct admin_err *err, const json_t *detail);
 /* A list page size: 0 means 100, at most ADMIN_LIST_MAX. */
 size_t	admin_page_limit(size_t limit);
+/*
+ * The reference a takedown records into *ref: the one given, or when
+ * applied without one the time, written into now[STORE_TS_LEN].
+ * PDS_EINVAL (err set) when it is too long.
+ */
+int	admin_takedown_ref(bool applied, const char **ref, char *now,
+	    struct admin_err *err);
 
 #endif

@@ -255,10 +255,7 @@ revoke_grant(const char *did, const char *id, bool *forgot,
 			*forgot = true;
 		if (rc == PDS_ENOTFOUND && fg.others == 0)
 			rc = PDS_OK;	/* no consent was kept */
-		if (rc == PDS_OK)
-			rc = store_commit();
-		else
-			store_rollback();
+		rc = store_end(rc);
 	}
 	free(fg.client_id);
 	return rc == PDS_OK ? PDS_OK : admin_fail_internal(err, rc);

@@ -410,6 +410,7 @@ handle_request(struct conn *c, const char *line, size_t len)
 	call.conn = c;
 	call.id = req.id;
 	call.cancel_id = -1;
+	call.undo = (cmd->flags & ACMD_UNDO) != 0;
 	rc = cmd->fn(&call);
 	if (rc != PDS_OK) {
 		reply_refusal(c, req.id, rc, &call.err);

@@ -82,6 +82,8 @@ struct admin_call {
 	int64_t				 id;
 	/* stream.cancel: the id of the stream to stop */
 	int64_t				 cancel_id;
+	/* the command has ACMD_UNDO: one handler serves both halves */
+	bool				 undo;
 };
 
 /* Send one event of the call's stream (borrowed). */
@@ -96,6 +98,7 @@ size_t	admin_stream_pending(const struct admin_call *);
 /* Command flags. */
 #define ACMD_MUTATE	0x01	/* needs the admin group */
 #define ACMD_STREAM	0x02	/* answers with a stream */
+#define ACMD_UNDO	0x04	/* the undoing half of a pair (call->undo) */
 
 struct admin_cmd {
 	const char	*name;

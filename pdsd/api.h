@@ -23,11 +23,12 @@
 /* ---- shared by the API files ---- */
 
 /*
- * ?limit= into *out (def when absent or empty), refused unless an
- * integer from 1 to max (api_repo.c).
+ * A listing's page: ?limit= into *limit (def when absent or empty),
+ * refused unless an integer from 1 to max, and ?cursor= into *cursor
+ * (NULL when absent or empty) (api_repo.c).
  */
-int	api_query_limit(struct xrpc_ctx *, size_t def, size_t max,
-	    size_t *out);
+int	api_query_page(struct xrpc_ctx *, size_t def, size_t max,
+	    size_t *limit, const char **cursor);
 
 /* Token errors as the reference names them (InvalidToken, ExpiredToken). */
 int	api_email_token_error(struct xrpc_ctx *, int rc);

@@ -48,6 +48,21 @@ reply_empty(struct xrpc_ctx *ctx)
 	xrpc_reply_json(ctx, json_object());
 }
 
+/*
+ * The end of a handler that called the admin layer: rc's error (out
+ * is dropped), or 200 with out.
+ */
+static int
+reply_done(struct xrpc_ctx *ctx, int rc, struct admin_err *err, json_t *out)
+{
+	if (rc != PDS_OK) {
+		json_decref(out);
+		return xrpc_fail_error(ctx, admin_error_settle(err, rc));
+	}
+	xrpc_reply_json(ctx, out);
+	return 0;
+}
+
 /* ---- subject status ---- */
 
 int
@@ -143,14 +158,10 @@ api_admin_get_subject_status(struct xrpc_ctx *ctx)
 		    "No provided subject");
 	rc = admin_subject_status(uri != NULL ? NULL : did, uri, blob, &out,
 	    &err);
-	if (rc != PDS_OK) {
-		if (rc == PDS_ENOTFOUND)
-			return xrpc_fail(ctx, PDS_ENOSUCH, "NotFound",
-			    "Subject not found");
-		return xrpc_fail_error(ctx, admin_error_settle(&err, rc));
-	}
-	xrpc_reply_json(ctx, out);
-	return 0;
+	if (rc == PDS_ENOTFOUND)
+		return xrpc_fail(ctx, PDS_ENOSUCH, "NotFound",
+		    "Subject not found");
+	return reply_done(ctx, rc, &err, out);
 }
 
 /* ---- accounts ---- */
@@ -250,10 +261,7 @@ api_admin_search_accounts(struct xrpc_ctx *ctx)
 	else
 		rc = admin_account_search(q, http_req_query(ctx->req,
 		    "cursor"), limit, &out, &err);
-	if (rc != PDS_OK)
-		return xrpc_fail_error(ctx, admin_error_settle(&err, rc));
-	xrpc_reply_json(ctx, out);
-	return 0;
+	return reply_done(ctx, rc, &err, out);
 }
 
 /* ---- invites ---- */
@@ -271,10 +279,7 @@ api_admin_get_invite_codes(struct xrpc_ctx *ctx)
 		return rc;
 	rc = admin_invite_list(http_req_query(ctx->req, "sort"), NULL, true,
 	    http_req_query(ctx->req, "cursor"), limit, &out, &err);
-	if (rc != PDS_OK)
-		return xrpc_fail_error(ctx, admin_error_settle(&err, rc));
-	xrpc_reply_json(ctx, out);
-	return 0;
+	return reply_done(ctx, rc, &err, out);
 }
 
 int
@@ -297,11 +302,9 @@ api_admin_disable_invite_codes(struct xrpc_ctx *ctx)
 		reply_empty(ctx);	/* nothing to do, as in the reference */
 		return 0;
 	}
-	if ((rc = admin_invite_disable(&actor, codes, accounts,
-	    in_str(ctx, "note"), &err)) != PDS_OK)
-		return xrpc_fail_error(ctx, admin_error_settle(&err, rc));
-	reply_empty(ctx);
-	return 0;
+	rc = admin_invite_disable(&actor, codes, accounts,
+	    in_str(ctx, "note"), &err);
+	return reply_done(ctx, rc, &err, json_object());
 }
 
 /* enableAccountInvites, or disableAccountInvites: the route says which. */
@@ -318,11 +321,9 @@ api_admin_account_invites(struct xrpc_ctx *ctx)
 	admin_actor_xrpc(&actor);
 	if (need(ctx, acct, "account"))
 		return PDS_EINVAL;
-	if ((rc = admin_account_invites_enable(&actor, acct, enabled,
-	    in_str(ctx, "note"), &err)) != PDS_OK)
-		return xrpc_fail_error(ctx, admin_error_settle(&err, rc));
-	reply_empty(ctx);
-	return 0;
+	rc = admin_account_invites_enable(&actor, acct, enabled,
+	    in_str(ctx, "note"), &err);
+	return reply_done(ctx, rc, &err, json_object());
 }
 
 
@@ -347,10 +348,8 @@ account_set(struct xrpc_ctx *ctx, const char *who_key, const char *key,
 	admin_actor_xrpc(&actor);
 	if (need(ctx, who, who_key) || need(ctx, value, key))
 		return PDS_EINVAL;
-	if ((rc = set(&actor, who, value, NULL, &err)) != PDS_OK)
-		return xrpc_fail_error(ctx, admin_error_settle(&err, rc));
-	reply_empty(ctx);
-	return 0;
+	rc = set(&actor, who, value, NULL, &err);
+	return reply_done(ctx, rc, &err, json_object());
 }
 
 int
@@ -381,10 +380,7 @@ api_admin_update_account_password(struct xrpc_ctx *ctx)
 		return PDS_EINVAL;
 	rc = admin_account_set_password(&actor, did, pw, NULL, &out, &err);
 	json_decref(out);
-	if (rc != PDS_OK)
-		return xrpc_fail_error(ctx, admin_error_settle(&err, rc));
-	reply_empty(ctx);
-	return 0;
+	return reply_done(ctx, rc, &err, json_object());
 }
 
 int
@@ -399,10 +395,8 @@ api_admin_delete_account(struct xrpc_ctx *ctx)
 	admin_actor_xrpc(&actor);
 	if (need(ctx, did, "did"))
 		return PDS_EINVAL;
-	if ((rc = admin_account_delete(&actor, did, NULL, &err)) != PDS_OK)
-		return xrpc_fail_error(ctx, admin_error_settle(&err, rc));
-	reply_empty(ctx);
-	return 0;
+	rc = admin_account_delete(&actor, did, NULL, &err);
+	return reply_done(ctx, rc, &err, json_object());
 }
 
 /* ---- messages to members ---- */

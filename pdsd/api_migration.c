@@ -35,6 +35,19 @@
 #define MISSING_BLOBS_MAX	1000
 
 /*
+ * The end of a procedure with no output that called the account or
+ * migration layer: 200 empty, or that layer's error for rc.
+ */
+static int
+reply_done(struct xrpc_ctx *ctx, int rc, struct pds_error *err)
+{
+	if (rc != PDS_OK)
+		return xrpc_fail_error(ctx, account_error_settle(err, rc));
+	xrpc_reply_empty(ctx);
+	return 0;
+}
+
+/*
  * com.atproto.server.reserveSigningKey: a new secp256k1 key, kept so
  * that createAccount for `did' (when given) uses it, and a PLC operation
  * can name it before the account exists.  The same DID gets the same
@@ -100,11 +113,9 @@ api_repo_import_repo(struct xrpc_ctx *ctx)
 	if (ctx->body == NULL || ctx->body_len == 0)
 		return xrpc_fail(ctx, PDS_EINVAL, NULL,
 		    "Request body must be a CAR file");
-	if ((rc = migration_import_repo(ctx->auth.did, ctx->body,
-	    ctx->body_len, &res, &err)) != PDS_OK)
-		return xrpc_fail_error(ctx, account_error_settle(&err, rc));
-	xrpc_reply_empty(ctx);
-	return 0;
+	rc = migration_import_repo(ctx->auth.did, ctx->body,
+	    ctx->body_len, &res, &err);
+	return reply_done(ctx, rc, &err);
 }
 
 struct missing {
@@ -188,10 +199,7 @@ api_server_check_account_status(struct xrpc_ctx *ctx)
 	    "privateStateValues", (json_int_t)0,
 	    "expectedBlobs", (json_int_t)c.blobs_expected,
 	    "importedBlobs", (json_int_t)c.blobs_imported);
-	if (o == NULL)
-		return PDS_ENOMEM;
-	xrpc_reply_json(ctx, o);
-	return 0;
+	return xrpc_reply_json_or(ctx, o, PDS_ENOMEM);
 }
 
 int
@@ -200,10 +208,8 @@ api_server_activate_account(struct xrpc_ctx *ctx)
 	struct pds_error	 err;
 	int			 rc;
 
-	if ((rc = migration_activate(ctx->auth.did, &err)) != PDS_OK)
-		return xrpc_fail_error(ctx, account_error_settle(&err, rc));
-	xrpc_reply_empty(ctx);
-	return 0;
+	rc = migration_activate(ctx->auth.did, &err);
+	return reply_done(ctx, rc, &err);
 }
 
 int
@@ -218,10 +224,8 @@ api_server_deactivate_account(struct xrpc_ctx *ctx)
 		return rc;
 	if (ctx->input == NULL)
 		after = NULL;
-	if ((rc = migration_deactivate(ctx->auth.did, after, &err)) != PDS_OK)
-		return xrpc_fail_error(ctx, account_error_settle(&err, rc));
-	xrpc_reply_empty(ctx);
-	return 0;
+	rc = migration_deactivate(ctx->auth.did, after, &err);
+	return reply_done(ctx, rc, &err);
 }
 
 /* ---- com.atproto.identity ---- */
@@ -259,9 +263,7 @@ api_identity_submit_plc_operation(struct xrpc_ctx *ctx)
 	int			 rc;
 
 	memset(&err, 0, sizeof(err));
-	if ((rc = migration_submit_plc_op(ctx->auth.did,
-	    json_object_get(ctx->input, "operation"), &err)) != PDS_OK)
-		return xrpc_fail_error(ctx, account_error_settle(&err, rc));
-	xrpc_reply_empty(ctx);
-	return 0;
+	rc = migration_submit_plc_op(ctx->auth.did,
+	    json_object_get(ctx->input, "operation"), &err);
+	return reply_done(ctx, rc, &err);
 }

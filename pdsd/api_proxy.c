@@ -52,9 +52,7 @@ xrpc_fallback(struct xrpc_ctx *ctx)
 	if (proxy_method_privileged(ctx->nsid) && !proxy_cred_privileged(ctx))
 		return xrpc_fail(ctx, PDS_EBADTOKEN, NULL,
 		    "Bad token method");
-	if ((rc = proxy_target_select(ctx, ctx->nsid, &t)) != 0)
+	if ((rc = proxy_call_select(ctx, &t, &c)) != 0)
 		return rc;
-	memset(&c, 0, sizeof(c));
-	c.target = &t;
 	return proxy_forward(ctx, &c);
 }

@@ -131,10 +131,8 @@ api_proxy_forward(struct xrpc_ctx *ctx)
 	struct proxy_call c;
 	int		 rc;
 
-	if ((rc = proxy_target_select(ctx, ctx->nsid, &t)) != 0)
+	if ((rc = proxy_call_select(ctx, &t, &c)) != 0)
 		return rc;
-	memset(&c, 0, sizeof(c));
-	c.target = &t;
 	return proxy_forward(ctx, &c);
 }
 
@@ -154,7 +152,7 @@ api_bsky_notification_push(struct xrpc_ctx *ctx)
 	if (sdid == NULL || !syntax_is_did(sdid, strlen(sdid)))
 		return xrpc_fail(ctx, PDS_EINVAL, NULL,
 		    "serviceDid must be a DID");
-	if ((rc = proxy_target_select(ctx, ctx->nsid, &t)) != 0)
+	if ((rc = proxy_call_select(ctx, &t, &c)) != 0)
 		return rc;
 	if (strcmp(t.did, sdid) != 0) {
 		memset(&t, 0, sizeof(t));
@@ -165,8 +163,6 @@ api_bsky_notification_push(struct xrpc_ctx *ctx)
 			return xrpc_fail(ctx, PDS_EINVAL, NULL,
 			    "Invalid serviceDid.");
 	}
-	memset(&c, 0, sizeof(c));
-	c.target = &t;
 	return proxy_forward(ctx, &c);
 }
 

@@ -29,12 +29,16 @@
 /* ---- shared with api_sync.c ---- */
 
 int
-api_query_limit(struct xrpc_ctx *ctx, size_t def, size_t max, size_t *out)
+api_query_page(struct xrpc_ctx *ctx, size_t def, size_t max, size_t *out,
+    const char **cursor)
 {
 	const char	*s = http_req_query(ctx->req, "limit");
 	char		*end;
 	long long	 v;
 
+	*cursor = http_req_query(ctx->req, "cursor");
+	if (*cursor != NULL && **cursor == '\0')
+		*cursor = NULL;
 	*out = def;
 	if (s == NULL || *s == '\0')
 		return 0;
@@ -287,10 +291,7 @@ write_start(struct xrpc_ctx *ctx, struct wjob *j,
 	}
 	out = write_output(j, &res);
 	free(j);
-	if (out == NULL)
-		return PDS_EINTERNAL;
-	xrpc_reply_json(ctx, out);
-	return 0;
+	return xrpc_reply_json_or(ctx, out, PDS_EINTERNAL);
 }
 
 /* createRecord, putRecord and deleteRecord: the route says which. */
@@ -605,15 +606,15 @@ api_repo_list_records(struct xrpc_ctx *ctx)
 	struct store_repo_acct a;
 	struct list_ctx	 lc;
 	const char	*coll = http_req_query(ctx->req, "collection");
-	const char	*cursor = http_req_query(ctx->req, "cursor");
+	const char	*cursor;
 	const char	*rev = http_req_query(ctx->req, "reverse");
 	size_t		 limit;
 	bool		 reverse = rev != NULL && strcmp(rev, "true") == 0;
 	int		 rc;
 
 	if ((rc = read_repo(ctx, http_req_query(ctx->req, "repo"), &a)) != 0 ||
-	    (rc = api_query_limit(ctx, LIST_LIMIT_DEFAULT, LIST_LIMIT_MAX,
-	    &limit)) != 0)
+	    (rc = api_query_page(ctx, LIST_LIMIT_DEFAULT, LIST_LIMIT_MAX,
+	    &limit, &cursor)) != 0)
 		return rc;
 	if (coll == NULL || !syntax_is_nsid(coll, strlen(coll)))
 		return xrpc_fail(ctx, PDS_EINVAL, NULL,
@@ -622,8 +623,6 @@ api_repo_list_records(struct xrpc_ctx *ctx)
 	    strcmp(rev, "false") != 0)
 		return xrpc_fail(ctx, PDS_EINVAL, NULL,
 		    "reverse must be a boolean");
-	if (cursor != NULL && *cursor == '\0')
-		cursor = NULL;
 	memset(&lc, 0, sizeof(lc));
 	lc.did = a.did;
 	lc.coll = coll;
@@ -703,8 +702,5 @@ api_repo_describe_repo(struct xrpc_ctx *ctx)
 	out = json_pack("{s:s,s:s,s:o,s:o,s:b}", "handle",
 	    a.handle[0] != '\0' ? a.handle : "handle.invalid", "did", a.did,
 	    "didDoc", doc, "collections", cc.arr, "handleIsCorrect", correct);
-	if (out == NULL)
-		return PDS_EINTERNAL;
-	xrpc_reply_json(ctx, out);
-	return 0;
+	return xrpc_reply_json_or(ctx, out, PDS_EINTERNAL);
 }

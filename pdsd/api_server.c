@@ -206,10 +206,7 @@ api_server_create_account(struct xrpc_ctx *ctx)
 		json_object_set(o, "didDoc", out.did_doc);
 	json_decref(out.did_doc);
 	auth_session_clear(&s);
-	if (o == NULL)
-		return PDS_ENOMEM;
-	xrpc_reply_json(ctx, o);
-	return 0;
+	return xrpc_reply_json_or(ctx, o, PDS_ENOMEM);
 }
 
 /* ---- sessions ---- */
@@ -497,14 +494,10 @@ static int
 invite_one(void *arg, const struct store_invite *inv)
 {
 	struct invite_list *l = arg;
-	json_t	*o;
-	int	 rc;
 
 	if (!l->include_used && (inv->disabled || inv->used >= inv->available))
 		return 0;
-	if ((rc = account_invite_json(inv, &o)) != PDS_OK)
-		return rc;
-	return json_array_append_new(l->codes, o) == 0 ? 0 : PDS_ENOMEM;
+	return account_invite_add(l->codes, inv);
 }
 
 int

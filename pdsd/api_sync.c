@@ -58,6 +58,22 @@ find_repo(struct xrpc_ctx *ctx, const char *did, struct store_repo_acct *a)
 }
 
 /*
+ * ?since= into *since: a TID, or NULL when absent or empty; an
+ * InvalidRequest otherwise.
+ */
+static int
+query_since(struct xrpc_ctx *ctx, const char **since)
+{
+	*since = http_req_query(ctx->req, "since");
+	if (*since != NULL && **since == '\0')
+		*since = NULL;
+	if (*since != NULL && !syntax_is_tid(*since, strlen(*since)))
+		return xrpc_fail(ctx, PDS_EINVAL, NULL,
+		    "since must be a TID");
+	return 0;
+}
+
+/*
  * The repo named by ?did=, readable by this caller: RepoNotFound,
  * RepoTakendown and RepoDeactivated, except that the owner and an
  * admin may read a taken-down or deactivated repo.
@@ -516,18 +532,13 @@ api_sync_get_repo(struct xrpc_ctx *ctx)
 	struct store_repo_acct a;
 	struct cid	 commit;
 	char		 rev[TID_LEN + 1];
-	const char	*since = ctx->route->arg ?
-	    http_req_query(ctx->req, "since") : NULL;
+	const char	*since = NULL;
 	int		 rc;
 
 	if ((rc = sync_repo(ctx, &a)) != 0 ||
-	    (rc = head_of(ctx, a.did, &commit, rev)) != 0)
+	    (rc = head_of(ctx, a.did, &commit, rev)) != 0 ||
+	    (ctx->route->arg && (rc = query_since(ctx, &since)) != 0))
 		return rc;
-	if (since != NULL && *since == '\0')
-		since = NULL;
-	if (since != NULL && !syntax_is_tid(since, strlen(since)))
-		return xrpc_fail(ctx, PDS_EINVAL, NULL,
-		    "since must be a TID");
 	return stream_repo(ctx, a.did, since);
 }
 
@@ -714,18 +725,17 @@ repo_cb(void *arg, const struct store_repo_listed *l)
 int
 api_sync_list_repos(struct xrpc_ctx *ctx)
 {
-	const char	*cursor = http_req_query(ctx->req, "cursor");
+	const char	*cursor;
 	char		 next[STORE_TS_LEN + 2 + DID_MAX + 1];
 	json_t		*repos, *out;
 	size_t		 limit;
 	int		 rc;
 
-	if ((rc = api_query_limit(ctx, LIST_DEFAULT, LIST_MAX, &limit)) != 0)
+	if ((rc = api_query_page(ctx, LIST_DEFAULT, LIST_MAX, &limit,
+	    &cursor)) != 0)
 		return rc;
 	if ((repos = json_array()) == NULL)
 		return PDS_EINTERNAL;
-	if (cursor != NULL && *cursor == '\0')
-		cursor = NULL;
 	if (store_repo_list(cursor, limit, repo_cb, repos, next,
 	    sizeof(next)) != PDS_OK) {
 		json_decref(repos);
@@ -734,10 +744,7 @@ api_sync_list_repos(struct xrpc_ctx *ctx)
 	out = json_pack("{s:o}", "repos", repos);
 	if (out != NULL && next[0] != '\0')
 		json_object_set_new(out, "cursor", json_string(next));
-	if (out == NULL)
-		return PDS_EINTERNAL;
-	xrpc_reply_json(ctx, out);
-	return 0;
+	return xrpc_reply_json_or(ctx, out, PDS_EINTERNAL);
 }
 
 struct blob_list {
@@ -763,22 +770,15 @@ api_sync_list_blobs(struct xrpc_ctx *ctx)
 {
 	struct store_repo_acct a;
 	struct blob_list bl;
-	const char	*since = http_req_query(ctx->req, "since");
-	const char	*cursor = http_req_query(ctx->req, "cursor");
+	const char	*since, *cursor;
 	json_t		*out;
 	size_t		 limit;
 	int		 rc;
 
 	if ((rc = sync_repo(ctx, &a)) != 0 ||
-	    (rc = api_query_limit(ctx, LIST_DEFAULT, LIST_MAX, &limit)) != 0)
+	    (rc = api_query_page(ctx, LIST_DEFAULT, LIST_MAX, &limit,
+	    &cursor)) != 0 || (rc = query_since(ctx, &since)) != 0)
 		return rc;
-	if (since != NULL && *since == '\0')
-		since = NULL;
-	if (since != NULL && !syntax_is_tid(since, strlen(since)))
-		return xrpc_fail(ctx, PDS_EINVAL, NULL,
-		    "since must be a TID");
-	if (cursor != NULL && *cursor == '\0')
-		cursor = NULL;
 	memset(&bl, 0, sizeof(bl));
 	if ((bl.cids = json_array()) == NULL)
 		return PDS_EINTERNAL;
@@ -790,10 +790,7 @@ api_sync_list_blobs(struct xrpc_ctx *ctx)
 	out = json_pack("{s:o}", "cids", bl.cids);
 	if (out != NULL && bl.n == limit)
 		json_object_set_new(out, "cursor", json_string(bl.last));
-	if (out == NULL)
-		return PDS_EINTERNAL;
-	xrpc_reply_json(ctx, out);
-	return 0;
+	return xrpc_reply_json_or(ctx, out, PDS_EINTERNAL);
 }
 
 /* ---- getBlob ---- */

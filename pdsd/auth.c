@@ -396,8 +396,8 @@ auth_login_refund(const char *identifier, const char *did, const char *addr)
 
 /* ---- the verifier ---- */
 
-static int
-bad_token(struct xrpc_ctx *ctx, int rc, const char *what)
+int
+auth_bad_token(struct xrpc_ctx *ctx, int rc, const char *what)
 {
 	if (rc == PDS_EEXPIRED)
 		return xrpc_fail(ctx, PDS_ETOKENEXPIRED, NULL,
@@ -481,7 +481,7 @@ verify_session_token(struct xrpc_ctx *ctx, const struct jwt *j,
 
 	k = secret(&klen);
 	if (jwt_verify_hs256(j, k, klen, &why) != PDS_OK)
-		return bad_token(ctx, PDS_ECRYPTO,
+		return auth_bad_token(ctx, PDS_ECRYPTO,
 		    "Token could not be verified");
 	memset(&e, 0, sizeof(e));
 	e.now = time(NULL);
@@ -492,9 +492,9 @@ verify_session_token(struct xrpc_ctx *ctx, const struct jwt *j,
 	if (rc == PDS_EEXPIRED && (rt->auth_flags & XRPC_AF_ALLOW_EXPIRED))
 		rc = PDS_OK;	/* every other claim passed: exp is last */
 	if (rc == PDS_EINVAL && strcmp(why, "wrong typ") == 0)
-		return bad_token(ctx, rc, "Invalid token type");
+		return auth_bad_token(ctx, rc, "Invalid token type");
 	if (rc != PDS_OK)
-		return bad_token(ctx, rc, why);
+		return auth_bad_token(ctx, rc, why);
 
 	if ((rc = copy_claim(ctx, j, "sub", ctx->auth.did,
 	    sizeof(ctx->auth.did))) != 0 ||
@@ -502,30 +502,90 @@ verify_session_token(struct xrpc_ctx *ctx, const struct jwt *j,
 	    sizeof(ctx->auth.scope))) != 0)
 		return rc;
 	if (!syntax_is_did(ctx->auth.did, strlen(ctx->auth.did)))
-		return bad_token(ctx, PDS_EINVAL, "Malformed token: bad sub");
+		return auth_bad_token(ctx, PDS_EINVAL,
+		    "Malformed token: bad sub");
 	if (jwt_claim_int(j, "exp", &exp))
 		ctx->auth.exp = exp;
 	if (refresh) {
 		if (strcmp(ctx->auth.scope, AUTH_SCOPE_REFRESH) != 0)
-			return bad_token(ctx, PDS_EINVAL, "Bad token scope");
+			return auth_bad_token(ctx, PDS_EINVAL,
+			    "Bad token scope");
 		if ((rc = copy_claim(ctx, j, "jti", ctx->auth.token_id,
 		    sizeof(ctx->auth.token_id))) != 0)
 			return rc;
 		ctx->auth.cred = XRPC_CRED_REFRESH;
 	} else {
 		if (!scope_allowed(rt, ctx->auth.scope))
-			return bad_token(ctx, PDS_EINVAL, "Bad token scope");
+			return auth_bad_token(ctx, PDS_EINVAL,
+			    "Bad token scope");
 		ctx->auth.cred = XRPC_CRED_ACCESS;
 	}
 	return 0;
 }
 
+/*
+ * Decode the bearer token of the Authorization header into j: 0 with j
+ * to clear, 1 for a DPoP (OAuth) header, which has no bearer token, or
+ * the error (xrpc_fail()) for a missing or malformed one.
+ */
 static int
-verify_session(struct xrpc_ctx *ctx, const struct jwt *j, bool refresh)
+bearer_decode(struct xrpc_ctx *ctx, struct jwt *j)
 {
-	int	 rc;
+	const char	*authz, *tok, *why = NULL;
 
-	if ((rc = verify_session_token(ctx, j, refresh)) != 0)
+	authz = http_req_header(ctx->req, "Authorization");
+	if (authz == NULL || *authz == '\0')
+		return xrpc_fail(ctx, PDS_EAUTHMISSING, NULL,
+		    "Authentication Required");
+	if (strncasecmp(authz, "DPoP ", 5) == 0)
+		return 1;
+	if (strncasecmp(authz, "Bearer ", 7) != 0)
+		return xrpc_fail(ctx, PDS_EAUTHREQ, NULL,
+		    "Unexpected authorization type");
+	tok = authz + 7;
+	memset(j, 0, sizeof(*j));
+	if (jwt_decode(j, tok, strlen(tok), &why) != PDS_OK)
+		return auth_bad_token(ctx, PDS_EINVAL, "Malformed token");
+	/* A DPoP-bound (OAuth) token is only good with its proof. */
+	if (json_object_get(j->payload, "cnf") != NULL) {
+		jwt_clear(j);
+		return auth_bad_token(ctx, PDS_EINVAL, "Malformed token");
+	}
+	return 0;
+}
+
+/*
+ * Verify a decoded bearer token for ctx->route.  With full, the whole
+ * check: a service JWT by its issuer's key, a session token and then
+ * its account.  Without it only what needs neither the database nor
+ * the network: a service JWT only has to be there.
+ */
+static int
+bearer_verify(struct xrpc_ctx *ctx, const struct jwt *j, bool full)
+{
+	const struct xrpc_route *rt = ctx->route;
+	bool		 refresh = false;
+	int		 rc;
+
+	switch (rt->auth) {
+	case XRPC_AUTH_REFRESH:
+		refresh = true;
+		break;
+	case XRPC_AUTH_ACCESS:
+	case XRPC_AUTH_PRIVILEGED:
+	case XRPC_AUTH_FULL:
+		if (strcmp(j->alg, "HS256") != 0 && (rt->auth_flags &
+		    (XRPC_AF_OR_SERVICE | XRPC_AF_OR_MOD_SERVICE)))
+			return full ? auth_service_verify(ctx, j) : 0;
+		break;
+	case XRPC_AUTH_SERVICE:
+	case XRPC_AUTH_MOD:
+		return full ? auth_service_verify(ctx, j) : 0;
+	default:
+		return xrpc_fail(ctx, PDS_EAUTHREQ, NULL,
+		    "Unexpected authorization type");
+	}
+	if ((rc = verify_session_token(ctx, j, refresh)) != 0 || !full)
 		return rc;
 	return auth_check_account(ctx);
 }
@@ -533,55 +593,12 @@ verify_session(struct xrpc_ctx *ctx, const struct jwt *j, bool refresh)
 int
 xrpc_auth_verify(struct xrpc_ctx *ctx)
 {
-	const struct xrpc_route *rt = ctx->route;
-	const char	*authz, *tok, *why = NULL;
 	struct jwt	 j;
-	bool		 hs;
 	int		 rc;
 
-	authz = http_req_header(ctx->req, "Authorization");
-	if (authz == NULL || *authz == '\0')
-		return xrpc_fail(ctx, PDS_EAUTHMISSING, NULL,
-		    "Authentication Required");
-	if (strncasecmp(authz, "DPoP ", 5) == 0)
-		return auth_oauth_verify(ctx);
-	if (strncasecmp(authz, "Bearer ", 7) != 0)
-		return xrpc_fail(ctx, PDS_EAUTHREQ, NULL,
-		    "Unexpected authorization type");
-	tok = authz + 7;
-	memset(&j, 0, sizeof(j));
-	if (jwt_decode(&j, tok, strlen(tok), &why) != PDS_OK)
-		return bad_token(ctx, PDS_EINVAL, "Malformed token");
-	hs = strcmp(j.alg, "HS256") == 0;
-	/* A DPoP-bound (OAuth) token is only good with its proof. */
-	if (json_object_get(j.payload, "cnf") != NULL) {
-		jwt_clear(&j);
-		return bad_token(ctx, PDS_EINVAL, "Malformed token");
-	}
-
-	switch (rt->auth) {
-	case XRPC_AUTH_REFRESH:
-		rc = verify_session(ctx, &j, true);
-		break;
-	case XRPC_AUTH_ACCESS:
-	case XRPC_AUTH_PRIVILEGED:
-	case XRPC_AUTH_FULL:
-		if (!hs && (rt->auth_flags & (XRPC_AF_OR_SERVICE |
-		    XRPC_AF_OR_MOD_SERVICE))) {
-			rc = auth_service_verify(ctx, &j);
-			break;
-		}
-		rc = verify_session(ctx, &j, false);
-		break;
-	case XRPC_AUTH_SERVICE:
-	case XRPC_AUTH_MOD:
-		rc = auth_service_verify(ctx, &j);
-		break;
-	default:
-		rc = xrpc_fail(ctx, PDS_EAUTHREQ, NULL,
-		    "Unexpected authorization type");
-		break;
-	}
+	if ((rc = bearer_decode(ctx, &j)) != 0)
+		return rc == 1 ? auth_oauth_verify(ctx) : rc;
+	rc = bearer_verify(ctx, &j, true);
 	jwt_clear(&j);
 	return rc;
 }
@@ -597,48 +614,12 @@ xrpc_auth_verify(struct xrpc_ctx *ctx)
 int
 xrpc_auth_precheck(struct xrpc_ctx *ctx)
 {
-	const struct xrpc_route *rt = ctx->route;
-	const char	*authz, *tok, *why = NULL;
 	struct jwt	 j;
-	int		 rc = 0;
+	int		 rc;
 
-	authz = http_req_header(ctx->req, "Authorization");
-	if (authz == NULL || *authz == '\0')
-		return xrpc_fail(ctx, PDS_EAUTHMISSING, NULL,
-		    "Authentication Required");
-	if (strncasecmp(authz, "DPoP ", 5) == 0)
-		return 0;
-	if (strncasecmp(authz, "Bearer ", 7) != 0)
-		return xrpc_fail(ctx, PDS_EAUTHREQ, NULL,
-		    "Unexpected authorization type");
-	tok = authz + 7;
-	memset(&j, 0, sizeof(j));
-	if (jwt_decode(&j, tok, strlen(tok), &why) != PDS_OK)
-		return bad_token(ctx, PDS_EINVAL, "Malformed token");
-	if (json_object_get(j.payload, "cnf") != NULL) {
-		jwt_clear(&j);
-		return bad_token(ctx, PDS_EINVAL, "Malformed token");
-	}
-	switch (rt->auth) {
-	case XRPC_AUTH_REFRESH:
-		rc = verify_session_token(ctx, &j, true);
-		break;
-	case XRPC_AUTH_ACCESS:
-	case XRPC_AUTH_PRIVILEGED:
-	case XRPC_AUTH_FULL:
-		if (strcmp(j.alg, "HS256") != 0 && (rt->auth_flags &
-		    (XRPC_AF_OR_SERVICE | XRPC_AF_OR_MOD_SERVICE)))
-			break;		/* a service JWT: later */
-		rc = verify_session_token(ctx, &j, false);
-		break;
-	case XRPC_AUTH_SERVICE:
-	case XRPC_AUTH_MOD:
-		break;			/* a service JWT: later */
-	default:
-		rc = xrpc_fail(ctx, PDS_EAUTHREQ, NULL,
-		    "Unexpected authorization type");
-		break;
-	}
+	if ((rc = bearer_decode(ctx, &j)) != 0)
+		return rc == 1 ? 0 : rc;
+	rc = bearer_verify(ctx, &j, false);
 	jwt_clear(&j);
 	/* the handler phase verifies again and fills ctx->auth for real */
 	memset(&ctx->auth, 0, sizeof(ctx->auth));

@@ -84,6 +84,12 @@ struct xrpc_ctx;
 int	auth_check_account(struct xrpc_ctx *);
 
 /*
+ * Answer a token that failed to verify with rc: ExpiredToken for
+ * PDS_EEXPIRED, else InvalidToken saying what.  The error (xrpc_fail()).
+ */
+int	auth_bad_token(struct xrpc_ctx *, int rc, const char *what);
+
+/*
  * Login attempt limits against online guessing, token buckets:
  *   - per account (did, when the identifier names one; else the
  *     identifier as typed) and client address: 10 failures, then one

@@ -38,6 +38,7 @@
 #include "admin_service.h"
 #include "admin_socket.h"
 #include "adminproto.h"
+#include "clock.h"
 #include "config.h"
 #include "err.h"
 #include "log.h"
@@ -76,15 +77,6 @@ static struct job		*current;	/* running, or NULL */
 static pthread_t		 job_thread;
 static bool			 job_joinable;
 static unsigned			 job_serial;
-
-static double
-now_s(void)
-{
-	struct timespec	 ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 static void
 job_unref(struct job *j)
@@ -221,7 +213,7 @@ job_main(void *arg)
 	(void)unlink(j->tmp);
 	pthread_mutex_lock(&j->mu);
 	j->phase = PH_DONE;
-	j->seconds = now_s() - j->started;
+	j->seconds = clock_mono_s() - j->started;
 	rc = j->rc;
 	pthread_mutex_unlock(&j->mu);
 	admin_audit(&j->actor, "backup", j->dest, NULL,
@@ -373,7 +365,7 @@ admin_backup_start(struct admin_call *call)
 	j->dirfd = fd;
 	j->uid = call->peer_uid;
 	j->actor = *call->actor;
-	j->started = now_s();
+	j->started = clock_mono_s();
 	j->reported = -1;
 	snprintf(j->base, sizeof(j->base), "%s", slash + 1);
 	snprintf(j->dest, sizeof(j->dest), "%s", dest);

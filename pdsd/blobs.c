@@ -51,39 +51,55 @@ has(const uint8_t *d, size_t len, size_t off, const char *magic, size_t n)
 	return len >= off + n && memcmp(d + off, magic, n) == 0;
 }
 
+/*
+ * Magic numbers, the first match wins: n bytes m at off and, where
+ * brand is set, the four bytes brand at 8 as well (the RIFF type, the
+ * brand of an ISO media file); no shorter than min bytes.  An ISO
+ * media file (ftyp at 4) of no brand listed is video/mp4.
+ */
+static const struct magic {
+	size_t		 off;
+	const char	*m;
+	size_t		 n;
+	const char	*brand;
+	size_t		 min;
+	const char	*type;
+} magics[] = {
+	{ 0, "\xff\xd8\xff", 3, NULL, 0, "image/jpeg" },
+	{ 0, "\x89PNG\r\n\x1a\n", 8, NULL, 0, "image/png" },
+	{ 0, "GIF87a", 6, NULL, 0, "image/gif" },
+	{ 0, "GIF89a", 6, NULL, 0, "image/gif" },
+	{ 0, "RIFF", 4, "WEBP", 0, "image/webp" },
+	{ 4, "ftyp", 4, "avif", 0, "image/avif" },
+	{ 4, "ftyp", 4, "avis", 0, "image/avif" },
+	{ 4, "ftyp", 4, "heic", 0, "image/heic" },
+	{ 4, "ftyp", 4, "heix", 0, "image/heic" },
+	{ 4, "ftyp", 4, "mif1", 0, "image/heic" },
+	{ 4, "ftyp", 4, "msf1", 0, "image/heic" },
+	{ 4, "ftyp", 4, "qt  ", 0, "video/quicktime" },
+	{ 4, "ftyp", 4, "M4A ", 0, "audio/mp4" },
+	{ 4, "ftyp", 4, NULL, 12, "video/mp4" },
+	{ 0, "\x1a\x45\xdf\xa3", 4, NULL, 0, "video/webm" },
+	{ 0, "%PDF-", 5, NULL, 0, "application/pdf" },
+	{ 0, "ID3", 3, NULL, 0, "audio/mpeg" },
+	{ 0, "\xff\xfb", 2, NULL, 0, "audio/mpeg" },
+	{ 0, "OggS", 4, NULL, 0, "audio/ogg" },
+	{ 0, "II*\0", 4, NULL, 0, "image/tiff" },
+	{ 0, "MM\0*", 4, NULL, 0, "image/tiff" },
+};
+
 const char *
 blobs_sniff(const uint8_t *d, size_t len)
 {
-	if (has(d, len, 0, "\xff\xd8\xff", 3))
-		return "image/jpeg";
-	if (has(d, len, 0, "\x89PNG\r\n\x1a\n", 8))
-		return "image/png";
-	if (has(d, len, 0, "GIF87a", 6) || has(d, len, 0, "GIF89a", 6))
-		return "image/gif";
-	if (has(d, len, 0, "RIFF", 4) && has(d, len, 8, "WEBP", 4))
-		return "image/webp";
-	if (has(d, len, 4, "ftyp", 4) && len >= 12) {
-		if (has(d, len, 8, "avif", 4) || has(d, len, 8, "avis", 4))
-			return "image/avif";
-		if (has(d, len, 8, "heic", 4) || has(d, len, 8, "heix", 4) ||
-		    has(d, len, 8, "mif1", 4) || has(d, len, 8, "msf1", 4))
-			return "image/heic";
-		if (has(d, len, 8, "qt  ", 4))
-			return "video/quicktime";
-		if (has(d, len, 8, "M4A ", 4))
-			return "audio/mp4";
-		return "video/mp4";
+	const struct magic	*g;
+	size_t			 i;
+
+	for (i = 0; i < sizeof(magics) / sizeof(magics[0]); i++) {
+		g = &magics[i];
+		if (len >= g->min && has(d, len, g->off, g->m, g->n) &&
+		    (g->brand == NULL || has(d, len, 8, g->brand, 4)))
+			return g->type;
 	}
-	if (has(d, len, 0, "\x1a\x45\xdf\xa3", 4))
-		return "video/webm";
-	if (has(d, len, 0, "%PDF-", 5))
-		return "application/pdf";
-	if (has(d, len, 0, "ID3", 3) || has(d, len, 0, "\xff\xfb", 2))
-		return "audio/mpeg";
-	if (has(d, len, 0, "OggS", 4))
-		return "audio/ogg";
-	if (has(d, len, 0, "II*\0", 4) || has(d, len, 0, "MM\0*", 4))
-		return "image/tiff";
 	return NULL;
 }
 

@@ -10,6 +10,7 @@
 
 #include <jansson.h>
 
+#include "clock.h"
 #include "config.h"
 #include "crawlers.h"
 #include "err.h"
@@ -25,15 +26,6 @@ static bool		 running, stopping, pending;
 static const struct config *ccfg;
 static int64_t		*last_ms;	/* per relay, unix ms; 0: never */
 static struct crawlers_stats st;
-
-static int64_t
-now_ms(void)
-{
-	struct timespec	 ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static void
 crawl_one(const char *relay, const json_t *body)
@@ -57,7 +49,7 @@ crawl_one(const char *relay, const json_t *body)
 	    &resp, err, sizeof(err));
 	json_decref(resp);
 	pthread_mutex_lock(&mu);
-	st.last_ms = now_ms();
+	st.last_ms = clock_wall_ms();
 	if (rc == PDS_OK && status >= 200 && status <= 299) {
 		st.sent++;
 		st.last_ok_ms = st.last_ms;
@@ -90,7 +82,7 @@ crawl_main(void *arg)
 		}
 		pending = false;
 		for (i = 0; i < ccfg->crawlers.n && !stopping; i++) {
-			now = now_ms();
+			now = clock_wall_ms();
 			due = last_ms[i] == 0 ||
 			    now - last_ms[i] >= CRAWLERS_INTERVAL_MS;
 			if (!due || body == NULL)
@@ -157,7 +149,7 @@ crawlers_note_ok(void)
 {
 	pthread_mutex_lock(&mu);
 	st.sent++;
-	st.last_ok_ms = st.last_ms = now_ms();
+	st.last_ok_ms = st.last_ms = clock_wall_ms();
 	pthread_mutex_unlock(&mu);
 }
 

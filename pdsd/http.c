@@ -65,6 +65,7 @@
 #include <microhttpd.h>
 
 #include "buf.h"
+#include "clock.h"
 #include "err.h"
 #include "http.h"
 #include "log.h"
@@ -307,15 +308,6 @@ method_of(const char *m)
 	case 'O': return strcmp(m, "OPTIONS") == 0 ? HTTP_OPTIONS : HTTP_OTHER;
 	}
 	return HTTP_OTHER;
-}
-
-static int64_t
-now_ms(void)
-{
-	struct timespec	 ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 /* ---- request accessors ---- */
@@ -1064,7 +1056,7 @@ slot_busy(struct MHD_Connection *conn, bool busy)
 	pthread_mutex_lock(&slots_mu);
 	sl->busy = busy;
 	if (!busy && head_ms > 0)
-		sl->deadline = now_ms() + (int64_t)idle_s * 1000 + head_ms;
+		sl->deadline = clock_mono_ms() + (int64_t)idle_s * 1000 + head_ms;
 	pthread_mutex_unlock(&slots_mu);
 }
 
@@ -1082,7 +1074,8 @@ on_connection(void *cls, struct MHD_Connection *conn, void **sctx,
 		    (sl = calloc(1, sizeof(*sl))) == NULL)
 			return;
 		sl->fd = ci->connect_fd;
-		sl->deadline = head_ms > 0 ? now_ms() + head_ms : INT64_MAX;
+		sl->deadline = head_ms > 0 ? clock_mono_ms() + head_ms :
+		    INT64_MAX;
 		ci = MHD_get_connection_info(conn,
 		    MHD_CONNECTION_INFO_CLIENT_ADDRESS);
 		sl->counted = ipc != NULL && ci != NULL &&
@@ -1125,7 +1118,7 @@ on_connection(void *cls, struct MHD_Connection *conn, void **sctx,
 		(void)shutdown(fd, SHUT_WR);
 		lingers[nlingers].fd = fd;
 		lingers[nlingers].left = sl->linger;
-		lingers[nlingers].until = now_ms() + DRAIN_MS;
+		lingers[nlingers].until = clock_mono_ms() + DRAIN_MS;
 		nlingers++;
 		wake();
 	}
@@ -1195,7 +1188,7 @@ reaper_main(void *arg)
 			while (read(wake_fd[0], junk, sizeof(junk)) > 0)
 				;
 		pthread_mutex_lock(&slots_mu);
-		now = now_ms();
+		now = clock_mono_ms();
 		linger_run(pf + 1, n, now);
 		for (sl = slots; sl != NULL; sl = sl->next)
 			if (!sl->busy && !sl->reaped && now > sl->deadline) {
@@ -1288,14 +1281,14 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url,
 			if (r->state == ST_REPLIED) {
 				r->drain_left = r->status == 413 ?
 				    DRAIN_413 : DRAIN_OTHER;
-				r->drain_until = now_ms() + DRAIN_MS;
+				r->drain_until = clock_mono_ms() + DRAIN_MS;
 				/* Older libmicrohttpd refuse this mid-body. */
 				(void)queue_reply(r);
 			}
 		} else if (r->state == ST_REPLIED) {
 			/* dropping the body of an early answer */
 			if (*upload_size > r->drain_left ||
-			    now_ms() > r->drain_until)
+			    clock_mono_ms() > r->drain_until)
 				return MHD_NO;
 			r->drain_left -= *upload_size;
 		}
@@ -1473,7 +1466,7 @@ http_start(const struct http_config *hc, http_dispatch_fn fn)
 		return PDS_ENOMEM;
 	ipc_mask--;
 	if (getrandom(&ipc_seed, sizeof(ipc_seed), 0) != sizeof(ipc_seed))
-		ipc_seed = (uint64_t)now_ms() * 0x9e3779b97f4a7c15ULL;
+		ipc_seed = (uint64_t)clock_mono_ms() * 0x9e3779b97f4a7c15ULL;
 	ipc_seed ^= 0xcbf29ce484222325ULL;
 	c_per_ip = stats_counter("http.refused_per_ip", STATS_RATE);
 	if (pipe2(wake_fd, O_CLOEXEC | O_NONBLOCK) == -1) {

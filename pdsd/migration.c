@@ -572,11 +572,7 @@ migration_deactivate(const char *did, const char *delete_after,
 	if (rc == PDS_OK)
 		rc = store_mig_put(did, "out", valid ? "deactivated" : "moved",
 		    pds[0] ? pds : NULL, now);
-	if (rc != PDS_OK) {
-		store_rollback();
-		return rc;
-	}
-	if ((rc = store_commit()) != PDS_OK)
+	if ((rc = store_end(rc)) != PDS_OK)
 		return rc;
 	events_notify();
 	log_info("account %s deactivated by its owner%s%s", did,
@@ -808,11 +804,7 @@ migration_account_purge(const char *did, bool announce)
 	rc = store_account_delete(did);
 	if (rc == PDS_OK && announce)
 		rc = events_account(did, ACCT_DELETED);
-	if (rc != PDS_OK) {
-		store_rollback();
-		return rc;
-	}
-	if ((rc = store_commit()) != PDS_OK)
+	if ((rc = store_end(rc)) != PDS_OK)
 		return rc;
 	if (announce)
 		events_notify();

@@ -225,8 +225,7 @@ account_page(struct http_req *req, const struct oauth_authz_browser *br,
 	goto out;
 fail:
 	buf_clear(&b);
-	oauth_authz_reply_error(req, 500, "Server error",
-	    "Please try again later.");
+	oauth_authz_reply_retry(req);
 out:
 	free(pgs);
 	grants_clear(&gs);
@@ -263,8 +262,7 @@ account_begin(struct http_req *req, struct oauth_authz_browser *br,
 		return false;
 	}
 	if (oauth_authz_browser_begin(req, br) != PDS_OK) {
-		oauth_authz_reply_error(req, 500, "Server error",
-		    "Please try again later.");
+		oauth_authz_reply_retry(req);
 		return false;
 	}
 	body = http_req_body(req, &len);
@@ -288,8 +286,7 @@ serve_account(struct http_req *req, const void *arg)
 	if (!signed_in(&br, did))
 		signin_page(req, &br, 200, NULL, NULL);
 	else if (oauth_authz_browser_save(req, &br) != PDS_OK)
-		oauth_authz_reply_error(req, 500, "Server error",
-		    "Please try again later.");
+		oauth_authz_reply_retry(req);
 	else
 		account_page(req, &br, did);
 }
@@ -322,8 +319,7 @@ serve_signin(struct http_req *req, const void *arg)
 	else if (rc != PDS_OK || oauth_authz_browser_save(req, &br) != PDS_OK ||
 	    store_oauth_account_device_put(br.device_id, acct.did,
 	    (int64_t)time(NULL)) != PDS_OK)
-		oauth_authz_reply_error(req, 500, "Server error",
-		    "Please try again later.");
+		oauth_authz_reply_retry(req);
 	else
 		back_to_account(req, NULL);
 }

@@ -202,8 +202,7 @@ authz_load(struct authz *a, const char *uri, const char *client_id,
 			    "expired", "This sign-in request is unknown or has "
 			    "expired.  Go back to the app and try again.");
 		else
-			oauth_authz_reply_error(a->req, 500, "Server error",
-			    "Please try again later.");
+			oauth_authz_reply_retry(a->req);
 		return false;
 	}
 	if (client_id != NULL && strcmp(client_id, a->r.client_id) != 0) {
@@ -236,8 +235,7 @@ authz_load(struct authz *a, const char *uri, const char *client_id,
 	if (oauth_authz_browser_save(a->req, &a->br) != PDS_OK ||
 	    store_oauth_request_update(a->r.id, NULL, a->br.device_id,
 	    a->now + OAUTH_AUTHZ_INACTIVITY) != PDS_OK) {
-		oauth_authz_reply_error(a->req, 500, "Server error",
-		    "Please try again later.");
+		oauth_authz_reply_retry(a->req);
 		return false;
 	}
 	if (oauth_clients_load(&a->client, a->r.client_id, &why) != PDS_OK) {
@@ -447,8 +445,7 @@ authz_begin(struct authz *a, struct http_req *req)
 	a->req = req;
 	a->now = (int64_t)time(NULL);
 	if (oauth_authz_browser_begin(req, &a->br) != PDS_OK) {
-		oauth_authz_reply_error(req, 500, "Server error",
-		    "Please try again later.");
+		oauth_authz_reply_retry(req);
 		return false;
 	}
 	return true;
@@ -542,8 +539,7 @@ serve_signin(struct http_req *req, const void *arg)
 		goto out;
 	}
 	if (rc != PDS_OK) {
-		oauth_authz_reply_error(req, 500, "Server error",
-		    "Please try again later.");
+		oauth_authz_reply_retry(req);
 		goto out;
 	}
 	hint = pstr(a.params, "login_hint");
@@ -556,8 +552,7 @@ serve_signin(struct http_req *req, const void *arg)
 	if ((remember && store_oauth_account_device_put(a.br.device_id,
 	    acct.did, a.now) != PDS_OK) ||
 	    store_oauth_request_set_did(a.r.id, acct.did) != PDS_OK) {
-		oauth_authz_reply_error(req, 500, "Server error",
-		    "Please try again later.");
+		oauth_authz_reply_retry(req);
 		goto out;
 	}
 	authz_proceed(&a, acct.did);
@@ -601,8 +596,7 @@ serve_consent(struct http_req *req, const void *arg)
 	}
 	if (oauth_authorize_finish(req, &a.r, a.params, acct.did, NULL,
 	    NULL) != PDS_OK)
-		oauth_authz_reply_error(req, 500, "Server error",
-		    "Please try again later.");
+		oauth_authz_reply_retry(req);
 out:
 	authz_end(&a);
 }

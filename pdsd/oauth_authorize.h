@@ -237,6 +237,8 @@ void	oauth_authz_reply_html(struct http_req *, unsigned status,
 /* Reply with the HTML error page. */
 void	oauth_authz_reply_error(struct http_req *, unsigned status,
 	    const char *title, const char *message);
+/* The error page for a failure of ours the user can only retry (500). */
+void	oauth_authz_reply_retry(struct http_req *);
 
 /* ---- finishing a request ---- */
 

@@ -411,6 +411,13 @@ oauth_authz_reply_error(struct http_req *req, unsigned status,
 	oauth_authz_reply_html(req, status, &b, NULL, 0);
 }
 
+void
+oauth_authz_reply_retry(struct http_req *req)
+{
+	oauth_authz_reply_error(req, 500, "Server error",
+	    "Please try again later.");
+}
+
 /* ---- the browser ---- */
 
 static void

@@ -195,6 +195,19 @@ proxy_target_select(struct xrpc_ctx *ctx, const char *nsid,
 	    "No service configured for %.200s", nsid);
 }
 
+int
+proxy_call_select(struct xrpc_ctx *ctx, struct proxy_target *t,
+    struct proxy_call *c)
+{
+	int	 rc;
+
+	if ((rc = proxy_target_select(ctx, ctx->nsid, t)) != 0)
+		return rc;
+	memset(c, 0, sizeof(*c));
+	c->target = t;
+	return 0;
+}
+
 /* ---- the upstream exchange ------------------------------------------ */
 
 struct upstream {

@@ -100,6 +100,14 @@ struct proxy_call {
 };
 
 /*
+ * Start a call of ctx's method to the target proxy_target_select()
+ * picks for it (into t): c names t and leaves all else to the
+ * defaults.  0, or that function's XRPC error.
+ */
+int	proxy_call_select(struct xrpc_ctx *, struct proxy_target *t,
+	    struct proxy_call *c);
+
+/*
  * Forward the call (iss = ctx->auth.did) and reply with what comes back,
  * streaming.  0 once a reply is set, else an XRPC error code.
  */

@@ -498,12 +498,23 @@ write_points(const struct xrpc_ctx *ctx)
 	return p;
 }
 
-static const char *
-input_str(const struct xrpc_ctx *ctx, const char *k)
+/*
+ * The string property k of the input, lowercased into lower (cut to
+ * lowcap - 1 bytes; "" when it is absent or not a string): a key that
+ * is the same however it is typed.
+ */
+static void
+input_lower(const struct xrpc_ctx *ctx, const char *k, char *lower,
+    size_t lowcap)
 {
 	const char	*s = json_string_value(json_object_get(ctx->input, k));
+	size_t		 i;
 
-	return s != NULL ? s : "";
+	if (s == NULL)
+		s = "";
+	for (i = 0; s[i] != '\0' && i < lowcap - 1; i++)
+		lower[i] = (char)tolower((unsigned char)s[i]);
+	lower[i] = '\0';
 }
 
 #define SPENDS_MAX	5	/* global + password reset's four */
@@ -515,8 +526,7 @@ spends(struct xrpc_ctx *ctx, const char *ip, char *lower, size_t lowcap,
 {
 	const struct xrpc_route *rt = ctx->route;
 	const char	*did = ctx->auth.did[0] != '\0' ? ctx->auth.did : ip;
-	size_t		 n = 0, i;
-	const char	*s;
+	size_t		 n = 0;
 
 #define SP(b, a, c, p)	(sp[n].id = (b), sp[n].k1 = (a), sp[n].k2 = (c), \
 			    sp[n++].cost = (p))
@@ -534,10 +544,7 @@ spends(struct xrpc_ctx *ctx, const char *ip, char *lower, size_t lowcap,
 		SP(RL_CREATE_ACCOUNT, ip, NULL, 1);
 		break;
 	case XRPC_RATE_CREATE_SESSION:
-		s = input_str(ctx, "identifier");
-		for (i = 0; s[i] != '\0' && i < lowcap - 1; i++)
-			lower[i] = (char)tolower((unsigned char)s[i]);
-		lower[i] = '\0';
+		input_lower(ctx, "identifier", lower, lowcap);
 		SP(RL_SESSION_5M, lower, ip, 1);
 		SP(RL_SESSION_DAY, lower, ip, 1);
 		break;
@@ -547,10 +554,7 @@ spends(struct xrpc_ctx *ctx, const char *ip, char *lower, size_t lowcap,
 		SP(RL_EMAIL_DAY, did, ctx->nsid, 1);
 		break;
 	case XRPC_RATE_PASSWORD_RESET_REQUEST:
-		s = input_str(ctx, "email");
-		for (i = 0; s[i] != '\0' && i < lowcap - 1; i++)
-			lower[i] = (char)tolower((unsigned char)s[i]);
-		lower[i] = '\0';
+		input_lower(ctx, "email", lower, lowcap);
 		SP(RL_PWRESET_HOUR, ip, NULL, 1);
 		SP(RL_PWRESET_DAY, ip, NULL, 1);
 		SP(RL_PWRESET_EMAIL_HOUR, lower, NULL, 1);

@@ -515,10 +515,8 @@ raw_proxy(struct xrpc_ctx *ctx, enum raw_kind k)
 	long long	 ms;
 	int		 rc;
 
-	if ((rc = proxy_target_select(ctx, ctx->nsid, &t)) != 0)
+	if ((rc = proxy_call_select(ctx, &t, &c)) != 0)
 		return rc;
-	memset(&c, 0, sizeof(c));
-	c.target = &t;
 	if (proxy_header_names_other(ctx))
 		return proxy_forward(ctx, &c);
 	if ((rc = proxy_fetch(ctx, &c, &r)) != 0) {

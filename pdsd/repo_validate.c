@@ -175,6 +175,25 @@ mime_accepted(const char *accept, const char *mime)
 	return false;
 }
 
+/*
+ * The kinds one test settles, and what is wrong with a value that
+ * fails it: a string of the syntax, or (syntax NULL) a value of type.
+ */
+static const struct {
+	enum dm_type	 type;
+	bool		(*syntax)(const char *, size_t);
+	const char	*bad;
+} plain[] = {
+	[F_DATETIME] = { DM_STRING, syntax_is_datetime,
+	    "must be a valid datetime" },
+	[F_DID] = { DM_STRING, syntax_is_did, "must be a valid did" },
+	[F_ATURI] = { DM_STRING, syntax_is_aturi, "must be a valid at-uri" },
+	[F_OBJECT] = { DM_MAP, NULL, "must be an object" },
+	[F_ARRAY] = { DM_ARRAY, NULL, "must be an array" },
+	[F_INT] = { DM_INT, NULL, "must be an integer" },
+	[F_BOOL] = { DM_BOOL, NULL, "must be a boolean" },
+};
+
 static int
 check_field(const char *nsid, const struct field *f,
     const struct dm_value *v, struct pds_error *err)
@@ -189,18 +208,6 @@ check_field(const char *nsid, const struct field *f,
 		else if (f->max > 0 && v->u.s.len > f->max)
 			bad = "is too long";
 		break;
-	case F_DATETIME:
-		if (!str_is(v, syntax_is_datetime))
-			bad = "must be a valid datetime";
-		break;
-	case F_DID:
-		if (!str_is(v, syntax_is_did))
-			bad = "must be a valid did";
-		break;
-	case F_ATURI:
-		if (!str_is(v, syntax_is_aturi))
-			bad = "must be a valid at-uri";
-		break;
 	case F_STRONGREF:
 		if (v->type != DM_MAP)
 			bad = "must be an object";
@@ -209,21 +216,11 @@ check_field(const char *nsid, const struct field *f,
 		else if (!str_is(dm_map_get(v, "cid"), syntax_is_cid))
 			bad = "must have a valid \"cid\"";
 		break;
-	case F_OBJECT:
-		if (v->type != DM_MAP)
-			bad = "must be an object";
-		break;
-	case F_ARRAY:
-		if (v->type != DM_ARRAY)
-			bad = "must be an array";
-		break;
-	case F_INT:
-		if (v->type != DM_INT)
-			bad = "must be an integer";
-		break;
-	case F_BOOL:
-		if (v->type != DM_BOOL)
-			bad = "must be a boolean";
+	default:
+		if (plain[f->kind].syntax != NULL ?
+		    !str_is(v, plain[f->kind].syntax) :
+		    v->type != plain[f->kind].type)
+			bad = plain[f->kind].bad;
 		break;
 	case F_BLOB:
 		if (!dm_is_blob(v)) {

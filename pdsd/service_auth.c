@@ -12,6 +12,7 @@
 #include <sodium.h>
 
 #include "accounts.h"
+#include "auth.h"
 #include "config.h"
 #include "err.h"
 #include "jwt.h"
@@ -84,15 +85,6 @@ issuer_key(const char *did, bool label, bool refresh, struct pds_key **out)
 	return rc;
 }
 
-static int
-bad(struct xrpc_ctx *ctx, int rc, const char *what)
-{
-	if (rc == PDS_EEXPIRED)
-		return xrpc_fail(ctx, PDS_ETOKENEXPIRED, NULL,
-		    "Token has expired");
-	return xrpc_fail(ctx, PDS_EBADTOKEN, NULL, "%s", what);
-}
-
 /*
  * A verified token's lifetime and first use: exp at most
  * SERVICE_JWT_MAX_TTL_S after iat (and after now), the longest
@@ -111,14 +103,16 @@ fresh_token(struct xrpc_ctx *ctx, const struct jwt *j, const char *iss)
 	int		 rc;
 
 	if (!jwt_claim_int(j, "exp", &exp))
-		return bad(ctx, PDS_EINVAL, "Malformed token: no exp");
+		return auth_bad_token(ctx, PDS_EINVAL,
+		    "Malformed token: no exp");
 	if (exp - now > SERVICE_JWT_MAX_TTL_S + CLOCK_SKEW_S ||
 	    (jwt_claim_int(j, "iat", &iat) &&
 	    exp - iat > SERVICE_JWT_MAX_TTL_S + CLOCK_SKEW_S))
-		return bad(ctx, PDS_EINVAL,
+		return auth_bad_token(ctx, PDS_EINVAL,
 		    "Token lifetime is longer than an hour");
 	if ((jti = jwt_claim_str(j, "jti")) == NULL || *jti == '\0')
-		return bad(ctx, PDS_EINVAL, "Malformed token: no jti");
+		return auth_bad_token(ctx, PDS_EINVAL,
+		    "Malformed token: no jti");
 	crypto_generichash_init(&st, NULL, 0, sizeof(h));
 	crypto_generichash_update(&st, (const uint8_t *)iss, strlen(iss) + 1);
 	crypto_generichash_update(&st, (const uint8_t *)jti, strlen(jti));
@@ -126,7 +120,8 @@ fresh_token(struct xrpc_ctx *ctx, const struct jwt *j, const char *iss)
 	sodium_bin2hex(key, sizeof(key), h, sizeof(h));
 	rc = oauth_replay_check_and_add(REPLAY_NS, key, exp + CLOCK_SKEW_S);
 	if (rc == PDS_EEXIST)
-		return bad(ctx, PDS_EINVAL, "Token has been used already");
+		return auth_bad_token(ctx, PDS_EINVAL,
+		    "Token has been used already");
 	return rc == PDS_OK ? 0 : PDS_EINTERNAL;
 }
 
@@ -145,20 +140,22 @@ service_auth_check(struct xrpc_ctx *ctx, const struct jwt *j,
 	int		 rc;
 
 	if (strcmp(j->alg, "ES256K") != 0 && strcmp(j->alg, "ES256") != 0)
-		return bad(ctx, PDS_EINVAL, "Invalid service token");
+		return auth_bad_token(ctx, PDS_EINVAL, "Invalid service token");
 	if ((iss = jwt_claim_str(j, "iss")) == NULL)
-		return bad(ctx, PDS_EINVAL, "Malformed token: no iss");
+		return auth_bad_token(ctx, PDS_EINVAL,
+		    "Malformed token: no iss");
 	n = (frag = strchr(iss, '#')) != NULL ? (size_t)(frag - iss) :
 	    strlen(iss);
 	if (n == 0 || n >= sizeof(did) || !syntax_is_did(iss, n))
-		return bad(ctx, PDS_EINVAL, "Malformed token: bad iss");
+		return auth_bad_token(ctx, PDS_EINVAL,
+		    "Malformed token: bad iss");
 	memcpy(did, iss, n);
 	did[n] = '\0';
 	/* Labelers sign with their label key, everyone else with #atproto. */
 	label = frag != NULL && strcmp(frag, "#atproto_labeler") == 0;
 	if (mod_service && (cfg->mod_service_did == NULL ||
 	    strcmp(did, cfg->mod_service_did) != 0))
-		return bad(ctx, PDS_EINVAL, "Untrusted issuer");
+		return auth_bad_token(ctx, PDS_EINVAL, "Untrusted issuer");
 
 	/* Claims first: they cost no network round trip. */
 	memset(&e, 0, sizeof(e));
@@ -171,8 +168,8 @@ service_auth_check(struct xrpc_ctx *ctx, const struct jwt *j,
 	e.flags = JWT_REFUSE_SESSION_TYP | JWT_REFUSE_CNF;
 	if ((rc = jwt_check_claims(j, &e, &why)) != PDS_OK) {
 		if (strcmp(why, "wrong lxm") == 0 || strcmp(why, "no lxm") == 0)
-			return bad(ctx, rc, "Bad token method");
-		return bad(ctx, rc, why);
+			return auth_bad_token(ctx, rc, "Bad token method");
+		return auth_bad_token(ctx, rc, why);
 	}
 
 	/* The signature, with one fresh look at the document if it fails. */
@@ -190,7 +187,7 @@ service_auth_check(struct xrpc_ctx *ctx, const struct jwt *j,
 		goto ok;
 	key_free(key);
 	log_info("service auth: %s: signature refused", did);
-	return bad(ctx, PDS_ECRYPTO,
+	return auth_bad_token(ctx, PDS_ECRYPTO,
 	    "jwt signature does not match jwt issuer");
 ok:
 	key_free(key);

@@ -16,6 +16,7 @@
 
 #include <jansson.h>
 
+#include "clock.h"
 #include "err.h"
 #include "log.h"
 #include "module.h"
@@ -121,15 +122,6 @@ stats_rate(const struct stats_counter *c)
 	return d;
 }
 
-static double
-now_mono(void)
-{
-	struct timespec	 ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 void
 stats_sample(void)
 {
@@ -139,7 +131,7 @@ stats_sample(void)
 	size_t			 i, n;
 
 	pthread_mutex_lock(&sample_mu);
-	t = now_mono();
+	t = clock_mono_s();
 	dt = last_sample > 0 ? t - last_sample : 0;
 	n = atomic_load(&ncounters);
 	for (i = 0; i < n; i++) {
@@ -189,7 +181,7 @@ stats_uptime_s(void)
 
 	if (t0 == 0)
 		return 0;
-	return ((int64_t)(now_mono() * 1000) - t0) / 1000;
+	return ((int64_t)(clock_mono_s() * 1000) - t0) / 1000;
 }
 
 /* ---- the sampler thread ---- */
@@ -219,7 +211,7 @@ static int
 stats_init(const struct config *cfg)
 {
 	(void)cfg;
-	atomic_store(&started_ms, (int64_t)(now_mono() * 1000));
+	atomic_store(&started_ms, (int64_t)(clock_mono_s() * 1000));
 	sampler_stop = false;
 	if (pthread_create(&sampler, NULL, sampler_main, NULL) != 0) {
 		log_warnx("stats: cannot start the sampler thread");
@@ -256,15 +248,6 @@ static size_t		 nsubs;
 static uint64_t		 next_sub_id = 1;
 static pthread_mutex_t	 sub_mu = PTHREAD_MUTEX_INITIALIZER;
 
-static int64_t
-now_ms(void)
-{
-	struct timespec	 ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 uint64_t
 stats_sub_add(const char *remote, int64_t cursor)
 {
@@ -290,7 +273,7 @@ stats_sub_add(const char *remote, int64_t cursor)
 				memcpy(sl->s.remote, remote, n);
 			sl->s.cursor = cursor;
 			sl->s.seq = -1;
-			sl->s.connected_ms = now_ms();
+			sl->s.connected_ms = clock_wall_ms();
 			nsubs++;
 			break;
 		}

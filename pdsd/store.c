@@ -309,6 +309,15 @@ store_rollback(void)
 		(void)conn_exec(db, "ROLLBACK");
 }
 
+int
+store_end(int rc)
+{
+	if (rc == PDS_OK)
+		return store_commit();
+	store_rollback();
+	return rc;
+}
+
 static int
 read_version(int *v)
 {
@@ -338,10 +347,7 @@ migrate(void)
 	    "WHERE NOT EXISTS (SELECT 1 FROM schema_version);");
 	if (rc == PDS_OK)
 		rc = read_version(&v);
-	if (rc == PDS_OK)
-		rc = store_commit();
-	else
-		store_rollback();
+	rc = store_end(rc);
 	if (rc != PDS_OK)
 		return rc;
 	if (v < 0 || (size_t)v > store_nmigrations) {

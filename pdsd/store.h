@@ -62,6 +62,11 @@ int	store_ping(void);
 int	store_begin(void);
 int	store_commit(void);
 void	store_rollback(void);
+/*
+ * End the transaction by how its work went: commit when rc is PDS_OK
+ * (then the commit's result), else roll back and pass rc through.
+ */
+int	store_end(int rc);
 
 /* The current time as a store timestamp. */
 void	store_timestamp(char out[STORE_TS_LEN]);

@@ -54,6 +54,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "err.h"
 #include "log.h"
 #include "store_internal.h"
@@ -167,15 +168,6 @@ sleep_ms(int ms)
 	(void)nanosleep(&ts, NULL);
 }
 
-static int64_t
-now_ms(void)
-{
-	struct timespec	 ts;
-
-	(void)clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* A checkpoint of `mode' on this thread's connection, waiting wait_ms. */
 static int
 checkpoint(sqlite3 *db, int mode, int wait_ms, int *nlog, int *ndone)
@@ -199,7 +191,7 @@ store_wal_bound(void)
 	if (wal_fd == -1 || fstat(wal_fd, &st) == -1 ||
 	    st.st_size <= wal_max)
 		return PDS_OK;
-	t = now_ms();
+	t = clock_mono_ms();
 	if (bound_lost_ms != 0 && t - bound_lost_ms < BOUND_RETRY_MS &&
 	    st.st_size <= wal_max / 2 * BOUND_HARD_HALVES)
 		return PDS_OK;
@@ -213,13 +205,13 @@ store_wal_bound(void)
 	 * makes a try fail at once.  Only the first try copies the log.
 	 */
 	pthread_mutex_lock(&ckpt_mu);
-	t = now_ms();
+	t = clock_mono_ms();
 	for (;;) {
-		left = BOUND_WAIT_MS - (now_ms() - t);
+		left = BOUND_WAIT_MS - (clock_mono_ms() - t);
 		rc = checkpoint(db, SQLITE_CHECKPOINT_RESTART,
 		    left < 1 ? 1 : left > BOUND_TRY_MS ? BOUND_TRY_MS :
 		    (int)left, NULL, NULL);
-		if ((rc & 0xff) != SQLITE_BUSY || now_ms() - t >=
+		if ((rc & 0xff) != SQLITE_BUSY || clock_mono_ms() - t >=
 		    BOUND_WAIT_MS)
 			break;
 		sleep_ms(2);

@@ -204,6 +204,15 @@ xrpc_reply_json(struct xrpc_ctx *ctx, json_t *body)
 	http_reply_json(ctx->req, 200, body);
 }
 
+int
+xrpc_reply_json_or(struct xrpc_ctx *ctx, json_t *body, int err)
+{
+	if (body == NULL)
+		return err;
+	xrpc_reply_json(ctx, body);
+	return 0;
+}
+
 void
 xrpc_reply_empty(struct xrpc_ctx *ctx)
 {

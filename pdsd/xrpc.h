@@ -210,6 +210,11 @@ void	xrpc_dispatch(struct http_req *, struct http_target *);
 
 /* Reply 200 with JSON (steals the reference). */
 void	xrpc_reply_json(struct xrpc_ctx *, json_t *body);
+/*
+ * The end of a handler that built its output: reply 200 with body
+ * (stolen) and 0, or, when building it failed (body NULL), err.
+ */
+int	xrpc_reply_json_or(struct xrpc_ctx *, json_t *body, int err);
 /* Reply 200 with an empty body (procedures with no output). */
 void	xrpc_reply_empty(struct xrpc_ctx *);
 /*
