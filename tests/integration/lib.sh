@@ -6,6 +6,8 @@
 #   pds_start [pdsd args]    start pdsd, wait for /xrpc/_health
 #   pds_stop                 SIGTERM, wait; returns pdsd's exit status
 #   pds_kill9                SIGKILL, wait
+#   plc_start                a local PLC directory (Node 22): sets PLC_URL;
+#                            stopped on exit
 #   req METHOD PATH [curl args]   sets $STATUS; body in $T_DIR/body,
 #                                 headers in $T_DIR/headers
 #   check DESC CMD...        count CMD's success as one case
@@ -32,8 +34,18 @@ pds_kill9() {
 	fi
 }
 
+PLC_PID=
+plc_stop() {
+	if [ -n "$PLC_PID" ]; then
+		kill "$PLC_PID" 2>/dev/null
+		wait "$PLC_PID" 2>/dev/null
+		PLC_PID=
+	fi
+}
+
 t_cleanup() {
 	pds_kill9
+	plc_stop
 	rm -rf "$T_DIR"
 }
 trap t_cleanup EXIT
@@ -162,6 +174,35 @@ pds_stop() {
 	_rc=$?
 	PDSD_PID=
 	return $_rc
+}
+
+# plc_start: the real PLC directory (scripts/plc-server.mjs under Node
+# 22, whose packages tests/interop/setup.sh installs) on a free port;
+# sets PLC_URL.  If it cannot start, says why and ends the test.
+plc_start() {
+	_root=$(pwd)
+	if ! "$_root/tests/interop/setup.sh" >"$T_DIR/setup.log" 2>&1; then
+		sed 's/^/#   /' "$T_DIR/setup.log" | tail -n 20
+		not_ok "Node 22 and the PLC directory's packages install"
+		t_done
+		exit 1
+	fi
+	"$("$_root/scripts/node.sh")" "$_root/scripts/plc-server.mjs" 0 \
+	    >"$T_DIR/plc.log" 2>&1 &
+	PLC_PID=$!
+	_i=0
+	while ! grep -q "PLC listening" "$T_DIR/plc.log" 2>/dev/null; do
+		_i=$((_i + 1))
+		if [ $_i -gt 300 ] || ! kill -0 "$PLC_PID" 2>/dev/null; then
+			sed 's/^/#   /' "$T_DIR/plc.log"
+			not_ok "the PLC directory starts"
+			t_done
+			exit 1
+		fi
+		sleep 0.1
+	done
+	PLC_URL=$(sed -n 's/.*PLC listening on \(http:[^ ]*\).*/\1/p' \
+	    "$T_DIR/plc.log")
 }
 
 # req METHOD PATH [curl args...]

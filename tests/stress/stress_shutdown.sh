@@ -9,39 +9,10 @@ T_NAME=stress_shutdown
 . "$(dirname "$0")/../integration/lib.sh"
 . "$(dirname "$0")/lib.sh"
 
-ROOT=$(pwd)
 HANG_PID=
-PLC_PID=
-stop_helpers() {
-	[ -n "$HANG_PID" ] && kill "$HANG_PID" 2>/dev/null
-	if [ -n "$PLC_PID" ]; then
-		kill "$PLC_PID" 2>/dev/null
-		wait "$PLC_PID" 2>/dev/null
-	fi
-}
-trap 'stop_helpers; t_cleanup' EXIT
+trap '[ -n "$HANG_PID" ] && kill "$HANG_PID" 2>/dev/null; t_cleanup' EXIT
 
-if ! "$ROOT/tests/interop/setup.sh" >"$T_DIR/setup.log" 2>&1; then
-	sed 's/^/#   /' "$T_DIR/setup.log" | tail -n 20
-	not_ok "Node 22 and the PLC directory's packages install"
-	t_done
-	exit 1
-fi
-"$("$ROOT/scripts/node.sh")" "$ROOT/scripts/plc-server.mjs" 0 \
-    >"$T_DIR/plc.log" 2>&1 &
-PLC_PID=$!
-i=0
-while ! grep -q "PLC listening" "$T_DIR/plc.log" 2>/dev/null; do
-	i=$((i + 1))
-	if [ $i -gt 300 ] || ! kill -0 "$PLC_PID" 2>/dev/null; then
-		sed 's/^/#   /' "$T_DIR/plc.log"
-		not_ok "the PLC directory starts"
-		t_done
-		exit 1
-	fi
-	sleep 0.1
-done
-PLC_URL=$(sed -n 's/.*PLC listening on \(http:[^ ]*\).*/\1/p' "$T_DIR/plc.log")
+plc_start
 
 "$STRESS_BIN/hang" >"$T_DIR/hang.port" &
 HANG_PID=$!
