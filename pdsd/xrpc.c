@@ -615,6 +615,49 @@ xrpc_offload(struct xrpc_ctx *ctx, enum offload_pool p, bool authed)
 	sodium_memzero(&ctx->auth, sizeof(ctx->auth));
 }
 
+/*
+ * check_auth() on an HTTP worker, under the guard.  True when it needed
+ * the network: then nothing of it is kept (ctx is as before) and the
+ * caller has it done again on the net pool.  Else *rcp is its result.
+ */
+static bool
+check_auth_needs_pool(struct xrpc_ctx *ctx, int *rcp)
+{
+	offload_guard_begin(OFFLOAD_GUARD_RETRY);
+	*rcp = check_auth(ctx);
+	if (!offload_guard_end())
+		return false;
+	if (ctx->auth.ext_free != NULL)
+		ctx->auth.ext_free(ctx->auth.ext);
+	memset(&ctx->auth, 0, sizeof(ctx->auth));
+	memset(&ctx->err, 0, sizeof(ctx->err));
+	*rcp = 0;
+	return true;
+}
+
+/*
+ * A request whose credentials are checked: on its route's pool if the
+ * route is flagged for one, else here, under the guard.
+ */
+static void
+xrpc_finish(struct xrpc_ctx *ctx)
+{
+	const struct xrpc_route *rt = ctx->route;
+	int	 rc;
+
+	if (rt->auth_flags & (XRPC_AF_NET | XRPC_AF_CPU)) {
+		xrpc_offload(ctx, rt->auth_flags & XRPC_AF_CPU ?
+		    OFFLOAD_CPU : OFFLOAD_NET, true);
+		return;
+	}
+	offload_guard_begin(OFFLOAD_GUARD_DEGRADE);
+	rc = xrpc_run(ctx, true);
+	if (offload_guard_end())	/* the route wants XRPC_AF_NET */
+		log_warnx("xrpc %s: a network call was refused on an HTTP "
+		    "worker", ctx->nsid);
+	xrpc_end(ctx, rc);
+}
+
 /* The http handler for every /xrpc/<nsid> request. */
 static void
 xrpc_handle(struct http_req *req, const void *arg)
@@ -634,11 +677,7 @@ xrpc_handle(struct http_req *req, const void *arg)
 		/* checked in xrpc_dispatch(); pa keeps owning ext */
 		ctx.auth = pa->auth;
 		ctx.auth.ext_free = NULL;
-		if (rt->auth_flags & (XRPC_AF_NET | XRPC_AF_CPU))
-			xrpc_offload(&ctx, rt->auth_flags & XRPC_AF_CPU ?
-			    OFFLOAD_CPU : OFFLOAD_NET, true);
-		else
-			xrpc_end(&ctx, xrpc_run(&ctx, true));
+		xrpc_finish(&ctx);
 		return;
 	}
 
@@ -656,31 +695,12 @@ xrpc_handle(struct http_req *req, const void *arg)
 		return;
 	}
 	/* The credentials here, unless they need the network. */
-	offload_guard_begin(OFFLOAD_GUARD_RETRY);
-	rc = check_auth(&ctx);
-	if (offload_guard_end()) {
-		if (ctx.auth.ext_free != NULL)
-			ctx.auth.ext_free(ctx.auth.ext);
-		memset(&ctx.auth, 0, sizeof(ctx.auth));
-		memset(&ctx.err, 0, sizeof(ctx.err));
+	if (check_auth_needs_pool(&ctx, &rc))
 		xrpc_offload(&ctx, OFFLOAD_NET, false);
-		return;
-	}
-	if (rc != 0) {
+	else if (rc != 0)
 		xrpc_end(&ctx, rc);
-		return;
-	}
-	if (rt->auth_flags & (XRPC_AF_NET | XRPC_AF_CPU)) {
-		xrpc_offload(&ctx, rt->auth_flags & XRPC_AF_CPU ?
-		    OFFLOAD_CPU : OFFLOAD_NET, true);
-		return;
-	}
-	offload_guard_begin(OFFLOAD_GUARD_DEGRADE);
-	rc = xrpc_run(&ctx, true);
-	if (offload_guard_end())	/* the route wants XRPC_AF_NET */
-		log_warnx("xrpc %s: a network call was refused on an HTTP "
-		    "worker", ctx.nsid);
-	xrpc_end(&ctx, rc);
+	else
+		xrpc_finish(&ctx);
 }
 
 static size_t
@@ -725,19 +745,11 @@ stream_start(struct http_req *req, const struct xrpc_route *rt)
 	 * cannot be checked here, before the body, on the worker: they
 	 * are checked on the net pool once the body is in.
 	 */
-	offload_guard_begin(OFFLOAD_GUARD_RETRY);
-	rc = check_auth(&ctx);
-	if (offload_guard_end()) {
-		if (ctx.auth.ext_free != NULL)
-			ctx.auth.ext_free(ctx.auth.ext);
-		memset(&ctx.auth, 0, sizeof(ctx.auth));
-		memset(&ctx.err, 0, sizeof(ctx.err));
+	if (check_auth_needs_pool(&ctx, &rc)) {
 		if ((pa = calloc(1, sizeof(*pa))) == NULL)
 			rc = PDS_EINTERNAL;
-		else {
+		else
 			pa->pending = true;
-			rc = 0;
-		}
 	} else if (rc == 0 && (rc = oauth_resource_authorize(&ctx)) == 0 &&
 	    (rc = ratelimit_xrpc(&ctx)) == 0 &&
 	    (pa = calloc(1, sizeof(*pa))) == NULL)
