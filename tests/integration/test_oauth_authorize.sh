@@ -12,42 +12,14 @@ T_NAME=test_oauth_authorize
 
 ROOT=$(pwd)
 OAUTHREQ=$ROOT/$B/tests/oauthreq
-PLC_PID=
-plc_stop() {
-	if [ -n "$PLC_PID" ]; then
-		kill "$PLC_PID" 2>/dev/null
-		wait "$PLC_PID" 2>/dev/null
-		PLC_PID=
-	fi
-}
-trap 'plc_stop; t_cleanup' EXIT
 
 if [ ! -x "$OAUTHREQ" ]; then
 	not_ok "$OAUTHREQ is built (make tests)"
 	t_done
 	exit 1
 fi
-if ! "$ROOT/tests/interop/setup.sh" >"$T_DIR/setup.log" 2>&1; then
-	sed 's/^/#   /' "$T_DIR/setup.log" | tail -n 20
-	not_ok "Node 22 and the PLC directory's packages install"
-	t_done
-	exit 1
-fi
+plc_start
 NODE=$("$ROOT/scripts/node.sh")
-"$NODE" "$ROOT/scripts/plc-server.mjs" 0 >"$T_DIR/plc.log" 2>&1 &
-PLC_PID=$!
-i=0
-while ! grep -q "PLC listening" "$T_DIR/plc.log" 2>/dev/null; do
-	i=$((i + 1))
-	if [ $i -gt 300 ] || ! kill -0 "$PLC_PID" 2>/dev/null; then
-		sed 's/^/#   /' "$T_DIR/plc.log"
-		not_ok "the PLC directory starts"
-		t_done
-		exit 1
-	fi
-	sleep 0.1
-done
-PLC_URL=$(sed -n 's/.*PLC listening on \(http:[^ ]*\).*/\1/p' "$T_DIR/plc.log")
 
 pds_env "PDS_DID_PLC_URL=$PLC_URL" "PDS_SERVICE_HANDLE_DOMAINS=.test" \
     "PDS_INVITE_REQUIRED=false"

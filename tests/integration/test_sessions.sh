@@ -20,11 +20,9 @@ case $PDSCTL in /*) ;; *) PDSCTL=$ROOT/$PDSCTL ;; esac
 SOCK=$T_DIR/pdsd.sock
 OUT=$T_DIR/out
 ERR=$T_DIR/err
-PLC_PID=
 RO_MADE_USER=
 RO_MADE_GROUP=
 sess_cleanup() {
-	[ -n "$PLC_PID" ] && kill "$PLC_PID" 2>/dev/null
 	[ -n "$RO_MADE_USER" ] && userdel "$RO_MADE_USER" 2>/dev/null
 	[ -n "$RO_MADE_GROUP" ] && groupdel "$RO_MADE_GROUP" 2>/dev/null
 	t_cleanup
@@ -36,27 +34,8 @@ if [ ! -x "$PDSCTL" ] || ! command -v sqlite3 >/dev/null 2>&1; then
 	t_done
 	exit 1
 fi
-if ! "$ROOT/tests/interop/setup.sh" >"$T_DIR/setup.log" 2>&1; then
-	sed 's/^/#   /' "$T_DIR/setup.log" | tail -n 20
-	not_ok "Node 22 and the PLC directory's packages install"
-	t_done
-	exit 1
-fi
+plc_start
 NODE=$("$ROOT/scripts/node.sh")
-"$NODE" "$ROOT/scripts/plc-server.mjs" 0 >"$T_DIR/plc.log" 2>&1 &
-PLC_PID=$!
-i=0
-while ! grep -q "PLC listening" "$T_DIR/plc.log" 2>/dev/null; do
-	i=$((i + 1))
-	if [ $i -gt 300 ] || ! kill -0 "$PLC_PID" 2>/dev/null; then
-		sed 's/^/#   /' "$T_DIR/plc.log"
-		not_ok "the PLC directory starts"
-		t_done
-		exit 1
-	fi
-	sleep 0.1
-done
-PLC_URL=$(sed -n 's/.*PLC listening on \(http:[^ ]*\).*/\1/p' "$T_DIR/plc.log")
 
 # A socket reader who may not act, when we can make one (root).
 # The names are this run's own, so that two runs at once never delete
