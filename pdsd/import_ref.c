@@ -406,23 +406,28 @@ import_ref_main(int argc, char *argv[])
 	struct timespec	 t0, t1;
 	char		 blobs[PATH_MAX];
 	const char	*dest = NULL;
+	bool		 opts = true;
 	int		 i, rc;
 
 	memset(&r, 0, sizeof(r));
 	for (i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--json") == 0)
+		if (opts && strcmp(argv[i], "--") == 0)
+			opts = false;
+		else if (!opts || argv[i][0] != '-' || argv[i][1] == '\0') {
+			if (r.src == NULL)
+				r.src = argv[i];
+			else if (dest == NULL)
+				dest = argv[i];
+			else {
+				usage();
+				return 64;
+			}
+		} else if (strcmp(argv[i], "--json") == 0)
 			r.json = true;
 		else if (strcmp(argv[i], "--quiet") == 0)
 			r.quiet = true;
 		else if (strcmp(argv[i], "--blobs") == 0 && i + 1 < argc)
 			r.blobs = argv[++i];
-		else if (argv[i][0] == '-' && argv[i][1] != '\0') {
-			usage();
-			return 64;
-		} else if (r.src == NULL)
-			r.src = argv[i];
-		else if (dest == NULL)
-			dest = argv[i];
 		else {
 			usage();
 			return 64;
