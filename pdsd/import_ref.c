@@ -26,6 +26,7 @@
 #include <libgen.h>
 #include <limits.h>
 #include <stdbool.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -39,8 +40,10 @@
 #include <sodium.h>
 
 #include "cid.h"
+#include "commit.h"
 #include "err.h"
 #include "import_ref.h"
+#include "keys.h"
 #include "store.h"
 #include "store_import_ref.h"
 #include "syntax.h"
@@ -52,6 +55,8 @@ struct iref {
 	const char		*blobs;		/* the reference's blob dir */
 	char			 tmp[PATH_MAX];	/* the new directory */
 	bool			 json, quiet;
+	const uint8_t		*key;		/* the account's, for head() */
+	int64_t			 warnings;
 	struct iref_counts	 c;
 	char			 err[IREF_ERR_MAX];
 };
@@ -93,6 +98,28 @@ usage(void)
 {
 	fprintf(stderr, "usage: pdsctl import-reference [--json] [--quiet] "
 	    "[--blobs DIR] REF_DATA_DIR NEW_DATA_DIR\n");
+}
+
+/* SIGINT, SIGTERM, SIGHUP: stop at the next account or blob, clean up. */
+static volatile sig_atomic_t interrupted;
+
+static void
+on_signal(int sig)
+{
+	interrupted = 1;
+}
+
+static void
+signals(void)
+{
+	struct sigaction	 sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
 }
 
 /* ---- files ------------------------------------------------------------ */
@@ -181,11 +208,13 @@ blob_copy(void *arg, const char *did, const char *cs)
 	crypto_hash_sha256_state st;
 	struct cid		 c, got;
 	uint8_t			 buf[65536], dig[32];
-	char			 from[PATH_MAX], to[PATH_MAX];
+	char			 from[PATH_MAX], to[PATH_MAX], q[PATH_MAX];
 	const char		*why = NULL;
 	ssize_t			 n;
 	int			 in = -1, out = -1, rc = PDS_EINVAL;
 
+	if (interrupted)
+		return fail(r, "interrupted");
 	if (cid_parse(&c, cs, strlen(cs), &why) != PDS_OK ||
 	    !cid_is_blessed(&c))
 		return fail(r, "%s: blob %s: not a sha2-256 CID", did, cs);
@@ -196,7 +225,11 @@ blob_copy(void *arg, const char *did, const char *cs)
 		return fail(r, "%s: %s", to, strerror(errno));
 	if (pathf(to, "%s/blocks/%s/%s", r->tmp, did, cs) == -1)
 		return fail(r, "%s: blob %s: path too long", did, cs);
-	if ((in = open(from, O_RDONLY | O_CLOEXEC)) == -1) {
+	/* A taken-down blob is in the reference's quarantine. */
+	if ((in = open(from, O_RDONLY | O_CLOEXEC)) == -1 && errno == ENOENT &&
+	    pathf(q, "%s/quarantine/%s/%s", r->blobs, did, cs) == 0)
+		in = open(q, O_RDONLY | O_CLOEXEC);
+	if (in == -1) {
 		rc = fail(r, "%s: blob %s: %s (is --blobs the reference's "
 		    "PDS_BLOBSTORE_DISK_LOCATION?)", did, from,
 		    strerror(errno));
@@ -253,15 +286,51 @@ read_key(struct iref *r, const char *path, uint8_t key[KEY_LEN])
 
 /* ---- accounts -------------------------------------------------------- */
 
+/*
+ * The head commit must be a commit of this DID; its signature should
+ * verify with the key file.  It may not: the reference keeps serving
+ * the head an account brought when it migrated in (signed by its old
+ * host) until its next write.  Then pdsd's first write re-signs, as the
+ * reference's would, so that is a warning, not an error.
+ */
+static int
+head_check(void *arg, const char *did, const uint8_t *p, size_t n)
+{
+	struct iref	*r = arg;
+	struct commit	 cm;
+	struct pds_key	*k = NULL;
+	const char	*why = NULL;
+
+	if (commit_decode(&cm, p, n, &why) != PDS_OK)
+		return fail(r, "%s: the head commit does not decode: %s", did,
+		    why != NULL ? why : "?");
+	if (strcmp(cm.did, did) != 0)
+		return fail(r, "%s: the head commit is %s's", did, cm.did);
+	if (key_from_private(&k, KEY_K256, r->key) != PDS_OK)
+		return fail(r, "%s: the key file holds no valid secp256k1 key",
+		    did);
+	if (commit_verify(&cm, k) != PDS_OK) {
+		r->warnings++;
+		fprintf(stderr, "import-reference: warning: %s: the head "
+		    "commit is not signed by the account's key (migrated in "
+		    "and not written since?); pdsd signs the next one\n", did);
+	}
+	key_free(k);
+	return PDS_OK;
+}
+
 static int
 one_account(void *arg, const struct iref_account *a)
 {
 	struct iref	*r = arg;
+	struct iref_cbs	 cbs = { head_check, blob_copy, arg };
 	uint8_t		 d[32], key[KEY_LEN];
 	char		 dir[PATH_MAX], path[PATH_MAX], hex[65];
 	int64_t		 recs = r->c.records, blobs = r->c.blobs;
 	int		 rc;
 
+	if (interrupted)
+		return fail(r, "interrupted");
 	if (!syntax_is_did(a->did, strlen(a->did)))
 		return fail(r, "account.sqlite: %s is not a DID", a->did);
 	if (a->email != NULL && a->password == NULL)
@@ -276,8 +345,10 @@ one_account(void *arg, const struct iref_account *a)
 		return rc;
 	if (pathf(path, "%s/store.sqlite", dir) == -1)
 		return fail(r, "%s: path too long", a->did);
-	rc = store_iref_actor(a, key, path, blob_copy, r, &r->c, r->err,
+	r->key = key;
+	rc = store_iref_actor(a, key, path, &cbs, &r->c, r->err,
 	    sizeof(r->err));
+	r->key = NULL;
 	sodium_memzero(key, sizeof(key));
 	if (rc != PDS_OK)
 		return rc;
@@ -365,7 +436,7 @@ report(const struct iref *r, const char *dest, double secs)
 
 	if (r->json) {
 		o = json_pack("{s:s,s:s,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,"
-		    "s:I,s:I,s:I,s:f}", "source", r->src, "data_directory",
+		    "s:I,s:I,s:I,s:I,s:f}", "source", r->src, "data_directory",
 		    dest, "accounts", (json_int_t)c->accounts, "blocks",
 		    (json_int_t)c->blocks, "records", (json_int_t)c->records,
 		    "blobs", (json_int_t)c->blobs, "blob_bytes",
@@ -375,7 +446,8 @@ report(const struct iref *r, const char *dest, double secs)
 		    (json_int_t)c->invites, "events", (json_int_t)c->events,
 		    "events_skipped", (json_int_t)c->events_skipped,
 		    "last_seq", (json_int_t)c->last_seq, "did_documents",
-		    (json_int_t)c->did_docs, "seconds", secs);
+		    (json_int_t)c->did_docs, "warnings", (json_int_t)r->warnings,
+		    "seconds", secs);
 		if (o != NULL) {
 			json_dumpf(o, stdout, JSON_COMPACT);
 			putchar('\n');
@@ -395,6 +467,9 @@ report(const struct iref *r, const char *dest, double secs)
 	printf("  events          %lld (last seq %lld; %lld of retired "
 	    "types left out)\n", (long long)c->events,
 	    (long long)c->last_seq, (long long)c->events_skipped);
+	if (r->warnings > 0)
+		printf("  warnings        %lld (above)\n",
+		    (long long)r->warnings);
 	printf("Start pdsd with PDS_DATA_DIRECTORY=%s and the reference's "
 	    "other settings (pdsctl(8), import-reference).\n", dest);
 }
@@ -449,6 +524,7 @@ import_ref_main(int argc, char *argv[])
 		r.blobs = blobs;
 	}
 	clock_gettime(CLOCK_MONOTONIC, &t0);
+	signals();
 	if ((rc = check_src(&r)) != PDS_OK || (rc = check_dest(&r, dest)) !=
 	    PDS_OK)
 		goto out;

@@ -270,16 +270,19 @@ account_insert(const struct iref_account *a, const uint8_t key[32],
 	return rc;
 }
 
-/* The actor store's head: one repo_root row, its commit block present. */
+/*
+ * The actor store's head: one repo_root row, of this DID, whose commit
+ * block is present; its bytes go to cbs->head.
+ */
 static int
-actor_check(sqlite3 *db, const char *did, const char *path, char *err,
-    size_t errlen)
+actor_check(sqlite3 *db, const char *did, const char *path,
+    const struct iref_cbs *cbs, char *err, size_t errlen)
 {
 	sqlite3_stmt	*st = NULL;
 	int		 rc;
 
 	if (sqlite3_prepare_v2(db, "SELECT (SELECT count(*) FROM repo_root), "
-	    "(SELECT count(*) FROM repo_root r JOIN repo_block b ON "
+	    "(SELECT b.content FROM repo_root r JOIN repo_block b ON "
 	    "b.cid = r.cid WHERE r.did = ?1)", -1, &st, NULL) != SQLITE_OK)
 		return fail(err, errlen, "%s: %s", path, sqlite3_errmsg(db));
 	sqlite3_bind_text(st, 1, did, -1, SQLITE_STATIC);
@@ -288,18 +291,18 @@ actor_check(sqlite3 *db, const char *did, const char *path, char *err,
 	else if (sqlite3_column_int64(st, 0) != 1)
 		rc = fail(err, errlen, "%s: %lld repo roots, not one", path,
 		    (long long)sqlite3_column_int64(st, 0));
-	else if (sqlite3_column_int64(st, 1) != 1)
+	else if (sqlite3_column_type(st, 1) != SQLITE_BLOB)
 		rc = fail(err, errlen, "%s: the head commit of %s is not in "
 		    "its blocks", path, did);
 	else
-		rc = PDS_OK;
+		rc = cbs->head(cbs->arg, did, sqlite3_column_blob(st, 1),
+		    (size_t)sqlite3_column_bytes(st, 1));
 	sqlite3_finalize(st);
 	return rc;
 }
 
 static int
-actor_blobs(sqlite3 *db, const char *did,
-    int (*blob_cb)(void *, const char *, const char *), void *arg,
+actor_blobs(sqlite3 *db, const char *did, const struct iref_cbs *cbs,
     struct iref_counts *c, char *err, size_t errlen)
 {
 	sqlite3_stmt	*st = NULL;
@@ -314,7 +317,7 @@ actor_blobs(sqlite3 *db, const char *did,
 			rc = fail(err, errlen, "%s: a blob without a CID", did);
 			break;
 		}
-		if ((rc = blob_cb(arg, did, cid)) != 0)
+		if ((rc = cbs->blob(cbs->arg, did, cid)) != 0)
 			break;
 		c->blobs++;
 		c->blob_bytes += sqlite3_column_int64(st, 1);
@@ -352,8 +355,8 @@ actor_prefs(sqlite3 *db, const char *did, char *err, size_t errlen)
 
 static int
 actor_copy(sqlite3 *db, const struct iref_account *a,
-    int (*blob_cb)(void *, const char *, const char *), void *arg,
-    struct iref_counts *c, char *err, size_t errlen)
+    const struct iref_cbs *cbs, struct iref_counts *c, char *err,
+    size_t errlen)
 {
 	const char	*did = a->did;
 	int		 rc;
@@ -390,13 +393,12 @@ actor_copy(sqlite3 *db, const struct iref_account *a,
 	    "(did, name, value_json) VALUES (?1, ?2, ?3)", &c->prefs, err,
 	    errlen)) != PDS_OK)
 		return rc;
-	return actor_blobs(db, did, blob_cb, arg, c, err, errlen);
+	return actor_blobs(db, did, cbs, c, err, errlen);
 }
 
 int
 store_iref_actor(const struct iref_account *a, const uint8_t key[32],
-    const char *store_path,
-    int (*blob_cb)(void *, const char *, const char *), void *arg,
+    const char *store_path, const struct iref_cbs *cbs,
     struct iref_counts *c, char *err, size_t errlen)
 {
 	sqlite3	*db = NULL;
@@ -406,12 +408,13 @@ store_iref_actor(const struct iref_account *a, const uint8_t key[32],
 		return rc;
 	if ((rc = ref_version(db, store_path, REF_ACTOR_MIGRATION, err,
 	    errlen)) != PDS_OK ||
-	    (rc = actor_check(db, a->did, store_path, err, errlen)) != PDS_OK)
+	    (rc = actor_check(db, a->did, store_path, cbs, err, errlen)) !=
+	    PDS_OK)
 		goto done;
 	if ((rc = exec_dst("BEGIN IMMEDIATE", err, errlen)) != PDS_OK)
 		goto done;
 	if ((rc = account_insert(a, key, err, errlen)) == PDS_OK)
-		rc = actor_copy(db, a, blob_cb, arg, c, err, errlen);
+		rc = actor_copy(db, a, cbs, c, err, errlen);
 	if (rc == PDS_OK)
 		rc = exec_dst("COMMIT", err, errlen);
 	if (rc != PDS_OK)
@@ -445,7 +448,8 @@ store_iref_globals(struct iref_counts *c, char *err, size_t errlen)
 	    errlen)) != PDS_OK ||
 	    (rc = copy_rows(acct_db, "invite_code_use", "SELECT code, usedBy, "
 	    "usedAt FROM invite_code_use", NULL, "INSERT INTO "
-	    "invite_code_uses (code, used_by, used_at) VALUES (?1, ?2, ?3)",
+	    "invite_code_uses (code, used_by, used_at) SELECT ?1, ?2, ?3 "
+	    "WHERE EXISTS (SELECT 1 FROM invite_codes WHERE code = ?1)",
 	    NULL, err, errlen)) != PDS_OK ||
 	    (rc = copy_rows(acct_db, "email_token", "SELECT purpose, did, "
 	    "token, requestedAt FROM email_token WHERE purpose IN "

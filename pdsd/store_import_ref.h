@@ -51,16 +51,23 @@ void	store_iref_close(void);
 int	store_iref_accounts(int (*cb)(void *, const struct iref_account *),
 	    void *arg, char *err, size_t errlen);
 
+/* What store_iref_actor() calls back; non-zero fails the account. */
+struct iref_cbs {
+	/* the head commit block's bytes, before anything is written */
+	int	(*head)(void *, const char *did, const uint8_t *, size_t);
+	/* each permanent blob (its CID text), before the commit */
+	int	(*blob)(void *, const char *did, const char *cid);
+	void	*arg;
+};
+
 /*
  * One account into the new store, in one transaction: its accounts
  * row with its signing key (32 bytes) and every row of its actor store
- * at store_path.  blob_cb is called per permanent blob (its CID text)
- * before the commit; non-zero fails the account.
+ * at store_path.
  */
 int	store_iref_actor(const struct iref_account *, const uint8_t key[32],
-	    const char *store_path,
-	    int (*blob_cb)(void *, const char *did, const char *cid),
-	    void *arg, struct iref_counts *, char *err, size_t errlen);
+	    const char *store_path, const struct iref_cbs *,
+	    struct iref_counts *, char *err, size_t errlen);
 
 /* App passwords, invite codes and their uses, email tokens. */
 int	store_iref_globals(struct iref_counts *, char *err, size_t errlen);

@@ -377,6 +377,7 @@ describe('pdsctl import-reference', { skip }, () => {
 		assert.equal(summary.invite_codes, 1);
 		assert.equal(summary.preferences, 2);
 		assert.equal(summary.blobs, 4);
+		assert.equal(summary.warnings, 0);
 		assert.equal(summary.last_seq, refFrames.at(-1).seq);
 		assert.match(r.stderr, /account 5: /);
 		assert.deepEqual(['account.sqlite', 'sequencer.sqlite'].map((f) =>
