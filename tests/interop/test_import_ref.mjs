@@ -147,10 +147,11 @@ async function snapshot(base, did) {
 		cids.push(...l.cids);
 		cursor = l.cursor;
 	} while (cursor);
+	// A taken-down blob is refused, even to the admin: null.
 	const blobs = new Map();
 	for (const cid of cids.sort())
 		blobs.set(cid, await xrpcGet(base, 'com.atproto.sync.getBlob',
-		    { did, cid }, adminAuth));
+		    { did, cid }, adminAuth).catch(() => null));
 	return { root: root.toString(), blocks: blockMap, latest, blobs };
 }
 
@@ -202,7 +203,8 @@ const PASS = {
 let plc, ref, pds, work, refData, rotKey;
 const accounts = {};		// name -> { did, handle }
 const before_ = {};		// name -> snapshot on the reference
-let appPassword, inviteCode, prefs, refFrames, refRecords = {};
+let appPassword, inviteCode, prefs, refFrames, takenDownBlob;
+const refRecords = {};
 
 async function populate() {
 	const agents = {};
@@ -236,6 +238,13 @@ async function populate() {
 	}
 	const bp = await bob.post({ text: 'bob says hi' });
 	await carol.post({ text: 'carol here' });
+	// An image the moderators took down (the reference quarantines it).
+	const hidden = imageBytes('taken down');
+	const hb = await carol.uploadBlob(hidden, { encoding: 'image/png' });
+	await carol.post({ text: 'hidden', embed: {
+	    $type: 'app.bsky.embed.images', images: [{ alt: 'h',
+	    image: hb.data.blob }] } });
+	takenDownBlob = { cid: hb.data.blob.ref.toString(), bytes: hidden };
 	await alice.like(bp.uri, bp.cid);
 	await bob.like(posts[0].uri, posts[0].cid);
 	await carol.like(posts[1].uri, posts[1].cid);
@@ -266,6 +275,11 @@ async function populate() {
 	inviteCode = inv.data.code;
 	// A deactivated account and a taken-down one.
 	await dave.com.atproto.server.deactivateAccount({});
+	await anon.com.atproto.admin.updateSubjectStatus({
+	    subject: { $type: 'com.atproto.admin.defs#repoBlobRef',
+	    did: carol.session.did, cid: takenDownBlob.cid },
+	    takedown: { applied: true, ref: 'TAKEDOWN-BLOB' } },
+	    { headers: adminAuth, encoding: 'application/json' });
 	await anon.com.atproto.admin.updateSubjectStatus({
 	    subject: { $type: 'com.atproto.admin.defs#repoRef',
 	    did: erin.session.did }, takedown: { applied: true,
@@ -376,7 +390,7 @@ describe('pdsctl import-reference', { skip }, () => {
 		assert.equal(summary.app_passwords, 1);
 		assert.equal(summary.invite_codes, 1);
 		assert.equal(summary.preferences, 2);
-		assert.equal(summary.blobs, 4);
+		assert.equal(summary.blobs, 5);
 		assert.equal(summary.warnings, 0);
 		assert.equal(summary.last_seq, refFrames.at(-1).seq);
 		assert.match(r.stderr, /account 5: /);
@@ -448,9 +462,16 @@ describe('pdsctl import-reference', { skip }, () => {
 			assert.deepEqual([...now.blobs.keys()],
 			    [...was.blobs.keys()], name);
 			for (const [cid, bytes] of was.blobs)
-				assert.ok(bytes.equals(now.blobs.get(cid)),
+				assert.ok(bytes === null ?
+				    now.blobs.get(cid) === null :
+				    bytes.equals(now.blobs.get(cid)),
 				    `${name} blob ${cid}`);
 		}
+		// The quarantined blob came over, still refused.
+		assert.equal(before_.carol.blobs.get(takenDownBlob.cid), null);
+		assert.ok(fs.readFileSync(path.join(dest, 'blocks',
+		    accounts.carol.did, takenDownBlob.cid))
+		    .equals(takenDownBlob.bytes));
 		const anon = new AtpAgent({ service: pds.url });
 		for (const name of ['alice', 'bob', 'carol'])
 			assert.deepEqual(await allRecords(anon,
