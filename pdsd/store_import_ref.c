@@ -30,6 +30,10 @@ static sqlite3	*acct_db;	/* account.sqlite */
 
 static int
 fail(char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static int
+fail(char *err, size_t errlen, const char *fmt, ...)
 {
 	va_list	 ap;
 
