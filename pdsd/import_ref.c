@@ -378,6 +378,8 @@ convert(struct iref *r)
 
 	if (pathf(p, "%s/pds.sqlite", r->tmp) == -1 || store_open(p) != PDS_OK)
 		return fail(r, "%s: cannot create the new store", p);
+	if ((rc = store_iref_nosync(r->err, sizeof(r->err))) != PDS_OK)
+		return rc;
 	if ((rc = store_iref_open(r->src, r->err, sizeof(r->err))) != PDS_OK)
 		return rc;
 	step(r, "accounts, repos and blobs");

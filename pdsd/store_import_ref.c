@@ -236,6 +236,12 @@ exec_dst(const char *sql, char *err, size_t errlen)
 	return PDS_OK;
 }
 
+int
+store_iref_nosync(char *err, size_t errlen)
+{
+	return exec_dst("PRAGMA synchronous=OFF", err, errlen);
+}
+
 static int
 account_insert(const struct iref_account *a, const uint8_t key[32],
     char *err, size_t errlen)

@@ -43,6 +43,12 @@ struct iref_counts {
 	int64_t	did_docs;
 };
 
+/*
+ * The new store commits without syncing (PRAGMA synchronous=OFF): the
+ * conversion syncs the whole directory once before it is published.
+ */
+int	store_iref_nosync(char *err, size_t errlen);
+
 /* Open account.sqlite of the reference directory read-only; check it. */
 int	store_iref_open(const char *src_dir, char *err, size_t errlen);
 void	store_iref_close(void);

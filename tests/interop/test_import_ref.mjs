@@ -205,6 +205,7 @@ const accounts = {};		// name -> { did, handle }
 const before_ = {};		// name -> snapshot on the reference
 let appPassword, inviteCode, prefs, refFrames, takenDownBlob;
 const refRecords = {};
+const plcDocs = {};		// name -> DID document before the move
 
 async function populate() {
 	const agents = {};
@@ -304,6 +305,9 @@ before(async () => {
 	await populate();
 	for (const name of Object.keys(PASS))
 		before_[name] = await snapshot(ref.url, accounts[name].did);
+	for (const name of Object.keys(PASS))
+		plcDocs[name] = await (await fetch(
+		    `${plc.url}/${accounts[name].did}`)).json();
 	const fh = firehose(ref.url, 0);
 	await fh.open;
 	await quiet(fh.frames);
@@ -536,5 +540,27 @@ describe('pdsctl import-reference', { skip }, () => {
 		assert.deepEqual(fh2.frames.map((x) => x.seq),
 		    [...refFrames.filter((x) => x.seq > mid).map((x) => x.seq),
 		    f.seq]);
+	});
+
+	test('nothing changed on the PLC, and pdsd can still change it',
+	    async () => {
+		for (const name of Object.keys(PASS))
+			assert.deepEqual(await (await fetch(
+			    `${plc.url}/${accounts[name].did}`)).json(),
+			    plcDocs[name], name);
+		// The rotation key carried over: a handle change is a PLC
+		// operation pdsd signs and the directory accepts.
+		const a = new AtpAgent({ service: pds.url });
+		await a.login({ identifier: accounts.carol.handle,
+		    password: PASS.carol });
+		const handle = `carol-moved${process.pid % 10000}.test`;
+		await a.com.atproto.identity.updateHandle({ handle });
+		const doc = await (await fetch(
+		    `${plc.url}/${accounts.carol.did}`)).json();
+		assert.deepEqual(doc.alsoKnownAs, [`at://${handle}`]);
+		const anon = new AtpAgent({ service: pds.url });
+		const h = await anon.com.atproto.identity.resolveHandle({
+		    handle });
+		assert.equal(h.data.did, accounts.carol.did);
 	});
 });
