@@ -203,7 +203,7 @@ const PASS = {
 let plc, ref, pds, work, refData, rotKey;
 const accounts = {};		// name -> { did, handle }
 const before_ = {};		// name -> snapshot on the reference
-let appPassword, inviteCode, prefs, refFrames, takenDownBlob;
+let appPassword, inviteCode, prefs, refFrames, takenDownBlob, refRepos;
 const refRecords = {};
 const plcDocs = {};		// name -> DID document before the move
 
@@ -305,6 +305,8 @@ before(async () => {
 	await populate();
 	for (const name of Object.keys(PASS))
 		before_[name] = await snapshot(ref.url, accounts[name].did);
+	refRepos = JSON.parse(await xrpcGet(ref.url,
+	    'com.atproto.sync.listRepos', { limit: '100' })).repos;
 	for (const name of Object.keys(PASS))
 		plcDocs[name] = await (await fetch(
 		    `${plc.url}/${accounts[name].did}`)).json();
@@ -378,6 +380,14 @@ describe('pdsctl import-reference', { skip }, () => {
 		r = await convert(path.join(work), t);
 		assert.equal(r.code, 1, r.stderr);
 		assert.match(r.stderr, /not a reference PDS data directory/);
+		// A database file that is not one.
+		fs.writeFileSync(path.join(copy, 'account.sqlite'),
+		    randomBytes(8192));
+		r = await convert(copy, t);
+		assert.equal(r.code, 1, r.stderr);
+		assert.match(r.stderr, /account\.sqlite: (cannot open|not a reference PDS database)/);
+		assert.equal(fs.existsSync(t), false);
+		assert.deepEqual(leftovers(work, 'out-newer'), []);
 	});
 
 	test('converts the directory, reading it only', async () => {
@@ -480,6 +490,13 @@ describe('pdsctl import-reference', { skip }, () => {
 		for (const name of ['alice', 'bob', 'carol'])
 			assert.deepEqual(await allRecords(anon,
 			    accounts[name].did), refRecords[name], name);
+		// Every account, head, rev and state, as listRepos shows them.
+		const repos = JSON.parse(await xrpcGet(pds.url,
+		    'com.atproto.sync.listRepos', { limit: '100' })).repos;
+		const byDid = (l) => [...l].sort((x, y) =>
+		    x.did < y.did ? -1 : 1);
+		assert.deepEqual(byDid(repos), byDid(refRepos));
+		assert.equal(repos.length, 5);
 		const st = await anon.com.atproto.sync.getRepoStatus({
 		    did: accounts.erin.did });
 		assert.equal(st.data.status, 'takendown');
