@@ -192,7 +192,8 @@ check_src(struct iref *r)
 	if (pathf(p, "%s/account.sqlite", r->src) == -1 || stat(p, &sb) == -1)
 		return fail(r, "%s: no account.sqlite: not a reference PDS "
 		    "data directory", r->src);
-	if (pathf(p, "%s/account.sqlite-wal", r->src) == 0 && stat(p, &sb) == 0 && sb.st_size > 0)
+	if (pathf(p, "%s/account.sqlite-wal", r->src) == 0 &&
+	    stat(p, &sb) == 0 && sb.st_size > 0)
 		return fail(r, "%s: account.sqlite-wal is not empty: stop "
 		    "the reference PDS first (it is running, or was not "
 		    "stopped cleanly; starting and stopping it again folds "
@@ -481,8 +482,9 @@ import_ref_main(int argc, char *argv[])
 {
 	struct iref	 r;
 	struct timespec	 t0, t1;
-	char		 blobs[PATH_MAX];
+	char		 blobs[PATH_MAX], destbuf[PATH_MAX];
 	const char	*dest = NULL;
+	size_t		 n;
 	bool		 opts = true;
 	int		 i, rc;
 
@@ -510,10 +512,18 @@ import_ref_main(int argc, char *argv[])
 			return 64;
 		}
 	}
-	if (r.src == NULL || dest == NULL) {
+	if (r.src == NULL || dest == NULL || dest[0] == '\0') {
 		usage();
 		return 64;
 	}
+	/* "new/" names new: the partial directory goes beside it */
+	if (pathf(destbuf, "%s", dest) == -1) {
+		fprintf(stderr, "pdsctl: %s: path too long\n", dest);
+		return 1;
+	}
+	for (n = strlen(destbuf); n > 1 && destbuf[n - 1] == '/'; n--)
+		destbuf[n - 1] = '\0';
+	dest = destbuf;
 	if (sodium_init() < 0) {
 		fprintf(stderr, "pdsctl: libsodium initialisation failed\n");
 		return 1;

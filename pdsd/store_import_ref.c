@@ -207,10 +207,11 @@ copy_rows(sqlite3 *src, const char *what, const char *sel, const char *did,
 			    what, sqlite3_errmsg(dst));
 			goto done;
 		}
+		/* an INSERT ... SELECT ... WHERE may insert nothing */
+		if (n != NULL && sqlite3_changes(dst) > 0)
+			(*n)++;
 		sqlite3_reset(d);
 		sqlite3_clear_bindings(d);
-		if (n != NULL)
-			(*n)++;
 	}
 	if (rc != SQLITE_DONE) {
 		rc = fail(err, errlen, "%s: %s", what, sqlite3_errmsg(src));
@@ -471,7 +472,6 @@ store_iref_globals(struct iref_counts *c, char *err, size_t errlen)
 		(void)exec_dst("ROLLBACK", NULL, 0);
 		return rc;
 	}
-	/* copy_rows counted the app passwords it offered; count stored. */
 	return exec_dst("COMMIT", err, errlen);
 }
 

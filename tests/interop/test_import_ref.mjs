@@ -395,7 +395,8 @@ describe('pdsctl import-reference', { skip }, () => {
 		    sha(path.join(refData, f)));
 		dest = path.join(work, 'pdsd-data');
 		const t0 = Date.now();
-		const r = await convert(refData, dest);
+		// "dir/" names dir: the partial directory goes beside it
+		const r = await convert(refData, `${dest}/`);
 		assert.equal(r.code, 0, r.stderr);
 		summary = JSON.parse(r.stdout.toString());
 		console.log(`# converted in ${Date.now() - t0} ms: ` +
@@ -406,6 +407,7 @@ describe('pdsctl import-reference', { skip }, () => {
 		assert.equal(summary.preferences, 2);
 		assert.equal(summary.blobs, 5);
 		assert.equal(summary.warnings, 0);
+		assert.equal(summary.data_directory, dest);
 		assert.equal(summary.last_seq, refFrames.at(-1).seq);
 		assert.match(r.stderr, /account 5: /);
 		assert.deepEqual(['account.sqlite', 'sequencer.sqlite'].map((f) =>
