@@ -39,7 +39,7 @@ prepare_import_reference(const struct ctl_cmd *c, json_t *args,
     const char **cmd)
 {
 	char		 buf[PATH_MAX];
-	const char	*av[10], *prog, *blobs;
+	const char	*av[12], *prog, *blobs, *actors;
 	int		 n = 0;
 
 	if ((prog = getenv("PDSCTL_PDSD")) == NULL || prog[0] == '\0')
@@ -54,6 +54,11 @@ prepare_import_reference(const struct ctl_cmd *c, json_t *args,
 	    NULL) {
 		av[n++] = "--blobs";
 		av[n++] = blobs;
+	}
+	if ((actors = json_string_value(json_object_get(args, "actors"))) !=
+	    NULL) {
+		av[n++] = "--actors";
+		av[n++] = actors;
 	}
 	av[n++] = "--";
 	av[n++] = json_string_value(json_object_get(args, "source"));

@@ -238,6 +238,8 @@ static const struct ctl_arg a_import_reference[] = {
 	    "pdsd's new data directory (must not exist, or be empty)" },
 	{ "--blobs", "blobs", CA_STR, false,
 	    "the reference's blob directory (default REF_DATA_DIR/blocks)" },
+	{ "--actors", "actors", CA_STR, false,
+	    "the reference's actor stores (default REF_DATA_DIR/actors)" },
 	{ "--quiet", "quiet", CA_FLAG, false, "no progress lines" },
 	{ NULL, NULL, 0, 0, NULL }
 };

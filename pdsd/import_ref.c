@@ -2,7 +2,8 @@
  * import_ref: convert a reference PDS data directory into a new pdsd
  * data directory, offline.  See import_ref.h and pdsctl(8).
  *
- *	pdsd import-reference [--json] [--quiet] [--blobs DIR] SRC DEST
+ *	pdsd import-reference [--json] [--quiet] [--blobs DIR] [--actors DIR]
+ *	    SRC DEST
  *
  * All or nothing: everything is written into a new directory next to
  * DEST ("DEST.partial-XXXXXX"), synced, and renamed to DEST only when
@@ -53,6 +54,7 @@
 struct iref {
 	const char		*src;
 	const char		*blobs;		/* the reference's blob dir */
+	const char		*actors;	/* its actor store dir */
 	char			 tmp[PATH_MAX];	/* the new directory */
 	bool			 json, quiet;
 	const uint8_t		*key;		/* the account's, for head() */
@@ -97,7 +99,7 @@ static void
 usage(void)
 {
 	fprintf(stderr, "usage: pdsctl import-reference [--json] [--quiet] "
-	    "[--blobs DIR] REF_DATA_DIR NEW_DATA_DIR\n");
+	    "[--blobs DIR] [--actors DIR] REF_DATA_DIR NEW_DATA_DIR\n");
 }
 
 /* SIGINT, SIGTERM, SIGHUP: stop at the next account or blob, clean up. */
@@ -339,7 +341,7 @@ one_account(void *arg, const struct iref_account *a)
 	/* actors/<first two hex digits of sha256(did)>/<did> */
 	sha256(d, a->did, strlen(a->did));
 	sodium_bin2hex(hex, sizeof(hex), d, sizeof(d));
-	if (pathf(dir, "%s/actors/%.2s/%s", r->src, hex, a->did) == -1 ||
+	if (pathf(dir, "%s/%.2s/%s", r->actors, hex, a->did) == -1 ||
 	    pathf(path, "%s/key", dir) == -1)
 		return fail(r, "%s: path too long", a->did);
 	if ((rc = read_key(r, path, key)) != PDS_OK)
@@ -482,7 +484,7 @@ import_ref_main(int argc, char *argv[])
 {
 	struct iref	 r;
 	struct timespec	 t0, t1;
-	char		 blobs[PATH_MAX], destbuf[PATH_MAX];
+	char		 blobs[PATH_MAX], actors[PATH_MAX], destbuf[PATH_MAX];
 	const char	*dest = NULL;
 	size_t		 n;
 	bool		 opts = true;
@@ -507,6 +509,8 @@ import_ref_main(int argc, char *argv[])
 			r.quiet = true;
 		else if (strcmp(argv[i], "--blobs") == 0 && i + 1 < argc)
 			r.blobs = argv[++i];
+		else if (strcmp(argv[i], "--actors") == 0 && i + 1 < argc)
+			r.actors = argv[++i];
 		else {
 			usage();
 			return 64;
@@ -534,6 +538,13 @@ import_ref_main(int argc, char *argv[])
 			return 1;
 		}
 		r.blobs = blobs;
+	}
+	if (r.actors == NULL) {
+		if (pathf(actors, "%s/actors", r.src) == -1) {
+			fprintf(stderr, "pdsctl: %s: path too long\n", r.src);
+			return 1;
+		}
+		r.actors = actors;
 	}
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	signals();

@@ -326,6 +326,28 @@ test_good(void)
 	t_group_end();
 }
 
+/* --actors: the reference's PDS_ACTOR_STORE_DIRECTORY elsewhere. */
+static void
+test_actors_elsewhere(void)
+{
+	char	 src[300], dest[300], moved[300], from[400];
+	char	*av[] = { "import-reference", "--quiet", "--actors", moved,
+	    src, dest, NULL };
+
+	t_group("actor stores elsewhere");
+	snprintf(src, sizeof(src), "%s/moved", base);
+	snprintf(dest, sizeof(dest), "%s/out-moved", base);
+	snprintf(moved, sizeof(moved), "%s/actor-stores", base);
+	make_ref(src, D_NONE);
+	snprintf(from, sizeof(from), "%s/actors", src);
+	CHECK(rename(from, moved) == 0, "moved");
+	CHECK(run(src, dest) == 1 && nothing_left(dest),
+	    "not found without --actors");
+	fflush(stdout);
+	CHECK(import_ref_main(6, av) == 0, "found with --actors");
+	t_group_end();
+}
+
 static void
 test_damaged(void)
 {
@@ -367,6 +389,7 @@ main(void)
 	if (mkdtemp(base) == NULL)
 		return 1;
 	test_good();
+	test_actors_elsewhere();
 	test_damaged();
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", base);
 	if (system(cmd) != 0)
