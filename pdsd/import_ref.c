@@ -45,6 +45,7 @@
 #include "err.h"
 #include "import_ref.h"
 #include "keys.h"
+#include "log.h"
 #include "store.h"
 #include "store_import_ref.h"
 #include "syntax.h"
@@ -528,6 +529,8 @@ import_ref_main(int argc, char *argv[])
 	for (n = strlen(destbuf); n > 1 && destbuf[n - 1] == '/'; n--)
 		destbuf[n - 1] = '\0';
 	dest = destbuf;
+	/* the store's own notes (migrations applied) are not progress */
+	log_init("pdsctl import-reference", 0, 0);
 	if (sodium_init() < 0) {
 		fprintf(stderr, "pdsctl: libsodium initialisation failed\n");
 		return 1;

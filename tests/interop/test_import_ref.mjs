@@ -410,6 +410,7 @@ describe('pdsctl import-reference', { skip }, () => {
 		assert.equal(summary.data_directory, dest);
 		assert.equal(summary.last_seq, refFrames.at(-1).seq);
 		assert.match(r.stderr, /account 5: /);
+		assert.doesNotMatch(r.stderr, / info: /);
 		assert.deepEqual(['account.sqlite', 'sequencer.sqlite'].map((f) =>
 		    sha(path.join(refData, f))), sums);
 		assert.deepEqual(leftovers(work, 'pdsd-data.'), []);
