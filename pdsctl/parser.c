@@ -231,6 +231,19 @@ static const struct ctl_arg a_account_token[] = {
 	{ NULL, NULL, 0, 0, NULL }
 };
 
+static const struct ctl_arg a_import_reference[] = {
+	{ "REF_DATA_DIR", "source", CA_POS, true,
+	    "the stopped reference PDS's data directory (only read)" },
+	{ "NEW_DATA_DIR", "dest", CA_POS, true,
+	    "pdsd's new data directory (must not exist, or be empty)" },
+	{ "--blobs", "blobs", CA_STR, false,
+	    "the reference's blob directory (default REF_DATA_DIR/blocks)" },
+	{ "--actors", "actors", CA_STR, false,
+	    "the reference's actor stores (default REF_DATA_DIR/actors)" },
+	{ "--quiet", "quiet", CA_FLAG, false, "no progress lines" },
+	{ NULL, NULL, 0, 0, NULL }
+};
+
 static const struct ctl_arg a_help[] = {
 	{ "COMMAND", NULL, CA_POS_LIST, false, "a command or its first word" },
 	{ NULL, NULL, 0, 0, NULL }
@@ -340,6 +353,9 @@ static const struct ctl_cmd table[] = {
 	{ { "backup" }, "backup", CTL_STREAM, a_backup,
 	    "write a consistent copy of the database", print_backup,
 	    event_backup, NULL, prepare_backup },
+	{ { "import-reference" }, "import-reference", 0, a_import_reference,
+	    "convert a stopped reference PDS's data directory into a new "
+	    "pdsd one, offline", NULL, NULL, NULL, prepare_import_reference },
 	{ { "help" }, NULL, CTL_LOCAL, a_help,
 	    "this list, or one command's usage", NULL, NULL, NULL, NULL },
 };

@@ -108,6 +108,8 @@ bool	ctl_opt_watch(void);
 /* Hooks named in the table. */
 int	prepare_stats(const struct ctl_cmd *, json_t *, const char **);
 int	prepare_backup(const struct ctl_cmd *, json_t *, const char **);
+int	prepare_import_reference(const struct ctl_cmd *, json_t *,
+	    const char **);
 int	prepare_revoke_session(const struct ctl_cmd *, json_t *,
 	    const char **);
 

@@ -26,6 +26,7 @@
 #include "resolver.h"
 #include "store.h"
 #include "store_account.h"
+#include "store_import_ref.h"
 #include "store_oauth.h"
 #include "syntax.h"
 
@@ -292,6 +293,56 @@ app_password_shape(const char *pw)
 	return true;
 }
 
+/*
+ * An account taken over from the reference PDS keeps its password hash
+ * in the reference's scrypt form until its first login, which replaces
+ * it with pdsd's own.  A failure only logs: the login stands.
+ */
+static void
+password_rehash(const char *did, const char *pw)
+{
+	char	 hash[crypto_pwhash_STRBYTES];
+
+	if (account_password_hash(pw, hash, sizeof(hash)) != PDS_OK ||
+	    store_account_set_password(did, hash) != PDS_OK)
+		log_warnx("accounts: %s: could not rehash the reference "
+		    "password", did);
+	sodium_memzero(hash, sizeof(hash));
+}
+
+/*
+ * An app password the reference made (pdsctl import-reference) is
+ * stored as the reference's scrypt of it, found by equality; it is
+ * replaced with pdsd's digest at its first use.  Only accounts that
+ * still have one pay for the scrypt.  PDS_ENOTFOUND when none matches.
+ */
+static int
+app_password_reference(const char *did, const char *pw,
+    struct account_login *how)
+{
+	struct store_app_password ap;
+	char		 ref[PWHASH_REF_STR], hash[SA_HASH_MAX];
+	bool		 any;
+	int		 rc;
+
+	if ((rc = store_app_password_any_reference(did, &any)) != PDS_OK)
+		return rc;
+	if (!any)
+		return PDS_ENOTFOUND;
+	if ((rc = pwhash_reference_app(did, pw, strlen(pw), ref)) != PDS_OK)
+		return rc;
+	if ((rc = store_app_password_find(did, ref, &ap)) != PDS_OK)
+		return rc;
+	app_password_digest(did, pw, hash);
+	if (store_app_password_rehash(did, ap.name, hash) != PDS_OK)
+		log_warnx("accounts: %s: could not rehash the reference app "
+		    "password %s", did, ap.name);
+	how->app_password = true;
+	how->privileged = ap.privileged;
+	memcpy(how->app_password_name, ap.name, sizeof(ap.name));
+	return PDS_OK;
+}
+
 int
 account_password_verify(const struct store_account *acct, const char *pw,
     struct account_login *how)
@@ -320,6 +371,9 @@ account_password_verify(const struct store_account *acct, const char *pw,
 		}
 		if (rc != PDS_ENOTFOUND)
 			return rc;
+		if ((rc = app_password_reference(acct->did, pw, how)) !=
+		    PDS_ENOTFOUND)
+			return rc;
 	}
 	rc = store_account_password_hash(acct->did, hash, sizeof(hash));
 	if (rc != PDS_OK && rc != PDS_ENOTFOUND)
@@ -328,7 +382,10 @@ account_password_verify(const struct store_account *acct, const char *pw,
 		pwhash_verify_dummy(pw, n);
 		return PDS_ECRYPTO;
 	}
-	return pwhash_verify(hash, pw, n);
+	if ((rc = pwhash_verify(hash, pw, n)) == PDS_OK &&
+	    pwhash_is_reference(hash))
+		password_rehash(acct->did, pw);
+	return rc;
 }
 
 /* ---- accounts ---- */

@@ -31,6 +31,7 @@
 #include "config.h"
 #include "err.h"
 #include "http.h"
+#include "import_ref.h"
 #include "log.h"
 #include "module.h"
 #include "offload.h"
@@ -251,6 +252,9 @@ main(int argc, char *argv[])
 	char			 err[512];
 	int			 verbosity, rc;
 
+	/* pdsctl import-reference runs the conversion here (import_ref.h). */
+	if (argc > 1 && strcmp(argv[1], "import-reference") == 0)
+		return import_ref_main(argc - 1, argv + 1);
 	memset(&o, 0, sizeof(o));
 	if (argp_parse(&argp, argc, argv, 0, NULL, &o) != 0)
 		return 64;

@@ -13,6 +13,7 @@
 #include "err.h"
 #include "log.h"
 #include "pwhash.h"
+#include "refpds.h"
 
 #define PWHASH_SALT	16	/* libsodium's crypto_pwhash_SALTBYTES */
 #define PWHASH_OUT	32	/* the digest in a crypto_pwhash_str string */
@@ -105,15 +106,61 @@ pwhash_str(char out[crypto_pwhash_STRBYTES], const char *pw, size_t len)
 	return rc == 0 ? PDS_OK : PDS_ENOMEM;
 }
 
-int
-pwhash_verify(const char *hash, const char *pw, size_t len)
+/* scrypt as the reference ran it, on the salt's text (see refpds.h). */
+static int
+ref_scrypt(const char *salt, const char *pw, size_t len,
+    uint8_t out[REFPDS_HASH_LEN])
 {
 	int	 rc;
 
 	pw_enter();
+	rc = crypto_pwhash_scryptsalsa208sha256_ll((const uint8_t *)pw, len,
+	    (const uint8_t *)salt, strlen(salt), REFPDS_SCRYPT_N,
+	    REFPDS_SCRYPT_R, REFPDS_SCRYPT_P, out, REFPDS_HASH_LEN);
+	pw_leave();
+	return rc == 0 ? PDS_OK : PDS_ENOMEM;
+}
+
+int
+pwhash_verify(const char *hash, const char *pw, size_t len)
+{
+	struct refpds_hash	 ref;
+	uint8_t			 got[REFPDS_HASH_LEN];
+	int			 rc;
+
+	if (refpds_hash_parse(hash, strlen(hash), &ref) == PDS_OK) {
+		if ((rc = ref_scrypt(ref.salt, pw, len, got)) != PDS_OK)
+			return rc;
+		rc = sodium_memcmp(got, ref.hash, sizeof(got)) == 0 ?
+		    PDS_OK : PDS_ECRYPTO;
+		sodium_memzero(got, sizeof(got));
+		return rc;
+	}
+	pw_enter();
 	rc = crypto_pwhash_str_verify(hash, pw, len);
 	pw_leave();
 	return rc == 0 ? PDS_OK : PDS_ECRYPTO;
+}
+
+bool
+pwhash_is_reference(const char *hash)
+{
+	return refpds_hash_is(hash);
+}
+
+int
+pwhash_reference_app(const char *did, const char *pw, size_t len,
+    char out[PWHASH_REF_STR])
+{
+	struct refpds_hash	 h;
+	int			 rc;
+
+	refpds_app_salt(did, h.salt);
+	if ((rc = ref_scrypt(h.salt, pw, len, h.hash)) != PDS_OK)
+		return rc;
+	refpds_hash_format(&h, out);
+	sodium_memzero(&h, sizeof(h));
+	return PDS_OK;
 }
 
 void

@@ -10,6 +10,7 @@
 #ifndef PDS_PWHASH_H
 #define PDS_PWHASH_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include <sodium.h>
@@ -18,8 +19,24 @@
 int	pwhash_str(char out[crypto_pwhash_STRBYTES], const char *pw,
 	    size_t len);
 
-/* Whether pw matches the hash string: PDS_OK or PDS_ECRYPTO. */
+/*
+ * Whether pw matches the hash string: PDS_OK or PDS_ECRYPTO.  The hash
+ * is pdsd's Argon2id string or, for an account taken over from the
+ * reference PDS (pdsctl import-reference), the reference's scrypt
+ * "<salt>:<hash>" (libcommon/refpds.h).
+ */
 int	pwhash_verify(const char *hash, const char *pw, size_t len);
+
+/* Whether hash is the reference's scrypt form (to be rehashed). */
+bool	pwhash_is_reference(const char *hash);
+
+/*
+ * The hash the reference stored for app password pw of did (its
+ * "<salt>:<hash>", found by equality).  PDS_OK or PDS_ENOMEM.
+ */
+#define PWHASH_REF_STR	(32 + 1 + 128 + 1)
+int	pwhash_reference_app(const char *did, const char *pw, size_t len,
+	    char out[PWHASH_REF_STR]);
 
 /*
  * Spend what a verify costs and fail: for unknown accounts, so that the
