@@ -1,0 +1,355 @@
+#!/bin/sh
+# test_install: scripts/install.sh, first run and re-run, checked with
+# the programs that will read what it writes: systemd-analyze verify (and
+# its offline security review) on the unit, caddy validate on the
+# Caddyfile, pdsd --check-config on the env file.
+#
+# Where it can, the installer runs as root in a Debian 12 chroot made by
+# debootstrap (minbase, plus the runtime packages the installer names and
+# systemd, whose units systemd-analyze --root needs).  The chroot is
+# built once, about two minutes with the network to Debian's mirror
+# (DEBIAN_MIRROR), and kept as a tar file under .cache/chroot/ named
+# after its package list; later runs unpack it in about a second.  In the
+# chroot the test also starts the installed pdsd as the `pds' user, asks
+# /tls-check, and uses pdsctl as a member and a non-member of the admin
+# group.  Without root, debootstrap or the mirror it says why and checks
+# a DESTDIR install only, which the chroot run also does.
+# INSTALL_TEST_MODE=destdir skips the chroot.
+T_NAME=test_install
+. "$(dirname "$0")/lib.sh"
+
+ROOT_SRC=$(pwd)
+INSTALLER=$ROOT_SRC/scripts/install.sh
+CACHE=$ROOT_SRC/.cache/chroot
+MIRROR=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
+HOSTNAME_=pds.example.com
+EMAIL_=ops@example.com
+export HOME="$T_DIR/home" XDG_DATA_HOME="$T_DIR/home/data" \
+    XDG_CONFIG_HOME="$T_DIR/home/config"
+mkdir -p "$XDG_DATA_HOME" "$XDG_CONFIG_HOME"
+
+for p in systemd-analyze caddy sqlite3 curl; do
+	if ! command -v $p >/dev/null 2>&1; then
+		echo "$T_NAME: $p is missing: run scripts/deps.sh"
+		echo "$T_NAME: 0 passed, 1 failed"
+		exit 1
+	fi
+done
+
+jget() {
+	sqlite3 :memory: "SELECT json_extract(readfile('$2'), '$1');"
+}
+same() { [ "$1" = "$2" ] || { echo "#   got '$1', want '$2'"; return 1; }; }
+sum() { sha256sum "$1" | cut -c1-64; }
+
+# check_unit FILE VERIFY_ARGS...: what the unit must say, and
+# systemd-analyze verify's silence on it
+check_unit() {
+	_u=$1
+	shift
+	for _d in Type=notify Restart=on-failure NoNewPrivileges=yes \
+	    ProtectSystem=strict ReadWritePaths=/pds PrivateTmp=yes \
+	    ProtectHome=yes CapabilityBoundingSet= AmbientCapabilities= \
+	    User=pds SupplementaryGroups=pdsadmin \
+	    'ExecStart=/usr/local/sbin/pdsd -c /pds/pds.env'; do
+		check "unit: $_d" grep -qx -- "$_d" "$_u"
+	done
+	systemd-analyze verify --man=no "$@" >"$T_DIR/verify" 2>&1
+	_rc=$?
+	if [ $_rc -eq 0 ] && [ ! -s "$T_DIR/verify" ]; then
+		ok "systemd-analyze verify: the unit is clean"
+	else
+		not_ok "systemd-analyze verify: the unit is clean" \
+		    "exit $_rc: $(cat "$T_DIR/verify")"
+	fi
+}
+
+# check_caddy FILE
+check_caddy() {
+	if caddy validate --adapter caddyfile --config "$1" \
+	    >"$T_DIR/caddy" 2>&1 && grep -q 'Valid configuration' "$T_DIR/caddy" &&
+	    ! grep -q 'not formatted' "$T_DIR/caddy"; then
+		ok "caddy validate: the Caddyfile is valid and formatted"
+	else
+		not_ok "caddy validate: the Caddyfile is valid and formatted" \
+		    "$(tail -n 5 "$T_DIR/caddy")"
+	fi
+	check "Caddyfile: on-demand TLS asks pdsd's /tls-check" \
+	    grep -q "ask http://127.0.0.1:2583/tls-check" "$1"
+	check "Caddyfile: the host and its handles" \
+	    grep -qx "$HOSTNAME_, \*.$HOSTNAME_ {" "$1"
+}
+
+# check_env JSON: pdsd --check-config --json's view of the new file
+check_env() {
+	for _kv in PDS_HOSTNAME=$HOSTNAME_ PDS_CONTACT_EMAIL_ADDRESS=$EMAIL_ \
+	    PDS_DATA_DIRECTORY=/pds PDS_BLOBSTORE_DISK_LOCATION=/pds/blocks \
+	    PDS_DID_PLC_URL=https://plc.directory \
+	    PDS_BSKY_APP_VIEW_URL=https://api.bsky.app \
+	    PDS_BSKY_APP_VIEW_DID=did:web:api.bsky.app \
+	    PDS_REPORT_SERVICE_URL=https://mod.bsky.app \
+	    PDS_CRAWLERS=https://bsky.network PDS_BIND_ADDRESS=127.0.0.1 \
+	    PDS_ADMIN_SOCKET_GROUP=pdsadmin PDS_ADMIN_GROUP=pdsadmin \
+	    PDS_INVITE_REQUIRED=true; do
+		check "env file: ${_kv%%=*}" same \
+		    "$(jget "\$.${_kv%%=*}.value" "$1")" "${_kv#*=}"
+	done
+	for _s in PDS_JWT_SECRET PDS_ADMIN_PASSWORD PDS_DPOP_SECRET \
+	    PDS_PLC_ROTATION_KEY_K256_PRIVATE_KEY_HEX; do
+		check "env file: $_s set in the file" same \
+		    "$(jget "\$.$_s.source" "$1")" file
+	done
+}
+
+# ---- a DESTDIR install: no root needed, nothing outside the prefix ----
+destdir_run() {
+	_dd=$T_DIR/dest
+	echo "# DESTDIR install into $_dd"
+	if PDS_SERVICE_HANDLE_DOMAINS=.example.com sh "$INSTALLER" \
+	    --destdir "$_dd" --hostname "$HOSTNAME_" --email "$EMAIL_" \
+	    >"$T_DIR/dd.log" 2>&1; then
+		ok "destdir: the installer succeeds"
+	else
+		not_ok "destdir: the installer succeeds" "$(tail -n 5 "$T_DIR/dd.log")"
+		return
+	fi
+	for _f in usr/local/sbin/pdsd usr/local/sbin/pdsctl usr/local/bin/pdstui \
+	    usr/local/share/man/man8/pdsd.8 usr/local/share/man/man8/pdsctl.8 \
+	    usr/local/share/man/man1/pdstui.1 pds/pds.env \
+	    etc/systemd/system/pdsd.service etc/caddy/Caddyfile; do
+		check "destdir: /$_f installed" test -f "$_dd/$_f"
+	done
+	check "destdir: the env file is mode 640" same \
+	    "$(stat -c %a "$_dd/pds/pds.env")" 640
+	check "destdir: the environment's PDS_* goes into the env file" \
+	    grep -qx 'PDS_SERVICE_HANDLE_DOMAINS=.example.com' "$_dd/pds/pds.env"
+	# the unit names /usr/local/sbin/pdsd: verify a copy naming the
+	# staged one, on this machine's systemd
+	mkdir -p "$T_DIR/ddunit"
+	sed "s#^ExecStart=/usr/local/sbin/pdsd#ExecStart=$_dd/usr/local/sbin/pdsd#" \
+	    "$_dd/etc/systemd/system/pdsd.service" >"$T_DIR/ddunit/pdsd.service"
+	check_unit "$_dd/etc/systemd/system/pdsd.service" \
+	    "$T_DIR/ddunit/pdsd.service"
+	check_caddy "$_dd/etc/caddy/Caddyfile"
+	if env -i "$_dd/usr/local/sbin/pdsd" -c "$_dd/pds/pds.env" \
+	    --check-config --json >"$T_DIR/dd.json" 2>"$T_DIR/dd.err"; then
+		ok "destdir: pdsd --check-config accepts the env file"
+		check_env "$T_DIR/dd.json"
+	else
+		not_ok "destdir: pdsd --check-config accepts the env file" \
+		    "$(cat "$T_DIR/dd.err")"
+	fi
+	_before=$(sum "$_dd/pds/pds.env")
+	echo "upgrade marker" >"$_dd/pds/blocks/marker"
+	if sh "$INSTALLER" --destdir "$_dd" >"$T_DIR/dd2.log" 2>&1; then
+		ok "destdir: the re-run succeeds"
+	else
+		not_ok "destdir: the re-run succeeds" "$(tail -n 5 "$T_DIR/dd2.log")"
+	fi
+	check "destdir: the re-run keeps the secrets" same \
+	    "$(sum "$_dd/pds/pds.env")" "$_before"
+	check "destdir: the re-run keeps the data" \
+	    grep -qx "upgrade marker" "$_dd/pds/blocks/marker"
+	if sh "$INSTALLER" --destdir "$T_DIR/dest-bad" --hostname "$HOSTNAME_" \
+	    >"$T_DIR/dd3.log" 2>&1; then
+		not_ok "destdir: a first run without --email is refused"
+	else
+		check "destdir: a first run without --email is refused" \
+		    grep -q "give --hostname NAME and --email ADDR" "$T_DIR/dd3.log"
+	fi
+}
+
+# ---- the Debian 12 chroot ----
+CHROOT_WHY=
+# chroot_tar: set TAR to the cached chroot, building it if need be
+chroot_tar() {
+	if [ "${INSTALL_TEST_MODE:-}" = destdir ]; then
+		CHROOT_WHY="INSTALL_TEST_MODE=destdir"; return 1
+	fi
+	if [ "$(id -u)" -ne 0 ]; then
+		CHROOT_WHY="not root (chroot, useradd)"; return 1
+	fi
+	if ! command -v debootstrap >/dev/null 2>&1; then
+		CHROOT_WHY="debootstrap is missing (scripts/deps.sh)"; return 1
+	fi
+	_pk="$(sh "$INSTALLER" --print-runtime-packages) systemd"
+	_key=$(printf '%s %s' "$MIRROR" "$_pk" | sha256sum | cut -c1-12)
+	TAR=$CACHE/bookworm-$_key.tar
+	mkdir -p "$CACHE" || { CHROOT_WHY="cannot create $CACHE"; return 1; }
+	(
+		flock 9
+		[ -f "$TAR" ] && exit 0
+		echo "# building the Debian 12 chroot (once; cached as $TAR)"
+		_tmp=$CACHE/build.$$
+		rm -rf "$_tmp"
+		if ! debootstrap --variant=minbase \
+		    --include="$(echo $_pk | tr ' ' ,)" bookworm "$_tmp" \
+		    "$MIRROR" >"$CACHE/build.log" 2>&1; then
+			rm -rf "$_tmp"
+			exit 1
+		fi
+		rm -rf "$_tmp"/var/cache/apt/archives/*.deb \
+		    "$_tmp"/var/lib/apt/lists/* "$_tmp"/usr/share/doc \
+		    "$_tmp"/usr/share/locale "$_tmp"/usr/share/man
+		tar -C "$_tmp" -cf "$TAR.tmp" . && mv "$TAR.tmp" "$TAR"
+		_rc=$?
+		rm -rf "$_tmp"
+		exit $_rc
+	) 9>"$CACHE/lock"
+	if [ ! -f "$TAR" ]; then
+		CHROOT_WHY="debootstrap failed (no network to $MIRROR?): $(tail -n 2 "$CACHE/build.log" 2>/dev/null | tr '\n' ' ')"
+		return 1
+	fi
+	return 0
+}
+
+R=
+# in_root ARGS...: run a command in the chroot, as root, no environment
+in_root() { chroot "$R" /usr/bin/env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin "$@"; }
+# as USER ARGS...: the same as USER with its groups (exec: in a
+# subshell, its PID is the command's)
+as() {
+	_u=$1
+	shift
+	exec chroot --userspec="$(in_root id -u "$_u"):$(in_root id -g "$_u")" \
+	    --groups="$(in_root id -G "$_u" | tr ' ' ,)" "$R" /usr/bin/env -i \
+	    PATH=/usr/local/sbin:/usr/local/bin:/usr/bin:/bin "$@"
+}
+
+chroot_run() {
+	R=$T_DIR/root
+	mkdir -p "$R"
+	_t0=$(date +%s)
+	tar -C "$R" -xf "$TAR" || { not_ok "chroot: unpack $TAR"; return; }
+	mkdir -p "$R/src/scripts" "$R/src/man" "$R/src/build/bin"
+	cp "$INSTALLER" "$R/src/scripts/"
+	cp "$ROOT_SRC"/man/*.[18] "$R/src/man/"
+	cp "$B/bin/pdsd" "$B/bin/pdsctl" "$B/bin/pdstui" "$R/src/build/bin/"
+	in_root useradd --create-home alice
+	in_root useradd --create-home bob
+	if in_root sh /src/scripts/install.sh --hostname "$HOSTNAME_" \
+	    --email "$EMAIL_" --admin alice >"$T_DIR/ch.log" 2>&1; then
+		ok "chroot: the installer succeeds as root"
+	else
+		not_ok "chroot: the installer succeeds as root" \
+		    "$(tail -n 8 "$T_DIR/ch.log")"
+		return
+	fi
+	check "chroot: no package to download (all in the image)" \
+	    sh -c "! grep -q '^\* installing:' '$T_DIR/ch.log'"
+	check "chroot: pds is a system user without a login shell" same \
+	    "$(in_root getent passwd pds | cut -d: -f6,7)" "/pds:/usr/sbin/nologin"
+	check "chroot: pds's uid is a system one" \
+	    test "$(in_root id -u pds)" -lt 1000
+	check "chroot: pds is in pdsadmin (it gives the socket that group)" \
+	    sh -c "chroot '$R' id -nG pds | grep -qw pdsadmin"
+	check "chroot: --admin alice puts alice in pdsadmin" \
+	    sh -c "chroot '$R' id -nG alice | grep -qw pdsadmin"
+	check "chroot: /pds is pds:pdsadmin 750" same \
+	    "$(in_root stat -c '%U:%G %a' /pds)" "pds:pdsadmin 750"
+	check "chroot: pds.env is root:pds 640" same \
+	    "$(in_root stat -c '%U:%G %a' /pds/pds.env)" "root:pds 640"
+	check "chroot: /pds/blocks is pds:pds 750" same \
+	    "$(in_root stat -c '%U:%G %a' /pds/blocks)" "pds:pds 750"
+	check "chroot: man pages installed" \
+	    test -f "$R/usr/local/share/man/man8/pdsctl.8"
+
+	check_unit "$R/etc/systemd/system/pdsd.service" --root="$R" \
+	    /etc/systemd/system/pdsd.service
+	systemd-analyze security --offline=yes --root="$R" --threshold=25 \
+	    /etc/systemd/system/pdsd.service >"$T_DIR/sec" 2>&1
+	_rc=$?
+	_lvl=$(sed -n 's/.*Overall exposure level for pdsd.service: \([0-9.]*\).*/\1/p' "$T_DIR/sec")
+	if [ $_rc -eq 0 ] && [ -n "$_lvl" ]; then
+		ok "systemd-analyze security: exposure $_lvl, at most 2.5"
+	else
+		not_ok "systemd-analyze security: exposure at most 2.5" \
+		    "exit $_rc: $(tail -n 3 "$T_DIR/sec")"
+	fi
+	check_caddy "$R/etc/caddy/Caddyfile"
+	if in_root /usr/local/sbin/pdsd -c /pds/pds.env --check-config --json \
+	    >"$T_DIR/ch.json" 2>"$T_DIR/ch.err"; then
+		ok "chroot: pdsd --check-config accepts the env file"
+		check_env "$T_DIR/ch.json"
+	else
+		not_ok "chroot: pdsd --check-config accepts the env file" \
+		    "$(cat "$T_DIR/ch.err")"
+	fi
+
+	# first start, as the unit would: user pds with group pdsadmin
+	PORT=$(pick_port)
+	URL=http://127.0.0.1:$PORT
+	(as pds PDS_PORT=$PORT PDS_CRAWLERS= /usr/local/sbin/pdsd \
+	    -c /pds/pds.env >"$T_DIR/pdsd.log" 2>&1) &
+	PDSD_PID=$!
+	_i=0
+	while ! curl -sf -o /dev/null "$URL/xrpc/_health"; do
+		_i=$((_i + 1))
+		if [ $_i -gt 100 ] || ! kill -0 "$PDSD_PID" 2>/dev/null; then
+			not_ok "chroot: pdsd starts as pds" "$(tail -n 5 "$T_DIR/pdsd.log")"
+			pds_kill9
+			return
+		fi
+		sleep 0.1
+	done
+	ok "chroot: pdsd starts as pds with the new env file"
+	req GET "/tls-check?domain=$HOSTNAME_"
+	check_status "tls-check: the host name may have a certificate" 200
+	req GET "/tls-check?domain=nobody.$HOSTNAME_"
+	check_status "tls-check: an unknown handle may not" 404
+	req GET "/tls-check?domain=example.org"
+	check_status "tls-check: another domain may not" 400
+	check "chroot: the admin socket is pds:pdsadmin 660" same \
+	    "$(in_root stat -c '%U:%G %a' /pds/pdsd.sock)" "pds:pdsadmin 660"
+	if (as alice pdsctl --json stats) >"$T_DIR/alice" 2>&1; then
+		ok "chroot: alice (pdsadmin) runs pdsctl"
+	else
+		not_ok "chroot: alice (pdsadmin) runs pdsctl" "$(cat "$T_DIR/alice")"
+	fi
+	(as bob pdsctl stats) >"$T_DIR/bob" 2>&1
+	_rc=$?
+	if [ $_rc -ne 0 ] && grep -qi "permission" "$T_DIR/bob"; then
+		ok "chroot: bob (not in pdsadmin) is refused"
+	else
+		not_ok "chroot: bob (not in pdsadmin) is refused" \
+		    "exit $_rc: $(cat "$T_DIR/bob")"
+	fi
+	check "chroot: pdsd stops cleanly" pds_stop
+	check "chroot: the database is pds's, mode 600" same \
+	    "$(in_root stat -c '%U %a' /pds/pds.sqlite)" "pds 600"
+
+	# re-run: an upgrade in place
+	_env=$(sum "$R/pds/pds.env")
+	_db=$(sum "$R/pds/pds.sqlite")
+	_unit=$(sum "$R/etc/systemd/system/pdsd.service")
+	_caddy=$(sum "$R/etc/caddy/Caddyfile")
+	if in_root sh /src/scripts/install.sh --hostname other.example.com \
+	    >"$T_DIR/ch2.log" 2>&1; then
+		ok "chroot: the re-run succeeds"
+	else
+		not_ok "chroot: the re-run succeeds" "$(tail -n 5 "$T_DIR/ch2.log")"
+	fi
+	check "chroot: the re-run keeps the env file and its secrets" same \
+	    "$(sum "$R/pds/pds.env")" "$_env"
+	check "chroot: the re-run keeps the database" same \
+	    "$(sum "$R/pds/pds.sqlite")" "$_db"
+	check "chroot: the re-run says a new --hostname is ignored" \
+	    grep -q "hostname other.example.com ignored" "$T_DIR/ch2.log"
+	check "chroot: the re-run leaves the unit as it was" same \
+	    "$(sum "$R/etc/systemd/system/pdsd.service")" "$_unit"
+	check "chroot: the re-run leaves the Caddyfile as it was" same \
+	    "$(sum "$R/etc/caddy/Caddyfile")" "$_caddy"
+	check "chroot: the re-run keeps the ownership" same \
+	    "$(in_root stat -c '%U:%G %a' /pds /pds/pds.env)" \
+	    "$(printf 'pds:pdsadmin 750\nroot:pds 640')"
+	echo "# chroot part took $(($(date +%s) - _t0)) s"
+}
+
+if chroot_tar; then
+	echo "# installer test in a Debian 12 chroot ($TAR)"
+	chroot_run
+else
+	echo "# installer test in a DESTDIR prefix only: no chroot: $CHROOT_WHY"
+fi
+destdir_run
+t_done
