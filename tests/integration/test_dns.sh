@@ -199,5 +199,16 @@ expect "dns check --nameserver with a bad port is a usage error" 64
 ctl dns check --via ftp://example.com
 expect "dns check --via with a non-HTTP URL is a usage error" 64
 
+# what Caddy's on-demand TLS asks before a handle's certificate: the
+# reference's answers (200 for a member, 404 for one who is not active)
+req GET "/tls-check?domain=alice.$D"
+check_status "tls-check: a member's handle may have a certificate" 200
+req GET "/tls-check?domain=ALICE.PDS.Example.com"
+check_status "tls-check: the name is compared without case" 200
+ctl account deactivate "dave.$D"
+expect "account deactivate dave" 0
+req GET "/tls-check?domain=dave.$D"
+check_status "tls-check: a deactivated member's handle may not" 404
+
 pds_stop
 t_done

@@ -159,6 +159,53 @@ destdir_run() {
 	fi
 }
 
+# ---- pdsd --init-config alone ----
+init_config() {
+	_p=$B/bin/pdsd
+	case $_p in /*) ;; *) _p=$ROOT_SRC/$_p ;; esac
+	mkdir -p "$T_DIR/init"
+	env -i "$_p" -c "$T_DIR/init/a.env" --init-config >"$T_DIR/init/out" 2>&1
+	check "init-config: without the host name and email, exit 1" \
+	    test $? -eq 1
+	check "init-config: names both missing variables" grep -q \
+	    "set PDS_HOSTNAME and PDS_CONTACT_EMAIL_ADDRESS" "$T_DIR/init/out"
+	check "init-config: nothing written" test ! -e "$T_DIR/init/a.env"
+	env -i PDS_HOSTNAME=$HOSTNAME_ PDS_CONTACT_EMAIL_ADDRESS=$EMAIL_ \
+	    PDS_INVITE_REQUIRD=false "$_p" -c "$T_DIR/init/a.env" \
+	    --init-config >"$T_DIR/init/out" 2>&1
+	check "init-config: a misspelt variable is refused" grep -q \
+	    "unknown variable in the environment: PDS_INVITE_REQUIRD" \
+	    "$T_DIR/init/out"
+	env -i PDS_HOSTNAME=$HOSTNAME_ PDS_CONTACT_EMAIL_ADDRESS=not-an-email \
+	    "$_p" -c "$T_DIR/init/a.env" --init-config >"$T_DIR/init/out" 2>&1
+	check "init-config: a bad value is refused by the loader" grep -q \
+	    "would not load: PDS_CONTACT_EMAIL_ADDRESS" "$T_DIR/init/out"
+	check "init-config: and nothing is left behind" same \
+	    "$(ls "$T_DIR/init")" out
+	for _f in a b; do
+		env -i PDS_HOSTNAME=$HOSTNAME_ PDS_CONTACT_EMAIL_ADDRESS=$EMAIL_ \
+		    "$_p" -c "$T_DIR/init/$_f.env" --init-config \
+		    >"$T_DIR/init/out" 2>&1 ||
+		    not_ok "init-config: writes $_f.env" "$(cat "$T_DIR/init/out")"
+	done
+	check "init-config: the file is mode 600" same \
+	    "$(stat -c %a "$T_DIR/init/a.env")" 600
+	for _s in PDS_JWT_SECRET PDS_ADMIN_PASSWORD PDS_DPOP_SECRET \
+	    PDS_PLC_ROTATION_KEY_K256_PRIVATE_KEY_HEX; do
+		_va=$(sed -n "s/^$_s=//p" "$T_DIR/init/a.env")
+		_vb=$(sed -n "s/^$_s=//p" "$T_DIR/init/b.env")
+		check "init-config: $_s is fresh each time" \
+		    test -n "$_va" -a "$_va" != "$_vb"
+	done
+	_before=$(sum "$T_DIR/init/a.env")
+	env -i PDS_HOSTNAME=other.example.com PDS_CONTACT_EMAIL_ADDRESS=$EMAIL_ \
+	    "$_p" -c "$T_DIR/init/a.env" --init-config >"$T_DIR/init/out" 2>&1
+	check "init-config: an existing file is refused" grep -q \
+	    "never overwrites" "$T_DIR/init/out"
+	check "init-config: and left as it was" same \
+	    "$(sum "$T_DIR/init/a.env")" "$_before"
+}
+
 # ---- the Debian 12 chroot ----
 CHROOT_WHY=
 # chroot_tar: set TAR to the cached chroot, building it if need be
@@ -351,5 +398,6 @@ if chroot_tar; then
 else
 	echo "# installer test in a DESTDIR prefix only: no chroot: $CHROOT_WHY"
 fi
+init_config
 destdir_run
 t_done
