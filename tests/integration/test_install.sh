@@ -241,6 +241,9 @@ chroot_tar() {
 		tar -C "$_tmp" -cf "$TAR.tmp" . && mv "$TAR.tmp" "$TAR"
 		_rc=$?
 		rm -rf "$_tmp"
+		# images of older package lists are never used again
+		[ $_rc -eq 0 ] && find "$CACHE" -name 'bookworm-*.tar' \
+		    ! -name "${TAR##*/}" -delete
 		exit $_rc
 	) 9>"$CACHE/lock"
 	if [ ! -f "$TAR" ]; then
