@@ -392,6 +392,30 @@ chroot_run() {
 	check "chroot: the re-run keeps the ownership" same \
 	    "$(in_root stat -c '%U:%G %a' /pds /pds/pds.env)" \
 	    "$(printf 'pds:pdsadmin 750\nroot:pds 640')"
+
+	# With systemd running, the installer enables and starts the
+	# services, and restarts pdsd on an upgrade.  systemd is not PID 1
+	# here: a systemctl that records its arguments stands in, to check
+	# which commands the installer gives (not what systemd does).
+	mkdir -p "$R/run/systemd/system"
+	cat >"$R/usr/local/sbin/systemctl" <<'EOF2'
+#!/bin/sh
+echo "$*" >>/tmp/systemctl.log
+case "$*" in "is-active --quiet pdsd") [ -f /tmp/pdsd-active ] ;; esac
+EOF2
+	chmod 755 "$R/usr/local/sbin/systemctl"
+	in_root sh /src/scripts/install.sh >"$T_DIR/ch3.log" 2>&1
+	check "chroot, systemd: the installer succeeds" test $? -eq 0
+	check "chroot, systemd: it starts the services" same \
+	    "$(cat "$R/tmp/systemctl.log")" "$(printf '%s\n' daemon-reload \
+	    'is-active --quiet pdsd' 'enable --now pdsd' 'enable --quiet caddy' \
+	    'reload-or-restart caddy')"
+	rm -f "$R/tmp/systemctl.log"
+	touch "$R/tmp/pdsd-active"
+	in_root sh /src/scripts/install.sh --no-caddy >"$T_DIR/ch4.log" 2>&1
+	check "chroot, systemd: an upgrade restarts pdsd, --no-caddy leaves caddy" \
+	    same "$(cat "$R/tmp/systemctl.log")" "$(printf '%s\n' \
+	    daemon-reload 'is-active --quiet pdsd' 'restart pdsd')"
 	echo "# chroot part took $(($(date +%s) - _t0)) s"
 }
 
