@@ -6,8 +6,9 @@
 #   scripts/install.sh --hostname pds.example.org --email ops@example.org
 #   scripts/install.sh                  # later: upgrade, settings kept
 #
-# It installs the runtime packages (with Debian's caddy), pdsd, pdsctl,
-# pdstui and their manual pages under PREFIX; creates the system user
+# It installs the runtime packages (with Debian's caddy), pdsd (in
+# PREFIX/sbin), pdsctl and pdstui (in PREFIX/bin, on the admins' PATH)
+# and their manual pages; creates the system user
 # `pds' and the admin group `pdsadmin' (whose members may use pdsctl and
 # pdstui); makes the data directory /pds; writes /pds/pds.env with fresh
 # secrets through `pdsd --init-config' (first run only: an existing
@@ -25,7 +26,8 @@
 #   --prefix DIR     programs in DIR/sbin and DIR/bin (default /usr/local)
 #   --data DIR       the data directory (default /pds)
 #   --destdir DIR    install into DIR as if it were / (a staging tree or
-#                    a test): no packages, users, ownership or services
+#                    a test; DESTDIR in the environment does the same):
+#                    no packages, users, ownership or services
 #   --no-deps        do not install the runtime packages
 #   --no-start       do not enable or start the services
 #   --no-caddy       no Caddyfile and no caddy package (another proxy)
@@ -43,12 +45,12 @@ MARK="# written by pds scripts/install.sh"
 SRC=$(cd "$(dirname "$0")/.." && pwd)
 B=${B:-build}
 case $B in /*) ;; *) B=$SRC/$B ;; esac
+D=${DESTDIR:-}
 HOST=
 EMAIL=
 ADMINS=
 PREFIX=/usr/local
 DATA=/pds
-D=
 DEPS=1
 START=1
 CADDY=1
@@ -149,9 +151,9 @@ make_accounts() {
 }
 
 install_programs() {
-	say "installing pdsd and pdsctl in $SBINDIR, pdstui in $BINDIR"
+	say "installing pdsd in $SBINDIR, pdsctl and pdstui in $BINDIR"
 	put 755 "$B/bin/pdsd" "$D$SBINDIR/pdsd"
-	put 755 "$B/bin/pdsctl" "$D$SBINDIR/pdsctl"
+	put 755 "$B/bin/pdsctl" "$D$BINDIR/pdsctl"
 	put 755 "$B/bin/pdstui" "$D$BINDIR/pdstui"
 	for m in "$SRC"/man/*.1 "$SRC"/man/*.8; do
 		[ -f "$m" ] || continue

@@ -113,7 +113,7 @@ destdir_run() {
 		not_ok "destdir: the installer succeeds" "$(tail -n 5 "$T_DIR/dd.log")"
 		return
 	fi
-	for _f in usr/local/sbin/pdsd usr/local/sbin/pdsctl usr/local/bin/pdstui \
+	for _f in usr/local/sbin/pdsd usr/local/bin/pdsctl usr/local/bin/pdstui \
 	    usr/local/share/man/man8/pdsd.8 usr/local/share/man/man8/pdsctl.8 \
 	    usr/local/share/man/man1/pdstui.1 pds/pds.env \
 	    etc/systemd/system/pdsd.service etc/caddy/Caddyfile; do
@@ -256,14 +256,15 @@ chroot_tar() {
 R=
 # in_root ARGS...: run a command in the chroot, as root, no environment
 in_root() { chroot "$R" /usr/bin/env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin "$@"; }
-# as USER ARGS...: the same as USER with its groups (exec: in a
-# subshell, its PID is the command's)
+# as USER ARGS...: the same as USER with its groups and Debian's PATH
+# for users, without the sbin directories (exec: in a subshell, its
+# PID is the command's)
 as() {
 	_u=$1
 	shift
 	exec chroot --userspec="$(in_root id -u "$_u"):$(in_root id -g "$_u")" \
 	    --groups="$(in_root id -G "$_u" | tr ' ' ,)" "$R" /usr/bin/env -i \
-	    PATH=/usr/local/sbin:/usr/local/bin:/usr/bin:/bin "$@"
+	    PATH=/usr/local/bin:/usr/bin:/bin "$@"
 }
 
 chroot_run() {
