@@ -178,6 +178,11 @@ make_data_dir() {
 make_env() {
 	if [ -e "$D$ENVFILE" ]; then
 		say "keeping $ENVFILE (its secrets and settings are not touched)"
+		# the service must read it (a reference install left it 0600)
+		if [ -z "$D" ] && [ "$(stat -c '%U:%G %a' "$ENVFILE")" != "root:$USER_NAME 640" ]; then
+			say "making $ENVFILE root:$USER_NAME 640, readable by the service"
+			own "root:$USER_NAME" 640 "$ENVFILE"
+		fi
 		return 0
 	fi
 	[ -n "$HOST" ] && [ -n "$EMAIL" ] ||

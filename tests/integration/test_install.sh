@@ -393,6 +393,14 @@ chroot_run() {
 	check "chroot: the re-run keeps the ownership" same \
 	    "$(in_root stat -c '%U:%G %a' /pds /pds/pds.env)" \
 	    "$(printf 'pds:pdsadmin 750\nroot:pds 640')"
+	# an env file the service cannot read (as a reference install
+	# leaves it) is given to the service's group, its text untouched
+	in_root chown root:root /pds/pds.env
+	in_root chmod 600 /pds/pds.env
+	in_root sh /src/scripts/install.sh >"$T_DIR/ch5.log" 2>&1
+	check "chroot: a re-run makes a 600 env file root:pds 640" same \
+	    "$(in_root stat -c '%U:%G %a' /pds/pds.env)" "root:pds 640"
+	check "chroot: and keeps its text" same "$(sum "$R/pds/pds.env")" "$_env"
 
 	# With systemd running, the installer enables and starts the
 	# services, and restarts pdsd on an upgrade.  systemd is not PID 1
