@@ -72,7 +72,8 @@ static const struct pdsd_module *const modules[] = {
 
 const char *argp_program_version = "pdsd " PDSD_VERSION;
 
-enum { OPT_CHECK = 256, OPT_JSON, OPT_INIT };
+enum { OPT_CHECK = 256, OPT_JSON };
+enum { OPT_INIT = 320 };		/* --init-config (config_init.c) */
 
 static const struct argp_option options[] = {
 	{ "config", 'c', "FILE", 0,

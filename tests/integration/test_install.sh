@@ -9,7 +9,8 @@
 # systemd, whose units systemd-analyze --root needs).  The chroot is
 # built once, about two minutes with the network to Debian's mirror
 # (DEBIAN_MIRROR), and kept as a tar file under .cache/chroot/ named
-# after its package list; later runs unpack it in about a second.  In the
+# after its package list; later runs unpack it in about a second, and
+# the whole test takes about 25 s.  In the
 # chroot the test also starts the installed pdsd as the `pds' user, asks
 # /tls-check, and uses pdsctl as a member and a non-member of the admin
 # group.  Without root, debootstrap or the mirror it says why and checks
