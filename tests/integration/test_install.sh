@@ -485,8 +485,9 @@ boot_run() {
 	_i=0
 	while :; do
 		INIT=$(pgrep -P "$NSPAWN_PID" -x systemd | head -n 1)
-		[ -n "$INIT" ] && in_boot systemctl is-system-running --wait \
-		    >"$T_DIR/boot.state" 2>&1 && break
+		[ -n "$INIT" ] && timeout 60 nsenter -t "$INIT" -a \
+		    systemctl is-system-running --wait >"$T_DIR/boot.state" \
+		    2>&1 && break
 		grep -qx degraded "$T_DIR/boot.state" 2>/dev/null && break
 		_i=$((_i + 1))
 		if [ $_i -gt 60 ] || ! kill -0 "$NSPAWN_PID" 2>/dev/null; then
