@@ -210,14 +210,19 @@ read_settings() {
 	PORT=$(setting PDS_PORT)
 	CONTACT=$(setting PDS_CONTACT_EMAIL_ADDRESS)
 	BLOBS=$(setting PDS_BLOBSTORE_DISK_LOCATION)
+	SOCKDIR=$(dirname "$(setting PDS_ADMIN_SOCKET)")
 	[ -n "$HOST" ] && [ "$HOST" != "$CUR_HOST" ] &&
 	    warn "--hostname $HOST ignored: $ENVFILE says $CUR_HOST"
 	return 0
 }
 
 write_unit() {
+	# what pdsd writes: the data, and the blobs and socket if elsewhere
+	# ("-": a missing one is for pdsd to report, naming it)
 	rw=$DATA
-	case $BLOBS in "$DATA"/*|"$DATA") ;; *) rw="$rw $BLOBS" ;; esac
+	for p in "$BLOBS" "$SOCKDIR"; do
+		case $p in "$DATA"/*|"$DATA") ;; *) rw="$rw -$p" ;; esac
+	done
 	tmp=$(mktemp)
 	cat >"$tmp" <<EOF
 $MARK; re-running it rewrites this file.
