@@ -7,6 +7,8 @@
 # documented way to ask one server rather than resolv.conf's), and
 # fetches /.well-known/atproto-did from the local pdsd through
 # --via URL (with Host: HANDLE), as it would from https://HANDLE/.
+# One case goes without --nameserver, through a resolv.conf of its own
+# in a private mount and network namespace.
 #
 #   alice  a right TXT record; pdsd serves her well-known file too
 #   bob    no TXT record: resolves by HTTPS
@@ -187,6 +189,37 @@ check "dns check: alice still resolves by DNS" same \
 check "dns check: bob is unresolved" same "$(row "bob.$D")" \
     "bob.$D none error unresolved"
 check "dns check: the web error is shown" grep -q "https: .*[Cc]onnect" "$OUT"
+
+# without --nameserver: the system's resolver, as resolv.conf says.  In
+# a private mount and network namespace, resolv.conf names 127.0.0.1,
+# where a second dnsmasq answers on port 53; this machine's own
+# resolv.conf and network are untouched.  The admin socket is a file,
+# reachable from there.
+if [ "$(id -u)" -eq 0 ] && command -v unshare >/dev/null 2>&1; then
+	printf 'nameserver 127.0.0.1\n' >"$T_DIR/resolv.conf"
+	unshare -mn sh -c '
+		ip link set lo up && mount --bind "$1" /etc/resolv.conf || exit 90
+		"$2" --keep-in-foreground --conf-file=/dev/null --no-resolv \
+		    --no-hosts --listen-address=127.0.0.1 --bind-interfaces \
+		    --port=53 --local=/example.com/ --pid-file= \
+		    --txt-record="$6" >/dev/null 2>&1 &
+		d=$!
+		i=0
+		while ! ss -Hlun "sport = :53" | grep -q . && [ $i -lt 50 ]; do
+			sleep 0.1; i=$((i + 1))
+		done
+		"$3" --socket "$4" dns check "$5" --via http://127.0.0.1:1
+		rc=$?
+		kill $d; wait $d
+		exit $rc' _ "$T_DIR/resolv.conf" "$DNSMASQ" "$PDSCTL" "$SOCK" \
+	    "alice.$D" "_atproto.alice.$D,did=$alice_did" >"$OUT" 2>"$ERR"
+	RC=$?
+	expect "dns check through resolv.conf's name server" 0
+	check "dns check through resolv.conf: alice by DNS" same \
+	    "$(row "alice.$D")" "alice.$D ok error ok"
+else
+	echo "# not root: the resolv.conf case needs a private namespace; skipped"
+fi
 
 # the DNS server gone: an error, not a crash or a hang
 dns_stop
