@@ -8,9 +8,8 @@
 #
 # It installs the runtime packages (with Debian's caddy), pdsd (in
 # PREFIX/sbin), pdsctl and pdstui (in PREFIX/bin, on the admins' PATH)
-# and their manual pages; creates the system user
-# `pds' and the admin group `pdsadmin' (whose members may use pdsctl and
-# pdstui); makes the data directory /pds; writes /pds/pds.env with fresh
+# and their manual pages; creates the system user `pds' and the admin
+# group `pdsadmin' (whose members may use pdsctl and pdstui); makes the data directory /pds; writes /pds/pds.env with fresh
 # secrets through `pdsd --init-config' (first run only: an existing
 # env file and the data are never touched); installs the systemd unit
 # pdsd.service and a Caddyfile for on-demand TLS on HOSTNAME and
@@ -58,7 +57,12 @@ CADDY=1
 say() { printf '* %s\n' "$*"; }
 warn() { printf 'install.sh: warning: %s\n' "$*" >&2; }
 die() { printf 'install.sh: %s\n' "$*" >&2; exit 1; }
-usage() { sed -n '2,/^set -eu/p' "$0" | sed '$d; s/^# \{0,1\}//' >&2; exit 64; }
+# usage STATUS: the comment above, on stdout for --help
+usage() {
+	if [ "$1" -eq 0 ]; then _fd=1; else _fd=2; fi
+	sed -n '2,/^set -eu/p' "$0" | sed '$d; s/^# \{0,1\}//' >&$_fd
+	exit "$1"
+}
 
 need_arg() { [ $# -ge 2 ] && [ -n "$2" ] || die "$1 needs a value"; }
 
@@ -75,8 +79,8 @@ while [ $# -gt 0 ]; do
 	--no-caddy)	CADDY=0 ;;
 	--print-runtime-packages)
 		echo $RUNTIME_PKGS caddy; exit 0 ;;
-	-h|--help)	usage ;;
-	*)		warn "unknown argument: $1"; usage ;;
+	-h|--help)	usage 0 ;;
+	*)		warn "unknown argument: $1"; usage 64 ;;
 	esac
 	shift
 done
