@@ -84,6 +84,10 @@ PDSD_LIBS   = $(call pkglibs,$(filter-out libcurl,$(PDSD_PKGS))) \
 TUI_LIBS    = $(call pkglibs,$(TUI_PKGS)) $(ARGP_LIBS) -lm -lpthread
 # The tests, tools and benchmarks: all of pdsd's libraries.
 TEST_LIBS   = $(call pkglibs,$(PDSD_PKGS)) $(WSLAY_LIBS) -lm -lpthread
+# libcommon/handleres.c parses DNS answers with libresolv; pdsctl's dns
+# commands also fetch /.well-known/atproto-did with libcurl.
+TEST_LIBS   += -lresolv
+$(B)/bin/pdsctl: COMMON_LIBS += $(call pkglibs,libcurl) -lresolv
 
 COMMON_SRC := $(wildcard libcommon/*.c)
 COMMON_OBJ := $(COMMON_SRC:%.c=$(B)/%.o)

@@ -362,7 +362,10 @@ main(int argc, char *argv[])
 		return rc;
 	}
 	ev.cmd = p.cmd;
-	if ((p.cmd->flags & CTL_PAGED) &&
+	memset(&m, 0, sizeof(m));
+	if (p.cmd->flags & CTL_RUN)
+		rc = ctl_run(&c, &p, &m);
+	else if ((p.cmd->flags & CTL_PAGED) &&
 	    json_object_get(p.args, "cursor") == NULL)
 		rc = run_paged(&c, &p, &result, &m);
 	else

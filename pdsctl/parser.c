@@ -244,6 +244,22 @@ static const struct ctl_arg a_import_reference[] = {
 	{ NULL, NULL, 0, 0, NULL }
 };
 
+static const struct ctl_arg a_dns_zone[] = {
+	{ "--origin", "origin", CA_STR, false,
+	    "names relative to this zone; handles outside it left out" },
+	{ NULL, NULL, 0, 0, NULL }
+};
+
+static const struct ctl_arg a_dns_check[] = {
+	{ "HANDLE", "handle", CA_POS_OPT, false,
+	    "one account's handle (default: every account)" },
+	{ "--nameserver", "nameserver", CA_STR, false,
+	    "ask this server (IPv4[:PORT]) instead of resolv.conf's" },
+	{ "--via", "via", CA_STR, false,
+	    "fetch the well-known file from this base URL, with Host: HANDLE" },
+	{ NULL, NULL, 0, 0, NULL }
+};
+
 static const struct ctl_arg a_help[] = {
 	{ "COMMAND", NULL, CA_POS_LIST, false, "a command or its first word" },
 	{ NULL, NULL, 0, 0, NULL }
@@ -348,6 +364,12 @@ static const struct ctl_cmd table[] = {
 	    NULL, event_tail, NULL, NULL },
 	{ { "request-crawl" }, "request-crawl", 0, a_request_crawl,
 	    "ask relays to crawl this PDS", print_crawl, NULL, NULL, NULL },
+	{ { "dns", "zone" }, "dns.zone", CTL_RUN, a_dns_zone,
+	    "_atproto TXT records of every account, for a zone file",
+	    NULL, NULL, NULL, NULL },
+	{ { "dns", "check" }, "dns.check", CTL_RUN, a_dns_check,
+	    "which handles resolve to their DID, by DNS and by HTTPS",
+	    NULL, NULL, NULL, NULL },
 	{ { "audit" }, "audit", 0, a_audit,
 	    "the audit log of admin actions", print_audit, NULL, NULL, NULL },
 	{ { "backup" }, "backup", CTL_STREAM, a_backup,

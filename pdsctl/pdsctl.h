@@ -54,6 +54,7 @@ struct ctl_arg {
 #define CTL_LOCAL	0x08	/* no daemon needed (help) */
 #define CTL_EITHER	0x10	/* exactly one of its optional positional
 				   argument and its flag */
+#define CTL_RUN		0x20	/* not one request: ctl_run() runs it */
 
 struct ctl_cmd;
 typedef void	(*ctl_print_fn)(const struct ctl_cmd *, const json_t *result);
@@ -136,6 +137,16 @@ int	ctl_request(struct ctl_conn *, const char *cmd, const json_t *args,
 	    json_t **result, struct adminproto_msg *msg);
 /* The exit status for a daemon error name. */
 int	ctl_exit_for(const char *error);
+
+/* ---- commands that run here (dns.c) ---- */
+
+/*
+ * A CTL_RUN command (cmd names it: "dns.zone", "dns.check"): make its
+ * requests on c, print its own output (text or --json) and return the
+ * exit status.  A daemon error is left in msg for main to report.
+ */
+int	ctl_run(struct ctl_conn *c, const struct ctl_parsed *,
+	    struct adminproto_msg *msg);
 
 /* ---- output (output.c) ---- */
 

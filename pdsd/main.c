@@ -29,6 +29,7 @@
 #include <sodium.h>
 
 #include "config.h"
+#include "config_init.h"
 #include "err.h"
 #include "http.h"
 #include "import_ref.h"
@@ -73,12 +74,17 @@ static const struct pdsd_module *const modules[] = {
 const char *argp_program_version = "pdsd " PDSD_VERSION;
 
 enum { OPT_CHECK = 256, OPT_JSON };
+enum { OPT_INIT = 320 };		/* --init-config (config_init.c) */
 
 static const struct argp_option options[] = {
 	{ "config", 'c', "FILE", 0,
 	    "Read settings from the env file FILE (KEY=VALUE lines)", 0 },
 	{ "check-config", OPT_CHECK, NULL, 0,
 	    "Validate the configuration, print it (secrets masked), exit", 0 },
+	{ "init-config", OPT_INIT, NULL, 0,
+	    "Write the env file named by -c (which must not exist) with fresh "
+	    "secrets, from PDS_HOSTNAME, PDS_CONTACT_EMAIL_ADDRESS and any "
+	    "other PDS_* in the environment; exit", 0 },
 	{ "json", OPT_JSON, NULL, 0,
 	    "With --check-config: print the configuration as JSON", 0 },
 	{ "pidfile", 'p', "FILE", 0, "Write the process id to FILE", 0 },
@@ -93,6 +99,7 @@ struct opts {
 	const char	*envfile;
 	const char	*pidfile;
 	int		 check;
+	int		 init;
 	int		 json;
 	int		 syslog;
 	int		 verbose;
@@ -110,6 +117,7 @@ parse_opt(int key, char *arg, struct argp_state *state)
 	case 'v':	o->verbose++; break;
 	case OPT_CHECK:	o->check = 1; break;
 	case OPT_JSON:	o->json = 1; break;
+	case OPT_INIT:	o->init = 1; break;
 	case ARGP_KEY_ARG:
 		argp_usage(state);
 		break;
@@ -262,6 +270,8 @@ main(int argc, char *argv[])
 	malloc_setup();
 	if (sodium_init() < 0)
 		fatalx("libsodium initialisation failed");
+	if (o.init)
+		return config_init_main(o.envfile);
 
 	if (config_load(&cfg, o.envfile, NULL, err, sizeof(err)) != PDS_OK) {
 		if (o.check)
