@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "api.h"
+#include "auth.h"
 #include "auth_factor.h"
 #include "email_tokens.h"
 #include "err.h"
@@ -57,6 +58,48 @@ auth_factor_check(struct xrpc_ctx *ctx, const struct store_account *a,
 		return api_email_token_error(ctx, rc);
 	}
 	return 0;
+}
+
+int
+auth_factor_page(const struct store_account *a, const char *identifier,
+    const char *addr, const char *code, const char **why)
+{
+	struct account_login	 how;
+	int			 rc;
+
+	memset(&how, 0, sizeof(how));
+	*why = NULL;
+	if (!auth_factor_required(a, &how))
+		return PDS_OK;
+	if (code == NULL || *code == '\0') {
+		rc = auth_factor_send(a);
+		if (rc == PDS_ERATELIMIT)
+			*why = "Too many sign-in codes were asked for: try "
+			    "again later";
+		else if (rc != PDS_OK)
+			*why = "The sign-in code could not be mailed: try "
+			    "again later";
+		else
+			*why = "This account asks for a code too: we sent one "
+			    "to its email address.  Enter it with your "
+			    "password";
+		return rc == PDS_OK ? PDS_EAUTHREQ : rc;
+	}
+	rc = email_token_use(a->did, EMAIL_SIGN_IN, code);
+	if (rc == PDS_OK)
+		return PDS_OK;
+	if (rc != PDS_ENOTFOUND && rc != PDS_EEXPIRED) {
+		*why = "Could not check the code";
+		return rc;
+	}
+	/* a wrong code is a failed login, as a wrong password is */
+	if (auth_login_take(identifier, a->did, addr) != PDS_OK) {
+		*why = "Too many failed sign-in attempts: try again later";
+		return PDS_ERATELIMIT;
+	}
+	*why = rc == PDS_EEXPIRED ? "This sign-in code has expired: sign "
+	    "in without a code to get a new one" : "Wrong sign-in code";
+	return PDS_EBADTOKEN;
 }
 
 int

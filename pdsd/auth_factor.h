@@ -19,8 +19,9 @@
  *
  * App passwords skip the second factor, as on the entryway: each is a
  * secret of its own that the member made while signed in, and the
- * clients that use them cannot ask for a code.  The OAuth sign-in page
- * asks for the code too (oauth_authorize.c).
+ * clients that use them cannot ask for a code.  The sign-in pages
+ * (OAuth's and the account page's) ask for the code too, with the
+ * password: auth_factor_page().
  *
  * With PDS_RATE_LIMITS_ENABLED, the mails spend the account's
  * "sign-in-code" budgets (5 an hour, 15 a day: the reference's budgets
@@ -55,6 +56,18 @@ int	auth_factor_check(struct xrpc_ctx *, const struct store_account *a,
  * PDS_OK, PDS_ERATELIMIT (its budget is spent), or the mailer's error.
  */
 int	auth_factor_send(const struct store_account *a);
+
+/*
+ * The sign-in pages' second factor, once oauth_authz_sign_in() took
+ * the password of account a (typed as identifier, from addr): PDS_OK
+ * when a needs no code or code (may be NULL or "") is its live code,
+ * used up now; else *why says what the page should tell, and:
+ * PDS_EAUTHREQ, a code was mailed now; PDS_EBADTOKEN, a wrong or
+ * expired code (a failed login for the login limits); PDS_ERATELIMIT;
+ * or the mailer's error.
+ */
+int	auth_factor_page(const struct store_account *a, const char *identifier,
+	    const char *addr, const char *code, const char **why);
 
 /*
  * updateEmail's emailAuthFactor, judged before anything changes:

@@ -188,6 +188,80 @@ describe('emailAuthFactor', () => {
 	});
 });
 
+// The account page's sign-in form (the same second factor as the OAuth
+// sign-in page), driven as a browser would: cookies and the CSRF field.
+class Browser {
+	constructor(url) { this.url = url; this.jar = new Map(); }
+	cookies() {
+		return [...this.jar].map(([k, v]) => `${k}=${v}`).join('; ');
+	}
+	async request(path, form) {
+		const init = { redirect: 'manual', headers: {
+		    cookie: this.cookies() } };
+		if (form) {
+			init.method = 'POST';
+			init.headers['content-type'] =
+			    'application/x-www-form-urlencoded';
+			init.body = new URLSearchParams({
+			    csrf_token: this.jar.get('csrf-token'), ...form });
+		}
+		const r = await fetch(this.url + path, init);
+		for (const c of r.headers.getSetCookie()) {
+			const [kv] = c.split(';');
+			const i = kv.indexOf('=');
+			this.jar.set(kv.slice(0, i), kv.slice(i + 1));
+		}
+		return { status: r.status, text: await r.text(),
+		    location: r.headers.get('location') };
+	}
+}
+
+describe('the sign-in page', () => {
+	test('asks for the mailed code with the password, once', async () => {
+		const acct = await newAccount(pds);
+		await confirm(acct);
+		await setFactor(acct, true);
+		const br = new Browser(pds.url);
+		let r = await br.request('/account');
+		assert.equal(r.status, 200);
+		assert.doesNotMatch(r.text, /name="code"/);
+
+		let mark = smtp.mails.length;
+		r = await br.request('/account/sign-in', {
+		    identifier: acct.handle, password: PASSWORD });
+		assert.equal(r.status, 401);
+		assert.match(r.text, /name="code"/);
+		assert.match(r.text, /we sent one/);
+		const code = tokenOf(await smtp.next(acct.email, mark));
+
+		r = await br.request('/account/sign-in', {
+		    identifier: acct.handle, password: PASSWORD,
+		    code: 'AAAAA-AAAAA' });
+		assert.equal(r.status, 401);
+		assert.match(r.text, /Wrong sign-in code/);
+		r = await br.request('/account/sign-in', {
+		    identifier: acct.handle, password: 'wrong', code });
+		assert.equal(r.status, 401);
+		assert.doesNotMatch(r.text, /name="code"/);
+
+		r = await br.request('/account/sign-in', {
+		    identifier: acct.handle, password: PASSWORD, code });
+		assert.equal(r.status, 303, r.text);
+		assert.equal(r.location, '/account');
+		r = await br.request('/account');
+		assert.match(r.text, new RegExp(acct.handle.replace('.',
+		    '\\.')));
+
+		// the code worked once
+		const other = new Browser(pds.url);
+		await other.request('/account');
+		r = await other.request('/account/sign-in', {
+		    identifier: acct.handle, password: PASSWORD, code });
+		assert.equal(r.status, 401);
+		assert.match(r.text, /Wrong sign-in code/);
+	});
+});
+
 describe('short lifetime, rate limits on', () => {
 	let short;
 
