@@ -34,6 +34,7 @@
 #include "config.h"
 #include "err.h"
 #include "http.h"
+#include "httphead.h"
 #include "log.h"
 #include "metrics.h"
 #include "module.h"
@@ -433,41 +434,20 @@ answer(int fd, int64_t deadline, const char *status, const char *ctype,
 		send_all(fd, body, len, deadline);
 }
 
-/* The value of header name in the request head, or NULL (in place). */
-static const char *
-header(char *head, const char *name, size_t *len)
-{
-	size_t	 n = strlen(name);
-	char	*p = head, *e;
-
-	while ((p = strstr(p, "\r\n")) != NULL) {
-		p += 2;
-		if (strncasecmp(p, name, n) == 0 && p[n] == ':') {
-			p += n + 1;
-			while (*p == ' ' || *p == '\t')
-				p++;
-			e = strstr(p, "\r\n");
-			*len = e != NULL ? (size_t)(e - p) : strlen(p);
-			return p;
-		}
-	}
-	return NULL;
-}
-
 /* Whether the Accept header asks for OpenMetrics (or says nothing). */
 static bool
-wants_openmetrics(char *head)
+wants_openmetrics(const char *head, size_t n)
 {
 	const char	*a;
 	char		 v[512];
-	size_t		 n;
+	size_t		 len;
 
-	if ((a = header(head, "Accept", &n)) == NULL)
+	if ((a = httphead_header(head, n, "Accept", &len)) == NULL)
 		return true;
-	if (n >= sizeof(v))
-		n = sizeof(v) - 1;
-	memcpy(v, a, n);
-	v[n] = '\0';
+	if (len >= sizeof(v))
+		len = sizeof(v) - 1;
+	memcpy(v, a, len);
+	v[len] = '\0';
 	if (strcasestr(v, "application/openmetrics-text") != NULL)
 		return true;
 	return strcasestr(v, "text/plain") == NULL;
@@ -481,56 +461,53 @@ serve(int fd)
 	static const char prom_type[] =
 	    "text/plain; version=0.0.4; charset=utf-8";
 	int64_t		 deadline = clock_mono_ms() + METRICS_IO_MS;
-	char		 head[METRICS_HEAD_MAX + 1], *sp, *path;
+	char		 head[METRICS_HEAD_MAX];
+	struct httphead	 h;
 	struct buf	 b;
 	size_t		 n = 0;
 	ssize_t		 r;
-	bool		 om, is_head;
+	bool		 is_head, om;
+	int		 rc;
 
-	while (memmem(head, n, "\r\n\r\n", 4) == NULL) {
-		if (n == METRICS_HEAD_MAX) {
+	while ((rc = httphead_parse(head, n, &h)) == PDS_ETRUNC) {
+		if (n == sizeof(head)) {
 			answer(fd, deadline, "431 Request Header Fields Too "
 			    "Large", "text/plain", "", 0, false);
 			return;
 		}
 		if (!wait_fd(fd, POLLIN, deadline))
 			return;
-		if ((r = recv(fd, head + n, METRICS_HEAD_MAX - n, 0)) <= 0) {
+		if ((r = recv(fd, head + n, sizeof(head) - n, 0)) <= 0) {
 			if (r < 0 && (errno == EINTR || errno == EAGAIN))
 				continue;
 			return;
 		}
 		n += (size_t)r;
 	}
-	head[n] = '\0';
-	om = wants_openmetrics(head);
-	is_head = strncmp(head, "HEAD ", 5) == 0;
-	if (strncmp(head, "GET ", 4) != 0 && !is_head) {
-		answer(fd, deadline, "405 Method Not Allowed", "text/plain",
-		    "only GET /metrics\n", 18, false);
-		return;
-	}
-	path = head + (is_head ? 5 : 4);
-	if ((sp = strchr(path, ' ')) == NULL) {
+	if (rc != PDS_OK) {
 		answer(fd, deadline, "400 Bad Request", "text/plain", "", 0,
 		    false);
 		return;
 	}
-	*sp = '\0';
-	if ((sp = strchr(path, '?')) != NULL)
-		*sp = '\0';
-	if (strcmp(path, "/metrics") != 0) {
+	is_head = strcmp(h.method, "HEAD") == 0;
+	if (strcmp(h.method, "GET") != 0 && !is_head) {
+		answer(fd, deadline, "405 Method Not Allowed", "text/plain",
+		    "only GET /metrics\n", 18, false);
+		return;
+	}
+	if (strcmp(h.path, "/metrics") != 0) {
 		answer(fd, deadline, "404 Not Found", "text/plain",
 		    "only GET /metrics\n", 18, is_head);
 		return;
 	}
+	om = wants_openmetrics(head, h.len);
 	buf_init(&b, METRICS_BODY_MAX);
 	if (metrics_render(&b, om) != PDS_OK)
 		answer(fd, deadline, "500 Internal Server Error", "text/plain",
 		    "", 0, is_head);
 	else
-		answer(fd, deadline, "200 OK", om ? om_type : prom_type,
-		    b.p != NULL ? (const char *)b.p : "", b.len, is_head);
+		answer(fd, deadline, "200 OK", om ? om_type : prom_type, b.p != NULL ? (const char *)b.p : "",
+		    b.len, is_head);
 	buf_clear(&b);
 }
 
