@@ -161,4 +161,46 @@ check "the listener is on loopback only" \
     sh -c '! curl -s -m 2 -o /dev/null "http://$(hostname -I 2>/dev/null | cut -d" " -f1):$1/metrics"' _ "$MPORT"
 
 check "pdsd stops cleanly with the listener running" pds_stop
+
+# ---- commits, the firehose head and rate limits move ----
+plc_start
+pds_env "PDS_METRICS_ADDRESS=127.0.0.1:$MPORT" "PDS_DID_PLC_URL=$PLC_URL" \
+    "PDS_SERVICE_HANDLE_DOMAINS=.test" "PDS_INVITE_REQUIRED=false" \
+    "PDS_RATE_LIMITS_ENABLED=true" "PDS_RATE_LIMIT_BUDGETS=create-account=1/300"
+pds_start || { t_done; exit 1; }
+scrape "$T_DIR/r1"
+check "a fresh server's scrape parses" parse openmetrics "$T_DIR/r1"
+JSON='Content-Type: application/json'
+req POST /xrpc/com.atproto.server.createAccount -H "$JSON" \
+    --data '{"handle":"carol.test","email":"carol@example.com","password":"carol-password-1"}'
+check_status "createAccount" 200
+DID=$(sed -n 's/.*"did":"\([^"]*\)".*/\1/p' "$T_DIR/body")
+TOK=$(sed -n 's/.*"accessJwt":"\([^"]*\)".*/\1/p' "$T_DIR/body")
+for k in a b; do
+	req POST /xrpc/com.atproto.repo.createRecord -H "$JSON" \
+	    -H "Authorization: Bearer $TOK" \
+	    --data "{\"repo\":\"$DID\",\"collection\":\"com.example.item\",\"rkey\":\"$k\",\"record\":{}}"
+	check_status "createRecord $k" 200
+done
+req POST /xrpc/com.atproto.server.createAccount -H "$JSON" \
+    --data '{"handle":"dave.test","email":"dave@example.com","password":"dave-password-1"}'
+check_status "a second createAccount is over its budget" 429
+scrape "$T_DIR/r2"
+check "the scrape after them parses" parse openmetrics "$T_DIR/r2"
+a=$(value "$T_DIR/r1" 'pds_repo_commits_total{}')
+b=$(value "$T_DIR/r2" 'pds_repo_commits_total{}')
+check "pds_repo_commits_total: the two records ($a -> $b)" \
+    test "$b" -eq $((a + 2))
+a=$(value "$T_DIR/r1" 'pds_firehose_head_seq{}')
+b=$(value "$T_DIR/r2" 'pds_firehose_head_seq{}')
+check "pds_firehose_head_seq moved ($a -> $b)" test "$b" -gt "$a"
+a=$(value "$T_DIR/r1" 'pds_ratelimit_limited_total{}')
+b=$(value "$T_DIR/r2" 'pds_ratelimit_limited_total{}')
+check "pds_ratelimit_limited_total counted the 429 ($a -> $b)" \
+    test "$b" -eq $((a + 1))
+b=$(value "$T_DIR/r2" 'pds_xrpc_errors_total{class="4xx",method="com.atproto.server.createAccount"}')
+check "... which is a 4xx of createAccount ($b)" test "$b" -eq 1
+b=$(value "$T_DIR/r2" 'pds_xrpc_request_duration_seconds_count{method="com.atproto.repo.createRecord"}')
+check "createRecord has its latency histogram ($b)" test "$b" -eq 2
+check "pdsd stops cleanly" pds_stop
 t_done
