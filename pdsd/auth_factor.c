@@ -2,7 +2,10 @@
  * auth_factor: email two-factor sign-in.  See auth_factor.h.
  */
 #include <stdbool.h>
+#include <stdlib.h>
 #include <string.h>
+
+#include <sodium.h>
 
 #include "api.h"
 #include "auth.h"
@@ -11,8 +14,12 @@
 #include "err.h"
 #include "log.h"
 #include "mailer.h"
+#include "offload.h"
 #include "ratelimit.h"
+#include "store.h"
 #include "store_account.h"
+#include "store_migration.h"
+#include "config.h"
 #include "xrpc.h"
 
 bool
@@ -23,12 +30,75 @@ auth_factor_required(const struct store_account *a,
 	    !how->app_password;
 }
 
-int
-auth_factor_send(const struct store_account *a)
+/* A sign-in code's mail, sent on the net pool. */
+struct code_mail {
+	char	 did[SA_DID_MAX + 1];
+	char	 token[EMAIL_TOKEN_LEN + 1];
+	char	 to[SA_EMAIL_MAX + 1];
+	char	 subject[256];
+	char	 text[2048];
+};
+
+static void
+code_mail_free(struct code_mail *m)
 {
-	if (!ratelimit_signin_code(a->did))
+	sodium_memzero(m, sizeof(*m));
+	free(m);
+}
+
+static void
+code_mail_run(void *arg)
+{
+	struct code_mail	*m = arg;
+	int			 rc;
+
+	rc = mailer_send(m->to, m->subject, m->text);
+	if (rc == PDS_EUNSUPP)		/* SMTP gone since it was turned on */
+		log_warnx("email not sent (no SMTP): 2fa_code token for %s: "
+		    "%s", m->did, m->token);
+	else if (rc != PDS_OK) {
+		/* only this code: a newer one may have replaced it */
+		(void)store_email_token_take(email_purpose_name(EMAIL_SIGN_IN),
+		    m->did, m->token);
+		log_warnx("sign-in code for %s could not be mailed; dropped",
+		    m->did);
+	}
+	code_mail_free(m);
+}
+
+int
+auth_factor_send(const struct store_account *a, const char *client)
+{
+	const struct config	*cfg = accounts_config();
+	struct code_mail	*m;
+	char			 now[STORE_TS_LEN];
+	const char		*purpose = email_purpose_name(EMAIL_SIGN_IN);
+	int			 rc;
+
+	if (client != NULL && !ratelimit_signin_code(a->did))
 		return PDS_ERATELIMIT;
-	return email_token_request(a, EMAIL_SIGN_IN, a->email);
+	if (strlen(a->email) >= sizeof(m->to) ||
+	    (m = calloc(1, sizeof(*m))) == NULL)
+		return PDS_ENOMEM;
+	memcpy(m->did, a->did, strlen(a->did) + 1);
+	memcpy(m->to, a->email, strlen(a->email) + 1);
+	email_token_generate(m->token);
+	store_timestamp(now);
+	if ((rc = email_token_message(EMAIL_SIGN_IN, cfg != NULL &&
+	    cfg->service_name != NULL ? cfg->service_name : "PDS", a->handle,
+	    m->token, m->subject, sizeof(m->subject), m->text,
+	    sizeof(m->text))) != PDS_OK ||
+	    (rc = store_email_token_put(purpose, a->did, m->token, now)) !=
+	    PDS_OK) {
+		code_mail_free(m);
+		return rc;
+	}
+	if ((rc = offload_submit(OFFLOAD_NET, client, code_mail_run, m,
+	    NULL)) != PDS_OK) {
+		(void)store_email_token_take(purpose, a->did, m->token);
+		code_mail_free(m);
+	}
+	return rc;
 }
 
 int
@@ -39,15 +109,14 @@ auth_factor_check(struct xrpc_ctx *ctx, const struct store_account *a,
 
 	*failed = false;
 	if (token == NULL || *token == '\0') {
-		rc = ratelimit_bypass(ctx->req) ?
-		    email_token_request(a, EMAIL_SIGN_IN, a->email) :
-		    auth_factor_send(a);
+		rc = auth_factor_send(a, ratelimit_bypass(ctx->req) ? NULL :
+		    http_req_client(ctx->req));
 		if (rc == PDS_ERATELIMIT)
 			return xrpc_fail(ctx, PDS_ERATELIMIT, NULL,
 			    "Too many sign-in codes asked for; try again "
 			    "later");
 		if (rc != PDS_OK)
-			return api_email_send_error(ctx, rc);
+			return rc;
 		return xrpc_fail(ctx, PDS_EAUTHREQ, "AuthFactorTokenRequired",
 		    "A sign in code has been sent to your email address");
 	}
@@ -72,7 +141,7 @@ auth_factor_page(const struct store_account *a, const char *identifier,
 	if (!auth_factor_required(a, &how))
 		return PDS_OK;
 	if (code == NULL || *code == '\0') {
-		rc = auth_factor_send(a);
+		rc = auth_factor_send(a, addr);
 		if (rc == PDS_ERATELIMIT)
 			*why = "Too many sign-in codes were asked for: try "
 			    "again later";

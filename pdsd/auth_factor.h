@@ -23,6 +23,10 @@
  * (OAuth's and the account page's) ask for the code too, with the
  * password: auth_factor_page().
  *
+ * The code is stored at once and mailed on the net pool (offload.h)
+ * after the answer: the password's pool never waits for SMTP.  A mail
+ * that fails is logged and its code dropped; the member asks again.
+ *
  * With PDS_RATE_LIMITS_ENABLED, the mails spend the account's
  * "sign-in-code" budgets (5 an hour, 15 a day: the reference's budgets
  * for the other mailed tokens).
@@ -52,10 +56,13 @@ int	auth_factor_check(struct xrpc_ctx *, const struct store_account *a,
 	    const char *token, bool *failed);
 
 /*
- * Mail a fresh sign-in code to a's address (the OAuth sign-in page).
- * PDS_OK, PDS_ERATELIMIT (its budget is spent), or the mailer's error.
+ * Make a fresh sign-in code for a and have it mailed to a's address
+ * (the net pool's job counted against client; NULL for a request that
+ * bypasses the rate limits, which spends no budget either).
+ * PDS_OK, PDS_ERATELIMIT (its budget, or the client's jobs, are spent),
+ * PDS_EBUSY (the pool is full: nothing was made).
  */
-int	auth_factor_send(const struct store_account *a);
+int	auth_factor_send(const struct store_account *a, const char *client);
 
 /*
  * The sign-in pages' second factor, once oauth_authz_sign_in() took

@@ -1,8 +1,8 @@
 // Email two-factor sign-in (emailAuthFactor) through @atproto/api, with
 // a local SMTP sink: turning it on and off with updateEmail, the code
 // createSession asks for and mails, accepted once, refused when wrong,
-// reused or expired; app passwords skip it; the mail budget with rate
-// limits on.  The expiry case runs on a second pdsd whose token
+// reused or expired; app passwords skip it; the account page's form;
+// the mail budget with rate limits on; a code mail that fails.  The expiry case runs on a second pdsd whose token
 // lifetime (PDS_EMAIL_TOKEN_TTL_SECONDS) is 4 seconds.
 
 import assert from 'node:assert/strict';
@@ -10,7 +10,8 @@ import { after, before, describe, test } from 'node:test';
 
 import { AtpAgent } from '@atproto/api';
 
-import { sleep, startPdsd, startPlc, startSmtpSink } from './lib.mjs';
+import { readTail, sleep, startPdsd, startPlc, startSmtpSink, waitFor }
+    from './lib.mjs';
 
 const PASSWORD = 'correct horse battery staple';
 const TOKEN_RE = /\b([A-Z2-7]{5}-[A-Z2-7]{5})\b/;
@@ -47,19 +48,19 @@ async function newAccount(p) {
 	return { agent, email, handle: `${name}.test`, url: p.url };
 }
 
-async function confirm(acct) {
-	const mark = smtp.mails.length;
+async function confirm(acct, sink = smtp) {
+	const mark = sink.mails.length;
 	await acct.agent.com.atproto.server.requestEmailConfirmation();
 	await acct.agent.com.atproto.server.confirmEmail({ email: acct.email,
-	    token: tokenOf(await smtp.next(acct.email, mark)) });
+	    token: tokenOf(await sink.next(acct.email, mark)) });
 }
 
 // updateEmail to the same address with emailAuthFactor, as the app does
-async function setFactor(acct, on) {
-	const mark = smtp.mails.length;
+async function setFactor(acct, on, sink = smtp) {
+	const mark = sink.mails.length;
 	const r = await acct.agent.com.atproto.server.requestEmailUpdate();
 	assert.equal(r.data.tokenRequired, true);
-	const token = tokenOf(await smtp.next(acct.email, mark));
+	const token = tokenOf(await sink.next(acct.email, mark));
 	await acct.agent.com.atproto.server.updateEmail({ email: acct.email,
 	    token, emailAuthFactor: on });
 }
@@ -288,5 +289,30 @@ describe('short lifetime, rate limits on', () => {
 		for (let i = 0; i < 4; i++)
 			await codeFor(acct);
 		await rejects(login(acct), 'RateLimitExceeded', 429);
+	});
+});
+
+describe('a code mail that fails', () => {
+	test('is logged and its code dropped', async () => {
+		const sink = await startSmtpSink();
+		let sinkUp = true;
+		const p = await startPdsd({ env: { PDS_DID_PLC_URL: plc.url,
+		    PDS_EMAIL_SMTP_URL: sink.url,
+		    PDS_EMAIL_FROM_ADDRESS: 'noreply@pds.example' } });
+		try {
+			const acct = await newAccount(p);
+			await confirm(acct, sink);
+			await setFactor(acct, true, sink);
+			await sink.stop();
+			sinkUp = false;
+			// the answer does not wait for the mail
+			await rejects(login(acct), 'AuthFactorTokenRequired', 401);
+			await waitFor(() => /sign-in code for did:\S+ could not be mailed; dropped/
+			    .test(readTail(p.logFile)), 15000, 'the dropped code');
+		} finally {
+			await p.stop();
+			if (sinkUp)
+				await sink.stop();
+		}
 	});
 });
