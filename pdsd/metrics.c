@@ -39,6 +39,7 @@
 #include "metrics.h"
 #include "module.h"
 #include "stats.h"
+#include "store_admin.h"
 #include "store_wal.h"
 #include "syntax.h"
 #include "xrpc.h"
@@ -338,6 +339,62 @@ render_store(struct out *o)
 	    low >= 0 && head > low ? head - low : 0));
 }
 
+/*
+ * What pdstui's overview shows from the database (store_admin_counts():
+ * full counts), read at most every METRICS_COUNTS_MS whatever the
+ * scrape rate.
+ */
+static void
+render_counts(struct out *o)
+{
+	static pthread_mutex_t		 mu = PTHREAD_MUTEX_INITIALIZER;
+	static struct store_admin_counts cached;
+	static int64_t			 at;
+	static bool			 ok;
+	struct store_admin_counts	 c;
+	int64_t				 now = clock_mono_ms();
+
+	pthread_mutex_lock(&mu);
+	if (at == 0 || now - at >= METRICS_COUNTS_MS) {
+		ok = store_admin_counts(&c) == PDS_OK;
+		if (ok)
+			cached = c;
+		at = now;
+	}
+	c = cached;
+	pthread_mutex_unlock(&mu);
+	family(o, "pds_store_up", "gauge", NULL,
+	    "1 when the last read of the database's counts worked");
+	emit(o, "pds_store_up %d\n", ok ? 1 : 0);
+	if (!ok)
+		return;
+	family(o, "pds_accounts", "gauge", NULL, "Accounts, by status");
+	emit(o, "pds_accounts{status=\"active\"} %lld\n",
+	    (long long)c.active);
+	emit(o, "pds_accounts{status=\"deactivated\"} %lld\n",
+	    (long long)c.deactivated);
+	emit(o, "pds_accounts{status=\"takendown\"} %lld\n",
+	    (long long)c.takendown);
+	family(o, "pds_repo_records", "gauge", NULL, "Records in all repos");
+	emit(o, "pds_repo_records %lld\n", (long long)c.records);
+	family(o, "pds_repo_blocks", "gauge", NULL, "Blocks in all repos");
+	emit(o, "pds_repo_blocks %lld\n", (long long)c.repo_blocks);
+	family(o, "pds_repo_size_bytes", "gauge", "bytes",
+	    "Bytes of the blocks of all repos");
+	emit(o, "pds_repo_size_bytes %lld\n", (long long)c.repo_bytes);
+	family(o, "pds_blobs", "gauge", NULL, "Blobs stored");
+	emit(o, "pds_blobs %lld\n", (long long)c.blobs);
+	family(o, "pds_blobs_size_bytes", "gauge", "bytes",
+	    "Bytes of the blobs stored");
+	emit(o, "pds_blobs_size_bytes %lld\n", (long long)c.blob_bytes);
+	family(o, "pds_firehose_log_events", "gauge", NULL,
+	    "Events kept in the firehose's log");
+	emit(o, "pds_firehose_log_events %lld\n", (long long)c.events);
+	family(o, "pds_invites_open", "gauge", NULL,
+	    "Invite codes enabled with uses left");
+	emit(o, "pds_invites_open %lld\n", (long long)c.invites_open);
+}
+
 static void
 render_blobs(struct out *o)
 {
@@ -375,6 +432,7 @@ metrics_render(struct buf *b, bool om)
 	stats_foreach(stat_one, &o);
 	if (mcfg != NULL) {
 		render_store(&o);
+		render_counts(&o);
 		render_blobs(&o);
 	}
 	if (om)

@@ -22,6 +22,9 @@
  *   - the firehose's lag: its head's seq minus the slowest live
  *     subscriber's last seq;
  *   - the SQLite database and WAL file sizes and the WAL's bound;
+ *   - what pdstui's overview reads from the database (accounts by
+ *     status, records, blocks, blobs, open invites, the event log),
+ *     counted at most every METRICS_COUNTS_MS;
  *   - the blob store's health and free space, labelled
  *     backend="disk" (another backend fills the same names with its own
  *     label).
@@ -37,6 +40,7 @@ struct buf;
 #define METRICS_IO_MS		2000
 #define METRICS_HEAD_MAX	4096
 #define METRICS_BODY_MAX	(4 << 20)
+#define METRICS_COUNTS_MS	5000	/* database counts: at most this often */
 
 /* Count one finished request (the HTTP completion hook). */
 void	metrics_note(const char *path, unsigned status, uint64_t us);

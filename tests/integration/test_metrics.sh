@@ -185,6 +185,7 @@ done
 req POST /xrpc/com.atproto.server.createAccount -H "$JSON" \
     --data '{"handle":"dave.test","email":"dave@example.com","password":"dave-password-1"}'
 check_status "a second createAccount is over its budget" 429
+sleep 5		# the database counts are read at most every 5 s
 scrape "$T_DIR/r2"
 check "the scrape after them parses" parse openmetrics "$T_DIR/r2"
 a=$(value "$T_DIR/r1" 'pds_repo_commits_total{}')
@@ -202,5 +203,15 @@ b=$(value "$T_DIR/r2" 'pds_xrpc_errors_total{class="4xx",method="com.atproto.ser
 check "... which is a 4xx of createAccount ($b)" test "$b" -eq 1
 b=$(value "$T_DIR/r2" 'pds_xrpc_request_duration_seconds_count{method="com.atproto.repo.createRecord"}')
 check "createRecord has its latency histogram ($b)" test "$b" -eq 2
+check "the database counts are up" \
+    test "$(value "$T_DIR/r2" 'pds_store_up{}')" -eq 1
+a=$(value "$T_DIR/r1" 'pds_accounts{status="active"}')
+b=$(value "$T_DIR/r2" 'pds_accounts{status="active"}')
+check "pds_accounts{status=active} went from 0 to 1 ($a -> $b)" \
+    test "$a" -eq 0 -a "$b" -eq 1
+b=$(value "$T_DIR/r2" 'pds_repo_records{}')
+check "pds_repo_records counts the two records ($b)" test "$b" -eq 2
+check "# UNIT pds_repo_size_bytes bytes" \
+    grep -qx "# UNIT pds_repo_size_bytes bytes" "$T_DIR/r2"
 check "pdsd stops cleanly" pds_stop
 t_done
