@@ -157,7 +157,17 @@ auth_factor_page(const struct store_account *a, const char *identifier,
 	rc = email_token_use(a->did, EMAIL_SIGN_IN, code);
 	if (rc == PDS_OK)
 		return PDS_OK;
-	if (rc != PDS_ENOTFOUND && rc != PDS_EEXPIRED) {
+	if (rc == PDS_EEXPIRED) {
+		/* the page's field is required: a new code, not a dead end */
+		if ((rc = auth_factor_send(a, addr)) != PDS_OK) {
+			*why = "That sign-in code has expired, and a new one "
+			    "could not be sent: try again later";
+			return rc;
+		}
+		*why = "That sign-in code had expired: we sent a new one";
+		return PDS_EAUTHREQ;
+	}
+	if (rc != PDS_ENOTFOUND) {
 		*why = "Could not check the code";
 		return rc;
 	}
@@ -166,8 +176,7 @@ auth_factor_page(const struct store_account *a, const char *identifier,
 		*why = "Too many failed sign-in attempts: try again later";
 		return PDS_ERATELIMIT;
 	}
-	*why = rc == PDS_EEXPIRED ? "This sign-in code has expired: sign "
-	    "in without a code to get a new one" : "Wrong sign-in code";
+	*why = "Wrong sign-in code";
 	return PDS_EBADTOKEN;
 }
 

@@ -69,9 +69,9 @@ int	auth_factor_send(const struct store_account *a, const char *client);
  * the password of account a (typed as identifier, from addr): PDS_OK
  * when a needs no code or code (may be NULL or "") is its live code,
  * used up now; else *why says what the page should tell, and:
- * PDS_EAUTHREQ, a code was mailed now; PDS_EBADTOKEN, a wrong or
- * expired code (a failed login for the login limits); PDS_ERATELIMIT;
- * or the mailer's error.
+ * PDS_EAUTHREQ, a code was mailed now (none was given, or it had
+ * expired); PDS_EBADTOKEN, a wrong code (a failed login for the login
+ * limits); PDS_ERATELIMIT; PDS_EBUSY.
  */
 int	auth_factor_page(const struct store_account *a, const char *identifier,
 	    const char *addr, const char *code, const char **why);

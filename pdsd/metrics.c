@@ -3,9 +3,9 @@
  * metrics.h.
  *
  * Per-method counts live in one fixed array, a slot per route of the
- * XRPC table plus one for XRPC methods the table does not have (those
- * forwarded to another service, or refused: one label, whatever the NSID, so strangers cannot grow
- * the output).  A slot holds non-cumulative bucket counts; the scrape
+ * XRPC table plus one for the NSIDs the table does not have (forwarded
+ * to another service, or refused): one label for all of them, so
+ * strangers cannot grow the output.  A slot holds non-cumulative bucket counts; the scrape
  * adds them up, and derives _count and requests_total from the same
  * reads, so a histogram is always consistent with itself.
  */
@@ -15,11 +15,12 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
-#include <stdarg.h>
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
