@@ -162,6 +162,20 @@ check "the listener is on loopback only" \
 
 check "pdsd stops cleanly with the listener running" pds_stop
 
+# ---- on IPv6 loopback ----
+if "$PY" -c 'import socket; socket.socket(socket.AF_INET6).bind(("::1", 0))' \
+    2>/dev/null; then
+	pds_env "PDS_METRICS_ADDRESS=[::1]:$MPORT"
+	pds_start || { t_done; exit 1; }
+	check "the log names the [::1] URL" \
+	    log_has "metrics on http://[::1]:$MPORT/metrics"
+	curl -s -g -o "$T_DIR/v6" "http://[::1]:$MPORT/metrics"
+	check "a scrape on [::1] parses" parse openmetrics "$T_DIR/v6"
+	pds_stop
+else
+	echo "# no IPv6 loopback here: [::1] not tried"
+fi
+
 # ---- commits, the firehose head and rate limits move ----
 plc_start
 pds_env "PDS_METRICS_ADDRESS=127.0.0.1:$MPORT" "PDS_DID_PLC_URL=$PLC_URL" \
