@@ -1,7 +1,8 @@
 // Email two-factor sign-in (emailAuthFactor) through @atproto/api, with
 // a local SMTP sink: turning it on and off with updateEmail, the code
 // createSession asks for and mails, accepted once, refused when wrong,
-// reused or expired; app passwords skip it; the account page's form;
+// reused or expired; app passwords skip it; the account page's form
+// and the OAuth authorize page with @atproto/oauth-client-node;
 // the mail budget with rate limits on; a code mail that fails.  The expiry case runs on a second pdsd whose token
 // lifetime (PDS_EMAIL_TOKEN_TTL_SECONDS) is 4 seconds.
 
@@ -12,6 +13,7 @@ import { AtpAgent } from '@atproto/api';
 
 import { readTail, sleep, startPdsd, startPlc, startSmtpSink, waitFor }
     from './lib.mjs';
+import { FormBrowser, REDIRECT_URI, SCOPE, oauthClient } from './oauth.mjs';
 
 const PASSWORD = 'correct horse battery staple';
 const TOKEN_RE = /\b([A-Z2-7]{5}-[A-Z2-7]{5})\b/;
@@ -260,6 +262,47 @@ describe('the sign-in page', () => {
 		    identifier: acct.handle, password: PASSWORD, code });
 		assert.equal(r.status, 401);
 		assert.match(r.text, /Wrong sign-in code/);
+	});
+});
+
+describe('OAuth with the official client', () => {
+	test('the authorize page asks for the code; the app gets a session',
+	    async () => {
+		const acct = await newAccount(pds);
+		await confirm(acct);
+		await setFactor(acct, true);
+		const c = oauthClient(pds, plc);
+		const url = (await c.client.authorize(acct.handle,
+		    { scope: SCOPE })).href;
+		const br = new FormBrowser();
+		const page = await br.get(url);
+		assert.equal(page.status, 200);
+
+		let mark = smtp.mails.length;
+		const ask = await br.post(url, page.body,
+		    '/oauth/authorize/sign-in', { identifier: acct.handle,
+		    password: PASSWORD });
+		assert.equal(ask.status, 401);
+		assert.match(ask.body, /name="code"/);
+		const code = tokenOf(await smtp.next(acct.email, mark));
+
+		const wrong = await br.post(url, ask.body,
+		    '/oauth/authorize/sign-in', { identifier: acct.handle,
+		    password: PASSWORD, code: 'AAAAA-AAAAA' });
+		assert.equal(wrong.status, 401);
+		assert.match(wrong.body, /Wrong sign-in code/);
+
+		const signin = await br.post(url, wrong.body,
+		    '/oauth/authorize/sign-in', { identifier: acct.handle,
+		    password: PASSWORD, code });
+		assert.equal(signin.status, 200, signin.body);
+		const consent = await br.post(url, signin.body,
+		    '/oauth/authorize/consent', { decision: 'allow' });
+		assert.equal(consent.status, 303, consent.body);
+		const res = await c.client.callback(
+		    new URL(consent.headers.location).searchParams,
+		    { redirect_uri: REDIRECT_URI });
+		assert.equal(res.session.did, acct.agent.session.did);
 	});
 });
 
