@@ -225,8 +225,8 @@ static const struct ctl_arg a_revoke_session[] = {
 static const struct ctl_arg a_account_token[] = {
 	{ "ACCOUNT", "account", CA_POS, true, "a DID, handle or email" },
 	{ "PURPOSE", "purpose", CA_POS, true,
-	    "confirm_email, update_email, reset_password, delete_account "
-	    "or plc_operation" },
+	    "confirm_email, update_email, reset_password, delete_account, "
+	    "plc_operation or 2fa_code" },
 	{ "--reason", "reason", CA_STR, false, "why, for the audit log" },
 	{ NULL, NULL, 0, 0, NULL }
 };

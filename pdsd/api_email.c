@@ -17,6 +17,7 @@
 #include "accounts.h"
 #include "api.h"
 #include "auth.h"
+#include "auth_factor.h"
 #include "email_tokens.h"
 #include "err.h"
 #include "log.h"
@@ -145,6 +146,22 @@ api_server_request_email_update(struct xrpc_ctx *ctx)
 	return 0;
 }
 
+/* emailAuthFactor of updateEmail: *v 1, 0, or -1 when absent. */
+static int
+opt_factor(struct xrpc_ctx *ctx, int *v)
+{
+	json_t	*f = json_object_get(ctx->input, "emailAuthFactor");
+
+	*v = -1;
+	if (f == NULL || json_is_null(f))
+		return 0;
+	if (!json_is_boolean(f))
+		return xrpc_fail(ctx, PDS_EINVAL, NULL,
+		    "emailAuthFactor must be a boolean");
+	*v = json_is_true(f) ? 1 : 0;
+	return 0;
+}
+
 int
 api_server_update_email(struct xrpc_ctx *ctx)
 {
@@ -152,8 +169,8 @@ api_server_update_email(struct xrpc_ctx *ctx)
 	struct pds_error	 err;
 	const char		*email, *token;
 	char			 norm[SA_EMAIL_MAX + 1];
-	bool			 taken;
-	int			 rc;
+	bool			 taken, same;
+	int			 rc, factor;
 
 	memset(&err, 0, sizeof(err));
 	if ((rc = xrpc_input_str(ctx, "email", true, &email)) != 0 ||
@@ -172,23 +189,33 @@ api_server_update_email(struct xrpc_ctx *ctx)
 		    token)) != PDS_OK)
 			return api_email_token_error(ctx, rc);
 	}
-	if (strcasecmp(a.email, norm) != 0) {
+	if ((rc = opt_factor(ctx, &factor)) != 0 || (factor >= 0 &&
+	    (rc = auth_factor_may_set(ctx, &a, factor == 1)) != 0))
+		return rc;
+	/*
+	 * The same address again (the app's way to turn emailAuthFactor
+	 * on or off) stays confirmed; a new one must be confirmed again.
+	 */
+	same = strcasecmp(a.email, norm) == 0;
+	if (!same) {
 		if ((rc = store_account_email_taken(norm, &taken)) != PDS_OK)
 			return rc;
 		if (taken)
 			return xrpc_fail(ctx, PDS_EINVAL, NULL,
 			    "This email address is already in use, please "
 			    "use a different one.");
+		rc = store_account_set_email(a.did, norm);
+		if (rc == PDS_EEXIST)
+			return xrpc_fail(ctx, PDS_EINVAL, NULL,
+			    "This email address is already in use, please "
+			    "use a different one.");
+		if (rc != PDS_OK)
+			return rc;
+		log_info("account %s: email changed", a.did);
 	}
-	rc = store_account_set_email(a.did, norm);
-	if (rc == PDS_EEXIST)
-		return xrpc_fail(ctx, PDS_EINVAL, NULL,
-		    "This email address is already in use, please use a "
-		    "different one.");
-	if (rc != PDS_OK)
+	if (factor >= 0 && (rc = auth_factor_set(&a, factor == 1)) != PDS_OK)
 		return rc;
 	(void)email_token_consume(a.did, EMAIL_UPDATE_EMAIL);
-	log_info("account %s: email changed", a.did);
 	xrpc_reply_empty(ctx);
 	return 0;
 }

@@ -18,6 +18,7 @@
 #include "accounts.h"
 #include "api.h"
 #include "auth.h"
+#include "auth_factor.h"
 #include "config.h"
 #include "err.h"
 #include "keys.h"
@@ -126,7 +127,8 @@ session_json(const struct store_account *a, const struct auth_session *s,
 		json_object_set_new(o, "email", json_string(a->email));
 	json_object_set_new(o, "emailConfirmed",
 	    json_boolean(a->email_confirmed_at[0] != '\0'));
-	json_object_set_new(o, "emailAuthFactor", json_false());
+	json_object_set_new(o, "emailAuthFactor",
+	    json_boolean(a->email_auth_factor));
 	account_status(a, &active, &status);
 	json_object_set_new(o, "active", json_boolean(active));
 	if (status != NULL)
@@ -217,8 +219,8 @@ api_server_create_session(struct xrpc_ctx *ctx)
 	struct store_account	 a;
 	struct account_login	 how;
 	struct auth_session	 s;
-	const char		*id, *pw, *addr, *scope;
-	bool			 allow_td, found, limit;
+	const char		*id, *pw, *addr, *scope, *factor;
+	bool			 allow_td, found, limit, failed;
 	int			 rc;
 
 	if ((rc = req_str(ctx, "identifier", &id)) != 0 ||
@@ -241,6 +243,16 @@ api_server_create_session(struct xrpc_ctx *ctx)
 		    "Invalid identifier or password");
 	if (rc != PDS_OK)
 		return rc;
+	/* the emailed code of emailAuthFactor (auth_factor.h) */
+	if (auth_factor_required(&a, &how)) {
+		if ((rc = opt_str(ctx, "authFactorToken", &factor)) != 0)
+			return rc;
+		if ((rc = auth_factor_check(ctx, &a, factor, &failed)) != 0) {
+			if (limit && !failed)
+				auth_login_refund(id, a.did, addr);
+			return rc;
+		}
+	}
 	if (limit)
 		auth_login_refund(id, a.did, addr);
 

@@ -256,6 +256,10 @@ static const struct var vars[] = {
 	    1, 65536 },
 	{ "PDS_OFFLOAD_CLIENT_MAX", V_INT, 0, "16", FLD(offload_client_max),
 	    1, 65536 },
+	/* pdsd's own: the metrics listener (metrics.c); off when unset */
+	{ "PDS_METRICS_ADDRESS", V_STR, 0, NULL, FLD(metrics_address), 0, 0 },
+	{ "PDS_METRICS_PUBLIC", V_BOOL, 0, "false", FLD(metrics_public),
+	    0, 0 },
 };
 
 #define NVARS	(sizeof(vars) / sizeof(vars[0]))
@@ -802,6 +806,61 @@ check_pair(const struct config *cfg, const char *a, const char *b,
 	return PDS_OK;
 }
 
+/*
+ * PDS_METRICS_ADDRESS: "PORT", "IPv4:PORT" or "[IPv6]:PORT" (a bare
+ * port is 127.0.0.1's).  An address that is not loopback is refused
+ * unless PDS_METRICS_PUBLIC=true says the operator means it.
+ */
+static int
+check_metrics(struct config *cfg, char *err, size_t errlen)
+{
+	const char	*s = cfg->metrics_address, *ip, *port;
+	char		 host[INET6_ADDRSTRLEN + 1];
+	unsigned char	 a[16];
+	int64_t		 p;
+	size_t		 n;
+	bool		 v6, loop;
+
+	if (s == NULL)
+		return PDS_OK;
+	if (strchr(s, ':') == NULL) {
+		ip = "127.0.0.1";
+		n = strlen(ip);
+		port = s;
+	} else if (s[0] == '[') {
+		ip = s + 1;
+		if ((port = strstr(ip, "]:")) == NULL)
+			goto bad;
+		n = (size_t)(port - ip);
+		port += 2;
+	} else {
+		ip = s;
+		port = strrchr(s, ':');
+		n = (size_t)(port - ip);
+		port++;
+	}
+	if (n == 0 || n > INET6_ADDRSTRLEN)
+		goto bad;
+	memcpy(host, ip, n);
+	host[n] = '\0';
+	v6 = strchr(host, ':') != NULL;
+	if (inet_pton(v6 ? AF_INET6 : AF_INET, host, a) != 1 ||
+	    (v6 && s[0] != '[') || parse_int(port, 1, 65535, &p) != PDS_OK)
+		goto bad;
+	loop = v6 ? memcmp(a, "\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\1", 16) == 0 :
+	    a[0] == 127;
+	if (!loop && !cfg->metrics_public)
+		return fail(err, errlen, "PDS_METRICS_ADDRESS: %s is not a "
+		    "loopback address; the metrics are not meant for the "
+		    "world (set PDS_METRICS_PUBLIC=true if you mean it)", host);
+	memcpy(cfg->metrics_ip, host, n + 1);
+	cfg->metrics_port = (int)p;
+	return PDS_OK;
+bad:
+	return fail(err, errlen, "PDS_METRICS_ADDRESS: expected PORT, "
+	    "IPv4:PORT or [IPv6]:PORT, got \"%.64s\"", s);
+}
+
 int
 config_load(struct config **cfgp, const char *envfile, char *const *envp,
     char *err, size_t errlen)
@@ -862,7 +921,8 @@ config_load(struct config **cfgp, const char *envfile, char *const *envp,
 	    (rc = check_pair(cfg, "PDS_MODERATION_EMAIL_SMTP_URL",
 	    "PDS_MODERATION_EMAIL_ADDRESS", err, errlen)) != PDS_OK)
 		goto bad;
-	if ((rc = derive(cfg, err, errlen)) != PDS_OK)
+	if ((rc = derive(cfg, err, errlen)) != PDS_OK ||
+	    (rc = check_metrics(cfg, err, errlen)) != PDS_OK)
 		goto bad;
 	*cfgp = cfg;
 	return PDS_OK;

@@ -126,6 +126,11 @@ struct config {
 	int64_t		 max_connections_per_ip; /* PDS_MAX_CONNECTIONS_PER_IP */
 	int64_t		 headers_timeout_ms;	/* PDS_HTTP_HEADERS_TIMEOUT */
 	int64_t		 max_buffered_body;	/* PDS_MAX_BUFFERED_BODY_BYTES */
+	/* PDS_METRICS_ADDRESS (NULL: off), parsed; PDS_METRICS_PUBLIC */
+	char		*metrics_address;
+	char		 metrics_ip[46];	/* INET6_ADDRSTRLEN */
+	int		 metrics_port;
+	bool		 metrics_public;
 
 	/* every known variable's effective value, in table order */
 	char		**val;

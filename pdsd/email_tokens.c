@@ -35,6 +35,7 @@ static const char *const purpose_names[] = {
 	[EMAIL_RESET_PASSWORD] = "reset_password",
 	[EMAIL_DELETE_ACCOUNT] = "delete_account",
 	[EMAIL_PLC_OPERATION] = "plc_operation",
+	[EMAIL_SIGN_IN] = "2fa_code",
 };
 #define NPURPOSES	(sizeof(purpose_names) / sizeof(purpose_names[0]))
 
@@ -163,6 +164,12 @@ email_token_message(enum email_purpose p, const char *service,
 		    "identity (DID) document, usually to move the account to "
 		    "another server.  To allow it, enter this code";
 		break;
+	case EMAIL_SIGN_IN:
+		subj = "Sign-in code";
+		what = "Someone (hopefully you) signed in to your account with "
+		    "its password.  Your account asks for a code from this "
+		    "mailbox too: to finish signing in, enter this code";
+		break;
 	default:
 		return PDS_EINVAL;
 	}
@@ -279,6 +286,22 @@ int
 email_token_consume(const char *did, enum email_purpose p)
 {
 	return store_email_token_delete(email_purpose_name(p), did);
+}
+
+int
+email_token_use(const char *did, enum email_purpose p, const char *in)
+{
+	char	 got[EMAIL_TOKEN_LEN + 1];
+	int	 rc;
+
+	if ((rc = email_token_check(did, p, in)) != PDS_OK)
+		return rc;
+	if (normalise(in, got) != PDS_OK)
+		return PDS_ENOTFOUND;
+	/* of two callers with the same token, one removes it */
+	rc = store_email_token_take(email_purpose_name(p), did, got);
+	sodium_memzero(got, sizeof(got));
+	return rc;
 }
 
 int

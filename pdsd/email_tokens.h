@@ -1,7 +1,8 @@
 /*
  * email_tokens: the one-time tokens the reference PDS mails to members
  * (confirm_email, update_email, reset_password, delete_account,
- * plc_operation), and the messages that carry them.
+ * plc_operation, and 2fa_code: the sign-in code of an account with
+ * emailAuthFactor on), and the messages that carry them.
  *
  * A token is 10 random base32 characters, upper case, shown as
  * "XXXXX-XXXXX"; input is compared case-insensitively.  One token per
@@ -32,6 +33,7 @@ enum email_purpose {
 	EMAIL_RESET_PASSWORD,
 	EMAIL_DELETE_ACCOUNT,
 	EMAIL_PLC_OPERATION,
+	EMAIL_SIGN_IN,		/* "2fa_code": emailAuthFactor sign-in */
 };
 
 /* "confirm_email", ... (the email_tokens.purpose values). */
@@ -66,6 +68,13 @@ int	email_token_check(const char *did, enum email_purpose,
 int	email_token_find(enum email_purpose, const char *token,
 	    char did[SA_DID_MAX + 1]);
 int	email_token_consume(const char *did, enum email_purpose);
+/*
+ * Check and use up in one step (a sign-in code): PDS_OK only for the
+ * one caller that removed the live token; PDS_EEXPIRED or
+ * PDS_ENOTFOUND as email_token_check().
+ */
+int	email_token_use(const char *did, enum email_purpose,
+	    const char *token);
 
 /*
  * The live token of (did, purpose) for an operator, with its expiry

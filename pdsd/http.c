@@ -1358,6 +1358,26 @@ log_request(struct http_req *r)
 	log_info("%s %s %u %.1fms", r->method, path, r->status, ms);
 }
 
+static http_done_fn done_hook;
+
+void
+http_set_done_hook(http_done_fn fn)
+{
+	done_hook = fn;
+}
+
+static void
+call_done_hook(const struct http_req *r)
+{
+	struct timespec	 now;
+	int64_t		 us;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	us = (int64_t)(now.tv_sec - r->start.tv_sec) * 1000000 +
+	    (now.tv_nsec - r->start.tv_nsec) / 1000;
+	done_hook(r->path, r->status, us > 0 ? (uint64_t)us : 0);
+}
+
 static void
 on_completed(void *cls, struct MHD_Connection *conn, void **ctx,
     enum MHD_RequestTerminationCode toe)
@@ -1371,6 +1391,8 @@ on_completed(void *cls, struct MHD_Connection *conn, void **ctx,
 	stats_add(c_requests, 1);
 	if (r->status >= 500)
 		stats_add(c_errors, 1);
+	if (done_hook != NULL)
+		call_done_hook(r);
 	if (log_getverbose() >= 1)
 		log_request(r);
 	reply_clear(r);

@@ -84,6 +84,14 @@ struct http_config {
 };
 
 int	http_start(const struct http_config *, http_dispatch_fn);
+/*
+ * Called once for every finished request, on any thread, with its path
+ * (no query), its status (0 if none was sent) and the microseconds
+ * since its head arrived (metrics.c).  Set before http_start().
+ */
+typedef void	(*http_done_fn)(const char *path, unsigned status,
+		    uint64_t us);
+void	http_set_done_hook(http_done_fn);
 /* Stop accepting connections; in-flight requests continue. */
 void	http_quiesce(void);
 /* Wait (up to timeout_ms) for in-flight requests, then stop. */

@@ -289,7 +289,8 @@ migration_cmd_account_token(struct admin_call *call)
 		call->err.name = AP_E_INVALID_ARGUMENT;
 		snprintf(call->err.e.msg, sizeof(call->err.e.msg),
 		    "purpose must be confirm_email, update_email, "
-		    "reset_password, delete_account or plc_operation");
+		    "reset_password, delete_account, plc_operation or "
+		    "2fa_code");
 		return PDS_EINVAL;
 	}
 	if ((rc = admin_account_resolve(who, &a, &call->err)) != PDS_OK)

@@ -53,6 +53,7 @@ extern const struct pdsd_module pdsd_module_oauth_authorize;
 extern const struct pdsd_module pdsd_module_ratelimit;
 extern const struct pdsd_module pdsd_module_repo_writer;
 extern const struct pdsd_module pdsd_module_stats;
+extern const struct pdsd_module pdsd_module_metrics;
 
 /*
  * Run the inits of list[0..n-1] in order; on a failure, fini the

@@ -12,6 +12,7 @@
 #include <sodium.h>
 
 #include "accounts.h"
+#include "auth_factor.h"
 #include "buf.h"
 #include "err.h"
 #include "http.h"
@@ -177,6 +178,34 @@ signin_page(struct http_req *req, const struct oauth_authz_browser *br,
 	oauth_authz_reply_html(req, status, &b, NULL, 0);
 }
 
+/* The sign-in page again, with the field for the emailed code (401). */
+static void
+code_page(struct http_req *req, const struct oauth_authz_browser *br,
+    const char *why, const char *identifier)
+{
+	struct oauth_signin_page	 pg;
+	struct buf			 b;
+
+	memset(&pg, 0, sizeof(pg));
+	pg.req.server_name = oauth_authz_server_name();
+	pg.req.client.client_id = oauth_authz_issuer();
+	pg.req.client.name = "your account";
+	pg.req.action = OAUTH_ACCOUNT_SIGNIN_PATH;
+	pg.req.csrf_token = br->csrf;
+	pg.req.request_uri = "";
+	pg.identifier = identifier;
+	pg.remember = true;
+	pg.error = why;
+	pg.code = true;
+	buf_init(&b, PAGE_MAX);
+	if (oauth_page_render_signin(&b, &pg) != PDS_OK) {
+		buf_clear(&b);
+		oauth_authz_reply_error(req, 500, "Server error", NULL);
+		return;
+	}
+	oauth_authz_reply_html(req, 401, &b, NULL, 0);
+}
+
 static void
 account_page(struct http_req *req, const struct oauth_authz_browser *br,
     const char *did)
@@ -301,6 +330,7 @@ serve_signin(struct http_req *req, const void *arg)
 	const char			*why = NULL;
 	char				 ident[OAUTH_AUTHZ_FIELD_MAX];
 	char				 pw[ACCOUNT_PASSWORD_CHECK_MAX + 2];
+	char				 code[40];
 	int				 rc;
 
 	(void)arg;
@@ -314,7 +344,17 @@ serve_signin(struct http_req *req, const void *arg)
 		pw[0] = '\0';
 	rc = oauth_authz_sign_in(ident, pw, http_req_client(req), &acct, &why);
 	sodium_memzero(pw, sizeof(pw));
-	if (rc == PDS_ECRYPTO || rc == PDS_EINVAL || rc == PDS_ERATELIMIT)
+	if (rc == PDS_OK) {	/* emailAuthFactor (auth_factor.h) */
+		if (oauth_authz_form(body, len, "code", code, sizeof(code)) !=
+		    PDS_OK)
+			code[0] = '\0';
+		rc = auth_factor_page(&acct, ident, http_req_client(req), code,
+		    &why);
+		sodium_memzero(code, sizeof(code));
+	}
+	if (rc == PDS_EAUTHREQ || rc == PDS_EBADTOKEN)
+		code_page(req, &br, why, ident);
+	else if (rc == PDS_ECRYPTO || rc == PDS_EINVAL || rc == PDS_ERATELIMIT)
 		signin_page(req, &br, oauth_authz_signin_status(rc), why, ident);
 	else if (rc != PDS_OK || oauth_authz_browser_save(req, &br) != PDS_OK ||
 	    store_oauth_account_device_put(br.device_id, acct.did,

@@ -13,6 +13,7 @@
 #include <sodium.h>
 
 #include "accounts.h"
+#include "auth_factor.h"
 #include "buf.h"
 #include "err.h"
 #include "http.h"
@@ -287,6 +288,31 @@ authz_signin_page(struct authz *a, unsigned status, const char *error,
 	oauth_authz_reply_html(a->req, status, &b, &a->redirect, 1);
 }
 
+/* The sign-in page again, with the field for the emailed code (401). */
+static void
+authz_code_page(struct authz *a, const char *why, const char *identifier,
+    bool remember)
+{
+	struct oauth_signin_page	 pg;
+	struct buf			 b;
+	const char			*hint = pstr(a->params, "login_hint");
+
+	memset(&pg, 0, sizeof(pg));
+	page_request(a, &pg.req, OAUTH_AUTHZ_SIGNIN_PATH);
+	pg.identifier = hint != NULL ? hint : identifier;
+	pg.identifier_locked = hint != NULL;
+	pg.remember = remember;
+	pg.error = why;
+	pg.code = true;
+	buf_init(&b, PAGE_MAX);
+	if (oauth_page_render_signin(&b, &pg) != PDS_OK) {
+		buf_clear(&b);
+		oauth_authz_reply_error(a->req, 500, "Server error", NULL);
+		return;
+	}
+	oauth_authz_reply_html(a->req, 401, &b, &a->redirect, 1);
+}
+
 static void
 authz_consent_page(struct authz *a, const char *did)
 {
@@ -517,7 +543,7 @@ serve_signin(struct http_req *req, const void *arg)
 	const char		*why = NULL, *hint;
 	char			 ident[OAUTH_AUTHZ_FIELD_MAX];
 	char			 pw[ACCOUNT_PASSWORD_CHECK_MAX + 2];
-	char			 rem[8];
+	char			 rem[8], code[40];
 	bool			 remember;
 	int			 rc;
 
@@ -533,6 +559,18 @@ serve_signin(struct http_req *req, const void *arg)
 	    PDS_OK && strcmp(rem, "1") == 0;
 	rc = oauth_authz_sign_in(ident, pw, http_req_client(req), &acct, &why);
 	sodium_memzero(pw, sizeof(pw));
+	if (rc == PDS_OK) {	/* emailAuthFactor (auth_factor.h) */
+		if (oauth_authz_form(body, len, "code", code, sizeof(code)) !=
+		    PDS_OK)
+			code[0] = '\0';
+		rc = auth_factor_page(&acct, ident, http_req_client(req), code,
+		    &why);
+		sodium_memzero(code, sizeof(code));
+		if (rc == PDS_EAUTHREQ || rc == PDS_EBADTOKEN) {
+			authz_code_page(&a, why, ident, remember);
+			goto out;
+		}
+	}
 	if (rc == PDS_ECRYPTO || rc == PDS_EINVAL || rc == PDS_ERATELIMIT) {
 		authz_signin_page(&a, oauth_authz_signin_status(rc), why, ident,
 		    remember);

@@ -538,6 +538,13 @@ oauth_page_render_signin(struct buf *b, const struct oauth_signin_page *pg)
 	    "<input id=\"password\" name=\"password\" type=\"password\" "
 	    "autocomplete=\"current-password\" required");
 	html_raw(&h, pg->identifier != NULL ? " autofocus>\n" : ">\n");
+	if (pg->code)
+		html_raw(&h, "<label for=\"code\">Sign-in code from your "
+		    "email</label>\n<input id=\"code\" name=\"code\" "
+		    "type=\"text\" autocomplete=\"one-time-code\" "
+		    "autocapitalize=\"characters\" autocorrect=\"off\" "
+		    "spellcheck=\"false\" placeholder=\"XXXXX-XXXXX\" "
+		    "maxlength=\"32\" required>\n");
 	html_raw(&h, "<label class=\"check\"><input type=\"checkbox\" "
 	    "name=\"remember\" value=\"1\"");
 	html_raw(&h, pg->remember ? " checked>" : ">");

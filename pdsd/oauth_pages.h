@@ -76,6 +76,7 @@ struct oauth_signin_page {
 	bool		 identifier_locked; /* readonly: only it may sign in */
 	bool		 remember;	/* "Remember this device" ticked */
 	const char	*error;		/* "Wrong identifier or password" */
+	bool		 code;		/* ask for the emailed sign-in code */
 };
 
 struct oauth_consent_page {

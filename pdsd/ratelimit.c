@@ -66,6 +66,9 @@ static const struct rl_budget budget_defaults[RL_NBUDGETS] = {
 	    "address" },
 	[RL_ADMIN_FAIL] = { "admin-auth-failure", 10, 5 * MIN_S,
 	    "address" },
+	/* pdsd's: the reference's email budgets, for sign-in code mails */
+	[RL_SIGNIN_CODE_HOUR] = { "sign-in-code", 5, HOUR_S, "account" },
+	[RL_SIGNIN_CODE_DAY] = { "sign-in-code-day", 15, DAY_S, "account" },
 };
 
 static struct rl_budget	 budgets[RL_NBUDGETS];
@@ -682,6 +685,25 @@ ratelimit_admin_failed(struct xrpc_ctx *ctx)
 	if (!ratelimit_bypass(ctx->req))
 		(void)rl_take(RL_ADMIN_FAIL, http_req_client(ctx->req), NULL,
 		    1, rl_now_us(), NULL);
+}
+
+bool
+ratelimit_signin_code(const char *did)
+{
+	int64_t	 now = rl_now_us();
+
+	if (!enabled)
+		return true;
+	if (!rl_take(RL_SIGNIN_CODE_HOUR, did, NULL, 1, now, NULL))
+		goto refused;
+	if (!rl_take(RL_SIGNIN_CODE_DAY, did, NULL, 1, now, NULL)) {
+		rl_give(RL_SIGNIN_CODE_HOUR, did, NULL, 1, now);
+		goto refused;
+	}
+	return true;
+refused:
+	stats_add(c_limited, 1);
+	return false;
 }
 
 void

@@ -83,6 +83,8 @@ enum rl_budget_id {
 	RL_RESERVE_KEY_5M,
 	RL_RESERVE_KEY_DAY,
 	RL_ADMIN_FAIL,
+	RL_SIGNIN_CODE_HOUR,	/* sign-in codes mailed (auth_factor.h) */
+	RL_SIGNIN_CODE_DAY,
 	RL_NBUDGETS
 };
 
@@ -147,6 +149,12 @@ void	ratelimit_admin_failed(struct xrpc_ctx *);
 bool	ratelimit_bypass(struct http_req *);
 /* Whether a peer at addr (text) is a trusted reverse proxy. */
 bool	ratelimit_proxy_trusted(const char *addr);
+/*
+ * Spend one of the account's sign-in code mails (auth_factor.h): true
+ * when there was room or the limits are off.  The caller skips it for
+ * a request that bypasses the limits.
+ */
+bool	ratelimit_signin_code(const char *did);
 /* Count a login refused by auth.c's limiter. */
 void	ratelimit_count_login(void);
 

@@ -174,6 +174,17 @@ stats_counters_json(void)
 	return o;
 }
 
+void
+stats_foreach(void (*fn)(void *, const char *, unsigned, uint64_t),
+    void *arg)
+{
+	size_t	 i, n = atomic_load(&ncounters);
+
+	for (i = 0; i < n; i++)
+		fn(arg, counters[i].name, counters[i].flags,
+		    stats_get(&counters[i]));
+}
+
 int64_t
 stats_uptime_s(void)
 {
@@ -332,6 +343,21 @@ stats_sub_count(void)
 	n = nsubs;
 	pthread_mutex_unlock(&sub_mu);
 	return n;
+}
+
+int64_t
+stats_sub_min_seq(void)
+{
+	int64_t	 min = -1;
+	size_t	 i;
+
+	pthread_mutex_lock(&sub_mu);
+	for (i = 0; subs != NULL && i < STATS_SUBS_MAX; i++)
+		if (subs[i].used && subs[i].s.seq >= 0 &&
+		    (min < 0 || subs[i].s.seq < min))
+			min = subs[i].s.seq;
+	pthread_mutex_unlock(&sub_mu);
+	return min;
 }
 
 static int

@@ -59,6 +59,13 @@ double	stats_rate(const struct stats_counter *);
  */
 json_t	*stats_counters_json(void);
 
+/*
+ * Call fn for every counter, in registration order, with its name,
+ * flags and value (for the metrics endpoint).
+ */
+void	stats_foreach(void (*fn)(void *, const char *name, unsigned flags,
+	    uint64_t value), void *arg);
+
 /* Take one sample now (the sampler thread does this every second). */
 void	stats_sample(void);
 
@@ -85,6 +92,11 @@ void	stats_sub_update(uint64_t id, int64_t seq, uint64_t events,
 	    uint64_t bytes, uint64_t queued);
 void	stats_sub_remove(uint64_t id);
 size_t	stats_sub_count(void);
+/*
+ * The lowest seq sent among live subscribers that have been sent one
+ * (-1 when none has): the firehose's lag is the head's seq minus it.
+ */
+int64_t	stats_sub_min_seq(void);
 /* The subscribers as a JSON array of objects, oldest first. */
 json_t	*stats_subs_json(void);
 

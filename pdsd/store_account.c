@@ -67,7 +67,8 @@ store_account_insert(const char *did, const char *handle, const char *email,
 }
 
 #define ACCOUNT_COLS "did, handle, email, status, created_at, " \
-	"email_confirmed_at, deactivated_at, takedown_ref, invites_disabled"
+	"email_confirmed_at, deactivated_at, takedown_ref, invites_disabled, " \
+	"email_auth_factor"
 
 static int
 account_row(sqlite3_stmt *st, struct store_account *a)
@@ -90,6 +91,7 @@ account_row(sqlite3_stmt *st, struct store_account *a)
 	else
 		rc = store_col_status(st, 3, &a->status);
 	a->invites_disabled = sqlite3_column_int(st, 8) != 0;
+	a->email_auth_factor = sqlite3_column_int(st, 9) != 0;
 	return rc;
 }
 
@@ -222,6 +224,14 @@ store_account_set_status(const char *did, enum acct_status status,
 		return PDS_EINVAL;
 	return store_run_changed(sql, STORE_ARGS(SB_TEXT(did),
 	    SB_TEXT(at_or_ref != NULL ? at_or_ref : "")), "set status");
+}
+
+int
+store_account_set_email_auth_factor(const char *did, bool on)
+{
+	return store_run_changed("UPDATE accounts SET email_auth_factor = ?2 "
+	    "WHERE did = ?1", STORE_ARGS(SB_TEXT(did), SB_INT(on ? 1 : 0)),
+	    "set email auth factor");
 }
 
 int

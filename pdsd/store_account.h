@@ -55,6 +55,7 @@ struct store_account {
 	char	deactivated_at[STORE_TS_LEN];		/* "" when NULL */
 	char	takedown_ref[SA_REF_MAX];		/* "" when NULL */
 	bool	invites_disabled;
+	bool	email_auth_factor;	/* sign-in codes by email */
 };
 
 enum store_account_by {
@@ -84,6 +85,8 @@ int	store_account_password_hash(const char *did, char *out, size_t cap);
 int	store_account_signing_key(const char *did, uint8_t out[32]);
 int	store_account_set_handle(const char *did, const char *handle);
 int	store_account_set_email(const char *did, const char *email);
+/* Turn email two-factor sign-in (emailAuthFactor) on or off. */
+int	store_account_set_email_auth_factor(const char *did, bool on);
 int	store_account_set_password(const char *did, const char *hash);
 /*
  * Set the status (ACCT_ACTIVE, ACCT_DEACTIVATED, ACCT_TAKENDOWN; any

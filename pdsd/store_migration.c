@@ -78,6 +78,20 @@ store_email_token_delete(const char *purpose, const char *did)
 }
 
 int
+store_email_token_take(const char *purpose, const char *did,
+    const char *token)
+{
+	int	 n = 0, rc;
+
+	rc = store_run("DELETE FROM email_tokens WHERE purpose = ?1 AND "
+	    "did = ?2 AND token = ?3", STORE_ARGS(SB_TEXT(purpose),
+	    SB_TEXT(did), SB_TEXT(token)), "email token take", &n);
+	if (rc == PDS_OK && n == 0)
+		rc = PDS_ENOTFOUND;
+	return rc;
+}
+
+int
 store_email_token_prune(const char *before, int64_t *n)
 {
 	int	 rc, changes;

@@ -33,6 +33,9 @@ int	store_email_token_get(const char *purpose, const char *did,
 int	store_email_token_find(const char *purpose, const char *token,
 	    char did[SA_DID_MAX + 1], char requested_at[STORE_TS_LEN]);
 int	store_email_token_delete(const char *purpose, const char *did);
+/* Delete (purpose, did)'s token if it is `token': PDS_ENOTFOUND if not. */
+int	store_email_token_take(const char *purpose, const char *did,
+	    const char *token);
 /* Drop every token made before `before'; *n (may be NULL) how many. */
 int	store_email_token_prune(const char *before, int64_t *n);
 /*

@@ -337,6 +337,29 @@ const char *const store_migrations[] = {
 
 /* 5: reserved keys are pruned and capped by age (pdsd/store_keys.c) */
 "CREATE INDEX reserved_keys_created ON reserved_keys (created_at);",
+
+/*
+ * 6: email two-factor sign-in: the account's setting, and the sign-in
+ * codes among the email tokens (a CHECK cannot be altered: the table
+ * is copied into a new one)
+ */
+"ALTER TABLE accounts ADD COLUMN email_auth_factor INTEGER NOT NULL "
+"  DEFAULT 0;"
+"CREATE TABLE email_tokens_v6 ("
+"  purpose		TEXT NOT NULL CHECK (purpose IN ('confirm_email',"
+"			  'update_email','reset_password','delete_account',"
+"			  'plc_operation','2fa_code')),"
+"  did			TEXT NOT NULL REFERENCES accounts (did)"
+"			  ON DELETE CASCADE,"
+"  token		TEXT NOT NULL,"
+"  requested_at		TEXT NOT NULL,"
+"  PRIMARY KEY (purpose, did),"
+"  UNIQUE (purpose, token)"
+") STRICT;"
+"INSERT INTO email_tokens_v6 (purpose, did, token, requested_at)"
+"  SELECT purpose, did, token, requested_at FROM email_tokens;"
+"DROP TABLE email_tokens;"
+"ALTER TABLE email_tokens_v6 RENAME TO email_tokens;",
 };
 
 const size_t store_nmigrations =

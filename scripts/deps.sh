@@ -6,11 +6,12 @@
 # debootstrap, systemd (systemd-analyze), systemd-container (nspawn)
 # and caddy check the installer (test_install); dnsmasq serves DNS records to test_dns, whose zone
 # lines named-checkzone (bind9-utils) reads.
+# python3-prometheus-client parses the metrics in test_metrics.sh.
 set -eu
 PKGS="build-essential pkg-config libmicrohttpd-dev libsqlite3-dev libsodium-dev
 libsecp256k1-dev libncurses-dev libjansson-dev libcurl4-openssl-dev
 libwslay-dev libssl-dev zlib1g-dev libdeflate-dev clang libclang-rt-14-dev mandoc tmux sqlite3
-curl ca-certificates xz-utils wrk chromium
+curl ca-certificates xz-utils wrk chromium python3-prometheus-client
 debootstrap systemd systemd-container caddy dnsmasq-base bind9-utils"
 missing=""
 for p in $PKGS; do

@@ -4,7 +4,8 @@
  * directory, the token mail's text, and the SMTP message composition
  * (headers, CRLF body, refused header injection).  The token lifetime
  * comes from PDS_EMAIL_TOKEN_TTL_SECONDS through struct config, and the
- * module's periodic job prunes expired tokens.
+ * module's periodic job prunes expired tokens.  Sign-in codes
+ * (emailAuthFactor) are tokens of purpose 2fa_code, used up atomically.
  */
 #include <stdbool.h>
 #include <stdint.h>
@@ -217,6 +218,75 @@ test_tokens(void)
 	t_group_end();
 }
 
+/*
+ * Sign-in codes (emailAuthFactor): the 2fa_code purpose in the token
+ * store, checked and used up in one step, once, and refused when wrong,
+ * of another purpose or expired.  The lifetime is still the 1 s of
+ * test_tokens().
+ */
+static void
+test_sign_in(void)
+{
+	struct store_account	 a;
+	char			 tok[EMAIL_TOKEN_LEN + 1], other[EMAIL_TOKEN_LEN + 1];
+	char			 low[EMAIL_TOKEN_LEN + 1], exp[STORE_TS_LEN];
+	char			 subj[128], text[2048];
+	size_t			 i;
+
+	t_group("sign-in codes");
+	CHECK(email_purpose_parse("2fa_code") == EMAIL_SIGN_IN,
+	    "purpose 2fa_code");
+	CHECK(strcmp(email_purpose_name(EMAIL_SIGN_IN), "2fa_code") == 0,
+	    "its name");
+	CHECK(email_token_message(EMAIL_SIGN_IN, "Coop PDS", "alice.test",
+	    "ABCDE-FGHIJ", subj, sizeof(subj), text, sizeof(text)) == PDS_OK &&
+	    strcmp(subj, "Coop PDS: Sign-in code") == 0 &&
+	    strstr(text, "ABCDE-FGHIJ") != NULL, "its mail: %s", subj);
+	CHECK(store_account_get(SA_BY_DID, DID, &a) == PDS_OK, "account");
+	CHECK(!a.email_auth_factor, "emailAuthFactor off by default");
+	CHECK(store_account_set_email_auth_factor(DID, true) == PDS_OK &&
+	    store_account_get(SA_BY_DID, DID, &a) == PDS_OK &&
+	    a.email_auth_factor, "turned on");
+
+	CHECK(email_token_request(&a, EMAIL_SIGN_IN, a.email) == PDS_OK,
+	    "a code is made (the schema takes 2fa_code)");
+	CHECK(email_token_peek(DID, EMAIL_SIGN_IN, tok, exp) == PDS_OK &&
+	    token_shape(tok), "XXXXX-XXXXX: %s", tok);
+	CHECK(email_token_use(DID, EMAIL_SIGN_IN, "AAAAA-AAAAA") ==
+	    PDS_ENOTFOUND || strcmp(tok, "AAAAA-AAAAA") == 0, "wrong code");
+	CHECK(email_token_use(DID, EMAIL_SIGN_IN, "") == PDS_ENOTFOUND,
+	    "empty code");
+	CHECK(email_token_use("did:plc:someoneelse", EMAIL_SIGN_IN, tok) ==
+	    PDS_ENOTFOUND, "another account's code");
+	CHECK(email_token_request(&a, EMAIL_CONFIRM_EMAIL, a.email) ==
+	    PDS_OK && email_token_peek(DID, EMAIL_CONFIRM_EMAIL, other, exp) ==
+	    PDS_OK, "a token of another purpose");
+	CHECK(email_token_use(DID, EMAIL_SIGN_IN, other) == PDS_ENOTFOUND ||
+	    strcmp(other, tok) == 0, "is not a sign-in code");
+	for (i = 0; i <= EMAIL_TOKEN_LEN; i++)
+		low[i] = (char)(tok[i] >= 'A' && tok[i] <= 'Z' ? tok[i] + 32 :
+		    tok[i]);
+	CHECK(email_token_use(DID, EMAIL_SIGN_IN, low) == PDS_OK,
+	    "the code, typed in lower case, after a wrong one");
+	CHECK(email_token_use(DID, EMAIL_SIGN_IN, tok) == PDS_ENOTFOUND,
+	    "once only");
+	CHECK(email_token_check(DID, EMAIL_CONFIRM_EMAIL, other) == PDS_OK,
+	    "the other purpose's token is untouched");
+
+	CHECK(email_token_request(&a, EMAIL_SIGN_IN, a.email) == PDS_OK &&
+	    email_token_peek(DID, EMAIL_SIGN_IN, tok, exp) == PDS_OK,
+	    "a new code");
+	sleep(2);
+	CHECK(email_token_use(DID, EMAIL_SIGN_IN, tok) == PDS_EEXPIRED,
+	    "expired after the lifetime");
+	CHECK(email_token_use(DID, EMAIL_SIGN_IN, tok) == PDS_EEXPIRED,
+	    "still expired (an expired code is not used up)");
+	CHECK(store_account_set_email_auth_factor(DID, false) == PDS_OK &&
+	    store_account_get(SA_BY_DID, DID, &a) == PDS_OK &&
+	    !a.email_auth_factor, "turned off");
+	t_group_end();
+}
+
 int
 main(void)
 {
@@ -236,6 +306,7 @@ main(void)
 		return 1;
 	}
 	test_tokens();
+	test_sign_in();
 	store_close();
 	snprintf(path, sizeof(path), "rm -rf '%s'", dir);
 	if (system(path) != 0)

@@ -427,6 +427,21 @@ test_signin(void)
 	    tok_attr(&t, "checked") != NULL, "remember, ticked");
 	CHECK(strstr((char *)b.p, "Remember this device") != NULL,
 	    "remember label");
+	CHECK(!find_tag(&b, "input", "name", "code", &t),
+	    "no sign-in code field unless asked for");
+
+	/* emailAuthFactor: the field for the mailed sign-in code */
+	buf_reset(&b);
+	pg.code = true;
+	CHECK(oauth_page_render_signin(&b, &pg) == PDS_OK, "render with code");
+	check_page("sign-in with code", &b, 0);
+	CHECK(find_tag(&b, "input", "name", "code", &t) &&
+	    attr_eq(&t, "autocomplete", "one-time-code") &&
+	    tok_attr(&t, "required") != NULL, "code field, required");
+	CHECK(find_tag(&b, "input", "name", "password", &t) &&
+	    tok_attr(&t, "value") == NULL, "the password is asked again, "
+	    "never echoed");
+	pg.code = false;
 
 	/* A locked login_hint; no error, an http logo (dropped). */
 	buf_reset(&b);
