@@ -161,7 +161,8 @@ async function handleDomain(c) {
 // Seed one account: create it, upload its images, write its records.
 async function seedAccount(c, o, idx, size, nimages, shared) {
 	const rand = rng(o.seed * 1000003 + idx);
-	const handle = `${o.name}${idx}${shared.domain}`;
+	const handle = `${o.name}${String(idx).padStart(5, "0")}` +
+	    shared.domain;
 	const password = `seed-${o.name}-${idx}-pw`;
 	const a = await c.call('com.atproto.server.createAccount', {
 		body: { handle, email: `${o.name}${idx}@example.com`,
