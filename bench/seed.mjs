@@ -13,7 +13,7 @@
 // Each account gets a profile, then posts (some with facets and langs,
 // some with images), likes and reposts of earlier posts, and follows of
 // other accounts, in applyWrites batches of up to 200 writes.  Blob
-// bytes (--blob-mb in all) are split into images of 64 KiB to 1 MiB,
+// bytes (--blob-mb in all) are split into images of 64 KiB to 0.9 MB,
 // each one referenced by a post, so none is garbage.
 //
 // --out writes one JSON line per account (did, handle, password,
@@ -161,7 +161,7 @@ async function handleDomain(c) {
 // Seed one account: create it, upload its images, write its records.
 async function seedAccount(c, o, idx, size, nimages, shared) {
 	const rand = rng(o.seed * 1000003 + idx);
-	const handle = `${o.name}${String(idx).padStart(5, "0")}` +
+	const handle = `${o.name}${String(idx).padStart(5, '0')}` +
 	    shared.domain;
 	const password = `seed-${o.name}-${idx}-pw`;
 	const a = await c.call('com.atproto.server.createAccount', {
@@ -263,7 +263,8 @@ export async function seed(o) {
 	const shared = {
 		domain: await handleDomain(c), dids: [], posts: [],
 		blobBytes: 0,
-		blobLen: (r) => (64 << 10) + Math.floor(r() * (960 << 10)),
+		// under the lexicon's 1,000,000 bytes for an image
+		blobLen: (r) => (64 << 10) + Math.floor(r() * 880000),
 	};
 	const out = o.out ? fs.openSync(o.out, 'w') : null;
 	const t0 = performance.now();
