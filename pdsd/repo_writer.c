@@ -203,5 +203,6 @@ repo_writer_forget(const char *did)
 	bs_mem_clear(st->pending);
 	key_free(st->key);
 	st->key = NULL;
+	rstate_charge(st);
 	rw_unlock(&st->lock, RW_LOCK_REPO);
 }

@@ -238,16 +238,24 @@ rstate_forget(struct rstate *st)
 	rstate_charge(st);
 }
 
+/*
+ * A walk looks at no more than TRIM_WALK_MAX states (under states.mu):
+ * when the rest of the budget is held by repos with writes in flight,
+ * the next commits try again.
+ */
+#define TRIM_WALK_MAX		256
+
 void
 rstate_trim(void)
 {
 	struct rstate	*st, *prev;
+	unsigned	 n = 0;
 	bool		 idle;
 
 	if (states.bytes <= states.budget)
 		return;
 	rw_lock(&states.mu, RW_LOCK_STATES);
-	for (st = states.lru_tail; st != NULL &&
+	for (st = states.lru_tail; st != NULL && n++ < TRIM_WALK_MAX &&
 	    states.bytes > states.budget; st = prev) {
 		prev = st->lru_prev;
 		if (st->charged == 0 || !rw_trylock(&st->lock, RW_LOCK_REPO))
