@@ -212,11 +212,16 @@ pipe_unref(struct pipe *p)
 	free(p);
 }
 
-/* The reader waits for bytes or the end: wake it (p->mu held). */
+/*
+ * The reader waits for bytes or the end: wake it (p->mu held) once a
+ * quarter of the ring is full or the producer is done, so that each
+ * wake-up moves a good share of the ring.
+ */
 static void
 pipe_wake(struct pipe *p)
 {
-	if (p->waiting && !p->abandoned && p->hs != NULL) {
+	if (p->waiting && !p->abandoned && p->hs != NULL &&
+	    (p->done || p->len >= RING_SIZE / 4)) {
 		p->waiting = false;
 		http_stream_wake(p->hs);
 	}
