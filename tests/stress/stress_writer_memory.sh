@@ -49,8 +49,8 @@ stat_of() {
 }
 
 rss0=$(rss_kb "$PDSD_PID")
-out=$("$NODE" bench/seed.mjs --url "$URL" --accounts $NACCTS \
-    --records $NRECS --conc 6 --name mem --out "$T_DIR/seed.out" \
+out=$("$NODE" bench/seed.mjs --url "$URL" --accounts "$NACCTS" \
+    --records "$NRECS" --conc 6 --name mem --out "$T_DIR/seed.out" \
     2>"$T_DIR/seed.log")
 rc=$?
 echo "# seed: $out"
