@@ -8,6 +8,7 @@
 #   bench/run.sh --only getRecord,firehose --fh-subs 1,1000
 #   bench/run.sh --targets pdsd --pdsd-url http://127.0.0.1:2583
 #   bench/run.sh --help             every option and scenario name
+#   B=build bench/run.sh --scale    the seeded server (bench/scale.mjs), hours
 #
 # Not part of "make check".
 set -eu
@@ -29,7 +30,7 @@ case " $* " in
 	fi
 	# shellcheck disable=SC2086
 	make -s $mk B="$B" "$B/bin/pdsd" "$B/bench/fhsub" "$B/bench/micro" \
-	    "$B/bench/dpopload" \
+	    "$B/bench/dpopload" "$B/bin/pdsctl" \
 	    >&2
 	"$here/setup.sh"
 	;;
@@ -39,4 +40,8 @@ node=$("$root/scripts/node.sh")
 # have ulimit -n).
 # shellcheck disable=SC3045
 ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)" 2>/dev/null || :
+# --scale: the seeded server at coop scale (bench/scale.mjs)
+case " $* " in
+*" --scale "*) exec "$node" "$here/scale.mjs" "$@" ;;
+esac
 exec "$node" "$here/bench.mjs" "$@"

@@ -270,6 +270,35 @@ mst_free(struct mst *t)
 	free(t);
 }
 
+#define MALLOC_OVERHEAD	16	/* glibc: a header and rounding, roughly */
+
+static size_t
+node_footprint(const struct mnode *n)
+{
+	size_t		 sz;
+	uint32_t	 i;
+
+	if (n == NULL)
+		return 0;
+	sz = sizeof(*n) + MALLOC_OVERHEAD + node_footprint(n->l);
+	if (n->e != NULL)
+		sz += n->cap * sizeof(*n->e) + MALLOC_OVERHEAD;
+	for (i = 0; i < n->n; i++)
+		sz += n->e[i].klen + 1 + MALLOC_OVERHEAD +
+		    node_footprint(n->e[i].t);
+	return sz;
+}
+
+size_t
+mst_footprint(const struct mst *t)
+{
+	if (t == NULL)
+		return 0;
+	return sizeof(*t) + MALLOC_OVERHEAD + node_footprint(t->root) +
+	    (t->writes != NULL ? bs_mem_footprint(t->writes) : 0) +
+	    t->enc.cap;
+}
+
 const char *
 mst_why(const struct mst *t)
 {

@@ -108,6 +108,12 @@ void	mst_writes_clear(struct mst *);
  * fetching proof and diff blocks; valid while the tree lives.
  */
 struct blockstore mst_store(struct mst *);
+/*
+ * The heap bytes the tree holds now: its loaded nodes, their entries
+ * and keys, the write set and the encoding buffer, with a word of
+ * allocator overhead per allocation.  Walks the loaded nodes only.
+ */
+size_t	mst_footprint(const struct mst *);
 /* Number of keys (walks the whole tree: loads every node). */
 int	mst_count(struct mst *, size_t *out);
 

@@ -39,6 +39,13 @@ sym_val(const char *alpha, char c)
 {
 	const char	*p;
 
+	if (alpha == b32_alpha) {	/* CIDs: every block of a repo */
+		if (c >= 'a' && c <= 'z')
+			return c - 'a';
+		if (c >= '2' && c <= '7')
+			return c - '2' + 26;
+		return -1;
+	}
 	if (c == '\0' || (p = strchr(alpha, c)) == NULL)
 		return -1;
 	return (int)(p - alpha);

@@ -2,10 +2,14 @@
  * api_sync: the com.atproto.sync.* handlers that read repositories and
  * blobs (reference-pds §1.3; subscribeRepos lives with the firehose).
  *
- * getRepo streams: a producer thread walks the repo inside one read
- * snapshot of its own SQLite connection and pushes CAR bytes into a
- * bounded ring; the HTTP worker pulls from it.  Memory stays at the
- * ring plus one MST node per tree level, whatever the repo's size.
+ * getRepo streams: a producer thread reads the repo inside one read
+ * snapshot of its own SQLite connection (its blocks gathered in one
+ * scan when they fit in a shared budget, else one lookup per block),
+ * walks it and pushes CAR bytes into a bounded ring; the HTTP worker
+ * pulls from it, and suspends the connection rather than wait when the
+ * ring is empty.  At most PRODUCERS_MAX producers run, so memory stays
+ * at their rings, the scan budget and one MST node per tree level each,
+ * whatever the repos' sizes and the number of downloads.
  */
 #include <sys/types.h>
 
@@ -154,6 +158,8 @@ struct pipe {
 	bool		 done;		/* producer finished */
 	bool		 failed;	/* ... with an error */
 	bool		 abandoned;	/* the client went away */
+	bool		 waiting;	/* the reader is suspended for bytes */
+	struct http_stream *hs;		/* its handle, to wake it */
 	int		 refs;
 	char		 did[DID_MAX + 1];
 	char		 since[TID_LEN + 1];	/* "" for the whole repo */
@@ -171,11 +177,15 @@ struct pipe {
 /*
  * Producer threads outlive their request: an idle one takes the next
  * getRepo, so its SQLite connection, prepared statements and page cache
- * stay warm, and a thread is created only when none is idle.  There is no
- * cap (a queued job could wait on a reader that is itself stuck behind
- * it); a thread idle for PRODUCER_IDLE_S exits and closes its connection.
+ * stay warm, and a thread is created only when none is idle, up to
+ * PRODUCERS_MAX; past that, jobs wait in the queue.  Waiting is safe
+ * because no HTTP worker ever blocks on a pipe: a reader with no bytes
+ * suspends its connection (HTTP_STREAM_WAIT) and the producer wakes it,
+ * so the clients that running producers wait for are always served.  A
+ * thread idle for PRODUCER_IDLE_S exits and closes its connection.
  */
 #define PRODUCER_IDLE_S		5
+#define PRODUCERS_MAX		4
 
 static pthread_mutex_t	 prod_mu = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t	 prod_cv = PTHREAD_COND_INITIALIZER;
@@ -200,6 +210,21 @@ pipe_unref(struct pipe *p)
 	pthread_cond_destroy(&p->cv);
 	free(p->ring);
 	free(p);
+}
+
+/*
+ * The reader waits for bytes or the end: wake it (p->mu held) once a
+ * quarter of the ring is full or the producer is done, so that each
+ * wake-up moves a good share of the ring.
+ */
+static void
+pipe_wake(struct pipe *p)
+{
+	if (p->waiting && !p->abandoned && p->hs != NULL &&
+	    (p->done || p->len >= RING_SIZE / 4)) {
+		p->waiting = false;
+		http_stream_wake(p->hs);
+	}
 }
 
 /* car_write_fn: blocks while the ring is full. */
@@ -227,7 +252,7 @@ pipe_write(void *arg, const uint8_t *d, size_t n)
 		p->len += k;
 		d += k;
 		n -= k;
-		pthread_cond_broadcast(&p->cv);
+		pipe_wake(p);
 	}
 	pthread_mutex_unlock(&p->mu);
 	return PDS_OK;
@@ -286,9 +311,69 @@ since_block(void *arg, const char *cs, const uint8_t *d, size_t len)
 	return car_emit_block(pipe_put, sc->p, &c, d, len);
 }
 
+/*
+ * One scan gathers the repo's blocks in memory, so that the walk that
+ * writes the CAR (in the MST's order, which the scan cannot give) needs
+ * no lookup per block.  All getRepo producers share SCAN_BUDGET bytes;
+ * a repo that does not fit in what is left is walked with one lookup
+ * per block, as before: the CAR is the same either way.
+ */
+#define SCAN_BUDGET		((size_t)16 << 20)
+#define SCAN_BLOCK_COST		64	/* the map's bytes per block, roughly */
+
+static _Atomic size_t	 scan_used;
+
+struct scan {
+	struct bs_mem	*mem;
+	size_t		 charged;
+};
+
+static int
+scan_block(void *arg, const char *cs, const uint8_t *d, size_t len)
+{
+	struct scan	*sc = arg;
+	struct cid	 c;
+	size_t		 cost = len + SCAN_BLOCK_COST;
+
+	if ((scan_used += cost) > SCAN_BUDGET) {
+		scan_used -= cost;
+		return 1;		/* over the budget: give up */
+	}
+	sc->charged += cost;
+	if (cid_parse(&c, cs, strlen(cs), NULL) != PDS_OK)
+		return PDS_EINVAL;
+	return bs_mem_put(sc->mem, &c, d, len);
+}
+
+static void
+scan_release(struct scan *sc)
+{
+	bs_mem_free(sc->mem);
+	sc->mem = NULL;
+	scan_used -= sc->charged;
+	sc->charged = 0;
+}
+
+/* did's blocks into sc->mem: PDS_OK, or not (sc released: look up). */
+static int
+scan_repo(struct scan *sc, const char *did)
+{
+	int	 rc;
+
+	sc->charged = 0;
+	if ((sc->mem = bs_mem_new()) == NULL)
+		return PDS_ENOMEM;
+	if ((rc = store_blocks_all(did, scan_block, sc)) != PDS_OK) {
+		scan_release(sc);
+		return rc == 1 ? PDS_ENOMEM : rc;
+	}
+	return PDS_OK;
+}
+
 static int
 produce(struct pipe *p)
 {
+	struct scan	 scan = { NULL, 0 };
 	struct store_bs	 sbs;
 	struct blockstore bs;
 	struct since_ctx sc;
@@ -306,6 +391,8 @@ produce(struct pipe *p)
 	if ((rc = store_repo_root_get(p->did, &commit, rev)) != PDS_OK)
 		goto out;
 	if (p->since[0] == '\0') {
+		if (scan_repo(&scan, p->did) == PDS_OK)
+			bs = bs_mem_store(scan.mem);
 		rc = repo_export(&bs, &commit, pipe_put, p, &why);
 		if (rc == PDS_OK)
 			rc = pipe_flush(p);
@@ -327,6 +414,8 @@ produce(struct pipe *p)
 	if (rc == PDS_OK)
 		rc = pipe_flush(p);
 out:
+	if (scan.mem != NULL)
+		scan_release(&scan);
 	buf_clear(&cb);
 	store_bs_clear(&sbs);
 	store_repo_read_end();
@@ -342,7 +431,7 @@ produce_one(struct pipe *p)
 	pthread_mutex_lock(&p->mu);
 	p->done = true;
 	p->failed = rc != PDS_OK;
-	pthread_cond_broadcast(&p->cv);
+	pipe_wake(p);
 	pthread_mutex_unlock(&p->mu);
 	pipe_unref(p);
 }
@@ -431,7 +520,8 @@ producer_submit(struct pipe *p)
 	*prod_tail = p;
 	prod_tail = &p->next;
 	prod_queued++;
-	if (prod_queued <= prod_idle) {
+	if (prod_queued <= prod_idle || prod_threads >= PRODUCERS_MAX) {
+		/* an idle producer, or the next one that finishes */
 		pthread_cond_signal(&prod_cv);
 		pthread_mutex_unlock(&prod_mu);
 		return PDS_OK;
@@ -465,8 +555,11 @@ pipe_read(void *arg, uint64_t pos, char *buf, size_t max)
 
 	(void)pos;
 	pthread_mutex_lock(&p->mu);
-	while (p->len == 0 && !p->done)
-		pthread_cond_wait(&p->cv, &p->mu);
+	if (p->len == 0 && !p->done) {
+		p->waiting = true;
+		pthread_mutex_unlock(&p->mu);
+		return HTTP_STREAM_WAIT;
+	}
 	if (p->len == 0) {
 		bool failed = p->failed;
 		pthread_mutex_unlock(&p->mu);
@@ -512,13 +605,15 @@ stream_repo(struct xrpc_ctx *ctx, const char *did, const char *since)
 	p->refs = 2;
 	snprintf(p->did, sizeof(p->did), "%s", did);
 	snprintf(p->since, sizeof(p->since), "%s", since != NULL ? since : "");
-	if (producer_submit(p) != PDS_OK) {
-		p->refs = 1;
+	/* the reply first: the producer needs its handle to wake it */
+	http_reply_stream(ctx->req, 200, CAR_MIME, pipe_read, p,
+	    pipe_abandon);
+	if ((p->hs = http_reply_stream_handle(ctx->req)) == NULL ||
+	    producer_submit(p) != PDS_OK) {
+		/* the error reply drops the stream, and the reader's ref */
 		pipe_unref(p);
 		return PDS_EINTERNAL;
 	}
-	http_reply_stream(ctx->req, 200, CAR_MIME, pipe_read, p,
-	    pipe_abandon);
 	return 0;
 }
 

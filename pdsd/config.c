@@ -86,6 +86,9 @@ static const struct var vars[] = {
 	/* pdsd's own: the write-ahead log's bound (store_wal.h) */
 	{ "PDS_SQLITE_WAL_MAX_MB", V_INT, 0, "64", FLD(wal_max_mb), 1,
 	    1048576 },
+	/* pdsd's own: the repo writer's per-repo state (repo_writer.h) */
+	{ "PDS_REPO_CACHE_MB", V_INT, 0, "16", FLD(repo_cache_mb), 1,
+	    65536 },
 	/* blobs */
 	{ "PDS_BLOBSTORE_DISK_LOCATION", V_STR, 0, NULL, FLD(blobstore_dir),
 	    0, 0 },

@@ -94,6 +94,9 @@ struct stream {
 	http_stream_fn	 fn;
 	void		*arg;
 	void		(*free_fn)(void *);
+	struct MHD_Connection *conn;
+	bool		 suspended;	/* under defer_mu: waits for a wake */
+	bool		 woken;		/* under defer_mu: a wake came early */
 };
 
 struct upgrade {
@@ -686,8 +689,30 @@ http_reply_stream(struct http_req *r, unsigned status, const char *ct,
 	s->fn = fn;
 	s->arg = arg;
 	s->free_fn = free_fn;
+	s->conn = r->conn;
+	s->suspended = s->woken = false;
 	r->stream = s;
 	reply_set(r, status, R_STREAM, ct);
+}
+
+struct http_stream *
+http_reply_stream_handle(struct http_req *r)
+{
+	return r->kind == R_STREAM ? (struct http_stream *)r->stream : NULL;
+}
+
+void
+http_stream_wake(struct http_stream *hs)
+{
+	struct stream	*s = (struct stream *)hs;
+
+	pthread_mutex_lock(&defer_mu);
+	if (s->suspended) {
+		s->suspended = false;
+		MHD_resume_connection(s->conn);
+	} else
+		s->woken = true;
+	pthread_mutex_unlock(&defer_mu);
 }
 
 void
@@ -766,7 +791,21 @@ stream_read(void *cls, uint64_t pos, char *buf, size_t max)
 	struct stream	*s = cls;
 	ssize_t		 n;
 
-	n = s->fn(s->arg, pos, buf, max);
+	/*
+	 * HTTP_STREAM_WAIT: suspend the connection until the wake, unless
+	 * the wake came in between (then ask again).
+	 */
+	while ((n = s->fn(s->arg, pos, buf, max)) == HTTP_STREAM_WAIT) {
+		pthread_mutex_lock(&defer_mu);
+		if (!s->woken) {
+			s->suspended = true;
+			MHD_suspend_connection(s->conn);
+			pthread_mutex_unlock(&defer_mu);
+			return 0;
+		}
+		s->woken = false;
+		pthread_mutex_unlock(&defer_mu);
+	}
 	if (n == HTTP_STREAM_END)
 		return MHD_CONTENT_READER_END_OF_STREAM;
 	if (n < 0)

@@ -174,16 +174,32 @@ void	http_reply_owned(struct http_req *, unsigned status,
  * position reached so far; it writes up to max bytes into buf and
  * returns how many, HTTP_STREAM_END when done, or HTTP_STREAM_ERROR to
  * abort the connection (the status line is already sent then).  It
- * should block until it has data rather than return 0.  free_fn(arg)
+ * should block until it has data (or return HTTP_STREAM_WAIT, below)
+ * rather than return 0.  free_fn(arg)
  * runs exactly once, when the reply is finished or abandoned.
  */
 #define HTTP_STREAM_END		((ssize_t)-1)
 #define HTTP_STREAM_ERROR	((ssize_t)-2)
+#define HTTP_STREAM_WAIT	((ssize_t)-3)
 typedef ssize_t	(*http_stream_fn)(void *arg, uint64_t pos, char *buf,
 		    size_t max);
 void	http_reply_stream(struct http_req *, unsigned status,
 	    const char *content_type, http_stream_fn fn, void *arg,
 	    void (*free_fn)(void *));
+
+/*
+ * Instead of blocking, fn may return HTTP_STREAM_WAIT when it has no
+ * bytes yet: the connection is suspended, and its worker thread serves
+ * other connections, until some thread calls http_stream_wake() with
+ * the stream's handle; fn is then called again.  A wake that comes
+ * before the suspension is not lost.  The handle, from
+ * http_reply_stream_handle() right after http_reply_stream(), stays
+ * valid until free_fn(arg) has returned: the waker must stop using it
+ * then (say, under a lock that free_fn also takes).
+ */
+struct http_stream;
+struct http_stream *http_reply_stream_handle(struct http_req *);
+void	http_stream_wake(struct http_stream *);
 
 /*
  * An open file's bytes [0, size) with Content-Length: size; the reply

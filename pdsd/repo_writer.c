@@ -50,6 +50,8 @@ writer_init(const struct config *cfg)
 {
 	if (cfg != NULL)
 		store_wal_set_max(cfg->wal_max_mb << 20);
+	repo_writer_set_budget(cfg != NULL ?
+	    (size_t)cfg->repo_cache_mb << 20 : REPO_STATE_BUDGET_DEFAULT);
 	wq_stats_init();
 	/* once per process: the jobs outlive a stop and a new start */
 	if (!jobs_added) {
@@ -201,5 +203,6 @@ repo_writer_forget(const char *did)
 	bs_mem_clear(st->pending);
 	key_free(st->key);
 	st->key = NULL;
+	rstate_charge(st);
 	rw_unlock(&st->lock, RW_LOCK_REPO);
 }

@@ -183,4 +183,15 @@ int64_t	repo_writer_durable_seq(void);
  */
 void	repo_writer_sweep(uint64_t idle_ms);
 
+/*
+ * The budget of the per-repo state (trees, kept blocks, keys) in bytes:
+ * past it, the least recently used idle repos give back their memory.
+ * Set at start-up (PDS_REPO_CACHE_MB); registers the repo.state_bytes,
+ * repo.states and repo.states_evicted counters.
+ */
+#define REPO_STATE_BUDGET_DEFAULT	((size_t)16 << 20)
+void	repo_writer_set_budget(size_t bytes);
+/* What the per-repo state holds now, in bytes. */
+size_t	repo_writer_state_bytes(void);
+
 #endif

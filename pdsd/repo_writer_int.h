@@ -32,6 +32,7 @@
 #define TREE_IDLE_WRITES	1000	/* then reload the tree when idle */
 #define TREE_MAX_BYTES		((size_t)32 << 20)	/* pending blocks */
 #define KEEP_BYTES		((size_t)64 << 10)	/* kept once durable */
+#define TREE_KEEP_BYTES		((size_t)256 << 10)	/* then reload when idle */
 
 /* ---- the lock order (see repo_writer.h) ----------------------------- */
 
@@ -58,7 +59,8 @@ struct mst;
 
 struct rstate {
 	struct rstate	*next;
-	char		 did[DID_MAX + 1];
+	/* under states.mu: most recently used first */
+	struct rstate	*lru_prev, *lru_next;
 	pthread_mutex_t	 lock;		/* held while preparing */
 	/* under lock */
 	bool		 loaded;
@@ -67,8 +69,7 @@ struct rstate {
 	struct cid	 data;		/* its MST root */
 	char		 rev[TID_LEN + 1];
 	struct pds_key	*key;
-	struct store_bs	 bs;
-	struct blockstore db;		/* repo_blocks */
+	struct buf	 tmp;		/* a block read from repo_blocks */
 	/*
 	 * Blocks of commits not yet durable, and blocks already read or
 	 * written that are kept (up to KEEP_BYTES once nothing is queued):
@@ -78,12 +79,14 @@ struct rstate {
 	 * immutable, so a kept block is never wrong.
 	 */
 	struct bs_mem	*pending;
-	struct blockstore src;		/* pending, then db: the tree's source */
+	struct blockstore src;		/* pending, then the database */
 	struct mst	*tree;
 	unsigned	 idle_writes;	/* commits since the tree was loaded */
+	size_t		 charged;	/* bytes counted in the budget */
 	/* under wq.mu */
 	unsigned	 inflight;	/* queued, not yet written */
 	bool		 stale;		/* a queued commit failed */
+	char		 did[];		/* as long as it is */
 };
 
 /* did's state, made on first use (never freed); NULL when out of memory. */
@@ -92,6 +95,13 @@ struct rstate	*rstate_get(const char *did);
 void		 rstate_drop(struct rstate *);
 /* Make st ready for the next commit (its lock held). */
 int		 rstate_ready(struct rstate *);
+/* Count st's memory now in the states' total (its lock held). */
+void		 rstate_charge(struct rstate *);
+/*
+ * While the states' total is over the budget, give back the memory of
+ * the least recently used idle repos (no repo lock held).
+ */
+void		 rstate_trim(void);
 
 /* ---- the writer queue (repo_writer_queue.c) ------------------------- */
 

@@ -607,8 +607,11 @@ out:
 		if (rc == PDS_OK)
 			rc = PDS_EINTERNAL;
 	}
-	if (p.locked)
+	if (p.locked) {
+		rstate_charge(p.st);
 		rw_unlock(&p.st->lock, RW_LOCK_REPO);
+		rstate_trim();
+	}
 	prep_clear(&p);
 	return repo_error_settle(err, rc);
 }

@@ -4,12 +4,20 @@
  *
  * Per-repo state (struct rstate) lives in a hash table keyed by DID and
  * is never freed while the daemon runs (one small struct per account
- * that ever wrote).  Its lock serializes the preparation of commits.
- * While commits of a repo are queued but not yet durable, its cached
- * MST keeps their nodes in its write set, so the next commit can be
- * built on top of them; when its queue is empty the tree is dropped
- * once it grows, and reloaded from the database on demand.  The sweep
- * gives back the memory of repos idle for long.
+ * that ever wrote: a hundred bytes and the DID).  Its lock serializes
+ * the preparation of commits.  While commits of a repo are queued but
+ * not yet durable, its cached MST keeps their nodes in its write set,
+ * so the next commit can be built on top of them; when its queue is
+ * empty the tree is dropped once it grows, and reloaded from the
+ * database on demand.
+ *
+ * What a state holds beyond its fixed part (the tree's loaded nodes,
+ * the kept blocks, a read buffer, the signing key) is charged to one
+ * total.  Past the budget (PDS_REPO_CACHE_MB), each commit gives back
+ * the memory of the least recently used idle repos until the total is
+ * under it again; the sweep also gives back the memory of repos idle
+ * for long.  A repo given back costs its next commit a reload: the
+ * head, the root node and the nodes on the new keys' paths.
  */
 #include <assert.h>
 #include <pthread.h>
@@ -29,16 +37,25 @@
 #include "mst.h"
 #include "repo_writer.h"
 #include "repo_writer_int.h"
+#include "stats.h"
 #include "store.h"
 #include "store_account.h"
 #include "store_repo.h"
 
 #define STATE_BUCKETS		1024
+#define KEY_FOOTPRINT		192	/* a struct pds_key, roughly */
 
 static struct {
 	pthread_mutex_t	 mu;
 	struct rstate	*b[STATE_BUCKETS];
-} states = { PTHREAD_MUTEX_INITIALIZER, { NULL } };
+	struct rstate	*lru_head, *lru_tail;	/* most recent first */
+	size_t		 n;			/* states */
+	_Atomic size_t	 bytes;		/* charged by the states */
+	_Atomic size_t	 budget;
+} states = { PTHREAD_MUTEX_INITIALIZER, { NULL }, NULL, NULL, 0, 0,
+    REPO_STATE_BUDGET_DEFAULT };
+
+static struct stats_counter	*c_bytes, *c_states, *c_evicted;
 
 /* ---- the lock order ------------------------------------------------- */
 
@@ -88,11 +105,55 @@ src_get(void *ctx, const struct cid *c, const uint8_t **data, size_t *len)
 
 	if (bs_mem_get(st->pending, c, data, len) == PDS_OK)
 		return PDS_OK;
-	if ((rc = bs_get(&st->db, c, data, len)) != PDS_OK)
+	if ((rc = store_block_get(st->did, c, &st->tmp)) != PDS_OK)
 		return rc;
+	*data = st->tmp.p != NULL ? st->tmp.p : (const uint8_t *)"";
+	*len = st->tmp.len;
 	if (bs_mem_put(st->pending, c, *data, *len) == PDS_OK)
 		(void)bs_mem_get(st->pending, c, data, len);
 	return PDS_OK;
+}
+
+void
+repo_writer_set_budget(size_t bytes)
+{
+	states.budget = bytes;
+	c_bytes = stats_counter("repo.state_bytes", STATS_GAUGE);
+	c_states = stats_counter("repo.states", STATS_GAUGE);
+	c_evicted = stats_counter("repo.states_evicted", 0);
+}
+
+size_t
+repo_writer_state_bytes(void)
+{
+	return states.bytes;
+}
+
+/* states.mu held. */
+static void
+lru_unlink(struct rstate *s)
+{
+	if (s->lru_prev != NULL)
+		s->lru_prev->lru_next = s->lru_next;
+	else if (states.lru_head == s)
+		states.lru_head = s->lru_next;
+	if (s->lru_next != NULL)
+		s->lru_next->lru_prev = s->lru_prev;
+	else if (states.lru_tail == s)
+		states.lru_tail = s->lru_prev;
+	s->lru_prev = s->lru_next = NULL;
+}
+
+/* states.mu held. */
+static void
+lru_push(struct rstate *s)
+{
+	s->lru_next = states.lru_head;
+	if (states.lru_head != NULL)
+		states.lru_head->lru_prev = s;
+	states.lru_head = s;
+	if (states.lru_tail == NULL)
+		states.lru_tail = s;
 }
 
 struct rstate *
@@ -101,6 +162,7 @@ rstate_get(const char *did)
 	struct rstate	*s;
 	unsigned	 h = 5381;
 	const char	*p;
+	size_t		 len = strlen(did);
 
 	for (p = did; *p != '\0'; p++)
 		h = h * 33 + (unsigned char)*p;
@@ -109,24 +171,106 @@ rstate_get(const char *did)
 	for (s = states.b[h]; s != NULL; s = s->next)
 		if (strcmp(s->did, did) == 0)
 			break;
-	if (s == NULL && (s = calloc(1, sizeof(*s))) != NULL) {
+	if (s == NULL && (s = calloc(1, sizeof(*s) + len + 1)) != NULL) {
 		if ((s->pending = bs_mem_new()) == NULL) {
 			free(s);
 			rw_unlock(&states.mu, RW_LOCK_STATES);
 			return NULL;
 		}
-		snprintf(s->did, sizeof(s->did), "%s", did);
+		memcpy(s->did, did, len + 1);
 		pthread_mutex_init(&s->lock, NULL);
-		store_bs_init(&s->bs, did);
-		s->db = store_bs_store(&s->bs);
+		buf_init(&s->tmp, (size_t)4 << 20);
 		s->src.get = src_get;
 		s->src.put = NULL;
 		s->src.ctx = s;
 		s->next = states.b[h];
 		states.b[h] = s;
+		states.n++;
+		stats_set(c_states, states.n);
+	}
+	if (s != NULL && states.lru_head != s) {
+		lru_unlink(s);
+		lru_push(s);
 	}
 	rw_unlock(&states.mu, RW_LOCK_STATES);
 	return s;
+}
+
+/*
+ * What st holds beyond its fixed part: the tree, the kept blocks, the
+ * read buffer and the signing key.
+ */
+static size_t
+rstate_footprint(const struct rstate *st)
+{
+	size_t	 sz;
+
+	sz = mst_footprint(st->tree) + bs_mem_footprint(st->pending) +
+	    st->tmp.cap;
+	if (st->key != NULL)
+		sz += KEY_FOOTPRINT;
+	return sz;
+}
+
+void
+rstate_charge(struct rstate *st)
+{
+	size_t	 now = rstate_footprint(st);
+
+	if (now >= st->charged)
+		states.bytes += now - st->charged;
+	else
+		states.bytes -= st->charged - now;
+	st->charged = now;
+	stats_set(c_bytes, states.bytes);
+}
+
+/* Give back what st holds (its lock held, nothing of it queued). */
+static void
+rstate_forget(struct rstate *st)
+{
+	rstate_drop(st);
+	bs_mem_release(st->pending);
+	buf_clear(&st->tmp);
+	buf_init(&st->tmp, (size_t)4 << 20);
+	key_free(st->key);
+	st->key = NULL;
+	rstate_charge(st);
+}
+
+/*
+ * A walk looks at no more than TRIM_WALK_MAX states (under states.mu):
+ * when the rest of the budget is held by repos with writes in flight,
+ * the next commits try again.
+ */
+#define TRIM_WALK_MAX		256
+
+void
+rstate_trim(void)
+{
+	struct rstate	*st, *prev;
+	unsigned	 n = 0;
+	bool		 idle;
+
+	if (states.bytes <= states.budget)
+		return;
+	rw_lock(&states.mu, RW_LOCK_STATES);
+	for (st = states.lru_tail; st != NULL && n++ < TRIM_WALK_MAX &&
+	    states.bytes > states.budget; st = prev) {
+		prev = st->lru_prev;
+		if (st->charged == 0 || !rw_trylock(&st->lock, RW_LOCK_REPO))
+			continue;
+		wq_repo_status(st, &idle, NULL);
+		if (idle) {
+			rstate_forget(st);
+			stats_add(c_evicted, 1);
+			/* out of the way of the next walk from the tail */
+			lru_unlink(st);
+			lru_push(st);
+		}
+		rw_unlock(&st->lock, RW_LOCK_REPO);
+	}
+	rw_unlock(&states.mu, RW_LOCK_STATES);
 }
 
 void
@@ -146,14 +290,8 @@ repo_writer_sweep(uint64_t idle_ms)
 			now = (uint64_t)clock_mono_ms();
 			wq_repo_status(st, &idle, NULL);
 			if ((st->key != NULL || st->tree != NULL) && idle &&
-			    now >= st->used_ms && now - st->used_ms >= idle_ms) {
-				rstate_drop(st);
-				bs_mem_release(st->pending);
-				store_bs_clear(&st->bs);
-				store_bs_init(&st->bs, st->did);
-				key_free(st->key);
-				st->key = NULL;
-			}
+			    now >= st->used_ms && now - st->used_ms >= idle_ms)
+				rstate_forget(st);
 			rw_unlock(&st->lock, RW_LOCK_REPO);
 		}
 	}
@@ -177,8 +315,8 @@ rstate_drop(struct rstate *st)
 static void
 rstate_settle(struct rstate *st)
 {
-	if (bs_mem_bytes(st->pending) > KEEP_BYTES)
-		bs_mem_clear(st->pending);
+	if (bs_mem_footprint(st->pending) > KEEP_BYTES)
+		bs_mem_release(st->pending);
 }
 
 static int
@@ -247,7 +385,8 @@ rstate_ready(struct rstate *st)
 	}
 	if (idle) {
 		rstate_settle(st);
-		if (++st->idle_writes > TREE_IDLE_WRITES)
+		if (++st->idle_writes > TREE_IDLE_WRITES ||
+		    mst_footprint(st->tree) > TREE_KEEP_BYTES)
 			return rstate_load(st);
 	}
 	return PDS_OK;

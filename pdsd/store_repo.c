@@ -309,6 +309,28 @@ store_record_count(const char *did, int64_t *n)
 }
 
 int
+store_blocks_all(const char *did,
+    int (*cb)(void *, const char *, const uint8_t *, size_t), void *arg)
+{
+	sqlite3_stmt	*st;
+	const char	*c;
+	int		 rc;
+
+	if ((rc = store_prep(&st, "SELECT cid, content FROM repo_blocks "
+	    "WHERE did = ?1", STORE_ARGS(SB_TEXT(did)))) != PDS_OK)
+		return rc;
+	while (store_next(st, &rc, "blocks all")) {
+		if ((c = (const char *)sqlite3_column_text(st, 0)) == NULL)
+			continue;
+		if ((rc = cb(arg, c, sqlite3_column_blob(st, 1),
+		    (size_t)sqlite3_column_bytes(st, 1))) != 0)
+			break;
+	}
+	store_stmt_done(st);
+	return rc;
+}
+
+int
 store_blocks_since(const char *did, const char *since,
     int (*cb)(void *, const char *, const uint8_t *, size_t), void *arg)
 {

@@ -130,6 +130,15 @@ int	store_repo_collections(const char *did,
 int	store_record_count(const char *did, int64_t *n);
 
 /*
+ * Every stored block of did in one scan (in no particular order), for
+ * getRepo to gather a repo in one pass instead of one lookup per block.
+ * cb's non-zero return stops with it.
+ */
+int	store_blocks_all(const char *did,
+	    int (*cb)(void *, const char *cid, const uint8_t *, size_t),
+	    void *arg);
+
+/*
  * getRepo?since=: every stored block of did whose rev is > since, rev
  * then CID descending.  cb's non-zero return stops with it.
  */

@@ -14,8 +14,11 @@
  *	writes go on: the next #commit's since is the previous rev, the
  *	head moves.
  *   4. The same while another thread sweeps all the time.
- *   5. The repo.* counters add up.
- *   6. Each repo's #commit events form one chain (since = previous rev).
+ *   5. Under a budget of one byte, every write gives back the state of
+ *	the other repos (repo.states_evicted grows, the total held stays
+ *	one repo's), and writes go on chained as before.
+ *   6. The repo.* counters add up.
+ *   7. Each repo's #commit events form one chain (since = previous rev).
  */
 #include <pthread.h>
 #include <stdbool.h>
@@ -428,6 +431,7 @@ ev_find(const struct evlog *log, int64_t seq)
 static struct wres	 res1[NTHREADS * NWRITES];
 static struct wres	 res3[1 + NACCTS * 2];
 static struct wres	 res4[NSWEEPTHREADS * NSWEEPWRITES];
+static struct wres	 res5[NACCTS * 3];
 static size_t		 nwrites;	/* successful writes so far */
 
 static void
@@ -738,7 +742,40 @@ test_sweeping(void)
 	t_group_end();
 }
 
-/* ---- 5. counters ---------------------------------------------------- */
+/* ---- 5. under a tiny budget ---------------------------------------- */
+
+static void
+test_budget(struct evlog *log)
+{
+	struct cid	 head;
+	char		 prev[NACCTS][TID_LEN + 1], when[32];
+	uint64_t	 evicted0;
+	int		 round, a;
+
+	t_group("under a budget of one byte");
+	for (a = 0; a < NACCTS; a++)
+		CHECK(store_repo_root_get(dids[a], &head, prev[a]) == PDS_OK,
+		    "head of %s", dids[a]);
+	evicted0 = counter("repo.states_evicted");
+	repo_writer_set_budget(1);
+	for (round = 0; round < 3; round++) {
+		snprintf(when, sizeof(when), "budget round %d", round);
+		for (a = 0; a < NACCTS; a++) {
+			(void)write_chained(a, &res5[round * NACCTS + a],
+			    prev[a], log, when);
+			CHECK(repo_writer_state_bytes() < ((size_t)1 << 20),
+			    "%s: state held %zu B, one repo's", when,
+			    repo_writer_state_bytes());
+		}
+	}
+	CHECK(counter("repo.states_evicted") - evicted0 >= 2 * NACCTS,
+	    "repo.states_evicted grew by %llu", (unsigned long long)
+	    (counter("repo.states_evicted") - evicted0));
+	repo_writer_set_budget(REPO_STATE_BUDGET_DEFAULT);
+	t_group_end();
+}
+
+/* ---- 6. counters ---------------------------------------------------- */
 
 static void
 test_counters(uint64_t commits0, uint64_t txns0, uint64_t syncs0,
@@ -872,6 +909,7 @@ main(void)
 	test_event_log(&log);
 	test_after_sweep(&log);
 	test_sweeping();
+	test_budget(&log);
 	test_counters(commits0, txns0, syncs0, failed0, &s0);
 	test_chains(&log);
 
