@@ -231,6 +231,14 @@ static const struct ctl_arg a_account_token[] = {
 	{ NULL, NULL, 0, 0, NULL }
 };
 
+static const struct ctl_arg a_restore[] = {
+	{ "BACKUP", "backup", CA_POS, true,
+	    "the database copy a backup wrote (or its .manifest.json)" },
+	{ "DATA_DIR", "data_dir", CA_POS, true,
+	    "the new data directory (must not exist, or be empty)" },
+	{ NULL, NULL, 0, 0, NULL }
+};
+
 static const struct ctl_arg a_help[] = {
 	{ "COMMAND", NULL, CA_POS_LIST, false, "a command or its first word" },
 	{ NULL, NULL, 0, 0, NULL }
@@ -338,8 +346,12 @@ static const struct ctl_cmd table[] = {
 	{ { "audit" }, "audit", 0, a_audit,
 	    "the audit log of admin actions", print_audit, NULL, NULL, NULL },
 	{ { "backup" }, "backup", CTL_STREAM, a_backup,
-	    "write a consistent copy of the database", print_backup,
+	    "write a consistent copy of the database and the blobs, with a "
+	    "manifest", print_backup,
 	    event_backup, NULL, prepare_backup },
+	{ { "restore" }, "restore", CTL_OFFLINE, a_restore,
+	    "build a data directory from a backup, checking every file "
+	    "(no daemon needed)", NULL, NULL, NULL, NULL },
 	{ { "help" }, NULL, CTL_LOCAL, a_help,
 	    "this list, or one command's usage", NULL, NULL, NULL, NULL },
 };
