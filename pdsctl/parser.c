@@ -239,6 +239,22 @@ static const struct ctl_arg a_restore[] = {
 	{ NULL, NULL, 0, 0, NULL }
 };
 
+static const struct ctl_arg a_export[] = {
+	{ "ACCOUNT... DIR", "accounts", CA_POS_LIST, false,
+	    "members to export (DID, handle or email), then the directory "
+	    "to write into (must exist; one you own)" },
+	{ "--all", "all", CA_FLAG, false, "every account (then only DIR)" },
+	{ "--include-secrets", "secrets", CA_FLAG, false,
+	    "add password hashes (server to server only; never for a "
+	    "member to take away)" },
+	{ NULL, NULL, 0, 0, NULL }
+};
+
+static const struct ctl_arg a_import[] = {
+	{ "DIR", "src", CA_POS, true, "a directory pdsctl export wrote" },
+	{ NULL, NULL, 0, 0, NULL }
+};
+
 static const struct ctl_arg a_help[] = {
 	{ "COMMAND", NULL, CA_POS_LIST, false, "a command or its first word" },
 	{ NULL, NULL, 0, 0, NULL }
@@ -349,6 +365,13 @@ static const struct ctl_cmd table[] = {
 	    "write a consistent copy of the database and the blobs, with a "
 	    "manifest", print_backup,
 	    event_backup, NULL, prepare_backup },
+	{ { "export" }, "export", CTL_STREAM, a_export,
+	    "write members' repos, blobs, preferences, DID documents and "
+	    "PLC logs, with a manifest (run again to resume)", print_xfer,
+	    event_xfer, NULL, prepare_export },
+	{ { "import" }, "import", CTL_STREAM, a_import,
+	    "bring exported accounts here (their DIDs move with our PLC "
+	    "rotation key)", print_xfer, event_xfer, NULL, prepare_import },
 	{ { "restore" }, "restore", CTL_OFFLINE, a_restore,
 	    "build a data directory from a backup, checking every file "
 	    "(no daemon needed)", NULL, NULL, NULL, NULL },

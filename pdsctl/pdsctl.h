@@ -108,6 +108,8 @@ bool	ctl_opt_watch(void);
 /* Hooks named in the table. */
 int	prepare_stats(const struct ctl_cmd *, json_t *, const char **);
 int	prepare_backup(const struct ctl_cmd *, json_t *, const char **);
+int	prepare_export(const struct ctl_cmd *, json_t *, const char **);
+int	prepare_import(const struct ctl_cmd *, json_t *, const char **);
 int	prepare_revoke_session(const struct ctl_cmd *, json_t *,
 	    const char **);
 
@@ -163,6 +165,8 @@ void	print_backup(const struct ctl_cmd *, const json_t *);
 void	event_stats(const struct ctl_cmd *, const json_t *);
 void	event_backup(const struct ctl_cmd *, const json_t *);
 void	event_tail(const struct ctl_cmd *, const json_t *);
+void	print_xfer(const struct ctl_cmd *, const json_t *);
+void	event_xfer(const struct ctl_cmd *, const json_t *);
 
 /* ---- commands run here, without the daemon (offline.c) ---- */
 

@@ -9,7 +9,8 @@ import path from 'node:path';
 
 import { AtpAgent } from '@atproto/api';
 import { IdResolver } from '@atproto/identity';
-import { verifyRepoCar } from '@atproto/repo';
+import { MemoryBlockstore, Repo, readCarWithRoot, verifyRepoCar }
+    from '@atproto/repo';
 
 import { BUILD } from './lib.mjs';
 
@@ -93,6 +94,9 @@ export async function snapshotAccount(url, did, signingKey) {
 	const car = await xrpcRaw(url, 'com.atproto.sync.getRepo', { did });
 	const v = await verifyRepoCar(new Uint8Array(car), did, signingKey);
 	assert.equal(v.commit.rev, head.rev);
+	const parsed = await readCarWithRoot(new Uint8Array(car));
+	const repo = await Repo.load(new MemoryBlockstore(parsed.blocks),
+	    parsed.root);
 	const records = {};
 	const d = await agent.com.atproto.repo.describeRepo({ repo: did });
 	for (const collection of d.data.collections.sort()) {
@@ -118,8 +122,8 @@ export async function snapshotAccount(url, did, signingKey) {
 		}
 		cursor = r.data.cursor;
 	} while (cursor);
-	return { head, car: sha256(car), carBytes: car.length,
-	    creates: v.creates.length, records, blobs };
+	return { head, data: repo.commit.data.toString(), car: sha256(car),
+	    carBytes: car.length, creates: v.creates.length, records, blobs };
 }
 
 // The signing key of did, from the PLC directory's document.
