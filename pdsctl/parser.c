@@ -250,6 +250,14 @@ static const struct ctl_arg a_export[] = {
 	{ NULL, NULL, 0, 0, NULL }
 };
 
+static const struct ctl_arg a_report[] = {
+	{ "--since", "since", CA_STR, false,
+	    "the period's first day (2026-01-31; default: 30 days ago)" },
+	{ "--html", "html", CA_FLAG, false,
+	    "one self-contained HTML page with charts, on standard output" },
+	{ NULL, NULL, 0, 0, NULL }
+};
+
 static const struct ctl_arg a_import[] = {
 	{ "DIR", "src", CA_POS, true, "a directory pdsctl export wrote" },
 	{ NULL, NULL, 0, 0, NULL }
@@ -372,6 +380,9 @@ static const struct ctl_cmd table[] = {
 	{ { "import" }, "import", CTL_STREAM, a_import,
 	    "bring exported accounts here (their DIDs move with our PLC "
 	    "rotation key)", print_xfer, event_xfer, NULL, prepare_import },
+	{ { "report" }, "report", 0, a_report,
+	    "a governance report: members, content, storage, traffic, "
+	    "moderation, uptime", print_report, NULL, NULL, prepare_report },
 	{ { "restore" }, "restore", CTL_OFFLINE, a_restore,
 	    "build a data directory from a backup, checking every file "
 	    "(no daemon needed)", NULL, NULL, NULL, NULL },

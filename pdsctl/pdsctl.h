@@ -110,6 +110,7 @@ int	prepare_stats(const struct ctl_cmd *, json_t *, const char **);
 int	prepare_backup(const struct ctl_cmd *, json_t *, const char **);
 int	prepare_export(const struct ctl_cmd *, json_t *, const char **);
 int	prepare_import(const struct ctl_cmd *, json_t *, const char **);
+int	prepare_report(const struct ctl_cmd *, json_t *, const char **);
 int	prepare_revoke_session(const struct ctl_cmd *, json_t *,
 	    const char **);
 
@@ -167,6 +168,7 @@ void	event_backup(const struct ctl_cmd *, const json_t *);
 void	event_tail(const struct ctl_cmd *, const json_t *);
 void	print_xfer(const struct ctl_cmd *, const json_t *);
 void	event_xfer(const struct ctl_cmd *, const json_t *);
+void	print_report(const struct ctl_cmd *, const json_t *);
 
 /* ---- commands run here, without the daemon (offline.c) ---- */
 

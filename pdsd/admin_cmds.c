@@ -26,6 +26,7 @@
 #include "err.h"
 #include "events.h"
 #include "export.h"
+#include "report.h"
 #include "firehose.h"
 #include "migration.h"
 #include "stats.h"
@@ -766,6 +767,8 @@ static const struct admin_cmd cmds[] = {
 	    "secrets?}" },
 	{ "import", M | S, admin_import_start,
 	    "accounts back from an export directory: {src}" },
+	{ "report", 0, admin_report,
+	    "a governance report of a period: {since?} (default 30 days)" },
 	/*
 	 * migration.list is the older name of migration.status: both
 	 * answered "which accounts are moving and how far are they", so
