@@ -276,11 +276,25 @@ check_layout(struct restore *r)
 static int
 place(struct restore *r, const char *datadir)
 {
+	char	 parent[PATH_MAX];
+	char	*slash;
+	int	 fd;
+
 	if (fsync(r->dst) == -1)
 		return say(PDS_EIO, "sync: %s", strerror(errno));
 	if (rename(r->stage, datadir) == -1)
 		return say(PDS_EIO, "cannot put the restored directory at "
 		    "%s: %s", datadir, strerror(errno));
+	snprintf(parent, sizeof(parent), "%s", datadir);
+	slash = strrchr(parent, '/');
+	if (slash != NULL)
+		parent[slash == parent ? 1 : slash - parent] = '\0';
+	else
+		snprintf(parent, sizeof(parent), ".");
+	if ((fd = open(parent, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) != -1) {
+		(void)fsync(fd);	/* the rename itself */
+		close(fd);
+	}
 	return PDS_OK;
 }
 

@@ -784,6 +784,7 @@ static int
 backup_init(const struct config *cfg)
 {
 	bcfg = cfg;
+	blobs_stage_sweep("backup-");	/* left by a crash mid-backup */
 	return PDS_OK;
 }
 

@@ -525,6 +525,25 @@ blobs_stage_remove(const char *tag)
 		log_warn("blobs: rmdir %s", path);
 }
 
+void
+blobs_stage_sweep(const char *prefix)
+{
+	struct dirent	*de;
+	DIR		*d;
+	size_t		 n = strlen(prefix);
+
+	if (bcfg == NULL || (d = opendir(bcfg->blobstore_dir)) == NULL)
+		return;
+	while ((de = readdir(d)) != NULL)
+		if (de->d_name[0] == '.' && strncmp(de->d_name + 1, prefix,
+		    n) == 0) {
+			log_info("blobs: removing a backup's leftover "
+			    "staging directory %s", de->d_name);
+			blobs_stage_remove(de->d_name + 1);
+		}
+	closedir(d);
+}
+
 /* ---- the sweep job -------------------------------------------------- */
 
 struct victim {

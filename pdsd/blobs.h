@@ -94,6 +94,8 @@ int	blobs_stage_open(const char *tag, int *dirfd);
 int	blobs_stage(const char *did, const char *cid, int dirfd,
 	    const char *name);
 void	blobs_stage_remove(const char *tag);
+/* Remove every staging directory whose tag starts with prefix. */
+void	blobs_stage_sweep(const char *prefix);
 /* Where the store keeps its blobs: "disk". */
 const char *blobs_store_kind(void);
 

@@ -131,6 +131,10 @@ describe('backup and restore', { skip }, () => {
 		console.log(`# restore took ${Date.now() - t0} ms`);
 		assert.match(r.stdout.toString(), /every SHA-256 matched/);
 		assert.match(r.stderr, /restore: \[#+\] 100%/);
+		// what a crash in the middle of a backup leaves behind
+		const stale = path.join(dir, 'blocks', '.backup-1-1');
+		fs.mkdirSync(stale);
+		fs.writeFileSync(path.join(stale, '0'), 'a staged blob');
 		copy = await startPdsd({ env: {
 		    PDS_DATA_DIRECTORY: dir,
 		    PDS_DID_PLC_URL: orig.plc.url,
@@ -139,6 +143,7 @@ describe('backup and restore', { skip }, () => {
 		    PDS_PLC_ROTATION_KEY_K256_PRIVATE_KEY_HEX:
 		      orig.env.PDS_PLC_ROTATION_KEY_K256_PRIVATE_KEY_HEX,
 		} });
+		assert.ok(!fs.existsSync(stale), 'pdsd sweeps stale staging');
 		const after_ = await snapshotCoop(copy.url, orig.plc.url,
 		    members);
 		assert.deepEqual(after_, before_);
