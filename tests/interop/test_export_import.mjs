@@ -159,6 +159,31 @@ describe('export and import', { skip }, () => {
 		assert.deepEqual(JSON.parse(list.stdout).accounts, []);
 	});
 
+	test('a server without the coop\'s rotation key loads but cannot ' +
+	    'move the DIDs', async () => {
+		const c = await startPdsd({ env: { PDS_DID_PLC_URL: plc.url } });
+		try {
+			const one = path.join(work, 'first');
+			fs.mkdirSync(one);
+			fs.cpSync(path.join(work, 'all', members[4].did),
+			    path.join(one, members[4].did), { recursive: true });
+			const r = await ctl(c, 'import', one);
+			assert.equal(r.code, 1, r.stderr);
+			assert.match(r.stderr, /could not be moved here/);
+			const list = JSON.parse((await ctl(c, '--json', 'account',
+			    'list')).stdout);
+			assert.deepEqual(list.accounts.map((x) => [x.did,
+			    x.deactivatedAt !== undefined]), [[members[4].did,
+			    true]]);
+			const doc = await (await fetch(`${plc.url}/${members[4]
+			    .did}`)).json();
+			assert.equal(doc.service[0].serviceEndpoint, a.url
+			    .replace('127.0.0.1', 'localhost'), 'the DID is untouched');
+		} finally {
+			await c.stop();
+		}
+	});
+
 	test('import on a fresh pdsd: the same members, exactly', async () => {
 		const t0 = Date.now();
 		const r = await ctl(b, '--json', 'import',
