@@ -64,6 +64,7 @@
 
 #define IMPORT_MAX_ACCOUNTS	100000
 #define JSON_FILE_MAX		((size_t)16 << 20)
+#define PREFS_MAX		1000
 
 struct acct {
 	char		 did[DID_MAX + 1];
@@ -181,14 +182,22 @@ load_prefs(struct acct *a)
 	if (n > 0 && ((v = calloc(n, sizeof(*v))) == NULL ||
 	    (dumps = calloc(n, sizeof(*dumps))) == NULL))
 		rc = PDS_ENOMEM;
+	if (n > PREFS_MAX)
+		rc = PDS_ETOOBIG;
 	json_array_foreach(arr, i, p) {
 		if (rc != PDS_OK)
 			break;
+		/* what putPreferences would take: app.bsky.* objects */
 		v[i].name = json_string_value(json_object_get(p, "$type"));
+		if (!json_is_object(p) || v[i].name == NULL ||
+		    strncmp(v[i].name, "app.bsky.", 9) != 0) {
+			rc = PDS_EINVAL;
+			break;
+		}
 		dumps[i] = json_dumps(p, JSON_COMPACT);
 		v[i].value_json = dumps[i];
-		if (v[i].name == NULL || dumps[i] == NULL)
-			rc = PDS_EINVAL;
+		if (dumps[i] == NULL)
+			rc = PDS_ENOMEM;
 	}
 	if (rc == PDS_OK)
 		rc = store_prefs_replace(a->did, drop_all, NULL, v, n);
