@@ -519,6 +519,11 @@ print_backup(const struct ctl_cmd *c, const json_t *r)
 		human_bytes(b, sizeof(b), num(r, "blobBytes"));
 		printf("%lld blobs (%s) beside it; manifest %s\n",
 		    num(r, "blobs"), b, str(r, "manifest"));
+		if (num(r, "missingBlobs") > 0)
+			fprintf(stderr, "pdsctl: backup: warning: %lld blobs "
+			    "had lost their files before this backup (listed "
+			    "in the manifest as missingBlobs)\n",
+			    num(r, "missingBlobs"));
 	}
 }
 

@@ -74,6 +74,7 @@ struct bblob {
 	char		 did[DID_MAX + 1];
 	char		 cid[CID_STR_MAX];
 	int64_t		 size;
+	bool		 missing;	/* a row without its file */
 };
 
 struct job {
@@ -97,6 +98,7 @@ struct job {
 	/* blobs: the snapshot's list, staged under the store */
 	struct bblob		*blobs;
 	size_t			 nblobs, cap;
+	size_t			 nmissing;
 	size_t			 blobs_done;	/* under mu */
 	int64_t			 blob_bytes;
 	int			 schema;
@@ -237,7 +239,14 @@ stage_blobs(struct job *j, struct store_backup *b)
 	for (i = 0; rc == PDS_OK && i < j->nblobs; i++) {
 		snprintf(name, sizeof(name), "%zu", i);
 		rc = blobs_stage(j->blobs[i].did, j->blobs[i].cid, fd, name);
-		if (rc != PDS_OK)
+		if (rc == PDS_ENOTFOUND) {
+			/* lost before this backup: say so, back up the rest */
+			log_warnx("backup: blob %s of %s has a row but no "
+			    "file", j->blobs[i].cid, j->blobs[i].did);
+			j->blobs[i].missing = true;
+			j->nmissing++;
+			rc = PDS_OK;
+		} else if (rc != PDS_OK)
 			log_warnx("backup: blob %s of %s: %s", j->blobs[i].cid,
 			    j->blobs[i].did, pds_strerror(rc));
 	}
@@ -338,6 +347,8 @@ write_blobs(struct job *j)
 		if (j->abort)
 			rc = PDS_EIO;
 		pthread_mutex_unlock(&j->mu);
+		if (rc == PDS_OK && j->blobs[i].missing)
+			goto next;
 		if (rc == PDS_OK)
 			rc = copy_blob(j, stagefd, bdir, i, sha);
 		if (rc == PDS_OK) {
@@ -345,6 +356,7 @@ write_blobs(struct job *j)
 			    j->blobs[i].did, j->blobs[i].cid);
 			rc = add_file(j, path, j->blobs[i].size, sha);
 		}
+next:
 		pthread_mutex_lock(&j->mu);
 		j->blobs_done = i + 1;
 		pthread_mutex_unlock(&j->mu);
@@ -379,19 +391,27 @@ write_manifest(struct job *j)
 	char	 name[NAMEBUF], tmp[NAMEBUF + 8], now[CLOCK_ISO_LEN];
 	char	 bname[NAMEBUF];
 	char	*s;
-	size_t	 n;
+	json_t	*missing;
+	size_t	 n, i;
 	int	 fd, rc = PDS_OK;
 
 	snprintf(name, sizeof(name), "%s%s", j->base, MANIFEST_SUFFIX);
 	snprintf(tmp, sizeof(tmp), ".%s.tmp", name);
 	snprintf(bname, sizeof(bname), "%s%s", j->base, BLOBS_SUFFIX);
 	clock_ms_to_iso(clock_wall_ms(), now);
-	doc = json_pack("{s:s,s:i,s:s,s:i,s:s,s:s,s:s,s:I,s:I,s:O}",
+	if ((missing = json_array()) == NULL)
+		return PDS_ENOMEM;
+	for (i = 0; i < j->nblobs; i++)
+		if (j->blobs[i].missing)
+			json_array_append_new(missing, json_pack("{s:s,s:s}",
+			    "did", j->blobs[i].did, "cid", j->blobs[i].cid));
+	doc = json_pack("{s:s,s:i,s:s,s:i,s:s,s:s,s:s,s:I,s:I,s:o,s:O}",
 	    "format", BACKUP_FORMAT, "version", MANIFEST_VERSION,
 	    "createdAt", now, "schemaVersion", j->schema,
 	    "blobstore", blobs_store_kind(), "database", j->base,
-	    "blobsDir", bname, "blobs", (json_int_t)j->nblobs,
-	    "blobBytes", (json_int_t)j->blob_bytes, "files", j->files);
+	    "blobsDir", bname, "blobs", (json_int_t)(j->nblobs -
+	    j->nmissing), "blobBytes", (json_int_t)j->blob_bytes,
+	    "missingBlobs", missing, "files", j->files);
 	if (doc == NULL || (s = json_dumps(doc, JSON_INDENT(1) |
 	    JSON_SORT_KEYS)) == NULL) {
 		json_decref(doc);
@@ -607,11 +627,12 @@ backup_tick(struct admin_call *call, void *state, int *next_ms)
 			    j->msg);
 			return ADMIN_STREAM_ERROR;
 		}
-		call->result = json_pack("{s:s,s:I,s:i,s:f,s:I,s:I,s:s+}",
+		call->result = json_pack("{s:s,s:I,s:i,s:f,s:I,s:I,s:I,s:s+}",
 		    "dest", j->dest, "bytes", (json_int_t)j->bytes, "pages",
 		    total, "seconds", j->seconds, "blobs",
-		    (json_int_t)j->nblobs, "blobBytes",
-		    (json_int_t)j->blob_bytes, "manifest", j->dest,
+		    (json_int_t)(j->nblobs - j->nmissing), "blobBytes",
+		    (json_int_t)j->blob_bytes, "missingBlobs",
+		    (json_int_t)j->nmissing, "manifest", j->dest,
 		    MANIFEST_SUFFIX);
 		return ADMIN_STREAM_END;
 	}

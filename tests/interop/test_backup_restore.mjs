@@ -19,7 +19,7 @@ import { PDSCTL, loginAndWrite, seedCoop, sha256, signingKey,
 const skip = isExecutable(PDSD) && isExecutable(PDSCTL) ? false :
     'pdsd or pdsctl is not built yet';
 
-let orig, copy, members, churn, before_, work;
+let orig, copy, members, churn, lost, before_, work;
 
 function ctl(pds, ...args) {
 	return runProgram(PDSCTL, ['--socket', path.join(pds.dataDir,
@@ -34,6 +34,12 @@ describe('backup and restore', { skip }, () => {
 		// a member who deletes posts with images while the backup runs
 		[churn] = await seedCoop(orig.url, 1, { prefix: 'churn',
 		    posts: 12 });
+		// and one whose image file was lost from the disk before
+		[lost] = await seedCoop(orig.url, 1, { prefix: 'lost',
+		    posts: 1 });
+		const ldir = path.join(orig.dataDir, 'blocks', lost.did);
+		lost.cid = fs.readdirSync(ldir)[0];
+		fs.rmSync(path.join(ldir, lost.cid));
 		before_ = await snapshotCoop(orig.url, orig.plc.url, members);
 	});
 	after(async () => {
@@ -63,10 +69,14 @@ describe('backup and restore', { skip }, () => {
 		const nblobs = Object.values(before_).reduce((n, s) =>
 		    n + Object.keys(s.blobs).length, 0);
 		assert.ok(res.blobs >= nblobs, `${res.blobs} blobs`);
+		assert.equal(res.missingBlobs, 1, 'a lost file is reported, ' +
+		    'the rest backed up');
 		assert.match(ok.stderr, /"phase":"blobs"/);
 		const m = JSON.parse(fs.readFileSync(res.manifest, 'utf8'));
 		assert.equal(m.format, 'pds-backup');
 		assert.equal(m.blobstore, 'disk');
+		assert.deepEqual(m.missingBlobs, [{ did: lost.did,
+		    cid: lost.cid }]);
 		assert.equal(m.files.length, res.blobs + 1);
 		for (const f of m.files) {
 			const b = fs.readFileSync(path.join(work, 'bk', f.path));
