@@ -48,9 +48,9 @@ static void
 draw(struct ctl_progress *pr, bool last)
 {
 	char	 done[32], total[32], bar[BAR_WIDTH + 1];
-	double	 frac = pr->bytes > 0 ? (double)pr->done / (double)pr->bytes :
-		    (pr->files > 0 ? (double)pr->files_done /
-		    (double)pr->files : 1);
+	double	 frac = pr->bytes > 0 ?
+		    (double)pr->done / (double)pr->bytes : pr->files > 0 ?
+		    (double)pr->files_done / (double)pr->files : 1;
 	double	 secs = clock_mono_s() - pr->started;
 	int	 i, fill = (int)(frac * BAR_WIDTH), tenth = (int)(frac * 10);
 

@@ -292,7 +292,8 @@ print_html(const json_t *r)
 	    "body{font-family:system-ui,sans-serif;max-width:980px;"
 	    "margin:2em auto;padding:0 1em;color:#222}\n"
 	    "h1{font-size:1.5em;margin-bottom:0}h2{font-size:1.1em;"
-	    "border-bottom:1px solid #ddd;padding-bottom:.2em;margin-top:1.6em}\n"
+	    "border-bottom:1px solid #ddd;padding-bottom:.2em;"
+	    "margin-top:1.6em}\n"
 	    ".tiles{display:flex;flex-wrap:wrap;gap:.6em}\n"
 	    ".tile{border:1px solid #ddd;border-radius:6px;padding:.5em .8em;"
 	    "min-width:8em}.tile b{display:block;font-size:1.4em}\n"
@@ -349,8 +350,8 @@ print_html(const json_t *r)
 	}
 	printf("<footer>pdsd ");
 	html_text(str(r, "version"));
-	printf(", generated %.19s UTC. Counts only: no member is named.</footer>"
-	    "\n</body></html>\n", str(r, "until"));
+	printf(", generated %.19s UTC. Counts only: no member is named."
+	    "</footer>\n</body></html>\n", str(r, "until"));
 }
 
 void

@@ -40,10 +40,10 @@
 
 struct restore {
 	const struct manifest	*m;
-	const char		*db;		/* the manifest's database */
-	const char		*blobs_dir;	/* and blobs directory */
-	int			 src;		/* the backup's directory */
-	int			 dst;		/* the new data directory */
+	const char		*db;		/* the database's name */
+	const char		*blobs_dir;	/* the blobs' directory */
+	int			 src;		/* the backup's */
+	int			 dst;		/* the new data dir */
 	char			 stage[PATH_MAX];
 	struct ctl_progress	 prog;
 	size_t			 nblobs;

@@ -62,11 +62,12 @@ prepare_export(const struct ctl_cmd *c, json_t *args, const char **cmd)
 int
 prepare_import(const struct ctl_cmd *c, json_t *args, const char **cmd)
 {
-	const char	*src = json_string_value(json_object_get(args, "src"));
+	const char	*src;
 	char		 abs[PATH_MAX];
 
 	(void)c;
 	(void)cmd;
+	src = json_string_value(json_object_get(args, "src"));
 	if (src == NULL || absolute(src, abs, sizeof(abs)) == -1) {
 		fprintf(stderr, "pdsctl: import: a directory is needed\n");
 		return EXIT_USAGE;

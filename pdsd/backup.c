@@ -66,7 +66,7 @@
 #define BLOBS_SUFFIX		".blobs"
 #define MANIFEST_SUFFIX		".manifest.json"
 #define BACKUP_FORMAT		"pds-backup"
-#define NAMEBUF			(NAME_MAX + 32)	/* a name and a suffix */
+#define NAMEBUF			(NAME_MAX + 32)	/* name and suffix */
 
 enum phase { PH_COPY, PH_PLACE, PH_BLOBS, PH_DONE };
 
@@ -105,7 +105,7 @@ struct job {
 	char			 stage[64];
 	size_t			 blobs_last;	/* the stream's */
 	bool			 blobs_started, blobs_reported;
-	json_t			*files;		/* the manifest's entries */
+	json_t			*files;		/* manifest entries */
 };
 
 static const struct config	*bcfg;

@@ -633,7 +633,8 @@ static int
 export_account(struct xjob *j, const char *did)
 {
 	struct store_account a;
-	json_t		*files, *info, *prefs, *doc = NULL, *audit = NULL, *man;
+	json_t		*files, *info, *prefs, *man;
+	json_t		*doc = NULL, *audit = NULL;
 	char		 hash[SA_HASH_MAX], err[PLC_CLIENT_ERR_MAX];
 	char		 now[CLOCK_ISO_LEN];
 	int		 adir, rc;
@@ -789,12 +790,12 @@ admin_export_start(struct admin_call *call)
 				    call->args, "dest"));
 	size_t			 i;
 	int			 fd, rc;
-	bool			 all = json_is_true(json_object_get(call->args,
-				    "all"));
+	bool			 all;
 
 	if (xcfg_export == NULL)
 		return refuse(call, PDS_EINVAL, AP_E_NOT_AVAILABLE,
 		    "exports are not set up");
+	all = json_is_true(json_object_get(call->args, "all"));
 	if (all == (json_array_size(accts) > 0))
 		return refuse(call, PDS_EINVAL, AP_E_INVALID_ARGUMENT,
 		    "give accounts or all, not both");

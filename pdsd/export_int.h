@@ -38,7 +38,7 @@ struct xjob {
 	size_t			 skipped, blobs, reused;
 	int64_t			 bytes;
 	double			 seconds;
-	json_t			*extra;		/* more for the result */
+	json_t			*extra;		/* added to the result */
 	int			 dirfd;
 	uid_t			 uid;
 	bool			 secrets;

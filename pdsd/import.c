@@ -144,8 +144,9 @@ check_account(struct xjob *j, struct acct *a)
 		    memcmp(sha, f->sha256, 32) != 0))
 			rc = PDS_EMISMATCH;
 		if (rc != PDS_OK) {
-			xjob_fail(j, rc, AP_E_INVALID_ARGUMENT, "%.100s/%.100s: "
-			    "%s", a->did, f->path, rc == PDS_EMISMATCH ||
+			xjob_fail(j, rc, AP_E_INVALID_ARGUMENT,
+			    "%.100s/%.100s: %s", a->did, f->path,
+			    rc == PDS_EMISMATCH ||
 			    rc == PDS_ETOOBIG ? "does not match the manifest" :
 			    "missing or unreadable");
 			return rc;
@@ -435,8 +436,9 @@ import_run(struct xjob *j)
 		xjob_fail(j, PDS_EUPSTREAM, AP_E_UPSTREAM_FAILURE, "%zu of %zu "
 		    "accounts are loaded but their DIDs could not be moved "
 		    "here (first: %.100s); they stay deactivated: run the "
-		    "import again", json_array_size(failed), n, json_string_value(
-		    json_object_get(json_array_get(failed, 0), "did")));
+		    "import again", json_array_size(failed), n,
+		    json_string_value(json_object_get(json_array_get(failed,
+		    0), "did")));
 	j->extra = json_pack("{s:I,s:o}", "moved", (json_int_t)moved,
 	    "failed", failed);
 	xjob_progress(j, n, NULL, 0, 0);

@@ -186,7 +186,8 @@ static const struct part {
 	{ "runs", true,
 	  "SELECT started_at AS startedAt, last_seen_at AS lastSeenAt,"
 	  " stopped_at AS stoppedAt, version FROM server_runs"
-	  " WHERE last_seen_at >= ?1 AND started_at < ?2 ORDER BY started_at, id" },
+	  " WHERE last_seen_at >= ?1 AND started_at < ?2"
+	  " ORDER BY started_at, id" },
 	{ "daily", true,
 	  "WITH d(day) AS (SELECT substr(created_at, 1, 10) FROM accounts"
 	  "  WHERE created_at >= ?1 AND created_at < ?2"

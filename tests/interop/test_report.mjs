@@ -95,6 +95,11 @@ describe('pdsctl report', { skip }, () => {
 		for (const m of members)
 			assert.ok(!out.includes(m.handle) && !out.includes(m.did));
 		assert.ok(!out.includes('secret-reason'));
+		const bad = await ctl('report', '--since', 'last week');
+		assert.equal(bad.code, 65, bad.stderr);	// the daemon refused a value
+		assert.match(bad.stderr, /since: a day/);
+		const both = await ctl('--json', 'report', '--html');
+		assert.equal(both.code, 64, both.stderr);
 	});
 
 	test('JSON, checked against the API and the seeded history',
