@@ -403,39 +403,6 @@ write_json(struct xjob *j, int dirfd, const char *name, json_t *v,
 
 /* ---- one account ---------------------------------------------------- */
 
-static int
-write_car(struct xjob *j, int dirfd, const char *did, json_t *files,
-    json_t *info)
-{
-	struct store_bs	 sbs;
-	struct blockstore bs;
-	struct cid	 commit;
-	struct fout	 f;
-	char		 rev[TID_LEN + 1], cs[CID_STR_MAX];
-	const char	*why = NULL;
-	int		 rc;
-
-	if ((rc = fout_open(j, dirfd, "repo.car", &f)) != PDS_OK)
-		return rc;
-	if ((rc = store_repo_read_begin()) == PDS_OK) {
-		store_bs_init(&sbs, did);
-		bs = store_bs_store(&sbs);
-		rc = store_repo_root_get(did, &commit, rev);
-		if (rc == PDS_OK)
-			rc = repo_export(&bs, &commit, fout_write, &f, &why);
-		store_bs_clear(&sbs);
-		store_repo_read_end();
-	}
-	if (rc == PDS_OK) {
-		cid_format(&commit, cs, sizeof(cs));
-		json_object_set_new(info, "commit", json_string(cs));
-		json_object_set_new(info, "rev", json_string(rev));
-	} else
-		log_warnx("export %s: repo: %s", did, why != NULL ? why :
-		    pds_strerror(rc));
-	return fout_finish(j, dirfd, "repo.car", "repo.car", &f, rc, files);
-}
-
 struct cids {
 	char	**v;
 	size_t	  n, cap;
@@ -467,6 +434,61 @@ cids_clear(struct cids *c)
 	for (i = 0; i < c->n; i++)
 		free(c->v[i]);
 	free(c->v);
+}
+
+/* The blobs the repo references, in the read transaction of the CAR. */
+static int
+list_blobs(const char *did, struct cids *c)
+{
+	const char	*cursor = NULL;
+	size_t		 before;
+	int		 rc;
+
+	do {
+		before = c->n;
+		rc = store_blob_list(did, NULL, cursor, BLOB_PAGE, cid_cb, c);
+		cursor = c->n > before ? c->v[c->n - 1] : NULL;
+	} while (rc == PDS_OK && c->n - before == BLOB_PAGE);
+	return rc;
+}
+
+/*
+ * repo.car, and the CIDs of the blobs its records reference (*c), from
+ * one snapshot.
+ */
+static int
+write_car(struct xjob *j, int dirfd, const char *did, json_t *files,
+    json_t *info, struct cids *c)
+{
+	struct store_bs	 sbs;
+	struct blockstore bs;
+	struct cid	 commit;
+	struct fout	 f;
+	char		 rev[TID_LEN + 1], cs[CID_STR_MAX];
+	const char	*why = NULL;
+	int		 rc;
+
+	if ((rc = fout_open(j, dirfd, "repo.car", &f)) != PDS_OK)
+		return rc;
+	if ((rc = store_repo_read_begin()) == PDS_OK) {
+		store_bs_init(&sbs, did);
+		bs = store_bs_store(&sbs);
+		rc = store_repo_root_get(did, &commit, rev);
+		if (rc == PDS_OK)
+			rc = repo_export(&bs, &commit, fout_write, &f, &why);
+		if (rc == PDS_OK)
+			rc = list_blobs(did, c);
+		store_bs_clear(&sbs);
+		store_repo_read_end();
+	}
+	if (rc == PDS_OK) {
+		cid_format(&commit, cs, sizeof(cs));
+		json_object_set_new(info, "commit", json_string(cs));
+		json_object_set_new(info, "rev", json_string(rev));
+	} else
+		log_warnx("export %s: repo: %s", did, why != NULL ? why :
+		    pds_strerror(rc));
+	return fout_finish(j, dirfd, "repo.car", "repo.car", &f, rc, files);
 }
 
 /* An existing blob file whose bytes hash to its name: keep it. */
@@ -547,22 +569,16 @@ write_blob(struct xjob *j, int bdir, const char *did, const char *cid,
 
 static int
 write_blobs(struct xjob *j, int adir, const char *did, json_t *files,
-    json_t *info)
+    json_t *info, const struct cids *cl)
 {
-	struct cids	 c = { NULL, 0, 0 };
+	const struct cids c = *cl;
 	json_t		*missing = json_array();
-	const char	*cursor = NULL;
-	size_t		 i, before;
-	int		 bdir, rc;
+	size_t		 i;
+	int		 bdir, rc = PDS_OK;
 
 	if (missing == NULL)
 		return PDS_ENOMEM;
-	do {
-		before = c.n;
-		rc = store_blob_list(did, NULL, cursor, BLOB_PAGE, cid_cb, &c);
-		cursor = c.n > before ? c.v[c.n - 1] : NULL;
-	} while (rc == PDS_OK && c.n - before == BLOB_PAGE);
-	if (rc == PDS_OK && mkdirat(adir, "blobs", 0700) == 0)
+	if (mkdirat(adir, "blobs", 0700) == 0)
 		xjob_own(j, adir, "blobs");
 	bdir = rc != PDS_OK ? -1 : openat(adir, "blobs", O_RDONLY |
 	    O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
@@ -582,7 +598,6 @@ write_blobs(struct xjob *j, int adir, const char *did, json_t *files,
 	}
 	json_object_set_new(info, "blobs", json_integer((json_int_t)c.n));
 	json_object_set_new(info, "missingBlobs", missing);
-	cids_clear(&c);
 	return rc;
 }
 
@@ -635,6 +650,7 @@ export_account(struct xjob *j, const char *did)
 	struct store_account a;
 	json_t		*files, *info, *prefs, *man;
 	json_t		*doc = NULL, *audit = NULL;
+	struct cids	 cl = { NULL, 0, 0 };
 	char		 hash[SA_HASH_MAX], err[PLC_CLIENT_ERR_MAX];
 	char		 now[CLOCK_ISO_LEN];
 	int		 adir, rc;
@@ -662,9 +678,10 @@ export_account(struct xjob *j, const char *did)
 	    "email", a.email, "createdAt", a.created_at, "status",
 	    acct_status_name(a.status)), files, 0);
 	if (rc == PDS_OK)
-		rc = write_car(j, adir, did, files, info);
+		rc = write_car(j, adir, did, files, info, &cl);
 	if (rc == PDS_OK)
-		rc = write_blobs(j, adir, did, files, info);
+		rc = write_blobs(j, adir, did, files, info, &cl);
+	cids_clear(&cl);
 	if (rc == PDS_OK) {
 		prefs = json_array();
 		rc = store_prefs_list(did, pref_cb, prefs);
