@@ -299,8 +299,10 @@ place(struct restore *r, const char *datadir)
 }
 
 int
-ctl_restore(const char *backup, const char *datadir)
+ctl_restore(const char *backup, const char *arg_dir)
 {
+	char		 datadir[PATH_MAX - 32];
+	size_t		 dl;
 	struct manifest	 m;
 	struct restore	 r;
 	json_t		*out;
@@ -314,8 +316,18 @@ ctl_restore(const char *backup, const char *datadir)
 	memset(&r, 0, sizeof(r));
 	memset(&m, 0, sizeof(m));
 	r.dst = -1;
-	if (datadir[0] == '\0' || strlen(datadir) + 16 >= sizeof(r.stage))
-		return say(EXIT_USAGE, "%s", "DATA_DIR is empty or too long");
+	/* "dir/" is "dir": the stage goes beside it, not inside */
+	dl = strlen(arg_dir);
+	while (dl > 1 && arg_dir[dl - 1] == '/')
+		dl--;
+	if (dl == 0 || dl >= sizeof(datadir) || (dl == 1 &&
+	    arg_dir[0] == '/')) {
+		fprintf(stderr, "pdsctl: restore: DATA_DIR is empty, / or "
+		    "too long\n");
+		return EXIT_USAGE;
+	}
+	memcpy(datadir, arg_dir, dl);
+	datadir[dl] = '\0';
 	if ((rc = check_target(datadir)) != PDS_OK)
 		return rc == PDS_EEXIST ? EXIT_CONFLICT : EXIT_FAIL;
 	if ((rc = open_manifest(backup, &m, &r.src)) != PDS_OK) {
@@ -333,8 +345,6 @@ ctl_restore(const char *backup, const char *datadir)
 	}
 	/* The stage: beside DATA_DIR, so that the last step is a rename. */
 	snprintf(r.stage, sizeof(r.stage), "%s.restore-XXXXXX", datadir);
-	while (strlen(r.stage) > 1 && r.stage[strlen(r.stage) - 1] == '/')
-		r.stage[strlen(r.stage) - 1] = '\0';
 	if (mkdtemp(r.stage) == NULL) {
 		rc = say(PDS_EIO, "%s: %s", r.stage, strerror(errno));
 		goto done;

@@ -135,8 +135,10 @@ describe('backup and restore', { skip }, () => {
 	    async () => {
 		const dir = path.join(work, 'restored');
 		const t0 = Date.now();
+		// an empty target given with a trailing slash
+		fs.mkdirSync(dir);
 		const r = await runProgram(PDSCTL, ['restore',
-		    path.join(work, 'bk', 'pds.sqlite.manifest.json'), dir]);
+		    path.join(work, 'bk', 'pds.sqlite.manifest.json'), dir + '/']);
 		assert.equal(r.code, 0, r.stderr);
 		console.log(`# restore took ${Date.now() - t0} ms`);
 		assert.match(r.stdout.toString(), /every SHA-256 matched/);
