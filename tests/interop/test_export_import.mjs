@@ -159,6 +159,33 @@ describe('export and import', { skip }, () => {
 		assert.deepEqual(JSON.parse(list.stdout).accounts, []);
 	});
 
+	test('import is all or nothing: a bad account takes back the good',
+	    async () => {
+		const two = path.join(work, 'two');
+		fs.mkdirSync(two);
+		for (const m of [members[5], members[6]])
+			fs.cpSync(path.join(work, 'all', m.did),
+			    path.join(two, m.did), { recursive: true });
+		// a well-formed, correctly hashed file the importer refuses
+		const d = path.join(two, members[6].did);
+		const bad = JSON.stringify({ preferences: [{ $type:
+		    'com.example.not.a.pref', x: 1 }] });
+		fs.writeFileSync(path.join(d, 'preferences.json'), bad);
+		const man = JSON.parse(fs.readFileSync(path.join(d,
+		    'manifest.json'), 'utf8'));
+		const f = man.files.find((x) => x.path === 'preferences.json');
+		f.size = Buffer.byteLength(bad);
+		f.sha256 = sha256(Buffer.from(bad));
+		fs.writeFileSync(path.join(d, 'manifest.json'),
+		    JSON.stringify(man));
+		const r = await ctl(b, 'import', two);
+		assert.notEqual(r.code, 0);
+		assert.match(r.stderr, /loading failed/);
+		const list = await ctl(b, '--json', 'account', 'list');
+		assert.deepEqual(JSON.parse(list.stdout).accounts, [],
+		    'the account loaded first was removed again');
+	});
+
 	test('a server without the coop\'s rotation key loads but cannot ' +
 	    'move the DIDs', async () => {
 		const c = await startPdsd({ env: { PDS_DID_PLC_URL: plc.url } });
