@@ -70,9 +70,10 @@
 
 enum phase { PH_COPY, PH_PLACE, PH_BLOBS, PH_DONE };
 
+/* One blob of the snapshot: did is shared by the DID's run of blobs. */
 struct bblob {
-	char		 did[DID_MAX + 1];
-	char		 cid[CID_STR_MAX];
+	char		*did;
+	char		*cid;
 	int64_t		 size;
 	bool		 missing;	/* a row without its file */
 };
@@ -118,6 +119,7 @@ static unsigned			 job_serial;
 static void
 job_unref(struct job *j)
 {
+	size_t	 i;
 	bool	 last;
 
 	pthread_mutex_lock(&j->mu);
@@ -127,6 +129,12 @@ job_unref(struct job *j)
 		return;
 	if (j->dirfd != -1)
 		close(j->dirfd);
+	for (i = 0; i < j->nblobs; i++) {
+		if (i + 1 == j->nblobs || j->blobs[i + 1].did !=
+		    j->blobs[i].did)
+			free(j->blobs[i].did);
+		free(j->blobs[i].cid);
+	}
 	free(j->blobs);
 	json_decref(j->files);
 	pthread_mutex_destroy(&j->mu);
@@ -213,10 +221,19 @@ add_blob(void *arg, const char *did, const char *cid, int64_t size)
 		j->blobs = nb;
 		j->cap = ncap;
 	}
-	nb = &j->blobs[j->nblobs++];
-	snprintf(nb->did, sizeof(nb->did), "%s", did);
-	snprintf(nb->cid, sizeof(nb->cid), "%s", cid);
+	nb = &j->blobs[j->nblobs];
+	memset(nb, 0, sizeof(*nb));
+	if (j->nblobs > 0 && strcmp(nb[-1].did, did) == 0)
+		nb->did = nb[-1].did;
+	else if ((nb->did = strdup(did)) == NULL)
+		return PDS_ENOMEM;
+	if ((nb->cid = strdup(cid)) == NULL) {
+		if (j->nblobs == 0 || nb[-1].did != nb->did)
+			free(nb->did);
+		return PDS_ENOMEM;
+	}
 	nb->size = size;
+	j->nblobs++;
 	return PDS_OK;
 }
 
