@@ -66,8 +66,13 @@
 #define JSON_FILE_MAX		((size_t)16 << 20)
 #define PREFS_MAX		1000
 
+/*
+ * An account directory: its DID; while a pass works on it, its
+ * directory and manifest (one account at a time, so that neither
+ * descriptors nor memory grow with the number of accounts).
+ */
 struct acct {
-	char		 did[DID_MAX + 1];
+	char		*did;
 	struct manifest	 m;
 	int		 dirfd;
 	bool		 created;
@@ -94,19 +99,32 @@ load_json(int dirfd, const char *path)
 	return v;
 }
 
-/* ---- 1. check ------------------------------------------------------- */
-
-static int
-check_account(struct xjob *j, struct acct *a)
+static void
+acct_close(struct acct *a)
 {
-	const struct manifest_file *f;
+	manifest_clear(&a->m);
+	if (a->dirfd != -1)
+		close(a->dirfd);
+	a->dirfd = -1;
+}
+
+/* Open the account's directory and read its manifest (checked). */
+static int
+acct_open(struct xjob *j, struct acct *a)
+{
 	char		*buf, err[256];
 	const char	*did;
-	uint8_t		 sha[32];
-	int64_t		 size;
-	size_t		 len, i;
-	int		 fd, rc;
+	size_t		 len;
+	int		 rc;
 
+	memset(&a->m, 0, sizeof(a->m));
+	a->dirfd = openat(j->dirfd, a->did, O_RDONLY | O_DIRECTORY |
+	    O_NOFOLLOW | O_CLOEXEC);
+	if (a->dirfd == -1) {
+		xjob_fail(j, PDS_EIO, AP_E_IO_ERROR, "%.100s: cannot open",
+		    a->did);
+		return PDS_EIO;
+	}
 	rc = manifest_read_file(a->dirfd, EXPORT_MANIFEST, MANIFEST_MAX_BYTES,
 	    &buf, &len);
 	if (rc != PDS_OK) {
@@ -132,6 +150,22 @@ check_account(struct xjob *j, struct acct *a)
 		    a->did);
 		return PDS_EINVAL;
 	}
+	return PDS_OK;
+}
+
+/* ---- 1. check ------------------------------------------------------- */
+
+static int
+check_account(struct xjob *j, struct acct *a)
+{
+	const struct manifest_file *f;
+	uint8_t		 sha[32];
+	int64_t		 size;
+	size_t		 i;
+	int		 fd, rc;
+
+	if ((rc = acct_open(j, a)) != PDS_OK)
+		return rc;
 	for (i = 0; i < a->m.nfiles; i++) {
 		f = &a->m.files[i];
 		fd = openat(a->dirfd, f->path, O_RDONLY | O_NOFOLLOW |
@@ -149,9 +183,11 @@ check_account(struct xjob *j, struct acct *a)
 			    rc == PDS_EMISMATCH ||
 			    rc == PDS_ETOOBIG ? "does not match the manifest" :
 			    "missing or unreadable");
+			acct_close(a);
 			return rc;
 		}
 	}
+	acct_close(a);
 	return PDS_OK;
 }
 
@@ -246,7 +282,7 @@ load_blobs(struct xjob *j, struct acct *a, size_t idx)
 }
 
 static int
-load_account(struct xjob *j, struct acct *a, size_t idx)
+load_opened(struct xjob *j, struct acct *a, size_t idx)
 {
 	struct account_new	 in;
 	struct account_created	 out;
@@ -259,8 +295,11 @@ load_account(struct xjob *j, struct acct *a, size_t idx)
 	size_t			 len;
 	int			 rc;
 
-	if ((acc = load_json(a->dirfd, "account.json")) == NULL)
+	if ((acc = load_json(a->dirfd, "account.json")) == NULL) {
+		xjob_fail(j, PDS_EINVAL, AP_E_INVALID_ARGUMENT, "%.100s: "
+		    "account.json is not JSON", a->did);
 		return PDS_EINVAL;
+	}
 	memset(&in, 0, sizeof(in));
 	memset(&out, 0, sizeof(out));
 	memset(&err, 0, sizeof(err));
@@ -312,6 +351,18 @@ load_account(struct xjob *j, struct acct *a, size_t idx)
 	return rc;
 }
 
+static int
+load_account(struct xjob *j, struct acct *a, size_t idx)
+{
+	int	 rc;
+
+	if ((rc = acct_open(j, a)) != PDS_OK)
+		return rc;
+	rc = load_opened(j, a, idx);
+	acct_close(a);
+	return rc;
+}
+
 /* ---- 3. move -------------------------------------------------------- */
 
 static int
@@ -353,7 +404,7 @@ list_accounts(struct xjob *j, struct acct **out, size_t *n)
 	struct dirent	*de;
 	struct acct	*v = NULL, *nv;
 	DIR		*d;
-	int		 fd;
+	int		 fd, rc = PDS_OK;
 
 	*n = 0;
 	if ((fd = dup(j->dirfd)) == -1 || (d = fdopendir(fd)) == NULL) {
@@ -366,20 +417,26 @@ list_accounts(struct xjob *j, struct acct **out, size_t *n)
 		    strlen(de->d_name) > DID_MAX ||
 		    !syntax_is_did(de->d_name, strlen(de->d_name)))
 			continue;
-		if (*n >= IMPORT_MAX_ACCOUNTS ||
-		    (nv = reallocarray(v, *n + 1, sizeof(*v))) == NULL)
+		if (*n >= IMPORT_MAX_ACCOUNTS) {
+			rc = PDS_ETOOBIG;
 			break;
+		}
+		if ((nv = reallocarray(v, *n + 1, sizeof(*v))) == NULL) {
+			rc = PDS_ENOMEM;
+			break;
+		}
 		v = nv;
 		memset(&v[*n], 0, sizeof(v[*n]));
-		snprintf(v[*n].did, sizeof(v[*n].did), "%s", de->d_name);
-		v[*n].dirfd = openat(j->dirfd, de->d_name, O_RDONLY |
-		    O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-		if (v[*n].dirfd != -1)
-			(*n)++;
+		v[*n].dirfd = -1;
+		if ((v[*n].did = strdup(de->d_name)) == NULL) {
+			rc = PDS_ENOMEM;
+			break;
+		}
+		(*n)++;
 	}
 	closedir(d);
 	*out = v;
-	return PDS_OK;
+	return rc;
 }
 
 static void
@@ -393,8 +450,12 @@ import_run(struct xjob *j)
 
 	if ((rc = list_accounts(j, &v, &n)) != PDS_OK || n == 0) {
 		xjob_fail(j, rc != PDS_OK ? rc : PDS_ENOTFOUND,
-		    AP_E_INVALID_ARGUMENT, "%s", rc != PDS_OK ? "cannot read "
-		    "the directory" : "no account directories (did:...) in it");
+		    AP_E_INVALID_ARGUMENT, "%s", rc == PDS_ETOOBIG ? "over "
+		    "100000 accounts: import them in parts" : rc != PDS_OK ?
+		    "cannot read the directory" : "no account directories "
+		    "(did:...) in it");
+		for (i = 0; i < n; i++)
+			free(v[i].did);
 		free(v);
 		return;
 	}
@@ -442,10 +503,8 @@ import_run(struct xjob *j)
 	j->extra = json_pack("{s:I,s:o}", "moved", (json_int_t)moved,
 	    "failed", failed);
 	xjob_progress(j, n, NULL, 0, 0);
-	for (i = 0; i < n; i++) {
-		manifest_clear(&v[i].m);
-		close(v[i].dirfd);
-	}
+	for (i = 0; i < n; i++)
+		free(v[i].did);
 	free(v);
 	if (rc == PDS_OK)
 		log_info("import from %s: %zu accounts, %zu moved here",
