@@ -352,6 +352,11 @@ main(int argc, char *argv[])
 		ctl_parsed_clear(&p);
 		return rc;
 	}
+	if (p.cmd->flags & CTL_OFFLINE) {
+		rc = ctl_offline_run(&p);
+		ctl_parsed_clear(&p);
+		return rc;
+	}
 	if ((p.cmd->flags & CTL_CONFIRM) && !confirm(&p)) {
 		ctl_parsed_clear(&p);
 		return EXIT_USAGE;

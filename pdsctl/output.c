@@ -515,6 +515,16 @@ print_backup(const struct ctl_cmd *c, const json_t *r)
 	printf("backup written to %s (%s, %lld pages, %.1f s)\n",
 	    str(r, "dest"), b, num(r, "pages"),
 	    json_number_value(json_object_get(r, "seconds")));
+	if (json_object_get(r, "manifest") != NULL) {
+		human_bytes(b, sizeof(b), num(r, "blobBytes"));
+		printf("%lld blobs (%s) beside it; manifest %s\n",
+		    num(r, "blobs"), b, str(r, "manifest"));
+		if (num(r, "missingBlobs") > 0)
+			fprintf(stderr, "pdsctl: backup: warning: %lld blobs "
+			    "had lost their files before this backup (listed "
+			    "in the manifest as missingBlobs)\n",
+			    num(r, "missingBlobs"));
+	}
 }
 
 void
@@ -523,9 +533,16 @@ event_backup(const struct ctl_cmd *c, const json_t *e)
 	bool	 tty = isatty(STDERR_FILENO);
 
 	(void)c;
-	fprintf(stderr, "%sbackup: %s %3lld%% (%lld/%lld pages)%s",
-	    tty ? "\r" : "", str(e, "phase"), num(e, "percent"),
-	    num(e, "pagesDone"), num(e, "pagesTotal"), tty ? "" : "\n");
+	if (json_object_get(e, "filesTotal") != NULL)
+		fprintf(stderr, "%sbackup: %s %3lld%% (%lld/%lld files)%s",
+		    tty ? "\r" : "", str(e, "phase"), num(e, "percent"),
+		    num(e, "filesDone"), num(e, "filesTotal"),
+		    tty ? "" : "\n");
+	else
+		fprintf(stderr, "%sbackup: %s %3lld%% (%lld/%lld pages)%s",
+		    tty ? "\r" : "", str(e, "phase"), num(e, "percent"),
+		    num(e, "pagesDone"), num(e, "pagesTotal"),
+		    tty ? "" : "\n");
 	fflush(stderr);
 }
 

@@ -260,6 +260,38 @@ static const struct ctl_arg a_dns_check[] = {
 	{ NULL, NULL, 0, 0, NULL }
 };
 
+static const struct ctl_arg a_restore[] = {
+	{ "BACKUP", "backup", CA_POS, true,
+	    "the database copy a backup wrote (or its .manifest.json)" },
+	{ "DATA_DIR", "data_dir", CA_POS, true,
+	    "the new data directory (must not exist, or be empty)" },
+	{ NULL, NULL, 0, 0, NULL }
+};
+
+static const struct ctl_arg a_export[] = {
+	{ "ACCOUNT... DIR", "accounts", CA_POS_LIST, false,
+	    "members to export (DID, handle or email), then the directory "
+	    "to write into (must exist; one you own)" },
+	{ "--all", "all", CA_FLAG, false, "every account (then only DIR)" },
+	{ "--include-secrets", "secrets", CA_FLAG, false,
+	    "add password hashes (server to server only; never for a "
+	    "member to take away)" },
+	{ NULL, NULL, 0, 0, NULL }
+};
+
+static const struct ctl_arg a_report[] = {
+	{ "--since", "since", CA_STR, false,
+	    "the period's first day (2026-01-31; default: 30 days ago)" },
+	{ "--html", "html", CA_FLAG, false,
+	    "one self-contained HTML page with charts, on standard output" },
+	{ NULL, NULL, 0, 0, NULL }
+};
+
+static const struct ctl_arg a_import[] = {
+	{ "DIR", "src", CA_POS, true, "a directory pdsctl export wrote" },
+	{ NULL, NULL, 0, 0, NULL }
+};
+
 static const struct ctl_arg a_help[] = {
 	{ "COMMAND", NULL, CA_POS_LIST, false, "a command or its first word" },
 	{ NULL, NULL, 0, 0, NULL }
@@ -373,11 +405,25 @@ static const struct ctl_cmd table[] = {
 	{ { "audit" }, "audit", 0, a_audit,
 	    "the audit log of admin actions", print_audit, NULL, NULL, NULL },
 	{ { "backup" }, "backup", CTL_STREAM, a_backup,
-	    "write a consistent copy of the database", print_backup,
+	    "write a consistent copy of the database and the blobs, with a "
+	    "manifest", print_backup,
 	    event_backup, NULL, prepare_backup },
 	{ { "import-reference" }, "import-reference", 0, a_import_reference,
 	    "convert a stopped reference PDS's data directory into a new "
 	    "pdsd one, offline", NULL, NULL, NULL, prepare_import_reference },
+	{ { "export" }, "export", CTL_STREAM, a_export,
+	    "write members' repos, blobs, preferences, DID documents and "
+	    "PLC logs, with a manifest (run again to resume)", print_xfer,
+	    event_xfer, NULL, prepare_export },
+	{ { "import" }, "import", CTL_STREAM, a_import,
+	    "bring exported accounts here (their DIDs move with our PLC "
+	    "rotation key)", print_xfer, event_xfer, NULL, prepare_import },
+	{ { "report" }, "report", 0, a_report,
+	    "a governance report: members, content, storage, traffic, "
+	    "moderation, uptime", print_report, NULL, NULL, prepare_report },
+	{ { "restore" }, "restore", CTL_OFFLINE, a_restore,
+	    "build a data directory from a backup, checking every file "
+	    "(no daemon needed)", NULL, NULL, NULL, NULL },
 	{ { "help" }, NULL, CTL_LOCAL, a_help,
 	    "this list, or one command's usage", NULL, NULL, NULL, NULL },
 };

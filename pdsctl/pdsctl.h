@@ -111,6 +111,9 @@ int	prepare_stats(const struct ctl_cmd *, json_t *, const char **);
 int	prepare_backup(const struct ctl_cmd *, json_t *, const char **);
 int	prepare_import_reference(const struct ctl_cmd *, json_t *,
 	    const char **);
+int	prepare_export(const struct ctl_cmd *, json_t *, const char **);
+int	prepare_import(const struct ctl_cmd *, json_t *, const char **);
+int	prepare_report(const struct ctl_cmd *, json_t *, const char **);
 int	prepare_revoke_session(const struct ctl_cmd *, json_t *,
 	    const char **);
 
@@ -176,5 +179,31 @@ void	print_backup(const struct ctl_cmd *, const json_t *);
 void	event_stats(const struct ctl_cmd *, const json_t *);
 void	event_backup(const struct ctl_cmd *, const json_t *);
 void	event_tail(const struct ctl_cmd *, const json_t *);
+void	print_xfer(const struct ctl_cmd *, const json_t *);
+void	event_xfer(const struct ctl_cmd *, const json_t *);
+void	print_report(const struct ctl_cmd *, const json_t *);
+
+/* ---- commands run here, without the daemon (offline.c) ---- */
+
+#define CTL_OFFLINE	0x20	/* pdsctl does the work itself */
+
+/* Run a CTL_OFFLINE command; returns the exit status. */
+int	ctl_offline_run(const struct ctl_parsed *);
+int	ctl_restore(const char *backup, const char *datadir);
+
+/* A progress bar on standard error (a line per 10% when not a tty). */
+struct ctl_progress {
+	const char	*what;
+	int64_t		 bytes, done;
+	size_t		 files, files_done;
+	double		 started, drawn;
+	int		 last_tenth;
+	bool		 tty;
+};
+void	ctl_progress_begin(struct ctl_progress *, const char *what,
+	    int64_t bytes, size_t files);
+void	ctl_progress_add(struct ctl_progress *, int64_t bytes);
+void	ctl_progress_file(struct ctl_progress *);
+void	ctl_progress_end(struct ctl_progress *, bool ok);
 
 #endif

@@ -25,6 +25,8 @@
 #include "config.h"
 #include "err.h"
 #include "events.h"
+#include "export.h"
+#include "report.h"
 #include "firehose.h"
 #include "migration.h"
 #include "stats.h"
@@ -760,6 +762,13 @@ static const struct admin_cmd cmds[] = {
 	    "audit log entries: {since?, after?, limit?}" },
 	{ "backup", M | S, admin_backup_start,
 	    "consistent copy of the database: {dest} (absolute path)" },
+	{ "export", M | S, admin_export_start,
+	    "members' data into a directory: {dest, accounts? | all, "
+	    "secrets?}" },
+	{ "import", M | S, admin_import_start,
+	    "accounts back from an export directory: {src}" },
+	{ "report", 0, admin_report,
+	    "a governance report of a period: {since?} (default 30 days)" },
 	/*
 	 * migration.list is the older name of migration.status: both
 	 * answered "which accounts are moving and how far are they", so

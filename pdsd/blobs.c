@@ -404,6 +404,146 @@ blobs_delete_account(const char *did)
 	return rc;
 }
 
+/* ---- backups -------------------------------------------------------- */
+
+void
+blobs_hold(void)
+{
+	pthread_mutex_lock(&file_mu);
+}
+
+void
+blobs_release(void)
+{
+	pthread_mutex_unlock(&file_mu);
+}
+
+const char *
+blobs_store_kind(void)
+{
+	return "disk";
+}
+
+static int
+stage_path(char *out, size_t cap, const char *tag)
+{
+	if (bcfg == NULL || tag[0] == '\0' || strchr(tag, '/') != NULL)
+		return PDS_EINVAL;
+	if ((size_t)snprintf(out, cap, "%s/.%s", bcfg->blobstore_dir, tag) >=
+	    cap)
+		return PDS_ETOOBIG;
+	return PDS_OK;
+}
+
+int
+blobs_stage_open(const char *tag, int *dirfd)
+{
+	char	 path[PATH_MAX];
+	int	 rc;
+
+	*dirfd = -1;
+	if ((rc = stage_path(path, sizeof(path), tag)) != PDS_OK)
+		return rc;
+	if (mkdir(path, 0700) == -1 && errno != EEXIST)
+		return PDS_EIO;
+	*dirfd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	return *dirfd == -1 ? PDS_EIO : PDS_OK;
+}
+
+/* Copy a blob file where a hard link cannot go. */
+static int
+stage_copy(const char *path, int dirfd, const char *name)
+{
+	char	 buf[65536];
+	ssize_t	 n, w, off;
+	int	 in, out, rc = PDS_OK;
+
+	if ((in = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		return errno == ENOENT ? PDS_ENOTFOUND : PDS_EIO;
+	out = openat(dirfd, name, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW |
+	    O_CLOEXEC, 0600);
+	if (out == -1) {
+		close(in);
+		return PDS_EIO;
+	}
+	while (rc == PDS_OK && (n = read(in, buf, sizeof(buf))) != 0) {
+		if (n == -1) {
+			if (errno != EINTR)
+				rc = PDS_EIO;
+			continue;
+		}
+		for (off = 0; rc == PDS_OK && off < n; off += w)
+			if ((w = write(out, buf + off, (size_t)(n - off))) <= 0)
+				rc = PDS_EIO;
+	}
+	close(in);
+	if (close(out) == -1 && rc == PDS_OK)
+		rc = PDS_EIO;
+	return rc;
+}
+
+int
+blobs_stage(const char *did, const char *cid, int dirfd, const char *name)
+{
+	char	 path[PATH_MAX];
+	int	 rc;
+
+	if (bcfg == NULL)
+		return PDS_EIO;
+	if ((rc = blob_path(path, sizeof(path), did, cid)) != PDS_OK)
+		return rc;
+	(void)unlinkat(dirfd, name, 0);
+	if (linkat(AT_FDCWD, path, dirfd, name, 0) == 0)
+		return PDS_OK;
+	if (errno == ENOENT)
+		return PDS_ENOTFOUND;
+	return stage_copy(path, dirfd, name);
+}
+
+void
+blobs_stage_remove(const char *tag)
+{
+	char		 path[PATH_MAX];
+	struct dirent	*de;
+	DIR		*d;
+	int		 fd;
+
+	if (stage_path(path, sizeof(path), tag) != PDS_OK)
+		return;
+	if ((fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+	    O_CLOEXEC)) == -1)
+		return;
+	if ((d = fdopendir(fd)) == NULL) {
+		close(fd);
+		return;
+	}
+	while ((de = readdir(d)) != NULL)
+		if (de->d_name[0] != '.')
+			(void)unlinkat(fd, de->d_name, 0);
+	closedir(d);
+	if (rmdir(path) == -1)
+		log_warn("blobs: rmdir %s", path);
+}
+
+void
+blobs_stage_sweep(const char *prefix)
+{
+	struct dirent	*de;
+	DIR		*d;
+	size_t		 n = strlen(prefix);
+
+	if (bcfg == NULL || (d = opendir(bcfg->blobstore_dir)) == NULL)
+		return;
+	while ((de = readdir(d)) != NULL)
+		if (de->d_name[0] == '.' && strncmp(de->d_name + 1, prefix,
+		    n) == 0) {
+			log_info("blobs: removing a backup's leftover "
+			    "staging directory %s", de->d_name);
+			blobs_stage_remove(de->d_name + 1);
+		}
+	closedir(d);
+}
+
 /* ---- the sweep job -------------------------------------------------- */
 
 struct victim {

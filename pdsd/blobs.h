@@ -75,6 +75,30 @@ void	blobs_forget_files(const char *did, const char *cids, size_t len);
 /* Remove every blob file of an account (after the account is deleted). */
 int	blobs_delete_account(const char *did);
 
+/*
+ * Backups (backup.c) and exports read blobs through these, never by
+ * walking the directory, so that another store can stand in.
+ *
+ * blobs_hold() stops every blob file change (an upload's rename, a
+ * deletion) until blobs_release(): a database snapshot taken in between
+ * lists exactly the blobs whose files exist.  blobs_stage_open() makes
+ * (or reopens) the directory tag under the store, on the store's file
+ * system, and blobs_stage() puts a second name there on one blob (a
+ * hard link, else a copy), which later deletions do not touch;
+ * blobs_stage_remove() removes that directory.  A store without files
+ * (S3) would keep deleted objects while a backup holds, instead.
+ */
+void	blobs_hold(void);
+void	blobs_release(void);
+int	blobs_stage_open(const char *tag, int *dirfd);
+int	blobs_stage(const char *did, const char *cid, int dirfd,
+	    const char *name);
+void	blobs_stage_remove(const char *tag);
+/* Remove every staging directory whose tag starts with prefix. */
+void	blobs_stage_sweep(const char *prefix);
+/* Where the store keeps its blobs: "disk". */
+const char *blobs_store_kind(void);
+
 /* The grace period in seconds. */
 int64_t	blobs_grace_seconds(void);
 

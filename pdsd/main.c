@@ -67,6 +67,8 @@ static const struct pdsd_module *const modules[] = {
 	&pdsd_module_firehose,		/* adds a job, starts crawlers */
 	&pdsd_module_get_repo,
 	&pdsd_module_backup,
+	&pdsd_module_export,		/* export and import */
+	&pdsd_module_report,		/* adds a job */
 	&pdsd_module_describe_server,
 	&pdsd_module_metrics,		/* its own listener, opt-in */
 	&pdsd_module_admin_socket,

@@ -38,6 +38,8 @@ struct pdsd_module {
 extern const struct pdsd_module pdsd_module_accounts;
 extern const struct pdsd_module pdsd_module_admin_socket;
 extern const struct pdsd_module pdsd_module_backup;
+extern const struct pdsd_module pdsd_module_export;
+extern const struct pdsd_module pdsd_module_report;
 extern const struct pdsd_module pdsd_module_blobs;
 extern const struct pdsd_module pdsd_module_describe_server;
 extern const struct pdsd_module pdsd_module_email_tokens;

@@ -177,3 +177,21 @@ plc_client_get_last_op(const char *did, struct plc_op **op, char *err,
 		    plc_url, why != NULL ? why : pds_strerror(rc));
 	return rc;
 }
+
+int
+plc_client_get_audit(const char *did, json_t **log, char *err, size_t errlen)
+{
+	int	rc;
+
+	if ((rc = plc_call(did, "/log/audit", NULL, log, err, errlen)) !=
+	    PDS_OK)
+		return rc;
+	if (!json_is_array(*log)) {
+		seterr(err, errlen, "PLC directory %s: the audit log is not "
+		    "an array", plc_url);
+		json_decref(*log);
+		*log = NULL;
+		return PDS_EINVAL;
+	}
+	return PDS_OK;
+}

@@ -42,5 +42,8 @@ int	plc_client_get_data(const char *did, json_t **data, char *err,
 /* GET /<did>/log/last: the latest op, parsed and checked. */
 int	plc_client_get_last_op(const char *did, struct plc_op **op, char *err,
 	    size_t errlen);
+/* GET /<did>/log/audit: every operation with its CID and time. */
+int	plc_client_get_audit(const char *did, json_t **log, char *err,
+	    size_t errlen);
 
 #endif

@@ -508,6 +508,45 @@ store_backup_step(struct store_backup *b, int pages, int *remaining,
 }
 
 int
+store_backup_blobs(struct store_backup *b,
+    int (*cb)(void *, const char *, const char *, int64_t), void *arg)
+{
+	sqlite3_stmt	*st;
+	int		 rc, src;
+
+	if (sqlite3_prepare_v2(b->src, "SELECT did, cid, size FROM blobs "
+	    "ORDER BY did, cid", -1, &st, NULL) != SQLITE_OK)
+		return store_err(sqlite3_errcode(b->src), "backup blobs");
+	rc = PDS_OK;
+	while (rc == PDS_OK && (src = sqlite3_step(st)) == SQLITE_ROW)
+		rc = cb(arg, (const char *)sqlite3_column_text(st, 0),
+		    (const char *)sqlite3_column_text(st, 1),
+		    sqlite3_column_int64(st, 2));
+	if (rc == PDS_OK && src != SQLITE_DONE)
+		rc = store_err(src, "backup blobs");
+	sqlite3_finalize(st);
+	return rc;
+}
+
+int
+store_backup_schema(struct store_backup *b, int *version)
+{
+	sqlite3_stmt	*st;
+	int		 rc = PDS_EIO;
+
+	*version = 0;
+	if (sqlite3_prepare_v2(b->src, "SELECT version FROM schema_version",
+	    -1, &st, NULL) != SQLITE_OK)
+		return PDS_EIO;
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		*version = sqlite3_column_int(st, 0);
+		rc = PDS_OK;
+	}
+	sqlite3_finalize(st);
+	return rc;
+}
+
+int
 store_backup_finish(struct store_backup *b, bool ok)
 {
 	int	 rc = PDS_OK;

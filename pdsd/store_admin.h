@@ -137,6 +137,15 @@ int	store_backup_start(const char *dest, struct store_backup **out);
  */
 int	store_backup_step(struct store_backup *, int pages, int *remaining,
 	    int *total, bool *done);
+/*
+ * Every blob row (did, cid, size) of the backup's snapshot, in order;
+ * call right after store_backup_start(), on its thread.
+ */
+int	store_backup_blobs(struct store_backup *,
+	    int (*cb)(void *, const char *did, const char *cid, int64_t size),
+	    void *arg);
+/* The schema version of the backup's snapshot. */
+int	store_backup_schema(struct store_backup *, int *version);
 /* End the backup (on failure or abort, dest is removed); frees it. */
 int	store_backup_finish(struct store_backup *, bool ok);
 

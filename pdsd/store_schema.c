@@ -360,6 +360,27 @@ const char *const store_migrations[] = {
 "  SELECT purpose, did, token, requested_at FROM email_tokens;"
 "DROP TABLE email_tokens;"
 "ALTER TABLE email_tokens_v6 RENAME TO email_tokens;",
+/* 7: what governance reports need (pdsd/report.c, store_report.c) */
+	/* per UTC day: traffic, and storage as sampled */
+"CREATE TABLE daily_stats ("
+"  day			TEXT PRIMARY KEY,"	/* YYYY-MM-DD */
+"  requests		INTEGER NOT NULL DEFAULT 0,"
+"  errors		INTEGER NOT NULL DEFAULT 0,"
+"  peak_rpm		INTEGER NOT NULL DEFAULT 0,"	/* busiest minute */
+"  accounts		INTEGER,"
+"  db_bytes		INTEGER,"
+"  blob_bytes		INTEGER"
+") STRICT;"
+	/* every start of pdsd, seen alive every minute, and its stop */
+"CREATE TABLE server_runs ("
+"  id			INTEGER PRIMARY KEY,"
+"  started_at		TEXT NOT NULL,"
+"  last_seen_at		TEXT NOT NULL,"
+"  stopped_at		TEXT,"		/* NULL: running, or it died */
+"  version		TEXT"
+") STRICT;"
+"CREATE INDEX server_runs_started ON server_runs (started_at);"
+"CREATE INDEX records_indexed ON records (indexed_at);",
 };
 
 const size_t store_nmigrations =
