@@ -7,7 +7,7 @@ set -eu
 PKGS="build-essential pkg-config libmicrohttpd-dev libsqlite3-dev libsodium-dev
 libsecp256k1-dev libncurses-dev libjansson-dev libcurl4-openssl-dev
 libwslay-dev libssl-dev zlib1g-dev libdeflate-dev clang libclang-rt-14-dev mandoc tmux sqlite3
-curl ca-certificates xz-utils wrk chromium libunistring-dev"
+curl ca-certificates xz-utils wrk chromium libicu-dev"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||
