@@ -284,12 +284,16 @@ v_blob(struct vctx *c, const struct lex_node *n, const struct dm_value *v)
 
 static int	v_one(struct vctx *, uint32_t, const struct dm_value *);
 
-/* A value the reference takes for a JavaScript object. */
+/*
+ * A value the reference takes for a JavaScript object: maps, but also
+ * arrays, links and bytes (typeof "object"), which then have none of an
+ * object schema's properties.  Kept so that verdicts match the network's.
+ */
 static bool
 is_obj(const struct dm_value *v)
 {
-	return v != NULL && (v->type == DM_MAP || v->type == DM_LINK ||
-	    v->type == DM_BYTES);
+	return v != NULL && (v->type == DM_MAP || v->type == DM_ARRAY ||
+	    v->type == DM_LINK || v->type == DM_BYTES);
 }
 
 /* Does a primitive schema give an absent value a default? */
@@ -408,8 +412,7 @@ v_concrete(struct vctx *c, const struct lex_node *n,
 	case LEX_CIDLINK:
 		return v->type == DM_LINK ? 0 : verr(c, "must be a CID");
 	case LEX_UNKNOWN:
-		return is_obj(v) || v->type == DM_ARRAY ? 0 :
-		    verr(c, "must be an object");
+		return is_obj(v) ? 0 : verr(c, "must be an object");
 	default:
 		snprintf(c->err->msg, sizeof(c->err->msg),
 		    "Unexpected lexicon type: %s", n->type < LEX_NTYPES &&
