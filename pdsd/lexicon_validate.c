@@ -100,10 +100,23 @@ lex_graphemes(const uint8_t *p, size_t len)
 {
 	UErrorCode	 st = U_ZERO_ERROR;
 	UText		 ut = UTEXT_INITIALIZER;
-	size_t		 n = 0;
+	size_t		 n = 0, i;
 
 	if (len == 0)
 		return 0;
+	/*
+	 * ASCII alone: every byte is a grapheme but CR LF (UAX #29 GB3;
+	 * no ASCII character extends, prepends or joins).
+	 */
+	for (n = 0; n < len && p[n] < 0x80; n++)
+		;
+	if (n == len) {
+		for (i = 0; i + 1 < len; i++)
+			if (p[i] == '\r' && p[i + 1] == '\n')
+				n--;
+		return n;
+	}
+	n = 0;
 	if (len > INT32_MAX)
 		return SIZE_MAX;
 	if (gbi == NULL) {

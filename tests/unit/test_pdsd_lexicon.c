@@ -416,6 +416,10 @@ test_rules(void)
 	CHECK(lex_graphemes((const uint8_t *)"\xf0\x9f\x91\x8d\xf0\x9f\x8f"
 	    "\xbd", 8) == 1, "skin tone");
 	CHECK(lex_graphemes((const uint8_t *)"\r\n", 2) == 1, "CRLF");
+	CHECK(lex_graphemes((const uint8_t *)"a\r\n\r\rb\n", 7) == 6,
+	    "ASCII with CR LF");
+	CHECK(lex_graphemes((const uint8_t *)"a\r\n\xc3\xa9\r", 6) == 4,
+	    "CR LF and an accent (ICU)");
 	t_group_end();
 }
 
