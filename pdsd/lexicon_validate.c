@@ -6,6 +6,7 @@
  * undefined); a JSON null is a DM_NULL value.
  */
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -93,13 +94,50 @@ dm_str_eq(const struct dm_value *v, const char *s)
  * than a maxGraphemes is ever counted.  ICU follows the current Unicode
  * rules (UAX #29): a ZWJ emoji sequence or a flag is one grapheme.
  */
-static _Thread_local UBreakIterator *gbi;
+static pthread_key_t	gbi_key;
+static pthread_once_t	gbi_once = PTHREAD_ONCE_INIT;
+static bool		gbi_keyed;
+
+static void
+gbi_close(void *p)
+{
+	ubrk_close(p);
+}
+
+static void
+gbi_init(void)
+{
+	gbi_keyed = pthread_key_create(&gbi_key, gbi_close) == 0;
+}
+
+/* This thread's iterator (closed when the thread ends), or NULL. */
+static UBreakIterator *
+gbi_get(void)
+{
+	UBreakIterator	*bi;
+	UErrorCode	 st = U_ZERO_ERROR;
+
+	pthread_once(&gbi_once, gbi_init);
+	if (!gbi_keyed)
+		return NULL;
+	if ((bi = pthread_getspecific(gbi_key)) != NULL)
+		return bi;
+	bi = ubrk_open(UBRK_CHARACTER, "", NULL, 0, &st);
+	if (U_FAILURE(st))
+		return NULL;
+	if (pthread_setspecific(gbi_key, bi) != 0) {
+		ubrk_close(bi);
+		return NULL;
+	}
+	return bi;
+}
 
 size_t
 lex_graphemes(const uint8_t *p, size_t len)
 {
 	UErrorCode	 st = U_ZERO_ERROR;
 	UText		 ut = UTEXT_INITIALIZER;
+	UBreakIterator	*gbi;
 	size_t		 n = 0, i;
 
 	if (len == 0)
@@ -119,13 +157,8 @@ lex_graphemes(const uint8_t *p, size_t len)
 	n = 0;
 	if (len > INT32_MAX)
 		return SIZE_MAX;
-	if (gbi == NULL) {
-		gbi = ubrk_open(UBRK_CHARACTER, "", NULL, 0, &st);
-		if (U_FAILURE(st)) {
-			gbi = NULL;
-			return SIZE_MAX;	/* refuse rather than guess */
-		}
-	}
+	if ((gbi = gbi_get()) == NULL)
+		return SIZE_MAX;	/* refuse rather than guess */
 	utext_openUTF8(&ut, (const char *)p, (int64_t)len, &st);
 	ubrk_setUText(gbi, &ut, &st);
 	if (U_FAILURE(st)) {
