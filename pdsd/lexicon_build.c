@@ -235,6 +235,10 @@ parse_props(struct lex_builder *b, uint32_t ni, const json_t *o,
 	if (!json_is_object(props) || (req != NULL && !json_is_array(req)) ||
 	    (nul != NULL && !json_is_array(nul)))
 		return bad(b, "bad properties", where);
+	/* Bound the work of a hostile document: properties x their lists. */
+	if (json_object_size(props) * (json_array_size(req) +
+	    json_array_size(nul)) > 100000)
+		return bad(b, "too many properties", where);
 	/*
 	 * The items of one node must be contiguous: parse the property
 	 * schemas first, then add the items.
