@@ -10,8 +10,10 @@
 // unions, and random pairs of these.  Every verdict (accept or refuse)
 // of $B/tests/lexcheck (pdsd's validator, JSON lines) must equal
 // @atproto/lexicon's; then a sample of several hundred goes through
-// createRecord on a real pdsd, whose 200/400 must agree too.  Prints
-// the count compared; one disagreement fails.
+// createRecord on a real pdsd, whose 200/400 must agree too.  When the
+// reference PDS is installed (bench/), the verdicts of its own compiled
+// record schemas (@atproto/lex) are compared as well.  Prints the count
+// compared; one disagreement fails.
 
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -334,6 +336,39 @@ describe('lexicon validation: pdsd against @atproto/lexicon', { skip }, () => {
 		}
 		const ours = await lexcheck(cat, ['-l', CATALOG]);
 		compare(cat, ours, catLex, 'run-time table');
+	});
+
+	// The reference PDS itself (bench/, @atproto/pds) validates its
+	// known record types with its compiled schemas (@atproto/lex):
+	// pdsd's verdicts must equal those too, when it is installed.
+	const refPds = path.join(ROOT, 'bench/node_modules/@atproto/pds/dist/' +
+	    'lexicons/index.js');
+	const refJson = path.join(ROOT, 'bench/node_modules/@atproto/lex-json/' +
+	    'dist/index.js');
+	test('the reference PDS\'s own record schemas', {
+	    skip: fs.existsSync(refPds) && fs.existsSync(refJson) ? false :
+	    'the reference PDS is not installed (bench/setup.sh)' },
+	    async () => {
+		const { app } = await import(refPds);
+		const { jsonToLex: lexJson } = await import(refJson);
+		const schemas = new Map([app.bsky.feed.post, app.bsky.actor.profile,
+		    app.bsky.feed.like, app.bsky.graph.follow, app.bsky.graph.list,
+		    app.bsky.feed.threadgate, app.bsky.graph.starterpack]
+		    .map((ns) => [ns.main.$type, ns.main]));
+		const ours = await lexcheck(cases, []);
+		const bad = [];
+		cases.forEach((c, i) => {
+			const r = schemas.get(c.collection).safeValidate(
+			    lexJson(clone(c.record)), { path: ['record'] });
+			if (r.success !== ours[i].ok)
+				bad.push(`${c.collection} ${c.what}: reference ` +
+				    `PDS ${r.success ? 'accepts' : 'refuses (' +
+				    r.reason.message + ')'}, pdsd ` +
+				    `${ours[i].ok ? 'accepts' : 'refuses'}`);
+		});
+		console.log(`# reference PDS schemas: ${cases.length} records ` +
+		    `compared, ${bad.length} disagreements`);
+		assert.deepEqual(bad.slice(0, 20), []);
 	});
 
 	describe('through createRecord on a real pdsd', () => {
