@@ -503,6 +503,7 @@ static int
 v_union(struct vctx *c, const struct lex_node *n, const struct dm_value *v)
 {
 	const struct dm_value *t;
+	const uint8_t	*hashes;
 	uint32_t	 target;
 	char		 buf[400];
 	size_t		 i, o = 0;
@@ -512,6 +513,20 @@ v_union(struct vctx *c, const struct lex_node *n, const struct dm_value *v)
 	if (t == NULL || t->type != DM_STRING)
 		return verr(c, "must be an object which includes the "
 		    "\"$type\" property");
+	/* $types the reference cannot even parse, open union or not. */
+	hashes = t->u.s.p == NULL ? NULL : memchr(t->u.s.p, '#', t->u.s.len);
+	if (hashes != NULL && memchr(hashes + 1, '#', t->u.s.len -
+	    (size_t)(hashes + 1 - t->u.s.p)) != NULL) {
+		snprintf(c->err->msg, sizeof(c->err->msg),
+		    "Uri can only have one hash segment");
+		return -1;
+	}
+	if (t->u.s.len > 0 && t->u.s.p[0] == '#') {
+		snprintf(c->err->msg, sizeof(c->err->msg),
+		    "Unable to resolve uri without anchor: %.64s",
+		    (const char *)t->u.s.p);
+		return -1;
+	}
 	target = union_target(c, n, t);
 	if (target == LEX_NOREF - 1) {
 		if (!(n->flags & LEXN_CLOSED))

@@ -402,6 +402,14 @@ test_rules(void)
 	    "Record/ou must have the property \"x\"");
 	rule(t, "{\"ou\":{\"x\":1}}", "Record/ou must be an object which "
 	    "includes the \"$type\" property");
+	rule(t, "{\"ou\":{\"$type\":\"com.example.t#o#main\",\"x\":1}}",
+	    "Uri can only have one hash segment");
+	rule(t, "{\"ou\":{\"$type\":\"#o\",\"x\":1}}",
+	    "Unable to resolve uri without anchor: #o");
+	rule(t, "{\"cu\":{\"$type\":\"lex:com.example.t#o\",\"x\":1}}", NULL);
+	rule(t, "{\"f\":[]}", NULL);
+	rule(t, "{\"cu\":[]}", "Record/cu must be an object which "
+	    "includes the \"$type\" property");
 	rule(t, "{\"f\":[\"a.com\",\"-x\"]}", "Record/f/1 must be a valid "
 	    "handle");
 	t_group_end();
