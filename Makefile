@@ -41,6 +41,8 @@ ARGP_LIBS := $(shell echo 'int argp_parse(); int main(void){return argp_parse();
 
 COMMON_PKGS := libsodium libsecp256k1 jansson libcrypto
 PDSD_PKGS   := $(COMMON_PKGS) libmicrohttpd sqlite3 zlib libdeflate libcurl
+# ICU: grapheme clusters for the lexicon validator (pdsd/lexicon_validate.c).
+PDSD_PKGS   += icu-uc
 # Debian's libwslay-dev ships no pkg-config file.
 WSLAY_LIBS  := -lwslay
 TUI_PKGS    := $(COMMON_PKGS) ncursesw
@@ -93,6 +95,8 @@ COMMON_SRC := $(wildcard libcommon/*.c)
 COMMON_OBJ := $(COMMON_SRC:%.c=$(B)/%.o)
 PDSD_SRC   := $(wildcard pdsd/*.c)
 PDSD_OBJ   := $(PDSD_SRC:%.c=$(B)/%.o)
+# The lexicon table generated from lexicons/ (scripts/lexgen.c).
+PDSD_OBJ   += $(B)/gen/lexicon_table.o
 PDSCTL_SRC := $(wildcard pdsctl/*.c)
 PDSCTL_OBJ := $(PDSCTL_SRC:%.c=$(B)/%.o)
 PDSTUI_SRC := $(wildcard pdstui/*.c)
@@ -175,6 +179,57 @@ fuzz-run: fuzz
 	  echo "fuzzing $$n for $(FUZZ_SECONDS)s"; \
 	  $$f -max_total_time=$(FUZZ_SECONDS) -max_len=65536 \
 	    tests/fuzz/corpus/$$n || exit 1; done
+
+# ---- lexicons --------------------------------------------------------
+# lexgen (a build-machine tool) turns the vendored lexicons/**/*.json
+# into the table compiled into pdsd; "make lexicons LEXICONS_FROM=dir"
+# refreshes lexicons/ from a newer atproto checkout.
+LEX_JSON := $(shell find lexicons -name '*.json' 2>/dev/null | LC_ALL=C sort)
+LEX_TREES := app chat com tools
+
+$(B)/tools/lexgen: scripts/lexgen.c pdsd/lexicon_build.c pdsd/lexicon.h libcommon/syntax.c
+	@mkdir -p $(dir $@)
+	$(CC) $(PDS_CFLAGS) -Ipdsd $(call pkgcflags,jansson) $(CPPFLAGS) \
+	    $(CFLAGS) -o $@ scripts/lexgen.c pdsd/lexicon_build.c libcommon/syntax.c \
+	    $(call pkglibs,jansson)
+
+$(B)/gen/lexicon_table.c: $(B)/tools/lexgen $(LEX_JSON)
+	@mkdir -p $(dir $@)
+	@echo "lexgen $(words $(LEX_JSON)) lexicons > $@"
+	@$(B)/tools/lexgen $(LEX_JSON) > $@.tmp && mv $@.tmp $@
+
+$(B)/gen/lexicon_table.o: $(B)/gen/lexicon_table.c pdsd/lexicon.h
+	$(CC) $(PDS_CFLAGS) -Ipdsd $(PKG_CFLAGS) $(CPPFLAGS) $(CFLAGS) \
+	    -c $< -o $@
+
+lexicons:
+	@test -n "$(LEXICONS_FROM)" && test -d "$(LEXICONS_FROM)/lexicons" || \
+	    { echo "usage: make lexicons LEXICONS_FROM=/path/to/atproto"; exit 2; }
+	for t in $(LEX_TREES); do rm -rf lexicons/$$t && \
+	    cp -R "$(LEXICONS_FROM)/lexicons/$$t" lexicons/$$t || exit 1; done
+	for f in LICENSE.txt LICENSE-MIT.txt LICENSE-APACHE.txt; do \
+	    [ -f "$(LEXICONS_FROM)/$$f" ] && cp "$(LEXICONS_FROM)/$$f" lexicons/; \
+	    done; true
+	c=$$(git -C "$(LEXICONS_FROM)" rev-parse HEAD 2>/dev/null || echo unknown); \
+	d=$$(git -C "$(LEXICONS_FROM)" log -1 --format=%cs 2>/dev/null || echo unknown); \
+	sed -i -e "s/^commit: .*/commit:     $$c/" -e "s/^date: .*/date:       $$d/" \
+	    lexicons/UPSTREAM
+	@echo "lexicons/ refreshed; rebuild with make"
+
+# The validator's harness and its replay link the daemon's objects.
+LEX_FUZZ_SRC := pdsd/lexicon_validate.c pdsd/lexicon_build.c \
+	$(B)/gen/lexicon_table.c
+build-fuzz/fuzz_lexicon: tests/fuzz/fuzz_lexicon.c $(COMMON_SRC) $(LEX_FUZZ_SRC)
+	@mkdir -p build-fuzz
+	$(FUZZ_CC) $(FUZZ_FLAGS) -Ipdsd -o $@ $< $(COMMON_SRC) \
+	    $(LEX_FUZZ_SRC) $(TEST_LIBS)
+
+$(B)/tests/replay_fuzz_lexicon: $(B)/tests/fuzz/fuzz_lexicon.o \
+    $(B)/tests/fuzz/replay.o $(PDSD_LIBOBJ) $(LIBCOMMON)
+	@mkdir -p $(dir $@)
+	$(CC) $(PDS_LDFLAGS) $(LDFLAGS) -o $@ $^ $(TEST_LIBS)
+
+.PHONY: lexicons
 
 # ---- install -------------------------------------------------------
 install: all

@@ -6,9 +6,11 @@
 #   make bench-quick          bench/run.sh --quick (~3 min)
 #   make bench-micro          the commit cost floor on one core
 #   make bench-ratelimit      what the rate limiter costs per request
+#   make bench-lexicon        what lexicon validation costs per post
 
 BENCH_PROGS := $(B)/bench/micro $(B)/bench/fhsub $(B)/bench/dpopload \
 	       $(B)/bench/rlbench
+BENCH_PROGS += $(B)/bench/lexbench
 
 $(B)/bench/micro: $(B)/bench/micro.o $(LIBCOMMON)
 	@mkdir -p $(dir $@)
@@ -41,4 +43,13 @@ bench: $(PROGS) $(BENCH_PROGS)
 bench-quick: $(PROGS) $(BENCH_PROGS)
 	B=$(B) bench/run.sh --quick
 
+# The lexicon validator alone, linked with the daemon's objects.
+$(B)/bench/lexbench: $(B)/bench/lexbench.o $(PDSD_LIBOBJ) $(LIBCOMMON)
+	@mkdir -p $(dir $@)
+	$(CC) $(PDS_LDFLAGS) $(LDFLAGS) -o $@ $^ $(TEST_LIBS)
+
+bench-lexicon: $(B)/bench/lexbench
+	$(B)/bench/lexbench
+
 .PHONY: bench bench-quick bench-progs bench-micro bench-ratelimit
+.PHONY: bench-lexicon

@@ -10,105 +10,10 @@
 #include "cbor.h"
 #include "dmjson.h"
 #include "err.h"
+#include "lexicon.h"
 #include "mst.h"
 #include "repo_validate.h"
 #include "syntax.h"
-
-/* ---- the lexicon table ---------------------------------------------- */
-
-enum fkind {
-	F_STRING, F_DATETIME, F_DID, F_ATURI, F_STRONGREF, F_OBJECT,
-	F_ARRAY, F_INT, F_BOOL, F_BLOB,
-};
-
-enum kkind { K_ANY, K_TID, K_SELF };
-
-struct field {
-	const char	*name;
-	enum fkind	 kind;
-	bool		 required;
-	size_t		 max;		/* strings: bytes; blobs: size */
-	const char	*accept;	/* blobs: MIME list, "image/" prefix */
-};
-
-#define FMAX	10
-
-struct lexicon {
-	const char	*nsid;
-	enum kkind	 key;
-	struct field	 f[FMAX];
-};
-
-#define REQ(n, k)	{ n, k, true, 0, NULL }
-#define OPT(n, k)	{ n, k, false, 0, NULL }
-#define STR(n, r, m)	{ n, F_STRING, r, m, NULL }
-#define BLOB(n, m, a)	{ n, F_BLOB, false, m, a }
-
-static const struct lexicon lexicons[] = {
-	{ "app.bsky.feed.post", K_TID, {
-	    STR("text", true, 3000), REQ("createdAt", F_DATETIME),
-	    OPT("reply", F_OBJECT), OPT("embed", F_OBJECT),
-	    OPT("facets", F_ARRAY), OPT("langs", F_ARRAY),
-	    OPT("labels", F_OBJECT), OPT("tags", F_ARRAY) } },
-	{ "app.bsky.feed.like", K_TID, {
-	    REQ("subject", F_STRONGREF), REQ("createdAt", F_DATETIME),
-	    OPT("via", F_STRONGREF) } },
-	{ "app.bsky.feed.repost", K_TID, {
-	    REQ("subject", F_STRONGREF), REQ("createdAt", F_DATETIME),
-	    OPT("via", F_STRONGREF) } },
-	{ "app.bsky.graph.follow", K_TID, {
-	    REQ("subject", F_DID), REQ("createdAt", F_DATETIME) } },
-	{ "app.bsky.graph.block", K_TID, {
-	    REQ("subject", F_DID), REQ("createdAt", F_DATETIME) } },
-	{ "app.bsky.graph.list", K_TID, {
-	    STR("name", true, 640), STR("purpose", true, 0),
-	    REQ("createdAt", F_DATETIME), STR("description", false, 3000),
-	    BLOB("avatar", 1000000, "image/png,image/jpeg") } },
-	{ "app.bsky.graph.listitem", K_TID, {
-	    REQ("subject", F_DID), REQ("list", F_ATURI),
-	    REQ("createdAt", F_DATETIME) } },
-	{ "app.bsky.graph.listblock", K_TID, {
-	    REQ("subject", F_ATURI), REQ("createdAt", F_DATETIME) } },
-	{ "app.bsky.graph.starterpack", K_TID, {
-	    STR("name", true, 500), REQ("list", F_ATURI),
-	    REQ("createdAt", F_DATETIME) } },
-	{ "app.bsky.actor.profile", K_SELF, {
-	    STR("displayName", false, 640), STR("description", false, 2560),
-	    BLOB("avatar", 1000000, "image/png,image/jpeg"),
-	    BLOB("banner", 1000000, "image/png,image/jpeg"),
-	    OPT("createdAt", F_DATETIME),
-	    OPT("pinnedPost", F_STRONGREF) } },
-	{ "app.bsky.feed.threadgate", K_TID, {
-	    REQ("post", F_ATURI), REQ("createdAt", F_DATETIME),
-	    OPT("allow", F_ARRAY), OPT("hiddenReplies", F_ARRAY) } },
-	{ "app.bsky.feed.postgate", K_TID, {
-	    REQ("post", F_ATURI), REQ("createdAt", F_DATETIME) } },
-	{ "app.bsky.feed.generator", K_ANY, {
-	    REQ("did", F_DID), STR("displayName", true, 240),
-	    REQ("createdAt", F_DATETIME),
-	    BLOB("avatar", 1000000, "image/png,image/jpeg") } },
-	{ "app.bsky.labeler.service", K_SELF, {
-	    REQ("policies", F_OBJECT), REQ("createdAt", F_DATETIME) } },
-	{ "chat.bsky.actor.declaration", K_SELF, {
-	    STR("allowIncoming", true, 0) } },
-};
-
-static const struct lexicon *
-lexicon_find(const char *nsid)
-{
-	size_t	 i;
-
-	for (i = 0; i < sizeof(lexicons) / sizeof(lexicons[0]); i++)
-		if (strcmp(lexicons[i].nsid, nsid) == 0)
-			return &lexicons[i];
-	return NULL;
-}
-
-bool
-repo_lexicon_known(const char *collection)
-{
-	return lexicon_find(collection) != NULL;
-}
 
 /* ---- helpers -------------------------------------------------------- */
 
@@ -135,168 +40,28 @@ is_str(const struct dm_value *v)
 	return v != NULL && v->type == DM_STRING;
 }
 
-/* A NUL-terminated copy of a dm string into out[cap]; false if too long. */
-static bool
-str_copy(const struct dm_value *v, char *out, size_t cap)
+bool
+repo_lexicon_known(const char *collection)
 {
-	if (!is_str(v) || v->u.s.len >= cap ||
-	    memchr(v->u.s.p, '\0', v->u.s.len) != NULL)
-		return false;
-	memcpy(out, v->u.s.p, v->u.s.len);
-	out[v->u.s.len] = '\0';
-	return true;
-}
-
-static bool
-str_is(const struct dm_value *v, bool (*check)(const char *, size_t))
-{
-	return is_str(v) && check((const char *)v->u.s.p, v->u.s.len);
-}
-
-/* Does mime match an accept list of types and "type/" + "*" globs? */
-static bool
-mime_accepted(const char *accept, const char *mime)
-{
-	const char	*p = accept, *end;
-	size_t		 n;
-
-	while (*p != '\0') {
-		end = strchr(p, ',');
-		n = end != NULL ? (size_t)(end - p) : strlen(p);
-		if (n >= 2 && p[n - 1] == '*' && p[n - 2] == '/') {
-			if (strncmp(mime, p, n - 1) == 0)
-				return true;
-		} else if (strlen(mime) == n && strncmp(mime, p, n) == 0)
-			return true;
-		p += n;
-		if (*p == ',')
-			p++;
-	}
-	return false;
+	return lex_record_find(&lex_builtin, collection) != NULL;
 }
 
 /*
- * The kinds one test settles, and what is wrong with a value that
- * fails it: a string of the syntax, or (syntax NULL) a value of type.
+ * The record against its lexicon (lexicon.h), blobs against their
+ * accept and maxSize, with the reference's messages ("Record/text must
+ * not be longer than 300 graphemes").
  */
-static const struct {
-	enum dm_type	 type;
-	bool		(*syntax)(const char *, size_t);
-	const char	*bad;
-} plain[] = {
-	[F_DATETIME] = { DM_STRING, syntax_is_datetime,
-	    "must be a valid datetime" },
-	[F_DID] = { DM_STRING, syntax_is_did, "must be a valid did" },
-	[F_ATURI] = { DM_STRING, syntax_is_aturi, "must be a valid at-uri" },
-	[F_OBJECT] = { DM_MAP, NULL, "must be an object" },
-	[F_ARRAY] = { DM_ARRAY, NULL, "must be an array" },
-	[F_INT] = { DM_INT, NULL, "must be an integer" },
-	[F_BOOL] = { DM_BOOL, NULL, "must be a boolean" },
-};
-
 static int
-check_field(const char *nsid, const struct field *f,
-    const struct dm_value *v, struct pds_error *err)
-{
-	const char	*bad = NULL;
-	const struct dm_value *m;
-
-	switch (f->kind) {
-	case F_STRING:
-		if (!is_str(v))
-			bad = "must be a string";
-		else if (f->max > 0 && v->u.s.len > f->max)
-			bad = "is too long";
-		break;
-	case F_STRONGREF:
-		if (v->type != DM_MAP)
-			bad = "must be an object";
-		else if (!str_is(dm_map_get(v, "uri"), syntax_is_aturi))
-			bad = "must have a valid at-uri \"uri\"";
-		else if (!str_is(dm_map_get(v, "cid"), syntax_is_cid))
-			bad = "must have a valid \"cid\"";
-		break;
-	default:
-		if (plain[f->kind].syntax != NULL ?
-		    !str_is(v, plain[f->kind].syntax) :
-		    v->type != plain[f->kind].type)
-			bad = plain[f->kind].bad;
-		break;
-	case F_BLOB:
-		if (!dm_is_blob(v)) {
-			bad = "must be a blob";
-			break;
-		}
-		m = dm_map_get(v, "mimeType");
-		if (f->accept != NULL) {
-			char mime[256];
-			if (!str_copy(m, mime, sizeof(mime)) ||
-			    !mime_accepted(f->accept, mime))
-				return fail(err, "InvalidRequest",
-				    "Invalid %s record: %s mimeType is not "
-				    "accepted (%s)", nsid, f->name, f->accept);
-		}
-		m = dm_map_get(v, "size");
-		if (f->max > 0 && m != NULL && m->type == DM_INT &&
-		    m->u.i > (int64_t)f->max)
-			return fail(err, "InvalidRequest", "Invalid %s record: "
-			    "%s is too big (max %zu bytes)", nsid, f->name,
-			    f->max);
-		break;
-	}
-	if (bad != NULL)
-		return fail(err, "InvalidRequest", "Invalid %s record: %s %s",
-		    nsid, f->name, bad);
-	return PDS_OK;
-}
-
-/* Images embedded in a post: at most 1,000,000 bytes each. */
-static int
-check_post_blobs(const struct repo_record *r, struct pds_error *err)
-{
-	size_t	 i;
-
-	for (i = 0; i < r->nblobs; i++) {
-		if (strncmp(r->blobs[i].mime, "image/", 6) == 0 &&
-		    r->blobs[i].size > 1000000)
-			return fail(err, "InvalidRequest", "Invalid "
-			    "app.bsky.feed.post record: image is too big "
-			    "(max 1000000 bytes)");
-	}
-	return PDS_OK;
-}
-
-static int
-check_lexicon(const struct lexicon *lx, const char *rkey,
+check_lexicon(const struct lex_node *rec, const char *rkey,
     const struct repo_record *r, struct pds_error *err)
 {
-	const struct field *f;
-	const struct dm_value *v;
-	size_t		 i;
-	int		 rc;
+	struct lex_verr	 verr;
 
-	if (lx->key == K_SELF && strcmp(rkey, "self") != 0)
-		return fail(err, "InvalidRequest", "Invalid %s record key: "
-		    "must be \"self\"", lx->nsid);
-	if (lx->key == K_TID && !syntax_is_tid(rkey, strlen(rkey)))
-		return fail(err, "InvalidRequest", "Invalid %s record key: "
-		    "must be a TID", lx->nsid);
-	for (i = 0; i < FMAX && lx->f[i].name != NULL; i++) {
-		f = &lx->f[i];
-		v = dm_map_get(r->value, f->name);
-		if (v == NULL || v->type == DM_NULL) {
-			if (f->required)
-				return fail(err, "InvalidRequest",
-				    "Invalid %s record: Record must have the "
-				    "property \"%s\"", lx->nsid, f->name);
-			continue;
-		}
-		if ((rc = check_field(lx->nsid, f, v, err)) != PDS_OK)
-			return rc;
-	}
-	if (strcmp(lx->nsid, "app.bsky.feed.post") == 0)
-		return check_post_blobs(r, err);
-	return PDS_OK;
+	if (lex_validate_record(&lex_builtin, rec, rkey, r->value, LEXV_BLOBS,
+	    &verr) == 0)
+		return PDS_OK;
+	return fail(err, verr.name != NULL ? verr.name : "InvalidRequest",
+	    "%s", verr.msg);
 }
 
 /* ---- blob references ------------------------------------------------ */
@@ -396,7 +161,7 @@ repo_record_prepare(const char *collection, const char *rkey,
     const json_t *value, enum repo_validate validate, struct repo_record *r,
     struct pds_error *err)
 {
-	const struct lexicon *lx;
+	const struct lex_node *lx;
 	const struct dm_value *type;
 	const char	*why = NULL;
 	char		 key[NSID_MAX + 1 + RKEY_MAX + 1];
@@ -439,7 +204,7 @@ repo_record_prepare(const char *collection, const char *rkey,
 	if ((rc = blob_walk(r, r->value, 0, err)) != PDS_OK)
 		return rc;
 
-	lx = lexicon_find(collection);
+	lx = lex_record_find(&lex_builtin, collection);
 	if (validate == REPO_VALIDATE_NO)
 		r->validation = NULL;
 	else if (lx == NULL) {

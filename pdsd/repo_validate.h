@@ -7,9 +7,9 @@
  *   - the data model (dmjson.h): no floats, links and blobs well formed,
  *     the top level an object;
  *   - "$type" equals the collection (it is filled in when absent);
- *   - for the common app.bsky / chat.bsky record types, a small table of
- *     required fields, their types, the record-key kind and the blob
- *     constraints of their lexicons.  Records of any other lexicon are
+ *   - for every record type of the official lexicons (lexicons/, compiled
+ *     in: lexicon.h), the whole schema, the record-key kind and the
+ *     blobs' accept and maxSize.  Records of any other lexicon are
  *     accepted with validationStatus "unknown", as the reference does.
  *
  * The encoded record must not pass REPO_RECORD_MAX bytes.

@@ -6,7 +6,7 @@
  *
  *   1. On the request's thread, without any lock: each record is checked
  *      (collection and rkey syntax, $type, the data model, the small
- *      lexicon table in repo_validate.c) and encoded as DAG-CBOR; the
+ *      lexicon table of lexicon.h) and encoded as DAG-CBOR; the
  *      blobs it references must exist with the same MIME type and size.
  *   2. Under the repo's lock: the MST is updated, a new commit is signed
  *      with a new rev, and the parts of the firehose #commit body (the

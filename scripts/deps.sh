@@ -11,7 +11,7 @@ set -eu
 PKGS="build-essential pkg-config libmicrohttpd-dev libsqlite3-dev libsodium-dev
 libsecp256k1-dev libncurses-dev libjansson-dev libcurl4-openssl-dev
 libwslay-dev libssl-dev zlib1g-dev libdeflate-dev clang libclang-rt-14-dev mandoc tmux sqlite3
-curl ca-certificates xz-utils wrk chromium python3-prometheus-client
+curl ca-certificates xz-utils wrk chromium python3-prometheus-client libicu-dev
 debootstrap systemd systemd-container caddy dnsmasq-base bind9-utils"
 missing=""
 for p in $PKGS; do

@@ -4,6 +4,7 @@
 #   $(B)/tests/repotool   build and import repository CARs
 #   $(B)/tests/dpoptool   DPoP proofs, JWKs and PKCE, one JSON line each
 #   $(B)/tests/oauthreq   OAuth requests and grants in a stopped pdsd's store
+#   $(B)/tests/lexcheck   records through the lexicon validator, verdicts out
 
 TOOLS_BIN := $(B)/tests/repotool $(B)/tests/dpoptool $(B)/tests/oauthreq
 
@@ -20,3 +21,10 @@ $(B)/tests/oauthreq: $(B)/tests/tools/oauthreq.o $(PDSD_LIBOBJ) $(LIBCOMMON)
 	$(CC) $(PDS_LDFLAGS) $(LDFLAGS) -o $@ $^ $(TEST_LIBS)
 
 tests: $(TOOLS_BIN)
+
+# lexcheck: pdsd's lexicon validator on JSON lines (the differential test).
+$(B)/tests/lexcheck: $(B)/tests/tools/lexcheck.o $(PDSD_LIBOBJ) $(LIBCOMMON)
+	@mkdir -p $(dir $@)
+	$(CC) $(PDS_LDFLAGS) $(LDFLAGS) -o $@ $^ $(TEST_LIBS)
+
+tests: $(B)/tests/lexcheck
