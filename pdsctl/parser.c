@@ -40,7 +40,8 @@ static const struct ctl_arg a_account[] = {
 
 static const struct ctl_arg a_account_create[] = {
 	{ "HANDLE", "handle", CA_POS, true, "the new account's handle" },
-	{ "--email", "email", CA_STR, false, "its email address" },
+	{ "--email", "email", CA_STR, true,
+	    "its email address (required, as the reference PDS does)" },
 	{ "--password-stdin", NULL, CA_FLAG, false,
 	    "read the password from the first line of standard input "
 	    "(default: generate one and print it)" },

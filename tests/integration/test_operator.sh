@@ -74,5 +74,20 @@ plc_start
 pds_env "PDS_ADMIN_SOCKET=$SOCK" "PDS_DID_PLC_URL=$PLC_URL"
 pds_start || { t_done; exit 1; }
 
+# ---- account create: the email is required, and help says so ----
+ctl help account create
+expect "help account create: --email is not optional" 0 "^pdsctl account create HANDLE --email VALUE"
+check "... and the man page agrees" grep -qx '\.Fl -email Ar address' man/pdsctl.8
+check "... with no optional --email left in it" sh -c '! grep -qx "\.Op Fl -email Ar address" man/pdsctl.8'
+ctl account create dave.pds.example.com
+expect_err "account create without --email is a usage error" 64 "missing option --email"
+ctl account create carol.pds.example.com --email carol@example.com
+CDID=$(sed -n 's/^did: *//p' "$OUT")
+expect "account create carol" 0 "^did: +did:plc:"
+ctl account create carl.pds.example.com --email carl@example.com
+expect "account create carl" 0 "^did: +did:plc:"
+ctl account create bob.pds.example.com --email bob@example.com
+expect "account create bob" 0 "^did: +did:plc:"
+
 pds_stop
 t_done
