@@ -196,6 +196,18 @@ account_page(json_t **out, struct account_walk *w, int rc, size_t limit,
 	return rc;
 }
 
+/* A status filter the admin may ask for: NULL or a known, listed one. */
+static int
+account_status_arg(const char *status, enum acct_status *st,
+    struct admin_err *err)
+{
+	if (status != NULL && (acct_status_parse(status, st) != PDS_OK ||
+	    *st == ACCT_DELETED))
+		return admin_fail(err, PDS_EINVAL, AP_E_INVALID_ARGUMENT, NULL,
+		    "status must be active, deactivated or takendown");
+	return PDS_OK;
+}
+
 int
 admin_account_list(const char *status, const char *cursor, size_t limit,
     json_t **out, struct admin_err *err)
@@ -206,10 +218,8 @@ admin_account_list(const char *status, const char *cursor, size_t limit,
 
 	*out = NULL;
 	limit = admin_page_limit(limit);
-	if (status != NULL && (acct_status_parse(status, &st) != PDS_OK ||
-	    st == ACCT_DELETED))
-		return admin_fail(err, PDS_EINVAL, AP_E_INVALID_ARGUMENT, NULL,
-		    "status must be active, deactivated or takendown");
+	if ((rc = account_status_arg(status, &st, err)) != PDS_OK)
+		return rc;
 	if ((w = account_walk_new(err)) == NULL)
 		return PDS_ENOMEM;
 	rc = store_admin_account_list(status != NULL ? &st : NULL, cursor,
@@ -223,10 +233,11 @@ admin_account_list(const char *status, const char *cursor, size_t limit,
 }
 
 int
-admin_account_search(const char *q, const char *cursor, size_t limit,
-    json_t **out, struct admin_err *err)
+admin_account_search(const char *q, const char *status, const char *cursor,
+    size_t limit, json_t **out, struct admin_err *err)
 {
 	struct account_walk	*w;
+	enum acct_status	 st;
 	int			 rc;
 
 	*out = NULL;
@@ -234,9 +245,12 @@ admin_account_search(const char *q, const char *cursor, size_t limit,
 	if (q == NULL || *q == '\0' || strlen(q) > SA_DID_MAX)
 		return admin_fail(err, PDS_EINVAL, AP_E_INVALID_ARGUMENT, NULL,
 		    "a search term is required");
+	if ((rc = account_status_arg(status, &st, err)) != PDS_OK)
+		return rc;
 	if ((w = account_walk_new(err)) == NULL)
 		return PDS_ENOMEM;
-	rc = store_admin_account_search(q, cursor, limit, account_add, w);
+	rc = store_admin_account_search(q, status != NULL ? &st : NULL,
+	    cursor, limit, account_add, w);
 	if (rc != PDS_OK)
 		rc = admin_fail_internal(err, rc);
 	return account_page(out, w, rc, limit, true, err);

@@ -448,8 +448,8 @@ cmd_account_list(struct admin_call *call)
 	    PDS_OK)
 		return rc;
 	if (search != NULL)
-		return admin_account_search(search, cursor, (size_t)limit,
-		    &call->result, &call->err);
+		return admin_account_search(search, status, cursor,
+		    (size_t)limit, &call->result, &call->err);
 	return admin_account_list(status, cursor, (size_t)limit,
 	    &call->result, &call->err);
 }

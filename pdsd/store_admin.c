@@ -212,10 +212,12 @@ store_admin_account_list(const enum acct_status *status,
 }
 
 int
-store_admin_account_search(const char *q, const char *cursor, size_t limit,
+store_admin_account_search(const char *q, const enum acct_status *status,
+    const char *cursor, size_t limit,
     int (*cb)(void *, const struct store_account *), void *arg)
 {
 	sqlite3_stmt	*st;
+	const char	*name = NULL;
 	char		*pat;
 	size_t		 i, n = strlen(q), k = 0;
 	int		 rc;
@@ -230,11 +232,15 @@ store_admin_account_search(const char *q, const char *cursor, size_t limit,
 	}
 	pat[k++] = '%';
 	pat[k] = '\0';
+	if (status != NULL)
+		name = acct_status_name(*status);
 	rc = store_prep(&st, "SELECT " ACCOUNT_COLS " FROM accounts "
 	    "WHERE (handle LIKE ?1 ESCAPE '\\' OR email LIKE ?1 ESCAPE '\\' "
-	    "OR did = ?2) AND did > ?3 ORDER BY did LIMIT ?4",
+	    "OR did = ?2) AND (?5 IS NULL OR status = ?5) AND did > ?3 "
+	    "ORDER BY did LIMIT ?4",
 	    STORE_ARGS(SB_TEXT(pat), SB_TEXT(q),
-	    SB_TEXT(cursor != NULL ? cursor : ""), SB_INT(limit)));
+	    SB_TEXT(cursor != NULL ? cursor : ""), SB_INT(limit),
+	    SB_TEXTN(name)));
 	if (rc == PDS_OK)
 		rc = account_walk(st, cb, arg, "account search");
 	free(pat);

@@ -76,9 +76,9 @@ void	store_admin_cursor(const struct store_account *, char *out,
  * Accounts whose handle or email starts with q, or whose DID is q
  * (case-insensitive), in DID order after cursor (a DID, or NULL).
  */
-int	store_admin_account_search(const char *q, const char *cursor,
-	    size_t limit, int (*cb)(void *, const struct store_account *),
-	    void *arg);
+int	store_admin_account_search(const char *q,
+	    const enum acct_status *status, const char *cursor, size_t limit,
+	    int (*cb)(void *, const struct store_account *), void *arg);
 /* The code the account signed up with (PDS_ENOTFOUND when none). */
 int	store_admin_invited_by(const char *did, char *code, size_t cap);
 

@@ -89,5 +89,16 @@ expect "account create carl" 0 "^did: +did:plc:"
 ctl account create bob.pds.example.com --email bob@example.com
 expect "account create bob" 0 "^did: +did:plc:"
 
+# ---- account list: --status with --search ----
+ctl account takedown carol.pds.example.com --reason "spam"
+expect "carol taken down" 0
+ctl account list --status takendown --search car
+expect "--status takendown --search car lists carol" 0 "^carol.pds.example.com +takendown"
+check "... and not carl, who is active" sh -c '! grep -q "^carl" "$1"' _ "$OUT"
+ctl account list --status active --search car --json
+check "--status active --search car: carl only" sh -c 'grep -q "carl.pds.example.com" "$1" && ! grep -q "carol" "$1"' _ "$OUT"
+ctl account list --status gone --search car
+expect_err "a bad status with a search is refused" 65 "status must be"
+
 pds_stop
 t_done
