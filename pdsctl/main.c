@@ -316,13 +316,15 @@ main(int argc, char *argv[])
 
 		if (strcmp(argv[j], "--") == 0)
 			break;
-		if (strcmp(argv[j], "--json") == 0) {
+		if (strcmp(argv[j], "--json") == 0 ||
+		    strcmp(argv[j], "-j") == 0) {
 			ctl_json = true;
 			drop = 1;
 		} else if (strncmp(argv[j], "--socket=", 9) == 0) {
 			sock_opt = argv[j] + 9;
 			drop = 1;
-		} else if (strcmp(argv[j], "--socket") == 0 && j + 1 < argc) {
+		} else if ((strcmp(argv[j], "--socket") == 0 ||
+		    strcmp(argv[j], "-s") == 0) && j + 1 < argc) {
 			sock_opt = argv[j + 1];
 			drop = 2;
 		}

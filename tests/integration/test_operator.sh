@@ -100,5 +100,14 @@ check "--status active --search car: carl only" sh -c 'grep -q "carl.pds.example
 ctl account list --status gone --search car
 expect_err "a bad status with a search is refused" 65 "status must be"
 
+# ---- global options after the command ----
+"$PDSCTL" stats -j -s "$SOCK" >"$OUT" 2>"$ERR"; RC=$?
+check "stats -j -s PATH (after the command) is JSON" sh -c '[ "$1" = 0 ]' _ "$RC"
+check "... valid JSON" jvalid
+"$PDSCTL" stats --socket "$SOCK" -j >"$OUT" 2>"$ERR"; RC=$?
+check "stats --socket PATH -j works too" sh -c '[ "$1" = 0 ] && grep -q "\"accounts\"" "$2"' _ "$RC" "$OUT"
+"$PDSCTL" account list -s "$SOCK" --status active -j >"$OUT" 2>"$ERR"; RC=$?
+check "account list -s PATH --status active -j" sh -c '[ "$1" = 0 ] && grep -q "bob.pds.example.com" "$2"' _ "$RC" "$OUT"
+
 pds_stop
 t_done
