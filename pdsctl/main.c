@@ -373,7 +373,8 @@ main(int argc, char *argv[])
 		if (ctl_json) {
 			if (result != NULL)
 				out_json(result);
-		} else if (p.cmd->print != NULL)
+		} else if (p.cmd->print != NULL && !ctl_opt_watch())
+			/* a watch's end marker carries no numbers */
 			p.cmd->print(p.cmd, result);
 	} else if (m.error[0] != '\0')
 		report_error(&p, &m);

@@ -109,5 +109,11 @@ check "stats --socket PATH -j works too" sh -c '[ "$1" = 0 ] && grep -q "\"accou
 "$PDSCTL" account list -s "$SOCK" --status active -j >"$OUT" 2>"$ERR"; RC=$?
 check "account list -s PATH --status active -j" sh -c '[ "$1" = 0 ] && grep -q "bob.pds.example.com" "$2"' _ "$RC" "$OUT"
 
+# ---- stats --watch --count: the stream and nothing after it ----
+ctl stats --watch --count 2 --interval 1
+expect "stats --watch --count 2" 0 "accounts=3 "
+check "... prints exactly two lines" test "$(wc -l <"$OUT")" = 2
+check "... and no empty block after them" sh -c '! grep -qE "^(accounts|blobs|repos|uptime):" "$1"' _ "$OUT"
+
 pds_stop
 t_done
