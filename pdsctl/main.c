@@ -177,7 +177,8 @@ on_event(void *arg, const json_t *ev)
 
 	if (ctl_json && (e->cmd->flags & CTL_STREAM)) {
 		/* progress beside a result: a side channel */
-		char *s = json_dumps(ev, JSON_COMPACT | JSON_ENCODE_ANY);
+		char *s = json_dumps(ev, JSON_COMPACT |
+		    JSON_ENCODE_ANY | CTL_JSON_REAL);
 
 		if (s != NULL)
 			fprintf(stderr, "%s\n", s);

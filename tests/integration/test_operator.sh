@@ -115,5 +115,18 @@ expect "stats --watch --count 2" 0 "accounts=3 "
 check "... prints exactly two lines" test "$(wc -l <"$OUT")" = 2
 check "... and no empty block after them" sh -c '! grep -qE "^(accounts|blobs|repos|uptime):" "$1"' _ "$OUT"
 
+# ---- --json: doubles without binary noise ----
+_end=$(($(date +%s) + 3))
+while [ "$(date +%s)" -lt "$_end" ]; do
+	curl -s -o /dev/null "$URL/xrpc/_health"
+done
+ctl stats --json
+check "stats --json is valid JSON" jvalid
+grep -oE '[0-9]+\.[0-9]+([eE][-+]?[0-9]+)?' "$OUT" >"$T_DIR/reals"
+check "stats --json has a non-zero rate" grep -qv '^0\.0*$' "$T_DIR/reals"
+_long=$(sed -e 's/[eE].*//' -e 's/\.//' -e 's/^0*//' "$T_DIR/reals" |
+    awk 'length($0) > 9' | head -n 3)
+check "stats --json: at most 9 significant digits${_long:+ (got $_long)}" test -z "$_long"
+
 pds_stop
 t_done
