@@ -128,5 +128,12 @@ _long=$(sed -e 's/[eE].*//' -e 's/\.//' -e 's/^0*//' "$T_DIR/reals" |
     awk 'length($0) > 9' | head -n 3)
 check "stats --json: at most 9 significant digits${_long:+ (got $_long)}" test -z "$_long"
 
+# ---- invite create --count 0: the range, not "an integer" ----
+ctl invite create --count 0
+expect_err "invite create --count 0 names the range" 65 "count must be from 1 to [0-9]+"
+check "... without calling 0 not an integer" sh -c '! grep -q "must be an integer" "$1"' _ "$ERR"
+ctl invite create --count x
+expect_err "invite create --count x: a number is needed" 64 "."
+
 pds_stop
 t_done
