@@ -135,5 +135,11 @@ check "... without calling 0 not an integer" sh -c '! grep -q "must be an intege
 ctl invite create --count x
 expect_err "invite create --count x: a number is needed" 64 "."
 
+# ---- backup into a missing directory names it ----
+ctl backup "$T_DIR/no-such-dir/pds.sqlite"
+expect_err "backup into a missing directory fails" 1 "cannot open"
+check "... naming the directory" grep -qF "$T_DIR/no-such-dir" "$ERR"
+check "... and why" grep -q "No such file or directory" "$ERR"
+
 pds_stop
 t_done
