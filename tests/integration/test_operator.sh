@@ -141,5 +141,16 @@ expect_err "backup into a missing directory fails" 1 "cannot open"
 check "... naming the directory" grep -qF "$T_DIR/no-such-dir" "$ERR"
 check "... and why" grep -q "No such file or directory" "$ERR"
 
+# ---- takedown blob: help and pdsctl.8 agree ----
+ctl help takedown blob
+expect "help takedown blob: ACCOUNT CID, as pdsctl.8 says" 0 "^pdsctl takedown blob ACCOUNT CID --reason"
+check "... pdsctl.8: takedown blob account cid" grep -q '^\.It Cm takedown blob Ar account cid' man/pdsctl.8
+ctl help untakedown blob
+expect "help untakedown blob: ACCOUNT CID" 0 "^pdsctl untakedown blob ACCOUNT CID"
+ctl help takedown status blob
+expect "help takedown status blob: ACCOUNT CID" 0 "^pdsctl takedown status blob ACCOUNT CID"
+ctl takedown blob carl@example.com bafkreigh2akiscaildcqabsyg3dfr6chu3fgpregiymsck7e7aqa4s52zy --reason "x"
+expect_err "takedown blob takes an account by email, as ACCOUNT says" 3 "blob"
+
 pds_stop
 t_done
