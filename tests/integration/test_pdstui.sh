@@ -196,8 +196,15 @@ if [ -n "$ADID" ]; then
 	see "Accounts: alice with her DID" main "alice.pds.example.com +$ADID +active"
 	keys main s
 	see "Accounts: s sorts by newest" main "sort: newest"
-	keys main s s
+	keys main s
+	see "Accounts: s again sorts by status" main "sort: status"
+	not_see "Accounts: ... never by (null)" main "sort: \(null\)"
+	keys main s
 	see "Accounts: ... back to handle" main "sort: handle"
+	for _f in active deactivated takendown any; do
+		keys main f
+		see "Accounts: f filters by status: $_f" main "status: $_f +sort"
+	done
 	keys main /
 	see "Accounts: / prompts" main "Search accounts"
 	type_text main alice
