@@ -257,6 +257,9 @@ if [ -n "$ADID" ]; then
 	see "Moderation: Enter shows the whole entry" main "reason +spam wave 42"
 	keys main q
 	not_see "Moderation: a key closes the entry" main "Audit entry"
+	keys main r
+	sleep 2
+	not_see "Moderation: r's \"refreshing\" goes once the reload is in" main "refreshing"
 
 	keys main 2
 	see "Accounts: back on the details" main "status +taken down"
