@@ -653,16 +653,41 @@ admin_invite_list(const char *sort, const char *for_account,
 	return PDS_OK;
 }
 
+/*
+ * The audit subject of invite.disable: whose codes they were, as
+ * invite.create names them ("admin" or a DID), distinct owners joined
+ * by ", ", then "+N more" once subj is full.  Never the codes
+ * themselves: a read-only reader of the audit log must not get one.
+ */
+static void
+owner_add(char *subj, size_t cap, size_t *more, const char *owner)
+{
+	size_t	 n = strlen(subj), o = strlen(owner);
+	char	*p;
+
+	for (p = strstr(subj, owner); p != NULL; p = strstr(p + 1, owner))
+		if ((p == subj || p[-1] == ' ') &&
+		    (p[o] == '\0' || p[o] == ','))
+			return;
+	if (n + o + 2 + 16 >= cap) {
+		(*more)++;
+		return;
+	}
+	snprintf(subj + n, cap - n, "%s%s", n > 0 ? ", " : "", owner);
+}
+
 int
 admin_invite_disable(const struct admin_actor *actor, const json_t *codes,
     const json_t *accounts, const char *reason, struct admin_err *err)
 {
 	struct store_account	 a;
 	json_t			*v, *d;
-	size_t			 i;
+	char			 subj[256];
+	size_t			 i, more = 0;
 	int64_t			 n, total = 0;
 	int			 rc = PDS_OK;
 
+	subj[0] = '\0';
 	if ((codes != NULL && !json_is_array(codes)) ||
 	    (accounts != NULL && !json_is_array(accounts)))
 		return admin_audited(actor, "invite.disable", NULL, reason,
@@ -689,6 +714,8 @@ admin_invite_disable(const struct admin_actor *actor, const json_t *codes,
 			rc = admin_fail_internal(err, rc);
 		if (rc != PDS_OK)
 			break;
+		owner_add(subj, sizeof(subj), &more, inv.for_account[0] ?
+		    inv.for_account : "admin");
 	}
 	if (rc == PDS_OK)
 		json_array_foreach(accounts, i, v) {
@@ -701,7 +728,12 @@ admin_invite_disable(const struct admin_actor *actor, const json_t *codes,
 				    json_string_value(v), &a, err);
 			if (rc != PDS_OK)
 				break;
+			owner_add(subj, sizeof(subj), &more, a.did);
 		}
+	if (more > 0) {
+		i = strlen(subj);
+		snprintf(subj + i, sizeof(subj) - i, " +%zu more", more);
+	}
 	if (rc == PDS_OK && (rc = store_begin()) != PDS_OK)
 		rc = admin_fail_internal(err, rc);
 	if (rc == PDS_OK) {
@@ -726,7 +758,8 @@ admin_invite_disable(const struct admin_actor *actor, const json_t *codes,
 	}
 	d = json_pack("{s:O?,s:O?,s:I}", "codes", codes, "accounts", accounts,
 	    "disabled", (json_int_t)total);
-	admin_audited(actor, "invite.disable", NULL, reason, rc, err, d);
+	admin_audited(actor, "invite.disable", subj[0] ? subj : NULL, reason,
+	    rc, err, d);
 	json_decref(d);
 	return rc;
 }

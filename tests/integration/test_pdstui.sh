@@ -316,6 +316,11 @@ keys main x
 see "Invites: x asks to confirm" main "Disable the invite code"
 keys main y
 see "Invites: x disables the code" main "^3 codes"
+ctl audit --json
+check "audit: invite.disable names whose codes they were" sh -c "grep -o '\"action\": *\"invite.disable\"[^}]*' \"\$1\" | grep -q '\"subject\": *\"admin\"'" _ "$OUT"
+keys main 4
+see "Moderation: invite.disable with its subject" main "invite.disable +admin"
+keys main 3
 keys main A
 see "Invites: A shows disabled codes too" main "disabled"
 
