@@ -260,6 +260,25 @@ if [ -n "$ADID" ]; then
 	keys main r
 	sleep 2
 	not_see "Moderation: r's \"refreshing\" goes once the reload is in" main "refreshing"
+	# a long at-URI: the confirmation shows all of it, wrapped
+	LURI="at://$ADID/app.bsky.feed.post/3kzzzzzzzzzz2"
+	keys main T
+	type_text main "$LURI"
+	keys main Enter
+	type_text main "long uri check"
+	keys main Enter
+	see "Moderation: the takedown asks to confirm" main "y: yes"
+	shot main
+	# the box's text, joined without the spaces the wrapping may eat
+	sed -n 's/^.*| \(.*[^ ]\) *|.*$/\1/p' "$SCREEN" | tr -d '\n ' >"$T_DIR/box"
+	if grep -qF "Takedownrecord$LURI?Reason:longuricheck" "$T_DIR/box"; then
+		ok "Moderation: ... naming the whole at-URI"
+	else
+		not_ok "Moderation: ... naming the whole at-URI" "$(cat "$T_DIR/box")"
+		sed 's/^/  #| /' "$SCREEN"
+	fi
+	keys main n
+	see "Moderation: n cancels it" main "Take down record: cancelled"
 
 	keys main 2
 	see "Accounts: back on the details" main "status +taken down"
