@@ -59,9 +59,14 @@ store_audit_list(const char *since, int64_t after_id, size_t limit,
 
 	if ((a = malloc(sizeof(*a))) == NULL)
 		return PDS_ENOMEM;
-	if ((rc = store_prep(&st, "SELECT id, at, actor, action, subject, "
-	    "reason, detail FROM audit_log WHERE (?1 IS NULL OR at >= ?1) AND "
-	    "id > ?2 ORDER BY id LIMIT ?3", STORE_ARGS(SB_TEXTN(since),
+	/* the subject's account: a DID, or an at:// URI's authority */
+	if ((rc = store_prep(&st, "SELECT l.id, l.at, l.actor, l.action, "
+	    "l.subject, l.reason, l.detail, ac.handle FROM audit_log l "
+	    "LEFT JOIN accounts ac ON ac.did = CASE WHEN "
+	    "substr(l.subject, 1, 5) = 'at://' THEN substr(l.subject, 6, "
+	    "instr(substr(l.subject, 6) || '/', '/') - 1) ELSE l.subject END "
+	    "WHERE (?1 IS NULL OR l.at >= ?1) AND "
+	    "l.id > ?2 ORDER BY l.id LIMIT ?3", STORE_ARGS(SB_TEXTN(since),
 	    SB_INT(after_id), SB_INT(limit)))) != PDS_OK) {
 		free(a);
 		return rc;
@@ -74,6 +79,7 @@ store_audit_list(const char *since, int64_t after_id, size_t limit,
 		col_copy(st, 4, a->subject, sizeof(a->subject));
 		col_copy(st, 5, a->reason, sizeof(a->reason));
 		col_copy(st, 6, a->detail, sizeof(a->detail));
+		col_copy(st, 7, a->subject_handle, sizeof(a->subject_handle));
 		if ((rc = cb(arg, a)) != 0)
 			break;
 	}

@@ -35,6 +35,8 @@ struct store_audit {
 	char	 subject[SAD_SUBJECT_MAX];	/* "" when NULL */
 	char	 reason[SAD_REASON_MAX];	/* "" when NULL */
 	char	 detail[SAD_DETAIL_MAX];	/* JSON text, "" when NULL */
+	/* the handle of the local account the subject names, or "" */
+	char	 subject_handle[SA_HANDLE_MAX + 1];
 };
 
 /* Append a row stamped now; subject, reason and detail may be NULL. */

@@ -242,7 +242,7 @@ if [ -n "$ADID" ]; then
 
 	keys main 4
 	see "Moderation: the audit log" main "TIME +ACTOR +OUTCOME +ACTION +SUBJECT +REASON"
-	see "Moderation: the takedown, with its reason" main "account.takedown +$ADID +spam wave 42"
+	see "Moderation: the takedown, its account's handle and its reason" main "account.takedown +@alice.pds.example.com +spam wave 42"
 	check "Moderation: newest first" sh -c 'grep -A1 "TIME  *ACTOR" "$1" | tail -n 1 | grep -q "account.takedown"' _ "$SCREEN"
 	keys main /
 	type_text main create
@@ -255,8 +255,13 @@ if [ -n "$ADID" ]; then
 	record "Moderation (4)" main
 	keys main Enter
 	see "Moderation: Enter shows the whole entry" main "reason +spam wave 42"
+	see "Moderation: ... with the DID and the handle" main "subject +$ADID \(@alice.pds.example.com\)"
 	keys main q
 	not_see "Moderation: a key closes the entry" main "Audit entry"
+	tx resize-window -t main -x 150 -y 36
+	see "Moderation: wide, a HANDLE column" main "SUBJECT +HANDLE +REASON"
+	see "Moderation: ... DID and handle side by side" main "account.takedown +$ADID +@alice.pds.example.com +spam wave 42"
+	tx resize-window -t main -x 120 -y 36
 	keys main r
 	sleep 2
 	not_see "Moderation: r's \"refreshing\" goes once the reload is in" main "refreshing"
@@ -277,8 +282,18 @@ if [ -n "$ADID" ]; then
 		not_ok "Moderation: ... naming the whole at-URI" "$(cat "$T_DIR/box")"
 		sed 's/^/  #| /' "$SCREEN"
 	fi
-	keys main n
-	see "Moderation: n cancels it" main "Take down record: cancelled"
+	keys main y
+	see "Moderation: the (missing) record's takedown is logged, by handle" main "record.takedown +at://alice.pds.example.com/app"
+	keys main Down	# an unselected row: clipped with an ellipsis
+	sleep 0.5
+	shot main
+	if grep "record.takedown" "$SCREEN" | grep -q "… long uri check" &&
+	    ! grep -q "…long uri" "$SCREEN"; then
+		ok "Moderation: a clipped subject keeps a space before the reason"
+	else
+		not_ok "Moderation: a clipped subject keeps a space before the reason"
+		sed 's/^/  #| /' "$SCREEN"
+	fi
 
 	keys main 2
 	see "Accounts: back on the details" main "status +taken down"
