@@ -539,6 +539,8 @@ ok "pdstui sessions ended"
 # ---- the man page ----
 if command -v mandoc >/dev/null 2>&1; then
 	check "man/pdstui.1 is mandoc -Tlint clean" sh -c '[ -z "$(mandoc -Tlint -W warning man/pdstui.1 2>&1)" ]'
+	mandoc -Tascii man/pdstui.1 | col -bx >"$T_DIR/man.txt"
+	check "man/pdstui.1: no stray space before punctuation" sh -c '! grep -nE "[[:alnum:])] [.,;:]( |\$)" "$1"' _ "$T_DIR/man.txt"
 fi
 
 t_done
