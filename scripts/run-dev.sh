@@ -142,10 +142,11 @@ cat <<EOF
       -H 'Content-Type: application/json' \\
       -d '{"handle":"alice.test","email":"alice@example.com","password":"correct horse"}'
 
-  Log in (the reply holds accessJwt and refreshJwt):
-    curl -s -X POST $url/xrpc/com.atproto.server.createSession \\
+  Log in, keeping the access token in \$ACCESS:
+    ACCESS=\$(curl -s -X POST $url/xrpc/com.atproto.server.createSession \\
       -H 'Content-Type: application/json' \\
-      -d '{"identifier":"alice.test","password":"correct horse"}'
+      -d '{"identifier":"alice.test","password":"correct horse"}' |
+      sed -n 's/.*"accessJwt":"\([^"]*\)".*/\1/p')
 
   Use the access token:
     curl -s $url/xrpc/com.atproto.server.getSession -H "Authorization: Bearer \$ACCESS"
@@ -154,6 +155,11 @@ cat <<EOF
   Invite codes (admin):
     curl -s -u admin:$admin_pw -X POST $url/xrpc/com.atproto.server.createInviteCode \\
       -H 'Content-Type: application/json' -d '{"useCount":1}'
+
+  pdsctl and pdstui on this pdsd's admin socket:
+    PDSCTL_SOCKET=$dev/data/pdsd.sock $B/bin/pdsctl account list
+    PDSCTL_SOCKET=$dev/data/pdsd.sock $B/bin/pdstui
+    (or export PDSCTL_SOCKET=$dev/data/pdsd.sock, or pdsctl -c $dev/pds.env)
 
   Ctrl-C stops pdsd and the PLC directory.
 

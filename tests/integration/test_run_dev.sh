@@ -2,8 +2,9 @@
 # test_run_dev: `make run` (scripts/run-dev.sh) as a developer meets it:
 # with its port held by a listener that never speaks HTTP, it must stop
 # with a clear message rather than hang; with another pdsd on its port,
-# it must not claim that its own pdsd is running; on free ports it
-# starts, and stops on SIGTERM.
+# it must not claim that its own pdsd is running; and on free ports its
+# banner says how to reach the dev socket with pdsctl and pdstui and how
+# to set $ACCESS, and those commands work.
 #
 # Needs Node 22 (scripts/node.sh, tests/interop/setup.sh) for the PLC
 # directory run-dev starts.  Its data goes to a temporary RUN_DEV_DIR.
@@ -112,6 +113,24 @@ DPORT=$(pick_port)
 run_dev "$DPORT" "$(pick_port)"
 if log_wait "Ctrl-C stops" 60; then
 	ok "run-dev starts on free ports"
+	check "the banner: pdsctl on the dev socket" grep -qF "PDSCTL_SOCKET=$RUN_DEV_DIR/data/pdsd.sock" "$LOG"
+	check "the banner: pdstui too" grep -q "pdstui" "$LOG"
+	check "the banner: how to set \$ACCESS" grep -q 'ACCESS=\$(curl' "$LOG"
+	# run the banner's own lines: create an account, log in, use $ACCESS
+	sed -n '/^  Create an account:/,/^$/p' "$LOG" | sed '1d' >"$T_DIR/create.sh"
+	sh "$T_DIR/create.sh" >"$T_DIR/create.out" 2>&1
+	check "the banner's createAccount works" grep -q '"did":"did:plc:' "$T_DIR/create.out"
+	sed -n '/^  Log in/,/^$/p' "$LOG" | sed '1d' >"$T_DIR/login.sh"
+	printf '%s\n' 'curl -s "'"http://127.0.0.1:$DPORT"'/xrpc/com.atproto.server.getSession" -H "Authorization: Bearer $ACCESS"' >>"$T_DIR/login.sh"
+	sh "$T_DIR/login.sh" >"$T_DIR/login.out" 2>&1
+	check "... its login sets \$ACCESS, which getSession takes" grep -q '"handle":"alice.test"' "$T_DIR/login.out"
+	_ctl=$(sed -n 's/^ *\(PDSCTL_SOCKET=[^ ]* [^ ]*pdsctl\) account list$/\1/p' "$LOG" | head -n 1)
+	if [ -n "$_ctl" ]; then
+		sh -c "$_ctl account list" >"$T_DIR/ctl.out" 2>&1
+		check "the banner's pdsctl line lists alice" grep -q "alice.test" "$T_DIR/ctl.out"
+	else
+		not_ok "the banner has a pdsctl line to run" "$(cat "$LOG")"
+	fi
 else
 	not_ok "run-dev starts on free ports" "$(tail -c 600 "$LOG")"
 fi
