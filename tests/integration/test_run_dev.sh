@@ -14,14 +14,18 @@ T_NAME=test_run_dev
 RUNDEV_PID=
 HOLD_PID=
 rd_cleanup() {
-	[ -n "$RUNDEV_PID" ] && kill "$RUNDEV_PID" 2>/dev/null &&
-	    wait "$RUNDEV_PID" 2>/dev/null
+	[ -n "$RUNDEV_PID" ] && rd_stop
 	[ -n "$HOLD_PID" ] && kill "$HOLD_PID" 2>/dev/null &&
 	    wait "$HOLD_PID" 2>/dev/null
 	t_cleanup
 }
 trap rd_cleanup EXIT
 
+if ! command -v setsid >/dev/null 2>&1; then
+	echo "$T_NAME: needs setsid (util-linux)"
+	echo "$T_NAME: 0 passed, 1 failed"
+	exit 1
+fi
 if ! tests/interop/setup.sh >"$T_DIR/setup.log" 2>&1 ||
     ! NODE=$(scripts/node.sh 2>/dev/null); then
 	sed 's/^/#   /' "$T_DIR/setup.log" | tail -n 20
@@ -36,7 +40,9 @@ LOG=$T_DIR/run-dev.log
 # run_dev PDS_PORT PLC_PORT: start run-dev in the background
 run_dev() {
 	: >"$LOG"
-	PDS_PORT=$1 PLC_PORT=$2 ${RUN_DEV:-scripts/run-dev.sh} >"$LOG" 2>&1 </dev/null &
+	# its own process group, so that nothing it started outlives it
+	PDS_PORT=$1 PLC_PORT=$2 setsid ${RUN_DEV:-scripts/run-dev.sh} \
+	    >"$LOG" 2>&1 </dev/null &
 	RUNDEV_PID=$!
 }
 # rd_wait SECONDS: until run-dev exits (0) or the time is up (1); $RD_RC
@@ -46,6 +52,7 @@ rd_wait() {
 		if ! kill -0 "$RUNDEV_PID" 2>/dev/null; then
 			wait "$RUNDEV_PID"
 			RD_RC=$?
+			kill -9 "-$RUNDEV_PID" 2>/dev/null	# leftovers
 			RUNDEV_PID=
 			return 0
 		fi
@@ -66,8 +73,10 @@ log_wait() {
 }
 rd_stop() {
 	if [ -n "$RUNDEV_PID" ]; then
+		_g=$RUNDEV_PID
 		kill "$RUNDEV_PID" 2>/dev/null
 		rd_wait 20 || { kill -9 "$RUNDEV_PID"; RUNDEV_PID=; }
+		kill -9 "-$_g" 2>/dev/null	# what it left behind
 	fi
 }
 
