@@ -83,6 +83,8 @@ name(const char *fmt, ...)					\
 
 LOGFN(log_warn, LOG_WARNING, "warn", 0, 1)
 LOGFN(log_warnx, LOG_WARNING, "warn", 0, 0)
+LOGFN(log_err, LOG_ERR, "error", 0, 1)
+LOGFN(log_errx, LOG_ERR, "error", 0, 0)
 LOGFN(log_info, LOG_INFO, "info", 1, 0)
 LOGFN(log_debug, LOG_DEBUG, "debug", 2, 0)
 

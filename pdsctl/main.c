@@ -177,7 +177,8 @@ on_event(void *arg, const json_t *ev)
 
 	if (ctl_json && (e->cmd->flags & CTL_STREAM)) {
 		/* progress beside a result: a side channel */
-		char *s = json_dumps(ev, JSON_COMPACT | JSON_ENCODE_ANY);
+		char *s = json_dumps(ev, JSON_COMPACT |
+		    JSON_ENCODE_ANY | CTL_JSON_REAL);
 
 		if (s != NULL)
 			fprintf(stderr, "%s\n", s);
@@ -316,13 +317,15 @@ main(int argc, char *argv[])
 
 		if (strcmp(argv[j], "--") == 0)
 			break;
-		if (strcmp(argv[j], "--json") == 0) {
+		if (strcmp(argv[j], "--json") == 0 ||
+		    strcmp(argv[j], "-j") == 0) {
 			ctl_json = true;
 			drop = 1;
 		} else if (strncmp(argv[j], "--socket=", 9) == 0) {
 			sock_opt = argv[j] + 9;
 			drop = 1;
-		} else if (strcmp(argv[j], "--socket") == 0 && j + 1 < argc) {
+		} else if ((strcmp(argv[j], "--socket") == 0 ||
+		    strcmp(argv[j], "-s") == 0) && j + 1 < argc) {
 			sock_opt = argv[j + 1];
 			drop = 2;
 		}
@@ -379,7 +382,8 @@ main(int argc, char *argv[])
 		if (ctl_json) {
 			if (result != NULL)
 				out_json(result);
-		} else if (p.cmd->print != NULL)
+		} else if (p.cmd->print != NULL && !ctl_opt_watch())
+			/* a watch's end marker carries no numbers */
 			p.cmd->print(p.cmd, result);
 	} else if (m.error[0] != '\0')
 		report_error(&p, &m);

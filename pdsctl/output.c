@@ -18,7 +18,8 @@ bool	ctl_json;
 void
 out_json(const json_t *v)
 {
-	char	*s = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+	char	*s = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY |
+	    CTL_JSON_REAL);
 
 	if (s != NULL)
 		printf("%s\n", s);
@@ -68,7 +69,8 @@ human_bytes(char *out, size_t cap, long long n)
 void
 print_generic(const struct ctl_cmd *c, const json_t *r)
 {
-	char	*s = json_dumps(r, JSON_INDENT(2) | JSON_ENCODE_ANY);
+	char	*s = json_dumps(r, JSON_INDENT(2) | JSON_ENCODE_ANY |
+	    CTL_JSON_REAL);
 
 	(void)c;
 	if (s != NULL)

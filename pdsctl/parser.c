@@ -40,7 +40,8 @@ static const struct ctl_arg a_account[] = {
 
 static const struct ctl_arg a_account_create[] = {
 	{ "HANDLE", "handle", CA_POS, true, "the new account's handle" },
-	{ "--email", "email", CA_STR, false, "its email address" },
+	{ "--email", "email", CA_STR, true,
+	    "its email address (required, as the reference PDS does)" },
 	{ "--password-stdin", NULL, CA_FLAG, false,
 	    "read the password from the first line of standard input "
 	    "(default: generate one and print it)" },
@@ -132,7 +133,7 @@ static const struct ctl_arg a_record_untakedown[] = {
 };
 
 static const struct ctl_arg a_blob_takedown[] = {
-	{ "DID", "did", CA_POS, true, "the account (DID or handle)" },
+	{ "ACCOUNT", "did", CA_POS, true, "a DID, handle or email" },
 	{ "CID", "cid", CA_POS, true, "the blob's CID" },
 	{ "--reason", "reason", CA_STR, true, "why, for the audit log" },
 	{ "--ref", "ref", CA_STR, false, "a takedown reference" },
@@ -140,7 +141,7 @@ static const struct ctl_arg a_blob_takedown[] = {
 };
 
 static const struct ctl_arg a_blob_untakedown[] = {
-	{ "DID", "did", CA_POS, true, "the account (DID or handle)" },
+	{ "ACCOUNT", "did", CA_POS, true, "a DID, handle or email" },
 	{ "CID", "cid", CA_POS, true, "the blob's CID" },
 	{ "--reason", "reason", CA_STR, false, "why, for the audit log" },
 	{ NULL, NULL, 0, 0, NULL }
@@ -157,7 +158,7 @@ static const struct ctl_arg a_status_record[] = {
 };
 
 static const struct ctl_arg a_status_blob[] = {
-	{ "DID", "did", CA_POS, true, "the account" },
+	{ "ACCOUNT", "did", CA_POS, true, "a DID, handle or email" },
 	{ "CID", "cid", CA_POS, true, "the blob's CID" },
 	{ NULL, NULL, 0, 0, NULL }
 };

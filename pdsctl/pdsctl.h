@@ -28,6 +28,12 @@
 #define EXIT_PROTOCOL	70	/* EX_SOFTWARE: a reply we cannot read */
 #define EXIT_NOPERM	77	/* EX_NOPERM: permission refused */
 
+/*
+ * JSON output: doubles (rates) with 9 significant digits, not the 17
+ * that bring back a double's binary noise (0.0052735900001152913).
+ */
+#define CTL_JSON_REAL	JSON_REAL_PRECISION(9)
+
 /* ---- the grammar (parser.c) ---- */
 
 enum ctl_argkind {

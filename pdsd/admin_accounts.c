@@ -196,6 +196,18 @@ account_page(json_t **out, struct account_walk *w, int rc, size_t limit,
 	return rc;
 }
 
+/* A status filter the admin may ask for: NULL or a known, listed one. */
+static int
+account_status_arg(const char *status, enum acct_status *st,
+    struct admin_err *err)
+{
+	if (status != NULL && (acct_status_parse(status, st) != PDS_OK ||
+	    *st == ACCT_DELETED))
+		return admin_fail(err, PDS_EINVAL, AP_E_INVALID_ARGUMENT, NULL,
+		    "status must be active, deactivated or takendown");
+	return PDS_OK;
+}
+
 int
 admin_account_list(const char *status, const char *cursor, size_t limit,
     json_t **out, struct admin_err *err)
@@ -206,10 +218,8 @@ admin_account_list(const char *status, const char *cursor, size_t limit,
 
 	*out = NULL;
 	limit = admin_page_limit(limit);
-	if (status != NULL && (acct_status_parse(status, &st) != PDS_OK ||
-	    st == ACCT_DELETED))
-		return admin_fail(err, PDS_EINVAL, AP_E_INVALID_ARGUMENT, NULL,
-		    "status must be active, deactivated or takendown");
+	if ((rc = account_status_arg(status, &st, err)) != PDS_OK)
+		return rc;
 	if ((w = account_walk_new(err)) == NULL)
 		return PDS_ENOMEM;
 	rc = store_admin_account_list(status != NULL ? &st : NULL, cursor,
@@ -223,10 +233,11 @@ admin_account_list(const char *status, const char *cursor, size_t limit,
 }
 
 int
-admin_account_search(const char *q, const char *cursor, size_t limit,
-    json_t **out, struct admin_err *err)
+admin_account_search(const char *q, const char *status, const char *cursor,
+    size_t limit, json_t **out, struct admin_err *err)
 {
 	struct account_walk	*w;
+	enum acct_status	 st;
 	int			 rc;
 
 	*out = NULL;
@@ -234,9 +245,12 @@ admin_account_search(const char *q, const char *cursor, size_t limit,
 	if (q == NULL || *q == '\0' || strlen(q) > SA_DID_MAX)
 		return admin_fail(err, PDS_EINVAL, AP_E_INVALID_ARGUMENT, NULL,
 		    "a search term is required");
+	if ((rc = account_status_arg(status, &st, err)) != PDS_OK)
+		return rc;
 	if ((w = account_walk_new(err)) == NULL)
 		return PDS_ENOMEM;
-	rc = store_admin_account_search(q, cursor, limit, account_add, w);
+	rc = store_admin_account_search(q, status != NULL ? &st : NULL,
+	    cursor, limit, account_add, w);
 	if (rc != PDS_OK)
 		rc = admin_fail_internal(err, rc);
 	return account_page(out, w, rc, limit, true, err);
@@ -639,16 +653,41 @@ admin_invite_list(const char *sort, const char *for_account,
 	return PDS_OK;
 }
 
+/*
+ * The audit subject of invite.disable: whose codes they were, as
+ * invite.create names them ("admin" or a DID), distinct owners joined
+ * by ", ", then "+N more" once subj is full.  Never the codes
+ * themselves: a read-only reader of the audit log must not get one.
+ */
+static void
+owner_add(char *subj, size_t cap, size_t *more, const char *owner)
+{
+	size_t	 n = strlen(subj), o = strlen(owner);
+	char	*p;
+
+	for (p = strstr(subj, owner); p != NULL; p = strstr(p + 1, owner))
+		if ((p == subj || p[-1] == ' ') &&
+		    (p[o] == '\0' || p[o] == ','))
+			return;
+	if (n + o + 2 + 16 >= cap) {
+		(*more)++;
+		return;
+	}
+	snprintf(subj + n, cap - n, "%s%s", n > 0 ? ", " : "", owner);
+}
+
 int
 admin_invite_disable(const struct admin_actor *actor, const json_t *codes,
     const json_t *accounts, const char *reason, struct admin_err *err)
 {
 	struct store_account	 a;
 	json_t			*v, *d;
-	size_t			 i;
+	char			 subj[256];
+	size_t			 i, more = 0;
 	int64_t			 n, total = 0;
 	int			 rc = PDS_OK;
 
+	subj[0] = '\0';
 	if ((codes != NULL && !json_is_array(codes)) ||
 	    (accounts != NULL && !json_is_array(accounts)))
 		return admin_audited(actor, "invite.disable", NULL, reason,
@@ -675,6 +714,8 @@ admin_invite_disable(const struct admin_actor *actor, const json_t *codes,
 			rc = admin_fail_internal(err, rc);
 		if (rc != PDS_OK)
 			break;
+		owner_add(subj, sizeof(subj), &more, inv.for_account[0] ?
+		    inv.for_account : "admin");
 	}
 	if (rc == PDS_OK)
 		json_array_foreach(accounts, i, v) {
@@ -687,7 +728,12 @@ admin_invite_disable(const struct admin_actor *actor, const json_t *codes,
 				    json_string_value(v), &a, err);
 			if (rc != PDS_OK)
 				break;
+			owner_add(subj, sizeof(subj), &more, a.did);
 		}
+	if (more > 0) {
+		i = strlen(subj);
+		snprintf(subj + i, sizeof(subj) - i, " +%zu more", more);
+	}
 	if (rc == PDS_OK && (rc = store_begin()) != PDS_OK)
 		rc = admin_fail_internal(err, rc);
 	if (rc == PDS_OK) {
@@ -712,7 +758,8 @@ admin_invite_disable(const struct admin_actor *actor, const json_t *codes,
 	}
 	d = json_pack("{s:O?,s:O?,s:I}", "codes", codes, "accounts", accounts,
 	    "disabled", (json_int_t)total);
-	admin_audited(actor, "invite.disable", NULL, reason, rc, err, d);
+	admin_audited(actor, "invite.disable", subj[0] ? subj : NULL, reason,
+	    rc, err, d);
 	json_decref(d);
 	return rc;
 }

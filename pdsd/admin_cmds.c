@@ -154,12 +154,12 @@ arg_int(struct admin_call *call, const char *key, int64_t def, int64_t min,
 	*out = def;
 	if (v == NULL || json_is_null(v))
 		return PDS_OK;
+	snprintf(what, sizeof(what), "%s must be %s %lld to %lld", key,
+	    json_is_integer(v) ? "from" : "an integer from", (long long)min,
+	    (long long)max);
 	if (!json_is_integer(v) || json_integer_value(v) < min ||
-	    json_integer_value(v) > max) {
-		snprintf(what, sizeof(what), "%s (%lld to %lld)", key,
-		    (long long)min, (long long)max);
-		return bad_arg(call, "argument %s must be an integer", what);
-	}
+	    json_integer_value(v) > max)
+		return bad_arg(call, "argument %s", what);
 	*out = json_integer_value(v);
 	return PDS_OK;
 }
@@ -450,8 +450,8 @@ cmd_account_list(struct admin_call *call)
 	    PDS_OK)
 		return rc;
 	if (search != NULL)
-		return admin_account_search(search, cursor, (size_t)limit,
-		    &call->result, &call->err);
+		return admin_account_search(search, status, cursor,
+		    (size_t)limit, &call->result, &call->err);
 	return admin_account_list(status, cursor, (size_t)limit,
 	    &call->result, &call->err);
 }

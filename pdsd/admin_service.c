@@ -167,6 +167,9 @@ audit_row(void *arg, const struct store_audit *a)
 		return PDS_ENOMEM;
 	if (a->subject[0])
 		json_object_set_new(e, "subject", json_string(a->subject));
+	if (a->subject_handle[0])
+		json_object_set_new(e, "subjectHandle",
+		    json_string(a->subject_handle));
 	if (a->reason[0])
 		json_object_set_new(e, "reason", json_string(a->reason));
 	if (a->detail[0] && (d = json_loads(a->detail, 0, &jerr)) != NULL) {

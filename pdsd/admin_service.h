@@ -90,9 +90,13 @@ int	admin_account_usage(const char *did, json_t *view,
 /* {"accounts":[accountView...], "cursor"?}; status NULL: any. */
 int	admin_account_list(const char *status, const char *cursor,
 	    size_t limit, json_t **out, struct admin_err *);
-/* Handle or email prefix, or exact DID; {"accounts", "cursor"?}. */
-int	admin_account_search(const char *q, const char *cursor, size_t limit,
-	    json_t **out, struct admin_err *);
+/*
+ * Handle or email prefix, or exact DID, with an optional status as
+ * admin_account_list takes it; {"accounts", "cursor"?}.
+ */
+int	admin_account_search(const char *q, const char *status,
+	    const char *cursor, size_t limit, json_t **out,
+	    struct admin_err *);
 /*
  * Create an account (no invite needed, any handle).  password NULL:
  * generate one and return it in the result {did, handle, password?}.

@@ -259,7 +259,7 @@ api_admin_search_accounts(struct xrpc_ctx *ctx)
 		rc = admin_account_list(NULL, http_req_query(ctx->req,
 		    "cursor"), limit, &out, &err);
 	else
-		rc = admin_account_search(q, http_req_query(ctx->req,
+		rc = admin_account_search(q, NULL, http_req_query(ctx->req,
 		    "cursor"), limit, &out, &err);
 	return reply_done(ctx, rc, &err, out);
 }

@@ -19,8 +19,10 @@
 #include "api.h"
 #include "auth.h"
 #include "auth_factor.h"
+#include "clock.h"
 #include "config.h"
 #include "err.h"
+#include "invites.h"
 #include "keys.h"
 #include "log.h"
 #include "oauth_resource.h"
@@ -507,7 +509,8 @@ invite_one(void *arg, const struct store_invite *inv)
 {
 	struct invite_list *l = arg;
 
-	if (!l->include_used && (inv->disabled || inv->used >= inv->available))
+	/* as the reference: never a disabled code; used ones on request */
+	if (inv->disabled || (!l->include_used && inv->used >= inv->available))
 		return 0;
 	return account_invite_add(l->codes, inv);
 }
@@ -517,12 +520,16 @@ api_server_get_account_invite_codes(struct xrpc_ctx *ctx)
 {
 	struct invite_list l;
 	bool		 create;
+	size_t		 made;
 	int		 rc;
 
 	if ((rc = query_bool(ctx, "includeUsed", true, &l.include_used)) !=
 	    0 || (rc = query_bool(ctx, "createAvailable", true, &create)) != 0)
 		return rc;
-	/* Periodic self-serve codes (PDS_INVITE_INTERVAL) are not made. */
+	/* the codes earned since the last call (PDS_INVITE_INTERVAL) */
+	if (create && (rc = invites_earn(ctx->auth.did, clock_wall_ms(),
+	    &made)) != PDS_OK)
+		return rc;
 	if ((l.codes = json_array()) == NULL)
 		return PDS_ENOMEM;
 	if ((rc = store_invite_list_for(ctx->auth.did, invite_one, &l)) !=

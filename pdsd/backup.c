@@ -710,9 +710,9 @@ admin_backup_start(struct admin_call *call)
 	struct job	*j;
 	struct stat	 st;
 	const char	*dest, *slash;
-	char		 dir[PATH_MAX];
+	char		 dir[PATH_MAX], why[sizeof(call->err.e.msg)];
 	size_t		 n;
-	int		 fd;
+	int		 fd, e;
 
 	if (bcfg == NULL)
 		return refuse(call, PDS_EINVAL, AP_E_NOT_AVAILABLE,
@@ -738,10 +738,14 @@ admin_backup_start(struct admin_call *call)
 		memcpy(dir, "/", 2);
 	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd == -1 || fstat(fd, &st) == -1) {
+		e = errno;
 		if (fd != -1)
 			close(fd);
-		return refuse(call, PDS_EIO, AP_E_IO_ERROR,
-		    "cannot open dest's directory", dest);
+		if (snprintf(why, sizeof(why), "cannot open dest's directory "
+		    "%s: %s", dir, strerror(e)) >= (int)sizeof(why))
+			snprintf(why, sizeof(why), "cannot open dest's "
+			    "directory: %s", strerror(e));
+		return refuse(call, PDS_EIO, AP_E_IO_ERROR, why, dest);
 	}
 	if (call->peer_uid != 0 && call->peer_uid != geteuid() &&
 	    st.st_uid != call->peer_uid) {

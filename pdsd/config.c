@@ -864,6 +864,36 @@ bad:
 	    "IPv4:PORT or [IPv6]:PORT, got \"%.64s\"", s);
 }
 
+/*
+ * Every required variable that is unset or empty (empty means unset),
+ * named in one message so that one start-up shows all that is missing.
+ */
+static int
+check_required(const struct config *cfg, char *err, size_t errlen)
+{
+	size_t	 i, n = 0, len = 0;
+	int	 w;
+
+	for (i = 0; i < NVARS; i++) {
+		if (!(vars[i].flags & F_REQUIRED) || (cfg->val[i] != NULL &&
+		    cfg->val[i][0] != '\0'))
+			continue;
+		if (n++ == 0 && errlen > 0)
+			err[0] = '\0';
+		if (len < errlen) {
+			w = snprintf(err + len, errlen - len, "%s%s",
+			    n > 1 ? ", " : "", vars[i].name);
+			if (w > 0)
+				len += (size_t)w;
+		}
+	}
+	if (n == 0)
+		return PDS_OK;
+	if (len < errlen)
+		snprintf(err + len, errlen - len, ": required but not set");
+	return PDS_EINVAL;
+}
+
 int
 config_load(struct config **cfgp, const char *envfile, char *const *envp,
     char *err, size_t errlen)
@@ -891,6 +921,8 @@ config_load(struct config **cfgp, const char *envfile, char *const *envp,
 		goto bad;
 	read_environment(cfg, envp != NULL ? envp : environ);
 
+	if ((rc = check_required(cfg, err, errlen)) != PDS_OK)
+		goto bad;
 	for (i = 0; i < NVARS; i++) {
 		if (cfg->val[i] != NULL && cfg->val[i][0] == '\0') {
 			/* empty means unset; fall back to the default */
@@ -902,14 +934,8 @@ config_load(struct config **cfgp, const char *envfile, char *const *envp,
 			    strlen(vars[i].def), CFG_SRC_DEFAULT)) != PDS_OK)
 				goto bad;
 		}
-		if (cfg->val[i] == NULL) {
-			if (vars[i].flags & F_REQUIRED) {
-				rc = fail(err, errlen, "%s: required but not "
-				    "set", vars[i].name);
-				goto bad;
-			}
+		if (cfg->val[i] == NULL)
 			continue;
-		}
 		if ((rc = convert(cfg, i, err, errlen)) != PDS_OK)
 			goto bad;
 	}

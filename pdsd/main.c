@@ -196,14 +196,14 @@ ensure_data_dir(const char *dir)
 
 	if (stat(dir, &st) == 0) {
 		if (!S_ISDIR(st.st_mode)) {
-			log_warnx("PDS_DATA_DIRECTORY %s: not a directory",
+			log_errx("PDS_DATA_DIRECTORY %s: not a directory",
 			    dir);
 			return PDS_EINVAL;
 		}
 		return PDS_OK;
 	}
 	if (errno != ENOENT || mkdir(dir, 0700) == -1) {
-		log_warn("PDS_DATA_DIRECTORY %s", dir);
+		log_err("PDS_DATA_DIRECTORY %s", dir);
 		return PDS_EIO;
 	}
 	log_info("created data directory %s", dir);
@@ -281,7 +281,7 @@ main(int argc, char *argv[])
 			fprintf(stderr, "pdsd: configuration error: %s\n",
 			    err);
 		else
-			log_warnx("configuration error: %s", err);
+			log_errx("configuration error: %s", err);
 		return 1;
 	}
 	if (o.check) {
@@ -307,7 +307,7 @@ main(int argc, char *argv[])
 	if (o.pidfile != NULL && write_pidfile(o.pidfile) != PDS_OK)
 		return 1;
 	if ((rc = store_open(cfg->db_path)) != PDS_OK) {
-		log_warnx("cannot open the store %s: %s", cfg->db_path,
+		log_errx("cannot open the store %s: %s", cfg->db_path,
 		    pds_strerror(rc));
 		return 1;
 	}

@@ -59,9 +59,14 @@ store_audit_list(const char *since, int64_t after_id, size_t limit,
 
 	if ((a = malloc(sizeof(*a))) == NULL)
 		return PDS_ENOMEM;
-	if ((rc = store_prep(&st, "SELECT id, at, actor, action, subject, "
-	    "reason, detail FROM audit_log WHERE (?1 IS NULL OR at >= ?1) AND "
-	    "id > ?2 ORDER BY id LIMIT ?3", STORE_ARGS(SB_TEXTN(since),
+	/* the subject's account: a DID, or an at:// URI's authority */
+	if ((rc = store_prep(&st, "SELECT l.id, l.at, l.actor, l.action, "
+	    "l.subject, l.reason, l.detail, ac.handle FROM audit_log l "
+	    "LEFT JOIN accounts ac ON ac.did = CASE WHEN "
+	    "substr(l.subject, 1, 5) = 'at://' THEN substr(l.subject, 6, "
+	    "instr(substr(l.subject, 6) || '/', '/') - 1) ELSE l.subject END "
+	    "WHERE (?1 IS NULL OR l.at >= ?1) AND "
+	    "l.id > ?2 ORDER BY l.id LIMIT ?3", STORE_ARGS(SB_TEXTN(since),
 	    SB_INT(after_id), SB_INT(limit)))) != PDS_OK) {
 		free(a);
 		return rc;
@@ -74,6 +79,7 @@ store_audit_list(const char *since, int64_t after_id, size_t limit,
 		col_copy(st, 4, a->subject, sizeof(a->subject));
 		col_copy(st, 5, a->reason, sizeof(a->reason));
 		col_copy(st, 6, a->detail, sizeof(a->detail));
+		col_copy(st, 7, a->subject_handle, sizeof(a->subject_handle));
 		if ((rc = cb(arg, a)) != 0)
 			break;
 	}
@@ -212,10 +218,12 @@ store_admin_account_list(const enum acct_status *status,
 }
 
 int
-store_admin_account_search(const char *q, const char *cursor, size_t limit,
+store_admin_account_search(const char *q, const enum acct_status *status,
+    const char *cursor, size_t limit,
     int (*cb)(void *, const struct store_account *), void *arg)
 {
 	sqlite3_stmt	*st;
+	const char	*name = NULL;
 	char		*pat;
 	size_t		 i, n = strlen(q), k = 0;
 	int		 rc;
@@ -230,11 +238,15 @@ store_admin_account_search(const char *q, const char *cursor, size_t limit,
 	}
 	pat[k++] = '%';
 	pat[k] = '\0';
+	if (status != NULL)
+		name = acct_status_name(*status);
 	rc = store_prep(&st, "SELECT " ACCOUNT_COLS " FROM accounts "
 	    "WHERE (handle LIKE ?1 ESCAPE '\\' OR email LIKE ?1 ESCAPE '\\' "
-	    "OR did = ?2) AND did > ?3 ORDER BY did LIMIT ?4",
+	    "OR did = ?2) AND (?5 IS NULL OR status = ?5) AND did > ?3 "
+	    "ORDER BY did LIMIT ?4",
 	    STORE_ARGS(SB_TEXT(pat), SB_TEXT(q),
-	    SB_TEXT(cursor != NULL ? cursor : ""), SB_INT(limit)));
+	    SB_TEXT(cursor != NULL ? cursor : ""), SB_INT(limit),
+	    SB_TEXTN(name)));
 	if (rc == PDS_OK)
 		rc = account_walk(st, cb, arg, "account search");
 	free(pat);

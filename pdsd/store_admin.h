@@ -35,6 +35,8 @@ struct store_audit {
 	char	 subject[SAD_SUBJECT_MAX];	/* "" when NULL */
 	char	 reason[SAD_REASON_MAX];	/* "" when NULL */
 	char	 detail[SAD_DETAIL_MAX];	/* JSON text, "" when NULL */
+	/* the handle of the local account the subject names, or "" */
+	char	 subject_handle[SA_HANDLE_MAX + 1];
 };
 
 /* Append a row stamped now; subject, reason and detail may be NULL. */
@@ -76,9 +78,9 @@ void	store_admin_cursor(const struct store_account *, char *out,
  * Accounts whose handle or email starts with q, or whose DID is q
  * (case-insensitive), in DID order after cursor (a DID, or NULL).
  */
-int	store_admin_account_search(const char *q, const char *cursor,
-	    size_t limit, int (*cb)(void *, const struct store_account *),
-	    void *arg);
+int	store_admin_account_search(const char *q,
+	    const enum acct_status *status, const char *cursor, size_t limit,
+	    int (*cb)(void *, const struct store_account *), void *arg);
 /* The code the account signed up with (PDS_ENOTFOUND when none). */
 int	store_admin_invited_by(const char *did, char *code, size_t cap);
 

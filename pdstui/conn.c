@@ -369,3 +369,21 @@ tconn_request(struct tconn *c, const char *cmd, json_t *args, tconn_cb cb,
 	do_write(c);
 	return id;
 }
+
+int64_t
+tconn_next_id(const struct tconn *c)
+{
+	return c->next_id;
+}
+
+bool
+tconn_answered(const struct tconn *c, int64_t from, int64_t to)
+{
+	size_t	 i;
+
+	for (i = 0; i < TCONN_PENDING_MAX; i++)
+		if (c->pend[i].id != 0 && c->pend[i].id >= from &&
+		    c->pend[i].id <= to)
+			return false;
+	return true;
+}

@@ -215,10 +215,26 @@ k_prev(void)
 static enum tui_act
 k_refresh(void)
 {
+	tui.refresh_from = tconn_next_id(tui.conn);
 	if (tui_screens[tui.cur]->enter != NULL)
 		tui_screens[tui.cur]->enter();
+	tui.refresh_to = tconn_next_id(tui.conn) - 1;
 	ui_msg(false, "refreshing");
 	return TUI_REDRAW;
+}
+
+/* "refreshing" goes once the reload's replies are in (or failed). */
+static void
+refresh_check(void)
+{
+	if (tui.refresh_from == 0 || !tconn_answered(tui.conn,
+	    tui.refresh_from, tui.refresh_to))
+		return;
+	tui.refresh_from = 0;
+	if (strcmp(tui.msg, "refreshing") == 0) {
+		tui.msg[0] = '\0';
+		tui.dirty = true;
+	}
 }
 
 static enum tui_act
@@ -618,6 +634,7 @@ main(int argc, char **argv)
 			    pfd[i].fd == tconn_pollfd(tui.tail, &ev))
 				tconn_io(tui.tail, pfd[i].revents);
 		}
+		refresh_check();
 		/* keys (and KEY_RESIZE after SIGWINCH) */
 		while ((r = get_wch(&wc)) != ERR) {
 			key = r == KEY_CODE_YES ? TUI_FN | (int)wc : (int)wc;

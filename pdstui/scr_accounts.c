@@ -19,8 +19,8 @@
 #define LIST_LIMIT	1000
 
 enum sort { SORT_HANDLE, SORT_CREATED, SORT_STATUS, SORT_N };
-static const char *const sort_name[] = { "handle", "newest", NULL, "status" };
-static const char *const filters[] = { NULL, "active", NULL, "deactivated",
+static const char *const sort_name[SORT_N] = { "handle", "newest", "status" };
+static const char *const filters[] = { NULL, "active", "deactivated",
     "takendown" };
 
 static struct {

@@ -40,8 +40,8 @@ static struct {
 static bool
 matches(const json_t *e)
 {
-	static const char *const keys[] = { "action", "actor", NULL, "subject",
-	    "reason", "outcome", "at" };
+	static const char *const keys[] = { "action", "actor", "subject",
+	    "subjectHandle", "reason", "outcome", "at" };
 	size_t	 i;
 
 	if (M.filter[0] == '\0')
@@ -139,46 +139,97 @@ outcome_role(const char *o)
 	return C_WARN;
 }
 
+/*
+ * The list's columns: each is its width plus the one space that
+ * separates it from the next, so a clipped value's ellipsis never
+ * touches its neighbour.  The HANDLE column (the subject's account)
+ * comes when the screen is wide enough; otherwise SUBJECT shows the
+ * handle in place of the DID (Enter shows both).
+ */
+#define COL_TIME	19
+#define COL_ACTOR	16
+#define COL_OUTCOME	7
+#define COL_ACTION	23
+#define COL_SUBJECT	32
+#define COL_HANDLE	24
+#define HANDLE_MIN_COLS	140
+
+/*
+ * The subject as the narrow list shows it, the account by its handle:
+ * "@handle" for a DID, "at://handle/..." for a record; else as stored.
+ */
+static const char *
+subject_cell(const json_t *e, char *buf, size_t cap, bool wide)
+{
+	const char	*s = js(e, "subject"), *h = js(e, "subjectHandle");
+	const char	*rest;
+
+	if (wide || *h == '\0')
+		return s;
+	if (strncmp(s, "at://", 5) == 0) {
+		if ((rest = strchr(s + 5, '/')) == NULL)
+			rest = "";
+		snprintf(buf, cap, "at://%s%s", h, rest);
+	} else
+		snprintf(buf, cap, "@%s", h);
+	return buf;
+}
+
 static void
 mod_draw(int top, int rows, int cols)
 {
 	const json_t	*e;
-	char		 t[64];
-	int		 i, y, rw;
+	char		 t[64], sb[1400];
+	const char	*handle;
+	bool		 wide = cols >= HANDLE_MIN_COLS, sel;
+	int		 i, y, x, rw;
 
 	ui_put(top, 0, cols, C_NORMAL, "%zu of %zu entr%s, newest first%s  "
 	    "filter: %s", M.nrows, json_array_size(M.all),
 	    json_array_size(M.all) == 1 ? "y" : "ies", M.loading ?
 	    " (loading)" : "", M.filter[0] ? M.filter : "-");
-	ui_put(top + 1, 0, cols, C_HEAD, "%-19s %-16s %-7s %-23s %-32s %s",
-	    "TIME", "ACTOR", "OUTCOME", "ACTION", "SUBJECT", "REASON");
+	ui_put(top + 1, 0, cols, C_HEAD, "%-*s %-*s %-*s %-*s %-*s %-*s%s",
+	    COL_TIME, "TIME", COL_ACTOR, "ACTOR", COL_OUTCOME, "OUTCOME",
+	    COL_ACTION, "ACTION", COL_SUBJECT, "SUBJECT", wide ? COL_HANDLE :
+	    0, wide ? "HANDLE" : "", wide ? " REASON" : "REASON");
 	top += 2;
 	rows -= 2;
 	ui_list_fix(&M.cur, (int)M.nrows, rows);
 	if (M.nrows == 0)
 		ui_put(top, 2, cols - 2, C_DIM, "%s", M.loading ?
 		    "loading..." : "no audit entries match");
-	rw = cols - 102;
 	for (i = 0; i < rows && M.cur.top + i < (int)M.nrows; i++) {
 		e = M.rows[M.cur.top + i];
 		y = top + i;
+		sel = M.cur.top + i == M.cur.sel;
 		ui_time(t, sizeof(t), js(e, "at"));
-		if (M.cur.top + i == M.cur.sel) {
-			ui_put(y, 0, cols, C_SEL, "%-19s %-16.16s %-7s %-23.23s "
-			    "%-32.32s %s", t, js(e, "actor"), *js(e, "outcome") ?
-			    js(e, "outcome") : "ok", js(e, "action"),
-			    js(e, "subject"), js(e, "reason"));
-			continue;
+		if (sel)	/* the bar across the whole row */
+			ui_put(y, 0, cols, C_SEL, "%s", "");
+		x = 0;
+		ui_put(y, x, COL_TIME, sel ? C_SEL : C_NORMAL, "%s", t);
+		x += COL_TIME + 1;
+		ui_put(y, x, COL_ACTOR, sel ? C_SEL : C_NORMAL, "%s",
+		    js(e, "actor"));
+		x += COL_ACTOR + 1;
+		ui_put(y, x, COL_OUTCOME, sel ? C_SEL :
+		    outcome_role(js(e, "outcome")), "%s", *js(e, "outcome") ?
+		    js(e, "outcome") : "ok");
+		x += COL_OUTCOME + 1;
+		ui_put(y, x, COL_ACTION, sel ? C_SEL : strstr(js(e, "action"),
+		    "takedown") ? C_WARN : C_NORMAL, "%s", js(e, "action"));
+		x += COL_ACTION + 1;
+		ui_put(y, x, COL_SUBJECT, sel ? C_SEL : C_NORMAL, "%s",
+		    subject_cell(e, sb, sizeof(sb), wide));
+		x += COL_SUBJECT + 1;
+		if (wide) {
+			handle = js(e, "subjectHandle");
+			ui_put(y, x, COL_HANDLE, sel ? C_SEL : C_NORMAL, "%s%s",
+			    *handle ? "@" : "", handle);
+			x += COL_HANDLE + 1;
 		}
-		ui_put(y, 0, 20, C_NORMAL, "%s", t);
-		ui_put(y, 20, 17, C_NORMAL, "%s", js(e, "actor"));
-		ui_put(y, 37, 8, outcome_role(js(e, "outcome")), "%s",
-		    *js(e, "outcome") ? js(e, "outcome") : "ok");
-		ui_put(y, 45, 24, strstr(js(e, "action"), "takedown") ?
-		    C_WARN : C_NORMAL, "%s", js(e, "action"));
-		ui_put(y, 69, 33, C_NORMAL, "%s", js(e, "subject"));
-		if (rw > 0)
-			ui_put(y, 102, rw, C_NORMAL, "%s", js(e, "reason"));
+		if ((rw = cols - x) > 0)
+			ui_put(y, x, rw, sel ? C_SEL : C_NORMAL, "%s",
+			    js(e, "reason"));
 	}
 }
 
@@ -193,9 +244,11 @@ k_show(void)
 	e = M.rows[M.cur.sel];
 	d = json_dumps(json_object_get(e, "detail"), JSON_COMPACT);
 	snprintf(t, sizeof(t), "id       %lld\ntime     %s\nactor    %s\n"
-	    "action   %s\nsubject  %s\noutcome  %s\nreason   %s\ndetail   %s",
-	    (long long)ji(e, "id"), js(e, "at"), js(e, "actor"),
-	    js(e, "action"), js(e, "subject"), *js(e, "outcome") ?
+	    "action   %s\nsubject  %s%s%s%s\noutcome  %s\nreason   %s\n"
+	    "detail   %s", (long long)ji(e, "id"), js(e, "at"), js(e, "actor"),
+	    js(e, "action"), js(e, "subject"), *js(e, "subjectHandle") ?
+	    " (@" : "", js(e, "subjectHandle"), *js(e, "subjectHandle") ?
+	    ")" : "", *js(e, "outcome") ?
 	    js(e, "outcome") : "ok", js(e, "reason"), d ? d : "-");
 	free(d);
 	ui_popup("Audit entry", t);

@@ -114,6 +114,8 @@ struct tui {
 	char		 msg[TUI_TEXT_MAX];
 	bool		 msg_err;
 	int64_t		 msg_until;
+	/* r: the reload's requests; "refreshing" until all are answered */
+	int64_t		 refresh_from, refresh_to;
 
 	size_t		 cur;		/* the screen shown */
 	bool		 help;		/* the help screen is up */
@@ -171,6 +173,10 @@ int64_t	tconn_request(struct tconn *, const char *cmd, json_t *args,
 void	tconn_forget(struct tconn *, int64_t id);
 /* The daemon's pid from SO_PEERCRED, 0 when unknown. */
 long	tconn_peer_pid(const struct tconn *);
+/* The id the next request will get. */
+int64_t	tconn_next_id(const struct tconn *);
+/* Have the requests from..to (ids) all had their last reply? */
+bool	tconn_answered(const struct tconn *, int64_t from, int64_t to);
 
 /* ---- ui.c ---- */
 

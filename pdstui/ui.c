@@ -535,6 +535,64 @@ box_at(int w, int h, int *y0, int *x0)
 	attrset(A_NORMAL);
 }
 
+/*
+ * s wrapped into rows of w cells, at spaces where it can and anywhere
+ * where it must (an at-URI has no spaces): the rows it takes, and, when
+ * draw, each drawn from (y, x) down, at most maxrows of them.
+ */
+static int
+wrap_text(int y, int x, int w, int maxrows, attr_t a, const char *s,
+    bool draw)
+{
+	wchar_t		 wb[UI_LINE_MAX + 1];
+	char		 line[UI_LINE_MAX * 4];
+	const wchar_t	*p;
+	const char	*q = s;
+	mbstate_t	 st;
+	size_t		 n, i = 0, j, end, brk, len;
+	int		 rows = 0, used, cw;
+
+	if (w < 1)
+		return 0;
+	memset(&st, 0, sizeof(st));
+	if ((n = mbsrtowcs(wb, &q, UI_LINE_MAX, &st)) == (size_t)-1) {
+		for (n = 0; s[n] != '\0' && n < UI_LINE_MAX; n++)
+			wb[n] = (unsigned char)s[n] < 0x80 ? (wchar_t)s[n] :
+			    L'?';
+	}
+	wb[n] = L'\0';
+	while (i < n) {
+		/* as many characters as fit; then back to the last space */
+		for (j = i, used = 0, brk = 0; j < n; j++) {
+			cw = wcwidth(wb[j]) < 1 ? 1 : wcwidth(wb[j]);
+			if (used + cw > w)
+				break;
+			used += cw;
+			if (wb[j] == L' ' && j > i)
+				brk = j;
+		}
+		end = j < n && brk > i ? brk : j;
+		if (end == i)
+			end = i + 1;
+		if (draw && rows < maxrows) {
+			wchar_t	 c = wb[end];
+
+			wb[end] = L'\0';
+			p = wb + i;
+			memset(&st, 0, sizeof(st));
+			len = wcsrtombs(line, &p, sizeof(line) - 1, &st);
+			line[len == (size_t)-1 ? 0 : len] = '\0';
+			wb[end] = c;
+			ui_text(y + rows, x, w, a, line, true);
+		}
+		rows++;
+		i = end;
+		while (i < n && wb[i] == L' ')
+			i++;
+	}
+	return rows > 0 ? rows : 1;
+}
+
 void
 ui_modal_draw(void)
 {
@@ -568,9 +626,13 @@ ui_modal_draw(void)
 		curs_set(1);
 		return;
 	case M_CONFIRM:
-		box_at(w, 5, &y0, &x0);
-		ui_text(y0 + 1, x0 + 2, w - 4, a, modal.title, true);
-		ui_text(y0 + 3, x0 + 2, w - 4, a,
+		/* the whole question, wrapped: it names what is acted on */
+		row = wrap_text(0, 0, w - 4, 0, a, modal.title, false);
+		if (row > LINES - 6)
+			row = LINES - 6 > 1 ? LINES - 6 : 1;
+		box_at(w, 4 + row, &y0, &x0);
+		wrap_text(y0 + 1, x0 + 2, w - 4, row, a, modal.title, true);
+		ui_text(y0 + 2 + row, x0 + 2, w - 4, a,
 		    "y: yes   any other key: no", true);
 		return;
 	case M_POPUP:

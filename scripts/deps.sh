@@ -23,8 +23,8 @@ if [ -n "$missing" ]; then
 	[ "$(id -u)" -eq 0 ] || SUDO=sudo
 	echo "installing:$missing"
 	# wait for another apt or dpkg to finish rather than fail
-	lock="-o DPkg::Lock::Timeout=300"
-	$SUDO apt-get $lock update -qq
-	$SUDO env DEBIAN_FRONTEND=noninteractive apt-get $lock install -y \
+	wait_apt=$(dirname "$0")/apt-wait.sh
+	$SUDO "$wait_apt" update -qq
+	$SUDO env DEBIAN_FRONTEND=noninteractive "$wait_apt" install -y \
 	    -qq $missing
 fi

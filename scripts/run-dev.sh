@@ -12,14 +12,15 @@
 # The PLC directory forgets everything when it stops, so each run starts
 # with an empty data directory too (RUN_DEV_KEEP=1 keeps the old one; its
 # DIDs then no longer resolve).  Ports: PDS_PORT (2583) and PLC_PORT
-# (2582).  Extra pdsd settings can go in .cache/dev/extra.env.
+# (2582).  Extra pdsd settings can go in .cache/dev/extra.env
+# (RUN_DEV_DIR names another directory than .cache/dev).
 set -eu
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 B=${B:-build}
 case $B in /*) ;; *) B=$root/$B ;; esac
 pdsd=$B/bin/pdsd
-dev=$root/.cache/dev
+dev=${RUN_DEV_DIR:-$root/.cache/dev}
 pds_port=${PDS_PORT:-2583}
 plc_port=${PLC_PORT:-2582}
 
@@ -27,6 +28,24 @@ if [ ! -x "$pdsd" ]; then
 	echo "run-dev: $pdsd is missing; run make first" >&2
 	exit 1
 fi
+
+# in_use PORT: does anything accept connections on 127.0.0.1:PORT?
+# (curl's exit 7 is "connection refused"; a listener that never
+# answers HTTP times out instead, and is in use all the same.)
+in_use() {
+	_rc=0
+	curl -s -o /dev/null --connect-timeout 2 -m 3 \
+	    "http://127.0.0.1:$1/xrpc/_health" || _rc=$?
+	[ "$_rc" -ne 7 ]
+}
+for p in "$pds_port" "$plc_port"; do
+	if in_use "$p"; then
+		echo "run-dev: 127.0.0.1:$p is already in use (another pdsd" \
+		    "or make run?); stop it, or choose other ports with" \
+		    "PDS_PORT and PLC_PORT" >&2
+		exit 1
+	fi
+done
 echo "run-dev: preparing Node 22 and the PLC directory's packages" >&2
 "$root/tests/interop/setup.sh"
 node=$("$root/scripts/node.sh")
@@ -98,7 +117,8 @@ done
 pds_pid=$!
 url=http://localhost:$pds_port
 i=0
-until curl -sf -o /dev/null "http://127.0.0.1:$pds_port/xrpc/_health"; do
+until kill -0 "$pds_pid" 2>/dev/null && curl -sf -o /dev/null \
+    --connect-timeout 2 -m 3 "http://127.0.0.1:$pds_port/xrpc/_health"; do
 	i=$((i + 1))
 	if [ $i -gt 100 ] || ! kill -0 "$pds_pid" 2>/dev/null; then
 		echo "run-dev: pdsd did not start" >&2
@@ -106,6 +126,11 @@ until curl -sf -o /dev/null "http://127.0.0.1:$pds_port/xrpc/_health"; do
 	fi
 	sleep 0.1
 done
+# the answer came from our pdsd only if it is still running
+if ! kill -0 "$pds_pid" 2>/dev/null; then
+	echo "run-dev: pdsd did not start" >&2
+	exit 1
+fi
 
 cat <<EOF
 
@@ -117,10 +142,11 @@ cat <<EOF
       -H 'Content-Type: application/json' \\
       -d '{"handle":"alice.test","email":"alice@example.com","password":"correct horse"}'
 
-  Log in (the reply holds accessJwt and refreshJwt):
-    curl -s -X POST $url/xrpc/com.atproto.server.createSession \\
+  Log in, keeping the access token in \$ACCESS:
+    ACCESS=\$(curl -s -X POST $url/xrpc/com.atproto.server.createSession \\
       -H 'Content-Type: application/json' \\
-      -d '{"identifier":"alice.test","password":"correct horse"}'
+      -d '{"identifier":"alice.test","password":"correct horse"}' |
+      sed -n 's/.*"accessJwt":"\([^"]*\)".*/\1/p')
 
   Use the access token:
     curl -s $url/xrpc/com.atproto.server.getSession -H "Authorization: Bearer \$ACCESS"
@@ -129,6 +155,11 @@ cat <<EOF
   Invite codes (admin):
     curl -s -u admin:$admin_pw -X POST $url/xrpc/com.atproto.server.createInviteCode \\
       -H 'Content-Type: application/json' -d '{"useCount":1}'
+
+  pdsctl and pdstui on this pdsd's admin socket:
+    PDSCTL_SOCKET=$dev/data/pdsd.sock $B/bin/pdsctl account list
+    PDSCTL_SOCKET=$dev/data/pdsd.sock $B/bin/pdstui
+    (or export PDSCTL_SOCKET=$dev/data/pdsd.sock, or pdsctl -c $dev/pds.env)
 
   Ctrl-C stops pdsd and the PLC directory.
 

@@ -196,8 +196,15 @@ if [ -n "$ADID" ]; then
 	see "Accounts: alice with her DID" main "alice.pds.example.com +$ADID +active"
 	keys main s
 	see "Accounts: s sorts by newest" main "sort: newest"
-	keys main s s
+	keys main s
+	see "Accounts: s again sorts by status" main "sort: status"
+	not_see "Accounts: ... never by (null)" main "sort: \(null\)"
+	keys main s
 	see "Accounts: ... back to handle" main "sort: handle"
+	for _f in active deactivated takendown any; do
+		keys main f
+		see "Accounts: f filters by status: $_f" main "status: $_f +sort"
+	done
 	keys main /
 	see "Accounts: / prompts" main "Search accounts"
 	type_text main alice
@@ -235,7 +242,7 @@ if [ -n "$ADID" ]; then
 
 	keys main 4
 	see "Moderation: the audit log" main "TIME +ACTOR +OUTCOME +ACTION +SUBJECT +REASON"
-	see "Moderation: the takedown, with its reason" main "account.takedown +$ADID +spam wave 42"
+	see "Moderation: the takedown, its account's handle and its reason" main "account.takedown +@alice.pds.example.com +spam wave 42"
 	check "Moderation: newest first" sh -c 'grep -A1 "TIME  *ACTOR" "$1" | tail -n 1 | grep -q "account.takedown"' _ "$SCREEN"
 	keys main /
 	type_text main create
@@ -248,8 +255,45 @@ if [ -n "$ADID" ]; then
 	record "Moderation (4)" main
 	keys main Enter
 	see "Moderation: Enter shows the whole entry" main "reason +spam wave 42"
+	see "Moderation: ... with the DID and the handle" main "subject +$ADID \(@alice.pds.example.com\)"
 	keys main q
 	not_see "Moderation: a key closes the entry" main "Audit entry"
+	tx resize-window -t main -x 150 -y 36
+	see "Moderation: wide, a HANDLE column" main "SUBJECT +HANDLE +REASON"
+	see "Moderation: ... DID and handle side by side" main "account.takedown +$ADID +@alice.pds.example.com +spam wave 42"
+	tx resize-window -t main -x 120 -y 36
+	keys main r
+	sleep 2
+	not_see "Moderation: r's \"refreshing\" goes once the reload is in" main "refreshing"
+	# a long at-URI: the confirmation shows all of it, wrapped
+	LURI="at://$ADID/app.bsky.feed.post/3kzzzzzzzzzz2"
+	keys main T
+	type_text main "$LURI"
+	keys main Enter
+	type_text main "long uri check"
+	keys main Enter
+	see "Moderation: the takedown asks to confirm" main "y: yes"
+	shot main
+	# the box's text, joined without the spaces the wrapping may eat
+	sed -n 's/^.*| \(.*[^ ]\) *|.*$/\1/p' "$SCREEN" | tr -d '\n ' >"$T_DIR/box"
+	if grep -qF "Takedownrecord$LURI?Reason:longuricheck" "$T_DIR/box"; then
+		ok "Moderation: ... naming the whole at-URI"
+	else
+		not_ok "Moderation: ... naming the whole at-URI" "$(cat "$T_DIR/box")"
+		sed 's/^/  #| /' "$SCREEN"
+	fi
+	keys main y
+	see "Moderation: the (missing) record's takedown is logged, by handle" main "record.takedown +at://alice.pds.example.com/app"
+	keys main Down	# an unselected row: clipped with an ellipsis
+	sleep 0.5
+	shot main
+	if grep "record.takedown" "$SCREEN" | grep -q "… long uri check" &&
+	    ! grep -q "…long uri" "$SCREEN"; then
+		ok "Moderation: a clipped subject keeps a space before the reason"
+	else
+		not_ok "Moderation: a clipped subject keeps a space before the reason"
+		sed 's/^/  #| /' "$SCREEN"
+	fi
 
 	keys main 2
 	see "Accounts: back on the details" main "status +taken down"
@@ -306,6 +350,11 @@ keys main x
 see "Invites: x asks to confirm" main "Disable the invite code"
 keys main y
 see "Invites: x disables the code" main "^3 codes"
+ctl audit --json
+check "audit: invite.disable names whose codes they were" sh -c "grep -o '\"action\": *\"invite.disable\"[^}]*' \"\$1\" | grep -q '\"subject\": *\"admin\"'" _ "$OUT"
+keys main 4
+see "Moderation: invite.disable with its subject" main "invite.disable +admin"
+keys main 3
 keys main A
 see "Invites: A shows disabled codes too" main "disabled"
 
@@ -490,6 +539,8 @@ ok "pdstui sessions ended"
 # ---- the man page ----
 if command -v mandoc >/dev/null 2>&1; then
 	check "man/pdstui.1 is mandoc -Tlint clean" sh -c '[ -z "$(mandoc -Tlint -W warning man/pdstui.1 2>&1)" ]'
+	mandoc -Tascii man/pdstui.1 | col -bx >"$T_DIR/man.txt"
+	check "man/pdstui.1: no stray space before punctuation" sh -c '! grep -nE "[[:alnum:])] [.,;:]( |\$)" "$1"' _ "$T_DIR/man.txt"
 fi
 
 t_done

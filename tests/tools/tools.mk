@@ -5,8 +5,10 @@
 #   $(B)/tests/dpoptool   DPoP proofs, JWKs and PKCE, one JSON line each
 #   $(B)/tests/oauthreq   OAuth requests and grants in a stopped pdsd's store
 #   $(B)/tests/lexcheck   records through the lexicon validator, verdicts out
+#   $(B)/tests/invitecalc the invite codes an account has earned (invites_due)
 
 TOOLS_BIN := $(B)/tests/repotool $(B)/tests/dpoptool $(B)/tests/oauthreq
+TOOLS_BIN += $(B)/tests/invitecalc
 
 $(B)/tests/repotool: $(B)/tests/tools/repotool.o $(LIBCOMMON)
 	@mkdir -p $(dir $@)
@@ -17,6 +19,10 @@ $(B)/tests/dpoptool: $(B)/tests/tools/dpoptool.o $(LIBCOMMON)
 	$(CC) $(PDS_LDFLAGS) $(LDFLAGS) -o $@ $^ $(TEST_LIBS)
 
 $(B)/tests/oauthreq: $(B)/tests/tools/oauthreq.o $(PDSD_LIBOBJ) $(LIBCOMMON)
+	@mkdir -p $(dir $@)
+	$(CC) $(PDS_LDFLAGS) $(LDFLAGS) -o $@ $^ $(TEST_LIBS)
+
+$(B)/tests/invitecalc: $(B)/tests/tools/invitecalc.o $(PDSD_LIBOBJ) $(LIBCOMMON)
 	@mkdir -p $(dir $@)
 	$(CC) $(PDS_LDFLAGS) $(LDFLAGS) -o $@ $^ $(TEST_LIBS)
 

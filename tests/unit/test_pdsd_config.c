@@ -228,6 +228,12 @@ test_required(void)
 	    "no rotation key: %s", err);
 	CHECK(refused("PDS_JWT_SECRET=", "PDS_JWT_SECRET"),
 	    "an empty secret is a missing one: %s", err);
+	env[0] = NULL;
+	rc = config_load(&cfg, NULL, (char *const *)env, err, sizeof(err));
+	CHECK(rc == PDS_EINVAL && strstr(err, "PDS_JWT_SECRET") != NULL &&
+	    strstr(err, "PDS_ADMIN_PASSWORD") != NULL && strstr(err,
+	    "PDS_PLC_ROTATION_KEY_K256_PRIVATE_KEY_HEX") != NULL,
+	    "every missing one named at once: %s", err);
 	t_group_end();
 }
 

@@ -124,7 +124,7 @@ static void
 test_accounts(void)
 {
 	struct seen	 g;
-	enum acct_status td = ACCT_TAKENDOWN;
+	enum acct_status td = ACCT_TAKENDOWN, act = ACCT_ACTIVE;
 	char		 cur[128], code[8];
 
 	t_group("accounts");
@@ -143,16 +143,24 @@ test_accounts(void)
 	    &g) == PDS_OK && strcmp(g.s, "bxx.test;") == 0, "by status: %s",
 	    g.s);
 	memset(&g, 0, sizeof(g));
-	CHECK(store_admin_account_search("b_", NULL, 10, account_cb, &g) ==
+	CHECK(store_admin_account_search("b_", NULL, NULL, 10, account_cb, &g) ==
 	    PDS_OK && strcmp(g.s, "b_x.test;") == 0,
 	    "_ matches itself only: %s", g.s);
 	memset(&g, 0, sizeof(g));
-	CHECK(store_admin_account_search(did1, NULL, 10, account_cb, &g) ==
+	CHECK(store_admin_account_search(did1, NULL, NULL, 10, account_cb, &g) ==
 	    PDS_OK && strcmp(g.s, "a.test;") == 0, "by DID: %s", g.s);
 	memset(&g, 0, sizeof(g));
-	CHECK(store_admin_account_search("B", did2, 10, account_cb, &g) ==
+	CHECK(store_admin_account_search("B", NULL, did2, 10, account_cb, &g) ==
 	    PDS_OK && strcmp(g.s, "bxx.test;") == 0, "after a cursor: %s",
 	    g.s);
+	memset(&g, 0, sizeof(g));
+	CHECK(store_admin_account_search("b", &td, NULL, 10, account_cb,
+	    &g) == PDS_OK && strcmp(g.s, "bxx.test;") == 0,
+	    "a search keeps the status filter: %s", g.s);
+	memset(&g, 0, sizeof(g));
+	CHECK(store_admin_account_search("b", &act, NULL, 10, account_cb,
+	    &g) == PDS_OK && strcmp(g.s, "b_x.test;") == 0,
+	    "... active only: %s", g.s);
 	CHECK(store_admin_invited_by(did2, code, sizeof(code)) == PDS_OK &&
 	    strcmp(code, "code-no") == 0, "invited by, truncated: %s", code);
 	CHECK(store_admin_invited_by(did1, code, sizeof(code)) ==
