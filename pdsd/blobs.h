@@ -22,6 +22,7 @@
 #ifndef PDSD_BLOBS_H
 #define PDSD_BLOBS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -65,6 +66,25 @@ const char *blobs_sniff(const uint8_t *data, size_t len);
 /* Open a stored blob for reading: *fd (close it) and *size. */
 int	blobs_open(const char *did, const struct cid *, int *fd,
 	    int64_t *size);
+
+/*
+ * Open [off, off + len) of a stored blob (len -1: to its end), from
+ * whichever store holds it; release with blobs_read_done().
+ */
+struct blobstore_read;
+int	blobs_open_range(const char *did, const struct cid *, int64_t off,
+	    int64_t len, struct blobstore_read *);
+void	blobs_read_done(struct blobstore_read *);
+
+/* Takedown of a blob's bytes: to the quarantine (on) and back (off). */
+int	blobs_quarantine(const char *did, const char *cid, bool on);
+
+/* The store new uploads go to ("disk", "s3"), and switching it. */
+const char *blobs_store_name(void);
+int	blobs_store_kind(void);
+int	blobs_store_switch(int kind);
+/* True when some blob calls may go over the network (S3 configured). */
+bool	blobs_store_remote(void);
 
 /* Sweep temporary blobs older than the grace period now (the job). */
 void	blobs_sweep(void *arg);
