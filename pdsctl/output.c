@@ -378,6 +378,26 @@ duration(char *out, size_t cap, long long s)
 		snprintf(out, cap, "%llds", s);
 }
 
+/* The blob store's line, and S3's health when it is in use. */
+static void
+print_blobstore(const json_t *b)
+{
+	const json_t	*s3 = json_object_get(b, "s3");
+
+	if (b == NULL)
+		return;
+	printf("blob store:   %s", str(b, "store"));
+	if (s3 != NULL)
+		printf(" (S3 %s at %s: %lld ok, %lld failed, %lld retried, "
+		    "last %lld ms, avg %lld ms)", str(s3, "bucket"),
+		    str(s3, "endpoint"), num(s3, "ok"), num(s3, "failed"),
+		    num(s3, "retries"), num(s3, "lastMs"), num(s3, "avgMs"));
+	printf("\n");
+	if (json_object_get(s3, "lastError") != NULL)
+		printf("  last error: %s: %s\n", str(s3, "lastErrorAt"),
+		    str(s3, "lastError"));
+}
+
 void
 print_stats(const struct ctl_cmd *c, const json_t *r)
 {
@@ -411,6 +431,7 @@ print_stats(const struct ctl_cmd *c, const json_t *r)
 	printf("repositories: %s in %lld blocks, %lld records\n", b1,
 	    num(repo, "blocks"), num(repo, "records"));
 	printf("blobs:        %s in %lld blobs\n", b2, num(blobs, "count"));
+	print_blobstore(json_object_get(r, "blobstore"));
 	printf("firehose:     %lld subscribers, %lld events (last seq %lld)"
 	    "\n", num(fh, "subscribers"), num(fh, "events"),
 	    num(fh, "lastSeq"));

@@ -425,6 +425,8 @@ admin_stats(json_t **out, struct admin_err *err)
 	    "invitesOpen", (json_int_t)c.invites_open,
 	    "auditEntries", (json_int_t)c.audit_rows,
 	    "counters", counters);
+	if (*out != NULL)
+		json_object_set_new(*out, "blobstore", blobs_health_json());
 	return *out != NULL ? PDS_OK : admin_fail_internal(err, PDS_ENOMEM);
 }
 

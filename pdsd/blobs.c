@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <jansson.h>
 #include <sodium.h>
 
 #include "blobs.h"
@@ -663,6 +664,31 @@ bool
 blobs_store_remote(void)
 {
 	return blobstore_s3_configured();
+}
+
+json_t *
+blobs_health_json(void)
+{
+	struct blobstore_health h;
+	json_t		*o, *s3j;
+	char		 at[CLOCK_ISO_LEN];
+
+	if ((o = json_pack("{s:s}", "store", active->name)) == NULL)
+		return NULL;
+	blobstore_s3_health(&h);
+	if (!h.configured)
+		return o;
+	if (h.last_error_at > 0)
+		clock_ms_to_iso(h.last_error_at * 1000, at);
+	s3j = json_pack("{s:s,s:s,s:I,s:I,s:I,s:I,s:I,s:s?,s:s?}",
+	    "endpoint", h.endpoint, "bucket", h.bucket,
+	    "ok", (json_int_t)h.ok, "failed", (json_int_t)h.failed,
+	    "retries", (json_int_t)h.retries, "lastMs", (json_int_t)h.last_ms,
+	    "avgMs", (json_int_t)h.avg_ms,
+	    "lastError", h.last_error_at > 0 ? h.last_error : NULL,
+	    "lastErrorAt", h.last_error_at > 0 ? at : NULL);
+	json_object_set_new(o, "s3", s3j);
+	return o;
 }
 
 /* ---- module --------------------------------------------------------- */

@@ -26,6 +26,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <jansson.h>
+
 #include "cid.h"
 
 #define BLOB_MIME_MAX	128
@@ -83,6 +85,8 @@ int	blobs_quarantine(const char *did, const char *cid, bool on);
 const char *blobs_store_name(void);
 int	blobs_store_kind(void);
 int	blobs_store_switch(int kind);
+/* The store and S3's health, for stats: {store, s3?: {...}}. */
+json_t	*blobs_health_json(void);
 /* True when some blob calls may go over the network (S3 configured). */
 bool	blobs_store_remote(void);
 
