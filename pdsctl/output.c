@@ -582,3 +582,41 @@ event_tail(const struct ctl_cmd *c, const json_t *e)
 	}
 	printf("\n");
 }
+
+/* blobstore migrate: the counts at the end, a progress bar meanwhile. */
+void
+print_blobstore_migrate(const struct ctl_cmd *c, const json_t *r)
+{
+	char	 b[32];
+
+	(void)c;
+	if (isatty(STDERR_FILENO))
+		fprintf(stderr, "\n");
+	human_bytes(b, sizeof(b), num(r, "bytes"));
+	printf("blobs moved from %s to %s: %lld of %lld (%s): %lld copied "
+	    "and verified, %lld there already, %lld missing, %lld failed "
+	    "(%.1f s)\n", str(r, "from"), str(r, "to"), num(r, "done"),
+	    num(r, "total"), b, num(r, "copied"), num(r, "already"),
+	    num(r, "missing"), num(r, "failed"),
+	    json_number_value(json_object_get(r, "seconds")));
+	if (json_object_get(r, "lastError") != NULL)
+		printf("last failure: %s\n", str(r, "lastError"));
+}
+
+void
+event_blobstore_migrate(const struct ctl_cmd *c, const json_t *e)
+{
+	bool		 tty = isatty(STDERR_FILENO);
+	char		 bar[31];
+	long long	 pct = num(e, "percent"), i, fill;
+
+	(void)c;
+	fill = pct * 30 / 100;
+	for (i = 0; i < 30; i++)
+		bar[i] = i < fill ? '#' : '.';
+	bar[30] = '\0';
+	fprintf(stderr, "%sblobs to %s [%s] %3lld%% (%lld/%lld, %lld failed)%s",
+	    tty ? "\r" : "", str(e, "to"), bar, pct, num(e, "done"),
+	    num(e, "total"), num(e, "failed"), tty ? "" : "\n");
+	fflush(stderr);
+}

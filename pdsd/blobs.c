@@ -666,6 +666,160 @@ blobs_store_remote(void)
 	return blobstore_s3_configured();
 }
 
+/* ---- moving a blob between stores (blobstore migrate) ---------------- */
+
+static const struct blobstore_ops *
+ops_of(int kind)
+{
+	return kind == BLOBSTORE_S3 ? &blobstore_s3_ops : &blobstore_disk_ops;
+}
+
+/* Read all of rd into fd (from 0) while hashing; the digest in d. */
+static int
+copy_out(struct blobstore_read *rd, int fd, uint8_t d[32], int64_t *n)
+{
+	crypto_hash_sha256_state hs;
+	char		 buf[65536];
+	ssize_t		 got, w;
+	size_t		 off;
+
+	crypto_hash_sha256_init(&hs);
+	*n = 0;
+	for (;;) {
+		if (rd->stream != NULL)
+			got = blobstore_stream_read(rd->stream, buf,
+			    sizeof(buf));
+		else
+			got = pread(rd->fd, buf, sizeof(buf), (off_t)*n);
+		if (got == -1 && rd->stream == NULL && errno == EINTR)
+			continue;
+		if (got < 0)
+			return PDS_EBUSY;
+		if (got == 0)
+			break;
+		crypto_hash_sha256_update(&hs, (uint8_t *)buf, (size_t)got);
+		for (off = 0; fd != -1 && off < (size_t)got; off += (size_t)w)
+			if ((w = write(fd, buf + off, (size_t)got - off)) <= 0)
+				return PDS_EIO;
+		*n += got;
+	}
+	crypto_hash_sha256_final(&hs, d);
+	return PDS_OK;
+}
+
+/* True when digest d is the one cid names. */
+static bool
+digest_is(const uint8_t d[32], const char *cid)
+{
+	struct cid	 c;
+	char		 cs[CID_STR_MAX];
+
+	cid_from_digest(&c, CID_CODEC_RAW, d);
+	cid_format(&c, cs, sizeof(cs));
+	return strcmp(cs, cid) == 0;
+}
+
+/* The bytes of did/cid in store o hash to cid. */
+static int
+verify_in(const struct blobstore_ops *o, const char *did, const char *cid,
+    int64_t size)
+{
+	struct blobstore_read rd;
+	uint8_t		 d[32];
+	int64_t		 n;
+	int		 rc;
+
+	if ((rc = o->open(did, cid, 0, -1, &rd)) != PDS_OK)
+		return rc;
+	rc = copy_out(&rd, -1, d, &n);
+	blobs_read_done(&rd);
+	if (rc == PDS_OK && (n != size || !digest_is(d, cid)))
+		rc = PDS_EMISMATCH;
+	return rc;
+}
+
+static int
+move_bytes(const struct blobstore_ops *f, const struct blobstore_ops *t,
+    const char *did, const char *cid, int64_t size)
+{
+	struct blobstore_read rd;
+	char		 tmp[PATH_MAX], key[2 * 12 + 1];
+	uint8_t		 rnd[12], d[32];
+	int64_t		 n;
+	bool		 consumed = false;
+	int		 fd, rc;
+
+	if ((rc = f->open(did, cid, 0, -1, &rd)) != PDS_OK)
+		return rc;
+	randombytes_buf(rnd, sizeof(rnd));
+	sodium_bin2hex(key, sizeof(key), rnd, sizeof(rnd));
+	if (snprintf(tmp, sizeof(tmp), "%s/m%s", bcfg->blobstore_tmp_dir,
+	    key) >= (int)sizeof(tmp)) {
+		blobs_read_done(&rd);
+		return PDS_ETOOBIG;
+	}
+	if ((fd = open(tmp, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600)) ==
+	    -1) {
+		blobs_read_done(&rd);
+		return PDS_EIO;
+	}
+	rc = copy_out(&rd, fd, d, &n);
+	blobs_read_done(&rd);
+	if (rc == PDS_OK && (n != size || !digest_is(d, cid)))
+		rc = PDS_EMISMATCH;	/* the source is not what it should be */
+	if (rc == PDS_OK)
+		rc = t->put(did, cid, tmp, fd, n, d, &consumed);
+	close(fd);
+	if (!consumed)
+		(void)unlink(tmp);
+	if (rc == PDS_OK && (rc = verify_in(t, did, cid, size)) != PDS_OK)
+		(void)t->remove(did, cid);
+	return rc;
+}
+
+int
+blobs_move(const char *did, const char *cid, int64_t size, bool takendown,
+    int from, int to, enum blobs_moved *what)
+{
+	const struct blobstore_ops *f = ops_of(from), *t = ops_of(to);
+	int64_t		 tsize;
+	bool		 exists = false;
+	int		 rc;
+
+	*what = BLOBS_MOVE_FAILED;
+	if (bcfg == NULL || !did_ok(did) || f == t ||
+	    (to == BLOBSTORE_S3 && !blobstore_s3_configured()))
+		return PDS_EINVAL;
+	if (takendown) {	/* out of quarantine for the copy */
+		if ((rc = f->quarantine(did, cid, false)) != PDS_OK &&
+		    rc != PDS_ENOTFOUND)
+			return rc;
+		if ((rc = t->quarantine(did, cid, false)) != PDS_OK &&
+		    rc != PDS_ENOTFOUND)
+			return rc;
+	}
+	rc = move_bytes(f, t, did, cid, size);
+	if (rc == PDS_ENOTFOUND) {
+		/* moved by an earlier run (verified then), or lost */
+		rc = t->stat(did, cid, &tsize);
+		*what = rc == PDS_OK ? BLOBS_MOVE_ALREADY : BLOBS_MOVE_MISSING;
+		rc = rc == PDS_ENOTFOUND ? PDS_OK : rc;
+	} else if (rc == PDS_OK) {
+		*what = BLOBS_MOVE_COPIED;
+		pthread_mutex_lock(&file_mu);
+		if (store_blob_exists(did, cid, &exists) == PDS_OK && exists)
+			(void)f->remove(did, cid);
+		else if (!pending_has(did, cid))
+			(void)t->remove(did, cid);	/* deleted meanwhile */
+		pthread_mutex_unlock(&file_mu);
+	}
+	if (takendown && *what != BLOBS_MOVE_MISSING && rc == PDS_OK)
+		rc = t->quarantine(did, cid, true);
+	if (rc != PDS_OK)
+		*what = BLOBS_MOVE_FAILED;
+	return rc;
+}
+
 json_t *
 blobs_health_json(void)
 {

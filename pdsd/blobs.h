@@ -85,6 +85,21 @@ int	blobs_quarantine(const char *did, const char *cid, bool on);
 const char *blobs_store_name(void);
 int	blobs_store_kind(void);
 int	blobs_store_switch(int kind);
+/*
+ * Move one blob's bytes from store `from' to store `to' (blobstore.h's
+ * kinds): copied through a local temporary file while hashed (the
+ * source must match the CID), stored, read back from `to' and hashed
+ * again, and only then removed from `from'.  *what says what happened.
+ */
+enum blobs_moved {
+	BLOBS_MOVE_COPIED,	/* copied and verified */
+	BLOBS_MOVE_ALREADY,	/* only in `to' already (an earlier run) */
+	BLOBS_MOVE_MISSING,	/* in neither store */
+	BLOBS_MOVE_FAILED,
+};
+int	blobs_move(const char *did, const char *cid, int64_t size,
+	    bool takendown, int from, int to, enum blobs_moved *what);
+
 /* The store and S3's health, for stats: {store, s3?: {...}}. */
 json_t	*blobs_health_json(void);
 /* True when some blob calls may go over the network (S3 configured). */

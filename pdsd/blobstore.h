@@ -102,6 +102,10 @@ struct blobstore_health {
 };
 void	blobstore_s3_health(struct blobstore_health *);
 
+/* The admin command "blobstore.migrate" (blobstore_migrate.c). */
+struct admin_call;
+int	blobstore_cmd_migrate(struct admin_call *);
+
 #define BLOBSTORE_S3_PART	((int64_t)8 * 1024 * 1024)
 
 #endif

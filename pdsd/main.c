@@ -65,6 +65,7 @@ static const struct pdsd_module *const modules[] = {
 	&pdsd_module_firehose,		/* adds a job, starts crawlers */
 	&pdsd_module_get_repo,
 	&pdsd_module_backup,
+	&pdsd_module_blobstore_migrate,	/* stops a blob move */
 	&pdsd_module_describe_server,
 	&pdsd_module_admin_socket,
 };
