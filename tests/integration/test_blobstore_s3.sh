@@ -144,6 +144,24 @@ out=$(ctl --json stats)
 check "and its numbers in --json" sh -c \
     "printf '%s' \"\$1\" | grep -q '\"ok\": *[1-9]'" - "$out"
 
+# --- and on pdstui's overview (in a real terminal: tmux)
+TX=pds-s3-$$
+PDSTUI=$B/bin/pdstui
+case $PDSTUI in /*) ;; *) PDSTUI=$(pwd)/$PDSTUI ;; esac
+tmux -L "$TX" -f /dev/null new-session -d -s ov -x 160 -y 40 \
+    "env LANG=C.UTF-8 $PDSTUI --socket $T_DIR/data/pdsd.sock --exit-after 30; sleep 60"
+i=0
+while [ $i -lt 100 ]; do
+	tmux -L "$TX" -f /dev/null capture-pane -p -t ov >"$T_DIR/screen" \
+	    2>/dev/null
+	grep -q "store  s3 .*$S3_BUCKET: [0-9]* ok" "$T_DIR/screen" && break
+	sleep 0.1
+	i=$((i + 1))
+done
+tmux -L "$TX" -f /dev/null kill-server 2>/dev/null
+check "pdstui's overview shows the S3 store's health" \
+    grep -q "store  s3 .*$S3_BUCKET: [0-9]* ok" "$T_DIR/screen"
+
 # --- fault: radosgw killed during a 20 MB upload
 head -c 20000000 /dev/urandom >"$T_DIR/big2"
 curl -s -o "$T_DIR/fault.body" -D "$T_DIR/fault.headers" \
