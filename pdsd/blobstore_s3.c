@@ -40,6 +40,7 @@
 #include "config.h"
 #include "err.h"
 #include "log.h"
+#include "offload.h"
 #include "s3xml.h"
 #include "stats.h"
 
@@ -413,6 +414,10 @@ req_do(struct s3_req *r, const char *what)
 	int		 i, rc;
 	unsigned	 backoff = 100;
 
+	if (offload_would_block()) {	/* an HTTP worker (offload.h) */
+		note_fail(0, "%s: refused on an HTTP worker", what);
+		return PDS_EBUSY;
+	}
 	if (r->timeout_ms <= 0)
 		r->timeout_ms = s3.request_ms > 0 ? s3.request_ms :
 		    STALL_MS_DEF;
@@ -983,6 +988,10 @@ stream_start(const char *key, int64_t off, int64_t len,
 	int		 rc = PDS_EIO, attempt;
 
 	*sp = NULL;
+	if (offload_would_block()) {	/* an HTTP worker (offload.h) */
+		note_fail(0, "get: refused on an HTTP worker");
+		return PDS_EBUSY;
+	}
 	for (attempt = 0; attempt < ATTEMPTS; attempt++) {
 		if ((s = calloc(1, sizeof(*s))) == NULL ||
 		    (s->buf = malloc(STREAM_BUF)) == NULL) {

@@ -143,8 +143,8 @@ X("com.atproto.identity.submitPlcOperation",
     P, ACCESS, XF(NET), JSON, JSONB, DEFAULT)
 
 /* com.atproto.admin */
-POST_MOD("com.atproto.admin.updateSubjectStatus",
-    api_admin_update_subject_status)
+X("com.atproto.admin.updateSubjectStatus", api_admin_update_subject_status,
+    P, MOD, XF(BLOBS), JSON, JSONB, DEFAULT)
 GET_MOD("com.atproto.admin.getSubjectStatus", api_admin_get_subject_status)
 GET_MOD("com.atproto.admin.getAccountInfo", api_admin_get_account_info)
 GET_MOD("com.atproto.admin.getAccountInfos", api_admin_get_account_infos)
@@ -164,7 +164,8 @@ X("com.atproto.admin.updateAccountPassword",
     DEFAULT)
 X("com.atproto.admin.sendEmail", api_admin_send_email,
     P, MOD, XF(NET), JSON, JSONB, DEFAULT)
-POST_ADMIN("com.atproto.admin.deleteAccount", api_admin_delete_account)
+X("com.atproto.admin.deleteAccount", api_admin_delete_account,
+    P, ADMIN, XF(BLOBS), JSON, JSONB, DEFAULT)
 
 /* com.atproto.moderation and com.atproto.temp */
 X("com.atproto.moderation.createReport", api_proxy_forward,

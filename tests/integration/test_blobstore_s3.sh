@@ -136,6 +136,23 @@ getblob "$SMALL"
 check_status "and it is served again" 200
 check "with its bytes" cmp -s "$T_DIR/small" "$T_DIR/body"
 
+# --- the same through the admin XRPC (on the net pool with S3)
+subject() {
+	req POST /xrpc/com.atproto.admin.updateSubjectStatus \
+	    -u "admin:$ADMIN_PASSWORD" -H 'Content-Type: application/json' \
+	    --data "{\"subject\":{\"\$type\":\"com.atproto.admin.defs#repoBlobRef\",
+	    \"did\":\"$DID\",\"cid\":\"$SMALL\"},
+	    \"takedown\":{\"applied\":$1,\"ref\":\"t1\"}}"
+}
+subject true
+check_status "updateSubjectStatus takes the blob down" 200
+check "into quarantine/" in_bucket quarantine "$SMALL"
+subject false
+check_status "and back" 200
+check "into blocks/" in_bucket blocks "$SMALL"
+getblob "$SMALL"
+check_status "served again" 200
+
 # --- health in pdsctl stats
 out=$(ctl stats)
 check "pdsctl stats has the blob store's health line" sh -c \
