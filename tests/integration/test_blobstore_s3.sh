@@ -27,6 +27,12 @@ base_env() {
 # shellcheck disable=SC2046
 base_env $(s3_env)
 pds_start || { t_done; exit 1; }
+"$PDSD" -c "$T_DIR/pds.env" --check-config >"$T_DIR/cfg" 2>&1
+check "--check-config shows the S3 settings" \
+    grep -q "^PDS_BLOBSTORE_S3_BUCKET=$S3_BUCKET\$" "$T_DIR/cfg"
+check "with the secret masked" sh -c \
+    "grep -q '^PDS_BLOBSTORE_S3_SECRET_ACCESS_KEY=\*\**\$' '$T_DIR/cfg' &&
+    ! grep -qF '$S3_SECRET_KEY' '$T_DIR/cfg'"
 ctl() { "$PDSCTL" --socket "$T_DIR/data/pdsd.sock" "$@"; }
 
 req POST /xrpc/com.atproto.server.createAccount \
