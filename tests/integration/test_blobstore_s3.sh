@@ -22,7 +22,8 @@ base_env() {
 	    "PDS_INVITE_REQUIRED=false" "PDS_HOSTNAME=localhost" \
 	    "PDS_BLOB_UPLOAD_LIMIT=100000000" \
 	    "PDS_BLOB_TEMP_GRACE_SECONDS=2" \
-	    "PDS_BLOBSTORE_S3_UPLOAD_TIMEOUT_MS=8000" "$@"
+	    "PDS_BLOBSTORE_S3_UPLOAD_TIMEOUT_MS=8000" \
+	    "PDS_BLOBSTORE_S3_REQUEST_TIMEOUT_MS=3000" "$@"
 }
 # shellcheck disable=SC2046
 base_env $(s3_env)
@@ -214,6 +215,28 @@ check_status "the same upload succeeds after the restart" 200
 check "it is in the bucket" in_bucket blocks "$CID"
 check "nothing half-written is left under tmp/" \
     [ -z "$(s3_keys tmp/)" ]
+
+# --- a slow S3 (radosgw stopped, its socket still accepting): the
+# upload gives up within PDS_BLOBSTORE_S3_UPLOAD_TIMEOUT_MS, a read
+# within PDS_BLOBSTORE_S3_REQUEST_TIMEOUT_MS, both 503
+RGW_PID=$(cat "$RGW_DIR/run/client.rgw.a.pid")
+kill -STOP "$RGW_PID"
+head -c 30000 /dev/urandom >"$T_DIR/slow"
+t0=$(date +%s)
+upload "$T_DIR/slow"
+t1=$(date +%s)
+check_status "an upload to a stalled S3 is refused" 503
+check "within the upload timeout (8 s; took $((t1 - t0)) s)" \
+    [ $((t1 - t0)) -le 12 ]
+t0=$(date +%s)
+getblob "$SMALL"
+t1=$(date +%s)
+check_status "a read from a stalled S3 is 503" 503
+check "within the request timeout (3 s, two tries; took $((t1 - t0)) s)" \
+    [ $((t1 - t0)) -le 8 ]
+kill -CONT "$RGW_PID"
+upload "$T_DIR/slow"
+check_status "the same upload once S3 answers again" 200
 
 # --- a wrong secret: a clear error, nothing stored
 pds_stop
