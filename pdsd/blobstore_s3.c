@@ -8,9 +8,9 @@
  * the real SHA-256 of its body (for a blob: the CID's digest, so the
  * server itself refuses bytes that do not match the CID).
  *
- * Calls that may be repeated (GET, HEAD, PUT of a whole object or a
- * part, DELETE, copy) are retried with backoff on a transport error or
- * a 5xx, within the call's deadline.  An S3 that cannot be reached or
+ * Calls that may be repeated (GET, PUT of a whole object or a part,
+ * DELETE, copy; not the POSTs of a multipart upload) are retried with
+ * backoff on a transport error or a 5xx, within the call's deadline.  An S3 that cannot be reached or
  * answers 5xx gives PDS_EBUSY (the client gets 503 and Retry-After);
  * one that refuses (403, 400...) gives PDS_EUPSTREAM, with its Code in
  * the last error.  Health: counters blobstore.s3.*, and
@@ -424,7 +424,8 @@ req_do(struct s3_req *r, const char *what)
 	for (i = 0; i < ATTEMPTS; i++) {
 		if ((rc = req_once(r)) != PDS_OK)
 			return rc;
-		if (!retryable(r))
+		/* POST (start, complete a multipart upload) is not idempotent */
+		if (!retryable(r) || strcmp(r->method, "POST") == 0)
 			break;
 		left = t0 + r->timeout_ms - clock_mono_ms();
 		if (i + 1 == ATTEMPTS || left <= (int64_t)backoff)
