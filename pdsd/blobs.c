@@ -545,6 +545,8 @@ blobs_sweep(void *arg)
 	} while (vs.n == SWEEP_BATCH);
 	free(vs.v);
 	sweep_tmp_dir(cutoff);
+	if (blobstore_s3_configured())
+		(void)blobstore_s3_sweep(before);
 	if (swept > 0)
 		log_info("blobs: swept %zu unreferenced uploads", swept);
 }

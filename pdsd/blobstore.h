@@ -88,6 +88,9 @@ ssize_t	blobstore_stream_read(struct blobstore_stream *, char *buf,
 	    size_t max);
 void	blobstore_stream_free(struct blobstore_stream *);
 
+/* Abort S3 multipart uploads begun before `before' (ISO time). */
+int	blobstore_s3_sweep(const char *before);
+
 /* ---- health (s3) ---- */
 
 struct blobstore_health {

@@ -788,6 +788,48 @@ s3_remove_account(const char *did)
 	return delete_prefix(p);
 }
 
+/* ---- the sweep: multipart uploads a crash left behind ---- */
+
+/*
+ * Abort the multipart uploads under blocks/ started before `before'
+ * (ISO time): those of a pdsd that stopped half-way through a blob.
+ * Up to one listing (1000) per call; the sweep job calls it again.
+ */
+int
+blobstore_s3_sweep(const char *before)
+{
+	struct s3_req	 r;
+	char		 key[1100], id[512], eid[600], at[64];
+	size_t		 pk = 0, pi = 0, pa = 0;
+	int		 rc, n = 0;
+
+	if (!s3.on)
+		return PDS_OK;
+	memset(&r, 0, sizeof(r));
+	r.method = "GET";
+	if ((rc = url_of(r.url, sizeof(r.url), NULL,
+	    "prefix=blocks%2F&uploads=")) != PDS_OK ||
+	    (rc = req_do(&r, "list multipart uploads")) != PDS_OK) {
+		free(r.resp);
+		return rc;
+	}
+	while (s3xml_next(r.resp, r.resp_len, "Key", &pk, key,
+	    sizeof(key)) == PDS_OK && s3xml_next(r.resp, r.resp_len,
+	    "UploadId", &pi, id, sizeof(id)) == PDS_OK &&
+	    s3xml_next(r.resp, r.resp_len, "Initiated", &pa, at,
+	    sizeof(at)) == PDS_OK) {
+		if (strncmp(key, "blocks/", 7) != 0 || strcmp(at, before) >= 0 ||
+		    escape(eid, sizeof(eid), id, true) != PDS_OK)
+			continue;
+		mp_abort(key, eid);
+		n++;
+	}
+	free(r.resp);
+	if (n > 0)
+		log_info("blobs: s3: aborted %d unfinished uploads", n);
+	return PDS_OK;
+}
+
 /* ---- streamed reads ---- */
 
 struct blobstore_stream {

@@ -128,6 +128,18 @@ else
 fi
 check "and its row" [ "$(rows "$ORPHAN")" = 0 ]
 
+# --- the sweep also aborts a multipart upload a crash left behind
+mp_uploads() {
+	_s3_curl "$S3_ENDPOINT/$S3_BUCKET?prefix=blocks%2F&uploads=" |
+	    grep -o '<UploadId>[^<]*</UploadId>' | wc -l
+}
+_s3_curl -X POST -o /dev/null \
+    "$S3_ENDPOINT/$S3_BUCKET/blocks/$(printf '%s' "$DID" | sed 's/:/%3A/g')/left-behind?uploads="
+check "an unfinished multipart upload is listed" [ "$(mp_uploads)" = 1 ]
+i=0
+while [ "$(mp_uploads)" != 0 ] && [ $i -lt 60 ]; do sleep 0.2; i=$((i + 1)); done
+check "the sweep aborts it once past the grace period" [ "$(mp_uploads)" = 0 ]
+
 # --- takedown: to quarantine/<did>/<cid>, unreadable; and back
 ctl takedown blob "$DID" "$SMALL" --reason "test" >/dev/null
 check "takedown moves the blob to the quarantine prefix" \
