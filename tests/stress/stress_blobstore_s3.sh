@@ -50,7 +50,16 @@ check "a 9 MB warm-up round trip" upload_held "$T_DIR/warm"
 curl -sf -o /dev/null "$URL/xrpc/com.atproto.sync.getBlob?did=$DID&cid=$CID"
 
 head -c $SIZE /dev/urandom >"$T_DIR/big"
-BASE=$(peak_rss_kb "$PDSD_PID")
+# The peak so far may be above what the round trip needs (start-up):
+# reset it (clear_refs 5: VmHWM back to VmRSS), so that the peak after
+# the round trip is the round trip's.
+if echo 5 2>/dev/null >"/proc/$PDSD_PID/clear_refs"; then
+	ok "the peak memory counter is reset"
+else
+	not_ok "the peak memory counter is reset (/proc/PID/clear_refs)"
+fi
+BASE=$(rss_kb "$PDSD_PID")
+echo "# after the reset: RSS $BASE KiB, peak $(peak_rss_kb "$PDSD_PID") KiB"
 check "the 100 MB upload to S3" upload_held "$T_DIR/big"
 curl -sf -o "$T_DIR/got" \
     "$URL/xrpc/com.atproto.sync.getBlob?did=$DID&cid=$CID"
@@ -59,7 +68,7 @@ check "the 100 MB download gives the same bytes" cmp -s "$T_DIR/big" \
 check "the object is in the bucket" \
     [ -n "$(s3_keys "blocks/$DID/$CID")" ]
 GROWTH=$(( $(peak_rss_kb "$PDSD_PID") - BASE ))
-echo "# peak RSS before $BASE KiB, growth $GROWTH KiB (bound $BOUND_KB)"
+echo "# RSS before $BASE KiB, peak growth $GROWTH KiB (bound $BOUND_KB)"
 check "pdsd's peak memory grew by less than 16 MB ($GROWTH KiB)" \
     [ "$GROWTH" -lt $BOUND_KB ]
 
