@@ -202,12 +202,6 @@ bytes_remove(const char *did, const char *cid)
 		(void)other->remove(did, cid);
 }
 
-const char *
-blobs_store_name(void)
-{
-	return active->name;
-}
-
 static char *
 now_ts(char *now)
 {
@@ -641,12 +635,6 @@ blobs_choose_store(const struct config *cfg)
 	    other != NULL ? ", reads also look on " : "",
 	    other != NULL ? other->name : "");
 	return PDS_OK;
-}
-
-int
-blobs_store_kind(void)
-{
-	return active == &blobstore_s3_ops ? BLOBSTORE_S3 : BLOBSTORE_DISK;
 }
 
 int

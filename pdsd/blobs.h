@@ -1,6 +1,8 @@
 /*
- * blobs: blob files on disk, content-addressed, and their lifecycle
- * (atproto-notes §12).
+ * blobs: blobs, content-addressed, and their lifecycle (atproto-notes
+ * §12).  The bytes live in a blob store (blobstore.h): the disk, as
+ * below, or an S3 bucket (PDS_BLOBSTORE_S3_*); uploads are spooled to
+ * the temporary directory either way.
  *
  * Layout (the reference's disk blob store, so an operator's
  * PDS_BLOBSTORE_DISK_LOCATION keeps its meaning):
@@ -81,9 +83,7 @@ void	blobs_read_done(struct blobstore_read *);
 /* Takedown of a blob's bytes: to the quarantine (on) and back (off). */
 int	blobs_quarantine(const char *did, const char *cid, bool on);
 
-/* The store new uploads go to ("disk", "s3"), and switching it. */
-const char *blobs_store_name(void);
-int	blobs_store_kind(void);
+/* Make kind (blobstore.h) the store new uploads go to, and remember it. */
 int	blobs_store_switch(int kind);
 /*
  * Move one blob's bytes from store `from' to store `to' (blobstore.h's
