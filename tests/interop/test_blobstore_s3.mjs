@@ -28,6 +28,15 @@ const side = {};
 async function setup(name, env) {
 	const pds = await startPdsd({ env: { PDS_DID_PLC_URL: plc.url,
 	    PDS_BLOB_UPLOAD_LIMIT: '20000000', ...env } });
+	try {
+		return await populate(name, pds);
+	} catch (e) {
+		await pds.stop();	/* else it keeps the test process alive */
+		throw e;
+	}
+}
+
+async function populate(name, pds) {
 	const agent = new AtpAgent({ service: pds.url });
 	await agent.createAccount({ handle: `${name}.test`,
 	    email: `${name}@example.com`, password: 'blob store pw' });
