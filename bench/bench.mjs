@@ -46,8 +46,8 @@ const HTTP_SCENARIOS = ['describeServer', 'getRecord', 'listRecords',
 const OAUTH_SCENARIOS = ['oauthCreateRecord', 'oauthGetRecord',
 	'oauthGetSession'];
 const ALL_SCENARIOS = ['micro', 'cold', 'disk', 'diskload', 'memory',
-	...HTTP_SCENARIOS, 'firehose', 'oauth'];
-const OPT_IN = ['oauth'];
+	...HTTP_SCENARIOS, 'firehose', 'oauth', 'blobstore'];
+const OPT_IN = ['oauth', 'blobstore'];
 
 // ---- options -------------------------------------------------------
 
@@ -350,7 +350,7 @@ function cleanEnv() {
 // Start a fresh server of a kind ('pdsd' or 'ref'), or restart one in its
 // old directory (reuse).  Resolves { kind, url, pid, dir, dataDir,
 // coldMs, stop }.
-async function startServer(kind, reuse = null) {
+async function startServer(kind, reuse = null, extra = {}) {
 	const dir = reuse?.dir ?? fs.mkdtempSync(path.join(os.tmpdir(),
 	    `pds-bench-${kind}-`));
 	const dataDir = path.join(dir, 'data');
@@ -371,6 +371,7 @@ async function startServer(kind, reuse = null) {
 		PDS_RATE_LIMIT_BYPASS_KEY: BYPASS_KEY,
 	};
 	settings.PDS_PORT = String(port);
+	Object.assign(settings, extra);
 	let child;
 	let t0;
 	const log = fs.openSync(logFile, 'a');
@@ -401,6 +402,9 @@ async function startServer(kind, reuse = null) {
 			PDS_BLOBSTORE_DISK_LOCATION: path.join(dataDir,
 			    'blocks'),
 		});
+		// the reference refuses a disk location beside S3
+		if (extra.PDS_BLOBSTORE_S3_BUCKET)
+			delete settings.PDS_BLOBSTORE_DISK_LOCATION;
 		const env = { ...cleanEnv(), ...settings,
 			NODE_ENV: 'production', UV_USE_IO_URING: '0' };
 		if (opt.logs === 'on') {
@@ -627,6 +631,127 @@ function envInfo() {
 }
 
 // ---- scenarios -----------------------------------------------------
+
+// blobstore: uploadBlob and sync.getBlob throughput (MB/s) at c=8 with
+// 1 MiB blobs: pdsd on disk, pdsd on S3 and the reference PDS on S3, the
+// last two against one throw-away Ceph RADOS Gateway on loopback
+// (tests/s3/start.sh).  Opt-in (--only blobstore): it starts Ceph.
+const BLOB_CONNS = 8;
+const BLOB_SIZE = 1 << 20;
+
+async function blobPhase(seconds, fn) {
+	let bytes = 0, n = 0, errors = 0, lastErr = null;
+	const until = performance.now() + seconds * 1000;
+	const t0 = performance.now();
+	await Promise.all(Array.from({ length: BLOB_CONNS }, async (_, w) => {
+		while (performance.now() < until) {
+			try {
+				bytes += await fn(w, n++);
+			} catch (e) {
+				errors++;
+				lastErr = e.message;
+			}
+		}
+	}));
+	const secs = (performance.now() - t0) / 1000;
+	return { mbs: bytes / 1e6 / secs, n, errors, lastErr };
+}
+
+async function blobTarget(name, kind, extra) {
+	const srv = await startServer(kind, null, extra);
+	live.add(srv);
+	try {
+		const h = { 'x-ratelimit-bypass': BYPASS_KEY };
+		const post = async (m, body, auth, ct = 'application/json') => {
+			const r = await fetch(`${srv.url}/xrpc/${m}`, {
+			    method: 'POST', body, headers: { ...h,
+			    'content-type': ct, ...(auth ? { authorization:
+			    `Bearer ${auth}` } : {}) } });
+			const t = await r.text();
+			if (!r.ok)
+				throw new Error(`${m}: ${r.status} ${t.slice(0, 200)}`);
+			return JSON.parse(t);
+		};
+		const acct = await post('com.atproto.server.createAccount',
+		    JSON.stringify({ handle: `blob${name.replace(/\W/g, '')}.test`,
+		    email: `${name.replace(/\W/g, '')}@example.com`,
+		    password: 'bench-blob-pw' }));
+		const tok = acct.accessJwt;
+		const base = randomBytes(BLOB_SIZE);
+		const kept = [];
+		const up = await blobPhase(opt.quick ? 4 : 10, async (w, i) => {
+			const b = Buffer.from(base);
+			b.writeUInt32BE(i, 0);
+			b.writeUInt32BE(w, 4);
+			const r = await post('com.atproto.repo.uploadBlob', b, tok,
+			    'application/octet-stream');
+			if (kept.length < 16)
+				kept.push(r.blob);
+			return BLOB_SIZE;
+		});
+		await post('com.atproto.repo.createRecord', JSON.stringify({
+		    repo: acct.did, collection: 'com.example.holder',
+		    record: { $type: 'com.example.holder', bs: kept } }), tok);
+		const get = await blobPhase(opt.quick ? 4 : 10, async (w, i) => {
+			const cid = kept[i % kept.length].ref.$link;
+			const r = await fetch(`${srv.url}/xrpc/` +
+			    'com.atproto.sync.getBlob?' + new URLSearchParams({
+			    did: acct.did, cid }), { headers: h });
+			const buf = Buffer.from(await r.arrayBuffer());
+			if (r.status !== 200 || buf.length !== BLOB_SIZE)
+				throw new Error(`getBlob: ${r.status}`);
+			return buf.length;
+		});
+		sample('blobstore', name, { upload_mbs: up.mbs,
+		    get_mbs: get.mbs, uploads: up.n, upload_errors: up.errors,
+		    gets: get.n, get_errors: get.errors });
+		say(`  ${name}: uploadBlob ${fmt(up.mbs)} MB/s (${up.errors} ` +
+		    `errors${up.lastErr ? ': ' + up.lastErr : ''}), getBlob ` +
+		    `${fmt(get.mbs)} MB/s (${get.errors} errors${get.lastErr ?
+		    ': ' + get.lastErr : ''})`);
+	} catch (e) {
+		markNa('blobstore', name, e.message.slice(0, 120));
+	} finally {
+		await srv.stop();
+		live.delete(srv);
+	}
+}
+
+async function scenarioBlobstore(kinds) {
+	const { startRgw } = await import('../tests/interop/s3.mjs');
+	say('blobstore: starting a Ceph RADOS Gateway');
+	const rgw = await startRgw();
+	try {
+		if (kinds.includes('pdsd')) {
+			await blobTarget('pdsd disk', 'pdsd', {});
+			await blobTarget('pdsd S3', 'pdsd', rgw.env);
+		}
+		if (kinds.includes('ref'))
+			await blobTarget('reference S3', 'ref', rgw.env);
+	} finally {
+		await rgw.stop();
+	}
+}
+
+function blobstoreTable() {
+	const xs = results.samples.filter((x) => x.scenario === 'blobstore');
+	const names = ['pdsd disk', 'pdsd S3', 'reference S3'];
+	if (!xs.length && !names.some((n) => results.na[`blobstore/${n}`]))
+		return '';
+	const cell = (n, k) => {
+		const x = xs.find((y) => y.target === n);
+		return x ? fmt(x[k]) : results.na[`blobstore/${n}`] ?
+		    `n/a (${results.na[`blobstore/${n}`]})` : 'n/a';
+	};
+	let md = `\n## Blob stores (1 MiB blobs, c=${BLOB_CONNS}, MB/s; S3 is ` +
+	    `a one-node Ceph RADOS Gateway on the same machine)\n\n`;
+	md += `| | ${names.join(' | ')} |\n|---|---|---|---|\n`;
+	md += `| uploadBlob | ${names.map((n) => cell(n, 'upload_mbs'))
+	    .join(' | ')} |\n`;
+	md += `| getBlob | ${names.map((n) => cell(n, 'get_mbs'))
+	    .join(' | ')} |\n`;
+	return md;
+}
 
 // Target order for round r: alternate who goes first.
 function order(names, r) {
@@ -1523,6 +1648,7 @@ function report() {
 	    `files (every *-wal) included and sampled every ` +
 	    `${DISKLOAD_SAMPLE_MS} ms\n\n`;
 	md += table();
+	md += blobstoreTable();
 	return md;
 }
 
@@ -1631,6 +1757,8 @@ async function main() {
 			await scenarioFirehose(targets, tmp);
 		if (want('oauth'))
 			await scenarioOauth(targets, tmp);
+		if (want('blobstore') && kinds.length)
+			await scenarioBlobstore(kinds);
 		if (want('memory')) {
 			await sleep(2000);
 			for (const iv of sampler)

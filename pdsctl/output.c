@@ -380,6 +380,26 @@ duration(char *out, size_t cap, long long s)
 		snprintf(out, cap, "%llds", s);
 }
 
+/* The blob store's line, and S3's health when it is in use. */
+static void
+print_blobstore(const json_t *b)
+{
+	const json_t	*s3 = json_object_get(b, "s3");
+
+	if (b == NULL)
+		return;
+	printf("blob store:   %s", str(b, "store"));
+	if (s3 != NULL)
+		printf(" (S3 %s at %s: %lld ok, %lld failed, %lld retried, "
+		    "last %lld ms, avg %lld ms)", str(s3, "bucket"),
+		    str(s3, "endpoint"), num(s3, "ok"), num(s3, "failed"),
+		    num(s3, "retries"), num(s3, "lastMs"), num(s3, "avgMs"));
+	printf("\n");
+	if (json_object_get(s3, "lastError") != NULL)
+		printf("  last error: %s: %s\n", str(s3, "lastErrorAt"),
+		    str(s3, "lastError"));
+}
+
 void
 print_stats(const struct ctl_cmd *c, const json_t *r)
 {
@@ -413,6 +433,7 @@ print_stats(const struct ctl_cmd *c, const json_t *r)
 	printf("repositories: %s in %lld blocks, %lld records\n", b1,
 	    num(repo, "blocks"), num(repo, "records"));
 	printf("blobs:        %s in %lld blobs\n", b2, num(blobs, "count"));
+	print_blobstore(json_object_get(r, "blobstore"));
 	printf("firehose:     %lld subscribers, %lld events (last seq %lld)"
 	    "\n", num(fh, "subscribers"), num(fh, "events"),
 	    num(fh, "lastSeq"));
@@ -579,4 +600,42 @@ event_tail(const struct ctl_cmd *c, const json_t *e)
 			printf(" (tooBig)");
 	}
 	printf("\n");
+}
+
+/* blobstore migrate: the counts at the end, a progress bar meanwhile. */
+void
+print_blobstore_migrate(const struct ctl_cmd *c, const json_t *r)
+{
+	char	 b[32];
+
+	(void)c;
+	if (isatty(STDERR_FILENO))
+		fprintf(stderr, "\n");
+	human_bytes(b, sizeof(b), num(r, "bytes"));
+	printf("blobs moved from %s to %s: %lld of %lld (%s): %lld copied "
+	    "and verified, %lld there already, %lld missing, %lld failed "
+	    "(%.1f s)\n", str(r, "from"), str(r, "to"), num(r, "done"),
+	    num(r, "total"), b, num(r, "copied"), num(r, "already"),
+	    num(r, "missing"), num(r, "failed"),
+	    json_number_value(json_object_get(r, "seconds")));
+	if (json_object_get(r, "lastError") != NULL)
+		printf("last failure: %s\n", str(r, "lastError"));
+}
+
+void
+event_blobstore_migrate(const struct ctl_cmd *c, const json_t *e)
+{
+	bool		 tty = isatty(STDERR_FILENO);
+	char		 bar[31];
+	long long	 pct = num(e, "percent"), i, fill;
+
+	(void)c;
+	fill = pct * 30 / 100;
+	for (i = 0; i < 30; i++)
+		bar[i] = i < fill ? '#' : '.';
+	bar[30] = '\0';
+	fprintf(stderr, "%sblobs to %s [%s] %3lld%% (%lld/%lld, %lld failed)%s",
+	    tty ? "\r" : "", str(e, "to"), bar, pct, num(e, "done"),
+	    num(e, "total"), num(e, "failed"), tty ? "" : "\n");
+	fflush(stderr);
 }

@@ -200,6 +200,12 @@ static const struct ctl_arg a_backup[] = {
 	{ NULL, NULL, 0, 0, NULL }
 };
 
+static const struct ctl_arg a_blobstore_migrate[] = {
+	{ "--to", "to", CA_STR, true, "the store to move every blob to: "
+	    "s3 or disk" },
+	{ NULL, NULL, 0, 0, NULL }
+};
+
 static const struct ctl_arg a_migration_purge[] = {
 	{ "ACCOUNT", "account", CA_POS_OPT, false,
 	    "the account that moved away (DID, handle or email)" },
@@ -425,6 +431,10 @@ static const struct ctl_cmd table[] = {
 	{ { "restore" }, "restore", CTL_OFFLINE, a_restore,
 	    "build a data directory from a backup, checking every file "
 	    "(no daemon needed)", NULL, NULL, NULL, NULL },
+	{ { "blobstore", "migrate" }, "blobstore.migrate", CTL_STREAM,
+	    a_blobstore_migrate, "move every blob to S3 or to disk, online "
+	    "and resumable, each verified by its CID", print_blobstore_migrate,
+	    event_blobstore_migrate, NULL, NULL },
 	{ { "help" }, NULL, CTL_LOCAL, a_help,
 	    "this list, or one command's usage", NULL, NULL, NULL, NULL },
 };

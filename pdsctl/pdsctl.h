@@ -184,6 +184,8 @@ void	print_audit(const struct ctl_cmd *, const json_t *);
 void	print_backup(const struct ctl_cmd *, const json_t *);
 void	event_stats(const struct ctl_cmd *, const json_t *);
 void	event_backup(const struct ctl_cmd *, const json_t *);
+void	print_blobstore_migrate(const struct ctl_cmd *, const json_t *);
+void	event_blobstore_migrate(const struct ctl_cmd *, const json_t *);
 void	event_tail(const struct ctl_cmd *, const json_t *);
 void	print_xfer(const struct ctl_cmd *, const json_t *);
 void	event_xfer(const struct ctl_cmd *, const json_t *);

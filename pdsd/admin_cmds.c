@@ -21,6 +21,7 @@
 #include "admin_service.h"
 #include "admin_socket.h"
 #include "adminproto.h"
+#include "blobstore.h"
 #include "clock.h"
 #include "config.h"
 #include "err.h"
@@ -830,6 +831,8 @@ static const struct admin_cmd cmds[] = {
 	    "{did, cid, reason?}" },
 	{ "subject.status", 0, cmd_subject_status,
 	    "takedown state: {did} | {uri} | {did, cid}" },
+	{ "blobstore.migrate", M | S, blobstore_cmd_migrate,
+	    "move every blob to a store, online, resumable: {to: s3|disk}" },
 };
 
 #undef M

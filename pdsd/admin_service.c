@@ -18,6 +18,7 @@
 #include <jansson.h>
 
 #include "admin_service.h"
+#include "blobs.h"
 #include "admin_service_int.h"
 #include "adminproto.h"
 #include "clock.h"
@@ -315,9 +316,15 @@ admin_blob_takedown(const struct admin_actor *actor, const char *did,
 		return admin_audited(actor, action, subj, reason, rc, err,
 		    NULL);
 	rc = store_blob_takedown_set(a.did, cid, applied ? ref : NULL);
+	if (rc == PDS_OK)	/* the row first: it alone hides the blob */
+		rc = blobs_quarantine(a.did, cid, applied);
 	if (rc == PDS_ENOTFOUND)
 		rc = admin_fail(err, rc, AP_E_NO_SUCH_BLOB, "BlobNotFound",
 		    "no such blob: %s", subj);
+	else if (rc == PDS_EBUSY || rc == PDS_EUPSTREAM)
+		rc = admin_fail(err, rc, AP_E_INTERNAL, NULL, "the takedown "
+		    "is recorded but the blob store could not move the blob "
+		    "(see pdsctl stats); run the command again");
 	else if (rc != PDS_OK)
 		rc = admin_fail_internal(err, rc);
 	return admin_audited(actor, action, subj, reason, rc, err, NULL);
@@ -421,6 +428,8 @@ admin_stats(json_t **out, struct admin_err *err)
 	    "invitesOpen", (json_int_t)c.invites_open,
 	    "auditEntries", (json_int_t)c.audit_rows,
 	    "counters", counters);
+	if (*out != NULL)
+		json_object_set_new(*out, "blobstore", blobs_health_json());
 	return *out != NULL ? PDS_OK : admin_fail_internal(err, PDS_ENOMEM);
 }
 

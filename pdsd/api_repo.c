@@ -13,6 +13,7 @@
 
 #include "accounts.h"
 #include "api.h"
+#include "api_blob_read.h"
 #include "blobs.h"
 #include "cbor.h"
 #include "dmjson.h"
@@ -436,6 +437,14 @@ api_repo_upload_blob(struct xrpc_ctx *ctx)
 	else
 		rc = blobs_upload(ctx->auth.did, ctx->body, ctx->body_len,
 		    http_req_header(ctx->req, "Content-Type"), &b);
+	if (rc == PDS_EBUSY) {		/* the blob store: not stored */
+		api_blob_unavailable(ctx->req);
+		return xrpc_fail(ctx, PDS_EBUSY, NULL, "The blob store is "
+		    "unavailable; the blob was not stored, try again later");
+	}
+	if (rc == PDS_EUPSTREAM)
+		return xrpc_fail(ctx, PDS_EUPSTREAM, NULL, "The blob store "
+		    "refused the blob; it was not stored (see pdsctl stats)");
 	if (rc != PDS_OK)
 		return xrpc_fail(ctx, PDS_EINTERNAL, NULL, "blob upload");
 	xrpc_reply_json(ctx, json_pack("{s:{s:s,s:{s:o},s:s,s:I}}", "blob",

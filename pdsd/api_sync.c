@@ -25,6 +25,7 @@
 #include <jansson.h>
 
 #include "api.h"
+#include "api_blob_read.h"
 #include "blobs.h"
 #include "car.h"
 #include "dmjson.h"
@@ -898,11 +899,7 @@ api_sync_get_blob(struct xrpc_ctx *ctx)
 	struct cid	 c;
 	const char	*cs = http_req_query(ctx->req, "cid");
 	char		 disp[CID_STR_MAX + 40];
-	uint8_t		*data;
-	int64_t		 size;
-	size_t		 off;
-	ssize_t		 n;
-	int		 fd, rc;
+	int		 rc;
 
 	if ((rc = sync_repo(ctx, &a)) != 0)
 		return rc;
@@ -912,44 +909,27 @@ api_sync_get_blob(struct xrpc_ctx *ctx)
 	rc = store_blob_get(a.did, &c, &b);
 	if (rc == PDS_OK && (b.temp || b.takendown))
 		rc = PDS_ENOTFOUND;
-	if (rc == PDS_OK)
-		rc = blobs_open(a.did, &c, &fd, &size);
+	if (rc == PDS_OK) {
+		snprintf(disp, sizeof(disp), "attachment; filename=\"%s\"",
+		    cs);
+		(void)http_reply_header(ctx->req, "X-Content-Type-Options",
+		    "nosniff");
+		(void)http_reply_header(ctx->req, "Content-Security-Policy",
+		    "default-src 'none'; sandbox");
+		(void)http_reply_header(ctx->req, "Content-Disposition", disp);
+		rc = api_blob_reply(ctx->req, a.did, &c, b.mime_type, b.size);
+	}
 	if (rc == PDS_ENOTFOUND)
 		return xrpc_fail(ctx, PDS_EINVAL, "BlobNotFound",
 		    "Blob not found");
-	if (rc != PDS_OK)
-		return PDS_EINTERNAL;
-	snprintf(disp, sizeof(disp), "attachment; filename=\"%s\"", cs);
-	(void)http_reply_header(ctx->req, "X-Content-Type-Options", "nosniff");
-	(void)http_reply_header(ctx->req, "Content-Security-Policy",
-	    "default-src 'none'; sandbox");
-	(void)http_reply_header(ctx->req, "Content-Disposition", disp);
-	if (size <= BLOB_INMEM_MAX) {
-		/* Small enough to send from memory, with Content-Length. */
-		if ((data = malloc(size > 0 ? (size_t)size : 1)) == NULL) {
-			close(fd);
-			return PDS_EINTERNAL;
-		}
-		for (off = 0; off < (size_t)size; off += (size_t)n) {
-			n = pread(fd, data + off, (size_t)size - off,
-			    (off_t)off);
-			if (n <= 0) {
-				if (n == -1 && errno == EINTR) {
-					n = 0;
-					continue;
-				}
-				free(data);
-				close(fd);
-				return PDS_EINTERNAL;
-			}
-		}
-		close(fd);
-		http_reply_owned(ctx->req, 200, b.mime_type, data,
-		    (size_t)size);
-		return 0;
+	if (rc == PDS_EBUSY) {
+		api_blob_unavailable(ctx->req);
+		return xrpc_fail(ctx, PDS_EBUSY, NULL, "The blob store is "
+		    "unavailable; try again later");
 	}
-	/* Larger: straight from the file, still with Content-Length. */
-	http_reply_fd(ctx->req, 200, b.mime_type, fd, (uint64_t)size);
+	if (rc != PDS_OK)
+		return xrpc_fail(ctx, PDS_EINTERNAL, NULL, "The blob store "
+		    "failed to read the blob");
 	return 0;
 }
 

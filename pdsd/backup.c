@@ -248,8 +248,11 @@ stage_blobs(struct job *j, struct store_backup *b)
 	size_t	 i;
 	int	 fd = -1, rc;
 
-	if ((rc = store_backup_schema(b, &j->schema)) != PDS_OK ||
-	    (rc = store_backup_blobs(b, add_blob, j)) != PDS_OK)
+	if ((rc = store_backup_schema(b, &j->schema)) != PDS_OK)
+		return rc;
+	if (strcmp(blobs_store_kind(), "disk") != 0)
+		return PDS_OK;	/* S3 keeps its objects: nothing to copy */
+	if ((rc = store_backup_blobs(b, add_blob, j)) != PDS_OK)
 		return rc;
 	if ((rc = blobs_stage_open(j->stage, &fd)) != PDS_OK)
 		return rc;

@@ -16,9 +16,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <jansson.h>
 #include <sodium.h>
 
 #include "blobs.h"
+#include "blobstore.h"
 #include "clock.h"
 #include "config.h"
 #include "err.h"
@@ -132,7 +134,7 @@ mime_from_header(const char *ct, char *out, size_t cap)
 	return slash && n > 0 && out[n - 1] != '/';
 }
 
-/* ---- paths ---------------------------------------------------------- */
+/* ---- the store ---------------------------------------------------- */
 
 static bool
 did_ok(const char *did)
@@ -140,39 +142,71 @@ did_ok(const char *did)
 	return syntax_is_did(did, strlen(did)) && strchr(did, '/') == NULL;
 }
 
-static int
-blob_path(char *out, size_t cap, const char *did, const char *cid)
-{
-	int	 n;
+/*
+ * active takes new uploads; other (when configured) is the store a
+ * blob may still be in while `pdsctl blobstore migrate` runs: reads
+ * that miss in active try it, removals and takedowns touch both.
+ */
+static const struct blobstore_ops *active = &blobstore_disk_ops;
+static const struct blobstore_ops *other;
 
-	if (!did_ok(did))
-		return PDS_EINVAL;
-	n = cid != NULL ? snprintf(out, cap, "%s/%s/%s", bcfg->blobstore_dir,
-	    did, cid) : snprintf(out, cap, "%s/%s", bcfg->blobstore_dir, did);
-	return n < 0 || (size_t)n >= cap ? PDS_ETOOBIG : PDS_OK;
+/*
+ * Uploads between their put() and their row (under file_mu): a removal
+ * of the same blob meanwhile leaves the stored bytes alone, since the
+ * row is about to come back.
+ */
+#define PENDING_MAX	256
+static struct pending {
+	char	did[DID_MAX + 1];
+	char	cid[CID_STR_MAX];
+	bool	used;
+} pending[PENDING_MAX];
+
+static int
+pending_add(const char *did, const char *cid)
+{
+	size_t	 i;
+
+	for (i = 0; i < PENDING_MAX; i++)
+		if (!pending[i].used) {
+			snprintf(pending[i].did, sizeof(pending[i].did), "%s",
+			    did);
+			snprintf(pending[i].cid, sizeof(pending[i].cid), "%s",
+			    cid);
+			pending[i].used = true;
+			return (int)i;
+		}
+	return -1;
 }
 
-static int
-mkdir_p(const char *path)
+static bool
+pending_has(const char *did, const char *cid)
 {
-	char	 tmp[PATH_MAX];
-	char	*p;
-	size_t	 n = strlen(path);
+	size_t	 i;
 
-	if (n == 0 || n >= sizeof(tmp))
-		return PDS_EINVAL;
-	memcpy(tmp, path, n + 1);
-	for (p = tmp + 1; *p != '\0'; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(tmp, 0700) == -1 && errno != EEXIST)
-			return PDS_EIO;
-		*p = '/';
-	}
-	if (mkdir(tmp, 0700) == -1 && errno != EEXIST)
-		return PDS_EIO;
-	return PDS_OK;
+	for (i = 0; i < PENDING_MAX; i++)
+		if (pending[i].used && strcmp(pending[i].cid, cid) == 0 &&
+		    strcmp(pending[i].did, did) == 0)
+			return true;
+	return false;
+}
+
+/* Remove a blob's bytes from every store (under file_mu). */
+static void
+bytes_remove(const char *did, const char *cid)
+{
+	if (pending_has(did, cid))
+		return;
+	(void)active->remove(did, cid);
+	if (other != NULL)
+		(void)other->remove(did, cid);
+}
+
+static char *
+now_ts(char *now)
+{
+	store_timestamp(now);
+	return now;
 }
 
 /* ---- upload --------------------------------------------------------- */
@@ -210,7 +244,7 @@ blobs_upload_begin(struct blob_upload **up)
 		free(u);
 		return PDS_ETOOBIG;
 	}
-	u->fd = open(u->tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	u->fd = open(u->tmp, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 	if (u->fd == -1) {
 		log_warn("blobs: %s", u->tmp);
 		free(u);
@@ -258,20 +292,15 @@ blobs_upload_finish(struct blob_upload *u, const char *did,
     const char *content_type, struct blob_info *out)
 {
 	uint8_t		 digest[32];
-	char		 dir[PATH_MAX], final[PATH_MAX], cs[CID_STR_MAX];
+	char		 cs[CID_STR_MAX];
 	char		 now[STORE_TS_LEN];
 	const char	*sniffed;
-	int		 fd, rc;
+	bool		 consumed = false;
+	int		 rc, slot;
 
 	if (u->failed || u->fd == -1 || !did_ok(did))
 		return u->failed || u->fd == -1 ? PDS_EIO : PDS_EINVAL;
 	crypto_hash_sha256_final(&u->hs, digest);
-	fd = u->fd;
-	u->fd = -1;
-	if (fsync(fd) == -1 || close(fd) == -1) {
-		log_warn("blobs: sync %s", u->tmp);
-		return PDS_EIO;
-	}
 	cid_from_digest(&out->cid, CID_CODEC_RAW, digest);
 	cid_format(&out->cid, cs, sizeof(cs));
 	out->size = (int64_t)u->size;
@@ -283,20 +312,23 @@ blobs_upload_finish(struct blob_upload *u, const char *did,
 		snprintf(out->mime, sizeof(out->mime),
 		    "application/octet-stream");
 
-	if ((rc = blob_path(dir, sizeof(dir), did, NULL)) != PDS_OK ||
-	    (rc = blob_path(final, sizeof(final), did, cs)) != PDS_OK)
-		return rc;
-	store_timestamp(now);
 	pthread_mutex_lock(&file_mu);
-	if ((rc = mkdir_p(dir)) != PDS_OK || rename(u->tmp, final) == -1) {
-		log_warn("blobs: store %s", final);
-		pthread_mutex_unlock(&file_mu);
-		return rc != PDS_OK ? rc : PDS_EIO;
-	}
-	u->stored = true;
-	rc = store_blob_uploaded(did, &out->cid, out->mime, out->size, u->key,
-	    now);
+	slot = pending_add(did, cs);
 	pthread_mutex_unlock(&file_mu);
+	if (slot == -1)
+		return PDS_EBUSY;
+	rc = active->put(did, cs, u->tmp, u->fd, out->size, digest,
+	    &consumed);
+	if (consumed)
+		u->stored = true;
+	pthread_mutex_lock(&file_mu);
+	pending[slot].used = false;
+	if (rc == PDS_OK)
+		rc = store_blob_uploaded(did, &out->cid, out->mime, out->size,
+		    u->key, now_ts(now));
+	pthread_mutex_unlock(&file_mu);
+	close(u->fd);
+	u->fd = -1;
 	return rc;
 }
 
@@ -330,26 +362,46 @@ blobs_upload(const char *did, const uint8_t *data, size_t len,
 }
 
 int
+blobs_open_range(const char *did, const struct cid *cid, int64_t off,
+    int64_t len, struct blobstore_read *r)
+{
+	char	 cs[CID_STR_MAX];
+	int	 rc;
+
+	if (bcfg == NULL || !did_ok(did))
+		return bcfg == NULL ? PDS_EIO : PDS_EINVAL;
+	cid_format(cid, cs, sizeof(cs));
+	rc = active->open(did, cs, off, len, r);
+	if (rc == PDS_ENOTFOUND && other != NULL)
+		rc = other->open(did, cs, off, len, r);
+	return rc;
+}
+
+int
 blobs_open(const char *did, const struct cid *cid, int *fdp, int64_t *size)
 {
-	struct stat	 sb;
-	char		 path[PATH_MAX], cs[CID_STR_MAX];
-	int		 fd, rc;
+	struct blobstore_read r;
+	int	 rc;
 
-	if (bcfg == NULL)
-		return PDS_EIO;
-	cid_format(cid, cs, sizeof(cs));
-	if ((rc = blob_path(path, sizeof(path), did, cs)) != PDS_OK)
+	if ((rc = blobs_open_range(did, cid, 0, -1, &r)) != PDS_OK)
 		return rc;
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
-		return errno == ENOENT ? PDS_ENOTFOUND : PDS_EIO;
-	if (fstat(fd, &sb) == -1) {
-		close(fd);
-		return PDS_EIO;
+	if (r.fd == -1) {		/* a stream: not a file */
+		blobstore_stream_free(r.stream);
+		return PDS_EUNSUPP;
 	}
-	*fdp = fd;
-	*size = (int64_t)sb.st_size;
+	*fdp = r.fd;
+	*size = r.total;
 	return PDS_OK;
+}
+
+void
+blobs_read_done(struct blobstore_read *r)
+{
+	if (r->fd != -1)
+		close(r->fd);
+	r->fd = -1;
+	blobstore_stream_free(r->stream);
+	r->stream = NULL;
 }
 
 /* ---- removal -------------------------------------------------------- */
@@ -358,18 +410,14 @@ void
 blobs_forget_files(const char *did, const char *cids, size_t len)
 {
 	const char	*p, *end = cids + len;
-	char		 path[PATH_MAX];
 	bool		 exists;
 
-	if (bcfg == NULL)
+	if (bcfg == NULL || !did_ok(did))
 		return;
 	for (p = cids; p < end; p += strlen(p) + 1) {
-		if (blob_path(path, sizeof(path), did, p) != PDS_OK)
-			continue;
 		pthread_mutex_lock(&file_mu);
-		if (store_blob_exists(did, p, &exists) == PDS_OK && !exists &&
-		    unlink(path) == -1 && errno != ENOENT)
-			log_warn("blobs: unlink %s", path);
+		if (store_blob_exists(did, p, &exists) == PDS_OK && !exists)
+			bytes_remove(did, p);
 		pthread_mutex_unlock(&file_mu);
 	}
 }
@@ -377,29 +425,16 @@ blobs_forget_files(const char *did, const char *cids, size_t len)
 int
 blobs_delete_account(const char *did)
 {
-	char		 dir[PATH_MAX], path[PATH_MAX];
-	DIR		*d;
-	struct dirent	*de;
-	int		 rc;
+	int	 rc;
 
 	if (bcfg == NULL)
 		return PDS_EIO;
-	if ((rc = blob_path(dir, sizeof(dir), did, NULL)) != PDS_OK)
-		return rc;
+	if (!did_ok(did))
+		return PDS_EINVAL;
 	pthread_mutex_lock(&file_mu);
-	if ((d = opendir(dir)) == NULL) {
-		pthread_mutex_unlock(&file_mu);
-		return errno == ENOENT ? PDS_OK : PDS_EIO;
-	}
-	while ((de = readdir(d)) != NULL) {
-		if (de->d_name[0] == '.')
-			continue;
-		if (snprintf(path, sizeof(path), "%s/%s", dir, de->d_name) <
-		    (int)sizeof(path))
-			(void)unlink(path);
-	}
-	closedir(d);
-	rc = rmdir(dir) == 0 || errno == ENOENT ? PDS_OK : PDS_EIO;
+	rc = active->remove_account(did);
+	if (other != NULL && rc == PDS_OK)
+		rc = other->remove_account(did);
 	pthread_mutex_unlock(&file_mu);
 	return rc;
 }
@@ -421,7 +456,7 @@ blobs_release(void)
 const char *
 blobs_store_kind(void)
 {
-	return "disk";
+	return active->name;
 }
 
 static int
@@ -490,7 +525,10 @@ blobs_stage(const char *did, const char *cid, int dirfd, const char *name)
 
 	if (bcfg == NULL)
 		return PDS_EIO;
-	if ((rc = blob_path(path, sizeof(path), did, cid)) != PDS_OK)
+	if (active != &blobstore_disk_ops)
+		return PDS_EUNSUPP;	/* S3: the objects stay in the bucket */
+	if ((rc = blobstore_disk_path(path, sizeof(path), did, cid)) !=
+	    PDS_OK)
 		return rc;
 	(void)unlinkat(dirfd, name, 0);
 	if (linkat(AT_FDCWD, path, dirfd, name, 0) == 0)
@@ -542,6 +580,25 @@ blobs_stage_sweep(const char *prefix)
 			blobs_stage_remove(de->d_name + 1);
 		}
 	closedir(d);
+}
+
+int
+blobs_quarantine(const char *did, const char *cid, bool on)
+{
+	int	 rc, rc2 = PDS_OK;
+
+	if (bcfg == NULL)
+		return PDS_EIO;
+	if (!did_ok(did))
+		return PDS_EINVAL;
+	pthread_mutex_lock(&file_mu);
+	rc = active->quarantine(did, cid, on);
+	if (other != NULL)
+		rc2 = other->quarantine(did, cid, on);
+	pthread_mutex_unlock(&file_mu);
+	if (rc == PDS_ENOTFOUND)
+		rc = rc2;
+	return rc == PDS_ENOTFOUND ? PDS_OK : rc;
 }
 
 /* ---- the sweep job -------------------------------------------------- */
@@ -596,7 +653,7 @@ void
 blobs_sweep(void *arg)
 {
 	struct victims	 vs;
-	char		 before[STORE_TS_LEN], path[PATH_MAX];
+	char		 before[STORE_TS_LEN];
 	time_t		 cutoff;
 	size_t		 i, swept = 0;
 	bool		 deleted;
@@ -618,18 +675,307 @@ blobs_sweep(void *arg)
 			if (store_blob_temp_delete(vs.v[i].did, vs.v[i].cid,
 			    before, &deleted) == PDS_OK && deleted) {
 				swept++;
-				if (blob_path(path, sizeof(path), vs.v[i].did,
-				    vs.v[i].cid) == PDS_OK &&
-				    unlink(path) == -1 && errno != ENOENT)
-					log_warn("blobs: unlink %s", path);
+				bytes_remove(vs.v[i].did, vs.v[i].cid);
 			}
 			pthread_mutex_unlock(&file_mu);
 		}
 	} while (vs.n == SWEEP_BATCH);
 	free(vs.v);
 	sweep_tmp_dir(cutoff);
+	if (blobstore_s3_configured())
+		(void)blobstore_s3_sweep(before);
 	if (swept > 0)
 		log_info("blobs: swept %zu unreferenced uploads", swept);
+}
+
+/* ---- choosing the store -------------------------------------------- */
+
+#define ACTIVE_FILE	"blobstore.active"
+
+static int
+active_file(char *out, size_t cap)
+{
+	int	 n = snprintf(out, cap, "%s/%s", bcfg->data_dir, ACTIVE_FILE);
+
+	return n < 0 || (size_t)n >= cap ? PDS_ETOOBIG : PDS_OK;
+}
+
+/* What `pdsctl blobstore migrate` last chose, or -1. */
+static int
+active_saved(void)
+{
+	char	 path[PATH_MAX], v[16];
+	FILE	*f;
+	int	 k = -1;
+
+	if (active_file(path, sizeof(path)) != PDS_OK ||
+	    (f = fopen(path, "r")) == NULL)
+		return -1;
+	if (fgets(v, sizeof(v), f) != NULL) {
+		v[strcspn(v, "\n")] = '\0';
+		if (strcmp(v, "disk") == 0)
+			k = BLOBSTORE_DISK;
+		else if (strcmp(v, "s3") == 0)
+			k = BLOBSTORE_S3;
+	}
+	fclose(f);
+	return k;
+}
+
+/* Remember the choice (atomically: temp file, fsync, rename). */
+static int
+active_save(enum blobstore_kind k)
+{
+	char	 path[PATH_MAX], tmp[PATH_MAX + 8];
+	FILE	*f;
+	int	 ok;
+
+	if (active_file(path, sizeof(path)) != PDS_OK ||
+	    snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp))
+		return PDS_ETOOBIG;
+	if ((f = fopen(tmp, "w")) == NULL)
+		return PDS_EIO;
+	ok = fprintf(f, "%s\n", k == BLOBSTORE_S3 ? "s3" : "disk") > 0 &&
+	    fflush(f) == 0 && fsync(fileno(f)) == 0;
+	ok = fclose(f) == 0 && ok;
+	if (!ok || rename(tmp, path) == -1) {
+		(void)unlink(tmp);
+		return PDS_EIO;
+	}
+	return PDS_OK;
+}
+
+static void
+set_active(enum blobstore_kind k)
+{
+	bool	 s3 = blobstore_s3_configured();
+
+	pthread_mutex_lock(&file_mu);
+	active = k == BLOBSTORE_S3 ? &blobstore_s3_ops : &blobstore_disk_ops;
+	other = !s3 ? NULL : k == BLOBSTORE_S3 ? &blobstore_disk_ops :
+	    &blobstore_s3_ops;
+	pthread_mutex_unlock(&file_mu);
+}
+
+static int
+blobs_choose_store(const struct config *cfg)
+{
+	int	 saved;
+
+	if (cfg->s3_bucket != NULL && blobstore_s3_init(cfg) != PDS_OK)
+		return PDS_EINVAL;
+	saved = active_saved();
+	if (saved == BLOBSTORE_S3 && cfg->s3_bucket == NULL) {
+		log_warnx("blobs: the blobs were moved to S3 (%s/%s says so) "
+		    "but PDS_BLOBSTORE_S3_BUCKET is not set", cfg->data_dir,
+		    ACTIVE_FILE);
+		return PDS_EINVAL;
+	}
+	if (saved == -1)
+		saved = cfg->s3_bucket != NULL ? BLOBSTORE_S3 : BLOBSTORE_DISK;
+	set_active((enum blobstore_kind)saved);
+	log_info("blobs: stored on %s%s%s", active->name,
+	    other != NULL ? ", reads also look on " : "",
+	    other != NULL ? other->name : "");
+	return PDS_OK;
+}
+
+int
+blobs_store_switch(int k)
+{
+	int	 rc;
+
+	if (k == BLOBSTORE_S3 && !blobstore_s3_configured())
+		return PDS_EINVAL;
+	if ((rc = active_save(k)) != PDS_OK)
+		return rc;
+	set_active((enum blobstore_kind)k);
+	return PDS_OK;
+}
+
+bool
+blobs_store_remote(void)
+{
+	return blobstore_s3_configured();
+}
+
+/* ---- moving a blob between stores (blobstore migrate) ---------------- */
+
+static const struct blobstore_ops *
+ops_of(int kind)
+{
+	return kind == BLOBSTORE_S3 ? &blobstore_s3_ops : &blobstore_disk_ops;
+}
+
+/* Read all of rd into fd (from 0) while hashing; the digest in d. */
+static int
+copy_out(struct blobstore_read *rd, int fd, uint8_t d[32], int64_t *n)
+{
+	crypto_hash_sha256_state hs;
+	char		 buf[65536];
+	ssize_t		 got, w;
+	size_t		 off;
+
+	crypto_hash_sha256_init(&hs);
+	*n = 0;
+	for (;;) {
+		if (rd->stream != NULL)
+			got = blobstore_stream_read(rd->stream, buf,
+			    sizeof(buf));
+		else
+			got = pread(rd->fd, buf, sizeof(buf), (off_t)*n);
+		if (got == -1 && rd->stream == NULL && errno == EINTR)
+			continue;
+		if (got < 0)
+			return PDS_EBUSY;
+		if (got == 0)
+			break;
+		crypto_hash_sha256_update(&hs, (uint8_t *)buf, (size_t)got);
+		for (off = 0; fd != -1 && off < (size_t)got; off += (size_t)w)
+			if ((w = write(fd, buf + off, (size_t)got - off)) <= 0)
+				return PDS_EIO;
+		*n += got;
+	}
+	crypto_hash_sha256_final(&hs, d);
+	return PDS_OK;
+}
+
+/* True when digest d is the one cid names. */
+static bool
+digest_is(const uint8_t d[32], const char *cid)
+{
+	struct cid	 c;
+	char		 cs[CID_STR_MAX];
+
+	cid_from_digest(&c, CID_CODEC_RAW, d);
+	cid_format(&c, cs, sizeof(cs));
+	return strcmp(cs, cid) == 0;
+}
+
+/* The bytes of did/cid in store o hash to cid. */
+static int
+verify_in(const struct blobstore_ops *o, const char *did, const char *cid,
+    int64_t size)
+{
+	struct blobstore_read rd;
+	uint8_t		 d[32];
+	int64_t		 n;
+	int		 rc;
+
+	if ((rc = o->open(did, cid, 0, -1, &rd)) != PDS_OK)
+		return rc;
+	rc = copy_out(&rd, -1, d, &n);
+	blobs_read_done(&rd);
+	if (rc == PDS_OK && (n != size || !digest_is(d, cid)))
+		rc = PDS_EMISMATCH;
+	return rc;
+}
+
+static int
+move_bytes(const struct blobstore_ops *f, const struct blobstore_ops *t,
+    const char *did, const char *cid, int64_t size)
+{
+	struct blobstore_read rd;
+	char		 tmp[PATH_MAX], key[2 * 12 + 1];
+	uint8_t		 rnd[12], d[32];
+	int64_t		 n;
+	bool		 consumed = false;
+	int		 fd, rc;
+
+	if ((rc = f->open(did, cid, 0, -1, &rd)) != PDS_OK)
+		return rc;
+	randombytes_buf(rnd, sizeof(rnd));
+	sodium_bin2hex(key, sizeof(key), rnd, sizeof(rnd));
+	if (snprintf(tmp, sizeof(tmp), "%s/m%s", bcfg->blobstore_tmp_dir,
+	    key) >= (int)sizeof(tmp)) {
+		blobs_read_done(&rd);
+		return PDS_ETOOBIG;
+	}
+	if ((fd = open(tmp, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600)) ==
+	    -1) {
+		blobs_read_done(&rd);
+		return PDS_EIO;
+	}
+	rc = copy_out(&rd, fd, d, &n);
+	blobs_read_done(&rd);
+	if (rc == PDS_OK && (n != size || !digest_is(d, cid)))
+		rc = PDS_EMISMATCH;	/* the source is not what it should be */
+	if (rc == PDS_OK)
+		rc = t->put(did, cid, tmp, fd, n, d, &consumed);
+	close(fd);
+	if (!consumed)
+		(void)unlink(tmp);
+	if (rc == PDS_OK && (rc = verify_in(t, did, cid, size)) != PDS_OK)
+		(void)t->remove(did, cid);
+	return rc;
+}
+
+int
+blobs_move(const char *did, const char *cid, int64_t size, bool takendown,
+    int from, int to, enum blobs_moved *what)
+{
+	const struct blobstore_ops *f = ops_of(from), *t = ops_of(to);
+	int64_t		 tsize;
+	bool		 exists = false;
+	int		 rc;
+
+	*what = BLOBS_MOVE_FAILED;
+	if (bcfg == NULL || !did_ok(did) || f == t ||
+	    (to == BLOBSTORE_S3 && !blobstore_s3_configured()))
+		return PDS_EINVAL;
+	if (takendown) {	/* out of quarantine for the copy */
+		if ((rc = f->quarantine(did, cid, false)) != PDS_OK &&
+		    rc != PDS_ENOTFOUND)
+			return rc;
+		if ((rc = t->quarantine(did, cid, false)) != PDS_OK &&
+		    rc != PDS_ENOTFOUND)
+			return rc;
+	}
+	rc = move_bytes(f, t, did, cid, size);
+	if (rc == PDS_ENOTFOUND) {
+		/* moved by an earlier run (verified then), or lost */
+		rc = t->stat(did, cid, &tsize);
+		*what = rc == PDS_OK ? BLOBS_MOVE_ALREADY : BLOBS_MOVE_MISSING;
+		rc = rc == PDS_ENOTFOUND ? PDS_OK : rc;
+	} else if (rc == PDS_OK) {
+		*what = BLOBS_MOVE_COPIED;
+		pthread_mutex_lock(&file_mu);
+		if (store_blob_exists(did, cid, &exists) == PDS_OK && exists)
+			(void)f->remove(did, cid);
+		else if (!pending_has(did, cid))
+			(void)t->remove(did, cid);	/* deleted meanwhile */
+		pthread_mutex_unlock(&file_mu);
+	}
+	if (takendown && *what != BLOBS_MOVE_MISSING && rc == PDS_OK)
+		rc = t->quarantine(did, cid, true);
+	if (rc != PDS_OK)
+		*what = BLOBS_MOVE_FAILED;
+	return rc;
+}
+
+json_t *
+blobs_health_json(void)
+{
+	struct blobstore_health h;
+	json_t		*o, *s3j;
+	char		 at[CLOCK_ISO_LEN];
+
+	if ((o = json_pack("{s:s}", "store", active->name)) == NULL)
+		return NULL;
+	blobstore_s3_health(&h);
+	if (!h.configured)
+		return o;
+	if (h.last_error_at > 0)
+		clock_ms_to_iso(h.last_error_at * 1000, at);
+	s3j = json_pack("{s:s,s:s,s:I,s:I,s:I,s:I,s:I,s:s?,s:s?}",
+	    "endpoint", h.endpoint, "bucket", h.bucket,
+	    "ok", (json_int_t)h.ok, "failed", (json_int_t)h.failed,
+	    "retries", (json_int_t)h.retries, "lastMs", (json_int_t)h.last_ms,
+	    "avgMs", (json_int_t)h.avg_ms,
+	    "lastError", h.last_error_at > 0 ? h.last_error : NULL,
+	    "lastErrorAt", h.last_error_at > 0 ? at : NULL);
+	json_object_set_new(o, "s3", s3j);
+	return o;
 }
 
 /* ---- module --------------------------------------------------------- */
@@ -645,11 +991,10 @@ blobs_init(const struct config *cfg)
 		log_warnx("blobs: temporary uploads are swept after only "
 		    "%llds (the spec asks for at least 1 h)",
 		    (long long)grace_s);
-	if (mkdir_p(cfg->blobstore_dir) != PDS_OK ||
-	    mkdir_p(cfg->blobstore_tmp_dir) != PDS_OK) {
-		log_warn("blobs: cannot create %s", cfg->blobstore_dir);
+	if (blobstore_disk_init(cfg) != PDS_OK)
 		return -1;
-	}
+	if (blobs_choose_store(cfg) != PDS_OK)
+		return -1;
 	every = (uint64_t)grace_s * 1000 / 4;
 	if (every > 600000)
 		every = 600000;

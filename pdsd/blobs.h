@@ -1,6 +1,8 @@
 /*
- * blobs: blob files on disk, content-addressed, and their lifecycle
- * (atproto-notes §12).
+ * blobs: blobs, content-addressed, and their lifecycle (atproto-notes
+ * §12).  The bytes live in a blob store (blobstore.h): the disk, as
+ * below, or an S3 bucket (PDS_BLOBSTORE_S3_*); uploads are spooled to
+ * the temporary directory either way.
  *
  * Layout (the reference's disk blob store, so an operator's
  * PDS_BLOBSTORE_DISK_LOCATION keeps its meaning):
@@ -22,8 +24,11 @@
 #ifndef PDSD_BLOBS_H
 #define PDSD_BLOBS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include <jansson.h>
 
 #include "cid.h"
 
@@ -65,6 +70,40 @@ const char *blobs_sniff(const uint8_t *data, size_t len);
 /* Open a stored blob for reading: *fd (close it) and *size. */
 int	blobs_open(const char *did, const struct cid *, int *fd,
 	    int64_t *size);
+
+/*
+ * Open [off, off + len) of a stored blob (len -1: to its end), from
+ * whichever store holds it; release with blobs_read_done().
+ */
+struct blobstore_read;
+int	blobs_open_range(const char *did, const struct cid *, int64_t off,
+	    int64_t len, struct blobstore_read *);
+void	blobs_read_done(struct blobstore_read *);
+
+/* Takedown of a blob's bytes: to the quarantine (on) and back (off). */
+int	blobs_quarantine(const char *did, const char *cid, bool on);
+
+/* Make kind (blobstore.h) the store new uploads go to, and remember it. */
+int	blobs_store_switch(int kind);
+/*
+ * Move one blob's bytes from store `from' to store `to' (blobstore.h's
+ * kinds): copied through a local temporary file while hashed (the
+ * source must match the CID), stored, read back from `to' and hashed
+ * again, and only then removed from `from'.  *what says what happened.
+ */
+enum blobs_moved {
+	BLOBS_MOVE_COPIED,	/* copied and verified */
+	BLOBS_MOVE_ALREADY,	/* only in `to' already (an earlier run) */
+	BLOBS_MOVE_MISSING,	/* in neither store */
+	BLOBS_MOVE_FAILED,
+};
+int	blobs_move(const char *did, const char *cid, int64_t size,
+	    bool takendown, int from, int to, enum blobs_moved *what);
+
+/* The store and S3's health, for stats: {store, s3?: {...}}. */
+json_t	*blobs_health_json(void);
+/* True when some blob calls may go over the network (S3 configured). */
+bool	blobs_store_remote(void);
 
 /* Sweep temporary blobs older than the grace period now (the job). */
 void	blobs_sweep(void *arg);

@@ -94,18 +94,20 @@ static const struct var vars[] = {
 	    0, 0 },
 	{ "PDS_BLOBSTORE_DISK_TMP_LOCATION", V_STR, 0, NULL,
 	    FLD(blobstore_tmp_dir), 0, 0 },
-	{ "PDS_BLOBSTORE_S3_BUCKET", V_REFUSED, 0, NULL, NOFIELD, 0, 0 },
-	{ "PDS_BLOBSTORE_S3_REGION", V_REFUSED, 0, NULL, NOFIELD, 0, 0 },
-	{ "PDS_BLOBSTORE_S3_ENDPOINT", V_REFUSED, 0, NULL, NOFIELD, 0, 0 },
-	{ "PDS_BLOBSTORE_S3_FORCE_PATH_STYLE", V_REFUSED, 0, NULL, NOFIELD,
-	    0, 0 },
-	{ "PDS_BLOBSTORE_S3_ACCESS_KEY_ID", V_REFUSED, 0, NULL, NOFIELD, 0, 0 },
-	{ "PDS_BLOBSTORE_S3_SECRET_ACCESS_KEY", V_REFUSED, F_SECRET, NULL,
-	    NOFIELD, 0, 0 },
-	{ "PDS_BLOBSTORE_S3_UPLOAD_TIMEOUT_MS", V_REFUSED, 0, NULL, NOFIELD,
-	    0, 0 },
-	{ "PDS_BLOBSTORE_S3_REQUEST_TIMEOUT_MS", V_REFUSED, 0, NULL, NOFIELD,
-	    0, 0 },
+	/* S3 (blobstore_s3.h): the reference's variables and meanings */
+	{ "PDS_BLOBSTORE_S3_BUCKET", V_STR, 0, NULL, FLD(s3_bucket), 0, 0 },
+	{ "PDS_BLOBSTORE_S3_REGION", V_STR, 0, NULL, FLD(s3_region), 0, 0 },
+	{ "PDS_BLOBSTORE_S3_ENDPOINT", V_URL, 0, NULL, FLD(s3_endpoint), 0, 0 },
+	{ "PDS_BLOBSTORE_S3_FORCE_PATH_STYLE", V_BOOL, 0, "false",
+	    FLD(s3_force_path_style), 0, 0 },
+	{ "PDS_BLOBSTORE_S3_ACCESS_KEY_ID", V_STR, 0, NULL,
+	    FLD(s3_access_key_id), 0, 0 },
+	{ "PDS_BLOBSTORE_S3_SECRET_ACCESS_KEY", V_STR, F_SECRET, NULL,
+	    FLD(s3_secret_access_key), 0, 0 },
+	{ "PDS_BLOBSTORE_S3_UPLOAD_TIMEOUT_MS", V_INT, 0, "20000",
+	    FLD(s3_upload_timeout_ms), 1, 86400000 },
+	{ "PDS_BLOBSTORE_S3_REQUEST_TIMEOUT_MS", V_INT, 0, "0",
+	    FLD(s3_request_timeout_ms), 0, 86400000 },
 	{ "PDS_BLOB_UPLOAD_LIMIT", V_INT, 0, "5242880", FLD(blob_upload_limit),
 	    1, (int64_t)1 << 40 },
 	{ "PDS_MAX_REPO_IMPORT_SIZE", V_INT, 0, NULL,
@@ -948,7 +950,9 @@ config_load(struct config **cfgp, const char *envfile, char *const *envp,
 	    (rc = check_pair(cfg, "PDS_EMAIL_SMTP_URL",
 	    "PDS_EMAIL_FROM_ADDRESS", err, errlen)) != PDS_OK ||
 	    (rc = check_pair(cfg, "PDS_MODERATION_EMAIL_SMTP_URL",
-	    "PDS_MODERATION_EMAIL_ADDRESS", err, errlen)) != PDS_OK)
+	    "PDS_MODERATION_EMAIL_ADDRESS", err, errlen)) != PDS_OK ||
+	    (rc = check_pair(cfg, "PDS_BLOBSTORE_S3_ACCESS_KEY_ID",
+	    "PDS_BLOBSTORE_S3_SECRET_ACCESS_KEY", err, errlen)) != PDS_OK)
 		goto bad;
 	if ((rc = derive(cfg, err, errlen)) != PDS_OK ||
 	    (rc = check_metrics(cfg, err, errlen)) != PDS_OK)

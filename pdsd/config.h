@@ -60,6 +60,14 @@ struct config {
 	int64_t		 max_repo_import_size;	/* PDS_MAX_REPO_IMPORT_SIZE */
 	bool		 accepting_repo_imports;
 	int64_t		 blob_temp_grace_s;	/* PDS_BLOB_TEMP_GRACE_SECONDS */
+	char		*s3_bucket;		/* PDS_BLOBSTORE_S3_BUCKET or NULL */
+	char		*s3_region;		/* ..._S3_REGION */
+	char		*s3_endpoint;		/* ..._S3_ENDPOINT */
+	bool		 s3_force_path_style;	/* ..._S3_FORCE_PATH_STYLE */
+	char		*s3_access_key_id;	/* ..._S3_ACCESS_KEY_ID */
+	char		*s3_secret_access_key;	/* ..._S3_SECRET_ACCESS_KEY */
+	int64_t		 s3_upload_timeout_ms;	/* ..._S3_UPLOAD_TIMEOUT_MS */
+	int64_t		 s3_request_timeout_ms;	/* ..._S3_REQUEST_TIMEOUT_MS */
 
 	/* identity */
 	char		*did_plc_url;		/* PDS_DID_PLC_URL */

@@ -97,6 +97,7 @@ struct stream {
 	struct MHD_Connection *conn;
 	bool		 suspended;	/* under defer_mu: waits for a wake */
 	bool		 woken;		/* under defer_mu: a wake came early */
+	uint64_t	 size;		/* MHD_SIZE_UNKNOWN: chunked */
 };
 
 struct upgrade {
@@ -135,6 +136,7 @@ struct http_req {
 	struct upgrade		*upgrade;	/* R_UPGRADE */
 	int			 fd;		/* R_FD: ours until queued */
 	uint64_t		 fd_size;
+	uint64_t		 fd_off;
 	struct hdr		 hdrs[HTTP_MAX_EXTRA_HEADERS];
 	size_t			 nhdrs;
 
@@ -691,6 +693,7 @@ http_reply_stream(struct http_req *r, unsigned status, const char *ct,
 	s->free_fn = free_fn;
 	s->conn = r->conn;
 	s->suspended = s->woken = false;
+	s->size = MHD_SIZE_UNKNOWN;
 	r->stream = s;
 	reply_set(r, status, R_STREAM, ct);
 }
@@ -716,13 +719,31 @@ http_stream_wake(struct http_stream *hs)
 }
 
 void
+http_reply_stream_len(struct http_req *r, unsigned status, const char *ct,
+    uint64_t size, http_stream_fn fn, void *arg, void (*free_fn)(void *))
+{
+	http_reply_stream(r, status, ct, fn, arg, free_fn);
+	if (r->stream != NULL)
+		r->stream->size = size;
+}
+
+void
 http_reply_fd(struct http_req *r, unsigned status, const char *ct, int fd,
     uint64_t size)
 {
 	reply_clear(r);
 	r->fd = fd;
 	r->fd_size = size;
+	r->fd_off = 0;
 	reply_set(r, status, R_FD, ct);
+}
+
+void
+http_reply_fd_at(struct http_req *r, unsigned status, const char *ct,
+    int fd, uint64_t off, uint64_t size)
+{
+	http_reply_fd(r, status, ct, fd, size);
+	r->fd_off = off;
 }
 
 void
@@ -879,7 +900,7 @@ queue_reply(struct http_req *r)
 		    (void *)(uintptr_t)r->sdata, MHD_RESPMEM_PERSISTENT);
 		break;
 	case R_STREAM:
-		resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN,
+		resp = MHD_create_response_from_callback(r->stream->size,
 		    32 * 1024, stream_read, r->stream, stream_free);
 		if (resp != NULL)
 			r->stream = NULL;	/* MHD owns it now */
@@ -888,7 +909,8 @@ queue_reply(struct http_req *r)
 		resp = MHD_create_response_for_upgrade(on_upgraded, NULL);
 		break;
 	case R_FD:
-		resp = MHD_create_response_from_fd64(r->fd_size, r->fd);
+		resp = MHD_create_response_from_fd_at_offset64(r->fd_size,
+		    r->fd, r->fd_off);
 		if (resp != NULL)
 			r->fd = -1;		/* MHD closes it */
 		break;

@@ -207,6 +207,13 @@ void	http_stream_wake(struct http_stream *);
  */
 void	http_reply_fd(struct http_req *, unsigned status,
 	    const char *content_type, int fd, uint64_t size);
+/* The same for the file's bytes [off, off + size). */
+void	http_reply_fd_at(struct http_req *, unsigned status,
+	    const char *content_type, int fd, uint64_t off, uint64_t size);
+/* http_reply_stream() with Content-Length: size (not chunked). */
+void	http_reply_stream_len(struct http_req *, unsigned status,
+	    const char *content_type, uint64_t size, http_stream_fn fn,
+	    void *arg, void (*free_fn)(void *));
 
 /*
  * Switch protocols (the WebSocket handshake).  Instead of a reply, the

@@ -69,6 +69,7 @@ static const struct pdsd_module *const modules[] = {
 	&pdsd_module_backup,
 	&pdsd_module_export,		/* export and import */
 	&pdsd_module_report,		/* adds a job */
+	&pdsd_module_blobstore_migrate,	/* stops a blob move */
 	&pdsd_module_describe_server,
 	&pdsd_module_metrics,		/* its own listener, opt-in */
 	&pdsd_module_admin_socket,

@@ -41,6 +41,7 @@ extern const struct pdsd_module pdsd_module_backup;
 extern const struct pdsd_module pdsd_module_export;
 extern const struct pdsd_module pdsd_module_report;
 extern const struct pdsd_module pdsd_module_blobs;
+extern const struct pdsd_module pdsd_module_blobstore_migrate;
 extern const struct pdsd_module pdsd_module_describe_server;
 extern const struct pdsd_module pdsd_module_email_tokens;
 extern const struct pdsd_module pdsd_module_firehose;

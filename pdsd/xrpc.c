@@ -645,7 +645,8 @@ xrpc_finish(struct xrpc_ctx *ctx)
 	const struct xrpc_route *rt = ctx->route;
 	int	 rc;
 
-	if (rt->auth_flags & (XRPC_AF_NET | XRPC_AF_CPU)) {
+	if ((rt->auth_flags & (XRPC_AF_NET | XRPC_AF_CPU)) ||
+	    ((rt->auth_flags & XRPC_AF_BLOBS) && blobs_store_remote())) {
 		xrpc_offload(ctx, rt->auth_flags & XRPC_AF_CPU ?
 		    OFFLOAD_CPU : OFFLOAD_NET, true);
 		return;

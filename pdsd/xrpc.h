@@ -84,6 +84,8 @@ enum xrpc_auth {
  */
 #define XRPC_AF_NET		0x400
 #define XRPC_AF_CPU		0x800
+/* On the net pool when the blob store is remote (blobs_store_remote). */
+#define XRPC_AF_BLOBS		0x1000
 
 enum xrpc_input {
 	XRPC_IN_NONE,		/* no body expected (400 if one is sent) */

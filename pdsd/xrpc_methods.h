@@ -96,8 +96,8 @@ XA("com.atproto.repo.deleteRecord", api_repo_write_record, REPO_DELETE,
 X("com.atproto.repo.applyWrites", api_repo_apply_writes,
     P, ACCESS, 0, JSON, WRITEB, REPO_WRITE)
 X("com.atproto.repo.uploadBlob", api_repo_upload_blob,
-    P, ACCESS, XF(OR_SERVICE) | XF(CHECK_TAKEDOWN), BYTES, XRPC_BODY_BLOB,
-    UPLOAD_BLOB)
+    P, ACCESS, XF(OR_SERVICE) | XF(CHECK_TAKEDOWN) | XF(BLOBS), BYTES,
+    XRPC_BODY_BLOB, UPLOAD_BLOB)
 GET_PUBLIC("com.atproto.repo.getRecord", api_repo_get_record)
 GET_PUBLIC("com.atproto.repo.listRecords", api_repo_list_records)
 X("com.atproto.repo.describeRepo", api_repo_describe_repo,
@@ -117,7 +117,7 @@ GET_PUBLIC("com.atproto.sync.getRepoStatus", api_sync_get_repo_status)
 X("com.atproto.sync.listBlobs", api_sync_list_blobs,
     G, ACCESS, XM_OPT | XF(TAKENDOWN), NONE, 0, DEFAULT)
 X("com.atproto.sync.getBlob", api_sync_get_blob,
-    G, ACCESS, XM_OPT | XF(TAKENDOWN), NONE, 0, DEFAULT)
+    G, ACCESS, XM_OPT | XF(TAKENDOWN) | XF(BLOBS), NONE, 0, DEFAULT)
 GET_PUBLIC("com.atproto.sync.listRepos", api_sync_list_repos)
 X("com.atproto.sync.subscribeRepos", api_sync_subscribe_repos,
     G, NONE, 0, NONE, 0, EXEMPT)
@@ -143,8 +143,8 @@ X("com.atproto.identity.submitPlcOperation",
     P, ACCESS, XF(NET), JSON, JSONB, DEFAULT)
 
 /* com.atproto.admin */
-POST_MOD("com.atproto.admin.updateSubjectStatus",
-    api_admin_update_subject_status)
+X("com.atproto.admin.updateSubjectStatus", api_admin_update_subject_status,
+    P, MOD, XF(BLOBS), JSON, JSONB, DEFAULT)
 GET_MOD("com.atproto.admin.getSubjectStatus", api_admin_get_subject_status)
 GET_MOD("com.atproto.admin.getAccountInfo", api_admin_get_account_info)
 GET_MOD("com.atproto.admin.getAccountInfos", api_admin_get_account_infos)
@@ -164,7 +164,8 @@ X("com.atproto.admin.updateAccountPassword",
     DEFAULT)
 X("com.atproto.admin.sendEmail", api_admin_send_email,
     P, MOD, XF(NET), JSON, JSONB, DEFAULT)
-POST_ADMIN("com.atproto.admin.deleteAccount", api_admin_delete_account)
+X("com.atproto.admin.deleteAccount", api_admin_delete_account,
+    P, ADMIN, XF(BLOBS), JSON, JSONB, DEFAULT)
 
 /* com.atproto.moderation and com.atproto.temp */
 X("com.atproto.moderation.createReport", api_proxy_forward,

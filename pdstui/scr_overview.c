@@ -87,7 +87,7 @@ ctr(const json_t *c, const char *name)
 static void
 overview_draw(int top, int rows, int cols)
 {
-	const json_t	*s = tui.stats, *a, *r, *b, *f, *c;
+	const json_t	*s = tui.stats, *a, *r, *b, *f, *c, *s3;
 	char		 t1[64], t2[64];
 	int64_t		 up, age;
 	int		 y = top;
@@ -134,6 +134,21 @@ overview_draw(int top, int rows, int cols)
 	ui_bytes(t1, sizeof(t1), ji(b, "bytes"));
 	ui_put(y++, 2, cols - 2, C_NORMAL, "blobs  %-12s %lld files", t1,
 	    (long long)ji(b, "count"));
+	s3 = json_object_get(json_object_get(s, "blobstore"), "s3");
+	if (s3 != NULL) {	/* only with S3: disk screens stay as they were */
+		ui_put(y++, 2, cols - 2, C_NORMAL, "store  %-12s %s/%s: %lld "
+		    "ok, %lld failed, %lld retried, last %lld ms, avg %lld ms",
+		    js(json_object_get(s, "blobstore"), "store"),
+		    js(s3, "endpoint"), js(s3, "bucket"),
+		    (long long)ji(s3, "ok"), (long long)ji(s3, "failed"),
+		    (long long)ji(s3, "retries"), (long long)ji(s3, "lastMs"),
+		    (long long)ji(s3, "avgMs"));
+		if (json_object_get(s3, "lastError") != NULL) {
+			ui_time(t2, sizeof(t2), js(s3, "lastErrorAt"));
+			ui_put(y++, 2, cols - 2, C_WARN, "       last S3 error "
+			    "%s: %s", t2, js(s3, "lastError"));
+		}
+	}
 
 	y++;
 	if (y >= top + rows)

@@ -28,3 +28,21 @@ if [ -n "$missing" ]; then
 	$SUDO env DEBIAN_FRONTEND=noninteractive "$wait_apt" install -y \
 	    -qq $missing
 fi
+# Ceph (one monitor, one in-memory OSD, radosgw): the real S3 server the
+# blob store tests start on loopback (tests/s3/start.sh).  Without its
+# recommends, which would pull in a whole cluster's tooling.
+CEPH_PKGS="ceph-mon ceph-osd radosgw uuid-runtime iproute2"
+missing=""
+for p in $CEPH_PKGS; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||
+		missing="$missing $p"
+done
+if [ -n "$missing" ]; then
+	SUDO=""
+	[ "$(id -u)" -eq 0 ] || SUDO=sudo
+	echo "installing:$missing"
+	lock="-o DPkg::Lock::Timeout=300"
+	$SUDO apt-get $lock update -qq
+	$SUDO env DEBIAN_FRONTEND=noninteractive apt-get $lock install -y \
+	    -qq --no-install-recommends $missing
+fi

@@ -68,8 +68,8 @@ cfg_err "an unknown PDS_ variable in the file is refused" PDS_NO_SUCH_THING \
     "PDS_NO_SUCH_THING=1"
 cfg_err "half an email configuration is refused" PDS_EMAIL_FROM_ADDRESS \
     "PDS_EMAIL_SMTP_URL=smtp://mail.example.com"
-cfg_err "unsupported S3 storage is refused" PDS_BLOBSTORE_S3_BUCKET \
-    "PDS_BLOBSTORE_S3_BUCKET=b"
+cfg_err "half a pair of S3 keys is refused" \
+    PDS_BLOBSTORE_S3_SECRET_ACCESS_KEY "PDS_BLOBSTORE_S3_ACCESS_KEY_ID=AKIA"
 cfg_err "an email token lifetime of 0 s is refused" \
     PDS_EMAIL_TOKEN_TTL_SECONDS "PDS_EMAIL_TOKEN_TTL_SECONDS=0"
 cfg_err "a malformed blob grace period is refused" \

@@ -21,20 +21,24 @@ import { readCarWithRoot, verifyRepo } from '@atproto/repo';
 import WebSocket from 'ws';
 
 import { allRecords, startPdsd, startPlc, waitFor } from './lib.mjs';
+import { startRgw } from './s3.mjs';
 
 const PASSWORD = 'migrate me please';
 const PNG = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADU' +
     'lEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==', 'base64');
 const PNG2 = Buffer.concat([PNG, Buffer.from('a second image')]);
 
-let plc, A, B;
+let plc, rgw, A, B;
 
+// A keeps its blobs on disk, B on S3 (a real RADOS Gateway): the
+// missing-blob import and the way back go through both stores.
 before(async () => {
 	plc = await startPlc();
+	rgw = await startRgw();
 	A = await startPdsd({ env: { PDS_DID_PLC_URL: plc.url,
 	    PDS_SERVICE_DID: 'did:web:pds-a.test' } });
 	B = await startPdsd({ env: { PDS_DID_PLC_URL: plc.url,
-	    PDS_SERVICE_DID: 'did:web:pds-b.test' } });
+	    PDS_SERVICE_DID: 'did:web:pds-b.test', ...rgw.env } });
 	A.publicUrl = `http://localhost:${A.port}`;
 	B.publicUrl = `http://localhost:${B.port}`;
 });
@@ -42,6 +46,7 @@ before(async () => {
 after(async () => {
 	await A?.stop();
 	await B?.stop();
+	await rgw?.stop();
 	await plc?.stop();
 });
 
@@ -275,6 +280,8 @@ describe('migration A -> B -> A with @atproto/api', () => {
 		assert.equal(status.expectedBlobs, 2);
 		const repo = await checkDestination(did, toAgent, B, records,
 		    blobs);
+		// B's imported blobs are objects in its bucket.
+		assert.equal((await rgw.keys(`blocks/${did}/`)).length, 2);
 		// Re-signed by B over the same tree, with a later rev.
 		const srcCommit = cborDecode(sourceCar.blocks.get(
 		    sourceCar.root));
