@@ -61,6 +61,7 @@ struct ctl_arg {
 #define CTL_EITHER	0x10	/* exactly one of its optional positional
 				   argument and its flag */
 #define CTL_RUN		0x20	/* not one request: ctl_run() runs it */
+#define CTL_OFFLINE	0x40	/* pdsctl does the work itself */
 
 struct ctl_cmd;
 typedef void	(*ctl_print_fn)(const struct ctl_cmd *, const json_t *result);
@@ -192,8 +193,6 @@ void	event_xfer(const struct ctl_cmd *, const json_t *);
 void	print_report(const struct ctl_cmd *, const json_t *);
 
 /* ---- commands run here, without the daemon (offline.c) ---- */
-
-#define CTL_OFFLINE	0x20	/* pdsctl does the work itself */
 
 /* Run a CTL_OFFLINE command; returns the exit status. */
 int	ctl_offline_run(const struct ctl_parsed *);
