@@ -35,7 +35,7 @@
 set -eu
 
 RUNTIME_PKGS="libmicrohttpd12 libsqlite3-0 libsodium23 libsecp256k1-1
-libjansson4 libssl3 zlib1g libdeflate0 libwslay1 libcurl4 libncursesw6
+libjansson4 libssl3 zlib1g libdeflate0 libwslay1 libcurl4 libncursesw6 libicu72
 ca-certificates"
 USER_NAME=pds
 ADMIN_GROUP=pdsadmin
