@@ -107,6 +107,7 @@ struct job {
 	size_t			 blobs_last;	/* the stream's */
 	bool			 blobs_started, blobs_reported;
 	json_t			*files;		/* manifest entries */
+	bool			 remote;	/* blobs on S3: listed, not copied */
 };
 
 static const struct config	*bcfg;
@@ -248,12 +249,14 @@ stage_blobs(struct job *j, struct store_backup *b)
 	size_t	 i;
 	int	 fd = -1, rc;
 
-	if ((rc = store_backup_schema(b, &j->schema)) != PDS_OK)
+	if ((rc = store_backup_schema(b, &j->schema)) != PDS_OK ||
+	    (rc = store_backup_blobs(b, add_blob, j)) != PDS_OK)
 		return rc;
-	if (strcmp(blobs_store_kind(), "disk") != 0)
-		return PDS_OK;	/* S3 keeps its objects: nothing to copy */
-	if ((rc = store_backup_blobs(b, add_blob, j)) != PDS_OK)
-		return rc;
+	if (strcmp(blobs_store_kind(), "disk") != 0) {
+		/* S3 keeps its objects: the manifest lists them */
+		j->remote = true;
+		return PDS_OK;
+	}
 	if ((rc = blobs_stage_open(j->stage, &fd)) != PDS_OK)
 		return rc;
 	for (i = 0; rc == PDS_OK && i < j->nblobs; i++) {
@@ -350,6 +353,12 @@ write_blobs(struct job *j)
 	size_t	 i;
 	int	 bdir, stagefd, rc = PDS_OK;
 
+	if (j->remote) {
+		pthread_mutex_lock(&j->mu);
+		j->blobs_done = j->nblobs;
+		pthread_mutex_unlock(&j->mu);
+		return PDS_OK;
+	}
 	snprintf(dname, sizeof(dname), "%s%s", j->base, BLOBS_SUFFIX);
 	if (mkdirat(j->dirfd, dname, 0700) == -1)
 		return errno == EEXIST ? PDS_EEXIST : PDS_EIO;
@@ -411,7 +420,8 @@ write_manifest(struct job *j)
 	char	 name[NAMEBUF], tmp[NAMEBUF + 8], now[CLOCK_ISO_LEN];
 	char	 bname[NAMEBUF];
 	char	*s;
-	json_t	*missing;
+	json_t	*missing, *objs = NULL;
+	int64_t	 obytes = 0;
 	size_t	 n, i;
 	int	 fd, rc = PDS_OK;
 
@@ -429,9 +439,32 @@ write_manifest(struct job *j)
 	    "format", BACKUP_FORMAT, "version", MANIFEST_VERSION,
 	    "createdAt", now, "schemaVersion", j->schema,
 	    "blobstore", blobs_store_kind(), "database", j->base,
-	    "blobsDir", bname, "blobs", (json_int_t)(j->nblobs -
-	    j->nmissing), "blobBytes", (json_int_t)j->blob_bytes,
+	    "blobsDir", bname, "blobs", (json_int_t)(j->remote ? 0 :
+	    j->nblobs - j->nmissing), "blobBytes", (json_int_t)j->blob_bytes,
 	    "missingBlobs", missing, "files", j->files);
+	/*
+	 * Blobs on S3 stay in the bucket (its own versioning or
+	 * replication keeps them): the manifest names every object the
+	 * snapshot's rows reference, with its size.
+	 */
+	if (doc != NULL && j->remote) {
+		if ((objs = json_array()) == NULL)
+			rc = PDS_ENOMEM;
+		for (i = 0; rc == PDS_OK && i < j->nblobs; i++) {
+			obytes += j->blobs[i].size;
+			if (json_array_append_new(objs, json_pack("{s:s,s:s,"
+			    "s:I}", "did", j->blobs[i].did, "cid",
+			    j->blobs[i].cid, "size",
+			    (json_int_t)j->blobs[i].size)) == -1)
+				rc = PDS_ENOMEM;
+		}
+		if (rc != PDS_OK || json_object_set_new(doc, "bucketObjects",
+		    objs) == -1 || json_object_set_new(doc, "bucketBytes",
+		    json_integer(obytes)) == -1) {
+			json_decref(doc);
+			return PDS_ENOMEM;
+		}
+	}
 	if (doc == NULL || (s = json_dumps(doc, JSON_INDENT(1) |
 	    JSON_SORT_KEYS)) == NULL) {
 		json_decref(doc);

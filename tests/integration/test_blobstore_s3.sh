@@ -180,6 +180,18 @@ out=$(ctl --json stats)
 check "and its numbers in --json" sh -c \
     "printf '%s' \"\$1\" | grep -q '\"ok\": *[1-9]'" - "$out"
 
+# --- a backup keeps the database and names the bucket's objects
+mkdir -p "$T_DIR/bk"
+ctl backup "$T_DIR/bk/pds.sqlite" >/dev/null 2>&1
+check "pdsctl backup with blobs on S3 succeeds" [ -s "$T_DIR/bk/pds.sqlite" ]
+MF=$T_DIR/bk/pds.sqlite.manifest.json
+check "its manifest says the store is s3" grep -q '"blobstore": "s3"' "$MF"
+check "and lists the small blob among the bucket's objects" sh -c \
+    "tr -d ' \n' <\"\$1\" | grep -q '\"bucketObjects\":\[.*\"cid\":\"$SMALL\"'" - "$MF"
+check "no blob files are copied" [ ! -e "$T_DIR/bk/pds.sqlite.blobs/$DID/$SMALL" ]
+ctl restore "$T_DIR/bk/pds.sqlite" "$T_DIR/restored" >"$T_DIR/rs.out" 2>&1
+check "restore refuses it, saying why" grep -q "s3 blob store" "$T_DIR/rs.out"
+
 # --- and on pdstui's overview (in a real terminal: tmux)
 TX=pds-s3-$$
 PDSTUI=$B/bin/pdstui
