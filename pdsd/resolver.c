@@ -644,17 +644,25 @@ dns_txt_records(const unsigned char *msg, int len, char *store,
 int
 resolver_handle_dns(const char *handle, char *out, size_t cap)
 {
+	char	 h[HANDLE_MAX + 1], name[HANDLE_MAX + 16];
+	int	 rc;
+
+	if ((rc = norm_handle(handle, h, sizeof(h))) != PDS_OK)
+		return rc;
+	snprintf(name, sizeof(name), "_atproto.%s", h);
+	return resolver_txt_did(name, out, cap);
+}
+
+int
+resolver_txt_did(const char *name, char *out, size_t cap)
+{
 	struct __res_state	 st;
 	unsigned char		*ans = NULL;
 	char			*store = NULL;
 	const char		*recs[TXT_RECORDS_MAX];
 	size_t			 lens[TXT_RECORDS_MAX];
-	char			 h[HANDLE_MAX + 1], name[HANDLE_MAX + 16];
 	int			 len, n, rc;
 
-	if ((rc = norm_handle(handle, h, sizeof(h))) != PDS_OK)
-		return rc;
-	snprintf(name, sizeof(name), "_atproto.%s", h);
 	memset(&st, 0, sizeof(st));
 	if (res_ninit(&st) != 0)
 		return PDS_EIO;

@@ -337,6 +337,19 @@ const char *const store_migrations[] = {
 
 /* 5: reserved keys are pruned and capped by age (pdsd/store_keys.c) */
 "CREATE INDEX reserved_keys_created ON reserved_keys (created_at);",
+
+/* 6: resolved lexicon documents and failures (pdsd/lexicon_resolve.c) */
+"CREATE TABLE lexicons ("
+"  nsid			TEXT PRIMARY KEY,"
+"  uri			TEXT,"			/* at://did/...schema/nsid */
+"  cid			TEXT,"			/* the record's */
+"  doc			TEXT,"			/* JSON; NULL: never resolved */
+"  error		TEXT,"			/* the last failure, or NULL */
+"  created_at		INTEGER NOT NULL,"
+"  updated_at		INTEGER NOT NULL,"	/* the last attempt */
+"  succeeded_at		INTEGER"		/* the last success */
+") STRICT;"
+"CREATE INDEX lexicons_updated ON lexicons (updated_at);",
 };
 
 const size_t store_nmigrations =

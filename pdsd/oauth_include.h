@@ -1,0 +1,54 @@
+/*
+ * oauth_include: OAuth include:<nsid> scopes, expanded into the
+ * permissions of the permission set the NSID resolves to
+ * (lexicon_resolve.h), as the reference authorization server does.
+ *
+ * A set's entries are used only when their resource is repo or rpc; an
+ * rpc entry with a fixed aud other than "*" is dropped, and one with
+ * inheritAud takes the include:'s aud (dropped when there is none); an
+ * entry with an unknown or invalid field is dropped whole; every
+ * collection and lxm must be under the set's NSID group (its NSID less
+ * the last segment), never "*".  The token scope is the expansions of
+ * the include: tokens in order, then the other tokens, as given.
+ *
+ * Resolution fetches: call from the NET offload pool.
+ */
+#ifndef PDSD_OAUTH_INCLUDE_H
+#define PDSD_OAUTH_INCLUDE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <jansson.h>
+
+struct buf;
+
+#define OAUTH_INCLUDE_ERR_MAX	320
+
+/*
+ * Append to out the scope tokens of permission set `set` (the main def,
+ * with its permissions array) included as nsid with aud (may be NULL),
+ * each preceded by a space unless out is empty.  PDS_OK, PDS_ENOMEM or
+ * PDS_ETOOBIG.
+ */
+int	oauth_include_expand(const json_t *set, const char *nsid,
+	    const char *aud, struct buf *out);
+
+/* Whether scope (space-separated) holds an include: token. */
+bool	oauth_include_present(const char *scope);
+
+/*
+ * Resolve every include: of scope to a permission set.  PDS_OK, or an
+ * error with the reference's invalid_scope description in err.
+ */
+int	oauth_include_check(const char *scope, char *err, size_t errlen);
+
+/*
+ * The token scope of a request scope (NUL-terminated into out): the
+ * scope itself when it has no include:, else its expansion.  Errors as
+ * for oauth_include_check().
+ */
+int	oauth_include_token_scope(const char *scope, struct buf *out,
+	    char *err, size_t errlen);
+
+#endif
