@@ -379,6 +379,7 @@ lexres_get(const char *nsid, unsigned flags, struct lexres_result *res)
 {
 	struct store_lexicon	 row;
 	struct fetch		 f;
+	char			 ferr[LEXRES_ERR_MAX] = "";
 	int64_t			 now = clock_wall_ms();
 	bool			 had;
 	int			 rc, frc;
@@ -407,13 +408,15 @@ lexres_get(const char *nsid, unsigned flags, struct lexres_result *res)
 	}
 	memset(&f, 0, sizeof(f));
 	f.nsid = nsid;
-	f.err = res->error;
-	f.errlen = sizeof(res->error);
+	f.err = ferr;
+	f.errlen = sizeof(ferr);
 	frc = fetch(&f);
 	if (frc == PDS_OK || frc == PDS_ENOTFOUND)
 		rc = record(nsid, &row, had, &f, frc, now, res);
-	else
+	else {
+		copy_str(res->error, sizeof(res->error), ferr);
 		rc = frc;
+	}
 	if (rc != PDS_OK && rc != PDS_ENOTFOUND)
 		log_info("lexicon: %s: %s", nsid, res->error);
 	json_decref(f.doc);

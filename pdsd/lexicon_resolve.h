@@ -89,6 +89,15 @@ int	lexres_authority(const char *nsid, char *out, size_t cap);
 int	lexres_permission_set(const char *nsid, json_t **main, char *err,
 	    size_t errlen);
 
+/*
+ * The admin socket's lexicon.show {nsid} and lexicon.refresh {nsid}
+ * (admin_lexicon.c): the cache's row and document, resolving it as
+ * lexres_get() does, or fetching it now.
+ */
+struct admin_call;
+int	admin_lexicon_show(struct admin_call *);
+int	admin_lexicon_refresh(struct admin_call *);
+
 /* Counters (stats.h): lexicon.hits, .fetches, .fetch_errors,
  * .stale_served, .failures_served. */
 

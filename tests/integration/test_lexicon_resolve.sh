@@ -1,0 +1,147 @@
+#!/bin/sh
+# test_lexicon_resolve: lexicon resolution against schemas published in
+# a local account's repo.  pdsd runs with PDS_LEXICON_AUTHORITY_DID set
+# to that account, so every NSID resolves through it (no DNS): the DID
+# through the real PLC directory (Node 22), then the record and its
+# proof from pdsd's own com.atproto.sync.getRecord.  Checked through
+# `pdsctl lexicon show|refresh`: a first resolution, a cache hit, a
+# stale document fetched again, a failed refresh that keeps serving the
+# old document until it expires, the failure cache, and records that
+# must be refused (an id that is not the NSID, not a lexicon document).
+T_NAME=test_lexicon_resolve
+. "$(dirname "$0")/lib.sh"
+
+PDSCTL=${PDSCTL:-$B/bin/pdsctl}
+case $PDSCTL in /*) ;; *) PDSCTL=$(pwd)/$PDSCTL ;; esac
+SOCK=$T_DIR/pdsd.sock
+OUT=$T_DIR/out
+ERR=$T_DIR/err
+
+[ -d tests/interop/node_modules/@did-plc/server ] || {
+	echo "$T_NAME: skipped (tests/interop/setup.sh has not run)"
+	echo "$T_NAME: 0 passed, 0 failed"
+	exit 0
+}
+command -v sqlite3 >/dev/null 2>&1 || {
+	echo "$T_NAME: needs sqlite3"
+	echo "$T_NAME: 0 passed, 1 failed"
+	exit 1
+}
+
+ctl() {
+	"$PDSCTL" --socket "$SOCK" "$@" >"$OUT" 2>"$ERR" </dev/null
+	RC=$?
+}
+jget() {
+	sqlite3 :memory: "SELECT json_extract(readfile('$OUT'), '$1');"
+}
+# want DESC PATH VALUE: a value of the last --json answer
+want() {
+	_v=$(jget "$2")
+	if [ "$_v" = "$3" ]; then ok "$1"
+	else not_ok "$1" "$2 is '$_v', want '$3'; out: $(head -c 400 "$OUT"); err: $(head -c 200 "$ERR")"
+	fi
+}
+
+plc_start
+BASE_ENV="PDS_DID_PLC_URL=$PLC_URL PDS_SERVICE_HANDLE_DOMAINS=.test PDS_INVITE_REQUIRED=false PDS_HOSTNAME=localhost PDS_ADMIN_SOCKET=$SOCK"
+# shellcheck disable=SC2086
+pds_env $BASE_ENV
+pds_start || { t_done; exit 1; }
+
+req POST /xrpc/com.atproto.server.createAccount \
+    -H 'Content-Type: application/json' \
+    --data '{"handle":"lexauth.test","email":"lexauth@example.com","password":"lexauth-password-1"}'
+check_status "createAccount" 200
+DID=$(sed -n 's/.*"did":"\([^"]*\)".*/\1/p' "$T_DIR/body")
+TOK=$(sed -n 's/.*"accessJwt":"\([^"]*\)".*/\1/p' "$T_DIR/body")
+AUTH="Authorization: Bearer $TOK"
+JSON='Content-Type: application/json'
+
+# publish RKEY DOC: putRecord of a com.atproto.lexicon.schema record.
+publish() {
+	printf '{"repo":"%s","collection":"com.atproto.lexicon.schema","rkey":"%s","record":%s}' \
+	    "$DID" "$1" "$2" >"$T_DIR/in.json"
+	req POST /xrpc/com.atproto.repo.putRecord -H "$AUTH" -H "$JSON" \
+	    --data-binary "@$T_DIR/in.json"
+	check_status "publish $1" 200
+}
+unpublish() {
+	req POST /xrpc/com.atproto.repo.deleteRecord -H "$AUTH" -H "$JSON" \
+	    --data "{\"repo\":\"$DID\",\"collection\":\"com.atproto.lexicon.schema\",\"rkey\":\"$1\"}"
+	check_status "delete $1" 200
+}
+permset() {
+	printf '{"$type":"com.atproto.lexicon.schema","lexicon":1,"id":"%s","defs":{"main":{"type":"permission-set","title":"%s","permissions":[{"type":"permission","resource":"repo","collection":["com.example.test.post"]}]}}}' "$1" "$2"
+}
+
+publish com.example.test.authBasic "$(permset com.example.test.authBasic "First title")"
+publish com.example.test.wrongId "$(permset com.example.test.otherId "Wrong")"
+publish com.example.test.notLexicon '{"$type":"com.atproto.lexicon.schema","lexicon":1,"id":"com.example.test.notLexicon","defs":{"main":{"type":"no-such-type"}}}'
+
+# Again with the account as the authority of every NSID, and short times.
+pds_stop
+# shellcheck disable=SC2086
+pds_env $BASE_ENV "PDS_LEXICON_AUTHORITY_DID=$DID" \
+    PDS_LEXICON_STALE_TTL=2000 PDS_LEXICON_FAILURE_TTL=3000 \
+    PDS_LEXICON_EXPIRY_TTL=6000
+pds_start || { t_done; exit 1; }
+"$PDSD" -c "$T_DIR/pds.env" --check-config >"$OUT" 2>&1
+check "--check-config shows PDS_LEXICON_AUTHORITY_DID" \
+    grep -q "PDS_LEXICON_AUTHORITY_DID=$DID" "$OUT"
+
+N=com.example.test.authBasic
+ctl --json lexicon show $N
+want "first show resolves" '$.resolved' 1
+want "  from the network" '$.cached' 0
+want "  the record's at-uri" '$.uri' "at://$DID/com.atproto.lexicon.schema/$N"
+want "  the permission set" '$.document.defs.main.title' "First title"
+check "  a CID" sh -c "[ -n \"\$(sqlite3 :memory: \"SELECT json_extract(readfile('$OUT'), '\$.cid');\")\" ]"
+ctl --json lexicon show $N
+want "second show is a cache hit" '$.cached' 1
+want "  same document" '$.document.defs.main.title' "First title"
+
+publish $N "$(permset $N "Second title")"
+ctl --json lexicon show $N
+want "fresh entry: the old document until it is stale" \
+    '$.document.defs.main.title' "First title"
+sleep 2.2
+ctl --json lexicon show $N
+want "stale entry fetched again" '$.document.defs.main.title' "Second title"
+want "  not from the cache" '$.cached' 0
+
+unpublish $N
+ctl --json lexicon refresh $N
+want "failed refresh keeps the document" '$.resolved' 1
+want "  marked stale" '$.stale' 1
+want "  the old document" '$.document.defs.main.title' "Second title"
+check "  says why" grep -q '"error":' "$OUT"
+sleep 6.2
+ctl --json lexicon refresh $N
+want "past its expiry the document is gone" '$.resolved' 0
+
+M=com.example.test.later
+ctl --json lexicon show $M
+want "unpublished NSID does not resolve" '$.resolved' 0
+ctl --json lexicon show $M
+want "  the failure is cached" '$.cached' 1
+publish $M "$(permset $M "Later")"
+ctl --json lexicon show $M
+want "  still failing within the failure TTL" '$.resolved' 0
+sleep 3.2
+ctl --json lexicon show $M
+want "  resolved after the failure TTL" '$.resolved' 1
+
+ctl --json lexicon refresh com.example.test.wrongId
+want "a document whose id is not its NSID is refused" '$.resolved' 0
+check "  says why" grep -q "id is not com.example.test.wrongId" "$OUT"
+ctl --json lexicon refresh com.example.test.notLexicon
+want "an invalid lexicon document is refused" '$.resolved' 0
+ctl lexicon show 'not an nsid'
+check "a malformed NSID is an error" [ "$RC" != 0 ]
+ctl lexicon show $M
+check "human output" grep -q '^status: *resolved' "$OUT"
+
+pds_stop
+check "pdsd exits cleanly" [ $? -eq 0 ]
+t_done
