@@ -282,3 +282,54 @@ oauth_include_token_scope(const char *scope, struct buf *out, char *err,
 		snprintf(err, errlen, "Could not build the token scope");
 	return rc;
 }
+
+int
+oauth_include_describe(const struct scope_perm *p, struct buf *text,
+    struct buf *detail)
+{
+	struct scope_set *s = NULL;
+	struct buf	 exp, one;
+	json_t		*set;
+	const char	*title, *what;
+	char		 err[OAUTH_INCLUDE_ERR_MAX];
+	size_t		 i;
+	int		 rc;
+
+	if (p->kind != SCOPE_INCLUDE || p->nval != 1)
+		return PDS_EINVAL;
+	if ((rc = lexres_permission_set(p->val[0], &set, err, sizeof(err))) !=
+	    PDS_OK)
+		return rc;
+	title = json_string_value(json_object_get(set, "title"));
+	what = json_string_value(json_object_get(set, "detail"));
+	rc = buf_printf(text, "%.200s (%s)", title != NULL ? title :
+	    "Permission set", p->val[0]);
+	if (rc == PDS_OK && what != NULL)
+		rc = buf_printf(detail, "%.400s. ", what);
+	buf_init(&exp, SCOPE_STR_MAX + 1);
+	buf_init(&one, SCOPE_DESCRIBE_MAX);
+	if (rc == PDS_OK && (rc = oauth_include_expand(set, p->val[0],
+	    p->aud, &exp)) == PDS_OK && (rc = buf_putc(&exp, '\0')) ==
+	    PDS_OK && (s = scope_set_new()) == NULL)
+		rc = PDS_ENOMEM;
+	if (rc == PDS_OK)
+		rc = scope_set_parse(s, (const char *)exp.p, exp.len - 1, NULL);
+	if (rc == PDS_OK)
+		rc = buf_puts(detail, s->n == 0 ? "It grants nothing." :
+		    "It grants: ");
+	for (i = 0; rc == PDS_OK && s != NULL && i < s->n; i++) {
+		buf_reset(&one);
+		if ((rc = scope_perm_describe(&s->p[i], &one)) == PDS_OK)
+			rc = buf_printf(detail, "%s%.*s", i > 0 ? "; " : "",
+			    (int)one.len, (const char *)one.p);
+	}
+	if (rc == PDS_OK)
+		rc = buf_putc(detail, '\0');
+	if (rc == PDS_OK)
+		rc = buf_putc(text, '\0');
+	scope_set_free(s);
+	buf_clear(&one);
+	buf_clear(&exp);
+	json_decref(set);
+	return rc;
+}

@@ -51,4 +51,13 @@ int	oauth_include_check(const char *scope, char *err, size_t errlen);
 int	oauth_include_token_scope(const char *scope, struct buf *out,
 	    char *err, size_t errlen);
 
+/*
+ * For the consent page: the set of include: permission p, resolved,
+ * as its title and NSID into text and its detail and the plain words
+ * of the permissions it grants into detail (both NUL-terminated).
+ */
+struct scope_perm;
+int	oauth_include_describe(const struct scope_perm *p, struct buf *text,
+	    struct buf *detail);
+
 #endif

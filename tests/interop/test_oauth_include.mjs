@@ -21,7 +21,7 @@ import { after, before, describe, test } from 'node:test';
 import { Agent, AtpAgent } from '@atproto/api';
 
 import { PDSD, isExecutable, sleep, startPdsd, startPlc } from './lib.mjs';
-import { REDIRECT_URI, approveInForms, oauthClient } from './oauth.mjs';
+import { FormBrowser, REDIRECT_URI, oauthClient } from './oauth.mjs';
 
 const skip = isExecutable(PDSD) ? false : `${PDSD} is not built yet`;
 
@@ -121,6 +121,27 @@ after(async () => {
 		await plc.stop();
 });
 
+// Sign in and allow, as approveInForms does, checking on the way that
+// the consent page names the permission set and what it grants.
+async function approveShowingSet(authorizeUrl) {
+	const br = new FormBrowser();
+	const page = await br.get(authorizeUrl);
+	assert.equal(page.status, 200, page.body);
+	const signin = await br.post(authorizeUrl, page.body,
+	    '/oauth/authorize/sign-in', { identifier: alice.handle,
+	    password: alice.password });
+	assert.equal(signin.status, 200, signin.body);
+	assert.match(signin.body,
+	    /Full access to the example app \(com\.example\.authFull\)/);
+	assert.match(signin.body, /Posts, likes and feeds/);
+	assert.match(signin.body, /com\.example\.post/);
+	assert.doesNotMatch(signin.body, /org\.other\.thing/);
+	const consent = await br.post(authorizeUrl, signin.body,
+	    '/oauth/authorize/consent', { decision: 'allow' });
+	assert.equal(consent.status, 303, consent.body);
+	return new URL(consent.headers.location).searchParams;
+}
+
 async function refusal(promise) {
 	try {
 		await promise;
@@ -137,8 +158,7 @@ describe('include: permission sets', { skip }, () => {
 		c = oauthClient(pds, plc, { scope: SCOPE });
 		const url = await c.client.authorize(alice.handle,
 		    { scope: SCOPE });
-		const params = await approveInForms(url.href ?? String(url),
-		    alice.handle, alice.password);
+		const params = await approveShowingSet(String(url));
 		const res = await c.client.callback(params,
 		    { redirect_uri: REDIRECT_URI });
 		session = res.session;
