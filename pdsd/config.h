@@ -74,6 +74,7 @@ struct config {
 	int64_t		 lexicon_stale_ttl_ms;
 	int64_t		 lexicon_expiry_ttl_ms;
 	int64_t		 lexicon_failure_ttl_ms;
+	char		*dev_dns_server;	/* PDS_DEV_DNS_SERVER */
 
 	/* upstream services (NULL when unset) */
 	char		*appview_url, *appview_did, *appview_cdn_url_pattern;

@@ -483,6 +483,18 @@ lexres_module_init(const struct config *cfg)
 	c.expiry_ms = cfg->lexicon_expiry_ttl_ms;
 	c.failure_ms = cfg->lexicon_failure_ttl_ms;
 	c.timeout_ms = (long)cfg->id_resolver_timeout_ms;
+	if (cfg->dev_dns_server != NULL) {
+		if (!cfg->dev_mode) {
+			log_warnx("lexicon: PDS_DEV_DNS_SERVER needs "
+			    "PDS_DEV_MODE=true");
+			return -1;
+		}
+		if (resolver_set_dns_server(cfg->dev_dns_server) != PDS_OK) {
+			log_warnx("lexicon: PDS_DEV_DNS_SERVER %s is not an "
+			    "IPv4 address:port", cfg->dev_dns_server);
+			return -1;
+		}
+	}
 	return lexres_init(&c) == PDS_OK ? 0 : -1;
 }
 

@@ -93,6 +93,13 @@ int	resolver_handle_https(const char *handle, char *out, size_t cap);
  * when there are several or it is not a DID, PDS_EIO when DNS failed.
  */
 int	resolver_txt_did(const char *name, char *out, size_t cap);
+/*
+ * Send TXT lookups to this IPv4 "address:port" instead of the system's
+ * name servers (NULL: the system's again).  For tests only: pdsd sets
+ * it from PDS_DEV_DNS_SERVER in development mode.  Call before any
+ * lookup; PDS_EINVAL for a malformed address.
+ */
+int	resolver_set_dns_server(const char *hostport);
 
 /*
  * Bidirectional check: the handle resolves to `did` and the DID

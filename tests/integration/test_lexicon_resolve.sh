@@ -8,6 +8,9 @@
 # stale document fetched again, a failed refresh that keeps serving the
 # old document until it expires, the failure cache, and records that
 # must be refused (an id that is not the NSID, not a lexicon document).
+# Then the same through DNS: TXT records _lexicon.<authority> served by a
+# local dnsmasq (Debian's dnsmasq-base) that pdsd asks instead of the
+# system's name servers (PDS_DEV_DNS_SERVER, development mode only).
 T_NAME=test_lexicon_resolve
 . "$(dirname "$0")/lib.sh"
 
@@ -142,6 +145,48 @@ check "a malformed NSID is an error" [ "$RC" != 0 ]
 ctl lexicon show $M
 check "human output" grep -q '^status: *resolved' "$OUT"
 
+pds_stop
+check "pdsd exits cleanly" [ $? -eq 0 ]
+
+# DNS: _lexicon.<authority> TXT records served by a local dnsmasq, to
+# which pdsd sends its lookups (PDS_DEV_DNS_SERVER), with no override.
+DNSMASQ=$(command -v dnsmasq || echo /usr/sbin/dnsmasq)
+if [ ! -x "$DNSMASQ" ]; then
+	echo "# dnsmasq is missing (scripts/deps.sh installs dnsmasq-base): DNS cases skipped"
+	t_done
+	exit $?
+fi
+DNS_PORT=$(pick_port)
+"$DNSMASQ" --keep-in-foreground --conf-file=/dev/null --no-resolv \
+    --no-hosts --bind-interfaces --listen-address=127.0.0.1 \
+    --port="$DNS_PORT" --user="$(id -un)" --pid-file="$T_DIR/dnsmasq.pid" \
+    --txt-record="_lexicon.test.example.com,did=$DID" \
+    --txt-record="_lexicon.two.example.com,did=$DID" \
+    --txt-record="_lexicon.two.example.com,did=did:plc:aaaaaaaaaaaaaaaaaaaaaaaa" \
+    --txt-record="_lexicon.none.example.com,something else" \
+    --txt-record="_lexicon.split.example.com,did=did:plc:,${DID#did:plc:}" \
+    >"$T_DIR/dnsmasq.log" 2>&1 &
+DNS_PID=$!
+trap 'kill "$DNS_PID" 2>/dev/null; wait "$DNS_PID" 2>/dev/null; t_cleanup' EXIT
+sleep 0.3
+check "dnsmasq runs" kill -0 "$DNS_PID"
+# shellcheck disable=SC2086
+pds_env $BASE_ENV "PDS_DEV_DNS_SERVER=127.0.0.1:$DNS_PORT"
+pds_start || { t_done; exit 1; }
+ctl --json lexicon refresh $M
+want "DNS: _lexicon TXT names the authority" '$.resolved' 1
+want "  its record" '$.uri' "at://$DID/com.atproto.lexicon.schema/$M"
+publish com.example.split.later "$(permset com.example.split.later "Split")"
+ctl --json lexicon refresh com.example.split.later
+want "DNS: a TXT record in two character-strings" '$.resolved' 1
+ctl --json lexicon refresh com.example.two.thing
+want "DNS: two did= records refused" '$.resolved' 0
+check "  says why" grep -q "Multiple" "$OUT"
+ctl --json lexicon refresh com.example.none.thing
+want "DNS: no did= record" '$.resolved' 0
+check "  says why" grep -q "No DID found for authority none.example.com" "$OUT"
+ctl --json lexicon refresh com.example.absent.thing
+want "DNS: no such name" '$.resolved' 0
 pds_stop
 check "pdsd exits cleanly" [ $? -eq 0 ]
 t_done
