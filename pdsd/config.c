@@ -157,6 +157,8 @@ static const struct var vars[] = {
 	    FLD(lexicon_expiry_ttl_ms), 0, I64MAX },
 	{ "PDS_LEXICON_FAILURE_TTL", V_INT, 0, "300000",
 	    FLD(lexicon_failure_ttl_ms), 0, I64MAX },
+	{ "PDS_LEXICON_RESOLVE_RECORDS", V_BOOL, 0, "false",
+	    FLD(lexicon_resolve_records), 0, 0 },
 	/* tests only (development mode): TXT lookups go to this server */
 	{ "PDS_DEV_DNS_SERVER", V_STR, 0, NULL, FLD(dev_dns_server), 0, 0 },
 	/* accounts, email and invites */

@@ -75,6 +75,7 @@ struct config {
 	int64_t		 lexicon_expiry_ttl_ms;
 	int64_t		 lexicon_failure_ttl_ms;
 	char		*dev_dns_server;	/* PDS_DEV_DNS_SERVER */
+	bool		 lexicon_resolve_records;
 
 	/* upstream services (NULL when unset) */
 	char		*appview_url, *appview_did, *appview_cdn_url_pattern;

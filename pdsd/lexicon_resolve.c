@@ -495,6 +495,7 @@ lexres_module_init(const struct config *cfg)
 			return -1;
 		}
 	}
+	lexres_records_enable(cfg->lexicon_resolve_records);
 	return lexres_init(&c) == PDS_OK ? 0 : -1;
 }
 

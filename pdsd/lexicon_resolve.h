@@ -90,6 +90,19 @@ int	lexres_permission_set(const char *nsid, json_t **main, char *err,
 	    size_t errlen);
 
 /*
+ * Records of lexicons pdsd does not have compiled in
+ * (PDS_LEXICON_RESOLVE_RECORDS; lexicon_records.c).  PDS_OK when the
+ * collection's resolved schema accepts value; PDS_EINVAL with the
+ * validator's message in msg when it refuses it; PDS_ENOTFOUND when
+ * there is no schema to check with (off, unresolvable, not a record
+ * lexicon, refs to other documents): the record is then "unknown".
+ */
+struct dm_value;
+void	lexres_records_enable(bool on);
+int	lexres_check_record(const char *collection, const char *rkey,
+	    const struct dm_value *value, char *msg, size_t msglen);
+
+/*
  * The admin socket's lexicon.show {nsid} and lexicon.refresh {nsid}
  * (admin_lexicon.c): the cache's row and document, resolving it as
  * lexres_get() does, or fetching it now.

@@ -80,6 +80,7 @@ permset() {
 
 publish com.example.test.authBasic "$(permset com.example.test.authBasic "First title")"
 publish com.example.test.wrongId "$(permset com.example.test.otherId "Wrong")"
+publish com.example.test.note '{"$type":"com.atproto.lexicon.schema","lexicon":1,"id":"com.example.test.note","defs":{"main":{"type":"record","key":"tid","record":{"type":"object","required":["text"],"properties":{"text":{"type":"string","maxLength":10}}}}}}'
 publish com.example.test.notLexicon '{"$type":"com.atproto.lexicon.schema","lexicon":1,"id":"com.example.test.notLexicon","defs":{"main":{"type":"no-such-type"}}}'
 
 # Again with the account as the authority of every NSID, and short times.
@@ -87,7 +88,7 @@ pds_stop
 # shellcheck disable=SC2086
 pds_env $BASE_ENV "PDS_LEXICON_AUTHORITY_DID=$DID" \
     PDS_LEXICON_STALE_TTL=2000 PDS_LEXICON_FAILURE_TTL=3000 \
-    PDS_LEXICON_EXPIRY_TTL=6000
+    PDS_LEXICON_EXPIRY_TTL=6000 PDS_LEXICON_RESOLVE_RECORDS=true
 pds_start || { t_done; exit 1; }
 "$PDSD" -c "$T_DIR/pds.env" --check-config >"$OUT" 2>&1
 check "--check-config shows PDS_LEXICON_AUTHORITY_DID" \
@@ -140,6 +141,29 @@ want "a document whose id is not its NSID is refused" '$.resolved' 0
 check "  says why" grep -q "id is not com.example.test.wrongId" "$OUT"
 ctl --json lexicon refresh com.example.test.notLexicon
 want "an invalid lexicon document is refused" '$.resolved' 0
+# PDS_LEXICON_RESOLVE_RECORDS: records of a resolved third-party lexicon.
+# create COLLECTION RECORD: createRecord
+create() {
+	printf '{"repo":"%s","collection":"%s","record":%s}' "$DID" "$1" "$2" \
+	    >"$T_DIR/in.json"
+	req POST /xrpc/com.atproto.repo.createRecord -H "$AUTH" -H "$JSON" \
+	    --data-binary "@$T_DIR/in.json"
+}
+ctl --json lexicon show com.example.test.note
+want "a record lexicon resolves" '$.resolved' 1
+create com.example.test.note '{"text":"short"}'
+check_status "a record its resolved schema accepts" 200
+check "  is valid" body_has '"validationStatus":"valid"'
+create com.example.test.note '{"text":"far too long for it"}'
+check_status "a record its resolved schema refuses" 400
+check "  with the validator's message" \
+    body_has '"message":"Record/text must not be longer than 10 characters"'
+create com.example.test.note '{"nope":1}'
+check_status "a record missing a required field" 400
+create com.example.test.unpublished '{"text":"x"}'
+check_status "no lexicon: accepted" 200
+check "  as unknown" body_has '"validationStatus":"unknown"'
+
 ctl lexicon show 'not an nsid'
 check "a malformed NSID is an error" [ "$RC" != 0 ]
 ctl lexicon show $M
