@@ -361,6 +361,8 @@ record(const char *nsid, struct store_lexicon *row, bool had,
 	if (rc == PDS_OK && nr.doc == NULL)
 		rc = store_lexicon_prune(now - lr.c.failure_ms,
 		    LEXRES_FAILURES_MAX, NULL);
+	else if (rc == PDS_OK && !had)
+		rc = store_lexicon_cap(LEXRES_ENTRIES_MAX);
 	if (rc != PDS_OK) {
 		free(text);
 		return rc;

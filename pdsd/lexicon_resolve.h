@@ -18,7 +18,8 @@
  * document is still served until expiry_ms after its last success.  A
  * failure with nothing to serve is remembered for failure_ms: asking
  * again within that time fails at once with the same reason.  Failure
- * rows are pruned (at most LEXRES_FAILURES_MAX are kept).
+ * rows are pruned (at most LEXRES_FAILURES_MAX are kept), and past
+ * LEXRES_ENTRIES_MAX rows the least recently tried go.
  *
  * Outbound calls happen on the calling thread: call from the NET
  * offload pool (offload.h).  On a guarded HTTP worker nothing goes to
@@ -35,6 +36,7 @@
 
 #define LEXRES_CAR_MAX		(256 * 1024)	/* a getRecord answer */
 #define LEXRES_FAILURES_MAX	10000		/* failure rows kept */
+#define LEXRES_ENTRIES_MAX	50000		/* rows kept in all */
 #define LEXRES_ERR_MAX		256
 
 struct lexres_config {

@@ -212,7 +212,7 @@ walk(const char *scope, struct buf *out, struct buf *rest, char *err,
 	struct scope_set *s;
 	const char	*p = scope, *e;
 	json_t		*set;
-	size_t		 n;
+	size_t		 n, count = 0;
 	int		 rc = PDS_OK;
 
 	if ((s = scope_set_new()) == NULL)
@@ -237,6 +237,12 @@ walk(const char *scope, struct buf *out, struct buf *rest, char *err,
 		if (scope_set_add(s, p, n, NULL) != PDS_OK || s->n != 1) {
 			p = e;		/* invalid: ignored, as at PAR */
 			continue;
+		}
+		if (++count > OAUTH_INCLUDE_MAX) {
+			snprintf(err, errlen, "Too many permission sets (at "
+			    "most %d)", OAUTH_INCLUDE_MAX);
+			rc = PDS_ETOOBIG;
+			break;
 		}
 		rc = lexres_permission_set(s->p[0].val[0], &set, err, errlen);
 		if (rc == PDS_OK && out != NULL)

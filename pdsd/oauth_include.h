@@ -24,6 +24,11 @@
 struct buf;
 
 #define OAUTH_INCLUDE_ERR_MAX	320
+/*
+ * include: tokens resolved for one request at most: each may cost a DNS
+ * lookup, a DID resolution and a fetch, and PAR needs no account.
+ */
+#define OAUTH_INCLUDE_MAX	16
 
 /*
  * Append to out the scope tokens of permission set `set` (the main def,
@@ -39,7 +44,8 @@ bool	oauth_include_present(const char *scope);
 
 /*
  * Resolve every include: of scope to a permission set.  PDS_OK, or an
- * error with the reference's invalid_scope description in err.
+ * error with the reference's invalid_scope description in err
+ * (PDS_ETOOBIG past OAUTH_INCLUDE_MAX distinct sets).
  */
 int	oauth_include_check(const char *scope, char *err, size_t errlen);
 

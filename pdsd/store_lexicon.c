@@ -72,6 +72,15 @@ store_lexicon_delete(const char *nsid)
 }
 
 int
+store_lexicon_cap(int64_t keep)
+{
+	return store_run("DELETE FROM lexicons WHERE nsid IN "
+	    "(SELECT nsid FROM lexicons ORDER BY updated_at DESC "
+	    "LIMIT -1 OFFSET ?1)", STORE_ARGS(SB_INT(keep)), "lexicon cap",
+	    NULL);
+}
+
+int
 store_lexicon_prune(int64_t before, int64_t keep, int64_t *n)
 {
 	int	 a = 0, b = 0, rc;

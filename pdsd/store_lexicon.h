@@ -30,6 +30,8 @@ int	store_lexicon_delete(const char *nsid);
  * oldest failure rows beyond `keep`; *n (may be NULL) gets the count.
  */
 int	store_lexicon_prune(int64_t before, int64_t keep, int64_t *n);
+/* Drop the rows least recently tried beyond `keep' rows in all. */
+int	store_lexicon_cap(int64_t keep);
 void	store_lexicon_clear(struct store_lexicon *);
 
 #endif

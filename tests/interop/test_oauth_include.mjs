@@ -13,7 +13,8 @@
 // token grants them at the resource server and nothing else; a refresh
 // recomputes them after the set changed; an NSID that does not resolve,
 // or is not a permission set, is refused at PAR with invalid_scope and
-// the reference's message.
+// the reference's message, and so are more than 16 sets in one request
+// (pdsd's own bound: each may cost three outbound calls).
 
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
@@ -203,6 +204,19 @@ describe('include: permission sets', { skip }, () => {
 		const text = `${e.message} ${JSON.stringify(e.payload ?? {})}`;
 		assert.match(text, /invalid_scope/);
 		assert.match(text, /Could not resolve Lexicon for NSID \(com\.example\.nothingHere\)/);
+	});
+
+	test('more than 16 permission sets in one request: invalid_scope',
+	    async () => {
+		const many = Array.from({ length: 17 },
+		    (_, i) => `include:com.example.set${i}`);
+		const scope = `atproto ${many.join(' ')}`;
+		const cm = oauthClient(pds, plc, { scope });
+		const e = await refusal(cm.client.authorize(alice.handle,
+		    { scope }));
+		const text = `${e.message} ${JSON.stringify(e.payload ?? {})}`;
+		assert.match(text, /invalid_scope/);
+		assert.match(text, /Too many permission sets/);
 	});
 
 	test('a lexicon that is not a permission set: invalid_scope',
