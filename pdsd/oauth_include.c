@@ -181,10 +181,12 @@ is_include(const char *p, size_t n)
 	    (n > 8 && strncmp(p, "include?", 8) == 0);
 }
 
-bool
-oauth_include_present(const char *scope)
+/* The include: tokens of scope. */
+static size_t
+include_count(const char *scope)
 {
 	const char	*p = scope, *e;
+	size_t		 n = 0;
 
 	while (*p != '\0') {
 		if (*p == ' ') {
@@ -194,10 +196,16 @@ oauth_include_present(const char *scope)
 		for (e = p; *e != '\0' && *e != ' '; e++)
 			;
 		if (is_include(p, (size_t)(e - p)))
-			return true;
+			n++;
 		p = e;
 	}
-	return false;
+	return n;
+}
+
+bool
+oauth_include_present(const char *scope)
+{
+	return include_count(scope) > 0;
 }
 
 /*
@@ -212,9 +220,14 @@ walk(const char *scope, struct buf *out, struct buf *rest, char *err,
 	struct scope_set *s;
 	const char	*p = scope, *e;
 	json_t		*set;
-	size_t		 n, count = 0;
+	size_t		 n;
 	int		 rc = PDS_OK;
 
+	if (include_count(scope) > OAUTH_INCLUDE_MAX) {
+		snprintf(err, errlen, "Too many permission sets (at most %d)",
+		    OAUTH_INCLUDE_MAX);
+		return PDS_ETOOBIG;
+	}
 	if ((s = scope_set_new()) == NULL)
 		return PDS_ENOMEM;
 	while (*p != '\0' && rc == PDS_OK) {
@@ -237,12 +250,6 @@ walk(const char *scope, struct buf *out, struct buf *rest, char *err,
 		if (scope_set_add(s, p, n, NULL) != PDS_OK || s->n != 1) {
 			p = e;		/* invalid: ignored, as at PAR */
 			continue;
-		}
-		if (++count > OAUTH_INCLUDE_MAX) {
-			snprintf(err, errlen, "Too many permission sets (at "
-			    "most %d)", OAUTH_INCLUDE_MAX);
-			rc = PDS_ETOOBIG;
-			break;
 		}
 		rc = lexres_permission_set(s->p[0].val[0], &set, err, errlen);
 		if (rc == PDS_OK && out != NULL)
