@@ -309,6 +309,8 @@ serve_row(const struct store_lexicon *row, struct lexres_result *res)
 	copy_str(res->error, sizeof(res->error), row->error);
 	res->updated_at = row->updated_at;
 	res->succeeded_at = row->succeeded_at;
+	/* A document kept over a failed refresh. */
+	res->stale = row->doc != NULL && row->error != NULL;
 	if (row->doc == NULL)
 		return PDS_ENOTFOUND;
 	if ((res->doc = json_loads(row->doc, 0, &jerr)) == NULL)
@@ -369,11 +371,23 @@ record(const char *nsid, struct store_lexicon *row, bool had,
 	}
 	rc = serve_row(&nr, res);
 	free(text);
-	if (rc == PDS_OK && frc != PDS_OK) {
-		res->stale = true;
+	if (rc == PDS_OK && res->stale)
 		stats_add(lr.stale_served, 1);
-	}
 	return rc;
+}
+
+/*
+ * Whether a row answers without a fetch: a document tried less than
+ * stale_ms ago and resolved less than expiry_ms ago, or a failure
+ * less than failure_ms old.
+ */
+static bool
+fresh(const struct store_lexicon *row, int64_t now)
+{
+	if (row->doc == NULL)
+		return now - row->updated_at < lr.c.failure_ms;
+	return now - row->updated_at < lr.c.stale_ms &&
+	    now - row->succeeded_at < lr.c.expiry_ms;
 }
 
 int
@@ -395,9 +409,8 @@ lexres_get(const char *nsid, unsigned flags, struct lexres_result *res)
 	if (rc != PDS_OK && rc != PDS_ENOTFOUND)
 		return rc;
 	had = rc == PDS_OK;
-	if (had && ((flags & LEXRES_CACHED) ||
-	    (!(flags & LEXRES_REFRESH) && now - row.updated_at <
-	    (row.doc != NULL ? lr.c.stale_ms : lr.c.failure_ms)))) {
+	if (had && ((flags & LEXRES_CACHED) || (!(flags & LEXRES_REFRESH) &&
+	    fresh(&row, now)))) {
 		rc = serve_row(&row, res);
 		res->cached = true;
 		stats_add(rc == PDS_OK ? lr.hits : lr.failures_served, 1);

@@ -120,6 +120,9 @@ want "failed refresh keeps the document" '$.resolved' 1
 want "  marked stale" '$.stale' 1
 want "  the old document" '$.document.defs.main.title' "Second title"
 check "  says why" grep -q '"error":' "$OUT"
+ctl --json lexicon show $N
+want "  then served from the cache" '$.cached' 1
+want "  still marked stale" '$.stale' 1
 sleep 6.2
 ctl --json lexicon refresh $N
 want "past its expiry the document is gone" '$.resolved' 0
