@@ -3,13 +3,9 @@
  * permissions of the permission set the NSID resolves to
  * (lexicon_resolve.h), as the reference authorization server does.
  *
- * A set's entries are used only when their resource is repo or rpc; an
- * rpc entry with a fixed aud other than "*" is dropped, and one with
- * inheritAud takes the include:'s aud (dropped when there is none); an
- * entry with an unknown or invalid field is dropped whole; every
- * collection and lxm must be under the set's NSID group (its NSID less
- * the last segment), never "*".  The token scope is the expansions of
- * the include: tokens in order, then the other tokens, as given.
+ * The expansion of one set is libcommon/oauth_permset.h's.  The token
+ * scope is the expansions of the include: tokens in order, then the
+ * other tokens, as given.
  *
  * Resolution fetches: call from the NET offload pool.
  */
@@ -29,15 +25,6 @@ struct buf;
  * lookup, a DID resolution and a fetch, and PAR needs no account.
  */
 #define OAUTH_INCLUDE_MAX	16
-
-/*
- * Append to out the scope tokens of permission set `set` (the main def,
- * with its permissions array) included as nsid with aud (may be NULL),
- * each preceded by a space unless out is empty.  PDS_OK, PDS_ENOMEM or
- * PDS_ETOOBIG.
- */
-int	oauth_include_expand(const json_t *set, const char *nsid,
-	    const char *aud, struct buf *out);
 
 /* Whether scope (space-separated) holds an include: token. */
 bool	oauth_include_present(const char *scope);

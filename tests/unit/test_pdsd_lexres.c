@@ -22,6 +22,7 @@
 #include "keys.h"
 #include "../../pdsd/lexicon_resolve.h"
 #include "mst.h"
+#include "oauth_permset.h"
 #include "../../pdsd/oauth_include.h"
 #include "record_proof.h"
 #include "repo.h"
@@ -178,7 +179,7 @@ expand_is(const char *set, const char *nsid, const char *aud,
 	int		 rc;
 
 	buf_init(&out, 0);
-	rc = oauth_include_expand(j, nsid, aud, &out);
+	rc = oauth_permset_expand(j, nsid, aud, &out);
 	buf_putc(&out, '\0');
 	CHECK(rc == PDS_OK && strcmp((char *)out.p, want) == 0,
 	    "%s\n  got  %s\n  want %s", nsid, (char *)out.p, want);
