@@ -21,8 +21,10 @@ import { oauthClient } from './oauth.mjs';
 
 const REF_PKG = path.join(ROOT, 'bench', 'node_modules', '@atproto', 'pds',
     'package.json');
+const SQLITE = path.join(ROOT, 'bench', 'node_modules', 'better-sqlite3',
+    'build', 'Release', 'better_sqlite3.node');
 const skip = !isExecutable(PDSD) ? `${PDSD} is not built yet` :
-    !fs.existsSync(REF_PKG) ?
+    !fs.existsSync(REF_PKG) || !fs.existsSync(SQLITE) ?
     'the reference PDS is not installed under bench/ (bench/setup.sh)' :
     false;
 
