@@ -308,11 +308,9 @@ v_blob(struct vctx *c, const struct lex_node *n, const struct dm_value *v)
 	mime = dm_map_get(v, "mimeType");
 	size = dm_map_get(v, "size");
 	if ((n->flags & LEXN_MAX) && size != NULL && size->type == DM_INT &&
-	    size->u.i > n->max) {
-		c->err->name = "BlobTooLarge";
-		return verr(c, "is too large: %" PRId64 " bytes, the maximum "
-		    "is %" PRId64, size->u.i, n->max);
-	}
+	    size->u.i > n->max)
+		return verr(c, "must not be larger than %" PRId64 " bytes",
+		    n->max);
 	if (n->n == 0 || mime == NULL || mime->type != DM_STRING)
 		return 0;
 	for (i = 0; i < n->n; i++)
@@ -322,10 +320,9 @@ v_blob(struct vctx *c, const struct lex_node *n, const struct dm_value *v)
 	for (i = 0; i < n->n && o < sizeof(buf); i++)
 		o += (size_t)snprintf(buf + o, sizeof(buf) - o, "%s%s",
 		    i ? ", " : "", str(c, c->t->items[n->list + i].name));
-	c->err->name = "InvalidMimeType";
-	return verr(c, "has the wrong type of file: %.*s, it must match %s",
+	return verr(c, "must be of an accepted type (%s), not %.*s", buf,
 	    (int)(mime->u.s.len > 64 ? 64 : mime->u.s.len),
-	    (const char *)mime->u.s.p, buf);
+	    (const char *)mime->u.s.p);
 }
 
 static int	v_one(struct vctx *, uint32_t, const struct dm_value *);
@@ -506,6 +503,7 @@ static int
 v_union(struct vctx *c, const struct lex_node *n, const struct dm_value *v)
 {
 	const struct dm_value *t;
+	const uint8_t	*hashes;
 	uint32_t	 target;
 	char		 buf[400];
 	size_t		 i, o = 0;
@@ -515,6 +513,20 @@ v_union(struct vctx *c, const struct lex_node *n, const struct dm_value *v)
 	if (t == NULL || t->type != DM_STRING)
 		return verr(c, "must be an object which includes the "
 		    "\"$type\" property");
+	/* $types the reference cannot even parse, open union or not. */
+	hashes = t->u.s.p == NULL ? NULL : memchr(t->u.s.p, '#', t->u.s.len);
+	if (hashes != NULL && memchr(hashes + 1, '#', t->u.s.len -
+	    (size_t)(hashes + 1 - t->u.s.p)) != NULL) {
+		snprintf(c->err->msg, sizeof(c->err->msg),
+		    "Uri can only have one hash segment");
+		return -1;
+	}
+	if (t->u.s.len > 0 && t->u.s.p[0] == '#') {
+		snprintf(c->err->msg, sizeof(c->err->msg),
+		    "Unable to resolve uri without anchor: %.64s",
+		    (const char *)t->u.s.p);
+		return -1;
+	}
 	target = union_target(c, n, t);
 	if (target == LEX_NOREF - 1) {
 		if (!(n->flags & LEXN_CLOSED))

@@ -260,6 +260,116 @@ function pairs(b, n, rnd) {
 	return out;
 }
 
+
+// ---- every object def of the table, values made from the schemas ----
+
+const FORMAT_VALUES = {
+	datetime: [NOW, '2024-05-01', 'not a date'],
+	uri: ['https://example.com/x', 'nope'],
+	'at-uri': [URI, 'at://x', 'http://x'],
+	did: [DID, 'did:x', 'plc:x'],
+	handle: ['a.example.com', 'a..b', '-a.com'],
+	'at-identifier': [DID, 'a.example.com', '@a'],
+	nsid: ['com.example.thing', 'com.', 'x'],
+	cid: [CID, 'b', 'xyz!'],
+	language: ['en', 'pt-BR', 'not a tag'],
+	tid: ['3kznmn7xqxl22', '3kznmn7xqxl2', 'zzzzzzzzzzzzz'],
+	'record-key': ['self', '.', 'a/b'],
+};
+
+// A value for schema def (in lexicon doc id), valid most of the time;
+// `bad` is the chance of an invalid choice at each step.
+function valueFor(lex, id, def, rnd, bad, depth = 0) {
+	const pick = (a) => a[Math.floor(rnd() * a.length)];
+	const wrong = () => rnd() < bad;
+	if (depth > 6)
+		return {};
+	if (wrong())
+		return clone(pick(OTHERS));
+	switch (def.type) {
+	case 'ref': {
+		const target = def.ref.startsWith('#') ? id + def.ref : def.ref;
+		const t = lex.getDef(target);
+		return t ? valueFor(lex, target.split('#')[0], t, rnd, bad,
+		    depth + 1) : {};
+	}
+	case 'union': {
+		if (def.refs.length === 0 || rnd() < 0.1)
+			return { $type: 'com.example.unknown.thing' };
+		const r = pick(def.refs);
+		const target = r.startsWith('#') ? id + r : r;
+		const t = lex.getDef(target);
+		const v = t ? valueFor(lex, target.split('#')[0], t, rnd, bad,
+		    depth + 1) : {};
+		if (v && typeof v === 'object' && !Array.isArray(v))
+			v.$type = rnd() < 0.1 ? target + '#main' : target;
+		return v;
+	}
+	case 'object': {
+		const o = {};
+		for (const [k, p] of Object.entries(def.properties ?? {})) {
+			const req = def.required?.includes(k);
+			if (!req && rnd() < 0.5)
+				continue;
+			if (req && rnd() < bad / 2)
+				continue;
+			o[k] = def.nullable?.includes(k) && rnd() < 0.2 ? null :
+			    valueFor(lex, id, p, rnd, bad, depth + 1);
+		}
+		return o;
+	}
+	case 'array': {
+		const max = def.maxLength ?? 3, min = def.minLength ?? 0;
+		const n = Math.min(6, Math.max(0, min + Math.floor(rnd() *
+		    (Math.min(max, min + 3) - min + 1)) + (wrong() ? 1 : 0)));
+		return Array.from({ length: n }, () => valueFor(lex, id,
+		    def.items, rnd, bad, depth + 1));
+	}
+	case 'string': {
+		if (def.const !== undefined)
+			return wrong() ? def.const + 'x' : def.const;
+		if (def.enum)
+			return wrong() ? 'not-in-enum' : pick(def.enum);
+		if (def.format)
+			return rnd() < 0.8 ? FORMAT_VALUES[def.format][0] :
+			    pick(FORMAT_VALUES[def.format]);
+		if (def.knownValues && rnd() < 0.5)
+			return pick(def.knownValues);
+		const lim = def.maxGraphemes ?? def.maxLength;
+		if (lim !== undefined && rnd() < 0.3) {
+			const u = pick(UNITS);
+			return u.repeat(Math.max(0, Math.min(lim + pick([-1, 0, 1]),
+			    Math.floor((def.maxLength ?? 1e9) /
+			    Buffer.byteLength(u)) + pick([0, 1]))));
+		}
+		return 'x'.repeat(Math.max(def.minLength ?? 0,
+		    def.minGraphemes ?? 0, 1));
+	}
+	case 'integer': {
+		if (def.const !== undefined)
+			return wrong() ? def.const + 1 : def.const;
+		if (def.enum)
+			return pick(def.enum);
+		const lo = def.minimum ?? 0, hi = def.maximum ?? lo + 100;
+		return pick([lo, hi, lo - 1, hi + 1, Math.floor((lo + hi) / 2)]);
+	}
+	case 'boolean':
+		return def.const !== undefined ? def.const : rnd() < 0.5;
+	case 'bytes':
+		return { $bytes: 'AAAA' };
+	case 'cid-link':
+		return { $link: CID };
+	case 'blob':
+		return { $type: 'blob', ref: { $link:
+		    'bafkreibme22gw2h7y2h7tg2fhqotaqjucnbc24deqo72b6mkl2egezxhvy' },
+		    mimeType: 'image/png', size: 1000 };
+	case 'unknown':
+		return pick([{ a: 1 }, { $type: 'x.y.z' }, []]);
+	default:
+		return {};
+	}
+}
+
 function refVerdict(lex, c) {
 	try {
 		lex.assertValidRecord(c.collection, jsonToLex(clone(c.record)));
@@ -369,6 +479,59 @@ describe('lexicon validation: pdsd against @atproto/lexicon', { skip }, () => {
 		console.log(`# reference PDS schemas: ${cases.length} records ` +
 		    `compared, ${bad.length} disagreements`);
 		assert.deepEqual(bad.slice(0, 20), []);
+	});
+
+	test('every object and record def, values made from the schemas',
+	    async () => {
+		const rnd = prng(840);
+		const defs = [];
+		for (const d of docs)
+			for (const [name, def] of Object.entries(d.defs))
+				if (def.type === 'object' || def.type === 'record')
+					defs.push([name === 'main' ? d.id :
+					    `${d.id}#${name}`, d.id, def]);
+		const items = [];
+		for (const [uri, id, def] of defs) {
+			const schema = def.type === 'record' ? def.record : def;
+			for (let i = 0; i < 6; i++) {
+				const v = valueFor(lex, id, schema, rnd,
+				    i === 0 ? 0 : 0.08);
+				if (v && typeof v === 'object' && !Array.isArray(v))
+					items.push({ def: uri, value: v });
+			}
+		}
+		const input = items.map((c) => JSON.stringify(c) + '\n').join('');
+		const r = await runProgram(LEXCHECK, [], { input,
+		    timeoutMs: 120000 });
+		assert.equal(r.code, 0, r.stderr);
+		const ours = r.stdout.toString('utf8').trim().split('\n')
+		    .map((l) => JSON.parse(l));
+		const bad = [];
+		let acc = 0;
+		items.forEach((c, i) => {
+			let ok;
+			let why = '';
+			try {
+				const res = lex.validate(c.def,
+				    jsonToLex(clone(c.value)));
+				ok = res.success;
+				why = ok ? '' : res.error.message;
+			} catch (e) {
+				ok = false;
+				why = e.message;
+			}
+			if (ours[i].ok)
+				acc++;
+			if (ok !== ours[i].ok)
+				bad.push(`${c.def} ${JSON.stringify(c.value)
+				    .slice(0, 200)}: reference ${ok ? 'accepts' :
+				    'refuses (' + why + ')'}, pdsd ${ours[i].ok ?
+				    'accepts' : 'refuses (' + ours[i].error + ')'}`);
+		});
+		console.log(`# object defs: ${defs.length} defs, ` +
+		    `${items.length} values compared (${acc} accepted), ` +
+		    `${bad.length} disagreements`);
+		assert.deepEqual(bad.slice(0, 10), []);
 	});
 
 	describe('through createRecord on a real pdsd', () => {

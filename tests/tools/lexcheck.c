@@ -5,7 +5,8 @@
  *	lexcheck [-b] [-l lexicon.json ...] < records.jsonl
  *
  * Each input line is {"collection": NSID, "record": {...}} with an
- * optional "rkey".  Each output line is {"ok": true} or {"ok": false,
+ * optional "rkey", or {"def": ID, "value": V} to check V against any
+ * object or record def (as the reference's Lexicons.validate()).  Each output line is {"ok": true} or {"ok": false,
  * "error": MESSAGE}.  The checks are those of the reference validator's
  * assertValidRecord: the data model (dmjson.h) first, then "$type"
  * equal to the collection, then the record def.  -b also checks blobs
@@ -25,6 +26,40 @@
 #include "err.h"
 #include "../../pdsd/lexicon.h"
 
+/* {"def": ID, "value": V}: V against an object or record def. */
+static int
+def_verdict(const struct lex_table *t, const json_t *in, int flags,
+    char *msg, size_t cap)
+{
+	const char	*id = json_string_value(json_object_get(in, "def"));
+	const struct lex_node *n = lex_def_find(t, id, strlen(id));
+	const char	*path = "Object";
+	struct dm_arena	*a;
+	struct dm_value	*v;
+	struct lex_verr	 err;
+	const char	*why = NULL;
+	int		 rc = -1;
+
+	if (n != NULL && n->type == LEX_RECORD) {
+		n = &t->nodes[n->sub];
+		path = "Record";
+	}
+	if (n == NULL || n->type != LEX_OBJECT) {
+		snprintf(msg, cap, "no object def %s", id);
+		return -1;
+	}
+	if ((a = dm_arena_new()) == NULL)
+		abort();
+	if (dm_from_json(a, json_object_get(in, "value"), &v, &why) != PDS_OK)
+		snprintf(msg, cap, "data model: %s", why ? why : "invalid");
+	else if (lex_validate_value(t, n, path, v, flags, &err) != 0)
+		snprintf(msg, cap, "%s", err.msg);
+	else
+		rc = 0;
+	dm_arena_free(a);
+	return rc;
+}
+
 static int
 verdict(const struct lex_table *t, const json_t *in, int flags, char *msg,
     size_t cap)
@@ -40,6 +75,8 @@ verdict(const struct lex_table *t, const json_t *in, int flags, char *msg,
 	const char	*why = NULL;
 	int		 rc = -1;
 
+	if (json_is_string(json_object_get(in, "def")))
+		return def_verdict(t, in, flags, msg, cap);
 	if (coll == NULL || !json_is_object(rec)) {
 		snprintf(msg, cap, "Record must be an object");
 		return -1;
