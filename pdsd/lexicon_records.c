@@ -73,9 +73,11 @@ lexres_check_record(const char *collection, const char *rkey,
 		return PDS_ENOTFOUND;
 	guarded = offload_guard() != OFFLOAD_GUARD_NONE;
 	rc = lexres_get(collection, guarded ? LEXRES_CACHED : 0, &res);
+	/* Not cached, or due a fetch: for the next write. */
+	if (guarded && (rc == PDS_OK || rc == PDS_ENOTFOUND) &&
+	    (res.updated_at == 0 || res.due))
+		refresh_behind(collection);
 	if (rc != PDS_OK) {
-		if (guarded && res.updated_at == 0)
-			refresh_behind(collection);
 		lexres_result_clear(&res);
 		return rc == PDS_ENOMEM ? rc : PDS_ENOTFOUND;
 	}

@@ -413,6 +413,7 @@ lexres_get(const char *nsid, unsigned flags, struct lexres_result *res)
 	    fresh(&row, now)))) {
 		rc = serve_row(&row, res);
 		res->cached = true;
+		res->due = !fresh(&row, now);
 		stats_add(rc == PDS_OK ? lr.hits : lr.failures_served, 1);
 		store_lexicon_clear(&row);
 		return rc;

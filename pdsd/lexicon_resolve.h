@@ -60,6 +60,7 @@ struct lexres_result {
 	int64_t	 succeeded_at;	/* last success, ms; 0: never */
 	bool	 cached;	/* served from the cache without a fetch */
 	bool	 stale;		/* a refresh failed; the old document served */
+	bool	 due;		/* LEXRES_CACHED served a row due a fetch */
 };
 
 /* Copies the configuration (and the DID). */

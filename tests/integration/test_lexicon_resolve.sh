@@ -163,6 +163,21 @@ check "  with the validator's message" \
     body_has '"message":"Record/text must not be longer than 10 characters"'
 create com.example.test.note '{"nope":1}'
 check_status "a record missing a required field" 400
+# A collection nobody asked about yet: the first write may only start
+# the resolution (an HTTP worker does not fetch); later ones are checked.
+publish com.example.test.memo "$(printf '%s' '{"$type":"com.atproto.lexicon.schema","lexicon":1,"id":"com.example.test.memo","defs":{"main":{"type":"record","key":"tid","record":{"type":"object","properties":{"n":{"type":"integer","maximum":5}}}}}}')"
+_i=0
+while :; do
+	create com.example.test.memo '{"n":1}'
+	body_has '"validationStatus":"valid"' && break
+	_i=$((_i + 1))
+	[ $_i -lt 30 ] || break
+	sleep 0.1
+done
+check "a first write resolves its lexicon, then records are checked" \
+    body_has '"validationStatus":"valid"'
+create com.example.test.memo '{"n":9}'
+check_status "  and refused when they break it" 400
 create com.example.test.unpublished '{"text":"x"}'
 check_status "no lexicon: accepted" 200
 check "  as unknown" body_has '"validationStatus":"unknown"'
