@@ -688,9 +688,7 @@ scope_set_add(struct scope_set *s, const char *p, size_t len,
 	for (i = 0; i < s->n; i++) {
 		if (sc_same(&s->p[i], &m)) {
 			s->used = mark;
-			return m.kind == SCOPE_INCLUDE ? pds_fail(why,
-			    PDS_EUNSUPP, "include: permission sets are not "
-			    "supported") : PDS_OK;
+			return PDS_OK;
 		}
 	}
 	if (s->n == SCOPE_PERM_MAX) {
@@ -698,9 +696,6 @@ scope_set_add(struct scope_set *s, const char *p, size_t len,
 		return pds_fail(why, PDS_ETOOBIG, "scope: too many scopes");
 	}
 	s->p[s->n++] = m;
-	if (m.kind == SCOPE_INCLUDE)
-		return pds_fail(why, PDS_EUNSUPP,
-		    "include: permission sets are not supported");
 	return PDS_OK;
 }
 
@@ -709,7 +704,7 @@ scope_set_parse(struct scope_set *s, const char *p, size_t len,
     const char **why)
 {
 	size_t	 i, start;
-	int	 rc, ret = PDS_OK;
+	int	 rc;
 
 	scope_set_reset(s);
 	if (len > SCOPE_STR_MAX)
@@ -728,14 +723,9 @@ scope_set_parse(struct scope_set *s, const char *p, size_t len,
 		rc = scope_set_add(s, p + start, i - start, NULL);
 		if (rc == PDS_EINVAL)
 			s->dropped++;
-		else if (rc == PDS_EUNSUPP)
-			ret = rc;
 		else if (rc != PDS_OK)
 			return pds_fail(why, rc, "scope: too many scopes");
 	}
-	if (ret != PDS_OK)
-		return pds_fail(why, ret,
-		    "include: permission sets are not supported");
 	return PDS_OK;
 }
 

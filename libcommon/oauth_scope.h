@@ -10,9 +10,10 @@
  * may not also be given by name.  A token that is unknown, or has an
  * unknown or invalid parameter, is invalid as a whole: scope_set_parse()
  * drops it and counts it in `dropped` (the authorization server ignores
- * such tokens silently).  An "include:" token is parsed and kept but
- * permission sets cannot be expanded yet, so scope_set_parse() then
- * returns PDS_EUNSUPP (the set is still filled).
+ * such tokens silently).  An "include:" token is parsed and kept; it
+ * grants nothing by itself: the authorization server expands it into
+ * the permissions of its permission set (pdsd/oauth_include.c) before
+ * a token carries it.
  *
  * A scope_set holds its strings in its own arena: never copy one by
  * value.  The checks answer for the permissions after the transition
@@ -91,16 +92,14 @@ void	 scope_set_reset(struct scope_set *);
 /*
  * Parse a whole scope string into s (reset first).  Returns PDS_ETOOBIG
  * past SCOPE_STR_MAX bytes or SCOPE_PERM_MAX distinct tokens, PDS_EINVAL
- * for a byte that is not printable ASCII or space, PDS_EUNSUPP if an
- * include: token is present, else PDS_OK.  Duplicates (by normalised
+ * for a byte that is not printable ASCII or space, else PDS_OK.  Duplicates (by normalised
  * form) are kept once; invalid tokens are dropped and counted.
  */
 int	 scope_set_parse(struct scope_set *, const char *, size_t,
 	    const char **why);
 /*
  * Parse one token and add it to s unless already there.  PDS_EINVAL (with
- * *why naming the fault) if it is invalid, PDS_EUNSUPP after adding an
- * include:, PDS_ETOOBIG if s is full.
+ * *why naming the fault) if it is invalid, PDS_ETOOBIG if s is full.
  */
 int	 scope_set_add(struct scope_set *, const char *, size_t,
 	    const char **why);

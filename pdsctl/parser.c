@@ -163,6 +163,11 @@ static const struct ctl_arg a_status_blob[] = {
 	{ NULL, NULL, 0, 0, NULL }
 };
 
+static const struct ctl_arg a_lexicon[] = {
+	{ "NSID", "nsid", CA_POS, true, "the lexicon's NSID" },
+	{ NULL, NULL, 0, 0, NULL }
+};
+
 static const struct ctl_arg a_stats[] = {
 	{ "--watch", NULL, CA_FLAG, false,
 	    "keep printing, every --interval seconds" },
@@ -392,6 +397,11 @@ static const struct ctl_cmd table[] = {
 	    CTL_CONFIRM | CTL_EITHER, a_migration_purge,
 	    "delete the local copy of accounts that moved to another server",
 	    print_purged, NULL, NULL, NULL },
+	{ { "lexicon", "show" }, "lexicon.show", 0, a_lexicon,
+	    "a resolved lexicon (OAuth permission sets): cache state and "
+	    "document", print_lexicon, NULL, NULL, NULL },
+	{ { "lexicon", "refresh" }, "lexicon.refresh", 0, a_lexicon,
+	    "resolve a lexicon again now", print_lexicon, NULL, NULL, NULL },
 	{ { "stats" }, "stats", 0, a_stats,
 	    "accounts, storage, requests, firehose (--watch to follow)",
 	    print_stats, event_stats, NULL, prepare_stats },

@@ -183,6 +183,7 @@ void	print_subscribers(const struct ctl_cmd *, const json_t *);
 void	print_crawl(const struct ctl_cmd *, const json_t *);
 void	print_audit(const struct ctl_cmd *, const json_t *);
 void	print_backup(const struct ctl_cmd *, const json_t *);
+void	print_lexicon(const struct ctl_cmd *, const json_t *);
 void	event_stats(const struct ctl_cmd *, const json_t *);
 void	event_backup(const struct ctl_cmd *, const json_t *);
 void	print_blobstore_migrate(const struct ctl_cmd *, const json_t *);

@@ -29,6 +29,7 @@
 #include "export.h"
 #include "report.h"
 #include "firehose.h"
+#include "lexicon_resolve.h"
 #include "migration.h"
 #include "stats.h"
 #include "store.h"
@@ -775,6 +776,10 @@ static const struct admin_cmd cmds[] = {
 	 * answered "which accounts are moving and how far are they", so
 	 * one handler serves both.
 	 */
+	{ "lexicon.show", 0, admin_lexicon_show,
+	    "a lexicon's cached document, resolved if need be: {nsid}" },
+	{ "lexicon.refresh", M, admin_lexicon_refresh,
+	    "resolve a lexicon now, whatever the cache holds: {nsid}" },
 	{ "migration.status", 0, migration_cmd_status, "{}" },
 	{ "migration.list", 0, migration_cmd_status,
 	    "{} (the older name of migration.status)" },

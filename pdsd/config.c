@@ -153,7 +153,19 @@ static const struct var vars[] = {
 	{ "PDS_ENTRYWAY_PLC_ROTATION_KEY", V_REFUSED, 0, NULL, NOFIELD, 0, 0 },
 	{ "PDS_ENTRYWAY_ADMIN_TOKEN", V_REFUSED, F_SECRET, NULL, NOFIELD,
 	    0, 0 },
-	{ "PDS_LEXICON_AUTHORITY_DID", V_IGNORED, 0, NULL, NOFIELD, 0, 0 },
+	/* lexicon resolution (lexicon_resolve.h) */
+	{ "PDS_LEXICON_AUTHORITY_DID", V_DID, 0, NULL,
+	    FLD(lexicon_authority_did), 0, 0 },
+	{ "PDS_LEXICON_STALE_TTL", V_INT, 0, DAY_MS,
+	    FLD(lexicon_stale_ttl_ms), 0, I64MAX },
+	{ "PDS_LEXICON_EXPIRY_TTL", V_INT, 0, "7776000000",
+	    FLD(lexicon_expiry_ttl_ms), 0, I64MAX },
+	{ "PDS_LEXICON_FAILURE_TTL", V_INT, 0, "300000",
+	    FLD(lexicon_failure_ttl_ms), 0, I64MAX },
+	{ "PDS_LEXICON_RESOLVE_RECORDS", V_BOOL, 0, "false",
+	    FLD(lexicon_resolve_records), 0, 0 },
+	/* tests only (development mode): TXT lookups go to this server */
+	{ "PDS_DEV_DNS_SERVER", V_STR, 0, NULL, FLD(dev_dns_server), 0, 0 },
 	/* accounts, email and invites */
 	{ "PDS_INVITE_REQUIRED", V_BOOL, 0, "true", FLD(invite_required),
 	    0, 0 },

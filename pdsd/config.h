@@ -78,6 +78,13 @@ struct config {
 	int64_t		 id_resolver_timeout_ms;
 	int64_t		 id_resolver_failure_ttl_ms;	/* 0: not cached */
 	bool		 did_doc_with_session;	/* ENABLE_DID_DOC_WITH_SESSION */
+	/* lexicon resolution (PDS_LEXICON_*) */
+	char		*lexicon_authority_did;	/* NULL: DNS */
+	int64_t		 lexicon_stale_ttl_ms;
+	int64_t		 lexicon_expiry_ttl_ms;
+	int64_t		 lexicon_failure_ttl_ms;
+	char		*dev_dns_server;	/* PDS_DEV_DNS_SERVER */
+	bool		 lexicon_resolve_records;
 
 	/* upstream services (NULL when unset) */
 	char		*appview_url, *appview_did, *appview_cdn_url_pattern;

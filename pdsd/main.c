@@ -59,6 +59,7 @@ static const struct pdsd_module *const modules[] = {
 	&pdsd_module_email_tokens,	/* adds a job */
 	&pdsd_module_blobs,		/* adds a job */
 	&pdsd_module_accounts,
+	&pdsd_module_lexicon_resolve,	/* after accounts: the resolver */
 	&pdsd_module_oauth,		/* after accounts: outbound */
 	&pdsd_module_oauth_authorize,	/* after accounts: sign-in pages */
 	&pdsd_module_oauth_account,	/* uses oauth_authorize's browser */

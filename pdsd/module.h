@@ -47,6 +47,7 @@ extern const struct pdsd_module pdsd_module_email_tokens;
 extern const struct pdsd_module pdsd_module_firehose;
 extern const struct pdsd_module pdsd_module_get_repo;
 extern const struct pdsd_module pdsd_module_jobs;
+extern const struct pdsd_module pdsd_module_lexicon_resolve;
 extern const struct pdsd_module pdsd_module_mailer;
 extern const struct pdsd_module pdsd_module_migration;
 extern const struct pdsd_module pdsd_module_oauth;

@@ -71,7 +71,7 @@ grant_perms(struct grant *g, const char *scope)
 	if (scope == NULL || (set = scope_set_new()) == NULL)
 		return;
 	rc = scope_set_parse(set, scope, strlen(scope), NULL);
-	for (i = 0; (rc == PDS_OK || rc == PDS_EUNSUPP) && i < set->n &&
+	for (i = 0; rc == PDS_OK && i < set->n &&
 	    g->nperms < PERMS_MAX; i++) {
 		buf_init(&g->texts[g->nperms], SCOPE_DESCRIBE_MAX);
 		if (scope_perm_describe(&set->p[i], &g->texts[g->nperms]) !=
@@ -89,7 +89,7 @@ grant_perms(struct grant *g, const char *scope)
 		g->nperms++;
 	}
 	/* Past PERMS_MAX the rest are counted, never dropped unsaid. */
-	if ((rc == PDS_OK || rc == PDS_EUNSUPP) && i < set->n) {
+	if (rc == PDS_OK && i < set->n) {
 		buf_init(&g->texts[g->nperms], 64);
 		if (buf_printf(&g->texts[g->nperms], "And %zu more permissions",
 		    set->n - i) == PDS_OK) {

@@ -108,8 +108,8 @@ bool	as_client_auth_confidential(const char *stored);
 
 /*
  * Normalise scope into out (NUL-terminated): invalid tokens dropped,
- * duplicates merged, "openid" and unresolvable include: refused, atproto
- * required.  Each kept token must be in `allowed' (a normalised list;
+ * duplicates merged, "openid" refused, atproto required (include:
+ * tokens are kept; PAR resolves them, oauth_include.h).  Each kept token must be in `allowed' (a normalised list;
  * NULL: any).  On failure the OAuth error name and its description.
  */
 struct buf;

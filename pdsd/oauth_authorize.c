@@ -20,6 +20,7 @@
 #include "module.h"
 #include "oauth_as.h"
 #include "oauth_authorize.h"
+#include "oauth_include.h"
 #include "oauth_client.h"
 #include "oauth_clients.h"
 #include "oauth_pages.h"
@@ -332,13 +333,25 @@ authz_consent_page(struct authz *a, const char *did)
 	    (set = scope_set_new()) == NULL)
 		goto fail;
 	rc = scope_set_parse(set, scope, strlen(scope), NULL);
-	if ((rc != PDS_OK && rc != PDS_EUNSUPP) ||
+	if (rc != PDS_OK ||
 	    (perms = calloc(set->n + 1, sizeof(*perms))) == NULL ||
-	    (texts = calloc(set->n + 1, sizeof(*texts))) == NULL)
+	    (texts = calloc(2 * (set->n + 1), sizeof(*texts))) == NULL)
 		goto fail;
 	for (i = 0; i < set->n; i++) {
 		/* A permission that cannot be shown is not granted unseen. */
 		buf_init(&texts[i], SCOPE_DESCRIBE_MAX);
+		buf_init(&texts[set->n + 1 + i], 4 * SCOPE_DESCRIBE_MAX);
+		if (set->p[i].kind == SCOPE_INCLUDE) {
+			/* A permission set: its title, then what it grants. */
+			if (oauth_include_describe(&set->p[i], &texts[i],
+			    &texts[set->n + 1 + i]) != PDS_OK)
+				goto fail;
+			perms[n].text = (const char *)texts[i].p;
+			perms[n].detail =
+			    (const char *)texts[set->n + 1 + i].p;
+			n++;
+			continue;
+		}
 		if (scope_perm_describe(&set->p[i], &texts[i]) != PDS_OK ||
 		    texts[i].p == NULL)
 			goto fail;
@@ -365,7 +378,7 @@ fail:
 	oauth_authz_reply_error(a->req, 500, "Server error", NULL);
 out:
 	if (texts != NULL)
-		for (i = 0; i < set->n; i++)
+		for (i = 0; i < 2 * (set->n + 1); i++)
 			buf_clear(&texts[i]);
 	free(texts);
 	free(perms);

@@ -24,10 +24,14 @@
 #include "oauth_as.h"
 #include "oauth_as_int.h"
 #include "oauth_client.h"
+#include "oauth_include.h"
 #include "oauth_scope.h"
 #include "pkce.h"
 #include "store_oauth.h"
 #include "syntax.h"
+
+/* The description of the last include: failure (one PAR per thread). */
+static __thread char include_err[OAUTH_INCLUDE_ERR_MAX];
 
 /* Whether the space-separated list has tok. */
 static bool
@@ -61,10 +65,6 @@ as_scope_normalise(const char *scope, const char *allowed, struct buf *out,
 	if ((s = scope_set_new()) == NULL)
 		return pds_fail(why, PDS_ENOMEM, "Out of memory");
 	rc = scope_set_parse(s, scope, strlen(scope), why);
-	if (rc == PDS_EUNSUPP) {
-		scope_set_free(s);
-		return pds_fail(why, rc, "Could not resolve Lexicon for NSID");
-	}
 	if (rc != PDS_OK) {
 		scope_set_free(s);
 		*err = "invalid_request";
@@ -93,9 +93,7 @@ as_scope_normalise(const char *scope, const char *allowed, struct buf *out,
 }
 
 /*
- * The client's own scope, normalised, into out.  Its include: tokens
- * are kept (the set is filled even when parse says PDS_EUNSUPP): only a
- * request naming one is refused.
+ * The client's own scope, normalised, into out.
  */
 static int
 client_scope(const struct oauth_client *c, struct buf *out)
@@ -107,7 +105,7 @@ client_scope(const struct oauth_client *c, struct buf *out)
 	if ((s = scope_set_new()) == NULL)
 		return PDS_ENOMEM;
 	rc = scope_set_parse(s, scope, strlen(scope), NULL);
-	if (rc == PDS_OK || rc == PDS_EUNSUPP)
+	if (rc == PDS_OK)
 		rc = scope_set_format(s, out);
 	if (rc == PDS_OK)
 		rc = buf_putc(out, '\0');
@@ -174,6 +172,10 @@ par_params(struct as_ctx *x, json_t **stored, const char **err,
 	allowed = (const char *)cs.p;
 	rc = as_scope_normalise(scope, allowed, &ns, err, why);
 	buf_clear(&cs);
+	/* Every include: must name a permission set that resolves. */
+	if (rc == PDS_OK && (rc = oauth_include_check((const char *)ns.p,
+	    include_err, sizeof(include_err))) != PDS_OK)
+		*why = include_err;
 	if (rc != PDS_OK) {
 		buf_clear(&ns);
 		return rc;

@@ -288,10 +288,10 @@ auth_oauth_verify(struct xrpc_ctx *ctx)
 		store_oauth_family_clear(&f);
 		return PDS_ENOMEM;
 	}
-	/* include: grants nothing yet (PDS_EUNSUPP); the rest still holds */
+	/* Token scopes hold include: sets expanded (oauth_include.h). */
 	rc = scope_set_parse(s, f.scope, strlen(f.scope), &why);
 	store_oauth_family_clear(&f);
-	if ((rc != PDS_OK && rc != PDS_EUNSUPP) ||
+	if (rc != PDS_OK ||
 	    !scope_set_has(s, SCOPE_ATPROTO)) {
 		scope_set_free(s);
 		return rs_fail(ctx, "invalid_token", "Invalid token scope");

@@ -27,6 +27,8 @@
 #include "oauth_as.h"
 #include "oauth_as_int.h"
 #include "oauth_client.h"
+#include "oauth_include.h"
+#include "oauth_scope.h"
 #include "oauth_replay.h"
 #include "pkce.h"
 #include "store_oauth.h"
@@ -175,10 +177,12 @@ grant_code(struct as_ctx *x)
 	struct store_oauth_request r;
 	struct store_oauth_family f;
 	json_t		*params = NULL;
+	struct buf	 ts;
 	const char	*code, *err, *why;
-	char		 tok[48], ref[80];
+	char		 tok[48], ref[80], ierr[OAUTH_INCLUDE_ERR_MAX];
 	int		 rc;
 
+	buf_init(&ts, SCOPE_STR_MAX + 1);
 	if ((code = as_param(x, "code")) == NULL) {
 		as_fail(x, 400, "invalid_request", "Missing code");
 		return;
@@ -221,6 +225,16 @@ grant_code(struct as_ctx *x)
 	f.code = r.code;
 	f.refresh_token = x->client.refresh ? ref : NULL;
 	f.scope = (char *)json_string_value(json_object_get(params, "scope"));
+	/* The token carries the permissions of its include: sets. */
+	if (f.scope != NULL && oauth_include_present(f.scope)) {
+		if (oauth_include_token_scope(f.scope, &ts, ierr,
+		    sizeof(ierr)) != PDS_OK) {
+			as_fail(x, 400, "invalid_request", ierr);
+			free(f.client_auth);
+			goto out;
+		}
+		f.scope = (char *)ts.p;
+	}
 	f.dpop_jkt = x->jkt;
 	f.created_at = f.updated_at = (int64_t)x->now;
 	lifetimes(x->confidential, f.refresh_token != NULL, f.created_at,
@@ -233,6 +247,7 @@ grant_code(struct as_ctx *x)
 		token_reply(x, &f);
 	free(f.client_auth);
 out:
+	buf_clear(&ts);
 	json_decref(params);
 	store_oauth_request_clear(&r);
 }
@@ -257,6 +272,48 @@ refresh_check(const struct as_ctx *x, const struct store_oauth_family *f,
 	    OAUTH_PUBLIC_REFRESH))
 		return "Refresh token expired";
 	return NULL;
+}
+
+/*
+ * Recompute the token scope of a session whose request named include:
+ * sets (their permissions may have changed) into f->scope and the
+ * store.  As in the reference, a failure here is the server's.
+ */
+static int
+refresh_scope(struct as_ctx *x, struct store_oauth_family *f)
+{
+	json_t		*params;
+	const char	*scope;
+	struct buf	 ts;
+	char		 ierr[OAUTH_INCLUDE_ERR_MAX] = "", *dup;
+	int		 rc = PDS_OK;
+
+	if ((params = json_loads(f->params, 0, NULL)) == NULL) {
+		as_fail(x, 500, "server_error", "Unreadable session");
+		return PDS_EINVAL;
+	}
+	scope = json_string_value(json_object_get(params, "scope"));
+	if (scope == NULL || !oauth_include_present(scope)) {
+		json_decref(params);
+		return PDS_OK;
+	}
+	buf_init(&ts, SCOPE_STR_MAX + 1);
+	rc = oauth_include_token_scope(scope, &ts, ierr, sizeof(ierr));
+	json_decref(params);
+	if (rc == PDS_OK && strcmp((const char *)ts.p, f->scope) != 0) {
+		if ((dup = strdup((const char *)ts.p)) == NULL)
+			rc = PDS_ENOMEM;
+		else {
+			free(f->scope);
+			f->scope = dup;
+			rc = store_oauth_family_set_scope(f->id, f->scope);
+		}
+	}
+	buf_clear(&ts);
+	if (rc != PDS_OK)
+		as_fail(x, 500, "server_error", ierr[0] != '\0' ? ierr :
+		    "Could not compute the session's scope");
+	return rc;
 }
 
 static void
@@ -292,6 +349,10 @@ grant_refresh(struct as_ctx *x)
 		/* Whatever went wrong, the session ends here. */
 		(void)store_oauth_family_delete(f.id);
 		as_fail(x, 400, "invalid_grant", why);
+		store_oauth_family_clear(&f);
+		return;
+	}
+	if (refresh_scope(x, &f) != PDS_OK) {
 		store_oauth_family_clear(&f);
 		return;
 	}

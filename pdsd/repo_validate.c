@@ -11,6 +11,7 @@
 #include "dmjson.h"
 #include "err.h"
 #include "lexicon.h"
+#include "lexicon_resolve.h"
 #include "mst.h"
 #include "repo_validate.h"
 #include "syntax.h"
@@ -164,7 +165,7 @@ repo_record_prepare(const char *collection, const char *rkey,
 	const struct lex_node *lx;
 	const struct dm_value *type;
 	const char	*why = NULL;
-	char		 key[NSID_MAX + 1 + RKEY_MAX + 1];
+	char		 key[NSID_MAX + 1 + RKEY_MAX + 1], vmsg[256];
 	int		 n, rc;
 
 	memset(r, 0, sizeof(*r));
@@ -207,7 +208,15 @@ repo_record_prepare(const char *collection, const char *rkey,
 	lx = lex_record_find(&lex_builtin, collection);
 	if (validate == REPO_VALIDATE_NO)
 		r->validation = NULL;
-	else if (lx == NULL) {
+	else if (lx == NULL && (rc = lexres_check_record(collection, rkey,
+	    r->value, vmsg, sizeof(vmsg))) != PDS_ENOTFOUND) {
+		/* A third-party lexicon, resolved (lexicon_resolve.h). */
+		if (rc == PDS_EINVAL)
+			return fail(err, "InvalidRequest", "%s", vmsg);
+		if (rc != PDS_OK)
+			return rc;
+		r->validation = "valid";
+	} else if (lx == NULL) {
 		if (validate == REPO_VALIDATE_YES)
 			return fail(err, "InvalidRequest",
 			    "Lexicon not found: lex:%s", collection);

@@ -10,7 +10,9 @@
  *   - for every record type of the official lexicons (lexicons/, compiled
  *     in: lexicon.h), the whole schema, the record-key kind and the
  *     blobs' accept and maxSize.  Records of any other lexicon are
- *     accepted with validationStatus "unknown", as the reference does.
+ *     accepted with validationStatus "unknown", as the reference does,
+ *     unless PDS_LEXICON_RESOLVE_RECORDS is on and their lexicon
+ *     resolves (lexicon_resolve.h): they are then checked against it.
  *
  * The encoded record must not pass REPO_RECORD_MAX bytes.
  */

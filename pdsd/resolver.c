@@ -9,6 +9,7 @@
  */
 #include <sys/types.h>
 #include <netinet/in.h>
+#include <arpa/inet.h>
 #include <arpa/nameser.h>
 #include <netdb.h>
 #include <resolv.h>
@@ -644,20 +645,65 @@ dns_txt_records(const unsigned char *msg, int len, char *store,
 int
 resolver_handle_dns(const char *handle, char *out, size_t cap)
 {
+	char	 h[HANDLE_MAX + 1], name[HANDLE_MAX + 16];
+	int	 rc;
+
+	if ((rc = norm_handle(handle, h, sizeof(h))) != PDS_OK)
+		return rc;
+	snprintf(name, sizeof(name), "_atproto.%s", h);
+	return resolver_txt_did(name, out, cap);
+}
+
+/* A test-only name server for TXT lookups (resolver_set_dns_server). */
+static struct sockaddr_in dns_server;
+static bool dns_server_set;
+
+int
+resolver_set_dns_server(const char *hostport)
+{
+	char		 host[64];
+	const char	*colon;
+	long		 port;
+	char		*end;
+
+	if (hostport == NULL) {
+		dns_server_set = false;
+		return PDS_OK;
+	}
+	if ((colon = strrchr(hostport, ':')) == NULL ||
+	    (size_t)(colon - hostport) >= sizeof(host))
+		return PDS_EINVAL;
+	memcpy(host, hostport, (size_t)(colon - hostport));
+	host[colon - hostport] = '\0';
+	port = strtol(colon + 1, &end, 10);
+	if (*end != '\0' || port < 1 || port > 65535)
+		return PDS_EINVAL;
+	memset(&dns_server, 0, sizeof(dns_server));
+	dns_server.sin_family = AF_INET;
+	dns_server.sin_port = htons((uint16_t)port);
+	if (inet_pton(AF_INET, host, &dns_server.sin_addr) != 1)
+		return PDS_EINVAL;
+	dns_server_set = true;
+	return PDS_OK;
+}
+
+int
+resolver_txt_did(const char *name, char *out, size_t cap)
+{
 	struct __res_state	 st;
 	unsigned char		*ans = NULL;
 	char			*store = NULL;
 	const char		*recs[TXT_RECORDS_MAX];
 	size_t			 lens[TXT_RECORDS_MAX];
-	char			 h[HANDLE_MAX + 1], name[HANDLE_MAX + 16];
 	int			 len, n, rc;
 
-	if ((rc = norm_handle(handle, h, sizeof(h))) != PDS_OK)
-		return rc;
-	snprintf(name, sizeof(name), "_atproto.%s", h);
 	memset(&st, 0, sizeof(st));
 	if (res_ninit(&st) != 0)
 		return PDS_EIO;
+	if (dns_server_set) {
+		st.nsaddr_list[0] = dns_server;
+		st.nscount = 1;
+	}
 	st.retrans = rs.timeout_ms >= 2000 ? (int)(rs.timeout_ms / 2000) : 1;
 	st.retry = 2;
 	ans = malloc(DNS_ANSWER_MAX);

@@ -87,6 +87,19 @@ int	resolver_handle(const char *handle, char *out, size_t cap);
 /* The two methods separately (for diagnostics and tests). */
 int	resolver_handle_dns(const char *handle, char *out, size_t cap);
 int	resolver_handle_https(const char *handle, char *out, size_t cap);
+/*
+ * The one did= value of the TXT records at a full DNS name (such as
+ * "_lexicon.<authority>"): PDS_ENOTFOUND when there is none, PDS_EINVAL
+ * when there are several or it is not a DID, PDS_EIO when DNS failed.
+ */
+int	resolver_txt_did(const char *name, char *out, size_t cap);
+/*
+ * Send TXT lookups to this IPv4 "address:port" instead of the system's
+ * name servers (NULL: the system's again).  For tests only: pdsd sets
+ * it from PDS_DEV_DNS_SERVER in development mode.  Call before any
+ * lookup; PDS_EINVAL for a malformed address.
+ */
+int	resolver_set_dns_server(const char *hostport);
 
 /*
  * Bidirectional check: the handle resolves to `did` and the DID

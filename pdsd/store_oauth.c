@@ -313,6 +313,14 @@ store_oauth_family_rotate(int64_t id, const char *old_refresh,
 }
 
 int
+store_oauth_family_set_scope(int64_t id, const char *scope)
+{
+	return store_run_changed("UPDATE oauth_families SET scope = ?2 "
+	    "WHERE id = ?1", STORE_ARGS(SB_INT(id), SB_TEXT(scope)),
+	    "oauth family scope");
+}
+
+int
 store_oauth_family_delete(int64_t id)
 {
 	/* The used refresh tokens go by ON DELETE CASCADE. */

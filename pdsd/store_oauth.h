@@ -99,6 +99,8 @@ struct store_oauth_family {
 };
 
 void	store_oauth_family_clear(struct store_oauth_family *);
+/* Replace the family's token scope (a refresh recomputes include:). */
+int	store_oauth_family_set_scope(int64_t id, const char *scope);
 
 /*
  * Insert f and set f->id.  PDS_EEXIST when its token id, code or

@@ -381,6 +381,18 @@ const char *const store_migrations[] = {
 ") STRICT;"
 "CREATE INDEX server_runs_started ON server_runs (started_at);"
 "CREATE INDEX records_indexed ON records (indexed_at);",
+/* 8: resolved lexicon documents and failures (pdsd/lexicon_resolve.c) */
+"CREATE TABLE lexicons ("
+"  nsid			TEXT PRIMARY KEY,"
+"  uri			TEXT,"			/* at://did/...schema/nsid */
+"  cid			TEXT,"			/* the record's */
+"  doc			TEXT,"			/* JSON; NULL: never resolved */
+"  error		TEXT,"			/* the last failure, or NULL */
+"  created_at		INTEGER NOT NULL,"
+"  updated_at		INTEGER NOT NULL,"	/* the last attempt */
+"  succeeded_at		INTEGER"		/* the last success */
+") STRICT;"
+"CREATE INDEX lexicons_updated ON lexicons (updated_at);",
 };
 
 const size_t store_nmigrations =

@@ -4,8 +4,9 @@
 # fuzz harnesses (libclang-rt: libFuzzer) and is CI's second compiler.
 # chromium is the browser of the OAuth pages' interop test.
 # debootstrap, systemd (systemd-analyze), systemd-container (nspawn)
-# and caddy check the installer (test_install); dnsmasq serves DNS records to test_dns, whose zone
-# lines named-checkzone (bind9-utils) reads.
+# and caddy check the installer (test_install); dnsmasq serves DNS
+# records to test_dns and test_lexicon_resolve; named-checkzone
+# (bind9-utils) reads test_dns's zone lines.
 # python3-prometheus-client parses the metrics in test_metrics.sh.
 set -eu
 PKGS="build-essential pkg-config libmicrohttpd-dev libsqlite3-dev libsodium-dev

@@ -435,3 +435,88 @@ export async function allRecords(agent, did) {
 	}
 	return out;
 }
+
+// The reference PDS (@atproto/pds from bench/node_modules, which
+// bench/setup.sh installs) through bench/ref-pds.mjs, in development
+// mode on loopback, with the PLC directory plc, mail to the SMTP sink
+// smtp (may be null) and extra settings in env.  Returns { url, port,
+// publicUrl, logFile, stop }.
+export const REF_PDS = path.join(ROOT, 'bench', 'ref-pds.mjs');
+export async function startRef(plc, smtp, env = {}) {
+	const dir = tmpDir('pds-ref-');
+	const dataDir = path.join(dir, 'data');
+	fs.mkdirSync(dataDir, { mode: 0o700 });
+	const port = await freePort();
+	const penv = {};
+	for (const [k, v] of Object.entries(process.env))
+		if (!k.startsWith('PDS_') && !k.startsWith('LOG_'))
+			penv[k] = v;
+	Object.assign(penv, {
+		PDS_HOSTNAME: 'localhost',
+		PDS_PORT: String(port),
+		PDS_DEV_MODE: 'true',
+		PDS_INVITE_REQUIRED: 'false',
+		PDS_JWT_SECRET: randomBytes(32).toString('hex'),
+		PDS_ADMIN_PASSWORD: randomBytes(16).toString('hex'),
+		PDS_PLC_ROTATION_KEY_K256_PRIVATE_KEY_HEX: await randomK256Hex(),
+		PDS_SERVICE_HANDLE_DOMAINS: '.test',
+		PDS_DATA_DIRECTORY: dataDir,
+		PDS_BLOBSTORE_DISK_LOCATION: path.join(dataDir, 'blocks'),
+		// The reference refuses IP literals for what it resolves.
+		PDS_DID_PLC_URL: plc.localhostUrl,
+		...(smtp ? { PDS_EMAIL_SMTP_URL: `smtp://127.0.0.1:${smtp.port}`,
+		    PDS_EMAIL_FROM_ADDRESS: 'ref@pds.example' } : {}),
+		// Preferences need an AppView configured (never called here).
+		PDS_BSKY_APP_VIEW_URL: 'http://localhost:9',
+		PDS_BSKY_APP_VIEW_DID: 'did:web:appview.test',
+		NODE_ENV: 'production',
+		...env,
+	});
+	const logFile = path.join(dir, 'ref.log');
+	const log = fs.openSync(logFile, 'a');
+	const child = spawn(process.execPath, [REF_PDS], { cwd: dir,
+	    env: penv,
+	    stdio: ['ignore', log, log] });
+	fs.closeSync(log);
+	const url = `http://127.0.0.1:${port}`;
+	const stop = async () => {
+		if (child.exitCode === null && child.signalCode === null) {
+			const exited = new Promise((r) => child.once('exit', r));
+			process.kill(child.pid, 'SIGTERM');
+			if (await Promise.race([exited, sleep(10000)
+			    .then(() => 'late')]) === 'late') {
+				process.kill(child.pid, 'SIGKILL');
+				await exited;
+			}
+		}
+		if (!process.env.PDS_INTEROP_KEEP)
+			fs.rmSync(dir, { recursive: true, force: true });
+	};
+	process.on('exit', () => {
+		try {
+			process.kill(child.pid, 'SIGKILL');
+		} catch {
+			// gone
+		}
+	});
+	const deadline = Date.now() + 60000;
+	for (;;) {
+		if (child.exitCode !== null)
+			throw new Error(`reference PDS exited: ${readTail(logFile)}`);
+		try {
+			const r = await fetch(`${url}/xrpc/_health`);
+			if (r.status === 200)
+				break;
+		} catch {
+			// not yet
+		}
+		if (Date.now() > deadline) {
+			await stop();
+			throw new Error(`reference PDS did not start: ${
+			    readTail(logFile)}`);
+		}
+		await sleep(100);
+	}
+	return { url, port, publicUrl: `http://localhost:${port}`, logFile,
+	    stop };
+}

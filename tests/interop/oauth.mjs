@@ -45,14 +45,15 @@ function memoryStore() {
 }
 
 // The official client as a loopback client of pds (handles resolved by
-// pds itself, DIDs by plc).  sessions.map holds what it stores per DID:
+// pds itself, DIDs by plc), declaring `scope` (default SCOPE).  sessions.map holds what it stores per DID:
 // { dpopJwk, tokenSet, authMethod }.
-export function oauthClient(pds, plc, { redirectUri = REDIRECT_URI } = {}) {
+export function oauthClient(pds, plc, { redirectUri = REDIRECT_URI,
+    scope = SCOPE } = {}) {
 	const sessions = memoryStore();
 	const states = memoryStore();
 	const client = new NodeOAuthClient({
 		clientMetadata: buildAtprotoLoopbackClientMetadata({
-			scope: SCOPE,
+			scope,
 			redirect_uris: [redirectUri],
 		}),
 		allowHttp: true,

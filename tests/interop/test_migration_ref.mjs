@@ -5,8 +5,6 @@
 // reference is not installed (bench/setup.sh installs it).
 
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -18,15 +16,14 @@ import { decodeAll } from '@atproto/lex-cbor';
 import { readCarWithRoot, verifyRepo } from '@atproto/repo';
 import WebSocket from 'ws';
 
-import { allRecords, freePort, randomK256Hex, readTail, ROOT, sleep,
-    startPdsd, startPlc, startSmtpSink, tmpDir } from './lib.mjs';
+import { allRecords, ROOT, sleep, startPdsd, startPlc, startRef,
+    startSmtpSink } from './lib.mjs';
 
-const REF = path.join(ROOT, 'bench', 'ref-pds.mjs');
 const REF_PKG = path.join(ROOT, 'bench', 'node_modules', '@atproto', 'pds',
     'package.json');
 const SQLITE = path.join(ROOT, 'bench', 'node_modules', 'better-sqlite3',
     'build', 'Release', 'better_sqlite3.node');
-const skip = fs.existsSync(REF) && fs.existsSync(REF_PKG) &&
+const skip = fs.existsSync(REF_PKG) &&
     fs.existsSync(SQLITE) ? false :
     'the reference PDS is not installed under bench/ (bench/setup.sh)';
 
@@ -41,84 +38,6 @@ function plcToken(mail) {
 	const t = /\b([A-Z2-7]{5}-[A-Z2-7]{5})\b/.exec(text);
 	assert.ok(t, `a token in ${mail.data}`);
 	return t[1];
-}
-
-// The reference PDS through bench/ref-pds.mjs.
-async function startRef(plc, smtp) {
-	const dir = tmpDir('pds-ref-');
-	const dataDir = path.join(dir, 'data');
-	fs.mkdirSync(dataDir, { mode: 0o700 });
-	const port = await freePort();
-	const env = {};
-	for (const [k, v] of Object.entries(process.env))
-		if (!k.startsWith('PDS_') && !k.startsWith('LOG_'))
-			env[k] = v;
-	Object.assign(env, {
-		PDS_HOSTNAME: 'localhost',
-		PDS_PORT: String(port),
-		PDS_DEV_MODE: 'true',
-		PDS_INVITE_REQUIRED: 'false',
-		PDS_JWT_SECRET: randomBytes(32).toString('hex'),
-		PDS_ADMIN_PASSWORD: randomBytes(16).toString('hex'),
-		PDS_PLC_ROTATION_KEY_K256_PRIVATE_KEY_HEX: await randomK256Hex(),
-		PDS_SERVICE_HANDLE_DOMAINS: '.test',
-		PDS_DATA_DIRECTORY: dataDir,
-		PDS_BLOBSTORE_DISK_LOCATION: path.join(dataDir, 'blocks'),
-		// The reference refuses IP literals for what it resolves.
-		PDS_DID_PLC_URL: plc.localhostUrl,
-		PDS_EMAIL_SMTP_URL: `smtp://127.0.0.1:${smtp.port}`,
-		PDS_EMAIL_FROM_ADDRESS: 'ref@pds.example',
-		// Preferences need an AppView configured (never called here).
-		PDS_BSKY_APP_VIEW_URL: 'http://localhost:9',
-		PDS_BSKY_APP_VIEW_DID: 'did:web:appview.test',
-		NODE_ENV: 'production',
-	});
-	const logFile = path.join(dir, 'ref.log');
-	const log = fs.openSync(logFile, 'a');
-	const child = spawn(process.execPath, [REF], { cwd: dir, env,
-	    stdio: ['ignore', log, log] });
-	fs.closeSync(log);
-	const url = `http://127.0.0.1:${port}`;
-	const stop = async () => {
-		if (child.exitCode === null && child.signalCode === null) {
-			const exited = new Promise((r) => child.once('exit', r));
-			process.kill(child.pid, 'SIGTERM');
-			if (await Promise.race([exited, sleep(10000)
-			    .then(() => 'late')]) === 'late') {
-				process.kill(child.pid, 'SIGKILL');
-				await exited;
-			}
-		}
-		if (!process.env.PDS_INTEROP_KEEP)
-			fs.rmSync(dir, { recursive: true, force: true });
-	};
-	process.on('exit', () => {
-		try {
-			process.kill(child.pid, 'SIGKILL');
-		} catch {
-			// gone
-		}
-	});
-	const deadline = Date.now() + 60000;
-	for (;;) {
-		if (child.exitCode !== null)
-			throw new Error(`reference PDS exited: ${readTail(logFile)}`);
-		try {
-			const r = await fetch(`${url}/xrpc/_health`);
-			if (r.status === 200)
-				break;
-		} catch {
-			// not yet
-		}
-		if (Date.now() > deadline) {
-			await stop();
-			throw new Error(`reference PDS did not start: ${
-			    readTail(logFile)}`);
-		}
-		await sleep(100);
-	}
-	return { url, port, publicUrl: `http://localhost:${port}`, logFile,
-	    stop };
 }
 
 let plc, smtp, ref, pds;

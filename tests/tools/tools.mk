@@ -6,6 +6,7 @@
 #   $(B)/tests/oauthreq   OAuth requests and grants in a stopped pdsd's store
 #   $(B)/tests/lexcheck   records through the lexicon validator, verdicts out
 #   $(B)/tests/invitecalc the invite codes an account has earned (invites_due)
+#   $(B)/tests/permsettool permission sets expanded into OAuth scopes
 
 TOOLS_BIN := $(B)/tests/repotool $(B)/tests/dpoptool $(B)/tests/oauthreq
 TOOLS_BIN += $(B)/tests/invitecalc
@@ -34,3 +35,10 @@ $(B)/tests/lexcheck: $(B)/tests/tools/lexcheck.o $(PDSD_LIBOBJ) $(LIBCOMMON)
 	$(CC) $(PDS_LDFLAGS) $(LDFLAGS) -o $@ $^ $(TEST_LIBS)
 
 tests: $(B)/tests/lexcheck
+
+# permsettool: permission-set expansion on JSON lines (differential test).
+$(B)/tests/permsettool: $(B)/tests/tools/permsettool.o $(LIBCOMMON)
+	@mkdir -p $(dir $@)
+	$(CC) $(PDS_LDFLAGS) $(LDFLAGS) -o $@ $^ $(TEST_LIBS)
+
+tests: $(B)/tests/permsettool

@@ -218,7 +218,8 @@ test_set(void)
 	    "action=create atproto"), "dedup");
 	CHECK(S->n == 2, "n %zu", S->n);
 	CHECK(scope_set_parse(S, "atproto include:app.example.authFull", 36,
-	    &why) == PDS_EUNSUPP && S->n == 2, "include unsupported");
+	    &why) == PDS_OK && S->n == 2 && S->p[1].kind == SCOPE_INCLUDE,
+	    "include kept");
 	CHECK(scope_set_parse(S, "atproto\tx", 9, &why) == PDS_EINVAL,
 	    "tab refused");
 	CHECK(scope_set_parse(S, "", 0, &why) == PDS_OK && S->n == 0,
