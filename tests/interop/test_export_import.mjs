@@ -27,7 +27,8 @@ import { after, before, describe, test } from 'node:test';
 
 import { Secp256k1Keypair } from '@atproto/crypto';
 import { decodeAll } from '@atproto/lex-cbor';
-import { readCarWithRoot } from '@atproto/repo';
+import { MemoryBlockstore, Repo, blocksToCarFile, readCarWithRoot }
+    from '@atproto/repo';
 import WebSocket from 'ws';
 
 import { PDSD, isExecutable, randomK256Hex, runProgram, startPdsd,
@@ -352,6 +353,20 @@ describe('export and import', { skip }, () => {
 		r = await ctl(b, 'import', mis);
 		assert.notEqual(r.code, 0);
 		assert.match(r.stderr, /is not the signing key the DID document names/);
+		assert.deepEqual(await accounts(b), []);
+		// the DID's key, but a head commit another key signed: refused
+		// while loading, and what was loaded is taken back
+		const other = path.join(work, 'otherhead');
+		copyAccounts(other, [members[5], members[6]]);
+		d = path.join(other, members[6].did);
+		const store = new MemoryBlockstore();
+		const repo = await Repo.create(store, members[6].did, kp);
+		rewrite(d, 'repo.car', Buffer.from(await blocksToCarFile(repo.cid,
+		    store.blocks)));
+		r = await ctl(b, 'import', other);
+		assert.notEqual(r.code, 0);
+		assert.match(r.stderr, new RegExp(`${members[6].did}: loading ` +
+		    'failed: .*commit is not signed by'));
 		assert.deepEqual(await accounts(b), []);
 		for (const m of [members[5], members[6]]) {
 			const doc = await (await fetch(`${plc.url}/${m.did}`))
