@@ -116,10 +116,12 @@ print_xfer(const struct ctl_cmd *c, const json_t *r)
 		fputc('\n', stderr);
 	if (strcmp(c->cmd, "import") == 0)
 		printf("imported %lld accounts from %s (%lld blobs, %lld "
-		    "bytes) in %.1f s; %lld DIDs now point here\n",
+		    "bytes, %lld with their signing keys) in %.1f s; %lld "
+		    "DIDs now point here (%lld PLC operations)\n",
 		    num(r, "accounts"), str(r, "dir"), num(r, "blobs"),
-		    num(r, "bytes"), json_number_value(json_object_get(r,
-		    "seconds")), num(r, "moved"));
+		    num(r, "bytes"), num(r, "keysKept"),
+		    json_number_value(json_object_get(r, "seconds")),
+		    num(r, "moved"), num(r, "plcOperations"));
 	else
 		printf("exported %lld accounts to %s (%lld unchanged since the "
 		    "last run), %lld blobs (%lld kept), %lld bytes written, "

@@ -112,6 +112,7 @@ struct account_new {
 	const char	*invite_code;	/* NULL: none given */
 	const char	*recovery_key;	/* the user's did:key, or NULL */
 	const char	*did;		/* existing DID (migrating in), NULL */
+	const uint8_t	*signing_key;	/* with did: the k256 key to keep */
 	bool		 admin;		/* no invite needed, any handle */
 };
 
@@ -140,8 +141,8 @@ struct account_created {
  * (moved away, or a migration in that never finished) is purged first,
  * but a live or taken-down account is refused (AlreadyExists,
  * AccountTakedown); nothing is sent to the PLC directory; the signing
- * key is the one reserveSigningKey reserved for the DID (else a new
- * one) and the reservation is dropped in the same transaction; the
+ * key is in->signing_key when set (an import that keeps the key), else
+ * the one reserveSigningKey reserved for the DID (else a new one) and the reservation is dropped in the same transaction; the
  * account starts deactivated, with an inbound migration row and no
  * events (out->did_doc is NULL).
  */

@@ -163,13 +163,19 @@ create_plc_genesis(const struct account_new *in, const char *handle,
 	return PDS_OK;
 }
 
-/* An existing DID's signing key: the one reserved for it, or a new one. */
+/*
+ * An existing DID's signing key: the one given (kept), the one reserved
+ * for it, or a new one.
+ */
 static int
-create_reserved_key(const char *did, struct pds_key **key)
+create_reserved_key(const char *did, const uint8_t *keep,
+    struct pds_key **key)
 {
 	uint8_t	 priv[KEY_PRIV_LEN];
 	int	 rc;
 
+	if (keep != NULL)
+		return key_from_private(key, KEY_K256, keep);
 	if ((rc = store_keys_get(did, priv)) == PDS_OK)
 		rc = key_from_private(key, KEY_K256, priv);
 	else if (rc == PDS_ENOTFOUND)
@@ -247,7 +253,7 @@ account_create(const struct account_new *in, struct account_created *out,
 	    PDS_OK)
 		return rc;
 	if (did != NULL)
-		rc = create_reserved_key(did, &key);
+		rc = create_reserved_key(did, in->signing_key, &key);
 	else if ((rc = create_plc_genesis(in, handle, &key, &op, newdid)) ==
 	    PDS_OK)
 		did = newdid;

@@ -46,7 +46,9 @@
 #include "config.h"
 #include "err.h"
 #include "export.h"
+#include "exportkey.h"
 #include "export_int.h"
+#include "keys.h"
 #include "log.h"
 #include "manifest.h"
 #include "module.h"
@@ -401,6 +403,56 @@ write_json(struct xjob *j, int dirfd, const char *name, json_t *v,
 	return rc;
 }
 
+/* Mark the file just listed as a secret in the manifest. */
+static int
+mark_secret(json_t *files)
+{
+	json_t	*e = json_array_get(files, json_array_size(files) - 1);
+
+	return json_object_set_new(e, "secret", json_true()) == 0 ? PDS_OK :
+	    PDS_ENOMEM;
+}
+
+/*
+ * With --include-secrets: the password hash (secrets.json) and the
+ * repo's signing key (signing-key.json), each mode 0600 and marked
+ * "secret" in the manifest.
+ */
+static int
+write_secrets(struct xjob *j, int adir, const char *did, json_t *files)
+{
+	struct pds_key	*key = NULL;
+	struct fout	 f;
+	char		 hash[SA_HASH_MAX], *text = NULL;
+	size_t		 len = 0;
+	int		 rc;
+
+	if ((rc = store_account_password_hash(did, hash, sizeof(hash))) !=
+	    PDS_OK)
+		return rc;
+	rc = write_json(j, adir, "secrets.json", json_pack("{s:s}",
+	    "passwordHash", hash), files, 0);
+	sodium_memzero(hash, sizeof(hash));
+	if (rc == PDS_OK)
+		rc = mark_secret(files);
+	if (rc == PDS_OK && (rc = account_signing_key(did, &key)) == PDS_OK)
+		rc = exportkey_format(did, key, &text, &len);
+	key_free(key);
+	if (rc == PDS_OK && (rc = fout_open(j, adir, EXPORTKEY_FILE, &f)) ==
+	    PDS_OK) {
+		rc = fout_write(&f, (const uint8_t *)text, len);
+		rc = fout_finish(j, adir, EXPORTKEY_FILE, EXPORTKEY_FILE, &f,
+		    rc, files);
+	}
+	if (text != NULL) {
+		sodium_memzero(text, len);
+		free(text);
+	}
+	if (rc == PDS_OK)
+		rc = mark_secret(files);
+	return rc;
+}
+
 /* ---- one account ---------------------------------------------------- */
 
 struct cids {
@@ -625,7 +677,8 @@ already_done(struct xjob *j, int adir)
 		return false;
 	ok = manifest_parse(buf, len, EXPORT_FORMAT, &m, NULL, 0) == PDS_OK &&
 	    json_is_true(json_object_get(m.doc, "complete")) &&
-	    json_is_true(json_object_get(m.doc, "secrets")) == j->secrets;
+	    json_is_true(json_object_get(m.doc, "secrets")) == j->secrets &&
+	    (!j->secrets || manifest_find(&m, EXPORTKEY_FILE) != NULL);
 	free(buf);
 	for (i = 0; ok && i < m.nfiles; i++) {
 		uint8_t	 sha[32];
@@ -651,8 +704,7 @@ export_account(struct xjob *j, const char *did)
 	json_t		*files, *info, *prefs, *man;
 	json_t		*doc = NULL, *audit = NULL;
 	struct cids	 cl = { NULL, 0, 0 };
-	char		 hash[SA_HASH_MAX], err[PLC_CLIENT_ERR_MAX];
-	char		 now[CLOCK_ISO_LEN];
+	char		 err[PLC_CLIENT_ERR_MAX], now[CLOCK_ISO_LEN];
 	int		 adir, rc;
 
 	if ((rc = store_account_get(SA_BY_DID, did, &a)) != PDS_OK)
@@ -701,13 +753,8 @@ export_account(struct xjob *j, const char *did)
 			rc = write_json(j, adir, "plc-audit.json", audit, files,
 			    0);
 	}
-	if (rc == PDS_OK && j->secrets &&
-	    (rc = store_account_password_hash(did, hash, sizeof(hash))) ==
-	    PDS_OK) {
-		rc = write_json(j, adir, "secrets.json", json_pack("{s:s}",
-		    "passwordHash", hash), files, 0);
-		sodium_memzero(hash, sizeof(hash));
-	}
+	if (rc == PDS_OK && j->secrets)
+		rc = write_secrets(j, adir, did, files);
 	if (rc == PDS_OK) {
 		clock_ms_to_iso(clock_wall_ms(), now);
 		man = json_pack("{s:s,s:i,s:s,s:s,s:s,s:b,s:b,s:s,s:O,s:O}",

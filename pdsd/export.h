@@ -11,12 +11,18 @@
  *   plc-audit.json    the PLC directory's audit log of the DID
  *   secrets.json      only when asked for (server to server): the
  *                     password hash, so members keep their passwords
+ *   signing-key.json  only when asked for: the repo's signing key
+ *                     (exportkey.h), so the signed head moves as it is
  *   manifest.json     format "pds-export": every file above with its
- *                     size and SHA-256, and "complete": true; written
- *                     last, so an account without it is unfinished
- * No signing key and no server secret is ever written: an import gives
- * each account a new signing key and re-points its DID with this
- * server's PLC rotation key.
+ *                     size and SHA-256 ("secret": true on the two
+ *                     above), and "complete": true; written last, so
+ *                     an account without it is unfinished
+ * Every file is mode 0600.  No server secret is ever written.  An
+ * import of an export with signing keys keeps each account's key and
+ * head commit, and points the DID here with the least PLC operation
+ * (none when it already names this server); without keys it gives each
+ * account a new signing key, signs the repo again and re-points the DID
+ * with this server's PLC rotation key.
  */
 #ifndef PDSD_EXPORT_H
 #define PDSD_EXPORT_H

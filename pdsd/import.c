@@ -7,17 +7,25 @@
  *  1. check: every account directory's manifest is read (untrusted:
  *     manifest.c, fuzzed) and must say complete; every file listed must
  *     be there with its size and SHA-256.  Any failure stops here.
+ *     An export with signing keys (signing-key.json, exportkey.h): each
+ *     key file must parse and be the key the DID document names now.
  *  2. load: per account, the migration-in machinery of migration.c: a
- *     deactivated account with the exported DID and a new signing key
- *     (account_create), the repo (migration_import_repo: the CAR's
- *     commit is checked against the DID's current key, then signed
- *     again with the new key over the same tree), every blob
+ *     deactivated account with the exported DID (account_create) and
+ *     either the exported signing key, with the repo as it is
+ *     (migration_restore_repo: the CAR's commit is checked against the
+ *     DID's current key and the account's, and kept: the same head CID
+ *     and rev), or a new signing key, with the repo signed again over
+ *     the same tree (migration_import_repo); then every blob
  *     (blobs_upload), the preferences, and the password hash when the
  *     export carried one (secrets.json).  A failure removes every
  *     account this run created.
  *  3. move: per account, a PLC operation signed with this server's
- *     rotation key points the DID at this server and its new signing
- *     key; then the account is activated (#account, #identity, #sync).
+ *     rotation key points the DID at this server: with a kept key, only
+ *     its service endpoint changes (migration_plc_point_here), and no
+ *     operation is needed when the DID names this server already (the
+ *     same host restored on a new machine); with a new key, the
+ *     endpoint and the key.  Then the account is activated (#account,
+ *     #identity, #sync of the head).
  *     That needs our rotation key among the DID's rotation keys: the
  *     coop's own export, imported by a server that keeps the coop's
  *     PDS_PLC_ROTATION_KEY_K256_PRIVATE_KEY_HEX.  An account whose move
@@ -54,9 +62,12 @@
 #include "err.h"
 #include "export.h"
 #include "export_int.h"
+#include "exportkey.h"
+#include "keys.h"
 #include "log.h"
 #include "manifest.h"
 #include "migration.h"
+#include "resolver.h"
 #include "store.h"
 #include "store_account.h"
 #include "store_prefs.h"
@@ -76,6 +87,7 @@ struct acct {
 	struct manifest	 m;
 	int		 dirfd;
 	bool		 created;
+	bool		 keep;		/* it has its signing key */
 };
 
 /* A whole listed file into memory, at most max bytes. */
@@ -155,6 +167,59 @@ acct_open(struct xjob *j, struct acct *a)
 
 /* ---- 1. check ------------------------------------------------------- */
 
+/* The account's signing key file, parsed (*key: key_free() it). */
+static int
+read_key(struct xjob *j, struct acct *a, struct pds_key **key,
+    char didkey[KEY_DIDKEY_MAX])
+{
+	char	*buf, err[256];
+	size_t	 len;
+	int	 rc;
+
+	*key = NULL;
+	rc = slurp(a->dirfd, EXPORTKEY_FILE, EXPORTKEY_MAX_BYTES, &buf, &len);
+	if (rc != PDS_OK) {
+		xjob_fail(j, rc, AP_E_INVALID_ARGUMENT, "%.100s/%s: "
+		    "unreadable", a->did, EXPORTKEY_FILE);
+		return rc;
+	}
+	rc = exportkey_parse(buf, len, a->did, key, didkey, err, sizeof(err));
+	sodium_memzero(buf, len);
+	free(buf);
+	if (rc != PDS_OK)
+		xjob_fail(j, rc, AP_E_INVALID_ARGUMENT, "%.100s/%s: %s",
+		    a->did, EXPORTKEY_FILE, err);
+	return rc;
+}
+
+/* The key file must hold the key the DID document names now. */
+static int
+check_key(struct xjob *j, struct acct *a)
+{
+	struct pds_key	*key, *pub = NULL;
+	char		 didkey[KEY_DIDKEY_MAX];
+	int		 rc;
+
+	if ((rc = read_key(j, a, &key, didkey)) != PDS_OK)
+		return rc;
+	if ((rc = resolver_refresh(a->did)) == PDS_OK)
+		rc = resolver_did_key(a->did, &pub);
+	if (rc != PDS_OK)
+		xjob_fail(j, PDS_EUPSTREAM, AP_E_UPSTREAM_FAILURE, "%.100s: "
+		    "the DID document could not be read: %s", a->did,
+		    pds_strerror(rc));
+	else if (!key_equal(key, pub)) {
+		rc = PDS_EMISMATCH;
+		xjob_fail(j, rc, AP_E_INVALID_ARGUMENT, "%.100s/%s: %.80s is "
+		    "not the signing key the DID document names (the DID "
+		    "changed keys since the export, or the file is not this "
+		    "account's)", a->did, EXPORTKEY_FILE, didkey);
+	}
+	key_free(pub);
+	key_free(key);
+	return rc;
+}
+
 static int
 check_account(struct xjob *j, struct acct *a)
 {
@@ -187,8 +252,10 @@ check_account(struct xjob *j, struct acct *a)
 			return rc;
 		}
 	}
+	a->keep = manifest_find(&a->m, EXPORTKEY_FILE) != NULL;
+	rc = a->keep ? check_key(j, a) : PDS_OK;
 	acct_close(a);
-	return PDS_OK;
+	return rc;
 }
 
 /* ---- 2. load -------------------------------------------------------- */
@@ -288,14 +355,25 @@ load_opened(struct xjob *j, struct acct *a, size_t idx)
 	struct account_created	 out;
 	struct migration_import	 mi;
 	struct pds_error	 err;
+	struct pds_key		*key = NULL;
 	json_t			*acc, *sec;
-	uint8_t			 rnd[24];
+	uint8_t			 rnd[24], priv[KEY_PRIV_LEN];
 	char			 pw[2 * sizeof(rnd) + 1], *car = NULL;
+	char			 didkey[KEY_DIDKEY_MAX];
 	const char		*hash;
 	size_t			 len;
 	int			 rc;
 
+	if (a->keep) {
+		if ((rc = read_key(j, a, &key, didkey)) != PDS_OK)
+			return rc;
+		rc = key_export_private(key, priv);
+		key_free(key);
+		if (rc != PDS_OK)
+			return rc;
+	}
 	if ((acc = load_json(a->dirfd, "account.json")) == NULL) {
+		sodium_memzero(priv, sizeof(priv));
 		xjob_fail(j, PDS_EINVAL, AP_E_INVALID_ARGUMENT, "%.100s: "
 		    "account.json is not JSON", a->did);
 		return PDS_EINVAL;
@@ -312,8 +390,10 @@ load_opened(struct xjob *j, struct acct *a, size_t idx)
 		in.email = NULL;
 	in.password = pw;
 	in.admin = true;
+	in.signing_key = a->keep ? priv : NULL;
 	rc = account_create(&in, &out, &err);
 	sodium_memzero(pw, sizeof(pw));
+	sodium_memzero(priv, sizeof(priv));
 	json_decref(acc);
 	json_decref(out.did_doc);
 	if (rc != PDS_OK) {
@@ -326,8 +406,8 @@ load_opened(struct xjob *j, struct acct *a, size_t idx)
 	rc = slurp(a->dirfd, "repo.car", (size_t)xcfg_export->
 	    max_repo_import_size, &car, &len);
 	if (rc == PDS_OK)
-		rc = migration_import_repo(a->did, (const uint8_t *)car, len,
-		    &mi, &err);
+		rc = (a->keep ? migration_restore_repo : migration_import_repo)(
+		    a->did, (const uint8_t *)car, len, &mi, &err);
 	free(car);
 	if (rc == PDS_OK)
 		rc = load_blobs(j, a, idx);
@@ -365,13 +445,35 @@ load_account(struct xjob *j, struct acct *a, size_t idx)
 
 /* ---- 3. move -------------------------------------------------------- */
 
+/*
+ * With a kept key: the least PLC operation (*signed says whether there
+ * was one), then activation.
+ */
 static int
-move_account(struct acct *a, char *why, size_t cap)
+move_kept(struct acct *a, bool *signed_op, char *why, size_t cap)
+{
+	struct pds_error	 err;
+	int			 rc;
+
+	if ((rc = migration_plc_point_here(a->did, signed_op, &err)) ==
+	    PDS_OK)
+		rc = migration_activate(a->did, &err);
+	if (rc != PDS_OK)
+		snprintf(why, cap, "%s", err.msg[0] ? err.msg :
+		    pds_strerror(rc));
+	return rc;
+}
+
+static int
+move_account(struct acct *a, bool *signed_op, char *why, size_t cap)
 {
 	struct pds_error	 err;
 	json_t			*creds = NULL, *in, *op = NULL;
 	int			 rc;
 
+	*signed_op = false;
+	if (a->keep)
+		return move_kept(a, signed_op, why, cap);
 	memset(&err, 0, sizeof(err));
 	if ((rc = account_did_credentials(a->did, &creds)) != PDS_OK) {
 		snprintf(why, cap, "%s", pds_strerror(rc));
@@ -387,6 +489,7 @@ move_account(struct acct *a, char *why, size_t cap)
 	json_decref(in);
 	if (rc == PDS_OK)
 		rc = migration_submit_plc_op(a->did, op, &err);
+	*signed_op = rc == PDS_OK;
 	json_decref(op);
 	if (rc == PDS_OK)
 		rc = migration_activate(a->did, &err);
@@ -445,7 +548,8 @@ import_run(struct xjob *j)
 	struct acct	*v = NULL;
 	json_t		*failed;
 	char		 why[256];
-	size_t		 i, n = 0, moved = 0;
+	size_t		 i, n = 0, moved = 0, ops = 0, kept = 0;
+	bool		 signed_op;
 	int		 rc;
 
 	if ((rc = list_accounts(j, &v, &n)) != PDS_OK || n == 0) {
@@ -484,9 +588,12 @@ import_run(struct xjob *j)
 	failed = json_array();
 	for (i = 0; rc == PDS_OK && i < n; i++) {
 		xjob_progress(j, i, v[i].did, 0, 0);
-		if (move_account(&v[i], why, sizeof(why)) == PDS_OK)
+		kept += v[i].keep;
+		if (move_account(&v[i], &signed_op, why, sizeof(why)) ==
+		    PDS_OK) {
 			moved++;
-		else {
+			ops += signed_op;
+		} else {
 			log_warnx("import %s: the DID could not be moved "
 			    "here: %s", v[i].did, why);
 			json_array_append_new(failed, json_pack("{s:s,s:s}",
@@ -500,15 +607,17 @@ import_run(struct xjob *j)
 		    "import again", json_array_size(failed), n,
 		    json_string_value(json_object_get(json_array_get(failed,
 		    0), "did")));
-	j->extra = json_pack("{s:I,s:o}", "moved", (json_int_t)moved,
+	j->extra = json_pack("{s:I,s:I,s:I,s:o}", "moved", (json_int_t)moved,
+	    "keysKept", (json_int_t)kept, "plcOperations", (json_int_t)ops,
 	    "failed", failed);
 	xjob_progress(j, n, NULL, 0, 0);
 	for (i = 0; i < n; i++)
 		free(v[i].did);
 	free(v);
 	if (rc == PDS_OK)
-		log_info("import from %s: %zu accounts, %zu moved here",
-		    j->dest, n, moved);
+		log_info("import from %s: %zu accounts (%zu with their signing "
+		    "keys), %zu moved here with %zu PLC operations", j->dest,
+		    n, kept, moved, ops);
 }
 
 int

@@ -294,7 +294,7 @@ put_block(void *arg, const struct cid *c, const uint8_t *data, size_t len)
 	struct put_blocks	*pb = arg;
 	char			 s[CID_STR_MAX];
 
-	if (cid_equal(c, pb->skip))
+	if (pb->skip != NULL && cid_equal(c, pb->skip))
 		return 0;
 	if (cid_format(c, s, sizeof(s)) < 0)
 		return PDS_EINVAL;
@@ -350,8 +350,46 @@ read_car(const char *did, const uint8_t *car, size_t len, struct imp *im,
 	return PDS_OK;
 }
 
-int
-migration_import_repo(const char *did, const uint8_t *car, size_t len,
+/*
+ * The head of the repo to store: with keep, the CAR's own commit, which
+ * must be a v3 commit signed by the account's key (key); else a new
+ * commit over the same tree, signed with key, at a rev past both the
+ * source's and ours, into cb.
+ */
+static int
+import_head(const char *did, const struct repo_import *info,
+    const struct pds_key *key, bool keep, struct buf *cb, struct cid *ncid,
+    char rev[TID_LEN + 1], struct pds_error *err)
+{
+	struct cid	 head;
+	char		 cur_rev[TID_LEN + 1], after[TID_LEN + 1];
+	int		 rc;
+
+	if (keep) {
+		if (!info->commit.has_rev || !tid_valid(info->commit.rev,
+		    strlen(info->commit.rev)))
+			return pds_error_set(err, PDS_EINVAL, "InvalidRequest",
+			    "The repo's head commit has no valid rev");
+		if (commit_verify(&info->commit, key) != PDS_OK)
+			return pds_error_set(err, PDS_EINVAL, "InvalidRequest",
+			    "The repo's head commit is not signed by the "
+			    "account's signing key");
+		*ncid = info->commit_cid;
+		snprintf(rev, TID_LEN + 1, "%s", info->commit.rev);
+		return PDS_OK;
+	}
+	snprintf(after, sizeof(after), "%s", info->commit.rev);
+	if (store_repo_root_get(did, &head, cur_rev) == PDS_OK &&
+	    strcmp(cur_rev, after) > 0)
+		memcpy(after, cur_rev, sizeof(after));
+	if ((rc = tid_next_after(rev, tid_valid(after, strlen(after)) ?
+	    after : NULL)) != PDS_OK)
+		return rc;
+	return commit_make(did, rev, &info->commit.data, key, cb, ncid);
+}
+
+static int
+import_repo(const char *did, const uint8_t *car, size_t len, bool keep,
     struct migration_import *out, struct pds_error *err)
 {
 	struct store_account	 a;
@@ -360,9 +398,8 @@ migration_import_repo(const char *did, const uint8_t *car, size_t len,
 	struct put_blocks	 pb;
 	struct pds_key		*key = NULL;
 	struct buf		 cb;
-	struct cid		 head, ncid;
-	char			 rev[TID_LEN + 1], cur_rev[TID_LEN + 1];
-	char			 after[TID_LEN + 1], now[STORE_TS_LEN];
+	struct cid		 ncid;
+	char			 rev[TID_LEN + 1], now[STORE_TS_LEN];
 	char			 ncid_s[CID_STR_MAX], uri[SA_DID_MAX + 600];
 	const char		*p, *end;
 	int64_t			 nblobs = 0;
@@ -390,16 +427,8 @@ migration_import_repo(const char *did, const uint8_t *car, size_t len,
 	if ((rc = account_signing_key(did, &key)) != PDS_OK)
 		goto out;
 
-	/* A rev past both the source's and ours. */
-	snprintf(after, sizeof(after), "%s", info.commit.rev);
-	if (store_repo_root_get(did, &head, cur_rev) == PDS_OK &&
-	    strcmp(cur_rev, after) > 0)
-		memcpy(after, cur_rev, sizeof(after));
-	if ((rc = tid_next_after(rev, tid_valid(after, strlen(after)) ?
-	    after : NULL)) != PDS_OK)
-		goto out;
-	if ((rc = commit_make(did, rev, &info.commit.data, key, &cb,
-	    &ncid)) != PDS_OK ||
+	if ((rc = import_head(did, &info, key, keep, &cb, &ncid, rev,
+	    err)) != PDS_OK ||
 	    cid_format(&ncid, ncid_s, sizeof(ncid_s)) < 0) {
 		rc = rc != PDS_OK ? rc : PDS_EINTERNAL;
 		goto out;
@@ -414,12 +443,12 @@ migration_import_repo(const char *did, const uint8_t *car, size_t len,
 	memset(&pb, 0, sizeof(pb));
 	pb.did = did;
 	pb.rev = rev;
-	pb.skip = &info.commit_cid;
+	pb.skip = keep ? NULL : &info.commit_cid;
 	if ((rc = store_import_clear(did)) != PDS_OK ||
 	    (rc = bs_mem_foreach(info.blocks_kept, put_block, &pb)) !=
 	    PDS_OK ||
-	    (rc = store_import_block(did, ncid_s, rev, cb.p, cb.len)) !=
-	    PDS_OK)
+	    (!keep && (rc = store_import_block(did, ncid_s, rev, cb.p,
+	    cb.len)) != PDS_OK))
 		goto out;
 	for (i = 0; i < im.n; i++) {
 		struct imp_rec *r = &im.recs[i];
@@ -449,7 +478,8 @@ migration_import_repo(const char *did, const uint8_t *car, size_t len,
 	snprintf(out->source_rev, sizeof(out->source_rev), "%s",
 	    info.commit.rev);
 	if ((rc = store_mig_set_import(did, (int64_t)info.records,
-	    pb.n + 1, out->source_commit, out->source_rev, now)) != PDS_OK)
+	    pb.n + (keep ? 0 : 1), out->source_commit, out->source_rev,
+	    now)) != PDS_OK)
 		goto out;
 	if (active && (rc = events_sync(did)) != PDS_OK)
 		goto out;
@@ -461,13 +491,14 @@ migration_import_repo(const char *did, const uint8_t *car, size_t len,
 		events_notify();
 	repo_writer_forget(did);
 	out->records = (int64_t)info.records;
-	out->blocks = pb.n + 1;
+	out->blocks = pb.n + (keep ? 0 : 1);
 	out->blob_refs = nblobs;
 	snprintf(out->commit, sizeof(out->commit), "%s", ncid_s);
 	snprintf(out->rev, sizeof(out->rev), "%s", rev);
 	log_info("importRepo %s: %zu records, %lld blocks, source %s rev %s, "
-	    "new head %s rev %s", did, info.records, (long long)out->blocks,
-	    out->source_commit, out->source_rev, ncid_s, rev);
+	    "%s head %s rev %s", did, info.records, (long long)out->blocks,
+	    out->source_commit, out->source_rev, keep ? "kept" : "new",
+	    ncid_s, rev);
 out:
 	if (in_tx) {
 		store_rollback();
@@ -478,6 +509,20 @@ out:
 	bs_mem_free(info.blocks_kept);
 	imp_clear(&im);
 	return rc;
+}
+
+int
+migration_import_repo(const char *did, const uint8_t *car, size_t len,
+    struct migration_import *out, struct pds_error *err)
+{
+	return import_repo(did, car, len, false, out, err);
+}
+
+int
+migration_restore_repo(const char *did, const uint8_t *car, size_t len,
+    struct migration_import *out, struct pds_error *err)
+{
+	return import_repo(did, car, len, true, out, err);
 }
 
 /* ---- activation ---- */
@@ -788,6 +833,96 @@ migration_submit_plc_op(const char *did, const json_t *opj,
 	log_info("submitPlcOperation %s: the DID now points here", did);
 out:
 	plc_op_free(op);
+	return rc;
+}
+
+/*
+ * alsoKnownAs with want (at://handle) first, in place of any other
+ * at:// name, and the other names kept.
+ */
+static json_t *
+aka_with(const json_t *aka, const char *want)
+{
+	json_t		*out = json_array(), *v;
+	const char	*s;
+	size_t		 i;
+
+	if (out == NULL || json_array_append_new(out, json_string(want)) != 0) {
+		json_decref(out);
+		return NULL;
+	}
+	json_array_foreach(aka, i, v) {
+		s = json_string_value(v);
+		if (s != NULL && strncmp(s, "at://", 5) != 0)
+			json_array_append(out, v);
+	}
+	return out;
+}
+
+int
+migration_plc_point_here(const char *did, bool *changed,
+    struct pds_error *err)
+{
+	struct store_account	 a;
+	json_t			*data = NULL, *svcs = NULL, *in = NULL;
+	json_t			*op = NULL, *aka, *v;
+	char			 plcerr[PLC_CLIENT_ERR_MAX];
+	char			 want[SA_HANDLE_MAX + 8], mine[KEY_DIDKEY_MAX];
+	const char		*ep, *sk;
+	bool			 has_handle;
+	size_t			 i;
+	int			 rc;
+
+	*changed = false;
+	memset(err, 0, sizeof(*err));
+	if (!did_is_plc(did, strlen(did)))
+		return PDS_OK;	/* activation checks a did:web document */
+	if ((rc = account_get(did, &a)) != PDS_OK ||
+	    (rc = account_signing_didkey(did, mine, sizeof(mine))) != PDS_OK)
+		return rc;
+	if ((rc = plc_client_get_data(did, &data, plcerr, sizeof(plcerr))) !=
+	    PDS_OK)
+		return account_plc_fail(err, rc, "DID data", plcerr);
+	sk = json_string_value(json_object_get(json_object_get(data,
+	    "verificationMethods"), "atproto"));
+	if (sk == NULL || strcmp(sk, mine) != 0) {
+		rc = pds_error_set(err, PDS_EINVAL, "InvalidRequest",
+		    "The DID document names another signing key");
+		goto out;
+	}
+	ep = json_string_value(json_object_get(json_object_get(
+	    json_object_get(data, "services"), "atproto_pds"), "endpoint"));
+	snprintf(want, sizeof(want), "at://%s", a.handle);
+	aka = json_object_get(data, "alsoKnownAs");
+	has_handle = a.handle[0] == '\0';
+	json_array_foreach(aka, i, v)
+		if (json_is_string(v) && strcasecmp(json_string_value(v),
+		    want) == 0)
+			has_handle = true;
+	if (ep != NULL && same_url(ep, mcfg->public_url) && has_handle)
+		goto out;	/* it names us already: nothing to sign */
+	svcs = json_deep_copy(json_object_get(data, "services"));
+	if (!json_is_object(svcs)) {
+		json_decref(svcs);
+		svcs = json_object();
+	}
+	if (svcs == NULL || json_object_set_new(svcs, "atproto_pds",
+	    json_pack("{s:s,s:s}", "type", "AtprotoPersonalDataServer",
+	    "endpoint", mcfg->public_url)) != 0 ||
+	    (in = json_pack("{s:O}", "services", svcs)) == NULL ||
+	    (!has_handle && json_object_set_new(in, "alsoKnownAs",
+	    aka_with(aka, want)) != 0)) {
+		rc = PDS_ENOMEM;
+		goto out;
+	}
+	if ((rc = migration_sign_plc_op(did, in, &op, err)) == PDS_OK &&
+	    (rc = migration_submit_plc_op(did, op, err)) == PDS_OK)
+		*changed = true;
+out:
+	json_decref(op);
+	json_decref(in);
+	json_decref(svcs);
+	json_decref(data);
 	return rc;
 }
 

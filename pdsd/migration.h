@@ -68,6 +68,15 @@ struct migration_import {
 int	migration_import_repo(const char *did, const uint8_t *car,
 	    size_t len, struct migration_import *out, struct pds_error *);
 
+/*
+ * The same, but the CAR's head commit is kept as it is (its CID, rev
+ * and signature) instead of signed again: it must verify with the
+ * account's own signing key (pdsctl import of an export that carried
+ * the key).
+ */
+int	migration_restore_repo(const char *did, const uint8_t *car,
+	    size_t len, struct migration_import *out, struct pds_error *);
+
 /* activateAccount (checks the DID document first). */
 int	migration_activate(const char *did, struct pds_error *);
 /* deactivateAccount; delete_after: the owner's hint, or NULL. */
@@ -88,6 +97,17 @@ int	migration_sign_plc_op(const char *did, const json_t *in,
  * PLC directory and sequence #identity.
  */
 int	migration_submit_plc_op(const char *did, const json_t *op,
+	    struct pds_error *);
+
+/*
+ * Point a did:plc document here with the least PLC operation, signed
+ * with our rotation key: the atproto_pds service's endpoint (and the
+ * handle, when alsoKnownAs lacks it), every key kept; nothing at all
+ * when the document names this server already (*changed false), nor
+ * for a did:web.  Refused when the document's signing key is not the
+ * account's.
+ */
+int	migration_plc_point_here(const char *did, bool *changed,
 	    struct pds_error *);
 
 /*

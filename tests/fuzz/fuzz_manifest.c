@@ -4,6 +4,9 @@
  * manifest_parse() accepts must have only plain relative paths, sorted
  * and distinct, sizes that add up, and every entry findable; entries
  * written back with manifest_entry() must parse to the same list.
+ * The same bytes are also read as an export's signing key file
+ * (exportkey.h): a key it accepts must be a key pair whose did:key is
+ * the one it returned, and written back it must parse to the same key.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -12,6 +15,8 @@
 #include <jansson.h>
 
 #include "err.h"
+#include "exportkey.h"
+#include "keys.h"
 #include "manifest.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *, size_t);
@@ -59,12 +64,43 @@ check(const struct manifest *m)
 	json_decref(doc);
 }
 
+static void
+check_key(const uint8_t *data, size_t len)
+{
+	struct pds_key	*key, *again;
+	char		 didkey[KEY_DIDKEY_MAX], d2[KEY_DIDKEY_MAX], err[256];
+	char		*text;
+	size_t		 tlen;
+
+	if (exportkey_parse((const char *)data, len, NULL, &key, didkey, err,
+	    sizeof(err)) != PDS_OK) {
+		if (key != NULL || didkey[0] != '\0')
+			abort();
+		return;
+	}
+	if (!key_has_private(key) || key_to_didkey(key, d2, sizeof(d2)) < 0 ||
+	    strcmp(d2, didkey) != 0)
+		abort();
+	if (exportkey_format("did:plc:x", key, &text, &tlen) != PDS_OK) {
+		key_free(key);
+		return;
+	}
+	if (exportkey_parse(text, tlen, "did:plc:x", &again, d2, err,
+	    sizeof(err)) != PDS_OK || !key_equal(key, again) ||
+	    strcmp(d2, didkey) != 0)
+		abort();
+	free(text);
+	key_free(again);
+	key_free(key);
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 {
 	struct manifest	 m;
 	char		 err[256];
 
+	check_key(data, len);
 	if (manifest_parse((const char *)data, len, NULL, &m, err,
 	    sizeof(err)) == PDS_OK)
 		check(&m);

@@ -203,13 +203,14 @@ export function readTail(file, max = 4000) {
 // Start $B/bin/pdsd on a free loopback port with a temporary data
 // directory and an env file for development (dev mode, handle domain .test,
 // no invites, random secrets).  env adds or overrides variables; a value of
-// null removes one.  Without PDS_DID_PLC_URL in env, a PLC directory is
+// null removes one.  port: listen there (a server that takes over a stopped
+// one's address) rather than on a free port.  Without PDS_DID_PLC_URL in env, a PLC directory is
 // started too and stopped with pdsd.  args are extra pdsd arguments.
 // Returns { url, port, pid, dataDir, dir, envFile, logFile, env,
 // adminPassword, plc, stop }; stop() kills pdsd by its PID, waits, and
 // removes the temporary directory unless PDS_INTEROP_KEEP is set.
 export async function startPdsd({ env = {}, args = [], timeoutMs = 20000,
-    procEnv = {} } = {}) {
+    procEnv = {}, port: wantPort } = {}) {
 	if (!isExecutable(PDSD))
 		throw new Error(`${PDSD} is missing: build it with make B=...`);
 	let plc = null;
@@ -218,7 +219,7 @@ export async function startPdsd({ env = {}, args = [], timeoutMs = 20000,
 	const dir = tmpDir();
 	const dataDir = path.join(dir, 'data');
 	fs.mkdirSync(dataDir, { mode: 0o700 });
-	const port = await freePort();
+	const port = wantPort ?? await freePort();
 	const settings = {
 		PDS_HOSTNAME: 'localhost',
 		PDS_PORT: port,
