@@ -895,7 +895,6 @@ ctl_parse(int argc, char **argv, struct ctl_parsed *p)
 			used++;
 			for (i = 0; i < NTABLE; i++)
 				if (words_match(&table[i], w, depth) &&
-				    table[i].words[depth] == NULL &&
 				    nwords(&table[i]) == depth)
 					break;
 			if (i < NTABLE) {
