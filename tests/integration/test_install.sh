@@ -222,6 +222,12 @@ chroot_tar() {
 	if [ "$(id -u)" -ne 0 ]; then
 		CHROOT_WHY="not root (chroot, useradd)"; return 1
 	fi
+	# a sanitizer build needs its runtime (libasan), which a Debian
+	# system the installer targets does not have
+	if ldd "$B/bin/pdsd" 2>/dev/null | grep -q 'libasan\|libubsan'; then
+		CHROOT_WHY="a sanitizer build (SANITIZE=...) runs only here"
+		return 1
+	fi
 	if ! command -v debootstrap >/dev/null 2>&1; then
 		CHROOT_WHY="debootstrap is missing (scripts/deps.sh)"; return 1
 	fi
