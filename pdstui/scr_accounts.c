@@ -114,7 +114,8 @@ resort(void)
 	}
 	for (i = 0; i < A.nrows; i++)
 		A.rows[i] = json_array_get(A.list, i);
-	qsort(A.rows, A.nrows, sizeof(*A.rows), cmp_rows);
+	if (A.nrows > 1)	/* qsort's base may not be NULL, even for 0 */
+		qsort(A.rows, A.nrows, sizeof(*A.rows), cmp_rows);
 	/* keep the same account selected */
 	for (i = 0; sel != NULL && i < A.nrows; i++)
 		if (strcmp(js(A.rows[i], "did"), js(sel, "did")) == 0)
