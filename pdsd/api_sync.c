@@ -15,6 +15,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -322,7 +323,7 @@ since_block(void *arg, const char *cs, const uint8_t *d, size_t len)
 #define SCAN_BUDGET		((size_t)16 << 20)
 #define SCAN_BLOCK_COST		64	/* the map's bytes per block, roughly */
 
-static _Atomic size_t	 scan_used;
+static atomic_size_t	 scan_used;
 
 struct scan {
 	struct bs_mem	*mem;
@@ -336,8 +337,8 @@ scan_block(void *arg, const char *cs, const uint8_t *d, size_t len)
 	struct cid	 c;
 	size_t		 cost = len + SCAN_BLOCK_COST;
 
-	if ((scan_used += cost) > SCAN_BUDGET) {
-		scan_used -= cost;
+	if (atomic_fetch_add(&scan_used, cost) + cost > SCAN_BUDGET) {
+		atomic_fetch_sub(&scan_used, cost);
 		return 1;		/* over the budget: give up */
 	}
 	sc->charged += cost;
@@ -351,7 +352,7 @@ scan_release(struct scan *sc)
 {
 	bs_mem_free(sc->mem);
 	sc->mem = NULL;
-	scan_used -= sc->charged;
+	atomic_fetch_sub(&scan_used, sc->charged);
 	sc->charged = 0;
 }
 
