@@ -67,7 +67,7 @@ count(const struct store_blobstore_row *r, enum blobs_moved what, int rc)
 	case BLOBS_MOVE_MISSING:	mig.missing++; break;
 	default:
 		mig.failed++;
-		snprintf(mig.last_error, sizeof(mig.last_error), "%s/%s: %s",
+		snprintf(mig.last_error, sizeof(mig.last_error), "%.80s/%.64s: %s",
 		    r->did, r->cid, pds_strerror(rc));
 	}
 	pthread_mutex_unlock(&mig.mu);
