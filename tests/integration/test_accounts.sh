@@ -123,7 +123,10 @@ req POST /xrpc/com.atproto.server.createAccount -H 'Content-Type: text/plain' \
 check_err "a wrong Content-Type is 400" 400 InvalidRequest
 post com.atproto.server.createAccount \
     '{"handle":"bob_1.test","email":"bob@example.com","password":"pw"}'
-check_err "an invalid handle is 400 InvalidHandle" 400 InvalidHandle
+# The reference refuses it in its lexicon check, before the handler.
+check_err "an invalid handle is 400 InvalidRequest" 400 InvalidRequest
+check "... naming the handle as the reference does" body_has \
+    'Invalid handle (got \"bob_1.test\") at $.handle'
 post com.atproto.server.createAccount \
     '{"handle":"admin.test","email":"bob@example.com","password":"pw"}'
 check_err "a reserved handle is 400 HandleNotAvailable" 400 HandleNotAvailable
@@ -333,8 +336,8 @@ check_err "updateHandle to a taken handle is 400 HandleNotAvailable" 400 \
     HandleNotAvailable
 post com.atproto.identity.updateHandle '{"handle":"no_pe.test"}' \
     -H "$(bearer "$B_ACCESS")"
-check_err "updateHandle to an invalid handle is 400 InvalidHandle" 400 \
-    InvalidHandle
+check_err "updateHandle to an invalid handle is 400 InvalidRequest" 400 \
+    InvalidRequest
 post com.atproto.identity.updateHandle '{"handle":"robert.test"}' \
     -H "$(bearer "$B_ACCESS")"
 check_status "updateHandle to a free handle" 200

@@ -549,8 +549,11 @@ describe('app.bsky through AtpAgent', () => {
 		await assert.rejects(alice.app.bsky.actor.putPreferences({
 		    preferences: [{ $type: 'com.example.pref', x: 1 }] }),
 		    /not in the app.bsky namespace/);
+		// the reference's words: its lexicon check refuses it first
 		await assert.rejects(alice.app.bsky.actor.putPreferences({
-		    preferences: [{ x: 1 }] }), /missing a \$type/);
+		    preferences: [{ x: 1 }] }), new RegExp('Expected an object ' +
+		    'which includes the "\\$type" property value type ' +
+		    String.raw`\(got \{"x": \.\.\.\}\) at \$\.preferences\[0\]$`));
 		const personal = { $type:
 		    'app.bsky.actor.defs#personalDetailsPref',
 		    birthDate: '1990-01-01T00:00:00.000Z' };
