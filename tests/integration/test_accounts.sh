@@ -152,7 +152,10 @@ check "... and names the email" body_has "Email already taken"
 check "... and creates nothing" not_resolves alice2.test
 post com.atproto.server.createAccount \
     '{"handle":"bob.test","email":"not-an-email","password":"pw"}'
-check_err "an invalid email is 400 InvalidEmail" 400 InvalidEmail
+# The reference's name and words for it (InvalidRequest, not InvalidEmail).
+check_err "an invalid email is 400 InvalidRequest" 400 InvalidRequest
+check "... in the reference's words" body_has \
+    "This email address is not supported, please use a different email."
 post com.atproto.server.createAccount '{"handle":"bob.test","email":"b@example.com"}'
 check_err "a missing password is 400 InvalidPassword" 400 InvalidPassword
 long=$(head -c 257 /dev/zero | tr '\0' 'p')
