@@ -27,8 +27,8 @@ const CID = 'bafyreie5737gdxlw5i64vzichcalba3z2v5n6icifvx5xytvske7mr3hpm';
 const POST = { $type: 'app.bsky.feed.post', text: 'hi',
     createdAt: '2026-01-01T00:00:00.000Z' };
 
-// The methods: auth 'user' (the account's access token) or 'none';
-// params or body the valid request ("{did}" and "{handle}" stand for
+// The methods: auth 'user' (the account's access token) or 'none' (a
+// case may send 'garbage', a malformed token, instead); params or body the valid request ("{did}" and "{handle}" stand for
 // each server's own account, "{n}" for a number new to each request).
 const METHODS = [
 	{ nsid: 'com.atproto.repo.getRecord', auth: 'none', params: {
@@ -171,8 +171,9 @@ function queryCases(m) {
 		cases.push({ params: { ...m.params, zzUnknown: 'x' },
 		    auth: 'none' });
 	for (const [name] of Object.entries(props).slice(0, 1))
-		cases.push({ params: { ...m.params, [name]: 'bad value!' },
-		    auth: 'none' });
+		for (const auth of ['none', 'garbage'])
+			cases.push({ params: { ...m.params,
+			    [name]: 'bad value!' }, auth });
 	return cases;
 }
 
@@ -242,7 +243,8 @@ function procedureCases(m) {
 	}
 	// the input is checked after the credentials
 	if (m.auth === 'user')
-		cases.push({ body: {}, auth: 'none' });
+		for (const auth of ['none', 'garbage'])
+			cases.push({ body: {}, auth });
 	return cases;
 }
 
@@ -264,6 +266,8 @@ async function send(server, acct, m, c, n) {
 	const headers = {};
 	if (auth === 'user')
 		headers.authorization = `Bearer ${acct.accessJwt}`;
+	else if (auth === 'garbage')
+		headers.authorization = 'Bearer garbage';
 	let qs = '';
 	if (c.params) {
 		const sp = new URLSearchParams();
