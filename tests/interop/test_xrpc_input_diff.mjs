@@ -28,8 +28,9 @@ const POST = { $type: 'app.bsky.feed.post', text: 'hi',
     createdAt: '2026-01-01T00:00:00.000Z' };
 
 // The methods: auth 'user' (the account's access token) or 'none' (a
-// case may send 'garbage', a malformed token, instead); params or body the valid request ("{did}" and "{handle}" stand for
-// each server's own account, "{n}" for a number new to each request).
+// case may send 'garbage', a malformed token, instead); params or body
+// the valid request ("{did}" and "{handle}" stand for each server's own
+// account, "{n}" for a number new to each request).
 const METHODS = [
 	{ nsid: 'com.atproto.repo.getRecord', auth: 'none', params: {
 	    repo: '{did}', collection: 'app.bsky.feed.post', rkey: 'self' } },
