@@ -296,8 +296,10 @@ check_auth_with(struct xrpc_ctx *ctx, int (*verify)(struct xrpc_ctx *))
 	if (authz == NULL || *authz == '\0') {
 		if (rt->auth_flags & XRPC_AF_OPTIONAL)
 			return 0;
-		return xrpc_fail(ctx, PDS_EAUTHMISSING, NULL,
-		    "Authentication Required");
+		/* the reference's names: its admin verifier's differs */
+		return xrpc_fail(ctx, rt->auth == XRPC_AUTH_ADMIN ||
+		    rt->auth == XRPC_AUTH_MOD ? PDS_EAUTHREQ :
+		    PDS_EAUTHMISSING, NULL, "Authentication Required");
 	}
 	basic = strncasecmp(authz, "Basic ", 6) == 0;
 	admin_ok = rt->auth == XRPC_AUTH_ADMIN || rt->auth == XRPC_AUTH_MOD ||

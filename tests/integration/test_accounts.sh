@@ -404,7 +404,9 @@ check "... but do against the address's 50, then one per 2 s ($i, $STATUS)" \
 # ---- invites ----
 
 post com.atproto.server.createInviteCode '{"useCount":1}'
-check_err "createInviteCode without admin credentials is 401" 401 AuthMissing
+# AuthenticationRequired, as the reference names it on admin routes
+check_err "createInviteCode without admin credentials is 401" 401 \
+    AuthenticationRequired
 pds_stop
 pds_env "PDS_DID_PLC_URL=$PLC_URL" "PDS_SERVICE_HANDLE_DOMAINS=.test" \
     "PDS_INVITE_REQUIRED=true"

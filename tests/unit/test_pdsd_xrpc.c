@@ -344,8 +344,10 @@ test_auth_kinds(void)
 
 	/* ADMIN: Basic only. */
 	p = "/xrpc/com.atproto.server.createInviteCode";
+	/* the reference's name for it on admin routes */
 	CHECK(post_json(&r, p, "", "{\"useCount\":1}") == 0 &&
-	    r.status == 401 && strcmp(err_name(&r), "AuthMissing") == 0,
+	    r.status == 401 && strcmp(err_name(&r),
+	    "AuthenticationRequired") == 0,
 	    "admin: none given: %u %s", r.status, r.body);
 	t_resp_free(&r);
 	CHECK(post_json(&r, p, "Authorization: Basic "
