@@ -10,6 +10,7 @@
 // count of requests compared is printed; a disagreement fails.
 
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -23,6 +24,7 @@ const skip = !isExecutable(PDSD) ? `${PDSD} is not built yet` :
     !refInstalled ? 'the reference PDS is not installed (bench/setup.sh)' :
     false;
 
+const ADMIN_PASSWORD = randomBytes(12).toString('hex');
 const CID = 'bafyreie5737gdxlw5i64vzichcalba3z2v5n6icifvx5xytvske7mr3hpm';
 const POST = { $type: 'app.bsky.feed.post', text: 'hi',
     createdAt: '2026-01-01T00:00:00.000Z' };
@@ -99,6 +101,30 @@ const METHODS = [
 	    preferences: [{ $type: 'app.bsky.actor.defs#adultContentPref',
 	    enabled: true }] } },
 	{ nsid: 'app.bsky.actor.getPreferences', auth: 'user', params: {} },
+	// the admin's (HTTP Basic); last, as some change the account.
+	// (Not searchAccounts: the reference does not serve it to the admin
+	// password, it refuses the credential before the parameters.)
+	{ nsid: 'com.atproto.admin.getAccountInfo', auth: 'admin',
+	    params: { did: '{did}' } },
+	{ nsid: 'com.atproto.admin.getAccountInfos', auth: 'admin',
+	    params: { dids: ['{did}'] } },
+	{ nsid: 'com.atproto.admin.getInviteCodes', auth: 'admin',
+	    params: { sort: 'recent', limit: '10' } },
+	{ nsid: 'com.atproto.admin.getSubjectStatus', auth: 'admin',
+	    params: { did: '{did}' } },
+	{ nsid: 'com.atproto.admin.updateSubjectStatus', auth: 'admin', body: {
+	    subject: { $type: 'com.atproto.admin.defs#repoRef', did: '{did}' },
+	    takedown: { applied: false } } },
+	{ nsid: 'com.atproto.admin.disableInviteCodes', auth: 'admin',
+	    body: { codes: ['nope'], accounts: [] } },
+	{ nsid: 'com.atproto.admin.enableAccountInvites', auth: 'admin',
+	    body: { account: '{did}', note: 'x' } },
+	{ nsid: 'com.atproto.server.createInviteCode', auth: 'admin',
+	    body: { useCount: 1 } },
+	{ nsid: 'com.atproto.admin.updateAccountEmail', auth: 'admin',
+	    body: { account: '{did}', email: 'alice@example.com' } },
+	{ nsid: 'com.atproto.admin.deleteAccount', auth: 'admin',
+	    body: { did: 'did:plc:aaaaaaaaaaaaaaaaaaaaaaaa' } },
 ];
 
 function lexiconOf(nsid) {
@@ -168,7 +194,7 @@ function queryCases(m) {
 		}
 	}
 	// parameters are checked before the credentials
-	if (m.auth === 'user')
+	if (m.auth !== 'none')
 		cases.push({ params: { ...m.params, zzUnknown: 'x' },
 		    auth: 'none' });
 	for (const [name] of Object.entries(props).slice(0, 1))
@@ -243,7 +269,7 @@ function procedureCases(m) {
 		}
 	}
 	// the input is checked after the credentials
-	if (m.auth === 'user')
+	if (m.auth !== 'none')
 		for (const auth of ['none', 'garbage'])
 			cases.push({ body: {}, auth });
 	return cases;
@@ -269,6 +295,9 @@ async function send(server, acct, m, c, n) {
 		headers.authorization = `Bearer ${acct.accessJwt}`;
 	else if (auth === 'garbage')
 		headers.authorization = 'Bearer garbage';
+	else if (auth === 'admin')
+		headers.authorization = 'Basic ' +
+		    Buffer.from(`admin:${ADMIN_PASSWORD}`).toString('base64');
 	let qs = '';
 	if (c.params) {
 		const sp = new URLSearchParams();
@@ -340,6 +369,18 @@ const ALLOWED = [
 	// nobody can sign in to; pdsd requires one.
 	(m, c, a) => m.nsid === 'com.atproto.server.createAccount' &&
 	    field(c, 'password') === undefined && a.error === 'InvalidPassword',
+	// A malformed Bearer token on a moderator's route: the reference
+	// reads it as a service JWT and finds its issuer untrusted (401);
+	// pdsd calls it malformed (400).  Both refuse it first.
+	(m, c, a, b) => c.auth === 'garbage' && b.error === 'UntrustedIss' &&
+	    a.error === 'InvalidToken',
+	// Admin actions on what does not exist (an invite code, an
+	// account) or an email address that is not one: pdsd tells the
+	// operator, the reference says nothing (200) or words it otherwise.
+	(m, c, a) => ['com.atproto.admin.disableInviteCodes',
+	    'com.atproto.admin.deleteAccount',
+	    'com.atproto.admin.updateAccountEmail'].includes(m.nsid) &&
+	    ['NotFound', 'AccountNotFound', 'InvalidEmail'].includes(a.error),
 	// An invite code while invites are not required: pdsd ignores it,
 	// the reference still checks it.
 	(m, c, a, b) => m.nsid === 'com.atproto.server.createAccount' &&
@@ -354,8 +395,10 @@ describe('XRPC params and input: pdsd against the reference', { skip },
 
 	before(async () => {
 		plc = await startPlc();
-		ref = await startRef(plc, null);
-		pds = await startPdsd({ env: { PDS_DID_PLC_URL: plc.url } });
+		ref = await startRef(plc, null,
+		    { PDS_ADMIN_PASSWORD: ADMIN_PASSWORD });
+		pds = await startPdsd({ env: { PDS_DID_PLC_URL: plc.url,
+		    PDS_ADMIN_PASSWORD: ADMIN_PASSWORD } });
 		for (const [name, url] of [['ref', ref.url],
 		    ['pds', pds.url]]) {
 			const r = await fetch(`${url}/xrpc/` +
