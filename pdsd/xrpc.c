@@ -383,13 +383,16 @@ parse_input(struct xrpc_ctx *ctx)
 }
 
 /*
- * The lexicon's checks are the reference's XRPC server's; a request
- * with an atproto-proxy header it forwards before them.
+ * Whether the lexicon's checks apply: not to a request the route's
+ * handler forwards on its atproto-proxy header (the other server
+ * checks it), as the handler decides (api_prefs.c).
  */
 static bool
 lex_checked(const struct xrpc_ctx *ctx)
 {
-	return http_req_header(ctx->req, "atproto-proxy") == NULL;
+	return !(ctx->route->auth_flags & XRPC_AF_PROXY_HDR) ||
+	    ctx->auth.cred != XRPC_CRED_ACCESS ||
+	    !proxy_header_names_other(ctx);
 }
 
 /* The JSON input against the method's lexicon (after the credentials). */

@@ -96,6 +96,11 @@ enum xrpc_auth {
  * the method is forwarded to another server, which checks them.
  */
 #define XRPC_AF_NOLEX		0x2000
+/*
+ * Forwarded, unchecked, when an access token comes with an atproto-proxy
+ * header naming a service other than the AppView (the preferences).
+ */
+#define XRPC_AF_PROXY_HDR	0x4000
 
 enum xrpc_input {
 	XRPC_IN_NONE,		/* no body expected (400 if one is sent) */

@@ -178,10 +178,11 @@ X("com.atproto.temp.checkSignupQueue", api_temp_check_signup_queue,
 
 /* app.bsky methods the PDS serves (locally or through the AppView) */
 X("app.bsky.actor.getPreferences", api_bsky_actor_get_preferences,
-    G, ACCESS, XF(TAKENDOWN) | XF(OR_MOD_SERVICE) | XF(NET), NONE, 0,
-    DEFAULT)
+    G, ACCESS, XF(TAKENDOWN) | XF(OR_MOD_SERVICE) | XF(NET) |
+    XF(PROXY_HDR), NONE, 0, DEFAULT)
 X("app.bsky.actor.putPreferences", api_bsky_actor_put_preferences,
-    P, ACCESS, XF(CHECK_TAKEDOWN) | XF(NET), JSON, JSONB, DEFAULT)
+    P, ACCESS, XF(CHECK_TAKEDOWN) | XF(NET) | XF(PROXY_HDR), JSON, JSONB,
+    DEFAULT)
 XA("app.bsky.actor.getProfile", api_bsky_read_after_write, RAW_PROFILE,
     G, ACCESS, XF(NET) | XF(NOLEX), NONE, 0, DEFAULT)
 XA("app.bsky.actor.getProfiles", api_bsky_read_after_write, RAW_PROFILES,

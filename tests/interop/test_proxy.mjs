@@ -583,6 +583,18 @@ describe('app.bsky through AtpAgent', () => {
 		    { headers: { 'atproto-proxy': chat.ref } });
 		assert.equal(r.status, 200);
 		assert.deepEqual(r.json, { convos: [], from: 'chat' });
+		// forwarded as it is: the other service checks the input
+		const p = await xrpc('POST', 'app.bsky.actor.putPreferences',
+		    { headers: { 'atproto-proxy': chat.ref },
+		    body: { preferences: 5 } });
+		assert.equal(p.status, 200, p.body.toString());
+		assert.deepEqual(p.json, { convos: [], from: 'chat' });
+		// served here, it is checked here
+		const q = await xrpc('POST', 'app.bsky.actor.putPreferences',
+		    { body: { preferences: 5 } });
+		assert.equal(q.status, 400);
+		assert.equal(q.json.message,
+		    'Expected array value type (got 5) at $.preferences');
 	});
 });
 
