@@ -411,11 +411,12 @@ check_input(struct xrpc_ctx *ctx)
 	return xrpc_fail(ctx, PDS_EINVAL, NULL, "%s", msg);
 }
 
-#define XRPC_QMAX	64	/* query parameters looked at, at most */
+#define XRPC_QMAX	32	/* query parameters held without malloc */
 
 struct qlist {
-	struct xrpc_qparam q[XRPC_QMAX];
-	size_t		 n;
+	struct xrpc_qparam  q0[XRPC_QMAX];
+	struct xrpc_qparam *q;
+	size_t		    n, cap, seen;
 };
 
 static void
@@ -423,33 +424,47 @@ qlist_add(void *arg, const char *key, const char *value)
 {
 	struct qlist	*l = arg;
 
-	if (l->n < XRPC_QMAX) {
+	if (l->n < l->cap) {
 		l->q[l->n].key = key;
 		l->q[l->n].value = value;
 		l->n++;
 	}
+	l->seen++;
 }
 
 /*
  * The query parameters against the method's lexicon (before the
- * credentials, as the reference checks them).
+ * credentials, as the reference checks them).  Past XRPC_QMAX
+ * parameters, a second pass into an allocated list.
  */
 static int
 check_params(struct xrpc_ctx *ctx)
 {
 	const struct lex_node *params, *input;
 	struct qlist	 l;
+	int		 rc = 0;
 
 	xrpc_route_lex(ctx->route, &params, &input);
 	if (params == NULL || !lex_checked(ctx))
 		return 0;
 	http_req_query_skip_empty(ctx->req);	/* empty is absent */
-	l.n = 0;
+	l.q = l.q0;
+	l.cap = XRPC_QMAX;
+	l.n = l.seen = 0;
 	http_req_query_each(ctx->req, qlist_add, &l);
+	if (l.seen > l.n) {
+		if ((l.q = calloc(l.seen, sizeof(*l.q))) == NULL)
+			return PDS_ENOMEM;
+		l.cap = l.seen;
+		l.n = l.seen = 0;
+		http_req_query_each(ctx->req, qlist_add, &l);
+	}
 	if (xrpc_lex_params(&lex_builtin, params, ctx->nsid, l.q, l.n,
-	    ctx->err.msg, sizeof(ctx->err.msg)) == 0)
-		return 0;
-	return PDS_EINVAL;
+	    ctx->err.msg, sizeof(ctx->err.msg)) != 0)
+		rc = PDS_EINVAL;
+	if (l.q != l.q0)
+		free(l.q);
+	return rc;
 }
 
 static const char *

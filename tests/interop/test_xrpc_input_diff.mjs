@@ -197,10 +197,16 @@ function queryCases(m) {
 	if (m.auth !== 'none')
 		cases.push({ params: { ...m.params, zzUnknown: 'x' },
 		    auth: 'none' });
-	for (const [name] of Object.entries(props).slice(0, 1))
+	for (const [name] of Object.entries(props).slice(0, 1)) {
 		for (const auth of ['none', 'garbage'])
 			cases.push({ params: { ...m.params,
 			    [name]: 'bad value!' }, auth });
+		// past 80 other parameters
+		const many = Object.fromEntries(Array.from({ length: 80 },
+		    (_, i) => [`zz${i}`, 'x']));
+		cases.push({ params: { ...many, ...m.params,
+		    [name]: 'bad value!' } });
+	}
 	return cases;
 }
 
