@@ -60,28 +60,63 @@ sb_byte(struct sb *b, char c)
 	}
 }
 
-/* s[0..len) as JSON.stringify writes it, cut as the reference cuts. */
+/* Bytes of the UTF-8 sequence led by c (1 for a stray byte). */
+static size_t
+utf8_len(unsigned char c)
+{
+	return c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc0 ? 2 : 1;
+}
+
+/* Drop an incomplete UTF-8 sequence that a cut left at the end of msg. */
+static void
+utf8_trim(char *msg)
+{
+	size_t	 n = strlen(msg), i = n;
+
+	while (i > 0 && ((unsigned char)msg[i - 1] & 0xc0) == 0x80)
+		i--;
+	if (i > 0 && (unsigned char)msg[i - 1] >= 0xc0 &&
+	    i - 1 + utf8_len((unsigned char)msg[i - 1]) > n)
+		msg[i - 1] = '\0';
+}
+
+/*
+ * s[0..len) as JSON.stringify writes it, cut as the reference cuts: a
+ * string of XL_PREVIEW UTF-16 units or more is shown by its first
+ * XL_PREVIEW - 1 and an ellipsis, which may end in half a surrogate
+ * pair (written \udxxx).
+ */
 static void
 sb_jstr(struct sb *b, const char *s, size_t len)
 {
-	size_t	 i, units = 0, cut = len;
-	unsigned char c;
+	size_t		 i, cl, units = 0, w;
+	unsigned char	 c;
+	uint32_t	 cp;
+	bool		 cut;
 
-	/* UTF-16 length; past XL_PREVIEW - 1 units the preview is cut */
-	for (i = 0; i < len; i++) {
-		c = (unsigned char)s[i];
-		if ((c & 0xc0) == 0x80)
-			continue;
-		if (units + (c >= 0xf0 ? 2 : 1) > XL_PREVIEW - 2 &&
-		    cut == len)
-			cut = i;
-		units += c >= 0xf0 ? 2 : 1;
-	}
-	if (units < XL_PREVIEW)
-		cut = len;
+	for (i = 0; i < len; i++)
+		if (((unsigned char)s[i] & 0xc0) != 0x80)
+			units += (unsigned char)s[i] >= 0xf0 ? 2 : 1;
+	cut = units >= XL_PREVIEW;
+	units = 0;
 	sb_byte(b, '"');
-	for (i = 0; i < cut; i++) {
+	for (i = 0; i < len; i += cl) {
 		c = (unsigned char)s[i];
+		if ((cl = utf8_len(c)) > len - i)
+			cl = len - i;
+		w = cl == 4 ? 2 : 1;
+		if (cut && units + w > XL_PREVIEW - 1) {
+			if (cl == 4 && units + 1 == XL_PREVIEW - 1) {
+				cp = ((uint32_t)(c & 0x07) << 18) |
+				    ((uint32_t)(s[i + 1] & 0x3f) << 12) |
+				    ((uint32_t)(s[i + 2] & 0x3f) << 6) |
+				    (uint32_t)(s[i + 3] & 0x3f);
+				sb_add(b, "\\u%04x",
+				    0xd800 + ((cp - 0x10000) >> 10));
+			}
+			break;
+		}
+		units += w;
 		switch (c) {
 		case '"':	sb_add(b, "\\\""); break;
 		case '\\':	sb_add(b, "\\\\"); break;
@@ -94,10 +129,10 @@ sb_jstr(struct sb *b, const char *s, size_t len)
 			if (c < 0x20)
 				sb_add(b, "\\u%04x", c);
 			else
-				sb_byte(b, (char)c);
+				sb_add(b, "%.*s", (int)cl, s + i);
 		}
 	}
-	if (cut < len)
+	if (cut)
 		sb_add(b, "\xe2\x80\xa6");	/* … */
 	sb_byte(b, '"');
 }
@@ -557,7 +592,7 @@ xrpc_lex_params(const struct lex_table *t, const struct lex_node *params,
     const char *nsid, const struct xrpc_qparam *q, size_t n, char *msg,
     size_t msglen)
 {
-	char		 issue[256];
+	char		 issue[1024];
 	struct sb	 b = { issue, sizeof(issue), 0 };
 	const struct lex_item *it;
 	size_t		 i;
@@ -582,8 +617,10 @@ xrpc_lex_params(const struct lex_table *t, const struct lex_node *params,
 			goto fail;
 	return 0;
 fail:
-	if (msglen > 0)
+	if (msglen > 0) {
 		snprintf(msg, msglen, "Invalid %s params: %s", nsid, issue);
+		utf8_trim(msg);
+	}
 	return -1;
 }
 
@@ -876,7 +913,10 @@ xrpc_lex_input(const struct lex_table *t, const struct lex_node *schema,
 	c.b.cap = msglen;
 	c.path[0] = '$';
 	c.plen = 1;
-	return jv_node(&c, schema, body) != 0 ? -1 : 0;
+	if (jv_node(&c, schema, body) == 0)
+		return 0;
+	utf8_trim(msg);
+	return -1;
 }
 
 void

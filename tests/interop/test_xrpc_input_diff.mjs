@@ -160,7 +160,11 @@ function paramValues(s) {
 		const v = ['bad value!', 'a', '\u00e9\u00e9'];
 		if (s.format)
 			v.push('did:plc:', 'x.y', 'at://a/b', '1234567890abc',
-			    'bafy', '2026-01-01');
+			    'bafy', '2026-01-01',
+			    // long ones, shown cut in the message
+			    'a'.repeat(300) + '!', '\u00e9'.repeat(300) + '!',
+			    'a' + '\u{1F600}'.repeat(200) + '!',
+			    '\u{1F600}'.repeat(200) + '!');
 		if (s.maxLength !== undefined)
 			v.push('a'.repeat(s.maxLength),
 			    'a'.repeat(s.maxLength + 1));
