@@ -219,7 +219,8 @@ function badValues(s) {
 	switch (s?.type) {
 	case 'string':
 		if (s.format)
-			v.push('bad value!', 'did:plc:', 'x.y');
+			v.push('bad value!', 'did:plc:', 'x.y',
+			    'a\n"\u00e9' + '\u{1F600}'.repeat(200));
 		if (s.maxLength !== undefined)
 			v.push('a'.repeat(s.maxLength),
 			    'a'.repeat(s.maxLength + 1));
