@@ -137,23 +137,56 @@ sb_jstr(struct sb *b, const char *s, size_t len)
 	sb_byte(b, '"');
 }
 
-/* A number as JavaScript's String() writes it (shortest round trip). */
+#define XL_SAFE_INT	9007199254740991.0	/* Number.MAX_SAFE_INTEGER */
+
+/*
+ * A finite number as JavaScript's String() writes it: the shortest
+ * digits that read back the same, k of them, scaled by 10^n (Number::
+ * toString of ECMA-262).
+ */
 static void
 sb_num(struct sb *b, double d)
 {
-	char	 buf[40];
-	int	 prec;
+	char	 buf[48], dig[24];
+	int	 prec, e, k = 0, n, i;
+	char	*p;
 
-	if (d == 0) {
-		sb_add(b, "0");
+	if (d == 0 || !isfinite(d)) {
+		sb_add(b, d == 0 ? "0" : isnan(d) ? "NaN" : d > 0 ?
+		    "Infinity" : "-Infinity");
 		return;
 	}
-	for (prec = 1; prec <= 17; prec++) {
-		snprintf(buf, sizeof(buf), "%.*g", prec, d);
+	if (d < 0) {
+		sb_byte(b, '-');
+		d = -d;
+	}
+	for (prec = 0; prec < 17; prec++) {
+		snprintf(buf, sizeof(buf), "%.*e", prec, d);
 		if (strtod(buf, NULL) == d)
 			break;
 	}
-	sb_add(b, "%s", buf);
+	for (p = buf; *p != 'e' && *p != '\0'; p++)
+		if (*p >= '0' && *p <= '9' && k < (int)sizeof(dig) - 1)
+			dig[k++] = *p;
+	while (k > 1 && dig[k - 1] == '0')
+		k--;
+	dig[k] = '\0';
+	e = *p == 'e' ? atoi(p + 1) : 0;
+	n = e + 1;
+	if (k <= n && n <= 21) {
+		sb_add(b, "%s", dig);
+		for (i = k; i < n; i++)
+			sb_byte(b, '0');
+	} else if (0 < n && n <= 21)
+		sb_add(b, "%.*s.%s", n, dig, dig + n);
+	else if (-6 < n && n <= 0) {
+		sb_add(b, "0.");
+		for (i = n; i < 0; i++)
+			sb_byte(b, '0');
+		sb_add(b, "%s", dig);
+	} else
+		sb_add(b, "%c%s%s" "e%c%d", dig[0], k > 1 ? "." : "", dig + 1,
+		    n - 1 < 0 ? '-' : '+', n - 1 < 0 ? 1 - n : n - 1);
 }
 
 static void	sb_value(struct sb *, const json_t *, int depth);
@@ -169,8 +202,8 @@ sb_value(struct sb *b, const json_t *v, int depth)
 	case JSON_STRING:
 		sb_jstr(b, json_string_value(v), json_string_length(v));
 		break;
-	case JSON_INTEGER:
-		sb_add(b, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+	case JSON_INTEGER:		/* as JavaScript parsed it */
+		sb_num(b, (double)json_integer_value(v));
 		break;
 	case JSON_REAL:
 		sb_num(b, json_real_value(v));
@@ -294,7 +327,7 @@ sb_one_of(struct sb *b, const struct lex_table *t, const struct lex_node *n,
 
 /*
  * A string against a string node: 0, or -1 with the issue (no path) in
- * b.  The value shown is `shown' (the JSON value), or the string.
+ * b.
  */
 static int
 check_string(struct sb *b, const struct lex_table *t,
@@ -406,7 +439,7 @@ deref(const struct lex_table *t, const struct lex_node *n)
 
 /* ---- query parameters ---- */
 
-/* /^-?[0-9]+$/ and its value (saturated). */
+/* /^-?[0-9]+$/ and its value (saturated; see XL_SAFE_INT). */
 static bool
 param_int(const char *s, int64_t *out)
 {
@@ -473,12 +506,9 @@ param_coerce(struct sb *b, const struct lex_node *sc, const char *v)
 static void
 sb_param(struct sb *b, const struct lex_node *sc, const char *v)
 {
-	int64_t	 i = 0;
-
-	if (sc->type == LEX_INTEGER) {
-		(void)param_int(v, &i);
-		sb_add(b, "%" PRId64, i);
-	} else if (sc->type == LEX_BOOLEAN)
+	if (sc->type == LEX_INTEGER)
+		sb_num(b, strtod(v, NULL));	/* Number(v) */
+	else if (sc->type == LEX_BOOLEAN)
 		sb_add(b, "%s", v);
 	else
 		sb_jstr(b, v, strlen(v));
@@ -489,9 +519,17 @@ param_value(struct sb *b, const struct lex_table *t,
     const struct lex_node *sc, const char *v)
 {
 	int64_t	 i = 0;
+	double	 d;
 
 	switch (sc->type) {
 	case LEX_INTEGER:
+		/* Number(v), which must be a safe integer */
+		if (fabs(d = strtod(v, NULL)) > XL_SAFE_INT) {
+			sb_add(b, "Expected integer value type (got ");
+			sb_num(b, d);
+			sb_byte(b, ')');
+			return -1;
+		}
 		(void)param_int(v, &i);
 		return check_integer(b, t, sc, i);
 	case LEX_STRING:
@@ -819,12 +857,13 @@ json_int(const json_t *v, int64_t *out)
 
 	if (json_is_integer(v)) {
 		*out = json_integer_value(v);
-		return true;
+		return *out >= -(int64_t)XL_SAFE_INT &&
+		    *out <= (int64_t)XL_SAFE_INT;
 	}
 	if (!json_is_real(v))
 		return false;
 	d = json_real_value(v);
-	if (d != floor(d) || fabs(d) > 9007199254740991.0)
+	if (d != floor(d) || fabs(d) > XL_SAFE_INT)
 		return false;
 	*out = (int64_t)d;
 	return true;

@@ -147,7 +147,9 @@ function resolve(doc, schema) {
 function paramValues(s) {
 	switch (s.type) {
 	case 'integer': {
-		const v = ['abc', '1.5', '-1', '0x10', '007', ' 5'];
+		const v = ['abc', '1.5', '-1', '0x10', '007', ' 5',
+		    '99999999999999999999', '9007199254740993',
+		    '-9007199254740991'];
 		if (s.minimum !== undefined)
 			v.push(String(s.minimum - 1), String(s.minimum));
 		if (s.maximum !== undefined)
@@ -231,7 +233,7 @@ function badValues(s) {
 			    s.maxGraphemes + 1));
 		break;
 	case 'integer':
-		v.push(1.5);
+		v.push(1.5, 2 ** 60, 1e21, -(2 ** 53) - 2, 1e-7);
 		if (s.minimum !== undefined)
 			v.push(s.minimum - 1, s.minimum);
 		if (s.maximum !== undefined)

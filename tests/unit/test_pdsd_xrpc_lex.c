@@ -115,6 +115,13 @@ test_params(void)
 	    "Invalid com.atproto.repo.listRecords params: Expected integer "
 	    "value type (got \"1.5\")");
 	params_case(lr, "repo=" DID "&collection=a.b.c&limit=", NULL);
+	/* Number(), which must be a safe integer, and written as JS does */
+	params_case(lr, "repo=" DID "&collection=a.b.c&limit="
+	    "99999999999999999999", "Invalid com.atproto.repo.listRecords "
+	    "params: Expected integer value type (got 100000000000000000000)");
+	params_case(lr, "repo=" DID "&collection=a.b.c&limit="
+	    "9007199254740993", "Invalid com.atproto.repo.listRecords params: "
+	    "Expected integer value type (got 9007199254740992)");
 	params_case(lr, "repo=" DID "&collection=a.b.c&reverse=yes",
 	    "Invalid com.atproto.repo.listRecords params: Expected boolean "
 	    "value type (got \"yes\")");
@@ -237,6 +244,12 @@ test_input(void)
 	    "\"com.atproto.repo.applyWrites#delete\",\"collection\":\"a.b.c\","
 	    "\"rkey\":5}]}",
 	    "Expected string value type (got 5) at $.writes[0].rkey");
+	input_case("com.atproto.server.createInviteCode",
+	    "{\"useCount\":1152921504606846976}", "Expected integer value "
+	    "type (got 1152921504606847000) at $.useCount");
+	input_case("com.atproto.server.createInviteCode",
+	    "{\"useCount\":1e21}", "Expected integer value type (got 1e+21) "
+	    "at $.useCount");
 	input_case(aw, "{\"repo\":\"" DID "\",\"writes\":5}",
 	    "Expected array value type (got 5) at $.writes");
 	input_case("com.atproto.server.createAppPassword",
