@@ -60,7 +60,7 @@ const char *pds_strerror(int err);
 struct pds_error {
 	int		 code;
 	const char	*name;		/* static, e.g. "RecordNotFound" */
-	char		 msg[256];
+	char		 msg[1024];
 };
 
 /*

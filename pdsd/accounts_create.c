@@ -88,9 +88,12 @@ create_check(const struct account_new *in, char *handle, char *email,
 	if (in->email == NULL || *in->email == '\0')
 		return pds_error_set(err, PDS_EINVAL, "InvalidRequest",
 		    "Email is required");
+	/* refused in the reference's words */
 	if ((rc = account_email_check(in->email, email, SA_EMAIL_MAX + 1,
 	    err)) != PDS_OK)
-		return rc;
+		return rc != PDS_EINVAL ? rc : pds_error_set(err, PDS_EINVAL,
+		    "InvalidRequest", "This email address is not supported, "
+		    "please use a different email.");
 	if (in->password == NULL || *in->password == '\0')
 		return pds_error_set(err, PDS_EINVAL, "InvalidPassword",
 		    "Password is required");

@@ -86,6 +86,8 @@ api_server_get_service_auth(struct xrpc_ctx *ctx)
 			return xrpc_fail(ctx, PDS_EAUTHREQ, "AccountTakedown",
 			    "Account has been taken down");
 	}
+	if (exp == 0)
+		exps = NULL;	/* as the reference: 0 is the default */
 	if (exps != NULL) {
 		diff = exp - (int64_t)now;
 		if (diff < 0)

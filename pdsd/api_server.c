@@ -181,6 +181,11 @@ api_server_create_account(struct xrpc_ctx *ctx)
 	if (in.handle == NULL)
 		return xrpc_fail(ctx, PDS_EINVAL, NULL,
 		    "Input must have the property \"handle\"");
+	/* A PLC operation comes only with a DID, as in the reference. */
+	if (in.did == NULL && json_is_object(json_object_get(ctx->input,
+	    "plcOp")))
+		return xrpc_fail(ctx, PDS_EINVAL, NULL,
+		    "Unsupported input: \"plcOp\"");
 	/* An existing DID (migration in): only with a service JWT from it. */
 	if (in.did != NULL || ctx->auth.cred == XRPC_CRED_SERVICE) {
 		if (in.did == NULL || ctx->auth.cred != XRPC_CRED_SERVICE ||

@@ -144,6 +144,7 @@ struct http_req {
 	char			 client[64];	/* http_req_client() */
 	char			 host[256];
 	bool			 have_host;
+	bool			 query_skip_empty;	/* see http.h */
 	void			*ud;
 	void			(*ud_free)(void *);
 };
@@ -346,6 +347,11 @@ http_req_query(const struct http_req *r, const char *key)
 {
 	const char *v;
 
+	if (r->query_skip_empty) {
+		if (http_req_query_all(r, key, &v, 1) == 0)
+			return NULL;
+		return v;
+	}
 	v = MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, key);
 	if (v == NULL && MHD_lookup_connection_value_n(r->conn,
 	    MHD_GET_ARGUMENT_KIND, key, strlen(key), NULL, NULL) == MHD_YES)
@@ -357,6 +363,7 @@ struct qall {
 	const char	 *key;
 	const char	**out;
 	size_t		  max, n;
+	bool		  skip_empty;
 };
 
 static enum MHD_Result
@@ -366,6 +373,8 @@ qall_iter(void *cls, enum MHD_ValueKind kind, const char *key,
 	struct qall	*q = cls;
 
 	if (strcmp(key, q->key) == 0) {
+		if (q->skip_empty && (value == NULL || *value == '\0'))
+			return MHD_YES;
 		if (q->n < q->max)
 			q->out[q->n] = value != NULL ? value : "";
 		q->n++;
@@ -377,7 +386,7 @@ size_t
 http_req_query_all(const struct http_req *r, const char *key,
     const char **out, size_t max)
 {
-	struct qall	 q = { key, out, max, 0 };
+	struct qall	 q = { key, out, max, 0, r->query_skip_empty };
 
 	MHD_get_connection_values(r->conn, MHD_GET_ARGUMENT_KIND, qall_iter,
 	    &q);
@@ -397,6 +406,12 @@ qeach_iter(void *cls, enum MHD_ValueKind kind, const char *key,
 
 	q->fn(q->arg, key, value != NULL ? value : "");
 	return MHD_YES;
+}
+
+void
+http_req_query_skip_empty(struct http_req *r)
+{
+	r->query_skip_empty = true;
 }
 
 void

@@ -116,6 +116,13 @@ const char	*http_req_query(const struct http_req *, const char *key);
 size_t		 http_req_query_all(const struct http_req *, const char *key,
 		    const char **out, size_t max);
 /*
+ * From now on, http_req_query() and http_req_query_all() take a
+ * parameter with an empty value ("?key=", "?key") for absent, as XRPC
+ * servers do: http_req_query() gives the first non-empty value.
+ * http_req_query_each() still sees every parameter.
+ */
+void		 http_req_query_skip_empty(struct http_req *);
+/*
  * Every query parameter in the order sent (decoded; "" for "?key"):
  * fn(arg, key, value) for each.  For handlers that pass a query on
  * unchanged (the XRPC proxy).

@@ -30,6 +30,7 @@
 #include "blobs.h"
 #include "config.h"
 #include "err.h"
+#include "lexicon.h"
 #include "log.h"
 #include "oauth_resource.h"
 #include "offload.h"
@@ -37,6 +38,7 @@
 #include "ratelimit.h"
 #include "syntax.h"
 #include "xrpc.h"
+#include "xrpc_lex.h"
 
 void	xrpc_routes_index(void);	/* xrpc_routes.c */
 
@@ -294,8 +296,10 @@ check_auth_with(struct xrpc_ctx *ctx, int (*verify)(struct xrpc_ctx *))
 	if (authz == NULL || *authz == '\0') {
 		if (rt->auth_flags & XRPC_AF_OPTIONAL)
 			return 0;
-		return xrpc_fail(ctx, PDS_EAUTHMISSING, NULL,
-		    "Authentication Required");
+		/* the reference's names: its admin verifier's differs */
+		return xrpc_fail(ctx, rt->auth == XRPC_AUTH_ADMIN ||
+		    rt->auth == XRPC_AUTH_MOD ? PDS_EAUTHREQ :
+		    PDS_EAUTHMISSING, NULL, "Authentication Required");
 	}
 	basic = strncasecmp(authz, "Basic ", 6) == 0;
 	admin_ok = rt->auth == XRPC_AUTH_ADMIN || rt->auth == XRPC_AUTH_MOD ||
@@ -335,11 +339,14 @@ is_json_type(const char *ct)
 	    (ct[n] == '\0' || ct[n] == ';' || ct[n] == ' ');
 }
 
+static int	check_input(struct xrpc_ctx *);
+
 static int
 parse_input(struct xrpc_ctx *ctx)
 {
 	const char	*ct;
 	json_error_t	 jerr;
+	int		 rc;
 
 	ct = http_req_header(ctx->req, "Content-Type");
 	switch (ctx->route->input) {
@@ -366,10 +373,98 @@ parse_input(struct xrpc_ctx *ctx)
 	if (ctx->input == NULL)
 		return xrpc_fail(ctx, PDS_EINVAL, NULL,
 		    "Invalid JSON body: %s", jerr.text);
-	if (!json_is_object(ctx->input))
+	if (!json_is_object(ctx->input)) {
+		if ((rc = check_input(ctx)) != 0)	/* the lexicon's words */
+			return rc;
 		return xrpc_fail(ctx, PDS_EINVAL, NULL,
 		    "Input must be an object");
+	}
 	return 0;
+}
+
+/*
+ * Whether the lexicon's checks apply: not to a request the route's
+ * handler forwards on its atproto-proxy header (the other server
+ * checks it), as the handler decides (api_prefs.c).
+ */
+static bool
+lex_checked(const struct xrpc_ctx *ctx)
+{
+	return !(ctx->route->auth_flags & XRPC_AF_PROXY_HDR) ||
+	    ctx->auth.cred != XRPC_CRED_ACCESS ||
+	    !proxy_header_names_other(ctx);
+}
+
+/* The JSON input against the method's lexicon (after the credentials). */
+static int
+check_input(struct xrpc_ctx *ctx)
+{
+	const struct lex_node *params, *input;
+	char		 msg[sizeof(ctx->err.msg)];
+
+	xrpc_route_lex(ctx->route, &params, &input);
+	if (input == NULL || ctx->input == NULL || !lex_checked(ctx))
+		return 0;
+	if (xrpc_lex_input(&lex_builtin, input, ctx->input, msg,
+	    sizeof(msg)) == 0)
+		return 0;
+	return xrpc_fail(ctx, PDS_EINVAL, NULL, "%s", msg);
+}
+
+#define XRPC_QMAX	32	/* query parameters held without malloc */
+
+struct qlist {
+	struct xrpc_qparam  q0[XRPC_QMAX];
+	struct xrpc_qparam *q;
+	size_t		    n, cap, seen;
+};
+
+static void
+qlist_add(void *arg, const char *key, const char *value)
+{
+	struct qlist	*l = arg;
+
+	if (l->n < l->cap) {
+		l->q[l->n].key = key;
+		l->q[l->n].value = value;
+		l->n++;
+	}
+	l->seen++;
+}
+
+/*
+ * The query parameters against the method's lexicon (before the
+ * credentials, as the reference checks them).  Past XRPC_QMAX
+ * parameters, a second pass into an allocated list.
+ */
+static int
+check_params(struct xrpc_ctx *ctx)
+{
+	const struct lex_node *params, *input;
+	struct qlist	 l;
+	int		 rc = 0;
+
+	xrpc_route_lex(ctx->route, &params, &input);
+	if (params == NULL || !lex_checked(ctx))
+		return 0;
+	http_req_query_skip_empty(ctx->req);	/* empty is absent */
+	l.q = l.q0;
+	l.cap = XRPC_QMAX;
+	l.n = l.seen = 0;
+	http_req_query_each(ctx->req, qlist_add, &l);
+	if (l.seen > l.n) {
+		if ((l.q = calloc(l.seen, sizeof(*l.q))) == NULL)
+			return PDS_ENOMEM;
+		l.cap = l.seen;
+		l.n = l.seen = 0;
+		http_req_query_each(ctx->req, qlist_add, &l);
+	}
+	if (xrpc_lex_params(&lex_builtin, params, ctx->nsid, l.q, l.n,
+	    ctx->err.msg, sizeof(ctx->err.msg)) != 0)
+		rc = PDS_EINVAL;
+	if (l.q != l.q0)
+		free(l.q);
+	return rc;
 }
 
 static const char *
@@ -548,6 +643,7 @@ xrpc_run(struct xrpc_ctx *ctx, bool authed)
 	    (!streamed && (rc = parse_input(ctx)) != 0) ||
 	    ((!streamed || !authed) &&
 	    ((rc = oauth_resource_authorize(ctx)) != 0 ||
+	    (!streamed && (rc = check_input(ctx)) != 0) ||
 	    (rc = ratelimit_xrpc(ctx)) != 0)))
 		return rc;
 	return streamed ? xrpc_run_streamed(ctx) : ctx->route->handler(ctx);
@@ -825,6 +921,20 @@ fallback_forwards(struct http_req *req, const char *nsid)
 	    proxy_has_default(xcfg, nsid));
 }
 
+/* check_params() from the dispatcher: false when it answered. */
+static bool
+params_ok(struct http_req *req, const struct xrpc_route *rt)
+{
+	struct xrpc_ctx	 ctx;
+	int		 rc;
+
+	ctx_init(&ctx, req, rt);
+	if ((rc = check_params(&ctx)) == 0)
+		return true;
+	reply_fail(&ctx, rc);
+	return false;
+}
+
 void
 xrpc_dispatch(struct http_req *req, struct http_target *t)
 {
@@ -849,6 +959,8 @@ xrpc_dispatch(struct http_req *req, struct http_target *t)
 	} else if (m != rt->method && !(m == HTTP_HEAD &&
 	    rt->method == HTTP_GET))
 		xrpc_handle(req, rt);		/* 400, no body read */
+	else if (!params_ok(req, rt))
+		return;				/* 400, no body read */
 	else {
 		t->body_max = body_limit(rt);
 		if (route_streams(rt))

@@ -7,10 +7,15 @@
  * class.  Before a handler runs the router has already:
  *   - answered a wrong HTTP method with 400 InvalidRequest,
  *   - enforced the body limit (413 PayloadTooLarge),
+ *   - checked the query parameters against the method's lexicon
+ *     (xrpc_lex.h; 400 InvalidRequest), before the credentials, as the
+ *     reference does,
  *   - parsed a JSON body (400 InvalidRequest when malformed or of the
  *     wrong Content-Type) into ctx->input,
  *   - checked credentials as the route's auth kind says (admin Basic
  *     here, everything else through xrpc_auth_verify()),
+ *   - checked the JSON input against the method's lexicon (400
+ *     InvalidRequest), after the credentials, as the reference does,
  *   - spent the route's rate budgets (ratelimit.c; 429 RateLimitExceeded).
  * Handlers never re-check those.
  *
@@ -86,6 +91,16 @@ enum xrpc_auth {
 #define XRPC_AF_CPU		0x800
 /* On the net pool when the blob store is remote (blobs_store_remote). */
 #define XRPC_AF_BLOBS		0x1000
+/*
+ * Parameters and input not checked against the lexicon by the router:
+ * the method is forwarded to another server, which checks them.
+ */
+#define XRPC_AF_NOLEX		0x2000
+/*
+ * Forwarded, unchecked, when an access token comes with an atproto-proxy
+ * header naming a service other than the AppView (the preferences).
+ */
+#define XRPC_AF_PROXY_HDR	0x4000
 
 enum xrpc_input {
 	XRPC_IN_NONE,		/* no body expected (400 if one is sent) */
@@ -204,6 +219,13 @@ void	xrpc_init(const struct config *);
 const struct xrpc_route *xrpc_route_find(const char *nsid);
 /* The whole table (for pdsctl, docs and tests). */
 const struct xrpc_route *xrpc_routes(size_t *n);
+/*
+ * The lexicon nodes the router checks a route's query parameters and
+ * JSON input against (xrpc_lex.h), each NULL when none.
+ */
+struct lex_node;
+void	xrpc_route_lex(const struct xrpc_route *,
+	    const struct lex_node **params, const struct lex_node **input);
 
 /* http_target for /xrpc/<nsid> requests (used by the dispatcher). */
 void	xrpc_dispatch(struct http_req *, struct http_target *);

@@ -15,9 +15,12 @@
  * Short names: G/P = HTTP_GET/HTTP_POST; auth, flags, input and rate
  * drop their XRPC_AUTH_/XRPC_AF_/XRPC_IN_/XRPC_RATE_ prefixes (see the
  * XM_* macros in xrpc_routes.c).  Auth per reference-pds §1:
- * opt = ACCESS with OPTIONAL|OR_ADMIN.  The most common rows have a
- * macro of their own (GET_ACCESS(nsid, handler), ...), which stands for
- * the same X row.  No include guard on purpose.
+ * opt = ACCESS with OPTIONAL|OR_ADMIN.  NOLEX marks the methods pdsd
+ * forwards to another server, which checks their parameters and input
+ * against the lexicon; the router checks every other method's.  The
+ * most common rows have a macro of their own (GET_ACCESS(nsid,
+ * handler), ...), which stands for the same X row.  No include guard
+ * on purpose.
  */
 
 #define XM_OPT	XF(OPTIONAL) | XF(OR_ADMIN)
@@ -169,34 +172,35 @@ X("com.atproto.admin.deleteAccount", api_admin_delete_account,
 
 /* com.atproto.moderation and com.atproto.temp */
 X("com.atproto.moderation.createReport", api_proxy_forward,
-    P, ACCESS, XF(TAKENDOWN) | XF(NET), JSON, JSONB, DEFAULT)
+    P, ACCESS, XF(TAKENDOWN) | XF(NET) | XF(NOLEX), JSON, JSONB, DEFAULT)
 X("com.atproto.temp.checkSignupQueue", api_temp_check_signup_queue,
     G, ACCESS, XF(SIGNUP_QUEUED) | XF(NO_OAUTH), NONE, 0, DEFAULT)
 
 /* app.bsky methods the PDS serves (locally or through the AppView) */
 X("app.bsky.actor.getPreferences", api_bsky_actor_get_preferences,
-    G, ACCESS, XF(TAKENDOWN) | XF(OR_MOD_SERVICE) | XF(NET), NONE, 0,
-    DEFAULT)
+    G, ACCESS, XF(TAKENDOWN) | XF(OR_MOD_SERVICE) | XF(NET) |
+    XF(PROXY_HDR), NONE, 0, DEFAULT)
 X("app.bsky.actor.putPreferences", api_bsky_actor_put_preferences,
-    P, ACCESS, XF(CHECK_TAKEDOWN) | XF(NET), JSON, JSONB, DEFAULT)
+    P, ACCESS, XF(CHECK_TAKEDOWN) | XF(NET) | XF(PROXY_HDR), JSON, JSONB,
+    DEFAULT)
 XA("app.bsky.actor.getProfile", api_bsky_read_after_write, RAW_PROFILE,
-    G, ACCESS, XF(NET), NONE, 0, DEFAULT)
+    G, ACCESS, XF(NET) | XF(NOLEX), NONE, 0, DEFAULT)
 XA("app.bsky.actor.getProfiles", api_bsky_read_after_write, RAW_PROFILES,
-    G, ACCESS, XF(NET), NONE, 0, DEFAULT)
+    G, ACCESS, XF(NET) | XF(NOLEX), NONE, 0, DEFAULT)
 XA("app.bsky.feed.getTimeline", api_bsky_read_after_write, RAW_TIMELINE,
-    G, ACCESS, XF(NET), NONE, 0, DEFAULT)
+    G, ACCESS, XF(NET) | XF(NOLEX), NONE, 0, DEFAULT)
 XA("app.bsky.feed.getAuthorFeed", api_bsky_read_after_write, RAW_AUTHOR,
-    G, ACCESS, XF(NET), NONE, 0, DEFAULT)
+    G, ACCESS, XF(NET) | XF(NOLEX), NONE, 0, DEFAULT)
 X("app.bsky.feed.getActorLikes", api_proxy_forward,
-    G, ACCESS, XF(NET), NONE, 0, DEFAULT)
+    G, ACCESS, XF(NET) | XF(NOLEX), NONE, 0, DEFAULT)
 XA("app.bsky.feed.getPostThread", api_bsky_read_after_write, RAW_THREAD,
-    G, ACCESS, XF(NET), NONE, 0, DEFAULT)
+    G, ACCESS, XF(NET) | XF(NOLEX), NONE, 0, DEFAULT)
 X("app.bsky.feed.getFeed", api_bsky_feed_get_feed,
-    G, ACCESS, XF(NET), NONE, 0, DEFAULT)
+    G, ACCESS, XF(NET) | XF(NOLEX), NONE, 0, DEFAULT)
 X("app.bsky.notification.registerPush", api_bsky_notification_push,
-    P, ACCESS, XF(SIGNUP_QUEUED) | XF(NET), JSON, JSONB, DEFAULT)
+    P, ACCESS, XF(SIGNUP_QUEUED) | XF(NET) | XF(NOLEX), JSON, JSONB, DEFAULT)
 X("app.bsky.notification.unregisterPush", api_bsky_notification_push,
-    P, ACCESS, XF(NET), JSON, JSONB, DEFAULT)
+    P, ACCESS, XF(NET) | XF(NOLEX), JSON, JSONB, DEFAULT)
 
 #undef GET_PUBLIC
 #undef GET_ACCESS

@@ -9,9 +9,11 @@
 #include <string.h>
 
 #include "api.h"
+#include "lexicon.h"
 #include "read_after_write.h"
 #include "repo_writer.h"
 #include "xrpc.h"
+#include "xrpc_lex.h"
 
 #define G	HTTP_GET
 #define P	HTTP_POST
@@ -35,6 +37,8 @@ static const struct xrpc_route routes[] = {
 #define NROUTES	(sizeof(routes) / sizeof(routes[0]))
 
 static const struct xrpc_route *sorted[NROUTES];
+/* Each route's lexicon nodes, by its index in routes[]. */
+static const struct lex_node *lex_params[NROUTES], *lex_input[NROUTES];
 static pthread_once_t sorted_once = PTHREAD_ONCE_INIT;
 
 static int
@@ -58,8 +62,15 @@ index_build(void)
 {
 	size_t	 i;
 
-	for (i = 0; i < NROUTES; i++)
+	for (i = 0; i < NROUTES; i++) {
 		sorted[i] = &routes[i];
+		if (routes[i].auth_flags & XRPC_AF_NOLEX)
+			continue;
+		xrpc_lex_method(&lex_builtin, routes[i].nsid, &lex_params[i],
+		    &lex_input[i]);
+		if (routes[i].input != XRPC_IN_JSON)
+			lex_input[i] = NULL;
+	}
 	qsort(sorted, NROUTES, sizeof(sorted[0]), cmp_route);
 }
 
@@ -91,4 +102,19 @@ xrpc_routes(size_t *n)
 {
 	*n = NROUTES;
 	return routes;
+}
+
+void
+xrpc_route_lex(const struct xrpc_route *rt, const struct lex_node **params,
+    const struct lex_node **input)
+{
+	size_t	 i;
+
+	xrpc_routes_index();
+	*params = *input = NULL;
+	if (rt < routes || rt >= routes + NROUTES)
+		return;
+	i = (size_t)(rt - routes);
+	*params = lex_params[i];
+	*input = lex_input[i];
 }

@@ -123,7 +123,10 @@ req POST /xrpc/com.atproto.server.createAccount -H 'Content-Type: text/plain' \
 check_err "a wrong Content-Type is 400" 400 InvalidRequest
 post com.atproto.server.createAccount \
     '{"handle":"bob_1.test","email":"bob@example.com","password":"pw"}'
-check_err "an invalid handle is 400 InvalidHandle" 400 InvalidHandle
+# The reference refuses it in its lexicon check, before the handler.
+check_err "an invalid handle is 400 InvalidRequest" 400 InvalidRequest
+check "... naming the handle as the reference does" body_has \
+    'Invalid handle (got \"bob_1.test\") at $.handle'
 post com.atproto.server.createAccount \
     '{"handle":"admin.test","email":"bob@example.com","password":"pw"}'
 check_err "a reserved handle is 400 HandleNotAvailable" 400 HandleNotAvailable
@@ -149,7 +152,10 @@ check "... and names the email" body_has "Email already taken"
 check "... and creates nothing" not_resolves alice2.test
 post com.atproto.server.createAccount \
     '{"handle":"bob.test","email":"not-an-email","password":"pw"}'
-check_err "an invalid email is 400 InvalidEmail" 400 InvalidEmail
+# The reference's name and words for it (InvalidRequest, not InvalidEmail).
+check_err "an invalid email is 400 InvalidRequest" 400 InvalidRequest
+check "... in the reference's words" body_has \
+    "This email address is not supported, please use a different email."
 post com.atproto.server.createAccount '{"handle":"bob.test","email":"b@example.com"}'
 check_err "a missing password is 400 InvalidPassword" 400 InvalidPassword
 long=$(head -c 257 /dev/zero | tr '\0' 'p')
@@ -333,8 +339,8 @@ check_err "updateHandle to a taken handle is 400 HandleNotAvailable" 400 \
     HandleNotAvailable
 post com.atproto.identity.updateHandle '{"handle":"no_pe.test"}' \
     -H "$(bearer "$B_ACCESS")"
-check_err "updateHandle to an invalid handle is 400 InvalidHandle" 400 \
-    InvalidHandle
+check_err "updateHandle to an invalid handle is 400 InvalidRequest" 400 \
+    InvalidRequest
 post com.atproto.identity.updateHandle '{"handle":"robert.test"}' \
     -H "$(bearer "$B_ACCESS")"
 check_status "updateHandle to a free handle" 200
@@ -398,7 +404,9 @@ check "... but do against the address's 50, then one per 2 s ($i, $STATUS)" \
 # ---- invites ----
 
 post com.atproto.server.createInviteCode '{"useCount":1}'
-check_err "createInviteCode without admin credentials is 401" 401 AuthMissing
+# AuthenticationRequired, as the reference names it on admin routes
+check_err "createInviteCode without admin credentials is 401" 401 \
+    AuthenticationRequired
 pds_stop
 pds_env "PDS_DID_PLC_URL=$PLC_URL" "PDS_SERVICE_HANDLE_DOMAINS=.test" \
     "PDS_INVITE_REQUIRED=true"

@@ -211,7 +211,9 @@ check_status "tls-check without a domain answers 400" 400
 req POST /xrpc/com.atproto.server.createInviteCode \
     -H 'Content-Type: application/json' --data-binary '{"useCount":1}'
 check_status "an admin route without credentials answers 401" 401
-check "... AuthMissing" body_has '"error":"AuthMissing"'
+# the reference's name on admin routes
+check "... AuthenticationRequired" body_has \
+    '"error":"AuthenticationRequired"'
 req POST /xrpc/com.atproto.server.createInviteCode -u "admin:wrong" \
     -H 'Content-Type: application/json' --data-binary '{"useCount":1}'
 check_status "a wrong admin password answers 401" 401

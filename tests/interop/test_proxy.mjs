@@ -549,8 +549,11 @@ describe('app.bsky through AtpAgent', () => {
 		await assert.rejects(alice.app.bsky.actor.putPreferences({
 		    preferences: [{ $type: 'com.example.pref', x: 1 }] }),
 		    /not in the app.bsky namespace/);
+		// the reference's words: its lexicon check refuses it first
 		await assert.rejects(alice.app.bsky.actor.putPreferences({
-		    preferences: [{ x: 1 }] }), /missing a \$type/);
+		    preferences: [{ x: 1 }] }), new RegExp('Expected an object ' +
+		    'which includes the "\\$type" property value type ' +
+		    String.raw`\(got \{"x": \.\.\.\}\) at \$\.preferences\[0\]$`));
 		const personal = { $type:
 		    'app.bsky.actor.defs#personalDetailsPref',
 		    birthDate: '1990-01-01T00:00:00.000Z' };
@@ -580,6 +583,18 @@ describe('app.bsky through AtpAgent', () => {
 		    { headers: { 'atproto-proxy': chat.ref } });
 		assert.equal(r.status, 200);
 		assert.deepEqual(r.json, { convos: [], from: 'chat' });
+		// forwarded as it is: the other service checks the input
+		const p = await xrpc('POST', 'app.bsky.actor.putPreferences',
+		    { headers: { 'atproto-proxy': chat.ref },
+		    body: { preferences: 5 } });
+		assert.equal(p.status, 200, p.body.toString());
+		assert.deepEqual(p.json, { convos: [], from: 'chat' });
+		// served here, it is checked here
+		const q = await xrpc('POST', 'app.bsky.actor.putPreferences',
+		    { body: { preferences: 5 } });
+		assert.equal(q.status, 400);
+		assert.equal(q.json.message,
+		    'Expected array value type (got 5) at $.preferences');
 	});
 });
 

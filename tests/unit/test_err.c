@@ -29,7 +29,7 @@ static void
 test_error_set(void)
 {
 	struct pds_error e;
-	char		 big[400];
+	char		 big[2000];
 
 	t_group("pds_error_set");
 	memset(&e, 0, sizeof(e));

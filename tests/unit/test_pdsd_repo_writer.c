@@ -224,7 +224,7 @@ write_one(int a, const char *text, struct wres *w)
 	if (w->rc == PDS_OK)
 		__atomic_add_fetch(&nrec[a], 1, __ATOMIC_RELAXED);
 	else
-		snprintf(w->err, sizeof(w->err), "%s: %s",
+		snprintf(w->err, sizeof(w->err), "%s: %.200s",
 		    err.name != NULL ? err.name : pds_strerror(w->rc),
 		    err.msg);
 }
