@@ -459,7 +459,7 @@ move_kept(struct acct *a, bool *signed_op, char *why, size_t cap)
 	    PDS_OK)
 		rc = migration_activate(a->did, &err);
 	if (rc != PDS_OK)
-		snprintf(why, cap, "%s", err.msg[0] ? err.msg :
+		snprintf(why, cap, "%.200s", err.msg[0] ? err.msg :
 		    pds_strerror(rc));
 	return rc;
 }
