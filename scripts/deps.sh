@@ -42,8 +42,8 @@ if [ -n "$missing" ]; then
 	SUDO=""
 	[ "$(id -u)" -eq 0 ] || SUDO=sudo
 	echo "installing:$missing"
-	lock="-o DPkg::Lock::Timeout=300"
-	$SUDO apt-get $lock update -qq
-	$SUDO env DEBIAN_FRONTEND=noninteractive apt-get $lock install -y \
+	wait_apt=$(dirname "$0")/apt-wait.sh
+	$SUDO "$wait_apt" update -qq
+	$SUDO env DEBIAN_FRONTEND=noninteractive "$wait_apt" install -y \
 	    -qq --no-install-recommends $missing
 fi
