@@ -53,6 +53,9 @@ scripts/apt-wait.sh $ISO no-such-operation >"$T_DIR/out" 2>"$T_DIR/err"
 RC=$?
 check "apt-wait: any other error fails at once, with apt's message" sh -c '[ "$1" != 0 ] && grep -q "E: " "$2" && ! grep -q "waiting" "$2"' _ "$RC" "$T_DIR/err"
 
+# both package sets (the build's and Ceph's): update and install each
 check "deps.sh installs through apt-wait.sh (update and install)" \
-    test "$(grep -c '"\$wait_apt" \(update\|install\)' scripts/deps.sh)" = 2
+    test "$(grep -c '"\$wait_apt" \(update\|install\)' scripts/deps.sh)" = 4
+check "deps.sh calls apt-get itself nowhere" \
+    sh -c '! grep -v "^[[:space:]]*#" scripts/deps.sh | grep -q "apt-get"'
 t_done
