@@ -152,9 +152,13 @@ signed_in(const struct oauth_authz_browser *br, char *did)
 	return true;
 }
 
+/*
+ * The sign-in page, with error (or NULL); with code, the field for the
+ * emailed code of the second factor too.
+ */
 static void
 signin_page(struct http_req *req, const struct oauth_authz_browser *br,
-    unsigned status, const char *error, const char *identifier)
+    unsigned status, const char *error, const char *identifier, bool code)
 {
 	struct oauth_signin_page	 pg;
 	struct buf			 b;
@@ -169,6 +173,7 @@ signin_page(struct http_req *req, const struct oauth_authz_browser *br,
 	pg.identifier = identifier;
 	pg.remember = true;
 	pg.error = error;
+	pg.code = code;
 	buf_init(&b, PAGE_MAX);
 	if (oauth_page_render_signin(&b, &pg) != PDS_OK) {
 		buf_clear(&b);
@@ -176,34 +181,6 @@ signin_page(struct http_req *req, const struct oauth_authz_browser *br,
 		return;
 	}
 	oauth_authz_reply_html(req, status, &b, NULL, 0);
-}
-
-/* The sign-in page again, with the field for the emailed code (401). */
-static void
-code_page(struct http_req *req, const struct oauth_authz_browser *br,
-    const char *why, const char *identifier)
-{
-	struct oauth_signin_page	 pg;
-	struct buf			 b;
-
-	memset(&pg, 0, sizeof(pg));
-	pg.req.server_name = oauth_authz_server_name();
-	pg.req.client.client_id = oauth_authz_issuer();
-	pg.req.client.name = "your account";
-	pg.req.action = OAUTH_ACCOUNT_SIGNIN_PATH;
-	pg.req.csrf_token = br->csrf;
-	pg.req.request_uri = "";
-	pg.identifier = identifier;
-	pg.remember = true;
-	pg.error = why;
-	pg.code = true;
-	buf_init(&b, PAGE_MAX);
-	if (oauth_page_render_signin(&b, &pg) != PDS_OK) {
-		buf_clear(&b);
-		oauth_authz_reply_error(req, 500, "Server error", NULL);
-		return;
-	}
-	oauth_authz_reply_html(req, 401, &b, NULL, 0);
 }
 
 static void
@@ -313,7 +290,7 @@ serve_account(struct http_req *req, const void *arg)
 	if (!account_begin(req, &br, false))
 		return;
 	if (!signed_in(&br, did))
-		signin_page(req, &br, 200, NULL, NULL);
+		signin_page(req, &br, 200, NULL, NULL, false);
 	else if (oauth_authz_browser_save(req, &br) != PDS_OK)
 		oauth_authz_reply_retry(req);
 	else
@@ -353,9 +330,10 @@ serve_signin(struct http_req *req, const void *arg)
 		sodium_memzero(code, sizeof(code));
 	}
 	if (rc == PDS_EAUTHREQ || rc == PDS_EBADTOKEN)
-		code_page(req, &br, why, ident);
+		signin_page(req, &br, 401, why, ident, true);
 	else if (rc == PDS_ECRYPTO || rc == PDS_EINVAL || rc == PDS_ERATELIMIT)
-		signin_page(req, &br, oauth_authz_signin_status(rc), why, ident);
+		signin_page(req, &br, oauth_authz_signin_status(rc), why,
+		    ident, false);
 	else if (rc != PDS_OK || oauth_authz_browser_save(req, &br) != PDS_OK ||
 	    store_oauth_account_device_put(br.device_id, acct.did,
 	    (int64_t)time(NULL)) != PDS_OK)
@@ -408,7 +386,7 @@ serve_revoke(struct http_req *req, const void *arg)
 	if (!account_begin(req, &br, true))
 		return;
 	if (!signed_in(&br, did)) {
-		signin_page(req, &br, 401, "Sign in first", NULL);
+		signin_page(req, &br, 401, "Sign in first", NULL, false);
 		return;
 	}
 	body = http_req_body(req, &len);
