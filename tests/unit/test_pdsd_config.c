@@ -5,7 +5,9 @@
  * named (and secrets never echoed), and the printed settings with the
  * secrets masked.
  */
+#include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -126,7 +128,7 @@ test_defaults(void)
 	    strcmp(cfg->blobstore_tmp_dir, "./blocks/tempt") == 0,
 	    "blob dirs: %s %s", cfg->blobstore_dir, cfg->blobstore_tmp_dir);
 	CHECK(strcmp(cfg->admin_socket, "./pdsd.sock") == 0, "admin socket");
-	CHECK(cfg->threads >= 4 && cfg->threads <= 64, "threads %lld",
+	CHECK(cfg->threads >= 2 && cfg->threads <= 64, "threads %lld",
 	    (long long)cfg->threads);
 	CHECK(cfg->log_verbosity == 1, "log level info");
 	CHECK(cfg->invite_required && !cfg->dev_mode &&
@@ -544,6 +546,45 @@ test_names(void)
 	t_group_end();
 }
 
+/*
+ * PDS_THREADS=0 follows the CPUs the process may run on, not the
+ * machine's: pinned to one CPU (as taskset or a cpuset does) it is 2.
+ */
+static void
+test_threads_affinity(void)
+{
+	struct config	*cfg = NULL;
+	cpu_set_t	 saved, one;
+	int		 rc, cpu;
+
+	t_group("automatic threads follow the affinity mask");
+	if (sched_getaffinity(0, sizeof(saved), &saved) != 0) {
+		CHECK(0, "sched_getaffinity: %s", strerror(errno));
+		t_group_end();
+		return;
+	}
+	for (cpu = 0; cpu < CPU_SETSIZE && !CPU_ISSET(cpu, &saved); cpu++)
+		;
+	CPU_ZERO(&one);
+	CPU_SET(cpu, &one);
+	CHECK(sched_setaffinity(0, sizeof(one), &one) == 0, "pin to CPU %d",
+	    cpu);
+	rc = load_with(&cfg, NULL, NULL, NULL, NULL, NULL);
+	CHECK(rc == PDS_OK && cfg->threads == 2, "one CPU: 2 threads, got "
+	    "%lld", rc == PDS_OK ? (long long)cfg->threads : -1LL);
+	if (rc == PDS_OK)
+		config_free(cfg);
+	CHECK(sched_setaffinity(0, sizeof(saved), &saved) == 0,
+	    "affinity restored");
+	rc = load_with(&cfg, NULL, NULL, NULL, NULL, NULL);
+	CHECK(rc == PDS_OK && cfg->threads == (CPU_COUNT(&saved) * 2 < 2 ? 2 :
+	    CPU_COUNT(&saved) * 2 > 64 ? 64 : CPU_COUNT(&saved) * 2),
+	    "all CPUs: twice their number");
+	if (rc == PDS_OK)
+		config_free(cfg);
+	t_group_end();
+}
+
 int
 main(void)
 {
@@ -556,6 +597,7 @@ main(void)
 	test_envfile();
 	test_print();
 	test_names();
+	test_threads_affinity();
 	rmdir(tmpdir);
 	return t_done("test_pdsd_config");
 }
