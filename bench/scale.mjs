@@ -19,8 +19,8 @@
 //   - the firehose: --fh-replayers consumers replaying from cursor 0
 //     while bench/fhsub's --fh-subs live subscribers receive --fh-rate
 //     writes/s;
-//   - pdsd only: `pdsctl backup` time (`pdsctl export --all` does not
-//     exist yet: marked n/a).
+//   - pdsd only: `pdsctl backup` and `pdsctl export --all` times and
+//     sizes.
 //
 // createRecord adds to a kept server: delete its directory to seed it
 // afresh.  With --keep, a new PLC directory runs each time; the seeded
@@ -530,20 +530,31 @@ async function scenarioFirehose(t, srv, u) {
 		replays: rs });
 }
 
+async function timedPdsctl(t, what, args, out) {
+	const t0 = performance.now();
+	const r = await run(PDSCTL, ['--socket', t.settings.PDS_ADMIN_SOCKET,
+		...args], { timeoutMs: 3600000 });
+	if (r.code !== 0)
+		return markNa(t, what, (r.stderr || r.stdout).slice(0, 200));
+	sample(t, what, { secs: (performance.now() - t0) / 1000,
+		bytes: diskBytes(out) });
+}
+
+// pdsctl backup DEST writes DEST, DEST.blobs/ and DEST.manifest.json;
+// pdsctl export --all DIR one CAR (and blobs) per account.
 async function scenarioBackup(t) {
 	if (t.kind !== 'pdsd')
 		return;
-	markNa(t, 'export', 'pdsctl export --all does not exist yet');
-	const dest = path.join(t.dir, 'backup.sqlite');
-	fs.rmSync(dest, { force: true });
-	const t0 = performance.now();
-	const r = await run(PDSCTL, ['--socket', t.settings.PDS_ADMIN_SOCKET,
-		'backup', dest], { timeoutMs: 3600000 });
-	if (r.code !== 0)
-		return markNa(t, 'backup', (r.stderr || r.stdout).slice(0, 200));
-	sample(t, 'backup', { secs: (performance.now() - t0) / 1000,
-		bytes: fs.statSync(dest).size });
-	fs.rmSync(dest, { force: true });
+	const out = path.join(t.dir, 'bench-copies');
+	fs.rmSync(out, { recursive: true, force: true });
+	fs.mkdirSync(out);
+	await timedPdsctl(t, 'backup', ['backup',
+		path.join(out, 'backup.sqlite')], out);
+	fs.rmSync(out, { recursive: true, force: true });
+	fs.mkdirSync(path.join(out, 'export'), { recursive: true });
+	await timedPdsctl(t, 'export', ['export', '--all',
+		path.join(out, 'export')], out);
+	fs.rmSync(out, { recursive: true, force: true });
 }
 
 async function measure(t) {
@@ -615,6 +626,9 @@ const FIGURES = [
 	['firehose', 'live_p99_ms', 'firehose live p99 (ms)'],
 	['firehose', 'replay_frames_per_s', 'firehose replay (frames/s each)'],
 	['backup', 'secs', 'pdsctl backup (s)'],
+	['backup', 'bytes', 'pdsctl backup, blobs included (MB)', 1e-6],
+	['export', 'secs', 'pdsctl export --all (s)'],
+	['export', 'bytes', 'pdsctl export --all (MB)', 1e-6],
 ];
 
 function report() {
@@ -647,8 +661,9 @@ function report() {
 	}
 	const loads = results.samples.map((x) => x.load1);
 	md += `\nLoad average (1 min) during the samples: min ` +
-	    `${Math.min(...loads)}, median ${median(loads)}, max ` +
-	    `${Math.max(...loads)}.\n`;
+	    `${Math.min(...loads).toFixed(2)}, median ` +
+	    `${median(loads).toFixed(2)}, max ` +
+	    `${Math.max(...loads).toFixed(2)}.\n`;
 	for (const [k, v] of Object.entries(results.na))
 		md += `\n- ${k}: n/a (${v})`;
 	return md + '\n';
