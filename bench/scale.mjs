@@ -293,6 +293,51 @@ async function startServer(t, pin) {
 
 // ---- seeding, or a kept server -------------------------------------
 
+// The PLC directory lives in memory and each run starts a new one, so
+// the seeding run saves every account's signed operations (plc-ops.jsonl)
+// and a run that reuses the server posts them to its PLC again: the DIDs
+// resolve as they did (export --all needs their documents).
+async function eachLimit(items, n, fn) {
+	let i = 0;
+	await Promise.all(Array.from({ length: n }, async () => {
+		while (i < items.length)
+			await fn(items[i++]);
+	}));
+}
+
+async function savePlcOps(dir) {
+	const accts = fs.readFileSync(path.join(dir, 'accounts.jsonl'), 'utf8')
+	    .split('\n').filter((l) => l !== '').map((l) => JSON.parse(l));
+	const lines = [];
+	await eachLimit(accts, 16, async (a) => {
+		const r = await fetch(`${plc.url}/${a.did}/log`);
+		if (!r.ok)
+			throw new Error(`PLC log of ${a.did}: ${r.status}`);
+		lines.push(JSON.stringify({ did: a.did, ops: await r.json() }));
+	});
+	fs.writeFileSync(path.join(dir, 'plc-ops.jsonl'), lines.join('\n') +
+	    '\n');
+}
+
+async function replayPlcOps(dir) {
+	const file = path.join(dir, 'plc-ops.jsonl');
+	if (!fs.existsSync(file))
+		return false;
+	const all = fs.readFileSync(file, 'utf8').split('\n')
+	    .filter((l) => l !== '').map((l) => JSON.parse(l));
+	await eachLimit(all, 16, async ({ did, ops }) => {
+		for (const op of ops) {
+			const r = await fetch(`${plc.url}/${did}`, {
+				method: 'POST', body: JSON.stringify(op),
+				headers: { 'content-type': 'application/json' } });
+			if (!r.ok)
+				throw new Error(`PLC replay of ${did}: ` +
+				    `${r.status} ${await r.text()}`);
+		}
+	});
+	return true;
+}
+
 async function prepare(kind, size) {
 	const [accounts, records, blobMb] = size === 'small' ?
 	    [opt.smallAccounts, opt.smallRecords, 0] : kind === 'pdsd' ?
@@ -308,6 +353,7 @@ async function prepare(kind, size) {
 		    'settings.json'), 'utf8'));
 		t.seed = JSON.parse(fs.readFileSync(done, 'utf8'));
 		say(`${name}: reusing the kept server in ${dir}`);
+		t.plcReplayed = await replayPlcOps(dir);
 	} else {
 		fs.rmSync(path.join(dir, 'data'), { recursive: true,
 		    force: true });
@@ -326,6 +372,10 @@ async function prepare(kind, size) {
 		} finally {
 			await srv.stop();
 		}
+		// the seeded size, for disk per 1,000 records: a kept server
+		// grows with every run's createRecord
+		t.seed.disk_bytes = diskBytes(t.settings.PDS_DATA_DIRECTORY);
+		await savePlcOps(dir);
 		fs.writeFileSync(done, JSON.stringify(t.seed));
 		say(`${name}: seeded in ${t.seed.secs} s`);
 	}
@@ -452,8 +502,8 @@ async function wrk(url, file, conns, secs) {
 	const j = JSON.parse(m[1]);
 	const d = j.duration_us / 1e6;
 	const e = j.errors;
-	return { conns, requests: j.requests,
-		rps: Math.max(0, j.requests - e.status - e.timeout) / d,
+	const ok = Math.max(0, j.requests - e.status - e.timeout);
+	return { conns, requests: j.requests, ok, rps: ok / d,
 		p50_ms: j.latency_us.p50 / 1000,
 		p99_ms: j.latency_us.p99 / 1000,
 		mb_per_s: j.bytes / d / 1e6,
@@ -535,7 +585,7 @@ async function timedPdsctl(t, what, args, out) {
 	const r = await run(PDSCTL, ['--socket', t.settings.PDS_ADMIN_SOCKET,
 		...args], { timeoutMs: 3600000 });
 	if (r.code !== 0)
-		return markNa(t, what, (r.stderr || r.stdout).slice(0, 200));
+		return markNa(t, what, (r.stderr || r.stdout).slice(-300));
 	sample(t, what, { secs: (performance.now() - t0) / 1000,
 		bytes: diskBytes(out) });
 }
@@ -546,15 +596,36 @@ async function scenarioBackup(t) {
 	if (t.kind !== 'pdsd')
 		return;
 	const out = path.join(t.dir, 'bench-copies');
+	const noPlc = t.seed.disk_bytes !== undefined || t.plcReplayed ?
+	    null : 'seeded before plc-ops.jsonl was kept: its DIDs do not ' +
+	    'resolve in this run\'s PLC';
 	fs.rmSync(out, { recursive: true, force: true });
 	fs.mkdirSync(out);
 	await timedPdsctl(t, 'backup', ['backup',
 		path.join(out, 'backup.sqlite')], out);
 	fs.rmSync(out, { recursive: true, force: true });
 	fs.mkdirSync(path.join(out, 'export'), { recursive: true });
-	await timedPdsctl(t, 'export', ['export', '--all',
-		path.join(out, 'export')], out);
+	if (noPlc !== null)
+		markNa(t, 'export', noPlc);
+	else
+		await timedPdsctl(t, 'export', ['export', '--all',
+		    path.join(out, 'export')], out);
 	fs.rmSync(out, { recursive: true, force: true });
+}
+
+// Disk per 1,000 createRecord writes on the seeded server, 5 s after
+// the load (both servers' logs as they are then), from the disk before
+// createRecord and the writes that succeeded.
+let diskBefore = 0;
+async function diskGrowth(t, dataDir) {
+	await sleep(5000);
+	const posts = results.samples.filter((x) => x.server === t.name &&
+	    x.scenario === 'createRecord').reduce((n, x) => n + x.ok,
+	    t.warmPosts ?? 0);
+	if (posts > 0)
+		sample(t, 'disk_growth', { posts, bytes: diskBytes(dataDir) -
+		    diskBefore, per_1000_posts: (diskBytes(dataDir) -
+		    diskBefore) / posts * 1000 });
 }
 
 async function measure(t) {
@@ -577,15 +648,21 @@ async function measure(t) {
 		await sleep(3000);
 		sample(t, 'rss_idle', { bytes: mem(srv.pid).rss });
 		const dataDir = t.settings.PDS_DATA_DIRECTORY;
-		const disk = diskBytes(dataDir);
-		sample(t, 'disk', { bytes: disk,
-			per_1000_records: disk / t.records * 1000 });
+		const seeded = t.seed.disk_bytes ?? null;
+		diskBefore = diskBytes(dataDir);
+		sample(t, 'disk', { bytes: diskBefore, seeded_bytes: seeded,
+			per_1000_records: seeded === null ? null :
+			    seeded / t.seed.records * 1000 });
 		const u = await users(t, srv.url);
 		for (const s of ['createRecord', 'getRecord', 'listRecords',
 		    'getRepo']) {
+			if (s === 'getRecord')
+				await diskGrowth(t, dataDir);
 			const file = path.join(t.dir, `req-${s}.txt`);
 			fs.writeFileSync(file, lines(u, s).join('\n') + '\n');
-			await wrk(srv.url, file, 8, 1);		/* warm-up */
+			const warm = await wrk(srv.url, file, 8, 1);	/* warm-up */
+			if (s === 'createRecord')
+				t.warmPosts = warm.ok;
 			for (let r = 0; r < opt.reps; r++) {
 				const res = await wrk(srv.url, file, opt.conns,
 				    opt.duration);
@@ -614,7 +691,10 @@ const FIGURES = [
 	['rss_idle', 'bytes', 'RSS idle (MB)', 1e-6],
 	['rss_peak', 'bytes', 'RSS peak (MB)', 1e-6],
 	['disk', 'bytes', 'disk, blobs included (MB)', 1e-6],
-	['disk', 'per_1000_records', 'disk per 1,000 records (MB)', 1e-6],
+	['disk', 'per_1000_records', 'disk per 1,000 records, as seeded (MB)',
+	    1e-6],
+	['disk_growth', 'per_1000_posts',
+	    'disk per 1,000 createRecord posts, 5 s after (MB)', 1e-6],
 	['createRecord', 'rps', 'createRecord (req/s)'],
 	['createRecord', 'p99_ms', 'createRecord p99 (ms)'],
 	['getRecord', 'rps', 'getRecord (req/s)'],
