@@ -71,6 +71,10 @@ int		 store_err(int sqlite_rc, const char *what);
  *	store_stmt_done(st);
  *	return rc;
  *
+ * or, the same, store_text(sql, args, "handle get", handle,
+ * sizeof(handle)); store_get() does it for a function that reads the
+ * row into a struct.
+ *
  * A walk over rows:
  *
  *	if ((rc = store_prep(&st, sql, args)) != PDS_OK)
@@ -147,6 +151,23 @@ int		 store_row(sqlite3_stmt **stp, const char *sql,
 		    const struct store_arg *, const char *what);
 
 /*
+ * store_get: store_row() and reader(st, out) on that row, then finish
+ * the statement.  PDS_ENOTFOUND when there is no row (reader is not
+ * called), else the error or reader's result.
+ * store_text: the same for text column 0 into out[cap], read with
+ * store_col_text(); store_text2: text columns 0 and 1 into a[acap] and
+ * b[bcap].
+ */
+int		 store_get(const char *sql, const struct store_arg *,
+		    const char *what, int (*reader)(sqlite3_stmt *, void *),
+		    void *out);
+int		 store_text(const char *sql, const struct store_arg *,
+		    const char *what, char *out, size_t cap);
+int		 store_text2(const char *sql, const struct store_arg *,
+		    const char *what, char *a, size_t acap, char *b,
+		    size_t bcap);
+
+/*
  * store_has_row: whether a query returns a row, into *yes (false on an
  * error).  Finishes the statement.
  */
@@ -204,12 +225,15 @@ int		 store_ints(const char *sql, const struct store_arg *,
  * does not fit.  NULL is zero bytes.
  * store_col_buf: replace out's bytes with blob column i; PDS_ETOOBIG
  * past out's maximum.
+ * store_col_dup: text column i as a new string into *out (NULL for
+ * NULL); PDS_ENOMEM.
  */
 int		 store_col_text(sqlite3_stmt *, int i, char *out,
 		    size_t cap);
 int		 store_col_blob(sqlite3_stmt *, int i, void *out, size_t cap,
 		    size_t *len);
 int		 store_col_buf(sqlite3_stmt *, int i, struct buf *out);
+int		 store_col_dup(sqlite3_stmt *, int i, char **out);
 /*
  * store_col_status: text column i (accounts.status) as an account
  * status; PDS_EINTERNAL for a value the schema does not allow.

@@ -99,6 +99,54 @@ store_row(sqlite3_stmt **stp, const char *sql, const struct store_arg *args,
 }
 
 int
+store_get(const char *sql, const struct store_arg *args, const char *what,
+    int (*reader)(sqlite3_stmt *, void *), void *out)
+{
+	sqlite3_stmt	*st;
+	int		 rc;
+
+	if ((rc = store_row(&st, sql, args, what)) != PDS_OK)
+		return rc;
+	rc = reader(st, out);
+	store_stmt_done(st);
+	return rc;
+}
+
+/* Where store_text2() puts its columns; b NULL for one column. */
+struct text_out {
+	char	*a, *b;
+	size_t	 acap, bcap;
+};
+
+static int
+read_text(sqlite3_stmt *st, void *arg)
+{
+	struct text_out	*t = arg;
+	int		 rc;
+
+	if ((rc = store_col_text(st, 0, t->a, t->acap)) == PDS_OK &&
+	    t->b != NULL)
+		rc = store_col_text(st, 1, t->b, t->bcap);
+	return rc;
+}
+
+int
+store_text(const char *sql, const struct store_arg *args, const char *what,
+    char *out, size_t cap)
+{
+	return store_text2(sql, args, what, out, cap, NULL, 0);
+}
+
+int
+store_text2(const char *sql, const struct store_arg *args, const char *what,
+    char *a, size_t acap, char *b, size_t bcap)
+{
+	struct text_out	 t = { a, b, acap, bcap };
+
+	return store_get(sql, args, what, read_text, &t);
+}
+
+int
 store_has_row(const char *sql, const struct store_arg *args, bool *yes,
     const char *what)
 {
@@ -221,6 +269,19 @@ store_col_blob(sqlite3_stmt *st, int i, void *out, size_t cap, size_t *len)
 	if (n > 0)
 		memcpy(out, p, n);
 	return PDS_OK;
+}
+
+int
+store_col_dup(sqlite3_stmt *st, int i, char **out)
+{
+	const unsigned char	*s = sqlite3_column_text(st, i);
+
+	if (s == NULL) {
+		*out = NULL;
+		return PDS_OK;
+	}
+	*out = strdup((const char *)s);
+	return *out != NULL ? PDS_OK : PDS_ENOMEM;
 }
 
 int

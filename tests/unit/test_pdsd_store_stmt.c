@@ -6,7 +6,10 @@
  * UPDATE that touches nothing is PDS_ENOTFOUND through
  * store_run_changed(); text, blob and buffer columns refuse what does
  * not fit; a walk stops at the callback's value and ends with PDS_OK;
- * and SQL that does not prepare is PDS_EIO.
+ * store_get() hands the row to its reader and passes on what it says,
+ * store_text() and store_text2() read one or two text columns and
+ * store_col_dup() copies a text column (NULL for NULL); and SQL that
+ * does not prepare is PDS_EIO.
  *
  * It works on a scratch table in a store opened in a temporary
  * directory.
@@ -229,6 +232,83 @@ test_walk_ints(void)
 	t_group_end();
 }
 
+/* A store_get() reader: column 0 into *out; an error when *out is -1. */
+static int
+read_v(sqlite3_stmt *st, void *out)
+{
+	int64_t	*v = out;
+
+	if (*v == -1)
+		return PDS_EINTERNAL;
+	*v = sqlite3_column_int64(st, 0);
+	return PDS_OK;
+}
+
+static void
+test_get_text(void)
+{
+	sqlite3_stmt	*st;
+	int64_t		 v = 0;
+	char		 a[8], b[8], *d = (char *)&d;
+	int		 rc;
+
+	t_group("get and text");
+	rc = store_get("SELECT v FROM t WHERE k = ?1",
+	    STORE_ARGS(SB_TEXT("long")), "test get", read_v, &v);
+	CHECK(rc == PDS_OK && v == 1, "store_get: %s %lld", pds_strerror(rc),
+	    (long long)v);
+	v = -1;
+	rc = store_get("SELECT v FROM t WHERE k = ?1",
+	    STORE_ARGS(SB_TEXT("long")), "test get", read_v, &v);
+	CHECK(rc == PDS_EINTERNAL, "the reader's error: %s",
+	    pds_strerror(rc));
+	rc = store_get("SELECT v FROM t WHERE k = ?1",
+	    STORE_ARGS(SB_TEXT("nope")), "test get", read_v, &v);
+	CHECK(rc == PDS_ENOTFOUND && v == -1, "no row, no read: %s",
+	    pds_strerror(rc));
+
+	rc = store_text("SELECT x FROM t WHERE k = ?1",
+	    STORE_ARGS(SB_TEXT("long")), "test text", a, sizeof(a));
+	CHECK(rc == PDS_OK && strcmp(a, "1234") == 0, "store_text: %s %s",
+	    pds_strerror(rc), a);
+	rc = store_text("SELECT x FROM t WHERE k = ?1",
+	    STORE_ARGS(SB_TEXT("long")), "test text", a, 4);
+	CHECK(rc == PDS_ETOOBIG, "store_text too long: %s", pds_strerror(rc));
+	rc = store_text("SELECT x FROM t WHERE k = ?1",
+	    STORE_ARGS(SB_TEXT("nope")), "test text", a, sizeof(a));
+	CHECK(rc == PDS_ENOTFOUND, "store_text without a row: %s",
+	    pds_strerror(rc));
+	rc = store_text2("SELECT x, n FROM t WHERE k = ?1",
+	    STORE_ARGS(SB_TEXT("long")), "test text2", a, sizeof(a), b,
+	    sizeof(b));
+	CHECK(rc == PDS_OK && strcmp(a, "1234") == 0 &&
+	    strcmp(b, "12345") == 0, "store_text2: %s %s %s",
+	    pds_strerror(rc), a, b);
+	rc = store_text2("SELECT x, n FROM t WHERE k = ?1",
+	    STORE_ARGS(SB_TEXT("long")), "test text2", a, sizeof(a), b, 5);
+	CHECK(rc == PDS_ETOOBIG, "store_text2, second too long: %s",
+	    pds_strerror(rc));
+
+	rc = store_row(&st, "SELECT x, n FROM t WHERE k = ?1",
+	    STORE_ARGS(SB_TEXT("b")), "test dup");
+	CHECK(rc == PDS_OK, "get b: %s", pds_strerror(rc));
+	if (rc == PDS_OK) {
+		CHECK(store_col_dup(st, 0, &d) == PDS_OK && d == NULL,
+		    "store_col_dup of NULL");
+		store_stmt_done(st);
+	}
+	rc = store_row(&st, "SELECT x, n FROM t WHERE k = ?1",
+	    STORE_ARGS(SB_TEXT("long")), "test dup");
+	if (rc == PDS_OK) {
+		CHECK(store_col_dup(st, 1, &d) == PDS_OK && d != NULL &&
+		    strcmp(d, "12345") == 0, "store_col_dup: %s",
+		    d != NULL ? d : "(null)");
+		free(d);
+		store_stmt_done(st);
+	}
+	t_group_end();
+}
+
 int
 main(void)
 {
@@ -252,6 +332,7 @@ main(void)
 	test_bounds();
 	test_cid();
 	test_walk_ints();
+	test_get_text();
 	store_close();
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
 	if (system(cmd) != 0)
