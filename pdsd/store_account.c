@@ -66,34 +66,34 @@ store_account_insert(const char *did, const char *handle, const char *email,
 	    "account insert", NULL);
 }
 
-#define ACCOUNT_COLS "did, handle, email, status, created_at, " \
-	"email_confirmed_at, deactivated_at, takedown_ref, invites_disabled, " \
-	"email_auth_factor"
-
-static int
-account_row(sqlite3_stmt *st, void *out)
+int
+store_read_account(sqlite3_stmt *st, struct store_account *a,
+    int (*text)(sqlite3_stmt *, int, char *, size_t))
 {
-	struct store_account	*a = out;
-	int			 rc = PDS_OK;
+	int	 rc = PDS_OK;
 
 	memset(a, 0, sizeof(*a));
-	if (store_col_text(st, 0, a->did, sizeof(a->did)) != PDS_OK ||
-	    store_col_text(st, 1, a->handle, sizeof(a->handle)) != PDS_OK ||
-	    store_col_text(st, 2, a->email, sizeof(a->email)) != PDS_OK ||
-	    store_col_text(st, 4, a->created_at,
-	    sizeof(a->created_at)) != PDS_OK ||
-	    store_col_text(st, 5, a->email_confirmed_at,
+	if (text(st, 0, a->did, sizeof(a->did)) != PDS_OK ||
+	    text(st, 1, a->handle, sizeof(a->handle)) != PDS_OK ||
+	    text(st, 2, a->email, sizeof(a->email)) != PDS_OK ||
+	    text(st, 4, a->created_at, sizeof(a->created_at)) != PDS_OK ||
+	    text(st, 5, a->email_confirmed_at,
 	    sizeof(a->email_confirmed_at)) != PDS_OK ||
-	    store_col_text(st, 6, a->deactivated_at,
+	    text(st, 6, a->deactivated_at,
 	    sizeof(a->deactivated_at)) != PDS_OK ||
-	    store_col_text(st, 7, a->takedown_ref,
-	    sizeof(a->takedown_ref)) != PDS_OK)
+	    text(st, 7, a->takedown_ref, sizeof(a->takedown_ref)) != PDS_OK)
 		rc = PDS_ETOOBIG;
 	else
 		rc = store_col_status(st, 3, &a->status);
 	a->invites_disabled = sqlite3_column_int(st, 8) != 0;
 	a->email_auth_factor = sqlite3_column_int(st, 9) != 0;
 	return rc;
+}
+
+static int
+account_row(sqlite3_stmt *st, void *out)
+{
+	return store_read_account(st, out, store_col_text);
 }
 
 int
@@ -104,13 +104,16 @@ store_account_get(enum store_account_by by, const char *key,
 
 	switch (by) {
 	case SA_BY_DID:
-		sql = "SELECT " ACCOUNT_COLS " FROM accounts WHERE did = ?1";
+		sql = "SELECT " STORE_ACCOUNT_COLS " FROM accounts "
+		    "WHERE did = ?1";
 		break;
 	case SA_BY_HANDLE:
-		sql = "SELECT " ACCOUNT_COLS " FROM accounts WHERE handle = ?1";
+		sql = "SELECT " STORE_ACCOUNT_COLS " FROM accounts "
+		    "WHERE handle = ?1";
 		break;
 	case SA_BY_EMAIL:
-		sql = "SELECT " ACCOUNT_COLS " FROM accounts WHERE email = ?1";
+		sql = "SELECT " STORE_ACCOUNT_COLS " FROM accounts "
+		    "WHERE email = ?1";
 		break;
 	default:
 		return PDS_EINVAL;
@@ -475,34 +478,33 @@ store_invite_insert(const char *code, int64_t uses, const char *for_account,
 	    SB_TEXT(created_by), SB_TEXT(created_at)), "invite insert", NULL);
 }
 
-#define INVITE_COLS "c.code, c.available_uses, c.disabled, c.for_account, " \
-	"c.created_by, c.created_at, " \
-	"(SELECT count(*) FROM invite_code_uses u WHERE u.code = c.code)"
-
-static int
-invite_row(sqlite3_stmt *st, void *out)
+int
+store_read_invite(sqlite3_stmt *st, struct store_invite *inv,
+    int (*text)(sqlite3_stmt *, int, char *, size_t))
 {
-	struct store_invite	*inv = out;
-
 	memset(inv, 0, sizeof(*inv));
 	inv->available = sqlite3_column_int64(st, 1);
 	inv->disabled = sqlite3_column_int(st, 2) != 0;
 	inv->used = sqlite3_column_int64(st, 6);
-	if (store_col_text(st, 0, inv->code, sizeof(inv->code)) != PDS_OK ||
-	    store_col_text(st, 3, inv->for_account, sizeof(inv->for_account)) !=
+	if (text(st, 0, inv->code, sizeof(inv->code)) != PDS_OK ||
+	    text(st, 3, inv->for_account, sizeof(inv->for_account)) !=
 	    PDS_OK ||
-	    store_col_text(st, 4, inv->created_by, sizeof(inv->created_by)) !=
-	    PDS_OK ||
-	    store_col_text(st, 5, inv->created_at,
-	    sizeof(inv->created_at)) != PDS_OK)
+	    text(st, 4, inv->created_by, sizeof(inv->created_by)) != PDS_OK ||
+	    text(st, 5, inv->created_at, sizeof(inv->created_at)) != PDS_OK)
 		return PDS_ETOOBIG;
 	return PDS_OK;
+}
+
+static int
+invite_row(sqlite3_stmt *st, void *out)
+{
+	return store_read_invite(st, out, store_col_text);
 }
 
 int
 store_invite_get(const char *code, struct store_invite *out)
 {
-	return store_get("SELECT " INVITE_COLS " FROM invite_codes c "
+	return store_get("SELECT " STORE_INVITE_COLS " FROM invite_codes c "
 	    "WHERE c.code = ?1", STORE_ARGS(SB_TEXT(code)), "invite get",
 	    invite_row, out);
 }
@@ -532,8 +534,9 @@ store_invite_list_for(const char *account,
 	sqlite3_stmt	*st;
 	int		 rc;
 
-	if ((rc = store_prep(&st, "SELECT " INVITE_COLS " FROM invite_codes c "
-	    "WHERE c.for_account = ?1 ORDER BY c.created_at DESC, c.code",
+	if ((rc = store_prep(&st, "SELECT " STORE_INVITE_COLS " FROM "
+	    "invite_codes c WHERE c.for_account = ?1 "
+	    "ORDER BY c.created_at DESC, c.code",
 	    STORE_ARGS(SB_TEXT(account)))) != PDS_OK)
 		return rc;
 	while (store_next(st, &rc, "invite list"))

@@ -220,6 +220,8 @@ int		 store_ints(const char *sql, const struct store_arg *,
  *
  * store_col_text: copy text column i into out[cap]; "" for NULL, and
  * PDS_ETOOBIG (out "") when it does not fit.
+ * store_col_trunc: the same, but a text that does not fit is cut to
+ * cap - 1 bytes; always PDS_OK (cap must not be 0).
  * store_col_blob: copy blob column i into out[cap] and its length into
  * *len; PDS_ETOOBIG (nothing copied, *len the real length) when it
  * does not fit.  NULL is zero bytes.
@@ -229,6 +231,8 @@ int		 store_ints(const char *sql, const struct store_arg *,
  * NULL); PDS_ENOMEM.
  */
 int		 store_col_text(sqlite3_stmt *, int i, char *out,
+		    size_t cap);
+int		 store_col_trunc(sqlite3_stmt *, int i, char *out,
 		    size_t cap);
 int		 store_col_blob(sqlite3_stmt *, int i, void *out, size_t cap,
 		    size_t *len);
@@ -240,6 +244,28 @@ int		 store_col_dup(sqlite3_stmt *, int i, char **out);
  * Defined in store_account.c.
  */
 int		 store_col_status(sqlite3_stmt *, int i, enum acct_status *);
+
+/*
+ * Rows that store_account.c and store_admin.c both read: the columns
+ * STORE_ACCOUNT_COLS of accounts into a struct store_account, and
+ * STORE_INVITE_COLS of invite_codes c (with its count of uses, named
+ * `used') into a struct store_invite.  Text columns are read with text:
+ * store_col_text() (PDS_ETOOBIG for one that does not fit), or
+ * store_col_trunc() for the admin's listings, which show such a value
+ * cut.  PDS_EINTERNAL for an unknown status.  Defined in
+ * store_account.c.
+ */
+#define STORE_ACCOUNT_COLS "did, handle, email, status, created_at, " \
+	"email_confirmed_at, deactivated_at, takedown_ref, invites_disabled, " \
+	"email_auth_factor"
+#define STORE_INVITE_COLS "c.code, c.available_uses, c.disabled, " \
+	"c.for_account, c.created_by, c.created_at, " \
+	"(SELECT count(*) FROM invite_code_uses u WHERE u.code = c.code) " \
+	"AS used"
+int		 store_read_account(sqlite3_stmt *, struct store_account *,
+		    int (*text)(sqlite3_stmt *, int, char *, size_t));
+int		 store_read_invite(sqlite3_stmt *, struct store_invite *,
+		    int (*text)(sqlite3_stmt *, int, char *, size_t));
 
 /* Execute SQL without results (may hold several statements). */
 int		 store_exec(const char *sql);

@@ -239,8 +239,9 @@ store_ints(const char *sql, const struct store_arg *args, const char *what,
 	return store_err(rc, what);
 }
 
-int
-store_col_text(sqlite3_stmt *st, int i, char *out, size_t cap)
+/* Text column i into out[cap]; one too long is cut when cut, else refused. */
+static int
+col_text(sqlite3_stmt *st, int i, char *out, size_t cap, bool cut)
 {
 	const unsigned char	*s = sqlite3_column_text(st, i);
 	size_t			 n;
@@ -250,11 +251,26 @@ store_col_text(sqlite3_stmt *st, int i, char *out, size_t cap)
 	if (s == NULL)
 		return PDS_OK;
 	n = (size_t)sqlite3_column_bytes(st, i);
-	if (n >= cap)
-		return PDS_ETOOBIG;
+	if (n >= cap) {
+		if (!cut)
+			return PDS_ETOOBIG;
+		n = cap - 1;
+	}
 	memcpy(out, s, n);
 	out[n] = '\0';
 	return PDS_OK;
+}
+
+int
+store_col_text(sqlite3_stmt *st, int i, char *out, size_t cap)
+{
+	return col_text(st, i, out, cap, false);
+}
+
+int
+store_col_trunc(sqlite3_stmt *st, int i, char *out, size_t cap)
+{
+	return col_text(st, i, out, cap, true);
 }
 
 int

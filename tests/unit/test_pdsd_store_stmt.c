@@ -5,11 +5,11 @@
  * without a row is PDS_ENOTFOUND and a duplicate key PDS_EEXIST; an
  * UPDATE that touches nothing is PDS_ENOTFOUND through
  * store_run_changed(); text, blob and buffer columns refuse what does
- * not fit; a walk stops at the callback's value and ends with PDS_OK;
- * store_get() hands the row to its reader and passes on what it says,
- * store_text() and store_text2() read one or two text columns and
- * store_col_dup() copies a text column (NULL for NULL); and SQL that
- * does not prepare is PDS_EIO.
+ * not fit, and store_col_trunc() cuts it; a walk stops at the
+ * callback's value and ends with PDS_OK; store_get() hands the row to
+ * its reader and passes on what it says, store_text() and store_text2()
+ * read one or two text columns and store_col_dup() copies a text column
+ * (NULL for NULL); and SQL that does not prepare is PDS_EIO.
  *
  * It works on a scratch table in a store opened in a temporary
  * directory.
@@ -147,6 +147,10 @@ test_bounds(void)
 	    s[0] == '\0', "5 characters do not fit in 5 bytes");
 	CHECK(store_col_text(st, 3, s, sizeof(s)) == PDS_OK &&
 	    strcmp(s, "1234") == 0, "4 characters fit: %s", s);
+	CHECK(store_col_trunc(st, 0, s, sizeof(s)) == PDS_OK &&
+	    strcmp(s, "1234") == 0, "store_col_trunc cuts 5 to 4: %s", s);
+	CHECK(store_col_trunc(st, 3, s, sizeof(s)) == PDS_OK &&
+	    strcmp(s, "1234") == 0, "store_col_trunc, 4 fit: %s", s);
 	memset(got, 0x55, sizeof(got));
 	CHECK(store_col_blob(st, 2, got, sizeof(got), &n) == PDS_ETOOBIG &&
 	    n == 6 && got[0] == 0x55, "6 bytes do not fit in 4");
