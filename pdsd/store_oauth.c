@@ -300,10 +300,7 @@ store_oauth_family_rotate(int64_t id, const char *old_refresh,
 		    SB_INT(id), SB_TEXT(old_refresh), SB_TEXT(token_id),
 		    SB_TEXTN(refresh), SB_INT(updated_at), SB_INT(expires_at),
 		    SB_INT(session_expires_at)), "oauth family rotate");
-	if (rc == PDS_OK)
-		return store_commit();
-	store_rollback();
-	return rc;
+	return store_end(rc);
 }
 
 int
