@@ -438,12 +438,9 @@ store_schema_latest(void)
 int
 store_ping(void)
 {
-	sqlite3_stmt	*st;
-	int		 rc;
+	bool	 yes;
 
-	if ((rc = store_row(&st, "SELECT 1", NULL, "ping")) == PDS_OK)
-		store_stmt_done(st);
-	return rc == PDS_ENOTFOUND ? PDS_OK : rc;
+	return store_has_row("SELECT 1", NULL, &yes, "ping");
 }
 
 void

@@ -85,17 +85,9 @@ int
 store_record_takedown_get(const char *uri, char *cid, size_t cidcap,
     char *ref, size_t refcap)
 {
-	sqlite3_stmt	*st;
-	int		 rc;
-
-	if ((rc = store_row(&st, "SELECT cid, takedown_ref FROM records "
-	    "WHERE uri = ?1", STORE_ARGS(SB_TEXT(uri)),
-	    "record status")) != PDS_OK)
-		return rc;
-	store_col_trunc(st, 0, cid, cidcap);
-	store_col_trunc(st, 1, ref, refcap);
-	store_stmt_done(st);
-	return PDS_OK;
+	return store_texts("SELECT cid, takedown_ref FROM records "
+	    "WHERE uri = ?1", STORE_ARGS(SB_TEXT(uri)), "record status",
+	    store_col_trunc, cid, cidcap, ref, refcap);
 }
 
 int
@@ -110,16 +102,10 @@ int
 store_blob_takedown_get(const char *did, const char *cid, char *ref,
     size_t refcap)
 {
-	sqlite3_stmt	*st;
-	int		 rc;
-
-	if ((rc = store_row(&st, "SELECT takedown_ref FROM blobs "
+	return store_texts("SELECT takedown_ref FROM blobs "
 	    "WHERE did = ?1 AND cid = ?2", STORE_ARGS(SB_TEXT(did),
-	    SB_TEXT(cid)), "blob status")) != PDS_OK)
-		return rc;
-	store_col_trunc(st, 0, ref, refcap);
-	store_stmt_done(st);
-	return PDS_OK;
+	    SB_TEXT(cid)), "blob status", store_col_trunc, ref, refcap, NULL,
+	    0);
 }
 
 /* ---- accounts ---- */
@@ -221,16 +207,10 @@ store_admin_account_search(const char *q, const enum acct_status *status,
 int
 store_admin_invited_by(const char *did, char *code, size_t cap)
 {
-	sqlite3_stmt	*st;
-	int		 rc;
-
-	if ((rc = store_row(&st, "SELECT code FROM invite_code_uses "
+	return store_texts("SELECT code FROM invite_code_uses "
 	    "WHERE used_by = ?1 ORDER BY used_at LIMIT 1",
-	    STORE_ARGS(SB_TEXT(did)), "invited by")) != PDS_OK)
-		return rc;
-	store_col_trunc(st, 0, code, cap);
-	store_stmt_done(st);
-	return PDS_OK;
+	    STORE_ARGS(SB_TEXT(did)), "invited by", store_col_trunc, code, cap,
+	    NULL, 0);
 }
 
 /* ---- invites ---- */

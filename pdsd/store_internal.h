@@ -155,17 +155,19 @@ int		 store_row(sqlite3_stmt **stp, const char *sql,
  * the statement.  PDS_ENOTFOUND when there is no row (reader is not
  * called), else the error or reader's result.
  * store_text: the same for text column 0 into out[cap], read with
- * store_col_text(); store_text2: text columns 0 and 1 into a[acap] and
- * b[bcap].
+ * store_col_text().  store_texts: text column 0 into a[acap] and, when
+ * b is not NULL, column 1 into b[bcap], read with text (store_col_text
+ * or store_col_trunc).
  */
 int		 store_get(const char *sql, const struct store_arg *,
 		    const char *what, int (*reader)(sqlite3_stmt *, void *),
 		    void *out);
 int		 store_text(const char *sql, const struct store_arg *,
 		    const char *what, char *out, size_t cap);
-int		 store_text2(const char *sql, const struct store_arg *,
-		    const char *what, char *a, size_t acap, char *b,
-		    size_t bcap);
+int		 store_texts(const char *sql, const struct store_arg *,
+		    const char *what,
+		    int (*text)(sqlite3_stmt *, int, char *, size_t),
+		    char *a, size_t acap, char *b, size_t bcap);
 
 /*
  * store_has_row: whether a query returns a row, into *yes (false on an

@@ -37,20 +37,20 @@ int
 store_email_token_get(const char *purpose, const char *did,
     char token[SM_TOKEN_MAX], char requested_at[STORE_TS_LEN])
 {
-	return store_text2("SELECT token, requested_at FROM email_tokens "
+	return store_texts("SELECT token, requested_at FROM email_tokens "
 	    "WHERE purpose = ?1 AND did = ?2", STORE_ARGS(SB_TEXT(purpose),
-	    SB_TEXT(did)), "email token get", token, SM_TOKEN_MAX,
-	    requested_at, STORE_TS_LEN);
+	    SB_TEXT(did)), "email token get", store_col_text, token,
+	    SM_TOKEN_MAX, requested_at, STORE_TS_LEN);
 }
 
 int
 store_email_token_find(const char *purpose, const char *token,
     char did[SA_DID_MAX + 1], char requested_at[STORE_TS_LEN])
 {
-	return store_text2("SELECT did, requested_at FROM email_tokens "
+	return store_texts("SELECT did, requested_at FROM email_tokens "
 	    "WHERE purpose = ?1 AND token = ?2", STORE_ARGS(SB_TEXT(purpose),
-	    SB_TEXT(token)), "email token find", did, SA_DID_MAX + 1,
-	    requested_at, STORE_TS_LEN);
+	    SB_TEXT(token)), "email token find", store_col_text, did,
+	    SA_DID_MAX + 1, requested_at, STORE_TS_LEN);
 }
 
 int

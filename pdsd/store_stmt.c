@@ -112,21 +112,21 @@ store_get(const char *sql, const struct store_arg *args, const char *what,
 	return rc;
 }
 
-/* Where store_text2() puts its columns; b NULL for one column. */
+/* Where store_texts() puts its columns; b NULL for one column. */
 struct text_out {
+	int	(*text)(sqlite3_stmt *, int, char *, size_t);
 	char	*a, *b;
 	size_t	 acap, bcap;
 };
 
 static int
-read_text(sqlite3_stmt *st, void *arg)
+read_texts(sqlite3_stmt *st, void *arg)
 {
 	struct text_out	*t = arg;
 	int		 rc;
 
-	if ((rc = store_col_text(st, 0, t->a, t->acap)) == PDS_OK &&
-	    t->b != NULL)
-		rc = store_col_text(st, 1, t->b, t->bcap);
+	if ((rc = t->text(st, 0, t->a, t->acap)) == PDS_OK && t->b != NULL)
+		rc = t->text(st, 1, t->b, t->bcap);
 	return rc;
 }
 
@@ -134,16 +134,17 @@ int
 store_text(const char *sql, const struct store_arg *args, const char *what,
     char *out, size_t cap)
 {
-	return store_text2(sql, args, what, out, cap, NULL, 0);
+	return store_texts(sql, args, what, store_col_text, out, cap, NULL, 0);
 }
 
 int
-store_text2(const char *sql, const struct store_arg *args, const char *what,
-    char *a, size_t acap, char *b, size_t bcap)
+store_texts(const char *sql, const struct store_arg *args, const char *what,
+    int (*text)(sqlite3_stmt *, int, char *, size_t), char *a, size_t acap,
+    char *b, size_t bcap)
 {
-	struct text_out	 t = { a, b, acap, bcap };
+	struct text_out	 t = { text, a, b, acap, bcap };
 
-	return store_get(sql, args, what, read_text, &t);
+	return store_get(sql, args, what, read_texts, &t);
 }
 
 int

@@ -7,9 +7,10 @@
  * store_run_changed(); text, blob and buffer columns refuse what does
  * not fit, and store_col_trunc() cuts it; a walk stops at the
  * callback's value and ends with PDS_OK; store_get() hands the row to
- * its reader and passes on what it says, store_text() and store_text2()
- * read one or two text columns and store_col_dup() copies a text column
- * (NULL for NULL); and SQL that does not prepare is PDS_EIO.
+ * its reader and passes on what it says, store_text() and store_texts()
+ * read one or two text columns (cut or refused when too long) and
+ * store_col_dup() copies a text column (NULL for NULL); and SQL that
+ * does not prepare is PDS_EIO.
  *
  * It works on a scratch table in a store opened in a temporary
  * directory.
@@ -282,16 +283,22 @@ test_get_text(void)
 	    STORE_ARGS(SB_TEXT("nope")), "test text", a, sizeof(a));
 	CHECK(rc == PDS_ENOTFOUND, "store_text without a row: %s",
 	    pds_strerror(rc));
-	rc = store_text2("SELECT x, n FROM t WHERE k = ?1",
-	    STORE_ARGS(SB_TEXT("long")), "test text2", a, sizeof(a), b,
-	    sizeof(b));
+	rc = store_texts("SELECT x, n FROM t WHERE k = ?1",
+	    STORE_ARGS(SB_TEXT("long")), "test texts", store_col_text, a,
+	    sizeof(a), b, sizeof(b));
 	CHECK(rc == PDS_OK && strcmp(a, "1234") == 0 &&
-	    strcmp(b, "12345") == 0, "store_text2: %s %s %s",
+	    strcmp(b, "12345") == 0, "store_texts: %s %s %s",
 	    pds_strerror(rc), a, b);
-	rc = store_text2("SELECT x, n FROM t WHERE k = ?1",
-	    STORE_ARGS(SB_TEXT("long")), "test text2", a, sizeof(a), b, 5);
-	CHECK(rc == PDS_ETOOBIG, "store_text2, second too long: %s",
+	rc = store_texts("SELECT x, n FROM t WHERE k = ?1",
+	    STORE_ARGS(SB_TEXT("long")), "test texts", store_col_text, a,
+	    sizeof(a), b, 5);
+	CHECK(rc == PDS_ETOOBIG, "store_texts, second too long: %s",
 	    pds_strerror(rc));
+	rc = store_texts("SELECT x, n FROM t WHERE k = ?1",
+	    STORE_ARGS(SB_TEXT("long")), "test texts", store_col_trunc, a,
+	    sizeof(a), b, 5);
+	CHECK(rc == PDS_OK && strcmp(b, "1234") == 0,
+	    "store_texts, second cut: %s %s", pds_strerror(rc), b);
 
 	rc = store_row(&st, "SELECT x, n FROM t WHERE k = ?1",
 	    STORE_ARGS(SB_TEXT("b")), "test dup");
