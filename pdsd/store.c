@@ -438,12 +438,9 @@ store_schema_latest(void)
 int
 store_ping(void)
 {
-	sqlite3_stmt	*st;
-	int		 rc;
+	bool	 yes;
 
-	if ((rc = store_row(&st, "SELECT 1", NULL, "ping")) == PDS_OK)
-		store_stmt_done(st);
-	return rc == PDS_ENOTFOUND ? PDS_OK : rc;
+	return store_has_row("SELECT 1", NULL, &yes, "ping");
 }
 
 void
@@ -455,18 +452,13 @@ store_timestamp(char out[STORE_TS_LEN])
 int
 store_handle_to_did(const char *handle, char *did, size_t didsz)
 {
-	sqlite3_stmt	*st;
-	int		 rc;
+	int	 rc;
 
-	if ((rc = store_row(&st, "SELECT did FROM accounts WHERE handle = ?1 "
+	rc = store_text("SELECT did FROM accounts WHERE handle = ?1 "
 	    "AND status = 'active'", STORE_ARGS(SB_TEXT(handle)),
-	    "handle lookup")) != PDS_OK)
-		return rc;
-	/* a NULL did is as wrong as one too long */
-	if (sqlite3_column_type(st, 0) == SQLITE_NULL)
+	    "handle lookup", did, didsz);
+	/* a NULL (read as "") did is as wrong as one too long */
+	if (rc == PDS_OK && *did == '\0')
 		rc = PDS_ETOOBIG;
-	else
-		rc = store_col_text(st, 0, did, didsz);
-	store_stmt_done(st);
 	return rc;
 }

@@ -66,27 +66,22 @@ store_account_insert(const char *did, const char *handle, const char *email,
 	    "account insert", NULL);
 }
 
-#define ACCOUNT_COLS "did, handle, email, status, created_at, " \
-	"email_confirmed_at, deactivated_at, takedown_ref, invites_disabled, " \
-	"email_auth_factor"
-
-static int
-account_row(sqlite3_stmt *st, struct store_account *a)
+int
+store_read_account(sqlite3_stmt *st, struct store_account *a,
+    int (*text)(sqlite3_stmt *, int, char *, size_t))
 {
 	int	 rc = PDS_OK;
 
 	memset(a, 0, sizeof(*a));
-	if (store_col_text(st, 0, a->did, sizeof(a->did)) != PDS_OK ||
-	    store_col_text(st, 1, a->handle, sizeof(a->handle)) != PDS_OK ||
-	    store_col_text(st, 2, a->email, sizeof(a->email)) != PDS_OK ||
-	    store_col_text(st, 4, a->created_at,
-	    sizeof(a->created_at)) != PDS_OK ||
-	    store_col_text(st, 5, a->email_confirmed_at,
+	if (text(st, 0, a->did, sizeof(a->did)) != PDS_OK ||
+	    text(st, 1, a->handle, sizeof(a->handle)) != PDS_OK ||
+	    text(st, 2, a->email, sizeof(a->email)) != PDS_OK ||
+	    text(st, 4, a->created_at, sizeof(a->created_at)) != PDS_OK ||
+	    text(st, 5, a->email_confirmed_at,
 	    sizeof(a->email_confirmed_at)) != PDS_OK ||
-	    store_col_text(st, 6, a->deactivated_at,
+	    text(st, 6, a->deactivated_at,
 	    sizeof(a->deactivated_at)) != PDS_OK ||
-	    store_col_text(st, 7, a->takedown_ref,
-	    sizeof(a->takedown_ref)) != PDS_OK)
+	    text(st, 7, a->takedown_ref, sizeof(a->takedown_ref)) != PDS_OK)
 		rc = PDS_ETOOBIG;
 	else
 		rc = store_col_status(st, 3, &a->status);
@@ -95,33 +90,36 @@ account_row(sqlite3_stmt *st, struct store_account *a)
 	return rc;
 }
 
+static int
+account_row(sqlite3_stmt *st, void *out)
+{
+	return store_read_account(st, out, store_col_text);
+}
+
 int
 store_account_get(enum store_account_by by, const char *key,
     struct store_account *out)
 {
-	sqlite3_stmt	*st;
 	const char	*sql;
-	int		 rc;
 
 	switch (by) {
 	case SA_BY_DID:
-		sql = "SELECT " ACCOUNT_COLS " FROM accounts WHERE did = ?1";
+		sql = "SELECT " STORE_ACCOUNT_COLS " FROM accounts "
+		    "WHERE did = ?1";
 		break;
 	case SA_BY_HANDLE:
-		sql = "SELECT " ACCOUNT_COLS " FROM accounts WHERE handle = ?1";
+		sql = "SELECT " STORE_ACCOUNT_COLS " FROM accounts "
+		    "WHERE handle = ?1";
 		break;
 	case SA_BY_EMAIL:
-		sql = "SELECT " ACCOUNT_COLS " FROM accounts WHERE email = ?1";
+		sql = "SELECT " STORE_ACCOUNT_COLS " FROM accounts "
+		    "WHERE email = ?1";
 		break;
 	default:
 		return PDS_EINVAL;
 	}
-	if ((rc = store_row(&st, sql, STORE_ARGS(SB_TEXT(key)),
-	    "account get")) != PDS_OK)
-		return rc;
-	rc = account_row(st, out);
-	store_stmt_done(st);
-	return rc;
+	return store_get(sql, STORE_ARGS(SB_TEXT(key)), "account get",
+	    account_row, out);
 }
 
 int
@@ -143,34 +141,28 @@ store_account_email_taken(const char *email, bool *taken)
 int
 store_account_password_hash(const char *did, char *out, size_t cap)
 {
-	sqlite3_stmt	*st;
-	int		 rc;
+	return store_text("SELECT password_hash FROM accounts WHERE did = ?1",
+	    STORE_ARGS(SB_TEXT(did)), "password hash", out, cap);
+}
 
-	if ((rc = store_row(&st, "SELECT password_hash FROM accounts "
-	    "WHERE did = ?1", STORE_ARGS(SB_TEXT(did)),
-	    "password hash")) != PDS_OK)
-		return rc;
-	rc = store_col_text(st, 0, out, cap);
-	store_stmt_done(st);
-	return rc;
+/* A raw 32-byte key (signing_key_format 0), the only format known. */
+static int
+signing_key_read(sqlite3_stmt *st, void *out)
+{
+	size_t	 n;
+
+	if (sqlite3_column_int(st, 1) != 0 ||
+	    store_col_blob(st, 0, out, 32, &n) != PDS_OK || n != 32)
+		return PDS_EUNSUPP;
+	return PDS_OK;
 }
 
 int
 store_account_signing_key(const char *did, uint8_t out[32])
 {
-	sqlite3_stmt	*st;
-	size_t		 n;
-	int		 rc;
-
-	if ((rc = store_row(&st, "SELECT signing_key, signing_key_format "
+	return store_get("SELECT signing_key, signing_key_format "
 	    "FROM accounts WHERE did = ?1", STORE_ARGS(SB_TEXT(did)),
-	    "signing key")) != PDS_OK)
-		return rc;
-	if (sqlite3_column_int(st, 1) != 0 ||
-	    store_col_blob(st, 0, out, 32, &n) != PDS_OK || n != 32)
-		rc = PDS_EUNSUPP;
-	store_stmt_done(st);
-	return rc;
+	    "signing key", signing_key_read, out);
 }
 
 int
@@ -281,26 +273,31 @@ store_refresh_insert(const char *id, const char *did, const char *expires_at,
 	    "refresh insert", NULL);
 }
 
+#define REFRESH_COLS "id, did, expires_at, app_password_name, next_id"
+
+static int
+refresh_row(sqlite3_stmt *st, void *out)
+{
+	struct store_refresh	*r = out;
+
+	memset(r, 0, sizeof(*r));
+	if (store_col_text(st, 0, r->id, sizeof(r->id)) != PDS_OK ||
+	    store_col_text(st, 1, r->did, sizeof(r->did)) != PDS_OK ||
+	    store_col_text(st, 2, r->expires_at,
+	    sizeof(r->expires_at)) != PDS_OK ||
+	    store_col_text(st, 3, r->app_password_name,
+	    sizeof(r->app_password_name)) != PDS_OK ||
+	    store_col_text(st, 4, r->next_id, sizeof(r->next_id)) != PDS_OK)
+		return PDS_ETOOBIG;
+	return PDS_OK;
+}
+
 int
 store_refresh_get(const char *id, struct store_refresh *out)
 {
-	sqlite3_stmt	*st;
-	int		 rc;
-
-	if ((rc = store_row(&st, "SELECT id, did, expires_at, "
-	    "app_password_name, next_id FROM refresh_tokens WHERE id = ?1",
-	    STORE_ARGS(SB_TEXT(id)), "refresh get")) != PDS_OK)
-		return rc;
-	if (store_col_text(st, 0, out->id, sizeof(out->id)) != PDS_OK ||
-	    store_col_text(st, 1, out->did, sizeof(out->did)) != PDS_OK ||
-	    store_col_text(st, 2, out->expires_at,
-	    sizeof(out->expires_at)) != PDS_OK ||
-	    store_col_text(st, 3, out->app_password_name,
-	    sizeof(out->app_password_name)) != PDS_OK ||
-	    store_col_text(st, 4, out->next_id, sizeof(out->next_id)) != PDS_OK)
-		rc = PDS_ETOOBIG;
-	store_stmt_done(st);
-	return rc;
+	return store_get("SELECT " REFRESH_COLS " FROM refresh_tokens "
+	    "WHERE id = ?1", STORE_ARGS(SB_TEXT(id)), "refresh get",
+	    refresh_row, out);
 }
 
 int
@@ -350,25 +347,14 @@ store_refresh_list(const char *did,
 	sqlite3_stmt		*st;
 	int			 rc;
 
-	if ((rc = store_prep(&st, "SELECT id, did, expires_at, "
-	    "app_password_name FROM refresh_tokens WHERE did = ?1 "
-	    "AND next_id IS NULL ORDER BY expires_at, id",
+	if ((rc = store_prep(&st, "SELECT " REFRESH_COLS " FROM refresh_tokens "
+	    "WHERE did = ?1 AND next_id IS NULL ORDER BY expires_at, id",
 	    STORE_ARGS(SB_TEXT(did)))) != PDS_OK)
 		return rc;
-	while (store_next(st, &rc, "refresh list")) {
-		memset(&r, 0, sizeof(r));
-		if (store_col_text(st, 0, r.id, sizeof(r.id)) != PDS_OK ||
-		    store_col_text(st, 1, r.did, sizeof(r.did)) != PDS_OK ||
-		    store_col_text(st, 2, r.expires_at,
-		    sizeof(r.expires_at)) != PDS_OK ||
-		    store_col_text(st, 3, r.app_password_name,
-		    sizeof(r.app_password_name)) != PDS_OK) {
-			rc = PDS_ETOOBIG;
+	while (store_next(st, &rc, "refresh list"))
+		if ((rc = refresh_row(st, &r)) != PDS_OK ||
+		    (rc = cb(arg, &r)) != 0)
 			break;
-		}
-		if ((rc = cb(arg, &r)) != 0)
-			break;
-	}
 	store_stmt_done(st);
 	return rc;
 }
@@ -395,14 +381,16 @@ store_app_password_insert(const char *did, const char *name,
 }
 
 static int
-app_password_row(sqlite3_stmt *st, struct store_app_password *out)
+app_password_row(sqlite3_stmt *st, void *out)
 {
-	memset(out, 0, sizeof(*out));
-	if (store_col_text(st, 0, out->name, sizeof(out->name)) != PDS_OK ||
-	    store_col_text(st, 1, out->created_at, sizeof(out->created_at)) !=
+	struct store_app_password	*ap = out;
+
+	memset(ap, 0, sizeof(*ap));
+	if (store_col_text(st, 0, ap->name, sizeof(ap->name)) != PDS_OK ||
+	    store_col_text(st, 1, ap->created_at, sizeof(ap->created_at)) !=
 	    PDS_OK)
 		return PDS_ETOOBIG;
-	out->privileged = sqlite3_column_int(st, 2) != 0;
+	ap->privileged = sqlite3_column_int(st, 2) != 0;
 	return PDS_OK;
 }
 
@@ -410,15 +398,8 @@ static int
 app_password_one(const char *sql, const char *did, const char *key,
     struct store_app_password *out)
 {
-	sqlite3_stmt	*st;
-	int		 rc;
-
-	if ((rc = store_row(&st, sql, STORE_ARGS(SB_TEXT(did), SB_TEXT(key)),
-	    "app password get")) != PDS_OK)
-		return rc;
-	rc = app_password_row(st, out);
-	store_stmt_done(st);
-	return rc;
+	return store_get(sql, STORE_ARGS(SB_TEXT(did), SB_TEXT(key)),
+	    "app password get", app_password_row, out);
 }
 
 int
@@ -497,41 +478,35 @@ store_invite_insert(const char *code, int64_t uses, const char *for_account,
 	    SB_TEXT(created_by), SB_TEXT(created_at)), "invite insert", NULL);
 }
 
-#define INVITE_COLS "c.code, c.available_uses, c.disabled, c.for_account, " \
-	"c.created_by, c.created_at, " \
-	"(SELECT count(*) FROM invite_code_uses u WHERE u.code = c.code)"
-
-static int
-invite_row(sqlite3_stmt *st, struct store_invite *out)
+int
+store_read_invite(sqlite3_stmt *st, struct store_invite *inv,
+    int (*text)(sqlite3_stmt *, int, char *, size_t))
 {
-	memset(out, 0, sizeof(*out));
-	out->available = sqlite3_column_int64(st, 1);
-	out->disabled = sqlite3_column_int(st, 2) != 0;
-	out->used = sqlite3_column_int64(st, 6);
-	if (store_col_text(st, 0, out->code, sizeof(out->code)) != PDS_OK ||
-	    store_col_text(st, 3, out->for_account, sizeof(out->for_account)) !=
+	memset(inv, 0, sizeof(*inv));
+	inv->available = sqlite3_column_int64(st, 1);
+	inv->disabled = sqlite3_column_int(st, 2) != 0;
+	inv->used = sqlite3_column_int64(st, 6);
+	if (text(st, 0, inv->code, sizeof(inv->code)) != PDS_OK ||
+	    text(st, 3, inv->for_account, sizeof(inv->for_account)) !=
 	    PDS_OK ||
-	    store_col_text(st, 4, out->created_by, sizeof(out->created_by)) !=
-	    PDS_OK ||
-	    store_col_text(st, 5, out->created_at,
-	    sizeof(out->created_at)) != PDS_OK)
+	    text(st, 4, inv->created_by, sizeof(inv->created_by)) != PDS_OK ||
+	    text(st, 5, inv->created_at, sizeof(inv->created_at)) != PDS_OK)
 		return PDS_ETOOBIG;
 	return PDS_OK;
+}
+
+static int
+invite_row(sqlite3_stmt *st, void *out)
+{
+	return store_read_invite(st, out, store_col_text);
 }
 
 int
 store_invite_get(const char *code, struct store_invite *out)
 {
-	sqlite3_stmt	*st;
-	int		 rc;
-
-	if ((rc = store_row(&st, "SELECT " INVITE_COLS " FROM invite_codes c "
-	    "WHERE c.code = ?1", STORE_ARGS(SB_TEXT(code)),
-	    "invite get")) != PDS_OK)
-		return rc;
-	rc = invite_row(st, out);
-	store_stmt_done(st);
-	return rc;
+	return store_get("SELECT " STORE_INVITE_COLS " FROM invite_codes c "
+	    "WHERE c.code = ?1", STORE_ARGS(SB_TEXT(code)), "invite get",
+	    invite_row, out);
 }
 
 int
@@ -559,8 +534,9 @@ store_invite_list_for(const char *account,
 	sqlite3_stmt	*st;
 	int		 rc;
 
-	if ((rc = store_prep(&st, "SELECT " INVITE_COLS " FROM invite_codes c "
-	    "WHERE c.for_account = ?1 ORDER BY c.created_at DESC, c.code",
+	if ((rc = store_prep(&st, "SELECT " STORE_INVITE_COLS " FROM "
+	    "invite_codes c WHERE c.for_account = ?1 "
+	    "ORDER BY c.created_at DESC, c.code",
 	    STORE_ARGS(SB_TEXT(account)))) != PDS_OK)
 		return rc;
 	while (store_next(st, &rc, "invite list"))

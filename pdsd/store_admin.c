@@ -15,24 +15,6 @@
 #include "store_admin.h"
 #include "store_internal.h"
 
-/* Copy text column i into out[cap], truncating; "" for NULL. */
-static void
-col_copy(sqlite3_stmt *st, int i, char *out, size_t cap)
-{
-	const unsigned char *s = sqlite3_column_text(st, i);
-	size_t	 n;
-
-	if (s == NULL) {
-		out[0] = '\0';
-		return;
-	}
-	n = (size_t)sqlite3_column_bytes(st, i);
-	if (n >= cap)
-		n = cap - 1;
-	memcpy(out, s, n);
-	out[n] = '\0';
-}
-
 /* ---- audit ---- */
 
 int
@@ -73,13 +55,14 @@ store_audit_list(const char *since, int64_t after_id, size_t limit,
 	}
 	while (store_next(st, &rc, "audit list")) {
 		a->id = sqlite3_column_int64(st, 0);
-		col_copy(st, 1, a->at, sizeof(a->at));
-		col_copy(st, 2, a->actor, sizeof(a->actor));
-		col_copy(st, 3, a->action, sizeof(a->action));
-		col_copy(st, 4, a->subject, sizeof(a->subject));
-		col_copy(st, 5, a->reason, sizeof(a->reason));
-		col_copy(st, 6, a->detail, sizeof(a->detail));
-		col_copy(st, 7, a->subject_handle, sizeof(a->subject_handle));
+		store_col_trunc(st, 1, a->at, sizeof(a->at));
+		store_col_trunc(st, 2, a->actor, sizeof(a->actor));
+		store_col_trunc(st, 3, a->action, sizeof(a->action));
+		store_col_trunc(st, 4, a->subject, sizeof(a->subject));
+		store_col_trunc(st, 5, a->reason, sizeof(a->reason));
+		store_col_trunc(st, 6, a->detail, sizeof(a->detail));
+		store_col_trunc(st, 7, a->subject_handle,
+		    sizeof(a->subject_handle));
 		if ((rc = cb(arg, a)) != 0)
 			break;
 	}
@@ -102,17 +85,9 @@ int
 store_record_takedown_get(const char *uri, char *cid, size_t cidcap,
     char *ref, size_t refcap)
 {
-	sqlite3_stmt	*st;
-	int		 rc;
-
-	if ((rc = store_row(&st, "SELECT cid, takedown_ref FROM records "
-	    "WHERE uri = ?1", STORE_ARGS(SB_TEXT(uri)),
-	    "record status")) != PDS_OK)
-		return rc;
-	col_copy(st, 0, cid, cidcap);
-	col_copy(st, 1, ref, refcap);
-	store_stmt_done(st);
-	return PDS_OK;
+	return store_texts("SELECT cid, takedown_ref FROM records "
+	    "WHERE uri = ?1", STORE_ARGS(SB_TEXT(uri)), "record status",
+	    store_col_trunc, cid, cidcap, ref, refcap);
 }
 
 int
@@ -127,37 +102,13 @@ int
 store_blob_takedown_get(const char *did, const char *cid, char *ref,
     size_t refcap)
 {
-	sqlite3_stmt	*st;
-	int		 rc;
-
-	if ((rc = store_row(&st, "SELECT takedown_ref FROM blobs "
+	return store_texts("SELECT takedown_ref FROM blobs "
 	    "WHERE did = ?1 AND cid = ?2", STORE_ARGS(SB_TEXT(did),
-	    SB_TEXT(cid)), "blob status")) != PDS_OK)
-		return rc;
-	col_copy(st, 0, ref, refcap);
-	store_stmt_done(st);
-	return PDS_OK;
+	    SB_TEXT(cid)), "blob status", store_col_trunc, ref, refcap, NULL,
+	    0);
 }
 
 /* ---- accounts ---- */
-
-#define ACCOUNT_COLS "did, handle, email, status, created_at, " \
-	"email_confirmed_at, deactivated_at, takedown_ref, invites_disabled"
-
-static int
-account_row(sqlite3_stmt *st, struct store_account *a)
-{
-	memset(a, 0, sizeof(*a));
-	col_copy(st, 0, a->did, sizeof(a->did));
-	col_copy(st, 1, a->handle, sizeof(a->handle));
-	col_copy(st, 2, a->email, sizeof(a->email));
-	col_copy(st, 4, a->created_at, sizeof(a->created_at));
-	col_copy(st, 5, a->email_confirmed_at, sizeof(a->email_confirmed_at));
-	col_copy(st, 6, a->deactivated_at, sizeof(a->deactivated_at));
-	col_copy(st, 7, a->takedown_ref, sizeof(a->takedown_ref));
-	a->invites_disabled = sqlite3_column_int(st, 8) != 0;
-	return store_col_status(st, 3, &a->status);
-}
 
 static int
 account_walk(sqlite3_stmt *st, int (*cb)(void *,
@@ -171,8 +122,8 @@ account_walk(sqlite3_stmt *st, int (*cb)(void *,
 		return PDS_ENOMEM;
 	}
 	while (store_next(st, &rc, what)) {
-		if ((rc = account_row(st, a)) != PDS_OK ||
-		    (rc = cb(arg, a)) != 0)
+		if ((rc = store_read_account(st, a, store_col_trunc)) !=
+		    PDS_OK || (rc = cb(arg, a)) != 0)
 			break;
 	}
 	store_stmt_done(st);
@@ -208,8 +159,8 @@ store_admin_account_list(const enum acct_status *status,
 	}
 	if (status != NULL)
 		name = acct_status_name(*status);
-	if ((rc = store_prep(&st, "SELECT " ACCOUNT_COLS " FROM accounts "
-	    "WHERE (?1 IS NULL OR status = ?1) AND "
+	if ((rc = store_prep(&st, "SELECT " STORE_ACCOUNT_COLS " FROM "
+	    "accounts WHERE (?1 IS NULL OR status = ?1) AND "
 	    "(created_at > ?2 OR (created_at = ?2 AND did > ?3)) "
 	    "ORDER BY created_at, did LIMIT ?4", STORE_ARGS(SB_TEXTN(name),
 	    SB_TEXT(at), SB_TEXT(did), SB_INT(limit)))) != PDS_OK)
@@ -240,7 +191,7 @@ store_admin_account_search(const char *q, const enum acct_status *status,
 	pat[k] = '\0';
 	if (status != NULL)
 		name = acct_status_name(*status);
-	rc = store_prep(&st, "SELECT " ACCOUNT_COLS " FROM accounts "
+	rc = store_prep(&st, "SELECT " STORE_ACCOUNT_COLS " FROM accounts "
 	    "WHERE (handle LIKE ?1 ESCAPE '\\' OR email LIKE ?1 ESCAPE '\\' "
 	    "OR did = ?2) AND (?5 IS NULL OR status = ?5) AND did > ?3 "
 	    "ORDER BY did LIMIT ?4",
@@ -256,23 +207,13 @@ store_admin_account_search(const char *q, const enum acct_status *status,
 int
 store_admin_invited_by(const char *did, char *code, size_t cap)
 {
-	sqlite3_stmt	*st;
-	int		 rc;
-
-	if ((rc = store_row(&st, "SELECT code FROM invite_code_uses "
+	return store_texts("SELECT code FROM invite_code_uses "
 	    "WHERE used_by = ?1 ORDER BY used_at LIMIT 1",
-	    STORE_ARGS(SB_TEXT(did)), "invited by")) != PDS_OK)
-		return rc;
-	col_copy(st, 0, code, cap);
-	store_stmt_done(st);
-	return PDS_OK;
+	    STORE_ARGS(SB_TEXT(did)), "invited by", store_col_trunc, code, cap,
+	    NULL, 0);
 }
 
 /* ---- invites ---- */
-
-#define INVITE_COLS "c.code, c.available_uses, c.disabled, c.for_account, " \
-	"c.created_by, c.created_at, " \
-	"(SELECT count(*) FROM invite_code_uses u WHERE u.code = c.code) AS n"
 
 int
 store_admin_invite_list(enum store_invite_sort sort, const char *for_account,
@@ -285,13 +226,13 @@ store_admin_invite_list(enum store_invite_sort sort, const char *for_account,
 	int			 rc;
 
 	if (sort == SI_SORT_USAGE)
-		sql = "SELECT " INVITE_COLS " FROM invite_codes c "
+		sql = "SELECT " STORE_INVITE_COLS " FROM invite_codes c "
 		    "WHERE (?1 IS NULL OR c.for_account = ?1) AND "
 		    "(?2 OR c.disabled = 0) "
-		    "ORDER BY n DESC, c.created_at DESC, c.code "
+		    "ORDER BY used DESC, c.created_at DESC, c.code "
 		    "LIMIT ?3 OFFSET ?4";
 	else
-		sql = "SELECT " INVITE_COLS " FROM invite_codes c "
+		sql = "SELECT " STORE_INVITE_COLS " FROM invite_codes c "
 		    "WHERE (?1 IS NULL OR c.for_account = ?1) AND "
 		    "(?2 OR c.disabled = 0) "
 		    "ORDER BY c.created_at DESC, c.code LIMIT ?3 OFFSET ?4";
@@ -303,18 +244,10 @@ store_admin_invite_list(enum store_invite_sort sort, const char *for_account,
 		free(inv);
 		return rc;
 	}
-	while (store_next(st, &rc, "invite list")) {
-		memset(inv, 0, sizeof(*inv));
-		col_copy(st, 0, inv->code, sizeof(inv->code));
-		inv->available = sqlite3_column_int64(st, 1);
-		inv->disabled = sqlite3_column_int(st, 2) != 0;
-		col_copy(st, 3, inv->for_account, sizeof(inv->for_account));
-		col_copy(st, 4, inv->created_by, sizeof(inv->created_by));
-		col_copy(st, 5, inv->created_at, sizeof(inv->created_at));
-		inv->used = sqlite3_column_int64(st, 6);
-		if ((rc = cb(arg, inv)) != 0)
+	while (store_next(st, &rc, "invite list"))
+		if ((rc = store_read_invite(st, inv, store_col_trunc)) !=
+		    PDS_OK || (rc = cb(arg, inv)) != 0)
 			break;
-	}
 	store_stmt_done(st);
 	free(inv);
 	return rc;

@@ -168,18 +168,9 @@ store_events_join(const uint8_t *head, size_t hlen, int64_t seq,
 int
 store_events_next_seq(int64_t *seq)
 {
-	sqlite3_stmt	*st;
-	int		 rc;
-
-	st = store_stmt("SELECT max(coalesce((SELECT seq FROM sqlite_sequence "
-	    "WHERE name = 'events'), 0), coalesce((SELECT max(seq) FROM "
-	    "events), 0)) + 1");
-	if (st == NULL)
-		return PDS_EIO;
-	rc = sqlite3_step(st);
-	*seq = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
-	store_stmt_done(st);
-	return rc == SQLITE_ROW ? PDS_OK : store_err(rc, "event next seq");
+	return store_ints("SELECT max(coalesce((SELECT seq FROM "
+	    "sqlite_sequence WHERE name = 'events'), 0), coalesce((SELECT "
+	    "max(seq) FROM events), 0)) + 1", NULL, "event next seq", seq, 1);
 }
 
 int
@@ -197,20 +188,11 @@ static int
 insert_row(int64_t seq, const char *did, const char *type,
     const uint8_t *ev, size_t len, int encoding, const char *now)
 {
-	sqlite3_stmt	*st;
-
-	st = store_stmt("INSERT INTO events (seq, did, type, event, "
-	    "sequenced_at, encoding) VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
-	if (st == NULL)
-		return PDS_EIO;
-	sqlite3_bind_int64(st, 1, seq);
-	sqlite3_bind_text(st, 2, did, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 3, type, -1, SQLITE_STATIC);
-	sqlite3_bind_blob(st, 4, len ? (const void *)ev : (const void *)"",
-	    (int)len, SQLITE_STATIC);
-	sqlite3_bind_text(st, 5, now, -1, SQLITE_STATIC);
-	sqlite3_bind_int(st, 6, encoding);
-	return store_step_done(st, "event insert", NULL);
+	return store_run("INSERT INTO events (seq, did, type, event, "
+	    "sequenced_at, encoding) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+	    STORE_ARGS(SB_INT(seq), SB_TEXT(did), SB_TEXT(type),
+	    SB_BLOB(len ? (const void *)ev : (const void *)"", len),
+	    SB_TEXT(now), SB_INT(encoding)), "event insert", NULL);
 }
 
 int
@@ -304,14 +286,8 @@ unpack_seq(const uint8_t *in, size_t len, int64_t seq, struct buf *tmp,
 int
 store_events_purge_did(const char *did, int64_t before)
 {
-	sqlite3_stmt	*st;
-
-	st = store_stmt("DELETE FROM events WHERE did = ?1 AND seq < ?2");
-	if (st == NULL)
-		return PDS_EIO;
-	sqlite3_bind_text(st, 1, did, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, before);
-	return store_step_done(st, "event purge", NULL);
+	return store_run("DELETE FROM events WHERE did = ?1 AND seq < ?2",
+	    STORE_ARGS(SB_TEXT(did), SB_INT(before)), "event purge", NULL);
 }
 
 int
@@ -322,21 +298,18 @@ store_events_scan(int64_t after, int64_t upto, size_t limit,
 	struct buf		 plain, tmp;
 	sqlite3_stmt		*st;
 	size_t			 got = 0;
-	int			 enc, rc, ret = PDS_OK;
+	int			 enc, ret;
 
 	if (n != NULL)
 		*n = 0;
-	st = store_stmt("SELECT seq, type, did, event, sequenced_at, "
-	    "encoding FROM events WHERE seq > ?1 AND seq <= ?2 AND "
-	    "invalidated = 0 ORDER BY seq LIMIT ?3");
-	if (st == NULL)
-		return PDS_EIO;
-	sqlite3_bind_int64(st, 1, after);
-	sqlite3_bind_int64(st, 2, upto);
-	sqlite3_bind_int64(st, 3, (sqlite3_int64)limit);
+	if ((ret = store_prep(&st, "SELECT seq, type, did, event, "
+	    "sequenced_at, encoding FROM events WHERE seq > ?1 AND "
+	    "seq <= ?2 AND invalidated = 0 ORDER BY seq LIMIT ?3",
+	    STORE_ARGS(SB_INT(after), SB_INT(upto), SB_INT(limit)))) != PDS_OK)
+		return ret;
 	buf_init(&plain, STORE_EVENT_BODY_MAX);
 	buf_init(&tmp, STORE_EVENT_BODY_MAX);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	while (store_next(st, &ret, "event scan")) {
 		memset(&row, 0, sizeof(row));
 		row.seq = sqlite3_column_int64(st, 0);
 		row.type = (const char *)sqlite3_column_text(st, 1);
@@ -371,8 +344,6 @@ store_events_scan(int64_t after, int64_t upto, size_t limit,
 		if ((ret = cb(arg, &row)) != 0)
 			break;
 	}
-	if (ret == 0 && rc != SQLITE_DONE)
-		ret = store_err(rc, "event scan");
 	store_stmt_done(st);
 	buf_clear(&plain);
 	buf_clear(&tmp);
@@ -386,94 +357,60 @@ store_events_first_after(int64_t after, int64_t *seq, char time[STORE_TS_LEN])
 {
 	sqlite3_stmt	*st;
 	const char	*t;
-	int		 rc, ret = PDS_ENOTFOUND;
+	int		 rc;
 
-	st = store_stmt("SELECT seq, sequenced_at FROM events WHERE seq > ?1 "
-	    "AND invalidated = 0 ORDER BY seq LIMIT 1");
-	if (st == NULL)
-		return PDS_EIO;
-	sqlite3_bind_int64(st, 1, after);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		*seq = sqlite3_column_int64(st, 0);
-		t = (const char *)sqlite3_column_text(st, 1);
-		if (t == NULL || strlen(t) >= STORE_TS_LEN)
-			t = "";
-		memcpy(time, t, strlen(t) + 1);
-		ret = PDS_OK;
-	} else if (rc != SQLITE_DONE)
-		ret = store_err(rc, "event first after");
+	if ((rc = store_row(&st, "SELECT seq, sequenced_at FROM events "
+	    "WHERE seq > ?1 AND invalidated = 0 ORDER BY seq LIMIT 1",
+	    STORE_ARGS(SB_INT(after)), "event first after")) != PDS_OK)
+		return rc;
+	*seq = sqlite3_column_int64(st, 0);
+	t = (const char *)sqlite3_column_text(st, 1);
+	if (t == NULL || strlen(t) >= STORE_TS_LEN)
+		t = "";
+	memcpy(time, t, strlen(t) + 1);
 	store_stmt_done(st);
-	return ret;
+	return PDS_OK;
 }
 
 int
 store_events_first_since(int64_t after, const char *time, int64_t *seq)
 {
-	sqlite3_stmt	*st;
-	int		 rc, ret = PDS_ENOTFOUND;
+	int64_t	 v;
+	int	 rc;
 
-	st = store_stmt("SELECT min(seq) FROM events WHERE sequenced_at >= ?1 "
-	    "AND seq > ?2 AND invalidated = 0");
-	if (st == NULL)
-		return PDS_EIO;
-	sqlite3_bind_text(st, 1, time, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, after);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL) {
-		*seq = sqlite3_column_int64(st, 0);
-		ret = PDS_OK;
-	} else if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		ret = store_err(rc, "event first since");
-	store_stmt_done(st);
-	return ret;
+	/* seqs start at 1: 0 is none */
+	if ((rc = store_ints("SELECT coalesce(min(seq), 0) FROM events "
+	    "WHERE sequenced_at >= ?1 AND seq > ?2 AND invalidated = 0",
+	    STORE_ARGS(SB_TEXT(time), SB_INT(after)), "event first since",
+	    &v, 1)) != PDS_OK)
+		return rc;
+	if (v == 0)
+		return PDS_ENOTFOUND;
+	*seq = v;
+	return PDS_OK;
 }
 
 int
 store_events_prune(const char *time, size_t limit, size_t *n, int64_t *last)
 {
-	sqlite3_stmt	*st;
-	int64_t		 upto = 0;
-	int		 rc;
+	int64_t		 upto;
+	int		 rc, changes;
 
 	*n = 0;
 	/* The seq up to which everything old goes (the index on time). */
-	st = store_stmt("SELECT max(seq) FROM (SELECT seq FROM events WHERE "
-	    "sequenced_at < ?1 ORDER BY seq LIMIT ?2)");
-	if (st == NULL)
-		return PDS_EIO;
-	sqlite3_bind_text(st, 1, time, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, (sqlite3_int64)limit);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL)
-		upto = sqlite3_column_int64(st, 0);
-	store_stmt_done(st);
-	if (rc != SQLITE_ROW)
-		return store_err(rc, "event prune");
-	if (upto == 0)
-		return PDS_OK;
+	if ((rc = store_ints("SELECT coalesce(max(seq), 0) FROM (SELECT seq "
+	    "FROM events WHERE sequenced_at < ?1 ORDER BY seq LIMIT ?2)",
+	    STORE_ARGS(SB_TEXT(time), SB_INT(limit)), "event prune", &upto,
+	    1)) != PDS_OK || upto == 0)
+		return rc;
 	if ((rc = store_begin()) != PDS_OK)
 		return rc;
-	st = store_stmt("DELETE FROM events WHERE seq <= ?1 AND "
-	    "sequenced_at < ?2");
-	if (st == NULL) {
-		store_rollback();
-		return PDS_EIO;
-	}
-	sqlite3_bind_int64(st, 1, upto);
-	sqlite3_bind_text(st, 2, time, -1, SQLITE_STATIC);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_DONE)
-		*n = (size_t)sqlite3_changes(store_db());
-	store_stmt_done(st);
-	if (rc != SQLITE_DONE) {
-		store_rollback();
-		return store_err(rc, "event prune");
-	}
-	if ((rc = store_commit()) != PDS_OK) {
-		*n = 0;
+	rc = store_run("DELETE FROM events WHERE seq <= ?1 AND "
+	    "sequenced_at < ?2", STORE_ARGS(SB_INT(upto), SB_TEXT(time)),
+	    "event prune", &changes);
+	if ((rc = store_end(rc)) != PDS_OK)
 		return rc;
-	}
+	*n = (size_t)changes;
 	*last = upto;
 	return PDS_OK;
 }
@@ -486,30 +423,25 @@ store_events_head_commit(const char *did, char *cid, size_t cap, char *rev,
 	const char	*c, *r;
 	const void	*data;
 	size_t		 len;
-	int		 rc, ret = PDS_ENOTFOUND;
+	int		 rc;
 
-	st = store_stmt("SELECT r.cid, r.rev, b.content FROM repo_root r "
-	    "JOIN repo_blocks b ON b.did = r.did AND b.cid = r.cid "
-	    "WHERE r.did = ?1");
-	if (st == NULL)
-		return PDS_EIO;
-	sqlite3_bind_text(st, 1, did, -1, SQLITE_STATIC);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		c = (const char *)sqlite3_column_text(st, 0);
-		r = (const char *)sqlite3_column_text(st, 1);
-		data = sqlite3_column_blob(st, 2);
-		len = (size_t)sqlite3_column_bytes(st, 2);
-		buf_reset(out);
-		if (c == NULL || r == NULL || data == NULL ||
-		    strlen(c) >= cap || strlen(r) >= revcap)
-			ret = PDS_EINTERNAL;
-		else if ((ret = buf_append(out, data, len)) == PDS_OK) {
-			memcpy(cid, c, strlen(c) + 1);
-			memcpy(rev, r, strlen(r) + 1);
-		}
-	} else if (rc != SQLITE_DONE)
-		ret = store_err(rc, "head commit");
+	if ((rc = store_row(&st, "SELECT r.cid, r.rev, b.content "
+	    "FROM repo_root r JOIN repo_blocks b ON b.did = r.did AND "
+	    "b.cid = r.cid WHERE r.did = ?1", STORE_ARGS(SB_TEXT(did)),
+	    "head commit")) != PDS_OK)
+		return rc;
+	c = (const char *)sqlite3_column_text(st, 0);
+	r = (const char *)sqlite3_column_text(st, 1);
+	data = sqlite3_column_blob(st, 2);
+	len = (size_t)sqlite3_column_bytes(st, 2);
+	buf_reset(out);
+	if (c == NULL || r == NULL || data == NULL ||
+	    strlen(c) >= cap || strlen(r) >= revcap)
+		rc = PDS_EINTERNAL;
+	else if ((rc = buf_append(out, data, len)) == PDS_OK) {
+		memcpy(cid, c, strlen(c) + 1);
+		memcpy(rev, r, strlen(r) + 1);
+	}
 	store_stmt_done(st);
-	return ret;
+	return rc;
 }

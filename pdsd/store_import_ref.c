@@ -237,6 +237,20 @@ exec_dst(const char *sql, char *err, size_t errlen)
 	return PDS_OK;
 }
 
+/*
+ * End the new store's transaction: commit it after rc PDS_OK, else (or
+ * when the commit fails) roll it back.  rc or the commit's error.
+ */
+static int
+end_dst(int rc, char *err, size_t errlen)
+{
+	if (rc == PDS_OK)
+		rc = exec_dst("COMMIT", err, errlen);
+	if (rc != PDS_OK)
+		(void)exec_dst("ROLLBACK", NULL, 0);
+	return rc;
+}
+
 int
 store_iref_nosync(char *err, size_t errlen)
 {
@@ -426,11 +440,7 @@ store_iref_actor(const struct iref_account *a, const uint8_t key[32],
 		goto done;
 	if ((rc = account_insert(a, key, err, errlen)) == PDS_OK)
 		rc = actor_copy(db, a, cbs, c, err, errlen);
-	if (rc == PDS_OK)
-		rc = exec_dst("COMMIT", err, errlen);
-	if (rc != PDS_OK)
-		(void)exec_dst("ROLLBACK", NULL, 0);
-	else
+	if ((rc = end_dst(rc, err, errlen)) == PDS_OK)
 		c->accounts++;
 done:
 	sqlite3_close(db);
@@ -450,29 +460,26 @@ store_iref_globals(struct iref_counts *c, char *err, size_t errlen)
 	    "ORDER BY did, createdAt", NULL, "INSERT INTO app_passwords "
 	    "(did, name, password_hash, privileged, created_at) SELECT ?1, "
 	    "?2, ?3, ?4, ?5 WHERE EXISTS (SELECT 1 FROM accounts WHERE "
-	    "did = ?1)", &c->app_passwords, err, errlen)) != PDS_OK ||
+	    "did = ?1)", &c->app_passwords, err, errlen)) == PDS_OK &&
 	    (rc = copy_rows(acct_db, "invite_code", "SELECT code, "
 	    "availableUses, coalesce(disabled, 0), forAccount, createdBy, "
 	    "createdAt FROM invite_code", NULL, "INSERT INTO invite_codes "
 	    "(code, available_uses, disabled, for_account, created_by, "
 	    "created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)", &c->invites, err,
-	    errlen)) != PDS_OK ||
+	    errlen)) == PDS_OK &&
 	    (rc = copy_rows(acct_db, "invite_code_use", "SELECT code, usedBy, "
 	    "usedAt FROM invite_code_use", NULL, "INSERT INTO "
 	    "invite_code_uses (code, used_by, used_at) SELECT ?1, ?2, ?3 "
 	    "WHERE EXISTS (SELECT 1 FROM invite_codes WHERE code = ?1)",
-	    NULL, err, errlen)) != PDS_OK ||
-	    (rc = copy_rows(acct_db, "email_token", "SELECT purpose, did, "
-	    "token, requestedAt FROM email_token WHERE purpose IN "
-	    "('confirm_email', 'update_email', 'reset_password', "
-	    "'delete_account', 'plc_operation')", NULL, "INSERT INTO "
-	    "email_tokens (purpose, did, token, requested_at) SELECT ?1, ?2, "
-	    "?3, ?4 WHERE EXISTS (SELECT 1 FROM accounts WHERE did = ?2)",
-	    NULL, err, errlen)) != PDS_OK) {
-		(void)exec_dst("ROLLBACK", NULL, 0);
-		return rc;
-	}
-	return exec_dst("COMMIT", err, errlen);
+	    NULL, err, errlen)) == PDS_OK)
+		rc = copy_rows(acct_db, "email_token", "SELECT purpose, "
+		    "did, token, requestedAt FROM email_token WHERE purpose IN "
+		    "('confirm_email', 'update_email', 'reset_password', "
+		    "'delete_account', 'plc_operation')", NULL, "INSERT INTO "
+		    "email_tokens (purpose, did, token, requested_at) SELECT "
+		    "?1, ?2, ?3, ?4 WHERE EXISTS (SELECT 1 FROM accounts "
+		    "WHERE did = ?2)", NULL, err, errlen);
+	return end_dst(rc, err, errlen);
 }
 
 static int
@@ -597,49 +604,63 @@ seq_counter(sqlite3 *db, struct iref_counts *c, char *err, size_t errlen)
 	return rc;
 }
 
-int
-store_iref_events(const char *path, struct iref_counts *c, char *err,
-    size_t errlen)
+/*
+ * Open the reference file path, check that its schema is at most
+ * newest, and run copy(db, path, c, err, errlen) in one transaction of
+ * the new store.
+ */
+static int
+ref_import(const char *path, const char *newest,
+    int (*copy)(sqlite3 *, const char *, struct iref_counts *, char *,
+    size_t), struct iref_counts *c, char *err, size_t errlen)
 {
 	sqlite3	*db = NULL;
 	int	 rc;
 
 	if ((rc = ref_open(path, &db, err, errlen)) != PDS_OK)
 		return rc;
-	if ((rc = ref_version(db, path, REF_SEQ_MIGRATION, err, errlen)) !=
-	    PDS_OK || (rc = exec_dst("BEGIN IMMEDIATE", err, errlen)) !=
-	    PDS_OK)
-		goto done;
-	if ((rc = events_copy(db, path, c, err, errlen)) == PDS_OK &&
-	    (rc = seq_counter(db, c, err, errlen)) == PDS_OK)
-		rc = exec_dst("COMMIT", err, errlen);
-	if (rc != PDS_OK)
-		(void)exec_dst("ROLLBACK", NULL, 0);
-done:
+	if ((rc = ref_version(db, path, newest, err, errlen)) == PDS_OK &&
+	    (rc = exec_dst("BEGIN IMMEDIATE", err, errlen)) == PDS_OK)
+		rc = end_dst(copy(db, path, c, err, errlen), err, errlen);
 	sqlite3_close(db);
 	return rc;
+}
+
+/* The events, then the seq counter past them. */
+static int
+events_import(sqlite3 *db, const char *path, struct iref_counts *c,
+    char *err, size_t errlen)
+{
+	int	 rc;
+
+	if ((rc = events_copy(db, path, c, err, errlen)) == PDS_OK)
+		rc = seq_counter(db, c, err, errlen);
+	return rc;
+}
+
+int
+store_iref_events(const char *path, struct iref_counts *c, char *err,
+    size_t errlen)
+{
+	return ref_import(path, REF_SEQ_MIGRATION, events_import, c, err,
+	    errlen);
+}
+
+static int
+did_docs_import(sqlite3 *db, const char *path, struct iref_counts *c,
+    char *err, size_t errlen)
+{
+	return copy_rows(db, "did_doc", "SELECT did, doc, updatedAt FROM "
+	    "did_doc", NULL, "INSERT INTO did_cache (did, doc, updated_at) "
+	    "VALUES (?1, ?2, ?3)", &c->did_docs, err, errlen);
 }
 
 int
 store_iref_did_cache(const char *path, struct iref_counts *c, char *err,
     size_t errlen)
 {
-	sqlite3	*db = NULL;
-	int	 rc;
-
-	if ((rc = ref_open(path, &db, err, errlen)) != PDS_OK)
-		return rc;
-	if ((rc = ref_version(db, path, REF_DIDCACHE_MIGRATION, err,
-	    errlen)) == PDS_OK && (rc = exec_dst("BEGIN IMMEDIATE", err,
-	    errlen)) == PDS_OK) {
-		rc = copy_rows(db, "did_doc", "SELECT did, doc, updatedAt FROM "
-		    "did_doc", NULL, "INSERT INTO did_cache (did, doc, "
-		    "updated_at) VALUES (?1, ?2, ?3)", &c->did_docs, err,
-		    errlen);
-		(void)exec_dst(rc == PDS_OK ? "COMMIT" : "ROLLBACK", NULL, 0);
-	}
-	sqlite3_close(db);
-	return rc;
+	return ref_import(path, REF_DIDCACHE_MIGRATION, did_docs_import, c,
+	    err, errlen);
 }
 
 int

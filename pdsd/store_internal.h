@@ -71,6 +71,10 @@ int		 store_err(int sqlite_rc, const char *what);
  *	store_stmt_done(st);
  *	return rc;
  *
+ * or, the same, store_text(sql, args, "handle get", handle,
+ * sizeof(handle)); store_get() does it for a function that reads the
+ * row into a struct.
+ *
  * A walk over rows:
  *
  *	if ((rc = store_prep(&st, sql, args)) != PDS_OK)
@@ -147,6 +151,25 @@ int		 store_row(sqlite3_stmt **stp, const char *sql,
 		    const struct store_arg *, const char *what);
 
 /*
+ * store_get: store_row() and reader(st, out) on that row, then finish
+ * the statement.  PDS_ENOTFOUND when there is no row (reader is not
+ * called), else the error or reader's result.
+ * store_text: the same for text column 0 into out[cap], read with
+ * store_col_text().  store_texts: text column 0 into a[acap] and, when
+ * b is not NULL, column 1 into b[bcap], read with text (store_col_text
+ * or store_col_trunc).
+ */
+int		 store_get(const char *sql, const struct store_arg *,
+		    const char *what, int (*reader)(sqlite3_stmt *, void *),
+		    void *out);
+int		 store_text(const char *sql, const struct store_arg *,
+		    const char *what, char *out, size_t cap);
+int		 store_texts(const char *sql, const struct store_arg *,
+		    const char *what,
+		    int (*text)(sqlite3_stmt *, int, char *, size_t),
+		    char *a, size_t acap, char *b, size_t bcap);
+
+/*
  * store_has_row: whether a query returns a row, into *yes (false on an
  * error).  Finishes the statement.
  */
@@ -199,23 +222,52 @@ int		 store_ints(const char *sql, const struct store_arg *,
  *
  * store_col_text: copy text column i into out[cap]; "" for NULL, and
  * PDS_ETOOBIG (out "") when it does not fit.
+ * store_col_trunc: the same, but a text that does not fit is cut to
+ * cap - 1 bytes; always PDS_OK (cap must not be 0).
  * store_col_blob: copy blob column i into out[cap] and its length into
  * *len; PDS_ETOOBIG (nothing copied, *len the real length) when it
  * does not fit.  NULL is zero bytes.
  * store_col_buf: replace out's bytes with blob column i; PDS_ETOOBIG
  * past out's maximum.
+ * store_col_dup: text column i as a new string into *out (NULL for
+ * NULL); PDS_ENOMEM.
  */
 int		 store_col_text(sqlite3_stmt *, int i, char *out,
+		    size_t cap);
+int		 store_col_trunc(sqlite3_stmt *, int i, char *out,
 		    size_t cap);
 int		 store_col_blob(sqlite3_stmt *, int i, void *out, size_t cap,
 		    size_t *len);
 int		 store_col_buf(sqlite3_stmt *, int i, struct buf *out);
+int		 store_col_dup(sqlite3_stmt *, int i, char **out);
 /*
  * store_col_status: text column i (accounts.status) as an account
  * status; PDS_EINTERNAL for a value the schema does not allow.
  * Defined in store_account.c.
  */
 int		 store_col_status(sqlite3_stmt *, int i, enum acct_status *);
+
+/*
+ * Rows that store_account.c and store_admin.c both read: the columns
+ * STORE_ACCOUNT_COLS of accounts into a struct store_account, and
+ * STORE_INVITE_COLS of invite_codes c (with its count of uses, named
+ * `used') into a struct store_invite.  Text columns are read with text:
+ * store_col_text() (PDS_ETOOBIG for one that does not fit), or
+ * store_col_trunc() for the admin's listings, which show such a value
+ * cut.  PDS_EINTERNAL for an unknown status.  Defined in
+ * store_account.c.
+ */
+#define STORE_ACCOUNT_COLS "did, handle, email, status, created_at, " \
+	"email_confirmed_at, deactivated_at, takedown_ref, invites_disabled, " \
+	"email_auth_factor"
+#define STORE_INVITE_COLS "c.code, c.available_uses, c.disabled, " \
+	"c.for_account, c.created_by, c.created_at, " \
+	"(SELECT count(*) FROM invite_code_uses u WHERE u.code = c.code) " \
+	"AS used"
+int		 store_read_account(sqlite3_stmt *, struct store_account *,
+		    int (*text)(sqlite3_stmt *, int, char *, size_t));
+int		 store_read_invite(sqlite3_stmt *, struct store_invite *,
+		    int (*text)(sqlite3_stmt *, int, char *, size_t));
 
 /* Execute SQL without results (may hold several statements). */
 int		 store_exec(const char *sql);

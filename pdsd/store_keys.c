@@ -43,21 +43,22 @@ recount(void)
 	return PDS_OK;
 }
 
+static int
+key_read(sqlite3_stmt *st, void *priv)
+{
+	size_t	 n;
+
+	if (store_col_blob(st, 0, priv, 32, &n) != PDS_OK || n != 32)
+		return PDS_EUNSUPP;
+	return PDS_OK;
+}
+
 int
 store_keys_get(const char *id, uint8_t priv[32])
 {
-	sqlite3_stmt	*st;
-	size_t		 n;
-	int		 rc;
-
-	if ((rc = store_row(&st, "SELECT private_key FROM reserved_keys "
+	return store_get("SELECT private_key FROM reserved_keys "
 	    "WHERE did = ?1 OR key_did = ?1 ORDER BY created_at DESC LIMIT 1",
-	    STORE_ARGS(SB_TEXT(id)), "reserved key")) != PDS_OK)
-		return rc;
-	if (store_col_blob(st, 0, priv, 32, &n) != PDS_OK || n != 32)
-		rc = PDS_EUNSUPP;
-	store_stmt_done(st);
-	return rc;
+	    STORE_ARGS(SB_TEXT(id)), "reserved key", key_read, priv);
 }
 
 int

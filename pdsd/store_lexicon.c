@@ -11,42 +11,31 @@
 #include "store_lexicon.h"
 
 static int
-col_dup(sqlite3_stmt *st, int i, char **out)
+lexicon_read(sqlite3_stmt *st, void *out)
 {
-	const unsigned char *s = sqlite3_column_text(st, i);
+	struct store_lexicon	*l = out;
+	int			 rc;
 
-	*out = NULL;
-	if (s == NULL)
-		return PDS_OK;
-	if ((*out = strdup((const char *)s)) == NULL)
-		return PDS_ENOMEM;
-	return PDS_OK;
+	if ((rc = store_col_dup(st, 0, &l->nsid)) == PDS_OK &&
+	    (rc = store_col_dup(st, 1, &l->uri)) == PDS_OK &&
+	    (rc = store_col_dup(st, 2, &l->cid)) == PDS_OK &&
+	    (rc = store_col_dup(st, 3, &l->doc)) == PDS_OK)
+		rc = store_col_dup(st, 4, &l->error);
+	l->created_at = sqlite3_column_int64(st, 5);
+	l->updated_at = sqlite3_column_int64(st, 6);
+	l->succeeded_at = sqlite3_column_int64(st, 7);
+	if (rc != PDS_OK)
+		store_lexicon_clear(l);
+	return rc;
 }
 
 int
 store_lexicon_get(const char *nsid, struct store_lexicon *out)
 {
-	sqlite3_stmt	*st;
-	int		 rc;
-
 	memset(out, 0, sizeof(*out));
-	if ((rc = store_row(&st, "SELECT nsid, uri, cid, doc, error, "
-	    "created_at, updated_at, succeeded_at FROM lexicons "
-	    "WHERE nsid = ?1", STORE_ARGS(SB_TEXT(nsid)), "lexicon get")) !=
-	    PDS_OK)
-		return rc;
-	if ((rc = col_dup(st, 0, &out->nsid)) == PDS_OK &&
-	    (rc = col_dup(st, 1, &out->uri)) == PDS_OK &&
-	    (rc = col_dup(st, 2, &out->cid)) == PDS_OK &&
-	    (rc = col_dup(st, 3, &out->doc)) == PDS_OK)
-		rc = col_dup(st, 4, &out->error);
-	out->created_at = sqlite3_column_int64(st, 5);
-	out->updated_at = sqlite3_column_int64(st, 6);
-	out->succeeded_at = sqlite3_column_int64(st, 7);
-	store_stmt_done(st);
-	if (rc != PDS_OK)
-		store_lexicon_clear(out);
-	return rc;
+	return store_get("SELECT nsid, uri, cid, doc, error, created_at, "
+	    "updated_at, succeeded_at FROM lexicons WHERE nsid = ?1",
+	    STORE_ARGS(SB_TEXT(nsid)), "lexicon get", lexicon_read, out);
 }
 
 int

@@ -33,40 +33,24 @@ store_email_token_put(const char *purpose, const char *did,
 	    SB_TEXT(now)), "email token put", NULL);
 }
 
-/* Two text columns of the row a query finds, into a[acap] and b[bcap]. */
-static int
-text2(const char *sql, const struct store_arg *args, char *a, size_t acap,
-    char *b, size_t bcap, const char *what)
-{
-	sqlite3_stmt	*st;
-	int		 rc;
-
-	if ((rc = store_row(&st, sql, args, what)) != PDS_OK)
-		return rc;
-	if ((rc = store_col_text(st, 0, a, acap)) == PDS_OK)
-		rc = store_col_text(st, 1, b, bcap);
-	store_stmt_done(st);
-	return rc;
-}
-
 int
 store_email_token_get(const char *purpose, const char *did,
     char token[SM_TOKEN_MAX], char requested_at[STORE_TS_LEN])
 {
-	return text2("SELECT token, requested_at FROM email_tokens "
+	return store_texts("SELECT token, requested_at FROM email_tokens "
 	    "WHERE purpose = ?1 AND did = ?2", STORE_ARGS(SB_TEXT(purpose),
-	    SB_TEXT(did)), token, SM_TOKEN_MAX, requested_at, STORE_TS_LEN,
-	    "email token get");
+	    SB_TEXT(did)), "email token get", store_col_text, token,
+	    SM_TOKEN_MAX, requested_at, STORE_TS_LEN);
 }
 
 int
 store_email_token_find(const char *purpose, const char *token,
     char did[SA_DID_MAX + 1], char requested_at[STORE_TS_LEN])
 {
-	return text2("SELECT did, requested_at FROM email_tokens "
+	return store_texts("SELECT did, requested_at FROM email_tokens "
 	    "WHERE purpose = ?1 AND token = ?2", STORE_ARGS(SB_TEXT(purpose),
-	    SB_TEXT(token)), did, SA_DID_MAX + 1, requested_at, STORE_TS_LEN,
-	    "email token find");
+	    SB_TEXT(token)), "email token find", store_col_text, did,
+	    SA_DID_MAX + 1, requested_at, STORE_TS_LEN);
 }
 
 int
@@ -161,8 +145,10 @@ store_mig_put(const char *did, const char *direction, const char *state,
 	"  WHERE rb.did = a.did) "
 
 static int
-mig_row(sqlite3_stmt *st, struct store_mig *m)
+mig_row(sqlite3_stmt *st, void *out)
 {
+	struct store_mig	*m = out;
+
 	memset(m, 0, sizeof(*m));
 	if (store_col_text(st, 0, m->did, sizeof(m->did)) != PDS_OK ||
 	    store_col_text(st, 1, m->handle, sizeof(m->handle)) != PDS_OK ||
@@ -191,17 +177,10 @@ mig_row(sqlite3_stmt *st, struct store_mig *m)
 int
 store_mig_get(const char *did, struct store_mig *out)
 {
-	sqlite3_stmt	*st;
-	int		 rc;
-
-	if ((rc = store_row(&st, "SELECT " MIG_COLUMNS "FROM accounts a "
+	return store_get("SELECT " MIG_COLUMNS "FROM accounts a "
 	    "LEFT JOIN account_migrations m ON m.did = a.did "
-	    "WHERE a.did = ?1", STORE_ARGS(SB_TEXT(did)),
-	    "migration get")) != PDS_OK)
-		return rc;
-	rc = mig_row(st, out);
-	store_stmt_done(st);
-	return rc;
+	    "WHERE a.did = ?1", STORE_ARGS(SB_TEXT(did)), "migration get",
+	    mig_row, out);
 }
 
 int

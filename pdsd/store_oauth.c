@@ -186,31 +186,32 @@ store_oauth_family_clear(struct store_oauth_family *f)
 	memset(f, 0, sizeof(*f));
 }
 
-/* Read a row of FAMILY_COLS, from column `off' on, into *f. */
+/* Read a row of FAMILY_COLS into the struct store_oauth_family out. */
 static int
-family_read(sqlite3_stmt *st, int off, struct store_oauth_family *f)
+family_read(sqlite3_stmt *st, void *out)
 {
-	int	 rc;
+	struct store_oauth_family	*f = out;
+	int				 rc;
 
 	memset(f, 0, sizeof(*f));
-	f->id = sqlite3_column_int64(st, off);
-	if ((rc = col_dup(st, off + 1, &f->token_id)) != PDS_OK ||
-	    (rc = col_dup(st, off + 2, &f->did)) != PDS_OK ||
-	    (rc = col_dup(st, off + 3, &f->client_id)) != PDS_OK ||
-	    (rc = col_dup(st, off + 4, &f->client_auth)) != PDS_OK ||
-	    (rc = col_dup(st, off + 5, &f->device_id)) != PDS_OK ||
-	    (rc = col_dup(st, off + 6, &f->params)) != PDS_OK ||
-	    (rc = col_dup(st, off + 7, &f->code)) != PDS_OK ||
-	    (rc = col_dup(st, off + 8, &f->refresh_token)) != PDS_OK ||
-	    (rc = col_dup(st, off + 9, &f->scope)) != PDS_OK ||
-	    (rc = col_dup(st, off + 10, &f->dpop_jkt)) != PDS_OK) {
+	f->id = sqlite3_column_int64(st, 0);
+	if ((rc = col_dup(st, 1, &f->token_id)) != PDS_OK ||
+	    (rc = col_dup(st, 2, &f->did)) != PDS_OK ||
+	    (rc = col_dup(st, 3, &f->client_id)) != PDS_OK ||
+	    (rc = col_dup(st, 4, &f->client_auth)) != PDS_OK ||
+	    (rc = col_dup(st, 5, &f->device_id)) != PDS_OK ||
+	    (rc = col_dup(st, 6, &f->params)) != PDS_OK ||
+	    (rc = col_dup(st, 7, &f->code)) != PDS_OK ||
+	    (rc = col_dup(st, 8, &f->refresh_token)) != PDS_OK ||
+	    (rc = col_dup(st, 9, &f->scope)) != PDS_OK ||
+	    (rc = col_dup(st, 10, &f->dpop_jkt)) != PDS_OK) {
 		store_oauth_family_clear(f);
 		return rc;
 	}
-	f->created_at = sqlite3_column_int64(st, off + 11);
-	f->updated_at = sqlite3_column_int64(st, off + 12);
-	f->expires_at = sqlite3_column_int64(st, off + 13);
-	f->session_expires_at = sqlite3_column_int64(st, off + 14);
+	f->created_at = sqlite3_column_int64(st, 11);
+	f->updated_at = sqlite3_column_int64(st, 12);
+	f->expires_at = sqlite3_column_int64(st, 13);
+	f->session_expires_at = sqlite3_column_int64(st, 14);
 	return PDS_OK;
 }
 
@@ -239,16 +240,9 @@ store_oauth_family_create(struct store_oauth_family *f)
 static int
 family_one(const char *sql, const char *key, struct store_oauth_family *out)
 {
-	sqlite3_stmt	*st;
-	int		 rc;
-
 	memset(out, 0, sizeof(*out));
-	if ((rc = store_row(&st, sql, STORE_ARGS(SB_TEXT(key)),
-	    "oauth family get")) != PDS_OK)
-		return rc;
-	rc = family_read(st, 0, out);
-	store_stmt_done(st);
-	return rc;
+	return store_get(sql, STORE_ARGS(SB_TEXT(key)), "oauth family get",
+	    family_read, out);
 }
 
 int
@@ -306,10 +300,7 @@ store_oauth_family_rotate(int64_t id, const char *old_refresh,
 		    SB_INT(id), SB_TEXT(old_refresh), SB_TEXT(token_id),
 		    SB_TEXTN(refresh), SB_INT(updated_at), SB_INT(expires_at),
 		    SB_INT(session_expires_at)), "oauth family rotate");
-	if (rc == PDS_OK)
-		return store_commit();
-	store_rollback();
-	return rc;
+	return store_end(rc);
 }
 
 int
@@ -346,7 +337,7 @@ family_walk(const char *sql, const char *key,
 	if ((rc = store_prep(&st, sql, STORE_ARGS(SB_TEXT(key)))) != PDS_OK)
 		return rc;
 	while (store_next(st, &rc, "oauth family list")) {
-		if ((rc = family_read(st, 0, &f)) != PDS_OK)
+		if ((rc = family_read(st, &f)) != PDS_OK)
 			break;
 		rc = cb(arg, &f);
 		store_oauth_family_clear(&f);
@@ -400,26 +391,29 @@ store_oauth_device_put(const struct store_oauth_device *d)
 	    SB_INT(d->last_seen)), "oauth device put", NULL);
 }
 
+static int
+device_read(sqlite3_stmt *st, void *out)
+{
+	struct store_oauth_device	*d = out;
+	int				 rc;
+
+	if ((rc = col_dup(st, 0, &d->id)) != PDS_OK ||
+	    (rc = col_dup(st, 1, &d->session_id)) != PDS_OK ||
+	    (rc = col_dup(st, 2, &d->user_agent)) != PDS_OK ||
+	    (rc = col_dup(st, 3, &d->ip)) != PDS_OK)
+		store_oauth_device_clear(d);
+	else
+		d->last_seen = sqlite3_column_int64(st, 4);
+	return rc;
+}
+
 int
 store_oauth_device_get(const char *id, struct store_oauth_device *out)
 {
-	sqlite3_stmt	*st;
-	int		 rc;
-
 	memset(out, 0, sizeof(*out));
-	if ((rc = store_row(&st, "SELECT id, session_id, user_agent, ip, "
-	    "last_seen FROM oauth_devices WHERE id = ?1",
-	    STORE_ARGS(SB_TEXT(id)), "oauth device get")) != PDS_OK)
-		return rc;
-	if ((rc = col_dup(st, 0, &out->id)) != PDS_OK ||
-	    (rc = col_dup(st, 1, &out->session_id)) != PDS_OK ||
-	    (rc = col_dup(st, 2, &out->user_agent)) != PDS_OK ||
-	    (rc = col_dup(st, 3, &out->ip)) != PDS_OK)
-		store_oauth_device_clear(out);
-	else
-		out->last_seen = sqlite3_column_int64(st, 4);
-	store_stmt_done(st);
-	return rc;
+	return store_get("SELECT id, session_id, user_agent, ip, last_seen "
+	    "FROM oauth_devices WHERE id = ?1", STORE_ARGS(SB_TEXT(id)),
+	    "oauth device get", device_read, out);
 }
 
 int

@@ -103,10 +103,7 @@ out:
 	for (i = 0; i < nrows; i++)
 		free(rows[i].name);
 	free(rows);
-	if (rc == PDS_OK)
-		return store_commit();
-	store_rollback();
-	return rc;
+	return store_end(rc);
 }
 
 int

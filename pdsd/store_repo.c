@@ -59,19 +59,18 @@ store_bs_store(struct store_bs *bs)
 	return b;
 }
 
+static int
+content_read(sqlite3_stmt *st, void *out)
+{
+	return store_col_buf(st, 0, out);
+}
+
 int
 store_block_get(const char *did, const struct cid *c, struct buf *out)
 {
-	sqlite3_stmt	*st;
-	int		 rc;
-
-	if ((rc = store_row(&st, "SELECT content FROM repo_blocks "
+	return store_get("SELECT content FROM repo_blocks "
 	    "WHERE did = ?1 AND cid = ?2", STORE_ARGS(SB_TEXT(did), SB_CID(c)),
-	    "block get")) != PDS_OK)
-		return rc;
-	rc = store_col_buf(st, 0, out);
-	store_stmt_done(st);
-	return rc;
+	    "block get", content_read, out);
 }
 
 static int
@@ -111,22 +110,12 @@ store_repo_read_end(void)
 
 /* ---- accounts ------------------------------------------------------- */
 
-int
-store_repo_acct_find(const char *id, struct store_repo_acct *out)
+static int
+acct_read(sqlite3_stmt *st, void *arg)
 {
-	sqlite3_stmt	*st;
-	const char	*sql;
-	int		 rc;
+	struct store_repo_acct	*out = arg;
+	int			 rc;
 
-	if (strncmp(id, "did:", 4) == 0)
-		sql = "SELECT did, handle, status, created_at "
-		    "FROM accounts WHERE did = ?1";
-	else
-		sql = "SELECT did, handle, status, created_at "
-		    "FROM accounts WHERE handle = ?1";
-	if ((rc = store_row(&st, sql, STORE_ARGS(SB_TEXT(id)),
-	    "account lookup")) != PDS_OK)
-		return rc;
 	if ((rc = store_col_text(st, 0, out->did, sizeof(out->did))) ==
 	    PDS_OK &&
 	    (rc = store_col_text(st, 1, out->handle,
@@ -134,8 +123,22 @@ store_repo_acct_find(const char *id, struct store_repo_acct *out)
 	    (rc = store_col_status(st, 2, &out->status)) == PDS_OK)
 		rc = store_col_text(st, 3, out->created_at,
 		    sizeof(out->created_at));
-	store_stmt_done(st);
 	return rc;
+}
+
+int
+store_repo_acct_find(const char *id, struct store_repo_acct *out)
+{
+	const char	*sql;
+
+	if (strncmp(id, "did:", 4) == 0)
+		sql = "SELECT did, handle, status, created_at "
+		    "FROM accounts WHERE did = ?1";
+	else
+		sql = "SELECT did, handle, status, created_at "
+		    "FROM accounts WHERE handle = ?1";
+	return store_get(sql, STORE_ARGS(SB_TEXT(id)), "account lookup",
+	    acct_read, out);
 }
 
 /* ---- the head ------------------------------------------------------- */
@@ -272,9 +275,16 @@ store_record_list(const char *did, const char *collection,
 	return rc;
 }
 
+/*
+ * Each row of sql whose text column 0 is not NULL, to text(arg, column
+ * 0) or, when text is NULL, to block(arg, column 0, column 1's bytes);
+ * until one returns non-zero.
+ */
 static int
-walk_text(const char *sql, const struct store_arg *args,
-    int (*cb)(void *, const char *), void *arg, const char *what)
+walk_rows(const char *sql, const struct store_arg *args,
+    int (*text)(void *, const char *),
+    int (*block)(void *, const char *, const uint8_t *, size_t), void *arg,
+    const char *what)
 {
 	sqlite3_stmt	*st;
 	const char	*c;
@@ -285,7 +295,12 @@ walk_text(const char *sql, const struct store_arg *args,
 	while (store_next(st, &rc, what)) {
 		if ((c = (const char *)sqlite3_column_text(st, 0)) == NULL)
 			continue;
-		if ((rc = cb(arg, c)) != 0)
+		if (text != NULL)
+			rc = text(arg, c);
+		else
+			rc = block(arg, c, sqlite3_column_blob(st, 1),
+			    (size_t)sqlite3_column_bytes(st, 1));
+		if (rc != 0)
 			break;
 	}
 	store_stmt_done(st);
@@ -296,9 +311,9 @@ int
 store_repo_collections(const char *did, int (*cb)(void *, const char *),
     void *arg)
 {
-	return walk_text("SELECT DISTINCT collection FROM records "
+	return walk_rows("SELECT DISTINCT collection FROM records "
 	    "WHERE did = ?1 ORDER BY collection", STORE_ARGS(SB_TEXT(did)), cb,
-	    arg, "collections");
+	    NULL, arg, "collections");
 }
 
 int
@@ -312,60 +327,28 @@ int
 store_blocks_all(const char *did,
     int (*cb)(void *, const char *, const uint8_t *, size_t), void *arg)
 {
-	sqlite3_stmt	*st;
-	const char	*c;
-	int		 rc;
-
-	if ((rc = store_prep(&st, "SELECT cid, content FROM repo_blocks "
-	    "WHERE did = ?1", STORE_ARGS(SB_TEXT(did)))) != PDS_OK)
-		return rc;
-	while (store_next(st, &rc, "blocks all")) {
-		if ((c = (const char *)sqlite3_column_text(st, 0)) == NULL)
-			continue;
-		if ((rc = cb(arg, c, sqlite3_column_blob(st, 1),
-		    (size_t)sqlite3_column_bytes(st, 1))) != 0)
-			break;
-	}
-	store_stmt_done(st);
-	return rc;
+	return walk_rows("SELECT cid, content FROM repo_blocks WHERE did = ?1",
+	    STORE_ARGS(SB_TEXT(did)), NULL, cb, arg, "blocks all");
 }
 
 int
 store_blocks_since(const char *did, const char *since,
     int (*cb)(void *, const char *, const uint8_t *, size_t), void *arg)
 {
-	sqlite3_stmt	*st;
-	const char	*c;
-	int		 rc;
-
-	if ((rc = store_prep(&st, "SELECT cid, content FROM repo_blocks "
+	return walk_rows("SELECT cid, content FROM repo_blocks "
 	    "WHERE did = ?1 AND rev > ?2 ORDER BY rev DESC, cid DESC",
-	    STORE_ARGS(SB_TEXT(did), SB_TEXT(since)))) != PDS_OK)
-		return rc;
-	while (store_next(st, &rc, "blocks since")) {
-		if ((c = (const char *)sqlite3_column_text(st, 0)) == NULL)
-			continue;
-		if ((rc = cb(arg, c, sqlite3_column_blob(st, 1),
-		    (size_t)sqlite3_column_bytes(st, 1))) != 0)
-			break;
-	}
-	store_stmt_done(st);
-	return rc;
+	    STORE_ARGS(SB_TEXT(did), SB_TEXT(since)), NULL, cb, arg,
+	    "blocks since");
 }
 
 /* ---- blobs ---------------------------------------------------------- */
 
-int
-store_blob_get(const char *did, const struct cid *c, struct store_blob *out)
+static int
+blob_read(sqlite3_stmt *st, void *arg)
 {
-	sqlite3_stmt	*st;
-	int		 rc;
+	struct store_blob	*out = arg;
+	int			 rc;
 
-	if ((rc = store_row(&st, "SELECT mime_type, size, "
-	    "temp_key IS NOT NULL, takedown_ref IS NOT NULL, created_at "
-	    "FROM blobs WHERE did = ?1 AND cid = ?2",
-	    STORE_ARGS(SB_TEXT(did), SB_CID(c)), "blob get")) != PDS_OK)
-		return rc;
 	rc = store_col_text(st, 0, out->mime_type, sizeof(out->mime_type));
 	out->size = sqlite3_column_int64(st, 1);
 	out->temp = sqlite3_column_int(st, 2) != 0;
@@ -373,8 +356,16 @@ store_blob_get(const char *did, const struct cid *c, struct store_blob *out)
 	if (rc == PDS_OK)
 		rc = store_col_text(st, 4, out->created_at,
 		    sizeof(out->created_at));
-	store_stmt_done(st);
 	return rc;
+}
+
+int
+store_blob_get(const char *did, const struct cid *c, struct store_blob *out)
+{
+	return store_get("SELECT mime_type, size, "
+	    "temp_key IS NOT NULL, takedown_ref IS NOT NULL, created_at "
+	    "FROM blobs WHERE did = ?1 AND cid = ?2",
+	    STORE_ARGS(SB_TEXT(did), SB_CID(c)), "blob get", blob_read, out);
 }
 
 int
@@ -404,9 +395,9 @@ store_blob_list(const char *did, const char *since, const char *cursor,
 		sql = "SELECT DISTINCT blob_cid FROM record_blobs "
 		    "WHERE did = ?1 AND blob_cid > ?3 "
 		    "ORDER BY blob_cid LIMIT ?4";
-	return walk_text(sql, STORE_ARGS(SB_TEXT(did), SB_TEXTN(since),
-	    SB_TEXT(cursor != NULL ? cursor : ""), SB_INT(limit)), cb, arg,
-	    "blob list");
+	return walk_rows(sql, STORE_ARGS(SB_TEXT(did), SB_TEXTN(since),
+	    SB_TEXT(cursor != NULL ? cursor : ""), SB_INT(limit)), cb, NULL,
+	    arg, "blob list");
 }
 
 int
@@ -475,24 +466,19 @@ check_head(const struct store_commit *c)
 	return rc;
 }
 
+/* Append c and its NUL to the buf arg. */
+static int
+append_str(void *arg, const char *c)
+{
+	return buf_append(arg, c, strlen(c) + 1);
+}
+
 static int
 old_blob_refs(const char *uri, struct buf *gone)
 {
-	sqlite3_stmt	*st;
-	const char	*c;
-	int		 rc;
-
-	if ((rc = store_prep(&st, "SELECT blob_cid FROM record_blobs "
-	    "WHERE record_uri = ?1", STORE_ARGS(SB_TEXT(uri)))) != PDS_OK)
-		return rc;
-	while (store_next(st, &rc, "old blob refs")) {
-		if ((c = (const char *)sqlite3_column_text(st, 0)) == NULL)
-			continue;
-		if ((rc = buf_append(gone, c, strlen(c) + 1)) != PDS_OK)
-			break;
-	}
-	store_stmt_done(st);
-	return rc;
+	return walk_rows("SELECT blob_cid FROM record_blobs "
+	    "WHERE record_uri = ?1", STORE_ARGS(SB_TEXT(uri)), append_str, NULL,
+	    gone, "old blob refs");
 }
 
 static int

@@ -99,6 +99,55 @@ store_row(sqlite3_stmt **stp, const char *sql, const struct store_arg *args,
 }
 
 int
+store_get(const char *sql, const struct store_arg *args, const char *what,
+    int (*reader)(sqlite3_stmt *, void *), void *out)
+{
+	sqlite3_stmt	*st;
+	int		 rc;
+
+	if ((rc = store_row(&st, sql, args, what)) != PDS_OK)
+		return rc;
+	rc = reader(st, out);
+	store_stmt_done(st);
+	return rc;
+}
+
+/* Where store_texts() puts its columns; b NULL for one column. */
+struct text_out {
+	int	(*text)(sqlite3_stmt *, int, char *, size_t);
+	char	*a, *b;
+	size_t	 acap, bcap;
+};
+
+static int
+read_texts(sqlite3_stmt *st, void *arg)
+{
+	struct text_out	*t = arg;
+	int		 rc;
+
+	if ((rc = t->text(st, 0, t->a, t->acap)) == PDS_OK && t->b != NULL)
+		rc = t->text(st, 1, t->b, t->bcap);
+	return rc;
+}
+
+int
+store_text(const char *sql, const struct store_arg *args, const char *what,
+    char *out, size_t cap)
+{
+	return store_texts(sql, args, what, store_col_text, out, cap, NULL, 0);
+}
+
+int
+store_texts(const char *sql, const struct store_arg *args, const char *what,
+    int (*text)(sqlite3_stmt *, int, char *, size_t), char *a, size_t acap,
+    char *b, size_t bcap)
+{
+	struct text_out	 t = { text, a, b, acap, bcap };
+
+	return store_get(sql, args, what, read_texts, &t);
+}
+
+int
 store_has_row(const char *sql, const struct store_arg *args, bool *yes,
     const char *what)
 {
@@ -191,8 +240,9 @@ store_ints(const char *sql, const struct store_arg *args, const char *what,
 	return store_err(rc, what);
 }
 
-int
-store_col_text(sqlite3_stmt *st, int i, char *out, size_t cap)
+/* Text column i into out[cap]; one too long is cut when cut, else refused. */
+static int
+col_text(sqlite3_stmt *st, int i, char *out, size_t cap, bool cut)
 {
 	const unsigned char	*s = sqlite3_column_text(st, i);
 	size_t			 n;
@@ -202,11 +252,26 @@ store_col_text(sqlite3_stmt *st, int i, char *out, size_t cap)
 	if (s == NULL)
 		return PDS_OK;
 	n = (size_t)sqlite3_column_bytes(st, i);
-	if (n >= cap)
-		return PDS_ETOOBIG;
+	if (n >= cap) {
+		if (!cut)
+			return PDS_ETOOBIG;
+		n = cap - 1;
+	}
 	memcpy(out, s, n);
 	out[n] = '\0';
 	return PDS_OK;
+}
+
+int
+store_col_text(sqlite3_stmt *st, int i, char *out, size_t cap)
+{
+	return col_text(st, i, out, cap, false);
+}
+
+int
+store_col_trunc(sqlite3_stmt *st, int i, char *out, size_t cap)
+{
+	return col_text(st, i, out, cap, true);
 }
 
 int
@@ -221,6 +286,19 @@ store_col_blob(sqlite3_stmt *st, int i, void *out, size_t cap, size_t *len)
 	if (n > 0)
 		memcpy(out, p, n);
 	return PDS_OK;
+}
+
+int
+store_col_dup(sqlite3_stmt *st, int i, char **out)
+{
+	const unsigned char	*s = sqlite3_column_text(st, i);
+
+	if (s == NULL) {
+		*out = NULL;
+		return PDS_OK;
+	}
+	*out = strdup((const char *)s);
+	return *out != NULL ? PDS_OK : PDS_ENOMEM;
 }
 
 int

@@ -5,8 +5,12 @@
  * without a row is PDS_ENOTFOUND and a duplicate key PDS_EEXIST; an
  * UPDATE that touches nothing is PDS_ENOTFOUND through
  * store_run_changed(); text, blob and buffer columns refuse what does
- * not fit; a walk stops at the callback's value and ends with PDS_OK;
- * and SQL that does not prepare is PDS_EIO.
+ * not fit, and store_col_trunc() cuts it; a walk stops at the
+ * callback's value and ends with PDS_OK; store_get() hands the row to
+ * its reader and passes on what it says, store_text() and store_texts()
+ * read one or two text columns (cut or refused when too long) and
+ * store_col_dup() copies a text column (NULL for NULL); and SQL that
+ * does not prepare is PDS_EIO.
  *
  * It works on a scratch table in a store opened in a temporary
  * directory.
@@ -144,6 +148,10 @@ test_bounds(void)
 	    s[0] == '\0', "5 characters do not fit in 5 bytes");
 	CHECK(store_col_text(st, 3, s, sizeof(s)) == PDS_OK &&
 	    strcmp(s, "1234") == 0, "4 characters fit: %s", s);
+	CHECK(store_col_trunc(st, 0, s, sizeof(s)) == PDS_OK &&
+	    strcmp(s, "1234") == 0, "store_col_trunc cuts 5 to 4: %s", s);
+	CHECK(store_col_trunc(st, 3, s, sizeof(s)) == PDS_OK &&
+	    strcmp(s, "1234") == 0, "store_col_trunc, 4 fit: %s", s);
 	memset(got, 0x55, sizeof(got));
 	CHECK(store_col_blob(st, 2, got, sizeof(got), &n) == PDS_ETOOBIG &&
 	    n == 6 && got[0] == 0x55, "6 bytes do not fit in 4");
@@ -229,6 +237,89 @@ test_walk_ints(void)
 	t_group_end();
 }
 
+/* A store_get() reader: column 0 into *out; an error when *out is -1. */
+static int
+read_v(sqlite3_stmt *st, void *out)
+{
+	int64_t	*v = out;
+
+	if (*v == -1)
+		return PDS_EINTERNAL;
+	*v = sqlite3_column_int64(st, 0);
+	return PDS_OK;
+}
+
+static void
+test_get_text(void)
+{
+	sqlite3_stmt	*st;
+	int64_t		 v = 0;
+	char		 a[8], b[8], *d = (char *)&d;
+	int		 rc;
+
+	t_group("get and text");
+	rc = store_get("SELECT v FROM t WHERE k = ?1",
+	    STORE_ARGS(SB_TEXT("long")), "test get", read_v, &v);
+	CHECK(rc == PDS_OK && v == 1, "store_get: %s %lld", pds_strerror(rc),
+	    (long long)v);
+	v = -1;
+	rc = store_get("SELECT v FROM t WHERE k = ?1",
+	    STORE_ARGS(SB_TEXT("long")), "test get", read_v, &v);
+	CHECK(rc == PDS_EINTERNAL, "the reader's error: %s",
+	    pds_strerror(rc));
+	rc = store_get("SELECT v FROM t WHERE k = ?1",
+	    STORE_ARGS(SB_TEXT("nope")), "test get", read_v, &v);
+	CHECK(rc == PDS_ENOTFOUND && v == -1, "no row, no read: %s",
+	    pds_strerror(rc));
+
+	rc = store_text("SELECT x FROM t WHERE k = ?1",
+	    STORE_ARGS(SB_TEXT("long")), "test text", a, sizeof(a));
+	CHECK(rc == PDS_OK && strcmp(a, "1234") == 0, "store_text: %s %s",
+	    pds_strerror(rc), a);
+	rc = store_text("SELECT x FROM t WHERE k = ?1",
+	    STORE_ARGS(SB_TEXT("long")), "test text", a, 4);
+	CHECK(rc == PDS_ETOOBIG, "store_text too long: %s", pds_strerror(rc));
+	rc = store_text("SELECT x FROM t WHERE k = ?1",
+	    STORE_ARGS(SB_TEXT("nope")), "test text", a, sizeof(a));
+	CHECK(rc == PDS_ENOTFOUND, "store_text without a row: %s",
+	    pds_strerror(rc));
+	rc = store_texts("SELECT x, n FROM t WHERE k = ?1",
+	    STORE_ARGS(SB_TEXT("long")), "test texts", store_col_text, a,
+	    sizeof(a), b, sizeof(b));
+	CHECK(rc == PDS_OK && strcmp(a, "1234") == 0 &&
+	    strcmp(b, "12345") == 0, "store_texts: %s %s %s",
+	    pds_strerror(rc), a, b);
+	rc = store_texts("SELECT x, n FROM t WHERE k = ?1",
+	    STORE_ARGS(SB_TEXT("long")), "test texts", store_col_text, a,
+	    sizeof(a), b, 5);
+	CHECK(rc == PDS_ETOOBIG, "store_texts, second too long: %s",
+	    pds_strerror(rc));
+	rc = store_texts("SELECT x, n FROM t WHERE k = ?1",
+	    STORE_ARGS(SB_TEXT("long")), "test texts", store_col_trunc, a,
+	    sizeof(a), b, 5);
+	CHECK(rc == PDS_OK && strcmp(b, "1234") == 0,
+	    "store_texts, second cut: %s %s", pds_strerror(rc), b);
+
+	rc = store_row(&st, "SELECT x, n FROM t WHERE k = ?1",
+	    STORE_ARGS(SB_TEXT("b")), "test dup");
+	CHECK(rc == PDS_OK, "get b: %s", pds_strerror(rc));
+	if (rc == PDS_OK) {
+		CHECK(store_col_dup(st, 0, &d) == PDS_OK && d == NULL,
+		    "store_col_dup of NULL");
+		store_stmt_done(st);
+	}
+	rc = store_row(&st, "SELECT x, n FROM t WHERE k = ?1",
+	    STORE_ARGS(SB_TEXT("long")), "test dup");
+	if (rc == PDS_OK) {
+		CHECK(store_col_dup(st, 1, &d) == PDS_OK && d != NULL &&
+		    strcmp(d, "12345") == 0, "store_col_dup: %s",
+		    d != NULL ? d : "(null)");
+		free(d);
+		store_stmt_done(st);
+	}
+	t_group_end();
+}
+
 int
 main(void)
 {
@@ -252,6 +343,7 @@ main(void)
 	test_bounds();
 	test_cid();
 	test_walk_ints();
+	test_get_text();
 	store_close();
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
 	if (system(cmd) != 0)
