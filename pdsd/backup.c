@@ -34,7 +34,6 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <pthread.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -46,6 +45,7 @@
 #include <jansson.h>
 
 #include "admin_service.h"
+#include "bgjob.h"
 #include "blobs.h"
 #include "cid.h"
 #include "manifest.h"
@@ -79,13 +79,8 @@ struct bblob {
 };
 
 struct job {
-	pthread_mutex_t		 mu;
-	int			 refs;
-	bool			 abort;
+	struct bgjob		 bg;		/* its mu guards the rest */
 	enum phase		 phase;
-	int			 rc;
-	const char		*err_name;
-	char			 msg[256];
 	int			 remaining, total;
 	int			 reported;	/* pages done last reported */
 	int64_t			 bytes;
@@ -111,22 +106,15 @@ struct job {
 };
 
 static const struct config	*bcfg;
-static pthread_mutex_t		 job_mu = PTHREAD_MUTEX_INITIALIZER;
-static struct job		*current;	/* running, or NULL */
-static pthread_t		 job_thread;
-static bool			 job_joinable;
+static struct bgjob_slot	 slot = BGJOB_SLOT_INITIALIZER;
 static unsigned			 job_serial;
 
 static void
 job_unref(struct job *j)
 {
 	size_t	 i;
-	bool	 last;
 
-	pthread_mutex_lock(&j->mu);
-	last = --j->refs == 0;
-	pthread_mutex_unlock(&j->mu);
-	if (!last)
+	if (!bgjob_release(&j->bg))
 		return;
 	if (j->dirfd != -1)
 		close(j->dirfd);
@@ -138,37 +126,31 @@ job_unref(struct job *j)
 	}
 	free(j->blobs);
 	json_decref(j->files);
-	pthread_mutex_destroy(&j->mu);
 	free(j);
 }
 
 static void
-job_fail(struct job *j, int rc, const char *name, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
-static void
-job_fail(struct job *j, int rc, const char *name, const char *fmt, ...)
+set_phase(struct job *j, enum phase ph)
 {
-	va_list	 ap;
+	pthread_mutex_lock(&j->bg.mu);
+	j->phase = ph;
+	pthread_mutex_unlock(&j->bg.mu);
+}
 
-	pthread_mutex_lock(&j->mu);
-	if (j->rc == PDS_OK) {
-		j->rc = rc;
-		j->err_name = name;
-		va_start(ap, fmt);
-		vsnprintf(j->msg, sizeof(j->msg), fmt, ap);
-		va_end(ap);
-	}
-	pthread_mutex_unlock(&j->mu);
+/* The error name of a failure to write DEST's files. */
+static const char *
+io_err_name(int rc)
+{
+	return rc == PDS_EEXIST ? AP_E_ALREADY_EXISTS : AP_E_IO_ERROR;
 }
 
 /* Copy tmp into DEST (another file system). */
 static int
 place_copy(struct job *j)
 {
-	char	 buf[65536];
-	ssize_t	 n, w, off;
-	int	 in, out, rc = PDS_OK;
+	uint8_t	 sha[32];	/* unused: the placed copy is hashed later */
+	int64_t	 size;
+	int	 in, out, rc;
 
 	if ((in = open(j->tmp, O_RDONLY | O_CLOEXEC)) == -1)
 		return PDS_EIO;
@@ -179,20 +161,7 @@ place_copy(struct job *j)
 		close(in);
 		return rc;
 	}
-	while (rc == PDS_OK && (n = read(in, buf, sizeof(buf))) != 0) {
-		if (n == -1) {
-			if (errno == EINTR)
-				continue;
-			rc = PDS_EIO;
-			break;
-		}
-		for (off = 0; off < n; off += w)
-			if ((w = write(out, buf + off, (size_t)(n - off))) <=
-			    0) {
-				rc = PDS_EIO;
-				break;
-			}
-	}
+	rc = manifest_copy_fd(in, out, INT64_MAX, sha, &size, NULL, NULL);
 	if (rc == PDS_OK && fsync(out) == -1)
 		rc = PDS_EIO;
 	close(in);
@@ -354,9 +323,9 @@ write_blobs(struct job *j)
 	int	 bdir, stagefd, rc = PDS_OK;
 
 	if (j->remote) {
-		pthread_mutex_lock(&j->mu);
+		pthread_mutex_lock(&j->bg.mu);
 		j->blobs_done = j->nblobs;
-		pthread_mutex_unlock(&j->mu);
+		pthread_mutex_unlock(&j->bg.mu);
 		return PDS_OK;
 	}
 	snprintf(dname, sizeof(dname), "%s%s", j->base, BLOBS_SUFFIX);
@@ -372,10 +341,10 @@ write_blobs(struct job *j)
 		return rc;
 	}
 	for (i = 0; rc == PDS_OK && i < j->nblobs; i++) {
-		pthread_mutex_lock(&j->mu);
-		if (j->abort)
+		pthread_mutex_lock(&j->bg.mu);
+		if (j->bg.abort)
 			rc = PDS_EIO;
-		pthread_mutex_unlock(&j->mu);
+		pthread_mutex_unlock(&j->bg.mu);
 		if (rc == PDS_OK && j->blobs[i].missing)
 			goto next;
 		if (rc == PDS_OK)
@@ -386,9 +355,9 @@ write_blobs(struct job *j)
 			rc = add_file(j, path, j->blobs[i].size, sha);
 		}
 next:
-		pthread_mutex_lock(&j->mu);
+		pthread_mutex_lock(&j->bg.mu);
 		j->blobs_done = i + 1;
-		pthread_mutex_unlock(&j->mu);
+		pthread_mutex_unlock(&j->bg.mu);
 	}
 	if (rc == PDS_OK && fsync(bdir) == -1)
 		rc = PDS_EIO;
@@ -524,20 +493,16 @@ finish_backup(struct job *j)
 {
 	int	 rc;
 
-	pthread_mutex_lock(&j->mu);
-	j->phase = PH_BLOBS;
-	pthread_mutex_unlock(&j->mu);
+	set_phase(j, PH_BLOBS);
 	if ((rc = hash_database(j)) != PDS_OK)
-		job_fail(j, rc, AP_E_IO_ERROR, "%s",
+		bgjob_fail(&j->bg, rc, AP_E_IO_ERROR, "%s",
 		    "cannot read the database copy back");
 	else if ((rc = write_blobs(j)) != PDS_OK)
-		job_fail(j, rc, rc == PDS_EEXIST ? AP_E_ALREADY_EXISTS :
-		    AP_E_IO_ERROR, "copying the blobs failed: %s",
-		    pds_strerror(rc));
+		bgjob_fail(&j->bg, rc, io_err_name(rc),
+		    "copying the blobs failed: %s", pds_strerror(rc));
 	else if ((rc = write_manifest(j)) != PDS_OK)
-		job_fail(j, rc, rc == PDS_EEXIST ? AP_E_ALREADY_EXISTS :
-		    AP_E_IO_ERROR, "writing the manifest failed: %s",
-		    pds_strerror(rc));
+		bgjob_fail(&j->bg, rc, io_err_name(rc),
+		    "writing the manifest failed: %s", pds_strerror(rc));
 	if (rc != PDS_OK)
 		remove_outputs(j);
 	return rc;
@@ -555,38 +520,36 @@ job_main(void *arg)
 	blobs_hold();
 	rc = store_backup_start(j->tmp, &b);
 	if (rc != PDS_OK)
-		job_fail(j, rc, AP_E_IO_ERROR, "cannot start the backup "
-		    "into %.200s", j->tmp);
+		bgjob_fail(&j->bg, rc, AP_E_IO_ERROR,
+		    "cannot start the backup into %.200s", j->tmp);
 	else if ((rc = stage_blobs(j, b)) != PDS_OK)
-		job_fail(j, rc, AP_E_IO_ERROR, "cannot list and stage the "
-		    "blobs: %s", pds_strerror(rc));
+		bgjob_fail(&j->bg, rc, AP_E_IO_ERROR,
+		    "cannot list and stage the blobs: %s", pds_strerror(rc));
 	blobs_release();
 	while (rc == PDS_OK && !fin) {
 		rc = store_backup_step(b, BACKUP_STEP_PAGES, &rem, &tot, &fin);
-		pthread_mutex_lock(&j->mu);
+		pthread_mutex_lock(&j->bg.mu);
 		j->remaining = rem;
 		j->total = tot;
-		stop = j->abort;
-		pthread_mutex_unlock(&j->mu);
+		stop = j->bg.abort;
+		pthread_mutex_unlock(&j->bg.mu);
 		if (rc != PDS_OK)
-			job_fail(j, rc, AP_E_IO_ERROR, "copying failed: %s",
-			    pds_strerror(rc));
+			bgjob_fail(&j->bg, rc, AP_E_IO_ERROR,
+			    "copying failed: %s", pds_strerror(rc));
 		else if (stop) {
 			rc = PDS_EIO;
-			job_fail(j, rc, AP_E_IO_ERROR, "%s",
+			bgjob_fail(&j->bg, rc, AP_E_IO_ERROR, "%s",
 			    "the backup was cancelled");
 		}
 	}
 	if (b != NULL && (rc = store_backup_finish(b, rc == PDS_OK)) !=
 	    PDS_OK)
-		job_fail(j, rc, AP_E_IO_ERROR, "finishing the copy "
-		    "failed: %s", pds_strerror(rc));
+		bgjob_fail(&j->bg, rc, AP_E_IO_ERROR,
+		    "finishing the copy failed: %s", pds_strerror(rc));
 	store_thread_close();
 
 	if (rc == PDS_OK) {
-		pthread_mutex_lock(&j->mu);
-		j->phase = PH_PLACE;
-		pthread_mutex_unlock(&j->mu);
+		set_phase(j, PH_PLACE);
 		if (stat(j->tmp, &st) == 0)
 			j->bytes = (int64_t)st.st_size;
 		if (renameat2(AT_FDCWD, j->tmp, j->dirfd, j->base,
@@ -597,8 +560,8 @@ job_main(void *arg)
 		else
 			rc = errno == EEXIST ? PDS_EEXIST : PDS_EIO;
 		if (rc != PDS_OK)
-			job_fail(j, rc, rc == PDS_EEXIST ? AP_E_ALREADY_EXISTS :
-			    AP_E_IO_ERROR, "cannot write %.200s", j->dest);
+			bgjob_fail(&j->bg, rc, io_err_name(rc),
+			    "cannot write %.200s", j->dest);
 		else if (j->uid != geteuid() && fchownat(j->dirfd, j->base,
 		    j->uid, (gid_t)-1, AT_SYMLINK_NOFOLLOW) == -1)
 			log_warn("backup %s: chown", j->dest);
@@ -607,21 +570,18 @@ job_main(void *arg)
 	}
 	(void)unlink(j->tmp);
 	blobs_stage_remove(j->stage);
-	pthread_mutex_lock(&j->mu);
+	pthread_mutex_lock(&j->bg.mu);
 	j->phase = PH_DONE;
+	j->bg.done = true;
 	j->seconds = clock_mono_s() - j->started;
-	rc = j->rc;
-	pthread_mutex_unlock(&j->mu);
-	admin_audit(&j->actor, "backup", j->dest, NULL,
-	    rc == PDS_OK ? "ok" : "failed", rc == PDS_OK ? NULL : j->err_name,
-	    NULL);
+	rc = j->bg.rc;
+	pthread_mutex_unlock(&j->bg.mu);
+	bgjob_audit(&j->bg, &j->actor, "backup", j->dest);
 	if (rc == PDS_OK)
 		log_info("backup written to %s (%lld bytes, %zu blobs of "
 		    "%lld bytes)", j->dest, (long long)j->bytes, j->nblobs,
 		    (long long)j->blob_bytes);
-	pthread_mutex_lock(&job_mu);
-	current = NULL;
-	pthread_mutex_unlock(&job_mu);
+	bgjob_finished(&slot);
 	job_unref(j);
 	return NULL;
 }
@@ -634,12 +594,12 @@ backup_tick(struct admin_call *call, void *state, int *next_ms)
 	enum phase	 ph;
 	int		 done, total, rc;
 
-	pthread_mutex_lock(&j->mu);
+	pthread_mutex_lock(&j->bg.mu);
 	ph = j->phase;
 	total = j->total;
 	done = total - j->remaining;
-	rc = j->rc;
-	pthread_mutex_unlock(&j->mu);
+	rc = j->bg.rc;
+	pthread_mutex_unlock(&j->bg.mu);
 	if (ph == PH_DONE && rc == PDS_OK && total > 0 &&
 	    j->reported != total) {
 		/* a small copy may finish between ticks: still say 100% */
@@ -654,9 +614,9 @@ backup_tick(struct admin_call *call, void *state, int *next_ms)
 	    j->nblobs > 0 && !j->blobs_reported)) {
 		size_t	 bd;
 
-		pthread_mutex_lock(&j->mu);
+		pthread_mutex_lock(&j->bg.mu);
 		bd = j->blobs_done;
-		pthread_mutex_unlock(&j->mu);
+		pthread_mutex_unlock(&j->bg.mu);
 		if (ph == PH_DONE)
 			bd = j->nblobs;
 		if (bd != j->blobs_last || !j->blobs_started) {
@@ -673,13 +633,8 @@ backup_tick(struct admin_call *call, void *state, int *next_ms)
 		}
 	}
 	if (ph == PH_DONE) {
-		if (rc != PDS_OK) {
-			call->err.name = j->err_name != NULL ? j->err_name :
-			    AP_E_IO_ERROR;
-			snprintf(call->err.e.msg, sizeof(call->err.e.msg), "%s",
-			    j->msg);
-			return ADMIN_STREAM_ERROR;
-		}
+		if (rc != PDS_OK)
+			return bgjob_stream_error(call, &j->bg);
 		call->result = json_pack("{s:s,s:I,s:i,s:f,s:I,s:I,s:I,s:s+}",
 		    "dest", j->dest, "bytes", (json_int_t)j->bytes, "pages",
 		    total, "seconds", j->seconds, "blobs",
@@ -709,10 +664,7 @@ backup_free(void *state)
 {
 	struct job	*j = state;
 
-	pthread_mutex_lock(&j->mu);
-	if (j->phase != PH_DONE)
-		j->abort = true;
-	pthread_mutex_unlock(&j->mu);
+	bgjob_cancel(&j->bg);
 	job_unref(j);
 }
 
@@ -723,10 +675,8 @@ static int
 refuse(struct admin_call *call, int rc, const char *name, const char *msg,
     const char *dest)
 {
-	call->err.name = name;
-	snprintf(call->err.e.msg, sizeof(call->err.e.msg), "%s", msg);
 	admin_audit(call->actor, "backup", dest, NULL, "failed", name, NULL);
-	return rc;
+	return bgjob_refuse(call, rc, name, msg);
 }
 
 static bool
@@ -748,7 +698,7 @@ admin_backup_start(struct admin_call *call)
 	const char	*dest, *slash;
 	char		 dir[PATH_MAX], why[sizeof(call->err.e.msg)];
 	size_t		 n;
-	int		 fd, e;
+	int		 fd, e, rc;
 
 	if (bcfg == NULL)
 		return refuse(call, PDS_EINVAL, AP_E_NOT_AVAILABLE,
@@ -805,7 +755,7 @@ admin_backup_start(struct admin_call *call)
 		close(fd);
 		return PDS_ENOMEM;
 	}
-	pthread_mutex_init(&j->mu, NULL);
+	bgjob_init(&j->bg);
 	j->dirfd = fd;
 	j->uid = call->peer_uid;
 	j->actor = *call->actor;
@@ -814,47 +764,27 @@ admin_backup_start(struct admin_call *call)
 	snprintf(j->base, sizeof(j->base), "%s", slash + 1);
 	snprintf(j->dest, sizeof(j->dest), "%s", dest);
 	if ((j->files = json_array()) == NULL) {
-		j->refs = 1;
 		job_unref(j);
 		return PDS_ENOMEM;
 	}
-
-	pthread_mutex_lock(&job_mu);
-	if (current != NULL) {
-		pthread_mutex_unlock(&job_mu);
-		j->refs = 1;
-		job_unref(j);
-		return refuse(call, PDS_EEXIST, AP_E_NOT_AVAILABLE,
-		    "a backup is already running", dest);
-	}
-	if (job_joinable) {
-		pthread_join(job_thread, NULL);	/* finished: reap it */
-		job_joinable = false;
-	}
+	/* admin calls come one at a time: job_serial needs no lock */
 	if ((size_t)snprintf(j->tmp, sizeof(j->tmp), "%s/.backup-%ld-%u.tmp",
 	    bcfg->data_dir, (long)getpid(), ++job_serial) >= sizeof(j->tmp)) {
-		pthread_mutex_unlock(&job_mu);
-		j->refs = 1;
 		job_unref(j);
 		return refuse(call, PDS_ETOOBIG, AP_E_IO_ERROR,
 		    "data directory path too long", dest);
 	}
 	snprintf(j->stage, sizeof(j->stage), "backup-%ld-%u", (long)getpid(),
 	    job_serial);
-	j->refs = 2;	/* the thread's and the stream's */
-	if (pthread_create(&job_thread, NULL, job_main, j) != 0) {
-		pthread_mutex_unlock(&job_mu);
-		j->refs = 1;
+	if ((rc = bgjob_start(&slot, &j->bg, j, job_main, call,
+	    &backup_ops)) != PDS_OK) {
 		job_unref(j);
-		return refuse(call, PDS_EIO, AP_E_INTERNAL,
+		if (rc == PDS_EEXIST)
+			return refuse(call, rc, AP_E_NOT_AVAILABLE,
+			    "a backup is already running", dest);
+		return refuse(call, rc, AP_E_INTERNAL,
 		    "cannot start the backup thread", dest);
 	}
-	job_joinable = true;
-	current = j;
-	pthread_mutex_unlock(&job_mu);
-	call->stream = &backup_ops;
-	call->stream_state = j;
-	call->first_ms = 0;
 	return PDS_OK;
 }
 
@@ -870,17 +800,7 @@ backup_init(const struct config *cfg)
 static void
 backup_fini(void)
 {
-	pthread_mutex_lock(&job_mu);
-	if (current != NULL) {
-		pthread_mutex_lock(&current->mu);
-		current->abort = true;
-		pthread_mutex_unlock(&current->mu);
-	}
-	pthread_mutex_unlock(&job_mu);
-	if (job_joinable) {
-		pthread_join(job_thread, NULL);
-		job_joinable = false;
-	}
+	bgjob_stop(&slot);
 	bcfg = NULL;
 }
 

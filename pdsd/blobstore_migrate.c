@@ -23,6 +23,7 @@
 #include "admin_service.h"
 #include "admin_socket.h"
 #include "adminproto.h"
+#include "bgjob.h"
 #include "blobs.h"
 #include "blobstore.h"
 #include "clock.h"
@@ -46,8 +47,7 @@ struct mig {
 };
 
 static struct mig	 mig = { .mu = PTHREAD_MUTEX_INITIALIZER };
-static pthread_t	 mig_thread;
-static bool		 mig_joinable;
+static struct bgjob_slot mig_slot = BGJOB_SLOT_INITIALIZER;	/* its thread */
 
 static const char *
 kind_name(int k)
@@ -169,14 +169,6 @@ mig_free(void *state)
 
 static const struct admin_stream_ops mig_ops = { mig_tick, mig_free };
 
-static int
-refuse(struct admin_call *call, int rc, const char *name, const char *msg)
-{
-	call->err.name = name;
-	snprintf(call->err.e.msg, sizeof(call->err.e.msg), "%s", msg);
-	return rc;
-}
-
 int
 blobstore_cmd_migrate(struct admin_call *call)
 {
@@ -185,11 +177,11 @@ blobstore_cmd_migrate(struct admin_call *call)
 	int		 k, rc;
 
 	if (to == NULL || (strcmp(to, "s3") != 0 && strcmp(to, "disk") != 0))
-		return refuse(call, PDS_EINVAL, AP_E_INVALID_ARGUMENT,
+		return bgjob_refuse(call, PDS_EINVAL, AP_E_INVALID_ARGUMENT,
 		    "to must be s3 or disk");
 	k = strcmp(to, "s3") == 0 ? BLOBSTORE_S3 : BLOBSTORE_DISK;
 	if (!blobstore_s3_configured())
-		return refuse(call, PDS_EINVAL, AP_E_NOT_AVAILABLE,
+		return bgjob_refuse(call, PDS_EINVAL, AP_E_NOT_AVAILABLE,
 		    "S3 is not configured (PDS_BLOBSTORE_S3_BUCKET and its "
 		    "keys): there is nothing to move between");
 	pthread_mutex_lock(&mig.mu);
@@ -197,19 +189,16 @@ blobstore_cmd_migrate(struct admin_call *call)
 		rc = mig.to == k ? PDS_OK : PDS_EEXIST;
 		pthread_mutex_unlock(&mig.mu);
 		if (rc != PDS_OK)
-			return refuse(call, rc, AP_E_NOT_AVAILABLE,
+			return bgjob_refuse(call, rc, AP_E_NOT_AVAILABLE,
 			    "a move the other way is running");
 		call->stream = &mig_ops;	/* follow the running one */
 		call->first_ms = 0;
 		return PDS_OK;
 	}
 	pthread_mutex_unlock(&mig.mu);
-	if (mig_joinable) {
-		pthread_join(mig_thread, NULL);
-		mig_joinable = false;
-	}
+	bgjob_reap(&mig_slot);
 	if ((rc = blobs_store_switch(k)) != PDS_OK)
-		return refuse(call, rc, AP_E_IO_ERROR,
+		return bgjob_refuse(call, rc, AP_E_IO_ERROR,
 		    "cannot record the new store in the data directory");
 	pthread_mutex_lock(&mig.mu);
 	mig.to = k;
@@ -225,14 +214,13 @@ blobstore_cmd_migrate(struct admin_call *call)
 	pthread_mutex_unlock(&mig.mu);
 	log_info("blobs: new uploads go to %s; moving %lld blobs there",
 	    to, (long long)mig.total);
-	if (pthread_create(&mig_thread, NULL, mig_main, NULL) != 0) {
+	if (bgjob_spawn(&mig_slot, mig_main, NULL) != PDS_OK) {
 		pthread_mutex_lock(&mig.mu);
 		mig.running = false;
 		pthread_mutex_unlock(&mig.mu);
-		return refuse(call, PDS_EIO, AP_E_INTERNAL,
+		return bgjob_refuse(call, PDS_EIO, AP_E_INTERNAL,
 		    "cannot start the thread");
 	}
-	mig_joinable = true;
 	call->stream = &mig_ops;
 	call->first_ms = 0;
 	return PDS_OK;
@@ -252,10 +240,7 @@ mig_fini(void)
 	pthread_mutex_lock(&mig.mu);
 	mig.abort = true;
 	pthread_mutex_unlock(&mig.mu);
-	if (mig_joinable) {
-		pthread_join(mig_thread, NULL);
-		mig_joinable = false;
-	}
+	bgjob_reap(&mig_slot);
 }
 
 PDSD_MODULE(blobstore_migrate, mig_init, mig_fini)

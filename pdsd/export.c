@@ -38,6 +38,7 @@
 #include "admin_service.h"
 #include "admin_socket.h"
 #include "adminproto.h"
+#include "bgjob.h"
 #include "blobs.h"
 #include "buf.h"
 #include "car.h"
@@ -64,23 +65,17 @@
 #define BLOB_PAGE	500
 
 const struct config		*xcfg_export;
-static pthread_mutex_t		 run_mu = PTHREAD_MUTEX_INITIALIZER;
-static struct xjob		*running;	/* export or import */
-static pthread_t		 run_thread;
-static bool			 run_joinable;
+/* export or import */
+static struct bgjob_slot	 slot = BGJOB_SLOT_INITIALIZER;
 
 /* ---- the job ------------------------------------------------------ */
 
 void
 xjob_unref(struct xjob *j)
 {
-	bool	 last;
 	size_t	 i;
 
-	pthread_mutex_lock(&j->mu);
-	last = --j->refs == 0;
-	pthread_mutex_unlock(&j->mu);
-	if (!last)
+	if (!bgjob_release(&j->bg))
 		return;
 	if (j->dirfd != -1)
 		close(j->dirfd);
@@ -88,7 +83,6 @@ xjob_unref(struct xjob *j)
 		free(j->dids[i]);
 	free(j->dids);
 	json_decref(j->extra);
-	pthread_mutex_destroy(&j->mu);
 	free(j);
 }
 
@@ -97,40 +91,23 @@ xjob_fail(struct xjob *j, int rc, const char *name, const char *fmt, ...)
 {
 	va_list	 ap;
 
-	pthread_mutex_lock(&j->mu);
-	if (j->rc == PDS_OK) {
-		j->rc = rc;
-		j->err_name = name;
-		va_start(ap, fmt);
-		vsnprintf(j->msg, sizeof(j->msg), fmt, ap);
-		va_end(ap);
-	}
-	pthread_mutex_unlock(&j->mu);
-}
-
-bool
-xjob_aborted(struct xjob *j)
-{
-	bool	 a;
-
-	pthread_mutex_lock(&j->mu);
-	a = j->abort;
-	pthread_mutex_unlock(&j->mu);
-	return a;
+	va_start(ap, fmt);
+	bgjob_vfail(&j->bg, rc, name, fmt, ap);
+	va_end(ap);
 }
 
 void
 xjob_progress(struct xjob *j, size_t acc_done, const char *did,
     size_t blobs_done, size_t blobs_total)
 {
-	pthread_mutex_lock(&j->mu);
+	pthread_mutex_lock(&j->bg.mu);
 	j->acc_done = acc_done;
 	if (did != NULL)
 		snprintf(j->cur, sizeof(j->cur), "%s", did);
 	j->blobs_done = blobs_done;
 	j->blobs_total = blobs_total;
 	j->serial++;
-	pthread_mutex_unlock(&j->mu);
+	pthread_mutex_unlock(&j->bg.mu);
 }
 
 static enum admin_stream_rc
@@ -141,8 +118,8 @@ xjob_tick(struct admin_call *call, void *state, int *next_ms)
 	unsigned	 serial;
 	bool		 done;
 
-	pthread_mutex_lock(&j->mu);
-	done = j->done;
+	pthread_mutex_lock(&j->bg.mu);
+	done = j->bg.done;
 	serial = j->serial;
 	if (serial != j->reported) {
 		j->reported = serial;
@@ -154,7 +131,7 @@ xjob_tick(struct admin_call *call, void *state, int *next_ms)
 		    100 : (int)(j->acc_done * 100 / j->acc_total));
 	} else
 		ev = NULL;
-	pthread_mutex_unlock(&j->mu);
+	pthread_mutex_unlock(&j->bg.mu);
 	if (ev != NULL)
 		admin_stream_event(call, ev);
 	json_decref(ev);
@@ -162,13 +139,8 @@ xjob_tick(struct admin_call *call, void *state, int *next_ms)
 		*next_ms = TICK_MS;
 		return ADMIN_STREAM_MORE;
 	}
-	if (j->rc != PDS_OK) {
-		call->err.name = j->err_name != NULL ? j->err_name :
-		    AP_E_IO_ERROR;
-		snprintf(call->err.e.msg, sizeof(call->err.e.msg), "%s",
-		    j->msg);
-		return ADMIN_STREAM_ERROR;
-	}
+	if (j->bg.rc != PDS_OK)
+		return bgjob_stream_error(call, &j->bg);
 	res = json_pack("{s:s,s:I,s:I,s:I,s:I,s:I,s:f}", "dir", j->dest,
 	    "accounts", (json_int_t)j->acc_total, "skipped",
 	    (json_int_t)j->skipped, "blobs", (json_int_t)j->blobs,
@@ -185,10 +157,7 @@ xjob_free(void *state)
 {
 	struct xjob	*j = state;
 
-	pthread_mutex_lock(&j->mu);
-	if (!j->done)
-		j->abort = true;
-	pthread_mutex_unlock(&j->mu);
+	bgjob_cancel(&j->bg);
 	xjob_unref(j);
 }
 
@@ -202,16 +171,13 @@ xjob_main(void *arg)
 
 	j->run(j);
 	store_thread_close();
-	pthread_mutex_lock(&j->mu);
+	pthread_mutex_lock(&j->bg.mu);
 	j->seconds = clock_mono_s() - t0;
-	j->done = true;
+	j->bg.done = true;
 	j->serial++;
-	pthread_mutex_unlock(&j->mu);
-	admin_audit(&j->actor, j->what, j->dest, NULL, j->rc == PDS_OK ?
-	    "ok" : "failed", j->rc == PDS_OK ? NULL : j->err_name, NULL);
-	pthread_mutex_lock(&run_mu);
-	running = NULL;
-	pthread_mutex_unlock(&run_mu);
+	pthread_mutex_unlock(&j->bg.mu);
+	bgjob_audit(&j->bg, &j->actor, j->what, j->dest);
+	bgjob_finished(&slot);
 	xjob_unref(j);
 	return NULL;
 }
@@ -224,8 +190,7 @@ xjob_new(struct admin_call *call, const char *what, const char *dest,
 
 	if ((j = calloc(1, sizeof(*j))) == NULL)
 		return NULL;
-	pthread_mutex_init(&j->mu, NULL);
-	j->refs = 1;
+	bgjob_init(&j->bg);
 	j->dirfd = dirfd;
 	j->uid = call->peer_uid;
 	j->actor = *call->actor;
@@ -239,41 +204,16 @@ xjob_new(struct admin_call *call, const char *what, const char *dest,
 int
 xjob_start(struct admin_call *call, struct xjob *j)
 {
-	pthread_mutex_lock(&run_mu);
-	if (running != NULL) {
-		pthread_mutex_unlock(&run_mu);
-		call->err.name = AP_E_NOT_AVAILABLE;
-		snprintf(call->err.e.msg, sizeof(call->err.e.msg),
-		    "an export or import is already running");
-		xjob_unref(j);
-		return PDS_EEXIST;
-	}
-	if (run_joinable) {
-		pthread_join(run_thread, NULL);
-		run_joinable = false;
-	}
-	j->refs = 2;	/* the thread's and the stream's */
-	if (pthread_create(&run_thread, NULL, xjob_main, j) != 0) {
-		pthread_mutex_unlock(&run_mu);
-		j->refs = 1;
-		xjob_unref(j);
-		call->err.name = AP_E_INTERNAL;
-		return PDS_EIO;
-	}
-	run_joinable = true;
-	running = j;
-	pthread_mutex_unlock(&run_mu);
-	call->stream = &xjob_ops;
-	call->stream_state = j;
-	call->first_ms = 0;
-	return PDS_OK;
-}
+	int	 rc;
 
-static int
-refuse(struct admin_call *call, int rc, const char *name, const char *msg)
-{
-	call->err.name = name;
-	snprintf(call->err.e.msg, sizeof(call->err.e.msg), "%s", msg);
+	if ((rc = bgjob_start(&slot, &j->bg, j, xjob_main, call,
+	    &xjob_ops)) == PDS_OK)
+		return PDS_OK;
+	xjob_unref(j);
+	if (rc == PDS_EEXIST)
+		return bgjob_refuse(call, rc, AP_E_NOT_AVAILABLE,
+		    "an export or import is already running");
+	call->err.name = AP_E_INTERNAL;
 	return rc;
 }
 
@@ -285,19 +225,19 @@ export_open_dir(struct admin_call *call, const char *dest, int *fdp)
 
 	*fdp = -1;
 	if (dest == NULL || dest[0] != '/' || strlen(dest) >= PATH_MAX - 64)
-		return refuse(call, PDS_EINVAL, AP_E_INVALID_ARGUMENT,
+		return bgjob_refuse(call, PDS_EINVAL, AP_E_INVALID_ARGUMENT,
 		    "the directory must be an absolute path");
 	fd = open(dest, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd == -1 || fstat(fd, &st) == -1) {
 		if (fd != -1)
 			close(fd);
-		return refuse(call, PDS_EIO, AP_E_IO_ERROR,
+		return bgjob_refuse(call, PDS_EIO, AP_E_IO_ERROR,
 		    "cannot open the directory (it must exist)");
 	}
 	if (call->peer_uid != 0 && call->peer_uid != geteuid() &&
 	    st.st_uid != call->peer_uid) {
 		close(fd);
-		return refuse(call, PDS_EINVAL, AP_E_PERMISSION_DENIED,
+		return bgjob_refuse(call, PDS_EINVAL, AP_E_PERMISSION_DENIED,
 		    "the directory must be one you own");
 	}
 	*fdp = fd;
@@ -637,7 +577,7 @@ write_blobs(struct xjob *j, int adir, const char *did, json_t *files,
 	if (rc == PDS_OK && bdir == -1)
 		rc = PDS_EIO;
 	for (i = 0; rc == PDS_OK && i < c.n; i++) {
-		if (xjob_aborted(j))
+		if (bgjob_aborted(&j->bg))
 			rc = PDS_EIO;
 		else
 			rc = write_blob(j, bdir, did, c.v[i], files, missing);
@@ -781,7 +721,7 @@ export_run(struct xjob *j)
 
 	for (i = 0; rc == PDS_OK && i < j->ndids; i++) {
 		xjob_progress(j, i, j->dids[i], 0, 0);
-		if (xjob_aborted(j)) {
+		if (bgjob_aborted(&j->bg)) {
 			xjob_fail(j, PDS_EIO, AP_E_IO_ERROR, "%s",
 			    "the export was cancelled");
 			return;
@@ -857,11 +797,11 @@ admin_export_start(struct admin_call *call)
 	bool			 all;
 
 	if (xcfg_export == NULL)
-		return refuse(call, PDS_EINVAL, AP_E_NOT_AVAILABLE,
+		return bgjob_refuse(call, PDS_EINVAL, AP_E_NOT_AVAILABLE,
 		    "exports are not set up");
 	all = json_is_true(json_object_get(call->args, "all"));
 	if (all == (json_array_size(accts) > 0))
-		return refuse(call, PDS_EINVAL, AP_E_INVALID_ARGUMENT,
+		return bgjob_refuse(call, PDS_EINVAL, AP_E_INVALID_ARGUMENT,
 		    "give accounts or all, not both");
 	if ((rc = export_open_dir(call, dest, &fd)) != PDS_OK)
 		return rc;
@@ -875,8 +815,8 @@ admin_export_start(struct admin_call *call)
 		if (rc != PDS_OK)
 			break;
 		if (!json_is_string(v)) {
-			rc = refuse(call, PDS_EINVAL, AP_E_INVALID_ARGUMENT,
-			    "accounts are strings");
+			rc = bgjob_refuse(call, PDS_EINVAL,
+			    AP_E_INVALID_ARGUMENT, "accounts are strings");
 			break;
 		}
 		if ((rc = admin_account_resolve(json_string_value(v), &a,
@@ -902,17 +842,7 @@ export_init(const struct config *cfg)
 static void
 export_fini(void)
 {
-	pthread_mutex_lock(&run_mu);
-	if (running != NULL) {
-		pthread_mutex_lock(&running->mu);
-		running->abort = true;
-		pthread_mutex_unlock(&running->mu);
-	}
-	pthread_mutex_unlock(&run_mu);
-	if (run_joinable) {
-		pthread_join(run_thread, NULL);
-		run_joinable = false;
-	}
+	bgjob_stop(&slot);
 	xcfg_export = NULL;
 }
 

@@ -15,19 +15,15 @@
 #include <jansson.h>
 
 #include "admin_service.h"
+#include "bgjob.h"
 #include "syntax.h"
 
 struct admin_call;
 struct config;
 
 struct xjob {
-	pthread_mutex_t		 mu;
-	int			 refs;
-	bool			 abort, done;
+	struct bgjob		 bg;		/* its mu guards progress */
 	unsigned		 serial, reported;
-	int			 rc;
-	const char		*err_name;
-	char			 msg[256];
 	const char		*what;		/* "export", "import" */
 	void			(*run)(struct xjob *);
 	/* progress, under mu */
@@ -57,7 +53,6 @@ int	xjob_start(struct admin_call *, struct xjob *);
 void	xjob_unref(struct xjob *);
 void	xjob_fail(struct xjob *, int rc, const char *name, const char *fmt,
 	    ...) __attribute__((format(printf, 4, 5)));
-bool	xjob_aborted(struct xjob *);
 void	xjob_progress(struct xjob *, size_t acc_done, const char *did,
 	    size_t blobs_done, size_t blobs_total);
 void	xjob_own(struct xjob *, int dirfd, const char *name);

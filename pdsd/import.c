@@ -563,16 +563,16 @@ import_run(struct xjob *j)
 		free(v);
 		return;
 	}
-	pthread_mutex_lock(&j->mu);
+	pthread_mutex_lock(&j->bg.mu);
 	j->acc_total = n;
-	pthread_mutex_unlock(&j->mu);
+	pthread_mutex_unlock(&j->bg.mu);
 	for (i = 0, rc = PDS_OK; rc == PDS_OK && i < n; i++) {
 		xjob_progress(j, i, v[i].did, 0, 0);
 		rc = check_account(j, &v[i]);
 	}
 	for (i = 0; rc == PDS_OK && i < n; i++) {
 		xjob_progress(j, i, v[i].did, 0, 0);
-		if (xjob_aborted(j)) {
+		if (bgjob_aborted(&j->bg)) {
 			rc = PDS_EIO;
 			xjob_fail(j, rc, AP_E_IO_ERROR, "%s",
 			    "the import was cancelled");

@@ -9,10 +9,7 @@
 #include <string.h>
 #include <time.h>
 
-#include <sodium.h>
-
 #include "accounts.h"
-#include "auth_factor.h"
 #include "buf.h"
 #include "err.h"
 #include "http.h"
@@ -250,36 +247,6 @@ back_to_account(struct http_req *req, const char *notice)
 	http_reply_static(req, 303, "text/plain; charset=utf-8", "", 0);
 }
 
-/*
- * The start of every handler: the method, the browser, and for a POST
- * its CSRF token.  false when a reply is set.
- */
-static bool
-account_begin(struct http_req *req, struct oauth_authz_browser *br,
-    bool post)
-{
-	enum http_method	 m = http_req_method(req);
-	const uint8_t		*body;
-	size_t			 len;
-
-	if (post ? m != HTTP_POST : (m != HTTP_GET && m != HTTP_HEAD)) {
-		http_reply_header(req, "Allow", post ? "POST" : "GET");
-		oauth_authz_reply_error(req, 405, "Method not allowed", NULL);
-		return false;
-	}
-	if (oauth_authz_browser_begin(req, br) != PDS_OK) {
-		oauth_authz_reply_retry(req);
-		return false;
-	}
-	body = http_req_body(req, &len);
-	if (post && !oauth_authz_browser_csrf(br, body, len)) {
-		oauth_authz_reply_error(req, 403, "This form has expired",
-		    "Go back, reload the page and try again.");
-		return false;
-	}
-	return true;
-}
-
 static void
 serve_account(struct http_req *req, const void *arg)
 {
@@ -287,7 +254,7 @@ serve_account(struct http_req *req, const void *arg)
 	char				 did[SA_DID_MAX + 1];
 
 	(void)arg;
-	if (!account_begin(req, &br, false))
+	if (!oauth_authz_page_begin(req, &br, false))
 		return;
 	if (!signed_in(&br, did))
 		signin_page(req, &br, 200, NULL, NULL, false);
@@ -302,38 +269,18 @@ serve_signin(struct http_req *req, const void *arg)
 {
 	struct oauth_authz_browser	 br;
 	struct store_account		 acct;
-	const uint8_t			*body;
-	size_t				 len;
 	const char			*why = NULL;
 	char				 ident[OAUTH_AUTHZ_FIELD_MAX];
-	char				 pw[ACCOUNT_PASSWORD_CHECK_MAX + 2];
-	char				 code[40];
+	unsigned			 status;
+	bool				 code;
 	int				 rc;
 
 	(void)arg;
-	if (!account_begin(req, &br, true))
+	if (!oauth_authz_page_begin(req, &br, true))
 		return;
-	body = http_req_body(req, &len);
-	if (oauth_authz_form(body, len, "identifier", ident, sizeof(ident)) !=
-	    PDS_OK)
-		ident[0] = '\0';
-	if (oauth_authz_form(body, len, "password", pw, sizeof(pw)) != PDS_OK)
-		pw[0] = '\0';
-	rc = oauth_authz_sign_in(ident, pw, http_req_client(req), &acct, &why);
-	sodium_memzero(pw, sizeof(pw));
-	if (rc == PDS_OK) {	/* emailAuthFactor (auth_factor.h) */
-		if (oauth_authz_form(body, len, "code", code, sizeof(code)) !=
-		    PDS_OK)
-			code[0] = '\0';
-		rc = auth_factor_page(&acct, ident, http_req_client(req), code,
-		    &why);
-		sodium_memzero(code, sizeof(code));
-	}
-	if (rc == PDS_EAUTHREQ || rc == PDS_EBADTOKEN)
-		signin_page(req, &br, 401, why, ident, true);
-	else if (rc == PDS_ECRYPTO || rc == PDS_EINVAL || rc == PDS_ERATELIMIT)
-		signin_page(req, &br, oauth_authz_signin_status(rc), why,
-		    ident, false);
+	rc = oauth_authz_form_sign_in(req, ident, &acct, &why);
+	if (oauth_authz_signin_again(rc, &status, &code))
+		signin_page(req, &br, status, why, ident, code);
 	else if (rc != PDS_OK || oauth_authz_browser_save(req, &br) != PDS_OK ||
 	    store_oauth_account_device_put(br.device_id, acct.did,
 	    (int64_t)time(NULL)) != PDS_OK)
@@ -383,7 +330,7 @@ serve_revoke(struct http_req *req, const void *arg)
 	int				 rc;
 
 	(void)arg;
-	if (!account_begin(req, &br, true))
+	if (!oauth_authz_page_begin(req, &br, true))
 		return;
 	if (!signed_in(&br, did)) {
 		signin_page(req, &br, 401, "Sign in first", NULL, false);
@@ -431,7 +378,7 @@ serve_signout(struct http_req *req, const void *arg)
 	char				 did[SA_DID_MAX + 1];
 
 	(void)arg;
-	if (!account_begin(req, &br, true))
+	if (!oauth_authz_page_begin(req, &br, true))
 		return;
 	if (signed_in(&br, did) && store_oauth_account_device_delete(
 	    br.device_id, did) < 0) {

@@ -13,7 +13,6 @@
 #include <sodium.h>
 
 #include "accounts.h"
-#include "auth_factor.h"
 #include "buf.h"
 #include "err.h"
 #include "http.h"
@@ -266,9 +265,13 @@ page_request(const struct authz *a, struct oauth_page_request *r,
 	r->request_uri = a->uri;
 }
 
+/*
+ * The sign-in page, with error (or NULL); with code, the field for the
+ * emailed code of the second factor too.
+ */
 static void
 authz_signin_page(struct authz *a, unsigned status, const char *error,
-    const char *identifier, bool remember)
+    const char *identifier, bool remember, bool code)
 {
 	struct oauth_signin_page	 pg;
 	struct buf			 b;
@@ -280,6 +283,7 @@ authz_signin_page(struct authz *a, unsigned status, const char *error,
 	pg.identifier_locked = hint != NULL;
 	pg.remember = remember;
 	pg.error = error;
+	pg.code = code;
 	buf_init(&b, PAGE_MAX);
 	if (oauth_page_render_signin(&b, &pg) != PDS_OK) {
 		buf_clear(&b);
@@ -287,31 +291,6 @@ authz_signin_page(struct authz *a, unsigned status, const char *error,
 		return;
 	}
 	oauth_authz_reply_html(a->req, status, &b, &a->redirect, 1);
-}
-
-/* The sign-in page again, with the field for the emailed code (401). */
-static void
-authz_code_page(struct authz *a, const char *why, const char *identifier,
-    bool remember)
-{
-	struct oauth_signin_page	 pg;
-	struct buf			 b;
-	const char			*hint = pstr(a->params, "login_hint");
-
-	memset(&pg, 0, sizeof(pg));
-	page_request(a, &pg.req, OAUTH_AUTHZ_SIGNIN_PATH);
-	pg.identifier = hint != NULL ? hint : identifier;
-	pg.identifier_locked = hint != NULL;
-	pg.remember = remember;
-	pg.error = why;
-	pg.code = true;
-	buf_init(&b, PAGE_MAX);
-	if (oauth_page_render_signin(&b, &pg) != PDS_OK) {
-		buf_clear(&b);
-		oauth_authz_reply_error(a->req, 500, "Server error", NULL);
-		return;
-	}
-	oauth_authz_reply_html(a->req, 401, &b, &a->redirect, 1);
 }
 
 static void
@@ -411,7 +390,7 @@ authz_proceed(struct authz *a, const char *signed_in)
 		scope = "atproto";
 	if (did == NULL) {
 		if (streq(prompt, "login")) {
-			authz_signin_page(a, 200, NULL, NULL, false);
+			authz_signin_page(a, 200, NULL, NULL, false, false);
 			return;
 		}
 		n = oauth_authz_fresh_accounts(a->br.device_id, a->now, dids,
@@ -441,7 +420,7 @@ authz_proceed(struct authz *a, const char *signed_in)
 			return;
 		}
 		if (m == 0) {
-			authz_signin_page(a, 200, NULL, NULL, false);
+			authz_signin_page(a, 200, NULL, NULL, false, false);
 			return;
 		}
 		did = dids[first];
@@ -470,24 +449,17 @@ authz_proceed(struct authz *a, const char *signed_in)
 
 /* ---- handlers ---- */
 
-static void
-wrong_method(struct http_req *req, const char *allow)
-{
-	http_reply_header(req, "Allow", allow);
-	oauth_authz_reply_error(req, 405, "Method not allowed", NULL);
-}
-
+/*
+ * Every handler's start (oauth_authz_page_begin()); whatever it returns,
+ * a is ready for authz_end().
+ */
 static bool
-authz_begin(struct authz *a, struct http_req *req)
+authz_begin(struct authz *a, struct http_req *req, bool post)
 {
 	memset(a, 0, sizeof(*a));
 	a->req = req;
 	a->now = (int64_t)time(NULL);
-	if (oauth_authz_browser_begin(req, &a->br) != PDS_OK) {
-		oauth_authz_reply_retry(req);
-		return false;
-	}
-	return true;
+	return oauth_authz_page_begin(req, &a->br, post);
 }
 
 static void
@@ -497,12 +469,7 @@ serve_authorize(struct http_req *req, const void *arg)
 	const char	*client_id, *uri;
 
 	(void)arg;
-	if (http_req_method(req) != HTTP_GET &&
-	    http_req_method(req) != HTTP_HEAD) {
-		wrong_method(req, "GET");
-		return;
-	}
-	if (!authz_begin(&a, req))
+	if (!authz_begin(&a, req, false))
 		return;
 	client_id = http_req_query(req, "client_id");
 	uri = http_req_query(req, "request_uri");
@@ -528,18 +495,9 @@ authz_post(struct authz *a, struct http_req *req, const uint8_t **body,
 {
 	char	 uri[160];
 
-	if (http_req_method(req) != HTTP_POST) {
-		wrong_method(req, "POST");
-		return false;
-	}
-	if (!authz_begin(a, req))
+	if (!authz_begin(a, req, true))
 		return false;
 	*body = http_req_body(req, len);
-	if (!oauth_authz_browser_csrf(&a->br, *body, *len)) {
-		oauth_authz_reply_error(req, 403, "This form has expired",
-		    "Go back, reload the page and try again.");
-		return false;
-	}
 	if (oauth_authz_form(*body, *len, "request_uri", uri, sizeof(uri)) !=
 	    PDS_OK)
 		uri[0] = '\0';
@@ -554,39 +512,19 @@ serve_signin(struct http_req *req, const void *arg)
 	const uint8_t		*body;
 	size_t			 len;
 	const char		*why = NULL, *hint;
-	char			 ident[OAUTH_AUTHZ_FIELD_MAX];
-	char			 pw[ACCOUNT_PASSWORD_CHECK_MAX + 2];
-	char			 rem[8], code[40];
-	bool			 remember;
+	char			 ident[OAUTH_AUTHZ_FIELD_MAX], rem[8];
+	unsigned		 status;
+	bool			 remember, code;
 	int			 rc;
 
 	(void)arg;
 	if (!authz_post(&a, req, &body, &len))
 		goto out;
-	if (oauth_authz_form(body, len, "identifier", ident, sizeof(ident)) !=
-	    PDS_OK)
-		ident[0] = '\0';
-	if (oauth_authz_form(body, len, "password", pw, sizeof(pw)) != PDS_OK)
-		pw[0] = '\0';
 	remember = oauth_authz_form(body, len, "remember", rem, sizeof(rem)) ==
 	    PDS_OK && strcmp(rem, "1") == 0;
-	rc = oauth_authz_sign_in(ident, pw, http_req_client(req), &acct, &why);
-	sodium_memzero(pw, sizeof(pw));
-	if (rc == PDS_OK) {	/* emailAuthFactor (auth_factor.h) */
-		if (oauth_authz_form(body, len, "code", code, sizeof(code)) !=
-		    PDS_OK)
-			code[0] = '\0';
-		rc = auth_factor_page(&acct, ident, http_req_client(req), code,
-		    &why);
-		sodium_memzero(code, sizeof(code));
-		if (rc == PDS_EAUTHREQ || rc == PDS_EBADTOKEN) {
-			authz_code_page(&a, why, ident, remember);
-			goto out;
-		}
-	}
-	if (rc == PDS_ECRYPTO || rc == PDS_EINVAL || rc == PDS_ERATELIMIT) {
-		authz_signin_page(&a, oauth_authz_signin_status(rc), why, ident,
-		    remember);
+	rc = oauth_authz_form_sign_in(req, ident, &acct, &why);
+	if (oauth_authz_signin_again(rc, &status, &code)) {
+		authz_signin_page(&a, status, why, ident, remember, code);
 		goto out;
 	}
 	if (rc != PDS_OK) {
@@ -597,7 +535,7 @@ serve_signin(struct http_req *req, const void *arg)
 	if (hint != NULL && (account_lookup(hint, &h) != PDS_OK ||
 	    strcmp(h.did, acct.did) != 0)) {
 		authz_signin_page(&a, 403, "The app asked for another account",
-		    ident, remember);
+		    ident, remember, false);
 		goto out;
 	}
 	if ((remember && store_oauth_account_device_put(a.br.device_id,
@@ -636,13 +574,13 @@ serve_consent(struct http_req *req, const void *arg)
 		goto out;
 	}
 	if (a.r.did == NULL) {
-		authz_signin_page(&a, 403, "Sign in first", NULL, false);
+		authz_signin_page(&a, 403, "Sign in first", NULL, false, false);
 		goto out;
 	}
 	if (account_get(a.r.did, &acct) != PDS_OK ||
 	    acct.status != ACCT_ACTIVE) {
 		authz_signin_page(&a, 403, "This account cannot sign in to "
-		    "apps now", NULL, false);
+		    "apps now", NULL, false, false);
 		goto out;
 	}
 	if (oauth_authorize_finish(req, &a.r, a.params, acct.did, NULL,
@@ -661,7 +599,7 @@ serve_switch(struct http_req *req, const void *arg)
 
 	(void)arg;
 	if (authz_post(&a, req, &body, &len))
-		authz_signin_page(&a, 200, NULL, NULL, false);
+		authz_signin_page(&a, 200, NULL, NULL, false, false);
 	authz_end(&a);
 }
 

@@ -195,6 +195,13 @@ int	oauth_authz_browser_save(struct http_req *,
 /* Whether the POSTed form carries this browser's CSRF token. */
 bool	oauth_authz_browser_csrf(const struct oauth_authz_browser *,
 	    const uint8_t *body, size_t len);
+/*
+ * The start of every page handler: the method (GET or HEAD; POST with
+ * post), this browser (oauth_authz_browser_begin()), and for a POST the
+ * form's CSRF token.  false when the reply is set (405, 403 or retry).
+ */
+bool	oauth_authz_page_begin(struct http_req *,
+	    struct oauth_authz_browser *, bool post);
 
 /*
  * The accounts remembered on device_id that signed in within
@@ -215,8 +222,22 @@ int	oauth_authz_fresh_accounts(const char *device_id, int64_t now,
  */
 int	oauth_authz_sign_in(const char *identifier, const char *password,
 	    const char *addr, struct store_account *out, const char **why);
-/* The status a refused sign-in's form comes back with: 401, 403, 429. */
-unsigned oauth_authz_signin_status(int rc);
+/*
+ * The sign-in form (req's body) of both page sets: oauth_authz_sign_in()
+ * with its identifier (copied to ident, OAUTH_AUTHZ_FIELD_MAX bytes, for
+ * the page to show again) and password, then, when the account asks for
+ * it, the emailed code (auth_factor_page(): PDS_EAUTHREQ to ask for it,
+ * PDS_EBADTOKEN for a wrong one).
+ */
+int	oauth_authz_form_sign_in(struct http_req *, char *ident,
+	    struct store_account *out, const char **why);
+/*
+ * Whether a refused sign-in (oauth_authz_form_sign_in()'s rc) shows its
+ * form again, and then with what status (401 for a wrong password or
+ * code, 403, 429) and whether with the code field; if not, the caller
+ * answers that the server failed.
+ */
+bool	oauth_authz_signin_again(int rc, unsigned *status, bool *code);
 
 /* The server's name as the pages show it. */
 const char *oauth_authz_server_name(void);

@@ -16,6 +16,7 @@
 
 #include "accounts.h"
 #include "auth.h"
+#include "auth_factor.h"
 #include "buf.h"
 #include "config.h"
 #include "err.h"
@@ -475,6 +476,32 @@ oauth_authz_browser_begin(struct http_req *req,
 	return PDS_OK;
 }
 
+bool
+oauth_authz_page_begin(struct http_req *req, struct oauth_authz_browser *br,
+    bool post)
+{
+	enum http_method	 m = http_req_method(req);
+	const uint8_t		*body;
+	size_t			 len;
+
+	if (post ? m != HTTP_POST : (m != HTTP_GET && m != HTTP_HEAD)) {
+		http_reply_header(req, "Allow", post ? "POST" : "GET");
+		oauth_authz_reply_error(req, 405, "Method not allowed", NULL);
+		return false;
+	}
+	if (oauth_authz_browser_begin(req, br) != PDS_OK) {
+		oauth_authz_reply_retry(req);
+		return false;
+	}
+	body = http_req_body(req, &len);
+	if (post && !oauth_authz_browser_csrf(br, body, len)) {
+		oauth_authz_reply_error(req, 403, "This form has expired",
+		    "Go back, reload the page and try again.");
+		return false;
+	}
+	return true;
+}
+
 int
 oauth_authz_browser_save(struct http_req *req,
     const struct oauth_authz_browser *br)
@@ -597,10 +624,43 @@ oauth_authz_sign_in(const char *identifier, const char *password,
 	return PDS_OK;
 }
 
-unsigned
-oauth_authz_signin_status(int rc)
+int
+oauth_authz_form_sign_in(struct http_req *req, char *ident,
+    struct store_account *out, const char **why)
 {
-	if (rc == PDS_ECRYPTO)
-		return 401;
-	return rc == PDS_ERATELIMIT ? 429 : 403;
+	const char	*addr = http_req_client(req);
+	const uint8_t	*body;
+	size_t		 len;
+	char		 pw[ACCOUNT_PASSWORD_CHECK_MAX + 2], code[40];
+	int		 rc;
+
+	body = http_req_body(req, &len);
+	if (oauth_authz_form(body, len, "identifier", ident,
+	    OAUTH_AUTHZ_FIELD_MAX) != PDS_OK)
+		ident[0] = '\0';
+	if (oauth_authz_form(body, len, "password", pw, sizeof(pw)) != PDS_OK)
+		pw[0] = '\0';
+	rc = oauth_authz_sign_in(ident, pw, addr, out, why);
+	sodium_memzero(pw, sizeof(pw));
+	if (rc != PDS_OK)
+		return rc;
+	/* emailAuthFactor (auth_factor.h) */
+	if (oauth_authz_form(body, len, "code", code, sizeof(code)) != PDS_OK)
+		code[0] = '\0';
+	rc = auth_factor_page(out, ident, addr, code, why);
+	sodium_memzero(code, sizeof(code));
+	return rc;
+}
+
+bool
+oauth_authz_signin_again(int rc, unsigned *status, bool *code)
+{
+	*code = rc == PDS_EAUTHREQ || rc == PDS_EBADTOKEN;
+	if (*code || rc == PDS_ECRYPTO)
+		*status = 401;
+	else if (rc == PDS_EINVAL || rc == PDS_ERATELIMIT)
+		*status = rc == PDS_ERATELIMIT ? 429 : 403;
+	else
+		return false;
+	return true;
 }

@@ -267,6 +267,23 @@ group_write(struct witem *batch)
 }
 
 /*
+ * Either thread's wait for work: take wq.mu and wait until *head has
+ * some or *stop is set.  false, with wq.mu released, when stopping has
+ * left nothing to do.
+ */
+static bool
+wq_await(struct witem *const *head, const bool *stop, pthread_cond_t *cv)
+{
+	rw_lock(&wq.mu, RW_LOCK_QUEUE);
+	while (*head == NULL && !*stop)
+		pthread_cond_wait(cv, &wq.mu);
+	if (*head != NULL)
+		return true;
+	rw_unlock(&wq.mu, RW_LOCK_QUEUE);
+	return false;
+}
+
+/*
  * The syncer: one store_wal_sync() makes every group committed before
  * it durable.  A failed sync leaves the database in a state nobody can
  * vouch for (the kernel may have dropped the pages it could not write),
@@ -281,14 +298,7 @@ syncer_main(void *arg)
 
 	(void)arg;
 	(void)pthread_setname_np(pthread_self(), "repo-sync");
-	for (;;) {
-		rw_lock(&wq.mu, RW_LOCK_QUEUE);
-		while (wq.sfirst == NULL && !wq.sstopping)
-			pthread_cond_wait(&wq.scv, &wq.mu);
-		if (wq.sfirst == NULL) {
-			rw_unlock(&wq.mu, RW_LOCK_QUEUE);
-			break;
-		}
+	while (wq_await(&wq.sfirst, &wq.sstopping, &wq.scv)) {
 		upto = wq.slast;
 		rw_unlock(&wq.mu, RW_LOCK_QUEUE);
 
@@ -336,13 +346,8 @@ writer_main(void *arg)
 	for (;;) {
 		/* The log past its bound: checkpoint (store_wal.c). */
 		(void)store_wal_bound();
-		rw_lock(&wq.mu, RW_LOCK_QUEUE);
-		while (wq.first == NULL && !wq.stopping)
-			pthread_cond_wait(&wq.cv, &wq.mu);
-		if (wq.first == NULL) {
-			rw_unlock(&wq.mu, RW_LOCK_QUEUE);
+		if (!wq_await(&wq.first, &wq.stopping, &wq.cv))
 			break;
-		}
 		batch = wq.first;
 		for (it = batch, n = 1; it->next != NULL && n < GROUP_MAX;
 		    it = it->next, n++)
