@@ -637,8 +637,13 @@ already_done(struct xjob *j, int adir)
 	return ok;
 }
 
+/*
+ * Export one account into its directory.  On failure *why says which
+ * step failed when it is not the files (the DID's document or its PLC
+ * log: the directory may be down or may not know the DID).
+ */
 static int
-export_account(struct xjob *j, const char *did)
+export_account(struct xjob *j, const char *did, char *why, size_t whylen)
 {
 	struct store_account a;
 	json_t		*files, *info, *prefs, *man;
@@ -683,12 +688,16 @@ export_account(struct xjob *j, const char *did)
 		else
 			json_decref(prefs);
 	}
-	if (rc == PDS_OK && (rc = account_did_doc(did, &doc)) == PDS_OK)
+	if (rc == PDS_OK && (rc = account_did_doc(did, &doc)) != PDS_OK)
+		(void)snprintf(why, whylen, "its DID document could not be "
+		    "resolved: %s", pds_strerror(rc));
+	else if (rc == PDS_OK)
 		rc = write_json(j, adir, "did.json", doc, files, 0);
 	if (rc == PDS_OK && strncmp(did, "did:plc:", 8) == 0) {
 		rc = plc_client_get_audit(did, &audit, err, sizeof(err));
 		if (rc != PDS_OK)
-			log_warnx("export %s: %s", did, err);
+			(void)snprintf(why, whylen, "its PLC log could not be "
+			    "fetched: %s", err);
 		else
 			rc = write_json(j, adir, "plc-audit.json", audit, files,
 			    0);
@@ -716,6 +725,7 @@ export_account(struct xjob *j, const char *did)
 static void
 export_run(struct xjob *j)
 {
+	char	 why[PLC_CLIENT_ERR_MAX + 64];
 	size_t	 i;
 	int	 rc = PDS_OK;
 
@@ -726,10 +736,15 @@ export_run(struct xjob *j)
 			    "the export was cancelled");
 			return;
 		}
-		if ((rc = export_account(j, j->dids[i])) != PDS_OK)
+		why[0] = '\0';
+		rc = export_account(j, j->dids[i], why, sizeof(why));
+		if (rc != PDS_OK) {
+			if (why[0] != '\0')
+				log_warnx("export %s: %s", j->dids[i], why);
 			xjob_fail(j, rc, AP_E_IO_ERROR, "exporting %.100s "
 			    "failed: %s (run it again to resume)", j->dids[i],
-			    pds_strerror(rc));
+			    why[0] != '\0' ? why : pds_strerror(rc));
+		}
 	}
 	if (rc == PDS_OK && fsync(j->dirfd) == -1)
 		xjob_fail(j, PDS_EIO, AP_E_IO_ERROR, "%s", "sync failed");

@@ -497,4 +497,36 @@ describe('export and import', { skip }, () => {
 			await e.stop();
 		}
 	});
+
+	test('an export whose DID documents cannot be resolved says so',
+	    async () => {
+		const gone = await startPlc();
+		const top = tmpDir('pds-export-noplc-');
+		const genv = { PDS_DID_PLC_URL: gone.url,
+		    PDS_DATA_DIRECTORY: path.join(top, 'data'),
+		    PDS_ADMIN_SOCKET: path.join(top, 'admin.sock') };
+		fs.mkdirSync(genv.PDS_DATA_DIRECTORY, { mode: 0o700 });
+		let c = await startPdsd({ env: genv });
+		try {
+			await seedCoop(c.url, 1, { prefix: 'gone', posts: 1 });
+		} finally {
+			await c.stop();
+			await gone.stop();
+		}
+		// the same data directory, its PLC directory gone
+		c = await startPdsd({ env: genv });
+		try {
+			const dir = path.join(top, 'export');
+			fs.mkdirSync(dir);
+			const r = await runProgram(PDSCTL, ['--socket',
+			    genv.PDS_ADMIN_SOCKET, 'export', '--all', dir],
+			    { timeoutMs: 180000 });
+			assert.notEqual(r.code, 0);
+			assert.match(r.stderr, /its DID document could not be resolved/,
+			    r.stderr);
+		} finally {
+			await c.stop();
+			fs.rmSync(top, { recursive: true, force: true });
+		}
+	});
 });
