@@ -85,17 +85,10 @@ admin_account_view(const struct store_account *a, bool full, json_t **out)
 	    "status", acct_status_name(a->status));
 	if (o == NULL)
 		return PDS_ENOMEM;
-	if (a->email[0])
-		json_object_set_new(o, "email", json_string(a->email));
-	if (a->email_confirmed_at[0])
-		json_object_set_new(o, "emailConfirmedAt",
-		    json_string(a->email_confirmed_at));
-	if (a->deactivated_at[0])
-		json_object_set_new(o, "deactivatedAt",
-		    json_string(a->deactivated_at));
-	if (a->takedown_ref[0])
-		json_object_set_new(o, "takedownRef",
-		    json_string(a->takedown_ref));
+	admin_json_text(o, "email", a->email);
+	admin_json_text(o, "emailConfirmedAt", a->email_confirmed_at);
+	admin_json_text(o, "deactivatedAt", a->deactivated_at);
+	admin_json_text(o, "takedownRef", a->takedown_ref);
 	if (full) {
 		rc = store_admin_invited_by(a->did, code, sizeof(code));
 		if (rc == PDS_OK && store_invite_get(code, &inv) == PDS_OK &&

@@ -101,6 +101,13 @@ admin_fail_internal(struct admin_err *err, int code)
 	    pds_strerror(code));
 }
 
+void
+admin_json_text(json_t *o, const char *key, const char *s)
+{
+	if (s[0] != '\0')
+		json_object_set_new(o, key, json_string(s));
+}
+
 size_t
 admin_page_limit(size_t limit)
 {
@@ -166,13 +173,9 @@ audit_row(void *arg, const struct store_audit *a)
 	    a->at, "actor", a->actor, "action", a->action);
 	if (e == NULL)
 		return PDS_ENOMEM;
-	if (a->subject[0])
-		json_object_set_new(e, "subject", json_string(a->subject));
-	if (a->subject_handle[0])
-		json_object_set_new(e, "subjectHandle",
-		    json_string(a->subject_handle));
-	if (a->reason[0])
-		json_object_set_new(e, "reason", json_string(a->reason));
+	admin_json_text(e, "subject", a->subject);
+	admin_json_text(e, "subjectHandle", a->subject_handle);
+	admin_json_text(e, "reason", a->reason);
 	if (a->detail[0] && (d = json_loads(a->detail, 0, &jerr)) != NULL) {
 		json_object_set(e, "outcome", json_object_get(d, "outcome") ?
 		    json_object_get(d, "outcome") : json_string("ok"));
