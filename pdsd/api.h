@@ -41,6 +41,13 @@ int	api_query_page(struct xrpc_ctx *, size_t def, size_t max,
 int	api_query_check(struct xrpc_ctx *, const char *key, bool required,
 	    bool (*is)(const char *, size_t), const char *what,
 	    const char **out);
+/*
+ * An optional boolean of the input: 0 with *v 1 or 0, or -1 when absent
+ * or null; for another type an InvalidRequest "<prefix><key> must be a
+ * boolean" (the methods differ in whether they say "Input/").
+ */
+int	api_input_bool(struct xrpc_ctx *, const char *prefix, const char *key,
+	    int *v);
 /* ?collection= and ?rkey= of a record read, checked (api_repo.c). */
 int	api_query_record(struct xrpc_ctx *, const char **coll,
 	    const char **rkey);

@@ -146,22 +146,6 @@ api_server_request_email_update(struct xrpc_ctx *ctx)
 	return 0;
 }
 
-/* emailAuthFactor of updateEmail: *v 1, 0, or -1 when absent. */
-static int
-opt_factor(struct xrpc_ctx *ctx, int *v)
-{
-	json_t	*f = json_object_get(ctx->input, "emailAuthFactor");
-
-	*v = -1;
-	if (f == NULL || json_is_null(f))
-		return 0;
-	if (!json_is_boolean(f))
-		return xrpc_fail(ctx, PDS_EINVAL, NULL,
-		    "emailAuthFactor must be a boolean");
-	*v = json_is_true(f) ? 1 : 0;
-	return 0;
-}
-
 int
 api_server_update_email(struct xrpc_ctx *ctx)
 {
@@ -189,8 +173,9 @@ api_server_update_email(struct xrpc_ctx *ctx)
 		    token)) != PDS_OK)
 			return api_email_token_error(ctx, rc);
 	}
-	if ((rc = opt_factor(ctx, &factor)) != 0 || (factor >= 0 &&
-	    (rc = auth_factor_may_set(ctx, &a, factor == 1)) != 0))
+	if ((rc = api_input_bool(ctx, "", "emailAuthFactor", &factor)) != 0 ||
+	    (factor >= 0 && (rc = auth_factor_may_set(ctx, &a,
+	    factor == 1)) != 0))
 		return rc;
 	/*
 	 * The same address again (the app's way to turn emailAuthFactor

@@ -83,6 +83,22 @@ api_query_check(struct xrpc_ctx *ctx, const char *key, bool required,
 }
 
 int
+api_input_bool(struct xrpc_ctx *ctx, const char *prefix, const char *key,
+    int *v)
+{
+	const json_t	*j = json_object_get(ctx->input, key);
+
+	*v = -1;
+	if (j == NULL || json_is_null(j))
+		return 0;
+	if (!json_is_boolean(j))
+		return xrpc_fail(ctx, PDS_EINVAL, NULL,
+		    "%s%s must be a boolean", prefix, key);
+	*v = json_is_true(j);
+	return 0;
+}
+
+int
 api_query_record(struct xrpc_ctx *ctx, const char **coll, const char **rkey)
 {
 	int	 rc;
@@ -142,18 +158,16 @@ write_repo(struct xrpc_ctx *ctx, const char *repo)
 	return 0;
 }
 
+/* The input's validate: AUTO when absent, else YES or NO. */
 static int
-opt_validate(struct xrpc_ctx *ctx, const json_t *in, enum repo_validate *v)
+opt_validate(struct xrpc_ctx *ctx, enum repo_validate *v)
 {
-	const json_t	*j = json_object_get(in, "validate");
+	int	 b, rc;
 
-	*v = REPO_VALIDATE_AUTO;
-	if (j == NULL || json_is_null(j))
-		return 0;
-	if (!json_is_boolean(j))
-		return xrpc_fail(ctx, PDS_EINVAL, NULL,
-		    "validate must be a boolean");
-	*v = json_is_true(j) ? REPO_VALIDATE_YES : REPO_VALIDATE_NO;
+	if ((rc = api_input_bool(ctx, "", "validate", &b)) != 0)
+		return rc;
+	*v = b < 0 ? REPO_VALIDATE_AUTO : b == 1 ? REPO_VALIDATE_YES :
+	    REPO_VALIDATE_NO;
 	return 0;
 }
 
@@ -365,7 +379,7 @@ api_repo_write_record(struct xrpc_ctx *ctx)
 	    sizeof(op->collection), true)) != 0 ||
 	    (rc = copy_field(ctx, ctx->input, "rkey", op->rkey,
 	    sizeof(op->rkey), action != REPO_CREATE)) != 0 ||
-	    (rc = opt_validate(ctx, ctx->input, &op->validate)) != 0 ||
+	    (rc = opt_validate(ctx, &op->validate)) != 0 ||
 	    (rc = opt_cid(ctx, ctx->input, "swapCommit", &swap_commit,
 	    &has_swap_commit, NULL)) != 0)
 		goto fail;
@@ -409,7 +423,7 @@ api_repo_apply_writes(struct xrpc_ctx *ctx)
 	int		 rc;
 
 	if ((rc = write_repo(ctx, jstr(ctx->input, "repo"))) != 0 ||
-	    (rc = opt_validate(ctx, ctx->input, &validate)) != 0 ||
+	    (rc = opt_validate(ctx, &validate)) != 0 ||
 	    (rc = opt_cid(ctx, ctx->input, "swapCommit", &swap_commit,
 	    &has_swap_commit, NULL)) != 0)
 		return rc;

@@ -69,19 +69,15 @@ req_str(struct xrpc_ctx *ctx, const char *key, const char **out)
 	return 0;
 }
 
+/* An optional boolean property, false when absent. */
 static int
-opt_bool(struct xrpc_ctx *ctx, const char *key, bool dflt, bool *out)
+opt_bool(struct xrpc_ctx *ctx, const char *key, bool *out)
 {
-	json_t	*v = json_object_get(ctx->input, key);
+	int	 v, rc;
 
-	*out = dflt;
-	if (v == NULL || json_is_null(v))
-		return 0;
-	if (!json_is_boolean(v))
-		return xrpc_fail(ctx, PDS_EINVAL, NULL,
-		    "Input/%s must be a boolean", key);
-	*out = json_is_true(v);
-	return 0;
+	rc = api_input_bool(ctx, "Input/", key, &v);
+	*out = v == 1;
+	return rc;
 }
 
 static int
@@ -232,7 +228,7 @@ api_server_create_session(struct xrpc_ctx *ctx)
 
 	if ((rc = req_str(ctx, "identifier", &id)) != 0 ||
 	    (rc = req_str(ctx, "password", &pw)) != 0 ||
-	    (rc = opt_bool(ctx, "allowTakendown", false, &allow_td)) != 0)
+	    (rc = opt_bool(ctx, "allowTakendown", &allow_td)) != 0)
 		return rc;
 	addr = http_req_client(ctx->req);
 	limit = !ratelimit_bypass(ctx->req);
@@ -348,7 +344,7 @@ api_server_create_app_password(struct xrpc_ctx *ctx)
 	int				 rc;
 
 	if ((rc = req_str(ctx, "name", &name)) != 0 ||
-	    (rc = opt_bool(ctx, "privileged", false, &priv)) != 0)
+	    (rc = opt_bool(ctx, "privileged", &priv)) != 0)
 		return rc;
 	if ((rc = account_app_password_create(ctx->auth.did, name, priv, pw,
 	    &ap, &err)) != PDS_OK)
