@@ -135,12 +135,14 @@ session_json(const struct store_account *a, const struct auth_session *s,
 }
 
 /*
- * Reply with the session view; an OAuth scope without account:email or
- * transition:email does not see the email fields.
+ * The end of createSession, refreshSession and getSession: reply with
+ * the session view, and wipe s's tokens (s may be NULL).  An OAuth
+ * scope without account:email or transition:email does not see the
+ * email fields.
  */
-static void
+static int
 reply_session(struct xrpc_ctx *ctx, const struct store_account *a,
-    const struct auth_session *s)
+    struct auth_session *s)
 {
 	json_t	*o = session_json(a, s, ctx->cfg->did_doc_with_session);
 
@@ -150,6 +152,9 @@ reply_session(struct xrpc_ctx *ctx, const struct store_account *a,
 		json_object_del(o, "emailAuthFactor");
 	}
 	xrpc_reply_json(ctx, o);
+	if (s != NULL)
+		auth_session_clear(s);
+	return 0;
 }
 
 /* ---- createAccount ---- */
@@ -274,9 +279,19 @@ api_server_create_session(struct xrpc_ctx *ctx)
 	    how.app_password_name : NULL, strcmp(scope, AUTH_SCOPE_TAKENDOWN)
 	    != 0, &s)) != PDS_OK)
 		return rc;
-	reply_session(ctx, &a, &s);
-	auth_session_clear(&s);
-	return 0;
+	return reply_session(ctx, &a, &s);
+}
+
+/* The account of the token's subject; a BadToken when it has none. */
+static int
+token_account(struct xrpc_ctx *ctx, struct store_account *a)
+{
+	int	 rc;
+
+	if ((rc = account_get(ctx->auth.did, a)) == PDS_ENOTFOUND)
+		return xrpc_fail(ctx, PDS_EBADTOKEN, NULL,
+		    "Token subject is not an account here");
+	return rc;
 }
 
 int
@@ -286,10 +301,7 @@ api_server_refresh_session(struct xrpc_ctx *ctx)
 	struct auth_session	 s;
 	int			 rc;
 
-	if ((rc = account_get(ctx->auth.did, &a)) == PDS_ENOTFOUND)
-		return xrpc_fail(ctx, PDS_EBADTOKEN, NULL,
-		    "Token subject is not an account here");
-	if (rc != PDS_OK)
+	if ((rc = token_account(ctx, &a)) != PDS_OK)
 		return rc;
 	if (a.status == ACCT_TAKENDOWN)
 		return xrpc_fail(ctx, PDS_ETAKENDOWN, NULL,
@@ -300,9 +312,7 @@ api_server_refresh_session(struct xrpc_ctx *ctx)
 		    "Token has been revoked");
 	if (rc != PDS_OK)
 		return rc;
-	reply_session(ctx, &a, &s);
-	auth_session_clear(&s);
-	return 0;
+	return reply_session(ctx, &a, &s);
 }
 
 int
@@ -322,13 +332,9 @@ api_server_get_session(struct xrpc_ctx *ctx)
 	struct store_account	 a;
 	int			 rc;
 
-	if ((rc = account_get(ctx->auth.did, &a)) == PDS_ENOTFOUND)
-		return xrpc_fail(ctx, PDS_EBADTOKEN, NULL,
-		    "Token subject is not an account here");
-	if (rc != PDS_OK)
+	if ((rc = token_account(ctx, &a)) != PDS_OK)
 		return rc;
-	reply_session(ctx, &a, NULL);
-	return 0;
+	return reply_session(ctx, &a, NULL);
 }
 
 /* ---- app passwords ---- */
