@@ -827,31 +827,19 @@ api_sync_list_repos(struct xrpc_ctx *ctx)
 	return xrpc_reply_json_or(ctx, out, PDS_EINTERNAL);
 }
 
-struct blob_list {
-	json_t	*cids;
-	char	 last[CID_STR_MAX];
-	size_t	 n;
-};
-
 static int
 blob_cb(void *arg, const char *cid)
 {
-	struct blob_list *bl = arg;
-
-	if (json_array_append_new(bl->cids, json_string(cid)) != 0)
-		return PDS_ENOMEM;
-	snprintf(bl->last, sizeof(bl->last), "%s", cid);
-	bl->n++;
-	return 0;
+	return json_array_append_new(arg, json_string(cid)) == 0 ? 0 :
+	    PDS_ENOMEM;
 }
 
 int
 api_sync_list_blobs(struct xrpc_ctx *ctx)
 {
 	struct store_repo_acct a;
-	struct blob_list bl;
 	const char	*since, *cursor;
-	json_t		*out;
+	json_t		*cids, *out;
 	size_t		 limit;
 	int		 rc;
 
@@ -859,17 +847,17 @@ api_sync_list_blobs(struct xrpc_ctx *ctx)
 	    (rc = api_query_page(ctx, LIST_DEFAULT, LIST_MAX, &limit,
 	    &cursor)) != 0 || (rc = query_since(ctx, &since)) != 0)
 		return rc;
-	memset(&bl, 0, sizeof(bl));
-	if ((bl.cids = json_array()) == NULL)
+	if ((cids = json_array()) == NULL)
 		return PDS_EINTERNAL;
-	if (store_blob_list(a.did, since, cursor, limit, blob_cb, &bl) !=
+	if (store_blob_list(a.did, since, cursor, limit, blob_cb, cids) !=
 	    PDS_OK) {
-		json_decref(bl.cids);
+		json_decref(cids);
 		return PDS_EINTERNAL;
 	}
-	out = json_pack("{s:o}", "cids", bl.cids);
-	if (out != NULL && bl.n == limit)
-		json_object_set_new(out, "cursor", json_string(bl.last));
+	/* a full page: the next starts after its last CID (out owns cids) */
+	out = json_pack("{s:o}", "cids", cids);
+	if (out != NULL && json_array_size(cids) == limit)
+		json_object_set(out, "cursor", json_array_get(cids, limit - 1));
 	return xrpc_reply_json_or(ctx, out, PDS_EINTERNAL);
 }
 
