@@ -527,17 +527,27 @@ cmd_account_takedown(struct admin_call *call)
 	    &call->err);
 }
 
+/*
+ * A command of a pair that turns something of an account on and the
+ * undoing half off (deactivate/activate, enable-/disable-invites).
+ */
 static int
-cmd_account_deactivate(struct admin_call *call)
+account_switch(struct admin_call *call, int (*set)(const struct admin_actor *,
+    const char *, bool, const char *, struct admin_err *))
 {
 	const char	*who, *reason;
-	bool		 deactivate = !call->undo;
 	int		 rc;
 
 	if ((rc = account_reason(call, false, &who, &reason)) != PDS_OK)
 		return rc;
-	return done(call, admin_account_deactivate(call->actor, who,
-	    deactivate, reason, &call->err));
+	return done(call, set(call->actor, who, !call->undo, reason,
+	    &call->err));
+}
+
+static int
+cmd_account_deactivate(struct admin_call *call)
+{
+	return account_switch(call, admin_account_deactivate);
 }
 
 static int
@@ -553,43 +563,37 @@ cmd_account_reset_password(struct admin_call *call)
 	    &call->result, &call->err);
 }
 
+/* An account's value named key (handle, email), set through set. */
 static int
-cmd_account_set_handle(struct admin_call *call)
+account_set(struct admin_call *call, const char *key,
+    int (*set)(const struct admin_actor *, const char *, const char *,
+    const char *, struct admin_err *))
 {
-	const char	*who, *reason, *handle;
+	const char	*who, *reason, *value;
 	int		 rc;
 
 	if ((rc = account_reason(call, false, &who, &reason)) != PDS_OK ||
-	    (rc = arg_str(call, "handle", true, &handle)) != PDS_OK)
+	    (rc = arg_str(call, key, true, &value)) != PDS_OK)
 		return rc;
-	return done(call, admin_account_set_handle(call->actor, who, handle,
-	    reason, &call->err));
+	return done(call, set(call->actor, who, value, reason, &call->err));
+}
+
+static int
+cmd_account_set_handle(struct admin_call *call)
+{
+	return account_set(call, "handle", admin_account_set_handle);
 }
 
 static int
 cmd_account_set_email(struct admin_call *call)
 {
-	const char	*who, *reason, *email;
-	int		 rc;
-
-	if ((rc = account_reason(call, false, &who, &reason)) != PDS_OK ||
-	    (rc = arg_str(call, "email", true, &email)) != PDS_OK)
-		return rc;
-	return done(call, admin_account_set_email(call->actor, who, email,
-	    reason, &call->err));
+	return account_set(call, "email", admin_account_set_email);
 }
 
 static int
 cmd_account_enable_invites(struct admin_call *call)
 {
-	const char	*who, *reason;
-	bool		 enabled = !call->undo;
-	int		 rc;
-
-	if ((rc = account_reason(call, false, &who, &reason)) != PDS_OK)
-		return rc;
-	return done(call, admin_account_invites_enable(call->actor, who,
-	    enabled, reason, &call->err));
+	return account_switch(call, admin_account_invites_enable);
 }
 
 static int
