@@ -85,17 +85,10 @@ admin_account_view(const struct store_account *a, bool full, json_t **out)
 	    "status", acct_status_name(a->status));
 	if (o == NULL)
 		return PDS_ENOMEM;
-	if (a->email[0])
-		json_object_set_new(o, "email", json_string(a->email));
-	if (a->email_confirmed_at[0])
-		json_object_set_new(o, "emailConfirmedAt",
-		    json_string(a->email_confirmed_at));
-	if (a->deactivated_at[0])
-		json_object_set_new(o, "deactivatedAt",
-		    json_string(a->deactivated_at));
-	if (a->takedown_ref[0])
-		json_object_set_new(o, "takedownRef",
-		    json_string(a->takedown_ref));
+	admin_json_text(o, "email", a->email);
+	admin_json_text(o, "emailConfirmedAt", a->email_confirmed_at);
+	admin_json_text(o, "deactivatedAt", a->deactivated_at);
+	admin_json_text(o, "takedownRef", a->takedown_ref);
 	if (full) {
 		rc = store_admin_invited_by(a->did, code, sizeof(code));
 		if (rc == PDS_OK && store_invite_get(code, &inv) == PDS_OK &&
@@ -585,30 +578,17 @@ admin_invite_create(const struct admin_actor *actor, int64_t uses,
 	return *out != NULL ? PDS_OK : admin_fail_internal(err, PDS_ENOMEM);
 }
 
-struct invite_walk {
-	json_t	*arr;
-	size_t	 n;
-};
-
-static int
-invite_row(void *arg, const struct store_invite *inv)
-{
-	struct invite_walk	*w = arg;
-
-	w->n++;
-	return account_invite_add(w->arr, inv);
-}
-
 int
 admin_invite_list(const char *sort, const char *for_account,
     bool include_disabled, const char *cursor, size_t limit, json_t **out,
     struct admin_err *err)
 {
 	struct store_account	 a;
-	struct invite_walk	 w;
 	enum store_invite_sort	 s = SI_SORT_RECENT;
 	const char		*forwho = NULL;
 	unsigned long long	 off = 0;
+	json_t			*codes;
+	size_t			 n;
 	char			*end, buf[32];
 	int			 rc;
 
@@ -634,20 +614,21 @@ admin_invite_list(const char *sort, const char *for_account,
 		else
 			forwho = a.did;
 	}
-	w.n = 0;
-	if ((w.arr = json_array()) == NULL)
+	if ((codes = json_array()) == NULL)
 		return admin_fail_internal(err, PDS_ENOMEM);
 	rc = store_admin_invite_list(s, forwho, include_disabled, (size_t)off,
-	    limit, invite_row, &w);
+	    limit, account_invite_add, codes);
 	if (rc != PDS_OK) {
-		json_decref(w.arr);
+		json_decref(codes);
 		return admin_fail_internal(err, rc);
 	}
-	*out = json_pack("{s:o}", "codes", w.arr);
+	/* one code per row */
+	n = json_array_size(codes);
+	*out = json_pack("{s:o}", "codes", codes);
 	if (*out == NULL)
 		return admin_fail_internal(err, PDS_ENOMEM);
-	if (w.n == limit) {
-		snprintf(buf, sizeof(buf), "%llu", off + w.n);
+	if (n == limit) {
+		snprintf(buf, sizeof(buf), "%llu", off + n);
 		json_object_set_new(*out, "cursor", json_string(buf));
 	}
 	return PDS_OK;

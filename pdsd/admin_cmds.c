@@ -8,7 +8,6 @@
  * Arguments are the request's "args" object; every handler names the
  * keys it reads in the table's summary, which pdsctl's grammar mirrors.
  */
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -43,20 +42,12 @@
 #define TAIL_GRACE_MS		1000	/* behind this long: too slow */
 #define TAIL_WAIT_MS		20	/* while behind */
 
+/* Every bad argument is refused as "argument <key> <problem>". */
 static int
-bad_arg(struct admin_call *call, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-
-static int
-bad_arg(struct admin_call *call, const char *fmt, ...)
+bad_arg(struct admin_call *call, const char *key, const char *problem)
 {
-	va_list	 ap;
-
-	call->err.name = AP_E_INVALID_ARGUMENT;
-	va_start(ap, fmt);
-	vsnprintf(call->err.e.msg, sizeof(call->err.e.msg), fmt, ap);
-	va_end(ap);
-	return PDS_EINVAL;
+	return admin_refuse(call, PDS_EINVAL, AP_E_INVALID_ARGUMENT,
+	    "argument %s %s", key, problem);
 }
 
 /*
@@ -134,15 +125,15 @@ arg_str(struct admin_call *call, const char *key, bool required,
 	*out = NULL;
 	if (v == NULL || json_is_null(v)) {
 		if (required)
-			return bad_arg(call, "argument %s is required", key);
+			return bad_arg(call, key, "is required");
 		return PDS_OK;
 	}
 	if (!json_is_string(v) ||
 	    strlen(json_string_value(v)) != json_string_length(v))
-		return bad_arg(call, "argument %s must be a string", key);
+		return bad_arg(call, key, "must be a string");
 	*out = json_string_value(v);
 	if (required && **out == '\0')
-		return bad_arg(call, "argument %s must not be empty", key);
+		return bad_arg(call, key, "must not be empty");
 	return PDS_OK;
 }
 
@@ -156,12 +147,12 @@ arg_int(struct admin_call *call, const char *key, int64_t def, int64_t min,
 	*out = def;
 	if (v == NULL || json_is_null(v))
 		return PDS_OK;
-	snprintf(what, sizeof(what), "%s must be %s %lld to %lld", key,
+	snprintf(what, sizeof(what), "must be %s %lld to %lld",
 	    json_is_integer(v) ? "from" : "an integer from", (long long)min,
 	    (long long)max);
 	if (!json_is_integer(v) || json_integer_value(v) < min ||
 	    json_integer_value(v) > max)
-		return bad_arg(call, "argument %s", what);
+		return bad_arg(call, key, what);
 	*out = json_integer_value(v);
 	return PDS_OK;
 }
@@ -175,7 +166,7 @@ arg_bool(struct admin_call *call, const char *key, bool *out)
 	if (v == NULL || json_is_null(v))
 		return PDS_OK;
 	if (!json_is_boolean(v))
-		return bad_arg(call, "argument %s must be true or false", key);
+		return bad_arg(call, key, "must be true or false");
 	*out = json_is_true(v);
 	return PDS_OK;
 }
@@ -278,7 +269,7 @@ cmd_stream_cancel(struct admin_call *call)
 	    PDS_OK)
 		return rc;
 	if (id < 0)
-		return bad_arg(call, "argument %s is required", "id");
+		return bad_arg(call, "id", "is required");
 	call->cancel_id = id;
 	call->result = json_pack("{s:I,s:b}", "id", (json_int_t)id,
 	    "cancelled", 0);
@@ -345,11 +336,9 @@ tail_tick(struct admin_call *call, void *state, int *next_ms)
 			*next_ms = TAIL_WAIT_MS;
 			return ADMIN_STREAM_MORE;
 		}
-		call->err.name = AP_E_TOO_SLOW;
-		snprintf(call->err.e.msg, sizeof(call->err.e.msg),
+		(void)admin_refuse(call, PDS_EBUSY, AP_E_TOO_SLOW,
 		    "%zu bytes of the tail unread for %d ms; dropped from the "
-		    "stream",
-		    admin_stream_pending(call), TAIL_GRACE_MS);
+		    "stream", admin_stream_pending(call), TAIL_GRACE_MS);
 		return ADMIN_STREAM_ERROR;
 	}
 	t->behind_ms = 0;
@@ -365,9 +354,8 @@ tail_tick(struct admin_call *call, void *state, int *next_ms)
 	e.t = t;
 	rc = events_tail(t->last, TAIL_BATCH, tail_emit, &e, &t->last, &n);
 	if (rc != PDS_OK && rc != 1) {
-		call->err.name = AP_E_INTERNAL;
-		snprintf(call->err.e.msg, sizeof(call->err.e.msg), "reading the "
-		    "event log: %s", pds_strerror(rc));
+		(void)admin_refuse(call, rc, AP_E_INTERNAL,
+		    "reading the event log: %s", pds_strerror(rc));
 		return ADMIN_STREAM_ERROR;
 	}
 	/* no result at the end: the events are the output */
@@ -391,12 +379,9 @@ cmd_firehose_tail(struct admin_call *call)
 	    (rc = arg_int(call, "count", 0, 0, INT32_MAX, &count)) != PDS_OK)
 		return rc;
 	if (after < 0) {
-		if ((rc = events_head(&head)) != PDS_OK) {
-			call->err.name = AP_E_INTERNAL;
-			snprintf(call->err.e.msg, sizeof(call->err.e.msg),
+		if ((rc = events_head(&head)) != PDS_OK)
+			return admin_refuse(call, rc, AP_E_INTERNAL,
 			    "reading the event log: %s", pds_strerror(rc));
-			return rc;
-		}
 		after = head;
 	}
 	if ((t = calloc(1, sizeof(*t))) == NULL)
@@ -415,7 +400,7 @@ cmd_request_crawl(struct admin_call *call)
 	const json_t	*relays = json_object_get(call->args, "relays");
 
 	if (relays != NULL && !json_is_array(relays))
-		return bad_arg(call, "argument %s must be an array", "relays");
+		return bad_arg(call, "relays", "must be an array");
 	return admin_request_crawl(call->actor, relays, &call->result,
 	    &call->err);
 }
@@ -542,17 +527,27 @@ cmd_account_takedown(struct admin_call *call)
 	    &call->err);
 }
 
+/*
+ * A command of a pair that turns something of an account on and the
+ * undoing half off (deactivate/activate, enable-/disable-invites).
+ */
 static int
-cmd_account_deactivate(struct admin_call *call)
+account_switch(struct admin_call *call, int (*set)(const struct admin_actor *,
+    const char *, bool, const char *, struct admin_err *))
 {
 	const char	*who, *reason;
-	bool		 deactivate = !call->undo;
 	int		 rc;
 
 	if ((rc = account_reason(call, false, &who, &reason)) != PDS_OK)
 		return rc;
-	return done(call, admin_account_deactivate(call->actor, who,
-	    deactivate, reason, &call->err));
+	return done(call, set(call->actor, who, !call->undo, reason,
+	    &call->err));
+}
+
+static int
+cmd_account_deactivate(struct admin_call *call)
+{
+	return account_switch(call, admin_account_deactivate);
 }
 
 static int
@@ -568,43 +563,37 @@ cmd_account_reset_password(struct admin_call *call)
 	    &call->result, &call->err);
 }
 
+/* An account's value named key (handle, email), set through set. */
 static int
-cmd_account_set_handle(struct admin_call *call)
+account_set(struct admin_call *call, const char *key,
+    int (*set)(const struct admin_actor *, const char *, const char *,
+    const char *, struct admin_err *))
 {
-	const char	*who, *reason, *handle;
+	const char	*who, *reason, *value;
 	int		 rc;
 
 	if ((rc = account_reason(call, false, &who, &reason)) != PDS_OK ||
-	    (rc = arg_str(call, "handle", true, &handle)) != PDS_OK)
+	    (rc = arg_str(call, key, true, &value)) != PDS_OK)
 		return rc;
-	return done(call, admin_account_set_handle(call->actor, who, handle,
-	    reason, &call->err));
+	return done(call, set(call->actor, who, value, reason, &call->err));
+}
+
+static int
+cmd_account_set_handle(struct admin_call *call)
+{
+	return account_set(call, "handle", admin_account_set_handle);
 }
 
 static int
 cmd_account_set_email(struct admin_call *call)
 {
-	const char	*who, *reason, *email;
-	int		 rc;
-
-	if ((rc = account_reason(call, false, &who, &reason)) != PDS_OK ||
-	    (rc = arg_str(call, "email", true, &email)) != PDS_OK)
-		return rc;
-	return done(call, admin_account_set_email(call->actor, who, email,
-	    reason, &call->err));
+	return account_set(call, "email", admin_account_set_email);
 }
 
 static int
 cmd_account_enable_invites(struct admin_call *call)
 {
-	const char	*who, *reason;
-	bool		 enabled = !call->undo;
-	int		 rc;
-
-	if ((rc = account_reason(call, false, &who, &reason)) != PDS_OK)
-		return rc;
-	return done(call, admin_account_invites_enable(call->actor, who,
-	    enabled, reason, &call->err));
+	return account_switch(call, admin_account_invites_enable);
 }
 
 static int

@@ -3,7 +3,6 @@
  * for operators: what the lexicon cache holds for an NSID (resolving it
  * when the cache has nothing fresh), or a fetch now.
  */
-#include <stdio.h>
 #include <string.h>
 
 #include <jansson.h>
@@ -33,22 +32,15 @@ lexicon_answer(struct admin_call *call, unsigned flags)
 	const char		*nsid = json_string_value(v);
 	int			 rc;
 
-	if (nsid == NULL || nsid[0] == '\0') {
-		call->err.name = AP_E_INVALID_ARGUMENT;
-		snprintf(call->err.e.msg, sizeof(call->err.e.msg),
+	if (nsid == NULL || nsid[0] == '\0')
+		return admin_refuse(call, PDS_EINVAL, AP_E_INVALID_ARGUMENT,
 		    "argument nsid is required");
-		return PDS_EINVAL;
-	}
 	rc = lexres_get(nsid, flags, &res);
-	if (rc == PDS_EINVAL) {
-		call->err.name = AP_E_INVALID_ARGUMENT;
-		snprintf(call->err.e.msg, sizeof(call->err.e.msg),
+	if (rc == PDS_EINVAL)
+		return admin_refuse(call, rc, AP_E_INVALID_ARGUMENT,
 		    "not an NSID: %s", nsid);
-		return rc;
-	}
 	if (rc != PDS_OK && rc != PDS_ENOTFOUND) {
-		call->err.name = AP_E_INTERNAL;
-		snprintf(call->err.e.msg, sizeof(call->err.e.msg), "%s",
+		(void)admin_refuse(call, rc, AP_E_INTERNAL, "%s",
 		    res.error[0] != '\0' ? res.error : pds_strerror(rc));
 		lexres_result_clear(&res);
 		return rc;

@@ -101,6 +101,13 @@ admin_fail_internal(struct admin_err *err, int code)
 	    pds_strerror(code));
 }
 
+void
+admin_json_text(json_t *o, const char *key, const char *s)
+{
+	if (s[0] != '\0')
+		json_object_set_new(o, key, json_string(s));
+}
+
 size_t
 admin_page_limit(size_t limit)
 {
@@ -150,44 +157,34 @@ admin_audited(const struct admin_actor *actor, const char *action,
 	return rc;
 }
 
-struct audit_walk {
-	json_t	*arr;
-	int64_t	 last;
-};
-
 static int
 audit_row(void *arg, const struct store_audit *a)
 {
-	struct audit_walk	*w = arg;
-	json_t			*e, *d = NULL;
-	json_error_t		 jerr;
+	json_t		*e, *d = NULL;
+	json_error_t	 jerr;
 
 	e = json_pack("{s:I,s:s,s:s,s:s}", "id", (json_int_t)a->id, "at",
 	    a->at, "actor", a->actor, "action", a->action);
 	if (e == NULL)
 		return PDS_ENOMEM;
-	if (a->subject[0])
-		json_object_set_new(e, "subject", json_string(a->subject));
-	if (a->subject_handle[0])
-		json_object_set_new(e, "subjectHandle",
-		    json_string(a->subject_handle));
-	if (a->reason[0])
-		json_object_set_new(e, "reason", json_string(a->reason));
+	admin_json_text(e, "subject", a->subject);
+	admin_json_text(e, "subjectHandle", a->subject_handle);
+	admin_json_text(e, "reason", a->reason);
 	if (a->detail[0] && (d = json_loads(a->detail, 0, &jerr)) != NULL) {
 		json_object_set(e, "outcome", json_object_get(d, "outcome") ?
 		    json_object_get(d, "outcome") : json_string("ok"));
 		json_object_set_new(e, "detail", d);
 	}
-	w->last = a->id;
-	return json_array_append_new(w->arr, e) == 0 ? 0 : PDS_ENOMEM;
+	return json_array_append_new(arg, e) == 0 ? 0 : PDS_ENOMEM;
 }
 
 int
 admin_audit_list(const char *since, int64_t after_id, size_t limit,
     json_t **out, struct admin_err *err)
 {
-	struct audit_walk	 w;
-	int			 rc;
+	json_t	*entries;
+	size_t	 n;
+	int	 rc;
 
 	*out = NULL;
 	if (limit == 0 || limit > ADMIN_LIST_MAX)
@@ -196,17 +193,19 @@ admin_audit_list(const char *since, int64_t after_id, size_t limit,
 	    strlen(since) != 10)
 		return admin_fail(err, PDS_EINVAL, AP_E_INVALID_ARGUMENT, NULL,
 		    "since must be a date (2024-01-31) or an ISO 8601 time");
-	w.arr = json_array();
-	w.last = after_id;
-	if (w.arr == NULL)
+	if ((entries = json_array()) == NULL)
 		return admin_fail_internal(err, PDS_ENOMEM);
-	if ((rc = store_audit_list(since, after_id, limit, audit_row, &w)) !=
-	    PDS_OK) {
-		json_decref(w.arr);
+	if ((rc = store_audit_list(since, after_id, limit, audit_row,
+	    entries)) != PDS_OK) {
+		json_decref(entries);
 		return admin_fail_internal(err, rc);
 	}
-	*out = json_pack("{s:o,s:I}", "entries", w.arr, "cursor",
-	    (json_int_t)w.last);
+	/* the next page starts after the last entry, or where this one did */
+	if ((n = json_array_size(entries)) > 0)
+		after_id = json_integer_value(json_object_get(
+		    json_array_get(entries, n - 1), "id"));
+	*out = json_pack("{s:o,s:I}", "entries", entries, "cursor",
+	    (json_int_t)after_id);
 	return *out != NULL ? PDS_OK : admin_fail_internal(err, PDS_ENOMEM);
 }
 

@@ -38,5 +38,7 @@ size_t	admin_page_limit(size_t limit);
  */
 int	admin_takedown_ref(bool applied, const char **ref, char *now,
 	    struct admin_err *err);
+/* Set o's key to the string s, unless s is empty (the store's "none"). */
+void	admin_json_text(json_t *o, const char *key, const char *s);
 
 #endif

@@ -71,9 +71,7 @@ session_add(void *arg, const struct store_refresh *r)
 		return PDS_ENOMEM;
 	if ((at = issued_at(r->expires_at)) > 0)
 		json_object_set_new(o, "issuedAt", json_time(at));
-	if (r->app_password_name[0])
-		json_object_set_new(o, "appPassword",
-		    json_string(r->app_password_name));
+	admin_json_text(o, "appPassword", r->app_password_name);
 	return json_array_append_new(arg, o) == 0 ? 0 : PDS_ENOMEM;
 }
 

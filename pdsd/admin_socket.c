@@ -13,6 +13,7 @@
 #include <poll.h>
 #include <pthread.h>
 #include <pwd.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -196,6 +197,19 @@ reply_refusal(struct conn *c, int64_t id, int rc, const struct admin_err *err)
 {
 	reply_error(c, id, err->name != NULL ? err->name : AP_E_INTERNAL,
 	    err->e.msg[0] != '\0' ? err->e.msg : pds_strerror(rc));
+}
+
+int
+admin_refuse(struct admin_call *call, int rc, const char *name,
+    const char *fmt, ...)
+{
+	va_list	 ap;
+
+	call->err.name = name;
+	va_start(ap, fmt);
+	vsnprintf(call->err.e.msg, sizeof(call->err.e.msg), fmt, ap);
+	va_end(ap);
+	return rc;
 }
 
 int

@@ -86,6 +86,13 @@ struct admin_call {
 	bool				 undo;
 };
 
+/*
+ * Refuse the call: the reply's error name (AP_E_*, static) and message;
+ * returns rc, for `return admin_refuse(...)'.
+ */
+int	admin_refuse(struct admin_call *, int rc, const char *name,
+	    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
 /* Send one event of the call's stream (borrowed). */
 int	admin_stream_event(struct admin_call *, const json_t *event);
 /*

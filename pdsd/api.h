@@ -7,6 +7,9 @@
 #ifndef PDSD_API_H
 #define PDSD_API_H
 
+#include <stdbool.h>
+#include <stdint.h>
+
 #include "email_tokens.h"
 #include "xrpc.h"
 
@@ -29,6 +32,34 @@
  */
 int	api_query_page(struct xrpc_ctx *, size_t def, size_t max,
 	    size_t *limit, const char **cursor);
+/*
+ * Query parameter key into *out, which must pass is (a syntax_is_*
+ * check): an InvalidRequest "<key> must be <what>" otherwise.  When
+ * required, an absent or empty one is "Params must have the property"
+ * (api_repo.c).
+ */
+int	api_query_check(struct xrpc_ctx *, const char *key, bool required,
+	    bool (*is)(const char *, size_t), const char *what,
+	    const char **out);
+/*
+ * An optional boolean of the input: 0 with *v 1 or 0, or -1 when absent
+ * or null; for another type an InvalidRequest "<prefix><key> must be a
+ * boolean" (the methods differ in whether they say "Input/").
+ */
+int	api_input_bool(struct xrpc_ctx *, const char *prefix, const char *key,
+	    int *v);
+/* ?collection= and ?rkey= of a record read, checked (api_repo.c). */
+int	api_query_record(struct xrpc_ctx *, const char **coll,
+	    const char **rkey);
+/* RepoTakendown or RepoDeactivated, for a repo that is not active. */
+struct store_repo_acct;
+int	api_repo_unavailable(struct xrpc_ctx *,
+	    const struct store_repo_acct *);
+/*
+ * A whole string as a decimal integer, as strtoll reads it; false when
+ * s is NULL or empty, has more after the number or is out of range.
+ */
+bool	api_parse_i64(const char *s, int64_t *out);
 
 /* Token errors as the reference names them (InvalidToken, ExpiredToken). */
 int	api_email_token_error(struct xrpc_ctx *, int rc);

@@ -27,30 +27,34 @@
 #include "store_migration.h"
 #include "xrpc.h"
 
-/* The caller's account (the router has authenticated it). */
+/*
+ * The caller's account (the router has authenticated it); with
+ * need_email, one that has an email address.
+ */
 static int
-caller(struct xrpc_ctx *ctx, struct store_account *a)
+caller(struct xrpc_ctx *ctx, struct store_account *a, bool need_email)
 {
 	int	 rc = account_get(ctx->auth.did, a);
 
 	if (rc == PDS_ENOTFOUND)
 		return xrpc_fail(ctx, PDS_EINVAL,
 		    "AccountNotFound", "Account not found");
+	if (rc == PDS_OK && need_email && a->email[0] == '\0')
+		return xrpc_fail(ctx, PDS_EINVAL, NULL,
+		    "account does not have an email address");
 	return rc;
 }
 
-/* The caller's account, which must have an email address. */
+/*
+ * The end of a method that took an emailed token for purpose: the
+ * token is spent, the answer 200 empty.
+ */
 static int
-caller_with_email(struct xrpc_ctx *ctx, struct store_account *a)
+token_spent(struct xrpc_ctx *ctx, const char *did, enum email_purpose purpose)
 {
-	int	 rc;
-
-	if ((rc = caller(ctx, a)) != PDS_OK)
-		return rc;
-	if (a->email[0] == '\0')
-		return xrpc_fail(ctx, PDS_EINVAL, NULL,
-		    "account does not have an email address");
-	return PDS_OK;
+	(void)email_token_consume(did, purpose);
+	xrpc_reply_empty(ctx);
+	return 0;
 }
 
 /*
@@ -66,7 +70,7 @@ api_email_request_token(struct xrpc_ctx *ctx)
 	enum email_purpose	 purpose = ctx->route->arg;
 	int			 rc;
 
-	if ((rc = caller_with_email(ctx, &a)) != PDS_OK)
+	if ((rc = caller(ctx, &a, true)) != PDS_OK)
 		return rc;
 	if ((rc = email_token_request(&a, purpose, a.email)) != PDS_OK)
 		return api_email_send_error(ctx, rc);
@@ -111,7 +115,7 @@ api_server_confirm_email(struct xrpc_ctx *ctx)
 	if ((rc = xrpc_input_str(ctx, "email", true, &email)) != 0 ||
 	    (rc = xrpc_input_str(ctx, "token", true, &token)) != 0)
 		return rc;
-	if ((rc = caller(ctx, &a)) != PDS_OK)
+	if ((rc = caller(ctx, &a, false)) != PDS_OK)
 		return rc;
 	if (a.email[0] == '\0' || strcasecmp(a.email, email) != 0)
 		return xrpc_fail(ctx, PDS_EINVAL, "InvalidEmail",
@@ -122,9 +126,7 @@ api_server_confirm_email(struct xrpc_ctx *ctx)
 	store_timestamp(now);
 	if ((rc = store_account_email_confirmed(a.did, now)) != PDS_OK)
 		return rc;
-	(void)email_token_consume(a.did, EMAIL_CONFIRM_EMAIL);
-	xrpc_reply_empty(ctx);
-	return 0;
+	return token_spent(ctx, a.did, EMAIL_CONFIRM_EMAIL);
 }
 
 /* ---- email update ---- */
@@ -136,29 +138,13 @@ api_server_request_email_update(struct xrpc_ctx *ctx)
 	bool			 required;
 	int			 rc;
 
-	if ((rc = caller_with_email(ctx, &a)) != PDS_OK)
+	if ((rc = caller(ctx, &a, true)) != PDS_OK)
 		return rc;
 	required = a.email_confirmed_at[0] != '\0';
 	if (required && (rc = email_token_request(&a, EMAIL_UPDATE_EMAIL,
 	    a.email)) != PDS_OK)
 		return api_email_send_error(ctx, rc);
 	xrpc_reply_json(ctx, json_pack("{s:b}", "tokenRequired", required));
-	return 0;
-}
-
-/* emailAuthFactor of updateEmail: *v 1, 0, or -1 when absent. */
-static int
-opt_factor(struct xrpc_ctx *ctx, int *v)
-{
-	json_t	*f = json_object_get(ctx->input, "emailAuthFactor");
-
-	*v = -1;
-	if (f == NULL || json_is_null(f))
-		return 0;
-	if (!json_is_boolean(f))
-		return xrpc_fail(ctx, PDS_EINVAL, NULL,
-		    "emailAuthFactor must be a boolean");
-	*v = json_is_true(f) ? 1 : 0;
 	return 0;
 }
 
@@ -176,7 +162,7 @@ api_server_update_email(struct xrpc_ctx *ctx)
 	if ((rc = xrpc_input_str(ctx, "email", true, &email)) != 0 ||
 	    (rc = xrpc_input_str(ctx, "token", false, &token)) != 0)
 		return rc;
-	if ((rc = caller(ctx, &a)) != PDS_OK)
+	if ((rc = caller(ctx, &a, false)) != PDS_OK)
 		return rc;
 	if ((rc = account_email_check(email, norm, sizeof(norm), &err)) !=
 	    PDS_OK)
@@ -189,8 +175,9 @@ api_server_update_email(struct xrpc_ctx *ctx)
 		    token)) != PDS_OK)
 			return api_email_token_error(ctx, rc);
 	}
-	if ((rc = opt_factor(ctx, &factor)) != 0 || (factor >= 0 &&
-	    (rc = auth_factor_may_set(ctx, &a, factor == 1)) != 0))
+	if ((rc = api_input_bool(ctx, "", "emailAuthFactor", &factor)) != 0 ||
+	    (factor >= 0 && (rc = auth_factor_may_set(ctx, &a,
+	    factor == 1)) != 0))
 		return rc;
 	/*
 	 * The same address again (the app's way to turn emailAuthFactor
@@ -198,13 +185,10 @@ api_server_update_email(struct xrpc_ctx *ctx)
 	 */
 	same = strcasecmp(a.email, norm) == 0;
 	if (!same) {
-		if ((rc = store_account_email_taken(norm, &taken)) != PDS_OK)
-			return rc;
-		if (taken)
-			return xrpc_fail(ctx, PDS_EINVAL, NULL,
-			    "This email address is already in use, please "
-			    "use a different one.");
-		rc = store_account_set_email(a.did, norm);
+		/* taken now, or by the time it is set */
+		if ((rc = store_account_email_taken(norm, &taken)) == PDS_OK)
+			rc = taken ? PDS_EEXIST :
+			    store_account_set_email(a.did, norm);
 		if (rc == PDS_EEXIST)
 			return xrpc_fail(ctx, PDS_EINVAL, NULL,
 			    "This email address is already in use, please "
@@ -215,9 +199,7 @@ api_server_update_email(struct xrpc_ctx *ctx)
 	}
 	if (factor >= 0 && (rc = auth_factor_set(&a, factor == 1)) != PDS_OK)
 		return rc;
-	(void)email_token_consume(a.did, EMAIL_UPDATE_EMAIL);
-	xrpc_reply_empty(ctx);
-	return 0;
+	return token_spent(ctx, a.did, EMAIL_UPDATE_EMAIL);
 }
 
 /* ---- password reset ---- */
@@ -265,10 +247,8 @@ api_server_reset_password(struct xrpc_ctx *ctx)
 	/* Also ends every session (account_set_password). */
 	if ((rc = account_set_password(did, password, &err)) != PDS_OK)
 		return xrpc_fail_error(ctx, account_error_settle(&err, rc));
-	(void)email_token_consume(did, EMAIL_RESET_PASSWORD);
 	log_info("account %s: password reset by email token", did);
-	xrpc_reply_empty(ctx);
-	return 0;
+	return token_spent(ctx, did, EMAIL_RESET_PASSWORD);
 }
 
 /* ---- account deletion ---- */

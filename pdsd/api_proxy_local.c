@@ -5,7 +5,6 @@
  * app.bsky.feed.getFeed, app.bsky.feed.getActorLikes and
  * app.bsky.notification.registerPush / unregisterPush.
  */
-#include <errno.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -32,22 +31,6 @@
 #define NSID_GET_FEED_SKELETON	"app.bsky.feed.getFeedSkeleton"
 #define NSID_CREATE_ACCOUNT	"com.atproto.server.createAccount"
 
-static bool
-parse_i64(const char *s, int64_t *out)
-{
-	char		*end;
-	long long	 v;
-
-	if (s == NULL || *s == '\0')
-		return false;
-	errno = 0;
-	v = strtoll(s, &end, 10);
-	if (errno != 0 || *end != '\0')
-		return false;
-	*out = v;
-	return true;
-}
-
 int
 api_server_get_service_auth(struct xrpc_ctx *ctx)
 {
@@ -68,7 +51,7 @@ api_server_get_service_auth(struct xrpc_ctx *ctx)
 	if (lxm != NULL && !syntax_is_nsid(lxm, strlen(lxm)))
 		return xrpc_fail(ctx, PDS_EINVAL, NULL,
 		    "lxm must be an NSID");
-	if (exps != NULL && !parse_i64(exps, &exp))
+	if (exps != NULL && !api_parse_i64(exps, &exp))
 		return xrpc_fail(ctx, PDS_EINVAL, NULL,
 		    "exp must be an integer");
 	/*

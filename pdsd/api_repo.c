@@ -29,13 +29,28 @@
 
 /* ---- shared with api_sync.c ---- */
 
+bool
+api_parse_i64(const char *s, int64_t *out)
+{
+	char		*end;
+	long long	 v;
+
+	if (s == NULL || *s == '\0')
+		return false;
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (errno != 0 || *end != '\0')
+		return false;
+	*out = v;
+	return true;
+}
+
 int
 api_query_page(struct xrpc_ctx *ctx, size_t def, size_t max, size_t *out,
     const char **cursor)
 {
 	const char	*s = http_req_query(ctx->req, "limit");
-	char		*end;
-	long long	 v;
+	int64_t		 v;
 
 	*cursor = http_req_query(ctx->req, "cursor");
 	if (*cursor != NULL && **cursor == '\0')
@@ -43,9 +58,7 @@ api_query_page(struct xrpc_ctx *ctx, size_t def, size_t max, size_t *out,
 	*out = def;
 	if (s == NULL || *s == '\0')
 		return 0;
-	errno = 0;
-	v = strtoll(s, &end, 10);
-	if (errno != 0 || *end != '\0' || end == s)
+	if (!api_parse_i64(s, &v))
 		return xrpc_fail(ctx, PDS_EINVAL, NULL,
 		    "limit must be an integer");
 	if (v < 1 || (unsigned long long)v > max)
@@ -53,6 +66,58 @@ api_query_page(struct xrpc_ctx *ctx, size_t def, size_t max, size_t *out,
 		    "limit must be between 1 and %zu", max);
 	*out = (size_t)v;
 	return 0;
+}
+
+int
+api_query_check(struct xrpc_ctx *ctx, const char *key, bool required,
+    bool (*is)(const char *, size_t), const char *what, const char **out)
+{
+	*out = http_req_query(ctx->req, key);
+	if (required && (*out == NULL || **out == '\0'))
+		return xrpc_fail(ctx, PDS_EINVAL, NULL,
+		    "Params must have the property \"%s\"", key);
+	if (*out == NULL || !is(*out, strlen(*out)))
+		return xrpc_fail(ctx, PDS_EINVAL, NULL, "%s must be %s", key,
+		    what);
+	return 0;
+}
+
+int
+api_input_bool(struct xrpc_ctx *ctx, const char *prefix, const char *key,
+    int *v)
+{
+	const json_t	*j = json_object_get(ctx->input, key);
+
+	*v = -1;
+	if (j == NULL || json_is_null(j))
+		return 0;
+	if (!json_is_boolean(j))
+		return xrpc_fail(ctx, PDS_EINVAL, NULL,
+		    "%s%s must be a boolean", prefix, key);
+	*v = json_is_true(j);
+	return 0;
+}
+
+int
+api_query_record(struct xrpc_ctx *ctx, const char **coll, const char **rkey)
+{
+	int	 rc;
+
+	if ((rc = api_query_check(ctx, "collection", false, syntax_is_nsid,
+	    "a valid NSID", coll)) != 0)
+		return rc;
+	return api_query_check(ctx, "rkey", false, syntax_is_rkey,
+	    "a valid record key", rkey);
+}
+
+int
+api_repo_unavailable(struct xrpc_ctx *ctx, const struct store_repo_acct *a)
+{
+	if (a->status == ACCT_TAKENDOWN)
+		return xrpc_fail(ctx, PDS_EINVAL, "RepoTakendown",
+		    "Repo has been takendown: %s", a->did);
+	return xrpc_fail(ctx, PDS_EINVAL, "RepoDeactivated",
+	    "Repo has been deactivated: %s", a->did);
 }
 
 /* ---- helpers ---- */
@@ -93,18 +158,16 @@ write_repo(struct xrpc_ctx *ctx, const char *repo)
 	return 0;
 }
 
+/* The input's validate: AUTO when absent, else YES or NO. */
 static int
-opt_validate(struct xrpc_ctx *ctx, const json_t *in, enum repo_validate *v)
+opt_validate(struct xrpc_ctx *ctx, enum repo_validate *v)
 {
-	const json_t	*j = json_object_get(in, "validate");
+	int	 b, rc;
 
-	*v = REPO_VALIDATE_AUTO;
-	if (j == NULL || json_is_null(j))
-		return 0;
-	if (!json_is_boolean(j))
-		return xrpc_fail(ctx, PDS_EINVAL, NULL,
-		    "validate must be a boolean");
-	*v = json_is_true(j) ? REPO_VALIDATE_YES : REPO_VALIDATE_NO;
+	if ((rc = api_input_bool(ctx, "", "validate", &b)) != 0)
+		return rc;
+	*v = b < 0 ? REPO_VALIDATE_AUTO : b == 1 ? REPO_VALIDATE_YES :
+	    REPO_VALIDATE_NO;
 	return 0;
 }
 
@@ -316,7 +379,7 @@ api_repo_write_record(struct xrpc_ctx *ctx)
 	    sizeof(op->collection), true)) != 0 ||
 	    (rc = copy_field(ctx, ctx->input, "rkey", op->rkey,
 	    sizeof(op->rkey), action != REPO_CREATE)) != 0 ||
-	    (rc = opt_validate(ctx, ctx->input, &op->validate)) != 0 ||
+	    (rc = opt_validate(ctx, &op->validate)) != 0 ||
 	    (rc = opt_cid(ctx, ctx->input, "swapCommit", &swap_commit,
 	    &has_swap_commit, NULL)) != 0)
 		goto fail;
@@ -360,7 +423,7 @@ api_repo_apply_writes(struct xrpc_ctx *ctx)
 	int		 rc;
 
 	if ((rc = write_repo(ctx, jstr(ctx->input, "repo"))) != 0 ||
-	    (rc = opt_validate(ctx, ctx->input, &validate)) != 0 ||
+	    (rc = opt_validate(ctx, &validate)) != 0 ||
 	    (rc = opt_cid(ctx, ctx->input, "swapCommit", &swap_commit,
 	    &has_swap_commit, NULL)) != 0)
 		return rc;
@@ -460,16 +523,14 @@ api_repo_upload_blob(struct xrpc_ctx *ctx)
  * and deactivated repos answer RepoTakendown / RepoDeactivated.
  */
 static int
-read_repo(struct xrpc_ctx *ctx, const char *repo, struct store_repo_acct *a)
+read_repo(struct xrpc_ctx *ctx, struct store_repo_acct *a)
 {
-	int	 rc;
+	const char	*repo;
+	int		 rc;
 
-	if (repo == NULL || *repo == '\0')
-		return xrpc_fail(ctx, PDS_EINVAL, NULL,
-		    "Params must have the property \"repo\"");
-	if (!syntax_is_atidentifier(repo, strlen(repo)))
-		return xrpc_fail(ctx, PDS_EINVAL, NULL,
-		    "repo must be a valid did or a handle");
+	if ((rc = api_query_check(ctx, "repo", true, syntax_is_atidentifier,
+	    "a valid did or a handle", &repo)) != 0)
+		return rc;
 	rc = store_repo_acct_find(repo, a);
 	if (rc == PDS_ENOTFOUND || (rc == PDS_OK &&
 	    a->status == ACCT_DELETED))
@@ -477,13 +538,8 @@ read_repo(struct xrpc_ctx *ctx, const char *repo, struct store_repo_acct *a)
 		    "Could not find repo: %.256s", repo);
 	if (rc != PDS_OK)
 		return xrpc_fail(ctx, PDS_EINTERNAL, NULL, "account lookup");
-	if (a->status == ACCT_TAKENDOWN)
-		return xrpc_fail(ctx, PDS_EINVAL, "RepoTakendown",
-		    "Repo has been takendown: %s", a->did);
 	if (a->status != ACCT_ACTIVE)
-		return xrpc_fail(ctx, PDS_EINVAL,
-		    "RepoDeactivated", "Repo has been deactivated: %s",
-		    a->did);
+		return api_repo_unavailable(ctx, a);
 	return 0;
 }
 
@@ -534,21 +590,15 @@ api_repo_get_record(struct xrpc_ctx *ctx)
 	struct store_repo_acct a;
 	struct cid	 cid, want;
 	struct buf	 b, out;
-	const char	*coll = http_req_query(ctx->req, "collection");
-	const char	*rkey = http_req_query(ctx->req, "rkey");
+	const char	*coll, *rkey;
 	const char	*wcid = http_req_query(ctx->req, "cid");
 	char		 uri[8 + DID_MAX + NSID_MAX + RKEY_MAX];
 	char		 cs[CID_STR_MAX];
 	int		 rc;
 
-	if ((rc = read_repo(ctx, http_req_query(ctx->req, "repo"), &a)) != 0)
+	if ((rc = read_repo(ctx, &a)) != 0 ||
+	    (rc = api_query_record(ctx, &coll, &rkey)) != 0)
 		return rc;
-	if (coll == NULL || !syntax_is_nsid(coll, strlen(coll)))
-		return xrpc_fail(ctx, PDS_EINVAL, NULL,
-		    "collection must be a valid NSID");
-	if (rkey == NULL || !syntax_is_rkey(rkey, strlen(rkey)))
-		return xrpc_fail(ctx, PDS_EINVAL, NULL,
-		    "rkey must be a valid record key");
 	if (wcid != NULL && *wcid != '\0' &&
 	    cid_parse(&want, wcid, strlen(wcid), NULL) != PDS_OK)
 		return xrpc_fail(ctx, PDS_EINVAL, NULL,
@@ -614,20 +664,18 @@ api_repo_list_records(struct xrpc_ctx *ctx)
 {
 	struct store_repo_acct a;
 	struct list_ctx	 lc;
-	const char	*coll = http_req_query(ctx->req, "collection");
-	const char	*cursor;
+	const char	*coll, *cursor;
 	const char	*rev = http_req_query(ctx->req, "reverse");
 	size_t		 limit;
 	bool		 reverse = rev != NULL && strcmp(rev, "true") == 0;
 	int		 rc;
 
-	if ((rc = read_repo(ctx, http_req_query(ctx->req, "repo"), &a)) != 0 ||
+	if ((rc = read_repo(ctx, &a)) != 0 ||
 	    (rc = api_query_page(ctx, LIST_LIMIT_DEFAULT, LIST_LIMIT_MAX,
-	    &limit, &cursor)) != 0)
+	    &limit, &cursor)) != 0 ||
+	    (rc = api_query_check(ctx, "collection", false, syntax_is_nsid,
+	    "a valid NSID", &coll)) != 0)
 		return rc;
-	if (coll == NULL || !syntax_is_nsid(coll, strlen(coll)))
-		return xrpc_fail(ctx, PDS_EINVAL, NULL,
-		    "collection must be a valid NSID");
 	if (rev != NULL && strcmp(rev, "true") != 0 &&
 	    strcmp(rev, "false") != 0)
 		return xrpc_fail(ctx, PDS_EINVAL, NULL,
@@ -697,7 +745,7 @@ api_repo_describe_repo(struct xrpc_ctx *ctx)
 	bool		 correct;
 	int		 rc;
 
-	if ((rc = read_repo(ctx, http_req_query(ctx->req, "repo"), &a)) != 0)
+	if ((rc = read_repo(ctx, &a)) != 0)
 		return rc;
 	if ((cc.arr = json_array()) == NULL)
 		return PDS_EINTERNAL;

@@ -69,19 +69,15 @@ req_str(struct xrpc_ctx *ctx, const char *key, const char **out)
 	return 0;
 }
 
+/* An optional boolean property, false when absent. */
 static int
-opt_bool(struct xrpc_ctx *ctx, const char *key, bool dflt, bool *out)
+opt_bool(struct xrpc_ctx *ctx, const char *key, bool *out)
 {
-	json_t	*v = json_object_get(ctx->input, key);
+	int	 v, rc;
 
-	*out = dflt;
-	if (v == NULL || json_is_null(v))
-		return 0;
-	if (!json_is_boolean(v))
-		return xrpc_fail(ctx, PDS_EINVAL, NULL,
-		    "Input/%s must be a boolean", key);
-	*out = json_is_true(v);
-	return 0;
+	rc = api_input_bool(ctx, "Input/", key, &v);
+	*out = v == 1;
+	return rc;
 }
 
 static int
@@ -139,12 +135,14 @@ session_json(const struct store_account *a, const struct auth_session *s,
 }
 
 /*
- * Reply with the session view; an OAuth scope without account:email or
- * transition:email does not see the email fields.
+ * The end of createSession, refreshSession and getSession: reply with
+ * the session view, and wipe s's tokens (s may be NULL).  An OAuth
+ * scope without account:email or transition:email does not see the
+ * email fields.
  */
-static void
+static int
 reply_session(struct xrpc_ctx *ctx, const struct store_account *a,
-    const struct auth_session *s)
+    struct auth_session *s)
 {
 	json_t	*o = session_json(a, s, ctx->cfg->did_doc_with_session);
 
@@ -154,6 +152,9 @@ reply_session(struct xrpc_ctx *ctx, const struct store_account *a,
 		json_object_del(o, "emailAuthFactor");
 	}
 	xrpc_reply_json(ctx, o);
+	if (s != NULL)
+		auth_session_clear(s);
+	return 0;
 }
 
 /* ---- createAccount ---- */
@@ -232,7 +233,7 @@ api_server_create_session(struct xrpc_ctx *ctx)
 
 	if ((rc = req_str(ctx, "identifier", &id)) != 0 ||
 	    (rc = req_str(ctx, "password", &pw)) != 0 ||
-	    (rc = opt_bool(ctx, "allowTakendown", false, &allow_td)) != 0)
+	    (rc = opt_bool(ctx, "allowTakendown", &allow_td)) != 0)
 		return rc;
 	addr = http_req_client(ctx->req);
 	limit = !ratelimit_bypass(ctx->req);
@@ -278,9 +279,19 @@ api_server_create_session(struct xrpc_ctx *ctx)
 	    how.app_password_name : NULL, strcmp(scope, AUTH_SCOPE_TAKENDOWN)
 	    != 0, &s)) != PDS_OK)
 		return rc;
-	reply_session(ctx, &a, &s);
-	auth_session_clear(&s);
-	return 0;
+	return reply_session(ctx, &a, &s);
+}
+
+/* The account of the token's subject; a BadToken when it has none. */
+static int
+token_account(struct xrpc_ctx *ctx, struct store_account *a)
+{
+	int	 rc;
+
+	if ((rc = account_get(ctx->auth.did, a)) == PDS_ENOTFOUND)
+		return xrpc_fail(ctx, PDS_EBADTOKEN, NULL,
+		    "Token subject is not an account here");
+	return rc;
 }
 
 int
@@ -290,10 +301,7 @@ api_server_refresh_session(struct xrpc_ctx *ctx)
 	struct auth_session	 s;
 	int			 rc;
 
-	if ((rc = account_get(ctx->auth.did, &a)) == PDS_ENOTFOUND)
-		return xrpc_fail(ctx, PDS_EBADTOKEN, NULL,
-		    "Token subject is not an account here");
-	if (rc != PDS_OK)
+	if ((rc = token_account(ctx, &a)) != PDS_OK)
 		return rc;
 	if (a.status == ACCT_TAKENDOWN)
 		return xrpc_fail(ctx, PDS_ETAKENDOWN, NULL,
@@ -304,9 +312,7 @@ api_server_refresh_session(struct xrpc_ctx *ctx)
 		    "Token has been revoked");
 	if (rc != PDS_OK)
 		return rc;
-	reply_session(ctx, &a, &s);
-	auth_session_clear(&s);
-	return 0;
+	return reply_session(ctx, &a, &s);
 }
 
 int
@@ -326,13 +332,9 @@ api_server_get_session(struct xrpc_ctx *ctx)
 	struct store_account	 a;
 	int			 rc;
 
-	if ((rc = account_get(ctx->auth.did, &a)) == PDS_ENOTFOUND)
-		return xrpc_fail(ctx, PDS_EBADTOKEN, NULL,
-		    "Token subject is not an account here");
-	if (rc != PDS_OK)
+	if ((rc = token_account(ctx, &a)) != PDS_OK)
 		return rc;
-	reply_session(ctx, &a, NULL);
-	return 0;
+	return reply_session(ctx, &a, NULL);
 }
 
 /* ---- app passwords ---- */
@@ -348,7 +350,7 @@ api_server_create_app_password(struct xrpc_ctx *ctx)
 	int				 rc;
 
 	if ((rc = req_str(ctx, "name", &name)) != 0 ||
-	    (rc = opt_bool(ctx, "privileged", false, &priv)) != 0)
+	    (rc = opt_bool(ctx, "privileged", &priv)) != 0)
 		return rc;
 	if ((rc = account_app_password_create(ctx->auth.did, name, priv, pw,
 	    &ap, &err)) != PDS_OK)

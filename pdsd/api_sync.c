@@ -13,7 +13,6 @@
  */
 #include <sys/types.h>
 
-#include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -87,28 +86,20 @@ query_since(struct xrpc_ctx *ctx, const char **since)
 static int
 sync_repo(struct xrpc_ctx *ctx, struct store_repo_acct *a)
 {
-	const char	*did = http_req_query(ctx->req, "did");
+	const char	*did;
 	bool		 privileged;
 	int		 rc;
 
-	if (did == NULL || *did == '\0')
-		return xrpc_fail(ctx, PDS_EINVAL, NULL,
-		    "Params must have the property \"did\"");
-	if (!syntax_is_did(did, strlen(did)))
-		return xrpc_fail(ctx, PDS_EINVAL, NULL,
-		    "did must be a valid did");
-	if ((rc = find_repo(ctx, did, a)) != 0)
+	if ((rc = api_query_check(ctx, "did", true, syntax_is_did,
+	    "a valid did", &did)) != 0 ||
+	    (rc = find_repo(ctx, did, a)) != 0)
 		return rc;
 	privileged = ctx->auth.cred == XRPC_CRED_ADMIN ||
 	    (ctx->auth.cred != XRPC_CRED_NONE &&
 	    strcmp(ctx->auth.did, a->did) == 0);
 	if (privileged || a->status == ACCT_ACTIVE)
 		return 0;
-	if (a->status == ACCT_TAKENDOWN)
-		return xrpc_fail(ctx, PDS_EINVAL, "RepoTakendown",
-		    "Repo has been takendown: %s", a->did);
-	return xrpc_fail(ctx, PDS_EINVAL, "RepoDeactivated",
-	    "Repo has been deactivated: %s", a->did);
+	return api_repo_unavailable(ctx, a);
 }
 
 /* did's head commit, or `missing' (an error name) when it has none. */
@@ -701,21 +692,14 @@ api_sync_get_record(struct xrpc_ctx *ctx)
 	struct blockstore bs;
 	struct cid	 commit;
 	struct buf	 out;
-	const char	*coll = http_req_query(ctx->req, "collection");
-	const char	*rkey = http_req_query(ctx->req, "rkey");
-	const char	*why = NULL;
+	const char	*coll, *rkey, *why = NULL;
 	char		 key[NSID_MAX + 1 + RKEY_MAX + 1], rev[TID_LEN + 1];
 	bool		 found = false;
 	int		 rc, n;
 
-	if ((rc = sync_repo(ctx, &a)) != 0)
+	if ((rc = sync_repo(ctx, &a)) != 0 ||
+	    (rc = api_query_record(ctx, &coll, &rkey)) != 0)
 		return rc;
-	if (coll == NULL || !syntax_is_nsid(coll, strlen(coll)))
-		return xrpc_fail(ctx, PDS_EINVAL, NULL,
-		    "collection must be a valid NSID");
-	if (rkey == NULL || !syntax_is_rkey(rkey, strlen(rkey)))
-		return xrpc_fail(ctx, PDS_EINVAL, NULL,
-		    "rkey must be a valid record key");
 	n = snprintf(key, sizeof(key), "%s/%s", coll, rkey);
 	if (n < 0 || (size_t)n >= sizeof(key))
 		return xrpc_fail(ctx, PDS_EINVAL, NULL, "InvalidRequest");
@@ -777,16 +761,15 @@ api_sync_get_repo_status(struct xrpc_ctx *ctx)
 {
 	struct store_repo_acct a;
 	struct cid	 commit;
-	const char	*did = http_req_query(ctx->req, "did");
+	const char	*did;
 	char		 rev[TID_LEN + 1];
 	json_t		*out;
 	bool		 active;
 	int		 rc;
 
-	if (did == NULL || !syntax_is_did(did, strlen(did)))
-		return xrpc_fail(ctx, PDS_EINVAL, NULL,
-		    "did must be a valid did");
-	if ((rc = find_repo(ctx, did, &a)) != 0)
+	if ((rc = api_query_check(ctx, "did", false, syntax_is_did,
+	    "a valid did", &did)) != 0 ||
+	    (rc = find_repo(ctx, did, &a)) != 0)
 		return rc;
 	active = a.status == ACCT_ACTIVE;
 	out = json_pack("{s:s,s:b}", "did", a.did, "active", active);
@@ -844,31 +827,19 @@ api_sync_list_repos(struct xrpc_ctx *ctx)
 	return xrpc_reply_json_or(ctx, out, PDS_EINTERNAL);
 }
 
-struct blob_list {
-	json_t	*cids;
-	char	 last[CID_STR_MAX];
-	size_t	 n;
-};
-
 static int
 blob_cb(void *arg, const char *cid)
 {
-	struct blob_list *bl = arg;
-
-	if (json_array_append_new(bl->cids, json_string(cid)) != 0)
-		return PDS_ENOMEM;
-	snprintf(bl->last, sizeof(bl->last), "%s", cid);
-	bl->n++;
-	return 0;
+	return json_array_append_new(arg, json_string(cid)) == 0 ? 0 :
+	    PDS_ENOMEM;
 }
 
 int
 api_sync_list_blobs(struct xrpc_ctx *ctx)
 {
 	struct store_repo_acct a;
-	struct blob_list bl;
 	const char	*since, *cursor;
-	json_t		*out;
+	json_t		*cids, *out;
 	size_t		 limit;
 	int		 rc;
 
@@ -876,17 +847,17 @@ api_sync_list_blobs(struct xrpc_ctx *ctx)
 	    (rc = api_query_page(ctx, LIST_DEFAULT, LIST_MAX, &limit,
 	    &cursor)) != 0 || (rc = query_since(ctx, &since)) != 0)
 		return rc;
-	memset(&bl, 0, sizeof(bl));
-	if ((bl.cids = json_array()) == NULL)
+	if ((cids = json_array()) == NULL)
 		return PDS_EINTERNAL;
-	if (store_blob_list(a.did, since, cursor, limit, blob_cb, &bl) !=
+	if (store_blob_list(a.did, since, cursor, limit, blob_cb, cids) !=
 	    PDS_OK) {
-		json_decref(bl.cids);
+		json_decref(cids);
 		return PDS_EINTERNAL;
 	}
-	out = json_pack("{s:o}", "cids", bl.cids);
-	if (out != NULL && bl.n == limit)
-		json_object_set_new(out, "cursor", json_string(bl.last));
+	/* a full page: the next starts after its last CID (out owns cids) */
+	out = json_pack("{s:o}", "cids", cids);
+	if (out != NULL && json_array_size(cids) == limit)
+		json_object_set(out, "cursor", json_array_get(cids, limit - 1));
 	return xrpc_reply_json_or(ctx, out, PDS_EINTERNAL);
 }
 
@@ -939,17 +910,9 @@ api_sync_get_blob(struct xrpc_ctx *ctx)
 static bool
 parse_cursor(const char *s, int64_t *out)
 {
-	char		*end;
-	long long	 v;
-
-	if (s == NULL || *s < '0' || *s > '9')
-		return false;
-	errno = 0;
-	v = strtoll(s, &end, 10);
-	if (errno != 0 || *end != '\0' || v < 0 || v > DM_INT_MAX)
-		return false;
-	*out = v;
-	return true;
+	/* digits only: no blanks or sign before them */
+	return s != NULL && *s >= '0' && *s <= '9' && api_parse_i64(s, out) &&
+	    *out <= DM_INT_MAX;
 }
 
 int

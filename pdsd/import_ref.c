@@ -64,11 +64,7 @@ struct iref {
 	char			 err[IREF_ERR_MAX];
 };
 
-static int
-fail(struct iref *r, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-
-static int
+static int __attribute__((format(printf, 2, 3)))
 fail(struct iref *r, const char *fmt, ...)
 {
 	va_list	 ap;
@@ -80,11 +76,7 @@ fail(struct iref *r, const char *fmt, ...)
 }
 
 /* A path from fmt into out (PATH_MAX); -1 when it does not fit. */
-static int
-pathf(char out[PATH_MAX], const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-
-static int
+static int __attribute__((format(printf, 2, 3)))
 pathf(char out[PATH_MAX], const char *fmt, ...)
 {
 	va_list	 ap;

@@ -30,11 +30,7 @@ struct vctx {
 	int		 depth;
 };
 
-static int
-verr(struct vctx *c, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-
-static int
+static int __attribute__((format(printf, 2, 3)))
 verr(struct vctx *c, const char *fmt, ...)
 {
 	va_list	 ap;

@@ -29,11 +29,7 @@ struct sb {
 	size_t	 cap, len;
 };
 
-static void
-sb_add(struct sb *b, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-
-static void
+static void __attribute__((format(printf, 2, 3)))
 sb_add(struct sb *b, const char *fmt, ...)
 {
 	va_list	 ap;
