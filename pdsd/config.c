@@ -21,6 +21,7 @@
 
 #include "config.h"
 #include "err.h"
+#include "errbuf.h"
 
 extern char **environ;
 
@@ -294,8 +295,8 @@ config_var_name(size_t i)
 	return i < NVARS ? vars[i].name : NULL;
 }
 
-static int
-var_index(const char *name, size_t namelen)
+int
+config_var_index(const char *name, size_t namelen)
 {
 	size_t	 i;
 
@@ -306,19 +307,9 @@ var_index(const char *name, size_t namelen)
 	return -1;
 }
 
-static int	fail(char *, size_t, const char *, ...)
-		    __attribute__((format(printf, 3, 4)));
-
-static int
-fail(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list	 ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return PDS_EINVAL;
-}
+/* Every failure to read the configuration is PDS_EINVAL. */
+#define fail(err, errlen, ...)	\
+	errbuf_set(err, errlen, PDS_EINVAL, __VA_ARGS__)
 
 static void
 wipe_free(char *s)
@@ -454,7 +445,7 @@ read_envfile(struct config *cfg, const char *path, char *err, size_t errlen)
 			v++;
 			ve--;
 		}
-		idx = var_index(k, klen);
+		idx = config_var_index(k, klen);
 		if (idx < 0) {
 			if (klen > 4 && strncmp(k, "PDS_", 4) == 0) {
 				rc = fail(err, errlen, "%s:%d: %.*s: unknown "
@@ -487,7 +478,7 @@ read_environment(struct config *cfg, char *const *envp)
 		if (strncmp(*e, "PDS_", 4) != 0 ||
 		    (eq = strchr(*e, '=')) == NULL)
 			continue;
-		idx = var_index(*e, (size_t)(eq - *e));
+		idx = config_var_index(*e, (size_t)(eq - *e));
 		if (idx < 0)
 			continue;	/* stray environment: not an error */
 		(void)set_raw(cfg, (size_t)idx, eq + 1, strlen(eq + 1),
@@ -744,7 +735,7 @@ convert(struct config *cfg, size_t i, char *err, size_t errlen)
 static int
 idx_of(const char *name)
 {
-	return var_index(name, strlen(name));
+	return config_var_index(name, strlen(name));
 }
 
 /* Defaults that depend on other values; they also fill val[] for printing. */
