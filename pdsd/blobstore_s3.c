@@ -199,22 +199,36 @@ struct s3_req {
 	int64_t		 sent;
 };
 
+/*
+ * Append p[0..n-1] to the NUL-terminated text *s of *len bytes, which
+ * may not grow beyond max: PDS_OK, PDS_ETOOBIG (nothing added) or
+ * PDS_ENOMEM.
+ */
+static int
+text_add(char **s, size_t *len, size_t max, const char *p, size_t n)
+{
+	char	*ns;
+
+	if (*len + n > max)
+		return PDS_ETOOBIG;
+	if ((ns = realloc(*s, *len + n + 1)) == NULL)
+		return PDS_ENOMEM;
+	memcpy(ns + *len, p, n);
+	*s = ns;
+	*len += n;
+	ns[*len] = '\0';
+	return PDS_OK;
+}
+
 static size_t
 on_body(char *p, size_t sz, size_t n, void *arg)
 {
 	struct s3_req	*r = arg;
 	size_t		 len = sz * n;
-	char		*nr;
 
-	if (r->resp_len + len > RESP_MAX)
-		return 0;	/* too long for an answer we read */
-	if ((nr = realloc(r->resp, r->resp_len + len + 1)) == NULL)
-		return 0;
-	r->resp = nr;
-	memcpy(r->resp + r->resp_len, p, len);
-	r->resp_len += len;
-	r->resp[r->resp_len] = '\0';
-	return len;
+	/* too long for an answer we read, or no memory: abort */
+	return text_add(&r->resp, &r->resp_len, RESP_MAX, p, len) == PDS_OK ?
+	    len : 0;
 }
 
 static size_t
@@ -542,21 +556,15 @@ static int
 xml_add(char **x, size_t *len, const char *fmt, ...)
 {
 	va_list	 ap;
-	char	 piece[512], *nx;
+	char	 piece[512];
 	int	 n;
 
 	va_start(ap, fmt);
 	n = vsnprintf(piece, sizeof(piece), fmt, ap);
 	va_end(ap);
-	if (n < 0 || (size_t)n >= sizeof(piece) ||
-	    *len + (size_t)n > RESP_MAX)
+	if (n < 0 || (size_t)n >= sizeof(piece))
 		return PDS_ETOOBIG;
-	if ((nx = realloc(*x, *len + (size_t)n + 1)) == NULL)
-		return PDS_ENOMEM;
-	memcpy(nx + *len, piece, (size_t)n + 1);
-	*x = nx;
-	*len += (size_t)n;
-	return PDS_OK;
+	return text_add(x, len, RESP_MAX, piece, (size_t)n);
 }
 
 static int
@@ -885,19 +893,12 @@ st_body(char *p, size_t sz, size_t n, void *arg)
 	struct blobstore_stream *s = arg;
 	size_t		 len = sz * n;
 	long		 code = 0;
-	char		*ne;
 
 	(void)curl_easy_getinfo(s->h, CURLINFO_RESPONSE_CODE, &code);
-	if (code < 200 || code >= 300) {	/* an error's XML: bounded */
-		if (s->err_len + len > 16384)
-			return len;
-		if ((ne = realloc(s->err, s->err_len + len + 1)) == NULL)
-			return 0;
-		s->err = ne;
-		memcpy(s->err + s->err_len, p, len);
-		s->err_len += len;
-		s->err[s->err_len] = '\0';
-		return len;
+	if (code < 200 || code >= 300) {
+		/* an error's XML: what goes beyond 16 KiB is dropped */
+		return text_add(&s->err, &s->err_len, 16384, p, len) ==
+		    PDS_ENOMEM ? 0 : len;
 	}
 	if (s->at == s->have)
 		s->at = s->have = 0;
