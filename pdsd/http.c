@@ -42,6 +42,7 @@
  * an address whose window is full is not counted (it is still held to
  * the total connection cap).
  */
+#include <sys/queue.h>
 #include <sys/socket.h>
 #include <netinet/in.h>
 #include <arpa/inet.h>
@@ -170,7 +171,7 @@ struct conn_slot {
 	uint64_t		 linger;	/* bytes to drop after close */
 	bool			 counted;	/* in ipc[] under key */
 	uint8_t			 key[16];
-	struct conn_slot	*prev, *next;
+	LIST_ENTRY(conn_slot)	 link;		/* on slots */
 };
 
 /* A socket libmicrohttpd is done with, read and dropped for a while. */
@@ -185,7 +186,7 @@ static size_t			 nlingers;
 static int			 wake_fd[2] = { -1, -1 };
 
 static pthread_mutex_t		 slots_mu = PTHREAD_MUTEX_INITIALIZER;
-static struct conn_slot		*slots;
+static LIST_HEAD(, conn_slot)	 slots = LIST_HEAD_INITIALIZER(slots);
 static pthread_t		 reaper;
 static bool			 reaper_on, reaper_stop;
 static unsigned			 head_ms, idle_s;
@@ -1165,9 +1166,7 @@ on_connection(void *cls, struct MHD_Connection *conn, void **sctx,
 			else
 				sl->counted = false;
 		}
-		if ((sl->next = slots) != NULL)
-			slots->prev = sl;
-		slots = sl;
+		LIST_INSERT_HEAD(&slots, sl, link);
 		pthread_mutex_unlock(&slots_mu);
 		*sctx = sl;
 		return;
@@ -1182,12 +1181,7 @@ on_connection(void *cls, struct MHD_Connection *conn, void **sctx,
 		if (e != NULL && e->n > 0)
 			e->n--;
 	}
-	if (sl->prev != NULL)
-		sl->prev->next = sl->next;
-	else
-		slots = sl->next;
-	if (sl->next != NULL)
-		sl->next->prev = sl->prev;
+	LIST_REMOVE(sl, link);
 	if (sl->linger > 0 && nlingers < LINGER_MAX &&
 	    (fd = fcntl(sl->fd, F_DUPFD_CLOEXEC, 0)) != -1) {
 		(void)fcntl(fd, F_SETFL, O_NONBLOCK);
@@ -1266,7 +1260,7 @@ reaper_main(void *arg)
 		pthread_mutex_lock(&slots_mu);
 		now = clock_mono_ms();
 		linger_run(pf + 1, n, now);
-		for (sl = slots; sl != NULL; sl = sl->next)
+		LIST_FOREACH(sl, &slots, link)
 			if (!sl->busy && !sl->reaped && now > sl->deadline) {
 				(void)shutdown(sl->fd, SHUT_RDWR);
 				sl->reaped = true;
