@@ -22,6 +22,7 @@
 #include "config.h"
 #include "err.h"
 #include "errbuf.h"
+#include "ncpu.h"
 
 extern char **environ;
 
@@ -743,7 +744,6 @@ static int
 derive(struct config *cfg, char *err, size_t errlen)
 {
 	bool	 local = strcmp(cfg->hostname, "localhost") == 0;
-	long	 ncpu;
 	int	 i, rc;
 
 #define DERIVE(var, field, ...) do {					\
@@ -781,14 +781,9 @@ derive(struct config *cfg, char *err, size_t errlen)
 		/*
 		 * Handlers block on SQLite commits (an fsync each) and on
 		 * outbound HTTP (PLC, AppView proxy), so twice the CPUs keeps
-		 * the cores busy while some threads wait; at least 4.
+		 * the cores busy while some threads wait; 4 to 64.
 		 */
-		ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-		cfg->threads = ncpu > 0 ? 2 * ncpu : 4;
-		if (cfg->threads < 4)
-			cfg->threads = 4;
-		if (cfg->threads > 64)
-			cfg->threads = 64;
+		cfg->threads = 2 * ncpu_between(2, 32);
 	}
 	if (cfg->dev_mode || local) {
 		if (asprintf(&cfg->public_url, "http://%s:%lld", cfg->hostname,

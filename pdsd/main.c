@@ -35,6 +35,7 @@
 #include "import_ref.h"
 #include "log.h"
 #include "module.h"
+#include "ncpu.h"
 #include "offload.h"
 #include "routes.h"
 #include "store.h"
@@ -226,13 +227,7 @@ ensure_data_dir(const char *dir)
 static void
 malloc_setup(void)
 {
-	long	 ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-
-	if (ncpu < 2)
-		ncpu = 2;
-	if (ncpu > 16)
-		ncpu = 16;
-	(void)mallopt(M_ARENA_MAX, (int)ncpu);
+	(void)mallopt(M_ARENA_MAX, (int)ncpu_between(2, 16));
 	(void)mallopt(M_MMAP_THRESHOLD, 256 * 1024);
 }
 

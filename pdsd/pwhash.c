@@ -5,13 +5,13 @@
 #include <semaphore.h>
 #include <stdio.h>
 #include <string.h>
-#include <unistd.h>
 
 #include <sodium.h>
 
 #include "accounts.h"
 #include "err.h"
 #include "log.h"
+#include "ncpu.h"
 #include "pwhash.h"
 #include "refpds.h"
 
@@ -61,13 +61,7 @@ dummy_build(void)
 static void
 pw_init(void)
 {
-	long	 ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-
-	if (ncpu < 1)
-		ncpu = 1;
-	if (ncpu > 64)
-		ncpu = 64;
-	pw_sem_ok = sem_init(&pw_sem, 0, (unsigned)ncpu) == 0;
+	pw_sem_ok = sem_init(&pw_sem, 0, (unsigned)ncpu_between(1, 64)) == 0;
 	if (dummy_build() != PDS_OK) {
 		log_warnx("pwhash: could not build the dummy hash; "
 		    "hashing one");
