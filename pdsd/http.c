@@ -80,7 +80,7 @@
 #define LINGER_MAX	1024
 #define REAP_MS		250		/* how often deadlines are checked */
 
-enum reply_kind { R_NONE, R_BYTES, R_STATIC, R_STREAM, R_UPGRADE, R_FD };
+enum reply_kind { R_NONE, R_MEM, R_STREAM, R_UPGRADE, R_FD };
 enum req_state { ST_READING, ST_REPLIED, ST_QUEUED, ST_UPGRADED,
     ST_DEFERRED };
 /* http_req_defer(): none, deferred, suspended, or resumed early */
@@ -130,8 +130,8 @@ struct http_req {
 	unsigned		 status;
 	enum reply_kind		 kind;
 	char			 ctype[128];
-	void			*data;	/* R_BYTES: malloc'd, ours */
-	const void		*sdata;	/* R_STATIC */
+	const void		*mem;	/* R_MEM */
+	void			*data;	/* mem when malloc'd and ours */
 	size_t			 len;
 	struct stream		*stream;
 	struct upgrade		*upgrade;	/* R_UPGRADE */
@@ -576,7 +576,7 @@ reply_clear(struct http_req *r)
 {
 	free(r->data);
 	r->data = NULL;
-	r->sdata = NULL;
+	r->mem = NULL;
 	r->len = 0;
 	if (r->stream != NULL) {
 		if (r->stream->free_fn != NULL)
@@ -627,24 +627,30 @@ reply_oom(struct http_req *r, void (*free_fn)(void *), void *arg)
 	    "Internal Server Error");
 }
 
+/* A body in memory; owned (NULL for a static one) is freed after. */
+static void
+reply_mem(struct http_req *r, unsigned status, const char *ct,
+    const void *body, void *owned, size_t len)
+{
+	reply_clear(r);
+	r->mem = body;
+	r->data = owned;
+	r->len = len;
+	reply_set(r, status, R_MEM, ct);
+}
+
 void
 http_reply_owned(struct http_req *r, unsigned status, const char *ct,
     void *data, size_t len)
 {
-	reply_clear(r);
-	r->data = data;
-	r->len = len;
-	reply_set(r, status, R_BYTES, ct);
+	reply_mem(r, status, ct, data, data, len);
 }
 
 void
 http_reply_static(struct http_req *r, unsigned status, const char *ct,
     const void *data, size_t len)
 {
-	reply_clear(r);
-	r->sdata = data;
-	r->len = len;
-	reply_set(r, status, R_STATIC, ct);
+	reply_mem(r, status, ct, data, NULL, len);
 }
 
 int
@@ -906,14 +912,10 @@ queue_reply(struct http_req *r)
 		    "Internal Server Error");
 	}
 	switch (r->kind) {
-	case R_BYTES:
+	case R_MEM:
 		/* r->data stays ours until on_completed(), after the send */
-		resp = MHD_create_response_from_buffer(r->len, r->data,
-		    MHD_RESPMEM_PERSISTENT);
-		break;
-	case R_STATIC:
 		resp = MHD_create_response_from_buffer(r->len,
-		    (void *)(uintptr_t)r->sdata, MHD_RESPMEM_PERSISTENT);
+		    (void *)(uintptr_t)r->mem, MHD_RESPMEM_PERSISTENT);
 		break;
 	case R_STREAM:
 		resp = MHD_create_response_from_callback(r->stream->size,
