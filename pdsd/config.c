@@ -22,7 +22,7 @@
 #include "config.h"
 #include "err.h"
 #include "errbuf.h"
-#include "ncpu.h"
+#include "thread.h"
 
 extern char **environ;
 
@@ -783,7 +783,7 @@ derive(struct config *cfg, char *err, size_t errlen)
 		 * outbound HTTP (PLC, AppView proxy), so twice the CPUs keeps
 		 * the cores busy while some threads wait; 4 to 64.
 		 */
-		cfg->threads = 2 * ncpu_between(2, 32);
+		cfg->threads = 2 * thread_ncpu(2, 32);
 	}
 	if (cfg->dev_mode || local) {
 		if (asprintf(&cfg->public_url, "http://%s:%lld", cfg->hostname,

@@ -35,10 +35,10 @@
 #include "import_ref.h"
 #include "log.h"
 #include "module.h"
-#include "ncpu.h"
 #include "offload.h"
 #include "routes.h"
 #include "store.h"
+#include "thread.h"
 #include "xrpc.h"
 
 #define SHUTDOWN_GRACE_MS	10000
@@ -227,7 +227,7 @@ ensure_data_dir(const char *dir)
 static void
 malloc_setup(void)
 {
-	(void)mallopt(M_ARENA_MAX, (int)ncpu_between(2, 16));
+	(void)mallopt(M_ARENA_MAX, (int)thread_ncpu(2, 16));
 	(void)mallopt(M_MMAP_THRESHOLD, 256 * 1024);
 }
 

@@ -11,9 +11,9 @@
 #include "accounts.h"
 #include "err.h"
 #include "log.h"
-#include "ncpu.h"
 #include "pwhash.h"
 #include "refpds.h"
+#include "thread.h"
 
 #define PWHASH_SALT	16	/* libsodium's crypto_pwhash_SALTBYTES */
 #define PWHASH_OUT	32	/* the digest in a crypto_pwhash_str string */
@@ -61,7 +61,7 @@ dummy_build(void)
 static void
 pw_init(void)
 {
-	pw_sem_ok = sem_init(&pw_sem, 0, (unsigned)ncpu_between(1, 64)) == 0;
+	pw_sem_ok = sem_init(&pw_sem, 0, (unsigned)thread_ncpu(1, 64)) == 0;
 	if (dummy_build() != PDS_OK) {
 		log_warnx("pwhash: could not build the dummy hash; "
 		    "hashing one");
