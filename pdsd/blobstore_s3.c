@@ -36,6 +36,7 @@
 #include <sodium.h>
 
 #include "blobstore.h"
+#include "buf.h"
 #include "clock.h"
 #include "config.h"
 #include "err.h"
@@ -547,37 +548,17 @@ mp_abort(const char *key, const char *eid)
 	free(r.resp);
 }
 
-/* Append to a growing XML text (bounded by RESP_MAX). */
-static int
-xml_add(char **x, size_t *len, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static int
-xml_add(char **x, size_t *len, const char *fmt, ...)
-{
-	va_list	 ap;
-	char	 piece[512];
-	int	 n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(piece, sizeof(piece), fmt, ap);
-	va_end(ap);
-	if (n < 0 || (size_t)n >= sizeof(piece))
-		return PDS_ETOOBIG;
-	return text_add(x, len, RESP_MAX, piece, (size_t)n);
-}
-
 static int
 put_multipart(const char *key, int fd, int64_t size)
 {
 	struct s3_req	 r;
 	char		 id[512], eid[600], q[700], sha[65];
-	char		*xml = NULL;
-	size_t		 xlen = 0;
+	struct buf	 xml;
 	int64_t		 off, n, t0 = clock_mono_ms();
 	int		 part, rc;
 	uint8_t		 d[32];
 
+	buf_init(&xml, RESP_MAX);
 	memset(&r, 0, sizeof(r));
 	r.method = "POST";
 	if ((rc = url_of(r.url, sizeof(r.url), key, "uploads=")) != PDS_OK ||
@@ -589,7 +570,7 @@ put_multipart(const char *key, int fd, int64_t size)
 		rc = PDS_EUPSTREAM;
 		goto out;
 	}
-	rc = xml_add(&xml, &xlen, "<CompleteMultipartUpload>");
+	rc = buf_puts(&xml, "<CompleteMultipartUpload>");
 	for (part = 1, off = 0; rc == PDS_OK && off < size; part++,
 	    off += n) {
 		n = size - off < BLOBSTORE_S3_PART ? size - off :
@@ -619,19 +600,19 @@ put_multipart(const char *key, int fd, int64_t size)
 			rc = PDS_EUPSTREAM;
 			break;
 		}
-		rc = xml_add(&xml, &xlen, "<Part><PartNumber>%d</PartNumber>"
+		rc = buf_printf(&xml, "<Part><PartNumber>%d</PartNumber>"
 		    "<ETag>%s</ETag></Part>", part, r.etag);
 	}
 	if (rc == PDS_OK)
-		rc = xml_add(&xml, &xlen, "</CompleteMultipartUpload>");
+		rc = buf_puts(&xml, "</CompleteMultipartUpload>");
 	if (rc == PDS_OK) {
 		free(r.resp);
 		memset(&r, 0, sizeof(r));
-		crypto_hash_sha256(d, (const uint8_t *)xml, xlen);
+		crypto_hash_sha256(d, xml.p, xml.len);
 		hex32(sha, d);
 		r.method = "POST";
-		r.mem = xml;
-		r.len = (int64_t)xlen;
+		r.mem = (const char *)xml.p;
+		r.len = (int64_t)xml.len;
 		r.sha256 = sha;
 		r.timeout_ms = s3.upload_ms;
 		snprintf(q, sizeof(q), "uploadId=%s", eid);
@@ -648,7 +629,7 @@ put_multipart(const char *key, int fd, int64_t size)
 		mp_abort(key, eid);
 out:
 	free(r.resp);
-	free(xml);
+	buf_clear(&xml);
 	return rc;
 }
 
