@@ -39,6 +39,7 @@
 #include "buf.h"
 #include "clock.h"
 #include "config.h"
+#include "curl_lazy.h"
 #include "err.h"
 #include "log.h"
 #include "offload.h"
@@ -940,12 +941,7 @@ blobstore_stream_free(struct blobstore_stream *s)
 {
 	if (s == NULL)
 		return;
-	if (s->m != NULL && s->h != NULL)
-		curl_multi_remove_handle(s->m, s->h);
-	if (s->h != NULL)
-		curl_easy_cleanup(s->h);
-	if (s->m != NULL)
-		curl_multi_cleanup(s->m);
+	curl_lazy_multi_free(s->m, s->h);
 	curl_slist_free_all(s->hdrs);
 	free(s->buf);
 	free(s->err);
