@@ -36,8 +36,10 @@
 #include <sodium.h>
 
 #include "blobstore.h"
+#include "buf.h"
 #include "clock.h"
 #include "config.h"
+#include "curl_lazy.h"
 #include "err.h"
 #include "log.h"
 #include "offload.h"
@@ -199,22 +201,36 @@ struct s3_req {
 	int64_t		 sent;
 };
 
+/*
+ * Append p[0..n-1] to the NUL-terminated text *s of *len bytes, which
+ * may not grow beyond max: PDS_OK, PDS_ETOOBIG (nothing added) or
+ * PDS_ENOMEM.
+ */
+static int
+text_add(char **s, size_t *len, size_t max, const char *p, size_t n)
+{
+	char	*ns;
+
+	if (*len + n > max)
+		return PDS_ETOOBIG;
+	if ((ns = realloc(*s, *len + n + 1)) == NULL)
+		return PDS_ENOMEM;
+	memcpy(ns + *len, p, n);
+	*s = ns;
+	*len += n;
+	ns[*len] = '\0';
+	return PDS_OK;
+}
+
 static size_t
 on_body(char *p, size_t sz, size_t n, void *arg)
 {
 	struct s3_req	*r = arg;
 	size_t		 len = sz * n;
-	char		*nr;
 
-	if (r->resp_len + len > RESP_MAX)
-		return 0;	/* too long for an answer we read */
-	if ((nr = realloc(r->resp, r->resp_len + len + 1)) == NULL)
-		return 0;
-	r->resp = nr;
-	memcpy(r->resp + r->resp_len, p, len);
-	r->resp_len += len;
-	r->resp[r->resp_len] = '\0';
-	return len;
+	/* too long for an answer we read, or no memory: abort */
+	return text_add(&r->resp, &r->resp_len, RESP_MAX, p, len) == PDS_OK ?
+	    len : 0;
 }
 
 static size_t
@@ -533,43 +549,17 @@ mp_abort(const char *key, const char *eid)
 	free(r.resp);
 }
 
-/* Append to a growing XML text (bounded by RESP_MAX). */
-static int
-xml_add(char **x, size_t *len, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static int
-xml_add(char **x, size_t *len, const char *fmt, ...)
-{
-	va_list	 ap;
-	char	 piece[512], *nx;
-	int	 n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(piece, sizeof(piece), fmt, ap);
-	va_end(ap);
-	if (n < 0 || (size_t)n >= sizeof(piece) ||
-	    *len + (size_t)n > RESP_MAX)
-		return PDS_ETOOBIG;
-	if ((nx = realloc(*x, *len + (size_t)n + 1)) == NULL)
-		return PDS_ENOMEM;
-	memcpy(nx + *len, piece, (size_t)n + 1);
-	*x = nx;
-	*len += (size_t)n;
-	return PDS_OK;
-}
-
 static int
 put_multipart(const char *key, int fd, int64_t size)
 {
 	struct s3_req	 r;
 	char		 id[512], eid[600], q[700], sha[65];
-	char		*xml = NULL;
-	size_t		 xlen = 0;
+	struct buf	 xml;
 	int64_t		 off, n, t0 = clock_mono_ms();
 	int		 part, rc;
 	uint8_t		 d[32];
 
+	buf_init(&xml, RESP_MAX);
 	memset(&r, 0, sizeof(r));
 	r.method = "POST";
 	if ((rc = url_of(r.url, sizeof(r.url), key, "uploads=")) != PDS_OK ||
@@ -581,7 +571,7 @@ put_multipart(const char *key, int fd, int64_t size)
 		rc = PDS_EUPSTREAM;
 		goto out;
 	}
-	rc = xml_add(&xml, &xlen, "<CompleteMultipartUpload>");
+	rc = buf_puts(&xml, "<CompleteMultipartUpload>");
 	for (part = 1, off = 0; rc == PDS_OK && off < size; part++,
 	    off += n) {
 		n = size - off < BLOBSTORE_S3_PART ? size - off :
@@ -611,19 +601,19 @@ put_multipart(const char *key, int fd, int64_t size)
 			rc = PDS_EUPSTREAM;
 			break;
 		}
-		rc = xml_add(&xml, &xlen, "<Part><PartNumber>%d</PartNumber>"
+		rc = buf_printf(&xml, "<Part><PartNumber>%d</PartNumber>"
 		    "<ETag>%s</ETag></Part>", part, r.etag);
 	}
 	if (rc == PDS_OK)
-		rc = xml_add(&xml, &xlen, "</CompleteMultipartUpload>");
+		rc = buf_puts(&xml, "</CompleteMultipartUpload>");
 	if (rc == PDS_OK) {
 		free(r.resp);
 		memset(&r, 0, sizeof(r));
-		crypto_hash_sha256(d, (const uint8_t *)xml, xlen);
+		crypto_hash_sha256(d, xml.p, xml.len);
 		hex32(sha, d);
 		r.method = "POST";
-		r.mem = xml;
-		r.len = (int64_t)xlen;
+		r.mem = (const char *)xml.p;
+		r.len = (int64_t)xml.len;
 		r.sha256 = sha;
 		r.timeout_ms = s3.upload_ms;
 		snprintf(q, sizeof(q), "uploadId=%s", eid);
@@ -640,7 +630,7 @@ put_multipart(const char *key, int fd, int64_t size)
 		mp_abort(key, eid);
 out:
 	free(r.resp);
-	free(xml);
+	buf_clear(&xml);
 	return rc;
 }
 
@@ -885,19 +875,12 @@ st_body(char *p, size_t sz, size_t n, void *arg)
 	struct blobstore_stream *s = arg;
 	size_t		 len = sz * n;
 	long		 code = 0;
-	char		*ne;
 
 	(void)curl_easy_getinfo(s->h, CURLINFO_RESPONSE_CODE, &code);
-	if (code < 200 || code >= 300) {	/* an error's XML: bounded */
-		if (s->err_len + len > 16384)
-			return len;
-		if ((ne = realloc(s->err, s->err_len + len + 1)) == NULL)
-			return 0;
-		s->err = ne;
-		memcpy(s->err + s->err_len, p, len);
-		s->err_len += len;
-		s->err[s->err_len] = '\0';
-		return len;
+	if (code < 200 || code >= 300) {
+		/* an error's XML: what goes beyond 16 KiB is dropped */
+		return text_add(&s->err, &s->err_len, 16384, p, len) ==
+		    PDS_ENOMEM ? 0 : len;
 	}
 	if (s->at == s->have)
 		s->at = s->have = 0;
@@ -958,12 +941,7 @@ blobstore_stream_free(struct blobstore_stream *s)
 {
 	if (s == NULL)
 		return;
-	if (s->m != NULL && s->h != NULL)
-		curl_multi_remove_handle(s->m, s->h);
-	if (s->h != NULL)
-		curl_easy_cleanup(s->h);
-	if (s->m != NULL)
-		curl_multi_cleanup(s->m);
+	curl_lazy_multi_free(s->m, s->h);
 	curl_slist_free_all(s->hdrs);
 	free(s->buf);
 	free(s->err);

@@ -9,7 +9,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <sched.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,6 +21,8 @@
 
 #include "config.h"
 #include "err.h"
+#include "errbuf.h"
+#include "thread.h"
 
 extern char **environ;
 
@@ -295,8 +296,8 @@ config_var_name(size_t i)
 	return i < NVARS ? vars[i].name : NULL;
 }
 
-static int
-var_index(const char *name, size_t namelen)
+int
+config_var_index(const char *name, size_t namelen)
 {
 	size_t	 i;
 
@@ -307,19 +308,9 @@ var_index(const char *name, size_t namelen)
 	return -1;
 }
 
-static int	fail(char *, size_t, const char *, ...)
-		    __attribute__((format(printf, 3, 4)));
-
-static int
-fail(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list	 ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return PDS_EINVAL;
-}
+/* Every failure to read the configuration is PDS_EINVAL. */
+#define fail(err, errlen, ...)	\
+	errbuf_set(err, errlen, PDS_EINVAL, __VA_ARGS__)
 
 static void
 wipe_free(char *s)
@@ -455,7 +446,7 @@ read_envfile(struct config *cfg, const char *path, char *err, size_t errlen)
 			v++;
 			ve--;
 		}
-		idx = var_index(k, klen);
+		idx = config_var_index(k, klen);
 		if (idx < 0) {
 			if (klen > 4 && strncmp(k, "PDS_", 4) == 0) {
 				rc = fail(err, errlen, "%s:%d: %.*s: unknown "
@@ -488,7 +479,7 @@ read_environment(struct config *cfg, char *const *envp)
 		if (strncmp(*e, "PDS_", 4) != 0 ||
 		    (eq = strchr(*e, '=')) == NULL)
 			continue;
-		idx = var_index(*e, (size_t)(eq - *e));
+		idx = config_var_index(*e, (size_t)(eq - *e));
 		if (idx < 0)
 			continue;	/* stray environment: not an error */
 		(void)set_raw(cfg, (size_t)idx, eq + 1, strlen(eq + 1),
@@ -745,20 +736,7 @@ convert(struct config *cfg, size_t i, char *err, size_t errlen)
 static int
 idx_of(const char *name)
 {
-	return var_index(name, strlen(name));
-}
-
-/* The CPUs this process may run on: its affinity mask, else all online. */
-static long
-usable_cpus(void)
-{
-	cpu_set_t	 set;
-
-	CPU_ZERO(&set);
-	if (sched_getaffinity(0, sizeof(set), &set) == 0 &&
-	    CPU_COUNT(&set) > 0)
-		return CPU_COUNT(&set);
-	return sysconf(_SC_NPROCESSORS_ONLN);
+	return config_var_index(name, strlen(name));
 }
 
 /* Defaults that depend on other values; they also fill val[] for printing. */
@@ -766,7 +744,6 @@ static int
 derive(struct config *cfg, char *err, size_t errlen)
 {
 	bool	 local = strcmp(cfg->hostname, "localhost") == 0;
-	long	 ncpu;
 	int	 i, rc;
 
 #define DERIVE(var, field, ...) do {					\
@@ -810,12 +787,7 @@ derive(struct config *cfg, char *err, size_t errlen)
 		 * each other's time slices (getRecord p99 16 ms with 4, 5.5
 		 * with 2, at the same throughput).
 		 */
-		ncpu = usable_cpus();
-		cfg->threads = ncpu > 0 ? 2 * ncpu : 4;
-		if (cfg->threads < 2)
-			cfg->threads = 2;
-		if (cfg->threads > 64)
-			cfg->threads = 64;
+		cfg->threads = 2 * thread_ncpu(1, 32);
 	}
 	if (cfg->dev_mode || local) {
 		if (asprintf(&cfg->public_url, "http://%s:%lld", cfg->hostname,

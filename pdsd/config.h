@@ -174,6 +174,8 @@ int	config_print(const struct config *, bool json);
 /* Number of known variables and the name of the i-th (for the man page). */
 size_t	config_nvars(void);
 const char *config_var_name(size_t i);
+/* The index of the variable named by name[0..len-1], or -1: not known. */
+int	config_var_index(const char *name, size_t len);
 
 /* Whether handle (already lower case) ends with one of handle_domains. */
 bool	config_is_service_handle(const struct config *, const char *handle);

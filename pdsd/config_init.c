@@ -7,7 +7,6 @@
 #include <fcntl.h>
 #include <libgen.h>
 #include <limits.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,6 +20,7 @@
 #include "config.h"
 #include "config_init.h"
 #include "err.h"
+#include "errbuf.h"
 #include "keys.h"
 
 #define INIT_TEXT_MAX	((size_t)64 << 10)	/* reserved once: no copies */
@@ -73,19 +73,9 @@ static const struct {
 
 #define NSECRETS	(sizeof(secrets) / sizeof(secrets[0]))
 
-static int	init_fail(char *, size_t, const char *, ...)
-		    __attribute__((format(printf, 3, 4)));
-
-static int
-init_fail(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list	 ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return PDS_EINVAL;
-}
+/* Every failure to write the file is reported as PDS_EINVAL. */
+#define init_fail(err, errlen, ...)	\
+	errbuf_set(err, errlen, PDS_EINVAL, __VA_ARGS__)
 
 /* The environment's value of name; an empty value counts as unset. */
 static const char *
@@ -97,18 +87,6 @@ env_value(char *const *envp, const char *name)
 		if (strncmp(*envp, name, n) == 0 && (*envp)[n] == '=')
 			return (*envp)[n + 1] != '\0' ? *envp + n + 1 : NULL;
 	return NULL;
-}
-
-static bool
-known_var(const char *name, size_t n)
-{
-	const char	*v;
-	size_t		 i;
-
-	for (i = 0; (v = config_var_name(i)) != NULL; i++)
-		if (strlen(v) == n && memcmp(v, name, n) == 0)
-			return true;
-	return false;
 }
 
 static bool
@@ -193,7 +171,7 @@ check_environment(char *const *envp, char *err, size_t errlen)
 	for (; envp != NULL && *envp != NULL; envp++) {
 		if (strncmp(*envp, "PDS_", 4) != 0 ||
 		    (eq = strchr(*envp, '=')) == NULL ||
-		    known_var(*envp, (size_t)(eq - *envp)))
+		    config_var_index(*envp, (size_t)(eq - *envp)) >= 0)
 			continue;
 		n = snprintf(list + used, sizeof(list) - used, "%s%.*s",
 		    used ? ", " : "", (int)(eq - *envp), *envp);

@@ -16,6 +16,7 @@
 #include "err.h"
 #include "log.h"
 #include "outbound.h"
+#include "thread.h"
 
 #define CRAWL_URL_MAX	2048
 
@@ -121,11 +122,7 @@ crawlers_stop(void)
 {
 	if (!running)
 		return;
-	pthread_mutex_lock(&mu);
-	stopping = true;
-	pthread_cond_signal(&cv);
-	pthread_mutex_unlock(&mu);
-	pthread_join(thr, NULL);
+	thread_stop(thr, &mu, &cv, &stopping);
 	running = false;
 	free(last_ms);
 	last_ms = NULL;

@@ -12,6 +12,7 @@
  * Programs that do link libcurl (the tests) get these definitions too,
  * and they forward to the same library.  If libcurl cannot be loaded, the
  * calls fail as libcurl's own failures do (NULL, CURLE_FAILED_INIT, ...).
+ * Last, the glue pdsd's users of libcurl share (curl_lazy.h).
  */
 #define CURL_DISABLE_TYPECHECK	/* plain prototypes, no setopt macros */
 
@@ -22,6 +23,7 @@
 
 #include <curl/curl.h>
 
+#include "curl_lazy.h"
 #include "log.h"
 
 /* curl 8.0.0 made curl_url_get() take a const handle. */
@@ -315,4 +317,15 @@ curl_url_get(URL_GET_CONST CURLU *u, CURLUPart part, char **out,
 {
 	return ready() ? fn.url_get(u, part, out, flags) :
 	    CURLUE_OUT_OF_MEMORY;
+}
+
+void
+curl_lazy_multi_free(CURLM *m, CURL *h)
+{
+	if (m != NULL && h != NULL)
+		curl_multi_remove_handle(m, h);
+	if (h != NULL)
+		curl_easy_cleanup(h);
+	if (m != NULL)
+		curl_multi_cleanup(m);
 }

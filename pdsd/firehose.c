@@ -13,6 +13,7 @@
  */
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sys/queue.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 
@@ -89,7 +90,7 @@ struct sub {
 	uint64_t		 stats_id;
 	char			 remote[REMOTE_MAX];
 	char			 client[REMOTE_MAX];	/* its admission slot */
-	struct sub		*prev, *next;
+	LIST_ENTRY(sub)		 link;			/* on subs */
 };
 
 /* A connection handed over by the HTTP layer, waiting for the thread. */
@@ -127,7 +128,7 @@ static struct adm_slot	*adm;
 static size_t		 adm_n, adm_cap, adm_total;
 
 /* thread state */
-static struct sub	*subs;
+static LIST_HEAD(, sub)	 subs = LIST_HEAD_INITIALIZER(subs);
 static struct frame	**cache;	/* data frames alive, by seq */
 static size_t		 cache_n, cache_cap;
 static size_t		 budget;	/* bytes of frames a replay may add to */
@@ -359,12 +360,7 @@ sub_destroy(struct sub *s)
 		s->qlen--;
 	}
 	epoll_ctl(epfd, EPOLL_CTL_DEL, s->fd, NULL);
-	if (s->prev != NULL)
-		s->prev->next = s->next;
-	else
-		subs = s->next;
-	if (s->next != NULL)
-		s->next->prev = s->prev;
+	LIST_REMOVE(s, link);
 	stats_sub_remove(s->stats_id);
 	ws_in_free(s->in);
 	http_upgraded_close(s->uh);
@@ -523,8 +519,8 @@ fanout_row(void *arg, const struct store_event_row *row)
 		return PDS_ENOMEM;
 	lc->last = row->seq;
 	lc->n++;
-	for (s = subs; s != NULL; s = next) {
-		next = s->next;
+	for (s = LIST_FIRST(&subs); s != NULL; s = next) {
+		next = LIST_NEXT(s, link);
 		if (s->state != SUB_LIVE)
 			continue;
 		if (s->ndata >= opts.max_buffer) {
@@ -551,7 +547,7 @@ load_new(void)
 	int64_t		 top, upto = repo_writer_durable_seq();
 	int		 rc;
 
-	if (subs == NULL) {
+	if (LIST_EMPTY(&subs)) {
 		/*
 		 * Nobody to send to: move the head on without reading (and
 		 * inflating) the bodies.  A subscriber that comes later with
@@ -854,10 +850,7 @@ start_sub(struct newconn *nc)
 		return;
 	}
 	nc->client[0] = '\0';		/* the slot is s's now */
-	s->next = subs;
-	if (subs != NULL)
-		subs->prev = s;
-	subs = s;
+	LIST_INSERT_HEAD(&subs, s, link);
 	atomic_fetch_add(&n_subs, 1);
 	stats_set(c_subs, atomic_load(&n_subs));
 	s->stats_id = stats_sub_add(s->remote, s->cursor);
@@ -957,7 +950,7 @@ sweep_stats(void)
 {
 	struct sub	*s;
 
-	for (s = subs; s != NULL; s = s->next)
+	LIST_FOREACH(s, &subs, link)
 		stats_sub_update(s->stats_id, s->sent_seq, s->events,
 		    s->bytes, (uint64_t)s->qbytes);
 }
@@ -976,11 +969,11 @@ close_all(void)
 {
 	struct sub	*s;
 
-	for (s = subs; s != NULL; s = s->next)
+	LIST_FOREACH(s, &subs, link)
 		if (s->state != SUB_CLOSING)
 			sub_close(s, WS_CLOSE_GOING_AWAY, NULL, NULL);
 	/* one try to get the close frames out; then they go */
-	while ((s = subs) != NULL) {
+	while ((s = LIST_FIRST(&subs)) != NULL) {
 		(void)sub_flush(s);
 		sub_destroy(s);
 	}
@@ -1004,7 +997,7 @@ fh_main(void *arg)
 	while (!atomic_load(&stopping)) {
 		pend = atomic_load(&pending_seq);
 		timeout = pend > head_seq ? FAST_POLL_MS : IDLE_POLL_MS;
-		for (s = subs; s != NULL; s = s->next) {
+		LIST_FOREACH(s, &subs, link) {
 			if (s->state == SUB_CLOSING && timeout > 100)
 				timeout = 100;
 			/* a replay with room goes on at once */
@@ -1053,8 +1046,8 @@ fh_main(void *arg)
 			pending_since_ms = 0;
 		}
 		take_inbox();
-		for (s = subs; s != NULL; s = next) {
-			next = s->next;
+		for (s = LIST_FIRST(&subs); s != NULL; s = next) {
+			next = LIST_NEXT(s, link);
 			/* a replay its socket stopped taking: as too slow */
 			if (s->state == SUB_REPLAY && s->qlen > 0 &&
 			    now - s->since_ms > opts.stall_ms)

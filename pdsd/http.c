@@ -42,6 +42,7 @@
  * an address whose window is full is not counted (it is still held to
  * the total connection cap).
  */
+#include <sys/queue.h>
 #include <sys/socket.h>
 #include <netinet/in.h>
 #include <arpa/inet.h>
@@ -79,7 +80,7 @@
 #define LINGER_MAX	1024
 #define REAP_MS		250		/* how often deadlines are checked */
 
-enum reply_kind { R_NONE, R_BYTES, R_STATIC, R_STREAM, R_UPGRADE, R_FD };
+enum reply_kind { R_NONE, R_MEM, R_STREAM, R_UPGRADE, R_FD };
 enum req_state { ST_READING, ST_REPLIED, ST_QUEUED, ST_UPGRADED,
     ST_DEFERRED };
 /* http_req_defer(): none, deferred, suspended, or resumed early */
@@ -129,8 +130,8 @@ struct http_req {
 	unsigned		 status;
 	enum reply_kind		 kind;
 	char			 ctype[128];
-	void			*data;	/* R_BYTES: malloc'd, ours */
-	const void		*sdata;	/* R_STATIC */
+	const void		*mem;	/* R_MEM */
+	void			*data;	/* mem when malloc'd and ours */
 	size_t			 len;
 	struct stream		*stream;
 	struct upgrade		*upgrade;	/* R_UPGRADE */
@@ -170,7 +171,7 @@ struct conn_slot {
 	uint64_t		 linger;	/* bytes to drop after close */
 	bool			 counted;	/* in ipc[] under key */
 	uint8_t			 key[16];
-	struct conn_slot	*prev, *next;
+	LIST_ENTRY(conn_slot)	 link;		/* on slots */
 };
 
 /* A socket libmicrohttpd is done with, read and dropped for a while. */
@@ -185,7 +186,7 @@ static size_t			 nlingers;
 static int			 wake_fd[2] = { -1, -1 };
 
 static pthread_mutex_t		 slots_mu = PTHREAD_MUTEX_INITIALIZER;
-static struct conn_slot		*slots;
+static LIST_HEAD(, conn_slot)	 slots = LIST_HEAD_INITIALIZER(slots);
 static pthread_t		 reaper;
 static bool			 reaper_on, reaper_stop;
 static unsigned			 head_ms, idle_s;
@@ -575,7 +576,7 @@ reply_clear(struct http_req *r)
 {
 	free(r->data);
 	r->data = NULL;
-	r->sdata = NULL;
+	r->mem = NULL;
 	r->len = 0;
 	if (r->stream != NULL) {
 		if (r->stream->free_fn != NULL)
@@ -626,24 +627,30 @@ reply_oom(struct http_req *r, void (*free_fn)(void *), void *arg)
 	    "Internal Server Error");
 }
 
+/* A body in memory; owned (NULL for a static one) is freed after. */
+static void
+reply_mem(struct http_req *r, unsigned status, const char *ct,
+    const void *body, void *owned, size_t len)
+{
+	reply_clear(r);
+	r->mem = body;
+	r->data = owned;
+	r->len = len;
+	reply_set(r, status, R_MEM, ct);
+}
+
 void
 http_reply_owned(struct http_req *r, unsigned status, const char *ct,
     void *data, size_t len)
 {
-	reply_clear(r);
-	r->data = data;
-	r->len = len;
-	reply_set(r, status, R_BYTES, ct);
+	reply_mem(r, status, ct, data, data, len);
 }
 
 void
 http_reply_static(struct http_req *r, unsigned status, const char *ct,
     const void *data, size_t len)
 {
-	reply_clear(r);
-	r->sdata = data;
-	r->len = len;
-	reply_set(r, status, R_STATIC, ct);
+	reply_mem(r, status, ct, data, NULL, len);
 }
 
 int
@@ -905,14 +912,10 @@ queue_reply(struct http_req *r)
 		    "Internal Server Error");
 	}
 	switch (r->kind) {
-	case R_BYTES:
+	case R_MEM:
 		/* r->data stays ours until on_completed(), after the send */
-		resp = MHD_create_response_from_buffer(r->len, r->data,
-		    MHD_RESPMEM_PERSISTENT);
-		break;
-	case R_STATIC:
 		resp = MHD_create_response_from_buffer(r->len,
-		    (void *)(uintptr_t)r->sdata, MHD_RESPMEM_PERSISTENT);
+		    (void *)(uintptr_t)r->mem, MHD_RESPMEM_PERSISTENT);
 		break;
 	case R_STREAM:
 		resp = MHD_create_response_from_callback(r->stream->size,
@@ -1165,9 +1168,7 @@ on_connection(void *cls, struct MHD_Connection *conn, void **sctx,
 			else
 				sl->counted = false;
 		}
-		if ((sl->next = slots) != NULL)
-			slots->prev = sl;
-		slots = sl;
+		LIST_INSERT_HEAD(&slots, sl, link);
 		pthread_mutex_unlock(&slots_mu);
 		*sctx = sl;
 		return;
@@ -1182,12 +1183,7 @@ on_connection(void *cls, struct MHD_Connection *conn, void **sctx,
 		if (e != NULL && e->n > 0)
 			e->n--;
 	}
-	if (sl->prev != NULL)
-		sl->prev->next = sl->next;
-	else
-		slots = sl->next;
-	if (sl->next != NULL)
-		sl->next->prev = sl->prev;
+	LIST_REMOVE(sl, link);
 	if (sl->linger > 0 && nlingers < LINGER_MAX &&
 	    (fd = fcntl(sl->fd, F_DUPFD_CLOEXEC, 0)) != -1) {
 		(void)fcntl(fd, F_SETFL, O_NONBLOCK);
@@ -1266,7 +1262,7 @@ reaper_main(void *arg)
 		pthread_mutex_lock(&slots_mu);
 		now = clock_mono_ms();
 		linger_run(pf + 1, n, now);
-		for (sl = slots; sl != NULL; sl = sl->next)
+		LIST_FOREACH(sl, &slots, link)
 			if (!sl->busy && !sl->reaped && now > sl->deadline) {
 				(void)shutdown(sl->fd, SHUT_RDWR);
 				sl->reaped = true;

@@ -446,51 +446,49 @@ load_account(struct xjob *j, struct acct *a, size_t idx)
 /* ---- 3. move -------------------------------------------------------- */
 
 /*
- * With a kept key: the least PLC operation (*signed says whether there
- * was one), then activation.
+ * With a new key: a PLC operation that puts this server's key and
+ * endpoint in the DID document (*signed_op when it was submitted).
  */
 static int
-move_kept(struct acct *a, bool *signed_op, char *why, size_t cap)
+move_new_key(struct acct *a, bool *signed_op, struct pds_error *err)
 {
-	struct pds_error	 err;
-	int			 rc;
+	json_t	*creds = NULL, *in, *op = NULL;
+	int	 rc;
 
-	if ((rc = migration_plc_point_here(a->did, signed_op, &err)) ==
-	    PDS_OK)
-		rc = migration_activate(a->did, &err);
-	if (rc != PDS_OK)
-		snprintf(why, cap, "%.200s", err.msg[0] ? err.msg :
-		    pds_strerror(rc));
-	return rc;
-}
-
-static int
-move_account(struct acct *a, bool *signed_op, char *why, size_t cap)
-{
-	struct pds_error	 err;
-	json_t			*creds = NULL, *in, *op = NULL;
-	int			 rc;
-
-	*signed_op = false;
-	if (a->keep)
-		return move_kept(a, signed_op, why, cap);
-	memset(&err, 0, sizeof(err));
-	if ((rc = account_did_credentials(a->did, &creds)) != PDS_OK) {
-		snprintf(why, cap, "%s", pds_strerror(rc));
+	if ((rc = account_did_credentials(a->did, &creds)) != PDS_OK)
 		return rc;
-	}
 	in = json_pack("{s:O,s:O}", "verificationMethods",
 	    json_object_get(creds, "verificationMethods"), "services",
 	    json_object_get(creds, "services"));
 	json_decref(creds);
 	if (in == NULL)
 		return PDS_ENOMEM;
-	rc = migration_sign_plc_op(a->did, in, &op, &err);
+	rc = migration_sign_plc_op(a->did, in, &op, err);
 	json_decref(in);
 	if (rc == PDS_OK)
-		rc = migration_submit_plc_op(a->did, op, &err);
+		rc = migration_submit_plc_op(a->did, op, err);
 	*signed_op = rc == PDS_OK;
 	json_decref(op);
+	return rc;
+}
+
+/*
+ * The DID's PLC operation (with a kept key the least one; *signed_op
+ * says whether there was one), then activation.  On failure why gets
+ * the reason.
+ */
+static int
+move_account(struct acct *a, bool *signed_op, char *why, size_t cap)
+{
+	struct pds_error	 err;
+	int			 rc;
+
+	*signed_op = false;
+	memset(&err, 0, sizeof(err));
+	if (a->keep)
+		rc = migration_plc_point_here(a->did, signed_op, &err);
+	else
+		rc = move_new_key(a, signed_op, &err);
 	if (rc == PDS_OK)
 		rc = migration_activate(a->did, &err);
 	if (rc != PDS_OK)

@@ -384,6 +384,19 @@ parse_string(struct lex_builder *b, uint32_t ni, const json_t *o,
 	return 0;
 }
 
+/* The schema j as the node under node ni (its items, record, parameters). */
+static int
+parse_sub(struct lex_builder *b, uint32_t ni, const json_t *j,
+    const char *where, int depth)
+{
+	int64_t	 s;
+
+	if ((s = parse_node(b, j, where, depth + 1)) < 0)
+		return -1;
+	b->nodes[ni].sub = (uint32_t)s;	/* b->nodes may have moved */
+	return 0;
+}
+
 static int
 parse_typed(struct lex_builder *b, uint32_t ni, const json_t *o,
     const char *where, int depth)
@@ -426,11 +439,8 @@ parse_typed(struct lex_builder *b, uint32_t ni, const json_t *o,
 		if (get_int(b, o, "minLength", &n->min, n, LEXN_MIN, where) ||
 		    get_int(b, o, "maxLength", &n->max, n, LEXN_MAX, where))
 			return -1;
-		if ((s = parse_node(b, json_object_get(o, "items"), where,
-		    depth + 1)) < 0)
-			return -1;
-		b->nodes[ni].sub = (uint32_t)s;
-		return 0;
+		return parse_sub(b, ni, json_object_get(o, "items"), where,
+		    depth);
 	case LEX_OBJECT:
 	case LEX_PARAMS:
 		return parse_props(b, ni, o, where, depth);
@@ -452,20 +462,15 @@ parse_typed(struct lex_builder *b, uint32_t ni, const json_t *o,
 		    "any")) < 0)
 			return -1;
 		b->nodes[ni].k = s;
-		if ((s = parse_node(b, json_object_get(o, "record"), where,
-		    depth + 1)) < 0)
-			return -1;
-		b->nodes[ni].sub = (uint32_t)s;
-		return 0;
+		return parse_sub(b, ni, json_object_get(o, "record"), where,
+		    depth);
 	case LEX_QUERY:
 	case LEX_PROCEDURE:
 	case LEX_SUBSCRIPTION:
 		n->k = -1;
-		if ((j = json_object_get(o, "parameters")) != NULL) {
-			if ((s = parse_node(b, j, where, depth + 1)) < 0)
-				return -1;
-			b->nodes[ni].sub = (uint32_t)s;
-		}
+		if ((j = json_object_get(o, "parameters")) != NULL &&
+		    parse_sub(b, ni, j, where, depth) != 0)
+			return -1;
 		j = json_object_get(json_object_get(o, "input"), "schema");
 		if (j != NULL) {
 			if ((s = parse_node(b, j, where, depth + 1)) < 0)

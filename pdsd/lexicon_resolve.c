@@ -2,7 +2,6 @@
  * lexicon_resolve: NSIDs to lexicon documents, cached.  See
  * lexicon_resolve.h.
  */
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -17,6 +16,7 @@
 #include "config.h"
 #include "dmjson.h"
 #include "err.h"
+#include "errbuf.h"
 #include "keys.h"
 #include "lexicon.h"
 #include "lexicon_resolve.h"
@@ -105,19 +105,9 @@ struct fetch {
 	size_t		 errlen;
 };
 
-static int fetch_fail(struct fetch *, int, const char *, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static int
-fetch_fail(struct fetch *f, int rc, const char *fmt, ...)
-{
-	va_list	 ap;
-
-	va_start(ap, fmt);
-	vsnprintf(f->err, f->errlen, fmt, ap);
-	va_end(ap);
-	return rc;
-}
+/* The fetch fails with rc; the reason goes to the caller's buffer. */
+#define fetch_fail(f, rc, ...)	\
+	errbuf_set((f)->err, (f)->errlen, rc, __VA_ARGS__)
 
 /* The authority's DID: the override, or _lexicon.<authority> in DNS. */
 static int

@@ -38,6 +38,7 @@
 #include "offload.h"
 #include "routes.h"
 #include "store.h"
+#include "thread.h"
 #include "xrpc.h"
 
 #define SHUTDOWN_GRACE_MS	10000
@@ -226,13 +227,7 @@ ensure_data_dir(const char *dir)
 static void
 malloc_setup(void)
 {
-	long	 ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-
-	if (ncpu < 2)
-		ncpu = 2;
-	if (ncpu > 16)
-		ncpu = 16;
-	(void)mallopt(M_ARENA_MAX, (int)ncpu);
+	(void)mallopt(M_ARENA_MAX, (int)thread_ncpu(2, 16));
 	(void)mallopt(M_MMAP_THRESHOLD, 256 * 1024);
 }
 

@@ -20,6 +20,7 @@
 #include "buf.h"
 #include "clock.h"
 #include "config.h"
+#include "curl_lazy.h"
 #include "diddoc.h"
 #include "err.h"
 #include "jwt.h"
@@ -242,12 +243,7 @@ up_free(void *arg)
 
 	if (u == NULL)
 		return;
-	if (u->multi != NULL && u->easy != NULL)
-		curl_multi_remove_handle(u->multi, u->easy);
-	if (u->easy != NULL)
-		curl_easy_cleanup(u->easy);
-	if (u->multi != NULL)
-		curl_multi_cleanup(u->multi);
+	curl_lazy_multi_free(u->multi, u->easy);
 	curl_slist_free_all(u->hdrs);
 	free(u->url);
 	if (u->auth != NULL) {

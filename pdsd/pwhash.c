@@ -5,7 +5,6 @@
 #include <semaphore.h>
 #include <stdio.h>
 #include <string.h>
-#include <unistd.h>
 
 #include <sodium.h>
 
@@ -14,6 +13,7 @@
 #include "log.h"
 #include "pwhash.h"
 #include "refpds.h"
+#include "thread.h"
 
 #define PWHASH_SALT	16	/* libsodium's crypto_pwhash_SALTBYTES */
 #define PWHASH_OUT	32	/* the digest in a crypto_pwhash_str string */
@@ -61,13 +61,7 @@ dummy_build(void)
 static void
 pw_init(void)
 {
-	long	 ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-
-	if (ncpu < 1)
-		ncpu = 1;
-	if (ncpu > 64)
-		ncpu = 64;
-	pw_sem_ok = sem_init(&pw_sem, 0, (unsigned)ncpu) == 0;
+	pw_sem_ok = sem_init(&pw_sem, 0, (unsigned)thread_ncpu(1, 64)) == 0;
 	if (dummy_build() != PDS_OK) {
 		log_warnx("pwhash: could not build the dummy hash; "
 		    "hashing one");

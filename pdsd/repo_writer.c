@@ -10,14 +10,13 @@
 
 #include "blockstore.h"
 #include "buf.h"
-#include "commit.h"
 #include "config.h"
 #include "err.h"
 #include "events.h"
 #include "jobs.h"
 #include "keys.h"
 #include "module.h"
-#include "mst.h"
+#include "repo_init.h"
 #include "repo_writer.h"
 #include "repo_writer_int.h"
 #include "store.h"
@@ -103,68 +102,45 @@ repo_write_async(const char *did, struct repo_write_op *ops, size_t nops,
 
 /* ---- a new repo ----------------------------------------------------- */
 
-struct only_block {
-	struct bs_mem	*out;
-	int		 n;
-};
-
-static int
-take_block(void *arg, const struct cid *c, const uint8_t *d, size_t len)
-{
-	struct only_block *ob = arg;
-
-	ob->n++;
-	return bs_mem_put(ob->out, c, d, len);
-}
-
 int
 repo_writer_create_repo(const char *did, const struct pds_key *key,
     struct cid *commit_out, char rev_out[TID_LEN + 1])
 {
-	struct mst	*t = NULL;
+	struct repo_init ri;
 	struct bs_mem	*blocks = NULL;
 	struct store_commit sc;
-	struct buf	 cb, h1, t1, h2, t2;
-	struct only_block ob;
-	struct cid	 root, commit;
-	char		 rev[TID_LEN + 1], now[STORE_TS_LEN];
-	int		 rc = 0;
+	struct buf	 h1, t1, h2, t2;
+	char		 now[STORE_TS_LEN];
+	int		 rc;
 
-	buf_init(&cb, 4096);
 	buf_init(&h1, 4096);
 	buf_init(&t1, 65536);
 	buf_init(&h2, 4096);
 	buf_init(&t2, 65536);
-	if ((blocks = bs_mem_new()) == NULL ||
-	    (rc = mst_new_empty(NULL, &t)) != PDS_OK ||
-	    (rc = mst_root(t, &root)) != PDS_OK) {
-		rc = rc != PDS_OK ? rc : PDS_ENOMEM;
+	/* The signed commit over the empty MST node: the repo's two blocks. */
+	if ((rc = repo_init_build(&ri, did, key)) != PDS_OK)
+		goto out;
+	if ((blocks = bs_mem_new()) == NULL) {
+		rc = PDS_ENOMEM;
 		goto out;
 	}
-	tid_next(rev);
-	if ((rc = commit_make(did, rev, &root, key, &cb, &commit)) != PDS_OK ||
-	    (rc = bs_mem_put(blocks, &commit, cb.p, cb.len)) != PDS_OK)
+	if ((rc = bs_mem_put(blocks, &ri.commit_cid, ri.commit_block,
+	    ri.commit_len)) != PDS_OK ||
+	    (rc = bs_mem_put(blocks, &ri.data_cid, ri.data_block,
+	    ri.data_len)) != PDS_OK)
 		goto out;
-	ob.out = blocks;
-	ob.n = 0;
-	if ((rc = bs_mem_foreach(mst_writes(t), take_block, &ob)) != 0)
-		goto out;
-	if (ob.n != 1) {
-		rc = PDS_EINTERNAL;
-		goto out;
-	}
 	store_timestamp(now);
 	/* #commit: no ops, since null, no prevData; #sync: the commit. */
-	if ((rc = events_commit_parts(&h1, &t1, did, &commit, rev, NULL, NULL,
-	    NULL, 0, blocks, now)) != PDS_OK ||
-	    (rc = events_sync_parts(&h2, &t2, did, rev, &commit, cb.p, cb.len,
-	    now)) != PDS_OK)
+	if ((rc = events_commit_parts(&h1, &t1, did, &ri.commit_cid, ri.rev,
+	    NULL, NULL, NULL, 0, blocks, now)) != PDS_OK ||
+	    (rc = events_sync_parts(&h2, &t2, did, ri.rev, &ri.commit_cid,
+	    ri.commit_block, ri.commit_len, now)) != PDS_OK)
 		goto out;
 	memset(&sc, 0, sizeof(sc));
 	sc.did = did;
 	sc.has_prev = false;
-	sc.commit = commit;
-	sc.rev = rev;
+	sc.commit = ri.commit_cid;
+	sc.rev = ri.rev;
 	sc.now = now;
 	sc.blocks = blocks;
 	if ((rc = store_repo_apply(&sc)) != PDS_OK)
@@ -175,13 +151,12 @@ repo_writer_create_repo(const char *did, const struct pds_key *key,
 	    t2.len, now, NULL)) != PDS_OK)
 		goto out;
 	if (commit_out != NULL)
-		*commit_out = commit;
+		*commit_out = ri.commit_cid;
 	if (rev_out != NULL)
-		memcpy(rev_out, rev, TID_LEN + 1);
+		memcpy(rev_out, ri.rev, TID_LEN + 1);
 out:
-	mst_free(t);
+	repo_init_clear(&ri);
 	bs_mem_free(blocks);
-	buf_clear(&cb);
 	buf_clear(&h1);
 	buf_clear(&t1);
 	buf_clear(&h2);

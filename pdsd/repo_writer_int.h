@@ -14,6 +14,8 @@
 #ifndef PDSD_REPO_WRITER_INT_H
 #define PDSD_REPO_WRITER_INT_H
 
+#include <sys/queue.h>
+
 #include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -60,7 +62,7 @@ struct mst;
 struct rstate {
 	struct rstate	*next;
 	/* under states.mu: most recently used first */
-	struct rstate	*lru_prev, *lru_next;
+	TAILQ_ENTRY(rstate) lru;
 	pthread_mutex_t	 lock;		/* held while preparing */
 	/* under lock */
 	bool		 loaded;

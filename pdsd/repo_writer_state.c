@@ -48,12 +48,12 @@
 static struct {
 	pthread_mutex_t	 mu;
 	struct rstate	*b[STATE_BUCKETS];
-	struct rstate	*lru_head, *lru_tail;	/* most recent first */
+	TAILQ_HEAD(rstate_lru, rstate) lru;	/* most recent first */
 	size_t		 n;			/* states */
 	_Atomic size_t	 bytes;		/* charged by the states */
 	_Atomic size_t	 budget;
-} states = { PTHREAD_MUTEX_INITIALIZER, { NULL }, NULL, NULL, 0, 0,
-    REPO_STATE_BUDGET_DEFAULT };
+} states = { PTHREAD_MUTEX_INITIALIZER, { NULL },
+    TAILQ_HEAD_INITIALIZER(states.lru), 0, 0, REPO_STATE_BUDGET_DEFAULT };
 
 static struct stats_counter	*c_bytes, *c_states, *c_evicted;
 
@@ -129,31 +129,12 @@ repo_writer_state_bytes(void)
 	return states.bytes;
 }
 
-/* states.mu held. */
+/* s (on the LRU list) to its front; states.mu held. */
 static void
-lru_unlink(struct rstate *s)
+lru_touch(struct rstate *s)
 {
-	if (s->lru_prev != NULL)
-		s->lru_prev->lru_next = s->lru_next;
-	else if (states.lru_head == s)
-		states.lru_head = s->lru_next;
-	if (s->lru_next != NULL)
-		s->lru_next->lru_prev = s->lru_prev;
-	else if (states.lru_tail == s)
-		states.lru_tail = s->lru_prev;
-	s->lru_prev = s->lru_next = NULL;
-}
-
-/* states.mu held. */
-static void
-lru_push(struct rstate *s)
-{
-	s->lru_next = states.lru_head;
-	if (states.lru_head != NULL)
-		states.lru_head->lru_prev = s;
-	states.lru_head = s;
-	if (states.lru_tail == NULL)
-		states.lru_tail = s;
+	TAILQ_REMOVE(&states.lru, s, lru);
+	TAILQ_INSERT_HEAD(&states.lru, s, lru);
 }
 
 struct rstate *
@@ -187,11 +168,9 @@ rstate_get(const char *did)
 		states.b[h] = s;
 		states.n++;
 		stats_set(c_states, states.n);
-	}
-	if (s != NULL && states.lru_head != s) {
-		lru_unlink(s);
-		lru_push(s);
-	}
+		TAILQ_INSERT_HEAD(&states.lru, s, lru);
+	} else if (s != NULL && TAILQ_FIRST(&states.lru) != s)
+		lru_touch(s);
 	rw_unlock(&states.mu, RW_LOCK_STATES);
 	return s;
 }
@@ -255,9 +234,9 @@ rstate_trim(void)
 	if (states.bytes <= states.budget)
 		return;
 	rw_lock(&states.mu, RW_LOCK_STATES);
-	for (st = states.lru_tail; st != NULL && n++ < TRIM_WALK_MAX &&
-	    states.bytes > states.budget; st = prev) {
-		prev = st->lru_prev;
+	for (st = TAILQ_LAST(&states.lru, rstate_lru); st != NULL &&
+	    n++ < TRIM_WALK_MAX && states.bytes > states.budget; st = prev) {
+		prev = TAILQ_PREV(st, rstate_lru, lru);
 		if (st->charged == 0 || !rw_trylock(&st->lock, RW_LOCK_REPO))
 			continue;
 		wq_repo_status(st, &idle, NULL);
@@ -265,8 +244,7 @@ rstate_trim(void)
 			rstate_forget(st);
 			stats_add(c_evicted, 1);
 			/* out of the way of the next walk from the tail */
-			lru_unlink(st);
-			lru_push(st);
+			lru_touch(st);
 		}
 		rw_unlock(&st->lock, RW_LOCK_REPO);
 	}

@@ -8,6 +8,7 @@
  * again.
  */
 #include <sys/types.h>
+#include <sys/queue.h>
 #include <netinet/in.h>
 #include <arpa/inet.h>
 #include <arpa/nameser.h>
@@ -59,21 +60,22 @@ struct entry {
 	int64_t		 refresh_at;	/* a refresh behind was asked, ms */
 	uint32_t	 hash;
 	struct entry	*hnext;		/* bucket chain */
-	struct entry	*prev, *next;	/* LRU list, most recent first */
+	TAILQ_ENTRY(entry) lru;		/* most recent first */
 };
 
 static struct {
 	pthread_mutex_t		 mtx;
 	struct entry		**buckets;
 	size_t			 nbuckets;	/* power of two */
-	struct entry		*head, *tail;
+	TAILQ_HEAD(entry_lru, entry) lru;
 	size_t			 n, max;
 	long			 timeout_ms, stale_ms, max_ms, fail_ms;
 	struct fail_slot	 fails[FAIL_SLOTS];
 	bool			 allow_test;
 	bool			 ready;
 	struct resolver_stats	 st;
-} rs = { .mtx = PTHREAD_MUTEX_INITIALIZER };
+} rs = { .mtx = PTHREAD_MUTEX_INITIALIZER,
+    .lru = TAILQ_HEAD_INITIALIZER(rs.lru) };
 
 static uint32_t
 fnv1a(const char *s)
@@ -124,13 +126,13 @@ resolver_shutdown(void)
 	struct entry	*e, *n;
 
 	pthread_mutex_lock(&rs.mtx);
-	for (e = rs.head; e != NULL; e = n) {
-		n = e->next;
+	for (e = TAILQ_FIRST(&rs.lru); e != NULL; e = n) {
+		n = TAILQ_NEXT(e, lru);
 		entry_free(e);
 	}
 	free(rs.buckets);
 	rs.buckets = NULL;
-	rs.head = rs.tail = NULL;
+	TAILQ_INIT(&rs.lru);
 	rs.n = 0;
 	rs.ready = false;
 	pthread_mutex_unlock(&rs.mtx);
@@ -149,30 +151,12 @@ cache_find(const char *did, uint32_t h)
 	return NULL;
 }
 
+/* e was just used: to the front of the LRU list. */
 static void
-lru_unlink(struct entry *e)
+lru_touch(struct entry *e)
 {
-	if (e->prev != NULL)
-		e->prev->next = e->next;
-	else
-		rs.head = e->next;
-	if (e->next != NULL)
-		e->next->prev = e->prev;
-	else
-		rs.tail = e->prev;
-	e->prev = e->next = NULL;
-}
-
-static void
-lru_push_front(struct entry *e)
-{
-	e->prev = NULL;
-	e->next = rs.head;
-	if (rs.head != NULL)
-		rs.head->prev = e;
-	rs.head = e;
-	if (rs.tail == NULL)
-		rs.tail = e;
+	TAILQ_REMOVE(&rs.lru, e, lru);
+	TAILQ_INSERT_HEAD(&rs.lru, e, lru);
 }
 
 static void
@@ -183,7 +167,7 @@ cache_remove(struct entry *e)
 	while (*pp != e)
 		pp = &(*pp)->hnext;
 	*pp = e->hnext;
-	lru_unlink(e);
+	TAILQ_REMOVE(&rs.lru, e, lru);
 	rs.n--;
 	entry_free(e);
 }
@@ -199,12 +183,11 @@ cache_put(const char *did, json_t *doc)
 		json_decref(e->doc);
 		e->doc = json_incref(doc);
 		e->fetched = clock_mono_ms();
-		lru_unlink(e);
-		lru_push_front(e);
+		lru_touch(e);
 		return;
 	}
-	while (rs.n >= rs.max && rs.tail != NULL)
-		cache_remove(rs.tail);
+	while (rs.n >= rs.max && !TAILQ_EMPTY(&rs.lru))
+		cache_remove(TAILQ_LAST(&rs.lru, entry_lru));
 	if ((e = calloc(1, sizeof(*e))) == NULL)
 		return;
 	if ((e->did = strdup(did)) == NULL) {
@@ -216,7 +199,7 @@ cache_put(const char *did, json_t *doc)
 	e->hash = h;
 	e->hnext = rs.buckets[h & (rs.nbuckets - 1)];
 	rs.buckets[h & (rs.nbuckets - 1)] = e;
-	lru_push_front(e);
+	TAILQ_INSERT_HEAD(&rs.lru, e, lru);
 	rs.n++;
 }
 
@@ -405,8 +388,7 @@ resolve(const char *did, bool force, json_t **out)
 		age = clock_mono_ms() - e->fetched;
 		if (!force && age < rs.stale_ms) {
 			*out = json_incref(e->doc);
-			lru_unlink(e);
-			lru_push_front(e);
+			lru_touch(e);
 			rs.st.hits++;
 			pthread_mutex_unlock(&rs.mtx);
 			return PDS_OK;

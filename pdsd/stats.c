@@ -21,6 +21,7 @@
 #include "log.h"
 #include "module.h"
 #include "stats.h"
+#include "thread.h"
 
 struct stats_counter {
 	char			 name[STATS_NAME_MAX + 1];
@@ -237,11 +238,7 @@ stats_fini(void)
 {
 	if (!sampler_running)
 		return;
-	pthread_mutex_lock(&stop_mu);
-	sampler_stop = true;
-	pthread_cond_signal(&stop_cv);
-	pthread_mutex_unlock(&stop_mu);
-	pthread_join(sampler, NULL);
+	thread_stop(sampler, &stop_mu, &stop_cv, &sampler_stop);
 	sampler_running = false;
 }
 

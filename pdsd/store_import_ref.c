@@ -8,13 +8,13 @@
  * type in a damaged source fails the conversion instead of being
  * stored.
  */
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "buf.h"
 #include "err.h"
+#include "errbuf.h"
 #include "refpds.h"
 #include "store.h"
 #include "store_import_ref.h"
@@ -28,20 +28,9 @@
 
 static sqlite3	*acct_db;	/* account.sqlite */
 
-static int
-fail(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static int
-fail(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list	 ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return PDS_EINVAL;
-}
+/* Every failure to read a reference file is PDS_EINVAL. */
+#define fail(err, errlen, ...)	\
+	errbuf_set(err, errlen, PDS_EINVAL, __VA_ARGS__)
 
 static int
 ref_open(const char *path, sqlite3 **db, char *err, size_t errlen)

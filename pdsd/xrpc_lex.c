@@ -322,6 +322,28 @@ sb_one_of(struct sb *b, const struct lex_table *t, const struct lex_node *n,
 }
 
 /*
+ * Whether v (what: "string" for a length, "array" for a count,
+ * "integer" for a value) is within n's minimum and maximum; if not,
+ * the issue goes to b.
+ */
+static bool
+sb_in_bounds(struct sb *b, const struct lex_node *n, const char *what,
+    int64_t v)
+{
+	if ((n->flags & LEXN_MIN) && v < n->min) {
+		sb_add(b, "%s too small (minimum %" PRId64 ", got %" PRId64
+		    ")", what, n->min, v);
+		return false;
+	}
+	if ((n->flags & LEXN_MAX) && v > n->max) {
+		sb_add(b, "%s too big (maximum %" PRId64 ", got %" PRId64 ")",
+		    what, n->max, v);
+		return false;
+	}
+	return true;
+}
+
+/*
  * A string against a string node: 0, or -1 with the issue (no path) in
  * b.
  */
@@ -349,16 +371,8 @@ check_string(struct sb *b, const struct lex_table *t,
 		sb_one_of(b, t, n, true, false);
 		goto got;
 	}
-	if ((n->flags & LEXN_MIN) && (int64_t)len < n->min) {
-		sb_add(b, "string too small (minimum %" PRId64 ", got %zu)",
-		    n->min, len);
+	if (!sb_in_bounds(b, n, "string", (int64_t)len))
 		return -1;
-	}
-	if ((n->flags & LEXN_MAX) && (int64_t)len > n->max) {
-		sb_add(b, "string too big (maximum %" PRId64 ", got %zu)",
-		    n->max, len);
-		return -1;
-	}
 	if ((n->flags & LEXN_GMIN) || ((n->flags & LEXN_GMAX) &&
 	    len > n->gmax)) {
 		g = lex_graphemes((const uint8_t *)s, len);
@@ -409,17 +423,7 @@ check_integer(struct sb *b, const struct lex_table *t,
 		sb_add(b, " (got %" PRId64 ")", v);
 		return -1;
 	}
-	if ((n->flags & LEXN_MIN) && v < n->min) {
-		sb_add(b, "integer too small (minimum %" PRId64 ", got %"
-		    PRId64 ")", n->min, v);
-		return -1;
-	}
-	if ((n->flags & LEXN_MAX) && v > n->max) {
-		sb_add(b, "integer too big (maximum %" PRId64 ", got %"
-		    PRId64 ")", n->max, v);
-		return -1;
-	}
-	return 0;
+	return sb_in_bounds(b, n, "integer", v) ? 0 : -1;
 }
 
 /* Follow refs to the node a value is checked against (NULL: none). */
@@ -591,16 +595,8 @@ param_check(struct sb *b, const struct lex_table *t,
 		sb_add(b, "%s])", c > 2 ? ", ..." : "");
 		return -1;
 	}
-	if ((p->flags & LEXN_MIN) && (int64_t)c < p->min) {
-		sb_add(b, "array too small (minimum %" PRId64 ", got %zu)",
-		    p->min, c);
+	if (!sb_in_bounds(b, p, "array", (int64_t)c))
 		return -1;
-	}
-	if ((p->flags & LEXN_MAX) && (int64_t)c > p->max) {
-		sb_add(b, "array too big (maximum %" PRId64 ", got %zu)",
-		    p->max, c);
-		return -1;
-	}
 	for (k = 0; k < n; k++)
 		if (q[k].value[0] != '\0' && strcmp(q[k].key, key) == 0 &&
 		    param_value(b, t, sc, q[k].value) != 0)
@@ -774,16 +770,8 @@ jv_array(struct jv *c, const struct lex_node *n, const json_t *v)
 	if (!json_is_array(v))
 		return jv_type(c, "array", v);
 	len = json_array_size(v);
-	if ((n->flags & LEXN_MIN) && (int64_t)len < n->min) {
-		sb_add(&c->b, "array too small (minimum %" PRId64
-		    ", got %zu)", n->min, len);
+	if (!sb_in_bounds(&c->b, n, "array", (int64_t)len))
 		return jv_at(c);
-	}
-	if ((n->flags & LEXN_MAX) && (int64_t)len > n->max) {
-		sb_add(&c->b, "array too big (maximum %" PRId64 ", got %zu)",
-		    n->max, len);
-		return jv_at(c);
-	}
 	if (n->sub == LEX_NOREF)
 		return 0;
 	for (i = 0; i < len; i++) {

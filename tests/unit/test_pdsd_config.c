@@ -543,6 +543,12 @@ test_names(void)
 	CHECK(ok, "every name starts PDS_");
 	CHECK(uniq, "no name twice");
 	CHECK(config_var_name(n) == NULL, "NULL past the end");
+	CHECK(config_var_index("PDS_HOSTNAME=x", 12) >= 0 &&
+	    strcmp(config_var_name((size_t)config_var_index("PDS_HOSTNAME",
+	    12)), "PDS_HOSTNAME") == 0, "index of a name by its length");
+	CHECK(config_var_index("PDS_HOSTNAM", 11) == -1 &&
+	    config_var_index("PDS_NO_SUCH_VARIABLE", 20) == -1,
+	    "-1 for an unknown name or a prefix");
 	t_group_end();
 }
 
