@@ -11,6 +11,7 @@
 #include "err.h"
 #include "mst.h"
 #include "mst_int.h"
+#include "syntax.h"
 
 /* ---- keys ----------------------------------------------------------- */
 
@@ -54,14 +55,6 @@ mst_key_cmp(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen)
 	return alen < blen ? -1 : alen > blen;
 }
 
-static bool
-path_char(uint8_t c)
-{
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-	    (c >= '0' && c <= '9') || c == '_' || c == '~' || c == '-' ||
-	    c == ':' || c == '.';
-}
-
 int
 mst_key_check(const uint8_t *key, size_t len, const char **why)
 {
@@ -75,7 +68,7 @@ mst_key_check(const uint8_t *key, size_t len, const char **why)
 		if (key[i] == '/') {
 			slash = i;
 			nslash++;
-		} else if (!path_char(key[i]))
+		} else if (!syntax_rkey_char((char)key[i]))
 			return pds_fail(why, PDS_EINVAL,
 			    "invalid character in MST key");
 	}
