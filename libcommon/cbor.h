@@ -63,6 +63,15 @@ int	cbor_put_map(struct buf *, size_t n);
  */
 int	cbor_put_error(const struct buf *);
 
+/*
+ * The argument of a head whose additional info is 24-27, read from the
+ * 1, 2, 4 or 8 bytes at p (the caller has checked they are there);
+ * PDS_ENONCANON when a shorter head would have held it.  For the strict
+ * readers (dm_decode() and the MST node reader).
+ */
+int	cbor_head_arg(unsigned info, const uint8_t *p, uint64_t *arg,
+	    const char **why);
+
 /* ---- value tree ---------------------------------------------------- */
 
 enum dm_type {

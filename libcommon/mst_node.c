@@ -96,8 +96,8 @@ struct nrd {
 static int
 nrd_head(struct nrd *r, unsigned *major, uint64_t *arg)
 {
-	unsigned	 info, n, i;
-	uint64_t	 v = 0;
+	unsigned	 info, n;
+	int		 rc;
 
 	if (r->p >= r->end)
 		return pds_fail(r->why, PDS_ETRUNC, "MST node truncated");
@@ -114,15 +114,9 @@ nrd_head(struct nrd *r, unsigned *major, uint64_t *arg)
 	n = 1u << (info - 24);
 	if ((size_t)(r->end - r->p) < n)
 		return pds_fail(r->why, PDS_ETRUNC, "MST node truncated");
-	for (i = 0; i < n; i++)
-		v = v << 8 | r->p[i];
+	rc = cbor_head_arg(info, r->p, arg, r->why);
 	r->p += n;
-	if ((info == 24 && v < 24) || (info == 25 && v <= 0xff) ||
-	    (info == 26 && v <= 0xffff) || (info == 27 && v <= 0xffffffffULL))
-		return pds_fail(r->why, PDS_ENONCANON,
-		    "integer or length not in shortest form");
-	*arg = v;
-	return PDS_OK;
+	return rc;
 }
 
 /* The one-letter text key `c`. */

@@ -585,6 +585,43 @@ test_writer_errors(void)
 	t_group_end();
 }
 
+static void
+test_head_arg(void)
+{
+	static const uint8_t	 b[8] = { 0x01, 0x02, 0x03, 0x04, 0x05, 0x06,
+				    0x07, 0x08 };
+	static const uint8_t	 z[8] = { 0 };
+	static const uint8_t	 s23[1] = { 23 }, s24[1] = { 24 };
+	static const uint8_t	 s255[2] = { 0x00, 0xff };
+	static const uint8_t	 s4g[8] = { 0x00, 0x00, 0x00, 0x00, 0xff,
+				    0xff, 0xff, 0xff };
+	uint64_t		 v = 0;
+	const char		*why = NULL;
+
+	t_group("head arguments");
+	CHECK(cbor_head_arg(24, b, &v, NULL) == PDS_ENONCANON,
+	    "1 byte under 24: not shortest");
+	CHECK(cbor_head_arg(24, s23, &v, &why) == PDS_ENONCANON &&
+	    why != NULL && strcmp(why,
+	    "integer or length not in shortest form") == 0, "and says why");
+	CHECK(cbor_head_arg(24, s24, &v, NULL) == PDS_OK && v == 24,
+	    "1 byte: 24");
+	CHECK(cbor_head_arg(25, s255, &v, NULL) == PDS_ENONCANON,
+	    "2 bytes holding 255");
+	CHECK(cbor_head_arg(25, b, &v, NULL) == PDS_OK && v == 0x0102,
+	    "2 bytes, big-endian");
+	CHECK(cbor_head_arg(26, b, &v, NULL) == PDS_OK && v == 0x01020304,
+	    "4 bytes");
+	CHECK(cbor_head_arg(27, s4g, &v, NULL) == PDS_ENONCANON,
+	    "8 bytes holding 2^32 - 1");
+	CHECK(cbor_head_arg(27, b, &v, NULL) == PDS_OK &&
+	    v == 0x0102030405060708ULL, "8 bytes");
+	v = 7;
+	CHECK(cbor_head_arg(27, z, &v, NULL) == PDS_ENONCANON && v == 7,
+	    "a refused argument is not stored");
+	t_group_end();
+}
+
 int
 main(void)
 {
@@ -597,5 +634,6 @@ main(void)
 	test_arena();
 	test_equal();
 	test_writer_errors();
+	test_head_arg();
 	return t_done("test_cbor");
 }
