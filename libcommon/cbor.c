@@ -1075,6 +1075,23 @@ dm_decode(struct dm_arena *a, const uint8_t *in, size_t len,
 	return PDS_OK;
 }
 
+int
+dm_decode_read(const uint8_t *in, size_t len, size_t max, dm_read_fn fn,
+    void *arg, const char **why)
+{
+	struct dm_arena	*a;
+	struct dm_value	*v;
+	int		 rc;
+
+	if ((a = dm_arena_new()) == NULL)
+		return pds_fail(why, PDS_ENOMEM, "out of memory");
+	dm_arena_set_max(a, max);
+	if ((rc = dm_decode(a, in, len, &v, why)) == PDS_OK)
+		rc = fn(arg, v, why);
+	dm_arena_free(a);
+	return rc;
+}
+
 /* ---- equality ------------------------------------------------------ */
 
 static bool

@@ -158,6 +158,17 @@ int	dm_decode(struct dm_arena *a, const uint8_t *in, size_t len,
 	    struct dm_value **out, const char **why);
 
 /*
+ * Strictly decode `len` bytes into a fresh arena that may hold max bytes,
+ * hand the tree to fn(arg, tree, why) and free the arena: for readers
+ * that copy out what they keep.  Returns the decoder's or fn's result;
+ * PDS_ENOMEM ("out of memory") when no arena can be made.
+ */
+typedef int	(*dm_read_fn)(void *arg, const struct dm_value *v,
+		    const char **why);
+int	dm_decode_read(const uint8_t *in, size_t len, size_t max,
+	    dm_read_fn fn, void *arg, const char **why);
+
+/*
  * Strictly decode one item at the start of `in` (more bytes may follow);
  * *used gets the number of bytes it took.  For CAR headers and firehose
  * frames (a header item followed by a body item).

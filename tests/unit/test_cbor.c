@@ -622,6 +622,49 @@ test_head_arg(void)
 	t_group_end();
 }
 
+/* A dm_decode_read() reader: the map's size into *arg. */
+static int
+count_map(void *arg, const struct dm_value *v, const char **why)
+{
+	if (v->type != DM_MAP)
+		return pds_fail(why, PDS_EINVAL, "not a map");
+	*(size_t *)arg = v->u.map.n;
+	return PDS_OK;
+}
+
+static void
+test_decode_read(void)
+{
+	uint8_t		 big[202];
+	const uint8_t	*in;
+	const char	*why = NULL;
+	size_t		 len, n = 0;
+
+	t_group("dm_decode_read");
+	in = unhex("a2616101616202", &len);
+	CHECK(dm_decode_read(in, len, DM_ARENA_MAX_DEFAULT, count_map, &n,
+	    &why) == PDS_OK && n == 2, "the reader sees the tree (%zu)", n);
+	in = unhex("820102", &len);
+	CHECK(dm_decode_read(in, len, DM_ARENA_MAX_DEFAULT, count_map, &n,
+	    &why) == PDS_EINVAL && strcmp(why, "not a map") == 0,
+	    "the reader's failure is returned");
+	in = unhex("a2616101616202ff", &len);
+	n = 0;
+	CHECK(dm_decode_read(in, len, DM_ARENA_MAX_DEFAULT, count_map, &n,
+	    &why) == PDS_EINVAL && n == 0,
+	    "a decode failure does not reach the reader: %s", why);
+	/* an array of 200 ones: more than the arena's first block */
+	big[0] = 0x98;
+	big[1] = 200;
+	memset(big + 2, 0x01, 200);
+	CHECK(dm_decode_read(big, sizeof(big), DM_ARENA_MAX_DEFAULT,
+	    count_map, &n, &why) == PDS_EINVAL &&
+	    strcmp(why, "not a map") == 0, "a big array decodes");
+	CHECK(dm_decode_read(big, sizeof(big), 4096, count_map, &n, &why) ==
+	    PDS_ETOOBIG, "the arena's cap holds: %s", why);
+	t_group_end();
+}
+
 int
 main(void)
 {
@@ -635,5 +678,6 @@ main(void)
 	test_equal();
 	test_writer_errors();
 	test_head_arg();
+	test_decode_read();
 	return t_done("test_cbor");
 }
