@@ -315,19 +315,9 @@ repo_import(struct car_reader *r, const struct pds_key *pub, const char *did,
 		    "commit signature does not verify");
 		goto out;
 	}
-	memset(&x, 0, sizeof(x));
-	x.m = m;
-	x.info = info;
-	x.flags = flags;
-	x.cb = cb;
-	x.arg = arg;
-	x.why = why;
-	memset(&cbs, 0, sizeof(cbs));
-	cbs.node = imp_node;
-	cbs.leaf = imp_leaf;
-	cbs.arg = &x;
-	cbs.canonical = true;
-	cbs.missing = &info->first_missing;
+	x = (struct imp){ m, info, flags, cb, arg, why };
+	cbs = (struct mst_walk_cbs){ .node = imp_node, .leaf = imp_leaf,
+	    .arg = &x, .canonical = true, .missing = &info->first_missing };
 	bs = bs_mem_store(m);
 	if ((rc = mst_walk_store(&bs, &info->commit.data, &cbs, why)) !=
 	    PDS_OK)
