@@ -145,15 +145,74 @@ req_fail(const char **errname, const char **why, const char *name,
 	return rc;
 }
 
+/* The members of a request object o, into req. */
+static int
+req_members(json_t *o, struct adminproto_req *req, const char **errname,
+    const char **why)
+{
+	json_t		*v, *id, *cmd, *args;
+	const char	*k;
+	size_t		 clen;
+
+	if (!json_is_object(o))
+		return req_fail(errname, why, AP_E_INVALID_REQUEST,
+		    "not a JSON object", PDS_EINVAL);
+	/* The id first, so that every later error can name it. */
+	id = json_object_get(o, "id");
+	if (id != NULL)
+		(void)id_get(id, &req->id);
+	json_object_foreach(o, k, v) {
+		if (strcmp(k, "v") != 0 && strcmp(k, "id") != 0 &&
+		    strcmp(k, "cmd") != 0 && strcmp(k, "args") != 0)
+			return req_fail(errname, why, AP_E_INVALID_REQUEST,
+			    "unknown key in request", PDS_EINVAL);
+	}
+	if (id == NULL || req->id < 0) {
+		req->id = -1;
+		return req_fail(errname, why, AP_E_INVALID_REQUEST,
+		    "id must be an integer in [0, 2^53)", PDS_EINVAL);
+	}
+	v = json_object_get(o, "v");
+	if (!json_is_integer(v))
+		return req_fail(errname, why, AP_E_INVALID_REQUEST,
+		    "v (protocol version) must be an integer", PDS_EINVAL);
+	if (json_integer_value(v) != ADMINPROTO_VERSION)
+		return req_fail(errname, why, AP_E_UNSUPPORTED_VERSION,
+		    "unsupported protocol version (this daemon speaks 1)",
+		    PDS_EUNSUPP);
+	cmd = json_object_get(o, "cmd");
+	if (!json_is_string(cmd))
+		return req_fail(errname, why, AP_E_INVALID_REQUEST,
+		    "cmd must be a string", PDS_EINVAL);
+	clen = json_string_length(cmd);
+	if (!cmd_ok(json_string_value(cmd), clen) ||
+	    strlen(json_string_value(cmd)) != clen)
+		return req_fail(errname, why, AP_E_INVALID_REQUEST,
+		    "cmd must be 1-48 characters of a-z 0-9 . -", PDS_EINVAL);
+	memcpy(req->cmd, json_string_value(cmd), clen);
+	req->cmd[clen] = '\0';
+	args = json_object_get(o, "args");
+	if (args == NULL) {
+		if ((req->args = json_object()) == NULL)
+			return req_fail(errname, why, AP_E_INTERNAL,
+			    "out of memory", PDS_ENOMEM);
+	} else if (!json_is_object(args))
+		return req_fail(errname, why, AP_E_INVALID_REQUEST,
+		    "args must be an object", PDS_EINVAL);
+	else if (!depth_ok(args, 1))
+		return req_fail(errname, why, AP_E_INVALID_REQUEST,
+		    "args nested too deeply", PDS_EINVAL);
+	else
+		req->args = json_incref(args);
+	return PDS_OK;
+}
+
 int
 adminproto_req_parse(const char *line, size_t len,
     struct adminproto_req *req, const char **errname, const char **why)
 {
-	json_t		*o, *v, *id, *cmd, *args;
-	const char	*k;
-	json_int_t	 ver;
-	size_t		 clen;
-	int		 rc;
+	json_t	*o;
+	int	 rc;
 
 	memset(req, 0, sizeof(*req));
 	req->id = -1;
@@ -163,80 +222,7 @@ adminproto_req_parse(const char *line, size_t len,
 	if ((o = load_line(line, len, ADMINPROTO_REQ_MAX)) == NULL)
 		return req_fail(errname, why, AP_E_INVALID_REQUEST,
 		    "not a JSON text", PDS_EINVAL);
-	rc = PDS_EINVAL;
-	if (!json_is_object(o)) {
-		req_fail(errname, why, AP_E_INVALID_REQUEST,
-		    "not a JSON object", rc);
-		goto out;
-	}
-	/* The id first, so that every later error can name it. */
-	id = json_object_get(o, "id");
-	if (id != NULL)
-		(void)id_get(id, &req->id);
-	json_object_foreach(o, k, v) {
-		if (strcmp(k, "v") != 0 && strcmp(k, "id") != 0 &&
-		    strcmp(k, "cmd") != 0 && strcmp(k, "args") != 0) {
-			req_fail(errname, why, AP_E_INVALID_REQUEST,
-			    "unknown key in request", rc);
-			goto out;
-		}
-	}
-	if (id == NULL || req->id < 0) {
-		req->id = -1;
-		req_fail(errname, why, AP_E_INVALID_REQUEST,
-		    "id must be an integer in [0, 2^53)", rc);
-		goto out;
-	}
-	v = json_object_get(o, "v");
-	if (!json_is_integer(v)) {
-		req_fail(errname, why, AP_E_INVALID_REQUEST,
-		    "v (protocol version) must be an integer", rc);
-		goto out;
-	}
-	ver = json_integer_value(v);
-	if (ver != ADMINPROTO_VERSION) {
-		req_fail(errname, why, AP_E_UNSUPPORTED_VERSION,
-		    "unsupported protocol version (this daemon speaks 1)",
-		    PDS_EUNSUPP);
-		rc = PDS_EUNSUPP;
-		goto out;
-	}
-	cmd = json_object_get(o, "cmd");
-	if (!json_is_string(cmd)) {
-		req_fail(errname, why, AP_E_INVALID_REQUEST,
-		    "cmd must be a string", rc);
-		goto out;
-	}
-	clen = json_string_length(cmd);
-	if (!cmd_ok(json_string_value(cmd), clen) ||
-	    strlen(json_string_value(cmd)) != clen) {
-		req_fail(errname, why, AP_E_INVALID_REQUEST,
-		    "cmd must be 1-48 characters of a-z 0-9 . -", rc);
-		goto out;
-	}
-	memcpy(req->cmd, json_string_value(cmd), clen);
-	req->cmd[clen] = '\0';
-	args = json_object_get(o, "args");
-	if (args == NULL) {
-		if ((req->args = json_object()) == NULL) {
-			rc = PDS_ENOMEM;
-			req_fail(errname, why, AP_E_INTERNAL,
-			    "out of memory", rc);
-			goto out;
-		}
-	} else if (!json_is_object(args)) {
-		req_fail(errname, why, AP_E_INVALID_REQUEST,
-		    "args must be an object", rc);
-		goto out;
-	} else if (!depth_ok(args, 1)) {
-		req_fail(errname, why, AP_E_INVALID_REQUEST,
-		    "args nested too deeply", rc);
-		goto out;
-	} else
-		req->args = json_incref(args);
-	json_decref(o);
-	return PDS_OK;
-out:
+	rc = req_members(o, req, errname, why);
 	json_decref(o);
 	return rc;
 }
@@ -323,7 +309,9 @@ adminproto_msg_parse(const char *line, size_t len, struct adminproto_msg *msg,
 
 /*
  * Append the message o as one line (o is taken); failed: setting one
- * of its members failed, so nothing is appended.
+ * of its members failed, so nothing is appended.  o may be NULL (its
+ * allocation failed): jansson's setters refuse a NULL object, so the
+ * callers' chains of them just come out failed.
  */
 static int
 put_obj(struct buf *b, json_t *o, bool failed)
@@ -379,10 +367,8 @@ int
 adminproto_put_request(struct buf *b, int64_t id, const char *cmd,
     const json_t *args)
 {
-	json_t	*o;
+	json_t	*o = json_object();
 
-	if ((o = json_object()) == NULL)
-		return PDS_ENOMEM;
 	return put_obj(b, o, json_object_set_new(o, "v",
 	    json_integer(ADMINPROTO_VERSION)) ||
 	    json_object_set_new(o, "id", json_integer((json_int_t)id)) ||
@@ -393,10 +379,8 @@ adminproto_put_request(struct buf *b, int64_t id, const char *cmd,
 int
 adminproto_put_ok(struct buf *b, int64_t id, const json_t *result)
 {
-	json_t	*o;
+	json_t	*o = obj_with_id(id);
 
-	if ((o = obj_with_id(id)) == NULL)
-		return PDS_ENOMEM;
 	return put_obj(b, o, json_object_set_new(o, "ok", json_true()) ||
 	    set_borrowed(o, "result", result));
 }
@@ -405,10 +389,8 @@ int
 adminproto_put_error(struct buf *b, int64_t id, const char *error,
     const char *message)
 {
-	json_t	*o;
+	json_t	*o = obj_with_id(id);
 
-	if ((o = obj_with_id(id)) == NULL)
-		return PDS_ENOMEM;
 	return put_obj(b, o, json_object_set_new(o, "ok", json_false()) ||
 	    json_object_set_new(o, "error", json_string(error)) ||
 	    json_object_set_new(o, "message", json_string(
@@ -418,20 +400,16 @@ adminproto_put_error(struct buf *b, int64_t id, const char *error,
 int
 adminproto_put_event(struct buf *b, int64_t id, const json_t *event)
 {
-	json_t	*o;
+	json_t	*o = obj_with_id(id);
 
-	if ((o = obj_with_id(id)) == NULL)
-		return PDS_ENOMEM;
 	return put_obj(b, o, set_borrowed(o, "event", event));
 }
 
 int
 adminproto_put_end(struct buf *b, int64_t id, const json_t *result)
 {
-	json_t	*o;
+	json_t	*o = obj_with_id(id);
 
-	if ((o = obj_with_id(id)) == NULL)
-		return PDS_ENOMEM;
 	return put_obj(b, o, json_object_set_new(o, "end", json_true()) ||
 	    (result != NULL && set_borrowed(o, "result", result)));
 }

@@ -104,60 +104,48 @@ rd_varint(struct car_reader *r, uint64_t *v, const char *what,
 
 /* ---- header --------------------------------------------------------- */
 
+/* The header's version (it must be 1) and roots, into r. */
 static int
-parse_header(struct car_reader *r, const uint8_t *h, size_t len,
-    const char **why)
+header_read(void *arg, const struct dm_value *v, const char **why)
 {
-	struct dm_arena	*a;
-	struct dm_value	*v, *ver, *roots;
-	size_t		 i;
-	int		 rc;
+	struct car_reader	*r = arg;
+	const struct dm_value	*ver, *roots;
+	size_t			 i;
 
-	if ((a = dm_arena_new()) == NULL)
-		return pds_fail(why, PDS_ENOMEM, "out of memory");
-	/* A decoded tree takes at most ~100 bytes per input byte. */
-	dm_arena_set_max(a, len * 128 + ((size_t)64 << 10));
-	if ((rc = dm_decode(a, h, len, &v, why)) != PDS_OK)
-		goto out;
-	rc = PDS_EINVAL;
-	if (v->type != DM_MAP) {
-		pds_fail(why, rc, "CAR header is not a map");
-		goto out;
-	}
+	if (v->type != DM_MAP)
+		return pds_fail(why, PDS_EINVAL, "CAR header is not a map");
 	ver = dm_map_get(v, "version");
-	if (ver == NULL || ver->type != DM_INT) {
-		pds_fail(why, rc, "CAR header has no integer version");
-		goto out;
-	}
-	if (ver->u.i != 1) {
-		rc = pds_fail(why, PDS_EUNSUPP, "CAR version is not 1");
-		goto out;
-	}
+	if (ver == NULL || ver->type != DM_INT)
+		return pds_fail(why, PDS_EINVAL,
+		    "CAR header has no integer version");
+	if (ver->u.i != 1)
+		return pds_fail(why, PDS_EUNSUPP, "CAR version is not 1");
 	roots = dm_map_get(v, "roots");
-	if (roots == NULL || roots->type != DM_ARRAY) {
-		pds_fail(why, rc, "CAR header has no roots array");
-		goto out;
-	}
-	for (i = 0; i < roots->u.arr.n; i++) {
-		if (roots->u.arr.items[i]->type != DM_LINK) {
-			pds_fail(why, rc, "CAR root is not a CID link");
-			goto out;
-		}
-	}
+	if (roots == NULL || roots->type != DM_ARRAY)
+		return pds_fail(why, PDS_EINVAL,
+		    "CAR header has no roots array");
+	for (i = 0; i < roots->u.arr.n; i++)
+		if (roots->u.arr.items[i]->type != DM_LINK)
+			return pds_fail(why, PDS_EINVAL,
+			    "CAR root is not a CID link");
 	if (roots->u.arr.n > 0) {
 		r->roots = calloc(roots->u.arr.n, sizeof(*r->roots));
-		if (r->roots == NULL) {
-			rc = pds_fail(why, PDS_ENOMEM, "out of memory");
-			goto out;
-		}
+		if (r->roots == NULL)
+			return pds_fail(why, PDS_ENOMEM, "out of memory");
 		for (i = 0; i < roots->u.arr.n; i++)
 			r->roots[i] = roots->u.arr.items[i]->u.link;
 	}
 	r->nroots = roots->u.arr.n;
-	rc = PDS_OK;
-out:
-	dm_arena_free(a);
-	return rc;
+	return PDS_OK;
+}
+
+static int
+parse_header(struct car_reader *r, const uint8_t *h, size_t len,
+    const char **why)
+{
+	/* A decoded tree takes at most ~100 bytes per input byte. */
+	return dm_decode_read(h, len, len * 128 + ((size_t)64 << 10),
+	    header_read, r, why);
 }
 
 static int

@@ -712,6 +712,23 @@ dec_nomem(struct dec *d)
 	return pds_fail(d->why, PDS_ENOMEM, "out of memory");
 }
 
+int
+cbor_head_arg(unsigned info, const uint8_t *p, uint64_t *arg,
+    const char **why)
+{
+	unsigned	 n = 1u << (info - 24), i;
+	uint64_t	 v = 0;
+
+	for (i = 0; i < n; i++)
+		v = v << 8 | p[i];
+	if ((info == 24 && v < 24) || (info == 25 && v <= 0xff) ||
+	    (info == 26 && v <= 0xffff) || (info == 27 && v <= 0xffffffffULL))
+		return pds_fail(why, PDS_ENONCANON,
+		    "integer or length not in shortest form");
+	*arg = v;
+	return PDS_OK;
+}
+
 /*
  * Read a head: the major type, and the argument in *arg.  Enforces the
  * shortest form and refuses indefinite lengths and reserved values.  For
@@ -720,8 +737,8 @@ dec_nomem(struct dec *d)
 static int
 dec_head(struct dec *d, unsigned *major, uint64_t *arg)
 {
-	unsigned	 info, n, i;
-	uint64_t	 v;
+	unsigned	 info, n;
+	int		 rc;
 
 	if (d->p >= d->end)
 		return pds_fail(d->why, PDS_ETRUNC, "input truncated");
@@ -762,16 +779,9 @@ dec_head(struct dec *d, unsigned *major, uint64_t *arg)
 	n = 1u << (info - 24);
 	if (dec_left(d) < n)
 		return pds_fail(d->why, PDS_ETRUNC, "input truncated");
-	v = 0;
-	for (i = 0; i < n; i++)
-		v = v << 8 | d->p[i];
+	rc = cbor_head_arg(info, d->p, arg, d->why);
 	d->p += n;
-	if ((info == 24 && v < 24) || (info == 25 && v <= 0xff) ||
-	    (info == 26 && v <= 0xffff) || (info == 27 && v <= 0xffffffffULL))
-		return pds_fail(d->why, PDS_ENONCANON,
-		    "integer or length not in shortest form");
-	*arg = v;
-	return PDS_OK;
+	return rc;
 }
 
 /*
@@ -1063,6 +1073,23 @@ dm_decode(struct dm_arena *a, const uint8_t *in, size_t len,
 		return pds_fail(why, PDS_EINVAL, "trailing bytes after item");
 	}
 	return PDS_OK;
+}
+
+int
+dm_decode_read(const uint8_t *in, size_t len, size_t max, dm_read_fn fn,
+    void *arg, const char **why)
+{
+	struct dm_arena	*a;
+	struct dm_value	*v;
+	int		 rc;
+
+	if ((a = dm_arena_new()) == NULL)
+		return pds_fail(why, PDS_ENOMEM, "out of memory");
+	dm_arena_set_max(a, max);
+	if ((rc = dm_decode(a, in, len, &v, why)) == PDS_OK)
+		rc = fn(arg, v, why);
+	dm_arena_free(a);
+	return rc;
 }
 
 /* ---- equality ------------------------------------------------------ */

@@ -63,6 +63,15 @@ int	cbor_put_map(struct buf *, size_t n);
  */
 int	cbor_put_error(const struct buf *);
 
+/*
+ * The argument of a head whose additional info is 24-27, read from the
+ * 1, 2, 4 or 8 bytes at p (the caller has checked they are there);
+ * PDS_ENONCANON when a shorter head would have held it.  For the strict
+ * readers (dm_decode() and the MST node reader).
+ */
+int	cbor_head_arg(unsigned info, const uint8_t *p, uint64_t *arg,
+	    const char **why);
+
 /* ---- value tree ---------------------------------------------------- */
 
 enum dm_type {
@@ -147,6 +156,17 @@ int	dm_encode(struct buf *, const struct dm_value *);
  */
 int	dm_decode(struct dm_arena *a, const uint8_t *in, size_t len,
 	    struct dm_value **out, const char **why);
+
+/*
+ * Strictly decode `len` bytes into a fresh arena that may hold max bytes,
+ * hand the tree to fn(arg, tree, why) and free the arena: for readers
+ * that copy out what they keep.  Returns the decoder's or fn's result;
+ * PDS_ENOMEM ("out of memory") when no arena can be made.
+ */
+typedef int	(*dm_read_fn)(void *arg, const struct dm_value *v,
+		    const char **why);
+int	dm_decode_read(const uint8_t *in, size_t len, size_t max,
+	    dm_read_fn fn, void *arg, const char **why);
 
 /*
  * Strictly decode one item at the start of `in` (more bytes may follow);

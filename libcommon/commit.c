@@ -119,103 +119,87 @@ text_is(const struct dm_entry *e, const char *s)
 	return e->klen == strlen(s) && memcmp(e->key, s, e->klen) == 0;
 }
 
-int
-commit_decode(struct commit *c, const uint8_t *in, size_t len,
-    const char **why)
+/* The fields of a decoded commit v, into c (zeroed). */
+static int
+commit_read(void *arg, const struct dm_value *v, const char **why)
 {
-	struct dm_arena	*a;
-	struct dm_value	*v, *f;
-	size_t		 i;
-	int		 rc;
-	bool		 seen_did = false, seen_data = false, seen_prev = false;
-	bool		 seen_ver = false, seen_sig = false;
+	struct commit		*c = arg;
+	const struct dm_value	*f;
+	size_t			 i;
+	bool			 seen_did = false, seen_data = false;
+	bool			 seen_prev = false, seen_ver = false;
+	bool			 seen_sig = false;
 
-	memset(c, 0, sizeof(*c));
-	if ((a = dm_arena_new()) == NULL)
-		return pds_fail(why, PDS_ENOMEM, "out of memory");
-	dm_arena_set_max(a, (size_t)1 << 20);
-	if ((rc = dm_decode(a, in, len, &v, why)) != PDS_OK)
-		goto out;
-	rc = PDS_EINVAL;
-	if (v->type != DM_MAP) {
-		pds_fail(why, rc, "commit is not a map");
-		goto out;
-	}
+	if (v->type != DM_MAP)
+		return pds_fail(why, PDS_EINVAL, "commit is not a map");
 	for (i = 0; i < v->u.map.n; i++) {
 		const struct dm_entry *e = &v->u.map.e[i];
 		f = e->val;
 		if (text_is(e, "did")) {
 			if (f->type != DM_STRING || f->u.s.len == 0 ||
 			    f->u.s.len > COMMIT_DID_MAX ||
-			    memchr(f->u.s.p, 0, f->u.s.len) != NULL) {
-				pds_fail(why, rc, "commit did is not a DID");
-				goto out;
-			}
+			    memchr(f->u.s.p, 0, f->u.s.len) != NULL)
+				return pds_fail(why, PDS_EINVAL,
+				    "commit did is not a DID");
 			memcpy(c->did, f->u.s.p, f->u.s.len);
 			c->did[f->u.s.len] = '\0';
 			seen_did = true;
 		} else if (text_is(e, "rev")) {
 			if (f->type != DM_STRING ||
-			    !tid_valid((const char *)f->u.s.p, f->u.s.len)) {
-				pds_fail(why, rc, "commit rev is not a TID");
-				goto out;
-			}
+			    !tid_valid((const char *)f->u.s.p, f->u.s.len))
+				return pds_fail(why, PDS_EINVAL,
+				    "commit rev is not a TID");
 			memcpy(c->rev, f->u.s.p, f->u.s.len);
 			c->rev[f->u.s.len] = '\0';
 			c->has_rev = true;
 		} else if (text_is(e, "sig")) {
-			if (f->type != DM_BYTES || f->u.s.len != KEY_SIG_LEN) {
-				pds_fail(why, rc, "commit sig is not 64 bytes");
-				goto out;
-			}
+			if (f->type != DM_BYTES || f->u.s.len != KEY_SIG_LEN)
+				return pds_fail(why, PDS_EINVAL,
+				    "commit sig is not 64 bytes");
 			memcpy(c->sig, f->u.s.p, f->u.s.len);
 			c->siglen = f->u.s.len;
 			seen_sig = true;
 		} else if (text_is(e, "data")) {
 			if (f->type != DM_LINK || !cid_is_blessed(&f->u.link) ||
-			    cid_codec(&f->u.link) != CID_CODEC_DAGCBOR) {
-				pds_fail(why, rc,
+			    cid_codec(&f->u.link) != CID_CODEC_DAGCBOR)
+				return pds_fail(why, PDS_EINVAL,
 				    "commit data is not a dag-cbor link");
-				goto out;
-			}
 			c->data = f->u.link;
 			seen_data = true;
 		} else if (text_is(e, "prev")) {
 			if (f->type == DM_LINK) {
 				c->has_prev = true;
 				c->prev = f->u.link;
-			} else if (f->type != DM_NULL) {
-				pds_fail(why, rc,
+			} else if (f->type != DM_NULL)
+				return pds_fail(why, PDS_EINVAL,
 				    "commit prev is not a link or null");
-				goto out;
-			}
 			seen_prev = true;
 		} else if (text_is(e, "version")) {
 			if (f->type != DM_INT ||
-			    (f->u.i != 2 && f->u.i != 3)) {
-				rc = PDS_EUNSUPP;
-				pds_fail(why, rc, "commit version is not 2 or 3");
-				goto out;
-			}
+			    (f->u.i != 2 && f->u.i != 3))
+				return pds_fail(why, PDS_EUNSUPP,
+				    "commit version is not 2 or 3");
 			c->version = (int)f->u.i;
 			seen_ver = true;
-		} else {
-			pds_fail(why, rc, "unknown key in commit");
-			goto out;
-		}
+		} else
+			return pds_fail(why, PDS_EINVAL,
+			    "unknown key in commit");
 	}
-	if (!seen_did || !seen_data || !seen_ver || !seen_sig) {
-		pds_fail(why, rc, "commit lacks did, data, version or sig");
-		goto out;
-	}
-	if (c->version == 3 && (!c->has_rev || !seen_prev)) {
-		pds_fail(why, rc, "version 3 commit lacks rev or prev");
-		goto out;
-	}
-	rc = PDS_OK;
-out:
-	dm_arena_free(a);
-	return rc;
+	if (!seen_did || !seen_data || !seen_ver || !seen_sig)
+		return pds_fail(why, PDS_EINVAL,
+		    "commit lacks did, data, version or sig");
+	if (c->version == 3 && (!c->has_rev || !seen_prev))
+		return pds_fail(why, PDS_EINVAL,
+		    "version 3 commit lacks rev or prev");
+	return PDS_OK;
+}
+
+int
+commit_decode(struct commit *c, const uint8_t *in, size_t len,
+    const char **why)
+{
+	memset(c, 0, sizeof(*c));
+	return dm_decode_read(in, len, (size_t)1 << 20, commit_read, c, why);
 }
 
 int

@@ -68,3 +68,16 @@ pds_error_clear(struct pds_error *e)
 	e->name = NULL;
 	e->msg[0] = '\0';
 }
+
+int
+pds_errf(char *err, size_t errlen, int rc, const char *fmt, ...)
+{
+	va_list	 ap;
+
+	if (err != NULL && errlen > 0) {
+		va_start(ap, fmt);
+		vsnprintf(err, errlen, fmt, ap);
+		va_end(ap);
+	}
+	return rc;
+}

@@ -73,6 +73,13 @@ int	pds_error_set(struct pds_error *e, int code, const char *name,
 /* Reset e to "no error" (NULL-safe). */
 void	pds_error_clear(struct pds_error *e);
 
+/*
+ * Format a message into err (unless err is NULL or errlen 0) and return
+ * rc; for `return pds_errf(...)' in functions that report to a buffer.
+ */
+int	pds_errf(char *err, size_t errlen, int rc, const char *fmt, ...)
+	    __attribute__((format(printf, 4, 5)));
+
 /* Set *why (when why is non-NULL) and return err; for one-line failures. */
 static inline int
 pds_fail(const char **why, int err, const char *reason)

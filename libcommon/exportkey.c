@@ -2,8 +2,6 @@
  * exportkey: reading and writing an export's signing key file.  See
  * exportkey.h.
  */
-#include <stdarg.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -15,23 +13,6 @@
 #include "keys.h"
 
 #define KEY_TYPE_NAME	"secp256k1"
-
-static int
-fail(char *err, size_t errlen, int rc, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
-static int
-fail(char *err, size_t errlen, int rc, const char *fmt, ...)
-{
-	va_list	 ap;
-
-	if (err != NULL && errlen > 0) {
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return rc;
-}
 
 int
 exportkey_format(const char *did, const struct pds_key *key, char **out,
@@ -91,33 +72,33 @@ exportkey_parse(const char *buf, size_t len, const char *did,
 	*key = NULL;
 	didkey[0] = '\0';
 	if (len > EXPORTKEY_MAX_BYTES)
-		return fail(err, errlen, PDS_ETOOBIG, "over %d bytes",
+		return pds_errf(err, errlen, PDS_ETOOBIG, "over %d bytes",
 		    EXPORTKEY_MAX_BYTES);
 	if ((doc = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &je)) ==
 	    NULL)
-		return fail(err, errlen, PDS_EINVAL, "not JSON: %s (line %d)",
-		    je.text, je.line);
+		return pds_errf(err, errlen, PDS_EINVAL,
+		    "not JSON: %s (line %d)", je.text, je.line);
 	fdid = field(doc, "did");
 	type = field(doc, "type");
 	hex = field(doc, "privateKeyHex");
 	pub = field(doc, "publicKey");
 	if (!json_is_object(doc) || fdid == NULL || type == NULL ||
 	    hex == NULL || pub == NULL)
-		rc = fail(err, errlen, PDS_EINVAL, "%s", "did, type, "
+		rc = pds_errf(err, errlen, PDS_EINVAL, "%s", "did, type, "
 		    "privateKeyHex and publicKey are required");
 	else if (did != NULL && strcmp(fdid, did) != 0)
-		rc = fail(err, errlen, PDS_EINVAL, "the key of another DID "
+		rc = pds_errf(err, errlen, PDS_EINVAL, "the key of another DID "
 		    "(%.100s)", fdid);
 	else if (strcmp(type, KEY_TYPE_NAME) != 0)
-		rc = fail(err, errlen, PDS_EINVAL, "a key of type %.40s, not "
-		    KEY_TYPE_NAME, type);
+		rc = pds_errf(err, errlen, PDS_EINVAL,
+		    "a key of type %.40s, not " KEY_TYPE_NAME, type);
 	else if (key_from_private_hex(key, KEY_K256, hex, strlen(hex)) !=
 	    PDS_OK)
-		rc = fail(err, errlen, PDS_EINVAL, "%s", "privateKeyHex is "
+		rc = pds_errf(err, errlen, PDS_EINVAL, "%s", "privateKeyHex is "
 		    "not a secp256k1 private key in 64 hex digits");
 	else if (key_to_didkey(*key, didkey, KEY_DIDKEY_MAX) < 0 ||
 	    strcmp(didkey, pub) != 0)
-		rc = fail(err, errlen, PDS_EINVAL, "%s", "the private key "
+		rc = pds_errf(err, errlen, PDS_EINVAL, "%s", "the private key "
 		    "does not give publicKey: the file is damaged");
 	else
 		rc = PDS_OK;

@@ -6,8 +6,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <stdarg.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -19,23 +17,6 @@
 #include "manifest.h"
 
 #define COPY_CHUNK	((size_t)128 * 1024)
-
-static int
-fail(char *err, size_t errlen, int rc, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
-static int
-fail(char *err, size_t errlen, int rc, const char *fmt, ...)
-{
-	va_list	 ap;
-
-	if (err != NULL && errlen > 0) {
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return rc;
-}
 
 static bool
 name_char(char c)
@@ -132,23 +113,23 @@ parse_file(json_t *e, size_t i, struct manifest_file *f, char *err,
 	json_t	*s = json_object_get(e, "size");
 
 	if (!json_is_object(e) || !json_is_string(p) || !json_is_integer(s))
-		return fail(err, errlen, PDS_EINVAL, "files[%zu]: path, size "
-		    "and sha256 are required", i);
+		return pds_errf(err, errlen, PDS_EINVAL,
+		    "files[%zu]: path, size and sha256 are required", i);
 	f->path = json_string_value(p);
 	if (strlen(f->path) != json_string_length(p) ||
 	    !manifest_path_ok(f->path))
-		return fail(err, errlen, PDS_EINVAL, "files[%zu]: a path "
+		return pds_errf(err, errlen, PDS_EINVAL, "files[%zu]: a path "
 		    "that is not plain and relative", i);
 	f->size = json_integer_value(s);
 	if (f->size < 0)
-		return fail(err, errlen, PDS_EINVAL, "files[%zu]: a negative "
-		    "size", i);
+		return pds_errf(err, errlen, PDS_EINVAL,
+		    "files[%zu]: a negative size", i);
 	if (hex_digest(json_string_value(json_object_get(e, "sha256")),
 	    f->sha256) != PDS_OK)
-		return fail(err, errlen, PDS_EINVAL, "files[%zu]: sha256 is "
-		    "not 64 lower-case hex digits", i);
+		return pds_errf(err, errlen, PDS_EINVAL,
+		    "files[%zu]: sha256 is not 64 lower-case hex digits", i);
 	if (!blob_digest_ok(f))
-		return fail(err, errlen, PDS_EMISMATCH, "files[%zu]: the "
+		return pds_errf(err, errlen, PDS_EMISMATCH, "files[%zu]: the "
 		    "blob's sha256 is not its CID's", i);
 	return PDS_OK;
 }
@@ -164,39 +145,39 @@ manifest_parse(const char *buf, size_t len, const char *format,
 
 	memset(m, 0, sizeof(*m));
 	if (len > MANIFEST_MAX_BYTES)
-		return fail(err, errlen, PDS_ETOOBIG, "the manifest is over "
-		    "%zu bytes", MANIFEST_MAX_BYTES);
+		return pds_errf(err, errlen, PDS_ETOOBIG,
+		    "the manifest is over %zu bytes", MANIFEST_MAX_BYTES);
 	m->doc = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &je);
 	if (m->doc == NULL)
-		return fail(err, errlen, PDS_EINVAL, "not JSON: %s (line %d)",
-		    je.text, je.line);
+		return pds_errf(err, errlen, PDS_EINVAL,
+		    "not JSON: %s (line %d)", je.text, je.line);
 	fmt = json_object_get(m->doc, "format");
 	ver = json_object_get(m->doc, "version");
 	files = json_object_get(m->doc, "files");
 	if (!json_is_object(m->doc) || !json_is_string(fmt) ||
 	    !json_is_integer(ver) || !json_is_array(files))
-		return fail(err, errlen, PDS_EINVAL, "%s", "not a manifest "
+		return pds_errf(err, errlen, PDS_EINVAL, "%s", "not a manifest "
 		    "(format, version and files are required)");
 	if (format != NULL && strcmp(json_string_value(fmt), format) != 0)
-		return fail(err, errlen, PDS_EINVAL, "a manifest of format "
+		return pds_errf(err, errlen, PDS_EINVAL, "a manifest of format "
 		    "%.40s, not %s", json_string_value(fmt), format);
 	if (json_integer_value(ver) != MANIFEST_VERSION)
-		return fail(err, errlen, PDS_EINVAL, "manifest version %lld "
-		    "is not %d", (long long)json_integer_value(ver),
-		    MANIFEST_VERSION);
+		return pds_errf(err, errlen, PDS_EINVAL,
+		    "manifest version %lld is not %d",
+		    (long long)json_integer_value(ver), MANIFEST_VERSION);
 	n = json_array_size(files);
 	if (n > MANIFEST_MAX_FILES)
-		return fail(err, errlen, PDS_ETOOBIG, "over %zu files",
+		return pds_errf(err, errlen, PDS_ETOOBIG, "over %zu files",
 		    MANIFEST_MAX_FILES);
 	if (n > 0 && (m->files = calloc(n, sizeof(*m->files))) == NULL)
-		return fail(err, errlen, PDS_ENOMEM, "%s", "out of memory");
+		return pds_errf(err, errlen, PDS_ENOMEM, "%s", "out of memory");
 	for (i = 0; i < n; i++) {
 		rc = parse_file(json_array_get(files, i), i, &m->files[i], err,
 		    errlen);
 		if (rc != PDS_OK)
 			return rc;
 		if (m->files[i].size > INT64_MAX - m->bytes)
-			return fail(err, errlen, PDS_ETOOBIG, "%s",
+			return pds_errf(err, errlen, PDS_ETOOBIG, "%s",
 			    "the sizes add up to too much");
 		m->bytes += m->files[i].size;
 		m->nfiles++;
@@ -205,8 +186,8 @@ manifest_parse(const char *buf, size_t len, const char *format,
 		qsort(m->files, n, sizeof(*m->files), file_cmp);
 	for (i = 1; i < n; i++)
 		if (strcmp(m->files[i - 1].path, m->files[i].path) == 0)
-			return fail(err, errlen, PDS_EINVAL, "%.200s is listed "
-			    "twice", m->files[i].path);
+			return pds_errf(err, errlen, PDS_EINVAL,
+			    "%.200s is listed twice", m->files[i].path);
 	return PDS_OK;
 }
 

@@ -11,6 +11,7 @@
 #include "err.h"
 #include "mst.h"
 #include "mst_int.h"
+#include "syntax.h"
 
 /* ---- keys ----------------------------------------------------------- */
 
@@ -54,14 +55,6 @@ mst_key_cmp(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen)
 	return alen < blen ? -1 : alen > blen;
 }
 
-static bool
-path_char(uint8_t c)
-{
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-	    (c >= '0' && c <= '9') || c == '_' || c == '~' || c == '-' ||
-	    c == ':' || c == '.';
-}
-
 int
 mst_key_check(const uint8_t *key, size_t len, const char **why)
 {
@@ -75,7 +68,7 @@ mst_key_check(const uint8_t *key, size_t len, const char **why)
 		if (key[i] == '/') {
 			slash = i;
 			nslash++;
-		} else if (!path_char(key[i]))
+		} else if (!syntax_rkey_char((char)key[i]))
 			return pds_fail(why, PDS_EINVAL,
 			    "invalid character in MST key");
 	}
@@ -103,8 +96,8 @@ struct nrd {
 static int
 nrd_head(struct nrd *r, unsigned *major, uint64_t *arg)
 {
-	unsigned	 info, n, i;
-	uint64_t	 v = 0;
+	unsigned	 info, n;
+	int		 rc;
 
 	if (r->p >= r->end)
 		return pds_fail(r->why, PDS_ETRUNC, "MST node truncated");
@@ -121,15 +114,9 @@ nrd_head(struct nrd *r, unsigned *major, uint64_t *arg)
 	n = 1u << (info - 24);
 	if ((size_t)(r->end - r->p) < n)
 		return pds_fail(r->why, PDS_ETRUNC, "MST node truncated");
-	for (i = 0; i < n; i++)
-		v = v << 8 | r->p[i];
+	rc = cbor_head_arg(info, r->p, arg, r->why);
 	r->p += n;
-	if ((info == 24 && v < 24) || (info == 25 && v <= 0xff) ||
-	    (info == 26 && v <= 0xffff) || (info == 27 && v <= 0xffffffffULL))
-		return pds_fail(r->why, PDS_ENONCANON,
-		    "integer or length not in shortest form");
-	*arg = v;
-	return PDS_OK;
+	return rc;
 }
 
 /* The one-letter text key `c`. */

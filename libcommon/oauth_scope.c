@@ -161,17 +161,17 @@ sc_get(const struct sc_tok *t, const char *key, bool positional,
 	return (int)n;
 }
 
-/* Every parameter key is one of keys[]. */
+/* Every parameter key is one of the NULL-terminated keys[]. */
 static bool
-sc_keys_known(const struct sc_tok *t, const char *const *keys, size_t nkeys)
+sc_keys_known(const struct sc_tok *t, const char *const *keys)
 {
 	size_t	 i, k;
 
 	for (i = 0; i < t->np; i++) {
-		for (k = 0; k < nkeys; k++)
+		for (k = 0; keys[k] != NULL; k++)
 			if (sc_eq(t->p[i].key, t->p[i].klen, keys[k]))
 				break;
-		if (k == nkeys)
+		if (keys[k] == NULL)
 			return false;
 	}
 	return true;
@@ -295,24 +295,32 @@ sc_setvals(struct scope_perm *m, const char **v, int n, const char *star,
 	}
 }
 
+/*
+ * The values of a parameter, each an NSID or "*", into m; bad: the reason
+ * when one is neither.
+ */
 static int
-sc_parse_repo(const struct sc_tok *t, struct scope_perm *m, const char **why)
+sc_set_nsids(struct scope_perm *m, const char **v, int n, const char *bad,
+    const char **why)
 {
-	static const char *const keys[] = { "collection", "action" };
-	const char	*v[SCOPE_VAL_MAX];
-	int		 n, i, bits;
+	int	 i;
 
-	if (!sc_keys_known(t, keys, 2))
-		return pds_fail(why, PDS_EINVAL, "repo: unknown parameter");
-	if ((n = sc_get(t, "collection", true, v, SCOPE_VAL_MAX)) <= 0)
-		return pds_fail(why, PDS_EINVAL, n < 0 ?
-		    "repo: collection given twice or too often" :
-		    "repo: collection missing");
 	for (i = 0; i < n; i++)
 		if (!sc_nsid_or_star(v[i]))
-			return pds_fail(why, PDS_EINVAL,
-			    "repo: collection is not an NSID or *");
+			return pds_fail(why, PDS_EINVAL, bad);
 	sc_setvals(m, v, n, "*", true);
+	return PDS_OK;
+}
+
+static int
+sc_parse_repo(const struct sc_tok *t, struct scope_perm *m, const char **v,
+    int n, const char **why)
+{
+	int	 rc, bits;
+
+	if ((rc = sc_set_nsids(m, v, n,
+	    "repo: collection is not an NSID or *", why)) != PDS_OK)
+		return rc;
 	if ((n = sc_get(t, "action", false, v, SCOPE_VAL_MAX)) < 0)
 		return pds_fail(why, PDS_EINVAL, "repo: too many actions");
 	bits = n == 0 ? SCOPE_REPO_ALL : sc_actions(v, n, repo_actions, 3);
@@ -323,22 +331,14 @@ sc_parse_repo(const struct sc_tok *t, struct scope_perm *m, const char **why)
 }
 
 static int
-sc_parse_rpc(const struct sc_tok *t, struct scope_perm *m, const char **why)
+sc_parse_rpc(const struct sc_tok *t, struct scope_perm *m, const char **v,
+    int n, const char **why)
 {
-	static const char *const keys[] = { "lxm", "aud" };
-	const char	*v[SCOPE_VAL_MAX];
-	int		 n, i;
+	int	 rc;
 
-	if (!sc_keys_known(t, keys, 2))
-		return pds_fail(why, PDS_EINVAL, "rpc: unknown parameter");
-	if ((n = sc_get(t, "lxm", true, v, SCOPE_VAL_MAX)) <= 0)
-		return pds_fail(why, PDS_EINVAL, n < 0 ?
-		    "rpc: lxm given twice or too often" : "rpc: lxm missing");
-	for (i = 0; i < n; i++)
-		if (!sc_nsid_or_star(v[i]))
-			return pds_fail(why, PDS_EINVAL,
-			    "rpc: lxm is not an NSID or *");
-	sc_setvals(m, v, n, "*", true);
+	if ((rc = sc_set_nsids(m, v, n, "rpc: lxm is not an NSID or *",
+	    why)) != PDS_OK)
+		return rc;
 	if ((n = sc_get(t, "aud", false, &m->aud, 1)) <= 0)
 		return pds_fail(why, PDS_EINVAL, n < 0 ?
 		    "rpc: aud given more than once" : "rpc: aud missing");
@@ -373,18 +373,11 @@ sc_blob_reduce(struct scope_perm *m)
 }
 
 static int
-sc_parse_blob(const struct sc_tok *t, struct scope_perm *m, const char **why)
+sc_parse_blob(const struct sc_tok *t, struct scope_perm *m, const char **v,
+    int n, const char **why)
 {
-	static const char *const keys[] = { "accept" };
-	const char	*v[SCOPE_VAL_MAX];
-	int		 n, i;
+	int	 i;
 
-	if (!sc_keys_known(t, keys, 1))
-		return pds_fail(why, PDS_EINVAL, "blob: unknown parameter");
-	if ((n = sc_get(t, "accept", true, v, SCOPE_VAL_MAX)) <= 0)
-		return pds_fail(why, PDS_EINVAL, n < 0 ?
-		    "blob: accept given twice or too often" :
-		    "blob: accept missing");
 	for (i = 0; i < n; i++)
 		if (!sc_accept_ok((char *)(uintptr_t)v[i]))
 			return pds_fail(why, PDS_EINVAL,
@@ -396,18 +389,10 @@ sc_parse_blob(const struct sc_tok *t, struct scope_perm *m, const char **why)
 
 static int
 sc_parse_account(const struct sc_tok *t, struct scope_perm *m,
-    const char **why)
+    const char **v, int n, const char **why)
 {
-	static const char *const keys[] = { "attr", "action" };
-	const char	*v[SCOPE_VAL_MAX];
-	int		 n, bits;
+	int	 bits;
 
-	if (!sc_keys_known(t, keys, 2))
-		return pds_fail(why, PDS_EINVAL, "account: unknown parameter");
-	if ((n = sc_get(t, "attr", true, v, 1)) <= 0)
-		return pds_fail(why, PDS_EINVAL, n < 0 ?
-		    "account: attr given more than once" :
-		    "account: attr missing");
 	if ((m->attr = sc_index(v[0], account_attrs, 3)) < 0)
 		return pds_fail(why, PDS_EINVAL, "account: unknown attr");
 	if ((n = sc_get(t, "action", false, v, SCOPE_VAL_MAX)) < 0)
@@ -422,18 +407,8 @@ sc_parse_account(const struct sc_tok *t, struct scope_perm *m,
 
 static int
 sc_parse_identity(const struct sc_tok *t, struct scope_perm *m,
-    const char **why)
+    const char **v, int n, const char **why)
 {
-	static const char *const keys[] = { "attr" };
-	const char	*v[1];
-	int		 n;
-
-	if (!sc_keys_known(t, keys, 1))
-		return pds_fail(why, PDS_EINVAL, "identity: unknown parameter");
-	if ((n = sc_get(t, "attr", true, v, 1)) <= 0)
-		return pds_fail(why, PDS_EINVAL, n < 0 ?
-		    "identity: attr given more than once" :
-		    "identity: attr missing");
 	if (strcmp(v[0], "handle") == 0)
 		m->attr = SCOPE_IDENTITY_HANDLE;
 	else if (strcmp(v[0], "*") == 0)
@@ -445,18 +420,8 @@ sc_parse_identity(const struct sc_tok *t, struct scope_perm *m,
 
 static int
 sc_parse_include(const struct sc_tok *t, struct scope_perm *m,
-    const char **why)
+    const char **v, int n, const char **why)
 {
-	static const char *const keys[] = { "nsid", "aud" };
-	const char	*v[1];
-	int		 n;
-
-	if (!sc_keys_known(t, keys, 2))
-		return pds_fail(why, PDS_EINVAL, "include: unknown parameter");
-	if ((n = sc_get(t, "nsid", true, v, 1)) <= 0)
-		return pds_fail(why, PDS_EINVAL, n < 0 ?
-		    "include: nsid given more than once" :
-		    "include: nsid missing");
 	if (!syntax_is_nsid(v[0], strlen(v[0])))
 		return pds_fail(why, PDS_EINVAL, "include: nsid is not an NSID");
 	m->val[0] = v[0];
@@ -472,6 +437,45 @@ sc_parse_include(const struct sc_tok *t, struct scope_perm *m,
 	return PDS_OK;
 }
 
+/*
+ * The resources with parameters: the parameters each takes (the first
+ * is required and is the one a positional value stands for, at most
+ * `most` times) and the reasons to refuse a token: another parameter,
+ * the first given too often, the first missing.  sc_parse_token() checks
+ * those; parse gets the n values of the first parameter in v, which has
+ * room for SCOPE_VAL_MAX and may be reused.
+ */
+static const struct sc_res {
+	const char	*name;
+	enum scope_kind	 kind;
+	const char	*keys[3];	/* NULL-terminated */
+	size_t		 most;
+	const char	*unknown, *twice, *missing;
+	int		(*parse)(const struct sc_tok *, struct scope_perm *,
+			    const char **, int, const char **);
+} sc_resources[] = {
+	{ "repo", SCOPE_REPO, { "collection", "action" }, SCOPE_VAL_MAX,
+	    "repo: unknown parameter",
+	    "repo: collection given twice or too often",
+	    "repo: collection missing", sc_parse_repo },
+	{ "rpc", SCOPE_RPC, { "lxm", "aud" }, SCOPE_VAL_MAX,
+	    "rpc: unknown parameter", "rpc: lxm given twice or too often",
+	    "rpc: lxm missing", sc_parse_rpc },
+	{ "blob", SCOPE_BLOB, { "accept" }, SCOPE_VAL_MAX,
+	    "blob: unknown parameter", "blob: accept given twice or too often",
+	    "blob: accept missing", sc_parse_blob },
+	{ "account", SCOPE_ACCOUNT, { "attr", "action" }, 1,
+	    "account: unknown parameter", "account: attr given more than once",
+	    "account: attr missing", sc_parse_account },
+	{ "identity", SCOPE_IDENTITY, { "attr" }, 1,
+	    "identity: unknown parameter",
+	    "identity: attr given more than once", "identity: attr missing",
+	    sc_parse_identity },
+	{ "include", SCOPE_INCLUDE, { "nsid", "aud" }, 1,
+	    "include: unknown parameter", "include: nsid given more than once",
+	    "include: nsid missing", sc_parse_include },
+};
+
 static int
 sc_parse_token(struct scope_set *s, struct scope_perm *m, const char *p,
     size_t len, const char **why)
@@ -485,21 +489,11 @@ sc_parse_token(struct scope_set *s, struct scope_perm *m, const char *p,
 		{ "transition:chat.bsky", SCOPE_TRANSITION_CHAT },
 		{ "transition:email", SCOPE_TRANSITION_EMAIL },
 	};
-	static const struct {
-		const char	*name;
-		enum scope_kind	 kind;
-		int		(*parse)(const struct sc_tok *,
-				    struct scope_perm *, const char **);
-	} resources[] = {
-		{ "repo", SCOPE_REPO, sc_parse_repo },
-		{ "rpc", SCOPE_RPC, sc_parse_rpc },
-		{ "blob", SCOPE_BLOB, sc_parse_blob },
-		{ "account", SCOPE_ACCOUNT, sc_parse_account },
-		{ "identity", SCOPE_IDENTITY, sc_parse_identity },
-		{ "include", SCOPE_INCLUDE, sc_parse_include },
-	};
-	struct sc_tok	 t;
-	size_t		 i;
+	const struct sc_res	*r;
+	struct sc_tok		 t;
+	const char		*v[SCOPE_VAL_MAX];
+	size_t			 i;
+	int			 n;
 
 	memset(m, 0, sizeof(*m));
 	for (i = 0; i < sizeof(statics) / sizeof(statics[0]); i++) {
@@ -511,11 +505,17 @@ sc_parse_token(struct scope_set *s, struct scope_perm *m, const char *p,
 	if (!sc_split(s, &t, p, len))
 		return pds_fail(why, PDS_EINVAL,
 		    "scope: bad percent-encoding or too long");
-	for (i = 0; i < sizeof(resources) / sizeof(resources[0]); i++) {
-		if (sc_eq(t.res, t.reslen, resources[i].name)) {
-			m->kind = resources[i].kind;
-			return resources[i].parse(&t, m, why);
-		}
+	for (i = 0; i < sizeof(sc_resources) / sizeof(sc_resources[0]); i++) {
+		r = &sc_resources[i];
+		if (!sc_eq(t.res, t.reslen, r->name))
+			continue;
+		m->kind = r->kind;
+		if (!sc_keys_known(&t, r->keys))
+			return pds_fail(why, PDS_EINVAL, r->unknown);
+		if ((n = sc_get(&t, r->keys[0], true, v, r->most)) <= 0)
+			return pds_fail(why, PDS_EINVAL,
+			    n < 0 ? r->twice : r->missing);
+		return r->parse(&t, m, v, n, why);
 	}
 	return pds_fail(why, PDS_EINVAL, "scope: unknown scope");
 }
@@ -542,11 +542,14 @@ sc_put_enc(struct buf *b, const char *v, bool query)
 	return PDS_OK;
 }
 
+/* "?key=v" or "&key=v"; nothing for a NULL v (an absent parameter). */
 static int
 sc_put_param(struct buf *b, bool *first, const char *key, const char *v)
 {
 	int	 rc;
 
+	if (v == NULL)
+		return PDS_OK;
 	if ((rc = buf_putc(b, *first ? '?' : '&')) != PDS_OK ||
 	    (rc = buf_puts(b, key)) != PDS_OK ||
 	    (rc = buf_putc(b, '=')) != PDS_OK)
@@ -633,8 +636,6 @@ scope_perm_format(const struct scope_perm *m, struct buf *b)
 		if ((rc = sc_put_vals(b, "include", "nsid", m, &first)) !=
 		    PDS_OK)
 			return rc;
-		if (m->aud == NULL)
-			return PDS_OK;
 		return sc_put_param(b, &first, "aud", m->aud);
 	}
 	return PDS_EINTERNAL;

@@ -9,18 +9,22 @@
 #include "cbor.h"
 #include "cid.h"
 #include "err.h"
+#include "multibase.h"
 #include "refpds.h"
 
 static const char hexdig[] = "0123456789abcdef";
 
-static int
-hexval(char c)
+/* n lower-case hex digits: the only case the reference PDS writes. */
+static bool
+lower_hex(const char *s, size_t n)
 {
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;
+	size_t	 i;
+
+	for (i = 0; i < n; i++)
+		if (!((s[i] >= '0' && s[i] <= '9') ||
+		    (s[i] >= 'a' && s[i] <= 'f')))
+			return false;
+	return true;
 }
 
 int
@@ -28,22 +32,17 @@ refpds_hash_parse(const char *s, size_t len, struct refpds_hash *out)
 {
 	const char	*h;
 	size_t		 i;
-	int		 hi, lo;
 
 	if (len != REFPDS_HASH_STR || s[REFPDS_SALT_HEX] != ':')
 		return PDS_EINVAL;
-	for (i = 0; i < REFPDS_SALT_HEX; i++)
-		if (hexval(s[i]) < 0)
-			return PDS_EINVAL;
+	h = s + REFPDS_SALT_HEX + 1;
+	if (!lower_hex(s, REFPDS_SALT_HEX) ||
+	    !lower_hex(h, 2 * REFPDS_HASH_LEN))
+		return PDS_EINVAL;
 	memcpy(out->salt, s, REFPDS_SALT_HEX);
 	out->salt[REFPDS_SALT_HEX] = '\0';
-	h = s + REFPDS_SALT_HEX + 1;
-	for (i = 0; i < REFPDS_HASH_LEN; i++) {
-		if ((hi = hexval(h[2 * i])) < 0 ||
-		    (lo = hexval(h[2 * i + 1])) < 0)
-			return PDS_EINVAL;
-		out->hash[i] = (uint8_t)(hi << 4 | lo);
-	}
+	for (i = 0; i < REFPDS_HASH_LEN; i++)
+		out->hash[i] = (uint8_t)hex_pair(h + 2 * i);
 	return PDS_OK;
 }
 

@@ -236,19 +236,11 @@ imp_node(void *arg, const struct cid *c, const uint8_t *d, size_t len)
 }
 
 static int
-record_check(const uint8_t *d, size_t len, const char **why)
+record_is_map(void *arg, const struct dm_value *v, const char **why)
 {
-	struct dm_arena	*a;
-	struct dm_value	*v;
-	int		 rc;
-
-	if ((a = dm_arena_new()) == NULL)
-		return pds_fail(why, PDS_ENOMEM, "out of memory");
-	rc = dm_decode(a, d, len, &v, why);
-	if (rc == PDS_OK && v->type != DM_MAP)
-		rc = pds_fail(why, PDS_EINVAL, "record is not a map");
-	dm_arena_free(a);
-	return rc;
+	if (v->type != DM_MAP)
+		return pds_fail(why, PDS_EINVAL, "record is not a map");
+	return PDS_OK;
 }
 
 static int
@@ -266,7 +258,8 @@ imp_leaf(void *arg, const uint8_t *key, size_t klen, const struct cid *val)
 		return 0;
 	}
 	if ((x->flags & REPO_IMPORT_CHECK_RECORDS) &&
-	    (rc = record_check(d, len, x->why)) != PDS_OK)
+	    (rc = dm_decode_read(d, len, DM_ARENA_MAX_DEFAULT, record_is_map,
+	    NULL, x->why)) != PDS_OK)
 		return rc;
 	if (x->cb != NULL && (rc = x->cb(x->arg, key, klen, val, d, len)) != 0)
 		return rc;
@@ -322,19 +315,9 @@ repo_import(struct car_reader *r, const struct pds_key *pub, const char *did,
 		    "commit signature does not verify");
 		goto out;
 	}
-	memset(&x, 0, sizeof(x));
-	x.m = m;
-	x.info = info;
-	x.flags = flags;
-	x.cb = cb;
-	x.arg = arg;
-	x.why = why;
-	memset(&cbs, 0, sizeof(cbs));
-	cbs.node = imp_node;
-	cbs.leaf = imp_leaf;
-	cbs.arg = &x;
-	cbs.canonical = true;
-	cbs.missing = &info->first_missing;
+	x = (struct imp){ m, info, flags, cb, arg, why };
+	cbs = (struct mst_walk_cbs){ .node = imp_node, .leaf = imp_leaf,
+	    .arg = &x, .canonical = true, .missing = &info->first_missing };
 	bs = bs_mem_store(m);
 	if ((rc = mst_walk_store(&bs, &info->commit.data, &cbs, why)) !=
 	    PDS_OK)

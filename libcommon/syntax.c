@@ -165,8 +165,8 @@ syntax_is_nsid(const char *s, size_t len)
 	return true;
 }
 
-static bool
-rkey_char(char c)
+bool
+syntax_rkey_char(char c)
 {
 	return is_alnum(c) || c == '.' || c == '_' || c == ':' || c == '~' ||
 	    c == '-';
@@ -182,7 +182,7 @@ syntax_is_rkey(const char *s, size_t len)
 	if ((len == 1 && s[0] == '.') || (len == 2 && s[0] == '.' && s[1] == '.'))
 		return false;
 	for (i = 0; i < len; i++)
-		if (!rkey_char(s[i]))
+		if (!syntax_rkey_char(s[i]))
 			return false;
 	return true;
 }

@@ -36,6 +36,8 @@ bool	syntax_is_did(const char *, size_t);
 bool	syntax_is_nsid(const char *, size_t);
 /* Record key: 1-512 of [A-Za-z0-9._:~-], not "." or "..". */
 bool	syntax_is_rkey(const char *, size_t);
+/* One of a record key's characters (also those of an MST key's halves). */
+bool	syntax_rkey_char(char);
 /* AT-URI, strict lexicon form: at://<handle|did>[/<nsid>[/<rkey>]]. */
 bool	syntax_is_aturi(const char *, size_t);
 /* A handle or a DID. */

@@ -585,6 +585,86 @@ test_writer_errors(void)
 	t_group_end();
 }
 
+static void
+test_head_arg(void)
+{
+	static const uint8_t	 b[8] = { 0x01, 0x02, 0x03, 0x04, 0x05, 0x06,
+				    0x07, 0x08 };
+	static const uint8_t	 z[8] = { 0 };
+	static const uint8_t	 s23[1] = { 23 }, s24[1] = { 24 };
+	static const uint8_t	 s255[2] = { 0x00, 0xff };
+	static const uint8_t	 s4g[8] = { 0x00, 0x00, 0x00, 0x00, 0xff,
+				    0xff, 0xff, 0xff };
+	uint64_t		 v = 0;
+	const char		*why = NULL;
+
+	t_group("head arguments");
+	CHECK(cbor_head_arg(24, b, &v, NULL) == PDS_ENONCANON,
+	    "1 byte under 24: not shortest");
+	CHECK(cbor_head_arg(24, s23, &v, &why) == PDS_ENONCANON &&
+	    why != NULL && strcmp(why,
+	    "integer or length not in shortest form") == 0, "and says why");
+	CHECK(cbor_head_arg(24, s24, &v, NULL) == PDS_OK && v == 24,
+	    "1 byte: 24");
+	CHECK(cbor_head_arg(25, s255, &v, NULL) == PDS_ENONCANON,
+	    "2 bytes holding 255");
+	CHECK(cbor_head_arg(25, b, &v, NULL) == PDS_OK && v == 0x0102,
+	    "2 bytes, big-endian");
+	CHECK(cbor_head_arg(26, b, &v, NULL) == PDS_OK && v == 0x01020304,
+	    "4 bytes");
+	CHECK(cbor_head_arg(27, s4g, &v, NULL) == PDS_ENONCANON,
+	    "8 bytes holding 2^32 - 1");
+	CHECK(cbor_head_arg(27, b, &v, NULL) == PDS_OK &&
+	    v == 0x0102030405060708ULL, "8 bytes");
+	v = 7;
+	CHECK(cbor_head_arg(27, z, &v, NULL) == PDS_ENONCANON && v == 7,
+	    "a refused argument is not stored");
+	t_group_end();
+}
+
+/* A dm_decode_read() reader: the map's size into *arg. */
+static int
+count_map(void *arg, const struct dm_value *v, const char **why)
+{
+	if (v->type != DM_MAP)
+		return pds_fail(why, PDS_EINVAL, "not a map");
+	*(size_t *)arg = v->u.map.n;
+	return PDS_OK;
+}
+
+static void
+test_decode_read(void)
+{
+	uint8_t		 big[202];
+	const uint8_t	*in;
+	const char	*why = NULL;
+	size_t		 len, n = 0;
+
+	t_group("dm_decode_read");
+	in = unhex("a2616101616202", &len);
+	CHECK(dm_decode_read(in, len, DM_ARENA_MAX_DEFAULT, count_map, &n,
+	    &why) == PDS_OK && n == 2, "the reader sees the tree (%zu)", n);
+	in = unhex("820102", &len);
+	CHECK(dm_decode_read(in, len, DM_ARENA_MAX_DEFAULT, count_map, &n,
+	    &why) == PDS_EINVAL && strcmp(why, "not a map") == 0,
+	    "the reader's failure is returned");
+	in = unhex("a2616101616202ff", &len);
+	n = 0;
+	CHECK(dm_decode_read(in, len, DM_ARENA_MAX_DEFAULT, count_map, &n,
+	    &why) == PDS_EINVAL && n == 0,
+	    "a decode failure does not reach the reader: %s", why);
+	/* an array of 200 ones: more than the arena's first block */
+	big[0] = 0x98;
+	big[1] = 200;
+	memset(big + 2, 0x01, 200);
+	CHECK(dm_decode_read(big, sizeof(big), DM_ARENA_MAX_DEFAULT,
+	    count_map, &n, &why) == PDS_EINVAL &&
+	    strcmp(why, "not a map") == 0, "a big array decodes");
+	CHECK(dm_decode_read(big, sizeof(big), 4096, count_map, &n, &why) ==
+	    PDS_ETOOBIG, "the arena's cap holds: %s", why);
+	t_group_end();
+}
+
 int
 main(void)
 {
@@ -597,5 +677,7 @@ main(void)
 	test_arena();
 	test_equal();
 	test_writer_errors();
+	test_head_arg();
+	test_decode_read();
 	return t_done("test_cbor");
 }

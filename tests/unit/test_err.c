@@ -1,5 +1,5 @@
 /*
- * test_err: pds_strerror() and struct pds_error.
+ * test_err: pds_strerror(), struct pds_error and pds_errf().
  */
 #include <stdbool.h>
 #include <string.h>
@@ -56,10 +56,31 @@ test_error_set(void)
 	t_group_end();
 }
 
+static void
+test_errf(void)
+{
+	char	 msg[8];
+
+	t_group("pds_errf");
+	memset(msg, 'x', sizeof(msg));
+	CHECK(pds_errf(msg, sizeof(msg), PDS_EINVAL, "n=%d", 42) == PDS_EINVAL,
+	    "returns rc");
+	CHECK(strcmp(msg, "n=42") == 0, "formats: %s", msg);
+	CHECK(pds_errf(msg, sizeof(msg), PDS_ETOOBIG, "%s", "far too long") ==
+	    PDS_ETOOBIG && strcmp(msg, "far too") == 0,
+	    "a long message is cut: %s", msg);
+	CHECK(pds_errf(msg, 0, PDS_EIO, "%s", "none") == PDS_EIO &&
+	    strcmp(msg, "far too") == 0, "errlen 0: nothing written");
+	CHECK(pds_errf(NULL, 10, PDS_OK, "%s", "none") == PDS_OK,
+	    "NULL buffer: only rc");
+	t_group_end();
+}
+
 int
 main(void)
 {
 	test_strerror();
 	test_error_set();
+	test_errf();
 	return t_done("test_err");
 }

@@ -394,6 +394,50 @@ test_describe(void)
 	t_group_end();
 }
 
+/* The reason scope_set_add() gives for a bad resource token. */
+static void
+test_reasons(void)
+{
+	static const struct {
+		const char	*in, *why;
+	} cases[] = {
+		{ "repo:a.b.c?foo=1", "repo: unknown parameter" },
+		{ "repo?action=create", "repo: collection missing" },
+		{ "repo:*?collection=a.b.c",
+		    "repo: collection given twice or too often" },
+		{ "repo:ab", "repo: collection is not an NSID or *" },
+		{ "rpc:a.b.c", "rpc: aud missing" },
+		{ "rpc:a.b.c?lxm=a.b.d&aud=*",
+		    "rpc: lxm given twice or too often" },
+		{ "rpc:ab?aud=*", "rpc: lxm is not an NSID or *" },
+		{ "blob", "blob: accept missing" },
+		{ "blob:*/*?aud=*", "blob: unknown parameter" },
+		{ "account?attr=email&attr=repo",
+		    "account: attr given more than once" },
+		{ "account", "account: attr missing" },
+		{ "identity:handle?action=read", "identity: unknown parameter" },
+		{ "identity", "identity: attr missing" },
+		{ "include", "include: nsid missing" },
+		{ "include:a.b.c?nsid=a.b.d",
+		    "include: nsid given more than once" },
+		{ "include:a.b.c?aud=did:web:x%23y&aud=did:web:z%23w",
+		    "include: aud given more than once" },
+	};
+	const char	*why;
+	size_t		 i;
+
+	t_group("reasons");
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		why = NULL;
+		scope_set_reset(S);
+		CHECK(scope_set_add(S, cases[i].in, strlen(cases[i].in),
+		    &why) == PDS_EINVAL && why != NULL &&
+		    strcmp(why, cases[i].why) == 0, "%s: %s", cases[i].in,
+		    why != NULL ? why : "(none)");
+	}
+	t_group_end();
+}
+
 int
 main(void)
 {
@@ -403,6 +447,7 @@ main(void)
 	test_set();
 	test_checks();
 	test_describe();
+	test_reasons();
 	scope_set_free(S);
 	return t_done("test_oauth_scope");
 }
