@@ -21,7 +21,6 @@
 
 #include "config.h"
 #include "err.h"
-#include "errbuf.h"
 #include "thread.h"
 
 extern char **environ;
@@ -310,7 +309,7 @@ config_var_index(const char *name, size_t namelen)
 
 /* Every failure to read the configuration is PDS_EINVAL. */
 #define fail(err, errlen, ...)	\
-	errbuf_set(err, errlen, PDS_EINVAL, __VA_ARGS__)
+	pds_errf(err, errlen, PDS_EINVAL, __VA_ARGS__)
 
 static void
 wipe_free(char *s)

@@ -20,7 +20,6 @@
 #include "config.h"
 #include "config_init.h"
 #include "err.h"
-#include "errbuf.h"
 #include "keys.h"
 
 #define INIT_TEXT_MAX	((size_t)64 << 10)	/* reserved once: no copies */
@@ -75,7 +74,7 @@ static const struct {
 
 /* Every failure to write the file is reported as PDS_EINVAL. */
 #define init_fail(err, errlen, ...)	\
-	errbuf_set(err, errlen, PDS_EINVAL, __VA_ARGS__)
+	pds_errf(err, errlen, PDS_EINVAL, __VA_ARGS__)
 
 /* The environment's value of name; an empty value counts as unset. */
 static const char *

@@ -16,7 +16,6 @@
 #include "config.h"
 #include "dmjson.h"
 #include "err.h"
-#include "errbuf.h"
 #include "keys.h"
 #include "lexicon.h"
 #include "lexicon_resolve.h"
@@ -107,7 +106,7 @@ struct fetch {
 
 /* The fetch fails with rc; the reason goes to the caller's buffer. */
 #define fetch_fail(f, rc, ...)	\
-	errbuf_set((f)->err, (f)->errlen, rc, __VA_ARGS__)
+	pds_errf((f)->err, (f)->errlen, rc, __VA_ARGS__)
 
 /* The authority's DID: the override, or _lexicon.<authority> in DNS. */
 static int

@@ -1,7 +1,6 @@
 /*
  * plc_client: the PLC directory's HTTP API.  See plc_client.h.
  */
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -42,21 +41,6 @@ plc_client_url(void)
 	return plc_url;
 }
 
-static void seterr(char *, size_t, const char *, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void
-seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list	ap;
-
-	if (err == NULL || errlen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
-
 /*
  * One request.  `path` follows "/<did>"; body NULL for GET.  On a 2xx
  * reply *out gets its JSON.
@@ -74,12 +58,12 @@ plc_call(const char *did, const char *path, const json_t *body,
 
 	*out = NULL;
 	if (plc_url[0] == '\0') {
-		seterr(err, errlen, "PLC client not set up");
-		return PDS_EINTERNAL;
+		return pds_errf(err, errlen, PDS_EINTERNAL,
+		    "PLC client not set up");
 	}
 	if (!did_is_plc(did, strlen(did))) {
-		seterr(err, errlen, "not a did:plc: %.64s", did);
-		return PDS_EINVAL;
+		return pds_errf(err, errlen, PDS_EINVAL, "not a did:plc: %.64s",
+		    did);
 	}
 	n = snprintf(url, sizeof(url), "%s/%s%s", plc_url, did, path);
 	if (n < 0 || (size_t)n >= sizeof(url))
@@ -88,7 +72,8 @@ plc_call(const char *did, const char *path, const json_t *body,
 	rc = outbound_json(url, body, OUTBOUND_TRUSTED, plc_timeout_ms,
 	    PLC_REPLY_MAX, &status, &j, oerr, sizeof(oerr));
 	if (rc != PDS_OK) {
-		seterr(err, errlen, "PLC directory %s: %s", plc_url, oerr);
+		(void)pds_errf(err, errlen, 0, "PLC directory %s: %s", plc_url,
+		    oerr);
 		json_decref(j);
 		return rc == PDS_EINVAL ? PDS_EINVAL : PDS_EIO;
 	}
@@ -98,8 +83,8 @@ plc_call(const char *did, const char *path, const json_t *body,
 	}
 	if (json_is_object(j))
 		msg = json_string_value(json_object_get(j, "message"));
-	seterr(err, errlen, "PLC directory %s: HTTP %ld: %.200s", plc_url,
-	    status, msg != NULL ? msg : "(no message)");
+	(void)pds_errf(err, errlen, 0, "PLC directory %s: HTTP %ld: %.200s",
+	    plc_url, status, msg != NULL ? msg : "(no message)");
 	json_decref(j);
 	if (status == 404 || status == 410)
 		return PDS_ENOTFOUND;
@@ -117,8 +102,8 @@ plc_client_submit(const char *did, const struct plc_op *op, char *err,
 	int		 rc;
 
 	if ((rc = plc_op_check_submit(op, &why)) != PDS_OK) {
-		seterr(err, errlen, "operation not sendable: %s", why);
-		return rc;
+		return pds_errf(err, errlen, rc, "operation not sendable: %s",
+		    why);
 	}
 	if ((rc = plc_op_to_json(op, &body)) != PDS_OK)
 		return rc;
@@ -138,8 +123,8 @@ get_object(const char *did, const char *path, const char *what,
 	if ((rc = plc_call(did, path, NULL, out, err, errlen)) != PDS_OK)
 		return rc;
 	if (!json_is_object(*out)) {
-		seterr(err, errlen, "PLC directory %s: %s is not an object",
-		    plc_url, what);
+		(void)pds_errf(err, errlen, 0, "PLC directory %s: %s is not an "
+		    "object", plc_url, what);
 		json_decref(*out);
 		*out = NULL;
 		return PDS_EINVAL;
@@ -173,7 +158,7 @@ plc_client_get_last_op(const char *did, struct plc_op **op, char *err,
 	rc = plc_op_from_json(j, op, &why);
 	json_decref(j);
 	if (rc != PDS_OK)
-		seterr(err, errlen, "PLC directory %s: bad last op: %s",
+		(void)pds_errf(err, errlen, 0, "PLC directory %s: bad last op: %s",
 		    plc_url, why != NULL ? why : pds_strerror(rc));
 	return rc;
 }
@@ -187,8 +172,8 @@ plc_client_get_audit(const char *did, json_t **log, char *err, size_t errlen)
 	    PDS_OK)
 		return rc;
 	if (!json_is_array(*log)) {
-		seterr(err, errlen, "PLC directory %s: the audit log is not "
-		    "an array", plc_url);
+		(void)pds_errf(err, errlen, 0, "PLC directory %s: the audit log "
+		    "is not an array", plc_url);
 		json_decref(*log);
 		*log = NULL;
 		return PDS_EINVAL;

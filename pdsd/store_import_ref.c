@@ -14,7 +14,6 @@
 
 #include "buf.h"
 #include "err.h"
-#include "errbuf.h"
 #include "refpds.h"
 #include "store.h"
 #include "store_import_ref.h"
@@ -30,7 +29,7 @@ static sqlite3	*acct_db;	/* account.sqlite */
 
 /* Every failure to read a reference file is PDS_EINVAL. */
 #define fail(err, errlen, ...)	\
-	errbuf_set(err, errlen, PDS_EINVAL, __VA_ARGS__)
+	pds_errf(err, errlen, PDS_EINVAL, __VA_ARGS__)
 
 static int
 ref_open(const char *path, sqlite3 **db, char *err, size_t errlen)
