@@ -87,18 +87,28 @@ int
 buf_printf(struct buf *b, const char *fmt, ...)
 {
 	va_list	 ap;
-	int	 n, rc;
+	int	 rc;
 
 	va_start(ap, fmt);
-	n = vsnprintf(NULL, 0, fmt, ap);
+	rc = buf_vprintf(b, fmt, ap);
 	va_end(ap);
+	return rc;
+}
+
+int
+buf_vprintf(struct buf *b, const char *fmt, va_list ap)
+{
+	va_list	 aq;
+	int	 n, rc;
+
+	va_copy(aq, ap);
+	n = vsnprintf(NULL, 0, fmt, aq);
+	va_end(aq);
 	if (n < 0)
 		return PDS_EINVAL;
 	if ((rc = buf_reserve(b, (size_t)n)) != PDS_OK)
 		return rc;
-	va_start(ap, fmt);
 	vsnprintf((char *)b->p + b->len, (size_t)n + 1, fmt, ap);
-	va_end(ap);
 	b->len += (size_t)n;
 	return PDS_OK;
 }

@@ -14,6 +14,7 @@
 #ifndef PDS_BUF_H
 #define PDS_BUF_H
 
+#include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -36,6 +37,8 @@ int	 buf_putc(struct buf *, uint8_t);
 int	 buf_puts(struct buf *, const char *);
 int	 buf_printf(struct buf *, const char *, ...)
 	    __attribute__((format(printf, 2, 3)));
+int	 buf_vprintf(struct buf *, const char *, va_list)
+	    __attribute__((format(printf, 2, 0)));
 /* Returns the bytes (NUL-terminated; *lenp gets the length) and empties b. */
 uint8_t	*buf_detach(struct buf *, size_t *lenp);
 

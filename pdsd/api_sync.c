@@ -115,11 +115,22 @@ root_of(struct xrpc_ctx *ctx, const char *did, struct cid *commit,
 	return rc == PDS_OK ? 0 : PDS_EINTERNAL;
 }
 
+/* A repo this caller may read (sync_repo()) and its head commit. */
+struct sync_head {
+	struct store_repo_acct	 a;
+	struct cid		 commit;
+	char			 rev[TID_LEN + 1];
+};
+
+/* sync_repo() and root_of() into h. */
 static int
-head_of(struct xrpc_ctx *ctx, const char *did, struct cid *commit,
-    char rev[TID_LEN + 1])
+sync_head(struct xrpc_ctx *ctx, struct sync_head *h, const char *missing)
 {
-	return root_of(ctx, did, commit, rev, "RepoNotFound");
+	int	 rc;
+
+	if ((rc = sync_repo(ctx, &h->a)) != 0)
+		return rc;
+	return root_of(ctx, h->a.did, &h->commit, h->rev, missing);
 }
 
 static int
@@ -617,17 +628,14 @@ stream_repo(struct xrpc_ctx *ctx, const char *did, const char *since)
 int
 api_sync_get_repo(struct xrpc_ctx *ctx)
 {
-	struct store_repo_acct a;
-	struct cid	 commit;
-	char		 rev[TID_LEN + 1];
+	struct sync_head h;
 	const char	*since = NULL;
 	int		 rc;
 
-	if ((rc = sync_repo(ctx, &a)) != 0 ||
-	    (rc = head_of(ctx, a.did, &commit, rev)) != 0 ||
+	if ((rc = sync_head(ctx, &h, "RepoNotFound")) != 0 ||
 	    (ctx->route->arg && (rc = query_since(ctx, &since)) != 0))
 		return rc;
-	return stream_repo(ctx, a.did, since);
+	return stream_repo(ctx, h.a.did, since);
 }
 
 /* ---- getBlocks, getRecord ---- */
@@ -635,16 +643,14 @@ api_sync_get_repo(struct xrpc_ctx *ctx)
 int
 api_sync_get_blocks(struct xrpc_ctx *ctx)
 {
-	struct store_repo_acct a;
+	struct sync_head h;
 	const char	**cs = NULL;
-	struct cid	 commit, c;
+	struct cid	 c;
 	struct buf	 out, blk;
-	char		 rev[TID_LEN + 1];
 	size_t		 n, i;
 	int		 rc;
 
-	if ((rc = sync_repo(ctx, &a)) != 0 ||
-	    (rc = head_of(ctx, a.did, &commit, rev)) != 0)
+	if ((rc = sync_head(ctx, &h, "RepoNotFound")) != 0)
 		return rc;
 	n = http_req_query_all(ctx->req, "cids", NULL, 0);
 	if (n > GET_BLOCKS_MAX)
@@ -655,14 +661,14 @@ api_sync_get_blocks(struct xrpc_ctx *ctx)
 	(void)http_req_query_all(ctx->req, "cids", cs, n);
 	buf_init(&out, (size_t)256 << 20);
 	buf_init(&blk, (size_t)4 << 20);
-	rc = car_write_header(&out, &commit, 1);
+	rc = car_write_header(&out, &h.commit, 1);
 	for (i = 0; i < n && rc == PDS_OK; i++) {
 		if (cid_parse(&c, cs[i], strlen(cs[i]), NULL) != PDS_OK) {
 			rc = xrpc_fail(ctx, PDS_EINVAL, NULL,
 			    "Invalid cid: %.80s", cs[i]);
 			goto out;
 		}
-		rc = store_block_get(a.did, &c, &blk);
+		rc = store_block_get(h.a.did, &c, &blk);
 		if (rc == PDS_ENOTFOUND) {
 			rc = xrpc_fail(ctx, PDS_EINVAL,
 			    "BlockNotFound", "Could not find cids: %.80s",
@@ -705,7 +711,7 @@ api_sync_get_record(struct xrpc_ctx *ctx)
 		return xrpc_fail(ctx, PDS_EINVAL, NULL, "InvalidRequest");
 	if ((rc = store_repo_read_begin()) != PDS_OK)
 		return PDS_EINTERNAL;
-	if ((rc = head_of(ctx, a.did, &commit, rev)) != 0) {
+	if ((rc = root_of(ctx, a.did, &commit, rev, "RepoNotFound")) != 0) {
 		store_repo_read_end();
 		return rc;
 	}
@@ -737,22 +743,19 @@ api_sync_get_record(struct xrpc_ctx *ctx)
 int
 api_sync_get_latest_commit(struct xrpc_ctx *ctx)
 {
-	struct store_repo_acct a;
-	struct cid	 commit;
-	char		 rev[TID_LEN + 1];
+	struct sync_head h;
 	bool		 as_head = ctx->route->arg;
 	int		 rc;
 
-	if ((rc = sync_repo(ctx, &a)) != 0 ||
-	    (rc = root_of(ctx, a.did, &commit, rev,
+	if ((rc = sync_head(ctx, &h,
 	    as_head ? "HeadNotFound" : "RepoNotFound")) != 0)
 		return rc;
 	if (as_head)
 		xrpc_reply_json(ctx, json_pack("{s:o}", "root",
-		    dm_cid_json(&commit)));
+		    dm_cid_json(&h.commit)));
 	else
 		xrpc_reply_json(ctx, json_pack("{s:o,s:s}", "cid",
-		    dm_cid_json(&commit), "rev", rev));
+		    dm_cid_json(&h.commit), "rev", h.rev));
 	return 0;
 }
 

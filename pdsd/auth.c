@@ -309,51 +309,62 @@ lim_find(struct lim_table *t, uint64_t key, int64_t now)
 	return best;
 }
 
-/* The buckets of one attempt; n of them. */
-static size_t
-lim_buckets(const char *identifier, const char *did, const char *addr,
-    struct lim_bucket *b[3], struct lim_table *t[3])
-{
-	int64_t	 now = clock_mono_ms();
-	size_t	 n = 0;
+/* The buckets of one attempt: b[i] is in table t[i]. */
+struct lim_set {
+	struct lim_bucket	*b[3];
+	struct lim_table	*t[3];
+	size_t			 n;
+};
 
+/*
+ * Take lim_mtx and find the buckets of one attempt into s; the caller
+ * unlocks once it has used them.
+ */
+static void
+lim_lock(struct lim_set *s, const char *identifier, const char *did,
+    const char *addr)
+{
+	int64_t	 now;
+
+	pthread_mutex_lock(&lim_mtx);
+	now = clock_mono_ms();
+	s->n = 0;
 	if (did != NULL) {
-		t[n] = &lim_pair;
-		b[n++] = lim_find(&lim_pair, lim_hash('d', did, addr), now);
-		t[n] = &lim_acct;
-		b[n++] = lim_find(&lim_acct, lim_hash('D', did, NULL), now);
-	} else {
-		t[n] = &lim_pair;
-		b[n++] = lim_find(&lim_pair, lim_hash('i', identifier, addr),
+		s->t[s->n] = &lim_pair;
+		s->b[s->n++] = lim_find(&lim_pair, lim_hash('d', did, addr),
 		    now);
+		s->t[s->n] = &lim_acct;
+		s->b[s->n++] = lim_find(&lim_acct, lim_hash('D', did, NULL),
+		    now);
+	} else {
+		s->t[s->n] = &lim_pair;
+		s->b[s->n++] = lim_find(&lim_pair,
+		    lim_hash('i', identifier, addr), now);
 	}
-	t[n] = &lim_addr;
-	b[n++] = lim_find(&lim_addr, lim_hash('a', addr, NULL), now);
-	return n;
+	s->t[s->n] = &lim_addr;
+	s->b[s->n++] = lim_find(&lim_addr, lim_hash('a', addr, NULL), now);
 }
 
 int
 auth_login_take(const char *identifier, const char *did, const char *addr)
 {
-	struct lim_bucket *b[3];
-	struct lim_table *t[3];
-	size_t		 i, n;
+	struct lim_set	 s;
+	size_t		 i;
 	int		 rc = PDS_OK;
 
-	pthread_mutex_lock(&lim_mtx);
-	n = lim_buckets(identifier, did, addr, b, t);
+	lim_lock(&s, identifier, did, addr);
 	/*
 	 * Only this client's own buckets can refuse before the password
 	 * is checked: the per-account one (b[1] when did is set) is drained
 	 * by everyone, and refusing on it would let strangers lock the
 	 * member out.
 	 */
-	for (i = 0; i < n; i++)
-		if (t[i] != &lim_acct && b[i]->tokens < 1)
+	for (i = 0; i < s.n; i++)
+		if (s.t[i] != &lim_acct && s.b[i]->tokens < 1)
 			rc = PDS_ETOOBIG;
-	for (i = 0; rc == PDS_OK && i < n; i++) {
-		if (t[i] != &lim_acct) {
-			b[i]->tokens -= 1;
+	for (i = 0; rc == PDS_OK && i < s.n; i++) {
+		if (s.t[i] != &lim_acct) {
+			s.b[i]->tokens -= 1;
 			continue;
 		}
 		/*
@@ -363,10 +374,10 @@ auth_login_take(const char *identifier, const char *did, const char *addr)
 		 * bucket may owe one token, so that a refund never lifts
 		 * it out of that state.
 		 */
-		if (b[i]->tokens < 1)
-			b[0]->tokens = 0;
-		if ((b[i]->tokens -= 1) < -1)
-			b[i]->tokens = -1;
+		if (s.b[i]->tokens < 1)
+			s.b[0]->tokens = 0;
+		if ((s.b[i]->tokens -= 1) < -1)
+			s.b[i]->tokens = -1;
 	}
 	pthread_mutex_unlock(&lim_mtx);
 	if (rc != PDS_OK)
@@ -377,19 +388,17 @@ auth_login_take(const char *identifier, const char *did, const char *addr)
 void
 auth_login_refund(const char *identifier, const char *did, const char *addr)
 {
-	struct lim_bucket *b[3];
-	struct lim_table *t[3];
-	size_t		 i, n;
+	struct lim_set	 s;
+	size_t		 i;
 
-	pthread_mutex_lock(&lim_mtx);
-	n = lim_buckets(identifier, did, addr, b, t);
-	for (i = 0; i < n; i++) {
-		if (t[i] == &lim_addr)
+	lim_lock(&s, identifier, did, addr);
+	for (i = 0; i < s.n; i++) {
+		if (s.t[i] == &lim_addr)
 			continue;	/* a client's logins all count */
-		if (t[i] == &lim_pair)
-			b[i]->tokens = t[i]->cap;	/* it knows the password */
-		else if ((b[i]->tokens += 1) > t[i]->cap)
-			b[i]->tokens = t[i]->cap;
+		if (s.t[i] == &lim_pair)	/* it knows the password */
+			s.b[i]->tokens = s.t[i]->cap;
+		else if ((s.b[i]->tokens += 1) > s.t[i]->cap)
+			s.b[i]->tokens = s.t[i]->cap;
 	}
 	pthread_mutex_unlock(&lim_mtx);
 }

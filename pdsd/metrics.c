@@ -109,18 +109,12 @@ static void
 emit(struct out *o, const char *fmt, ...)
 {
 	va_list	 ap;
-	char	 line[1024];
-	int	 n;
 
 	if (o->rc != PDS_OK)
 		return;
 	va_start(ap, fmt);
-	n = vsnprintf(line, sizeof(line), fmt, ap);
+	o->rc = buf_vprintf(o->b, fmt, ap);
 	va_end(ap);
-	if (n < 0 || (size_t)n >= sizeof(line))
-		o->rc = PDS_ETOOBIG;
-	else
-		o->rc = buf_append(o->b, line, (size_t)n);
 }
 
 /*

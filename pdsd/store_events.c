@@ -403,12 +403,9 @@ store_events_prune(const char *time, size_t limit, size_t *n, int64_t *last)
 	    STORE_ARGS(SB_TEXT(time), SB_INT(limit)), "event prune", &upto,
 	    1)) != PDS_OK || upto == 0)
 		return rc;
-	if ((rc = store_begin()) != PDS_OK)
-		return rc;
-	rc = store_run("DELETE FROM events WHERE seq <= ?1 AND "
+	if ((rc = store_run_tx("DELETE FROM events WHERE seq <= ?1 AND "
 	    "sequenced_at < ?2", STORE_ARGS(SB_INT(upto), SB_TEXT(time)),
-	    "event prune", &changes);
-	if ((rc = store_end(rc)) != PDS_OK)
+	    "event prune", &changes)) != PDS_OK)
 		return rc;
 	*n = (size_t)changes;
 	*last = upto;

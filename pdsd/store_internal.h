@@ -194,8 +194,12 @@ bool		 store_next(sqlite3_stmt *, int *rc, const char *what);
  * and finish it; *changes (may be NULL) gets the rows it changed.
  * store_run_changed: the same for an UPDATE or DELETE that must touch
  * a row: PDS_ENOTFOUND when it changed none.
+ * store_run_tx: store_run() in a write transaction of its own,
+ * store_begin() to store_end(); not for use inside a transaction.
  */
 int		 store_run(const char *sql, const struct store_arg *,
+		    const char *what, int *changes);
+int		 store_run_tx(const char *sql, const struct store_arg *,
 		    const char *what, int *changes);
 int		 store_run_changed(const char *sql, const struct store_arg *,
 		    const char *what);

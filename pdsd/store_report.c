@@ -42,11 +42,7 @@ store_run_seen(int64_t id, const char *now, bool stopped)
 int
 store_daily_add(const char *day, int64_t requests, int64_t errors)
 {
-	int	 rc;
-
-	if ((rc = store_begin()) != PDS_OK)
-		return rc;
-	rc = store_run("INSERT INTO daily_stats (day, requests, errors, "
+	return store_run_tx("INSERT INTO daily_stats (day, requests, errors, "
 	    "peak_rpm, accounts, db_bytes, blob_bytes) VALUES (?1, ?2, ?3, "
 	    "?2, (SELECT count(*) FROM accounts), (SELECT page_count * "
 	    "page_size FROM pragma_page_count, pragma_page_size), (SELECT "
@@ -56,7 +52,6 @@ store_daily_add(const char *day, int64_t requests, int64_t errors)
 	    "excluded.db_bytes, blob_bytes = excluded.blob_bytes",
 	    STORE_ARGS(SB_TEXT(day), SB_INT(requests), SB_INT(errors)),
 	    "daily stats", NULL);
-	return store_end(rc);
 }
 
 /* ---- reading ---------------------------------------------------------- */

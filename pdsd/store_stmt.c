@@ -210,6 +210,20 @@ store_run(const char *sql, const struct store_arg *args, const char *what,
 }
 
 int
+store_run_tx(const char *sql, const struct store_arg *args,
+    const char *what, int *changes)
+{
+	int	 rc;
+
+	if (changes != NULL)
+		*changes = 0;
+	if ((rc = store_begin()) != PDS_OK)
+		return rc;
+	rc = store_run(sql, args, what, changes);
+	return store_end(rc);
+}
+
+int
 store_run_changed(const char *sql, const struct store_arg *args,
     const char *what)
 {
