@@ -137,13 +137,48 @@ export async function startPlc({ timeoutMs = 20000 } = {}) {
 	});
 	child.stdout.resume();
 	const port = Number(new URL(url).port);
-	return {
+	const plc = {
 		url,
 		localhostUrl: `http://localhost:${port}`,
 		port,
 		pid: child.pid,
 		stop: () => stopChild(child),
 	};
+	if (process.env.PDS_INTEROP_SEED) {
+		try {
+			await seedPlc(url, process.env.PDS_INTEROP_SEED);
+		} catch (e) {
+			await plc.stop();
+			throw e;
+		}
+	}
+	return plc;
+}
+
+// With PDS_INTEROP_SEED, every PLC directory learns the seeded accounts'
+// DIDs: bench/run.sh --scale keeps their signed operations in
+// plc-ops.jsonl beside the data directory.
+async function seedPlc(url, dataDir) {
+	const file = path.join(path.dirname(dataDir), 'plc-ops.jsonl');
+	if (!fs.existsSync(file))
+		throw new Error(`PDS_INTEROP_SEED: no ${file}`);
+	const all = fs.readFileSync(file, 'utf8').split('\n')
+	    .filter((l) => l !== '').map((l) => JSON.parse(l));
+	let next = 0;
+	await Promise.all(Array.from({ length: 8 }, async () => {
+		while (next < all.length) {
+			const { did, ops } = all[next++];
+			for (const op of ops) {
+				const r = await fetch(`${url}/${did}`, {
+					method: 'POST', body: JSON.stringify(op),
+					headers: { 'content-type': 'application/json' },
+				});
+				if (!r.ok)
+					throw new Error(`PDS_INTEROP_SEED: PLC ` +
+					    `${did}: ${r.status} ${await r.text()}`);
+			}
+		}
+	}));
 }
 
 // A random secp256k1 private key as 64 hex digits.
@@ -200,6 +235,23 @@ export function readTail(file, max = 4000) {
 	}
 }
 
+// PDS_INTEROP_SEED=DIR runs every pdsd on a copy of a seeded data
+// directory (one that bench/run.sh --scale --keep left in
+// DIR/<target>-<accounts>-<records>/data), so the suite also passes on a
+// server that already holds thousands of accounts and their events.
+function seedDataDir(from, to) {
+	const db = path.join(from, 'pds.sqlite');
+	if (!fs.existsSync(db))
+		throw new Error(`PDS_INTEROP_SEED: no pds.sqlite in ${from}`);
+	for (const f of ['pds.sqlite', 'pds.sqlite-wal']) {
+		if (fs.existsSync(path.join(from, f)))
+			fs.copyFileSync(path.join(from, f), path.join(to, f));
+	}
+	if (fs.existsSync(path.join(from, 'blocks')))
+		fs.cpSync(path.join(from, 'blocks'), path.join(to, 'blocks'),
+		    { recursive: true });
+}
+
 // Start $B/bin/pdsd on a free loopback port with a temporary data
 // directory and an env file for development (dev mode, handle domain .test,
 // no invites, random secrets).  env adds or overrides variables; a value of
@@ -219,6 +271,8 @@ export async function startPdsd({ env = {}, args = [], timeoutMs = 20000,
 	const dir = tmpDir();
 	const dataDir = path.join(dir, 'data');
 	fs.mkdirSync(dataDir, { mode: 0o700 });
+	if (process.env.PDS_INTEROP_SEED && env.PDS_DATA_DIRECTORY === undefined)
+		seedDataDir(process.env.PDS_INTEROP_SEED, dataDir);
 	const port = wantPort ?? await freePort();
 	const settings = {
 		PDS_HOSTNAME: 'localhost',
