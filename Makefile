@@ -217,7 +217,7 @@ lexicons:
 	@echo "lexicons/ refreshed; rebuild with make"
 
 # The validator's harness and its replay link the daemon's objects.
-LEX_FUZZ_SRC := pdsd/lexicon_validate.c pdsd/lexicon_build.c \
+LEX_FUZZ_SRC := pdsd/lexicon_validate.c pdsd/lexicon_build.c pdsd/thread.c \
 	$(B)/gen/lexicon_table.c
 build-fuzz/fuzz_lexicon: tests/fuzz/fuzz_lexicon.c $(COMMON_SRC) $(LEX_FUZZ_SRC)
 	@mkdir -p build-fuzz
