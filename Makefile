@@ -187,11 +187,12 @@ fuzz-run: fuzz
 LEX_JSON := $(shell find lexicons -name '*.json' 2>/dev/null | LC_ALL=C sort)
 LEX_TREES := app chat com tools
 
-$(B)/tools/lexgen: scripts/lexgen.c pdsd/lexicon_build.c pdsd/lexicon.h libcommon/syntax.c
+LEXGEN_SRC := scripts/lexgen.c pdsd/lexicon_build.c libcommon/strv.c \
+	libcommon/syntax.c
+$(B)/tools/lexgen: $(LEXGEN_SRC) pdsd/lexicon.h
 	@mkdir -p $(dir $@)
 	$(CC) $(PDS_CFLAGS) -Ipdsd $(call pkgcflags,jansson) $(CPPFLAGS) \
-	    $(CFLAGS) -o $@ scripts/lexgen.c pdsd/lexicon_build.c libcommon/syntax.c \
-	    $(call pkglibs,jansson)
+	    $(CFLAGS) -o $@ $(LEXGEN_SRC) $(call pkglibs,jansson)
 
 $(B)/gen/lexicon_table.c: $(B)/tools/lexgen $(LEX_JSON)
 	@mkdir -p $(dir $@)

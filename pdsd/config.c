@@ -21,6 +21,7 @@
 
 #include "config.h"
 #include "err.h"
+#include "strv.h"
 #include "thread.h"
 
 extern char **environ;
@@ -582,11 +583,7 @@ parse_bool(const char *s, bool *out)
 static void
 list_clear(struct cfg_list *l)
 {
-	size_t	 i;
-
-	for (i = 0; i < l->n; i++)
-		free(l->v[i]);
-	free(l->v);
+	strv_free(l->v, l->n);
 	l->v = NULL;
 	l->n = 0;
 }
