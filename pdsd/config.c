@@ -22,6 +22,7 @@
 #include "config.h"
 #include "err.h"
 #include "strv.h"
+#include "syntax.h"
 #include "thread.h"
 
 extern char **environ;
@@ -555,14 +556,10 @@ valid_did(const char *s)
 static int
 parse_int(const char *s, int64_t min, int64_t max, int64_t *out)
 {
-	char		*end;
-	long long	 v;
+	int64_t	 v;
 
-	errno = 0;
-	if (!isdigit((unsigned char)*s) && *s != '-')
-		return PDS_EINVAL;
-	v = strtoll(s, &end, 10);
-	if (errno != 0 || *end != '\0' || v < min || v > max)
+	if ((!isdigit((unsigned char)*s) && *s != '-') ||
+	    !syntax_dec_i64(s, &v) || v < min || v > max)
 		return PDS_EINVAL;
 	*out = v;
 	return PDS_OK;
