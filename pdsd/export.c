@@ -275,20 +275,10 @@ static int
 fout_write(void *arg, const uint8_t *p, size_t n)
 {
 	struct fout	*f = arg;
-	ssize_t		 w;
 
 	crypto_hash_sha256_update(&f->hs, p, n);
 	f->size += (int64_t)n;
-	while (n > 0) {
-		if ((w = write(f->fd, p, n)) == -1) {
-			if (errno == EINTR)
-				continue;
-			return PDS_EIO;
-		}
-		p += w;
-		n -= (size_t)w;
-	}
-	return PDS_OK;
+	return manifest_write_all(f->fd, p, n);
 }
 
 /* Sync, rename into place and list it; on failure remove it. */
