@@ -187,11 +187,12 @@ fuzz-run: fuzz
 LEX_JSON := $(shell find lexicons -name '*.json' 2>/dev/null | LC_ALL=C sort)
 LEX_TREES := app chat com tools
 
-$(B)/tools/lexgen: scripts/lexgen.c pdsd/lexicon_build.c pdsd/lexicon.h libcommon/syntax.c
+LEXGEN_SRC := scripts/lexgen.c pdsd/lexicon_build.c libcommon/strv.c \
+	libcommon/syntax.c
+$(B)/tools/lexgen: $(LEXGEN_SRC) pdsd/lexicon.h
 	@mkdir -p $(dir $@)
 	$(CC) $(PDS_CFLAGS) -Ipdsd $(call pkgcflags,jansson) $(CPPFLAGS) \
-	    $(CFLAGS) -o $@ scripts/lexgen.c pdsd/lexicon_build.c libcommon/syntax.c \
-	    $(call pkglibs,jansson)
+	    $(CFLAGS) -o $@ $(LEXGEN_SRC) $(call pkglibs,jansson)
 
 $(B)/gen/lexicon_table.c: $(B)/tools/lexgen $(LEX_JSON)
 	@mkdir -p $(dir $@)
@@ -217,7 +218,7 @@ lexicons:
 	@echo "lexicons/ refreshed; rebuild with make"
 
 # The validator's harness and its replay link the daemon's objects.
-LEX_FUZZ_SRC := pdsd/lexicon_validate.c pdsd/lexicon_build.c \
+LEX_FUZZ_SRC := pdsd/lexicon_validate.c pdsd/lexicon_build.c pdsd/thread.c \
 	$(B)/gen/lexicon_table.c
 build-fuzz/fuzz_lexicon: tests/fuzz/fuzz_lexicon.c $(COMMON_SRC) $(LEX_FUZZ_SRC)
 	@mkdir -p build-fuzz

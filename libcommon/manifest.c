@@ -223,10 +223,11 @@ manifest_entry(const char *path, int64_t size, const uint8_t sha256[32])
 	    (json_int_t)size, "sha256", hex);
 }
 
-static int
-write_all(int fd, const uint8_t *p, size_t n)
+int
+manifest_write_all(int fd, const void *buf, size_t n)
 {
-	ssize_t	 w;
+	const uint8_t	*p = buf;
+	ssize_t		 w;
 
 	while (n > 0) {
 		if ((w = write(fd, p, n)) == -1) {
@@ -268,7 +269,7 @@ manifest_copy_fd(int in, int out, int64_t max, uint8_t digest[32],
 		}
 		*size += n;
 		crypto_hash_sha256_update(&hs, buf, (size_t)n);
-		if (out != -1 && (rc = write_all(out, buf, (size_t)n)) !=
+		if (out != -1 && (rc = manifest_write_all(out, buf, (size_t)n)) !=
 		    PDS_OK)
 			break;
 		if (progress != NULL)

@@ -74,6 +74,9 @@ void	manifest_hex(const uint8_t d[32], char out[65]);
 int	manifest_copy_fd(int in, int out, int64_t max, uint8_t sha256[32],
 	    int64_t *size, void (*progress)(void *, int64_t), void *arg);
 
+/* Write all n bytes of p to fd, again after EINTR; PDS_EIO, errno set. */
+int	manifest_write_all(int fd, const void *p, size_t n);
+
 /* Read a whole file of at most max bytes into *buf (NUL-terminated). */
 int	manifest_read_file(int dirfd, const char *path, size_t max,
 	    char **buf, size_t *len);

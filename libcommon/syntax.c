@@ -4,9 +4,11 @@
  * with explicit ranges rather than <ctype.h>, whose answers depend on the
  * locale and are undefined for negative chars.
  */
+#include <errno.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "err.h"
@@ -666,4 +668,39 @@ did_is_web(const char *s, size_t len)
 		port = port * 10 + (size_t)(s[i] - '0');
 	}
 	return port >= 1 && port <= 65535;
+}
+
+bool
+syntax_dec_i64(const char *s, int64_t *out)
+{
+	char		*end;
+	long long	 v;
+
+	if (s == NULL || *s == '\0')
+		return false;
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (errno != 0 || *end != '\0')
+		return false;
+	*out = v;
+	return true;
+}
+
+bool
+syntax_dec_u64(const char *s, uint64_t *out)
+{
+	uint64_t	 v = 0, d;
+
+	if (s == NULL || *s == '\0')
+		return false;
+	for (; *s != '\0'; s++) {
+		if (*s < '0' || *s > '9')
+			return false;
+		d = (uint64_t)(*s - '0');
+		if (v > (UINT64_MAX - d) / 10)
+			return false;
+		v = v * 10 + d;
+	}
+	*out = v;
+	return true;
 }

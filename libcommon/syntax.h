@@ -91,4 +91,13 @@ bool	did_is_plc(const char *, size_t);
  */
 bool	did_is_web(const char *, size_t);
 
+/*
+ * A whole string as a decimal integer, as strtoll(3) reads it (blanks
+ * and a sign may lead); false when s is NULL or empty, has more after
+ * the number or is out of range.  *out is set only on success.
+ */
+bool	syntax_dec_i64(const char *s, int64_t *out);
+/* Digits only, nothing before or after them, at most UINT64_MAX. */
+bool	syntax_dec_u64(const char *s, uint64_t *out);
+
 #endif

@@ -198,64 +198,20 @@ revoke_app_password(const char *did, const char *name, struct admin_err *err)
 	return PDS_OK;
 }
 
-struct find_grant {
-	int64_t	 id;
-	char	*client_id;	/* the grant's, once found */
-	size_t	 others;	/* the client's other grants */
-};
-
-static int
-find_grant(void *arg, const struct store_oauth_family *f)
-{
-	struct find_grant	*fg = arg;
-
-	if (f->id != fg->id)
-		return 0;
-	return (fg->client_id = strdup(f->client_id)) == NULL ?
-	    PDS_ENOMEM : 1;
-}
-
-static int
-count_client(void *arg, const struct store_oauth_family *f)
-{
-	struct find_grant	*fg = arg;
-
-	if (f->id != fg->id && strcmp(f->client_id, fg->client_id) == 0)
-		fg->others++;
-	return 0;
-}
-
 static int
 revoke_grant(const char *did, const char *id, bool *forgot,
     struct admin_err *err)
 {
-	struct find_grant	 fg;
-	char			*end;
-	int			 rc;
+	int64_t	 gid;
+	char	*end;
+	int	 rc;
 
-	memset(&fg, 0, sizeof(fg));
 	if (id[0] < '0' || id[0] > '9' ||
-	    (fg.id = strtoll(id, &end, 10)) <= 0 || *end != '\0')
+	    (gid = strtoll(id, &end, 10)) <= 0 || *end != '\0')
 		return no_such(err, "OAuth grant", id, did);
-	/* only a grant of this account */
-	if ((rc = store_oauth_family_list_did(did, find_grant, &fg)) < 0)
-		return admin_fail_internal(err, rc);
-	if (fg.client_id == NULL)
+	rc = store_oauth_grant_revoke(did, gid, forgot);
+	if (rc == PDS_ENOTFOUND)
 		return no_such(err, "OAuth grant", id, did);
-	if ((rc = store_begin()) == PDS_OK) {
-		rc = store_oauth_family_delete(fg.id);
-		if (rc == PDS_OK)
-			rc = store_oauth_family_list_did(did, count_client,
-			    &fg);
-		if (rc == PDS_OK && fg.others == 0 &&
-		    (rc = store_oauth_client_forget(did, fg.client_id)) ==
-		    PDS_OK)
-			*forgot = true;
-		if (rc == PDS_ENOTFOUND && fg.others == 0)
-			rc = PDS_OK;	/* no consent was kept */
-		rc = store_end(rc);
-	}
-	free(fg.client_id);
 	return rc == PDS_OK ? PDS_OK : admin_fail_internal(err, rc);
 }
 

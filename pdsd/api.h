@@ -55,12 +55,6 @@ int	api_query_record(struct xrpc_ctx *, const char **coll,
 struct store_repo_acct;
 int	api_repo_unavailable(struct xrpc_ctx *,
 	    const struct store_repo_acct *);
-/*
- * A whole string as a decimal integer, as strtoll reads it; false when
- * s is NULL or empty, has more after the number or is out of range.
- */
-bool	api_parse_i64(const char *s, int64_t *out);
-
 /* Token errors as the reference names them (InvalidToken, ExpiredToken). */
 int	api_email_token_error(struct xrpc_ctx *, int rc);
 /* A failed email send (502) or an unusable address (400). */

@@ -139,19 +139,15 @@ api_repo_list_missing_blobs(struct xrpc_ctx *ctx)
 	const char	*ls = http_req_query(ctx->req, "limit");
 	const char	*cursor = http_req_query(ctx->req, "cursor");
 	struct missing	 m;
-	char		*end;
-	long		 limit = MISSING_BLOBS_DEFAULT;
+	int64_t		 limit = MISSING_BLOBS_DEFAULT;
 	json_t		*o;
 	int		 rc;
 
-	if (ls != NULL) {
-		limit = strtol(ls, &end, 10);
-		if (*ls == '\0' || *end != '\0' || limit < 1 ||
-		    limit > MISSING_BLOBS_MAX)
-			return xrpc_fail(ctx, PDS_EINVAL, NULL,
-			    "limit must be an integer from 1 to %d",
-			    MISSING_BLOBS_MAX);
-	}
+	if (ls != NULL && (!syntax_dec_i64(ls, &limit) || limit < 1 ||
+	    limit > MISSING_BLOBS_MAX))
+		return xrpc_fail(ctx, PDS_EINVAL, NULL,
+		    "limit must be an integer from 1 to %d",
+		    MISSING_BLOBS_MAX);
 	memset(&m, 0, sizeof(m));
 	if ((m.arr = json_array()) == NULL)
 		return PDS_ENOMEM;

@@ -51,7 +51,7 @@ api_server_get_service_auth(struct xrpc_ctx *ctx)
 	if (lxm != NULL && !syntax_is_nsid(lxm, strlen(lxm)))
 		return xrpc_fail(ctx, PDS_EINVAL, NULL,
 		    "lxm must be an NSID");
-	if (exps != NULL && !api_parse_i64(exps, &exp))
+	if (exps != NULL && !syntax_dec_i64(exps, &exp))
 		return xrpc_fail(ctx, PDS_EINVAL, NULL,
 		    "exp must be an integer");
 	/*

@@ -29,22 +29,6 @@
 
 /* ---- shared with api_sync.c ---- */
 
-bool
-api_parse_i64(const char *s, int64_t *out)
-{
-	char		*end;
-	long long	 v;
-
-	if (s == NULL || *s == '\0')
-		return false;
-	errno = 0;
-	v = strtoll(s, &end, 10);
-	if (errno != 0 || *end != '\0')
-		return false;
-	*out = v;
-	return true;
-}
-
 int
 api_query_page(struct xrpc_ctx *ctx, size_t def, size_t max, size_t *out,
     const char **cursor)
@@ -58,7 +42,7 @@ api_query_page(struct xrpc_ctx *ctx, size_t def, size_t max, size_t *out,
 	*out = def;
 	if (s == NULL || *s == '\0')
 		return 0;
-	if (!api_parse_i64(s, &v))
+	if (!syntax_dec_i64(s, &v))
 		return xrpc_fail(ctx, PDS_EINVAL, NULL,
 		    "limit must be an integer");
 	if (v < 1 || (unsigned long long)v > max)

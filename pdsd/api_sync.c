@@ -914,7 +914,7 @@ static bool
 parse_cursor(const char *s, int64_t *out)
 {
 	/* digits only: no blanks or sign before them */
-	return s != NULL && *s >= '0' && *s <= '9' && api_parse_i64(s, out) &&
+	return s != NULL && *s >= '0' && *s <= '9' && syntax_dec_i64(s, out) &&
 	    *out <= DM_INT_MAX;
 }
 

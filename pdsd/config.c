@@ -21,6 +21,8 @@
 
 #include "config.h"
 #include "err.h"
+#include "strv.h"
+#include "syntax.h"
 #include "thread.h"
 
 extern char **environ;
@@ -554,14 +556,10 @@ valid_did(const char *s)
 static int
 parse_int(const char *s, int64_t min, int64_t max, int64_t *out)
 {
-	char		*end;
-	long long	 v;
+	int64_t	 v;
 
-	errno = 0;
-	if (!isdigit((unsigned char)*s) && *s != '-')
-		return PDS_EINVAL;
-	v = strtoll(s, &end, 10);
-	if (errno != 0 || *end != '\0' || v < min || v > max)
+	if ((!isdigit((unsigned char)*s) && *s != '-') ||
+	    !syntax_dec_i64(s, &v) || v < min || v > max)
 		return PDS_EINVAL;
 	*out = v;
 	return PDS_OK;
@@ -582,11 +580,7 @@ parse_bool(const char *s, bool *out)
 static void
 list_clear(struct cfg_list *l)
 {
-	size_t	 i;
-
-	for (i = 0; i < l->n; i++)
-		free(l->v[i]);
-	free(l->v);
+	strv_free(l->v, l->n);
 	l->v = NULL;
 	l->n = 0;
 }

@@ -21,6 +21,7 @@
 #include "config_init.h"
 #include "err.h"
 #include "keys.h"
+#include "manifest.h"
 
 #define INIT_TEXT_MAX	((size_t)64 << 10)	/* reserved once: no copies */
 #define INIT_VALUE_MAX	2048
@@ -299,23 +300,14 @@ static int
 write_temp(const char *path, const struct buf *b, char *tmp, size_t tmplen,
     char *err, size_t errlen)
 {
-	size_t	 off = 0;
-	ssize_t	 n;
 	int	 fd;
 
 	if ((size_t)snprintf(tmp, tmplen, "%s.XXXXXX", path) >= tmplen)
 		return init_fail(err, errlen, "%s: path too long", path);
 	if ((fd = mkostemp(tmp, O_CLOEXEC)) == -1)
 		return init_fail(err, errlen, "%s: %s", tmp, strerror(errno));
-	while (off < b->len) {
-		n = write(fd, b->p + off, b->len - off);
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n == -1)
-			break;
-		off += (size_t)n;
-	}
-	if (off < b->len || fsync(fd) == -1) {
+	if (manifest_write_all(fd, b->p, b->len) != PDS_OK ||
+	    fsync(fd) == -1) {
 		init_fail(err, errlen, "%s: %s", tmp, strerror(errno));
 		close(fd);
 		unlink(tmp);

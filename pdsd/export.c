@@ -59,6 +59,7 @@
 #include "store_account.h"
 #include "store_prefs.h"
 #include "store_repo.h"
+#include "strv.h"
 #include "syntax.h"
 
 #define TICK_MS		250
@@ -73,15 +74,11 @@ static struct bgjob_slot	 slot = BGJOB_SLOT_INITIALIZER;
 void
 xjob_unref(struct xjob *j)
 {
-	size_t	 i;
-
 	if (!bgjob_release(&j->bg))
 		return;
 	if (j->dirfd != -1)
 		close(j->dirfd);
-	for (i = 0; i < j->ndids; i++)
-		free(j->dids[i]);
-	free(j->dids);
+	strv_free(j->dids, j->ndids);
 	json_decref(j->extra);
 	free(j);
 }
@@ -278,20 +275,10 @@ static int
 fout_write(void *arg, const uint8_t *p, size_t n)
 {
 	struct fout	*f = arg;
-	ssize_t		 w;
 
 	crypto_hash_sha256_update(&f->hs, p, n);
 	f->size += (int64_t)n;
-	while (n > 0) {
-		if ((w = write(f->fd, p, n)) == -1) {
-			if (errno == EINTR)
-				continue;
-			return PDS_EIO;
-		}
-		p += w;
-		n -= (size_t)w;
-	}
-	return PDS_OK;
+	return manifest_write_all(f->fd, p, n);
 }
 
 /* Sync, rename into place and list it; on failure remove it. */
@@ -421,11 +408,7 @@ cid_cb(void *arg, const char *cid)
 static void
 cids_clear(struct cids *c)
 {
-	size_t	 i;
-
-	for (i = 0; i < c->n; i++)
-		free(c->v[i]);
-	free(c->v);
+	strv_free(c->v, c->n);
 }
 
 /* The blobs the repo references, in the read transaction of the CAR. */

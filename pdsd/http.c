@@ -72,6 +72,7 @@
 #include "log.h"
 #include "ratelimit.h"
 #include "stats.h"
+#include "syntax.h"
 
 /* the most body bytes read and dropped to deliver an early answer */
 #define DRAIN_413	((uint64_t)128 << 20)	/* a 413: the client means it */
@@ -990,22 +991,6 @@ preflight(struct http_req *r)
 	return ret;
 }
 
-static bool
-parse_content_length(const char *s, uint64_t *out)
-{
-	char		*end;
-	unsigned long long v;
-
-	if (s == NULL || !isdigit((unsigned char)*s))
-		return false;
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno != 0 || *end != '\0')
-		return false;
-	*out = v;
-	return true;
-}
-
 /* Take n more bytes of the server-wide body allowance, if there is room. */
 static bool
 body_hold(struct http_req *r, uint64_t n)
@@ -1333,7 +1318,7 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url,
 			not_found(r, NULL);
 		}
 		buf_init(&r->body, r->t.body_max ? r->t.body_max : 1);
-		have_cl = parse_content_length(http_req_header(r,
+		have_cl = syntax_dec_u64(http_req_header(r,
 		    "Content-Length"), &cl);
 		if (r->kind != R_NONE) {	/* dispatch answered already */
 			r->state = ST_REPLIED;

@@ -71,6 +71,7 @@
 #include "store.h"
 #include "store_account.h"
 #include "store_prefs.h"
+#include "strv.h"
 #include "syntax.h"
 
 #define IMPORT_MAX_ACCOUNTS	100000
@@ -305,9 +306,7 @@ load_prefs(struct acct *a)
 	}
 	if (rc == PDS_OK)
 		rc = store_prefs_replace(a->did, drop_all, NULL, v, n);
-	for (i = 0; dumps != NULL && i < n; i++)
-		free(dumps[i]);
-	free(dumps);
+	strv_free(dumps, n);
 	free(v);
 	json_decref(doc);
 	return rc;

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "lexicon.h"
+#include "strv.h"
 #include "syntax.h"
 
 #define LEXB_MAX	(1u << 24)	/* nodes, items or strings */
@@ -636,13 +637,9 @@ lex_builder_finish(struct lex_builder *b)
 void
 lex_builder_free(struct lex_builder *b)
 {
-	uint32_t	 i;
-
 	if (b == NULL)
 		return;
-	for (i = 0; i < b->t.nstrs; i++)
-		free(b->strs[i]);
-	free(b->strs);
+	strv_free(b->strs, b->t.nstrs);
 	free(b->hash);
 	free(b->defs);
 	free(b->nodes);

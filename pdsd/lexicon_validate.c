@@ -18,6 +18,7 @@
 #include "dmjson.h"
 #include "lexicon.h"
 #include "syntax.h"
+#include "thread.h"
 
 #define LEXV_DEPTH	64	/* schema refs followed, at most */
 
@@ -106,26 +107,24 @@ gbi_init(void)
 	gbi_keyed = pthread_key_create(&gbi_key, gbi_close) == 0;
 }
 
-/* This thread's iterator (closed when the thread ends), or NULL. */
-static UBreakIterator *
-gbi_get(void)
+static void *
+gbi_open(void)
 {
 	UBreakIterator	*bi;
 	UErrorCode	 st = U_ZERO_ERROR;
 
+	bi = ubrk_open(UBRK_CHARACTER, "", NULL, 0, &st);
+	return U_FAILURE(st) ? NULL : bi;
+}
+
+/* This thread's iterator (closed when the thread ends), or NULL. */
+static UBreakIterator *
+gbi_get(void)
+{
 	pthread_once(&gbi_once, gbi_init);
 	if (!gbi_keyed)
 		return NULL;
-	if ((bi = pthread_getspecific(gbi_key)) != NULL)
-		return bi;
-	bi = ubrk_open(UBRK_CHARACTER, "", NULL, 0, &st);
-	if (U_FAILURE(st))
-		return NULL;
-	if (pthread_setspecific(gbi_key, bi) != 0) {
-		ubrk_close(bi);
-		return NULL;
-	}
-	return bi;
+	return thread_value(gbi_key, gbi_open, gbi_close);
 }
 
 size_t

@@ -289,44 +289,15 @@ serve_signin(struct http_req *req, const void *arg)
 		back_to_account(req, NULL);
 }
 
-struct find_family {
-	int64_t	 id;
-	bool	 found;
-	char	*client_id;	/* the family's, once found */
-	size_t	 others;	/* other families of that client */
-};
-
-static int
-find_cb(void *arg, const struct store_oauth_family *f)
-{
-	struct find_family	*ff = arg;
-
-	if (f->id != ff->id)
-		return 0;
-	ff->found = true;
-	if ((ff->client_id = strdup(f->client_id)) == NULL)
-		return PDS_ENOMEM;
-	return 1;
-}
-
-static int
-count_cb(void *arg, const struct store_oauth_family *f)
-{
-	struct find_family	*ff = arg;
-
-	if (f->id != ff->id && strcmp(f->client_id, ff->client_id) == 0)
-		ff->others++;
-	return 0;
-}
-
 static void
 serve_revoke(struct http_req *req, const void *arg)
 {
 	struct oauth_authz_browser	 br;
-	struct find_family		 ff;
 	const uint8_t			*body;
 	size_t				 len;
+	int64_t				 id;
 	char				 did[SA_DID_MAX + 1], gid[24], *end;
+	bool				 forgot;
 	int				 rc;
 
 	(void)arg;
@@ -337,38 +308,20 @@ serve_revoke(struct http_req *req, const void *arg)
 		return;
 	}
 	body = http_req_body(req, &len);
-	memset(&ff, 0, sizeof(ff));
 	if (oauth_authz_form(body, len, "grant_id", gid, sizeof(gid)) !=
 	    PDS_OK || gid[0] < '0' || gid[0] > '9' ||
-	    (ff.id = strtoll(gid, &end, 10)) <= 0 || *end != '\0') {
+	    (id = strtoll(gid, &end, 10)) <= 0 || *end != '\0') {
 		oauth_authz_reply_error(req, 400, "Invalid form", NULL);
 		return;
 	}
-	/* Only a grant of the signed-in account may go. */
-	rc = store_oauth_family_list_did(did, find_cb, &ff);
-	if (rc < 0)
-		goto fail;
-	if (!ff.found) {
+	/* Only a grant of the signed-in account may go, with its consent. */
+	rc = store_oauth_grant_revoke(did, id, &forgot);
+	if (rc == PDS_ENOTFOUND)
 		back_to_account(req, NULL);
-		return;
-	}
-	rc = store_oauth_family_delete(ff.id);
-	if (rc != PDS_OK && rc != PDS_ENOTFOUND)
-		goto fail;
-	/*
-	 * With its last grant gone, the app must ask again: forget the
-	 * consent too, or a silent sign-in would bring the access back.
-	 */
-	if ((rc = store_oauth_family_list_did(did, count_cb, &ff)) < 0 ||
-	    (ff.others == 0 && (rc = store_oauth_client_forget(did,
-	    ff.client_id)) < 0 && rc != PDS_ENOTFOUND))
-		goto fail;
-	free(ff.client_id);
-	back_to_account(req, "revoked");
-	return;
-fail:
-	free(ff.client_id);
-	oauth_authz_reply_error(req, 500, "Server error", NULL);
+	else if (rc != PDS_OK)
+		oauth_authz_reply_error(req, 500, "Server error", NULL);
+	else
+		back_to_account(req, "revoked");
 }
 
 static void

@@ -23,6 +23,7 @@
 #include "log.h"
 #include "offload.h"
 #include "outbound.h"
+#include "thread.h"
 
 #define ALLOW_HOSTS_MAX	32
 #define HOST_MAX	256
@@ -181,22 +182,21 @@ curl_start(void)
 	return up;
 }
 
+static void *
+curl_make(void)
+{
+	return curl_start() ? curl_easy_init() : NULL;
+}
+
 static CURL *
 thread_handle(void)
 {
 	CURL	*h;
 
 	pthread_once(&key_once, make_key);
-	if ((h = pthread_getspecific(curl_key)) != NULL) {
+	/* a handle kept from an earlier request starts afresh */
+	if ((h = thread_value(curl_key, curl_make, curl_key_free)) != NULL)
 		curl_easy_reset(h);
-		return h;
-	}
-	if (!curl_start() || (h = curl_easy_init()) == NULL)
-		return NULL;
-	if (pthread_setspecific(curl_key, h) != 0) {
-		curl_easy_cleanup(h);
-		return NULL;
-	}
 	return h;
 }
 

@@ -547,6 +547,68 @@ store_oauth_client_forget_did(const char *did)
 	    STORE_ARGS(SB_TEXT(did)), "oauth client forget did", NULL);
 }
 
+struct grant_find {
+	int64_t	 id;
+	char	*client_id;	/* the grant's, once found */
+	size_t	 others;	/* the client's other grants */
+};
+
+static int
+grant_find_cb(void *arg, const struct store_oauth_family *f)
+{
+	struct grant_find	*g = arg;
+
+	if (f->id != g->id)
+		return 0;
+	return (g->client_id = strdup(f->client_id)) == NULL ?
+	    PDS_ENOMEM : 1;
+}
+
+static int
+grant_count_cb(void *arg, const struct store_oauth_family *f)
+{
+	struct grant_find	*g = arg;
+
+	if (f->id != g->id && strcmp(f->client_id, g->client_id) == 0)
+		g->others++;
+	return 0;
+}
+
+int
+store_oauth_grant_revoke(const char *did, int64_t id, bool *forgot)
+{
+	struct grant_find	 g;
+	int			 rc;
+
+	memset(&g, 0, sizeof(g));
+	g.id = id;
+	*forgot = false;
+	/* only a grant of this account */
+	if ((rc = store_oauth_family_list_did(did, grant_find_cb, &g)) < 0)
+		return rc;
+	if (g.client_id == NULL)
+		return PDS_ENOTFOUND;
+	if ((rc = store_begin()) == PDS_OK) {
+		rc = store_oauth_family_delete(id);
+		if (rc == PDS_ENOTFOUND)
+			rc = PDS_OK;	/* revoked meanwhile */
+		if (rc == PDS_OK)
+			rc = store_oauth_family_list_did(did, grant_count_cb,
+			    &g);
+		if (rc == PDS_OK && g.others == 0 &&
+		    (rc = store_oauth_client_forget(did, g.client_id)) ==
+		    PDS_OK)
+			*forgot = true;
+		if (rc == PDS_ENOTFOUND && g.others == 0)
+			rc = PDS_OK;	/* no consent was kept */
+		rc = store_end(rc);
+	}
+	free(g.client_id);
+	if (rc != PDS_OK)
+		*forgot = false;
+	return rc;
+}
+
 /* ---- replay and purge ---- */
 
 int

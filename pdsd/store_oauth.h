@@ -198,6 +198,14 @@ int	store_oauth_client_forget(const char *did, const char *client_id);
 /* Forget every client did authorized (each must ask again). */
 int	store_oauth_client_forget_did(const char *did);
 
+/*
+ * Revoke did's grant (family) id.  With the client's last grant to did
+ * gone, its consent goes too, or a silent sign-in would bring the access
+ * back; *forgot tells whether it went.  PDS_ENOTFOUND when did has no
+ * grant id.
+ */
+int	store_oauth_grant_revoke(const char *did, int64_t id, bool *forgot);
+
 /* ---- replay protection and expiry ---- */
 
 /* Namespaces of the replay table. */

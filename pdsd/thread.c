@@ -1,5 +1,6 @@
 /*
- * thread: CPU counts and stopping a waiting thread.  See thread.h.
+ * thread: CPU counts, stopping a waiting thread and per-thread values.
+ * See thread.h.
  */
 #include <sched.h>
 #include <unistd.h>
@@ -34,4 +35,20 @@ thread_stop(pthread_t thr, pthread_mutex_t *mu, pthread_cond_t *cv,
 	pthread_cond_signal(cv);
 	pthread_mutex_unlock(mu);
 	pthread_join(thr, NULL);
+}
+
+void *
+thread_value(pthread_key_t key, void *(*make)(void), void (*drop)(void *))
+{
+	void	*v;
+
+	if ((v = pthread_getspecific(key)) != NULL)
+		return v;
+	if ((v = make()) == NULL)
+		return NULL;
+	if (pthread_setspecific(key, v) != 0) {
+		drop(v);
+		return NULL;
+	}
+	return v;
 }

@@ -115,7 +115,12 @@ test_copy(void)
 	lseek(fd, 0, SEEK_SET);
 	CHECK(manifest_copy_fd(fd, -1, 10, sha, &size, NULL, NULL) ==
 	    PDS_ETOOBIG, "over the limit");
+	CHECK(ftruncate(fd, 0) == 0 && lseek(fd, 0, SEEK_SET) == 0 &&
+	    manifest_write_all(fd, "hello", 5) == PDS_OK &&
+	    manifest_write_all(fd, "", 0) == PDS_OK &&
+	    lseek(fd, 0, SEEK_CUR) == 5, "written whole");
 	close(fd);
+	CHECK(manifest_write_all(fd, "x", 1) == PDS_EIO, "a closed fd");
 	unlink(in);
 	t_group_end();
 }

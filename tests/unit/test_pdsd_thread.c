@@ -1,9 +1,10 @@
 /*
- * test_pdsd_thread: thread_ncpu() and thread_stop().
+ * test_pdsd_thread: thread_ncpu(), thread_stop() and thread_value().
  */
 #include <pthread.h>
 #include <sched.h>
 #include <stdbool.h>
+#include <stdlib.h>
 #include <unistd.h>
 
 #include "../../pdsd/thread.h"
@@ -69,10 +70,74 @@ test_stop(void)
 	t_group_end();
 }
 
+static int	 made, dropped, freed;
+
+static void *
+make_int(void)
+{
+	made++;
+	return malloc(sizeof(int));
+}
+
+static void
+drop_int(void *p)
+{
+	dropped++;
+	free(p);
+}
+
+static void
+free_int(void *p)
+{
+	freed++;
+	free(p);
+}
+
+struct other {
+	pthread_key_t	 key;
+	void		*v;	/* its value, while it ran */
+};
+
+static void *
+other_thread(void *arg)
+{
+	struct other	*o = arg;
+
+	o->v = thread_value(o->key, make_int, drop_int);
+	return NULL;
+}
+
+static void
+test_value(void)
+{
+	pthread_key_t	 key;
+	pthread_t	 thr;
+	struct other	 other;
+	void		*v;
+
+	t_group("thread_value");
+	CHECK(pthread_key_create(&key, free_int) == 0, "key");
+	v = thread_value(key, make_int, drop_int);
+	CHECK(v != NULL && made == 1, "made on first use");
+	CHECK(thread_value(key, make_int, drop_int) == v && made == 1,
+	    "kept for the thread");
+	other.key = key;
+	CHECK(pthread_create(&thr, NULL, other_thread, &other) == 0 &&
+	    pthread_join(thr, NULL) == 0, "another thread");
+	CHECK(other.v != NULL && other.v != v && made == 2 && freed == 1,
+	    "its own value, freed when it ended");
+	CHECK(dropped == 0, "nothing dropped");
+	pthread_setspecific(key, NULL);
+	free(v);
+	pthread_key_delete(key);
+	t_group_end();
+}
+
 int
 main(void)
 {
 	test_ncpu();
 	test_stop();
+	test_value();
 	return t_done("test_pdsd_thread");
 }

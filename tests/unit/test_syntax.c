@@ -193,6 +193,49 @@ test_extra(void)
 	t_group_end();
 }
 
+static void
+test_dec(void)
+{
+	int64_t		 v = 7;
+	uint64_t	 u = 7;
+
+	t_group("syntax_dec_i64");
+	CHECK(syntax_dec_i64("0", &v) && v == 0, "zero");
+	CHECK(syntax_dec_i64("1700000000", &v) && v == 1700000000, "seconds");
+	CHECK(syntax_dec_i64("-5", &v) && v == -5, "negative");
+	CHECK(syntax_dec_i64("+5", &v) && v == 5 &&
+	    syntax_dec_i64(" 6", &v) && v == 6, "sign and blanks lead, as strtoll");
+	CHECK(syntax_dec_i64("9223372036854775807", &v) && v == INT64_MAX,
+	    "the largest");
+	CHECK(syntax_dec_i64("-9223372036854775808", &v) && v == INT64_MIN,
+	    "the smallest");
+	v = 7;
+	CHECK(!syntax_dec_i64("9223372036854775808", &v) && v == 7,
+	    "out of range, *out untouched");
+	CHECK(!syntax_dec_i64(NULL, &v) && !syntax_dec_i64("", &v), "none");
+	CHECK(!syntax_dec_i64("12x", &v) && !syntax_dec_i64("1 ", &v),
+	    "more after the number");
+	CHECK(!syntax_dec_i64("x", &v) && !syntax_dec_i64(" ", &v) &&
+	    !syntax_dec_i64("-", &v) && v == 7, "no digits");
+	t_group_end();
+
+	t_group("syntax_dec_u64");
+	CHECK(syntax_dec_u64("0", &u) && u == 0, "zero");
+	CHECK(syntax_dec_u64("00042", &u) && u == 42, "leading zeros");
+	CHECK(syntax_dec_u64("18446744073709551615", &u) && u == UINT64_MAX,
+	    "the largest");
+	u = 7;
+	CHECK(!syntax_dec_u64("18446744073709551616", &u) &&
+	    !syntax_dec_u64("99999999999999999999", &u) && u == 7,
+	    "out of range, *out untouched");
+	CHECK(!syntax_dec_u64(NULL, &u) && !syntax_dec_u64("", &u), "none");
+	CHECK(!syntax_dec_u64("-1", &u) && !syntax_dec_u64("+1", &u) &&
+	    !syntax_dec_u64(" 1", &u), "digits first");
+	CHECK(!syntax_dec_u64("1 ", &u) && !syntax_dec_u64("12x", &u) &&
+	    u == 7, "more after the digits");
+	t_group_end();
+}
+
 int
 main(void)
 {
@@ -202,5 +245,6 @@ main(void)
 		run_fixture(&fixtures[i]);
 	printf("  fixture cases: %d\n", total_cases);
 	test_extra();
+	test_dec();
 	return t_done("test_syntax");
 }
