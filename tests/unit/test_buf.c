@@ -1,27 +1,10 @@
-/* Unit tests: the bounded buffer's printf. */
-#include <stdarg.h>
+/* Unit tests: the bounded buffer's printf (buf_printf on buf_vprintf). */
 #include <stdint.h>
 #include <string.h>
 
 #include "buf.h"
 #include "err.h"
 #include "t.h"
-
-static int	 vput(struct buf *, const char *, ...)
-		    __attribute__((format(printf, 2, 3)));
-
-/* A caller's own printf-style wrapper, as buf_vprintf() serves it. */
-static int
-vput(struct buf *b, const char *fmt, ...)
-{
-	va_list	 ap;
-	int	 rc;
-
-	va_start(ap, fmt);
-	rc = buf_vprintf(b, fmt, ap);
-	va_end(ap);
-	return rc;
-}
 
 static void
 test_printf(void)
@@ -30,17 +13,17 @@ test_printf(void)
 
 	t_group("printf");
 	buf_init(&b, 16);
-	CHECK(vput(&b, "%s", "") == PDS_OK && b.len == 0 && b.p != NULL &&
+	CHECK(buf_printf(&b, "%s", "") == PDS_OK && b.len == 0 && b.p != NULL &&
 	    b.p[0] == '\0', "empty into a fresh buffer");
 	CHECK(buf_printf(&b, "%s-%d", "ab", 12) == PDS_OK && b.len == 5 &&
 	    strcmp((char *)b.p, "ab-12") == 0, "first: %.*s", (int)b.len,
 	    (char *)b.p);
-	CHECK(vput(&b, "+%03u", 7u) == PDS_OK && b.len == 9 &&
+	CHECK(buf_printf(&b, "+%03u", 7u) == PDS_OK && b.len == 9 &&
 	    strcmp((char *)b.p, "ab-12+007") == 0, "appended: %.*s",
 	    (int)b.len, (char *)b.p);
-	CHECK(vput(&b, "%s", "0123456789") == PDS_ETOOBIG && b.len == 9 &&
+	CHECK(buf_printf(&b, "%s", "0123456789") == PDS_ETOOBIG && b.len == 9 &&
 	    strcmp((char *)b.p, "ab-12+007") == 0, "past max leaves it");
-	CHECK(vput(&b, "%s", "") == PDS_OK && b.len == 9, "empty");
+	CHECK(buf_printf(&b, "%s", "") == PDS_OK && b.len == 9, "empty");
 	buf_clear(&b);
 	t_group_end();
 }
