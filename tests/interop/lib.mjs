@@ -494,13 +494,18 @@ export async function allRecords(agent, did) {
 // The reference PDS (@atproto/pds from bench/node_modules, which
 // bench/setup.sh installs) through bench/ref-pds.mjs, in development
 // mode on loopback, with the PLC directory plc, mail to the SMTP sink
-// smtp (may be null) and extra settings in env.  Returns { url, port,
-// publicUrl, logFile, stop }.
+// smtp (may be null) and extra settings in env.  With dataDir, it runs
+// on that existing directory, which outlives it (its log goes beside
+// it); else on a temporary one that stop() removes.  Returns { url,
+// port, publicUrl, logFile, stop }.
 export const REF_PDS = path.join(ROOT, 'bench', 'ref-pds.mjs');
-export async function startRef(plc, smtp, env = {}) {
-	const dir = tmpDir('pds-ref-');
-	const dataDir = path.join(dir, 'data');
-	fs.mkdirSync(dataDir, { mode: 0o700 });
+export async function startRef(plc, smtp, env = {}, { dataDir } = {}) {
+	const own = dataDir === undefined;
+	const dir = own ? tmpDir('pds-ref-') : path.dirname(dataDir);
+	if (own) {
+		dataDir = path.join(dir, 'data');
+		fs.mkdirSync(dataDir, { mode: 0o700 });
+	}
 	const port = await freePort();
 	const penv = {};
 	for (const [k, v] of Object.entries(process.env))
@@ -538,13 +543,13 @@ export async function startRef(plc, smtp, env = {}) {
 		if (child.exitCode === null && child.signalCode === null) {
 			const exited = new Promise((r) => child.once('exit', r));
 			process.kill(child.pid, 'SIGTERM');
-			if (await Promise.race([exited, sleep(10000)
+			if (await Promise.race([exited, sleep(15000)
 			    .then(() => 'late')]) === 'late') {
 				process.kill(child.pid, 'SIGKILL');
 				await exited;
 			}
 		}
-		if (!process.env.PDS_INTEROP_KEEP)
+		if (own && !process.env.PDS_INTEROP_KEEP)
 			fs.rmSync(dir, { recursive: true, force: true });
 	};
 	process.on('exit', () => {

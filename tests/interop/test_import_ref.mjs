@@ -16,7 +16,6 @@
 // (bench/setup.sh installs it).
 
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
@@ -28,8 +27,8 @@ import { decodeAll } from '@atproto/lex-cbor';
 import { readCarWithRoot } from '@atproto/repo';
 import WebSocket from 'ws';
 
-import { allRecords, BUILD, freePort, randomK256Hex, readTail, ROOT, runProgram,
-    sleep, startPdsd, startPlc, tmpDir } from './lib.mjs';
+import { allRecords, BUILD, randomK256Hex, ROOT, runProgram, sleep,
+    startPdsd, startPlc, startRef, tmpDir } from './lib.mjs';
 
 const REF = path.join(ROOT, 'bench', 'ref-pds.mjs');
 const REF_PKG = path.join(ROOT, 'bench', 'node_modules', '@atproto', 'pds',
@@ -47,75 +46,6 @@ const imageBytes = (tag) => Buffer.concat([PNG, Buffer.from(tag)]);
 const ADMIN = randomBytes(16).toString('hex');
 const adminAuth = { authorization: 'Basic ' +
     Buffer.from(`admin:${ADMIN}`).toString('base64') };
-
-// The reference PDS on its own data directory, which outlives it.
-async function startRef(plc, rotKey, dataDir) {
-	const dir = path.dirname(dataDir);
-	const port = await freePort();
-	const env = {};
-	for (const [k, v] of Object.entries(process.env))
-		if (!k.startsWith('PDS_') && !k.startsWith('LOG_'))
-			env[k] = v;
-	Object.assign(env, {
-		PDS_HOSTNAME: 'localhost',
-		PDS_PORT: String(port),
-		PDS_DEV_MODE: 'true',
-		PDS_INVITE_REQUIRED: 'false',
-		PDS_JWT_SECRET: randomBytes(32).toString('hex'),
-		PDS_ADMIN_PASSWORD: ADMIN,
-		PDS_PLC_ROTATION_KEY_K256_PRIVATE_KEY_HEX: rotKey,
-		PDS_SERVICE_HANDLE_DOMAINS: '.test',
-		PDS_DATA_DIRECTORY: dataDir,
-		PDS_BLOBSTORE_DISK_LOCATION: path.join(dataDir, 'blocks'),
-		PDS_DID_PLC_URL: plc.localhostUrl,
-		PDS_BSKY_APP_VIEW_URL: 'http://localhost:9',
-		PDS_BSKY_APP_VIEW_DID: 'did:web:appview.test',
-		NODE_ENV: 'production',
-	});
-	const logFile = path.join(dir, 'ref.log');
-	const log = fs.openSync(logFile, 'a');
-	const child = spawn(process.execPath, [REF], { cwd: dir, env,
-	    stdio: ['ignore', log, log] });
-	fs.closeSync(log);
-	const url = `http://127.0.0.1:${port}`;
-	const stop = async () => {
-		if (child.exitCode !== null || child.signalCode !== null)
-			return;
-		const exited = new Promise((r) => child.once('exit', r));
-		process.kill(child.pid, 'SIGTERM');
-		if (await Promise.race([exited, sleep(15000)
-		    .then(() => 'late')]) === 'late') {
-			process.kill(child.pid, 'SIGKILL');
-			await exited;
-		}
-	};
-	process.on('exit', () => {
-		try {
-			process.kill(child.pid, 'SIGKILL');
-		} catch {
-			// gone
-		}
-	});
-	const deadline = Date.now() + 60000;
-	for (;;) {
-		if (child.exitCode !== null)
-			throw new Error(`reference PDS exited: ${readTail(logFile)}`);
-		try {
-			const r = await fetch(`${url}/xrpc/_health`);
-			if (r.status === 200)
-				break;
-		} catch {
-			// not yet
-		}
-		if (Date.now() > deadline) {
-			await stop();
-			throw new Error(`reference PDS did not start: ${
-			    readTail(logFile)}`);
-		}
-		await sleep(100);
-	}
-	return { url, port, stop };
-}
 
 async function xrpcGet(base, method, params, headers = {}) {
 	const q = new URLSearchParams(params).toString();
@@ -301,7 +231,10 @@ before(async () => {
 	fs.mkdirSync(refData, { recursive: true, mode: 0o700 });
 	rotKey = await randomK256Hex();
 	plc = await startPlc();
-	ref = await startRef(plc, rotKey, refData);
+	// on its own data directory, which outlives it
+	ref = await startRef(plc, null, { PDS_ADMIN_PASSWORD: ADMIN,
+	    PDS_PLC_ROTATION_KEY_K256_PRIVATE_KEY_HEX: rotKey },
+	    { dataDir: refData });
 	await populate();
 	for (const name of Object.keys(PASS))
 		before_[name] = await snapshot(ref.url, accounts[name].did);

@@ -11,14 +11,13 @@
 // the reference is not installed (bench/setup.sh).
 
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 
-import { BUILD, freePort, randomK256Hex, readTail, ROOT, runProgram, sleep,
-    startPdsd, startPlc, tmpDir } from './lib.mjs';
+import { BUILD, ROOT, runProgram, sleep, startPdsd, startPlc, startRef }
+    from './lib.mjs';
 
 const REF_DIR = process.env.REF_PDS_DIR ||
     path.join(ROOT, 'bench', 'node_modules', '@atproto', 'pds');
@@ -121,67 +120,6 @@ test('earned invite codes: pdsd and the reference PDS agree', { skip },
 	    `${positive} of ${cases.length} cases made codes`);
 });
 
-// The reference PDS with invites required and INTERVAL.
-async function startRef(plc, adminPassword) {
-	const dir = tmpDir('pds-ref-');
-	const dataDir = path.join(dir, 'data');
-	fs.mkdirSync(dataDir, { mode: 0o700 });
-	const port = await freePort();
-	const env = {};
-	for (const [k, v] of Object.entries(process.env))
-		if (!k.startsWith('PDS_') && !k.startsWith('LOG_'))
-			env[k] = v;
-	Object.assign(env, {
-		PDS_HOSTNAME: 'localhost',
-		PDS_PORT: String(port),
-		PDS_DEV_MODE: 'true',
-		PDS_INVITE_REQUIRED: 'true',
-		PDS_INVITE_INTERVAL: String(INTERVAL),
-		PDS_JWT_SECRET: randomBytes(32).toString('hex'),
-		PDS_ADMIN_PASSWORD: adminPassword,
-		PDS_PLC_ROTATION_KEY_K256_PRIVATE_KEY_HEX: await randomK256Hex(),
-		PDS_SERVICE_HANDLE_DOMAINS: '.test',
-		PDS_DATA_DIRECTORY: dataDir,
-		PDS_BLOBSTORE_DISK_LOCATION: path.join(dataDir, 'blocks'),
-		PDS_DID_PLC_URL: plc.localhostUrl,
-		PDS_BSKY_APP_VIEW_URL: 'http://localhost:9',
-		PDS_BSKY_APP_VIEW_DID: 'did:web:appview.test',
-		NODE_ENV: 'production',
-	});
-	const logFile = path.join(dir, 'ref.log');
-	const log = fs.openSync(logFile, 'a');
-	const child = spawn(process.execPath, [REF_SERVER], { cwd: dir, env,
-	    stdio: ['ignore', log, log] });
-	fs.closeSync(log);
-	const url = `http://127.0.0.1:${port}`;
-	const stop = async () => {
-		if (child.exitCode === null && child.signalCode === null) {
-			const exited = new Promise((r) => child.once('exit', r));
-			child.kill('SIGKILL');
-			await exited;
-		}
-		fs.rmSync(dir, { recursive: true, force: true });
-	};
-	const deadline = Date.now() + 60000;
-	for (;;) {
-		if (child.exitCode !== null)
-			throw new Error(`reference PDS exited: ${readTail(logFile)}`);
-		try {
-			if ((await fetch(`${url}/xrpc/_health`)).status === 200)
-				break;
-		} catch {
-			// not yet
-		}
-		if (Date.now() > deadline) {
-			await stop();
-			throw new Error(`reference PDS did not start: ${
-			    readTail(logFile)}`);
-		}
-		await sleep(100);
-	}
-	return { url, stop };
-}
-
 async function xrpc(url, method, { body, token, basic, query = '' } = {}) {
 	const headers = {};
 	if (body)
@@ -223,7 +161,11 @@ test('earned invite codes: the reference PDS and pdsd side by side',
 	const adminPassword = randomBytes(16).toString('hex');
 	const servers = [];
 	try {
-		servers.push(await startRef(plc, adminPassword));
+		// the reference with invites required and INTERVAL
+		servers.push(await startRef(plc, null, {
+			PDS_ADMIN_PASSWORD: adminPassword,
+			PDS_INVITE_REQUIRED: 'true',
+			PDS_INVITE_INTERVAL: String(INTERVAL) }));
 		servers.push(await startPdsd({ env: {
 			PDS_DID_PLC_URL: plc.url,
 			PDS_ADMIN_PASSWORD: adminPassword,
