@@ -12,6 +12,10 @@
 #                                 headers in $T_DIR/headers
 #   check DESC CMD...        count CMD's success as one case
 #   t_done                   print "$T_NAME: N passed, M failed"
+#   ctl ARGS...              $PDSCTL --socket $SOCK ARGS: output in $OUT,
+#                            errors in $ERR, exit status in $RC (the test
+#                            sets those four)
+#   jget PATH [FILE]         one JSON value of $OUT (or FILE), by sqlite3
 
 : "${B:=build}"
 PDSD=${PDSD:-$B/bin/pdsd}
@@ -104,6 +108,15 @@ pick_port() {
 		echo "$_p"
 		return
 	done
+}
+
+ctl() {
+	"$PDSCTL" --socket "$SOCK" "$@" >"$OUT" 2>"$ERR" </dev/null
+	RC=$?
+}
+
+jget() {
+	sqlite3 :memory: "SELECT json_extract(readfile('${2:-$OUT}'), '$1');"
 }
 
 # pds_env [KEY=VALUE...]: the env file, with overrides appended.

@@ -42,13 +42,6 @@ dns_stop() {
 }
 trap 'dns_stop; t_cleanup' EXIT
 
-ctl() {
-	"$PDSCTL" --socket "$SOCK" "$@" >"$OUT" 2>"$ERR" </dev/null
-	RC=$?
-}
-jget() {
-	sqlite3 :memory: "SELECT json_extract(readfile('${2:-$OUT}'), '$1');"
-}
 same() { [ "$1" = "$2" ] || { echo "#   got '$1', want '$2'"; return 1; }; }
 # expect DESC WANT_RC
 expect() {

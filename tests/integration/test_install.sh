@@ -42,9 +42,6 @@ for p in systemd-analyze caddy sqlite3 curl; do
 	fi
 done
 
-jget() {
-	sqlite3 :memory: "SELECT json_extract(readfile('$2'), '$1');"
-}
 same() { [ "$1" = "$2" ] || { echo "#   got '$1', want '$2'"; return 1; }; }
 sum() { sha256sum "$1" | cut -c1-64; }
 

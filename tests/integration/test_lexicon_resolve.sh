@@ -31,13 +31,6 @@ command -v sqlite3 >/dev/null 2>&1 || {
 	exit 1
 }
 
-ctl() {
-	"$PDSCTL" --socket "$SOCK" "$@" >"$OUT" 2>"$ERR" </dev/null
-	RC=$?
-}
-jget() {
-	sqlite3 :memory: "SELECT json_extract(readfile('$OUT'), '$1');"
-}
 # want DESC PATH VALUE: a value of the last --json answer
 want() {
 	_v=$(jget "$2")

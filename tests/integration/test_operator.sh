@@ -23,10 +23,6 @@ if [ ! -x "$PDSCTL" ] || ! command -v sqlite3 >/dev/null 2>&1; then
 	exit 1
 fi
 
-ctl() {
-	"$PDSCTL" --socket "$SOCK" "$@" >"$OUT" 2>"$ERR" </dev/null
-	RC=$?
-}
 jvalid() {
 	[ "$(sqlite3 :memory: "SELECT json_valid(readfile('${1:-$OUT}'));")" = 1 ]
 }

@@ -25,10 +25,6 @@ if [ ! -x "$PDSCTL" ] || ! command -v sqlite3 >/dev/null 2>&1; then
 fi
 
 # ctl ARGS...: run pdsctl on our socket; $RC, $OUT, $ERR
-ctl() {
-	"$PDSCTL" --socket "$SOCK" "$@" >"$OUT" 2>"$ERR" </dev/null
-	RC=$?
-}
 # ctl_in INPUT ARGS...: the same with INPUT on standard input
 ctl_in() {
 	_in=$1
@@ -37,9 +33,6 @@ ctl_in() {
 	RC=$?
 }
 # jget PATH [FILE]: a value out of a JSON file ($OUT by default)
-jget() {
-	sqlite3 :memory: "SELECT json_extract(readfile('${2:-$OUT}'), '$1');"
-}
 jvalid() {
 	[ "$(sqlite3 :memory: "SELECT json_valid(readfile('${1:-$OUT}'));")" = 1 ]
 }

@@ -45,11 +45,6 @@ tui_cleanup() {
 }
 trap tui_cleanup EXIT
 
-ctl() {
-	"$PDSCTL" --socket "$SOCK" "$@" >"$OUT" 2>"$ERR" </dev/null
-	RC=$?
-}
-
 # tui_start NAME COLS ROWS [env/args...]: pdstui in a detached tmux
 # session; its exit status lands in $T_DIR/NAME.rc.
 tui_start() {

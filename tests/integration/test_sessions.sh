@@ -66,13 +66,6 @@ DB=$T_DIR/data/pds.sqlite
 
 # ---- helpers ----
 
-ctl() {
-	"$PDSCTL" --socket "$SOCK" "$@" >"$OUT" 2>"$ERR" </dev/null
-	RC=$?
-}
-jget() {
-	sqlite3 :memory: "SELECT json_extract(readfile('${2:-$OUT}'), '$1');"
-}
 expect() {	# expect DESC WANT_RC [stdout ERE]
 	if [ "$RC" != "$2" ]; then
 		not_ok "$1" "exit $RC, want $2; stdout: $(head -c 300 "$OUT"); stderr: $(head -c 300 "$ERR")"
