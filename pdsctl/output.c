@@ -26,20 +26,20 @@ out_json(const json_t *v)
 	free(s);
 }
 
-static const char *
-str(const json_t *o, const char *key)
+const char *
+out_str(const json_t *o, const char *key)
 {
 	const char	*s = json_string_value(json_object_get(o, key));
 
 	return s != NULL ? s : "";
 }
 
-static const char *
-str_or(const json_t *o, const char *key, const char *dflt)
+const char *
+out_str_or(const json_t *o, const char *key, const char *dflt)
 {
-	const char	*s = json_string_value(json_object_get(o, key));
+	const char	*s = out_str(o, key);
 
-	return s != NULL && *s != '\0' ? s : dflt;
+	return *s != '\0' ? s : dflt;
 }
 
 static long long
@@ -99,13 +99,13 @@ print_accounts(const struct ctl_cmd *c, const json_t *r)
 	printf("%-30s %-11s %-32s %-24s %s\n", "HANDLE", "STATUS", "DID",
 	    "CREATED", "EMAIL");
 	json_array_foreach(arr, i, a)
-		printf("%-30s %-11s %-32s %-24s %s\n", str(a, "handle"),
-		    str(a, "status"), str(a, "did"), str(a, "indexedAt"),
-		    str_or(a, "email", "-"));
+		printf("%-30s %-11s %-32s %-24s %s\n", out_str(a, "handle"),
+		    out_str(a, "status"), out_str(a, "did"),
+		    out_str(a, "indexedAt"), out_str_or(a, "email", "-"));
 	printf("(%zu account%s)\n", json_array_size(arr),
 	    json_array_size(arr) == 1 ? "" : "s");
 	if (json_object_get(r, "cursor") != NULL)
-		printf("more: --cursor '%s'\n", str(r, "cursor"));
+		printf("more: --cursor '%s'\n", out_str(r, "cursor"));
 }
 
 static void
@@ -124,14 +124,14 @@ print_account(const struct ctl_cmd *c, const json_t *a)
 	size_t		 i;
 
 	(void)c;
-	kv("did:", str(a, "did"));
-	kv("handle:", str(a, "handle"));
-	kv("email:", str_or(a, "email", "-"));
-	kv("status:", str(a, "status"));
-	kv("created:", str(a, "indexedAt"));
-	kv("email confirmed:", str(a, "emailConfirmedAt"));
-	kv("deactivated:", str(a, "deactivatedAt"));
-	kv("takedown ref:", str(a, "takedownRef"));
+	kv("did:", out_str(a, "did"));
+	kv("handle:", out_str(a, "handle"));
+	kv("email:", out_str_or(a, "email", "-"));
+	kv("status:", out_str(a, "status"));
+	kv("created:", out_str(a, "indexedAt"));
+	kv("email confirmed:", out_str(a, "emailConfirmedAt"));
+	kv("deactivated:", out_str(a, "deactivatedAt"));
+	kv("takedown ref:", out_str(a, "takedownRef"));
 	kv("invites:", json_is_true(json_object_get(a, "invitesDisabled")) ?
 	    "disabled" : "enabled");
 	if ((repo = json_object_get(a, "repo")) != NULL) {
@@ -147,10 +147,10 @@ print_account(const struct ctl_cmd *c, const json_t *a)
 		kv("blobs:", line);
 	}
 	if ((by = json_object_get(a, "invitedBy")) != NULL)
-		kv("invited with:", str(by, "code"));
+		kv("invited with:", out_str(by, "code"));
 	json_array_foreach(inv, i, e)
 		printf("%-18s %s (%lld of %lld used%s)\n", i == 0 ?
-		    "invite codes:" : "", str(e, "code"),
+		    "invite codes:" : "", out_str(e, "code"),
 		    (long long)json_array_size(json_object_get(e, "uses")),
 		    num(e, "available"), json_is_true(json_object_get(e,
 		    "disabled")) ? ", disabled" : "");
@@ -160,11 +160,12 @@ void
 print_created(const struct ctl_cmd *c, const json_t *r)
 {
 	(void)c;
-	kv("did:", str(r, "did"));
-	kv("handle:", str(r, "handle"));
+	kv("did:", out_str(r, "did"));
+	kv("handle:", out_str(r, "handle"));
 	if (json_object_get(r, "password") != NULL)
-		printf("%-18s %s\n%-18s %s\n", "password:", str(r, "password"),
-		    "", "(shown only now; give it to the member)");
+		printf("%-18s %s\n%-18s %s\n", "password:",
+		    out_str(r, "password"), "",
+		    "(shown only now; give it to the member)");
 }
 
 void
@@ -172,7 +173,7 @@ print_password(const struct ctl_cmd *c, const json_t *r)
 {
 	(void)c;
 	if (json_object_get(r, "password") != NULL)
-		printf("new password: %s\n", str(r, "password"));
+		printf("new password: %s\n", out_str(r, "password"));
 	else
 		printf("password changed; every session was ended\n");
 }
@@ -183,17 +184,17 @@ print_status(const struct ctl_cmd *c, const json_t *r)
 	const json_t	*s = json_object_get(r, "subject");
 	const json_t	*td = json_object_get(r, "takedown");
 	const json_t	*de = json_object_get(r, "deactivated");
-	const char	*type = str(s, "$type");
+	const char	*type = out_str(s, "$type");
 
 	(void)c;
 	if (strstr(type, "repoRef") != NULL)
-		printf("account %s", str(s, "did"));
+		printf("account %s", out_str(s, "did"));
 	else if (strstr(type, "strongRef") != NULL)
-		printf("record %s", str(s, "uri"));
+		printf("record %s", out_str(s, "uri"));
 	else
-		printf("blob %s %s", str(s, "did"), str(s, "cid"));
+		printf("blob %s %s", out_str(s, "did"), out_str(s, "cid"));
 	if (json_is_true(json_object_get(td, "applied")))
-		printf(": taken down (ref %s)", str(td, "ref"));
+		printf(": taken down (ref %s)", out_str(td, "ref"));
 	else
 		printf(": not taken down");
 	if (de != NULL)
@@ -227,11 +228,11 @@ print_invites(const struct ctl_cmd *c, const json_t *r)
 	printf("%-36s %5s %5s %-8s %-32s %s\n", "CODE", "USED", "OF",
 	    "STATE", "FOR", "CREATED");
 	json_array_foreach(arr, i, e)
-		printf("%-36s %5zu %5lld %-8s %-32s %s\n", str(e, "code"),
+		printf("%-36s %5zu %5lld %-8s %-32s %s\n", out_str(e, "code"),
 		    json_array_size(json_object_get(e, "uses")),
 		    num(e, "available"), json_is_true(json_object_get(e,
-		    "disabled")) ? "disabled" : "enabled", str(e, "forAccount"),
-		    str(e, "createdAt"));
+		    "disabled")) ? "disabled" : "enabled",
+		    out_str(e, "forAccount"), out_str(e, "createdAt"));
 }
 
 void
@@ -262,8 +263,9 @@ print_migrations(const struct ctl_cmd *c, const json_t *r)
 			snprintf(blobs, sizeof(blobs), "%lld/%lld",
 			    num(e, "blobs"), num(e, "blobsExpected"));
 			printf("%-32s %-28s %-10s %-12s %-9s %s\n",
-			    str(e, "did"), str(e, "handle"), str(e, "state"),
-			    recs, blobs, str_or(e, "from", "-"));
+			    out_str(e, "did"), out_str(e, "handle"),
+			    out_str(e, "state"), recs, blobs,
+			    out_str_or(e, "from", "-"));
 		}
 	}
 	if (json_array_size(out) > 0) {
@@ -271,10 +273,11 @@ print_migrations(const struct ctl_cmd *c, const json_t *r)
 		    json_array_size(in) > 0 ? "\n" : "", "DID", "HANDLE",
 		    "STATE", "DID DOCUMENT NAMES");
 		json_array_foreach(out, i, e)
-			printf("%-32s %-28s %-11s %s\n", str(e, "did"),
-			    str(e, "handle"), str(e, "state"),
+			printf("%-32s %-28s %-11s %s\n", out_str(e, "did"),
+			    out_str(e, "handle"), out_str(e, "state"),
 			    json_object_get(e, "didError") != NULL ?
-			    str(e, "didError") : str_or(e, "didPds", "-"));
+			    out_str(e, "didError") :
+			    out_str_or(e, "didPds", "-"));
 	}
 }
 
@@ -297,10 +300,10 @@ void
 print_token(const struct ctl_cmd *c, const json_t *r)
 {
 	(void)c;
-	kv("did:", str(r, "did"));
-	kv("purpose:", str(r, "purpose"));
-	kv("token:", str(r, "token"));
-	kv("expires:", str(r, "expiresAt"));
+	kv("did:", out_str(r, "did"));
+	kv("purpose:", out_str(r, "purpose"));
+	kv("token:", out_str(r, "token"));
+	kv("expires:", out_str(r, "expiresAt"));
 }
 
 void
@@ -312,35 +315,36 @@ print_sessions(const struct ctl_cmd *c, const json_t *r)
 	size_t		 i;
 
 	(void)c;
-	printf("%s (%s)\n", str(r, "handle"), str(r, "did"));
+	printf("%s (%s)\n", out_str(r, "handle"), out_str(r, "did"));
 	printf("\npassword sessions: %zu\n", json_array_size(s));
 	if (json_array_size(s) > 0)
 		printf("  %-44s %-24s %-24s %s\n", "ID", "ISSUED", "EXPIRES",
 		    "APP PASSWORD");
 	json_array_foreach(s, i, e)
-		printf("  %-44s %-24s %-24s %s\n", str(e, "id"),
-		    str_or(e, "issuedAt", "-"), str(e, "expiresAt"),
-		    str_or(e, "appPassword", "-"));
+		printf("  %-44s %-24s %-24s %s\n", out_str(e, "id"),
+		    out_str_or(e, "issuedAt", "-"), out_str(e, "expiresAt"),
+		    out_str_or(e, "appPassword", "-"));
 	printf("\napp passwords: %zu\n", json_array_size(ap));
 	if (json_array_size(ap) > 0)
 		printf("  %-32s %-10s %s\n", "NAME", "PRIVILEGED", "CREATED");
 	json_array_foreach(ap, i, e)
-		printf("  %-32s %-10s %s\n", str(e, "name"),
+		printf("  %-32s %-10s %s\n", out_str(e, "name"),
 		    json_is_true(json_object_get(e, "privileged")) ? "yes" :
-		    "no", str(e, "createdAt"));
+		    "no", out_str(e, "createdAt"));
 	printf("\nOAuth grants: %zu\n", json_array_size(g));
 	if (json_array_size(g) > 0)
 		printf("  %-6s %-24s %-24s %-24s %s\n", "ID", "CREATED",
 		    "LAST REFRESHED", "SCOPE", "CLIENT");
 	json_array_foreach(g, i, e) {
-		printf("  %-6s %-24s %-24s %-24s %s\n", str(e, "id"),
-		    str(e, "createdAt"), str(e, "updatedAt"), str(e, "scope"),
-		    str(e, "clientId"));
+		printf("  %-6s %-24s %-24s %-24s %s\n", out_str(e, "id"),
+		    out_str(e, "createdAt"), out_str(e, "updatedAt"),
+		    out_str(e, "scope"), out_str(e, "clientId"));
 		if ((d = json_object_get(e, "device")) != NULL)
-			printf("  %-6s device %s%s%s%s%s\n", "", str(d, "id"),
+			printf("  %-6s device %s%s%s%s%s\n", "",
+			    out_str(d, "id"),
 			    json_object_get(d, "ip") ? ", " : "",
-			    str(d, "ip"), json_object_get(d, "userAgent") ?
-			    ", " : "", str(d, "userAgent"));
+			    out_str(d, "ip"), json_object_get(d, "userAgent") ?
+			    ", " : "", out_str(d, "userAgent"));
 	}
 }
 
@@ -351,7 +355,7 @@ print_revoked(const struct ctl_cmd *c, const json_t *r)
 
 	(void)c;
 	printf("ended for %s: %lld session%s, %lld app password%s, "
-	    "%lld OAuth grant%s\n", str(r, "did"), num(n, "sessions"),
+	    "%lld OAuth grant%s\n", out_str(r, "did"), num(n, "sessions"),
 	    num(n, "sessions") == 1 ? "" : "s", num(n, "appPasswords"),
 	    num(n, "appPasswords") == 1 ? "" : "s", num(n, "oauthGrants"),
 	    num(n, "oauthGrants") == 1 ? "" : "s");
@@ -388,16 +392,16 @@ print_blobstore(const json_t *b)
 
 	if (b == NULL)
 		return;
-	printf("blob store:   %s", str(b, "store"));
+	printf("blob store:   %s", out_str(b, "store"));
 	if (s3 != NULL)
 		printf(" (S3 %s at %s: %lld ok, %lld failed, %lld retried, "
-		    "last %lld ms, avg %lld ms)", str(s3, "bucket"),
-		    str(s3, "endpoint"), num(s3, "ok"), num(s3, "failed"),
+		    "last %lld ms, avg %lld ms)", out_str(s3, "bucket"),
+		    out_str(s3, "endpoint"), num(s3, "ok"), num(s3, "failed"),
 		    num(s3, "retries"), num(s3, "lastMs"), num(s3, "avgMs"));
 	printf("\n");
 	if (json_object_get(s3, "lastError") != NULL)
-		printf("  last error: %s: %s\n", str(s3, "lastErrorAt"),
-		    str(s3, "lastError"));
+		printf("  last error: %s: %s\n", out_str(s3, "lastErrorAt"),
+		    out_str(s3, "lastError"));
 }
 
 void
@@ -414,13 +418,14 @@ print_stats(const struct ctl_cmd *c, const json_t *r)
 	(void)c;
 	human_bytes(b1, sizeof(b1), num(repo, "bytes"));
 	human_bytes(b2, sizeof(b2), num(blobs, "bytes"));
-	printf("pdsd %s at %s\n", str(r, "version"), str(r, "at"));
+	printf("pdsd %s at %s\n", out_str(r, "version"), out_str(r, "at"));
 	if (json_is_integer(json_object_get(r, "uptime"))) {
 		duration(up, sizeof(up), num(r, "uptime"));
 		printf("uptime:       %s\n", up);
 	}
 	if (json_object_get(r, "lastCrawl") != NULL)
-		printf("last crawl:   %s\n", str_or(r, "lastCrawl", "never"));
+		printf("last crawl:   %s\n",
+		    out_str_or(r, "lastCrawl", "never"));
 	if (json_object_get(ctr, "http.requests") != NULL)
 		printf("http:         %lld requests (%.1f/s), %lld errors "
 		    "(%.1f/s)\n", num(json_object_get(ctr, "http.requests"),
@@ -459,7 +464,7 @@ event_stats(const struct ctl_cmd *c, const json_t *r)
 	printf("%s accounts=%lld repo=%lldB blobs=%lldB subscribers=%lld "
 	    "events=%lld http=%.1f/s errors=%.1f/s firehose=%.1f/s "
 	    "admin=%.1f/s\n",
-	    str(r, "at"), num(json_object_get(r, "accounts"), "total"),
+	    out_str(r, "at"), num(json_object_get(r, "accounts"), "total"),
 	    num(json_object_get(r, "repo"), "bytes"),
 	    num(json_object_get(r, "blobs"), "bytes"),
 	    num(json_object_get(r, "firehose"), "subscribers"),
@@ -485,7 +490,7 @@ print_subscribers(const struct ctl_cmd *c, const json_t *r)
 	    "CURSOR", "SEQ", "EVENTS", "BYTES", "QUEUED");
 	json_array_foreach(arr, i, e)
 		printf("%6lld %-40s %10lld %10lld %10lld %12lld %10lld\n",
-		    num(e, "id"), str(e, "remote"), num(e, "cursor"),
+		    num(e, "id"), out_str(e, "remote"), num(e, "cursor"),
 		    num(e, "seq"), num(e, "events"), num(e, "bytes"),
 		    num(e, "queued"));
 }
@@ -499,10 +504,10 @@ print_crawl(const struct ctl_cmd *c, const json_t *r)
 	(void)c;
 	json_array_foreach(json_object_get(r, "relays"), i, e) {
 		if (json_is_true(json_object_get(e, "ok")))
-			printf("%s: ok\n", str(e, "relay"));
+			printf("%s: ok\n", out_str(e, "relay"));
 		else
-			printf("%s: failed: %s\n", str(e, "relay"),
-			    str(e, "error"));
+			printf("%s: failed: %s\n", out_str(e, "relay"),
+			    out_str(e, "error"));
 	}
 }
 
@@ -520,10 +525,10 @@ print_audit(const struct ctl_cmd *c, const json_t *r)
 	printf("%-24s %-24s %-8s %-24s %-34s %s\n", "TIME", "ACTOR",
 	    "OUTCOME", "ACTION", "SUBJECT", "REASON");
 	json_array_foreach(arr, i, e)
-		printf("%-24s %-24s %-8s %-24s %-34s %s\n", str(e, "at"),
-		    str(e, "actor"), str_or(e, "outcome", "ok"),
-		    str(e, "action"), str_or(e, "subject", "-"),
-		    str_or(e, "reason", "-"));
+		printf("%-24s %-24s %-8s %-24s %-34s %s\n", out_str(e, "at"),
+		    out_str(e, "actor"), out_str_or(e, "outcome", "ok"),
+		    out_str(e, "action"), out_str_or(e, "subject", "-"),
+		    out_str_or(e, "reason", "-"));
 }
 
 void
@@ -536,12 +541,12 @@ print_backup(const struct ctl_cmd *c, const json_t *r)
 		fprintf(stderr, "\n");
 	human_bytes(b, sizeof(b), num(r, "bytes"));
 	printf("backup written to %s (%s, %lld pages, %.1f s)\n",
-	    str(r, "dest"), b, num(r, "pages"),
+	    out_str(r, "dest"), b, num(r, "pages"),
 	    json_number_value(json_object_get(r, "seconds")));
 	if (json_object_get(r, "manifest") != NULL) {
 		human_bytes(b, sizeof(b), num(r, "blobBytes"));
 		printf("%lld blobs (%s) beside it; manifest %s\n",
-		    num(r, "blobs"), b, str(r, "manifest"));
+		    num(r, "blobs"), b, out_str(r, "manifest"));
 		if (num(r, "missingBlobs") > 0)
 			fprintf(stderr, "pdsctl: backup: warning: %lld blobs "
 			    "had lost their files before this backup (listed "
@@ -558,12 +563,12 @@ event_backup(const struct ctl_cmd *c, const json_t *e)
 	(void)c;
 	if (json_object_get(e, "filesTotal") != NULL)
 		fprintf(stderr, "%sbackup: %s %3lld%% (%lld/%lld files)%s",
-		    tty ? "\r" : "", str(e, "phase"), num(e, "percent"),
+		    tty ? "\r" : "", out_str(e, "phase"), num(e, "percent"),
 		    num(e, "filesDone"), num(e, "filesTotal"),
 		    tty ? "" : "\n");
 	else
 		fprintf(stderr, "%sbackup: %s %3lld%% (%lld/%lld pages)%s",
-		    tty ? "\r" : "", str(e, "phase"), num(e, "percent"),
+		    tty ? "\r" : "", out_str(e, "phase"), num(e, "percent"),
 		    num(e, "pagesDone"), num(e, "pagesTotal"),
 		    tty ? "" : "\n");
 	fflush(stderr);
@@ -574,26 +579,26 @@ void
 event_tail(const struct ctl_cmd *c, const json_t *e)
 {
 	const json_t	*ops = json_object_get(e, "ops"), *op, *v;
-	const char	*type = str(e, "type");
+	const char	*type = out_str(e, "type");
 	size_t		 i;
 
 	(void)c;
-	printf("%-8lld %-24s %-8s %s", num(e, "seq"), str(e, "time"), type,
-	    str(e, "did"));
+	printf("%-8lld %-24s %-8s %s", num(e, "seq"), out_str(e, "time"), type,
+	    out_str(e, "did"));
 	if (strcmp(type, "identity") == 0)
-		printf(" handle=%s", str_or(e, "handle", "-"));
+		printf(" handle=%s", out_str_or(e, "handle", "-"));
 	else if (strcmp(type, "account") == 0) {
 		v = json_object_get(e, "active");
 		printf(" %s", json_is_true(v) ? "active" : "inactive");
 		if (json_object_get(e, "status") != NULL)
-			printf(" status=%s", str(e, "status"));
+			printf(" status=%s", out_str(e, "status"));
 	} else if (strcmp(type, "sync") == 0)
-		printf(" rev=%s", str(e, "rev"));
+		printf(" rev=%s", out_str(e, "rev"));
 	else if (strcmp(type, "commit") == 0) {
-		printf(" rev=%s", str(e, "rev"));
+		printf(" rev=%s", out_str(e, "rev"));
 		json_array_foreach(ops, i, op)
 			printf("%s %s %s", i == 0 ? "" : ",",
-			    str(op, "action"), str(op, "path"));
+			    out_str(op, "action"), out_str(op, "path"));
 		if (json_object_get(e, "opsTotal") != NULL)
 			printf(" (%lld ops in all)", num(e, "opsTotal"));
 		if (json_is_true(json_object_get(e, "tooBig")))
@@ -614,12 +619,12 @@ print_blobstore_migrate(const struct ctl_cmd *c, const json_t *r)
 	human_bytes(b, sizeof(b), num(r, "bytes"));
 	printf("blobs moved from %s to %s: %lld of %lld (%s): %lld copied "
 	    "and verified, %lld there already, %lld missing, %lld failed "
-	    "(%.1f s)\n", str(r, "from"), str(r, "to"), num(r, "done"),
+	    "(%.1f s)\n", out_str(r, "from"), out_str(r, "to"), num(r, "done"),
 	    num(r, "total"), b, num(r, "copied"), num(r, "already"),
 	    num(r, "missing"), num(r, "failed"),
 	    json_number_value(json_object_get(r, "seconds")));
 	if (json_object_get(r, "lastError") != NULL)
-		printf("last failure: %s\n", str(r, "lastError"));
+		printf("last failure: %s\n", out_str(r, "lastError"));
 }
 
 void
@@ -635,7 +640,7 @@ event_blobstore_migrate(const struct ctl_cmd *c, const json_t *e)
 		bar[i] = i < fill ? '#' : '.';
 	bar[30] = '\0';
 	fprintf(stderr, "%sblobs to %s [%s] %3lld%% (%lld/%lld, %lld failed)%s",
-	    tty ? "\r" : "", str(e, "to"), bar, pct, num(e, "done"),
+	    tty ? "\r" : "", out_str(e, "to"), bar, pct, num(e, "done"),
 	    num(e, "total"), num(e, "failed"), tty ? "" : "\n");
 	fflush(stderr);
 }

@@ -163,6 +163,12 @@ int	ctl_run(struct ctl_conn *c, const struct ctl_parsed *,
 extern bool	ctl_json;	/* --json */
 
 void	out_json(const json_t *);
+/*
+ * o's string member key for the human formatters: "" when it is absent
+ * (out_str), dflt when it is absent or empty (out_str_or).
+ */
+const char *out_str(const json_t *o, const char *key);
+const char *out_str_or(const json_t *o, const char *key, const char *dflt);
 /* Human formatters named in the table. */
 void	print_generic(const struct ctl_cmd *, const json_t *);
 void	print_accounts(const struct ctl_cmd *, const json_t *);

@@ -43,14 +43,6 @@ num(const json_t *o, const char *k)
 	return json_is_integer(v) ? (long long)json_integer_value(v) : 0;
 }
 
-static const char *
-str(const json_t *o, const char *k)
-{
-	const char	*s = json_string_value(json_object_get(o, k));
-
-	return s != NULL ? s : "";
-}
-
 /* A store timestamp to Unix seconds (0 if it does not parse). */
 static time_t
 iso_time(const char *s)
@@ -90,17 +82,17 @@ static void
 uptime_of(const json_t *r, struct uptime *u)
 {
 	const json_t	*runs = json_object_get(r, "runs"), *run;
-	time_t		 since = iso_time(str(r, "since"));
-	time_t		 until = iso_time(str(r, "until"));
+	time_t		 since = iso_time(out_str(r, "since"));
+	time_t		 until = iso_time(out_str(r, "until"));
 	time_t		 s, e;
 	size_t		 i, n = json_array_size(runs);
 
 	memset(u, 0, sizeof(*u));
 	u->period = until > since ? (double)(until - since) : 0;
 	json_array_foreach(runs, i, run) {
-		s = iso_time(str(run, "startedAt"));
+		s = iso_time(out_str(run, "startedAt"));
 		e = iso_time(json_is_string(json_object_get(run, "stoppedAt")) ?
-		    str(run, "stoppedAt") : str(run, "lastSeenAt"));
+		    out_str(run, "stoppedAt") : out_str(run, "lastSeenAt"));
 		if (s >= since)
 			u->starts++;
 		if (!json_is_string(json_object_get(run, "stoppedAt")) &&
@@ -145,8 +137,8 @@ print_text(const json_t *r)
 	long long	 nmod = 0;
 
 	uptime_of(r, &u);
-	printf("Report for %s, %.10s to %.10s\n\n", str(r, "hostname"),
-	    str(r, "since"), str(r, "until"));
+	printf("Report for %s, %.10s to %.10s\n\n", out_str(r, "hostname"),
+	    out_str(r, "since"), out_str(r, "until"));
 	printf("Members\n");
 	printf("  total %lld (active accounts %lld, taken down %lld)\n",
 	    num(m, "total"), num(m, "current"), num(m, "takendown"));
@@ -168,10 +160,10 @@ print_text(const json_t *r)
 	printf("  requests %lld (errors %lld); peak %lld requests in a "
 	    "minute%s%s\n", num(t, "requests"), num(t, "errors"),
 	    num(t, "peakRequestsPerMinute"), json_is_string(json_object_get(
-	    t, "peakDay")) ? " on " : "", str(t, "peakDay"));
+	    t, "peakDay")) ? " on " : "", out_str(t, "peakDay"));
 	printf("Moderation actions\n");
 	json_array_foreach(mod, i, e) {
-		printf("  %-28s %lld\n", str(e, "kind"), num(e, "count"));
+		printf("  %-28s %lld\n", out_str(e, "kind"), num(e, "count"));
 		nmod += num(e, "count");
 	}
 	if (nmod == 0)
@@ -240,14 +232,14 @@ chart(const json_t *daily, const char *key, const char *title,
 		printf("<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" "
 		    "height=\"%.1f\" fill=\"%s\"><title>%s: %.0f</title>"
 		    "</rect>\n", x + w * 0.1, CHART_H - h, w * 0.8, h, color,
-		    str(d, "day"), v);
+		    out_str(d, "day"), v);
 	}
 	if (n > 0) {
 		printf("<text x=\"0\" y=\"%d\" font-size=\"11\">%s</text>\n",
-		    CHART_H + 13, str(json_array_get(daily, 0), "day"));
+		    CHART_H + 13, out_str(json_array_get(daily, 0), "day"));
 		printf("<text x=\"%d\" y=\"%d\" font-size=\"11\" "
 		    "text-anchor=\"end\">%s</text>\n", CHART_W, CHART_H + 13,
-		    str(json_array_get(daily, n - 1), "day"));
+		    out_str(json_array_get(daily, n - 1), "day"));
 	}
 	printf("</svg></figure>\n");
 }
@@ -287,7 +279,7 @@ print_html(const json_t *r)
 	uptime_of(r, &u);
 	printf("<!DOCTYPE html>\n<html lang=\"en\"><head><meta "
 	    "charset=\"utf-8\">\n<title>Report: ");
-	html_text(str(r, "hostname"));
+	html_text(out_str(r, "hostname"));
 	printf("</title>\n<style>\n"
 	    "body{font-family:system-ui,sans-serif;max-width:980px;"
 	    "margin:2em auto;padding:0 1em;color:#222}\n"
@@ -306,9 +298,9 @@ print_html(const json_t *r)
 	    "border-bottom:1px solid #eee;text-align:left}\n"
 	    "footer{color:#888;font-size:.8em;margin-top:2em}\n"
 	    "</style></head><body>\n<h1>");
-	html_text(str(r, "hostname"));
+	html_text(out_str(r, "hostname"));
 	printf("</h1>\n<p>Governance report, %.10s to %.10s</p>\n",
-	    str(r, "since"), str(r, "until"));
+	    out_str(r, "since"), out_str(r, "until"));
 
 	printf("<h2>Members</h2><div class=\"tiles\">\n");
 	tile_n("members", num(m, "total"));
@@ -344,15 +336,15 @@ print_html(const json_t *r)
 		printf("<table><tr><th>kind</th><th>count</th></tr>\n");
 		json_array_foreach(mod, i, e) {
 			printf("<tr><td>");
-			html_text(str(e, "kind"));
+			html_text(out_str(e, "kind"));
 			printf("</td><td>%lld</td></tr>\n", num(e, "count"));
 		}
 		printf("</table>\n");
 	}
 	printf("<footer>pdsd ");
-	html_text(str(r, "version"));
+	html_text(out_str(r, "version"));
 	printf(", generated %.19s UTC. Counts only: no member is named."
-	    "</footer>\n</body></html>\n", str(r, "until"));
+	    "</footer>\n</body></html>\n", out_str(r, "until"));
 }
 
 void

@@ -82,14 +82,6 @@ num(const json_t *o, const char *k)
 	return (long long)json_integer_value(json_object_get(o, k));
 }
 
-static const char *
-str(const json_t *o, const char *k)
-{
-	const char	*s = json_string_value(json_object_get(o, k));
-
-	return s != NULL ? s : "";
-}
-
 void
 event_xfer(const struct ctl_cmd *c, const json_t *e)
 {
@@ -103,8 +95,8 @@ event_xfer(const struct ctl_cmd *c, const json_t *e)
 		bar[i] = i < pct * 30 / 100 ? '#' : '.';
 	bar[30] = '\0';
 	fprintf(stderr, "%s%s: [%s] %3lld%% account %lld/%lld %s blobs "
-	    "%lld/%lld%s", tty ? "\r\033[K" : "", str(e, "phase"), bar, pct,
-	    num(e, "accountsDone"), num(e, "accountsTotal"), str(e, "did"),
+	    "%lld/%lld%s", tty ? "\r\033[K" : "", out_str(e, "phase"), bar, pct,
+	    num(e, "accountsDone"), num(e, "accountsTotal"), out_str(e, "did"),
 	    num(e, "blobsDone"), num(e, "blobsTotal"), tty ? "" : "\n");
 	fflush(stderr);
 }
@@ -118,14 +110,14 @@ print_xfer(const struct ctl_cmd *c, const json_t *r)
 		printf("imported %lld accounts from %s (%lld blobs, %lld "
 		    "bytes, %lld with their signing keys) in %.1f s; %lld "
 		    "DIDs now point here (%lld PLC operations)\n",
-		    num(r, "accounts"), str(r, "dir"), num(r, "blobs"),
+		    num(r, "accounts"), out_str(r, "dir"), num(r, "blobs"),
 		    num(r, "bytes"), num(r, "keysKept"),
 		    json_number_value(json_object_get(r, "seconds")),
 		    num(r, "moved"), num(r, "plcOperations"));
 	else
 		printf("exported %lld accounts to %s (%lld unchanged since the "
 		    "last run), %lld blobs (%lld kept), %lld bytes written, "
-		    "%.1f s\n", num(r, "accounts"), str(r, "dir"),
+		    "%.1f s\n", num(r, "accounts"), out_str(r, "dir"),
 		    num(r, "skipped"), num(r, "blobs"), num(r, "blobsReused"),
 		    num(r, "bytes"), json_number_value(json_object_get(r,
 		    "seconds")));
