@@ -38,8 +38,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-import { freePort, isExecutable, readTail, sleep, startPlc } from
-    '../tests/interop/lib.mjs';
+import { freePort, isExecutable, postPlcOps, readTail, sleep, startPlc }
+    from '../tests/interop/lib.mjs';
 import { seed } from './seed.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
@@ -323,18 +323,7 @@ async function replayPlcOps(dir) {
 	const file = path.join(dir, 'plc-ops.jsonl');
 	if (!fs.existsSync(file))
 		return false;
-	const all = fs.readFileSync(file, 'utf8').split('\n')
-	    .filter((l) => l !== '').map((l) => JSON.parse(l));
-	await eachLimit(all, 16, async ({ did, ops }) => {
-		for (const op of ops) {
-			const r = await fetch(`${plc.url}/${did}`, {
-				method: 'POST', body: JSON.stringify(op),
-				headers: { 'content-type': 'application/json' } });
-			if (!r.ok)
-				throw new Error(`PLC replay of ${did}: ` +
-				    `${r.status} ${await r.text()}`);
-		}
-	});
+	await postPlcOps(plc.url, file, 16);
 	return true;
 }
 

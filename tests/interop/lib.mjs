@@ -162,10 +162,17 @@ async function seedPlc(url, dataDir) {
 	const file = path.join(path.dirname(dataDir), 'plc-ops.jsonl');
 	if (!fs.existsSync(file))
 		throw new Error(`PDS_INTEROP_SEED: no ${file}`);
+	await postPlcOps(url, file);
+}
+
+// Post every signed operation of a plc-ops.jsonl file (lines of
+// { did, ops }, as bench/scale.mjs writes them) to the PLC directory at
+// url, conc DIDs at a time, each DID's operations in order.
+export async function postPlcOps(url, file, conc = 8) {
 	const all = fs.readFileSync(file, 'utf8').split('\n')
 	    .filter((l) => l !== '').map((l) => JSON.parse(l));
 	let next = 0;
-	await Promise.all(Array.from({ length: 8 }, async () => {
+	await Promise.all(Array.from({ length: conc }, async () => {
 		while (next < all.length) {
 			const { did, ops } = all[next++];
 			for (const op of ops) {
@@ -174,8 +181,8 @@ async function seedPlc(url, dataDir) {
 					headers: { 'content-type': 'application/json' },
 				});
 				if (!r.ok)
-					throw new Error(`PDS_INTEROP_SEED: PLC ` +
-					    `${did}: ${r.status} ${await r.text()}`);
+					throw new Error(`PLC ${url}: ${did}: ` +
+					    `${r.status} ${await r.text()}`);
 			}
 		}
 	}));
