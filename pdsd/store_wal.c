@@ -11,9 +11,13 @@
  *     (to a reader still on the log, or to the writer itself, which
  *     holds the write lock most of the time), so alone it lets the log
  *     grow without end: 1.4 GB after 36,000 commits;
- *   - past the bound, the writer thread itself, between two groups
- *     (holding no lock), runs a RESTART checkpoint and waits for it to
- *     win, up to BOUND_WAIT_MS: no new frames arrive meanwhile, so it
+ *   - before a group that could take the file past the bound (the log
+ *     ends where the largest recent group, and a quarter more, would
+ *     cross it), the writer thread itself, holding no lock, runs a
+ *     RESTART checkpoint and waits for it to win, up to BOUND_WAIT_MS,
+ *     so that the group starts the log over instead of growing the file
+ *     (checking after the fact let a group add 4 MB past a 64 MB
+ *     bound): no new frames arrive meanwhile, so it
  *     only waits for the readers already on the log to finish, and new
  *     readers read the database file.  Requests queue up for that
  *     time (and for the rest of a periodic checkpoint already under
@@ -74,6 +78,9 @@
 #define BOUND_RETRY_MS		1000
 /* The bound when nothing set it: PDS_SQLITE_WAL_MAX_MB's default. */
 #define WAL_MAX_DEFAULT		((int64_t)64 << 20)
+/* The log's layout with 4 KB pages: a header, then page-sized frames. */
+#define WAL_HDR			32
+#define WAL_FRAME		(4096 + 24)
 
 static int		 wal_fd = -1;
 /*
@@ -87,6 +94,14 @@ static pthread_mutex_t	 ckpt_mu = PTHREAD_MUTEX_INITIALIZER;
 static _Atomic int64_t	 wal_max = WAL_MAX_DEFAULT;
 /* The writer's own: when its last RESTART lost. */
 static int64_t		 bound_lost_ms;
+/*
+ * The writer's own, from its COMMITs (wal_hook()): where the log ends
+ * (the next group's frames go there), and the most one group has added
+ * to it lately.  The writer checkpoints before a group that could take
+ * the file past the bound, not after one has.
+ */
+static int64_t		 wal_end;
+static int64_t		 group_max;
 /* The jobs thread's own: the log's length at its last run. */
 static int		 last_nlog = -1;
 
@@ -101,6 +116,27 @@ int64_t
 store_wal_max(void)
 {
 	return wal_max;
+}
+
+/*
+ * After each of the writer's COMMITs: npages is the log's length in
+ * frames.  Shorter than before means it started over at the beginning.
+ */
+static int
+wal_hook(void *arg, sqlite3 *db, const char *name, int npages)
+{
+	int64_t	 end = WAL_HDR + (int64_t)npages * WAL_FRAME, grew;
+
+	(void)arg;
+	(void)db;
+	(void)name;
+	grew = end > wal_end ? end - wal_end : end - WAL_HDR;
+	/* A burst's largest group counts for the next few hundred. */
+	group_max -= group_max / 256;
+	if (grew > group_max)
+		group_max = grew;
+	wal_end = end;
+	return SQLITE_OK;
 }
 
 int
@@ -135,6 +171,7 @@ store_wal_writer_init(void)
 		wal_fd = -1;
 		return store_err(rc, "writer connection");
 	}
+	(void)sqlite3_wal_hook(db, wal_hook, NULL);
 	return PDS_OK;
 }
 
@@ -185,15 +222,29 @@ store_wal_bound(void)
 {
 	struct stat	 st;
 	sqlite3		*db;
-	int64_t		 t, left;
+	int64_t		 t, left, next, room;
 	int		 rc;
 
-	if (wal_fd == -1 || fstat(wal_fd, &st) == -1 ||
-	    st.st_size <= wal_max)
+	if (wal_fd == -1 || fstat(wal_fd, &st) == -1)
+		return PDS_OK;
+	/*
+	 * Where the next group could end: as far as the largest recent
+	 * one and a quarter more, or an eighth of the bound, whichever is
+	 * more (one group can be several times the size of those before
+	 * it: a queue that grew during a checkpoint).  Other connections'
+	 * commits append to the log too; the file's size catches those.
+	 */
+	room = group_max + group_max / 4;
+	if (room < wal_max / 8)
+		room = wal_max / 8;
+	next = wal_end + room;
+	if (next < st.st_size)
+		next = st.st_size;
+	if (next <= wal_max)
 		return PDS_OK;
 	t = clock_mono_ms();
 	if (bound_lost_ms != 0 && t - bound_lost_ms < BOUND_RETRY_MS &&
-	    st.st_size <= wal_max / 2 * BOUND_HARD_HALVES)
+	    next <= wal_max / 2 * BOUND_HARD_HALVES)
 		return PDS_OK;
 	if ((db = store_db()) == NULL)
 		return PDS_EIO;
@@ -226,6 +277,8 @@ store_wal_bound(void)
 		return PDS_OK;
 	}
 	bound_lost_ms = 0;
+	if (rc == SQLITE_OK)
+		wal_end = WAL_HDR;	/* the next COMMIT starts it over */
 	return store_err(rc, "checkpoint");
 }
 

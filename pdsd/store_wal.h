@@ -40,8 +40,8 @@ void	store_wal_set_max(int64_t bytes);
 int64_t	store_wal_max(void);
 
 /*
- * On the writer's thread, between two transactions: once the log file
- * is past its bound, run a RESTART checkpoint and wait (briefly) for
+ * On the writer's thread, between two transactions: once the next group
+ * could take the log file past its bound, run a RESTART checkpoint and wait (briefly) for
  * it to win over the readers still on the log.  Always PDS_OK unless
  * the checkpoint fails for another reason than a busy reader.
  */

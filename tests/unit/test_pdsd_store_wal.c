@@ -230,7 +230,8 @@ test_bounded(void)
 	    nfailed);
 	CHECK(nreads > 0 && nread_fail == 0, "%d reads, %d failed", nreads,
 	    nread_fail);
-	CHECK(wal_max_seen >= WAL_BOUND, "the log reached its bound "
+	/* The writer checkpoints before a group could cross the bound. */
+	CHECK(wal_max_seen >= WAL_BOUND / 2, "the log came near its bound "
 	    "(%lld bytes at most, after %d writes)",
 	    (long long)wal_max_seen, nwrites);
 	CHECK(wal_max_seen < 3 * WAL_BOUND, "the log stayed under three "
