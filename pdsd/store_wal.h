@@ -26,9 +26,10 @@
 
 /*
  * On the writer's thread, before its first transaction: no automatic
- * checkpoints, synchronous=NORMAL, the file trimmed to a quarter of the
- * bound after a restart, and the log file opened for store_wal_sync().  On failure the connection keeps synchronous=FULL
- * (each COMMIT waits for the disk) and store_wal_sync() does nothing.
+ * checkpoints, synchronous=NORMAL, the file trimmed to the bound after a
+ * restart, and the log file opened for store_wal_sync().  On failure the
+ * connection keeps synchronous=FULL (each COMMIT waits for the disk) and
+ * store_wal_sync() does nothing.
  */
 int	store_wal_writer_init(void);
 
