@@ -393,6 +393,26 @@ const char *const store_migrations[] = {
 "  succeeded_at		INTEGER"		/* the last success */
 ") STRICT;"
 "CREATE INDEX lexicons_updated ON lexicons (updated_at);",
+/*
+ * 9: repo_blocks clustered by (did, cid): a repo's blocks are contiguous
+ * (getRepo reads one range, not a row lookup per block) and the table is
+ * its own primary-key index.  Copied in key order, so the new b-tree is
+ * built by appends.
+ */
+"CREATE TABLE repo_blocks_v9 ("
+"  did			TEXT NOT NULL REFERENCES accounts (did)"
+"			  ON DELETE CASCADE,"
+"  cid			TEXT NOT NULL,"
+"  rev			TEXT NOT NULL,"	/* the rev that first wrote it */
+"  size			INTEGER NOT NULL,"
+"  content		BLOB NOT NULL,"
+"  PRIMARY KEY (did, cid)"
+") STRICT, WITHOUT ROWID;"
+"INSERT INTO repo_blocks_v9 (did, cid, rev, size, content)"
+"  SELECT did, cid, rev, size, content FROM repo_blocks ORDER BY did, cid;"
+"DROP TABLE repo_blocks;"
+"ALTER TABLE repo_blocks_v9 RENAME TO repo_blocks;"
+"CREATE INDEX repo_blocks_rev ON repo_blocks (did, rev);",
 };
 
 const size_t store_nmigrations =

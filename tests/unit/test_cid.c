@@ -69,6 +69,37 @@ test_bases(void)
 	CHECK(r == 2 && strcmp(s, "my") == 0, "%s", s);
 	CHECK(b32_decode(out, sizeof(out), "mz", 2) < 0, "b32 nonzero pad bits");
 	CHECK(b32_decode(out, sizeof(out), "MY", 2) < 0, "b32 upper");
+	{
+		/* every length, whole groups of 8 and the rest, round trip */
+		uint8_t	 raw[80], back[80];
+		char	 e[160];
+		size_t	 len, k;
+		int	 good = 0, bad = 0, small = 0;
+		long	 el;
+
+		for (k = 0; k < sizeof(raw); k++)
+			raw[k] = (uint8_t)(k * 37 + 11);
+		for (len = 0; len <= sizeof(raw); len++) {
+			el = b32_encode(e, sizeof(e), raw, len);
+			if (el >= 0 && b32_decode(back, sizeof(back), e,
+			    (size_t)el) == (long)len &&
+			    memcmp(back, raw, len) == 0)
+				good++;
+			if (el >= 8) {
+				e[el - 8] = 'A';	/* a bad symbol late */
+				if (b32_decode(back, sizeof(back), e,
+				    (size_t)el) == PDS_EINVAL)
+					bad++;
+				e[el - 8] = 'a';
+				if (b32_decode(back, len - 1, e, (size_t)el) ==
+				    PDS_ETOOBIG)
+					small++;
+			}
+		}
+		CHECK(good == (int)sizeof(raw) + 1 && bad == small &&
+		    bad == (int)sizeof(raw) - 4, "b32 lengths 0-%zu: %d %d %d",
+		    sizeof(raw), good, bad, small);
+	}
 	n = varint_encode(out, 300);
 	CHECK(n == 2 && out[0] == 0xac && out[1] == 0x02, "varint 300");
 	CHECK(varint_decode(out, n, &v) == 2 && v == 300, "varint back");

@@ -6,13 +6,17 @@
  * blob without a row is PDS_ENOTFOUND (with a reason, and no XRPC
  * name) and, in its savepoint, leaves nothing behind; an uploaded blob
  * is temporary until a record refers to it and its row goes when the
- * last record does; listings page and skip taken-down records.
+ * last record does; listings page and skip taken-down records.  A
+ * database from before repo_blocks was clustered (schema 8) keeps its
+ * blocks through the upgrade.
  */
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <sqlite3.h>
 
 #include "blockstore.h"
 #include "buf.h"
@@ -23,6 +27,7 @@
 #include "../../pdsd/store.h"
 #include "../../pdsd/store_account.h"
 #include "../../pdsd/store_admin.h"
+#include "../../pdsd/store_internal.h"
 #include "../../pdsd/store_repo.h"
 #include "t.h"
 
@@ -276,6 +281,179 @@ test_temp_blobs(void)
 	t_group_end();
 }
 
+/* ---- the upgrade that clusters repo_blocks (migration 9) ---- */
+
+#define UP_DIDS		3
+#define UP_BLOCKS	40
+
+static void
+up_block(int d, int i, uint8_t *data, size_t *len, char *cs, size_t cap)
+{
+	struct cid	 c;
+	size_t		 j;
+
+	/* sizes from a few bytes to past SQLite's in-page limit */
+	*len = 3 + (size_t)((i * 97 + d * 13) % 3000);
+	for (j = 0; j < *len; j++)
+		data[j] = (uint8_t)(d * 31 + i * 7 + j);
+	cid_compute(&c, CID_CODEC_DAGCBOR, data, *len);
+	cid_format(&c, cs, cap);
+}
+
+static void
+up_did(int d, char *out, size_t cap)
+{
+	snprintf(out, cap, "did:plc:upgrade%017d", d);
+}
+
+/* A schema 8 database with UP_DIDS accounts' blocks interleaved. */
+static int
+make_v8(const char *path)
+{
+	static const uint8_t key[32];
+	sqlite3		*db = NULL;
+	sqlite3_stmt	*st = NULL;
+	uint8_t		 data[3100];
+	char		 d[64], cs[CID_STR_MAX], rev[16];
+	size_t		 len, m;
+	int		 i, k, ok;
+
+	if (store_nmigrations < 9 || sqlite3_open(path, &db) != SQLITE_OK) {
+		sqlite3_close(db);
+		return PDS_EIO;
+	}
+	ok = sqlite3_exec(db, "BEGIN; CREATE TABLE schema_version "
+	    "(version INTEGER NOT NULL); INSERT INTO schema_version (version) "
+	    "VALUES (8);", NULL, NULL, NULL) == SQLITE_OK;
+	for (m = 0; ok && m < 8; m++)
+		ok = sqlite3_exec(db, store_migrations[m], NULL, NULL, NULL) ==
+		    SQLITE_OK;
+	for (k = 0; ok && k < UP_DIDS; k++) {
+		up_did(k, d, sizeof(d));
+		ok = sqlite3_prepare_v2(db, "INSERT INTO accounts (did, "
+		    "signing_key, created_at) VALUES (?1, ?2, ?3)", -1, &st,
+		    NULL) == SQLITE_OK &&
+		    sqlite3_bind_text(st, 1, d, -1, SQLITE_TRANSIENT) ==
+		    SQLITE_OK && sqlite3_bind_blob(st, 2, key, sizeof(key),
+		    SQLITE_STATIC) == SQLITE_OK && sqlite3_bind_text(st, 3, ts,
+		    -1, SQLITE_STATIC) == SQLITE_OK &&
+		    sqlite3_step(st) == SQLITE_DONE;
+		sqlite3_finalize(st);
+		st = NULL;
+	}
+	if (ok)
+		ok = sqlite3_prepare_v2(db, "INSERT INTO repo_blocks (did, cid, "
+		    "rev, size, content) VALUES (?1, ?2, ?3, ?4, ?5)", -1, &st,
+		    NULL) == SQLITE_OK;
+	/* in write order: the accounts' blocks interleave */
+	for (i = 0; ok && i < UP_BLOCKS; i++)
+		for (k = 0; ok && k < UP_DIDS; k++) {
+			up_did(k, d, sizeof(d));
+			up_block(k, i, data, &len, cs, sizeof(cs));
+			snprintf(rev, sizeof(rev), "3kaaaaaaa%04d", i);
+			ok = sqlite3_bind_text(st, 1, d, -1, SQLITE_TRANSIENT) ==
+			    SQLITE_OK && sqlite3_bind_text(st, 2, cs, -1,
+			    SQLITE_TRANSIENT) == SQLITE_OK &&
+			    sqlite3_bind_text(st, 3, rev, -1, SQLITE_TRANSIENT) ==
+			    SQLITE_OK && sqlite3_bind_int64(st, 4, (int64_t)len)
+			    == SQLITE_OK && sqlite3_bind_blob(st, 5, data,
+			    (int)len, SQLITE_TRANSIENT) == SQLITE_OK &&
+			    sqlite3_step(st) == SQLITE_DONE &&
+			    sqlite3_reset(st) == SQLITE_OK;
+		}
+	sqlite3_finalize(st);
+	if (ok)
+		ok = sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) == SQLITE_OK;
+	sqlite3_close(db);
+	return ok ? PDS_OK : PDS_EIO;
+}
+
+struct up_walk {
+	int		 d, n, bad;
+	char		 last[CID_STR_MAX];
+};
+
+/* Every block of account w->d, each once, as written, in CID order. */
+static int
+up_walk_cb(void *arg, const char *cs, const uint8_t *p, size_t len)
+{
+	struct up_walk	*w = arg;
+	struct cid	 c;
+
+	if (cid_parse(&c, cs, strlen(cs), NULL) != PDS_OK ||
+	    !cid_matches(&c, p, len) || strcmp(cs, w->last) <= 0)
+		w->bad++;
+	snprintf(w->last, sizeof(w->last), "%s", cs);
+	w->n++;
+	return 0;
+}
+
+/* Blocks since a rev: newest rev first. */
+static int
+up_since_cb(void *arg, const char *cs, const uint8_t *p, size_t len)
+{
+	struct up_walk	*w = arg;
+
+	(void)p;
+	(void)len;
+	(void)cs;
+	w->n++;
+	return 0;
+}
+
+static void
+test_upgrade(const char *path)
+{
+	struct up_walk	 w;
+	struct buf	 b;
+	struct cid	 c;
+	uint8_t		 data[3100];
+	char		 d[64], cs[CID_STR_MAX], sql[320];
+	size_t		 len;
+	int		 k, good = 0;
+	sqlite3		*db;
+	sqlite3_stmt	*st;
+
+	t_group("upgrade: repo_blocks clustered");
+	CHECK(make_v8(path) == PDS_OK, "a schema 8 database with blocks");
+	CHECK(store_open(path) == PDS_OK && store_schema_version() ==
+	    store_schema_latest(), "store_open upgrades it (%d)",
+	    store_schema_version());
+	for (k = 0; k < UP_DIDS; k++) {
+		up_did(k, d, sizeof(d));
+		memset(&w, 0, sizeof(w));
+		w.d = k;
+		if (store_blocks_all(d, up_walk_cb, &w) == PDS_OK &&
+		    w.n == UP_BLOCKS && w.bad == 0)
+			good++;
+	}
+	CHECK(good == UP_DIDS, "every account's blocks, in key order (%d)",
+	    good);
+	buf_init(&b, 1 << 20);
+	up_did(1, d, sizeof(d));
+	up_block(1, 17, data, &len, cs, sizeof(cs));
+	CHECK(cid_parse(&c, cs, strlen(cs), NULL) == PDS_OK &&
+	    store_block_get(d, &c, &b) == PDS_OK && b.len == len &&
+	    memcmp(b.p, data, len) == 0, "a block by its CID");
+	buf_clear(&b);
+	memset(&w, 0, sizeof(w));
+	CHECK(store_blocks_since(d, "3kaaaaaaa0029", up_since_cb, &w) ==
+	    PDS_OK && w.n == UP_BLOCKS - 30, "blocks since a rev (%d)", w.n);
+	store_close();
+	db = NULL;
+	CHECK(sqlite3_open(path, &db) == SQLITE_OK, "opened beside");
+	snprintf(sql, sizeof(sql), "SELECT (SELECT sql LIKE '%%WITHOUT ROWID' "
+	    "FROM sqlite_master WHERE name = 'repo_blocks') + (SELECT count(*) "
+	    "FROM sqlite_master WHERE name = 'repo_blocks_rev') + (SELECT "
+	    "count(*) = %d FROM repo_blocks)", UP_DIDS * UP_BLOCKS);
+	CHECK(sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK &&
+	    sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 0) == 3,
+	    "WITHOUT ROWID, its rev index, every row");
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	t_group_end();
+}
+
 int
 main(void)
 {
@@ -298,6 +476,8 @@ main(void)
 	test_commits();
 	test_temp_blobs();
 	store_close();
+	snprintf(path, sizeof(path), "%s/v8.sqlite", dir);
+	test_upgrade(path);
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
 	if (system(cmd) != 0)
 		fprintf(stderr, "could not remove %s\n", dir);
