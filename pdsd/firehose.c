@@ -56,6 +56,15 @@
 #define IDLE_POLL_MS	1000
 #define REMOTE_MAX	64
 #define STARVED_POLL_MS	10	/* a replay waiting for the budget */
+/*
+ * Replay work (bytes queued from the cache or the log, plus bytes
+ * written to replaying sockets) per turn of the loop: live frames wait
+ * for at most one turn of it.  A turn stops at TURN_MAX, or at TURN_MIN
+ * once the thread has been woken (a commit to fan out, most likely);
+ * the replays always get TURN_MIN, so they never starve.
+ */
+#define REPLAY_TURN_MAX	(512 * 1024)
+#define REPLAY_TURN_MIN	(64 * 1024)
 
 struct frame {
 	uint32_t	 refs;
@@ -83,6 +92,7 @@ struct sub {
 	bool			 pollout;
 	bool			 shut;		/* SHUT_WR done */
 	bool			 starved;	/* replay waits for the budget */
+	bool			 writable;	/* replay: EPOLLOUT came */
 	int64_t			 deadline_ms;	/* SUB_CLOSING */
 	int64_t			 cursor;	/* asked for, -1: none */
 	int64_t			 sent_seq;
@@ -117,6 +127,7 @@ static pthread_t	 thr;
 static bool		 running;
 static int		 efd = -1, epfd = -1;
 static atomic_bool	 stopping;
+static atomic_bool	 woken;		/* efd written since drained */
 static atomic_llong	 pending_seq;
 
 static pthread_mutex_t	 inbox_mu = PTHREAD_MUTEX_INITIALIZER;
@@ -136,6 +147,9 @@ static int64_t		 head_seq;	/* last seq fanned out */
 static atomic_llong	 prune_floor;	/* highest seq pruned */
 static int64_t		 pending_since_ms;
 static int64_t		 next_stats_ms;
+static struct sub	*rr_next;	/* the replay served first next turn */
+static size_t		 turn_spent;	/* replay bytes this turn */
+static bool		 turn_cut;	/* the last turn left replay work */
 
 /* counters (read by firehose_stats() from any thread) */
 static atomic_ullong	 n_subs, n_events, n_frames, n_bytes, n_slow;
@@ -360,6 +374,8 @@ sub_destroy(struct sub *s)
 		s->qlen--;
 	}
 	epoll_ctl(epfd, EPOLL_CTL_DEL, s->fd, NULL);
+	if (rr_next == s)
+		rr_next = LIST_NEXT(s, link);
 	LIST_REMOVE(s, link);
 	stats_sub_remove(s->stats_id);
 	ws_in_free(s->in);
@@ -422,18 +438,25 @@ sub_close(struct sub *s, uint16_t code, const char *name, const char *msg)
 }
 
 /*
- * Write what the socket takes.  Returns PDS_OK, or PDS_EIO when the
+ * Write what the socket takes, stopping once limit bytes are out (and
+ * adding them to *wrote).  Returns PDS_OK, or PDS_EIO when the
  * connection is gone (the caller destroys it).
  */
 static int
-sub_flush(struct sub *s)
+sub_flush_upto(struct sub *s, size_t limit, size_t *wrote)
 {
 	struct iovec	 iov[IOV_MAX_USE];
 	ssize_t		 n;
-	size_t		 i, cnt, left;
+	size_t		 i, cnt, left, out = 0;
 	struct frame	*f;
 
 	while (s->qlen > 0) {
+		if (out >= limit) {
+			/* more next turn: the socket may take it still */
+			if (wrote != NULL)
+				*wrote += out;
+			return PDS_OK;
+		}
 		cnt = s->qlen < IOV_MAX_USE ? s->qlen : IOV_MAX_USE;
 		for (i = 0; i < cnt; i++) {
 			f = s->q[(s->qhead + i) % s->qcap];
@@ -444,10 +467,13 @@ sub_flush(struct sub *s)
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
+			if (wrote != NULL)
+				*wrote += out;
 			if (errno == EAGAIN || errno == EWOULDBLOCK)
 				return s->pollout ? PDS_OK : sub_epoll(s, true);
 			return PDS_EIO;
 		}
+		out += (size_t)n;
 		s->bytes += (uint64_t)n;
 		if (n > 0)
 			s->since_ms = clock_mono_ms();
@@ -465,6 +491,8 @@ sub_flush(struct sub *s)
 			}
 		}
 	}
+	if (wrote != NULL)
+		*wrote += out;
 	if (s->pollout && sub_epoll(s, false) != PDS_OK)
 		return PDS_EIO;
 	if (s->state == SUB_CLOSING && !s->shut) {
@@ -473,6 +501,12 @@ sub_flush(struct sub *s)
 		s->shut = true;
 	}
 	return PDS_OK;
+}
+
+static int
+sub_flush(struct sub *s)
+{
+	return sub_flush_upto(s, SIZE_MAX, NULL);
 }
 
 /* Drop s: ConsumerTooSlow (why says which cap) and close. */
@@ -499,6 +533,20 @@ static bool
 budget_left(void)
 {
 	return atomic_load(&n_bytes_live) < budget;
+}
+
+/*
+ * The replay work this turn may still do: 0 once the turn is over.  A
+ * wake (a commit for the live subscribers, most likely) ends it early.
+ */
+static size_t
+turn_left(void)
+{
+	size_t	 max = REPLAY_TURN_MAX;
+
+	if (atomic_load_explicit(&woken, memory_order_relaxed))
+		max = REPLAY_TURN_MIN;
+	return turn_spent < max ? max - turn_spent : 0;
 }
 
 /* ---- the log ---- */
@@ -547,6 +595,8 @@ load_new(void)
 	int64_t		 top, upto = repo_writer_durable_seq();
 	int		 rc;
 
+	if (upto <= head_seq)
+		return;		/* nothing durable that is new */
 	if (LIST_EMPTY(&subs)) {
 		/*
 		 * Nobody to send to: move the head on without reading (and
@@ -605,12 +655,17 @@ replay_row(void *arg, const struct store_event_row *row)
 		return PDS_ENOMEM;
 	rc->prev = row->seq;
 	r = sub_push(rc->s, f);
+	if (r == PDS_OK)
+		turn_spent += f->len;
 	frame_unref(f);
 	if (r != PDS_OK)
 		return r;
-	/* full, over budget, or the rest is cached: stop reading */
-	if (!sub_room(rc->s) || !budget_left() || cache_next(row->seq) !=
-	    NULL) {
+	/*
+	 * Full, over budget, the turn is over, or the rest is cached:
+	 * stop reading.
+	 */
+	if (!sub_room(rc->s) || !budget_left() || turn_left() == 0 ||
+	    cache_next(row->seq) != NULL) {
 		rc->stopped = true;
 		return 1;
 	}
@@ -620,7 +675,8 @@ replay_row(void *arg, const struct store_event_row *row)
 /*
  * Fill a replaying subscriber's queue, once it is down to half its caps:
  * frames other subscribers hold already come from the cache; the rest
- * is read from the log a page at a time, while the budget allows.
+ * is read from the log a page at a time, while the budget and the turn
+ * allow.
  */
 static void
 replay_step(struct sub *s)
@@ -638,9 +694,12 @@ replay_step(struct sub *s)
 			s->state = SUB_LIVE;
 			return;
 		}
+		if (turn_left() == 0)
+			return;
 		if ((f = cache_next(s->pos)) != NULL) {
 			if (sub_push(s, f) != PDS_OK)
 				return;
+			turn_spent += f->len;
 			continue;
 		}
 		if (!budget_left()) {
@@ -960,6 +1019,8 @@ drain_efd(void)
 {
 	uint64_t	 v;
 
+	/* cleared first: a wake from now on leaves the flag set */
+	atomic_store(&woken, false);
 	while (read(efd, &v, sizeof(v)) == (ssize_t)sizeof(v))
 		;
 }
@@ -979,6 +1040,67 @@ close_all(void)
 	}
 }
 
+/*
+ * Write out s's queue (up to limit bytes, counted in the turn when s
+ * replays), and destroy s if it is gone or its close is done.
+ */
+static void
+sub_serve(struct sub *s, int64_t now, size_t limit)
+{
+	bool	 replay = s->state == SUB_REPLAY;
+
+	if (s->qlen > 0 && (!s->pollout || s->writable)) {
+		s->writable = false;
+		if (sub_flush_upto(s, limit, replay ? &turn_spent : NULL) !=
+		    PDS_OK) {
+			sub_destroy(s);
+			return;
+		}
+	}
+	if (s->state == SUB_CLOSING && (now >= s->deadline_ms ||
+	    (s->qlen == 0 && s->shut && s->deadline_ms == 0)))
+		sub_destroy(s);
+}
+
+/*
+ * The replays' share of a turn, after the live subscribers': each
+ * replaying subscriber in turn, from where the last turn stopped, is
+ * filled and written to until the turn's budget is spent.
+ */
+static void
+replay_turn(int64_t now)
+{
+	struct sub	*s, *next;
+	size_t		 k, n = atomic_load(&n_subs);
+
+	turn_spent = 0;
+	turn_cut = false;
+	s = rr_next != NULL ? rr_next : LIST_FIRST(&subs);
+	for (k = 0; s != NULL && k < n; k++, s = next) {
+		next = LIST_NEXT(s, link);
+		if (next == NULL)
+			next = LIST_FIRST(&subs);
+		if (next == s)
+			next = NULL;	/* the only one */
+		if (s->state != SUB_REPLAY)
+			continue;
+		if (turn_left() == 0) {
+			turn_cut = true;
+			break;
+		}
+		/* a replay its socket stopped taking: as too slow */
+		if (s->qlen > 0 && now - s->since_ms > opts.stall_ms)
+			sub_too_slow(s, "replay stalled", s->sent_seq);
+		else
+			replay_step(s);
+		sub_serve(s, now, s->state == SUB_CLOSING ? SIZE_MAX :
+		    turn_left());
+	}
+	if (turn_left() == 0)
+		turn_cut = true;
+	rr_next = s;
+}
+
 static void *
 fh_main(void *arg)
 {
@@ -990,6 +1112,8 @@ fh_main(void *arg)
 	bool		 look;
 
 	head_seq = 0;
+	rr_next = NULL;
+	turn_cut = false;
 	if (store_events_head(&head_seq) != PDS_OK)
 		log_warnx("firehose: cannot read the event log's head");
 	atomic_store(&a_head, head_seq);
@@ -997,6 +1121,8 @@ fh_main(void *arg)
 	while (!atomic_load(&stopping)) {
 		pend = atomic_load(&pending_seq);
 		timeout = pend > head_seq ? FAST_POLL_MS : IDLE_POLL_MS;
+		if (turn_cut)
+			timeout = 0;	/* replay work left over */
 		LIST_FOREACH(s, &subs, link) {
 			if (s->state == SUB_CLOSING && timeout > 100)
 				timeout = 100;
@@ -1022,8 +1148,12 @@ fh_main(void *arg)
 			if (evs[i].events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP |
 			    EPOLLERR))
 				sub_input(s, evs[i].events);
-			if ((evs[i].events & EPOLLOUT) && s->pollout &&
-			    sub_flush(s) != PDS_OK)
+			if (!(evs[i].events & EPOLLOUT) || !s->pollout)
+				continue;
+			/* a replay writes in its turn, after the live */
+			if (s->state == SUB_REPLAY)
+				s->writable = true;
+			else if (sub_flush(s) != PDS_OK)
 				s->deadline_ms = 0, s->state = SUB_CLOSING;
 		}
 		if (atomic_load(&stopping))
@@ -1046,23 +1176,13 @@ fh_main(void *arg)
 			pending_since_ms = 0;
 		}
 		take_inbox();
+		/* the live first: what load_new() queued goes out now */
 		for (s = LIST_FIRST(&subs); s != NULL; s = next) {
 			next = LIST_NEXT(s, link);
-			/* a replay its socket stopped taking: as too slow */
-			if (s->state == SUB_REPLAY && s->qlen > 0 &&
-			    now - s->since_ms > opts.stall_ms)
-				sub_too_slow(s, "replay stalled", s->sent_seq);
-			if (s->state == SUB_REPLAY)
-				replay_step(s);
-			if (s->qlen > 0 && !s->pollout &&
-			    sub_flush(s) != PDS_OK) {
-				sub_destroy(s);
-				continue;
-			}
-			if (s->state == SUB_CLOSING && (now >= s->deadline_ms ||
-			    (s->qlen == 0 && s->shut && s->deadline_ms == 0)))
-				sub_destroy(s);
+			if (s->state != SUB_REPLAY)
+				sub_serve(s, now, SIZE_MAX);
 		}
+		replay_turn(now);
 		if (now >= next_stats_ms) {
 			sweep_stats();
 			next_stats_ms = now + 1000;
@@ -1093,6 +1213,7 @@ firehose_wake(void)
 {
 	uint64_t	 one = 1;
 
+	atomic_store(&woken, true);
 	if (efd != -1)
 		(void)write(efd, &one, sizeof(one));
 }

@@ -18,6 +18,16 @@
  * A subscriber with a cursor first replays seq > cursor from the log, a
  * page at a time as its socket drains, up to the seq the thread has
  * fanned out so far, and then joins the live set: no gap, no duplicate.
+ *
+ * Priority.  The live subscribers go first: each turn of the loop fans
+ * out what is new and writes the live queues, and only then does the
+ * replay work (reading the log, filling replay queues, writing replay
+ * sockets), within a byte budget per turn, one replaying subscriber
+ * after another from where the last turn stopped.  A wake (a commit)
+ * cuts the replays' turn short, to a small share that they always get,
+ * so a new event waits for little replay work whatever the replays'
+ * number or speed, and the replays still have the thread whenever
+ * nothing live is pending.
  * A cursor above the head gets the FutureCursor error; one whose next
  * event is older than the backfill window gets #info OutdatedCursor and
  * starts at the window.

@@ -10,8 +10,10 @@
 #include <arpa/inet.h>
 
 #include <errno.h>
+#include <limits.h>
 #include <poll.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <time.h>
@@ -543,6 +545,242 @@ test_live(uint16_t port)
 	t_group_end();
 }
 
+/* ---- live ahead of replays ---- */
+
+#define PRIO_REPLAYERS	3
+#define PRIO_BIG	200	/* events of 16 kB added to the log */
+#define PRIO_LIVE	20	/* events written while the replays run */
+#define PRIO_MAX	4096	/* frames a reader keeps */
+#define PRIO_LIVE_MS	2000	/* a live frame's delay, at most */
+
+struct reader {
+	struct client	 c;
+	bool		 slow;		/* pauses as it reads */
+	bool		 failed;
+	atomic_size_t	 n;
+	int64_t		 seq[PRIO_MAX];
+	uint64_t	 hash[PRIO_MAX];
+	int64_t		 at_ms[PRIO_MAX];
+	uint8_t		 payload[1 << 16];
+};
+
+static atomic_llong	 prio_last = LLONG_MAX;
+
+static int64_t
+mono_ms(void)
+{
+	struct timespec	 ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static uint64_t
+fnv1a(uint64_t h, const uint8_t *p, size_t n)
+{
+	while (n-- > 0)
+		h = (h ^ *p++) * 0x100000001b3ULL;
+	return h;
+}
+
+/* Every frame up to seq prio_last: its seq, hash and arrival. */
+static void *
+reader_main(void *arg)
+{
+	struct reader	*r = arg;
+	char		 type[64];
+	size_t		 len, n;
+	int64_t		 seq;
+
+	for (n = 0; n < PRIO_MAX; n++) {
+		if (client_frame(&r->c, r->payload, sizeof(r->payload), &len,
+		    5000) != WS_OP_BINARY)
+			break;
+		seq = frame_seq(r->payload, len, type, sizeof(type));
+		r->seq[n] = seq;
+		r->hash[n] = fnv1a(0xcbf29ce484222325ULL, r->payload, len);
+		r->at_ms[n] = mono_ms();
+		atomic_store(&r->n, n + 1);
+		if (seq >= atomic_load(&prio_last))
+			return NULL;
+		if (r->slow && n % 4 == 3)
+			usleep(1000);
+	}
+	r->failed = true;
+	return NULL;
+}
+
+struct expect {
+	size_t		 n;
+	int64_t		 seq[PRIO_MAX];
+	uint64_t	 hash[PRIO_MAX];
+};
+
+/* A row's frame payload as the firehose builds it, hashed. */
+static int
+expect_row(void *arg, const struct store_event_row *row)
+{
+	struct expect	*e = arg;
+	struct buf	 h;
+	uint64_t	 x;
+
+	if (e->n == PRIO_MAX)
+		return PDS_ETOOBIG;
+	buf_init(&h, 64);
+	if (events_frame_header(&h, row->type) != PDS_OK) {
+		buf_clear(&h);
+		return PDS_ENOMEM;
+	}
+	x = fnv1a(0xcbf29ce484222325ULL, h.p, h.len);
+	e->hash[e->n] = fnv1a(x, row->body, row->len);
+	e->seq[e->n++] = row->seq;
+	buf_clear(&h);
+	return 0;
+}
+
+/* Whether r got exactly e's rows from index from on, in order. */
+static bool
+reader_matches(const struct reader *r, const struct expect *e, size_t from)
+{
+	size_t	 i, n = atomic_load(&r->n);
+
+	if (r->failed || n != e->n - from)
+		return false;
+	for (i = 0; i < n; i++)
+		if (r->seq[i] != e->seq[from + i] ||
+		    r->hash[i] != e->hash[from + i])
+			return false;
+	return true;
+}
+
+/*
+ * Replays from cursor 0 over a log of some megabytes, by readers that
+ * pause as they read, while a live subscriber gets events written
+ * meanwhile: the live frames come without waiting for the replays, and
+ * every replay still gets the whole log, byte for byte and in order,
+ * then the live events.
+ */
+static void
+test_priority(uint16_t port)
+{
+	static char	 big[16000];
+	struct reader	*rp[PRIO_REPLAYERS], *live;
+	pthread_t	 th[PRIO_REPLAYERS], lth;
+	struct expect	*e;
+	struct firehose_stats fs;
+	int64_t		 head0, head, wrote_ms[PRIO_LIVE], seqs[PRIO_LIVE];
+	int64_t		 worst = 0, after;
+	uint64_t	 slow0;
+	size_t		 i, j, k, from, busy;
+	int		 rc;
+	bool		 all;
+
+	t_group("live ahead of replays");
+	memset(big, 'y', sizeof(big) - 1);
+	for (k = 0; k < PRIO_BIG; k++)
+		if (append_identity("did:plc:prio", big) != PDS_OK)
+			break;
+	CHECK(k == PRIO_BIG, "%zu big events", k);
+	CHECK(store_events_head(&head0) == PDS_OK, "head");
+	firehose_stats(&fs);
+	slow0 = fs.too_slow;
+
+	live = calloc(1, sizeof(*live));
+	CHECK(live != NULL && client_open(&live->c, port, "", 0) == 0,
+	    "live handshake");
+	CHECK(pthread_create(&lth, NULL, reader_main, live) == 0, "live");
+	for (i = 0; i < PRIO_REPLAYERS; i++) {
+		rp[i] = calloc(1, sizeof(*rp[i]));
+		rp[i]->slow = true;
+		rc = client_open(&rp[i]->c, port, "?cursor=0", 0);
+		CHECK(rc == 0, "replay handshake %zu (%d)", i, rc);
+		CHECK(pthread_create(&th[i], NULL, reader_main, rp[i]) == 0,
+		    "replayer %zu", i);
+	}
+	/* the replays are under way */
+	for (k = 0; k < 300; k++) {
+		for (i = 0, all = true; i < PRIO_REPLAYERS; i++)
+			all = all && atomic_load(&rp[i]->n) > 0;
+		if (all)
+			break;
+		usleep(10 * 1000);
+	}
+	CHECK(all, "every replay started");
+
+	for (k = 0; k < PRIO_LIVE; k++) {
+		store_events_head(&head);
+		if (k == PRIO_LIVE - 1)
+			atomic_store(&prio_last, head + 1);
+		wrote_ms[k] = mono_ms();
+		if (append_identity("did:plc:live", NULL) != PDS_OK)
+			break;
+		store_events_head(&seqs[k]);
+		usleep(10 * 1000);
+	}
+	CHECK(k == PRIO_LIVE && seqs[PRIO_LIVE - 1] == atomic_load(&prio_last),
+	    "%zu live events, the last %lld", k,
+	    (long long)seqs[PRIO_LIVE - 1]);
+
+	pthread_join(lth, NULL);
+	for (i = 0; i < PRIO_REPLAYERS; i++)
+		pthread_join(th[i], NULL);
+
+	e = calloc(1, sizeof(*e));
+	CHECK(e != NULL, "expect");
+	after = 0;
+	do {
+		j = e->n;
+		rc = store_events_scan(after, seqs[PRIO_LIVE - 1], 1000,
+		    expect_row, e, NULL);
+		if (e->n > j)
+			after = e->seq[e->n - 1];
+	} while (rc == PDS_OK && e->n > j);
+	CHECK(rc == PDS_OK && e->n > PRIO_BIG + PRIO_LIVE, "the log: %zu rows",
+	    e->n);
+	for (from = 0; from < e->n && e->seq[from] <= head0; from++)
+		;
+	CHECK(e->n - from == PRIO_LIVE, "%zu rows after the replays began",
+	    e->n - from);
+
+	/* the live subscriber: every new event, none late */
+	CHECK(reader_matches(live, e, from), "live: the %d new events, "
+	    "byte for byte (got %zu)", PRIO_LIVE, atomic_load(&live->n));
+	for (k = 0; k < PRIO_LIVE && k < atomic_load(&live->n); k++)
+		if (live->at_ms[k] - wrote_ms[k] > worst)
+			worst = live->at_ms[k] - wrote_ms[k];
+	CHECK(worst < PRIO_LIVE_MS, "live frames waited %lld ms at most",
+	    (long long)worst);
+	/* ... while the replays were still on the old events */
+	for (i = 0, busy = 0; i < PRIO_REPLAYERS; i++) {
+		for (j = 0; j < atomic_load(&rp[i]->n) &&
+		    rp[i]->at_ms[j] <= live->at_ms[0]; j++)
+			;
+		if (j < atomic_load(&rp[i]->n) && rp[i]->seq[j] <= head0)
+			busy++;
+	}
+	CHECK(busy > 0, "the first live frame came during the replays "
+	    "(%zu of %d busy)", busy, PRIO_REPLAYERS);
+
+	/* and every replay: the whole log in order, then live */
+	for (i = 0; i < PRIO_REPLAYERS; i++)
+		CHECK(reader_matches(rp[i], e, 0), "replay %zu: %zu rows of "
+		    "%zu, in order, byte for byte", i, atomic_load(&rp[i]->n),
+		    e->n);
+	firehose_stats(&fs);
+	CHECK(fs.too_slow == slow0, "nobody dropped (%llu)",
+	    (unsigned long long)(fs.too_slow - slow0));
+
+	client_close(&live->c);
+	for (i = 0; i < PRIO_REPLAYERS; i++) {
+		client_close(&rp[i]->c);
+		free(rp[i]);
+	}
+	free(live);
+	free(e);
+	atomic_store(&prio_last, LLONG_MAX);
+	t_group_end();
+}
+
 static void
 test_outdated_and_prune(uint16_t port)
 {
@@ -658,6 +896,7 @@ main(void)
 	CHECK(http_start(&hc, dispatch) == PDS_OK, "http_start");
 
 	test_live(http_port());
+	test_priority(http_port());
 	test_outdated_and_prune(http_port());
 
 	http_stop(2000);	/* closes the firehose through its hook */
