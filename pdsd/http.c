@@ -1190,7 +1190,7 @@ linger_run(const struct pollfd *pf, size_t n, int64_t now)
 {
 	static char	 sink[65536];
 	struct lingerer	*l;
-	ssize_t		 k;
+	ssize_t		 k = 0;	/* read only after a recv() */
 	size_t		 i, j;
 
 	for (i = 0; i < n; i++) {
