@@ -5,16 +5,15 @@
 
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
-import path from 'node:path';
 
 import { AtpAgent } from '@atproto/api';
 import { IdResolver } from '@atproto/identity';
 import { MemoryBlockstore, Repo, readCarWithRoot, verifyRepoCar }
     from '@atproto/repo';
 
-import { BUILD } from './lib.mjs';
+import { PDSCTL } from './lib.mjs';
 
-export const PDSCTL = path.join(BUILD, 'bin', 'pdsctl');
+export { PDSCTL };
 
 const PNG = Buffer.from(
     '89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c4' +

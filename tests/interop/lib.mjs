@@ -26,6 +26,7 @@ export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)),
     '..', '..');
 export const BUILD = path.resolve(ROOT, process.env.B || 'build');
 export const PDSD = path.join(BUILD, 'bin', 'pdsd');
+export const PDSCTL = path.join(BUILD, 'bin', 'pdsctl');
 export const REPOTOOL = path.join(BUILD, 'tests', 'repotool');
 export const PLC_SERVER = path.join(ROOT, 'scripts', 'plc-server.mjs');
 
@@ -347,6 +348,19 @@ export async function startPdsd({ env = {}, args = [], timeoutMs = 20000,
 		plc,
 		stop,
 	};
+}
+
+// What `pdsctl --json stats` says of a pdsd that startPdsd started
+// (accounts, records, firehose.events and firehose.lastSeq...): the
+// tests that may run on a seeded server take their baseline from it.
+export async function pdsStats(pds) {
+	const sock = pds.env.PDS_ADMIN_SOCKET ??
+	    path.join(pds.dataDir, 'pdsd.sock');
+	const r = await runProgram(PDSCTL, ['--socket', sock, '--json',
+	    'stats']);
+	if (r.code !== 0)
+		throw new Error(`pdsctl stats: ${r.code}: ${r.stderr}`);
+	return JSON.parse(r.stdout);
 }
 
 // Run a program to completion: resolves { code, signal, stdout, stderr }

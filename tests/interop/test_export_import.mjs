@@ -19,6 +19,10 @@
 // Either way every record (CID and value), every blob byte and every
 // repo's tree (the MST root) is the original's, and members log in with
 // their old passwords, find their preferences and write.
+// On servers that already hold accounts (PDS_INTEROP_SEED), export --all
+// must write those too, each once, and the imports take this file's
+// members only (the other accounts are on every server already) and
+// must leave the others as they were.
 
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -31,8 +35,8 @@ import { MemoryBlockstore, Repo, blocksToCarFile, readCarWithRoot }
     from '@atproto/repo';
 import WebSocket from 'ws';
 
-import { PDSD, isExecutable, randomK256Hex, runProgram, startPdsd,
-    startPlc, tmpDir, waitFor } from './lib.mjs';
+import { PDSD, isExecutable, pdsStats, randomK256Hex, runProgram,
+    startPdsd, startPlc, tmpDir, waitFor } from './lib.mjs';
 import { PDSCTL, loginAndWrite, seedCoop, sha256, signingKey,
     snapshotAccount, snapshotCoop } from './coop.mjs';
 
@@ -41,6 +45,14 @@ const skip = isExecutable(PDSD) && isExecutable(PDSCTL) ? false :
 const N = 10;
 
 let plc, a, b, env, members, before_, prefs_, work;
+// The accounts a and b held before this file wrote ([] on empty servers).
+let baseA, baseB;
+
+// The export of this file's members: export --all's directory when a
+// held nothing else, else a copy of their part of it.
+function ownExport() {
+	return path.join(work, baseA.length === 0 ? 'all' : 'mine');
+}
 
 function ctl(pds, ...args) {
 	return runProgram(PDSCTL, ['--socket', path.join(pds.dataDir,
@@ -95,10 +107,11 @@ async function accounts(pds) {
 	    .accounts;
 }
 
-// The firehose of url from the start: { ws, frames: [{ t, body }], open }.
-function firehose(url) {
+// The firehose of url after seq cursor (0: from the start):
+// { ws, frames: [{ t, body }], open }.
+function firehose(url, cursor) {
 	const ws = new WebSocket(url.replace(/^http/, 'ws') +
-	    '/xrpc/com.atproto.sync.subscribeRepos?cursor=0');
+	    `/xrpc/com.atproto.sync.subscribeRepos?cursor=${cursor}`);
 	const frames = [];
 	ws.on('message', (d) => {
 		const [h, body] = [...decodeAll(new Uint8Array(d))];
@@ -151,6 +164,8 @@ describe('export and import', { skip }, () => {
 		    PDS_PLC_ROTATION_KEY_K256_PRIVATE_KEY_HEX: rotation };
 		a = await startPdsd({ env });
 		b = await startPdsd({ env });
+		baseA = await accounts(a);
+		baseB = await accounts(b);
 		members = await seedCoop(a.url, N);
 		before_ = await snapshotCoop(a.url, plc.url, members);
 		prefs_ = {};
@@ -213,11 +228,19 @@ describe('export and import', { skip }, () => {
 		let r = await ctl(a, '--json', 'export', '--all',
 		    '--include-secrets', dir);
 		assert.equal(r.code, 0, r.stderr);
-		console.log(`# export of ${N} accounts took ${Date.now() - t0} ms`);
 		let res = JSON.parse(r.stdout);
-		assert.equal(res.accounts, N);
+		console.log(`# export of ${res.accounts} accounts took ` +
+		    `${Date.now() - t0} ms`);
+		assert.equal(res.accounts, baseA.length + N);
 		assert.equal(res.skipped, 0);
 		assert.match(r.stderr, /"phase":"export"/);
+		// one directory per account, the members' and the others'
+		assert.deepEqual(fs.readdirSync(dir).filter((x) =>
+		    x.startsWith('did:')).sort(), [...baseA.map((x) => x.did),
+		    ...members.map((m) => m.did)].sort());
+		for (const x of baseA)
+			assert.equal(manifestOk(path.join(dir, x.did)).secrets,
+			    true, x.did);
 		for (const m of members) {
 			const adir = path.join(dir, m.did);
 			const man = manifestOk(adir);
@@ -239,7 +262,8 @@ describe('export and import', { skip }, () => {
 		r = await ctl(a, '--json', 'export', '--all',
 		    '--include-secrets', dir);
 		res = JSON.parse(r.stdout);
-		assert.equal(res.skipped, N, 'complete and verified: skipped');
+		assert.equal(res.skipped, baseA.length + N,
+		    'complete and verified: skipped');
 		// damage one account: a blob goes, another account's
 		// manifest goes (as if cut short)
 		const d0 = path.join(dir, members[1].did);
@@ -250,17 +274,20 @@ describe('export and import', { skip }, () => {
 		    '--include-secrets', dir);
 		assert.equal(r.code, 0, r.stderr);
 		res = JSON.parse(r.stdout);
-		assert.equal(res.skipped, N - 2);
+		assert.equal(res.skipped, baseA.length + N - 2);
 		assert.ok(res.blobsReused >= 1, 'kept blobs are not copied');
 		manifestOk(d0);
+		manifestOk(path.join(dir, members[2].did));
 		assert.equal(sha256(fs.readFileSync(path.join(d0, 'blobs',
 		    cid0))), before_[members[1].did].blobs[cid0]);
+		if (baseA.length > 0)
+			copyAccounts(ownExport(), members);
 	});
 
 	test('import refuses a damaged export and changes nothing',
 	    async () => {
 		const bad = path.join(work, 'bad');
-		fs.cpSync(path.join(work, 'all'), bad, { recursive: true });
+		fs.cpSync(ownExport(), bad, { recursive: true });
 		const car = path.join(bad, members[3].did, 'repo.car');
 		const buf = fs.readFileSync(car);
 		buf[buf.length - 1] ^= 1;
@@ -268,8 +295,7 @@ describe('export and import', { skip }, () => {
 		const r = await ctl(b, 'import', bad);
 		assert.notEqual(r.code, 0);
 		assert.match(r.stderr, /does not match the manifest/);
-		const list = await ctl(b, '--json', 'account', 'list');
-		assert.deepEqual(JSON.parse(list.stdout).accounts, []);
+		assert.deepEqual(await accounts(b), baseB);
 	});
 
 	test('import is all or nothing: a bad account takes back the good',
@@ -294,8 +320,7 @@ describe('export and import', { skip }, () => {
 		const r = await ctl(b, 'import', two);
 		assert.notEqual(r.code, 0);
 		assert.match(r.stderr, /loading failed/);
-		const list = await ctl(b, '--json', 'account', 'list');
-		assert.deepEqual(JSON.parse(list.stdout).accounts, [],
+		assert.deepEqual(await accounts(b), baseB,
 		    'the account loaded first was removed again');
 	});
 
@@ -303,6 +328,7 @@ describe('export and import', { skip }, () => {
 	    'move the DIDs', async () => {
 		const c = await startPdsd({ env: { PDS_DID_PLC_URL: plc.url } });
 		try {
+			const baseC = await accounts(c);
 			const one = path.join(work, 'first');
 			fs.mkdirSync(one);
 			fs.cpSync(path.join(work, 'all', members[4].did),
@@ -310,11 +336,13 @@ describe('export and import', { skip }, () => {
 			const r = await ctl(c, 'import', one);
 			assert.equal(r.code, 1, r.stderr);
 			assert.match(r.stderr, /could not be moved here/);
-			const list = JSON.parse((await ctl(c, '--json', 'account',
-			    'list')).stdout);
-			assert.deepEqual(list.accounts.map((x) => [x.did,
-			    x.deactivatedAt !== undefined]), [[members[4].did,
-			    true]]);
+			const list = await accounts(c);
+			const old = new Set(baseC.map((x) => x.did));
+			assert.deepEqual(list.filter((x) => !old.has(x.did))
+			    .map((x) => [x.did, x.deactivatedAt !== undefined]),
+			    [[members[4].did, true]]);
+			assert.deepEqual(list.filter((x) => old.has(x.did)), baseC,
+			    'the others are as they were');
 			const doc = await (await fetch(`${plc.url}/${members[4]
 			    .did}`)).json();
 			assert.equal(doc.service[0].serviceEndpoint, a.url
@@ -341,7 +369,7 @@ describe('export and import', { skip }, () => {
 		assert.match(r.stderr, new RegExp(`${members[6].did}/` +
 		    'signing-key.json: the private key does not give ' +
 		    'publicKey: the file is damaged'));
-		assert.deepEqual(await accounts(b), []);
+		assert.deepEqual(await accounts(b), baseB);
 		// well formed, but another key than the DID document's
 		const mis = path.join(work, 'otherkey');
 		copyAccounts(mis, [members[5], members[6]]);
@@ -353,7 +381,7 @@ describe('export and import', { skip }, () => {
 		r = await ctl(b, 'import', mis);
 		assert.notEqual(r.code, 0);
 		assert.match(r.stderr, /is not the signing key the DID document names/);
-		assert.deepEqual(await accounts(b), []);
+		assert.deepEqual(await accounts(b), baseB);
 		// the DID's key, but a head commit another key signed: refused
 		// while loading, and what was loaded is taken back
 		const other = path.join(work, 'otherhead');
@@ -367,7 +395,7 @@ describe('export and import', { skip }, () => {
 		assert.notEqual(r.code, 0);
 		assert.match(r.stderr, new RegExp(`${members[6].did}: loading ` +
 		    'failed: .*commit is not signed by'));
-		assert.deepEqual(await accounts(b), []);
+		assert.deepEqual(await accounts(b), baseB);
 		for (const m of [members[5], members[6]]) {
 			const doc = await (await fetch(`${plc.url}/${m.did}`))
 			    .json();
@@ -378,14 +406,13 @@ describe('export and import', { skip }, () => {
 
 	test('import with the signing keys: the same heads, exactly, and ' +
 	    'the next write chains from them', async () => {
-		const fh = firehose(b.url);
+		const fh = firehose(b.url, (await pdsStats(b)).firehose.lastSeq);
 		await fh.open;
 		const audits = {};
 		for (const m of members)
 			audits[m.did] = await auditLog(m.did);
 		const t0 = Date.now();
-		const r = await ctl(b, '--json', 'import',
-		    path.join(work, 'all'));
+		const r = await ctl(b, '--json', 'import', ownExport());
 		assert.equal(r.code, 0, r.stderr);
 		console.log(`# import of ${N} accounts took ${Date.now() - t0} ms`);
 		const res = JSON.parse(r.stdout);
@@ -394,6 +421,12 @@ describe('export and import', { skip }, () => {
 		assert.equal(res.keysKept, N);
 		assert.equal(res.plcOperations, N, 'the DIDs named the old server');
 		await checkKeptHeads(b, audits, 1);
+		const list = await accounts(b);
+		const old = new Set(baseB.map((x) => x.did));
+		assert.deepEqual(list.filter((x) => old.has(x.did)), baseB,
+		    'the others are as they were');
+		assert.deepEqual(list.filter((x) => !old.has(x.did))
+		    .map((x) => x.did).sort(), members.map((m) => m.did).sort());
 		// the firehose: the accounts and their imported heads
 		await waitFor(() => members.every((m) => eventsOf(fh, m.did,
 		    '#sync').length > 0), 20000, 'a #sync per account');
@@ -441,8 +474,7 @@ describe('export and import', { skip }, () => {
 		const audits = {};
 		for (const m of members)
 			audits[m.did] = await auditLog(m.did);
-		const r = await ctl(b, '--json', 'import',
-		    path.join(work, 'all'));
+		const r = await ctl(b, '--json', 'import', ownExport());
 		assert.equal(r.code, 0, r.stderr);
 		const res = JSON.parse(r.stdout);
 		assert.equal(res.moved, N);

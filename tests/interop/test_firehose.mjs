@@ -8,7 +8,10 @@
 // cursor=0 must give the same frames, a cursor ahead of the head gets
 // FutureCursor, relays in PDS_CRAWLERS get one requestCrawl, and a
 // subscriber that reads nothing is dropped with ConsumerTooSlow while
-// pdsd's memory stays bounded.
+// pdsd's memory stays bounded.  On a server that already holds accounts
+// and their events (PDS_INTEROP_SEED) the consumer starts after the last
+// seq before this file's writes, and the cursor=0 replay must give the
+// seeded log (in order, every event once) before this file's frames.
 
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -22,13 +25,18 @@ import { MST, MemoryBlockstore, readCarWithRoot } from '@atproto/repo';
 import { Firehose } from '@atproto/sync';
 import WebSocket from 'ws';
 
-import { isExecutable, PDSD, sleep, startPdsd, waitFor } from './lib.mjs';
+import { isExecutable, PDSCTL, PDSD, pdsStats, sleep, startPdsd,
+    waitFor } from './lib.mjs';
 
-const skip = isExecutable(PDSD) ? false : `${PDSD} is not built yet`;
+const skip = isExecutable(PDSD) && isExecutable(PDSCTL) ? false :
+    'pdsd or pdsctl is not built yet';
 const SUB = '/xrpc/com.atproto.sync.subscribeRepos';
 
 let pds;
 let relay;
+// The firehose before this file wrote: its last seq and its event count
+// (both 0 on an empty server).
+let baseSeq, baseEvents;
 const crawls = [];
 
 before(async () => {
@@ -55,6 +63,9 @@ before(async () => {
 	// in both builds.  Other builds ignore the variable.
 	procEnv: { ASAN_OPTIONS: [process.env.ASAN_OPTIONS,
 	    'quarantine_size_mb=4'].filter(Boolean).join(':') } });
+	const st = await pdsStats(pds);
+	baseSeq = st.firehose.lastSeq;
+	baseEvents = st.firehose.events;
 });
 
 after(async () => {
@@ -144,9 +155,10 @@ test('the official consumer reads the whole account lifecycle without ' +
 	// The consumer's connection is not awaited (start() only returns at
 	// the end), so without a cursor it would miss whatever is sequenced
 	// before its socket opens: under load, the account's first events.
-	// This pdsd is fresh, so it starts from cursor 0 (the whole log);
-	// after a reconnect it resumes after the last event it handled.
-	let handledSeq = 0;
+	// It starts after the last seq before this test wrote (cursor 0, the
+	// whole log, on a fresh pdsd); after a reconnect it resumes after
+	// the last event it handled.
+	let handledSeq = baseSeq;
 	const firehose = new Firehose({
 		service: pds.url.replace(/^http/, 'ws'),
 		idResolver,
@@ -215,6 +227,12 @@ test('the official consumer reads the whole account lifecycle without ' +
 
 	assert.deepEqual(errors.map((e) => `${e.message}: ${e.cause?.message}`),
 	    [], 'no validation, parse or verification errors');
+	// nothing but this test wrote: every event is its account's, all
+	// after the seq the server had before
+	assert.deepEqual([...new Set(events.map((e) => e.did))], [did]);
+	assert.deepEqual([...new Set(live.frames.map((f) => f.body.did ??
+	    f.body.repo))], [did]);
+	assert.ok(events[0].seq > baseSeq, `${events[0].seq} after ${baseSeq}`);
 
 	// what the consumer saw, in order
 	const kinds = events.map((e) => e.event === 'account' ?
@@ -236,7 +254,7 @@ test('the official consumer reads the whole account lifecycle without ' +
 	assert.ok(events.some((e) => e.event === 'sync'), 'a #sync event');
 
 	// every frame: strictly increasing seq, and commits invert
-	let prev = 0;
+	let prev = baseSeq;
 	let commits = 0;
 	for (const f of live.frames) {
 		assert.equal(f.op, 1);
@@ -260,20 +278,48 @@ test('the official consumer reads the whole account lifecycle without ' +
 	assert.ok(handleEvt, '#identity with the new handle');
 });
 
-test('replay from cursor=0 gives the same frames as the live run',
-    { skip, timeout: 30000 }, async () => {
-	assert.ok(state.liveFrames, 'the first test ran');
-	const r = rawSubscriber('?cursor=0');
+// A replay from cursor up to state.lastSeq: its frames, checked to be
+// the live run's frames byte for byte after what came before baseSeq.
+async function replay(cursor) {
+	const r = rawSubscriber(`?cursor=${cursor}`);
 	await r.opened;
 	await waitFor(() => r.frames.some((f) => f.seq >= state.lastSeq),
-	    10000, 'the replay to reach the head');
+	    30000, 'the replay to reach the head');
 	r.ws.close();
-	const replay = r.frames.filter((f) => f.seq <= state.lastSeq);
+	const frames = r.frames.filter((f) => f.seq <= state.lastSeq);
+	const mine = frames.filter((f) => f.seq > baseSeq);
 	const live = state.liveFrames.filter((f) => f.seq <= state.lastSeq);
-	assert.equal(replay.length, live.length);
+	assert.equal(mine.length, live.length);
 	for (let i = 0; i < live.length; i++)
-		assert.deepEqual(Buffer.from(replay[i].bytes),
+		assert.deepEqual(Buffer.from(mine[i].bytes),
 		    Buffer.from(live[i].bytes), `frame seq ${live[i].seq}`);
+	return frames;
+}
+
+test('replay from cursor=0 gives the log before, then the same frames ' +
+    'as the live run', { skip, timeout: 60000 }, async () => {
+	assert.ok(state.liveFrames, 'the first test ran');
+	const frames = await replay(0);
+	// what was there before: every event once, in order (none on an
+	// empty server, where the replay is exactly the live run)
+	const old = frames.filter((f) => f.seq <= baseSeq);
+	assert.equal(old.length, baseEvents);
+	let prev = 0;
+	for (const f of old) {
+		assert.equal(f.op, 1, `frame seq ${f.seq}`);
+		assert.ok(f.seq > prev, `seq ${f.seq} after ${prev}`);
+		prev = f.seq;
+	}
+	if (baseEvents > 0)
+		assert.equal(prev, baseSeq);
+});
+
+test('replay from the seq before the writes gives exactly the live run',
+    { skip, timeout: 30000 }, async () => {
+	assert.ok(state.liveFrames, 'the first test ran');
+	const frames = await replay(baseSeq);
+	assert.equal(frames.length, state.liveFrames.filter((f) =>
+	    f.seq <= state.lastSeq).length, 'nothing before the cursor');
 });
 
 test('a cursor past the head: FutureCursor, then close 1008',

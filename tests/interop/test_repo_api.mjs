@@ -6,7 +6,9 @@
 // conflicts are InvalidSwap; invalid records are 400; an oversize blob
 // is 413; getRepo verifies against the account's key from the PLC
 // directory and holds exactly the live records; sync.getRecord proofs
-// verify for present and deleted records.
+// verify for present and deleted records.  On a server that already
+// holds accounts (PDS_INTEROP_SEED), listRepos must give those and this
+// file's two, and nothing else.
 
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
@@ -29,6 +31,8 @@ const JPEG = Buffer.concat([Buffer.from('ffd8ffe000104a46494600', 'hex'),
     Buffer.alloc(300, 7), Buffer.from('ffd9', 'hex')]);
 
 let pds, alice, bob, did, key;
+// The DIDs listRepos gave before this file created its accounts.
+let baseRepos;
 // What the repo should hold: "collection/rkey" -> cid
 const live = new Map();
 
@@ -69,6 +73,22 @@ async function xrpc(method, params, { body, token, raw } = {}) {
 	return { status: res.status, json };
 }
 
+// Every repo listRepos gives, page after page of limit.
+async function listAllRepos(limit = 500) {
+	const all = [];
+	let cursor;
+	for (;;) {
+		const r = await xrpc('com.atproto.sync.listRepos',
+		    cursor ? { limit, cursor } : { limit });
+		assert.equal(r.status, 200, JSON.stringify(r.json));
+		assert.ok(r.json.repos.length <= limit);
+		all.push(...r.json.repos);
+		if (!r.json.cursor || r.json.repos.length === 0)
+			return all;
+		cursor = r.json.cursor;
+	}
+}
+
 async function expectXrpcError(promise, status, name) {
 	await assert.rejects(promise, (e) => {
 		assert.equal(e.status, status, `status of ${e.message}`);
@@ -82,6 +102,7 @@ describe('repository API with @atproto/api', { skip }, () => {
 	before(async () => {
 		pds = await startPdsd({
 		    env: { PDS_BLOB_UPLOAD_LIMIT: String(BLOB_LIMIT) } });
+		baseRepos = (await listAllRepos()).map((r) => r.did);
 		alice = new AtpAgent({ service: pds.url });
 		await alice.createAccount({ handle: 'alice.test',
 		    email: 'alice@example.com', password: 'alice-password-1' });
@@ -487,9 +508,15 @@ describe('repository API with @atproto/api', { skip }, () => {
 		assert.equal(l1.data.repos.length, 1);
 		const l2 = await alice.com.atproto.sync.listRepos({ limit: 1,
 		    cursor: l1.data.cursor });
-		const all = [...l1.data.repos, ...l2.data.repos];
+		assert.equal(l2.data.repos.length, 1);
+		assert.notEqual(l2.data.repos[0].did, l1.data.repos[0].did);
+		// every page, to the end: what was there before and the two
+		// accounts of this file, each once, the first two as above
+		const all = await listAllRepos();
+		assert.deepEqual(all.slice(0, 2).map((r) => r.did),
+		    [...l1.data.repos, ...l2.data.repos].map((r) => r.did));
 		assert.deepEqual(all.map((r) => r.did).sort(),
-		    [did, bob.session.did].sort());
+		    [...baseRepos, did, bob.session.did].sort());
 		const mine = all.find((r) => r.did === did);
 		assert.equal(mine.head, head.data.cid);
 		const b = await alice.com.atproto.sync.listBlobs({ did });

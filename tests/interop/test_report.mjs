@@ -6,6 +6,8 @@
 // counts read back through the XRPC API; no handle, DID or reason may
 // appear.  The HTML page is opened in Debian's chromium (puppeteer-core)
 // and a screenshot is kept in $B/test-artifacts/report/report.png.
+// On a server that already holds accounts (PDS_INTEROP_SEED), every count
+// is checked as what it was before this file wrote (base) plus its own.
 
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -23,7 +25,7 @@ const skip = isExecutable(PDSD) && isExecutable(PDSCTL) ? false :
     'pdsd or pdsctl is not built yet';
 const DAY = 86400000;
 
-let pds, members, since;
+let pds, members, since, base;
 
 function ctl(...args) {
 	return runProgram(PDSCTL, ['--socket', path.join(pds.dataDir,
@@ -45,11 +47,32 @@ async function sql(text) {
 	return r.stdout.toString().trim();
 }
 
+// The count of kind in a report's moderation list (0 when absent).
+function modCount(j, kind) {
+	return j.moderation.find((x) => x.kind === kind)?.count ?? 0;
+}
+
+// A report's starts in the period and runs that ended without a clean
+// stop (all but the last, the running one), as pdsctl counts them.
+function starts(j) {
+	return j.runs.filter((x) => Date.parse(x.startedAt) >=
+	    Date.parse(j.since)).length;
+}
+
+function unclean(j) {
+	return j.runs.filter((x, i) => typeof x.stoppedAt !== 'string' &&
+	    i + 1 < j.runs.length).length;
+}
+
 describe('pdsctl report', { skip }, () => {
 	before(async () => {
 		pds = await startPdsd();
-		members = await seedCoop(pds.url, 3, { prefix: 'rep' });
 		since = day(20);
+		// what the server held before (nothing on an empty one)
+		const r0 = await ctl('--json', 'report', '--since', since);
+		assert.equal(r0.code, 0, r0.stderr);
+		base = JSON.parse(r0.stdout);
+		members = await seedCoop(pds.url, 3, { prefix: 'rep' });
 		// moderation, with reasons that must not show in the report
 		let r = await ctl('takedown', 'record', members[1].posts[1].uri,
 		    '--reason', 'secret-reason-spam');
@@ -66,7 +89,7 @@ describe('pdsctl report', { skip }, () => {
 			rows.push(`('${day(d)}', ${100 + d * 10}, ${d % 3}, ` +
 			    `${5 + d}, 3, ${100000 + (20 - d) * 10000}, ` +
 			    `${(20 - d) * 200000})`);
-		await sql('INSERT INTO daily_stats (day, requests, errors, ' +
+		await sql('INSERT OR REPLACE INTO daily_stats (day, requests, errors, ' +
 		    'peak_rpm, accounts, db_bytes, blob_bytes) VALUES ' +
 		    rows.join(',') + ';' +
 		    'INSERT INTO server_runs (started_at, last_seen_at, ' +
@@ -87,11 +110,19 @@ describe('pdsctl report', { skip }, () => {
 		assert.equal(r.code, 0, r.stderr);
 		const out = r.stdout.toString();
 		assert.match(out, /^Report for localhost, /);
-		assert.match(out, /joined 3, wrote something 3, deactivated 1/);
-		assert.match(out, /posts 9 \(records \d+\), blobs 6 /);
-		assert.match(out, /record\.takedown +2/);
-		assert.match(out, /account\.deactivate +1/);
-		assert.match(out, /3 starts, 1 without a clean stop/);
+		const bm = base.members;
+		assert.ok(out.includes(`joined ${bm.joined + 3}, wrote ` +
+		    `something ${bm.active + 3}, deactivated ` +
+		    `${bm.deactivated + 1}\n`), out);
+		assert.match(out, new RegExp(`posts ${base.content.posts + 9} ` +
+		    `\\(records \\d+\\), blobs ${base.content.blobs + 6} `));
+		assert.match(out, new RegExp('record\\.takedown +' +
+		    `${modCount(base, 'record.takedown') + 2}\n`));
+		assert.match(out, new RegExp('account\\.deactivate +' +
+		    `${modCount(base, 'account.deactivate') + 1}\n`));
+		// two runs written into the store, one of which died
+		assert.ok(out.includes(`${starts(base) + 2} starts, ` +
+		    `${unclean(base) + 1} without a clean stop`), out);
 		for (const m of members)
 			assert.ok(!out.includes(m.handle) && !out.includes(m.did));
 		assert.ok(!out.includes('secret-reason'));
@@ -109,9 +140,11 @@ describe('pdsctl report', { skip }, () => {
 		const text = r.stdout.toString();
 		const j = JSON.parse(text);
 		assert.equal(j.since, `${since}T00:00:00.000Z`);
+		const bm = base.members;
 		assert.deepEqual([j.members.total, j.members.joined,
 		    j.members.deactivated, j.members.migratedIn,
-		    j.members.migratedOut], [3, 3, 1, 0, 0]);
+		    j.members.migratedOut], [bm.total + 3, bm.joined + 3,
+		    bm.deactivated + 1, bm.migratedIn, bm.migratedOut]);
 		// posts as the API lists them
 		let posts = 0;
 		for (const m of members) {
@@ -123,16 +156,27 @@ describe('pdsctl report', { skip }, () => {
 		// the API hides the two taken-down posts and the deactivated
 		// member's three; the report counts what was written
 		assert.equal(posts, 9 - 2 - 3);
-		assert.equal(j.content.posts, 9);
-		assert.equal(j.content.blobs, 6);
-		assert.deepEqual(j.moderation, [
-		    { kind: 'record.takedown', count: 2 },
-		    { kind: 'account.deactivate', count: 1 }]);
+		assert.equal(j.content.posts, base.content.posts + 9);
+		assert.equal(j.content.blobs, base.content.blobs + 6);
+		const kinds = new Map(base.moderation.map((x) => [x.kind,
+		    x.count]));
+		kinds.set('record.takedown', modCount(base,
+		    'record.takedown') + 2);
+		kinds.set('account.deactivate', modCount(base,
+		    'account.deactivate') + 1);
+		assert.deepEqual(new Map(j.moderation.map((x) => [x.kind,
+		    x.count])), kinds);
+		if (base.moderation.length === 0)
+			assert.deepEqual(j.moderation, [
+			    { kind: 'record.takedown', count: 2 },
+			    { kind: 'account.deactivate', count: 1 }]);
 		const seeded = Array.from({ length: 20 }, (_, i) =>
 		    100 + (i + 1) * 10).reduce((a, b) => a + b, 0);
 		assert.ok(j.traffic.requests >= seeded, `${j.traffic.requests}`);
 		assert.ok(j.traffic.peakRequestsPerMinute >= 25);
-		assert.equal(j.runs.length, 3);
+		assert.equal(j.runs.length, base.runs.length + 2);
+		assert.equal(starts(j), starts(base) + 2);
+		assert.equal(unclean(j), unclean(base) + 1);
 		assert.ok(j.storage.databaseBytes > 0 && j.storage.blobBytes > 0);
 		assert.equal(j.storage.startBytes, 100000);
 		assert.ok(j.daily.length >= 20);
@@ -169,7 +213,7 @@ describe('pdsctl report', { skip }, () => {
 			assert.equal(h1, 'localhost');
 			const tiles = await page.$$eval('.tile b', (e) =>
 			    e.map((x) => x.textContent));
-			assert.equal(tiles[0], '3');
+			assert.equal(tiles[0], String(base.members.total + 3));
 			const box = await page.$eval('svg', (e) => {
 				const b = e.getBoundingClientRect();
 				return [b.width, b.height];
