@@ -568,8 +568,8 @@ reply_buf(struct xrpc_ctx *ctx, struct buf *b)
 	    p, len);
 }
 
-int
-api_repo_get_record(struct xrpc_ctx *ctx)
+static int
+get_record(struct xrpc_ctx *ctx)
 {
 	struct store_repo_acct a;
 	struct cid	 cid, want;
@@ -643,8 +643,8 @@ list_cb(void *arg, const struct store_record_listed *l)
 	return 0;
 }
 
-int
-api_repo_list_records(struct xrpc_ctx *ctx)
+static int
+list_records(struct xrpc_ctx *ctx)
 {
 	struct store_repo_acct a;
 	struct list_ctx	 lc;
@@ -689,6 +689,37 @@ api_repo_list_records(struct xrpc_ctx *ctx)
 	}
 	reply_buf(ctx, &lc.out);
 	return 0;
+}
+
+/*
+ * getRecord and listRecords read the account, then the records: in one
+ * read transaction rather than one per statement, since beginning and
+ * ending one (a lock and an unlock of the log's shared memory, under a
+ * mutex the HTTP workers share) cost as much as the account lookup.  If
+ * BEGIN fails, each statement reads on its own as before.
+ */
+static int
+in_read_tx(struct xrpc_ctx *ctx, int (*fn)(struct xrpc_ctx *))
+{
+	bool	 tx = store_repo_read_begin() == PDS_OK;
+	int	 rc;
+
+	rc = fn(ctx);
+	if (tx)
+		store_repo_read_end();
+	return rc;
+}
+
+int
+api_repo_get_record(struct xrpc_ctx *ctx)
+{
+	return in_read_tx(ctx, get_record);
+}
+
+int
+api_repo_list_records(struct xrpc_ctx *ctx)
+{
+	return in_read_tx(ctx, list_records);
 }
 
 struct coll_ctx {

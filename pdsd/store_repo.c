@@ -96,7 +96,7 @@ store_repo_savepoint_end(bool rollback)
 int
 store_repo_read_begin(void)
 {
-	return store_exec("BEGIN DEFERRED");
+	return exec_cached("BEGIN DEFERRED");
 }
 
 void
@@ -105,7 +105,7 @@ store_repo_read_end(void)
 	sqlite3	*db = store_db();
 
 	if (db != NULL && !sqlite3_get_autocommit(db))
-		(void)store_exec("COMMIT");
+		(void)exec_cached("COMMIT");
 }
 
 /* ---- accounts ------------------------------------------------------- */
