@@ -232,6 +232,7 @@ store_record_get(const char *did, const char *collection, const char *rkey,
 	return rc;
 }
 
+/* The page's rkeys and CIDs come from the index records_list alone. */
 #define RECORD_LIST_COLS "SELECT r.rkey, r.cid, b.content FROM records r " \
 	"JOIN repo_blocks b ON b.did = r.did AND b.cid = r.cid "	\
 	"WHERE r.did = ?1 AND r.collection = ?2 AND r.takedown_ref IS NULL "
