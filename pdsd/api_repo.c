@@ -617,9 +617,10 @@ get_record(struct xrpc_ctx *ctx)
 }
 
 struct list_ctx {
-	const char	*did;
-	const char	*coll;
 	struct buf	 out;
+	/* "at://did/collection/", then each record's rkey after it */
+	char		 uri[8 + DID_MAX + NSID_MAX + RKEY_MAX];
+	size_t		 prefix;
 	char		 last[RKEY_MAX + 1];
 	size_t		 n;
 };
@@ -628,17 +629,23 @@ static int
 list_cb(void *arg, const struct store_record_listed *l)
 {
 	struct list_ctx	*lc = arg;
-	char		 uri[8 + DID_MAX + NSID_MAX + RKEY_MAX];
+	size_t		 len = strlen(l->rkey);
 	int		 rc;
 
-	snprintf(uri, sizeof(uri), "at://%s/%s/%s", lc->did, lc->coll,
-	    l->rkey);
+	/* no snprintf() per record: the prefix is written once */
+	if (len > sizeof(lc->uri) - lc->prefix - 1)
+		len = sizeof(lc->uri) - lc->prefix - 1;
+	memcpy(lc->uri + lc->prefix, l->rkey, len);
+	lc->uri[lc->prefix + len] = '\0';
 	if ((lc->n > 0 && (rc = buf_putc(&lc->out, ',')) != PDS_OK) ||
-	    (rc = record_json_write(&lc->out, uri, l->cid, l->data,
+	    (rc = record_json_write(&lc->out, lc->uri, l->cid, l->data,
 	    l->len)) != PDS_OK ||
 	    (rc = buf_putc(&lc->out, '}')) != PDS_OK)
 		return rc == PDS_EINVAL ? PDS_EINTERNAL : rc;
-	snprintf(lc->last, sizeof(lc->last), "%s", l->rkey);
+	if (len > sizeof(lc->last) - 1)
+		len = sizeof(lc->last) - 1;
+	memcpy(lc->last, l->rkey, len);
+	lc->last[len] = '\0';
 	lc->n++;
 	return 0;
 }
@@ -665,8 +672,10 @@ list_records(struct xrpc_ctx *ctx)
 		return xrpc_fail(ctx, PDS_EINVAL, NULL,
 		    "reverse must be a boolean");
 	memset(&lc, 0, sizeof(lc));
-	lc.did = a.did;
-	lc.coll = coll;
+	lc.prefix = (size_t)snprintf(lc.uri, sizeof(lc.uri), "at://%s/%s/",
+	    a.did, coll);
+	if (lc.prefix >= sizeof(lc.uri))
+		return PDS_EINTERNAL;
 	/* {"records":[...],"cursor":"..."}, written as the rows come. */
 	buf_init(&lc.out, BUF_MAX_DEFAULT);
 	if (buf_reserve(&lc.out, 512 * (limit + 1)) != PDS_OK ||
