@@ -720,8 +720,11 @@ list_records(struct xrpc_ctx *ctx)
 static int
 in_read_tx(struct xrpc_ctx *ctx, int (*fn)(struct xrpc_ctx *))
 {
-	bool	 tx = store_repo_read_begin() == PDS_OK;
+	bool	 tx;
 	int	 rc;
+
+	store_read_cache();
+	tx = store_repo_read_begin() == PDS_OK;
 
 	rc = fn(ctx);
 	if (tx)
