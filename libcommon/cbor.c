@@ -214,11 +214,7 @@ dm_arena_new(void)
 	if ((a = malloc(sizeof(*a))) == NULL)
 		return NULL;
 	a->chunks = NULL;
-	a->over = false;
-	a->cur = a->first;
-	a->end = a->first + sizeof(a->first);
-	a->next_size = 8192;
-	a->total = sizeof(a->first);
+	dm_arena_reset(a);
 	a->max = DM_ARENA_MAX_DEFAULT;
 	return a;
 }
@@ -235,6 +231,23 @@ dm_arena_free(struct dm_arena *a)
 		free(c);
 	}
 	free(a);
+}
+
+void
+dm_arena_reset(struct dm_arena *a)
+{
+	struct chunk	*c, *n;
+
+	for (c = a->chunks; c != NULL; c = n) {
+		n = c->next;
+		free(c);
+	}
+	a->chunks = NULL;
+	a->over = false;
+	a->cur = a->first;
+	a->end = a->first + sizeof(a->first);
+	a->next_size = 8192;
+	a->total = sizeof(a->first);
 }
 
 void

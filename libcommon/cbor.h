@@ -115,6 +115,8 @@ struct dm_arena;
 
 struct dm_arena	*dm_arena_new(void);
 void		 dm_arena_free(struct dm_arena *);
+/* Free every value at once and keep the arena (and its cap) for reuse. */
+void		 dm_arena_reset(struct dm_arena *);
 void		*dm_arena_alloc(struct dm_arena *, size_t);	/* zeroed */
 /*
  * Cap the bytes an arena may hold (default DM_ARENA_MAX_DEFAULT) so that a

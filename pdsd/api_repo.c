@@ -531,17 +531,16 @@ read_repo(struct xrpc_ctx *ctx, struct store_repo_acct *a)
  * {"uri":...,"cid":...,"value":<the record as JSON> (no closing brace),
  * written straight from the stored DAG-CBOR: no json_t tree, no second
  * UTF-8 scan.  The bytes are those json_dumps() gave for the same tree.
+ * The value is decoded into a, which is reset after: listRecords keeps
+ * one arena for the page instead of a malloc() and free() per record.
  */
 static int
-record_json_write(struct buf *out, const char *uri, const char *cid,
-    const uint8_t *data, size_t len)
+record_json_write(struct buf *out, struct dm_arena *a, const char *uri,
+    const char *cid, const uint8_t *data, size_t len)
 {
-	struct dm_arena	*a;
 	struct dm_value	*v;
 	int		 rc;
 
-	if ((a = dm_arena_new()) == NULL)
-		return PDS_ENOMEM;
 	if ((rc = dm_decode(a, data, len, &v, NULL)) == PDS_OK &&
 	    (rc = buf_append(out, "{\"uri\":", 7)) == PDS_OK &&
 	    (rc = jsonw_cstr(out, uri)) == PDS_OK &&
@@ -549,7 +548,7 @@ record_json_write(struct buf *out, const char *uri, const char *cid,
 	    (rc = jsonw_cstr(out, cid)) == PDS_OK &&
 	    (rc = buf_append(out, ",\"value\":", 9)) == PDS_OK)
 		rc = jsonw_dm(out, v);
-	dm_arena_free(a);
+	dm_arena_reset(a);
 	return rc;
 }
 
@@ -568,11 +567,12 @@ reply_buf(struct xrpc_ctx *ctx, struct buf *b)
 	    p, len);
 }
 
-int
-api_repo_get_record(struct xrpc_ctx *ctx)
+static int
+get_record(struct xrpc_ctx *ctx)
 {
 	struct store_repo_acct a;
 	struct cid	 cid, want;
+	struct dm_arena	*arena;
 	struct buf	 b, out;
 	const char	*coll, *rkey;
 	const char	*wcid = http_req_query(ctx->req, "cid");
@@ -606,7 +606,11 @@ api_repo_get_record(struct xrpc_ctx *ctx)
 		return PDS_EINTERNAL;
 	}
 	buf_init(&out, BUF_MAX_DEFAULT);
-	rc = record_json_write(&out, uri, cs, b.p, b.len);
+	if ((arena = dm_arena_new()) == NULL)
+		rc = PDS_ENOMEM;
+	else
+		rc = record_json_write(&out, arena, uri, cs, b.p, b.len);
+	dm_arena_free(arena);
 	buf_clear(&b);
 	if (rc != PDS_OK || (rc = buf_putc(&out, '}')) != PDS_OK) {
 		buf_clear(&out);
@@ -617,9 +621,11 @@ api_repo_get_record(struct xrpc_ctx *ctx)
 }
 
 struct list_ctx {
-	const char	*did;
-	const char	*coll;
 	struct buf	 out;
+	struct dm_arena	*arena;		/* one for the page, reset per record */
+	/* "at://did/collection/", then each record's rkey after it */
+	char		 uri[8 + DID_MAX + NSID_MAX + RKEY_MAX];
+	size_t		 prefix;
 	char		 last[RKEY_MAX + 1];
 	size_t		 n;
 };
@@ -628,23 +634,29 @@ static int
 list_cb(void *arg, const struct store_record_listed *l)
 {
 	struct list_ctx	*lc = arg;
-	char		 uri[8 + DID_MAX + NSID_MAX + RKEY_MAX];
+	size_t		 len = strlen(l->rkey);
 	int		 rc;
 
-	snprintf(uri, sizeof(uri), "at://%s/%s/%s", lc->did, lc->coll,
-	    l->rkey);
+	/* no snprintf() per record: the prefix is written once */
+	if (len > sizeof(lc->uri) - lc->prefix - 1)
+		len = sizeof(lc->uri) - lc->prefix - 1;
+	memcpy(lc->uri + lc->prefix, l->rkey, len);
+	lc->uri[lc->prefix + len] = '\0';
 	if ((lc->n > 0 && (rc = buf_putc(&lc->out, ',')) != PDS_OK) ||
-	    (rc = record_json_write(&lc->out, uri, l->cid, l->data,
-	    l->len)) != PDS_OK ||
+	    (rc = record_json_write(&lc->out, lc->arena, lc->uri, l->cid,
+	    l->data, l->len)) != PDS_OK ||
 	    (rc = buf_putc(&lc->out, '}')) != PDS_OK)
 		return rc == PDS_EINVAL ? PDS_EINTERNAL : rc;
-	snprintf(lc->last, sizeof(lc->last), "%s", l->rkey);
+	if (len > sizeof(lc->last) - 1)
+		len = sizeof(lc->last) - 1;
+	memcpy(lc->last, l->rkey, len);
+	lc->last[len] = '\0';
 	lc->n++;
 	return 0;
 }
 
-int
-api_repo_list_records(struct xrpc_ctx *ctx)
+static int
+list_records(struct xrpc_ctx *ctx)
 {
 	struct store_repo_acct a;
 	struct list_ctx	 lc;
@@ -665,8 +677,10 @@ api_repo_list_records(struct xrpc_ctx *ctx)
 		return xrpc_fail(ctx, PDS_EINVAL, NULL,
 		    "reverse must be a boolean");
 	memset(&lc, 0, sizeof(lc));
-	lc.did = a.did;
-	lc.coll = coll;
+	lc.prefix = (size_t)snprintf(lc.uri, sizeof(lc.uri), "at://%s/%s/",
+	    a.did, coll);
+	if (lc.prefix >= sizeof(lc.uri))
+		return PDS_EINTERNAL;
 	/* {"records":[...],"cursor":"..."}, written as the rows come. */
 	buf_init(&lc.out, BUF_MAX_DEFAULT);
 	if (buf_reserve(&lc.out, 512 * (limit + 1)) != PDS_OK ||
@@ -674,8 +688,13 @@ api_repo_list_records(struct xrpc_ctx *ctx)
 		buf_clear(&lc.out);
 		return PDS_EINTERNAL;
 	}
+	if ((lc.arena = dm_arena_new()) == NULL) {
+		buf_clear(&lc.out);
+		return PDS_EINTERNAL;
+	}
 	rc = store_record_list(a.did, coll, cursor, reverse, limit, list_cb,
 	    &lc);
+	dm_arena_free(lc.arena);
 	if (rc == PDS_OK)
 		rc = buf_putc(&lc.out, ']');
 	if (rc == PDS_OK && lc.n == limit &&
@@ -689,6 +708,40 @@ api_repo_list_records(struct xrpc_ctx *ctx)
 	}
 	reply_buf(ctx, &lc.out);
 	return 0;
+}
+
+/*
+ * getRecord and listRecords read the account, then the records: in one
+ * read transaction rather than one per statement, since beginning and
+ * ending one (a lock and an unlock of the log's shared memory, under a
+ * mutex the HTTP workers share) cost as much as the account lookup.  If
+ * BEGIN fails, each statement reads on its own as before.
+ */
+static int
+in_read_tx(struct xrpc_ctx *ctx, int (*fn)(struct xrpc_ctx *))
+{
+	bool	 tx;
+	int	 rc;
+
+	store_read_cache();
+	tx = store_repo_read_begin() == PDS_OK;
+
+	rc = fn(ctx);
+	if (tx)
+		store_repo_read_end();
+	return rc;
+}
+
+int
+api_repo_get_record(struct xrpc_ctx *ctx)
+{
+	return in_read_tx(ctx, get_record);
+}
+
+int
+api_repo_list_records(struct xrpc_ctx *ctx)
+{
+	return in_read_tx(ctx, list_records);
 }
 
 struct coll_ctx {

@@ -50,6 +50,8 @@ int	store_open(const char *path);
 /* Close the calling thread's connection (main thread, at shutdown). */
 void	store_close(void);
 void	store_thread_close(void);
+/* This thread serves record reads: a larger page cache (see store.c). */
+void	store_read_cache(void);
 
 /* Schema version the database is at (after store_open). */
 int	store_schema_version(void);

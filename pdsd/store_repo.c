@@ -96,7 +96,7 @@ store_repo_savepoint_end(bool rollback)
 int
 store_repo_read_begin(void)
 {
-	return store_exec("BEGIN DEFERRED");
+	return exec_cached("BEGIN DEFERRED");
 }
 
 void
@@ -105,7 +105,7 @@ store_repo_read_end(void)
 	sqlite3	*db = store_db();
 
 	if (db != NULL && !sqlite3_get_autocommit(db))
-		(void)store_exec("COMMIT");
+		(void)exec_cached("COMMIT");
 }
 
 /* ---- accounts ------------------------------------------------------- */
@@ -215,8 +215,13 @@ store_record_get(const char *did, const char *collection, const char *rkey,
 	sqlite3_stmt	*st;
 	int		 rc;
 
+	/*
+	 * The planner takes the UNIQUE index for this equality, then the
+	 * table row for cid and takedown_ref: records_list has both.
+	 */
 	if ((rc = store_row(&st, "SELECT r.cid, r.takedown_ref IS NOT NULL, "
-	    "b.content FROM records r LEFT JOIN repo_blocks b "
+	    "b.content FROM records r INDEXED BY records_list "
+	    "LEFT JOIN repo_blocks b "
 	    "ON b.did = r.did AND b.cid = r.cid "
 	    "WHERE r.did = ?1 AND r.collection = ?2 AND r.rkey = ?3",
 	    STORE_ARGS(SB_TEXT(did), SB_TEXT(collection), SB_TEXT(rkey)),
@@ -232,6 +237,7 @@ store_record_get(const char *did, const char *collection, const char *rkey,
 	return rc;
 }
 
+/* The page's rkeys and CIDs come from the index records_list alone. */
 #define RECORD_LIST_COLS "SELECT r.rkey, r.cid, b.content FROM records r " \
 	"JOIN repo_blocks b ON b.did = r.did AND b.cid = r.cid "	\
 	"WHERE r.did = ?1 AND r.collection = ?2 AND r.takedown_ref IS NULL "

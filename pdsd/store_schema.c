@@ -413,6 +413,14 @@ const char *const store_migrations[] = {
 "DROP TABLE repo_blocks;"
 "ALTER TABLE repo_blocks_v9 RENAME TO repo_blocks;"
 "CREATE INDEX repo_blocks_rev ON repo_blocks (did, rev);",
+/*
+ * 10: listRecords reads its page from this index alone: the rkeys of one
+ * collection are next to each other in it, where the table's rows are in
+ * the order they were written, one page each for a member whose writes
+ * were interleaved with others'.  About 0.14 MB per 1,000 records.
+ */
+("CREATE INDEX records_list ON records (did, collection, rkey, cid, "
+"  takedown_ref);"),
 };
 
 const size_t store_nmigrations =

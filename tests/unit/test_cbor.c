@@ -495,7 +495,7 @@ test_arena(void)
 {
 	struct dm_arena	*a = dm_arena_new();
 	struct dm_value	*arr, *v;
-	struct buf	 b;
+	struct buf	 b, b2;
 	uint8_t		*big, *p;
 	const char	*why = NULL;
 	int		 i, ok = 1;
@@ -522,6 +522,20 @@ test_arena(void)
 	dm_arena_set_max(a, 1 << 20);
 	CHECK(dm_decode(a, b.p, b.len, &v, &why) == PDS_ETOOBIG,
 	    "arena cap: %s", why);
+	/* Reset: the cap stays, and the arena serves again. */
+	dm_arena_reset(a);
+	CHECK(dm_decode(a, b.p, b.len, &v, &why) == PDS_ETOOBIG,
+	    "cap kept across a reset");
+	dm_arena_reset(a);
+	dm_arena_set_max(a, DM_ARENA_MAX_DEFAULT);
+	buf_init(&b2, 0);
+	CHECK(dm_decode(a, b.p, b.len, &v, &why) == PDS_OK &&
+	    dm_encode(&b2, v) == PDS_OK && b2.len == b.len &&
+	    memcmp(b2.p, b.p, b.len) == 0, "decode after a reset");
+	buf_clear(&b2);
+	dm_arena_reset(a);
+	p = dm_arena_alloc(a, 100);
+	CHECK(p != NULL && p[0] == 0 && p[99] == 0, "alloc after a reset");
 	dm_arena_free(a);
 	dm_arena_free(NULL);
 	buf_clear(&b);
