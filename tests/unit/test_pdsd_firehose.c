@@ -21,6 +21,7 @@
 
 #include "car.h"
 #include "cbor.h"
+#include "clock.h"
 #include "../../pdsd/config.h"
 #include "err.h"
 #include "../../pdsd/events.h"
@@ -566,15 +567,6 @@ struct reader {
 
 static atomic_llong	 prio_last = LLONG_MAX;
 
-static int64_t
-mono_ms(void)
-{
-	struct timespec	 ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static uint64_t
 fnv1a(uint64_t h, const uint8_t *p, size_t n)
 {
@@ -599,7 +591,7 @@ reader_main(void *arg)
 		seq = frame_seq(r->payload, len, type, sizeof(type));
 		r->seq[n] = seq;
 		r->hash[n] = fnv1a(0xcbf29ce484222325ULL, r->payload, len);
-		r->at_ms[n] = mono_ms();
+		r->at_ms[n] = clock_mono_ms();
 		atomic_store(&r->n, n + 1);
 		if (seq >= atomic_load(&prio_last))
 			return NULL;
@@ -711,7 +703,7 @@ test_priority(uint16_t port)
 		store_events_head(&head);
 		if (k == PRIO_LIVE - 1)
 			atomic_store(&prio_last, head + 1);
-		wrote_ms[k] = mono_ms();
+		wrote_ms[k] = clock_mono_ms();
 		if (append_identity("did:plc:live", NULL) != PDS_OK)
 			break;
 		store_events_head(&seqs[k]);
