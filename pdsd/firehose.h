@@ -18,6 +18,9 @@
  * A subscriber with a cursor first replays seq > cursor from the log, a
  * page at a time as its socket drains, up to the seq the thread has
  * fanned out so far, and then joins the live set: no gap, no duplicate.
+ * A cursor above the head gets the FutureCursor error; one whose next
+ * event is older than the backfill window gets #info OutdatedCursor and
+ * starts at the window.
  *
  * Priority.  The live subscribers go first: each turn of the loop fans
  * out what is new and writes the live queues, and only then does the
@@ -28,9 +31,6 @@
  * so a new event waits for little replay work whatever the replays'
  * number or speed, and the replays still have the thread whenever
  * nothing live is pending.
- * A cursor above the head gets the FutureCursor error; one whose next
- * event is older than the backfill window gets #info OutdatedCursor and
- * starts at the window.
  *
  * Memory.  Replayed frames are shared too: every data frame alive (held
  * by some queue) is in a cache by seq, with the seq of the row before it
