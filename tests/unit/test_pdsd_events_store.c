@@ -30,6 +30,7 @@
 #include "../../pdsd/store_events.h"
 #include "../../pdsd/store_internal.h"
 #include "t.h"
+#include "t_store.h"
 
 static const char did[] = "did:plc:ewvi7nxzyoun6zhxrhs64oiz";
 static const char ts[] = "2024-01-02T03:04:05.678Z";
@@ -410,15 +411,7 @@ make_v2(const char *path)
 		sqlite3_close(db);
 		return PDS_EIO;
 	}
-	if (store_nmigrations < 3 ||
-	    sqlite3_exec(db, "BEGIN;"
-	    "CREATE TABLE schema_version (version INTEGER NOT NULL);"
-	    "INSERT INTO schema_version (version) VALUES (2);", NULL, NULL,
-	    NULL) != SQLITE_OK ||
-	    sqlite3_exec(db, store_migrations[0], NULL, NULL, NULL) !=
-	    SQLITE_OK ||
-	    sqlite3_exec(db, store_migrations[1], NULL, NULL, NULL) !=
-	    SQLITE_OK ||
+	if (!t_schema_at(db, 2) ||
 	    plant(db, 1, "identity", small, sizeof(small), -1) != PDS_OK ||
 	    plant(db, 2, "commit", big, sizeof(big), -1) != PDS_OK ||
 	    plant(db, 3, "commit", big2, sizeof(big2), -1) != PDS_OK ||

@@ -30,6 +30,7 @@
 #include "../../pdsd/store_internal.h"
 #include "../../pdsd/store_repo.h"
 #include "t.h"
+#include "t_store.h"
 
 static const char did[] = "did:plc:aaaaaaaaaaaaaaaaaaaaaaaa";
 static const char ts[] = "2024-01-02T03:04:05.678Z";
@@ -315,19 +316,14 @@ make_v8(const char *path)
 	sqlite3_stmt	*st = NULL;
 	uint8_t		 data[3100];
 	char		 d[64], cs[CID_STR_MAX], rev[16];
-	size_t		 len, m;
+	size_t		 len;
 	int		 i, k, ok;
 
-	if (store_nmigrations < 9 || sqlite3_open(path, &db) != SQLITE_OK) {
+	if (sqlite3_open(path, &db) != SQLITE_OK) {
 		sqlite3_close(db);
 		return PDS_EIO;
 	}
-	ok = sqlite3_exec(db, "BEGIN; CREATE TABLE schema_version "
-	    "(version INTEGER NOT NULL); INSERT INTO schema_version (version) "
-	    "VALUES (8);", NULL, NULL, NULL) == SQLITE_OK;
-	for (m = 0; ok && m < 8; m++)
-		ok = sqlite3_exec(db, store_migrations[m], NULL, NULL, NULL) ==
-		    SQLITE_OK;
+	ok = t_schema_at(db, 8);
 	for (k = 0; ok && k < UP_DIDS; k++) {
 		up_did(k, d, sizeof(d));
 		ok = sqlite3_prepare_v2(db, "INSERT INTO accounts (did, "
