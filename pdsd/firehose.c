@@ -1074,7 +1074,6 @@ replay_turn(int64_t now)
 	size_t		 k, n = atomic_load(&n_subs);
 
 	turn_spent = 0;
-	turn_cut = false;
 	s = rr_next != NULL ? rr_next : LIST_FIRST(&subs);
 	for (k = 0; s != NULL && k < n; k++, s = next) {
 		next = LIST_NEXT(s, link);
@@ -1084,10 +1083,8 @@ replay_turn(int64_t now)
 			next = NULL;	/* the only one */
 		if (s->state != SUB_REPLAY)
 			continue;
-		if (turn_left() == 0) {
-			turn_cut = true;
+		if (turn_left() == 0)
 			break;
-		}
 		/* a replay its socket stopped taking: as too slow */
 		if (s->qlen > 0 && now - s->since_ms > opts.stall_ms)
 			sub_too_slow(s, "replay stalled", s->sent_seq);
@@ -1096,8 +1093,7 @@ replay_turn(int64_t now)
 		sub_serve(s, now, s->state == SUB_CLOSING ? SIZE_MAX :
 		    turn_left());
 	}
-	if (turn_left() == 0)
-		turn_cut = true;
+	turn_cut = turn_left() == 0;
 	rr_next = s;
 }
 
