@@ -354,13 +354,18 @@ export async function startPdsd({ env = {}, args = [], timeoutMs = 20000,
 // (accounts, records, firehose.events and firehose.lastSeq...): the
 // tests that may run on a seeded server take their baseline from it.
 export async function pdsStats(pds) {
-	const sock = pds.env.PDS_ADMIN_SOCKET ??
-	    path.join(pds.dataDir, 'pdsd.sock');
-	const r = await runProgram(PDSCTL, ['--socket', sock, '--json',
-	    'stats']);
+	const r = await pdsctlRun(pds, ['--json', 'stats']);
 	if (r.code !== 0)
 		throw new Error(`pdsctl stats: ${r.code}: ${r.stderr}`);
 	return JSON.parse(r.stdout);
+}
+
+// Run pdsctl on the admin socket of a pdsd that startPdsd started;
+// resolves as runProgram() does.
+export function pdsctlRun(pds, args, opts) {
+	const sock = pds.env.PDS_ADMIN_SOCKET ??
+	    path.join(pds.dataDir, 'pdsd.sock');
+	return runProgram(PDSCTL, ['--socket', sock, ...args], opts);
 }
 
 // Run a program to completion: resolves { code, signal, stdout, stderr }

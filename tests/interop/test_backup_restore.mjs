@@ -12,7 +12,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
-import { PDSD, isExecutable, runProgram, startPdsd, tmpDir } from './lib.mjs';
+import { PDSD, isExecutable, pdsctlRun, runProgram, startPdsd, tmpDir }
+    from './lib.mjs';
 import { PDSCTL, loginAndWrite, seedCoop, sha256, signingKey,
     snapshotAccount, snapshotCoop } from './coop.mjs';
 
@@ -22,8 +23,7 @@ const skip = isExecutable(PDSD) && isExecutable(PDSCTL) ? false :
 let orig, copy, members, churn, lost, before_, work;
 
 function ctl(pds, ...args) {
-	return runProgram(PDSCTL, ['--socket', path.join(pds.dataDir,
-	    'pdsd.sock'), ...args], { timeoutMs: 120000 });
+	return pdsctlRun(pds, args, { timeoutMs: 120000 });
 }
 
 describe('backup and restore', { skip }, () => {

@@ -35,7 +35,7 @@ import { MemoryBlockstore, Repo, blocksToCarFile, readCarWithRoot }
     from '@atproto/repo';
 import WebSocket from 'ws';
 
-import { PDSD, isExecutable, pdsStats, randomK256Hex, runProgram,
+import { PDSD, isExecutable, pdsStats, pdsctlRun, randomK256Hex,
     startPdsd, startPlc, tmpDir, waitFor } from './lib.mjs';
 import { PDSCTL, loginAndWrite, seedCoop, sha256, signingKey,
     snapshotAccount, snapshotCoop } from './coop.mjs';
@@ -55,8 +55,7 @@ function ownExport() {
 }
 
 function ctl(pds, ...args) {
-	return runProgram(PDSCTL, ['--socket', path.join(pds.dataDir,
-	    'pdsd.sock'), ...args], { timeoutMs: 180000 });
+	return pdsctlRun(pds, args, { timeoutMs: 180000 });
 }
 
 function manifestOk(dir) {
@@ -550,9 +549,7 @@ describe('export and import', { skip }, () => {
 		try {
 			const dir = path.join(top, 'export');
 			fs.mkdirSync(dir);
-			const r = await runProgram(PDSCTL, ['--socket',
-			    genv.PDS_ADMIN_SOCKET, 'export', '--all', dir],
-			    { timeoutMs: 180000 });
+			const r = await ctl(c, 'export', '--all', dir);
 			assert.notEqual(r.code, 0);
 			assert.match(r.stderr, /its DID document could not be resolved/,
 			    r.stderr);

@@ -16,7 +16,8 @@ import { after, before, describe, test } from 'node:test';
 
 import puppeteer from 'puppeteer-core';
 
-import { BUILD, PDSD, isExecutable, runProgram, startPdsd } from './lib.mjs';
+import { BUILD, PDSD, isExecutable, pdsctlRun, runProgram, startPdsd }
+    from './lib.mjs';
 import { PDSCTL, seedCoop } from './coop.mjs';
 
 const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
@@ -28,8 +29,7 @@ const DAY = 86400000;
 let pds, members, since, base;
 
 function ctl(...args) {
-	return runProgram(PDSCTL, ['--socket', path.join(pds.dataDir,
-	    'pdsd.sock'), ...args]);
+	return pdsctlRun(pds, args);
 }
 
 function day(ago) {
