@@ -73,21 +73,58 @@ store_audit_list(const char *since, int64_t after_id, size_t limit,
 
 /* ---- takedowns ---- */
 
+/*
+ * A record's at://did/collection/rkey into its key (in buf): false when
+ * it has not that shape, which no stored record has.
+ */
+static bool
+uri_key(const char *uri, char *buf, size_t cap, const char **did,
+    const char **coll, const char **rkey)
+{
+	char	*c, *r;
+
+	if (strncmp(uri, "at://", 5) != 0 || strlen(uri + 5) >= cap)
+		return false;
+	memcpy(buf, uri + 5, strlen(uri + 5) + 1);
+	if ((c = strchr(buf, '/')) == NULL || (r = strchr(c + 1, '/')) ==
+	    NULL || strchr(r + 1, '/') != NULL || c == buf || r == c + 1 ||
+	    r[1] == '\0')
+		return false;
+	*c++ = '\0';
+	*r++ = '\0';
+	*did = buf;
+	*coll = c;
+	*rkey = r;
+	return true;
+}
+
 int
 store_record_takedown_set(const char *uri, const char *ref)
 {
-	return store_run_changed("UPDATE records SET takedown_ref = ?2 "
-	    "WHERE uri = ?1", STORE_ARGS(SB_TEXT(uri), SB_TEXTN(ref)),
-	    "record takedown");
+	char		 key[1024];
+	const char	*did, *coll, *rkey;
+
+	if (!uri_key(uri, key, sizeof(key), &did, &coll, &rkey))
+		return PDS_ENOTFOUND;
+	return store_run_changed("UPDATE records SET takedown_ref = ?4 "
+	    "WHERE did = ?1 AND collection = ?2 AND rkey = ?3",
+	    STORE_ARGS(SB_TEXT(did), SB_TEXT(coll), SB_TEXT(rkey),
+	    SB_TEXTN(ref)), "record takedown");
 }
 
 int
 store_record_takedown_get(const char *uri, char *cid, size_t cidcap,
     char *ref, size_t refcap)
 {
+	char		 key[1024];
+	const char	*did, *coll, *rkey;
+
+	if (!uri_key(uri, key, sizeof(key), &did, &coll, &rkey))
+		return PDS_ENOTFOUND;
 	return store_texts("SELECT cid, takedown_ref FROM records "
-	    "WHERE uri = ?1", STORE_ARGS(SB_TEXT(uri)), "record status",
-	    store_col_trunc, cid, cidcap, ref, refcap);
+	    "WHERE did = ?1 AND collection = ?2 AND rkey = ?3",
+	    STORE_ARGS(SB_TEXT(did), SB_TEXT(coll), SB_TEXT(rkey)),
+	    "record status", store_col_trunc, cid, cidcap, ref, refcap);
 }
 
 int

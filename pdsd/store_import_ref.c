@@ -382,11 +382,11 @@ actor_copy(sqlite3 *db, const struct iref_account *a,
 	    "content FROM repo_block", did, "INSERT INTO repo_blocks (did, "
 	    "cid, rev, size, content) VALUES (?1, ?2, ?3, ?4, ?5)",
 	    &c->blocks, err, errlen)) != PDS_OK ||
-	    (rc = copy_rows(db, "record", "SELECT uri, ?1, collection, rkey, "
-	    "cid, repoRev, indexedAt, takedownRef FROM record", did, "INSERT INTO records (uri, did, "
-	    "collection, rkey, cid, rev, indexed_at, takedown_ref) VALUES "
-	    "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)", &c->records, err,
-	    errlen)) != PDS_OK ||
+	    (rc = copy_rows(db, "record", "SELECT ?1, collection, rkey, "
+	    "cid, repoRev, indexedAt, takedownRef FROM record", did,
+	    "INSERT INTO records (did, collection, rkey, cid, rev, "
+	    "indexed_at, takedown_ref) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+	    &c->records, err, errlen)) != PDS_OK ||
 	    (rc = copy_rows(db, "blob", "SELECT ?1, cid, mimeType, size, "
 	    "width, height, createdAt, takedownRef FROM blob WHERE tempKey "
 	    "IS NULL", did, "INSERT INTO blobs (did, cid, mime_type, size, "

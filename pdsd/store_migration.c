@@ -309,18 +309,10 @@ int
 store_import_record(const char *did, const char *collection,
     const char *rkey, const char *cid, const char *rev, const char *now)
 {
-	char		*uri;
-	int		 rc;
-
-	if (asprintf(&uri, "at://%s/%s/%s", did, collection, rkey) < 0)
-		return PDS_ENOMEM;
-	rc = store_run("INSERT INTO records (uri, did, collection, rkey, "
-	    "cid, rev, indexed_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-	    STORE_ARGS(SB_TEXT(uri), SB_TEXT(did), SB_TEXT(collection),
-	    SB_TEXT(rkey), SB_TEXT(cid), SB_TEXT(rev), SB_TEXT(now)),
-	    "import record", NULL);
-	free(uri);
-	return rc;
+	return store_run("INSERT INTO records (did, collection, rkey, "
+	    "cid, rev, indexed_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+	    STORE_ARGS(SB_TEXT(did), SB_TEXT(collection), SB_TEXT(rkey),
+	    SB_TEXT(cid), SB_TEXT(rev), SB_TEXT(now)), "import record", NULL);
 }
 
 int

@@ -215,13 +215,8 @@ store_record_get(const char *did, const char *collection, const char *rkey,
 	sqlite3_stmt	*st;
 	int		 rc;
 
-	/*
-	 * The planner takes the UNIQUE index for this equality, then the
-	 * table row for cid and takedown_ref: records_list has both.
-	 */
 	if ((rc = store_row(&st, "SELECT r.cid, r.takedown_ref IS NOT NULL, "
-	    "b.content FROM records r INDEXED BY records_list "
-	    "LEFT JOIN repo_blocks b "
+	    "b.content FROM records r LEFT JOIN repo_blocks b "
 	    "ON b.did = r.did AND b.cid = r.cid "
 	    "WHERE r.did = ?1 AND r.collection = ?2 AND r.rkey = ?3",
 	    STORE_ARGS(SB_TEXT(did), SB_TEXT(collection), SB_TEXT(rkey)),
@@ -237,7 +232,7 @@ store_record_get(const char *did, const char *collection, const char *rkey,
 	return rc;
 }
 
-/* The page's rkeys and CIDs come from the index records_list alone. */
+/* The page's rkeys and CIDs are adjacent rows of the table. */
 #define RECORD_LIST_COLS "SELECT r.rkey, r.cid, b.content FROM records r " \
 	"JOIN repo_blocks b ON b.did = r.did AND b.cid = r.cid "	\
 	"WHERE r.did = ?1 AND r.collection = ?2 AND r.takedown_ref IS NULL "
@@ -393,10 +388,12 @@ store_blob_list(const char *did, const char *since, const char *cursor,
 	const char	*sql;
 
 	if (since != NULL)
-		sql = "SELECT DISTINCT rb.blob_cid FROM record_blobs "
-		    "rb JOIN records r ON r.uri = rb.record_uri "
-		    "WHERE rb.did = ?1 AND r.rev > ?2 AND rb.blob_cid > ?3 "
-		    "ORDER BY rb.blob_cid LIMIT ?4";
+		/* The uris of the records written since, looked up once. */
+		sql = "SELECT DISTINCT blob_cid FROM record_blobs "
+		    "WHERE did = ?1 AND blob_cid > ?3 AND record_uri IN "
+		    "(SELECT 'at://' || did || '/' || collection || '/' || "
+		    "rkey FROM records WHERE did = ?1 AND rev > ?2) "
+		    "ORDER BY blob_cid LIMIT ?4";
 	else
 		sql = "SELECT DISTINCT blob_cid FROM record_blobs "
 		    "WHERE did = ?1 AND blob_cid > ?3 "
@@ -506,12 +503,14 @@ apply_op(struct store_commit *c, const struct store_rec_op *op,
 			return rc;
 	}
 	if (op->action == MST_DELETE)
-		return store_run("DELETE FROM records WHERE uri = ?1",
-		    STORE_ARGS(SB_TEXT(uri)), "record delete", NULL);
-	if ((rc = store_run("INSERT INTO records (uri, did, collection, rkey, "
-	    "cid, rev, indexed_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) "
-	    "ON CONFLICT (uri) DO UPDATE SET cid = ?5, rev = ?6, "
-	    "indexed_at = ?7", STORE_ARGS(SB_TEXT(uri), SB_TEXT(c->did),
+		return store_run("DELETE FROM records WHERE did = ?1 AND "
+		    "collection = ?2 AND rkey = ?3", STORE_ARGS(SB_TEXT(c->did),
+		    SB_TEXT(op->collection), SB_TEXT(op->rkey)), "record delete",
+		    NULL);
+	if ((rc = store_run("INSERT INTO records (did, collection, rkey, "
+	    "cid, rev, indexed_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6) "
+	    "ON CONFLICT (did, collection, rkey) DO UPDATE SET cid = ?4, "
+	    "rev = ?5, indexed_at = ?6", STORE_ARGS(SB_TEXT(c->did),
 	    SB_TEXT(op->collection), SB_TEXT(op->rkey), SB_CID(&op->cid),
 	    SB_TEXT(c->rev), SB_TEXT(c->now)), "record upsert",
 	    NULL)) != PDS_OK)

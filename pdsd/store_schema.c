@@ -421,6 +421,43 @@ const char *const store_migrations[] = {
  */
 ("CREATE INDEX records_list ON records (did, collection, rkey, cid, "
 "  takedown_ref);"),
+/*
+ * 11: records clustered by (did, collection, rkey), which is how every
+ * read finds them (getRecord, listRecords' pages, a write's upsert).  The
+ * table is its own primary-key index: the uri column and its index, the
+ * UNIQUE index and records_list go (the uri is at://did/collection/rkey,
+ * built where it is needed).  So does records_indexed: in a table
+ * without rowids it would carry the whole key, and the governance
+ * report it served counts a month of records as fast by a scan (0.3 s
+ * for a million).  Three b-trees to update per record where there were
+ * seven, and 0.37 MB less per 1,000 records.
+ */
+"CREATE TABLE records_v11 ("
+"  did			TEXT NOT NULL REFERENCES accounts (did)"
+"			  ON DELETE CASCADE,"
+"  collection		TEXT NOT NULL,"
+"  rkey			TEXT NOT NULL,"
+"  cid			TEXT NOT NULL,"
+"  rev			TEXT NOT NULL,"
+"  indexed_at		TEXT NOT NULL,"
+"  takedown_ref		TEXT,"
+"  PRIMARY KEY (did, collection, rkey)"
+") STRICT, WITHOUT ROWID;"
+"INSERT INTO records_v11 (did, collection, rkey, cid, rev, indexed_at, "
+"  takedown_ref) SELECT did, collection, rkey, cid, rev, indexed_at, "
+"  takedown_ref FROM records ORDER BY did, collection, rkey;"
+"DROP TABLE records;"
+"ALTER TABLE records_v11 RENAME TO records;"
+"CREATE INDEX records_cid ON records (did, cid);"
+"CREATE INDEX records_rev ON records (did, rev);",
+/*
+ * 12: no index of repo_blocks by rev.  Every commit updated it (new
+ * blocks in, replaced MST nodes out), for getRepo's `since' alone, which
+ * reads the account's range of the table instead: 26 ms for the 26,000
+ * blocks of a 20,000-record repo, less than the whole repo's CAR costs
+ * to build.  About 0.17 MB per 1,000 records.
+ */
+"DROP INDEX repo_blocks_rev;",
 };
 
 const size_t store_nmigrations =

@@ -440,11 +440,202 @@ test_upgrade(const char *path)
 	CHECK(sqlite3_open(path, &db) == SQLITE_OK, "opened beside");
 	snprintf(sql, sizeof(sql), "SELECT (SELECT sql LIKE '%%WITHOUT ROWID' "
 	    "FROM sqlite_master WHERE name = 'repo_blocks') + (SELECT count(*) "
-	    "FROM sqlite_master WHERE name = 'repo_blocks_rev') + (SELECT "
+	    "FROM sqlite_master WHERE name = 'repo_blocks_rev') * 10 + (SELECT "
 	    "count(*) = %d FROM repo_blocks)", UP_DIDS * UP_BLOCKS);
 	CHECK(sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK &&
-	    sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 0) == 3,
-	    "WITHOUT ROWID, its rev index, every row");
+	    sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 0) == 2,
+	    "WITHOUT ROWID, no rev index (migration 12), every row");
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	t_group_end();
+}
+
+/* ---- the upgrade that clusters records (migration 11) ---- */
+
+#define UR_RECS		30
+
+static void
+ur_key(int d, int i, char *nsid, size_t ccap, char *rkey, size_t rcap)
+{
+	snprintf(nsid, ccap, "%s", i % 3 ? "app.bsky.feed.like" :
+	    "app.bsky.feed.post");
+	snprintf(rkey, rcap, "3kzzzzzz%02d%03d", d, i);
+}
+
+/* A schema 10 database: records with their uri, written interleaved. */
+static int
+make_v10(const char *path)
+{
+	static const uint8_t key[32];
+	sqlite3		*db = NULL;
+	sqlite3_stmt	*st = NULL, *bt = NULL;
+	uint8_t		 data[3100];
+	char		 d[64], cs[CID_STR_MAX], nsid[64], rkey[32], uri[256];
+	size_t		 len;
+	int		 i, k, ok;
+
+	if (sqlite3_open(path, &db) != SQLITE_OK) {
+		sqlite3_close(db);
+		return PDS_EIO;
+	}
+	ok = t_schema_at(db, 10);
+	for (k = 0; ok && k < UP_DIDS; k++) {
+		up_did(k, d, sizeof(d));
+		ok = sqlite3_prepare_v2(db, "INSERT INTO accounts (did, "
+		    "signing_key, created_at) VALUES (?1, ?2, ?3)", -1, &st,
+		    NULL) == SQLITE_OK &&
+		    sqlite3_bind_text(st, 1, d, -1, SQLITE_TRANSIENT) ==
+		    SQLITE_OK && sqlite3_bind_blob(st, 2, key, sizeof(key),
+		    SQLITE_STATIC) == SQLITE_OK && sqlite3_bind_text(st, 3, ts,
+		    -1, SQLITE_STATIC) == SQLITE_OK &&
+		    sqlite3_step(st) == SQLITE_DONE;
+		sqlite3_finalize(st);
+		st = NULL;
+	}
+	if (ok)
+		ok = sqlite3_prepare_v2(db, "INSERT INTO records (uri, did, "
+		    "collection, rkey, cid, rev, indexed_at, takedown_ref) "
+		    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)", -1, &st,
+		    NULL) == SQLITE_OK && sqlite3_prepare_v2(db,
+		    "INSERT INTO repo_blocks (did, cid, rev, size, content) "
+		    "VALUES (?1, ?2, 'r', ?3, ?4)", -1, &bt, NULL) == SQLITE_OK;
+	for (i = 0; ok && i < UR_RECS; i++)
+		for (k = 0; ok && k < UP_DIDS; k++) {
+			up_did(k, d, sizeof(d));
+			up_block(k, i, data, &len, cs, sizeof(cs));
+			ur_key(k, i, nsid, sizeof(nsid), rkey, sizeof(rkey));
+			snprintf(uri, sizeof(uri), "at://%s/%s/%s", d, nsid,
+			    rkey);
+			ok = sqlite3_bind_text(st, 1, uri, -1,
+			    SQLITE_TRANSIENT) == SQLITE_OK &&
+			    sqlite3_bind_text(st, 2, d, -1, SQLITE_TRANSIENT) ==
+			    SQLITE_OK && sqlite3_bind_text(st, 3, nsid, -1,
+			    SQLITE_TRANSIENT) == SQLITE_OK &&
+			    sqlite3_bind_text(st, 4, rkey, -1, SQLITE_TRANSIENT)
+			    == SQLITE_OK && sqlite3_bind_text(st, 5, cs, -1,
+			    SQLITE_TRANSIENT) == SQLITE_OK &&
+			    sqlite3_bind_text(st, 6, rkey, -1, SQLITE_TRANSIENT)
+			    == SQLITE_OK && sqlite3_bind_text(st, 7, ts, -1,
+			    SQLITE_STATIC) == SQLITE_OK && (i == 7 ?
+			    sqlite3_bind_text(st, 8, "td-7", -1,
+			    SQLITE_STATIC) : sqlite3_bind_null(st, 8)) ==
+			    SQLITE_OK && sqlite3_step(st) == SQLITE_DONE &&
+			    sqlite3_reset(st) == SQLITE_OK &&
+			    sqlite3_bind_text(bt, 1, d, -1, SQLITE_TRANSIENT) ==
+			    SQLITE_OK && sqlite3_bind_text(bt, 2, cs, -1,
+			    SQLITE_TRANSIENT) == SQLITE_OK &&
+			    sqlite3_bind_int64(bt, 3, (int64_t)len) ==
+			    SQLITE_OK && sqlite3_bind_blob(bt, 4, data,
+			    (int)len, SQLITE_TRANSIENT) == SQLITE_OK &&
+			    sqlite3_step(bt) == SQLITE_DONE &&
+			    sqlite3_reset(bt) == SQLITE_OK;
+		}
+	sqlite3_finalize(st);
+	sqlite3_finalize(bt);
+	if (ok)
+		ok = sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) == SQLITE_OK;
+	sqlite3_close(db);
+	return ok ? PDS_OK : PDS_EIO;
+}
+
+struct ur_list {
+	int		 d, n, bad;
+	char		 last[32];
+};
+
+/* A page of likes: newest rkey first, each record's own bytes. */
+static int
+ur_list_cb(void *arg, const struct store_record_listed *l)
+{
+	struct ur_list	*u = arg;
+	struct cid	 c;
+
+	if (cid_parse(&c, l->cid, strlen(l->cid), NULL) != PDS_OK ||
+	    !cid_matches(&c, l->data, l->len) || (u->n > 0 &&
+	    strcmp(l->rkey, u->last) >= 0) || strncmp(l->rkey, "3kzzzzzz",
+	    8) != 0 || atoi(l->rkey + 8) / 1000 != u->d)
+		u->bad++;
+	snprintf(u->last, sizeof(u->last), "%s", l->rkey);
+	u->n++;
+	return 0;
+}
+
+static void
+test_upgrade_records(const char *path)
+{
+	static const char *const bad[] = { "", "at://", "at://a/b",
+	    "at:///b/c", "at://a//c", "at://a/b/", "at://a/b/c/d",
+	    "x://did:plc:upgrade00000000000000001/app.bsky.feed.post/x" };
+	struct ur_list	 u;
+	struct buf	 b;
+	struct cid	 c;
+	uint8_t		 data[3100];
+	char		 d[64], cs[CID_STR_MAX], nsid[64], rkey[32], uri[256];
+	char		 rcid[CID_STR_MAX], ref[64], sql[400];
+	size_t		 len, i;
+	int64_t		 n;
+	int		 k, good = 0, nbad = 0;
+	sqlite3		*db;
+	sqlite3_stmt	*st;
+
+	t_group("upgrade: records clustered");
+	CHECK(make_v10(path) == PDS_OK, "a schema 10 database with records");
+	CHECK(store_open(path) == PDS_OK && store_schema_version() ==
+	    store_schema_latest(), "store_open upgrades it (%d)",
+	    store_schema_version());
+	for (k = 0; k < UP_DIDS; k++) {
+		up_did(k, d, sizeof(d));
+		memset(&u, 0, sizeof(u));
+		u.d = k;
+		if (store_record_count(d, &n) == PDS_OK && n == UR_RECS &&
+		    store_record_list(d, "app.bsky.feed.like", NULL, false, 100,
+		    ur_list_cb, &u) == PDS_OK && u.n == UR_RECS - UR_RECS / 3 -
+		    1 && u.bad == 0)
+			good++;
+	}
+	CHECK(good == UP_DIDS, "every account's records; its likes listed "
+	    "newest first, without the one taken down (%d)", good);
+	buf_init(&b, 1 << 20);
+	up_did(2, d, sizeof(d));
+	up_block(2, 12, data, &len, cs, sizeof(cs));
+	ur_key(2, 12, nsid, sizeof(nsid), rkey, sizeof(rkey));
+	CHECK(store_record_get(d, nsid, rkey, false, &c, &b) == PDS_OK &&
+	    b.len == len && memcmp(b.p, data, len) == 0 &&
+	    cid_format(&c, rcid, sizeof(rcid)) > 0 && strcmp(rcid, cs) == 0,
+	    "a record by its key");
+	ur_key(2, 7, nsid, sizeof(nsid), rkey, sizeof(rkey));
+	CHECK(store_record_get(d, nsid, rkey, false, &c, &b) ==
+	    PDS_ENOTFOUND && store_record_get(d, nsid, rkey, true, &c, &b) ==
+	    PDS_OK, "its takedown kept");
+	buf_clear(&b);
+	snprintf(uri, sizeof(uri), "at://%s/%s/%s", d, nsid, rkey);
+	up_block(2, 7, data, &len, cs, sizeof(cs));
+	CHECK(store_record_takedown_get(uri, rcid, sizeof(rcid), ref,
+	    sizeof(ref)) == PDS_OK && strcmp(rcid, cs) == 0 &&
+	    strcmp(ref, "td-7") == 0, "a takedown read by the record's uri");
+	CHECK(store_record_takedown_set(uri, NULL) == PDS_OK &&
+	    store_record_takedown_get(uri, rcid, sizeof(rcid), ref,
+	    sizeof(ref)) == PDS_OK && ref[0] == '\0',
+	    "and lifted by it");
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		if (store_record_takedown_set(bad[i], "x") != PDS_ENOTFOUND ||
+		    store_record_takedown_get(bad[i], rcid, sizeof(rcid), ref,
+		    sizeof(ref)) != PDS_ENOTFOUND)
+			nbad++;
+	CHECK(nbad == 0, "a uri of another shape names no record (%d)", nbad);
+	store_close();
+	db = NULL;
+	CHECK(sqlite3_open(path, &db) == SQLITE_OK, "opened beside");
+	snprintf(sql, sizeof(sql), "SELECT (SELECT sql LIKE '%%WITHOUT ROWID' "
+	    "FROM sqlite_master WHERE name = 'records') + (SELECT count(*) "
+	    "FROM sqlite_master WHERE tbl_name = 'records' AND type = "
+	    "'index') + (SELECT count(*) FROM pragma_table_info('records') "
+	    "WHERE name = 'uri') * 10 + (SELECT count(*) = %d FROM records)",
+	    UP_DIDS * UR_RECS);
+	CHECK(sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK &&
+	    sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 0) == 4,
+	    "WITHOUT ROWID, two indexes, no uri, every "
+	    "row (%d)", sqlite3_column_int(st, 0));
 	sqlite3_finalize(st);
 	sqlite3_close(db);
 	t_group_end();
@@ -474,6 +665,8 @@ main(void)
 	store_close();
 	snprintf(path, sizeof(path), "%s/v8.sqlite", dir);
 	test_upgrade(path);
+	snprintf(path, sizeof(path), "%s/v10.sqlite", dir);
+	test_upgrade_records(path);
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
 	if (system(cmd) != 0)
 		fprintf(stderr, "could not remove %s\n", dir);
