@@ -568,13 +568,15 @@ remove_blocks(const struct store_commit *c)
 		    "cid = ?2", STORE_ARGS(SB_TEXT(c->did),
 		    SB_CID(&c->removed[i])), "block delete", NULL)) != PDS_OK)
 			return rc;
-	/* Old record values, unless another record has the same bytes. */
+	/*
+	 * Old record values, unless another record has the same bytes: the
+	 * records' triggers have counted them (schema migration 13).
+	 */
 	for (i = 0; i < c->nops; i++) {
 		if (c->ops[i].action == MST_CREATE)
 			continue;
 		if ((rc = store_run("DELETE FROM repo_blocks WHERE did = ?1 AND "
-		    "cid = ?2 AND NOT EXISTS (SELECT 1 FROM records "
-		    "WHERE did = ?1 AND cid = ?2)", STORE_ARGS(SB_TEXT(c->did),
+		    "cid = ?2 AND refs <= 0", STORE_ARGS(SB_TEXT(c->did),
 		    SB_CID(&c->ops[i].prev)), "record block delete",
 		    NULL)) != PDS_OK)
 			return rc;
@@ -618,14 +620,15 @@ store_repo_apply(struct store_commit *c)
 		return rc;
 	}
 	buf_init(&gone, (size_t)16 << 20);
+	/* The blocks first: the records' triggers count their holders. */
+	if (c->blocks != NULL)
+		rc = bs_mem_foreach(c->blocks, insert_block, c);
 	for (i = 0; i < c->nops && rc == PDS_OK; i++)
 		rc = apply_op(c, &c->ops[i], &gone);
 	if (rc == PDS_OK)
 		rc = collect_blobs(c, &gone);
 	if (rc == PDS_OK)
 		rc = remove_blocks(c);
-	if (rc == PDS_OK && c->blocks != NULL)
-		rc = bs_mem_foreach(c->blocks, insert_block, c);
 	if (rc == PDS_OK)
 		rc = set_head(c);
 	buf_clear(&gone);

@@ -458,6 +458,33 @@ const char *const store_migrations[] = {
  * to build.  About 0.17 MB per 1,000 records.
  */
 "DROP INDEX repo_blocks_rev;",
+/*
+ * 13: a record block counts the records that hold it (members can write
+ * the same bytes twice), so that a write that replaces or deletes one
+ * knows whether the block goes without asking records_cid, an index in
+ * CID order that took every write two random pages.  Triggers keep the
+ * count on every path that writes records: commits, imports, account
+ * deletion.  A block is written before the records that hold it.
+ */
+"ALTER TABLE repo_blocks ADD COLUMN refs INTEGER NOT NULL DEFAULT 0;"
+"UPDATE repo_blocks SET refs = r.n FROM (SELECT did, cid, count(*) AS n "
+"  FROM records GROUP BY did, cid) AS r "
+"  WHERE repo_blocks.did = r.did AND repo_blocks.cid = r.cid;"
+"DROP INDEX records_cid;"
+"CREATE TRIGGER records_ref_in AFTER INSERT ON records BEGIN"
+"  UPDATE repo_blocks SET refs = refs + 1"
+"    WHERE did = NEW.did AND cid = NEW.cid;"
+"END;"
+"CREATE TRIGGER records_ref_out AFTER DELETE ON records BEGIN"
+"  UPDATE repo_blocks SET refs = refs - 1"
+"    WHERE did = OLD.did AND cid = OLD.cid;"
+"END;"
+"CREATE TRIGGER records_ref_move AFTER UPDATE OF cid ON records BEGIN"
+"  UPDATE repo_blocks SET refs = refs + 1"
+"    WHERE did = NEW.did AND cid = NEW.cid;"
+"  UPDATE repo_blocks SET refs = refs - 1"
+"    WHERE did = OLD.did AND cid = OLD.cid;"
+"END;",
 };
 
 const size_t store_nmigrations =

@@ -135,11 +135,12 @@ test_commits(void)
 {
 	static const uint8_t rec1[] = { 0xa1, 0x61, 0x61, 0x01 };
 	static const uint8_t rec2[] = { 0xa1, 0x61, 0x61, 0x02 };
+	static const uint8_t rec3[] = { 0xa1, 0x61, 0x61, 0x03 };
 	struct store_rec_op op;
 	struct store_repo_acct acct;
 	struct store_blob b;
 	struct seen	 g, gone;
-	struct cid	 head, blob, nope, got, rc1;
+	struct cid	 head, blob, nope, got, rc1, rc2;
 	struct buf	 out;
 	char		 rev[TID_LEN + 1], bs[CID_STR_MAX], next[128];
 	int64_t		 n = -1;
@@ -250,6 +251,39 @@ test_commits(void)
 	    "the blob row went");
 	CHECK(store_block_get(did, &rc1, &out) == PDS_ENOTFOUND,
 	    "and the record's block");
+
+	/* a block two records hold goes with the last of them */
+	op.action = MST_CREATE;
+	op.rkey = "p3";
+	cid_compute(&op.cid, CID_CODEC_DAGCBOR, rec2, sizeof(rec2));
+	rc2 = op.cid;
+	rc = apply(&head, true, "rev4", &op, rec2, sizeof(rec2), &gone);
+	CHECK(rc == PDS_OK, "create p3 with p2's bytes: %s",
+	    pds_strerror(rc));
+	op.action = MST_DELETE;
+	op.rkey = "p2";
+	op.prev = rc2;
+	rc = apply(&head, true, "rev5", &op, NULL, 0, &gone);
+	CHECK(rc == PDS_OK && store_block_get(did, &rc2, &out) == PDS_OK &&
+	    out.len == sizeof(rec2) && store_record_get(did, coll, "p3",
+	    false, &got, &out) == PDS_OK && cid_equal(&got, &rc2),
+	    "deleting p2 keeps the block p3 holds: %s", pds_strerror(rc));
+	op.action = MST_UPDATE;
+	op.rkey = "p3";
+	op.prev = rc2;
+	cid_compute(&op.cid, CID_CODEC_DAGCBOR, rec3, sizeof(rec3));
+	rc = apply(&head, true, "rev6", &op, rec3, sizeof(rec3), &gone);
+	CHECK(rc == PDS_OK && store_block_get(did, &rc2, &out) ==
+	    PDS_ENOTFOUND && store_record_get(did, coll, "p3", false, &got,
+	    &out) == PDS_OK && out.len == sizeof(rec3) &&
+	    memcmp(out.p, rec3, sizeof(rec3)) == 0,
+	    "updating p3 drops the old block: %s", pds_strerror(rc));
+	op.action = MST_UPDATE;
+	op.prev = op.cid;
+	rc = apply(&head, true, "rev7", &op, rec3, sizeof(rec3), &gone);
+	CHECK(rc == PDS_OK && store_record_get(did, coll, "p3", false, &got,
+	    &out) == PDS_OK && out.len == sizeof(rec3),
+	    "an update to the same bytes keeps them: %s", pds_strerror(rc));
 	buf_clear(&out);
 	t_group_end();
 }
@@ -453,6 +487,7 @@ test_upgrade(const char *path)
 /* ---- the upgrade that clusters records (migration 11) ---- */
 
 #define UR_RECS		30
+#define UR_DUP		20	/* account 0's record 20 has 19's bytes */
 
 static void
 ur_key(int d, int i, char *nsid, size_t ccap, char *rkey, size_t rcap)
@@ -497,12 +532,15 @@ make_v10(const char *path)
 		    "collection, rkey, cid, rev, indexed_at, takedown_ref) "
 		    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)", -1, &st,
 		    NULL) == SQLITE_OK && sqlite3_prepare_v2(db,
-		    "INSERT INTO repo_blocks (did, cid, rev, size, content) "
-		    "VALUES (?1, ?2, 'r', ?3, ?4)", -1, &bt, NULL) == SQLITE_OK;
+		    "INSERT OR IGNORE INTO repo_blocks (did, cid, rev, size, "
+		    "content) VALUES (?1, ?2, 'r', ?3, ?4)", -1, &bt, NULL) ==
+		    SQLITE_OK;
 	for (i = 0; ok && i < UR_RECS; i++)
 		for (k = 0; ok && k < UP_DIDS; k++) {
 			up_did(k, d, sizeof(d));
-			up_block(k, i, data, &len, cs, sizeof(cs));
+			/* one block two records hold */
+			up_block(k, k == 0 && i == UR_DUP ? UR_DUP - 1 : i, data,
+			    &len, cs, sizeof(cs));
 			ur_key(k, i, nsid, sizeof(nsid), rkey, sizeof(rkey));
 			snprintf(uri, sizeof(uri), "at://%s/%s/%s", d, nsid,
 			    rkey);
@@ -571,7 +609,7 @@ test_upgrade_records(const char *path)
 	struct cid	 c;
 	uint8_t		 data[3100];
 	char		 d[64], cs[CID_STR_MAX], nsid[64], rkey[32], uri[256];
-	char		 rcid[CID_STR_MAX], ref[64], sql[400];
+	char		 rcid[CID_STR_MAX], ref[64], sql[640];
 	size_t		 len, i;
 	int64_t		 n;
 	int		 k, good = 0, nbad = 0;
@@ -633,9 +671,22 @@ test_upgrade_records(const char *path)
 	    "WHERE name = 'uri') * 10 + (SELECT count(*) = %d FROM records)",
 	    UP_DIDS * UR_RECS);
 	CHECK(sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK &&
-	    sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 0) == 4,
-	    "WITHOUT ROWID, two indexes, no uri, every "
+	    sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 0) == 3,
+	    "WITHOUT ROWID, one index (by rev), no uri, every "
 	    "row (%d)", sqlite3_column_int(st, 0));
+	sqlite3_finalize(st);
+	up_did(0, d, sizeof(d));
+	up_block(0, UR_DUP - 1, data, &len, cs, sizeof(cs));
+	snprintf(sql, sizeof(sql), "SELECT (SELECT refs FROM repo_blocks "
+	    "WHERE did = '%s' AND cid = '%s') * 100 + (SELECT count(*) FROM "
+	    "repo_blocks WHERE refs <> 1) * 10 + (SELECT count(*) FROM "
+	    "sqlite_master WHERE type = 'trigger' AND tbl_name = 'records')",
+	    d, cs);
+	CHECK(sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK &&
+	    sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 0) ==
+	    213, "each block counts the records that hold it: two for the "
+	    "shared one, one for the rest; three triggers keep it (%d)",
+	    sqlite3_column_int(st, 0));
 	sqlite3_finalize(st);
 	sqlite3_close(db);
 	t_group_end();
