@@ -246,11 +246,12 @@ static const char schema[] =
     "  ON DELETE CASCADE, cid TEXT NOT NULL, rev TEXT NOT NULL,"
     "  size INTEGER NOT NULL, content BLOB NOT NULL,"
     "  PRIMARY KEY (did, cid)) STRICT;"
-    "CREATE TABLE records (uri TEXT PRIMARY KEY, did TEXT NOT NULL"
+    "CREATE TABLE records (did TEXT NOT NULL"
     "  REFERENCES accounts (did) ON DELETE CASCADE,"
     "  collection TEXT NOT NULL, rkey TEXT NOT NULL, cid TEXT NOT NULL,"
-    "  rev TEXT NOT NULL, indexed_at TEXT NOT NULL) STRICT;"
-    "CREATE INDEX records_coll ON records (did, collection, rkey);"
+    "  rev TEXT NOT NULL, indexed_at TEXT NOT NULL,"
+    "  PRIMARY KEY (did, collection, rkey)) STRICT, WITHOUT ROWID;"
+    "CREATE INDEX records_rev ON records (did, rev);"
     "CREATE TABLE events (seq INTEGER PRIMARY KEY AUTOINCREMENT,"
     "  did TEXT NOT NULL, type TEXT NOT NULL, event BLOB NOT NULL,"
     "  invalidated INTEGER NOT NULL DEFAULT 0,"
@@ -296,10 +297,10 @@ txn_open(struct txn *t, const char *path)
 	    "INSERT OR IGNORE INTO repo_blocks (did, cid, rev, size, content) "
 	    "VALUES (?1, ?2, ?3, ?4, ?5)", -1, &t->block, NULL), "prepare");
 	txn_check(t, sqlite3_prepare_v2(t->db,
-	    "INSERT INTO records (uri, did, collection, rkey, cid, rev, "
-	    "indexed_at) VALUES (?1, ?2, 'app.bsky.feed.post', ?3, ?4, ?5, ?6) "
-	    "ON CONFLICT (uri) DO UPDATE SET cid = ?4, rev = ?5, "
-	    "indexed_at = ?6", -1, &t->record, NULL), "prepare");
+	    "INSERT INTO records (did, collection, rkey, cid, rev, "
+	    "indexed_at) VALUES (?2, 'app.bsky.feed.post', ?3, ?4, ?5, ?6) "
+	    "ON CONFLICT (did, collection, rkey) DO UPDATE SET cid = ?4, "
+	    "rev = ?5, indexed_at = ?6", -1, &t->record, NULL), "prepare");
 	txn_check(t, sqlite3_prepare_v2(t->db,
 	    "INSERT INTO repo_root (did, cid, rev, indexed_at) "
 	    "VALUES (?1, ?2, ?3, ?4) ON CONFLICT (did) DO UPDATE SET "
@@ -329,13 +330,12 @@ txn_commit_rows(struct txn *t)
 	static const char now[] = "2026-01-01T00:00:00.000Z";
 	static const int lens[BLOCKS] = { RECORD_LEN, NODE_LEN, NODE_LEN,
 	    NODE_LEN, NODE_LEN, COMMIT_LEN };
-	char cid[80], rev[16], uri[128];
+	char cid[80], rev[16];
 	uint8_t digest[32];
 	uint64_t n = t->n++;
 	int i;
 
 	snprintf(rev, sizeof(rev), "3m%011llu", (unsigned long long)n);
-	snprintf(uri, sizeof(uri), "at://%s/app.bsky.feed.post/%s", did, rev);
 	for (i = 0; i < BLOCKS; i++) {
 		/* A distinct, random-looking CID per block. */
 		crypto_generichash(digest, sizeof(digest), (const uint8_t *)
@@ -353,7 +353,6 @@ txn_commit_rows(struct txn *t)
 		    SQLITE_STATIC);
 		txn_step(t, t->block, "insert block");
 	}
-	sqlite3_bind_text(t->record, 1, uri, -1, SQLITE_STATIC);
 	sqlite3_bind_text(t->record, 2, did, -1, SQLITE_STATIC);
 	sqlite3_bind_text(t->record, 3, rev, -1, SQLITE_STATIC);
 	sqlite3_bind_text(t->record, 4, cid, -1, SQLITE_STATIC);
