@@ -387,7 +387,19 @@ migrate(void)
 		    "this pdsd knows (%zu)", v, store_nmigrations);
 		return PDS_EUNSUPP;
 	}
+	/*
+	 * An existing database's upgrade can rewrite large tables (a
+	 * minute each for a million records): say so, and how long each
+	 * step took, where the operator looks (warnings are logged by
+	 * default).
+	 */
+	if (v > 0 && (size_t)v < store_nmigrations)
+		log_warnx("store: upgrading the database from schema %d to "
+		    "%zu before serving; on a large database this takes "
+		    "minutes", v, store_nmigrations);
 	for (i = (size_t)v; i < store_nmigrations; i++) {
+		int64_t t0 = clock_mono_ms(), ms;
+
 		snprintf(sql, sizeof(sql),
 		    "UPDATE schema_version SET version = %zu", i + 1);
 		if ((rc = store_begin()) != PDS_OK)
@@ -399,7 +411,12 @@ migrate(void)
 			log_warnx("store: migration %zu failed", i + 1);
 			return rc;
 		}
-		log_info("store: applied migration %zu", i + 1);
+		if (v > 0 && (ms = clock_mono_ms() - t0) >= 1000)
+			log_warnx("store: schema %zu applied in %lld.%lld s",
+			    i + 1, (long long)(ms / 1000),
+			    (long long)(ms % 1000 / 100));
+		else
+			log_info("store: applied migration %zu", i + 1);
 	}
 	store_version = (int)store_nmigrations;
 	return PDS_OK;
