@@ -318,54 +318,247 @@ since_block(void *arg, const char *cs, const uint8_t *d, size_t len)
 /*
  * One scan gathers the repo's blocks in memory, so that the walk that
  * writes the CAR (in the MST's order, which the scan cannot give) needs
- * no lookup per block.  All getRepo producers share SCAN_BUDGET bytes;
- * a repo that does not fit in what is left is walked with one lookup
- * per block, as before: the CAR is the same either way.
+ * no lookup per block.  The blocks go back to back into one arena,
+ *	u32 data length | u8 CID length | CID bytes | data
+ * and an open-addressing table maps a CID to its block's offset there:
+ * a lookup touches one slot and the block itself.
+ *
+ * All getRepo producers share SCAN_BUDGET bytes.  A scan first reserves
+ * SCAN_SHARE of it, waiting up to SCAN_WAIT_MS for other scans to end
+ * (on one core, waiting for the CPU another download is using costs
+ * nothing, where the lookups cost twice the CPU); a repo that outgrows
+ * its share takes more when it is free.  One that cannot have it is
+ * walked with one lookup per block, as before: the CAR is the same
+ * either way.
  */
 #define SCAN_BUDGET		((size_t)16 << 20)
-#define SCAN_BLOCK_COST		64	/* the map's bytes per block, roughly */
+#define SCAN_SHARE		(SCAN_BUDGET / 2)
+#define SCAN_WAIT_MS		1000
+#define SCAN_HDR		5
+#define SCAN_ARENA_MIN		((size_t)256 << 10)
+#define SCAN_TAB_MIN		((size_t)4096)
 
-static atomic_size_t	 scan_used;
+static pthread_mutex_t	 scan_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t	 scan_cv = PTHREAD_COND_INITIALIZER;
+static size_t		 scan_used;	/* reserved by all scans */
 
-struct scan {
-	struct bs_mem	*mem;
-	size_t		 charged;
+struct scan_slot {
+	uint32_t	 hash;
+	uint32_t	 off;		/* arena offset + 1; 0 = empty */
 };
 
-static int
-scan_block(void *arg, const char *cs, const uint8_t *d, size_t len)
-{
-	struct scan	*sc = arg;
-	struct cid	 c;
-	size_t		 cost = len + SCAN_BLOCK_COST;
+struct scan {
+	uint8_t		*arena;
+	size_t		 len, cap;
+	struct scan_slot *tab;
+	size_t		 tabsize, n;	/* power of two; blocks held */
+	size_t		 reserved;	/* of SCAN_BUDGET */
+	size_t		 charged;	/* what arena and tab take of it */
+};
 
-	if (atomic_fetch_add(&scan_used, cost) + cost > SCAN_BUDGET) {
-		atomic_fetch_sub(&scan_used, cost);
-		return 1;		/* over the budget: give up */
+/* Reserve n more bytes of the budget, waiting until `until' (if set). */
+static bool
+scan_reserve(struct scan *sc, size_t n, const struct timespec *until)
+{
+	bool	 ok;
+
+	pthread_mutex_lock(&scan_mu);
+	while (!(ok = scan_used + n <= SCAN_BUDGET) && until != NULL &&
+	    pthread_cond_timedwait(&scan_cv, &scan_mu, until) == 0)
+		;
+	if (ok) {
+		scan_used += n;
+		sc->reserved += n;
 	}
-	sc->charged += cost;
-	if (cid_parse(&c, cs, strlen(cs), NULL) != PDS_OK)
-		return PDS_EINVAL;
-	return bs_mem_put(sc->mem, &c, d, len);
+	pthread_mutex_unlock(&scan_mu);
+	return ok;
 }
 
 static void
 scan_release(struct scan *sc)
 {
-	bs_mem_free(sc->mem);
-	sc->mem = NULL;
-	atomic_fetch_sub(&scan_used, sc->charged);
-	sc->charged = 0;
+	free(sc->arena);
+	free(sc->tab);
+	if (sc->reserved > 0) {
+		pthread_mutex_lock(&scan_mu);
+		scan_used -= sc->reserved;
+		pthread_cond_broadcast(&scan_cv);
+		pthread_mutex_unlock(&scan_mu);
+	}
+	memset(sc, 0, sizeof(*sc));
 }
 
-/* did's blocks into sc->mem: PDS_OK, or not (sc released: look up). */
+/* Charge n more bytes: within the reservation, else more of the budget. */
+static bool
+scan_charge(struct scan *sc, size_t n)
+{
+	size_t	 more;
+
+	if (sc->charged + n > sc->reserved) {
+		more = sc->charged + n - sc->reserved;
+		if (more < SCAN_ARENA_MIN)
+			more = SCAN_ARENA_MIN;
+		if (!scan_reserve(sc, more, NULL))
+			return false;
+	}
+	sc->charged += n;
+	return true;
+}
+
+/* sha2-256 digests are uniform already; anything else gets FNV-1a. */
+static uint64_t
+scan_hash(const uint8_t *b, size_t len)
+{
+	uint64_t	 h = 1469598103934665603ULL;
+	size_t		 i;
+
+	if (len == 36 && b[2] == MH_SHA2_256 && b[3] == 32) {
+		memcpy(&h, b + 28, sizeof(h));
+		return h ^ b[1];
+	}
+	for (i = 0; i < len; i++) {
+		h ^= b[i];
+		h *= 1099511628211ULL;
+	}
+	return h;
+}
+
+/* The slot of the block with CID (b, len), or of the empty one for it. */
+static struct scan_slot *
+scan_find(const struct scan *sc, const uint8_t *b, size_t len, uint64_t h)
+{
+	size_t		 mask = sc->tabsize - 1, i;
+	uint32_t	 h32 = (uint32_t)(h >> 32);
+	const uint8_t	*r;
+
+	for (i = (size_t)h & mask;; i = (i + 1) & mask) {
+		struct scan_slot *s = &sc->tab[i];
+		if (s->off == 0)
+			return s;
+		r = sc->arena + s->off - 1;
+		if (s->hash == h32 && r[4] == len &&
+		    memcmp(r + SCAN_HDR, b, len) == 0)
+			return s;
+	}
+}
+
+/* A table twice as large (at most half full), the blocks re-entered. */
+static int
+scan_grow_table(struct scan *sc)
+{
+	struct scan	 nt = *sc;
+	struct scan_slot *s;
+	const uint8_t	*r;
+	size_t		 off;
+	uint64_t	 h;
+	uint32_t	 n;
+
+	nt.tabsize = sc->tabsize ? sc->tabsize * 2 : SCAN_TAB_MIN;
+	if (!scan_charge(sc, nt.tabsize * sizeof(*nt.tab)))
+		return 1;
+	if ((nt.tab = calloc(nt.tabsize, sizeof(*nt.tab))) == NULL)
+		return PDS_ENOMEM;
+	for (off = 0; off < sc->len; off += SCAN_HDR + r[4] + n) {
+		r = sc->arena + off;
+		h = scan_hash(r + SCAN_HDR, r[4]);
+		s = scan_find(&nt, r + SCAN_HDR, r[4], h);
+		s->hash = (uint32_t)(h >> 32);
+		s->off = (uint32_t)off + 1;
+		memcpy(&n, r, 4);
+	}
+	free(sc->tab);
+	sc->charged -= sc->tabsize * sizeof(*sc->tab);
+	sc->tab = nt.tab;
+	sc->tabsize = nt.tabsize;
+	return PDS_OK;
+}
+
+static int
+scan_block(void *arg, const char *cs, const uint8_t *d, size_t len)
+{
+	struct scan	*sc = arg;
+	struct scan_slot *s;
+	struct cid	 c;
+	size_t		 need, ncap;
+	uint64_t	 h;
+	uint32_t	 n32;
+	uint8_t		*r;
+	int		 rc;
+
+	if (cid_parse(&c, cs, strlen(cs), NULL) != PDS_OK)
+		return PDS_EINVAL;
+	need = SCAN_HDR + c.len + len;
+	if (len > UINT32_MAX || sc->len + need >= UINT32_MAX)
+		return 1;
+	if ((sc->n + 1) * 2 > sc->tabsize &&
+	    (rc = scan_grow_table(sc)) != PDS_OK)
+		return rc;
+	h = scan_hash(c.b, c.len);
+	if ((s = scan_find(sc, c.b, c.len, h))->off != 0)
+		return 0;
+	if (sc->len + need > sc->cap) {
+		ncap = sc->cap ? sc->cap * 2 : SCAN_ARENA_MIN;
+		while (ncap < sc->len + need)
+			ncap *= 2;
+		if ((r = realloc(sc->arena, ncap)) == NULL)
+			return PDS_ENOMEM;
+		sc->arena = r;
+		sc->cap = ncap;
+	}
+	/* what is written is what the process holds: charge that */
+	if (!scan_charge(sc, need))
+		return 1;
+	r = sc->arena + sc->len;
+	n32 = (uint32_t)len;
+	memcpy(r, &n32, 4);
+	r[4] = c.len;
+	memcpy(r + SCAN_HDR, c.b, c.len);
+	if (len > 0)
+		memcpy(r + SCAN_HDR + c.len, d, len);
+	s->hash = (uint32_t)(h >> 32);
+	s->off = (uint32_t)sc->len + 1;
+	sc->len += need;
+	sc->n++;
+	return 0;
+}
+
+/* blockstore get over a scan. */
+static int
+scan_get(void *ctx, const struct cid *c, const uint8_t **data, size_t *len)
+{
+	const struct scan *sc = ctx;
+	const struct scan_slot *s;
+	const uint8_t	*r;
+	uint32_t	 n;
+
+	if (sc->tabsize == 0)
+		return PDS_ENOTFOUND;
+	s = scan_find(sc, c->b, c->len, scan_hash(c->b, c->len));
+	if (s->off == 0)
+		return PDS_ENOTFOUND;
+	r = sc->arena + s->off - 1;
+	memcpy(&n, r, 4);
+	*data = r + SCAN_HDR + r[4];
+	*len = n;
+	return PDS_OK;
+}
+
+/*
+ * did's blocks into sc: PDS_OK, or not (sc released: look up).  Waits
+ * for a share of the budget first.
+ */
 static int
 scan_repo(struct scan *sc, const char *did)
 {
-	int	 rc;
+	struct timespec	 until;
+	int		 rc;
 
-	sc->charged = 0;
-	if ((sc->mem = bs_mem_new()) == NULL)
+	memset(sc, 0, sizeof(*sc));
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_nsec += (long)SCAN_WAIT_MS * 1000000L;
+	until.tv_sec += until.tv_nsec / 1000000000L;
+	until.tv_nsec %= 1000000000L;
+	if (!scan_reserve(sc, SCAN_SHARE, &until))
 		return PDS_ENOMEM;
 	if ((rc = store_blocks_all(did, scan_block, sc)) != PDS_OK) {
 		scan_release(sc);
@@ -377,7 +570,7 @@ scan_repo(struct scan *sc, const char *did)
 static int
 produce(struct pipe *p)
 {
-	struct scan	 scan = { NULL, 0 };
+	struct scan	 scan;
 	struct store_bs	 sbs;
 	struct blockstore bs;
 	struct since_ctx sc;
@@ -387,6 +580,7 @@ produce(struct pipe *p)
 	const char	*why = NULL;
 	int		 rc;
 
+	memset(&scan, 0, sizeof(scan));
 	if ((rc = store_repo_read_begin()) != PDS_OK)
 		return rc;
 	store_bs_init(&sbs, p->did);
@@ -395,8 +589,11 @@ produce(struct pipe *p)
 	if ((rc = store_repo_root_get(p->did, &commit, rev)) != PDS_OK)
 		goto out;
 	if (p->since[0] == '\0') {
-		if (scan_repo(&scan, p->did) == PDS_OK)
-			bs = bs_mem_store(scan.mem);
+		if (scan_repo(&scan, p->did) == PDS_OK) {
+			bs.get = scan_get;
+			bs.put = NULL;
+			bs.ctx = &scan;
+		}
 		rc = repo_export(&bs, &commit, pipe_put, p, &why);
 		if (rc == PDS_OK)
 			rc = pipe_flush(p);
@@ -418,8 +615,7 @@ produce(struct pipe *p)
 	if (rc == PDS_OK)
 		rc = pipe_flush(p);
 out:
-	if (scan.mem != NULL)
-		scan_release(&scan);
+	scan_release(&scan);
 	buf_clear(&cb);
 	store_bs_clear(&sbs);
 	store_repo_read_end();
