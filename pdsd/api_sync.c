@@ -336,7 +336,7 @@ since_block(void *arg, const char *cs, const uint8_t *d, size_t len)
 #define SCAN_WAIT_MS		1000
 #define SCAN_HDR		5
 #define SCAN_ARENA_MIN		((size_t)256 << 10)
-#define SCAN_TAB_MIN		((size_t)4096)
+#define SCAN_TAB_MIN		((size_t)64)
 
 static pthread_mutex_t	 scan_mu = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t	 scan_cv = PTHREAD_COND_INITIALIZER;
@@ -442,34 +442,51 @@ scan_find(const struct scan *sc, const uint8_t *b, size_t len, uint64_t h)
 	}
 }
 
-/* A table twice as large (at most half full), the blocks re-entered. */
+/*
+ * The table, once every block is in the arena (the table's primary key
+ * makes each CID come once): the slot of block i + PREFETCH is fetched
+ * while block i is entered, so the cache misses overlap.
+ */
+#define SCAN_PREFETCH		8
+
 static int
-scan_grow_table(struct scan *sc)
+scan_index(struct scan *sc)
 {
-	struct scan	 nt = *sc;
-	struct scan_slot *s;
+	uint64_t	 hs[SCAN_PREFETCH];
+	uint32_t	 offs[SCAN_PREFETCH];
+	size_t		 mask, off = 0, i, k;
 	const uint8_t	*r;
-	size_t		 off;
-	uint64_t	 h;
 	uint32_t	 n;
 
-	nt.tabsize = sc->tabsize ? sc->tabsize * 2 : SCAN_TAB_MIN;
-	if (!scan_charge(sc, nt.tabsize * sizeof(*nt.tab)))
+	sc->tabsize = SCAN_TAB_MIN;
+	while (sc->tabsize < sc->n * 2)
+		sc->tabsize *= 2;
+	if (!scan_charge(sc, sc->tabsize * sizeof(*sc->tab)))
 		return 1;
-	if ((nt.tab = calloc(nt.tabsize, sizeof(*nt.tab))) == NULL)
+	if ((sc->tab = calloc(sc->tabsize, sizeof(*sc->tab))) == NULL)
 		return PDS_ENOMEM;
-	for (off = 0; off < sc->len; off += SCAN_HDR + r[4] + n) {
-		r = sc->arena + off;
-		h = scan_hash(r + SCAN_HDR, r[4]);
-		s = scan_find(&nt, r + SCAN_HDR, r[4], h);
-		s->hash = (uint32_t)(h >> 32);
-		s->off = (uint32_t)off + 1;
-		memcpy(&n, r, 4);
+	mask = sc->tabsize - 1;
+	for (i = 0; i < sc->n + SCAN_PREFETCH; i++) {
+		k = i % SCAN_PREFETCH;
+		if (i >= SCAN_PREFETCH) {
+			struct scan_slot *s;
+			size_t j = (size_t)hs[k] & mask;
+
+			while (sc->tab[j].off != 0)
+				j = (j + 1) & mask;
+			s = &sc->tab[j];
+			s->hash = (uint32_t)(hs[k] >> 32);
+			s->off = offs[k] + 1;
+		}
+		if (i < sc->n) {
+			r = sc->arena + off;
+			hs[k] = scan_hash(r + SCAN_HDR, r[4]);
+			offs[k] = (uint32_t)off;
+			__builtin_prefetch(&sc->tab[(size_t)hs[k] & mask], 1);
+			memcpy(&n, r, 4);
+			off += SCAN_HDR + r[4] + n;
+		}
 	}
-	free(sc->tab);
-	sc->charged -= sc->tabsize * sizeof(*sc->tab);
-	sc->tab = nt.tab;
-	sc->tabsize = nt.tabsize;
 	return PDS_OK;
 }
 
@@ -477,25 +494,17 @@ static int
 scan_block(void *arg, const char *cs, const uint8_t *d, size_t len)
 {
 	struct scan	*sc = arg;
-	struct scan_slot *s;
 	struct cid	 c;
 	size_t		 need, ncap;
-	uint64_t	 h;
 	uint32_t	 n32;
 	uint8_t		*r;
-	int		 rc;
 
 	if (cid_parse(&c, cs, strlen(cs), NULL) != PDS_OK)
 		return PDS_EINVAL;
 	need = SCAN_HDR + c.len + len;
-	if (len > UINT32_MAX || sc->len + need >= UINT32_MAX)
+	if (len > UINT32_MAX || sc->len + need >= UINT32_MAX ||
+	    sc->n >= UINT32_MAX / 4)
 		return 1;
-	if ((sc->n + 1) * 2 > sc->tabsize &&
-	    (rc = scan_grow_table(sc)) != PDS_OK)
-		return rc;
-	h = scan_hash(c.b, c.len);
-	if ((s = scan_find(sc, c.b, c.len, h))->off != 0)
-		return 0;
 	if (sc->len + need > sc->cap) {
 		ncap = sc->cap ? sc->cap * 2 : SCAN_ARENA_MIN;
 		while (ncap < sc->len + need)
@@ -515,8 +524,6 @@ scan_block(void *arg, const char *cs, const uint8_t *d, size_t len)
 	memcpy(r + SCAN_HDR, c.b, c.len);
 	if (len > 0)
 		memcpy(r + SCAN_HDR + c.len, d, len);
-	s->hash = (uint32_t)(h >> 32);
-	s->off = (uint32_t)sc->len + 1;
 	sc->len += need;
 	sc->n++;
 	return 0;
@@ -560,7 +567,8 @@ scan_repo(struct scan *sc, const char *did)
 	until.tv_nsec %= 1000000000L;
 	if (!scan_reserve(sc, SCAN_SHARE, &until))
 		return PDS_ENOMEM;
-	if ((rc = store_blocks_all(did, scan_block, sc)) != PDS_OK) {
+	if ((rc = store_blocks_all(did, scan_block, sc)) != PDS_OK ||
+	    (rc = scan_index(sc)) != PDS_OK) {
 		scan_release(sc);
 		return rc == 1 ? PDS_ENOMEM : rc;
 	}
