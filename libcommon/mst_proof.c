@@ -123,19 +123,19 @@ swalk_node(struct swalk *w, const struct cid *c, int layer, int depth)
 			*w->cbs->missing = *c;
 		return pds_fail(w->why, PDS_ETRUNC, "missing MST node block");
 	}
-	if (!cid_matches(c, d, len))
+	if (!w->cbs->trusted && !cid_matches(c, d, len))
 		return pds_fail(w->why, PDS_EMISMATCH,
 		    "MST node block does not match its CID");
 	l = &w->lv[depth];
 	l->n = 0;
 	l->keyslen = 0;
-	if ((rc = mst_node_parse(d, len, layer, &info, wlevel_entry, l,
-	    w->why)) != PDS_OK)
+	if ((rc = mst_node_parse_as(d, len, layer, w->cbs->trusted, &info,
+	    wlevel_entry, l, w->why)) != PDS_OK)
 		return rc;
-	if (info.nentries == 0 && layer < 0 && info.has_left)
+	if (info.nentries == 0 && depth == 0 && info.has_left)
 		return pds_fail(w->why, PDS_EINVAL,
 		    "MST root has no entries but a subtree");
-	if (info.nentries == 0 && layer >= 0 && !info.has_left)
+	if (info.nentries == 0 && depth > 0 && !info.has_left)
 		return pds_fail(w->why, PDS_EINVAL,
 		    "empty MST node below the root");
 	if (info.nentries > 0)
