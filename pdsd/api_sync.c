@@ -12,6 +12,7 @@
  * whatever the repos' sizes and the number of downloads.
  */
 #include <sys/types.h>
+#include <sys/mman.h>
 
 #include <pthread.h>
 #include <stdatomic.h>
@@ -321,7 +322,10 @@ since_block(void *arg, const char *cs, const uint8_t *d, size_t len)
  * no lookup per block.  The blocks go back to back into one arena,
  *	u32 data length | u8 CID length | CID bytes | data
  * and an open-addressing table maps a CID to its block's offset there:
- * a lookup touches one slot and the block itself.
+ * a lookup touches one slot and the block itself.  Arena and table share
+ * one mapping of SCAN_BUDGET bytes (address space: only what is written
+ * is memory), in huge pages where the kernel has them, so that a scan
+ * does not take a page fault for every 4 KiB it gathers.
  *
  * All getRepo producers share SCAN_BUDGET bytes.  A scan first reserves
  * SCAN_SHARE of it, waiting up to SCAN_WAIT_MS for other scans to end
@@ -335,7 +339,8 @@ since_block(void *arg, const char *cs, const uint8_t *d, size_t len)
 #define SCAN_SHARE		(SCAN_BUDGET / 2)
 #define SCAN_WAIT_MS		1000
 #define SCAN_HDR		5
-#define SCAN_ARENA_MIN		((size_t)256 << 10)
+#define SCAN_ARENA_MIN		((size_t)256 << 10)	/* charged at a time */
+#define SCAN_ALIGN		((size_t)2 << 20)	/* a huge page */
 #define SCAN_TAB_MIN		((size_t)64)
 
 static pthread_mutex_t	 scan_mu = PTHREAD_MUTEX_INITIALIZER;
@@ -348,7 +353,8 @@ struct scan_slot {
 };
 
 struct scan {
-	uint8_t		*arena;
+	void		*map;		/* SCAN_BUDGET + SCAN_ALIGN bytes */
+	uint8_t		*arena;		/* in map, aligned to SCAN_ALIGN */
 	size_t		 len, cap;
 	struct scan_slot *tab;
 	size_t		 tabsize, n;	/* power of two; blocks held */
@@ -377,8 +383,8 @@ scan_reserve(struct scan *sc, size_t n, const struct timespec *until)
 static void
 scan_release(struct scan *sc)
 {
-	free(sc->arena);
-	free(sc->tab);
+	if (sc->map != NULL)
+		(void)munmap(sc->map, SCAN_BUDGET + SCAN_ALIGN);
 	if (sc->reserved > 0) {
 		pthread_mutex_lock(&scan_mu);
 		scan_used -= sc->reserved;
@@ -463,8 +469,12 @@ scan_index(struct scan *sc)
 		sc->tabsize *= 2;
 	if (!scan_charge(sc, sc->tabsize * sizeof(*sc->tab)))
 		return 1;
-	if ((sc->tab = calloc(sc->tabsize, sizeof(*sc->tab))) == NULL)
-		return PDS_ENOMEM;
+	/* past the blocks, in the mapping's zeroed pages */
+	off = (sc->len + 63) & ~(size_t)63;
+	if (off + sc->tabsize * sizeof(*sc->tab) > sc->cap)
+		return 1;
+	sc->tab = (struct scan_slot *)(void *)(sc->arena + off);
+	off = 0;
 	mask = sc->tabsize - 1;
 	for (i = 0; i < sc->n + SCAN_PREFETCH; i++) {
 		k = i % SCAN_PREFETCH;
@@ -495,7 +505,7 @@ scan_block(void *arg, const char *cs, const uint8_t *d, size_t len)
 {
 	struct scan	*sc = arg;
 	struct cid	 c;
-	size_t		 need, ncap;
+	size_t		 need;
 	uint32_t	 n32;
 	uint8_t		*r;
 
@@ -505,17 +515,8 @@ scan_block(void *arg, const char *cs, const uint8_t *d, size_t len)
 	if (len > UINT32_MAX || sc->len + need >= UINT32_MAX ||
 	    sc->n >= UINT32_MAX / 4)
 		return 1;
-	if (sc->len + need > sc->cap) {
-		ncap = sc->cap ? sc->cap * 2 : SCAN_ARENA_MIN;
-		while (ncap < sc->len + need)
-			ncap *= 2;
-		if ((r = realloc(sc->arena, ncap)) == NULL)
-			return PDS_ENOMEM;
-		sc->arena = r;
-		sc->cap = ncap;
-	}
 	/* what is written is what the process holds: charge that */
-	if (!scan_charge(sc, need))
+	if (sc->len + need > sc->cap || !scan_charge(sc, need))
 		return 1;
 	r = sc->arena + sc->len;
 	n32 = (uint32_t)len;
@@ -567,6 +568,19 @@ scan_repo(struct scan *sc, const char *did)
 	until.tv_nsec %= 1000000000L;
 	if (!scan_reserve(sc, SCAN_SHARE, &until))
 		return PDS_ENOMEM;
+	sc->map = mmap(NULL, SCAN_BUDGET + SCAN_ALIGN, PROT_READ | PROT_WRITE,
+	    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (sc->map == MAP_FAILED) {
+		sc->map = NULL;
+		scan_release(sc);
+		return PDS_ENOMEM;
+	}
+	sc->arena = (uint8_t *)(((uintptr_t)sc->map + SCAN_ALIGN - 1) &
+	    ~(uintptr_t)(SCAN_ALIGN - 1));
+	sc->cap = SCAN_BUDGET;
+#ifdef MADV_HUGEPAGE
+	(void)madvise(sc->arena, SCAN_BUDGET, MADV_HUGEPAGE);
+#endif
 	if ((rc = store_blocks_all(did, scan_block, sc)) != PDS_OK ||
 	    (rc = scan_index(sc)) != PDS_OK) {
 		scan_release(sc);
