@@ -168,6 +168,13 @@ struct mst_walk_cbs {
 	bool	 canonical;
 	bool	 trusted;
 	struct cid *missing;
+	/*
+	 * When set, told of the blocks a node links to (its entries'
+	 * values and subtrees), in two passes: stage 0 for all of them,
+	 * then stage 1, before any is read; a store in memory can fetch
+	 * them into the cache while the walk goes on.
+	 */
+	void	(*prefetch)(void *arg, const struct cid *, int stage);
 };
 int	mst_walk_store(const struct blockstore *, const struct cid *root,
 	    const struct mst_walk_cbs *, const char **why);

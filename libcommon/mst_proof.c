@@ -104,6 +104,24 @@ canonical_check(struct swalk *w, struct wlevel *l, const struct cid *left,
 	return PDS_OK;
 }
 
+static void
+prefetch(struct swalk *w, const struct wlevel *l, const struct cid *left)
+{
+	size_t	 i;
+	int	 stage;
+
+	for (stage = 0; stage < 2; stage++) {
+		if (left != NULL)
+			w->cbs->prefetch(w->cbs->arg, left, stage);
+		for (i = 0; i < l->n; i++) {
+			w->cbs->prefetch(w->cbs->arg, &l->e[i].val, stage);
+			if (l->e[i].has_t)
+				w->cbs->prefetch(w->cbs->arg, &l->e[i].t,
+				    stage);
+		}
+	}
+}
+
 static int
 swalk_node(struct swalk *w, const struct cid *c, int layer, int depth)
 {
@@ -145,6 +163,8 @@ swalk_node(struct swalk *w, const struct cid *c, int layer, int depth)
 	if (w->cbs->canonical && (rc = canonical_check(w, l,
 	    info.has_left ? &left : NULL, d, len)) != PDS_OK)
 		return rc;
+	if (w->cbs->prefetch != NULL)
+		prefetch(w, l, info.has_left ? &left : NULL);
 	if (w->cbs->node != NULL &&
 	    (rc = w->cbs->node(w->cbs->arg, c, d, len)) != 0)
 		return rc;

@@ -552,6 +552,31 @@ scan_get(void *ctx, const struct cid *c, const uint8_t **data, size_t *len)
 }
 
 /*
+ * repo_export_hinted()'s prefetch: stage 0 fetches the block's slot,
+ * stage 1 (the slot in the cache by then, or on its way) its bytes.
+ */
+static void
+scan_prefetch(void *ctx, const struct cid *c, int stage)
+{
+	const struct scan *sc = ctx;
+	uint64_t	 h = scan_hash(c->b, c->len);
+	size_t		 mask = sc->tabsize - 1, i = (size_t)h & mask;
+	uint32_t	 h32 = (uint32_t)(h >> 32);
+
+	if (sc->tabsize == 0)
+		return;
+	if (stage == 0) {
+		__builtin_prefetch(&sc->tab[i]);
+		return;
+	}
+	for (; sc->tab[i].off != 0; i = (i + 1) & mask)
+		if (sc->tab[i].hash == h32) {
+			__builtin_prefetch(sc->arena + sc->tab[i].off - 1);
+			return;
+		}
+}
+
+/*
  * did's blocks into sc: PDS_OK, or not (sc released: look up).  Waits
  * for a share of the budget first.
  */
@@ -616,7 +641,8 @@ produce(struct pipe *p)
 			bs.put = NULL;
 			bs.ctx = &scan;
 		}
-		rc = repo_export(&bs, &commit, pipe_put, p, &why);
+		rc = repo_export_hinted(&bs, scan.tabsize != 0 ?
+		    scan_prefetch : NULL, &commit, pipe_put, p, &why);
 		if (rc == PDS_OK)
 			rc = pipe_flush(p);
 		if (rc != PDS_OK && !p->abandoned)
