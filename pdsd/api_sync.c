@@ -327,13 +327,14 @@ since_block(void *arg, const char *cs, const uint8_t *d, size_t len)
  * is memory), in huge pages where the kernel has them, so that a scan
  * does not take a page fault for every 4 KiB it gathers.
  *
- * All getRepo producers share SCAN_BUDGET bytes.  A scan first reserves
- * SCAN_SHARE of it, waiting up to SCAN_WAIT_MS for other scans to end
- * (on one core, waiting for the CPU another download is using costs
- * nothing, where the lookups cost twice the CPU); a repo that outgrows
- * its share takes more when it is free.  One that cannot have it is
- * walked with one lookup per block, as before: the CAR is the same
- * either way.
+ * All getRepo producers share SCAN_BUDGET bytes.  A scan reserves
+ * SCAN_SHARE of it, or, when none is free, takes what is left; a repo
+ * that does not fit there waits up to SCAN_WAIT_MS for a share (on one
+ * core, waiting for the CPU another download is using costs nothing,
+ * where the lookups cost twice the CPU) and is scanned again.  A repo
+ * that outgrows its share takes more when it is free.  One that cannot
+ * have enough is walked with one lookup per block, as before: the CAR
+ * is the same either way.
  */
 #define SCAN_BUDGET		((size_t)16 << 20)
 #define SCAN_SHARE		(SCAN_BUDGET / 2)
@@ -576,28 +577,16 @@ scan_prefetch(void *ctx, const struct cid *c, int stage)
 		}
 }
 
-/*
- * did's blocks into sc: PDS_OK, or not (sc released: look up).  Waits
- * for a share of the budget first.
- */
+/* One scan of did's blocks into sc, within what sc may charge. */
 static int
-scan_repo(struct scan *sc, const char *did)
+scan_once(struct scan *sc, const char *did)
 {
-	struct timespec	 until;
-	int		 rc;
+	int	 rc;
 
-	memset(sc, 0, sizeof(*sc));
-	clock_gettime(CLOCK_REALTIME, &until);
-	until.tv_nsec += (long)SCAN_WAIT_MS * 1000000L;
-	until.tv_sec += until.tv_nsec / 1000000000L;
-	until.tv_nsec %= 1000000000L;
-	if (!scan_reserve(sc, SCAN_SHARE, &until))
-		return PDS_ENOMEM;
 	sc->map = mmap(NULL, SCAN_BUDGET + SCAN_ALIGN, PROT_READ | PROT_WRITE,
 	    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (sc->map == MAP_FAILED) {
 		sc->map = NULL;
-		scan_release(sc);
 		return PDS_ENOMEM;
 	}
 	sc->arena = (uint8_t *)(((uintptr_t)sc->map + SCAN_ALIGN - 1) &
@@ -606,8 +595,38 @@ scan_repo(struct scan *sc, const char *did)
 #ifdef MADV_HUGEPAGE
 	(void)madvise(sc->arena, SCAN_BUDGET, MADV_HUGEPAGE);
 #endif
-	if ((rc = store_blocks_all(did, scan_block, sc)) != PDS_OK ||
-	    (rc = scan_index(sc)) != PDS_OK) {
+	if ((rc = store_blocks_all(did, scan_block, sc)) == PDS_OK)
+		rc = scan_index(sc);
+	return rc;
+}
+
+/*
+ * did's blocks into sc: PDS_OK, or not (sc released: look up).  With no
+ * share of the budget free, a repo may still fit in what is left; if it
+ * does not, the scan starts again once a share is free (waiting up to
+ * SCAN_WAIT_MS).
+ */
+static int
+scan_repo(struct scan *sc, const char *did)
+{
+	struct timespec	 until;
+	int		 rc;
+
+	memset(sc, 0, sizeof(*sc));
+	if (scan_reserve(sc, SCAN_SHARE, NULL) ||
+	    (rc = scan_once(sc, did)) == PDS_OK)
+		goto share;
+	scan_release(sc);
+	if (rc != 1)
+		return rc;
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_nsec += (long)SCAN_WAIT_MS * 1000000L;
+	until.tv_sec += until.tv_nsec / 1000000000L;
+	until.tv_nsec %= 1000000000L;
+	if (!scan_reserve(sc, SCAN_SHARE, &until))
+		return PDS_ENOMEM;
+share:
+	if (sc->map == NULL && (rc = scan_once(sc, did)) != PDS_OK) {
 		scan_release(sc);
 		return rc == 1 ? PDS_ENOMEM : rc;
 	}
