@@ -155,7 +155,9 @@ int	mst_verify(struct mst *, const char **why);
  * ascending key order.  Callbacks may be NULL; a non-zero return stops
  * the walk with that value.  A missing node fails with PDS_ETRUNC and
  * its CID in *missing (when non-NULL).  With `canonical`, each node must
- * re-encode to its exact bytes.
+ * re-encode to its exact bytes.  With `trusted` (a store whose blocks
+ * were checked when written: getRepo's), neither the nodes' CIDs nor the
+ * keys' syntax and depths are checked again: no hashing at all.
  */
 struct mst_walk_cbs {
 	int	(*node)(void *arg, const struct cid *, const uint8_t *data,
@@ -164,7 +166,15 @@ struct mst_walk_cbs {
 		    const struct cid *val);
 	void	*arg;
 	bool	 canonical;
+	bool	 trusted;
 	struct cid *missing;
+	/*
+	 * When set, told of the blocks a node links to (its entries'
+	 * values and subtrees), in two passes: stage 0 for all of them,
+	 * then stage 1, before any is read; a store in memory can fetch
+	 * them into the cache while the walk goes on.
+	 */
+	void	(*prefetch)(void *arg, const struct cid *, int stage);
 };
 int	mst_walk_store(const struct blockstore *, const struct cid *root,
 	    const struct mst_walk_cbs *, const char **why);

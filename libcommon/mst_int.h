@@ -49,6 +49,14 @@ struct mst_enc_entry {
 	const struct cid *right;	/* NULL: none */
 };
 
+/*
+ * mst_node_parse(), or with `trusted' (blocks from the daemon's own
+ * store, checked when they were written) without checking the keys'
+ * syntax and depths: no hash per key, and info->layer is `layer'.
+ */
+int	 mst_node_parse_as(const uint8_t *data, size_t len, int layer,
+	    bool trusted, struct mst_node_info *, mst_entry_cb, void *arg,
+	    const char **why);
 int	 mst_node_encode(struct buf *, const struct cid *left, size_t n,
 	    const struct mst_enc_entry *);
 int	 mst_node_load(struct mst *, struct mnode *, bool root);

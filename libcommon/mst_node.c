@@ -196,6 +196,13 @@ int
 mst_node_parse(const uint8_t *data, size_t len, int layer,
     struct mst_node_info *info, mst_entry_cb cb, void *arg, const char **why)
 {
+	return mst_node_parse_as(data, len, layer, false, info, cb, arg, why);
+}
+
+int
+mst_node_parse_as(const uint8_t *data, size_t len, int layer, bool trusted,
+    struct mst_node_info *info, mst_entry_cb cb, void *arg, const char **why)
+{
 	struct nrd	 r = { data, data + len, why };
 	uint8_t		 key[MST_KEY_MAX];
 	size_t		 klen = 0, i;
@@ -263,6 +270,8 @@ mst_node_parse(const uint8_t *data, size_t len, int layer,
 		if (slen > 0)
 			memcpy(key + plen, suffix, slen);
 		klen = plen + slen;
+		if (trusted)
+			goto checked;
 		if ((rc = mst_key_check(key, klen, why)) != PDS_OK)
 			return rc;
 		d = mst_key_depth(key, klen);
@@ -274,6 +283,7 @@ mst_node_parse(const uint8_t *data, size_t len, int layer,
 		if (layer == 0 && !tnull)
 			return pds_fail(why, PDS_EINVAL,
 			    "MST subtree below layer 0");
+checked:
 		if (cb != NULL && (rc = cb(arg, key, klen, &val,
 		    tnull ? NULL : &t)) != PDS_OK) {
 			if (rc > 0)

@@ -104,6 +104,24 @@ canonical_check(struct swalk *w, struct wlevel *l, const struct cid *left,
 	return PDS_OK;
 }
 
+static void
+prefetch(struct swalk *w, const struct wlevel *l, const struct cid *left)
+{
+	size_t	 i;
+	int	 stage;
+
+	for (stage = 0; stage < 2; stage++) {
+		if (left != NULL)
+			w->cbs->prefetch(w->cbs->arg, left, stage);
+		for (i = 0; i < l->n; i++) {
+			w->cbs->prefetch(w->cbs->arg, &l->e[i].val, stage);
+			if (l->e[i].has_t)
+				w->cbs->prefetch(w->cbs->arg, &l->e[i].t,
+				    stage);
+		}
+	}
+}
+
 static int
 swalk_node(struct swalk *w, const struct cid *c, int layer, int depth)
 {
@@ -123,19 +141,19 @@ swalk_node(struct swalk *w, const struct cid *c, int layer, int depth)
 			*w->cbs->missing = *c;
 		return pds_fail(w->why, PDS_ETRUNC, "missing MST node block");
 	}
-	if (!cid_matches(c, d, len))
+	if (!w->cbs->trusted && !cid_matches(c, d, len))
 		return pds_fail(w->why, PDS_EMISMATCH,
 		    "MST node block does not match its CID");
 	l = &w->lv[depth];
 	l->n = 0;
 	l->keyslen = 0;
-	if ((rc = mst_node_parse(d, len, layer, &info, wlevel_entry, l,
-	    w->why)) != PDS_OK)
+	if ((rc = mst_node_parse_as(d, len, layer, w->cbs->trusted, &info,
+	    wlevel_entry, l, w->why)) != PDS_OK)
 		return rc;
-	if (info.nentries == 0 && layer < 0 && info.has_left)
+	if (info.nentries == 0 && depth == 0 && info.has_left)
 		return pds_fail(w->why, PDS_EINVAL,
 		    "MST root has no entries but a subtree");
-	if (info.nentries == 0 && layer >= 0 && !info.has_left)
+	if (info.nentries == 0 && depth > 0 && !info.has_left)
 		return pds_fail(w->why, PDS_EINVAL,
 		    "empty MST node below the root");
 	if (info.nentries > 0)
@@ -145,6 +163,8 @@ swalk_node(struct swalk *w, const struct cid *c, int layer, int depth)
 	if (w->cbs->canonical && (rc = canonical_check(w, l,
 	    info.has_left ? &left : NULL, d, len)) != PDS_OK)
 		return rc;
+	if (w->cbs->prefetch != NULL)
+		prefetch(w, l, info.has_left ? &left : NULL);
 	if (w->cbs->node != NULL &&
 	    (rc = w->cbs->node(w->cbs->arg, c, d, len)) != 0)
 		return rc;

@@ -31,6 +31,7 @@ load_commit(const struct blockstore *store, const struct cid *cid,
 
 struct exp {
 	const struct blockstore	*store;
+	void		(*prefetch)(void *, const struct cid *, int);
 	car_write_fn	 write;
 	void		*arg;
 	const char	**why;
@@ -59,13 +60,30 @@ exp_leaf(void *arg, const uint8_t *key, size_t klen, const struct cid *val)
 	return car_emit_block(x->write, x->arg, val, d, len);
 }
 
+static void
+exp_prefetch(void *arg, const struct cid *c, int stage)
+{
+	struct exp	*x = arg;
+
+	x->prefetch(x->store->ctx, c, stage);
+}
+
 int
 repo_export(const struct blockstore *store, const struct cid *commit,
     car_write_fn write, void *arg, const char **why)
 {
+	return repo_export_hinted(store, NULL, commit, write, arg, why);
+}
+
+int
+repo_export_hinted(const struct blockstore *store,
+    void (*prefetch)(void *ctx, const struct cid *, int stage),
+    const struct cid *commit, car_write_fn write, void *arg,
+    const char **why)
+{
 	struct commit		 c;
 	struct mst_walk_cbs	 cbs;
-	struct exp		 x = { store, write, arg, why };
+	struct exp		 x = { store, prefetch, write, arg, why };
 	const uint8_t		*d;
 	size_t			 len;
 	int			 rc;
@@ -79,6 +97,9 @@ repo_export(const struct blockstore *store, const struct cid *commit,
 	cbs.node = exp_node;
 	cbs.leaf = exp_leaf;
 	cbs.arg = &x;
+	cbs.trusted = true;
+	if (prefetch != NULL)
+		cbs.prefetch = exp_prefetch;
 	return mst_walk_store(store, &c.data, &cbs, why);
 }
 

@@ -35,10 +35,20 @@ struct pds_key;
 /*
  * The whole repo whose signed commit is `commit`, from `store`.  A block
  * missing from the store fails with PDS_ETRUNC and a reason; what was
- * written by then is a truncated CAR.
+ * written by then is a truncated CAR.  The store is one whose blocks were
+ * checked when they were written (the daemon's): the walk does not hash
+ * the MST's nodes and keys again (the reader of the CAR checks them).
  */
 int	repo_export(const struct blockstore *, const struct cid *commit,
 	    car_write_fn, void *arg, const char **why);
+/*
+ * The same, telling `prefetch' (with the store's ctx) of the blocks it
+ * will read soon: see mst_walk_cbs.
+ */
+int	repo_export_hinted(const struct blockstore *,
+	    void (*prefetch)(void *ctx, const struct cid *, int stage),
+	    const struct cid *commit, car_write_fn, void *arg,
+	    const char **why);
 
 /*
  * A CAR with root `root` and the given blocks from `store`, in that

@@ -12,6 +12,7 @@
  * whatever the repos' sizes and the number of downloads.
  */
 #include <sys/types.h>
+#include <sys/mman.h>
 
 #include <pthread.h>
 #include <stdatomic.h>
@@ -318,56 +319,314 @@ since_block(void *arg, const char *cs, const uint8_t *d, size_t len)
 /*
  * One scan gathers the repo's blocks in memory, so that the walk that
  * writes the CAR (in the MST's order, which the scan cannot give) needs
- * no lookup per block.  All getRepo producers share SCAN_BUDGET bytes;
- * a repo that does not fit in what is left is walked with one lookup
- * per block, as before: the CAR is the same either way.
+ * no lookup per block.  The blocks go back to back into one arena,
+ *	u32 data length | u8 CID length | CID bytes | data
+ * and an open-addressing table maps a CID to its block's offset there:
+ * a lookup touches one slot and the block itself.  Arena and table share
+ * one mapping of SCAN_BUDGET bytes (address space: only what is written
+ * is memory), in huge pages where the kernel has them, so that a scan
+ * does not take a page fault for every 4 KiB it gathers.
+ *
+ * All getRepo producers share SCAN_BUDGET bytes.  A scan reserves
+ * SCAN_SHARE of it, or, when none is free, takes what is left; a repo
+ * that does not fit there waits up to SCAN_WAIT_MS for a share (on one
+ * core, waiting for the CPU another download is using costs nothing,
+ * where the lookups cost twice the CPU) and is scanned again.  A repo
+ * that outgrows its share takes more when it is free.  One that cannot
+ * have enough is walked with one lookup per block, as before: the CAR
+ * is the same either way.
  */
 #define SCAN_BUDGET		((size_t)16 << 20)
-#define SCAN_BLOCK_COST		64	/* the map's bytes per block, roughly */
+#define SCAN_SHARE		(SCAN_BUDGET / 2)
+#define SCAN_WAIT_MS		1000
+#define SCAN_HDR		5
+#define SCAN_ARENA_MIN		((size_t)256 << 10)	/* charged at a time */
+#define SCAN_ALIGN		((size_t)2 << 20)	/* a huge page */
+#define SCAN_TAB_MIN		((size_t)64)
 
-static atomic_size_t	 scan_used;
+static pthread_mutex_t	 scan_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t	 scan_cv = PTHREAD_COND_INITIALIZER;
+static size_t		 scan_used;	/* reserved by all scans */
+
+struct scan_slot {
+	uint32_t	 hash;
+	uint32_t	 off;		/* arena offset + 1; 0 = empty */
+};
 
 struct scan {
-	struct bs_mem	*mem;
-	size_t		 charged;
+	void		*map;		/* SCAN_BUDGET + SCAN_ALIGN bytes */
+	uint8_t		*arena;		/* in map, aligned to SCAN_ALIGN */
+	size_t		 len, cap;
+	struct scan_slot *tab;
+	size_t		 tabsize, n;	/* power of two; blocks held */
+	size_t		 reserved;	/* of SCAN_BUDGET */
+	size_t		 charged;	/* what arena and tab take of it */
 };
+
+/* Reserve n more bytes of the budget, waiting until `until' (if set). */
+static bool
+scan_reserve(struct scan *sc, size_t n, const struct timespec *until)
+{
+	bool	 ok;
+
+	pthread_mutex_lock(&scan_mu);
+	while (!(ok = scan_used + n <= SCAN_BUDGET) && until != NULL &&
+	    pthread_cond_timedwait(&scan_cv, &scan_mu, until) == 0)
+		;
+	if (ok) {
+		scan_used += n;
+		sc->reserved += n;
+	}
+	pthread_mutex_unlock(&scan_mu);
+	return ok;
+}
+
+static void
+scan_release(struct scan *sc)
+{
+	if (sc->map != NULL)
+		(void)munmap(sc->map, SCAN_BUDGET + SCAN_ALIGN);
+	if (sc->reserved > 0) {
+		pthread_mutex_lock(&scan_mu);
+		scan_used -= sc->reserved;
+		pthread_cond_broadcast(&scan_cv);
+		pthread_mutex_unlock(&scan_mu);
+	}
+	memset(sc, 0, sizeof(*sc));
+}
+
+/* Charge n more bytes: within the reservation, else more of the budget. */
+static bool
+scan_charge(struct scan *sc, size_t n)
+{
+	size_t	 more;
+
+	if (sc->charged + n > sc->reserved) {
+		more = sc->charged + n - sc->reserved;
+		if (more < SCAN_ARENA_MIN)
+			more = SCAN_ARENA_MIN;
+		if (!scan_reserve(sc, more, NULL))
+			return false;
+	}
+	sc->charged += n;
+	return true;
+}
+
+/* sha2-256 digests are uniform already; anything else gets FNV-1a. */
+static uint64_t
+scan_hash(const uint8_t *b, size_t len)
+{
+	uint64_t	 h = 1469598103934665603ULL;
+	size_t		 i;
+
+	if (len == 36 && b[2] == MH_SHA2_256 && b[3] == 32) {
+		memcpy(&h, b + 28, sizeof(h));
+		return h ^ b[1];
+	}
+	for (i = 0; i < len; i++) {
+		h ^= b[i];
+		h *= 1099511628211ULL;
+	}
+	return h;
+}
+
+/* The slot of the block with CID (b, len), or of the empty one for it. */
+static struct scan_slot *
+scan_find(const struct scan *sc, const uint8_t *b, size_t len, uint64_t h)
+{
+	size_t		 mask = sc->tabsize - 1, i;
+	uint32_t	 h32 = (uint32_t)(h >> 32);
+	const uint8_t	*r;
+
+	for (i = (size_t)h & mask;; i = (i + 1) & mask) {
+		struct scan_slot *s = &sc->tab[i];
+		if (s->off == 0)
+			return s;
+		r = sc->arena + s->off - 1;
+		if (s->hash == h32 && r[4] == len &&
+		    memcmp(r + SCAN_HDR, b, len) == 0)
+			return s;
+	}
+}
+
+/*
+ * The table, once every block is in the arena (the table's primary key
+ * makes each CID come once): the slot of block i + PREFETCH is fetched
+ * while block i is entered, so the cache misses overlap.
+ */
+#define SCAN_PREFETCH		8
+
+static int
+scan_index(struct scan *sc)
+{
+	uint64_t	 hs[SCAN_PREFETCH];
+	uint32_t	 offs[SCAN_PREFETCH];
+	size_t		 mask, off = 0, i, k;
+	const uint8_t	*r;
+	uint32_t	 n;
+
+	sc->tabsize = SCAN_TAB_MIN;
+	while (sc->tabsize < sc->n * 2)
+		sc->tabsize *= 2;
+	if (!scan_charge(sc, sc->tabsize * sizeof(*sc->tab)))
+		return 1;
+	/* past the blocks, in the mapping's zeroed pages */
+	off = (sc->len + 63) & ~(size_t)63;
+	if (off + sc->tabsize * sizeof(*sc->tab) > sc->cap)
+		return 1;
+	sc->tab = (struct scan_slot *)(void *)(sc->arena + off);
+	off = 0;
+	mask = sc->tabsize - 1;
+	for (i = 0; i < sc->n + SCAN_PREFETCH; i++) {
+		k = i % SCAN_PREFETCH;
+		if (i >= SCAN_PREFETCH) {
+			struct scan_slot *s;
+			size_t j = (size_t)hs[k] & mask;
+
+			while (sc->tab[j].off != 0)
+				j = (j + 1) & mask;
+			s = &sc->tab[j];
+			s->hash = (uint32_t)(hs[k] >> 32);
+			s->off = offs[k] + 1;
+		}
+		if (i < sc->n) {
+			r = sc->arena + off;
+			hs[k] = scan_hash(r + SCAN_HDR, r[4]);
+			offs[k] = (uint32_t)off;
+			__builtin_prefetch(&sc->tab[(size_t)hs[k] & mask], 1);
+			memcpy(&n, r, 4);
+			off += SCAN_HDR + r[4] + n;
+		}
+	}
+	return PDS_OK;
+}
 
 static int
 scan_block(void *arg, const char *cs, const uint8_t *d, size_t len)
 {
 	struct scan	*sc = arg;
 	struct cid	 c;
-	size_t		 cost = len + SCAN_BLOCK_COST;
+	size_t		 need;
+	uint32_t	 n32;
+	uint8_t		*r;
 
-	if (atomic_fetch_add(&scan_used, cost) + cost > SCAN_BUDGET) {
-		atomic_fetch_sub(&scan_used, cost);
-		return 1;		/* over the budget: give up */
-	}
-	sc->charged += cost;
 	if (cid_parse(&c, cs, strlen(cs), NULL) != PDS_OK)
 		return PDS_EINVAL;
-	return bs_mem_put(sc->mem, &c, d, len);
+	need = SCAN_HDR + c.len + len;
+	if (len > UINT32_MAX || sc->len + need >= UINT32_MAX ||
+	    sc->n >= UINT32_MAX / 4)
+		return 1;
+	/* what is written is what the process holds: charge that */
+	if (sc->len + need > sc->cap || !scan_charge(sc, need))
+		return 1;
+	r = sc->arena + sc->len;
+	n32 = (uint32_t)len;
+	memcpy(r, &n32, 4);
+	r[4] = c.len;
+	memcpy(r + SCAN_HDR, c.b, c.len);
+	if (len > 0)
+		memcpy(r + SCAN_HDR + c.len, d, len);
+	sc->len += need;
+	sc->n++;
+	return 0;
 }
 
-static void
-scan_release(struct scan *sc)
-{
-	bs_mem_free(sc->mem);
-	sc->mem = NULL;
-	atomic_fetch_sub(&scan_used, sc->charged);
-	sc->charged = 0;
-}
-
-/* did's blocks into sc->mem: PDS_OK, or not (sc released: look up). */
+/* blockstore get over a scan. */
 static int
-scan_repo(struct scan *sc, const char *did)
+scan_get(void *ctx, const struct cid *c, const uint8_t **data, size_t *len)
+{
+	const struct scan *sc = ctx;
+	const struct scan_slot *s;
+	const uint8_t	*r;
+	uint32_t	 n;
+
+	if (sc->tabsize == 0)
+		return PDS_ENOTFOUND;
+	s = scan_find(sc, c->b, c->len, scan_hash(c->b, c->len));
+	if (s->off == 0)
+		return PDS_ENOTFOUND;
+	r = sc->arena + s->off - 1;
+	memcpy(&n, r, 4);
+	*data = r + SCAN_HDR + r[4];
+	*len = n;
+	return PDS_OK;
+}
+
+/*
+ * repo_export_hinted()'s prefetch: stage 0 fetches the block's slot,
+ * stage 1 (the slot in the cache by then, or on its way) its bytes.
+ */
+static void
+scan_prefetch(void *ctx, const struct cid *c, int stage)
+{
+	const struct scan *sc = ctx;
+	uint64_t	 h = scan_hash(c->b, c->len);
+	size_t		 mask = sc->tabsize - 1, i = (size_t)h & mask;
+	uint32_t	 h32 = (uint32_t)(h >> 32);
+
+	if (sc->tabsize == 0)
+		return;
+	if (stage == 0) {
+		__builtin_prefetch(&sc->tab[i]);
+		return;
+	}
+	for (; sc->tab[i].off != 0; i = (i + 1) & mask)
+		if (sc->tab[i].hash == h32) {
+			__builtin_prefetch(sc->arena + sc->tab[i].off - 1);
+			return;
+		}
+}
+
+/* One scan of did's blocks into sc, within what sc may charge. */
+static int
+scan_once(struct scan *sc, const char *did)
 {
 	int	 rc;
 
-	sc->charged = 0;
-	if ((sc->mem = bs_mem_new()) == NULL)
+	sc->map = mmap(NULL, SCAN_BUDGET + SCAN_ALIGN, PROT_READ | PROT_WRITE,
+	    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (sc->map == MAP_FAILED) {
+		sc->map = NULL;
 		return PDS_ENOMEM;
-	if ((rc = store_blocks_all(did, scan_block, sc)) != PDS_OK) {
+	}
+	sc->arena = (uint8_t *)(((uintptr_t)sc->map + SCAN_ALIGN - 1) &
+	    ~(uintptr_t)(SCAN_ALIGN - 1));
+	sc->cap = SCAN_BUDGET;
+#ifdef MADV_HUGEPAGE
+	(void)madvise(sc->arena, SCAN_BUDGET, MADV_HUGEPAGE);
+#endif
+	if ((rc = store_blocks_all(did, scan_block, sc)) == PDS_OK)
+		rc = scan_index(sc);
+	return rc;
+}
+
+/*
+ * did's blocks into sc: PDS_OK, or not (sc released: look up).  With no
+ * share of the budget free, a repo may still fit in what is left; if it
+ * does not, the scan starts again once a share is free (waiting up to
+ * SCAN_WAIT_MS).
+ */
+static int
+scan_repo(struct scan *sc, const char *did)
+{
+	struct timespec	 until;
+	int		 rc;
+
+	memset(sc, 0, sizeof(*sc));
+	if (scan_reserve(sc, SCAN_SHARE, NULL) ||
+	    (rc = scan_once(sc, did)) == PDS_OK)
+		goto share;
+	scan_release(sc);
+	if (rc != 1)
+		return rc;
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_nsec += (long)SCAN_WAIT_MS * 1000000L;
+	until.tv_sec += until.tv_nsec / 1000000000L;
+	until.tv_nsec %= 1000000000L;
+	if (!scan_reserve(sc, SCAN_SHARE, &until))
+		return PDS_ENOMEM;
+share:
+	if (sc->map == NULL && (rc = scan_once(sc, did)) != PDS_OK) {
 		scan_release(sc);
 		return rc == 1 ? PDS_ENOMEM : rc;
 	}
@@ -377,7 +636,7 @@ scan_repo(struct scan *sc, const char *did)
 static int
 produce(struct pipe *p)
 {
-	struct scan	 scan = { NULL, 0 };
+	struct scan	 scan;
 	struct store_bs	 sbs;
 	struct blockstore bs;
 	struct since_ctx sc;
@@ -387,6 +646,7 @@ produce(struct pipe *p)
 	const char	*why = NULL;
 	int		 rc;
 
+	memset(&scan, 0, sizeof(scan));
 	if ((rc = store_repo_read_begin()) != PDS_OK)
 		return rc;
 	store_bs_init(&sbs, p->did);
@@ -395,9 +655,13 @@ produce(struct pipe *p)
 	if ((rc = store_repo_root_get(p->did, &commit, rev)) != PDS_OK)
 		goto out;
 	if (p->since[0] == '\0') {
-		if (scan_repo(&scan, p->did) == PDS_OK)
-			bs = bs_mem_store(scan.mem);
-		rc = repo_export(&bs, &commit, pipe_put, p, &why);
+		if (scan_repo(&scan, p->did) == PDS_OK) {
+			bs.get = scan_get;
+			bs.put = NULL;
+			bs.ctx = &scan;
+		}
+		rc = repo_export_hinted(&bs, scan.tabsize != 0 ?
+		    scan_prefetch : NULL, &commit, pipe_put, p, &why);
 		if (rc == PDS_OK)
 			rc = pipe_flush(p);
 		if (rc != PDS_OK && !p->abandoned)
@@ -418,8 +682,7 @@ produce(struct pipe *p)
 	if (rc == PDS_OK)
 		rc = pipe_flush(p);
 out:
-	if (scan.mem != NULL)
-		scan_release(&scan);
+	scan_release(&scan);
 	buf_clear(&cb);
 	store_bs_clear(&sbs);
 	store_repo_read_end();

@@ -95,7 +95,65 @@ test_v10(struct pds_key *k)
 	t_group_end();
 }
 
+/*
+ * A trusted walk (getRepo's, over the daemon's own checked blocks) does
+ * not hash nodes again: a node stored under another CID is walked, where
+ * the checking walk refuses it.
+ */
+static void
+test_trusted_walk(void)
+{
+	struct bs_mem	*m = bs_mem_new();
+	struct blockstore bs = bs_mem_store(m);
+	struct mst_walk_cbs cbs;
+	struct mst	*t;
+	struct cid	 rec, root, fake;
+	const uint8_t	*d;
+	size_t		 len;
+	const char	*why = NULL;
+	const char	*key = "app.bsky.feed.post/3khuwc44c2222";
+
+	t_group("trusted walk");
+	cid_compute(&rec, CID_CODEC_DAGCBOR, (const uint8_t *)"\xa0", 1);
+	bs_mem_put(m, &rec, (const uint8_t *)"\xa0", 1);
+	mst_new_empty(&bs, &t);
+	mst_add(t, (const uint8_t *)key, strlen(key), &rec);
+	mst_root(t, &root);
+	bs_mem_foreach(mst_writes(t), store_cb, m);
+	bs_mem_get(m, &root, &d, &len);
+	cid_compute(&fake, CID_CODEC_DAGCBOR, (const uint8_t *)"x", 1);
+	bs_mem_put(m, &fake, d, len);
+	memset(&cbs, 0, sizeof(cbs));
+	CHECK(mst_walk_store(&bs, &root, &cbs, &why) == PDS_OK,
+	    "checked walk: %s", why);
+	CHECK(mst_walk_store(&bs, &fake, &cbs, &why) == PDS_EMISMATCH,
+	    "checked walk refuses a node under another CID");
+	cbs.trusted = true;
+	CHECK(mst_walk_store(&bs, &fake, &cbs, &why) == PDS_OK,
+	    "trusted walk takes it: %s", why);
+	mst_free(t);
+	bs_mem_free(m);
+	t_group_end();
+}
+
 /* ---- random repos --------------------------------------------------- */
+
+/* repo_export_hinted()'s prefetch: counts, and checks the block is there. */
+struct hints {
+	const struct bs_mem *m;
+	size_t		 n[2], missing;
+};
+
+static struct hints *hints_now;
+
+static void
+count_hint(void *ctx, const struct cid *c, int stage)
+{
+	(void)ctx;
+	hints_now->n[stage != 0]++;
+	if (!bs_mem_has(hints_now->m, c))
+		hints_now->missing++;
+}
 
 static uint64_t rng_state = 7;
 
@@ -224,6 +282,24 @@ test_round_trip(struct pds_key *k)
 		if (repo_export(&bs, &commit, buf_writer, &car, &why) != PDS_OK) {
 			bad++;
 			fprintf(stderr, "  export: %s\n", why);
+		}
+		{
+			struct hints	 h = { m, { 0, 0 }, 0 };
+			struct buf	 car2;
+
+			hints_now = &h;
+			buf_init(&car2, 0);
+			CHECK(repo_export_hinted(&bs, count_hint, &commit,
+			    buf_writer, &car2, &why) == PDS_OK &&
+			    car2.len == car.len &&
+			    memcmp(car2.p, car.p, car.len) == 0,
+			    "round %d: hinted export, same bytes", round);
+			/* every record and every node but the root */
+			CHECK(h.n[0] == h.n[1] && h.missing == 0 &&
+			    h.n[0] >= live, "round %d: %zu/%zu hints for %zu "
+			    "records, %zu missing", round, h.n[0], h.n[1], live,
+			    h.missing);
+			buf_clear(&car2);
 		}
 		CHECK(car_reader_open_mem(&r, car.p, car.len, NULL, &why) ==
 		    PDS_OK, "open: %s", why);
@@ -595,6 +671,7 @@ main(void)
 		return 1;
 	}
 	test_v10(k);
+	test_trusted_walk();
 	test_round_trip(k);
 	test_refusals(k);
 	test_record_proofs(k);
