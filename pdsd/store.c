@@ -423,7 +423,8 @@ migrate(void)
 }
 
 /*
- * Before SQLite's first use: no memory accounting.  With it on, every
+ * Before SQLite's first use: no memory accounting, and the default VFS
+ * that gathers the log's writes (store_vfs.c).  With it on, every
  * SQLite allocation in every thread takes one global mutex (for
  * sqlite3_memory_used(), which pdsd does not call); the getRepo
  * producers spent about a tenth of their time waiting on it.
@@ -432,6 +433,9 @@ static void
 sqlite_setup(void)
 {
 	(void)sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+	/* The log's appends in few system calls: store_vfs.c. */
+	if (store_vfs_register() != SQLITE_OK)
+		log_warnx("store: the log's write layer is not in use");
 }
 
 int

@@ -47,6 +47,13 @@ void		 store_stmt_done(sqlite3_stmt *);
 int		 store_err(int sqlite_rc, const char *what);
 
 /*
+ * store_vfs.c: make the layer that gathers the write-ahead log's appends
+ * into few writes SQLite's default VFS.  Before the first connection;
+ * an SQLite result code.
+ */
+int		 store_vfs_register(void);
+
+/*
  * store_stmt.c: the statement helpers every store_*.c file uses, so
  * that a query reads as its SQL, its parameters and what it returns.
  *
