@@ -1098,16 +1098,29 @@ dm_decode(struct dm_arena *a, const uint8_t *in, size_t len,
  */
 static int	json_value(struct dec *, struct buf *, int);
 
+/*
+ * dec_text()'s checks; *plain says the text is ASCII without a byte to
+ * escape (most keys and values), which is valid UTF-8 at once.
+ */
 static int
-json_text(struct dec *d, uint64_t len, const uint8_t **pp)
+json_text(struct dec *d, uint64_t len, const uint8_t **pp, bool *plain)
 {
 	if (len > dec_left(d))
 		return pds_fail(d->why, PDS_ETRUNC, "string runs past the end");
-	if (!utf8_valid(d->p, (size_t)len))
+	if (!(*plain = jsonw_is_plain(d->p, (size_t)len)) &&
+	    !utf8_valid(d->p, (size_t)len))
 		return pds_fail(d->why, PDS_EINVAL, "text is not valid UTF-8");
 	*pp = d->p;
 	d->p += len;
 	return PDS_OK;
+}
+
+/* The text json_text() read, as a JSON string. */
+static int
+json_string(struct buf *b, const uint8_t *p, uint64_t len, bool plain)
+{
+	return plain ? jsonw_plain(b, (const char *)p, (size_t)len) :
+	    jsonw_string(b, (const char *)p, (size_t)len);
 }
 
 static int
@@ -1164,6 +1177,7 @@ json_map(struct dec *d, struct buf *b, uint64_t n, int depth)
 	const uint8_t	*key;
 	unsigned	 major;
 	uint64_t	 klen, i;
+	bool		 plain;
 	int		 rc, c;
 
 	if (depth >= DM_MAX_DEPTH)
@@ -1181,7 +1195,7 @@ json_map(struct dec *d, struct buf *b, uint64_t n, int depth)
 		if (major != CBOR_TEXT)
 			return pds_fail(d->why, PDS_EINVAL,
 			    "map key is not a text string");
-		if ((rc = json_text(d, klen, &key)) != PDS_OK)
+		if ((rc = json_text(d, klen, &key, &plain)) != PDS_OK)
 			return rc;
 		cur.key = (const char *)key;
 		cur.klen = (size_t)klen;
@@ -1193,7 +1207,9 @@ json_map(struct dec *d, struct buf *b, uint64_t n, int depth)
 			    "map keys not in canonical order");
 		}
 		prev = cur;
-		if ((rc = jsonw_key(b, i == 0, cur.key, cur.klen)) != PDS_OK ||
+		if ((i > 0 && (rc = jsonw_char(b, ',')) != PDS_OK) ||
+		    (rc = json_string(b, key, klen, plain)) != PDS_OK ||
+		    (rc = jsonw_char(b, ':')) != PDS_OK ||
 		    (rc = json_value(d, b, depth + 1)) != PDS_OK)
 			return rc;
 	}
@@ -1206,6 +1222,7 @@ json_value(struct dec *d, struct buf *b, int depth)
 	unsigned	 major;
 	uint64_t	 arg;
 	const uint8_t	*q;
+	bool		 plain;
 	int		 rc;
 
 	if ((rc = dec_head(d, &major, &arg)) != PDS_OK)
@@ -1229,9 +1246,9 @@ json_value(struct dec *d, struct buf *b, int depth)
 		d->p += arg;
 		return jsonw_bytes(b, q, (size_t)arg);
 	case CBOR_TEXT:
-		if ((rc = json_text(d, arg, &q)) != PDS_OK)
+		if ((rc = json_text(d, arg, &q, &plain)) != PDS_OK)
 			return rc;
-		return jsonw_string(b, (const char *)q, (size_t)arg);
+		return json_string(b, q, arg, plain);
 	case CBOR_ARRAY:
 		return json_array(d, b, arg, depth);
 	case CBOR_MAP:

@@ -63,6 +63,16 @@ putn(struct buf *b, const void *p, size_t n)
 #define ONES	0x0101010101010101ULL
 #define HIGHS	0x8080808080808080ULL
 
+/* A word of eight bytes has one below 0x20, '"' or '\\' (or may have). */
+static inline bool
+word_escapes(uint64_t w)
+{
+	uint64_t q = w ^ (ONES * '"'), s = w ^ (ONES * '\\');
+
+	return ((((w - ONES * 0x20) & ~w) | ((q - ONES) & ~q) |
+	    ((s - ONES) & ~s)) & HIGHS) != 0;
+}
+
 /*
  * The length of the run at the start of p[0..len) that needs no escape.
  * Eight bytes at a time: a word is clean when none of its bytes is below
@@ -72,20 +82,71 @@ putn(struct buf *b, const void *p, size_t n)
 static size_t
 clean_run(const uint8_t *p, size_t len)
 {
-	uint64_t w, q, s;
+	uint64_t w;
 	size_t	 i = 0;
 
 	for (; i + 8 <= len; i += 8) {
 		memcpy(&w, p + i, 8);
-		q = w ^ (ONES * '"');
-		s = w ^ (ONES * '\\');
-		if ((((w - ONES * 0x20) & ~w) | ((q - ONES) & ~q) |
-		    ((s - ONES) & ~s)) & HIGHS)
+		if (word_escapes(w))
 			break;
+	}
+	if (i < len && len >= 8 && i + 8 > len) {
+		/* the last bytes, in a word that overlaps the one before */
+		memcpy(&w, p + len - 8, 8);
+		if (!word_escapes(w))
+			return len;
 	}
 	while (i < len && !needs_escape[p[i]])
 		i++;
 	return i;
+}
+
+bool
+jsonw_is_plain(const uint8_t *p, size_t len)
+{
+	uint64_t w;
+	uint32_t lo, hi;
+	size_t	 i;
+
+	if (len < 4) {
+		for (i = 0; i < len; i++)
+			if (p[i] >= 0x80 || needs_escape[p[i]])
+				return false;
+		return true;
+	}
+	if (len < 8) {
+		/* the first four bytes and the last four (which may overlap) */
+		memcpy(&lo, p, 4);
+		memcpy(&hi, p + len - 4, 4);
+		w = (uint64_t)hi << 32 | lo;
+		return (w & HIGHS) == 0 && !word_escapes(w);
+	}
+	for (i = 0; i + 8 <= len; i += 8) {
+		memcpy(&w, p + i, 8);
+		if ((w & HIGHS) != 0 || word_escapes(w))
+			return false;
+	}
+	/* the last bytes, in a word that overlaps the one before */
+	memcpy(&w, p + len - 8, 8);
+	return (w & HIGHS) == 0 && !word_escapes(w);
+}
+
+int
+jsonw_plain(struct buf *b, const char *s, size_t len)
+{
+	uint8_t	*q;
+	int	 rc;
+
+	if ((len >= b->cap || !room(b, len + 2)) &&
+	    (rc = buf_reserve(b, len + 2)) != PDS_OK)
+		return rc;
+	q = b->p + b->len;
+	q[0] = '"';
+	memcpy(q + 1, s, len);
+	q[len + 1] = '"';
+	q[len + 2] = '\0';
+	b->len += len + 2;
+	return PDS_OK;
 }
 
 int
@@ -99,11 +160,15 @@ jsonw_string(struct buf *b, const char *s, size_t len)
 	int		 rc;
 
 	/* Most strings need no escape: reserve for that case at once. */
-	if ((rc = buf_reserve(b, len + 2)) != PDS_OK)
+	if ((len >= b->cap || !room(b, len + 2)) &&
+	    (rc = buf_reserve(b, len + 2)) != PDS_OK)
 		return rc;
+	if ((run = clean_run(p, len)) == len)
+		return jsonw_plain(b, s, len);
 	b->p[b->len++] = '"';
 	for (i = 0; i < len;) {
-		run = i + clean_run(p + i, len - i);
+		if (i > 0)
+			run = i + clean_run(p + i, len - i);
 		if (run > i) {
 			if ((rc = putn(b, p + i, run - i)) != PDS_OK)
 				return rc;

@@ -51,6 +51,9 @@ int	jsonw_link(struct buf *, const struct cid *);		/* {"$link"} */
 /* ',' unless first, then "key": */
 int	jsonw_key(struct buf *, bool first, const char *key, size_t klen);
 int	jsonw_char(struct buf *, char);
+/* Whether s is ASCII that needs no escape; then jsonw_plain() writes it. */
+bool	jsonw_is_plain(const uint8_t *s, size_t len);
+int	jsonw_plain(struct buf *, const char *s, size_t len);
 int	jsonw_lit(struct buf *, const char *, size_t);
 
 #endif

@@ -215,6 +215,22 @@ escapes(void)
 	t_group_end();
 }
 
+/* s as a DAG-CBOR text: jsonw_cbor() and the tree agree on it. */
+static int
+cbor_string_same(struct dm_arena *a, const char *s, size_t len,
+    const char *what)
+{
+	struct buf	 enc;
+	int		 ok;
+
+	buf_init(&enc, BUF_MAX_DEFAULT);
+	ok = dm_encode(&enc, dm_string(a, s, len)) == PDS_OK &&
+	    cbor_same(enc.p, enc.len, what) &&
+	    same_as_jansson(dm_string(a, s, len), what);
+	buf_clear(&enc);
+	return ok;
+}
+
 /* Every escape at every place of strings 0 to 40 bytes long. */
 static void
 string_runs(void)
@@ -232,21 +248,41 @@ string_runs(void)
 			memset(s, 'a' + (int)g, len);
 			if (len > 0)
 				s[len / 2] = good[g];
-			ok = same_as_jansson(dm_string(a, s, len), "clean");
+			ok = cbor_string_same(a, s, len, "clean");
 		}
 		for (at = 0; at < len && ok; at++) {
 			for (k = 0; k < sizeof(bad) && ok; k++) {
 				memset(s, 'x', len);
 				s[at] = bad[k];
-				ok = same_as_jansson(dm_string(a, s, len),
+				ok = cbor_string_same(a, s, len,
 				    "one escape");
 				/* and a second one further on */
 				if (ok && at + 3 < len) {
 					s[at + 3] = bad[(k + 1) %
 					    sizeof(bad)];
-					ok = same_as_jansson(dm_string(a, s,
-					    len), "two escapes");
+					ok = cbor_string_same(a, s, len,
+					    "two escapes");
 				}
+			}
+		}
+		/* UTF-8 (two and four bytes) at every place */
+		for (at = 0; at + 4 <= len && ok; at++) {
+			memset(s, 'x', len);
+			memcpy(s + at, "\xc3\xa9", 2);
+			ok = cbor_string_same(a, s, len, "UTF-8");
+			memcpy(s + at, "\xf0\x9f\x98\x80", 4);
+			if (ok)
+				ok = cbor_string_same(a, s, len, "UTF-8");
+			/* and a lone continuation byte: refused by both */
+			s[at] = (char)0x80;
+			if (ok) {
+				uint8_t	 t[2 + 40];
+				size_t	 h = len < 24 ? 1 : 2;
+
+				t[0] = len < 24 ? (uint8_t)(0x60 | len) : 0x78;
+				t[1] = (uint8_t)len;	/* when h is 2 */
+				memcpy(t + h, s, len);
+				ok = cbor_same(t, h + len, "bad UTF-8");
 			}
 		}
 		dm_arena_reset(a);
