@@ -10,6 +10,7 @@
 
 #include "cbor.h"
 #include "err.h"
+#include "jsonw.h"
 
 /* ---- streaming writer ---------------------------------------------- */
 
@@ -1085,6 +1086,214 @@ dm_decode(struct dm_arena *a, const uint8_t *in, size_t len,
 		*out = NULL;
 		return pds_fail(why, PDS_EINVAL, "trailing bytes after item");
 	}
+	return PDS_OK;
+}
+
+/* ---- DAG-CBOR straight to JSON (jsonw.h) ----------------------------- */
+
+/*
+ * dec_value() and its helpers, check for check, writing jsonw_dm()'s
+ * bytes for each value instead of building it: listRecords and getRecord
+ * turn every record they send into JSON this way.
+ */
+static int	json_value(struct dec *, struct buf *, int);
+
+/*
+ * dec_text()'s checks; *plain says the text is ASCII without a byte to
+ * escape (most keys and values), which is valid UTF-8 at once.
+ */
+static int
+json_text(struct dec *d, uint64_t len, const uint8_t **pp, bool *plain)
+{
+	if (len > dec_left(d))
+		return pds_fail(d->why, PDS_ETRUNC, "string runs past the end");
+	if (!(*plain = jsonw_is_plain(d->p, (size_t)len)) &&
+	    !utf8_valid(d->p, (size_t)len))
+		return pds_fail(d->why, PDS_EINVAL, "text is not valid UTF-8");
+	*pp = d->p;
+	d->p += len;
+	return PDS_OK;
+}
+
+/* The text json_text() read, as a JSON string. */
+static int
+json_string(struct buf *b, const uint8_t *p, uint64_t len, bool plain)
+{
+	return plain ? jsonw_plain(b, (const char *)p, (size_t)len) :
+	    jsonw_string(b, (const char *)p, (size_t)len);
+}
+
+static int
+json_link(struct dec *d, struct buf *b)
+{
+	struct cid	 c;
+	unsigned	 major;
+	uint64_t	 len;
+	int		 rc;
+
+	if ((rc = dec_head(d, &major, &len)) != PDS_OK)
+		return rc;
+	if (major != CBOR_BYTES)
+		return pds_fail(d->why, PDS_EINVAL,
+		    "tag 42 payload is not a byte string");
+	if (len > dec_left(d))
+		return pds_fail(d->why, PDS_ETRUNC,
+		    "tag 42 payload runs past the end");
+	if (len == 0 || d->p[0] != 0x00)
+		return pds_fail(d->why, PDS_EINVAL,
+		    "tag 42 payload does not start with 0x00");
+	if ((rc = cid_from_bytes(&c, d->p + 1, (size_t)len - 1,
+	    d->why)) != PDS_OK)
+		return rc < 0 && rc != PDS_ETRUNC ? rc : PDS_EINVAL;
+	d->p += len;
+	return jsonw_link(b, &c);
+}
+
+static int
+json_array(struct dec *d, struct buf *b, uint64_t n, int depth)
+{
+	uint64_t	 i;
+	int		 rc;
+
+	if (depth >= DM_MAX_DEPTH)
+		return pds_fail(d->why, PDS_ETOOBIG, "nesting too deep");
+	if (n > dec_left(d))
+		return pds_fail(d->why, PDS_ETRUNC,
+		    "array length exceeds the input");
+	if ((rc = jsonw_char(b, '[')) != PDS_OK)
+		return rc;
+	for (i = 0; i < n; i++) {
+		if ((i > 0 && (rc = jsonw_char(b, ',')) != PDS_OK) ||
+		    (rc = json_value(d, b, depth + 1)) != PDS_OK)
+			return rc;
+	}
+	return jsonw_char(b, ']');
+}
+
+static int
+json_map(struct dec *d, struct buf *b, uint64_t n, int depth)
+{
+	struct dm_entry	 prev, cur;
+	const uint8_t	*key;
+	unsigned	 major;
+	uint64_t	 klen, i;
+	bool		 plain;
+	int		 rc, c;
+
+	if (depth >= DM_MAX_DEPTH)
+		return pds_fail(d->why, PDS_ETOOBIG, "nesting too deep");
+	if (n > dec_left(d) / 2)
+		return pds_fail(d->why, PDS_ETRUNC,
+		    "map length exceeds the input");
+	if ((rc = jsonw_char(b, '{')) != PDS_OK)
+		return rc;
+	memset(&prev, 0, sizeof(prev));
+	memset(&cur, 0, sizeof(cur));
+	for (i = 0; i < n; i++) {
+		if ((rc = dec_head(d, &major, &klen)) != PDS_OK)
+			return rc;
+		if (major != CBOR_TEXT)
+			return pds_fail(d->why, PDS_EINVAL,
+			    "map key is not a text string");
+		if ((rc = json_text(d, klen, &key, &plain)) != PDS_OK)
+			return rc;
+		cur.key = (const char *)key;
+		cur.klen = (size_t)klen;
+		if (i > 0 && (c = entry_cmp(&prev, &cur)) >= 0) {
+			if (c == 0)
+				return pds_fail(d->why, PDS_EINVAL,
+				    "duplicate map key");
+			return pds_fail(d->why, PDS_ENONCANON,
+			    "map keys not in canonical order");
+		}
+		prev = cur;
+		if ((i > 0 && (rc = jsonw_char(b, ',')) != PDS_OK) ||
+		    (rc = json_string(b, key, klen, plain)) != PDS_OK ||
+		    (rc = jsonw_char(b, ':')) != PDS_OK ||
+		    (rc = json_value(d, b, depth + 1)) != PDS_OK)
+			return rc;
+	}
+	return jsonw_char(b, '}');
+}
+
+static int
+json_value(struct dec *d, struct buf *b, int depth)
+{
+	unsigned	 major;
+	uint64_t	 arg;
+	const uint8_t	*q;
+	bool		 plain;
+	int		 rc;
+
+	if ((rc = dec_head(d, &major, &arg)) != PDS_OK)
+		return rc;
+	switch (major) {
+	case CBOR_UINT:
+		if (arg > INT64_MAX)
+			return pds_fail(d->why, PDS_ETOOBIG,
+			    "integer does not fit in 64 bits");
+		return jsonw_int(b, (int64_t)arg);
+	case CBOR_NEGINT:
+		if (arg > INT64_MAX)
+			return pds_fail(d->why, PDS_ETOOBIG,
+			    "integer does not fit in 64 bits");
+		return jsonw_int(b, -1 - (int64_t)arg);
+	case CBOR_BYTES:
+		if (arg > dec_left(d))
+			return pds_fail(d->why, PDS_ETRUNC,
+			    "byte string runs past the end");
+		q = d->p;
+		d->p += arg;
+		return jsonw_bytes(b, q, (size_t)arg);
+	case CBOR_TEXT:
+		if ((rc = json_text(d, arg, &q, &plain)) != PDS_OK)
+			return rc;
+		return json_string(b, q, arg, plain);
+	case CBOR_ARRAY:
+		return json_array(d, b, arg, depth);
+	case CBOR_MAP:
+		return json_map(d, b, arg, depth);
+	case CBOR_TAG:
+		if (arg != 42)
+			return pds_fail(d->why, PDS_EINVAL,
+			    "only tag 42 (CID link) is allowed");
+		return json_link(d, b);
+	case CBOR_SIMPLE:
+		if (arg == 22)
+			return jsonw_lit(b, "null", 4);
+		return arg == 21 ? jsonw_lit(b, "true", 4) :
+		    jsonw_lit(b, "false", 5);
+	}
+	return pds_fail(d->why, PDS_EINTERNAL, "bad major type");
+}
+
+int
+jsonw_cbor(struct buf *b, const uint8_t *in, size_t len, const char **why)
+{
+	struct dm_arena	*a;
+	struct dm_value	*v;
+	struct dec	 d;
+	int		 rc;
+
+	if (in == NULL || len == 0)
+		return pds_fail(why, PDS_ETRUNC, "empty input");
+	if (len > JSONW_CBOR_MAX) {
+		/* where the arena's cap may refuse it, as before */
+		if ((a = dm_arena_new()) == NULL)
+			return pds_fail(why, PDS_ENOMEM, "out of memory");
+		if ((rc = dm_decode(a, in, len, &v, why)) == PDS_OK)
+			rc = jsonw_dm(b, v);
+		dm_arena_free(a);
+		return rc;
+	}
+	d.p = in;
+	d.end = in + len;
+	d.a = NULL;
+	d.why = why;
+	if ((rc = json_value(&d, b, 0)) != PDS_OK)
+		return rc;
+	if (d.p != d.end)
+		return pds_fail(why, PDS_EINVAL, "trailing bytes after item");
 	return PDS_OK;
 }
 

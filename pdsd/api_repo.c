@@ -529,26 +529,22 @@ read_repo(struct xrpc_ctx *ctx, struct store_repo_acct *a)
 
 /*
  * {"uri":...,"cid":...,"value":<the record as JSON> (no closing brace),
- * written straight from the stored DAG-CBOR: no json_t tree, no second
- * UTF-8 scan.  The bytes are those json_dumps() gave for the same tree.
- * The value is decoded into a, which is reset after: listRecords keeps
- * one arena for the page instead of a malloc() and free() per record.
+ * written straight from the stored DAG-CBOR (jsonw_cbor()): no tree, no
+ * json_t, no second UTF-8 scan.  The bytes are those json_dumps() gave
+ * for the same tree, and a record dm_decode() refuses fails the same.
  */
 static int
-record_json_write(struct buf *out, struct dm_arena *a, const char *uri,
-    const char *cid, const uint8_t *data, size_t len)
+record_json_write(struct buf *out, const char *uri, const char *cid,
+    const uint8_t *data, size_t len)
 {
-	struct dm_value	*v;
 	int		 rc;
 
-	if ((rc = dm_decode(a, data, len, &v, NULL)) == PDS_OK &&
-	    (rc = buf_append(out, "{\"uri\":", 7)) == PDS_OK &&
+	if ((rc = buf_append(out, "{\"uri\":", 7)) == PDS_OK &&
 	    (rc = jsonw_cstr(out, uri)) == PDS_OK &&
 	    (rc = buf_append(out, ",\"cid\":", 7)) == PDS_OK &&
 	    (rc = jsonw_cstr(out, cid)) == PDS_OK &&
 	    (rc = buf_append(out, ",\"value\":", 9)) == PDS_OK)
-		rc = jsonw_dm(out, v);
-	dm_arena_reset(a);
+		rc = jsonw_cbor(out, data, len, NULL);
 	return rc;
 }
 
@@ -572,7 +568,6 @@ get_record(struct xrpc_ctx *ctx)
 {
 	struct store_repo_acct a;
 	struct cid	 cid, want;
-	struct dm_arena	*arena;
 	struct buf	 b, out;
 	const char	*coll, *rkey;
 	const char	*wcid = http_req_query(ctx->req, "cid");
@@ -606,11 +601,7 @@ get_record(struct xrpc_ctx *ctx)
 		return PDS_EINTERNAL;
 	}
 	buf_init(&out, BUF_MAX_DEFAULT);
-	if ((arena = dm_arena_new()) == NULL)
-		rc = PDS_ENOMEM;
-	else
-		rc = record_json_write(&out, arena, uri, cs, b.p, b.len);
-	dm_arena_free(arena);
+	rc = record_json_write(&out, uri, cs, b.p, b.len);
 	buf_clear(&b);
 	if (rc != PDS_OK || (rc = buf_putc(&out, '}')) != PDS_OK) {
 		buf_clear(&out);
@@ -622,7 +613,6 @@ get_record(struct xrpc_ctx *ctx)
 
 struct list_ctx {
 	struct buf	 out;
-	struct dm_arena	*arena;		/* one for the page, reset per record */
 	/* "at://did/collection/", then each record's rkey after it */
 	char		 uri[8 + DID_MAX + NSID_MAX + RKEY_MAX];
 	size_t		 prefix;
@@ -643,7 +633,7 @@ list_cb(void *arg, const struct store_record_listed *l)
 	memcpy(lc->uri + lc->prefix, l->rkey, len);
 	lc->uri[lc->prefix + len] = '\0';
 	if ((lc->n > 0 && (rc = buf_putc(&lc->out, ',')) != PDS_OK) ||
-	    (rc = record_json_write(&lc->out, lc->arena, lc->uri, l->cid,
+	    (rc = record_json_write(&lc->out, lc->uri, l->cid,
 	    l->data, l->len)) != PDS_OK ||
 	    (rc = buf_putc(&lc->out, '}')) != PDS_OK)
 		return rc == PDS_EINVAL ? PDS_EINTERNAL : rc;
@@ -688,13 +678,8 @@ list_records(struct xrpc_ctx *ctx)
 		buf_clear(&lc.out);
 		return PDS_EINTERNAL;
 	}
-	if ((lc.arena = dm_arena_new()) == NULL) {
-		buf_clear(&lc.out);
-		return PDS_EINTERNAL;
-	}
 	rc = store_record_list(a.did, coll, cursor, reverse, limit, list_cb,
 	    &lc);
-	dm_arena_free(lc.arena);
 	if (rc == PDS_OK)
 		rc = buf_putc(&lc.out, ']');
 	if (rc == PDS_OK && lc.n == limit &&

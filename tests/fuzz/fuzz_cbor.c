@@ -2,6 +2,7 @@
  * fuzz_cbor: the strict DAG-CBOR decoder.  Whatever it accepts must be
  * canonical, so re-encoding gives back the input byte for byte; and a
  * tree that passes dm_validate() survives the trip through JSON.
+ * jsonw_cbor() accepts the same inputs and writes jsonw_dm()'s bytes.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -13,6 +14,7 @@
 #include "cbor.h"
 #include "dmjson.h"
 #include "err.h"
+#include "jsonw.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 
@@ -55,6 +57,21 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	if (prc == PDS_OK && (used == 0 || used > size))
 		abort();
+	/* Straight to JSON: the same verdict, the same bytes. */
+	{
+		struct buf	 j1, j2;
+		int		 r1, r2;
+
+		buf_init(&j1, 0);
+		buf_init(&j2, 0);
+		r1 = rc == PDS_OK ? jsonw_dm(&j1, v) : rc;
+		r2 = jsonw_cbor(&j2, data, size, NULL);
+		if ((r1 == PDS_OK) != (r2 == PDS_OK) || (r1 == PDS_OK &&
+		    (j1.len != j2.len || memcmp(j1.p, j2.p, j1.len) != 0)))
+			abort();
+		buf_clear(&j1);
+		buf_clear(&j2);
+	}
 	if (rc != PDS_OK) {
 		if (why == NULL)
 			abort();
