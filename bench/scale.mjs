@@ -20,7 +20,9 @@
 //     while bench/fhsub's --fh-subs live subscribers receive --fh-rate
 //     writes/s;
 //   - pdsd only: `pdsctl backup` and `pdsctl export --all` times and
-//     sizes.
+//     sizes;
+//   - pdsd only: the pages of the write-ahead log per createRecord, by
+//     table (scenarioWalPages()).
 //
 // createRecord adds to a kept server: delete its directory to seed it
 // afresh.  With --keep, a new PLC directory runs each time; the seeded
@@ -288,7 +290,16 @@ async function startServer(t, pin) {
 		}
 		await sleep(2);
 	}
-	return { pid: child.pid, url, coldMs: performance.now() - t0, stop };
+	// SIGKILL: the server's files stay as they were written
+	const kill = async () => {
+		if (child.exitCode !== null || child.signalCode !== null)
+			return;
+		const exited = new Promise((r) => child.once('exit', r));
+		child.kill('SIGKILL');
+		await exited;
+	};
+	return { pid: child.pid, url, coldMs: performance.now() - t0, stop,
+		kill };
 }
 
 // ---- seeding, or a kept server -------------------------------------
@@ -617,6 +628,77 @@ async function diskGrowth(t, dataDir) {
 		    diskBefore) / posts * 1000 });
 }
 
+// pdsd only: the pages of the write-ahead log per createRecord, by
+// table.  The server restarts with a log bound no load reaches, so that
+// no checkpoint starts the log over, takes createRecord at --conns for
+// --duration s, and is killed, its log as written.  Each frame of a
+// committed transaction is one page that commit wrote; dbstat names the
+// table or index that holds each page now.
+async function scenarioWalPages(t) {
+	const { default: Database } = await import('better-sqlite3');
+	const dataDir = t.settings.PDS_DATA_DIRECTORY;
+	const dbPath = path.join(dataDir, 'pds.sqlite');
+	const saved = t.settings;
+	let srv, res;
+	t.settings = { ...saved, PDS_SQLITE_WAL_MAX_MB: '1000000' };
+	try {
+		srv = await startServer(t, true);
+	} finally {
+		t.settings = saved;
+	}
+	try {
+		res = await wrk(srv.url, path.join(t.dir,
+		    'req-createRecord.txt'), opt.conns, opt.duration);
+	} finally {
+		await srv.kill();
+	}
+	const wal = fs.readFileSync(`${dbPath}-wal`);
+	const psize = wal.readUInt32BE(8);
+	const salt = wal.subarray(16, 24);
+	const txns = [];
+	let cur = new Set(), frames = 0, committed = 0;
+	for (let off = 32; off + 24 + psize <= wal.length;
+	    off += 24 + psize) {
+		if (!wal.subarray(off + 8, off + 16).equals(salt))
+			break;
+		cur.add(wal.readUInt32BE(off));
+		frames++;
+		if (wal.readUInt32BE(off + 4) !== 0) {
+			txns.push(cur);
+			cur = new Set();
+			committed = frames;
+		}
+	}
+	const db = new Database(dbPath);
+	const owner = new Map();
+	try {
+		for (const r of db.prepare('SELECT name, pageno FROM dbstat')
+		    .iterate())
+			owner.set(r.pageno, r.name);
+	} finally {
+		db.close();
+	}
+	const byTable = {};
+	let pages = 0;
+	for (const tx of txns) {
+		for (const p of tx) {
+			const n = owner.get(p) ?? '(free now)';
+			byTable[n] = (byTable[n] ?? 0) + 1;
+			pages++;
+		}
+	}
+	for (const n of Object.keys(byTable))
+		byTable[n] /= Math.max(1, res.ok);
+	sample(t, 'wal_pages', { requests: res.ok, rps: res.rps,
+		txns: txns.length, frames: committed,
+		per_request: pages / Math.max(1, res.ok),
+		per_txn: res.ok / Math.max(1, txns.length), by_table: byTable });
+	say(`  ${t.name} log pages per createRecord: ` +
+	    `${(pages / Math.max(1, res.ok)).toFixed(1)} ` +
+	    `(${(res.ok / Math.max(1, txns.length)).toFixed(1)} per ` +
+	    'transaction)');
+}
+
 async function measure(t) {
 	// cold starts: --reps of them, the last one stays up
 	for (let r = 1; r < opt.reps; r++) {
@@ -670,6 +752,13 @@ async function measure(t) {
 	} finally {
 		clearInterval(rssTimer);
 		await srv.stop();
+	}
+	if (t.kind === 'pdsd') {
+		try {
+			await scenarioWalPages(t);
+		} catch (e) {
+			markNa(t, 'wal_pages', e.message.slice(0, 300));
+		}
 	}
 }
 
@@ -727,6 +816,20 @@ function report() {
 			return y >= 100 ? y.toFixed(0) : y.toFixed(2);
 		});
 		md += `| ${label} | ${cells.join(' | ')} |\n`;
+	}
+	const wp = results.samples.filter((x) => x.scenario === 'wal_pages');
+	if (wp.length > 0) {
+		md += '\nPages of the write-ahead log per createRecord, by ' +
+		    'table (one run at c=' + opt.conns + ', no checkpoints):\n';
+		for (const x of wp) {
+			md += `\n- ${x.server}: ${x.per_request.toFixed(1)} ` +
+			    `pages, ${x.per_txn.toFixed(1)} commits per ` +
+			    'transaction: ' + Object.entries(x.by_table)
+			    .sort((a, b) => b[1] - a[1]).filter(([, v]) =>
+			    v >= 0.05).map(([k, v]) => `${k} ${v.toFixed(2)}`)
+			    .join(', ');
+		}
+		md += '\n';
 	}
 	const loads = results.samples.map((x) => x.load1);
 	md += `\nLoad average (1 min) during the samples: min ` +
