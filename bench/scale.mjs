@@ -439,9 +439,11 @@ async function users(t, url) {
 			const s = await xrpcPost(url,
 			    'com.atproto.server.createSession',
 			    { identifier: a.handle, password: a.password });
+			// the oldest: seeded records, whatever runs wrote
 			const l = await xrpcGet(url,
 			    'com.atproto.repo.listRecords',
-			    { repo: a.did, collection: COLL, limit: 100 });
+			    { repo: a.did, collection: COLL, limit: 100,
+				reverse: 'true' });
 			out[k].push({ ...a, token: s.accessJwt,
 				rkeys: l.records.map((r) => r.uri.split('/')
 				    .pop()) });
@@ -452,6 +454,10 @@ async function users(t, url) {
 }
 
 // 100 request lines, 80 for the active accounts and 20 for the tail.
+// Reads go to the seeded records (the oldest, listed from the oldest
+// on), so that what they read does not depend on what earlier runs
+// wrote: a kept server's newest posts are the short ones createRecord
+// adds, a fresh one's are seeded posts with facets and images.
 function lines(u, scenario) {
 	const g = (p) => `GET\t${p}\t-\t-`;
 	const enc = encodeURIComponent;
@@ -479,7 +485,8 @@ function lines(u, scenario) {
 		case 'listRecords':
 			out.push(g(`/xrpc/com.atproto.repo.listRecords?repo=` +
 			    `${enc(a.did)}&collection=${COLL}&limit=50` +
-			    (k && i % 2 ? `&cursor=${k}` : '')));
+			    '&reverse=true' + (k && i % 2 ? `&cursor=${k}` :
+			    '')));
 			break;
 		case 'getRepo':
 			return [g(`/xrpc/com.atproto.sync.getRepo?did=` +
