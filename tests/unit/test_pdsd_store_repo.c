@@ -341,26 +341,25 @@ up_did(int d, char *out, size_t cap)
 	snprintf(out, cap, "did:plc:upgrade%017d", d);
 }
 
-/* A schema 8 database with UP_DIDS accounts' blocks interleaved. */
-static int
-make_v8(const char *path)
+/*
+ * A database at schema `version' with UP_DIDS accounts, in an open
+ * transaction (the caller commits).
+ */
+static bool
+up_open(const char *path, size_t version, sqlite3 **dbp)
 {
 	static const uint8_t key[32];
-	sqlite3		*db = NULL;
 	sqlite3_stmt	*st = NULL;
-	uint8_t		 data[3100];
-	char		 d[64], cs[CID_STR_MAX], rev[16];
-	size_t		 len;
-	int		 i, k, ok;
+	char		 d[64];
+	bool		 ok;
+	int		 k;
 
-	if (sqlite3_open(path, &db) != SQLITE_OK) {
-		sqlite3_close(db);
-		return PDS_EIO;
-	}
-	ok = t_schema_at(db, 8);
+	if (sqlite3_open(path, dbp) != SQLITE_OK)
+		return false;
+	ok = t_schema_at(*dbp, version);
 	for (k = 0; ok && k < UP_DIDS; k++) {
 		up_did(k, d, sizeof(d));
-		ok = sqlite3_prepare_v2(db, "INSERT INTO accounts (did, "
+		ok = sqlite3_prepare_v2(*dbp, "INSERT INTO accounts (did, "
 		    "signing_key, created_at) VALUES (?1, ?2, ?3)", -1, &st,
 		    NULL) == SQLITE_OK &&
 		    sqlite3_bind_text(st, 1, d, -1, SQLITE_TRANSIENT) ==
@@ -371,10 +370,27 @@ make_v8(const char *path)
 		sqlite3_finalize(st);
 		st = NULL;
 	}
-	if (ok)
-		ok = sqlite3_prepare_v2(db, "INSERT INTO repo_blocks (did, cid, "
-		    "rev, size, content) VALUES (?1, ?2, ?3, ?4, ?5)", -1, &st,
-		    NULL) == SQLITE_OK;
+	return ok;
+}
+
+/* A schema 8 database with UP_DIDS accounts' blocks interleaved. */
+static int
+make_v8(const char *path)
+{
+	sqlite3		*db = NULL;
+	sqlite3_stmt	*st = NULL;
+	uint8_t		 data[3100];
+	char		 d[64], cs[CID_STR_MAX], rev[16];
+	size_t		 len;
+	int		 i, k, ok;
+
+	if (!up_open(path, 8, &db)) {
+		sqlite3_close(db);
+		return PDS_EIO;
+	}
+	ok = sqlite3_prepare_v2(db, "INSERT INTO repo_blocks (did, cid, "
+	    "rev, size, content) VALUES (?1, ?2, ?3, ?4, ?5)", -1, &st,
+	    NULL) == SQLITE_OK;
 	/* in write order: the accounts' blocks interleave */
 	for (i = 0; ok && i < UP_BLOCKS; i++)
 		for (k = 0; ok && k < UP_DIDS; k++) {
@@ -501,7 +517,6 @@ ur_key(int d, int i, char *nsid, size_t ccap, char *rkey, size_t rcap)
 static int
 make_v10(const char *path)
 {
-	static const uint8_t key[32];
 	sqlite3		*db = NULL;
 	sqlite3_stmt	*st = NULL, *bt = NULL;
 	uint8_t		 data[3100];
@@ -509,32 +524,17 @@ make_v10(const char *path)
 	size_t		 len;
 	int		 i, k, ok;
 
-	if (sqlite3_open(path, &db) != SQLITE_OK) {
+	if (!up_open(path, 10, &db)) {
 		sqlite3_close(db);
 		return PDS_EIO;
 	}
-	ok = t_schema_at(db, 10);
-	for (k = 0; ok && k < UP_DIDS; k++) {
-		up_did(k, d, sizeof(d));
-		ok = sqlite3_prepare_v2(db, "INSERT INTO accounts (did, "
-		    "signing_key, created_at) VALUES (?1, ?2, ?3)", -1, &st,
-		    NULL) == SQLITE_OK &&
-		    sqlite3_bind_text(st, 1, d, -1, SQLITE_TRANSIENT) ==
-		    SQLITE_OK && sqlite3_bind_blob(st, 2, key, sizeof(key),
-		    SQLITE_STATIC) == SQLITE_OK && sqlite3_bind_text(st, 3, ts,
-		    -1, SQLITE_STATIC) == SQLITE_OK &&
-		    sqlite3_step(st) == SQLITE_DONE;
-		sqlite3_finalize(st);
-		st = NULL;
-	}
-	if (ok)
-		ok = sqlite3_prepare_v2(db, "INSERT INTO records (uri, did, "
-		    "collection, rkey, cid, rev, indexed_at, takedown_ref) "
-		    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)", -1, &st,
-		    NULL) == SQLITE_OK && sqlite3_prepare_v2(db,
-		    "INSERT OR IGNORE INTO repo_blocks (did, cid, rev, size, "
-		    "content) VALUES (?1, ?2, 'r', ?3, ?4)", -1, &bt, NULL) ==
-		    SQLITE_OK;
+	ok = sqlite3_prepare_v2(db, "INSERT INTO records (uri, did, "
+	    "collection, rkey, cid, rev, indexed_at, takedown_ref) "
+	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)", -1, &st,
+	    NULL) == SQLITE_OK && sqlite3_prepare_v2(db,
+	    "INSERT OR IGNORE INTO repo_blocks (did, cid, rev, size, "
+	    "content) VALUES (?1, ?2, 'r', ?3, ?4)", -1, &bt, NULL) ==
+	    SQLITE_OK;
 	for (i = 0; ok && i < UR_RECS; i++)
 		for (k = 0; ok && k < UP_DIDS; k++) {
 			up_did(k, d, sizeof(d));
