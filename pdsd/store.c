@@ -423,11 +423,11 @@ migrate(void)
 }
 
 /*
- * Before SQLite's first use: no memory accounting, and the default VFS
- * that gathers the log's writes (store_vfs.c).  With it on, every
- * SQLite allocation in every thread takes one global mutex (for
- * sqlite3_memory_used(), which pdsd does not call); the getRepo
- * producers spent about a tenth of their time waiting on it.
+ * Before SQLite's first use: no memory accounting (with it on, every
+ * SQLite allocation in every thread takes one global mutex, for
+ * sqlite3_memory_used(), which pdsd does not call; the getRepo
+ * producers spent about a tenth of their time waiting on it), and the
+ * default VFS that gathers the log's writes (store_vfs.c).
  */
 static void
 sqlite_setup(void)
