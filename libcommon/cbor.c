@@ -855,25 +855,43 @@ utf8_valid(const uint8_t *s, size_t n)
 
 static int	dec_value(struct dec *, struct dm_value *, int);
 
-/* A text string for a map key; the head has been read. */
-static int
-dec_text(struct dec *d, uint64_t len, const uint8_t **pp)
-{
-	const uint8_t	*q;
+/*
+ * The checks both readers of DAG-CBOR make, the one that builds values
+ * (dec_value()) and the one that writes JSON (json_value()), so that they
+ * accept exactly the same inputs.
+ */
 
+/* An integer's head (major type 0 or 1) as an int64. */
+static int
+chk_int(struct dec *d, unsigned major, uint64_t arg, int64_t *out)
+{
+	if (arg > INT64_MAX)
+		return pds_fail(d->why, PDS_ETOOBIG,
+		    "integer does not fit in 64 bits");
+	*out = major == CBOR_NEGINT ? -1 - (int64_t)arg : (int64_t)arg;
+	return PDS_OK;
+}
+
+/*
+ * A text string of len bytes (its head read), in place at *pp; *plain
+ * says it is ASCII with no byte to escape, valid UTF-8 at once.
+ */
+static int
+chk_text(struct dec *d, uint64_t len, const uint8_t **pp, bool *plain)
+{
 	if (len > dec_left(d))
 		return pds_fail(d->why, PDS_ETRUNC, "string runs past the end");
-	if (!utf8_valid(d->p, (size_t)len))
+	if (!(*plain = jsonw_is_plain(d->p, (size_t)len)) &&
+	    !utf8_valid(d->p, (size_t)len))
 		return pds_fail(d->why, PDS_EINVAL, "text is not valid UTF-8");
-	if ((q = arena_dup(d->a, d->p, (size_t)len)) == NULL)
-		return dec_nomem(d);
-	*pp = q;
+	*pp = d->p;
 	d->p += len;
 	return PDS_OK;
 }
 
+/* Tag 42's payload (the tag read): a byte string 0x00 and a CID. */
 static int
-dec_link(struct dec *d, struct dm_value *v)
+chk_link(struct dec *d, struct cid *c)
 {
 	unsigned	 major;
 	uint64_t	 len;
@@ -890,13 +908,71 @@ dec_link(struct dec *d, struct dm_value *v)
 	if (len == 0 || d->p[0] != 0x00)
 		return pds_fail(d->why, PDS_EINVAL,
 		    "tag 42 payload does not start with 0x00");
-	if ((rc = cid_from_bytes(&v->u.link, d->p + 1, (size_t)len - 1,
+	if ((rc = cid_from_bytes(c, d->p + 1, (size_t)len - 1,
 	    d->why)) != PDS_OK) {
 		/* The payload is complete, so a short CID is malformed. */
 		return rc < 0 && rc != PDS_ETRUNC ? rc : PDS_EINVAL;
 	}
-	v->type = DM_LINK;
 	d->p += len;
+	return PDS_OK;
+}
+
+/* An array's or map's length n at depth (per item, min bytes). */
+static int
+chk_length(struct dec *d, uint64_t n, int depth, size_t min,
+    const char *toolong)
+{
+	if (depth >= DM_MAX_DEPTH)
+		return pds_fail(d->why, PDS_ETOOBIG, "nesting too deep");
+	if (n > dec_left(d) / min)
+		return pds_fail(d->why, PDS_ETRUNC, toolong);
+	return PDS_OK;
+}
+
+/*
+ * A map key (text, its head not read yet) into *cur, after *prev unless
+ * first: strictly in canonical order.
+ */
+static int
+chk_key(struct dec *d, bool first, const struct dm_entry *prev,
+    struct dm_entry *cur, bool *plain)
+{
+	const uint8_t	*key;
+	unsigned	 major;
+	uint64_t	 klen;
+	int		 rc, c;
+
+	if ((rc = dec_head(d, &major, &klen)) != PDS_OK)
+		return rc;
+	if (major != CBOR_TEXT)
+		return pds_fail(d->why, PDS_EINVAL,
+		    "map key is not a text string");
+	if ((rc = chk_text(d, klen, &key, plain)) != PDS_OK)
+		return rc;
+	cur->key = (const char *)key;
+	cur->klen = (size_t)klen;
+	if (!first && (c = entry_cmp(prev, cur)) >= 0) {
+		if (c == 0)
+			return pds_fail(d->why, PDS_EINVAL,
+			    "duplicate map key");
+		return pds_fail(d->why, PDS_ENONCANON,
+		    "map keys not in canonical order");
+	}
+	return PDS_OK;
+}
+
+/* A text string (its head read) copied into the arena. */
+static int
+dec_text(struct dec *d, uint64_t len, const uint8_t **pp)
+{
+	const uint8_t	*p;
+	bool		 plain;
+	int		 rc;
+
+	if ((rc = chk_text(d, len, &p, &plain)) != PDS_OK)
+		return rc;
+	if ((*pp = arena_dup(d->a, p, (size_t)len)) == NULL)
+		return dec_nomem(d);
 	return PDS_OK;
 }
 
@@ -907,12 +983,10 @@ dec_array(struct dec *d, struct dm_value *v, uint64_t n, int depth)
 	size_t		 i;
 	int		 rc;
 
-	if (depth >= DM_MAX_DEPTH)
-		return pds_fail(d->why, PDS_ETOOBIG, "nesting too deep");
 	/* Every item takes at least one byte. */
-	if (n > dec_left(d))
-		return pds_fail(d->why, PDS_ETRUNC,
-		    "array length exceeds the input");
+	if ((rc = chk_length(d, n, depth, 1,
+	    "array length exceeds the input")) != PDS_OK)
+		return rc;
 	v->type = DM_ARRAY;
 	if (n == 0)
 		return PDS_OK;
@@ -934,18 +1008,14 @@ dec_map(struct dec *d, struct dm_value *v, uint64_t n, int depth)
 {
 	struct dm_value	*vals;
 	struct dm_entry	*e;
-	const uint8_t	*key;
-	unsigned	 major;
-	uint64_t	 klen;
 	size_t		 i;
-	int		 rc, c;
+	bool		 plain;
+	int		 rc;
 
-	if (depth >= DM_MAX_DEPTH)
-		return pds_fail(d->why, PDS_ETOOBIG, "nesting too deep");
 	/* Every entry takes at least two bytes. */
-	if (n > dec_left(d) / 2)
-		return pds_fail(d->why, PDS_ETRUNC,
-		    "map length exceeds the input");
+	if ((rc = chk_length(d, n, depth, 2,
+	    "map length exceeds the input")) != PDS_OK)
+		return rc;
 	v->type = DM_MAP;
 	if (n == 0)
 		return PDS_OK;
@@ -957,22 +1027,12 @@ dec_map(struct dec *d, struct dm_value *v, uint64_t n, int depth)
 	v->u.map.cap = (size_t)n;
 	v->u.map.sorted = true;		/* checked entry by entry below */
 	for (i = 0; i < n; i++) {
-		if ((rc = dec_head(d, &major, &klen)) != PDS_OK)
+		if ((rc = chk_key(d, i == 0, i > 0 ? &e[i - 1] : NULL, &e[i],
+		    &plain)) != PDS_OK)
 			return rc;
-		if (major != CBOR_TEXT)
-			return pds_fail(d->why, PDS_EINVAL,
-			    "map key is not a text string");
-		if ((rc = dec_text(d, klen, &key)) != PDS_OK)
-			return rc;
-		e[i].key = (const char *)key;
-		e[i].klen = (size_t)klen;
-		if (i > 0 && (c = entry_cmp(&e[i - 1], &e[i])) >= 0) {
-			if (c == 0)
-				return pds_fail(d->why, PDS_EINVAL,
-				    "duplicate map key");
-			return pds_fail(d->why, PDS_ENONCANON,
-			    "map keys not in canonical order");
-		}
+		if ((e[i].key = (const char *)arena_dup(d->a, e[i].key,
+		    e[i].klen)) == NULL)
+			return dec_nomem(d);
 		e[i].val = &vals[i];
 		v->u.map.n = i + 1;
 		if ((rc = dec_value(d, &vals[i], depth + 1)) != PDS_OK)
@@ -994,19 +1054,10 @@ dec_value(struct dec *d, struct dm_value *v, int depth)
 		return rc;
 	switch (major) {
 	case CBOR_UINT:
-		if (arg > INT64_MAX)
-			return pds_fail(d->why, PDS_ETOOBIG,
-			    "integer does not fit in 64 bits");
-		v->type = DM_INT;
-		v->u.i = (int64_t)arg;
-		return PDS_OK;
 	case CBOR_NEGINT:
-		if (arg > INT64_MAX)
-			return pds_fail(d->why, PDS_ETOOBIG,
-			    "integer does not fit in 64 bits");
-		v->type = DM_INT;
-		v->u.i = -1 - (int64_t)arg;
-		return PDS_OK;
+		if ((rc = chk_int(d, major, arg, &v->u.i)) == PDS_OK)
+			v->type = DM_INT;
+		return rc;
 	case CBOR_BYTES:
 		if (arg > dec_left(d))
 			return pds_fail(d->why, PDS_ETRUNC,
@@ -1033,7 +1084,9 @@ dec_value(struct dec *d, struct dm_value *v, int depth)
 		if (arg != 42)
 			return pds_fail(d->why, PDS_EINVAL,
 			    "only tag 42 (CID link) is allowed");
-		return dec_link(d, v);
+		if ((rc = chk_link(d, &v->u.link)) == PDS_OK)
+			v->type = DM_LINK;
+		return rc;
 	case CBOR_SIMPLE:
 		if (arg == 22)
 			v->type = DM_NULL;
@@ -1092,30 +1145,13 @@ dm_decode(struct dm_arena *a, const uint8_t *in, size_t len,
 /* ---- DAG-CBOR straight to JSON (jsonw.h) ----------------------------- */
 
 /*
- * dec_value() and its helpers, check for check, writing jsonw_dm()'s
- * bytes for each value instead of building it: listRecords and getRecord
- * turn every record they send into JSON this way.
+ * dec_value() and its helpers, with the same checks (chk_*()), writing
+ * jsonw_dm()'s bytes for each value instead of building it: listRecords
+ * and getRecord turn every record they send into JSON this way.
  */
 static int	json_value(struct dec *, struct buf *, int);
 
-/*
- * dec_text()'s checks; *plain says the text is ASCII without a byte to
- * escape (most keys and values), which is valid UTF-8 at once.
- */
-static int
-json_text(struct dec *d, uint64_t len, const uint8_t **pp, bool *plain)
-{
-	if (len > dec_left(d))
-		return pds_fail(d->why, PDS_ETRUNC, "string runs past the end");
-	if (!(*plain = jsonw_is_plain(d->p, (size_t)len)) &&
-	    !utf8_valid(d->p, (size_t)len))
-		return pds_fail(d->why, PDS_EINVAL, "text is not valid UTF-8");
-	*pp = d->p;
-	d->p += len;
-	return PDS_OK;
-}
-
-/* The text json_text() read, as a JSON string. */
+/* Text chk_text() read, as a JSON string. */
 static int
 json_string(struct buf *b, const uint8_t *p, uint64_t len, bool plain)
 {
@@ -1124,43 +1160,14 @@ json_string(struct buf *b, const uint8_t *p, uint64_t len, bool plain)
 }
 
 static int
-json_link(struct dec *d, struct buf *b)
-{
-	struct cid	 c;
-	unsigned	 major;
-	uint64_t	 len;
-	int		 rc;
-
-	if ((rc = dec_head(d, &major, &len)) != PDS_OK)
-		return rc;
-	if (major != CBOR_BYTES)
-		return pds_fail(d->why, PDS_EINVAL,
-		    "tag 42 payload is not a byte string");
-	if (len > dec_left(d))
-		return pds_fail(d->why, PDS_ETRUNC,
-		    "tag 42 payload runs past the end");
-	if (len == 0 || d->p[0] != 0x00)
-		return pds_fail(d->why, PDS_EINVAL,
-		    "tag 42 payload does not start with 0x00");
-	if ((rc = cid_from_bytes(&c, d->p + 1, (size_t)len - 1,
-	    d->why)) != PDS_OK)
-		return rc < 0 && rc != PDS_ETRUNC ? rc : PDS_EINVAL;
-	d->p += len;
-	return jsonw_link(b, &c);
-}
-
-static int
 json_array(struct dec *d, struct buf *b, uint64_t n, int depth)
 {
 	uint64_t	 i;
 	int		 rc;
 
-	if (depth >= DM_MAX_DEPTH)
-		return pds_fail(d->why, PDS_ETOOBIG, "nesting too deep");
-	if (n > dec_left(d))
-		return pds_fail(d->why, PDS_ETRUNC,
-		    "array length exceeds the input");
-	if ((rc = jsonw_char(b, '[')) != PDS_OK)
+	if ((rc = chk_length(d, n, depth, 1,
+	    "array length exceeds the input")) != PDS_OK ||
+	    (rc = jsonw_char(b, '[')) != PDS_OK)
 		return rc;
 	for (i = 0; i < n; i++) {
 		if ((i > 0 && (rc = jsonw_char(b, ',')) != PDS_OK) ||
@@ -1174,41 +1181,23 @@ static int
 json_map(struct dec *d, struct buf *b, uint64_t n, int depth)
 {
 	struct dm_entry	 prev, cur;
-	const uint8_t	*key;
-	unsigned	 major;
-	uint64_t	 klen, i;
+	uint64_t	 i;
 	bool		 plain;
-	int		 rc, c;
+	int		 rc;
 
-	if (depth >= DM_MAX_DEPTH)
-		return pds_fail(d->why, PDS_ETOOBIG, "nesting too deep");
-	if (n > dec_left(d) / 2)
-		return pds_fail(d->why, PDS_ETRUNC,
-		    "map length exceeds the input");
-	if ((rc = jsonw_char(b, '{')) != PDS_OK)
+	if ((rc = chk_length(d, n, depth, 2,
+	    "map length exceeds the input")) != PDS_OK ||
+	    (rc = jsonw_char(b, '{')) != PDS_OK)
 		return rc;
 	memset(&prev, 0, sizeof(prev));
 	memset(&cur, 0, sizeof(cur));
 	for (i = 0; i < n; i++) {
-		if ((rc = dec_head(d, &major, &klen)) != PDS_OK)
+		if ((rc = chk_key(d, i == 0, &prev, &cur, &plain)) != PDS_OK)
 			return rc;
-		if (major != CBOR_TEXT)
-			return pds_fail(d->why, PDS_EINVAL,
-			    "map key is not a text string");
-		if ((rc = json_text(d, klen, &key, &plain)) != PDS_OK)
-			return rc;
-		cur.key = (const char *)key;
-		cur.klen = (size_t)klen;
-		if (i > 0 && (c = entry_cmp(&prev, &cur)) >= 0) {
-			if (c == 0)
-				return pds_fail(d->why, PDS_EINVAL,
-				    "duplicate map key");
-			return pds_fail(d->why, PDS_ENONCANON,
-			    "map keys not in canonical order");
-		}
 		prev = cur;
 		if ((i > 0 && (rc = jsonw_char(b, ',')) != PDS_OK) ||
-		    (rc = json_string(b, key, klen, plain)) != PDS_OK ||
+		    (rc = json_string(b, (const uint8_t *)cur.key, cur.klen,
+		    plain)) != PDS_OK ||
 		    (rc = jsonw_char(b, ':')) != PDS_OK ||
 		    (rc = json_value(d, b, depth + 1)) != PDS_OK)
 			return rc;
@@ -1219,8 +1208,10 @@ json_map(struct dec *d, struct buf *b, uint64_t n, int depth)
 static int
 json_value(struct dec *d, struct buf *b, int depth)
 {
+	struct cid	 c;
 	unsigned	 major;
 	uint64_t	 arg;
+	int64_t		 i;
 	const uint8_t	*q;
 	bool		 plain;
 	int		 rc;
@@ -1229,15 +1220,10 @@ json_value(struct dec *d, struct buf *b, int depth)
 		return rc;
 	switch (major) {
 	case CBOR_UINT:
-		if (arg > INT64_MAX)
-			return pds_fail(d->why, PDS_ETOOBIG,
-			    "integer does not fit in 64 bits");
-		return jsonw_int(b, (int64_t)arg);
 	case CBOR_NEGINT:
-		if (arg > INT64_MAX)
-			return pds_fail(d->why, PDS_ETOOBIG,
-			    "integer does not fit in 64 bits");
-		return jsonw_int(b, -1 - (int64_t)arg);
+		if ((rc = chk_int(d, major, arg, &i)) != PDS_OK)
+			return rc;
+		return jsonw_int(b, i);
 	case CBOR_BYTES:
 		if (arg > dec_left(d))
 			return pds_fail(d->why, PDS_ETRUNC,
@@ -1246,7 +1232,7 @@ json_value(struct dec *d, struct buf *b, int depth)
 		d->p += arg;
 		return jsonw_bytes(b, q, (size_t)arg);
 	case CBOR_TEXT:
-		if ((rc = json_text(d, arg, &q, &plain)) != PDS_OK)
+		if ((rc = chk_text(d, arg, &q, &plain)) != PDS_OK)
 			return rc;
 		return json_string(b, q, arg, plain);
 	case CBOR_ARRAY:
@@ -1257,7 +1243,9 @@ json_value(struct dec *d, struct buf *b, int depth)
 		if (arg != 42)
 			return pds_fail(d->why, PDS_EINVAL,
 			    "only tag 42 (CID link) is allowed");
-		return json_link(d, b);
+		if ((rc = chk_link(d, &c)) != PDS_OK)
+			return rc;
+		return jsonw_link(b, &c);
 	case CBOR_SIMPLE:
 		if (arg == 22)
 			return jsonw_lit(b, "null", 4);
