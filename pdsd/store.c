@@ -187,8 +187,8 @@ store_db(void)
  * with a pread each (a quarter of the request's CPU); at 8 MiB the pages
  * of the most read members stay.  The writer, the getRepo producers and
  * the other threads keep 2 MiB, and so do the read threads past the
- * first READ_CACHE_THREADS (automatic PDS_THREADS is two per CPU): 24 MiB
- * more at most on any machine, 12 on one core.
+ * first READ_CACHE_THREADS (automatic PDS_THREADS is one per CPU): 24 MiB
+ * more at most on any machine, 6 on one core.
  */
 #define READ_CACHE_THREADS	4
 
