@@ -14,7 +14,9 @@
 //     sampled every 200 ms, with VmHWM at the end;
 //   - createRecord, getRecord, listRecords (wrk, --conns, --reps runs of
 //     --duration s): 80% of the requests to the 10 largest accounts,
-//     20% to 90 accounts of the long tail; getRepo of the largest repo;
+//     20% to 90 accounts of the long tail; getRepo of the largest repo,
+//     which no scenario writes to, so that a kept server's stays at its
+//     seeded size (20,000 records at --size large);
 //   - disk: the data directory (blobs included), and per 1,000 records;
 //   - the firehose: --fh-replayers consumers replaying from cursor 0
 //     while bench/fhsub's --fh-subs live subscribers receive --fh-rate
@@ -463,9 +465,15 @@ function lines(u, scenario) {
 	const enc = encodeURIComponent;
 	const pick = (i) => (i % 5 === 4 && u.tail.length > 0 ?
 	    u.tail[(i * 7) % u.tail.length] : u.active[i % u.active.length]);
+	// getRepo's repo keeps its seeded size on a kept server: the
+	// writes go to the other active accounts
+	const writer = u.active.filter((a) => a !== u.largest);
+	const pickw = (i) => (i % 5 === 4 && u.tail.length > 0 ?
+	    u.tail[(i * 7) % u.tail.length] : writer[i % writer.length]);
 	const out = [];
 	for (let i = 0; i < 100; i++) {
-		const a = pick(i);
+		const a = scenario === 'createRecord' && writer.length > 0 ?
+		    pickw(i) : pick(i);
 		const k = a.rkeys.length > 0 ? a.rkeys[(i * 13) %
 		    a.rkeys.length] : null;
 		switch (scenario) {
@@ -562,7 +570,8 @@ async function scenarioFirehose(t, srv, u) {
 	if (!isExecutable(FHSUB))
 		return markNa(t, 'firehose', `${FHSUB} is not built`);
 	const tokens = path.join(t.dir, 'fh-tokens.txt');
-	fs.writeFileSync(tokens, u.active.map((a) => `${a.did} ${a.token}`)
+	fs.writeFileSync(tokens, u.active.filter((a) => a !== u.largest ||
+	    u.active.length === 1).map((a) => `${a.did} ${a.token}`)
 	    .join('\n') + '\n');
 	const replays = Array.from({ length: opt.fhReplayers }, () =>
 	    replay(srv.url, (opt.fhDuration + 120) * 1000));
