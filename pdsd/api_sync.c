@@ -36,6 +36,7 @@
 #include "log.h"
 #include "module.h"
 #include "repo.h"
+#include "stats.h"
 #include "store_repo.h"
 #include "syntax.h"
 #include "ws.h"
@@ -329,12 +330,13 @@ since_block(void *arg, const char *cs, const uint8_t *d, size_t len)
  *
  * All getRepo producers share SCAN_BUDGET bytes.  A scan reserves
  * SCAN_SHARE of it, or, when none is free, takes what is left; a repo
- * that does not fit there waits up to SCAN_WAIT_MS for a share (on one
- * core, waiting for the CPU another download is using costs nothing,
- * where the lookups cost twice the CPU) and is scanned again.  A repo
- * that outgrows its share takes more when it is free.  One that cannot
- * have enough is walked with one lookup per block, as before: the CAR
- * is the same either way.
+ * that does not fit there waits up to SCAN_WAIT_MS for a share, or for
+ * the whole budget when a share was not enough (on one core, waiting
+ * for the CPU another download is using costs nothing, where the
+ * lookups cost three times the CPU), and is scanned again.  A repo that
+ * outgrows its share takes more when it is free.  One that cannot have
+ * enough is walked with one lookup per block, as before: the CAR is the
+ * same either way.
  */
 #define SCAN_BUDGET		((size_t)16 << 20)
 #define SCAN_SHARE		(SCAN_BUDGET / 2)
@@ -344,9 +346,13 @@ since_block(void *arg, const char *cs, const uint8_t *d, size_t len)
 #define SCAN_ALIGN		((size_t)2 << 20)	/* a huge page */
 #define SCAN_TAB_MIN		((size_t)64)
 
+/* whole-repo getRepos walked from a scan, and from lookups */
+static struct stats_counter *c_scans, *c_lookups;
+
 static pthread_mutex_t	 scan_mu = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t	 scan_cv = PTHREAD_COND_INITIALIZER;
 static size_t		 scan_used;	/* reserved by all scans */
+static unsigned		 scan_big;	/* scans waiting for all of it */
 
 struct scan_slot {
 	uint32_t	 hash;
@@ -363,20 +369,30 @@ struct scan {
 	size_t		 charged;	/* what arena and tab take of it */
 };
 
-/* Reserve n more bytes of the budget, waiting until `until' (if set). */
+/*
+ * Reserve n more bytes of the budget, waiting until `until' (if set).
+ * While a scan waits for the whole budget, a new scan (start) takes
+ * none of it: the big one would wait behind new ones for ever.
+ */
 static bool
-scan_reserve(struct scan *sc, size_t n, const struct timespec *until)
+scan_reserve(struct scan *sc, size_t n, bool start,
+    const struct timespec *until)
 {
-	bool	 ok;
+	bool	 ok, big = n == SCAN_BUDGET;
 
 	pthread_mutex_lock(&scan_mu);
-	while (!(ok = scan_used + n <= SCAN_BUDGET) && until != NULL &&
+	if (big)
+		scan_big++;
+	while (!(ok = scan_used + n <= SCAN_BUDGET &&
+	    !(start && !big && scan_big > 0)) && until != NULL &&
 	    pthread_cond_timedwait(&scan_cv, &scan_mu, until) == 0)
 		;
 	if (ok) {
 		scan_used += n;
 		sc->reserved += n;
 	}
+	if (big && --scan_big == 0)
+		pthread_cond_broadcast(&scan_cv);
 	pthread_mutex_unlock(&scan_mu);
 	return ok;
 }
@@ -405,7 +421,7 @@ scan_charge(struct scan *sc, size_t n)
 		more = sc->charged + n - sc->reserved;
 		if (more < SCAN_ARENA_MIN)
 			more = SCAN_ARENA_MIN;
-		if (!scan_reserve(sc, more, NULL))
+		if (!scan_reserve(sc, more, false, NULL))
 			return false;
 	}
 	sc->charged += n;
@@ -601,36 +617,40 @@ scan_once(struct scan *sc, const char *did)
 }
 
 /*
- * did's blocks into sc: PDS_OK, or not (sc released: look up).  With no
- * share of the budget free, a repo may still fit in what is left; if it
- * does not, the scan starts again once a share is free (waiting up to
- * SCAN_WAIT_MS).
+ * did's blocks into sc: PDS_OK, or not (sc released: look up).  A scan
+ * takes a share of the budget, or what is left when no share is free,
+ * and charges more as it needs it while the budget has more.  One that
+ * did not fit scans again once a share is free, or the whole budget if
+ * a share was not enough, until SCAN_WAIT_MS have passed.  (Two repos
+ * past their shares that each waited for a share would take both and
+ * fall back to their lookups together: a 42,000-record repo at c=32,
+ * 11 CARs a second at 100 ms of CPU each.)
  */
 static int
 scan_repo(struct scan *sc, const char *did)
 {
 	struct timespec	 until;
+	size_t		 want;
 	int		 rc;
 
 	memset(sc, 0, sizeof(*sc));
-	if (scan_reserve(sc, SCAN_SHARE, NULL) ||
-	    (rc = scan_once(sc, did)) == PDS_OK)
-		goto share;
-	scan_release(sc);
-	if (rc != 1)
-		return rc;
+	(void)scan_reserve(sc, SCAN_SHARE, true, NULL);
 	clock_gettime(CLOCK_REALTIME, &until);
 	until.tv_nsec += (long)SCAN_WAIT_MS * 1000000L;
 	until.tv_sec += until.tv_nsec / 1000000000L;
 	until.tv_nsec %= 1000000000L;
-	if (!scan_reserve(sc, SCAN_SHARE, &until))
-		return PDS_ENOMEM;
-share:
-	if (sc->map == NULL && (rc = scan_once(sc, did)) != PDS_OK) {
+	for (;;) {
+		if ((rc = scan_once(sc, did)) == PDS_OK)
+			return PDS_OK;
+		want = sc->reserved >= SCAN_SHARE ? SCAN_BUDGET : SCAN_SHARE;
+		if (sc->reserved >= SCAN_BUDGET)	/* it cannot fit */
+			rc = rc == 1 ? PDS_ENOMEM : rc;
 		scan_release(sc);
-		return rc == 1 ? PDS_ENOMEM : rc;
+		if (rc != 1)
+			return rc;
+		if (!scan_reserve(sc, want, true, &until))
+			return PDS_ENOMEM;
 	}
-	return PDS_OK;
 }
 
 static int
@@ -659,7 +679,9 @@ produce(struct pipe *p)
 			bs.get = scan_get;
 			bs.put = NULL;
 			bs.ctx = &scan;
-		}
+			stats_add(c_scans, 1);
+		} else
+			stats_add(c_lookups, 1);
 		rc = repo_export_hinted(&bs, scan.tabsize != 0 ?
 		    scan_prefetch : NULL, &commit, pipe_put, p, &why);
 		if (rc == PDS_OK)
@@ -766,6 +788,8 @@ static int
 producers_init(const struct config *cfg)
 {
 	(void)cfg;
+	c_scans = stats_counter("getrepo.scans", STATS_RATE);
+	c_lookups = stats_counter("getrepo.lookups", STATS_RATE);
 	pthread_mutex_lock(&prod_mu);
 	prod_stop = false;
 	pthread_mutex_unlock(&prod_mu);
