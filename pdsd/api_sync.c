@@ -371,8 +371,9 @@ struct scan {
 
 /*
  * Reserve n more bytes of the budget, waiting until `until' (if set).
- * While a scan waits for the whole budget, a new scan (start) takes
- * none of it: the big one would wait behind new ones for ever.
+ * While a scan waits for the whole budget, a new scan (start: one that
+ * holds none yet) takes none of it: the big one would otherwise wait
+ * behind new ones until its time is up.
  */
 static bool
 scan_reserve(struct scan *sc, size_t n, bool start,
@@ -421,7 +422,8 @@ scan_charge(struct scan *sc, size_t n)
 		more = sc->charged + n - sc->reserved;
 		if (more < SCAN_ARENA_MIN)
 			more = SCAN_ARENA_MIN;
-		if (!scan_reserve(sc, more, false, NULL))
+		/* one that started with nothing is new: it queues too */
+		if (!scan_reserve(sc, more, sc->reserved == 0, NULL))
 			return false;
 	}
 	sc->charged += n;

@@ -35,8 +35,8 @@ pds_env "PDS_DID_PLC_URL=$PLC_URL" "PDS_SERVICE_HANDLE_DOMAINS=.test" \
 pds_start || { t_done; exit 1; }
 
 out=$("$NODE" bench/seed.mjs --url "$URL" --accounts 1 \
-    --records $RECORDS --max-per-account $RECORDS --name huge --out "$T_DIR/seed.out" \
-    2>"$T_DIR/seed.log")
+    --records $RECORDS --max-per-account $RECORDS --name huge \
+    --out "$T_DIR/seed.out" 2>"$T_DIR/seed.log")
 echo "# seed: $out"
 did=$(sed -n 's/.*"did":"\([^"]*\)".*/\1/p' "$T_DIR/seed.out")
 check "a $RECORDS-record repo" [ "$(json_num "$out" records)" = $RECORDS ]
