@@ -11,6 +11,15 @@
 # PEAK_GROWTH_MAX_KB.  Before: 16 producer threads, peak RSS +36 MB, the
 # other client's p50 3.8 ms and p99 119 ms; after: 4 threads, +16 MB,
 # 0.4 and 29 ms (a busy 2-core machine).
+#
+# Then a repo past a scan's share of the budget (half of it), fetched by
+# as many clients at once as there are producers.  Such a repo can be
+# scanned by one producer at a time.  Before: the two producers that
+# got a share each scanned, could not get more, and fell back to a
+# lookup per block (three times the CPU), and the two that got none
+# waited for a share and did the same: three of four downloads from
+# lookups.  Now a scan that a share was not enough for waits for the
+# whole budget; pdsctl stats counts getrepo.scans and getrepo.lookups.
 T_NAME=stress_getrepo
 . tests/integration/lib.sh
 . tests/stress/lib.sh
@@ -19,6 +28,11 @@ NCLIENTS=16
 PRODUCERS_MAX=4
 PEAK_GROWTH_MAX_KB=28672
 PROBE_P99_MAX_MS=500
+BIG_RECORDS=30000	# a 10.6 MB CAR: past a share's 8 MiB, within 16
+OUT=$T_DIR/out
+ERR=$T_DIR/err
+PDSCTL=$B/bin/pdsctl
+SOCK=$T_DIR/data/pdsd.sock
 
 skip() {
 	echo "$T_NAME: skipped ($1)"
@@ -95,5 +109,55 @@ peak1=$(peak_rss_kb "$PDSD_PID")
 echo "# peak RSS ${peak0} KiB before the downloads, ${peak1} KiB after"
 check "peak RSS grew by $((peak1 - peak0)) KiB < $PEAK_GROWTH_MAX_KB KiB" \
     [ $((peak1 - peak0)) -lt $PEAK_GROWTH_MAX_KB ]
+
+# ---- a repo past a share, PRODUCERS_MAX downloads at once ----
+out=$("$NODE" bench/seed.mjs --url "$URL" --accounts 1 \
+    --records $BIG_RECORDS --max-per-account $BIG_RECORDS --name huge \
+    --out "$T_DIR/seed-big.out" 2>"$T_DIR/seed-big.log")
+echo "# seed: $out"
+did=$(sed -n 's/.*"did":"\([^"]*\)".*/\1/p' "$T_DIR/seed-big.out")
+check "a $BIG_RECORDS-record repo" \
+    [ "$(json_num "$out" records)" = $BIG_RECORDS ]
+counter() {
+	ctl --json stats
+	jget "\$.counters.\"$1\".value"
+}
+both() { [ "$1" = "$2" ] && [ "$3" = "$4" ]; }
+s0=$(counter getrepo.scans)
+l0=$(counter getrepo.lookups)
+# Alone: the reference bytes, from a scan of the whole budget.
+curl -s -o "$T_DIR/big.ref" "$URL/xrpc/com.atproto.sync.getRepo?did=$did"
+size=$(stat -c %s "$T_DIR/big.ref")
+check "getRepo alone: $size bytes, more than a share's 8 MiB" \
+    [ "$size" -gt 8388608 ]
+s1=$(counter getrepo.scans)
+l1=$(counter getrepo.lookups)
+check "... walked from a scan (scans $s0 -> $s1, lookups $l0 -> $l1)" \
+    both "$s1" $((s0 + 1)) "$l1" "$l0"
+i=0
+pids=
+while [ $i -lt $PRODUCERS_MAX ]; do
+	curl -s -o "$T_DIR/big.$i" --max-time 60 \
+	    "$URL/xrpc/com.atproto.sync.getRepo?did=$did" &
+	pids="$pids $!"
+	i=$((i + 1))
+done
+for p in $pids; do
+	wait "$p"
+done
+same=0
+i=0
+while [ $i -lt $PRODUCERS_MAX ]; do
+	cmp -s "$T_DIR/big.ref" "$T_DIR/big.$i" && same=$((same + 1))
+	i=$((i + 1))
+done
+check "$PRODUCERS_MAX at once: complete and identical ($same)" \
+    [ $same -eq $PRODUCERS_MAX ]
+s2=$(counter getrepo.scans)
+l2=$(counter getrepo.lookups)
+echo "# $PRODUCERS_MAX at once: scans $s1 -> $s2, lookups $l1 -> $l2"
+check "... each walked from a scan, none from lookups" \
+    both "$s2" $((s1 + PRODUCERS_MAX)) "$l2" "$l1"
+
 check "pdsd stops cleanly" pds_stop
 t_done
