@@ -95,12 +95,19 @@ t_done() {
 	[ "$t_fail" -eq 0 ]
 }
 
-# A random port in 20000-59999 that nothing listens on (best effort;
-# pds_start retries when the bind fails anyway).
+# A random port from 10000 up to the kernel's ephemeral range that
+# nothing listens on (best effort; pds_start retries when the bind fails
+# anyway).  Not in the ephemeral range: a helper that listens on port 0
+# (the PLC directory, node listeners) gets its port from there, and may
+# get this one between the check below and the bind.
 pick_port() {
+	_lo=32768
+	read -r _lo _ </proc/sys/net/ipv4/ip_local_port_range 2>/dev/null
+	case $_lo in ''|*[!0-9]*) _lo=32768 ;; esac
+	[ "$_lo" -gt 12000 ] || _lo=32768
 	while :; do
 		_n=$(od -An -N2 -tu2 /dev/urandom | tr -d ' ')
-		_p=$((20000 + _n % 40000))
+		_p=$((10000 + _n % (_lo - 10000)))
 		if command -v ss >/dev/null 2>&1 &&
 		    ss -Hltn "sport = :$_p" 2>/dev/null | grep -q .; then
 			continue
