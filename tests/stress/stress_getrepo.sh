@@ -34,6 +34,18 @@ ERR=$T_DIR/err
 PDSCTL=$B/bin/pdsctl
 SOCK=$T_DIR/data/pdsd.sock
 
+# identical NAME N: how many of $T_DIR/NAME.0 .. NAME.(N-1) are the
+# bytes of $T_DIR/NAME.ref
+identical() {
+	_same=0
+	_i=0
+	while [ $_i -lt "$2" ]; do
+		cmp -s "$T_DIR/$1.ref" "$T_DIR/$1.$_i" && _same=$((_same + 1))
+		_i=$((_i + 1))
+	done
+	echo $_same
+}
+
 skip() {
 	echo "$T_NAME: skipped ($1)"
 	echo "$T_NAME: 0 passed, 0 failed"
@@ -97,12 +109,7 @@ probe_ok() {
 }
 check "another client answered meanwhile (p99 $(json_num "$pr" p99_ms) ms)" \
     probe_ok
-same=0
-i=0
-while [ $i -lt $NCLIENTS ]; do
-	cmp -s "$T_DIR/car.ref" "$T_DIR/car.$i" && same=$((same + 1))
-	i=$((i + 1))
-done
+same=$(identical car $NCLIENTS)
 check "all $NCLIENTS downloads complete and identical ($same)" \
     [ $same -eq $NCLIENTS ]
 peak1=$(peak_rss_kb "$PDSD_PID")
@@ -145,12 +152,7 @@ done
 for p in $pids; do
 	wait "$p"
 done
-same=0
-i=0
-while [ $i -lt $PRODUCERS_MAX ]; do
-	cmp -s "$T_DIR/big.ref" "$T_DIR/big.$i" && same=$((same + 1))
-	i=$((i + 1))
-done
+same=$(identical big $PRODUCERS_MAX)
 check "$PRODUCERS_MAX at once: complete and identical ($same)" \
     [ $same -eq $PRODUCERS_MAX ]
 s2=$(counter getrepo.scans)
