@@ -889,14 +889,32 @@ chk_text(struct dec *d, uint64_t len, const uint8_t **pp, bool *plain)
 	return PDS_OK;
 }
 
-/* Tag 42's payload (the tag read): a byte string 0x00 and a CID. */
+/* A byte string of len bytes (its head read), in place at *pp. */
 static int
-chk_link(struct dec *d, struct cid *c)
+chk_bytes(struct dec *d, uint64_t len, const uint8_t **pp)
+{
+	if (len > dec_left(d))
+		return pds_fail(d->why, PDS_ETRUNC,
+		    "byte string runs past the end");
+	*pp = d->p;
+	d->p += len;
+	return PDS_OK;
+}
+
+/*
+ * A tag (its head read, tag its number): only 42, whose payload is a
+ * byte string 0x00 and a CID.
+ */
+static int
+chk_link(struct dec *d, uint64_t tag, struct cid *c)
 {
 	unsigned	 major;
 	uint64_t	 len;
 	int		 rc;
 
+	if (tag != 42)
+		return pds_fail(d->why, PDS_EINVAL,
+		    "only tag 42 (CID link) is allowed");
 	if ((rc = dec_head(d, &major, &len)) != PDS_OK)
 		return rc;
 	if (major != CBOR_BYTES)
@@ -1059,15 +1077,13 @@ dec_value(struct dec *d, struct dm_value *v, int depth)
 			v->type = DM_INT;
 		return rc;
 	case CBOR_BYTES:
-		if (arg > dec_left(d))
-			return pds_fail(d->why, PDS_ETRUNC,
-			    "byte string runs past the end");
-		if ((q = arena_dup(d->a, d->p, (size_t)arg)) == NULL)
+		if ((rc = chk_bytes(d, arg, &q)) != PDS_OK)
+			return rc;
+		if ((q = arena_dup(d->a, q, (size_t)arg)) == NULL)
 			return dec_nomem(d);
 		v->type = DM_BYTES;
 		v->u.s.p = q;
 		v->u.s.len = (size_t)arg;
-		d->p += arg;
 		return PDS_OK;
 	case CBOR_TEXT:
 		if ((rc = dec_text(d, arg, &q)) != PDS_OK)
@@ -1081,10 +1097,7 @@ dec_value(struct dec *d, struct dm_value *v, int depth)
 	case CBOR_MAP:
 		return dec_map(d, v, arg, depth);
 	case CBOR_TAG:
-		if (arg != 42)
-			return pds_fail(d->why, PDS_EINVAL,
-			    "only tag 42 (CID link) is allowed");
-		if ((rc = chk_link(d, &v->u.link)) == PDS_OK)
+		if ((rc = chk_link(d, arg, &v->u.link)) == PDS_OK)
 			v->type = DM_LINK;
 		return rc;
 	case CBOR_SIMPLE:
@@ -1225,11 +1238,8 @@ json_value(struct dec *d, struct buf *b, int depth)
 			return rc;
 		return jsonw_int(b, i);
 	case CBOR_BYTES:
-		if (arg > dec_left(d))
-			return pds_fail(d->why, PDS_ETRUNC,
-			    "byte string runs past the end");
-		q = d->p;
-		d->p += arg;
+		if ((rc = chk_bytes(d, arg, &q)) != PDS_OK)
+			return rc;
 		return jsonw_bytes(b, q, (size_t)arg);
 	case CBOR_TEXT:
 		if ((rc = chk_text(d, arg, &q, &plain)) != PDS_OK)
@@ -1240,10 +1250,7 @@ json_value(struct dec *d, struct buf *b, int depth)
 	case CBOR_MAP:
 		return json_map(d, b, arg, depth);
 	case CBOR_TAG:
-		if (arg != 42)
-			return pds_fail(d->why, PDS_EINVAL,
-			    "only tag 42 (CID link) is allowed");
-		if ((rc = chk_link(d, &c)) != PDS_OK)
+		if ((rc = chk_link(d, arg, &c)) != PDS_OK)
 			return rc;
 		return jsonw_link(b, &c);
 	case CBOR_SIMPLE:
