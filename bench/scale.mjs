@@ -455,6 +455,14 @@ async function users(t, url) {
 	return out;
 }
 
+// The active accounts the scenarios write to: all but getRepo's, so that
+// a kept server's repo stays at its seeded size (all, if it is the only
+// one).
+function writers(u) {
+	const w = u.active.filter((a) => a !== u.largest);
+	return w.length > 0 ? w : u.active;
+}
+
 // 100 request lines, 80 for the active accounts and 20 for the tail.
 // Reads go to the seeded records (the oldest, listed from the oldest
 // on), so that what they read does not depend on what earlier runs
@@ -463,17 +471,12 @@ async function users(t, url) {
 function lines(u, scenario) {
 	const g = (p) => `GET\t${p}\t-\t-`;
 	const enc = encodeURIComponent;
+	const active = scenario === 'createRecord' ? writers(u) : u.active;
 	const pick = (i) => (i % 5 === 4 && u.tail.length > 0 ?
-	    u.tail[(i * 7) % u.tail.length] : u.active[i % u.active.length]);
-	// getRepo's repo keeps its seeded size on a kept server: the
-	// writes go to the other active accounts
-	const writer = u.active.filter((a) => a !== u.largest);
-	const pickw = (i) => (i % 5 === 4 && u.tail.length > 0 ?
-	    u.tail[(i * 7) % u.tail.length] : writer[i % writer.length]);
+	    u.tail[(i * 7) % u.tail.length] : active[i % active.length]);
 	const out = [];
 	for (let i = 0; i < 100; i++) {
-		const a = scenario === 'createRecord' && writer.length > 0 ?
-		    pickw(i) : pick(i);
+		const a = pick(i);
 		const k = a.rkeys.length > 0 ? a.rkeys[(i * 13) %
 		    a.rkeys.length] : null;
 		switch (scenario) {
@@ -570,8 +573,7 @@ async function scenarioFirehose(t, srv, u) {
 	if (!isExecutable(FHSUB))
 		return markNa(t, 'firehose', `${FHSUB} is not built`);
 	const tokens = path.join(t.dir, 'fh-tokens.txt');
-	fs.writeFileSync(tokens, u.active.filter((a) => a !== u.largest ||
-	    u.active.length === 1).map((a) => `${a.did} ${a.token}`)
+	fs.writeFileSync(tokens, writers(u).map((a) => `${a.did} ${a.token}`)
 	    .join('\n') + '\n');
 	const replays = Array.from({ length: opt.fhReplayers }, () =>
 	    replay(srv.url, (opt.fhDuration + 120) * 1000));
@@ -712,16 +714,16 @@ async function scenarioWalPages(t) {
 			pages++;
 		}
 	}
+	const writes = Math.max(1, res.ok);
+	const perRequest = pages / writes;
+	const perTxn = res.ok / Math.max(1, txns.length);
 	for (const n of Object.keys(byTable))
-		byTable[n] /= Math.max(1, res.ok);
+		byTable[n] /= writes;
 	sample(t, 'wal_pages', { requests: res.ok, rps: res.rps,
-		txns: txns.length, frames: committed,
-		per_request: pages / Math.max(1, res.ok),
-		per_txn: res.ok / Math.max(1, txns.length), by_table: byTable });
+		txns: txns.length, frames: committed, per_request: perRequest,
+		per_txn: perTxn, by_table: byTable });
 	say(`  ${t.name} log pages per createRecord: ` +
-	    `${(pages / Math.max(1, res.ok)).toFixed(1)} ` +
-	    `(${(res.ok / Math.max(1, txns.length)).toFixed(1)} per ` +
-	    'transaction)');
+	    `${perRequest.toFixed(1)} (${perTxn.toFixed(1)} per transaction)`);
 }
 
 async function measure(t) {
