@@ -1025,7 +1025,7 @@ function httpLines(t, s) {
 		return t.writers.map((a) => `POST\t` +
 		    `/xrpc/com.atproto.repo.createRecord\t${a.token}\t` +
 		    JSON.stringify({ repo: a.did, collection: COLL,
-			record: postRecord(0) }));
+			record: postRecord("@SEQ@") }));
 	default:
 		throw new Error(s);
 	}

@@ -484,7 +484,7 @@ function lines(u, scenario) {
 			out.push(`POST\t/xrpc/com.atproto.repo.createRecord\t` +
 			    `${a.token}\t${JSON.stringify({ repo: a.did,
 				collection: COLL, record: { $type: COLL,
-				text: `scale post ${i}`,
+				text: `scale post ${i} @SEQ@`,
 				createdAt: new Date().toISOString() } })}`);
 			break;
 		case 'getRecord':

@@ -6,14 +6,19 @@
 --
 -- Each line of the file is one request, tab-separated:
 --   METHOD <tab> PATH <tab> BEARER-TOKEN or "-" <tab> JSON BODY or "-"
--- Every wrk thread starts at a different line.  Each request carries
+-- Every wrk thread starts at a different line.  A body's "@SEQ@" becomes
+-- "<thread>-<count>", new for each request, so that records written from
+-- one line are not the same bytes over and over (real ones never are:
+-- their createdAt differs).  Each request carries
 -- x-ratelimit-bypass: $BENCH_RATELIMIT_BYPASS when that is set.  At the end a line
 --   BENCHJSON {"requests":...,"bytes":...,"duration_us":...,"errors":{...},
 --              "latency_us":{"p50":...,"p90":...,"p99":...,"max":...}}
 -- goes to stdout; errors.status counts responses that were not 2xx/3xx.
 
 local reqs = {}
+local templ = {}		-- [i] = {method, path, headers, body} for "@SEQ@"
 local idx = 1
+local seq = 0
 local threads = {}
 local nthreads = 0
 
@@ -54,6 +59,9 @@ function init(args)
 				headers["Content-Type"] = "application/json"
 			end
 			reqs[#reqs + 1] = wrk.format(f[1], f[2], headers, body)
+			if body ~= nil and body:find("@SEQ@", 1, true) then
+				templ[#reqs] = { f[1], f[2], headers, body }
+			end
 		end
 	end
 	if #reqs == 0 then
@@ -65,9 +73,15 @@ end
 
 function request()
 	local r = reqs[idx]
+	local t = templ[idx]
 	idx = idx + 1
 	if idx > #reqs then
 		idx = 1
+	end
+	if t ~= nil then
+		seq = seq + 1
+		local body = t[4]:gsub("@SEQ@", (tonumber(id) or 0) .. "-" .. seq)
+		r = wrk.format(t[1], t[2], t[3], body)
 	end
 	return r
 end
