@@ -55,6 +55,15 @@ bs_get(const struct blockstore *bs, const struct cid *c, const uint8_t **data,
 }
 
 int
+bs_get_leaf(const struct blockstore *bs, const uint8_t *key, size_t klen,
+    const struct cid *c, const uint8_t **data, size_t *len)
+{
+	if (bs->get_leaf == NULL)
+		return bs->get(bs->ctx, c, data, len);
+	return bs->get_leaf(bs->ctx, key, klen, c, data, len);
+}
+
+int
 bs_put(const struct blockstore *bs, const struct cid *c, const uint8_t *data,
     size_t len)
 {
@@ -377,7 +386,7 @@ mem_put(void *ctx, const struct cid *c, const uint8_t *data, size_t len)
 struct blockstore
 bs_mem_store(struct bs_mem *m)
 {
-	struct blockstore bs = { mem_get, mem_put, m };
+	struct blockstore bs = { mem_get, mem_put, m, NULL };
 
 	return bs;
 }

@@ -16,6 +16,10 @@
  *   put: store a copy of the block; storing a CID already held is PDS_OK
  *        and keeps the first copy.  May be NULL for a read-only store
  *        (bs_put() then fails with PDS_EUNSUPP).
+ *   get_leaf: like get, for a record: the block an MST entry with this
+ *        key points at.  May be NULL (bs_get_leaf() then calls get); a
+ *        store that keeps records by their key (the daemon's, where a
+ *        record's bytes live in its records row) finds them by it.
  *
  * Stores never check that the bytes hash to the CID; the code that
  * receives blocks from outside (the CAR reader) does that.
@@ -41,12 +45,17 @@ struct blockstore {
 	int	(*put)(void *ctx, const struct cid *, const uint8_t *data,
 		    size_t len);
 	void	*ctx;
+	int	(*get_leaf)(void *ctx, const uint8_t *key, size_t klen,
+		    const struct cid *, const uint8_t **data, size_t *len);
 };
 
 int	bs_get(const struct blockstore *, const struct cid *,
 	    const uint8_t **data, size_t *len);
 int	bs_put(const struct blockstore *, const struct cid *,
 	    const uint8_t *data, size_t len);
+int	bs_get_leaf(const struct blockstore *, const uint8_t *key,
+	    size_t klen, const struct cid *, const uint8_t **data,
+	    size_t *len);
 
 /* ---- in-memory store ------------------------------------------------ */
 

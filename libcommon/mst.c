@@ -105,7 +105,7 @@ view_get(void *ctx, const struct cid *c, const uint8_t **data, size_t *len)
 struct blockstore
 mst_store(struct mst *t)
 {
-	struct blockstore bs = { view_get, NULL, t };
+	struct blockstore bs = { view_get, NULL, t, NULL };
 
 	return bs;
 }

@@ -53,7 +53,7 @@ exp_leaf(void *arg, const uint8_t *key, size_t klen, const struct cid *val)
 	size_t		 len;
 	int		 rc;
 
-	if ((rc = bs_get(x->store, val, &d, &len)) != PDS_OK)
+	if ((rc = bs_get_leaf(x->store, key, klen, val, &d, &len)) != PDS_OK)
 		return pds_fail(x->why, rc == PDS_ENOTFOUND ? PDS_ETRUNC : rc,
 		    rc == PDS_ENOTFOUND ? "missing record block" :
 		    "block store failure");
@@ -182,7 +182,8 @@ repo_export_record(const struct blockstore *store, const struct cid *commit,
 	}
 	rc = mst_get(t, key, klen, &val);
 	if (rc == PDS_OK) {
-		if ((rc = bs_get(store, &val, &d, &len)) != PDS_OK) {
+		if ((rc = bs_get_leaf(store, key, klen, &val, &d, &len)) !=
+		    PDS_OK) {
 			rc = pds_fail(why, rc == PDS_ENOTFOUND ? PDS_ETRUNC :
 			    rc, "missing record block");
 			goto out;

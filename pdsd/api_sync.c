@@ -681,6 +681,7 @@ produce(struct pipe *p)
 			bs.get = scan_get;
 			bs.put = NULL;
 			bs.ctx = &scan;
+			bs.get_leaf = NULL;
 			stats_add(c_scans, 1);
 		} else
 			stats_add(c_lookups, 1);
@@ -694,7 +695,7 @@ produce(struct pipe *p)
 		goto out;
 	}
 	/* since=: the commit, then every block written after that rev. */
-	if ((rc = store_block_get(p->did, &commit, &cb)) != PDS_OK ||
+	if ((rc = store_node_get(p->did, &commit, &cb)) != PDS_OK ||
 	    (rc = car_emit_header(pipe_put, p, &commit, 1)) != PDS_OK ||
 	    (rc = car_emit_block(pipe_put, p, &commit, cb.p, cb.len)) !=
 	    PDS_OK)
@@ -929,13 +930,73 @@ api_sync_get_repo(struct xrpc_ctx *ctx)
 
 /* ---- getBlocks, getRecord ---- */
 
+struct want {
+	struct bs_mem	*want;		/* the CIDs not found among nodes */
+	struct bs_mem	*seen;		/* the CIDs written (without bytes) */
+	struct buf	*out;
+};
+
+static int
+want_record(void *arg, const char *cs, const uint8_t *d, size_t len)
+{
+	struct want	*w = arg;
+	struct cid	 c;
+	int		 rc;
+
+	if (cid_parse(&c, cs, strlen(cs), NULL) != PDS_OK ||
+	    !bs_mem_has(w->want, &c) || bs_mem_has(w->seen, &c))
+		return 0;
+	if ((rc = car_write_block(w->out, &c, d, len)) != PDS_OK)
+		return rc;
+	return bs_mem_put(w->seen, &c, NULL, 0);
+}
+
+/*
+ * The blocks of cs (n of them) onto the CAR in out, each once, and
+ * their CIDs into seen: nodes and commits by lookup, records (not
+ * ordered by CID) in one read of the account's rows, and only when some
+ * are not nodes.  A CID found nowhere is left out of seen.  The order
+ * is the one they were found in, as the reference's is.
+ */
+static int
+blocks_find(const char *did, const struct cid *cs, size_t n,
+    struct bs_mem *seen, struct buf *out)
+{
+	struct want	 w = { NULL, seen, out };
+	struct buf	 blk;
+	size_t		 i;
+	int		 rc = PDS_OK;
+
+	buf_init(&blk, (size_t)4 << 20);
+	for (i = 0; i < n && rc == PDS_OK; i++) {
+		if (bs_mem_has(seen, &cs[i]))
+			continue;
+		if ((rc = store_node_get(did, &cs[i], &blk)) == PDS_OK) {
+			if ((rc = car_write_block(out, &cs[i], blk.p,
+			    blk.len)) == PDS_OK)
+				rc = bs_mem_put(seen, &cs[i], NULL, 0);
+		} else if (rc == PDS_ENOTFOUND) {
+			if (w.want == NULL && (w.want = bs_mem_new()) == NULL)
+				rc = PDS_ENOMEM;
+			else
+				rc = bs_mem_put(w.want, &cs[i], NULL, 0);
+		}
+	}
+	buf_clear(&blk);
+	if (rc == PDS_OK && w.want != NULL)
+		rc = store_record_blocks(did, want_record, &w);
+	bs_mem_free(w.want);
+	return rc;
+}
+
 int
 api_sync_get_blocks(struct xrpc_ctx *ctx)
 {
 	struct sync_head h;
 	const char	**cs = NULL;
-	struct cid	 c;
-	struct buf	 out, blk;
+	struct cid	*cids = NULL;
+	struct bs_mem	*seen = NULL;
+	struct buf	 out;
 	size_t		 n, i;
 	int		 rc;
 
@@ -945,28 +1006,29 @@ api_sync_get_blocks(struct xrpc_ctx *ctx)
 	if (n > GET_BLOCKS_MAX)
 		return xrpc_fail(ctx, PDS_EINVAL, NULL,
 		    "Too many cids (max %d)", GET_BLOCKS_MAX);
-	if ((cs = calloc(n ? n : 1, sizeof(*cs))) == NULL)
-		return PDS_EINTERNAL;
-	(void)http_req_query_all(ctx->req, "cids", cs, n);
 	buf_init(&out, (size_t)256 << 20);
-	buf_init(&blk, (size_t)4 << 20);
-	rc = car_write_header(&out, &h.commit, 1);
-	for (i = 0; i < n && rc == PDS_OK; i++) {
-		if (cid_parse(&c, cs[i], strlen(cs[i]), NULL) != PDS_OK) {
+	if ((cs = calloc(n ? n : 1, sizeof(*cs))) == NULL ||
+	    (cids = calloc(n ? n : 1, sizeof(*cids))) == NULL ||
+	    (seen = bs_mem_new()) == NULL) {
+		rc = PDS_EINTERNAL;
+		goto out;
+	}
+	(void)http_req_query_all(ctx->req, "cids", cs, n);
+	for (i = 0; i < n; i++)
+		if (cid_parse(&cids[i], cs[i], strlen(cs[i]), NULL) != PDS_OK) {
 			rc = xrpc_fail(ctx, PDS_EINVAL, NULL,
 			    "Invalid cid: %.80s", cs[i]);
 			goto out;
 		}
-		rc = store_block_get(h.a.did, &c, &blk);
-		if (rc == PDS_ENOTFOUND) {
+	if ((rc = car_write_header(&out, &h.commit, 1)) == PDS_OK)
+		rc = blocks_find(h.a.did, cids, n, seen, &out);
+	for (i = 0; i < n && rc == PDS_OK; i++)
+		if (!bs_mem_has(seen, &cids[i])) {
 			rc = xrpc_fail(ctx, PDS_EINVAL,
 			    "BlockNotFound", "Could not find cids: %.80s",
 			    cs[i]);
 			goto out;
 		}
-		if (rc == PDS_OK)
-			rc = car_write_block(&out, &c, blk.p, blk.len);
-	}
 	if (rc != PDS_OK) {
 		rc = PDS_EINTERNAL;
 		goto out;
@@ -974,7 +1036,8 @@ api_sync_get_blocks(struct xrpc_ctx *ctx)
 	reply_car(ctx, &out);
 out:
 	buf_clear(&out);
-	buf_clear(&blk);
+	bs_mem_free(seen);
+	free(cids);
 	free(cs);
 	return rc;
 }

@@ -469,7 +469,8 @@ import_repo(const char *did, const uint8_t *car, size_t len, bool keep,
 			nblobs++;
 		}
 	}
-	if ((rc = store_import_set_root(did, ncid_s, rev, now)) != PDS_OK ||
+	if ((rc = store_records_absorb(did)) != PDS_OK ||
+	    (rc = store_import_set_root(did, ncid_s, rev, now)) != PDS_OK ||
 	    (rc = store_import_keep_blobs(did)) != PDS_OK)
 		goto out;
 	if (cid_format(&info.commit_cid, out->source_commit,

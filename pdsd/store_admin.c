@@ -334,8 +334,12 @@ store_admin_counts(struct store_admin_counts *c)
 	c->active = v[1];
 	c->deactivated = v[2];
 	c->takendown = v[3];
-	if ((rc = store_ints("SELECT count(*), coalesce(sum(size), 0) "
-	    "FROM repo_blocks", NULL, "count blocks", v, 2)) != PDS_OK)
+	/* a record's block is in its row (schema 14) */
+	if ((rc = store_ints("SELECT (SELECT count(*) FROM repo_blocks) + "
+	    "(SELECT count(content) FROM records), (SELECT "
+	    "coalesce(sum(size), 0) FROM repo_blocks) + (SELECT "
+	    "coalesce(sum(length(content)), 0) FROM records)", NULL,
+	    "count blocks", v, 2)) != PDS_OK)
 		return rc;
 	c->repo_blocks = v[0];
 	c->repo_bytes = v[1];
@@ -385,8 +389,11 @@ store_admin_account_usage(const char *did, struct store_account_usage *u)
 	/* each walks an index or primary key that starts with did */
 	if ((rc = count2_did("SELECT count(*) FROM records WHERE did = ?1",
 	    did, &u->records, NULL)) != PDS_OK ||
-	    (rc = count2_did("SELECT count(*), coalesce(sum(size), 0) FROM "
-	    "repo_blocks WHERE did = ?1", did, &u->repo_blocks,
+	    (rc = count2_did("SELECT (SELECT count(*) FROM repo_blocks "
+	    "WHERE did = ?1) + (SELECT count(content) FROM records WHERE "
+	    "did = ?1), (SELECT coalesce(sum(size), 0) FROM repo_blocks "
+	    "WHERE did = ?1) + (SELECT coalesce(sum(length(content)), 0) "
+	    "FROM records WHERE did = ?1)", did, &u->repo_blocks,
 	    &u->repo_bytes)) != PDS_OK ||
 	    (rc = count2_did("SELECT count(*), coalesce(sum(size), 0) FROM "
 	    "blobs WHERE did = ?1", did, &u->blobs, &u->blob_bytes)) != PDS_OK)

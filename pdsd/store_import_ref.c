@@ -18,6 +18,7 @@
 #include "store.h"
 #include "store_import_ref.h"
 #include "store_internal.h"
+#include "store_repo.h"
 
 /* The newest kysely migration of each reference file this code knows. */
 #define REF_ACCOUNT_MIGRATION	"007"
@@ -366,6 +367,17 @@ actor_prefs(sqlite3 *db, const char *did, char *err, size_t errlen)
 	return rc;
 }
 
+/* Each record's bytes into its row (store_records_absorb()). */
+static int
+absorb(const char *did, char *err, size_t errlen)
+{
+	int	 rc;
+
+	if ((rc = store_records_absorb(did)) != PDS_OK)
+		snprintf(err, errlen, "records: %s", sqlite3_errmsg(store_db()));
+	return rc;
+}
+
 static int
 actor_copy(sqlite3 *db, const struct iref_account *a,
     const struct iref_cbs *cbs, struct iref_counts *c, char *err,
@@ -387,6 +399,7 @@ actor_copy(sqlite3 *db, const struct iref_account *a,
 	    "INSERT INTO records (did, collection, rkey, cid, rev, "
 	    "indexed_at, takedown_ref) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
 	    &c->records, err, errlen)) != PDS_OK ||
+	    (rc = absorb(did, err, errlen)) != PDS_OK ||
 	    (rc = copy_rows(db, "blob", "SELECT ?1, cid, mimeType, size, "
 	    "width, height, createdAt, takedownRef FROM blob WHERE tempKey "
 	    "IS NULL", did, "INSERT INTO blobs (did, cid, mime_type, size, "

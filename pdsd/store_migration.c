@@ -137,7 +137,8 @@ store_mig_put(const char *did, const char *direction, const char *state,
 	"m.records_expected, m.blocks_imported, m.source_commit, " \
 	"m.source_rev, m.peer, " \
 	"(SELECT count(*) FROM records r WHERE r.did = a.did), " \
-	"(SELECT count(*) FROM repo_blocks b WHERE b.did = a.did), " \
+	"(SELECT count(*) FROM repo_blocks b WHERE b.did = a.did) + " \
+	"(SELECT count(content) FROM records r WHERE r.did = a.did), " \
 	"(SELECT count(DISTINCT blob_cid) FROM record_blobs rb " \
 	"  WHERE rb.did = a.did), " \
 	"(SELECT count(DISTINCT rb.blob_cid) FROM record_blobs rb " \
@@ -235,7 +236,9 @@ store_repo_counts(const char *did, struct store_repo_counts *out)
 
 	memset(out, 0, sizeof(*out));
 	if ((rc = store_ints("SELECT "
-	    "(SELECT count(*) FROM repo_blocks WHERE did = ?1), "
+	    "(SELECT count(*) FROM repo_blocks WHERE did = ?1) + "
+	    "(SELECT count(DISTINCT cid) FROM records WHERE did = ?1 AND "
+	    "  content IS NOT NULL), "
 	    "(SELECT count(*) FROM records WHERE did = ?1), "
 	    "(SELECT count(DISTINCT blob_cid) FROM record_blobs "
 	    "  WHERE did = ?1), "

@@ -122,9 +122,9 @@ store_records_since(const char *did, const char *rev,
 	for (i = 0; i < ncoll; i++)
 		c[i] = coll[i];
 	if ((rc = store_prep(&st, "SELECT r.collection, r.rkey, r.cid, r.rev, "
-	    "r.indexed_at, b.content FROM records r JOIN repo_blocks b "
-	    "ON b.did = r.did AND b.cid = r.cid "
+	    "r.indexed_at, r.content FROM records r "
 	    "WHERE r.did = ?1 AND r.rev > ?2 AND r.takedown_ref IS NULL "
+	    "AND r.content IS NOT NULL "
 	    "AND r.collection IN (?3, ?4, ?5, ?6) "
 	    "ORDER BY r.rev, r.rkey LIMIT ?7", STORE_ARGS(SB_TEXT(did),
 	    SB_TEXT(rev), SB_TEXTN(c[0]), SB_TEXTN(c[1]), SB_TEXTN(c[2]),

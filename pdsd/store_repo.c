@@ -51,10 +51,43 @@ store_bs_clear(struct store_bs *bs)
 	buf_clear(&bs->tmp);
 }
 
+/*
+ * A record, by its key ("collection/rkey"): its row holds its bytes.  A
+ * row with other bytes than the tree says (it cannot be, but a walk
+ * must not trust the index for them) falls back to the CID.
+ */
+static int
+sbs_get_leaf(void *ctx, const uint8_t *key, size_t klen,
+    const struct cid *c, const uint8_t **data, size_t *len)
+{
+	struct store_bs	*bs = ctx;
+	const uint8_t	*slash;
+	char		 coll[NSID_MAX + 1], rkey[RKEY_MAX + 1];
+	size_t		 clen;
+	int		 rc;
+
+	if ((slash = memchr(key, '/', klen)) == NULL ||
+	    (clen = (size_t)(slash - key)) >= sizeof(coll) ||
+	    klen - clen - 1 >= sizeof(rkey))
+		return sbs_get(ctx, c, data, len);
+	memcpy(coll, key, clen);
+	coll[clen] = '\0';
+	memcpy(rkey, slash + 1, klen - clen - 1);
+	rkey[klen - clen - 1] = '\0';
+	rc = store_record_block(bs->did, coll, rkey, c, &bs->tmp);
+	if (rc == PDS_ENOTFOUND)
+		return sbs_get(ctx, c, data, len);
+	if (rc != PDS_OK)
+		return rc;
+	*data = bs->tmp.p != NULL ? bs->tmp.p : (const uint8_t *)"";
+	*len = bs->tmp.len;
+	return PDS_OK;
+}
+
 struct blockstore
 store_bs_store(struct store_bs *bs)
 {
-	struct blockstore b = { sbs_get, NULL, bs };
+	struct blockstore b = { sbs_get, NULL, bs, sbs_get_leaf };
 
 	return b;
 }
@@ -66,11 +99,50 @@ content_read(sqlite3_stmt *st, void *out)
 }
 
 int
-store_block_get(const char *did, const struct cid *c, struct buf *out)
+store_node_get(const char *did, const struct cid *c, struct buf *out)
 {
 	return store_get("SELECT content FROM repo_blocks "
 	    "WHERE did = ?1 AND cid = ?2", STORE_ARGS(SB_TEXT(did), SB_CID(c)),
 	    "block get", content_read, out);
+}
+
+/*
+ * Records are not ordered by CID: finding one by it reads the account's
+ * rows.  Only for a block the tree does not say the key of.
+ */
+int
+store_block_get(const char *did, const struct cid *c, struct buf *out)
+{
+	int	 rc;
+
+	if ((rc = store_node_get(did, c, out)) != PDS_ENOTFOUND)
+		return rc;
+	return store_get("SELECT content FROM records WHERE did = ?1 AND "
+	    "cid = ?2 AND content IS NOT NULL LIMIT 1",
+	    STORE_ARGS(SB_TEXT(did), SB_CID(c)), "record block by cid",
+	    content_read, out);
+}
+
+int
+store_record_block(const char *did, const char *collection,
+    const char *rkey, const struct cid *c, struct buf *out)
+{
+	sqlite3_stmt	*st;
+	struct cid	 have;
+	int		 rc;
+
+	if ((rc = store_row(&st, "SELECT cid, content FROM records "
+	    "WHERE did = ?1 AND collection = ?2 AND rkey = ?3",
+	    STORE_ARGS(SB_TEXT(did), SB_TEXT(collection), SB_TEXT(rkey)),
+	    "record block")) != PDS_OK)
+		return rc;
+	if (sqlite3_column_type(st, 1) == SQLITE_NULL ||
+	    col_cid(st, 0, &have) != PDS_OK || !cid_equal(&have, c))
+		rc = PDS_ENOTFOUND;
+	else
+		rc = store_col_buf(st, 1, out);
+	store_stmt_done(st);
+	return rc;
 }
 
 static int
@@ -215,10 +287,9 @@ store_record_get(const char *did, const char *collection, const char *rkey,
 	sqlite3_stmt	*st;
 	int		 rc;
 
-	if ((rc = store_row(&st, "SELECT r.cid, r.takedown_ref IS NOT NULL, "
-	    "b.content FROM records r LEFT JOIN repo_blocks b "
-	    "ON b.did = r.did AND b.cid = r.cid "
-	    "WHERE r.did = ?1 AND r.collection = ?2 AND r.rkey = ?3",
+	if ((rc = store_row(&st, "SELECT cid, takedown_ref IS NOT NULL, "
+	    "content FROM records "
+	    "WHERE did = ?1 AND collection = ?2 AND rkey = ?3",
 	    STORE_ARGS(SB_TEXT(did), SB_TEXT(collection), SB_TEXT(rkey)),
 	    "record get")) != PDS_OK)
 		return rc;
@@ -232,10 +303,10 @@ store_record_get(const char *did, const char *collection, const char *rkey,
 	return rc;
 }
 
-/* The page's rkeys and CIDs are adjacent rows of the table. */
-#define RECORD_LIST_COLS "SELECT r.rkey, r.cid, b.content FROM records r " \
-	"JOIN repo_blocks b ON b.did = r.did AND b.cid = r.cid "	\
-	"WHERE r.did = ?1 AND r.collection = ?2 AND r.takedown_ref IS NULL "
+/* The page's records, bytes and all, are adjacent rows of the table. */
+#define RECORD_LIST_COLS "SELECT r.rkey, r.cid, r.content FROM records r " \
+	"WHERE r.did = ?1 AND r.collection = ?2 AND r.takedown_ref IS NULL " \
+	"AND r.content IS NOT NULL "
 
 int
 store_record_list(const char *did, const char *collection,
@@ -324,22 +395,55 @@ store_record_count(const char *did, int64_t *n)
 	    STORE_ARGS(SB_TEXT(did)), "record count", n, 1);
 }
 
+/*
+ * Nodes and commits, then records (two records with the same bytes
+ * give their block twice).
+ */
 int
 store_blocks_all(const char *did,
     int (*cb)(void *, const char *, const uint8_t *, size_t), void *arg)
 {
-	return walk_rows("SELECT cid, content FROM repo_blocks WHERE did = ?1",
-	    STORE_ARGS(SB_TEXT(did)), NULL, cb, arg, "blocks all");
+	return walk_rows("SELECT cid, content FROM repo_blocks WHERE did = ?1 "
+	    "UNION ALL SELECT cid, content FROM records WHERE did = ?1 AND "
+	    "content IS NOT NULL", STORE_ARGS(SB_TEXT(did)), NULL, cb, arg,
+	    "blocks all");
 }
 
+int
+store_record_blocks(const char *did,
+    int (*cb)(void *, const char *, const uint8_t *, size_t), void *arg)
+{
+	return walk_rows("SELECT cid, content FROM records WHERE did = ?1 "
+	    "AND content IS NOT NULL", STORE_ARGS(SB_TEXT(did)), NULL, cb,
+	    arg, "record blocks");
+}
+
+/* Each record block once, at the newest rev that wrote it. */
 int
 store_blocks_since(const char *did, const char *since,
     int (*cb)(void *, const char *, const uint8_t *, size_t), void *arg)
 {
-	return walk_rows("SELECT cid, content FROM repo_blocks "
-	    "WHERE did = ?1 AND rev > ?2 ORDER BY rev DESC, cid DESC",
+	return walk_rows("SELECT cid, content, rev FROM repo_blocks "
+	    "WHERE did = ?1 AND rev > ?2 UNION ALL SELECT cid, content, "
+	    "max(rev) FROM records WHERE did = ?1 AND rev > ?2 AND content "
+	    "IS NOT NULL GROUP BY cid ORDER BY 3 DESC, 1 DESC",
 	    STORE_ARGS(SB_TEXT(did), SB_TEXT(since)), NULL, cb, arg,
 	    "blocks since");
+}
+
+int
+store_records_absorb(const char *did)
+{
+	int	 rc;
+
+	if ((rc = store_run("UPDATE records SET content = b.content "
+	    "FROM repo_blocks b WHERE records.did = ?1 AND b.did = ?1 AND "
+	    "b.cid = records.cid AND records.content IS NULL",
+	    STORE_ARGS(SB_TEXT(did)), "records absorb", NULL)) != PDS_OK)
+		return rc;
+	return store_run("DELETE FROM repo_blocks WHERE did = ?1 AND cid IN "
+	    "(SELECT cid FROM records WHERE did = ?1 AND content IS NOT NULL)",
+	    STORE_ARGS(SB_TEXT(did)), "record blocks moved", NULL);
 }
 
 /* ---- blobs ---------------------------------------------------------- */
@@ -489,7 +593,8 @@ apply_op(struct store_commit *c, const struct store_rec_op *op,
     struct buf *gone)
 {
 	char		 uri[URI_BUF];
-	size_t		 i;
+	const uint8_t	*data;
+	size_t		 i, len;
 	int		 rc, n;
 
 	snprintf(uri, sizeof(uri), "at://%s/%s/%s", c->did, op->collection,
@@ -507,13 +612,20 @@ apply_op(struct store_commit *c, const struct store_rec_op *op,
 		    "collection = ?2 AND rkey = ?3", STORE_ARGS(SB_TEXT(c->did),
 		    SB_TEXT(op->collection), SB_TEXT(op->rkey)), "record delete",
 		    NULL);
+	/* The record's bytes are among the commit's new blocks. */
+	if (c->blocks == NULL ||
+	    bs_mem_get(c->blocks, &op->cid, &data, &len) != PDS_OK) {
+		c->why = "the record's block is not in the commit";
+		return PDS_EINTERNAL;
+	}
 	if ((rc = store_run("INSERT INTO records (did, collection, rkey, "
-	    "cid, rev, indexed_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6) "
-	    "ON CONFLICT (did, collection, rkey) DO UPDATE SET cid = ?4, "
-	    "rev = ?5, indexed_at = ?6", STORE_ARGS(SB_TEXT(c->did),
-	    SB_TEXT(op->collection), SB_TEXT(op->rkey), SB_CID(&op->cid),
-	    SB_TEXT(c->rev), SB_TEXT(c->now)), "record upsert",
-	    NULL)) != PDS_OK)
+	    "cid, rev, indexed_at, content) VALUES (?1, ?2, ?3, ?4, ?5, ?6, "
+	    "?7) ON CONFLICT (did, collection, rkey) DO UPDATE SET cid = ?4, "
+	    "rev = ?5, indexed_at = ?6, content = ?7",
+	    STORE_ARGS(SB_TEXT(c->did), SB_TEXT(op->collection),
+	    SB_TEXT(op->rkey), SB_CID(&op->cid), SB_TEXT(c->rev),
+	    SB_TEXT(c->now), SB_BLOB(len ? (const void *)data :
+	    (const void *)"", len)), "record upsert", NULL)) != PDS_OK)
 		return rc;
 	for (i = 0; i < op->nblobs; i++) {
 		/* The blob becomes permanent, or the commit fails. */
@@ -563,33 +675,27 @@ remove_blocks(const struct store_commit *c)
 	size_t		 i;
 	int		 rc;
 
+	/* Old record values went with their rows (schema 14). */
 	for (i = 0; i < c->nremoved; i++)
 		if ((rc = store_run("DELETE FROM repo_blocks WHERE did = ?1 AND "
 		    "cid = ?2", STORE_ARGS(SB_TEXT(c->did),
 		    SB_CID(&c->removed[i])), "block delete", NULL)) != PDS_OK)
 			return rc;
-	/*
-	 * Old record values, unless another record has the same bytes: the
-	 * records' triggers have counted them (schema migration 13).
-	 */
-	for (i = 0; i < c->nops; i++) {
-		if (c->ops[i].action == MST_CREATE)
-			continue;
-		if ((rc = store_run("DELETE FROM repo_blocks WHERE did = ?1 AND "
-		    "cid = ?2 AND refs <= 0", STORE_ARGS(SB_TEXT(c->did),
-		    SB_CID(&c->ops[i].prev)), "record block delete",
-		    NULL)) != PDS_OK)
-			return rc;
-	}
 	return PDS_OK;
 }
 
+/* A new node or commit; a record's bytes went into its row. */
 static int
 insert_block(void *arg, const struct cid *cid, const uint8_t *data,
     size_t len)
 {
 	const struct store_commit *c = arg;
+	size_t		 i;
 
+	for (i = 0; i < c->nops; i++)
+		if (c->ops[i].action != MST_DELETE &&
+		    cid_equal(&c->ops[i].cid, cid))
+			return PDS_OK;
 	return store_run("INSERT OR IGNORE INTO repo_blocks (did, cid, rev, "
 	    "size, content) VALUES (?1, ?2, ?3, ?4, ?5)",
 	    STORE_ARGS(SB_TEXT(c->did), SB_CID(cid), SB_TEXT(c->rev),
@@ -620,7 +726,6 @@ store_repo_apply(struct store_commit *c)
 		return rc;
 	}
 	buf_init(&gone, (size_t)16 << 20);
-	/* The blocks first: the records' triggers count their holders. */
 	if (c->blocks != NULL)
 		rc = bs_mem_foreach(c->blocks, insert_block, c);
 	for (i = 0; i < c->nops && rc == PDS_OK; i++)

@@ -27,11 +27,12 @@
 /* ---- the block store ------------------------------------------------ */
 
 /*
- * A struct blockstore over one repo's rows of repo_blocks, read through
- * the calling thread's connection.  get() copies the block into the
- * instance's buffer: the pointer is valid until the next get() on the
- * same instance.  One instance must not be used by two threads at once.
- * put() is not supported (blocks are written by store_repo_apply()).
+ * A struct blockstore over one repo's blocks, read through the calling
+ * thread's connection: get() is store_block_get(), get_leaf() finds a
+ * record by its key.  Both copy the block into the instance's buffer:
+ * the pointer is valid until the next call on the same instance.  One
+ * instance must not be used by two threads at once.  put() is not
+ * supported (blocks are written by store_repo_apply()).
  */
 struct store_bs {
 	char		 did[DID_MAX + 1];
@@ -58,8 +59,25 @@ int	store_repo_savepoint(void);
 void	store_repo_savepoint_end(bool rollback);
 
 
-/* One block's bytes into out (replacing its contents). */
+/*
+ * One block's bytes into out (replacing its contents).  A record's bytes
+ * are in its records row (schema 14), the tree's nodes and the commits
+ * in repo_blocks: store_node_get() looks only there, store_block_get()
+ * then reads the account's records for the CID (they are not ordered
+ * by it: for a block whose key is not known), store_record_block() reads
+ * the record at its key if it has that CID (PDS_ENOTFOUND otherwise).
+ */
+int	store_node_get(const char *did, const struct cid *, struct buf *out);
 int	store_block_get(const char *did, const struct cid *, struct buf *out);
+int	store_record_block(const char *did, const char *collection,
+	    const char *rkey, const struct cid *, struct buf *out);
+/*
+ * Every record block of did (two records with the same bytes give it
+ * twice), in key order; cb's non-zero return stops with it.
+ */
+int	store_record_blocks(const char *did,
+	    int (*cb)(void *, const char *cid, const uint8_t *, size_t),
+	    void *arg);
 
 /* ---- accounts as the repo layer sees them --------------------------- */
 
@@ -130,13 +148,21 @@ int	store_repo_collections(const char *did,
 int	store_record_count(const char *did, int64_t *n);
 
 /*
- * Every stored block of did in one scan (in no particular order), for
- * getRepo to gather a repo in one pass instead of one lookup per block.
- * cb's non-zero return stops with it.
+ * Every stored block of did in one scan (in no particular order; a
+ * block two records hold comes twice), for getRepo to gather a repo in
+ * one pass instead of one lookup per block.  cb's non-zero return stops
+ * with it.
  */
 int	store_blocks_all(const char *did,
 	    int (*cb)(void *, const char *cid, const uint8_t *, size_t),
 	    void *arg);
+
+/*
+ * After an import wrote did's blocks to repo_blocks and its records
+ * without their bytes (in a transaction): each record's bytes move
+ * from repo_blocks into its row.
+ */
+int	store_records_absorb(const char *did);
 
 /*
  * getRepo?since=: every stored block of did whose rev is > since, rev
@@ -226,10 +252,10 @@ struct store_commit {
 /*
  * Apply a prepared commit (in a transaction): check that the head is
  * still prev_commit (PDS_EMISMATCH otherwise), update the record index
- * and blob references (every referenced blob must have a row:
- * PDS_ENOTFOUND, and nothing else returns it), delete the removed
- * blocks (record blocks only when no other record has the same CID),
- * insert the new ones and move the head.  The caller appends the
+ * (each record row with its bytes, from blocks) and blob references
+ * (every referenced blob must have a row: PDS_ENOTFOUND, and nothing
+ * else returns it), delete the removed blocks, insert the new nodes and
+ * the commit and move the head.  The caller appends the
  * commit's events (events_insert_tx()) in the same transaction.
  */
 int	store_repo_apply(struct store_commit *);

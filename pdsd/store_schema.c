@@ -485,6 +485,51 @@ const char *const store_migrations[] = {
 "  UPDATE repo_blocks SET refs = refs - 1"
 "    WHERE did = OLD.did AND cid = OLD.cid;"
 "END;",
+/*
+ * 14: a record's bytes live in its records row, not in repo_blocks,
+ * which keeps the tree's nodes and the commits.  listRecords reads a
+ * page as adjacent rows where it looked up each record's block by
+ * (did, CID) in a table ordered by CID: 12 us of SQL for a 50-record
+ * page on the 10,000-member database where the lookups took 81 to 96.
+ * A write inserts one row fewer in CID order, and the count of holders
+ * (13) goes: a record's bytes go with its row.  Two records with the
+ * same bytes each keep a copy (about 4% of records).  Both tables are
+ * rebuilt in key order, so neither is left with half-empty pages.
+ */
+"CREATE TABLE records_v14 ("
+"  did			TEXT NOT NULL REFERENCES accounts (did)"
+"			  ON DELETE CASCADE,"
+"  collection		TEXT NOT NULL,"
+"  rkey			TEXT NOT NULL,"
+"  cid			TEXT NOT NULL,"
+"  rev			TEXT NOT NULL,"
+"  indexed_at		TEXT NOT NULL,"
+"  takedown_ref		TEXT,"
+"  content		BLOB,"		/* NULL: the block is missing */
+"  PRIMARY KEY (did, collection, rkey)"
+") STRICT, WITHOUT ROWID;"
+"INSERT INTO records_v14 (did, collection, rkey, cid, rev, indexed_at, "
+"  takedown_ref, content) SELECT r.did, r.collection, r.rkey, r.cid, "
+"  r.rev, r.indexed_at, r.takedown_ref, b.content FROM records r "
+"  LEFT JOIN repo_blocks b ON b.did = r.did AND b.cid = r.cid "
+"  ORDER BY r.did, r.collection, r.rkey;"
+"DROP TABLE records;"
+"ALTER TABLE records_v14 RENAME TO records;"
+"CREATE INDEX records_rev ON records (did, rev);"
+"CREATE TABLE repo_blocks_v14 ("
+"  did			TEXT NOT NULL REFERENCES accounts (did)"
+"			  ON DELETE CASCADE,"
+"  cid			TEXT NOT NULL,"
+"  rev			TEXT NOT NULL,"	/* the rev that first wrote it */
+"  size			INTEGER NOT NULL,"
+"  content		BLOB NOT NULL,"
+"  PRIMARY KEY (did, cid)"
+") STRICT, WITHOUT ROWID;"
+"INSERT INTO repo_blocks_v14 (did, cid, rev, size, content)"
+"  SELECT did, cid, rev, size, content FROM repo_blocks WHERE refs <= 0"
+"  ORDER BY did, cid;"
+"DROP TABLE repo_blocks;"
+"ALTER TABLE repo_blocks_v14 RENAME TO repo_blocks;",
 };
 
 const size_t store_nmigrations =

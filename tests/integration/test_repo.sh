@@ -125,6 +125,29 @@ check_status "getBlocks of the head" 200
 req GET "/xrpc/com.atproto.sync.getBlocks?did=$DID&cids=bafyreie5737gdxlw5i64vzichcalba3z2v5n6icifvx5xytvske7mr3hpm"
 check_status "getBlocks of a block the repo does not have" 400
 check "... is BlockNotFound" body_has '"BlockNotFound"'
+# Records keep their bytes in their rows, not beside the tree's nodes.
+rcid() { sed -n 's/^{"uri":"[^"]*","cid":"\([^"]*\)".*/\1/p' "$T_DIR/w.$1"; }
+R1=$(rcid 1) R2=$(rcid 2)
+req GET "/xrpc/com.atproto.sync.getBlocks?did=$DID&cids=$R1&cids=$HEAD&cids=$R2"
+check_status "getBlocks of two records and the head" 200
+cat >"$T_DIR/blocks.mjs" <<'EOF'
+// The CIDs of a CAR's blocks (readCar checks each against its bytes).
+import fs from 'node:fs';
+import { pathToFileURL } from 'node:url';
+const { readCar } = await import(pathToFileURL(process.argv[2]).href);
+const { blocks } = await readCar(fs.readFileSync(process.argv[3]));
+console.log([...blocks.entries()].map((e) => e.cid.toString()).join(' '));
+EOF
+cp "$T_DIR/body" "$T_DIR/blocks.car"
+got=$("$NODE" "$T_DIR/blocks.mjs" \
+    "$PWD/tests/interop/node_modules/@atproto/repo/dist/index.js" \
+    "$T_DIR/blocks.car" 2>&1)
+check "... holds exactly those three, their bytes hashing to their CIDs ($got)" \
+    test "$(echo "$got" | tr ' ' '\n' | sort | tr '\n' ' ')" = \
+    "$(printf '%s\n' "$R1" "$HEAD" "$R2" | sort | tr '\n' ' ')"
+req GET "/xrpc/com.atproto.sync.getBlocks?did=$DID&cids=$R1&cids=bafyreie5737gdxlw5i64vzichcalba3z2v5n6icifvx5xytvske7mr3hpm"
+check_status "getBlocks of a record and a block the repo does not have" 400
+check "... names the missing one" body_has 'bafyreie5737gdxlw5i64vzichcalba3z2v5n6icifvx5xytvske7mr3hpm'
 
 # ---- a blob, served with its protective headers ----
 printf 'GIF89a-some-bytes' >"$T_DIR/g.gif"
