@@ -181,14 +181,15 @@ store_db(void)
 
 /*
  * The threads that serve getRecord and listRecords: 8 MiB of page cache
- * instead of 2.  A page of listRecords reads each record's block through
- * the (did, cid) index, one leaf page per record at random in the
- * member's range: at 2 MiB about 35 of them per page came from the OS
- * with a pread each (a quarter of the request's CPU); at 8 MiB the pages
- * of the most read members stay.  The writer, the getRepo producers and
- * the other threads keep 2 MiB, and so do the read threads past the
- * first READ_CACHE_THREADS (automatic PDS_THREADS is one per CPU): 24 MiB
- * more at most on any machine, 6 on one core.
+ * instead of 2, so that the pages of the most read members stay.  When
+ * a page of listRecords looked up each record's block by CID (before
+ * schema 14), at 2 MiB about 35 pages per request came from the OS
+ * with a pread each, a quarter of its CPU; the rows are adjacent now,
+ * but getRecord still reads a leaf and the lowest interior pages of a
+ * table whose interior cells are whole rows.  The writer, the getRepo
+ * producers and the other threads keep 2 MiB, and so do the read
+ * threads past the first READ_CACHE_THREADS (automatic PDS_THREADS is
+ * one per CPU): 24 MiB more at most on any machine, 6 on one core.
  */
 #define READ_CACHE_THREADS	4
 
