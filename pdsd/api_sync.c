@@ -33,6 +33,7 @@
 #include "err.h"
 #include "firehose.h"
 #include "http.h"
+#include "jsonw.h"
 #include "log.h"
 #include "module.h"
 #include "repo.h"
@@ -931,7 +932,6 @@ api_sync_get_repo(struct xrpc_ctx *ctx)
 /* ---- getBlocks, getRecord ---- */
 
 struct want {
-	struct bs_mem	*want;		/* the CIDs not found among nodes */
 	struct bs_mem	*seen;		/* the CIDs written (without bytes) */
 	struct buf	*out;
 };
@@ -944,7 +944,7 @@ want_record(void *arg, const char *cs, const uint8_t *d, size_t len)
 	int		 rc;
 
 	if (cid_parse(&c, cs, strlen(cs), NULL) != PDS_OK ||
-	    !bs_mem_has(w->want, &c) || bs_mem_has(w->seen, &c))
+	    bs_mem_has(w->seen, &c))
 		return 0;
 	if ((rc = car_write_block(w->out, &c, d, len)) != PDS_OK)
 		return rc;
@@ -962,12 +962,15 @@ static int
 blocks_find(const char *did, const struct cid *cs, size_t n,
     struct bs_mem *seen, struct buf *out)
 {
-	struct want	 w = { NULL, seen, out };
-	struct buf	 blk;
+	struct want	 w = { seen, out };
+	struct buf	 blk, want;
+	char		 s[CID_STR_MAX];
 	size_t		 i;
 	int		 rc = PDS_OK;
 
 	buf_init(&blk, (size_t)4 << 20);
+	/* a JSON array of the CIDs that are not nodes */
+	buf_init(&want, (size_t)1 << 20);
 	for (i = 0; i < n && rc == PDS_OK; i++) {
 		if (bs_mem_has(seen, &cs[i]))
 			continue;
@@ -976,16 +979,20 @@ blocks_find(const char *did, const struct cid *cs, size_t n,
 			    blk.len)) == PDS_OK)
 				rc = bs_mem_put(seen, &cs[i], NULL, 0);
 		} else if (rc == PDS_ENOTFOUND) {
-			if (w.want == NULL && (w.want = bs_mem_new()) == NULL)
-				rc = PDS_ENOMEM;
-			else
-				rc = bs_mem_put(w.want, &cs[i], NULL, 0);
+			if (cid_format(&cs[i], s, sizeof(s)) < 0)
+				rc = PDS_EINVAL;
+			else if ((rc = buf_putc(&want, want.len ? ',' :
+			    '[')) == PDS_OK)
+				rc = jsonw_cstr(&want, s);
 		}
 	}
 	buf_clear(&blk);
-	if (rc == PDS_OK && w.want != NULL)
-		rc = store_record_blocks(did, want_record, &w);
-	bs_mem_free(w.want);
+	if (rc == PDS_OK && want.len > 0 &&
+	    (rc = buf_putc(&want, ']')) == PDS_OK &&
+	    (rc = buf_putc(&want, '\0')) == PDS_OK)
+		rc = store_record_blocks(did, (const char *)want.p,
+		    want_record, &w);
+	buf_clear(&want);
 	return rc;
 }
 

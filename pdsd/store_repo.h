@@ -72,10 +72,12 @@ int	store_block_get(const char *did, const struct cid *, struct buf *out);
 int	store_record_block(const char *did, const char *collection,
 	    const char *rkey, const struct cid *, struct buf *out);
 /*
- * Every record block of did (two records with the same bytes give it
- * twice), in key order; cb's non-zero return stops with it.
+ * The record blocks of did whose CID is in cids_json (a JSON array of
+ * CIDs as base32 text), in key order, by one read of the account's
+ * rows; two records with the same bytes give it twice.  cb's non-zero
+ * return stops with it.
  */
-int	store_record_blocks(const char *did,
+int	store_record_blocks(const char *did, const char *cids_json,
 	    int (*cb)(void *, const char *cid, const uint8_t *, size_t),
 	    void *arg);
 
