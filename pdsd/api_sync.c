@@ -969,8 +969,8 @@ blocks_find(const char *did, const struct cid *cs, size_t n,
 	int		 rc = PDS_OK;
 
 	buf_init(&blk, (size_t)4 << 20);
-	/* a JSON array of the CIDs that are not nodes */
-	buf_init(&want, (size_t)1 << 20);
+	/* a JSON array of the CIDs that are not nodes (quoted, a comma) */
+	buf_init(&want, n * (CID_STR_MAX + 3) + 2);
 	for (i = 0; i < n && rc == PDS_OK; i++) {
 		if (bs_mem_has(seen, &cs[i]))
 			continue;
