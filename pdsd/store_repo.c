@@ -25,17 +25,24 @@ col_cid(sqlite3_stmt *st, int i, struct cid *out)
 
 /* ---- the block store ------------------------------------------------ */
 
+/* The instance's buffer, filled by a lookup that gave rc, as the block. */
 static int
-sbs_get(void *ctx, const struct cid *c, const uint8_t **data, size_t *len)
+sbs_found(struct store_bs *bs, int rc, const uint8_t **data, size_t *len)
 {
-	struct store_bs	*bs = ctx;
-	int		 rc;
-
-	if ((rc = store_block_get(bs->did, c, &bs->tmp)) != PDS_OK)
+	if (rc != PDS_OK)
 		return rc;
 	*data = bs->tmp.p != NULL ? bs->tmp.p : (const uint8_t *)"";
 	*len = bs->tmp.len;
 	return PDS_OK;
+}
+
+static int
+sbs_get(void *ctx, const struct cid *c, const uint8_t **data, size_t *len)
+{
+	struct store_bs	*bs = ctx;
+
+	return sbs_found(bs, store_block_get(bs->did, c, &bs->tmp), data,
+	    len);
 }
 
 void
@@ -76,12 +83,8 @@ sbs_get_leaf(void *ctx, const uint8_t *key, size_t klen,
 	rkey[klen - clen - 1] = '\0';
 	rc = store_record_block(bs->did, coll, rkey, c, &bs->tmp);
 	if (rc == PDS_ENOTFOUND)
-		return sbs_get(ctx, c, data, len);
-	if (rc != PDS_OK)
-		return rc;
-	*data = bs->tmp.p != NULL ? bs->tmp.p : (const uint8_t *)"";
-	*len = bs->tmp.len;
-	return PDS_OK;
+		rc = store_block_get(bs->did, c, &bs->tmp);
+	return sbs_found(bs, rc, data, len);
 }
 
 struct blockstore
