@@ -13,6 +13,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "blobs.h"
 #include "blockstore.h"
@@ -29,6 +30,8 @@
 #include "store_wal.h"
 
 #define GROUP_MAX		1000	/* commits per transaction */
+/* Nothing to write this long: the writer gives back its page cache. */
+#define WRITER_IDLE_MS		200
 
 static struct {
 	pthread_mutex_t	 mu;
@@ -48,6 +51,7 @@ static struct {
 
 /* pdsctl stats: commits per transaction is commits / transactions. */
 static struct stats_counter *c_txns, *c_commits, *c_failed, *c_syncs;
+static struct stats_counter *c_cache;
 
 void
 wq_stats_init(void)
@@ -56,6 +60,7 @@ wq_stats_init(void)
 	c_commits = stats_counter("repo.commits", STATS_RATE);
 	c_failed = stats_counter("repo.failed", STATS_RATE);
 	c_syncs = stats_counter("repo.syncs", STATS_RATE);
+	c_cache = stats_counter("repo.writer_cache_bytes", STATS_GAUGE);
 }
 
 struct witem *
@@ -284,6 +289,33 @@ wq_await(struct witem *const *head, const bool *stop, pthread_cond_t *cv)
 }
 
 /*
+ * The writer, between groups: true once the queue has stayed empty for
+ * WRITER_IDLE_MS (an enqueue wakes it at once, so a write never waits
+ * for this).
+ */
+static bool
+wq_quiet(void)
+{
+	struct timespec	 until;
+	bool		 quiet;
+
+	(void)clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += WRITER_IDLE_MS / 1000;
+	until.tv_nsec += (long)(WRITER_IDLE_MS % 1000) * 1000000L;
+	if (until.tv_nsec >= 1000000000L) {
+		until.tv_sec++;
+		until.tv_nsec -= 1000000000L;
+	}
+	rw_lock(&wq.mu, RW_LOCK_QUEUE);
+	while (wq.first == NULL && !wq.stopping &&
+	    pthread_cond_timedwait(&wq.cv, &wq.mu, &until) == 0)
+		;
+	quiet = wq.first == NULL && !wq.stopping;
+	rw_unlock(&wq.mu, RW_LOCK_QUEUE);
+	return quiet;
+}
+
+/*
  * The syncer: one store_wal_sync() makes every group committed before
  * it durable.  A failed sync leaves the database in a state nobody can
  * vouch for (the kernel may have dropped the pages it could not write),
@@ -346,6 +378,10 @@ writer_main(void *arg)
 	for (;;) {
 		/* The log past its bound: checkpoint (store_wal.c). */
 		(void)store_wal_bound();
+		if (wq_quiet()) {
+			store_wal_idle();
+			stats_set(c_cache, store_wal_cache_bytes());
+		}
 		if (!wq_await(&wq.first, &wq.stopping, &wq.cv))
 			break;
 		batch = wq.first;
@@ -358,6 +394,7 @@ writer_main(void *arg)
 		it->next = NULL;
 		rw_unlock(&wq.mu, RW_LOCK_QUEUE);
 		group_write(batch);
+		stats_set(c_cache, store_wal_cache_bytes());
 	}
 	rw_lock(&wq.mu, RW_LOCK_QUEUE);
 	wq.sstopping = true;

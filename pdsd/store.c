@@ -120,9 +120,8 @@ conn_exec(sqlite3 *db, const char *sql)
  * the threads that serve record reads: store_read_cache()).  At 8 MiB
  * the writer's cache alone kept 8.8 MB resident after a benchmark load;
  * at 2 MiB createRecord ran within a few per cent of it.  At 10,000
- * members and a million records, 16 MiB for the writer cut its reads
- * from 221 to 83 KB per commit (64 MiB: 59 KB) but not its CPU per
- * commit (800, 823 and 786 µs): the reads come from the OS page cache.
+ * members and a million records the writer's reads grow with the tree
+ * and its cache is larger (store_wal.c), and handed back when idle.
  *
  * journal_size_limit: when the log starts over after a checkpoint, the
  * first COMMIT trims the file to 16 MiB, so a log that grew in a burst

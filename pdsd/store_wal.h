@@ -26,7 +26,8 @@
 
 /*
  * On the writer's thread, before its first transaction: no automatic
- * checkpoints, synchronous=NORMAL, the file trimmed to the bound after a
+ * checkpoints, synchronous=NORMAL, a larger page cache than other
+ * connections (WRITER_CACHE_KB), the file trimmed to the bound after a
  * restart, and the log file opened for store_wal_sync().  On failure the
  * connection keeps synchronous=FULL (each COMMIT waits for the disk) and
  * store_wal_sync() does nothing.
@@ -47,6 +48,17 @@ int64_t	store_wal_max(void);
  * the checkpoint fails for another reason than a busy reader.
  */
 int	store_wal_bound(void);
+
+/*
+ * On the writer's thread, once it has had nothing to write for a while:
+ * give back the pages its cache holds, so that a server that took a
+ * burst of writes does not keep WRITER_CACHE_KB (store_wal.c) resident
+ * while quiet (the jobs thread's malloc_trim() returns them to the OS).
+ */
+void	store_wal_idle(void);
+
+/* The writer's page cache in bytes, on its thread (repo.writer_cache_bytes). */
+uint64_t store_wal_cache_bytes(void);
 
 /* Make every COMMIT that has returned durable (any thread). */
 int	store_wal_sync(void);

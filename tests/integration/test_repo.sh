@@ -8,6 +8,10 @@ T_NAME=test_repo
 . "$(dirname "$0")/lib.sh"
 
 REPOTOOL=$B/tests/repotool
+PDSCTL=$B/bin/pdsctl
+SOCK=$T_DIR/pdsd.sock
+OUT=$T_DIR/out
+ERR=$T_DIR/err
 skip() {
 	echo "$T_NAME: skipped ($1)"
 	echo "$T_NAME: 0 passed, 0 failed"
@@ -33,6 +37,7 @@ done
 [ -n "$PLC" ] || { cat "$T_DIR/plc.out"; echo "$T_NAME: 0 passed, 1 failed"; exit 1; }
 
 pds_env "PDS_DID_PLC_URL=$PLC" "PDS_SERVICE_HANDLE_DOMAINS=.test" \
+    "PDS_ADMIN_SOCKET=$SOCK" \
     "PDS_INVITE_REQUIRED=false" "PDS_HOSTNAME=localhost"
 pds_start || { t_done; exit 1; }
 
@@ -74,6 +79,19 @@ check_status "listRecords" 200
 cnt=$(grep -o '"uri":' "$T_DIR/body" | wc -l)
 check "listRecords shows the 40 records ($cnt)" test "$cnt" -eq 40
 check "no cursor after the last page" sh -c "! grep -q '\"cursor\"' '$T_DIR/body'"
+
+# The writer's page cache (16 MiB at most) goes back once it is idle.
+i=0
+while :; do
+	ctl --json stats
+	wc=$(jget '$.counters."repo.writer_cache_bytes".value')
+	[ -n "$wc" ] && [ "$wc" -lt 65536 ] && break
+	[ $i -ge 30 ] && break
+	sleep 0.1
+	i=$((i + 1))
+done
+check "the idle writer gives its page cache back ($wc bytes)" \
+    test -n "$wc" -a "${wc:-1}" -lt 65536
 
 # ---- parameter errors and unknown repos ----
 req GET "/xrpc/com.atproto.repo.listRecords?repo=$DID&collection=$COLL&limit=101"
