@@ -16,7 +16,9 @@
 //     --duration s): 80% of the requests to the 10 largest accounts,
 //     20% to 90 accounts of the long tail; getRepo of the largest repo,
 //     which no scenario writes to, so that a kept server's stays at its
-//     seeded size (20,000 records at --size large);
+//     seeded size (20,000 records at --size large), in MB/s and in
+//     repos/s (MB/s over the size of its CAR: wrk counts only the
+//     requests that finished within the run);
 //   - disk: the data directory (blobs included), and per 1,000 records;
 //   - the firehose: --fh-replayers consumers replaying from cursor 0
 //     while bench/fhsub's --fh-subs live subscribers receive --fh-rate
@@ -509,6 +511,19 @@ function lines(u, scenario) {
 	return out;
 }
 
+// The size of a repo's CAR.  getRepo's throughput is its bytes over
+// this: wrk counts the requests that finished in the run, so a server
+// that takes seconds per CAR at c=32 shows fewer of them than it sent,
+// and its bytes of the unfinished ones count only in MB/s.
+async function carBytes(url, did) {
+	const r = await fetch(`${url}/xrpc/com.atproto.sync.getRepo?did=` +
+	    encodeURIComponent(did), { headers:
+	    { 'accept-encoding': 'identity' } });
+	if (!r.ok)
+		throw new Error(`getRepo: ${r.status}`);
+	return (await r.arrayBuffer()).byteLength;
+}
+
 async function wrk(url, file, conns, secs) {
 	const r = await run('taskset', ['-c', CLIENT_CPU, 'wrk', '-t2',
 		`-c${conns}`, `-d${secs}s`, '--timeout', '10s', '-s', WRK_LUA,
@@ -761,10 +776,17 @@ async function measure(t) {
 			const warm = await wrk(srv.url, file, 8, 1);	/* warm-up */
 			if (s === 'createRecord')
 				t.warmPosts = warm.ok;
+			const car = s === 'getRepo' ? await carBytes(srv.url,
+			    u.largest.did) : null;
 			for (let r = 0; r < opt.reps; r++) {
 				const res = await wrk(srv.url, file, opt.conns,
 				    opt.duration);
 				res.rss_bytes = mem(srv.pid).rss;
+				if (car !== null) {
+					res.car_bytes = car;
+					res.repos_per_s = res.mb_per_s * 1e6 /
+					    car;
+				}
 				sample(t, s, res);
 				say(`  ${t.name} ${s} c=${opt.conns}: ` +
 				    `${res.rps.toFixed(0)}/s p99 ` +
@@ -806,8 +828,10 @@ const FIGURES = [
 	['getRecord', 'p99_ms', 'getRecord p99 (ms)'],
 	['listRecords', 'rps', 'listRecords (req/s)'],
 	['listRecords', 'p99_ms', 'listRecords p99 (ms)'],
-	['getRepo', 'rps', 'getRepo of the largest repo (req/s)'],
-	['getRepo', 'mb_per_s', 'getRepo (MB/s)'],
+	['getRepo', 'mb_per_s', 'getRepo of the largest repo (MB/s)'],
+	['getRepo', 'car_bytes', 'getRepo: that repo\'s CAR (MB)', 1e-6],
+	['getRepo', 'repos_per_s', 'getRepo (repos/s: MB/s over the CAR)'],
+	['getRepo', 'rps', 'getRepo (requests finished in the run, /s)'],
 	['firehose', 'live_p99_ms', 'firehose live p99 (ms)'],
 	['firehose', 'replay_frames_per_s', 'firehose replay (frames/s each)'],
 	['backup', 'secs', 'pdsctl backup (s)'],
