@@ -92,6 +92,9 @@ static const struct var vars[] = {
 	/* pdsd's own: the repo writer's per-repo state (repo_writer.h) */
 	{ "PDS_REPO_CACHE_MB", V_INT, 0, "16", FLD(repo_cache_mb), 1,
 	    65536 },
+	/* pdsd's own: new tree nodes kept in repo_blocks_recent */
+	{ "PDS_REPO_RECENT_BLOCKS", V_INT, 0, "16384",
+	    FLD(repo_recent_blocks), 1, 16777216 },
 	/* blobs */
 	{ "PDS_BLOBSTORE_DISK_LOCATION", V_STR, 0, NULL, FLD(blobstore_dir),
 	    0, 0 },

@@ -46,6 +46,7 @@ struct config {
 	char		*db_path;		/* derived: <data>/pds.sqlite */
 	int64_t		 wal_max_mb;		/* PDS_SQLITE_WAL_MAX_MB */
 	int64_t		 repo_cache_mb;		/* PDS_REPO_CACHE_MB */
+	int64_t		 repo_recent_blocks;	/* PDS_REPO_RECENT_BLOCKS */
 
 	/* secrets: never logged, wiped by config_free() */
 	char		*jwt_secret;		/* PDS_JWT_SECRET */

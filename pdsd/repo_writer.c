@@ -51,6 +51,8 @@ writer_init(const struct config *cfg)
 		store_wal_set_max(cfg->wal_max_mb << 20);
 	repo_writer_set_budget(cfg != NULL ?
 	    (size_t)cfg->repo_cache_mb << 20 : REPO_STATE_BUDGET_DEFAULT);
+	wq_set_recent(cfg != NULL ? cfg->repo_recent_blocks :
+	    RECENT_KEEP_DEFAULT);
 	wq_stats_init();
 	/* once per process: the jobs outlive a stop and a new start */
 	if (!jobs_added) {

@@ -137,6 +137,13 @@ struct witem {
 
 /* Register the repo.* counters (the module's init). */
 void		 wq_stats_init(void);
+/*
+ * How many of the newest blocks (by id) repo_blocks_recent keeps
+ * (PDS_REPO_RECENT_BLOCKS); the writer moves the rest to repo_blocks
+ * between groups, a sixteenth of that at a time at least.
+ */
+#define RECENT_KEEP_DEFAULT	16384
+void		 wq_set_recent(int64_t keep);
 
 struct witem	*witem_new(void);
 void		 witem_free(struct witem *);

@@ -144,6 +144,22 @@ first_key_of(const struct bs_mem *m, const struct cid *c,
 	return false;
 }
 
+/*
+ * A node to store unless the old tree had it: one re-encoded to the same
+ * bytes (a record put back unchanged) is stored already, in
+ * repo_blocks or repo_blocks_recent, and a second copy in the other
+ * would outlive the node (store_repo_apply() deletes one).
+ */
+static int
+put_new(void *arg, const struct cid *c, const uint8_t *d, size_t len)
+{
+	struct prep	*p = arg;
+
+	if (bs_mem_has(p->oldp, c))
+		return 0;
+	return bs_mem_put(p->it->store, c, d, len);
+}
+
 struct gc_ctx {
 	struct mst	*tree;
 	struct cid	 root;		/* the new tree's */
@@ -461,7 +477,7 @@ prep_commit(struct prep *p)
 	    (rc = bs_mem_put(it->store, &p->commit, p->cb.p,
 	    p->cb.len)) != PDS_OK ||
 	    (rc = bs_mem_merge(it->blocks, mst_writes(st->tree))) != PDS_OK ||
-	    (rc = bs_mem_merge(it->store, mst_writes(st->tree))) != PDS_OK)
+	    (rc = bs_mem_foreach(mst_writes(st->tree), put_new, p)) != 0)
 		return rc;
 	for (i = 0; i < p->nsops; i++) {
 		r = &p->recs[p->sidx[i]];

@@ -51,7 +51,15 @@ static struct {
 
 /* pdsctl stats: commits per transaction is commits / transactions. */
 static struct stats_counter *c_txns, *c_commits, *c_failed, *c_syncs;
-static struct stats_counter *c_cache;
+static struct stats_counter *c_cache, *c_settled;
+static int64_t	 recent_keep = RECENT_KEEP_DEFAULT;
+
+void
+wq_set_recent(int64_t keep)
+{
+	if (keep > 0)
+		recent_keep = keep;
+}
 
 void
 wq_stats_init(void)
@@ -61,6 +69,7 @@ wq_stats_init(void)
 	c_failed = stats_counter("repo.failed", STATS_RATE);
 	c_syncs = stats_counter("repo.syncs", STATS_RATE);
 	c_cache = stats_counter("repo.writer_cache_bytes", STATS_GAUGE);
+	c_settled = stats_counter("repo.blocks_settled", STATS_RATE);
 }
 
 struct witem *
@@ -369,6 +378,8 @@ static void *
 writer_main(void *arg)
 {
 	struct witem	*batch, *it;
+	bool		 settle_failing = false;
+	int		 moved, rc;
 	size_t		 n;
 
 	(void)arg;
@@ -394,6 +405,18 @@ writer_main(void *arg)
 		it->next = NULL;
 		rw_unlock(&wq.mu, RW_LOCK_QUEUE);
 		group_write(batch);
+		if ((rc = store_repo_settle(recent_keep, recent_keep / 16,
+		    &moved)) != PDS_OK) {
+			/* Tried again after the next group. */
+			if (!settle_failing)
+				log_warnx("repo writer: cannot move blocks "
+				    "to repo_blocks: %s", pds_strerror(rc));
+			settle_failing = true;
+		} else {
+			settle_failing = false;
+			if (moved > 0)
+				stats_add(c_settled, (uint64_t)moved);
+		}
 		stats_set(c_cache, store_wal_cache_bytes());
 	}
 	rw_lock(&wq.mu, RW_LOCK_QUEUE);

@@ -336,8 +336,10 @@ store_admin_counts(struct store_admin_counts *c)
 	c->takendown = v[3];
 	/* a record's block is in its row (schema 14) */
 	if ((rc = store_ints("SELECT (SELECT count(*) FROM repo_blocks) + "
+	    "(SELECT count(*) FROM repo_blocks_recent) + "
 	    "(SELECT count(content) FROM records), (SELECT "
 	    "coalesce(sum(size), 0) FROM repo_blocks) + (SELECT "
+	    "coalesce(sum(size), 0) FROM repo_blocks_recent) + (SELECT "
 	    "coalesce(sum(length(content)), 0) FROM records)", NULL,
 	    "count blocks", v, 2)) != PDS_OK)
 		return rc;
@@ -390,10 +392,13 @@ store_admin_account_usage(const char *did, struct store_account_usage *u)
 	if ((rc = count2_did("SELECT count(*) FROM records WHERE did = ?1",
 	    did, &u->records, NULL)) != PDS_OK ||
 	    (rc = count2_did("SELECT (SELECT count(*) FROM repo_blocks "
+	    "WHERE did = ?1) + (SELECT count(*) FROM repo_blocks_recent "
 	    "WHERE did = ?1) + (SELECT count(content) FROM records WHERE "
 	    "did = ?1), (SELECT coalesce(sum(size), 0) FROM repo_blocks "
-	    "WHERE did = ?1) + (SELECT coalesce(sum(length(content)), 0) "
-	    "FROM records WHERE did = ?1)", did, &u->repo_blocks,
+	    "WHERE did = ?1) + (SELECT coalesce(sum(size), 0) FROM "
+	    "repo_blocks_recent WHERE did = ?1) + (SELECT "
+	    "coalesce(sum(length(content)), 0) FROM records WHERE did = ?1)",
+	    did, &u->repo_blocks,
 	    &u->repo_bytes)) != PDS_OK ||
 	    (rc = count2_did("SELECT count(*), coalesce(sum(size), 0) FROM "
 	    "blobs WHERE did = ?1", did, &u->blobs, &u->blob_bytes)) != PDS_OK)

@@ -422,10 +422,13 @@ store_events_head_commit(const char *did, char *cid, size_t cap, char *rev,
 	size_t		 len;
 	int		 rc;
 
-	if ((rc = store_row(&st, "SELECT r.cid, r.rev, b.content "
-	    "FROM repo_root r JOIN repo_blocks b ON b.did = r.did AND "
-	    "b.cid = r.cid WHERE r.did = ?1", STORE_ARGS(SB_TEXT(did)),
-	    "head commit")) != PDS_OK)
+	/* The commit is in repo_blocks_recent, or settled (schema 15). */
+	if ((rc = store_row(&st, "SELECT * FROM (SELECT r.cid, r.rev, "
+	    "coalesce((SELECT content FROM repo_blocks_recent b WHERE "
+	    "b.did = r.did AND b.cid = r.cid), (SELECT content FROM "
+	    "repo_blocks b WHERE b.did = r.did AND b.cid = r.cid)) AS content "
+	    "FROM repo_root r WHERE r.did = ?1) WHERE content IS NOT NULL",
+	    STORE_ARGS(SB_TEXT(did)), "head commit")) != PDS_OK)
 		return rc;
 	c = (const char *)sqlite3_column_text(st, 0);
 	r = (const char *)sqlite3_column_text(st, 1);

@@ -138,6 +138,7 @@ store_mig_put(const char *did, const char *direction, const char *state,
 	"m.source_rev, m.peer, " \
 	"(SELECT count(*) FROM records r WHERE r.did = a.did), " \
 	"(SELECT count(*) FROM repo_blocks b WHERE b.did = a.did) + " \
+	"(SELECT count(*) FROM repo_blocks_recent b WHERE b.did = a.did) + " \
 	"(SELECT count(content) FROM records r WHERE r.did = a.did), " \
 	"(SELECT count(DISTINCT blob_cid) FROM record_blobs rb " \
 	"  WHERE rb.did = a.did), " \
@@ -237,6 +238,7 @@ store_repo_counts(const char *did, struct store_repo_counts *out)
 	memset(out, 0, sizeof(*out));
 	if ((rc = store_ints("SELECT "
 	    "(SELECT count(*) FROM repo_blocks WHERE did = ?1) + "
+	    "(SELECT count(*) FROM repo_blocks_recent WHERE did = ?1) + "
 	    "(SELECT count(DISTINCT cid) FROM records WHERE did = ?1 AND "
 	    "  content IS NOT NULL), "
 	    "(SELECT count(*) FROM records WHERE did = ?1), "
@@ -284,6 +286,7 @@ store_import_clear(const char *did)
 {
 	static const char *const sql[] = {
 		"DELETE FROM repo_blocks WHERE did = ?1",
+		"DELETE FROM repo_blocks_recent WHERE did = ?1",
 		"DELETE FROM records WHERE did = ?1",
 		"DELETE FROM record_blobs WHERE did = ?1",
 		"DELETE FROM backlinks WHERE did = ?1",

@@ -104,9 +104,11 @@ content_read(sqlite3_stmt *st, void *out)
 int
 store_node_get(const char *did, const struct cid *c, struct buf *out)
 {
-	return store_get("SELECT content FROM repo_blocks "
-	    "WHERE did = ?1 AND cid = ?2", STORE_ARGS(SB_TEXT(did), SB_CID(c)),
-	    "block get", content_read, out);
+	return store_get("SELECT content FROM repo_blocks_recent "
+	    "WHERE did = ?1 AND cid = ?2 UNION ALL SELECT content FROM "
+	    "repo_blocks WHERE did = ?1 AND cid = ?2 LIMIT 1",
+	    STORE_ARGS(SB_TEXT(did), SB_CID(c)), "block get", content_read,
+	    out);
 }
 
 /*
@@ -414,9 +416,10 @@ store_blocks_all(const char *did,
     int (*cb)(void *, const char *, const uint8_t *, size_t), void *arg)
 {
 	return walk_rows("SELECT cid, content FROM repo_blocks WHERE did = ?1 "
-	    "UNION ALL SELECT cid, content FROM records WHERE did = ?1 AND "
-	    "content IS NOT NULL", STORE_ARGS(SB_TEXT(did)), NULL, cb, arg,
-	    "blocks all");
+	    "UNION ALL SELECT cid, content FROM repo_blocks_recent WHERE "
+	    "did = ?1 UNION ALL SELECT cid, content FROM records WHERE "
+	    "did = ?1 AND content IS NOT NULL", STORE_ARGS(SB_TEXT(did)), NULL,
+	    cb, arg, "blocks all");
 }
 
 /*
@@ -440,7 +443,9 @@ store_blocks_since(const char *did, const char *since,
     int (*cb)(void *, const char *, const uint8_t *, size_t), void *arg)
 {
 	return walk_rows("SELECT cid, content, rev FROM repo_blocks "
-	    "WHERE did = ?1 AND rev > ?2 UNION ALL SELECT cid, content, "
+	    "WHERE did = ?1 AND rev > ?2 UNION ALL SELECT cid, content, rev "
+	    "FROM repo_blocks_recent WHERE did = ?1 AND rev > ?2 "
+	    "UNION ALL SELECT cid, content, "
 	    "max(rev) FROM records WHERE did = ?1 AND rev > ?2 AND content "
 	    "IS NOT NULL GROUP BY cid ORDER BY 3 DESC, 1 DESC",
 	    STORE_ARGS(SB_TEXT(did), SB_TEXT(since)), NULL, cb, arg,
@@ -689,14 +694,20 @@ static int
 remove_blocks(const struct store_commit *c)
 {
 	size_t		 i;
-	int		 rc;
+	int		 rc, n;
 
 	/* Old record values went with their rows (schema 14). */
-	for (i = 0; i < c->nremoved; i++)
-		if ((rc = store_run("DELETE FROM repo_blocks WHERE did = ?1 AND "
-		    "cid = ?2", STORE_ARGS(SB_TEXT(c->did),
+	for (i = 0; i < c->nremoved; i++) {
+		if ((rc = store_run("DELETE FROM repo_blocks_recent WHERE "
+		    "did = ?1 AND cid = ?2", STORE_ARGS(SB_TEXT(c->did),
+		    SB_CID(&c->removed[i])), "recent block delete", &n)) !=
+		    PDS_OK)
+			return rc;
+		if (n == 0 && (rc = store_run("DELETE FROM repo_blocks WHERE "
+		    "did = ?1 AND cid = ?2", STORE_ARGS(SB_TEXT(c->did),
 		    SB_CID(&c->removed[i])), "block delete", NULL)) != PDS_OK)
 			return rc;
+	}
 	return PDS_OK;
 }
 
@@ -712,8 +723,8 @@ insert_block(void *arg, const struct cid *cid, const uint8_t *data,
 		if (c->ops[i].action != MST_DELETE &&
 		    cid_equal(&c->ops[i].cid, cid))
 			return PDS_OK;
-	return store_run("INSERT OR IGNORE INTO repo_blocks (did, cid, rev, "
-	    "size, content) VALUES (?1, ?2, ?3, ?4, ?5)",
+	return store_run("INSERT OR IGNORE INTO repo_blocks_recent (did, cid, "
+	    "rev, size, content) VALUES (?1, ?2, ?3, ?4, ?5)",
 	    STORE_ARGS(SB_TEXT(c->did), SB_CID(cid), SB_TEXT(c->rev),
 	    SB_INT(len), SB_BLOB(len ? (const void *)data : (const void *)"",
 	    len)), "block insert", NULL);
@@ -727,6 +738,33 @@ set_head(const struct store_commit *c)
 	    "cid = ?2, rev = ?3, indexed_at = ?4", STORE_ARGS(SB_TEXT(c->did),
 	    SB_CID(&c->commit), SB_TEXT(c->rev), SB_TEXT(c->now)),
 	    "head update", NULL);
+}
+
+int
+store_repo_settle(int64_t keep, int64_t batch, int *moved)
+{
+	int64_t	 v[2];
+	int	 rc;
+
+	if (moved != NULL)
+		*moved = 0;
+	if ((rc = store_ints("SELECT coalesce(max(id), 0), "
+	    "coalesce(min(id), 0) FROM repo_blocks_recent", NULL,
+	    "recent span", v, 2)) != PDS_OK)
+		return rc;
+	if (v[0] - v[1] < keep + batch)
+		return PDS_OK;
+	if ((rc = store_begin()) != PDS_OK)
+		return rc;
+	rc = store_run("INSERT OR IGNORE INTO repo_blocks (did, cid, rev, "
+	    "size, content) SELECT did, cid, rev, size, content FROM "
+	    "repo_blocks_recent WHERE id <= ?1 ORDER BY did, cid",
+	    STORE_ARGS(SB_INT(v[0] - keep)), "recent blocks settle", NULL);
+	if (rc == PDS_OK)
+		rc = store_run("DELETE FROM repo_blocks_recent WHERE id <= ?1",
+		    STORE_ARGS(SB_INT(v[0] - keep)), "recent blocks settled",
+		    moved);
+	return store_end(rc);
 }
 
 int

@@ -262,4 +262,12 @@ struct store_commit {
  */
 int	store_repo_apply(struct store_commit *);
 
+/*
+ * The repo writer, between groups: once repo_blocks_recent spans more
+ * than keep + batch rows (by id), move the blocks older than its newest
+ * keep into repo_blocks, in a transaction of its own.  *moved (may be
+ * NULL) gets how many rows it took out of repo_blocks_recent.
+ */
+int	store_repo_settle(int64_t keep, int64_t batch, int *moved);
+
 #endif

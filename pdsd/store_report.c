@@ -155,6 +155,7 @@ static const struct part {
 	  "  pragma_page_size) AS databaseBytes,"
 	  " (SELECT coalesce(sum(size), 0) FROM blobs) AS blobBytes,"
 	  " (SELECT coalesce(sum(size), 0) FROM repo_blocks) +"
+	  "  (SELECT coalesce(sum(size), 0) FROM repo_blocks_recent) +"
 	  "  (SELECT coalesce(sum(length(content)), 0) FROM records)"
 	  "  AS repoBytes,"
 	  " (SELECT count(*) FROM records) AS records,"

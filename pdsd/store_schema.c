@@ -530,6 +530,26 @@ const char *const store_migrations[] = {
 "  ORDER BY did, cid;"
 "DROP TABLE repo_blocks;"
 "ALTER TABLE repo_blocks_v14 RENAME TO repo_blocks;",
+/*
+ * 15: new tree nodes and commits go first to repo_blocks_recent, in the
+ * order they were written; the repo writer moves those that are still
+ * in the tree to repo_blocks once they are no longer among the newest
+ * (store_repo_settle()).  Most nodes a commit writes replace one that a
+ * recent commit wrote (the path from the root to the new key), so the
+ * insert and the delete both land on the few pages at the end of a
+ * small table instead of at two random places in (did, CID) order.
+ */
+"CREATE TABLE repo_blocks_recent ("
+"  id			INTEGER PRIMARY KEY,"
+"  did			TEXT NOT NULL REFERENCES accounts (did)"
+"			  ON DELETE CASCADE,"
+"  cid			TEXT NOT NULL,"
+"  rev			TEXT NOT NULL,"
+"  size			INTEGER NOT NULL,"
+"  content		BLOB NOT NULL"
+") STRICT;"
+"CREATE UNIQUE INDEX repo_blocks_recent_cid ON repo_blocks_recent "
+"  (did, cid);",
 };
 
 const size_t store_nmigrations =

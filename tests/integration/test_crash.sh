@@ -49,8 +49,11 @@ while [ $i -lt 100 ] && [ -z "$PLC" ]; do
 done
 [ -n "$PLC" ] || { cat "$T_DIR/plc.out"; echo "$T_NAME: 0 passed, 1 failed"; exit 1; }
 
+# A small repo_blocks_recent: blocks move to repo_blocks all the time,
+# so kills land in those moves too, and deletes find blocks in both.
 pds_env "PDS_DID_PLC_URL=$PLC" "PDS_SERVICE_HANDLE_DOMAINS=.test" \
-    "PDS_INVITE_REQUIRED=false" "PDS_HOSTNAME=localhost"
+    "PDS_INVITE_REQUIRED=false" "PDS_HOSTNAME=localhost" \
+    "PDS_REPO_RECENT_BLOCKS=16"
 pds_start || { t_done; exit 1; }
 
 # ---- an account ----
@@ -163,7 +166,7 @@ sqlite3 "$DB" "SELECT rkey FROM records WHERE did = '$DID' AND
 check "the record index equals the signed repo" \
     cmp -s "$T_DIR/indexed" "$T_DIR/in_repo"
 # the tree's nodes and the commit; each record's bytes are in its row
-nblocks=$(sqlite3 "$DB" "SELECT count(*) FROM repo_blocks WHERE did = '$DID'")
+nblocks=$(sqlite3 "$DB" "SELECT (SELECT count(*) FROM repo_blocks WHERE did = '$DID') + (SELECT count(*) FROM repo_blocks_recent WHERE did = '$DID')")
 nrec=$(sqlite3 "$DB" "SELECT count(DISTINCT cid) FROM records WHERE did = '$DID' AND content IS NOT NULL")
 nnull=$(sqlite3 "$DB" "SELECT count(*) FROM records WHERE did = '$DID' AND content IS NULL")
 check "every indexed record has its bytes ($nnull without)" test "$nnull" -eq 0
@@ -178,9 +181,12 @@ EOF
 ncar=$("$NODE" "$T_DIR/car.mjs" \
     "$ROOT/tests/interop/node_modules/@atproto/repo/dist/index.js" \
     "$T_DIR/repo.car")
-echo "# repo_blocks rows: $nblocks, distinct record values $nrec; distinct blocks in getRepo: $ncar"
+echo "# repo_blocks and repo_blocks_recent rows: $nblocks, distinct record values $nrec; distinct blocks in getRepo: $ncar"
 check "no garbage blocks are kept ($nblocks + $nrec stored, $ncar live)" \
     test "$((nblocks + nrec))" -eq "$ncar"
+nsettled=$(sqlite3 "$DB" "SELECT count(*) FROM repo_blocks WHERE did = '$DID'")
+check "most of them were moved out of repo_blocks_recent ($nsettled)" \
+    test "$nsettled" -gt $((nblocks / 2))
 
 # ---- the event log ----
 sqlite3 "$DB" "SELECT seq || ' ' || hex(event) || ' ' || encoding FROM events

@@ -343,7 +343,7 @@ expect_json "account show: repo.records (a new repo has none)" '$.repo.records' 
 check "account show: repo.blocks and repo.bytes (the genesis commit, at least)" \
     sh -c '[ "$1" -ge 1 ] && [ "$2" -gt 0 ]' _ "$(jget '$.repo.blocks')" "$(jget '$.repo.bytes')"
 check "account show: repo.blocks and bytes agree with repo_blocks and the records' bytes" \
-    test "$(jget '$.repo.blocks') $(jget '$.repo.bytes')" = "$(sql "SELECT ((SELECT count(*) FROM repo_blocks WHERE did = '$ADID') + (SELECT count(content) FROM records WHERE did = '$ADID')) || ' ' || ((SELECT sum(size) FROM repo_blocks WHERE did = '$ADID') + (SELECT coalesce(sum(length(content)), 0) FROM records WHERE did = '$ADID'))")"
+    test "$(jget '$.repo.blocks') $(jget '$.repo.bytes')" = "$(sql "SELECT ((SELECT count(*) FROM repo_blocks WHERE did = '$ADID') + (SELECT count(*) FROM repo_blocks_recent WHERE did = '$ADID') + (SELECT count(content) FROM records WHERE did = '$ADID')) || ' ' || ((SELECT coalesce(sum(size), 0) FROM repo_blocks WHERE did = '$ADID') + (SELECT coalesce(sum(size), 0) FROM repo_blocks_recent WHERE did = '$ADID') + (SELECT coalesce(sum(length(content)), 0) FROM records WHERE did = '$ADID'))")"
 expect_json "account show: blobs.count" '$.blobs.count' 0
 ctl account show "$A"; expect "account show (human): repo line" 0 "^repo: +0 records, [0-9]+ blocks, [0-9.]+ (B|KiB)"
 expect "account show (human): blobs line" 0 "^blobs: +0 \(0 B\)"
@@ -673,7 +673,7 @@ ctl migration purge "$C" --reason "moved away" --yes
 expect "migration purge ACCOUNT (human)" 0 "^purged $CDID$"
 ctl account show "$CDID"; expect_err "... carol's local copy is gone" 3 "NoSuchAccount"
 check_sql "... her repository blocks and records are gone" \
-    "SELECT (SELECT count(*) FROM repo_blocks WHERE did = '$CDID') + (SELECT count(*) FROM records WHERE did = '$CDID')" 0
+    "SELECT (SELECT count(*) FROM repo_blocks WHERE did = '$CDID') + (SELECT count(*) FROM repo_blocks_recent WHERE did = '$CDID') + (SELECT count(*) FROM records WHERE did = '$CDID')" 0
 check_sql "... and the purge announced nothing on the firehose" \
     "SELECT count(*) FROM events WHERE did = '$CDID' AND seq > $SEQ1" 0
 check "... audited with its reason" \
@@ -697,7 +697,7 @@ if [ -n "${B1:-}" ]; then
 	check "... while the blob store itself remains" test -d "$T_DIR/data/blocks"
 fi
 check_sql "... its repository blocks and records are gone" \
-    "SELECT (SELECT count(*) FROM repo_blocks WHERE did = '$ADID') + (SELECT count(*) FROM records WHERE did = '$ADID')" 0
+    "SELECT (SELECT count(*) FROM repo_blocks WHERE did = '$ADID') + (SELECT count(*) FROM repo_blocks_recent WHERE did = '$ADID') + (SELECT count(*) FROM records WHERE did = '$ADID')" 0
 check_sql "the deletion wrote an #account deleted event" \
     "SELECT count(*) > 0 FROM events WHERE did = '$ADID' AND type = 'account' AND instr(event, 'deleted') > 0" 1
 ctl audit --json --limit 1000

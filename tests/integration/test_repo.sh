@@ -37,7 +37,7 @@ done
 [ -n "$PLC" ] || { cat "$T_DIR/plc.out"; echo "$T_NAME: 0 passed, 1 failed"; exit 1; }
 
 pds_env "PDS_DID_PLC_URL=$PLC" "PDS_SERVICE_HANDLE_DOMAINS=.test" \
-    "PDS_ADMIN_SOCKET=$SOCK" \
+    "PDS_ADMIN_SOCKET=$SOCK" "PDS_REPO_RECENT_BLOCKS=16" \
     "PDS_INVITE_REQUIRED=false" "PDS_HOSTNAME=localhost"
 pds_start || { t_done; exit 1; }
 
@@ -92,6 +92,10 @@ while :; do
 done
 check "the idle writer gives its page cache back ($wc bytes)" \
     test -n "$wc" -a "${wc:-1}" -lt 65536
+# PDS_REPO_RECENT_BLOCKS=16: the reads below find blocks in both tables.
+ns=$(jget '$.counters."repo.blocks_settled".value')
+check "blocks moved out of repo_blocks_recent (${ns:-none})" \
+    test "${ns:-0}" -gt 0
 
 # ---- parameter errors and unknown repos ----
 req GET "/xrpc/com.atproto.repo.listRecords?repo=$DID&collection=$COLL&limit=101"

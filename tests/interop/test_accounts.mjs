@@ -146,7 +146,8 @@ describe('accounts through AtpAgent', () => {
 		const root = db.prepare('SELECT cid, rev FROM repo_root ' +
 		    'WHERE did = ?').get(did);
 		const rows = db.prepare('SELECT cid, content FROM repo_blocks ' +
-		    'WHERE did = ?').all(did);
+		    'WHERE did = ?1 UNION ALL SELECT cid, content FROM ' +
+		    'repo_blocks_recent WHERE did = ?1').all(did);
 		db.close();
 		assert.ok(root, 'repo_root row');
 		const blocks = new BlockMap();

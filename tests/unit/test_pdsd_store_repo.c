@@ -27,6 +27,7 @@
 #include "../../pdsd/store.h"
 #include "../../pdsd/store_account.h"
 #include "../../pdsd/store_admin.h"
+#include "../../pdsd/store_events.h"
 #include "../../pdsd/store_internal.h"
 #include "../../pdsd/store_repo.h"
 #include "t.h"
@@ -82,6 +83,10 @@ blocks_cb(void *arg, const char *cid, const uint8_t *data, size_t len)
 	return text_cb(arg, cid);
 }
 
+/* The blocks the next apply() removes (settle test). */
+static const struct cid *t_removed;
+static size_t	 t_nremoved;
+
 /* A commit of one op on top of *head; the head moves on success. */
 static int
 apply(struct cid *head, bool has_head, const char *rev,
@@ -111,6 +116,8 @@ apply(struct cid *head, bool has_head, const char *rev,
 	c.blocks = bs;
 	c.blob_gone = gone_cb;
 	c.blob_gone_arg = gone;
+	c.removed = t_removed;
+	c.nremoved = t_nremoved;
 	if ((rc = store_begin()) != PDS_OK) {
 		bs_mem_free(bs);
 		return rc;
@@ -284,6 +291,105 @@ test_commits(void)
 	CHECK(rc == PDS_OK && store_record_get(did, coll, "p3", false, &got,
 	    &out) == PDS_OK && out.len == sizeof(rec3),
 	    "an update to the same bytes keeps them: %s", pds_strerror(rc));
+	buf_clear(&out);
+	t_group_end();
+}
+
+static int64_t
+count_sql(const char *sql)
+{
+	int64_t	 n = -1;
+
+	if (store_ints(sql, NULL, "test count", &n, 1) != PDS_OK)
+		return -1;
+	return n;
+}
+
+/*
+ * New blocks go to repo_blocks_recent; store_repo_settle() moves those
+ * past the newest keep to repo_blocks, where every read still finds
+ * them, and a commit that removes a block deletes it from either table.
+ */
+static void
+test_settle(void)
+{
+	static const uint8_t rec[] = { 0xa1, 0x61, 0x62, 0x01 };
+	struct store_rec_op op;
+	struct cid	 head, commits[6];
+	struct seen	 g, gone;
+	struct buf	 out;
+	char		 rev[16], rkey[8], sql[320], hc[CID_STR_MAX];
+	char		 hrev[TID_LEN + 1];
+	int		 i, found, moved = -1, rc = PDS_OK;
+
+	t_group("recent blocks settle");
+	buf_init(&out, 1 << 20);
+	memset(&gone, 0, sizeof(gone));
+	CHECK(store_repo_settle(0, 0, &moved) == PDS_OK && moved > 0 &&
+	    count_sql("SELECT count(*) FROM repo_blocks_recent") == 0,
+	    "the earlier commits' blocks settle (%d)", moved);
+	CHECK(store_repo_root_get(did, &head, rev) == PDS_OK, "the head");
+	memset(&op, 0, sizeof(op));
+	op.action = MST_CREATE;
+	op.collection = coll;
+	for (i = 0; i < 6; i++) {
+		snprintf(rev, sizeof(rev), "srev%d", i);
+		snprintf(rkey, sizeof(rkey), "s%d", i);
+		op.rkey = rkey;
+		cid_compute(&op.cid, CID_CODEC_DAGCBOR, rec, sizeof(rec));
+		if ((rc = apply(&head, true, rev, &op, rec, sizeof(rec),
+		    &gone)) != PDS_OK)
+			break;
+		commits[i] = head;
+	}
+	CHECK(i == 6, "six commits: %s", pds_strerror(rc));
+	CHECK(count_sql("SELECT count(*) FROM repo_blocks_recent") == 6,
+	    "their blocks are recent (%lld)",
+	    (long long)count_sql("SELECT count(*) FROM repo_blocks_recent"));
+	CHECK(store_repo_settle(2, 4, &moved) == PDS_OK && moved == 0,
+	    "a span under keep + batch stays (%d)", moved);
+	CHECK(store_repo_settle(2, 3, &moved) == PDS_OK && moved == 4,
+	    "past it, all but the newest two move (%d)", moved);
+	CHECK(count_sql("SELECT count(*) FROM repo_blocks_recent") == 2 &&
+	    count_sql("SELECT count(*) FROM repo_blocks WHERE cid LIKE "
+	    "'b%'") >= 4, "two left recent, four settled");
+	for (i = 0, found = 0; i < 6; i++)
+		if (store_node_get(did, &commits[i], &out) == PDS_OK &&
+		    out.len == 5)
+			found++;
+	CHECK(found == 6, "every block is found where it is (%d)", found);
+	memset(&g, 0, sizeof(g));
+	snprintf(sql, sizeof(sql), "SELECT (SELECT count(*) FROM "
+	    "repo_blocks WHERE did = '%s') + (SELECT count(*) FROM "
+	    "repo_blocks_recent WHERE did = '%s') + (SELECT count(content) "
+	    "FROM records WHERE did = '%s')", did, did, did);
+	CHECK(store_blocks_all(did, blocks_cb, &g) == PDS_OK &&
+	    g.n == count_sql(sql) && g.n > 6, "all blocks: both tables, "
+	    "each row once (%d)", g.n);
+	memset(&g, 0, sizeof(g));
+	CHECK(store_blocks_since(did, "srev2", blocks_cb, &g) == PDS_OK &&
+	    g.n == 4, "blocks since a rev come from both tables (%d)", g.n);
+	CHECK(store_events_head_commit(did, hc, sizeof(hc), hrev,
+	    sizeof(hrev), &out) == PDS_OK && strcmp(hrev, "srev5") == 0 &&
+	    out.len == 5, "the head commit is read");
+
+	/* a commit removes the four settled blocks and a recent one */
+	t_removed = commits;
+	t_nremoved = 5;
+	op.rkey = "s6";
+	rc = apply(&head, true, "srev6", &op, rec, sizeof(rec), &gone);
+	t_removed = NULL;
+	t_nremoved = 0;
+	CHECK(rc == PDS_OK, "a commit removing five: %s", pds_strerror(rc));
+	for (i = 0, found = 0; i < 6; i++)
+		if (store_node_get(did, &commits[i], &out) == PDS_OK)
+			found++;
+	CHECK(found == 1, "each went from the table it was in; the sixth "
+	    "stays (%d)", found);
+	CHECK(store_repo_settle(0, 0, &moved) == PDS_OK && moved == 2 &&
+	    count_sql("SELECT count(*) FROM repo_blocks_recent") == 0 &&
+	    store_node_get(did, &head, &out) == PDS_OK && out.len == 5,
+	    "settling the rest empties the table (%d)", moved);
 	buf_clear(&out);
 	t_group_end();
 }
@@ -714,6 +820,7 @@ main(void)
 		return 1;
 	}
 	test_commits();
+	test_settle();
 	test_temp_blobs();
 	store_close();
 	snprintf(path, sizeof(path), "%s/v8.sqlite", dir);
