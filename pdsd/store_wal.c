@@ -97,23 +97,24 @@ static _Atomic int64_t	 wal_max = WAL_MAX_DEFAULT;
 /* The writer's own: when its last RESTART lost. */
 static int64_t		 bound_lost_ms;
 /*
+ * The writer's page cache, in KiB.  With schema 14, where each commit
+ * inserted and deleted tree nodes at random places in (did, CID) order,
+ * at 10,000 members the writer missed its 2 MiB cache about 70 times a
+ * commit and read 296 KB from the OS (page cache) for it.  At 16 MiB
+ * it read 99 to 111 KB and spent 730 to 737 us of CPU per commit
+ * against 773 to 790 (1,352 and 1,362 commits a second against 1,290
+ * and 1,261); 64 MiB read half as much again for no more speed.  The
+ * cache is handed back when the writer has been idle a while
+ * (store_wal_idle()).
+ */
+#define WRITER_CACHE_KB		16384
+
+/*
  * The writer's own, from its COMMITs (wal_hook()): where the log ends
  * (the next group's frames go there), and the most one group has added
  * to it lately.  The writer checkpoints before a group that could take
  * the file past the bound, not after one has.
  */
-/*
- * The writer's page cache, in KiB.  Each commit inserts and deletes
- * tree nodes at random places in (did, CID) order, so at 10,000 members
- * the writer missed its 2 MiB cache about 70 times a commit and read
- * 296 KB from the OS (page cache) for it.  At 16 MiB it read 99 to 111
- * KB and spent 730 to 737 us of CPU per commit against 773 to 790
- * (1,352 and 1,362 commits a second against 1,290 and 1,261); 64 MiB
- * read half as much again for no more speed.  The cache is handed back
- * when the writer has been idle a while (store_wal_idle()).
- */
-#define WRITER_CACHE_KB		16384
-
 static int64_t		 wal_end;
 static int64_t		 group_max;
 /* The jobs thread's own: the log's length at its last run. */
