@@ -1066,7 +1066,8 @@ async function runWrk(t, file, conns, secs) {
 		`-d${secs}s`, '--timeout', '10s', '-s', WRK_LUA, t.url],
 	    CLIENT_CPUS);
 	const r = await run(f, a,
-	    { env: { ...process.env, BENCH_REQUESTS: file },
+	    { env: { ...process.env, BENCH_REQUESTS: file,
+		BENCH_RUN: randomBytes(6).toString('hex') },
 		timeoutMs: (secs + 60) * 1000 });
 	const m = /^BENCHJSON (.*)$/m.exec(r.stdout);
 	if (!m)

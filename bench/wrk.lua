@@ -7,14 +7,16 @@
 -- Each line of the file is one request, tab-separated:
 --   METHOD <tab> PATH <tab> BEARER-TOKEN or "-" <tab> JSON BODY or "-"
 -- Every wrk thread starts at a different line.  A body's "@SEQ@" becomes
--- "<thread>-<count>", new for each request, so that records written from
--- one line are not the same bytes over and over (real ones never are:
--- their createdAt differs).  Each request carries
+-- "<run>-<thread>-<count>", new for each request and each run ($BENCH_RUN,
+-- else the time in seconds), so that records written from one line are
+-- not the same bytes over and over, nor again in the next run of the same
+-- file (real ones never are: their createdAt differs).  Each request carries
 -- x-ratelimit-bypass: $BENCH_RATELIMIT_BYPASS when that is set.  At the end a line
 --   BENCHJSON {"requests":...,"bytes":...,"duration_us":...,"errors":{...},
 --              "latency_us":{"p50":...,"p90":...,"p99":...,"max":...}}
 -- goes to stdout; errors.status counts responses that were not 2xx/3xx.
 
+local run = os.getenv("BENCH_RUN") or tostring(os.time())
 local reqs = {}
 local templ = {}		-- [i] = {method, path, headers, body} for "@SEQ@"
 local idx = 1
@@ -80,7 +82,8 @@ function request()
 	end
 	if t ~= nil then
 		seq = seq + 1
-		local body = t[4]:gsub("@SEQ@", (tonumber(id) or 0) .. "-" .. seq)
+		local body = t[4]:gsub("@SEQ@", run .. "-" ..
+		    (tonumber(id) or 0) .. "-" .. seq)
 		r = wrk.format(t[1], t[2], t[3], body)
 	end
 	return r
