@@ -38,6 +38,18 @@ clock_wall_ms(void)
 }
 
 void
+clock_deadline(struct timespec *out, int64_t ms)
+{
+	clock_gettime(CLOCK_REALTIME, out);
+	out->tv_sec += (time_t)(ms / 1000);
+	out->tv_nsec += (long)(ms % 1000) * 1000000L;
+	if (out->tv_nsec >= 1000000000L) {
+		out->tv_sec++;
+		out->tv_nsec -= 1000000000L;
+	}
+}
+
+void
 clock_ms_to_iso(int64_t ms, char out[CLOCK_ISO_LEN])
 {
 	struct tm	 tm;

@@ -7,6 +7,7 @@
 #define PDS_CLOCK_H
 
 #include <stdint.h>
+#include <time.h>
 
 #define CLOCK_ISO_LEN	32	/* room for an ISO timestamp and its NUL */
 
@@ -17,6 +18,12 @@ double	clock_mono_s(void);
 
 /* Milliseconds since the epoch of CLOCK_REALTIME: may step backwards. */
 int64_t	clock_wall_ms(void);
+
+/*
+ * The CLOCK_REALTIME time ms milliseconds (not negative) from now, for
+ * pthread_cond_timedwait() on a condition with the default clock.
+ */
+void	clock_deadline(struct timespec *out, int64_t ms);
 
 /* Unix milliseconds (not negative) as "2025-01-02T03:04:05.678Z". */
 void	clock_ms_to_iso(int64_t ms, char out[CLOCK_ISO_LEN]);

@@ -29,6 +29,7 @@
 #include "api_blob_read.h"
 #include "blobs.h"
 #include "car.h"
+#include "clock.h"
 #include "dmjson.h"
 #include "err.h"
 #include "firehose.h"
@@ -638,10 +639,7 @@ scan_repo(struct scan *sc, const char *did)
 
 	memset(sc, 0, sizeof(*sc));
 	(void)scan_reserve(sc, SCAN_SHARE, true, NULL);
-	clock_gettime(CLOCK_REALTIME, &until);
-	until.tv_nsec += (long)SCAN_WAIT_MS * 1000000L;
-	until.tv_sec += until.tv_nsec / 1000000000L;
-	until.tv_nsec %= 1000000000L;
+	clock_deadline(&until, SCAN_WAIT_MS);
 	for (;;) {
 		if ((rc = scan_once(sc, did)) == PDS_OK)
 			return PDS_OK;

@@ -117,7 +117,7 @@ jobs_main(void *arg)
 {
 	struct timespec	 ts;
 	struct job	 run;
-	uint64_t	 now, next, wake;
+	uint64_t	 now, next;
 	size_t		 i;
 	bool		 have;
 
@@ -145,15 +145,7 @@ jobs_main(void *arg)
 			pthread_mutex_lock(&jobs.mu);
 			continue;
 		}
-		/* CLOCK_REALTIME deadline for the wait. */
-		clock_gettime(CLOCK_REALTIME, &ts);
-		wake = next - now;
-		ts.tv_sec += (time_t)(wake / 1000);
-		ts.tv_nsec += (long)(wake % 1000) * 1000000L;
-		if (ts.tv_nsec >= 1000000000L) {
-			ts.tv_sec++;
-			ts.tv_nsec -= 1000000000L;
-		}
+		clock_deadline(&ts, (int64_t)(next - now));
 		(void)pthread_cond_timedwait(&jobs.cv, &jobs.mu, &ts);
 	}
 	pthread_mutex_unlock(&jobs.mu);

@@ -18,6 +18,7 @@
 #include "blobs.h"
 #include "blockstore.h"
 #include "buf.h"
+#include "clock.h"
 #include "err.h"
 #include "events.h"
 #include "log.h"
@@ -308,13 +309,7 @@ wq_quiet(void)
 	struct timespec	 until;
 	bool		 quiet;
 
-	(void)clock_gettime(CLOCK_REALTIME, &until);
-	until.tv_sec += WRITER_IDLE_MS / 1000;
-	until.tv_nsec += (long)(WRITER_IDLE_MS % 1000) * 1000000L;
-	if (until.tv_nsec >= 1000000000L) {
-		until.tv_sec++;
-		until.tv_nsec -= 1000000000L;
-	}
+	clock_deadline(&until, WRITER_IDLE_MS);
 	rw_lock(&wq.mu, RW_LOCK_QUEUE);
 	while (wq.first == NULL && !wq.stopping &&
 	    pthread_cond_timedwait(&wq.cv, &wq.mu, &until) == 0)
