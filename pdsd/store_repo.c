@@ -407,19 +407,113 @@ store_record_count(const char *did, int64_t *n)
 	    STORE_ARGS(SB_TEXT(did)), "record count", n, 1);
 }
 
-/*
- * Nodes and commits, then records (two records with the same bytes
- * give their block twice).
- */
+/* Nodes and commits: records are read in key order by a stream. */
 int
-store_blocks_all(const char *did,
+store_nodes_all(const char *did,
     int (*cb)(void *, const char *, const uint8_t *, size_t), void *arg)
 {
 	return walk_rows("SELECT cid, content FROM repo_blocks WHERE did = ?1 "
 	    "UNION ALL SELECT cid, content FROM repo_blocks_recent WHERE "
-	    "did = ?1 UNION ALL SELECT cid, content FROM records WHERE "
-	    "did = ?1 AND content IS NOT NULL", STORE_ARGS(SB_TEXT(did)), NULL,
-	    cb, arg, "blocks all");
+	    "did = ?1", STORE_ARGS(SB_TEXT(did)), NULL, cb, arg, "nodes all");
+}
+
+/*
+ * The rows come in (collection, rkey) order, which is the tree's order
+ * of "collection/rkey" except where one collection's name is another's
+ * followed by a byte below '/' ("a.b" and "a.b.c"): the key asked for
+ * then sorts before the row the stream is at, and the lookup finds it.
+ */
+int
+store_recstream_open(struct store_recstream *rs, const char *did)
+{
+	int	 rc;
+
+	memset(rs, 0, sizeof(*rs));
+	if ((rc = store_prep(&rs->st, "SELECT collection, rkey, cid, content "
+	    "FROM records WHERE did = ?1", STORE_ARGS(SB_TEXT(did)))) !=
+	    PDS_OK)
+		return rc;
+	return PDS_OK;
+}
+
+/* Step to the next row; false at the end (or on an error, kept). */
+static bool
+recstream_step(struct store_recstream *rs)
+{
+	int	 r;
+
+	rs->row = false;
+	if (rs->end)
+		return false;
+	if ((r = sqlite3_step(rs->st)) == SQLITE_ROW)
+		return rs->row = true;
+	rs->end = true;
+	if (r != SQLITE_DONE)
+		rs->rc = store_err(r, "record stream");
+	return false;
+}
+
+/* The current row's key against key: <0, 0 or >0, as memcmp. */
+static int
+recstream_cmp(struct store_recstream *rs, const uint8_t *key, size_t klen)
+{
+	const char	*c = (const char *)sqlite3_column_text(rs->st, 0);
+	const char	*r = (const char *)sqlite3_column_text(rs->st, 1);
+	size_t		 cl = (size_t)sqlite3_column_bytes(rs->st, 0);
+	size_t		 rl = (size_t)sqlite3_column_bytes(rs->st, 1);
+	size_t		 n;
+	int		 d;
+
+	if (c == NULL || r == NULL)
+		return -1;		/* cannot be: skip the row */
+	n = cl < klen ? cl : klen;
+	if ((d = memcmp(c, key, n)) != 0)
+		return d;
+	if (cl >= klen)
+		return 1;		/* key is a prefix of the collection */
+	if (key[cl] != '/')
+		return '/' - (int)key[cl];
+	key += cl + 1;
+	klen -= cl + 1;
+	n = rl < klen ? rl : klen;
+	if ((d = memcmp(r, key, n)) != 0)
+		return d;
+	return rl < klen ? -1 : rl > klen;
+}
+
+int
+store_recstream_get(struct store_recstream *rs, const uint8_t *key,
+    size_t klen, const struct cid *c, const uint8_t **data, size_t *len)
+{
+	struct cid	 have;
+	int		 d = 1;
+
+	if (rs->st == NULL)
+		return PDS_ENOTFOUND;
+	if (!rs->row && !rs->end)
+		(void)recstream_step(rs);
+	/* rows before the key: another order's, or looked up already */
+	while (rs->row && (d = recstream_cmp(rs, key, klen)) < 0)
+		(void)recstream_step(rs);
+	if (rs->rc != PDS_OK)
+		return rs->rc;
+	if (!rs->row || d != 0 ||
+	    sqlite3_column_type(rs->st, 3) == SQLITE_NULL ||
+	    col_cid(rs->st, 2, &have) != PDS_OK || !cid_equal(&have, c))
+		return PDS_ENOTFOUND;
+	*data = sqlite3_column_blob(rs->st, 3);
+	*len = (size_t)sqlite3_column_bytes(rs->st, 3);
+	if (*data == NULL)
+		*data = (const uint8_t *)"";
+	rs->row = false;	/* the bytes stay valid until the next step */
+	return PDS_OK;
+}
+
+void
+store_recstream_close(struct store_recstream *rs)
+{
+	store_stmt_done(rs->st);
+	memset(rs, 0, sizeof(*rs));
 }
 
 /*

@@ -150,14 +150,34 @@ int	store_repo_collections(const char *did,
 int	store_record_count(const char *did, int64_t *n);
 
 /*
- * Every stored block of did in one scan (in no particular order; a
- * block two records hold comes twice), for getRepo to gather a repo in
- * one pass instead of one lookup per block.  cb's non-zero return stops
- * with it.
+ * Every stored node and commit of did in one scan (in no particular
+ * order; after an import, record blocks that were not absorbed too),
+ * for getRepo to gather a repo's tree in one pass instead of one lookup
+ * per node.  cb's non-zero return stops with it.
  */
-int	store_blocks_all(const char *did,
+int	store_nodes_all(const char *did,
 	    int (*cb)(void *, const char *cid, const uint8_t *, size_t),
 	    void *arg);
+
+/*
+ * A repo's records read in one ordered scan, for a walk that asks for
+ * them in the tree's order (getRepo): store_recstream_get() gives the
+ * bytes of the record with this key and CID when the scan is at it (the
+ * bytes are valid until the next call), PDS_ENOTFOUND when not (look
+ * it up), or a store failure.  Inside a read snapshot; close on every
+ * path.
+ */
+struct store_recstream {
+	struct sqlite3_stmt *st;
+	bool		 row;		/* st is at a row not yet given */
+	bool		 end;
+	int		 rc;		/* the scan's failure */
+};
+int	store_recstream_open(struct store_recstream *, const char *did);
+int	store_recstream_get(struct store_recstream *, const uint8_t *key,
+	    size_t klen, const struct cid *, const uint8_t **data,
+	    size_t *len);
+void	store_recstream_close(struct store_recstream *);
 
 /*
  * After an import wrote did's blocks to repo_blocks and its records

@@ -6,7 +6,9 @@
  * blob without a row is PDS_ENOTFOUND (with a reason, and no XRPC
  * name) and, in its savepoint, leaves nothing behind; an uploaded blob
  * is temporary until a record refers to it and its row goes when the
- * last record does; listings page and skip taken-down records.  A
+ * last record does; listings page and skip taken-down records; getRepo's
+ * record stream gives rows in the tree's order, and says where that
+ * order is not the rows'.  A
  * database from before repo_blocks was clustered (schema 8) keeps its
  * blocks through the upgrade.
  */
@@ -361,10 +363,9 @@ test_settle(void)
 	memset(&g, 0, sizeof(g));
 	snprintf(sql, sizeof(sql), "SELECT (SELECT count(*) FROM "
 	    "repo_blocks WHERE did = '%s') + (SELECT count(*) FROM "
-	    "repo_blocks_recent WHERE did = '%s') + (SELECT count(content) "
-	    "FROM records WHERE did = '%s')", did, did, did);
-	CHECK(store_blocks_all(did, blocks_cb, &g) == PDS_OK &&
-	    g.n == count_sql(sql) && g.n > 6, "all blocks: both tables, "
+	    "repo_blocks_recent WHERE did = '%s')", did, did);
+	CHECK(store_nodes_all(did, blocks_cb, &g) == PDS_OK &&
+	    g.n == count_sql(sql) && g.n >= 6, "all nodes: both tables, "
 	    "each row once (%d)", g.n);
 	memset(&g, 0, sizeof(g));
 	CHECK(store_blocks_since(did, "srev2", blocks_cb, &g) == PDS_OK &&
@@ -391,6 +392,81 @@ test_settle(void)
 	    store_node_get(did, &head, &out) == PDS_OK && out.len == 5,
 	    "settling the rest empties the table (%d)", moved);
 	buf_clear(&out);
+	t_group_end();
+}
+
+/*
+ * getRepo's record stream: rows in (collection, rkey) order, asked for
+ * in the tree's order of "collection/rkey".  Where the two differ (a
+ * collection whose name is another's and ".b") the stream says it does
+ * not have the key, and still has the rows that come after it.
+ */
+static void
+test_recstream(void)
+{
+	static const char *const colls[] = {
+		"com.example.a", "com.example.a", "com.example.a.b",
+		"com.example.b"
+	};
+	static const char *const rkeys[] = { "k1", "k2", "k1", "k1" };
+	/* the tree's order of the same four */
+	static const int order[] = { 2, 0, 1, 3 };
+	struct store_recstream rs;
+	struct store_rec_op op;
+	struct seen	 gone;
+	struct cid	 head, cids[4], other;
+	uint8_t		 recs[4][4];
+	const uint8_t	*d;
+	char		 rev[TID_LEN + 1], key[64];
+	size_t		 len;
+	int		 i, k, got[4], rc = PDS_OK;
+
+	t_group("record stream");
+	memset(&gone, 0, sizeof(gone));
+	CHECK(store_repo_root_get(did, &head, rev) == PDS_OK, "the head");
+	memset(&op, 0, sizeof(op));
+	op.action = MST_CREATE;
+	for (i = 0; i < 4; i++) {
+		recs[i][0] = 0xa1;
+		recs[i][1] = 0x61;
+		recs[i][2] = 0x63;
+		recs[i][3] = (uint8_t)i;
+		op.collection = colls[i];
+		op.rkey = rkeys[i];
+		cid_compute(&op.cid, CID_CODEC_DAGCBOR, recs[i], 4);
+		cids[i] = op.cid;
+		snprintf(rev, sizeof(rev), "trev%d", i);
+		if ((rc = apply(&head, true, rev, &op, recs[i], 4, &gone)) !=
+		    PDS_OK)
+			break;
+	}
+	CHECK(i == 4, "four records: %s", pds_strerror(rc));
+	CHECK(store_repo_read_begin() == PDS_OK &&
+	    store_recstream_open(&rs, did) == PDS_OK, "opened");
+	for (k = 0; k < 4; k++) {
+		i = order[k];
+		snprintf(key, sizeof(key), "%s/%s", colls[i], rkeys[i]);
+		rc = store_recstream_get(&rs, (const uint8_t *)key,
+		    strlen(key), &cids[i], &d, &len);
+		got[k] = rc == PDS_OK && len == 4 && memcmp(d, recs[i], 4) == 0
+		    ? 1 : rc == PDS_ENOTFOUND ? 0 : -1;
+	}
+	CHECK(got[0] == 0 && got[1] == 1 && got[2] == 1 && got[3] == 1,
+	    "the key out of the rows' order is looked up, the others "
+	    "streamed (%d %d %d %d)", got[0], got[1], got[2], got[3]);
+	CHECK(store_recstream_get(&rs, (const uint8_t *)"com.example.c/k1",
+	    16, &cids[0], &d, &len) == PDS_ENOTFOUND, "past the end");
+	store_recstream_close(&rs);
+	CHECK(store_recstream_open(&rs, did) == PDS_OK, "again");
+	cid_compute(&other, CID_CODEC_DAGCBOR, "x", 1);
+	CHECK(store_recstream_get(&rs, (const uint8_t *)"com.example.a/k1",
+	    16, &other, &d, &len) == PDS_ENOTFOUND &&
+	    store_recstream_get(&rs, (const uint8_t *)"com.example.a/k2",
+	    16, &cids[1], &d, &len) == PDS_OK && len == 4 &&
+	    memcmp(d, recs[1], 4) == 0, "a row with another CID is not "
+	    "given; the next one is");
+	store_recstream_close(&rs);
+	store_repo_read_end();
 	t_group_end();
 }
 
@@ -575,7 +651,7 @@ test_upgrade(const char *path)
 		up_did(k, d, sizeof(d));
 		memset(&w, 0, sizeof(w));
 		w.d = k;
-		if (store_blocks_all(d, up_walk_cb, &w) == PDS_OK &&
+		if (store_nodes_all(d, up_walk_cb, &w) == PDS_OK &&
 		    w.n == UP_BLOCKS && w.bad == 0)
 			good++;
 	}
@@ -821,6 +897,7 @@ main(void)
 	}
 	test_commits();
 	test_settle();
+	test_recstream();
 	test_temp_blobs();
 	store_close();
 	snprintf(path, sizeof(path), "%s/v8.sqlite", dir);
