@@ -169,8 +169,8 @@ struct mst_walk_cbs {
 	bool	 trusted;
 	struct cid *missing;
 	/*
-	 * When set, told of the blocks a node links to (its entries'
-	 * values and subtrees), in two passes: stage 0 for all of them,
+	 * When set, told of the nodes a node links to (its subtrees, not
+	 * its entries' values), in two passes: stage 0 for all of them,
 	 * then stage 1, before any is read; a store in memory can fetch
 	 * them into the cache while the walk goes on.
 	 */

@@ -114,7 +114,6 @@ prefetch(struct swalk *w, const struct wlevel *l, const struct cid *left)
 		if (left != NULL)
 			w->cbs->prefetch(w->cbs->arg, left, stage);
 		for (i = 0; i < l->n; i++) {
-			w->cbs->prefetch(w->cbs->arg, &l->e[i].val, stage);
 			if (l->e[i].has_t)
 				w->cbs->prefetch(w->cbs->arg, &l->e[i].t,
 				    stage);

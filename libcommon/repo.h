@@ -42,8 +42,8 @@ struct pds_key;
 int	repo_export(const struct blockstore *, const struct cid *commit,
 	    car_write_fn, void *arg, const char **why);
 /*
- * The same, telling `prefetch' (with the store's ctx) of the blocks it
- * will read soon: see mst_walk_cbs.
+ * The same, telling `prefetch' (with the store's ctx) of the tree's
+ * nodes it will read soon: see mst_walk_cbs.
  */
 int	repo_export_hinted(const struct blockstore *,
 	    void (*prefetch)(void *ctx, const struct cid *, int stage),

@@ -138,10 +138,13 @@ test_trusted_walk(void)
 
 /* ---- random repos --------------------------------------------------- */
 
-/* repo_export_hinted()'s prefetch: counts, and checks the block is there. */
+/*
+ * repo_export_hinted()'s prefetch: counts, and checks the block is there
+ * and is a node.
+ */
 struct hints {
 	const struct bs_mem *m;
-	size_t		 n[2], missing;
+	size_t		 n[2], missing, nodes;
 };
 
 static struct hints *hints_now;
@@ -153,6 +156,13 @@ count_hint(void *ctx, const struct cid *c, int stage)
 	hints_now->n[stage != 0]++;
 	if (!bs_mem_has(hints_now->m, c))
 		hints_now->missing++;
+}
+
+static int
+count_node(void *arg, const struct cid *c, const uint8_t *d, size_t len)
+{
+	((struct hints *)arg)->nodes++;
+	return 0;
 }
 
 static uint64_t rng_state = 7;
@@ -284,7 +294,9 @@ test_round_trip(struct pds_key *k)
 			fprintf(stderr, "  export: %s\n", why);
 		}
 		{
-			struct hints	 h = { m, { 0, 0 }, 0 };
+			struct hints	 h = { m, { 0, 0 }, 0, 0 };
+			struct mst_walk_cbs wc;
+			struct commit	 cm;
 			struct buf	 car2;
 
 			hints_now = &h;
@@ -294,11 +306,16 @@ test_round_trip(struct pds_key *k)
 			    car2.len == car.len &&
 			    memcmp(car2.p, car.p, car.len) == 0,
 			    "round %d: hinted export, same bytes", round);
-			/* every record and every node but the root */
-			CHECK(h.n[0] == h.n[1] && h.missing == 0 &&
-			    h.n[0] >= live, "round %d: %zu/%zu hints for %zu "
-			    "records, %zu missing", round, h.n[0], h.n[1], live,
-			    h.missing);
+			/* every node but the root, once each stage */
+			memset(&wc, 0, sizeof(wc));
+			wc.node = count_node;
+			wc.arg = &h;
+			CHECK(commit_decode(&cm, b.p, b.len, &why) == PDS_OK &&
+			    mst_walk_store(&bs, &cm.data, &wc, &why) ==
+			    PDS_OK && h.nodes > 0 && h.n[0] == h.nodes - 1 &&
+			    h.n[1] == h.n[0] && h.missing == 0,
+			    "round %d: %zu/%zu hints for %zu nodes, %zu missing",
+			    round, h.n[0], h.n[1], h.nodes, h.missing);
 			buf_clear(&car2);
 		}
 		CHECK(car_reader_open_mem(&r, car.p, car.len, NULL, &why) ==
