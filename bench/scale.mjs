@@ -54,6 +54,7 @@ const BUILD = path.resolve(ROOT, process.env.B || 'build');
 const PDSD = path.join(BUILD, 'bin', 'pdsd');
 const PDSCTL = path.join(BUILD, 'bin', 'pdsctl');
 const FHSUB = path.join(BUILD, 'bench', 'fhsub');
+const FHREPLAY = path.join(HERE, 'fhreplay.mjs');
 const REF = path.join(HERE, 'ref-pds.mjs');
 const WRK_LUA = path.join(HERE, 'wrk.lua');
 const BYPASS_KEY = randomBytes(16).toString('hex');
@@ -545,65 +546,36 @@ async function wrk(url, file, conns, secs) {
 		errors: e.status + e.timeout + e.connect + e.read + e.write };
 }
 
-// A consumer replaying the firehose from cursor 0: frames and bytes
-// until no frame came for 2 s, or the deadline.
-function replay(url, deadlineMs) {
-	return new Promise((resolve) => {
-		const ws = new WebSocket(url.replace(/^http/, 'ws') +
-		    '/xrpc/com.atproto.sync.subscribeRepos?cursor=0');
-		ws.binaryType = 'arraybuffer';
-		const t0 = performance.now();
-		let frames = 0, bytes = 0, last = t0, done = false;
-		const finish = (why) => {
-			if (done)
-				return;
-			done = true;
-			clearInterval(timer);
-			try {
-				ws.close();
-			} catch {
-				// closed
-			}
-			const secs = (last - t0) / 1000;
-			resolve({ frames, bytes, secs: +secs.toFixed(2),
-				frames_per_s: secs > 0 ? frames / secs : 0,
-				end: why });
-		};
-		const timer = setInterval(() => {
-			const now = performance.now();
-			if (frames > 0 && now - last > 2000)
-				finish('caught up');
-			else if (now - t0 > deadlineMs)
-				finish('deadline');
-		}, 200);
-		ws.onmessage = (ev) => {
-			frames++;
-			bytes += ev.data.byteLength;
-			last = performance.now();
-		};
-		ws.onerror = () => finish('error');
-		ws.onclose = () => finish('closed');
-	});
-}
-
 async function scenarioFirehose(t, srv, u) {
 	if (!isExecutable(FHSUB))
 		return markNa(t, 'firehose', `${FHSUB} is not built`);
 	const tokens = path.join(t.dir, 'fh-tokens.txt');
 	fs.writeFileSync(tokens, writers(u).map((a) => `${a.did} ${a.token}`)
 	    .join('\n') + '\n');
-	const replays = Array.from({ length: opt.fhReplayers }, () =>
-	    replay(srv.url, (opt.fhDuration + 120) * 1000));
+	// The replays are load too: on the load's CPU, in a process of
+	// their own at a lower priority than fhsub, which measures.  (In
+	// this process, which is not pinned, they could run on the
+	// server's CPU.)
+	const replays = run('taskset', ['-c', CLIENT_CPU, 'nice', '-n', '10',
+		process.execPath, FHREPLAY, srv.url, String(opt.fhReplayers),
+		String((opt.fhDuration + 120) * 1000)],
+	    { timeoutMs: (opt.fhDuration + 240) * 1000 });
 	const fh = await run('taskset', ['-c', CLIENT_CPU, FHSUB, '-u',
 		srv.url, '-n', String(opt.fhSubs), '-r', String(opt.fhRate),
 		'-d', String(opt.fhDuration), '-w', '8', '-t', tokens],
 	    { timeoutMs: (opt.fhDuration + 180) * 1000 });
-	const rs = await Promise.all(replays);
-	let j = null;
+	const rr = await replays;
+	let j = null, rs = null;
 	try {
 		j = JSON.parse(fh.stdout);
 	} catch {
 		return markNa(t, 'firehose', `fhsub: ${fh.stderr}`
+		    .slice(0, 200));
+	}
+	try {
+		rs = JSON.parse(rr.stdout);
+	} catch {
+		return markNa(t, 'firehose', `fhreplay: ${rr.stderr}`
 		    .slice(0, 200));
 	}
 	sample(t, 'firehose', { subs: opt.fhSubs, rate: opt.fhRate,
