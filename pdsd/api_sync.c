@@ -795,8 +795,7 @@ producer_main(void *arg)
 	pthread_mutex_lock(&prod_mu);
 	for (;;) {
 		if (prod_head == NULL) {
-			clock_gettime(CLOCK_REALTIME, &ts);
-			ts.tv_sec += PRODUCER_IDLE_S;
+			clock_deadline(&ts, PRODUCER_IDLE_S * 1000);
 			prod_idle++;
 			while (prod_head == NULL && !prod_stop &&
 			    pthread_cond_timedwait(&prod_cv, &prod_mu, &ts) == 0)
@@ -832,8 +831,7 @@ producers_stop(void)
 {
 	struct timespec	 ts;
 
-	clock_gettime(CLOCK_REALTIME, &ts);
-	ts.tv_sec += 2;
+	clock_deadline(&ts, 2000);
 	pthread_mutex_lock(&prod_mu);
 	prod_stop = true;
 	pthread_cond_broadcast(&prod_cv);

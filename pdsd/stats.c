@@ -209,8 +209,7 @@ sampler_main(void *arg)
 		pthread_mutex_unlock(&stop_mu);
 		stats_sample();
 		pthread_mutex_lock(&stop_mu);
-		clock_gettime(CLOCK_REALTIME, &ts);
-		ts.tv_sec += 1;
+		clock_deadline(&ts, 1000);
 		while (!sampler_stop &&
 		    pthread_cond_timedwait(&stop_cv, &stop_mu, &ts) == 0)
 			;

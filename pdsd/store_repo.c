@@ -426,14 +426,9 @@ store_nodes_all(const char *did,
 int
 store_recstream_open(struct store_recstream *rs, const char *did)
 {
-	int	 rc;
-
 	memset(rs, 0, sizeof(*rs));
-	if ((rc = store_prep(&rs->st, "SELECT collection, rkey, cid, content "
-	    "FROM records WHERE did = ?1", STORE_ARGS(SB_TEXT(did)))) !=
-	    PDS_OK)
-		return rc;
-	return PDS_OK;
+	return store_prep(&rs->st, "SELECT collection, rkey, cid, content "
+	    "FROM records WHERE did = ?1", STORE_ARGS(SB_TEXT(did)));
 }
 
 /* Step to the next row; false at the end (or on an error, kept). */
