@@ -872,7 +872,8 @@ main(int argc, char *argv[])
 			arrivals = xrealloc(arrivals, arrivals_cap *
 			    sizeof(*arrivals));
 		}
-		memset(arrivals, 0, arrivals_cap * sizeof(*arrivals));
+		if (arrivals != NULL)
+			memset(arrivals, 0, arrivals_cap * sizeof(*arrivals));
 	}
 	writes = calloc((size_t)nwrites, sizeof(*writes));
 	if (writes == NULL)
