@@ -14,6 +14,7 @@
 
 #include "accounts.h"
 #include "cbor.h"
+#include "clock.h"
 #include "config.h"
 #include "dmjson.h"
 #include "err.h"
@@ -463,7 +464,6 @@ static long long
 lag_ms(const char *ts)
 {
 	struct tm	 tm;
-	struct timespec	 now;
 	const char	*p;
 	long long	 ms = 0;
 	time_t		 t;
@@ -475,9 +475,7 @@ lag_ms(const char *ts)
 	    p[2] <= '9' && p[3] >= '0' && p[3] <= '9')
 		ms = (p[1] - '0') * 100 + (p[2] - '0') * 10 + (p[3] - '0');
 	t = timegm(&tm);
-	clock_gettime(CLOCK_REALTIME, &now);
-	ms = ((long long)now.tv_sec - (long long)t) * 1000 +
-	    now.tv_nsec / 1000000 - ms;
+	ms = (long long)clock_wall_ms() - ((long long)t * 1000 + ms);
 	return ms < 0 ? 0 : ms;
 }
 
