@@ -134,7 +134,7 @@ static size_t		 narrivals, arrivals_cap;
  * server's delivery time.
  */
 static unsigned char	 rbuf[256 * 1024];
-#define ARRIVALS_RESERVE_MAX	(2u << 20)	/* arrivals: 112 MB */
+#define ARRIVALS_RESERVE_MAX	(2u << 20)	/* arrivals: 112 MiB */
 
 static int64_t
 now_ns(void)
