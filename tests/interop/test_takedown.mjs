@@ -13,8 +13,8 @@ import { after, before, test } from 'node:test';
 import { AtpAgent } from '@atproto/api';
 import { cborDecodeMulti } from '@atproto/common';
 
-import { BUILD, PDSD, isExecutable, runProgram, sleep, startPdsd } from
-    './lib.mjs';
+import { BUILD, PDSD, isExecutable, pdsStats, runProgram, sleep, startPdsd }
+    from './lib.mjs';
 
 const PDSCTL = path.join(BUILD, 'bin', 'pdsctl');
 const skip = isExecutable(PDSD) && isExecutable(PDSCTL) ? false :
@@ -82,13 +82,6 @@ async function accountEvents(did) {
 	    (h) => cborDecodeMulti(Buffer.from(h, 'hex')));
 }
 
-// The newest seq of the event log (0 when empty).
-async function headSeq() {
-	const r = await runProgram('sqlite3', [path.join(pds.dataDir,
-	    'pds.sqlite'), 'SELECT coalesce(max(seq), 0) FROM events']);
-	return Number(r.stdout.toString().trim());
-}
-
 // Frames of the firehose after cursor for a moment, decoded, or null if
 // there is no firehose yet.  (From cursor 0 a seeded server's log of
 // tens of thousands of events does not arrive in the moment.)
@@ -114,7 +107,7 @@ async function firehoseFrames(cursor, ms = 1500) {
 
 test('account takedown: no login, no sync reads, #account event',
     { skip }, async (t) => {
-	const since = await headSeq();
+	const since = (await pdsStats(pds)).firehose.lastSeq;
 	const r = await pdsctl('account', 'takedown', alice.handle, '--reason',
 	    'interop test');
 	assert.equal(r.code, 0, r.err);
